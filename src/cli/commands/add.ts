@@ -1,0 +1,40 @@
+import type { CommandModule } from 'yargs';
+import { add, rm, type TrackResult } from '../../ops/track.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { print, printJson } from '../format.js';
+
+interface Args extends GlobalArgs {
+  paths: string[];
+}
+
+function report(r: TrackResult, verb: string, json?: boolean): void {
+  if (json) return printJson(r);
+  for (const p of r.changed) print(`${verb} ${p}`);
+  for (const p of r.unchanged) print(`already tracked: ${p}`);
+  if (r.gitignore.length) print(`.gitignore: ${verb === 'tracking' ? 'added' : 'removed'} ${r.gitignore.join(' ')}`);
+}
+
+/** `mvm add`: track files or folders. */
+export const addCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'add <paths..>',
+  describe: 'Track model files or folders (and tell git to ignore them)',
+  builder: (y) =>
+    y
+      .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'Files or folders to track' })
+      .option('json', { type: 'boolean' })
+      .example('mvm add models/', 'track everything under models/')
+      .example('mvm add model.safetensors tokenizer.json', 'track two files'),
+  handler: async (argv) => report(await add(openRepo(argv), argv.paths), 'tracking', argv.json),
+};
+
+/** `mvm rm`: stop tracking files or folders. */
+export const rmCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'rm <paths..>',
+  describe: 'Stop tracking files or folders (the files stay on disk and in old versions)',
+  builder: (y) =>
+    y
+      .positional('paths', { type: 'string', array: true, demandOption: true })
+      .option('json', { type: 'boolean' })
+      .example('mvm rm models/old.bin', 'untrack one file; the next commit no longer has it'),
+  handler: async (argv) => report(await rm(openRepo(argv), argv.paths), 'untracked', argv.json),
+};

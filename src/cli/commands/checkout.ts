@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { checkout } from '../../ops/checkout.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  rev: string;
+  force?: boolean;
+}
+
+/** `mvm checkout`: make the workspace hold a version. */
+export const checkoutCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'checkout <rev>',
+  describe: 'Restore the tracked files of a version or branch, bit for bit',
+  builder: (y) =>
+    y
+      .positional('rev', { type: 'string', demandOption: true })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
+      .option('json', { type: 'boolean' })
+      .example('mvm checkout v1', 'the workspace now holds v1 (HEAD detached)')
+      .example('mvm checkout main', 'back to the tip of branch main'),
+  handler: async (argv) => {
+    const r = await checkout(openRepo(argv), argv.rev, { force: argv.force, progress: progressBar(!argv.quiet && !argv.json) });
+    if (argv.json) return printJson(r);
+    for (const p of r.written) print(`restored ${p}`);
+    for (const p of r.removed) print(`removed  ${p}`);
+    for (const p of r.chmod) print(`mode     ${p}`);
+    print(`${r.branch ? `Switched to branch ${r.branch} at` : 'HEAD is now at'} ${versionLabel(r.id, r.number)}: ${r.written.length} written (${formatBytes(r.bytesWritten)}), ${r.removed.length} removed, ${r.unchanged} unchanged`);
+  },
+};

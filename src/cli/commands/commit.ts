@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import { commit } from '../../ops/commit.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  message: string;
+  author?: string;
+  meta?: string[];
+  param?: string[];
+  metric?: string[];
+  metricsFile?: string[];
+  base?: string;
+  data?: string[];
+  allowEmpty?: boolean;
+  date?: string;
+}
+
+/** `mvm commit`: record the tracked files as a new version. */
+export const commitCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'commit',
+  describe: 'Record the tracked files as a new version',
+  builder: (y) =>
+    y
+      .option('message', { alias: 'm', type: 'string', demandOption: true, describe: 'What changed' })
+      .option('author', { type: 'string', describe: 'Author (default: git user.name <user.email>, else the OS user)' })
+      .option('meta', { type: 'string', array: true, describe: 'Free metadata key=value (repeatable)' })
+      .option('param', { type: 'string', array: true, describe: 'Training parameter key=value (repeatable)' })
+      .option('metric', { type: 'string', array: true, describe: 'Metric key=number (repeatable)' })
+      .option('metrics-file', { type: 'string', array: true, describe: 'JSON file of metrics; nested keys become eval.f1' })
+      .option('base', { type: 'string', describe: 'The version this model was fine-tuned from' })
+      .option('data', { type: 'string', array: true, describe: 'Dataset: a path (hashed in place) or name=ID (repeatable)' })
+      .option('allow-empty', { type: 'boolean', describe: 'Make a version even if no file changed' })
+      .option('date', { type: 'string', describe: 'Timestamp to record (ISO-8601), default now' })
+      .option('json', { type: 'boolean' })
+      .example('mvm commit -m "baseline" --meta dataset=imagenet-2024 --metric accuracy=0.91', 'first version')
+      .example('mvm commit -m "lr 3e-4" --param lr=3e-4 --metrics-file eval.json --data data/train', 'with params, metrics and data'),
+  handler: async (argv) => {
+    const r = await commit(openRepo(argv), {
+      message: argv.message,
+      author: argv.author,
+      meta: argv.meta,
+      params: argv.param,
+      metrics: argv.metric,
+      metricsFiles: argv.metricsFile,
+      base: argv.base,
+      data: argv.data,
+      allowEmpty: argv.allowEmpty,
+      time: argv.date,
+      progress: progressBar(!argv.quiet && !argv.json),
+    });
+    if (argv.json) return printJson(r);
+    if (!r.created) return print(`nothing to commit, workspace matches ${versionLabel(r.id, r.number)}`);
+    print(`[${r.branch ?? 'detached HEAD'} ${versionLabel(r.id, r.number)}] ${argv.message.trim().split('\n')[0]}`);
+    print(` ${r.changes.length} file(s) changed, ${r.files} tracked, ${formatBytes(r.logicalBytes)}; ${r.newChunks} new chunk(s), ${formatBytes(r.newBytes)} new data stored as ${formatBytes(r.storedBytes)}`);
+  },
+};

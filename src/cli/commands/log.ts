@@ -1,0 +1,82 @@
+import type { CommandModule } from 'yargs';
+import { log, type LogEntry } from '../../ops/log.js';
+import { renderGraph } from '../../core/dag.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { formatDate, formatPairs, print, printJson, versionLabel } from '../format.js';
+
+interface Args extends GlobalArgs {
+  revs?: string[];
+  oneline?: boolean;
+  n?: number;
+  graph?: boolean;
+  all?: boolean;
+  where?: string;
+  author?: string;
+  since?: string;
+  until?: string;
+  grep?: string;
+  usesData?: string;
+  basedOn?: string;
+  branch?: string;
+}
+
+function refsText(e: LogEntry): string {
+  return e.refs.length ? ` (${e.refs.join(', ')})` : '';
+}
+
+/** `mvm log`: the history of versions, newest first. */
+export const logCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'log [revs..]',
+  describe: 'Show versions, newest first, with hash, author, date, message and metrics',
+  builder: (y) =>
+    y
+      .positional('revs', { type: 'string', array: true, describe: 'Where to start (default HEAD)' })
+      .option('oneline', { type: 'boolean', describe: 'One line per version' })
+      .option('n', { alias: 'max-count', type: 'number', describe: 'Show at most N versions' })
+      .option('graph', { type: 'boolean', describe: 'Draw the version graph' })
+      .option('all', { type: 'boolean', describe: 'Every version, not only those reachable from HEAD' })
+      .option('where', { type: 'string', describe: "Query, e.g. 'metrics.accuracy > 0.9 and params.lr < 0.01' (see docs/QUERY.md)" })
+      .option('author', { type: 'string', describe: 'Only versions whose author contains this text' })
+      .option('since', { type: 'string', describe: 'Only versions made on or after this date' })
+      .option('until', { type: 'string', describe: 'Only versions made on or before this date' })
+      .option('grep', { type: 'string', describe: 'Only versions whose message matches this regular expression' })
+      .option('branch', { type: 'string', describe: 'Start from this branch (same as giving it as a revision)' })
+      .option('uses-data', { type: 'string', describe: 'Only versions trained on this dataset (id or path)' })
+      .option('based-on', { type: 'string', describe: 'Only versions fine-tuned (directly or not) from this revision' })
+      .option('json', { type: 'boolean' })
+      .example('mvm log --oneline -n 5', 'the last five versions')
+      .example("mvm log --where 'metrics.accuracy > 0.9 and params.lr < 0.01'", 'search by metrics and parameters'),
+  handler: async (argv) => {
+    const revs = [...(argv.revs ?? []), ...(argv.branch ? [argv.branch] : [])];
+    const r = await log(openRepo(argv), {
+      revs,
+      all: argv.all,
+      limit: argv.n,
+      where: argv.where,
+      author: argv.author,
+      since: argv.since,
+      until: argv.until,
+      grep: argv.grep,
+      usesData: argv.usesData,
+      basedOn: argv.basedOn,
+    });
+    if (argv.json) return printJson(r.entries);
+    const graph = argv.graph ? renderGraph(r.entries) : null;
+    r.entries.forEach((e, i) => {
+      const g = graph?.[i];
+      const pre = g ? `${g.prefix} ` : '';
+      const cont = g ? `${g.prefix.replace(/\*/g, '|')} ` : '';
+      const metrics = formatPairs(e.metrics);
+      if (argv.oneline) {
+        print(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}`);
+      } else {
+        const lines = [`${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`, `${cont}Author:  ${e.author}`, `${cont}Date:    ${formatDate(e.time)}`];
+        if (metrics) lines.push(`${cont}Metrics: ${metrics}`);
+        if (Object.keys(e.params).length) lines.push(`${cont}Params:  ${formatPairs(e.params)}`);
+        lines.push(cont, ...e.message.split('\n').map((l) => `${cont}    ${l}`), cont.trimEnd());
+        print(...lines.map((l) => l.trimEnd()));
+      }
+      for (const a of g?.after ?? []) print(a);
+    });
+  },
+};

@@ -1,0 +1,45 @@
+import type { CommandModule } from 'yargs';
+import { createRef, deleteRef, listRefs, type RefInfo } from '../../ops/refs.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format.js';
+
+interface Args extends GlobalArgs {
+  name?: string;
+  rev?: string;
+  delete?: boolean;
+  force?: boolean;
+}
+
+function refCommand(kind: 'branch' | 'tag'): CommandModule<GlobalArgs, Args> {
+  return {
+    command: `${kind} [name] [rev]`,
+    describe: kind === 'branch' ? 'List, create or delete branches' : 'List, create or delete tags',
+    builder: (y) =>
+      y
+        .positional('name', { type: 'string', describe: `Name of the ${kind} to create or delete` })
+        .positional('rev', { type: 'string', describe: 'Version it names (default HEAD)' })
+        .option('delete', { alias: 'd', type: 'boolean', describe: `Delete the ${kind}` })
+        .option('force', { alias: 'f', type: 'boolean', describe: `Move an existing ${kind}` })
+        .option('json', { type: 'boolean' })
+        .example(`mvm ${kind}`, `list ${kind}es`.replace('tages', 'tags'))
+        .example(`mvm ${kind} ${kind === 'branch' ? 'experiment v3' : 'prod-2026-11 v5'}`, `create a ${kind}`)
+        .example(`mvm ${kind} -d ${kind === 'branch' ? 'experiment' : 'prod-2026-11'}`, `delete it`),
+    handler: async (argv) => {
+      const repo = openRepo(argv);
+      let out: RefInfo | RefInfo[];
+      if (!argv.name) out = listRefs(repo, kind);
+      else if (argv.delete) out = await deleteRef(repo, kind, argv.name);
+      else out = await createRef(repo, kind, argv.name, argv.rev ?? 'HEAD', argv.force);
+      if (argv.json) return printJson(out);
+      if (Array.isArray(out)) {
+        for (const r of out) print(`${r.current ? '*' : ' '} ${r.name.padEnd(20)} ${versionLabel(r.id, r.number)}`);
+      } else if (argv.delete) print(`Deleted ${kind} ${out.name} (was ${versionLabel(out.id, out.number)})`);
+      else print(`Created ${kind} ${out.name} at ${versionLabel(out.id, out.number)}`);
+    },
+  };
+}
+
+/** `mvm branch`. */
+export const branchCommand = refCommand('branch');
+/** `mvm tag`. */
+export const tagCommand = refCommand('tag');

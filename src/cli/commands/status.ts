@@ -1,0 +1,43 @@
+import type { CommandModule } from 'yargs';
+import { status } from '../../ops/status.js';
+import { openRepo, setExit, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  exitCode?: boolean;
+  short?: boolean;
+}
+
+const LETTER = { modified: 'M', added: 'A', deleted: 'D', mode: 'T' } as const;
+
+/** `mvm status`: which tracked files changed since HEAD. */
+export const statusCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'status',
+  describe: 'Show which tracked files changed since HEAD',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
+      .option('short', { alias: 's', type: 'boolean', describe: 'One line per change: M/A/D/T and the path' })
+      .option('exit-code', { type: 'boolean', describe: 'Exit with 1 when there are changes' })
+      .example('mvm status', 'list modified, added and deleted tracked files')
+      .example('mvm status --json | jq .clean', 'for scripts'),
+  handler: async (argv) => {
+    const r = await status(openRepo(argv), { progress: progressBar(!argv.quiet && !argv.json) });
+    if (argv.exitCode && !r.clean) setExit(1);
+    if (argv.json) return printJson(r);
+    if (argv.short) {
+      for (const c of r.changes) print(`${LETTER[c.status]} ${c.path}`);
+      return;
+    }
+    const at = r.head ? versionLabel(r.head, r.headNumber) : null;
+    print(r.branch ? `On branch ${r.branch}${at ? ` (${at})` : ', no versions yet'}` : `HEAD detached at ${at}`);
+    if (!r.tracked.length) print("Nothing is tracked yet; use 'mvm add PATH'.");
+    if (r.clean) print(r.head ? 'nothing to commit, workspace matches HEAD' : r.tracked.length ? 'no files found under the tracked paths' : '');
+    else {
+      print('Changes since HEAD:');
+      for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(12)}${c.path}`);
+    }
+    for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
+  },
+};

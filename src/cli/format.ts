@@ -1,0 +1,51 @@
+import type { Scalar } from '../core/objects.js';
+
+/** Bytes in human units (binary, like ls -h). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/** `v7 a1b2c3d4e5f6`, or just the short hash when the version has no number. */
+export function versionLabel(id: string, number: number | null | undefined): string {
+  return number ? `v${number} ${id.slice(0, 12)}` : id.slice(0, 12);
+}
+
+/** `k=v k2=v2` for a record of scalars. */
+export function formatPairs(rec: Record<string, Scalar>): string {
+  return Object.entries(rec)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
+}
+
+/** Renders rows as an aligned text table; the first row is the header. */
+export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => r.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+/** A date as `2026-11-26 14:34:14 UTC`. */
+export function formatDate(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+}
+
+/** Writes a JSON document to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Writes lines to stdout. */
+export function print(...lines: string[]): void {
+  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+}

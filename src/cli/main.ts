@@ -1,0 +1,82 @@
+import yargs, { type Argv } from 'yargs';
+import { EXIT, MvmError, fromSystemError } from '../errors.js';
+import { requestedExit, type GlobalArgs } from './context.js';
+import { initCommand } from './commands/init.js';
+import { addCommand, rmCommand } from './commands/add.js';
+import { statusCommand } from './commands/status.js';
+import { commitCommand } from './commands/commit.js';
+import { logCommand } from './commands/log.js';
+import { showCommand } from './commands/show.js';
+import { checkoutCommand } from './commands/checkout.js';
+import { branchCommand, tagCommand } from './commands/refs.js';
+import { diffCommand } from './commands/diff.js';
+import { deployCommand, rollbackCommand } from './commands/deploy.js';
+import { fsckCommand } from './commands/fsck.js';
+
+/** Every command the CLI knows, in the order `--help` lists them. */
+const COMMANDS = [
+  initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
+  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand,
+];
+
+function parser(args: string[]): Argv<GlobalArgs> {
+  let y = yargs(args)
+    .scriptName('mvm')
+    .usage('mvm <command> [options]\n\nA content-addressed version store for machine-learning models.')
+    .option('C', { type: 'string', describe: 'Run as if mvm was started in this folder', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'No progress bars', global: true })
+    .middleware((argv) => {
+      if (argv.C) {
+        try {
+          process.chdir(argv.C);
+        } catch (e) {
+          throw fromSystemError(e, argv.C, 'entering');
+        }
+      }
+    }, true)
+    .demandCommand(1, 'name a command; see mvm --help')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .epilog('Exit codes are listed in docs/exit-codes.md. Each command has examples: mvm <command> --help')
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new MvmError('BAD_ARGUMENT', msg ?? 'bad arguments', { hint: 'see mvm --help' });
+    }) as Argv<GlobalArgs>;
+  for (const c of COMMANDS) y = y.command(c as never);
+  return y.wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+/** Formats an error as the one line mvm prints on stderr. */
+export function errorLine(e: MvmError): string {
+  return `mvm: ${e.message}${e.data.hint ? ` (${e.data.hint})` : ''}`;
+}
+
+/** Runs the CLI with `args` and returns the process exit code; the only place that decides it. */
+export async function run(args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  try {
+    await parser(args).parseAsync();
+    return requestedExit;
+  } catch (e) {
+    const err = e instanceof MvmError ? e : (e as NodeJS.ErrnoException)?.code && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!) ? fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '', 'accessing') : null;
+    if (!err) {
+      process.stderr.write(`mvm: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      return EXIT.failure;
+    }
+    if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
+    process.stderr.write(errorLine(err) + '\n');
+    return err.exitCode;
+  }
+}
+
+/** Entry point used by bin/mvm.js. */
+export async function main(args: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  const code = await run(args);
+  process.exitCode = code;
+}

@@ -1,0 +1,61 @@
+import type { FileEntry } from './objects.js';
+
+/** What the workspace holds at a path: its content id and mode. */
+export interface WorkState {
+  id: string;
+  mode: number;
+}
+
+/** A path the checkout would change but must not, because the workspace has changes there. */
+export interface CheckoutConflict {
+  path: string;
+  reason: 'modified' | 'untracked' ;
+}
+
+/** The changes a checkout makes to the workspace. */
+export interface CheckoutPlan {
+  write: { path: string; entry: FileEntry }[];
+  chmod: { path: string; mode: number }[];
+  remove: string[];
+  conflicts: CheckoutConflict[];
+  unchanged: number;
+}
+
+/**
+ * Plans a checkout from `head` to `target` given the workspace state; pure.
+ * A path is written only when the workspace differs from the target; local
+ * changes (against head) that the checkout would overwrite or delete are
+ * conflicts unless `force`.
+ */
+export function planCheckout(
+  head: Record<string, FileEntry>,
+  target: Record<string, FileEntry>,
+  work: Map<string, WorkState>,
+  force: boolean,
+): CheckoutPlan {
+  const plan: CheckoutPlan = { write: [], chmod: [], remove: [], conflicts: [], unchanged: 0 };
+  const paths = new Set([...Object.keys(head), ...Object.keys(target), ...[...work.keys()].filter((p) => p in head || p in target)]);
+  for (const path of [...paths].sort()) {
+    const w = work.get(path);
+    const h = head[path];
+    const t = target[path];
+    // local changes: the workspace differs from what head recorded (a deleted file loses nothing)
+    const dirty = w !== undefined && (!h || h.file !== w.id || h.mode !== w.mode);
+    const conflict = (): boolean => {
+      if (!dirty || force) return false;
+      plan.conflicts.push({ path, reason: h ? 'modified' : 'untracked' });
+      return true;
+    };
+    if (t) {
+      if (w && w.id === t.file) {
+        if (w.mode === t.mode) plan.unchanged++;
+        else plan.chmod.push({ path, mode: t.mode });
+        continue;
+      }
+      if (!conflict()) plan.write.push({ path, entry: t });
+    } else if (w && !conflict()) {
+      plan.remove.push(path);
+    }
+  }
+  return plan;
+}

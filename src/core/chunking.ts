@@ -1,0 +1,42 @@
+import type { TensorInfo } from './formats/types.js';
+
+/** Default chunk size: 1 MiB. Tests shrink it through `mvm init --chunk-size`. */
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/** Smallest and largest chunk sizes a repository may be created with. */
+export const MIN_CHUNK_SIZE = 64;
+export const MAX_CHUNK_SIZE = 256 << 20;
+
+/** One planned chunk: a byte range of the file, and the tensor it belongs to if any. */
+export interface ChunkSpan {
+  start: number;
+  end: number;
+  /** Index into the layout's tensor list, or -1 for header, padding and plain data. */
+  tensor: number;
+}
+
+/**
+ * Cuts a byte range into fixed-size spans starting at `start`. Invariant:
+ * spans are contiguous, non-empty, and only the last may be short.
+ */
+function fixed(start: number, end: number, chunkSize: number, tensor: number, out: ChunkSpan[]): void {
+  for (let s = start; s < end; s += chunkSize) out.push({ start: s, end: Math.min(end, s + chunkSize), tensor });
+}
+
+/**
+ * Plans how a file of `size` bytes is cut. Without tensors: fixed-size chunks
+ * from offset 0. With tensors (sorted, non-overlapping, within the file):
+ * everything before, between and after tensors is cut on its own, and fixed
+ * chunking restarts at every tensor's first byte, so an unchanged tensor makes
+ * the same chunks wherever it sits in the file. Zero-size tensors own no chunk.
+ */
+export function planChunks(size: number, chunkSize: number, tensors: readonly TensorInfo[] = []): ChunkSpan[] {
+  const out: ChunkSpan[] = [];
+  let pos = 0;
+  tensors.forEach((t, i) => {
+    if (t.start > pos) fixed(pos, t.start, chunkSize, -1, out);
+    fixed(t.start, t.end, chunkSize, i, out);
+    pos = Math.max(pos, t.end);
+  });
+  if (pos < size) fixed(pos, size, chunkSize, -1, out);
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * Content-based model format detection: picks a parser by magic bytes (never
+ * by file name) and validates the tensor map it returns. Any failure yields
+ * null so the caller falls back to plain fixed-size chunking.
+ */
+import { parseGguf } from './gguf.js';
+import { parseOnnx } from './onnx.js';
+import { parsePytorchZip } from './pytorch.js';
+import { parseSafetensors } from './safetensors.js';
+import type { ByteSource, Layout } from './types.js';
+
+/** Recognises a model file's layout by content; null when no format matches or the file is malformed. Never throws. */
+export async function detectLayout(src: ByteSource): Promise<Layout | null> {
+  try {
+    const size = src.size;
+    if (!Number.isSafeInteger(size) || size < 8) return null;
+    const head = await src.read(0, Math.min(size, 16));
+    if (!Buffer.isBuffer(head) || head.length < 8) return null;
+    let layout: Layout | null;
+    if (head.toString('latin1', 0, 4) === 'GGUF') layout = await parseGguf(src);
+    else if (head.readUInt32LE(0) === 0x04034b50) layout = await parsePytorchZip(src);
+    else if (head[8] === 0x7b) layout = await parseSafetensors(src);
+    else layout = await parseOnnx(src);
+    return layout && validateLayout(layout, size);
+  } catch {
+    return null;
+  }
+}
+
+/** Sorts a layout's tensors by start and checks they are non-overlapping integer ranges within [0, size]; null when not. */
+export function validateLayout(layout: Layout, size: number): Layout | null {
+  const tensors = [...layout.tensors].sort((a, b) => a.start - b.start || a.end - b.end);
+  let prevEnd = 0;
+  for (const t of tensors) {
+    if (!Number.isSafeInteger(t.start) || !Number.isSafeInteger(t.end)) return null;
+    if (t.start < prevEnd || t.end < t.start || t.end > size) return null;
+    prevEnd = t.end;
+  }
+  return { format: layout.format, tensors };
+}

@@ -1,0 +1,160 @@
+/**
+ * ONNX: a protobuf ModelProto. The units are the `raw_data` payloads of the
+ * graph's initializers (ModelProto.graph = 7, GraphProto.initializer = 5,
+ * TensorProto dims = 1, data_type = 2, name = 8, raw_data = 9,
+ * data_location = 14). The file is stream-parsed in bounded windows; raw_data
+ * payloads are skipped, never read.
+ */
+import { ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+
+/** Canonical dtype and bits per element of each ONNX TensorProto.DataType we recognise. */
+export const ONNX_DTYPES: ReadonlyMap<number, { name: string; bits: number }> = new Map(
+  (
+    [
+      [1, 'f32', 32], [2, 'u8', 8], [3, 'i8', 8], [4, 'u16', 16], [5, 'i16', 16], [6, 'i32', 32],
+      [7, 'i64', 64], [9, 'bool', 8], [10, 'f16', 16], [11, 'f64', 64], [12, 'u32', 32], [13, 'u64', 64],
+      [14, 'c64', 64], [15, 'c128', 128], [16, 'bf16', 16], [17, 'f8_e4m3', 8], [18, 'f8_e4m3fnuz', 8],
+      [19, 'f8_e5m2', 8], [20, 'f8_e5m2fnuz', 8], [21, 'u4', 4], [22, 'i4', 4], [23, 'f4_e2m1', 4],
+    ] as const
+  ).map(([id, name, bits]) => [id, { name, bits }]),
+);
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_I32 = 5;
+const DATA_LOCATION_EXTERNAL = 1;
+const MAX_NAME = 1024 * 1024;
+
+/** Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw initializers. */
+export async function parseOnnx(src: ByteSource): Promise<Layout | null> {
+  try {
+    return await parse(src);
+  } catch {
+    return null;
+  }
+}
+
+async function parse(src: ByteSource): Promise<Layout | null> {
+  const c = new ByteCursor(src);
+  const tensors: TensorInfo[] = [];
+  let irVersion = false;
+  let graph = false;
+  while (c.pos < src.size) {
+    const { field, wire } = await tag(c);
+    if (field === 1 && wire === WIRE_VARINT) {
+      await varint(c);
+      irVersion = true;
+    } else if (field === 7 && wire === WIRE_LEN) {
+      const end = await lengthEnd(c, src.size);
+      await parseGraph(c, end, tensors);
+      graph = true;
+    } else {
+      await skipField(c, wire, src.size);
+    }
+  }
+  if (!irVersion || !graph || tensors.length === 0) return null;
+  return { format: 'onnx', tensors };
+}
+
+async function parseGraph(c: ByteCursor, end: number, out: TensorInfo[]): Promise<void> {
+  while (c.pos < end) {
+    const { field, wire } = await tag(c);
+    if (field === 5 && wire === WIRE_LEN) {
+      const t = await parseTensor(c, await lengthEnd(c, end));
+      if (t) out.push(t);
+    } else {
+      await skipField(c, wire, end);
+    }
+  }
+  if (c.pos !== end) throw new RangeError('graph overruns its length');
+}
+
+/** Parses one TensorProto; returns the unit for an in-file raw_data payload, null for other initializers. */
+async function parseTensor(c: ByteCursor, end: number): Promise<TensorInfo | null> {
+  const dims: number[] = [];
+  let dataType = 0;
+  let name = '';
+  let raw: { start: number; end: number } | null = null;
+  let location = 0;
+  while (c.pos < end) {
+    const { field, wire } = await tag(c);
+    if (field === 1 && wire === WIRE_VARINT) {
+      dims.push(await safeVarint(c));
+    } else if (field === 1 && wire === WIRE_LEN) {
+      const packedEnd = await lengthEnd(c, end);
+      while (c.pos < packedEnd) dims.push(await safeVarint(c));
+      if (c.pos !== packedEnd) throw new RangeError('packed dims overrun');
+    } else if (field === 2 && wire === WIRE_VARINT) {
+      dataType = await varint(c);
+    } else if (field === 8 && wire === WIRE_LEN) {
+      const len = (await lengthEnd(c, end)) - c.pos;
+      if (len > MAX_NAME) throw new RangeError('name too long');
+      name = new TextDecoder('utf-8', { fatal: true }).decode(await c.bytes(len));
+    } else if (field === 9 && wire === WIRE_LEN) {
+      const rawEnd = await lengthEnd(c, end);
+      raw = { start: c.pos, end: rawEnd };
+      c.skip(rawEnd - c.pos);
+    } else if (field === 14 && wire === WIRE_VARINT) {
+      location = await varint(c);
+    } else {
+      await skipField(c, wire, end);
+    }
+  }
+  if (c.pos !== end) throw new RangeError('tensor overruns its length');
+  if (!raw || location === DATA_LOCATION_EXTERNAL) return null;
+  const elements = shapeElements(dims);
+  if (elements === null) throw new RangeError('bad dims');
+  const dtype = ONNX_DTYPES.get(dataType);
+  if (dtype && Math.ceil((elements * dtype.bits) / 8) !== raw.end - raw.start) throw new RangeError('raw_data size mismatch');
+  return { name, dtype: dtype?.name ?? 'unknown', shape: dims, start: raw.start, end: raw.end };
+}
+
+/** Reads a field tag, rejecting field number 0 and the deprecated group wire types. */
+async function tag(c: ByteCursor): Promise<{ field: number; wire: number }> {
+  const t = await safeVarint(c);
+  const field = Math.floor(t / 8);
+  const wire = t % 8;
+  if (field === 0 || field > 0x1fffffff) throw new RangeError('bad field number');
+  return { field, wire };
+}
+
+/** Reads a length prefix and returns the absolute end of the payload, which must lie within `limit`. */
+async function lengthEnd(c: ByteCursor, limit: number): Promise<number> {
+  const len = await safeVarint(c);
+  if (c.pos + len > limit) throw new RangeError('length past end');
+  return c.pos + len;
+}
+
+async function skipField(c: ByteCursor, wire: number, limit: number): Promise<void> {
+  let n: number;
+  switch (wire) {
+    case WIRE_VARINT: await varint(c); n = 0; break;
+    case WIRE_I64: n = 8; break;
+    case WIRE_LEN: n = (await lengthEnd(c, limit)) - c.pos; break;
+    case WIRE_I32: n = 4; break;
+    default: throw new RangeError(`bad wire type ${wire}`);
+  }
+  if (c.pos + n > limit) throw new RangeError('field past end');
+  c.skip(n);
+}
+
+/** Reads a varint of up to 10 bytes; exact up to 2^53, approximate above (callers needing exactness use safeVarint). */
+async function varint(c: ByteCursor): Promise<number> {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const b = await c.u8();
+    result += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return result;
+    scale *= 128;
+  }
+  throw new RangeError('varint too long');
+}
+
+/** Reads a varint that must be a non-negative safe integer (lengths, tags, dims). */
+async function safeVarint(c: ByteCursor): Promise<number> {
+  const v = await varint(c);
+  if (!Number.isSafeInteger(v)) throw new RangeError('varint too large');
+  return v;
+}

@@ -1,0 +1,167 @@
+/**
+ * PyTorch zip checkpoints (torch.save since 1.6, and TorchScript archives): a
+ * ZIP whose `<archive>/data.pkl` pickle refers to storages stored as
+ * `<archive>/data/<key>` entries. Each STORED storage entry is one unit; the
+ * pickle itself is not parsed, so dtype is 'unknown' and shape is [].
+ */
+import type { ByteSource, Layout, TensorInfo } from './types.js';
+
+/** Largest central directory we are willing to read. */
+export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_EOCD = 0x06054b50;
+const SIG_ZIP64_LOCATOR = 0x07064b50;
+const SIG_ZIP64_EOCD = 0x06064b50;
+const EOCD_SIZE = 22;
+const CENTRAL_SIZE = 46;
+const LOCAL_SIZE = 30;
+const MAX_COMMENT = 0xffff;
+
+interface Entry {
+  name: string;
+  method: number;
+  flags: number;
+  compressed: number;
+  uncompressed: number;
+  localOffset: number;
+}
+
+/** Parses a PyTorch zip checkpoint's storage map, or returns null when the bytes are not one (or a storage is compressed). */
+export async function parsePytorchZip(src: ByteSource): Promise<Layout | null> {
+  try {
+    return await parse(src);
+  } catch {
+    return null;
+  }
+}
+
+async function parse(src: ByteSource): Promise<Layout | null> {
+  if (src.size < LOCAL_SIZE + EOCD_SIZE) return null;
+  const magic = await src.read(0, 4);
+  if (magic.length < 4 || magic.readUInt32LE(0) !== SIG_LOCAL) return null;
+
+  const dir = await findCentralDirectory(src);
+  if (!dir) return null;
+  const cd = await src.read(dir.offset, dir.size);
+  if (cd.length !== dir.size) return null;
+  const entries = readCentralDirectory(cd, dir.count);
+  if (!entries) return null;
+
+  const pkl = entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (!pkl) return null;
+  const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length) + 'data/';
+
+  const tensors: TensorInfo[] = [];
+  for (const e of entries) {
+    if (!e.name.startsWith(prefix)) continue;
+    const key = e.name.slice(prefix.length);
+    if (key.length === 0 || key.includes('/')) continue;
+    if (e.method !== 0 || (e.flags & 1) !== 0 || e.compressed !== e.uncompressed) return null;
+    const local = await src.read(e.localOffset, LOCAL_SIZE);
+    if (local.length !== LOCAL_SIZE || local.readUInt32LE(0) !== SIG_LOCAL) return null;
+    const start = e.localOffset + LOCAL_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const end = start + e.compressed;
+    if (end > dir.offset) return null;
+    tensors.push({ name: `data/${key}`, dtype: 'unknown', shape: [], start, end });
+  }
+  return { format: 'pytorch', tensors };
+}
+
+/** Locates the central directory through the (ZIP64) end-of-central-directory record. */
+async function findCentralDirectory(src: ByteSource): Promise<{ offset: number; size: number; count: number } | null> {
+  const tailStart = Math.max(0, src.size - EOCD_SIZE - MAX_COMMENT);
+  const tail = await src.read(tailStart, src.size - tailStart);
+  if (tail.length !== src.size - tailStart) return null;
+  let at = -1;
+  for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === SIG_EOCD && i + EOCD_SIZE + tail.readUInt16LE(i + 20) === tail.length) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return null;
+  const eocdPos = tailStart + at;
+  let count = tail.readUInt16LE(at + 10);
+  let size = tail.readUInt32LE(at + 12);
+  let offset = tail.readUInt32LE(at + 16);
+  let end = eocdPos;
+
+  if (eocdPos >= 20) {
+    const loc = await src.read(eocdPos - 20, 20);
+    if (loc.length === 20 && loc.readUInt32LE(0) === SIG_ZIP64_LOCATOR) {
+      const z64Pos = safe(loc.readBigUInt64LE(8));
+      if (z64Pos === null || z64Pos + 56 > eocdPos - 20) return null;
+      const z = await src.read(z64Pos, 56);
+      if (z.length !== 56 || z.readUInt32LE(0) !== SIG_ZIP64_EOCD) return null;
+      const c = safe(z.readBigUInt64LE(32));
+      const s = safe(z.readBigUInt64LE(40));
+      const o = safe(z.readBigUInt64LE(48));
+      if (c === null || s === null || o === null) return null;
+      [count, size, offset, end] = [c, s, o, z64Pos];
+    }
+  }
+  if (size > ZIP_MAX_CENTRAL_DIRECTORY || offset + size > end || count > size / CENTRAL_SIZE) return null;
+  return { offset, size, count };
+}
+
+/** Decodes `count` central directory headers, applying ZIP64 extra fields; null when malformed. */
+function readCentralDirectory(cd: Buffer, count: number): Entry[] | null {
+  const entries: Entry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + CENTRAL_SIZE > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) return null;
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    const next = p + CENTRAL_SIZE + nameLen + extraLen + commentLen;
+    if (next > cd.length) return null;
+    const e: Entry = {
+      name: cd.toString('utf8', p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen),
+      flags: cd.readUInt16LE(p + 8),
+      method: cd.readUInt16LE(p + 10),
+      compressed: cd.readUInt32LE(p + 20),
+      uncompressed: cd.readUInt32LE(p + 24),
+      localOffset: cd.readUInt32LE(p + 42),
+    };
+    const extra = cd.subarray(p + CENTRAL_SIZE + nameLen, p + CENTRAL_SIZE + nameLen + extraLen);
+    if (!applyZip64Extra(e, extra)) return null;
+    entries.push(e);
+    p = next;
+  }
+  return entries;
+}
+
+/** Replaces 0xFFFFFFFF sizes/offsets with the values from a ZIP64 extra field (id 0x0001). */
+function applyZip64Extra(e: Entry, extra: Buffer): boolean {
+  const MAX32 = 0xffffffff;
+  if (e.uncompressed !== MAX32 && e.compressed !== MAX32 && e.localOffset !== MAX32) return true;
+  for (let q = 0; q + 4 <= extra.length; ) {
+    const id = extra.readUInt16LE(q);
+    const len = extra.readUInt16LE(q + 2);
+    if (q + 4 + len > extra.length) return false;
+    if (id === 0x0001) {
+      let r = q + 4;
+      const take = (): number | null => {
+        if (r + 8 > q + 4 + len) return null;
+        const v = safe(extra.readBigUInt64LE(r));
+        r += 8;
+        return v;
+      };
+      for (const field of ['uncompressed', 'compressed', 'localOffset'] as const) {
+        if (e[field] !== MAX32) continue;
+        const v = take();
+        if (v === null) return false;
+        e[field] = v;
+      }
+      return true;
+    }
+    q += 4 + len;
+  }
+  return false;
+}
+
+function safe(v: bigint): number | null {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
+}

@@ -1,0 +1,51 @@
+import { MvmError } from '../errors.js';
+
+/** What a revision starts from before any `~N` / `^N` steps. */
+export type RevisionBase =
+  | { kind: 'number'; n: number }
+  | { kind: 'head' }
+  | { kind: 'deployed'; back: number }
+  | { kind: 'name'; name: string };
+
+/** A parsed revision: a base and ancestry steps (`~N` = N first parents back, `^N` = N-th parent). */
+export interface Revision {
+  text: string;
+  base: RevisionBase;
+  steps: { op: '~' | '^'; n: number }[];
+}
+
+/**
+ * Parses revision syntax: `v7`, `HEAD`, `deployed`, `deployed@{1}`, a branch,
+ * tag or hash prefix (told apart later, when refs are known), each optionally
+ * followed by `~N`, `~`, `^N` or `^` steps, as in git.
+ */
+export function parseRevision(text: string): Revision {
+  const m = /^(.*?)((?:[~^]\d*)*)$/.exec(text.trim());
+  const baseText = m?.[1] ?? '';
+  if (!baseText) throw new MvmError('UNKNOWN_REVISION', `'${text}' is not a revision`, { revision: text, hint: 'use vN, a hash, a branch, a tag, HEAD, HEAD~N or deployed@{N}' });
+  const steps: Revision['steps'] = [];
+  for (const s of (m?.[2] ?? '').matchAll(/([~^])(\d*)/g)) steps.push({ op: s[1] as '~' | '^', n: s[2] ? Number(s[2]) : 1 });
+  let base: RevisionBase;
+  const num = /^v(\d+)$/.exec(baseText);
+  const dep = /^deployed(?:@\{(\d+)\})?$/.exec(baseText);
+  if (num) base = { kind: 'number', n: Number(num[1]) };
+  else if (baseText === 'HEAD' || baseText === '@') base = { kind: 'head' };
+  else if (dep) base = { kind: 'deployed', back: dep[1] ? Number(dep[1]) : 0 };
+  else base = { kind: 'name', name: baseText };
+  return { text, base, steps };
+}
+
+const RESERVED = new Set(['HEAD', 'deployed', '@']);
+
+/** Checks a branch or tag name: git's rules, minus names that would read as another revision. */
+export function validateRefName(name: string, what: 'branch' | 'tag'): string {
+  const bad = (why: string) => new MvmError('BAD_REF_NAME', `'${name}' is not a valid ${what} name: ${why}`, { name, hint: 'use letters, digits, ., _, - and / between parts' });
+  if (!name) throw bad('it is empty');
+  if (RESERVED.has(name)) throw bad('it is reserved');
+  if (/^v\d+$/.test(name)) throw bad('it would read as a version number');
+  if (/^[0-9a-f]{4,64}$/.test(name)) throw bad('it would read as a hash');
+  if (!/^[A-Za-z0-9._\-/]+$/.test(name)) throw bad('it has characters other than letters, digits, ., _, - and /');
+  if (name.split('/').some((p) => p === '' || p.startsWith('.') || p.endsWith('.lock'))) throw bad("a part is empty, starts with '.' or ends with .lock");
+  if (name.startsWith('-') || name.includes('..')) throw bad("it starts with '-' or contains '..'");
+  return name;
+}

@@ -1,0 +1,21 @@
+/**
+ * mvm as a library: everything the CLI does, typed. Open a repository with
+ * `Repository.open(dir)` (or create one with `init`), then call operations.
+ */
+export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
+export { Repository, DEFAULT_CONFIG, type RepoConfig } from './ops/repository.js';
+export { init, type InitOptions, type InitResult } from './ops/init.js';
+export { add, rm, type TrackResult } from './ops/track.js';
+export { status, type StatusResult } from './ops/status.js';
+export { commit, type CommitOptions, type CommitResult } from './ops/commit.js';
+export { log, type LogOptions, type LogEntry, type LogResult } from './ops/log.js';
+export { show, type ShowResult } from './ops/show.js';
+export { diff, type DiffOptions, type DiffResult } from './ops/diff.js';
+export { checkout, type CheckoutOptions, type CheckoutResult } from './ops/checkout.js';
+export { createRef, deleteRef, listRefs, type RefInfo } from './ops/refs.js';
+export { deploy, rollback, deployHistory, type DeployResult } from './ops/deploy.js';
+export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
+export { resolveRevision } from './ops/resolve.js';
+export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
+export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
+export type { Progress } from './ops/session.js';

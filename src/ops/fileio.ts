@@ -1,0 +1,185 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { fromSystemError, MvmError } from '../errors.js';
+import type { ChunkPool } from '../storage/chunkPool.js';
+import { tempPath } from '../storage/atomic.js';
+import { blake3Hex } from '../storage/hash.js';
+import { groupKindForDtype } from '../storage/bytegroup.js';
+import { planChunks } from '../core/chunking.js';
+import { detectLayout } from '../core/formats/detect.js';
+import type { ByteSource, Layout } from '../core/formats/types.js';
+import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
+import type { Repository } from './repository.js';
+
+/** Reports bytes processed, for progress bars. */
+export type OnBytes = (n: number) => void;
+
+/** The result of chunking one workspace file. */
+export interface ChunkedFile {
+  /** Id of the file object (whether or not it was stored). */
+  id: string;
+  file: FileObject;
+  /** Chunks written now (absent before), and their stored (compressed) size. */
+  newChunks: number;
+  newBytes: number;
+  storedBytes: number;
+}
+
+/**
+ * Runs `task(i)` for i in [0, count) with at most `capacity` in flight. On the
+ * first failure it stops starting new ones, waits for those in flight (they may
+ * be writing into a file descriptor the caller is about to close) and throws.
+ */
+async function bounded(count: number, capacity: number, task: (i: number) => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: { e: unknown } | null = null;
+  for (let i = 0; i < count && !failure; i++) {
+    if (inFlight.size >= capacity) await Promise.race(inFlight);
+    if (failure) break;
+    const p: Promise<void> = task(i).catch((e) => { failure ??= { e }; }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw (failure as { e: unknown }).e;
+}
+
+function fdSource(fh: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    async read(offset, length) {
+      const len = Math.max(0, Math.min(length, size - offset));
+      const buf = Buffer.allocUnsafe(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(buf, got, len - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === len ? buf : buf.subarray(0, got);
+    },
+  };
+}
+
+/** Detects the model layout of an open file; never fails (odd files get no layout). */
+async function layoutOf(fh: FileHandle, size: number): Promise<Layout | null> {
+  try {
+    return await detectLayout(fdSource(fh, size));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Cuts a workspace file into chunks (tensor-aligned when it is a model file
+ * mvm recognises) and hashes them on the worker pool; with `store`, also
+ * compresses and writes new chunks and the file object. Memory stays bounded
+ * by the pool's capacity whatever the file size. Throws if the file changes
+ * while it is read.
+ */
+export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, opts: { store: boolean; onBytes?: OnBytes }): Promise<ChunkedFile> {
+  let fh: FileHandle;
+  try {
+    fh = await open(abs, 'r');
+  } catch (e) {
+    throw fromSystemError(e, abs, 'reading');
+  }
+  try {
+    const before = await fh.stat({ bigint: true });
+    const size = Number(before.size);
+    const layout = await layoutOf(fh, size);
+    const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? []);
+    const chunks: ChunkRef[] = new Array(spans.length);
+    let newChunks = 0;
+    let newBytes = 0;
+    let storedBytes = 0;
+    const src = fdSource(fh, size);
+    await bounded(spans.length, pool.capacity, async (i) => {
+      const span = spans[i]!;
+      const data = await src.read(span.start, span.end - span.start);
+      if (data.length !== span.end - span.start) throw new MvmError('IO_ERROR', `${abs} shrank while it was being read`, { path: abs, hint: 'wait until the file is fully written and run the command again' });
+      const dtype = span.tensor >= 0 ? layout!.tensors[span.tensor]!.dtype : null;
+      const task = opts.store
+        ? { op: 'store' as const, data, objectsDir: repo.objects.dir, tmpDir: repo.tmpDir, level: repo.config.compressionLevel, group: dtype ? groupKindForDtype(dtype) : null, fsync: repo.fsyncObjects }
+        : { op: 'hash' as const, data };
+      const r = await pool.submit(task, true);
+      chunks[i] = { id: r.id, size: r.size };
+      if (r.isNew) {
+        newChunks++;
+        newBytes += r.size;
+        storedBytes += r.storedBytes;
+      }
+      opts.onBytes?.(r.size);
+    });
+    const after = await fh.stat({ bigint: true });
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+      throw new MvmError('IO_ERROR', `${abs} changed while it was being read`, { path: abs, hint: 'wait until the file is fully written and run the command again' });
+    }
+    const file: FileObject = { type: 'file', format: OBJECT_FORMAT, size, chunkSize: repo.config.chunkSize, chunks };
+    if (layout) file.layout = { format: layout.format, tensors: tensorEntries(layout, spans) };
+    const encoded = encodeJsonObject(file);
+    const id = opts.store ? repo.objects.put(encoded) : blake3Hex(encoded);
+    return { id, file, newChunks, newBytes, storedBytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry[] {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  spans.forEach((s, i) => {
+    if (s.tensor < 0) return;
+    if (!first.has(s.tensor)) first.set(s.tensor, i);
+    last.set(s.tensor, i + 1);
+  });
+  let cursor = 0;
+  return layout.tensors.map((t, i) => {
+    // zero-size tensors own no chunks: give them an empty range where they sit
+    const start = first.get(i) ?? cursor;
+    const end = last.get(i) ?? start;
+    cursor = end;
+    return { name: t.name, dtype: t.dtype, shape: t.shape, start: t.start, end: t.end, chunkStart: start, chunkEnd: end };
+  });
+}
+
+/**
+ * Writes a file's exact bytes to `dest`: chunks are read, verified and
+ * written into a temporary file by the pool, which is renamed over `dest`
+ * only when every chunk checked out. A corrupt or missing chunk leaves `dest`
+ * untouched. Returns the new file's stat.
+ */
+export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string } = {}): Promise<BigIntStats> {
+  const tmp = tempPath(repo.tmpDir, 'co');
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    ftruncateSync(fd, file.size);
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const c of file.chunks) {
+      offsets.push(offset);
+      offset += c.size;
+    }
+    const out = fd;
+    await bounded(file.chunks.length, pool.capacity, async (i) => {
+      const c = file.chunks[i]!;
+      const r = await pool.submit({ op: 'restore', id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: offsets[i]! });
+      opts.onBytes?.(r.size);
+    });
+    if (repo.fsyncObjects) fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    chmodSync(tmp, mode & 0o7777);
+    try {
+      renameSync(tmp, dest);
+    } catch (e) {
+      throw fromSystemError(e, dest, 'writing');
+    }
+    return statSync(dest, { bigint: true });
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* not created or already moved */ }
+    if (e instanceof MvmError && opts.path) e.data.path ??= opts.path;
+    throw e instanceof MvmError ? e : fromSystemError(e, dest, 'writing');
+  }
+}

@@ -1,0 +1,173 @@
+import { readdirSync } from 'node:fs';
+import { MvmError, isMvmError } from '../errors.js';
+import type { Repository } from './repository.js';
+import { withPool, type Progress } from './session.js';
+import { deployLog } from './resolve.js';
+import type { AnnotationLogEntry } from './versionIndex.js';
+
+/** Where a damaged object is used: which version and path. */
+export interface ObjectUse {
+  version: string;
+  number: number | null;
+  path?: string;
+}
+
+/** One problem fsck found. */
+export interface FsckProblem {
+  kind: 'missing' | 'corrupt' | 'bad-ref';
+  /** The object id, for missing and corrupt objects. */
+  id?: string;
+  /** The ref or file, for bad refs. */
+  ref?: string;
+  message: string;
+  usedBy: ObjectUse[];
+}
+
+/** What `mvm fsck` checked and found. */
+export interface FsckResult {
+  ok: boolean;
+  objectsChecked: number;
+  versions: number;
+  refsChecked: number;
+  problems: FsckProblem[];
+  /** Versions that no branch, tag, HEAD or deployment reaches (kept, not errors). */
+  unreachable: number;
+  /** Temporary files left by an interrupted write; removed by the next write command. */
+  leftoverTemp: number;
+}
+
+/**
+ * Verifies the repository: every ref names a readable version, every version,
+ * file object and chunk referenced exists and hashes to its id, and every
+ * other stored object hashes correctly too. Damaged objects are reported with
+ * the versions and paths that use them.
+ */
+export async function fsck(repo: Repository, opts: { progress?: Progress } = {}): Promise<FsckResult> {
+  const problems: FsckProblem[] = [];
+  const uses = new Map<string, ObjectUse[]>();
+  const use = (id: string, u: ObjectUse) => {
+    const l = uses.get(id) ?? [];
+    if (l.length < 5) l.push(u);
+    uses.set(id, l);
+  };
+  const numbers = repo.numbers.readAll();
+  const numberOf = (id: string) => {
+    const i = numbers.indexOf(id);
+    return i < 0 ? null : i + 1;
+  };
+  // refs
+  const roots = new Set<string>();
+  let refsChecked = 0;
+  const checkRef = (name: string, read: () => string | null) => {
+    refsChecked++;
+    try {
+      const id = read();
+      if (id) roots.add(id);
+      if (id && !repo.objects.has(id)) problems.push({ kind: 'bad-ref', ref: name, id, message: `${name} points at missing version ${id}`, usedBy: [] });
+    } catch (e) {
+      problems.push({ kind: 'bad-ref', ref: name, message: isMvmError(e) ? e.message : String(e), usedBy: [] });
+    }
+  };
+  checkRef('HEAD', () => repo.headId());
+  for (const prefix of ['refs/heads/', 'refs/tags/']) for (const r of repo.refs.list(prefix)) checkRef(r.ref, () => repo.refs.read(r.ref));
+  checkRef('refs/deployed', () => repo.refs.read('refs/deployed'));
+  for (const e of deployLog(repo)) {
+    roots.add(e.to);
+    if (e.from) roots.add(e.from);
+  }
+  // walk versions: numbered ones and everything refs reach
+  const versions = new Set<string>([...numbers.filter((x): x is string => !!x), ...roots]);
+  const reachable = new Set<string>();
+  const stack = [...roots];
+  const parentsOf = new Map<string, string[]>();
+  const fileObjects = new Set<string>();
+  const chunks = new Set<string>();
+  const broken = new Set<string>();
+  const report = (id: string, e: unknown) => {
+    if (broken.has(id)) return;
+    broken.add(id);
+    const missing = isMvmError(e, 'OBJECT_MISSING');
+    problems.push({ kind: missing ? 'missing' : 'corrupt', id, message: isMvmError(e) ? e.message : String(e), usedBy: [] });
+  };
+  const missing = (id: string) => report(id, new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id }));
+  for (const id of versions) {
+    let v;
+    try {
+      v = repo.version(id);
+    } catch (e) {
+      report(id, e);
+      continue;
+    }
+    parentsOf.set(id, v.parents);
+    for (const p of v.parents) {
+      versions.add(p);
+      use(p, { version: id, number: numberOf(id) });
+    }
+    if (v.deps.base) use(v.deps.base, { version: id, number: numberOf(id) });
+    for (const [path, f] of Object.entries(v.files)) {
+      use(f.file, { version: id, number: numberOf(id), path });
+      if (fileObjects.has(f.file)) continue;
+      fileObjects.add(f.file);
+      try {
+        const fo = repo.file(f.file);
+        for (const c of fo.chunks) {
+          chunks.add(c.id);
+          use(c.id, { version: id, number: numberOf(id), path });
+        }
+      } catch (e) {
+        report(f.file, e);
+      }
+    }
+  }
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (reachable.has(id)) continue;
+    reachable.add(id);
+    stack.push(...(parentsOf.get(id) ?? []));
+  }
+  for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) {
+    try {
+      repo.annotation(e.annotation);
+    } catch (err) {
+      report(e.annotation, err);
+    }
+    use(e.annotation, { version: e.target, number: numberOf(e.target) });
+  }
+  // every stored object, plus referenced chunks that are not stored
+  const all = new Set<string>(repo.objects.list());
+  for (const c of chunks) if (!all.has(c)) missing(c);
+  opts.progress?.start?.('fsck', all.size);
+  await withPool(async (pool) => {
+    const ids = [...all].filter((id) => !broken.has(id));
+    const inFlight = new Set<Promise<void>>();
+    for (const id of ids) {
+      if (inFlight.size >= pool.capacity) await Promise.race(inFlight);
+      const p: Promise<void> = pool
+        .submit({ op: 'verify', id, objectsDir: repo.objects.dir })
+        .then(() => undefined, (e) => report(id, e))
+        .finally(() => {
+          inFlight.delete(p);
+          opts.progress?.advance?.(1);
+        });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  });
+  opts.progress?.done?.();
+  for (const p of problems) if (p.id) p.usedBy = uses.get(p.id) ?? [];
+  let leftoverTemp = 0;
+  try {
+    leftoverTemp = readdirSync(repo.tmpDir).length;
+  } catch {
+    /* no tmp dir */
+  }
+  return {
+    ok: problems.length === 0,
+    objectsChecked: all.size,
+    versions: versions.size,
+    refsChecked,
+    problems,
+    unreachable: [...versions].filter((v) => !reachable.has(v)).length,
+    leftoverTemp,
+  };
+}

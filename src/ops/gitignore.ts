@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromSystemError } from '../errors.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+
+const MARK = '# managed by mvm';
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw fromSystemError(e, path, 'reading');
+  }
+}
+
+/** The .gitignore line for a workspace-relative path: anchored at the root. */
+export function ignoreLine(rel: string, isDir: boolean): string {
+  return `/${rel}${isDir ? '/' : ''}`;
+}
+
+/** Adds lines to the workspace's .gitignore (once each), under a comment naming mvm. Returns the lines added. */
+export function addIgnores(root: string, tmpDir: string, lines: string[]): string[] {
+  const path = join(root, '.gitignore');
+  const text = read(path);
+  const have = new Set(text.split('\n').map((l) => l.trim()));
+  const add = lines.filter((l) => !have.has(l));
+  if (!add.length) return [];
+  let next = text && !text.endsWith('\n') ? `${text}\n` : text;
+  if (!have.has(MARK)) next += `${MARK}\n`;
+  next += add.map((l) => `${l}\n`).join('');
+  writeFileAtomic(path, next, { tmpDir });
+  return add;
+}
+
+/** Removes lines that mvm added to .gitignore. Returns the lines removed. */
+export function removeIgnores(root: string, tmpDir: string, lines: string[]): string[] {
+  const path = join(root, '.gitignore');
+  const text = read(path);
+  if (!text) return [];
+  const drop = new Set(lines);
+  const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
+  const removed = lines.filter((l) => text.split('\n').some((t) => t.trim() === l));
+  if (removed.length) writeFileAtomic(path, kept.join('\n'), { tmpDir });
+  return removed;
+}

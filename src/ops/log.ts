@@ -1,0 +1,141 @@
+import { MvmError } from '../errors.js';
+import { walkHistory } from '../core/dag.js';
+import { compileQuery, type QueryRecord } from '../core/query.js';
+import type { Repository } from './repository.js';
+import { withIndex } from './session.js';
+import type { VersionSummary } from './versionIndex.js';
+import { resolveRevision } from './resolve.js';
+import { hashData } from './dataDeps.js';
+
+/** Options of `mvm log`. */
+export interface LogOptions {
+  /** Where to start (default HEAD). */
+  revs?: string[];
+  /** Every version in the repository, not just those reachable from HEAD. */
+  all?: boolean;
+  limit?: number;
+  where?: string;
+  author?: string;
+  since?: string;
+  until?: string;
+  grep?: string;
+  /** Only versions that used this dataset (id or path). */
+  usesData?: string;
+  /** Only versions fine-tuned (directly or not) from this revision. */
+  basedOn?: string;
+}
+
+/** One line of `mvm log`: a version summary and its refs. */
+export interface LogEntry extends VersionSummary {
+  refs: string[];
+}
+
+/** What `mvm log` found. */
+export interface LogResult {
+  entries: LogEntry[];
+}
+
+function parseDate(text: string, flag: string): string {
+  const t = new Date(text);
+  if (Number.isNaN(t.getTime())) throw new MvmError('BAD_VALUE', `--${flag} '${text}' is not a date`, { value: text, hint: 'use an ISO date such as 2026-01-31' });
+  return t.toISOString();
+}
+
+/** Names pointing at each version: branches, tags, HEAD and deployed. */
+export function refNames(repo: Repository): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (id: string | null, name: string) => {
+    if (!id) return;
+    out.set(id, [...(out.get(id) ?? []), name]);
+  };
+  const head = repo.head();
+  if (head.kind === 'detached') add(head.id, 'HEAD');
+  for (const b of repo.refs.list('refs/heads/')) add(b.value, (head.kind === 'branch' && head.ref === b.ref ? 'HEAD -> ' : '') + b.name);
+  for (const t of repo.refs.list('refs/tags/')) add(t.value, `tag: ${t.name}`);
+  add(repo.refs.read('refs/deployed'), 'deployed');
+  return out;
+}
+
+/** The record a query sees for a version. */
+export function queryRecord(s: VersionSummary): QueryRecord {
+  return { id: s.id, number: s.number, author: s.author, date: s.time, message: s.message, metrics: s.metrics, params: s.params, meta: s.meta };
+}
+
+/** Summaries of every version, by id, from the index. */
+export async function allSummaries(repo: Repository): Promise<Map<string, VersionSummary>> {
+  return withIndex(repo, async (index) => {
+    const m = new Map<string, VersionSummary>();
+    for await (const s of index.summaries()) m.set(s.id, s);
+    return m;
+  });
+}
+
+/**
+ * Lists versions newest first, from HEAD (or the given revisions, or all),
+ * filtered by a query expression and the usual git-log flags. Reads only the
+ * index, never manifests, so it stays fast on large histories.
+ */
+export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogResult> {
+  const match = opts.where ? compileQuery(opts.where) : null;
+  const since = opts.since ? parseDate(opts.since, 'since') : null;
+  const until = opts.until ? parseDate(opts.until, 'until') : null;
+  let grep: RegExp | null = null;
+  if (opts.grep) {
+    try {
+      grep = new RegExp(opts.grep, 'i');
+    } catch {
+      throw new MvmError('BAD_VALUE', `--grep '${opts.grep}' is not a valid regular expression`, { value: opts.grep });
+    }
+  }
+  const summaries = await allSummaries(repo);
+  let starts: string[];
+  if (opts.all) starts = [...summaries.keys()];
+  else if (opts.revs?.length) starts = opts.revs.map((r) => resolveRevision(repo, r));
+  else {
+    const h = repo.headId();
+    starts = h ? [h] : [];
+  }
+  const load = (id: string) => {
+    const s = summaries.get(id);
+    if (s) return { parents: s.parents, time: s.time };
+    const v = repo.version(id);
+    return { parents: v.parents, time: v.time };
+  };
+  let dataId: string | null = null;
+  if (opts.usesData) {
+    dataId = opts.usesData;
+    if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) dataId = await hashData(repo, opts.usesData).catch(() => opts.usesData!);
+  }
+  const baseId = opts.basedOn ? resolveRevision(repo, opts.basedOn) : null;
+  const basedOn = (s: VersionSummary): boolean => {
+    const seen = new Set<string>();
+    let b = s.base;
+    while (b && !seen.has(b)) {
+      if (b === baseId) return true;
+      seen.add(b);
+      b = summaries.get(b)?.base ?? null;
+    }
+    return false;
+  };
+  const refs = refNames(repo);
+  const entries: LogEntry[] = [];
+  const limit = opts.limit ?? Infinity;
+  for (const id of walkHistory(starts, load)) {
+    if (entries.length >= limit) break;
+    const s = summaries.get(id) ?? { ...placeholder(repo, id) };
+    if (match && !match(queryRecord(s))) continue;
+    if (opts.author && !s.author.toLowerCase().includes(opts.author.toLowerCase())) continue;
+    if (since && s.time < since) continue;
+    if (until && s.time > until) continue;
+    if (grep && !grep.test(s.message)) continue;
+    if (dataId && !s.data.includes(dataId)) continue;
+    if (baseId && !basedOn(s)) continue;
+    entries.push({ ...s, refs: refs.get(id) ?? [] });
+  }
+  return { entries };
+}
+
+function placeholder(repo: Repository, id: string): VersionSummary {
+  const v = repo.version(id);
+  return { id, number: 0, parents: v.parents, author: v.author, time: v.time, message: v.message, meta: v.meta, params: v.params, metrics: v.metrics, base: v.deps.base ?? null, data: (v.deps.data ?? []).map((d) => d.id), files: Object.keys(v.files).length, size: 0, annotations: 0 };
+}

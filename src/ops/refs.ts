@@ -1,0 +1,56 @@
+import { MvmError } from '../errors.js';
+import { validateRefName } from '../core/revision.js';
+import type { Repository } from './repository.js';
+import { resolveRevision, numberOf } from './resolve.js';
+import { withLock } from './session.js';
+
+/** A branch or tag and the version it names. */
+export interface RefInfo {
+  name: string;
+  id: string;
+  number: number | null;
+  current: boolean;
+}
+
+type Kind = 'branch' | 'tag';
+const prefix = (k: Kind) => (k === 'branch' ? 'refs/heads/' : 'refs/tags/');
+
+/** Lists branches or tags; `current` marks the branch HEAD follows. */
+export function listRefs(repo: Repository, kind: Kind): RefInfo[] {
+  const head = repo.head();
+  return repo.refs.list(prefix(kind)).map((r) => ({
+    name: r.name,
+    id: r.value,
+    number: numberOf(repo, r.value),
+    current: head.kind === 'branch' && head.ref === r.ref,
+  }));
+}
+
+/** Creates a branch or tag at a revision (default HEAD); `force` moves an existing one. */
+export async function createRef(repo: Repository, kind: Kind, name: string, rev = 'HEAD', force = false): Promise<RefInfo> {
+  validateRefName(name, kind);
+  return withLock(repo, kind, async () => {
+    const id = resolveRevision(repo, rev);
+    const ref = prefix(kind) + name;
+    if (repo.refs.read(ref) && !force) {
+      throw new MvmError('REF_EXISTS', `a ${kind} named '${name}' already exists`, { name, hint: kind === 'branch' ? 'pick another name, or pass --force to move it' : 'tags do not move; pass --force to replace it' });
+    }
+    repo.refs.write(ref, id);
+    return { name, id, number: numberOf(repo, id), current: false };
+  });
+}
+
+/** Deletes a branch or tag; the versions stay. The branch HEAD follows cannot be deleted. */
+export async function deleteRef(repo: Repository, kind: Kind, name: string): Promise<RefInfo> {
+  return withLock(repo, kind, async () => {
+    const ref = prefix(kind) + name;
+    const id = repo.refs.read(ref);
+    if (!id) throw new MvmError('UNKNOWN_REVISION', `no ${kind} named '${name}'`, { name });
+    const head = repo.head();
+    if (kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
+      throw new MvmError('BAD_ARGUMENT', `cannot delete branch '${name}': HEAD is on it`, { name, hint: 'check out another branch or version first' });
+    }
+    repo.refs.delete(ref);
+    return { name, id, number: numberOf(repo, id), current: false };
+  });
+}

@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { MvmError } from '../errors.js';
+import { FsObjectStore } from '../storage/objectStore.js';
+import { RefStore, type Head } from '../storage/refs.js';
+import { NumberLog } from '../storage/numbers.js';
+import { acquireLock, type Lock } from '../storage/lock.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { decodeFileObject, decodeVersion, decodeAnnotation, encodeJsonObject, type FileObject, type Version, type Annotation } from '../core/objects.js';
+import { DEFAULT_CHUNK_SIZE } from '../core/chunking.js';
+
+/** The name of the repository directory inside a workspace. */
+export const MVM_DIR = '.mvm';
+/** Format of the repository layout; readers refuse newer ones. */
+export const REPO_FORMAT = 1;
+
+/** When mvm calls fsync: never, for manifests and refs only (default), or for every object too. */
+export type FsyncPolicy = 'none' | 'refs' | 'all';
+
+/** Repository settings, kept in `.mvm/config.json`. */
+export interface RepoConfig {
+  format: number;
+  chunkSize: number;
+  compressionLevel: number;
+  fsync: FsyncPolicy;
+  lockTimeoutMs: number;
+}
+
+/** The settings a new repository gets unless `init` is told otherwise. */
+export const DEFAULT_CONFIG: RepoConfig = {
+  format: REPO_FORMAT,
+  chunkSize: DEFAULT_CHUNK_SIZE,
+  compressionLevel: 3,
+  fsync: 'refs',
+  lockTimeoutMs: 10_000,
+};
+
+/**
+ * Repository is an opened `.mvm`: its stores, settings, and caches of parsed
+ * objects. Operations receive one and never reach into `.mvm` themselves.
+ */
+export class Repository {
+  readonly dir: string;
+  readonly tmpDir: string;
+  readonly objects: FsObjectStore;
+  readonly refs: RefStore;
+  readonly numbers: NumberLog;
+  private readonly versionCache = new Map<string, Version>();
+  private readonly fileCache = new Map<string, FileObject>();
+
+  constructor(readonly root: string, readonly config: RepoConfig) {
+    this.dir = join(root, MVM_DIR);
+    this.tmpDir = join(this.dir, 'tmp');
+    this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, { level: config.compressionLevel, fsync: config.fsync === 'all' });
+    this.refs = new RefStore(this.dir, this.tmpDir, config.fsync !== 'none');
+    this.numbers = new NumberLog(join(this.dir, 'numbers'));
+  }
+
+  /** Opens the repository whose workspace contains `cwd` (searching upwards, like git). */
+  static open(cwd: string = process.cwd()): Repository {
+    const envDir = process.env.MVM_DIR;
+    let dir = resolve(envDir ?? cwd);
+    for (;;) {
+      const cand = join(dir, MVM_DIR);
+      if (existsSync(join(cand, 'config.json'))) return new Repository(dir, readConfig(cand));
+      const up = dirname(dir);
+      if (up === dir || envDir) break;
+      dir = up;
+    }
+    throw new MvmError('NOT_A_REPOSITORY', `not an mvm repository (or any parent up to /): ${resolve(cwd)}`, {
+      path: resolve(cwd),
+      hint: "run 'mvm init' in your project's root first",
+    });
+  }
+
+  /** True when `dir` already has a repository. */
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, MVM_DIR, 'config.json'));
+  }
+
+  /** Options for the object writes of this repository. */
+  get fsyncObjects(): boolean {
+    return this.config.fsync === 'all';
+  }
+
+  /** Writes a small file inside `.mvm` atomically. */
+  writeInternal(rel: string, text: string): void {
+    writeFileAtomic(join(this.dir, rel), text, { tmpDir: this.tmpDir, fsync: this.config.fsync !== 'none' });
+  }
+
+  /**
+   * Takes the one-writer lock, waiting up to the configured time (MVM_LOCK_TIMEOUT
+   * in ms overrides it), and clears temporary files that a crashed writer left.
+   */
+  async lock(command: string): Promise<Lock> {
+    const env = process.env.MVM_LOCK_TIMEOUT;
+    const timeout = env && /^\d+$/.test(env) ? Number(env) : this.config.lockTimeoutMs;
+    const lock = await acquireLock(join(this.dir, 'lock'), command, timeout);
+    try {
+      for (const f of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, f), { force: true, recursive: true });
+    } catch {
+      mkdirSync(this.tmpDir, { recursive: true });
+    }
+    return lock;
+  }
+
+  /** Loads and caches a version manifest. */
+  version(id: string): Version {
+    let v = this.versionCache.get(id);
+    if (!v) {
+      v = decodeVersion(this.objects.get(id), id);
+      this.versionCache.set(id, v);
+    }
+    return v;
+  }
+
+  /** Loads and caches a file object. */
+  file(id: string): FileObject {
+    let f = this.fileCache.get(id);
+    if (!f) {
+      f = decodeFileObject(this.objects.get(id), id);
+      this.fileCache.set(id, f);
+    }
+    return f;
+  }
+
+  /** Loads an annotation object. */
+  annotation(id: string): Annotation {
+    return decodeAnnotation(this.objects.get(id), id);
+  }
+
+  /** Stores a JSON object (file, version or annotation) and returns its id. */
+  putObject(obj: FileObject | Version | Annotation): string {
+    return this.objects.put(encodeJsonObject(obj));
+  }
+
+  /** HEAD as stored. */
+  head(): Head {
+    return this.refs.readHead();
+  }
+
+  /** The version HEAD points at, or null in a repository with no versions yet. */
+  headId(): string | null {
+    const h = this.head();
+    return h.kind === 'detached' ? h.id : this.refs.read(h.ref);
+  }
+
+  /** The branch HEAD follows (its short name), or null when detached. */
+  currentBranch(): string | null {
+    const h = this.head();
+    return h.kind === 'branch' ? h.ref.replace(/^refs\/heads\//, '') : null;
+  }
+
+  /** The tracked path specs (files or folders), relative to the workspace root. */
+  tracked(): string[] {
+    try {
+      const v = JSON.parse(readFileSync(join(this.dir, 'tracked.json'), 'utf8')) as { paths?: unknown };
+      return Array.isArray(v.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new MvmError('REF_CORRUPT', '.mvm/tracked.json is corrupt', { path: join(this.dir, 'tracked.json') });
+    }
+  }
+
+  /** Replaces the tracked path specs. */
+  setTracked(paths: string[]): void {
+    this.writeInternal('tracked.json', JSON.stringify({ paths: [...new Set(paths)].sort() }, null, 2) + '\n');
+  }
+
+  /**
+   * Turns a user-given path into a workspace-relative POSIX path, refusing
+   * paths outside the workspace and paths inside `.mvm`.
+   */
+  relPath(userPath: string, cwd: string = process.cwd()): string {
+    const abs = isAbsolute(userPath) ? userPath : resolve(cwd, userPath);
+    const rel = relative(this.root, abs);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      throw new MvmError('PATH_OUTSIDE_WORKSPACE', `path '${userPath}' is outside the workspace ${this.root}`, { path: userPath, root: this.root });
+    }
+    const posix = rel.split(sep).join('/');
+    if (posix === MVM_DIR || posix.startsWith(`${MVM_DIR}/`)) {
+      throw new MvmError('PATH_INSIDE_MVM', `path '${userPath}' is inside .mvm, which mvm cannot track`, { path: userPath });
+    }
+    return posix === '' ? '.' : posix;
+  }
+
+  /** Absolute path of a workspace-relative POSIX path. */
+  abs(rel: string): string {
+    return rel === '.' ? this.root : join(this.root, ...rel.split('/'));
+  }
+}
+
+function readConfig(mvmDir: string): RepoConfig {
+  const path = join(mvmDir, 'config.json');
+  let raw: Partial<RepoConfig>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<RepoConfig>;
+  } catch {
+    throw new MvmError('REF_CORRUPT', `${path} is not valid JSON`, { path, hint: 'restore it from a backup or re-create it with the chunk size you used' });
+  }
+  if (typeof raw.format === 'number' && raw.format > REPO_FORMAT) {
+    throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, { path, hint: 'upgrade mvm' });
+  }
+  return { ...DEFAULT_CONFIG, ...raw };
+}

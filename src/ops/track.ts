@@ -1,0 +1,67 @@
+import { lstatSync } from 'node:fs';
+import { MvmError, fromSystemError } from '../errors.js';
+import type { Repository } from './repository.js';
+import { addIgnores, ignoreLine, removeIgnores } from './gitignore.js';
+import { withLock } from './session.js';
+import { isCovered } from './workspace.js';
+
+/** What `mvm add` / `mvm rm` changed. */
+export interface TrackResult {
+  /** Path specs now tracked that were not before (add), or no longer tracked (rm). */
+  changed: string[];
+  /** Path specs that needed no change. */
+  unchanged: string[];
+  /** Lines added to or removed from .gitignore. */
+  gitignore: string[];
+  tracked: string[];
+}
+
+/** Starts tracking files or folders: they become part of every later commit, and git is told to ignore them. */
+export async function add(repo: Repository, paths: string[], cwd = process.cwd()): Promise<TrackResult> {
+  if (!paths.length) throw new MvmError('BAD_ARGUMENT', 'nothing to add: name files or folders to track');
+  const rels = paths.map((p) => repo.relPath(p, cwd));
+  const kinds = rels.map((rel, i) => {
+    if (rel === '.') throw new MvmError('BAD_ARGUMENT', 'cannot track the whole workspace root', { path: paths[i], hint: 'track the folders that hold your models' });
+    try {
+      const st = lstatSync(repo.abs(rel));
+      if (!st.isFile() && !st.isDirectory()) throw new MvmError('BAD_ARGUMENT', `'${paths[i]}' is neither a regular file nor a folder`, { path: paths[i] });
+      return st.isDirectory();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, { path: paths[i], hint: 'check the path; mvm tracks files and folders that exist' });
+      }
+      throw fromSystemError(e, paths[i]!, 'reading');
+    }
+  });
+  return withLock(repo, 'add', async () => {
+    const tracked = repo.tracked();
+    const changed: string[] = [];
+    const unchanged: string[] = [];
+    rels.forEach((rel) => (isCovered(rel, tracked) || changed.includes(rel) ? unchanged : changed).push(rel));
+    // a new folder spec absorbs specs inside it
+    const next = [...tracked.filter((t) => !changed.some((c) => t.startsWith(`${c}/`))), ...changed];
+    repo.setTracked(next);
+    const lines = rels.map((rel, i) => ignoreLine(rel, kinds[i]!));
+    const gitignore = addIgnores(repo.root, repo.tmpDir, lines);
+    return { changed, unchanged, gitignore, tracked: repo.tracked() };
+  });
+}
+
+/** Stops tracking files or folders; the files stay in the workspace and in earlier versions. */
+export async function rm(repo: Repository, paths: string[], cwd = process.cwd()): Promise<TrackResult> {
+  if (!paths.length) throw new MvmError('BAD_ARGUMENT', 'nothing to remove: name tracked files or folders');
+  const rels = paths.map((p) => repo.relPath(p, cwd));
+  return withLock(repo, 'rm', async () => {
+    const tracked = repo.tracked();
+    for (const [i, rel] of rels.entries()) {
+      if (!tracked.includes(rel) && !tracked.some((t) => t.startsWith(`${rel}/`))) {
+        const hint = isCovered(rel, tracked) ? `it is inside a tracked folder; untrack that folder instead` : `tracked paths: ${tracked.join(', ') || '(none)'}`;
+        throw new MvmError('NOT_TRACKED', `'${paths[i]}' is not tracked`, { path: paths[i], hint });
+      }
+    }
+    const removed = tracked.filter((t) => rels.some((r) => t === r || t.startsWith(`${r}/`)));
+    repo.setTracked(tracked.filter((t) => !removed.includes(t)));
+    const gitignore = removeIgnores(repo.root, repo.tmpDir, removed.flatMap((r) => [ignoreLine(r, false), ignoreLine(r, true)]));
+    return { changed: removed, unchanged: [], gitignore, tracked: repo.tracked() };
+  });
+}

@@ -1,0 +1,177 @@
+import { join } from 'node:path';
+import { LevelKv, MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
+import type { Repository } from './repository.js';
+import type { Scalar, Version } from '../core/objects.js';
+
+/** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
+export interface VersionSummary {
+  id: string;
+  number: number;
+  parents: string[];
+  author: string;
+  time: string;
+  message: string;
+  meta: Record<string, Scalar>;
+  params: Record<string, Scalar>;
+  /** Metrics as recorded, overlaid by later annotations (newest wins). */
+  metrics: Record<string, Scalar>;
+  base: string | null;
+  data: string[];
+  files: number;
+  size: number;
+  annotations: number;
+}
+
+/** A stat-cache entry: what a workspace file looked like when its content id was last computed. */
+export interface StatEntry {
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  file: string;
+  /** When the entry was written (ns); an mtime at or after it is treated as racy and rehashed. */
+  at: string;
+}
+
+/** An entry of the annotation log: which annotation object belongs to which version. */
+export interface AnnotationLogEntry {
+  target: string;
+  annotation: string;
+}
+
+const pad = (n: number) => String(n).padStart(10, '0');
+
+/**
+ * VersionIndex is the LevelDB index: numbers <-> ids, version summaries and
+ * the stat cache. It is derived data: opened, checked against the number log
+ * and the annotation log, and brought up to date (or rebuilt) on every open.
+ */
+export class VersionIndex {
+  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly persistent: boolean) {}
+
+  /**
+   * Opens the on-disk index, rebuilding it when it is corrupt. When another
+   * process holds it past `waitMs`, an in-memory index is built instead, so
+   * read commands keep working during a long commit.
+   */
+  static async open(repo: Repository, waitMs = 2000): Promise<VersionIndex> {
+    const dir = join(repo.dir, 'index');
+    let kv = await LevelKv.open(dir, waitMs);
+    if (kv === 'corrupt') {
+      LevelKv.destroy(dir);
+      kv = await LevelKv.open(dir, waitMs);
+    }
+    const index = typeof kv === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(kv, repo, true);
+    try {
+      await index.sync();
+    } catch (e) {
+      if (!index.persistent) throw e;
+      // unreadable entries: the index is only derived data, so start it over
+      await index.kv.close();
+      LevelKv.destroy(dir);
+      const fresh = await LevelKv.open(dir, waitMs);
+      const again = typeof fresh === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(fresh, repo, true);
+      await again.sync();
+      return again;
+    }
+    return index;
+  }
+
+  /** Brings the index up to date with the number log and the annotation log. */
+  async sync(): Promise<void> {
+    const ids = this.repo.numbers.readAll();
+    const [countText, annText] = await this.kv.getMany(['state:numbers', 'state:annotations']);
+    const count = countText ? Number(countText) : 0;
+    const anns = this.repo.refs.readLog<AnnotationLogEntry>('annotations');
+    const annCount = annText ? Number(annText) : 0;
+    if (count === ids.length && annCount === anns.length) return;
+    const ops: KvOp[] = [];
+    const touched = new Map<string, VersionSummary>();
+    for (let i = count; i < ids.length; i++) {
+      const id = ids[i];
+      if (!id) continue;
+      const s = summarize(id, i + 1, this.repo.version(id));
+      touched.set(id, s);
+      ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
+    }
+    for (let i = annCount > anns.length ? 0 : annCount; i < anns.length; i++) {
+      const e = anns[i]!;
+      const s = touched.get(e.target) ?? (await this.summary(e.target));
+      if (!s) continue;
+      const a = this.repo.annotation(e.annotation);
+      Object.assign(s.metrics, a.metrics);
+      s.annotations++;
+      touched.set(e.target, s);
+    }
+    for (const s of touched.values()) ops.push({ type: 'put', key: `v:${s.id}`, value: JSON.stringify(s) });
+    ops.push({ type: 'put', key: 'state:numbers', value: String(ids.length) }, { type: 'put', key: 'state:annotations', value: String(anns.length) });
+    await this.kv.batch(ops);
+  }
+
+  /** The summary of one version, or undefined when it has no number here. */
+  async summary(id: string): Promise<VersionSummary | undefined> {
+    const v = await this.kv.get(`v:${id}`);
+    return v ? (JSON.parse(v) as VersionSummary) : undefined;
+  }
+
+  /** Every version summary in number order. */
+  async *summaries(): AsyncIterable<VersionSummary> {
+    for await (const [, v] of this.kv.entries('v:')) yield JSON.parse(v) as VersionSummary;
+  }
+
+  /** The number of a version id, or undefined. */
+  async numberOf(id: string): Promise<number | undefined> {
+    const n = await this.kv.get(`id:${id}`);
+    return n ? Number(n) : undefined;
+  }
+
+  /** Ids whose hex starts with `prefix` (for abbreviated hashes). */
+  async idsWithPrefix(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const [k] of this.kv.entries(`id:${prefix}`)) out.push(k.slice(3));
+    return out;
+  }
+
+  /** Stat-cache entries for the given paths. */
+  async statGet(paths: string[]): Promise<Map<string, StatEntry>> {
+    const vals = await this.kv.getMany(paths.map((p) => `stat:${p}`));
+    const out = new Map<string, StatEntry>();
+    vals.forEach((v, i) => {
+      if (v) out.set(paths[i]!, JSON.parse(v) as StatEntry);
+    });
+    return out;
+  }
+
+  /** Writes (or with null, drops) stat-cache entries. */
+  async statPut(entries: Map<string, StatEntry | null>): Promise<void> {
+    const ops: KvOp[] = [];
+    for (const [p, e] of entries) ops.push(e ? { type: 'put', key: `stat:${p}`, value: JSON.stringify(e) } : { type: 'del', key: `stat:${p}` });
+    if (ops.length) await this.kv.batch(ops);
+  }
+
+  /** Releases the LevelDB lock. */
+  async close(): Promise<void> {
+    await this.kv.close();
+  }
+}
+
+/** The index summary of a version manifest. */
+export function summarize(id: string, number: number, v: Version): VersionSummary {
+  const files = Object.values(v.files);
+  return {
+    id,
+    number,
+    parents: v.parents,
+    author: v.author,
+    time: v.time,
+    message: v.message,
+    meta: v.meta,
+    params: v.params,
+    metrics: { ...v.metrics },
+    base: v.deps.base ?? null,
+    data: (v.deps.data ?? []).map((d) => d.id),
+    files: files.length,
+    size: files.reduce((s, f) => s + f.size, 0),
+    annotations: 0,
+  };
+}

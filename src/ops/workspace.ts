@@ -1,0 +1,140 @@
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { fromSystemError } from '../errors.js';
+import type { Repository } from './repository.js';
+import type { StatEntry, VersionIndex } from './versionIndex.js';
+import type { ChunkPool } from '../storage/chunkPool.js';
+import { chunkFile, type ChunkedFile, type OnBytes } from './fileio.js';
+import type { Version } from '../core/objects.js';
+
+/** A regular file found under the tracked paths. */
+export interface WorkFile {
+  path: string;
+  abs: string;
+  stat: BigIntStats;
+}
+
+const SKIP_DIRS = new Set(['.mvm', '.git']);
+
+/** Lists the regular files under the tracked path specs (folders recursively, skipping .git and .mvm; symlinks are not followed). */
+export function scanTracked(repo: Repository, specs: string[] = repo.tracked()): Map<string, WorkFile> {
+  const out = new Map<string, WorkFile>();
+  const visit = (rel: string) => {
+    const abs = repo.abs(rel);
+    let st: BigIntStats;
+    try {
+      st = lstatSync(abs, { bigint: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fromSystemError(e, abs, 'reading');
+    }
+    if (st.isFile()) out.set(rel, { path: rel, abs, stat: st });
+    else if (st.isDirectory()) {
+      let names: string[];
+      try {
+        names = readdirSync(abs);
+      } catch (e) {
+        throw fromSystemError(e, abs, 'reading');
+      }
+      for (const n of names.sort()) {
+        if (SKIP_DIRS.has(n)) continue;
+        visit(rel === '.' ? n : `${rel}/${n}`);
+      }
+    }
+  };
+  for (const s of specs) visit(s);
+  return out;
+}
+
+/** True when a path is covered by a tracked spec (the spec itself or something inside it). */
+export function isCovered(path: string, specs: string[]): boolean {
+  return specs.some((s) => s === '.' || path === s || path.startsWith(`${s}/`));
+}
+
+/** Margin for filesystem timestamp granularity when judging whether a cached stat can be trusted. */
+const RACY_NS = 50_000_000n;
+
+/** Builds the stat-cache entry for a file whose content id is `file`. `trusted` marks files mvm wrote itself. */
+export function statEntry(stat: BigIntStats, file: string, takenAtNs: bigint, trusted = false): StatEntry {
+  return {
+    size: Number(stat.size),
+    mtimeNs: stat.mtimeNs.toString(),
+    ctimeNs: stat.ctimeNs.toString(),
+    ino: stat.ino.toString(),
+    file,
+    at: (trusted ? stat.mtimeNs + RACY_NS + 1n : takenAtNs).toString(),
+  };
+}
+
+/** The file id the stat cache vouches for, or null when the file must be read again. */
+export function cachedId(stat: BigIntStats, e: StatEntry | undefined): string | null {
+  if (!e) return null;
+  if (e.size !== Number(stat.size) || e.mtimeNs !== stat.mtimeNs.toString() || e.ctimeNs !== stat.ctimeNs.toString() || e.ino !== stat.ino.toString()) return null;
+  // racily clean: modified so close to when it was hashed that a later write could share its mtime
+  if (stat.mtimeNs + RACY_NS >= BigInt(e.at)) return null;
+  return e.file;
+}
+
+/** Wall-clock time in ns, comparable with file mtimes. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** One workspace file with its content id, from the stat cache or freshly computed. */
+export interface IdentifiedFile extends WorkFile {
+  id: string;
+  mode: number;
+  /** Set when the file was read now (not vouched for by the stat cache). */
+  chunked?: ChunkedFile;
+}
+
+/**
+ * Finds the content id of every workspace file, trusting the stat cache for
+ * files that have not changed and chunking (with `store`, also storing) the
+ * rest. Returns the files and the stat-cache updates to write.
+ */
+export async function identifyFiles(
+  repo: Repository,
+  pool: ChunkPool,
+  files: Map<string, WorkFile>,
+  cache: Map<string, StatEntry>,
+  opts: { store: boolean; onBytes?: OnBytes; onFile?: (path: string) => void },
+): Promise<{ files: Map<string, IdentifiedFile>; updates: Map<string, StatEntry | null> }> {
+  const out = new Map<string, IdentifiedFile>();
+  const updates = new Map<string, StatEntry | null>();
+  for (const [path, wf] of files) {
+    const mode = Number(wf.stat.mode & 0o777n);
+    const hit = cachedId(wf.stat, cache.get(path));
+    if (hit && (!opts.store || repo.objects.has(hit))) {
+      out.set(path, { ...wf, id: hit, mode });
+      continue;
+    }
+    opts.onFile?.(path);
+    const takenAt = nowNs();
+    const chunked = await chunkFile(repo, pool, wf.abs, { store: opts.store, onBytes: opts.onBytes });
+    out.set(path, { ...wf, id: chunked.id, mode, chunked });
+    updates.set(path, statEntry(wf.stat, chunked.id, takenAt));
+  }
+  return { files: out, updates };
+}
+
+/** A tracked path whose workspace state differs from a version. */
+export interface StatusEntry {
+  path: string;
+  status: 'modified' | 'added' | 'deleted' | 'mode';
+}
+
+/** Compares identified workspace files with a version (null = no version yet); a committed path no longer found or tracked is 'deleted'. */
+export function compareWithVersion(files: Map<string, IdentifiedFile>, version: Version | null): StatusEntry[] {
+  const out: StatusEntry[] = [];
+  const committed = version?.files ?? {};
+  for (const [path, f] of files) {
+    const e = committed[path];
+    if (!e) out.push({ path, status: 'added' });
+    else if (e.file !== f.id) out.push({ path, status: 'modified' });
+    else if (e.mode !== f.mode) out.push({ path, status: 'mode' });
+  }
+  for (const path of Object.keys(committed)) {
+    if (!files.has(path)) out.push({ path, status: 'deleted' });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

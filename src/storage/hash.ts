@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
+
+/** A streaming BLAKE3 hasher: feed bytes, then take the 32-byte digest once. */
+export interface Hasher {
+  update(data: Uint8Array): Hasher;
+  digestHex(): string;
+}
+
+/** Which BLAKE3 implementation is in use: native SIMD or the pure-JS fallback. */
+export type HashBackend = 'native' | 'js';
+
+interface NativeBlake3Hasher {
+  update(data: Uint8Array): NativeBlake3Hasher;
+  digest(encoding: 'hex'): string;
+}
+interface NativeModule {
+  blake3(data: Uint8Array): Buffer;
+  Blake3Hasher: new () => NativeBlake3Hasher;
+}
+
+function loadNative(): NativeModule | null {
+  if (process.env.MVM_HASH === 'js') return null;
+  try {
+    return createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeModule;
+  } catch {
+    return null;
+  }
+}
+
+const native = loadNative();
+
+/** The backend chosen at start-up (native unless it failed to load or MVM_HASH=js). */
+export const hashBackend: HashBackend = native ? 'native' : 'js';
+
+/** BLAKE3 of `data` as 64 lowercase hex characters, through the native path when present. */
+export function blake3Hex(data: Uint8Array): string {
+  return native ? native.blake3(data).toString('hex') : Buffer.from(nobleBlake3(data)).toString('hex');
+}
+
+/** BLAKE3 of `data` with the pure-JS implementation, whatever the default backend is. */
+export function blake3HexJs(data: Uint8Array): string {
+  return Buffer.from(nobleBlake3(data)).toString('hex');
+}
+
+/** A new streaming hasher on the default backend. */
+export function createHasher(): Hasher {
+  if (native) {
+    const h = new native.Blake3Hasher();
+    const self: Hasher = {
+      update(d) { h.update(d); return self; },
+      digestHex() { return h.digest('hex'); },
+    };
+    return self;
+  }
+  const h = nobleBlake3.create();
+  const self: Hasher = {
+    update(d) { h.update(d); return self; },
+    digestHex() { return Buffer.from(h.digest()).toString('hex'); },
+  };
+  return self;
+}

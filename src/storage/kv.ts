@@ -1,0 +1,78 @@
+import { rmSync } from 'node:fs';
+import { Level } from 'level';
+
+/** One write in a batch. */
+export type KvOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/** KvStore is the ordered key-value store behind the index (LevelDB on disk, a Map in memory). */
+export interface KvStore {
+  get(key: string): Promise<string | undefined>;
+  getMany(keys: string[]): Promise<(string | undefined)[]>;
+  batch(ops: KvOp[]): Promise<void>;
+  /** Entries whose key starts with `prefix`, in key order. */
+  entries(prefix: string): AsyncIterable<[string, string]>;
+  close(): Promise<void>;
+}
+
+/** A KvStore in memory: used when the on-disk index is held by another process, and in tests. */
+export class MemoryKv implements KvStore {
+  private readonly map = new Map<string, string>();
+  async get(key: string) { return this.map.get(key); }
+  async getMany(keys: string[]) { return keys.map((k) => this.map.get(k)); }
+  async batch(ops: KvOp[]) {
+    for (const op of ops) {
+      if (op.type === 'put') this.map.set(op.key, op.value);
+      else this.map.delete(op.key);
+    }
+  }
+  async *entries(prefix: string): AsyncIterable<[string, string]> {
+    const keys = [...this.map.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const k of keys) yield [k, this.map.get(k)!];
+  }
+  async close() { /* nothing to release */ }
+}
+
+/** Why the LevelDB index could not be opened. */
+export type OpenFailure = 'locked' | 'corrupt';
+
+/** A KvStore in a LevelDB directory. */
+export class LevelKv implements KvStore {
+  private constructor(private readonly db: Level<string, string>) {}
+
+  /**
+   * Opens the LevelDB at `dir`, retrying for `waitMs` while another process
+   * holds it. Returns the failure kind instead of throwing, since the index is
+   * derived data the caller can do without or rebuild.
+   */
+  static async open(dir: string, waitMs: number): Promise<LevelKv | OpenFailure> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+      try {
+        await db.open();
+        return new LevelKv(db);
+      } catch (e) {
+        const cause = String((e as { cause?: unknown }).cause ?? e);
+        if (/lock/i.test(cause)) {
+          if (Date.now() >= deadline) return 'locked';
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
+        return 'corrupt';
+      }
+    }
+  }
+
+  /** Deletes an index directory so it can be rebuilt. */
+  static destroy(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  async get(key: string) { return this.db.get(key); }
+  async getMany(keys: string[]) { return this.db.getMany(keys); }
+  async batch(ops: KvOp[]) { await this.db.batch(ops); }
+  async *entries(prefix: string): AsyncIterable<[string, string]> {
+    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: prefix + '\uffff' })) yield [k, v];
+  }
+  async close() { await this.db.close(); }
+}

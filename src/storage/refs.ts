@@ -1,0 +1,124 @@
+import { appendFileSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { MvmError, fromSystemError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+/** What HEAD holds: a branch it follows, or a version it is detached at. */
+export type Head = { kind: 'branch'; ref: string } | { kind: 'detached'; id: string };
+
+const ID_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * RefStore keeps refs as small files under `.mvm`, git-style: `HEAD`,
+ * `refs/heads/*`, `refs/tags/*`, `refs/deployed`, and append-only JSON-lines
+ * logs under `logs/`. Every ref write is temp-file-then-rename.
+ */
+export class RefStore {
+  constructor(readonly mvmDir: string, private readonly tmpDir: string, private readonly fsync: boolean) {}
+
+  private file(ref: string): string {
+    return join(this.mvmDir, ref);
+  }
+
+  /** Reads HEAD; a repository without HEAD is corrupt. */
+  readHead(): Head {
+    const text = this.readText('HEAD');
+    if (text === null) throw new MvmError('REF_CORRUPT', 'HEAD is missing', { path: this.file('HEAD'), hint: "run 'mvm fsck'" });
+    if (text.startsWith('ref: ')) return { kind: 'branch', ref: text.slice(5) };
+    if (ID_RE.test(text)) return { kind: 'detached', id: text };
+    throw new MvmError('REF_CORRUPT', 'HEAD is corrupt', { path: this.file('HEAD'), value: text.slice(0, 80) });
+  }
+
+  /** Points HEAD at a branch ref (e.g. refs/heads/main) or detaches it at a version id. */
+  writeHead(head: Head): void {
+    this.writeText('HEAD', head.kind === 'branch' ? `ref: ${head.ref}` : head.id);
+  }
+
+  /** The id a ref holds, or null when it does not exist. Throws REF_CORRUPT on garbage. */
+  read(ref: string): string | null {
+    const text = this.readText(ref);
+    if (text === null) return null;
+    if (!ID_RE.test(text)) throw new MvmError('REF_CORRUPT', `ref ${ref} is corrupt`, { path: this.file(ref), value: text.slice(0, 80), hint: "run 'mvm fsck'" });
+    return text;
+  }
+
+  /** Sets a ref atomically. */
+  write(ref: string, id: string): void {
+    this.writeText(ref, id);
+  }
+
+  /** Removes a ref; returns false when it did not exist. */
+  delete(ref: string): boolean {
+    try {
+      unlinkSync(this.file(ref));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw fromSystemError(e, this.file(ref), 'deleting');
+    }
+  }
+
+  /** Every ref under a prefix such as `refs/heads/`, with its raw content (not validated). */
+  list(prefix: string): { name: string; ref: string; value: string }[] {
+    const out: { name: string; ref: string; value: string }[] = [];
+    const walk = (rel: string) => {
+      let entries: string[];
+      try {
+        entries = readdirSync(this.file(prefix + rel));
+      } catch {
+        return;
+      }
+      for (const e of entries.sort()) {
+        const relPath = rel ? `${rel}/${e}` : e;
+        if (statSync(this.file(prefix + relPath)).isDirectory()) walk(relPath);
+        else out.push({ name: relPath, ref: prefix + relPath, value: (this.readText(prefix + relPath) ?? '') });
+      }
+    };
+    walk('');
+    return out;
+  }
+
+  /** Appends one JSON entry to the log `logs/<name>`; a torn last line from a crash is skipped by readLog. */
+  appendLog(name: string, entry: object): void {
+    const path = this.file(`logs/${name}`);
+    try {
+      appendFileSync(path, JSON.stringify(entry) + '\n');
+      if (this.fsync) {
+        const fd = openSync(path, 'r');
+        try { fsyncSync(fd); } finally { closeSync(fd); }
+      }
+    } catch (e) {
+      throw fromSystemError(e, path, 'writing');
+    }
+  }
+
+  /** The entries of a log, oldest first; unparsable lines (a torn write) are dropped. */
+  readLog<T = Record<string, unknown>>(name: string): T[] {
+    const text = this.readText(`logs/${name}`, false);
+    if (!text) return [];
+    const out: T[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as T);
+      } catch {
+        /* torn line */
+      }
+    }
+    return out;
+  }
+
+  private readText(ref: string, trim = true): string | null {
+    try {
+      const t = readFileSync(this.file(ref), 'utf8');
+      return trim ? t.trim() : t;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw fromSystemError(e, this.file(ref), 'reading');
+    }
+  }
+
+  private writeText(ref: string, text: string): void {
+    writeFileAtomic(this.file(ref), text + '\n', { tmpDir: this.tmpDir, fsync: this.fsync });
+  }
+}
