@@ -43,6 +43,8 @@ export function init(opts: InitOptions = {}): InitResult {
   const dir = join(root, MVM_DIR);
   const tmp = join(dir, 'tmp');
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  // all 256 fan-out folders up front, so object writes never need a mkdir
+  for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
   const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? DEFAULT_CONFIG.fsync };
   writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/main\n', { tmpDir: tmp });
   writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });

@@ -60,21 +60,22 @@ export function groupKindForDtype(dtype: string): GroupKind | null {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Rearranges input into byte planes (see the module comment); the exact inverse is ungroupBytes. */
-export function groupBytes(input: Uint8Array, kind: GroupKind): Buffer {
-  return transform(input, kind, true);
+export function groupBytes(input: Uint8Array, kind: GroupKind, out?: Buffer): Buffer {
+  return transform(input, kind, true, out);
 }
 
 /** Restores the original bytes from groupBytes(original, kind). */
-export function ungroupBytes(grouped: Uint8Array, kind: GroupKind): Buffer {
-  return transform(grouped, kind, false);
+export function ungroupBytes(grouped: Uint8Array, kind: GroupKind, out?: Buffer): Buffer {
+  return transform(grouped, kind, false, out);
 }
 
-function transform(src: Uint8Array, kind: GroupKind, forward: boolean): Buffer {
+/** `into`, when given, receives the result (it must not overlap `src`; at least src.length long), saving an allocation. */
+function transform(src: Uint8Array, kind: GroupKind, forward: boolean, into?: Buffer): Buffer {
   const w = groupWidth(kind);
   const len = src.length;
   const n = Math.floor(len / w);
   const body = n * w;
-  const out = Buffer.allocUnsafe(len);
+  const out = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
   const rotate = kind === 'bf16' || kind === 'f16' || kind === 'f32';
   if (LITTLE_ENDIAN && n > 0 && n % 4 === 0 && (out.byteOffset & 3) === 0) {
     const aligned = (src.byteOffset & 3) === 0 ? src : alignedCopy(src.subarray(0, body));

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { blake3Hex } from './hash.js';
@@ -44,6 +44,8 @@ export interface ChunkResult {
   size: number;
   isNew: boolean;
   storedBytes: number;
+  /** The task's chunk buffer, handed back by a worker for reuse. */
+  buffer?: ArrayBuffer;
   /** Set when the task failed; errors cross the thread boundary as data. */
   error?: { code: string; message: string; id?: string; errno?: string };
 }
@@ -54,6 +56,25 @@ export function objectPath(objectsDir: string, id: string): string {
 }
 
 const madeDirs = new Set<string>();
+let readScratch = Buffer.alloc(0);
+
+/** Reads an object file into a per-thread buffer reused across tasks (valid until the next call). */
+function readObjectFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (readScratch.length < size) readScratch = Buffer.alloc(Math.max(size, 1 << 20));
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, readScratch, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return readScratch.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function writeObjectFile(task: StoreTask, id: string, bytes: Uint8Array): void {
   const dest = objectPath(task.objectsDir, id);
@@ -86,7 +107,7 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'store': {
         const id = blake3Hex(task.data);
         if (existsSync(objectPath(task.objectsDir, id))) return { id, size: task.data.length, isNew: false, storedBytes: 0 };
-        const enc = encodeObject(task.data, { level: task.level, group: task.group });
+        const enc = encodeObject(task.data, { level: task.level, group: task.group }, true);
         writeObjectFile(task, id, enc.bytes);
         return { id, size: task.data.length, isNew: true, storedBytes: enc.bytes.length };
       }
@@ -94,14 +115,14 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'restore': {
         let stored: Buffer;
         try {
-          stored = readFileSync(objectPath(task.objectsDir, task.id));
+          stored = readObjectFile(objectPath(task.objectsDir, task.id));
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
             return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_MISSING', message: `object ${task.id} is missing`, id: task.id } };
           }
           throw e;
         }
-        const content = decodeObject(stored, task.id);
+        const content = decodeObject(stored, task.id, true);
         if ((task.op === 'restore' && content.length !== task.size) || blake3Hex(content) !== task.id) {
           return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (hash mismatch)`, id: task.id } };
         }

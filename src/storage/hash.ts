@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 
 /** A streaming BLAKE3 hasher: feed bytes, then take the 32-byte digest once. */
 export interface Hasher {
@@ -29,18 +28,21 @@ function loadNative(): NativeModule | null {
 }
 
 const native = loadNative();
+// the pure-JS fallback is loaded only when the native module is unavailable (or for blake3HexJs)
+let noble: typeof import('@noble/hashes/blake3.js') | null = native ? null : await import('@noble/hashes/blake3.js');
 
 /** The backend chosen at start-up (native unless it failed to load or MVM_HASH=js). */
 export const hashBackend: HashBackend = native ? 'native' : 'js';
 
 /** BLAKE3 of `data` as 64 lowercase hex characters, through the native path when present. */
 export function blake3Hex(data: Uint8Array): string {
-  return native ? native.blake3(data).toString('hex') : Buffer.from(nobleBlake3(data)).toString('hex');
+  return native ? native.blake3(data).toString('hex') : Buffer.from(noble!.blake3(data)).toString('hex');
 }
 
 /** BLAKE3 of `data` with the pure-JS implementation, whatever the default backend is. */
-export function blake3HexJs(data: Uint8Array): string {
-  return Buffer.from(nobleBlake3(data)).toString('hex');
+export async function blake3HexJs(data: Uint8Array): Promise<string> {
+  noble ??= await import('@noble/hashes/blake3.js');
+  return Buffer.from(noble.blake3(data)).toString('hex');
 }
 
 /** A new streaming hasher on the default backend. */
@@ -53,7 +55,7 @@ export function createHasher(): Hasher {
     };
     return self;
   }
-  const h = nobleBlake3.create();
+  const h = noble!.blake3.create();
   const self: Hasher = {
     update(d) { h.update(d); return self; },
     digestHex() { return Buffer.from(h.digest()).toString('hex'); },

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { Level } from 'level';
+import type { Level } from 'level';
 
 /** One write in a batch. */
 export type KvOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
@@ -46,8 +46,10 @@ export class LevelKv implements KvStore {
    */
   static async open(dir: string, waitMs: number): Promise<LevelKv | OpenFailure> {
     const deadline = Date.now() + waitMs;
+    // loaded on first use: commands that never touch the index skip its start-up cost
+    const { Level: LevelDb } = await import('level');
     for (;;) {
-      const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+      const db = new LevelDb<string, string>(dir, { valueEncoding: 'utf8' });
       try {
         await db.open();
         return new LevelKv(db);

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { add, rm, type TrackResult } from '../../ops/track.js';
+import type { TrackResult } from '../../ops/track.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { print, printJson } from '../format.js';
 
@@ -24,7 +24,10 @@ export const addCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm add models/', 'track everything under models/')
       .example('mvm add model.safetensors tokenizer.json', 'track two files'),
-  handler: async (argv) => report(await add(openRepo(argv), argv.paths), 'tracking', argv.json),
+  handler: async (argv) => {
+    const { add } = await import('../../ops/track.js');
+    report(await add(openRepo(argv), argv.paths), 'tracking', argv.json);
+  },
 };
 
 /** `mvm rm`: stop tracking files or folders. */
@@ -36,5 +39,8 @@ export const rmCommand: CommandModule<GlobalArgs, Args> = {
       .positional('paths', { type: 'string', array: true, demandOption: true })
       .option('json', { type: 'boolean' })
       .example('mvm rm models/old.bin', 'untrack one file; the next commit no longer has it'),
-  handler: async (argv) => report(await rm(openRepo(argv), argv.paths), 'untracked', argv.json),
+  handler: async (argv) => {
+    const { rm } = await import('../../ops/track.js');
+    report(await rm(openRepo(argv), argv.paths), 'untracked', argv.json);
+  },
 };

@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { checkout } from '../../ops/checkout.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -21,6 +20,7 @@ export const checkoutCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm checkout v1', 'the workspace now holds v1 (HEAD detached)')
       .example('mvm checkout main', 'back to the tip of branch main'),
   handler: async (argv) => {
+    const { checkout } = await import('../../ops/checkout.js');
     const r = await checkout(openRepo(argv), argv.rev, { force: argv.force, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     for (const p of r.written) print(`restored ${p}`);

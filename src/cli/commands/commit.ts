@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { commit } from '../../ops/commit.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -37,6 +36,7 @@ export const commitCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm commit -m "baseline" --meta dataset=imagenet-2024 --metric accuracy=0.91', 'first version')
       .example('mvm commit -m "lr 3e-4" --param lr=3e-4 --metrics-file eval.json --data data/train', 'with params, metrics and data'),
   handler: async (argv) => {
+    const { commit } = await import('../../ops/commit.js');
     const r = await commit(openRepo(argv), {
       message: argv.message,
       author: argv.author,

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { deploy, deployHistory, rollback, type DeployResult } from '../../ops/deploy.js';
+import type { DeployResult } from '../../ops/deploy.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatDate, print, printJson, versionLabel } from '../format.js';
 
@@ -29,6 +29,7 @@ export const deployCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm deploy v2 -m "beats v1 on recall"', 'deploy v2')
       .example('mvm deploy', 'who deployed what, when, and why'),
   handler: async (argv) => {
+    const { deploy, deployHistory } = await import('../../ops/deploy.js');
     const repo = openRepo(argv);
     if (!argv.rev) {
       const h = deployHistory(repo);
@@ -52,5 +53,8 @@ export const rollbackCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm rollback', 'undo the last deployment; run again to go further back')
       .example('mvm rollback --to v1', 'deploy v1, logged as a rollback'),
-  handler: async (argv) => report(await rollback(openRepo(argv), { to: argv.to, reason: argv.reason }), argv.json),
+  handler: async (argv) => {
+    const { rollback } = await import('../../ops/deploy.js');
+    report(await rollback(openRepo(argv), { to: argv.to, reason: argv.reason }), argv.json);
+  },
 };

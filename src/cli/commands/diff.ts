@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { diff } from '../../ops/diff.js';
 import type { FileDiff } from '../../core/diff.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format.js';
@@ -44,6 +43,7 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm diff v1 v2', 'what changed between two versions')
       .example('mvm diff', 'what changed in the workspace since HEAD'),
   handler: async (argv) => {
+    const { diff } = await import('../../ops/diff.js');
     const r = await diff(openRepo(argv), { from: argv.from, to: argv.to, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     const side = (s: typeof r.from) => (s.id ? `${s.label} (${versionLabel(s.id, s.number)})` : s.label);

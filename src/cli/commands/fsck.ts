@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { fsck } from '../../ops/fsck.js';
 import { EXIT } from '../../errors.js';
 import { openRepo, setExit, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format.js';
@@ -11,6 +10,7 @@ export const fsckCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'Verify every object (by hash) and every ref; report damage with the versions and paths it affects',
   builder: (y) => y.option('json', { type: 'boolean' }).example('mvm fsck', `exit ${EXIT.ok} when the repository is sound, ${EXIT.corrupt} when anything is damaged`),
   handler: async (argv) => {
+    const { fsck } = await import('../../ops/fsck.js');
     const r = await fsck(openRepo(argv), { progress: progressBar(!argv.quiet && !argv.json, 'items') });
     if (!r.ok) setExit(EXIT.corrupt);
     if (argv.json) return printJson(r);

@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { init } from '../../ops/init.js';
 import { print, printJson, formatBytes } from '../format.js';
 import type { GlobalArgs } from '../context.js';
 
@@ -21,7 +20,8 @@ export const initCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .example('mvm init', 'create .mvm/ here and add it to .gitignore')
       .example('mvm init --chunk-size 4194304', 'use 4 MiB chunks'),
-  handler: (argv) => {
+  handler: async (argv) => {
+    const { init } = await import('../../ops/init.js');
     const r = init({ chunkSize: argv.chunkSize, compressionLevel: argv.level, fsync: argv.fsync });
     if (argv.json) return printJson(r);
     print(`Initialized empty mvm repository in ${r.mvmDir} (chunk size ${formatBytes(r.chunkSize)})`);

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { log, type LogEntry } from '../../ops/log.js';
+import type { LogEntry } from '../../ops/log.js';
 import { renderGraph } from '../../core/dag.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatDate, formatPairs, print, printJson, versionLabel } from '../format.js';
@@ -48,6 +48,7 @@ export const logCommand: CommandModule<GlobalArgs, Args> = {
       .example("mvm log --where 'metrics.accuracy > 0.9 and params.lr < 0.01'", 'search by metrics and parameters'),
   handler: async (argv) => {
     const revs = [...(argv.revs ?? []), ...(argv.branch ? [argv.branch] : [])];
+    const { log } = await import('../../ops/log.js');
     const r = await log(openRepo(argv), {
       revs,
       all: argv.all,

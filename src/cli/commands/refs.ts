@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { createRef, deleteRef, listRefs, type RefInfo } from '../../ops/refs.js';
+import type { RefInfo } from '../../ops/refs.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format.js';
 
@@ -25,6 +25,7 @@ function refCommand(kind: 'branch' | 'tag'): CommandModule<GlobalArgs, Args> {
         .example(`mvm ${kind} ${kind === 'branch' ? 'experiment v3' : 'prod-2026-11 v5'}`, `create a ${kind}`)
         .example(`mvm ${kind} -d ${kind === 'branch' ? 'experiment' : 'prod-2026-11'}`, `delete it`),
     handler: async (argv) => {
+      const { createRef, deleteRef, listRefs } = await import('../../ops/refs.js');
       const repo = openRepo(argv);
       let out: RefInfo | RefInfo[];
       if (!argv.name) out = listRefs(repo, kind);

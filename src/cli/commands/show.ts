@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { show } from '../../ops/show.js';
 import { openRepo, type GlobalArgs } from '../context.js';
 import { formatBytes, formatDate, formatPairs, print, printJson, table, versionLabel } from '../format.js';
 
@@ -17,7 +16,8 @@ export const showCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm show v3', 'everything about v3')
       .example('mvm show deployed --json', 'the deployed version, for scripts'),
-  handler: (argv) => {
+  handler: async (argv) => {
+    const { show } = await import('../../ops/show.js');
     const r = show(openRepo(argv), argv.rev);
     if (argv.json) return printJson(r);
     const v = r.version;

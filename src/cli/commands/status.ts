@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { status } from '../../ops/status.js';
 import { openRepo, setExit, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -23,6 +22,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm status', 'list modified, added and deleted tracked files')
       .example('mvm status --json | jq .clean', 'for scripts'),
   handler: async (argv) => {
+    const { status } = await import('../../ops/status.js');
     const r = await status(openRepo(argv), { progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.exitCode && !r.clean) setExit(1);
     if (argv.json) return printJson(r);
