@@ -13,11 +13,17 @@ import { branchCommand, tagCommand } from './commands/refs.js';
 import { diffCommand } from './commands/diff.js';
 import { deployCommand, rollbackCommand } from './commands/deploy.js';
 import { fsckCommand } from './commands/fsck.js';
+import { annotateCommand } from './commands/annotate.js';
+import { compareCommand } from './commands/compare.js';
+import { evalCommand } from './commands/evaluate.js';
+import { bestCommand } from './commands/best.js';
+import { lineageCommand } from './commands/lineage.js';
 
 /** Every command the CLI knows, in the order `--help` lists them. */
 const COMMANDS = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
   checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand,
+  annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
 ];
 
 // yargs' CommonJS bundle loads in a third of the time of its ESM build, which matters for a CLI

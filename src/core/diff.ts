@@ -1,4 +1,5 @@
 import type { FileEntry, FileObject, TensorEntry, Version } from './objects.js';
+import type { TensorDiffStats } from './tensorStats.js';
 
 /** How a path differs between two versions. */
 export type FileStatus = 'added' | 'removed' | 'modified' | 'mode' | 'unchanged';
@@ -12,6 +13,10 @@ export interface TensorChange {
   chunksChanged: number;
   chunksTotal: number;
   bytes: number;
+  /** Value statistics, filled in by `diff --stats` for tensors whose values changed. */
+  stats?: TensorDiffStats;
+  /** Why `diff --stats` has no statistics for this tensor (unsupported dtype, or chunk layouts that differ). */
+  statsSkipped?: string;
 }
 
 /** Tensors grouped by layer (the name up to its first numeric part), with how many changed. */

@@ -281,29 +281,6 @@ export class TensorDiffAccumulator {
     this.elements += n;
   }
 
-  /** The statistics of everything fed so far (may be called at any time). */
-  result(): TensorDiffStats {
-    const { elements, changed } = this;
-    const normA = Math.sqrt(this.aa.sum);
-    const normB = Math.sqrt(this.bb.sum);
-    const diff = Math.sqrt(this.dd.sum);
-    const relL2 = normA === 0 ? (diff === 0 ? 0 : Infinity) : diff / normA;
-    let cosine: number;
-    if (normA === 0 && normB === 0) cosine = 1;
-    else if (normA === 0 || normB === 0) cosine = 0;
-    else cosine = Math.max(-1, Math.min(1, this.ab.sum / (normA * normB)));
-    return {
-      elements,
-      changed,
-      fractionChanged: elements === 0 ? 0 : changed / elements,
-      maxAbsDelta: this.sums.max,
-      relL2,
-      cosine,
-      normA,
-      normB,
-    };
-  }
-
   /** src[lo, hi) at an offset that suits typed-array views of the element size, in host byte order. */
   private aligned(src: Uint8Array, lo: number, hi: number, side: 0 | 1): Uint8Array {
     const size = this.size;
@@ -314,6 +291,56 @@ export class TensorDiffAccumulator {
     if (!LITTLE_ENDIAN) swapBytes(region, size);
     return region;
   }
+
+  /** The raw sums so far, to be combined with other accumulators' (e.g. from other threads). */
+  partial(): DiffPartial {
+    return { elements: this.elements, changed: this.changed, aa: this.aa.sum, bb: this.bb.sum, ab: this.ab.sum, dd: this.dd.sum, max: this.sums.max };
+  }
+
+  /** The statistics of everything fed so far (may be called at any time). */
+  result(): TensorDiffStats {
+    return combineStats([this.partial()]);
+  }
+}
+
+/** Raw sums of a TensorDiffAccumulator over part of a tensor; parts add up. */
+export interface DiffPartial {
+  elements: number;
+  changed: number;
+  aa: number;
+  bb: number;
+  ab: number;
+  dd: number;
+  max: number;
+}
+
+/** The statistics of a whole tensor from the partial sums of its pieces. */
+export function combineStats(parts: DiffPartial[]): TensorDiffStats {
+  const aa = new KahanSum();
+  const bb = new KahanSum();
+  const ab = new KahanSum();
+  const dd = new KahanSum();
+  let elements = 0;
+  let changed = 0;
+  let max = 0;
+  for (const p of parts) {
+    aa.add(p.aa);
+    bb.add(p.bb);
+    ab.add(p.ab);
+    dd.add(p.dd);
+    elements += p.elements;
+    changed += p.changed;
+    if (p.max > max || p.max !== p.max) max = p.max;
+  }
+  const normA = Math.sqrt(aa.sum);
+  const normB = Math.sqrt(bb.sum);
+  const diff = Math.sqrt(dd.sum);
+  const relL2 = normA === 0 ? (diff === 0 ? 0 : Infinity) : diff / normA;
+  let cosine: number;
+  if (normA === 0 && normB === 0) cosine = 1;
+  else if (normA === 0 || normB === 0) cosine = 0;
+  else cosine = Math.max(-1, Math.min(1, ab.sum / (normA * normB)));
+  return { elements, changed, fractionChanged: elements === 0 ? 0 : changed / elements, maxAbsDelta: max, relL2, cosine, normA, normB };
 }
 
 function countChanged64(a: Uint8Array, b: Uint8Array, n: number): number {

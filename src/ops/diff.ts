@@ -5,6 +5,8 @@ import { resolveRevision, numberOf } from './resolve.js';
 import { withPool, type Progress } from './session.js';
 import { identifyWorkspace } from './status.js';
 import { chunkFile } from './fileio.js';
+import { tensorStats } from './diffStats.js';
+import { MvmError } from '../errors.js';
 
 /** Options of `mvm diff`. */
 export interface DiffOptions {
@@ -12,6 +14,8 @@ export interface DiffOptions {
   from?: string;
   /** New side; omitted means the workspace. */
   to?: string;
+  /** Also stream changed tensors and compute value statistics (two versions only). */
+  stats?: boolean;
   progress?: Progress;
 }
 
@@ -26,6 +30,9 @@ export interface DiffSide {
 export interface DiffResult extends VersionDiff {
   from: DiffSide;
   to: DiffSide;
+  /** With --stats: bytes of tensor data streamed (both sides) and how long it took. */
+  statsBytes?: number;
+  statsSeconds?: number;
 }
 
 /**
@@ -39,9 +46,27 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
   const a = fromId ? repo.version(fromId) : null;
   if (opts.to) {
     const toId = resolveRevision(repo, opts.to);
-    const d = diffVersions(a, repo.version(toId), (id) => repo.file(id));
-    return { ...d, from, to: { label: opts.to, id: toId, number: numberOf(repo, toId) } };
+    const b = repo.version(toId);
+    const d = diffVersions(a, b, (id) => repo.file(id));
+    const result: DiffResult = { ...d, from, to: { label: opts.to, id: toId, number: numberOf(repo, toId) } };
+    if (opts.stats) {
+      const started = performance.now();
+      const fileAt = (v: typeof b | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
+      const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), opts.progress);
+      for (const f of d.files) {
+        for (const entry of stats.get(f.path) ?? []) {
+          const change = f.tensors?.changes.find((c) => c.name === entry.name);
+          if (!change) continue;
+          if ('stats' in entry) change.stats = entry.stats;
+          else change.statsSkipped = entry.skipped === 'dtype' ? `no statistics for dtype ${change.dtype[1]}` : 'chunk layouts differ';
+        }
+      }
+      result.statsBytes = bytes;
+      result.statsSeconds = (performance.now() - started) / 1000;
+    }
+    return result;
   }
+  if (opts.stats) throw new MvmError('BAD_ARGUMENT', 'diff --stats compares two versions', { hint: 'commit the workspace first, then run mvm diff --stats HEAD~1 HEAD' });
   const files = await identifyWorkspace(repo, opts.progress);
   const entries: Record<string, FileEntry> = {};
   const extra = new Map<string, ReturnType<Repository['file']>>();

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { readSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
 import { fromSystemError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
@@ -43,23 +43,26 @@ async function bounded(count: number, capacity: number, task: (i: number) => Pro
   if (failure) throw (failure as { e: unknown }).e;
 }
 
-function fdSource(fh: FileHandle, size: number, free: ArrayBuffer[] = []): ByteSource {
+/** A ByteSource over an open file, for format detection (reads headers only). */
+function fdSource(fh: FileHandle, size: number): ByteSource {
   return {
     size,
     async read(offset, length) {
       const len = Math.max(0, Math.min(length, size - offset));
-      const spare = free.length && free[free.length - 1]!.byteLength === len ? free.pop()! : null;
-      const buf = spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(len);
+      const buf = Buffer.allocUnsafe(len);
       let got = 0;
       while (got < len) {
-        const { bytesRead } = await fh.read(buf, got, len - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
+        const n = readSync(fh.fd, buf, got, len - got, offset + got);
+        if (n === 0) break;
+        got += n;
       }
       return got === len ? buf : buf.subarray(0, got);
     },
   };
 }
+
+/** Chunks per worker task: small enough to balance the cores, large enough that messages cost nothing. */
+const CHUNKS_PER_TASK = 8;
 
 /** Detects the model layout of an open file; never fails (odd files get no layout). */
 async function layoutOf(fh: FileHandle, size: number): Promise<Layout | null> {
@@ -93,25 +96,31 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     let newChunks = 0;
     let newBytes = 0;
     let storedBytes = 0;
-    // chunk buffers come back from the workers and are reused: fresh 1 MiB allocations cost page faults
-    const free: ArrayBuffer[] = [];
-    const src = fdSource(fh, size, free);
-    await bounded(spans.length, pool.capacity, async (i) => {
-      const span = spans[i]!;
-      const data = await src.read(span.start, span.end - span.start);
-      if (data.length !== span.end - span.start) throw new MvmError('IO_ERROR', `${abs} shrank while it was being read`, { path: abs, hint: 'wait until the file is fully written and run the command again' });
-      const dtype = span.tensor >= 0 ? layout!.tensors[span.tensor]!.dtype : null;
-      const task = opts.store
-        ? { op: 'store' as const, data, objectsDir: repo.objects.dir, tmpDir: repo.tmpDir, level: repo.config.compressionLevel, group: dtype ? groupKindForDtype(dtype) : null, fsync: repo.fsyncObjects }
-        : { op: 'hash' as const, data };
-      const r = await pool.submit(task, true);
-      if (r.buffer?.byteLength === repo.config.chunkSize) free.push(r.buffer);
-      chunks[i] = { id: r.id, size: r.size };
-      if (r.isNew) {
-        newChunks++;
-        newBytes += r.size;
-        storedBytes += r.storedBytes;
-      }
+    // Workers take runs of chunks and read, hash and (when new) compress and write them
+    // themselves, so every core reads and hashes and no chunk buffer crosses threads.
+    const runs: number[] = [];
+    for (let i = 0; i < spans.length; i += CHUNKS_PER_TASK) runs.push(i);
+    await bounded(runs.length, pool.capacity, async (k) => {
+      const first = runs[k]!;
+      const part = spans.slice(first, first + CHUNKS_PER_TASK);
+      const r = await pool.submit({
+        op: 'range',
+        path: abs,
+        spans: part.map((sp) => ({ start: sp.start, end: sp.end, group: sp.tensor >= 0 ? groupKindForDtype(layout!.tensors[sp.tensor]!.dtype) : null })),
+        store: opts.store,
+        objectsDir: repo.objects.dir,
+        tmpDir: repo.tmpDir,
+        level: repo.config.compressionLevel,
+        fsync: repo.fsyncObjects,
+      });
+      r.chunks!.forEach((c, j) => {
+        chunks[first + j] = { id: c.id, size: c.size };
+        if (c.isNew) {
+          newChunks++;
+          newBytes += c.size;
+          storedBytes += c.storedBytes;
+        }
+      });
       opts.onBytes?.(r.size);
     });
     const after = await fh.stat({ bigint: true });
@@ -152,8 +161,9 @@ function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry
  * only when every chunk checked out. A corrupt or missing chunk leaves `dest`
  * untouched. Returns the new file's stat.
  */
-export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string } = {}): Promise<BigIntStats> {
-  const tmp = tempPath(repo.tmpDir, 'co');
+export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<BigIntStats> {
+  // the temporary file must be on the destination's filesystem for the final rename
+  const tmp = tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
   let fd = -1;
   try {
     fd = openSync(tmp, 'wx', 0o600);

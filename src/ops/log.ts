@@ -3,7 +3,7 @@ import { walkHistory } from '../core/dag.js';
 import { compileQuery, type QueryRecord } from '../core/query.js';
 import type { Repository } from './repository.js';
 import { withIndex } from './session.js';
-import type { VersionSummary } from './versionIndex.js';
+import { summarize, type VersionSummary } from './versionIndex.js';
 import { resolveRevision } from './resolve.js';
 import { hashData } from './dataDeps.js';
 
@@ -101,10 +101,15 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     const v = repo.version(id);
     return { parents: v.parents, time: v.time };
   };
-  let dataId: string | null = null;
+  // a dataset matches by id, by the path or name it was recorded under, or by the current content of that path
+  let dataKeys: string[] | null = null;
   if (opts.usesData) {
-    dataId = opts.usesData;
-    if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) dataId = await hashData(repo, opts.usesData).catch(() => opts.usesData!);
+    dataKeys = [opts.usesData];
+    if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) {
+      dataKeys.push(repo.relPath(opts.usesData));
+      const id = await hashData(repo, opts.usesData).catch(() => null);
+      if (id) dataKeys.push(id);
+    }
   }
   const baseId = opts.basedOn ? resolveRevision(repo, opts.basedOn) : null;
   const basedOn = (s: VersionSummary): boolean => {
@@ -128,14 +133,14 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     if (since && s.time < since) continue;
     if (until && s.time > until) continue;
     if (grep && !grep.test(s.message)) continue;
-    if (dataId && !s.data.includes(dataId)) continue;
+    if (dataKeys && !dataKeys.some((k) => s.data.includes(k))) continue;
     if (baseId && !basedOn(s)) continue;
     entries.push({ ...s, refs: refs.get(id) ?? [] });
   }
   return { entries };
 }
 
+/** A summary for a version the index does not number (e.g. reachable but never numbered here). */
 function placeholder(repo: Repository, id: string): VersionSummary {
-  const v = repo.version(id);
-  return { id, number: 0, parents: v.parents, author: v.author, time: v.time, message: v.message, meta: v.meta, params: v.params, metrics: v.metrics, base: v.deps.base ?? null, data: (v.deps.data ?? []).map((d) => d.id), files: Object.keys(v.files).length, size: 0, annotations: 0 };
+  return summarize(id, 0, repo.version(id));
 }

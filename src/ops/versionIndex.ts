@@ -16,6 +16,7 @@ export interface VersionSummary {
   /** Metrics as recorded, overlaid by later annotations (newest wins). */
   metrics: Record<string, Scalar>;
   base: string | null;
+  /** Datasets used: their ids, and the paths or names they were recorded under. */
   data: string[];
   files: number;
   size: number;
@@ -169,7 +170,7 @@ export function summarize(id: string, number: number, v: Version): VersionSummar
     params: v.params,
     metrics: { ...v.metrics },
     base: v.deps.base ?? null,
-    data: (v.deps.data ?? []).map((d) => d.id),
+    data: (v.deps.data ?? []).flatMap((d) => [d.id, ...(d.path ? [d.path] : []), ...(d.name ? [d.name] : [])]),
     files: files.length,
     size: files.reduce((s, f) => s + f.size, 0),
     annotations: 0,

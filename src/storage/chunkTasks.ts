@@ -4,10 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { blake3Hex } from './hash.js';
 import { encodeObject, decodeObject } from './codec.js';
 import type { GroupKind } from './bytegroup.js';
+import type { PoolResult } from './workerPool.js';
+import { MvmError } from '../errors.js';
 
 /** Stores one chunk: hash it, and unless the object exists, encode and write it atomically. */
 export interface StoreTask {
   op: 'store';
+  /** The chunk's id when the caller already hashed it. */
+  id?: string;
   data: Uint8Array;
   objectsDir: string;
   tmpDir: string;
@@ -35,19 +39,46 @@ export interface VerifyTask {
   id: string;
   objectsDir: string;
 }
+/** One chunk of a RangeTask: a byte range of the file and the byte grouping to try. */
+export interface RangeSpan {
+  start: number;
+  end: number;
+  group: GroupKind | null;
+}
+/**
+ * Reads a run of chunks of a file itself, hashes them, and with `store`
+ * compresses and writes those not stored yet. Workers each take a range, so
+ * reading and hashing scale across cores with no buffers crossing threads.
+ */
+export interface RangeTask {
+  op: 'range';
+  path: string;
+  spans: RangeSpan[];
+  store: boolean;
+  objectsDir: string;
+  tmpDir: string;
+  level: number;
+  fsync: boolean;
+}
 /** Work that the chunk worker pool runs. */
-export type ChunkTask = StoreTask | HashTask | RestoreTask | VerifyTask;
+export type ChunkTask = StoreTask | HashTask | RestoreTask | VerifyTask | RangeTask;
 
-/** What a task returns: the chunk id, its size, and for stores whether it was new and its stored size. */
-export interface ChunkResult {
+/** One chunk's outcome in a RangeTask. */
+export interface RangeChunk {
   id: string;
   size: number;
   isNew: boolean;
   storedBytes: number;
-  /** The task's chunk buffer, handed back by a worker for reuse. */
-  buffer?: ArrayBuffer;
-  /** Set when the task failed; errors cross the thread boundary as data. */
-  error?: { code: string; message: string; id?: string; errno?: string };
+}
+
+/** What a task returns: the chunk id, its size, and for stores whether it was new and its stored size. */
+export interface ChunkResult extends PoolResult {
+  id: string;
+  size: number;
+  isNew: boolean;
+  storedBytes: number;
+  /** Per-chunk outcomes of a RangeTask. */
+  chunks?: RangeChunk[];
 }
 
 /** The path of an object inside an objects directory: `<2 hex>/<rest>`. */
@@ -76,7 +107,7 @@ function readObjectFile(path: string): Buffer {
   }
 }
 
-function writeObjectFile(task: StoreTask, id: string, bytes: Uint8Array): void {
+function writeObjectFile(task: Pick<StoreTask, 'objectsDir' | 'tmpDir' | 'fsync'>, id: string, bytes: Uint8Array): void {
   const dest = objectPath(task.objectsDir, id);
   const dir = dirname(dest);
   if (!madeDirs.has(dir)) {
@@ -98,6 +129,51 @@ function writeObjectFile(task: StoreTask, id: string, bytes: Uint8Array): void {
   renameSync(tmp, dest);
 }
 
+/**
+ * Reads, decodes and verifies one stored object. Throws MvmError
+ * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in a
+ * per-thread scratch buffer valid until the next load.
+ */
+export function loadChunk(objectsDir: string, id: string, reuse: boolean): { content: Buffer; storedBytes: number } {
+  let stored: Buffer;
+  try {
+    stored = readObjectFile(objectPath(objectsDir, id));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id });
+    throw e;
+  }
+  const storedBytes = stored.length;
+  const content = decodeObject(stored, id, reuse);
+  if (blake3Hex(content) !== id) throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id });
+  return { content, storedBytes };
+}
+
+let rangeScratch = Buffer.alloc(0);
+
+function runRange(task: RangeTask): RangeChunk[] {
+  const fd = openSync(task.path, 'r');
+  try {
+    return task.spans.map((span) => {
+      const len = span.end - span.start;
+      if (rangeScratch.length < len) rangeScratch = Buffer.alloc(Math.max(len, 1 << 20));
+      const data = rangeScratch.subarray(0, len);
+      let got = 0;
+      while (got < len) {
+        const n = readSync(fd, data, got, len - got, span.start + got);
+        if (n === 0) throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, { path: task.path, hint: 'wait until the file is fully written and run the command again' });
+        got += n;
+      }
+      const id = blake3Hex(data);
+      if (!task.store || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
+      const enc = encodeObject(data, { level: task.level, group: span.group }, true);
+      writeObjectFile(task, id, enc.bytes);
+      return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Runs one task in the current thread; the worker entry point and the inline pool both call this. */
 export function runChunkTask(task: ChunkTask): ChunkResult {
   try {
@@ -105,36 +181,38 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'hash':
         return { id: blake3Hex(task.data), size: task.data.length, isNew: false, storedBytes: 0 };
       case 'store': {
-        const id = blake3Hex(task.data);
+        const id = task.id ?? blake3Hex(task.data);
         if (existsSync(objectPath(task.objectsDir, id))) return { id, size: task.data.length, isNew: false, storedBytes: 0 };
         const enc = encodeObject(task.data, { level: task.level, group: task.group }, true);
         writeObjectFile(task, id, enc.bytes);
         return { id, size: task.data.length, isNew: true, storedBytes: enc.bytes.length };
       }
+      case 'range': {
+        const chunks = runRange(task);
+        return { id: '', size: chunks.reduce((n, c) => n + c.size, 0), isNew: false, storedBytes: 0, chunks };
+      }
       case 'verify':
       case 'restore': {
-        let stored: Buffer;
-        try {
-          stored = readObjectFile(objectPath(task.objectsDir, task.id));
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-            return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_MISSING', message: `object ${task.id} is missing`, id: task.id } };
-          }
-          throw e;
+        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
+        if (task.op === 'restore' && content.length !== task.size) {
+          return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (wrong size)`, id: task.id } };
         }
-        const content = decodeObject(stored, task.id, true);
-        if ((task.op === 'restore' && content.length !== task.size) || blake3Hex(content) !== task.id) {
-          return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (hash mismatch)`, id: task.id } };
+        if (task.op === 'restore') {
+          let off = 0;
+          while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
         }
-        if (task.op === 'verify') return { id: task.id, size: content.length, isNew: false, storedBytes: stored.length };
-        let off = 0;
-        while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
-        return { id: task.id, size: content.length, isNew: false, storedBytes: stored.length };
+        return { id: task.id, size: content.length, isNew: false, storedBytes };
       }
     }
   } catch (e) {
-    const err = e as NodeJS.ErrnoException & { code?: string };
     const id = task.op === 'restore' || task.op === 'verify' ? task.id : undefined;
-    return { id: id ?? '', size: 0, isNew: false, storedBytes: 0, error: { code: err.code && /^[A-Z_]+$/.test(err.code) && !err.errno ? err.code : 'IO_ERROR', message: err.message, id, errno: err.errno !== undefined ? err.code : undefined } };
+    return { id: id ?? '', size: 0, isNew: false, storedBytes: 0, error: taskError(e, id) };
   }
+}
+
+/** A thrown error as data that can cross a thread boundary (MvmError code, or the errno). */
+export function taskError(e: unknown, id?: string): NonNullable<PoolResult['error']> {
+  if (e instanceof MvmError) return { code: e.code, message: e.message, id: (e.data.id as string | undefined) ?? id };
+  const err = e as NodeJS.ErrnoException;
+  return { code: 'IO_ERROR', message: err?.message ?? String(e), id, errno: typeof err?.code === 'string' ? err.code : undefined };
 }

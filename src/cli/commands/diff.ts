@@ -7,7 +7,7 @@ import { progressBar } from '../progress.js';
 interface Args extends GlobalArgs {
   from?: string;
   to?: string;
-  stat?: boolean;
+  stats?: boolean;
 }
 
 const MARK: Record<FileDiff['status'], string> = { added: 'A', removed: 'D', modified: 'M', mode: 'T', unchanged: ' ' };
@@ -25,6 +25,10 @@ export function tensorLines(f: FileDiff): string[] {
       : c.status === 'reshaped' ? `shape [${c.shape[0]?.join(', ')}] -> [${c.shape[1]?.join(', ')}]`
       : `values: ${c.chunksChanged} of ${c.chunksTotal} chunk(s) changed`;
     out.push(`      ${c.name}: ${what}`);
+    if (c.stats) {
+      const s = c.stats;
+      out.push(`        max|d|=${s.maxAbsDelta.toPrecision(4)}  relL2=${s.relL2.toPrecision(4)}  changed=${(s.fractionChanged * 100).toFixed(2)}%  cos=${s.cosine.toFixed(6)}`);
+    } else if (c.statsSkipped) out.push(`        (${c.statsSkipped})`);
   }
   if (t.changes.length > 50) out.push(`      ... and ${t.changes.length - 50} more`);
   for (const l of t.layers) out.push(`    layer ${l.layer}: ${l.changed} of ${l.total} tensor(s) changed`);
@@ -39,12 +43,14 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('from', { type: 'string', describe: 'Old version (default HEAD)' })
       .positional('to', { type: 'string', describe: 'New version (default: the workspace)' })
+      .option('stats', { type: 'boolean', describe: 'Stream changed tensors: max |delta|, relative L2 change, fraction changed, cosine similarity' })
       .option('json', { type: 'boolean' })
       .example('mvm diff v1 v2', 'what changed between two versions')
+      .example('mvm diff --stats v3 v5', 'how much each changed tensor moved')
       .example('mvm diff', 'what changed in the workspace since HEAD'),
   handler: async (argv) => {
     const { diff } = await import('../../ops/diff.js');
-    const r = await diff(openRepo(argv), { from: argv.from, to: argv.to, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await diff(openRepo(argv), { from: argv.from, to: argv.to, stats: argv.stats, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     const side = (s: typeof r.from) => (s.id ? `${s.label} (${versionLabel(s.id, s.number)})` : s.label);
     print(`diff ${side(r.from)} -> ${side(r.to)}`);
@@ -60,5 +66,6 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
     }
     const t = r.totals;
     print(`${t.modified} modified, ${t.added} added, ${t.removed} removed, ${t.unchanged} unchanged; ${t.chunksChanged} of ${t.chunksTotal} chunk(s) changed, ${formatBytes(t.bytesNew)} new`);
+    if (r.statsBytes !== undefined && r.statsSeconds) print(`streamed ${formatBytes(r.statsBytes)} of tensor data in ${r.statsSeconds.toFixed(2)} s (${formatBytes(r.statsBytes / r.statsSeconds)}/s)`);
   },
 };

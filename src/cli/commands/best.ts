@@ -1,0 +1,33 @@
+import type { CommandModule } from 'yargs';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { print, printJson } from '../format.js';
+
+interface Args extends GlobalArgs {
+  metric: string;
+  where?: string;
+  lowerIsBetter?: boolean;
+  higherIsBetter?: boolean;
+  number?: boolean;
+}
+
+/** `mvm best`: the version with the best value of a metric, for scripts. */
+export const bestCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'best',
+  describe: 'Print the id of the version with the best value of a metric (annotations included)',
+  builder: (y) =>
+    y
+      .option('metric', { type: 'string', demandOption: true, describe: 'The metric to rank by' })
+      .option('where', { type: 'string', describe: 'Only versions matching this query (docs/QUERY.md)' })
+      .option('lower-is-better', { type: 'boolean', describe: 'Smaller wins (default: inferred from the name: loss, latency... are lower-is-better)' })
+      .option('higher-is-better', { type: 'boolean', describe: 'Larger wins' })
+      .option('number', { type: 'boolean', describe: 'Print vN instead of the full id' })
+      .option('json', { type: 'boolean' })
+      .example('mvm deploy $(mvm best --metric f1)', 'deploy the best version by f1')
+      .example("mvm best --metric loss --where 'meta.dataset = \"imagenet-2024\"'", 'lowest loss on one dataset'),
+  handler: async (argv) => {
+    const { best } = await import('../../ops/best.js');
+    const r = await best(openRepo(argv), { metric: argv.metric, where: argv.where, lowerIsBetter: argv.lowerIsBetter, higherIsBetter: argv.higherIsBetter });
+    if (argv.json) return printJson(r);
+    print(argv.number ? `v${r.number}` : r.id);
+  },
+};

@@ -1,0 +1,57 @@
+import type { CommandModule } from 'yargs';
+import type { LineageNode } from '../../ops/lineage.js';
+import { openRepo, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format.js';
+
+interface Args extends GlobalArgs {
+  rev: string;
+  downstream?: boolean;
+  dot?: boolean;
+  depth?: number;
+}
+
+function treeLines(n: LineageNode, prefix = '', last = true, top = true): string[] {
+  const rel = n.relation === 'root' ? '' : `${n.relation}: `;
+  const extra = [
+    ...n.data.map((d) => `data ${d.path ?? d.name}@${d.id.slice(0, 12)}`),
+    ...(n.git ? [`git ${n.git.commit.slice(0, 12)}${n.git.dirty ? ' (dirty)' : ''}`] : []),
+  ];
+  const line = `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ${n.message.split('\n')[0]}${n.seen ? ' (see above)' : ''}${extra.length ? `  [${extra.join(', ')}]` : ''}`;
+  const childPrefix = top ? '' : prefix + (last ? '    ' : '│   ');
+  return [line, ...n.children.flatMap((c, i) => treeLines(c, childPrefix, i === n.children.length - 1, false))];
+}
+
+function dot(root: LineageNode): string {
+  const nodes = new Map<string, string>();
+  const edges: string[] = [];
+  const walk = (n: LineageNode) => {
+    nodes.set(n.id, `${versionLabel(n.id, n.number)}\\n${n.message.split('\n')[0]!.replace(/"/g, '\\"').slice(0, 40)}`);
+    for (const c of n.children) {
+      edges.push(`  "${c.id.slice(0, 12)}" -> "${n.id.slice(0, 12)}" [label="${c.relation}"];`);
+      if (!c.seen) walk(c);
+    }
+  };
+  walk(root);
+  return ['digraph lineage {', '  rankdir=BT;', ...[...nodes].map(([id, label]) => `  "${id.slice(0, 12)}" [label="${label}"];`), ...edges, '}'].join('\n');
+}
+
+/** `mvm lineage`: where a version came from, or what was built from it. */
+export const lineageCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'lineage [rev]',
+  describe: 'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was built from it',
+  builder: (y) =>
+    y
+      .positional('rev', { type: 'string', default: 'HEAD' })
+      .option('downstream', { type: 'boolean', describe: 'Versions built from this one (children and fine-tunes)' })
+      .option('depth', { type: 'number', describe: 'Stop after this many levels' })
+      .option('dot', { type: 'boolean', describe: 'Graphviz output' })
+      .option('json', { type: 'boolean' })
+      .example('mvm lineage v7', 'parents, base models and data of v7')
+      .example('mvm lineage v2 --downstream --dot | dot -Tpng > tree.png', 'draw everything derived from v2'),
+  handler: async (argv) => {
+    const { lineage } = await import('../../ops/lineage.js');
+    const r = await lineage(openRepo(argv), argv.rev, { downstream: argv.downstream, depth: argv.depth });
+    if (argv.json) return printJson(r);
+    print(argv.dot ? dot(r) : treeLines(r).join('\n'));
+  },
+};

@@ -1,0 +1,86 @@
+import { WorkerPool } from '../storage/workerPool.js';
+import { chunkError } from '../storage/chunkPool.js';
+import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../core/tensorStats.js';
+import type { FileObject, TensorEntry } from '../core/objects.js';
+import type { FileDiff } from '../core/diff.js';
+import type { Repository } from './repository.js';
+import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
+import type { Progress } from './session.js';
+
+/** Why a changed tensor has no statistics. */
+export type StatsSkip = 'dtype' | 'layout';
+
+/** Statistics for a changed tensor, or why there are none. */
+export type TensorStatsEntry = { name: string; stats: TensorDiffStats } | { name: string; skipped: StatsSkip };
+
+/**
+ * Streams the chunks of every tensor whose values changed (same dtype and
+ * shape) in both versions, on worker threads, and returns per-tensor
+ * difference statistics. Memory stays bounded: at most a few chunks per
+ * thread are decoded at once, whatever the model size.
+ */
+export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld: (path: string) => FileObject | null, lookupNew: (path: string) => FileObject | null, progress?: Progress): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
+  const pool = new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError);
+  const out = new Map<string, TensorStatsEntry[]>();
+  let bytes = 0;
+  try {
+    type Job = { path: string; name: string; dtype: string; pairs: [string, string][] };
+    const jobs: Job[] = [];
+    const skipped: { path: string; name: string; why: StatsSkip }[] = [];
+    for (const f of files) {
+      if (!f.tensors) continue;
+      const a = lookupOld(f.path);
+      const b = lookupNew(f.path);
+      if (!a?.layout || !b?.layout) continue;
+      const ta = new Map<string, TensorEntry>(a.layout.tensors.map((t) => [t.name, t]));
+      const tb = new Map<string, TensorEntry>(b.layout.tensors.map((t) => [t.name, t]));
+      for (const c of f.tensors.changes) {
+        if (c.status !== 'values') continue;
+        const x = ta.get(c.name)!;
+        const y = tb.get(c.name)!;
+        if (!supportsStats(y.dtype)) {
+          skipped.push({ path: f.path, name: c.name, why: 'dtype' });
+          continue;
+        }
+        const ca = a.chunks.slice(x.chunkStart, x.chunkEnd);
+        const cb = b.chunks.slice(y.chunkStart, y.chunkEnd);
+        if (ca.length !== cb.length || ca.some((ch, i) => ch.size !== cb[i]!.size)) {
+          skipped.push({ path: f.path, name: c.name, why: 'layout' });
+          continue;
+        }
+        jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id]) });
+      }
+    }
+    const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
+    progress?.start?.('diff --stats', total);
+    const parts = jobs.map(() => [] as DiffPartial[]);
+    const tasks = jobs.flatMap((j, ji) => j.pairs.map(([a, b]) => ({ ji, task: { a, b, dtype: j.dtype, objectsDir: repo.objects.dir } })));
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    for (const { ji, task } of tasks) {
+      if (failure) break;
+      if (inFlight.size >= pool.capacity) await Promise.race(inFlight);
+      const p: Promise<void> = pool
+        .submit(task)
+        .then((r) => {
+          parts[ji]!.push(r.partial!);
+          bytes += r.bytes;
+          progress?.advance?.(1);
+        }, (e) => { failure ??= e; })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    progress?.done?.();
+    jobs.forEach((j, ji) => {
+      const list = out.get(j.path) ?? [];
+      list.push({ name: j.name, stats: combineStats(parts[ji]!) });
+      out.set(j.path, list);
+    });
+    for (const s of skipped) out.set(s.path, [...(out.get(s.path) ?? []), { name: s.name, skipped: s.why }]);
+    return { stats: out, bytes };
+  } finally {
+    await pool.close();
+  }
+}

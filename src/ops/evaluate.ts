@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { MvmError } from '../errors.js';
+import { flattenMetrics } from '../core/values.js';
+import type { Scalar } from '../core/objects.js';
+import type { Repository } from './repository.js';
+import { resolveRevision, numberOf } from './resolve.js';
+import { withPool } from './session.js';
+import { restoreFile } from './fileio.js';
+import { annotate } from './annotate.js';
+import { compare, type CompareOptions, type CompareResult } from './compare.js';
+
+/** Options of `mvm eval`. */
+export interface EvalOptions extends CompareOptions {
+  /** The command and its arguments; `{path}` is replaced by the version's folder. */
+  command: string[];
+  /** Do not record the metrics as annotations. */
+  dryRun?: boolean;
+  /** Seconds before a run is stopped (default: no limit). */
+  timeoutSeconds?: number;
+  /** Called before each version runs (for progress). */
+  onStart?: (rev: string) => void;
+}
+
+/** How one version's evaluation went. */
+export interface EvalRun {
+  rev: string;
+  id: string;
+  number: number | null;
+  ok: boolean;
+  metrics: Record<string, Scalar>;
+  exitCode: number | null;
+  seconds: number;
+  error?: string;
+  annotation?: string;
+}
+
+/** Every run and the comparison of those that succeeded. */
+export interface EvalResult {
+  runs: EvalRun[];
+  comparison: CompareResult | null;
+}
+
+/** The metrics object a command printed: the last stdout line that is a JSON object, else all of stdout. */
+export function parseMetricsOutput(stdout: string): Record<string, Scalar> {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const line of lines) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      return flattenMetrics(JSON.parse(t), 'command output');
+    } catch (e) {
+      if (e instanceof MvmError) throw e;
+    }
+  }
+  let whole: unknown;
+  try {
+    whole = JSON.parse(stdout);
+  } catch {
+    throw new MvmError('COMMAND_FAILED', 'the command printed no JSON object of metrics on stdout', { hint: 'print e.g. {"accuracy": 0.93} as the last line' });
+  }
+  return flattenMetrics(whole, 'command output');
+}
+
+/**
+ * Materialises each version into a temporary folder (the workspace is not
+ * touched), runs the user's command on it with `{path}` replaced and MVM_PATH
+ * set, reads a JSON object of metrics from its stdout, records them as an
+ * annotation, and compares the versions. A failing version is reported and
+ * the others still run.
+ */
+export async function evaluate(repo: Repository, revs: string[], opts: EvalOptions): Promise<EvalResult> {
+  if (!opts.command.length) throw new MvmError('BAD_ARGUMENT', 'no command to run', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
+  if (!revs.length) throw new MvmError('BAD_ARGUMENT', 'name the versions to evaluate', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
+  const targets = revs.map((rev) => ({ rev, id: resolveRevision(repo, rev) }));
+  const runs: EvalRun[] = [];
+  for (const { rev, id } of targets) {
+    opts.onStart?.(rev);
+    const dir = mkdtempSync(join(tmpdir(), 'mvm-eval-'));
+    const started = performance.now();
+    const run: EvalRun = { rev, id, number: numberOf(repo, id), ok: false, metrics: {}, exitCode: null, seconds: 0 };
+    try {
+      const v = repo.version(id);
+      await withPool(async (pool) => {
+        for (const [path, f] of Object.entries(v.files)) {
+          const dest = join(dir, ...path.split('/'));
+          mkdirSync(dirname(dest), { recursive: true });
+          await restoreFile(repo, pool, repo.file(f.file), dest, f.mode, { tmpDir: dirname(dest), path });
+        }
+      });
+      const args = opts.command.map((a) => a.split('{path}').join(dir));
+      // one argument with spaces is a shell command line; several are run as given
+      const shell = args.length === 1 && /\s/.test(args[0]!);
+      const r = spawnSync(shell ? '/bin/sh' : args[0]!, shell ? ['-c', args[0]!] : args.slice(1), {
+        cwd: repo.root,
+        env: { ...process.env, MVM_PATH: dir, MVM_VERSION: id },
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        timeout: opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      run.exitCode = r.status;
+      if (r.error) throw new MvmError('COMMAND_FAILED', `could not run ${args[0]}: ${r.error.message}`);
+      if (r.status !== 0) {
+        const tail = (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+        throw new MvmError('COMMAND_FAILED', `the command exited with ${r.status ?? r.signal}${tail ? `: ${tail}` : ''}`);
+      }
+      run.metrics = parseMetricsOutput(r.stdout ?? '');
+      if (!Object.keys(run.metrics).length) throw new MvmError('COMMAND_FAILED', 'the command printed an empty metrics object');
+      run.ok = true;
+      if (!opts.dryRun) {
+        const a = await annotate(repo, id, { metrics: run.metrics, note: `mvm eval: ${opts.command.join(' ')}` });
+        run.annotation = a.annotation;
+      }
+    } catch (e) {
+      run.error = e instanceof MvmError ? e.message : String((e as Error)?.message ?? e);
+    } finally {
+      run.seconds = (performance.now() - started) / 1000;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    runs.push(run);
+  }
+  const good = runs.filter((r) => r.ok);
+  return { runs, comparison: good.length ? compare(repo, good.map((r) => r.id), opts) : null };
+}

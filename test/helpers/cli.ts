@@ -1,0 +1,84 @@
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The real CLI entry point (run `npm run build` first; `npm test` does). */
+export const MVM_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/mvm.js');
+
+/** What a CLI run returned. */
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for one CLI run. */
+export interface RunOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  input?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** Environment for CLI runs: fixed author, no TTY progress, short lock waits. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, MVM_AUTHOR: 'Test User <test@example.com>', MVM_LOCK_TIMEOUT: '2000', GIT_CONFIG_NOSYSTEM: '1', ...extra };
+}
+
+/** Runs `mvm args...` synchronously and returns exit code, stdout and stderr. */
+export function mvm(args: string[], opts: RunOptions): RunResult {
+  const r = spawnSync(process.execPath, [MVM_BIN, ...args], {
+    cwd: opts.cwd,
+    env: cliEnv(opts.env),
+    input: opts.input,
+    encoding: 'utf8',
+    uid: opts.uid,
+    gid: opts.gid,
+    timeout: 120_000,
+  });
+  return { exitCode: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Starts `mvm args...` in the background; resolves with its result when it ends. */
+export function mvmAsync(args: string[], opts: RunOptions & SpawnOptions): { child: ReturnType<typeof spawn>; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [MVM_BIN, ...args], { cwd: opts.cwd, env: cliEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<RunResult>((res) => child.on('close', (code, signal) => res({ exitCode: code ?? (signal ? -1 : 0), stdout, stderr })));
+  return { child, done };
+}
+
+/** A file tree to create: paths to contents (string or bytes). */
+export type Tree = Record<string, string | Uint8Array>;
+
+/** Creates a temporary folder holding `tree`; `cleanup()` removes it. */
+export function testdir(tree: Tree = {}): { dir: string; path: (p: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'mvm-test-'));
+  chmodSync(dir, 0o755);
+  for (const [p, content] of Object.entries(tree)) {
+    const abs = join(dir, p);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+  }
+  return { dir, path: (p) => join(dir, p), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), for model-like fixtures. */
+export function randomBytes(n: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
