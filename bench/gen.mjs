@@ -1,5 +1,5 @@
-// Generates safetensors files of bf16 weights drawn from N(0, std) for the benchmark.
-import { openSync, writeSync, closeSync } from 'node:fs';
+// Generates safetensors files of bf16 (or f32) weights drawn from N(0, std) for the benchmark.
+import { openSync, writeSync, readSync, closeSync } from 'node:fs';
 
 import { createCipheriv, createHash } from 'node:crypto';
 
@@ -49,6 +49,19 @@ export function fillBf16(out, next, std = 0.02) {
   const r = next(out.length * 2);
   const idx = new Uint16Array(r.buffer, r.byteOffset, out.length);
   for (let i = 0; i < out.length; i++) out[i] = t[idx[i]];
+}
+
+/**
+ * Fills `out` (a Float32Array) with true f32 samples of N(0, std): every
+ * element maps its own 32-bit uniform through the inverse normal CDF, so the
+ * low mantissa bits are as random as in real f32 weights (deriving f32 from
+ * bf16 values would leave 16 zero bits per element and flatter compression).
+ */
+export function fillF32(out, next, std = 0.02) {
+  const r = next(out.length * 4);
+  const u = new Uint32Array(r.buffer, r.byteOffset, out.length);
+  const scale = 1 / 4294967296;
+  for (let i = 0; i < out.length; i++) out[i] = std * invNorm((u[i] + 0.5) * scale);
 }
 
 /** The tensor plan of a transformer-like model of about `bytes` bytes: layers of 9 weight tensors. */
@@ -101,11 +114,9 @@ export function writeModel(path, tensors, { seedOf, metadata = {}, dtype = 'BF16
     while (left > 0) {
       const n = Math.min(left, PIECE);
       if (dtype === 'F32') {
-        const tmp = buf16.subarray(0, n);
-        fillBf16(tmp, rand, std);
-        const bits = new Uint32Array(f32buf.buffer);
-        for (let i = 0; i < n; i++) bits[i] = tmp[i] << 16;
-        writeSync(fd, new Uint8Array(f32buf.buffer, 0, n * 4));
+        const view = f32buf.subarray(0, n);
+        fillF32(view, rand, std);
+        writeSync(fd, new Uint8Array(view.buffer, 0, n * 4));
       } else {
         const view = buf16.subarray(0, n);
         fillBf16(view, rand, std);
@@ -116,4 +127,62 @@ export function writeModel(path, tensors, { seedOf, metadata = {}, dtype = 'BF16
   }
   closeSync(fd);
   return { headerBytes: 8 + Buffer.byteLength(json), dataBytes: off };
+}
+
+/** Reads a safetensors header: the tensor map and where the data section starts. */
+export function readHeader(path) {
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    const json = Buffer.alloc(n);
+    readSync(fd, json, 0, n, 8);
+    return { header: JSON.parse(json.toString('utf8')), dataStart: 8 + n };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Rewrites the data of the named tensors of an existing safetensors file in
+ * place with fresh samples drawn from `seedOf(name)` (header unchanged), so a
+ * version with a few changed tensors costs only those tensors' generation.
+ * Returns the number of bytes rewritten.
+ */
+export function patchTensors(path, names, { seedOf, std = 0.02 }) {
+  const { header, dataStart } = readHeader(path);
+  const fd = openSync(path, 'r+');
+  let written = 0;
+  try {
+    const PIECE = 1 << 21;
+    const buf16 = new Uint16Array(PIECE);
+    const f32buf = new Float32Array(PIECE);
+    for (const name of names) {
+      const t = header[name];
+      if (!t) throw new Error(`no tensor ${name} in ${path}`);
+      const size = t.dtype === 'F32' ? 4 : 2;
+      const rand = randomStream(seedOf(name));
+      let pos = dataStart + t.data_offsets[0];
+      let left = (t.data_offsets[1] - t.data_offsets[0]) / size;
+      while (left > 0) {
+        const n = Math.min(left, PIECE);
+        let bytes;
+        if (t.dtype === 'F32') {
+          fillF32(f32buf.subarray(0, n), rand, std);
+          bytes = new Uint8Array(f32buf.buffer, 0, n * 4);
+        } else {
+          fillBf16(buf16.subarray(0, n), rand, std);
+          bytes = new Uint8Array(buf16.buffer, 0, n * 2);
+        }
+        writeSync(fd, bytes, 0, bytes.length, pos);
+        pos += bytes.length;
+        written += bytes.length;
+        left -= n;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return written;
 }

@@ -51,7 +51,6 @@ export const ERROR_CODES = {
   OBJECT_MISSING: EXIT.corrupt,
   OBJECT_CORRUPT: EXIT.corrupt,
   REF_CORRUPT: EXIT.corrupt,
-  FSCK_FAILED: EXIT.corrupt,
   UNREADABLE: EXIT.io,
   DISK_FULL: EXIT.io,
   IO_ERROR: EXIT.io,

@@ -98,20 +98,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const files = scanTracked(repo);
     // read the stat cache, then let go of the index so readers can use it during the long part
     const cache = await withIndex(repo, (index) => index.statGet([...files.keys()]));
-    let total = 0;
-    for (const f of files.values()) total += Number(f.stat.size);
-    opts.progress?.start?.('commit', total);
-    let bytesRead = 0;
-    const identified = await withPool((pool) =>
-      identifyFiles(repo, pool, files, cache, {
-        store: true,
-        onBytes: (n) => {
-          bytesRead += n;
-          opts.progress?.advance?.(n);
-        },
-      }),
-    );
-    opts.progress?.done?.();
+    const identified = await withPool((pool) => identifyFiles(repo, pool, files, cache, { store: true, progress: opts.progress, label: 'commit' }));
+    const bytesRead = identified.bytesRead;
     const changes = compareWithVersion(identified.files, parent);
     let newChunks = 0;
     let newBytes = 0;

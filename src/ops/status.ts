@@ -27,7 +27,7 @@ export async function identifyWorkspace(repo: Repository, progress?: Progress): 
   return withIndex(repo, async (index) => {
     const cache = await index.statGet([...files.keys()]);
     const res = await withPool((pool) =>
-      identifyFiles(repo, pool, files, cache, { store: false, onBytes: (n) => progress?.advance?.(n), onFile: () => undefined }),
+      identifyFiles(repo, pool, files, cache, { store: false, progress, label: 'status' }),
     );
     await index.statPut(res.updates);
     return res.files;

@@ -3,7 +3,8 @@ import { fromSystemError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { StatEntry, VersionIndex } from './versionIndex.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
-import { chunkFile, type ChunkedFile, type OnBytes } from './fileio.js';
+import { chunkFile, type ChunkedFile } from './fileio.js';
+import type { Progress } from './session.js';
 import type { Version } from '../core/objects.js';
 
 /** A regular file found under the tracked paths. */
@@ -97,24 +98,36 @@ export async function identifyFiles(
   pool: ChunkPool,
   files: Map<string, WorkFile>,
   cache: Map<string, StatEntry>,
-  opts: { store: boolean; onBytes?: OnBytes; onFile?: (path: string) => void },
-): Promise<{ files: Map<string, IdentifiedFile>; updates: Map<string, StatEntry | null> }> {
+  opts: { store: boolean; progress?: Progress; label?: string },
+): Promise<{ files: Map<string, IdentifiedFile>; updates: Map<string, StatEntry | null>; bytesRead: number }> {
   const out = new Map<string, IdentifiedFile>();
   const updates = new Map<string, StatEntry | null>();
+  const toRead: WorkFile[] = [];
   for (const [path, wf] of files) {
     const mode = Number(wf.stat.mode & 0o777n);
     const hit = cachedId(wf.stat, cache.get(path));
-    if (hit && (!opts.store || repo.objects.has(hit))) {
-      out.set(path, { ...wf, id: hit, mode });
-      continue;
-    }
-    opts.onFile?.(path);
-    const takenAt = nowNs();
-    const chunked = await chunkFile(repo, pool, wf.abs, { store: opts.store, onBytes: opts.onBytes });
-    out.set(path, { ...wf, id: chunked.id, mode, chunked });
-    updates.set(path, statEntry(wf.stat, chunked.id, takenAt));
+    if (hit && (!opts.store || repo.objects.has(hit))) out.set(path, { ...wf, id: hit, mode });
+    else toRead.push(wf);
   }
-  return { files: out, updates };
+  let bytesRead = 0;
+  if (toRead.length) opts.progress?.start?.(opts.label ?? 'reading', toRead.reduce((n, f) => n + Number(f.stat.size), 0));
+  for (const wf of toRead) {
+    const takenAt = nowNs();
+    const chunked = await chunkFile(repo, pool, wf.abs, {
+      store: opts.store,
+      onBytes: (n) => {
+        bytesRead += n;
+        opts.progress?.advance?.(n);
+      },
+    });
+    out.set(wf.path, { ...wf, id: chunked.id, mode: Number(wf.stat.mode & 0o777n), chunked });
+    updates.set(wf.path, statEntry(wf.stat, chunked.id, takenAt));
+  }
+  if (toRead.length) opts.progress?.done?.();
+  // keep the caller's (sorted) order
+  const ordered = new Map<string, IdentifiedFile>();
+  for (const path of files.keys()) ordered.set(path, out.get(path)!);
+  return { files: ordered, updates, bytesRead };
 }
 
 /** A tracked path whose workspace state differs from a version. */
