@@ -23,9 +23,10 @@ export interface CheckoutPlan {
 
 /**
  * Plans a checkout from `head` to `target` given the workspace state; pure.
- * A path is written only when the workspace differs from the target; local
- * changes (against head) that the checkout would overwrite or delete are
- * conflicts unless `force`.
+ * A path is written only when the workspace differs from the target; a path
+ * that is the same in both versions keeps its local changes; local changes
+ * (against head) that the checkout would overwrite or delete are conflicts
+ * unless `force`. With `force`, paths the same in both versions are restored too.
  */
 export function planCheckout(
   head: Record<string, FileEntry>,
@@ -47,6 +48,12 @@ export function planCheckout(
       return true;
     };
     if (t) {
+      // the same in both versions: a present workspace file is left alone, local changes included (as git
+      // does); a deleted one is restored, which loses nothing
+      if (!force && w && h && h.file === t.file && h.mode === t.mode) {
+        plan.unchanged++;
+        continue;
+      }
       if (w && w.id === t.file) {
         if (w.mode === t.mode) plan.unchanged++;
         else plan.chmod.push({ path, mode: t.mode });

@@ -99,8 +99,8 @@ export function renderGraph(order: { id: string; parents: string[] }[]): { prefi
     const prefix = lanes.map((_, i) => (i === col ? '*' : '|')).join(' ');
     const after: string[] = [];
     const next = [...lanes];
-    next.splice(col, 1, ...parents.filter((p, i) => i === 0 || !lanes.includes(p)).slice(0, Math.max(1, parents.length)));
-    if (parents.length === 0) next.splice(col, 1);
+    // this lane now waits for the first parent; other parents not yet on a lane get new lanes; a root ends its lane
+    next.splice(col, 1, ...parents.filter((p, i) => i === 0 || !lanes.includes(p)));
     if (parents.length > 1) after.push(lanes.map((_, i) => (i === col ? '|\\' : '|')).join(' '));
     // lanes that now wait for the same version merge into the leftmost one
     const merged: string[] = [];

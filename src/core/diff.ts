@@ -127,7 +127,8 @@ function diffFile(path: string, ea: FileEntry | undefined, eb: FileEntry | undef
   };
   if (!ea && eb) {
     const fb = lookup(eb.file);
-    return { ...d, status: 'added', chunksChanged: fb.chunks.length, chunksTotal: fb.chunks.length, bytesNew: fb.size };
+    const unique = new Map(fb.chunks.map((c) => [c.id, c.size]));
+    return { ...d, status: 'added', chunksChanged: fb.chunks.length, chunksTotal: fb.chunks.length, bytesNew: [...unique.values()].reduce((a, b) => a + b, 0) };
   }
   if (ea && !eb) return { ...d, status: 'removed' };
   if (!ea || !eb) return d;

@@ -6,7 +6,8 @@ const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.\-/]*$/;
 /** Reads a value as typed: numbers as numbers, true/false as booleans, anything else as a string. */
 export function typedValue(raw: string): Scalar {
   const t = raw.trim();
-  if (t !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t);
+  // a number too large for a double (1e999) stays a string rather than becoming Infinity
+  if (t !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) && Number.isFinite(Number(t))) return Number(t);
   if (t === 'true') return true;
   if (t === 'false') return false;
   return raw;

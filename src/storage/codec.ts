@@ -218,7 +218,7 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
   let n: number;
   try {
     dctx ??= new zstd.DCtx();
-    n = size === 0 ? 0 : dctx.decompress(out, payload);
+    n = dctx.decompress(out, payload);
   } catch {
     throw corrupt('zstd frame does not decode');
   }

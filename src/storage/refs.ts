@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync, fstatSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -82,13 +82,31 @@ export class RefStore {
   appendLog(name: string, entry: object): void {
     const path = this.file(`logs/${name}`);
     try {
-      appendFileSync(path, JSON.stringify(entry) + '\n');
+      // a line torn by a crash has no newline: start a fresh line so this entry stays readable
+      const torn = this.endsTorn(path);
+      appendFileSync(path, (torn ? '\n' : '') + JSON.stringify(entry) + '\n');
       if (this.fsync) {
         const fd = openSync(path, 'r');
         try { fsyncSync(fd); } finally { closeSync(fd); }
       }
     } catch (e) {
       throw fromSystemError(e, path, 'writing');
+    }
+  }
+
+  private endsTorn(path: string): boolean {
+    let fd = -1;
+    try {
+      fd = openSync(path, 'r');
+      const size = fstatSync(fd).size;
+      if (size === 0) return false;
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      return last[0] !== 0x0a;
+    } catch {
+      return false;
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
   }
 
