@@ -12,6 +12,7 @@ interface ZstdBinding {
   CParameter: Record<string, number>;
   DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
   compressBound(n: number): number;
+  getFrameContentSize(frame: Uint8Array): number | null;
 }
 const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
 
@@ -211,9 +212,18 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
   if (enc === Encoding.planes) {
     const kind = groupKindFromCode(param);
     if (!kind) throw corrupt(`unknown byte grouping ${param}`);
+    // planes are only written for chunks, which are at most 256 MiB: refuse before allocating
+    if (size > 256 << 20) throw corrupt('length field out of range');
     return decodePlanes(payload, size, kind, corrupt, reuse);
   }
   if (enc !== Encoding.zstd) throw corrupt(`unknown encoding ${enc}`);
+  let declared: number | null;
+  try {
+    declared = zstd.getFrameContentSize(payload);
+  } catch {
+    throw corrupt('zstd frame header does not decode');
+  }
+  if (declared !== null && declared !== size) throw corrupt('length field does not match the zstd frame');
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
   let n: number;
   try {
