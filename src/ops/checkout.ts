@@ -1,11 +1,11 @@
-import { chmodSync, mkdirSync, rmdirSync, unlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { chmodSync, mkdirSync, rmdirSync, rmSync, unlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { dirname } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { planCheckout, type WorkState } from '../core/checkoutPlan.js';
 import type { Repository } from './repository.js';
 import { withIndex, withLock, withPool, type Progress } from './session.js';
 import { identifyFiles, isCovered, nowNs, scanTracked, statEntry } from './workspace.js';
-import { restoreFile } from './fileio.js';
+import { assembleFile, installFile } from './fileio.js';
 import { resolveRevision, numberOf } from './resolve.js';
 import type { StatEntry } from './versionIndex.js';
 
@@ -73,22 +73,35 @@ export async function checkout(repo: Repository, rev: string, opts: CheckoutOpti
     opts.progress?.start?.('checkout', total);
     const updates = new Map<string, StatEntry | null>(identified.updates);
     let bytesWritten = 0;
-    await withPool(async (pool) => {
-      for (const w of plan.write) {
-        const abs = repo.abs(w.path);
-        try {
+    // Every file is assembled and verified in .mvm/tmp before the first one is renamed into
+    // place: a missing or corrupt chunk anywhere leaves the whole workspace untouched.
+    const assembled: { path: string; tmp: string; file: string }[] = [];
+    try {
+      await withPool(async (pool) => {
+        for (const w of plan.write) {
+          const abs = repo.abs(w.path);
           if (statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
             throw new MvmError('UNCOMMITTED_CHANGES', `cannot write ${w.path}: a folder is in the way`, { path: w.path, hint: 'move the folder away and run checkout again' });
           }
-          mkdirSync(dirname(abs), { recursive: true });
-        } catch (e) {
-          throw fromSystemError(e, abs, 'writing');
+          const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => opts.progress?.advance?.(n), path: w.path });
+          assembled.push({ path: w.path, tmp, file: w.entry.file });
+          bytesWritten += w.entry.size;
         }
-        const st: BigIntStats = await restoreFile(repo, pool, repo.file(w.entry.file), abs, w.entry.mode, { onBytes: (n) => opts.progress?.advance?.(n), path: w.path });
-        bytesWritten += w.entry.size;
-        updates.set(w.path, statEntry(st, w.entry.file, nowNs(), true));
+      });
+    } catch (e) {
+      for (const a of assembled) rmSync(a.tmp, { force: true });
+      throw e;
+    }
+    for (const a of assembled) {
+      const abs = repo.abs(a.path);
+      try {
+        mkdirSync(dirname(abs), { recursive: true });
+      } catch (e) {
+        throw fromSystemError(e, abs, 'writing');
       }
-    });
+      const st: BigIntStats = installFile(a.tmp, abs);
+      updates.set(a.path, statEntry(st, a.file, nowNs(), true));
+    }
     opts.progress?.done?.();
     for (const c of plan.chmod) {
       chmodSync(repo.abs(c.path), c.mode);

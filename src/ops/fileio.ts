@@ -156,13 +156,12 @@ function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry
 }
 
 /**
- * Writes a file's exact bytes to `dest`: chunks are read, verified and
- * written into a temporary file by the pool, which is renamed over `dest`
- * only when every chunk checked out. A corrupt or missing chunk leaves `dest`
- * untouched. Returns the new file's stat.
+ * Assembles a file's exact bytes in a new temporary file in `tmpDir`: chunks
+ * are read, verified and written at their offsets by the pool. Returns the
+ * temporary path, with the file's mode set; on any failure (a missing or
+ * corrupt chunk) the temporary file is removed and nothing else was touched.
  */
-export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<BigIntStats> {
-  // the temporary file must be on the destination's filesystem for the final rename
+export async function assembleFile(repo: Repository, pool: ChunkPool, file: FileObject, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<string> {
   const tmp = tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
   let fd = -1;
   try {
@@ -184,16 +183,31 @@ export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileO
     closeSync(fd);
     fd = -1;
     chmodSync(tmp, mode & 0o7777);
-    try {
-      renameSync(tmp, dest);
-    } catch (e) {
-      throw fromSystemError(e, dest, 'writing');
-    }
-    return statSync(dest, { bigint: true });
+    return tmp;
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* not created or already moved */ }
+    try { unlinkSync(tmp); } catch { /* not created */ }
     if (e instanceof MvmError && opts.path) e.data.path ??= opts.path;
-    throw e instanceof MvmError ? e : fromSystemError(e, dest, 'writing');
+    throw e instanceof MvmError ? e : fromSystemError(e, tmp, 'writing');
   }
+}
+
+/** Moves an assembled file over `dest` (one atomic rename) and returns the new file's stat. */
+export function installFile(tmp: string, dest: string): BigIntStats {
+  try {
+    renameSync(tmp, dest);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw fromSystemError(e, dest, 'writing');
+  }
+  return statSync(dest, { bigint: true });
+}
+
+/**
+ * Writes a file's exact bytes to `dest`: assembled and verified in a
+ * temporary file (in `tmpDir`, which must be on dest's filesystem), then
+ * renamed over `dest`. A corrupt or missing chunk leaves `dest` untouched.
+ */
+export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<BigIntStats> {
+  return installFile(await assembleFile(repo, pool, file, mode, opts), dest);
 }

@@ -56,7 +56,7 @@ function scribble(path: string, first: number, step: number, count: number): voi
   try {
     const data = cryptoRandomBytes(count * CHUNK);
     for (let i = 0; i < count; i++) {
-      // keep the 16-byte plain-data marker at the start of the file
+      // keep the plain-data marker at the start of the file intact
       const pos = (first + i * step) * CHUNK;
       const skip = pos === 0 ? 16 : 0;
       writeSync(fd, data, i * CHUNK + skip, CHUNK - skip, pos + skip);
