@@ -51,6 +51,8 @@ function parser(args: string[]): Argv<GlobalArgs> {
     .help()
     .alias('h', 'help')
     .version()
+    .example('mvm init && mvm add models/ && mvm commit -m baseline --metric accuracy=0.91', 'start versioning a model')
+    .example('mvm log --oneline && mvm diff v1 v2', 'see what changed')
     .epilog('Exit codes are listed in docs/exit-codes.md. Each command has examples: mvm <command> --help')
     .fail((msg, err) => {
       if (err) throw err;

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { readSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { dirname } from 'node:path';
+import { readSync, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
 import { fromSystemError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
@@ -195,7 +196,22 @@ export async function assembleFile(repo: Repository, pool: ChunkPool, file: File
 /** Moves an assembled file over `dest` (one atomic rename) and returns the new file's stat. */
 export function installFile(tmp: string, dest: string): BigIntStats {
   try {
-    renameSync(tmp, dest);
+    try {
+      renameSync(tmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      // .mvm on another filesystem than this file: copy next to it, then rename there
+      const near = tempPath(dirname(dest), '.mvm-co');
+      try {
+        copyFileSync(tmp, near);
+        chmodSync(near, statSync(tmp).mode & 0o7777);
+        renameSync(near, dest);
+      } catch (err) {
+        rmSync(near, { force: true });
+        throw err;
+      }
+      unlinkSync(tmp);
+    }
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* gone */ }
     throw fromSystemError(e, dest, 'writing');

@@ -20,7 +20,7 @@ export function ignoreLine(rel: string, isDir: boolean): string {
 }
 
 /** Adds lines to the workspace's .gitignore (once each), under a comment naming mvm. Returns the lines added. */
-export function addIgnores(root: string, tmpDir: string, lines: string[]): string[] {
+export function addIgnores(root: string, lines: string[]): string[] {
   const path = join(root, '.gitignore');
   const text = read(path);
   const have = new Set(text.split('\n').map((l) => l.trim()));
@@ -29,18 +29,19 @@ export function addIgnores(root: string, tmpDir: string, lines: string[]): strin
   let next = text && !text.endsWith('\n') ? `${text}\n` : text;
   if (!have.has(MARK)) next += `${MARK}\n`;
   next += add.map((l) => `${l}\n`).join('');
-  writeFileAtomic(path, next, { tmpDir });
+  // the temporary file sits beside .gitignore: .mvm may be on another filesystem
+  writeFileAtomic(path, next, { tmpDir: root });
   return add;
 }
 
 /** Removes lines that mvm added to .gitignore. Returns the lines removed. */
-export function removeIgnores(root: string, tmpDir: string, lines: string[]): string[] {
+export function removeIgnores(root: string, lines: string[]): string[] {
   const path = join(root, '.gitignore');
   const text = read(path);
   if (!text) return [];
   const drop = new Set(lines);
   const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
   const removed = lines.filter((l) => text.split('\n').some((t) => t.trim() === l));
-  if (removed.length) writeFileAtomic(path, kept.join('\n'), { tmpDir });
+  if (removed.length) writeFileAtomic(path, kept.join('\n'), { tmpDir: root });
   return removed;
 }

@@ -50,6 +50,6 @@ export function init(opts: InitOptions = {}): InitResult {
   writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });
   // config.json last: its presence is what makes the directory a repository
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { tmpDir: tmp, fsync: true });
-  const added = addIgnores(root, tmp, [`/${MVM_DIR}/`]);
+  const added = addIgnores(root, [`/${MVM_DIR}/`]);
   return { root, mvmDir: dir, chunkSize, gitignoreUpdated: added.length > 0 };
 }

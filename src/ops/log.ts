@@ -76,6 +76,9 @@ export async function allSummaries(repo: Repository): Promise<Map<string, Versio
  * index, never manifests, so it stays fast on large histories.
  */
 export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogResult> {
+  if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 0)) {
+    throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, { value: opts.limit });
+  }
   const match = opts.where ? compileQuery(opts.where) : null;
   const since = opts.since ? parseDate(opts.since, 'since') : null;
   const until = opts.until ? parseDate(opts.until, 'until') : null;

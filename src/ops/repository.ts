@@ -174,7 +174,7 @@ export class Repository {
   relPath(userPath: string, cwd: string = process.cwd()): string {
     const abs = isAbsolute(userPath) ? userPath : resolve(cwd, userPath);
     const rel = relative(this.root, abs);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
       throw new MvmError('PATH_OUTSIDE_WORKSPACE', `path '${userPath}' is outside the workspace ${this.root}`, { path: userPath, root: this.root });
     }
     const posix = rel.split(sep).join('/');

@@ -42,7 +42,7 @@ export async function add(repo: Repository, paths: string[], cwd = process.cwd()
     const next = [...tracked.filter((t) => !changed.some((c) => t.startsWith(`${c}/`))), ...changed];
     repo.setTracked(next);
     const lines = rels.map((rel, i) => ignoreLine(rel, kinds[i]!));
-    const gitignore = addIgnores(repo.root, repo.tmpDir, lines);
+    const gitignore = addIgnores(repo.root, lines);
     return { changed, unchanged, gitignore, tracked: repo.tracked() };
   });
 }
@@ -61,7 +61,7 @@ export async function rm(repo: Repository, paths: string[], cwd = process.cwd())
     }
     const removed = tracked.filter((t) => rels.some((r) => t === r || t.startsWith(`${r}/`)));
     repo.setTracked(tracked.filter((t) => !removed.includes(t)));
-    const gitignore = removeIgnores(repo.root, repo.tmpDir, removed.flatMap((r) => [ignoreLine(r, false), ignoreLine(r, true)]));
+    const gitignore = removeIgnores(repo.root, removed.flatMap((r) => [ignoreLine(r, false), ignoreLine(r, true)]));
     return { changed: removed, unchanged: [], gitignore, tracked: repo.tracked() };
   });
 }

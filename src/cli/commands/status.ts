@@ -36,7 +36,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
     if (r.clean) print(r.head ? 'nothing to commit, workspace matches HEAD' : r.tracked.length ? 'no files found under the tracked paths' : '');
     else {
       print('Changes since HEAD:');
-      for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(12)}${c.path}`);
+      for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(14)}${c.path}`);
     }
     for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
   },
