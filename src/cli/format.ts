@@ -1,3 +1,4 @@
+import { shortId } from '../core/ids.js';
 import type { Scalar } from '../core/objects.js';
 
 /** Bytes in human units (binary, like ls -h). */
@@ -15,7 +16,7 @@ export function formatBytes(n: number): string {
 
 /** `v7 a1b2c3d4e5f6`, or just the short hash when the version has no number. */
 export function versionLabel(id: string, number: number | null | undefined): string {
-  return number ? `v${number} ${id.slice(0, 12)}` : id.slice(0, 12);
+  return number ? `v${number} ${shortId(id)}` : shortId(id);
 }
 
 /** `k=v k2=v2` for a record of scalars. */

@@ -1,5 +1,3 @@
-import { MvmError } from '../errors.js';
-
 /** An ObjectId is the 64-hex-digit BLAKE3 hash naming an object by its uncompressed content. */
 export type ObjectId = string;
 
@@ -14,14 +12,6 @@ export function isObjectId(s: string): s is ObjectId {
 /** True when `s` could be an abbreviated object id (4 to 64 lowercase hex digits). */
 export function isIdPrefix(s: string): boolean {
   return PREFIX_RE.test(s);
-}
-
-/** Throws REF_CORRUPT unless `s` is a full object id; `where` names the file it came from. */
-export function assertObjectId(s: string, where: string): ObjectId {
-  if (!isObjectId(s)) {
-    throw new MvmError('REF_CORRUPT', `${where} does not hold a valid object id`, { path: where, value: String(s).slice(0, 80) });
-  }
-  return s;
 }
 
 /** The short form of an id shown to users (12 hex digits). */

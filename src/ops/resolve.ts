@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import { parseRevision } from '../core/revision.js';
 import { followSteps } from '../core/dag.js';
-import { isObjectId } from '../core/ids.js';
+import { isIdPrefix, isObjectId } from '../core/ids.js';
 import type { Repository } from './repository.js';
 
 /** One move of the deployed pointer, as logged in `.mvm/logs/deployed`. */
@@ -102,7 +102,7 @@ function resolveName(repo: Repository, name: string, text: string): string {
     throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, { revision: text, hint: `say refs/heads/${name} or refs/tags/${name}` });
   }
   if (tag ?? branch) return (tag ?? branch)!;
-  if (/^[0-9a-f]{4,64}$/.test(name)) {
+  if (isIdPrefix(name)) {
     const matches = numbered(repo).filter((id): id is string => !!id && id.startsWith(name));
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) {

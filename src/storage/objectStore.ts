@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import { encodeObject, decodeObject, encodingOf } from './codec.js';
+import { encodeObject, decodeObject, encodingOf, HEADER_SIZE } from './codec.js';
 import { writeFileAtomic } from './atomic.js';
 import { objectPath } from './chunkTasks.js';
 
@@ -75,10 +75,15 @@ export class FsObjectStore implements ObjectStore {
 
   /** The encoding byte of a stored object (see codec.ts), or -1 when unreadable. */
   encoding(id: string): number {
+    let fd = -1;
     try {
-      return encodingOf(readFileSync(this.path(id)).subarray(0, 8));
+      fd = openSync(this.path(id), 'r');
+      const head = Buffer.alloc(HEADER_SIZE);
+      return encodingOf(head.subarray(0, readSync(fd, head, 0, HEADER_SIZE, 0)));
     } catch {
       return -1;
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
   }
 
