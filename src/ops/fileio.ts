@@ -99,6 +99,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     let storedBytes = 0;
     // Workers take runs of chunks and read, hash and (when new) compress and write them
     // themselves, so every core reads and hashes and no chunk buffer crosses threads.
+    const counted = new Set<string>();
     const runs: number[] = [];
     for (let i = 0; i < spans.length; i += CHUNKS_PER_TASK) runs.push(i);
     await bounded(runs.length, pool.capacity, async (k) => {
@@ -116,7 +117,9 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
       });
       r.chunks!.forEach((c, j) => {
         chunks[first + j] = { id: c.id, size: c.size };
-        if (c.isNew) {
+        // two workers may both write a chunk that occurs twice (tied weights): count it once
+        if (c.isNew && !counted.has(c.id)) {
+          counted.add(c.id);
           newChunks++;
           newBytes += c.size;
           storedBytes += c.storedBytes;
