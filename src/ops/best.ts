@@ -25,7 +25,7 @@ export interface BestResult {
 
 /** Finds the version with the best value of a metric (annotations included), among those matching `where`. */
 export async function best(repo: Repository, opts: BestOptions): Promise<BestResult> {
-  const match = opts.where ? compileQuery(opts.where) : null;
+  const match = opts.where !== undefined ? compileQuery(opts.where) : null;
   const direction = opts.lowerIsBetter ? 'lower' : opts.higherIsBetter ? 'higher' : metricDirection(opts.metric) ?? 'higher';
   let winner: VersionSummary | null = null;
   let candidates = 0;

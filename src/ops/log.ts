@@ -79,7 +79,7 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 0)) {
     throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, { value: opts.limit });
   }
-  const match = opts.where ? compileQuery(opts.where) : null;
+  const match = opts.where !== undefined ? compileQuery(opts.where) : null;
   const since = opts.since ? parseDate(opts.since, 'since') : null;
   const until = opts.until ? parseDate(opts.until, 'until') : null;
   let grep: RegExp | null = null;
