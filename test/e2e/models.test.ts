@@ -30,6 +30,7 @@ import {
   type SafetensorsTensor,
   type TorchStorage,
 } from '../helpers/modelWriters.js';
+import { ok, json } from '../helpers/assertions.js';
 
 const CHUNK = 4096;
 
@@ -39,19 +40,6 @@ afterEach(() => {
 });
 
 // ---------------------------------------------------------------- CLI helpers
-
-/** Asserts a successful run (exit 0, nothing on stderr) and returns it. */
-function ok(r: RunResult): RunResult {
-  expect(r.exitCode, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
-  expect(r.stderr).toBe('');
-  return r;
-}
-
-/** Runs a command expected to succeed with --json and returns the parsed output. */
-function json<T = any>(r: RunResult): T {
-  ok(r);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** A fresh workspace holding `files`, with an mvm repository (4 KiB chunks unless told) tracking models/. */
 function repo(files: Record<string, Buffer>, chunkSize: number | null = CHUNK) {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mvm, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
+import { ok, json, expectError, write } from '../helpers/assertions.js';
 
 const CHUNK = 4096;
 
@@ -16,31 +17,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
-
-function ok(r: RunResult): RunResult {
-  expect(r.exitCode, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
-  expect(r.stderr).toBe('');
-  return r;
-}
-
-function json<T = any>(r: RunResult): T {
-  ok(r);
-  return JSON.parse(r.stdout) as T;
-}
-
-function expectError(r: RunResult, code: string, exitCode: number): Record<string, any> {
-  expect(r.exitCode, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(exitCode);
-  const err = JSON.parse(r.stdout).error;
-  expect(err.code).toBe(code);
-  expect(err.exitCode).toBe(exitCode);
-  expect(r.stderr).toMatch(/^mvm: [^\n]+\n$/);
-  return err;
-}
-
-function write(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data);
-}
 
 interface Repo {
   dir: string;

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { mvm, mvmAsync, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
+import { ok, json, expectError, write } from '../helpers/assertions.js';
 
 const CHUNK = 4096;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -47,34 +48,6 @@ async function exec(args: string[], cwd: string): Promise<RunResult> {
     running--;
     waiting.shift()?.();
   }
-}
-
-/** Asserts a successful run (exit 0, nothing on stderr) and returns it. */
-function ok(r: RunResult): RunResult {
-  expect(r.exitCode, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
-  expect(r.stderr).toBe('');
-  return r;
-}
-
-/** Parses the --json output of a successful run. */
-function json<T = any>(r: RunResult): T {
-  ok(r);
-  return JSON.parse(r.stdout) as T;
-}
-
-/** Asserts an mvm error: exit code, `{"error":{code,exitCode}}` on stdout, one `mvm: ` line on stderr. */
-function expectError(r: RunResult, code: string, exitCode: number): { code: string; exitCode: number; message: string; data: Record<string, any> } {
-  expect(r.exitCode, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(exitCode);
-  const err = JSON.parse(r.stdout).error;
-  expect(err.code).toBe(code);
-  expect(err.exitCode).toBe(exitCode);
-  expect(r.stderr).toMatch(/^mvm: [^\n]+\n$/);
-  return err;
-}
-
-function write(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data);
 }
 
 /** A copy of `buf` with `patch` written at `offset`. */

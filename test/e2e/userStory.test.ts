@@ -11,6 +11,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, st
 import { dirname } from 'node:path';
 import { mvm, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { writeSafetensors, type SafetensorsTensor } from '../helpers/modelWriters.js';
+import { ok, json, expectError, write } from '../helpers/assertions.js';
 
 const CHUNK = 4096;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -27,39 +28,10 @@ function tmp(): ReturnType<typeof testdir> {
   return t;
 }
 
-/** Asserts a successful run (exit 0, nothing on stderr) and returns it. */
-function ok(r: RunResult): RunResult {
-  expect(r.exitCode, `stderr: ${r.stderr}\nstdout: ${r.stdout}`).toBe(0);
-  expect(r.stderr).toBe('');
-  return r;
-}
-
-/** Runs a command expected to succeed with --json and returns the parsed output. */
-function json<T = any>(r: RunResult): T {
-  ok(r);
-  return JSON.parse(r.stdout) as T;
-}
-
-/** Asserts an mvm error: exit code, `{"error":{code,exitCode}}` on stdout, one `mvm: ` line on stderr. */
-function expectError(r: RunResult, code: string, exitCode: number): { code: string; exitCode: number; message: string; data: Record<string, unknown> } {
-  expect(r.exitCode, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(exitCode);
-  const err = JSON.parse(r.stdout).error;
-  expect(err.code).toBe(code);
-  expect(err.exitCode).toBe(exitCode);
-  expect(r.stderr).toMatch(/^mvm: [^\n]+\n$/);
-  return err;
-}
-
 function git(cwd: string, args: string[]): string {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout.trim();
-}
-
-function write(path: string, data: string | Buffer, mode?: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data);
-  if (mode !== undefined) chmodSync(path, mode);
 }
 
 function modeOf(path: string): number {
