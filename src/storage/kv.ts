@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import type { Level } from 'level';
 
 /** One write in a batch. */
@@ -32,6 +32,25 @@ export class MemoryKv implements KvStore {
   async close() { /* nothing to release */ }
 }
 
+/** Table files past which opening the index compacts it first. */
+const MAX_TABLE_FILES = 64;
+
+/**
+ * LevelDB turns its log into a new small table at every open and compacts in
+ * the background, which a short-lived CLI process cuts off at close: table
+ * files pile up and every open gets slower. Past MAX_TABLE_FILES, compact
+ * everything once, in the foreground.
+ */
+async function compactIfFragmented(db: Level<string, string>, dir: string): Promise<void> {
+  let tables = 0;
+  try {
+    for (const f of readdirSync(dir)) if (f.endsWith('.ldb')) tables++;
+  } catch {
+    return;
+  }
+  if (tables > MAX_TABLE_FILES) await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange('', '\uffff');
+}
+
 /** Why the LevelDB index could not be opened. */
 export type OpenFailure = 'locked' | 'corrupt';
 
@@ -52,6 +71,7 @@ export class LevelKv implements KvStore {
       const db = new LevelDb<string, string>(dir, { valueEncoding: 'utf8' });
       try {
         await db.open();
+        await compactIfFragmented(db, dir);
         return new LevelKv(db);
       } catch (e) {
         const cause = String((e as { cause?: unknown }).cause ?? e);
