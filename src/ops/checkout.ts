@@ -83,7 +83,11 @@ export async function checkout(repo: Repository, rev: string, opts: CheckoutOpti
           if (statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
             throw new MvmError('UNCOMMITTED_CHANGES', `cannot write ${w.path}: a folder is in the way`, { path: w.path, hint: 'move the folder away and run checkout again' });
           }
-          const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => opts.progress?.advance?.(n), path: w.path });
+          // what the workspace holds now, when mvm knows its chunks: most of it can be kept
+          const cur = identified.files.get(w.path);
+          const curFile = cur ? (cur.chunked?.file ?? (repo.objects.has(cur.id) ? repo.file(cur.id) : undefined)) : undefined;
+          const base = cur && curFile ? { path: cur.abs, file: curFile } : undefined;
+          const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => opts.progress?.advance?.(n), path: w.path, base });
           assembled.push({ path: w.path, tmp, file: w.entry.file });
           bytesWritten += w.entry.size;
         }

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readSync, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { constants as fsConstants, readSync, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
 import { fromSystemError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
@@ -165,11 +165,35 @@ function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry
  * temporary path, with the file's mode set; on any failure (a missing or
  * corrupt chunk) the temporary file is removed and nothing else was touched.
  */
-export async function assembleFile(repo: Repository, pool: ChunkPool, file: FileObject, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<string> {
+export async function assembleFile(
+  repo: Repository,
+  pool: ChunkPool,
+  file: FileObject,
+  mode: number,
+  opts: { onBytes?: OnBytes; path?: string; tmpDir?: string; base?: { path: string; file: FileObject } } = {},
+): Promise<string> {
   const tmp = tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
   let fd = -1;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
+    // Rebuilding from the file the workspace already holds (another version of it): copy it in
+    // the kernel, then fix only the chunks that differ. Every chunk taken from the copy is still
+    // hashed and replaced from the store if it does not match, so a file changed behind our back
+    // cannot leak into the result.
+    const baseAt = new Map<number, string>();
+    if (opts.base) {
+      try {
+        copyFileSync(opts.base.path, tmp, fsConstants.COPYFILE_EXCL);
+        let off = 0;
+        for (const c of opts.base.file.chunks) {
+          baseAt.set(off, c.id);
+          off += c.size;
+        }
+      } catch {
+        rmSync(tmp, { force: true });
+        baseAt.clear();
+      }
+    }
+    fd = openSync(tmp, baseAt.size ? 'r+' : 'wx', 0o600);
     ftruncateSync(fd, file.size);
     const offsets: number[] = [];
     let offset = 0;
@@ -180,7 +204,9 @@ export async function assembleFile(repo: Repository, pool: ChunkPool, file: File
     const out = fd;
     await bounded(file.chunks.length, pool.capacity, async (i) => {
       const c = file.chunks[i]!;
-      const r = await pool.submit({ op: 'restore', id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: offsets[i]! });
+      const at = offsets[i]!;
+      const op = baseAt.get(at) === c.id ? ('patch' as const) : ('restore' as const);
+      const r = await pool.submit({ op, id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at });
       opts.onBytes?.(r.size);
     });
     if (repo.fsyncObjects) fsyncSync(fd);

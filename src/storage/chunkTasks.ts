@@ -33,6 +33,19 @@ export interface RestoreTask {
   fd: number;
   offset: number;
 }
+/**
+ * Makes `size` bytes at `offset` of `fd` hold chunk `id`: they are read and
+ * hashed first, and only when they differ is the chunk decoded from the store
+ * and written. Used when a file is rebuilt from a copy of an older version.
+ */
+export interface PatchTask {
+  op: 'patch';
+  id: string;
+  size: number;
+  objectsDir: string;
+  fd: number;
+  offset: number;
+}
 /** Reads, decodes and verifies one stored object without writing anything. */
 export interface VerifyTask {
   op: 'verify';
@@ -61,7 +74,7 @@ export interface RangeTask {
   fsync: boolean;
 }
 /** Work that the chunk worker pool runs. */
-export type ChunkTask = StoreTask | HashTask | RestoreTask | VerifyTask | RangeTask;
+export type ChunkTask = StoreTask | HashTask | RestoreTask | VerifyTask | RangeTask | PatchTask;
 
 /** One chunk's outcome in a RangeTask. */
 export interface RangeChunk {
@@ -79,6 +92,8 @@ export interface ChunkResult extends PoolResult {
   storedBytes: number;
   /** Per-chunk outcomes of a RangeTask. */
   chunks?: RangeChunk[];
+  /** For a PatchTask: true when the bytes already held the chunk and nothing was written. */
+  kept?: boolean;
 }
 
 /** The path of an object inside an objects directory: `<2 hex>/<rest>`. */
@@ -191,6 +206,21 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
         const chunks = runRange(task);
         return { id: '', size: chunks.reduce((n, c) => n + c.size, 0), isNew: false, storedBytes: 0, chunks };
       }
+      case 'patch': {
+        if (rangeScratch.length < task.size) rangeScratch = Buffer.alloc(Math.max(task.size, 1 << 20));
+        const have = rangeScratch.subarray(0, task.size);
+        let got = 0;
+        while (got < task.size) {
+          const n = readSync(task.fd, have, got, task.size - got, task.offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        if (got === task.size && blake3Hex(have) === task.id) return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
+        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
+        let off = 0;
+        while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
+        return { id: task.id, size: content.length, isNew: false, storedBytes, kept: false };
+      }
       case 'verify':
       case 'restore': {
         const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
@@ -205,7 +235,7 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       }
     }
   } catch (e) {
-    const id = task.op === 'restore' || task.op === 'verify' ? task.id : undefined;
+    const id = task.op === 'restore' || task.op === 'verify' || task.op === 'patch' ? task.id : undefined;
     return { id: id ?? '', size: 0, isNew: false, storedBytes: 0, error: taskError(e, id) };
   }
 }
