@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { LevelKv, MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
+import { isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { Scalar, Version } from '../core/objects.js';
 
@@ -43,7 +44,17 @@ export interface AnnotationLogEntry {
 const pad = (n: number) => String(n).padStart(10, '0');
 
 /**
- * VersionIndex is the LevelDB index: numbers <-> ids, version summaries and
+ * Summaries are kept in segments of this many versions (`seg:<k>` holds the
+ * JSON array for numbers k*SEGMENT+1 ...): a log over 10,000 versions reads
+ * ten values instead of ten thousand, and a commit rewrites one segment.
+ */
+const SEGMENT = 1000;
+
+/** The layout of the index; an index in another layout is rebuilt. */
+const INDEX_FORMAT = '2';
+
+/**
+ * VersionIndex is the LevelDB index: numbers <-> ids, version summaries (in segments) and
  * the stat cache. It is derived data: opened, checked against the number log
  * and the annotation log, and brought up to date (or rebuilt) on every open.
  */
@@ -62,6 +73,14 @@ export class VersionIndex {
       LevelKv.destroy(dir);
       kv = await LevelKv.open(dir, waitMs);
     }
+    const format = typeof kv === 'string' ? null : await kv.get('state:format').catch(() => 'unreadable');
+    if (typeof kv !== 'string' && format !== INDEX_FORMAT) {
+      // written by another version of mvm (or empty): start it over in this layout
+      await kv.close();
+      LevelKv.destroy(dir);
+      kv = await LevelKv.open(dir, waitMs);
+      if (typeof kv !== 'string') await kv.batch([{ type: 'put', key: 'state:format', value: INDEX_FORMAT }]);
+    }
     const index = typeof kv === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(kv, repo, true);
     try {
       await index.sync();
@@ -71,6 +90,7 @@ export class VersionIndex {
       await index.kv.close();
       LevelKv.destroy(dir);
       const fresh = await LevelKv.open(dir, waitMs);
+      if (typeof fresh !== 'string') await fresh.batch([{ type: 'put', key: 'state:format', value: INDEX_FORMAT }]);
       const again = typeof fresh === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(fresh, repo, true);
       await again.sync();
       return again;
@@ -87,37 +107,58 @@ export class VersionIndex {
     const annCount = annText ? Number(annText) : 0;
     if (count === ids.length && annCount === anns.length) return;
     const ops: KvOp[] = [];
-    const touched = new Map<string, VersionSummary>();
+    const segments = new Map<number, (VersionSummary | null)[]>();
+    const segment = async (k: number) => {
+      let seg = segments.get(k);
+      if (!seg) {
+        const text = await this.kv.get(`seg:${pad(k)}`);
+        seg = text ? (JSON.parse(text) as (VersionSummary | null)[]) : [];
+        segments.set(k, seg);
+      }
+      return seg;
+    };
     for (let i = count; i < ids.length; i++) {
       const id = ids[i];
-      if (!id) continue;
-      const s = summarize(id, i + 1, this.repo.version(id));
-      touched.set(id, s);
-      ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
+      const seg = await segment(Math.floor(i / SEGMENT));
+      // a version whose manifest cannot be read (fsck reports it) is left out, not fatal to the index
+      let summary: VersionSummary | null = null;
+      try {
+        summary = id ? summarize(id, i + 1, this.repo.version(id)) : null;
+      } catch (e) {
+        if (!isMvmError(e, 'OBJECT_MISSING') && !isMvmError(e, 'OBJECT_CORRUPT')) throw e;
+      }
+      seg[i % SEGMENT] = summary;
+      if (id) ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
     }
+    const numberOf = new Map<string, number>();
+    ids.forEach((id, i) => id && numberOf.set(id, i + 1));
     for (let i = annCount > anns.length ? 0 : annCount; i < anns.length; i++) {
       const e = anns[i]!;
-      const s = touched.get(e.target) ?? (await this.summary(e.target));
+      const n = numberOf.get(e.target);
+      if (!n) continue;
+      const s = (await segment(Math.floor((n - 1) / SEGMENT)))[(n - 1) % SEGMENT];
       if (!s) continue;
-      const a = this.repo.annotation(e.annotation);
-      Object.assign(s.metrics, a.metrics);
+      Object.assign(s.metrics, this.repo.annotation(e.annotation).metrics);
       s.annotations++;
-      touched.set(e.target, s);
     }
-    for (const s of touched.values()) ops.push({ type: 'put', key: `v:${s.id}`, value: JSON.stringify(s) });
+    for (const [k, seg] of segments) ops.push({ type: 'put', key: `seg:${pad(k)}`, value: JSON.stringify(seg) });
     ops.push({ type: 'put', key: 'state:numbers', value: String(ids.length) }, { type: 'put', key: 'state:annotations', value: String(anns.length) });
     await this.kv.batch(ops);
   }
 
   /** The summary of one version, or undefined when it has no number here. */
   async summary(id: string): Promise<VersionSummary | undefined> {
-    const v = await this.kv.get(`v:${id}`);
-    return v ? (JSON.parse(v) as VersionSummary) : undefined;
+    const n = await this.numberOf(id);
+    if (!n) return undefined;
+    const text = await this.kv.get(`seg:${pad(Math.floor((n - 1) / SEGMENT))}`);
+    return text ? ((JSON.parse(text) as (VersionSummary | null)[])[(n - 1) % SEGMENT] ?? undefined) : undefined;
   }
 
   /** Every version summary in number order. */
   async *summaries(): AsyncIterable<VersionSummary> {
-    for await (const [, v] of this.kv.entries('v:')) yield JSON.parse(v) as VersionSummary;
+    for await (const [, v] of this.kv.entries('seg:')) {
+      for (const s of JSON.parse(v) as (VersionSummary | null)[]) if (s) yield s;
+    }
   }
 
   /** The number of a version id, or undefined. */
