@@ -65,7 +65,7 @@ export function queryRecord(s: VersionSummary): QueryRecord {
 export async function allSummaries(repo: Repository): Promise<Map<string, VersionSummary>> {
   return withIndex(repo, async (index) => {
     const m = new Map<string, VersionSummary>();
-    for await (const s of index.summaries()) m.set(s.id, s);
+    for (const s of await index.summaries()) m.set(s.id, s);
     return m;
   });
 }

@@ -155,10 +155,12 @@ export class VersionIndex {
   }
 
   /** Every version summary in number order. */
-  async *summaries(): AsyncIterable<VersionSummary> {
+  async summaries(): Promise<VersionSummary[]> {
+    const out: VersionSummary[] = [];
     for await (const [, v] of this.kv.entries('seg:')) {
-      for (const s of JSON.parse(v) as (VersionSummary | null)[]) if (s) yield s;
+      for (const s of JSON.parse(v) as (VersionSummary | null)[]) if (s) out.push(s);
     }
+    return out;
   }
 
   /** The number of a version id, or undefined. */

@@ -14,7 +14,11 @@ interface ZstdBinding {
   compressBound(n: number): number;
   getFrameContentSize(frame: Uint8Array): number | null;
 }
-const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+let binding: ZstdBinding | null = null;
+/** The zstd binding, loaded on first use: commands that only read refs and the index never pay for it. */
+function zstdBinding(): ZstdBinding {
+  return (binding ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding);
+}
 
 /**
  * How a stored object's payload is encoded; the value is the byte in its header.
@@ -71,8 +75,8 @@ function entropy(buf: Uint8Array): number {
  */
 function planeContext(): ZstdCCtx {
   if (!planeCctx) {
-    planeCctx = new zstd.CCtx();
-    const P = zstd.CParameter;
+    planeCctx = new (zstdBinding().CCtx)();
+    const P = zstdBinding().CParameter;
     planeCctx.setParameter(P.compressionLevel!, 1);
     planeCctx.setParameter(P.minMatch!, 7);
     planeCctx.setParameter(P.hashLog!, 10);
@@ -130,7 +134,7 @@ function writeHeader(dst: Buffer, encoding: number, param: number, size: number)
  */
 export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = false): Encoded {
   if (content.length > 0xffffffff) throw new MvmError('BAD_VALUE', 'object larger than 4 GiB');
-  const bound = HEADER_SIZE + zstd.compressBound(content.length) + 5 * 9;
+  const bound = HEADER_SIZE + zstdBinding().compressBound(content.length) + 5 * 9;
   let best: { enc: EncodingCode; param: number; buf: Buffer; end: number } | null = null;
   if (opts.level > 0 && content.length >= 64) {
     if (opts.group) {
@@ -142,7 +146,7 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
     // on float tensors grouping wins by far more, and a second pass would halve throughput.
     if (!best || best.end - HEADER_SIZE > content.length * 0.95) {
       const dst = scratchOf(bound, 'plain');
-      cctx ??= new zstd.CCtx();
+      cctx ??= new (zstdBinding().CCtx)();
       const n = cctx.compress(dst.subarray(HEADER_SIZE), content, opts.level);
       if (n < (best ? best.end - HEADER_SIZE : content.length)) best = { enc: Encoding.zstd, param: 0, buf: dst, end: HEADER_SIZE + n };
     }
@@ -178,7 +182,7 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
     } else if (method === 1) {
       let n: number;
       try {
-        dctx ??= new zstd.DCtx();
+        dctx ??= new (zstdBinding().DCtx)();
         n = dctx.decompress(dst, body);
       } catch {
         throw corrupt('zstd frame does not decode');
@@ -219,7 +223,7 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
   if (enc !== Encoding.zstd) throw corrupt(`unknown encoding ${enc}`);
   let declared: number | null;
   try {
-    declared = zstd.getFrameContentSize(payload);
+    declared = zstdBinding().getFrameContentSize(payload);
   } catch {
     throw corrupt('zstd frame header does not decode');
   }
@@ -227,7 +231,7 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
   let n: number;
   try {
-    dctx ??= new zstd.DCtx();
+    dctx ??= new (zstdBinding().DCtx)();
     n = dctx.decompress(out, payload);
   } catch {
     throw corrupt('zstd frame does not decode');
