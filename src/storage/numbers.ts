@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 
 const LINE = 65; // 64 hex digits + newline
+const ID_RE = /^[0-9a-f]{64}$/;
 
 /**
  * NumberLog is the append-only file `.mvm/numbers` that gives versions their
@@ -24,12 +25,19 @@ export class NumberLog {
 
   /** Every number's id, index 0 holding v1; null for a burned (torn) line. */
   readAll(): (string | null)[] {
-    const text = this.text();
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fromSystemError(e, this.path, 'reading');
+    }
     const out: (string | null)[] = [];
-    const full = Math.floor(text.length / LINE);
+    const full = Math.floor(buf.length / LINE);
     for (let i = 0; i < full; i++) {
-      const line = text.slice(i * LINE, i * LINE + 64);
-      out.push(text[i * LINE + 64] === '\n' && /^[0-9a-f]{64}$/.test(line) ? line : null);
+      // each id is its own string (not a slice of the file's text, which V8 would keep alive)
+      const line = buf.toString('latin1', i * LINE, i * LINE + 64);
+      out.push(buf[i * LINE + 64] === 0x0a && ID_RE.test(line) ? line : null);
     }
     return out;
   }
