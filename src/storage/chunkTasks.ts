@@ -7,23 +7,6 @@ import type { GroupKind } from './bytegroup.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
 
-/** Stores one chunk: hash it, and unless the object exists, encode and write it atomically. */
-export interface StoreTask {
-  op: 'store';
-  /** The chunk's id when the caller already hashed it. */
-  id?: string;
-  data: Uint8Array;
-  objectsDir: string;
-  tmpDir: string;
-  level: number;
-  group: GroupKind | null;
-  fsync: boolean;
-}
-/** Hashes one chunk without storing it. */
-export interface HashTask {
-  op: 'hash';
-  data: Uint8Array;
-}
 /** Reads, decodes and verifies one object, then writes its content into `fd` at `offset`. */
 export interface RestoreTask {
   op: 'restore';
@@ -74,7 +57,7 @@ export interface RangeTask {
   fsync: boolean;
 }
 /** Work that the chunk worker pool runs. */
-export type ChunkTask = StoreTask | HashTask | RestoreTask | VerifyTask | RangeTask | PatchTask;
+export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask;
 
 /** One chunk's outcome in a RangeTask. */
 export interface RangeChunk {
@@ -84,7 +67,7 @@ export interface RangeChunk {
   storedBytes: number;
 }
 
-/** What a task returns: the chunk id, its size, and for stores whether it was new and its stored size. */
+/** What a task returns: the chunk id, its size, and whether it was new and its stored size. */
 export interface ChunkResult extends PoolResult {
   id: string;
   size: number;
@@ -122,7 +105,7 @@ function readObjectFile(path: string): Buffer {
   }
 }
 
-function writeObjectFile(task: Pick<StoreTask, 'objectsDir' | 'tmpDir' | 'fsync'>, id: string, bytes: Uint8Array): void {
+function writeObjectFile(task: Pick<RangeTask, 'objectsDir' | 'tmpDir' | 'fsync'>, id: string, bytes: Uint8Array): void {
   const dest = objectPath(task.objectsDir, id);
   const dir = dirname(dest);
   if (!madeDirs.has(dir)) {
@@ -193,15 +176,6 @@ function runRange(task: RangeTask): RangeChunk[] {
 export function runChunkTask(task: ChunkTask): ChunkResult {
   try {
     switch (task.op) {
-      case 'hash':
-        return { id: blake3Hex(task.data), size: task.data.length, isNew: false, storedBytes: 0 };
-      case 'store': {
-        const id = task.id ?? blake3Hex(task.data);
-        if (existsSync(objectPath(task.objectsDir, id))) return { id, size: task.data.length, isNew: false, storedBytes: 0 };
-        const enc = encodeObject(task.data, { level: task.level, group: task.group }, true);
-        writeObjectFile(task, id, enc.bytes);
-        return { id, size: task.data.length, isNew: true, storedBytes: enc.bytes.length };
-      }
       case 'range': {
         const chunks = runRange(task);
         return { id: '', size: chunks.reduce((n, c) => n + c.size, 0), isNew: false, storedBytes: 0, chunks };

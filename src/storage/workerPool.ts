@@ -1,10 +1,9 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 
-/** What every task result may carry: a failure as data, and a buffer handed back for reuse. */
+/** What every task result may carry: a failure as data. */
 export interface PoolResult {
   error?: { code: string; message: string; id?: string; errno?: string };
-  buffer?: ArrayBuffer;
 }
 
 interface Slot {
@@ -24,7 +23,7 @@ export function defaultThreads(): number {
  * WorkerPool runs tasks on worker threads started from `script`, or inline
  * through `runInline` when the pool has no threads (MVM_WORKERS=0, or when
  * running from TypeScript sources under the test runner). Workers start on
- * first use. A task's `data` buffer can be transferred instead of copied.
+ * first use.
  */
 export class WorkerPool<T extends object, R extends PoolResult> {
   private readonly slots: Slot[] = [];
@@ -66,13 +65,13 @@ export class WorkerPool<T extends object, R extends PoolResult> {
   }
 
   /** Runs a task; rejects with the task's error turned into an Error. */
-  async submit(task: T, transfer = false): Promise<R> {
-    const result = await this.dispatch(task, transfer);
+  async submit(task: T): Promise<R> {
+    const result = await this.dispatch(task);
     if (result.error) throw this.toError(result.error as NonNullable<R['error']>);
     return result;
   }
 
-  private dispatch(task: T, transfer: boolean): Promise<R> {
+  private dispatch(task: T): Promise<R> {
     if (this.wanted === 0) return Promise.resolve(this.runInline(task));
     this.start();
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -83,9 +82,7 @@ export class WorkerPool<T extends object, R extends PoolResult> {
         resolve: (r) => { slot.busy--; resolve(r); },
         reject: (e) => { slot.busy--; reject(e); },
       });
-      const data = (task as { data?: Uint8Array }).data;
-      const list = transfer && data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
-      slot.worker.postMessage({ seq, task }, list);
+      slot.worker.postMessage({ seq, task });
     });
   }
 
@@ -96,19 +93,9 @@ export class WorkerPool<T extends object, R extends PoolResult> {
   }
 }
 
-/**
- * Worker-thread side: answers each posted task with `run(task)`, handing a
- * transferred `data` buffer back to the caller for reuse.
- */
+/** Worker-thread side: answers each posted task with `run(task)`. */
 export function serveTasks<T extends object, R extends PoolResult>(run: (task: T) => R): void {
   parentPort?.on('message', (msg: { seq: number; task: T }) => {
-    const result = run(msg.task);
-    const data = (msg.task as { data?: Uint8Array }).data;
-    if (data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) {
-      result.buffer = data.buffer;
-      parentPort!.postMessage({ seq: msg.seq, result }, [data.buffer]);
-    } else {
-      parentPort!.postMessage({ seq: msg.seq, result });
-    }
+    parentPort!.postMessage({ seq: msg.seq, result: run(msg.task) });
   });
 }

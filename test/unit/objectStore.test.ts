@@ -6,15 +6,7 @@ import { FsObjectStore } from '../../src/storage/objectStore.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { Encoding, HEADER_SIZE } from '../../src/storage/codec.js';
 import { MvmError } from '../../src/errors.js';
-
-function codeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof MvmError ? e.code : `non-MvmError: ${String(e)}`;
-  }
-  return null;
-}
+import { codeOf } from '../helpers/errors.js';
 
 const TEXT = Buffer.from('all work and no play makes jack a dull boy\n'.repeat(200));
 

@@ -12,20 +12,11 @@ import {
 } from '../../src/core/objects.js';
 import { isObjectId, isIdPrefix, shortId } from '../../src/core/ids.js';
 import { MvmError } from '../../src/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ID_A = 'a'.repeat(64);
 const ID_B = '0123456789abcdef'.repeat(4);
 const ID_C = 'c'.repeat(64);
-
-function codeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MvmError) return e.code;
-    return `non-MvmError: ${String(e)}`;
-  }
-  return null;
-}
 
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 

@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefStore } from '../../src/storage/refs.js';
 import { MvmError } from '../../src/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ID1 = '1'.repeat(64);
 const ID2 = 'abcdef0123456789'.repeat(4);
-
-function codeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof MvmError ? e.code : `non-MvmError: ${String(e)}`;
-  }
-  return null;
-}
 
 let dir = '';
 let refs: RefStore;

@@ -1,15 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseRevision, validateRefName } from '../../src/core/revision.js';
 import { MvmError } from '../../src/errors.js';
-
-function codeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof MvmError ? e.code : `non-MvmError: ${String(e)}`;
-  }
-  return null;
-}
+import { codeOf } from '../helpers/errors.js';
 
 describe('parseRevision', () => {
   it('parses a version number', () => {
