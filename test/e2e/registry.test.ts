@@ -127,7 +127,9 @@ const run: Runner = (args) => exec(args, template.dir);
 function copy(): { dir: string; path: (p: string) => string; run: Runner } {
   const t = testdir();
   cleanups.push(t.cleanup);
-  cpSync(template.dir, t.dir, { recursive: true });
+  // the index is derived data that concurrent read-only tests may be rewriting on the
+  // template: copy everything else, the copy rebuilds its own index
+  cpSync(template.dir, t.dir, { recursive: true, filter: (src) => !src.includes(`${join('.mvm', 'index')}`) });
   return { dir: t.dir, path: t.path, run: (args) => exec(args, t.dir) };
 }
 
