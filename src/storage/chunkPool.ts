@@ -9,7 +9,8 @@ export function chunkError(err: NonNullable<ChunkResult['error']>): Error {
     return fromSystemError(sys, err.id ? `object ${err.id}` : 'object store', 'writing');
   }
   if (err.code in ERROR_CODES) {
-    return new MvmError(err.code as ErrorCode, err.message, { id: err.id, hint: "run 'mvm fsck' to list every damaged object" });
+    const data = { id: err.id, ...(err.path !== undefined && { path: err.path }) };
+    return new MvmError(err.code as ErrorCode, err.message, { ...data, hint: err.hint ?? "run 'mvm fsck' to list every damaged object" });
   }
   return new MvmError('IO_ERROR', err.message, { id: err.id });
 }

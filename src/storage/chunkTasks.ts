@@ -1,8 +1,7 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { blake3Hex } from './hash.js';
-import { encodeObject, decodeObject } from './codec.js';
+import { encodeObject } from './codec.js';
+import { objectPath, readObjectFile, writeObjectFile } from './objectFile.js';
 import type { GroupKind } from './bytegroup.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
@@ -79,53 +78,8 @@ export interface ChunkResult extends PoolResult {
   kept?: boolean;
 }
 
-/** The path of an object inside an objects directory: `<2 hex>/<rest>`. */
-export function objectPath(objectsDir: string, id: string): string {
-  return join(objectsDir, id.slice(0, 2), id.slice(2));
-}
-
-const madeDirs = new Set<string>();
-let readScratch = Buffer.alloc(0);
-
-/** Reads an object file into a per-thread buffer reused across tasks (valid until the next call). */
-function readObjectFile(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (readScratch.length < size) readScratch = Buffer.alloc(Math.max(size, 1 << 20));
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, readScratch, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return readScratch.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeObjectFile(task: Pick<RangeTask, 'objectsDir' | 'tmpDir' | 'fsync'>, id: string, bytes: Uint8Array): void {
-  const dest = objectPath(task.objectsDir, id);
-  const dir = dirname(dest);
-  if (!madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    madeDirs.add(dir);
-  }
-  const tmp = join(task.tmpDir, `o-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o444);
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    if (task.fsync) fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* gone */ }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, dest);
-}
+/** The path of an object file; it lives in objectFile.ts and is re-exported here for the task modules. */
+export { objectPath } from './objectFile.js';
 
 /**
  * Reads, decodes and verifies one stored object. Throws MvmError
@@ -133,17 +87,7 @@ function writeObjectFile(task: Pick<RangeTask, 'objectsDir' | 'tmpDir' | 'fsync'
  * per-thread scratch buffer valid until the next load.
  */
 export function loadChunk(objectsDir: string, id: string, reuse: boolean): { content: Buffer; storedBytes: number } {
-  let stored: Buffer;
-  try {
-    stored = readObjectFile(objectPath(objectsDir, id));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id });
-    throw e;
-  }
-  const storedBytes = stored.length;
-  const content = decodeObject(stored, id, reuse);
-  if (blake3Hex(content) !== id) throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id });
-  return { content, storedBytes };
+  return readObjectFile(objectsDir, id, reuse);
 }
 
 let rangeScratch = Buffer.alloc(0);
@@ -164,7 +108,7 @@ function runRange(task: RangeTask): RangeChunk[] {
       const id = blake3Hex(data);
       if (!task.store || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
       const enc = encodeObject(data, { level: task.level, group: span.group }, true);
-      writeObjectFile(task, id, enc.bytes);
+      writeObjectFile(task.objectsDir, task.tmpDir, id, enc.bytes, task.fsync);
       return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
     });
   } finally {
@@ -216,7 +160,10 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
 
 /** A thrown error as data that can cross a thread boundary (MvmError code, or the errno). */
 export function taskError(e: unknown, id?: string): NonNullable<PoolResult['error']> {
-  if (e instanceof MvmError) return { code: e.code, message: e.message, id: (e.data.id as string | undefined) ?? id };
+  if (e instanceof MvmError) {
+    const { id: dataId, hint, path } = e.data as { id?: string; hint?: string; path?: string };
+    return { code: e.code, message: e.message, id: dataId ?? id, hint, path };
+  }
   const err = e as NodeJS.ErrnoException;
   return { code: 'IO_ERROR', message: err?.message ?? String(e), id, errno: typeof err?.code === 'string' ? err.code : undefined };
 }

@@ -161,6 +161,18 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
   return { bytes: reuse ? view : Buffer.from(view), encoding: best.enc };
 }
 
+/** Decompresses one zstd frame into `dst`, which it must fill exactly; throws `corrupt(...)` otherwise. */
+function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string) => Error, wrongLength: string): void {
+  let n: number;
+  try {
+    dctx ??= new (zstdBinding().DCtx)();
+    n = dctx.decompress(dst, frame);
+  } catch {
+    throw corrupt('zstd frame does not decode');
+  }
+  if (n !== dst.length) throw corrupt(wrongLength);
+}
+
 function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrupt: (why: string) => Error, reuse: boolean): Buffer {
   const w = groupWidth(kind);
   const plane = Math.floor(size / w);
@@ -180,14 +192,7 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
       if (len !== want) throw corrupt('wrong plane length');
       body.copy(dst);
     } else if (method === 1) {
-      let n: number;
-      try {
-        dctx ??= new (zstdBinding().DCtx)();
-        n = dctx.decompress(dst, body);
-      } catch {
-        throw corrupt('zstd frame does not decode');
-      }
-      if (n !== want) throw corrupt('wrong plane length');
+      unzstd(dst, body, corrupt, 'wrong plane length');
     } else {
       throw corrupt(`unknown plane method ${method}`);
     }
@@ -229,14 +234,7 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
   }
   if (declared !== null && declared !== size) throw corrupt('length field does not match the zstd frame');
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
-  let n: number;
-  try {
-    dctx ??= new (zstdBinding().DCtx)();
-    n = dctx.decompress(out, payload);
-  } catch {
-    throw corrupt('zstd frame does not decode');
-  }
-  if (n !== size) throw corrupt('wrong decoded length');
+  unzstd(out, payload, corrupt, 'wrong decoded length');
   return out;
 }
 

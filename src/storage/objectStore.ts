@@ -1,12 +1,17 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import { encodeObject, decodeObject, encodingOf, HEADER_SIZE } from './codec.js';
-import { writeFileAtomic } from './atomic.js';
-import { objectPath } from './chunkTasks.js';
+import { encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
+import { decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
 
-/** ObjectStore holds immutable objects named by the BLAKE3 hash of their content. */
+export type { ByteRange } from './objectFile.js';
+
+/**
+ * ObjectStore holds immutable objects named by the BLAKE3 hash of their
+ * content. The local store and remotes implement it; a transfer moves an
+ * object's stored bytes with `readStored` on one store and `putStored` on the
+ * other, so nothing is decoded and encoded again on the way.
+ */
 export interface ObjectStore {
   /** True when the object is present (not checked for corruption). */
   has(id: string): boolean;
@@ -18,6 +23,18 @@ export interface ObjectStore {
   storedSize(id: string): number;
   /** Every object id present, in no particular order. */
   list(): Iterable<string>;
+  /**
+   * The object's stored (encoded) bytes, unverified: all of them, or `range`
+   * cut short at the end (a range starting past the end is BAD_VALUE).
+   * Throws OBJECT_MISSING. The buffer is the caller's own.
+   */
+  readStored(id: string, range?: ByteRange): Buffer;
+  /**
+   * Stores encoded bytes as object `id` after checking that they decode to
+   * content hashing to `id` (OBJECT_CORRUPT, and nothing stored, otherwise);
+   * a no-op write when the object is already present.
+   */
+  putStored(id: string, stored: Uint8Array): void;
 }
 
 /** Options of the filesystem object store. */
@@ -40,28 +57,14 @@ export class FsObjectStore implements ObjectStore {
   }
 
   get(id: string): Buffer {
-    let stored: Buffer;
-    try {
-      stored = readFileSync(this.path(id));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id, hint: "run 'mvm fsck' to see what else is affected" });
-      }
-      throw fromSystemError(e, this.path(id), 'reading');
-    }
-    const content = decodeObject(stored, id);
-    if (blake3Hex(content) !== id) {
-      throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
-    }
-    return content;
+    return readObjectFile(this.dir, id).content;
   }
 
   put(content: Uint8Array): string {
     const id = blake3Hex(content);
     if (this.has(id)) return id;
-    const enc = encodeObject(content, { level: this.opts.level });
-    mkdirSync(join(this.dir, id.slice(0, 2)), { recursive: true });
-    writeFileAtomic(this.path(id), enc.bytes, { tmpDir: this.tmpDir, fsync: this.opts.fsync, mode: 0o444 });
+    const enc = encodeObject(content, { level: this.opts.level }, true);
+    writeObjectFile(this.dir, this.tmpDir, id, enc.bytes, this.opts.fsync);
     return id;
   }
 
@@ -75,15 +78,10 @@ export class FsObjectStore implements ObjectStore {
 
   /** The encoding byte of a stored object (see codec.ts), or -1 when unreadable. */
   encoding(id: string): number {
-    let fd = -1;
     try {
-      fd = openSync(this.path(id), 'r');
-      const head = Buffer.alloc(HEADER_SIZE);
-      return encodingOf(head.subarray(0, readSync(fd, head, 0, HEADER_SIZE, 0)));
+      return encodingOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE } }));
     } catch {
       return -1;
-    } finally {
-      if (fd >= 0) closeSync(fd);
     }
   }
 
@@ -100,5 +98,14 @@ export class FsObjectStore implements ObjectStore {
         if (/^[0-9a-f]{62}$/.test(rest)) yield fan + rest;
       }
     }
+  }
+
+  readStored(id: string, range?: ByteRange): Buffer {
+    return readStoredFile(this.dir, id, { range });
+  }
+
+  putStored(id: string, stored: Uint8Array): void {
+    decodeVerified(stored, id, true);
+    if (!this.has(id)) writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
   }
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 
 /** What every task result may carry: a failure as data. */
 export interface PoolResult {
-  error?: { code: string; message: string; id?: string; errno?: string };
+  error?: { code: string; message: string; id?: string; errno?: string; hint?: string; path?: string };
 }
 
 interface Slot {

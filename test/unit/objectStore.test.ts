@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync, chmodSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../src/storage/objectStore.js';
+import { writeObjectFile } from '../../src/storage/objectFile.js';
+import { loadChunk, runChunkTask, taskError } from '../../src/storage/chunkTasks.js';
+import { chunkError } from '../../src/storage/chunkPool.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { Encoding, HEADER_SIZE } from '../../src/storage/codec.js';
 import { MvmError } from '../../src/errors.js';
@@ -148,4 +151,93 @@ describe('FsObjectStore', () => {
     expect(store.put(TEXT)).toBe(id);
     expect(store.get(id).equals(TEXT)).toBe(true);
   });
+
+  it('putStored writes a read-only file and leaves no temporary files behind', () => {
+    const other = new FsObjectStore(join(root, 'other'), join(root, 'tmp'), { level: 3, fsync: true });
+    const id = store.put(TEXT);
+    other.putStored(id, store.readStored(id));
+    expect(statSync(other.path(id)).mode & 0o222).toBe(0);
+    expect(readFileSync(other.path(id)).equals(readFileSync(store.path(id)))).toBe(true);
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('put with fsync writes the object, and again after its directory was removed', () => {
+    const synced = new FsObjectStore(join(root, 'objects'), join(root, 'tmp'), { level: 3, fsync: true });
+    const id = synced.put(TEXT);
+    rmSync(join(root, 'objects', id.slice(0, 2)), { recursive: true });
+    expect(synced.has(id)).toBe(false);
+    expect(synced.put(TEXT)).toBe(id);
+    expect(synced.get(id).equals(TEXT)).toBe(true);
+  });
+
+  it('a failed object write removes its temporary file and names the object file', () => {
+    const id = blake3Hex(TEXT);
+    mkdirSync(store.path(id), { recursive: true }); // a directory where the file should go
+    mkdirSync(join(store.path(id), 'x'));
+    try {
+      writeObjectFile(store.dir, store.tmpDir, id, Buffer.from('bytes'), true);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(MvmError);
+      expect((e as MvmError).message).toContain(store.path(id));
+    }
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
 });
+
+describe('chunk tasks read and write the same object files as FsObjectStore', () => {
+  it('a range task stores chunks that get and loadChunk read back', () => {
+    const src = join(root, 'model.bin');
+    const data = Buffer.concat([TEXT, Buffer.from('a different second chunk '.repeat(300))]);
+    writeFileSync(src, data);
+    const half = TEXT.length;
+    const task = { op: 'range' as const, path: src, store: true, objectsDir: store.dir, tmpDir: store.tmpDir, level: 3, fsync: true,
+      spans: [{ start: 0, end: half, group: null }, { start: half, end: data.length, group: 'bf16' as const }] };
+    const r = runChunkTask(task);
+    expect(r.error).toBeUndefined();
+    expect(r.chunks!.map((c) => c.isNew)).toEqual([true, true]);
+    for (const [i, c] of r.chunks!.entries()) {
+      const want = i === 0 ? data.subarray(0, half) : data.subarray(half);
+      expect(store.get(c.id).equals(want)).toBe(true);
+      const loaded = loadChunk(store.dir, c.id, true);
+      expect(loaded.content.equals(want)).toBe(true);
+      expect(loaded.storedBytes).toBe(store.storedSize(c.id));
+      expect(statSync(store.path(c.id)).mode & 0o222).toBe(0);
+    }
+    expect(runChunkTask(task).chunks!.map((c) => c.isNew)).toEqual([false, false]);
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('loadChunk and verify tasks fail OBJECT_MISSING / OBJECT_CORRUPT with the id and the fsck hint', () => {
+    const missing = blake3Hex(Buffer.from('never stored'));
+    expect(codeOf(() => loadChunk(store.dir, missing, true))).toBe('OBJECT_MISSING');
+    const id = store.put(TEXT);
+    chmodSync(store.path(id), 0o644);
+    writeFileSync(store.path(id), readFileSync(store.path(id)).subarray(0, 30));
+    expect(codeOf(() => loadChunk(store.dir, id, false))).toBe('OBJECT_CORRUPT');
+    for (const [which, code] of [[missing, 'OBJECT_MISSING'], [id, 'OBJECT_CORRUPT']] as const) {
+      const r = runChunkTask({ op: 'verify', id: which, objectsDir: store.dir });
+      const e = chunkError(r.error!) as MvmError;
+      expect([e.code, e.data.id]).toEqual([code, which]);
+      expect(e.data.hint).toMatch(/mvm fsck/);
+    }
+  });
+
+  it('a system error crosses the thread boundary with its code, path and hint', () => {
+    const id = blake3Hex(TEXT);
+    mkdirSync(store.path(id), { recursive: true });
+    const e = chunkError(taskError(catchError(() => loadChunk(store.dir, id, true)))) as MvmError;
+    expect(e.code).toBe('UNREADABLE');
+    expect(e.data.path).toBe(store.path(id));
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error');
+}
+

@@ -1,0 +1,140 @@
+/**
+ * The one place where object files are read and written: the local object
+ * store (FsObjectStore) on the main thread and the chunk tasks on worker
+ * threads both go through these functions.
+ */
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MvmError, fromSystemError } from '../errors.js';
+import { blake3Hex } from './hash.js';
+import { decodeObject } from './codec.js';
+import { fsyncDir, tempPath } from './atomic.js';
+
+/** A byte range of an object's stored bytes: `length` bytes from `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** The path of an object inside an objects directory: `<dir>/<2 hex>/<62 hex>`. */
+export function objectPath(objectsDir: string, id: string): string {
+  return join(objectsDir, id.slice(0, 2), id.slice(2));
+}
+
+/** The OBJECT_MISSING error for object `id`. */
+export function objectMissing(id: string): MvmError {
+  return new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id, hint: "run 'mvm fsck' to see what else is affected" });
+}
+
+/**
+ * Decodes an object's stored bytes and checks that the content hashes to
+ * `id`; throws OBJECT_CORRUPT otherwise. With `reuse`, the content may live
+ * in a per-thread scratch buffer that the next decode overwrites.
+ */
+export function decodeVerified(stored: Uint8Array, id: string, reuse = false): Buffer {
+  const content = decodeObject(stored, id, reuse);
+  if (blake3Hex(content) !== id) {
+    throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
+  }
+  return content;
+}
+
+/**
+ * The [start, end) that `range` covers of `size` stored bytes, cut short at
+ * the end (a range starting at `size` is empty); BAD_VALUE when an offset or
+ * length is negative or fractional, or the range starts past the end.
+ */
+export function rangeBounds(size: number, range?: ByteRange): [number, number] {
+  if (!range) return [0, size];
+  const { offset, length } = range;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset > size) {
+    throw new MvmError('BAD_VALUE', `byte range ${offset}+${length} does not fit an object of ${size} bytes`, { offset, length, size });
+  }
+  return [offset, Math.min(size, offset + length)];
+}
+
+let readScratch = Buffer.alloc(0);
+
+/**
+ * An object's stored (encoded) bytes, all of them or `range` (see
+ * rangeBounds), not verified. Throws OBJECT_MISSING; other failures become
+ * MvmErrors naming the file. With `reuse`, the bytes live in a per-thread
+ * scratch buffer valid until the next read.
+ */
+export function readStoredFile(objectsDir: string, id: string, opts: { range?: ByteRange; reuse?: boolean } = {}): Buffer {
+  const path = objectPath(objectsDir, id);
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const [start, end] = rangeBounds(fstatSync(fd).size, opts.range);
+    const want = end - start;
+    if (opts.reuse && readScratch.length < want) readScratch = Buffer.alloc(Math.max(want, 1 << 20));
+    const buf = opts.reuse ? readScratch : Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, buf, got, want - got, start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw objectMissing(id);
+    throw fromSystemError(e, path, 'reading');
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * Reads, decodes and verifies object `id`: its content and its stored size.
+ * Throws OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in
+ * per-thread scratch buffers valid until the next read (the worker path).
+ */
+export function readObjectFile(objectsDir: string, id: string, reuse = false): { content: Buffer; storedBytes: number } {
+  const stored = readStoredFile(objectsDir, id, { reuse });
+  return { content: decodeVerified(stored, id, reuse), storedBytes: stored.length };
+}
+
+// Fan-out directories this thread has made: one mkdir per directory, not one per object.
+const madeDirs = new Set<string>();
+
+function makeDir(dir: string, objectsDir: string, fsync: boolean, again = false): void {
+  if (!again && madeDirs.has(dir)) return;
+  // a directory made here is a new entry of the objects directory, which must reach the disk too
+  if (mkdirSync(dir, { recursive: true }) !== undefined && fsync) fsyncDir(objectsDir);
+  madeDirs.add(dir);
+}
+
+/**
+ * Writes `stored` (encoded bytes) as object `id`: into a new read-only file
+ * in `tmpDir`, renamed into place. With `fsync`, the file is fsynced before
+ * the rename and its directory after. On failure the temporary file is
+ * removed and the error becomes an MvmError naming the object's file.
+ */
+export function writeObjectFile(objectsDir: string, tmpDir: string, id: string, stored: Uint8Array, fsync: boolean): void {
+  const dest = objectPath(objectsDir, id);
+  const dir = dirname(dest);
+  const tmp = tempPath(tmpDir, 'o');
+  let fd = -1;
+  try {
+    makeDir(dir, objectsDir, fsync);
+    fd = openSync(tmp, 'wx', 0o444);
+    let off = 0;
+    while (off < stored.length) off += writeSync(fd, stored, off, stored.length - off);
+    if (fsync) fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    try {
+      renameSync(tmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      makeDir(dir, objectsDir, fsync, true); // removed since this thread made it
+      renameSync(tmp, dest);
+    }
+    if (fsync) fsyncDir(dir);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* never made, or already renamed */ }
+    throw fromSystemError(e, dest, 'writing');
+  }
+}
