@@ -94,11 +94,14 @@ export function isMvmError(e: unknown, code?: ErrorCode): e is MvmError {
 
 /**
  * Turns an operating-system error into an MvmError that names the path, so a
- * full disk or an unreadable file reaches the user as one clear line.
+ * full disk or an unreadable file reaches the user as one clear line. The one
+ * mapping from errno to error code; `missing` replaces the generic
+ * PATH_NOT_FOUND when the caller can say better what was missing.
  */
-export function fromSystemError(e: unknown, path: string, doing: string): MvmError {
+export function fromSystemError(e: unknown, path: string, doing: string, missing?: MvmError): MvmError {
   if (e instanceof MvmError) return e;
   const err = e as NodeJS.ErrnoException;
+  if (missing && (err?.code === 'ENOENT' || err?.code === 'ENOTDIR')) return missing;
   switch (err?.code) {
     case 'ENOSPC':
     case 'EDQUOT':

@@ -3,9 +3,9 @@
  * `Repository.open(dir)` (or create one with `init`), then call operations.
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Repository, DEFAULT_CONFIG, type RepoConfig } from './ops/repository.js';
+export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
-export { add, rm, type TrackResult } from './ops/track.js';
+export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';
 export { commit, type CommitOptions, type CommitResult } from './ops/commit.js';
 export { log, type LogOptions, type LogEntry, type LogResult } from './ops/log.js';
@@ -15,13 +15,14 @@ export { checkout, type CheckoutOptions, type CheckoutResult } from './ops/check
 export { createRef, deleteRef, listRefs, type RefInfo } from './ops/refs.js';
 export { deploy, rollback, deployHistory, type DeployResult } from './ops/deploy.js';
 export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
-export { resolveRevision } from './ops/resolve.js';
+export { resolveRevision } from './repo/revisions.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
 export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
-export type { Progress } from './ops/session.js';
+export type { Progress } from './repo/session.js';
 export { annotate, type AnnotateOptions, type AnnotateResult } from './ops/annotate.js';
-export { compare, metricDirection, type CompareOptions, type CompareResult } from './ops/compare.js';
+export { compare, type CompareOptions, type CompareResult } from './ops/compare.js';
+export { metricDirection } from './core/metrics.js';
 export { evaluate, type EvalOptions, type EvalResult } from './ops/evaluate.js';
 export { best, type BestOptions, type BestResult } from './ops/best.js';
 export { lineage, type LineageNode } from './ops/lineage.js';
-export { compileQuery, parseQuery, type QueryRecord } from './core/query.js';
+export { compileQuery, parseQuery, type QueryRecord } from './core/query/index.js';

@@ -1,4 +1,5 @@
-import { Repository } from '../ops/repository.js';
+import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import { Repository } from '../repo/repository.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -7,15 +8,17 @@ export interface GlobalArgs {
   quiet?: boolean;
 }
 
-/** Opens the repository for a command: from -C DIR when given, else the current directory. */
-export function openRepo(argv: GlobalArgs): Repository {
-  return Repository.open(argv.C ?? process.cwd());
+/**
+ * A CLI command: yargs' command module, with `run` in place of the handler.
+ * `run` returns the exit code it asks for when it does not fail (nothing
+ * means 0); cli/main.ts alone turns it, or a thrown MvmError, into the
+ * process's exit code.
+ */
+export interface Command<A extends GlobalArgs> extends Omit<CommandModule<GlobalArgs, A>, 'handler'> {
+  run(argv: ArgumentsCamelCase<A>): Promise<number | void> | number | void;
 }
 
-/** The exit code a command handler asks for when it does not fail. */
-export let requestedExit = 0;
-
-/** Asks for a non-zero exit without an error (e.g. `status --exit-code` on a dirty workspace). */
-export function setExit(code: number): void {
-  requestedExit = code;
+/** Opens the repository for a command from the current directory (main.ts has already applied -C). */
+export function openRepo(): Repository {
+  return Repository.open(process.cwd());
 }

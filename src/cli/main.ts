@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { EXIT, MvmError, fromSystemError } from '../errors.js';
-import { requestedExit, type GlobalArgs } from './context.js';
+import type { Command, GlobalArgs } from './context.js';
 import { initCommand } from './commands/init.js';
 import { addCommand, rmCommand } from './commands/add.js';
 import { statusCommand } from './commands/status.js';
@@ -20,7 +20,9 @@ import { bestCommand } from './commands/best.js';
 import { lineageCommand } from './commands/lineage.js';
 
 /** Every command the CLI knows, in the order `--help` lists them. */
-const COMMANDS = [
+// each command has its own argument type; yargs checks them at parse time
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
   checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand,
   annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
@@ -30,7 +32,8 @@ const COMMANDS = [
 // whose read commands must answer in well under 300 ms.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
-function parser(args: string[]): Argv<GlobalArgs> {
+/** Builds the parser; each command's `run` result lands in `exit.code`. */
+function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
   let y = yargs(args)
     .scriptName('mvm')
     .usage('mvm <command> [options]\n\nA content-addressed version store for machine-learning models.')
@@ -58,7 +61,9 @@ function parser(args: string[]): Argv<GlobalArgs> {
       if (err) throw err;
       throw new MvmError('BAD_ARGUMENT', msg ?? 'bad arguments', { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
-  for (const c of COMMANDS) y = y.command(c as never);
+  for (const { run, ...c } of COMMANDS) {
+    y = y.command({ ...c, handler: async (argv: never) => { exit.code = (await run(argv)) ?? EXIT.ok; } } as never);
+  }
   // measuring the terminal for wrapping is slow; only help output needs it
   return args.some((a) => a === '--help' || a === '-h' || a === 'help') ? y.wrap(Math.min(110, process.stdout.columns || 100)) : y.wrap(null);
 }
@@ -72,8 +77,9 @@ export function errorLine(e: MvmError): string {
 export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');
   try {
-    await parser(args).parseAsync();
-    return requestedExit;
+    const exit = { code: EXIT.ok as number };
+    await parser(args, exit).parseAsync();
+    return exit.code;
   } catch (e) {
     const err = e instanceof MvmError ? e : (e as NodeJS.ErrnoException)?.code && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!) ? fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '', 'accessing') : null;
     if (!err) {

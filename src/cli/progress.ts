@@ -1,5 +1,5 @@
-import type { Progress } from '../ops/session.js';
-import { formatBytes } from './format.js';
+import type { Progress } from '../repo/session.js';
+import { formatBytes } from './format/text.js';
 
 /**
  * A progress bar on stderr, drawn only when stderr is a TTY (and not under

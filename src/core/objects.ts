@@ -98,6 +98,12 @@ export interface Annotation {
   note?: string;
 }
 
+/** A line of the append-only log `logs/annotations`: which annotation object belongs to which version. */
+export interface AnnotationLogEntry {
+  target: ObjectId;
+  annotation: ObjectId;
+}
+
 /** The canonical bytes of a JSON object. */
 export function encodeJsonObject(obj: FileObject | Version | Annotation): Buffer {
   if (obj.type === 'file') {

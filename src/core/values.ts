@@ -14,11 +14,32 @@ export function typedValue(raw: string): Scalar {
 }
 
 /**
- * Parses `key=value` pairs from the command line. `numeric` refuses values
- * that are not finite numbers (metrics). Refused input throws BAD_VALUE
- * before anything is written.
+ * The one rule for a metric value, wherever it comes from (--metric, a
+ * metrics file, annotate, eval, the library API): a finite number or a
+ * boolean. Anything else throws BAD_VALUE naming the key and the source.
  */
-export function parsePairs(pairs: string[], flag: string, numeric = false): Record<string, Scalar> {
+export function checkMetric(key: string, v: unknown, source: string): Scalar {
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') return v;
+  throw new MvmError('BAD_VALUE', `${source}: metric ${key || '(top level)'} is not a finite number or a boolean`, {
+    source,
+    key,
+    hint: 'metrics are numbers (or true/false), e.g. accuracy=0.93',
+  });
+}
+
+/** Checks every value of a typed metrics record (from the library API) and returns a copy. */
+export function checkMetrics(metrics: Record<string, unknown>, source: string): Record<string, Scalar> {
+  const out: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(metrics)) out[k] = checkMetric(k, v, source);
+  return out;
+}
+
+/**
+ * Parses `key=value` pairs from the command line. With `metric`, values
+ * must pass checkMetric. Refused input throws BAD_VALUE before anything is
+ * written.
+ */
+export function parsePairs(pairs: string[], flag: string, metric = false): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
@@ -27,30 +48,22 @@ export function parsePairs(pairs: string[], flag: string, numeric = false): Reco
     if (!KEY_RE.test(key)) throw new MvmError('BAD_VALUE', `--${flag} key '${key}' must start with a letter or _ and hold only letters, digits, _ . - /`, { flag, key });
     const raw = p.slice(eq + 1);
     const v = typedValue(raw);
-    if (numeric && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new MvmError('BAD_VALUE', `--${flag} ${key}: '${raw}' is not a number`, { flag, key, value: raw, hint: 'metrics are numbers, e.g. accuracy=0.93' });
-    }
-    out[key] = v;
+    out[key] = metric ? checkMetric(key, v, `--${flag} ${key}='${raw}'`) : v;
   }
   return out;
 }
 
 /**
  * Flattens a nested JSON object of metrics into dotted keys (`{eval: {f1: 0.8}}`
- * becomes `eval.f1`), refusing anything that is not a finite number (or boolean).
+ * becomes `eval.f1`); every leaf must pass checkMetric.
  */
 export function flattenMetrics(obj: unknown, source: string): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
   const walk = (v: unknown, prefix: string) => {
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new MvmError('BAD_VALUE', `${source}: metric ${prefix} is not a finite number`, { source, key: prefix });
-      out[prefix] = v;
-    } else if (typeof v === 'boolean') {
-      out[prefix] = v;
-    } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
       for (const [k, x] of Object.entries(v)) walk(x, prefix ? `${prefix}.${k}` : k);
     } else {
-      throw new MvmError('BAD_VALUE', `${source}: metric ${prefix || '(top level)'} must be a number or an object of numbers`, { source, key: prefix });
+      out[prefix] = checkMetric(prefix, v, source);
     }
   };
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new MvmError('BAD_VALUE', `${source} must hold a JSON object of metrics`, { source });

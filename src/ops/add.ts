@@ -1,9 +1,9 @@
 import { lstatSync } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from './repository.js';
-import { addIgnores, ignoreLine, removeIgnores } from './gitignore.js';
-import { withLock } from './session.js';
-import { isCovered } from './workspace.js';
+import type { Repository } from '../repo/repository.js';
+import { addIgnores, ignoreLine, removeIgnores } from '../repo/gitignore.js';
+import { withLock } from '../repo/session.js';
+import { isCovered } from '../repo/workspace.js';
 
 /** What `mvm add` / `mvm rm` changed. */
 export interface TrackResult {
@@ -27,10 +27,7 @@ export async function add(repo: Repository, paths: string[], cwd = process.cwd()
       if (!st.isFile() && !st.isDirectory()) throw new MvmError('BAD_ARGUMENT', `'${paths[i]}' is neither a regular file nor a folder`, { path: paths[i] });
       return st.isDirectory();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, { path: paths[i], hint: 'check the path; mvm tracks files and folders that exist' });
-      }
-      throw fromSystemError(e, paths[i]!, 'reading');
+      throw fromSystemError(e, paths[i]!, 'reading', new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, { path: paths[i], hint: 'check the path; mvm tracks files and folders that exist' }));
     }
   });
   return withLock(repo, 'add', async () => {

@@ -1,9 +1,9 @@
 import { MvmError } from '../errors.js';
-import { compileQuery } from '../core/query.js';
-import type { Repository } from './repository.js';
-import { allSummaries, queryRecord } from './log.js';
-import type { VersionSummary } from './versionIndex.js';
-import { metricDirection } from './compare.js';
+import { compileQuery } from '../core/query/index.js';
+import type { Repository } from '../repo/repository.js';
+import { metricDirection } from '../core/metrics.js';
+import { allSummaries, queryRecord } from '../repo/summaries.js';
+import type { VersionSummary } from '../repo/versionIndex.js';
 
 /** Options of `mvm best`. */
 export interface BestOptions {

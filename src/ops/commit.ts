@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
 import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version } from '../core/objects.js';
-import { flattenMetrics, parsePairs } from '../core/values.js';
-import type { Repository } from './repository.js';
-import { withIndex, withLock, withPool, type Progress } from './session.js';
-import { compareWithVersion, identifyFiles, scanTracked, type StatusEntry } from './workspace.js';
-import type { StatEntry } from './versionIndex.js';
-import { resolveRevision } from './resolve.js';
-import { resolveDataDeps } from './dataDeps.js';
-import { defaultAuthor, gitInfo } from './gitInfo.js';
+import { checkMetrics, flattenMetrics, parsePairs } from '../core/values.js';
+import type { Repository } from '../repo/repository.js';
+import { withLock, type Progress } from '../repo/session.js';
+import { compareWithVersion, identifyWorkspace, recordStats, type StatusEntry } from '../repo/workspace.js';
+import { numberOf, resolveRevision } from '../repo/revisions.js';
+import { resolveDataDeps } from '../repo/dataDeps.js';
+import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {
@@ -49,9 +48,10 @@ export interface CommitResult {
   storedBytes: number;
 }
 
-function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, numeric = false): Record<string, Scalar> {
+function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, metric = false): Record<string, Scalar> {
   if (!v) return {};
-  return Array.isArray(v) ? parsePairs(v, flag, numeric) : { ...v };
+  if (Array.isArray(v)) return parsePairs(v, flag, metric);
+  return metric ? checkMetrics(v, `--${flag}`) : { ...v };
 }
 
 /** Reads and validates everything the user passed before any write happens. */
@@ -71,9 +71,6 @@ async function prepare(repo: Repository, opts: CommitOptions) {
     Object.assign(metrics, flattenMetrics(parsed, f));
   }
   Object.assign(metrics, pairs(opts.metrics, 'metric', true));
-  for (const [k, v] of Object.entries(metrics)) {
-    if (typeof v !== 'number' && typeof v !== 'boolean') throw new MvmError('BAD_VALUE', `metric ${k} is not a number`, { key: k });
-  }
   let time = new Date().toISOString();
   if (opts.time) {
     const t = new Date(opts.time);
@@ -95,10 +92,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
   return withLock(repo, 'commit', async () => {
     const head = repo.headId();
     const parent = head ? repo.version(head) : null;
-    const files = scanTracked(repo);
-    // read the stat cache, then let go of the index so readers can use it during the long part
-    const cache = await withIndex(repo, (index) => index.statGet([...files.keys()]));
-    const identified = await withPool((pool) => identifyFiles(repo, pool, files, cache, { store: true, progress: opts.progress, label: 'commit' }));
+    const identified = await identifyWorkspace(repo, { store: true, progress: opts.progress, label: 'commit' });
     const bytesRead = identified.bytesRead;
     const changes = compareWithVersion(identified.files, parent);
     let newChunks = 0;
@@ -117,8 +111,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const branch = repo.currentBranch();
     const base = { changes, files: identified.files.size, logicalBytes, bytesRead, newChunks, newBytes, storedBytes, branch };
     if (head && changes.length === 0 && !opts.allowEmpty) {
-      await withIndex(repo, (index) => index.statPut(identified.updates));
-      return { ...base, created: false, id: head, number: repo.numbers.readAll().indexOf(head) + 1 || null };
+      await recordStats(repo, identified.updates);
+      return { ...base, created: false, id: head, number: numberOf(repo, head) };
     }
     const version: Version = {
       type: 'version',
@@ -141,9 +135,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const h = repo.head();
     if (h.kind === 'branch') repo.refs.write(h.ref, id);
     else repo.refs.writeHead({ kind: 'detached', id });
-    await withIndex(repo, async (index) => {
-      await index.statPut(identified.updates as Map<string, StatEntry | null>);
-    });
+    await recordStats(repo, identified.updates);
     return { ...base, created: true, id, number };
   });
 }

@@ -1,8 +1,9 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from './repository.js';
-import { resolveRevision, numberOf, deployLog, type DeployLogEntry } from './resolve.js';
-import { withLock } from './session.js';
-import { defaultAuthor } from './gitInfo.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { deployLog, deploymentStack, type DeployLogEntry } from '../repo/deployments.js';
+import { withLock } from '../repo/session.js';
+import { defaultAuthor } from '../repo/gitInfo.js';
 
 /** A move of the deployed pointer, with version numbers for display. */
 export interface DeployResult {
@@ -18,25 +19,6 @@ export interface DeployResult {
 export interface DeployOptions {
   reason?: string;
   who?: string;
-}
-
-/**
- * The stack of live deployments implied by the log: a deploy pushes its
- * version, a rollback pops back to its target. Rollback walks this stack, so
- * repeated rollbacks go further back instead of toggling.
- */
-export function deploymentStack(log: DeployLogEntry[]): string[] {
-  const stack: string[] = [];
-  for (const e of log) {
-    if (e.action === 'rollback') {
-      const i = stack.lastIndexOf(e.to);
-      if (i >= 0) stack.length = i + 1;
-      else stack.push(e.to);
-    } else if (stack[stack.length - 1] !== e.to) {
-      stack.push(e.to);
-    }
-  }
-  return stack;
 }
 
 function move(repo: Repository, to: string, action: DeployLogEntry['action'], opts: DeployOptions): DeployResult {

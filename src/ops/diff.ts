@@ -1,11 +1,11 @@
 import { diffVersions, type VersionDiff } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
-import type { Repository } from './repository.js';
-import { resolveRevision, numberOf } from './resolve.js';
-import { withPool, type Progress } from './session.js';
-import { identifyWorkspace } from './status.js';
-import { chunkFile } from './fileio.js';
-import { tensorStats } from './diffStats.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { withPool, type Progress } from '../repo/session.js';
+import { identifyWorkspace } from '../repo/workspace.js';
+import { chunkFile } from '../repo/fileio.js';
+import { tensorStats } from '../repo/stats/tensorStats.js';
 import { MvmError } from '../errors.js';
 
 /** Options of `mvm diff`. */
@@ -67,7 +67,7 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
     return result;
   }
   if (opts.stats) throw new MvmError('BAD_ARGUMENT', 'diff --stats compares two versions', { hint: 'commit the workspace first, then run mvm diff --stats HEAD~1 HEAD' });
-  const files = await identifyWorkspace(repo, opts.progress);
+  const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
   const entries: Record<string, FileEntry> = {};
   const extra = new Map<string, ReturnType<Repository['file']>>();
   await withPool(async (pool) => {

@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { MvmError } from '../errors.js';
 import { flattenMetrics } from '../core/values.js';
 import type { Scalar } from '../core/objects.js';
-import type { Repository } from './repository.js';
-import { resolveRevision, numberOf } from './resolve.js';
-import { withPool } from './session.js';
-import { restoreFile } from './fileio.js';
-import { annotate } from './annotate.js';
-import { compare, type CompareOptions, type CompareResult } from './compare.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { withPool } from '../repo/session.js';
+import { restoreFile } from '../repo/fileio.js';
+import { recordAnnotation } from '../repo/annotations.js';
+import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 
 /** Options of `mvm eval`. */
 export interface EvalOptions extends CompareOptions {
@@ -111,8 +111,7 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
       if (!Object.keys(run.metrics).length) throw new MvmError('COMMAND_FAILED', 'the command printed an empty metrics object');
       run.ok = true;
       if (!opts.dryRun) {
-        const a = await annotate(repo, id, { metrics: run.metrics, note: `mvm eval: ${opts.command.join(' ')}` });
-        run.annotation = a.annotation;
+        run.annotation = (await recordAnnotation(repo, id, { metrics: run.metrics, note: `mvm eval: ${opts.command.join(' ')}` })).id;
       }
     } catch (e) {
       run.error = e instanceof MvmError ? e.message : String((e as Error)?.message ?? e);
@@ -123,5 +122,5 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     runs.push(run);
   }
   const good = runs.filter((r) => r.ok);
-  return { runs, comparison: good.length ? compare(repo, good.map((r) => r.id), opts) : null };
+  return { runs, comparison: good.length ? compareVersions(repo, good.map((r) => r.id), opts) : null };
 }

@@ -1,9 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from './repository.js';
-import { withPool, type Progress } from './session.js';
-import { deployLog } from './resolve.js';
-import type { AnnotationLogEntry } from './versionIndex.js';
+import type { Repository } from '../repo/repository.js';
+import { withPool, type Progress } from '../repo/session.js';
+import { deployLog } from '../repo/deployments.js';
+import { numberLookup } from '../repo/revisions.js';
+import { bounded } from '../repo/bounded.js';
+import type { AnnotationLogEntry } from '../core/objects.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {
@@ -51,10 +53,7 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
     uses.set(id, l);
   };
   const numbers = repo.numbers.readAll();
-  const numberOf = (id: string) => {
-    const i = numbers.indexOf(id);
-    return i < 0 ? null : i + 1;
-  };
+  const numberOf = numberLookup(repo);
   // refs
   const roots = new Set<string>();
   let refsChecked = 0;
@@ -139,19 +138,10 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
   opts.progress?.start?.('fsck', all.size);
   await withPool(async (pool) => {
     const ids = [...all].filter((id) => !broken.has(id));
-    const inFlight = new Set<Promise<void>>();
-    for (const id of ids) {
-      if (inFlight.size >= pool.capacity) await Promise.race(inFlight);
-      const p: Promise<void> = pool
-        .submit({ op: 'verify', id, objectsDir: repo.objects.dir })
-        .then(() => undefined, (e) => report(id, e))
-        .finally(() => {
-          inFlight.delete(p);
-          opts.progress?.advance?.(1);
-        });
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
+    // a damaged object is reported and the check goes on
+    await bounded(ids.length, pool.capacity, (i) =>
+      pool.submit({ op: 'verify', id: ids[i]!, objectsDir: repo.objects.dir }).then(() => undefined, (e) => report(ids[i]!, e)).finally(() => opts.progress?.advance?.(1)),
+    );
   });
   opts.progress?.done?.();
   for (const p of problems) if (p.id) p.usedBy = uses.get(p.id) ?? [];

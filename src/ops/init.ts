@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
 import { writeFileAtomic } from '../storage/atomic.js';
-import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
-import { addIgnores } from './gitignore.js';
+import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from '../repo/repository.js';
+import { addIgnores } from '../repo/gitignore.js';
 
 /** Options of `mvm init`. */
 export interface InitOptions {

@@ -1,6 +1,6 @@
-import type { Repository } from './repository.js';
-import { resolveRevision, numberOf } from './resolve.js';
-import { allSummaries } from './log.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { allSummaries } from '../repo/summaries.js';
 import type { DataDep, GitInfo } from '../core/objects.js';
 
 /** How a lineage node relates to the one above it. */

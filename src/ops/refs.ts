@@ -1,8 +1,8 @@
 import { MvmError } from '../errors.js';
 import { validateRefName } from '../core/revision.js';
-import type { Repository } from './repository.js';
-import { resolveRevision, numberOf } from './resolve.js';
-import { withLock } from './session.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { withLock } from '../repo/session.js';
 
 /** A branch or tag and the version it names. */
 export interface RefInfo {

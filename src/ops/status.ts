@@ -1,8 +1,8 @@
-import type { Repository } from './repository.js';
-import { withIndex, withPool, type Progress } from './session.js';
-import { compareWithVersion, identifyFiles, scanTracked, type IdentifiedFile, type StatusEntry } from './workspace.js';
-import { numberOf } from './resolve.js';
-import { checkDataDeps, type DataDrift } from './dataDeps.js';
+import type { Repository } from '../repo/repository.js';
+import type { Progress } from '../repo/session.js';
+import { compareWithVersion, identifyWorkspace, type StatusEntry } from '../repo/workspace.js';
+import { numberOf } from '../repo/revisions.js';
+import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {
@@ -21,24 +21,11 @@ export interface StatusResult {
   dataDrift: DataDrift[];
 }
 
-/** Finds the workspace's files and their content ids (stat cache first), refreshing the cache. */
-export async function identifyWorkspace(repo: Repository, progress?: Progress): Promise<Map<string, IdentifiedFile>> {
-  const files = scanTracked(repo);
-  return withIndex(repo, async (index) => {
-    const cache = await index.statGet([...files.keys()]);
-    const res = await withPool((pool) =>
-      identifyFiles(repo, pool, files, cache, { store: false, progress, label: 'status' }),
-    );
-    await index.statPut(res.updates);
-    return res.files;
-  });
-}
-
 /** Which tracked files differ from HEAD: modified, added, deleted, or only their mode. */
 export async function status(repo: Repository, opts: StatusOptions = {}): Promise<StatusResult> {
   const head = repo.headId();
   const version = head ? repo.version(head) : null;
-  const files = await identifyWorkspace(repo, opts.progress);
+  const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
   const changes = compareWithVersion(files, version);
   const dataDrift = version ? await checkDataDeps(repo, version) : [];
   return {

@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { MvmError } from '../errors.js';
+import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from '../storage/hash.js';
 import { canonicalJson } from '../core/canonical.js';
 import type { DataDep, Version } from '../core/objects.js';
@@ -26,8 +26,8 @@ export async function hashData(repo: Repository, path: string): Promise<string> 
   let st;
   try {
     st = lstatSync(abs);
-  } catch {
-    throw new MvmError('PATH_NOT_FOUND', `data path '${path}' does not exist`, { path, hint: 'give an existing file or folder, or name=ID for data tracked elsewhere' });
+  } catch (e) {
+    throw fromSystemError(e, abs, 'reading', new MvmError('PATH_NOT_FOUND', `data path '${path}' does not exist`, { path, hint: 'give an existing file or folder, or name=ID for data tracked elsewhere' }));
   }
   return withPool(async (pool) => {
     if (st.isFile()) return (await chunkFile(repo, pool, abs, { store: false })).id;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MvmError } from '../errors.js';
+import { MvmError, fromSystemError } from '../errors.js';
 import { FsObjectStore } from '../storage/objectStore.js';
 import { RefStore, type Head } from '../storage/refs.js';
 import { NumberLog } from '../storage/numbers.js';
@@ -51,7 +51,8 @@ export class Repository {
   constructor(readonly root: string, readonly config: RepoConfig) {
     this.dir = join(root, MVM_DIR);
     this.tmpDir = join(this.dir, 'tmp');
-    this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, { level: config.compressionLevel, fsync: config.fsync === 'all' });
+    // manifests and file objects go through the store and are fsynced under 'refs'; chunks (written by the workers) only under 'all'
+    this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, { level: config.compressionLevel, fsync: config.fsync !== 'none' });
     this.refs = new RefStore(this.dir, this.tmpDir, config.fsync !== 'none');
     this.numbers = new NumberLog(join(this.dir, 'numbers'));
   }
@@ -106,22 +107,12 @@ export class Repository {
 
   /** Loads and caches a version manifest. */
   version(id: string): Version {
-    let v = this.versionCache.get(id);
-    if (!v) {
-      v = decodeVersion(this.objects.get(id), id);
-      this.versionCache.set(id, v);
-    }
-    return v;
+    return cached(this.versionCache, id, () => decodeVersion(this.objects.get(id), id));
   }
 
   /** Loads and caches a file object. */
   file(id: string): FileObject {
-    let f = this.fileCache.get(id);
-    if (!f) {
-      f = decodeFileObject(this.objects.get(id), id);
-      this.fileCache.set(id, f);
-    }
-    return f;
+    return cached(this.fileCache, id, () => decodeFileObject(this.objects.get(id), id));
   }
 
   /** Loads an annotation object. */
@@ -153,13 +144,8 @@ export class Repository {
 
   /** The tracked path specs (files or folders), relative to the workspace root. */
   tracked(): string[] {
-    try {
-      const v = JSON.parse(readFileSync(join(this.dir, 'tracked.json'), 'utf8')) as { paths?: unknown };
-      return Array.isArray(v.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : [];
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new MvmError('REF_CORRUPT', '.mvm/tracked.json is corrupt', { path: join(this.dir, 'tracked.json') });
-    }
+    const v = readJson(join(this.dir, 'tracked.json'), "run 'mvm add' again for the paths you track") as { paths?: unknown } | null;
+    return Array.isArray(v?.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : [];
   }
 
   /** Replaces the tracked path specs. */
@@ -190,14 +176,35 @@ export class Repository {
   }
 }
 
+/** The value cached under `id`, loaded once. */
+function cached<T>(cache: Map<string, T>, id: string, load: () => T): T {
+  let v = cache.get(id);
+  if (v === undefined) {
+    v = load();
+    cache.set(id, v);
+  }
+  return v;
+}
+
+/** Reads a small JSON file inside `.mvm`: null when absent, REF_CORRUPT when not JSON, errno errors mapped as usual. */
+function readJson(path: string, hint: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fromSystemError(e, path, 'reading');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MvmError('REF_CORRUPT', `${path} is not valid JSON`, { path, hint });
+  }
+}
+
 function readConfig(mvmDir: string): RepoConfig {
   const path = join(mvmDir, 'config.json');
-  let raw: Partial<RepoConfig>;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<RepoConfig>;
-  } catch {
-    throw new MvmError('REF_CORRUPT', `${path} is not valid JSON`, { path, hint: 'restore it from a backup or re-create it with the chunk size you used' });
-  }
+  const raw = (readJson(path, 'restore it from a backup or re-create it with the chunk size you used') ?? {}) as Partial<RepoConfig>;
   if (typeof raw.format === 'number' && raw.format > REPO_FORMAT) {
     throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, { path, hint: 'upgrade mvm' });
   }

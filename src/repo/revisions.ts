@@ -3,16 +3,7 @@ import { parseRevision } from '../core/revision.js';
 import { followSteps } from '../core/dag.js';
 import { isIdPrefix, isObjectId } from '../core/ids.js';
 import type { Repository } from './repository.js';
-
-/** One move of the deployed pointer, as logged in `.mvm/logs/deployed`. */
-export interface DeployLogEntry {
-  time: string;
-  who: string;
-  action: 'deploy' | 'rollback';
-  from: string | null;
-  to: string;
-  reason?: string;
-}
+import { deployedAt } from './deployments.js';
 
 const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed or deployed@{N}';
 
@@ -21,9 +12,16 @@ export function numbered(repo: Repository): (string | null)[] {
   return repo.numbers.readAll();
 }
 
+/** A lookup from version id to its short number (null when it has none), reading the number log once. */
+export function numberLookup(repo: Repository): (id: string) => number | null {
+  const byId = new Map<string, number>();
+  numbered(repo).forEach((id, i) => id && byId.set(id, i + 1));
+  return (id) => byId.get(id) ?? null;
+}
+
 /** The short number of a version id, or null if it has none. */
-export function numberOf(repo: Repository, id: string, all = numbered(repo)): number | null {
-  const i = all.indexOf(id);
+export function numberOf(repo: Repository, id: string): number | null {
+  const i = numbered(repo).indexOf(id);
   return i < 0 ? null : i + 1;
 }
 
@@ -31,28 +29,11 @@ function unknown(text: string, why: string): MvmError {
   return new MvmError('UNKNOWN_REVISION', `unknown revision '${text}': ${why}`, { revision: text, hint: HINT });
 }
 
-/**
- * The deploy log as it took effect: a crash between logging a move and moving
- * the ref leaves a last entry the ref never took, which is dropped here.
- */
-export function deployLog(repo: Repository): DeployLogEntry[] {
-  const current = repo.refs.read('refs/deployed');
-  const log = repo.refs.readLog<DeployLogEntry>('deployed');
-  while (log.length && log[log.length - 1]!.to !== current) log.pop();
-  return log;
-}
-
-/** Where the deployed pointer was `back` moves ago (0 = now). */
-export function deployedAt(repo: Repository, back: number): string {
-  const current = repo.refs.read('refs/deployed');
-  if (!current) throw new MvmError('NOTHING_DEPLOYED', 'nothing has been deployed yet', { hint: "deploy a version with 'mvm deploy REV'" });
-  if (back === 0) return current;
-  const log = deployLog(repo);
-  const entry = log[log.length - back];
-  if (!entry?.from) {
-    throw new MvmError('NO_PREVIOUS_DEPLOYMENT', `deployed@{${back}} does not exist: the deployed pointer has moved ${Math.max(0, log.length - 1)} time(s) since the first deployment`, { back, moves: log.length });
-  }
-  return entry.from;
+/** A resolved revision: the version id, and the branch it named when it named one plainly (no steps). */
+export interface ResolvedRevision {
+  id: string;
+  /** The short branch name when the text was a bare branch name; null otherwise. */
+  branch: string | null;
 }
 
 /**
@@ -60,8 +41,14 @@ export function deployedAt(repo: Repository, back: number): string {
  * branch, a tag, `HEAD`, `deployed`, `deployed@{N}`, with `~N` / `^N` steps.
  */
 export function resolveRevision(repo: Repository, text: string): string {
+  return resolveTarget(repo, text).id;
+}
+
+/** Like resolveRevision, and also tells whether the text named a branch (what checkout follows). */
+export function resolveTarget(repo: Repository, text: string): ResolvedRevision {
   const rev = parseRevision(text);
   let id: string;
+  let branch: string | null = null;
   const b = rev.base;
   switch (b.kind) {
     case 'number': {
@@ -81,19 +68,19 @@ export function resolveRevision(repo: Repository, text: string): string {
       id = deployedAt(repo, b.back);
       break;
     case 'name':
-      id = resolveName(repo, b.name, text);
+      ({ id, branch } = resolveName(repo, b.name, text));
       break;
   }
-  if (!rev.steps.length) return id;
+  if (!rev.steps.length) return { id, branch };
   const out = followSteps(id, rev.steps, (x) => repo.version(x));
   if (!out) throw unknown(text, 'history is not that long');
-  return out;
+  return { id: out, branch: null };
 }
 
-function resolveName(repo: Repository, name: string, text: string): string {
+function resolveName(repo: Repository, name: string, text: string): ResolvedRevision {
   if (name.startsWith('refs/')) {
     const v = repo.refs.read(name);
-    if (v) return v;
+    if (v) return { id: v, branch: null };
     throw unknown(text, `no ref ${name}`);
   }
   const tag = repo.refs.read(`refs/tags/${name}`);
@@ -101,10 +88,12 @@ function resolveName(repo: Repository, name: string, text: string): string {
   if (tag && branch && tag !== branch) {
     throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, { revision: text, hint: `say refs/heads/${name} or refs/tags/${name}` });
   }
-  if (tag ?? branch) return (tag ?? branch)!;
+  // a name that is a tag too (at the same version) detaches, as a tag does
+  if (tag) return { id: tag, branch: null };
+  if (branch) return { id: branch, branch: name };
   if (isIdPrefix(name)) {
     const matches = numbered(repo).filter((id): id is string => !!id && id.startsWith(name));
-    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 1) return { id: matches[0]!, branch: null };
     if (matches.length > 1) {
       throw new MvmError('AMBIGUOUS_REVISION', `hash prefix '${name}' is ambiguous: it matches ${matches.length} versions`, {
         revision: text,
@@ -112,7 +101,7 @@ function resolveName(repo: Repository, name: string, text: string): string {
         hint: 'give more hex digits',
       });
     }
-    if (isObjectId(name) && repo.objects.has(name)) return name;
+    if (isObjectId(name) && repo.objects.has(name)) return { id: name, branch: null };
     throw unknown(text, 'no version id starts with it');
   }
   throw unknown(text, 'no such version, branch or tag');

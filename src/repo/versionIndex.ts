@@ -2,18 +2,12 @@ import { join } from 'node:path';
 import { LevelKv, MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
 import { isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
-import type { Scalar, Version } from '../core/objects.js';
+import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
-export interface VersionSummary {
+export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
   id: string;
   number: number;
-  parents: string[];
-  author: string;
-  time: string;
-  message: string;
-  meta: Record<string, Scalar>;
-  params: Record<string, Scalar>;
   /** Metrics as recorded, overlaid by later annotations (newest wins). */
   metrics: Record<string, Scalar>;
   base: string | null;
@@ -35,23 +29,33 @@ export interface StatEntry {
   at: string;
 }
 
-/** An entry of the annotation log: which annotation object belongs to which version. */
-export interface AnnotationLogEntry {
-  target: string;
-  annotation: string;
-}
-
 const pad = (n: number) => String(n).padStart(10, '0');
 
 /**
  * Summaries are kept in segments of this many versions (`seg:<k>` holds the
- * JSON array for numbers k*SEGMENT+1 ...): a log over 10,000 versions reads
+ * JSON array for numbers k*size+1 ...): a log over 10,000 versions reads
  * ten values instead of ten thousand, and a commit rewrites one segment.
+ * MVM_INDEX_SEGMENT (or the `segmentSize` option) shrinks it, so tests reach
+ * segment edges with a handful of versions.
  */
-const SEGMENT = 1000;
+export const DEFAULT_SEGMENT_SIZE = 1000;
 
-/** The layout of the index; an index in another layout is rebuilt. */
+/** The layout of the index; an index in another layout (or segment size) is rebuilt. */
 const INDEX_FORMAT = '2';
+
+/** Options of VersionIndex.open. */
+export interface IndexOptions {
+  /** How long to wait for another process to let go of the on-disk index before building one in memory (ms). */
+  waitMs?: number;
+  /** Versions per summary segment. */
+  segmentSize?: number;
+}
+
+function segmentSizeFrom(opts: IndexOptions): number {
+  const env = process.env.MVM_INDEX_SEGMENT;
+  const n = opts.segmentSize ?? (env && /^\d+$/.test(env) ? Number(env) : DEFAULT_SEGMENT_SIZE);
+  return Math.max(1, n);
+}
 
 /**
  * VersionIndex is the LevelDB index: numbers <-> ids, version summaries (in segments) and
@@ -59,43 +63,50 @@ const INDEX_FORMAT = '2';
  * and the annotation log, and brought up to date (or rebuilt) on every open.
  */
 export class VersionIndex {
-  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly persistent: boolean) {}
+  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly persistent: boolean, readonly segmentSize: number) {}
 
   /**
-   * Opens the on-disk index, rebuilding it when it is corrupt. When another
-   * process holds it past `waitMs`, an in-memory index is built instead, so
-   * read commands keep working during a long commit.
+   * Opens the on-disk index, rebuilding it when it is corrupt or in another
+   * layout. When another process holds it past `waitMs`, an in-memory index
+   * is built instead, so read commands keep working during a long commit.
    */
-  static async open(repo: Repository, waitMs = 2000): Promise<VersionIndex> {
+  static async open(repo: Repository, opts: IndexOptions = {}): Promise<VersionIndex> {
     const dir = join(repo.dir, 'index');
-    let kv = await LevelKv.open(dir, waitMs);
-    if (kv === 'corrupt') {
-      LevelKv.destroy(dir);
-      kv = await LevelKv.open(dir, waitMs);
-    }
-    const format = typeof kv === 'string' ? null : await kv.get('state:format').catch(() => 'unreadable');
-    if (typeof kv !== 'string' && format !== INDEX_FORMAT) {
-      // written by another version of mvm (or empty): start it over in this layout
-      await kv.close();
-      LevelKv.destroy(dir);
-      kv = await LevelKv.open(dir, waitMs);
-      if (typeof kv !== 'string') await kv.batch([{ type: 'put', key: 'state:format', value: INDEX_FORMAT }]);
-    }
-    const index = typeof kv === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(kv, repo, true);
-    try {
+    const waitMs = opts.waitMs ?? 2000;
+    const size = segmentSizeFrom(opts);
+    const layout = size === DEFAULT_SEGMENT_SIZE ? INDEX_FORMAT : `${INDEX_FORMAT}/${size}`;
+    const openKv = async (): Promise<VersionIndex> => {
+      let kv = await LevelKv.open(dir, waitMs);
+      if (kv === 'corrupt') {
+        LevelKv.destroy(dir);
+        kv = await LevelKv.open(dir, waitMs);
+      }
+      return typeof kv === 'string' ? new VersionIndex(new MemoryKv(), repo, false, size) : new VersionIndex(kv, repo, true, size);
+    };
+    // Empty, or written by another version of mvm: start it over in this layout. Cleared
+    // while held open, so a process that opens it next never finds it half gone.
+    const prepare = async (index: VersionIndex) => {
+      if (index.persistent && (await index.kv.get('state:format')) !== layout) await index.restart(layout);
       await index.sync();
+    };
+    let index = await openKv();
+    try {
+      await prepare(index);
     } catch (e) {
       if (!index.persistent) throw e;
       // unreadable entries: the index is only derived data, so start it over
-      await index.kv.close();
+      await index.kv.close().catch(() => undefined);
       LevelKv.destroy(dir);
-      const fresh = await LevelKv.open(dir, waitMs);
-      if (typeof fresh !== 'string') await fresh.batch([{ type: 'put', key: 'state:format', value: INDEX_FORMAT }]);
-      const again = typeof fresh === 'string' ? new VersionIndex(new MemoryKv(), repo, false) : new VersionIndex(fresh, repo, true);
-      await again.sync();
-      return again;
+      index = await openKv();
+      await prepare(index);
     }
     return index;
+  }
+
+  /** Empties the index and stamps it with its layout. */
+  private async restart(layout: string): Promise<void> {
+    await this.kv.clear();
+    await this.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
   }
 
   /** Brings the index up to date with the number log and the annotation log. */
@@ -119,7 +130,7 @@ export class VersionIndex {
     };
     for (let i = count; i < ids.length; i++) {
       const id = ids[i];
-      const seg = await segment(Math.floor(i / SEGMENT));
+      const seg = await segment(Math.floor(i / this.segmentSize));
       // a version whose manifest cannot be read (fsck reports it) is left out, not fatal to the index
       let summary: VersionSummary | null = null;
       try {
@@ -127,7 +138,7 @@ export class VersionIndex {
       } catch (e) {
         if (!isMvmError(e, 'OBJECT_MISSING') && !isMvmError(e, 'OBJECT_CORRUPT')) throw e;
       }
-      seg[i % SEGMENT] = summary;
+      seg[i % this.segmentSize] = summary;
       if (id) ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
     }
     const numberOf = new Map<string, number>();
@@ -136,7 +147,7 @@ export class VersionIndex {
       const e = anns[i]!;
       const n = numberOf.get(e.target);
       if (!n) continue;
-      const s = (await segment(Math.floor((n - 1) / SEGMENT)))[(n - 1) % SEGMENT];
+      const s = (await segment(Math.floor((n - 1) / this.segmentSize)))[(n - 1) % this.segmentSize];
       if (!s) continue;
       Object.assign(s.metrics, this.repo.annotation(e.annotation).metrics);
       s.annotations++;
@@ -150,8 +161,8 @@ export class VersionIndex {
   async summary(id: string): Promise<VersionSummary | undefined> {
     const n = await this.numberOf(id);
     if (!n) return undefined;
-    const text = await this.kv.get(`seg:${pad(Math.floor((n - 1) / SEGMENT))}`);
-    return text ? ((JSON.parse(text) as (VersionSummary | null)[])[(n - 1) % SEGMENT] ?? undefined) : undefined;
+    const text = await this.kv.get(`seg:${pad(Math.floor((n - 1) / this.segmentSize))}`);
+    return text ? ((JSON.parse(text) as (VersionSummary | null)[])[(n - 1) % this.segmentSize] ?? undefined) : undefined;
   }
 
   /** Every version summary in number order. */

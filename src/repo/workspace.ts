@@ -1,10 +1,10 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import type { Repository } from './repository.js';
-import type { StatEntry, VersionIndex } from './versionIndex.js';
+import type { StatEntry } from './versionIndex.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
-import type { Progress } from './session.js';
+import { withIndex, withPool, type Progress } from './session.js';
 import type { Version } from '../core/objects.js';
 
 /** A regular file found under the tracked paths. */
@@ -88,18 +88,64 @@ export interface IdentifiedFile extends WorkFile {
   chunked?: ChunkedFile;
 }
 
+/** Options of identifyWorkspace. */
+export interface IdentifyOptions {
+  /** The path specs to scan; the tracked ones by default. */
+  specs?: string[];
+  /** Also compress and store new chunks and file objects (commit). */
+  store: boolean;
+  /**
+   * Record the stat-cache updates at once, holding the index for the whole
+   * identification (status, diff). Without it the index is held only to read
+   * the cache, and the caller records the updates after its own writes with
+   * recordStats (commit, checkout), so readers keep the index during the long part.
+   */
+  record?: boolean;
+  progress?: Progress;
+  label?: string;
+}
+
+/** The workspace as identified: each file with its content id, the stat-cache updates, the bytes read. */
+export interface IdentifiedWorkspace {
+  files: Map<string, IdentifiedFile>;
+  updates: Map<string, StatEntry | null>;
+  bytesRead: number;
+}
+
+/**
+ * Scan, stat cache, identify: the one way mvm learns what the workspace
+ * holds. Files the stat cache vouches for keep their id; the rest are
+ * chunked (and with `store`, stored) on the worker pool.
+ */
+export async function identifyWorkspace(repo: Repository, opts: IdentifyOptions): Promise<IdentifiedWorkspace> {
+  const files = scanTracked(repo, opts.specs);
+  const paths = [...files.keys()];
+  const identify = (cache: Map<string, StatEntry>) => withPool((pool) => identifyFiles(repo, pool, files, cache, opts));
+  if (!opts.record) return identify(await withIndex(repo, (index) => index.statGet(paths)));
+  return withIndex(repo, async (index) => {
+    const r = await identify(await index.statGet(paths));
+    await index.statPut(r.updates);
+    return r;
+  });
+}
+
+/** Records stat-cache entries (null drops one) after a command has written the files they describe. */
+export async function recordStats(repo: Repository, updates: Map<string, StatEntry | null>): Promise<void> {
+  if (updates.size) await withIndex(repo, (index) => index.statPut(updates));
+}
+
 /**
  * Finds the content id of every workspace file, trusting the stat cache for
  * files that have not changed and chunking (with `store`, also storing) the
  * rest. Returns the files and the stat-cache updates to write.
  */
-export async function identifyFiles(
+async function identifyFiles(
   repo: Repository,
   pool: ChunkPool,
   files: Map<string, WorkFile>,
   cache: Map<string, StatEntry>,
-  opts: { store: boolean; progress?: Progress; label?: string },
-): Promise<{ files: Map<string, IdentifiedFile>; updates: Map<string, StatEntry | null>; bytesRead: number }> {
+  opts: IdentifyOptions,
+): Promise<IdentifiedWorkspace> {
   const out = new Map<string, IdentifiedFile>();
   const updates = new Map<string, StatEntry | null>();
   const toRead: WorkFile[] = [];

@@ -1,4 +1,5 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Level } from 'level';
 
 /** One write in a batch. */
@@ -11,6 +12,8 @@ export interface KvStore {
   batch(ops: KvOp[]): Promise<void>;
   /** Entries whose key starts with `prefix`, in key order. */
   entries(prefix: string): AsyncIterable<[string, string]>;
+  /** Deletes every entry (the store stays open, so no other process can slip in). */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ export class MemoryKv implements KvStore {
     const keys = [...this.map.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (const k of keys) yield [k, this.map.get(k)!];
   }
+  async clear() { this.map.clear(); }
   async close() { /* nothing to release */ }
 }
 
@@ -85,9 +89,23 @@ export class LevelKv implements KvStore {
     }
   }
 
-  /** Deletes an index directory so it can be rebuilt. */
+  /**
+   * Moves an index directory out of the way (one atomic rename) and deletes it,
+   * so it can be rebuilt. A process that still has the old one open keeps its
+   * files; none can be created inside a directory while it is being deleted.
+   */
   static destroy(dir: string): void {
-    rmSync(dir, { recursive: true, force: true });
+    const aside = `${dir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      renameSync(dir, aside);
+    } catch {
+      return; // already gone (or moved aside by another process)
+    }
+    try {
+      rmSync(aside, { recursive: true, force: true });
+    } catch {
+      /* a process that had it open is still writing there; it is garbage either way */
+    }
   }
 
   async get(key: string) { return this.db.get(key); }
@@ -106,5 +124,6 @@ export class LevelKv implements KvStore {
       await it.close();
     }
   }
+  async clear() { await this.db.clear(); }
   async close() { await this.db.close(); }
 }

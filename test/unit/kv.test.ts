@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryKv, LevelKv, type KvStore } from '../../src/storage/kv.js';
@@ -182,5 +182,24 @@ describe('LevelKv', () => {
 
   it('destroy of a missing directory does nothing', () => {
     expect(() => LevelKv.destroy(join(dir, 'never'))).not.toThrow();
+  });
+
+  it('destroy moves the directory aside and deletes it, leaving nothing behind', async () => {
+    const path = join(dir, 'index');
+    const db = await openLevel(path);
+    await db.batch([{ type: 'put', key: 'k', value: 'v' }]);
+    await db.close();
+    LevelKv.destroy(path);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('clear empties the store while it stays open and usable', async () => {
+    const db = await openLevel(join(dir, 'index'));
+    await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: '2' }]);
+    await db.clear();
+    expect(await collect(db.entries(''))).toEqual([]);
+    await db.batch([{ type: 'put', key: 'c', value: '3' }]);
+    expect(await db.get('c')).toBe('3');
+    await db.close();
   });
 });

@@ -8,7 +8,7 @@ import {
   parseQuery,
   referencedFields,
   type QueryRecord,
-} from '../../src/core/query.js';
+} from '../../src/core/query/index.js';
 import { MvmError } from '../../src/errors.js';
 
 function rec(over: Partial<QueryRecord> = {}): QueryRecord {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { typedValue, parsePairs, flattenMetrics } from '../../src/core/values.js';
+import { typedValue, parsePairs, flattenMetrics, checkMetric, checkMetrics } from '../../src/core/values.js';
 import { MvmError } from '../../src/errors.js';
 
 function errOf(fn: () => unknown): MvmError | null {
@@ -101,15 +101,27 @@ describe('parsePairs', () => {
 
   it("numeric mode refuses non-numbers such as 'high'", () => {
     expect(errOf(() => parsePairs(['acc=high'], 'metric', true))?.code).toBe('BAD_VALUE');
-    expect(errOf(() => parsePairs(['acc=true'], 'metric', true))?.code).toBe('BAD_VALUE');
     expect(errOf(() => parsePairs(['acc='], 'metric', true))?.code).toBe('BAD_VALUE');
     expect(errOf(() => parsePairs(['acc=NaN'], 'metric', true))?.code).toBe('BAD_VALUE');
     expect(errOf(() => parsePairs(['acc=Infinity'], 'metric', true))?.code).toBe('BAD_VALUE');
     expect(errOf(() => parsePairs(['acc=1e999'], 'metric', true))?.code).toBe('BAD_VALUE');
   });
 
-  it('numeric mode accepts numbers', () => {
+  it('metric mode accepts numbers and booleans, the same rule as metrics files', () => {
     expect(parsePairs(['acc=0.93', 'loss=1e-3', 'step=-1'], 'metric', true)).toEqual({ acc: 0.93, loss: 0.001, step: -1 });
+    expect(parsePairs(['passed=true'], 'metric', true)).toEqual({ passed: true });
+    expect(flattenMetrics({ passed: true }, 'm.json')).toEqual({ passed: true });
+  });
+
+  it('checkMetric is the one rule: finite numbers and booleans pass, anything else is BAD_VALUE naming key and source', () => {
+    for (const v of [0, -1.5, 1e300, true, false]) expect(checkMetric('k', v, 'src')).toBe(v);
+    for (const v of ['0.9', NaN, Infinity, -Infinity, null, undefined, {}, []]) {
+      const err = errOf(() => checkMetric('k', v, 'src'));
+      expect(err?.code, String(v)).toBe('BAD_VALUE');
+      expect(err?.data).toMatchObject({ key: 'k', source: 'src' });
+    }
+    expect(checkMetrics({ a: 1, b: false }, 'api')).toEqual({ a: 1, b: false });
+    expect(errOf(() => checkMetrics({ a: 1, b: 'x' }, 'api'))?.data.key).toBe('b');
   });
 
   it('refuses the whole list when one pair is bad (nothing partially returned)', () => {

@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
-import type { TrackResult } from '../../ops/track.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { print, printJson } from '../format.js';
+import type { TrackResult } from '../../ops/add.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   paths: string[];
@@ -15,7 +14,7 @@ function report(r: TrackResult, verb: string, json?: boolean): void {
 }
 
 /** `mvm add`: track files or folders. */
-export const addCommand: CommandModule<GlobalArgs, Args> = {
+export const addCommand: Command<Args> = {
   command: 'add <paths..>',
   describe: 'Track model files or folders (and tell git to ignore them)',
   builder: (y) =>
@@ -24,14 +23,14 @@ export const addCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm add models/', 'track everything under models/')
       .example('mvm add model.safetensors tokenizer.json', 'track two files'),
-  handler: async (argv) => {
-    const { add } = await import('../../ops/track.js');
-    report(await add(openRepo(argv), argv.paths), 'tracking', argv.json);
+  run: async (argv) => {
+    const { add } = await import('../../ops/add.js');
+    report(await add(openRepo(), argv.paths), 'tracking', argv.json);
   },
 };
 
 /** `mvm rm`: stop tracking files or folders. */
-export const rmCommand: CommandModule<GlobalArgs, Args> = {
+export const rmCommand: Command<Args> = {
   command: 'rm <paths..>',
   describe: 'Stop tracking files or folders (the files stay on disk and in old versions)',
   builder: (y) =>
@@ -39,8 +38,8 @@ export const rmCommand: CommandModule<GlobalArgs, Args> = {
       .positional('paths', { type: 'string', array: true, demandOption: true })
       .option('json', { type: 'boolean' })
       .example('mvm rm models/old.bin', 'untrack one file; the next commit no longer has it'),
-  handler: async (argv) => {
-    const { rm } = await import('../../ops/track.js');
-    report(await rm(openRepo(argv), argv.paths), 'untracked', argv.json);
+  run: async (argv) => {
+    const { rm } = await import('../../ops/add.js');
+    report(await rm(openRepo(), argv.paths), 'untracked', argv.json);
   },
 };

@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatPairs, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatPairs, print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   rev: string;
@@ -10,7 +9,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm annotate`: attach later metrics or a note to a version. */
-export const annotateCommand: CommandModule<GlobalArgs, Args> = {
+export const annotateCommand: Command<Args> = {
   command: 'annotate <rev>',
   describe: 'Attach metrics or a note to an existing version (its id does not change; history is kept)',
   builder: (y) =>
@@ -21,9 +20,9 @@ export const annotateCommand: CommandModule<GlobalArgs, Args> = {
       .option('author', { type: 'string' })
       .option('json', { type: 'boolean' })
       .example('mvm annotate v3 --metric f1=0.82 --note "eval on test-2026-11"', 'record a later evaluation'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { annotate } = await import('../../ops/annotate.js');
-    const r = await annotate(openRepo(argv), argv.rev, { metrics: argv.metric, note: argv.note, author: argv.author });
+    const r = await annotate(openRepo(), argv.rev, { metrics: argv.metric, note: argv.note, author: argv.author });
     if (argv.json) return printJson(r);
     print(`annotated ${versionLabel(r.target, r.number)}${Object.keys(r.metrics).length ? `: ${formatPairs(r.metrics)}` : ''}${r.note ? ` — ${r.note}` : ''}`);
   },

@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { print, printJson } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   metric: string;
@@ -11,7 +10,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm best`: the version with the best value of a metric, for scripts. */
-export const bestCommand: CommandModule<GlobalArgs, Args> = {
+export const bestCommand: Command<Args> = {
   command: 'best',
   describe: 'Print the id of the version with the best value of a metric (annotations included)',
   builder: (y) =>
@@ -24,9 +23,9 @@ export const bestCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm deploy $(mvm best --metric f1)', 'deploy the best version by f1')
       .example("mvm best --metric loss --where 'meta.dataset = \"imagenet-2024\"'", 'lowest loss on one dataset'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { best } = await import('../../ops/best.js');
-    const r = await best(openRepo(argv), { metric: argv.metric, where: argv.where, lowerIsBetter: argv.lowerIsBetter, higherIsBetter: argv.higherIsBetter });
+    const r = await best(openRepo(), { metric: argv.metric, where: argv.where, lowerIsBetter: argv.lowerIsBetter, higherIsBetter: argv.higherIsBetter });
     if (argv.json) return printJson(r);
     print(argv.number ? `v${r.number}` : r.id);
   },

@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -9,7 +8,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm checkout`: make the workspace hold a version. */
-export const checkoutCommand: CommandModule<GlobalArgs, Args> = {
+export const checkoutCommand: Command<Args> = {
   command: 'checkout <rev>',
   describe: 'Restore the tracked files of a version or branch, bit for bit',
   builder: (y) =>
@@ -19,9 +18,9 @@ export const checkoutCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm checkout v1', 'the workspace now holds v1 (HEAD detached)')
       .example('mvm checkout main', 'back to the tip of branch main'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { checkout } = await import('../../ops/checkout.js');
-    const r = await checkout(openRepo(argv), argv.rev, { force: argv.force, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await checkout(openRepo(), argv.rev, { force: argv.force, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     for (const p of r.written) print(`restored ${p}`);
     for (const p of r.removed) print(`removed  ${p}`);

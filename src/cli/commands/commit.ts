@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -17,7 +16,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm commit`: record the tracked files as a new version. */
-export const commitCommand: CommandModule<GlobalArgs, Args> = {
+export const commitCommand: Command<Args> = {
   command: 'commit',
   describe: 'Record the tracked files as a new version',
   builder: (y) =>
@@ -35,9 +34,9 @@ export const commitCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm commit -m "baseline" --meta dataset=imagenet-2024 --metric accuracy=0.91', 'first version')
       .example('mvm commit -m "lr 3e-4" --param lr=3e-4 --metrics-file eval.json --data data/train', 'with params, metrics and data'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { commit } = await import('../../ops/commit.js');
-    const r = await commit(openRepo(argv), {
+    const r = await commit(openRepo(), {
       message: argv.message,
       author: argv.author,
       meta: argv.meta,

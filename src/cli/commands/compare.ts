@@ -1,8 +1,6 @@
-import type { CommandModule } from 'yargs';
-import type { CompareResult } from '../../ops/compare.js';
-import type { Scalar } from '../../core/objects.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatBytes, formatDate, print, printJson, table, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson } from '../format/text.js';
+import { compareTable } from '../format/compareTable.js';
 
 interface Args extends GlobalArgs {
   revs: string[];
@@ -12,43 +10,8 @@ interface Args extends GlobalArgs {
 
 const list = (v?: string[]) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
 
-function fmt(v: Scalar | null | undefined): string {
-  if (v === null || v === undefined) return '-';
-  return typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v);
-}
-
-/** Renders a comparison as a text table (shared with `mvm eval`). */
-export function compareTable(r: CompareResult): string {
-  const cols = r.columns;
-  const rows: string[][] = [['', ...cols.map((c) => versionLabel(c.id, c.number))]];
-  rows.push(['message', ...cols.map((c) => c.message.split('\n')[0]!.slice(0, 40))]);
-  rows.push(['author', ...cols.map((c) => c.author.replace(/\s*<.*>$/, ''))]);
-  rows.push(['date', ...cols.map((c) => formatDate(c.time).slice(0, 16))]);
-  const keys = (pick: (c: CompareResult['columns'][number]) => Record<string, Scalar>) => [...new Set(cols.flatMap((c) => Object.keys(pick(c))))].sort();
-  for (const k of keys((c) => c.meta)) rows.push([`meta.${k}`, ...cols.map((c) => fmt(c.meta[k]))]);
-  for (const k of keys((c) => c.params)) rows.push([`params.${k}`, ...cols.map((c) => fmt(c.params[k]))]);
-  for (const m of r.metricNames) {
-    const dir = r.directions[m];
-    rows.push([
-      `${m}${dir === 'higher' ? ' (higher is better)' : dir === 'lower' ? ' (lower is better)' : ''}`,
-      ...cols.map((c) => {
-        const cell = c.metrics[m]!;
-        if (cell.delta === null) return fmt(cell.value);
-        const sign = cell.delta > 0 ? '+' : '';
-        return `${fmt(cell.value)} (${sign}${fmt(cell.delta)}${cell.verdict && cell.verdict !== 'same' ? ` ${cell.verdict}` : ''})`;
-      }),
-    ]);
-  }
-  rows.push(['size', ...cols.map((c) => formatBytes(c.logicalBytes))]);
-  rows.push(['stored', ...cols.map((c) => formatBytes(c.storedBytes))]);
-  rows.push([`chunks shared with ${versionLabel(cols[0]!.id, cols[0]!.number).split(' ')[0]}`, ...cols.map((c) => `${c.sharedWithFirst}/${c.chunks}`)]);
-  rows.push(['data', ...cols.map((c) => c.data.map((d) => `${d.path ?? d.name}@${d.id.slice(0, 8)}`).join(' ') || '-')]);
-  rows.push(['base', ...cols.map((c) => (c.base ? versionLabel(c.base, c.baseNumber) : '-'))]);
-  return table(rows);
-}
-
 /** `mvm compare`: versions side by side. */
-export const compareCommand: CommandModule<GlobalArgs, Args> = {
+export const compareCommand: Command<Args> = {
   command: 'compare <revs..>',
   describe: 'Compare versions side by side: metadata, params, metrics (deltas against the first), size, shared chunks, data, base',
   builder: (y) =>
@@ -59,9 +22,9 @@ export const compareCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm compare v3 v5 v8', 'one table, deltas against v3')
       .example('mvm compare v3 v5 --lower-is-better loss,latency_ms', 'declare metric directions'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { compare } = await import('../../ops/compare.js');
-    const r = compare(openRepo(argv), argv.revs, { higherIsBetter: list(argv.higherIsBetter), lowerIsBetter: list(argv.lowerIsBetter) });
+    const r = compare(openRepo(), argv.revs, { higherIsBetter: list(argv.higherIsBetter), lowerIsBetter: list(argv.lowerIsBetter) });
     if (argv.json) return printJson(r);
     print(compareTable(r));
   },

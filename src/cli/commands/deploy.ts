@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
 import type { DeployResult } from '../../ops/deploy.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatDate, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatDate, print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   rev?: string;
@@ -18,7 +17,7 @@ function report(r: DeployResult, json?: boolean): void {
 }
 
 /** `mvm deploy`: move the deployed pointer (or show its history). */
-export const deployCommand: CommandModule<GlobalArgs, Args> = {
+export const deployCommand: Command<Args> = {
   command: 'deploy [rev]',
   describe: 'Point "deployed" at a version (logged, so rollback can undo it); without REV, show the deploy history',
   builder: (y) =>
@@ -28,9 +27,9 @@ export const deployCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm deploy v2 -m "beats v1 on recall"', 'deploy v2')
       .example('mvm deploy', 'who deployed what, when, and why'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { deploy, deployHistory } = await import('../../ops/deploy.js');
-    const repo = openRepo(argv);
+    const repo = openRepo();
     if (!argv.rev) {
       const h = deployHistory(repo);
       if (argv.json) return printJson(h);
@@ -43,7 +42,7 @@ export const deployCommand: CommandModule<GlobalArgs, Args> = {
 };
 
 /** `mvm rollback`: back to the previous deployment. */
-export const rollbackCommand: CommandModule<GlobalArgs, Args> = {
+export const rollbackCommand: Command<Args> = {
   command: 'rollback',
   describe: 'Move "deployed" back to the previous deployment (or --to REV)',
   builder: (y) =>
@@ -53,8 +52,8 @@ export const rollbackCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm rollback', 'undo the last deployment; run again to go further back')
       .example('mvm rollback --to v1', 'deploy v1, logged as a rollback'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { rollback } = await import('../../ops/deploy.js');
-    report(await rollback(openRepo(argv), { to: argv.to, reason: argv.reason }), argv.json);
+    report(await rollback(openRepo(), { to: argv.to, reason: argv.reason }), argv.json);
   },
 };

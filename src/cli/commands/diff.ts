@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
 import type { FileDiff } from '../../core/diff.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -36,7 +35,7 @@ export function tensorLines(f: FileDiff): string[] {
 }
 
 /** `mvm diff`: compare two versions, or HEAD and the workspace. */
-export const diffCommand: CommandModule<GlobalArgs, Args> = {
+export const diffCommand: Command<Args> = {
   command: 'diff [from] [to]',
   describe: 'Compare two versions (or HEAD with the workspace) file by file and chunk by chunk',
   builder: (y) =>
@@ -48,9 +47,9 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
       .example('mvm diff v1 v2', 'what changed between two versions')
       .example('mvm diff --stats v3 v5', 'how much each changed tensor moved')
       .example('mvm diff', 'what changed in the workspace since HEAD'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { diff } = await import('../../ops/diff.js');
-    const r = await diff(openRepo(argv), { from: argv.from, to: argv.to, stats: argv.stats, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await diff(openRepo(), { from: argv.from, to: argv.to, stats: argv.stats, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     const side = (s: typeof r.from) => (s.id ? `${s.label} (${versionLabel(s.id, s.number)})` : s.label);
     print(`diff ${side(r.from)} -> ${side(r.to)}`);

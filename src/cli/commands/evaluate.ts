@@ -1,8 +1,7 @@
-import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { openRepo, setExit, type GlobalArgs } from '../context.js';
-import { formatPairs, print, printJson, versionLabel } from '../format.js';
-import { compareTable } from './compare.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatPairs, print, printJson, versionLabel } from '../format/text.js';
+import { compareTable } from '../format/compareTable.js';
 
 interface Args extends GlobalArgs {
   revs: string[];
@@ -14,7 +13,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm eval`: run an evaluation command on each version and record its metrics. */
-export const evalCommand: CommandModule<GlobalArgs, Args> = {
+export const evalCommand: Command<Args> = {
   command: 'eval <revs..>',
   describe: 'Run your evaluation command on each version (materialised in a temp folder), record the JSON metrics it prints, compare',
   builder: (y) =>
@@ -28,11 +27,11 @@ export const evalCommand: CommandModule<GlobalArgs, Args> = {
       .parserConfiguration({ 'populate--': true })
       .example('mvm eval v3 v5 -- python eval.py --model {path}', '{path} is the version\'s folder; MVM_PATH holds it too')
       .example("mvm eval HEAD -- 'python eval.py $MVM_PATH | tail -1'", 'one quoted argument runs through the shell'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { evaluate } = await import('../../ops/evaluate.js');
     const command = (argv['--'] ?? []).map(String);
     const split = (v?: string[]) => (v ?? []).flatMap((x) => x.split(',')).filter(Boolean);
-    const r = await evaluate(openRepo(argv), argv.revs, {
+    const r = await evaluate(openRepo(), argv.revs, {
       command,
       dryRun: argv.dryRun,
       timeoutSeconds: argv.timeout,
@@ -42,12 +41,16 @@ export const evalCommand: CommandModule<GlobalArgs, Args> = {
         if (!argv.quiet && !argv.json && process.stderr.isTTY) process.stderr.write(`evaluating ${rev}...\n`);
       },
     });
-    if (r.runs.some((x) => !x.ok)) setExit(EXIT.external);
-    if (argv.json) return printJson(r);
+    const code = r.runs.some((x) => !x.ok) ? EXIT.external : EXIT.ok;
+    if (argv.json) {
+      printJson(r);
+      return code;
+    }
     for (const run of r.runs) {
       const label = versionLabel(run.id, run.number);
       print(run.ok ? `${label}: ${formatPairs(run.metrics)} (${run.seconds.toFixed(1)} s)` : `${label}: FAILED: ${run.error}`);
     }
     if (r.comparison) print('', compareTable(r.comparison));
+    return code;
   },
 };

@@ -1,23 +1,26 @@
-import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { openRepo, setExit, type GlobalArgs } from '../context.js';
-import { print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 /** `mvm fsck`: verify every object and ref. */
-export const fsckCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const fsckCommand: Command<GlobalArgs> = {
   command: 'fsck',
   describe: 'Verify every object (by hash) and every ref; report damage with the versions and paths it affects',
   builder: (y) => y.option('json', { type: 'boolean' }).example('mvm fsck', `exit ${EXIT.ok} when the repository is sound, ${EXIT.corrupt} when anything is damaged`),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { fsck } = await import('../../ops/fsck.js');
-    const r = await fsck(openRepo(argv), { progress: progressBar(!argv.quiet && !argv.json, 'items') });
-    if (!r.ok) setExit(EXIT.corrupt);
-    if (argv.json) return printJson(r);
+    const r = await fsck(openRepo(), { progress: progressBar(!argv.quiet && !argv.json, 'items') });
+    const code = r.ok ? EXIT.ok : EXIT.corrupt;
+    if (argv.json) {
+      printJson(r);
+      return code;
+    }
     for (const p of r.problems) {
       const where = p.usedBy.map((u) => `${versionLabel(u.version, u.number)}${u.path ? `:${u.path}` : ''}`).join(', ');
       print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
     }
     print(`checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}`);
+    return code;
   },
 };

@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { print, printJson, formatBytes } from '../format.js';
-import type { GlobalArgs } from '../context.js';
+import { print, printJson, formatBytes } from '../format/text.js';
+import type { Command, GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
   chunkSize?: number;
@@ -9,7 +8,7 @@ interface Args extends GlobalArgs {
 }
 
 /** `mvm init`: create a repository in the current folder. */
-export const initCommand: CommandModule<GlobalArgs, Args> = {
+export const initCommand: Command<Args> = {
   command: 'init',
   describe: 'Create an mvm repository (.mvm/) in the current folder',
   builder: (y) =>
@@ -20,7 +19,7 @@ export const initCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .example('mvm init', 'create .mvm/ here and add it to .gitignore')
       .example('mvm init --chunk-size 4194304', 'use 4 MiB chunks'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { init } = await import('../../ops/init.js');
     const r = init({ chunkSize: argv.chunkSize, compressionLevel: argv.level, fsync: argv.fsync });
     if (argv.json) return printJson(r);

@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
 import type { LineageNode } from '../../ops/lineage.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   rev: string;
@@ -36,7 +35,7 @@ function dot(root: LineageNode): string {
 }
 
 /** `mvm lineage`: where a version came from, or what was built from it. */
-export const lineageCommand: CommandModule<GlobalArgs, Args> = {
+export const lineageCommand: Command<Args> = {
   command: 'lineage [rev]',
   describe: 'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was built from it',
   builder: (y) =>
@@ -48,9 +47,9 @@ export const lineageCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm lineage v7', 'parents, base models and data of v7')
       .example('mvm lineage v2 --downstream --dot | dot -Tpng > tree.png', 'draw everything derived from v2'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { lineage } = await import('../../ops/lineage.js');
-    const r = await lineage(openRepo(argv), argv.rev, { downstream: argv.downstream, depth: argv.depth });
+    const r = await lineage(openRepo(), argv.rev, { downstream: argv.downstream, depth: argv.depth });
     if (argv.json) return printJson(r);
     print(argv.dot ? dot(r) : treeLines(r).join('\n'));
   },

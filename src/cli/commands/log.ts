@@ -1,22 +1,12 @@
-import type { CommandModule } from 'yargs';
-import type { LogEntry } from '../../ops/log.js';
+import type { LogEntry, LogOptions } from '../../ops/log.js';
 import { renderGraph } from '../../core/dag.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatDate, formatPairs, print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatDate, formatPairs, print, printJson, versionLabel } from '../format/text.js';
 
-interface Args extends GlobalArgs {
-  revs?: string[];
+interface Args extends GlobalArgs, Omit<LogOptions, 'limit'> {
   oneline?: boolean;
   n?: number;
   graph?: boolean;
-  all?: boolean;
-  where?: string;
-  author?: string;
-  since?: string;
-  until?: string;
-  grep?: string;
-  usesData?: string;
-  basedOn?: string;
   branch?: string;
 }
 
@@ -25,7 +15,7 @@ function refsText(e: LogEntry): string {
 }
 
 /** `mvm log`: the history of versions, newest first. */
-export const logCommand: CommandModule<GlobalArgs, Args> = {
+export const logCommand: Command<Args> = {
   command: 'log [revs..]',
   describe: 'Show versions, newest first, with hash, author, date, message and metrics',
   builder: (y) =>
@@ -46,10 +36,10 @@ export const logCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm log --oneline -n 5', 'the last five versions')
       .example("mvm log --where 'metrics.accuracy > 0.9 and params.lr < 0.01'", 'search by metrics and parameters'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const revs = [...(argv.revs ?? []), ...(argv.branch ? [argv.branch] : [])];
     const { log } = await import('../../ops/log.js');
-    const r = await log(openRepo(argv), {
+    const r = await log(openRepo(), {
       revs,
       all: argv.all,
       limit: argv.n,

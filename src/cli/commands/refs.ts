@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
 import type { RefInfo } from '../../ops/refs.js';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { print, printJson, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   name?: string;
@@ -10,7 +9,7 @@ interface Args extends GlobalArgs {
   force?: boolean;
 }
 
-function refCommand(kind: 'branch' | 'tag'): CommandModule<GlobalArgs, Args> {
+function refCommand(kind: 'branch' | 'tag'): Command<Args> {
   return {
     command: `${kind} [name] [rev]`,
     describe: kind === 'branch' ? 'List, create or delete branches' : 'List, create or delete tags',
@@ -24,9 +23,9 @@ function refCommand(kind: 'branch' | 'tag'): CommandModule<GlobalArgs, Args> {
         .example(`mvm ${kind}`, `list ${kind}es`.replace('tages', 'tags'))
         .example(`mvm ${kind} ${kind === 'branch' ? 'experiment v3' : 'prod-2026-11 v5'}`, `create a ${kind}`)
         .example(`mvm ${kind} -d ${kind === 'branch' ? 'experiment' : 'prod-2026-11'}`, `delete it`),
-    handler: async (argv) => {
+    run: async (argv) => {
       const { createRef, deleteRef, listRefs } = await import('../../ops/refs.js');
-      const repo = openRepo(argv);
+      const repo = openRepo();
       let out: RefInfo | RefInfo[];
       if (!argv.name) out = listRefs(repo, kind);
       else if (argv.delete) out = await deleteRef(repo, kind, argv.name);

@@ -1,13 +1,12 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, type GlobalArgs } from '../context.js';
-import { formatBytes, formatDate, formatPairs, print, printJson, table, versionLabel } from '../format.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, formatDate, formatPairs, print, printJson, table, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
   rev: string;
 }
 
 /** `mvm show`: one version in full. */
-export const showCommand: CommandModule<GlobalArgs, Args> = {
+export const showCommand: Command<Args> = {
   command: 'show [rev]',
   describe: 'Show a version: metadata, metrics, files, dependencies, annotations',
   builder: (y) =>
@@ -16,9 +15,9 @@ export const showCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean' })
       .example('mvm show v3', 'everything about v3')
       .example('mvm show deployed --json', 'the deployed version, for scripts'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { show } = await import('../../ops/show.js');
-    const r = show(openRepo(argv), argv.rev);
+    const r = show(openRepo(), argv.rev);
     if (argv.json) return printJson(r);
     const v = r.version;
     print(`version ${versionLabel(r.id, r.number)}${r.refs.length ? ` (${r.refs.join(', ')})` : ''}`, `id:      ${r.id}`);

@@ -1,6 +1,6 @@
-import type { CommandModule } from 'yargs';
-import { openRepo, setExit, type GlobalArgs } from '../context.js';
-import { print, printJson, versionLabel } from '../format.js';
+import { EXIT } from '../../errors.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -11,7 +11,7 @@ interface Args extends GlobalArgs {
 const LETTER = { modified: 'M', added: 'A', deleted: 'D', mode: 'T' } as const;
 
 /** `mvm status`: which tracked files changed since HEAD. */
-export const statusCommand: CommandModule<GlobalArgs, Args> = {
+export const statusCommand: Command<Args> = {
   command: 'status',
   describe: 'Show which tracked files changed since HEAD',
   builder: (y) =>
@@ -21,14 +21,17 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
       .option('exit-code', { type: 'boolean', describe: 'Exit with 1 when there are changes' })
       .example('mvm status', 'list modified, added and deleted tracked files')
       .example('mvm status --json | jq .clean', 'for scripts'),
-  handler: async (argv) => {
+  run: async (argv) => {
     const { status } = await import('../../ops/status.js');
-    const r = await status(openRepo(argv), { progress: progressBar(!argv.quiet && !argv.json) });
-    if (argv.exitCode && !r.clean) setExit(1);
-    if (argv.json) return printJson(r);
+    const r = await status(openRepo(), { progress: progressBar(!argv.quiet && !argv.json) });
+    const code = argv.exitCode && !r.clean ? EXIT.failure : EXIT.ok;
+    if (argv.json) {
+      printJson(r);
+      return code;
+    }
     if (argv.short) {
       for (const c of r.changes) print(`${LETTER[c.status]} ${c.path}`);
-      return;
+      return code;
     }
     const at = r.head ? versionLabel(r.head, r.headNumber) : null;
     print(r.branch ? `On branch ${r.branch}${at ? ` (${at})` : ', no versions yet'}` : `HEAD detached at ${at}`);
@@ -39,5 +42,6 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
       for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(14)}${c.path}`);
     }
     for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
+    return code;
   },
 };

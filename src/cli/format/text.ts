@@ -1,5 +1,5 @@
-import { shortId } from '../core/ids.js';
-import type { Scalar } from '../core/objects.js';
+import { shortId } from '../../core/ids.js';
+import type { Scalar } from '../../core/objects.js';
 
 /** Bytes in human units (binary, like ls -h). */
 export function formatBytes(n: number): string {

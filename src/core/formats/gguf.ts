@@ -4,7 +4,7 @@
  * section at the next multiple of `general.alignment` (default 32). Shapes
  * are reported in file order (ggml `ne`, innermost dimension first).
  */
-import { ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 
 /** Largest metadata + tensor-info region we are willing to walk. */
 export const GGUF_MAX_HEADER = 128 * 1024 * 1024;
@@ -35,13 +35,7 @@ const MAX_NAME = 1024 * 1024;
 const ALIGNMENT_KEY = Buffer.from('general.alignment');
 
 /** Parses a GGUF file's tensor map, or returns null when the bytes are not a valid GGUF v2/v3 file. */
-export async function parseGguf(src: ByteSource): Promise<Layout | null> {
-  try {
-    return await parse(src);
-  } catch {
-    return null;
-  }
-}
+export const parseGguf = lenient(parse);
 
 async function parse(src: ByteSource): Promise<Layout | null> {
   const c = new ByteCursor(src);

@@ -5,7 +5,7 @@
  * data_location = 14). The file is stream-parsed in bounded windows; raw_data
  * payloads are skipped, never read.
  */
-import { ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 
 /** Canonical dtype and bits per element of each ONNX TensorProto.DataType we recognise. */
 export const ONNX_DTYPES: ReadonlyMap<number, { name: string; bits: number }> = new Map(
@@ -27,13 +27,7 @@ const DATA_LOCATION_EXTERNAL = 1;
 const MAX_NAME = 1024 * 1024;
 
 /** Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw initializers. */
-export async function parseOnnx(src: ByteSource): Promise<Layout | null> {
-  try {
-    return await parse(src);
-  } catch {
-    return null;
-  }
-}
+export const parseOnnx = lenient(parse);
 
 async function parse(src: ByteSource): Promise<Layout | null> {
   const c = new ByteCursor(src);

@@ -4,7 +4,7 @@
  * `<archive>/data/<key>` entries. Each STORED storage entry is one unit; the
  * pickle itself is not parsed, so dtype is 'unknown' and shape is [].
  */
-import type { ByteSource, Layout, TensorInfo } from './types.js';
+import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
 
 /** Largest central directory we are willing to read. */
 export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
@@ -29,13 +29,7 @@ interface Entry {
 }
 
 /** Parses a PyTorch zip checkpoint's storage map, or returns null when the bytes are not one (or a storage is compressed). */
-export async function parsePytorchZip(src: ByteSource): Promise<Layout | null> {
-  try {
-    return await parse(src);
-  } catch {
-    return null;
-  }
-}
+export const parsePytorchZip = lenient(parse);
 
 async function parse(src: ByteSource): Promise<Layout | null> {
   if (src.size < LOCAL_SIZE + EOCD_SIZE) return null;

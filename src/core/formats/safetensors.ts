@@ -3,7 +3,7 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {...}}`,
  * then the data section; data offsets are relative to 8 + N.
  */
-import { shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 
 /** Largest safetensors JSON header we are willing to read (the reference implementation's limit). */
 export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
@@ -18,13 +18,7 @@ const DTYPE_BITS: Record<string, number> = {
 };
 
 /** Parses a safetensors file's tensor map, or returns null when the bytes are not a valid safetensors file. */
-export async function parseSafetensors(src: ByteSource): Promise<Layout | null> {
-  try {
-    return await parse(src);
-  } catch {
-    return null;
-  }
-}
+export const parseSafetensors = lenient(parse);
 
 async function parse(src: ByteSource): Promise<Layout | null> {
   if (src.size < 10) return null;

@@ -1,11 +1,12 @@
-import { WorkerPool } from '../storage/workerPool.js';
-import { chunkError } from '../storage/chunkPool.js';
-import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../core/tensorStats.js';
-import type { FileObject, TensorEntry } from '../core/objects.js';
-import type { FileDiff } from '../core/diff.js';
-import type { Repository } from './repository.js';
+import { WorkerPool } from '../../storage/workerPool.js';
+import { chunkError } from '../../storage/chunkPool.js';
+import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../../core/tensorStats.js';
+import type { FileObject, TensorEntry } from '../../core/objects.js';
+import type { FileDiff } from '../../core/diff.js';
+import type { Repository } from '../repository.js';
 import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
-import type { Progress } from './session.js';
+import type { Progress } from '../session.js';
+import { bounded } from '../bounded.js';
 
 /** Why a changed tensor has no statistics. */
 export type StatsSkip = 'dtype' | 'layout';
@@ -55,23 +56,13 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
     progress?.start?.('diff --stats', total);
     const parts = jobs.map(() => [] as DiffPartial[]);
     const tasks = jobs.flatMap((j, ji) => j.pairs.map(([a, b]) => ({ ji, task: { a, b, dtype: j.dtype, objectsDir: repo.objects.dir } })));
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown = null;
-    for (const { ji, task } of tasks) {
-      if (failure) break;
-      if (inFlight.size >= pool.capacity) await Promise.race(inFlight);
-      const p: Promise<void> = pool
-        .submit(task)
-        .then((r) => {
-          parts[ji]!.push(r.partial!);
-          bytes += r.bytes;
-          progress?.advance?.(1);
-        }, (e) => { failure ??= e; })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
-    if (failure) throw failure;
+    await bounded(tasks.length, pool.capacity, async (i) => {
+      const { ji, task } = tasks[i]!;
+      const r = await pool.submit(task);
+      parts[ji]!.push(r.partial!);
+      bytes += r.bytes;
+      progress?.advance?.(1);
+    });
     progress?.done?.();
     jobs.forEach((j, ji) => {
       const list = out.get(j.path) ?? [];

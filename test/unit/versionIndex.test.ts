@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { init } from '../../src/ops/init.js';
+import { add } from '../../src/ops/add.js';
+import { commit } from '../../src/ops/commit.js';
+import { annotate } from '../../src/ops/annotate.js';
+import { Repository } from '../../src/repo/repository.js';
+import { VersionIndex } from '../../src/repo/versionIndex.js';
+
+// The index keeps version summaries in segments; a segment size of 3 puts the
+// edges (v3|v4, v6|v7) within reach of a seven-version history.
+let dir: string;
+let repo: Repository;
+const ids: string[] = [];
+
+beforeEach(async () => {
+  process.env.MVM_AUTHOR = 'Index Test <index@example.com>';
+  dir = mkdtempSync(join(tmpdir(), 'mvm-index-'));
+  init({ dir, chunkSize: 4096 });
+  repo = Repository.open(dir);
+  mkdirSync(join(dir, 'models'));
+  writeFileSync(join(dir, 'models', 'm.bin'), 'v0');
+  await add(repo, ['models'], dir);
+  ids.length = 0;
+  for (let n = 1; n <= 7; n++) {
+    writeFileSync(join(dir, 'models', 'm.bin'), `version ${n} `.repeat(n * 100));
+    const r = await commit(repo, { message: `v${n}`, metrics: { step: n }, time: `2026-01-0${n}T00:00:00Z` });
+    ids.push(r.id);
+  }
+});
+
+afterEach(() => {
+  delete process.env.MVM_AUTHOR;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function withIndex<T>(opts: { segmentSize?: number }, fn: (index: VersionIndex) => Promise<T>): Promise<T> {
+  const index = await VersionIndex.open(repo, opts);
+  try {
+    return await fn(index);
+  } finally {
+    await index.close();
+  }
+}
+
+describe('VersionIndex segments', () => {
+  it('a small segment size spreads summaries over segments and reads them back in number order', async () => {
+    await withIndex({ segmentSize: 3 }, async (index) => {
+      expect(index.persistent).toBe(true);
+      expect(index.segmentSize).toBe(3);
+      const all = await index.summaries();
+      expect(all.map((s) => s.number)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(all.map((s) => s.id)).toEqual(ids);
+      expect(all.map((s) => s.message)).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']);
+      // one summary on each side of each segment edge
+      for (const n of [3, 4, 6, 7]) {
+        const s = await index.summary(ids[n - 1]!);
+        expect(s?.number, `v${n}`).toBe(n);
+        expect(s?.metrics.step).toBe(n);
+      }
+      expect(await index.numberOf(ids[6]!)).toBe(7);
+    });
+  });
+
+  it('a version committed later lands in a new segment; an annotation updates the summary in its segment', async () => {
+    await withIndex({ segmentSize: 3 }, async (index) => expect((await index.summaries()).length).toBe(7));
+    writeFileSync(join(dir, 'models', 'm.bin'), 'eighth');
+    const v8 = await commit(repo, { message: 'v8' });
+    await annotate(repo, 'v5', { metrics: { f1: 0.5 } });
+    await withIndex({ segmentSize: 3 }, async (index) => {
+      const all = await index.summaries();
+      expect(all.map((s) => s.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(all[7]!.id).toBe(v8.id);
+      const v5 = await index.summary(ids[4]!);
+      expect(v5?.metrics).toEqual({ step: 5, f1: 0.5 });
+      expect(v5?.annotations).toBe(1);
+      expect((await index.summary(ids[3]!))?.annotations).toBe(0);
+    });
+  });
+
+  it('opening with another segment size rebuilds the index in that layout, with the same summaries', async () => {
+    const small = await withIndex({ segmentSize: 3 }, (index) => index.summaries());
+    const big = await withIndex({}, async (index) => {
+      expect(index.segmentSize).toBe(1000);
+      return index.summaries();
+    });
+    expect(big).toEqual(small);
+    const again = await withIndex({ segmentSize: 2 }, (index) => index.summaries());
+    expect(again).toEqual(small);
+  });
+
+  it('MVM_INDEX_SEGMENT sets the segment size when the option is absent', async () => {
+    process.env.MVM_INDEX_SEGMENT = '4';
+    try {
+      await withIndex({}, async (index) => {
+        expect(index.segmentSize).toBe(4);
+        expect((await index.summaries()).map((s) => s.number)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      });
+    } finally {
+      delete process.env.MVM_INDEX_SEGMENT;
+    }
+  });
+
+  it('two indexes opened at once on a new repository: one holds the directory, the other works in memory, both see every version', async () => {
+    rmSync(join(repo.dir, 'index'), { recursive: true, force: true });
+    const [a, b] = await Promise.all([VersionIndex.open(repo, { waitMs: 50 }), VersionIndex.open(repo, { waitMs: 50 })]);
+    try {
+      expect([a.persistent, b.persistent].sort()).toEqual([false, true]);
+      expect((await a.summaries()).map((s) => s.id)).toEqual(ids);
+      expect((await b.summaries()).map((s) => s.id)).toEqual(ids);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
