@@ -6,7 +6,7 @@
 // counts worker threads since they belong to the same process).
 //
 //   node bench/run.mjs [--size-gib 1] [--big-gib 4] [--versions 10000]
-//                      [--versions-budget 720] [--reps 3] [--peers] [--quick]
+//                      [--versions-budget 720] [--reps 3] [--peers] [--remotes] [--quick]
 //                      [--out results.json] [--keep]
 //
 // --versions-budget caps the seconds spent building the N-version history
@@ -34,7 +34,7 @@ const CHUNK = MiB; // mvm's default chunk size, also the fixed-chunking baseline
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = { sizeGib: 1, bigGib: 4, versions: 10000, versionsBudget: 720, reps: 3, peers: false, quick: false, out: null, keep: false };
+  const o = { sizeGib: 1, bigGib: 4, versions: 10000, versionsBudget: 720, reps: 3, peers: false, remotes: false, quick: false, out: null, keep: false };
   const num = (i, name) => {
     const v = Number(argv[i + 1]);
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a non-negative number`);
@@ -49,11 +49,12 @@ function parseArgs(argv) {
     else if (a === '--versions-budget') { o.versionsBudget = num(i++, 'versions-budget'); given.add('budget'); }
     else if (a === '--reps') { o.reps = Math.max(1, Math.floor(num(i++, 'reps'))); given.add('reps'); }
     else if (a === '--peers') o.peers = true;
+    else if (a === '--remotes') o.remotes = true;
     else if (a === '--quick') o.quick = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--out') o.out = resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.mjs [--size-gib N] [--big-gib N|0] [--versions N|0] [--versions-budget S] [--reps N] [--peers] [--quick] [--out FILE] [--keep]');
+      console.log('usage: node bench/run.mjs [--size-gib N] [--big-gib N|0] [--versions N|0] [--versions-budget S] [--reps N] [--peers] [--remotes] [--quick] [--out FILE] [--keep]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -642,6 +643,13 @@ try {
   if (opts.peers) {
     const mvmRow = ['mvm (medians above)', fmtS(med.first), fmtMB(max(firstRss)), `${fmtBytes(storedFirst)} (${pct(storedFirst / sizeA)})`, fmtS(med.commitB), `+${fmtBytes(growth)} (${(growth / changedBytes).toFixed(2)}x changed)`, fmtS(med.full), fmtMB(max([...firstRss, ...commitBRss, ...fullRuns.map((r) => r.rssKB)]))];
     results.sections.peers = runPeers(A, B, sizeA, changedBytes, mvmRow);
+  }
+
+  // ------------------------------------------------------------ remotes
+  if (opts.remotes) {
+    const { runRemotes } = await import('./remotes.mjs');
+    const mvmRun = (cwd, env, ...args) => run(process.execPath, [MVM, ...args], { cwd, env });
+    results.sections.remotes = await runRemotes({ run, mvmRun, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, duSb, ROOT, TMP }, A, B, sizeA);
   }
 
   // ------------------------------------------------------------ summary

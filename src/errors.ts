@@ -26,6 +26,8 @@ export const EXIT = {
   io: 8,
   /** A user-supplied command (mvm eval) failed. */
   external: 9,
+  /** A remote could not be reached or refused: network, credentials, permissions, missing bucket or folder. */
+  remote: 10,
 } as const;
 
 /** The stable error codes and the exit code each maps to. */
@@ -55,6 +57,16 @@ export const ERROR_CODES = {
   DISK_FULL: EXIT.io,
   IO_ERROR: EXIT.io,
   COMMAND_FAILED: EXIT.external,
+  UNSAFE_VERSION: EXIT.corrupt,
+  UNKNOWN_REMOTE: EXIT.notFound,
+  REMOTE_EXISTS: EXIT.failure,
+  NON_FAST_FORWARD: EXIT.conflict,
+  REMOTE_CORRUPT: EXIT.corrupt,
+  REMOTE_FORMAT: EXIT.repository,
+  REMOTE_UNREACHABLE: EXIT.remote,
+  REMOTE_AUTH: EXIT.remote,
+  REMOTE_DENIED: EXIT.remote,
+  REMOTE_NOT_FOUND: EXIT.remote,
 } as const;
 
 /** A stable machine-readable error code. */

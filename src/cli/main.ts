@@ -18,6 +18,12 @@ import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/evaluate.js';
 import { bestCommand } from './commands/best.js';
 import { lineageCommand } from './commands/lineage.js';
+import { remoteCommand } from './commands/remote.js';
+import { pushCommand } from './commands/push.js';
+import { fetchCommand } from './commands/fetch.js';
+import { pullCommand } from './commands/pull.js';
+import { cloneCommand } from './commands/clone.js';
+import { hooksCommand } from './commands/hooks.js';
 
 /** Every command the CLI knows, in the order `--help` lists them. */
 // each command has its own argument type; yargs checks them at parse time
@@ -26,6 +32,7 @@ const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
   checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand,
   annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
+  remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
 ];
 
 // yargs' CommonJS bundle loads in a third of the time of its ESM build, which matters for a CLI

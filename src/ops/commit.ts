@@ -8,6 +8,7 @@ import { compareWithVersion, identifyWorkspace, recordStats, type StatusEntry } 
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
+import { writeLock } from '../repo/lockfile.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {
@@ -135,6 +136,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const h = repo.head();
     if (h.kind === 'branch') repo.refs.write(h.ref, id);
     else repo.refs.writeHead({ kind: 'detached', id });
+    writeLock(repo, id, version);
     await recordStats(repo, identified.updates);
     return { ...base, created: true, id, number };
   });

@@ -5,6 +5,7 @@ import { withPool, type Progress } from '../repo/session.js';
 import { deployLog } from '../repo/deployments.js';
 import { numberLookup } from '../repo/revisions.js';
 import { bounded } from '../repo/bounded.js';
+import { versionProblems } from '../core/versionCheck.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 
 /** Where a damaged object is used: which version and path. */
@@ -16,7 +17,7 @@ export interface ObjectUse {
 
 /** One problem fsck found. */
 export interface FsckProblem {
-  kind: 'missing' | 'corrupt' | 'bad-ref';
+  kind: 'missing' | 'corrupt' | 'bad-ref' | 'unsafe';
   /** The object id, for missing and corrupt objects. */
   id?: string;
   /** The ref or file, for bad refs. */
@@ -98,6 +99,8 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
       continue;
     }
     parentsOf.set(id, v.parents);
+    const unsafe = versionProblems(v);
+    if (unsafe.length) problems.push({ kind: 'unsafe', id, message: `version ${id.slice(0, 12)} cannot be checked out safely: ${unsafe.join('; ')}`, usedBy: [] });
     for (const p of v.parents) {
       versions.add(p);
       use(p, { version: id, number: numberOf(id) });

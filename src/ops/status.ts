@@ -3,6 +3,7 @@ import type { Progress } from '../repo/session.js';
 import { compareWithVersion, identifyWorkspace, type StatusEntry } from '../repo/workspace.js';
 import { numberOf } from '../repo/revisions.js';
 import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
+import { readLock } from '../repo/lockfile.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {
@@ -19,6 +20,8 @@ export interface StatusResult {
   clean: boolean;
   /** Datasets recorded by HEAD (by path) whose content no longer matches. */
   dataDrift: DataDrift[];
+  /** What mvm.lock names, when there is one, and whether HEAD and the workspace agree with it. */
+  lock: { version: string; number: number | null; matchesHead: boolean; matchesWorkspace: boolean } | null;
 }
 
 /** Which tracked files differ from HEAD: modified, added, deleted, or only their mode. */
@@ -28,6 +31,13 @@ export async function status(repo: Repository, opts: StatusOptions = {}): Promis
   const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
   const changes = compareWithVersion(files, version);
   const dataDrift = version ? await checkDataDeps(repo, version) : [];
+  const locked = readLock(repo.root);
+  const lock = locked && {
+    version: locked.version,
+    number: numberOf(repo, locked.version),
+    matchesHead: locked.version === head,
+    matchesWorkspace: compareWithVersion(files, { files: locked.files }).length === 0,
+  };
   return {
     branch: repo.currentBranch(),
     head,
@@ -36,5 +46,6 @@ export async function status(repo: Repository, opts: StatusOptions = {}): Promis
     changes,
     clean: changes.length === 0,
     dataDrift,
+    lock,
   };
 }

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
+import { MvmError } from '../errors.js';
 import { FsObjectStore } from '../storage/objectStore.js';
 import { RefStore, type Head } from '../storage/refs.js';
 import { NumberLog } from '../storage/numbers.js';
 import { acquireLock, type Lock } from '../storage/lock.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { readJsonFile } from '../storage/jsonFile.js';
 import { decodeFileObject, decodeVersion, decodeAnnotation, encodeJsonObject, type FileObject, type Version, type Annotation } from '../core/objects.js';
 import { DEFAULT_CHUNK_SIZE } from '../core/chunking.js';
 
@@ -187,20 +188,9 @@ function cached<T>(cache: Map<string, T>, id: string, load: () => T): T {
   return v;
 }
 
-/** Reads a small JSON file inside `.mvm`: null when absent, REF_CORRUPT when not JSON, errno errors mapped as usual. */
+/** Reads a small JSON file inside `.mvm`: null when absent, REF_CORRUPT when not JSON. */
 function readJson(path: string, hint: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fromSystemError(e, path, 'reading');
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new MvmError('REF_CORRUPT', `${path} is not valid JSON`, { path, hint });
-  }
+  return readJsonFile(path, () => new MvmError('REF_CORRUPT', `${path} is not valid JSON`, { path, hint }));
 }
 
 function readConfig(mvmDir: string): RepoConfig {

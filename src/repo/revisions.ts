@@ -77,7 +77,13 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
   return { id: out, branch: null };
 }
 
+/** True when a name can be looked up as a ref without leaving `.mvm/refs`: plain characters, no empty, `.` or `..` part. */
+function refSafe(name: string): boolean {
+  return /^[A-Za-z0-9._\-/]+$/.test(name) && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}
+
 function resolveName(repo: Repository, name: string, text: string): ResolvedRevision {
+  if (!refSafe(name)) throw unknown(text, 'no such version, branch or tag');
   if (name.startsWith('refs/')) {
     const v = repo.refs.read(name);
     if (v) return { id: v, branch: null };
@@ -85,6 +91,9 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
   }
   const tag = repo.refs.read(`refs/tags/${name}`);
   const branch = repo.refs.read(`refs/heads/${name}`);
+  // origin/main: a remote-tracking branch (checked out detached, as in git)
+  const tracking = !tag && !branch && name.includes('/') ? repo.refs.read(`refs/remotes/${name}`) : null;
+  if (tracking) return { id: tracking, branch: null };
   if (tag && branch && tag !== branch) {
     throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, { revision: text, hint: `say refs/heads/${name} or refs/tags/${name}` });
   }

@@ -14,6 +14,7 @@ export function refNames(repo: Repository): Map<string, string[]> {
   if (head.kind === 'detached') add(head.id, 'HEAD');
   for (const b of repo.refs.list('refs/heads/')) add(b.value, (head.kind === 'branch' && head.ref === b.ref ? 'HEAD -> ' : '') + b.name);
   for (const t of repo.refs.list('refs/tags/')) add(t.value, `tag: ${t.name}`);
+  for (const r of repo.refs.list('refs/remotes/')) add(r.value, r.name);
   add(repo.refs.read('refs/deployed'), 'deployed');
   return out;
 }

@@ -183,7 +183,7 @@ export interface StatusEntry {
 }
 
 /** Compares identified workspace files with a version (null = no version yet); a committed path no longer found or tracked is 'deleted'. */
-export function compareWithVersion(files: Map<string, IdentifiedFile>, version: Version | null): StatusEntry[] {
+export function compareWithVersion(files: Map<string, IdentifiedFile>, version: Pick<Version, 'files'> | null): StatusEntry[] {
   const out: StatusEntry[] = [];
   const committed = version?.files ?? {};
   for (const [path, f] of files) {

@@ -32,14 +32,12 @@ export class NumberLog {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw fromSystemError(e, this.path, 'reading');
     }
-    const out: (string | null)[] = [];
-    const full = Math.floor(buf.length / LINE);
-    for (let i = 0; i < full; i++) {
-      // each id is its own string (not a slice of the file's text, which V8 would keep alive)
-      const line = buf.toString('latin1', i * LINE, i * LINE + 64);
-      out.push(buf[i * LINE + 64] === 0x0a && ID_RE.test(line) ? line : null);
-    }
-    return out;
+    return parseNumberLog(buf);
+  }
+
+  /** Burns the next number (no version will ever get it), to keep step with a registry that burned it. */
+  burn(): void {
+    this.append('-'.repeat(64));
   }
 
   /** Appends an id and returns its number. Call with the repository lock held. */
@@ -54,4 +52,21 @@ export class NumberLog {
     }
     return (len + pad.length) / LINE + 1;
   }
+}
+
+/** The ids of a number log's bytes, index 0 holding v1; null for a torn or garbled line. */
+export function parseNumberLog(buf: Buffer): (string | null)[] {
+  const out: (string | null)[] = [];
+  const full = Math.floor(buf.length / LINE);
+  for (let i = 0; i < full; i++) {
+    // each id is its own string (not a slice of the file's text, which V8 would keep alive)
+    const line = buf.toString('latin1', i * LINE, i * LINE + 64);
+    out.push(buf[i * LINE + 64] === 0x0a && ID_RE.test(line) ? line : null);
+  }
+  return out;
+}
+
+/** The bytes of a number log holding `ids` in order (null: a burned number). */
+export function formatNumberLog(ids: (string | null)[]): Buffer {
+  return Buffer.from(ids.map((id) => `${id ?? '-'.repeat(64)}\n`).join(''), 'latin1');
 }

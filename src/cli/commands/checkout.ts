@@ -3,24 +3,27 @@ import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
-  rev: string;
+  rev?: string;
   force?: boolean;
+  lock?: boolean;
 }
 
 /** `mvm checkout`: make the workspace hold a version. */
 export const checkoutCommand: Command<Args> = {
-  command: 'checkout <rev>',
+  command: 'checkout [rev]',
   describe: 'Restore the tracked files of a version or branch, bit for bit',
   builder: (y) =>
     y
-      .positional('rev', { type: 'string', demandOption: true })
+      .positional('rev', { type: 'string', describe: 'Version, branch, tag, vN...' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
+      .option('lock', { type: 'boolean', describe: 'The version mvm.lock names (after git checkout), fetched from origin if needed' })
       .option('json', { type: 'boolean' })
       .example('mvm checkout v1', 'the workspace now holds v1 (HEAD detached)')
-      .example('mvm checkout main', 'back to the tip of branch main'),
+      .example('mvm checkout main', 'back to the tip of branch main')
+      .example('git checkout v1.2 && mvm checkout --lock', 'the model of that git commit'),
   run: async (argv) => {
     const { checkout } = await import('../../ops/checkout.js');
-    const r = await checkout(openRepo(), argv.rev, { force: argv.force, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await checkout(openRepo(), argv.rev, { force: argv.force, lock: argv.lock, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     for (const p of r.written) print(`restored ${p}`);
     for (const p of r.removed) print(`removed  ${p}`);

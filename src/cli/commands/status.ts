@@ -42,6 +42,8 @@ export const statusCommand: Command<Args> = {
       for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(14)}${c.path}`);
     }
     for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
+    if (r.lock && !r.lock.matchesHead) print(`warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`);
+    else if (r.lock && !r.lock.matchesWorkspace) print(`warning: the workspace differs from what mvm.lock names`);
     return code;
   },
 };

@@ -1,0 +1,148 @@
+// The remotes section of the benchmark (`npm run bench -- --remotes`): push,
+// no-op push, clone and pull of a model v1 -> v2 pair to a folder remote and to
+// a local S3-protocol server (s3rver, in its own process), against `rclone
+// copy` of the same bytes to the same targets and `restic backup` to the same
+// S3 server, all in one run. Helpers come from bench/run.mjs.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
+async function startS3(root, dir, bucket) {
+  const child = spawn(process.execPath, [join(root, 'test', 'helpers', 's3server-main.mjs'), dir, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise((r) => { child.on('exit', r); child.stdin.end(); setTimeout(() => child.kill('SIGKILL'), 5000); }),
+  };
+}
+
+/**
+ * Runs the section. `h` carries run.mjs's helpers: run, mvmRun (mvm with an env),
+ * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, duSb, ROOT, TMP.
+ */
+export async function runRemotes(h, A, B, sizeA) {
+  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, duSb, ROOT, TMP } = h;
+  const want = { rclone: 'rclone', restic: 'restic' };
+  const missing = Object.entries(want).filter(([bin]) => !have(bin));
+  if (missing.length && process.getuid?.() === 0) {
+    log(`remotes: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`);
+    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  const base = join(TMP, 'remotes');
+  mkdirSync(base, { recursive: true });
+  const s3dir = mkdtempSync(join(base, 's3-'));
+  const s3 = await startS3(ROOT, s3dir, 'bench');
+  const creds = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+  const env = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1', ...creds };
+  const mvm = (cwd, ...args) => h.mvmRun(cwd, env, ...args);
+  const mvmJson = (cwd, ...args) => {
+    const r = mvm(cwd, ...args, '--json');
+    r.json = JSON.parse(r.stdout);
+    return r;
+  };
+  const rcloneEnv = { ...process.env, RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: 'Other', RCLONE_CONFIG_B_ENDPOINT: s3.endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_B_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_B_FORCE_PATH_STYLE: 'true' };
+  const targets = [
+    { name: 'folder', url: join(base, 'folder-remote'), add: [], rcloneDest: join(base, 'rclone-folder'), rcloneBack: join(base, 'rclone-folder') },
+    { name: 's3 (s3rver)', url: 's3://bench/mvm', add: ['--endpoint', s3.endpoint], rcloneDest: 'b:bench/rclone', rcloneBack: 'b:bench/rclone' },
+  ];
+  const rows = [];
+  const res = {};
+  const rssAll = [];
+  try {
+    for (const t of targets) {
+      log(`remotes: ${t.name}`);
+      const ws = join(base, `ws-${t.name.split(' ')[0]}`);
+      mkdirSync(ws, { recursive: true });
+      copyFileSync(A, join(ws, 'model.safetensors'));
+      mvm(ws, 'init', '-q');
+      mvm(ws, 'add', 'model.safetensors');
+      const c1 = mvmJson(ws, 'commit', '-m', 'v1');
+      mvm(ws, 'remote', 'add', 'origin', t.url, ...t.add);
+      syncDisk();
+      const push1 = mvmJson(ws, 'push');
+      // a clone at v1, to pull v2 into later
+      syncDisk();
+      const cloneV1 = mvmJson(base, 'clone', t.url, `c1-${t.name.split(' ')[0]}`, ...t.add);
+      copyFileSync(B, join(ws, 'model.safetensors'));
+      const c2 = mvmJson(ws, 'commit', '-m', 'v2');
+      syncDisk();
+      const push2 = mvmJson(ws, 'push');
+      const noop = mvmJson(ws, 'push');
+      syncDisk();
+      const clone = mvmJson(base, 'clone', t.url, `c2-${t.name.split(' ')[0]}`, ...t.add);
+      syncDisk();
+      const pull = mvmJson(join(base, `c1-${t.name.split(' ')[0]}`), 'pull');
+      // baselines: rclone copy of the raw model there and back
+      let rUp = null;
+      let rDown = null;
+      if (have('rclone')) {
+        syncDisk();
+        rUp = run('rclone', ['copy', A, t.rcloneDest], { env: rcloneEnv });
+        const back = join(base, `rclone-back-${t.name.split(' ')[0]}`);
+        syncDisk();
+        rDown = run('rclone', ['copy', `${t.rcloneBack}/${A.split('/').pop()}`, back], { env: rcloneEnv });
+      }
+      const r = {
+        storedV1: c1.json.storedBytes,
+        storedV2: c2.json.storedBytes,
+        push1: { s: push1.wall, bytes: push1.json.bytes, requests: push1.json.requests, rssKB: push1.rssKB },
+        push2: { s: push2.wall, bytes: push2.json.bytes, requests: push2.json.requests, rssKB: push2.rssKB },
+        noop: { s: noop.wall, bytes: noop.json.bytes, requests: noop.json.requests, rssKB: noop.rssKB },
+        cloneV1: { s: cloneV1.wall, bytes: cloneV1.json.bytes, requests: cloneV1.json.requests, rssKB: cloneV1.rssKB },
+        clone: { s: clone.wall, bytes: clone.json.bytes, requests: clone.json.requests, rssKB: clone.rssKB },
+        pull: { s: pull.wall, bytes: pull.json.fetched.bytes, requests: pull.json.requests, rssKB: pull.rssKB },
+        rcloneUp: rUp && { s: rUp.wall, rssKB: rUp.rssKB },
+        rcloneDown: rDown && { s: rDown.wall, rssKB: rDown.rssKB },
+      };
+      res[t.name] = r;
+      rssAll.push(push1.rssKB, push2.rssKB, noop.rssKB, cloneV1.rssKB, clone.rssKB, pull.rssKB);
+      const row = (what, x, baseline) => [t.name, what, fmtS(x.s), fmtBytes(x.bytes), x.bytes ? fmtRate(x.bytes, x.s) : '-', String(x.requests), fmtMB(x.rssKB), baseline ?? ''];
+      rows.push(row('push v1', r.push1, rUp ? `rclone copy A: ${fmtS(rUp.s)} (${(r.push1.s / rUp.s).toFixed(2)}x)` : ''));
+      rows.push(row('push v2', r.push2, `commit v2 stored ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`));
+      rows.push(row('no-op push', r.noop));
+      rows.push(row('clone (v2)', r.clone, rDown ? `rclone copy back: ${fmtS(rDown.s)} (${(r.clone.s / rDown.s).toFixed(2)}x)` : ''));
+      rows.push(row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`));
+      rows.push([t.name, 'clone --only one file', 'not implemented', '', '', '', '', '']);
+      bar('remotes', `${t.name}: push of v2 moves <= 1.1x the bytes commit of v2 stored`, r.push2.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.push2.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`);
+      bar('remotes', `${t.name}: pull of v2 moves <= 1.1x the bytes commit of v2 stored`, r.pull.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.pull.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.pull.bytes / r.storedV2).toFixed(2)}x)`);
+      bar('remotes', `${t.name}: no-op push makes <= 5 requests`, r.noop.requests <= 5, `${r.noop.requests} requests, ${r.noop.bytes} bytes`);
+      if (rUp) bar('remotes', `${t.name}: push of v1 <= 1.3x rclone copy of the same file`, r.push1.s <= 1.3 * rUp.s, `${fmtS(r.push1.s)} vs ${fmtS(rUp.s)} (${(r.push1.s / rUp.s).toFixed(2)}x)`);
+      if (rDown) bar('remotes', `${t.name}: clone <= 1.3x rclone copy of the same file back`, r.clone.s <= 1.3 * rDown.s, `${fmtS(r.clone.s)} vs ${fmtS(rDown.s)} (${(r.clone.s / rDown.s).toFixed(2)}x)`);
+    }
+    if (have('restic')) {
+      log('remotes: restic backup A, B to the S3 server');
+      const renv = { ...process.env, ...creds, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: `s3:${s3.endpoint}/bench/restic`, RESTIC_CACHE_DIR: join(base, 'restic-cache') };
+      spawnSync('restic', ['init', '-q'], { env: renv });
+      const src = join(base, 'restic-src');
+      mkdirSync(src);
+      copyFileSync(A, join(src, 'model.safetensors'));
+      syncDisk();
+      const first = run('restic', ['backup', '-q', src], { env: renv });
+      copyFileSync(B, join(src, 'model.safetensors'));
+      syncDisk();
+      const second = run('restic', ['backup', '-q', src], { env: renv });
+      res.restic = { first: { s: first.wall, rssKB: first.rssKB }, second: { s: second.wall, rssKB: second.rssKB }, repoBytes: duSb(join(s3dir, 'bench', 'restic')) };
+      rows.push(['s3 (s3rver)', 'restic backup A (baseline)', fmtS(first.wall), '', '', '', fmtMB(first.rssKB), '']);
+      rows.push(['s3 (s3rver)', 'restic backup B (baseline)', fmtS(second.wall), '', '', '', fmtMB(second.rssKB), '']);
+    }
+  } finally {
+    await s3.stop();
+    rmSync(base, { recursive: true, force: true });
+  }
+  const peak = Math.max(...rssAll);
+  res.peakRssKB = peak;
+  table(`Remotes: ${fmtBytes(sizeA)} model, v1 -> v2`, ['target', 'operation', 'wall', 'bytes moved', 'rate', 'requests', 'peak RSS', 'against'], rows);
+  say('');
+  say('Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at v1, after v2 was pushed.');
+  bar('remotes', 'peak RSS of every push, clone and pull < 300 MB', peak < 300 * 1024, fmtMB(peak));
+  return res;
+}

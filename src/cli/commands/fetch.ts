@@ -1,0 +1,28 @@
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson } from '../format/text.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  remote?: string;
+  jobs?: number;
+}
+
+/** `mvm fetch`: download a remote's branches, tags and versions. */
+export const fetchCommand: Command<Args> = {
+  command: 'fetch [remote]',
+  describe: "Download a remote's branches (as REMOTE/BRANCH), tags and the versions they reach; the workspace is not touched",
+  builder: (y) =>
+    y
+      .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
+      .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
+      .option('json', { type: 'boolean' })
+      .example('mvm fetch && mvm log origin/main', 'see what the team pushed'),
+  run: async (argv) => {
+    const { fetch } = await import('../../ops/fetch.js');
+    const r = await fetch(openRepo(), { remote: argv.remote, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    if (argv.json) return printJson(r);
+    for (const x of r.rewound) print(`warning: ${x.ref} on ${r.remote} no longer contains ${x.from.slice(0, 12)} (a forced push, or a push that lost a race)`);
+    for (const t of r.tagConflicts) print(`warning: tag ${t} differs on ${r.remote}; the local one is kept`);
+    print(`fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ${r.refs.length} ref(s)`);
+  },
+};

@@ -1,0 +1,44 @@
+import { isMvmError } from '../../errors.js';
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  remote?: string;
+  branch?: string;
+  force?: boolean;
+  jobs?: number;
+}
+
+/** `mvm pull`: fetch, fast-forward the branch, check it out. */
+export const pullCommand: Command<Args> = {
+  command: 'pull [remote] [branch]',
+  describe: 'Fetch from a remote, fast-forward the branch to it and check it out',
+  builder: (y) =>
+    y
+      .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
+      .positional('branch', { type: 'string', describe: 'Branch (default the current one)' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
+      .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
+      .option('json', { type: 'boolean' })
+      .example('mvm pull', 'bring the current branch up to date with origin')
+      .example('git clone URL proj && cd proj && mvm pull', 'in a fresh git clone: create the store and restore the model mvm.lock names'),
+  run: async (argv) => {
+    const { pull, pullIntoNewStore, findSharedWorkspace } = await import('../../ops/pull.js');
+    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
+    let r;
+    try {
+      r = await pull(openRepo(), opts);
+    } catch (e) {
+      // a fresh git clone: no store yet, but the project names its remote in mvm-remotes.json
+      const root = isMvmError(e, 'NOT_A_REPOSITORY') ? findSharedWorkspace(process.cwd()) : null;
+      if (!root) throw e;
+      r = await pullIntoNewStore(root, opts);
+    }
+    if (argv.json) return printJson(r);
+    if (r.outcome === 'up-to-date') return print(`Already up to date: ${r.branch} at ${versionLabel(r.to, r.number)}`);
+    if (r.outcome === 'ahead') return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);
+    const c = r.checkout;
+    print(`Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: fetched ${formatBytes(r.fetched.bytes)}${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`);
+  },
+};

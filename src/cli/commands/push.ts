@@ -1,0 +1,37 @@
+import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson } from '../format/text.js';
+import { progressBar } from '../progress.js';
+
+interface Args extends GlobalArgs {
+  remote?: string;
+  refs?: string[];
+  all?: boolean;
+  force?: boolean;
+  jobs?: number;
+}
+
+/** `mvm push`: send branches and tags to a remote. */
+export const pushCommand: Command<Args> = {
+  command: 'push [remote] [refs..]',
+  describe: 'Send branches or tags, and the versions they reach, to a remote (only what it lacks)',
+  builder: (y) =>
+    y
+      .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
+      .positional('refs', { type: 'string', array: true, describe: 'Branches or tags (default the current branch)' })
+      .option('all', { type: 'boolean', describe: 'Every branch and tag' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Overwrite remote refs that are not ancestors of yours' })
+      .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once (default 8 for S3, 2 for a folder)' })
+      .option('json', { type: 'boolean' })
+      .example('mvm push', 'the current branch to origin')
+      .example('mvm push backup --all', 'every branch and tag to the remote named backup'),
+  run: async (argv) => {
+    const { push } = await import('../../ops/push.js');
+    const r = await push(openRepo(), { remote: argv.remote, refs: argv.refs, all: argv.all, force: argv.force, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    if (argv.json) return printJson(r);
+    for (const u of r.updates) {
+      const short = (id: string | null) => (id ? id.slice(0, 12) : '(new)');
+      print(u.from === u.to ? `  = ${u.ref} ${short(u.to)} (up to date)` : `  ${u.forced ? '+' : ' '} ${u.ref} ${short(u.from)} -> ${short(u.to)}${u.forced ? ' (forced)' : ''}`);
+    }
+    print(`pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ${r.remote} (${r.url})`);
+  },
+};

@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { MvmError, fromSystemError } from '../errors.js';
+import { parseRemoteUrl, type RemoteSpec } from '../storage/remote/open.js';
+import { createRepository } from '../repo/create.js';
+import { Repository } from '../repo/repository.js';
+import { withLock, type Progress } from '../repo/session.js';
+import { saveRemote } from '../repo/remotes.js';
+import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { fetchFromRemote } from '../repo/fetch.js';
+import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
+import { numberOf, resolveTarget } from '../repo/revisions.js';
+
+/** Options of `mvm clone`. */
+export interface CloneOptions extends Omit<RemoteSpec, 'url'> {
+  /** Folder to create; default the last part of the URL. */
+  dir?: string;
+  /** What to check out: a remote branch, tag, vN or hash; default main (or the only branch). */
+  rev?: string;
+  jobs?: number;
+  progress?: Progress;
+}
+
+/** What `mvm clone` made. */
+export interface CloneResult {
+  dir: string;
+  url: string;
+  id: string;
+  number: number | null;
+  branch: string | null;
+  objects: number;
+  bytes: number;
+  requests: number;
+  checkout: CheckedOut;
+}
+
+/**
+ * Creates a repository in a new folder with the remote as `origin`, fetches
+ * it and checks out `rev` (default: branch main). On any failure the folder
+ * it created is removed again.
+ */
+export async function clone(url: string, opts: CloneOptions = {}): Promise<CloneResult> {
+  const target = parseRemoteUrl(url, process.cwd());
+  const name = opts.dir ?? basename(target.kind === 's3' ? target.prefix || target.bucket : target.path);
+  const dir = resolve(name || 'model');
+  const created = !existsSync(dir);
+  if (!created && readdirSync(dir).length) throw new MvmError('ALREADY_A_REPOSITORY', `${dir} already exists and is not empty`, { path: dir, hint: 'name another folder: mvm clone URL DIR' });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fromSystemError(e, dir, 'creating');
+  }
+  try {
+    createRepository({ dir });
+    const repo = Repository.open(dir);
+    const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}) }, false);
+    return await withLock(repo, 'clone', async () => {
+      const s = await openRemote(repo, remote, false);
+      try {
+        if (!s.exists) throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, { url, hint: 'push to it first' });
+        const fetched = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
+        const branches = fetched.refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
+        const rev = opts.rev ?? (branches.includes('main') ? 'main' : branches[0]);
+        if (!rev) throw new MvmError('UNKNOWN_REVISION', `${url} has no branches`, { url });
+        // a remote branch becomes a local branch of the same name
+        const tracking = branches.includes(rev) ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
+        const id = tracking ?? resolveTarget(repo, rev).id;
+        if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
+        const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress });
+        return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects, bytes: fetched.bytes, requests: s.backend.stats.requests, checkout };
+      } finally {
+        await s.backend.close();
+      }
+    });
+  } catch (e) {
+    if (created) rmSync(dir, { recursive: true, force: true });
+    else for (const f of readdirSync(dir)) rmSync(resolve(dir, f), { recursive: true, force: true });
+    throw e;
+  }
+}

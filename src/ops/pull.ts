@@ -1,0 +1,123 @@
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { MvmError } from '../errors.js';
+import { isAncestor } from '../core/dag.js';
+import { withLock, type Progress } from '../repo/session.js';
+import { findRemote } from '../repo/remotes.js';
+import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
+import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
+import { numberOf } from '../repo/revisions.js';
+import { createRepository } from '../repo/create.js';
+import { MVM_DIR, Repository } from '../repo/repository.js';
+import { readLock } from '../repo/lockfile.js';
+import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
+
+/** Options of `mvm pull`. */
+export interface PullOptions {
+  remote?: string;
+  /** The branch to pull; default the current one. */
+  branch?: string;
+  force?: boolean;
+  jobs?: number;
+  progress?: Progress;
+}
+
+/** What `mvm pull` did: the fetch, how the branch moved, and the checkout. */
+export interface PullResult {
+  remote: string;
+  url: string;
+  branch: string;
+  from: string | null;
+  to: string;
+  number: number | null;
+  /** fast-forward, already up to date, or ahead (local has versions the remote lacks). */
+  outcome: 'fast-forward' | 'up-to-date' | 'ahead';
+  fetched: Omit<FetchTransfer, 'refs'>;
+  checkout: CheckedOut | null;
+  requests: number;
+}
+
+/**
+ * Fetches, fast-forwards the branch to the remote's, and checks it out. A
+ * branch that has diverged from the remote's is refused (mvm does not merge).
+ */
+export async function pull(repo: Repository, opts: PullOptions = {}): Promise<PullResult> {
+  const remote = findRemote(repo, opts.remote);
+  return withLock(repo, 'pull', async () => {
+    const branch = opts.branch ?? repo.currentBranch();
+    if (!branch) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
+    const s = await openRemote(repo, remote, false);
+    try {
+      const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
+      const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
+      if (!target) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { revision: branch, hint: 'mvm push it first, or name another branch' });
+      const local = repo.refs.read(`refs/heads/${branch}`);
+      const load = (id: string) => repo.version(id);
+      const onBranch = repo.currentBranch() === branch;
+      const base = { remote: remote.name, url: remote.url, branch, from: local, to: target, number: numberOf(repo, target), fetched };
+      if (local === target || (local && isAncestor(target, local, load))) {
+        return { ...base, to: local!, number: numberOf(repo, local!), outcome: local === target ? 'up-to-date' : 'ahead', checkout: null, requests: s.backend.stats.requests } as PullResult;
+      }
+      if (local && !isAncestor(local, target, load)) {
+        throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
+          branch,
+          local,
+          remote: target,
+          hint: `mvm does not merge: keep yours on another branch (mvm branch mine ${branch}), then mvm checkout ${remote.name}/${branch} --force and mvm branch --force ${branch} ${remote.name}/${branch}`,
+        });
+      }
+      // the workspace first (HEAD still at the old tip, so local changes are seen), the branch last
+      const checkout = onBranch ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress }) : null;
+      repo.refs.write(`refs/heads/${branch}`, target);
+      return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
+    } finally {
+      await s.backend.close();
+    }
+  });
+}
+
+/** The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the git root. */
+export function findSharedWorkspace(cwd: string): string | null {
+  for (let d = resolve(cwd); ; d = dirname(d)) {
+    if (existsSync(join(d, SHARED_REMOTES_FILE))) return d;
+    if (existsSync(join(d, '.git')) || dirname(d) === d) return null;
+  }
+}
+
+/**
+ * `mvm pull` in a fresh `git clone` (no .mvm yet): creates the store at the
+ * workspace root, fetches from the remote the shared config names, and
+ * restores exactly the version mvm.lock names (the remote branch's tip when
+ * there is no lock). On failure the new .mvm is removed again.
+ */
+export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Promise<PullResult> {
+  createRepository({ dir: root });
+  try {
+    const repo = Repository.open(root);
+    const remote = findRemote(repo, opts.remote);
+    return await withLock(repo, 'pull', async () => {
+      const lock = readLock(root);
+      const branch = opts.branch ?? 'main';
+      const s = await openRemote(repo, remote, false);
+      try {
+        const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress, want: lock ? [lock.version] : [] });
+        const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
+        const target = lock?.version ?? tip;
+        if (!target || !repo.objects.has(target)) {
+          throw new MvmError('UNKNOWN_REVISION', lock ? `${remote.url} does not hold version ${lock.version.slice(0, 12)} that mvm.lock names` : `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: lock ? 'push it from the clone that committed it' : 'push first' });
+        }
+        // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
+        const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
+        if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
+        const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress });
+        return { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests };
+      } finally {
+        await s.backend.close();
+      }
+    });
+  } catch (e) {
+    rmSync(join(root, MVM_DIR), { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,65 @@
+import { MvmError } from '../errors.js';
+import type { Repository } from '../repo/repository.js';
+import { withLock, type Progress } from '../repo/session.js';
+import { findRemote } from '../repo/remotes.js';
+import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { pushToRemote, type RefUpdate } from '../repo/push.js';
+
+/** Options of `mvm push`. */
+export interface PushOptions {
+  remote?: string;
+  /** Branches or tags to push; default the current branch. */
+  refs?: string[];
+  /** Every branch and tag. */
+  all?: boolean;
+  /** Overwrite remote refs that are not ancestors of what is pushed. */
+  force?: boolean;
+  jobs?: number;
+  progress?: Progress;
+}
+
+/** What `mvm push` did. */
+export interface PushResult {
+  remote: string;
+  url: string;
+  updates: RefUpdate[];
+  objects: number;
+  bytes: number;
+  packs: number;
+  numbered: number;
+  requests: number;
+}
+
+function refsToPush(repo: Repository, opts: PushOptions): { ref: string; id: string }[] {
+  if (opts.all) return [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/')].map((r) => ({ ref: r.ref, id: repo.refs.read(r.ref)! }));
+  const names = opts.refs?.length ? opts.refs : [repo.currentBranch() ?? ''];
+  return names.map((name) => {
+    if (!name) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch or tag to push', { hint: 'mvm push origin main' });
+    for (const ref of [`refs/heads/${name}`, `refs/tags/${name}`]) {
+      const id = /^[A-Za-z0-9._\-/]+$/.test(name) && !name.includes('..') ? repo.refs.read(ref) : null;
+      if (id) return { ref, id };
+    }
+    throw new MvmError('UNKNOWN_REVISION', `no branch or tag named '${name}' to push`, { revision: name, hint: 'mvm branch and mvm tag list them' });
+  });
+}
+
+/**
+ * Sends branches and tags to a remote with the versions they reach: only
+ * objects the remote's pack indexes do not list, in packs, then the refs by
+ * compare-and-swap (refused when not a fast-forward, unless `force`).
+ */
+export async function push(repo: Repository, opts: PushOptions = {}): Promise<PushResult> {
+  const remote = findRemote(repo, opts.remote);
+  const refs = refsToPush(repo, opts);
+  const s = await openRemote(repo, remote, true);
+  try {
+    const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
+    // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
+    await withLock(repo, 'push', async () => {
+      for (const u of r.updates) if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
+    });
+    return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests };
+  } finally {
+    await s.backend.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MvmError, fromSystemError } from '../errors.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
+import { addIgnores } from './gitignore.js';
+
+/** Options of `mvm init`. */
+export interface InitOptions {
+  /** Workspace root; defaults to the current directory. */
+  dir?: string;
+  chunkSize?: number;
+  compressionLevel?: number;
+  fsync?: RepoConfig['fsync'];
+}
+
+/** What `mvm init` did. */
+export interface InitResult {
+  root: string;
+  mvmDir: string;
+  chunkSize: number;
+  gitignoreUpdated: boolean;
+}
+
+/** Creates `.mvm/` in a workspace: config, HEAD on branch main, empty stores, and a .gitignore entry. */
+export function createRepository(opts: InitOptions = {}): InitResult {
+  const root = resolve(opts.dir ?? process.cwd());
+  if (Repository.exists(root)) {
+    throw new MvmError('ALREADY_A_REPOSITORY', `${join(root, MVM_DIR)} already exists`, { path: root, hint: 'this workspace is already an mvm repository' });
+  }
+  try {
+    if (!statSync(root).isDirectory()) throw new MvmError('BAD_ARGUMENT', `${root} is not a directory`, { path: root });
+  } catch (e) {
+    throw fromSystemError(e, root, 'opening');
+  }
+  const chunkSize = opts.chunkSize ?? DEFAULT_CONFIG.chunkSize;
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+    throw new MvmError('BAD_VALUE', `chunk size must be a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`, { chunkSize });
+  }
+  const level = opts.compressionLevel ?? DEFAULT_CONFIG.compressionLevel;
+  if (!Number.isInteger(level) || level < 0 || level > 19) throw new MvmError('BAD_VALUE', 'compression level must be 0 (off) to 19', { level });
+  const dir = join(root, MVM_DIR);
+  const tmp = join(dir, 'tmp');
+  for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  // all 256 fan-out folders up front, so object writes never need a mkdir
+  for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
+  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? DEFAULT_CONFIG.fsync };
+  writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/main\n', { tmpDir: tmp });
+  writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });
+  // config.json last: its presence is what makes the directory a repository
+  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { tmpDir: tmp, fsync: true });
+  const added = addIgnores(root, [`/${MVM_DIR}/`]);
+  return { root, mvmDir: dir, chunkSize, gitignoreUpdated: added.length > 0 };
+}

@@ -1,0 +1,176 @@
+import { MvmError, isMvmError } from '../errors.js';
+import { decodeFileObject, decodeVersion, type FileObject, type Version } from '../core/objects.js';
+import { isAncestor } from '../core/dag.js';
+import { assertSafeVersion } from '../core/versionCheck.js';
+import { decodeVerified } from '../storage/objectFile.js';
+import { packKey, type PackEntry } from '../storage/remote/packs.js';
+import { parseNumberLog } from '../storage/numbers.js';
+import type { Repository } from './repository.js';
+import type { Progress } from './session.js';
+import { bounded } from './bounded.js';
+import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { defaultJobs, listRemoteRefs, openRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
+import { findRemote } from './remotes.js';
+
+/** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
+const MAX_RANGE = 16 << 20;
+/** A gap between wanted objects in a pack that is cheaper to download than to skip with another request. */
+const MAX_GAP = 256 << 10;
+
+/** What a fetch brought: refs seen on the remote, objects and bytes downloaded, and refs that moved oddly. */
+export interface FetchTransfer {
+  refs: RemoteRef[];
+  objects: number;
+  bytes: number;
+  /** Remote branches whose new tip does not contain the old one (a forced push, or a lost update). */
+  rewound: { ref: string; from: string; to: string }[];
+  /** Remote tags that differ from a local tag of the same name (the local one is kept). */
+  tagConflicts: string[];
+}
+
+/**
+ * Downloads objects by id from the remote's packs with ranged reads, merging
+ * neighbours in one pack into one request. Every object is decoded and
+ * hash-checked before `take` sees it; a missing one is REMOTE_CORRUPT.
+ */
+async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, take: (id: string, stored: Buffer, content: Buffer) => void, progress?: Progress): Promise<number> {
+  const byPack = new Map<string, (PackEntry & { id: string })[]>();
+  for (const id of ids) {
+    const e = index.get(id);
+    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: 'the remote is incomplete; push again from a complete repository' });
+    byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
+  }
+  const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
+  for (const [pack, items] of byPack) {
+    items.sort((a, b) => a.offset - b.offset);
+    let cur: (typeof ranges)[number] | null = null;
+    for (const it of items) {
+      const end = it.offset + it.length;
+      if (cur && it.offset - (cur.offset + cur.length) <= MAX_GAP && end - cur.offset <= MAX_RANGE) {
+        cur.length = Math.max(cur.length, end - cur.offset);
+        cur.items.push(it);
+      } else {
+        cur = { pack, offset: it.offset, length: it.length, items: [it] };
+        ranges.push(cur);
+      }
+    }
+  }
+  let bytes = 0;
+  await bounded(ranges.length, jobs, async (i) => {
+    const r = ranges[i]!;
+    const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
+    bytes += buf.length;
+    for (const it of r.items) {
+      const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
+      let content: Buffer;
+      try {
+        content = decodeVerified(stored, it.id);
+      } catch (e) {
+        if (!isMvmError(e)) throw e;
+        throw new MvmError('REMOTE_CORRUPT', `object ${it.id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id: it.id, pack: r.pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+      }
+      take(it.id, Buffer.from(stored), content);
+    }
+    progress?.advance?.(buf.length);
+  });
+  return bytes;
+}
+
+/**
+ * Fetches a remote's branches and tags: downloads and checks every version
+ * manifest and file object they reach that this repository lacks, refuses the
+ * whole fetch (writing nothing) if any version is unsafe to check out, then
+ * downloads the missing chunks, stores everything (chunks, file objects,
+ * manifests, in that order), and only then moves `refs/remotes/<name>/*`,
+ * adds tags that do not exist here, and adopts the remote's version numbers.
+ */
+export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: { jobs: number; progress?: Progress; want?: string[] }): Promise<FetchTransfer> {
+  const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [] };
+  if (!s.exists) return empty;
+  const refs = await listRemoteRefs(s);
+  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
+  // 1. manifests, level by level, checked before anything is stored
+  const versions = new Map<string, { stored: Buffer; v: Version }>();
+  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? [])])].filter((id) => !repo.objects.has(id));
+  let bytes = 0;
+  opts.progress?.start?.(`fetch ${s.remote.name}`, 0);
+  while (level.length) {
+    const next = new Set<string>();
+    bytes += await download(s, index, level, opts.jobs, (id, stored, content) => {
+      const v = decodeVersion(content, id);
+      assertSafeVersion(v, id);
+      versions.set(id, { stored, v });
+      for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])]) if (!versions.has(p) && !repo.objects.has(p)) next.add(p);
+    });
+    level = [...next].filter((id) => !versions.has(id));
+  }
+  // 2. file objects
+  const files = new Map<string, { stored: Buffer; f: FileObject }>();
+  const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
+  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
+  // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them)
+  const wantChunks = [...new Set([...files.values()].flatMap(({ f }) => f.chunks.map((c) => c.id)))].filter((id) => !repo.objects.has(id));
+  bytes += await download(s, index, wantChunks, opts.jobs, (id, stored) => repo.objects.putStored(id, stored), opts.progress);
+  for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
+  for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
+  opts.progress?.done?.();
+  // 4. refs last
+  const load = (id: string) => repo.version(id);
+  const rewound: FetchTransfer['rewound'] = [];
+  const tagConflicts: string[] = [];
+  for (const r of refs) {
+    const name = r.ref.replace(/^refs\/(heads|tags)\//, '');
+    if (r.ref.startsWith('refs/heads/')) {
+      const tracking = `refs/remotes/${s.remote.name}/${name}`;
+      const before = repo.refs.read(tracking);
+      if (before && before !== r.id && repo.objects.has(before) && !isAncestor(before, r.id, load)) rewound.push({ ref: r.ref, from: before, to: r.id });
+      repo.refs.write(tracking, r.id);
+    } else {
+      const local = repo.refs.read(r.ref);
+      if (!local) repo.refs.write(r.ref, r.id);
+      else if (local !== r.id) tagConflicts.push(name);
+    }
+  }
+  await adoptNumbers(repo, s);
+  return { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts };
+}
+
+/**
+ * Makes local numbers follow the remote's registry: when the local number log
+ * is a prefix of the registry (a clone, or a linear history), the rest of the
+ * registry is appended, so vN names the same version everywhere. When they
+ * have diverged, fetched versions are numbered after the local ones.
+ */
+async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
+  const file = await s.backend.read('numbers');
+  if (!file) return;
+  const reg = parseNumberLog(file.data);
+  const local = repo.numbers.readAll();
+  const prefix = local.length <= reg.length && local.every((id, i) => id === reg[i]);
+  const have = new Set(local.filter((x): x is string => !!x));
+  const add = prefix ? reg.slice(local.length) : reg.filter((id): id is string => !!id && !have.has(id) && repo.objects.has(id));
+  for (const id of add) {
+    if (id) repo.numbers.append(id);
+    else repo.numbers.burn();
+  }
+}
+
+
+/**
+ * Makes sure a version and everything it needs is here, fetching it by id
+ * from the default remote when it is not (a version mvm.lock names after
+ * `git checkout` of an older commit, say). Call with the lock held.
+ */
+export async function ensureVersion(repo: Repository, id: string, progress?: Progress): Promise<void> {
+  if (repo.objects.has(id)) return;
+  const remote = findRemote(repo);
+  const s = await openRemote(repo, remote, false);
+  try {
+    await fetchFromRemote(repo, s, { jobs: defaultJobs(remote), progress, want: [id] });
+  } finally {
+    await s.backend.close();
+  }
+  if (!repo.objects.has(id)) {
+    throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} is neither here nor on ${remote.name}`, { revision: id, hint: 'push it from the clone that made it' });
+  }
+}

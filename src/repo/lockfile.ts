@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MvmError } from '../errors.js';
+import { canonicalJson } from '../core/canonical.js';
+import { isObjectId } from '../core/ids.js';
+import type { FileEntry, Version } from '../core/objects.js';
+import { versionProblems } from '../core/versionCheck.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { readJsonFile } from '../storage/jsonFile.js';
+import type { Repository } from './repository.js';
+
+/** The file at the workspace root, meant for git, that names the model of each git commit. */
+export const LOCK_FILE = 'mvm.lock';
+
+/** What mvm.lock holds: the version, and the file object, mode and size of each tracked path. */
+export interface LockFile {
+  format: 1;
+  version: string;
+  files: Record<string, FileEntry>;
+}
+
+/** True when a git repository encloses the workspace (a `.git` folder or file at or above the root). */
+export function inGit(root: string): boolean {
+  for (let d = root; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
+/** Reads mvm.lock; null when absent. It is untrusted (git brings it): malformed or unsafe content is BAD_VALUE / UNSAFE_VERSION. */
+export function readLock(root: string): LockFile | null {
+  const path = join(root, LOCK_FILE);
+  const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${LOCK_FILE} is not valid JSON`, { path, hint: `restore it from git (git checkout -- ${LOCK_FILE})` })) as Partial<LockFile> | null;
+  if (v === null) return null;
+  if (v?.format !== 1 || typeof v.version !== 'string' || !isObjectId(v.version) || !v.files || typeof v.files !== 'object') {
+    throw new MvmError('BAD_VALUE', `${LOCK_FILE} is not an mvm lock file`, { path, hint: `restore it from git (git checkout -- ${LOCK_FILE})` });
+  }
+  const problems = versionProblems({ files: v.files });
+  if (problems.length) throw new MvmError('UNSAFE_VERSION', `${LOCK_FILE} names unsafe paths: ${problems.slice(0, 3).join('; ')}`, { path, problems });
+  return v as LockFile;
+}
+
+/**
+ * Writes mvm.lock for a version (stable order, one path per line), when the
+ * workspace is in git or already has one: the lock is for git to carry, and
+ * a workspace outside git gets no file it did not ask for.
+ */
+export function writeLock(repo: Repository, id: string, v: Version): boolean {
+  if (!inGit(repo.root) && !existsSync(join(repo.root, LOCK_FILE))) return false;
+  const paths = Object.keys(v.files).sort();
+  const lines = paths.map((p) => `    ${JSON.stringify(p)}: ${canonicalJson({ file: v.files[p]!.file, mode: v.files[p]!.mode, size: v.files[p]!.size })}`);
+  const text = `{\n  "format": 1,\n  "version": ${JSON.stringify(id)},\n  "files": {\n${lines.join(',\n')}${lines.length ? '\n' : ''}  }\n}\n`;
+  writeFileAtomic(join(repo.root, LOCK_FILE), text, { tmpDir: repo.root });
+  return true;
+}

@@ -1,0 +1,171 @@
+import { MvmError } from '../errors.js';
+import { isAncestor } from '../core/dag.js';
+import { buildPack, indexKey, packKey } from '../storage/remote/packs.js';
+import { formatNumberLog, parseNumberLog } from '../storage/numbers.js';
+import type { Repository } from './repository.js';
+import type { Progress } from './session.js';
+import { bounded } from './bounded.js';
+import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { readRemoteRef, type RemoteSession } from './remoteSession.js';
+
+/** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
+export function packSize(): number {
+  const env = process.env.MVM_PACK_SIZE;
+  return env && /^\d+$/.test(env) && Number(env) > 0 ? Number(env) : 64 << 20;
+}
+
+/** One ref a push moves on the remote. */
+export interface RefUpdate {
+  ref: string;
+  from: string | null;
+  to: string;
+  /** True when it was not a fast-forward and --force made it move. */
+  forced: boolean;
+}
+
+/** What a push sent. */
+export interface PushTransfer {
+  updates: RefUpdate[];
+  /** Objects and bytes (as stored, compressed) sent, and packs written. */
+  objects: number;
+  bytes: number;
+  packs: number;
+  /** Versions added to the remote's number registry. */
+  numbered: number;
+}
+
+/** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
+function missingObjects(repo: Repository, tips: string[], remote: RemoteIndex): { data: string[]; versions: string[] } {
+  const versions: string[] = [];
+  const data: string[] = [];
+  const seen = new Set<string>();
+  const stack = [...tips];
+  while (stack.length) {
+    const id = stack.pop()!;
+    // a version the remote holds arrived with everything it needs (manifests are sent last)
+    if (seen.has(id) || remote.has(id)) continue;
+    seen.add(id);
+    const v = repo.version(id);
+    versions.push(id);
+    stack.push(...v.parents, ...(v.deps.base ? [v.deps.base] : []));
+    for (const f of Object.values(v.files)) {
+      if (seen.has(f.file)) continue;
+      seen.add(f.file);
+      if (remote.has(f.file)) continue;
+      for (const c of repo.file(f.file).chunks) {
+        if (seen.has(c.id) || remote.has(c.id)) continue;
+        seen.add(c.id);
+        data.push(c.id);
+      }
+      data.push(f.file);
+    }
+  }
+  return { data, versions: versions.reverse() };
+}
+
+/** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
+function groups(repo: Repository, ids: string[], max: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const id of ids) {
+    const n = Math.max(0, repo.objects.storedSize(id));
+    if (cur.length && size + n > max) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(id);
+    size += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/**
+ * Pushes refs to a remote: checks each is a fast-forward (or `force`), sends
+ * in packs the objects the remote's indexes do not list (each pack whole
+ * before its index, manifests last), moves each ref by compare-and-swap, and
+ * adds the pushed versions to the remote's number registry.
+ */
+export async function pushToRemote(
+  repo: Repository,
+  s: RemoteSession,
+  refs: { ref: string; id: string }[],
+  opts: { force?: boolean; jobs: number; progress?: Progress },
+): Promise<PushTransfer> {
+  const url = s.remote.url;
+  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
+  const load = (id: string) => repo.version(id);
+  const plans: (RefUpdate & { tag: string | null })[] = [];
+  for (const { ref, id } of refs) {
+    const cur = await readRemoteRef(s, ref);
+    let forced = false;
+    if (cur && cur.id !== id) {
+      const ff = ref.startsWith('refs/heads/') && repo.objects.has(cur.id) && isAncestor(cur.id, id, load);
+      if (!ff && !opts.force) {
+        const known = repo.objects.has(cur.id);
+        throw new MvmError('NON_FAST_FORWARD', `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`, {
+          url,
+          ref,
+          remote: cur.id,
+          local: id,
+          hint: ref.startsWith('refs/tags/') ? 'tags do not move; use --force to replace it' : `pull first ('mvm pull'), or --force to overwrite ${cur.id.slice(0, 12)} on the remote`,
+        });
+      }
+      forced = !ff;
+    }
+    plans.push({ ref, from: cur?.id ?? null, to: id, forced, tag: cur?.tag ?? null });
+  }
+  const { data, versions } = missingObjects(repo, plans.filter((p) => p.from !== p.to).map((p) => p.to), index);
+  const max = packSize();
+  let bytes = 0;
+  let packs = 0;
+  const total = [...data, ...versions].reduce((n, id) => n + Math.max(0, repo.objects.storedSize(id)), 0);
+  opts.progress?.start?.(`push ${s.remote.name}`, total);
+  const send = async (ids: string[]) => {
+    const sizes = ids.map((id) => {
+      const length = repo.objects.storedSize(id);
+      if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
+      return { id, length };
+    });
+    const pack = buildPack(sizes, (id) => repo.objects.readStored(id));
+    // the pack is whole on the remote before any index names it
+    await s.backend.write(packKey(pack.id), pack.data);
+    await s.backend.write(indexKey(pack.id), Buffer.from(JSON.stringify(pack.index)));
+    index.add(pack.index);
+    bytes += pack.data.length;
+    packs++;
+    opts.progress?.advance?.(pack.data.length);
+  };
+  const dataGroups = groups(repo, data, max);
+  await bounded(dataGroups.length, Math.max(1, Math.min(opts.jobs, 2)), (i) => send(dataGroups[i]!));
+  // manifests go last: a version listed on the remote means all it needs is there
+  for (const g of groups(repo, versions, max)) await send(g);
+  opts.progress?.done?.();
+  for (const p of plans) {
+    if (p.from === p.to) continue;
+    if (!(await s.backend.swap(p.ref, Buffer.from(`${p.to}\n`), p.tag))) {
+      throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, { url, ref: p.ref, hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)' });
+    }
+  }
+  const numbered = await registerNumbers(repo, s, index);
+  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered };
+}
+
+/**
+ * Appends to the remote's number registry every locally numbered version the
+ * remote now holds and the registry lacks, in local number order, by
+ * compare-and-swap (retried when another push appended first).
+ */
+async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex): Promise<number> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const file = await s.backend.read('numbers');
+    const reg = file ? parseNumberLog(file.data) : [];
+    const known = new Set(reg.filter((x): x is string => !!x));
+    const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id));
+    if (!add.length) return 0;
+    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null)) return add.length;
+  }
+  throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, { url: s.remote.url, hint: 'run the push again' });
+}

@@ -1,0 +1,86 @@
+import { MvmError } from '../errors.js';
+import type { RemoteBackend } from '../storage/remote/backend.js';
+import { FolderBackend } from '../storage/remote/folder.js';
+import { openBackend } from '../storage/remote/open.js';
+import { REMOTE_FORMAT } from '../storage/remote/packs.js';
+import { isObjectId } from '../core/ids.js';
+import { validateRefName } from '../core/revision.js';
+import type { Repository } from './repository.js';
+import type { RemoteEntry } from './remotes.js';
+
+const FORMAT_KEY = 'mvm-remote.json';
+
+/** An opened remote: its configuration, backend, and whether it holds anything yet. */
+export interface RemoteSession {
+  remote: RemoteEntry;
+  backend: RemoteBackend;
+  /** False for a remote nothing was pushed to yet. */
+  exists: boolean;
+}
+
+/** How many transfers run at once unless told otherwise. */
+export function defaultJobs(remote: RemoteEntry): number {
+  return remote.url.startsWith('s3://') ? 8 : 2;
+}
+
+/**
+ * Opens a remote and checks its format file; with `create` (push), makes an
+ * empty remote usable first. A remote in a newer format is REMOTE_FORMAT.
+ */
+export async function openRemote(repo: Repository, remote: RemoteEntry, create: boolean): Promise<RemoteSession> {
+  const backend = openBackend(remote, repo.root);
+  try {
+    if (create && backend instanceof FolderBackend) backend.ensure();
+    let file = await backend.read(FORMAT_KEY);
+    if (!file && create) {
+      await backend.swap(FORMAT_KEY, Buffer.from(JSON.stringify({ format: REMOTE_FORMAT }) + '\n'), null);
+      file = await backend.read(FORMAT_KEY);
+    }
+    if (!file) return { remote, backend, exists: false };
+    let format: unknown;
+    try {
+      format = (JSON.parse(file.data.toString('utf8')) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (typeof format !== 'number') throw new MvmError('REMOTE_CORRUPT', `${remote.url} has an unreadable ${FORMAT_KEY}`, { url: remote.url });
+    if (format > REMOTE_FORMAT) throw new MvmError('REMOTE_FORMAT', `${remote.url} is in remote format ${format}, newer than this mvm understands (${REMOTE_FORMAT})`, { url: remote.url, hint: 'upgrade mvm' });
+    return { remote, backend, exists: true };
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+}
+
+/** A ref on the remote: full name (`refs/heads/main`), version id and tag for compare-and-swap. */
+export interface RemoteRef {
+  ref: string;
+  id: string;
+  tag: string;
+}
+
+/** Reads one ref on the remote; null when absent. Garbage is REMOTE_CORRUPT. */
+export async function readRemoteRef(s: RemoteSession, ref: string): Promise<RemoteRef | null> {
+  const f = await s.backend.read(ref);
+  if (!f) return null;
+  const id = f.data.toString('utf8').trim();
+  if (!isObjectId(id)) throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, { url: s.remote.url, ref });
+  return { ref, id, tag: f.tag };
+}
+
+/** Every branch and tag on the remote; a ref name mvm would not write is refused as REMOTE_CORRUPT. */
+export async function listRemoteRefs(s: RemoteSession): Promise<RemoteRef[]> {
+  const out: RemoteRef[] = [];
+  for (const key of await s.backend.list('refs/')) {
+    const m = /^refs\/(heads|tags)\/(.+)$/.exec(key);
+    try {
+      if (!m) throw new Error('not under refs/heads or refs/tags');
+      validateRefName(m[2]!, m[1] === 'heads' ? 'branch' : 'tag');
+    } catch (e) {
+      throw new MvmError('REMOTE_CORRUPT', `remote ${s.remote.url} holds a ref mvm does not accept: ${JSON.stringify(key)} (${(e as Error).message})`, { url: s.remote.url, ref: key, hint: 'nothing was fetched; remove that ref from the remote' });
+    }
+    const r = await readRemoteRef(s, key);
+    if (r) out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+/** A file read from a remote, with the tag a conditional write compares against. */
+export interface RemoteFile {
+  data: Buffer;
+  /** Identifies this content: an ETag on S3, the content hash in a folder. */
+  tag: string;
+}
+
+/** What a remote backend has done so far: requests made and bytes moved. */
+export interface TransferStats {
+  requests: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/**
+ * RemoteBackend is a remote store of files under keys (`packs/<id>.pack`,
+ * `refs/heads/main`, ...): a folder, or an S3-compatible bucket and prefix.
+ * Everything read from one is untrusted; callers verify it.
+ */
+export interface RemoteBackend {
+  /** The remote as the user named it (never with credentials). */
+  readonly url: string;
+  readonly stats: TransferStats;
+  /** A whole file with its tag, or null when it does not exist. */
+  read(key: string): Promise<RemoteFile | null>;
+  /** `length` bytes at `offset` of a file; throws REMOTE_CORRUPT when the file is shorter. */
+  readRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /** Writes a file whole: a reader sees the old content or the new one, never a part. */
+  write(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Compare-and-swap: writes only when the file still has tag `expected`
+   * (null: it does not exist yet). Returns false when it had moved.
+   */
+  swap(key: string, data: Uint8Array, expected: string | null): Promise<boolean>;
+  /** Every key under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** A new, zeroed TransferStats. */
+export function newStats(): TransferStats {
+  return { requests: 0, bytesUp: 0, bytesDown: 0 };
+}
+
+/** True when a remote key is one mvm could have written: relative, no `..` or empty parts, plain characters. */
+export function isSafeKey(key: string): boolean {
+  return /^[A-Za-z0-9._\-/]+$/.test(key) && key.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}

@@ -1,0 +1,150 @@
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { MvmError, fromSystemError } from '../../errors.js';
+import { blake3Hex } from '../hash.js';
+import { tempPath, fsyncDir } from '../atomic.js';
+import { acquireLock } from '../lock.js';
+import { isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+
+const LOCK_WAIT_MS = 10_000;
+
+function remoteError(e: unknown, path: string, doing: string): MvmError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} ${path}`, { path, hint: 'check that you may write to the remote folder' });
+  }
+  return fromSystemError(e, path, doing);
+}
+
+/**
+ * FolderBackend keeps a remote in a folder (a shared mount, another disk).
+ * Writes are temp-file-then-rename inside the folder; compare-and-swap holds
+ * a lock file beside the key (created whole with link(), taken over when its
+ * process is gone), so two pushes on one host or one NFS share cannot both win.
+ */
+export class FolderBackend implements RemoteBackend {
+  readonly stats = newStats();
+  private readonly tmp: string;
+
+  constructor(readonly url: string, readonly root: string) {
+    this.root = resolve(root);
+    this.tmp = join(this.root, '.tmp');
+  }
+
+  /** Makes sure the folder exists (its parent must), for a first push. */
+  ensure(): void {
+    try {
+      if (!statSync(dirname(this.root)).isDirectory()) throw new Error('not a folder');
+      mkdirSync(this.tmp, { recursive: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as Error).message === 'not a folder') {
+        throw new MvmError('REMOTE_NOT_FOUND', `remote folder ${this.root} cannot be created: its parent does not exist`, { url: this.url, hint: 'create the parent folder or mount the share first' });
+      }
+      throw remoteError(e, this.root, 'creating');
+    }
+  }
+
+  private path(key: string): string {
+    if (!isSafeKey(key)) throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
+    return join(this.root, ...key.split('/'));
+  }
+
+  async read(key: string): Promise<RemoteFile | null> {
+    this.stats.requests++;
+    const p = this.path(key);
+    let data: Buffer;
+    try {
+      data = readFileSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw remoteError(e, p, 'reading');
+    }
+    this.stats.bytesDown += data.length;
+    return { data, tag: blake3Hex(data) };
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    this.stats.requests++;
+    const p = this.path(key);
+    let fd = -1;
+    try {
+      fd = openSync(p, 'r');
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.stats.bytesDown += got;
+      if (got < length) throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      return buf;
+    } catch (e) {
+      if (e instanceof MvmError) throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      throw remoteError(e, p, 'reading');
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+
+  async write(key: string, data: Uint8Array): Promise<void> {
+    this.stats.requests++;
+    const p = this.path(key);
+    const tmp = tempPath(this.tmp, 'w');
+    try {
+      mkdirSync(this.tmp, { recursive: true });
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(tmp, data, { flag: 'wx' });
+      renameSync(tmp, p);
+      fsyncDir(dirname(p));
+    } catch (e) {
+      try { unlinkSync(tmp); } catch { /* not created */ }
+      throw remoteError(e, p, 'writing');
+    }
+    this.stats.bytesUp += data.length;
+  }
+
+  async swap(key: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+    const p = this.path(key);
+    try {
+      mkdirSync(dirname(p), { recursive: true });
+    } catch (e) {
+      throw remoteError(e, p, 'writing');
+    }
+    const lock = await acquireLock(`${p}.lock`, 'push', LOCK_WAIT_MS);
+    try {
+      const cur = await this.read(key);
+      if ((cur?.tag ?? null) !== expected) return false;
+      await this.write(key, data);
+      return true;
+    } finally {
+      lock.release();
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.stats.requests++;
+    const out: string[] = [];
+    const walk = (rel: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(join(this.root, ...rel.split('/').filter(Boolean)));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw remoteError(e, join(this.root, rel), 'listing');
+      }
+      for (const n of names) {
+        const key = rel ? `${rel}/${n}` : n;
+        if (statSync(join(this.root, ...key.split('/'))).isDirectory()) walk(key);
+        else if (isSafeKey(key) && !key.endsWith('.lock')) out.push(key);
+      }
+    };
+    walk(prefix.replace(/\/$/, ''));
+    return out.sort();
+  }
+
+  async close(): Promise<void> {
+    /* nothing held */
+  }
+}

@@ -1,0 +1,73 @@
+import { MvmError } from '../../errors.js';
+import { canonicalJson } from '../../core/canonical.js';
+import { isObjectId } from '../../core/ids.js';
+import { blake3Hex } from '../hash.js';
+
+/** The layout of a remote; a remote with a newer one is refused. */
+export const REMOTE_FORMAT = 1;
+
+/** Where one object sits on a remote: pack, byte offset and length of its stored bytes. */
+export interface PackEntry {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+/** A pack index: the objects one pack holds, in pack order. */
+export interface PackIndex {
+  format: number;
+  pack: string;
+  objects: [id: string, offset: number, length: number][];
+}
+
+/** Key of a pack file on the remote. */
+export const packKey = (id: string) => `packs/${id}.pack`;
+/** Key of a pack index on the remote. */
+export const indexKey = (id: string) => `packs/${id}.idx`;
+
+/**
+ * Lays out objects (ids with their stored sizes, in order) as one pack: the
+ * stored bytes back to back, read one at a time into one buffer, and the index
+ * naming each object's place. The pack id is the hash of the index's object
+ * list, so the same objects always make the same pack and a push that is run
+ * again rewrites it rather than adding another.
+ */
+export function buildPack(objects: { id: string; length: number }[], read: (id: string) => Buffer): { id: string; data: Buffer; index: PackIndex } {
+  const list: PackIndex['objects'] = [];
+  let offset = 0;
+  for (const o of objects) {
+    list.push([o.id, offset, o.length]);
+    offset += o.length;
+  }
+  const data = Buffer.allocUnsafe(offset);
+  for (const [id, at, length] of list) {
+    const stored = read(id);
+    if (stored.length !== length) throw new MvmError('OBJECT_CORRUPT', `object ${id} changed size while it was packed`, { id });
+    stored.copy(data, at);
+  }
+  const id = blake3Hex(Buffer.from(canonicalJson(list)));
+  return { id, data, index: { format: REMOTE_FORMAT, pack: id, objects: list } };
+}
+
+/** Parses and checks a pack index read from a remote; anything malformed is REMOTE_CORRUPT. */
+export function parsePackIndex(bytes: Buffer, id: string, url: string): PackIndex {
+  const bad = (why: string) => new MvmError('REMOTE_CORRUPT', `pack index ${id} on ${url} is malformed: ${why}`, { url, pack: id, hint: 'the remote is damaged; remove that pack index, then push again from a complete repository' });
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw bad('not JSON');
+  }
+  const idx = v as PackIndex;
+  if (!idx || typeof idx !== 'object' || idx.pack !== id || !Array.isArray(idx.objects)) throw bad('wrong shape or pack id');
+  if (typeof idx.format !== 'number' || idx.format > REMOTE_FORMAT) {
+    throw new MvmError('REMOTE_FORMAT', `pack index ${id} on ${url} is in format ${String(idx.format)}, newer than this mvm understands`, { url, hint: 'upgrade mvm' });
+  }
+  let end = 0;
+  for (const e of idx.objects) {
+    if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || !isObjectId(e[0]) || !Number.isSafeInteger(e[1]) || !Number.isSafeInteger(e[2]) || e[1] < end || e[2] < 0) throw bad('bad entry');
+    end = e[1] + e[2];
+  }
+  if (blake3Hex(Buffer.from(canonicalJson(idx.objects))) !== id) throw bad('its objects do not hash to its id');
+  return idx;
+}

@@ -1,0 +1,180 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { MvmError } from '../../errors.js';
+import { isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+
+/** Where an S3-compatible remote lives and how to reach it. Credentials come from the AWS SDK's default chain only. */
+export interface S3Location {
+  url: string;
+  bucket: string;
+  /** Key prefix inside the bucket, without a trailing slash ('' for the bucket root). */
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+}
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Turns an SDK or network failure into an MvmError with a stable code; never includes credentials. */
+export function s3Error(e: unknown, loc: S3Location, doing: string): MvmError {
+  if (e instanceof MvmError) return e;
+  const err = (e ?? {}) as SdkError;
+  const name = err.name ?? err.Code ?? err.code ?? '';
+  const status = err.$metadata?.httpStatusCode;
+  const where = { url: loc.url, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) };
+  if (name === 'NoSuchBucket') {
+    return new MvmError('REMOTE_NOT_FOUND', `bucket '${loc.bucket}' does not exist`, { ...where, hint: 'create the bucket, or check the remote URL and --endpoint' });
+  }
+  if (name === 'CredentialsProviderError' || /credential/i.test(err.message ?? '') && !status) {
+    return new MvmError('REMOTE_AUTH', `no credentials for ${loc.url}`, { ...where, hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE' });
+  }
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken'].includes(name) || status === 401) {
+    return new MvmError('REMOTE_AUTH', `the credentials were refused by ${loc.endpoint ?? 'S3'} (${name || status})`, { ...where, hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile in use' });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} on ${loc.url}`, { ...where, hint: 'the credentials work but may not read or write this bucket and prefix' });
+  }
+  if (!status || ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError'].includes(name) || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket hang up/.test(err.message ?? '')) {
+    return new MvmError('REMOTE_UNREACHABLE', `cannot reach ${loc.endpoint ?? 'S3'} for ${loc.url} while ${doing}`, { ...where, hint: 'check the network, --endpoint or AWS_ENDPOINT_URL' });
+  }
+  return new MvmError('REMOTE_UNREACHABLE', `${loc.url}: ${name || 'error'} (HTTP ${status}) while ${doing}`, { ...where, status });
+}
+
+/**
+ * S3Backend keeps a remote in an S3-compatible bucket under a prefix. Conditional
+ * writes use If-None-Match / If-Match; since some servers ignore them, every
+ * swap reads the key back and reports a lost update when another writer won.
+ */
+export class S3Backend implements RemoteBackend {
+  readonly stats = newStats();
+  private client: S3Client | null = null;
+  private sdk: Sdk | null = null;
+
+  constructor(readonly loc: S3Location) {}
+
+  get url(): string {
+    return this.loc.url;
+  }
+
+  private async open(): Promise<{ client: S3Client; sdk: Sdk }> {
+    if (!this.client || !this.sdk) {
+      // the release pinned in package.json runs on Node 20; its notice about later releases is not ours to print
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+      this.sdk = await import('@aws-sdk/client-s3');
+      const endpoint = this.loc.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+      this.client = new this.sdk.S3Client({
+        ...(endpoint ? { endpoint } : {}),
+        region: this.loc.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+        forcePathStyle: this.loc.pathStyle ?? !!endpoint,
+        maxAttempts: 4,
+      });
+    }
+    return { client: this.client, sdk: this.sdk };
+  }
+
+  private key(key: string): string {
+    if (!isSafeKey(key)) throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
+    return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
+  }
+
+  async read(key: string): Promise<RemoteFile | null> {
+    const { client, sdk } = await this.open();
+    this.stats.requests++;
+    try {
+      const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      const data = Buffer.from(await r.Body!.transformToByteArray());
+      this.stats.bytesDown += data.length;
+      return { data, tag: r.ETag ?? '' };
+    } catch (e) {
+      const err = e as SdkError;
+      if (err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')) return null;
+      throw s3Error(e, this.loc, `reading ${key}`);
+    }
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const { client, sdk } = await this.open();
+    this.stats.requests++;
+    let data: Buffer;
+    try {
+      const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
+      data = Buffer.from(await r.Body!.transformToByteArray());
+    } catch (e) {
+      const err = e as SdkError;
+      if (err.name === 'NoSuchKey' || err.name === 'InvalidRange' || err.$metadata?.httpStatusCode === 416) {
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing or shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      }
+      throw s3Error(e, this.loc, `reading ${key}`);
+    }
+    this.stats.bytesDown += data.length;
+    if (data.length !== length) {
+      throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+    }
+    return data;
+  }
+
+  async write(key: string, data: Uint8Array): Promise<void> {
+    await this.put(key, data, {});
+  }
+
+  private async put(key: string, data: Uint8Array, cond: { IfMatch?: string; IfNoneMatch?: string }): Promise<boolean> {
+    const { client, sdk } = await this.open();
+    this.stats.requests++;
+    try {
+      await client.send(new sdk.PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: data, ContentLength: data.length, ...cond }));
+    } catch (e) {
+      const err = e as SdkError;
+      const status = err.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || err.name === 'PreconditionFailed' || err.name === 'ConditionalRequestConflict') return false;
+      throw s3Error(e, this.loc, `writing ${key}`);
+    }
+    this.stats.bytesUp += data.length;
+    return true;
+  }
+
+  async swap(key: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+    // Where the server honours the condition, a lost race is refused here. Where it ignores
+    // it, the read below still catches a writer who came after us; one who wrote between our
+    // read of `expected` and our write is caught when that writer reads back its own swap.
+    const cur = await this.read(key);
+    if ((cur?.tag ?? null) !== expected) return false;
+    if (!(await this.put(key, data, expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }))) return false;
+    const after = await this.read(key);
+    return !!after && Buffer.compare(after.data, Buffer.from(data)) === 0;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const { client, sdk } = await this.open();
+    const out: string[] = [];
+    const base = this.loc.prefix ? `${this.loc.prefix}/` : '';
+    let token: string | undefined;
+    do {
+      this.stats.requests++;
+      let r;
+      try {
+        r = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: base + prefix, ContinuationToken: token }));
+      } catch (e) {
+        throw s3Error(e, this.loc, `listing ${prefix}`);
+      }
+      for (const o of r.Contents ?? []) {
+        const k = o.Key?.slice(base.length);
+        if (k && isSafeKey(k)) out.push(k);
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  async close(): Promise<void> {
+    this.client?.destroy();
+    this.client = null;
+  }
+}

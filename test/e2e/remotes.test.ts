@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { mvm, mvmAsync, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
+import { expectError, json, ok, write } from '../helpers/assertions.js';
+import { startS3, type LocalS3 } from '../helpers/s3server.js';
+import { Repository } from '../../src/repo/repository.js';
+
+// push / fetch / pull / clone against a folder remote and a real S3-protocol
+// server (s3rver) on loopback. Each backend runs the same stories.
+let s3: LocalS3;
+beforeAll(async () => {
+  s3 = await startS3(['models-bucket']);
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+
+type Backend = {
+  name: string;
+  /** The URL of a fresh remote for one test. */
+  url(t: { path: (p: string) => string }, n: string): string;
+  env(): Record<string, string>;
+  addArgs(): string[];
+  /** Overwrites a key of the remote with bytes (to damage it). */
+  put(url: string, key: string, data: Buffer): Promise<void>;
+  get(url: string, key: string): Promise<Buffer>;
+  keys(url: string, prefix: string): string[] | null;
+};
+
+let seq = 0;
+const s3client = () => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3key = (url: string, key: string) => `${url.slice('s3://models-bucket/'.length)}/${key}`;
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'folder',
+    url: (t, n) => t.path(`remote-${n}`),
+    env: () => ({}),
+    addArgs: () => [],
+    put: async (url, key, data) => writeFileSync(join(url, key), data),
+    get: async (url, key) => readFileSync(join(url, key)),
+    keys: (url, prefix) => (existsSync(join(url, prefix)) ? readdirSync(join(url, prefix)).map((f) => `${prefix}${f}`) : []),
+  },
+  {
+    name: 's3',
+    url: (_t, n) => `s3://models-bucket/t${process.pid}-${++seq}-${n}`,
+    env: () => s3.env,
+    addArgs: () => ['--endpoint', s3.endpoint],
+    put: async (url, key, data) => {
+      await s3client().send(new PutObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key), Body: data }));
+    },
+    get: async (url, key) => Buffer.from(await (await s3client().send(new GetObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key) }))).Body!.transformToByteArray()),
+    keys: () => null,
+  },
+];
+
+/** A workspace with a model folder: two files, one of which later versions change. */
+function workspace(b: Backend, t: ReturnType<typeof testdir>, name: string) {
+  const dir = t.path(name);
+  const run = (args: string[], env: Record<string, string> = {}): RunResult => mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
+  return { dir, run, path: (p: string) => join(dir, p) };
+}
+
+function makeOrigin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
+  const a = workspace(b, t, 'a');
+  write(a.path('models/big.bin'), randomBytes(900_000, 7));
+  write(a.path('models/small.txt'), 'config v1\n');
+  ok(a.run(['init']));
+  ok(a.run(['add', 'models']));
+  ok(a.run(['commit', '-m', 'v1']));
+  ok(a.run(['remote', 'add', 'origin', url, ...b.addArgs()]));
+  return a;
+}
+
+function clone(b: Backend, t: ReturnType<typeof testdir>, url: string, name: string): ReturnType<typeof workspace> {
+  const out = mvm(['clone', url, name, ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() });
+  json(out);
+  return workspace(b, t, name);
+}
+
+describe.each(BACKENDS)('remotes on $name', (b) => {
+  it('push, then clone: every byte and mode comes back; a second push moves nothing in at most 5 requests', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'rt');
+      const a = makeOrigin(b, t, url);
+      const first = json(a.run(['push', '--json']));
+      expect(first.updates).toEqual([{ ref: 'refs/heads/main', from: null, to: expect.stringMatching(/^[0-9a-f]{64}$/), forced: false }]);
+      // one chunk and one file object per file (both under the 1 MiB chunk size), and the manifest
+      expect(first.objects).toBe(2 + 2 + 1);
+      expect(first.packs).toBeGreaterThanOrEqual(2);
+      expect(first.numbered).toBe(1);
+      const again = json(a.run(['push', '--json']));
+      expect(again.objects).toBe(0);
+      expect(again.bytes).toBe(0);
+      expect(again.requests).toBeLessThanOrEqual(5);
+      const c = clone(b, t, url, 'c');
+      expect(readFileSync(c.path('models/big.bin')).equals(readFileSync(a.path('models/big.bin')))).toBe(true);
+      expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('config v1\n');
+      expect(statSync(c.path('models/big.bin')).mode & 0o777).toBe(statSync(a.path('models/big.bin')).mode & 0o777);
+      const log = json(c.run(['log', '--json']));
+      expect(log.map((e: { number: number; message: string }) => [e.number, e.message])).toEqual([[1, 'v1']]);
+      expect(log[0].refs).toEqual(['HEAD -> main', 'origin/main']);
+      expect(json(c.run(['status', '--json'])).clean).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a version pushed from one clone reaches another by pull: fast-forward, files rewritten, the same vN everywhere', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'pull');
+      const a = makeOrigin(b, t, url);
+      ok(a.run(['push']));
+      const c = clone(b, t, url, 'c');
+      write(c.path('models/small.txt'), 'config v2\n');
+      const v2 = json(c.run(['commit', '-m', 'v2', '--json']));
+      expect(v2.number).toBe(2);
+      const pushed = json(c.run(['push', '--json']));
+      expect(pushed.updates[0]).toMatchObject({ from: expect.any(String), to: v2.id, forced: false });
+      // only what changed travels: the small file, its file object and the manifest
+      expect(pushed.objects).toBe(3);
+      const pulled = json(a.run(['pull', '--json']));
+      expect(pulled.outcome).toBe('fast-forward');
+      expect(pulled.to).toBe(v2.id);
+      expect(pulled.number).toBe(2);
+      expect(pulled.checkout.written).toEqual(['models/small.txt']);
+      expect(readFileSync(a.path('models/small.txt'), 'utf8')).toBe('config v2\n');
+      expect(json(a.run(['show', 'v2', '--json'])).id).toBe(v2.id);
+      expect(json(a.run(['pull', '--json'])).outcome).toBe('up-to-date');
+      expect(json(a.run(['status', '--json'])).clean).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('two clones push divergent versions: the second is refused as NON_FAST_FORWARD; --force overwrites and a fetch elsewhere reports the rewind', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'div');
+      const a = makeOrigin(b, t, url);
+      ok(a.run(['push']));
+      const c = clone(b, t, url, 'c');
+      write(a.path('models/small.txt'), 'from a\n');
+      const va = json(a.run(['commit', '-m', 'a2', '--json']));
+      write(c.path('models/small.txt'), 'from c\n');
+      const vc = json(c.run(['commit', '-m', 'c2', '--json']));
+      ok(a.run(['push']));
+      const refused = expectError(c.run(['push', '--json']), 'NON_FAST_FORWARD', 5);
+      expect(refused.data.hint).toContain('pull first');
+      expect(refused.data.remote).toBe(va.id);
+      expectError(c.run(['pull', '--json']), 'NON_FAST_FORWARD', 5);
+      // the refused pull fetched a's version but left c's branch and workspace alone
+      expect(json(c.run(['show', 'origin/main', '--json'])).id).toBe(va.id);
+      expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('from c\n');
+      const forced = json(c.run(['push', '--force', '--json']));
+      expect(forced.updates[0]).toMatchObject({ from: va.id, to: vc.id, forced: true });
+      const fetched = json(a.run(['fetch', '--json']));
+      expect(fetched.rewound).toEqual([{ ref: 'refs/heads/main', from: va.id, to: vc.id }]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a damaged pack is detected on clone: REMOTE_CORRUPT, and no folder is left behind', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'bad');
+      const a = makeOrigin(b, t, url);
+      const pushed = json(a.run(['push', '--json']));
+      expect(pushed.packs).toBeGreaterThan(0);
+      const cacheDir = a.path('.mvm/remotes/origin/packs');
+      const packs = readdirSync(cacheDir).map((f) => f.replace('.idx', ''));
+      // flip one byte in the middle of every pack
+      for (const id of packs) {
+        const data = await b.get(url, `packs/${id}.pack`);
+        data[Math.floor(data.length / 2)] ^= 0xff;
+        await b.put(url, `packs/${id}.pack`, data);
+      }
+      expectError(mvm(['clone', url, 'c', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }), 'REMOTE_CORRUPT', 7);
+      expect(existsSync(t.path('c'))).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a hostile version on the remote (a path out of the workspace) is refused by pull: UNSAFE_VERSION, nothing written', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'hostile');
+      const a = makeOrigin(b, t, url);
+      ok(a.run(['push']));
+      const c = clone(b, t, url, 'c');
+      const before = json(c.run(['show', 'HEAD', '--json'])).id;
+      // craft, as a tampered copy would, a version writing ../escaped.txt and .git/hooks/post-checkout
+      const repo = Repository.open(a.dir);
+      const head = repo.version(repo.headId()!);
+      const entry = head.files['models/small.txt']!;
+      const evil = repo.putObject({ ...head, parents: [repo.headId()!], message: 'evil', files: { ...head.files, '../escaped.txt': entry, '.git/hooks/post-checkout': { ...entry, mode: 0o4755 } } });
+      repo.refs.write('refs/heads/main', evil);
+      ok(a.run(['push']));
+      const err = expectError(c.run(['pull', '--json']), 'UNSAFE_VERSION', 7);
+      expect(err.data.problems.join('\n')).toContain('..');
+      expect(existsSync(t.path('escaped.txt'))).toBe(false);
+      expect(existsSync(c.path('.git'))).toBe(false);
+      expect(existsSync(c.path(`.mvm/objects/${evil.slice(0, 2)}/${evil.slice(2)}`))).toBe(false);
+      expect(json(c.run(['show', 'HEAD', '--json'])).id).toBe(before);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('remotes on a folder', () => {
+  it('a ref name that leaves refs/ is REMOTE_CORRUPT and nothing is fetched; a newer remote format is REMOTE_FORMAT', () => {
+    const t = testdir();
+    try {
+      const url = t.path('remote');
+      const a = makeOrigin(BACKENDS[0]!, t, url);
+      ok(a.run(['push']));
+      writeFileSync(join(url, 'refs', 'heads', 'x..y'), readFileSync(join(url, 'refs', 'heads', 'main')));
+      expectError(mvm(['clone', url, 'c', '--json'], { cwd: t.dir }), 'REMOTE_CORRUPT', 7);
+      expect(existsSync(t.path('c'))).toBe(false);
+      writeFileSync(join(url, 'refs', 'heads', 'x..y'), '');
+      const { rmSync } = require('node:fs') as typeof import('node:fs');
+      rmSync(join(url, 'refs', 'heads', 'x..y'));
+      writeFileSync(join(url, 'mvm-remote.json'), '{"format": 99}\n');
+      expectError(a.run(['fetch', '--json']), 'REMOTE_FORMAT', 3);
+      expectError(a.run(['push', '--json']), 'REMOTE_FORMAT', 3);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a push killed part-way leaves nothing a reader trusts; run again, it completes without sending what already arrived', async () => {
+    const t = testdir();
+    try {
+      const url = t.path('remote');
+      const a = makeOrigin(BACKENDS[0]!, t, url);
+      write(a.path('models/more.bin'), randomBytes(3_000_000, 11));
+      ok(a.run(['commit', '-m', 'v2']));
+      const env = { MVM_PACK_SIZE: String(64 << 10) };
+      const { child, done } = mvmAsync(['push'], { cwd: a.dir, env });
+      // kill it as soon as the first pack index has landed
+      for (let i = 0; i < 2000 && !(existsSync(join(url, 'packs')) && readdirSync(join(url, 'packs')).some((f) => f.endsWith('.idx'))); i++) await new Promise((r) => setTimeout(r, 5));
+      child.kill('SIGKILL');
+      await done;
+      // no ref yet: a reader sees an empty remote (or, if the push had finished, a complete one)
+      const refWritten = existsSync(join(url, 'refs', 'heads', 'main'));
+      const idxBefore = readdirSync(join(url, 'packs')).filter((f) => f.endsWith('.idx')).length;
+      const again = json(a.run(['push', '--json'], env));
+      const idxAfter = readdirSync(join(url, 'packs')).filter((f) => f.endsWith('.idx'));
+      if (!refWritten) expect(again.updates[0].from).toBeNull();
+      // every object is named by exactly one index: nothing was sent twice
+      const named = idxAfter.flatMap((f) => (JSON.parse(readFileSync(join(url, 'packs', f), 'utf8')) as { objects: [string][] }).objects.map((o) => o[0]));
+      expect(new Set(named).size).toBe(named.length);
+      expect(idxAfter.length).toBeGreaterThanOrEqual(idxBefore);
+      const c = clone(BACKENDS[0]!, t, url, 'c');
+      expect(readFileSync(c.path('models/more.bin')).equals(readFileSync(a.path('models/more.bin')))).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('remote add / list / remove; --shared writes mvm-remotes.json at the workspace root; names and URLs are checked', () => {
+    const t = testdir({ 'm.bin': 'x' });
+    try {
+      const run = (args: string[]) => mvm(args, { cwd: t.dir });
+      ok(run(['init']));
+      ok(run(['remote', 'add', 'origin', 's3://models-bucket/team-a', '--endpoint', 'http://127.0.0.1:9', '--shared']));
+      ok(run(['remote', 'add', 'backup', 'shared-folder']));
+      expect(JSON.parse(readFileSync(t.path('mvm-remotes.json'), 'utf8'))).toEqual({ remotes: { origin: { url: 's3://models-bucket/team-a', endpoint: 'http://127.0.0.1:9' } } });
+      const list = json(run(['remote', '--json']));
+      expect(list.map((r: { name: string; shared: boolean; url: string }) => [r.name, r.shared, r.url])).toEqual([['backup', false, t.path('shared-folder')], ['origin', true, 's3://models-bucket/team-a']]);
+      expectError(run(['remote', 'add', 'origin', '/x', '--json']), 'REMOTE_EXISTS', 1);
+      expectError(run(['remote', 'add', 'bad/name', '/x', '--json']), 'BAD_VALUE', 2);
+      expectError(run(['remote', 'add', 'creds', 's3://AKIA:secret@models-bucket/x', '--json']), 'BAD_VALUE', 2);
+      expect(run(['remote', 'add', 'creds', 's3://AKIA:secret@models-bucket/x']).stderr).not.toContain('secret');
+      ok(run(['remote', 'remove', 'origin']));
+      expect(JSON.parse(readFileSync(t.path('mvm-remotes.json'), 'utf8'))).toEqual({ remotes: {} });
+      expectError(run(['push', 'origin', '--json']), 'UNKNOWN_REMOTE', 4);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('remotes on S3: what can go wrong before any byte moves', () => {
+  const setup = () => {
+    const t = testdir({ 'm.bin': 'x' });
+    ok(mvm(['init'], { cwd: t.dir }));
+    ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+    ok(mvm(['commit', '-m', 'one'], { cwd: t.dir }));
+    return t;
+  };
+  // no credentials anywhere: no keys in the environment, no ~/.aws
+  const noCreds = (home: string) => ({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', HOME: home, AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1' });
+
+  it('missing credentials: REMOTE_AUTH (exit 10) with a hint naming the variables; no credential is stored', () => {
+    const t = setup();
+    try {
+      ok(mvm(['remote', 'add', 'origin', 's3://models-bucket/auth', '--endpoint', s3.endpoint], { cwd: t.dir }));
+      const r = mvm(['push', '--json'], { cwd: t.dir, env: noCreds(t.dir) });
+      const err = expectError(r, 'REMOTE_AUTH', 10);
+      expect(err.data.hint).toContain('AWS_ACCESS_KEY_ID');
+      expect(readFileSync(t.path('.mvm/remotes.json'), 'utf8')).not.toContain('AWS');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('an unreachable endpoint is REMOTE_UNREACHABLE and a missing bucket REMOTE_NOT_FOUND (exit 10); nothing changes locally', () => {
+    const t = setup();
+    try {
+      ok(mvm(['remote', 'add', 'down', 's3://models-bucket/x', '--endpoint', 'http://127.0.0.1:9'], { cwd: t.dir }));
+      ok(mvm(['remote', 'add', 'nobucket', 's3://no-such-bucket/x', '--endpoint', s3.endpoint], { cwd: t.dir }));
+      expectError(mvm(['push', 'down', '--json'], { cwd: t.dir, env: s3.env }), 'REMOTE_UNREACHABLE', 10);
+      expectError(mvm(['fetch', 'nobucket', '--json'], { cwd: t.dir, env: s3.env }), 'REMOTE_NOT_FOUND', 10);
+      expect(existsSync(t.path('.mvm/refs/remotes'))).toBe(false);
+      expect(json(mvm(['fsck', '--json'], { cwd: t.dir })).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
