@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   UNKNOWN_REMOTE: EXIT.notFound,
   REMOTE_EXISTS: EXIT.failure,
   NON_FAST_FORWARD: EXIT.conflict,
+  REBASE_CONFLICT: EXIT.conflict,
   REMOTE_CORRUPT: EXIT.corrupt,
   REMOTE_FORMAT: EXIT.repository,
   REMOTE_UNREACHABLE: EXIT.remote,

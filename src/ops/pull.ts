@@ -9,6 +9,7 @@ import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf } from '../repo/revisions.js';
 import { createRepository } from '../repo/create.js';
+import { rebaseOnto } from '../repo/rebase.js';
 import { MVM_DIR, Repository } from '../repo/repository.js';
 import { readLock } from '../repo/lockfile.js';
 import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
@@ -18,6 +19,8 @@ export interface PullOptions {
   remote?: string;
   /** The branch to pull; default the current one. */
   branch?: string;
+  /** When the branch has diverged, replay its own versions on top of the remote's. */
+  rebase?: boolean;
   force?: boolean;
   jobs?: number;
   progress?: Progress;
@@ -31,8 +34,10 @@ export interface PullResult {
   from: string | null;
   to: string;
   number: number | null;
-  /** fast-forward, already up to date, or ahead (local has versions the remote lacks). */
-  outcome: 'fast-forward' | 'up-to-date' | 'ahead';
+  /** fast-forward, already up to date, ahead (local has versions the remote lacks), or rebased. */
+  outcome: 'fast-forward' | 'up-to-date' | 'ahead' | 'rebased';
+  /** With rebase: each local version replayed, old id and new id. */
+  replayed?: { from: string; to: string }[];
   fetched: Omit<FetchTransfer, 'refs'>;
   checkout: CheckedOut | null;
   requests: number;
@@ -60,12 +65,19 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
         return { ...base, to: local!, number: numberOf(repo, local!), outcome: local === target ? 'up-to-date' : 'ahead', checkout: null, requests: s.backend.stats.requests } as PullResult;
       }
       if (local && !isAncestor(local, target, load)) {
-        throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
-          branch,
-          local,
-          remote: target,
-          hint: `mvm does not merge: keep yours on another branch (mvm branch mine ${branch}), then mvm checkout ${remote.name}/${branch} --force and mvm branch --force ${branch} ${remote.name}/${branch}`,
-        });
+        if (!opts.rebase) {
+          throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
+            branch,
+            local,
+            remote: target,
+            hint: `mvm pull --rebase replays your versions on top of theirs (mvm does not merge)`,
+          });
+        }
+        // replay, then the workspace (HEAD still at the old tip, so local changes are seen), the branch last
+        const { tip, replayed } = rebaseOnto(repo, local, target);
+        const checkout = onBranch ? await checkoutVersion(repo, tip, { branch, force: opts.force, progress: opts.progress }) : null;
+        repo.refs.write(`refs/heads/${branch}`, tip);
+        return { ...base, to: tip, number: numberOf(repo, tip), outcome: 'rebased', replayed, checkout, requests: s.backend.stats.requests };
       }
       // the workspace first (HEAD still at the old tip, so local changes are seen), the branch last
       const checkout = onBranch ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress }) : null;

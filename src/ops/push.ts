@@ -4,6 +4,7 @@ import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, openRemote } from '../repo/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/push.js';
+import { followRegistry } from '../repo/numbering.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {
@@ -57,8 +58,10 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
       for (const u of r.updates) if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
+      await followRegistry(repo, r.registry);
     });
-    return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests };
+    const { registry: _registry, ...rest } = r;
+    return { remote: remote.name, url: remote.url, ...rest, requests: s.backend.stats.requests };
   } finally {
     await s.backend.close();
   }

@@ -7,6 +7,7 @@ import { packKey, type PackEntry } from '../storage/remote/packs.js';
 import { parseNumberLog } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
+import { followRegistry } from './numbering.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, openRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
@@ -135,26 +136,11 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   return { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts };
 }
 
-/**
- * Makes local numbers follow the remote's registry: when the local number log
- * is a prefix of the registry (a clone, or a linear history), the rest of the
- * registry is appended, so vN names the same version everywhere. When they
- * have diverged, fetched versions are numbered after the local ones.
- */
+/** Reads the remote's number registry and makes local numbers follow it. */
 async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
   const file = await s.backend.read('numbers');
-  if (!file) return;
-  const reg = parseNumberLog(file.data);
-  const local = repo.numbers.readAll();
-  const prefix = local.length <= reg.length && local.every((id, i) => id === reg[i]);
-  const have = new Set(local.filter((x): x is string => !!x));
-  const add = prefix ? reg.slice(local.length) : reg.filter((id): id is string => !!id && !have.has(id) && repo.objects.has(id));
-  for (const id of add) {
-    if (id) repo.numbers.append(id);
-    else repo.numbers.burn();
-  }
+  if (file) await followRegistry(repo, parseNumberLog(file.data));
 }
-
 
 /**
  * Makes sure a version and everything it needs is here, fetching it by id

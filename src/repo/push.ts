@@ -32,6 +32,8 @@ export interface PushTransfer {
   packs: number;
   /** Versions added to the remote's number registry. */
   numbered: number;
+  /** The registry as this push left it, for local numbers to follow. */
+  registry: (string | null)[];
 }
 
 /** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
@@ -149,8 +151,8 @@ export async function pushToRemote(
       throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, { url, ref: p.ref, hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)' });
     }
   }
-  const numbered = await registerNumbers(repo, s, index);
-  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered };
+  const { added: numbered, registry } = await registerNumbers(repo, s, index);
+  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry };
 }
 
 /**
@@ -158,14 +160,14 @@ export async function pushToRemote(
  * remote now holds and the registry lacks, in local number order, by
  * compare-and-swap (retried when another push appended first).
  */
-async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex): Promise<number> {
+async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex): Promise<{ added: number; registry: (string | null)[] }> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const file = await s.backend.read('numbers');
     const reg = file ? parseNumberLog(file.data) : [];
     const known = new Set(reg.filter((x): x is string => !!x));
     const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id));
-    if (!add.length) return 0;
-    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null)) return add.length;
+    if (!add.length) return { added: 0, registry: reg };
+    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null)) return { added: add.length, registry: [...reg, ...add] };
   }
   throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, { url: s.remote.url, hint: 'run the push again' });
 }

@@ -109,6 +109,18 @@ export class VersionIndex {
     await this.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
   }
 
+  /**
+   * Forgets every number and summary (the stat cache stays) and indexes the
+   * number log again: for when the log was rewritten, not appended to.
+   */
+  async renumber(): Promise<void> {
+    const ops: KvOp[] = [];
+    for (const prefix of ['n:', 'id:', 'seg:']) for await (const [k] of this.kv.entries(prefix)) ops.push({ type: 'del', key: k });
+    ops.push({ type: 'del', key: 'state:numbers' }, { type: 'del', key: 'state:annotations' });
+    await this.kv.batch(ops);
+    await this.sync();
+  }
+
   /** Brings the index up to date with the number log and the annotation log. */
   async sync(): Promise<void> {
     const ids = this.repo.numbers.readAll();

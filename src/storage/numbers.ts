@@ -1,13 +1,15 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fromSystemError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 
 const LINE = 65; // 64 hex digits + newline
 const ID_RE = /^[0-9a-f]{64}$/;
 
 /**
- * NumberLog is the append-only file `.mvm/numbers` that gives versions their
- * short numbers: line N holds the id of vN. It is primary data (numbers are
- * local to this repository), so it is never rebuilt, only appended to.
+ * NumberLog is the file `.mvm/numbers` that gives versions their short
+ * numbers: line N holds the id of vN. It is primary data, appended to by
+ * commits; the only rewrite is a fetch renumbering versions not yet pushed so
+ * that the remote's registry keeps its numbers (see docs/FORMAT.md).
  * A line torn by a crash is padded with '-' on the next append and its number
  * is never handed out again; readAll reports it as null.
  */
@@ -33,6 +35,14 @@ export class NumberLog {
       throw fromSystemError(e, this.path, 'reading');
     }
     return parseNumberLog(buf);
+  }
+
+  /**
+   * Replaces the whole log (atomically): only when a fetch renumbers the
+   * versions made here to follow a remote's registry. Call with the lock held.
+   */
+  replace(ids: (string | null)[], tmpDir: string): void {
+    writeFileAtomic(this.path, formatNumberLog(ids), { tmpDir, fsync: true });
   }
 
   /** Burns the next number (no version will ever get it), to keep step with a registry that burned it. */

@@ -166,6 +166,57 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
     }
   });
 
+  it('two clones commit offline: the second push is refused, pull --rebase puts it on top, it then pushes, and vN is the same version in both', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'rebase');
+      const a = makeOrigin(b, t, url);
+      ok(a.run(['push']));
+      const c = clone(b, t, url, 'c');
+      write(a.path('models/small.txt'), 'tuned in a\n');
+      const va = json(a.run(['commit', '-m', 'a: config', '--metric', 'f1=0.5', '--json']));
+      write(c.path('models/big.bin'), randomBytes(900_000, 8));
+      const vc = json(c.run(['commit', '-m', 'c: weights', '--metric', 'f1=0.7', '--json']));
+      expect([va.number, vc.number]).toEqual([2, 2]);
+      ok(a.run(['push']));
+      expectError(c.run(['push', '--json']), 'NON_FAST_FORWARD', 5);
+      const diverged = expectError(c.run(['pull', '--json']), 'NON_FAST_FORWARD', 5);
+      expect(diverged.data.hint).toContain('--rebase');
+      // the refused pull fetched a's version: it is v2 here too now, and c's own moved to v3
+      expect(json(c.run(['show', 'v2', '--json'])).id).toBe(va.id);
+      expect(json(c.run(['show', 'v3', '--json'])).id).toBe(vc.id);
+      const rebased = json(c.run(['pull', '--rebase', '--json']));
+      expect(rebased.outcome).toBe('rebased');
+      expect(rebased.replayed).toEqual([{ from: vc.id, to: rebased.to }]);
+      // both changes are in the workspace, c's message and metrics are kept
+      expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('tuned in a\n');
+      expect(readFileSync(c.path('models/big.bin')).equals(randomBytes(900_000, 8))).toBe(true);
+      const top = json(c.run(['show', rebased.to, '--json']));
+      expect(top.version).toMatchObject({ message: 'c: weights', parents: [va.id], metrics: { f1: 0.7 } });
+      ok(c.run(['push']));
+      const pulled = json(a.run(['pull', '--json']));
+      expect(pulled).toMatchObject({ outcome: 'fast-forward', to: rebased.to });
+      for (const w of [a, c]) {
+        expect(json(w.run(['show', 'v2', '--json'])).id).toBe(va.id);
+        expect(json(w.run(['show', 'v3', '--json'])).id).toBe(rebased.to);
+        expect(json(w.run(['status', '--json'])).clean).toBe(true);
+        expect(json(w.run(['fsck', '--json'])).ok).toBe(true);
+      }
+      // the same path changed on both sides is a conflict, and nothing is written
+      write(a.path('models/small.txt'), 'a again\n');
+      ok(a.run(['commit', '-m', 'a3']));
+      ok(a.run(['push']));
+      write(c.path('models/small.txt'), 'c again\n');
+      const c4 = json(c.run(['commit', '-m', 'c4', '--json']));
+      const conflict = expectError(c.run(['pull', '--rebase', '--json']), 'REBASE_CONFLICT', 5);
+      expect(conflict.data.paths).toEqual(['models/small.txt']);
+      expect(json(c.run(['show', 'HEAD', '--json'])).id).toBe(c4.id);
+      expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('c again\n');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a damaged pack is detected on clone: REMOTE_CORRUPT, and no folder is left behind', async () => {
     const t = testdir();
     try {
@@ -263,6 +314,40 @@ describe('remotes on a folder', () => {
       const c = clone(BACKENDS[0]!, t, url, 'c');
       expect(readFileSync(c.path('models/more.bin')).equals(readFileSync(a.path('models/more.bin')))).toBe(true);
       expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a pull killed part-way leaves the repository sound and the workspace at the old version; run again, it completes', async () => {
+    const t = testdir();
+    try {
+      const url = t.path('remote');
+      const a = makeOrigin(BACKENDS[0]!, t, url);
+      ok(a.run(['push']));
+      const c = clone(BACKENDS[0]!, t, url, 'c');
+      write(a.path('models/big.bin'), randomBytes(6_000_000, 21));
+      const v2 = json(a.run(['commit', '-m', 'v2', '--json']));
+      ok(a.run(['push'], { MVM_PACK_SIZE: String(64 << 10) }));
+      const oldBytes = readFileSync(c.path('models/big.bin'));
+      // kill the pull as soon as it has stored a chunk of v2
+      const objects = c.path('.mvm/objects');
+      const count = () => readdirSync(objects).reduce((n, d) => n + readdirSync(join(objects, d)).length, 0);
+      const before = count();
+      const { child, done } = mvmAsync(['pull'], { cwd: c.dir, env: { MVM_PACK_SIZE: String(64 << 10) } });
+      for (let i = 0; i < 4000 && count() === before; i++) await new Promise((r) => setTimeout(r, 2));
+      child.kill('SIGKILL');
+      await done;
+      // whatever it had stored, HEAD and the workspace are still v1 (or, if it finished, all v2)
+      const head = json(c.run(['show', 'HEAD', '--json'])).id;
+      const now = readFileSync(c.path('models/big.bin'));
+      if (head !== v2.id) expect(now.equals(oldBytes)).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+      const again = json(c.run(['pull', '--json']));
+      expect(again.to).toBe(v2.id);
+      expect(readFileSync(c.path('models/big.bin')).equals(readFileSync(a.path('models/big.bin')))).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+      expect(json(c.run(['status', '--json'])).clean).toBe(true);
     } finally {
       t.cleanup();
     }

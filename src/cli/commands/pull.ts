@@ -7,6 +7,7 @@ interface Args extends GlobalArgs {
   remote?: string;
   branch?: string;
   force?: boolean;
+  rebase?: boolean;
   jobs?: number;
 }
 
@@ -19,13 +20,14 @@ export const pullCommand: Command<Args> = {
       .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
       .positional('branch', { type: 'string', describe: 'Branch (default the current one)' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
+      .option('rebase', { type: 'boolean', describe: 'When the branch has diverged, replay your versions on top of the remote ones' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm pull', 'bring the current branch up to date with origin')
       .example('git clone URL proj && cd proj && mvm pull', 'in a fresh git clone: create the store and restore the model mvm.lock names'),
   run: async (argv) => {
     const { pull, pullIntoNewStore, findSharedWorkspace } = await import('../../ops/pull.js');
-    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
+    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, rebase: argv.rebase, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
     let r;
     try {
       r = await pull(openRepo(), opts);
@@ -38,6 +40,10 @@ export const pullCommand: Command<Args> = {
     if (argv.json) return printJson(r);
     if (r.outcome === 'up-to-date') return print(`Already up to date: ${r.branch} at ${versionLabel(r.to, r.number)}`);
     if (r.outcome === 'ahead') return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);
+    if (r.outcome === 'rebased') {
+      for (const x of r.replayed ?? []) print(`replayed ${x.from.slice(0, 12)} as ${x.to.slice(0, 12)}`);
+      return print(`Rebased ${r.branch} onto ${r.remote}/${r.branch}: now at ${versionLabel(r.to, r.number)}`);
+    }
     const c = r.checkout;
     print(`Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: fetched ${formatBytes(r.fetched.bytes)}${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`);
   },
