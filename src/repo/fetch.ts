@@ -14,7 +14,7 @@ import { defaultJobs, listRemoteRefs, openRemote, type RemoteRef, type RemoteSes
 import { findRemote } from './remotes.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
-const MAX_RANGE = 16 << 20;
+const MAX_RANGE = 8 << 20;
 /** A gap between wanted objects in a pack that is cheaper to download than to skip with another request. */
 const MAX_GAP = 256 << 10;
 
@@ -31,10 +31,11 @@ export interface FetchTransfer {
 
 /**
  * Downloads objects by id from the remote's packs with ranged reads, merging
- * neighbours in one pack into one request. Every object is decoded and
- * hash-checked before `take` sees it; a missing one is REMOTE_CORRUPT.
+ * neighbours in one pack into one request. Every object is hash-checked once:
+ * decoded here when `take` wants the content, else by `take` itself (chunks
+ * go straight to putStored, which verifies); a bad one is REMOTE_CORRUPT.
  */
-async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, take: (id: string, stored: Buffer, content: Buffer) => void, progress?: Progress): Promise<number> {
+async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, take: (id: string, stored: Buffer, content: Buffer | null) => void, progress?: Progress, decode = true): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
   for (const id of ids) {
     const e = index.get(id);
@@ -63,14 +64,12 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
     bytes += buf.length;
     for (const it of r.items) {
       const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
-      let content: Buffer;
       try {
-        content = decodeVerified(stored, it.id);
+        take(it.id, stored, decode ? decodeVerified(stored, it.id) : null);
       } catch (e) {
-        if (!isMvmError(e)) throw e;
+        if (!isMvmError(e, 'OBJECT_CORRUPT')) throw e;
         throw new MvmError('REMOTE_CORRUPT', `object ${it.id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id: it.id, pack: r.pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
       }
-      take(it.id, Buffer.from(stored), content);
     }
     progress?.advance?.(buf.length);
   });
@@ -98,9 +97,9 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   while (level.length) {
     const next = new Set<string>();
     bytes += await download(s, index, level, opts.jobs, (id, stored, content) => {
-      const v = decodeVersion(content, id);
+      const v = decodeVersion(content!, id);
       assertSafeVersion(v, id);
-      versions.set(id, { stored, v });
+      versions.set(id, { stored: Buffer.from(stored), v });
       for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])]) if (!versions.has(p) && !repo.objects.has(p)) next.add(p);
     });
     level = [...next].filter((id) => !versions.has(id));
@@ -108,10 +107,10 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   // 2. file objects
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
-  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
+  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored: Buffer.from(stored), f: decodeFileObject(content!, id) }));
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them)
   const wantChunks = [...new Set([...files.values()].flatMap(({ f }) => f.chunks.map((c) => c.id)))].filter((id) => !repo.objects.has(id));
-  bytes += await download(s, index, wantChunks, opts.jobs, (id, stored) => repo.objects.putStored(id, stored), opts.progress);
+  bytes += await download(s, index, wantChunks, opts.jobs, (id, stored) => repo.objects.putStored(id, stored), opts.progress, false);
   for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
   for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
   opts.progress?.done?.();

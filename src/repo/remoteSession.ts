@@ -20,7 +20,7 @@ export interface RemoteSession {
 
 /** How many transfers run at once unless told otherwise. */
 export function defaultJobs(remote: RemoteEntry): number {
-  return remote.url.startsWith('s3://') ? 8 : 2;
+  return remote.url.startsWith('s3://') ? 4 : 2;
 }
 
 /**
