@@ -4,7 +4,7 @@
 // copy` of the same bytes to the same targets and `restic backup` to the same
 // S3 server, all in one run. Helpers come from bench/run.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
@@ -65,8 +65,9 @@ export async function runRemotes(h, A, B, sizeA) {
       const ws = join(base, `ws-${t.name.split(' ')[0]}`);
       mkdirSync(ws, { recursive: true });
       copyFileSync(A, join(ws, 'model.safetensors'));
+      writeFileSync(join(ws, 'config.json'), JSON.stringify({ model: 'bench', layers: 24, note: 'x'.repeat(2000) }));
       mvm(ws, 'init', '-q');
-      mvm(ws, 'add', 'model.safetensors');
+      mvm(ws, 'add', 'model.safetensors', 'config.json');
       const c1 = mvmJson(ws, 'commit', '-m', 'v1');
       mvm(ws, 'remote', 'add', 'origin', t.url, ...t.add);
       syncDisk();
@@ -83,6 +84,8 @@ export async function runRemotes(h, A, B, sizeA) {
       const clone = mvmJson(base, 'clone', t.url, `c2-${t.name.split(' ')[0]}`, ...t.add);
       syncDisk();
       const pull = mvmJson(join(base, `c1-${t.name.split(' ')[0]}`), 'pull');
+      syncDisk();
+      const only = mvmJson(base, 'clone', t.url, `c3-${t.name.split(' ')[0]}`, '--only', 'config.json', ...t.add);
       // baselines: rclone copy of the raw model there and back
       let rUp = null;
       let rDown = null;
@@ -102,20 +105,22 @@ export async function runRemotes(h, A, B, sizeA) {
         cloneV1: { s: cloneV1.wall, bytes: cloneV1.json.bytes, requests: cloneV1.json.requests, rssKB: cloneV1.rssKB },
         clone: { s: clone.wall, bytes: clone.json.bytes, requests: clone.json.requests, rssKB: clone.rssKB },
         pull: { s: pull.wall, bytes: pull.json.fetched.bytes, requests: pull.json.requests, rssKB: pull.rssKB },
+        only: { s: only.wall, bytes: only.json.bytes, requests: only.json.requests, rssKB: only.rssKB },
         rcloneUp: rUp && { s: rUp.wall, rssKB: rUp.rssKB },
         rcloneDown: rDown && { s: rDown.wall, rssKB: rDown.rssKB },
       };
       res[t.name] = r;
-      rssAll.push(push1.rssKB, push2.rssKB, noop.rssKB, cloneV1.rssKB, clone.rssKB, pull.rssKB);
+      rssAll.push(push1.rssKB, push2.rssKB, noop.rssKB, cloneV1.rssKB, clone.rssKB, pull.rssKB, only.rssKB);
       const row = (what, x, baseline) => [t.name, what, fmtS(x.s), fmtBytes(x.bytes), x.bytes ? fmtRate(x.bytes, x.s) : '-', String(x.requests), fmtMB(x.rssKB), baseline ?? ''];
       rows.push(row('push v1', r.push1, rUp ? `rclone copy A: ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)` : ''));
       rows.push(row('push v2', r.push2, `commit v2 stored ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`));
       rows.push(row('no-op push', r.noop));
       rows.push(row('clone (v2)', r.clone, rDown ? `rclone copy back: ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)` : ''));
       rows.push(row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`));
-      rows.push([t.name, 'clone --only one file', 'not implemented', '', '', '', '', '']);
+      rows.push(row('clone --only config.json', r.only, `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)} for the whole clone`));
       bar('remotes', `${t.name}: push of v2 moves <= 1.1x the bytes commit of v2 stored`, r.push2.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.push2.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`);
       bar('remotes', `${t.name}: pull of v2 moves <= 1.1x the bytes commit of v2 stored`, r.pull.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.pull.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.pull.bytes / r.storedV2).toFixed(2)}x)`);
+      bar('remotes', `${t.name}: clone --only of one file fetches only that file's objects`, r.only.bytes < 64 * 1024, `${fmtBytes(r.only.bytes)} (manifests, file objects and the file's chunk)`);
       bar('remotes', `${t.name}: no-op push makes <= 5 requests`, r.noop.requests <= 5, `${r.noop.requests} requests, ${r.noop.bytes} bytes`);
       if (rUp) bar('remotes', `${t.name}: push of v1 <= 1.3x rclone copy of the same file`, r.push1.s <= 1.3 * rUp.wall, `${fmtS(r.push1.s)} vs ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)`);
       if (rDown) bar('remotes', `${t.name}: clone <= 1.3x rclone copy of the same file back`, r.clone.s <= 1.3 * rDown.wall, `${fmtS(r.clone.s)} vs ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)`);

@@ -12,6 +12,8 @@ export interface CheckoutOptions {
   force?: boolean;
   /** Check out the version mvm.lock names (fetching it when it is not here) instead of a revision. */
   lock?: boolean;
+  /** Keep only these paths in the workspace from now on (a partial workspace; '.' makes it whole again), fetching only what they need. */
+  only?: string[];
   progress?: Progress;
 }
 
@@ -43,6 +45,10 @@ export async function checkout(repo: Repository, rev: string | undefined, opts: 
       if (!rev) throw new MvmError('BAD_ARGUMENT', 'name a revision to check out, or pass --lock', { hint: 'mvm checkout v3' });
       target = resolveTarget(repo, rev);
     }
+    // a partial workspace, or one just made whole again, may lack chunks of this version: fetch them
+    const wasPartial = !!repo.sparse();
+    if (opts.only?.length) repo.setSparse(opts.only.map((p) => repo.relPath(p)));
+    if (wasPartial || repo.sparse()) await ensureVersion(repo, target.id, opts.progress);
     const done = await checkoutVersion(repo, target.id, { branch: target.branch, force: opts.force, progress: opts.progress });
     return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done };
   });

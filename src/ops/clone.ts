@@ -10,6 +10,7 @@ import { defaultJobs, openRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/revisions.js';
+import { pathProblem } from '../core/versionCheck.js';
 
 /** Options of `mvm clone`. */
 export interface CloneOptions extends Omit<RemoteSpec, 'url'> {
@@ -17,6 +18,8 @@ export interface CloneOptions extends Omit<RemoteSpec, 'url'> {
   dir?: string;
   /** What to check out: a remote branch, tag, vN or hash; default main (or the only branch). */
   rev?: string;
+  /** Only these files or folders of the model: only their chunks are fetched (a partial workspace). */
+  only?: string[];
   jobs?: number;
   progress?: Progress;
 }
@@ -53,6 +56,14 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
   try {
     createRepository({ dir });
     const repo = Repository.open(dir);
+    if (opts.only?.length) {
+      const paths = opts.only.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
+      for (const p of paths) {
+        const why = p === '.' ? null : pathProblem(p);
+        if (why) throw new MvmError('BAD_VALUE', `--only ${JSON.stringify(p)}: ${why}`, { path: p, hint: 'name paths as they are in the model, e.g. models/a.bin' });
+      }
+      repo.setSparse(paths);
+    }
     const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}) }, false);
     return await withLock(repo, 'clone', async () => {
       const s = await openRemote(repo, remote, false);

@@ -4,7 +4,7 @@ import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version 
 import { checkMetrics, flattenMetrics, parsePairs } from '../core/values.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
-import { compareWithVersion, identifyWorkspace, recordStats, type StatusEntry } from '../repo/workspace.js';
+import { compareWithVersion, identifyWorkspace, isCovered, recordStats, visibleFiles, type StatusEntry } from '../repo/workspace.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
@@ -95,7 +95,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const parent = head ? repo.version(head) : null;
     const identified = await identifyWorkspace(repo, { store: true, progress: opts.progress, label: 'commit' });
     const bytesRead = identified.bytesRead;
-    const changes = compareWithVersion(identified.files, parent);
+    const sparse = repo.sparse();
+    const changes = compareWithVersion(identified.files, parent && { files: visibleFiles(parent.files, sparse) });
     let newChunks = 0;
     let newBytes = 0;
     let storedBytes = 0;
@@ -108,6 +109,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
         storedBytes += f.chunked.storedBytes;
       }
     }
+    // a partial workspace: what it does not hold stays as the parent had it
+    if (sparse && parent) for (const [path, e] of Object.entries(parent.files)) if (!isCovered(path, sparse)) entries[path] = e;
     const logicalBytes = Object.values(entries).reduce((s, e) => s + e.size, 0);
     const branch = repo.currentBranch();
     const base = { changes, files: identified.files.size, logicalBytes, bytesRead, newChunks, newBytes, storedBytes, branch };

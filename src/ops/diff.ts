@@ -3,7 +3,7 @@ import type { FileEntry } from '../core/objects.js';
 import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { withPool, type Progress } from '../repo/session.js';
-import { identifyWorkspace } from '../repo/workspace.js';
+import { identifyWorkspace, visibleFiles } from '../repo/workspace.js';
 import { chunkFile } from '../repo/fileio.js';
 import { tensorStats } from '../repo/stats/tensorStats.js';
 import { MvmError } from '../errors.js';
@@ -79,6 +79,8 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
       }
     }
   });
-  const d = diffVersions(a, { files: entries }, (id) => extra.get(id) ?? repo.file(id));
+  // a partial workspace is compared with the part of HEAD it holds
+  const sparse = repo.sparse();
+  const d = diffVersions(a && { ...a, files: visibleFiles(a.files, sparse) }, { files: entries }, (id) => extra.get(id) ?? repo.file(id));
   return { ...d, from, to: { label: 'workspace', id: null, number: null } };
 }

@@ -6,6 +6,7 @@ import { deployLog } from '../repo/deployments.js';
 import { numberLookup } from '../repo/revisions.js';
 import { bounded } from '../repo/bounded.js';
 import { versionProblems } from '../core/versionCheck.js';
+import { isCovered } from '../repo/workspace.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 
 /** Where a damaged object is used: which version and path. */
@@ -54,6 +55,7 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
     uses.set(id, l);
   };
   const numbers = repo.numbers.readAll();
+  const sparse = repo.sparse();
   const numberOf = numberLookup(repo);
   // refs
   const roots = new Set<string>();
@@ -108,12 +110,14 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
     if (v.deps.base) use(v.deps.base, { version: id, number: numberOf(id) });
     for (const [path, f] of Object.entries(v.files)) {
       use(f.file, { version: id, number: numberOf(id), path });
-      if (fileObjects.has(f.file)) continue;
-      fileObjects.add(f.file);
+      // a partial clone (--only) holds the chunks of its own paths only
+      const held = !sparse || isCovered(path, sparse);
+      const key = held ? f.file : `elsewhere:${f.file}`;
+      if (fileObjects.has(key)) continue;
+      fileObjects.add(key);
       try {
-        const fo = repo.file(f.file);
-        for (const c of fo.chunks) {
-          chunks.add(c.id);
+        for (const c of repo.file(f.file).chunks) {
+          if (held) chunks.add(c.id);
           use(c.id, { version: id, number: numberOf(id), path });
         }
       } catch (e) {

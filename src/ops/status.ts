@@ -1,6 +1,6 @@
 import type { Repository } from '../repo/repository.js';
 import type { Progress } from '../repo/session.js';
-import { compareWithVersion, identifyWorkspace, type StatusEntry } from '../repo/workspace.js';
+import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace.js';
 import { numberOf } from '../repo/revisions.js';
 import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
 import { readLock } from '../repo/lockfile.js';
@@ -29,14 +29,15 @@ export async function status(repo: Repository, opts: StatusOptions = {}): Promis
   const head = repo.headId();
   const version = head ? repo.version(head) : null;
   const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
-  const changes = compareWithVersion(files, version);
+  const sparse = repo.sparse();
+  const changes = compareWithVersion(files, version && { files: visibleFiles(version.files, sparse) });
   const dataDrift = version ? await checkDataDeps(repo, version) : [];
   const locked = readLock(repo.root);
   const lock = locked && {
     version: locked.version,
     number: numberOf(repo, locked.version),
     matchesHead: locked.version === head,
-    matchesWorkspace: compareWithVersion(files, { files: locked.files }).length === 0,
+    matchesWorkspace: compareWithVersion(files, { files: visibleFiles(locked.files, sparse) }).length === 0,
   };
   return {
     branch: repo.currentBranch(),

@@ -3,7 +3,7 @@ import { planCheckout, type WorkState } from '../core/checkoutPlan.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
-import { identifyWorkspace, isCovered, recordStats } from './workspace.js';
+import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
 import { writeLock } from './lockfile.js';
 
@@ -28,11 +28,13 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
   const headId = repo.headId();
   const head = headId ? repo.version(headId) : null;
   // make sure every target path is tracked, then see what the workspace holds
+  const sparse = repo.sparse();
+  const targetFiles = visibleFiles(target.files, sparse);
   const specs = repo.tracked();
-  const missing = Object.keys(target.files).filter((p) => !isCovered(p, specs));
+  const missing = Object.keys(targetFiles).filter((p) => !isCovered(p, specs));
   const ws = await identifyWorkspace(repo, { specs: [...specs, ...missing], store: false });
   const work = new Map<string, WorkState>([...ws.files].map(([p, f]) => [p, { id: f.id, mode: f.mode }]));
-  const plan = planCheckout(head?.files ?? {}, target.files, work, !!opts.force);
+  const plan = planCheckout(visibleFiles(head?.files ?? {}, sparse), targetFiles, work, !!opts.force);
   if (plan.conflicts.length) {
     const list = plan.conflicts.map((c) => c.path);
     throw new MvmError('UNCOMMITTED_CHANGES', `checkout would overwrite local changes in ${list.length} file(s): ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`, {

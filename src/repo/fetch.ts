@@ -6,12 +6,14 @@ import { decodeVerified } from '../storage/objectFile.js';
 import { packKey, type PackEntry } from '../storage/remote/packs.js';
 import { parseNumberLog } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
-import type { Progress } from './session.js';
+import { withPool, type Progress } from './session.js';
+import type { ChunkPool } from '../storage/chunkPool.js';
 import { followRegistry } from './numbering.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, openRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
+import { visibleFiles } from './workspace.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -32,10 +34,10 @@ export interface FetchTransfer {
 /**
  * Downloads objects by id from the remote's packs with ranged reads, merging
  * neighbours in one pack into one request. Every object is hash-checked once:
- * decoded here when `take` wants the content, else by `take` itself (chunks
- * go straight to putStored, which verifies); a bad one is REMOTE_CORRUPT.
+ * here, for manifests and file objects handed to `sink` with their content,
+ * or by the worker threads that store chunks; a bad one is REMOTE_CORRUPT.
  */
-async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, take: (id: string, stored: Buffer, content: Buffer | null) => void, progress?: Progress, decode = true): Promise<number> {
+async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool }, progress?: Progress): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
   for (const id of ids) {
     const e = index.get(id);
@@ -57,18 +59,31 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
       }
     }
   }
+  const corrupt = (id: string, pack: string, e: unknown) => {
+    if (!isMvmError(e, 'OBJECT_CORRUPT')) return e;
+    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+  };
   let bytes = 0;
   await bounded(ranges.length, jobs, async (i) => {
     const r = ranges[i]!;
     const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
     bytes += buf.length;
-    for (const it of r.items) {
-      const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
+    if (typeof sink === 'function') {
+      for (const it of r.items) {
+        const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
+        try {
+          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id));
+        } catch (e) {
+          throw corrupt(it.id, r.pack, e);
+        }
+      }
+    } else {
+      // chunks: verified and written by the worker threads, a range per task
+      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length }));
       try {
-        take(it.id, stored, decode ? decodeVerified(stored, it.id) : null);
+        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects });
       } catch (e) {
-        if (!isMvmError(e, 'OBJECT_CORRUPT')) throw e;
-        throw new MvmError('REMOTE_CORRUPT', `object ${it.id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id: it.id, pack: r.pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+        throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
       }
     }
     progress?.advance?.(buf.length);
@@ -97,9 +112,9 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   while (level.length) {
     const next = new Set<string>();
     bytes += await download(s, index, level, opts.jobs, (id, stored, content) => {
-      const v = decodeVersion(content!, id);
+      const v = decodeVersion(content, id);
       assertSafeVersion(v, id);
-      versions.set(id, { stored: Buffer.from(stored), v });
+      versions.set(id, { stored, v });
       for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])]) if (!versions.has(p) && !repo.objects.has(p)) next.add(p);
     });
     level = [...next].filter((id) => !versions.has(id));
@@ -107,10 +122,15 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   // 2. file objects
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
-  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored: Buffer.from(stored), f: decodeFileObject(content!, id) }));
+  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them)
-  const wantChunks = [...new Set([...files.values()].flatMap(({ f }) => f.chunks.map((c) => c.id)))].filter((id) => !repo.objects.has(id));
-  bytes += await download(s, index, wantChunks, opts.jobs, (id, stored) => repo.objects.putStored(id, stored), opts.progress, false);
+  // of every version fetched or asked for, the chunks of the paths this workspace holds (all, unless --only)
+  const sparse = repo.sparse();
+  const wanted = [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
+  const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
+  const wantChunks = [...new Set(wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))))].filter((id) => !repo.objects.has(id));
+  // every core decodes and hashes; a worker thread has the range while the next one downloads
+  bytes += await withPool((pool) => download(s, index, wantChunks, Math.min(pool.capacity, opts.jobs + 2), { repo, pool }, opts.progress));
   for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
   for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
   opts.progress?.done?.();
@@ -147,7 +167,7 @@ async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
  * `git checkout` of an older commit, say). Call with the lock held.
  */
 export async function ensureVersion(repo: Repository, id: string, progress?: Progress): Promise<void> {
-  if (repo.objects.has(id)) return;
+  if (holdsVersion(repo, id)) return;
   const remote = findRemote(repo);
   const s = await openRemote(repo, remote, false);
   try {
@@ -155,7 +175,17 @@ export async function ensureVersion(repo: Repository, id: string, progress?: Pro
   } finally {
     await s.backend.close();
   }
-  if (!repo.objects.has(id)) {
+  if (!holdsVersion(repo, id)) {
     throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} is neither here nor on ${remote.name}`, { revision: id, hint: 'push it from the clone that made it' });
   }
+}
+
+/** True when the version, its file objects and the chunks of the paths this workspace holds are all here. */
+export function holdsVersion(repo: Repository, id: string): boolean {
+  if (!repo.objects.has(id)) return false;
+  for (const e of Object.values(visibleFiles(repo.version(id).files, repo.sparse()))) {
+    if (!repo.objects.has(e.file)) return false;
+    if (repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
+  }
+  return true;
 }

@@ -150,6 +150,22 @@ export class Repository {
     return Array.isArray(v?.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : [];
   }
 
+  /**
+   * The paths a partial clone or checkout (`--only`) keeps in the workspace,
+   * or null when the whole version is there. Paths outside them stay in every
+   * version (commit carries them over) but are neither fetched nor written.
+   */
+  sparse(): string[] | null {
+    const v = readJson(join(this.dir, 'sparse.json'), "remove it, or run 'mvm checkout REV --only .'") as { paths?: unknown } | null;
+    return v && Array.isArray(v.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : null;
+  }
+
+  /** Sets the partial-workspace paths; null (or a spec of '.') makes the workspace whole again. */
+  setSparse(paths: string[] | null): void {
+    if (!paths || paths.includes('.')) rmSync(join(this.dir, 'sparse.json'), { force: true });
+    else this.writeInternal('sparse.json', JSON.stringify({ paths: [...new Set(paths)].sort() }, null, 2) + '\n');
+  }
+
   /** Replaces the tracked path specs. */
   setTracked(paths: string[]): void {
     this.writeInternal('tracked.json', JSON.stringify({ paths: [...new Set(paths)].sort() }, null, 2) + '\n');

@@ -119,6 +119,8 @@ export interface IdentifiedWorkspace {
  */
 export async function identifyWorkspace(repo: Repository, opts: IdentifyOptions): Promise<IdentifiedWorkspace> {
   const files = scanTracked(repo, opts.specs);
+  const sparse = repo.sparse();
+  if (sparse) for (const p of [...files.keys()]) if (!isCovered(p, sparse)) files.delete(p);
   const paths = [...files.keys()];
   const identify = (cache: Map<string, StatEntry>) => withPool((pool) => identifyFiles(repo, pool, files, cache, opts));
   if (!opts.record) return identify(await withIndex(repo, (index) => index.statGet(paths)));
@@ -196,4 +198,10 @@ export function compareWithVersion(files: Map<string, IdentifiedFile>, version: 
     if (!files.has(path)) out.push({ path, status: 'deleted' });
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The part of a version's files a partial workspace holds (all of them when `sparse` is null). */
+export function visibleFiles<T>(files: Record<string, T>, sparse: string[] | null): Record<string, T> {
+  if (!sparse) return files;
+  return Object.fromEntries(Object.entries(files).filter(([p]) => isCovered(p, sparse)));
 }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { blake3Hex } from './hash.js';
 import { encodeObject } from './codec.js';
-import { objectPath, readObjectFile, writeObjectFile } from './objectFile.js';
+import { decodeVerified, objectPath, readObjectFile, writeObjectFile } from './objectFile.js';
 import type { GroupKind } from './bytegroup.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
@@ -55,8 +55,21 @@ export interface RangeTask {
   level: number;
   fsync: boolean;
 }
+/**
+ * Verifies objects as stored (bytes fetched from a remote, say: `data` holds
+ * them at the given offsets) and writes those not stored yet. A worker per
+ * range spreads the decoding and hashing of a download over the cores.
+ */
+export interface PutTask {
+  op: 'put';
+  data: Uint8Array;
+  items: { id: string; offset: number; length: number }[];
+  objectsDir: string;
+  tmpDir: string;
+  fsync: boolean;
+}
 /** Work that the chunk worker pool runs. */
-export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask;
+export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask | PutTask;
 
 /** One chunk's outcome in a RangeTask. */
 export interface RangeChunk {
@@ -120,6 +133,16 @@ function runRange(task: RangeTask): RangeChunk[] {
 export function runChunkTask(task: ChunkTask): ChunkResult {
   try {
     switch (task.op) {
+      case 'put': {
+        let size = 0;
+        for (const it of task.items) {
+          const stored = task.data.subarray(it.offset, it.offset + it.length);
+          decodeVerified(stored, it.id, true);
+          if (!existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
+          size += it.length;
+        }
+        return { id: '', size, isNew: false, storedBytes: size };
+      }
       case 'range': {
         const chunks = runRange(task);
         return { id: '', size: chunks.reduce((n, c) => n + c.size, 0), isNew: false, storedBytes: 0, chunks };

@@ -217,6 +217,45 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
     }
   });
 
+  it('clone --only fetches one file\'s objects; status, commit and push keep the files it lacks; checkout --only . brings them', async () => {
+    const t = testdir();
+    try {
+      const url = b.url(t, 'only');
+      const a = makeOrigin(b, t, url);
+      ok(a.run(['push']));
+      const full = json(mvm(['clone', url, 'full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
+      const part = json(mvm(['clone', url, 'part', ...b.addArgs(), '--only', 'models/small.txt', '--json'], { cwd: t.dir, env: b.env() }));
+      const c = workspace(b, t, 'part');
+      // the 900 kB file's chunk did not travel
+      expect(part.bytes).toBeLessThan(full.bytes - 800_000);
+      expect(existsSync(c.path('models/big.bin'))).toBe(false);
+      expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('config v1\n');
+      const bigEntry = json(c.run(['show', 'HEAD', '--json'])).version.files['models/big.bin'];
+      const bigChunk = Repository.open(a.dir).file(bigEntry.file).chunks[0]!.id;
+      expect(existsSync(c.path(`.mvm/objects/${bigChunk.slice(0, 2)}/${bigChunk.slice(2)}`))).toBe(false);
+      expect(existsSync(t.path(`full/.mvm/objects/${bigChunk.slice(0, 2)}/${bigChunk.slice(2)}`))).toBe(true);
+      expect(json(c.run(['status', '--json'])).clean).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+      // a commit in the partial workspace keeps big.bin as it was
+      write(c.path('models/small.txt'), 'config from the partial clone\n');
+      const v2 = json(c.run(['commit', '-m', 'partial edit', '--json']));
+      const files = json(c.run(['show', v2.id, '--json'])).version.files;
+      expect(Object.keys(files).sort()).toEqual(['models/big.bin', 'models/small.txt']);
+      expect(files['models/big.bin']).toEqual(bigEntry);
+      ok(c.run(['push']));
+      const pulled = json(a.run(['pull', '--json']));
+      expect(pulled.checkout.written).toEqual(['models/small.txt']);
+      expect(readFileSync(a.path('models/big.bin')).equals(randomBytes(900_000, 7))).toBe(true);
+      // the whole workspace again: big.bin is fetched and written
+      const whole = json(c.run(['checkout', 'HEAD', '--only', '.', '--json']));
+      expect(whole.written).toEqual(['models/big.bin']);
+      expect(readFileSync(c.path('models/big.bin')).equals(randomBytes(900_000, 7))).toBe(true);
+      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a damaged pack is detected on clone: REMOTE_CORRUPT, and no folder is left behind', async () => {
     const t = testdir();
     try {

@@ -6,6 +6,7 @@ interface Args extends GlobalArgs {
   url: string;
   dir?: string;
   rev?: string;
+  only?: string[];
   endpoint?: string;
   region?: string;
   pathStyle?: boolean;
@@ -21,16 +22,18 @@ export const cloneCommand: Command<Args> = {
       .positional('url', { type: 'string', demandOption: true, describe: 's3://bucket/prefix, file:///path or a folder' })
       .positional('dir', { type: 'string', describe: 'Folder to create (default the last part of the URL)' })
       .option('rev', { type: 'string', describe: 'Branch, tag, vN or hash to check out (default main)' })
+      .option('only', { type: 'string', array: true, describe: 'Only these files or folders: only their chunks are fetched' })
       .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
       .option('region', { type: 'string' })
       .option('path-style', { type: 'boolean' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm clone s3://models-bucket/team-a', 'a copy of the team repository in ./team-a')
-      .example('mvm clone /mnt/share/mvm model --rev v12', 'version 12 in ./model'),
+      .example('mvm clone /mnt/share/mvm model --rev v12', 'version 12 in ./model')
+      .example('mvm clone s3://models-bucket/team-a --only models/config.json', 'one file, fetching only its chunks'),
   run: async (argv) => {
     const { clone } = await import('../../ops/clone.js');
-    const r = await clone(argv.url, { dir: argv.dir, rev: argv.rev, endpoint: argv.endpoint, region: argv.region, pathStyle: argv.pathStyle, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await clone(argv.url, { dir: argv.dir, rev: argv.rev, only: argv.only, endpoint: argv.endpoint, region: argv.region, pathStyle: argv.pathStyle, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     print(`Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`);
   },
