@@ -67,7 +67,8 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
   await bounded(ranges.length, jobs, async (i) => {
     const r = ranges[i]!;
     const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
-    bytes += buf.length;
+    const length = buf.length;
+    bytes += length;
     if (typeof sink === 'function') {
       for (const it of r.items) {
         const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
@@ -81,12 +82,14 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
       // chunks: verified and written by the worker threads, a range per task
       const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length }));
       try {
-        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects });
+        // the range's memory moves to the worker when the buffer owns it whole (no copy)
+        const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer;
+        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects }, whole ? [buf.buffer as ArrayBuffer] : []);
       } catch (e) {
         throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
       }
     }
-    progress?.advance?.(buf.length);
+    progress?.advance?.(length);
   });
   return bytes;
 }
@@ -108,7 +111,6 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   const versions = new Map<string, { stored: Buffer; v: Version }>();
   let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? [])])].filter((id) => !repo.objects.has(id));
   let bytes = 0;
-  opts.progress?.start?.(`fetch ${s.remote.name}`, 0);
   while (level.length) {
     const next = new Set<string>();
     bytes += await download(s, index, level, opts.jobs, (id, stored, content) => {
@@ -129,8 +131,9 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   const wanted = [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
   const wantChunks = [...new Set(wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))))].filter((id) => !repo.objects.has(id));
+  opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
   // every core decodes and hashes; a worker thread has the range while the next one downloads
-  bytes += await withPool((pool) => download(s, index, wantChunks, Math.min(pool.capacity, opts.jobs + 2), { repo, pool }, opts.progress));
+  bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool }, opts.progress));
   for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
   for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
   opts.progress?.done?.();

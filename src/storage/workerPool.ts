@@ -64,14 +64,18 @@ export class WorkerPool<T extends object, R extends PoolResult> {
     }
   }
 
-  /** Runs a task; rejects with the task's error turned into an Error. */
-  async submit(task: T): Promise<R> {
-    const result = await this.dispatch(task);
+  /**
+   * Runs a task; rejects with the task's error turned into an Error. Buffers
+   * in `transfer` move to the worker instead of being copied (the caller must
+   * not use them afterwards).
+   */
+  async submit(task: T, transfer: ArrayBuffer[] = []): Promise<R> {
+    const result = await this.dispatch(task, transfer);
     if (result.error) throw this.toError(result.error as NonNullable<R['error']>);
     return result;
   }
 
-  private dispatch(task: T): Promise<R> {
+  private dispatch(task: T, transfer: ArrayBuffer[]): Promise<R> {
     if (this.wanted === 0) return Promise.resolve(this.runInline(task));
     this.start();
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -82,7 +86,7 @@ export class WorkerPool<T extends object, R extends PoolResult> {
         resolve: (r) => { slot.busy--; resolve(r); },
         reject: (e) => { slot.busy--; reject(e); },
       });
-      slot.worker.postMessage({ seq, task });
+      slot.worker.postMessage({ seq, task }, transfer);
     });
   }
 
