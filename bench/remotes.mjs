@@ -110,6 +110,8 @@ export async function runRemotes(h, A, B, sizeA) {
         rcloneDown: rDown && { s: rDown.wall, rssKB: rDown.rssKB },
       };
       res[t.name] = r;
+      // this target's workspaces and copies are not needed any more (at 4 GiB they fill a disk)
+      for (const d of [ws, join(base, `c1-${t.name.split(' ')[0]}`), join(base, `c2-${t.name.split(' ')[0]}`), join(base, `c3-${t.name.split(' ')[0]}`), join(base, `rclone-back-${t.name.split(' ')[0]}`), join(base, 'rclone-folder'), join(base, 'folder-remote')]) rmSync(d, { recursive: true, force: true });
       rssAll.push(push1.rssKB, push2.rssKB, noop.rssKB, cloneV1.rssKB, clone.rssKB, pull.rssKB, only.rssKB);
       const row = (what, x, baseline) => [t.name, what, fmtS(x.s), fmtBytes(x.bytes), x.bytes ? fmtRate(x.bytes, x.s) : '-', String(x.requests), fmtMB(x.rssKB), baseline ?? ''];
       rows.push(row('push v1', r.push1, rUp ? `rclone copy A: ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)` : ''));
@@ -146,6 +148,7 @@ export async function runRemotes(h, A, B, sizeA) {
         syncDisk();
         const second = run('restic', ['backup', '-q', src], { env: renv });
         res[`restic ${label}`] = { first: { s: first.wall, rssKB: first.rssKB }, second: { s: second.wall, rssKB: second.rssKB } };
+        rmSync(src, { recursive: true, force: true });
         rows.push([label, 'restic backup A (baseline)', fmtS(first.wall), '', fmtRate(sizeA, first.wall), '', fmtMB(first.rssKB), '']);
         rows.push([label, 'restic backup B (baseline)', fmtS(second.wall), '', '', '', fmtMB(second.rssKB), '']);
       }
