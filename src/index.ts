@@ -26,3 +26,8 @@ export { evaluate, type EvalOptions, type EvalResult } from './ops/evaluate.js';
 export { best, type BestOptions, type BestResult } from './ops/best.js';
 export { lineage, type LineageNode } from './ops/lineage.js';
 export { compileQuery, parseQuery, type QueryRecord } from './core/query/index.js';
+export { remotes, addRemote, removeRemote, type RemoteAddOptions } from './ops/remote.js';
+export { push, type PushOptions, type PushResult } from './ops/push.js';
+export { fetch, type FetchOptions, type FetchResult } from './ops/fetch.js';
+export { pull, type PullOptions, type PullResult } from './ops/pull.js';
+export { clone, type CloneOptions, type CloneResult } from './ops/clone.js';

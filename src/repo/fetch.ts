@@ -125,8 +125,8 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
-  // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them)
-  // of every version fetched or asked for, the chunks of the paths this workspace holds (all, unless --only)
+  // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
+  // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only)
   const sparse = repo.sparse();
   const wanted = [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);

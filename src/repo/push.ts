@@ -66,12 +66,12 @@ function missingObjects(repo: Repository, tips: string[], remote: RemoteIndex): 
 }
 
 /** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
-function groups(repo: Repository, ids: string[], max: number): string[][] {
+function groups(ids: string[], sizeOf: Map<string, number>, max: number): string[][] {
   const out: string[][] = [];
   let cur: string[] = [];
   let size = 0;
   for (const id of ids) {
-    const n = Math.max(0, repo.objects.storedSize(id));
+    const n = sizeOf.get(id)!;
     if (cur.length && size + n > max) {
       out.push(cur);
       cur = [];
@@ -123,15 +123,16 @@ export async function pushToRemote(
   const max = packSize();
   let bytes = 0;
   let packs = 0;
-  const total = [...data, ...versions].reduce((n, id) => n + Math.max(0, repo.objects.storedSize(id)), 0);
-  opts.progress?.start?.(`push ${s.remote.name}`, total);
+  // every object's stored size, once: it plans the packs, the progress total and each pack's layout
+  const sizeOf = new Map<string, number>();
+  for (const id of [...data, ...versions]) {
+    const length = repo.objects.storedSize(id);
+    if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
+    sizeOf.set(id, length);
+  }
+  opts.progress?.start?.(`push ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
   const send = async (ids: string[]) => {
-    const sizes = ids.map((id) => {
-      const length = repo.objects.storedSize(id);
-      if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
-      return { id, length };
-    });
-    const pack = buildPack(sizes, (id) => repo.objects.readStored(id));
+    const pack = buildPack(ids.map((id) => ({ id, length: sizeOf.get(id)! })), (id) => repo.objects.readStored(id));
     // the pack is whole on the remote before any index names it
     await s.backend.write(packKey(pack.id), pack.data);
     await s.backend.write(indexKey(pack.id), Buffer.from(JSON.stringify(pack.index)));
@@ -140,10 +141,10 @@ export async function pushToRemote(
     packs++;
     opts.progress?.advance?.(pack.data.length);
   };
-  const dataGroups = groups(repo, data, max);
+  const dataGroups = groups(data, sizeOf, max);
   await bounded(dataGroups.length, Math.max(1, Math.min(opts.jobs, 2)), (i) => send(dataGroups[i]!));
   // manifests go last: a version listed on the remote means all it needs is there
-  for (const g of groups(repo, versions, max)) await send(g);
+  for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();
   for (const p of plans) {
     if (p.from === p.to) continue;
