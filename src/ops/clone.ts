@@ -6,7 +6,7 @@ import { createRepository } from '../repo/create.js';
 import { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { saveRemote } from '../repo/remotes.js';
-import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/revisions.js';
@@ -66,8 +66,7 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
     }
     const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}) }, false);
     return await withLock(repo, 'clone', async () => {
-      const s = await openRemote(repo, remote, false);
-      try {
+      return withRemote(repo, remote, false, async (s) => {
         if (!s.exists) throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, { url, hint: 'push to it first' });
         const fetched = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
         const branches = fetched.refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
@@ -79,9 +78,7 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
         if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
         const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress });
         return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects, bytes: fetched.bytes, requests: s.backend.stats.requests, checkout };
-      } finally {
-        await s.backend.close();
-      }
+      });
     });
   } catch (e) {
     if (created) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 
 /** Options of `mvm fetch`. */
@@ -22,12 +22,9 @@ export interface FetchResult extends FetchTransfer {
 export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<FetchResult> {
   const remote = findRemote(repo, opts.remote);
   return withLock(repo, 'fetch', async () => {
-    const s = await openRemote(repo, remote, false);
-    try {
+    return withRemote(repo, remote, false, async (s) => {
       const r = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
       return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests };
-    } finally {
-      await s.backend.close();
-    }
+    });
   });
 }

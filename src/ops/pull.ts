@@ -4,7 +4,7 @@ import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf } from '../repo/revisions.js';
@@ -52,8 +52,7 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   return withLock(repo, 'pull', async () => {
     const branch = opts.branch ?? repo.currentBranch();
     if (!branch) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
-    const s = await openRemote(repo, remote, false);
-    try {
+    return withRemote(repo, remote, false, async (s) => {
       const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
       const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
       if (!target) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { revision: branch, hint: 'mvm push it first, or name another branch' });
@@ -83,9 +82,7 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
       const checkout = onBranch ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress }) : null;
       repo.refs.write(`refs/heads/${branch}`, target);
       return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
-    } finally {
-      await s.backend.close();
-    }
+    });
   });
 }
 
@@ -111,8 +108,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
     return await withLock(repo, 'pull', async () => {
       const lock = readLock(root);
       const branch = opts.branch ?? 'main';
-      const s = await openRemote(repo, remote, false);
-      try {
+      return withRemote(repo, remote, false, async (s) => {
         const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress, want: lock ? [lock.version] : [] });
         const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
         const target = lock?.version ?? tip;
@@ -124,9 +120,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
         if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
         const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress });
         return { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests };
-      } finally {
-        await s.backend.close();
-      }
+      });
     });
   } catch (e) {
     rmSync(join(root, MVM_DIR), { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, openRemote } from '../repo/remoteSession.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/push.js';
 import { followRegistry } from '../repo/numbering.js';
 
@@ -52,8 +52,7 @@ function refsToPush(repo: Repository, opts: PushOptions): { ref: string; id: str
 export async function push(repo: Repository, opts: PushOptions = {}): Promise<PushResult> {
   const remote = findRemote(repo, opts.remote);
   const refs = refsToPush(repo, opts);
-  const s = await openRemote(repo, remote, true);
-  try {
+  return withRemote(repo, remote, true, async (s) => {
     const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
@@ -62,7 +61,5 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
     });
     const { registry: _registry, ...rest } = r;
     return { remote: remote.name, url: remote.url, ...rest, requests: s.backend.stats.requests };
-  } finally {
-    await s.backend.close();
-  }
+  });
 }

@@ -11,7 +11,7 @@ import type { ChunkPool } from '../storage/chunkPool.js';
 import { followRegistry } from './numbering.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
-import { defaultJobs, listRemoteRefs, openRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
+import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
 import { visibleFiles } from './workspace.js';
 
@@ -172,12 +172,9 @@ async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
 export async function ensureVersion(repo: Repository, id: string, progress?: Progress): Promise<void> {
   if (holdsVersion(repo, id)) return;
   const remote = findRemote(repo);
-  const s = await openRemote(repo, remote, false);
-  try {
+  await withRemote(repo, remote, false, async (s) => {
     await fetchFromRemote(repo, s, { jobs: defaultJobs(remote), progress, want: [id] });
-  } finally {
-    await s.backend.close();
-  }
+  });
   if (!holdsVersion(repo, id)) {
     throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} is neither here nor on ${remote.name}`, { revision: id, hint: 'push it from the clone that made it' });
   }

@@ -84,3 +84,13 @@ export async function listRemoteRefs(s: RemoteSession): Promise<RemoteRef[]> {
   }
   return out;
 }
+
+/** Runs `fn` with a remote opened (see openRemote), and releases its connections afterwards. */
+export async function withRemote<T>(repo: Repository, remote: RemoteEntry, create: boolean, fn: (s: RemoteSession) => Promise<T>): Promise<T> {
+  const s = await openRemote(repo, remote, create);
+  try {
+    return await fn(s);
+  } finally {
+    await s.backend.close();
+  }
+}
