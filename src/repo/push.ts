@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
-import { buildPack, indexKey, packKey } from '../storage/remote/packs.js';
+import { indexKey, packKey, packLayout, packParts } from '../storage/remote/packs.js';
 import { formatNumberLog, parseNumberLog } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
@@ -13,6 +13,9 @@ export function packSize(): number {
   const env = process.env.MVM_PACK_SIZE;
   return env && /^\d+$/.test(env) && Number(env) > 0 ? Number(env) : 64 << 20;
 }
+
+/** A pack travels in parts of this size (a multipart upload on S3), so memory holds a part per job, not a pack. */
+const PART_SIZE = 8 << 20;
 
 /** One ref a push moves on the remote. */
 export interface RefUpdate {
@@ -132,17 +135,22 @@ export async function pushToRemote(
   }
   opts.progress?.start?.(`push ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
   const send = async (ids: string[]) => {
-    const pack = buildPack(ids.map((id) => ({ id, length: sizeOf.get(id)! })), (id) => repo.objects.readStored(id));
+    const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
+    const parts = function* () {
+      for (const part of packParts(pack, (id) => repo.objects.readStored(id), PART_SIZE)) {
+        yield part;
+        opts.progress?.advance?.(part.length);
+      }
+    };
     // the pack is whole on the remote before any index names it
-    await s.backend.write(packKey(pack.id), pack.data);
+    await s.backend.writeParts(packKey(pack.id), pack.size, parts());
     await s.backend.write(indexKey(pack.id), Buffer.from(JSON.stringify(pack.index)));
     index.add(pack.index);
-    bytes += pack.data.length;
+    bytes += pack.size;
     packs++;
-    opts.progress?.advance?.(pack.data.length);
   };
   const dataGroups = groups(data, sizeOf, max);
-  await bounded(dataGroups.length, Math.max(1, Math.min(opts.jobs, 2)), (i) => send(dataGroups[i]!));
+  await bounded(dataGroups.length, opts.jobs, (i) => send(dataGroups[i]!));
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderBackend } from '../../src/storage/remote/folder.js';
 import { s3Error } from '../../src/storage/remote/s3.js';
 import { parseRemoteUrl } from '../../src/storage/remote/open.js';
-import { buildPack, parsePackIndex } from '../../src/storage/remote/packs.js';
+import { buildPack, packLayout, packParts, parsePackIndex } from '../../src/storage/remote/packs.js';
 import { isSafeKey } from '../../src/storage/remote/backend.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 
@@ -59,6 +59,16 @@ describe('FolderBackend', () => {
     }
   });
 
+  it('writeParts writes the parts as one file; a short write leaves nothing, not even a temp file', async () => {
+    const b = new FolderBackend(dir, join(dir, 'r'));
+    b.ensure();
+    await b.writeParts('packs/p.pack', 7, [Buffer.from('abc'), Buffer.from('defg')]);
+    expect((await b.read('packs/p.pack'))?.data.toString()).toBe('abcdefg');
+    await expect(b.writeParts('packs/q.pack', 9, [Buffer.from('abc')])).rejects.toMatchObject({ code: 'IO_ERROR' });
+    expect(await b.read('packs/q.pack')).toBeNull();
+    expect(readdirSync(join(dir, 'r', '.tmp'))).toEqual([]);
+  });
+
   it('ensure on a folder whose parent is missing is REMOTE_NOT_FOUND', () => {
     expect(() => new FolderBackend('x', join(dir, 'no', 'such')).ensure()).toThrow(expect.objectContaining({ code: 'REMOTE_NOT_FOUND' }));
   });
@@ -109,6 +119,19 @@ describe('packs', () => {
     expect(p.index.objects).toEqual([[ids[0], 0, 3], [ids[1], 3, 5]]);
     expect(parsePackIndex(Buffer.from(JSON.stringify(p.index)), p.id, 'u')).toEqual(p.index);
     expect(buildPack(ids.map((id, i) => ({ id, length: objs[i]!.length })), (id) => objs[ids.indexOf(id)]!).id).toBe(p.id);
+  });
+
+  it('packParts cuts a pack into parts of one size whatever the object boundaries, and they join to the pack', () => {
+    const objs = [Buffer.from('a'.repeat(5)), Buffer.from('b'.repeat(12)), Buffer.from(''), Buffer.from('c'.repeat(3))];
+    const ids = objs.map((o) => blake3Hex(o));
+    const layout = packLayout(ids.map((id, i) => ({ id, length: objs[i]!.length })));
+    expect(layout.size).toBe(20);
+    const parts = [...packParts(layout, (id) => objs[ids.indexOf(id)]!, 8)];
+    expect(parts.map((p) => p.length)).toEqual([8, 8, 4]);
+    expect(Buffer.concat(parts).toString()).toBe('aaaaabbbbbbbbbbbbccc');
+    expect([...packParts(layout, (id) => objs[ids.indexOf(id)]!, 100)].map((p) => p.length)).toEqual([20]);
+    // an object whose size changed since it was planned is refused
+    expect(() => [...packParts(layout, (id) => (id === ids[1] ? Buffer.from('b') : objs[ids.indexOf(id)]!), 8)]).toThrow(expect.objectContaining({ code: 'OBJECT_CORRUPT' }));
   });
 
   it('a tampered or malformed index is REMOTE_CORRUPT; a newer format REMOTE_FORMAT', () => {

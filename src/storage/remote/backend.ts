@@ -28,6 +28,11 @@ export interface RemoteBackend {
   /** Writes a file whole: a reader sees the old content or the new one, never a part. */
   write(key: string, data: Uint8Array): Promise<void>;
   /**
+   * Writes a file of `size` bytes whole from its parts, in order, holding one
+   * part at a time (a multipart upload on S3); a reader never sees a part.
+   */
+  writeParts(key: string, size: number, parts: Iterable<Buffer>): Promise<void>;
+  /**
    * Compare-and-swap: writes only when the file still has tag `expected`
    * (null: it does not exist yet). Returns false when it had moved.
    */

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { blake3Hex } from '../hash.js';
@@ -89,20 +89,34 @@ export class FolderBackend implements RemoteBackend {
   }
 
   async write(key: string, data: Uint8Array): Promise<void> {
+    await this.writeParts(key, data.length, [Buffer.from(data.buffer, data.byteOffset, data.length)]);
+  }
+
+  async writeParts(key: string, size: number, parts: Iterable<Buffer>): Promise<void> {
     this.stats.requests++;
     const p = this.path(key);
     const tmp = tempPath(this.tmp, 'w');
+    let fd = -1;
+    let written = 0;
     try {
       mkdirSync(this.tmp, { recursive: true });
       mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(tmp, data, { flag: 'wx' });
+      fd = openSync(tmp, 'wx');
+      for (const part of parts) {
+        for (let off = 0; off < part.length; ) off += writeSync(fd, part, off, part.length - off);
+        written += part.length;
+      }
+      closeSync(fd);
+      fd = -1;
+      if (written !== size) throw new MvmError('IO_ERROR', `${key}: wrote ${written} bytes where ${size} were planned`, { url: this.url, key });
       renameSync(tmp, p);
       fsyncDir(dirname(p));
     } catch (e) {
+      if (fd >= 0) closeSync(fd);
       try { unlinkSync(tmp); } catch { /* not created */ }
-      throw remoteError(e, p, 'writing');
+      throw e instanceof MvmError ? e : remoteError(e, p, 'writing');
     }
-    this.stats.bytesUp += data.length;
+    this.stats.bytesUp += written;
   }
 
   async swap(key: string, data: Uint8Array, expected: string | null): Promise<boolean> {

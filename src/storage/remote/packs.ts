@@ -25,28 +25,62 @@ export const packKey = (id: string) => `packs/${id}.pack`;
 /** Key of a pack index on the remote. */
 export const indexKey = (id: string) => `packs/${id}.idx`;
 
+/** Where a pack's objects go (its index) and how many bytes it has, before any byte is read. */
+export interface PackLayout {
+  id: string;
+  size: number;
+  index: PackIndex;
+}
+
 /**
  * Lays out objects (ids with their stored sizes, in order) as one pack: the
- * stored bytes back to back, read one at a time into one buffer, and the index
- * naming each object's place. The pack id is the hash of the index's object
- * list, so the same objects always make the same pack and a push that is run
- * again rewrites it rather than adding another.
+ * stored bytes back to back, and the index naming each object's place. The
+ * pack id is the hash of the index's object list, so the same objects always
+ * make the same pack and a push that is run again rewrites it rather than
+ * adding another.
  */
-export function buildPack(objects: { id: string; length: number }[], read: (id: string) => Buffer): { id: string; data: Buffer; index: PackIndex } {
+export function packLayout(objects: { id: string; length: number }[]): PackLayout {
   const list: PackIndex['objects'] = [];
   let offset = 0;
   for (const o of objects) {
     list.push([o.id, offset, o.length]);
     offset += o.length;
   }
-  const data = Buffer.allocUnsafe(offset);
-  for (const [id, at, length] of list) {
+  const id = blake3Hex(Buffer.from(canonicalJson(list)));
+  return { id, size: offset, index: { format: REMOTE_FORMAT, pack: id, objects: list } };
+}
+
+/**
+ * The bytes of a pack in parts of `partSize` (the last one shorter), reading
+ * one object at a time, so a pack of any size is sent holding one part.
+ */
+export function* packParts(layout: PackLayout, read: (id: string) => Buffer, partSize: number): Generator<Buffer> {
+  let part = Buffer.allocUnsafe(Math.min(partSize, layout.size));
+  let used = 0;
+  let left = layout.size;
+  for (const [id, , length] of layout.index.objects) {
     const stored = read(id);
     if (stored.length !== length) throw new MvmError('OBJECT_CORRUPT', `object ${id} changed size while it was packed`, { id });
-    stored.copy(data, at);
+    for (let at = 0; at < length; ) {
+      const n = Math.min(length - at, part.length - used);
+      stored.copy(part, used, at, at + n);
+      used += n;
+      at += n;
+      if (used === part.length) {
+        left -= used;
+        yield part;
+        part = Buffer.allocUnsafe(Math.min(partSize, left));
+        used = 0;
+      }
+    }
   }
-  const id = blake3Hex(Buffer.from(canonicalJson(list)));
-  return { id, data, index: { format: REMOTE_FORMAT, pack: id, objects: list } };
+}
+
+/** A whole pack in one buffer (small packs, tests). */
+export function buildPack(objects: { id: string; length: number }[], read: (id: string) => Buffer): { id: string; data: Buffer; index: PackIndex } {
+  const layout = packLayout(objects);
+  const data = Buffer.concat([...packParts(layout, read, Math.max(1, layout.size))], layout.size);
+  return { id: layout.id, data, index: layout.index };
 }
 
 /** Parses and checks a pack index read from a remote; anything malformed is REMOTE_CORRUPT. */

@@ -49,6 +49,22 @@ export function s3Error(e: unknown, loc: S3Location, doing: string): MvmError {
 }
 
 /**
+ * Reads a response body of `length` expected bytes straight into one buffer
+ * (no list of pieces, no second copy). Returns a shorter buffer when the body
+ * ended early; a body longer than asked for is REMOTE_CORRUPT.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, length: number, what: { url: string; key: string }): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(length);
+  let got = 0;
+  for await (const piece of body) {
+    if (got + piece.length > length) throw new MvmError('REMOTE_CORRUPT', `the server sent more of ${what.key} than was asked for`, { ...what, hint: 'check --endpoint: the server does not honour ranged reads' });
+    out.set(piece, got);
+    got += piece.length;
+  }
+  return got === length ? out : out.subarray(0, got);
+}
+
+/**
  * S3Backend keeps a remote in an S3-compatible bucket under a prefix. Conditional
  * writes use If-None-Match / If-Match; since some servers ignore them, every
  * swap reads the key back and reports a lost update when another writer won.
@@ -106,7 +122,7 @@ export class S3Backend implements RemoteBackend {
     let data: Buffer;
     try {
       const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
-      data = Buffer.from(await r.Body!.transformToByteArray());
+      data = await readBody(r.Body as AsyncIterable<Uint8Array>, length, { url: this.url, key });
     } catch (e) {
       const err = e as SdkError;
       if (err.name === 'NoSuchKey' || err.name === 'InvalidRange' || err.$metadata?.httpStatusCode === 416) {
@@ -123,6 +139,50 @@ export class S3Backend implements RemoteBackend {
 
   async write(key: string, data: Uint8Array): Promise<void> {
     await this.put(key, data, {});
+  }
+
+  /**
+   * One PUT when the first part is the whole file; otherwise a multipart
+   * upload, a part at a time (S3 wants every part but the last to be at
+   * least 5 MiB). The object appears only when the upload completes; a failed
+   * one is aborted, so nothing half-written is ever readable.
+   */
+  async writeParts(key: string, size: number, parts: Iterable<Buffer>): Promise<void> {
+    const it = parts[Symbol.iterator]();
+    const first = it.next();
+    if (first.done || first.value.length === size) {
+      await this.put(key, first.done ? Buffer.alloc(0) : first.value, {});
+      return;
+    }
+    const { client, sdk } = await this.open();
+    const Bucket = this.loc.bucket;
+    const Key = this.key(key);
+    let UploadId: string | undefined;
+    try {
+      this.stats.requests++;
+      UploadId = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key }))).UploadId;
+      if (!UploadId) throw new MvmError('REMOTE_UNREACHABLE', `${this.url}: the server started no multipart upload for ${key}`, { url: this.url, key });
+      const done: { PartNumber: number; ETag?: string }[] = [];
+      let written = 0;
+      for (let r: IteratorResult<Buffer> = first; !r.done; r = it.next()) {
+        const PartNumber = done.length + 1;
+        this.stats.requests++;
+        const up = await client.send(new sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: r.value, ContentLength: r.value.length }));
+        done.push({ PartNumber, ETag: up.ETag });
+        written += r.value.length;
+        this.stats.bytesUp += r.value.length;
+      }
+      if (written !== size) throw new MvmError('IO_ERROR', `${key}: ${written} bytes were read where ${size} were planned`, { url: this.url, key });
+      this.stats.requests++;
+      await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
+    } catch (e) {
+      if (UploadId) {
+        this.stats.requests++;
+        // servers that do not know AbortMultipartUpload expire the parts themselves
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+      }
+      throw s3Error(e, this.loc, `writing ${key}`);
+    }
   }
 
   private async put(key: string, data: Uint8Array, cond: { IfMatch?: string; IfNoneMatch?: string }): Promise<boolean> {
