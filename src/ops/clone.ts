@@ -6,8 +6,8 @@ import { createRepository } from '../repo/create.js';
 import { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { saveRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { fetchFromRemote } from '../repo/fetch.js';
+import { defaultJobs, withRemote, type RemoteRef } from '../repo/remoteSession.js';
+import { fetchAndStage } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/revisions.js';
 import { pathProblem } from '../core/versionCheck.js';
@@ -68,16 +68,29 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
     return await withLock(repo, 'clone', async () => {
       return withRemote(repo, remote, false, async (s) => {
         if (!s.exists) throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, { url, hint: 'push to it first' });
-        const fetched = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
-        const branches = fetched.refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
-        const rev = opts.rev ?? (branches.includes('main') ? 'main' : branches[0]);
-        if (!rev) throw new MvmError('UNKNOWN_REVISION', `${url} has no branches`, { url });
-        // a remote branch becomes a local branch of the same name
-        const tracking = branches.includes(rev) ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
-        const id = tracking ?? resolveTarget(repo, rev).id;
-        if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
-        const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress });
-        return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects, bytes: fetched.bytes, requests: s.backend.stats.requests, checkout };
+        const pick = (refs: RemoteRef[]) => {
+          const branches = refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
+          return opts.rev ?? (branches.includes('main') ? 'main' : branches[0]);
+        };
+        // the files of a branch or tag being cloned are built as their chunks arrive
+        const { transfer: fetched, staged } = await fetchAndStage(repo, s, {
+          jobs: opts.jobs ?? defaultJobs(remote),
+          progress: opts.progress,
+          stage: (refs) => refs.find((r) => r.ref === `refs/heads/${pick(refs)}` || r.ref === `refs/tags/${pick(refs)}`)?.id ?? null,
+        });
+        try {
+          const rev = pick(fetched.refs);
+          if (!rev) throw new MvmError('UNKNOWN_REVISION', `${url} has no branches`, { url });
+          // a remote branch becomes a local branch of the same name
+          const isBranch = fetched.refs.some((r) => r.ref === `refs/heads/${rev}`);
+          const tracking = isBranch ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
+          const id = tracking ?? resolveTarget(repo, rev).id;
+          if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
+          const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress, staged });
+          return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects, bytes: fetched.bytes, requests: s.backend.stats.requests, checkout };
+        } finally {
+          staged?.discard();
+        }
       });
     });
   } catch (e) {

@@ -5,7 +5,7 @@ import { isAncestor } from '../core/dag.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
+import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf } from '../repo/revisions.js';
 import { createRepository } from '../repo/create.js';
@@ -109,17 +109,28 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
       const lock = readLock(root);
       const branch = opts.branch ?? 'main';
       return withRemote(repo, remote, false, async (s) => {
-        const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress, want: lock ? [lock.version] : [] });
-        const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
-        const target = lock?.version ?? tip;
-        if (!target || !repo.objects.has(target)) {
-          throw new MvmError('UNKNOWN_REVISION', lock ? `${remote.url} does not hold version ${lock.version.slice(0, 12)} that mvm.lock names` : `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: lock ? 'push it from the clone that committed it' : 'push first' });
+        // the files of what will be checked out are built as their chunks arrive
+        const { transfer, staged } = await fetchAndStage(repo, s, {
+          jobs: opts.jobs ?? defaultJobs(remote),
+          progress: opts.progress,
+          want: lock ? [lock.version] : [],
+          stage: (refs) => lock?.version ?? refs.find((r) => r.ref === `refs/heads/${branch}`)?.id ?? null,
+        });
+        try {
+          const { refs: _refs, ...fetched } = transfer;
+          const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
+          const target = lock?.version ?? tip;
+          if (!target || !repo.objects.has(target)) {
+            throw new MvmError('UNKNOWN_REVISION', lock ? `${remote.url} does not hold version ${lock.version.slice(0, 12)} that mvm.lock names` : `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: lock ? 'push it from the clone that committed it' : 'push first' });
+          }
+          // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
+          const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
+          if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
+          const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress, staged });
+          return { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests };
+        } finally {
+          staged?.discard();
         }
-        // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
-        const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
-        if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
-        const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress });
-        return { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests };
       });
     });
   } catch (e) {

@@ -8,6 +8,7 @@ import { withPool, type Progress } from './session.js';
 import { assembleFile, installFile } from './fileio.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
 import type { StatEntry } from './versionIndex.js';
+import type { StagedFiles } from './staging.js';
 
 /** What applying a checkout plan did: the stat-cache entries of the paths it touched, and bytes written. */
 export interface AppliedCheckout {
@@ -33,6 +34,7 @@ function removeEmptyDirs(repo: Repository, abs: string): void {
  * untouched), then modes are set and removed paths deleted with the folders
  * they leave empty. `current` is what the workspace holds now: a file mvm
  * knows the chunks of is rebuilt from its own copy where the chunks match.
+ * A file `staged` while it downloaded is completed rather than rebuilt.
  */
 export async function applyCheckout(
   repo: Repository,
@@ -40,6 +42,7 @@ export async function applyCheckout(
   target: Record<string, FileEntry>,
   current: Map<string, IdentifiedFile>,
   progress?: Progress,
+  staged?: StagedFiles,
 ): Promise<AppliedCheckout> {
   // every file object must load before anything is touched
   for (const w of plan.write) repo.file(w.entry.file);
@@ -56,7 +59,7 @@ export async function applyCheckout(
         const cur = current.get(w.path);
         const curFile = cur ? (cur.chunked?.file ?? (repo.objects.has(cur.id) ? repo.file(cur.id) : undefined)) : undefined;
         const base = cur && curFile ? { path: cur.abs, file: curFile } : undefined;
-        const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => progress?.advance?.(n), path: w.path, base });
+        const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => progress?.advance?.(n), path: w.path, base, staged: staged?.take(w.path, w.entry.file) ?? undefined });
         assembled.push({ path: w.path, tmp, file: w.entry.file });
         bytesWritten += w.entry.size;
       }

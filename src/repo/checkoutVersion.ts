@@ -6,6 +6,7 @@ import type { Progress } from './session.js';
 import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
 import { writeLock } from './lockfile.js';
+import type { StagedFiles } from './staging.js';
 
 /** What checking out a version did to the workspace. */
 export interface CheckedOut {
@@ -20,9 +21,10 @@ export interface CheckedOut {
  * Makes the workspace hold version `targetId` bit for bit, writing only files
  * that differ, then moves HEAD: onto `branch` when given, else detached.
  * Refuses an unsafe manifest (UNSAFE_VERSION) and local changes it would
- * overwrite (unless `force`) before touching anything. Call with the lock held.
+ * overwrite (unless `force`) before touching anything. Files `staged` while
+ * they downloaded are completed and used. Call with the lock held.
  */
-export async function checkoutVersion(repo: Repository, targetId: string, opts: { branch: string | null; force?: boolean; progress?: Progress }): Promise<CheckedOut> {
+export async function checkoutVersion(repo: Repository, targetId: string, opts: { branch: string | null; force?: boolean; progress?: Progress; staged?: StagedFiles | null }): Promise<CheckedOut> {
   const target = repo.version(targetId);
   assertSafeVersion(target, targetId);
   const headId = repo.headId();
@@ -42,7 +44,7 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
       hint: "commit them first ('mvm commit'), or pass --force to discard them",
     });
   }
-  const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress);
+  const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress, opts.staged ?? undefined);
   if (missing.length) repo.setTracked([...specs, ...missing]);
   await recordStats(repo, new Map([...ws.updates, ...applied.updates]));
   // HEAD moves last

@@ -14,6 +14,7 @@ import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
 import { visibleFiles } from './workspace.js';
+import { StagedFiles } from './staging.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -37,7 +38,14 @@ export interface FetchTransfer {
  * here, for manifests and file objects handed to `sink` with their content,
  * or by the worker threads that store chunks; a bad one is REMOTE_CORRUPT.
  */
-async function download(s: RemoteSession, index: RemoteIndex, ids: string[], jobs: number, sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool }, progress?: Progress): Promise<number> {
+async function download(
+  s: RemoteSession,
+  index: RemoteIndex,
+  ids: string[],
+  jobs: number,
+  sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null },
+  progress?: Progress,
+): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
   for (const id of ids) {
     const e = index.get(id);
@@ -80,7 +88,7 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
       }
     } else {
       // chunks: verified and written by the worker threads, a range per task
-      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length }));
+      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length, places: sink.staged?.placesOf(it.id) }));
       try {
         // the range's memory moves to the worker when the buffer owns it whole (no copy)
         const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer;
@@ -88,6 +96,7 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
       } catch (e) {
         throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
       }
+      for (const it of r.items) sink.staged?.filled(it.id);
     }
     progress?.advance?.(length);
   });
@@ -102,9 +111,25 @@ async function download(s: RemoteSession, index: RemoteIndex, ids: string[], job
  * manifests, in that order), and only then moves `refs/remotes/<name>/*`,
  * adds tags that do not exist here, and adopts the remote's version numbers.
  */
-export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: { jobs: number; progress?: Progress; want?: string[] }): Promise<FetchTransfer> {
+export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: FetchOptions): Promise<FetchTransfer> {
+  return (await fetchAndStage(repo, s, opts)).transfer;
+}
+
+/** Options of a fetch: concurrent requests, progress, and versions wanted besides the remote's refs. */
+export interface FetchOptions {
+  jobs: number;
+  progress?: Progress;
+  want?: string[];
+}
+
+/**
+ * fetchFromRemote that also builds, while the chunks download, the files of
+ * the version `stage` picks from the remote's refs (null: none), for
+ * checkout to take; the caller discards what it does not take.
+ */
+export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: FetchOptions & { stage?: (refs: RemoteRef[]) => string | null }): Promise<{ transfer: FetchTransfer; staged: StagedFiles | null }> {
   const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [] };
-  if (!s.exists) return empty;
+  if (!s.exists) return { transfer: empty, staged: null };
   const refs = await listRemoteRefs(s);
   const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
   // 1. manifests, level by level, checked before anything is stored
@@ -132,30 +157,39 @@ export async function fetchFromRemote(repo: Repository, s: RemoteSession, opts: 
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
   const wantChunks = [...new Set(wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))))].filter((id) => !repo.objects.has(id));
   opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
-  // every core decodes and hashes; a worker thread has the range while the next one downloads
-  bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool }, opts.progress));
-  for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
-  for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
-  opts.progress?.done?.();
-  // 4. refs last
-  const load = (id: string) => repo.version(id);
+  const stageId = opts.stage?.(refs) ?? null;
+  const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
+  const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
   const tagConflicts: string[] = [];
-  for (const r of refs) {
-    const name = r.ref.replace(/^refs\/(heads|tags)\//, '');
-    if (r.ref.startsWith('refs/heads/')) {
-      const tracking = `refs/remotes/${s.remote.name}/${name}`;
-      const before = repo.refs.read(tracking);
-      if (before && before !== r.id && repo.objects.has(before) && !isAncestor(before, r.id, load)) rewound.push({ ref: r.ref, from: before, to: r.id });
-      repo.refs.write(tracking, r.id);
-    } else {
-      const local = repo.refs.read(r.ref);
-      if (!local) repo.refs.write(r.ref, r.id);
-      else if (local !== r.id) tagConflicts.push(name);
+  try {
+    // every core decodes and hashes; a worker thread has the range while the next one downloads
+    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged }, opts.progress));
+    staged?.close();
+    for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
+    for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
+    opts.progress?.done?.();
+    // 4. refs last
+    const load = (id: string) => repo.version(id);
+    for (const r of refs) {
+      const name = r.ref.replace(/^refs\/(heads|tags)\//, '');
+      if (r.ref.startsWith('refs/heads/')) {
+        const tracking = `refs/remotes/${s.remote.name}/${name}`;
+        const before = repo.refs.read(tracking);
+        if (before && before !== r.id && repo.objects.has(before) && !isAncestor(before, r.id, load)) rewound.push({ ref: r.ref, from: before, to: r.id });
+        repo.refs.write(tracking, r.id);
+      } else {
+        const local = repo.refs.read(r.ref);
+        if (!local) repo.refs.write(r.ref, r.id);
+        else if (local !== r.id) tagConflicts.push(name);
+      }
     }
+    await adoptNumbers(repo, s);
+  } catch (e) {
+    staged?.discard();
+    throw e;
   }
-  await adoptNumbers(repo, s);
-  return { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts };
+  return { transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts }, staged };
 }
 
 /** Reads the remote's number registry and makes local numbers follow it. */

@@ -12,6 +12,7 @@ import type { ByteSource, Layout } from '../core/formats/types.js';
 import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
+import type { StagedFile } from './staging.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;
@@ -147,15 +148,18 @@ function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry
  * are read, verified and written at their offsets by the pool. Returns the
  * temporary path, with the file's mode set; on any failure (a missing or
  * corrupt chunk) the temporary file is removed and nothing else was touched.
+ * With `staged`, that file (built while the chunks downloaded) is completed
+ * instead: only the chunks not already in it are restored.
  */
 export async function assembleFile(
   repo: Repository,
   pool: ChunkPool,
   file: FileObject,
   mode: number,
-  opts: { onBytes?: OnBytes; path?: string; tmpDir?: string; base?: { path: string; file: FileObject } } = {},
+  opts: { onBytes?: OnBytes; path?: string; tmpDir?: string; base?: { path: string; file: FileObject }; staged?: StagedFile } = {},
 ): Promise<string> {
-  const tmp = tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
+  const tmp = opts.staged?.tmp ?? tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
+  const filled = opts.staged?.filled ?? new Set<number>();
   let fd = -1;
   try {
     // Rebuilding from the file the workspace already holds (another version of it): copy it in
@@ -163,7 +167,7 @@ export async function assembleFile(
     // hashed and replaced from the store if it does not match, so a file changed behind our back
     // cannot leak into the result.
     const baseAt = new Map<number, string>();
-    if (opts.base) {
+    if (opts.base && !opts.staged) {
       try {
         copyFileSync(opts.base.path, tmp, fsConstants.COPYFILE_EXCL);
         let off = 0;
@@ -176,7 +180,7 @@ export async function assembleFile(
         baseAt.clear();
       }
     }
-    fd = openSync(tmp, baseAt.size ? 'r+' : 'wx', 0o600);
+    fd = openSync(tmp, baseAt.size || opts.staged ? 'r+' : 'wx', 0o600);
     ftruncateSync(fd, file.size);
     const offsets: number[] = [];
     let offset = 0;
@@ -188,6 +192,8 @@ export async function assembleFile(
     await bounded(file.chunks.length, pool.capacity, async (i) => {
       const c = file.chunks[i]!;
       const at = offsets[i]!;
+      // a staged file already holds this chunk here, verified when it was downloaded
+      if (filled.has(at)) return opts.onBytes?.(c.size);
       const op = baseAt.get(at) === c.id ? ('patch' as const) : ('restore' as const);
       const r = await pool.submit({ op, id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at });
       opts.onBytes?.(r.size);

@@ -58,12 +58,14 @@ export interface RangeTask {
 /**
  * Verifies objects as stored (bytes fetched from a remote, say: `data` holds
  * them at the given offsets) and writes those not stored yet. A worker per
- * range spreads the decoding and hashing of a download over the cores.
+ * range spreads the decoding and hashing of a download over the cores. An
+ * item's `places` ([fd, offset, ...]) are where its verified content is also
+ * written: files being built while they download.
  */
 export interface PutTask {
   op: 'put';
   data: Uint8Array;
-  items: { id: string; offset: number; length: number }[];
+  items: { id: string; offset: number; length: number; places?: number[] }[];
   objectsDir: string;
   tmpDir: string;
   fsync: boolean;
@@ -137,8 +139,13 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
         let size = 0;
         for (const it of task.items) {
           const stored = task.data.subarray(it.offset, it.offset + it.length);
-          decodeVerified(stored, it.id, true);
+          const content = decodeVerified(stored, it.id, true);
           if (!existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
+          for (let i = 0; it.places && i < it.places.length; i += 2) {
+            const fd = it.places[i]!;
+            const at = it.places[i + 1]!;
+            for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off, at + off);
+          }
           size += it.length;
         }
         return { id: '', size, isNew: false, storedBytes: size };

@@ -96,12 +96,20 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       expect(again.objects).toBe(0);
       expect(again.bytes).toBe(0);
       expect(again.requests).toBeLessThanOrEqual(5);
+      // v2: a file whose 1 MiB chunk occurs twice (tied weights), and an empty file
+      const block = randomBytes(1 << 20, 11);
+      write(a.path('models/tied.bin'), Buffer.concat([block, block, Buffer.from('tail')]));
+      write(a.path('models/empty.bin'), '');
+      ok(a.run(['commit', '-m', 'v2']));
+      ok(a.run(['push']));
       const c = clone(b, t, url, 'c');
-      expect(readFileSync(c.path('models/big.bin')).equals(readFileSync(a.path('models/big.bin')))).toBe(true);
+      for (const f of ['models/big.bin', 'models/tied.bin', 'models/empty.bin']) expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
       expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('config v1\n');
       expect(statSync(c.path('models/big.bin')).mode & 0o777).toBe(statSync(a.path('models/big.bin')).mode & 0o777);
+      // files built while their chunks downloaded leave nothing behind
+      expect(readdirSync(c.path('.mvm/tmp'))).toEqual([]);
       const log = json(c.run(['log', '--json']));
-      expect(log.map((e: { number: number; message: string }) => [e.number, e.message])).toEqual([[1, 'v1']]);
+      expect(log.map((e: { number: number; message: string }) => [e.number, e.message])).toEqual([[2, 'v2'], [1, 'v1']]);
       expect(log[0].refs).toEqual(['HEAD -> main', 'origin/main']);
       expect(json(c.run(['status', '--json'])).clean).toBe(true);
       expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
