@@ -13,6 +13,7 @@ import { branchCommand, tagCommand } from './commands/refs.js';
 import { diffCommand } from './commands/diff.js';
 import { deployCommand, rollbackCommand } from './commands/deploy.js';
 import { fsckCommand } from './commands/fsck.js';
+import { gcCommand } from './commands/gc.js';
 import { annotateCommand } from './commands/annotate.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/evaluate.js';
@@ -30,7 +31,7 @@ import { hooksCommand } from './commands/hooks.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
-  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand,
+  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand, gcCommand,
   annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
   remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
 ];

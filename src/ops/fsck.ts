@@ -5,6 +5,7 @@ import { withPool, type Progress } from '../repo/session.js';
 import { deployLog } from '../repo/deployments.js';
 import { numberLookup } from '../repo/revisions.js';
 import { bounded } from '../repo/bounded.js';
+import { removedVersions } from '../repo/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
@@ -38,6 +39,8 @@ export interface FsckResult {
   unreachable: number;
   /** Temporary files left by an interrupted write; removed by the next write command. */
   leftoverTemp: number;
+  /** Numbered versions that `mvm gc` removed (recorded in logs/gc; not problems). */
+  removedByGc: number;
 }
 
 /**
@@ -92,7 +95,14 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
     problems.push({ kind: missing ? 'missing' : 'corrupt', id, message: isMvmError(e) ? e.message : String(e), usedBy: [] });
   };
   const missing = (id: string) => report(id, new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id }));
+  const gone = removedVersions(repo);
+  let removed = 0;
   for (const id of versions) {
+    // a numbered version that gc removed is not damage (it is only a problem when a ref still names it)
+    if (gone.has(id) && !roots.has(id) && !repo.objects.has(id)) {
+      removed++;
+      continue;
+    }
     let v;
     try {
       v = repo.version(id);
@@ -164,7 +174,8 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
     versions: versions.size,
     refsChecked,
     problems,
-    unreachable: [...versions].filter((v) => !reachable.has(v)).length,
+    unreachable: [...versions].filter((v) => !reachable.has(v) && !(gone.has(v) && !repo.objects.has(v))).length,
+    removedByGc: removed,
     leftoverTemp,
   };
 }

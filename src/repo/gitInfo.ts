@@ -32,3 +32,14 @@ export function defaultAuthor(root: string, explicit?: string): string {
     return 'unknown';
   }
 }
+
+/**
+ * Every version id that `mvm.lock` names in any commit of the git repository
+ * around `root` (all branches and tags), so gc keeps what `git checkout` of
+ * an old commit plus `mvm checkout --lock` would bring back. Empty outside git.
+ */
+export function lockedVersionsInGit(root: string): string[] {
+  const out = git(root, ['log', '--all', '--pretty=format:', '-p', '--', 'mvm.lock']);
+  if (!out) return [];
+  return [...new Set([...out.matchAll(/^[+ -]\s*"version":\s*"([0-9a-f]{64})"/gm)].map((m) => m[1]!))];
+}

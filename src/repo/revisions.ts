@@ -4,6 +4,7 @@ import { followSteps } from '../core/dag.js';
 import { isIdPrefix, isObjectId } from '../core/ids.js';
 import type { Repository } from './repository.js';
 import { deployedAt } from './deployments.js';
+import { removedVersions } from './gcLog.js';
 
 const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed or deployed@{N}';
 
@@ -70,6 +71,10 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
     case 'name':
       ({ id, branch } = resolveName(repo, b.name, text));
       break;
+  }
+  if (!repo.objects.has(id)) {
+    const when = removedVersions(repo).get(id);
+    if (when) throw unknown(text, `version ${id.slice(0, 12)} was removed by 'mvm gc' on ${when.slice(0, 10)}`);
   }
   if (!rev.steps.length) return { id, branch };
   const out = followSteps(id, rev.steps, (x) => repo.version(x));

@@ -57,4 +57,10 @@ export class MemoryObjectStore implements ObjectStore {
     decodeVerified(stored, id, true);
     if (!this.has(id)) this.objects.set(id, Buffer.from(stored));
   }
+
+  remove(id: string): number {
+    const stored = this.objects.get(id);
+    this.objects.delete(id);
+    return stored ? stored.length : -1;
+  }
 }

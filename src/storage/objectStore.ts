@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
 import { encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
@@ -35,6 +36,8 @@ export interface ObjectStore {
    * a no-op write when the object is already present.
    */
   putStored(id: string, stored: Uint8Array): void;
+  /** Deletes an object (only gc does, under the writer lock); returns its stored size, or -1 when it was absent. */
+  remove(id: string): number;
 }
 
 /** Options of the filesystem object store. */
@@ -107,5 +110,17 @@ export class FsObjectStore implements ObjectStore {
   putStored(id: string, stored: Uint8Array): void {
     decodeVerified(stored, id, true);
     if (!this.has(id)) writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
+  }
+
+  remove(id: string): number {
+    const size = this.storedSize(id);
+    if (size < 0) return -1;
+    try {
+      unlinkSync(this.path(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+      throw fromSystemError(e, this.path(id), 'deleting');
+    }
+    return size;
   }
 }

@@ -96,6 +96,17 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
     expect(store.storedSize(blake3Hex(TEXT))).toBeLessThan(TEXT.length);
   });
 
+  it('remove deletes one object and returns its stored size; removing it again is -1', () => {
+    const keep = store.put(Buffer.from('keep'));
+    const id = store.put(TEXT);
+    const size = store.storedSize(id);
+    expect(store.remove(id)).toBe(size);
+    expect(store.has(id)).toBe(false);
+    expect(store.remove(id)).toBe(-1);
+    expect([...store.list()]).toEqual([keep]);
+    expect(() => store.get(id)).toThrow(expect.objectContaining({ code: 'OBJECT_MISSING' }));
+  });
+
   it('moves stored bytes to another store with readStored / putStored, unchanged', () => {
     const id = store.put(TEXT);
     const stored = store.readStored(id);

@@ -20,7 +20,7 @@ export const fsckCommand: Command<GlobalArgs> = {
       const where = p.usedBy.map((u) => `${versionLabel(u.version, u.number)}${u.path ? `:${u.path}` : ''}`).join(', ');
       print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
     }
-    print(`checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}`);
+    print(`checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}${r.removedByGc ? `; ${r.removedByGc} version(s) removed by gc` : ''}`);
     return code;
   },
 };

@@ -1,0 +1,128 @@
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MvmError } from '../errors.js';
+import type { Repository } from '../repo/repository.js';
+import { withIndex, withLock, type Progress } from '../repo/session.js';
+import { gcRoots, reachableObjects } from '../repo/reachable.js';
+import type { GcLogEntry } from '../repo/gcLog.js';
+
+/** Options of `mvm gc`. */
+export interface GcOptions {
+  /** Report what would be removed, remove nothing. */
+  dryRun?: boolean;
+  /** Keep unreachable objects written less than this many days ago (default 1). */
+  graceDays?: number;
+  progress?: Progress;
+}
+
+/** A version gc removed (or would remove). */
+export interface RemovedVersion {
+  id: string;
+  number: number | null;
+}
+
+/** What `mvm gc` found and did. */
+export interface GcResult {
+  dryRun: boolean;
+  graceDays: number;
+  /** Objects every root reaches, kept. */
+  reachable: number;
+  /** Unreachable objects removed (or, with --dry-run, that would be), and their stored bytes. */
+  removed: { objects: number; bytes: number };
+  /** Numbered versions among them. */
+  versions: RemovedVersion[];
+  /** Unreachable objects kept because they are younger than the grace period. */
+  young: { objects: number; bytes: number };
+  /** Temporary files of interrupted writes removed from .mvm/tmp. */
+  tempFiles: number;
+}
+
+const DAY_MS = 86_400_000;
+/** A temporary file is never removed before this age, whatever the grace: a write may be about to rename it. */
+const TEMP_MIN_AGE_MS = 3_600_000;
+
+/** The modification time of an object file in ms, or null when it has gone. */
+function mtimeOf(repo: Repository, id: string): number | null {
+  return statSync(repo.objects.path(id), { throwIfNoEntry: false })?.mtimeMs ?? null;
+}
+
+/**
+ * Deletes the objects nothing can reach (see gcRoots: refs, HEAD, deploy log,
+ * annotations, mvm.lock now and in git history; parents and base models
+ * through them), except those younger than the grace period, under the
+ * writer lock so no commit, fetch or checkout runs meanwhile. The numbered
+ * versions it removes are recorded in `logs/gc` first, then manifests are
+ * deleted before file objects and chunks, so a crash part-way leaves no
+ * numbered version whose data is half gone without a record of it. Version
+ * numbers are never reused.
+ */
+export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResult> {
+  const graceDays = opts.graceDays ?? 1;
+  if (!Number.isFinite(graceDays) || graceDays < 0) throw new MvmError('BAD_VALUE', `--grace ${graceDays}: give a number of days, 0 or more`, { hint: 'mvm gc --grace 0 removes every unreachable object now' });
+  return withLock(repo, 'gc', async () => {
+    const roots = gcRoots(repo);
+    const reach = reachableObjects(repo, roots);
+    const numbers = repo.numbers.readAll();
+    const numberOf = new Map<string, number>();
+    numbers.forEach((id, i) => id && numberOf.set(id, i + 1));
+    const cutoff = Date.now() - graceDays * DAY_MS;
+    const doomed: string[] = [];
+    const young = { objects: 0, bytes: 0 };
+    let bytes = 0;
+    for (const id of repo.objects.list()) {
+      if (reach.objects.has(id)) continue;
+      const mtime = mtimeOf(repo, id);
+      if (mtime === null) continue;
+      const size = repo.objects.storedSize(id);
+      if (mtime > cutoff) {
+        young.objects++;
+        young.bytes += Math.max(0, size);
+        continue;
+      }
+      doomed.push(id);
+      bytes += Math.max(0, size);
+    }
+    const versions = doomed.filter((id) => numberOf.has(id)).map((id) => ({ id, number: numberOf.get(id)! })).sort((a, b) => a.number - b.number);
+    const result: GcResult = { dryRun: !!opts.dryRun, graceDays, reachable: reach.objects.size, removed: { objects: doomed.length, bytes }, versions, young, tempFiles: 0 };
+    if (opts.dryRun || !doomed.length) {
+      if (!opts.dryRun) result.tempFiles = removeOldTemp(repo, Math.max(TEMP_MIN_AGE_MS, graceDays * DAY_MS));
+      return result;
+    }
+    // the record first, then manifests, then everything else
+    if (versions.length) {
+      const entry: GcLogEntry = { time: new Date().toISOString(), versions: versions.map((v) => v.id) };
+      repo.refs.appendLog('gc', entry);
+    }
+    const first = new Set(versions.map((v) => v.id));
+    opts.progress?.start?.('gc', doomed.length);
+    for (const id of [...first, ...doomed.filter((id) => !first.has(id))]) {
+      repo.objects.remove(id);
+      opts.progress?.advance?.(1);
+    }
+    opts.progress?.done?.();
+    // summaries of removed versions leave the index
+    if (versions.length) await withIndex(repo, (index) => index.renumber());
+    result.tempFiles = removeOldTemp(repo, Math.max(TEMP_MIN_AGE_MS, graceDays * DAY_MS));
+    return result;
+  });
+}
+
+/** Removes temporary files older than `ageMs` from .mvm/tmp (left by a killed write); returns how many. */
+function removeOldTemp(repo: Repository, ageMs: number): number {
+  let n = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync(repo.tmpDir);
+  } catch {
+    return 0;
+  }
+  const cutoff = Date.now() - ageMs;
+  for (const name of names) {
+    const p = join(repo.tmpDir, name);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.mtimeMs > cutoff) continue;
+    rmSync(p, { force: true });
+    n++;
+  }
+  return n;
+}
