@@ -1,5 +1,4 @@
 import { MvmError } from '../errors.js';
-import { compileQuery } from '../core/query/index.js';
 import type { Repository } from '../repo/repository.js';
 import { metricDirection } from '../core/metrics.js';
 import { allSummaries, queryRecord } from '../repo/summaries.js';
@@ -25,7 +24,8 @@ export interface BestResult {
 
 /** Finds the version with the best value of a metric (annotations included), among those matching `where`. */
 export async function best(repo: Repository, opts: BestOptions): Promise<BestResult> {
-  const match = opts.where !== undefined ? compileQuery(opts.where) : null;
+  // the query language (and its regex engine) loads only when a query is given
+  const match = opts.where !== undefined ? (await import('../core/query/index.js')).compileQuery(opts.where) : null;
   const direction = opts.lowerIsBetter ? 'lower' : opts.higherIsBetter ? 'higher' : metricDirection(opts.metric) ?? 'higher';
   let winner: VersionSummary | null = null;
   let candidates = 0;

@@ -1,6 +1,5 @@
 import { MvmError } from '../errors.js';
 import { walkHistory } from '../core/dag.js';
-import { compileQuery } from '../core/query/index.js';
 import type { Repository } from '../repo/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
 import { allSummaries, queryRecord, refNames } from '../repo/summaries.js';
@@ -50,7 +49,8 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 0)) {
     throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, { value: opts.limit });
   }
-  const match = opts.where !== undefined ? compileQuery(opts.where) : null;
+  // the query language (and its regex engine) loads only when a query is given
+  const match = opts.where !== undefined ? (await import('../core/query/index.js')).compileQuery(opts.where) : null;
   const since = opts.since ? parseDate(opts.since, 'since') : null;
   const until = opts.until ? parseDate(opts.until, 'until') : null;
   let grep: RegExp | null = null;

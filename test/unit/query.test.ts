@@ -94,6 +94,28 @@ describe('comparison operators', () => {
     expect(m('params.epochs ~ "^1"')).toBe(true); // numbers match by their text form
   });
 
+  it('regexes cannot hang: a pattern that backtracks exponentially in JavaScript runs in linear time', () => {
+    const long = rec({ message: 'a'.repeat(100_000) + 'c' });
+    // with JavaScript's engine this takes longer than the test timeout; RE2 answers at once
+    expect(m('message ~ "^(a+)+b$"', long)).toBe(false);
+    expect(m('message ~ "^(a|aa)+c$"', long)).toBe(true);
+    expect(m('message ~ "(?i)IMAGENET"')).toBe(true);
+  });
+
+  it('a regex RE2 cannot run in linear time (backreference, lookaround) is BAD_EXPRESSION naming the problem', () => {
+    for (const [q, why] of [['author ~ "(a)\\1"', 'invalid escape'], ['author ~ "(?=a)"', 'unsupported Perl syntax'], ['author ~ "["', 'missing closing ]']] as const) {
+      let err: unknown;
+      try {
+        compileQuery(q);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, q).toBeInstanceOf(MvmError);
+      expect((err as MvmError).code).toBe('BAD_EXPRESSION');
+      expect((err as MvmError).message).toContain(why);
+    }
+  });
+
   it('tests substrings with contains (keyword is case-insensitive)', () => {
     expect(m('message contains "imagenet"')).toBe(true);
     expect(m('message CONTAINS "ImageNet"')).toBe(false);

@@ -6,6 +6,7 @@ import { MvmError } from '../../errors.js';
 import { isDateField, type CompareOp, type Expr, type Operand, type QueryRecord, type QueryValue } from './ast.js';
 import { parseDateSpan } from './dates.js';
 import { parseQuery } from './parser.js';
+import { compileRegex } from './regex.js';
 
 type Getter = (r: QueryRecord) => QueryValue | undefined;
 type Predicate = (r: QueryRecord) => boolean;
@@ -74,7 +75,8 @@ function compileCompare(e: Expr & { type: 'compare' }): Predicate {
     if (right.type !== 'literal' || typeof right.value !== 'string') {
       throw new MvmError('BAD_EXPRESSION', `'${op}' needs a string regular expression on its right`, { position: e.pos });
     }
-    const re = new RegExp(right.value);
+    // RE2: matching takes time linear in the text, whatever the pattern (no catastrophic backtracking)
+    const re = compileRegex(right.value);
     const want = op === '~';
     return (r) => {
       const v = get(r);

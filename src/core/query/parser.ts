@@ -4,6 +4,7 @@ import { parseDateSpan } from './dates.js';
 import { fail } from './errors.js';
 import { isVersionPath, resolveField } from './fields.js';
 import { tokenize, type Token } from './tokens.js';
+import { compileRegex } from './regex.js';
 
 /** Deepest nesting of parentheses / `not` accepted, so hostile input cannot overflow the stack. */
 const MAX_DEPTH = 256;
@@ -222,14 +223,14 @@ class Parser {
         );
       }
       try {
-        new RegExp(right.value);
+        compileRegex(right.value);
       } catch (e) {
-        const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+        const why = (e as Error).message.replace(/^error parsing regexp: /, '');
         fail(
           this.source,
           right.pos,
           `invalid regular expression ${JSON.stringify(right.value)} at position ${right.pos}: ${why}`,
-          'regexes use JavaScript syntax; escape special characters with a backslash',
+          'regexes use RE2 syntax (as JavaScript, without backreferences or lookaround); escape special characters with a backslash',
         );
       }
     }
