@@ -20,11 +20,12 @@ export interface Revision {
  * followed by `~N`, `~`, `^N` or `^` steps, as in git.
  */
 export function parseRevision(text: string): Revision {
-  const m = /^(.*?)((?:[~^]\d*)*)$/.exec(text.trim());
-  const baseText = m?.[1] ?? '';
+  const t = text.trim();
+  const cut = stepsStart(t);
+  const baseText = t.slice(0, cut);
   if (!baseText) throw new MvmError('UNKNOWN_REVISION', `'${text}' is not a revision`, { revision: text, hint: 'use vN, a hash, a branch, a tag, HEAD, HEAD~N or deployed@{N}' });
   const steps: Revision['steps'] = [];
-  for (const s of (m?.[2] ?? '').matchAll(/([~^])(\d*)/g)) steps.push({ op: s[1] as '~' | '^', n: s[2] ? Number(s[2]) : 1 });
+  for (const s of t.slice(cut).matchAll(/([~^])(\d*)/g)) steps.push({ op: s[1] as '~' | '^', n: s[2] ? Number(s[2]) : 1 });
   let base: RevisionBase;
   const num = /^v(\d+)$/.exec(baseText);
   const dep = /^deployed(?:@\{(\d+)\})?$/.exec(baseText);
@@ -33,6 +34,17 @@ export function parseRevision(text: string): Revision {
   else if (dep) base = { kind: 'deployed', back: dep[1] ? Number(dep[1]) : 0 };
   else base = { kind: 'name', name: baseText };
   return { text, base, steps };
+}
+
+/** Where the trailing `~N` / `^N` steps of a revision begin (its length when there are none), found in one backward pass. */
+function stepsStart(t: string): number {
+  let i = t.length;
+  for (;;) {
+    let j = i;
+    while (j > 0 && t.charCodeAt(j - 1) >= 48 && t.charCodeAt(j - 1) <= 57) j--;
+    if (j > 0 && (t[j - 1] === '~' || t[j - 1] === '^')) i = j - 1;
+    else return i;
+  }
 }
 
 const RESERVED = new Set(['HEAD', 'deployed', '@']);

@@ -1,0 +1,218 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { detectLayout } from '../../src/core/formats/detect.js';
+import type { ByteSource, Layout } from '../../src/core/formats/types.js';
+import { compileQuery } from '../../src/core/query/index.js';
+import type { QueryRecord } from '../../src/core/query/index.js';
+import { parseRevision } from '../../src/core/revision.js';
+import { versionProblems } from '../../src/core/versionCheck.js';
+import { decodeVersion } from '../../src/core/objects.js';
+import { MvmError } from '../../src/errors.js';
+import { GGML, bufferSource, randomBf16, seededBytes, writeGguf, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
+
+// Property-based fuzzing (fast-check) of everything that reads untrusted text
+// or bytes: the four model parsers, the revision parser, the --where language,
+// version decoding and manifest validation. `npm test` runs MVM_FUZZ_RUNS cases
+// per property (200 by default); `npm run fuzz` runs 100,000 and prints the counts.
+const RUNS = Math.max(1, Number(process.env.MVM_FUZZ_RUNS ?? 200));
+const SEED = process.env.MVM_FUZZ_SEED ? Number(process.env.MVM_FUZZ_SEED) : undefined;
+const counts = new Map<string, number>();
+const count = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+const params = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) };
+
+afterAll(() => {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  console.log(`fuzz: ${total} cases: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+});
+
+/** A source that records how much it was asked for, to bound the work a parser does. */
+function tracked(buf: Buffer): ByteSource & { asked: number } {
+  const inner = bufferSource(buf);
+  const s = {
+    size: inner.size,
+    asked: 0,
+    read(offset: number, length: number) {
+      s.asked += Math.min(Math.max(0, length), Math.max(0, buf.length - offset));
+      return inner.read(offset, length);
+    },
+  };
+  return s;
+}
+
+function expectWellFormed(layout: Layout, size: number): void {
+  let prevEnd = 0;
+  for (const t of layout.tensors) {
+    expect(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.end)).toBe(true);
+    expect(t.start).toBeGreaterThanOrEqual(prevEnd);
+    expect(t.end).toBeGreaterThanOrEqual(t.start);
+    expect(t.end).toBeLessThanOrEqual(size);
+    prevEnd = t.end;
+  }
+}
+
+const SEEDS: [string, Buffer][] = [
+  ['safetensors', writeSafetensors([
+    { name: 'a.weight', dtype: 'BF16', shape: [4, 8], data: randomBf16(32, 0.02, 3) },
+    { name: 'b', dtype: 'F32', shape: [3] },
+    { name: 'e', dtype: 'F16', shape: [0, 4] },
+  ], { format: 'pt' })],
+  ['gguf', writeGguf({ metadata: { 'general.architecture': 'llama', n: 3 }, tensors: [
+    { name: 'tok', type: GGML.F32, dims: [4, 2], data: seededBytes(32, 4) },
+    { name: 'q', type: GGML.Q8_0, dims: [32], data: seededBytes(34, 5) },
+  ] })],
+  ['onnx', writeOnnx([
+    { name: 'w', dataType: 1, dims: [2, 3], raw: seededBytes(24, 6) },
+    { name: 'f', dataType: 1, dims: [2], floatData: [1, 2] },
+  ])],
+  ['pytorch', writeTorchZip([{ key: '0', data: seededBytes(64, 7) }, { key: '1', data: seededBytes(16, 8) }])],
+];
+
+/** Edits to a seed file: overwritten bytes, then an optional cut or insertion. */
+const mutation = fc.record({
+  writes: fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { maxLength: 6 }),
+  cut: fc.option(fc.nat(), { nil: undefined }),
+  insert: fc.option(fc.record({ at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }), { nil: undefined }),
+});
+
+function mutate(seed: Buffer, m: fc.RecordValue<{ writes: { at: number; byte: number }[]; cut: number | undefined; insert: { at: number; bytes: Uint8Array } | undefined }>): Buffer {
+  let b = Buffer.from(seed);
+  for (const w of m.writes) b[w.at % b.length] = w.byte;
+  if (m.insert) {
+    const at = m.insert.at % (b.length + 1);
+    b = Buffer.concat([b.subarray(0, at), Buffer.from(m.insert.bytes), b.subarray(at)]);
+  }
+  if (m.cut !== undefined) b = b.subarray(0, m.cut % (b.length + 1));
+  return b;
+}
+
+describe('fuzz: model parsers never throw, hang or read without bound', () => {
+  for (const [name, seed] of SEEDS) {
+    it(`${name}: a mutated file gives null (plain chunking) or a well-formed layout`, async () => {
+      await fc.assert(
+        fc.asyncProperty(mutation, async (m) => {
+          count(name);
+          const buf = mutate(seed, m);
+          const src = tracked(buf);
+          const layout = await detectLayout(src);
+          if (layout) expectWellFormed(layout, buf.length);
+          // every parser reads headers only: never more than a few times the file
+          expect(src.asked).toBeLessThanOrEqual(8 * buf.length + 4096);
+        }),
+        params,
+      );
+    }, 120_000);
+  }
+
+  it('random bytes behind each format magic give null or a well-formed layout', async () => {
+    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.alloc(0));
+    await fc.assert(
+      fc.asyncProperty(magic, fc.uint8Array({ maxLength: 512 }), async (head, rest) => {
+        count('random');
+        const buf = Buffer.concat([head, Buffer.from(rest)]);
+        const src = tracked(buf);
+        const layout = await detectLayout(src);
+        if (layout) expectWellFormed(layout, buf.length);
+        expect(src.asked).toBeLessThanOrEqual(8 * buf.length + 4096);
+      }),
+      params,
+    );
+  }, 120_000);
+});
+
+/** Text that looks like a query often enough to get past the lexer. */
+const queryText = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.array(fc.constantFrom('metrics.acc', 'params.lr', 'message', 'author', 'time', 'id', 'number', 'meta.x', '__proto__', 'constructor.name', '>', '>=', '<', '=', '!=', '~', '!~', 'contains', 'and', 'or', 'not', '(', ')', 'exists(', '0.5', '-1e308', '"a"', '"(a+)+b"', '"["', 'true', '2026-01-01', '"2 days ago"', ' '), { maxLength: 14 }).map((p) => p.join(' ')),
+);
+
+const RECORD: QueryRecord = {
+  id: 'ab'.repeat(32),
+  number: 3,
+  author: 'alice',
+  message: 'a'.repeat(2000),
+  time: '2026-05-01T00:00:00.000Z',
+  branch: 'main',
+  tags: [],
+  refs: [],
+  parents: [],
+  meta: { x: 'y' },
+  params: { lr: 0.01 },
+  metrics: { acc: 0.9 },
+} as unknown as QueryRecord;
+
+describe('fuzz: text parsers give a result or a clear error', () => {
+  it('--where: compiles to a predicate that answers true or false, or throws BAD_EXPRESSION', () => {
+    fc.assert(
+      fc.property(queryText, (q) => {
+        count('where');
+        let pred: ((r: QueryRecord) => boolean) | null = null;
+        try {
+          pred = compileQuery(q);
+        } catch (e) {
+          expect(e, q).toBeInstanceOf(MvmError);
+          expect((e as MvmError).message.length).toBeGreaterThan(0);
+          return;
+        }
+        expect(typeof pred(RECORD)).toBe('boolean');
+      }),
+      params,
+    );
+  });
+
+  it('revisions: parse or UNKNOWN_REVISION, and long step chains parse in linear time', () => {
+    const rev = fc.oneof(fc.string({ maxLength: 40 }), fc.array(fc.constantFrom('v', '1', '9', '~', '^', 'HEAD', '@', 'deployed', '@{', '}', 'main', '/', '..', ' '), { maxLength: 20 }).map((p) => p.join('')));
+    fc.assert(
+      fc.property(rev, (text) => {
+        count('revision');
+        try {
+          const r = parseRevision(text);
+          for (const s of r.steps) expect(Number.isInteger(s.n) && s.n >= 0).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(MvmError);
+          expect((e as MvmError).code).toBe('UNKNOWN_REVISION');
+        }
+      }),
+      params,
+    );
+    expect(parseRevision(`main${'~'.repeat(50_000)}x`).base).toMatchObject({ kind: 'name' });
+  });
+
+  it('manifests: a version versionProblems calls safe has only relative, normalised, non-aliasing paths and permission bits', () => {
+    const seg = fc.constantFrom('a', 'b', 'model.bin', '..', '.', '', '.git', '.GIT', '.mvm', 'x\u0000y', 'é', 'C:', 'a\\b', '__proto__', ' ');
+    const path = fc.tuple(fc.boolean(), fc.array(seg, { minLength: 1, maxLength: 4 })).map(([abs, parts]) => (abs ? '/' : '') + parts.join('/'));
+    const entry = fc.record({ file: fc.constantFrom('ab'.repeat(32), 'zz', ''), mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o2644, 0o1777, -1, 1.5), size: fc.constantFrom(0, 10, -1) });
+    fc.assert(
+      fc.property(fc.dictionary(path, entry, { maxKeys: 5 }), (files) => {
+        count('manifest');
+        const problems = versionProblems({ files });
+        if (problems.length) return;
+        const keys = Object.keys(files);
+        for (const p of keys) {
+          expect(p.startsWith('/') || p.includes('\0') || p.includes('\\')).toBe(false);
+          for (const part of p.split('/')) {
+            expect(['', '.', '..']).not.toContain(part);
+            expect(['.git', '.mvm']).not.toContain(part.toLowerCase());
+          }
+          expect(files[p]!.mode & ~0o777).toBe(0);
+          for (const q of keys) expect(q.startsWith(`${p}/`), `${p} is a file and a folder`).toBe(false);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('version objects: arbitrary JSON decodes to a version or fails with an MvmError', () => {
+    const json = fc.oneof(fc.json(), fc.record({ type: fc.constant('version'), format: fc.constantFrom(1, 2), files: fc.jsonValue(), parents: fc.jsonValue(), deps: fc.jsonValue() }).map((v) => JSON.stringify(v)));
+    fc.assert(
+      fc.property(json, (text) => {
+        count('version');
+        try {
+          decodeVersion(Buffer.from(text), 'ab'.repeat(32));
+        } catch (e) {
+          expect(e).toBeInstanceOf(MvmError);
+        }
+      }),
+      params,
+    );
+  });
+});
