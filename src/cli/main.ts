@@ -1,3 +1,4 @@
+import { escapeControls } from './format/text.js';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { EXIT, MvmError, fromSystemError } from '../errors.js';
@@ -95,7 +96,7 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.failure;
     }
     if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
-    process.stderr.write(errorLine(err) + '\n');
+    process.stderr.write(escapeControls(errorLine(err)) + '\n');
     return err.exitCode;
   }
 }

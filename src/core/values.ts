@@ -30,8 +30,23 @@ export function checkMetric(key: string, v: unknown, source: string): Scalar {
 /** Checks every value of a typed metrics record (from the library API) and returns a copy. */
 export function checkMetrics(metrics: Record<string, unknown>, source: string): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(metrics)) out[k] = checkMetric(k, v, source);
+  for (const [k, v] of Object.entries(metrics)) setKey(out, k, checkMetric(k, v, source));
   return out;
+}
+
+/**
+ * Sets `obj[key]` as an own property whatever the key: `__proto__` or
+ * `constructor` are names like any other (a plain assignment to `__proto__`
+ * would change the object's prototype and drop the value).
+ */
+export function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Copies every own key of `src` onto `target` with setKey (Object.assign, safe for any key). */
+export function mergeInto<T>(target: Record<string, T>, src: Record<string, T>): Record<string, T> {
+  for (const k of Object.keys(src)) setKey(target, k, src[k] as T);
+  return target;
 }
 
 /**
@@ -48,7 +63,7 @@ export function parsePairs(pairs: string[], flag: string, metric = false): Recor
     if (!KEY_RE.test(key)) throw new MvmError('BAD_VALUE', `--${flag} key '${key}' must start with a letter or _ and hold only letters, digits, _ . - /`, { flag, key });
     const raw = p.slice(eq + 1);
     const v = typedValue(raw);
-    out[key] = metric ? checkMetric(key, v, `--${flag} ${key}='${raw}'`) : v;
+    setKey(out, key, metric ? checkMetric(key, v, `--${flag} ${key}='${raw}'`) : v);
   }
   return out;
 }
@@ -63,7 +78,7 @@ export function flattenMetrics(obj: unknown, source: string): Record<string, Sca
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       for (const [k, x] of Object.entries(v)) walk(x, prefix ? `${prefix}.${k}` : k);
     } else {
-      out[prefix] = checkMetric(prefix, v, source);
+      setKey(out, prefix, checkMetric(prefix, v, source));
     }
   };
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new MvmError('BAD_VALUE', `${source} must hold a JSON object of metrics`, { source });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
 import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version } from '../core/objects.js';
-import { checkMetrics, flattenMetrics, parsePairs } from '../core/values.js';
+import { assertSafeVersion } from '../core/versionCheck.js';
+import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { compareWithVersion, identifyWorkspace, isCovered, recordStats, visibleFiles, type StatusEntry } from '../repo/workspace.js';
@@ -69,9 +70,9 @@ async function prepare(repo: Repository, opts: CommitOptions) {
       if (e instanceof SyntaxError) throw new MvmError('BAD_VALUE', `--metrics-file ${f} is not valid JSON`, { path: f });
       throw fromSystemError(e, f, 'reading');
     }
-    Object.assign(metrics, flattenMetrics(parsed, f));
+    mergeInto(metrics, flattenMetrics(parsed, f));
   }
-  Object.assign(metrics, pairs(opts.metrics, 'metric', true));
+  mergeInto(metrics, pairs(opts.metrics, 'metric', true));
   let time = new Date().toISOString();
   if (opts.time) {
     const t = new Date(opts.time);
@@ -133,6 +134,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     };
     const git = gitInfo(repo.root);
     if (git) version.git = git;
+    // never make a version that checkout would refuse (the workspace scan already keeps .git and .mvm out)
+    assertSafeVersion(version, 'new version');
     const id = repo.putObject(version);
     const number = repo.numbers.append(id);
     // the ref moves last: until here a crash leaves only unreferenced objects

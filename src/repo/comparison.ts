@@ -1,3 +1,4 @@
+import { setKey } from '../core/values.js';
 import type { DataDep, Scalar, Version } from '../core/objects.js';
 import { metricDirection, type Direction } from '../core/metrics.js';
 import type { Repository } from './repository.js';
@@ -69,7 +70,7 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
       const delta = typeof value === 'number' && typeof base === 'number' ? value - base : null;
       const dir = directions[m];
       const verdict = delta === null || x === first ? null : delta === 0 ? 'same' : !dir ? null : (delta > 0) === (dir === 'higher') ? 'better' : 'worse';
-      metrics[m] = { value, delta: x === first ? null : delta, verdict };
+      setKey(metrics, m, { value, delta: x === first ? null : delta, verdict });
     }
     let storedBytes = 0;
     let shared = 0;

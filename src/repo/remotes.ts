@@ -1,3 +1,4 @@
+import { setKey } from '../core/values.js';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
@@ -41,7 +42,7 @@ function checkSpec(name: string, v: unknown, path: string, root: string): Remote
 function readRemotes(path: string, root: string): Record<string, RemoteSpec> {
   const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${path} is not valid JSON`, { path })) as RemotesFile | null;
   const out: Record<string, RemoteSpec> = {};
-  for (const [name, spec] of Object.entries(v?.remotes ?? {})) out[name] = checkSpec(name, spec, path, root);
+  for (const [name, spec] of Object.entries(v?.remotes ?? {})) setKey(out, name, checkSpec(name, spec, path, root));
   return out;
 }
 

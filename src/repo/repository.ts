@@ -182,8 +182,12 @@ export class Repository {
       throw new MvmError('PATH_OUTSIDE_WORKSPACE', `path '${userPath}' is outside the workspace ${this.root}`, { path: userPath, root: this.root });
     }
     const posix = rel.split(sep).join('/');
-    if (posix === MVM_DIR || posix.startsWith(`${MVM_DIR}/`)) {
+    const parts = posix.split('/').map((p) => p.toLowerCase());
+    if (parts.includes(MVM_DIR)) {
       throw new MvmError('PATH_INSIDE_MVM', `path '${userPath}' is inside .mvm, which mvm cannot track`, { path: userPath });
+    }
+    if (parts.includes('.git')) {
+      throw new MvmError('PATH_INSIDE_GIT', `path '${userPath}' is inside .git, which mvm never versions`, { path: userPath, hint: 'track the folders that hold your models' });
     }
     return posix === '' ? '.' : posix;
   }

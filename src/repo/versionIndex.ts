@@ -1,3 +1,4 @@
+import { mergeInto } from '../core/values.js';
 import { join } from 'node:path';
 import { LevelKv, MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
 import { isMvmError } from '../errors.js';
@@ -161,7 +162,7 @@ export class VersionIndex {
       if (!n) continue;
       const s = (await segment(Math.floor((n - 1) / this.segmentSize)))[(n - 1) % this.segmentSize];
       if (!s) continue;
-      Object.assign(s.metrics, this.repo.annotation(e.annotation).metrics);
+      mergeInto(s.metrics, this.repo.annotation(e.annotation).metrics);
       s.annotations++;
     }
     for (const [k, seg] of segments) ops.push({ type: 'put', key: `seg:${pad(k)}`, value: JSON.stringify(seg) });

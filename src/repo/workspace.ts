@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { fromSystemError } from '../errors.js';
+import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { StatEntry } from './versionIndex.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
@@ -30,14 +30,23 @@ export function scanTracked(repo: Repository, specs: string[] = repo.tracked()):
     }
     if (st.isFile()) out.set(rel, { path: rel, abs, stat: st });
     else if (st.isDirectory()) {
-      let names: string[];
+      let raw: Buffer[];
       try {
-        names = readdirSync(abs);
+        raw = readdirSync(abs, { encoding: 'buffer' });
       } catch (e) {
         throw fromSystemError(e, abs, 'reading');
       }
+      const names = raw.map((b) => {
+        const n = b.toString('utf8');
+        // a name that is not UTF-8 would come back as another name: refuse it rather than lose the file
+        if (!Buffer.from(n, 'utf8').equals(b)) {
+          const shown = `${rel === '.' ? '' : `${rel}/`}${[...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('')}`;
+          throw new MvmError('UNSUPPORTED_NAME', `${shown}: the file name is not valid UTF-8, so mvm cannot store it byte for byte`, { path: shown, hint: 'rename the file (names are stored as UTF-8), or move it out of the tracked folder' });
+        }
+        return n;
+      });
       for (const n of names.sort()) {
-        if (SKIP_DIRS.has(n)) continue;
+        if (SKIP_DIRS.has(n.toLowerCase())) continue;
         visit(rel === '.' ? n : `${rel}/${n}`);
       }
     }

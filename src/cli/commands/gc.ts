@@ -16,7 +16,8 @@ export const gcCommand: Command<Args> = {
       .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Say what would be removed; remove nothing' })
       .option('grace', { type: 'number', describe: 'Keep unreachable objects written in the last DAYS days (default 1)' })
       .option('json', { type: 'boolean' })
-      .example('mvm branch -d old-experiment && mvm gc --grace 0', 'free the space that branch alone used'),
+      .example('mvm gc --grace 0', "after 'mvm branch -d NAME': free the space only that branch used")
+      .example('mvm gc --dry-run', 'what would be removed'),
   run: async (argv) => {
     const { gc } = await import('../../ops/gc.js');
     const r = await gc(openRepo(), { dryRun: argv['dry-run'], graceDays: argv.grace, progress: progressBar(!argv.quiet && !argv.json, 'items') });

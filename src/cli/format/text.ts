@@ -46,7 +46,17 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Writes lines to stdout. */
+/**
+ * Shows control characters (a file name, message or metadata from a hostile
+ * repository could carry terminal escape sequences) as `\xNN` escapes; tabs
+ * and newlines stay.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Writes lines to stdout, control characters escaped. */
 export function print(...lines: string[]): void {
-  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+  if (lines.length) process.stdout.write(escapeControls(lines.join('\n')) + '\n');
 }
