@@ -19,7 +19,7 @@ export interface ObjectUse {
 
 /** One problem fsck found. */
 export interface FsckProblem {
-  kind: 'missing' | 'corrupt' | 'bad-ref' | 'unsafe';
+  kind: 'missing' | 'corrupt' | 'bad-ref' | 'unsafe' | 'bad-log' | 'bad-file';
   /** The object id, for missing and corrupt objects. */
   id?: string;
   /** The ref or file, for bad refs. */
@@ -148,6 +148,16 @@ export async function fsck(repo: Repository, opts: { progress?: Progress } = {})
       report(e.annotation, err);
     }
     use(e.annotation, { version: e.target, number: numberOf(e.target) });
+  }
+  // the logs, the number log and the tracked paths: what readers skip or refuse
+  for (const name of ['deployed', 'annotations', 'gc']) {
+    for (const b of repo.refs.logProblems(name)) problems.push({ kind: 'bad-log', ref: `logs/${name}`, message: `logs/${name} line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });
+  }
+  for (const n of repo.numbers.garbled()) problems.push({ kind: 'bad-file', ref: 'numbers', message: `numbers line ${n} is garbled, so v${n} names no version`, usedBy: [] });
+  try {
+    repo.tracked();
+  } catch (e) {
+    problems.push({ kind: 'bad-file', ref: 'tracked.json', message: isMvmError(e) ? e.message : String(e), usedBy: [] });
   }
   // every stored object, plus referenced chunks that are not stored
   const all = new Set<string>(repo.objects.list());

@@ -162,7 +162,15 @@ export class VersionIndex {
       if (!n) continue;
       const s = (await segment(Math.floor((n - 1) / this.segmentSize)))[(n - 1) % this.segmentSize];
       if (!s) continue;
-      mergeInto(s.metrics, this.repo.annotation(e.annotation).metrics);
+      // a missing or damaged annotation object (fsck reports it) leaves the summary as recorded
+      let metrics;
+      try {
+        metrics = this.repo.annotation(e.annotation).metrics;
+      } catch (err) {
+        if (!isMvmError(err, 'OBJECT_MISSING') && !isMvmError(err, 'OBJECT_CORRUPT')) throw err;
+        continue;
+      }
+      mergeInto(s.metrics, metrics);
       s.annotations++;
     }
     for (const [k, seg] of segments) ops.push({ type: 'put', key: `seg:${pad(k)}`, value: JSON.stringify(seg) });

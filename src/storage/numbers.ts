@@ -37,6 +37,16 @@ export class NumberLog {
     return parseNumberLog(buf);
   }
 
+  /** Numbers whose line is garbled (read as burned); fsck reports them. */
+  garbled(): number[] {
+    try {
+      return garbledNumberLines(readFileSync(this.path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fromSystemError(e, this.path, 'reading');
+    }
+  }
+
   /**
    * Replaces the whole log (atomically): only when a fetch renumbers the
    * versions made here to follow a remote's registry. Call with the lock held.
@@ -72,6 +82,17 @@ export function parseNumberLog(buf: Buffer): (string | null)[] {
     // each id is its own string (not a slice of the file's text, which V8 would keep alive)
     const line = buf.toString('latin1', i * LINE, i * LINE + 64);
     out.push(buf[i * LINE + 64] === 0x0a && ID_RE.test(line) ? line : null);
+  }
+  return out;
+}
+
+/** Line numbers (1-based, = version numbers) of a number log's lines that are neither an id nor a burned number. */
+export function garbledNumberLines(buf: Buffer): number[] {
+  const out: number[] = [];
+  const full = Math.floor(buf.length / LINE);
+  for (let i = 0; i < full; i++) {
+    const line = buf.toString('latin1', i * LINE, i * LINE + 64);
+    if (buf[i * LINE + 64] !== 0x0a || (!ID_RE.test(line) && line !== '-'.repeat(64))) out.push(i + 1);
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync, readdirSync, unlinkSync, statSync, openSy
 import { join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { LOG_CHECKS } from '../core/logs.js';
 
 /** What HEAD holds: a branch it follows, or a version it is detached at. */
 export type Head = { kind: 'branch'; ref: string } | { kind: 'detached'; id: string };
@@ -110,20 +111,41 @@ export class RefStore {
     }
   }
 
-  /** The entries of a log, oldest first; unparsable lines (a torn write) are dropped. */
-  readLog<T = Record<string, unknown>>(name: string): T[] {
+  /**
+   * The entries of a log, oldest first. Lines that do not parse (a torn
+   * write) or fail `check` (by default the log's shape from core/logs.ts)
+   * are dropped; `logProblems` lists them.
+   */
+  readLog<T = Record<string, unknown>>(name: string, check?: (v: unknown) => boolean): T[] {
+    return this.scanLog<T>(name, check).entries;
+  }
+
+  /** The lines of a log that readLog drops, 1-based, except a last line torn by a crash (the next append starts afresh). */
+  logProblems(name: string, check?: (v: unknown) => boolean): { line: number; text: string }[] {
+    return this.scanLog(name, check).bad;
+  }
+
+  private scanLog<T>(name: string, given?: (v: unknown) => boolean): { entries: T[]; bad: { line: number; text: string }[] } {
+    // the logs mvm writes have a known shape (core/logs.ts); a line that does not fit never reaches a reader
+    const check = given ?? (Object.hasOwn(LOG_CHECKS, name) ? LOG_CHECKS[name] : undefined);
     const text = this.readText(`logs/${name}`, false);
-    if (!text) return [];
-    const out: T[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+    const entries: T[] = [];
+    const bad: { line: number; text: string }[] = [];
+    if (!text) return { entries, bad };
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (!line) return;
+      let v: unknown;
       try {
-        out.push(JSON.parse(line) as T);
+        v = JSON.parse(line);
       } catch {
-        /* torn line */
+        if (i < lines.length - 1) bad.push({ line: i + 1, text: line.slice(0, 80) });
+        return;
       }
-    }
-    return out;
+      if (check && !check(v)) bad.push({ line: i + 1, text: line.slice(0, 80) });
+      else entries.push(v as T);
+    });
+    return { entries, bad };
   }
 
   private readText(ref: string, trim = true): string | null {

@@ -129,9 +129,19 @@ describe('refs', () => {
 
 describe('logs', () => {
   it('appends and reads entries oldest first', () => {
-    refs.appendLog('deployed', { id: ID1, n: 1 });
-    refs.appendLog('deployed', { id: ID2, n: 2 });
-    expect(refs.readLog('deployed')).toEqual([{ id: ID1, n: 1 }, { id: ID2, n: 2 }]);
+    refs.appendLog('journal', { id: ID1, n: 1 });
+    refs.appendLog('journal', { id: ID2, n: 2 });
+    expect(refs.readLog('journal')).toEqual([{ id: ID1, n: 1 }, { id: ID2, n: 2 }]);
+  });
+
+  it('a log mvm knows the shape of keeps only the lines that fit it; logProblems names the others (not a torn last line)', () => {
+    const entry = { time: 't', who: 'w', action: 'deploy', from: null, to: ID1 };
+    refs.appendLog('deployed', entry);
+    appendFileSync(join(dir, 'logs/deployed'), 'garbage\n{"action":"deploy","to":"../x"}\n');
+    refs.appendLog('deployed', { ...entry, from: ID1, to: ID2 });
+    appendFileSync(join(dir, 'logs/deployed'), '{"torn');
+    expect(refs.readLog('deployed')).toEqual([entry, { ...entry, from: ID1, to: ID2 }]);
+    expect(refs.logProblems('deployed').map((b) => b.line)).toEqual([2, 3]);
   });
 
   it('reads a missing log as empty', () => {
@@ -139,18 +149,18 @@ describe('logs', () => {
   });
 
   it('skips a torn last line', () => {
-    refs.appendLog('deployed', { id: ID1 });
-    refs.appendLog('deployed', { id: ID2 });
-    appendFileSync(join(dir, 'logs/deployed'), '{"id":"abc');
-    expect(refs.readLog('deployed')).toEqual([{ id: ID1 }, { id: ID2 }]);
+    refs.appendLog('journal', { id: ID1 });
+    refs.appendLog('journal', { id: ID2 });
+    appendFileSync(join(dir, 'logs/journal'), '{"id":"abc');
+    expect(refs.readLog('journal')).toEqual([{ id: ID1 }, { id: ID2 }]);
   });
 
   it('keeps appending after a torn line', () => {
-    refs.appendLog('deployed', { id: ID1 });
-    appendFileSync(join(dir, 'logs/deployed'), '{"id":"ab');
-    refs.appendLog('deployed', { id: ID2 });
+    refs.appendLog('journal', { id: ID1 });
+    appendFileSync(join(dir, 'logs/journal'), '{"id":"ab');
+    refs.appendLog('journal', { id: ID2 });
     // the new entry must not be lost by being glued onto the torn fragment
-    expect(refs.readLog('deployed')).toEqual([{ id: ID1 }, { id: ID2 }]);
+    expect(refs.readLog('journal')).toEqual([{ id: ID1 }, { id: ID2 }]);
   });
 
   it('writes one JSON object per line', () => {
