@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   NO_PREVIOUS_DEPLOYMENT: EXIT.notFound,
   NO_VERSIONS: EXIT.notFound,
   UNCOMMITTED_CHANGES: EXIT.conflict,
+  SYMLINK_IN_PATH: EXIT.conflict,
   LOCKED: EXIT.locked,
   OBJECT_MISSING: EXIT.corrupt,
   OBJECT_CORRUPT: EXIT.corrupt,

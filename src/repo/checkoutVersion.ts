@@ -44,7 +44,7 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
       hint: "commit them first ('mvm commit'), or pass --force to discard them",
     });
   }
-  const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress, opts.staged ?? undefined);
+  const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress, opts.staged ?? undefined, !!opts.force);
   if (missing.length) repo.setTracked([...specs, ...missing]);
   await recordStats(repo, new Map([...ws.updates, ...applied.updates]));
   // HEAD moves last

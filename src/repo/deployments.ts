@@ -12,14 +12,27 @@ export interface DeployLogEntry {
 }
 
 /**
- * The deploy log as it took effect: a crash between logging a move and moving
- * the ref leaves a last entry the ref never took, which is dropped here.
+ * The deploy log as it took effect. A crash (or a failed write) between
+ * logging a move and moving the ref leaves an entry the ref never took; the
+ * moves that did take effect form a chain back from the current ref (each
+ * entry's `from` is the `to` of the one before), so the log is read from the
+ * newest entry back along that chain and every entry off it is dropped.
  */
 export function deployLog(repo: Repository): DeployLogEntry[] {
-  const current = repo.refs.read('refs/deployed');
-  const log = repo.refs.readLog<DeployLogEntry>('deployed');
-  while (log.length && log[log.length - 1]!.to !== current) log.pop();
-  return log;
+  return effectiveMoves(repo.refs.readLog<DeployLogEntry>('deployed'), repo.refs.read('refs/deployed'));
+}
+
+/** The entries of a deploy log that took effect, given where the pointer is now (see deployLog). */
+export function effectiveMoves(log: DeployLogEntry[], current: string | null): DeployLogEntry[] {
+  const out: DeployLogEntry[] = [];
+  let expected = current;
+  for (let i = log.length - 1; i >= 0 && expected !== null; i--) {
+    const e = log[i]!;
+    if (e.to !== expected) continue;
+    out.push(e);
+    expected = e.from;
+  }
+  return out.reverse();
 }
 
 /** Where the deployed pointer was `back` moves ago (0 = now). */

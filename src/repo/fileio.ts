@@ -13,6 +13,7 @@ import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type T
 import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
 import type { StagedFile } from './staging.js';
+import { faultPoint } from '../storage/faults.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;
@@ -180,6 +181,7 @@ export async function assembleFile(
         baseAt.clear();
       }
     }
+    faultPoint('write', opts.path ?? tmp);
     fd = openSync(tmp, baseAt.size || opts.staged ? 'r+' : 'wx', 0o600);
     ftruncateSync(fd, file.size);
     const offsets: number[] = [];
@@ -198,7 +200,10 @@ export async function assembleFile(
       const r = await pool.submit({ op, id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at });
       opts.onBytes?.(r.size);
     });
-    if (repo.fsyncObjects) fsyncSync(fd);
+    if (repo.fsyncObjects) {
+      faultPoint('fsync', opts.path ?? tmp);
+      fsyncSync(fd);
+    }
     closeSync(fd);
     fd = -1;
     chmodSync(tmp, mode & 0o7777);
@@ -215,6 +220,7 @@ export async function assembleFile(
 export function installFile(tmp: string, dest: string): BigIntStats {
   try {
     try {
+      faultPoint('rename', dest);
       renameSync(tmp, dest);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writ
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fromSystemError } from '../errors.js';
+import { faultPoint } from './faults.js';
 
 /** A unique name for a temporary file inside `dir`. */
 export function tempPath(dir: string, hint = 'tmp'): string {
@@ -18,13 +19,18 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: {
   let fd = -1;
   try {
     mkdirSync(dirname(path), { recursive: true });
+    faultPoint('write', path);
     fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    if (opts.fsync) fsyncSync(fd);
+    if (opts.fsync) {
+      faultPoint('fsync', path);
+      fsyncSync(fd);
+    }
     closeSync(fd);
     fd = -1;
+    faultPoint('rename', path);
     renameSync(tmp, path);
     if (opts.fsync) fsyncDir(dirname(path));
   } catch (e) {

@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { faultPoint } from './faults.js';
 
 const LINE = 65; // 64 hex digits + newline
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -66,6 +67,7 @@ export class NumberLog {
     const torn = len % LINE;
     const pad = torn === 0 ? '' : '-'.repeat(LINE - 1 - torn) + '\n';
     try {
+      faultPoint('append', this.path);
       appendFileSync(this.path, pad + id + '\n', 'latin1');
     } catch (e) {
       throw fromSystemError(e, this.path, 'writing');

@@ -9,6 +9,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
 import { decodeObject } from './codec.js';
 import { fsyncDir, tempPath } from './atomic.js';
+import { faultPoint } from './faults.js';
 
 /** A byte range of an object's stored bytes: `length` bytes from `offset`. */
 export interface ByteRange {
@@ -118,12 +119,17 @@ export function writeObjectFile(objectsDir: string, tmpDir: string, id: string, 
   let fd = -1;
   try {
     makeDir(dir, objectsDir, fsync);
+    faultPoint('write', dest);
     fd = openSync(tmp, 'wx', 0o444);
     let off = 0;
     while (off < stored.length) off += writeSync(fd, stored, off, stored.length - off);
-    if (fsync) fsyncSync(fd);
+    if (fsync) {
+      faultPoint('fsync', dest);
+      fsyncSync(fd);
+    }
     closeSync(fd);
     fd = -1;
+    faultPoint('rename', dest);
     try {
       renameSync(tmp, dest);
     } catch (e) {

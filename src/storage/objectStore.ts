@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
 import { encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
 import { decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
+import { faultPoint } from './faults.js';
 
 export type { ByteRange } from './objectFile.js';
 
@@ -116,6 +117,7 @@ export class FsObjectStore implements ObjectStore {
     const size = this.storedSize(id);
     if (size < 0) return -1;
     try {
+      faultPoint('unlink', this.path(id));
       unlinkSync(this.path(id));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;

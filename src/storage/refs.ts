@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { LOG_CHECKS } from '../core/logs.js';
+import { faultPoint } from './faults.js';
 
 /** What HEAD holds: a branch it follows, or a version it is detached at. */
 export type Head = { kind: 'branch'; ref: string } | { kind: 'detached'; id: string };
@@ -51,6 +52,7 @@ export class RefStore {
   /** Removes a ref; returns false when it did not exist. */
   delete(ref: string): boolean {
     try {
+      faultPoint('unlink', this.file(ref));
       unlinkSync(this.file(ref));
       return true;
     } catch (e) {
@@ -85,6 +87,7 @@ export class RefStore {
     try {
       // a line torn by a crash has no newline: start a fresh line so this entry stays readable
       const torn = this.endsTorn(path);
+      faultPoint('append', path);
       appendFileSync(path, (torn ? '\n' : '') + JSON.stringify(entry) + '\n');
       if (this.fsync) {
         const fd = openSync(path, 'r');

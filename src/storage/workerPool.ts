@@ -1,5 +1,6 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { faultWorkerData } from './faults.js';
 
 /** What every task result may carry: a failure as data. */
 export interface PoolResult {
@@ -50,7 +51,7 @@ export class WorkerPool<T extends object, R extends PoolResult> {
 
   private start(): void {
     for (let i = this.slots.length; i < this.wanted; i++) {
-      const worker = new Worker(this.script);
+      const worker = new Worker(this.script, { workerData: faultWorkerData() });
       worker.on('message', (m: { seq: number; result: R }) => {
         const p = this.pending.get(m.seq);
         this.pending.delete(m.seq);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';
 import { Repository } from '../../src/repo/repository.js';
@@ -38,6 +38,86 @@ describe('a hand-made hostile version', () => {
       for (const rev of ['refs/../../outside.txt', '../config.json', 'refs/heads/../../HEAD']) {
         expectError(run(['show', rev, '--json']), 'UNKNOWN_REVISION', 4);
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('the workspace itself as an attacker leaves it', () => {
+  it('a tracked folder swapped for a symlink to a folder outside: checkout refuses to write or delete through it (SYMLINK_IN_PATH); --force replaces the link, never its target', () => {
+    const t = testdir({ 'w/models/a.bin': 'v1 bytes', 'w/models/gone.bin': 'only in v1', 'outside/keep.txt': 'keep me' });
+    try {
+      const w = t.path('w');
+      const run = (args: string[]) => mvm(args, { cwd: w });
+      ok(run(['init']));
+      ok(run(['add', 'models']));
+      ok(run(['commit', '-m', 'v1']));
+      writeFileSync(t.path('w/models/a.bin'), 'v2 bytes');
+      rmSync(t.path('w/models/gone.bin'));
+      ok(run(['commit', '-m', 'v2']));
+      // the attacker: models/ now points outside, holding a file named like a tracked one
+      rmSync(t.path('w/models'), { recursive: true });
+      writeFileSync(t.path('outside/a.bin'), 'v2 bytes');
+      symlinkSync(t.path('outside'), t.path('w/models'));
+      const outside = () => Object.fromEntries(readdirSync(t.path('outside')).map((n) => [n, readFileSync(t.path(`outside/${n}`), 'utf8')]));
+      const before = outside();
+      const e = expectError(run(['checkout', 'v1', '--json']), 'SYMLINK_IN_PATH', 5);
+      expect(e.data.paths).toEqual(['models']);
+      expect(outside()).toEqual(before);
+      ok(run(['checkout', 'v1', '--force']));
+      expect(outside()).toEqual(before);
+      expect(lstatSync(t.path('w/models')).isDirectory()).toBe(true);
+      expect(readFileSync(t.path('w/models/a.bin'), 'utf8')).toBe('v1 bytes');
+      expect(readFileSync(t.path('w/models/gone.bin'), 'utf8')).toBe('only in v1');
+      expect(json(run(['status', '--json'])).clean).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a file that becomes a folder between versions (and back) checks out both ways', () => {
+    const t = testdir({ 'w/models/net': 'a single file' });
+    try {
+      const w = t.path('w');
+      const run = (args: string[]) => mvm(args, { cwd: w });
+      ok(run(['init']));
+      ok(run(['add', 'models']));
+      ok(run(['commit', '-m', 'file']));
+      rmSync(t.path('w/models/net'));
+      mkdirSync(t.path('w/models/net'));
+      writeFileSync(t.path('w/models/net/a.bin'), 'a');
+      writeFileSync(t.path('w/models/net/b.bin'), 'b');
+      ok(run(['commit', '-m', 'folder']));
+      ok(run(['checkout', 'v1']));
+      expect(readFileSync(t.path('w/models/net'), 'utf8')).toBe('a single file');
+      expect(json(run(['status', '--json'])).clean).toBe(true);
+      ok(run(['checkout', 'v2']));
+      expect(readdirSync(t.path('w/models/net')).sort()).toEqual(['a.bin', 'b.bin']);
+      expect(json(run(['status', '--json'])).clean).toBe(true);
+      // an untracked file inside the folder is not thrown away
+      writeFileSync(t.path('w/models/net/mine.txt'), 'mine');
+      const e = expectError(run(['checkout', 'v1', '--json']), 'UNCOMMITTED_CHANGES', 5);
+      expect(e.message).toContain('models/net/mine.txt');
+      expect(readFileSync(t.path('w/models/net/mine.txt'), 'utf8')).toBe('mine');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('HEAD or a ref holding a path out of .mvm is REF_CORRUPT and nothing is written through it', () => {
+    const t = testdir({ 'w/models/a.bin': 'x', 'outside.txt': 'keep me' });
+    try {
+      const w = t.path('w');
+      const run = (args: string[]) => mvm(args, { cwd: w });
+      ok(run(['init']));
+      ok(run(['add', 'models']));
+      ok(run(['commit', '-m', 'v1']));
+      writeFileSync(t.path('w/.mvm/HEAD'), 'ref: refs/../../../outside.txt\n');
+      writeFileSync(t.path('w/models/a.bin'), 'y');
+      expectError(run(['commit', '-m', 'v2', '--json']), 'REF_CORRUPT', 7);
+      expectError(run(['status', '--json']), 'REF_CORRUPT', 7);
+      expect(readFileSync(t.path('outside.txt'), 'utf8')).toBe('keep me');
     } finally {
       t.cleanup();
     }

@@ -1,0 +1,48 @@
+import { appendFileSync } from 'node:fs';
+import { isMainThread, workerData } from 'node:worker_threads';
+
+/**
+ * Fault injection for crash-safety tests, off unless MVM_FAULT is set:
+ *
+ * - `MVM_FAULT=count` numbers every fault point a command passes (each write,
+ *   fsync, rename, log append, unlink and chmod of repository or workspace
+ *   files) and appends `N kind path` lines to the file MVM_FAULT_LOG;
+ * - `MVM_FAULT=kill:N` kills the process (SIGKILL) at point N;
+ * - `MVM_FAULT=fail:N` makes point N fail with EIO, as a full or failing disk would.
+ *
+ * Worker threads share the count with the main thread, so N names one point
+ * of the whole process, in the order they happen.
+ */
+export type FaultKind = 'write' | 'fsync' | 'rename' | 'append' | 'unlink' | 'chmod';
+
+type Spec = { mode: 'count' } | { mode: 'kill' | 'fail'; at: number };
+
+function parse(text: string | undefined): Spec | null {
+  if (!text) return null;
+  if (text === 'count') return { mode: 'count' };
+  const m = /^(kill|fail):(\d+)$/.exec(text);
+  return m ? { mode: m[1] as 'kill' | 'fail', at: Number(m[2]) } : null;
+}
+
+const spec = parse(process.env.MVM_FAULT);
+const inherited = !isMainThread && (workerData as { faults?: SharedArrayBuffer } | null)?.faults;
+const shared: SharedArrayBuffer | null = spec ? (inherited || new SharedArrayBuffer(4)) : null;
+const counter = shared ? new Int32Array(shared) : null;
+
+/** What worker threads need to share the count (undefined when fault injection is off). */
+export function faultWorkerData(): { faults: SharedArrayBuffer } | undefined {
+  return shared ? { faults: shared } : undefined;
+}
+
+/** Marks a fault point; a no-op unless MVM_FAULT is set. */
+export function faultPoint(kind: FaultKind, path: string): void {
+  if (!spec || !counter) return;
+  const n = Atomics.add(counter, 0, 1) + 1;
+  if (spec.mode === 'count') {
+    if (process.env.MVM_FAULT_LOG) appendFileSync(process.env.MVM_FAULT_LOG, `${n} ${kind} ${path}\n`);
+    return;
+  }
+  if (n !== spec.at) return;
+  if (spec.mode === 'kill') process.kill(process.pid, 'SIGKILL');
+  throw Object.assign(new Error(`EIO: i/o error (injected at fault point ${n}: ${kind} ${path})`), { code: 'EIO', errno: -5, syscall: kind, path });
+}
