@@ -85,6 +85,19 @@ async function prepare(repo: Repository, opts: CommitOptions) {
 }
 
 /**
+ * Runs one step of a commit that leaves something behind if it fails: the
+ * error keeps its code and cause, and says what was left and what to do.
+ */
+function leftBehind<T>(step: () => T, what: string, hint: string, data: Record<string, unknown>): T {
+  try {
+    return step();
+  } catch (e) {
+    const cause = e instanceof MvmError ? e : fromSystemError(e, 'the repository', 'writing');
+    throw new MvmError(cause.code, `${what}: ${cause.message}`, { ...cause.data, ...data, hint });
+  }
+}
+
+/**
  * Records the tracked files as a new version: chunks and stores what the
  * stat cache cannot vouch for, writes file objects and the manifest, gives it
  * the next number, and moves the branch (or detached HEAD) last.
@@ -137,11 +150,21 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     // never make a version that checkout would refuse (the workspace scan already keeps .git and .mvm out)
     assertSafeVersion(version, 'new version');
     const id = repo.putObject(version);
-    const number = repo.numbers.append(id);
+    const number = leftBehind(
+      () => repo.numbers.append(id),
+      `version ${id.slice(0, 12)} was stored but could not be numbered, so it is not committed`,
+      "the history and HEAD are unchanged; its objects stay until 'mvm gc' removes them; commit again once the disk is fixed",
+      { id },
+    );
     // the ref moves last: until here a crash leaves only unreferenced objects
     const h = repo.head();
-    if (h.kind === 'branch') repo.refs.write(h.ref, id);
-    else repo.refs.writeHead({ kind: 'detached', id });
+    const where = h.kind === 'branch' ? h.ref.replace(/^refs\/heads\//, '') : 'HEAD';
+    leftBehind(
+      () => (h.kind === 'branch' ? repo.refs.write(h.ref, id) : repo.refs.writeHead({ kind: 'detached', id })),
+      `v${number} ${id.slice(0, 12)} was stored and numbered, but ${where} could not be moved to it`,
+      h.kind === 'branch' ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} --force' takes the new one (or commit again)` : `HEAD still names the previous version; 'mvm checkout v${number}' takes the new one once the disk is fixed`,
+      { id, number },
+    );
     writeLock(repo, id, version);
     await recordStats(repo, identified.updates);
     return { ...base, created: true, id, number };

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
-import { withPool, type Progress } from '../repo/session.js';
+import { withLock, withPool, type Progress } from '../repo/session.js';
+import { repairRepository } from '../repo/repair.js';
 import { deployLog } from '../repo/deployments.js';
 import { numberLookup } from '../repo/revisions.js';
 import { bounded } from '../repo/bounded.js';
@@ -41,6 +42,9 @@ export interface FsckResult {
   leftoverTemp: number;
   /** Numbered versions that `mvm gc` removed (recorded in logs/gc; not problems). */
   removedByGc: number;
+  /** With --repair: what was done, and how many problems there were before (`problems` lists those left). */
+  repaired?: string[];
+  problemsBefore?: number;
 }
 
 /**
@@ -49,7 +53,18 @@ export interface FsckResult {
  * other stored object hashes correctly too. Damaged objects are reported with
  * the versions and paths that use them.
  */
-export async function fsck(repo: Repository, opts: { progress?: Progress } = {}): Promise<FsckResult> {
+export async function fsck(repo: Repository, opts: { progress?: Progress; repair?: boolean } = {}): Promise<FsckResult> {
+  if (!opts.repair) return check(repo, opts);
+  // --repair: check, mend what can be rebuilt or set aside, check again; under the writer lock
+  return withLock(repo, 'fsck', async () => {
+    const before = await check(repo, opts);
+    const repaired = await repairRepository(repo, before.problems);
+    const after = await check(repo, opts);
+    return { ...after, repaired, problemsBefore: before.problems.length };
+  });
+}
+
+async function check(repo: Repository, opts: { progress?: Progress }): Promise<FsckResult> {
   const problems: FsckProblem[] = [];
   const uses = new Map<string, ObjectUse[]>();
   const use = (id: string, u: ObjectUse) => {

@@ -110,6 +110,13 @@ export class VersionIndex {
     await this.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
   }
 
+  /** Forgets everything, the stat cache included, and indexes the logs again (fsck --repair): the next commit re-reads every file. */
+  async rebuild(): Promise<void> {
+    const layout = (await this.kv.get('state:format')) ?? INDEX_FORMAT;
+    await this.restart(layout);
+    await this.sync();
+  }
+
   /**
    * Forgets every number and summary (the stat cache stays) and indexes the
    * number log again: for when the log was rewritten, not appended to.

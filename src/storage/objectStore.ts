@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
@@ -111,6 +111,19 @@ export class FsObjectStore implements ObjectStore {
   putStored(id: string, stored: Uint8Array): void {
     decodeVerified(stored, id, true);
     if (!this.has(id)) writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
+  }
+
+  /** Moves a damaged object file aside into `lostDir` (so a good copy can be stored again); false when it was absent. */
+  quarantine(id: string, lostDir: string): boolean {
+    try {
+      mkdirSync(lostDir, { recursive: true });
+      faultPoint('rename', this.path(id));
+      renameSync(this.path(id), join(lostDir, id));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw fromSystemError(e, this.path(id), 'moving aside');
+    }
   }
 
   remove(id: string): number {

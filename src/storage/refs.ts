@@ -128,6 +128,38 @@ export class RefStore {
     return this.scanLog(name, check).bad;
   }
 
+  /**
+   * Rewrites a log without the lines readers skip (atomically), appending
+   * those lines to `logs/<name>.rejected` first so nothing is lost. Returns
+   * how many lines were moved. Call with the lock held.
+   */
+  dropBadLogLines(name: string): number {
+    const text = this.readText(`logs/${name}`, false);
+    if (!text) return 0;
+    const lines = text.split('\n').filter((l) => l !== '');
+    const { entries } = this.scanLog<unknown>(name);
+    const keep = entries.map((e) => JSON.stringify(e));
+    const dropped = lines.length - keep.length;
+    if (!dropped) return 0;
+    const kept = new Set(keep);
+    const rejected = lines.filter((l) => {
+      try {
+        return !kept.has(JSON.stringify(JSON.parse(l)));
+      } catch {
+        return true;
+      }
+    });
+    const path = this.file(`logs/${name}.rejected`);
+    try {
+      faultPoint('append', path);
+      appendFileSync(path, rejected.join('\n') + '\n');
+    } catch (e) {
+      throw fromSystemError(e, path, 'writing');
+    }
+    writeFileAtomic(this.file(`logs/${name}`), keep.map((l) => `${l}\n`).join(''), { tmpDir: this.tmpDir, fsync: this.fsync });
+    return dropped;
+  }
+
   private scanLog<T>(name: string, given?: (v: unknown) => boolean): { entries: T[]; bad: { line: number; text: string }[] } {
     // the logs mvm writes have a known shape (core/logs.ts); a line that does not fit never reaches a reader
     const check = given ?? (Object.hasOwn(LOG_CHECKS, name) ? LOG_CHECKS[name] : undefined);

@@ -3,19 +3,29 @@ import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
-/** `mvm fsck`: verify every object and ref. */
-export const fsckCommand: Command<GlobalArgs> = {
+interface Args extends GlobalArgs {
+  repair?: boolean;
+}
+
+/** `mvm fsck`: verify every object and ref; `--repair` mends what can be mended. */
+export const fsckCommand: Command<Args> = {
   command: 'fsck',
   describe: 'Verify every object (by hash) and every ref; report damage with the versions and paths it affects',
-  builder: (y) => y.option('json', { type: 'boolean' }).example('mvm fsck', `exit ${EXIT.ok} when the repository is sound, ${EXIT.corrupt} when anything is damaged`),
+  builder: (y) =>
+    y
+      .option('repair', { type: 'boolean', describe: 'Rebuild the index, set aside bad log lines and corrupt objects, rebuild tracked.json and number lines; report what cannot be recovered' })
+      .option('json', { type: 'boolean' })
+      .example('mvm fsck', `exit ${EXIT.ok} when the repository is sound, ${EXIT.corrupt} when anything is damaged`)
+      .example('mvm fsck --repair', 'mend what can be mended; what is left is listed (pull or commit again to restore lost objects)'),
   run: async (argv) => {
     const { fsck } = await import('../../ops/fsck.js');
-    const r = await fsck(openRepo(), { progress: progressBar(!argv.quiet && !argv.json, 'items') });
+    const r = await fsck(openRepo(), { progress: progressBar(!argv.quiet && !argv.json, 'items'), repair: argv.repair });
     const code = r.ok ? EXIT.ok : EXIT.corrupt;
     if (argv.json) {
       printJson(r);
       return code;
     }
+    for (const line of r.repaired ?? []) print(`repaired: ${line}`);
     for (const p of r.problems) {
       const where = p.usedBy.map((u) => `${versionLabel(u.version, u.number)}${u.path ? `:${u.path}` : ''}`).join(', ');
       print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
