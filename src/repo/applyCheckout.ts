@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { CheckoutPlan } from '../core/checkoutPlan.js';
@@ -10,11 +10,18 @@ import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
 import type { StatEntry } from './versionIndex.js';
 import type { StagedFiles } from './staging.js';
 import { faultPoint } from '../storage/faults.js';
+import { tempPath } from '../storage/atomic.js';
 
-/** What applying a checkout plan did: the stat-cache entries of the paths it touched, and bytes written. */
+/**
+ * What applying a checkout plan did: the stat-cache entries of the paths it
+ * touched and bytes written. The change stays undoable until `commit` (call
+ * it once HEAD has moved); `rollBack` puts the workspace back instead.
+ */
 export interface AppliedCheckout {
   updates: Map<string, StatEntry | null>;
   bytesWritten: number;
+  commit(): void;
+  rollBack(e: unknown): unknown;
 }
 
 /** Removes the folders above a deleted file that it left empty, up to the workspace root. */
@@ -92,6 +99,117 @@ function filesUnder(repo: Repository, dir: string): string[] {
 }
 
 /**
+ * The changes a checkout makes to the workspace, undoable until `commit`: a
+ * file replaced or removed is first moved into `.mvm/tmp` (beside it when
+ * that is another filesystem), so a failure part-way puts every path back as
+ * it was, and an error names any path that could not be. (A process killed
+ * part-way leaves each file whole, old or new, and HEAD unmoved; running the
+ * checkout again completes it.)
+ */
+class WorkspaceChange {
+  private readonly undo: { path: string; run: () => void }[] = [];
+  private readonly backups: string[] = [];
+  private readonly emptied: string[] = [];
+
+  constructor(private readonly repo: Repository) {}
+
+  /** Moves an existing file aside; returns false when there was none. */
+  private keep(rel: string): boolean {
+    const abs = this.repo.abs(rel);
+    if (!lstatOrNull(abs)) return false;
+    let bak = tempPath(this.repo.tmpDir, 'bak');
+    try {
+      faultPoint('rename', abs);
+      try {
+        renameSync(abs, bak);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        bak = tempPath(dirname(abs), '.mvm-old');
+        renameSync(abs, bak);
+      }
+    } catch (e) {
+      throw fromSystemError(e, abs, 'moving aside');
+    }
+    this.backups.push(bak);
+    this.undo.push({
+      path: rel,
+      run: () => {
+        mkdirSync(dirname(abs), { recursive: true });
+        renameSync(bak, abs);
+      },
+    });
+    return true;
+  }
+
+  /** Replaces a symlinked folder by nothing (the link only; mkdir makes a real folder later). Not undone. */
+  unlinkLink(rel: string): void {
+    const abs = this.repo.abs(rel);
+    try {
+      faultPoint('unlink', abs);
+      unlinkSync(abs);
+    } catch (e) {
+      throw fromSystemError(e, abs, 'replacing the symlink');
+    }
+  }
+
+  remove(rel: string, updates: Map<string, StatEntry | null>): void {
+    this.keep(rel);
+    const abs = this.repo.abs(rel);
+    removeEmptyDirs(this.repo, abs);
+    this.emptied.push(abs);
+    updates.set(rel, null);
+  }
+
+  install(tmp: string, rel: string, done: (st: ReturnType<typeof installFile>) => void): void {
+    const abs = this.repo.abs(rel);
+    try {
+      mkdirSync(dirname(abs), { recursive: true });
+    } catch (e) {
+      throw fromSystemError(e, abs, 'writing');
+    }
+    const had = this.keep(rel);
+    done(installFile(tmp, abs));
+    // undo: the new file goes (what was there before comes back from its backup, undone next)
+    this.undo.push({ path: rel, run: () => unlinkSync(abs) });
+    if (!had) this.emptied.push(abs);
+  }
+
+  chmod(rel: string, mode: number, done: (st: ReturnType<typeof installFile>) => void): void {
+    const abs = this.repo.abs(rel);
+    try {
+      const old = statSync(abs).mode & 0o7777;
+      faultPoint('chmod', abs);
+      chmodSync(abs, mode);
+      this.undo.push({ path: rel, run: () => chmodSync(abs, old) });
+      done(statSync(abs, { bigint: true }));
+    } catch (e) {
+      throw fromSystemError(e, abs, 'changing the mode of');
+    }
+  }
+
+  /** Puts every path back as it was; returns the error to throw, naming any path left changed. */
+  rollBack(e: unknown): unknown {
+    const left: string[] = [];
+    for (const u of this.undo.reverse()) {
+      try {
+        u.run();
+      } catch {
+        left.push(u.path);
+      }
+    }
+    for (const abs of this.emptied) removeEmptyDirs(this.repo, abs);
+    if (!left.length) return e;
+    const cause = e instanceof MvmError ? e : fromSystemError(e, 'the workspace', 'writing');
+    return new MvmError(cause.code, `${cause.message}; the workspace could not be put back at ${left.join(', ')} (their old content is in .mvm/tmp)`, { ...cause.data, paths: left });
+  }
+
+  /** Makes the change final: the moved-aside files are deleted. */
+  commit(): void {
+    for (const b of this.backups) rmSync(b, { force: true });
+  }
+}
+
+/**
  * Carries out a checkout plan on the workspace: every file to write is
  * assembled and verified in `.mvm/tmp` before the first one is renamed into
  * place (so a missing or corrupt chunk anywhere leaves the workspace
@@ -144,47 +262,18 @@ export async function applyCheckout(
     for (const a of assembled) rmSync(a.tmp, { force: true });
     throw e;
   }
-  // every file is assembled and verified: now the workspace changes
-  for (const d of links) {
-    try {
-      faultPoint('unlink', repo.abs(d));
-      unlinkSync(repo.abs(d));
-    } catch (e) {
-      throw fromSystemError(e, repo.abs(d), 'replacing the symlink');
-    }
+  // every file is assembled and verified: now the workspace changes, as one undoable step
+  const t = new WorkspaceChange(repo);
+  try {
+    for (const d of links) t.unlinkLink(d);
+    for (const p of [...first].sort().reverse()) t.remove(p, updates);
+    for (const a of assembled) t.install(a.tmp, a.path, (st) => updates.set(a.path, statEntry(st, a.file, nowNs(), true)));
+    progress?.done?.();
+    for (const c of plan.chmod) t.chmod(c.path, c.mode, (st) => updates.set(c.path, statEntry(st, target[c.path]!.file, nowNs(), true)));
+    for (const p of plan.remove) if (!first.has(p)) t.remove(p, updates);
+  } catch (e) {
+    for (const a of assembled) rmSync(a.tmp, { force: true });
+    throw t.rollBack(e);
   }
-  const remove = (p: string) => {
-    const abs = repo.abs(p);
-    try {
-      faultPoint('unlink', abs);
-      unlinkSync(abs);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fromSystemError(e, abs, 'deleting');
-    }
-    removeEmptyDirs(repo, abs);
-    updates.set(p, null);
-  };
-  for (const p of [...first].sort().reverse()) remove(p);
-  for (const a of assembled) {
-    const abs = repo.abs(a.path);
-    try {
-      mkdirSync(dirname(abs), { recursive: true });
-    } catch (e) {
-      throw fromSystemError(e, abs, 'writing');
-    }
-    updates.set(a.path, statEntry(installFile(a.tmp, abs), a.file, nowNs(), true));
-  }
-  progress?.done?.();
-  for (const c of plan.chmod) {
-    const abs = repo.abs(c.path);
-    try {
-      faultPoint('chmod', abs);
-      chmodSync(abs, c.mode);
-      updates.set(c.path, statEntry(statSync(abs, { bigint: true }), target[c.path]!.file, nowNs(), true));
-    } catch (e) {
-      throw fromSystemError(e, abs, 'changing the mode of');
-    }
-  }
-  for (const p of plan.remove) if (!first.has(p)) remove(p);
-  return { updates, bytesWritten };
+  return { updates, bytesWritten, commit: () => t.commit(), rollBack: (e) => t.rollBack(e) };
 }

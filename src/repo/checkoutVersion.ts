@@ -45,11 +45,16 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
     });
   }
   const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress, opts.staged ?? undefined, !!opts.force);
-  if (missing.length) repo.setTracked([...specs, ...missing]);
-  await recordStats(repo, new Map([...ws.updates, ...applied.updates]));
-  // HEAD moves last
-  if (opts.branch) repo.refs.writeHead({ kind: 'branch', ref: `refs/heads/${opts.branch}` });
-  else repo.refs.writeHead({ kind: 'detached', id: targetId });
+  try {
+    if (missing.length) repo.setTracked([...specs, ...missing]);
+    await recordStats(repo, new Map([...ws.updates, ...applied.updates]));
+    // HEAD moves last; if it cannot, the workspace goes back to what HEAD names
+    if (opts.branch) repo.refs.writeHead({ kind: 'branch', ref: `refs/heads/${opts.branch}` });
+    else repo.refs.writeHead({ kind: 'detached', id: targetId });
+  } catch (e) {
+    throw applied.rollBack(e);
+  }
+  applied.commit();
   writeLock(repo, targetId, target);
   return {
     written: plan.write.map((w) => w.path),

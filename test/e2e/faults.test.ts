@@ -103,9 +103,11 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'checkout',
     args: ['checkout', 'v1'],
-    afterFault: (dir) => {
+    afterFault: (dir, r) => {
       // each file whole: v1's or v2's bytes, never a mix within a file
       const tree = readTree(dir);
+      // a failure (not a kill) puts the whole workspace back
+      if (r.exitCode !== -1) expect(sameTree(tree, V2), r.stderr).toBe(true);
       for (const [p, d] of Object.entries(tree)) expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
       const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
       // HEAD moves last: if it says v1, the workspace holds all of v1
