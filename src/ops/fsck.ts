@@ -66,12 +66,6 @@ export async function fsck(repo: Repository, opts: { progress?: Progress; repair
 
 async function check(repo: Repository, opts: { progress?: Progress }): Promise<FsckResult> {
   const problems: FsckProblem[] = [];
-  const uses = new Map<string, ObjectUse[]>();
-  const use = (id: string, u: ObjectUse) => {
-    const l = uses.get(id) ?? [];
-    if (l.length < 5) l.push(u);
-    uses.set(id, l);
-  };
   const numbers = repo.numbers.readAll();
   const sparse = repo.sparse();
   const numberOf = numberLookup(repo);
@@ -128,13 +122,9 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     parentsOf.set(id, v.parents);
     const unsafe = versionProblems(v);
     if (unsafe.length) problems.push({ kind: 'unsafe', id, message: `version ${id.slice(0, 12)} cannot be checked out safely: ${unsafe.join('; ')}`, usedBy: [] });
-    for (const p of v.parents) {
-      versions.add(p);
-      use(p, { version: id, number: numberOf(id) });
-    }
-    if (v.deps.base) use(v.deps.base, { version: id, number: numberOf(id) });
+    for (const p of v.parents) versions.add(p);
+    if (v.deps.base) versions.add(v.deps.base);
     for (const [path, f] of Object.entries(v.files)) {
-      use(f.file, { version: id, number: numberOf(id), path });
       // a partial clone (--only) holds the chunks of its own paths only
       const held = !sparse || isCovered(path, sparse);
       const key = held ? f.file : `elsewhere:${f.file}`;
@@ -143,7 +133,6 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       try {
         for (const c of repo.file(f.file).chunks) {
           if (held) chunks.add(c.id);
-          use(c.id, { version: id, number: numberOf(id), path });
         }
       } catch (e) {
         report(f.file, e);
@@ -162,7 +151,6 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     } catch (err) {
       report(e.annotation, err);
     }
-    use(e.annotation, { version: e.target, number: numberOf(e.target) });
   }
   // the logs, the number log and the tracked paths: what readers skip or refuse
   for (const name of ['deployed', 'annotations', 'gc']) {
@@ -186,7 +174,31 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     );
   });
   opts.progress?.done?.();
-  for (const p of problems) if (p.id) p.usedBy = uses.get(p.id) ?? [];
+  // every version and path that needs a damaged object, found in a second pass over the readable versions
+  const bad = new Set(problems.filter((p) => p.id && (p.kind === 'missing' || p.kind === 'corrupt')).map((p) => p.id!));
+  const usedBy = new Map<string, ObjectUse[]>();
+  const add = (id: string, u: ObjectUse) => {
+    if (!bad.has(id)) return;
+    const l = usedBy.get(id) ?? [];
+    const last = l[l.length - 1];
+    if (!last || last.version !== u.version || last.path !== u.path) l.push(u);
+    usedBy.set(id, l);
+  };
+  if (bad.size) {
+    for (const id of parentsOf.keys()) {
+      const v = repo.version(id);
+      const n = numberOf(id);
+      for (const p of v.parents) add(p, { version: id, number: n });
+      if (v.deps.base) add(v.deps.base, { version: id, number: n });
+      for (const [path, f] of Object.entries(v.files)) {
+        add(f.file, { version: id, number: n, path });
+        if (bad.has(f.file) || !repo.objects.has(f.file)) continue;
+        for (const c of repo.file(f.file).chunks) add(c.id, { version: id, number: n, path });
+      }
+    }
+    for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) add(e.annotation, { version: e.target, number: numberOf(e.target) });
+  }
+  for (const p of problems) if (p.id) p.usedBy = usedBy.get(p.id) ?? [];
   let leftoverTemp = 0;
   try {
     leftoverTemp = readdirSync(repo.tmpDir).length;

@@ -105,3 +105,30 @@ describe('fsck --repair', () => {
     }
   });
 });
+
+describe('fsck names every version and path a damaged object hurts', () => {
+  it('a chunk shared by seven versions: --json lists all seven, text the first five and how many more', () => {
+    const t = testdir({ 'a.txt': 'shared', 'b.txt': '0' });
+    try {
+      const run = (args: string[]) => mvm(args, { cwd: t.dir });
+      ok(run(['init']));
+      ok(run(['add', 'a.txt', 'b.txt']));
+      for (let i = 1; i <= 7; i++) {
+        writeFileSync(join(t.dir, 'b.txt'), String(i));
+        ok(run(['commit', '-m', `v${i}`]));
+      }
+      const repo = Repository.open(t.dir);
+      const head = json(run(['show', 'HEAD', '--json']));
+      const chunk = repo.file(head.version.files['a.txt'].file).chunks[0]!.id;
+      unlinkSync(join(t.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
+      const r = JSON.parse(run(['fsck', '--json']).stdout);
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0].usedBy.map((u: { number: number; path: string }) => `v${u.number}:${u.path}`).sort()).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `v${n}:a.txt`));
+      const text = run(['fsck']);
+      expect(text.exitCode).toBe(7);
+      expect(text.stdout).toContain('and 2 more (--json lists all)');
+    } finally {
+      t.cleanup();
+    }
+  });
+});
