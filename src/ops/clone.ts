@@ -76,7 +76,10 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
         const { transfer: fetched, staged } = await fetchAndStage(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
-          stage: (refs) => refs.find((r) => r.ref === `refs/heads/${pick(refs)}` || r.ref === `refs/tags/${pick(refs)}`)?.id ?? null,
+          stage: (refs) => {
+            const rev = pick(refs);
+            return refs.find((r) => r.ref === `refs/heads/${rev}` || r.ref === `refs/tags/${rev}`)?.id ?? null;
+          },
         });
         try {
           const rev = pick(fetched.refs);

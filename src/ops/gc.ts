@@ -1,5 +1,4 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { withIndex, withLock, type Progress } from '../repo/session.js';
@@ -33,13 +32,9 @@ export interface GcResult {
   versions: RemovedVersion[];
   /** Unreachable objects kept because they are younger than the grace period. */
   young: { objects: number; bytes: number };
-  /** Temporary files of interrupted writes removed from .mvm/tmp. */
-  tempFiles: number;
 }
 
 const DAY_MS = 86_400_000;
-/** A temporary file is never removed before this age, whatever the grace: a write may be about to rename it. */
-const TEMP_MIN_AGE_MS = 3_600_000;
 
 /** The modification time of an object file in ms, or null when it has gone. */
 function mtimeOf(repo: Repository, id: string): number | null {
@@ -83,11 +78,8 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       bytes += Math.max(0, size);
     }
     const versions = doomed.filter((id) => numberOf.has(id)).map((id) => ({ id, number: numberOf.get(id)! })).sort((a, b) => a.number - b.number);
-    const result: GcResult = { dryRun: !!opts.dryRun, graceDays, reachable: reach.objects.size, removed: { objects: doomed.length, bytes }, versions, young, tempFiles: 0 };
-    if (opts.dryRun || !doomed.length) {
-      if (!opts.dryRun) result.tempFiles = removeOldTemp(repo, Math.max(TEMP_MIN_AGE_MS, graceDays * DAY_MS));
-      return result;
-    }
+    const result: GcResult = { dryRun: !!opts.dryRun, graceDays, reachable: reach.objects.size, removed: { objects: doomed.length, bytes }, versions, young };
+    if (opts.dryRun || !doomed.length) return result;
     // the record first, then manifests, then everything else
     if (versions.length) {
       const entry: GcLogEntry = { time: new Date().toISOString(), versions: versions.map((v) => v.id) };
@@ -102,27 +94,6 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
     opts.progress?.done?.();
     // summaries of removed versions leave the index
     if (versions.length) await withIndex(repo, (index) => index.renumber());
-    result.tempFiles = removeOldTemp(repo, Math.max(TEMP_MIN_AGE_MS, graceDays * DAY_MS));
     return result;
   });
-}
-
-/** Removes temporary files older than `ageMs` from .mvm/tmp (left by a killed write); returns how many. */
-function removeOldTemp(repo: Repository, ageMs: number): number {
-  let n = 0;
-  let names: string[] = [];
-  try {
-    names = readdirSync(repo.tmpDir);
-  } catch {
-    return 0;
-  }
-  const cutoff = Date.now() - ageMs;
-  for (const name of names) {
-    const p = join(repo.tmpDir, name);
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st || !st.isFile() || st.mtimeMs > cutoff) continue;
-    rmSync(p, { force: true });
-    n++;
-  }
-  return n;
 }

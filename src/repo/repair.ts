@@ -1,4 +1,3 @@
-import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from './repository.js';
 import { withIndex } from './session.js';
@@ -14,7 +13,7 @@ export interface RepairableProblem {
  * Repairs what can be rebuilt or set aside without losing data, under the
  * writer lock: the index (always rebuilt), log lines readers skip (moved to
  * `logs/<name>.rejected`), garbled number lines (burned), an unreadable
- * `tracked.json` (rebuilt from HEAD's paths), leftover temporary files, and
+ * `tracked.json` (rebuilt from HEAD's paths), and
  * corrupt objects (moved to `.mvm/lost/`, so a good copy can be stored again:
  * the rebuilt index has no stat cache, so the next commit re-reads every
  * tracked file and stores the chunks it lacks). Returns what it did.
@@ -39,16 +38,6 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
   for (const p of problems) {
     if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost)) done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
   }
-  let temp = 0;
-  try {
-    for (const n of readdirSync(repo.tmpDir)) {
-      rmSync(join(repo.tmpDir, n), { recursive: true, force: true });
-      temp++;
-    }
-  } catch {
-    /* no tmp folder */
-  }
-  if (temp) done.push(`removed ${temp} temporary file(s) of interrupted writes`);
   await withIndex(repo, (index) => index.rebuild());
   done.push('rebuilt the index (the next commit re-reads every tracked file, storing any chunk that was lost)');
   return done;

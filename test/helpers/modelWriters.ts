@@ -5,7 +5,8 @@
  * against a second implementation of each format.
  */
 import zlib from 'node:zlib';
-import type { ByteSource } from '../../src/core/formats/types.js';
+import { expect } from 'vitest';
+import type { ByteSource, Layout } from '../../src/core/formats/types.js';
 
 /** Re-export of the core Buffer-backed ByteSource, for tests. */
 export { bufferSource } from '../../src/core/formats/types.js';
@@ -423,4 +424,16 @@ function pad(n: number, align: number): number {
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new Error(`modelWriters: cannot size ${what}; pass data`);
   return v;
+}
+
+/** Asserts the invariants every layout a parser returns must satisfy: integer, sorted, non-overlapping ranges within the file. */
+export function expectWellFormed(layout: Layout, size: number): void {
+  let prevEnd = 0;
+  for (const t of layout.tensors) {
+    expect(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.end)).toBe(true);
+    expect(t.start).toBeGreaterThanOrEqual(prevEnd);
+    expect(t.end).toBeGreaterThanOrEqual(t.start);
+    expect(t.end).toBeLessThanOrEqual(size);
+    prevEnd = t.end;
+  }
 }

@@ -17,21 +17,10 @@ import {
   writeSafetensors,
   writeTorchZip,
   type GgufOptions,
+  expectWellFormed,
 } from '../helpers/modelWriters.js';
 
 const detect = (buf: Buffer): Promise<Layout | null> => detectLayout(bufferSource(buf));
-
-/** Asserts the invariants every returned layout must satisfy. */
-function expectWellFormed(layout: Layout, size: number): void {
-  let prevEnd = 0;
-  for (const t of layout.tensors) {
-    expect(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.end)).toBe(true);
-    expect(t.start).toBeGreaterThanOrEqual(prevEnd);
-    expect(t.end).toBeGreaterThanOrEqual(t.start);
-    expect(t.end).toBeLessThanOrEqual(size);
-    prevEnd = t.end;
-  }
-}
 
 /** Every prefix of `buf` shorter than `validFrom` (all when small, else a spread) must be rejected; longer ones stay well-formed. */
 async function expectTruncationsNull(buf: Buffer, validFrom = buf.length): Promise<void> {

@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { detectLayout } from '../../src/core/formats/detect.js';
-import type { ByteSource, Layout } from '../../src/core/formats/types.js';
+import type { ByteSource } from '../../src/core/formats/types.js';
 import { compileQuery } from '../../src/core/query/index.js';
 import type { QueryRecord } from '../../src/core/query/index.js';
 import { parseRevision } from '../../src/core/revision.js';
 import { versionProblems } from '../../src/core/versionCheck.js';
 import { decodeVersion } from '../../src/core/objects.js';
 import { MvmError } from '../../src/errors.js';
-import { GGML, bufferSource, randomBf16, seededBytes, writeGguf, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
+import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
 // or bytes: the four model parsers, the revision parser, the --where language,
@@ -39,16 +39,6 @@ function tracked(buf: Buffer): ByteSource & { asked: number } {
   return s;
 }
 
-function expectWellFormed(layout: Layout, size: number): void {
-  let prevEnd = 0;
-  for (const t of layout.tensors) {
-    expect(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.end)).toBe(true);
-    expect(t.start).toBeGreaterThanOrEqual(prevEnd);
-    expect(t.end).toBeGreaterThanOrEqual(t.start);
-    expect(t.end).toBeLessThanOrEqual(size);
-    prevEnd = t.end;
-  }
-}
 
 const SEEDS: [string, Buffer][] = [
   ['safetensors', writeSafetensors([

@@ -26,6 +26,5 @@ export const gcCommand: Command<Args> = {
     if (r.versions.length) print(`${verb} ${r.versions.length} version(s): ${r.versions.map((v) => versionLabel(v.id, v.number)).join(', ')}`);
     print(`${verb} ${r.removed.objects} object(s), ${formatBytes(r.removed.bytes)}; ${r.reachable} reachable object(s) kept`);
     if (r.young.objects) print(`kept ${r.young.objects} unreachable object(s), ${formatBytes(r.young.bytes)}, written in the last ${r.graceDays} day(s) (--grace 0 removes them)`);
-    if (r.tempFiles) print(`removed ${r.tempFiles} temporary file(s) left by interrupted writes`);
   },
 };
