@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readlinkSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { CheckoutPlan } from '../core/checkoutPlan.js';
@@ -100,11 +100,12 @@ function filesUnder(repo: Repository, dir: string): string[] {
 
 /**
  * The changes a checkout makes to the workspace, undoable until `commit`: a
- * file replaced or removed is first moved into `.mvm/tmp` (beside it when
- * that is another filesystem), so a failure part-way puts every path back as
- * it was, and an error names any path that could not be. (A process killed
- * part-way leaves each file whole, old or new, and HEAD unmoved; running the
- * checkout again completes it.)
+ * file replaced or removed is first kept as a hard link in `.mvm/tmp` (beside
+ * it when that is another filesystem), so a failure part-way puts every path
+ * back as it was, and an error names any path that could not be. Each path
+ * always holds its old file or its new one (renames over, never a gap), so a
+ * process killed part-way leaves every file whole and HEAD unmoved; running
+ * the checkout again completes it.
  */
 class WorkspaceChange {
   private readonly undo: { path: string; run: () => void }[] = [];
@@ -113,22 +114,27 @@ class WorkspaceChange {
 
   constructor(private readonly repo: Repository) {}
 
-  /** Moves an existing file aside; returns false when there was none. */
+  /**
+   * Keeps the file now at `rel` as a hard link in `.mvm/tmp` (beside it on
+   * another filesystem), so the path itself is never empty: a new file is
+   * renamed over it in one step, and undo renames the kept one back.
+   * Returns false when nothing was there.
+   */
   private keep(rel: string): boolean {
     const abs = this.repo.abs(rel);
     if (!lstatOrNull(abs)) return false;
     let bak = tempPath(this.repo.tmpDir, 'bak');
     try {
-      faultPoint('rename', abs);
+      faultPoint('write', bak);
       try {
-        renameSync(abs, bak);
+        linkSync(abs, bak);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
         bak = tempPath(dirname(abs), '.mvm-old');
-        renameSync(abs, bak);
+        linkSync(abs, bak);
       }
     } catch (e) {
-      throw fromSystemError(e, abs, 'moving aside');
+      throw fromSystemError(e, abs, 'keeping the old copy of');
     }
     this.backups.push(bak);
     this.undo.push({
@@ -153,8 +159,15 @@ class WorkspaceChange {
   }
 
   remove(rel: string, updates: Map<string, StatEntry | null>): void {
-    this.keep(rel);
     const abs = this.repo.abs(rel);
+    if (this.keep(rel)) {
+      try {
+        faultPoint('unlink', abs);
+        unlinkSync(abs);
+      } catch (e) {
+        throw fromSystemError(e, abs, 'deleting');
+      }
+    }
     removeEmptyDirs(this.repo, abs);
     this.emptied.push(abs);
     updates.set(rel, null);
@@ -167,11 +180,13 @@ class WorkspaceChange {
     } catch (e) {
       throw fromSystemError(e, abs, 'writing');
     }
+    // the new file replaces the old one in one rename; undo renames the kept one back over it
     const had = this.keep(rel);
     done(installFile(tmp, abs));
-    // undo: the new file goes (what was there before comes back from its backup, undone next)
-    this.undo.push({ path: rel, run: () => unlinkSync(abs) });
-    if (!had) this.emptied.push(abs);
+    if (!had) {
+      this.undo.push({ path: rel, run: () => unlinkSync(abs) });
+      this.emptied.push(abs);
+    }
   }
 
   chmod(rel: string, mode: number, done: (st: ReturnType<typeof installFile>) => void): void {
