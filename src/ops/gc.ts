@@ -36,9 +36,10 @@ export interface GcResult {
 
 const DAY_MS = 86_400_000;
 
-/** The modification time of an object file in ms, or null when it has gone. */
-function mtimeOf(repo: Repository, id: string): number | null {
-  return statSync(repo.objects.path(id), { throwIfNoEntry: false })?.mtimeMs ?? null;
+/** An object file's modification time (ms) and stored size, or null when it has gone: one stat for both. */
+function statOf(repo: Repository, id: string): { mtime: number; size: number } | null {
+  const st = statSync(repo.objects.path(id), { throwIfNoEntry: false });
+  return st ? { mtime: st.mtimeMs, size: st.size } : null;
 }
 
 /**
@@ -66,16 +67,15 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
     let bytes = 0;
     for (const id of repo.objects.list()) {
       if (reach.objects.has(id)) continue;
-      const mtime = mtimeOf(repo, id);
-      if (mtime === null) continue;
-      const size = repo.objects.storedSize(id);
-      if (mtime > cutoff) {
+      const st = statOf(repo, id);
+      if (!st) continue;
+      if (st.mtime > cutoff) {
         young.objects++;
-        young.bytes += Math.max(0, size);
+        young.bytes += st.size;
         continue;
       }
       doomed.push(id);
-      bytes += Math.max(0, size);
+      bytes += st.size;
     }
     const versions = doomed.filter((id) => numberOf.has(id)).map((id) => ({ id, number: numberOf.get(id)! })).sort((a, b) => a.number - b.number);
     const result: GcResult = { dryRun: !!opts.dryRun, graceDays, reachable: reach.objects.size, removed: { objects: doomed.length, bytes }, versions, young };
