@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Repository } from './repository.js';
-import { withIndex } from './session.js';
+import { VersionIndex } from './versionIndex.js';
 
 /** One problem as fsck reports it (the fields repair needs). */
 export interface RepairableProblem {
@@ -38,7 +38,7 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
   for (const p of problems) {
     if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost)) done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
   }
-  await withIndex(repo, (index) => index.rebuild());
+  await VersionIndex.rebuild(repo);
   done.push('rebuilt the index (the next commit re-reads every tracked file, storing any chunk that was lost)');
   return done;
 }

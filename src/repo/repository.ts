@@ -98,13 +98,48 @@ export class Repository {
   async lock(command: string): Promise<Lock> {
     const env = process.env.MVM_LOCK_TIMEOUT;
     const timeout = env && /^\d+$/.test(env) ? Number(env) : this.config.lockTimeoutMs;
-    const lock = await acquireLock(join(this.dir, 'lock'), command, timeout);
+    const lock = this.held(await acquireLock(join(this.dir, 'lock'), command, timeout));
     try {
       for (const f of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, f), { force: true, recursive: true });
     } catch {
       mkdirSync(this.tmpDir, { recursive: true });
     }
     return lock;
+  }
+
+  /**
+   * Takes the writer lock only if it is free right now, without clearing
+   * temporary files: for short housekeeping by a reader (rebuilding the
+   * index). Null when another process (or another task of this one) holds
+   * it. Not counted by `holdsLock`, which stays about `lock()`.
+   */
+  async tryLock(command: string): Promise<Lock | null> {
+    try {
+      return await acquireLock(join(this.dir, 'lock'), command, 0);
+    } catch (e) {
+      if (e instanceof MvmError && e.code === 'LOCKED') return null;
+      throw e;
+    }
+  }
+
+  /** True while this process holds the writer lock taken by `lock()`. */
+  get holdsLock(): boolean {
+    return this.locksHeld > 0;
+  }
+
+  private locksHeld = 0;
+
+  private held(lock: Lock): Lock {
+    this.locksHeld++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.locksHeld--;
+        lock.release();
+      },
+    };
   }
 
   /** Loads and caches a version manifest. */

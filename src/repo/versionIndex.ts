@@ -1,7 +1,8 @@
 import { mergeInto } from '../core/values.js';
 import { join } from 'node:path';
-import { LevelKv, MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
-import { isMvmError } from '../errors.js';
+import { MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
+import { IndexStore } from '../storage/indexStore.js';
+import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
 
@@ -67,54 +68,83 @@ export class VersionIndex {
   private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly persistent: boolean, readonly segmentSize: number) {}
 
   /**
-   * Opens the on-disk index, rebuilding it when it is corrupt or in another
-   * layout. When another process holds it past `waitMs`, an in-memory index
-   * is built instead, so read commands keep working during a long commit.
+   * Opens the on-disk index and brings it up to date. An index that is
+   * missing, corrupt or in another layout is never cleared or deleted in
+   * place: a new one is built beside it under the writer lock and swapped in
+   * (see IndexStore). When the lock is taken, or another process holds the
+   * index past `waitMs`, an in-memory index is built instead, so read
+   * commands keep working during a long commit.
    */
   static async open(repo: Repository, opts: IndexOptions = {}): Promise<VersionIndex> {
-    const dir = join(repo.dir, 'index');
+    const store = new IndexStore(join(repo.dir, 'index'));
     const waitMs = opts.waitMs ?? 2000;
     const size = segmentSizeFrom(opts);
     const layout = size === DEFAULT_SEGMENT_SIZE ? INDEX_FORMAT : `${INDEX_FORMAT}/${size}`;
-    const openKv = async (): Promise<VersionIndex> => {
-      let kv = await LevelKv.open(dir, waitMs);
-      if (kv === 'corrupt') {
-        LevelKv.destroy(dir);
-        kv = await LevelKv.open(dir, waitMs);
-      }
-      return typeof kv === 'string' ? new VersionIndex(new MemoryKv(), repo, false, size) : new VersionIndex(kv, repo, true, size);
-    };
-    // Empty, or written by another version of mvm: start it over in this layout. Cleared
-    // while held open, so a process that opens it next never finds it half gone.
-    const prepare = async (index: VersionIndex) => {
-      if (index.persistent && (await index.kv.get('state:format')) !== layout) await index.restart(layout);
+    const inMemory = async () => {
+      const index = new VersionIndex(new MemoryKv(), repo, false, size);
       await index.sync();
+      return index;
     };
-    let index = await openKv();
-    try {
-      await prepare(index);
-    } catch (e) {
-      if (!index.persistent) throw e;
-      // unreadable entries: the index is only derived data, so start it over
-      await index.kv.close().catch(() => undefined);
-      LevelKv.destroy(dir);
-      index = await openKv();
-      await prepare(index);
+    // the active generation can be swapped between reading its name and opening it: then look again
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const opened = await store.openActive(waitMs);
+      if (opened === 'missing') continue;
+      if (opened === 'locked') return inMemory();
+      if (opened === 'none' || opened === 'corrupt') break;
+      const index = new VersionIndex(opened, repo, true, size);
+      try {
+        if ((await opened.get('state:format')) === layout) {
+          await index.sync();
+          return index;
+        }
+      } catch {
+        // unreadable entries: rebuilt below (a damaged repository file fails the same way there, and is thrown)
+      }
+      await opened.close().catch(() => undefined);
+      break;
     }
-    return index;
+    return (await VersionIndex.build(repo, store, layout, size)) ?? inMemory();
   }
 
-  /** Empties the index and stamps it with its layout. */
-  private async restart(layout: string): Promise<void> {
-    await this.kv.clear();
-    await this.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
+  /**
+   * Builds a new generation of the index from the logs and makes it the
+   * active one, under the writer lock (taken here when it is free, without
+   * waiting). Null when another process is writing: the caller works in memory.
+   */
+  private static async build(repo: Repository, store: IndexStore, layout: string, size: number): Promise<VersionIndex | null> {
+    const lock = repo.holdsLock ? null : await repo.tryLock('index');
+    if (!repo.holdsLock && !lock) return null;
+    try {
+      const fresh = await store.create();
+      if (!fresh) return null;
+      const index = new VersionIndex(fresh.kv, repo, true, size);
+      try {
+        await fresh.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
+        await index.sync();
+      } catch (e) {
+        await fresh.kv.close().catch(() => undefined);
+        store.discard(fresh.name);
+        throw e;
+      }
+      store.activate(fresh.name, repo.tmpDir);
+      await store.retireOthers(fresh.name);
+      return index;
+    } finally {
+      lock?.release();
+    }
   }
 
-  /** Forgets everything, the stat cache included, and indexes the logs again (fsck --repair): the next commit re-reads every file. */
-  async rebuild(): Promise<void> {
-    const layout = (await this.kv.get('state:format')) ?? INDEX_FORMAT;
-    await this.restart(layout);
-    await this.sync();
+  /**
+   * Builds the index again from the logs, the stat cache included, into a new
+   * generation (fsck --repair; the caller holds the writer lock): the next
+   * commit re-reads every file.
+   */
+  static async rebuild(repo: Repository, opts: IndexOptions = {}): Promise<void> {
+    const size = segmentSizeFrom(opts);
+    const layout = size === DEFAULT_SEGMENT_SIZE ? INDEX_FORMAT : `${INDEX_FORMAT}/${size}`;
+    const index = await VersionIndex.build(repo, new IndexStore(join(repo.dir, 'index')), layout, size);
+    if (!index) throw new MvmError('LOCKED', 'the index can only be rebuilt under the writer lock', { hint: 'wait for the other mvm command to finish' });
+    await index.close();
   }
 
   /**

@@ -1,5 +1,4 @@
-import { readdirSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import type { Level } from 'level';
 
 /** One write in a batch. */
@@ -56,7 +55,7 @@ async function compactIfFragmented(db: Level<string, string>, dir: string): Prom
 }
 
 /** Why the LevelDB index could not be opened. */
-export type OpenFailure = 'locked' | 'corrupt';
+export type OpenFailure = 'locked' | 'corrupt' | 'missing';
 
 /** A KvStore in a LevelDB directory. */
 export class LevelKv implements KvStore {
@@ -65,20 +64,28 @@ export class LevelKv implements KvStore {
   /**
    * Opens the LevelDB at `dir`, retrying for `waitMs` while another process
    * holds it. Returns the failure kind instead of throwing, since the index is
-   * derived data the caller can do without or rebuild.
+   * derived data the caller can do without or rebuild. With `create: false`
+   * a directory that is not there is 'missing' rather than created.
    */
-  static async open(dir: string, waitMs: number): Promise<LevelKv | OpenFailure> {
+  static async open(dir: string, waitMs: number, opts: { create?: boolean } = {}): Promise<LevelKv | OpenFailure> {
     const deadline = Date.now() + waitMs;
+    const create = opts.create ?? true;
+    if (!create && !existsSync(dir)) return 'missing';
     // loaded on first use: commands that never touch the index skip its start-up cost
     const { Level: LevelDb } = await import('level');
     for (;;) {
       const db = new LevelDb<string, string>(dir, { valueEncoding: 'utf8' });
       try {
-        await db.open();
+        await db.open({ createIfMissing: create });
         await compactIfFragmented(db, dir);
         return new LevelKv(db);
       } catch (e) {
         const cause = String((e as { cause?: unknown }).cause ?? e);
+        if (/does not exist/i.test(cause) || !existsSync(dir)) {
+          // LevelDB makes the folder before it finds no database there: take that empty folder away again
+          if (!create) try { rmdirSync(dir); } catch { /* not empty, or gone */ }
+          return 'missing';
+        }
         if (/lock/i.test(cause)) {
           if (Date.now() >= deadline) return 'locked';
           await new Promise((r) => setTimeout(r, 25));
@@ -86,25 +93,6 @@ export class LevelKv implements KvStore {
         }
         return 'corrupt';
       }
-    }
-  }
-
-  /**
-   * Moves an index directory out of the way (one atomic rename) and deletes it,
-   * so it can be rebuilt. A process that still has the old one open keeps its
-   * files; none can be created inside a directory while it is being deleted.
-   */
-  static destroy(dir: string): void {
-    const aside = `${dir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      renameSync(dir, aside);
-    } catch {
-      return; // already gone (or moved aside by another process)
-    }
-    try {
-      rmSync(aside, { recursive: true, force: true });
-    } catch {
-      /* a process that had it open is still writing there; it is garbage either way */
     }
   }
 

@@ -686,30 +686,36 @@ describe('reliability', () => {
         };
         const expectClean = () => expect(ok<{ clean: boolean; head: string }>(d, ['status'])).toMatchObject({ clean: true, head: v2 });
         expectLog();
-        const index = d.path('.mvm/index');
+        const root = d.path('.mvm/index');
+        const generation = () => join(root, readFileSync(join(root, 'active'), 'utf8').trim());
         // deleted
-        rmSync(index, { recursive: true, force: true });
+        rmSync(root, { recursive: true, force: true });
         expectLog();
         expectClean();
-        expect(existsSync(join(index, 'CURRENT'))).toBe(true);
+        expect(existsSync(join(generation(), 'CURRENT'))).toBe(true);
         // garbage in CURRENT and every MANIFEST
+        let index = generation();
         writeFileSync(join(index, 'CURRENT'), cryptoRandomBytes(100));
         for (const f of readdirSync(index)) if (f.startsWith('MANIFEST-')) writeFileSync(join(index, f), cryptoRandomBytes(300));
         expectLog();
         expectClean();
         expectLog();
+        // a new generation replaced the damaged one, which is gone
+        expect(generation()).not.toBe(index);
+        expect(existsSync(index)).toBe(false);
         // garbage in every table and log file
+        index = generation();
         for (const f of readdirSync(index)) if (/\.(ldb|log|sst)$/.test(f)) writeFileSync(join(index, f), cryptoRandomBytes(2000));
         expectLog();
         expectClean();
         // an old copy of the index (from before v3) is brought up to date
         const old = d.path('index-copy');
-        cpSync(index, old, { recursive: true });
+        cpSync(root, old, { recursive: true });
         writeFileSync(d.path('b.bin'), 'v3 content');
         const v3 = ok<{ id: string; number: number }>(d, ['commit', '-m', 'v3']);
         expect(v3.number).toBe(3);
-        rmSync(index, { recursive: true, force: true });
-        cpSync(old, index, { recursive: true });
+        rmSync(root, { recursive: true, force: true });
+        cpSync(old, root, { recursive: true });
         rmSync(old, { recursive: true, force: true });
         expect(logOf(d).map((e) => [e.id, e.number])).toEqual([[v3.id, 3], [v2, 2], [v1, 1]]);
         expect(ok<{ clean: boolean }>(d, ['status']).clean).toBe(true);

@@ -134,7 +134,7 @@ describe('LevelKv', () => {
     await kv.close();
   });
 
-  it('a corrupt directory is reported (or opened fresh) and destroy + reopen recovers', async () => {
+  it('a corrupt directory is reported (or opened fresh), and a fresh one in its place works', async () => {
     const path = join(dir, 'index');
     mkdirSync(path);
     writeFileSync(join(path, 'CURRENT'), 'MANIFEST-999999\n');
@@ -149,8 +149,7 @@ describe('LevelKv', () => {
       expect(await res.get('k')).toBe('v');
       await res.close();
     }
-    LevelKv.destroy(path);
-    expect(existsSync(path)).toBe(false);
+    rmSync(path, { recursive: true, force: true });
     const fresh = await openLevel(path);
     expect(await collect(fresh.entries(''))).toEqual([]);
     await fresh.batch([{ type: 'put', key: 'a', value: '1' }]);
@@ -165,7 +164,7 @@ describe('LevelKv', () => {
     await db.close();
     writeFileSync(join(path, 'CURRENT'), 'no-such-manifest\n');
     expect(await LevelKv.open(path, 100)).toBe('corrupt');
-    LevelKv.destroy(path);
+    rmSync(path, { recursive: true, force: true });
     const fresh = await openLevel(path);
     expect(await fresh.get('k')).toBeUndefined();
     await fresh.close();
@@ -180,17 +179,10 @@ describe('LevelKv', () => {
     if (typeof res === 'object') await res.close();
   });
 
-  it('destroy of a missing directory does nothing', () => {
-    expect(() => LevelKv.destroy(join(dir, 'never'))).not.toThrow();
-  });
-
-  it('destroy moves the directory aside and deletes it, leaving nothing behind', async () => {
-    const path = join(dir, 'index');
-    const db = await openLevel(path);
-    await db.batch([{ type: 'put', key: 'k', value: 'v' }]);
-    await db.close();
-    LevelKv.destroy(path);
-    expect(readdirSync(dir)).toEqual([]);
+  it("with create: false, a directory that is not there is 'missing' and is not created", async () => {
+    const path = join(dir, 'never');
+    expect(await LevelKv.open(path, 100, { create: false })).toBe('missing');
+    expect(existsSync(path)).toBe(false);
   });
 
   it('clear empties the store while it stays open and usable', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { init } from '../../src/ops/init.js';
@@ -113,5 +113,86 @@ describe('VersionIndex segments', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+});
+
+describe('VersionIndex generations', () => {
+  const indexDir = () => join(repo.dir, 'index');
+  const active = () => readFileSync(join(indexDir(), 'active'), 'utf8').trim();
+  const generations = () => readdirSync(indexDir()).filter((f) => f.startsWith('g-')).sort();
+
+  it('a rebuild builds a new generation beside the one a reader has open, swaps it in, and leaves the open one alone', async () => {
+    await withIndex({}, async () => undefined);
+    const first = active();
+    const reader = await VersionIndex.open(repo);
+    try {
+      expect(reader.persistent).toBe(true);
+      const lock = await repo.lock('test');
+      try {
+        await VersionIndex.rebuild(repo);
+      } finally {
+        lock.release();
+      }
+      const second = active();
+      expect(second).not.toBe(first);
+      // the reader's generation is still there and still answers
+      expect(generations()).toEqual([first, second].sort());
+      expect((await reader.summaries()).map((s) => s.id)).toEqual(ids);
+    } finally {
+      await reader.close();
+    }
+    // once nobody has it open, the next rebuild removes it
+    const lock = await repo.lock('test');
+    try {
+      await VersionIndex.rebuild(repo);
+    } finally {
+      lock.release();
+    }
+    expect(generations()).toEqual([active()]);
+    await withIndex({}, async (index) => expect((await index.summaries()).map((s) => s.id)).toEqual(ids));
+  });
+
+  it('a reader that finds the index damaged while a writer holds the lock works in memory and rebuilds nothing', async () => {
+    await withIndex({}, async () => undefined);
+    const gen = active();
+    writeFileSync(join(indexDir(), gen, 'CURRENT'), 'no-such-manifest\n');
+    const other = await repo.tryLock('other writer');
+    expect(other).not.toBeNull();
+    try {
+      await withIndex({}, async (index) => {
+        expect(index.persistent).toBe(false);
+        expect((await index.summaries()).map((s) => s.id)).toEqual(ids);
+      });
+      expect(active()).toBe(gen);
+      expect(generations()).toEqual([gen]);
+    } finally {
+      other!.release();
+    }
+    // with the lock free, the next reader builds a new generation and removes the damaged one
+    await withIndex({}, async (index) => {
+      expect(index.persistent).toBe(true);
+      expect((await index.summaries()).map((s) => s.id)).toEqual(ids);
+    });
+    expect(active()).not.toBe(gen);
+    expect(generations()).toEqual([active()]);
+  });
+
+  it('an index in the layout from before generations is replaced and its files removed', async () => {
+    rmSync(indexDir(), { recursive: true, force: true });
+    const { LevelKv } = await import('../../src/storage/kv.js');
+    const legacy = await LevelKv.open(indexDir(), 0);
+    if (typeof legacy === 'string') throw new Error(legacy);
+    await legacy.batch([{ type: 'put', key: 'state:format', value: '2' }]);
+    await legacy.close();
+    await withIndex({}, async (index) => expect((await index.summaries()).map((s) => s.id)).toEqual(ids));
+    expect(readdirSync(indexDir()).sort()).toEqual(['active', active()].sort());
+  });
+
+  it("an 'active' file naming something outside the index folder is ignored", async () => {
+    mkdirSync(indexDir(), { recursive: true });
+    writeFileSync(join(indexDir(), 'active'), '../../outside\n');
+    await withIndex({}, async (index) => expect((await index.summaries()).map((s) => s.id)).toEqual(ids));
+    expect(active()).toMatch(/^g-/);
+    expect(existsSync(join(dir, 'outside'))).toBe(false);
   });
 });
