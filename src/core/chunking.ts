@@ -1,4 +1,4 @@
-import type { TensorInfo } from './formats/types.js';
+import type { PackedRun, TensorInfo } from './formats/types.js';
 
 /** Default chunk size: 1 MiB. Tests shrink it through `mvm init --chunk-size`. */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
@@ -10,16 +10,18 @@ export const MAX_CHUNK_SIZE = 256 << 20;
 export interface ChunkSpan {
   start: number;
   end: number;
-  /** Index into the layout's tensor list, or -1 for header, padding and plain data. */
+  /** Index into the layout's tensor list, or -1 for header, padding, packed runs and plain data. */
   tensor: number;
+  /** Index into the layout's packed runs, for a chunk of one. */
+  run?: number;
 }
 
 /**
  * Cuts a byte range into fixed-size spans starting at `start`. Invariant:
  * spans are contiguous, non-empty, and only the last may be short.
  */
-function fixed(start: number, end: number, chunkSize: number, tensor: number, out: ChunkSpan[]): void {
-  for (let s = start; s < end; s += chunkSize) out.push({ start: s, end: Math.min(end, s + chunkSize), tensor });
+function fixed(start: number, end: number, chunkSize: number, tensor: number, out: ChunkSpan[], run?: number): void {
+  for (let s = start; s < end; s += chunkSize) out.push(run === undefined ? { start: s, end: Math.min(end, s + chunkSize), tensor } : { start: s, end: Math.min(end, s + chunkSize), tensor, run });
 }
 
 /**
@@ -28,15 +30,23 @@ function fixed(start: number, end: number, chunkSize: number, tensor: number, ou
  * everything before, between and after tensors is cut on its own, and fixed
  * chunking restarts at every tensor's first byte, so an unchanged tensor makes
  * the same chunks wherever it sits in the file. Zero-size tensors own no chunk.
+ * Packed runs of small tensors (sorted, not overlapping the tensors) are cut
+ * like tensors, each run as one.
  */
-export function planChunks(size: number, chunkSize: number, tensors: readonly TensorInfo[] = []): ChunkSpan[] {
+export function planChunks(size: number, chunkSize: number, tensors: readonly TensorInfo[] = [], packed: readonly PackedRun[] = []): ChunkSpan[] {
   const out: ChunkSpan[] = [];
   let pos = 0;
+  let r = 0;
+  const region = (start: number, end: number, tensor: number, run?: number) => {
+    if (start > pos) fixed(pos, start, chunkSize, -1, out);
+    fixed(start, end, chunkSize, tensor, out, run);
+    pos = Math.max(pos, end);
+  };
   tensors.forEach((t, i) => {
-    if (t.start > pos) fixed(pos, t.start, chunkSize, -1, out);
-    fixed(t.start, t.end, chunkSize, i, out);
-    pos = Math.max(pos, t.end);
+    for (; r < packed.length && packed[r]!.start < t.start; r++) region(packed[r]!.start, packed[r]!.end, -1, r);
+    region(t.start, t.end, i);
   });
+  for (; r < packed.length; r++) region(packed[r]!.start, packed[r]!.end, -1, r);
   if (pos < size) fixed(pos, size, chunkSize, -1, out);
   return out;
 }

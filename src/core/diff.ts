@@ -40,7 +40,14 @@ export interface FileDiff {
   /** Bytes in those new chunks: what storing the new file costs after dedup against the old one. */
   bytesNew: number;
   /** Present when both sides are model files whose tensors mvm understands. */
-  tensors?: { format: string; changes: TensorChange[]; unchanged: number; layers: LayerSummary[] };
+  tensors?: {
+    format: string;
+    changes: TensorChange[];
+    unchanged: number;
+    layers: LayerSummary[];
+    /** Small tensors not listed in the newer (and older) file, compared only through their chunks. */
+    unlisted?: [number, number];
+  };
 }
 
 /** The difference between two versions, path by path. */
@@ -110,7 +117,9 @@ export function diffTensors(a: FileObject, b: FileObject): FileDiff['tensors'] |
     changes.push({ name, status: 'removed', dtype: [ta.dtype, null], shape: [ta.shape, null], chunksChanged: n, chunksTotal: 0, bytes: 0 });
     count(name, true);
   }
-  return { format: b.layout.format, changes, unchanged, layers: [...layers.values()].filter((l) => l.changed > 0) };
+  const out: NonNullable<FileDiff['tensors']> = { format: b.layout.format, changes, unchanged, layers: [...layers.values()].filter((l) => l.changed > 0) };
+  if (a.layout.unlisted || b.layout.unlisted) out.unlisted = [a.layout.unlisted ?? 0, b.layout.unlisted ?? 0];
+  return out;
 }
 
 function diffFile(path: string, ea: FileEntry | undefined, eb: FileEntry | undefined, lookup: FileLookup): FileDiff {

@@ -31,6 +31,8 @@ export interface TensorEntry {
 export interface FileLayout {
   format: string;
   tensors: TensorEntry[];
+  /** How many small tensors are not listed (a file with very many tensors: they were chunked in packed runs). */
+  unlisted?: number;
 }
 
 /** A file object: the ordered chunks that make up one file's bytes. */

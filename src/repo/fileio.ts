@@ -6,7 +6,7 @@ import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
 import { blake3Hex } from '../storage/hash.js';
 import { groupKindForDtype } from '../storage/bytegroup.js';
-import { planChunks } from '../core/chunking.js';
+import { planChunks, type ChunkSpan } from '../core/chunking.js';
 import { detectLayout } from '../core/formats/detect.js';
 import type { ByteSource, Layout } from '../core/formats/types.js';
 import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
@@ -77,7 +77,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     const before = await fh.stat({ bigint: true });
     const size = Number(before.size);
     const layout = await layoutOf(fh, size);
-    const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? []);
+    const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? [], layout?.packed ?? []);
     const chunks: ChunkRef[] = new Array(spans.length);
     let newChunks = 0;
     let newBytes = 0;
@@ -93,7 +93,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
       const r = await pool.submit({
         op: 'range',
         path: abs,
-        spans: part.map((sp) => ({ start: sp.start, end: sp.end, group: sp.tensor >= 0 ? groupKindForDtype(layout!.tensors[sp.tensor]!.dtype) : null })),
+        spans: part.map((sp) => ({ start: sp.start, end: sp.end, group: groupOf(layout, sp) })),
         store: opts.store,
         objectsDir: repo.objects.dir,
         tmpDir: repo.tmpDir,
@@ -117,13 +117,23 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
       throw new MvmError('IO_ERROR', `${abs} changed while it was being read`, { path: abs, hint: 'wait until the file is fully written and run the command again' });
     }
     const file: FileObject = { type: 'file', format: OBJECT_FORMAT, size, chunkSize: repo.config.chunkSize, chunks };
-    if (layout) file.layout = { format: layout.format, tensors: tensorEntries(layout, spans) };
+    if (layout) {
+      file.layout = { format: layout.format, tensors: tensorEntries(layout, spans) };
+      const unlisted = (layout.packed ?? []).reduce((n, r) => n + r.count, 0);
+      if (unlisted) file.layout.unlisted = unlisted;
+    }
     const encoded = encodeJsonObject(file);
     const id = opts.store ? repo.objects.put(encoded) : blake3Hex(encoded);
     return { id, file, newChunks, newBytes, storedBytes };
   } finally {
     await fh.close();
   }
+}
+
+/** How a span's bytes are grouped before compression: by its tensor's (or packed run's) dtype. */
+function groupOf(layout: Layout | null, sp: ChunkSpan) {
+  const dtype = sp.tensor >= 0 ? layout!.tensors[sp.tensor]!.dtype : sp.run !== undefined ? layout!.packed![sp.run]!.dtype : null;
+  return dtype ? groupKindForDtype(dtype) : null;
 }
 
 function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry[] {

@@ -16,6 +16,7 @@ export function tensorLines(f: FileDiff): string[] {
   const t = f.tensors;
   if (!t) return [];
   const out = [`    ${t.format}: ${t.changes.length} tensor(s) changed, ${t.unchanged} unchanged`];
+  if (t.unlisted) out.push(`    ${t.unlisted[1]} small tensor(s) not listed (${t.unlisted[0]} before): compared by chunk only`);
   for (const c of t.changes.slice(0, 50)) {
     const what =
       c.status === 'added' ? `added ${c.dtype[1]} [${c.shape[1]?.join(', ')}]`

@@ -27,14 +27,25 @@ export async function detectLayout(src: ByteSource): Promise<Layout | null> {
   }
 }
 
-/** Sorts a layout's tensors by start and checks they are non-overlapping integer ranges within [0, size]; null when not. */
+/**
+ * Sorts a layout's tensors by start and checks they, and its packed runs, are
+ * non-overlapping integer ranges within [0, size]; null when not.
+ */
 export function validateLayout(layout: Layout, size: number): Layout | null {
   const tensors = [...layout.tensors].sort((a, b) => a.start - b.start || a.end - b.end);
+  const packed = layout.packed ?? [];
   let prevEnd = 0;
-  for (const t of tensors) {
-    if (!Number.isSafeInteger(t.start) || !Number.isSafeInteger(t.end)) return null;
-    if (t.start < prevEnd || t.end < t.start || t.end > size) return null;
+  let r = 0;
+  const check = (t: { start: number; end: number }) => {
+    if (!Number.isSafeInteger(t.start) || !Number.isSafeInteger(t.end)) return false;
+    if (t.start < prevEnd || t.end < t.start || t.end > size) return false;
     prevEnd = t.end;
+    return true;
+  };
+  for (const t of tensors) {
+    while (r < packed.length && packed[r]!.start < t.start) if (!check(packed[r++]!)) return null;
+    if (!check(t)) return null;
   }
-  return { format: layout.format, tensors };
+  while (r < packed.length) if (!check(packed[r++]!)) return null;
+  return packed.length ? { format: layout.format, tensors, packed } : { format: layout.format, tensors };
 }

@@ -4,6 +4,8 @@
  * then the data section; data offsets are relative to 8 + N.
  */
 import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { scanObjectEntries } from './jsonScan.js';
+import { MAX_LISTED_TENSORS, TensorList, type PackingLimits } from './tensorList.js';
 
 /** Largest safetensors JSON header we are willing to read (the reference implementation's limit). */
 export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
@@ -18,30 +20,35 @@ const DTYPE_BITS: Record<string, number> = {
 };
 
 /** Parses a safetensors file's tensor map, or returns null when the bytes are not a valid safetensors file. */
-export const parseSafetensors = lenient(parse);
+export const parseSafetensors = lenient((src) => parse(src));
 
-async function parse(src: ByteSource): Promise<Layout | null> {
+async function parse(src: ByteSource, limits?: PackingLimits): Promise<Layout | null> {
   if (src.size < 10) return null;
   const head = await src.read(0, 9);
   if (head.length < 9 || head[8] !== 0x7b /* '{' */) return null;
   const n = head.readBigUInt64LE(0);
   if (n < 2n || n > BigInt(SAFETENSORS_MAX_HEADER) || 8n + n > BigInt(src.size)) return null;
   const headerLen = Number(n);
-  const raw = await src.read(8, headerLen);
-  if (raw.length !== headerLen) return null;
-  const header: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  if (!isObject(header)) return null;
-
   const dataStart = 8 + headerLen;
-  const tensors: TensorInfo[] = [];
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  // the header is read entry by entry: a million tensors never become one parsed object
+  const list = new TensorList(limits);
+  const names = new Set<string>();
+  const ok = await scanObjectEntries(src, 8, headerLen, (name, info) => {
+    if (name === '__metadata__') return true;
     const t = tensorOf(name, info, dataStart, src.size);
-    if (!t) return null;
-    tensors.push(t);
-  }
-  return { format: 'safetensors', tensors };
+    if (!t || !list.add(t)) return false;
+    // a name given twice is not a valid header; names are remembered while they are listed
+    if (list.count <= (limits?.maxListed ?? MAX_LISTED_TENSORS)) {
+      if (names.has(name)) return false;
+      names.add(name);
+    } else names.clear();
+    return true;
+  });
+  return ok ? list.layout('safetensors') : null;
 }
+
+/** parseSafetensors with other packing limits (for tests). */
+export const parseSafetensorsWith = (limits: PackingLimits) => lenient((src) => parse(src, limits));
 
 function tensorOf(name: string, info: unknown, dataStart: number, size: number): TensorInfo | null {
   if (!isObject(info)) return null;

@@ -21,10 +21,24 @@ export interface TensorInfo {
   end: number;
 }
 
+/**
+ * Consecutive small tensors of a file with very many tensors, not listed one
+ * by one (see tensorList.ts): their byte range, their dtype when they share
+ * one, and how many they are.
+ */
+export interface PackedRun {
+  start: number;
+  end: number;
+  dtype: string | null;
+  count: number;
+}
+
 /** The recognised layout of a model file. */
 export interface Layout {
   format: 'safetensors' | 'gguf' | 'pytorch' | 'onnx';
   tensors: TensorInfo[];
+  /** Runs of small tensors that are not listed (only for files with very many tensors), sorted by offset. */
+  packed?: PackedRun[];
 }
 
 /** A ByteSource over an in-memory Buffer; reads past the end come back short. */
