@@ -10,6 +10,8 @@ export interface RefInfo {
   id: string;
   number: number | null;
   current: boolean;
+  /** With --force, where an existing branch or tag pointed before it was moved. */
+  moved?: { from: string; fromNumber: number | null };
 }
 
 type Kind = 'branch' | 'tag';
@@ -32,11 +34,16 @@ export async function createRef(repo: Repository, kind: Kind, name: string, rev 
   return withLock(repo, kind, async () => {
     const id = resolveRevision(repo, rev);
     const ref = prefix(kind) + name;
-    if (repo.refs.read(ref) && !force) {
+    const before = repo.refs.read(ref);
+    if (before && !force) {
       throw new MvmError('REF_EXISTS', `a ${kind} named '${name}' already exists`, { name, hint: kind === 'branch' ? 'pick another name, or pass --force to move it' : 'tags do not move; pass --force to replace it' });
     }
-    repo.refs.write(ref, id);
-    return { name, id, number: numberOf(repo, id), current: false };
+    const head = repo.head();
+    if (before && before !== id && kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
+      throw new MvmError('BAD_ARGUMENT', `cannot move branch '${name}': HEAD is on it`, { name, hint: `check out another branch first, or 'mvm checkout ${rev}' to move the workspace` });
+    }
+    if (before !== id) repo.refs.write(ref, id);
+    return { name, id, number: numberOf(repo, id), current: head.kind === 'branch' && head.ref === ref, ...(before ? { moved: { from: before, fromNumber: numberOf(repo, before) } } : {}) };
   });
 }
 

@@ -171,8 +171,16 @@ describe('branches and tags', () => {
     expect(json<any[]>(r.run(['log', '--json'])).find((e) => e.id === v2).refs).toEqual(['tag: prod']);
     expect(ok(r.run(['log', '--oneline'])).stdout).toMatch(/^v2 [0-9a-f]{12} \(tag: prod\) commit 2/m);
 
-    expect(json(r.run(['tag', 'prod', 'v3', '-f', '--json'])).id).toBe(v3);
+    const moved = json(r.run(['tag', 'prod', 'v3', '-f', '--json']));
+    expect(moved.id).toBe(v3);
+    expect(moved.moved).toEqual({ from: v2, fromNumber: 2 });
     expect(r.resolve('prod')).toBe(v3);
+    // a forced move says so, and from where
+    expect(ok(r.run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(`Moved tag prod from v3 ${v3.slice(0, 12)} to v2 ${v2.slice(0, 12)}`);
+    expect(ok(r.run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(`Tag prod already at v2`);
+    // the branch HEAD is on does not move under it
+    expectError(r.run(['branch', 'main', 'v1', '-f', '--json']), 'BAD_ARGUMENT', 2);
+    expect(r.resolve('main')).toBe(v3);
     ok(r.run(['tag', '-d', 'prod']));
     expect(json(r.run(['tag', '--json']))).toEqual([]);
     // tags and branches live apart: no branch was made

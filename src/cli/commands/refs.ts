@@ -34,7 +34,9 @@ function refCommand(kind: 'branch' | 'tag'): Command<Args> {
       if (Array.isArray(out)) {
         for (const r of out) print(`${r.current ? '*' : ' '} ${r.name.padEnd(20)} ${versionLabel(r.id, r.number)}`);
       } else if (argv.delete) print(`Deleted ${kind} ${out.name} (was ${versionLabel(out.id, out.number)})`);
-      else print(`Created ${kind} ${out.name} at ${versionLabel(out.id, out.number)}`);
+      else if (!out.moved) print(`Created ${kind} ${out.name} at ${versionLabel(out.id, out.number)}`);
+      else if (out.moved.from === out.id) print(`${kind === 'tag' ? 'Tag' : 'Branch'} ${out.name} already at ${versionLabel(out.id, out.number)}`);
+      else print(`Moved ${kind} ${out.name} from ${versionLabel(out.moved.from, out.moved.fromNumber)} to ${versionLabel(out.id, out.number)}`);
     },
   };
 }
