@@ -12,7 +12,9 @@ import { showCommand } from './commands/show.js';
 import { checkoutCommand } from './commands/checkout.js';
 import { branchCommand, tagCommand } from './commands/refs.js';
 import { diffCommand } from './commands/diff.js';
-import { deployCommand, rollbackCommand } from './commands/deploy.js';
+import { deployCommand, deploymentsCommand, promoteCommand, rollbackCommand } from './commands/deploy.js';
+import { envCommand } from './commands/env.js';
+import { exportCommand } from './commands/export.js';
 import { fsckCommand } from './commands/fsck.js';
 import { gcCommand } from './commands/gc.js';
 import { annotateCommand } from './commands/annotate.js';
@@ -32,7 +34,8 @@ import { hooksCommand } from './commands/hooks.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
-  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, fsckCommand, gcCommand,
+  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, promoteCommand, deploymentsCommand, envCommand, exportCommand,
+  fsckCommand, gcCommand,
   annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
   remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
 ];

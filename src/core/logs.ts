@@ -7,9 +7,20 @@ import { isObjectId } from './ids.js';
  */
 export const LOG_CHECKS: Record<string, (v: unknown) => boolean> = {
   annotations: (v) => isRecord(v) && isId(v.target) && isId(v.annotation),
-  deployed: (v) => isRecord(v) && typeof v.time === 'string' && (v.action === 'deploy' || v.action === 'rollback') && isId(v.to) && (v.from === null || isId(v.from)),
+  deployed: (v) => isDeployEntry(v),
   gc: (v) => isRecord(v) && typeof v.time === 'string' && Array.isArray(v.versions) && v.versions.every(isId),
 };
+
+/** The shape of a line of an environment's deploy log (`deployed`, `envs/<env>`). */
+export function isDeployEntry(v: unknown): boolean {
+  return isRecord(v) && typeof v.time === 'string' && typeof v.action === 'string' && ['deploy', 'rollback', 'promote', 'undo'].includes(v.action) && isId(v.to) && (v.from === null || isId(v.from));
+}
+
+/** The shape check of a log by its name, if it has one. */
+export function logCheck(name: string): ((v: unknown) => boolean) | undefined {
+  if (name.startsWith('envs/')) return isDeployEntry;
+  return Object.hasOwn(LOG_CHECKS, name) ? LOG_CHECKS[name] : undefined;
+}
 
 function isId(v: unknown): boolean {
   return typeof v === 'string' && isObjectId(v);

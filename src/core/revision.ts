@@ -4,7 +4,7 @@ import { MvmError } from '../errors.js';
 export type RevisionBase =
   | { kind: 'number'; n: number }
   | { kind: 'head' }
-  | { kind: 'deployed'; back: number }
+  | { kind: 'deployed'; back: number; env: string }
   | { kind: 'name'; name: string };
 
 /** A parsed revision: a base and ancestry steps (`~N` = N first parents back, `^N` = N-th parent). */
@@ -15,7 +15,8 @@ export interface Revision {
 }
 
 /**
- * Parses revision syntax: `v7`, `HEAD`, `deployed`, `deployed@{1}`, a branch,
+ * Parses revision syntax: `v7`, `HEAD`, `deployed`, `deployed@{1}`,
+ * `deployed:production`, `deployed:production@{1}`, a branch,
  * tag or hash prefix (told apart later, when refs are known), each optionally
  * followed by `~N`, `~`, `^N` or `^` steps, as in git.
  */
@@ -28,10 +29,10 @@ export function parseRevision(text: string): Revision {
   for (const s of t.slice(cut).matchAll(/([~^])(\d*)/g)) steps.push({ op: s[1] as '~' | '^', n: s[2] ? Number(s[2]) : 1 });
   let base: RevisionBase;
   const num = /^v(\d+)$/.exec(baseText);
-  const dep = /^deployed(?:@\{(\d+)\})?$/.exec(baseText);
+  const dep = /^deployed(?::([^@]*))?(?:@\{(\d+)\})?$/.exec(baseText);
   if (num) base = { kind: 'number', n: Number(num[1]) };
   else if (baseText === 'HEAD' || baseText === '@') base = { kind: 'head' };
-  else if (dep) base = { kind: 'deployed', back: dep[1] ? Number(dep[1]) : 0 };
+  else if (dep) base = { kind: 'deployed', back: dep[2] ? Number(dep[2]) : 0, env: dep[1] !== undefined ? validateEnvName(dep[1]) : DEFAULT_ENV };
   else base = { kind: 'name', name: baseText };
   return { text, base, steps };
 }
@@ -48,6 +49,17 @@ function stepsStart(t: string): number {
 }
 
 const RESERVED = new Set(['HEAD', 'deployed', '@']);
+
+/** The environment `deploy` and `rollback` move when no --env is given; `deployed` names its version. */
+export const DEFAULT_ENV = 'default';
+
+/** Checks a deploy environment's name: a short lowercase-friendly word that is safe as a file name. */
+export function validateEnvName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name.endsWith('.lock')) {
+    throw new MvmError('BAD_REF_NAME', `'${name}' is not a valid environment name`, { name, hint: 'use up to 64 letters, digits, ., _ and -, starting with a letter or digit' });
+  }
+  return name;
+}
 
 /** Checks a branch or tag name: git's rules, minus names that would read as another revision. */
 export function validateRefName(name: string, what: 'branch' | 'tag'): string {

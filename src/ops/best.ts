@@ -11,6 +11,8 @@ export interface BestOptions {
   /** Force the direction; by default it is inferred from the metric's name (loss, latency... are lower-is-better). */
   lowerIsBetter?: boolean;
   higherIsBetter?: boolean;
+  /** Search every version, not only those HEAD descends from (the default, like `log`). */
+  all?: boolean;
 }
 
 /** The winning version and the runners-up considered. */
@@ -29,7 +31,10 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
   const direction = opts.lowerIsBetter ? 'lower' : opts.higherIsBetter ? 'higher' : metricDirection(opts.metric) ?? 'higher';
   let winner: VersionSummary | null = null;
   let candidates = 0;
-  for (const s of (await allSummaries(repo)).values()) {
+  const summaries = await allSummaries(repo);
+  const scope = opts.all ? null : ancestry(repo.headId(), summaries);
+  for (const s of summaries.values()) {
+    if (scope && !scope.has(s.id)) continue;
     const v = s.metrics[opts.metric];
     if (typeof v !== 'number') continue;
     if (match && !match(queryRecord(s))) continue;
@@ -39,7 +44,23 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
     if (w === undefined || (direction === 'higher' ? v > w : v < w) || (v === w && s.number > winner!.number)) winner = s;
   }
   if (!winner) {
-    throw new MvmError('NO_VERSIONS', `no version has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}`, { metric: opts.metric, hint: "record it with 'mvm commit --metric' or 'mvm annotate'" });
+    throw new MvmError('NO_VERSIONS', `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}`, {
+      metric: opts.metric,
+      hint: scope ? "--all searches every branch; record the metric with 'mvm commit --metric' or 'mvm annotate'" : "record it with 'mvm commit --metric' or 'mvm annotate'",
+    });
   }
   return { id: winner.id, number: winner.number, value: winner.metrics[opts.metric] as number, direction, candidates };
+}
+
+/** HEAD and every version it descends from (all parents), from the index's summaries. */
+function ancestry(head: string | null, summaries: Map<string, VersionSummary>): Set<string> {
+  const seen = new Set<string>();
+  const stack = head ? [head] : [];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const p of summaries.get(id)?.parents ?? []) stack.push(p);
+  }
+  return seen;
 }

@@ -1,57 +1,67 @@
 import { MvmError } from '../errors.js';
+import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { deployLog, deploymentStack, type DeployLogEntry } from '../repo/deployments.js';
+import { resolveRevision } from '../repo/revisions.js';
+import { deployLog, deploymentStack, envCurrent } from '../repo/deployments.js';
+import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/envConfig.js';
+import { releaseMove, serveEnv, type ReleaseResult } from '../repo/release.js';
+import type { Gates } from '../repo/gates.js';
+import { validateServingName } from '../repo/serving.js';
 import { withLock } from '../repo/session.js';
-import { defaultAuthor } from '../repo/gitInfo.js';
 
-/** A move of the deployed pointer, with version numbers for display. */
-export interface DeployResult {
-  from: string | null;
-  fromNumber: number | null;
-  to: string;
-  toNumber: number | null;
-  action: 'deploy' | 'rollback';
-  changed: boolean;
-}
+export type { ReleaseResult } from '../repo/release.js';
 
 /** Options of deploy and rollback. */
 export interface DeployOptions {
+  /** The environment to move (default: `default`, the one `deployed` names). */
+  env?: string;
   reason?: string;
   who?: string;
 }
 
-function move(repo: Repository, to: string, action: DeployLogEntry['action'], opts: DeployOptions): DeployResult {
-  const from = repo.refs.read('refs/deployed');
-  const entry: DeployLogEntry = { time: new Date().toISOString(), who: defaultAuthor(repo.root, opts.who), action, from, to, ...(opts.reason ? { reason: opts.reason } : {}) };
-  // log first, then the ref: a crash between them leaves a log entry the ref never took,
-  // which deployLog() drops because its `to` differs from the ref
-  repo.refs.appendLog('deployed', entry);
-  repo.refs.write('refs/deployed', to);
-  return { from, fromNumber: from ? numberOf(repo, from) : null, to, toNumber: numberOf(repo, to), action, changed: from !== to };
+/** Options of deploy: gates for this deploy on top of the env's, and a serving folder to keep in step. */
+export interface DeployRevOptions extends DeployOptions {
+  require?: string[];
+  betterThanCurrent?: string;
+  lowerIsBetter?: boolean;
+  noGates?: boolean;
+  /** Remember this serving folder as the env's and export every version the env gets into it. */
+  export?: ExportTarget;
 }
 
-/** Points `deployed` at a version and logs the move (who, when, from, to, why). */
-export async function deploy(repo: Repository, rev: string, opts: DeployOptions = {}): Promise<DeployResult> {
-  return withLock(repo, 'deploy', async () => move(repo, resolveRevision(repo, rev), 'deploy', opts));
-}
-
-/** Moves `deployed` back to the previous deployment, or to `to` when given. */
-export async function rollback(repo: Repository, opts: DeployOptions & { to?: string } = {}): Promise<DeployResult> {
-  return withLock(repo, 'rollback', async () => {
-    const current = repo.refs.read('refs/deployed');
-    if (!current) throw new MvmError('NOTHING_DEPLOYED', 'nothing has been deployed yet, so there is nothing to roll back', { hint: "deploy a version with 'mvm deploy REV'" });
-    if (opts.to) return move(repo, resolveRevision(repo, opts.to), 'rollback', opts);
-    const stack = deploymentStack(deployLog(repo));
-    const prev = stack[stack.length - 2];
-    if (!prev) throw new MvmError('NO_PREVIOUS_DEPLOYMENT', 'there is no earlier deployment to roll back to', { deployed: current, hint: 'use --to REV to deploy a specific version' });
-    return move(repo, prev, 'rollback', opts);
+/** Points an environment at a version: gates checked, serving folder exported, move logged, hooks run. */
+export async function deploy(repo: Repository, rev: string, opts: DeployRevOptions = {}): Promise<ReleaseResult> {
+  const env = validateEnvName(opts.env ?? DEFAULT_ENV);
+  if (opts.export) validateServingName(opts.export.name);
+  return withLock(repo, 'deploy', async () => {
+    const to = resolveRevision(repo, rev);
+    if (opts.export) writeEnvConfig(repo, env, { ...envConfig(repo, env), export: opts.export });
+    const gates: Partial<Gates> = { require: opts.require ?? [] };
+    if (opts.betterThanCurrent) gates.betterThanCurrent = opts.betterThanCurrent;
+    if (opts.lowerIsBetter !== undefined) gates.direction = opts.lowerIsBetter ? 'lower' : 'higher';
+    const result = await releaseMove(repo, { env, to, action: 'deploy', reason: opts.reason, who: opts.who, gates, noGates: opts.noGates });
+    // already deployed, but a serving folder was just set up: bring it in step
+    if (!result.changed && opts.export) result.export = await serveEnv(repo, env, opts.export);
+    return result;
   });
 }
 
-/** The deploy log, newest first. */
-export function deployHistory(repo: Repository): (DeployLogEntry & { toNumber: number | null; fromNumber: number | null })[] {
-  return deployLog(repo)
-    .reverse()
-    .map((e) => ({ ...e, toNumber: numberOf(repo, e.to), fromNumber: e.from ? numberOf(repo, e.from) : null }));
+/** Moves an environment back to its previous deployment, or to `to` when given. Never gated. */
+export async function rollback(repo: Repository, opts: DeployOptions & { to?: string } = {}): Promise<ReleaseResult> {
+  const env = validateEnvName(opts.env ?? DEFAULT_ENV);
+  return withLock(repo, 'rollback', async () => {
+    const current = envCurrent(repo, env);
+    if (!current) {
+      throw new MvmError('NOTHING_DEPLOYED', `nothing has been deployed to '${env}' yet, so there is nothing to roll back`, { env, hint: `deploy a version with 'mvm deploy REV${env === DEFAULT_ENV ? '' : ` --env ${env}`}'` });
+    }
+    let to: string;
+    if (opts.to) to = resolveRevision(repo, opts.to);
+    else {
+      const stack = deploymentStack(deployLog(repo, env));
+      const prev = stack[stack.length - 2];
+      if (!prev) throw new MvmError('NO_PREVIOUS_DEPLOYMENT', `there is no earlier deployment of '${env}' to roll back to`, { env, deployed: current, hint: 'use --to REV to deploy a specific version' });
+      to = prev;
+    }
+    return releaseMove(repo, { env, to, action: 'rollback', reason: opts.reason, who: opts.who });
+  });
 }

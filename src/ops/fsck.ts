@@ -3,7 +3,8 @@ import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, withPool, type Progress } from '../repo/session.js';
 import { repairRepository } from '../repo/repair.js';
-import { deployLog } from '../repo/deployments.js';
+import { deployLog, envLogName, listEnvs } from '../repo/deployments.js';
+import { DEFAULT_ENV } from '../core/revision.js';
 import { numberLookup } from '../repo/revisions.js';
 import { bounded } from '../repo/bounded.js';
 import { removedVersions } from '../repo/gcLog.js';
@@ -85,9 +86,13 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
   checkRef('HEAD', () => repo.headId());
   for (const prefix of ['refs/heads/', 'refs/tags/']) for (const r of repo.refs.list(prefix)) checkRef(r.ref, () => repo.refs.read(r.ref));
   checkRef('refs/deployed', () => repo.refs.read('refs/deployed'));
-  for (const e of deployLog(repo)) {
-    roots.add(e.to);
-    if (e.from) roots.add(e.from);
+  for (const r of repo.refs.list('refs/envs/')) checkRef(r.ref, () => repo.refs.read(r.ref));
+  const envs = listEnvs(repo);
+  for (const env of envs) {
+    for (const e of deployLog(repo, env)) {
+      roots.add(e.to);
+      if (e.from) roots.add(e.from);
+    }
   }
   // walk versions: numbered ones and everything refs reach
   const versions = new Set<string>([...numbers.filter((x): x is string => !!x), ...roots]);
@@ -153,7 +158,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     }
   }
   // the logs, the number log and the tracked paths: what readers skip or refuse
-  for (const name of ['deployed', 'annotations', 'gc']) {
+  for (const name of ['deployed', 'annotations', 'gc', ...envs.filter((e) => e !== DEFAULT_ENV).map(envLogName)]) {
     for (const b of repo.refs.logProblems(name)) problems.push({ kind: 'bad-log', ref: `logs/${name}`, message: `logs/${name} line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });
   }
   for (const n of repo.numbers.garbled()) problems.push({ kind: 'bad-file', ref: 'numbers', message: `numbers line ${n} is garbled, so v${n} names no version`, usedBy: [] });

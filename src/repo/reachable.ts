@@ -1,3 +1,5 @@
+import { DEFAULT_ENV } from '../core/revision.js';
+import { envLogName, listEnvs } from './deployments.js';
 import { MvmError, isMvmError } from '../errors.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 import type { Repository } from './repository.js';
@@ -37,9 +39,12 @@ export function gcRoots(repo: Repository): Roots {
       throw unreadable(r.ref, e);
     }
   }
-  for (const e of repo.refs.readLog<{ from?: string | null; to?: string }>('deployed')) {
-    add(e.from, 'the deploy log');
-    add(e.to, 'the deploy log');
+  // every environment's log, whole (not only the moves that took effect): rollback targets stay
+  for (const env of new Set([DEFAULT_ENV, ...listEnvs(repo)])) {
+    for (const e of repo.refs.readLog<{ from?: string | null; to?: string }>(envLogName(env))) {
+      add(e.from, `the deploy log of ${env}`);
+      add(e.to, `the deploy log of ${env}`);
+    }
   }
   add(readLock(repo.root)?.version, 'mvm.lock');
   for (const id of lockedVersionsInGit(repo.root)) add(id, 'mvm.lock in a git commit');

@@ -6,7 +6,7 @@ import type { Repository } from './repository.js';
 import { deployedAt } from './deployments.js';
 import { removedVersions } from './gcLog.js';
 
-const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed or deployed@{N}';
+const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed, deployed@{N} or deployed:ENV';
 
 /** The ids of every numbered version, index 0 holding v1 (null for a burned number). */
 export function numbered(repo: Repository): (string | null)[] {
@@ -66,7 +66,7 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
       break;
     }
     case 'deployed':
-      id = deployedAt(repo, b.back);
+      id = deployedAt(repo, b.back, b.env);
       break;
     case 'name':
       ({ id, branch } = resolveName(repo, b.name, text));

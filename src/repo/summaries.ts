@@ -3,7 +3,7 @@ import type { Repository } from './repository.js';
 import { withIndex } from './session.js';
 import type { VersionSummary } from './versionIndex.js';
 
-/** Names pointing at each version: branches, tags, HEAD and deployed. */
+/** Names pointing at each version: branches, tags, HEAD, deployed and each env's `deployed:ENV`. */
 export function refNames(repo: Repository): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (id: string | null, name: string) => {
@@ -16,6 +16,7 @@ export function refNames(repo: Repository): Map<string, string[]> {
   for (const t of repo.refs.list('refs/tags/')) add(t.value, `tag: ${t.name}`);
   for (const r of repo.refs.list('refs/remotes/')) add(r.value, r.name);
   add(repo.refs.read('refs/deployed'), 'deployed');
+  for (const e of repo.refs.list('refs/envs/')) add(e.value, `deployed:${e.name}`);
   return out;
 }
 

@@ -1,8 +1,8 @@
-import { appendFileSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync, fstatSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync, fstatSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
-import { LOG_CHECKS } from '../core/logs.js';
+import { logCheck } from '../core/logs.js';
 import { faultPoint } from './faults.js';
 
 /** What HEAD holds: a branch it follows, or a version it is detached at. */
@@ -87,6 +87,7 @@ export class RefStore {
     try {
       // a line torn by a crash has no newline: start a fresh line so this entry stays readable
       const torn = this.endsTorn(path);
+      mkdirSync(dirname(path), { recursive: true });
       faultPoint('append', path);
       appendFileSync(path, (torn ? '\n' : '') + JSON.stringify(entry) + '\n');
       if (this.fsync) {
@@ -162,7 +163,7 @@ export class RefStore {
 
   private scanLog<T>(name: string, given?: (v: unknown) => boolean): { entries: T[]; bad: { line: number; text: string }[] } {
     // the logs mvm writes have a known shape (core/logs.ts); a line that does not fit never reaches a reader
-    const check = given ?? (Object.hasOwn(LOG_CHECKS, name) ? LOG_CHECKS[name] : undefined);
+    const check = given ?? logCheck(name);
     const text = this.readText(`logs/${name}`, false);
     const entries: T[] = [];
     const bad: { line: number; text: string }[] = [];

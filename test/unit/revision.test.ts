@@ -16,9 +16,14 @@ describe('parseRevision', () => {
   });
 
   it('parses deployed and deployed@{N}', () => {
-    expect(parseRevision('deployed').base).toEqual({ kind: 'deployed', back: 0 });
-    expect(parseRevision('deployed@{2}').base).toEqual({ kind: 'deployed', back: 2 });
-    expect(parseRevision('deployed@{0}').base).toEqual({ kind: 'deployed', back: 0 });
+    expect(parseRevision('deployed').base).toEqual({ kind: 'deployed', back: 0, env: 'default' });
+    expect(parseRevision('deployed@{2}').base).toEqual({ kind: 'deployed', back: 2, env: 'default' });
+    expect(parseRevision('deployed@{0}').base).toEqual({ kind: 'deployed', back: 0, env: 'default' });
+    expect(parseRevision('deployed:production').base).toEqual({ kind: 'deployed', back: 0, env: 'production' });
+    expect(parseRevision('deployed:production@{3}~1').base).toEqual({ kind: 'deployed', back: 3, env: 'production' });
+    for (const bad of ['deployed:', 'deployed:../x', 'deployed:a/b', 'deployed:-x', 'deployed:x.lock']) {
+      expect(() => parseRevision(bad), bad).toThrow(expect.objectContaining({ code: expect.stringMatching(/BAD_REF_NAME|UNKNOWN_REVISION/) }));
+    }
   });
 
   it('parses ancestry steps in order', () => {
@@ -39,7 +44,7 @@ describe('parseRevision', () => {
     expect(r.base).toEqual({ kind: 'number', n: 7 });
     expect(r.steps).toEqual([{ op: '~', n: 1 }]);
     const d = parseRevision('deployed@{1}^2');
-    expect(d.base).toEqual({ kind: 'deployed', back: 1 });
+    expect(d.base).toEqual({ kind: 'deployed', back: 1, env: 'default' });
     expect(d.steps).toEqual([{ op: '^', n: 2 }]);
     expect(parseRevision('HEAD~10').steps).toEqual([{ op: '~', n: 10 }]);
     expect(parseRevision('HEAD^0').steps).toEqual([{ op: '^', n: 0 }]);

@@ -1,0 +1,67 @@
+import { MvmError } from '../errors.js';
+import { validateEnvName } from '../core/revision.js';
+import type { Repository } from '../repo/repository.js';
+import { envConfig, writeEnvConfig, type EnvConfig, type ExportTarget } from '../repo/envConfig.js';
+import { envStates } from '../repo/release.js';
+import { validateServingName } from '../repo/serving.js';
+import { withLock } from '../repo/session.js';
+
+/** One environment: what it serves and its settings. */
+export interface EnvState {
+  env: string;
+  id: string | null;
+  number: number | null;
+  moves: number;
+  config: EnvConfig;
+}
+
+/** Changes to an environment's settings; lists replace what was stored, `clear*` remove it. */
+export interface EnvChanges {
+  require?: string[];
+  betterThanCurrent?: string;
+  direction?: 'higher' | 'lower';
+  export?: ExportTarget;
+  hooks?: string[];
+  onHookFailure?: 'keep' | 'undo';
+  clearGates?: boolean;
+  clearExport?: boolean;
+  clearHooks?: boolean;
+}
+
+/** Every environment that has been deployed to or has settings. */
+export function listEnvironments(repo: Repository): EnvState[] {
+  return envStates(repo);
+}
+
+/** Updates an environment's stored gates, serving folder and hooks; returns its new state. */
+export async function configureEnv(repo: Repository, env: string, changes: EnvChanges): Promise<EnvState> {
+  validateEnvName(env);
+  if (changes.export) validateServingName(changes.export.name);
+  if (changes.require?.length) {
+    const { parseQuery } = await import('../core/query/index.js');
+    for (const r of changes.require) parseQuery(r); // a gate that does not parse is refused now, not at the next deploy
+  }
+  return withLock(repo, 'env', async () => {
+    const c: EnvConfig = { ...envConfig(repo, env) };
+    if (changes.clearGates) {
+      delete c.require;
+      delete c.betterThanCurrent;
+      delete c.direction;
+    }
+    if (changes.clearExport) delete c.export;
+    if (changes.clearHooks) {
+      delete c.hooks;
+      delete c.onHookFailure;
+    }
+    if (changes.require) c.require = changes.require;
+    if (changes.betterThanCurrent) c.betterThanCurrent = changes.betterThanCurrent;
+    if (changes.direction) c.direction = changes.direction;
+    if (changes.export) c.export = changes.export;
+    if (changes.hooks) c.hooks = changes.hooks;
+    if (changes.onHookFailure) c.onHookFailure = changes.onHookFailure;
+    writeEnvConfig(repo, env, c);
+    const state = envStates(repo).find((s) => s.env === env);
+    if (!state) throw new MvmError('BAD_ARGUMENT', `environment '${env}' has no settings left and was never deployed to`, { env });
+    return state;
+  });
+}

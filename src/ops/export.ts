@@ -1,0 +1,43 @@
+import { MvmError } from '../errors.js';
+import type { Repository } from '../repo/repository.js';
+import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { envCurrent, listEnvs } from '../repo/deployments.js';
+import type { ServingLayout } from '../repo/envConfig.js';
+import { exportVersion, pruneServing, type ExportResult } from '../repo/serving.js';
+import { withLock } from '../repo/session.js';
+
+/** Options of `mvm export`. */
+export interface ExportOptions {
+  layout: ServingLayout;
+  name: string;
+  keep?: number;
+  /** Only the files under this path of the version, relative to it. */
+  path?: string;
+  force?: boolean;
+}
+
+/**
+ * Writes a version into a serving layout, `DIR/NAME/<version number>/`, built
+ * beside its destination and renamed into place; with `keep`, removes older
+ * numbered folders (never the one an env points at).
+ */
+export async function exportServing(repo: Repository, rev: string, dir: string, opts: ExportOptions): Promise<ExportResult> {
+  if (opts.keep !== undefined && !(Number.isSafeInteger(opts.keep) && opts.keep >= 1)) throw new MvmError('BAD_VALUE', `--keep must be a whole number >= 1`, { keep: opts.keep });
+  return withLock(repo, 'export', async () => {
+    const id = resolveRevision(repo, rev);
+    const number = numberOf(repo, id);
+    if (!number) throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} has no number here, so it cannot name a serving folder`, { id });
+    const target = { dir, layout: opts.layout, name: opts.name, keep: opts.keep, path: opts.path };
+    const r = await exportVersion(repo, id, number, target, { force: opts.force });
+    if (opts.keep) {
+      const protect = new Set<number>([number]);
+      for (const env of listEnvs(repo)) {
+        const cur = envCurrent(repo, env);
+        const n = cur ? numberOf(repo, cur) : null;
+        if (n) protect.add(n);
+      }
+      r.removed = pruneServing(target, { protect });
+    }
+    return r;
+  });
+}
