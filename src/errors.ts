@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   NO_PREVIOUS_DEPLOYMENT: EXIT.notFound,
   NO_VERSIONS: EXIT.notFound,
   GATE_FAILED: EXIT.failure,
+  NOTHING_TRACKED: EXIT.failure,
   HOOK_FAILED: EXIT.external,
   EXPORT_CONFLICT: EXIT.conflict,
   UNCOMMITTED_CHANGES: EXIT.conflict,

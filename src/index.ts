@@ -18,6 +18,7 @@ export { promote, type PromoteOptions } from './ops/promote.js';
 export { deployments, type DeploymentRecord } from './ops/deployments.js';
 export { configureEnv, listEnvironments, type EnvState, type EnvChanges } from './ops/env.js';
 export { exportServing, type ExportOptions } from './ops/export.js';
+export { get, type GetResult } from './ops/get.js';
 export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
 export { resolveRevision } from './repo/revisions.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';

@@ -15,6 +15,7 @@ import { diffCommand } from './commands/diff.js';
 import { deployCommand, deploymentsCommand, promoteCommand, rollbackCommand } from './commands/deploy.js';
 import { envCommand } from './commands/env.js';
 import { exportCommand } from './commands/export.js';
+import { getCommand } from './commands/get.js';
 import { fsckCommand } from './commands/fsck.js';
 import { gcCommand } from './commands/gc.js';
 import { annotateCommand } from './commands/annotate.js';
@@ -34,7 +35,7 @@ import { hooksCommand } from './commands/hooks.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
-  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, promoteCommand, deploymentsCommand, envCommand, exportCommand,
+  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, promoteCommand, deploymentsCommand, envCommand, exportCommand, getCommand,
   fsckCommand, gcCommand,
   annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
   remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
@@ -43,6 +44,15 @@ const COMMANDS: Command<any>[] = [
 // yargs' CommonJS bundle loads in a third of the time of its ESM build, which matters for a CLI
 // whose read commands must answer in well under 300 ms.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
+
+/** The version in mvm's own package.json (yargs looks beside the entry script and finds none). */
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** Builds the parser; each command's `run` result lands in `exit.code`. */
 function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
@@ -65,7 +75,7 @@ function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .example('mvm init && mvm add models/ && mvm commit -m baseline --metric accuracy=0.91', 'start versioning a model')
     .example('mvm log --oneline && mvm diff v1 v2', 'see what changed')
     .epilog('Exit codes are listed in docs/exit-codes.md. Each command has examples: mvm <command> --help')

@@ -59,6 +59,9 @@ function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, m
 /** Reads and validates everything the user passed before any write happens. */
 async function prepare(repo: Repository, opts: CommitOptions) {
   if (!opts.message?.trim()) throw new MvmError('BAD_ARGUMENT', 'a commit needs a message', { hint: 'use -m "what changed"' });
+  if (!opts.allowEmpty && repo.tracked().length === 0 && !repo.headId()) {
+    throw new MvmError('NOTHING_TRACKED', 'nothing is tracked, so there is nothing to commit', { hint: 'track model files first: mvm add models/' });
+  }
   const meta = pairs(opts.meta, 'meta');
   const params = pairs(opts.params, 'param');
   const metrics: Record<string, Scalar> = {};

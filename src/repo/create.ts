@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
 import { writeFileAtomic } from '../storage/atomic.js';
@@ -28,6 +28,13 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   const root = resolve(opts.dir ?? process.cwd());
   if (Repository.exists(root)) {
     throw new MvmError('ALREADY_A_REPOSITORY', `${join(root, MVM_DIR)} already exists`, { path: root, hint: 'this workspace is already an mvm repository' });
+  }
+  // a workspace inside another would have its files tracked twice and its .mvm committed by the outer one
+  for (let up = dirname(root); ; up = dirname(up)) {
+    if (Repository.exists(up)) {
+      throw new MvmError('ALREADY_A_REPOSITORY', `${root} is inside the mvm workspace ${up}`, { path: root, outer: up, hint: `use the workspace at ${up}, or init somewhere outside it` });
+    }
+    if (up === dirname(up)) break;
   }
   try {
     if (!statSync(root).isDirectory()) throw new MvmError('BAD_ARGUMENT', `${root} is not a directory`, { path: root });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';
 
@@ -10,20 +10,68 @@ describe('the command line', () => {
   it('-C DIR is applied once: a relative DIR names that folder, not a folder of the same name inside it', () => {
     const t = testdir({ 'a/m.bin': 'outer', 'a/a/m.bin': 'inner' });
     try {
-      ok(mvm(['init'], { cwd: t.path('a') }));
       ok(mvm(['init'], { cwd: t.path('a/a') }));
       ok(mvm(['add', 'm.bin'], { cwd: t.path('a/a') }));
       ok(mvm(['commit', '-m', 'inner only'], { cwd: t.path('a/a') }));
-      // from the parent of a/: -C a is a/, whose repository has no versions and tracks nothing
-      const st = json(mvm(['-C', 'a', 'status', '--json'], { cwd: t.dir }));
-      expect(st.head).toBeNull();
-      expect(st.tracked).toEqual([]);
+      // from the parent of a/: -C a is a/, which is not a repository (applied twice it would reach a/a)
+      expectError(mvm(['-C', 'a', 'status', '--json'], { cwd: t.dir }), 'NOT_A_REPOSITORY', 3);
       const inner = json(mvm(['-C', 'a/a', 'status', '--json'], { cwd: t.dir }));
       expect(inner.headNumber).toBe(1);
       expect(inner.tracked).toEqual(['m.bin']);
       // add with a relative path resolves against DIR
-      const added = json(mvm(['-C', 'a', 'add', 'm.bin', '--json'], { cwd: t.dir }));
+      const added = json(mvm(['-C', 'a/a', 'add', 'm.bin', '--json'], { cwd: t.dir }));
       expect(added.tracked).toEqual(['m.bin']);
+      // a workspace inside another is refused, whatever the depth
+      const nested = expectError(mvm(['init', '--json'], { cwd: t.path('a/a') }), 'ALREADY_A_REPOSITORY', 3);
+      expect(nested.message).toContain('already exists');
+      mkdirSync(t.path('a/a/deep/er'), { recursive: true });
+      const inside = expectError(mvm(['init', '--json'], { cwd: t.path('a/a/deep/er') }), 'ALREADY_A_REPOSITORY', 3);
+      expect(inside.data.outer).toBe(t.path('a/a'));
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('--version prints the package version; commit with nothing tracked is NOTHING_TRACKED; nothing to commit exits 1', () => {
+    const t = testdir({ 'm.bin': 'model' });
+    try {
+      const v = mvm(['--version'], { cwd: t.dir });
+      expect(v.exitCode).toBe(0);
+      expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      expect(v.stdout).not.toContain('unknown');
+      ok(mvm(['init'], { cwd: t.dir }));
+      const none = expectError(mvm(['commit', '-m', 'x', '--json'], { cwd: t.dir }), 'NOTHING_TRACKED', 1);
+      expect(none.data.hint).toContain('mvm add');
+      expect(mvm(['commit', '-m', 'x'], { cwd: t.dir }).stderr).toContain('nothing is tracked');
+      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+      ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
+      const again = mvm(['commit', '-m', 'again'], { cwd: t.dir });
+      expect(again.exitCode).toBe(1);
+      expect(again.stdout).toContain('nothing to commit');
+      const j = mvm(['commit', '-m', 'again', '--json'], { cwd: t.dir });
+      expect(j.exitCode).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({ created: false, number: 1 });
+      // --allow-empty still makes one
+      expect(json(mvm(['commit', '-m', 'empty', '--allow-empty', '--json'], { cwd: t.dir })).number).toBe(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('get writes one file of a version elsewhere, verified, leaving the workspace and HEAD alone', () => {
+    const t = testdir({ 'models/m.bin': 'version one' });
+    try {
+      ok(mvm(['init'], { cwd: t.dir }));
+      ok(mvm(['add', 'models'], { cwd: t.dir }));
+      ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
+      writeFileSync(t.path('models/m.bin'), 'version two');
+      ok(mvm(['commit', '-m', 'v2'], { cwd: t.dir }));
+      const r = json(mvm(['get', 'v1', 'models/m.bin', '-o', t.path('out/'), '--json'], { cwd: t.dir }));
+      expect(r).toMatchObject({ number: 1, path: 'models/m.bin', output: t.path('out/m.bin'), size: 11 });
+      expect(readFileSync(t.path('out/m.bin'), 'utf8')).toBe('version one');
+      expect(readFileSync(t.path('models/m.bin'), 'utf8')).toBe('version two');
+      expect(json(mvm(['status', '--json'], { cwd: t.dir })).headNumber).toBe(2);
+      expectError(mvm(['get', 'v1', 'models', '--json'], { cwd: t.dir }), 'PATH_NOT_FOUND', 4);
     } finally {
       t.cleanup();
     }

@@ -196,7 +196,9 @@ describe('user story', () => {
     expect(json(s.run(['status', '--json'])).clean).toBe(true);
     expect(s.run(['status', '--exit-code']).exitCode).toBe(0);
     // committing again with nothing changed makes no version
-    const none = json(s.run(['commit', '-m', 'again', '--json']));
+    const noneRun = s.run(['commit', '-m', 'again', '--json']);
+    expect(noneRun.exitCode).toBe(1);
+    const none = JSON.parse(noneRun.stdout);
     expect(none.created).toBe(false);
     expect(none.id).toBe(c2.id);
     expect(json<unknown[]>(s.run(['log', '--json']))).toHaveLength(2);

@@ -170,8 +170,11 @@ describe('logs', () => {
     expect(refs.readLog('x')).toEqual([{ a: 'line\nbreak' }]);
   });
 
-  it('append to a log whose directory is missing fails with an MvmError', () => {
+  it('append to a log whose folder is missing creates it (logs/envs/<env>); one that cannot be a folder fails with an MvmError', () => {
+    refs.appendLog('envs/production', { id: ID1 });
+    expect(readFileSync(join(dir, 'logs', 'envs', 'production'), 'utf8')).toBe(`${JSON.stringify({ id: ID1 })}\n`);
     rmSync(join(dir, 'logs'), { recursive: true });
+    writeFileSync(join(dir, 'logs'), 'a file where the folder should be');
     const code = codeOf(() => refs.appendLog('deployed', { id: ID1 }));
     expect(code).not.toBeNull();
     expect(code!.startsWith('non-MvmError')).toBe(false);

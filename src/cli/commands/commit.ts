@@ -1,3 +1,4 @@
+import { EXIT } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
@@ -49,8 +50,15 @@ export const commitCommand: Command<Args> = {
       time: argv.date,
       progress: progressBar(!argv.quiet && !argv.json),
     });
-    if (argv.json) return printJson(r);
-    if (!r.created) return print(`nothing to commit, workspace matches ${versionLabel(r.id, r.number)}`);
+    // nothing to commit exits 1, as in git, so scripts can tell
+    if (argv.json) {
+      printJson(r);
+      return r.created ? EXIT.ok : EXIT.failure;
+    }
+    if (!r.created) {
+      print(`nothing to commit, workspace matches ${versionLabel(r.id, r.number)}`);
+      return EXIT.failure;
+    }
     print(`[${r.branch ?? 'detached HEAD'} ${versionLabel(r.id, r.number)}] ${argv.message.trim().split('\n')[0]}`);
     print(` ${r.changes.length} file(s) changed, ${r.files} tracked, ${formatBytes(r.logicalBytes)}; ${r.newChunks} new chunk(s), ${formatBytes(r.newBytes)} new data stored as ${formatBytes(r.storedBytes)}`);
   },
