@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   NO_VERSIONS: EXIT.notFound,
   GATE_FAILED: EXIT.failure,
   NOTHING_TRACKED: EXIT.failure,
+  BRANCH_NOT_MERGED: EXIT.failure,
   HOOK_FAILED: EXIT.external,
   EXPORT_CONFLICT: EXIT.conflict,
   UNCOMMITTED_CHANGES: EXIT.conflict,

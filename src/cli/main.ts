@@ -75,6 +75,7 @@ function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
     .strict()
     .help()
     .alias('h', 'help')
+    .completion('completion', 'Print a shell completion script (bash, or zsh when run from zsh): mvm completion >> ~/.bashrc')
     .version(packageVersion())
     .example('mvm init && mvm add models/ && mvm commit -m baseline --metric accuracy=0.91', 'start versioning a model')
     .example('mvm log --oneline && mvm diff v1 v2', 'see what changed')

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,41 @@ export interface EvalOptions extends CompareOptions {
   timeoutSeconds?: number;
   /** Called before each version runs (for progress). */
   onStart?: (rev: string) => void;
+  /** Receives the evaluator's stderr as it runs, so a long evaluation shows its progress. */
+  onStderr?: (chunk: string) => void;
+}
+
+/** Runs a command, collecting stdout and stderr (stderr also passed on as it comes), with an optional time limit. */
+function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; onStderr?: (chunk: string) => void },
+): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string; error?: Error; timedOut: boolean }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let error: Error | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < 64 << 20) stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 1 << 20) stderr += d;
+      opts.onStderr?.(d);
+    });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+        }, opts.timeoutMs)
+      : null;
+    child.on('error', (e) => (error = e));
+    child.on('close', (status, signal) => {
+      if (timer) clearTimeout(timer);
+      done({ status, signal, stdout, stderr, error, timedOut });
+    });
+  });
 }
 
 /** How one version's evaluation went. */
@@ -59,7 +94,7 @@ export function parseMetricsOutput(stdout: string): Record<string, Scalar> {
   try {
     whole = JSON.parse(stdout);
   } catch {
-    throw new MvmError('COMMAND_FAILED', 'the command printed no JSON object of metrics on stdout', { hint: 'print e.g. {"accuracy": 0.93} as the last line' });
+    throw new MvmError('COMMAND_FAILED', 'the command printed no JSON object of metrics on stdout: mvm expects the last line of stdout to be a JSON object of metric names to numbers, e.g. {"accuracy": 0.93, "loss": 0.21}', { hint: 'print the metrics as JSON on the last line of stdout; logs go to stderr' });
   }
   return flattenMetrics(whole, 'command output');
 }
@@ -93,21 +128,19 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
       const args = opts.command.map((a) => a.split('{path}').join(dir));
       // one argument with spaces is a shell command line; several are run as given
       const shell = args.length === 1 && /\s/.test(args[0]!);
-      const r = spawnSync(shell ? '/bin/sh' : args[0]!, shell ? ['-c', args[0]!] : args.slice(1), {
+      const r = await runCommand(shell ? '/bin/sh' : args[0]!, shell ? ['-c', args[0]!] : args.slice(1), {
         cwd: repo.root,
         env: { ...process.env, MVM_PATH: dir, MVM_VERSION: id },
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-        timeout: opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        timeoutMs: opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined,
+        onStderr: opts.onStderr,
       });
       run.exitCode = r.status;
       if (r.error) throw new MvmError('COMMAND_FAILED', `could not run ${args[0]}: ${r.error.message}`);
       if (r.status !== 0) {
-        const tail = (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
-        throw new MvmError('COMMAND_FAILED', `the command exited with ${r.status ?? r.signal}${tail ? `: ${tail}` : ''}`);
+        const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
+        throw new MvmError('COMMAND_FAILED', `the command ${r.timedOut ? `was stopped after ${opts.timeoutSeconds} s` : `exited with ${r.status ?? r.signal}`}${tail ? `: ${tail}` : ''}`);
       }
-      run.metrics = parseMetricsOutput(r.stdout ?? '');
+      run.metrics = parseMetricsOutput(r.stdout);
       if (!Object.keys(run.metrics).length) throw new MvmError('COMMAND_FAILED', 'the command printed an empty metrics object');
       run.ok = true;
       if (!opts.dryRun) {

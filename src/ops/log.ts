@@ -1,3 +1,4 @@
+import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { walkHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository.js';
@@ -35,8 +36,10 @@ export interface LogResult {
 }
 
 function parseDate(text: string, flag: string): string {
+  const relative = parseRelativeDate(text, new Date());
+  if (relative) return relative.toISOString();
   const t = new Date(text);
-  if (Number.isNaN(t.getTime())) throw new MvmError('BAD_VALUE', `--${flag} '${text}' is not a date`, { value: text, hint: 'use an ISO date such as 2026-01-31' });
+  if (Number.isNaN(t.getTime())) throw new MvmError('BAD_VALUE', `--${flag} '${text}' is not a date`, { value: text, hint: "use an ISO date such as 2026-01-31, or '2 days ago', 'yesterday'" });
   return t.toISOString();
 }
 

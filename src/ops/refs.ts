@@ -3,6 +3,7 @@ import { validateRefName } from '../core/revision.js';
 import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { withLock } from '../repo/session.js';
+import { allSummaries } from '../repo/summaries.js';
 
 /** A branch or tag and the version it names. */
 export interface RefInfo {
@@ -47,8 +48,13 @@ export async function createRef(repo: Repository, kind: Kind, name: string, rev 
   });
 }
 
-/** Deletes a branch or tag; the versions stay. The branch HEAD follows cannot be deleted. */
-export async function deleteRef(repo: Repository, kind: Kind, name: string): Promise<RefInfo> {
+/**
+ * Deletes a branch or tag; the versions stay (until gc). The branch HEAD
+ * follows cannot be deleted, and a branch whose tip nothing else reaches
+ * (HEAD, another branch, a tag, a remote-tracking branch, an environment)
+ * needs `force` (-D), as in git: its versions would be left for gc.
+ */
+export async function deleteRef(repo: Repository, kind: Kind, name: string, force = false): Promise<RefInfo> {
   return withLock(repo, kind, async () => {
     const ref = prefix(kind) + name;
     const id = repo.refs.read(ref);
@@ -56,6 +62,25 @@ export async function deleteRef(repo: Repository, kind: Kind, name: string): Pro
     const head = repo.head();
     if (kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
       throw new MvmError('BAD_ARGUMENT', `cannot delete branch '${name}': HEAD is on it`, { name, hint: 'check out another branch or version first' });
+    }
+    if (kind === 'branch' && !force) {
+      const others = [repo.headId(), ...repo.refs.list('refs/').filter((r) => r.ref !== ref).map((r) => r.value)].filter((x): x is string => !!x);
+      const summaries = await allSummaries(repo);
+      const reached = new Set<string>();
+      const stack = [...others];
+      while (stack.length && !reached.has(id)) {
+        const x = stack.pop()!;
+        if (reached.has(x)) continue;
+        reached.add(x);
+        for (const p of summaries.get(x)?.parents ?? []) stack.push(p);
+      }
+      if (!reached.has(id)) {
+        throw new MvmError('BRANCH_NOT_MERGED', `branch '${name}' (${numberOf(repo, id) ? `v${numberOf(repo, id)}` : id.slice(0, 12)}) is not reached by HEAD or any other ref; deleting it leaves its versions to gc`, {
+          name,
+          id,
+          hint: `mvm branch -D ${name} deletes it anyway`,
+        });
+      }
     }
     repo.refs.delete(ref);
     return { name, id, number: numberOf(repo, id), current: false };

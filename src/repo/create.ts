@@ -5,6 +5,7 @@ import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
 import { addIgnores } from './gitignore.js';
+import { readUserConfig } from './userConfig.js';
 
 /** Options of `mvm init`. */
 export interface InitOptions {
@@ -41,18 +42,19 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   } catch (e) {
     throw fromSystemError(e, root, 'opening');
   }
-  const chunkSize = opts.chunkSize ?? DEFAULT_CONFIG.chunkSize;
+  const user = readUserConfig().init ?? {};
+  const chunkSize = opts.chunkSize ?? user.chunkSize ?? DEFAULT_CONFIG.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new MvmError('BAD_VALUE', `chunk size must be a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`, { chunkSize });
   }
-  const level = opts.compressionLevel ?? DEFAULT_CONFIG.compressionLevel;
+  const level = opts.compressionLevel ?? user.compressionLevel ?? DEFAULT_CONFIG.compressionLevel;
   if (!Number.isInteger(level) || level < 0 || level > 19) throw new MvmError('BAD_VALUE', 'compression level must be 0 (off) to 19', { level });
   const dir = join(root, MVM_DIR);
   const tmp = join(dir, 'tmp');
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
   // all 256 fan-out folders up front, so object writes never need a mkdir
   for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
-  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? DEFAULT_CONFIG.fsync };
+  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? user.fsync ?? DEFAULT_CONFIG.fsync };
   writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/main\n', { tmpDir: tmp });
   writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });
   // config.json last: its presence is what makes the directory a repository

@@ -1,3 +1,4 @@
+import { readUserConfig } from './userConfig.js';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { GitInfo } from '../core/objects.js';
@@ -23,6 +24,8 @@ export function gitInfo(root: string): GitInfo | undefined {
 export function defaultAuthor(root: string, explicit?: string): string {
   if (explicit?.trim()) return explicit.trim();
   if (process.env.MVM_AUTHOR) return process.env.MVM_AUTHOR;
+  const configured = readUserConfig().author;
+  if (configured) return configured;
   const name = git(root, ['config', 'user.name']);
   const email = git(root, ['config', 'user.email']);
   if (name) return email ? `${name} <${email}>` : name;

@@ -58,6 +58,54 @@ describe('the command line', () => {
     }
   });
 
+  it("--since and --until take relative dates ('2 days ago', 'yesterday', 'today')", () => {
+    const t = testdir({ 'm.bin': 'one' });
+    try {
+      ok(mvm(['init'], { cwd: t.dir }));
+      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+      const day = 86_400_000;
+      const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+      ok(mvm(['commit', '-m', 'ten days ago', '--date', at(10 * day)], { cwd: t.dir }));
+      writeFileSync(t.path('m.bin'), 'two');
+      ok(mvm(['commit', '-m', 'three days ago', '--date', at(3 * day)], { cwd: t.dir }));
+      writeFileSync(t.path('m.bin'), 'three');
+      ok(mvm(['commit', '-m', 'an hour ago', '--date', at(3_600_000)], { cwd: t.dir }));
+      const msgs = (args: string[]) => json<{ message: string }[]>(mvm(['log', ...args, '--json'], { cwd: t.dir })).map((e) => e.message);
+      expect(msgs(['--since', '1 week ago'])).toEqual(['an hour ago', 'three days ago']);
+      expect(msgs(['--since', '2 days ago'])).toEqual(['an hour ago']);
+      expect(msgs(['--until', '2 days ago'])).toEqual(['three days ago', 'ten days ago']);
+      expect(msgs(['--since', '1 month ago', '--until', '1 week ago'])).toEqual(['ten days ago']);
+      expect(msgs(['--until', 'yesterday'])).toEqual(['three days ago', 'ten days ago']);
+      const bad = expectError(mvm(['log', '--since', 'a while back', '--json'], { cwd: t.dir }), 'BAD_VALUE', 2);
+      expect(bad.data.hint).toContain('2 days ago');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a user config (~/.config/mvm/config.json, or MVM_CONFIG) gives the author and init defaults', () => {
+    const t = testdir({ 'm.bin': 'model' });
+    try {
+      writeFileSync(t.path('user.json'), JSON.stringify({ author: 'Config Person <cp@example.com>', init: { chunkSize: 4096, compressionLevel: 5 } }));
+      const env = { MVM_CONFIG: t.path('user.json'), MVM_AUTHOR: '' };
+      mkdirSync(t.path('ws'));
+      const run = (args: string[]) => mvm(args, { cwd: t.path('ws'), env });
+      expect(json(run(['init', '--json'])).chunkSize).toBe(4096);
+      expect(JSON.parse(readFileSync(t.path('ws/.mvm/config.json'), 'utf8'))).toMatchObject({ chunkSize: 4096, compressionLevel: 5 });
+      writeFileSync(t.path('ws/m.bin'), 'x');
+      ok(run(['add', 'm.bin']));
+      expect(json(run(['commit', '-m', 'v1', '--json'])).id).toMatch(/^[0-9a-f]{64}$/);
+      expect(json(run(['show', 'v1', '--json'])).version.author).toBe('Config Person <cp@example.com>');
+      // MVM_AUTHOR still wins; a broken config is a clear error
+      expect(json(mvm(['show', 'v1', '--json'], { cwd: t.path('ws'), env: { MVM_CONFIG: t.path('user.json') } })).id).toBeTruthy();
+      writeFileSync(t.path('user.json'), '{ not json');
+      const broken = expectError(run(['commit', '-m', 'v2', '--allow-empty', '--json']), 'BAD_VALUE', 2);
+      expect(broken.message).toContain('user.json');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('get writes one file of a version elsewhere, verified, leaving the workspace and HEAD alone', () => {
     const t = testdir({ 'models/m.bin': 'version one' });
     try {

@@ -102,6 +102,18 @@ describe.concurrent('eval', () => {
     expect(text.stdout).toMatch(new RegExp(`^v6 [0-9a-f]{12}: bytes=${MODEL_SIZE[6]} `, 'm'));
   });
 
+  it("the evaluator's stderr shows as it runs; its stdout stays mvm's", async () => {
+    const r = copy();
+    const script = 'process.stderr.write("epoch 1/2\\n"); setTimeout(() => { process.stderr.write("epoch 2/2\\n"); console.log(JSON.stringify({ accuracy: 0.5 })); }, 50);';
+    const res = await r.run(['eval', 'v1', '--dry-run', '--', process.execPath, '-e', script]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toContain('epoch 1/2\nepoch 2/2\n');
+    expect(res.stdout).toMatch(/^v1 [0-9a-f]{12}: accuracy=0.5 /m);
+    expect(res.stdout).not.toContain('epoch 1/2');
+    const quiet = await r.run(['eval', 'v1', '--dry-run', '-q', '--', process.execPath, '-e', script]);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('a command printing no JSON fails that run; so does one that cannot start', async () => {
     const r = copy();
     const [res, missing] = await Promise.all([
@@ -113,6 +125,8 @@ describe.concurrent('eval', () => {
     expect(out.runs[0].ok).toBe(false);
     expect(out.runs[0].exitCode).toBe(0);
     expect(out.runs[0].error).toMatch(/JSON/);
+    // it says what it expected
+    expect(out.runs[0].error).toContain('last line of stdout to be a JSON object of metric names to numbers');
     expect(out.comparison).toBeNull();
     expect(missing.exitCode).toBe(9);
     expect(JSON.parse(missing.stdout).runs[0].ok).toBe(false);

@@ -50,7 +50,7 @@ function template(): { dir: string; v1: string; v2: string; cleanup: () => void 
   write(join(dir, 'models/exp.bin'), randomBytes(300_000, 9));
   ok(run(['commit', '-m', 'exp']));
   ok(run(['checkout', 'main']));
-  ok(run(['branch', '-d', 'exp']));
+  ok(run(['branch', '-D', 'exp']));
   writeTree(dir, V2);
   const v2 = json(run(['commit', '-m', 'v2', '--json'])).id as string;
   // old enough that gc --grace 0 and the default both take the branch's objects

@@ -45,7 +45,7 @@ describe('mvm gc', () => {
       expect(unique.size).toBe(1 + 1 + 2 + 1);
       // while the branch exists nothing is unreachable
       expect(json(run(['gc', '--grace', '0', '--json'])).removed).toEqual({ objects: 0, bytes: 0 });
-      ok(run(['branch', '-d', 'exp']));
+      ok(run(['branch', '-D', 'exp']));
       // within the grace period (a day by default) nothing is removed, and gc says so
       const young = json(run(['gc', '--json']));
       expect(young.removed.objects).toBe(0);
@@ -87,7 +87,7 @@ describe('mvm gc', () => {
       ok(run(['annotate', 'exp', '--metric', 'acc=0.5']));
       ok(run(['deploy', 'exp']));
       ok(run(['deploy', 'v1']));
-      ok(run(['branch', '-d', 'exp']));
+      ok(run(['branch', '-D', 'exp']));
       age(t.dir, 2);
       expect(json(run(['gc', '--json'])).removed.objects).toBe(0);
       ok(run(['tag', '-d', 'keep-me']));
@@ -103,7 +103,7 @@ describe('mvm gc', () => {
   it('a commit started while gc runs waits for it and loses nothing', async () => {
     const { t, run } = repoWithBranch();
     try {
-      ok(run(['branch', '-d', 'exp']));
+      ok(run(['branch', '-D', 'exp']));
       age(t.dir, 2);
       const data = randomBytes(2 << 20, 42);
       write(t.path('model.bin'), data);
@@ -127,7 +127,7 @@ describe('mvm gc', () => {
     try {
       expectError(run(['gc', '--grace', '-1', '--json']), 'BAD_VALUE', 2);
       age(t.dir, 2);
-      ok(run(['branch', '-d', 'exp']));
+      ok(run(['branch', '-D', 'exp']));
       // main's file object is gone: what it named is unknown, so nothing may go
       const head = json(run(['show', 'main', '--json']));
       const fileId = head.version.files['model.bin'].file as string;

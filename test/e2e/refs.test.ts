@@ -157,6 +157,22 @@ describe('branches and tags', () => {
     // the versions stay
     expect(r.resolve('v2')).toBe(r.ids[2]);
     expect(ok(r.run(['fsck'])).exitCode).toBe(0);
+
+    // a branch with a version nothing else reaches asks for -D
+    ok(r.run(['branch', 'wip']));
+    ok(r.run(['checkout', 'wip']));
+    r.touch(77);
+    const v4 = json(r.run(['commit', '-m', 'wip only', '--json'])).id;
+    ok(r.run(['checkout', 'main']));
+    const refused = expectError(r.run(['branch', '-d', 'wip', '--json']), 'BRANCH_NOT_MERGED', 1);
+    expect(refused.data.hint).toContain('branch -D wip');
+    expect(r.resolve('wip')).toBe(v4);
+    // a tag on it is enough to keep its versions reachable
+    ok(r.run(['tag', 'keep', 'wip']));
+    ok(r.run(['branch', '-d', 'wip']));
+    ok(r.run(['tag', '-d', 'keep']));
+    ok(r.run(['branch', 'wip2', v4]));
+    expect(ok(r.run(['branch', '-D', 'wip2'])).stdout).toContain('Deleted branch wip2');
   });
 
   it('tag create, REF_EXISTS on re-create, --force, delete', () => {
@@ -217,8 +233,9 @@ describe('branches and tags', () => {
     expect(back).toMatchObject({ id: v3, branch: 'main', written: ['models/w.bin'] });
     expect(readFileSync(r.path('models/w.bin')).equals(randomBytes(3 * CHUNK, 3))).toBe(true);
     expect(ok(r.run(['status'])).stdout).toMatch(/^On branch main \(v3 /);
-    // deleting a branch HEAD is not on is fine; the version stays reachable by number
-    ok(r.run(['branch', '-d', 'exp']));
+    // exp's v4 is on no other branch: -d refuses, -D deletes; the version stays reachable by number
+    expectError(r.run(['branch', '-d', 'exp', '--json']), 'BRANCH_NOT_MERGED', 1);
+    ok(r.run(['branch', '-D', 'exp']));
     expect(r.resolve('v4')).toBe(c.id);
   });
 

@@ -554,7 +554,8 @@ describe('help', () => {
     const t = tmp();
     const commands = listed(ok(mvm(['--help'], { cwd: t.dir })).stdout);
     expect(commands.length).toBeGreaterThanOrEqual(KNOWN.length);
-    for (const c of commands) {
+    // `completion` is yargs' own: it prints the script (tested below)
+    for (const c of commands.filter((x) => x !== 'completion')) {
       const r = ok(mvm([c, '--help'], { cwd: t.dir }));
       expect(r.stdout, c).toMatch(new RegExp(`^mvm ${c}\\b`));
       expect(r.stdout, c).toContain('Examples:');
@@ -562,5 +563,20 @@ describe('help', () => {
       expect(examples, c).toMatch(new RegExp(`^  mvm ${c}\\b`, 'm'));
     }
     expect(readdirSync(t.dir)).toEqual([]);
+  });
+
+  it('mvm completion prints a bash script, or a zsh one from zsh, that asks mvm for the words', () => {
+    const t = tmp();
+    const bash = ok(mvm(['completion'], { cwd: t.dir, env: { SHELL: '/bin/bash', ZSH_NAME: '' } })).stdout;
+    expect(bash).toContain('complete -o bashdefault -o default -F _mvm_yargs_completions mvm');
+    expect(bash).toContain('--get-yargs-completions');
+    const zsh = ok(mvm(['completion'], { cwd: t.dir, env: { SHELL: '/usr/bin/zsh' } })).stdout;
+    expect(zsh).toContain('compdef _mvm_yargs_completions mvm');
+    // what the scripts call: every command name, and a command's options
+    const words = ok(mvm(['--get-yargs-completions', 'mvm', ''], { cwd: t.dir })).stdout.split('\n');
+    for (const c of ['deploy', 'promote', 'export', 'get', 'commit']) expect(words).toContain(c);
+    const opts = ok(mvm(['--get-yargs-completions', 'mvm', 'deploy', '--'], { cwd: t.dir })).stdout.split('\n');
+    expect(opts).toContain('--env');
+    expect(opts).toContain('--require');
   });
 });

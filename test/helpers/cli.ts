@@ -25,7 +25,8 @@ export interface RunOptions {
 
 /** Environment for CLI runs: fixed author, no TTY progress, short lock waits. */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, MVM_AUTHOR: 'Test User <test@example.com>', MVM_LOCK_TIMEOUT: '2000', GIT_CONFIG_NOSYSTEM: '1', ...extra };
+  // MVM_CONFIG: no user config from the machine running the tests
+  return { ...process.env, MVM_AUTHOR: 'Test User <test@example.com>', MVM_LOCK_TIMEOUT: '2000', GIT_CONFIG_NOSYSTEM: '1', MVM_CONFIG: '/nonexistent/mvm-test-config.json', ...extra };
 }
 
 /** Runs `mvm args...` synchronously and returns exit code, stdout and stderr. */

@@ -40,6 +40,8 @@ export const evalCommand: Command<Args> = {
       onStart: (rev) => {
         if (!argv.quiet && !argv.json && process.stderr.isTTY) process.stderr.write(`evaluating ${rev}...\n`);
       },
+      // the evaluator's own stderr (its progress and logs) shows as it runs
+      onStderr: argv.quiet ? undefined : (chunk) => process.stderr.write(chunk),
     });
     const code = r.runs.some((x) => !x.ok) ? EXIT.external : EXIT.ok;
     if (argv.json) {

@@ -49,3 +49,28 @@ export function parseDateSpan(text: string): DateSpan | null {
   else hi = lo + 1;
   return { lo, hi };
 }
+
+const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
+
+/**
+ * A relative date as `--since` / `--until` take it, against `now`: `now`,
+ * `today` and `yesterday` (midnight UTC), `N seconds|minutes|hours|days|weeks|months|years ago`
+ * (months and years by the calendar). Null when the text is not one.
+ */
+export function parseRelativeDate(text: string, now: Date): Date | null {
+  const t = text.trim().toLowerCase();
+  if (t === 'now') return new Date(now.getTime());
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  if (t === 'today') return new Date(midnight);
+  if (t === 'yesterday') return new Date(midnight - 86_400_000);
+  const m = /^(\d{1,6}|an?|one)\s+(second|minute|hour|day|week|month|year)s?\s+ago$/.exec(t);
+  if (!m) return null;
+  const n = /^\d/.test(m[1]!) ? Number(m[1]) : 1;
+  const unit = m[2]!;
+  if (unit === 'month' || unit === 'year') {
+    const d = new Date(now.getTime());
+    d.setUTCMonth(d.getUTCMonth() - (unit === 'year' ? 12 * n : n));
+    return d;
+  }
+  return new Date(now.getTime() - n * UNIT_MS[unit]!);
+}
