@@ -1,9 +1,12 @@
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { addIgnores, ignoreLine, removeIgnores } from '../repo/gitignore.js';
 import { withLock } from '../repo/session.js';
 import { isCovered } from '../repo/workspace.js';
+import { expandGlob, isGlob, pathspecMatcher } from '../repo/globs.js';
+import { ignoreRules } from '../repo/ignoreRules.js';
 
 /** What `mvm add` / `mvm rm` changed. */
 export interface TrackResult {
@@ -17,8 +20,16 @@ export interface TrackResult {
 }
 
 /** Starts tracking files or folders: they become part of every later commit, and git is told to ignore them. */
-export async function add(repo: Repository, paths: string[], cwd = process.cwd()): Promise<TrackResult> {
-  if (!paths.length) throw new MvmError('BAD_ARGUMENT', 'nothing to add: name files or folders to track');
+export async function add(repo: Repository, given: string[], cwd = process.cwd()): Promise<TrackResult> {
+  if (!given.length) throw new MvmError('BAD_ARGUMENT', 'nothing to add: name files or folders to track');
+  // a glob pattern that names no existing path is matched against the workspace's files, as git does
+  const paths = given.flatMap((p) => {
+    if (!isGlob(p) || existsSync(resolve(cwd, p))) return [p];
+    repo.relPath(cwd, cwd); // cwd itself must be inside the workspace
+    const found = expandGlob(repo.root, resolve(cwd), p, ignoreRules(repo.root)).map((rel) => repo.abs(rel));
+    if (!found.length) throw new MvmError('PATH_NOT_FOUND', `no file matches '${p}'`, { path: p, hint: "a pattern without '/' matches file names in every folder below here; check .mvmignore" });
+    return found;
+  });
   const rels = paths.map((p) => repo.relPath(p, cwd));
   const kinds = rels.map((rel, i) => {
     if (rel === '.') throw new MvmError('BAD_ARGUMENT', 'cannot track the whole workspace root', { path: paths[i], hint: 'track the folders that hold your models' });
@@ -47,13 +58,21 @@ export async function add(repo: Repository, paths: string[], cwd = process.cwd()
 /** Stops tracking files or folders; the files stay in the workspace and in earlier versions. */
 export async function rm(repo: Repository, paths: string[], cwd = process.cwd()): Promise<TrackResult> {
   if (!paths.length) throw new MvmError('BAD_ARGUMENT', 'nothing to remove: name tracked files or folders');
-  const rels = paths.map((p) => repo.relPath(p, cwd));
   return withLock(repo, 'rm', async () => {
     const tracked = repo.tracked();
-    for (const [i, rel] of rels.entries()) {
+    // a glob pattern untracks the tracked paths it matches (relative to where it was typed)
+    const base = repo.relPath(cwd, cwd);
+    const rels = paths.flatMap((p) => {
+      if (!isGlob(p) || tracked.includes(repo.relPath(p, cwd))) return [repo.relPath(p, cwd)];
+      const match = pathspecMatcher(p);
+      const hits = tracked.filter((t) => (base === '.' ? true : t.startsWith(`${base}/`)) && match(base === '.' ? t : t.slice(base.length + 1)));
+      if (!hits.length) throw new MvmError('NOT_TRACKED', `no tracked path matches '${p}'`, { path: p, hint: `tracked paths: ${tracked.join(', ') || '(none)'}` });
+      return hits;
+    });
+    for (const rel of rels) {
       if (!tracked.includes(rel) && !tracked.some((t) => t.startsWith(`${rel}/`))) {
         const hint = isCovered(rel, tracked) ? `it is inside a tracked folder; untrack that folder instead` : `tracked paths: ${tracked.join(', ') || '(none)'}`;
-        throw new MvmError('NOT_TRACKED', `'${paths[i]}' is not tracked`, { path: paths[i], hint });
+        throw new MvmError('NOT_TRACKED', `'${rel}' is not tracked`, { path: rel, hint });
       }
     }
     const removed = tracked.filter((t) => rels.some((r) => t === r || t.startsWith(`${r}/`)));

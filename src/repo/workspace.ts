@@ -4,6 +4,7 @@ import type { Repository } from './repository.js';
 import type { StatEntry } from './versionIndex.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
+import { ignoreRules } from './ignoreRules.js';
 import { withIndex, withPool, type Progress } from './session.js';
 import type { Version } from '../core/objects.js';
 
@@ -16,10 +17,15 @@ export interface WorkFile {
 
 const SKIP_DIRS = new Set(['.mvm', '.git']);
 
-/** Lists the regular files under the tracked path specs (folders recursively, skipping .git and .mvm; symlinks are not followed). */
+/**
+ * Lists the regular files under the tracked path specs (folders recursively,
+ * skipping .git, .mvm and what `.mvmignore` or the default ignores name;
+ * symlinks are not followed).
+ */
 export function scanTracked(repo: Repository, specs: string[] = repo.tracked()): Map<string, WorkFile> {
   const out = new Map<string, WorkFile>();
-  const visit = (rel: string) => {
+  const ignored = ignoreRules(repo.root);
+  const visit = (rel: string, named: boolean) => {
     const abs = repo.abs(rel);
     let st: BigIntStats;
     try {
@@ -28,6 +34,8 @@ export function scanTracked(repo: Repository, specs: string[] = repo.tracked()):
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw fromSystemError(e, abs, 'reading');
     }
+    // a path named in tracked.json is taken as asked; what is found inside tracked folders follows .mvmignore
+    if (!named && ignored(st.isDirectory() ? `${rel}/` : rel)) return;
     if (st.isFile()) out.set(rel, { path: rel, abs, stat: st });
     else if (st.isDirectory()) {
       let raw: Buffer[];
@@ -47,11 +55,11 @@ export function scanTracked(repo: Repository, specs: string[] = repo.tracked()):
       });
       for (const n of names.sort()) {
         if (SKIP_DIRS.has(n.toLowerCase())) continue;
-        visit(rel === '.' ? n : `${rel}/${n}`);
+        visit(rel === '.' ? n : `${rel}/${n}`, false);
       }
     }
   };
-  for (const s of specs) visit(s);
+  for (const s of specs) visit(s, true);
   return out;
 }
 
