@@ -1,6 +1,7 @@
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { metricDirection } from '../core/metrics.js';
+import { didYouMean } from '../core/suggest.js';
 import { allSummaries, queryRecord } from '../repo/summaries.js';
 import type { VersionSummary } from '../repo/versionIndex.js';
 
@@ -44,7 +45,9 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
     if (w === undefined || (direction === 'higher' ? v > w : v < w) || (v === w && s.number > winner!.number)) winner = s;
   }
   if (!winner) {
-    throw new MvmError('NO_VERSIONS', `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}`, {
+    const known = new Set<string>();
+    for (const s of summaries.values()) for (const m of Object.keys(s.metrics)) known.add(m);
+    throw new MvmError('NO_VERSIONS', `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}${known.has(opts.metric) ? '' : didYouMean(opts.metric, known)}`, {
       metric: opts.metric,
       hint: scope ? "--all searches every branch; record the metric with 'mvm commit --metric' or 'mvm annotate'" : "record it with 'mvm commit --metric' or 'mvm annotate'",
     });

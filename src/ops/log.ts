@@ -1,4 +1,5 @@
 import { parseRelativeDate } from '../core/query/dates.js';
+import { didYouMean } from '../core/suggest.js';
 import { MvmError } from '../errors.js';
 import { walkHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository.js';
@@ -33,6 +34,8 @@ export interface LogEntry extends VersionSummary {
 /** What `mvm log` found. */
 export interface LogResult {
   entries: LogEntry[];
+  /** Things the user probably did not mean: a --where field that no version has (with the closest names). */
+  warnings: string[];
 }
 
 function parseDate(text: string, flag: string): string {
@@ -53,7 +56,8 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, { value: opts.limit });
   }
   // the query language (and its regex engine) loads only when a query is given
-  const match = opts.where !== undefined ? (await import('../core/query/index.js')).compileQuery(opts.where) : null;
+  const query = opts.where !== undefined ? await import('../core/query/index.js') : null;
+  const match = query ? query.compileQuery(opts.where!) : null;
   const since = opts.since ? parseDate(opts.since, 'since') : null;
   const until = opts.until ? parseDate(opts.until, 'until') : null;
   let grep: RegExp | null = null;
@@ -114,7 +118,23 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     if (baseId && !basedOn(s)) continue;
     entries.push({ ...s, refs: refs.get(id) ?? [] });
   }
-  return { entries };
+  const warnings: string[] = [];
+  if (query && opts.where !== undefined) {
+    // a field no version has makes every comparison on it false: say so, instead of an empty result and silence
+    const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
+    for (const v of summaries.values()) {
+      for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
+      for (const k of Object.keys(v.params)) known.params!.add(k);
+      for (const k of Object.keys(v.meta)) known.meta!.add(k);
+    }
+    for (const f of query.referencedFields(query.parseQuery(opts.where))) {
+      const keys = known[f.ns];
+      if (!keys || keys.has(f.key)) continue;
+      const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
+      warnings.push(`no version has ${f.ns}.${f.key}${didYouMean(`${f.ns}.${f.key}`, all)}`);
+    }
+  }
+  return { entries, warnings };
 }
 
 /** A summary for a version the index does not number (e.g. reachable but never numbered here). */

@@ -59,6 +59,7 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
     return { id, v, metrics, chunkIds };
   });
   const metricNames = [...new Set(versions.flatMap((x) => Object.keys(x.metrics)))].sort();
+
   const directions: Record<string, Direction | null> = {};
   for (const m of metricNames) directions[m] = declared.get(m) ?? metricDirection(m);
   const first = versions[0]!;

@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/suggest.js';
 import { MvmError } from '../errors.js';
 import { parseRevision } from '../core/revision.js';
 import { followSteps } from '../core/dag.js';
@@ -118,5 +119,6 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
     if (isObjectId(name) && repo.objects.has(name)) return { id: name, branch: null };
     throw unknown(text, 'no version id starts with it');
   }
-  throw unknown(text, 'no such version, branch or tag');
+  const names = [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/'), ...repo.refs.list('refs/remotes/')].map((r) => r.name);
+  throw unknown(text, `no such version, branch or tag${didYouMean(name, [...names, 'HEAD', 'deployed'])}`);
 }

@@ -1,4 +1,5 @@
 import type { FileDiff } from '../../core/diff.js';
+import { paint } from '../format/color.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
@@ -61,7 +62,8 @@ export const diffCommand: Command<Args> = {
         : f.status === 'removed' ? `${formatBytes(f.oldSize ?? 0)}`
         : f.status === 'mode' ? `mode ${f.oldMode?.toString(8)} -> ${f.newMode?.toString(8)}`
         : `${f.chunksChanged} of ${f.chunksTotal} chunk(s) changed, ${formatBytes(f.bytesNew)} new${f.oldSize !== f.newSize ? `, size ${formatBytes(f.oldSize ?? 0)} -> ${formatBytes(f.newSize ?? 0)}` : ''}`;
-      print(`${MARK[f.status]} ${f.path}  ${detail}`);
+      const kind = f.status === 'added' ? 'added' : f.status === 'removed' ? 'removed' : 'modified';
+      print(`${paint(kind, MARK[f.status])} ${f.path}  ${detail}`);
       print(...tensorLines(f));
     }
     const t = r.totals;

@@ -1,4 +1,5 @@
 import type { LogEntry, LogOptions } from '../../ops/log.js';
+import { paint } from '../format/color.js';
 import { renderGraph } from '../../core/dag.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatDate, formatPairs, print, printJson, versionLabel } from '../format/text.js';
@@ -11,7 +12,14 @@ interface Args extends GlobalArgs, Omit<LogOptions, 'limit'> {
 }
 
 function refsText(e: LogEntry): string {
-  return e.refs.length ? ` (${e.refs.join(', ')})` : '';
+  const one = (r: string) =>
+    r.startsWith('HEAD -> ') ? `${paint('head', 'HEAD ->')} ${paint('branch', r.slice(8))}`
+    : r === 'HEAD' ? paint('head', r)
+    : r.startsWith('tag: ') ? paint('tag', r)
+    : r.startsWith('deployed') ? paint('deployed', r)
+    : r.includes('/') ? paint('remote', r)
+    : paint('branch', r);
+  return e.refs.length ? ` (${e.refs.map(one).join(', ')})` : '';
 }
 
 /** `mvm log`: the history of versions, newest first. */
@@ -51,6 +59,7 @@ export const logCommand: Command<Args> = {
       usesData: argv.usesData,
       basedOn: argv.basedOn,
     });
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     if (argv.json) return printJson(r.entries);
     const graph = argv.graph ? renderGraph(r.entries) : null;
     r.entries.forEach((e, i) => {

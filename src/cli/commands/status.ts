@@ -1,3 +1,4 @@
+import { paint } from '../format/color.js';
 import { EXIT } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format/text.js';
@@ -34,12 +35,15 @@ export const statusCommand: Command<Args> = {
       return code;
     }
     const at = r.head ? versionLabel(r.head, r.headNumber) : null;
-    print(r.branch ? `On branch ${r.branch}${at ? ` (${at})` : ', no versions yet'}` : `HEAD detached at ${at}`);
+    print(r.branch ? `On branch ${paint('branch', r.branch)}${at ? ` (${at})` : ', no versions yet'}` : `HEAD detached at ${at}`);
     if (!r.tracked.length) print("Nothing is tracked yet; use 'mvm add PATH'.");
     if (r.clean) print(r.head ? 'nothing to commit, workspace matches HEAD' : r.tracked.length ? 'no files found under the tracked paths' : '');
     else {
       print('Changes since HEAD:');
-      for (const c of r.changes) print(`  ${(c.status === 'mode' ? 'mode changed' : c.status).padEnd(14)}${c.path}`);
+      for (const c of r.changes) {
+        const kind = c.status === 'added' ? 'added' : c.status === 'deleted' ? 'removed' : 'modified';
+        print(`  ${paint(kind, (c.status === 'mode' ? 'mode changed' : c.status).padEnd(14))}${c.path}`);
+      }
     }
     for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
     if (r.lock && !r.lock.matchesHead) print(`warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`);

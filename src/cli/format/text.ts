@@ -1,5 +1,6 @@
 import { shortId } from '../../core/ids.js';
 import type { Scalar } from '../../core/objects.js';
+import { renderPaint } from './color.js';
 
 /** Bytes in human units (binary, like ls -h). */
 export function formatBytes(n: number): string {
@@ -30,9 +31,12 @@ export function formatPairs(rec: Record<string, Scalar>): string {
 /** Renders rows as an aligned text table; the first row is the header. */
 export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  // colour marks take no room on screen
+  const width = (c: string) => c.length - (c.match(/[\ue000-\ue0ff]/g)?.length ?? 0);
+  const pad = (c: string, n: number, left: boolean) => (left ? ' '.repeat(Math.max(0, n - width(c))) + c : c + ' '.repeat(Math.max(0, n - width(c))));
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, width(c))));
   return rows
-    .map((r) => r.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .map((r) => r.map((c, i) => (align[i] === 'r' ? pad(c, widths[i]!, true) : i === r.length - 1 ? c : pad(c, widths[i]!, false))).join('  '))
     .join('\n');
 }
 
@@ -56,7 +60,7 @@ export function escapeControls(text: string): string {
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Writes lines to stdout, control characters escaped. */
+/** Writes lines to stdout, control characters escaped, then colour marks (see color.ts) rendered. */
 export function print(...lines: string[]): void {
-  if (lines.length) process.stdout.write(escapeControls(lines.join('\n')) + '\n');
+  if (lines.length) process.stdout.write(renderPaint(escapeControls(lines.join('\n'))) + '\n');
 }
