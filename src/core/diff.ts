@@ -48,6 +48,8 @@ export interface FileDiff {
     /** Small tensors not listed in the newer (and older) file, compared only through their chunks. */
     unlisted?: [number, number];
   };
+  /** Changes in the model's own metadata (safetensors `__metadata__`, GGUF key-values, ONNX props). */
+  metadata?: { key: string; from: string | null; to: string | null }[];
 }
 
 /** The difference between two versions, path by path. */

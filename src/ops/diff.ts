@@ -1,3 +1,5 @@
+import type { FileObject } from '../core/objects.js';
+import { metadataChanges, storedModelMetadata } from '../repo/modelMetadata.js';
 import { diffVersions, type VersionDiff } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
 import type { Repository } from '../repo/repository.js';
@@ -40,6 +42,14 @@ export interface DiffResult extends VersionDiff {
  * is read), or HEAD with the workspace, chunking only the files the stat
  * cache cannot vouch for.
  */
+/** True when the model's header (everything before its first tensor) lies in its first chunk, so an equal first chunk means equal metadata. */
+function headerInFirstChunk(f: FileObject): boolean {
+  // ONNX keeps its metadata anywhere in the protobuf (often after the graph): no shortcut
+  if (f.layout?.format !== 'safetensors' && f.layout?.format !== 'gguf') return false;
+  const first = f.layout.tensors[0];
+  return !!first && first.start <= (f.chunks[0]?.size ?? 0);
+}
+
 export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<DiffResult> {
   const fromId = opts.from || opts.to ? resolveRevision(repo, opts.from ?? 'HEAD') : repo.headId();
   const from: DiffSide = { label: opts.from ?? 'HEAD', id: fromId, number: fromId ? numberOf(repo, fromId) : null };
@@ -49,6 +59,17 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
     const b = repo.version(toId);
     const d = diffVersions(a, b, (id) => repo.file(id));
     const result: DiffResult = { ...d, from, to: { label: opts.to, id: toId, number: numberOf(repo, toId) } };
+    // the model's own metadata: read from the header chunks of both sides
+    for (const f of d.files) {
+      if (f.status !== 'modified' && f.status !== 'added') continue;
+      const fb = repo.file(b.files[f.path]!.file);
+      const fa = a?.files[f.path] ? repo.file(a.files[f.path]!.file) : null;
+      if (!fb.layout || (fa && fa.chunks[0]?.id === fb.chunks[0]?.id && fa.chunks.length && headerInFirstChunk(fb))) continue;
+      const [ma, mb] = await Promise.all([fa ? storedModelMetadata(repo, fa) : null, storedModelMetadata(repo, fb)]);
+      if (!mb) continue;
+      const changes = metadataChanges(ma?.metadata ?? {}, mb.metadata);
+      if (changes.length) f.metadata = changes;
+    }
     if (opts.stats) {
       const started = performance.now();
       const fileAt = (v: typeof b | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);

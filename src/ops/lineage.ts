@@ -4,7 +4,7 @@ import { allSummaries } from '../repo/summaries.js';
 import type { DataDep, GitInfo } from '../core/objects.js';
 
 /** How a lineage node relates to the one above it. */
-export type Relation = 'root' | 'parent' | 'base' | 'child' | 'derived';
+export type Relation = 'root' | 'parent' | 'base' | 'parent+base' | 'child' | 'derived' | 'child+derived';
 
 /** One version in a lineage tree. */
 export interface LineageNode {
@@ -45,7 +45,13 @@ export async function lineage(repo: Repository, rev: string, opts: { downstream?
     const next = below
       ? below.get(id) ?? []
       : [...v.parents.map((p) => ({ id: p, relation: 'parent' as const })), ...(v.deps.base ? [{ id: v.deps.base, relation: 'base' as const }] : [])];
-    node.children = next.map((n) => build(n.id, n.relation, depth + 1));
+    // a base that is also a parent (a fine-tune committed on top of its base) is one node, not two
+    const merged = new Map<string, Relation>();
+    for (const n of next) {
+      const had = merged.get(n.id);
+      merged.set(n.id, !had ? n.relation : had === n.relation ? had : had === 'parent' || had === 'base' ? 'parent+base' : 'child+derived');
+    }
+    node.children = [...merged].map(([childId, rel]) => build(childId, rel, depth + 1));
     return node;
   };
   return build(root, 'root', 0);

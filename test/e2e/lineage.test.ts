@@ -37,7 +37,9 @@ describe.concurrent('lineage', () => {
     expect(v3.data).toEqual([{ name: 'imagenet', id: 'sha256:abc' }]);
     // v6 -> base v5 -> base v3 -> base v1: the whole base chain is there (v5 is also v6's parent)
     const e6 = edges(json<Node>(b)).map((x) => x.replace(' (seen)', ''));
-    expect(e6).toEqual(expect.arrayContaining(['v6-parent->v5', 'v6-base->v5', 'v5-base->v3', 'v3-base->v1', 'v5-parent->v2', 'v2-parent->v1']));
+    expect(e6).toEqual(expect.arrayContaining(['v6-parent+base->v5', 'v5-base->v3', 'v3-base->v1', 'v5-parent->v2', 'v2-parent->v1']));
+    // shown once, not as a parent and again as a base
+    expect(e6.filter((x) => x.startsWith('v6-'))).toEqual(['v6-parent+base->v5']);
   });
 
   it('text: a tree showing parents, the base chain and data', async () => {
@@ -70,8 +72,8 @@ describe.concurrent('lineage', () => {
     walk(root);
     expect([...all].sort()).toEqual([1, 2, 3, 4, 5, 6]);
     const e = edges(root).map((x) => x.replace(' (seen)', ''));
-    expect(e).toEqual(expect.arrayContaining(['v1-child->v2', 'v1-derived->v3', 'v2-child->v3', 'v2-child->v5', 'v3-derived->v5', 'v3-child->v4', 'v5-child->v6']));
-    expect(edges(json<Node>(b)).map((x) => x.replace(' (seen)', '')).sort()).toEqual(['v5-child->v6', 'v5-derived->v6']);
+    expect(e).toEqual(expect.arrayContaining(['v1-child->v2', 'v1-derived->v3', 'v2-child->v3', 'v2-child->v5', 'v3-derived->v5', 'v3-child+derived->v4', 'v5-child+derived->v6']));
+    expect(edges(json<Node>(b)).map((x) => x.replace(' (seen)', '')).sort()).toEqual(['v5-child+derived->v6']);
     expect(json<Node>(c).children).toEqual([]);
     const text = ok(t).stdout;
     expect(text).toMatch(/child: v2 [0-9a-f]{12} lr 3e-4/);
@@ -80,8 +82,10 @@ describe.concurrent('lineage', () => {
 
   it('--depth stops the walk', async () => {
     const root = json<Node>(await run(['lineage', 'v6', '--depth', '1', '--json']));
-    expect(root.children.map((c) => [c.relation, c.number])).toEqual([['parent', 5], ['base', 5]]);
+    // v6's base is also its parent: one node, both relations
+    expect(root.children.map((c) => [c.relation, c.number])).toEqual([['parent+base', 5]]);
     expect(root.children.every((c) => c.children.length === 0)).toBe(true);
+    expect(ok(await run(['lineage', 'v6', '--depth', '1'])).stdout).toMatch(/parent\+base: v5 /);
   });
 
   it('--dot is a digraph with labelled edges', async () => {
@@ -94,7 +98,12 @@ describe.concurrent('lineage', () => {
     expect(lines).toContain(`  "${s(3)}" -> "${s(5)}" [label="base"];`);
     expect(lines).toContain(`  "${s(1)}" -> "${s(3)}" [label="base"];`);
     expect(lines).toContain(`  "${s(1)}" -> "${s(2)}" [label="parent"];`);
-    expect(lines.filter((l) => l.includes(' -> '))).toHaveLength(5);
+    expect(lines.filter((l) => l.includes(' -> ') && !l.includes('label="data"'))).toHaveLength(5);
+    // datasets are nodes too, one per dataset, with an edge from each version that used it
+    const dataNodes = lines.filter((l) => /^ {2}"data:[0-9a-f]{12}" \[label=".*", shape=cylinder\];$/.test(l));
+    expect(dataNodes.length).toBeGreaterThanOrEqual(2);
+    expect(dataNodes.some((l) => l.includes('data/train'))).toBe(true);
+    expect(lines.filter((l) => l.includes('label="data"')).length).toBeGreaterThanOrEqual(4);
     for (const n of [1, 2, 3, 5]) expect(lines.some((l) => l.startsWith(`  "${s(n)}" [label="v${n} `))).toBe(true);
     expect(lines.some((l) => l.includes(s(4)) || l.includes(s(6)))).toBe(false);
   });

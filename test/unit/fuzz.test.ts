@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { detectLayout } from '../../src/core/formats/detect.js';
+import { readModelMetadata } from '../../src/core/formats/metadata.js';
 import type { ByteSource } from '../../src/core/formats/types.js';
 import { compileQuery } from '../../src/core/query/index.js';
 import type { QueryRecord } from '../../src/core/query/index.js';
@@ -46,6 +47,12 @@ async function expectParsed(buf: Buffer): Promise<void> {
   const layout = await detectLayout(src);
   if (layout) expectWellFormed(layout, buf.length);
   expect(src.asked).toBeLessThanOrEqual(8 * buf.length + 4096);
+  // the model's own metadata: null or a bounded record of strings, never a throw
+  const meta = await readModelMetadata(bufferSource(buf));
+  if (meta) {
+    expect(Object.keys(meta.metadata).length).toBeLessThanOrEqual(512);
+    for (const v of Object.values(meta.metadata)) expect(typeof v).toBe('string');
+  }
 }
 
 const SEEDS: [string, Buffer][] = [

@@ -64,6 +64,7 @@ export const diffCommand: Command<Args> = {
         : `${f.chunksChanged} of ${f.chunksTotal} chunk(s) changed, ${formatBytes(f.bytesNew)} new${f.oldSize !== f.newSize ? `, size ${formatBytes(f.oldSize ?? 0)} -> ${formatBytes(f.newSize ?? 0)}` : ''}`;
       const kind = f.status === 'added' ? 'added' : f.status === 'removed' ? 'removed' : 'modified';
       print(`${paint(kind, MARK[f.status])} ${f.path}  ${detail}`);
+      for (const m of f.metadata ?? []) print(`    metadata ${m.key}: ${m.from === null ? '(none)' : JSON.stringify(m.from)} -> ${m.to === null ? '(removed)' : JSON.stringify(m.to)}`);
       print(...tensorLines(f));
     }
     const t = r.totals;

@@ -22,16 +22,30 @@ function treeLines(n: LineageNode, prefix = '', last = true, top = true): string
 
 function dot(root: LineageNode): string {
   const nodes = new Map<string, string>();
+  const data = new Map<string, string>();
   const edges: string[] = [];
+  const q = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const walk = (n: LineageNode) => {
-    nodes.set(n.id, `${versionLabel(n.id, n.number)}\\n${n.message.split('\n')[0]!.replace(/"/g, '\\"').slice(0, 40)}`);
+    nodes.set(n.id, `${versionLabel(n.id, n.number)}\\n${q(n.message.split('\n')[0]!.slice(0, 40))}`);
+    // datasets are nodes of their own: a dataset shared by versions shows as one
+    for (const d of n.data) {
+      data.set(d.id, `${q(d.path ?? d.name ?? 'data')}\\n${d.id.slice(0, 12)}`);
+      edges.push(`  "${n.id.slice(0, 12)}" -> "data:${d.id.slice(0, 12)}" [label="data", style=dashed];`);
+    }
     for (const c of n.children) {
       edges.push(`  "${c.id.slice(0, 12)}" -> "${n.id.slice(0, 12)}" [label="${c.relation}"];`);
       if (!c.seen) walk(c);
     }
   };
   walk(root);
-  return ['digraph lineage {', '  rankdir=BT;', ...[...nodes].map(([id, label]) => `  "${id.slice(0, 12)}" [label="${label}"];`), ...edges, '}'].join('\n');
+  return [
+    'digraph lineage {',
+    '  rankdir=BT;',
+    ...[...nodes].map(([id, label]) => `  "${id.slice(0, 12)}" [label="${label}"];`),
+    ...[...data].map(([id, label]) => `  "data:${id.slice(0, 12)}" [label="${label}", shape=cylinder];`),
+    ...[...new Set(edges)],
+    '}',
+  ].join('\n');
 }
 
 /** `mvm lineage`: where a version came from, or what was built from it. */

@@ -17,7 +17,7 @@ export const showCommand: Command<Args> = {
       .example('mvm show deployed --json', 'the deployed version, for scripts'),
   run: async (argv) => {
     const { show } = await import('../../ops/show.js');
-    const r = show(openRepo(), argv.rev);
+    const r = await show(openRepo(), argv.rev);
     if (argv.json) return printJson(r);
     const v = r.version;
     print(`version ${versionLabel(r.id, r.number)}${r.refs.length ? ` (${r.refs.join(', ')})` : ''}`, `id:      ${r.id}`);
@@ -33,6 +33,12 @@ export const showCommand: Command<Args> = {
     const rows = Object.entries(v.files).map(([p, f]) => [f.mode.toString(8).padStart(4, '0'), formatBytes(f.size), f.file.slice(0, 12), p]);
     print(table([['mode', 'size', 'file', 'path'], ...rows], ['l', 'r']));
     print(`${rows.length} file(s), ${formatBytes(r.logicalBytes)}`);
+    for (const [path, m] of Object.entries(r.models)) {
+      const keys = Object.keys(m.metadata);
+      if (!keys.length) continue;
+      print(`${path} (${m.format} metadata):`);
+      for (const k of keys) print(`    ${k}: ${m.metadata[k]}`);
+    }
     for (const a of r.annotations) print(`annotated ${formatDate(a.time)} by ${a.author}: ${formatPairs(a.metrics)}${a.note ? ` — ${a.note}` : ''}`);
   },
 };

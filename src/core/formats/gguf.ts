@@ -116,7 +116,7 @@ function nonNegative(v: number): number | null {
 }
 
 /** Skips one metadata value of the given type, throwing RangeError on unknown types or out-of-range lengths. */
-async function skipValue(c: ByteCursor, type: number, depth: number): Promise<void> {
+export async function skipValue(c: ByteCursor, type: number, depth: number): Promise<void> {
   const fixed = VALUE_BYTES[type];
   if (fixed !== undefined) return c.skip(fixed);
   if (type === TYPE_STRING) return c.skip(await c.u64());

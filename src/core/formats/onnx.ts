@@ -105,7 +105,7 @@ async function parseTensor(c: ByteCursor, end: number): Promise<TensorInfo | nul
 }
 
 /** Reads a field tag, rejecting field number 0 and the deprecated group wire types. */
-async function tag(c: ByteCursor): Promise<{ field: number; wire: number }> {
+export async function tag(c: ByteCursor): Promise<{ field: number; wire: number }> {
   const t = await safeVarint(c);
   const field = Math.floor(t / 8);
   const wire = t % 8;
@@ -114,13 +114,13 @@ async function tag(c: ByteCursor): Promise<{ field: number; wire: number }> {
 }
 
 /** Reads a length prefix and returns the absolute end of the payload, which must lie within `limit`. */
-async function lengthEnd(c: ByteCursor, limit: number): Promise<number> {
+export async function lengthEnd(c: ByteCursor, limit: number): Promise<number> {
   const len = await safeVarint(c);
   if (c.pos + len > limit) throw new RangeError('length past end');
   return c.pos + len;
 }
 
-async function skipField(c: ByteCursor, wire: number, limit: number): Promise<void> {
+export async function skipField(c: ByteCursor, wire: number, limit: number): Promise<void> {
   let n: number;
   switch (wire) {
     case WIRE_VARINT: await varint(c); n = 0; break;
@@ -134,7 +134,7 @@ async function skipField(c: ByteCursor, wire: number, limit: number): Promise<vo
 }
 
 /** Reads a varint of up to 10 bytes; exact up to 2^53, approximate above (callers needing exactness use safeVarint). */
-async function varint(c: ByteCursor): Promise<number> {
+export async function varint(c: ByteCursor): Promise<number> {
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
