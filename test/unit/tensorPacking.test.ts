@@ -57,6 +57,10 @@ describe('scanObjectEntries', () => {
     );
   });
 
+  it('leading whitespace longer than a window is skipped (found by the property above)', async () => {
+    for (const text of [' {"":[]}', '   \n\t {"a":1}', '    ']) expect(await scan(text, 1), JSON.stringify(text)).toEqual(reference(text));
+  });
+
   it('a string may hold escaped quotes, backslashes and braces', async () => {
     const text = '{"a\\\\":"}\\"{","b":{"c":["]","\\\\\\""]}}   ';
     expect(await scan(text, 3)).toEqual(reference(text));

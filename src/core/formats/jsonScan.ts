@@ -130,7 +130,12 @@ export async function scanObjectEntries(
 
   if (!(await more(offset))) return false;
   let pos = offset;
-  while (pos - base < buf.length && isSpace(buf[pos - base]!)) pos++;
+  // leading whitespace, across windows
+  for (;;) {
+    while (pos - base < buf.length && isSpace(buf[pos - base]!)) pos++;
+    if (pos - base < buf.length) break;
+    if (!(await more(pos))) return false;
+  }
   if (buf[pos - base] !== 0x7b) return false;
   pos++;
   // the empty object
