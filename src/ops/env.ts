@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository.js';
-import { envConfig, writeEnvConfig, type EnvConfig, type ExportTarget } from '../repo/envConfig.js';
+import { envConfig, writeEnvConfig, type EnvConfig } from '../repo/envConfig.js';
 import { envStates } from '../repo/release.js';
 import { validateServingName } from '../repo/serving.js';
 import { withLock } from '../repo/session.js';
@@ -16,13 +16,7 @@ export interface EnvState {
 }
 
 /** Changes to an environment's settings; lists replace what was stored, `clear*` remove it. */
-export interface EnvChanges {
-  require?: string[];
-  betterThanCurrent?: string;
-  direction?: 'higher' | 'lower';
-  export?: ExportTarget;
-  hooks?: string[];
-  onHookFailure?: 'keep' | 'undo';
+export interface EnvChanges extends EnvConfig {
   clearGates?: boolean;
   clearExport?: boolean;
   clearHooks?: boolean;

@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { envCurrent, listEnvs } from '../repo/deployments.js';
+import { servedNumbers } from '../repo/release.js';
 import type { ServingLayout } from '../repo/envConfig.js';
 import { exportVersion, pruneServing, type ExportResult } from '../repo/serving.js';
 import { withLock } from '../repo/session.js';
@@ -30,12 +30,8 @@ export async function exportServing(repo: Repository, rev: string, dir: string, 
     const target = { dir, layout: opts.layout, name: opts.name, keep: opts.keep, path: opts.path };
     const r = await exportVersion(repo, id, number, target, { force: opts.force });
     if (opts.keep) {
-      const protect = new Set<number>([number]);
-      for (const env of listEnvs(repo)) {
-        const cur = envCurrent(repo, env);
-        const n = cur ? numberOf(repo, cur) : null;
-        if (n) protect.add(n);
-      }
+      const protect = servedNumbers(repo);
+      protect.add(number);
       r.removed = pruneServing(target, { protect });
     }
     return r;

@@ -49,7 +49,7 @@ export interface MoveRequest {
 }
 
 /** The version numbers every env points at: their serving folders are never removed. */
-function servedNumbers(repo: Repository): Set<number> {
+export function servedNumbers(repo: Repository): Set<number> {
   const out = new Set<number>();
   for (const env of listEnvs(repo)) {
     const id = envCurrent(repo, env);
