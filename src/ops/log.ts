@@ -1,10 +1,9 @@
 import { parseRelativeDate } from '../core/query/dates.js';
-import { didYouMean } from '../core/suggest.js';
 import { MvmError } from '../errors.js';
 import { walkHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
-import { allSummaries, queryRecord, refNames } from '../repo/summaries.js';
+import { allSummaries, queryRecord, refNames, whereWarnings } from '../repo/summaries.js';
 import { resolveRevision } from '../repo/revisions.js';
 import { hashData } from '../repo/dataDeps.js';
 
@@ -118,22 +117,7 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     if (baseId && !basedOn(s)) continue;
     entries.push({ ...s, refs: refs.get(id) ?? [] });
   }
-  const warnings: string[] = [];
-  if (query && opts.where !== undefined) {
-    // a field no version has makes every comparison on it false: say so, instead of an empty result and silence
-    const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
-    for (const v of summaries.values()) {
-      for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
-      for (const k of Object.keys(v.params)) known.params!.add(k);
-      for (const k of Object.keys(v.meta)) known.meta!.add(k);
-    }
-    for (const f of query.referencedFields(query.parseQuery(opts.where))) {
-      const keys = known[f.ns];
-      if (!keys || keys.has(f.key)) continue;
-      const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
-      warnings.push(`no version has ${f.ns}.${f.key}${didYouMean(`${f.ns}.${f.key}`, all)}`);
-    }
-  }
+  const warnings = opts.where !== undefined ? await whereWarnings(summaries.values(), opts.where) : [];
   return { entries, warnings };
 }
 

@@ -1,4 +1,5 @@
 import type { QueryRecord } from '../core/query/index.js';
+import { didYouMean } from '../core/suggest.js';
 import type { Repository } from './repository.js';
 import { withIndex } from './session.js';
 import type { VersionSummary } from './versionIndex.js';
@@ -32,4 +33,27 @@ export async function allSummaries(repo: Repository): Promise<Map<string, Versio
     for (const s of await index.summaries()) m.set(s.id, s);
     return m;
   });
+}
+
+/**
+ * What a --where expression probably got wrong: a field that no version has
+ * makes every comparison on it false, so say so (with the closest names)
+ * instead of an empty result and silence.
+ */
+export async function whereWarnings(summaries: Iterable<VersionSummary>, where: string): Promise<string[]> {
+  const query = await import('../core/query/index.js');
+  const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
+  for (const v of summaries) {
+    for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
+    for (const k of Object.keys(v.params)) known.params!.add(k);
+    for (const k of Object.keys(v.meta)) known.meta!.add(k);
+  }
+  const warnings: string[] = [];
+  for (const f of query.referencedFields(query.parseQuery(where))) {
+    const keys = known[f.ns];
+    if (!keys || keys.has(f.key)) continue;
+    const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
+    warnings.push(`no version has ${f.ns}.${f.key}${didYouMean(`${f.ns}.${f.key}`, all)}`);
+  }
+  return warnings;
 }
