@@ -70,6 +70,7 @@ try {
   if (back !== v1sha) failed = true;
   mvm('checkout', 'main');
   mvm('lineage', 'v2');
+  mvm('report', '-o', 'report.html');
   mvm('fsck');
   sh('du', ['-sh', '.mvm/objects', 'models']);
 } finally {

@@ -29,6 +29,7 @@ import { fetchCommand } from './commands/fetch.js';
 import { pullCommand } from './commands/pull.js';
 import { cloneCommand } from './commands/clone.js';
 import { hooksCommand } from './commands/hooks.js';
+import { reportCommand } from './commands/report.js';
 
 /** Every command the CLI knows, in the order `--help` lists them. */
 // each command has its own argument type; yargs checks them at parse time
@@ -37,7 +38,7 @@ const COMMANDS: Command<any>[] = [
   initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
   checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, promoteCommand, deploymentsCommand, envCommand, exportCommand, getCommand,
   fsckCommand, gcCommand,
-  annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand,
+  annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand, reportCommand,
   remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
 ];
 

@@ -1,0 +1,82 @@
+/**
+ * The repository the `mvm report` tests run against: a small safetensors
+ * model (six f32 tensors over three layers), a dataset, two branches, a
+ * fine-tune and two environments.
+ *
+ *   main:        v1 -- v2 -- v4 -- v5      (v4 fine-tuned from v2; v5 changes layers.0.mlp)
+ *                        \
+ *   experiment:           v3
+ *
+ *   deployed (default env): v2, then v4;  staging: v4
+ */
+import { execFileSync } from 'node:child_process';
+import { mvm, testdir } from './cli.js';
+import { ok, json, write } from './assertions.js';
+import { prng, writeSafetensors } from './modelWriters.js';
+
+export const TENSORS = ['embed.weight', 'layers.0.attn.weight', 'layers.0.mlp.weight', 'layers.1.attn.weight', 'layers.1.mlp.weight', 'head.weight'];
+const N = 64 * 64;
+
+/** Normal-ish f32 weights from a seed. */
+function weights(seed: number): Float32Array {
+  const r = prng(seed);
+  const out = new Float32Array(N);
+  for (let i = 0; i < N; i++) out[i] = (r() + r() + r() - 1.5) * 0.05;
+  return out;
+}
+
+/** The same weights with relative noise `scale` added. */
+function nudged(w: Float32Array, scale: number, seed: number): Float32Array {
+  const r = prng(seed);
+  return w.map((x) => x + (r() - 0.5) * 2 * scale * 0.05);
+}
+
+function model(ws: Float32Array[]): Buffer {
+  return writeSafetensors(TENSORS.map((name, i) => ({ name, dtype: 'F32', shape: [64, 64], data: Buffer.from(ws[i]!.buffer) })), { framework: 'test' });
+}
+
+/** What the fixture built: the folder, its version ids (index = number) and a runner. */
+export interface ReportRepo {
+  dir: string;
+  ids: string[];
+  run: (args: string[]) => ReturnType<typeof mvm>;
+  cleanup: () => void;
+}
+
+/** Builds the fixture repository (about two seconds of CLI runs). */
+export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
+  const t = testdir();
+  const run = (args: string[]) => mvm(args, { cwd: t.dir });
+  execFileSync('git', ['init', '-q'], { cwd: t.dir });
+  ok(run(['init']));
+  const ws = TENSORS.map((_, i) => weights(10 + i));
+  write(t.path('model.safetensors'), model(ws));
+  write(t.path('data/train.txt'), 'a,b\n1,2\n');
+  ok(run(['add', 'model.safetensors']));
+  const ids: string[] = [''];
+  const commit = (args: string[]) => {
+    const r = json<{ id: string }>(run(['commit', '--json', ...args]));
+    ids.push(r.id);
+  };
+  commit(['-m', 'baseline', '--metric', 'accuracy=0.80', '--metric', 'loss=0.9', '--param', 'lr=0.001', '--data', 'data/train.txt']);
+  ws[3] = nudged(ws[3]!, 0.1, 1);
+  ws[4] = nudged(ws[4]!, 0.1, 2);
+  write(t.path('model.safetensors'), model(ws));
+  commit(['-m', 'tune layer 1', '--metric', 'accuracy=0.84', '--metric', 'loss=0.7', '--param', 'lr=0.001', '--data', 'data/train.txt']);
+  ok(run(['deploy', 'v2']));
+  ok(run(['branch', 'experiment']));
+  ok(run(['checkout', 'experiment']));
+  const wx = ws.map((w, i) => (i === 5 ? nudged(w, 0.5, 3) : w));
+  write(t.path('model.safetensors'), model(wx));
+  commit(['-m', 'try a larger lr', '--metric', 'accuracy=0.83', '--metric', 'loss=0.75', '--param', 'lr=0.01']);
+  ok(run(['checkout', 'main']));
+  ws[1] = nudged(ws[1]!, 0.05, 4);
+  write(t.path('model.safetensors'), model(ws));
+  commit(['-m', 'fine-tune', '--metric', 'accuracy=0.88', '--metric', 'loss=0.5', '--param', 'lr=0.0005', '--base', 'v2', '--data', 'data/train.txt']);
+  ok(run(['deploy', 'v4']));
+  ok(run(['deploy', 'v4', '--env', 'staging']));
+  ws[2] = nudged(ws[2]!, 0.2, 5);
+  write(t.path('model.safetensors'), model(ws));
+  commit(['-m', opts.message5 ?? 'tune the first mlp', '--metric', 'accuracy=0.9', '--metric', 'loss=0.45', '--param', 'lr=0.0005']);
+  return { dir: t.dir, ids, run, cleanup: t.cleanup };
+}
