@@ -5,7 +5,8 @@ import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { withPool, type Progress } from '../repo/session.js';
 import { identifyWorkspace, visibleFiles } from '../repo/workspace.js';
 import { chunkFile } from '../repo/fileio.js';
-import { diffStored, type StoredDiff } from '../repo/versionDiff.js';
+import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/versionDiff.js';
+import { storedModelMetadata, workspaceModelMetadata } from '../repo/modelMetadata.js';
 import { MvmError } from '../errors.js';
 
 /** Options of `mvm diff`. */
@@ -63,5 +64,13 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
   // a partial workspace is compared with the part of HEAD it holds
   const sparse = repo.sparse();
   const d = diffVersions(a && { ...a, files: visibleFiles(a.files, sparse) }, { files: entries }, (id) => extra.get(id) ?? repo.file(id));
+  // the model's own metadata: HEAD's from the store, the workspace's from the file's header
+  await addMetadataChanges(
+    d.files,
+    (p) => (a?.files[p] ? repo.file(a.files[p]!.file) : null),
+    (p) => (entries[p] ? extra.get(entries[p]!.file) ?? repo.file(entries[p]!.file) : null),
+    (f) => storedModelMetadata(repo, f),
+    (_f, p) => workspaceModelMetadata(files.get(p)!.abs),
+  );
   return { ...d, from, to: { label: 'workspace', id: null, number: null } };
 }

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { FileObject } from '../core/objects.js';
 import type { ByteSource } from '../core/formats/types.js';
 import { readModelMetadata, type ModelMetadata } from '../core/formats/metadata.js';
@@ -46,6 +47,33 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
 export async function storedModelMetadata(repo: Repository, file: FileObject): Promise<ModelMetadata | null> {
   if (!file.layout) return null;
   return readModelMetadata(storedSource(repo, file));
+}
+
+/** The metadata of a model file in the workspace, read from its header; null for other files or a file that cannot be read. */
+export async function workspaceModelMetadata(abs: string): Promise<ModelMetadata | null> {
+  let fh: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    fh = await open(abs, 'r');
+    const size = (await fh.stat()).size;
+    const file = fh;
+    return await readModelMetadata({
+      size,
+      async read(offset: number, length: number): Promise<Buffer> {
+        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+        let got = 0;
+        while (got < buf.length) {
+          const { bytesRead } = await file.read(buf, got, buf.length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return buf.subarray(0, got);
+      },
+    });
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
 }
 
 /** What changed between two sets of model metadata: keys added, removed or with another value. */

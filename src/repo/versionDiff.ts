@@ -1,5 +1,6 @@
 import type { FileObject, Version } from '../core/objects.js';
-import { diffVersions, type VersionDiff } from '../core/diff.js';
+import { diffVersions, type FileDiff, type VersionDiff } from '../core/diff.js';
+import type { ModelMetadata } from '../core/formats/metadata.js';
 import { metadataChanges, storedModelMetadata } from './modelMetadata.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
@@ -21,26 +22,43 @@ function headerInFirstChunk(f: FileObject): boolean {
 }
 
 /**
+ * Adds to each modified or added model file what changed in its own metadata,
+ * read through `readOld` / `readNew` (from the store, or from the workspace).
+ * A safetensors or GGUF file whose first chunk is unchanged and holds the
+ * whole header has the same metadata: nothing is read for it.
+ */
+export async function addMetadataChanges(
+  files: FileDiff[],
+  oldFile: (path: string) => FileObject | null,
+  newFile: (path: string) => FileObject | null,
+  readOld: (f: FileObject, path: string) => Promise<ModelMetadata | null>,
+  readNew: (f: FileObject, path: string) => Promise<ModelMetadata | null>,
+): Promise<void> {
+  for (const f of files) {
+    if (f.status !== 'modified' && f.status !== 'added') continue;
+    const fb = newFile(f.path);
+    const fa = oldFile(f.path);
+    if (!fb?.layout || (fa && fa.chunks[0]?.id === fb.chunks[0]?.id && fa.chunks.length && headerInFirstChunk(fb))) continue;
+    const [ma, mb] = await Promise.all([fa ? readOld(fa, f.path) : null, readNew(fb, f.path)]);
+    if (!mb) continue;
+    const changes = metadataChanges(ma?.metadata ?? {}, mb.metadata);
+    if (changes.length) f.metadata = changes;
+  }
+}
+
+/**
  * Compares two stored versions (or nothing and a version) from their
  * manifests and file objects, adds what changed in each model's own metadata
  * (read from the header chunks of both sides), and with `stats` streams the
  * changed tensors of both sides to compute value statistics.
  */
 export async function diffStored(repo: Repository, a: Version | null, b: Version, opts: { stats?: boolean; progress?: Progress } = {}): Promise<StoredDiff> {
+  const fileAt = (v: Version | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
   const d: StoredDiff = diffVersions(a, b, (id) => repo.file(id));
-  for (const f of d.files) {
-    if (f.status !== 'modified' && f.status !== 'added') continue;
-    const fb = repo.file(b.files[f.path]!.file);
-    const fa = a?.files[f.path] ? repo.file(a.files[f.path]!.file) : null;
-    if (!fb.layout || (fa && fa.chunks[0]?.id === fb.chunks[0]?.id && fa.chunks.length && headerInFirstChunk(fb))) continue;
-    const [ma, mb] = await Promise.all([fa ? storedModelMetadata(repo, fa) : null, storedModelMetadata(repo, fb)]);
-    if (!mb) continue;
-    const changes = metadataChanges(ma?.metadata ?? {}, mb.metadata);
-    if (changes.length) f.metadata = changes;
-  }
+  const stored = (f: FileObject) => storedModelMetadata(repo, f);
+  await addMetadataChanges(d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), stored, stored);
   if (opts.stats) {
     const started = performance.now();
-    const fileAt = (v: Version | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
     const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), opts.progress);
     for (const f of d.files) {
       for (const entry of stats.get(f.path) ?? []) {

@@ -46,6 +46,14 @@ describe('model metadata', () => {
       write(t.path('m/a.safetensors'), st({ framework: 'pt', epoch: '4', note: 'new' }));
       write(t.path('m/b.gguf'), gguf({ 'general.name': 'tiny', 'llama.context_length': 4096 }));
       write(t.path('m/c.onnx'), onnx({}));
+      // before the commit, HEAD against the workspace already names the same keys
+      const ws = json<{ files: { path: string; metadata?: unknown[] }[] }>(run(['diff', '--json']));
+      expect(Object.fromEntries(ws.files.map((f) => [f.path, f.metadata]))).toEqual({
+        'm/a.safetensors': [{ key: 'epoch', from: '3', to: '4' }, { key: 'note', from: null, to: 'new' }],
+        'm/b.gguf': [{ key: 'llama.context_length', from: '2048', to: '4096' }],
+        'm/c.onnx': [{ key: 'metadata_props.stage', from: 'dev', to: null }],
+      });
+      expect(ok(run(['diff'])).stdout).toContain('    metadata epoch: "3" -> "4"');
       ok(run(['commit', '-m', 'v2']));
       const d = json<{ files: { path: string; metadata?: { key: string; from: string | null; to: string | null }[] }[] }>(run(['diff', 'v1', 'v2', '--json']));
       const meta = Object.fromEntries(d.files.map((f) => [f.path, f.metadata]));
