@@ -9,10 +9,14 @@
  * Layout of groupBytes(input) for width w, n = floor(len / w):
  *   [plane 0: n bytes][plane 1: n bytes]...[plane w-1: n bytes][len % w tail bytes]
  *
- * The fast path (little-endian host, n a multiple of 4) moves 4 elements per
- * step through Uint32Array views; everything else takes an endian-neutral
- * byte loop. Both produce identical bytes.
+ * Widths 2 and 4 run in WebAssembly SIMD when it is there (kernels.ts, 16
+ * elements per step); otherwise, and for width 8, the JS fast path
+ * (little-endian host, n a multiple of 4) moves 4 elements per step through
+ * Uint32Array views, and everything else takes an endian-neutral byte loop.
+ * All produce identical bytes (`jsOnly` forces JS, for tests).
  */
+
+import { kernelArena, wasmKernels } from './kernels.js';
 
 /** How a chunk's bytes were rearranged before compression. */
 export type GroupKind = 'bf16' | 'f16' | 'f32' | 'f64' | 'w2' | 'w4' | 'w8';
@@ -60,24 +64,54 @@ export function groupKindForDtype(dtype: string): GroupKind | null {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Rearranges input into byte planes (see the module comment); the exact inverse is ungroupBytes. */
-export function groupBytes(input: Uint8Array, kind: GroupKind, out?: Buffer): Buffer {
-  return transform(input, kind, true, out);
+export function groupBytes(input: Uint8Array, kind: GroupKind, out?: Buffer, jsOnly = false): Buffer {
+  return transform(input, kind, true, out, jsOnly);
 }
 
 /** Restores the original bytes from groupBytes(original, kind). */
-export function ungroupBytes(grouped: Uint8Array, kind: GroupKind, out?: Buffer): Buffer {
-  return transform(grouped, kind, false, out);
+export function ungroupBytes(grouped: Uint8Array, kind: GroupKind, out?: Buffer, jsOnly = false): Buffer {
+  return transform(grouped, kind, false, out, jsOnly);
+}
+
+/** Below this many elements the WebAssembly call and copies cost more than they save. */
+const WASM_MIN_ELEMENTS = 256;
+
+/**
+ * Runs the WebAssembly kernel when it applies: both buffers in its memory
+ * (no copy; see kernelArena), or neither (copied through its arena).
+ * Returns false to leave the work to the JS kernels.
+ */
+function wasmTransform(src: Uint8Array, out: Buffer, n: number, w: number, forward: boolean, rotate: boolean): boolean {
+  if ((w !== 2 && w !== 4) || n < WASM_MIN_ELEMENTS) return false;
+  const k = wasmKernels();
+  if (!k) return false;
+  const fn = w === 2 ? (forward ? k.group2 : k.ungroup2) : forward ? k.group4 : k.ungroup4;
+  const body = n * w;
+  const mem = k.memory.buffer;
+  const srcIn = src.buffer === mem;
+  if (srcIn !== (out.buffer === mem)) return false;
+  if (srcIn) {
+    fn(src.byteOffset, out.byteOffset, n, rotate ? 1 : 0);
+    return true;
+  }
+  const a = kernelArena(k, body);
+  a.input.set(src.subarray(0, body));
+  fn(a.input.byteOffset, a.output.byteOffset, n, rotate ? 1 : 0);
+  out.set(a.output.subarray(0, body));
+  return true;
 }
 
 /** `into`, when given, receives the result (it must not overlap `src`; at least src.length long), saving an allocation. */
-function transform(src: Uint8Array, kind: GroupKind, forward: boolean, into?: Buffer): Buffer {
+function transform(src: Uint8Array, kind: GroupKind, forward: boolean, into?: Buffer, jsOnly = false): Buffer {
   const w = groupWidth(kind);
   const len = src.length;
   const n = Math.floor(len / w);
   const body = n * w;
   const out = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
   const rotate = kind === 'bf16' || kind === 'f16' || kind === 'f32';
-  if (LITTLE_ENDIAN && n > 0 && n % 4 === 0 && (out.byteOffset & 3) === 0) {
+  if (!jsOnly && wasmTransform(src, out, n, w, forward, rotate)) {
+    // done by the WebAssembly kernel
+  } else if (LITTLE_ENDIAN && n > 0 && n % 4 === 0 && (out.byteOffset & 3) === 0) {
     const aligned = (src.byteOffset & 3) === 0 ? src : alignedCopy(src.subarray(0, body));
     const s = new Uint32Array(aligned.buffer, aligned.byteOffset, body >>> 2);
     const d = new Uint32Array(out.buffer, out.byteOffset, body >>> 2);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { MvmError } from '../errors.js';
+import { kernelArena, wasmKernels } from './kernels.js';
 import { groupBytes, ungroupBytes, groupKindFromCode, groupWidth, GROUP_KIND_CODES, type GroupKind } from './bytegroup.js';
 
 interface ZstdCCtx {
@@ -94,8 +95,16 @@ function scratchOf(n: number, which: keyof typeof scratch): Buffer {
 
 /** Writes the planes encoding of `content` into `dst` after the header; returns the end offset. */
 function encodePlanesInto(content: Uint8Array, kind: GroupKind, dst: Buffer): number {
-  const grouped = groupBytes(content, kind, scratchOf(content.length, 'group'));
   const w = groupWidth(kind);
+  // with the WebAssembly kernels: one copy into their memory, grouped there
+  // (not when the content is itself a decoded result living in that memory)
+  const k = w === 8 ? null : wasmKernels();
+  let grouped: Buffer;
+  if (k && content.buffer !== k.memory.buffer) {
+    const arena = kernelArena(k, content.length);
+    arena.input.set(content);
+    grouped = groupBytes(arena.input, kind, arena.output);
+  } else grouped = groupBytes(content, kind, scratchOf(content.length, 'group'));
   const plane = Math.floor(content.length / w);
   let pos = HEADER_SIZE;
   for (let i = 0; i <= w; i++) {
@@ -176,7 +185,10 @@ function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string) => Er
 function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrupt: (why: string) => Error, reuse: boolean): Buffer {
   const w = groupWidth(kind);
   const plane = Math.floor(size / w);
-  const grouped = scratchOf(size, 'group').subarray(0, size);
+  // with the WebAssembly kernels, the planes decode into their memory and ungroup there, with no copy
+  const k = w === 8 ? null : wasmKernels();
+  const arena = k && payload.buffer !== k.memory.buffer ? kernelArena(k, size) : null;
+  const grouped = arena ? arena.input : scratchOf(size, 'group').subarray(0, size);
   const view = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
   let pos = 0;
   for (let i = 0; i <= w; i++) {
@@ -199,6 +211,10 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
     pos += len;
   }
   if (pos !== view.length) throw corrupt('trailing bytes');
+  if (arena) {
+    ungroupBytes(grouped, kind, arena.output);
+    return reuse ? arena.output : Buffer.from(arena.output);
+  }
   return ungroupBytes(grouped, kind, reuse ? scratchOf(size, 'out') : undefined);
 }
 

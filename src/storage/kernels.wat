@@ -1,0 +1,176 @@
+;; Byte-plane kernels in WebAssembly SIMD: the same transforms as the word
+;; kernels of bytegroup.ts, 16 elements per step (i8x16.shuffle moves the
+;; bytes), then a byte loop for the last n % 16 elements. `rot` rotates each
+;; element by one bit as the float kinds do (left when grouping, right when
+;; ungrouping). Layout: n elements of width w at `s` <-> w planes of n bytes
+;; at `d` (plane k at d + k * n). Source and destination must not overlap.
+;; Compiled to src/storage/kernelsWasm.ts by `npm run build:kernels`.
+(module
+  (memory (export "memory") 1)
+
+  ;; n 16-bit elements at s -> planes at d, d + n
+  (func (export "group2") (param $s i32) (param $d i32) (param $n i32) (param $rot i32)
+    (local $i i32) (local $n16 i32) (local $p1 i32) (local $x i32) (local $x0 v128) (local $x1 v128)
+    (local.set $p1 (i32.add (local.get $d) (local.get $n)))
+    (local.set $n16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n16)))
+        (local.set $x0 (v128.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
+        (local.set $x1 (v128.load offset=16 (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
+        (if (local.get $rot)
+          (then
+            (local.set $x0 (v128.or (i16x8.shl (local.get $x0) (i32.const 1)) (i16x8.shr_u (local.get $x0) (i32.const 15))))
+            (local.set $x1 (v128.or (i16x8.shl (local.get $x1) (i32.const 1)) (i16x8.shr_u (local.get $x1) (i32.const 15))))))
+        (v128.store (i32.add (local.get $d) (local.get $i))
+          (i8x16.shuffle 0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 (local.get $x0) (local.get $x1)))
+        (v128.store (i32.add (local.get $p1) (local.get $i))
+          (i8x16.shuffle 1 3 5 7 9 11 13 15 17 19 21 23 25 27 29 31 (local.get $x0) (local.get $x1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (i32.load16_u (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
+        (if (local.get $rot)
+          (then (local.set $x (i32.or (i32.shl (local.get $x) (i32.const 1)) (i32.shr_u (local.get $x) (i32.const 15))))))
+        (i32.store8 (i32.add (local.get $d) (local.get $i)) (local.get $x))
+        (i32.store8 (i32.add (local.get $p1) (local.get $i)) (i32.shr_u (local.get $x) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; planes at s, s + n -> n 16-bit elements at d
+  (func (export "ungroup2") (param $s i32) (param $d i32) (param $n i32) (param $rot i32)
+    (local $i i32) (local $n16 i32) (local $p1 i32) (local $x i32) (local $a v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local.set $p1 (i32.add (local.get $s) (local.get $n)))
+    (local.set $n16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n16)))
+        (local.set $a (v128.load (i32.add (local.get $s) (local.get $i))))
+        (local.set $b (v128.load (i32.add (local.get $p1) (local.get $i))))
+        (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $a) (local.get $b)))
+        (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $a) (local.get $b)))
+        (if (local.get $rot)
+          (then
+            (local.set $lo (v128.or (i16x8.shr_u (local.get $lo) (i32.const 1)) (i16x8.shl (local.get $lo) (i32.const 15))))
+            (local.set $hi (v128.or (i16x8.shr_u (local.get $hi) (i32.const 1)) (i16x8.shl (local.get $hi) (i32.const 15))))))
+        (v128.store (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $lo))
+        (v128.store offset=16 (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $hi))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x
+          (i32.or
+            (i32.load8_u (i32.add (local.get $s) (local.get $i)))
+            (i32.shl (i32.load8_u (i32.add (local.get $p1) (local.get $i))) (i32.const 8))))
+        (if (local.get $rot)
+          (then (local.set $x (i32.or (i32.shr_u (local.get $x) (i32.const 1)) (i32.shl (local.get $x) (i32.const 15))))))
+        (i32.store16 (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $x))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; n 32-bit elements at s -> planes at d, d + n, d + 2n, d + 3n
+  (func (export "group4") (param $s i32) (param $d i32) (param $n i32) (param $rot i32)
+    (local $i i32) (local $n16 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $at i32) (local $x i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $p1 (i32.add (local.get $d) (local.get $n)))
+    (local.set $p2 (i32.add (local.get $p1) (local.get $n)))
+    (local.set $p3 (i32.add (local.get $p2) (local.get $n)))
+    (local.set $n16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n16)))
+        (local.set $at (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $x0 (v128.load (local.get $at)))
+        (local.set $x1 (v128.load offset=16 (local.get $at)))
+        (local.set $x2 (v128.load offset=32 (local.get $at)))
+        (local.set $x3 (v128.load offset=48 (local.get $at)))
+        (if (local.get $rot)
+          (then
+            (local.set $x0 (v128.or (i32x4.shl (local.get $x0) (i32.const 1)) (i32x4.shr_u (local.get $x0) (i32.const 31))))
+            (local.set $x1 (v128.or (i32x4.shl (local.get $x1) (i32.const 1)) (i32x4.shr_u (local.get $x1) (i32.const 31))))
+            (local.set $x2 (v128.or (i32x4.shl (local.get $x2) (i32.const 1)) (i32x4.shr_u (local.get $x2) (i32.const 31))))
+            (local.set $x3 (v128.or (i32x4.shl (local.get $x3) (i32.const 1)) (i32x4.shr_u (local.get $x3) (i32.const 31))))))
+        ;; t0: byte 0 then byte 1 of elements 0-7; t1: bytes 2 and 3; t2, t3: the same for elements 8-15
+        (local.set $t0 (i8x16.shuffle 0 4 8 12 16 20 24 28 1 5 9 13 17 21 25 29 (local.get $x0) (local.get $x1)))
+        (local.set $t1 (i8x16.shuffle 2 6 10 14 18 22 26 30 3 7 11 15 19 23 27 31 (local.get $x0) (local.get $x1)))
+        (local.set $t2 (i8x16.shuffle 0 4 8 12 16 20 24 28 1 5 9 13 17 21 25 29 (local.get $x2) (local.get $x3)))
+        (local.set $t3 (i8x16.shuffle 2 6 10 14 18 22 26 30 3 7 11 15 19 23 27 31 (local.get $x2) (local.get $x3)))
+        (v128.store (i32.add (local.get $d) (local.get $i))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $p1) (local.get $i))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+        (v128.store (i32.add (local.get $p2) (local.get $i))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+        (v128.store (i32.add (local.get $p3) (local.get $i))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (i32.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (local.get $rot) (then (local.set $x (i32.rotl (local.get $x) (i32.const 1)))))
+        (i32.store8 (i32.add (local.get $d) (local.get $i)) (local.get $x))
+        (i32.store8 (i32.add (local.get $p1) (local.get $i)) (i32.shr_u (local.get $x) (i32.const 8)))
+        (i32.store8 (i32.add (local.get $p2) (local.get $i)) (i32.shr_u (local.get $x) (i32.const 16)))
+        (i32.store8 (i32.add (local.get $p3) (local.get $i)) (i32.shr_u (local.get $x) (i32.const 24)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; planes at s, s + n, s + 2n, s + 3n -> n 32-bit elements at d
+  (func (export "ungroup4") (param $s i32) (param $d i32) (param $n i32) (param $rot i32)
+    (local $i i32) (local $n16 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $at i32) (local $x i32)
+    (local $ab_lo v128) (local $ab_hi v128) (local $ce_lo v128) (local $ce_hi v128) (local $o0 v128) (local $o1 v128) (local $o2 v128) (local $o3 v128)
+    (local.set $p1 (i32.add (local.get $s) (local.get $n)))
+    (local.set $p2 (i32.add (local.get $p1) (local.get $n)))
+    (local.set $p3 (i32.add (local.get $p2) (local.get $n)))
+    (local.set $n16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n16)))
+        ;; bytes 0,1 and bytes 2,3 of elements 0-7 (lo) and 8-15 (hi), as 16-bit pairs
+        (local.set $ab_lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23
+          (v128.load (i32.add (local.get $s) (local.get $i))) (v128.load (i32.add (local.get $p1) (local.get $i)))))
+        (local.set $ab_hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31
+          (v128.load (i32.add (local.get $s) (local.get $i))) (v128.load (i32.add (local.get $p1) (local.get $i)))))
+        (local.set $ce_lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23
+          (v128.load (i32.add (local.get $p2) (local.get $i))) (v128.load (i32.add (local.get $p3) (local.get $i)))))
+        (local.set $ce_hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31
+          (v128.load (i32.add (local.get $p2) (local.get $i))) (v128.load (i32.add (local.get $p3) (local.get $i)))))
+        (local.set $o0 (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $ab_lo) (local.get $ce_lo)))
+        (local.set $o1 (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $ab_lo) (local.get $ce_lo)))
+        (local.set $o2 (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $ab_hi) (local.get $ce_hi)))
+        (local.set $o3 (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $ab_hi) (local.get $ce_hi)))
+        (if (local.get $rot)
+          (then
+            (local.set $o0 (v128.or (i32x4.shr_u (local.get $o0) (i32.const 1)) (i32x4.shl (local.get $o0) (i32.const 31))))
+            (local.set $o1 (v128.or (i32x4.shr_u (local.get $o1) (i32.const 1)) (i32x4.shl (local.get $o1) (i32.const 31))))
+            (local.set $o2 (v128.or (i32x4.shr_u (local.get $o2) (i32.const 1)) (i32x4.shl (local.get $o2) (i32.const 31))))
+            (local.set $o3 (v128.or (i32x4.shr_u (local.get $o3) (i32.const 1)) (i32x4.shl (local.get $o3) (i32.const 31))))))
+        (local.set $at (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
+        (v128.store (local.get $at) (local.get $o0))
+        (v128.store offset=16 (local.get $at) (local.get $o1))
+        (v128.store offset=32 (local.get $at) (local.get $o2))
+        (v128.store offset=48 (local.get $at) (local.get $o3))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x
+          (i32.or
+            (i32.or
+              (i32.load8_u (i32.add (local.get $s) (local.get $i)))
+              (i32.shl (i32.load8_u (i32.add (local.get $p1) (local.get $i))) (i32.const 8)))
+            (i32.or
+              (i32.shl (i32.load8_u (i32.add (local.get $p2) (local.get $i))) (i32.const 16))
+              (i32.shl (i32.load8_u (i32.add (local.get $p3) (local.get $i))) (i32.const 24)))))
+        (if (local.get $rot) (then (local.set $x (i32.rotr (local.get $x) (i32.const 1)))))
+        (i32.store (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))) (local.get $x))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+)
