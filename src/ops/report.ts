@@ -74,7 +74,6 @@ export interface ReportServer {
   url: string;
   port: number;
   close(): Promise<void>;
-  /** Called after each page is built (or fails), for the CLI to report on. */
   server: Server;
 }
 
@@ -130,6 +129,11 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
     url: `http://${host}:${port}/`,
     port,
     server,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        // a page left open keeps polling on a kept-alive connection: end it too
+        server.closeAllConnections();
+      }),
   };
 }

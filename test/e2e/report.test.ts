@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, json, expectError } from '../helpers/assertions.js';
-import { mvmAsync } from '../helpers/cli.js';
-import { makeReportRepo, type ReportRepo } from '../helpers/reportRepo.js';
+import { makeReportRepo, startServe, type ReportRepo } from '../helpers/reportRepo.js';
 
 const HOSTILE = 'tune \u2028 </script><script>window.pwned=1</script> <!-- &';
 let fx: ReportRepo;
@@ -108,17 +107,8 @@ describe('mvm report', () => {
   });
 
   it('--serve answers on localhost and rebuilds the page when the repository changes', async () => {
-    const { child, done } = mvmAsync(['report', '--serve', '--port', '0', '--no-pair'], { cwd: fx.dir });
+    const { url, child, done } = await startServe(fx.dir);
     try {
-      const url = await new Promise<string>((res, rej) => {
-        let out = '';
-        child.stdout!.on('data', (b) => {
-          out += b;
-          const m = /serving the report on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-          if (m) res(m[1]!);
-        });
-        child.on('close', () => rej(new Error(`report --serve ended: ${out}`)));
-      });
       const page = await fetch(url);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');

@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ok } from '../helpers/assertions.js';
 import { launchBrowser, watchedPage } from '../helpers/browser.js';
-import { mvmAsync } from '../helpers/cli.js';
-import { makeReportRepo, type ReportRepo } from '../helpers/reportRepo.js';
+import { makeReportRepo, startServe, type ReportRepo } from '../helpers/reportRepo.js';
 
 let fx: ReportRepo;
 let browser: Browser;
@@ -131,17 +130,8 @@ describe('mvm report in a browser', () => {
   }, 60_000);
 
   it('a served page reloads itself when the repository changes', async () => {
-    const { child, done } = mvmAsync(['report', '--serve', '--port', '0', '--no-pair'], { cwd: fx.dir });
+    const { url, child, done } = await startServe(fx.dir);
     try {
-      const url = await new Promise<string>((res, rej) => {
-        let out = '';
-        child.stdout!.on('data', (b) => {
-          out += b;
-          const m = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-          if (m) res(m[1]!);
-        });
-        child.on('close', () => rej(new Error(`report --serve ended: ${out}`)));
-      });
       const { page, problems } = await watchedPage(browser, (u) => u.startsWith(url));
       await page.goto(url);
       await page.waitForFunction(() => (window as any).mvmReport?.ready === true, null, { timeout: 15_000 });

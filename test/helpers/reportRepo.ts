@@ -10,7 +10,7 @@
  *   deployed (default env): v2, then v4;  staging: v4
  */
 import { execFileSync } from 'node:child_process';
-import { mvm, testdir } from './cli.js';
+import { mvm, mvmAsync, testdir } from './cli.js';
 import { ok, json, write } from './assertions.js';
 import { prng, writeSafetensors } from './modelWriters.js';
 
@@ -79,4 +79,19 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   write(t.path('model.safetensors'), model(ws));
   commit(['-m', opts.message5 ?? 'tune the first mlp', '--metric', 'accuracy=0.9', '--metric', 'loss=0.45', '--param', 'lr=0.0005']);
   return { dir: t.dir, ids, run, cleanup: t.cleanup };
+}
+
+/** Starts `mvm report --serve --port 0 --no-pair` in `dir`; resolves with the URL it prints once it listens. */
+export async function startServe(dir: string): Promise<{ url: string; child: ReturnType<typeof mvmAsync>['child']; done: ReturnType<typeof mvmAsync>['done'] }> {
+  const { child, done } = mvmAsync(['report', '--serve', '--port', '0', '--no-pair'], { cwd: dir });
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (b) => {
+      out += b;
+      const m = /serving the report on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) res(m[1]!);
+    });
+    child.on('close', () => rej(new Error(`report --serve ended: ${out}`)));
+  });
+  return { url, child, done };
 }
