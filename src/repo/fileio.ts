@@ -6,6 +6,7 @@ import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
 import { blake3Hex } from '../storage/hash.js';
 import { groupKindForDtype } from '../storage/bytegroup.js';
+import type { GroupChoice } from '../storage/codec.js';
 import { planChunks, type ChunkSpan } from '../core/chunking.js';
 import { detectLayout } from '../core/formats/detect.js';
 import type { ByteSource, Layout } from '../core/formats/types.js';
@@ -130,8 +131,13 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
   }
 }
 
-/** How a span's bytes are grouped before compression: by its tensor's (or packed run's) dtype. */
-function groupOf(layout: Layout | null, sp: ChunkSpan) {
+/**
+ * How a span's bytes are grouped before compression: by its tensor's (or
+ * packed run's) dtype; in a file of no known format, by what a sample of the
+ * chunk compresses best with ('auto').
+ */
+function groupOf(layout: Layout | null, sp: ChunkSpan): GroupChoice {
+  if (!layout) return 'auto';
   const dtype = sp.tensor >= 0 ? layout!.tensors[sp.tensor]!.dtype : sp.run !== undefined ? layout!.packed![sp.run]!.dtype : null;
   return dtype ? groupKindForDtype(dtype) : null;
 }

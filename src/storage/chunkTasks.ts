@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { blake3Hex } from './hash.js';
 import { encodeObject } from './codec.js';
 import { decodeVerified, objectPath, readObjectFile, writeObjectFile } from './objectFile.js';
-import type { GroupKind } from './bytegroup.js';
+import type { GroupChoice } from './codec.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
 
@@ -38,7 +38,7 @@ export interface VerifyTask {
 export interface RangeSpan {
   start: number;
   end: number;
-  group: GroupKind | null;
+  group: GroupChoice;
 }
 /**
  * Reads a run of chunks of a file itself, hashes them, and with `store`

@@ -235,19 +235,32 @@ export interface TorchZipOptions {
 /** A real ZIP laid out like torch.save output: data.pkl, byteorder, data/<key>..., version, all STORED with correct CRCs. */
 export function writeTorchZip(storages: TorchStorage[], opts: TorchZipOptions = {}): Buffer {
   const archive = opts.archive ?? 'archive';
-  const align = opts.align ?? 64;
-  const files: { name: string; data: Buffer; isData: boolean }[] = [];
-  if (!opts.omitPickle) files.push({ name: `${archive}/data.pkl`, data: Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]), isData: false });
-  files.push({ name: `${archive}/byteorder`, data: Buffer.from('little'), isData: false });
-  for (const s of storages) files.push({ name: `${archive}/data/${s.key}`, data: s.data, isData: true });
-  files.push({ name: `${archive}/version`, data: Buffer.from('3\n'), isData: false });
+  const files: ZipFile[] = [];
+  if (!opts.omitPickle) files.push({ name: `${archive}/data.pkl`, data: Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]), compress: false });
+  files.push({ name: `${archive}/byteorder`, data: Buffer.from('little'), compress: false });
+  for (const s of storages) files.push({ name: `${archive}/data/${s.key}`, data: s.data, compress: opts.compress === true });
+  files.push({ name: `${archive}/version`, data: Buffer.from('3\n'), compress: false });
 
+  return writeZip(files, { zip64: opts.zip64, align: opts.align ?? 64 });
+}
+
+/** One file of writeZip. */
+export interface ZipFile {
+  name: string;
+  data: Buffer;
+  /** Deflate it (method 8) instead of storing it. */
+  compress: boolean;
+}
+
+/** A ZIP of `files`, STORED unless asked to deflate, with correct CRCs; `align` pads each entry's data start with an "FB" extra field. */
+export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: number } = {}): Buffer {
+  const align = opts.align ?? 1;
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
   for (const f of files) {
     const name = Buffer.from(f.name);
-    const deflate = opts.compress === true && f.isData;
+    const deflate = f.compress;
     const body = deflate ? zlib.deflateRawSync(f.data) : f.data;
     const base = offset + 30 + name.length + 4;
     const padLen = (align - (base % align)) % align;
@@ -436,4 +449,25 @@ export function expectWellFormed(layout: Layout, size: number): void {
     expect(t.end).toBeLessThanOrEqual(size);
     prevEnd = t.end;
   }
+}
+
+/** A `.npy` file: magic, version, the header dict padded to 64 bytes, then `data`. */
+export function writeNpy(descr: string, shape: number[], data: Buffer, opts: { version?: 1 | 2 | 3; fortran?: boolean } = {}): Buffer {
+  const v = opts.version ?? 1;
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': ${descr.startsWith('[') ? descr : `'${descr}'`}, 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  const pre = v === 1 ? 10 : 12;
+  const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
+  const header = dict.padEnd(total - pre - 1, ' ') + '\n';
+  const head = Buffer.alloc(pre);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = v;
+  if (v === 1) head.writeUInt16LE(header.length, 8);
+  else head.writeUInt32LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), data]);
+}
+
+/** A `.npz` file as np.savez writes it (STORED entries), or as savez_compressed does (`compress`). */
+export function writeNpz(arrays: { name: string; npy: Buffer }[], opts: { compress?: boolean } = {}): Buffer {
+  return writeZip(arrays.map((a) => ({ name: `${a.name}.npy`, data: a.npy, compress: opts.compress === true })));
 }

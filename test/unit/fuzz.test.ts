@@ -9,7 +9,7 @@ import { parseRevision } from '../../src/core/revision.js';
 import { versionProblems } from '../../src/core/versionCheck.js';
 import { decodeVersion } from '../../src/core/objects.js';
 import { MvmError } from '../../src/errors.js';
-import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
+import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
 // or bytes: the four model parsers, the revision parser, the --where language,
@@ -70,6 +70,8 @@ const SEEDS: [string, Buffer][] = [
     { name: 'f', dataType: 1, dims: [2], floatData: [1, 2] },
   ])],
   ['pytorch', writeTorchZip([{ key: '0', data: seededBytes(64, 7) }, { key: '1', data: seededBytes(16, 8) }])],
+  ['npy', writeNpy('<f4', [4, 4], seededBytes(64, 9))],
+  ['npz', writeNpz([{ name: 'w', npy: writeNpy('<f2', [8], seededBytes(16, 10)) }, { name: 'b', npy: writeNpy('<i4', [2], seededBytes(8, 11)) }])],
 ];
 
 /** Edits to a seed file: overwritten bytes, then an optional cut or insertion. */
@@ -104,7 +106,7 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
   }
 
   it('random bytes behind each format magic give null or a well-formed layout', async () => {
-    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.alloc(0));
+    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.alloc(0));
     await fc.assert(
       fc.asyncProperty(magic, fc.uint8Array({ maxLength: 512 }), async (head, rest) => {
         count('random');

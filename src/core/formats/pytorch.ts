@@ -31,18 +31,49 @@ interface Entry {
 /** Parses a PyTorch zip checkpoint's storage map, or returns null when the bytes are not one (or a storage is compressed). */
 export const parsePytorchZip = lenient(parse);
 
-async function parse(src: ByteSource): Promise<Layout | null> {
+/** A zip entry as the central directory describes it. */
+export interface ZipEntry {
+  name: string;
+  /** Stored as is (not compressed, not encrypted): its bytes in the file are its content. */
+  stored: boolean;
+  localOffset: number;
+  size: number;
+  /** Where the central directory starts: no entry's data reaches past it. */
+  limit: number;
+}
+
+/** The entries of a zip file from its central directory; null when the bytes are not a zip. */
+export async function zipEntries(src: ByteSource): Promise<ZipEntry[] | null> {
   if (src.size < LOCAL_SIZE + EOCD_SIZE) return null;
   const magic = await src.read(0, 4);
   if (magic.length < 4 || magic.readUInt32LE(0) !== SIG_LOCAL) return null;
-
   const dir = await findCentralDirectory(src);
   if (!dir) return null;
   const cd = await src.read(dir.offset, dir.size);
   if (cd.length !== dir.size) return null;
   const entries = readCentralDirectory(cd, dir.count);
   if (!entries) return null;
+  return entries.map((e) => ({
+    name: e.name,
+    stored: e.method === 0 && (e.flags & 1) === 0 && e.compressed === e.uncompressed,
+    localOffset: e.localOffset,
+    size: e.compressed,
+    limit: dir.offset,
+  }));
+}
 
+/** The byte range of an entry's data, found through its local header; null when that header is not where the directory says. */
+export async function entryRange(src: ByteSource, e: ZipEntry): Promise<{ start: number; end: number } | null> {
+  const local = await src.read(e.localOffset, LOCAL_SIZE);
+  if (local.length !== LOCAL_SIZE || local.readUInt32LE(0) !== SIG_LOCAL) return null;
+  const start = e.localOffset + LOCAL_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
+  const end = start + e.size;
+  return end > e.limit ? null : { start, end };
+}
+
+async function parse(src: ByteSource): Promise<Layout | null> {
+  const entries = await zipEntries(src);
+  if (!entries) return null;
   const pkl = entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (!pkl) return null;
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length) + 'data/';
@@ -52,13 +83,10 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     if (!e.name.startsWith(prefix)) continue;
     const key = e.name.slice(prefix.length);
     if (key.length === 0 || key.includes('/')) continue;
-    if (e.method !== 0 || (e.flags & 1) !== 0 || e.compressed !== e.uncompressed) return null;
-    const local = await src.read(e.localOffset, LOCAL_SIZE);
-    if (local.length !== LOCAL_SIZE || local.readUInt32LE(0) !== SIG_LOCAL) return null;
-    const start = e.localOffset + LOCAL_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
-    const end = start + e.compressed;
-    if (end > dir.offset) return null;
-    tensors.push({ name: `data/${key}`, dtype: 'unknown', shape: [], start, end });
+    if (!e.stored) return null;
+    const r = await entryRange(src, e);
+    if (!r) return null;
+    tensors.push({ name: `data/${key}`, dtype: 'unknown', shape: [], start: r.start, end: r.end });
   }
   return { format: 'pytorch', tensors };
 }
