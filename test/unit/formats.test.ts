@@ -14,6 +14,8 @@ import {
   virtualSource,
   writeGguf,
   writeOnnx,
+  onnxConstant,
+  onnxIf,
   writeSafetensors,
   writeTorchZip,
   type GgufOptions,
@@ -374,6 +376,36 @@ describe('onnx', () => {
       expectWellFormed(layout!, buf.length);
     });
   }
+
+  it('finds the tensors Constant nodes hold and those of If / Loop / Scan subgraphs, with names that tell them apart', async () => {
+    const c1 = seededBytes(16 * 4, 21);
+    const c2 = seededBytes(8 * 2, 22);
+    const sub = seededBytes(6 * 4, 23);
+    const again = seededBytes(4 * 4, 24);
+    const buf = writeOnnx([{ name: 'main.w', dataType: 1, dims: [2, 2], raw: seededBytes(16, 20) }], {
+      nodes: [
+        onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4, 4], raw: c1 }),
+        onnxConstant('fc.bias', { name: 'named_inside', dataType: 10, dims: [8], raw: c2 }),
+        onnxIf('branch', [{ name: 'branch.w', dataType: 1, dims: [6], raw: sub }], [onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4], raw: again })]),
+      ],
+    });
+    const layout = await detect(buf);
+    expect(layout?.format).toBe('onnx');
+    const byName = new Map(layout!.tensors.map((t) => [t.name, t]));
+    expect([...byName.keys()].sort()).toEqual(['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort());
+    const bytes = (n: string) => buf.subarray(byName.get(n)!.start, byName.get(n)!.end);
+    expect(bytes('fc.weight').equals(c1)).toBe(true);
+    expect(byName.get('fc.weight')).toMatchObject({ dtype: 'f32', shape: [4, 4] });
+    expect(bytes('named_inside').equals(c2)).toBe(true);
+    expect(bytes('branch.w').equals(sub)).toBe(true);
+    expect(bytes('fc.weight#2').equals(again)).toBe(true);
+  });
+
+  it('refuses subgraphs nested without end', async () => {
+    let node = onnxConstant('deep', { name: '', dataType: 1, dims: [1], raw: seededBytes(4, 1) });
+    for (let i = 0; i < 40; i++) node = onnxIf(`n${i}`, [], [node]);
+    expect(await detect(writeOnnx([{ name: 'w', dataType: 1, dims: [1], raw: seededBytes(4, 2) }], { nodes: [node] }))).toBeNull();
+  });
 
   it('requires ir_version, a graph and a raw initializer', async () => {
     const raw = [{ name: 'w', dataType: 2, dims: [4], raw: seededBytes(4) }];

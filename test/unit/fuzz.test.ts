@@ -9,7 +9,7 @@ import { parseRevision } from '../../src/core/revision.js';
 import { versionProblems } from '../../src/core/versionCheck.js';
 import { decodeVersion } from '../../src/core/objects.js';
 import { MvmError } from '../../src/errors.js';
-import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
+import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
 // or bytes: the four model parsers, the revision parser, the --where language,
@@ -70,6 +70,9 @@ const SEEDS: [string, Buffer][] = [
     { name: 'f', dataType: 1, dims: [2], floatData: [1, 2] },
   ])],
   ['pytorch', writeTorchZip([{ key: '0', data: seededBytes(64, 7) }, { key: '1', data: seededBytes(16, 8) }])],
+  ['onnx constants and subgraphs', writeOnnx([{ name: 'w', dataType: 1, dims: [2], raw: seededBytes(8, 12) }], {
+    nodes: [onnxConstant('c', { name: '', dataType: 10, dims: [4], raw: seededBytes(8, 13) }), onnxIf('b', [{ name: 's', dataType: 1, dims: [1], raw: seededBytes(4, 14) }])],
+  })],
   ['npy', writeNpy('<f4', [4, 4], seededBytes(64, 9))],
   ['npz', writeNpz([{ name: 'w', npy: writeNpy('<f2', [8], seededBytes(16, 10)) }, { name: 'b', npy: writeNpy('<i4', [2], seededBytes(8, 11)) }])],
 ];

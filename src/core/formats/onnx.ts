@@ -2,8 +2,13 @@
  * ONNX: a protobuf ModelProto. The units are the `raw_data` payloads of the
  * graph's initializers (ModelProto.graph = 7, GraphProto.initializer = 5,
  * TensorProto dims = 1, data_type = 2, name = 8, raw_data = 9,
- * data_location = 14). The file is stream-parsed in bounded windows; raw_data
- * payloads are skipped, never read.
+ * data_location = 14), and of the tensors that nodes hold in attributes
+ * (GraphProto.node = 1; NodeProto output = 2, name = 3, attribute = 5;
+ * AttributeProto t = 5, tensors = 10): a `Constant` node's value, named after
+ * the node's output, as exporters that fold weights into constants write
+ * them. Subgraphs (AttributeProto g = 6, graphs = 11: the bodies of `If`,
+ * `Loop` and `Scan`) are read the same way, up to 16 levels deep. The file is
+ * stream-parsed in bounded windows; raw_data payloads are skipped, never read.
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 
@@ -25,6 +30,8 @@ const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 const DATA_LOCATION_EXTERNAL = 1;
 const MAX_NAME = 1024 * 1024;
+/** Deepest nesting of subgraphs read (a hostile file could nest without end). */
+const MAX_GRAPH_DEPTH = 16;
 
 /** Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw initializers. */
 export const parseOnnx = lenient(parse);
@@ -41,27 +48,83 @@ async function parse(src: ByteSource): Promise<Layout | null> {
       irVersion = true;
     } else if (field === 7 && wire === WIRE_LEN) {
       const end = await lengthEnd(c, src.size);
-      await parseGraph(c, end, tensors);
+      await parseGraph(c, end, tensors, 0);
       graph = true;
     } else {
       await skipField(c, wire, src.size);
     }
   }
   if (!irVersion || !graph || tensors.length === 0) return null;
+  // names must tell tensors apart: a subgraph or a second constant may reuse one
+  const seen = new Map<string, number>();
+  for (const t of tensors) {
+    const n = (seen.get(t.name) ?? 0) + 1;
+    seen.set(t.name, n);
+    if (n > 1) t.name = `${t.name}#${n}`;
+  }
   return { format: 'onnx', tensors };
 }
 
-async function parseGraph(c: ByteCursor, end: number, out: TensorInfo[]): Promise<void> {
+async function parseGraph(c: ByteCursor, end: number, out: TensorInfo[], depth: number): Promise<void> {
+  if (depth > MAX_GRAPH_DEPTH) throw new RangeError('subgraphs nested too deep');
   while (c.pos < end) {
     const { field, wire } = await tag(c);
     if (field === 5 && wire === WIRE_LEN) {
       const t = await parseTensor(c, await lengthEnd(c, end));
       if (t) out.push(t);
+    } else if (field === 1 && wire === WIRE_LEN) {
+      await parseNode(c, await lengthEnd(c, end), out, depth);
     } else {
       await skipField(c, wire, end);
     }
   }
   if (c.pos !== end) throw new RangeError('graph overruns its length');
+}
+
+/** A node: the tensors its attributes hold (an unnamed one takes the node's output name, else its name), and its subgraphs. */
+async function parseNode(c: ByteCursor, end: number, out: TensorInfo[], depth: number): Promise<void> {
+  let output = '';
+  let name = '';
+  const held: TensorInfo[] = [];
+  while (c.pos < end) {
+    const { field, wire } = await tag(c);
+    if (field === 2 && wire === WIRE_LEN) {
+      const o = await readName(c, end);
+      output ||= o;
+    } else if (field === 3 && wire === WIRE_LEN) {
+      name = await readName(c, end);
+    } else if (field === 5 && wire === WIRE_LEN) {
+      await parseAttribute(c, await lengthEnd(c, end), held, out, depth);
+    } else {
+      await skipField(c, wire, end);
+    }
+  }
+  if (c.pos !== end) throw new RangeError('node overruns its length');
+  for (const t of held) t.name ||= output || name || 'constant';
+  out.push(...held);
+}
+
+/** An attribute: a tensor (t), tensors, a subgraph (g) or subgraphs. */
+async function parseAttribute(c: ByteCursor, end: number, held: TensorInfo[], out: TensorInfo[], depth: number): Promise<void> {
+  while (c.pos < end) {
+    const { field, wire } = await tag(c);
+    if ((field === 5 || field === 10) && wire === WIRE_LEN) {
+      const t = await parseTensor(c, await lengthEnd(c, end));
+      if (t) held.push(t);
+    } else if ((field === 6 || field === 11) && wire === WIRE_LEN) {
+      await parseGraph(c, await lengthEnd(c, end), out, depth + 1);
+    } else {
+      await skipField(c, wire, end);
+    }
+  }
+  if (c.pos !== end) throw new RangeError('attribute overruns its length');
+}
+
+/** A length-delimited UTF-8 string field (names). */
+async function readName(c: ByteCursor, limit: number): Promise<string> {
+  const len = (await lengthEnd(c, limit)) - c.pos;
+  if (len > MAX_NAME) throw new RangeError('name too long');
+  return new TextDecoder('utf-8', { fatal: true }).decode(await c.bytes(len));
 }
 
 /** Parses one TensorProto; returns the unit for an in-file raw_data payload, null for other initializers. */
@@ -82,9 +145,7 @@ async function parseTensor(c: ByteCursor, end: number): Promise<TensorInfo | nul
     } else if (field === 2 && wire === WIRE_VARINT) {
       dataType = await varint(c);
     } else if (field === 8 && wire === WIRE_LEN) {
-      const len = (await lengthEnd(c, end)) - c.pos;
-      if (len > MAX_NAME) throw new RangeError('name too long');
-      name = new TextDecoder('utf-8', { fatal: true }).decode(await c.bytes(len));
+      name = await readName(c, end);
     } else if (field === 9 && wire === WIRE_LEN) {
       const rawEnd = await lengthEnd(c, end);
       raw = { start: c.pos, end: rawEnd };
