@@ -147,6 +147,16 @@ function sh(cmd, args, o = {}) {
   return r.stdout;
 }
 const syncDisk = () => spawnSync('sync');
+/** Empties the page cache (needs root); false when this machine does not allow it. */
+function dropCaches() {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
+}
 const duSb = (path) => Number(sh('du', ['-sb', path]).split(/\s+/)[0]);
 const fileSize = (p) => statSync(p).size;
 
@@ -267,7 +277,7 @@ try {
   const zst = join(TMP, 'A.zst');
   const core = { size: sizeA, tensors: tensors.length, changedTensors: changedNames.length, changedBytes };
   // every run kept whole: wall, peak RSS, user and sys CPU
-  const cpRuns = [], z2Runs = [], z1Runs = [], zdRuns = [], zdOverRuns = [], firstRuns = [], commitRuns = [], commitBRuns = [];
+  const cpRuns = [], z2Runs = [], z1Runs = [], zdRuns = [], zdOverRuns = [], zdColdRuns = [], firstRuns = [], commitRuns = [], commitBRuns = [];
   let z2Size = 0, z1Size = 0;
   const stored1 = [], storedJson1 = [], growthB = [], newRawB = [];
   let statusRuns = [], noopRuns = [];
@@ -303,6 +313,11 @@ try {
     syncDisk();
     zdOverRuns.push(run('zstd', ['-q', '-f', '-d', zst, '-o', join(TMP, 'A.out')]));
     rmSync(join(TMP, 'A.out'));
+    // cold page cache: nothing of the compressed input is in memory
+    if (dropCaches()) {
+      zdColdRuns.push(run('zstd', ['-q', '-f', '-d', zst, '-o', join(TMP, 'A.out')]));
+      rmSync(join(TMP, 'A.out'));
+    }
     if (rep === opts.reps - 1) {
       log('status x5, no-op commit x5');
       statusRuns = Array.from({ length: 5 }, () => noteRss('status', mvm(ws, 'status'), sizeA));
@@ -340,6 +355,13 @@ try {
     syncDisk();
     fullRuns.push(noteRss('checkout (full restore)', mvm(ws, 'checkout', 'main'), sizeA));
   }
+  // cold page cache: no object (nor the old file) is in memory
+  const fullColdRuns = [];
+  for (let rep = 0; rep < opts.reps && zdColdRuns.length; rep++) {
+    rmSync(wsFile);
+    dropCaches();
+    fullColdRuns.push(noteRss('checkout (full restore, cold cache)', mvm(ws, 'checkout', 'main'), sizeA));
+  }
   const restoredOk = fileSize(wsFile) === fileSize(B);
   log('diff --stats --json v1 v2');
   const statsRuns = [];
@@ -350,6 +372,7 @@ try {
   const mw = (runs) => median(runs.map((r) => r.wall));
   const med = {
     cp: mw(cpRuns), z2: mw(z2Runs), z1: mw(z1Runs), zd: mw(zdRuns), zdOver: mw(zdOverRuns),
+    zdCold: zdColdRuns.length ? mw(zdColdRuns) : NaN, fullCold: fullColdRuns.length ? mw(fullColdRuns) : NaN,
     first: mw(firstRuns), commitOnly: mw(commitRuns), commitB: mw(commitBRuns),
     status: mw(statusRuns), noop: mw(noopRuns), diff: mw(diffRuns), switch: mw(switchRuns), full: mw(fullRuns),
     stats: mw(statsRuns), node: mw(nodeRuns),
@@ -396,6 +419,9 @@ try {
     rowOf('mvm diff v1 v2', diffRuns, `${diffJson.totals.chunksChanged} of ${diffJson.totals.chunksTotal} chunks changed`),
     rowOf('mvm checkout (switch v1<->v2)', switchRuns, fmtRate(sizeA, med.switch)),
     rowOf('mvm checkout (full restore)', fullRuns, `${fmtRate(sizeA, med.full)}${restoredOk ? '' : ' SIZE MISMATCH'}`),
+    ...(zdColdRuns.length
+      ? [rowOf('zstd -d, cold page cache', zdColdRuns, fmtRate(sizeA, med.zdCold)), rowOf('mvm checkout (full restore), cold page cache', fullColdRuns, fmtRate(sizeA, med.fullCold))]
+      : [['(cold page cache)', 'not measured: /proc/sys/vm/drop_caches is not writable here', '', '', '', '', '', '']]),
     rowOf('mvm diff --stats v1 v2', statsRuns, `streamed ${fmtBytes(statsJ[0].statsBytes)}: ${(statsRate / 1e6).toFixed(0)} MB/s by statsSeconds, ${(statsWallRate / 1e6).toFixed(0)} MB/s by wall`),
     rowOf('node -e "" (start-up reference)', nodeRuns),
   ]);
@@ -409,6 +435,11 @@ try {
   bar('core', 'mvm diff v1 v2 < 0.3 s', med.diff < 0.3, `median ${fmtS(med.diff)}, max ${fmtS(max(diffRuns.map((r) => r.wall)))}`);
   bar('core', 'checkout of the other version <= zstd -d time', med.switch <= med.zd, `${fmtS(med.switch)} vs ${fmtS(med.zd)} (${(med.switch / med.zd).toFixed(2)}x); zstd -d replacing an existing file: ${fmtS(med.zdOver)} (${(med.switch / med.zdOver).toFixed(2)}x)`);
   bar('core', 'full restore (file deleted, checkout) <= zstd -d time', med.full <= med.zd, `${fmtS(med.full)} vs ${fmtS(med.zd)} (${(med.full / med.zd).toFixed(2)}x)`);
+  bar('kernels', 'full restore <= 0.8x zstd -d time, warm page cache', med.full <= 0.8 * med.zd, `${fmtS(med.full)} vs ${fmtS(med.zd)} (${(med.full / med.zd).toFixed(2)}x)`);
+  if (zdColdRuns.length) {
+    bar('kernels', 'full restore <= 0.8x zstd -d time, cold page cache (caches dropped before each)', med.fullCold <= 0.8 * med.zdCold, `${fmtS(med.fullCold)} vs ${fmtS(med.zdCold)} (${(med.fullCold / med.zdCold).toFixed(2)}x)`);
+    bar('kernels', 'full restore >= 1 GB/s, cold page cache', sizeA / med.fullCold >= 1e9, fmtRate(sizeA, med.fullCold));
+  } else bar('kernels', 'full restore with a cold page cache', false, 'not measured: could not drop the page cache (/proc/sys/vm/drop_caches needs root)');
 
   // ------------------------------------------------------------ big file: memory flatness
   let big = null;
