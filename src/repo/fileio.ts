@@ -67,7 +67,7 @@ async function layoutOf(fh: FileHandle, size: number): Promise<Layout | null> {
  * by the pool's capacity whatever the file size. Throws if the file changes
  * while it is read.
  */
-export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, opts: { store: boolean; onBytes?: OnBytes }): Promise<ChunkedFile> {
+export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, opts: { store: boolean; onBytes?: OnBytes; parent?: FileObject | null }): Promise<ChunkedFile> {
   let fh: FileHandle;
   try {
     fh = await open(abs, 'r');
@@ -79,6 +79,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     const size = Number(before.size);
     const layout = await layoutOf(fh, size);
     const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? [], layout?.packed ?? []);
+    const bases = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
     const chunks: ChunkRef[] = new Array(spans.length);
     let newChunks = 0;
     let newBytes = 0;
@@ -94,7 +95,10 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
       const r = await pool.submit({
         op: 'range',
         path: abs,
-        spans: part.map((sp) => ({ start: sp.start, end: sp.end, group: groupOf(layout, sp) })),
+        spans: part.map((sp, j) => {
+          const base = bases?.[first + j];
+          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base } : {}) };
+        }),
         store: opts.store,
         objectsDir: repo.objects.dir,
         tmpDir: repo.tmpDir,
@@ -129,6 +133,30 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * For each span of a tensor, the parent version's chunk at the same place of
+ * the same tensor (same name, dtype and shape; same chunk size), which the
+ * chunk may be stored as a delta against (storage/delta.ts); undefined for
+ * the rest.
+ */
+function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (string | undefined)[] {
+  const before = new Map(parent.layout!.tensors.map((t) => [t.name, t]));
+  const out: (string | undefined)[] = new Array(spans.length);
+  let tensor = -1;
+  let k = 0;
+  spans.forEach((sp, i) => {
+    if (sp.tensor < 0) return;
+    k = sp.tensor === tensor ? k + 1 : 0;
+    tensor = sp.tensor;
+    const t = layout.tensors[sp.tensor]!;
+    const p = before.get(t.name);
+    if (!p || p.dtype !== t.dtype || p.shape.length !== t.shape.length || p.shape.some((d, j) => d !== t.shape[j])) return;
+    const c = parent.chunks[p.chunkStart + k];
+    if (p.chunkStart + k < p.chunkEnd && c && c.size === sp.end - sp.start) out[i] = c.id;
+  });
+  return out;
 }
 
 /**

@@ -129,7 +129,8 @@ export async function pushToRemote(
   // every object's stored size, once: it plans the packs, the progress total and each pack's layout
   const sizeOf = new Map<string, number>();
   for (const id of [...data, ...versions]) {
-    const length = repo.objects.storedSize(id);
+    // a chunk stored locally as a delta travels whole (portableStored)
+    const length = repo.objects.portableSize(id);
     if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
     sizeOf.set(id, length);
   }
@@ -137,7 +138,7 @@ export async function pushToRemote(
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
     const parts = function* () {
-      for (const part of packParts(pack, (id) => repo.objects.readStored(id), PART_SIZE)) {
+      for (const part of packParts(pack, (id) => repo.objects.portableStored(id), PART_SIZE)) {
         yield part;
         opts.progress?.advance?.(part.length);
       }

@@ -61,7 +61,8 @@ export interface Reachable {
 
 /**
  * Walks from the roots through parents and base models to every version,
- * and from each to its file objects and their chunks. A manifest or file
+ * and from each to its file objects and their chunks (and the bases of chunks
+ * stored as deltas). A manifest or file
  * object that is missing or corrupt stops the walk (OBJECT_MISSING,
  * OBJECT_CORRUPT): what it names is unknown, so nothing may be deleted. A
  * chunk that is absent is fine (a partial clone holds only some).
@@ -87,7 +88,12 @@ export function reachableObjects(repo: Repository, roots: Roots): Reachable {
       files.add(f.file);
       objects.add(f.file);
       if (!repo.objects.has(f.file)) throw damaged(f.file, 'file object');
-      for (const c of repo.file(f.file).chunks) objects.add(c.id);
+      for (const c of repo.file(f.file).chunks) {
+        if (objects.has(c.id)) continue;
+        objects.add(c.id);
+        // a chunk stored as a delta keeps its base (and the base's base...)
+        for (let b = repo.objects.deltaBase(c.id); b && !objects.has(b); b = repo.objects.deltaBase(b)) objects.add(b);
+      }
     }
   }
   return { versions, objects };

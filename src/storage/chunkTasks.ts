@@ -1,10 +1,34 @@
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { blake3Hex } from './hash.js';
-import { encodeObject } from './codec.js';
-import { decodeVerified, objectPath, readObjectFile, writeObjectFile } from './objectFile.js';
+import { decodedSize, deltaOf, encodeDelta, encodeObject, type Encoded } from './codec.js';
+import type { GroupKind } from './bytegroup.js';
+import { MAX_DELTA_DEPTH } from './delta.js';
+import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile } from './objectFile.js';
 import type { GroupChoice } from './codec.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
+
+/** Deltas must save this share of the whole encoding to be kept: every read of one also reads its base. */
+const DELTA_MIN_SAVING = 0.05;
+
+/**
+ * The chunk as a delta against `baseId` (the parent version's chunk of the
+ * same tensor) when that is smaller by DELTA_MIN_SAVING, else `whole`. A base
+ * that is gone, damaged, of another size or already MAX_DELTA_DEPTH deep
+ * leaves the chunk whole.
+ */
+function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group: GroupKind, whole: Encoded): Encoded {
+  try {
+    const stored = readStoredFile(objectsDir, baseId);
+    const depth = (deltaOf(stored)?.depth ?? 0) + 1;
+    if (depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
+    const base = decodeVerified(stored, baseId, false, baseLoader(objectsDir));
+    const d = encodeDelta(content, base, baseId, depth, group, true);
+    return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
+  } catch {
+    return whole;
+  }
+}
 
 /** Reads, decodes and verifies one object, then writes its content into `fd` at `offset`. */
 export interface RestoreTask {
@@ -34,11 +58,12 @@ export interface VerifyTask {
   id: string;
   objectsDir: string;
 }
-/** One chunk of a RangeTask: a byte range of the file and the byte grouping to try. */
+/** One chunk of a RangeTask: a byte range of the file, the byte grouping to try, and the parent version's chunk of the same tensor (a delta base). */
 export interface RangeSpan {
   start: number;
   end: number;
   group: GroupChoice;
+  base?: string;
 }
 /**
  * Reads a run of chunks of a file itself, hashes them, and with `store`
@@ -122,7 +147,8 @@ function runRange(task: RangeTask): RangeChunk[] {
       }
       const id = blake3Hex(data);
       if (!task.store || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
-      const enc = encodeObject(data, { level: task.level, group: span.group }, true);
+      let enc = encodeObject(data, { level: task.level, group: span.group }, true);
+      if (span.base && span.base !== id && span.group && span.group !== 'auto') enc = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
       writeObjectFile(task.objectsDir, task.tmpDir, id, enc.bytes, task.fsync);
       return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
     });

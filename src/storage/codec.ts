@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { MvmError } from '../errors.js';
 import { kernelArena, wasmKernels } from './kernels.js';
+import { applyDiff, deltaWidth, elementDiff, MAX_DELTA_DEPTH } from './delta.js';
 import { groupBytes, ungroupBytes, groupKindFromCode, groupWidth, GROUP_KIND_CODES, type GroupKind } from './bytegroup.js';
 
 interface ZstdCCtx {
@@ -26,8 +27,13 @@ function zstdBinding(): ZstdBinding {
  * `planes`: the content was split into byte planes (header byte 3 names the
  * grouping) and each plane, then the tail, is stored as [method u8][length u32][bytes]
  * with method 0 = raw, 1 = zstd.
+ * `delta`: the content is another object's content plus a difference (see
+ * delta.ts); header byte 3 names the tensor's grouping (which sets the element
+ * width), and the payload is [base object id: 32 bytes][depth u8][the
+ * zigzagged difference as `planes` lays out width 2 or 4 without rotation].
+ * Decoding needs the base object, so only the local store reads deltas.
  */
-export const Encoding = { raw: 0, zstd: 1, planes: 2 } as const;
+export const Encoding = { raw: 0, zstd: 1, planes: 2, delta: 3 } as const;
 /** One of the Encoding values. */
 export type EncodingCode = (typeof Encoding)[keyof typeof Encoding];
 
@@ -90,7 +96,7 @@ function planeContext(): ZstdCCtx {
 
 // Per-thread scratch buffers, reused across chunks: fresh 1 MiB allocations
 // cost page faults that measured as much as the compression itself.
-const scratch = { group: Buffer.alloc(0), out: Buffer.alloc(0), enc: Buffer.alloc(0), plain: Buffer.alloc(0) };
+const scratch = { group: Buffer.alloc(0), out: Buffer.alloc(0), enc: Buffer.alloc(0), plain: Buffer.alloc(0), diff: Buffer.alloc(0), delta: Buffer.alloc(0) };
 function scratchOf(n: number, which: keyof typeof scratch): Buffer {
   if (scratch[which].length < n) scratch[which] = Buffer.alloc(Math.max(n, 1 << 20));
   return scratch[which];
@@ -140,8 +146,8 @@ function guessGroup(content: Uint8Array): GroupKind | null {
   return best;
 }
 
-/** Writes the planes encoding of `content` into `dst` after the header; returns the end offset. */
-function encodePlanesInto(content: Uint8Array, kind: GroupKind, dst: Buffer): number {
+/** Writes the planes encoding of `content` into `dst` from `start` (after the header); returns the end offset. */
+function encodePlanesInto(content: Uint8Array, kind: GroupKind, dst: Buffer, start = HEADER_SIZE): number {
   const w = groupWidth(kind);
   // with the WebAssembly kernels: one copy into their memory, grouped there
   // (not when the content is itself a decoded result living in that memory)
@@ -153,7 +159,7 @@ function encodePlanesInto(content: Uint8Array, kind: GroupKind, dst: Buffer): nu
     grouped = groupBytes(arena.input, kind, arena.output);
   } else grouped = groupBytes(content, kind, scratchOf(content.length, 'group'));
   const plane = Math.floor(content.length / w);
-  let pos = HEADER_SIZE;
+  let pos = start;
   for (let i = 0; i <= w; i++) {
     const slice = grouped.subarray(i * plane, i === w ? grouped.length : (i + 1) * plane);
     const body = pos + 5;
@@ -218,6 +224,63 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
   return { bytes: reuse ? view : Buffer.from(view), encoding: best.enc };
 }
 
+/** Bytes of a delta payload before its planes: the base id and the depth. */
+const DELTA_PREFIX = 33;
+
+/**
+ * Encodes `content` as the difference from `base` (the content of object
+ * `baseId`, `depth - 1` deltas deep), for a tensor grouped as `group`; null
+ * when the grouping takes no deltas. With `reuse`, the result is a view into
+ * a per-thread scratch buffer (not the one encodeObject uses).
+ */
+export function encodeDelta(content: Uint8Array, base: Uint8Array, baseId: string, depth: number, group: GroupKind, reuse = false): Encoded | null {
+  const w = deltaWidth(group);
+  if (!w || base.length !== content.length || depth < 1 || depth > MAX_DELTA_DEPTH || !/^[0-9a-f]{64}$/.test(baseId)) return null;
+  const diff = scratchOf(content.length, 'diff').subarray(0, content.length);
+  elementDiff(base, content, w, diff);
+  const dst = scratchOf(HEADER_SIZE + DELTA_PREFIX + zstdBinding().compressBound(content.length) + 5 * 9, 'delta');
+  Buffer.from(baseId, 'hex').copy(dst, HEADER_SIZE);
+  dst[HEADER_SIZE + 32] = depth;
+  const end = encodePlanesInto(diff, w === 2 ? 'w2' : 'w4', dst, HEADER_SIZE + DELTA_PREFIX);
+  writeHeader(dst, Encoding.delta, GROUP_KIND_CODES[group], content.length);
+  const view = dst.subarray(0, end);
+  return { bytes: reuse ? view : Buffer.from(view), encoding: Encoding.delta };
+}
+
+/** The object a delta's content is based on, and how many deltas deep it is; null for any other encoding. */
+export function deltaOf(stored: Uint8Array): { base: string; depth: number } | null {
+  if (stored.length < HEADER_SIZE + DELTA_PREFIX || stored[0] !== MAGIC || stored[1] !== VERSION || stored[2] !== Encoding.delta) return null;
+  return { base: Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, 32).toString('hex'), depth: stored[HEADER_SIZE + 32]! };
+}
+
+/** Deltas being decoded in this thread right now: a chain longer than MAX_DELTA_DEPTH (or a cycle in a damaged store) stops. */
+let deltaNesting = 0;
+
+function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase: ((id: string) => Buffer) | undefined, corrupt: (why: string) => Error, reuse: boolean): Buffer {
+  const kind = groupKindFromCode(param);
+  const w = deltaWidth(kind);
+  if (!kind || !w) throw corrupt(`unknown delta grouping ${param}`);
+  if (size > 256 << 20) throw corrupt('length field out of range');
+  if (payload.length < DELTA_PREFIX) throw corrupt('truncated delta');
+  const depth = payload[32]!;
+  if (depth < 1 || depth > MAX_DELTA_DEPTH) throw corrupt(`delta depth ${depth} out of range`);
+  if (!loadBase) throw corrupt('a delta, whose base object is not at hand here');
+  if (deltaNesting >= MAX_DELTA_DEPTH) throw corrupt('chain of deltas too long');
+  const baseId = Buffer.from(payload.buffer, payload.byteOffset, 32).toString('hex');
+  const diff = decodePlanes(payload.subarray(DELTA_PREFIX), size, w === 2 ? 'w2' : 'w4', corrupt, false);
+  deltaNesting++;
+  let base: Buffer;
+  try {
+    base = loadBase(baseId);
+  } finally {
+    deltaNesting--;
+  }
+  if (base.length !== size) throw corrupt('its base object has another length');
+  const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
+  applyDiff(base, diff, w, out);
+  return out;
+}
+
 /** Decompresses one zstd frame into `dst`, which it must fill exactly; throws `corrupt(...)` otherwise. */
 function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string) => Error, wrongLength: string): void {
   let n: number;
@@ -269,9 +332,11 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
 /**
  * Decodes a stored object back to its content; throws OBJECT_CORRUPT on a
  * malformed header or payload. With `reuse`, the result may live in a
- * per-thread scratch buffer that the next decode overwrites.
+ * per-thread scratch buffer that the next decode overwrites. A delta needs
+ * `loadBase` (the verified content of an object by id); without it, a delta
+ * is refused as corrupt (what a remote sends is never a delta).
  */
-export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buffer {
+export function decodeObject(stored: Uint8Array, id: string, reuse = false, loadBase?: (id: string) => Buffer): Buffer {
   const corrupt = (why: string) => new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (${why})`, { id, hint: "run 'mvm fsck' to list every damaged object" });
   if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION) throw corrupt('bad header');
   const enc = stored[2]!;
@@ -289,6 +354,7 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
     if (size > 256 << 20) throw corrupt('length field out of range');
     return decodePlanes(payload, size, kind, corrupt, reuse);
   }
+  if (enc === Encoding.delta) return decodeDelta(payload, size, param, loadBase, corrupt, reuse);
   if (enc !== Encoding.zstd) throw corrupt(`unknown encoding ${enc}`);
   let declared: number | null;
   try {
@@ -303,6 +369,11 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false): Buf
 }
 
 /** Reads the encoding byte of a stored object without decoding it. */
+/** The content size a stored object's header declares, or -1 when it has no header. */
+export function decodedSize(stored: Uint8Array): number {
+  return stored.length >= HEADER_SIZE ? (stored[4]! | (stored[5]! << 8) | (stored[6]! << 16) | (stored[7]! << 24)) >>> 0 : -1;
+}
+
 export function encodingOf(stored: Uint8Array): number {
   return stored.length >= HEADER_SIZE ? stored[2]! : -1;
 }

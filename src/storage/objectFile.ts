@@ -32,8 +32,8 @@ export function objectMissing(id: string): MvmError {
  * `id`; throws OBJECT_CORRUPT otherwise. With `reuse`, the content may live
  * in a per-thread scratch buffer that the next decode overwrites.
  */
-export function decodeVerified(stored: Uint8Array, id: string, reuse = false): Buffer {
-  const content = decodeObject(stored, id, reuse);
+export function decodeVerified(stored: Uint8Array, id: string, reuse = false, loadBase?: (id: string) => Buffer): Buffer {
+  const content = decodeObject(stored, id, reuse, loadBase);
   if (blake3Hex(content) !== id) {
     throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
   }
@@ -88,12 +88,18 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
 
 /**
  * Reads, decodes and verifies object `id`: its content and its stored size.
- * Throws OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in
+ * A delta's base is read the same way, from the same store. Throws
+ * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in
  * per-thread scratch buffers valid until the next read (the worker path).
  */
 export function readObjectFile(objectsDir: string, id: string, reuse = false): { content: Buffer; storedBytes: number } {
   const stored = readStoredFile(objectsDir, id, { reuse });
-  return { content: decodeVerified(stored, id, reuse), storedBytes: stored.length };
+  return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir)), storedBytes: stored.length };
+}
+
+/** Loads a delta's base object from the same store (a fresh buffer: the delta is decoded over scratch buffers). */
+export function baseLoader(objectsDir: string): (id: string) => Buffer {
+  return (base) => readObjectFile(objectsDir, base).content;
 }
 
 // Fan-out directories this thread has made: one mkdir per directory, not one per object.

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } 
 import { fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
-import { encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
-import { decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
+import { deltaOf, encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
+import { groupKindFromCode } from './bytegroup.js';
+import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
 import { faultPoint } from './faults.js';
 
 export type { ByteRange } from './objectFile.js';
@@ -106,6 +107,32 @@ export class FsObjectStore implements ObjectStore {
 
   readStored(id: string, range?: ByteRange): Buffer {
     return readStoredFile(this.dir, id, { range });
+  }
+
+  /** The object a delta is based on (see delta.ts), or null when `id` is stored whole or is absent. */
+  deltaBase(id: string): string | null {
+    try {
+      return deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + 33 } }))?.base ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The stored bytes to send elsewhere: as stored, except that a delta is
+   * decoded and encoded whole again (a remote holds no delta, so what it
+   * sends can always be checked by itself).
+   */
+  portableStored(id: string): Buffer {
+    const stored = this.readStored(id);
+    if (!deltaOf(stored)) return stored;
+    const content = decodeVerified(stored, id, false, baseLoader(this.dir));
+    return encodeObject(content, { level: this.opts.level, group: groupKindFromCode(stored[3]!) }).bytes;
+  }
+
+  /** Size of portableStored(id), or -1 when absent (a delta is encoded whole to find it). */
+  portableSize(id: string): number {
+    return this.deltaBase(id) ? this.portableStored(id).length : this.storedSize(id);
   }
 
   putStored(id: string, stored: Uint8Array): void {
