@@ -186,3 +186,47 @@ export function patchTensors(path, names, { seedOf, std = 0.02 }) {
   }
   return written;
 }
+
+/**
+ * Fine-tunes the named bf16 tensors of a safetensors file in place: every
+ * weight w becomes w + N(0, (rel * std)^2), rounded to bf16 (round to nearest
+ * even), as a training step moves weights by a small relative amount.
+ * Returns the number of bytes of those tensors.
+ */
+export function tuneTensors(path, names, { rel, std = 0.02, seed }) {
+  const { header, dataStart } = readHeader(path);
+  const fd = openSync(path, 'r+');
+  let bytesTotal = 0;
+  try {
+    const PIECE = 1 << 20;
+    const buf = Buffer.alloc(PIECE * 2);
+    const noise = new Float32Array(PIECE);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (const name of names) {
+      const t = header[name];
+      if (!t || t.dtype !== 'BF16') throw new Error(`no bf16 tensor ${name} in ${path}`);
+      const rand = randomStream(`${seed}:${name}`);
+      let pos = dataStart + t.data_offsets[0];
+      let left = (t.data_offsets[1] - t.data_offsets[0]) / 2;
+      while (left > 0) {
+        const n = Math.min(left, PIECE);
+        readSync(fd, buf, 0, n * 2, pos);
+        fillF32(noise.subarray(0, n), rand, rel * std);
+        for (let i = 0; i < n; i++) {
+          u[0] = buf.readUInt16LE(i * 2) << 16;
+          f[0] += noise[i];
+          const b = u[0];
+          buf.writeUInt16LE(((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff, i * 2);
+        }
+        writeSync(fd, buf, 0, n * 2, pos);
+        pos += n * 2;
+        bytesTotal += n * 2;
+        left -= n;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytesTotal;
+}

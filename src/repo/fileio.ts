@@ -79,7 +79,8 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     const size = Number(before.size);
     const layout = await layoutOf(fh, size);
     const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? [], layout?.packed ?? []);
-    const bases = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
+    // MVM_DELTAS=0 stores every chunk whole (to compare)
+    const bases = opts.store && layout && opts.parent?.layout && process.env.MVM_DELTAS !== '0' ? deltaBases(layout, spans, opts.parent) : null;
     const chunks: ChunkRef[] = new Array(spans.length);
     let newChunks = 0;
     let newBytes = 0;
