@@ -97,9 +97,15 @@ export function readObjectFile(objectsDir: string, id: string, reuse = false): {
   return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir)), storedBytes: stored.length };
 }
 
-/** Loads a delta's base object from the same store (a fresh buffer: the delta is decoded over scratch buffers). */
+/**
+ * Loads a delta's base object from the same store, in a fresh buffer (the
+ * delta is decoded over scratch buffers). The base's own hash is not checked
+ * here: the delta's content is checked against the delta's id, which a
+ * damaged base cannot pass, and fsck checks every object by itself.
+ */
 export function baseLoader(objectsDir: string): (id: string) => Buffer {
-  return (base) => readObjectFile(objectsDir, base).content;
+  const load = (base: string): Buffer => decodeObject(readStoredFile(objectsDir, base), base, false, load);
+  return load;
 }
 
 // Fan-out directories this thread has made: one mkdir per directory, not one per object.
