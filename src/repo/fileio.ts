@@ -98,7 +98,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
         path: abs,
         spans: part.map((sp, j) => {
           const base = bases?.[first + j];
-          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base } : {}) };
+          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base, tensor: sp.tensor } : {}) };
         }),
         store: opts.store,
         objectsDir: repo.objects.dir,

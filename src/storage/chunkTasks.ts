@@ -1,8 +1,8 @@
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { blake3Hex } from './hash.js';
-import { decodedSize, deltaOf, encodeDelta, encodeObject, type Encoded } from './codec.js';
-import type { GroupKind } from './bytegroup.js';
-import { MAX_DELTA_DEPTH } from './delta.js';
+import { decodedSize, deltaOf, encodeDelta, encodeObject, topPlane, type Encoded } from './codec.js';
+import { groupWidth, type GroupKind } from './bytegroup.js';
+import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
 import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile } from './objectFile.js';
 import type { GroupChoice } from './codec.js';
 import type { PoolResult } from './workerPool.js';
@@ -15,19 +15,61 @@ const DELTA_MIN_SAVING = 0.05;
  * The chunk as a delta against `baseId` (the parent version's chunk of the
  * same tensor) when that is smaller by DELTA_MIN_SAVING, else `whole`. A base
  * that is gone, damaged, of another size or already MAX_DELTA_DEPTH deep
- * leaves the chunk whole.
+ * leaves the chunk whole; 'unlike' says the tensor looks written anew.
  */
-function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group: GroupKind, whole: Encoded): Encoded {
+function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group: GroupKind, whole: Encoded): Encoded | 'unlike' {
   try {
-    const stored = readStoredFile(objectsDir, baseId);
+    const w = deltaWidth(group);
+    const stored = readStoredFile(objectsDir, baseId, { reuse: true });
     const depth = (deltaOf(stored)?.depth ?? 0) + 1;
-    if (depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
-    const base = decodeVerified(stored, baseId, false, baseLoader(objectsDir));
+    if (!w || depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
+    // a look at the base's sign-and-exponent plane alone, when it has one, before decoding all of it
+    const top = topPlane(stored);
+    if (top && groupWidth(top.kind) === w && !alikeTop(top.plane, content, top.kind)) return 'unlike';
+    // the base lives in scratch memory until the difference is taken (encodeDelta reads it first)
+    const base = decodeVerified(stored, baseId, true, baseLoader(objectsDir));
+    if (!alike(base, content, w)) return 'unlike';
     const d = encodeDelta(content, base, baseId, depth, group, true);
     return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
   } catch {
     return whole;
   }
+}
+
+/**
+ * Whether two versions of a chunk look like one fine-tuned from the other: the
+ * top byte of most elements (a float's sign and exponent) is the same in a
+ * sample of every 16th element. A tensor written anew shares far fewer, and
+ * its difference would not compress: skip the work.
+ */
+function alike(a: Uint8Array, b: Uint8Array, w: number): boolean {
+  const n = Math.floor(a.length / w);
+  let same = 0;
+  let seen = 0;
+  for (let i = 0, j = w - 1; i < n; i += 16, j += 16 * w, seen++) same += +(a[j] === b[j]);
+  return seen === 0 || same >= seen * 0.6;
+}
+
+/** alike() against a base's top byte plane (see codec.topPlane): the same sample of the new chunk, rotated and grouped as that plane was. */
+function alikeTop(plane: Uint8Array, b: Uint8Array, kind: GroupKind): boolean {
+  const w = groupWidth(kind);
+  const rotate = kind === 'bf16' || kind === 'f16' || kind === 'f32';
+  const n = Math.min(plane.length, Math.floor(b.length / w));
+  let same = 0;
+  let seen = 0;
+  for (let i = 0; i < n; i += 16, seen++) {
+    const j = i * w;
+    let top: number;
+    if (w === 2) {
+      const v = b[j]! | (b[j + 1]! << 8);
+      top = (rotate ? ((v << 1) | (v >>> 15)) >>> 8 : v >>> 8) & 0xff;
+    } else {
+      const v = (b[j]! | (b[j + 1]! << 8) | (b[j + 2]! << 16) | (b[j + 3]! << 24)) >>> 0;
+      top = (rotate ? ((v << 1) | (v >>> 31)) >>> 24 : v >>> 24) & 0xff;
+    }
+    same += +(plane[i] === top);
+  }
+  return seen === 0 || same >= seen * 0.6;
 }
 
 /** Reads, decodes and verifies one object, then writes its content into `fd` at `offset`. */
@@ -64,6 +106,8 @@ export interface RangeSpan {
   end: number;
   group: GroupChoice;
   base?: string;
+  /** The tensor the chunk belongs to (with `base`): once one chunk of it is not alike its base, the rest are not tried. */
+  tensor?: number;
 }
 /**
  * Reads a run of chunks of a file itself, hashes them, and with `store`
@@ -134,6 +178,8 @@ let rangeScratch = Buffer.alloc(0);
 
 function runRange(task: RangeTask): RangeChunk[] {
   const fd = openSync(task.path, 'r');
+  // tensors of this task whose first changed chunk looked written anew, not fine-tuned
+  const rewritten = new Set<number>();
   try {
     return task.spans.map((span) => {
       const len = span.end - span.start;
@@ -148,7 +194,11 @@ function runRange(task: RangeTask): RangeChunk[] {
       const id = blake3Hex(data);
       if (!task.store || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
       let enc = encodeObject(data, { level: task.level, group: span.group }, true);
-      if (span.base && span.base !== id && span.group && span.group !== 'auto') enc = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
+      if (span.base && span.base !== id && span.group && span.group !== 'auto' && !rewritten.has(span.tensor ?? -1)) {
+        const d = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
+        if (d === 'unlike') rewritten.add(span.tensor ?? -1);
+        else enc = d;
+      }
       writeObjectFile(task.objectsDir, task.tmpDir, id, enc.bytes, task.fsync);
       return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
     });

@@ -293,6 +293,39 @@ function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string) => Er
   if (n !== dst.length) throw corrupt(wrongLength);
 }
 
+/**
+ * The top byte plane of a byte-planed object (a float's sign and exponent
+ * bits, for the rotating kinds), decoded alone, with its grouping; null for
+ * any other encoding or a malformed payload. Cheaper than decoding the whole
+ * object: one plane, no ungrouping, no hash (the caller only compares).
+ */
+export function topPlane(stored: Uint8Array): { kind: GroupKind; plane: Buffer } | null {
+  if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION || stored[2] !== Encoding.planes) return null;
+  const kind = groupKindFromCode(stored[3]!);
+  if (!kind) return null;
+  const size = decodedSize(stored);
+  const w = groupWidth(kind);
+  const n = Math.floor(size / w);
+  const view = Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, stored.length - HEADER_SIZE);
+  let pos = 0;
+  for (let i = 0; i < w - 1; i++) {
+    if (pos + 5 > view.length) return null;
+    pos += 5 + view.readUInt32LE(pos + 1);
+  }
+  if (pos + 5 > view.length) return null;
+  const method = view[pos]!;
+  const body = view.subarray(pos + 5, pos + 5 + view.readUInt32LE(pos + 1));
+  if (method === 0) return body.length === n ? { kind, plane: body } : null;
+  if (method !== 1) return null;
+  const out = scratchOf(n, 'group').subarray(0, n);
+  try {
+    unzstd(out, body, (why) => new Error(why), 'wrong plane length');
+  } catch {
+    return null;
+  }
+  return { kind, plane: out };
+}
+
 function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrupt: (why: string) => Error, reuse: boolean): Buffer {
   const w = groupWidth(kind);
   const plane = Math.floor(size / w);
