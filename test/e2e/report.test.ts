@@ -54,12 +54,14 @@ describe('mvm report', () => {
       ['default', [2, 4], fx.ids[4]],
       ['staging', [4], fx.ids[4]],
     ]);
-    // lineage: one node per version, the dataset once, parent and base edges
+    // lineage: one node per version, the dataset once, the git commit once, parent and base edges
     const kinds = d.lineage.nodes.map((n: any) => n.kind).sort();
-    expect(kinds).toEqual(['dataset', 'version', 'version', 'version', 'version', 'version']);
+    expect(kinds).toEqual(['dataset', 'git', 'version', 'version', 'version', 'version', 'version']);
     const edges = d.lineage.edges.map((e: any) => `${e.from.slice(0, 8)}-${e.relation}`);
     const id = (n: number) => fx.ids[n]!.slice(0, 8);
-    expect(edges.filter((e: string) => !e.endsWith('-data')).sort()).toEqual([`${id(2)}-parent`, `${id(3)}-parent`, `${id(4)}-parent`, `${id(4)}-base`, `${id(5)}-parent`].sort());
+    expect(edges.filter((e: string) => e.endsWith('-git'))).toHaveLength(5);
+    expect(d.lineage.nodes.find((n: any) => n.kind === 'git').label).toMatch(/^git [0-9a-f]{8}$/);
+    expect(edges.filter((e: string) => !e.endsWith('-data') && !e.endsWith('-git')).sort()).toEqual([`${id(2)}-parent`, `${id(3)}-parent`, `${id(4)}-parent`, `${id(4)}-base`, `${id(5)}-parent`].sort());
     expect(edges.filter((e: string) => e.endsWith('-data')).sort()).toEqual([`${id(1)}-data`, `${id(2)}-data`, `${id(4)}-data`].sort());
     // comparison: deltas against v1
     expect(d.comparison.columns.map((c: any) => c.metrics.accuracy.delta?.toFixed(2) ?? null)).toEqual([null, '0.04', '0.03', '0.08', '0.10']);
@@ -86,7 +88,7 @@ describe('mvm report', () => {
     const some = json(fx.run(['report', 'v1', 'v3', 'experiment', '--json']));
     expect(some.versions.map((v: any) => v.number)).toEqual([1, 3]);
     // v3's parent v2 is not in the report: its edge goes to the nearest reported ancestor
-    expect(some.lineage.edges.filter((e: any) => e.relation !== 'data').map((e: any) => [e.from, e.relation, e.to])).toEqual([[fx.ids[3], 'ancestor', fx.ids[1]]]);
+    expect(some.lineage.edges.filter((e: any) => e.relation !== 'data' && e.relation !== 'git').map((e: any) => [e.from, e.relation, e.to])).toEqual([[fx.ids[3], 'ancestor', fx.ids[1]]]);
     expect(some.pair.from.number).toBe(2);
     const good = json(fx.run(['report', '--where', 'metrics.accuracy > 0.85', '--pair', 'v1', 'v3', '--json']));
     expect(good.versions.map((v: any) => v.number)).toEqual([4, 5]);

@@ -90,12 +90,14 @@ describe('mvm report in a browser', () => {
     const graph = await page.evaluate(() => ({
       versions: mvmReport.lineage.nodes('.version').map((n: any) => n.data('label').split('\n')[0]).sort(),
       datasets: mvmReport.lineage.nodes('.dataset').length,
+      git: mvmReport.lineage.nodes('.git').length,
       base: mvmReport.lineage.edges('.base').map((e: any) => [e.source().data('label').split('\n')[0], e.target().data('label').split('\n')[0]]),
       zoom: mvmReport.lineage.zoom(),
       rendered: mvmReport.lineage.nodes().every((n: any) => n.renderedBoundingBox().w > 10),
     }));
     expect(graph.versions).toEqual(['v1', 'v2', 'v3', 'v4', 'v5']);
     expect(graph.datasets).toBe(1);
+    expect(graph.git).toBe(1);
     expect(graph.base).toEqual([['v4', 'v2']]);
     expect(graph.rendered).toBe(true);
     const box = (await page.locator('#lineage').boundingBox())!;

@@ -48,6 +48,9 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   const t = testdir();
   const run = (args: string[]) => mvm(args, { cwd: t.dir });
   execFileSync('git', ['init', '-q'], { cwd: t.dir });
+  // one git commit: every version records it, so the lineage has a git node
+  const git = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1' };
+  execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'code'], { cwd: t.dir, env: git });
   ok(run(['init']));
   const ws = TENSORS.map((_, i) => weights(10 + i));
   write(t.path('model.safetensors'), model(ws));
