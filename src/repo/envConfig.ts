@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setKey } from '../core/values.js';
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { readJsonFile } from '../storage/jsonFile.js';
@@ -70,7 +71,7 @@ export function readEnvConfigs(repo: Repository): Record<string, EnvConfig> {
   const out: Record<string, EnvConfig> = {};
   for (const [env, c] of Object.entries(v as Record<string, unknown>)) {
     validateEnvName(env);
-    Object.defineProperty(out, env, { value: checkConfig(path, env, c), enumerable: true, writable: true, configurable: true });
+    setKey(out, env, checkConfig(path, env, c));
   }
   return out;
 }
@@ -85,7 +86,7 @@ export function envConfig(repo: Repository, env: string): EnvConfig {
 export function writeEnvConfig(repo: Repository, env: string, config: EnvConfig): void {
   const all = readEnvConfigs(repo);
   const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
-  Object.defineProperty(all, validateEnvName(env), { value: clean, enumerable: true, writable: true, configurable: true });
+  setKey(all, validateEnvName(env), clean);
   const sorted = Object.fromEntries(Object.entries(all).filter(([, c]) => Object.keys(c).length).sort(([a], [b]) => (a < b ? -1 : 1)));
   repo.writeInternal(FILE, JSON.stringify(sorted, null, 2) + '\n');
 }

@@ -6,6 +6,7 @@
  * throws (a file without readable metadata gives null).
  */
 import { ByteCursor, type ByteSource } from './types.js';
+import { setKey } from '../values.js';
 import { scanObjectEntries } from './jsonScan.js';
 import { SAFETENSORS_MAX_HEADER } from './safetensors.js';
 import { lengthEnd, skipField, tag, varint } from './onnx.js';
@@ -24,7 +25,7 @@ const clip = (v: string) => (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE)}…
 
 function put(out: Record<string, string>, key: string, value: string): void {
   if (Object.keys(out).length >= MAX_ENTRIES) return;
-  Object.defineProperty(out, key, { value: clip(value), enumerable: true, writable: true, configurable: true });
+  setKey(out, key, clip(value));
 }
 
 /** The model metadata of a file by its content, or null. */
