@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
-import { reportData, type ReportData, type ReportSelection } from '../repo/reportData.js';
+import { reportData, stateStamp, type ReportData, type ReportSelection } from '../repo/reportData.js';
 import { reportHtml } from '../repo/reportPage.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 
@@ -46,29 +45,6 @@ export async function writeReport(repo: Repository, sel: ReportSelection & { out
   };
 }
 
-/**
- * A stamp of the repository's state: the size and mtime of HEAD, the version
- * numbers, env settings, every ref and every log. Any commit, checkout, tag,
- * deploy or annotation changes it.
- */
-export function repositoryStamp(repo: Repository): string {
-  const h = createHash('sha256');
-  const visit = (rel: string) => {
-    const abs = join(repo.dir, rel);
-    let st;
-    try {
-      st = statSync(abs);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(abs).sort()) visit(join(rel, name));
-    } else h.update(`${rel}\0${st.size}\0${st.mtimeMs}\n`);
-  };
-  for (const rel of ['HEAD', 'numbers', 'envs.json', 'refs', 'logs']) visit(rel);
-  return h.digest('hex').slice(0, 32);
-}
-
 /** A running `mvm report --serve`. */
 export interface ReportServer {
   url: string;
@@ -86,7 +62,7 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
   let cache: { stamp: string; html: string; json: string } | null = null;
   const build = async () => {
     const repo = open();
-    const stamp = repositoryStamp(repo);
+    const stamp = stateStamp(repo);
     if (cache?.stamp !== stamp) {
       const data = await reportData(repo, sel);
       cache = { stamp, html: reportHtml(data, { live: stamp }), json: JSON.stringify(data) };
@@ -102,7 +78,7 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/__mvm/stamp') {
       try {
-        return send(200, 'text/plain', repositoryStamp(open()));
+        return send(200, 'text/plain', stateStamp(open()));
       } catch (e) {
         return send(500, 'text/plain', `${(e as Error).message}\n`);
       }

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { layerOf } from '../core/diff.js';
 import type { Scalar } from '../core/objects.js';
 import { MvmError } from '../errors.js';
@@ -267,4 +270,27 @@ export async function reportData(repo: Repository, sel: ReportSelection = {}): P
     pair,
     warnings,
   };
+}
+
+/**
+ * A stamp of the repository's state: the size and mtime of HEAD, the version
+ * numbers, env settings, every ref and every log. Any commit, checkout, tag,
+ * deploy or annotation changes it.
+ */
+export function stateStamp(repo: Repository): string {
+  const h = createHash('sha256');
+  const visit = (rel: string) => {
+    const abs = join(repo.dir, rel);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(abs).sort()) visit(join(rel, name));
+    } else h.update(`${rel}\0${st.size}\0${st.mtimeMs}\n`);
+  };
+  for (const rel of ['HEAD', 'numbers', 'envs.json', 'refs', 'logs']) visit(rel);
+  return h.digest('hex').slice(0, 32);
 }

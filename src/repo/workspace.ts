@@ -177,7 +177,7 @@ async function identifyFiles(
   let bytesRead = 0;
   if (toRead.length) opts.progress?.start?.(opts.label ?? 'reading', toRead.reduce((n, f) => n + Number(f.stat.size), 0));
   // what HEAD holds at each path: a changed tensor's chunks may be stored as deltas against its chunks there
-  const headId = opts.store ? repo.headId() : null;
+  const headId = opts.store && toRead.length ? repo.headId() : null;
   const head = headId && repo.objects.has(headId) ? repo.version(headId) : null;
   for (const wf of toRead) {
     const takenAt = nowNs();

@@ -24,11 +24,13 @@ function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group
     const depth = (deltaOf(stored)?.depth ?? 0) + 1;
     if (!w || depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
     // a look at the base's sign-and-exponent plane alone, when it has one, before decoding all of it
+    const n = Math.floor(content.length / w);
     const top = topPlane(stored);
-    if (top && groupWidth(top.kind) === w && !alikeTop(top.plane, content, top.kind)) return 'unlike';
+    const looked = top !== null && top.kind === group;
+    if (looked && !alike((i) => top.plane[i]!, content, group, Math.min(n, top.plane.length))) return 'unlike';
     // the base lives in scratch memory until the difference is taken (encodeDelta reads it first)
     const base = decodeVerified(stored, baseId, true, baseLoader(objectsDir));
-    if (!alike(base, content, w)) return 'unlike';
+    if (!looked && !alike((i) => topByte(base, i, group), content, group, n)) return 'unlike';
     const d = encodeDelta(content, base, baseId, depth, group, true);
     return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
   } catch {
@@ -37,38 +39,31 @@ function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group
 }
 
 /**
- * Whether two versions of a chunk look like one fine-tuned from the other: the
- * top byte of most elements (a float's sign and exponent) is the same in a
- * sample of every 16th element. A tensor written anew shares far fewer, and
- * its difference would not compress: skip the work.
+ * Element i's top byte as the byte planes of `kind` group it: for floats the
+ * sign and exponent (after the one-bit rotation), for integers the high byte.
  */
-function alike(a: Uint8Array, b: Uint8Array, w: number): boolean {
-  const n = Math.floor(a.length / w);
-  let same = 0;
-  let seen = 0;
-  for (let i = 0, j = w - 1; i < n; i += 16, j += 16 * w, seen++) same += +(a[j] === b[j]);
-  return seen === 0 || same >= seen * 0.6;
-}
-
-/** alike() against a base's top byte plane (see codec.topPlane): the same sample of the new chunk, rotated and grouped as that plane was. */
-function alikeTop(plane: Uint8Array, b: Uint8Array, kind: GroupKind): boolean {
+function topByte(b: Uint8Array, i: number, kind: GroupKind): number {
   const w = groupWidth(kind);
   const rotate = kind === 'bf16' || kind === 'f16' || kind === 'f32';
-  const n = Math.min(plane.length, Math.floor(b.length / w));
+  const j = i * w;
+  if (w === 2) {
+    const v = b[j]! | (b[j + 1]! << 8);
+    return (rotate ? ((v << 1) | (v >>> 15)) >>> 8 : v >>> 8) & 0xff;
+  }
+  const v = (b[j]! | (b[j + 1]! << 8) | (b[j + 2]! << 16) | (b[j + 3]! << 24)) >>> 0;
+  return (rotate ? ((v << 1) | (v >>> 31)) >>> 24 : v >>> 24) & 0xff;
+}
+
+/**
+ * Whether a chunk looks fine-tuned from its base: most of a sample of every
+ * 16th element (of the first n) keeps the base's top byte (`baseTop(i)`), as a
+ * small relative change leaves a float's sign and exponent alone. A tensor
+ * written anew shares far fewer, and its difference would not compress.
+ */
+function alike(baseTop: (i: number) => number, b: Uint8Array, kind: GroupKind, n: number): boolean {
   let same = 0;
   let seen = 0;
-  for (let i = 0; i < n; i += 16, seen++) {
-    const j = i * w;
-    let top: number;
-    if (w === 2) {
-      const v = b[j]! | (b[j + 1]! << 8);
-      top = (rotate ? ((v << 1) | (v >>> 15)) >>> 8 : v >>> 8) & 0xff;
-    } else {
-      const v = (b[j]! | (b[j + 1]! << 8) | (b[j + 2]! << 16) | (b[j + 3]! << 24)) >>> 0;
-      top = (rotate ? ((v << 1) | (v >>> 31)) >>> 24 : v >>> 24) & 0xff;
-    }
-    same += +(plane[i] === top);
-  }
+  for (let i = 0; i < n; i += 16, seen++) same += +(baseTop(i) === topByte(b, i, kind));
   return seen === 0 || same >= seen * 0.6;
 }
 

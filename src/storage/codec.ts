@@ -43,10 +43,10 @@ const MAGIC = 0x4d; // 'M'
 const VERSION = 1;
 
 
-/** Options for encoding one object. */
 /** The byte grouping to try: a kind, none, or 'auto' for bytes of unknown type (chosen on a sample). */
 export type GroupChoice = GroupKind | 'auto' | null;
 
+/** Options for encoding one object. */
 export interface EncodeOptions {
   /** zstd level; 0 stores raw without trying to compress. */
   level: number;
@@ -225,7 +225,7 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
 }
 
 /** Bytes of a delta payload before its planes: the base id and the depth. */
-const DELTA_PREFIX = 33;
+export const DELTA_PREFIX = 33;
 
 /**
  * Encodes `content` as the difference from `base` (the content of object
@@ -304,6 +304,8 @@ export function topPlane(stored: Uint8Array): { kind: GroupKind; plane: Buffer }
   const kind = groupKindFromCode(stored[3]!);
   if (!kind) return null;
   const size = decodedSize(stored);
+  // chunks are at most 256 MiB (as decodeObject checks): refuse before allocating
+  if (size > 256 << 20) return null;
   const w = groupWidth(kind);
   const n = Math.floor(size / w);
   const view = Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, stored.length - HEADER_SIZE);

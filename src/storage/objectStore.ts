@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } 
 import { fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
-import { deltaOf, encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
+import { DELTA_PREFIX, deltaOf, encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
 import { groupKindFromCode } from './bytegroup.js';
 import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
 import { faultPoint } from './faults.js';
@@ -112,7 +112,7 @@ export class FsObjectStore implements ObjectStore {
   /** The object a delta is based on (see delta.ts), or null when `id` is stored whole or is absent. */
   deltaBase(id: string): string | null {
     try {
-      return deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + 33 } }))?.base ?? null;
+      return deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + DELTA_PREFIX } }))?.base ?? null;
     } catch {
       return null;
     }
