@@ -3,44 +3,80 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { EXIT, MvmError, fromSystemError } from '../errors.js';
 import type { Command, GlobalArgs } from './context.js';
-import { initCommand } from './commands/init.js';
-import { addCommand, rmCommand } from './commands/add.js';
-import { statusCommand } from './commands/status.js';
-import { commitCommand } from './commands/commit.js';
-import { logCommand } from './commands/log.js';
-import { showCommand } from './commands/show.js';
-import { checkoutCommand } from './commands/checkout.js';
-import { branchCommand, tagCommand } from './commands/refs.js';
-import { diffCommand } from './commands/diff.js';
-import { deployCommand, deploymentsCommand, promoteCommand, rollbackCommand } from './commands/deploy.js';
-import { envCommand } from './commands/env.js';
-import { exportCommand } from './commands/export.js';
-import { getCommand } from './commands/get.js';
-import { fsckCommand } from './commands/fsck.js';
-import { gcCommand } from './commands/gc.js';
-import { annotateCommand } from './commands/annotate.js';
-import { compareCommand } from './commands/compare.js';
-import { evalCommand } from './commands/evaluate.js';
-import { bestCommand } from './commands/best.js';
-import { lineageCommand } from './commands/lineage.js';
-import { remoteCommand } from './commands/remote.js';
-import { pushCommand } from './commands/push.js';
-import { fetchCommand } from './commands/fetch.js';
-import { pullCommand } from './commands/pull.js';
-import { cloneCommand } from './commands/clone.js';
-import { hooksCommand } from './commands/hooks.js';
-import { reportCommand } from './commands/report.js';
+/** A loaded command module: its exports, some of which are commands. */
+type CommandModuleExports = Record<string, unknown>;
 
-/** Every command the CLI knows, in the order `--help` lists them. */
-// each command has its own argument type; yargs checks them at parse time
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: Command<any>[] = [
-  initCommand, addCommand, rmCommand, statusCommand, commitCommand, logCommand, showCommand, diffCommand,
-  checkoutCommand, branchCommand, tagCommand, deployCommand, rollbackCommand, promoteCommand, deploymentsCommand, envCommand, exportCommand, getCommand,
-  fsckCommand, gcCommand,
-  annotateCommand, compareCommand, evalCommand, bestCommand, lineageCommand, reportCommand,
-  remoteCommand, pushCommand, fetchCommand, pullCommand, cloneCommand, hooksCommand,
+/**
+ * Every command the CLI knows, in the order `--help` lists them, with the
+ * module that defines it. Modules load on demand: a run of one command loads
+ * only that command's module, which keeps short commands short.
+ */
+const COMMANDS: [name: string, load: () => Promise<CommandModuleExports>][] = [
+  ['init', () => import('./commands/init.js')],
+  ['add', () => import('./commands/add.js')],
+  ['rm', () => import('./commands/add.js')],
+  ['status', () => import('./commands/status.js')],
+  ['commit', () => import('./commands/commit.js')],
+  ['log', () => import('./commands/log.js')],
+  ['show', () => import('./commands/show.js')],
+  ['diff', () => import('./commands/diff.js')],
+  ['checkout', () => import('./commands/checkout.js')],
+  ['branch', () => import('./commands/refs.js')],
+  ['tag', () => import('./commands/refs.js')],
+  ['deploy', () => import('./commands/deploy.js')],
+  ['rollback', () => import('./commands/deploy.js')],
+  ['promote', () => import('./commands/deploy.js')],
+  ['deployments', () => import('./commands/deploy.js')],
+  ['env', () => import('./commands/env.js')],
+  ['export', () => import('./commands/export.js')],
+  ['get', () => import('./commands/get.js')],
+  ['fsck', () => import('./commands/fsck.js')],
+  ['gc', () => import('./commands/gc.js')],
+  ['annotate', () => import('./commands/annotate.js')],
+  ['compare', () => import('./commands/compare.js')],
+  ['eval', () => import('./commands/evaluate.js')],
+  ['best', () => import('./commands/best.js')],
+  ['lineage', () => import('./commands/lineage.js')],
+  ['report', () => import('./commands/report.js')],
+  ['remote', () => import('./commands/remote.js')],
+  ['push', () => import('./commands/push.js')],
+  ['fetch', () => import('./commands/fetch.js')],
+  ['pull', () => import('./commands/pull.js')],
+  ['clone', () => import('./commands/clone.js')],
+  ['hooks', () => import('./commands/hooks.js')],
 ];
+
+/** The command named `name` among a module's exports (its `command` starts with the name). */
+function commandIn(exports: CommandModuleExports, name: string): Command<GlobalArgs> {
+  for (const v of Object.values(exports)) {
+    const c = v as Partial<Command<GlobalArgs>> | null;
+    if (c && typeof c === 'object' && typeof c.command === 'string' && typeof c.run === 'function' && c.command.split(' ')[0] === name) return c as Command<GlobalArgs>;
+  }
+  throw new Error(`no command '${name}' in its module`);
+}
+
+/**
+ * The command word of a command line: the first argument that is not an
+ * option (skipping `-C DIR`). Null when there is none, or when the line asks
+ * for shell completions (which need every command).
+ */
+export function commandWord(args: string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--get-yargs-completions' || a === '--') return null;
+    if (a === '-C' || a === '--C') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+/** The commands to register for `args`: the one it names, or every command (help, completion, a typo). */
+async function commandsFor(args: string[]): Promise<Command<GlobalArgs>[]> {
+  const word = commandWord(args);
+  const named = COMMANDS.find(([name]) => name === word);
+  const wanted = named && !args.includes('--get-yargs-completions') ? [named] : COMMANDS;
+  return Promise.all(wanted.map(async ([name, load]) => commandIn(await load(), name)));
+}
 
 // yargs' CommonJS bundle loads in a third of the time of its ESM build, which matters for a CLI
 // whose read commands must answer in well under 300 ms.
@@ -56,7 +92,7 @@ function packageVersion(): string {
 }
 
 /** Builds the parser; each command's `run` result lands in `exit.code`. */
-function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
+function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: number }): Argv<GlobalArgs> {
   let y = yargs(args)
     .scriptName('mvm')
     .usage('mvm <command> [options]\n\nA content-addressed version store for machine-learning models.')
@@ -85,7 +121,7 @@ function parser(args: string[], exit: { code: number }): Argv<GlobalArgs> {
       if (err) throw err;
       throw new MvmError('BAD_ARGUMENT', msg ?? 'bad arguments', { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
-  for (const { run, ...c } of COMMANDS) {
+  for (const { run, ...c } of commands) {
     y = y.command({ ...c, handler: async (argv: never) => { exit.code = (await run(argv)) ?? EXIT.ok; } } as never);
   }
   // measuring the terminal for wrapping is slow; only help output needs it
@@ -102,7 +138,7 @@ export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');
   try {
     const exit = { code: EXIT.ok as number };
-    await parser(args, exit).parseAsync();
+    await parser(args, await commandsFor(args), exit).parseAsync();
     return exit.code;
   } catch (e) {
     const err = e instanceof MvmError ? e : (e as NodeJS.ErrnoException)?.code && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!) ? fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '', 'accessing') : null;

@@ -13,6 +13,16 @@ export type NodeLoader = (id: string) => DagNode;
  */
 export function walkHistory(starts: string[], load: NodeLoader, limit = Infinity): string[] {
   const out: string[] = [];
+  if (limit <= 0) return out;
+  for (const id of iterateHistory(starts, load)) {
+    out.push(id);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** walkHistory one version at a time: a caller that stops early loads no more than it saw. */
+export function* iterateHistory(starts: string[], load: NodeLoader): Generator<string> {
   const seen = new Set<string>();
   // max-heap on (time, id)
   const heap: { id: string; time: string }[] = [];
@@ -47,12 +57,11 @@ export function walkHistory(starts: string[], load: NodeLoader, limit = Infinity
     return top;
   };
   starts.forEach(push);
-  while (heap.length && out.length < limit) {
+  while (heap.length) {
     const { id } = pop();
-    out.push(id);
+    yield id;
     load(id).parents.forEach(push);
   }
-  return out;
 }
 
 /** Follows `~N` (N first parents back) and `^N` (the N-th parent) steps; null when history is too short. */

@@ -1,11 +1,10 @@
 import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
-import { walkHistory } from '../core/dag.js';
+import { iterateHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
-import { allSummaries, queryRecord, refNames, whereWarnings } from '../repo/summaries.js';
+import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/summaries.js';
 import { resolveRevision } from '../repo/revisions.js';
-import { hashData } from '../repo/dataDeps.js';
 
 /** Options of `mvm log`. */
 export interface LogOptions {
@@ -67,58 +66,56 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
       throw new MvmError('BAD_VALUE', `--grep '${opts.grep}' is not a valid regular expression`, { value: opts.grep });
     }
   }
-  const summaries = await allSummaries(repo);
-  let starts: string[];
-  if (opts.all) starts = [...summaries.keys()];
-  else if (opts.revs?.length) starts = opts.revs.map((r) => resolveRevision(repo, r));
-  else {
-    const h = repo.headId();
-    starts = h ? [h] : [];
-  }
-  const load = (id: string) => {
-    const s = summaries.get(id);
-    if (s) return { parents: s.parents, time: s.time };
-    const v = repo.version(id);
-    return { parents: v.parents, time: v.time };
-  };
   // a dataset matches by id, by the path or name it was recorded under, or by the current content of that path
   let dataKeys: string[] | null = null;
   if (opts.usesData) {
     dataKeys = [opts.usesData];
     if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) {
       dataKeys.push(repo.relPath(opts.usesData));
+      // hashing data needs the chunker and its workers: loaded only for --uses-data
+      const { hashData } = await import('../repo/dataDeps.js');
       const id = await hashData(repo, opts.usesData).catch(() => null);
       if (id) dataKeys.push(id);
     }
   }
   const baseId = opts.basedOn ? resolveRevision(repo, opts.basedOn) : null;
-  const basedOn = (s: VersionSummary): boolean => {
-    const seen = new Set<string>();
-    let b = s.base;
-    while (b && !seen.has(b)) {
-      if (b === baseId) return true;
-      seen.add(b);
-      b = summaries.get(b)?.base ?? null;
-    }
-    return false;
-  };
+  const starts = opts.all ? null : opts.revs?.length ? opts.revs.map((r) => resolveRevision(repo, r)) : [repo.headId()].filter((h): h is string => !!h);
   const refs = refNames(repo);
-  const entries: LogEntry[] = [];
   const limit = opts.limit ?? Infinity;
-  for (const id of walkHistory(starts, load)) {
-    if (entries.length >= limit) break;
-    const s = summaries.get(id) ?? { ...placeholder(repo, id) };
-    if (match && !match(queryRecord(s))) continue;
-    if (opts.author && !s.author.toLowerCase().includes(opts.author.toLowerCase())) continue;
-    if (since && s.time < since) continue;
-    if (until && s.time > until) continue;
-    if (grep && !grep.test(s.message)) continue;
-    if (dataKeys && !dataKeys.some((k) => s.data.includes(k))) continue;
-    if (baseId && !basedOn(s)) continue;
-    entries.push({ ...s, refs: refs.get(id) ?? [] });
-  }
-  const warnings = opts.where !== undefined ? await whereWarnings(summaries.values(), opts.where) : [];
-  return { entries, warnings };
+  // summaries are read newest first and only as far back as the walk goes, so `log -n 10` reads little
+  return withSummaries(repo, async (summaries: SummarySource) => {
+    const load = (id: string) => {
+      const s = summaries.get(id);
+      if (s) return { parents: s.parents, time: s.time };
+      const v = repo.version(id);
+      return { parents: v.parents, time: v.time };
+    };
+    const basedOn = (s: VersionSummary): boolean => {
+      const seen = new Set<string>();
+      let b = s.base;
+      while (b && !seen.has(b)) {
+        if (b === baseId) return true;
+        seen.add(b);
+        b = summaries.get(b)?.base ?? null;
+      }
+      return false;
+    };
+    const entries: LogEntry[] = [];
+    for (const id of iterateHistory(starts ?? [...summaries.all().keys()], load)) {
+      if (entries.length >= limit) break;
+      const s = summaries.get(id) ?? { ...placeholder(repo, id) };
+      if (match && !match(queryRecord(s))) continue;
+      if (opts.author && !s.author.toLowerCase().includes(opts.author.toLowerCase())) continue;
+      if (since && s.time < since) continue;
+      if (until && s.time > until) continue;
+      if (grep && !grep.test(s.message)) continue;
+      if (dataKeys && !dataKeys.some((k) => s.data.includes(k))) continue;
+      if (baseId && !basedOn(s)) continue;
+      entries.push({ ...s, refs: refs.get(id) ?? [] });
+    }
+    const warnings = opts.where !== undefined ? await whereWarnings(summaries.all().values(), opts.where) : [];
+    return { entries, warnings };
+  });
 }
 
 /** A summary for a version the index does not number (e.g. reachable but never numbered here). */

@@ -23,8 +23,7 @@ export function numberLookup(repo: Repository): (id: string) => number | null {
 
 /** The short number of a version id, or null if it has none. */
 export function numberOf(repo: Repository, id: string): number | null {
-  const i = numbered(repo).indexOf(id);
-  return i < 0 ? null : i + 1;
+  return repo.numbers.numberOf(id);
 }
 
 function unknown(text: string, why: string): MvmError {

@@ -3,6 +3,7 @@ import { didYouMean } from '../core/suggest.js';
 import type { Repository } from './repository.js';
 import { withIndex } from './session.js';
 import type { VersionSummary } from './versionIndex.js';
+import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
 
 /** Names pointing at each version: branches, tags, HEAD, deployed and each env's `deployed:ENV`. */
 export function refNames(repo: Repository): Map<string, string[]> {
@@ -26,13 +27,41 @@ export function queryRecord(s: VersionSummary): QueryRecord {
   return { id: s.id, number: s.number, author: s.author, date: s.time, message: s.message, metrics: s.metrics, params: s.params, meta: s.meta };
 }
 
-/** Summaries of every version, by id, from the index. */
-export async function allSummaries(repo: Repository): Promise<Map<string, VersionSummary>> {
-  return withIndex(repo, async (index) => {
+/** Version summaries by id, read as far as asked. */
+export interface SummarySource {
+  get(id: string): VersionSummary | undefined;
+  /** Every summary, in number order. */
+  all(): Map<string, VersionSummary>;
+}
+
+/**
+ * Runs `fn` over the version summaries: from the summary file when it is
+ * current (no LevelDB opened or loaded), else from the index, which brings
+ * the file up to date for the next reader. `fn` runs again on the index when
+ * the file turns out damaged, so it must not act before it returns.
+ */
+export async function withSummaries<T>(repo: Repository, fn: (summaries: SummarySource) => T | Promise<T>): Promise<T> {
+  const file = SummaryReader.open(repo);
+  if (file) {
+    try {
+      return await fn(file);
+    } catch (e) {
+      if (!(e instanceof SummaryFileDamaged)) throw e;
+    } finally {
+      file.close();
+    }
+  }
+  const all = await withIndex(repo, async (index) => {
     const m = new Map<string, VersionSummary>();
     for (const s of await index.summaries()) m.set(s.id, s);
     return m;
   });
+  return fn({ get: (id) => all.get(id), all: () => all });
+}
+
+/** Summaries of every version, by id, in number order. */
+export async function allSummaries(repo: Repository): Promise<Map<string, VersionSummary>> {
+  return withSummaries(repo, (s) => s.all());
 }
 
 /**

@@ -5,6 +5,7 @@ import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
+import { appendSummaryFile, logMarks, sameMark, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
 export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
@@ -65,7 +66,13 @@ function segmentSizeFrom(opts: IndexOptions): number {
  * and the annotation log, and brought up to date (or rebuilt) on every open.
  */
 export class VersionIndex {
-  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly persistent: boolean, readonly segmentSize: number) {}
+  /** `generation`: the on-disk generation's name (null in memory), which the summary file records. */
+  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly generation: string | null, readonly segmentSize: number) {}
+
+  /** Whether the index is on disk (else built in memory for this process alone). */
+  get persistent(): boolean {
+    return this.generation !== null;
+  }
 
   /**
    * Opens the on-disk index and brings it up to date. An index that is
@@ -81,7 +88,7 @@ export class VersionIndex {
     const size = segmentSizeFrom(opts);
     const layout = size === DEFAULT_SEGMENT_SIZE ? INDEX_FORMAT : `${INDEX_FORMAT}/${size}`;
     const inMemory = async () => {
-      const index = new VersionIndex(new MemoryKv(), repo, false, size);
+      const index = new VersionIndex(new MemoryKv(), repo, null, size);
       await index.sync();
       return index;
     };
@@ -91,16 +98,16 @@ export class VersionIndex {
       if (opened === 'missing') continue;
       if (opened === 'locked') return inMemory();
       if (opened === 'none' || opened === 'corrupt') break;
-      const index = new VersionIndex(opened, repo, true, size);
+      const index = new VersionIndex(opened.kv, repo, opened.name, size);
       try {
-        if ((await opened.get('state:format')) === layout) {
+        if ((await opened.kv.get('state:format')) === layout) {
           await index.sync();
           return index;
         }
       } catch {
         // unreadable entries: rebuilt below (a damaged repository file fails the same way there, and is thrown)
       }
-      await opened.close().catch(() => undefined);
+      await opened.kv.close().catch(() => undefined);
       break;
     }
     return (await VersionIndex.build(repo, store, layout, size)) ?? inMemory();
@@ -117,7 +124,7 @@ export class VersionIndex {
     try {
       const fresh = await store.create();
       if (!fresh) return null;
-      const index = new VersionIndex(fresh.kv, repo, true, size);
+      const index = new VersionIndex(fresh.kv, repo, fresh.name, size);
       try {
         await fresh.kv.batch([{ type: 'put', key: 'state:format', value: layout }]);
         await index.sync();
@@ -159,14 +166,37 @@ export class VersionIndex {
     await this.sync();
   }
 
-  /** Brings the index up to date with the number log and the annotation log. */
+  /**
+   * Brings the index up to date with the number log and the annotation log,
+   * and then the summary file (an on-disk index only: LevelDB's lock makes
+   * this process its only writer).
+   */
   async sync(): Promise<void> {
-    const ids = this.repo.numbers.readAll();
+    const before = logMarks(this.repo);
     const [countText, annText] = await this.kv.getMany(['state:numbers', 'state:annotations']);
     const count = countText ? Number(countText) : 0;
-    const anns = this.repo.refs.readLog<AnnotationLogEntry>('annotations');
     const annCount = annText ? Number(annText) : 0;
-    if (count === ids.length && annCount === anns.length) return;
+    // a current summary file vouches that the logs hold what the index has indexed: no need to read them
+    const file = this.persistent ? summaryFileState(this.repo) : null;
+    if (file && file.generation === this.generation && file.numbers === count && file.annotations === annCount && sameMark(file.numbersFile, before.numbersFile) && sameMark(file.annotationsFile, before.annotationsFile)) return;
+    const ids = this.repo.numbers.readAll();
+    const anns = this.repo.refs.readLog<AnnotationLogEntry>('annotations');
+    const after = logMarks(this.repo);
+    const annStart = annCount > anns.length ? 0 : annCount;
+    const added: VersionSummary[] = [];
+    const annotated: { n: number; metrics: Record<string, Scalar> }[] = [];
+    if (count !== ids.length || annCount !== anns.length) await this.apply(ids, anns, count, annStart, added, annotated);
+    // the logs moved while they were read: the next reader writes the summary file
+    if (!this.persistent || before.numbersFile.size !== after.numbersFile.size || before.annotationsFile.size !== after.annotationsFile.size) return;
+    try {
+      await this.writeSummaries({ generation: this.generation, numbers: ids.length, annotations: anns.length, ...after }, { numbers: count, annotations: annStart }, added, annotated);
+    } catch {
+      // derived data: a summary file that cannot be written (read-only storage) is rebuilt next time
+    }
+  }
+
+  /** Indexes numbers from `count` and annotations from `annStart`, noting what changed for the summary file. */
+  private async apply(ids: (string | null)[], anns: AnnotationLogEntry[], count: number, annStart: number, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
     const ops: KvOp[] = [];
     const segments = new Map<number, (VersionSummary | null)[]>();
     const segment = async (k: number) => {
@@ -189,11 +219,12 @@ export class VersionIndex {
         if (!isMvmError(e, 'OBJECT_MISSING') && !isMvmError(e, 'OBJECT_CORRUPT')) throw e;
       }
       seg[i % this.segmentSize] = summary;
+      if (summary) added.push(structuredClone(summary));
       if (id) ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
     }
     const numberOf = new Map<string, number>();
     ids.forEach((id, i) => id && numberOf.set(id, i + 1));
-    for (let i = annCount > anns.length ? 0 : annCount; i < anns.length; i++) {
+    for (let i = annStart; i < anns.length; i++) {
       const e = anns[i]!;
       const n = numberOf.get(e.target);
       if (!n) continue;
@@ -209,10 +240,26 @@ export class VersionIndex {
       }
       mergeInto(s.metrics, metrics);
       s.annotations++;
+      annotated.push({ n, metrics });
     }
     for (const [k, seg] of segments) ops.push({ type: 'put', key: `seg:${pad(k)}`, value: JSON.stringify(seg) });
     ops.push({ type: 'put', key: 'state:numbers', value: String(ids.length) }, { type: 'put', key: 'state:annotations', value: String(anns.length) });
     await this.kv.batch(ops);
+  }
+
+  /**
+   * Brings the summary file to `state`: appends what this sync added when
+   * the file ends where the index stood before it (`from`), leaves a file
+   * that is already current, and otherwise writes it afresh from the index.
+   */
+  private async writeSummaries(state: SummaryState, from: { numbers: number; annotations: number }, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
+    const file = summaryFileState(this.repo);
+    if (file && file.generation === state.generation && file.numbers === state.numbers && file.annotations === state.annotations && sameMark(file.numbersFile, state.numbersFile) && sameMark(file.annotationsFile, state.annotationsFile)) return;
+    // appending is right only when the file ends where this sync began and both logs were only appended to
+    const appendable = file && file.generation === state.generation && file.numbers === from.numbers && file.annotations === from.annotations
+      && file.numbersFile.ino === state.numbersFile.ino && file.annotationsFile.ino === state.annotationsFile.ino;
+    if (appendable) appendSummaryFile(this.repo, added, annotated, state);
+    else writeSummaryFile(this.repo, await this.summaries(), state);
   }
 
   /** The summary of one version, or undefined when it has no number here. */

@@ -13,24 +13,28 @@ export function tempPath(dir: string, hint = 'tmp'): string {
  * Writes `data` to `path` atomically: the bytes go to a temporary file in
  * `tmpDir` (same filesystem), are optionally fsynced, and the file is renamed
  * over `path`. A crash at any point leaves either the old file or the new one.
+ * `faults: false` leaves the write out of fault injection (storage/faults.ts):
+ * for derived files written best effort, whether a write happens depends on
+ * what earlier commands left, which would make fault points vary between runs.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string, opts: { tmpDir: string; fsync?: boolean; mode?: number }): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string, opts: { tmpDir: string; fsync?: boolean; mode?: number; faults?: boolean }): void {
+  const fault = opts.faults === false ? () => undefined : faultPoint;
   const tmp = tempPath(opts.tmpDir, 'w');
   let fd = -1;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    faultPoint('write', path);
+    fault('write', path);
     fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     if (opts.fsync) {
-      faultPoint('fsync', path);
+      fault('fsync', path);
       fsyncSync(fd);
     }
     closeSync(fd);
     fd = -1;
-    faultPoint('rename', path);
+    fault('rename', path);
     renameSync(tmp, path);
     if (opts.fsync) fsyncDir(dirname(path));
   } catch (e) {

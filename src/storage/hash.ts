@@ -20,8 +20,20 @@ interface NativeModule {
 
 function loadNative(): NativeModule | null {
   if (process.env.MVM_HASH === 'js') return null;
+  const require = createRequire(import.meta.url);
+  // On glibc Linux the binary package loads directly: the package's own loader first asks
+  // process.report whether libc is musl, which costs several ms of every command's start-up.
+  // On musl the glibc binary is absent or fails to load, and the loader below chooses.
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+    try {
+      const direct = require(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as NativeModule;
+      if (typeof direct.blake3 === 'function' && typeof direct.Blake3Hasher === 'function') return direct;
+    } catch {
+      // fall through to the package's loader
+    }
+  }
   try {
-    return createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeModule;
+    return require('@napi-rs/blake-hash') as NativeModule;
   } catch {
     return null;
   }

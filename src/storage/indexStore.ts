@@ -39,10 +39,11 @@ export class IndexStore {
    * holds it. 'none' when there is no active generation; 'missing' when it
    * was retired meanwhile (read `active` again).
    */
-  async openActive(waitMs: number): Promise<LevelKv | 'none' | 'missing' | 'locked' | 'corrupt'> {
+  async openActive(waitMs: number): Promise<{ name: string; kv: LevelKv } | 'none' | 'missing' | 'locked' | 'corrupt'> {
     const name = this.active();
     if (!name) return 'none';
-    return LevelKv.open(join(this.root, name), waitMs, { create: false });
+    const kv = await LevelKv.open(join(this.root, name), waitMs, { create: false });
+    return typeof kv === 'string' ? kv : { name, kv };
   }
 
   /** Creates an empty generation, not yet active. Null when it cannot be created (read-only storage). */

@@ -38,6 +38,21 @@ export class NumberLog {
     return parseNumberLog(buf);
   }
 
+  /** The number of `id`, or null when no line holds it: a search of the bytes, without parsing the log. */
+  numberOf(id: string): number | null {
+    if (!ID_RE.test(id)) return null;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw fromSystemError(e, this.path, 'reading');
+    }
+    const needle = Buffer.from(id + '\n', 'latin1');
+    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) if (at % LINE === 0) return at / LINE + 1;
+    return null;
+  }
+
   /** Numbers whose line is garbled (read as burned); fsck reports them. */
   garbled(): number[] {
     try {
@@ -81,11 +96,20 @@ export function parseNumberLog(buf: Buffer): (string | null)[] {
   const out: (string | null)[] = [];
   const full = Math.floor(buf.length / LINE);
   for (let i = 0; i < full; i++) {
+    const at = i * LINE;
     // each id is its own string (not a slice of the file's text, which V8 would keep alive)
-    const line = buf.toString('latin1', i * LINE, i * LINE + 64);
-    out.push(buf[i * LINE + 64] === 0x0a && ID_RE.test(line) ? line : null);
+    out.push(buf[at + 64] === 0x0a && isLowerHex(buf, at, at + 64) ? buf.toString('latin1', at, at + 64) : null);
   }
   return out;
+}
+
+/** Whether bytes [from, to) are all 0-9 or a-f (a byte loop: a regex per line is the slow part of a long log). */
+function isLowerHex(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** Line numbers (1-based, = version numbers) of a number log's lines that are neither an id nor a burned number. */

@@ -83,7 +83,7 @@ describe.concurrent('commit records', () => {
     write(r.path('bad.json'), '{"accuracy": 0.9,');
     write(r.path('str.json'), JSON.stringify({ accuracy: 'high' }));
     write(r.path('nested-str.json'), JSON.stringify({ eval: { f1: 'n/a' } }));
-    const before = snapshot(r.path('.mvm'), ['index']);
+    const before = snapshot(r.path('.mvm'), ['index', 'summaries']);
     const logBefore = json(await r.run(['log', '--all', '--json']));
 
     expectError(await r.run(['commit', '-m', 'x', '--base', 'v99', '--json']), 'UNKNOWN_REVISION', 4);
@@ -97,7 +97,7 @@ describe.concurrent('commit records', () => {
     // a valid flag next to a bad one does not get half-recorded
     expectError(await r.run(['commit', '-m', 'x', '--metric', 'accuracy=0.99', '--metric', 'loss=nan', '--json']), 'BAD_VALUE', 2);
 
-    expect(snapshot(r.path('.mvm'), ['index'])).toEqual(before);
+    expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);
     expect(json(await r.run(['log', '--all', '--json']))).toEqual(logBefore);
     expect(json(await r.run(['status', '--json'])).head).toBe(fx.ids[4]);
     // and the next good commit is v7: no number was used up

@@ -135,12 +135,12 @@ describe.concurrent('eval', () => {
 
   it('--dry-run records nothing', async () => {
     const r = copy();
-    const before = snapshot(r.path('.mvm'), ['index']);
+    const before = snapshot(r.path('.mvm'), ['index', 'summaries']);
     const out = json(await r.run(['eval', 'v1', 'v3', '--dry-run', '--json', '--', process.execPath, 'eval.mjs', '{path}']));
     expect(out.runs.map((x: any) => [x.ok, x.metrics.bytes])).toEqual([[true, MODEL_SIZE[1]], [true, MODEL_SIZE[3]]]);
     expect(out.runs[0].annotation).toBeUndefined();
     expect(out.comparison.columns).toHaveLength(2);
-    expect(snapshot(r.path('.mvm'), ['index'])).toEqual(before);
+    expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);
     const [s1, s3] = await Promise.all([r.run(['show', 'v1', '--json']), r.run(['show', 'v3', '--json'])]);
     expect(json(s1).annotations).toEqual([]);
     expect(json(s3).metrics.bytes).toBeUndefined();

@@ -54,7 +54,7 @@ function patched(buf: Buffer, offset: number, patch: Buffer): Buffer {
   return out;
 }
 
-/** Every file under `dir` (relative path -> sha256 of its bytes), skipping `skip` folder names. */
+/** Every file under `dir` (relative path -> sha256 of its bytes), skipping folders and files named in `skip`. */
 export function snapshot(dir: string, skip: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
@@ -62,7 +62,7 @@ export function snapshot(dir: string, skip: string[] = []): Record<string, strin
       const abs = join(d, name.name);
       if (name.isDirectory()) {
         if (!skip.includes(name.name)) walk(abs);
-      } else out[relative(dir, abs)] = createHash('sha256').update(readFileSync(abs)).digest('hex');
+      } else if (!skip.includes(name.name)) out[relative(dir, abs)] = createHash('sha256').update(readFileSync(abs)).digest('hex');
     }
   };
   walk(dir);

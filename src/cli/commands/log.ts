@@ -62,21 +62,24 @@ export const logCommand: Command<Args> = {
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     if (argv.json) return printJson(r.entries);
     const graph = argv.graph ? renderGraph(r.entries) : null;
+    // one write for the whole log: a write per version is most of the time of a long log
+    const out: string[] = [];
     r.entries.forEach((e, i) => {
       const g = graph?.[i];
       const pre = g ? `${g.prefix} ` : '';
       const cont = g ? `${g.prefix.replace(/\*/g, '|')} ` : '';
       const metrics = formatPairs(e.metrics);
       if (argv.oneline) {
-        print(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}`);
+        out.push(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}`);
       } else {
         const lines = [`${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`, `${cont}Author:  ${e.author}`, `${cont}Date:    ${formatDate(e.time)}`];
         if (metrics) lines.push(`${cont}Metrics: ${metrics}`);
         if (Object.keys(e.params).length) lines.push(`${cont}Params:  ${formatPairs(e.params)}`);
         lines.push(cont, ...e.message.split('\n').map((l) => `${cont}    ${l}`), cont.trimEnd());
-        print(...lines.map((l) => l.trimEnd()));
+        out.push(...lines.map((l) => l.trimEnd()));
       }
-      for (const a of g?.after ?? []) print(a);
+      out.push(...(g?.after ?? []));
     });
+    if (out.length) print(out.join('\n'));
   },
 };

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Start-up: short commands against `node -e ""` in the same run, interleaved.
+// A 1 GiB bf16 model v1 and v2 (every tenth tensor rewritten) for `status`
+// on the clean workspace and `diff v1 v2`; a 10,000-version repository built
+// through the library API (bench/versions.mjs) for `log -n 10`,
+// `log --where` and `best`. Bars from issue 11: status and diff at most
+// +50 ms over node, log -n 10 at most +40 ms, log --where and best at most +60 ms.
+// With --baseline DIR (another build of mvm, e.g. a git worktree of an older
+// commit after `npx tsc`), its bin/mvm.js runs the same commands in the same
+// loop, for a before/after comparison within one run.
+// Usage: npm run bench:startup [-- --size-gib N --versions N --reps N --baseline DIR]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { patchTensors, planModel, writeModel } from './gen.mjs';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const bi = process.argv.indexOf('--baseline');
+const BASELINE = bi >= 0 ? join(process.argv[bi + 1], 'bin/mvm.js') : null;
+const sizeGib = arg('size-gib', 1);
+const versions = arg('versions', 10000);
+const reps = arg('reps', 11);
+const dir = mkdtempSync(join(tmpdir(), 'mvm-startup-'));
+const MiB = 1 << 20;
+const MVM = join(root, 'bin/mvm.js');
+const env = { ...process.env, MVM_AUTHOR: 'bench' };
+
+/** Wall seconds of one process; `ok` lists the exit codes that count as success. */
+function timed(cmd, args, cwd, ok = [0]) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 * MiB });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (!ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { wall, out: r.stdout };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
+
+/** Runs every command `reps` times, interleaved with the node reference, and returns medians. */
+function measure(cwd, commands) {
+  const walls = new Map([['node', []], ...commands.flatMap((c) => [[c.name, []], [`${c.name}@baseline`, []]])]);
+  for (let r = 0; r < reps; r++) {
+    walls.get('node').push(timed(process.execPath, ['-e', ''], cwd).wall);
+    for (const c of commands) {
+      walls.get(c.name).push(timed(process.execPath, [MVM, ...c.args], cwd, c.ok).wall);
+      if (BASELINE) walls.get(`${c.name}@baseline`).push(timed(process.execPath, [BASELINE, ...c.args], cwd, c.ok).wall);
+    }
+  }
+  return new Map([...walls].filter(([, v]) => v.length).map(([k, v]) => [k, median(v)]));
+}
+
+const rows = [];
+const bars = [];
+function judge(name, med, node, budget, base) {
+  const over = med - node;
+  rows.push(`| ${name} | ${ms(med)} | +${ms(over)} | +${ms(budget)} |${BASELINE ? ` ${ms(base)} (+${ms(base - node)}) |` : ''}`);
+  bars.push(`- ${over <= budget ? 'PASS' : 'MISS'} ${name}: +${ms(over)} over node -e "" (median ${ms(med)} vs ${ms(node)}), bar +${ms(budget)}`);
+}
+
+try {
+  console.error(`startup bench in ${dir}`);
+  // --------------------------------------------------------------- 1 GiB workspace
+  const ws = join(dir, 'ws');
+  mkdirSync(ws);
+  const tensors = planModel(sizeGib * 1024 * MiB);
+  const model = join(ws, 'model.safetensors');
+  writeModel(model, tensors, { seedOf: (n) => n });
+  timed(process.execPath, [MVM, 'init'], ws);
+  timed(process.execPath, [MVM, 'add', 'model.safetensors'], ws);
+  timed(process.execPath, [MVM, 'commit', '-m', 'v1'], ws);
+  patchTensors(model, tensors.filter((_, k) => k % 10 === 3).map((t) => t.name), { seedOf: (n) => `${n}-v2` });
+  timed(process.execPath, [MVM, 'commit', '-m', 'v2'], ws);
+  timed(process.execPath, [MVM, 'status'], ws);
+  execFileSync('sync');
+  const w = measure(ws, [
+    { name: 'status', args: ['status'] },
+    { name: 'diff v1 v2', args: ['diff', 'v1', 'v2'] },
+  ]);
+  judge(`status (clean ${sizeGib} GiB workspace)`, w.get('status'), w.get('node'), 0.05, w.get('status@baseline'));
+  judge(`diff v1 v2 (${sizeGib} GiB)`, w.get('diff v1 v2'), w.get('node'), 0.05, w.get('diff v1 v2@baseline'));
+  rmSync(ws, { recursive: true, force: true });
+
+  // --------------------------------------------------------------- many versions
+  const vdir = join(dir, 'versions');
+  console.error(`building ${versions} versions`);
+  const built = JSON.parse(execFileSync(process.execPath, [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)], { env, encoding: 'utf8', maxBuffer: 64 * MiB }).trim().split('\n').pop());
+  const where = built.query;
+  timed(process.execPath, [MVM, 'log', '-n', '1'], vdir);
+  const v = measure(vdir, [
+    { name: 'log -n 10', args: ['log', '-n', '10'] },
+    { name: 'log --where', args: ['log', '--where', where] },
+    { name: 'best', args: ['best', '--metric', 'accuracy'] },
+  ]);
+  judge(`log -n 10 (${built.versions} versions)`, v.get('log -n 10'), v.get('node'), 0.04, v.get('log -n 10@baseline'));
+  judge(`log --where '${where}' (${built.versions} versions, ${built.expectedMatches} matches)`, v.get('log --where'), v.get('node'), 0.06, v.get('log --where@baseline'));
+  judge(`best --metric accuracy (${built.versions} versions)`, v.get('best'), v.get('node'), 0.06, v.get('best@baseline'));
+
+  console.log('# mvm start-up benchmark');
+  console.log(`- date: ${new Date().toUTCString()}`);
+  console.log(`- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`- node ${process.version}; medians of ${reps} runs, each command interleaved with node -e "" (medians of node: ${ms(w.get('node'))} in the workspace run, ${ms(v.get('node'))} in the versions run)`);
+  console.log('');
+  if (BASELINE) console.log(`baseline: ${BASELINE}, measured in the same loop\n`);
+  console.log(`| command | median | over node -e "" | bar |${BASELINE ? ' baseline (over node) |' : ''}`);
+  console.log(`| --- | ---: | ---: | ---: |${BASELINE ? ' ---: |' : ''}`);
+  for (const r of rows) console.log(r);
+  console.log('');
+  for (const b of bars) console.log(b);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
