@@ -9,6 +9,7 @@ import { groupKindForDtype } from '../storage/bytegroup.js';
 import type { GroupChoice } from '../storage/codec.js';
 import { planChunks, type ChunkSpan } from '../core/chunking.js';
 import { detectLayout } from '../core/formats/detect.js';
+import { sidecarLayout } from './sidecarLayout.js';
 import type { ByteSource, Layout } from '../core/formats/types.js';
 import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
 import type { Repository } from './repository.js';
@@ -51,14 +52,15 @@ function fdSource(fh: FileHandle, size: number): ByteSource {
 /** Chunks per worker task: small enough to balance the cores, large enough that messages cost nothing. */
 const CHUNKS_PER_TASK = 8;
 
-/** Detects the model layout of an open file; never fails (odd files get no layout). */
-async function layoutOf(fh: FileHandle, size: number): Promise<Layout | null> {
+/** Detects the model layout of an open file at `abs`; never fails (odd files get no layout). */
+async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layout | null> {
   try {
-    return await detectLayout(fdSource(fh, size));
+    return (await detectLayout(fdSource(fh, size))) ?? sidecarLayout(abs, size);
   } catch {
     return null;
   }
 }
+
 
 /**
  * Cuts a workspace file into chunks (tensor-aligned when it is a model file
@@ -77,7 +79,7 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
   try {
     const before = await fh.stat({ bigint: true });
     const size = Number(before.size);
-    const layout = await layoutOf(fh, size);
+    const layout = await layoutOf(fh, size, abs);
     const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? [], layout?.packed ?? []);
     // MVM_DELTAS=0 stores every chunk whole (to compare)
     const bases = opts.store && layout && opts.parent?.layout && process.env.MVM_DELTAS !== '0' ? deltaBases(layout, spans, opts.parent) : null;

@@ -9,7 +9,7 @@ import { compress } from 'zstd-napi';
 import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
-import { prng, writeNpy, writeNpz } from '../helpers/modelWriters.js';
+import { prng, writeBundleIndex, writeNpy, writeNpz } from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -52,6 +52,54 @@ describe('float data without a model container', () => {
     expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['decoder', 'values', 'F32', [32, 1024]]]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('weights.npz')).equals(v1)).toBe(true);
+  });
+
+  it('TensorFlow.js shards: model.json places each weight in its shard; a change is named by weight', () => {
+    const shards = (enc: Buffer, dec: Buffer) => {
+      const all = Buffer.concat([enc, dec]);
+      return { 'web/group1-shard1of2.bin': all.subarray(0, 200 * 1024), 'web/group1-shard2of2.bin': all.subarray(200 * 1024) };
+    };
+    const model = JSON.stringify({
+      format: 'layers-model',
+      modelTopology: {},
+      weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [{ name: 'encoder/kernel', shape: [64, 1024], dtype: 'float32' }, { name: 'decoder/kernel', shape: [32, 1024], dtype: 'float32' }] }],
+    });
+    const enc = weights(64 * 1024, 11);
+    const v1 = shards(enc, weights(32 * 1024, 12));
+    const r = repo({ 'web/model.json': model, ...v1 });
+    r.commit('v1');
+    const file = json(r.run(['show', 'v1', '--json'])).version.files['web/group1-shard2of2.bin'];
+    expect(file.size).toBe(184 * 1024);
+    write(r.path('web/group1-shard2of2.bin'), shards(enc, weights(32 * 1024, 13))['web/group1-shard2of2.bin']);
+    r.commit('v2');
+    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+    const changed = d.files.filter((f: any) => f.status !== 'unchanged');
+    expect(changed.map((f: any) => [f.path, f.status])).toEqual([['web/group1-shard2of2.bin', 'modified']]);
+    expect(changed[0].tensors.format).toBe('tfjs');
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1]])).toEqual([['decoder/kernel', 'values', 'F32']]);
+    ok(r.run(['checkout', 'v1']));
+    for (const [p, data] of Object.entries(v1)) expect(readFileSync(r.path(p)).equals(data), p).toBe(true);
+  });
+
+  it('SavedModel variables: variables.index places each variable in variables.data-*; a change is named by variable', () => {
+    const kernel = weights(64 * 1024, 21);
+    const bias = weights(1024, 22);
+    const vars = [
+      { name: 'layer/kernel/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [64, 1024], offset: 0, size: kernel.length },
+      { name: 'layer/bias/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [1024], offset: kernel.length, size: bias.length },
+    ];
+    const r = repo({ 'saved/saved_model.pb': 'graph', 'saved/variables/variables.index': writeBundleIndex(vars), 'saved/variables/variables.data-00000-of-00001': Buffer.concat([kernel, bias]) });
+    r.commit('v1');
+    const v1 = readFileSync(r.path('saved/variables/variables.data-00000-of-00001'));
+    write(r.path('saved/variables/variables.data-00000-of-00001'), Buffer.concat([kernel, weights(1024, 23)]));
+    r.commit('v2');
+    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+    const changed = d.files.filter((f: any) => f.status !== 'unchanged');
+    expect(changed.map((f: any) => f.path)).toEqual(['saved/variables/variables.data-00000-of-00001']);
+    expect(changed[0].tensors.format).toBe('tf-bundle');
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]]]);
+    ok(r.run(['checkout', 'v1']));
+    expect(readFileSync(r.path('saved/variables/variables.data-00000-of-00001')).equals(v1)).toBe(true);
   });
 
   it('.npy: one tensor with its dtype and shape', () => {

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { detectLayout } from '../../src/core/formats/detect.js';
+import { bundleShardLayout } from '../../src/core/formats/tfBundle.js';
+import { tfjsShardLayout } from '../../src/core/formats/tfjs.js';
 import { readModelMetadata } from '../../src/core/formats/metadata.js';
-import type { ByteSource } from '../../src/core/formats/types.js';
+import type { ByteSource, Layout } from '../../src/core/formats/types.js';
 import { compileQuery } from '../../src/core/query/index.js';
 import type { QueryRecord } from '../../src/core/query/index.js';
 import { parseRevision } from '../../src/core/revision.js';
@@ -12,7 +14,7 @@ import { MvmError } from '../../src/errors.js';
 import { decodeVerified } from '../../src/storage/objectFile.js';
 import { encodeDelta, encodeObject } from '../../src/storage/codec.js';
 import { blake3Hex } from '../../src/storage/hash.js';
-import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip } from '../helpers/modelWriters.js';
+import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip, writeBundleIndex } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
 // or bytes: the four model parsers, the revision parser, the --where language,
@@ -117,6 +119,46 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
       fc.asyncProperty(magic, fc.uint8Array({ maxLength: 512 }), async (head, rest) => {
         count('random');
         await expectParsed(Buffer.concat([head, Buffer.from(rest)]));
+      }),
+      params,
+    );
+  }, 120_000);
+});
+
+/** Every tensor of a layout (in any order: the caller sorts and checks overlaps) lies inside the file. */
+function expectInside(layout: Layout, size: number): void {
+  for (const t of layout.tensors) {
+    expect(Number.isSafeInteger(t.start) && Number.isSafeInteger(t.end)).toBe(true);
+    expect(0 <= t.start && t.start <= t.end && t.end <= size).toBe(true);
+  }
+}
+
+describe('fuzz: files that describe a weight file beside them', () => {
+  it('a mutated TensorFlow bundle index gives null or a well-formed layout of the data file, never a throw', async () => {
+    const index = writeBundleIndex([
+      { name: 'a/kernel', dtype: 1, shape: [4, 8], offset: 0, size: 128 },
+      { name: 'b/bias', dtype: 14, shape: [8], offset: 128, size: 16 },
+      { name: 'c', dtype: 7, shape: [], offset: 144, size: 20 },
+      { name: 'd', dtype: 1, shape: [2], shard: 1, offset: 0, size: 8 },
+    ], { restartEvery: 2, perBlock: 2 });
+    await fc.assert(
+      fc.asyncProperty(mutation, fc.integer({ min: 0, max: 400 }), async (m, size) => {
+        count('tf-bundle index');
+        const layout = bundleShardLayout(mutate(index, m), 0, size);
+        if (layout) expectInside(layout, size);
+      }),
+      params,
+    );
+  }, 120_000);
+
+  it('a mutated TensorFlow.js model.json gives null or a well-formed layout of the shard, never a throw', async () => {
+    const manifest = Buffer.from(JSON.stringify({ weightsManifest: [{ paths: ['s1.bin', 's2.bin'], weights: [{ name: 'k', shape: [4, 6], dtype: 'float32' }, { name: 'q', shape: [30], dtype: 'float32', quantization: { dtype: 'uint8' } }] }] }));
+    await fc.assert(
+      fc.asyncProperty(mutation, fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 200 }), async (m, a, b) => {
+        count('tfjs manifest');
+        const sizes: Record<string, number> = { 's1.bin': a, 's2.bin': b };
+        const layout = tfjsShardLayout(mutate(manifest, m).toString('utf8'), 's2.bin', (n) => sizes[n] ?? null);
+        if (layout) expectInside(layout, b);
       }),
       params,
     );
