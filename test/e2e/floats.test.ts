@@ -9,7 +9,7 @@ import { compress } from 'zstd-napi';
 import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
-import { prng, writeBundleIndex, writeNpy, writeNpz } from '../helpers/modelWriters.js';
+import { prng, writeBundleIndex, writeNpy, writeNpz, writeTflite } from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -100,6 +100,29 @@ describe('float data without a model container', () => {
     expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]]]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('saved/variables/variables.data-00000-of-00001')).equals(v1)).toBe(true);
+  });
+
+  it('TensorFlow Lite: each constant buffer is a tensor; a change is named by tensor', () => {
+    const model = (w2: Buffer) =>
+      writeTflite([
+        { name: 'serving_default_input:0', type: 0, shape: [1, 1024] },
+        { name: 'dense/MatMul', type: 0, shape: [64, 1024], data: weights(64 * 1024, 31) },
+        { name: 'dense_1/MatMul', type: 0, shape: [32, 1024], data: w2 },
+        { name: 'StatefulPartitionedCall:0', type: 0, shape: [1, 32] },
+      ]);
+    const v1 = model(weights(32 * 1024, 32));
+    const r = repo({ 'model.tflite': v1 });
+    const c1 = r.commit('v1');
+    expect(c1.newChunks).toBeGreaterThan(2);
+    write(r.path('model.tflite'), model(weights(32 * 1024, 33)));
+    const c2 = r.commit('v2');
+    // the unchanged 256 KiB tensor is not stored again
+    expect(c2.newBytes).toBeLessThan(32 * 1024 * 4 + 8192);
+    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+    expect(d.files[0].tensors.format).toBe('tflite');
+    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['dense_1/MatMul', 'values', 'F32', [32, 1024]]]);
+    ok(r.run(['checkout', 'v1']));
+    expect(readFileSync(r.path('model.tflite')).equals(v1)).toBe(true);
   });
 
   it('.npy: one tensor with its dtype and shape', () => {

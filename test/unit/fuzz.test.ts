@@ -14,11 +14,12 @@ import { MvmError } from '../../src/errors.js';
 import { decodeVerified } from '../../src/storage/objectFile.js';
 import { encodeDelta, encodeObject } from '../../src/storage/codec.js';
 import { blake3Hex } from '../../src/storage/hash.js';
-import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip, writeBundleIndex } from '../helpers/modelWriters.js';
+import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip, writeBundleIndex, writeTflite } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
-// or bytes: the four model parsers, the revision parser, the --where language,
-// version decoding and manifest validation. `npm test` runs MVM_FUZZ_RUNS cases
+// or bytes: the model parsers (and the files that describe weight files
+// beside them), the revision parser, the --where language, version decoding
+// and manifest validation. `npm test` runs MVM_FUZZ_RUNS cases
 // per property (200 by default); `npm run fuzz` runs 100,000 and prints the counts.
 const RUNS = Math.max(1, Number(process.env.MVM_FUZZ_RUNS ?? 200));
 const SEED = process.env.MVM_FUZZ_SEED ? Number(process.env.MVM_FUZZ_SEED) : undefined;
@@ -79,6 +80,11 @@ const SEEDS: [string, Buffer][] = [
     nodes: [onnxConstant('c', { name: '', dataType: 10, dims: [4], raw: seededBytes(8, 13) }), onnxIf('b', [{ name: 's', dataType: 1, dims: [1], raw: seededBytes(4, 14) }])],
   })],
   ['npy', writeNpy('<f4', [4, 4], seededBytes(64, 9))],
+  ['tflite', writeTflite([
+    { name: 'in', type: 0, shape: [1, 4] },
+    { name: 'w', type: 0, shape: [4, 2], data: seededBytes(32, 15) },
+    { name: 'q', type: 9, shape: [6], data: seededBytes(6, 16) },
+  ])],
   ['npz', writeNpz([{ name: 'w', npy: writeNpy('<f2', [8], seededBytes(16, 10)) }, { name: 'b', npy: writeNpy('<i4', [2], seededBytes(8, 11)) }])],
 ];
 
@@ -114,7 +120,7 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
   }
 
   it('random bytes behind each format magic give null or a well-formed layout', async () => {
-    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.alloc(0));
+    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([16, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33]), Buffer.alloc(0));
     await fc.assert(
       fc.asyncProperty(magic, fc.uint8Array({ maxLength: 512 }), async (head, rest) => {
         count('random');

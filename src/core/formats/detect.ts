@@ -8,6 +8,7 @@ import { parseNpy, parseNpz } from './numpy.js';
 import { parseOnnx } from './onnx.js';
 import { parsePytorchZip } from './pytorch.js';
 import { parseSafetensors } from './safetensors.js';
+import { parseTflite } from './tflite.js';
 import type { ByteSource, Layout } from './types.js';
 
 /** Recognises a model file's layout by content; null when no format matches or the file is malformed. Never throws. */
@@ -21,6 +22,7 @@ export async function detectLayout(src: ByteSource): Promise<Layout | null> {
     if (head.toString('latin1', 0, 4) === 'GGUF') layout = await parseGguf(src);
     else if (head.readUInt32LE(0) === 0x04034b50) layout = (await parsePytorchZip(src)) ?? (await parseNpz(src));
     else if (head.toString('latin1', 0, 6) === '\x93NUMPY') layout = await parseNpy(src);
+    else if (head.toString('latin1', 4, 8) === 'TFL3') layout = await parseTflite(src);
     else if (head[8] === 0x7b) layout = await parseSafetensors(src);
     else layout = await parseOnnx(src);
     return layout && validateLayout(layout, size);

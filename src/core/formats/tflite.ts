@@ -1,0 +1,154 @@
+/**
+ * TensorFlow Lite models: a FlatBuffer (file identifier `TFL3` at bytes 4-8)
+ * whose `buffers` hold the constant tensors' bytes inline, each as a byte
+ * vector aligned to 16. A tensor names its buffer by index, so each buffer
+ * with data becomes one unit, named, typed and shaped after the first
+ * tensor of the first subgraph that uses it. Models over 2 GiB keep buffers
+ * after the FlatBuffer instead (`offset`, `size` in the Buffer table), which
+ * are placed the same way.
+ */
+import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+
+/** mvm's dtype name (as in safetensors) and bits per element, by TFLite TensorType. */
+const TFLITE_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
+  [0, ['F32', 32]], [1, ['F16', 16]], [2, ['I32', 32]], [3, ['U8', 8]], [4, ['I64', 64]], [5, ['STRING', 0]], [6, ['BOOL', 8]],
+  [7, ['I16', 16]], [8, ['C64', 64]], [9, ['I8', 8]], [10, ['F64', 64]], [11, ['C128', 128]], [12, ['U64', 64]],
+  [14, ['U32', 32]], [15, ['U16', 16]], [16, ['I4', 4]], [17, ['BF16', 16]],
+]);
+
+/** Field indexes (vtable slots) of the schema's tables that are read here. */
+const MODEL = { subgraphs: 2, buffers: 4 };
+const SUBGRAPH = { tensors: 0 };
+const TENSOR = { shape: 0, type: 1, buffer: 2, name: 3 };
+const BUFFER = { data: 0, offset: 1, size: 2 };
+
+/** Bounds on what a hostile file can make the parser walk. */
+const MAX_ITEMS = 1 << 20;
+const MAX_NAME = 64 * 1024;
+/** The file is read in pages of this size around the tables (weights are never read), at most MAX_PAGES kept. */
+const PAGE = 64 * 1024;
+const MAX_PAGES = 64;
+
+/** A bounds-checked, paged view of a FlatBuffer: tables are read where they lie, data vectors only measured. */
+class Flat {
+  private readonly pages = new Map<number, Buffer>();
+  constructor(private readonly src: ByteSource) {}
+  private async bytes(at: number, n: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(at) || at < 0 || at + n > this.src.size) throw new RangeError('read past end');
+    const p = Math.floor(at / PAGE);
+    if (Math.floor((at + n - 1) / PAGE) !== p) return this.read(at, n);
+    let page = this.pages.get(p);
+    if (!page) {
+      if (this.pages.size >= MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
+      page = await this.read(p * PAGE, Math.min(PAGE, this.src.size - p * PAGE));
+      this.pages.set(p, page);
+    }
+    return page.subarray(at - p * PAGE, at - p * PAGE + n);
+  }
+  private async read(at: number, n: number): Promise<Buffer> {
+    const b = await this.src.read(at, n);
+    if (!Buffer.isBuffer(b) || b.length !== n) throw new RangeError('short read');
+    return b;
+  }
+  async u8(at: number): Promise<number> {
+    return (await this.bytes(at, 1))[0]!;
+  }
+  async u16(at: number): Promise<number> {
+    return (await this.bytes(at, 2)).readUInt16LE(0);
+  }
+  async u32(at: number): Promise<number> {
+    return (await this.bytes(at, 4)).readUInt32LE(0);
+  }
+  async i32(at: number): Promise<number> {
+    return (await this.bytes(at, 4)).readInt32LE(0);
+  }
+  async u64(at: number): Promise<number> {
+    const v = (await this.bytes(at, 8)).readBigUInt64LE(0);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('u64 too large');
+    return Number(v);
+  }
+  /** The absolute position of field `slot` of the table at `table`, or null when absent. */
+  async field(table: number, slot: number): Promise<number | null> {
+    const vtable = table - (await this.i32(table));
+    const vsize = await this.u16(vtable);
+    if (vsize < 4 || vsize % 2) throw new RangeError('bad vtable');
+    if (4 + slot * 2 + 2 > vsize) return null;
+    const off = await this.u16(vtable + 4 + slot * 2);
+    return off ? table + off : null;
+  }
+  /** The table (or vector) a uoffset at `at` points to. */
+  async deref(at: number): Promise<number> {
+    return at + (await this.u32(at));
+  }
+  /** A vector field: its element count (at most `max`) and the position of element 0, checked to lie in the file. */
+  async vector(table: number, slot: number, elementBytes: number, max = MAX_ITEMS): Promise<{ length: number; start: number } | null> {
+    const f = await this.field(table, slot);
+    if (f === null) return null;
+    const v = await this.deref(f);
+    const length = await this.u32(v);
+    if (length > max || v + 4 + length * elementBytes > this.src.size) throw new RangeError('bad vector');
+    return { length, start: v + 4 };
+  }
+  async string(table: number, slot: number): Promise<string | null> {
+    const v = await this.vector(table, slot, 1, MAX_NAME);
+    return v && (await this.bytes(v.start, v.length)).toString('utf8');
+  }
+}
+
+async function parse(src: ByteSource): Promise<Layout | null> {
+  if (src.size < 16) return null;
+  const f = new Flat(src);
+  const head = await src.read(0, 8);
+  if (!Buffer.isBuffer(head) || head.length < 8 || head.toString('latin1', 4, 8) !== 'TFL3') return null;
+  const model = await f.deref(0);
+  // the first tensor that uses a buffer names it
+  const named = new Map<number, { name: string; dtype: string; bits: number; shape: number[] }>();
+  const subgraphs = await f.vector(model, MODEL.subgraphs, 4);
+  let seen = 0;
+  for (let s = 0; s < (subgraphs?.length ?? 0); s++) {
+    const sg = await f.deref(subgraphs!.start + 4 * s);
+    const tensors = await f.vector(sg, SUBGRAPH.tensors, 4);
+    for (let t = 0; t < (tensors?.length ?? 0); t++) {
+      if (++seen > MAX_ITEMS) throw new RangeError('too many tensors');
+      const tensor = await f.deref(tensors!.start + 4 * t);
+      const bufferAt = await f.field(tensor, TENSOR.buffer);
+      const index = bufferAt === null ? 0 : await f.u32(bufferAt);
+      if (index === 0 || named.has(index)) continue; // buffer 0 is the schema's empty sentinel
+      const typeAt = await f.field(tensor, TENSOR.type);
+      const kind = TFLITE_DTYPES.get(typeAt === null ? 0 : await f.u8(typeAt));
+      const dims = await f.vector(tensor, TENSOR.shape, 4, 64);
+      const shape: number[] = [];
+      for (let d = 0; d < (dims?.length ?? 0); d++) shape.push(await f.i32(dims!.start + 4 * d));
+      named.set(index, { name: (await f.string(tensor, TENSOR.name)) ?? `buffer${index}`, dtype: kind?.[0] ?? 'unknown', bits: kind?.[1] ?? 0, shape });
+    }
+  }
+  const buffers = await f.vector(model, MODEL.buffers, 4);
+  const out: TensorInfo[] = [];
+  for (let i = 1; i < (buffers?.length ?? 0); i++) {
+    const table = await f.deref(buffers!.start + 4 * i);
+    let start: number;
+    let end: number;
+    const data = await f.vector(table, BUFFER.data, 1, Number.MAX_SAFE_INTEGER);
+    if (data && data.length) {
+      start = data.start;
+      end = data.start + data.length;
+    } else {
+      const offAt = await f.field(table, BUFFER.offset);
+      const sizeAt = await f.field(table, BUFFER.size);
+      if (offAt === null || sizeAt === null) continue;
+      start = await f.u64(offAt);
+      end = start + (await f.u64(sizeAt));
+      if (start <= 1 || end === start) continue; // offset 1 marks "no data" in the schema
+      if (end > src.size) throw new RangeError('buffer past end');
+    }
+    const t = named.get(i);
+    const elements = t ? shapeElements(t.shape) : null;
+    // a byte count that does not match the tensor's shape keeps the bytes as a unit, untyped
+    const typed = t !== undefined && t.bits > 0 && elements !== null && Math.ceil((elements * t.bits) / 8) === end - start;
+    out.push({ name: t?.name ?? `buffer${i}`, dtype: typed ? t.dtype : 'unknown', shape: t?.shape ?? [end - start], start, end });
+  }
+  return out.length ? { format: 'tflite', tensors: out } : null;
+}
+
+/** Parses a TFLite model's constant buffers, or null when the bytes are not one. Never throws. */
+export const parseTflite = lenient(parse);
