@@ -55,7 +55,7 @@ const CHUNKS_PER_TASK = 8;
 /** Detects the model layout of an open file at `abs`; never fails (odd files get no layout). */
 async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layout | null> {
   try {
-    return (await detectLayout(fdSource(fh, size))) ?? sidecarLayout(abs, size);
+    return (await detectLayout(fdSource(fh, size))) ?? (await sidecarLayout(abs, size));
   } catch {
     return null;
   }

@@ -9,7 +9,7 @@ import { compress } from 'zstd-napi';
 import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
-import { prng, writeBundleIndex, writeNpy, writeNpz, writeTflite } from '../helpers/modelWriters.js';
+import { prng, writeBundleIndex, writeNpy, writeNpz, writeOnnx, writeTflite } from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -123,6 +123,28 @@ describe('float data without a model container', () => {
     expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['dense_1/MatMul', 'values', 'F32', [32, 1024]]]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('model.tflite')).equals(v1)).toBe(true);
+  });
+
+  it('ONNX external data: the .onnx model places each tensor in its data file; a change is named by tensor', () => {
+    const a = weights(64 * 1024, 41);
+    const b = weights(32 * 1024, 42);
+    const model = writeOnnx([
+      { name: 'encoder.weight', dataType: 1, dims: [64, 1024], external: { location: 'model.onnx.data', offset: 0, length: a.length } },
+      { name: 'decoder.weight', dataType: 1, dims: [32, 1024], external: { location: 'model.onnx.data', offset: a.length, length: b.length } },
+    ]);
+    const v1 = Buffer.concat([a, b]);
+    const r = repo({ 'm/model.onnx': model, 'm/model.onnx.data': v1 });
+    r.commit('v1');
+    write(r.path('m/model.onnx.data'), Buffer.concat([a, weights(32 * 1024, 43)]));
+    const c2 = r.commit('v2');
+    expect(c2.newBytes).toBeLessThan(b.length + 4096);
+    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+    const changed = d.files.filter((f: any) => f.status !== 'unchanged');
+    expect(changed.map((f: any) => f.path)).toEqual(['m/model.onnx.data']);
+    expect(changed[0].tensors.format).toBe('onnx');
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['decoder.weight', 'values', 'f32', [32, 1024]]]);
+    ok(r.run(['checkout', 'v1']));
+    expect(readFileSync(r.path('m/model.onnx.data')).equals(v1)).toBe(true);
   });
 
   it('.npy: one tensor with its dtype and shape', () => {

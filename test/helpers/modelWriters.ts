@@ -343,7 +343,8 @@ export interface OnnxInitializer {
   dims: number[];
   raw?: Buffer;
   floatData?: number[];
-  external?: boolean;
+  /** Kept in an external-data file: `true` is `weights.bin` with no offset or length entries. */
+  external?: boolean | { location: string; offset?: number; length?: number };
 }
 
 /** Options for writeOnnx. */
@@ -368,7 +369,11 @@ export function onnxTensor(t: OnnxInitializer, packedDims = false, named = true)
   if (named) fields.push(pbBytes(8, Buffer.from(t.name)));
   if (t.raw) fields.push(pbBytes(9, t.raw));
   if (t.external) {
-    fields.push(pbBytes(13, Buffer.concat([pbBytes(1, Buffer.from('location')), pbBytes(2, Buffer.from('weights.bin'))])));
+    const e = t.external === true ? { location: 'weights.bin' } : t.external;
+    const entry = (k: string, v: string) => pbBytes(13, Buffer.concat([pbBytes(1, Buffer.from(k)), pbBytes(2, Buffer.from(v))]));
+    fields.push(entry('location', e.location));
+    if (e.offset !== undefined) fields.push(entry('offset', String(e.offset)));
+    if (e.length !== undefined) fields.push(entry('length', String(e.length)));
     fields.push(pbVarint(14, 1));
   }
   return Buffer.concat(fields);

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { detectLayout, validateLayout } from '../../src/core/formats/detect.js';
 import { parseSafetensorsIndex } from '../../src/core/formats/safetensors.js';
+import { onnxExternalData } from '../../src/core/formats/onnx.js';
 import type { ByteSource, Layout } from '../../src/core/formats/types.js';
 import {
   GGML,
@@ -341,6 +342,27 @@ describe('pytorch zip', () => {
     await expectTruncationsNull(buf);
     await fuzzMutations(buf, 13);
     await fuzzMutations(writeTorchZip(storages, { zip64: true }), 14);
+  });
+});
+
+describe('onnx external data', () => {
+  it('lists the tensors a model keeps in other files, with their file and range', async () => {
+    const model = writeOnnx([
+      { name: 'w', dataType: 1, dims: [4, 8], raw: seededBytes(128, 1) },
+      { name: 'big.weight', dataType: 16, dims: [1024, 64], external: { location: 'model.onnx.data', offset: 0, length: 131072 } },
+      { name: 'big.bias', dataType: 1, dims: [64], external: { location: './model.onnx.data', offset: 131072 } },
+      { name: 'other', dataType: 1, dims: [16], external: true },
+      { name: 'bad-length', dataType: 1, dims: [16], external: { location: 'x.bin', length: 63 } },
+      { name: 'no-number', dataType: 1, dims: [16], external: { location: 'x.bin', offset: -1 } },
+    ]);
+    expect(await onnxExternalData(bufferSource(model))).toEqual([
+      { name: 'big.weight', dtype: 'bf16', shape: [1024, 64], location: 'model.onnx.data', offset: 0, length: 131072 },
+      { name: 'big.bias', dtype: 'f32', shape: [64], location: './model.onnx.data', offset: 131072, length: 256 },
+      { name: 'other', dtype: 'f32', shape: [16], location: 'weights.bin', offset: 0, length: 64 },
+    ]);
+    // the in-file initializer is still the model file's own layout
+    expect((await detect(model))?.tensors.map((t) => t.name)).toEqual(['w']);
+    expect(await onnxExternalData(bufferSource(Buffer.from('not a model at all')))).toBeNull();
   });
 });
 

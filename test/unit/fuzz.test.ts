@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { detectLayout } from '../../src/core/formats/detect.js';
 import { bundleShardLayout } from '../../src/core/formats/tfBundle.js';
 import { tfjsShardLayout } from '../../src/core/formats/tfjs.js';
+import { onnxExternalData } from '../../src/core/formats/onnx.js';
 import { readModelMetadata } from '../../src/core/formats/metadata.js';
 import type { ByteSource, Layout } from '../../src/core/formats/types.js';
 import { compileQuery } from '../../src/core/query/index.js';
@@ -152,6 +153,26 @@ describe('fuzz: files that describe a weight file beside them', () => {
         count('tf-bundle index');
         const layout = bundleShardLayout(mutate(index, m), 0, size);
         if (layout) expectInside(layout, size);
+      }),
+      params,
+    );
+  }, 120_000);
+
+  it('a mutated ONNX model lists external tensors with sane ranges, or gives null, never a throw', async () => {
+    const model = writeOnnx([
+      { name: 'w', dataType: 1, dims: [2, 2], raw: seededBytes(16, 17) },
+      { name: 'e1', dataType: 16, dims: [8, 4], external: { location: 'm.onnx.data', offset: 0, length: 64 } },
+      { name: 'e2', dataType: 1, dims: [4], external: { location: 'm.onnx.data', offset: 64 } },
+    ]);
+    await fc.assert(
+      fc.asyncProperty(mutation, async (m) => {
+        count('onnx external data');
+        const ext = await onnxExternalData(bufferSource(mutate(model, m)));
+        for (const e of ext ?? []) {
+          expect(Number.isSafeInteger(e.offset) && e.offset >= 0 && Number.isSafeInteger(e.length) && e.length >= 0).toBe(true);
+          expect(Number.isSafeInteger(e.offset + e.length)).toBe(true);
+          expect(e.location.length).toBeGreaterThan(0);
+        }
       }),
       params,
     );

@@ -34,11 +34,40 @@ const MAX_NAME = 1024 * 1024;
 const MAX_GRAPH_DEPTH = 16;
 
 /** Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw initializers. */
-export const parseOnnx = lenient(parse);
+export const parseOnnx = lenient((src) => parse(src, []));
 
-async function parse(src: ByteSource): Promise<Layout | null> {
+/** A tensor whose bytes an ONNX model keeps in another file (external data): that file, and where in it. */
+export interface ExternalTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** The file, relative to the model's folder, as the model names it. */
+  location: string;
+  offset: number;
+  length: number;
+}
+
+/** The tensors an ONNX model keeps in external-data files; null when the bytes are not a model. Never throws. */
+export async function onnxExternalData(src: ByteSource): Promise<ExternalTensor[] | null> {
+  const external: ExternalTensor[] = [];
+  try {
+    await parse(src, external);
+  } catch {
+    return null;
+  }
+  return external;
+}
+
+/** Where parsing puts what it finds: in-file tensors, and tensors kept in external files. */
+interface Sink {
+  tensors: TensorInfo[];
+  external: ExternalTensor[];
+}
+
+async function parse(src: ByteSource, external: ExternalTensor[]): Promise<Layout | null> {
   const c = new ByteCursor(src);
   const tensors: TensorInfo[] = [];
+  const sink: Sink = { tensors, external };
   let irVersion = false;
   let graph = false;
   while (c.pos < src.size) {
@@ -48,7 +77,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
       irVersion = true;
     } else if (field === 7 && wire === WIRE_LEN) {
       const end = await lengthEnd(c, src.size);
-      await parseGraph(c, end, tensors, 0);
+      await parseGraph(c, end, sink, 0);
       graph = true;
     } else {
       await skipField(c, wire, src.size);
@@ -65,13 +94,13 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   return { format: 'onnx', tensors };
 }
 
-async function parseGraph(c: ByteCursor, end: number, out: TensorInfo[], depth: number): Promise<void> {
+async function parseGraph(c: ByteCursor, end: number, out: Sink, depth: number): Promise<void> {
   if (depth > MAX_GRAPH_DEPTH) throw new RangeError('subgraphs nested too deep');
   while (c.pos < end) {
     const { field, wire } = await tag(c);
     if (field === 5 && wire === WIRE_LEN) {
-      const t = await parseTensor(c, await lengthEnd(c, end));
-      if (t) out.push(t);
+      const t = await parseTensor(c, await lengthEnd(c, end), out.external);
+      if (t) out.tensors.push(t);
     } else if (field === 1 && wire === WIRE_LEN) {
       await parseNode(c, await lengthEnd(c, end), out, depth);
     } else {
@@ -82,7 +111,7 @@ async function parseGraph(c: ByteCursor, end: number, out: TensorInfo[], depth: 
 }
 
 /** A node: the tensors its attributes hold (an unnamed one takes the node's output name, else its name), and its subgraphs. */
-async function parseNode(c: ByteCursor, end: number, out: TensorInfo[], depth: number): Promise<void> {
+async function parseNode(c: ByteCursor, end: number, out: Sink, depth: number): Promise<void> {
   let output = '';
   let name = '';
   const held: TensorInfo[] = [];
@@ -101,15 +130,15 @@ async function parseNode(c: ByteCursor, end: number, out: TensorInfo[], depth: n
   }
   if (c.pos !== end) throw new RangeError('node overruns its length');
   for (const t of held) t.name ||= output || name || 'constant';
-  out.push(...held);
+  out.tensors.push(...held);
 }
 
 /** An attribute: a tensor (t), tensors, a subgraph (g) or subgraphs. */
-async function parseAttribute(c: ByteCursor, end: number, held: TensorInfo[], out: TensorInfo[], depth: number): Promise<void> {
+async function parseAttribute(c: ByteCursor, end: number, held: TensorInfo[], out: Sink, depth: number): Promise<void> {
   while (c.pos < end) {
     const { field, wire } = await tag(c);
     if ((field === 5 || field === 10) && wire === WIRE_LEN) {
-      const t = await parseTensor(c, await lengthEnd(c, end));
+      const t = await parseTensor(c, await lengthEnd(c, end), out.external);
       if (t) held.push(t);
     } else if ((field === 6 || field === 11) && wire === WIRE_LEN) {
       await parseGraph(c, await lengthEnd(c, end), out, depth + 1);
@@ -127,13 +156,18 @@ async function readName(c: ByteCursor, limit: number): Promise<string> {
   return new TextDecoder('utf-8', { fatal: true }).decode(await c.bytes(len));
 }
 
-/** Parses one TensorProto; returns the unit for an in-file raw_data payload, null for other initializers. */
-async function parseTensor(c: ByteCursor, end: number): Promise<TensorInfo | null> {
+/**
+ * Parses one TensorProto; returns the unit for an in-file raw_data payload,
+ * null for other initializers. A tensor in an external-data file goes to
+ * `external` (when it names its file and its range fits a safe integer).
+ */
+async function parseTensor(c: ByteCursor, end: number, external: ExternalTensor[]): Promise<TensorInfo | null> {
   const dims: number[] = [];
   let dataType = 0;
   let name = '';
   let raw: { start: number; end: number } | null = null;
   let location = 0;
+  const entries = new Map<string, string>();
   while (c.pos < end) {
     const { field, wire } = await tag(c);
     if (field === 1 && wire === WIRE_VARINT) {
@@ -152,17 +186,53 @@ async function parseTensor(c: ByteCursor, end: number): Promise<TensorInfo | nul
       c.skip(rawEnd - c.pos);
     } else if (field === 14 && wire === WIRE_VARINT) {
       location = await varint(c);
+    } else if (field === 13 && wire === WIRE_LEN) {
+      const [k, v] = await parseEntry(c, await lengthEnd(c, end));
+      if (entries.size < 16) entries.set(k, v);
     } else {
       await skipField(c, wire, end);
     }
   }
   if (c.pos !== end) throw new RangeError('tensor overruns its length');
-  if (!raw || location === DATA_LOCATION_EXTERNAL) return null;
+  if (location === DATA_LOCATION_EXTERNAL) {
+    const ext = externalTensor(name, dataType, dims, entries);
+    if (ext) external.push(ext);
+    return null;
+  }
+  if (!raw) return null;
   const elements = shapeElements(dims);
   if (elements === null) throw new RangeError('bad dims');
   const dtype = ONNX_DTYPES.get(dataType);
   if (dtype && Math.ceil((elements * dtype.bits) / 8) !== raw.end - raw.start) throw new RangeError('raw_data size mismatch');
   return { name, dtype: dtype?.name ?? 'unknown', shape: dims, start: raw.start, end: raw.end };
+}
+
+/** A StringStringEntryProto (key 1, value 2). */
+async function parseEntry(c: ByteCursor, end: number): Promise<[string, string]> {
+  let key = '';
+  let value = '';
+  while (c.pos < end) {
+    const { field, wire } = await tag(c);
+    if (field === 1 && wire === WIRE_LEN) key = await readName(c, end);
+    else if (field === 2 && wire === WIRE_LEN) value = await readName(c, end);
+    else await skipField(c, wire, end);
+  }
+  if (c.pos !== end) throw new RangeError('entry overruns its length');
+  return [key, value];
+}
+
+/** An external tensor from its `external_data` entries (location, offset, length; length defaults to the shape's size). */
+function externalTensor(name: string, dataType: number, dims: number[], entries: Map<string, string>): ExternalTensor | null {
+  const location = entries.get('location');
+  const dtype = ONNX_DTYPES.get(dataType);
+  const elements = shapeElements(dims);
+  if (!location || elements === null) return null;
+  const num = (k: string) => (entries.has(k) ? (/^\d{1,15}$/.test(entries.get(k)!) ? Number(entries.get(k)) : NaN) : undefined);
+  const offset = num('offset') ?? 0;
+  const length = num('length') ?? (dtype ? Math.ceil((elements * dtype.bits) / 8) : NaN);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || !Number.isSafeInteger(offset + length)) return null;
+  if (dtype && Math.ceil((elements * dtype.bits) / 8) !== length) return null;
+  return { name, dtype: dtype?.name ?? 'unknown', shape: dims, location, offset, length };
 }
 
 /** Reads a field tag, rejecting field number 0 and the deprecated group wire types. */
