@@ -6,7 +6,9 @@
 // with wall time, seconds per GiB and peak RSS (/usr/bin/time %M, worker
 // threads included). The bar of issue 11: peak RSS under 300 MB and times
 // linear in size (per-GiB figures stated at every size; "linear" is judged
-// as the largest size's per-GiB time within 1.25x of the smallest's).
+// as the largest size's per-GiB time within 1.25x of the smallest's). `cp -r`
+// of the shards, timed the same way, shows what writing the checkpoint out
+// costs the disk at each size.
 // Usage: npm run bench:scale [-- --sizes 1,4,16]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -63,6 +65,12 @@ try {
     row.commit2 = timed(['commit', '-m', 'v2'], dir);
     row.diff = timed(['diff', 'v1', 'v2'], dir);
     row.stats = timed(['diff', '--stats', 'v1', 'v2'], dir);
+    // the plain-tool baseline for writing the checkpoint out: cp of the shards, timed the same way
+    sync();
+    const t0 = process.hrtime.bigint();
+    execFileSync('cp', ['-r', shards, join(dir, 'copy')]);
+    row.cp = { wall: Number(process.hrtime.bigint() - t0) / 1e9 };
+    rmSync(join(dir, 'copy'), { recursive: true, force: true });
     rmSync(shards, { recursive: true, force: true });
     sync();
     row.restore = timed(['checkout', 'v2', '--force'], dir);
@@ -78,6 +86,7 @@ try {
   console.log(`| operation | ${results.map((r) => `${r.gib} GiB: wall, s/GiB, peak RSS`).join(' | ')} |`);
   console.log(`| --- | ${results.map(() => '---').join(' | ')} |`);
   for (const [k, label] of ops) console.log(`| ${label} | ${results.map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`).join(' | ')} |`);
+  console.log(`| cp -r of the shards (baseline for the restore) | ${results.map((r) => `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`).join(' | ')} |`);
   console.log('');
   const maxRss = Math.max(...results.flatMap((r) => ops.map(([k]) => r[k].rssKB)));
   console.log(`- ${maxRss < 300 * 1024 ? 'PASS' : 'MISS'} peak RSS under 300 MB at every size: max ${mb(maxRss)}`);
