@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { constants as fsConstants, readSync, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { constants as fsConstants, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
 import { fromSystemError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
@@ -10,7 +10,8 @@ import type { GroupChoice } from '../storage/codec.js';
 import { planChunks, type ChunkSpan } from '../core/chunking.js';
 import { detectLayout } from '../core/formats/detect.js';
 import { sidecarLayout } from './sidecarLayout.js';
-import type { ByteSource, Layout } from '../core/formats/types.js';
+import { fdSource } from './fileSource.js';
+import type { Layout } from '../core/formats/types.js';
 import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
@@ -31,31 +32,13 @@ export interface ChunkedFile {
   storedBytes: number;
 }
 
-/** A ByteSource over an open file, for format detection (reads headers only). */
-function fdSource(fh: FileHandle, size: number): ByteSource {
-  return {
-    size,
-    async read(offset, length) {
-      const len = Math.max(0, Math.min(length, size - offset));
-      const buf = Buffer.allocUnsafe(len);
-      let got = 0;
-      while (got < len) {
-        const n = readSync(fh.fd, buf, got, len - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-      return got === len ? buf : buf.subarray(0, got);
-    },
-  };
-}
-
 /** Chunks per worker task: small enough to balance the cores, large enough that messages cost nothing. */
 const CHUNKS_PER_TASK = 8;
 
 /** Detects the model layout of an open file at `abs`; never fails (odd files get no layout). */
 async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layout | null> {
   try {
-    return (await detectLayout(fdSource(fh, size))) ?? (await sidecarLayout(abs, size));
+    return (await detectLayout(fdSource(fh.fd, size))) ?? (await sidecarLayout(abs, size));
   } catch {
     return null;
   }

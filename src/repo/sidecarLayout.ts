@@ -1,10 +1,11 @@
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { validateLayout } from '../core/formats/detect.js';
 import { TFJS_MANIFEST, TFJS_MANIFEST_MAX_BYTES, tfjsShardLayout } from '../core/formats/tfjs.js';
 import { BUNDLE_INDEX_MAX_BYTES, bundleIndexFor, bundleShardLayout } from '../core/formats/tfBundle.js';
 import { onnxExternalData, type ExternalTensor } from '../core/formats/onnx.js';
-import type { ByteSource, Layout } from '../core/formats/types.js';
+import type { Layout } from '../core/formats/types.js';
+import { fdSource } from './fileSource.js';
 
 /**
  * Layouts of weight files that have no header of their own and are described
@@ -99,20 +100,7 @@ async function externalTensorsOf(path: string): Promise<ExternalTensor[] | null>
     return null;
   }
   try {
-    const src: ByteSource = {
-      size,
-      async read(offset, length) {
-        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-        let got = 0;
-        while (got < buf.length) {
-          const n = readSync(fd, buf, got, buf.length - got, offset + got);
-          if (n === 0) break;
-          got += n;
-        }
-        return buf.subarray(0, got);
-      },
-    };
-    const tensors = await onnxExternalData(src);
+    const tensors = await onnxExternalData(fdSource(fd, size));
     if (externalCache.size >= 64) externalCache.clear();
     externalCache.set(path, { stamp, tensors });
     return tensors;

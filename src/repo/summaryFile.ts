@@ -53,7 +53,12 @@ function mark(path: string): FileMark {
 }
 
 /** Whether two marks are of the same, unchanged file. */
-export const sameMark = (a: FileMark, b: FileMark): boolean => a.size === b.size && a.ino === b.ino;
+const sameMark = (a: FileMark, b: FileMark): boolean => a.size === b.size && a.ino === b.ino;
+
+/** Whether two states are the same: same generation, counts, and unchanged logs. */
+export function sameState(a: SummaryState, b: SummaryState): boolean {
+  return a.generation === b.generation && a.numbers === b.numbers && a.annotations === b.annotations && sameMark(a.numbersFile, b.numbersFile) && sameMark(a.annotationsFile, b.annotationsFile);
+}
 
 /** The marks of the two logs a summary depends on, read now. */
 export function logMarks(repo: Repository): { numbersFile: FileMark; annotationsFile: FileMark } {
@@ -63,7 +68,7 @@ export function logMarks(repo: Repository): { numbersFile: FileMark; annotations
 /** A summary file whose lines do not parse (only a damaged disk does that: appends are checked, rewrites atomic). */
 export class SummaryFileDamaged extends Error {}
 
-/** The name in `index/active` (see storage/indexStore.ts), or null. */
+/** The name in `index/active` (see storage/indexStore.ts, read here without loading LevelDB), or null. */
 function activeGeneration(repo: Repository): string | null {
   try {
     return readFileSync(join(repo.dir, 'index', 'active'), 'utf8').trim() || null;

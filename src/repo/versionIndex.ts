@@ -5,7 +5,7 @@ import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
-import { appendSummaryFile, logMarks, sameMark, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
+import { appendSummaryFile, logMarks, sameState, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
 export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
@@ -178,7 +178,7 @@ export class VersionIndex {
     const annCount = annText ? Number(annText) : 0;
     // a current summary file vouches that the logs hold what the index has indexed: no need to read them
     const file = this.persistent ? summaryFileState(this.repo) : null;
-    if (file && file.generation === this.generation && file.numbers === count && file.annotations === annCount && sameMark(file.numbersFile, before.numbersFile) && sameMark(file.annotationsFile, before.annotationsFile)) return;
+    if (file && sameState(file, { generation: this.generation, numbers: count, annotations: annCount, ...before })) return;
     const ids = this.repo.numbers.readAll();
     const anns = this.repo.refs.readLog<AnnotationLogEntry>('annotations');
     const after = logMarks(this.repo);
@@ -189,7 +189,7 @@ export class VersionIndex {
     // the logs moved while they were read: the next reader writes the summary file
     if (!this.persistent || before.numbersFile.size !== after.numbersFile.size || before.annotationsFile.size !== after.annotationsFile.size) return;
     try {
-      await this.writeSummaries({ generation: this.generation, numbers: ids.length, annotations: anns.length, ...after }, { numbers: count, annotations: annStart }, added, annotated);
+      await this.writeSummaries(file, { generation: this.generation, numbers: ids.length, annotations: anns.length, ...after }, { numbers: count, annotations: annStart }, added, annotated);
     } catch {
       // derived data: a summary file that cannot be written (read-only storage) is rebuilt next time
     }
@@ -248,13 +248,14 @@ export class VersionIndex {
   }
 
   /**
-   * Brings the summary file to `state`: appends what this sync added when
-   * the file ends where the index stood before it (`from`), leaves a file
-   * that is already current, and otherwise writes it afresh from the index.
+   * Brings the summary file from `file` (its state when this sync began:
+   * nobody else writes it while this process holds the index) to `state`:
+   * appends what this sync added when the file ends where the index stood
+   * before it (`from`), leaves a file that is already current, and otherwise
+   * writes it afresh from the index.
    */
-  private async writeSummaries(state: SummaryState, from: { numbers: number; annotations: number }, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
-    const file = summaryFileState(this.repo);
-    if (file && file.generation === state.generation && file.numbers === state.numbers && file.annotations === state.annotations && sameMark(file.numbersFile, state.numbersFile) && sameMark(file.annotationsFile, state.annotationsFile)) return;
+  private async writeSummaries(file: SummaryState | null, state: SummaryState, from: { numbers: number; annotations: number }, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
+    if (file && sameState(file, state)) return;
     // appending is right only when the file ends where this sync began and both logs were only appended to
     const appendable = file && file.generation === state.generation && file.numbers === from.numbers && file.annotations === from.annotations
       && file.numbersFile.ino === state.numbersFile.ino && file.annotationsFile.ino === state.annotationsFile.ino;
