@@ -40,7 +40,12 @@ export interface SummaryState {
   annotations: number;
   numbersFile: FileMark;
   annotationsFile: FileMark;
+  /** Appends since the file was last written whole (each leaves a state line behind; see MAX_APPENDS). */
+  appends?: number;
 }
+
+/** After this many appends the file is written whole again, so old state lines do not pile up. */
+export const MAX_APPENDS = 256;
 
 function mark(path: string): FileMark {
   try {
@@ -55,7 +60,7 @@ function mark(path: string): FileMark {
 /** Whether two marks are of the same, unchanged file. */
 const sameMark = (a: FileMark, b: FileMark): boolean => a.size === b.size && a.ino === b.ino;
 
-/** Whether two states are the same: same generation, counts, and unchanged logs. */
+/** Whether two states are the same: same generation, counts, and unchanged logs (the append count aside). */
 export function sameState(a: SummaryState, b: SummaryState): boolean {
   return a.generation === b.generation && a.numbers === b.numbers && a.annotations === b.annotations && sameMark(a.numbersFile, b.numbersFile) && sameMark(a.annotationsFile, b.annotationsFile);
 }

@@ -5,7 +5,7 @@ import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
-import { appendSummaryFile, logMarks, sameState, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
+import { appendSummaryFile, logMarks, MAX_APPENDS, sameState, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
 export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
@@ -252,14 +252,16 @@ export class VersionIndex {
    * nobody else writes it while this process holds the index) to `state`:
    * appends what this sync added when the file ends where the index stood
    * before it (`from`), leaves a file that is already current, and otherwise
-   * writes it afresh from the index.
+   * (or every MAX_APPENDS appends, so old state lines do not pile up) writes
+   * it afresh from the index.
    */
   private async writeSummaries(file: SummaryState | null, state: SummaryState, from: { numbers: number; annotations: number }, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
     if (file && sameState(file, state)) return;
     // appending is right only when the file ends where this sync began and both logs were only appended to
     const appendable = file && file.generation === state.generation && file.numbers === from.numbers && file.annotations === from.annotations
       && file.numbersFile.ino === state.numbersFile.ino && file.annotationsFile.ino === state.annotationsFile.ino;
-    if (appendable) appendSummaryFile(this.repo, added, annotated, state);
+    const appends = (file?.appends ?? 0) + 1;
+    if (appendable && appends < MAX_APPENDS) appendSummaryFile(this.repo, added, annotated, { ...state, appends });
     else writeSummaryFile(this.repo, await this.summaries(), state);
   }
 

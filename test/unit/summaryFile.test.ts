@@ -9,7 +9,7 @@ import { annotate } from '../../src/ops/annotate.js';
 import { log } from '../../src/ops/log.js';
 import { Repository } from '../../src/repo/repository.js';
 import { VersionIndex, type VersionSummary } from '../../src/repo/versionIndex.js';
-import { SummaryReader, logMarks, summaryFileState, writeSummaryFile } from '../../src/repo/summaryFile.js';
+import { MAX_APPENDS, SummaryReader, logMarks, summaryFileState, writeSummaryFile } from '../../src/repo/summaryFile.js';
 import { allSummaries, withSummaries } from '../../src/repo/summaries.js';
 
 let dir: string;
@@ -76,6 +76,24 @@ describe('the summary file', () => {
     expect(after.startsWith(stateless)).toBe(true);
     expect(after.slice(stateless.length)).toContain(v5);
     expect(readAll()!.get(v5)!.number).toBe(5);
+  });
+
+  it('is written whole again after MAX_APPENDS appends, so old state lines do not pile up', async () => {
+    const state = summaryFileState(repo)!;
+    expect(state.appends ?? 0).toBeLessThan(MAX_APPENDS);
+    const count = () => readFileSync(file(), 'utf8').split('\n').filter((l) => l.startsWith('{"state"')).length;
+    writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
+    await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' });
+    expect(summaryFileState(repo)!.appends).toBe((state.appends ?? 0) + 1);
+    expect(count()).toBeGreaterThan(1);
+    // as if the file had been appended to MAX_APPENDS - 1 times
+    writeSummaryFile(repo, [...readAll()!.values()], { ...summaryFileState(repo)!, appends: MAX_APPENDS - 1 });
+    writeFileSync(join(dir, 'models', 'm.bin'), 'version 6');
+    const v6 = (await commit(repo, { message: 'v6', time: '2026-01-06T00:00:00Z' })).id;
+    expect(count()).toBe(1);
+    expect(summaryFileState(repo)!.appends ?? 0).toBe(0);
+    expect(readAll()!.get(v6)!.number).toBe(6);
+    expect(readAll()!.size).toBe(6);
   });
 
   it('is refused once a log it was built from changes, and the next index open writes it again', async () => {
