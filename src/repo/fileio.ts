@@ -44,7 +44,6 @@ async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layo
   }
 }
 
-
 /**
  * Cuts a workspace file into chunks (tensor-aligned when it is a model file
  * mvm recognises) and hashes them on the worker pool; with `store`, also

@@ -101,10 +101,7 @@ export class SummaryReader {
 
   private constructor(private readonly fd: number, size: number) {
     this.pos = size;
-    const first = this.step();
-    const last = first[0];
-    this.state = last && 'state' in last ? last.state : null;
-    for (const l of first.slice(1)) this.take(l);
+    this.state = stateAt(fd, size);
   }
 
   /** Opens the summary file; null when it is missing, torn or no longer matches the logs. */
@@ -115,13 +112,7 @@ export class SummaryReader {
     } catch {
       return null;
     }
-    let reader: SummaryReader;
-    try {
-      reader = new SummaryReader(fd, fstatSync(fd).size);
-    } catch {
-      closeSync(fd);
-      return null;
-    }
+    const reader = new SummaryReader(fd, fstatSync(fd).size);
     const s = reader.state;
     const now = logMarks(repo);
     if (!s || s.generation !== activeGeneration(repo) || !sameMark(s.numbersFile, now.numbersFile) || !sameMark(s.annotationsFile, now.annotationsFile)) {
@@ -194,8 +185,11 @@ export class SummaryReader {
       this.pending.delete(s.number);
       this.byId.set(s.id, s);
     } else if ('a' in l) {
-      this.pending.set(l.a, [...(this.pending.get(l.a) ?? []), l.m]);
+      const list = this.pending.get(l.a);
+      if (list) list.push(l.m);
+      else this.pending.set(l.a, [l.m]);
     }
+    // state lines (the last, and those older appends left) say nothing about versions
   }
 }
 
@@ -208,18 +202,24 @@ export function summaryFileState(repo: Repository): SummaryState | null {
     return null;
   }
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(Math.min(size, BLOCK));
+    return stateAt(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last line of a summary file open as `fd`, when it is a whole state line; null otherwise. */
+function stateAt(fd: number, size: number): SummaryState | null {
+  try {
+    // a state line is a few hundred bytes: the file's tail holds it whole
+    const buf = Buffer.allocUnsafe(Math.min(size, 4096));
     readSync(fd, buf, 0, buf.length, size - buf.length);
     const text = buf.toString('utf8');
     if (!text.endsWith('\n')) return null;
-    const last = text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1);
-    const line = JSON.parse(last) as Line;
+    const line = JSON.parse(text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1)) as Line;
     return 'state' in line ? line.state : null;
   } catch {
     return null;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -26,28 +26,25 @@ export class NumberLog {
     }
   }
 
-  /** Every number's id, index 0 holding v1; null for a burned (torn) line. */
-  readAll(): (string | null)[] {
-    let buf: Buffer;
+  /** The log's bytes (none when it does not exist yet). */
+  private bytes(): Buffer {
     try {
-      buf = readFileSync(this.path);
+      return readFileSync(this.path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
       throw fromSystemError(e, this.path, 'reading');
     }
-    return parseNumberLog(buf);
+  }
+
+  /** Every number's id, index 0 holding v1; null for a burned (torn) line. */
+  readAll(): (string | null)[] {
+    return parseNumberLog(this.bytes());
   }
 
   /** The number of `id`, or null when no line holds it: a search of the bytes, without parsing the log. */
   numberOf(id: string): number | null {
     if (!ID_RE.test(id)) return null;
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw fromSystemError(e, this.path, 'reading');
-    }
+    const buf = this.bytes();
     const needle = Buffer.from(id + '\n', 'latin1');
     for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) if (at % LINE === 0) return at / LINE + 1;
     return null;
@@ -55,12 +52,7 @@ export class NumberLog {
 
   /** Numbers whose line is garbled (read as burned); fsck reports them. */
   garbled(): number[] {
-    try {
-      return garbledNumberLines(readFileSync(this.path));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw fromSystemError(e, this.path, 'reading');
-    }
+    return garbledNumberLines(this.bytes());
   }
 
   /**
