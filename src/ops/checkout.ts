@@ -23,6 +23,8 @@ export interface CheckoutResult extends CheckedOut {
   number: number | null;
   /** The branch HEAD now follows, or null when detached. */
   branch: string | null;
+  /** What a partial store fetched from its remote for this checkout (chunks and bytes). */
+  fetched: { objects: number; bytes: number };
 }
 
 /**
@@ -50,6 +52,7 @@ export async function checkout(repo: Repository, rev: string | undefined, opts: 
     if (opts.only?.length) repo.setSparse(opts.only.map((p) => repo.relPath(p)));
     if (wasPartial || repo.sparse()) await ensureVersion(repo, target.id, opts.progress);
     const done = await checkoutVersion(repo, target.id, { branch: target.branch, force: opts.force, progress: opts.progress });
-    return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done };
+    const { objects, bytes } = repo.fetchedOnDemand;
+    return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done, fetched: { objects, bytes } };
   });
 }

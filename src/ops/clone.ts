@@ -20,6 +20,8 @@ export interface CloneOptions extends Omit<RemoteSpec, 'url'> {
   rev?: string;
   /** Only these files or folders of the model: only their chunks are fetched (a partial workspace). */
   only?: string[];
+  /** Keep a copy of every chunk of every version here (default: a partial store, chunks fetched when needed). */
+  full?: boolean;
   jobs?: number;
   progress?: Progress;
 }
@@ -39,8 +41,10 @@ export interface CloneResult {
 
 /**
  * Creates a repository in a new folder with the remote as `origin`, fetches
- * it and checks out `rev` (default: branch main). On any failure the folder
- * it created is removed again.
+ * it and checks out `rev` (default: branch main). Unless `full`, the store is
+ * partial: it holds every version's manifest and file objects, and the chunks
+ * of the checked-out files only in those files; other chunks come from origin
+ * when a command needs them. On any failure the folder it created is removed.
  */
 export async function clone(url: string, opts: CloneOptions = {}): Promise<CloneResult> {
   const target = parseRemoteUrl(url, process.cwd());
@@ -54,7 +58,8 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
     throw fromSystemError(e, dir, 'creating');
   }
   try {
-    createRepository({ dir });
+    // a partial store: every manifest and file object, and chunks only as commands need them
+    createRepository({ dir, ...(opts.full ? {} : { partial: 'origin' }) });
     const repo = Repository.open(dir);
     if (opts.only?.length) {
       const paths = opts.only.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
@@ -90,7 +95,8 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
           const id = tracking ?? resolveTarget(repo, rev).id;
           if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
           const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress, staged });
-          return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects, bytes: fetched.bytes, requests: s.backend.stats.requests, checkout };
+          const d = repo.fetchedOnDemand;
+          return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects + d.objects, bytes: fetched.bytes + d.bytes, requests: s.backend.stats.requests + d.requests, checkout };
         } finally {
           staged?.discard();
         }

@@ -3,10 +3,15 @@ import { withLock, type Progress } from '../repo/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
+import { ensureChunks, partialRemote } from '../repo/partial.js';
+import { gcRoots, reachableObjects } from '../repo/reachable.js';
+import { visibleFiles } from '../repo/workspace.js';
 
 /** Options of `mvm fetch`. */
 export interface FetchOptions {
   remote?: string;
+  /** Also fetch every chunk a partial store lacks, of every version it holds, and make it a full store. */
+  full?: boolean;
   jobs?: number;
   progress?: Progress;
 }
@@ -16,15 +21,30 @@ export interface FetchResult extends FetchTransfer {
   remote: string;
   url: string;
   requests: number;
+  /** With --full on a partial store: the chunks fetched to make it full. */
+  completed?: { chunks: number };
 }
 
-/** Downloads a remote's branches (as refs/remotes/NAME/*), tags and the versions they reach; the workspace is not touched. */
+/**
+ * Downloads a remote's branches (as refs/remotes/NAME/*), tags and the
+ * versions they reach; the workspace is not touched. With `full`, a partial
+ * store also fetches every chunk it lacks (of the paths the workspace holds)
+ * and becomes a full store, which needs no remote to check out any version.
+ */
 export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<FetchResult> {
   const remote = findRemote(repo, opts.remote);
   return withLock(repo, 'fetch', async () => {
     return withRemote(repo, remote, false, async (s) => {
       const r = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
-      return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests };
+      let completed: FetchResult['completed'];
+      if (opts.full && partialRemote(repo)) {
+        const sparse = repo.sparse();
+        const versions = reachableObjects(repo, gcRoots(repo)).versions;
+        const ids = [...versions].flatMap((id) => Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) => repo.file(e.file).chunks.map((c) => c.id)));
+        completed = { chunks: await ensureChunks(repo, ids, opts.progress) };
+        repo.setPartial(null);
+      }
+      return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests, ...(completed ? { completed } : {}) };
     });
   });
 }

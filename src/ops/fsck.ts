@@ -10,6 +10,7 @@ import { bounded } from '../repo/bounded.js';
 import { removedVersions } from '../repo/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace.js';
+import { partialRemote } from '../repo/partial.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 
 /** Where a damaged object is used: which version and path. */
@@ -43,6 +44,8 @@ export interface FsckResult {
   leftoverTemp: number;
   /** Numbered versions that `mvm gc` removed (recorded in logs/gc; not problems). */
   removedByGc: number;
+  /** Chunks a partial store (a clone without --full) leaves on its remote: fetched when needed, not problems. */
+  onRemote: number;
   /** With --repair: what was done, and how many problems there were before (`problems` lists those left). */
   repaired?: string[];
   problemsBefore?: number;
@@ -169,7 +172,14 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
   }
   // every stored object, plus referenced chunks that are not stored
   const all = new Set<string>(repo.objects.list());
-  for (const c of chunks) if (!all.has(c)) missing(c);
+  // a partial store leaves chunks on its remote until a command needs them
+  const partial = partialRemote(repo) !== null;
+  let onRemote = 0;
+  for (const c of chunks) {
+    if (all.has(c)) continue;
+    if (partial) onRemote++;
+    else missing(c);
+  }
   opts.progress?.start?.('fsck', all.size);
   await withPool(async (pool) => {
     const ids = [...all].filter((id) => !broken.has(id));
@@ -212,6 +222,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
   }
   return {
     ok: problems.length === 0,
+    onRemote,
     objectsChecked: all.size,
     versions: versions.size,
     refsChecked,

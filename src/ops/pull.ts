@@ -22,6 +22,8 @@ export interface PullOptions {
   /** When the branch has diverged, replay its own versions on top of the remote's. */
   rebase?: boolean;
   force?: boolean;
+  /** When pull creates the store: keep a copy of every chunk here (default: a partial store, as clone makes). */
+  full?: boolean;
   jobs?: number;
   progress?: Progress;
 }
@@ -52,7 +54,7 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   return withLock(repo, 'pull', async () => {
     const branch = opts.branch ?? repo.currentBranch();
     if (!branch) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
-    return withRemote(repo, remote, false, async (s) => {
+    return withOnDemand(repo, await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
       const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
       const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
       if (!target) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { revision: branch, hint: 'mvm push it first, or name another branch' });
@@ -82,8 +84,14 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
       const checkout = onBranch ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress }) : null;
       repo.refs.write(`refs/heads/${branch}`, target);
       return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
-    });
+    }));
   });
+}
+
+/** Adds what a partial store fetched while checking out to what the fetch itself moved. */
+function withOnDemand(repo: Repository, r: PullResult): PullResult {
+  const d = repo.fetchedOnDemand;
+  return { ...r, fetched: { ...r.fetched, objects: r.fetched.objects + d.objects, bytes: r.fetched.bytes + d.bytes }, requests: r.requests + d.requests };
 }
 
 /** The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the git root. */
@@ -105,6 +113,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
   try {
     const repo = Repository.open(root);
     const remote = findRemote(repo, opts.remote);
+    if (!opts.full) repo.setPartial(remote.name);
     return await withLock(repo, 'pull', async () => {
       const lock = readLock(root);
       const branch = opts.branch ?? 'main';
@@ -127,7 +136,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
           const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress, staged });
-          return { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests };
+          return withOnDemand(repo, { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests });
         } finally {
           staged?.discard();
         }

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { MvmError } from '../errors.js';
+import { partialRemote } from '../repo/partial.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock } from '../repo/session.js';
 import { deleteRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/remotes.js';
@@ -32,6 +34,9 @@ export async function addRemote(repo: Repository, name: string, url: string, opt
 /** Removes a remote, its remote-tracking branches and its cached pack indexes; the remote itself is not touched. */
 export async function removeRemote(repo: Repository, name: string): Promise<RemoteEntry> {
   return withLock(repo, 'remote', async () => {
+    if (partialRemote(repo) === name) {
+      throw new MvmError('BAD_ARGUMENT', `${name} holds the chunks this partial store lacks, so it cannot be removed`, { remote: name, hint: `run 'mvm fetch ${name} --full' first: the store then holds every chunk itself` });
+    }
     const entry = deleteRemote(repo, name);
     for (const r of repo.refs.list(`refs/remotes/${entry.name}/`)) repo.refs.delete(r.ref);
     rmSync(join(repo.dir, 'refs', 'remotes', entry.name), { recursive: true, force: true });

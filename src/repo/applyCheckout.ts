@@ -2,10 +2,11 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, readlinkSync, readdirSync, r
 import { dirname } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { CheckoutPlan } from '../core/checkoutPlan.js';
-import type { FileEntry } from '../core/objects.js';
+import type { FileEntry, FileObject } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { withPool, type Progress } from './session.js';
-import { assembleFile, installFile } from './fileio.js';
+import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
+import { ensureChunks, partialRemote } from './partial.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
 import type { StatEntry } from './versionIndex.js';
 import type { StagedFiles } from './staging.js';
@@ -224,6 +225,12 @@ class WorkspaceChange {
   }
 }
 
+/** The stored file object of what the workspace holds at a path, when mvm knows its chunks. */
+function baseFileOf(repo: Repository, cur: IdentifiedFile | undefined): FileObject | undefined {
+  if (!cur) return undefined;
+  return cur.chunked?.file ?? (repo.objects.has(cur.id) ? repo.file(cur.id) : undefined);
+}
+
 /**
  * Carries out a checkout plan on the workspace: every file to write is
  * assembled and verified in `.mvm/tmp` before the first one is renamed into
@@ -258,6 +265,14 @@ export async function applyCheckout(
       for (const f of inside) first.add(f);
     }
   }
+  // a partial store fetches every chunk the files to write read from the store, in one batch
+  if (partialRemote(repo)) {
+    const reads = plan.write.flatMap((w) => {
+      const curFile = baseFileOf(repo, current.get(w.path));
+      return readsOf(repo.file(w.entry.file), curFile ? chunkOffsets(curFile) : new Map(), staged?.peek(w.path, w.entry.file) ?? undefined);
+    });
+    await ensureChunks(repo, reads, progress);
+  }
   progress?.start?.('checkout', plan.write.reduce((s, w) => s + w.entry.size, 0));
   const updates = new Map<string, StatEntry | null>();
   let bytesWritten = 0;
@@ -266,7 +281,7 @@ export async function applyCheckout(
     await withPool(async (pool) => {
       for (const w of plan.write) {
         const cur = current.get(w.path);
-        const curFile = cur ? (cur.chunked?.file ?? (repo.objects.has(cur.id) ? repo.file(cur.id) : undefined)) : undefined;
+        const curFile = baseFileOf(repo, cur);
         const base = cur && curFile ? { path: cur.abs, file: curFile } : undefined;
         const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => progress?.advance?.(n), path: w.path, base, staged: staged?.take(w.path, w.entry.file) ?? undefined });
         assembled.push({ path: w.path, tmp, file: w.entry.file });

@@ -14,6 +14,8 @@ export interface InitOptions {
   chunkSize?: number;
   compressionLevel?: number;
   fsync?: RepoConfig['fsync'];
+  /** Make a partial store whose missing chunks this remote holds (clone). */
+  partial?: string;
 }
 
 /** What `mvm init` did. */
@@ -54,7 +56,7 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
   // all 256 fan-out folders up front, so object writes never need a mkdir
   for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
-  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? user.fsync ?? DEFAULT_CONFIG.fsync };
+  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? user.fsync ?? DEFAULT_CONFIG.fsync, ...(opts.partial ? { partial: opts.partial } : {}) };
   writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/main\n', { tmpDir: tmp });
   writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });
   // config.json last: its presence is what makes the directory a repository

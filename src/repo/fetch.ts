@@ -15,6 +15,7 @@ import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSes
 import { findRemote } from './remotes.js';
 import { visibleFiles } from './workspace.js';
 import { StagedFiles } from './staging.js';
+import { partialRemote } from './partial.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -43,7 +44,7 @@ async function download(
   index: RemoteIndex,
   ids: string[],
   jobs: number,
-  sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null },
+  sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null; storePlaced: boolean },
   progress?: Progress,
 ): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
@@ -92,7 +93,7 @@ async function download(
       try {
         // the range's memory moves to the worker when the buffer owns it whole (no copy)
         const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer;
-        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects }, whole ? [buf.buffer as ArrayBuffer] : []);
+        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects, storePlaced: sink.storePlaced }, whole ? [buf.buffer as ArrayBuffer] : []);
       } catch (e) {
         throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
       }
@@ -151,20 +152,22 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
-  // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only)
+  // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only).
+  // A partial store takes only the chunks of the version being staged, and keeps those in its files only.
   const sparse = repo.sparse();
-  const wanted = [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
+  const partial = partialRemote(repo) !== null;
+  const stageId = opts.stage?.(refs) ?? null;
+  const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
+  const wanted = partial ? (stageVersion ? [stageVersion] : []) : [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
   const wantChunks = [...new Set(wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))))].filter((id) => !repo.objects.has(id));
   opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
-  const stageId = opts.stage?.(refs) ?? null;
-  const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
   const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
   const tagConflicts: string[] = [];
   try {
     // every core decodes and hashes; a worker thread has the range while the next one downloads
-    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged }, opts.progress));
+    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged, storePlaced: !partial }, opts.progress));
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
@@ -214,12 +217,43 @@ export async function ensureVersion(repo: Repository, id: string, progress?: Pro
   }
 }
 
-/** True when the version, its file objects and the chunks of the paths this workspace holds are all here. */
+/**
+ * True when the version, its file objects and the chunks of the paths this
+ * workspace holds are all here (a partial store needs no chunks: they are
+ * fetched when read).
+ */
 export function holdsVersion(repo: Repository, id: string): boolean {
   if (!repo.objects.has(id)) return false;
+  const partial = partialRemote(repo) !== null;
   for (const e of Object.values(visibleFiles(repo.version(id).files, repo.sparse()))) {
     if (!repo.objects.has(e.file)) return false;
-    if (repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
+    if (!partial && repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
   }
   return true;
+}
+
+/**
+ * Fetches chunks by id from the remote a partial store names, verifying and
+ * storing each: what ensureChunks (repo/partial.ts) calls for the chunks a
+ * command is about to read.
+ */
+export async function fetchChunks(repo: Repository, ids: string[], progress?: Progress): Promise<void> {
+  const remote = findRemote(repo, partialRemote(repo) ?? undefined);
+  await withRemote(repo, remote, false, async (s) => {
+    if (!s.exists) {
+      throw new MvmError('REMOTE_NOT_FOUND', `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`, { url: remote.url, remote: remote.name, hint: 'mount or reach the remote again, or point the remote at a copy of it (mvm remote add)' });
+    }
+    const jobs = defaultJobs(remote);
+    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
+    const absent = ids.filter((id) => !index.get(id));
+    if (absent.length) {
+      throw new MvmError('OBJECT_MISSING', `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`, { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' });
+    }
+    progress?.start?.(`fetch ${remote.name}`, ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
+    const bytes = await withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress));
+    progress?.done?.();
+    repo.fetchedOnDemand.objects += ids.length;
+    repo.fetchedOnDemand.bytes += bytes;
+    repo.fetchedOnDemand.requests += s.backend.stats.requests;
+  });
 }

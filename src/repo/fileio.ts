@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { constants as fsConstants, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
-import { fromSystemError, MvmError } from '../errors.js';
+import { fromSystemError, isMvmError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
 import { blake3Hex } from '../storage/hash.js';
@@ -17,6 +17,7 @@ import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
 import type { StagedFile } from './staging.js';
 import { faultPoint } from '../storage/faults.js';
+import { ensureChunks, partialRemote } from './partial.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;
@@ -64,7 +65,11 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     const layout = await layoutOf(fh, size, abs);
     const spans = planChunks(size, repo.config.chunkSize, layout?.tensors ?? [], layout?.packed ?? []);
     // MVM_DELTAS=0 stores every chunk whole (to compare)
-    const bases = opts.store && layout && opts.parent?.layout && process.env.MVM_DELTAS !== '0' ? deltaBases(layout, spans, opts.parent) : null;
+    // the parent's chunk at the same place: a delta base when it is here, and in a partial
+    // store (which may lack it) known to be on the remote, so an unchanged chunk is not stored again
+    const alike = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
+    const bases = alike && process.env.MVM_DELTAS !== '0' ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
+    const held = opts.store && opts.parent && partialRemote(repo) ? spans.map((_, i) => alike?.[i] ?? opts.parent!.chunks[i]?.id) : null;
     const chunks: ChunkRef[] = new Array(spans.length);
     let newChunks = 0;
     let newBytes = 0;
@@ -82,7 +87,8 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
         path: abs,
         spans: part.map((sp, j) => {
           const base = bases?.[first + j];
-          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base, tensor: sp.tensor } : {}) };
+          const had = held?.[first + j];
+          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base, tensor: sp.tensor } : {}), ...(had ? { held: had } : {}) };
         }),
         store: opts.store,
         objectsDir: repo.objects.dir,
@@ -200,11 +206,7 @@ export async function assembleFile(
     if (opts.base && !opts.staged) {
       try {
         copyFileSync(opts.base.path, tmp, fsConstants.COPYFILE_EXCL);
-        let off = 0;
-        for (const c of opts.base.file.chunks) {
-          baseAt.set(off, c.id);
-          off += c.size;
-        }
+        for (const [off, id] of chunkOffsets(opts.base.file)) baseAt.set(off, id);
       } catch {
         rmSync(tmp, { force: true });
         baseAt.clear();
@@ -220,13 +222,24 @@ export async function assembleFile(
       offset += c.size;
     }
     const out = fd;
+    // a partial store fetches the chunks this file reads from the store first
+    await ensureChunks(repo, readsOf(file, baseAt, filled));
     await bounded(file.chunks.length, pool.capacity, async (i) => {
       const c = file.chunks[i]!;
       const at = offsets[i]!;
       // a staged file already holds this chunk here, verified when it was downloaded
       if (filled.has(at)) return opts.onBytes?.(c.size);
       const op = baseAt.get(at) === c.id ? ('patch' as const) : ('restore' as const);
-      const r = await pool.submit({ op, id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at });
+      const task = { id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at };
+      let r;
+      try {
+        r = await pool.submit({ op, ...task });
+      } catch (e) {
+        // the copy differed from its version after all, and a partial store lacks the chunk: fetch it
+        if (op !== 'patch' || !isMvmError(e, 'OBJECT_MISSING') || !partialRemote(repo)) throw e;
+        await ensureChunks(repo, [c.id]);
+        r = await pool.submit({ op: 'restore', ...task });
+      }
       opts.onBytes?.(r.size);
     });
     if (repo.fsyncObjects) {
@@ -243,6 +256,32 @@ export async function assembleFile(
     if (e instanceof MvmError && opts.path) e.data.path ??= opts.path;
     throw e instanceof MvmError ? e : fromSystemError(e, tmp, 'writing');
   }
+}
+
+/**
+ * The chunks assembling `file` reads from the store: those neither `filled`
+ * (staged) nor at the same offset of `base`, the file it is rebuilt from
+ * (offset -> chunk id; those are kept when their bytes still match).
+ */
+export function readsOf(file: FileObject, base: Map<number, string>, filled?: Set<number>): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (const c of file.chunks) {
+    if (!filled?.has(at) && base.get(at) !== c.id) out.push(c.id);
+    at += c.size;
+  }
+  return out;
+}
+
+/** Offset -> chunk id of a stored file. */
+export function chunkOffsets(file: FileObject): Map<number, string> {
+  const m = new Map<number, string>();
+  let at = 0;
+  for (const c of file.chunks) {
+    m.set(at, c.id);
+    at += c.size;
+  }
+  return m;
 }
 
 /** Moves an assembled file over `dest` (one atomic rename) and returns the new file's stat. */

@@ -3,6 +3,7 @@ import type { FileObject } from '../core/objects.js';
 import type { ByteSource } from '../core/formats/types.js';
 import { readModelMetadata, type ModelMetadata } from '../core/formats/metadata.js';
 import type { Repository } from './repository.js';
+import { ensureChunks } from './partial.js';
 
 /**
  * A file of the store as a ByteSource: reads decode (and verify) only the
@@ -17,9 +18,13 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
     at += c.size;
   }
   let cached: { index: number; data: Buffer } | null = null;
-  const chunk = (i: number): Buffer => {
-    if (cached?.index !== i) cached = { index: i, data: repo.objects.get(file.chunks[i]!.id) };
-    return cached.data;
+  const chunk = async (i: number): Promise<Buffer> => {
+    if (cached?.index === i) return cached.data;
+    const id = file.chunks[i]!.id;
+    await ensureChunks(repo, [id]);
+    const data = repo.objects.get(id);
+    cached = { index: i, data };
+    return data;
   };
   return {
     size: file.size,
@@ -36,7 +41,7 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
       }
       for (let i = lo; i < starts.length && starts[i]! < end; i++) {
         const s = starts[i]!;
-        parts.push(chunk(i).subarray(Math.max(0, offset - s), Math.min(file.chunks[i]!.size, end - s)));
+        parts.push((await chunk(i)).subarray(Math.max(0, offset - s), Math.min(file.chunks[i]!.size, end - s)));
       }
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     },

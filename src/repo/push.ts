@@ -2,6 +2,7 @@ import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
 import { indexKey, packKey, packLayout, packParts } from '../storage/remote/packs.js';
 import { formatNumberLog, parseNumberLog } from '../storage/numbers.js';
+import { ensureChunks } from './partial.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
 import { bounded } from './bounded.js';
@@ -128,6 +129,8 @@ export async function pushToRemote(
   let packs = 0;
   // every object's stored size, once: it plans the packs, the progress total and each pack's layout
   const sizeOf = new Map<string, number>();
+  // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
+  await ensureChunks(repo, data, opts.progress);
   for (const id of [...data, ...versions]) {
     // a chunk stored locally as a delta travels whole (portableStored)
     const length = repo.objects.portableSize(id);

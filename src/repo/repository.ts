@@ -25,6 +25,8 @@ export interface RepoConfig {
   compressionLevel: number;
   fsync: FsyncPolicy;
   lockTimeoutMs: number;
+  /** A partial store: the remote that holds the chunks not stored here (repo/partial.ts). */
+  partial?: string;
 }
 
 /** The settings a new repository gets unless `init` is told otherwise. */
@@ -45,6 +47,8 @@ export class Repository {
   readonly tmpDir: string;
   readonly objects: FsObjectStore;
   readonly refs: RefStore;
+  /** What a partial store fetched on demand in this process (repo/partial.ts): chunks, bytes, requests. */
+  readonly fetchedOnDemand = { objects: 0, bytes: 0, requests: 0 };
   readonly numbers: NumberLog;
   private readonly versionCache = new Map<string, Version>();
   private readonly fileCache = new Map<string, FileObject>();
@@ -84,6 +88,16 @@ export class Repository {
   /** Options for the object writes of this repository. */
   get fsyncObjects(): boolean {
     return this.config.fsync === 'all';
+  }
+
+  /** Marks the store partial (its missing chunks held by `remote`) or, with null, full; rewrites config.json. */
+  setPartial(remote: string | null): void {
+    const next: RepoConfig = { ...this.config };
+    if (remote) next.partial = remote;
+    else delete next.partial;
+    this.writeInternal('config.json', JSON.stringify(next, null, 2) + '\n');
+    if (remote) this.config.partial = remote;
+    else delete this.config.partial;
   }
 
   /** Writes a small file inside `.mvm` atomically. */

@@ -90,6 +90,12 @@ export class StagedFiles {
     this.fdPath.clear();
   }
 
+  /** The offsets a staged file for this path and file object already holds, without taking it. */
+  peek(path: string, file: string): Set<number> | null {
+    const f = this.files.get(path);
+    return f && f.file === file ? f.filled : null;
+  }
+
   /** Hands a staged file to checkout (which then owns it) when it was made for this path and file object. */
   take(path: string, file: string): StagedFile | null {
     const f = this.files.get(path);

@@ -103,6 +103,8 @@ export interface RangeSpan {
   base?: string;
   /** The tensor the chunk belongs to (with `base`): once one chunk of it is not alike its base, the rest are not tried. */
   tensor?: number;
+  /** A chunk id held elsewhere (a partial store's remote): a chunk with this id is not stored here. */
+  held?: string;
 }
 /**
  * Reads a run of chunks of a file itself, hashes them, and with `store`
@@ -124,7 +126,8 @@ export interface RangeTask {
  * them at the given offsets) and writes those not stored yet. A worker per
  * range spreads the decoding and hashing of a download over the cores. An
  * item's `places` ([fd, offset, ...]) are where its verified content is also
- * written: files being built while they download.
+ * written: files being built while they download (and, with `storePlaced`
+ * false, the only place it is written).
  */
 export interface PutTask {
   op: 'put';
@@ -133,6 +136,8 @@ export interface PutTask {
   objectsDir: string;
   tmpDir: string;
   fsync: boolean;
+  /** false: an item written into `places` is not also stored (a partial store keeps it only there). */
+  storePlaced?: boolean;
 }
 /** Work that the chunk worker pool runs. */
 export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask | PutTask;
@@ -187,7 +192,7 @@ function runRange(task: RangeTask): RangeChunk[] {
         got += n;
       }
       const id = blake3Hex(data);
-      if (!task.store || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
+      if (!task.store || span.held === id || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
       let enc = encodeObject(data, { level: task.level, group: span.group }, true);
       if (span.base && span.base !== id && span.group && span.group !== 'auto' && !rewritten.has(span.tensor ?? -1)) {
         const d = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
@@ -211,7 +216,8 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
         for (const it of task.items) {
           const stored = task.data.subarray(it.offset, it.offset + it.length);
           const content = decodeVerified(stored, it.id, true);
-          if (!existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
+          const keep = task.storePlaced !== false || !it.places?.length;
+          if (keep && !existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
           for (let i = 0; it.places && i < it.places.length; i += 2) {
             const fd = it.places[i]!;
             const at = it.places[i + 1]!;

@@ -231,7 +231,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const url = b.url(t, 'only');
       const a = makeOrigin(b, t, url);
       ok(a.run(['push']));
-      const full = json(mvm(['clone', url, 'full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
+      const full = json(mvm(['clone', url, 'full', '--full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
       const part = json(mvm(['clone', url, 'part', ...b.addArgs(), '--only', 'models/small.txt', '--json'], { cwd: t.dir, env: b.env() }));
       const c = workspace(b, t, 'part');
       // the 900 kB file's chunk did not travel

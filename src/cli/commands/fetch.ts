@@ -4,6 +4,7 @@ import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
   remote?: string;
+  full?: boolean;
   jobs?: number;
 }
 
@@ -14,15 +15,18 @@ export const fetchCommand: Command<Args> = {
   builder: (y) =>
     y
       .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
+      .option('full', { type: 'boolean', describe: 'In a partial store (a clone without --full): also fetch every chunk it lacks, and keep them from now on' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
-      .example('mvm fetch && mvm log origin/main', 'see what the team pushed'),
+      .example('mvm fetch && mvm log origin/main', 'see what the team pushed')
+      .example('mvm fetch --full', 'before going offline: every version of this clone restorable without the remote'),
   run: async (argv) => {
     const { fetch } = await import('../../ops/fetch.js');
-    const r = await fetch(openRepo(), { remote: argv.remote, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await fetch(openRepo(), { remote: argv.remote, full: argv.full, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     for (const x of r.rewound) print(`warning: ${x.ref} on ${r.remote} no longer contains ${x.from.slice(0, 12)} (a forced push, or a push that lost a race)`);
     for (const t of r.tagConflicts) print(`warning: tag ${t} differs on ${r.remote}; the local one is kept`);
     print(`fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ${r.refs.length} ref(s)`);
+    if (r.completed) print(`fetched ${r.completed.chunks} chunk(s) this store lacked: it is a full store now`);
   },
 };

@@ -8,6 +8,7 @@ interface Args extends GlobalArgs {
   branch?: string;
   force?: boolean;
   rebase?: boolean;
+  full?: boolean;
   jobs?: number;
 }
 
@@ -21,13 +22,14 @@ export const pullCommand: Command<Args> = {
       .positional('branch', { type: 'string', describe: 'Branch (default the current one)' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
       .option('rebase', { type: 'boolean', describe: 'When the branch has diverged, replay your versions on top of the remote ones' })
+      .option('full', { type: 'boolean', describe: 'In a fresh git clone: keep a local copy of every chunk (default: a partial store, as clone makes)' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm pull', 'bring the current branch up to date with origin')
       .example('git clone URL proj && cd proj && mvm pull', 'in a fresh git clone: create the store and restore the model mvm.lock names'),
   run: async (argv) => {
     const { pull, pullIntoNewStore, findSharedWorkspace } = await import('../../ops/pull.js');
-    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, rebase: argv.rebase, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
+    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, rebase: argv.rebase, full: argv.full, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
     let r;
     try {
       r = await pull(openRepo(), opts);

@@ -7,6 +7,7 @@ import type { Repository } from '../repository.js';
 import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
 import type { Progress } from '../session.js';
 import { bounded } from '../bounded.js';
+import { ensureChunks } from '../partial.js';
 
 /** Why a changed tensor has no statistics. */
 export type StatsSkip = 'dtype' | 'layout';
@@ -52,6 +53,8 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
         jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id]) });
       }
     }
+    // a partial store fetches the chunks of both sides first
+    await ensureChunks(repo, jobs.flatMap((j) => j.pairs.flat()), progress);
     const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
     progress?.start?.('diff --stats', total);
     const parts = jobs.map(() => [] as DiffPartial[]);
