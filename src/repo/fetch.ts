@@ -34,6 +34,26 @@ export interface FetchTransfer {
 }
 
 /**
+ * Shared buffers that downloaded ranges reach the worker threads in, reused
+ * from range to range. A range handed over by transfer instead becomes
+ * garbage in a worker that allocates little and so rarely collects: peak
+ * memory then grew with the download (about 90 MB more for a 1 GiB clone).
+ * With slots it stays at about jobs x MAX_RANGE.
+ */
+class RangeSlots {
+  private readonly free: SharedArrayBuffer[] = [];
+
+  take(length: number): SharedArrayBuffer {
+    const i = this.free.findIndex((b) => b.byteLength >= length);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : new SharedArrayBuffer(Math.max(length, MAX_RANGE));
+  }
+
+  give(slot: SharedArrayBuffer): void {
+    this.free.push(slot);
+  }
+}
+
+/**
  * Downloads objects by id from the remote's packs with ranged reads, merging
  * neighbours in one pack into one request. Every object is hash-checked once:
  * here, for manifests and file objects handed to `sink` with their content,
@@ -73,6 +93,7 @@ async function download(
     return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
   };
   let bytes = 0;
+  const slots = new RangeSlots();
   await bounded(ranges.length, jobs, async (i) => {
     const r = ranges[i]!;
     const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
@@ -90,12 +111,15 @@ async function download(
     } else {
       // chunks: verified and written by the worker threads, a range per task
       const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length, places: sink.staged?.placesOf(it.id) }));
+      const slot = slots.take(length);
       try {
-        // the range's memory moves to the worker when the buffer owns it whole (no copy)
-        const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer;
-        await sink.pool.submit({ op: 'put', data: buf, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects, storePlaced: sink.storePlaced }, whole ? [buf.buffer as ArrayBuffer] : []);
+        const data = new Uint8Array(slot, 0, length);
+        data.set(buf);
+        await sink.pool.submit({ op: 'put', data, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects, storePlaced: sink.storePlaced });
       } catch (e) {
         throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
+      } finally {
+        slots.give(slot);
       }
       for (const it of r.items) sink.staged?.filled(it.id);
     }
