@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
@@ -163,6 +163,41 @@ describe('partial stores offline', () => {
       const fsck = json(c(['fsck', '--json']));
       expect(fsck.ok).toBe(true);
       expect(fsck.onRemote).toBe(0);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('partial stores: a damaged remote', () => {
+  it('a chunk that arrives corrupt during a checkout is REMOTE_CORRUPT; the workspace, HEAD and the store stay as they were', () => {
+    const t = testdir();
+    try {
+      const a = (args: string[]) => mvm(args, { cwd: t.path('a'), env: { MVM_PACK_SIZE: String(64 << 10) } });
+      const v1 = model();
+      const v2 = model([4]);
+      write(t.path('a/model.safetensors'), v1);
+      ok(a(['init', '--chunk-size', String(64 << 10)]));
+      ok(a(['add', 'model.safetensors']));
+      ok(a(['commit', '-m', 'v1']));
+      writeFileSync(t.path('a/model.safetensors'), v2);
+      ok(a(['commit', '-m', 'v2']));
+      ok(a(['remote', 'add', 'origin', t.path('remote')]));
+      ok(a(['push']));
+      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
+      const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
+      // flip a byte in the middle of every pack: whatever v1 needs now arrives damaged
+      for (const f of readdirSync(t.path('remote/packs')).filter((f) => f.endsWith('.pack'))) {
+        const data = readFileSync(t.path(`remote/packs/${f}`));
+        data[data.length >> 1] ^= 0xff;
+        writeFileSync(t.path(`remote/packs/${f}`), data);
+      }
+      const objectsBefore = readdirSync(t.path('c/.mvm/objects'), { recursive: true }).length;
+      expectError(c(['checkout', 'v1', '--json']), 'REMOTE_CORRUPT', 7);
+      expect(readFileSync(t.path('c/model.safetensors')).equals(v2)).toBe(true);
+      expect(json(c(['status', '--json'])).headNumber).toBe(2);
+      expect(readdirSync(t.path('c/.mvm/objects'), { recursive: true }).length).toBe(objectsBefore);
+      expect(json(c(['fsck', '--json'])).ok).toBe(true);
     } finally {
       t.cleanup();
     }
