@@ -116,7 +116,7 @@ export function supportsStats(dtype: string): boolean {
 }
 
 /** Sums of one block (written by the kernels) plus the running maximum (read and written). */
-interface BlockSums {
+export interface BlockSums {
   aa: number;
   bb: number;
   ab: number;
@@ -203,6 +203,12 @@ function accumulate(x: Float64Array, y: Float64Array, n: number, s: BlockSums): 
   s.changed = changed;
 }
 
+/**
+ * Folds n pairs of 16-bit elements into s as accumulateLut would (same sums,
+ * `max` read and written); false, with s untouched, when it cannot.
+ */
+export type BlockKernel = (x: Uint16Array, y: Uint16Array, n: number, s: BlockSums) => boolean;
+
 /** Kahan-compensated running total. */
 class KahanSum {
   sum = 0;
@@ -236,8 +242,15 @@ export class TensorDiffAccumulator {
   private elements = 0;
   private changed = 0;
 
-  /** Starts empty statistics for a tensor of this dtype; throws for dtypes supportsStats rejects. */
-  constructor(dtype: string) {
+  /**
+   * Starts empty statistics for a tensor of this dtype; throws for dtypes
+   * supportsStats rejects. `kernel` may fold a block of bf16 pairs instead of
+   * the JS loop (a compiled one, say); where it returns false the loop runs.
+   */
+  constructor(
+    dtype: string,
+    private readonly kernel?: BlockKernel,
+  ) {
     const info = dtypeInfo(dtype);
     if (!info) throw new Error(`tensor statistics do not support dtype ${JSON.stringify(dtype)}`);
     this.size = info.size;
@@ -265,7 +278,7 @@ export class TensorDiffAccumulator {
       if (this.lut) {
         const x = new Uint16Array(va.buffer, va.byteOffset, m);
         const y = new Uint16Array(vb.buffer, vb.byteOffset, m);
-        accumulateLut(this.lut, x, y, m, s);
+        if (!this.kernel?.(x, y, m, s)) accumulateLut(this.lut, x, y, m, s);
       } else {
         this.decode!(va.buffer, va.byteOffset, m, this.xa);
         this.decode!(vb.buffer, vb.byteOffset, m, this.xb);

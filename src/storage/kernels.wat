@@ -5,6 +5,8 @@
 ;; ungrouping). Layout: n elements of width w at `s` <-> w planes of n bytes
 ;; at `d` (plane k at d + k * n). Source and destination must not overlap.
 ;; Compiled to src/storage/kernelsWasm.ts by `npm run build:kernels`.
+;; The last function, stats_bf16, is the bf16 difference-statistics loop of
+;; core/tensorStats.ts (storage/statsKernel.ts calls it).
 (module
   (memory (export "memory") 1)
 
@@ -173,4 +175,78 @@
         (i32.store (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))) (local.get $x))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
+
+  ;; Difference sums of n bf16 pairs, p at x and q at y (n a multiple of 8),
+  ;; the loop of accumulateLut in core/tensorStats.ts, 8 pairs per step in
+  ;; float64 lanes. Written as float64 at out: aa, bb, ab, dd (sums of p*p,
+  ;; q*q, p*q, d*d with d = q - p), the largest |d| (starting from the value
+  ;; at out + 32), the count of d != 0, and at out + 48 1 when some d is NaN:
+  ;; the caller then redoes the block with the JS loop, which treats NaN and
+  ;; infinities exactly.
+  (func (export "stats_bf16") (param $x i32) (param $y i32) (param $n i32) (param $out i32)
+    (local $i i32) (local $end i32)
+    (local $aa v128) (local $bb v128) (local $ab v128) (local $dd v128) (local $mx v128) (local $cnt v128) (local $nan v128) (local $zero v128)
+    (local $a v128) (local $b v128) (local $pf v128) (local $qf v128) (local $p v128) (local $q v128) (local $d v128)
+    (local.set $mx (f64x2.splat (f64.load offset=32 (local.get $out))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 1)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $a (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $b (v128.load (i32.add (local.get $y) (local.get $i))))
+        ;; elements 0-3: bf16 bits are the top half of a float32
+        (local.set $pf (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $a)) (i32.const 16)))
+        (local.set $qf (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $b)) (i32.const 16)))
+        (local.set $p (f64x2.promote_low_f32x4 (local.get $pf)))
+        (local.set $q (f64x2.promote_low_f32x4 (local.get $qf)))
+        (local.set $aa (f64x2.add (local.get $aa) (f64x2.mul (local.get $p) (local.get $p))))
+        (local.set $bb (f64x2.add (local.get $bb) (f64x2.mul (local.get $q) (local.get $q))))
+        (local.set $ab (f64x2.add (local.get $ab) (f64x2.mul (local.get $p) (local.get $q))))
+        (local.set $d (f64x2.sub (local.get $q) (local.get $p)))
+        (local.set $dd (f64x2.add (local.get $dd) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
+        (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
+        (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
+        (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
+        (local.set $q (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
+        (local.set $aa (f64x2.add (local.get $aa) (f64x2.mul (local.get $p) (local.get $p))))
+        (local.set $bb (f64x2.add (local.get $bb) (f64x2.mul (local.get $q) (local.get $q))))
+        (local.set $ab (f64x2.add (local.get $ab) (f64x2.mul (local.get $p) (local.get $q))))
+        (local.set $d (f64x2.sub (local.get $q) (local.get $p)))
+        (local.set $dd (f64x2.add (local.get $dd) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
+        (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
+        (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
+        ;; elements 4-7
+        (local.set $pf (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $a)) (i32.const 16)))
+        (local.set $qf (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $b)) (i32.const 16)))
+        (local.set $p (f64x2.promote_low_f32x4 (local.get $pf)))
+        (local.set $q (f64x2.promote_low_f32x4 (local.get $qf)))
+        (local.set $aa (f64x2.add (local.get $aa) (f64x2.mul (local.get $p) (local.get $p))))
+        (local.set $bb (f64x2.add (local.get $bb) (f64x2.mul (local.get $q) (local.get $q))))
+        (local.set $ab (f64x2.add (local.get $ab) (f64x2.mul (local.get $p) (local.get $q))))
+        (local.set $d (f64x2.sub (local.get $q) (local.get $p)))
+        (local.set $dd (f64x2.add (local.get $dd) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
+        (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
+        (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
+        (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
+        (local.set $q (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
+        (local.set $aa (f64x2.add (local.get $aa) (f64x2.mul (local.get $p) (local.get $p))))
+        (local.set $bb (f64x2.add (local.get $bb) (f64x2.mul (local.get $q) (local.get $q))))
+        (local.set $ab (f64x2.add (local.get $ab) (f64x2.mul (local.get $p) (local.get $q))))
+        (local.set $d (f64x2.sub (local.get $q) (local.get $p)))
+        (local.set $dd (f64x2.add (local.get $dd) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
+        (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
+        (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (f64.store (local.get $out) (f64.add (f64x2.extract_lane 0 (local.get $aa)) (f64x2.extract_lane 1 (local.get $aa))))
+    (f64.store offset=8 (local.get $out) (f64.add (f64x2.extract_lane 0 (local.get $bb)) (f64x2.extract_lane 1 (local.get $bb))))
+    (f64.store offset=16 (local.get $out) (f64.add (f64x2.extract_lane 0 (local.get $ab)) (f64x2.extract_lane 1 (local.get $ab))))
+    (f64.store offset=24 (local.get $out) (f64.add (f64x2.extract_lane 0 (local.get $dd)) (f64x2.extract_lane 1 (local.get $dd))))
+    (f64.store offset=32 (local.get $out) (f64.max (f64x2.extract_lane 0 (local.get $mx)) (f64x2.extract_lane 1 (local.get $mx))))
+    (f64.store offset=40 (local.get $out) (f64.convert_i64_s (i64.add (i64x2.extract_lane 0 (local.get $cnt)) (i64x2.extract_lane 1 (local.get $cnt)))))
+    (f64.store offset=48 (local.get $out) (f64.convert_i32_u (v128.any_true (local.get $nan)))))
 )

@@ -1,6 +1,7 @@
 import { loadChunk, taskError } from '../../storage/chunkTasks.js';
 import type { PoolResult } from '../../storage/workerPool.js';
 import { TensorDiffAccumulator, type DiffPartial } from '../../core/tensorStats.js';
+import { bf16StatsKernel } from '../../storage/statsKernel.js';
 
 /** Compares one chunk of a tensor in two versions: decode both, accumulate difference sums. */
 export interface StatsTask {
@@ -21,7 +22,8 @@ let keep = Buffer.alloc(0);
 /** Runs one stats task in the current thread. */
 export function runStatsTask(task: StatsTask): StatsResult {
   try {
-    const acc = new TensorDiffAccumulator(task.dtype);
+    // bf16 pairs are folded by the WebAssembly kernel when there is one
+    const acc = new TensorDiffAccumulator(task.dtype, task.dtype.toLowerCase() === 'bf16' ? (bf16StatsKernel() ?? undefined) : undefined);
     const first = loadChunk(task.objectsDir, task.a, true).content;
     if (task.a === task.b) {
       acc.update(first, first);

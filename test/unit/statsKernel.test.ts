@@ -1,0 +1,71 @@
+/**
+ * The WebAssembly bf16 statistics kernel against the JS loop it stands in
+ * for: the same element and change counts and the same largest difference,
+ * sums equal to rounding, and the JS loop's exact rules wherever a NaN
+ * appears.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { TensorDiffAccumulator } from '../../src/core/tensorStats.js';
+import { bf16StatsKernel } from '../../src/storage/statsKernel.js';
+
+const SPECIALS = [0x0000, 0x8000, 0x7f80, 0xff80, 0x7fc0, 0xffc1, 0x0001, 0x8001, 0x7f7f, 0xff7f, 0x3f80];
+
+function both(a: Buffer, b: Buffer) {
+  const js = new TensorDiffAccumulator('BF16');
+  const wasm = new TensorDiffAccumulator('BF16', bf16StatsKernel()!);
+  js.update(a, b);
+  wasm.update(a, b);
+  return { js: js.partial(), wasm: wasm.partial() };
+}
+
+const close = (x: number, y: number) => (x === y || (Number.isNaN(x) && Number.isNaN(y)) ? true : Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y)));
+
+describe('bf16 statistics kernel', () => {
+  it('loads on this Node', () => {
+    expect(bf16StatsKernel()).not.toBeNull();
+  });
+
+  it('gives the sums of the JS loop for any bf16 pairs, specials included, at any length', () => {
+    const element = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 0xffff }) }, { weight: 1, arbitrary: fc.constantFrom(...SPECIALS) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(element, fc.boolean(), element), { minLength: 0, maxLength: 300 }), (pairs) => {
+        // whole steps of 8 pairs, the lengths the kernel takes (others run the JS loop)
+        pairs = pairs.slice(0, pairs.length & ~7);
+        const a = Buffer.alloc(pairs.length * 2);
+        const b = Buffer.alloc(pairs.length * 2);
+        pairs.forEach(([x, same, y], i) => {
+          a.writeUInt16LE(x, 2 * i);
+          b.writeUInt16LE(same ? x : y, 2 * i);
+        });
+        const { js, wasm } = both(a, b);
+        expect(wasm.elements).toBe(js.elements);
+        expect(wasm.changed).toBe(js.changed);
+        expect(wasm.max).toBe(js.max);
+        for (const k of ['aa', 'bb', 'ab', 'dd'] as const) expect(close(wasm[k], js[k]), `${k}: ${wasm[k]} vs ${js[k]}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches on a whole chunk of trained-like weights, in several blocks', () => {
+    const n = 300_000;
+    const a = Buffer.alloc(2 * n);
+    const b = Buffer.alloc(2 * n);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < n; i++) {
+      f[0] = (rnd() - 0.5) * 0.04;
+      a.writeUInt16LE(u[0]! >>> 16, 2 * i);
+      f[0] += rnd() < 0.5 ? 0 : (rnd() - 0.5) * 0.002;
+      b.writeUInt16LE(u[0]! >>> 16, 2 * i);
+    }
+    const { js, wasm } = both(a, b);
+    expect(wasm.changed).toBe(js.changed);
+    expect(js.changed).toBeGreaterThan(n / 4);
+    expect(wasm.max).toBe(js.max);
+    for (const k of ['aa', 'bb', 'ab', 'dd'] as const) expect(close(wasm[k], js[k])).toBe(true);
+  });
+});
