@@ -256,6 +256,15 @@ export function deltaOf(stored: Uint8Array): { base: string; depth: number } | n
 /** Deltas being decoded in this thread right now: a chain longer than MAX_DELTA_DEPTH (or a cycle in a damaged store) stops. */
 let deltaNesting = 0;
 
+/** Per nesting depth, the difference and the base of the delta being decoded there: reused, so decoding a fine-tune allocates nothing per chunk. */
+const deltaScratch: { diff: Buffer; base: Buffer }[] = [];
+
+function depthScratch(depth: number, which: 'diff' | 'base', n: number): Buffer {
+  const s = (deltaScratch[depth] ??= { diff: Buffer.alloc(0), base: Buffer.alloc(0) });
+  if (s[which].length < n) s[which] = Buffer.alloc(Math.max(n, 1 << 20));
+  return s[which].subarray(0, n);
+}
+
 function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase: ((id: string) => Buffer) | undefined, corrupt: (why: string) => Error, reuse: boolean): Buffer {
   const kind = groupKindFromCode(param);
   const w = deltaWidth(kind);
@@ -267,15 +276,20 @@ function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase:
   if (!loadBase) throw corrupt('a delta, whose base object is not at hand here');
   if (deltaNesting >= MAX_DELTA_DEPTH) throw corrupt('chain of deltas too long');
   const baseId = Buffer.from(payload.buffer, payload.byteOffset, 32).toString('hex');
-  const diff = decodePlanes(payload.subarray(DELTA_PREFIX), size, w === 2 ? 'w2' : 'w4', corrupt, false);
+  // the difference and the base are each copied out of the scratch the next decode reuses
+  const level = deltaNesting;
+  const diff = depthScratch(level, 'diff', size);
+  decodePlanes(payload.subarray(DELTA_PREFIX), size, w === 2 ? 'w2' : 'w4', corrupt, true).copy(diff);
   deltaNesting++;
   let base: Buffer;
   try {
-    base = loadBase(baseId);
+    const loaded = loadBase(baseId);
+    if (loaded.length !== size) throw corrupt('its base object has another length');
+    base = depthScratch(level, 'base', size);
+    loaded.copy(base);
   } finally {
     deltaNesting--;
   }
-  if (base.length !== size) throw corrupt('its base object has another length');
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
   applyDiff(base, diff, w, out);
   return out;
@@ -368,7 +382,8 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
  * Decodes a stored object back to its content; throws OBJECT_CORRUPT on a
  * malformed header or payload. With `reuse`, the result may live in a
  * per-thread scratch buffer that the next decode overwrites. A delta needs
- * `loadBase` (the verified content of an object by id); without it, a delta
+ * `loadBase` (the content of an object by id, which may live in scratch the
+ * next decode overwrites); without it, a delta
  * is refused as corrupt (what a remote sends is never a delta).
  */
 export function decodeObject(stored: Uint8Array, id: string, reuse = false, loadBase?: (id: string) => Buffer): Buffer {

@@ -13,6 +13,7 @@
  * is still checked against its id after decoding.
  */
 import type { GroupKind } from './bytegroup.js';
+import { kernelMemory, ownKernels, type OwnKernels } from './kernelInstance.js';
 
 /** A delta's base may itself be a delta, at most this many deep; a deeper chunk is stored whole. */
 export const MAX_DELTA_DEPTH = 8;
@@ -60,9 +61,45 @@ function views(w: DeltaWidth, ...bufs: Uint8Array[]): (Uint16Array | Uint32Array
   return bufs.map((b) => (w === 2 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.buffer, b.byteOffset, n)));
 }
 
+/** Fewer elements than this are not worth copying into the WebAssembly kernels' memory. */
+const WASM_MIN_ELEMENTS = 4096;
+let wasm: OwnKernels | null | undefined;
+
+/**
+ * Runs diff or apply over n whole elements in WebAssembly SIMD (kernels.wat:
+ * diff2/diff4/apply2/apply4, the loops below): the inputs are copied into the
+ * kernels' own memory and the result copied out. False when the kernels are
+ * not available (MVM_KERNELS=js, no SIMD) or n is small: the JS loops run.
+ */
+function wasmElements(op: 'diff' | 'apply', w: DeltaWidth, a: Uint8Array, b: Uint8Array, out: Uint8Array, n: number): boolean {
+  if (n < WASM_MIN_ELEMENTS) return false;
+  if (wasm === undefined) wasm = ownKernels();
+  if (!wasm) return false;
+  const bytes = n * w;
+  const mem = kernelMemory(wasm, 3 * bytes);
+  mem.set(a.subarray(0, bytes), 0);
+  mem.set(b.subarray(0, bytes), bytes);
+  (op === 'diff' ? (w === 2 ? wasm.diff2 : wasm.diff4) : w === 2 ? wasm.apply2 : wasm.apply4)(0, bytes, 2 * bytes, n);
+  out.set(mem.subarray(2 * bytes, 3 * bytes));
+  return true;
+}
+
 /** out = zigzag(b - a) per element of width w; tail bytes (b - a) mod 256. All three have b's length. */
 export function elementDiff(a: Uint8Array, b: Uint8Array, w: DeltaWidth, out: Uint8Array): void {
   const n = Math.floor(b.length / w);
+  if (!wasmElements('diff', w, a, b, out, n)) diffJs(a, b, w, out, n);
+  for (let j = n * w; j < b.length; j++) out[j] = (b[j]! - a[j]!) & 0xff;
+}
+
+/** out = a + unzigzag(diff) per element (the inverse of elementDiff). */
+export function applyDiff(a: Uint8Array, diff: Uint8Array, w: DeltaWidth, out: Uint8Array): void {
+  const n = Math.floor(diff.length / w);
+  if (!wasmElements('apply', w, a, diff, out, n)) applyJs(a, diff, w, out, n);
+  for (let j = n * w; j < diff.length; j++) out[j] = (a[j]! + diff[j]!) & 0xff;
+}
+
+/** elementDiff's n whole elements in JS (exported for the tests that hold the kernels to it). */
+export function diffJs(a: Uint8Array, b: Uint8Array, w: DeltaWidth, out: Uint8Array, n: number): void {
   const v = views(w, a, b, out);
   if (v && w === 2) {
     const [x, y, z] = v as Uint16Array[];
@@ -82,12 +119,10 @@ export function elementDiff(a: Uint8Array, b: Uint8Array, w: DeltaWidth, out: Ui
       store(out, i, w, w === 2 ? (d << 1) ^ (d >> 15) : ((d << 1) ^ (d >> 31)) >>> 0);
     }
   }
-  for (let j = n * w; j < b.length; j++) out[j] = (b[j]! - a[j]!) & 0xff;
 }
 
-/** out = a + unzigzag(diff) per element (the inverse of elementDiff). */
-export function applyDiff(a: Uint8Array, diff: Uint8Array, w: DeltaWidth, out: Uint8Array): void {
-  const n = Math.floor(diff.length / w);
+/** applyDiff's n whole elements in JS (exported for the tests that hold the kernels to it). */
+export function applyJs(a: Uint8Array, diff: Uint8Array, w: DeltaWidth, out: Uint8Array, n: number): void {
   const v = views(w, a, diff, out);
   if (v && w === 2) {
     const [x, z, y] = v as Uint16Array[];
@@ -107,5 +142,4 @@ export function applyDiff(a: Uint8Array, diff: Uint8Array, w: DeltaWidth, out: U
       store(out, i, w, (load(a, i, w) + ((zz >>> 1) ^ -(zz & 1))) >>> 0);
     }
   }
-  for (let j = n * w; j < diff.length; j++) out[j] = (a[j]! + diff[j]!) & 0xff;
 }

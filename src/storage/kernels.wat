@@ -251,4 +251,109 @@
     (f64.store offset=32 (local.get $out) (f64.max (f64x2.extract_lane 0 (local.get $mx)) (f64x2.extract_lane 1 (local.get $mx))))
     (f64.store offset=40 (local.get $out) (f64.convert_i64_s (i64.add (i64x2.extract_lane 0 (local.get $cnt)) (i64x2.extract_lane 1 (local.get $cnt)))))
     (f64.store offset=48 (local.get $out) (f64.convert_i32_u (v128.any_true (local.get $nan)))))
+
+  ;; Fine-tune deltas (storage/delta.ts), n 16-bit elements: o = zigzag(b - a).
+  (func (export "diff2") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128) (local $y v128) (local $d v128) (local $s i32) (local $t i32) (local $e i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $d (i16x8.sub (local.get $y) (local.get $x)))
+        (local.set $d (v128.xor (i16x8.shl (local.get $d) (i32.const 1)) (i16x8.shr_s (local.get $d) (i32.const 15))))
+        (v128.store (i32.add (local.get $o) (local.get $i)) (local.get $d))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 1)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (i32.load16_u (i32.add (local.get $a) (local.get $i))))
+        (local.set $t (i32.load16_u (i32.add (local.get $b) (local.get $i))))
+        ;; the 16-bit difference, sign-extended, zigzagged
+        (local.set $e (i32.shr_s (i32.shl (i32.sub (local.get $t) (local.get $s)) (i32.const 16)) (i32.const 16)))
+        (local.set $e (i32.xor (i32.shl (local.get $e) (i32.const 1)) (i32.shr_s (local.get $e) (i32.const 15))))
+        (i32.store16 (i32.add (local.get $o) (local.get $i)) (local.get $e))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $tail))))
+
+  ;; n 32-bit elements: o = zigzag(b - a).
+  (func (export "diff4") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128) (local $y v128) (local $d v128) (local $s i32) (local $t i32) (local $e i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $d (i32x4.sub (local.get $y) (local.get $x)))
+        (local.set $d (v128.xor (i32x4.shl (local.get $d) (i32.const 1)) (i32x4.shr_s (local.get $d) (i32.const 31))))
+        (v128.store (i32.add (local.get $o) (local.get $i)) (local.get $d))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (i32.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $t (i32.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $e (i32.sub (local.get $t) (local.get $s)))
+        (local.set $e (i32.xor (i32.shl (local.get $e) (i32.const 1)) (i32.shr_s (local.get $e) (i32.const 31))))
+        (i32.store (i32.add (local.get $o) (local.get $i)) (local.get $e))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
+
+  ;; n 16-bit elements: o = a + unzigzag(b), the inverse of diff2.
+  (func (export "apply2") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128) (local $y v128) (local $d v128) (local $s i32) (local $t i32) (local $e i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $d (i16x8.add (local.get $x)
+          (v128.xor (i16x8.shr_u (local.get $y) (i32.const 1)) (i16x8.neg (v128.and (local.get $y) (i16x8.splat (i32.const 1)))))))
+        (v128.store (i32.add (local.get $o) (local.get $i)) (local.get $d))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 1)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (i32.load16_u (i32.add (local.get $a) (local.get $i))))
+        (local.set $t (i32.load16_u (i32.add (local.get $b) (local.get $i))))
+        (local.set $e (i32.add (local.get $s)
+          (i32.xor (i32.shr_u (local.get $t) (i32.const 1)) (i32.sub (i32.const 0) (i32.and (local.get $t) (i32.const 1))))))
+        (i32.store16 (i32.add (local.get $o) (local.get $i)) (local.get $e))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $tail))))
+
+  ;; n 32-bit elements: o = a + unzigzag(b), the inverse of diff4.
+  (func (export "apply4") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128) (local $y v128) (local $d v128) (local $s i32) (local $t i32) (local $e i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $d (i32x4.add (local.get $x)
+          (v128.xor (i32x4.shr_u (local.get $y) (i32.const 1)) (i32x4.neg (v128.and (local.get $y) (i32x4.splat (i32.const 1)))))))
+        (v128.store (i32.add (local.get $o) (local.get $i)) (local.get $d))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (i32.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $t (i32.load (i32.add (local.get $b) (local.get $i))))
+        (local.set $e (i32.add (local.get $s)
+          (i32.xor (i32.shr_u (local.get $t) (i32.const 1)) (i32.sub (i32.const 0) (i32.and (local.get $t) (i32.const 1))))))
+        (i32.store (i32.add (local.get $o) (local.get $i)) (local.get $e))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))
 )

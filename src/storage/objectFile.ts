@@ -98,13 +98,14 @@ export function readObjectFile(objectsDir: string, id: string, reuse = false): {
 }
 
 /**
- * Loads a delta's base object from the same store, in a fresh buffer (the
- * delta is decoded over scratch buffers). The base's own hash is not checked
- * here: the delta's content is checked against the delta's id, which a
- * damaged base cannot pass, and fsck checks every object by itself.
+ * Loads a delta's base object from the same store, into this thread's
+ * scratch buffers (the delta decoder copies it out before anything else
+ * decodes). The base's own hash is not checked here: the delta's content is
+ * checked against the delta's id, which a damaged base cannot pass, and fsck
+ * checks every object by itself.
  */
 export function baseLoader(objectsDir: string): (id: string) => Buffer {
-  const load = (base: string): Buffer => decodeObject(readStoredFile(objectsDir, base), base, false, load);
+  const load = (base: string): Buffer => decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load);
   return load;
 }
 

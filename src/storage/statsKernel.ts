@@ -1,15 +1,4 @@
-import { KERNELS_WASM } from './kernelsWasm.js';
-
-// Node has WebAssembly; the TypeScript libraries this project compiles against (no DOM) do not declare it.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
-
-interface StatsExports {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  stats_bf16(x: number, y: number, n: number, out: number): void;
-}
+import { kernelMemory, ownKernels } from './kernelInstance.js';
 
 /** The sums a block kernel writes (core/tensorStats.ts BlockSums): `max` is read as the running maximum. */
 export interface BlockSumsOut {
@@ -38,20 +27,13 @@ let kernel: Bf16StatsKernel | null | undefined;
 export function bf16StatsKernel(): Bf16StatsKernel | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
-  if (process.env.MVM_KERNELS === 'js') return kernel;
-  let k: StatsExports;
-  try {
-    k = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64'))).exports as StatsExports;
-  } catch {
-    return kernel;
-  }
+  const k = ownKernels();
+  if (!k) return kernel;
   kernel = (x, y, n, s) => {
     if (n % 8 !== 0) return false;
     const bytes = n * 2;
     const out = 2 * bytes;
-    const need = out + 56;
-    if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
-    const mem = new Uint8Array(k.memory.buffer);
+    const mem = kernelMemory(k, out + 56);
     mem.set(new Uint8Array(x.buffer, x.byteOffset, bytes), 0);
     mem.set(new Uint8Array(y.buffer, y.byteOffset, bytes), bytes);
     const o = new Float64Array(k.memory.buffer, out, 7);

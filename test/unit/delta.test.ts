@@ -1,7 +1,8 @@
 /** Fine-tune deltas: the element difference and its inverse, and the delta encoding in the codec. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyDiff, deltaWidth, elementDiff, MAX_DELTA_DEPTH } from '../../src/storage/delta.js';
+import { applyDiff, applyJs, deltaWidth, diffJs, elementDiff, MAX_DELTA_DEPTH } from '../../src/storage/delta.js';
+import { ownKernels } from '../../src/storage/kernelInstance.js';
 import { decodeObject, deltaOf, encodeDelta, encodeObject } from '../../src/storage/codec.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { codeOf } from '../helpers/errors.js';
@@ -82,5 +83,40 @@ describe('delta objects', () => {
     // a store whose objects are each other's base (only damage could do it) stops instead of recursing forever
     const loop = (): Buffer => decodeObject(delta.bytes, id, false, loop);
     expect(codeOf(loop)).toBe('OBJECT_CORRUPT');
+  });
+});
+
+describe('delta kernels in WebAssembly', () => {
+  it('load on this Node', () => {
+    expect(ownKernels()).not.toBeNull();
+  });
+
+  it('diff and apply give the bytes of the JS loops, at any length and offset, and apply undoes diff', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(2 as const, 4 as const), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 3 }), fc.integer(), (w, count, skew, seed) => {
+        const r = prng(seed);
+        const len = count * w + (seed & 1 ? 0 : (seed >>> 1) % w);
+        const mk = () => {
+          const b = Buffer.alloc(len + skew).subarray(skew);
+          for (let i = 0; i < len; i++) b[i] = r() * 256;
+          return b;
+        };
+        const a = mk();
+        const b = mk();
+        const n = Math.floor(len / w);
+        const diff = Buffer.alloc(len);
+        elementDiff(a, b, w, diff);
+        const want = Buffer.alloc(len);
+        diffJs(a, b, w, want, n);
+        expect(diff.subarray(0, n * w).equals(want.subarray(0, n * w))).toBe(true);
+        const back = Buffer.alloc(len);
+        applyDiff(a, diff, w, back);
+        expect(back.equals(b)).toBe(true);
+        const backJs = Buffer.alloc(len);
+        applyJs(a, diff, w, backJs, n);
+        expect(backJs.subarray(0, n * w).equals(b.subarray(0, n * w))).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
