@@ -35,6 +35,7 @@ export interface CheckoutResult extends CheckedOut {
  */
 export async function checkout(repo: Repository, rev: string | undefined, opts: CheckoutOptions = {}): Promise<CheckoutResult> {
   return withLock(repo, 'checkout', async () => {
+    const before = { ...repo.fetchedOnDemand };
     let target: { id: string; branch: string | null };
     if (opts.lock) {
       const lock = readLock(repo.root);
@@ -53,6 +54,6 @@ export async function checkout(repo: Repository, rev: string | undefined, opts: 
     if (wasPartial || repo.sparse()) await ensureVersion(repo, target.id, opts.progress);
     const done = await checkoutVersion(repo, target.id, { branch: target.branch, force: opts.force, progress: opts.progress });
     const { objects, bytes } = repo.fetchedOnDemand;
-    return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done, fetched: { objects, bytes } };
+    return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done, fetched: { objects: objects - before.objects, bytes: bytes - before.bytes } };
   });
 }

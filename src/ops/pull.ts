@@ -54,7 +54,8 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   return withLock(repo, 'pull', async () => {
     const branch = opts.branch ?? repo.currentBranch();
     if (!branch) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
-    return withOnDemand(repo, await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
+    const before = { ...repo.fetchedOnDemand };
+    return withOnDemand(repo, before, await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
       const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
       const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
       if (!target) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { revision: branch, hint: 'mvm push it first, or name another branch' });
@@ -88,10 +89,10 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   });
 }
 
-/** Adds what a partial store fetched while checking out to what the fetch itself moved. */
-function withOnDemand(repo: Repository, r: PullResult): PullResult {
+/** Adds what a partial store fetched while checking out (since `before`) to what the fetch itself moved. */
+function withOnDemand(repo: Repository, before: Repository['fetchedOnDemand'], r: PullResult): PullResult {
   const d = repo.fetchedOnDemand;
-  return { ...r, fetched: { ...r.fetched, objects: r.fetched.objects + d.objects, bytes: r.fetched.bytes + d.bytes }, requests: r.requests + d.requests };
+  return { ...r, fetched: { ...r.fetched, objects: r.fetched.objects + d.objects - before.objects, bytes: r.fetched.bytes + d.bytes - before.bytes }, requests: r.requests + d.requests - before.requests };
 }
 
 /** The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the git root. */
@@ -136,7 +137,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
           const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress, staged });
-          return withOnDemand(repo, { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests });
+          return withOnDemand(repo, { objects: 0, bytes: 0, requests: 0 }, { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests });
         } finally {
           staged?.discard();
         }
