@@ -1,30 +1,18 @@
+import type { BlockKernel } from '../core/tensorStats.js';
 import { kernelMemory, ownKernels } from './kernelInstance.js';
 
-/** The sums a block kernel writes (core/tensorStats.ts BlockSums): `max` is read as the running maximum. */
-export interface BlockSumsOut {
-  aa: number;
-  bb: number;
-  ab: number;
-  dd: number;
-  max: number;
-  changed: number;
-}
-
-/**
- * Folds n bf16 pairs into `s` in WebAssembly SIMD, as accumulateLut does in
- * JS; false (and `s` untouched) when it cannot: n not a multiple of 8, or a
- * NaN difference somewhere (the JS loop then redoes the block exactly).
- */
-export type Bf16StatsKernel = (x: Uint16Array, y: Uint16Array, n: number, s: BlockSumsOut) => boolean;
-
-let kernel: Bf16StatsKernel | null | undefined;
+let kernel: BlockKernel | null | undefined;
 
 /**
  * This thread's bf16 statistics kernel, or null where WebAssembly SIMD is
- * missing or MVM_KERNELS=js. It has its own instance (and memory), apart
- * from the byte-plane kernels, whose memory may hold the chunks it reads.
+ * missing or MVM_KERNELS=js: it folds n bf16 pairs into the block sums in
+ * WebAssembly SIMD, as accumulateLut does in JS, and returns false (sums
+ * untouched) when it cannot: n not a multiple of 8, or a NaN difference
+ * somewhere (the JS loop then redoes the block exactly). It has its own
+ * instance (and memory), apart from the byte-plane kernels, whose memory may
+ * hold the chunks it reads.
  */
-export function bf16StatsKernel(): Bf16StatsKernel | null {
+export function bf16StatsKernel(): BlockKernel | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
   const k = ownKernels();

@@ -30,6 +30,24 @@ function model(changed: number[] = []): Buffer {
   return writeSafetensors(Array.from({ length: 8 }, (_, i) => ({ name: `layer.${i}.weight`, dtype: 'BF16', shape: [256, 128], data: randomBf16(256 * 128, 0.02, changed.includes(i) ? 1000 + i : 1 + i) })));
 }
 
+/**
+ * A repository in t/a with 64 KiB chunks that commits each of `versions` of
+ * model.safetensors in turn and pushes them to `url`; returns its runner.
+ */
+function origin(t: ReturnType<typeof testdir>, url: string, versions: Buffer[], env: Record<string, string> = {}, add: string[] = []) {
+  const a = (args: string[]): RunResult => mvm(args, { cwd: t.path('a'), env });
+  write(t.path('a/model.safetensors'), versions[0]!);
+  ok(a(['init', '--chunk-size', String(64 << 10)]));
+  ok(a(['add', 'model.safetensors']));
+  versions.forEach((v, i) => {
+    if (i) writeFileSync(t.path('a/model.safetensors'), v);
+    ok(a(['commit', '-m', `v${i + 1}`]));
+  });
+  ok(a(['remote', 'add', 'origin', url, ...add]));
+  ok(a(['push']));
+  return a;
+}
+
 /** Whether the store in `dir` holds object `id`. */
 const holds = (dir: string, id: string) => existsSync(join(dir, '.mvm', 'objects', id.slice(0, 2), id.slice(2)));
 
@@ -38,22 +56,15 @@ describe.each(BACKENDS)('partial stores on $name', (b) => {
     const t = testdir();
     try {
       const url = b.url(t);
-      const at = (name: string) => (args: string[], env: Record<string, string> = {}): RunResult => mvm(args, { cwd: t.path(name), env: { ...b.env(), MVM_PACK_SIZE: String(128 << 10), ...env } });
-      const a = at('a');
+      const env = { ...b.env(), MVM_PACK_SIZE: String(128 << 10) };
+      const at = (name: string) => (args: string[]): RunResult => mvm(args, { cwd: t.path(name), env });
       const v1 = model();
       const v2 = model([2, 5]);
-      write(t.path('a/model.safetensors'), v1);
-      ok(a(['init', '--chunk-size', String(64 << 10)]));
-      ok(a(['add', 'model.safetensors']));
-      ok(a(['commit', '-m', 'v1']));
-      writeFileSync(t.path('a/model.safetensors'), v2);
-      ok(a(['commit', '-m', 'v2']));
-      ok(a(['remote', 'add', 'origin', url, ...b.add()]));
-      ok(a(['push']));
-      const origin = Repository.open(t.path('a'));
-      const tip = origin.refs.read('refs/heads/main')!;
-      const chunksOf = (id: string) => origin.file(origin.version(id).files['model.safetensors']!.file).chunks.map((c) => c.id);
-      const [c1, c2] = [chunksOf(origin.version(tip).parents[0]!), chunksOf(tip)];
+      const a = origin(t, url, [v1, v2], env, b.add());
+      const repoA = Repository.open(t.path('a'));
+      const tip = repoA.refs.read('refs/heads/main')!;
+      const chunksOf = (id: string) => repoA.file(repoA.version(id).files['model.safetensors']!.file).chunks.map((c) => c.id);
+      const [c1, c2] = [chunksOf(repoA.version(tip).parents[0]!), chunksOf(tip)];
       const shared = c2.filter((id) => c1.includes(id));
       const onlyV1 = c1.filter((id) => !c2.includes(id));
       expect(shared.length).toBeGreaterThan(4);
@@ -128,17 +139,9 @@ describe('partial stores offline', () => {
   it('a checkout that needs chunks from an unreachable remote fails with nothing changed; with the remote back it succeeds', () => {
     const t = testdir();
     try {
-      const a = (args: string[]) => mvm(args, { cwd: t.path('a'), env: {} });
       const v1 = model();
       const v2 = model([0, 7]);
-      write(t.path('a/model.safetensors'), v1);
-      ok(a(['init', '--chunk-size', String(64 << 10)]));
-      ok(a(['add', 'model.safetensors']));
-      ok(a(['commit', '-m', 'v1']));
-      writeFileSync(t.path('a/model.safetensors'), v2);
-      ok(a(['commit', '-m', 'v2']));
-      ok(a(['remote', 'add', 'origin', t.path('remote')]));
-      ok(a(['push']));
+      origin(t, t.path('remote'), [v1, v2]);
       ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
       const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
       renameSync(t.path('remote'), t.path('away'));
@@ -173,17 +176,8 @@ describe('partial stores: a damaged remote', () => {
   it('a chunk that arrives corrupt during a checkout is REMOTE_CORRUPT; the workspace, HEAD and the store stay as they were', () => {
     const t = testdir();
     try {
-      const a = (args: string[]) => mvm(args, { cwd: t.path('a'), env: { MVM_PACK_SIZE: String(64 << 10) } });
-      const v1 = model();
       const v2 = model([4]);
-      write(t.path('a/model.safetensors'), v1);
-      ok(a(['init', '--chunk-size', String(64 << 10)]));
-      ok(a(['add', 'model.safetensors']));
-      ok(a(['commit', '-m', 'v1']));
-      writeFileSync(t.path('a/model.safetensors'), v2);
-      ok(a(['commit', '-m', 'v2']));
-      ok(a(['remote', 'add', 'origin', t.path('remote')]));
-      ok(a(['push']));
+      origin(t, t.path('remote'), [model(), v2], { MVM_PACK_SIZE: String(64 << 10) });
       ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
       const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
       // flip a byte in the middle of every pack: whatever v1 needs now arrives damaged
@@ -208,14 +202,8 @@ describe('partial stores: a copy that differs from what mvm recorded', () => {
   it('a chunk kept from the workspace copy that no longer matches is fetched then, and the result is still exact', async () => {
     const t = testdir();
     try {
-      const a = (args: string[]) => mvm(args, { cwd: t.path('a'), env: {} });
       const v1 = model();
-      write(t.path('a/model.safetensors'), v1);
-      ok(a(['init', '--chunk-size', String(64 << 10)]));
-      ok(a(['add', 'model.safetensors']));
-      ok(a(['commit', '-m', 'v1']));
-      ok(a(['remote', 'add', 'origin', t.path('remote')]));
-      ok(a(['push']));
+      origin(t, t.path('remote'), [v1]);
       ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
       const repo = Repository.open(t.path('c'));
       const file = repo.file(repo.version(repo.headId()!).files['model.safetensors']!.file);
