@@ -177,9 +177,11 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
   // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only).
-  // A partial store takes only the chunks of the version being staged, and keeps those in its files only.
+  // A partial store takes from its own remote only the chunks of the version being staged, and keeps
+  // those in its files only; from any other remote it takes every chunk, as what it leaves there is
+  // fetched from its own remote alone.
   const sparse = repo.sparse();
-  const partial = partialRemote(repo) !== null;
+  const partial = partialRemote(repo) === s.remote.name;
   const stageId = opts.stage?.(refs) ?? null;
   const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
   const wanted = partial ? (stageVersion ? [stageVersion] : []) : [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];

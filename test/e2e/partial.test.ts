@@ -129,6 +129,18 @@ describe.each(BACKENDS)('partial stores on $name', (b) => {
       ok(mvm(['clone', other, 'g', '--full', '--json'], { cwd: t.dir, env: b.env() }));
       expect(readFileSync(t.path('g/model.safetensors')).equals(v3)).toBe(true);
       expect(json(at('g')(['fsck', '--json'])).ok).toBe(true);
+
+      // a version fetched from another remote than the store's own comes with its chunks
+      const v4 = Buffer.from(v3);
+      v4.fill(4, v4.length - 3000, v4.length - 2000);
+      writeFileSync(t.path('g/model.safetensors'), v4);
+      ok(at('g')(['commit', '-m', 'v4']));
+      ok(at('g')(['push']));
+      ok(c(['fetch', 'backup']));
+      const co4 = json(c(['checkout', 'backup/main', '--json']));
+      expect(co4.fetched.objects).toBe(0);
+      expect(readFileSync(t.path('c/model.safetensors')).equals(v4)).toBe(true);
+      expect(json(c(['fsck', '--json'])).ok).toBe(true);
     } finally {
       t.cleanup();
     }
