@@ -9,6 +9,7 @@ import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { withPool } from '../repo/session.js';
 import { restoreFile } from '../repo/fileio.js';
+import { ensureChunks } from '../repo/partial.js';
 import { recordAnnotation } from '../repo/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 
@@ -118,6 +119,8 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     const run: EvalRun = { rev, id, number: numberOf(repo, id), ok: false, metrics: {}, exitCode: null, seconds: 0 };
     try {
       const v = repo.version(id);
+      // a partial store fetches the chunks of every file in one batch first
+      await ensureChunks(repo, Object.values(v.files).flatMap((f) => repo.file(f.file).chunks.map((c) => c.id)));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
           const dest = join(dir, ...path.split('/'));

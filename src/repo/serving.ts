@@ -5,6 +5,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { fsyncDir } from '../storage/atomic.js';
 import { assembleFile } from './fileio.js';
+import { ensureChunks } from './partial.js';
 import { withPool } from './session.js';
 import type { Repository } from './repository.js';
 import type { ExportTarget } from './envConfig.js';
@@ -117,6 +118,8 @@ export async function exportVersion(repo: Repository, id: string, number: number
   try {
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
+    // a partial store fetches the chunks of every file in one batch first
+    await ensureChunks(repo, files.flatMap(([, entry]) => repo.file(entry.file).chunks.map((c) => c.id)));
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { mvm, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { randomBf16, writeSafetensors } from '../helpers/modelWriters.js';
@@ -228,6 +229,31 @@ describe('partial stores: a copy that differs from what mvm recorded', () => {
       expect(readFileSync(tmp).equals(v1)).toBe(true);
       // only the damaged chunk was fetched
       expect(file.chunks.filter((c) => repo.objects.has(c.id)).map((c) => c.id)).toEqual([file.chunks[file.chunks.length - 1]!.id]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('partial stores: eval and export', () => {
+  it('fetch the chunks of the version they read and see its exact bytes', () => {
+    const t = testdir();
+    try {
+      const v1 = model();
+      const v2 = model([1, 6]);
+      origin(t, t.path('remote'), [v1, v2]);
+      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
+      const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
+      // eval reads v1 in a temporary folder: the metric is the first 24 bits of its sha256
+      const digest = (b: Buffer) => parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16);
+      writeFileSync(t.path('eval.mjs'), "import { readFileSync } from 'node:fs'; import { createHash } from 'node:crypto';\nconst b = readFileSync(process.argv[2] + '/model.safetensors');\nconsole.log(JSON.stringify({ digest: parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16) }));\n");
+      const out = json(c(['eval', 'v1', '--json', '--', process.execPath, t.path('eval.mjs'), '{path}']));
+      expect(out.runs[0].ok).toBe(true);
+      expect(out.runs[0].metrics).toEqual({ digest: digest(v1) });
+      // export writes v1 into a serving layout, bit for bit
+      ok(c(['export', 'v1', t.path('serve'), '--layout', 'tf-serving', '--name', 'm']));
+      expect(readFileSync(t.path('serve/m/1/model.safetensors')).equals(v1)).toBe(true);
+      expect(json(c(['fsck', '--json'])).ok).toBe(true);
     } finally {
       t.cleanup();
     }
