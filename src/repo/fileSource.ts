@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { readFully } from '../storage/readFully.js';
 import type { ByteSource } from '../core/formats/types.js';
 
 /** A ByteSource over an open file descriptor, for the format parsers (they read headers and tables, never whole weights). */
@@ -8,12 +8,7 @@ export function fdSource(fd: number, size: number): ByteSource {
     async read(offset, length) {
       const len = Math.max(0, Math.min(length, size - offset));
       const buf = Buffer.allocUnsafe(len);
-      let got = 0;
-      while (got < len) {
-        const n = readSync(fd, buf, got, len - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = readFully(fd, buf, offset);
       return got === len ? buf : buf.subarray(0, got);
     },
   };

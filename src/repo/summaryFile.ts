@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readFully } from '../storage/readFully.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { mergeInto } from '../core/values.js';
@@ -146,12 +147,7 @@ export class SummaryReader {
     const from = Math.max(0, this.pos - this.block);
     this.block = Math.min(MAX_BLOCK, this.block * 2);
     const buf = Buffer.allocUnsafe(this.pos - from);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(this.fd, buf, got, buf.length - got, from + got);
-      if (n === 0) throw new Error('summary file shrank');
-      got += n;
-    }
+    if (readFully(this.fd, buf, from) < buf.length) throw new Error('summary file shrank');
     this.pos = from;
     let joined = Buffer.concat([buf, this.carry]);
     this.carry = Buffer.alloc(0);
@@ -213,8 +209,7 @@ function stateAt(fd: number, size: number): SummaryState | null {
   try {
     // a state line is a few hundred bytes: the file's tail holds it whole
     const buf = Buffer.allocUnsafe(Math.min(size, 4096));
-    readSync(fd, buf, 0, buf.length, size - buf.length);
-    const text = buf.toString('utf8');
+    const text = buf.subarray(0, readFully(fd, buf, size - buf.length)).toString('utf8');
     if (!text.endsWith('\n')) return null;
     const line = JSON.parse(text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1)) as Line;
     return 'state' in line ? line.state : null;

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
 import { decodedSize, deltaOf, encodeDelta, encodeObject, topPlane, type Encoded } from './codec.js';
 import { groupWidth, type GroupKind } from './bytegroup.js';
@@ -185,11 +186,8 @@ function runRange(task: RangeTask): RangeChunk[] {
       const len = span.end - span.start;
       if (rangeScratch.length < len) rangeScratch = Buffer.alloc(Math.max(len, 1 << 20));
       const data = rangeScratch.subarray(0, len);
-      let got = 0;
-      while (got < len) {
-        const n = readSync(fd, data, got, len - got, span.start + got);
-        if (n === 0) throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, { path: task.path, hint: 'wait until the file is fully written and run the command again' });
-        got += n;
+      if (readFully(fd, data, span.start) < len) {
+        throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, { path: task.path, hint: 'wait until the file is fully written and run the command again' });
       }
       const id = blake3Hex(data);
       if (!task.store || span.held === id || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
@@ -234,13 +232,7 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'patch': {
         if (rangeScratch.length < task.size) rangeScratch = Buffer.alloc(Math.max(task.size, 1 << 20));
         const have = rangeScratch.subarray(0, task.size);
-        let got = 0;
-        while (got < task.size) {
-          const n = readSync(task.fd, have, got, task.size - got, task.offset + got);
-          if (n === 0) break;
-          got += n;
-        }
-        if (got === task.size && blake3Hex(have) === task.id) return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
+        if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id) return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
         const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
         let off = 0;
         while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);

@@ -3,7 +3,8 @@
  * store (FsObjectStore) on the main thread and the chunk tasks on worker
  * threads both go through these functions.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFully } from './readFully.js';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
@@ -71,13 +72,7 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
     const want = end - start;
     if (opts.reuse && readScratch.length < want) readScratch = Buffer.alloc(Math.max(want, 1 << 20));
     const buf = opts.reuse ? readScratch : Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(fd, buf, got, want - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return buf.subarray(0, readFully(fd, buf, start, want));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw objectMissing(id);
     throw fromSystemError(e, path, 'reading');

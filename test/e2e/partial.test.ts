@@ -49,6 +49,12 @@ function origin(t: ReturnType<typeof testdir>, url: string, versions: Buffer[], 
   return a;
 }
 
+/** `mvm clone` of the folder remote t/remote into t/c (a partial store); returns a runner in it. */
+function cloneOf(t: ReturnType<typeof testdir>) {
+  ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
+  return (args: string[]): RunResult => mvm(args, { cwd: t.path('c'), env: {} });
+}
+
 /** Whether the store in `dir` holds object `id`. */
 const holds = (dir: string, id: string) => existsSync(join(dir, '.mvm', 'objects', id.slice(0, 2), id.slice(2)));
 
@@ -155,8 +161,7 @@ describe('partial stores offline', () => {
       const v1 = model();
       const v2 = model([0, 7]);
       origin(t, t.path('remote'), [v1, v2]);
-      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
-      const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
+      const c = cloneOf(t);
       renameSync(t.path('remote'), t.path('away'));
       // history needs no chunk: log and a manifest diff work offline
       expect(ok(c(['log', '--oneline'])).stdout).toMatch(/v1 .*\n/);
@@ -191,8 +196,7 @@ describe('partial stores: a damaged remote', () => {
     try {
       const v2 = model([4]);
       origin(t, t.path('remote'), [model(), v2], { MVM_PACK_SIZE: String(64 << 10) });
-      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
-      const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
+      const c = cloneOf(t);
       // flip a byte in the middle of every pack: whatever v1 needs now arrives damaged
       for (const f of readdirSync(t.path('remote/packs')).filter((f) => f.endsWith('.pack'))) {
         const data = readFileSync(t.path(`remote/packs/${f}`));
@@ -217,7 +221,7 @@ describe('partial stores: a copy that differs from what mvm recorded', () => {
     try {
       const v1 = model();
       origin(t, t.path('remote'), [v1]);
-      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
+      cloneOf(t);
       const repo = Repository.open(t.path('c'));
       const file = repo.file(repo.version(repo.headId()!).files['model.safetensors']!.file);
       expect(file.chunks.some((c) => repo.objects.has(c.id))).toBe(false);
@@ -242,8 +246,7 @@ describe('partial stores: eval and export', () => {
       const v1 = model();
       const v2 = model([1, 6]);
       origin(t, t.path('remote'), [v1, v2]);
-      ok(mvm(['clone', t.path('remote'), 'c', '--json'], { cwd: t.dir, env: {} }));
-      const c = (args: string[]) => mvm(args, { cwd: t.path('c'), env: {} });
+      const c = cloneOf(t);
       // eval reads v1 in a temporary folder: the metric is the first 24 bits of its sha256
       const digest = (b: Buffer) => parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16);
       writeFileSync(t.path('eval.mjs'), "import { readFileSync } from 'node:fs'; import { createHash } from 'node:crypto';\nconst b = readFileSync(process.argv[2] + '/model.safetensors');\nconsole.log(JSON.stringify({ digest: parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16) }));\n");

@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { init } from '../../src/ops/init.js';
-import { add } from '../../src/ops/add.js';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
 import { log } from '../../src/ops/log.js';
 import { Repository } from '../../src/repo/repository.js';
+import { smallHistory } from '../helpers/history.js';
 import { VersionIndex, type VersionSummary } from '../../src/repo/versionIndex.js';
 import { MAX_APPENDS, SummaryReader, logMarks, summaryFileState, writeSummaryFile } from '../../src/repo/summaryFile.js';
 import { allSummaries, withSummaries } from '../../src/repo/summaries.js';
@@ -38,17 +36,9 @@ function readAll(): Map<string, VersionSummary> | null {
 
 beforeEach(async () => {
   process.env.MVM_AUTHOR = 'Summary Test <s@example.com>';
-  dir = mkdtempSync(join(tmpdir(), 'mvm-summary-'));
-  init({ dir, chunkSize: 4096 });
-  repo = Repository.open(dir);
-  mkdirSync(join(dir, 'models'));
-  writeFileSync(join(dir, 'models', 'm.bin'), 'v0');
-  await add(repo, ['models'], dir);
-  ids.length = 0;
-  for (let n = 1; n <= 4; n++) {
-    writeFileSync(join(dir, 'models', 'm.bin'), `version ${n} `.repeat(n * 50));
-    ids.push((await commit(repo, { message: `v${n} é`, metrics: { step: n }, time: `2026-01-0${n}T00:00:00Z` })).id);
-  }
+  const h = await smallHistory('mvm-summary-', 4, { message: (n) => `v${n} é`, text: (n) => `version ${n} `.repeat(n * 50) });
+  ({ dir, repo } = h);
+  ids.splice(0, ids.length, ...h.ids);
 });
 
 afterEach(() => {

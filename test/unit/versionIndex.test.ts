@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init } from '../../src/ops/init.js';
-import { add } from '../../src/ops/add.js';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
 import { Repository } from '../../src/repo/repository.js';
+import { smallHistory } from '../helpers/history.js';
 import { VersionIndex } from '../../src/repo/versionIndex.js';
 
 // The index keeps version summaries in segments; a segment size of 3 puts the
@@ -17,18 +15,9 @@ const ids: string[] = [];
 
 beforeEach(async () => {
   process.env.MVM_AUTHOR = 'Index Test <index@example.com>';
-  dir = mkdtempSync(join(tmpdir(), 'mvm-index-'));
-  init({ dir, chunkSize: 4096 });
-  repo = Repository.open(dir);
-  mkdirSync(join(dir, 'models'));
-  writeFileSync(join(dir, 'models', 'm.bin'), 'v0');
-  await add(repo, ['models'], dir);
-  ids.length = 0;
-  for (let n = 1; n <= 7; n++) {
-    writeFileSync(join(dir, 'models', 'm.bin'), `version ${n} `.repeat(n * 100));
-    const r = await commit(repo, { message: `v${n}`, metrics: { step: n }, time: `2026-01-0${n}T00:00:00Z` });
-    ids.push(r.id);
-  }
+  const h = await smallHistory('mvm-index-', 7, { message: (n) => `v${n}`, text: (n) => `version ${n} `.repeat(n * 100) });
+  ({ dir, repo } = h);
+  ids.splice(0, ids.length, ...h.ids);
 });
 
 afterEach(() => {

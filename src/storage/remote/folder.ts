@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFully } from '../readFully.js';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { blake3Hex } from '../hash.js';
@@ -70,12 +71,7 @@ export class FolderBackend implements RemoteBackend {
     try {
       fd = openSync(p, 'r');
       const buf = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, buf, got, length - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = readFully(fd, buf, offset);
       this.stats.bytesDown += got;
       if (got < length) throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
       return buf;
