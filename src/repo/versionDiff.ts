@@ -4,7 +4,7 @@ import type { ModelMetadata } from '../core/formats/metadata.js';
 import { metadataChanges, storedModelMetadata } from './modelMetadata.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
-import { tensorStats } from './stats/tensorStats.js';
+import { statsPool, tensorStats, type StatsPool } from './stats/tensorStats.js';
 
 /** A diff of two stored versions, with the value statistics when asked for. */
 export interface StoredDiff extends VersionDiff {
@@ -54,12 +54,22 @@ export async function addMetadataChanges(
  */
 export async function diffStored(repo: Repository, a: Version | null, b: Version, opts: { stats?: boolean; progress?: Progress } = {}): Promise<StoredDiff> {
   const fileAt = (v: Version | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
+  // the statistics threads start now, while this thread compares the manifests
+  const pool = opts.stats ? statsPool().warm() : undefined;
+  try {
+    return await diffWith(repo, a, b, fileAt, opts.progress, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function diffWith(repo: Repository, a: Version | null, b: Version, fileAt: (v: Version | null, path: string) => FileObject | null, progress: Progress | undefined, pool: StatsPool | undefined): Promise<StoredDiff> {
   const d: StoredDiff = diffVersions(a, b, (id) => repo.file(id));
   const stored = (f: FileObject) => storedModelMetadata(repo, f);
   await addMetadataChanges(d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), stored, stored);
-  if (opts.stats) {
+  if (pool) {
     const started = performance.now();
-    const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), opts.progress);
+    const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), progress, pool);
     for (const f of d.files) {
       for (const entry of stats.get(f.path) ?? []) {
         const change = f.tensors?.changes.find((c) => c.name === entry.name);

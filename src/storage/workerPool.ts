@@ -20,6 +20,13 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(availableParallelism() + 1, 8));
 }
 
+/** One thread per core (MVM_WORKERS overrides): for work that only reads and computes, where an extra thread only adds its start-up. */
+export function coreThreads(): number {
+  const env = process.env.MVM_WORKERS;
+  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
 /**
  * WorkerPool runs tasks on worker threads started from `script`, or inline
  * through `runInline` when the pool has no threads (MVM_WORKERS=0, or when
@@ -47,6 +54,12 @@ export class WorkerPool<T extends object, R extends PoolResult> {
   /** Number of worker threads (0 when inline). */
   get threads(): number {
     return this.wanted;
+  }
+
+  /** Starts the threads now rather than on first use, so their start-up overlaps the caller's own work. */
+  warm(): this {
+    if (this.wanted > 0) this.start();
+    return this;
   }
 
   private start(): void {

@@ -1,4 +1,4 @@
-import { WorkerPool } from '../../storage/workerPool.js';
+import { coreThreads, WorkerPool } from '../../storage/workerPool.js';
 import { chunkError } from '../../storage/chunkPool.js';
 import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../../core/tensorStats.js';
 import type { FileObject, TensorEntry } from '../../core/objects.js';
@@ -15,14 +15,23 @@ export type StatsSkip = 'dtype' | 'layout';
 /** Statistics for a changed tensor, or why there are none. */
 export type TensorStatsEntry = { name: string; stats: TensorDiffStats } | { name: string; skipped: StatsSkip };
 
+/** The threads of diff --stats: one per core, since the work only reads and computes. */
+export type StatsPool = WorkerPool<StatsTask, StatsResult>;
+
+/** A pool for tensorStats; `warm()` it to start its threads while other work runs. */
+export function statsPool(): StatsPool {
+  return new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError, coreThreads());
+}
+
 /**
  * Streams the chunks of every tensor whose values changed (same dtype and
  * shape) in both versions, on worker threads, and returns per-tensor
  * difference statistics. Memory stays bounded: at most a few chunks per
- * thread are decoded at once, whatever the model size.
+ * thread are decoded at once, whatever the model size. Runs on `given`
+ * (which the caller closes) or on a pool of its own.
  */
-export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld: (path: string) => FileObject | null, lookupNew: (path: string) => FileObject | null, progress?: Progress): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
-  const pool = new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError);
+export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld: (path: string) => FileObject | null, lookupNew: (path: string) => FileObject | null, progress?: Progress, given?: StatsPool): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
+  const pool = given ?? statsPool();
   const out = new Map<string, TensorStatsEntry[]>();
   let bytes = 0;
   try {
@@ -75,6 +84,6 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
     for (const s of skipped) out.set(s.path, [...(out.get(s.path) ?? []), { name: s.name, skipped: s.why }]);
     return { stats: out, bytes };
   } finally {
-    await pool.close();
+    if (!given) await pool.close();
   }
 }
