@@ -35,7 +35,7 @@ export interface PackedRun {
 
 /** The recognised layout of a model file. */
 export interface Layout {
-  format: 'safetensors' | 'gguf' | 'pytorch' | 'onnx' | 'numpy' | 'tfjs' | 'tf-bundle' | 'tflite';
+  format: 'safetensors' | 'gguf' | 'pytorch' | 'onnx' | 'numpy' | 'tfjs' | 'tf-bundle' | 'tflite' | 'hdf5' | 'keras';
   tensors: TensorInfo[];
   /** Runs of small tensors that are not listed (only for files with very many tensors), sorted by offset. */
   packed?: PackedRun[];

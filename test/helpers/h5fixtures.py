@@ -1,0 +1,99 @@
+"""HDF5 and .keras fixtures for the tests, written by h5py (Debian's python3-h5py).
+
+Usage: python3 h5fixtures.py DIR [SEED] [CHANGED]
+Writes into DIR:
+  earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
+  latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
+  dense.h5      libver='latest' with 40 links in one group (dense storage)
+  model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
+  deflated.keras the same archive with its entries deflated
+and prints, as JSON, every dataset of every file: its names (a dataset hard-linked twice has two),
+dtype, shape, and where HDF5 says its bytes are (offset within the .h5 bytes, storage size), or
+null when it is not stored contiguously. CHANGED names a weight whose values differ from SEED's.
+"""
+import io
+import json
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+
+out = sys.argv[1]
+seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+changed = sys.argv[3] if len(sys.argv) > 3 else None
+
+
+def bf16_type():
+    t = h5py.h5t.IEEE_F32LE.copy()
+    t.set_fields(15, 7, 8, 0, 7)
+    t.set_precision(16)
+    t.set_size(2)
+    t.set_ebias(127)
+    return t
+
+
+def weights(f, many):
+    """A small Keras-like model's weights, and the odd datasets a parser must handle."""
+    for i in range(6):
+        for j, shape in enumerate([(96, 64), (64,)]):
+            name = f'layers/dense_{i}/vars/{j}'
+            rng = np.random.default_rng([seed + (1000 if name == changed else 0), i, j])
+            f.create_dataset(name, data=(rng.standard_normal(shape) * 0.05).astype('<f4'))
+    f.create_dataset('layers/embedding/vars/0', data=np.random.default_rng(7).standard_normal((50, 16)).astype('<f2'))
+    f.create_dataset('optimizer/vars/0', data=np.int64(12))
+    f.create_dataset('odd/big_endian', data=np.arange(50, dtype='>f8'))
+    f.create_dataset('odd/ints', data=np.arange(20, dtype='<i4'))
+    f.create_dataset('odd/chunked', data=np.ones((40, 40), '<f4'), chunks=(10, 10), compression='gzip')
+    f.create_dataset('odd/empty', shape=(0, 4), dtype='<f4')
+    f.create_dataset('odd/unwritten', shape=(8,), dtype='<f4')
+    bf = h5py.h5d.create(f['odd'].id, b'bf16', bf16_type(), h5py.h5s.create_simple((4, 8)))
+    f['odd/bf16'][...] = np.linspace(-2, 2, 32, dtype='<f4').reshape(4, 8)
+    f['odd/alias'] = f['odd/ints']
+    f['odd/soft'] = h5py.SoftLink('/odd/ints')
+    f['layers/loop'] = f['layers']  # a group that holds itself
+    f.attrs['model_config'] = json.dumps({'layers': ['dense'] * 6})
+    if many:
+        g = f.create_group('many')
+        for i in range(40):
+            g.create_dataset(f'w{i:02d}', data=np.full((8,), i, dtype='<f4'))
+
+
+def describe(f):
+    seen = {}
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            key = obj.id.get_offset(), obj.id.get_storage_size(), obj.name
+            offset = obj.id.get_offset()
+            where = None
+            if obj.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS and offset is not None and obj.id.get_storage_size() > 0:
+                where = {'offset': offset, 'size': obj.id.get_storage_size()}
+            ident = obj.id.get_offset() if where else name
+            entry = seen.setdefault(ident, {'names': [], 'dtype': obj.dtype.str, 'shape': list(obj.shape), 'where': where})
+            entry['names'].append(name)
+    f.visititems(visit)
+    # visititems shows a hard-linked dataset once: list every name it has
+    for e in seen.values():
+        if e['where']:
+            e['names'] = sorted(set(e['names']) | ({'odd/ints', 'odd/alias'} if e['names'][0] in ('odd/ints', 'odd/alias') else set()))
+    return list(seen.values())
+
+
+files = {}
+for name, libver, many in [('earliest.h5', 'earliest', True), ('latest.h5', 'latest', False), ('dense.h5', 'latest', True)]:
+    with h5py.File(f'{out}/{name}', 'w', libver=libver) as f:
+        weights(f, many)
+    with h5py.File(f'{out}/{name}', 'r') as f:
+        files[name] = describe(f)
+
+buf = io.BytesIO()
+with h5py.File(buf, 'w') as f:
+    weights(f, False)
+with h5py.File(io.BytesIO(buf.getvalue()), 'r') as f:
+    files['model.keras'] = describe(f)
+for name, method in [('model.keras', zipfile.ZIP_STORED), ('deflated.keras', zipfile.ZIP_DEFLATED)]:
+    with zipfile.ZipFile(f'{out}/{name}', 'w', compression=method) as z:
+        z.writestr('metadata.json', json.dumps({'keras_version': '3.0.0', 'date_saved': f'seed {seed}, changed {changed}'}))
+        z.writestr('config.json', json.dumps({'class_name': 'Sequential'}))
+        z.writestr('model.weights.h5', buf.getvalue())
+print(json.dumps(files))

@@ -1,0 +1,111 @@
+/**
+ * HDF5 (`.h5`, `.weights.h5`) and Keras `.keras` files as tensor layouts,
+ * checked against files h5py writes (Debian's python3-h5py; `npm test`
+ * installs it) and against where HDF5 itself says each dataset's bytes are.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectLayout, validateLayout } from '../../src/core/formats/detect.js';
+import { parseHdf5, parseKeras } from '../../src/core/formats/hdf5.js';
+import { entryRange, zipEntries } from '../../src/core/formats/pytorch.js';
+import type { Layout } from '../../src/core/formats/types.js';
+import { testdir } from '../helpers/cli.js';
+import { bufferSource } from '../helpers/modelWriters.js';
+import { h5Fixtures, type H5Dataset } from '../helpers/h5.js';
+
+const DTYPES: Record<string, string> = { '<f4': 'F32', '<f2': 'F16', '<i8': 'I64', '>f8': 'F64_BE', '<i4': 'I32' };
+
+let dir = '';
+let manifest: Record<string, H5Dataset[]> = {};
+let cleanup = () => {};
+beforeAll(() => {
+  const t = testdir();
+  cleanup = t.cleanup;
+  dir = t.dir;
+  manifest = h5Fixtures(dir, 0);
+});
+afterAll(() => cleanup());
+
+/** Checks a layout against h5py's account of the file: every contiguous dataset once, at HDF5's offset (plus `base`), nothing else. */
+function expectMatches(layout: Layout | null, datasets: H5Dataset[], format: string, base: number, file: Buffer, h5: Buffer) {
+  expect(layout?.format).toBe(format);
+  const stored = datasets.filter((d) => d.where);
+  expect(layout!.tensors).toHaveLength(stored.length);
+  for (const d of stored) {
+    const t = layout!.tensors.find((x) => x.start === base + d.where!.offset)!;
+    expect(t, d.names.join()).toBeDefined();
+    expect(d.names).toContain(t.name);
+    expect(t.end - t.start).toBe(d.where!.size);
+    expect(t.shape).toEqual(d.shape);
+    expect(t.dtype).toBe(d.names[0] === 'odd/bf16' ? 'BF16' : DTYPES[d.dtype]);
+    // the bytes of the range are the dataset's bytes in the HDF5 file
+    expect(file.subarray(t.start, t.end).equals(h5.subarray(d.where!.offset, d.where!.offset + d.where!.size))).toBe(true);
+  }
+  // chunked, compressed, empty and never-written datasets are not tensors
+  for (const d of datasets.filter((x) => !x.where)) expect(layout!.tensors.some((t) => d.names.includes(t.name))).toBe(false);
+}
+
+describe('hdf5', () => {
+  it("reads every contiguous dataset of h5py's default file format (symbol-table groups) at the offset HDF5 reports", async () => {
+    const file = readFileSync(join(dir, 'earliest.h5'));
+    const layout = await detectLayout(bufferSource(file));
+    expectMatches(layout, manifest['earliest.h5']!, 'hdf5', 0, file, file);
+    expect(layout!.tensors.map((t) => t.name)).toContain('layers/dense_3/vars/0');
+    expect(layout!.tensors.filter((t) => t.name.startsWith('many/'))).toHaveLength(40);
+  });
+
+  it("reads libver='latest' files: version 2 object headers and compact groups", async () => {
+    const file = readFileSync(join(dir, 'latest.h5'));
+    expectMatches(await detectLayout(bufferSource(file)), manifest['latest.h5']!, 'hdf5', 0, file, file);
+  });
+
+  it('reads a .keras archive: the weights of its stored model.weights.h5, at their offsets in the zip', async () => {
+    const file = readFileSync(join(dir, 'model.keras'));
+    const h5 = await h5Entry(file);
+    const layout = await detectLayout(bufferSource(file));
+    expectMatches(layout, manifest['model.keras']!, 'keras', file.indexOf(h5), file, h5);
+  });
+
+  it('gives no layout where it cannot read the structure: dense groups, deflated archives, a zip without config.json', async () => {
+    expect(await detectLayout(bufferSource(readFileSync(join(dir, 'dense.h5'))))).toBeNull();
+    expect(await detectLayout(bufferSource(readFileSync(join(dir, 'deflated.keras'))))).toBeNull();
+    const keras = readFileSync(join(dir, 'model.keras'));
+    const renamed = Buffer.from(keras.toString('latin1').replaceAll('config.json', 'cfgxx.json_'), 'latin1');
+    expect(await parseKeras(bufferSource(renamed))).toBeNull();
+    expect(await parseKeras(bufferSource(keras))).not.toBeNull();
+  });
+
+  it('damaged files never throw: every truncation and byte flips in the structure give no layout or a valid one', async () => {
+    const file = readFileSync(join(dir, 'earliest.h5'));
+    const size = file.length;
+    for (let cut = 0; cut < size; cut += 997) {
+      const l = await parseHdf5(bufferSource(file.subarray(0, cut)));
+      if (l) expect(validateLayout(l, cut)).not.toBeNull();
+    }
+    // the structure lies before the first dataset and between datasets: flip bytes there
+    const first = Math.min(...manifest['earliest.h5']!.filter((d) => d.where).map((d) => d.where!.offset));
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    let layouts = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const bad = Buffer.from(file);
+      for (let k = 0; k < 1 + (trial % 4); k++) bad[next() % first] = next() & 0xff;
+      const l = await detectLayout(bufferSource(bad));
+      if (l) {
+        layouts++;
+        expect(validateLayout(l, size)).not.toBeNull();
+        for (const t of l.tensors) expect(t.end).toBeLessThanOrEqual(size);
+      }
+    }
+    // most flips land in bytes a reader does not need (padding, free space): the file stays a model
+    expect(layouts).toBeGreaterThan(0);
+  });
+});
+
+/** The bytes of the stored model.weights.h5 entry of a .keras zip. */
+async function h5Entry(zip: Buffer): Promise<Buffer> {
+  const entries = await zipEntries(bufferSource(zip));
+  const r = await entryRange(bufferSource(zip), entries!.find((e) => e.name === 'model.weights.h5')!);
+  return zip.subarray(r!.start, r!.end);
+}
