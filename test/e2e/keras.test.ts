@@ -2,7 +2,8 @@
  * Keras files end to end through the real CLI: a `.keras` archive saved
  * again with one weight changed (and new metadata, which shifts every offset
  * in the zip) stores only that weight's chunks and the archive's own bytes;
- * `diff` names the weight, `diff --stats` measures it, checkout restores both
+ * `diff` names the weight and the changed metadata.json entry, `show` lists
+ * that metadata, `diff --stats` measures the weight, checkout restores both
  * versions bit for bit. Fixtures come from h5py (test/helpers/h5fixtures.py).
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +48,10 @@ describe('keras', () => {
     expect(f.tensors.changes.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([[CHANGED, 'values']]);
     expect(f.tensors.changes[0]).toMatchObject({ dtype: ['F32', 'F32'], shape: [[96, 64], [96, 64]], bytes: 96 * 64 * 4 });
     expect(f.tensors.unchanged).toBe(16);
+    // the archive's metadata.json, as Keras writes it, is the model's metadata
+    expect(f.metadata).toEqual([{ key: 'date_saved', from: 'seed 0, changed None', to: `seed 0, changed ${CHANGED}` }]);
+    const shown = json(run(['show', 'v1', '--json'])).models['models/model.keras'];
+    expect(shown).toEqual({ format: 'keras', metadata: { keras_version: '3.0.0', date_saved: 'seed 0, changed None' } });
 
     const stats = json(run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors.changes[0].stats;
     // two independent N(0, 0.05^2) draws: every element differs, with a spread about sqrt(2) * 0.05

@@ -5,6 +5,7 @@ Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
   dense.h5      libver='latest' with 40 links in one group (dense storage)
+  tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
 and prints, as JSON, every dataset of every file: its names (a dataset hard-linked twice has two),
@@ -85,6 +86,19 @@ for name, libver, many in [('earliest.h5', 'earliest', True), ('latest.h5', 'lat
         weights(f, many)
     with h5py.File(f'{out}/{name}', 'r') as f:
         files[name] = describe(f)
+
+# small files for fuzzing: structure, not data
+for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:
+    with h5py.File(f'{out}/{name}', 'w', libver=libver) as f:
+        f.create_dataset('a/b/w', data=np.arange(6, dtype='<f4'))
+        f.create_dataset('a/i', data=np.arange(3, dtype='>i2'))
+        f.create_dataset('s', data=np.float64(1.5))
+        f['a/loop'] = f['a']
+        f['a/soft'] = h5py.SoftLink('/s')
+with zipfile.ZipFile(f'{out}/tiny.keras', 'w') as z:
+    z.writestr('config.json', '{}')
+    with open(f'{out}/tiny.h5', 'rb') as h:
+        z.writestr('model.weights.h5', h.read())
 
 buf = io.BytesIO()
 with h5py.File(buf, 'w') as f:

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { detectLayout } from '../../src/core/formats/detect.js';
 import { bundleShardLayout } from '../../src/core/formats/tfBundle.js';
 import { tfjsShardLayout } from '../../src/core/formats/tfjs.js';
@@ -15,12 +17,14 @@ import { MvmError } from '../../src/errors.js';
 import { decodeVerified } from '../../src/storage/objectFile.js';
 import { encodeDelta, encodeObject } from '../../src/storage/codec.js';
 import { blake3Hex } from '../../src/storage/hash.js';
+import { testdir } from '../helpers/cli.js';
+import { h5Fixtures } from '../helpers/h5.js';
 import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip, writeBundleIndex, writeTflite } from '../helpers/modelWriters.js';
 
 // Property-based fuzzing (fast-check) of everything that reads untrusted text
 // or bytes: the model parsers (and the files that describe weight files
 // beside them), the revision parser, the --where language, version decoding
-// and manifest validation. `npm test` runs MVM_FUZZ_RUNS cases
+// and manifest validation (HDF5 and .keras seeds come from h5py). `npm test` runs MVM_FUZZ_RUNS cases
 // per property (200 by default); `npm run fuzz` runs 100,000 and prints the counts.
 const RUNS = Math.max(1, Number(process.env.MVM_FUZZ_RUNS ?? 200));
 const SEED = process.env.MVM_FUZZ_SEED ? Number(process.env.MVM_FUZZ_SEED) : undefined;
@@ -121,7 +125,7 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
   }
 
   it('random bytes behind each format magic give null or a well-formed layout', async () => {
-    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([16, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33]), Buffer.alloc(0));
+    const magic = fc.constantFrom(Buffer.from('GGUF'), Buffer.from('PK\x03\x04'), Buffer.from([8, 7, 18]), Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([16, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33]), Buffer.from('\x89HDF\r\n\x1a\n\x00', 'latin1'), Buffer.alloc(0));
     await fc.assert(
       fc.asyncProperty(magic, fc.uint8Array({ maxLength: 512 }), async (head, rest) => {
         count('random');
@@ -130,6 +134,29 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
       params,
     );
   }, 120_000);
+});
+
+describe('fuzz: HDF5 and .keras files written by h5py', () => {
+  let fixtures: { dir: string; cleanup: () => void } | null = null;
+  afterAll(() => fixtures?.cleanup());
+  for (const name of ['tiny.h5', 'tiny-latest.h5', 'tiny.keras']) {
+    it(`${name}: a mutated file gives null (plain chunking) or a well-formed layout`, async () => {
+      if (!fixtures) {
+        fixtures = testdir();
+        h5Fixtures(fixtures.dir, 0);
+      }
+      const seed = readFileSync(join(fixtures.dir, name));
+      const layout = await detectLayout(bufferSource(seed));
+      expect(layout?.tensors.length).toBe(3);
+      await fc.assert(
+        fc.asyncProperty(mutation, async (m) => {
+          count(name);
+          await expectParsed(mutate(seed, m));
+        }),
+        params,
+      );
+    }, 120_000);
+  }
 });
 
 /** Every tensor of a layout (in any order: the caller sorts and checks overlaps) lies inside the file. */

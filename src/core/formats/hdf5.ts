@@ -31,15 +31,24 @@ interface Message {
   data: Buffer;
 }
 
-/** The HDF5 bytes within `src`: [start, end), and the sizes of addresses and lengths the superblock declares. */
+/**
+ * The HDF5 bytes within `src`: [start, end), and the sizes of addresses and
+ * lengths the superblock declares. Reads are bounded in all to a few times
+ * the file's size, so that structures pointing at each other cannot make the
+ * work grow faster than the file.
+ */
 class H5File {
+  private budget: number;
+
   constructor(
     private readonly src: ByteSource,
     private readonly start: number,
     private readonly end: number,
     readonly offSize: number,
     readonly lenSize: number,
-  ) {}
+  ) {
+    this.budget = 4 * (end - start) + 65536;
+  }
 
   /** Absolute position in `src` of HDF5 address `addr`. */
   abs(addr: number): number {
@@ -49,6 +58,8 @@ class H5File {
   /** `len` bytes at HDF5 address `addr`, all of them inside the HDF5 bytes. */
   async read(addr: number, len: number): Promise<Buffer> {
     if (addr < 0 || len < 0 || len > MAX_BLOCK || this.abs(addr) + len > this.end) throw new RangeError('address outside the file');
+    this.budget -= len;
+    if (this.budget < 0) throw new RangeError('structure reads more than the file');
     const b = await this.src.read(this.abs(addr), len);
     if (b.length !== len) throw new RangeError('short read');
     return b;
@@ -235,6 +246,8 @@ async function symbolTable(file: H5File, btree: number, heapAddr: number): Promi
     }
   };
   const symbols = async (snod: number): Promise<void> => {
+    if (seen.has(snod)) throw new RangeError('symbol table node listed twice');
+    seen.add(snod);
     const sh = await file.read(snod, 8);
     if (sh.toString('latin1', 0, 4) !== 'SNOD') throw new RangeError('not a symbol table node');
     const n = sh.readUInt16LE(6);

@@ -1,7 +1,8 @@
 /**
  * A model file's own metadata, as text: safetensors `__metadata__`, GGUF
  * key-values (arrays summarised, not listed), ONNX producer fields and
- * `metadata_props`. Read from a ByteSource, so it works on a version in the
+ * `metadata_props`, and the `metadata.json` of a Keras `.keras` archive
+ * (`keras_version`, `date_saved`). Read from a ByteSource, so it works on a version in the
  * store as well as on a file; bounded in entries and value length, and never
  * throws (a file without readable metadata gives null).
  */
@@ -11,13 +12,14 @@ import { scanObjectEntries } from './jsonScan.js';
 import { SAFETENSORS_MAX_HEADER } from './safetensors.js';
 import { lengthEnd, skipField, tag, varint } from './onnx.js';
 import { skipValue } from './gguf.js';
+import { entryRange, zipEntries } from './pytorch.js';
 
 /** Entries kept, and characters kept of each value. */
 const MAX_ENTRIES = 512;
 const MAX_VALUE = 256;
 
 export interface ModelMetadata {
-  format: 'safetensors' | 'gguf' | 'onnx';
+  format: 'safetensors' | 'gguf' | 'onnx' | 'keras';
   metadata: Record<string, string>;
 }
 
@@ -34,6 +36,7 @@ export async function readModelMetadata(src: ByteSource): Promise<ModelMetadata 
     if (src.size < 16) return null;
     const head = await src.read(0, 16);
     if (head.toString('latin1', 0, 4) === 'GGUF') return await gguf(src);
+    if (head.readUInt32LE(0) === 0x04034b50) return await keras(src);
     if (head[8] === 0x7b) return await safetensors(src);
     return await onnx(src);
   } catch {
@@ -98,6 +101,25 @@ async function gguf(src: ByteSource): Promise<ModelMetadata | null> {
     else return null;
   }
   return { format: 'gguf', metadata };
+}
+
+/** Largest `metadata.json` read from a `.keras` archive. */
+const KERAS_MAX_METADATA = 64 * 1024;
+
+/** A Keras 3 archive (a zip with `config.json` and `model.weights.h5`): the entries of its stored `metadata.json`. */
+async function keras(src: ByteSource): Promise<ModelMetadata | null> {
+  const entries = await zipEntries(src);
+  if (!entries?.some((e) => e.name === 'config.json') || !entries.some((e) => e.name === 'model.weights.h5')) return null;
+  const metadata: Record<string, string> = {};
+  const meta = entries.find((e) => e.name === 'metadata.json');
+  if (meta?.stored && meta.size <= KERAS_MAX_METADATA) {
+    const r = await entryRange(src, meta);
+    const value: unknown = r ? JSON.parse((await src.read(r.start, r.end - r.start)).toString('utf8')) : null;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) put(metadata, k, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+  }
+  return { format: 'keras', metadata };
 }
 
 const ONNX_FIELDS: Record<number, string> = { 2: 'producer_name', 3: 'producer_version', 4: 'domain', 6: 'doc_string' };
