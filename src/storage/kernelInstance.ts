@@ -9,7 +9,6 @@ declare const WebAssembly: {
 /** The exports of kernels.wat that work on copies: each user has its own instance and memory. */
 export interface OwnKernels {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  stats_bf16(x: number, y: number, n: number, out: number): void;
   diff2(a: number, b: number, o: number, n: number): void;
   diff4(a: number, b: number, o: number, n: number): void;
   apply2(a: number, b: number, o: number, n: number): void;

@@ -25,6 +25,7 @@ export interface Kernels {
   ungroup2(s: number, d: number, n: number, rot: number): void;
   group4(s: number, d: number, n: number, rot: number): void;
   ungroup4(s: number, d: number, n: number, rot: number): void;
+  stats_bf16(x: number, y: number, n: number, out: number): void;
 }
 
 let kernels: Kernels | null | undefined;

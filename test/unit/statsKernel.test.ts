@@ -7,16 +7,28 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TensorDiffAccumulator } from '../../src/core/tensorStats.js';
-import { bf16StatsKernel } from '../../src/storage/statsKernel.js';
+import { Bf16Pairs } from '../../src/storage/statsKernel.js';
+import { decodeObject, encodeObject } from '../../src/storage/codec.js';
 
 const SPECIALS = [0x0000, 0x8000, 0x7f80, 0xff80, 0x7fc0, 0xffc1, 0x0001, 0x8001, 0x7f7f, 0xff7f, 0x3f80];
 
-function both(a: Buffer, b: Buffer) {
+/**
+ * The JS loop and the kernel on the same pair, in the order a worker goes:
+ * room for the pair, the first side kept, then the second side from
+ * `second` (a decode, run after the room is made) or b itself.
+ */
+function both(a: Buffer, b: Buffer, second: () => Uint8Array = () => b) {
   const js = new TensorDiffAccumulator('BF16');
-  const wasm = new TensorDiffAccumulator('BF16', bf16StatsKernel()!);
   js.update(a, b);
-  wasm.update(a, b);
-  return { js: js.partial(), wasm: wasm.partial() };
+  const p = Bf16Pairs.create()!;
+  const wasm = new TensorDiffAccumulator('BF16', p.kernel);
+  p.reserve(a.length);
+  p.keepFirst(a);
+  const got = second();
+  const [x, y] = p.views(got);
+  expect([x.buffer === y.buffer, x.length, y.length]).toEqual([true, a.length, a.length]);
+  wasm.update(x, y);
+  return { js: js.partial(), wasm: wasm.partial(), inPlace: y === got };
 }
 
 const close = (x: number, y: number, scale = 0) => (x === y || (Number.isNaN(x) && Number.isNaN(y)) ? true : Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y), scale));
@@ -34,7 +46,7 @@ function expectSums(wasm: Record<'aa' | 'bb' | 'ab' | 'dd', number>, js: Record<
 
 describe('bf16 statistics kernel', () => {
   it('loads on this Node', () => {
-    expect(bf16StatsKernel()).not.toBeNull();
+    expect(Bf16Pairs.create()).not.toBeNull();
   });
 
   it('gives the sums of the JS loop for any bf16 pairs, specials included, at any length', () => {
@@ -60,7 +72,7 @@ describe('bf16 statistics kernel', () => {
     );
   });
 
-  it('matches on a whole chunk of trained-like weights, in several blocks', () => {
+  it('matches on a whole chunk of trained-like weights, in several blocks, compared where the codec decoded it', () => {
     const n = 300_000;
     const a = Buffer.alloc(2 * n);
     const b = Buffer.alloc(2 * n);
@@ -74,7 +86,10 @@ describe('bf16 statistics kernel', () => {
       f[0] += rnd() < 0.5 ? 0 : (rnd() - 0.5) * 0.002;
       b.writeUInt16LE(u[0]! >>> 16, 2 * i);
     }
-    const { js, wasm } = both(a, b);
+    // the second side as the codec leaves it: decoded from byte planes into the kernels' memory, compared there
+    const stored = encodeObject(b, { level: 3, group: 'bf16' }).bytes;
+    const { js, wasm, inPlace } = both(a, b, () => decodeObject(stored, 'x', true));
+    expect(inPlace).toBe(true);
     expect(wasm.changed).toBe(js.changed);
     expect(js.changed).toBeGreaterThan(n / 4);
     expect(wasm.max).toBe(js.max);

@@ -1,7 +1,7 @@
 import { loadChunk, taskError } from '../../storage/chunkTasks.js';
 import type { PoolResult } from '../../storage/workerPool.js';
 import { TensorDiffAccumulator, type DiffPartial } from '../../core/tensorStats.js';
-import { bf16StatsKernel } from '../../storage/statsKernel.js';
+import { Bf16Pairs } from '../../storage/statsKernel.js';
 
 /** Compares one chunk of a tensor in two versions: decode both, accumulate difference sums. */
 export interface StatsTask {
@@ -9,6 +9,8 @@ export interface StatsTask {
   b: string;
   dtype: string;
   objectsDir: string;
+  /** Bytes of each chunk (the file objects say both are this long). */
+  size: number;
 }
 
 /** The partial sums of one chunk pair. */
@@ -18,13 +20,37 @@ export interface StatsResult extends PoolResult {
 }
 
 let keep = Buffer.alloc(0);
+let pairs: Bf16Pairs | null | undefined;
+
+/** One side of a pair, checked against the size the file objects give. */
+function side(task: StatsTask, id: string): Buffer {
+  const content = loadChunk(task.objectsDir, id, true).content;
+  if (content.length !== task.size) throw new Error(`chunk ${id} holds ${content.length} bytes, not ${task.size}`);
+  return content;
+}
+
+/** A bf16 pair compared in the codec's WebAssembly memory, with one copy (see Bf16Pairs). */
+function runBf16Pair(task: StatsTask, p: Bf16Pairs): StatsResult {
+  const acc = new TensorDiffAccumulator(task.dtype, p.kernel);
+  p.reserve(task.size);
+  const first = side(task, task.a);
+  if (task.a === task.b) {
+    acc.update(first, first);
+    return { partial: acc.partial(), bytes: 2 * first.length };
+  }
+  p.keepFirst(first);
+  const [a, b] = p.views(side(task, task.b));
+  acc.update(a, b);
+  return { partial: acc.partial(), bytes: 2 * task.size };
+}
 
 /** Runs one stats task in the current thread. */
 export function runStatsTask(task: StatsTask): StatsResult {
   try {
-    // bf16 pairs are folded by the WebAssembly kernel when there is one
-    const acc = new TensorDiffAccumulator(task.dtype, task.dtype.toLowerCase() === 'bf16' ? (bf16StatsKernel() ?? undefined) : undefined);
-    const first = loadChunk(task.objectsDir, task.a, true).content;
+    // bf16 pairs are folded by the WebAssembly kernel when there is one; other dtypes, and MVM_KERNELS=js, run the JS loop
+    if (task.dtype.toLowerCase() === 'bf16' && (pairs ??= Bf16Pairs.create())) return runBf16Pair(task, pairs);
+    const acc = new TensorDiffAccumulator(task.dtype);
+    const first = side(task, task.a);
     if (task.a === task.b) {
       acc.update(first, first);
       return { partial: acc.partial(), bytes: 2 * first.length };
@@ -33,10 +59,8 @@ export function runStatsTask(task: StatsTask): StatsResult {
     if (keep.length < first.length) keep = Buffer.alloc(Math.max(first.length, 1 << 20));
     const a = keep.subarray(0, first.length);
     first.copy(a);
-    const b = loadChunk(task.objectsDir, task.b, true).content;
-    if (a.length !== b.length) throw new Error(`chunk sizes differ (${a.length} vs ${b.length})`);
-    acc.update(a, b);
-    return { partial: acc.partial(), bytes: a.length + b.length };
+    acc.update(a, side(task, task.b));
+    return { partial: acc.partial(), bytes: 2 * task.size };
   } catch (e) {
     return { bytes: 0, error: taskError(e, task.b) };
   }

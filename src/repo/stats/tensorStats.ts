@@ -35,7 +35,7 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
   const out = new Map<string, TensorStatsEntry[]>();
   let bytes = 0;
   try {
-    type Job = { path: string; name: string; dtype: string; pairs: [string, string][] };
+    type Job = { path: string; name: string; dtype: string; pairs: [string, string, number][] };
     const jobs: Job[] = [];
     const skipped: { path: string; name: string; why: StatsSkip }[] = [];
     for (const f of files) {
@@ -59,15 +59,15 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
           skipped.push({ path: f.path, name: c.name, why: 'layout' });
           continue;
         }
-        jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id]) });
+        jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id, ch.size]) });
       }
     }
     // a partial store fetches the chunks of both sides first
-    await ensureChunks(repo, jobs.flatMap((j) => j.pairs.flat()), progress);
+    await ensureChunks(repo, jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])), progress);
     const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
     progress?.start?.('diff --stats', total);
     const parts = jobs.map(() => [] as DiffPartial[]);
-    const tasks = jobs.flatMap((j, ji) => j.pairs.map(([a, b]) => ({ ji, task: { a, b, dtype: j.dtype, objectsDir: repo.objects.dir } })));
+    const tasks = jobs.flatMap((j, ji) => j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, objectsDir: repo.objects.dir } })));
     await bounded(tasks.length, pool.capacity, async (i) => {
       const { ji, task } = tasks[i]!;
       const r = await pool.submit(task);
