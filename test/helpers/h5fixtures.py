@@ -4,8 +4,9 @@ Usage: python3 h5fixtures.py DIR [SEED] [CHANGED]
 Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
-  dense.h5      libver='latest' with 40 links in one group (dense storage)
+  dense.h5      libver='latest' with groups of 9, 40 and 1,500 links (dense storage: fractal heaps, name indexes)
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
+  tiny-dense.h5  twelve small datasets in one dense group, for fuzzing
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
 and prints, as JSON, every dataset of every file: its names (a dataset hard-linked twice has two),
@@ -34,7 +35,7 @@ def bf16_type():
     return t
 
 
-def weights(f, many):
+def weights(f, many, wide=0):
     """A small Keras-like model's weights, and the odd datasets a parser must handle."""
     for i in range(6):
         for j, shape in enumerate([(96, 64), (64,)]):
@@ -58,6 +59,10 @@ def weights(f, many):
         g = f.create_group('many')
         for i in range(40):
             g.create_dataset(f'w{i:02d}', data=np.full((8,), i, dtype='<f4'))
+    if wide:
+        g = f.create_group('wide')
+        for i in range(wide):
+            g.create_dataset(f'layer_{i:04d}', data=np.full((4,), i, dtype='<i4'))
 
 
 def describe(f):
@@ -81,9 +86,9 @@ def describe(f):
 
 
 files = {}
-for name, libver, many in [('earliest.h5', 'earliest', True), ('latest.h5', 'latest', False), ('dense.h5', 'latest', True)]:
+for name, libver, many, wide in [('earliest.h5', 'earliest', True, 0), ('latest.h5', 'latest', False, 0), ('dense.h5', 'latest', True, 1500)]:
     with h5py.File(f'{out}/{name}', 'w', libver=libver) as f:
-        weights(f, many)
+        weights(f, many, wide)
     with h5py.File(f'{out}/{name}', 'r') as f:
         files[name] = describe(f)
 
@@ -95,6 +100,9 @@ for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:
         f.create_dataset('s', data=np.float64(1.5))
         f['a/loop'] = f['a']
         f['a/soft'] = h5py.SoftLink('/s')
+with h5py.File(f'{out}/tiny-dense.h5', 'w', libver='latest') as f:
+    for i in range(12):
+        f.create_dataset(f'g/w{i:02d}', data=np.full((2,), i, dtype='<f4'))
 with zipfile.ZipFile(f'{out}/tiny.keras', 'w') as z:
     z.writestr('config.json', '{}')
     with open(f'{out}/tiny.h5', 'rb') as h:

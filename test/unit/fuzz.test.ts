@@ -139,7 +139,7 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
 describe('fuzz: HDF5 and .keras files written by h5py', () => {
   let fixtures: { dir: string; cleanup: () => void } | null = null;
   afterAll(() => fixtures?.cleanup());
-  for (const name of ['tiny.h5', 'tiny-latest.h5', 'tiny.keras']) {
+  for (const [name, tensors] of [['tiny.h5', 3], ['tiny-latest.h5', 3], ['tiny.keras', 3], ['tiny-dense.h5', 12]] as const) {
     it(`${name}: a mutated file gives null (plain chunking) or a well-formed layout`, async () => {
       if (!fixtures) {
         fixtures = testdir();
@@ -147,7 +147,7 @@ describe('fuzz: HDF5 and .keras files written by h5py', () => {
       }
       const seed = readFileSync(join(fixtures.dir, name));
       const layout = await detectLayout(bufferSource(seed));
-      expect(layout?.tensors.length).toBe(3);
+      expect(layout?.tensors.length).toBe(tensors);
       await fc.assert(
         fc.asyncProperty(mutation, async (m) => {
           count(name);

@@ -5,22 +5,21 @@
  * neither chunking nor compression is asked for, which is how Keras stores
  * weights) is a tensor named by its path in the file; chunked, compact and
  * compressed datasets are not (their bytes are cut as plain data). Groups are
- * read both ways HDF5 keeps them in object headers: symbol tables (a version 1
- * B-tree and a local heap, h5py's default) and link messages (compact
- * groups). A group in dense storage (a fractal heap) makes the file a plain
- * file. Only the structure is read, never a dataset's bytes; every address is
- * checked against the file, and a loop of links is followed once.
+ * read in each of the ways HDF5 keeps them: symbol tables (a version 1
+ * B-tree and a local heap, h5py's default), link messages in the object
+ * header (compact groups) and dense storage (hdf5Dense.ts). Only the
+ * structure is read, never a dataset's bytes; every address is checked
+ * against the file, reads are bounded (hdf5File.ts), and a loop of links is
+ * followed once.
  */
 import { entryRange, zipEntries } from './pytorch.js';
 import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { H5File, UNDEFINED, hardLink, uint } from './hdf5File.js';
+import { denseLinks } from './hdf5Dense.js';
 
 const SIGNATURE = '\x89HDF\r\n\x1a\n';
-/** An address with every bit set: undefined (no storage allocated). */
-const UNDEFINED = -1;
 /** At most this many objects (groups and datasets) are visited. */
 const MAX_OBJECTS = 200_000;
-/** At most this many bytes of one object header block, local heap or B-tree node are read. */
-const MAX_BLOCK = 16 * 1024 * 1024;
 /** Deepest B-tree walked. */
 const MAX_TREE_DEPTH = 32;
 
@@ -29,72 +28,6 @@ const MSG = { dataspace: 0x1, linkInfo: 0x2, datatype: 0x3, link: 0x6, layout: 0
 interface Message {
   type: number;
   data: Buffer;
-}
-
-/**
- * The HDF5 bytes within `src`: [start, end), and the sizes of addresses and
- * lengths the superblock declares. Reads are bounded in all to a few times
- * the file's size, so that structures pointing at each other cannot make the
- * work grow faster than the file.
- */
-class H5File {
-  private budget: number;
-
-  constructor(
-    private readonly src: ByteSource,
-    private readonly start: number,
-    private readonly end: number,
-    readonly offSize: number,
-    readonly lenSize: number,
-  ) {
-    this.budget = 4 * (end - start) + 65536;
-  }
-
-  /** Absolute position in `src` of HDF5 address `addr`. */
-  abs(addr: number): number {
-    return this.start + addr;
-  }
-
-  /** `len` bytes at HDF5 address `addr`, all of them inside the HDF5 bytes. */
-  async read(addr: number, len: number): Promise<Buffer> {
-    if (addr < 0 || len < 0 || len > MAX_BLOCK || this.abs(addr) + len > this.end) throw new RangeError('address outside the file');
-    this.budget -= len;
-    if (this.budget < 0) throw new RangeError('structure reads more than the file');
-    const b = await this.src.read(this.abs(addr), len);
-    if (b.length !== len) throw new RangeError('short read');
-    return b;
-  }
-
-  /** Bytes from HDF5 address `addr` to the end of the HDF5 bytes. */
-  left(addr: number): number {
-    if (addr < 0 || this.abs(addr) > this.end) throw new RangeError('address outside the file');
-    return this.end - this.abs(addr);
-  }
-
-  /** An address field at `pos` of `b` (UNDEFINED when every bit is set). */
-  addr(b: Buffer, pos: number): number {
-    return uint(b, pos, this.offSize);
-  }
-
-  /** A length field at `pos` of `b`. */
-  len(b: Buffer, pos: number): number {
-    const v = uint(b, pos, this.lenSize);
-    if (v === UNDEFINED) throw new RangeError('undefined length');
-    return v;
-  }
-}
-
-/** A little-endian unsigned integer of `size` bytes (1, 2, 4 or 8); UNDEFINED when every bit is set, RangeError past 2^53. */
-function uint(b: Buffer, pos: number, size: number): number {
-  if (pos < 0 || pos + size > b.length) throw new RangeError('field outside its block');
-  if (size === 1) return b[pos]!;
-  if (size === 2) return b.readUInt16LE(pos);
-  if (size === 4) return b.readUInt32LE(pos) === 0xffffffff ? UNDEFINED : b.readUInt32LE(pos);
-  if (size !== 8) throw new RangeError('bad field size');
-  const v = b.readBigUInt64LE(pos);
-  if (v === 0xffffffffffffffffn) return UNDEFINED;
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('field too large');
-  return Number(v);
 }
 
 /** Reads the superblock at the start of the HDF5 bytes; null when they are not HDF5 or declare something we do not read. */
@@ -263,21 +196,6 @@ async function symbolTable(file: H5File, btree: number, heapAddr: number): Promi
   return out;
 }
 
-/** A link message's hard link: [name, object header address]; null for soft and external links. */
-function hardLink(file: H5File, d: Buffer): [string, number] | null {
-  const flags = d[1]!;
-  let p = 2;
-  const type = flags & 0x08 ? d[p++]! : 0;
-  if (flags & 0x04) p += 8;
-  if (flags & 0x10) p += 1;
-  const lenSize = 1 << (flags & 3);
-  const nameLen = uint(d, p, lenSize);
-  p += lenSize;
-  if (p + nameLen > d.length) throw new RangeError('link name past its message');
-  const name = d.toString('utf8', p, p + nameLen);
-  return type === 0 ? [name, file.addr(d, p + nameLen)] : null;
-}
-
 /** The contiguous datasets of the HDF5 bytes at [start, end) of `src` as tensors; null when they are not HDF5 we can read. */
 export async function hdf5Tensors(src: ByteSource, start: number, end: number): Promise<TensorInfo[] | null> {
   const opened = await openFile(src, start, end);
@@ -301,9 +219,10 @@ export async function hdf5Tensors(src: ByteSource, start: number, end: number): 
       const link = hardLink(file, m.data);
       if (link) children.push(link);
     }
-    // a link info message with a fractal heap: the group's links are in dense storage, which is not read
+    // a link info message with a fractal heap: the group's links are in dense storage
     const info = find(MSG.linkInfo);
-    if (info && file.addr(info, 2 + (info[1]! & 1 ? 8 : 0)) !== UNDEFINED) return null;
+    const at = info ? 2 + (info[1]! & 1 ? 8 : 0) : 0;
+    if (info && file.addr(info, at) !== UNDEFINED) children.push(...(await denseLinks(file, file.addr(info, at), file.addr(info, at + file.offSize))));
     for (const [name, child] of children) {
       if (!name || name.includes('/')) return null;
       queue.push([path ? `${path}/${name}` : name, child]);
