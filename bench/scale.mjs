@@ -8,7 +8,9 @@
 // linear in size (per-GiB figures stated at every size; "linear" is judged
 // as the largest size's per-GiB time within 1.25x of the smallest's). `cp -r`
 // of the shards, timed the same way, shows what writing the checkpoint out
-// costs the disk at each size.
+// costs the disk at each size; the bytes read from disk during diff --stats
+// and the restore (/proc/diskstats) show how much of their input came from
+// disk rather than the page cache.
 // Usage: npm run bench:scale [-- --sizes 1,4,16]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,14 +29,31 @@ const MVM = join(root, 'bin/mvm.js');
 const base = mkdtempSync(join(tmpdir(), 'mvm-scale-'));
 const env = { ...process.env, MVM_AUTHOR: 'bench' };
 
+/**
+ * Bytes read from the machine's disks so far (/proc/diskstats, whole disks
+ * only, 512-byte sectors): how much of a command's input came from disk
+ * rather than the page cache. 0 where the file is missing.
+ */
+function diskReadBytes() {
+  try {
+    return readFileSync('/proc/diskstats', 'utf8').split('\n').reduce((sum, line) => {
+      const f = line.trim().split(/\s+/);
+      return /^(vd[a-z]+|sd[a-z]+|xvd[a-z]+|nvme\d+n\d+)$/.test(f[2] ?? '') ? sum + Number(f[5]) * 512 : sum;
+    }, 0);
+  } catch {
+    return 0;
+  }
+}
+
 function timed(args, cwd) {
   const tf = join(base, 'time.txt');
+  const read0 = diskReadBytes();
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, process.execPath, MVM, ...args], { cwd, env, encoding: 'utf8', maxBuffer: 64 * MiB });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`mvm ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const rssKB = Number(readFileSync(tf, 'utf8').trim().split('\n').pop());
-  return { wall, rssKB, out: r.stdout };
+  return { wall, rssKB, out: r.stdout, diskRead: diskReadBytes() - read0 };
 }
 const sync = () => execFileSync('sync');
 const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
@@ -86,6 +105,7 @@ try {
   console.log(`| operation | ${results.map((r) => `${r.gib} GiB: wall, s/GiB, peak RSS`).join(' | ')} |`);
   console.log(`| --- | ${results.map(() => '---').join(' | ')} |`);
   for (const [k, label] of ops) console.log(`| ${label} | ${results.map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`).join(' | ')} |`);
+  console.log(`| read from disk during diff --stats / the restore | ${results.map((r) => `${(r.stats.diskRead / GiB).toFixed(2)} / ${(r.restore.diskRead / GiB).toFixed(2)} GiB`).join(' | ')} |`);
   console.log(`| cp -r of the shards (baseline for the restore) | ${results.map((r) => `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`).join(' | ')} |`);
   console.log('');
   const maxRss = Math.max(...results.flatMap((r) => ops.map(([k]) => r[k].rssKB)));
