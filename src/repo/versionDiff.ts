@@ -63,13 +63,14 @@ export async function diffStored(repo: Repository, a: Version | null, b: Version
   }
 }
 
+/** diffStored's work, with the statistics (when asked for) on `pool`. */
 async function diffWith(repo: Repository, a: Version | null, b: Version, fileAt: (v: Version | null, path: string) => FileObject | null, progress: Progress | undefined, pool: StatsPool | undefined): Promise<StoredDiff> {
   const d: StoredDiff = diffVersions(a, b, (id) => repo.file(id));
   const stored = (f: FileObject) => storedModelMetadata(repo, f);
   await addMetadataChanges(d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), stored, stored);
   if (pool) {
     const started = performance.now();
-    const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), progress, pool);
+    const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), pool, progress);
     for (const f of d.files) {
       for (const entry of stats.get(f.path) ?? []) {
         const change = f.tensors?.changes.find((c) => c.name === entry.name);
