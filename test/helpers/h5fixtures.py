@@ -4,14 +4,16 @@ Usage: python3 h5fixtures.py DIR [SEED] [CHANGED]
 Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
-  dense.h5      libver='latest' with groups of 9, 40 and 1,500 links (dense storage: fractal heaps, name indexes)
+  dense.h5      libver='latest' with groups of 40 and 1,500 links (dense storage: fractal heaps, name indexes)
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
   tiny-dense.h5  twelve small datasets in one dense group, for fuzzing
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
-and prints, as JSON, every dataset of every file: its names (a dataset hard-linked twice has two),
-dtype, shape, and where HDF5 says its bytes are (offset within the .h5 bytes, storage size), or
-null when it is not stored contiguously. CHANGED names a weight whose values differ from SEED's.
+Attributes added after the members grow object headers into continuation blocks (of version 1
+headers in earliest.h5, of version 2 in the others). The script prints, as JSON, every dataset of
+every file: its names (a dataset hard-linked twice has two), dtype, shape, and where HDF5 says its
+bytes are (offset within the .h5 bytes, storage size), or null when it is not stored
+contiguously. CHANGED names a weight whose values differ from SEED's.
 """
 import io
 import json
@@ -55,6 +57,10 @@ def weights(f, many, wide=0):
     f['odd/soft'] = h5py.SoftLink('/odd/ints')
     f['layers/loop'] = f['layers']  # a group that holds itself
     f.attrs['model_config'] = json.dumps({'layers': ['dense'] * 6})
+    # attributes added after the members grow the object headers into continuation blocks
+    for i in range(40):
+        f['layers'].attrs[f'note_{i:02d}'] = np.arange(40, dtype='<i8')
+        f['layers/dense_0/vars/0'].attrs[f'note_{i:02d}'] = f'{i}' * 30
     if many:
         g = f.create_group('many')
         for i in range(40):
