@@ -69,8 +69,15 @@ function tensorChunks(f: FileObject, t: TensorEntry): string[] {
   return f.chunks.slice(t.chunkStart, t.chunkEnd).map((c) => c.id);
 }
 
-/** The layer a tensor belongs to: its name up to the first all-digit part, e.g. `model.layers.12.*`. */
+/**
+ * The layer a tensor belongs to: its name up to the first all-digit part,
+ * e.g. `model.layers.12.*`; for a path-like name with no dot (Keras and HDF5
+ * datasets, `layers/dense_2/vars/0`), the group that holds it
+ * (`layers/dense_2/vars/*`).
+ */
 export function layerOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  if (slash > 0 && !name.includes('.')) return `${name.slice(0, slash)}/*`;
   const parts = name.split('.');
   const i = parts.findIndex((p) => /^\d+$/.test(p));
   if (i >= 0) return parts.slice(0, i + 1).join('.') + '.*';

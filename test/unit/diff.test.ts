@@ -222,6 +222,15 @@ describe('layerOf', () => {
     expect(layerOf('h.3.mlp.c_fc.0.weight')).toBe('h.3.*');
   });
 
+  it('groups path-like names without dots (Keras, HDF5) by the group that holds them', () => {
+    expect(layerOf('layers/dense_2/vars/0')).toBe('layers/dense_2/vars/*');
+    expect(layerOf('layers/dense_2/vars/1')).toBe('layers/dense_2/vars/*');
+    expect(layerOf('model_weights/dense_1/dense_1/kernel:0')).toBe('model_weights/dense_1/dense_1/*');
+    expect(layerOf('/x')).toBe('/x');
+    // a dotted name keeps the dotted rule, slashes and all
+    expect(layerOf('layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE')).toBe('layer_with_weights-0/kernel/.*');
+  });
+
   it('drops the last part when there is no numeric part', () => {
     expect(layerOf('model.embed_tokens.weight')).toBe('model.embed_tokens.*');
     expect(layerOf('lm_head.weight')).toBe('lm_head.*');
