@@ -13,7 +13,8 @@
  * followed once.
  */
 import { entryRange, zipEntries } from './pytorch.js';
-import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { lenient, shapeElements, type ByteSource, type Layout } from './types.js';
+import { TensorList } from './tensorList.js';
 import { H5File, UNDEFINED, hardLink, uint } from './hdf5File.js';
 import { denseLinks } from './hdf5Dense.js';
 
@@ -196,12 +197,16 @@ async function symbolTable(file: H5File, btree: number, heapAddr: number): Promi
   return out;
 }
 
-/** The contiguous datasets of the HDF5 bytes at [start, end) of `src` as tensors; null when they are not HDF5 we can read. */
-export async function hdf5Tensors(src: ByteSource, start: number, end: number): Promise<TensorInfo[] | null> {
+/**
+ * The contiguous datasets of the HDF5 bytes at [start, end) of `src` as a
+ * layout (past MAX_LISTED_TENSORS, small ones packed into runs, as for every
+ * format); null when they are not HDF5 we can read.
+ */
+async function hdf5Layout(src: ByteSource, start: number, end: number, format: 'hdf5' | 'keras'): Promise<Layout | null> {
   const opened = await openFile(src, start, end);
   if (!opened) return null;
   const { file, root } = opened;
-  const tensors: TensorInfo[] = [];
+  const list = new TensorList();
   const visited = new Set<number>();
   const queue: [string, number][] = [['', root]];
   for (let q = 0; q < queue.length; q++) {
@@ -238,14 +243,14 @@ export async function hdf5Tensors(src: ByteSource, start: number, end: number): 
     const count = shapeElements(shape);
     // a byte count that disagrees with the shape drops the dataset (it stays plain data)
     if (count === null || count * size !== where.size) continue;
-    tensors.push({ name: path, dtype: dtype ?? 'unknown', shape, start: file.abs(where.addr), end: file.abs(where.addr) + where.size });
+    const from = file.abs(where.addr);
+    if (from + where.size > end || !list.add({ name: path, dtype: dtype ?? 'unknown', shape, start: from, end: from + where.size })) return null;
   }
-  return tensors.every((t) => t.end <= end) ? tensors : null;
+  return list.layout(format);
 }
 
 async function parseHdf5File(src: ByteSource): Promise<Layout | null> {
-  const tensors = await hdf5Tensors(src, 0, src.size);
-  return tensors && { format: 'hdf5', tensors };
+  return hdf5Layout(src, 0, src.size, 'hdf5');
 }
 
 /** A Keras 3 `.keras` file: a zip whose stored `model.weights.h5` holds the weights. */
@@ -255,8 +260,7 @@ async function parseKerasFile(src: ByteSource): Promise<Layout | null> {
   if (!weights?.stored || !entries!.some((e) => e.name === 'config.json')) return null;
   const r = await entryRange(src, weights);
   if (!r) return null;
-  const tensors = await hdf5Tensors(src, r.start, r.end);
-  return tensors && { format: 'keras', tensors };
+  return hdf5Layout(src, r.start, r.end, 'keras');
 }
 
 /** An HDF5 file's contiguous datasets as a layout, or null. */
