@@ -30,6 +30,8 @@ class FractalHeap {
     private readonly blocks: DirectBlock[],
     private readonly offBytes: number,
     private readonly lenBytes: number,
+    /** Bytes of a direct block's header: signature, version, heap address, block offset, and a checksum when the heap has them. */
+    private readonly blockHeader: number,
     readonly idLength: number,
   ) {}
 
@@ -53,13 +55,15 @@ class FractalHeap {
     if (width < 1 || start < 1 || maxDirect < start || maxHeapBits < 1 || maxHeapBits > 53) throw new RangeError('bad doubling table');
     const offBytes = Math.ceil(maxHeapBits / 8);
     const lenBytes = Math.min(encSize(maxDirect), encSize(maxManaged));
+    const blockHeader = 5 + O + offBytes + (h[9]! & 0x02 ? 4 : 0);
     const blocks: DirectBlock[] = [];
-    if (root === UNDEFINED) return new FractalHeap(file, blocks, offBytes, lenBytes, idLength);
+    if (root === UNDEFINED) return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
     if (rows === 0) {
       blocks.push({ offset: 0, size: start, addr: root });
     } else {
       // a root indirect block: `rows` rows of `width` entries, row r holding blocks of start * 2^max(0, r-1) bytes
       if (rows > 64) throw new RangeError('too many heap rows');
+      if ((await file.read(root, 4)).toString('latin1') !== 'FHIB') throw new RangeError('not an indirect heap block');
       const entries = await file.read(root + 4 + 1 + O + offBytes, rows * width * O);
       let offset = 0;
       for (let r = 0; r < rows; r++) {
@@ -71,10 +75,8 @@ class FractalHeap {
           blocks.push({ offset, size, addr: child });
         }
       }
-      const ib = await file.read(root, 4);
-      if (ib.toString('latin1') !== 'FHIB') throw new RangeError('not an indirect heap block');
     }
-    return new FractalHeap(file, blocks, offBytes, lenBytes, idLength);
+    return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
   }
 
   /** The object a heap ID names: its bytes from a direct block (managed) or from the ID itself (tiny). */
@@ -92,7 +94,7 @@ class FractalHeap {
     const b = this.blocks.find((x) => x.offset <= offset && offset + length <= x.offset + x.size);
     if (!b || length === 0) throw new RangeError('heap object outside the heap');
     // offsets within a direct block count from its first byte, header included
-    if (offset - b.offset < 5 + this.file.offSize + this.offBytes) throw new RangeError('heap object inside a block header');
+    if (offset - b.offset < this.blockHeader) throw new RangeError('heap object inside a block header');
     return this.file.read(b.addr + (offset - b.offset), length);
   }
 }

@@ -9,7 +9,7 @@ import type { ByteSource } from './types.js';
 /** An address with every bit set: undefined (no storage allocated). */
 export const UNDEFINED = -1;
 /** At most this many bytes of one object header block, heap or B-tree node are read. */
-export const MAX_BLOCK = 16 * 1024 * 1024;
+const MAX_BLOCK = 16 * 1024 * 1024;
 
 /**
  * The HDF5 bytes within `src`: [start, end), and the sizes of addresses and
