@@ -12,7 +12,7 @@
  * against the file, reads are bounded (hdf5File.ts), and a loop of links is
  * followed once.
  */
-import { entryRange, zipEntries } from './pytorch.js';
+import { entryRange, zipEntries, type ZipEntry } from './pytorch.js';
 import { lenient, shapeElements, type ByteSource, type Layout } from './types.js';
 import { TensorList } from './tensorList.js';
 import { H5File, UNDEFINED, hardLink, uint } from './hdf5File.js';
@@ -253,11 +253,16 @@ async function parseHdf5File(src: ByteSource): Promise<Layout | null> {
   return hdf5Layout(src, 0, src.size, 'hdf5');
 }
 
+/** The weights entry of a Keras 3 archive (a zip holding `config.json` and `model.weights.h5`); null for any other zip. */
+export function kerasWeights(entries: ZipEntry[] | null): ZipEntry | null {
+  const weights = entries?.find((e) => e.name === 'model.weights.h5');
+  return weights && entries!.some((e) => e.name === 'config.json') ? weights : null;
+}
+
 /** A Keras 3 `.keras` file: a zip whose stored `model.weights.h5` holds the weights. */
 async function parseKerasFile(src: ByteSource): Promise<Layout | null> {
-  const entries = await zipEntries(src);
-  const weights = entries?.find((e) => e.name === 'model.weights.h5');
-  if (!weights?.stored || !entries!.some((e) => e.name === 'config.json')) return null;
+  const weights = kerasWeights(await zipEntries(src));
+  if (!weights?.stored) return null;
   const r = await entryRange(src, weights);
   if (!r) return null;
   return hdf5Layout(src, r.start, r.end, 'keras');

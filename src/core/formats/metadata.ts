@@ -13,6 +13,7 @@ import { SAFETENSORS_MAX_HEADER } from './safetensors.js';
 import { lengthEnd, skipField, tag, varint } from './onnx.js';
 import { skipValue } from './gguf.js';
 import { entryRange, zipEntries } from './pytorch.js';
+import { kerasWeights } from './hdf5.js';
 
 /** Entries kept, and characters kept of each value. */
 const MAX_ENTRIES = 512;
@@ -109,9 +110,9 @@ const KERAS_MAX_METADATA = 64 * 1024;
 /** A Keras 3 archive (a zip with `config.json` and `model.weights.h5`): the entries of its stored `metadata.json`. */
 async function keras(src: ByteSource): Promise<ModelMetadata | null> {
   const entries = await zipEntries(src);
-  if (!entries?.some((e) => e.name === 'config.json') || !entries.some((e) => e.name === 'model.weights.h5')) return null;
+  if (!kerasWeights(entries)) return null;
   const metadata: Record<string, string> = {};
-  const meta = entries.find((e) => e.name === 'metadata.json');
+  const meta = entries!.find((e) => e.name === 'metadata.json');
   if (meta?.stored && meta.size <= KERAS_MAX_METADATA) {
     const r = await entryRange(src, meta);
     const value: unknown = r ? JSON.parse((await src.read(r.start, r.end - r.start)).toString('utf8')) : null;

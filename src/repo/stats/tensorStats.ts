@@ -1,4 +1,4 @@
-import { coreThreads, WorkerPool } from '../../storage/workerPool.js';
+import { defaultThreads, WorkerPool } from '../../storage/workerPool.js';
 import { chunkError } from '../../storage/chunkPool.js';
 import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../../core/tensorStats.js';
 import type { FileObject, TensorEntry } from '../../core/objects.js';
@@ -20,7 +20,7 @@ export type StatsPool = WorkerPool<StatsTask, StatsResult>;
 
 /** A pool for tensorStats; `warm()` it to start its threads while other work runs. */
 export function statsPool(): StatsPool {
-  return new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError, coreThreads());
+  return new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError, defaultThreads(false));
 }
 
 /**
