@@ -6,7 +6,7 @@
 // `log --where` and `best`. Bars from issue 11: status and diff at most
 // +50 ms over node, log -n 10 at most +40 ms, log --where and best at most +60 ms.
 // With --baseline DIR (another build of mvm, e.g. a git worktree of an older
-// commit after `npx tsc`), its bin/mvm.js runs the same commands in the same
+// commit after `npm run build`), its bin/mvm.js runs the same commands in the same
 // loop, for a before/after comparison within one run.
 // Usage: npm run bench:startup [-- --size-gib N --versions N --reps N --baseline DIR]
 import { execFileSync, spawnSync } from 'node:child_process';

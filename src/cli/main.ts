@@ -1,6 +1,8 @@
 import { escapeControls } from './format/text.js';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
+// scripts/bundle.mjs points this at yargs' CommonJS build, which loads faster than its ESM build
+import yargs from 'yargs/yargs';
 import { EXIT, MvmError, fromSystemError } from '../errors.js';
 import type { Command, GlobalArgs } from './context.js';
 /** A loaded command module: its exports, some of which are commands. */
@@ -78,9 +80,6 @@ async function commandsFor(args: string[]): Promise<Command<GlobalArgs>[]> {
   return Promise.all(wanted.map(async ([name, load]) => commandIn(await load(), name)));
 }
 
-// yargs' CommonJS bundle loads in a third of the time of its ESM build, which matters for a CLI
-// whose read commands must answer in well under 300 ms.
-const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 /** The version in mvm's own package.json (yargs looks beside the entry script and finds none). */
 function packageVersion(): string {

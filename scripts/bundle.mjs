@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI (dist/, from tsc) into dist/bundle/ with esbuild,
+// which `bin/mvm.js` runs. A short command such as `mvm log -n 10` otherwise
+// resolves and links about 45 of mvm's ES modules and a dozen of yargs'
+// CommonJS files at every start; bundled, it loads the entry file, the
+// command's own file and a few shared chunks. Commands still load on demand
+// (code splitting keeps each `import()` of main.ts a separate file).
+//
+// - The worker scripts are entry points of their own, written beside the
+//   chunks under the names the pools ask for (`new URL('./chunkWorker.js',
+//   import.meta.url)`), so a bundled pool starts bundled workers.
+// - dist/bundle sits at the same depth as dist/cli and dist/repo, so paths
+//   taken relative to a module (../../package.json, ../../assets) still hold.
+// - Packages mvm depends on stay external (native addons, the AWS SDK,
+//   the report's browser libraries), except those in BUNDLED.
+// - `yargs/yargs` is taken from yargs' CommonJS build (one file, where its
+//   ESM build is a dozen). That build finds its message catalogues through
+//   __dirname, which an ES module does not have: it is defined, in the bundle
+//   only, as the folder of yargs' own build, resolved when yargs asks for it.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, 'dist');
+const out = join(dist, 'bundle');
+const BUNDLED = new Set(['yargs', 'fastest-levenshtein']);
+const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
+
+rmSync(out, { recursive: true, force: true });
+const result = await build({
+  entryPoints: {
+    mvm: join(dist, 'cli/main.js'),
+    chunkWorker: join(dist, 'storage/chunkWorker.js'),
+    statsWorker: join(dist, 'repo/stats/statsWorker.js'),
+  },
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  alias: { 'yargs/yargs': createRequire(join(root, 'package.json')).resolve('yargs/yargs') },
+  external: deps.filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
+  define: { __dirname: '__mvmBundle.yargsDir' },
+  banner: {
+    js: [
+      "import { createRequire as __mvmCreateRequire } from 'node:module';",
+      'const require = __mvmCreateRequire(import.meta.url);',
+      "const __mvmBundle = { get yargsDir() { return require('node:path').join(require('node:path').dirname(require.resolve('yargs/package.json')), 'build'); } };",
+    ].join('\n'),
+  },
+  metafile: true,
+  logLevel: 'warning',
+});
+const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+for (const name of ['mvm.js', 'chunkWorker.js', 'statsWorker.js']) {
+  if (!files.some((f) => f.endsWith(`/${name}`))) throw new Error(`bundle: ${name} was not written`);
+}
+if (process.argv.includes('--verbose')) console.error(`bundle: ${files.length} files in ${out}`);
