@@ -52,6 +52,8 @@ const result = await build({
       "const __mvmBundle = { get yargsDir() { return require('node:path').join(require('node:path').dirname(require.resolve('yargs/package.json')), 'build'); } };",
     ].join('\n'),
   },
+  // maps back to src/ through tsc's own maps, for stack traces under node --enable-source-maps
+  sourcemap: true,
   metafile: true,
   logLevel: 'warning',
 });
