@@ -11,23 +11,67 @@
 //   import.meta.url)`), so a bundled pool starts bundled workers.
 // - dist/bundle sits at the same depth as dist/cli and dist/repo, so paths
 //   taken relative to a module (../../package.json, ../../assets) still hold.
-// - Packages mvm depends on stay external (native addons, the AWS SDK,
-//   the report's browser libraries), except those in BUNDLED.
+// - Packages mvm depends on stay external (the AWS SDK, the report's browser
+//   libraries, zstd-napi, the BLAKE3 addon), except those in BUNDLED: yargs,
+//   and level, whose 30 CommonJS files took 14 ms to load at every command
+//   that opens the index (its native addon still loads from its package).
 // - `yargs/yargs` is taken from yargs' CommonJS build (one file, where its
-//   ESM build is a dozen). That build finds its message catalogues through
-//   __dirname, which an ES module does not have: it is defined, in the bundle
-//   only, as the folder of yargs' own build, resolved when yargs asks for it.
+//   ESM build is a dozen).
+// - A bundled CommonJS file that uses __dirname (yargs finds its message
+//   catalogues with it, classic-level its native addon) gets its own
+//   __dirname: its folder in its package, the package found at run time by
+//   require.resolve from mvm, through the dependency of mvm that needs it
+//   (level -> classic-level), so that it holds wherever npm put the package.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 const out = join(dist, 'bundle');
-const BUNDLED = new Set(['yargs', 'fastest-levenshtein']);
-const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
+const BUNDLED = new Set(['yargs', 'fastest-levenshtein', 'level']);
+const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+const deps = Object.keys(readJson(join(root, 'package.json')).dependencies ?? {});
+const requireHere = createRequire(join(root, 'package.json'));
+
+/** The package folder holding `file` (the nearest package.json with a name) and the package's name. */
+function packageOf(file) {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const name = readJson(join(dir, 'package.json')).name;
+      if (name) return { dir, name };
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  throw new Error(`bundle: no package holds ${file}`);
+}
+
+/** How run time finds package `name`: mvm's own dependency, or one that a bundled dependency of mvm requires. */
+function chainTo(name) {
+  if (deps.includes(name)) return [name];
+  for (const d of BUNDLED) {
+    const pkg = readJson(requireHere.resolve(`${d}/package.json`));
+    if (pkg.dependencies?.[name]) return [d, name];
+  }
+  throw new Error(`bundle: ${name} uses __dirname but is not a dependency of mvm or of a bundled dependency`);
+}
+
+/** Gives each bundled CommonJS file that uses __dirname the folder it had in its package. */
+const ownDirname = {
+  name: 'own-dirname',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!/\b__dirname\b/.test(text)) return undefined;
+      const pkg = packageOf(args.path);
+      const rel = relative(pkg.dir, dirname(args.path)).split(sep).join('/');
+      return { contents: `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ${JSON.stringify(rel)});\n${text}`, loader: 'js' };
+    });
+  },
+};
 
 rmSync(out, { recursive: true, force: true });
 const result = await build({
@@ -44,12 +88,17 @@ const result = await build({
   target: 'node20',
   alias: { 'yargs/yargs': createRequire(join(root, 'package.json')).resolve('yargs/yargs') },
   external: deps.filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
-  define: { __dirname: '__mvmBundle.yargsDir' },
+  plugins: [ownDirname],
   banner: {
     js: [
       "import { createRequire as __mvmCreateRequire } from 'node:module';",
+      "import { dirname as __mvmDirname, join as __mvmJoin } from 'node:path';",
       'const require = __mvmCreateRequire(import.meta.url);',
-      "const __mvmBundle = { get yargsDir() { return require('node:path').join(require('node:path').dirname(require.resolve('yargs/package.json')), 'build'); } };",
+      'const __mvmPackageDir = (chain, rel) => {',
+      '  let req = require;',
+      "  for (const name of chain.slice(0, -1)) req = __mvmCreateRequire(req.resolve(name + '/package.json'));",
+      "  return __mvmJoin(__mvmDirname(req.resolve(chain[chain.length - 1] + '/package.json')), rel);",
+      '};',
     ].join('\n'),
   },
   // maps back to src/ through tsc's own maps, for stack traces under node --enable-source-maps

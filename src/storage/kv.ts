@@ -71,8 +71,9 @@ export class LevelKv implements KvStore {
     const deadline = Date.now() + waitMs;
     const create = opts.create ?? true;
     if (!create && !existsSync(dir)) return 'missing';
-    // loaded on first use: commands that never touch the index skip its start-up cost
-    const { Level: LevelDb } = await import('level');
+    // loaded on first use: commands that never touch the index skip its start-up cost. level is
+    // CommonJS: its exports object is the default export, in node and in the bundled CLI alike
+    const { Level: LevelDb } = (await import('level')).default;
     for (;;) {
       const db = new LevelDb<string, string>(dir, { valueEncoding: 'utf8' });
       try {
