@@ -106,7 +106,7 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
         }
       }
     }, true)
-    .demandCommand(1, 'name a command; see mvm --help')
+    .demandCommand(1, 'name a command')
     .recommendCommands()
     .strict()
     .help()

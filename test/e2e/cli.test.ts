@@ -58,6 +58,26 @@ describe('the command line', () => {
     }
   });
 
+  it('the bundled CLI (dist/bundle) finds what its bundled packages look for beside themselves: yargs its message catalogues, level its addon', () => {
+    const t = testdir({ 'm.bin': 'model' });
+    try {
+      // yargs' French catalogue lives in its own package folder, not in dist/bundle
+      const fr = mvm(['log', '--bogus'], { cwd: t.dir, env: { LANG: 'fr_FR.UTF-8', LC_ALL: '' } });
+      expect(fr.exitCode).toBe(2);
+      expect(fr.stderr).toContain('Argument inconnu');
+      ok(mvm(['init'], { cwd: t.dir }));
+      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+      ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
+      // status opens the index (LevelDB, whose native addon classic-level finds through its own folder)
+      const s = mvm(['status'], { cwd: t.dir });
+      expect(s.exitCode).toBe(0);
+      expect(s.stdout).toContain('workspace matches HEAD');
+      expect(readFileSync(new URL('../../bin/mvm.js', import.meta.url), 'utf8')).toContain('../dist/bundle/mvm.js');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it("--since and --until take relative dates ('2 days ago', 'yesterday', 'today')", () => {
     const t = testdir({ 'm.bin': 'one' });
     try {
