@@ -5,8 +5,11 @@ Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
   dense.h5      libver='latest' with groups of 40 and 1,500 links (dense storage: fractal heaps, name indexes)
+  userblock.h5  h5py's default format after a 512-byte user block holding a MATLAB v7.3 header, as .mat files have
+  userblock-latest.h5  libver='latest' after a 1,024-byte user block
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
   tiny-dense.h5  twelve small datasets in one dense group, for fuzzing
+  tiny-userblock.h5  two small datasets after a 512-byte user block, for fuzzing
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
 Attributes added after the members grow object headers into continuation blocks (of version 1
@@ -98,6 +101,15 @@ for name, libver, many, wide in [('earliest.h5', 'earliest', True, 0), ('latest.
     with h5py.File(f'{out}/{name}', 'r') as f:
         files[name] = describe(f)
 
+# HDF5 after a user block: the superblock at 512 or 1,024, addresses relative to it
+for name, libver, size in [('userblock.h5', 'earliest', 512), ('userblock-latest.h5', 'latest', 1024)]:
+    with h5py.File(f'{out}/{name}', 'w', libver=libver, userblock_size=size) as f:
+        weights(f, False)
+    with open(f'{out}/{name}', 'r+b') as h:
+        h.write(b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Sun Nov 29 12:00:00 2026 HDF5 schema 1.00 .')
+    with h5py.File(f'{out}/{name}', 'r') as f:
+        files[name] = describe(f)
+
 # small files for fuzzing: structure, not data
 for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:
     with h5py.File(f'{out}/{name}', 'w', libver=libver) as f:
@@ -106,6 +118,9 @@ for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:
         f.create_dataset('s', data=np.float64(1.5))
         f['a/loop'] = f['a']
         f['a/soft'] = h5py.SoftLink('/s')
+with h5py.File(f'{out}/tiny-userblock.h5', 'w', userblock_size=512) as f:
+    f.create_dataset('a/w', data=np.arange(6, dtype='<f4'))
+    f.create_dataset('b', data=np.arange(3, dtype='<i2'))
 with h5py.File(f'{out}/tiny-dense.h5', 'w', libver='latest') as f:
     for i in range(12):
         f.create_dataset(f'g/w{i:02d}', data=np.full((2,), i, dtype='<f4'))

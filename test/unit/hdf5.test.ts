@@ -69,6 +69,22 @@ describe('hdf5', () => {
     expect(names.has('wide/layer_0000') && names.has('wide/layer_1499') && names.has('many/w39')).toBe(true);
   });
 
+  it('reads HDF5 after a user block (a MATLAB v7.3 header of 512 bytes; 1,024 with libver=latest): addresses count from the superblock', async () => {
+    for (const [name, userBlock] of [['userblock.h5', 512], ['userblock-latest.h5', 1024]] as const) {
+      const file = readFileSync(join(dir, name));
+      expect(file.toString('latin1', 0, 10)).toBe('MATLAB 7.3');
+      expect(file.toString('latin1', userBlock + 1, userBlock + 4)).toBe('HDF');
+      const layout = await detectLayout(bufferSource(file));
+      // h5py reports offsets from the start of the file, user block included
+      expectMatches(layout, manifest[name]!, 'hdf5', 0, file, file);
+      expect(Math.min(...layout!.tensors.map((t) => t.start))).toBeGreaterThan(userBlock);
+    }
+    // the signature past 512 bytes of anything else is not enough: a base address that is not the superblock's is refused
+    const moved = Buffer.from(readFileSync(join(dir, 'userblock.h5')));
+    moved.writeUInt32LE(0, 512 + 24);
+    expect(await parseHdf5(bufferSource(moved))).toBeNull();
+  });
+
   it('reads a .keras archive: the weights of its stored model.weights.h5, at their offsets in the zip', async () => {
     const file = readFileSync(join(dir, 'model.keras'));
     const h5 = await h5Entry(file);

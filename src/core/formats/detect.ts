@@ -26,7 +26,8 @@ export async function detectLayout(src: ByteSource): Promise<Layout | null> {
     else if (head.toString('latin1', 4, 8) === 'TFL3') layout = await parseTflite(src);
     else if (head.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n') layout = await parseHdf5(src);
     else if (head[8] === 0x7b) layout = await parseSafetensors(src);
-    else layout = await parseOnnx(src);
+    // HDF5 after a user block (MATLAB v7.3 .mat files) has its signature further in
+    else layout = (await parseHdf5(src)) ?? (await parseOnnx(src));
     return layout && validateLayout(layout, size);
   } catch {
     return null;

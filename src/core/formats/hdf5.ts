@@ -31,9 +31,24 @@ interface Message {
   data: Buffer;
 }
 
-/** Reads the superblock at the start of the HDF5 bytes; null when they are not HDF5 or declare something we do not read. */
+/**
+ * Where the superblock of the HDF5 bytes at [start, end) is, from `start`: 0,
+ * or past a user block of 512, 1,024, 2,048... bytes (MATLAB v7.3 `.mat`
+ * files have one of 512), the places HDF5 itself looks; null when none holds it.
+ */
+async function superblockOffset(src: ByteSource, start: number, end: number): Promise<number | null> {
+  for (let k = 0; start + k + 8 <= end; k = k === 0 ? 512 : k * 2) {
+    const b = await src.read(start + k, 8);
+    if (b.length === 8 && b.toString('latin1') === SIGNATURE) return k;
+  }
+  return null;
+}
+
+/** Reads the superblock of the HDF5 bytes; null when they are not HDF5 or declare something we do not read. */
 async function openFile(src: ByteSource, start: number, end: number): Promise<{ file: H5File; root: number } | null> {
-  const sb = await src.read(start, Math.min(128, end - start));
+  const userBlock = await superblockOffset(src, start, end);
+  if (userBlock === null) return null;
+  const sb = await src.read(start + userBlock, Math.min(128, end - start - userBlock));
   if (sb.length < 48 || sb.toString('latin1', 0, 8) !== SIGNATURE) return null;
   const version = sb[8]!;
   let offSize: number;
@@ -49,9 +64,10 @@ async function openFile(src: ByteSource, start: number, end: number): Promise<{ 
     p = 12;
   } else return null;
   if (![2, 4, 8].includes(offSize) || ![2, 4, 8].includes(lenSize)) return null;
-  const file = new H5File(src, start, end, offSize, lenSize);
-  // addresses are relative to the base address: only files whose superblock starts them (no user block) are read
-  if (file.addr(sb, p) !== 0) return null;
+  // addresses are relative to the base address, which is where the superblock is (past any user
+  // block) in the files HDF5 writes; a file that puts it elsewhere is not read
+  const file = new H5File(src, start + userBlock, end, offSize, lenSize);
+  if (file.addr(sb, p) !== userBlock) return null;
   if (version <= 1) {
     // base, free space, end of file and driver addresses, then the root group's symbol table entry
     const entry = p + 4 * offSize;
