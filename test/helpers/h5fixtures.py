@@ -9,7 +9,7 @@ Writes into DIR:
   userblock-latest.h5  libver='latest' after a 1,024-byte user block
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
   tiny-dense.h5  twelve small datasets in one dense group, for fuzzing
-  tiny-userblock.h5  two small datasets after a 512-byte user block, for fuzzing
+  tiny-userblock.h5  three small datasets (one a Keras bf16) after a 512-byte user block, for fuzzing
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
 Attributes added after the members grow object headers into continuation blocks (of version 1
@@ -56,6 +56,12 @@ def weights(f, many, wide=0):
     f.create_dataset('odd/unwritten', shape=(8,), dtype='<f4')
     bf = h5py.h5d.create(f['odd'].id, b'bf16', bf16_type(), h5py.h5s.create_simple((4, 8)))
     f['odd/bf16'][...] = np.linspace(-2, 2, 32, dtype='<f4').reshape(4, 8)
+    # Keras 3 saves a bf16 weight as h5py stores ml_dtypes.bfloat16: 2-byte opaque data, with attribute dtype="bfloat16"
+    def bf16_bits(lo, hi):
+        return (np.linspace(lo, hi, 48, dtype='<f4').view('<u4') >> 16).astype('<u2').view('V2')
+    f.create_dataset('odd/keras_bf16', data=bf16_bits(-2, 2).reshape(6, 8)).attrs['dtype'] = 'bfloat16'
+    f.create_dataset('odd/keras_bf16_fixed', data=bf16_bits(-3, 1)).attrs.create('dtype', np.bytes_('bfloat16'))
+    f.create_dataset('odd/opaque', data=bf16_bits(0, 5))
     f['odd/alias'] = f['odd/ints']
     f['odd/soft'] = h5py.SoftLink('/odd/ints')
     f['layers/loop'] = f['layers']  # a group that holds itself
@@ -121,6 +127,7 @@ for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:
 with h5py.File(f'{out}/tiny-userblock.h5', 'w', userblock_size=512) as f:
     f.create_dataset('a/w', data=np.arange(6, dtype='<f4'))
     f.create_dataset('b', data=np.arange(3, dtype='<i2'))
+    f.create_dataset('k', data=np.arange(4, dtype='<u2').view('V2')).attrs['dtype'] = 'bfloat16'
 with h5py.File(f'{out}/tiny-dense.h5', 'w', libver='latest') as f:
     for i in range(12):
         f.create_dataset(f'g/w{i:02d}', data=np.full((2,), i, dtype='<f4'))

@@ -142,7 +142,7 @@ describe('fuzz: model parsers never throw, hang or read without bound', () => {
 describe('fuzz: HDF5 and .keras files written by h5py', () => {
   let fixtures: { dir: string; cleanup: () => void } | null = null;
   afterAll(() => fixtures?.cleanup());
-  for (const [name, tensors] of [['tiny.h5', 3], ['tiny-latest.h5', 3], ['tiny.keras', 3], ['tiny-dense.h5', 12], ['tiny-userblock.h5', 2]] as const) {
+  for (const [name, tensors] of [['tiny.h5', 3], ['tiny-latest.h5', 3], ['tiny.keras', 3], ['tiny-dense.h5', 12], ['tiny-userblock.h5', 3]] as const) {
     it(`${name}: a mutated file gives null (plain chunking) or a well-formed layout`, async () => {
       if (!fixtures) {
         fixtures = testdir();

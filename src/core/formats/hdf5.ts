@@ -17,12 +17,16 @@ import { lenient, shapeElements, type ByteSource, type Layout } from './types.js
 import { TensorList } from './tensorList.js';
 import { H5File, UNDEFINED, hardLink, uint } from './hdf5File.js';
 import { denseLinks } from './hdf5Dense.js';
+import { stringAttribute } from './hdf5Attributes.js';
 
 const SIGNATURE = '\x89HDF\r\n\x1a\n';
 /** At most this many objects (groups and datasets) are visited. */
 const MAX_OBJECTS = 200_000;
 /** Deepest B-tree walked. */
 const MAX_TREE_DEPTH = 32;
+
+/** The datatype class of opaque data. */
+const OPAQUE = 5;
 
 const MSG = { dataspace: 0x1, linkInfo: 0x2, datatype: 0x3, link: 0x6, layout: 0x8, continuation: 0x10, symbolTable: 0x11 } as const;
 
@@ -256,11 +260,13 @@ async function hdf5Layout(src: ByteSource, start: number, end: number, format: '
     const where = contiguous(file, layout);
     if (!shape || !where || where.size === 0) continue;
     const { dtype, size } = dtypeOf(type);
+    // Keras 3 saves a bf16 weight as 2-byte opaque data (all h5py can store it as) marked with an attribute
+    const bf16 = dtype === null && (type[0]! & 0x0f) === OPAQUE && size === 2 && (await stringAttribute(file, msgs, 'dtype')) === 'bfloat16';
     const count = shapeElements(shape);
     // a byte count that disagrees with the shape drops the dataset (it stays plain data)
     if (count === null || count * size !== where.size) continue;
     const from = file.abs(where.addr);
-    if (from + where.size > end || !list.add({ name: path, dtype: dtype ?? 'unknown', shape, start: from, end: from + where.size })) return null;
+    if (from + where.size > end || !list.add({ name: path, dtype: bf16 ? 'BF16' : dtype ?? 'unknown', shape, start: from, end: from + where.size })) return null;
   }
   return list.layout(format);
 }
