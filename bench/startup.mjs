@@ -10,7 +10,7 @@
 // loop, for a before/after comparison within one run.
 // Usage: npm run bench:startup [-- --size-gib N --versions N --reps N --baseline DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +48,8 @@ function measure(cwd, commands) {
   for (let r = 0; r < reps; r++) {
     walls.get('node').push(timed(process.execPath, ['-e', ''], cwd).wall);
     for (const c of commands) {
-      walls.get(c.name).push(timed(process.execPath, [MVM, ...c.args], cwd, c.ok).wall);
-      if (BASELINE) walls.get(`${c.name}@baseline`).push(timed(process.execPath, [BASELINE, ...c.args], cwd, c.ok).wall);
+      walls.get(c.name).push(timed(process.execPath, [c.script ?? MVM, ...c.args], cwd, c.ok).wall);
+      if (BASELINE && !c.script) walls.get(`${c.name}@baseline`).push(timed(process.execPath, [BASELINE, ...c.args], cwd, c.ok).wall);
     }
   }
   return new Map([...walls].filter(([, v]) => v.length).map(([k, v]) => [k, median(v)]));
@@ -92,7 +92,16 @@ try {
   const built = JSON.parse(execFileSync(process.execPath, [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)], { env, encoding: 'utf8', maxBuffer: 64 * MiB }).trim().split('\n').pop());
   const where = built.query;
   timed(process.execPath, [MVM, 'log', '-n', '1'], vdir);
+  // a reference, not mvm: yargs (unbundled, as a package) parsing a line of one command, the
+  // floor that a yargs CLI cannot go under
+  const floor = join(dir, 'yargs-floor.mjs');
+  writeFileSync(floor, [
+    "import { createRequire } from 'node:module';",
+    `const yargs = createRequire(${JSON.stringify(join(root, 'package.json'))})('yargs/yargs');`,
+    "await yargs(process.argv.slice(2)).scriptName('mvm').command({ command: 'log', describe: 'x', builder: (y) => y.option('n', { type: 'number' }), handler: async () => {} }).strict().help().wrap(null).parseAsync();",
+  ].join('\n'));
   const v = measure(vdir, [
+    { name: 'yargs floor', args: ['log', '-n', '10'], script: floor },
     { name: 'log -n 10', args: ['log', '-n', '10'] },
     { name: 'log --where', args: ['log', '--where', where] },
     { name: 'best', args: ['best', '--metric', 'accuracy'] },
@@ -110,6 +119,7 @@ try {
   console.log(`| command | median | over node -e "" | bar |${BASELINE ? ' baseline (over node) |' : ''}`);
   console.log(`| --- | ---: | ---: | ---: |${BASELINE ? ' ---: |' : ''}`);
   for (const r of rows) console.log(r);
+  console.log(`| reference, not mvm: yargs alone parsing \`log -n 10\` for one command | ${ms(v.get('yargs floor'))} | +${ms(v.get('yargs floor') - v.get('node'))} | |${BASELINE ? ' |' : ''}`);
   console.log('');
   for (const b of bars) console.log(b);
 } finally {
