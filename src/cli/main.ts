@@ -80,7 +80,6 @@ async function commandsFor(args: string[]): Promise<Command<GlobalArgs>[]> {
   return Promise.all(wanted.map(async ([name, load]) => commandIn(await load(), name)));
 }
 
-
 /** The version in mvm's own package.json (yargs looks beside the entry script and finds none). */
 function packageVersion(): string {
   try {

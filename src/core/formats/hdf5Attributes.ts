@@ -9,7 +9,7 @@
 import { type H5File, UNDEFINED, uint } from './hdf5File.js';
 
 /** The attribute message's type in an object header. */
-export const ATTRIBUTE_MESSAGE = 0x0c;
+const ATTRIBUTE_MESSAGE = 0x0c;
 /** Longest attribute value read. */
 const MAX_VALUE = 4096;
 
@@ -41,15 +41,30 @@ function parseAttribute(d: Buffer): Attribute | null {
   return { name, type, data: d.subarray(p) };
 }
 
-/** The object of index `index` in the global heap collection at `addr`; null when it has none. */
-async function globalHeapObject(file: H5File, addr: number, index: number): Promise<Buffer | null> {
+/** Global heap collections read so far, by file and address: the attributes of many datasets share one. */
+const collections = new WeakMap<H5File, Map<number, Buffer>>();
+
+/** The global heap collection at `addr`, read once per file. */
+async function collection(file: H5File, addr: number): Promise<Buffer> {
+  let byAddr = collections.get(file);
+  if (!byAddr) collections.set(file, (byAddr = new Map()));
+  const known = byAddr.get(addr);
+  if (known) return known;
   const head = await file.read(addr, 8 + file.lenSize);
   if (head.toString('latin1', 0, 4) !== 'GCOL' || head[4] !== 1) throw new RangeError('not a global heap collection');
   const size = file.len(head, 8);
   if (size < head.length) throw new RangeError('global heap collection too small');
   const heap = await file.read(addr, size);
+  byAddr.set(addr, heap);
+  return heap;
+}
+
+/** The object of index `index` in the global heap collection at `addr`; null when it has none. */
+async function globalHeapObject(file: H5File, addr: number, index: number): Promise<Buffer | null> {
+  const heap = await collection(file, addr);
+  // the collection's header and each object's are 8 bytes and a length
   const objectHead = 8 + file.lenSize;
-  for (let p = head.length; p + objectHead <= heap.length; ) {
+  for (let p = objectHead; p + objectHead <= heap.length; ) {
     const i = uint(heap, p, 2);
     // index 0 is the collection's free space, always last
     if (i === 0) return null;
@@ -85,12 +100,20 @@ async function stringValue(file: H5File, a: Attribute): Promise<string | null> {
   return bytes.toString('utf8').replace(/[\0 ]+$/, '');
 }
 
-/** The string value of the attribute `name` among an object header's messages; null when it has none (or another type). */
+/**
+ * The string value of the attribute `name` among an object header's
+ * messages; null when it has none, another type, or cannot be read (an
+ * unreadable attribute leaves its dataset as it was, never the file unread).
+ */
 export async function stringAttribute(file: H5File, messages: { type: number; data: Buffer }[], name: string): Promise<string | null> {
-  for (const m of messages) {
-    if (m.type !== ATTRIBUTE_MESSAGE) continue;
-    const a = parseAttribute(m.data);
-    if (a?.name === name) return stringValue(file, a);
+  try {
+    for (const m of messages) {
+      if (m.type !== ATTRIBUTE_MESSAGE) continue;
+      const a = parseAttribute(m.data);
+      if (a?.name === name) return await stringValue(file, a);
+    }
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
   }
   return null;
 }
