@@ -86,6 +86,20 @@ describe('hdf5', () => {
     expect(await parseHdf5(bufferSource(moved))).toBeNull();
   });
 
+  it("a Keras bf16 mark that cannot be read (its global heap damaged) leaves that weight 'unknown' and the rest of the file read", async () => {
+    const file = Buffer.from(readFileSync(join(dir, 'earliest.h5')));
+    const before = await detectLayout(bufferSource(file));
+    expect(before!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('BF16');
+    let at = file.indexOf('GCOL');
+    expect(at).toBeGreaterThan(0);
+    for (; at >= 0; at = file.indexOf('GCOL', at + 4)) file.write('XXXX', at, 'latin1');
+    const after = await detectLayout(bufferSource(file));
+    expect(after!.tensors).toHaveLength(before!.tensors.length);
+    expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('unknown');
+    // the fixed-length mark is in the attribute itself, not in the heap
+    expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16_fixed')?.dtype).toBe('BF16');
+  });
+
   it('reads a .keras archive: the weights of its stored model.weights.h5, at their offsets in the zip', async () => {
     const file = readFileSync(join(dir, 'model.keras'));
     const h5 = await h5Entry(file);
