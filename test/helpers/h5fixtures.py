@@ -5,6 +5,7 @@ Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
   dense.h5      libver='latest' with groups of 40 and 1,500 links (dense storage: fractal heaps, name indexes)
+  huge-group.h5 libver='latest', a group of 30,000 links to one dataset and 5 datasets (indirect heap blocks in indirect blocks)
   userblock.h5  h5py's default format after a 512-byte user block holding a MATLAB v7.3 header, as .mat files have
   userblock-latest.h5  libver='latest' after a 1,024-byte user block
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
@@ -106,6 +107,17 @@ for name, libver, many, wide in [('earliest.h5', 'earliest', True, 0), ('latest.
         weights(f, many, wide)
     with h5py.File(f'{out}/{name}', 'r') as f:
         files[name] = describe(f)
+
+# a group of 30,000 links: its fractal heap has indirect blocks inside the root indirect block
+with h5py.File(f'{out}/huge-group.h5', 'w', libver='latest') as f:
+    target = f.create_dataset('target', data=np.arange(4, dtype='<f4'))
+    g = f.create_group('g')
+    for i in range(30000):
+        g[f'link_{i:05d}'] = target
+    for i in range(5):
+        g.create_dataset(f'last_{i}', data=np.full((4,), i, dtype='<f4'))
+with h5py.File(f'{out}/huge-group.h5', 'r') as f:
+    files['huge-group.h5'] = describe(f)
 
 # HDF5 after a user block: the superblock at 512 or 1,024, addresses relative to it
 for name, libver, size in [('userblock.h5', 'earliest', 512), ('userblock-latest.h5', 'latest', 1024)]:

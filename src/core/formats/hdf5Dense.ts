@@ -3,10 +3,10 @@
  * group of more than 8 members when asked for the latest format): link
  * messages kept as objects of a fractal heap, found through the group's name
  * index, a version 2 B-tree whose records hold each link's heap ID. Read: a
- * heap whose root is a direct block, or an indirect block of direct blocks
- * (the heaps of groups up to thousands of members); managed and tiny heap
- * objects. A heap with filters, huge objects or nested indirect blocks is
- * not read (the file then has no layout).
+ * heap whose root is a direct block, or an indirect block whose entries are
+ * direct blocks or (in the heaps of groups of tens of thousands of members)
+ * indirect blocks in turn; managed and tiny heap objects. A heap with filters
+ * or huge objects is not read (the file then has no layout).
  */
 import { H5File, UNDEFINED, hardLink, uintN } from './hdf5File.js';
 
@@ -60,22 +60,30 @@ class FractalHeap {
     if (root === UNDEFINED) return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
     if (rows === 0) {
       blocks.push({ offset: 0, size: start, addr: root });
-    } else {
-      // a root indirect block: `rows` rows of `width` entries, row r holding blocks of start * 2^max(0, r-1) bytes
-      if (rows > 64) throw new RangeError('too many heap rows');
-      if ((await file.read(root, 4)).toString('latin1') !== 'FHIB') throw new RangeError('not an indirect heap block');
-      const entries = await file.read(root + 4 + 1 + O + offBytes, rows * width * O);
-      let offset = 0;
+      return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
+    }
+    // An indirect block: `rows` rows of `width` entries, row r holding blocks of start * 2^max(0, r-1)
+    // bytes: direct blocks up to maxDirect, larger ones indirect blocks of their own (covering as much
+    // heap space), of log2(size / (start * width)) + 1 rows.
+    const seen = new Set<number>();
+    const indirect = async (addr: number, rows: number, base: number, depth: number): Promise<void> => {
+      if (rows > 64 || depth > MAX_DEPTH || seen.has(addr)) throw new RangeError('bad indirect heap block');
+      seen.add(addr);
+      if ((await file.read(addr, 4)).toString('latin1') !== 'FHIB') throw new RangeError('not an indirect heap block');
+      const entries = await file.read(addr + 4 + 1 + O + offBytes, rows * width * O);
+      let offset = base;
       for (let r = 0; r < rows; r++) {
         const size = r < 2 ? start : start * 2 ** (r - 1);
         for (let c = 0; c < width; c++, offset += size) {
           const child = file.addr(entries, (r * width + c) * O);
           if (child === UNDEFINED) continue;
-          if (size > maxDirect) throw new RangeError('nested indirect heap blocks');
-          blocks.push({ offset, size, addr: child });
+          if (size <= maxDirect) blocks.push({ offset, size, addr: child });
+          else await indirect(child, Math.log2(size / (start * width)) + 1, offset, depth + 1);
         }
       }
-    }
+    };
+    if (!Number.isInteger(Math.log2(start)) || !Number.isInteger(Math.log2(width))) throw new RangeError('bad doubling table');
+    await indirect(root, rows, 0, 0);
     return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
   }
 
@@ -91,8 +99,15 @@ class FractalHeap {
     if (type !== 0) throw new RangeError('huge heap objects are not read');
     const offset = uintN(id, 1, this.offBytes);
     const length = uintN(id, 1 + this.offBytes, this.lenBytes);
-    const b = this.blocks.find((x) => x.offset <= offset && offset + length <= x.offset + x.size);
-    if (!b || length === 0) throw new RangeError('heap object outside the heap');
+    // the last block starting at or before the offset (blocks are in heap order)
+    let lo = 0;
+    for (let hi = this.blocks.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.blocks[mid]!.offset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const b = this.blocks[lo];
+    if (!b || length === 0 || b.offset > offset || offset + length > b.offset + b.size) throw new RangeError('heap object outside the heap');
     // offsets within a direct block count from its first byte, header included
     if (offset - b.offset < this.blockHeader) throw new RangeError('heap object inside a block header');
     return this.file.read(b.addr + (offset - b.offset), length);
