@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';
@@ -72,7 +73,13 @@ describe('the command line', () => {
       const s = mvm(['status'], { cwd: t.dir });
       expect(s.exitCode).toBe(0);
       expect(s.stdout).toContain('workspace matches HEAD');
-      expect(readFileSync(new URL('../../bin/mvm.js', import.meta.url), 'utf8')).toContain('../dist/bundle/mvm.js');
+      // bin/mvm.js where nothing is built says so in one line
+      const bin = readFileSync(new URL('../../bin/mvm.js', import.meta.url), 'utf8');
+      mkdirSync(t.path('unbuilt/bin'), { recursive: true });
+      writeFileSync(t.path('unbuilt/bin/mvm.js'), bin);
+      const unbuilt = spawnSync(process.execPath, [t.path('unbuilt/bin/mvm.js'), 'status'], { cwd: t.dir, encoding: 'utf8' });
+      expect(unbuilt.status).toBe(1);
+      expect(unbuilt.stderr).toBe('mvm: the command line is not built (dist/bundle/mvm.js is missing): run npm run build\n');
     } finally {
       t.cleanup();
     }
