@@ -152,12 +152,15 @@ function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (st
 
 /**
  * How a span's bytes are grouped before compression: by its tensor's (or
- * packed run's) dtype; in a file of no known format, by what a sample of the
- * chunk compresses best with ('auto').
+ * packed run's) dtype; in a file of no known format, or in a tensor whose
+ * dtype its format does not say (PyTorch storages, whose dtypes are in the
+ * pickle; HDF5 opaque data), by what a sample of the chunk compresses best
+ * with ('auto').
  */
 function groupOf(layout: Layout | null, sp: ChunkSpan): GroupChoice {
   if (!layout) return 'auto';
   const dtype = sp.tensor >= 0 ? layout!.tensors[sp.tensor]!.dtype : sp.run !== undefined ? layout!.packed![sp.run]!.dtype : null;
+  if (dtype === 'unknown') return 'auto';
   return dtype ? groupKindForDtype(dtype) : null;
 }
 

@@ -9,7 +9,7 @@ import { compress } from 'zstd-napi';
 import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
-import { prng, writeBundleIndex, writeNpy, writeNpz, writeOnnx, writeTflite } from '../helpers/modelWriters.js';
+import { prng, randomBf16, writeBundleIndex, writeNpy, writeNpz, writeOnnx, writeTflite, writeTorchZip } from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -167,6 +167,20 @@ describe('float data without a model container', () => {
     expect(c.storedBytes / data.length).toBeLessThan(planes / data.length + 0.01);
     ok(r.run(['checkout', '--force', 'v1']));
     expect(readFileSync(r.path('shard.bin')).equals(data)).toBe(true);
+  });
+
+  it("a PyTorch checkpoint's storages (dtypes in the pickle, unread) get the per-chunk guess: bf16 and f32 planes, below zstd -3", () => {
+    const bf16 = randomBf16(1 << 20, 0.02, 5); // 2 MiB
+    const f32 = weights(1 << 19, 9); // 2 MiB
+    const model = writeTorchZip([{ key: '0', data: bf16 }, { key: '1', data: f32 }]);
+    const r = repo({ 'pytorch_model.bin': model });
+    const c = r.commit('v1');
+    const zstd3 = compress(model, { compressionLevel: 3 }).length;
+    const planes = compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length + compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
+    expect(c.storedBytes).toBeLessThan(zstd3 * 0.93);
+    expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
+    ok(r.run(['checkout', '--force', 'v1']));
+    expect(readFileSync(r.path('pytorch_model.bin')).equals(model)).toBe(true);
   });
 
   it('text and random bytes keep plain zstd (or raw): the guess never makes them larger', () => {
