@@ -9,6 +9,7 @@ import { compress } from 'zstd-napi';
 import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
+import { torchPickle } from '../helpers/torch.js';
 import { prng, randomBf16, writeBundleIndex, writeNpy, writeNpz, writeOnnx, writeTflite, writeTorchZip } from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
@@ -169,7 +170,7 @@ describe('float data without a model container', () => {
     expect(readFileSync(r.path('shard.bin')).equals(data)).toBe(true);
   });
 
-  it("a PyTorch checkpoint's storages (dtypes in the pickle, unread) get the per-chunk guess: bf16 and f32 planes, below zstd -3", () => {
+  it("a PyTorch checkpoint whose pickle names no dtype: its storages get the per-chunk guess, bf16 and f32 planes, below zstd -3", () => {
     const bf16 = randomBf16(1 << 20, 0.02, 5); // 2 MiB
     const f32 = weights(1 << 19, 9); // 2 MiB
     const model = writeTorchZip([{ key: '0', data: bf16 }, { key: '1', data: f32 }]);
@@ -181,6 +182,39 @@ describe('float data without a model container', () => {
     expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
     ok(r.run(['checkout', '--force', 'v1']));
     expect(readFileSync(r.path('pytorch_model.bin')).equals(model)).toBe(true);
+  });
+
+  it('a PyTorch checkpoint whose pickle names bf16 storages: a fine-tuned storage is stored as a delta, diff gives its dtype and statistics', () => {
+    const n = 1 << 20;
+    const pickle = torchPickle([['layer.0.weight', 'BFloat16Storage', '0', n], ['layer.1.weight', 'BFloat16Storage', '1', n]]);
+    const w0 = randomBf16(n, 0.02, 11);
+    const w1 = randomBf16(n, 0.02, 12);
+    const v1 = writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: w1 }], { pickle });
+    const r = repo({ 'pytorch_model.bin': v1 });
+    r.commit('v1');
+    // a fine-tune of storage 1: w += N(0, (0.1 x 0.02)^2), rounded to bf16
+    const tuned = Buffer.from(w1);
+    const noise = randomBf16(n, 0.002, 13);
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    for (let i = 0; i < n; i++) {
+      bits[0] = tuned.readUInt16LE(2 * i) << 16;
+      const a = f[0]!;
+      bits[0] = noise.readUInt16LE(2 * i) << 16;
+      f[0] = a + f[0]!;
+      tuned.writeUInt16LE((bits[0]! + 0x8000) >>> 16, 2 * i);
+    }
+    write(r.path('pytorch_model.bin'), writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: tuned }], { pickle }));
+    const c2 = r.commit('v2');
+    // stored whole, the changed storage takes about two thirds of its bytes; as a delta, about half
+    expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
+    const d = json(r.run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors;
+    expect(d.format).toBe('pytorch');
+    expect(d.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['data/1', 'BF16', [n]]]);
+    expect(d.changes[0].stats.relL2).toBeGreaterThan(0.05);
+    expect(d.changes[0].stats.relL2).toBeLessThan(0.2);
+    ok(r.run(['checkout', '--force', 'v1']));
+    expect(readFileSync(r.path('pytorch_model.bin')).equals(v1)).toBe(true);
   });
 
   it('text and random bytes keep plain zstd (or raw): the guess never makes them larger', () => {

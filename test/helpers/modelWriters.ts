@@ -230,13 +230,15 @@ export interface TorchZipOptions {
   align?: number;
   /** Omit data.pkl (then it is not a torch checkpoint). */
   omitPickle?: boolean;
+  /** The data.pkl to write (default: an empty dict, which names no storage); see test/helpers/torch.ts. */
+  pickle?: Buffer;
 }
 
 /** A real ZIP laid out like torch.save output: data.pkl, byteorder, data/<key>..., version, all STORED with correct CRCs. */
 export function writeTorchZip(storages: TorchStorage[], opts: TorchZipOptions = {}): Buffer {
   const archive = opts.archive ?? 'archive';
   const files: ZipFile[] = [];
-  if (!opts.omitPickle) files.push({ name: `${archive}/data.pkl`, data: Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]), compress: false });
+  if (!opts.omitPickle) files.push({ name: `${archive}/data.pkl`, data: opts.pickle ?? Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]), compress: false });
   files.push({ name: `${archive}/byteorder`, data: Buffer.from('little'), compress: false });
   for (const s of storages) files.push({ name: `${archive}/data/${s.key}`, data: s.data, compress: opts.compress === true });
   files.push({ name: `${archive}/version`, data: Buffer.from('3\n'), compress: false });

@@ -1,13 +1,17 @@
 /**
  * PyTorch zip checkpoints (torch.save since 1.6, and TorchScript archives): a
  * ZIP whose `<archive>/data.pkl` pickle refers to storages stored as
- * `<archive>/data/<key>` entries. Each STORED storage entry is one unit; the
- * pickle itself is not parsed, so dtype is 'unknown' and shape is [].
+ * `<archive>/data/<key>` entries. Each STORED storage entry is one unit,
+ * with the dtype and element count the pickle gives it (torchPickle.ts;
+ * 'unknown' and [] when it gives none).
  */
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { torchStorages, type TorchStorage } from './torchPickle.js';
 
 /** Largest central directory we are willing to read. */
 export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+/** Largest data.pkl read for the storages' dtypes. */
+const ZIP_MAX_PICKLE = 64 * 1024 * 1024;
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -78,6 +82,9 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   if (!pkl) return null;
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length) + 'data/';
 
+  // the pickle names each storage's dtype: read when stored (torch stores every entry)
+  const pklRange = pkl.stored && pkl.size <= ZIP_MAX_PICKLE ? await entryRange(src, pkl) : null;
+  const storages = pklRange ? torchStorages(await src.read(pklRange.start, pklRange.end - pklRange.start)) : new Map<string, TorchStorage>();
   const tensors: TensorInfo[] = [];
   for (const e of entries) {
     if (!e.name.startsWith(prefix)) continue;
@@ -86,7 +93,10 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     if (!e.stored) return null;
     const r = await entryRange(src, e);
     if (!r) return null;
-    tensors.push({ name: `data/${key}`, dtype: 'unknown', shape: [], start: r.start, end: r.end });
+    // a storage whose byte count disagrees with the pickle keeps no dtype
+    const s = storages.get(key);
+    const typed = s && s.numel * s.itemSize === r.end - r.start ? s : null;
+    tensors.push({ name: `data/${key}`, dtype: typed?.dtype ?? 'unknown', shape: typed ? [typed.numel] : [], start: r.start, end: r.end });
   }
   return { format: 'pytorch', tensors };
 }

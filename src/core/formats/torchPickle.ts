@@ -1,0 +1,139 @@
+/**
+ * The dtypes of a PyTorch checkpoint's storages, read from its `data.pkl`
+ * without running it: torch.save pickles each storage as a persistent ID,
+ * the tuple ('storage', <class torch.XStorage>, key, location, numel), and
+ * the class names the dtype. The opcodes torch.save's pickler (protocols 2
+ * to 5) emits are followed on a stack of plain values, with the memo that
+ * lets later tensors refer to a storage class already named; every other
+ * value is an opaque placeholder. An opcode outside that set stops the scan
+ * with what was found so far (then some storages keep no dtype).
+ */
+
+/** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
+export interface TorchStorage {
+  dtype: string;
+  numel: number;
+  itemSize: number;
+}
+
+/** Storage class -> [dtype, bytes per element]. */
+const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
+  DoubleStorage: ['F64', 8], FloatStorage: ['F32', 4], HalfStorage: ['F16', 2], BFloat16Storage: ['BF16', 2],
+  LongStorage: ['I64', 8], IntStorage: ['I32', 4], ShortStorage: ['I16', 2], CharStorage: ['I8', 1], ByteStorage: ['U8', 1], BoolStorage: ['BOOL', 1],
+};
+
+/** Largest pickle scanned, and most values kept on the stack or in the memo. */
+const MAX_PICKLE = 64 * 1024 * 1024;
+const MAX_ITEMS = 1 << 20;
+
+const MARK = Symbol('mark');
+const OTHER = Symbol('other');
+/** A class or function a GLOBAL opcode named. */
+class Global {
+  constructor(readonly module: string, readonly name: string) {}
+}
+type Value = string | number | Global | Value[] | typeof MARK | typeof OTHER;
+
+/** Storage key -> dtype and element count, for every storage whose class names a dtype; empty when `pkl` is not such a pickle. */
+export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
+  const found = new Map<string, TorchStorage>();
+  if (pkl.length > MAX_PICKLE) return found;
+  const stack: Value[] = [];
+  const memo = new Map<number, Value>();
+  let p = 0;
+  const need = (n: number) => {
+    if (p + n > pkl.length) throw new RangeError('pickle ends inside an opcode');
+  };
+  const u8 = () => (need(1), pkl[p++]!);
+  const u16 = () => (need(2), (p += 2), pkl.readUInt16LE(p - 2));
+  const u32 = () => (need(4), (p += 4), pkl.readUInt32LE(p - 4));
+  const text = (n: number, enc: 'utf8' | 'latin1') => (need(n), (p += n), pkl.toString(enc, p - n, p));
+  const line = () => {
+    const nl = pkl.indexOf(0x0a, p);
+    if (nl < 0) throw new RangeError('pickle ends inside a line');
+    const s = pkl.toString('utf8', p, nl);
+    p = nl + 1;
+    return s;
+  };
+  const push = (v: Value) => {
+    if (stack.length >= MAX_ITEMS) throw new RangeError('pickle stack too deep');
+    stack.push(v);
+  };
+  const pop = (): Value => {
+    if (!stack.length) throw new RangeError('pickle stack underflow');
+    return stack.pop()!;
+  };
+  const popMark = (): Value[] => {
+    const at = stack.lastIndexOf(MARK);
+    if (at < 0) throw new RangeError('no mark on the pickle stack');
+    return stack.splice(at).slice(1);
+  };
+  const remember = (i: number) => {
+    if (!stack.length || memo.size >= MAX_ITEMS) throw new RangeError('bad memo');
+    memo.set(i, stack[stack.length - 1]!);
+  };
+  const recall = (i: number) => {
+    if (!memo.has(i)) throw new RangeError('memo entry missing');
+    push(memo.get(i)!);
+  };
+  try {
+    for (;;) {
+      const op = u8();
+      switch (op) {
+        case 0x80: u8(); break; // PROTO
+        case 0x95: need(8); p += 8; break; // FRAME
+        case 0x2e: return found; // STOP
+        case 0x28: push(MARK); break; // MARK
+        case 0x7d: case 0x5d: case 0x29: case 0x4e: case 0x88: case 0x89: push(OTHER); break; // EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
+        case 0x4b: push(u8()); break; // BININT1
+        case 0x4d: push(u16()); break; // BININT2
+        case 0x4a: need(4); push(pkl.readInt32LE(p)); p += 4; break; // BININT
+        case 0x8a: { // LONG1
+          const n = u8();
+          need(n);
+          push(n > 0 && n <= 6 ? pkl.readIntLE(p, n) : OTHER);
+          p += n;
+          break;
+        }
+        case 0x47: need(8); p += 8; push(OTHER); break; // BINFLOAT
+        case 0x58: push(text(u32(), 'utf8')); break; // BINUNICODE
+        case 0x8c: push(text(u8(), 'utf8')); break; // SHORT_BINUNICODE
+        case 0x55: push(text(u8(), 'latin1')); break; // SHORT_BINSTRING
+        case 0x54: push(text(u32(), 'latin1')); break; // BINSTRING
+        case 0x43: { const n = u8(); need(n); p += n; push(OTHER); break; } // SHORT_BINBYTES
+        case 0x42: { const n = u32(); need(n); p += n; push(OTHER); break; } // BINBYTES
+        case 0x63: { const module = line(); push(new Global(module, line())); break; } // GLOBAL
+        case 0x93: { const name = pop(); const module = pop(); push(typeof module === 'string' && typeof name === 'string' ? new Global(module, name) : OTHER); break; } // STACK_GLOBAL
+        case 0x71: remember(u8()); break; // BINPUT
+        case 0x72: remember(u32()); break; // LONG_BINPUT
+        case 0x94: remember(memo.size); break; // MEMOIZE
+        case 0x68: recall(u8()); break; // BINGET
+        case 0x6a: recall(u32()); break; // LONG_BINGET
+        case 0x74: push(popMark()); break; // TUPLE
+        case 0x85: push([pop()]); break; // TUPLE1
+        case 0x86: { const b = pop(); push([pop(), b]); break; } // TUPLE2
+        case 0x87: { const c = pop(); const b = pop(); push([pop(), b, c]); break; } // TUPLE3
+        case 0x64: case 0x6c: popMark(); push(OTHER); break; // DICT, LIST
+        case 0x52: case 0x81: pop(); pop(); push(OTHER); break; // REDUCE, NEWOBJ
+        case 0x62: pop(); break; // BUILD (the object stays)
+        case 0x73: pop(); pop(); break; // SETITEM
+        case 0x61: pop(); break; // APPEND
+        case 0x75: case 0x65: popMark(); break; // SETITEMS, APPENDS
+        case 0x51: { // BINPERSID: ('storage', class, key, location, numel)
+          const pid = pop();
+          if (Array.isArray(pid) && pid[0] === 'storage' && pid[1] instanceof Global && pid[1].module === 'torch' && typeof pid[2] === 'string' && typeof pid[4] === 'number') {
+            const kind = Object.hasOwn(STORAGE_DTYPES, pid[1].name) ? STORAGE_DTYPES[pid[1].name] : undefined;
+            if (kind) found.set(pid[2], { dtype: kind[0], numel: pid[4], itemSize: kind[1] });
+          }
+          push(OTHER);
+          break;
+        }
+        default:
+          return found;
+      }
+    }
+  } catch (e) {
+    if (e instanceof RangeError) return found;
+    throw e;
+  }
+}

@@ -1,0 +1,14 @@
+/** torch.save's data.pkl, written by Python's pickle as torch writes it (test/helpers/torchpickle.py; no torch needed). */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { H5_PYTHON } from './h5.js';
+
+/** One tensor of the state dict: its name, its storage's class (FloatStorage, BFloat16Storage...), the storage key and element count. */
+export type TorchTensor = [name: string, storageClass: string, key: string, numel: number];
+
+/** The pickle of a state dict of `tensors` (tensors sharing a key share the storage), in pickle `protocol`. */
+export function torchPickle(tensors: TorchTensor[], protocol = 2): Buffer {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torchpickle.py');
+  return execFileSync(H5_PYTHON, [script, JSON.stringify({ tensors, protocol })]);
+}

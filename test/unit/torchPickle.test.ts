@@ -1,0 +1,81 @@
+/**
+ * PyTorch checkpoints: the storages' dtypes, read from data.pkl as Python's
+ * pickle writes it for torch.save (protocols 2 and 4), and a damaged pickle
+ * never throws.
+ */
+import { describe, expect, it } from 'vitest';
+import { detectLayout } from '../../src/core/formats/detect.js';
+import { torchStorages } from '../../src/core/formats/torchPickle.js';
+import { bufferSource, expectWellFormed, randomBf16, writeTorchZip } from '../helpers/modelWriters.js';
+import { torchPickle, type TorchTensor } from '../helpers/torch.js';
+
+const TENSORS: TorchTensor[] = [
+  ['embed.weight', 'BFloat16Storage', '0', 1024],
+  ['proj.bias', 'FloatStorage', '1', 64],
+  ['steps', 'LongStorage', '2', 1],
+  ['rotary', 'ComplexFloatStorage', '3', 16],
+  // tied weights share a storage: the pickle names it again through the memo
+  ['head.weight', 'BFloat16Storage', '0', 1024],
+];
+
+describe('torch pickle', () => {
+  it.each([2, 4])('protocol %i: each storage key gets the dtype and element count its class names', (protocol) => {
+    const found = torchStorages(torchPickle(TENSORS, protocol));
+    expect([...found].sort()).toEqual([
+      ['0', { dtype: 'BF16', numel: 1024, itemSize: 2 }],
+      ['1', { dtype: 'F32', numel: 64, itemSize: 4 }],
+      ['2', { dtype: 'I64', numel: 1, itemSize: 8 }],
+    ]);
+  });
+
+  it('a checkpoint layout carries those dtypes; a storage whose size disagrees with the pickle stays unknown', async () => {
+    const pickle = torchPickle(TENSORS);
+    const zip = writeTorchZip(
+      [
+        { key: '0', data: randomBf16(1024) },
+        { key: '1', data: Buffer.alloc(64 * 4, 1) },
+        { key: '2', data: Buffer.alloc(16, 2) }, // the pickle says 1 element of 8 bytes
+        { key: '3', data: Buffer.alloc(16 * 8, 3) },
+      ],
+      { pickle },
+    );
+    const layout = await detectLayout(bufferSource(zip));
+    expect(layout?.format).toBe('pytorch');
+    expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+      ['data/0', 'BF16', [1024]],
+      ['data/1', 'F32', [64]],
+      ['data/2', 'unknown', []],
+      ['data/3', 'unknown', []],
+    ]);
+  });
+
+  it('a truncated or damaged pickle never throws: it names the storages it got to, with the right dtypes', () => {
+    const pickle = torchPickle(TENSORS);
+    const full = torchStorages(pickle);
+    for (let cut = 0; cut <= pickle.length; cut++) {
+      for (const [key, s] of torchStorages(pickle.subarray(0, cut))) expect(full.get(key)).toEqual(s);
+    }
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    for (let trial = 0; trial < 2000; trial++) {
+      const bad = Buffer.from(pickle);
+      for (let k = 0; k < 1 + (trial % 3); k++) bad[next() % bad.length] = next() & 0xff;
+      const got = torchStorages(bad);
+      expect(got).toBeInstanceOf(Map);
+      for (const s of got.values()) expect(Number.isSafeInteger(s.numel) && s.itemSize > 0).toBe(true);
+    }
+  });
+
+  it('a damaged pickle inside a checkpoint still gives a well-formed layout', async () => {
+    const pickle = torchPickle(TENSORS);
+    const storages = [{ key: '0', data: randomBf16(1024) }, { key: '1', data: Buffer.alloc(256, 1) }];
+    for (let at = 0; at < pickle.length; at += 7) {
+      const bad = Buffer.from(pickle);
+      bad[at] ^= 0x5a;
+      const zip = writeTorchZip(storages, { pickle: bad });
+      const layout = await detectLayout(bufferSource(zip));
+      expect(layout?.format).toBe('pytorch');
+      expectWellFormed(layout!, zip.length);
+    }
+  });
+});
