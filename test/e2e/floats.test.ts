@@ -210,7 +210,7 @@ describe('float data without a model container', () => {
     expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
     const d = json(r.run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors;
     expect(d.format).toBe('pytorch');
-    expect(d.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['data/1', 'BF16', [n]]]);
+    expect(d.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['layer.1.weight', 'BF16', [n]]]);
     expect(d.changes[0].stats.relL2).toBeGreaterThan(0.05);
     expect(d.changes[0].stats.relL2).toBeLessThan(0.2);
     ok(r.run(['checkout', '--force', 'v1']));

@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { H5_PYTHON } from './h5.js';
 
-/** One tensor of the state dict: its name, its storage's class (FloatStorage, BFloat16Storage...), the storage key and element count. */
-export type TorchTensor = [name: string, storageClass: string, key: string, numel: number];
+/** One tensor of the state dict: its name, its storage's class (FloatStorage, BFloat16Storage...), the storage key and element count, and the tensor's shape and element offset in the storage (default [numel] and 0). */
+export type TorchTensor = [name: string, storageClass: string, key: string, numel: number, shape?: number[], offset?: number];
 
 /** The pickle of a state dict of `tensors` (tensors sharing a key share the storage), in pickle `protocol`. */
 export function torchPickle(tensors: TorchTensor[], protocol = 2): Buffer {

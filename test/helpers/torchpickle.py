@@ -1,8 +1,8 @@
 """The data.pkl of a torch.save checkpoint, written as torch writes it (pickle protocol 2, a
 persistent ID per storage) but without torch: stand-in classes carry torch's module and names.
 
-Usage: python3 torchpickle.py SPEC_JSON  (SPEC: {"tensors": [[name, storage_class, key, numel], ...],
-"protocol": 2}); writes the pickle to stdout.
+Usage: python3 torchpickle.py SPEC_JSON  (SPEC: {"tensors": [[name, storage_class, key, numel, shape?,
+offset?], ...], "protocol": 2}; shape defaults to [numel], offset to 0); writes the pickle to stdout.
 """
 import collections
 import io
@@ -34,11 +34,12 @@ class Storage:
 
 
 class Tensor:
-    def __init__(self, storage, numel):
-        self.storage, self.numel = storage, numel
+    def __init__(self, storage, shape, offset):
+        self.storage, self.shape, self.offset = storage, tuple(shape), offset
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor_v2, (self.storage, 0, (self.numel,), (1,), False, collections.OrderedDict()))
+        strides = tuple(int(__import__('math').prod(self.shape[i + 1:])) for i in range(len(self.shape)))
+        return (_rebuild_tensor_v2, (self.storage, self.offset, self.shape, strides, False, collections.OrderedDict()))
 
 
 class Pickler(pickle.Pickler):
@@ -51,9 +52,10 @@ class Pickler(pickle.Pickler):
 spec = json.loads(sys.argv[1])
 storages = {}
 state = collections.OrderedDict()
-for name, cls, key, numel in spec['tensors']:
+for entry in spec['tensors']:
+    name, cls, key, numel = entry[:4]
     storage = storages.setdefault(key, Storage(getattr(torch, cls), key, numel))
-    state[name] = Tensor(storage, numel)
+    state[name] = Tensor(storage, entry[4] if len(entry) > 4 else [numel], entry[5] if len(entry) > 5 else 0)
 buf = io.BytesIO()
 Pickler(buf, protocol=spec.get('protocol', 2)).dump(state)
 sys.stdout.buffer.write(buf.getvalue())

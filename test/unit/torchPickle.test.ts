@@ -5,17 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../src/core/formats/detect.js';
-import { torchStorages } from '../../src/core/formats/torchPickle.js';
+import { torchPickle as scan, torchStorages } from '../../src/core/formats/torchPickle.js';
 import { bufferSource, expectWellFormed, randomBf16, writeTorchZip } from '../helpers/modelWriters.js';
 import { torchPickle, type TorchTensor } from '../helpers/torch.js';
 
 const TENSORS: TorchTensor[] = [
-  ['embed.weight', 'BFloat16Storage', '0', 1024],
+  // a view into part of a storage comes first; the tensor that views all of it names the storage
+  ['embed.row0', 'BFloat16Storage', '0', 1024, [64], 0],
+  ['embed.weight', 'BFloat16Storage', '0', 1024, [16, 64]],
   ['proj.bias', 'FloatStorage', '1', 64],
-  ['steps', 'LongStorage', '2', 1],
+  ['steps', 'LongStorage', '2', 1, []],
   ['rotary', 'ComplexFloatStorage', '3', 16],
   // tied weights share a storage: the pickle names it again through the memo
-  ['head.weight', 'BFloat16Storage', '0', 1024],
+  ['head.weight', 'BFloat16Storage', '0', 1024, [16, 64]],
 ];
 
 describe('torch pickle', () => {
@@ -25,6 +27,18 @@ describe('torch pickle', () => {
       ['0', { dtype: 'BF16', numel: 1024, itemSize: 2 }],
       ['1', { dtype: 'F32', numel: 64, itemSize: 4 }],
       ['2', { dtype: 'I64', numel: 1, itemSize: 8 }],
+    ]);
+  });
+
+  it.each([2, 4])('protocol %i: the state dict names the tensors that view each storage, with their offsets and shapes', (protocol) => {
+    const { tensors } = scan(torchPickle(TENSORS, protocol));
+    expect(tensors.map((t) => [t.name, t.storage, t.offset, t.shape])).toEqual([
+      ['embed.row0', '0', 0, [64]],
+      ['embed.weight', '0', 0, [16, 64]],
+      ['proj.bias', '1', 0, [64]],
+      ['steps', '2', 0, []],
+      ['rotary', '3', 0, [16]],
+      ['head.weight', '0', 0, [16, 64]],
     ]);
   });
 
@@ -41,12 +55,16 @@ describe('torch pickle', () => {
     );
     const layout = await detectLayout(bufferSource(zip));
     expect(layout?.format).toBe('pytorch');
+    // named after the tensor that views all of the storage, with its shape; the shape is known only with the dtype
     expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
-      ['data/0', 'BF16', [1024]],
-      ['data/1', 'F32', [64]],
-      ['data/2', 'unknown', []],
-      ['data/3', 'unknown', []],
+      ['embed.weight', 'BF16', [16, 64]],
+      ['proj.bias', 'F32', [64]],
+      ['steps', 'unknown', []],
+      ['rotary', 'unknown', []],
     ]);
+    // with a pickle that names nothing, storages keep their keys
+    const bare = await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: randomBf16(8) }])));
+    expect(bare!.tensors.map((t) => [t.name, t.dtype])).toEqual([['data/0', 'unknown']]);
   });
 
   it('a truncated or damaged pickle never throws: it names the storages it got to, with the right dtypes', () => {

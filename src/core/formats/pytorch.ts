@@ -3,10 +3,12 @@
  * ZIP whose `<archive>/data.pkl` pickle refers to storages stored as
  * `<archive>/data/<key>` entries. Each STORED storage entry is one unit,
  * with the dtype and element count the pickle gives it (torchPickle.ts;
- * 'unknown' and [] when it gives none).
+ * 'unknown' and [] when it gives none), named after the state-dict tensor
+ * that views it (with that tensor's shape when it views all of it), or
+ * `data/<key>` when none does.
  */
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
-import { torchStorages, type TorchStorage } from './torchPickle.js';
+import { torchPickle, type TorchPickle, type TorchStorage, type TorchTensor } from './torchPickle.js';
 
 /** Largest central directory we are willing to read. */
 export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
@@ -82,9 +84,11 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   if (!pkl) return null;
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length) + 'data/';
 
-  // the pickle names each storage's dtype: read when stored (torch stores every entry)
+  // the pickle gives each storage its dtype and the tensors that view it: read when stored (torch stores every entry)
   const pklRange = pkl.stored && pkl.size <= ZIP_MAX_PICKLE ? await entryRange(src, pkl) : null;
-  const storages = pklRange ? torchStorages(await src.read(pklRange.start, pklRange.end - pklRange.start)) : new Map<string, TorchStorage>();
+  const pickled = pklRange ? torchPickle(await src.read(pklRange.start, pklRange.end - pklRange.start)) : { storages: new Map<string, TorchStorage>(), tensors: [] };
+  const names = storageNames(pickled);
+  const used = new Set<string>();
   const tensors: TensorInfo[] = [];
   for (const e of entries) {
     if (!e.name.startsWith(prefix)) continue;
@@ -94,11 +98,32 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     const r = await entryRange(src, e);
     if (!r) return null;
     // a storage whose byte count disagrees with the pickle keeps no dtype
-    const s = storages.get(key);
+    const s = pickled.storages.get(key);
     const typed = s && s.numel * s.itemSize === r.end - r.start ? s : null;
-    tensors.push({ name: `data/${key}`, dtype: typed?.dtype ?? 'unknown', shape: typed ? [typed.numel] : [], start: r.start, end: r.end });
+    const t = names.get(key);
+    let name = t && !used.has(t.name) ? t.name : `data/${key}`;
+    while (used.has(name)) name += '_';
+    used.add(name);
+    const shape = typed ? (t && covers(t, typed) ? t.shape! : [typed.numel]) : [];
+    tensors.push({ name, dtype: typed?.dtype ?? 'unknown', shape, start: r.start, end: r.end });
   }
   return { format: 'pytorch', tensors };
+}
+
+/** Whether a tensor views the whole of its storage (so the storage has the tensor's shape). */
+function covers(t: TorchTensor, s: TorchStorage): boolean {
+  return t.offset === 0 && t.shape !== null && t.shape.reduce((a, d) => a * d, 1) === s.numel;
+}
+
+/** The tensor that names each storage: the first in the pickle that views all of it, else the first that views it. */
+function storageNames(p: TorchPickle): Map<string, TorchTensor> {
+  const out = new Map<string, TorchTensor>();
+  for (const t of p.tensors) {
+    const prev = out.get(t.storage);
+    const s = p.storages.get(t.storage);
+    if (!prev || (s && covers(t, s) && !covers(prev, s))) out.set(t.storage, t);
+  }
+  return out;
 }
 
 /** Locates the central directory through the (ZIP64) end-of-central-directory record. */

@@ -5,8 +5,11 @@
  * the class names the dtype. The opcodes torch.save's pickler (protocols 2
  * to 5) emits are followed on a stack of plain values, with the memo that
  * lets later tensors refer to a storage class already named; every other
- * value is an opaque placeholder. An opcode outside that set stops the scan
- * with what was found so far (then some storages keep no dtype).
+ * value is an opaque placeholder. The state dict's entries name the tensors
+ * each storage backs: a key set (SETITEM, SETITEMS) to the result of
+ * `torch._utils._rebuild_tensor_v2(storage, offset, shape, ...)`. An opcode
+ * outside that set stops the scan with what was found so far (then some
+ * storages keep no dtype or name).
  */
 
 /** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
@@ -26,18 +29,52 @@ const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
 const MAX_PICKLE = 64 * 1024 * 1024;
 const MAX_ITEMS = 1 << 20;
 
+/** A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle says. */
+export interface TorchTensor {
+  name: string;
+  storage: string;
+  offset: number | null;
+  shape: number[] | null;
+}
+
+/** What a checkpoint's pickle says: storage key -> dtype, and the named tensors in pickle order. */
+export interface TorchPickle {
+  storages: Map<string, TorchStorage>;
+  tensors: TorchTensor[];
+}
+
 const MARK = Symbol('mark');
 const OTHER = Symbol('other');
 /** A class or function a GLOBAL opcode named. */
 class Global {
   constructor(readonly module: string, readonly name: string) {}
 }
-type Value = string | number | Global | Value[] | typeof MARK | typeof OTHER;
+/** A storage loaded through its persistent ID. */
+class StorageRef {
+  constructor(readonly key: string) {}
+}
+/** A tensor rebuilt from a storage. */
+class TensorRef {
+  constructor(readonly storage: string, readonly offset: number | null, readonly shape: number[] | null) {}
+}
+type Value = string | number | Global | StorageRef | TensorRef | Value[] | typeof MARK | typeof OTHER;
 
-/** Storage key -> dtype and element count, for every storage whose class names a dtype; empty when `pkl` is not such a pickle. */
-export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
+const isRebuild = (f: Value) => f instanceof Global && f.module === 'torch._utils' && (f.name === '_rebuild_tensor_v2' || f.name === '_rebuild_tensor');
+
+/** The tensor `torch._utils._rebuild_tensor_v2(storage, offset, shape, ...)` makes, or OTHER for any other call. */
+function rebuilt(fn: Value, args: Value): Value {
+  if (!isRebuild(fn) || !Array.isArray(args) || !(args[0] instanceof StorageRef)) return OTHER;
+  const shape = args[2];
+  const dims = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : null;
+  return new TensorRef(args[0].key, typeof args[1] === 'number' ? args[1] : null, dims);
+}
+
+/** Storage key -> dtype and element count for every storage whose class names a dtype, and the tensors the state dict names; empty when `pkl` is not such a pickle. */
+export function torchPickle(pkl: Buffer): TorchPickle {
   const found = new Map<string, TorchStorage>();
-  if (pkl.length > MAX_PICKLE) return found;
+  const tensors: TorchTensor[] = [];
+  const result = { storages: found, tensors };
+  if (pkl.length > MAX_PICKLE) return result;
   const stack: Value[] = [];
   const memo = new Map<number, Value>();
   let p = 0;
@@ -82,9 +119,10 @@ export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
       switch (op) {
         case 0x80: u8(); break; // PROTO
         case 0x95: need(8); p += 8; break; // FRAME
-        case 0x2e: return found; // STOP
+        case 0x2e: return result; // STOP
         case 0x28: push(MARK); break; // MARK
-        case 0x7d: case 0x5d: case 0x29: case 0x4e: case 0x88: case 0x89: push(OTHER); break; // EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
+        case 0x29: push([]); break; // EMPTY_TUPLE (a scalar's shape)
+        case 0x7d: case 0x5d: case 0x4e: case 0x88: case 0x89: push(OTHER); break; // EMPTY_DICT, EMPTY_LIST, NONE, NEWTRUE, NEWFALSE
         case 0x4b: push(u8()); break; // BININT1
         case 0x4d: push(u16()); break; // BININT2
         case 0x4a: need(4); push(pkl.readInt32LE(p)); p += 4; break; // BININT
@@ -114,26 +152,38 @@ export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
         case 0x86: { const b = pop(); push([pop(), b]); break; } // TUPLE2
         case 0x87: { const c = pop(); const b = pop(); push([pop(), b, c]); break; } // TUPLE3
         case 0x64: case 0x6c: popMark(); push(OTHER); break; // DICT, LIST
-        case 0x52: case 0x81: pop(); pop(); push(OTHER); break; // REDUCE, NEWOBJ
+        case 0x52: { const args = pop(); push(rebuilt(pop(), args)); break; } // REDUCE
+        case 0x81: pop(); pop(); push(OTHER); break; // NEWOBJ
         case 0x62: pop(); break; // BUILD (the object stays)
-        case 0x73: pop(); pop(); break; // SETITEM
+        case 0x73: { const v = pop(); name(pop(), v); break; } // SETITEM
         case 0x61: pop(); break; // APPEND
-        case 0x75: case 0x65: popMark(); break; // SETITEMS, APPENDS
+        case 0x75: { const kv = popMark(); for (let i = 0; i + 1 < kv.length; i += 2) name(kv[i]!, kv[i + 1]!); break; } // SETITEMS
+        case 0x65: popMark(); break; // APPENDS
         case 0x51: { // BINPERSID: ('storage', class, key, location, numel)
           const pid = pop();
           if (Array.isArray(pid) && pid[0] === 'storage' && pid[1] instanceof Global && pid[1].module === 'torch' && typeof pid[2] === 'string' && typeof pid[4] === 'number') {
             const kind = Object.hasOwn(STORAGE_DTYPES, pid[1].name) ? STORAGE_DTYPES[pid[1].name] : undefined;
             if (kind) found.set(pid[2], { dtype: kind[0], numel: pid[4], itemSize: kind[1] });
-          }
-          push(OTHER);
+            push(new StorageRef(pid[2]));
+          } else push(OTHER);
           break;
         }
         default:
-          return found;
+          return result;
       }
     }
   } catch (e) {
-    if (e instanceof RangeError) return found;
+    if (e instanceof RangeError) return result;
     throw e;
   }
+
+  /** Records a dict entry whose value is a tensor. */
+  function name(key: Value, value: Value): void {
+    if (typeof key === 'string' && value instanceof TensorRef && tensors.length < MAX_ITEMS) tensors.push({ name: key, storage: value.storage, offset: value.offset, shape: value.shape });
+  }
+}
+
+/** Storage key -> dtype and element count (see torchPickle). */
+export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
+  return torchPickle(pkl).storages;
 }
