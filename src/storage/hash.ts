@@ -1,4 +1,9 @@
 import { createRequire } from 'node:module';
+// The pure-JS fallback, imported statically: a top-level `await import()` of it made this module,
+// and every module that imports it, asynchronously evaluated, and Node 20's V8 can crash
+// ("Check failed: (location_) != nullptr" in ExecuteAsyncModule) when such a graph is imported
+// from two places at once. Bundled, it costs next to nothing until it runs.
+import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 
 /** A streaming BLAKE3 hasher: feed bytes, then take the 32-byte digest once. */
 export interface Hasher {
@@ -40,21 +45,18 @@ function loadNative(): NativeModule | null {
 }
 
 const native = loadNative();
-// the pure-JS fallback is loaded only when the native module is unavailable (or for blake3HexJs)
-let noble: typeof import('@noble/hashes/blake3.js') | null = native ? null : await import('@noble/hashes/blake3.js');
 
 /** The backend chosen at start-up (native unless it failed to load or MVM_HASH=js). */
 export const hashBackend: HashBackend = native ? 'native' : 'js';
 
 /** BLAKE3 of `data` as 64 lowercase hex characters, through the native path when present. */
 export function blake3Hex(data: Uint8Array): string {
-  return native ? native.blake3(data).toString('hex') : Buffer.from(noble!.blake3(data)).toString('hex');
+  return native ? native.blake3(data).toString('hex') : Buffer.from(nobleBlake3(data)).toString('hex');
 }
 
 /** BLAKE3 of `data` with the pure-JS implementation, whatever the default backend is. */
 export async function blake3HexJs(data: Uint8Array): Promise<string> {
-  noble ??= await import('@noble/hashes/blake3.js');
-  return Buffer.from(noble.blake3(data)).toString('hex');
+  return Buffer.from(nobleBlake3(data)).toString('hex');
 }
 
 /** A new streaming hasher on the default backend. */
@@ -67,7 +69,7 @@ export function createHasher(): Hasher {
     };
     return self;
   }
-  const h = noble!.blake3.create();
+  const h = nobleBlake3.create();
   const self: Hasher = {
     update(d) { h.update(d); return self; },
     digestHex() { return Buffer.from(h.digest()).toString('hex'); },
