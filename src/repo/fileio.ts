@@ -153,8 +153,8 @@ function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (st
 /**
  * How a span's bytes are grouped before compression: by its tensor's (or
  * packed run's) dtype; in a file of no known format, or in a tensor whose
- * dtype its format does not say (PyTorch storages, whose dtypes are in the
- * pickle; HDF5 opaque data), by what a sample of the chunk compresses best
+ * dtype its format does not say (a PyTorch storage of a class its pickle
+ * names no dtype for; HDF5 opaque data without Keras' bf16 mark), by what a sample of the chunk compresses best
  * with ('auto').
  */
 function groupOf(layout: Layout | null, sp: ChunkSpan): GroupChoice {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../src/core/formats/detect.js';
-import { torchPickle as scan, torchStorages } from '../../src/core/formats/torchPickle.js';
+import { torchPickle as scan } from '../../src/core/formats/torchPickle.js';
 import { bufferSource, expectWellFormed, randomBf16, writeTorchZip } from '../helpers/modelWriters.js';
 import { torchPickle, type TorchTensor } from '../helpers/torch.js';
 
@@ -22,7 +22,7 @@ const TENSORS: TorchTensor[] = [
 
 describe('torch pickle', () => {
   it.each([2, 4])('protocol %i: each storage key gets the dtype and element count its class names', (protocol) => {
-    const found = torchStorages(torchPickle(TENSORS, protocol));
+    const found = scan(torchPickle(TENSORS, protocol)).storages;
     expect([...found].sort()).toEqual([
       ['0', { dtype: 'BF16', numel: 1024, itemSize: 2 }],
       ['1', { dtype: 'F32', numel: 64, itemSize: 4 }],
@@ -69,16 +69,16 @@ describe('torch pickle', () => {
 
   it('a truncated or damaged pickle never throws: it names the storages it got to, with the right dtypes', () => {
     const pickle = torchPickle(TENSORS);
-    const full = torchStorages(pickle);
+    const full = scan(pickle).storages;
     for (let cut = 0; cut <= pickle.length; cut++) {
-      for (const [key, s] of torchStorages(pickle.subarray(0, cut))) expect(full.get(key)).toEqual(s);
+      for (const [key, s] of scan(pickle.subarray(0, cut)).storages) expect(full.get(key)).toEqual(s);
     }
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
     for (let trial = 0; trial < 2000; trial++) {
       const bad = Buffer.from(pickle);
       for (let k = 0; k < 1 + (trial % 3); k++) bad[next() % bad.length] = next() & 0xff;
-      const got = torchStorages(bad);
+      const got = scan(bad).storages;
       expect(got).toBeInstanceOf(Map);
       for (const s of got.values()) expect(Number.isSafeInteger(s.numel) && s.itemSize > 0).toBe(true);
     }

@@ -8,12 +8,10 @@
  * `data/<key>` when none does.
  */
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
-import { torchPickle, type TorchPickle, type TorchStorage, type TorchTensor } from './torchPickle.js';
+import { MAX_PICKLE, torchPickle, type TorchPickle, type TorchStorage, type TorchTensor } from './torchPickle.js';
 
 /** Largest central directory we are willing to read. */
 export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
-/** Largest data.pkl read for the storages' dtypes. */
-const ZIP_MAX_PICKLE = 64 * 1024 * 1024;
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -85,7 +83,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length) + 'data/';
 
   // the pickle gives each storage its dtype and the tensors that view it: read when stored (torch stores every entry)
-  const pklRange = pkl.stored && pkl.size <= ZIP_MAX_PICKLE ? await entryRange(src, pkl) : null;
+  const pklRange = pkl.stored && pkl.size <= MAX_PICKLE ? await entryRange(src, pkl) : null;
   const pickled = pklRange ? torchPickle(await src.read(pklRange.start, pklRange.end - pklRange.start)) : { storages: new Map<string, TorchStorage>(), tensors: [] };
   const names = storageNames(pickled);
   const used = new Set<string>();

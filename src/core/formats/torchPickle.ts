@@ -26,7 +26,7 @@ const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
 };
 
 /** Largest pickle scanned, and most values kept on the stack or in the memo. */
-const MAX_PICKLE = 64 * 1024 * 1024;
+export const MAX_PICKLE = 64 * 1024 * 1024;
 const MAX_ITEMS = 1 << 20;
 
 /** A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle says. */
@@ -181,9 +181,4 @@ export function torchPickle(pkl: Buffer): TorchPickle {
   function name(key: Value, value: Value): void {
     if (typeof key === 'string' && value instanceof TensorRef && tensors.length < MAX_ITEMS) tensors.push({ name: key, storage: value.storage, offset: value.offset, shape: value.shape });
   }
-}
-
-/** Storage key -> dtype and element count (see torchPickle). */
-export function torchStorages(pkl: Buffer): Map<string, TorchStorage> {
-  return torchPickle(pkl).storages;
 }
