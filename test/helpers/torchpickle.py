@@ -2,7 +2,10 @@
 persistent ID per storage) but without torch: stand-in classes carry torch's module and names.
 
 Usage: python3 torchpickle.py SPEC_JSON  (SPEC: {"tensors": [[name, storage_class, key, numel, shape?,
-offset?], ...], "protocol": 2}; shape defaults to [numel], offset to 0); writes the pickle to stdout.
+offset?], ...], "protocol": 2, "extra": {...}, "parameters": false}; shape defaults to [numel], offset to
+0); writes the pickle to stdout. A name that is a list is a path into nested containers, as in a
+training checkpoint: ["optimizer", "state", 0, "exp_avg"]; a "#N" step is index N of a list. "extra"
+entries (numbers, strings, lists) join the top level; "parameters" wraps each tensor as nn.Parameter.
 """
 import collections
 import io
@@ -21,8 +24,14 @@ def _rebuild_tensor_v2(*args):
     raise NotImplementedError
 
 
+def _rebuild_parameter(*args):
+    raise NotImplementedError
+
+
 _rebuild_tensor_v2.__module__ = 'torch._utils'
 torch_utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+_rebuild_parameter.__module__ = 'torch._utils'
+torch_utils._rebuild_parameter = _rebuild_parameter
 for name in ['FloatStorage', 'BFloat16Storage', 'HalfStorage', 'LongStorage', 'DoubleStorage', 'ComplexFloatStorage']:
     cls = type(name, (), {'__module__': 'torch'})
     setattr(torch, name, cls)
@@ -49,13 +58,44 @@ class Pickler(pickle.Pickler):
         return None
 
 
+class Parameter:
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.tensor, True, collections.OrderedDict()))
+
+
+def place(root, path, value):
+    """Puts value at path, making the dicts (OrderedDict at the top, as torch's state dicts) and lists on the way."""
+    at = root
+    for step, nxt in zip(path, path[1:]):
+        index = int(step[1:]) if isinstance(step, str) and step.startswith('#') else step
+        fresh = [] if isinstance(nxt, str) and nxt.startswith('#') else collections.OrderedDict()
+        if isinstance(at, list):
+            while len(at) <= index:
+                at.append(None)
+            at[index] = at[index] if at[index] is not None else fresh
+            at = at[index]
+        else:
+            at = at.setdefault(index, fresh)
+    last = path[-1]
+    if isinstance(at, list):
+        at.append(value)
+    else:
+        at[last] = value
+
+
 spec = json.loads(sys.argv[1])
 storages = {}
 state = collections.OrderedDict()
 for entry in spec['tensors']:
     name, cls, key, numel = entry[:4]
     storage = storages.setdefault(key, Storage(getattr(torch, cls), key, numel))
-    state[name] = Tensor(storage, entry[4] if len(entry) > 4 else [numel], entry[5] if len(entry) > 5 else 0)
+    tensor = Tensor(storage, entry[4] if len(entry) > 4 else [numel], entry[5] if len(entry) > 5 else 0)
+    place(state, name if isinstance(name, list) else [name], Parameter(tensor) if spec.get('parameters') else tensor)
+for k, v in spec.get('extra', {}).items():
+    state[k] = v
 buf = io.BytesIO()
 Pickler(buf, protocol=spec.get('protocol', 2)).dump(state)
 sys.stdout.buffer.write(buf.getvalue())

@@ -67,6 +67,68 @@ describe('torch pickle', () => {
     expect(bare!.tensors.map((t) => [t.name, t.dtype])).toEqual([['data/0', 'unknown']]);
   });
 
+  it.each([2, 4])('protocol %i: a training checkpoint names each tensor by its path, so the optimizer\'s moments of two parameters differ', (protocol) => {
+    const pickle = torchPickle(
+      [
+        [['model', 'fc.weight'], 'BFloat16Storage', '0', 64, [8, 8]],
+        [['model', 'fc.bias'], 'FloatStorage', '1', 8],
+        [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '2', 64, [8, 8]],
+        [['optimizer', 'state', 0, 'exp_avg_sq'], 'FloatStorage', '3', 64, [8, 8]],
+        [['optimizer', 'state', 1, 'exp_avg'], 'FloatStorage', '4', 8],
+        [['ema', '#0'], 'FloatStorage', '5', 8],
+        [['ema', '#1'], 'FloatStorage', '6', 8],
+      ],
+      protocol,
+      { extra: { epoch: 3, param_groups: [{ lr: 0.001, params: [0, 1] }], note: 'run 7' } },
+    );
+    const { tensors, storages } = scan(pickle);
+    expect(tensors.map((t) => [t.name, t.storage])).toEqual([
+      ['model.fc.weight', '0'],
+      ['model.fc.bias', '1'],
+      ['optimizer.state.0.exp_avg', '2'],
+      ['optimizer.state.0.exp_avg_sq', '3'],
+      ['optimizer.state.1.exp_avg', '4'],
+      ['ema.0', '5'],
+      ['ema.1', '6'],
+    ]);
+    expect(storages.size).toBe(7);
+  });
+
+  it('a training checkpoint\'s layout names every storage by its path (no data/<key> left for a second exp_avg)', async () => {
+    const pickle = torchPickle([
+      [['model', 'w'], 'FloatStorage', '0', 16],
+      [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '1', 16],
+      [['optimizer', 'state', 1, 'exp_avg'], 'FloatStorage', '2', 16],
+    ]);
+    const zip = writeTorchZip(['0', '1', '2'].map((key) => ({ key, data: Buffer.alloc(64, Number(key)) })), { pickle });
+    const layout = await detectLayout(bufferSource(zip));
+    expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+      ['model.w', 'F32', [16]],
+      ['optimizer.state.0.exp_avg', 'F32', [16]],
+      ['optimizer.state.1.exp_avg', 'F32', [16]],
+    ]);
+  });
+
+  it('a flat state dict keeps its plain names, with tensors saved as nn.Parameter too', () => {
+    const tensors = [['a.weight', 'FloatStorage', '0', 4], ['b.weight', 'FloatStorage', '1', 4]] as TorchTensor[];
+    for (const parameters of [false, true]) {
+      expect(scan(torchPickle(tensors, 2, { parameters })).tensors.map((t) => t.name)).toEqual(['a.weight', 'b.weight']);
+    }
+  });
+
+  it('a pickle that puts a dict inside itself (through the memo) names its tensors without looping', () => {
+    // {'a': d, 'w': tensor} where d is the outer dict again: protocol 2 by hand
+    const storage = Buffer.from("ctorch._utils\n_rebuild_tensor_v2\nq\x00((X\x07\x00\x00\x00storageq\x01ctorch\nFloatStorage\nq\x02X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89tR", 'latin1');
+    const pkl = Buffer.concat([
+      Buffer.from('\x80\x02}q\x10(X\x01\x00\x00\x00ah\x10X\x01\x00\x00\x00w', 'latin1'),
+      storage,
+      Buffer.from('u.', 'latin1'),
+    ]);
+    const { tensors, storages } = scan(pkl);
+    expect(storages.get('0')).toEqual({ dtype: 'F32', numel: 4, itemSize: 4 });
+    expect(tensors.map((t) => t.name)).toEqual(['w']);
+  });
+
   it('a truncated or damaged pickle never throws: it names the storages it got to, with the right dtypes', () => {
     const pickle = torchPickle(TENSORS);
     const full = scan(pickle).storages;

@@ -7,9 +7,13 @@
  * lets later tensors refer to a storage class already named; every other
  * value is an opaque placeholder. The state dict's entries name the tensors
  * each storage backs: a key set (SETITEM, SETITEMS) to the result of
- * `torch._utils._rebuild_tensor_v2(storage, offset, shape, ...)`. An opcode
- * outside that set stops the scan with what was found so far (then some
- * storages keep no dtype or name).
+ * `torch._utils._rebuild_tensor_v2(storage, offset, shape, ...)`. Dicts and
+ * lists are followed, so a tensor inside a nested checkpoint is named by its
+ * path from the top, as torch names a module's parameters:
+ * `{'model': {'fc.weight': t}, 'optimizer': {'state': {0: {'exp_avg': m}}}}`
+ * gives `model.fc.weight` and `optimizer.state.0.exp_avg`. An opcode outside
+ * that set stops the scan with what was found so far (then some storages keep
+ * no dtype or name).
  */
 
 /** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
@@ -57,13 +61,30 @@ class StorageRef {
 class TensorRef {
   constructor(readonly storage: string, readonly offset: number | null, readonly shape: number[] | null) {}
 }
-type Value = string | number | Global | StorageRef | TensorRef | Value[] | typeof MARK | typeof OTHER;
+/** A dict or list: where it was first put (its container and key), to name the tensors inside it by their path. */
+class Container {
+  parent: Container | null = null;
+  key = '';
+  /** The next index APPEND gives, for a list. */
+  length = 0;
+}
+/** Deepest nesting a tensor's name follows; a deeper path keeps its innermost keys. */
+const MAX_DEPTH = 64;
+type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
 
-const isRebuild = (f: Value) => f instanceof Global && f.module === 'torch._utils' && (f.name === '_rebuild_tensor_v2' || f.name === '_rebuild_tensor');
+const isGlobal = (f: Value, module: string, ...names: string[]) => f instanceof Global && f.module === module && names.includes(f.name);
+const isRebuild = (f: Value) => isGlobal(f, 'torch._utils', '_rebuild_tensor_v2', '_rebuild_tensor');
 
-/** The tensor `torch._utils._rebuild_tensor_v2(storage, offset, shape, ...)` makes, or OTHER for any other call. */
+/**
+ * What a REDUCE makes: the tensor `torch._utils._rebuild_tensor_v2(storage,
+ * offset, shape, ...)` makes; the tensor an `nn.Parameter` wraps; or, for
+ * any other call, an object that may be filled like a dict (an OrderedDict,
+ * a defaultdict).
+ */
 function rebuilt(fn: Value, args: Value): Value {
-  if (!isRebuild(fn) || !Array.isArray(args) || !(args[0] instanceof StorageRef)) return OTHER;
+  if (isGlobal(fn, 'torch._utils', '_rebuild_parameter', '_rebuild_parameter_with_state')) return Array.isArray(args) && args[0] instanceof TensorRef ? args[0] : OTHER;
+  if (!isRebuild(fn)) return new Container();
+  if (!Array.isArray(args) || !(args[0] instanceof StorageRef)) return OTHER;
   const shape = args[2];
   const dims = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : null;
   return new TensorRef(args[0].key, typeof args[1] === 'number' ? args[1] : null, dims);
@@ -74,6 +95,8 @@ export function torchPickle(pkl: Buffer): TorchPickle {
   const found = new Map<string, TorchStorage>();
   const tensors: TorchTensor[] = [];
   const result = { storages: found, tensors };
+  /** Each tensor's key and the container it was put in, in pickle order; named once the pickle is read, when every container knows where it sits. */
+  const placed: { key: string; owner: Container; tensor: TensorRef }[] = [];
   if (pkl.length > MAX_PICKLE) return result;
   const stack: Value[] = [];
   const memo = new Map<number, Value>();
@@ -119,10 +142,11 @@ export function torchPickle(pkl: Buffer): TorchPickle {
       switch (op) {
         case 0x80: u8(); break; // PROTO
         case 0x95: need(8); p += 8; break; // FRAME
-        case 0x2e: return result; // STOP
+        case 0x2e: return named(); // STOP
         case 0x28: push(MARK); break; // MARK
         case 0x29: push([]); break; // EMPTY_TUPLE (a scalar's shape)
-        case 0x7d: case 0x5d: case 0x4e: case 0x88: case 0x89: push(OTHER); break; // EMPTY_DICT, EMPTY_LIST, NONE, NEWTRUE, NEWFALSE
+        case 0x7d: case 0x5d: push(new Container()); break; // EMPTY_DICT, EMPTY_LIST
+        case 0x4e: case 0x88: case 0x89: push(OTHER); break; // NONE, NEWTRUE, NEWFALSE
         case 0x4b: push(u8()); break; // BININT1
         case 0x4d: push(u16()); break; // BININT2
         case 0x4a: need(4); push(pkl.readInt32LE(p)); p += 4; break; // BININT
@@ -151,14 +175,15 @@ export function torchPickle(pkl: Buffer): TorchPickle {
         case 0x85: push([pop()]); break; // TUPLE1
         case 0x86: { const b = pop(); push([pop(), b]); break; } // TUPLE2
         case 0x87: { const c = pop(); const b = pop(); push([pop(), b, c]); break; } // TUPLE3
-        case 0x64: case 0x6c: popMark(); push(OTHER); break; // DICT, LIST
+        case 0x64: { const kv = popMark(); const d = new Container(); for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!); push(d); break; } // DICT
+        case 0x6c: { const items = popMark(); const l = new Container(); for (const v of items) put(l, l.length++, v); push(l); break; } // LIST
         case 0x52: { const args = pop(); push(rebuilt(pop(), args)); break; } // REDUCE
-        case 0x81: pop(); pop(); push(OTHER); break; // NEWOBJ
+        case 0x81: pop(); pop(); push(new Container()); break; // NEWOBJ (a dict subclass may be filled next)
         case 0x62: pop(); break; // BUILD (the object stays)
-        case 0x73: { const v = pop(); name(pop(), v); break; } // SETITEM
-        case 0x61: pop(); break; // APPEND
-        case 0x75: { const kv = popMark(); for (let i = 0; i + 1 < kv.length; i += 2) name(kv[i]!, kv[i + 1]!); break; } // SETITEMS
-        case 0x65: popMark(); break; // APPENDS
+        case 0x73: { const v = pop(); const k = pop(); put(top(), k, v); break; } // SETITEM
+        case 0x61: { const v = pop(); const l = top(); if (l instanceof Container) put(l, l.length++, v); break; } // APPEND
+        case 0x75: { const kv = popMark(); const d = top(); for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!); break; } // SETITEMS
+        case 0x65: { const items = popMark(); const l = top(); if (l instanceof Container) for (const v of items) put(l, l.length++, v); break; } // APPENDS
         case 0x51: { // BINPERSID: ('storage', class, key, location, numel)
           const pid = pop();
           if (Array.isArray(pid) && pid[0] === 'storage' && pid[1] instanceof Global && pid[1].module === 'torch' && typeof pid[2] === 'string' && typeof pid[4] === 'number') {
@@ -173,12 +198,38 @@ export function torchPickle(pkl: Buffer): TorchPickle {
       }
     }
   } catch (e) {
-    if (e instanceof RangeError) return result;
+    if (e instanceof RangeError) return named();
     throw e;
   }
 
-  /** Records a dict entry whose value is a tensor. */
-  function name(key: Value, value: Value): void {
-    if (typeof key === 'string' && value instanceof TensorRef && tensors.length < MAX_ITEMS) tensors.push({ name: key, storage: value.storage, offset: value.offset, shape: value.shape });
+  function top(): Value {
+    if (!stack.length) throw new RangeError('pickle stack underflow');
+    return stack[stack.length - 1]!;
+  }
+
+  /** Records `container[key] = value` when the value is a tensor (to be named) or a container (its place, the first time it is put anywhere). */
+  function put(container: Value, key: Value, value: Value): void {
+    if (!(container instanceof Container) || !(typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) return;
+    if (value instanceof TensorRef && placed.length < MAX_ITEMS) placed.push({ key: String(key), owner: container, tensor: value });
+    else if (value instanceof Container && value.parent === null && !within(container, value)) {
+      value.parent = container;
+      value.key = String(key);
+    }
+  }
+
+  /** Whether `c` is `outer` or sits inside it (so that placing `outer` in `c` would make a cycle). */
+  function within(c: Container, outer: Container): boolean {
+    for (let at: Container | null = c, depth = 0; at && depth <= MAX_DEPTH; at = at.parent, depth++) if (at === outer) return true;
+    return false;
+  }
+
+  /** The tensors, each named by the keys from the outermost container down to it. */
+  function named(): TorchPickle {
+    for (const { key, owner, tensor } of placed) {
+      const path = [key];
+      for (let at: Container | null = owner; at?.parent && path.length < MAX_DEPTH; at = at.parent) path.push(at.key);
+      tensors.push({ name: path.reverse().join('.'), storage: tensor.storage, offset: tensor.offset, shape: tensor.shape });
+    }
+    return result;
   }
 }
