@@ -18,6 +18,8 @@ import { decodeVerified } from '../../src/storage/objectFile.js';
 import { encodeDelta, encodeObject } from '../../src/storage/codec.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { testdir } from '../helpers/cli.js';
+import { torchPickle } from '../helpers/torch.js';
+import { torchPickle as scanTorchPickle } from '../../src/core/formats/torchPickle.js';
 import { h5Fixtures } from '../helpers/h5.js';
 import { GGML, bufferSource, expectWellFormed, randomBf16, seededBytes, writeGguf, writeNpy, writeNpz, writeOnnx, onnxConstant, onnxIf, writeSafetensors, writeTorchZip, writeBundleIndex, writeTflite } from '../helpers/modelWriters.js';
 
@@ -81,6 +83,9 @@ const SEEDS: [string, Buffer][] = [
     { name: 'f', dataType: 1, dims: [2], floatData: [1, 2] },
   ])],
   ['pytorch', writeTorchZip([{ key: '0', data: seededBytes(64, 7) }, { key: '1', data: seededBytes(16, 8) }])],
+  ['pytorch training checkpoint', writeTorchZip([{ key: '0', data: randomBf16(32, 0.02, 18) }, { key: '1', data: seededBytes(16, 19) }], {
+    pickle: torchPickle([[['model', 'w'], 'BFloat16Storage', '0', 32, [4, 8]], [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '1', 4]]),
+  })],
   ['onnx constants and subgraphs', writeOnnx([{ name: 'w', dataType: 1, dims: [2], raw: seededBytes(8, 12) }], {
     nodes: [onnxConstant('c', { name: '', dataType: 10, dims: [4], raw: seededBytes(8, 13) }), onnxIf('b', [{ name: 's', dataType: 1, dims: [1], raw: seededBytes(4, 14) }])],
   })],
@@ -196,6 +201,32 @@ describe('fuzz: files that describe a weight file beside them', () => {
           expect(Number.isSafeInteger(e.offset + e.length)).toBe(true);
           expect(e.location.length).toBeGreaterThan(0);
         }
+      }),
+      params,
+    );
+  }, 120_000);
+
+  it('a mutated torch.save pickle (a nested training checkpoint) gives storages and names, never a throw or a loop', () => {
+    const pickle = torchPickle(
+      [
+        [['model', 'fc.weight'], 'BFloat16Storage', '0', 64, [8, 8]],
+        [['model', 'tied'], 'BFloat16Storage', '0', 64, [8, 8]],
+        [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '1', 64, [8, 8]],
+        [['optimizer', 'state', 0, 'step'], 'LongStorage', '2', 1, []],
+        [['ema', '#0'], 'HalfStorage', '3', 8],
+      ],
+      2,
+      { extra: { epoch: 3, param_groups: [{ lr: 0.001, params: [0] }] } },
+    );
+    fc.assert(
+      fc.property(mutation, (m) => {
+        count('torch pickle');
+        const bad = mutate(pickle, m);
+        const { storages, tensors } = scanTorchPickle(bad);
+        for (const s of storages.values()) expect(Number.isSafeInteger(s.numel) && s.itemSize > 0).toBe(true);
+        // every tensor took at least one opcode; every name is a path of at most 64 keys, each from the pickle
+        expect(tensors.length).toBeLessThanOrEqual(bad.length);
+        for (const t of tensors) expect(typeof t.name === 'string' && typeof t.storage === 'string' && t.name.length <= 64 * (bad.length + 1)).toBe(true);
       }),
       params,
     );
