@@ -130,10 +130,18 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
  * For each span of a tensor, the parent version's chunk at the same place of
  * the same tensor (same name, dtype and shape; same chunk size), which the
  * chunk may be stored as a delta against (storage/delta.ts); undefined for
- * the rest.
+ * the rest. A parent tensor of dtype `unknown` (its format did not say, or
+ * an older mvm could not read it: a PyTorch storage before its pickle was
+ * read) counts when its byte size matches; one whose name is gone from this
+ * version counts at the same bytes of the file. Any base is safe: a delta is
+ * kept only when it is smaller.
  */
 function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (string | undefined)[] {
   const before = new Map(parent.layout!.tensors.map((t) => [t.name, t]));
+  const names = new Set(layout.tensors.map((t) => t.name));
+  const atPlace = new Map(parent.layout!.tensors.filter((t) => !names.has(t.name)).map((t) => [`${t.start}:${t.end}`, t]));
+  const fits = (p: TensorEntry, t: Layout['tensors'][number]) =>
+    p.dtype === 'unknown' ? p.end - p.start === t.end - t.start : p.dtype === t.dtype && p.shape.length === t.shape.length && p.shape.every((d, j) => d === t.shape[j]);
   const out: (string | undefined)[] = new Array(spans.length);
   let tensor = -1;
   let k = 0;
@@ -142,8 +150,8 @@ function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (st
     k = sp.tensor === tensor ? k + 1 : 0;
     tensor = sp.tensor;
     const t = layout.tensors[sp.tensor]!;
-    const p = before.get(t.name);
-    if (!p || p.dtype !== t.dtype || p.shape.length !== t.shape.length || p.shape.some((d, j) => d !== t.shape[j])) return;
+    const p = before.get(t.name) ?? atPlace.get(`${t.start}:${t.end}`);
+    if (!p || !fits(p, t)) return;
     const c = parent.chunks[p.chunkStart + k];
     if (p.chunkStart + k < p.chunkEnd && c && c.size === sp.end - sp.start) out[i] = c.id;
   });

@@ -36,6 +36,23 @@ function repo(files: Record<string, Buffer | string>) {
   return { ...t, run, commit: (m: string) => json(run(['commit', '-m', m, '--json'])) };
 }
 
+/** A fine-tune of bf16 weights of spread 0.02: w += N(0, (rel x 0.02)^2), rounded to bf16. */
+function tuneBf16(w: Buffer, rel: number, seed: number): Buffer {
+  const n = w.length / 2;
+  const tuned = Buffer.from(w);
+  const noise = randomBf16(n, rel * 0.02, seed);
+  const f = new Float32Array(1);
+  const bits = new Uint32Array(f.buffer);
+  for (let i = 0; i < n; i++) {
+    bits[0] = tuned.readUInt16LE(2 * i) << 16;
+    const a = f[0]!;
+    bits[0] = noise.readUInt16LE(2 * i) << 16;
+    f[0] = a + f[0]!;
+    tuned.writeUInt16LE((bits[0]! + 0x8000) >>> 16, 2 * i);
+  }
+  return tuned;
+}
+
 describe('float data without a model container', () => {
   it('.npz: each array is a tensor; a change to one is stored and named alone; checkout is bit-exact', () => {
     const a = weights(64 * 1024, 1);
@@ -192,18 +209,7 @@ describe('float data without a model container', () => {
     const v1 = writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: w1 }], { pickle });
     const r = repo({ 'pytorch_model.bin': v1 });
     r.commit('v1');
-    // a fine-tune of storage 1: w += N(0, (0.1 x 0.02)^2), rounded to bf16
-    const tuned = Buffer.from(w1);
-    const noise = randomBf16(n, 0.002, 13);
-    const f = new Float32Array(1);
-    const bits = new Uint32Array(f.buffer);
-    for (let i = 0; i < n; i++) {
-      bits[0] = tuned.readUInt16LE(2 * i) << 16;
-      const a = f[0]!;
-      bits[0] = noise.readUInt16LE(2 * i) << 16;
-      f[0] = a + f[0]!;
-      tuned.writeUInt16LE((bits[0]! + 0x8000) >>> 16, 2 * i);
-    }
+    const tuned = tuneBf16(w1, 0.1, 13);
     write(r.path('pytorch_model.bin'), writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: tuned }], { pickle }));
     const c2 = r.commit('v2');
     // stored whole, the changed storage takes about two thirds of its bytes; as a delta, about half
@@ -215,6 +221,31 @@ describe('float data without a model container', () => {
     expect(d.changes[0].stats.relL2).toBeLessThan(0.2);
     ok(r.run(['checkout', '--force', 'v1']));
     expect(readFileSync(r.path('pytorch_model.bin')).equals(v1)).toBe(true);
+  });
+
+  it.each([
+    // unreadable from its first opcode on (as to an mvm that did not read pickles): storages data/<key>, dtype unknown
+    ['no pickle read', (p: Buffer) => Buffer.from(p).fill(0xff, 2, 3), ['data/0', 'data/1']],
+    // storage classes that name no dtype: storages named after their tensors, dtype unknown
+    ['no dtype', (p: Buffer) => Buffer.from(p.toString('latin1').replaceAll('BFloat16Storage', 'BFloat16Storagf'), 'latin1'), ['layer.0.weight', 'layer.1.weight']],
+  ] as const)('a checkpoint first stored without its dtypes (%s) still gets a delta once they are read', (_, unreadable, firstNames) => {
+    const n = 1 << 20;
+    const pickle = torchPickle([['layer.0.weight', 'BFloat16Storage', '0', n], ['layer.1.weight', 'BFloat16Storage', '1', n]]);
+    // same size as the real pickle, so the storages sit at the same offsets of the file
+    const before = unreadable(pickle);
+    expect(before.length).toBe(pickle.length);
+    const w0 = randomBf16(n, 0.02, 21);
+    const w1 = randomBf16(n, 0.02, 22);
+    const r = repo({ 'pytorch_model.bin': writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: w1 }], { pickle: before }) });
+    r.commit('v1');
+    write(r.path('pytorch_model.bin'), writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: tuneBf16(w1, 0.1, 23) }], { pickle }));
+    const c2 = r.commit('v2');
+    // storage 1, tuned, is stored as a delta against v1's storage at the same place: about half of its bytes, not two thirds
+    expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
+    const d = json(r.run(['diff', 'v1', 'v2', '--json'])).files[0].tensors;
+    const named = (side: 0 | 1) => d.changes.filter((c: any) => c.dtype[side] !== null).map((c: any) => [c.name, c.dtype[side]]).sort();
+    expect(named(0)).toEqual(firstNames.map((name) => [name, 'unknown']));
+    expect(named(1)).toEqual([['layer.0.weight', 'BF16'], ['layer.1.weight', 'BF16']]);
   });
 
   it('text and random bytes keep plain zstd (or raw): the guess never makes them larger', () => {
