@@ -13,10 +13,15 @@ import { H5_PYTHON } from './h5.js';
  */
 export type TorchTensor = [name: string | (string | number)[], storageClass: string, key: string, numel: number, shape?: number[], offset?: number];
 
-/** How the checkpoint is saved beyond its tensors: top-level entries that are not tensors, tensors wrapped as nn.Parameter. */
+/**
+ * How the checkpoint is saved beyond its tensors: top-level entries that are
+ * not tensors, tensors wrapped as nn.Parameter, or a whole nn.Module (as
+ * torch.save(model) saves one) under the key `module` ('' for the top level).
+ */
 export interface TorchPickleOptions {
   extra?: Record<string, unknown>;
   parameters?: boolean;
+  module?: string;
 }
 
 /** The pickle of a state dict of `tensors` (tensors sharing a key share the storage), in pickle `protocol`. */

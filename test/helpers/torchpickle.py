@@ -6,6 +6,9 @@ offset?], ...], "protocol": 2, "extra": {...}, "parameters": false}; shape defau
 0); writes the pickle to stdout. A name that is a list is a path into nested containers, as in a
 training checkpoint: ["optimizer", "state", 0, "exp_avg"]; a "#N" step is index N of a list. "extra"
 entries (numbers, strings, lists) join the top level; "parameters" wraps each tensor as nn.Parameter.
+"module": "NAME" saves a whole nn.Module instead of a state dict, as torch.save(model) does (objects
+whose attributes hold _parameters, _buffers and _modules; dotted names say where each tensor sits,
+"running_*" ones are buffers), under NAME at the top level, or as the top level itself when NAME is "".
 """
 import collections
 import io
@@ -86,6 +89,37 @@ def place(root, path, value):
         at[last] = value
 
 
+nn_module = types.ModuleType('torch.nn.modules.module')
+sys.modules['torch.nn.modules.module'] = nn_module
+
+
+class Module:
+    def __init__(self):
+        self.training = True
+        self._parameters = collections.OrderedDict()
+        self._buffers = collections.OrderedDict()
+        self._modules = collections.OrderedDict()
+
+
+Module.__module__ = 'torch.nn.modules.module'
+nn_module.Module = Module
+
+
+def module_tree(named):
+    """A Module holding each (dotted name, tensor) where its name says, as torch.save(model) pickles it."""
+    root = Module()
+    for name, tensor in named:
+        *path, leaf = name.split('.')
+        at = root
+        for step in path:
+            at = at._modules.setdefault(step, Module())
+        if leaf.startswith('running_'):
+            at._buffers[leaf] = tensor
+        else:
+            at._parameters[leaf] = Parameter(tensor)
+    return root
+
+
 spec = json.loads(sys.argv[1])
 storages = {}
 state = collections.OrderedDict()
@@ -94,6 +128,9 @@ for entry in spec['tensors']:
     storage = storages.setdefault(key, Storage(getattr(torch, cls), key, numel))
     tensor = Tensor(storage, entry[4] if len(entry) > 4 else [numel], entry[5] if len(entry) > 5 else 0)
     place(state, name if isinstance(name, list) else [name], Parameter(tensor) if spec.get('parameters') else tensor)
+if 'module' in spec:
+    tree = module_tree(list(state.items()))
+    state = tree if spec['module'] == '' else collections.OrderedDict([(spec['module'], tree)])
 for k, v in spec.get('extra', {}).items():
     state[k] = v
 buf = io.BytesIO()

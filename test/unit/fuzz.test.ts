@@ -206,8 +206,9 @@ describe('fuzz: files that describe a weight file beside them', () => {
     );
   }, 120_000);
 
-  it('a mutated torch.save pickle (a nested training checkpoint) gives storages and names, never a throw or a loop', () => {
-    const pickle = torchPickle(
+  it('a mutated torch.save pickle (a nested training checkpoint, a whole module) gives storages and names, never a throw or a loop', () => {
+    const module = torchPickle([['backbone.0.weight', 'BFloat16Storage', '0', 16, [4, 4]], ['bn.running_mean', 'FloatStorage', '1', 4]], 2, { module: 'model', extra: { epoch: 1 } });
+    const nested = torchPickle(
       [
         [['model', 'fc.weight'], 'BFloat16Storage', '0', 64, [8, 8]],
         [['model', 'tied'], 'BFloat16Storage', '0', 64, [8, 8]],
@@ -219,9 +220,9 @@ describe('fuzz: files that describe a weight file beside them', () => {
       { extra: { epoch: 3, param_groups: [{ lr: 0.001, params: [0] }] } },
     );
     fc.assert(
-      fc.property(mutation, (m) => {
+      fc.property(mutation, fc.boolean(), (m, whole) => {
         count('torch pickle');
-        const bad = mutate(pickle, m);
+        const bad = mutate(whole ? module : nested, m);
         const { storages, tensors } = scanTorchPickle(bad);
         for (const s of storages.values()) expect(Number.isSafeInteger(s.numel) && s.itemSize > 0).toBe(true);
         // every tensor took at least one opcode; every name is a path of at most 64 keys, each from the pickle

@@ -109,6 +109,22 @@ describe('torch pickle', () => {
     ]);
   });
 
+  it.each([2, 4])('protocol %i: a whole nn.Module (torch.save(model), as in YOLO checkpoints) names its tensors as its state dict would', (protocol) => {
+    const tensors: TorchTensor[] = [
+      ['backbone.0.conv.weight', 'BFloat16Storage', '0', 64, [4, 4, 2, 2]],
+      ['backbone.0.bn.running_mean', 'FloatStorage', '1', 4],
+      ['head.weight', 'BFloat16Storage', '2', 32, [8, 4]],
+    ];
+    const inDict = scan(torchPickle(tensors, protocol, { module: 'model', extra: { epoch: 3, best_fitness: 0.5 } })).tensors;
+    expect(inDict.map((t) => [t.name, t.storage, t.shape])).toEqual([
+      ['model.backbone.0.conv.weight', '0', [4, 4, 2, 2]],
+      ['model.backbone.0.bn.running_mean', '1', [4]],
+      ['model.head.weight', '2', [8, 4]],
+    ]);
+    const alone = scan(torchPickle(tensors, protocol, { module: '' })).tensors;
+    expect(alone.map((t) => t.name)).toEqual(['backbone.0.conv.weight', 'backbone.0.bn.running_mean', 'head.weight']);
+  });
+
   it('a flat state dict keeps its plain names, with tensors saved as nn.Parameter too', () => {
     const tensors = [['a.weight', 'FloatStorage', '0', 4], ['b.weight', 'FloatStorage', '1', 4]] as TorchTensor[];
     for (const parameters of [false, true]) {

@@ -11,7 +11,10 @@
  * lists are followed, so a tensor inside a nested checkpoint is named by its
  * path from the top, as torch names a module's parameters:
  * `{'model': {'fc.weight': t}, 'optimizer': {'state': {0: {'exp_avg': m}}}}`
- * gives `model.fc.weight` and `optimizer.state.0.exp_avg`. An opcode outside
+ * gives `model.fc.weight` and `optimizer.state.0.exp_avg`. A whole module
+ * (`torch.save(model)`, as YOLO checkpoints hold one) is followed through its
+ * attributes, so its tensors get the names its state dict would give them.
+ * An opcode outside
  * that set stops the scan with what was found so far (then some storages keep
  * no dtype or name).
  */
@@ -61,13 +64,17 @@ class StorageRef {
 class TensorRef {
   constructor(readonly storage: string, readonly offset: number | null, readonly shape: number[] | null) {}
 }
-/** A dict or list: where it was first put (its container and key), to name the tensors inside it by their path. */
+/** A dict, list or object: where it was first put (its container and key), to name the tensors inside it by their path. */
 class Container {
   parent: Container | null = null;
   key = '';
   /** The next index APPEND gives, for a list. */
   length = 0;
+  /** An object's attributes (the state BUILD gives it): named through, as torch names a module's parameters. */
+  attributes = false;
 }
+/** The attributes of an nn.Module that hold its parameters, buffers and submodules: not part of their names (`fc.weight`, not `_modules.fc._parameters.weight`). */
+const MODULE_DICTS = new Set(['_parameters', '_buffers', '_modules']);
 /** Deepest nesting a tensor's name follows; a deeper path keeps its innermost keys. */
 const MAX_DEPTH = 64;
 type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
@@ -179,7 +186,7 @@ export function torchPickle(pkl: Buffer): TorchPickle {
         case 0x6c: { const items = popMark(); const l = new Container(); for (const v of items) put(l, l.length++, v); push(l); break; } // LIST
         case 0x52: { const args = pop(); push(rebuilt(pop(), args)); break; } // REDUCE
         case 0x81: pop(); pop(); push(new Container()); break; // NEWOBJ (a dict subclass may be filled next)
-        case 0x62: pop(); break; // BUILD (the object stays)
+        case 0x62: { const state = pop(); attach(top(), state); break; } // BUILD: the object stays, with `state` as its attributes
         case 0x73: { const v = pop(); const k = pop(); put(top(), k, v); break; } // SETITEM
         case 0x61: { const v = pop(); const l = top(); if (l instanceof Container) put(l, l.length++, v); break; } // APPEND
         case 0x75: { const kv = popMark(); const d = top(); for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!); break; } // SETITEMS
@@ -217,17 +224,26 @@ export function torchPickle(pkl: Buffer): TorchPickle {
     }
   }
 
+  /** Records that `state` holds the attributes of `obj` (the first time it is anywhere). */
+  function attach(obj: Value, state: Value): void {
+    if (!(obj instanceof Container) || !(state instanceof Container) || state.parent !== null || within(obj, state)) return;
+    state.parent = obj;
+    state.attributes = true;
+  }
+
   /** Whether `c` is `outer` or sits inside it (so that placing `outer` in `c` would make a cycle). */
   function within(c: Container, outer: Container): boolean {
     for (let at: Container | null = c, depth = 0; at && depth <= MAX_DEPTH; at = at.parent, depth++) if (at === outer) return true;
     return false;
   }
 
-  /** The tensors, each named by the keys from the outermost container down to it. */
+  /** The tensors, each named by the keys from the outermost container down to it (an object's attributes and a module's own dicts add none). */
   function named(): TorchPickle {
     for (const { key, owner, tensor } of placed) {
       const path = [key];
-      for (let at: Container | null = owner; at?.parent && path.length < MAX_DEPTH; at = at.parent) path.push(at.key);
+      for (let at: Container | null = owner, depth = 0; at?.parent && depth < MAX_DEPTH; at = at.parent, depth++) {
+        if (!at.attributes && !(at.parent.attributes && MODULE_DICTS.has(at.key))) path.push(at.key);
+      }
       tensors.push({ name: path.reverse().join('.'), storage: tensor.storage, offset: tensor.offset, shape: tensor.shape });
     }
     return result;
