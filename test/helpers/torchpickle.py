@@ -3,8 +3,8 @@ persistent ID per storage) but without torch: stand-in classes carry torch's mod
 
 Usage: python3 torchpickle.py SPEC_JSON  (SPEC: {"tensors": [[name, storage_class, key, numel, shape?,
 offset?], ...], "protocol": 2, "extra": {...}, "parameters": false}; shape defaults to [numel], offset to
-0); writes the pickle to stdout. A name that is a list is a path into nested containers, as in a
-training checkpoint: ["optimizer", "state", 0, "exp_avg"]; a "#N" step is index N of a list. "extra"
+0); writes the pickle to stdout. A name that is a list is a path into nested plain dicts and lists, as
+in a training checkpoint: ["optimizer", "state", 0, "exp_avg"]; a "#N" step is index N of a list. "extra"
 entries (numbers, strings, lists) join the top level; "parameters" wraps each tensor as nn.Parameter.
 "module": "NAME" saves a whole nn.Module instead of a state dict, as torch.save(model) does (objects
 whose attributes hold _parameters, _buffers and _modules; dotted names say where each tensor sits,
@@ -69,24 +69,30 @@ class Parameter:
         return (_rebuild_parameter, (self.tensor, True, collections.OrderedDict()))
 
 
+def step_key(step):
+    """A path step as a key: "#N" is index N of a list."""
+    return int(step[1:]) if isinstance(step, str) and step.startswith('#') else step
+
+
+def put(container, key, value):
+    """container[key] = value, growing a list to reach index key."""
+    if isinstance(container, list):
+        while len(container) <= key:
+            container.append(None)
+    container[key] = value
+
+
 def place(root, path, value):
-    """Puts value at path, making the dicts (OrderedDict at the top, as torch's state dicts) and lists on the way."""
+    """Puts value at path, making plain dicts and lists on the way (as an optimizer's state_dict holds them)."""
     at = root
     for step, nxt in zip(path, path[1:]):
-        index = int(step[1:]) if isinstance(step, str) and step.startswith('#') else step
-        fresh = [] if isinstance(nxt, str) and nxt.startswith('#') else collections.OrderedDict()
-        if isinstance(at, list):
-            while len(at) <= index:
-                at.append(None)
-            at[index] = at[index] if at[index] is not None else fresh
-            at = at[index]
-        else:
-            at = at.setdefault(index, fresh)
-    last = path[-1]
-    if isinstance(at, list):
-        at.append(value)
-    else:
-        at[last] = value
+        key = step_key(step)
+        inner = at[key] if not isinstance(at, list) and key in at or isinstance(at, list) and key < len(at) and at[key] is not None else None
+        if inner is None:
+            inner = [] if isinstance(nxt, str) and nxt.startswith('#') else {}
+            put(at, key, inner)
+        at = inner
+    put(at, step_key(path[-1]), value)
 
 
 nn_module = types.ModuleType('torch.nn.modules.module')
@@ -132,6 +138,8 @@ if 'module' in spec:
     tree = module_tree(list(state.items()))
     state = tree if spec['module'] == '' else collections.OrderedDict([(spec['module'], tree)])
 for k, v in spec.get('extra', {}).items():
+    if isinstance(state, Module):
+        raise SystemExit('"extra" needs a dict at the top level, not a module')
     state[k] = v
 buf = io.BytesIO()
 Pickler(buf, protocol=spec.get('protocol', 2)).dump(state)

@@ -20,6 +20,14 @@ const TENSORS: TorchTensor[] = [
   ['head.weight', 'BFloat16Storage', '0', 1024, [16, 64]],
 ];
 
+/** The opcodes that push one tensor: _rebuild_tensor_v2 of a FloatStorage '0' of 4 elements (protocol 2). */
+const TENSOR_OPS = Buffer.from("ctorch._utils\n_rebuild_tensor_v2\nq\x00((X\x07\x00\x00\x00storageq\x01ctorch\nFloatStorage\nq\x02X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89tR", 'latin1');
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
 describe('torch pickle', () => {
   it.each([2, 4])('protocol %i: each storage key gets the dtype and element count its class names', (protocol) => {
     const found = scan(torchPickle(TENSORS, protocol)).storages;
@@ -134,15 +142,42 @@ describe('torch pickle', () => {
 
   it('a pickle that puts a dict inside itself (through the memo) names its tensors without looping', () => {
     // {'a': d, 'w': tensor} where d is the outer dict again: protocol 2 by hand
-    const storage = Buffer.from("ctorch._utils\n_rebuild_tensor_v2\nq\x00((X\x07\x00\x00\x00storageq\x01ctorch\nFloatStorage\nq\x02X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89tR", 'latin1');
-    const pkl = Buffer.concat([
-      Buffer.from('\x80\x02}q\x10(X\x01\x00\x00\x00ah\x10X\x01\x00\x00\x00w', 'latin1'),
-      storage,
-      Buffer.from('u.', 'latin1'),
-    ]);
+    const pkl = Buffer.concat([Buffer.from('\x80\x02}q\x10(X\x01\x00\x00\x00ah\x10X\x01\x00\x00\x00w', 'latin1'), TENSOR_OPS, Buffer.from('u.', 'latin1')]);
     const { tensors, storages } = scan(pkl);
     expect(storages.get('0')).toEqual({ dtype: 'F32', numel: 4, itemSize: 4 });
     expect(tensors.map((t) => t.name)).toEqual(['w']);
+  });
+
+  it('an opcode the scan does not follow stops it with the names found so far', () => {
+    // {'w': tensor}, then EMPTY_SET (not followed), then STOP
+    const pkl = Buffer.concat([Buffer.from('\x80\x02}X\x01\x00\x00\x00w', 'latin1'), TENSOR_OPS, Buffer.from('s\x8f.', 'latin1')]);
+    expect(scan(pkl).tensors.map((t) => t.name)).toEqual(['w']);
+  });
+
+  it('a long key reused down a deep path for many tensors: names stay short and their total bounded, fast', () => {
+    // depth dicts nested under the same key, then `count` tensors put in the deepest (key and tensor through the memo)
+    const deep = (depth: number, keyLength: number, count: number) => {
+      const key = Buffer.alloc(keyLength, 'k');
+      const parts = [Buffer.from('\x80\x02}', 'latin1'), Buffer.from([0x58]), u32(keyLength), key, Buffer.from('q\x0a}', 'latin1')];
+      for (let d = 1; d < depth; d++) parts.push(Buffer.from('h\x0a}', 'latin1'));
+      parts.push(Buffer.from('h\x0a', 'latin1'), TENSOR_OPS, Buffer.from('q\x0bs', 'latin1'));
+      for (let i = 1; i < count; i++) parts.push(Buffer.from('h\x0ah\x0bs', 'latin1'));
+      for (let d = 0; d < depth; d++) parts.push(Buffer.from('s', 'latin1'));
+      parts.push(Buffer.from('.', 'latin1'));
+      return Buffer.concat(parts);
+    };
+    const started = performance.now();
+    // 40 keys of 20 characters: a path of 839 characters, named until 16 Mi characters of names are spent
+    const many = scan(deep(40, 20, 30_000)).tensors;
+    expect(many.length).toBeGreaterThan(10_000);
+    expect(many.length).toBeLessThan(30_000);
+    expect(many.every((t) => t.name === many[0]!.name && t.name.length === 40 * 21 + 20)).toBe(true);
+    // 60 keys of 20 characters: over 1,024 characters; 70 levels: too deep; either way unnamed
+    expect(scan(deep(60, 20, 100)).tensors).toEqual([]);
+    expect(scan(deep(70, 1, 100)).tensors).toEqual([]);
+    // a key of 2 MiB at the top: too long to be a name
+    expect(scan(deep(1, 2 << 20, 100)).tensors).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('a truncated or damaged pickle never throws: it names the storages it got to, with the right dtypes', () => {

@@ -75,8 +75,11 @@ class Container {
 }
 /** The attributes of an nn.Module that hold its parameters, buffers and submodules: not part of their names (`fc.weight`, not `_modules.fc._parameters.weight`). */
 const MODULE_DICTS = new Set(['_parameters', '_buffers', '_modules']);
-/** Deepest nesting a tensor's name follows; a deeper path keeps its innermost keys. */
+/** Deepest nesting a tensor's name follows: a tensor deeper down goes unnamed (its storage keeps `data/<key>`). */
 const MAX_DEPTH = 64;
+/** Longest tensor name, and most characters of names (and of the paths they share) one pickle gives: a hostile pickle can reuse a long key down a deep path for a million tensors. Beyond either, tensors go unnamed. */
+const MAX_NAME = 1024;
+const MAX_NAME_CHARS = 16 * 1024 * 1024;
 type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
 
 const isGlobal = (f: Value, module: string, ...names: string[]) => f instanceof Global && f.module === module && names.includes(f.name);
@@ -201,7 +204,7 @@ export function torchPickle(pkl: Buffer): TorchPickle {
           break;
         }
         default:
-          return result;
+          return named();
       }
     }
   } catch (e) {
@@ -237,14 +240,47 @@ export function torchPickle(pkl: Buffer): TorchPickle {
     return false;
   }
 
-  /** The tensors, each named by the keys from the outermost container down to it (an object's attributes and a module's own dicts add none). */
+  /**
+   * The tensors, each named by the keys from the outermost container down to
+   * it (an object's attributes and a module's own dicts add none). Each
+   * container's path is made once; null for one too deep or too long, or
+   * once the pickle's budget of name characters is spent.
+   */
   function named(): TorchPickle {
-    for (const { key, owner, tensor } of placed) {
-      const path = [key];
-      for (let at: Container | null = owner, depth = 0; at?.parent && depth < MAX_DEPTH; at = at.parent, depth++) {
-        if (!at.attributes && !(at.parent.attributes && MODULE_DICTS.has(at.key))) path.push(at.key);
+    if (tensors.length) return result;
+    const paths = new Map<Container, string | null>();
+    let budget = MAX_NAME_CHARS;
+    const pathOf = (c: Container): string | null => {
+      // up to the outermost container, or one whose path is known
+      const chain: Container[] = [];
+      let at = c;
+      while (at.parent && !paths.has(at)) {
+        if (chain.length === MAX_DEPTH) {
+          for (const x of chain) paths.set(x, null);
+          return null;
+        }
+        chain.push(at);
+        at = at.parent;
       }
-      tensors.push({ name: path.reverse().join('.'), storage: tensor.storage, offset: tensor.offset, shape: tensor.shape });
+      let path: string | null = at.parent ? (paths.get(at) ?? null) : '';
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const x = chain[i]!;
+        if (path !== null && !x.attributes && !(x.parent!.attributes && MODULE_DICTS.has(x.key))) {
+          path = path ? `${path}.${x.key}` : x.key;
+          budget -= path.length;
+          if (path.length > MAX_NAME || budget < 0) path = null;
+        }
+        paths.set(x, path);
+      }
+      return path;
+    };
+    for (const { key, owner, tensor } of placed) {
+      const path = pathOf(owner);
+      if (path === null) continue;
+      const name = path ? `${path}.${key}` : key;
+      budget -= name.length;
+      if (name.length > MAX_NAME || budget < 0) continue;
+      tensors.push({ name, storage: tensor.storage, offset: tensor.offset, shape: tensor.shape });
     }
     return result;
   }
