@@ -177,6 +177,12 @@ describe('torch pickle', () => {
     expect(scan(deep(70, 1, 100)).tensors).toEqual([]);
     // a key of 2 MiB at the top: too long to be a name
     expect(scan(deep(1, 2 << 20, 100)).tensors).toEqual([]);
+    // a tensor 70 deep leaves unnamed only itself: one put 10 deep in the same chain afterwards is named
+    const chain = [Buffer.from('\x80\x02}X\x01\x00\x00\x00kq\x0a}', 'latin1')];
+    for (let d = 1; d < 70; d++) chain.push(Buffer.from('h\x0a}', 'latin1'));
+    chain.push(Buffer.from('h\x0a', 'latin1'), TENSOR_OPS, Buffer.from('q\x0bs', 'latin1'), Buffer.from('s'.repeat(60), 'latin1'));
+    chain.push(Buffer.from('X\x01\x00\x00\x00w', 'latin1'), Buffer.from('h\x0bs', 'latin1'), Buffer.from('s'.repeat(10) + '.', 'latin1'));
+    expect(scan(Buffer.concat(chain)).tensors.map((t) => t.name)).toEqual([Array(10).fill('k').join('.') + '.w']);
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 

@@ -255,10 +255,8 @@ export function torchPickle(pkl: Buffer): TorchPickle {
       const chain: Container[] = [];
       let at = c;
       while (at.parent && !paths.has(at)) {
-        if (chain.length === MAX_DEPTH) {
-          for (const x of chain) paths.set(x, null);
-          return null;
-        }
+        // too deep (or a cycle): unnamed, and not remembered, as the containers on the way may be shallow enough
+        if (chain.length === MAX_DEPTH) return null;
         chain.push(at);
         at = at.parent;
       }
