@@ -1,21 +1,33 @@
 import { mergeInto } from '../core/values.js';
+import { toNameMap } from '../core/schema.js';
+import { isMvmError } from '../errors.js';
 import { OBJECT_FORMAT, type Annotation, type AnnotationLogEntry, type Scalar, type Version } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { withLock } from './session.js';
 import { resolveRevision } from './revisions.js';
 import { defaultAuthor } from './gitInfo.js';
 
-/** Annotations attached to a version, oldest first, with their object ids. */
+/**
+ * Annotations attached to a version, oldest first, with their object ids. A
+ * missing or damaged annotation object (fsck reports it) is left out, as the
+ * index leaves it out of the summaries.
+ */
 export function annotationsOf(repo: Repository, id: string): (Annotation & { id: string })[] {
-  return repo.refs
-    .readLog<AnnotationLogEntry>('annotations')
-    .filter((e) => e.target === id)
-    .map((e) => ({ ...repo.annotation(e.annotation), id: e.annotation }));
+  const out: (Annotation & { id: string })[] = [];
+  for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) {
+    if (e.target !== id) continue;
+    try {
+      out.push({ ...repo.annotation(e.annotation), id: e.annotation });
+    } catch (err) {
+      if (!isMvmError(err, 'OBJECT_MISSING') && !isMvmError(err, 'OBJECT_CORRUPT')) throw err;
+    }
+  }
+  return out;
 }
 
 /** A version's metrics as recorded, overlaid by its annotations (newest wins). */
 export function overlayMetrics(version: Version, annotations: Pick<Annotation, 'metrics'>[]): Record<string, Scalar> {
-  const metrics = { ...version.metrics };
+  const metrics = toNameMap(version.metrics);
   for (const a of annotations) mergeInto(metrics, a.metrics);
   return metrics;
 }
