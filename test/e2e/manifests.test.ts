@@ -157,6 +157,10 @@ describe('names that are also names of Object.prototype', () => {
       expect(v.metrics).toEqual({ constructor: 1 });
       expect(Object.keys(v.params)).toEqual(['__proto__']);
       expect(v.meta).toEqual({ toString: 'x' });
+      // the workspace diff sees a changed __proto__ (its map dropped it before)
+      writeFileSync(t.path('w/__proto__'), 'changed');
+      const d = json(run(['diff', '--json']));
+      expect(d.files.filter((f: { status: string }) => f.status !== 'unchanged').map((f: { path: string; status: string }) => [f.path, f.status])).toEqual([['__proto__', 'modified']]);
       rmSync(t.path('w/__proto__'));
       rmSync(t.path('w/constructor'));
       expect(json(run(['status', '--json'])).changes).toEqual([
