@@ -1,28 +1,17 @@
 import { mergeInto } from '../core/values.js';
 import { toNameMap } from '../core/schema.js';
-import { isMvmError } from '../errors.js';
 import { OBJECT_FORMAT, type Annotation, type AnnotationLogEntry, type Scalar, type Version } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { withLock } from './session.js';
 import { resolveRevision } from './revisions.js';
 import { defaultAuthor } from './gitInfo.js';
 
-/**
- * Annotations attached to a version, oldest first, with their object ids. A
- * missing or damaged annotation object (fsck reports it) is left out, as the
- * index leaves it out of the summaries.
- */
+/** Annotations attached to a version, oldest first, with their object ids. */
 export function annotationsOf(repo: Repository, id: string): (Annotation & { id: string })[] {
-  const out: (Annotation & { id: string })[] = [];
-  for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) {
-    if (e.target !== id) continue;
-    try {
-      out.push({ ...repo.annotation(e.annotation), id: e.annotation });
-    } catch (err) {
-      if (!isMvmError(err, 'OBJECT_MISSING') && !isMvmError(err, 'OBJECT_CORRUPT')) throw err;
-    }
-  }
-  return out;
+  return repo.refs
+    .readLog<AnnotationLogEntry>('annotations')
+    .filter((e) => e.target === id)
+    .map((e) => ({ ...repo.annotation(e.annotation), id: e.annotation }));
 }
 
 /** A version's metrics as recorded, overlaid by its annotations (newest wins). */
