@@ -35,11 +35,13 @@ export function planCheckout(
   force: boolean,
 ): CheckoutPlan {
   const plan: CheckoutPlan = { write: [], chmod: [], remove: [], conflicts: [], unchanged: 0 };
-  const paths = new Set([...Object.keys(head), ...Object.keys(target), ...[...work.keys()].filter((p) => p in head || p in target)]);
+  // own entries only: a path named `constructor` or `__proto__` is a file, never Object.prototype's member
+  const own = (m: Record<string, FileEntry>, p: string) => (Object.hasOwn(m, p) ? m[p] : undefined);
+  const paths = new Set([...Object.keys(head), ...Object.keys(target), ...[...work.keys()].filter((p) => Object.hasOwn(head, p) || Object.hasOwn(target, p))]);
   for (const path of [...paths].sort()) {
     const w = work.get(path);
-    const h = head[path];
-    const t = target[path];
+    const h = own(head, path);
+    const t = own(target, path);
     // local changes: the workspace differs from what head recorded (a deleted file loses nothing)
     const dirty = w !== undefined && (!h || h.file !== w.id || h.mode !== w.mode);
     const conflict = (): boolean => {

@@ -171,7 +171,9 @@ export function diffVersions(a: Pick<Version, 'files'> | null, b: Pick<Version, 
   const fa = a?.files ?? {};
   const fb = b?.files ?? {};
   const paths = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort();
-  const files = paths.map((p) => diffFile(p, fa[p], fb[p], lookup));
+  // own entries only: a path named `constructor` must not find Object.prototype's
+  const at = (m: Record<string, FileEntry>, p: string) => (Object.hasOwn(m, p) ? m[p] : undefined);
+  const files = paths.map((p) => diffFile(p, at(fa, p), at(fb, p), lookup));
   const totals = { added: 0, removed: 0, modified: 0, unchanged: 0, chunksChanged: 0, chunksTotal: 0, bytesNew: 0 };
   for (const f of files) {
     if (f.status === 'added') totals.added++;

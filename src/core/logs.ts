@@ -13,7 +13,16 @@ export const LOG_CHECKS: Record<string, (v: unknown) => boolean> = {
 
 /** The shape of a line of an environment's deploy log (`deployed`, `envs/<env>`). */
 export function isDeployEntry(v: unknown): boolean {
-  return isRecord(v) && typeof v.time === 'string' && typeof v.action === 'string' && ['deploy', 'rollback', 'promote', 'undo'].includes(v.action) && isId(v.to) && (v.from === null || isId(v.from));
+  return isRecord(v) && typeof v.time === 'string' && typeof v.action === 'string' && ['deploy', 'rollback', 'promote', 'undo'].includes(v.action) && isId(v.to) && (v.from === null || isId(v.from))
+    && optional(v.who, isString) && optional(v.reason, isString) && optional(v.fromEnv, isString)
+    && optional(v.gates, (g) => g === 'skipped' || (Array.isArray(g) && g.every(isString)));
+}
+
+const isString = (v: unknown): boolean => typeof v === 'string';
+
+/** Absent, or passing `check`. */
+function optional(v: unknown, check: (v: unknown) => boolean): boolean {
+  return v === undefined || check(v);
 }
 
 /** The shape check of a log by its name, if it has one. */

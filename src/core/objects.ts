@@ -1,6 +1,7 @@
 import { MvmError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
-import { isObjectId, type ObjectId } from './ids.js';
+import type { ObjectId } from './ids.js';
+import { isCount, isId, isOptionalString, isRecord, isScalar, nameMap, shown } from './schema.js';
 
 /** Format number written into every JSON object; readers refuse newer ones. */
 export const OBJECT_FORMAT = 1;
@@ -127,42 +128,132 @@ function parseJson(bytes: Uint8Array, id: string): Record<string, unknown> {
   } catch {
     throw bad(id, 'not JSON');
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(id, 'not an object');
-  const o = v as Record<string, unknown>;
-  if (typeof o.format !== 'number' || o.format > OBJECT_FORMAT) {
-    throw new MvmError('OBJECT_CORRUPT', `object ${id} has format ${String(o.format)}, newer than this mvm understands`, { id, hint: 'upgrade mvm' });
+  if (!isRecord(v)) throw bad(id, 'not an object');
+  if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1) throw bad(id, `format is ${shown(v.format)}`);
+  if (v.format > OBJECT_FORMAT) {
+    throw new MvmError('OBJECT_CORRUPT', `object ${id} has format ${String(v.format)}, newer than this mvm understands`, { id, hint: 'upgrade mvm' });
   }
-  return o;
+  return v;
 }
 
-/** Parses a file object, checking its shape. */
+/** A map of scalars (meta, params, metrics), absent meaning empty, as a null-prototype copy. */
+function scalarMap(v: unknown, field: string, id: string): Record<string, Scalar> {
+  const out = nameMap<Scalar>();
+  if (v === undefined) return out;
+  if (!isRecord(v)) throw bad(id, `${field} is not an object`);
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    if (!isScalar(x)) throw bad(id, `${field}[${JSON.stringify(k)}] is ${shown(x)}, not a finite number, string or boolean`);
+    out[k] = x;
+  }
+  return out;
+}
+
+function checkString(o: Record<string, unknown>, field: string, id: string): string {
+  const v = o[field];
+  if (typeof v !== 'string') throw bad(id, `${field} is ${shown(v)}, not a string`);
+  return v;
+}
+
+function checkTensor(t: unknown, i: number, size: number, chunks: number, id: string): TensorEntry {
+  const where = `layout.tensors[${i}]`;
+  if (!isRecord(t)) throw bad(id, `${where} is not an object`);
+  if (typeof t.name !== 'string' || typeof t.dtype !== 'string') throw bad(id, `${where} has no string name and dtype`);
+  if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw bad(id, `${where}.shape is not a list of whole numbers`);
+  const { start, end, chunkStart, chunkEnd } = t;
+  if (!isCount(start) || !isCount(end) || start > end || end > size) throw bad(id, `${where} byte range ${shown(start)}..${shown(end)} is not within the file's ${size} bytes`);
+  if (!isCount(chunkStart) || !isCount(chunkEnd) || chunkStart > chunkEnd || chunkEnd > chunks) throw bad(id, `${where} chunk range ${shown(chunkStart)}..${shown(chunkEnd)} is not within its ${chunks} chunks`);
+  return { ...t, name: t.name, dtype: t.dtype, shape: t.shape as number[], start, end, chunkStart, chunkEnd };
+}
+
+function checkLayout(v: unknown, size: number, chunks: number, id: string): FileLayout | undefined {
+  if (v === undefined) return undefined;
+  if (!isRecord(v) || typeof v.format !== 'string' || !Array.isArray(v.tensors)) throw bad(id, 'layout is not {format, tensors}');
+  if (v.unlisted !== undefined && !isCount(v.unlisted)) throw bad(id, `layout.unlisted is ${shown(v.unlisted)}`);
+  const tensors = v.tensors.map((t, i) => checkTensor(t, i, size, chunks, id));
+  return { ...v, format: v.format, tensors, ...(v.unlisted !== undefined ? { unlisted: v.unlisted } : {}) };
+}
+
+/** Parses a file object, checking every field: chunks, sizes, and a layout within the file's bytes and chunks. */
 export function decodeFileObject(bytes: Uint8Array, id: string): FileObject {
   const o = parseJson(bytes, id);
-  if (o.type !== 'file' || !Array.isArray(o.chunks) || typeof o.size !== 'number') throw bad(id, 'not a file object');
+  if (o.type !== 'file' || !Array.isArray(o.chunks) || !isCount(o.size)) throw bad(id, 'not a file object');
+  if (!isCount(o.chunkSize) || o.chunkSize === 0) throw bad(id, `chunkSize is ${shown(o.chunkSize)}`);
   let total = 0;
   const chunks: ChunkRef[] = (o.chunks as unknown[]).map((c) => {
-    if (!Array.isArray(c) || typeof c[0] !== 'string' || !isObjectId(c[0]) || typeof c[1] !== 'number') throw bad(id, 'bad chunk entry');
+    if (!Array.isArray(c) || c.length !== 2 || !isId(c[0]) || !isCount(c[1])) throw bad(id, 'bad chunk entry');
     total += c[1];
     return { id: c[0], size: c[1] };
   });
   if (total !== o.size) throw bad(id, 'chunk sizes do not add up');
-  return { ...(o as unknown as FileObject), chunks };
+  const layout = checkLayout(o.layout, o.size, chunks.length, id);
+  return { ...o, type: 'file', format: o.format as number, size: o.size, chunkSize: o.chunkSize, chunks, ...(layout ? { layout } : {}) };
 }
 
-/** Parses a version manifest, checking its shape. */
+function checkFiles(v: unknown, id: string): Record<string, FileEntry> {
+  if (!isRecord(v)) throw bad(id, 'files is not an object');
+  const out = nameMap<FileEntry>();
+  for (const p of Object.keys(v)) {
+    const e = v[p];
+    if (!isRecord(e) || !isId(e.file) || !isCount(e.mode) || !isCount(e.size)) throw bad(id, `files[${JSON.stringify(p)}] is not {file: id, mode, size}`);
+    out[p] = { ...e, file: e.file, mode: e.mode, size: e.size };
+  }
+  return out;
+}
+
+function checkDeps(v: unknown, id: string): Dependencies {
+  if (v === undefined) return {};
+  if (!isRecord(v)) throw bad(id, 'deps is not an object');
+  if (v.base !== undefined && !isId(v.base)) throw bad(id, `deps.base is ${shown(v.base)}, not a version id`);
+  let data: DataDep[] | undefined;
+  if (v.data !== undefined) {
+    if (!Array.isArray(v.data)) throw bad(id, `deps.data is ${shown(v.data)}, not a list`);
+    data = v.data.map((d, i) => {
+      if (!isRecord(d) || typeof d.id !== 'string' || !isOptionalString(d.name) || !isOptionalString(d.path)) throw bad(id, `deps.data[${i}] is not {id, name?, path?}`);
+      return { ...d, id: d.id } as DataDep;
+    });
+  }
+  return { ...v, ...(v.base !== undefined ? { base: v.base } : {}), ...(data ? { data } : {}) };
+}
+
+function checkGit(v: unknown, id: string): GitInfo | undefined {
+  if (v === undefined) return undefined;
+  if (!isRecord(v) || typeof v.commit !== 'string' || typeof v.dirty !== 'boolean' || !isOptionalString(v.branch)) throw bad(id, 'git is not {commit, dirty, branch?}');
+  return { ...v, commit: v.commit, dirty: v.dirty };
+}
+
+/**
+ * Parses a version manifest, checking every field (unknown ones are kept,
+ * as format 1 allows). Maps keyed by names (files, meta, params, metrics)
+ * come back without a prototype.
+ */
 export function decodeVersion(bytes: Uint8Array, id: string): Version {
   const o = parseJson(bytes, id);
-  if (o.type !== 'version') throw bad(id, `expected a version, found ${String(o.type)}`);
-  if (!Array.isArray(o.parents) || !o.parents.every((p) => typeof p === 'string' && isObjectId(p))) throw bad(id, 'bad parents');
-  if (!o.files || typeof o.files !== 'object') throw bad(id, 'bad files');
-  const v = o as unknown as Partial<Version>;
-  return { ...(v as Version), meta: v.meta ?? {}, params: v.params ?? {}, metrics: v.metrics ?? {}, deps: v.deps ?? {} };
+  if (o.type !== 'version') throw bad(id, `expected a version, found ${shown(o.type)}`);
+  if (!Array.isArray(o.parents) || !o.parents.every(isId)) throw bad(id, 'parents is not a list of version ids');
+  const git = checkGit(o.git, id);
+  return {
+    ...o,
+    type: 'version',
+    format: o.format as number,
+    parents: o.parents,
+    author: checkString(o, 'author', id),
+    time: checkString(o, 'time', id),
+    message: checkString(o, 'message', id),
+    files: checkFiles(o.files, id),
+    meta: scalarMap(o.meta, 'meta', id),
+    params: scalarMap(o.params, 'params', id),
+    metrics: scalarMap(o.metrics, 'metrics', id),
+    deps: checkDeps(o.deps, id),
+    ...(git ? { git } : {}),
+  };
 }
 
-/** Parses an annotation object. */
+/** Parses an annotation object, checking every field; its metrics come back without a prototype. */
 export function decodeAnnotation(bytes: Uint8Array, id: string): Annotation {
   const o = parseJson(bytes, id);
-  if (o.type !== 'annotation' || typeof o.target !== 'string') throw bad(id, 'not an annotation');
-  const a = o as unknown as Partial<Annotation>;
-  return { ...(a as Annotation), metrics: a.metrics ?? {} };
+  if (o.type !== 'annotation') throw bad(id, `expected an annotation, found ${shown(o.type)}`);
+  if (!isId(o.target)) throw bad(id, `target is ${shown(o.target)}, not a version id`);
+  if (!isOptionalString(o.note)) throw bad(id, `note is ${shown(o.note)}, not a string`);
+  return { ...o, type: 'annotation', format: o.format as number, target: o.target, author: checkString(o, 'author', id), time: checkString(o, 'time', id), metrics: scalarMap(o.metrics, 'metrics', id) };
 }

@@ -5,11 +5,23 @@ import { isObjectId } from './ids.js';
 /** Folder names a version may never write into, at any depth (compared case-insensitively). */
 const FORBIDDEN = new Set(['.git', '.mvm']);
 
-/** Why a workspace path from a manifest is unsafe to write, or null when it is safe. */
-export function pathProblem(path: string): string | null {
+/**
+ * The system a path is checked for: a platform a checkout writes on
+ * (`process.platform`), or `any` for what a version may hold at all (commit,
+ * fetch, fsck): a name with a backslash is a file like any other on Linux and
+ * macOS, and only a system that reads `\` as a separator must refuse it.
+ */
+export type PathTarget = NodeJS.Platform | 'any';
+
+/** Why a workspace path from a manifest is unsafe to write on `target`, or null when it is safe. */
+export function pathProblem(path: string, target: PathTarget = process.platform): string | null {
   if (path === '') return 'the path is empty';
   if (path.includes('\0')) return 'the path holds a NUL byte';
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) return 'the path is absolute or uses backslashes';
+  if (path.startsWith('/')) return 'the path is absolute';
+  if (target === 'win32') {
+    if (/^[A-Za-z]:/.test(path)) return 'the path names a drive, which Windows takes as absolute';
+    if (path.includes('\\')) return 'the name holds a backslash, which Windows takes for a folder separator, so it cannot be written here';
+  }
   for (const part of path.split('/')) {
     if (part === '' || part === '.') return "the path has an empty or '.' component";
     if (part === '..') return "the path climbs out with '..'";
@@ -23,12 +35,12 @@ export function pathProblem(path: string): string | null {
  * relative and normalised, that enter `.git` or `.mvm`, that are both a file
  * and a folder, and modes with more than permission bits. Empty when safe.
  */
-export function versionProblems(v: Pick<Version, 'files'>): string[] {
+export function versionProblems(v: Pick<Version, 'files'>, target: PathTarget = process.platform): string[] {
   const out: string[] = [];
   const paths = Object.keys(v.files);
   const files = new Set(paths);
   for (const p of paths) {
-    const why = pathProblem(p);
+    const why = pathProblem(p, target);
     if (why) out.push(`${JSON.stringify(p)}: ${why}`);
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) {
@@ -46,13 +58,16 @@ export function versionProblems(v: Pick<Version, 'files'>): string[] {
   return out;
 }
 
-/** Throws UNSAFE_VERSION (naming the version and its first problems) unless the manifest is safe to check out. */
-export function assertSafeVersion(v: Pick<Version, 'files'>, id: string): void {
-  const problems = versionProblems(v);
+/** Throws UNSAFE_VERSION (naming the version and its first problems) unless the manifest is safe to check out on `target`. */
+export function assertSafeVersion(v: Pick<Version, 'files'>, id: string, target: PathTarget = process.platform): void {
+  const problems = versionProblems(v, target);
   if (!problems.length) return;
+  const hostOnly = target !== 'any' && versionProblems(v, 'any').length === 0;
   throw new MvmError('UNSAFE_VERSION', `version ${id.slice(0, 12)} cannot be written safely: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, {
     id,
     problems,
-    hint: 'nothing was written; this version was made by hand or by a hostile copy of the repository',
+    hint: hostOnly
+      ? 'nothing was written; the version is fine where it was made, but this system cannot hold these names: check it out on another system, or rename the files there and commit again'
+      : 'nothing was written; this version was made by hand or by a hostile copy of the repository',
   });
 }

@@ -3,6 +3,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version } from '../core/objects.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
+import { isScalar, nameMap, toNameMap } from '../core/schema.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { compareWithVersion, identifyWorkspace, isCovered, recordStats, visibleFiles, type StatusEntry } from '../repo/workspace.js';
@@ -51,9 +52,12 @@ export interface CommitResult {
 }
 
 function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, metric = false): Record<string, Scalar> {
-  if (!v) return {};
-  if (Array.isArray(v)) return parsePairs(v, flag, metric);
-  return metric ? checkMetrics(v, `--${flag}`) : { ...v };
+  if (!v) return nameMap();
+  if (Array.isArray(v)) return toNameMap(parsePairs(v, flag, metric));
+  if (metric) return toNameMap(checkMetrics(v, `--${flag}`));
+  // the library API: a value a manifest cannot hold is refused here, not written for every reader to refuse
+  for (const [k, x] of Object.entries(v)) if (!isScalar(x)) throw new MvmError('BAD_VALUE', `--${flag} ${k}: ${JSON.stringify(x) ?? String(x)} is not a number, string or boolean`, { flag, key: k });
+  return toNameMap(v);
 }
 
 /** Reads and validates everything the user passed before any write happens. */
@@ -64,7 +68,7 @@ async function prepare(repo: Repository, opts: CommitOptions) {
   }
   const meta = pairs(opts.meta, 'meta');
   const params = pairs(opts.params, 'param');
-  const metrics: Record<string, Scalar> = {};
+  const metrics = nameMap<Scalar>();
   for (const f of opts.metricsFiles ?? []) {
     let parsed: unknown;
     try {
@@ -117,7 +121,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     let newChunks = 0;
     let newBytes = 0;
     let storedBytes = 0;
-    const entries: Record<string, FileEntry> = {};
+    // paths are names like any other: `__proto__` must be a key, not the map's prototype
+    const entries = nameMap<FileEntry>();
     for (const [path, f] of identified.files) {
       entries[path] = { file: f.id, mode: f.mode, size: Number(f.stat.size) };
       if (f.chunked) {
@@ -151,7 +156,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const git = gitInfo(repo.root);
     if (git) version.git = git;
     // never make a version that checkout would refuse (the workspace scan already keeps .git and .mvm out)
-    assertSafeVersion(version, 'new version');
+    assertSafeVersion(version, 'new version', 'any');
     const id = repo.putObject(version);
     const number = leftBehind(
       () => repo.numbers.append(id),

@@ -8,6 +8,7 @@ import { chunkFile } from '../repo/fileio.js';
 import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/versionDiff.js';
 import { storedModelMetadata, workspaceModelMetadata } from '../repo/modelMetadata.js';
 import { MvmError } from '../errors.js';
+import { nameMap } from '../core/schema.js';
 
 /** Options of `mvm diff`. */
 export interface DiffOptions {
@@ -50,7 +51,7 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
   }
   if (opts.stats) throw new MvmError('BAD_ARGUMENT', 'diff --stats compares two versions', { hint: 'commit the workspace first, then run mvm diff --stats HEAD~1 HEAD' });
   const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
-  const entries: Record<string, FileEntry> = {};
+  const entries = nameMap<FileEntry>();
   const extra = new Map<string, ReturnType<Repository['file']>>();
   await withPool(async (pool) => {
     for (const [path, f] of files) {

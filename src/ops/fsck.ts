@@ -128,7 +128,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       continue;
     }
     parentsOf.set(id, v.parents);
-    const unsafe = versionProblems(v);
+    const unsafe = versionProblems(v, 'any');
     if (unsafe.length) problems.push({ kind: 'unsafe', id, message: `version ${id.slice(0, 12)} cannot be checked out safely: ${unsafe.join('; ')}`, usedBy: [] });
     for (const p of v.parents) versions.add(p);
     if (v.deps.base) versions.add(v.deps.base);

@@ -1,4 +1,5 @@
 import { mergeInto } from '../core/values.js';
+import { toNameMap } from '../core/schema.js';
 import { OBJECT_FORMAT, type Annotation, type AnnotationLogEntry, type Scalar, type Version } from '../core/objects.js';
 import type { Repository } from './repository.js';
 import { withLock } from './session.js';
@@ -15,7 +16,7 @@ export function annotationsOf(repo: Repository, id: string): (Annotation & { id:
 
 /** A version's metrics as recorded, overlaid by its annotations (newest wins). */
 export function overlayMetrics(version: Version, annotations: Pick<Annotation, 'metrics'>[]): Record<string, Scalar> {
-  const metrics = { ...version.metrics };
+  const metrics = toNameMap(version.metrics);
   for (const a of annotations) mergeInto(metrics, a.metrics);
   return metrics;
 }

@@ -4,6 +4,7 @@ import { metricDirection, type Direction } from '../core/metrics.js';
 import type { Repository } from './repository.js';
 import { numberLookup } from './revisions.js';
 import { annotationsOf, overlayMetrics } from './annotations.js';
+import { nameMap } from '../core/schema.js';
 
 /** How versions are compared: metric directions declared by the user (others are inferred from names). */
 export interface CompareOptions {
@@ -60,11 +61,11 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
   });
   const metricNames = [...new Set(versions.flatMap((x) => Object.keys(x.metrics)))].sort();
 
-  const directions: Record<string, Direction | null> = {};
+  const directions = nameMap<Direction | null>();
   for (const m of metricNames) directions[m] = declared.get(m) ?? metricDirection(m);
   const first = versions[0]!;
   const columns = versions.map((x): CompareColumn => {
-    const metrics: Record<string, MetricCell> = {};
+    const metrics = nameMap<MetricCell>();
     for (const m of metricNames) {
       const value = x.metrics[m] ?? null;
       const base = first.metrics[m];

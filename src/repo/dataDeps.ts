@@ -8,6 +8,7 @@ import type { Repository } from './repository.js';
 import { withPool } from './session.js';
 import { chunkFile } from './fileio.js';
 import { scanTracked } from './workspace.js';
+import { nameMap } from '../core/schema.js';
 
 /** A dataset whose recorded id no longer matches its content on disk. */
 export interface DataDrift {
@@ -33,7 +34,7 @@ export async function hashData(repo: Repository, path: string): Promise<string> 
     if (st.isFile()) return (await chunkFile(repo, pool, abs, { store: false })).id;
     const rel = repo.relPath(abs);
     const files = scanTracked(repo, [rel]);
-    const listing: Record<string, string> = {};
+    const listing = nameMap<string>();
     for (const [p, f] of files) listing[p.slice(rel.length + 1)] = (await chunkFile(repo, pool, f.abs, { store: false })).id;
     return blake3Hex(Buffer.from(canonicalJson({ type: 'tree', files: listing })));
   });

@@ -84,8 +84,9 @@ export async function checkGates(gates: Gates, candidate: VersionSummary, curren
   if (metric) {
     const direction = gates.direction ?? metricDirection(metric) ?? 'higher';
     const gate = `${metric} better than the current version (${direction} is better)`;
-    const v = candidate.metrics[metric];
-    const c = current?.metrics[metric];
+    // own keys only: a metric named toString is not Object.prototype's
+    const v = Object.hasOwn(candidate.metrics, metric) ? candidate.metrics[metric] : undefined;
+    const c = current && Object.hasOwn(current.metrics, metric) ? current.metrics[metric] : undefined;
     if (typeof v !== 'number') report.failed.push({ gate, message: `metrics.${metric} is not recorded for this version`, value: v ?? null });
     else if (!current) report.passed.push(`${gate}: nothing deployed yet`);
     else if (typeof c !== 'number') report.passed.push(`${gate}: the current version has no ${metric}`);

@@ -16,7 +16,20 @@ function read(path: string): string {
 
 /** The .gitignore line for a workspace-relative path: anchored at the root. */
 export function ignoreLine(rel: string, isDir: boolean): string {
-  return `/${rel}${isDir ? '/' : ''}`;
+  return `/${literal(rel)}${isDir ? '/' : ''}`;
+}
+
+/**
+ * A path as a gitignore pattern matching it alone: git reads `\`, `*`, `?`,
+ * `[`, a leading `!` or `#` and trailing spaces as syntax, so they are escaped
+ * (a file named `a\b` is otherwise ignored as `ab`). A line break cannot be
+ * written in a pattern at all: `?` stands for it.
+ */
+function literal(rel: string): string {
+  return rel
+    .replace(/[\\*?[\]!#]/g, (c) => `\\${c}`)
+    .replace(/ +$/, (s) => s.replace(/ /g, '\\ '))
+    .replace(/[\r\n]/g, '?');
 }
 
 /** Adds lines to the workspace's .gitignore (once each), under a comment naming mvm. Returns the lines added. */

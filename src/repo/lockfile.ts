@@ -5,6 +5,7 @@ import { canonicalJson } from '../core/canonical.js';
 import { isObjectId } from '../core/ids.js';
 import type { FileEntry, Version } from '../core/objects.js';
 import { versionProblems } from '../core/versionCheck.js';
+import { isRecord, toNameMap } from '../core/schema.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { readJsonFile } from '../storage/jsonFile.js';
 import type { Repository } from './repository.js';
@@ -32,12 +33,14 @@ export function readLock(root: string): LockFile | null {
   const path = join(root, LOCK_FILE);
   const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${LOCK_FILE} is not valid JSON`, { path, hint: `restore it from git (git checkout -- ${LOCK_FILE})` })) as Partial<LockFile> | null;
   if (v === null) return null;
-  if (v?.format !== 1 || typeof v.version !== 'string' || !isObjectId(v.version) || !v.files || typeof v.files !== 'object') {
+  if (v?.format !== 1 || typeof v.version !== 'string' || !isObjectId(v.version) || !isRecord(v.files)) {
     throw new MvmError('BAD_VALUE', `${LOCK_FILE} is not an mvm lock file`, { path, hint: `restore it from git (git checkout -- ${LOCK_FILE})` });
   }
-  const problems = versionProblems({ files: v.files });
+  // paths are names like any other: `__proto__` is read as a key, never as the map's prototype
+  const files = toNameMap(v.files as Record<string, FileEntry>);
+  const problems = versionProblems({ files });
   if (problems.length) throw new MvmError('UNSAFE_VERSION', `${LOCK_FILE} names unsafe paths: ${problems.slice(0, 3).join('; ')}`, { path, problems });
-  return v as LockFile;
+  return { format: 1, version: v.version, files };
 }
 
 /**

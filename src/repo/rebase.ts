@@ -1,6 +1,7 @@
 import { MvmError } from '../errors.js';
 import type { FileEntry, Version } from '../core/objects.js';
 import type { Repository } from './repository.js';
+import { nameMap, toNameMap } from '../core/schema.js';
 
 /** What a rebase made: the new tip, and each replayed version's old and new id. */
 export interface Rebased {
@@ -41,11 +42,12 @@ export function rebaseOnto(repo: Repository, local: string, onto: string): Rebas
   // the whole replay is planned first: a conflict anywhere writes nothing
   const conflicts = new Set<string>();
   const planned: { id: string; files: Record<string, FileEntry> }[] = [];
-  let files: Record<string, FileEntry> = { ...ontoFiles };
+  // null-prototype copies: a path named __proto__ is a key, not the map's prototype
+  let files: Record<string, FileEntry> = toNameMap(ontoFiles);
   for (const id of chain) {
     const v = load(id);
-    const parentFiles = v.parents[0] ? load(v.parents[0]).files : {};
-    files = { ...files };
+    const parentFiles = v.parents[0] ? load(v.parents[0]).files : nameMap<FileEntry>();
+    files = toNameMap(files);
     for (const p of new Set([...Object.keys(parentFiles), ...Object.keys(v.files)])) {
       const after = v.files[p];
       if (same(parentFiles[p], after)) continue;

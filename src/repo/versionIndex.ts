@@ -1,4 +1,5 @@
 import { mergeInto } from '../core/values.js';
+import { toNameMap } from '../core/schema.js';
 import { join } from 'node:path';
 import { MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
 import { IndexStore } from '../storage/indexStore.js';
@@ -330,7 +331,7 @@ export function summarize(id: string, number: number, v: Version): VersionSummar
     message: v.message,
     meta: v.meta,
     params: v.params,
-    metrics: { ...v.metrics },
+    metrics: toNameMap(v.metrics),
     base: v.deps.base ?? null,
     data: (v.deps.data ?? []).flatMap((d) => [d.id, ...(d.path ? [d.path] : []), ...(d.name ? [d.name] : [])]),
     files: files.length,

@@ -7,6 +7,7 @@ import { chunkFile, type ChunkedFile } from './fileio.js';
 import { ignoreRules } from './ignoreRules.js';
 import { withIndex, withPool, type Progress } from './session.js';
 import type { Version } from '../core/objects.js';
+import { nameMap } from '../core/schema.js';
 
 /** A regular file found under the tracked paths. */
 export interface WorkFile {
@@ -211,7 +212,8 @@ export function compareWithVersion(files: Map<string, IdentifiedFile>, version: 
   const out: StatusEntry[] = [];
   const committed = version?.files ?? {};
   for (const [path, f] of files) {
-    const e = committed[path];
+    // own keys only: a file named `constructor` is not Object.prototype's
+    const e = Object.hasOwn(committed, path) ? committed[path] : undefined;
     if (!e) out.push({ path, status: 'added' });
     else if (e.file !== f.id) out.push({ path, status: 'modified' });
     else if (e.mode !== f.mode) out.push({ path, status: 'mode' });
@@ -225,5 +227,7 @@ export function compareWithVersion(files: Map<string, IdentifiedFile>, version: 
 /** The part of a version's files a partial workspace holds (all of them when `sparse` is null). */
 export function visibleFiles<T>(files: Record<string, T>, sparse: string[] | null): Record<string, T> {
   if (!sparse) return files;
-  return Object.fromEntries(Object.entries(files).filter(([p]) => isCovered(p, sparse)));
+  const out = nameMap<T>();
+  for (const [p, e] of Object.entries(files)) if (isCovered(p, sparse)) out[p] = e;
+  return out;
 }

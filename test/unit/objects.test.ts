@@ -242,3 +242,98 @@ describe('annotations', () => {
     expect(codeOf(() => decodeAnnotation(json({ ...ANN, target: 5 }), 'id'))).toBe('OBJECT_CORRUPT');
   });
 });
+
+describe('one door: every field of a manifest is checked', () => {
+  const V = () => JSON.parse(encodeJsonObject(VERSION).toString()) as Record<string, unknown>;
+
+  it('refuses a version whose deps.data is a string (it used to be stored and crash log, status and commit)', () => {
+    expect(codeOf(() => decodeVersion(json({ ...V(), deps: { data: 'x' } }), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
+  it.each<[string, (o: Record<string, unknown>) => void]>([
+    ['author a number', (o) => (o.author = 5)],
+    ['time missing', (o) => delete o.time],
+    ['message an object', (o) => (o.message = {})],
+    ['files a list', (o) => (o.files = [])],
+    ['a files entry without an id', (o) => (o.files = { a: { file: 'x', mode: 420, size: 1 } })],
+    ['a files entry with a string size', (o) => (o.files = { a: { file: ID_A, mode: 420, size: '1' } })],
+    ['a files entry with a negative mode', (o) => (o.files = { a: { file: ID_A, mode: -1, size: 1 } })],
+    ['a files entry that is null', (o) => (o.files = { a: null })],
+    ['meta a string', (o) => (o.meta = 'x')],
+    ['a param that is an object', (o) => (o.params = { lr: { x: 1 } })],
+    ['a metric that is null', (o) => (o.metrics = { acc: null })],
+    ['a metric that is a list', (o) => (o.metrics = { acc: [1] })],
+    ['deps a list', (o) => (o.deps = [])],
+    ['deps.base not an id', (o) => (o.deps = { base: 'v1' })],
+    ['deps.data an object', (o) => (o.deps = { data: { id: 'x' } })],
+    ['a deps.data entry without an id', (o) => (o.deps = { data: [{ name: 'x' }] })],
+    ['a deps.data entry with a numeric path', (o) => (o.deps = { data: [{ id: 'x', path: 3 }] })],
+    ['git a string', (o) => (o.git = 'abc')],
+    ['git.dirty a string', (o) => (o.git = { commit: 'abc', dirty: 'no' })],
+    ['git.branch a number', (o) => (o.git = { commit: 'abc', dirty: false, branch: 1 })],
+    ['format a fraction', (o) => (o.format = 0.5)],
+  ])('refuses a version with %s', (_, edit) => {
+    const o = V();
+    edit(o);
+    expect(codeOf(() => decodeVersion(json(o), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
+  it('refuses a metric of 1e999 (JSON.parse reads it as Infinity)', () => {
+    const text = encodeJsonObject(VERSION).toString().replace('"acc":0.93', '"acc":1e999');
+    expect(codeOf(() => decodeVersion(Buffer.from(text), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
+  it('keeps fields it does not know (format 1 allows new optional ones)', () => {
+    const v = decodeVersion(json({ ...V(), later: { x: 1 } }), 'id') as Version & { later?: unknown };
+    expect(v.later).toEqual({ x: 1 });
+  });
+
+  it.each<[string, (o: Record<string, any>) => void]>([
+    ['a chunk size that is a string', (o) => (o.chunks[0][1] = '64')],
+    ['a chunk entry of three items', (o) => o.chunks[0].push(1)],
+    ['chunkSize zero', (o) => (o.chunkSize = 0)],
+    ['a layout without tensors', (o) => delete o.layout.tensors],
+    ['a layout whose format is a number', (o) => (o.layout.format = 1)],
+    ['a tensor without a name', (o) => delete o.layout.tensors[0].name],
+    ['a tensor whose shape holds a string', (o) => (o.layout.tensors[0].shape = ['2'])],
+    ['a tensor that ends past the file', (o) => (o.layout.tensors[0].end = 151)],
+    ['a tensor that ends before it starts', (o) => (o.layout.tensors[0].start = 40)],
+    ['a tensor whose chunks run past the list', (o) => (o.layout.tensors[0].chunkEnd = 4)],
+    ['a tensor whose chunk range is reversed', (o) => ((o.layout.tensors[0].chunkStart = 2), (o.layout.tensors[0].chunkEnd = 1))],
+    ['a tensor with a negative start', (o) => (o.layout.tensors[0].start = -1)],
+    ['unlisted a string', (o) => (o.layout.unlisted = '3')],
+  ])('refuses a file object with %s', (_, edit) => {
+    const o = JSON.parse(encodeJsonObject(FILE).toString());
+    edit(o);
+    expect(codeOf(() => decodeFileObject(json(o), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an author that is a number', { author: 1 }],
+    ['a note that is a number', { note: 1 }],
+    ['metrics that are a string', { metrics: 'x' }],
+    ['a metric that is an object', { metrics: { a: {} } }],
+  ])('refuses an annotation with %s', (_, change) => {
+    const ann = { type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: { acc: 0.9 } };
+    expect(codeOf(() => decodeAnnotation(json({ ...ann, ...change }), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
+  it('maps keyed by names have no prototype: __proto__ and constructor are names like any other', () => {
+    const text = '{"author":"a","deps":{},"files":{"__proto__":{"file":"' + ID_A + '","mode":420,"size":1},"constructor":{"file":"' + ID_B + '","mode":420,"size":2}},'
+      + '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
+    const v = decodeVersion(Buffer.from(text), 'id');
+    expect(Object.keys(v.files)).toEqual(['__proto__', 'constructor']);
+    expect(v.files['__proto__']!.file).toBe(ID_A);
+    expect(Object.getPrototypeOf(v.files)).toBeNull();
+    expect(v.meta['__proto__']).toBe('x');
+    expect(v.metrics['constructor']).toBe(1);
+    expect(v.params['toString']).toBe(2);
+    // absent names read as absent, not as Object.prototype's members
+    expect(v.metrics['toString']).toBeUndefined();
+    expect(v.files['hasOwnProperty']).toBeUndefined();
+    // and they are written back byte for byte
+    expect(encodeJsonObject(v).toString()).toBe(text);
+    const ann = decodeAnnotation(json({ type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: {} }), 'id');
+    expect(ann.metrics['constructor']).toBeUndefined();
+  });
+});
