@@ -5,6 +5,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { fsyncDir } from '../storage/atomic.js';
 import { assembleFile } from './fileio.js';
+import { safeDestination } from './safeDest.js';
 import { ensureChunks } from './partial.js';
 import { withPool } from './session.js';
 import type { Repository } from './repository.js';
@@ -123,8 +124,7 @@ export async function exportVersion(repo: Repository, id: string, number: number
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);
-        const out = join(staging, rel);
-        mkdirSync(dirname(out), { recursive: true });
+        const out = safeDestination(staging, rel);
         for (let d = dirname(out); d.length > staging.length; d = dirname(d)) dirs.add(d);
         const tmp = await assembleFile(repo, pool, repo.file(entry.file), entry.mode, { tmpDir: staging, path });
         renameSync(tmp, out);

@@ -44,6 +44,51 @@ describe('a hand-made hostile version', () => {
   });
 });
 
+describe('every command that writes a version\'s files checks it as checkout does', () => {
+  it('eval, get, export and deploy --export refuse a hand-made version with ../ paths and setuid modes (UNSAFE_VERSION) and write nothing outside', () => {
+    const t = testdir({ 'w/models/a.bin': 'model bytes', 'tmp/.keep': '' });
+    try {
+      const w = t.path('w');
+      // eval's temporary folder is made under TMPDIR: a path climbing out of it would land in t/ or t/tmp/
+      const run = (args: string[]) => mvm(args, { cwd: w, env: { TMPDIR: t.path('tmp') } });
+      ok(run(['init']));
+      ok(run(['add', 'models']));
+      const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+      const repo = Repository.open(w);
+      const good = repo.version(v1);
+      const entry = good.files['models/a.bin']!;
+      const evil = repo.putObject({
+        ...good,
+        parents: [v1],
+        message: 'evil',
+        files: { 'models/a.bin': entry, '../escaped.txt': entry, '../../outside.txt': entry, 'models/x': { ...entry, mode: 0o4755 } },
+      });
+      repo.refs.write('refs/tags/evil', evil);
+      // a number, as a hostile registry would give it, so export and deploy reach the writing
+      repo.numbers.append(evil);
+      const outside = () => [t.path('escaped.txt'), t.path('outside.txt'), t.path('tmp/escaped.txt'), t.path('tmp/outside.txt'), t.path('serve/escaped.txt'), t.path('serve/m/escaped.txt')].filter((p) => existsSync(p));
+      const e = expectError(run(['eval', 'v1', 'evil', '--json', '--', 'sh', '-c', 'echo \'{"acc": 1}\'']), 'UNSAFE_VERSION', 7);
+      expect(e.data.problems).toHaveLength(3);
+      expect(outside()).toEqual([]);
+      expect(readdirSync(t.path('tmp'))).toEqual(['.keep']);
+      // nothing was recorded for v1 either: the whole run was refused before it started
+      expect(json(run(['show', 'v1', '--json'])).annotations ?? []).toEqual([]);
+      expectError(run(['get', 'evil', 'models/a.bin', '-o', t.path('got.bin'), '--json']), 'UNSAFE_VERSION', 7);
+      expectError(run(['export', 'evil', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']), 'UNSAFE_VERSION', 7);
+      expectError(run(['deploy', 'evil', '--export', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']), 'UNSAFE_VERSION', 7);
+      expect(outside()).toEqual([]);
+      expect(existsSync(t.path('got.bin'))).toBe(false);
+      expect(existsSync(t.path('serve/m/2'))).toBe(false);
+      // the good version still evaluates, in a folder that is gone afterwards
+      const ran = json(run(['eval', 'v1', '--json', '--dry-run', '--', 'sh', '-c', 'test -f "$MVM_PATH/models/a.bin" && echo \'{"acc": 1}\'']));
+      expect(ran.runs.map((r: { ok: boolean }) => r.ok)).toEqual([true]);
+      expect(readdirSync(t.path('tmp'))).toEqual(['.keep']);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('the workspace itself as an attacker leaves it', () => {
   it('a tracked folder swapped for a symlink to a folder outside: checkout refuses to write or delete through it (SYMLINK_IN_PATH); --force replaces the link, never its target', () => {
     const t = testdir({ 'w/models/a.bin': 'v1 bytes', 'w/models/gone.bin': 'only in v1', 'outside/keep.txt': 'keep me' });
