@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN, mvm, randomBytes, testdir } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
@@ -132,6 +132,42 @@ describe('mvm with git', () => {
         // the hook did run mvm, in the workspace
         expect(readFileSync(seen, 'utf8')).toBe(`${root}\n${root}\n`);
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a cloned repository that ships models -> ../outside: mvm pull refuses with SYMLINK_IN_PATH naming the link and writes nothing, even when outside holds the same bytes', () => {
+    const t = testdir();
+    try {
+      const proj = t.path('proj');
+      mkdirSync(proj);
+      const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+      git(proj, ['init', '-q', '-b', 'main']);
+      write(join(proj, 'models/w.bin'), randomBytes(50_000, 7));
+      ok(run(proj, ['init']));
+      ok(run(proj, ['add', 'models/w.bin']));
+      ok(run(proj, ['commit', '-m', 'v1']));
+      ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+      ok(run(proj, ['push']));
+      git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+      // the hostile commit: the model folder is a link out of the clone
+      git(proj, ['commit', '-q', '-m', 'model v1']);
+      execFileSync('sh', ['-c', `rm -r models && ln -s ../outside models`], { cwd: proj });
+      git(proj, ['add', '-f', 'models']);
+      git(proj, ['commit', '-q', '-m', 'models is a link']);
+      git(t.dir, ['clone', '-q', proj, 'mate']);
+      const mate = t.path('mate');
+      expect(lstatSync(join(mate, 'models')).isSymbolicLink()).toBe(true);
+      // outside holds the very bytes of v1 (a pull used to find them there and write nothing), and a file of its own
+      write(t.path('outside/w.bin'), randomBytes(50_000, 7));
+      write(t.path('outside/mine.txt'), 'keep me');
+      const e = expectError(run(mate, ['pull', '--json']), 'SYMLINK_IN_PATH', 5);
+      expect(e.data.paths).toEqual(['models']);
+      expect(e.message).toContain('models/w.bin');
+      expect(existsSync(join(mate, '.mvm'))).toBe(false);
+      expect(readdirSync(t.path('outside')).sort()).toEqual(['mine.txt', 'w.bin']);
+      expect(readFileSync(t.path('outside/w.bin')).equals(randomBytes(50_000, 7))).toBe(true);
     } finally {
       t.cleanup();
     }

@@ -121,6 +121,59 @@ describe('the workspace itself as an attacker leaves it', () => {
     }
   });
 
+  it('add and commit refuse a tracked path under a symlinked folder at any depth (SYMLINK_IN_PATH), so nothing outside is stored', () => {
+    const t = testdir({ 'w/models/sub/w.bin': 'v1 bytes', 'w/other.bin': 'o', 'outside/w.bin': 'secret outside', 'outside/sub/w.bin': 'secret deeper' });
+    try {
+      const w = t.path('w');
+      const run = (args: string[]) => mvm(args, { cwd: w });
+      ok(run(['init']));
+      // mvm add lnk/w.bin, lnk a symlink to a folder outside (a top-level `mvm add lnk` was already refused)
+      symlinkSync(t.path('outside'), t.path('w/lnk'));
+      for (const p of ['lnk/w.bin', 'lnk/sub/w.bin', 'lnk/sub']) {
+        const e = expectError(run(['add', p, '--json']), 'SYMLINK_IN_PATH', 5);
+        expect(e.data.paths).toEqual(['lnk']);
+      }
+      expectError(run(['add', 'lnk', '--json']), 'BAD_ARGUMENT', 2);
+      expect(readFileSync(t.path('w/.mvm/tracked.json'), 'utf8')).not.toContain('lnk');
+      rmSync(t.path('w/lnk'));
+      // tracked paths at two depths, committed; then their folder becomes a link to the outside
+      ok(run(['add', 'models/sub/w.bin', 'other.bin']));
+      const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+      rmSync(t.path('w/models'), { recursive: true });
+      symlinkSync(t.path('outside'), t.path('w/models'));
+      const e = expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5);
+      expect(e.data.paths).toEqual(['models']);
+      expect(e.data.tracked).toEqual(['models/sub/w.bin']);
+      expectError(run(['status', '--json']), 'SYMLINK_IN_PATH', 5);
+      // one level down too: models is real again, models/sub is the link
+      rmSync(t.path('w/models'));
+      mkdirSync(t.path('w/models'));
+      symlinkSync(t.path('outside/sub'), t.path('w/models/sub'));
+      expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual(['models/sub']);
+      // a tracked folder that is itself the link
+      rmSync(t.path('w/models/sub'));
+      mkdirSync(t.path('w/models/sub'));
+      writeFileSync(t.path('w/models/sub/w.bin'), 'v1 bytes');
+      ok(run(['rm', 'models/sub/w.bin']));
+      ok(run(['add', 'models']));
+      rmSync(t.path('w/models'), { recursive: true });
+      symlinkSync(t.path('outside'), t.path('w/models'));
+      expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual(['models']);
+      // nothing from outside was stored: v1 is still the only version
+      const repo = Repository.open(w);
+      expect(repo.headId()).toBe(v1);
+      expect(repo.numbers.readAll()).toEqual([v1]);
+      // checkout --force replaces the link (never its target) and brings v1 back
+      ok(run(['checkout', 'v1', '--force']));
+      expect(lstatSync(t.path('w/models/sub')).isDirectory()).toBe(true);
+      expect(readFileSync(t.path('w/models/sub/w.bin'), 'utf8')).toBe('v1 bytes');
+      expect(readFileSync(t.path('outside/sub/w.bin'), 'utf8')).toBe('secret deeper');
+      expect(readFileSync(t.path('outside/w.bin'), 'utf8')).toBe('secret outside');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a file that becomes a folder between versions (and back) checks out both ways', () => {
     const t = testdir({ 'w/models/net': 'a single file' });
     try {
