@@ -172,4 +172,47 @@ describe('mvm with git', () => {
       t.cleanup();
     }
   });
+
+  it('mvm.lock naming a version nobody pushed: pull in a fresh clone and checkout --lock say so (UNKNOWN_REVISION naming mvm.lock and the version), not that the remote is damaged', () => {
+    const t = testdir();
+    try {
+      const proj = t.path('proj');
+      mkdirSync(proj);
+      const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+      git(proj, ['init', '-q', '-b', 'main']);
+      write(join(proj, 'models/w.bin'), randomBytes(40_000, 1));
+      ok(run(proj, ['init']));
+      ok(run(proj, ['add', 'models']));
+      ok(run(proj, ['commit', '-m', 'v1']));
+      ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+      ok(run(proj, ['push']));
+      git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+      git(proj, ['commit', '-q', '-m', 'model v1']);
+      git(t.dir, ['clone', '-q', proj, 'mate']);
+      ok(run(t.path('mate'), ['pull']));
+      // v2 is committed, its lock goes to git, but it is never pushed
+      write(join(proj, 'models/w.bin'), randomBytes(40_000, 2));
+      const v2 = json(run(proj, ['commit', '-m', 'v2', '--json'])).id as string;
+      git(proj, ['commit', '-q', '-am', 'model v2']);
+      git(t.dir, ['clone', '-q', proj, 'fresh']);
+      const e = expectError(run(t.path('fresh'), ['pull', '--json']), 'UNKNOWN_REVISION', 4);
+      expect(e.data).toMatchObject({ path: 'mvm.lock', revision: v2, remote: 'origin' });
+      expect(e.message).toContain('mvm.lock');
+      expect(e.message).toContain(v2.slice(0, 12));
+      expect(e.data.hint).toContain('mvm push');
+      expect(existsSync(t.path('fresh/.mvm'))).toBe(false);
+      // a clone that has the store already: git pull brings the lock, checkout --lock says the same
+      git(t.path('mate'), ['pull', '-q']);
+      const again = expectError(run(t.path('mate'), ['checkout', '--lock', '--json']), 'UNKNOWN_REVISION', 4);
+      expect(again.data).toMatchObject({ path: 'mvm.lock', revision: v2 });
+      // once pushed, both work
+      ok(run(proj, ['push']));
+      ok(run(t.path('fresh'), ['pull']));
+      expect(readFileSync(t.path('fresh/models/w.bin')).equals(randomBytes(40_000, 2))).toBe(true);
+      ok(run(t.path('mate'), ['checkout', '--lock']));
+      expect(readFileSync(t.path('mate/models/w.bin')).equals(randomBytes(40_000, 2))).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
