@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 // scripts/bundle.mjs points this at yargs' CommonJS build, which loads faster than its ESM build
 import yargs from 'yargs/yargs';
 import { EXIT, MvmError, fromSystemError } from '../errors.js';
+import { suggest } from '../core/suggest.js';
 import type { Command, GlobalArgs } from './context.js';
 /** A loaded command module: its exports, some of which are commands. */
 type CommandModuleExports = Record<string, unknown>;
@@ -72,6 +73,26 @@ export function commandWord(args: string[]): string | null {
   return null;
 }
 
+/** Words yargs itself answers besides the commands. */
+const BUILT_IN = new Set(['help', 'completion']);
+
+/**
+ * Refuses a command line whose command word is no command, with or without
+ * `--help` (yargs would print the general help and exit 0 for `mvm lgo --help`,
+ * so a script could not tell that the command does not exist).
+ */
+function assertKnownCommand(args: string[]): void {
+  const word = commandWord(args);
+  if (word === null || BUILT_IN.has(word) || COMMANDS.some(([name]) => name === word)) return;
+  const names = COMMANDS.map(([name]) => name);
+  // a short word with two letters swapped (lgo) is further than suggest allows for its length
+  const letters = (w: string) => [...w.toLowerCase()].sort().join('');
+  const near = suggest(word, names);
+  if (!near.length) near.push(...names.filter((n) => n.length === word.length && letters(n) === letters(word)));
+  const mean = near.length ? ` (did you mean ${near.map((n) => `'${n}'`).join(' or ')}?)` : '';
+  throw new MvmError('BAD_ARGUMENT', `'${word}' is not an mvm command${mean}`, { command: word, ...(near.length ? { suggestions: near } : {}), hint: 'see mvm --help' });
+}
+
 /** The commands to register for `args`: the one it names, or every command (help, completion, a typo). */
 async function commandsFor(args: string[]): Promise<Command<GlobalArgs>[]> {
   const word = commandWord(args);
@@ -136,6 +157,7 @@ export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');
   try {
     const exit = { code: EXIT.ok as number };
+    assertKnownCommand(args);
     await parser(args, await commandsFor(args), exit).parseAsync();
     return exit.code;
   } catch (e) {

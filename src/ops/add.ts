@@ -4,7 +4,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { addIgnores, ignoreLine, removeIgnores } from '../repo/gitignore.js';
 import { withLock } from '../repo/session.js';
-import { isCovered } from '../repo/workspace.js';
+import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace.js';
 import { expandGlob, isGlob, pathspecMatcher } from '../repo/globs.js';
 import { ignoreRules } from '../repo/ignoreRules.js';
 
@@ -41,6 +41,12 @@ export async function add(repo: Repository, given: string[], cwd = process.cwd()
       throw fromSystemError(e, paths[i]!, 'reading', new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, { path: paths[i], hint: 'check the path; mvm tracks files and folders that exist' }));
     }
   });
+  // `lnk/w.bin` with lnk a symlink to a folder outside: lstat above follows lnk and sees a file
+  const linked = rels.flatMap((rel) => {
+    const link = symlinkOnPath(repo, rel, false);
+    return link ? [{ path: rel, link }] : [];
+  });
+  if (linked.length) throw symlinkError(repo, linked, 'mvm add');
   return withLock(repo, 'add', async () => {
     const tracked = repo.tracked();
     const changed: string[] = [];

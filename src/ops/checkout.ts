@@ -1,9 +1,10 @@
-import { MvmError } from '../errors.js';
+import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/revisions.js';
-import { LOCK_FILE, readLock } from '../repo/lockfile.js';
+import { LOCK_FILE, lockNotPushed, readLock } from '../repo/lockfile.js';
+import { findRemote } from '../repo/remotes.js';
 import { ensureVersion } from '../repo/fetch.js';
 
 /** Options of `mvm checkout`. */
@@ -40,7 +41,13 @@ export async function checkout(repo: Repository, rev: string | undefined, opts: 
     if (opts.lock) {
       const lock = readLock(repo.root);
       if (!lock) throw new MvmError('PATH_NOT_FOUND', `there is no ${LOCK_FILE} in ${repo.root}`, { path: repo.root, hint: 'mvm commit writes it when the workspace is in git' });
-      await ensureVersion(repo, lock.version, opts.progress);
+      try {
+        await ensureVersion(repo, lock.version, opts.progress);
+      } catch (e) {
+        if (!isMvmError(e, 'UNKNOWN_REVISION') || repo.objects.has(lock.version)) throw e;
+        const remote = findRemote(repo);
+        throw lockNotPushed(lock.version, remote.name, remote.url);
+      }
       // stay on the branch when its tip is the locked version
       const branch = repo.currentBranch();
       target = { id: lock.version, branch: branch && repo.refs.read(`refs/heads/${branch}`) === lock.version ? branch : null };

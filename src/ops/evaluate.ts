@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MvmError } from '../errors.js';
+import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
 import type { Scalar } from '../core/objects.js';
 import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { withPool } from '../repo/session.js';
 import { restoreFile } from '../repo/fileio.js';
+import { safeDestination } from '../repo/safeDest.js';
 import { ensureChunks } from '../repo/partial.js';
 import { recordAnnotation } from '../repo/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
@@ -111,6 +113,8 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
   if (!opts.command.length) throw new MvmError('BAD_ARGUMENT', 'no command to run', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
   if (!revs.length) throw new MvmError('BAD_ARGUMENT', 'name the versions to evaluate', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
   const targets = revs.map((rev) => ({ rev, id: resolveRevision(repo, rev) }));
+  // the check checkout makes, for every version before any runs: a hostile manifest is refused, not written
+  for (const { id } of targets) assertSafeVersion(repo.version(id), id);
   const runs: EvalRun[] = [];
   for (const { rev, id } of targets) {
     opts.onStart?.(rev);
@@ -123,8 +127,7 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
       await ensureChunks(repo, Object.values(v.files).flatMap((f) => repo.file(f.file).chunks.map((c) => c.id)));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
-          const dest = join(dir, ...path.split('/'));
-          mkdirSync(dirname(dest), { recursive: true });
+          const dest = safeDestination(dir, path);
           await restoreFile(repo, pool, repo.file(f.file), dest, f.mode, { tmpDir: dirname(dest), path });
         }
       });

@@ -11,6 +11,8 @@ import { removedVersions } from '../repo/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace.js';
 import { partialRemote } from '../repo/partial.js';
+import { readEnvConfigs } from '../repo/envConfig.js';
+import { modelFolder, staleStaging } from '../repo/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 
 /** Where a damaged object is used: which version and path. */
@@ -42,6 +44,8 @@ export interface FsckResult {
   unreachable: number;
   /** Temporary files left by an interrupted write; removed by the next write command. */
   leftoverTemp: number;
+  /** Staging folders an interrupted export left in an env's serving folder; removed by the next export there. */
+  staleExports: string[];
   /** Numbered versions that `mvm gc` removed (recorded in logs/gc; not problems). */
   removedByGc: number;
   /** Chunks a partial store (a clone without --full) leaves on its remote: fetched when needed, not problems. */
@@ -230,5 +234,17 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     unreachable: [...versions].filter((v) => !reachable.has(v) && !(gone.has(v) && !repo.objects.has(v))).length,
     removedByGc: removed,
     leftoverTemp,
+    staleExports: staleExports(repo),
   };
+}
+
+/** The staging folders interrupted exports left in the envs' serving folders. */
+function staleExports(repo: Repository): string[] {
+  let configs;
+  try {
+    configs = Object.values(readEnvConfigs(repo));
+  } catch {
+    return []; // a bad envs file is reported on its own
+  }
+  return [...new Set(configs.flatMap((c) => (c.export ? staleStaging(modelFolder(c.export)) : [])))].sort();
 }

@@ -23,6 +23,11 @@ export interface HookResult {
   line?: string;
 }
 
+/** A word for /bin/sh that is exactly `s`: single-quoted, each `'` written as `'\''`; nothing in it expands. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The git directory that holds the workspace's hooks (a `.git` folder, or the gitdir a `.git` file points to). */
 function gitDir(root: string): string {
   for (let d = root; ; d = dirname(d)) {
@@ -53,7 +58,8 @@ export function installHooks(repo: Repository): HookResult[] {
     const existing = existsSync(path) ? readFileSync(path, 'utf8') : null;
     if (existing !== null && !existing.includes(MARK)) return { hook, path, outcome: 'kept' as const, line: `${command} || true` };
     // cd to the workspace: git runs hooks at the top of the work tree, which may be above it
-    writeFileAtomic(path, `#!/bin/sh\n${MARK}\ncd ${JSON.stringify(repo.root)} && ${command} || true\n`, { tmpDir: dir, mode: 0o755 });
+    // single quotes: a folder named `ml$(cmd)` must not run cmd (double quotes expand $ and `)
+    writeFileAtomic(path, `#!/bin/sh\n${MARK}\ncd ${shellQuote(repo.root)} && ${command} || true\n`, { tmpDir: dir, mode: 0o755 });
     chmodSync(path, 0o755);
     return { hook, path, outcome: existing === null ? ('installed' as const) : ('updated' as const) };
   });

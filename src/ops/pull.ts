@@ -11,7 +11,7 @@ import { numberOf } from '../repo/revisions.js';
 import { createRepository } from '../repo/create.js';
 import { rebaseOnto } from '../repo/rebase.js';
 import { MVM_DIR, Repository } from '../repo/repository.js';
-import { readLock } from '../repo/lockfile.js';
+import { lockNotPushed, readLock } from '../repo/lockfile.js';
 import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
 
 /** Options of `mvm pull`. */
@@ -130,9 +130,8 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           const { refs: _refs, ...fetched } = transfer;
           const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
           const target = lock?.version ?? tip;
-          if (!target || !repo.objects.has(target)) {
-            throw new MvmError('UNKNOWN_REVISION', lock ? `${remote.url} does not hold version ${lock.version.slice(0, 12)} that mvm.lock names` : `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: lock ? 'push it from the clone that committed it' : 'push first' });
-          }
+          if (lock && !repo.objects.has(lock.version)) throw lockNotPushed(lock.version, remote.name, remote.url);
+          if (!target || !repo.objects.has(target)) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: 'push first' });
           // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);

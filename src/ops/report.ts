@@ -45,6 +45,19 @@ export async function writeReport(repo: Repository, sel: ReportSelection & { out
   };
 }
 
+/** Host names a browser sends for a page it loaded from this machine's own loopback address. */
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** True when a request's Host header is a loopback name with the server's own port (`127.0.0.1:8741`, `localhost:8741`, `[::1]:8741`). */
+export function loopbackHost(host: string | undefined, port: number): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase();
+  const m = /^(.+):(\d{1,5})$/.exec(h);
+  // a browser leaves out port 80
+  if (!m) return port === 80 && LOOPBACK_NAMES.has(h);
+  return Number(m[2]) === port && LOOPBACK_NAMES.has(m[1]!);
+}
+
 /** A running `mvm report --serve`. */
 export interface ReportServer {
   url: string;
@@ -69,12 +82,16 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
     }
     return cache;
   };
+  // the port it listens on, known once listening (no request arrives before)
+  let port = -1;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    // DNS rebinding: a page from another site whose name now resolves to 127.0.0.1 sends its own Host
+    if (!loopbackHost(req.headers.host, port)) return send(403, 'text/plain', 'forbidden: mvm report answers only to a loopback host name on its own port\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/__mvm/stamp') {
       try {
@@ -100,7 +117,7 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
     server.listen(sel.port ?? 0, host, () => ok());
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (sel.port ?? 0);
+  port = typeof addr === 'object' && addr ? addr.port : (sel.port ?? 0);
   return {
     url: `http://${host}:${port}/`,
     port,

@@ -34,7 +34,8 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
   const targetFiles = visibleFiles(target.files, sparse);
   const specs = repo.tracked();
   const missing = Object.keys(targetFiles).filter((p) => !isCovered(p, specs));
-  const ws = await identifyWorkspace(repo, { specs: [...specs, ...missing], store: false });
+  // a tracked path through a symlink: refused, or with force seen as absent (applyCheckout replaces the link)
+  const ws = await identifyWorkspace(repo, { specs: [...specs, ...missing], store: false, links: opts.force ? 'skip' : 'refuse' });
   const work = new Map<string, WorkState>([...ws.files].map(([p, f]) => [p, { id: f.id, mode: f.mode }]));
   const plan = planCheckout(visibleFiles(head?.files ?? {}, sparse), targetFiles, work, !!opts.force);
   if (plan.conflicts.length) {

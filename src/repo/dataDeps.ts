@@ -33,7 +33,7 @@ export async function hashData(repo: Repository, path: string): Promise<string> 
   return withPool(async (pool) => {
     if (st.isFile()) return (await chunkFile(repo, pool, abs, { store: false })).id;
     const rel = repo.relPath(abs);
-    const files = scanTracked(repo, [rel]);
+    const files = scanTracked(repo, [rel], 'follow');
     const listing = nameMap<string>();
     for (const [p, f] of files) listing[p.slice(rel.length + 1)] = (await chunkFile(repo, pool, f.abs, { store: false })).id;
     return blake3Hex(Buffer.from(canonicalJson({ type: 'tree', files: listing })));

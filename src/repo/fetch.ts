@@ -159,7 +159,8 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
   // 1. manifests, level by level, checked before anything is stored
   const versions = new Map<string, { stored: Buffer; v: Version }>();
-  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? [])])].filter((id) => !repo.objects.has(id));
+  // a wanted version no pack holds was never pushed (mvm.lock naming it, say): the caller says so, the remote is fine
+  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? []).filter((id) => index.get(id))])].filter((id) => !repo.objects.has(id));
   let bytes = 0;
   while (level.length) {
     const next = new Set<string>();

@@ -56,3 +56,17 @@ export function writeLock(repo: Repository, id: string, v: Version): boolean {
   writeFileAtomic(join(repo.root, LOCK_FILE), text, { tmpDir: repo.root });
   return true;
 }
+
+/**
+ * The answer when mvm.lock names a version the remote does not hold: the
+ * remote is not damaged; whoever committed mvm.lock did not push the version.
+ */
+export function lockNotPushed(version: string, remote: string, url: string): MvmError {
+  return new MvmError('UNKNOWN_REVISION', `${LOCK_FILE} asks for version ${version.slice(0, 12)}, which ${remote} (${url}) does not hold: it was committed but never pushed`, {
+    revision: version,
+    remote,
+    url,
+    path: LOCK_FILE,
+    hint: `the remote is fine; whoever committed this ${LOCK_FILE} has to run 'mvm push' from their clone (git log -1 -- ${LOCK_FILE} says who)`,
+  });
+}

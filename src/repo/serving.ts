@@ -1,10 +1,12 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { fsyncDir } from '../storage/atomic.js';
 import { assembleFile } from './fileio.js';
+import { safeDestination } from './safeDest.js';
 import { ensureChunks } from './partial.js';
 import { withPool } from './session.js';
 import type { Repository } from './repository.js';
@@ -33,6 +35,65 @@ export function validateServingName(name: string): string {
     throw new MvmError('BAD_VALUE', `'${name}' is not a valid model name for a serving folder`, { name, hint: 'use letters, digits, ., _ and -' });
   }
   return name;
+}
+
+/** The prefix of the folder an export builds a version in, beside its numbered folder. */
+const STAGING_PREFIX = '.mvm-tmp-';
+
+/** This host, as a staging folder's name carries it: 8 hex digits of its name's hash. */
+function hostTag(): string {
+  return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+}
+
+/** A staging folder's name: `.mvm-tmp-<number>-<host tag>-<pid>-<random>`, so anyone can tell whether its export still runs. */
+function stagingName(number: number): string {
+  return `${STAGING_PREFIX}${number}-${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A staging folder whose export cannot be asked (another host's, or named before names carried it) is stale after this long. */
+const FOREIGN_STAGING_STALE_MS = 24 * 3600_000;
+
+/** True when process `pid` exists on this host. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when a staging folder is left by an export that ended without
+ * finishing (killed, or the machine went down): its owner is a process of
+ * this host that is gone; one owned elsewhere or not at all counts only once
+ * it is a day old. A folder a live export is building is never stale, even
+ * one of another repository exporting into the same serving folder.
+ */
+function isStaleStaging(folder: string): boolean {
+  const m = /^\.mvm-tmp-\d+-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/.exec(basename(folder));
+  if (m && m[1] === hostTag()) return !alive(Number(m[2]));
+  try {
+    return Date.now() - statSync(folder).mtimeMs > FOREIGN_STAGING_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+/** The staging folders in a model's serving folder that interrupted exports left (absolute paths). */
+export function staleStaging(modelDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(modelDir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(STAGING_PREFIX)).map((n) => join(modelDir, n)).filter(isStaleStaging).sort();
+}
+
+/** The serving folder of a model (`DIR/NAME`). */
+export function modelFolder(target: Pick<ExportTarget, 'dir' | 'name'>): string {
+  return resolve(join(target.dir, validateServingName(target.name)));
 }
 
 /** The version id a numbered folder holds, from its marker, or null when it has none (not written by mvm). */
@@ -86,7 +147,7 @@ function fsyncFile(path: string): void {
  * Files already in the model folder (a Triton `config.pbtxt`) are never touched.
  */
 export async function exportVersion(repo: Repository, id: string, number: number, target: ExportTarget, opts: { force?: boolean } = {}): Promise<ExportResult> {
-  const modelDir = resolve(join(target.dir, validateServingName(target.name)));
+  const modelDir = modelFolder(target);
   const dest = join(modelDir, String(number));
   const version = repo.version(id);
   assertSafeVersion(version, id);
@@ -114,7 +175,15 @@ export async function exportVersion(repo: Repository, id: string, number: number
     throw fromSystemError(e, modelDir, 'writing');
   }
   if (lstatSync(modelDir).isSymbolicLink()) throw new MvmError('SYMLINK_IN_PATH', `${modelDir} is a symlink; mvm does not export through it`, { paths: [modelDir] });
-  const staging = join(modelDir, `.mvm-tmp-${number}-${randomBytes(4).toString('hex')}`);
+  // what interrupted exports left here goes first (a server only loads numbered folders, so it never saw them)
+  for (const stale of staleStaging(modelDir)) {
+    try {
+      rmSync(stale, { recursive: true, force: true });
+    } catch {
+      /* left for fsck to report */
+    }
+  }
+  const staging = join(modelDir, stagingName(number));
   try {
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
@@ -123,8 +192,7 @@ export async function exportVersion(repo: Repository, id: string, number: number
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);
-        const out = join(staging, rel);
-        mkdirSync(dirname(out), { recursive: true });
+        const out = safeDestination(staging, rel);
         for (let d = dirname(out); d.length > staging.length; d = dirname(d)) dirs.add(d);
         const tmp = await assembleFile(repo, pool, repo.file(entry.file), entry.mode, { tmpDir: staging, path });
         renameSync(tmp, out);

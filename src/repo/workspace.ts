@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { StatEntry } from './versionIndex.js';
@@ -19,13 +19,65 @@ export interface WorkFile {
 const SKIP_DIRS = new Set(['.mvm', '.git']);
 
 /**
+ * The first component of a workspace path (a folder on the way, or the path
+ * itself when `self`) that is a symlink, or null: reading or writing through
+ * it would reach outside the workspace. Stops at the first component that is
+ * missing or not a folder.
+ */
+export function symlinkOnPath(repo: Repository, rel: string, self = true): string | null {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length - (self ? 0 : 1); i++) {
+    const d = parts.slice(0, i).join('/');
+    let st;
+    try {
+      st = lstatSync(repo.abs(d));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw fromSystemError(e, repo.abs(d), 'reading');
+    }
+    if (st.isSymbolicLink()) return d;
+    if (!st.isDirectory()) return null;
+  }
+  return null;
+}
+
+/** SYMLINK_IN_PATH for tracked paths that reach a symlink (`path` the tracked one, `link` the symlink on its way). */
+export function symlinkError(repo: Repository, found: { path: string; link: string }[], doing: string): MvmError {
+  const to = (d: string) => {
+    try {
+      return readlinkSync(repo.abs(d));
+    } catch {
+      return '?';
+    }
+  };
+  const shown = found.slice(0, 3).map(({ path, link }) => `${path}${path === link ? '' : ` (${link})`} -> ${to(link)}`);
+  return new MvmError('SYMLINK_IN_PATH', `${doing} would read through a symlink: ${shown.join(', ')}${found.length > 3 ? ', ...' : ''}`, {
+    paths: [...new Set(found.map((f) => f.link))],
+    tracked: found.map((f) => f.path),
+    hint: 'mvm never reads or writes a tracked path through a symlink, which may point outside the workspace; replace the link by a real folder (mvm checkout --force replaces the link, never its target)',
+  });
+}
+
+/**
  * Lists the regular files under the tracked path specs (folders recursively,
  * skipping .git, .mvm and what `.mvmignore` or the default ignores name;
- * symlinks are not followed).
+ * symlinks are not followed). A spec that is a symlink or lies under one
+ * (`models/w.bin` with `models -> ../outside`) is SYMLINK_IN_PATH, or with
+ * `links: 'skip'` taken as absent (checkout --force, which then replaces the
+ * link); `follow` reads through folders on the way, for what is only hashed
+ * and never stored (a `--data` path, which may well be a linked dataset).
  */
-export function scanTracked(repo: Repository, specs: string[] = repo.tracked()): Map<string, WorkFile> {
+export function scanTracked(repo: Repository, specs: string[] = repo.tracked(), links: 'refuse' | 'skip' | 'follow' = 'refuse'): Map<string, WorkFile> {
   const out = new Map<string, WorkFile>();
   const ignored = ignoreRules(repo.root);
+  const linked: { path: string; link: string }[] = [];
+  const usable = specs.filter((s) => {
+    const link = s === '.' || links === 'follow' ? null : symlinkOnPath(repo, s);
+    if (link) linked.push({ path: s, link });
+    return !link;
+  });
+  if (linked.length && links === 'refuse') throw symlinkError(repo, linked, 'reading the workspace');
   const visit = (rel: string, named: boolean) => {
     const abs = repo.abs(rel);
     let st: BigIntStats;
@@ -60,7 +112,7 @@ export function scanTracked(repo: Repository, specs: string[] = repo.tracked()):
       }
     }
   };
-  for (const s of specs) visit(s, true);
+  for (const s of usable) visit(s, true);
   return out;
 }
 
@@ -110,6 +162,8 @@ export interface IdentifiedFile extends WorkFile {
 export interface IdentifyOptions {
   /** The path specs to scan; the tracked ones by default. */
   specs?: string[];
+  /** A tracked path through a symlink: refused (default), or taken as absent (checkout --force replaces the link). */
+  links?: 'refuse' | 'skip';
   /** Also compress and store new chunks and file objects (commit). */
   store: boolean;
   /**
@@ -136,7 +190,7 @@ export interface IdentifiedWorkspace {
  * chunked (and with `store`, stored) on the worker pool.
  */
 export async function identifyWorkspace(repo: Repository, opts: IdentifyOptions): Promise<IdentifiedWorkspace> {
-  const files = scanTracked(repo, opts.specs);
+  const files = scanTracked(repo, opts.specs, opts.links);
   const sparse = repo.sparse();
   if (sparse) for (const p of [...files.keys()]) if (!isCovered(p, sparse)) files.delete(p);
   const paths = [...files.keys()];

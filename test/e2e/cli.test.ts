@@ -33,6 +33,36 @@ describe('the command line', () => {
     }
   });
 
+  it('an unknown command exits 2 (BAD_ARGUMENT) with a did-you-mean, with or without --help; known commands and the general help still exit 0', () => {
+    const t = testdir();
+    try {
+      for (const [args, near] of [
+        [['lgo'], 'log'],
+        [['lgo', '--help'], 'log'],
+        [['comit', '-m', 'x', '--help'], 'commit'],
+        [['-q', 'comit', '-h'], 'commit'],
+        [['frobnicate', '--help'], null],
+      ] as [string[], string | null][]) {
+        const e = expectError(mvm([...args, '--json'], { cwd: t.dir }), 'BAD_ARGUMENT', 2);
+        expect(e.data.command).toBe(args.find((a) => !a.startsWith('-') && a !== 'x'));
+        if (near) expect(e.message).toContain(`did you mean '${near}'`);
+        else expect(e.message).not.toContain('did you mean');
+        // without --json: one line on stderr, no help text on stdout
+        const plain = mvm(args, { cwd: t.dir });
+        expect(plain.exitCode).toBe(2);
+        expect(plain.stdout).toBe('');
+        expect(plain.stderr).toMatch(/^mvm: [^\n]+\n$/);
+      }
+      for (const args of [['--help'], ['help'], ['log', '--help'], ['commit', '-h'], ['-C', '.', 'status', '--help']]) {
+        const r = mvm(args, { cwd: t.dir });
+        expect(r.exitCode, args.join(' ')).toBe(0);
+        expect(r.stdout).toContain('mvm');
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--version prints the package version; commit with nothing tracked is NOTHING_TRACKED; nothing to commit exits 1', () => {
     const t = testdir({ 'm.bin': 'model' });
     try {

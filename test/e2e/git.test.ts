@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN, mvm, randomBytes, testdir } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
@@ -97,6 +97,120 @@ describe('mvm with git', () => {
       expect(existsSync(t.path('../escape'))).toBe(false);
       writeFileSync(t.path('mvm.lock'), 'not json');
       expectError(mvm(['checkout', '--lock', '--json'], { cwd: t.dir }), 'BAD_VALUE', 2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("hooks install quotes the workspace path: a folder named ml$(touch${IFS}PWNED) runs nothing when git runs the hook", () => {
+    const t = testdir();
+    try {
+      // a stand-in `mvm` on PATH that records where the hook ran it
+      const bin = t.path('bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'mvm'), '#!/bin/sh\npwd >> "$MVM_HOOK_SEEN"\n');
+      chmodSync(join(bin, 'mvm'), 0o755);
+      const seen = t.path('seen.txt');
+      const env = { ...GIT_ENV, PATH: `${bin}:${process.env.PATH}`, MVM_HOOK_SEEN: seen };
+      for (const name of ['ml$(touch${IFS}PWNED)', "it's `touch PWNED2` \"$(touch PWNED3)\""]) {
+        const root = t.path(name);
+        mkdirSync(root);
+        git(root, ['init', '-q', '-b', 'main']);
+        write(join(root, 'train.py'), 'print(1)\n');
+        git(root, ['add', 'train.py']);
+        git(root, ['commit', '-q', '-m', 'one']);
+        ok(mvm(['init'], { cwd: root }));
+        const hooks = json(mvm(['hooks', 'install', '--json'], { cwd: root }));
+        expect(hooks.map((h: { outcome: string }) => h.outcome)).toEqual(['installed', 'installed', 'installed']);
+        rmSync(seen, { force: true });
+        git(root, ['checkout', '-q', '-b', 'other'], env);
+        git(root, ['checkout', '-q', 'main'], env);
+        for (const pwned of ['PWNED', 'PWNED2', 'PWNED3']) {
+          expect(existsSync(join(root, pwned)), pwned).toBe(false);
+          expect(existsSync(t.path(pwned)), pwned).toBe(false);
+        }
+        // the hook did run mvm, in the workspace
+        expect(readFileSync(seen, 'utf8')).toBe(`${root}\n${root}\n`);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a cloned repository that ships models -> ../outside: mvm pull refuses with SYMLINK_IN_PATH naming the link and writes nothing, even when outside holds the same bytes', () => {
+    const t = testdir();
+    try {
+      const proj = t.path('proj');
+      mkdirSync(proj);
+      const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+      git(proj, ['init', '-q', '-b', 'main']);
+      write(join(proj, 'models/w.bin'), randomBytes(50_000, 7));
+      ok(run(proj, ['init']));
+      ok(run(proj, ['add', 'models/w.bin']));
+      ok(run(proj, ['commit', '-m', 'v1']));
+      ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+      ok(run(proj, ['push']));
+      git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+      // the hostile commit: the model folder is a link out of the clone
+      git(proj, ['commit', '-q', '-m', 'model v1']);
+      execFileSync('sh', ['-c', `rm -r models && ln -s ../outside models`], { cwd: proj });
+      git(proj, ['add', '-f', 'models']);
+      git(proj, ['commit', '-q', '-m', 'models is a link']);
+      git(t.dir, ['clone', '-q', proj, 'mate']);
+      const mate = t.path('mate');
+      expect(lstatSync(join(mate, 'models')).isSymbolicLink()).toBe(true);
+      // outside holds the very bytes of v1 (a pull used to find them there and write nothing), and a file of its own
+      write(t.path('outside/w.bin'), randomBytes(50_000, 7));
+      write(t.path('outside/mine.txt'), 'keep me');
+      const e = expectError(run(mate, ['pull', '--json']), 'SYMLINK_IN_PATH', 5);
+      expect(e.data.paths).toEqual(['models']);
+      expect(e.message).toContain('models/w.bin');
+      expect(existsSync(join(mate, '.mvm'))).toBe(false);
+      expect(readdirSync(t.path('outside')).sort()).toEqual(['mine.txt', 'w.bin']);
+      expect(readFileSync(t.path('outside/w.bin')).equals(randomBytes(50_000, 7))).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('mvm.lock naming a version nobody pushed: pull in a fresh clone and checkout --lock say so (UNKNOWN_REVISION naming mvm.lock and the version), not that the remote is damaged', () => {
+    const t = testdir();
+    try {
+      const proj = t.path('proj');
+      mkdirSync(proj);
+      const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+      git(proj, ['init', '-q', '-b', 'main']);
+      write(join(proj, 'models/w.bin'), randomBytes(40_000, 1));
+      ok(run(proj, ['init']));
+      ok(run(proj, ['add', 'models']));
+      ok(run(proj, ['commit', '-m', 'v1']));
+      ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+      ok(run(proj, ['push']));
+      git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+      git(proj, ['commit', '-q', '-m', 'model v1']);
+      git(t.dir, ['clone', '-q', proj, 'mate']);
+      ok(run(t.path('mate'), ['pull']));
+      // v2 is committed, its lock goes to git, but it is never pushed
+      write(join(proj, 'models/w.bin'), randomBytes(40_000, 2));
+      const v2 = json(run(proj, ['commit', '-m', 'v2', '--json'])).id as string;
+      git(proj, ['commit', '-q', '-am', 'model v2']);
+      git(t.dir, ['clone', '-q', proj, 'fresh']);
+      const e = expectError(run(t.path('fresh'), ['pull', '--json']), 'UNKNOWN_REVISION', 4);
+      expect(e.data).toMatchObject({ path: 'mvm.lock', revision: v2, remote: 'origin' });
+      expect(e.message).toContain('mvm.lock');
+      expect(e.message).toContain(v2.slice(0, 12));
+      expect(e.data.hint).toContain('mvm push');
+      expect(existsSync(t.path('fresh/.mvm'))).toBe(false);
+      // a clone that has the store already: git pull brings the lock, checkout --lock says the same
+      git(t.path('mate'), ['pull', '-q']);
+      const again = expectError(run(t.path('mate'), ['checkout', '--lock', '--json']), 'UNKNOWN_REVISION', 4);
+      expect(again.data).toMatchObject({ path: 'mvm.lock', revision: v2 });
+      // once pushed, both work
+      ok(run(proj, ['push']));
+      ok(run(t.path('fresh'), ['pull']));
+      expect(readFileSync(t.path('fresh/models/w.bin')).equals(randomBytes(40_000, 2))).toBe(true);
+      ok(run(t.path('mate'), ['checkout', '--lock']));
+      expect(readFileSync(t.path('mate/models/w.bin')).equals(randomBytes(40_000, 2))).toBe(true);
     } finally {
       t.cleanup();
     }

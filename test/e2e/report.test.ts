@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { ok, json, expectError } from '../helpers/assertions.js';
 import { makeReportRepo, startServe, type ReportRepo } from '../helpers/reportRepo.js';
 
@@ -16,6 +17,18 @@ beforeAll(() => {
   fx = makeReportRepo({ message5: HOSTILE });
 }, 120_000);
 afterAll(() => fx?.cleanup());
+
+/** A raw GET to the server at `url` with the given Host header (fetch does not let a page set it; a rebinding attacker's browser does). */
+function getWithHost(url: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((res, rej) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers: { host } }, (r) => {
+      let body = '';
+      r.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => res({ status: r.statusCode!, body }));
+    });
+    req.on('error', rej).end();
+  });
+}
 
 /** The JSON block a report page carries. */
 function pageData(html: string): any {
@@ -135,4 +148,28 @@ describe('mvm report', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
   });
+
+  it('--serve answers only a loopback Host on its own port: a rebound foreign name gets 403 and no report data', async () => {
+    const { url, child, done } = await startServe(fx.dir);
+    try {
+      const port = new URL(url).port;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+        const r = await getWithHost(url, '/report.json', host);
+        expect(r.status, host).toBe(200);
+        expect(JSON.parse(r.body).versions).toHaveLength(5);
+      }
+      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`, '127.0.0.1', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+        for (const path of ['/', '/report.json', '/__mvm/stamp']) {
+          const r = await getWithHost(url, path, host);
+          expect(r.status, `${host} ${path}`).toBe(403);
+          expect(r.body).not.toContain('versions');
+          expect(r.body).not.toMatch(/[0-9a-f]{32}/);
+        }
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await done).exitCode).toBe(0);
+  });
 });
+

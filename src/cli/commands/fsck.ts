@@ -30,7 +30,7 @@ export const fsckCommand: Command<Args> = {
       const where = p.usedBy.slice(0, 5).map((u) => `${versionLabel(u.version, u.number)}${u.path ? `:${u.path}` : ''}`).join(', ') + (p.usedBy.length > 5 ? ` and ${p.usedBy.length - 5} more (--json lists all)` : '');
       print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
     }
-    print(`checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}${r.removedByGc ? `; ${r.removedByGc} version(s) removed by gc` : ''}${r.onRemote ? `; ${r.onRemote} chunk(s) left on the remote (a partial store fetches them when needed)` : ''}`);
+    print(`checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}${r.staleExports.length ? `; ${r.staleExports.length} staging folder(s) from an interrupted export (the next export there removes them): ${r.staleExports.join(', ')}` : ''}${r.removedByGc ? `; ${r.removedByGc} version(s) removed by gc` : ''}${r.onRemote ? `; ${r.onRemote} chunk(s) left on the remote (a partial store fetches them when needed)` : ''}`);
     return code;
   },
 };
