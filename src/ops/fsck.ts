@@ -12,6 +12,9 @@ import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace.js';
 import { partialRemote } from '../repo/partial.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
+import { findRemote } from '../repo/remotes.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
+import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {
@@ -231,4 +234,14 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     removedByGc: removed,
     leftoverTemp,
   };
+}
+
+/**
+ * `mvm fsck --remote NAME`: verifies a remote instead of this repository
+ * (pack indexes and sizes, every object's hash, refs and what they reach,
+ * the number registry); see repo/remoteCheck.ts.
+ */
+export async function fsckRemote(repo: Repository, opts: { remote: string; jobs?: number; progress?: Progress }): Promise<RemoteCheck> {
+  const remote = findRemote(repo, opts.remote);
+  return withRemote(repo, remote, false, (s) => checkRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress }));
 }
