@@ -56,6 +56,7 @@ export function absentObjects(repo: Repository): Absent {
   const partial = partialRemote(repo) !== null;
   const sparse = repo.sparse();
   const seen = new Set<string>();
+  const listed = new Set<string>();
   const stack = [...roots];
   while (stack.length) {
     const id = stack.pop()!;
@@ -78,9 +79,9 @@ export function absentObjects(repo: Repository): Absent {
       if (seen.has(key)) continue;
       seen.add(key);
       if (!repo.objects.has(e.file)) {
-        if (!seen.has(`file:${e.file}`)) out.files.push(e.file);
+        if (!listed.has(e.file)) out.files.push(e.file);
         if (key.startsWith('chunks:')) out.filesWithChunks.push(e.file);
-        seen.add(`file:${e.file}`);
+        listed.add(e.file);
         continue;
       }
       if (!key.startsWith('chunks:')) continue;
