@@ -52,7 +52,7 @@ async function download(
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
   for (const id of ids) {
     const e = index.get(id);
-    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: 'the remote is incomplete; push again from a complete repository' });
+    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it" });
     byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
   }
   const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
@@ -72,7 +72,7 @@ async function download(
   }
   const corrupt = (id: string, pack: string, e: unknown) => {
     if (!isMvmError(e, 'OBJECT_CORRUPT')) return e;
-    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: "nothing was written; the remote copy is damaged: 'mvm push --repair' from a good repository mends it" });
   };
   let bytes = 0;
   const slots = new RangeSlots(MAX_RANGE);
