@@ -127,7 +127,8 @@ export async function checkPacks(
   progress?.start?.(`check ${s.remote.name}`, ranges.reduce((n, r) => n + r.length, 0));
   let bytes = 0;
   const slots = new RangeSlots(CHECK_RANGE);
-  await bounded(ranges.length, Math.max(jobs, 2), async (i) => {
+  // enough ranges in flight to keep the network and a few threads busy; memory is about twice that many ranges
+  await bounded(ranges.length, Math.max(jobs, Math.min(pool.threads, 4), 2), async (i) => {
     const r = ranges[i]!;
     let buf: Buffer;
     try {
