@@ -10,7 +10,7 @@ import { visibleFiles } from '../repo/workspace.js';
 /** Options of `mvm fetch`. */
 export interface FetchOptions {
   remote?: string;
-  /** Also fetch every chunk a partial store lacks, of every version it holds, and make it a full store. */
+  /** Also fetch every object the versions here need and lack; a partial store fetches every chunk it lacks and becomes a full store. */
   full?: boolean;
   jobs?: number;
   progress?: Progress;
@@ -35,7 +35,8 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
   const remote = findRemote(repo, opts.remote);
   return withLock(repo, 'fetch', async () => {
     return withRemote(repo, remote, false, async (s) => {
-      const r = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
+      // --full also looks for what the versions here need and lack (objects fsck --repair set aside)
+      const r = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress, refetch: opts.full });
       let completed: FetchResult['completed'];
       if (opts.full && partialRemote(repo)) {
         const sparse = repo.sparse();

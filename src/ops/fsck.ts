@@ -14,6 +14,9 @@ import { partialRemote } from '../repo/partial.js';
 import { readEnvConfigs } from '../repo/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
+import { findRemote } from '../repo/remotes.js';
+import { defaultJobs, withRemote } from '../repo/remoteSession.js';
+import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {
@@ -247,4 +250,14 @@ function staleExports(repo: Repository): string[] {
     return []; // a bad envs file is reported on its own
   }
   return [...new Set(configs.flatMap((c) => (c.export ? staleStaging(modelFolder(c.export)) : [])))].sort();
+}
+
+/**
+ * `mvm fsck --remote NAME`: verifies a remote instead of this repository
+ * (pack indexes and sizes, every object's hash, refs and what they reach,
+ * the number registry); see repo/remoteCheck.ts.
+ */
+export async function fsckRemote(repo: Repository, opts: { remote: string; jobs?: number; progress?: Progress }): Promise<RemoteCheck> {
+  const remote = findRemote(repo, opts.remote);
+  return withRemote(repo, remote, false, (s) => checkRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress }));
 }

@@ -5,6 +5,7 @@ import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/push.js';
 import { followRegistry } from '../repo/numbering.js';
+import { repairRemote, type RemoteRepair } from '../repo/remoteRepair.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {
@@ -15,6 +16,8 @@ export interface PushOptions {
   all?: boolean;
   /** Overwrite remote refs that are not ancestors of what is pushed. */
   force?: boolean;
+  /** First check the remote and mend it from this repository (see repo/remoteRepair.ts). */
+  repair?: boolean;
   jobs?: number;
   progress?: Progress;
 }
@@ -29,6 +32,8 @@ export interface PushResult {
   packs: number;
   numbered: number;
   requests: number;
+  /** With --repair: what was mended. */
+  repair?: RemoteRepair;
 }
 
 function refsToPush(repo: Repository, opts: PushOptions): { ref: string; id: string }[] {
@@ -53,13 +58,16 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
   const remote = findRemote(repo, opts.remote);
   const refs = refsToPush(repo, opts);
   return withRemote(repo, remote, true, async (s) => {
-    const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
+    const jobs = opts.jobs ?? defaultJobs(remote);
+    // under the lock: a repair may store here good copies it takes from the remote
+    const repair = opts.repair ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress })) : undefined;
+    const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs, progress: opts.progress });
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
       for (const u of r.updates) if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
       await followRegistry(repo, r.registry);
     });
     const { registry: _registry, ...rest } = r;
-    return { remote: remote.name, url: remote.url, ...rest, requests: s.backend.stats.requests };
+    return { remote: remote.name, url: remote.url, ...rest, requests: s.backend.stats.requests, ...(repair ? { repair } : {}) };
   });
 }

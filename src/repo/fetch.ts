@@ -16,6 +16,8 @@ import { findRemote } from './remotes.js';
 import { visibleFiles } from './workspace.js';
 import { StagedFiles } from './staging.js';
 import { partialRemote } from './partial.js';
+import { RangeSlots } from './rangeSlots.js';
+import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -31,26 +33,6 @@ export interface FetchTransfer {
   rewound: { ref: string; from: string; to: string }[];
   /** Remote tags that differ from a local tag of the same name (the local one is kept). */
   tagConflicts: string[];
-}
-
-/**
- * Shared buffers that downloaded ranges reach the worker threads in, reused
- * from range to range. A range handed over by transfer instead becomes
- * garbage in a worker that allocates little and so rarely collects: peak
- * memory then grew with the download (about 90 MB more for a 1 GiB clone).
- * With slots it stays at about jobs x MAX_RANGE.
- */
-class RangeSlots {
-  private readonly free: SharedArrayBuffer[] = [];
-
-  take(length: number): SharedArrayBuffer {
-    const i = this.free.findIndex((b) => b.byteLength >= length);
-    return i >= 0 ? this.free.splice(i, 1)[0]! : new SharedArrayBuffer(Math.max(length, MAX_RANGE));
-  }
-
-  give(slot: SharedArrayBuffer): void {
-    this.free.push(slot);
-  }
 }
 
 /**
@@ -70,7 +52,7 @@ async function download(
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
   for (const id of ids) {
     const e = index.get(id);
-    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: 'the remote is incomplete; push again from a complete repository' });
+    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it" });
     byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
   }
   const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
@@ -90,10 +72,10 @@ async function download(
   }
   const corrupt = (id: string, pack: string, e: unknown) => {
     if (!isMvmError(e, 'OBJECT_CORRUPT')) return e;
-    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: "nothing was written; the remote copy is damaged: 'mvm push --repair' from a good repository mends it" });
   };
   let bytes = 0;
-  const slots = new RangeSlots();
+  const slots = new RangeSlots(MAX_RANGE);
   await bounded(ranges.length, jobs, async (i) => {
     const r = ranges[i]!;
     const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
@@ -145,6 +127,12 @@ export interface FetchOptions {
   jobs: number;
   progress?: Progress;
   want?: string[];
+  /**
+   * Also fetch what the versions already here need and lack (objects fsck
+   * --repair set aside, say): a walk of every version, so only when asked
+   * (fetch --full) or when `.mvm/lost/` holds objects not yet replaced.
+   */
+  refetch?: boolean;
 }
 
 /**
@@ -159,8 +147,10 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
   // 1. manifests, level by level, checked before anything is stored
   const versions = new Map<string, { stored: Buffer; v: Version }>();
+  const absent: Absent = opts.refetch || hasLostObjects(repo) ? absentObjects(repo) : { versions: [], files: [], filesWithChunks: [], chunks: [] };
+  const onRemote = (id: string) => index.has(id);
   // a wanted version no pack holds was never pushed (mvm.lock naming it, say): the caller says so, the remote is fine
-  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? []).filter((id) => index.get(id))])].filter((id) => !repo.objects.has(id));
+  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? []).filter(onRemote), ...absent.versions.filter(onRemote)])].filter((id) => !repo.objects.has(id));
   let bytes = 0;
   while (level.length) {
     const next = new Set<string>();
@@ -175,7 +165,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   }
   // 2. file objects
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
-  const wantFiles = [...new Set([...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)))].filter((id) => !repo.objects.has(id));
+  const wantFiles = [...new Set([...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)), ...absent.files.filter(onRemote)])].filter((id) => !repo.objects.has(id));
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
   // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only).
@@ -188,7 +178,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
   const wanted = partial ? (stageVersion ? [stageVersion] : []) : [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
-  const wantChunks = [...new Set(wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))))].filter((id) => !repo.objects.has(id));
+  const wantChunks = [...new Set([...wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))), ...refetchChunks(absent, files).filter(onRemote)])].filter((id) => !repo.objects.has(id));
   opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
   const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
@@ -199,6 +189,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
+    clearReplacedLost(repo);
     opts.progress?.done?.();
     // 4. refs last
     const load = (id: string) => repo.version(id);
@@ -221,6 +212,15 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     throw e;
   }
   return { transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts }, staged };
+}
+
+/**
+ * Chunks to fetch again: those absentObjects found missing under file
+ * objects that are here, and those of the file objects it found missing,
+ * now fetched (none in a partial store: it takes chunks when it reads them).
+ */
+function refetchChunks(absent: Absent, files: Map<string, { f: FileObject }>): string[] {
+  return [...absent.chunks, ...absent.filesWithChunks.flatMap((id) => files.get(id)?.f.chunks.map((c) => c.id) ?? [])];
 }
 
 /** Reads the remote's number registry and makes local numbers follow it. */

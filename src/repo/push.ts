@@ -1,4 +1,4 @@
-import { MvmError } from '../errors.js';
+import { MvmError, isMvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
 import { indexKey, packKey, packLayout, packParts } from '../storage/remote/packs.js';
 import { formatNumberLog, parseNumberLog } from '../storage/numbers.js';
@@ -7,7 +7,7 @@ import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
-import { readRemoteRef, type RemoteSession } from './remoteSession.js';
+import { readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
@@ -105,10 +105,10 @@ export async function pushToRemote(
   const load = (id: string) => repo.version(id);
   const plans: (RefUpdate & { tag: string | null })[] = [];
   for (const { ref, id } of refs) {
-    const cur = await readRemoteRef(s, ref);
+    const cur = await readRemoteRef(s, ref).catch((e: unknown) => garbledRef(s, ref, e, !!opts.force));
     let forced = false;
     if (cur && cur.id !== id) {
-      const ff = ref.startsWith('refs/heads/') && repo.objects.has(cur.id) && isAncestor(cur.id, id, load);
+      const ff = ref.startsWith('refs/heads/') && !!cur.id && repo.objects.has(cur.id) && isAncestor(cur.id, id, load);
       if (!ff && !opts.force) {
         const known = repo.objects.has(cur.id);
         throw new MvmError('NON_FAST_FORWARD', `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`, {
@@ -121,7 +121,7 @@ export async function pushToRemote(
       }
       forced = !ff;
     }
-    plans.push({ ref, from: cur?.id ?? null, to: id, forced, tag: cur?.tag ?? null });
+    plans.push({ ref, from: cur?.id || null, to: id, forced, tag: cur?.tag ?? null });
   }
   const { data, versions } = missingObjects(repo, plans.filter((p) => p.from !== p.to).map((p) => p.to), index);
   const max = packSize();
@@ -166,6 +166,18 @@ export async function pushToRemote(
   }
   const { added: numbered, registry } = await registerNumbers(repo, s, index);
   return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry };
+}
+
+/**
+ * A remote ref that does not hold a version id: with --force it is
+ * overwritten (id '' with the file's tag, so the swap still compares), else
+ * REMOTE_CORRUPT saying how to overwrite it.
+ */
+async function garbledRef(s: RemoteSession, ref: string, e: unknown, force: boolean): Promise<RemoteRef> {
+  const file = isMvmError(e, 'REMOTE_CORRUPT') ? await s.backend.read(ref) : null;
+  if (!file) throw e;
+  if (!force) throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, { url: s.remote.url, ref, hint: `overwrite it with 'mvm push --force', or mend the remote with 'mvm push --repair'` });
+  return { ref, id: '', tag: file.tag };
 }
 
 /**

@@ -140,8 +140,18 @@ export interface PutTask {
   /** false: an item written into `places` is not also stored (a partial store keeps it only there). */
   storePlaced?: boolean;
 }
+/**
+ * Checks objects as stored (`data` holds them at the given offsets: a range
+ * of a remote pack) without writing anything; the result lists, rather than
+ * throws, every one that does not decode to content hashing to its id.
+ */
+export interface CheckTask {
+  op: 'check';
+  data: Uint8Array;
+  items: { id: string; offset: number; length: number }[];
+}
 /** Work that the chunk worker pool runs. */
-export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask | PutTask;
+export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask | PutTask | CheckTask;
 
 /** One chunk's outcome in a RangeTask. */
 export interface RangeChunk {
@@ -161,6 +171,8 @@ export interface ChunkResult extends PoolResult {
   chunks?: RangeChunk[];
   /** For a PatchTask: true when the bytes already held the chunk and nothing was written. */
   kept?: boolean;
+  /** For a CheckTask: the objects that failed, each with why. */
+  bad?: { id: string; code: string; message: string }[];
 }
 
 /** The path of an object file; it lives in objectFile.ts and is re-exported here for the task modules. */
@@ -224,6 +236,18 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
           size += it.length;
         }
         return { id: '', size, isNew: false, storedBytes: size };
+      }
+      case 'check': {
+        const bad: NonNullable<ChunkResult['bad']> = [];
+        for (const it of task.items) {
+          try {
+            decodeVerified(task.data.subarray(it.offset, it.offset + it.length), it.id, true);
+          } catch (e) {
+            const err = taskError(e, it.id);
+            bad.push({ id: it.id, code: err.code, message: err.message });
+          }
+        }
+        return { id: '', size: task.items.length, isNew: false, storedBytes: 0, bad };
       }
       case 'range': {
         const chunks = runRange(task);

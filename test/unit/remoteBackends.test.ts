@@ -30,6 +30,18 @@ describe('FolderBackend', () => {
     expect(b.stats.requests).toBe(8);
   });
 
+  it('size reports a file\'s bytes (null when absent); remove deletes it, and removing what is gone is no error', async () => {
+    const b = new FolderBackend(dir, join(dir, 'r'));
+    b.ensure();
+    await b.write('packs/a.pack', Buffer.from('0123456789'));
+    expect(await b.size('packs/a.pack')).toBe(10);
+    expect(await b.size('packs/none.pack')).toBeNull();
+    await b.remove('packs/a.pack');
+    expect(await b.size('packs/a.pack')).toBeNull();
+    await b.remove('packs/a.pack');
+    expect(await b.list('packs/')).toEqual([]);
+  });
+
   it('swap writes only over the expected content: create-if-absent, then compare-and-swap by tag', async () => {
     const b = new FolderBackend(dir, join(dir, 'r'));
     b.ensure();

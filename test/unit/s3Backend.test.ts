@@ -25,6 +25,18 @@ let seq = 0;
 const backend = () => new S3Backend({ url: 's3://unit-bucket/p', bucket: 'unit-bucket', prefix: `p${process.pid}-${++seq}`, endpoint: s3.endpoint, pathStyle: true });
 
 describe('S3Backend', () => {
+  it('size reports an object\'s bytes (null when absent); remove deletes it, and removing what is gone is no error', async () => {
+    const b = backend();
+    await b.write('packs/a.pack', Buffer.from('0123456789'));
+    expect(await b.size('packs/a.pack')).toBe(10);
+    expect(await b.size('packs/none.pack')).toBeNull();
+    await b.remove('packs/a.pack');
+    expect(await b.size('packs/a.pack')).toBeNull();
+    await b.remove('packs/a.pack');
+    expect(await b.list('packs/')).toEqual([]);
+    await b.close();
+  }, 30_000);
+
   it('writeParts of several parts is one multipart upload that reads back bit for bit', async () => {
     const b = backend();
     const parts = [randomBytes(5 << 20), randomBytes(5 << 20), randomBytes(1234)];

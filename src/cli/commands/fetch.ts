@@ -15,7 +15,7 @@ export const fetchCommand: Command<Args> = {
   builder: (y) =>
     y
       .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
-      .option('full', { type: 'boolean', describe: 'In a partial store (a clone without --full): also fetch every chunk it lacks, and keep them from now on' })
+      .option('full', { type: 'boolean', describe: 'Also fetch every object the versions here need and lack (what fsck --repair set aside); in a partial store (a clone without --full), every chunk it lacks, kept from now on' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm fetch && mvm log origin/main', 'see what the team pushed')

@@ -39,6 +39,10 @@ export interface RemoteBackend {
   swap(key: string, data: Uint8Array, expected: string | null): Promise<boolean>;
   /** Every key under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** The size in bytes of a file, or null when it does not exist (one request, no body). */
+  size(key: string): Promise<number | null>;
+  /** Deletes a file; nothing happens when it does not exist (fsck --remote's repair retires damaged packs). */
+  remove(key: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -154,6 +154,29 @@ export class FolderBackend implements RemoteBackend {
     return out.sort();
   }
 
+  async size(key: string): Promise<number | null> {
+    this.stats.requests++;
+    const p = this.path(key);
+    try {
+      return statSync(p).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw remoteError(e, p, 'reading');
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    this.stats.requests++;
+    const p = this.path(key);
+    try {
+      unlinkSync(p);
+      fsyncDir(dirname(p));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw remoteError(e, p, 'deleting');
+    }
+  }
+
   async close(): Promise<void> {
     /* nothing held */
   }

@@ -233,6 +233,31 @@ export class S3Backend implements RemoteBackend {
     return out.sort();
   }
 
+  async size(key: string): Promise<number | null> {
+    const { client, sdk } = await this.open();
+    this.stats.requests++;
+    try {
+      const r = await client.send(new sdk.HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return r.ContentLength ?? 0;
+    } catch (e) {
+      const err = e as SdkError;
+      if (err.name === 'NotFound' || err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')) return null;
+      throw s3Error(e, this.loc, `reading ${key}`);
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    const { client, sdk } = await this.open();
+    this.stats.requests++;
+    try {
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+    } catch (e) {
+      const err = e as SdkError;
+      if (err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')) return;
+      throw s3Error(e, this.loc, `deleting ${key}`);
+    }
+  }
+
   async close(): Promise<void> {
     this.client?.destroy();
     this.client = null;
