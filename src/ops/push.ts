@@ -28,6 +28,8 @@ export interface PushResult {
   bytes: number;
   packs: number;
   numbered: number;
+  /** Signatures sent. */
+  signatures: number;
   requests: number;
 }
 
