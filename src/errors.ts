@@ -76,6 +76,10 @@ export const ERROR_CODES = {
   REMOTE_AUTH: EXIT.remote,
   REMOTE_DENIED: EXIT.remote,
   REMOTE_NOT_FOUND: EXIT.remote,
+  NOT_SIGNED: EXIT.failure,
+  BAD_SIGNATURE: EXIT.failure,
+  SIGNER_NOT_ALLOWED: EXIT.failure,
+  SIGNING_FAILED: EXIT.external,
 } as const;
 
 /** A stable machine-readable error code. */

@@ -10,6 +10,8 @@ export { status, type StatusResult } from './ops/status.js';
 export { commit, type CommitOptions, type CommitResult } from './ops/commit.js';
 export { log, type LogOptions, type LogEntry, type LogResult } from './ops/log.js';
 export { show, type ShowResult } from './ops/show.js';
+export { sign, type SignOptions, type SignResult } from './ops/sign.js';
+export { verify, type VerifyResult } from './ops/verify.js';
 export { diff, type DiffOptions, type DiffResult } from './ops/diff.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './ops/checkout.js';
 export { createRef, deleteRef, listRefs, type RefInfo } from './ops/refs.js';

@@ -22,6 +22,8 @@ const COMMANDS: [name: string, load: () => Promise<CommandModuleExports>][] = [
   ['commit', () => import('./commands/commit.js')],
   ['log', () => import('./commands/log.js')],
   ['show', () => import('./commands/show.js')],
+  ['sign', () => import('./commands/sign.js')],
+  ['verify', () => import('./commands/sign.js')],
   ['diff', () => import('./commands/diff.js')],
   ['checkout', () => import('./commands/checkout.js')],
   ['branch', () => import('./commands/refs.js')],

@@ -8,6 +8,7 @@ import { isObjectId } from './ids.js';
 export const LOG_CHECKS: Record<string, (v: unknown) => boolean> = {
   annotations: (v) => isRecord(v) && isId(v.target) && isId(v.annotation),
   deployed: (v) => isDeployEntry(v),
+  signatures: (v) => isRecord(v) && isId(v.target) && isId(v.signature),
   gc: (v) => isRecord(v) && typeof v.time === 'string' && Array.isArray(v.versions) && v.versions.every(isId),
 };
 

@@ -11,6 +11,7 @@ import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
 import { writeLock } from '../repo/lockfile.js';
+import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signatures.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {
@@ -30,6 +31,10 @@ export interface CommitOptions {
   allowEmpty?: boolean;
   /** Fixed time (ISO-8601), for reproducible histories; defaults to now. */
   time?: string;
+  /** Sign the version with an SSH key (default: signing.sign in the user config; a signKey alone also signs). */
+  sign?: boolean;
+  /** The SSH key to sign with (default: signing.key in the user config, else git's user.signingkey). */
+  signKey?: string;
   progress?: Progress;
 }
 
@@ -49,6 +54,8 @@ export interface CommitResult {
   newChunks: number;
   newBytes: number;
   storedBytes: number;
+  /** The signature object's id, when the version was signed. */
+  signature?: string;
 }
 
 function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, metric = false): Record<string, Scalar> {
@@ -111,6 +118,7 @@ function leftBehind<T>(step: () => T, what: string, hint: string, data: Record<s
  */
 export async function commit(repo: Repository, opts: CommitOptions): Promise<CommitResult> {
   const input = await prepare(repo, opts);
+  const key = (opts.sign ?? (opts.signKey !== undefined || signByDefault())) ? signingKey(repo, opts.signKey) : null;
   return withLock(repo, 'commit', async () => {
     const head = repo.headId();
     const parent = head ? repo.version(head) : null;
@@ -158,6 +166,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     // never make a version that checkout would refuse (the workspace scan already keeps .git and .mvm out)
     assertSafeVersion(version, 'new version', 'any');
     const id = repo.putObject(version);
+    // signed before it is numbered: a key that fails leaves no version behind, as in git
+    const signature = key ? recordSignature(repo, signVersion(id, key)) : undefined;
     const number = leftBehind(
       () => repo.numbers.append(id),
       `version ${id.slice(0, 12)} was stored but could not be numbered, so it is not committed`,
@@ -175,6 +185,6 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     );
     writeLock(repo, id, version);
     await recordStats(repo, identified.updates);
-    return { ...base, created: true, id, number };
+    return { ...base, created: true, id, number, ...(signature ? { signature } : {}) };
   });
 }

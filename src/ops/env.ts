@@ -53,6 +53,7 @@ export async function configureEnv(repo: Repository, env: string, changes: EnvCh
     if (changes.export) c.export = changes.export;
     if (changes.hooks) c.hooks = changes.hooks;
     if (changes.onHookFailure) c.onHookFailure = changes.onHookFailure;
+    if (changes.requireSigned !== undefined) c.requireSigned = changes.requireSigned || undefined;
     writeEnvConfig(repo, env, c);
     const state = envStates(repo).find((s) => s.env === env);
     if (!state) throw new MvmError('BAD_ARGUMENT', `environment '${env}' has no settings left and was never deployed to`, { env });

@@ -17,6 +17,7 @@ import type { AnnotationLogEntry } from '../core/objects.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
+import { loadSignature, signatureLog } from '../repo/signatures.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {
@@ -167,6 +168,15 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       report(e.annotation, err);
     }
   }
+  // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed signers)
+  for (const e of signatureLog(repo)) {
+    try {
+      if (loadSignature(repo, e.signature).target !== e.target) throw new MvmError('OBJECT_CORRUPT', `signature ${e.signature} signs another version than logs/signatures says (${e.target})`, { id: e.signature });
+    } catch (err) {
+      report(e.signature, err);
+    }
+  }
+  for (const b of repo.refs.logProblems('signatures')) problems.push({ kind: 'bad-log', ref: 'logs/signatures', message: `logs/signatures line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });
   // the logs, the number log and the tracked paths: what readers skip or refuse
   for (const name of ['deployed', 'annotations', 'gc', ...envs.filter((e) => e !== DEFAULT_ENV).map(envLogName)]) {
     for (const b of repo.refs.logProblems(name)) problems.push({ kind: 'bad-log', ref: `logs/${name}`, message: `logs/${name} line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });

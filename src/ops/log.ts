@@ -5,6 +5,7 @@ import type { Repository } from '../repo/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/summaries.js';
 import { resolveRevision } from '../repo/revisions.js';
+import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signatures.js';
 
 /** Options of `mvm log`. */
 export interface LogOptions {
@@ -22,11 +23,17 @@ export interface LogOptions {
   usesData?: string;
   /** Only versions fine-tuned (directly or not) from this revision. */
   basedOn?: string;
+  /** Check each version's signatures with ssh-keygen (otherwise log only says whether it has any). */
+  showSignature?: boolean;
 }
 
 /** One line of `mvm log`: a version summary and its refs. */
 export interface LogEntry extends VersionSummary {
   refs: string[];
+  /** Whether the version has a signature (not verified). */
+  signed: boolean;
+  /** With showSignature: its signatures checked against the allowed signers. */
+  signature?: Pick<VersionSignatures, 'status' | 'principals' | 'signatures'>;
 }
 
 /** What `mvm log` found. */
@@ -81,6 +88,9 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
   const baseId = opts.basedOn ? resolveRevision(repo, opts.basedOn) : null;
   const starts = opts.all ? null : opts.revs?.length ? opts.revs.map((r) => resolveRevision(repo, r)) : [repo.headId()].filter((h): h is string => !!h);
   const refs = refNames(repo);
+  // one read of logs/signatures; ssh-keygen runs only for --show-signature
+  const sigLog = signatureLog(repo);
+  const signed = new Set(sigLog.map((e) => e.target));
   const limit = opts.limit ?? Infinity;
   // summaries are read newest first and only as far back as the walk goes, so `log -n 10` reads little
   return withSummaries(repo, async (summaries: SummarySource) => {
@@ -111,7 +121,12 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
       if (grep && !grep.test(s.message)) continue;
       if (dataKeys && !dataKeys.some((k) => s.data.includes(k))) continue;
       if (baseId && !basedOn(s)) continue;
-      entries.push({ ...s, refs: refs.get(id) ?? [] });
+      const entry: LogEntry = { ...s, refs: refs.get(id) ?? [], signed: signed.has(id) };
+      if (opts.showSignature) {
+        const { status, principals, signatures } = checkSignatures(repo, id, sigLog);
+        entry.signature = { status, principals, signatures };
+      }
+      entries.push(entry);
     }
     const warnings = opts.where !== undefined ? await whereWarnings(summaries.all().values(), opts.where) : [];
     return { entries, warnings };

@@ -31,6 +31,8 @@ export interface PushResult {
   bytes: number;
   packs: number;
   numbered: number;
+  /** Signatures sent. */
+  signatures: number;
   requests: number;
   /** With --repair: what was mended. */
   repair?: RemoteRepair;

@@ -6,6 +6,8 @@ import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { refNames } from '../repo/summaries.js';
 import { annotationsOf, overlayMetrics } from '../repo/annotations.js';
+import { isMvmError } from '../errors.js';
+import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signatures.js';
 
 /** A version in full: its manifest, number, refs, annotations and stored size. */
 export interface ShowResult {
@@ -20,6 +22,25 @@ export interface ShowResult {
   logicalBytes: number;
   /** Each model file's format and own metadata (safetensors `__metadata__`, GGUF key-values, ONNX props). */
   models: Record<string, ModelMetadata>;
+  /** Its signatures, checked against the allowed signers (ssh-keygen runs once to three times per signature). */
+  signatures: VersionSignatures;
+}
+
+/** A version's signatures checked; without ssh-keygen they are listed as not verified rather than failing show. */
+function signaturesFor(repo: Repository, id: string): VersionSignatures {
+  try {
+    return checkSignatures(repo, id);
+  } catch (e) {
+    if (!isMvmError(e, 'SIGNING_FAILED')) throw e;
+    const r = checkSignaturesUnchecked(repo, id);
+    for (const s of r.signatures) s.reason = e.message;
+    return r;
+  }
+}
+
+function checkSignaturesUnchecked(repo: Repository, id: string): VersionSignatures {
+  const ids = signaturesOf(repo, id);
+  return { target: id, status: ids.length ? 'unverified' : 'unsigned', principals: [], signatures: ids.map((s) => ({ id: s, status: 'unverified' as const })), allowedSigners: null };
 }
 
 /** Everything known about one version. */
@@ -41,5 +62,6 @@ export async function show(repo: Repository, rev = 'HEAD'): Promise<ShowResult> 
     metrics: overlayMetrics(version, annotations),
     logicalBytes: Object.values(version.files).reduce((s, f) => s + f.size, 0),
     models,
+    signatures: signaturesFor(repo, id),
   };
 }

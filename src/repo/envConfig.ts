@@ -32,6 +32,8 @@ export interface EnvConfig {
   hooks?: string[];
   /** When a hook fails: keep the move (default) or undo it. */
   onHookFailure?: 'keep' | 'undo';
+  /** Every move (deploy, promote, rollback) needs a version an allowed signer signed (see repo/signatures.ts). */
+  requireSigned?: boolean;
 }
 
 const FILE = 'envs.json';
@@ -51,6 +53,7 @@ function checkConfig(path: string, env: string, v: unknown): EnvConfig {
   if (c.direction !== undefined && c.direction !== 'higher' && c.direction !== 'lower') throw bad(path, `'${env}'.direction is not higher or lower`);
   if (c.hooks !== undefined && !isStrings(c.hooks)) throw bad(path, `'${env}'.hooks is not a list of strings`);
   if (c.onHookFailure !== undefined && c.onHookFailure !== 'keep' && c.onHookFailure !== 'undo') throw bad(path, `'${env}'.onHookFailure is not keep or undo`);
+  if (c.requireSigned !== undefined && typeof c.requireSigned !== 'boolean') throw bad(path, `'${env}'.requireSigned is not true or false`);
   if (c.export !== undefined) {
     const e = c.export as Record<string, unknown>;
     if (!e || typeof e !== 'object' || typeof e.dir !== 'string' || typeof e.name !== 'string' || !LAYOUTS.includes(e.layout as ServingLayout)) {

@@ -18,6 +18,7 @@ import { StagedFiles } from './staging.js';
 import { partialRemote } from './partial.js';
 import { RangeSlots } from './rangeSlots.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
+import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -167,6 +168,8 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [...new Set([...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)), ...absent.files.filter(onRemote)])].filter((id) => !repo.objects.has(id));
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
+  // signatures of the versions here or fetched, checked before anything is stored
+  const signatures = await readRemoteSignatures(repo, s, (id) => versions.has(id) || repo.objects.has(id), opts.jobs);
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
   // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only).
   // A partial store takes from its own remote only the chunks of the version being staged, and keeps
@@ -190,6 +193,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
     clearReplacedLost(repo);
+    storeSignatures(repo, signatures);
     opts.progress?.done?.();
     // 4. refs last
     const load = (id: string) => repo.version(id);

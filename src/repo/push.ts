@@ -8,6 +8,7 @@ import type { Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
+import { pushSignatures } from './signatureTransfer.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
@@ -38,6 +39,8 @@ export interface PushTransfer {
   numbered: number;
   /** The registry as this push left it, for local numbers to follow. */
   registry: (string | null)[];
+  /** Signatures sent (of versions the remote holds, made or fetched here). */
+  signatures: number;
 }
 
 /** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
@@ -165,7 +168,8 @@ export async function pushToRemote(
     }
   }
   const { added: numbered, registry } = await registerNumbers(repo, s, index);
-  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry };
+  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
+  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry, signatures };
 }
 
 /**

@@ -50,6 +50,8 @@ export function gcRoots(repo: Repository): Roots {
   for (const id of lockedVersionsInGit(repo.root)) add(id, 'mvm.lock in a git commit');
   const annotations = new Set<string>();
   for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) annotations.add(e.annotation);
+  // signature objects too, kept with logs/signatures as annotations are with theirs
+  for (const e of repo.refs.readLog<{ signature: string }>('signatures')) annotations.add(e.signature);
   return { versions, annotations };
 }
 

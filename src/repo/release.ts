@@ -9,6 +9,7 @@ import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from '.
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';
 import { assertGates, checkGates, type GateReport, type Gates } from './gates.js';
 import { exportVersion, pruneServing, type ExportResult } from './serving.js';
+import { assertSigned, checkSignatures } from './signatures.js';
 
 /** How one hook ran. */
 export interface HookRun {
@@ -88,7 +89,8 @@ function runHooks(repo: Repository, config: EnvConfig, vars: Record<string, stri
 
 /**
  * Moves an environment to a version, under the writer lock the caller holds:
- * checks the gates (deploy and promote; a rollback is never gated), exports
+ * checks the signature when the env requires one (every move), the gates
+ * (deploy and promote; a rollback is never gated), exports
  * the version into the env's serving folder before the pointer moves, logs
  * and moves the pointer, runs the env's hooks, and tidies the serving folder.
  * A hook that fails is HOOK_FAILED; with `onHookFailure: undo` the move is
@@ -111,6 +113,8 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     undone: false,
   };
   if (!result.changed) return result;
+  // every move, rollback included and --no-gates or not: who may write the store is not who may choose what is served
+  if (config.requireSigned) assertSigned(checkSignatures(repo, req.to), `v${result.toNumber ?? req.to.slice(0, 12)}`, `, and ${req.env} requires versions signed by an allowed signer`);
   if (req.action !== 'rollback') {
     const gates: Gates = {
       require: [...(config.require ?? []), ...(req.gates?.require ?? [])],

@@ -10,6 +10,8 @@ export interface UserConfig {
   author?: string;
   /** Defaults for `mvm init`. */
   init?: { chunkSize?: number; compressionLevel?: number; fsync?: FsyncPolicy };
+  /** Signing versions: the SSH key (private, or public with its private half in ssh-agent), whether commit signs by default, another allowed-signers file. */
+  signing?: { key?: string; sign?: boolean; allowedSigners?: string };
 }
 
 /** Where the user config lives (MVM_CONFIG overrides). */
@@ -48,6 +50,23 @@ export function readUserConfig(): UserConfig {
       if (i.fsync !== 'none' && i.fsync !== 'refs' && i.fsync !== 'all') throw bad("init.fsync is not 'none', 'refs' or 'all'");
       out.init.fsync = i.fsync;
     }
+  }
+  if (c.signing !== undefined) out.signing = readSigning(c.signing, bad);
+  return out;
+}
+
+function readSigning(v: unknown, bad: (why: string) => MvmError): NonNullable<UserConfig['signing']> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('signing is not an object');
+  const s = v as Record<string, unknown>;
+  const out: NonNullable<UserConfig['signing']> = {};
+  for (const k of ['key', 'allowedSigners'] as const) {
+    if (s[k] === undefined) continue;
+    if (typeof s[k] !== 'string' || !s[k].trim()) throw bad(`signing.${k} is not a non-empty string`);
+    out[k] = s[k].trim();
+  }
+  if (s.sign !== undefined) {
+    if (typeof s.sign !== 'boolean') throw bad('signing.sign is not true or false');
+    out.sign = s.sign;
   }
   return out;
 }

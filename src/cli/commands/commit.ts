@@ -14,6 +14,8 @@ interface Args extends GlobalArgs {
   data?: string[];
   allowEmpty?: boolean;
   date?: string;
+  sign?: boolean;
+  signKey?: string;
 }
 
 /** `mvm commit`: record the tracked files as a new version. */
@@ -32,6 +34,8 @@ export const commitCommand: Command<Args> = {
       .option('data', { type: 'string', array: true, describe: 'Dataset: a path (hashed in place) or name=ID (repeatable)' })
       .option('allow-empty', { type: 'boolean', describe: 'Make a version even if no file changed' })
       .option('date', { type: 'string', describe: 'Timestamp to record (ISO-8601), default now' })
+      .option('sign', { alias: 'S', type: 'boolean', describe: 'Sign the version with your SSH key (default: signing.sign in the user config)' })
+      .option('sign-key', { type: 'string', describe: 'SSH key to sign with: a private key, or a .pub whose private half is in ssh-agent' })
       .option('json', { type: 'boolean' })
       .example('mvm commit -m "baseline" --meta dataset=imagenet-2024 --metric accuracy=0.91', 'first version')
       .example('mvm commit -m "lr 3e-4" --param lr=3e-4 --metrics-file eval.json --data data/train', 'with params, metrics and data'),
@@ -48,6 +52,8 @@ export const commitCommand: Command<Args> = {
       data: argv.data,
       allowEmpty: argv.allowEmpty,
       time: argv.date,
+      sign: argv.sign,
+      signKey: argv.signKey,
       progress: progressBar(!argv.quiet && !argv.json),
     });
     // nothing to commit exits 1, as in git, so scripts can tell
@@ -60,6 +66,7 @@ export const commitCommand: Command<Args> = {
       return EXIT.failure;
     }
     print(`[${r.branch ?? 'detached HEAD'} ${versionLabel(r.id, r.number)}] ${argv.message.trim().split('\n')[0]}`);
+    if (r.signature) print(` signed, signature ${r.signature.slice(0, 12)}`);
     print(` ${r.changes.length} file(s) changed, ${r.files} tracked, ${formatBytes(r.logicalBytes)}; ${r.newChunks} new chunk(s), ${formatBytes(r.newBytes)} new data stored as ${formatBytes(r.storedBytes)}`);
   },
 };

@@ -19,6 +19,7 @@ interface Args extends GlobalArgs {
   clearGates?: boolean;
   clearExport?: boolean;
   clearHooks?: boolean;
+  requireSigned?: boolean;
 }
 
 function describeEnv(s: EnvState): string[] {
@@ -29,6 +30,7 @@ function describeEnv(s: EnvState): string[] {
   if (c.export) out.push(`  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`);
   for (const h of c.hooks ?? []) out.push(`  hook: ${h}`);
   if (c.hooks?.length) out.push(`  on hook failure: ${c.onHookFailure ?? 'keep'}`);
+  if (c.requireSigned) out.push('  signatures: required (an allowed signer must have signed every version deployed, promoted or rolled back to)');
   return out;
 }
 
@@ -52,6 +54,7 @@ export const envCommand: Command<Args> = {
       .option('clear-gates', { type: 'boolean' })
       .option('clear-export', { type: 'boolean' })
       .option('clear-hooks', { type: 'boolean' })
+      .option('require-signed', { type: 'boolean', describe: 'Refuse every move to a version no allowed signer signed (--no-require-signed lifts it)' })
       .option('json', { type: 'boolean' })
       .example('mvm env', 'every environment and what it serves')
       .example("mvm env production --require 'metrics.accuracy >= 0.9' --better-than-current f1", 'gates for production')
@@ -60,7 +63,7 @@ export const envCommand: Command<Args> = {
     const { configureEnv, listEnvironments } = await import('../../ops/env.js');
     const repo = openRepo();
     const changing =
-      argv.require || argv.betterThanCurrent || argv.lowerIsBetter !== undefined || argv.export || argv.hook || argv.onHookFailure || argv.clearGates || argv.clearExport || argv.clearHooks;
+      argv.require || argv.betterThanCurrent || argv.lowerIsBetter !== undefined || argv.export || argv.hook || argv.onHookFailure || argv.clearGates || argv.clearExport || argv.clearHooks || argv.requireSigned !== undefined;
     if (!argv.name) {
       if (changing) throw new MvmError('BAD_ARGUMENT', 'name the environment to change', { hint: 'mvm env production --require ...' });
       const all = listEnvironments(repo);
@@ -82,6 +85,7 @@ export const envCommand: Command<Args> = {
         clearGates: argv.clearGates,
         clearExport: argv.clearExport,
         clearHooks: argv.clearHooks,
+        requireSigned: argv.requireSigned,
       });
     } else {
       const { validateEnvName } = await import('../../core/revision.js');

@@ -2,6 +2,7 @@ import type { LogEntry, LogOptions } from '../../ops/log.js';
 import { paint } from '../format/color.js';
 import { renderGraph } from '../../core/dag.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { signatureSummary } from '../format/signature.js';
 import { formatDate, formatPairs, print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs, Omit<LogOptions, 'limit'> {
@@ -41,6 +42,7 @@ export const logCommand: Command<Args> = {
       .option('branch', { type: 'string', describe: 'Start from this branch (same as giving it as a revision)' })
       .option('uses-data', { type: 'string', describe: 'Only versions trained on this dataset (id or path)' })
       .option('based-on', { type: 'string', describe: 'Only versions fine-tuned (directly or not) from this revision' })
+      .option('show-signature', { type: 'boolean', describe: 'Check each version\'s signatures with ssh-keygen and say who signed' })
       .option('json', { type: 'boolean' })
       .example('mvm log --oneline -n 5', 'the last five versions')
       .example("mvm log --where 'metrics.accuracy > 0.9 and params.lr < 0.01'", 'search by metrics and parameters'),
@@ -58,6 +60,7 @@ export const logCommand: Command<Args> = {
       grep: argv.grep,
       usesData: argv.usesData,
       basedOn: argv.basedOn,
+      showSignature: argv.showSignature,
     });
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     if (argv.json) return printJson(r.entries);
@@ -70,9 +73,11 @@ export const logCommand: Command<Args> = {
       const cont = g ? `${g.prefix.replace(/\*/g, '|')} ` : '';
       const metrics = formatPairs(e.metrics);
       if (argv.oneline) {
-        out.push(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}`);
+        out.push(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`);
       } else {
         const lines = [`${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`, `${cont}Author:  ${e.author}`, `${cont}Date:    ${formatDate(e.time)}`];
+        if (e.signature) lines.push(`${cont}Signed:  ${signatureSummary(e.signature)}`);
+        else if (e.signed) lines.push(`${cont}Signed:  yes (--show-signature verifies)`);
         if (metrics) lines.push(`${cont}Metrics: ${metrics}`);
         if (Object.keys(e.params).length) lines.push(`${cont}Params:  ${formatPairs(e.params)}`);
         lines.push(cont, ...e.message.split('\n').map((l) => `${cont}    ${l}`), cont.trimEnd());

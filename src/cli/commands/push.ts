@@ -47,6 +47,7 @@ export const pushCommand: Command<Args> = {
       const short = (id: string | null) => (id ? id.slice(0, 12) : '(new)');
       print(u.from === u.to ? `  = ${u.ref} ${short(u.to)} (up to date)` : `  ${u.forced ? '+' : ' '} ${u.ref} ${short(u.from)} -> ${short(u.to)}${u.forced ? ' (forced)' : ''}`);
     }
+    if (r.signatures) print(`  sent ${r.signatures} signature(s)`);
     print(`pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ${r.remote} (${r.url})`);
     return code;
   },

@@ -1,4 +1,5 @@
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
+import { signatureLine } from '../format/signature.js';
 import { formatBytes, formatDate, formatPairs, print, printJson, table, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
@@ -23,6 +24,7 @@ export const showCommand: Command<Args> = {
     print(`version ${versionLabel(r.id, r.number)}${r.refs.length ? ` (${r.refs.join(', ')})` : ''}`, `id:      ${r.id}`);
     if (v.parents.length) print(`parents: ${v.parents.map((p) => p.slice(0, 12)).join(' ')}`);
     print(`Author:  ${v.author}`, `Date:    ${formatDate(v.time)}`);
+    for (const s of r.signatures.signatures) print(`Signed:  ${signatureLine(s)}`);
     if (v.git) print(`Git:     ${v.git.commit.slice(0, 12)}${v.git.dirty ? ' (dirty)' : ''}${v.git.branch ? ` on ${v.git.branch}` : ''}`);
     if (Object.keys(r.metrics).length) print(`Metrics: ${formatPairs(r.metrics)}`);
     if (Object.keys(v.params).length) print(`Params:  ${formatPairs(v.params)}`);
