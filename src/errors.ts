@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   REMOTE_AUTH: EXIT.remote,
   REMOTE_DENIED: EXIT.remote,
   REMOTE_NOT_FOUND: EXIT.remote,
+  REMOTE_UNTRUSTED: EXIT.remote,
 } as const;
 
 /** A stable machine-readable error code. */

@@ -16,6 +16,7 @@ import { findRemote } from './remotes.js';
 import { visibleFiles } from './workspace.js';
 import { StagedFiles } from './staging.js';
 import { partialRemote } from './partial.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -223,7 +224,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
 
 /** Reads the remote's number registry and makes local numbers follow it. */
 async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
-  const file = await s.backend.read('numbers');
+  const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
   if (file) await followRegistry(repo, parseNumberLog(file.data));
 }
 

@@ -7,7 +7,8 @@ import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
-import { readRemoteRef, type RemoteSession } from './remoteSession.js';
+import { initRemote, readRemoteRef, type RemoteSession } from './remoteSession.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
@@ -137,6 +138,8 @@ export async function pushToRemote(
     if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
     sizeOf.set(id, length);
   }
+  // every refusal is behind us: only now is an empty remote made one
+  await initRemote(s);
   opts.progress?.start?.(`push ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
@@ -175,7 +178,7 @@ export async function pushToRemote(
  */
 async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex): Promise<{ added: number; registry: (string | null)[] }> {
   for (let attempt = 0; attempt < 8; attempt++) {
-    const file = await s.backend.read('numbers');
+    const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
     const reg = file ? parseNumberLog(file.data) : [];
     const known = new Set(reg.filter((x): x is string => !!x));
     const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id));
