@@ -4,7 +4,7 @@ import { isAncestor } from '../core/dag.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { decodeVerified } from '../storage/objectFile.js';
 import { packKey, type PackEntry } from '../storage/remote/packs.js';
-import { parseNumberLog } from '../storage/numbers.js';
+import { parseRegistry } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
 import { withPool, type Progress } from './session.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
@@ -214,7 +214,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
         else if (local !== r.id) tagConflicts.push(name);
       }
     }
-    await adoptNumbers(repo, s);
+    await adoptNumbers(repo, s, new Set(versions.keys()));
   } catch (e) {
     staged?.discard();
     throw e;
@@ -222,10 +222,10 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   return { transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts }, staged };
 }
 
-/** Reads the remote's number registry and makes local numbers follow it. */
-async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
+/** Reads the remote's number registry (capped, checked whole) and makes local numbers follow it for the versions held here; `fetched` were just verified. */
+async function adoptNumbers(repo: Repository, s: RemoteSession, fetched: ReadonlySet<string>): Promise<void> {
   const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
-  if (file) await followRegistry(repo, parseNumberLog(file.data));
+  if (file) await followRegistry(repo, parseRegistry(file.data, s.remote.url), fetched);
 }
 
 /**
