@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   BAD_SIGNATURE: EXIT.failure,
   SIGNER_NOT_ALLOWED: EXIT.failure,
   SIGNING_FAILED: EXIT.external,
+  REMOTE_UNTRUSTED: EXIT.remote,
 } as const;
 
 /** A stable machine-readable error code. */

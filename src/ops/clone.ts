@@ -22,6 +22,8 @@ export interface CloneOptions extends Omit<RemoteSpec, 'url'> {
   only?: string[];
   /** Keep a copy of every chunk of every version here (default: a partial store, chunks fetched when needed). */
   full?: boolean;
+  /** Consent to a plain-HTTP endpoint that is not loopback. */
+  allowHttp?: boolean;
   jobs?: number;
   progress?: Progress;
 }
@@ -69,7 +71,7 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
       }
       repo.setSparse(paths);
     }
-    const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}) }, false);
+    const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}), ...(opts.allowHttp && opts.endpoint ? { allowHttp: true } : {}) }, false);
     return await withLock(repo, 'clone', async () => {
       return withRemote(repo, remote, false, async (s) => {
         if (!s.exists) throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, { url, hint: 'push to it first' });

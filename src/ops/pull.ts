@@ -105,12 +105,14 @@ export function findSharedWorkspace(cwd: string): string | null {
 
 /**
  * `mvm pull` in a fresh `git clone` (no .mvm yet): creates the store at the
- * workspace root, fetches from the remote the shared config names, and
+ * workspace root (or takes the empty one there), fetches from the remote the shared config names, and
  * restores exactly the version mvm.lock names (the remote branch's tip when
  * there is no lock). On failure the new .mvm is removed again.
  */
 export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Promise<PullResult> {
-  createRepository({ dir: root });
+  // the store may exist already, empty, when the shared remote was trusted first (mvm remote trust)
+  const created = !Repository.exists(root);
+  if (created) createRepository({ dir: root });
   try {
     const repo = Repository.open(root);
     const remote = findRemote(repo, opts.remote);
@@ -143,7 +145,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
       });
     });
   } catch (e) {
-    rmSync(join(root, MVM_DIR), { recursive: true, force: true });
+    if (created) rmSync(join(root, MVM_DIR), { recursive: true, force: true });
     throw e;
   }
 }

@@ -4,7 +4,7 @@ import { isAncestor } from '../core/dag.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { decodeVerified } from '../storage/objectFile.js';
 import { packKey, type PackEntry } from '../storage/remote/packs.js';
-import { parseNumberLog } from '../storage/numbers.js';
+import { parseRegistry } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
 import { withPool, type Progress } from './session.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
@@ -19,6 +19,7 @@ import { partialRemote } from './partial.js';
 import { RangeSlots } from './rangeSlots.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
 import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
 
 /** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
 const MAX_RANGE = 8 << 20;
@@ -210,7 +211,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
         else if (local !== r.id) tagConflicts.push(name);
       }
     }
-    await adoptNumbers(repo, s);
+    await adoptNumbers(repo, s, new Set(versions.keys()));
   } catch (e) {
     staged?.discard();
     throw e;
@@ -227,10 +228,10 @@ function refetchChunks(absent: Absent, files: Map<string, { f: FileObject }>): s
   return [...absent.chunks, ...absent.filesWithChunks.flatMap((id) => files.get(id)?.f.chunks.map((c) => c.id) ?? [])];
 }
 
-/** Reads the remote's number registry and makes local numbers follow it. */
-async function adoptNumbers(repo: Repository, s: RemoteSession): Promise<void> {
-  const file = await s.backend.read('numbers');
-  if (file) await followRegistry(repo, parseNumberLog(file.data));
+/** Reads the remote's number registry (capped, checked whole) and makes local numbers follow it for the versions held here; `fetched` were just verified. */
+async function adoptNumbers(repo: Repository, s: RemoteSession, fetched: ReadonlySet<string>): Promise<void> {
+  const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
+  if (file) await followRegistry(repo, parseRegistry(file.data, s.remote.url), fetched);
 }
 
 /**

@@ -1,14 +1,16 @@
 import { MvmError, isMvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
 import { indexKey, packKey, packLayout, packParts } from '../storage/remote/packs.js';
-import { formatNumberLog, parseNumberLog } from '../storage/numbers.js';
+import { formatNumberLog, parseRegistry } from '../storage/numbers.js';
 import { ensureChunks } from './partial.js';
 import type { Repository } from './repository.js';
 import type { Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
-import { readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
+import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { pushSignatures } from './signatureTransfer.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { faultPoint } from '../storage/faults.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
@@ -140,6 +142,8 @@ export async function pushToRemote(
     if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
     sizeOf.set(id, length);
   }
+  // every refusal is behind us: only now is an empty remote made one
+  await initRemote(s);
   opts.progress?.start?.(`push ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
@@ -163,11 +167,14 @@ export async function pushToRemote(
   opts.progress?.done?.();
   for (const p of plans) {
     if (p.from === p.to) continue;
+    // a fault point here stands for a swap lost after the packs were sent (tests)
+    faultPoint('write', `${url} ${p.ref}`);
     if (!(await s.backend.swap(p.ref, Buffer.from(`${p.to}\n`), p.tag))) {
       throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, { url, ref: p.ref, hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)' });
     }
   }
-  const { added: numbered, registry } = await registerNumbers(repo, s, index);
+  // every ref planned now holds its `to` on the remote (moved, or already there): only what those reach is numbered
+  const { added: numbered, registry } = await registerNumbers(repo, s, index, plans.map((p) => p.to));
   const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
   return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry, signatures };
 }
@@ -186,17 +193,34 @@ async function garbledRef(s: RemoteSession, ref: string, e: unknown, force: bool
 
 /**
  * Appends to the remote's number registry every locally numbered version the
- * remote now holds and the registry lacks, in local number order, by
- * compare-and-swap (retried when another push appended first).
+ * remote now holds, that a ref this push left on the remote reaches, and the
+ * registry lacks, in local number order, by compare-and-swap (retried when
+ * another push appended first). A version whose push lost the ref swap sits
+ * in the remote's packs but no ref reaches it: it is never numbered.
  */
-async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex): Promise<{ added: number; registry: (string | null)[] }> {
+async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex, tips: string[]): Promise<{ added: number; registry: (string | null)[] }> {
   for (let attempt = 0; attempt < 8; attempt++) {
-    const file = await s.backend.read('numbers');
-    const reg = file ? parseNumberLog(file.data) : [];
+    const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
+    const reg = file ? parseRegistry(file.data, s.remote.url) : [];
     const known = new Set(reg.filter((x): x is string => !!x));
-    const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id));
+    const reached = reachedUnknown(repo, tips, known);
+    const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id) && reached.has(id));
     if (!add.length) return { added: 0, registry: reg };
     if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null)) return { added: add.length, registry: [...reg, ...add] };
   }
   throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, { url: s.remote.url, hint: 'run the push again' });
+}
+
+/** Versions reachable from `tips` (parents and delta bases), not walking past those the registry already numbers. */
+function reachedUnknown(repo: Repository, tips: string[], known: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  const stack = tips.filter((id) => !known.has(id));
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (out.has(id) || known.has(id) || !repo.objects.has(id)) continue;
+    out.add(id);
+    const v = repo.version(id);
+    stack.push(...v.parents, ...(v.deps.base ? [v.deps.base] : []));
+  }
+  return out;
 }

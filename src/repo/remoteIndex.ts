@@ -5,6 +5,7 @@ import type { RemoteBackend } from '../storage/remote/backend.js';
 import { indexKey, parsePackIndex, type PackEntry, type PackIndex } from '../storage/remote/packs.js';
 import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
 
 /**
  * What a remote holds, learnt from its pack indexes: every object id and
@@ -67,7 +68,7 @@ export async function syncRemoteIndex(repo: Repository, remote: string, backend:
   const missing = [...listed].filter((id) => !cached.has(id));
   await bounded(missing.length, jobs, async (i) => {
     const id = missing[i]!;
-    const file = await backend.read(indexKey(id));
+    const file = await backend.read(indexKey(id), REMOTE_LIMITS.packIndex);
     // listed a moment ago but gone now: a concurrent prune; what it named is gone too
     if (file) index.add(parsePackIndex(file.data, id, backend.url));
   });

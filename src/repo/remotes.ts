@@ -14,9 +14,12 @@ const LOCAL_REMOTES_FILE = 'remotes.json';
 export interface RemoteEntry extends RemoteSpec {
   name: string;
   shared: boolean;
+  /** Consent to a plain-HTTP endpoint that is not loopback; kept in this clone's file only (see remoteTrust.ts for shared ones). */
+  allowHttp?: boolean;
 }
 
-type RemotesFile = { remotes: Record<string, RemoteSpec> };
+type LocalSpec = RemoteSpec & { allowHttp?: boolean };
+type RemotesFile = { remotes: Record<string, LocalSpec> };
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -27,22 +30,24 @@ export function validateRemoteName(name: string): string {
 }
 
 /** Checks what a remotes file says about one remote; a hostile shared file gets no further than this. */
-function checkSpec(name: string, v: unknown, path: string, root: string): RemoteSpec {
+function checkSpec(name: string, v: unknown, path: string, root: string, local: boolean): LocalSpec {
   const bad = (why: string) => new MvmError('BAD_VALUE', `${path}: remote '${name}' ${why}`, { path, hint: `fix or remove the entry with 'mvm remote remove ${name}'` });
   if (!NAME_RE.test(name)) throw bad('has an invalid name');
-  const s = v as Partial<RemoteSpec> | null;
+  const s = v as Partial<LocalSpec> | null;
   if (!s || typeof s !== 'object' || typeof s.url !== 'string') throw bad('has no url');
   parseRemoteUrl(s.url, root);
   if (s.endpoint !== undefined && (typeof s.endpoint !== 'string' || !/^https?:\/\/[^\s@/]+(\/[^\s]*)?$/.test(s.endpoint))) throw bad('has an endpoint that is not an http(s) URL without credentials');
   if (s.region !== undefined && (typeof s.region !== 'string' || !/^[a-z0-9-]{1,32}$/.test(s.region))) throw bad('has an invalid region');
   if (s.pathStyle !== undefined && typeof s.pathStyle !== 'boolean') throw bad('has a pathStyle that is not true/false');
-  return { url: s.url, ...(s.endpoint ? { endpoint: s.endpoint } : {}), ...(s.region ? { region: s.region } : {}), ...(s.pathStyle !== undefined ? { pathStyle: s.pathStyle } : {}) };
+  // consent to plain HTTP counts only in this clone's own file: a shared file cannot grant it to itself
+  const allowHttp = local && s.allowHttp === true;
+  return { url: s.url, ...(s.endpoint ? { endpoint: s.endpoint } : {}), ...(s.region ? { region: s.region } : {}), ...(s.pathStyle !== undefined ? { pathStyle: s.pathStyle } : {}), ...(allowHttp ? { allowHttp } : {}) };
 }
 
-function readRemotes(path: string, root: string): Record<string, RemoteSpec> {
+function readRemotes(path: string, root: string, local: boolean): Record<string, LocalSpec> {
   const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${path} is not valid JSON`, { path })) as RemotesFile | null;
-  const out: Record<string, RemoteSpec> = {};
-  for (const [name, spec] of Object.entries(v?.remotes ?? {})) setKey(out, name, checkSpec(name, spec, path, root));
+  const out: Record<string, LocalSpec> = Object.create(null) as Record<string, LocalSpec>;
+  for (const [name, spec] of Object.entries(v?.remotes ?? {})) setKey(out, name, checkSpec(name, spec, path, root, local));
   return out;
 }
 
@@ -53,8 +58,8 @@ function paths(repo: Repository): { local: string; shared: string } {
 /** Every remote, shared ones first; a local remote of the same name overrides a shared one. */
 export function listRemotes(repo: Repository): RemoteEntry[] {
   const p = paths(repo);
-  const shared = readRemotes(p.shared, repo.root);
-  const local = readRemotes(p.local, repo.root);
+  const shared = readRemotes(p.shared, repo.root, false);
+  const local = readRemotes(p.local, repo.root, true);
   const out = new Map<string, RemoteEntry>();
   for (const [name, s] of Object.entries(shared)) out.set(name, { name, shared: true, ...s });
   for (const [name, s] of Object.entries(local)) out.set(name, { name, shared: false, ...s });
@@ -72,15 +77,15 @@ export function findRemote(repo: Repository, name?: string): RemoteEntry {
 }
 
 /** Adds a remote to the local file, or with `shared` to the workspace file git tracks. */
-export function saveRemote(repo: Repository, name: string, spec: RemoteSpec, shared: boolean): RemoteEntry {
+export function saveRemote(repo: Repository, name: string, spec: LocalSpec, shared: boolean): RemoteEntry {
   validateRemoteName(name);
-  const checked = checkSpec(name, spec, 'remote add', repo.root);
+  const checked = checkSpec(name, spec, 'remote add', repo.root, !shared);
   if (listRemotes(repo).some((r) => r.name === name)) {
     throw new MvmError('REMOTE_EXISTS', `a remote named '${name}' already exists`, { name, hint: `remove it first with 'mvm remote remove ${name}'` });
   }
   const p = paths(repo);
   const file = shared ? p.shared : p.local;
-  const remotes = readRemotes(file, repo.root);
+  const remotes = readRemotes(file, repo.root, !shared);
   remotes[name] = checked;
   const text = JSON.stringify({ remotes: Object.fromEntries(Object.entries(remotes).sort(([a], [b]) => (a < b ? -1 : 1))) }, null, 2) + '\n';
   writeFileAtomic(file, text, { tmpDir: shared ? repo.root : repo.tmpDir });
@@ -92,7 +97,7 @@ export function deleteRemote(repo: Repository, name: string): RemoteEntry {
   const entry = findRemote(repo, name);
   const p = paths(repo);
   for (const [file, tmpDir] of [[p.local, repo.tmpDir], [p.shared, repo.root]] as const) {
-    const remotes = readRemotes(file, repo.root);
+    const remotes = readRemotes(file, repo.root, file === p.local);
     if (!(name in remotes)) continue;
     delete remotes[name];
     writeFileAtomic(file, JSON.stringify({ remotes }, null, 2) + '\n', { tmpDir });

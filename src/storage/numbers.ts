@@ -1,5 +1,5 @@
-import { appendFileSync, readFileSync } from 'node:fs';
-import { fromSystemError } from '../errors.js';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { faultPoint } from './faults.js';
 
@@ -17,11 +17,12 @@ const ID_RE = /^[0-9a-f]{64}$/;
 export class NumberLog {
   constructor(readonly path: string) {}
 
-  private text(): string {
+  /** The log's length in bytes (0 when it does not exist yet): an append needs no more than this. */
+  private size(): number {
     try {
-      return readFileSync(this.path, 'latin1');
+      return statSync(this.path).size;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw fromSystemError(e, this.path, 'reading');
     }
   }
@@ -70,12 +71,20 @@ export class NumberLog {
 
   /** Appends an id and returns its number. Call with the repository lock held. */
   append(id: string): number {
-    const len = this.text().length;
+    return this.appendAll([id]);
+  }
+
+  /**
+   * Appends ids in order (null: a burned number) in one write, and returns the
+   * number of the first. Call with the repository lock held.
+   */
+  appendAll(ids: (string | null)[]): number {
+    const len = this.size();
     const torn = len % LINE;
     const pad = torn === 0 ? '' : '-'.repeat(LINE - 1 - torn) + '\n';
     try {
       faultPoint('append', this.path);
-      appendFileSync(this.path, pad + id + '\n', 'latin1');
+      appendFileSync(this.path, pad + ids.map((id) => `${id ?? '-'.repeat(64)}\n`).join(''), 'latin1');
     } catch (e) {
       throw fromSystemError(e, this.path, 'writing');
     }
@@ -118,4 +127,18 @@ export function garbledNumberLines(buf: Buffer): number[] {
 /** The bytes of a number log holding `ids` in order (null: a burned number). */
 export function formatNumberLog(ids: (string | null)[]): Buffer {
   return Buffer.from(ids.map((id) => `${id ?? '-'.repeat(64)}\n`).join(''), 'latin1');
+}
+
+/**
+ * Parses a remote's number registry strictly, in one pass: whole lines only,
+ * each an id or a burned number; anything else is REMOTE_CORRUPT (a registry
+ * is written whole, so nothing in it is torn).
+ */
+export function parseRegistry(buf: Buffer, url: string): (string | null)[] {
+  const bad = (why: string) => new MvmError('REMOTE_CORRUPT', `the number registry on ${url} is malformed: ${why}`, { url, hint: 'nothing was adopted; remove or repair the registry file (numbers) on the remote' });
+  if (buf.length % LINE !== 0) throw bad(`${buf.length} bytes is not a whole number of lines`);
+  const out = parseNumberLog(buf);
+  const burned = '-'.repeat(64);
+  for (let i = 0; i < out.length; i++) if (out[i] === null && (buf[i * LINE + 64] !== 0x0a || buf.toString('latin1', i * LINE, i * LINE + 64) !== burned)) throw bad(`line ${i + 1} is neither a version id nor a burned number`);
+  return out;
 }

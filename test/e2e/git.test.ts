@@ -46,6 +46,11 @@ describe('mvm with git', () => {
       const mate = t.path('mate');
       expect(existsSync(join(mate, 'models'))).toBe(false);
       expectError(run(mate, ['status', '--json']), 'NOT_A_REPOSITORY', 3);
+      // the remote the project names is used only once this clone trusts it
+      const untrusted = expectError(run(mate, ['pull', '--json']), 'REMOTE_UNTRUSTED', 10);
+      expect(untrusted.data.url).toBe(t.path('remote'));
+      expect(existsSync(join(mate, '.mvm'))).toBe(false);
+      expect(json(run(mate, ['remote', 'trust', 'origin', '--json']))).toMatchObject({ remote: { name: 'origin', url: t.path('remote') }, created: true });
       const pulled = json(run(mate, ['pull', '--json']));
       expect(pulled.to).toBe(v1.id);
       expect(pulled.number).toBe(1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { mvm, mvmAsync, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
@@ -406,10 +406,10 @@ describe('remotes on a folder', () => {
       const run = (args: string[]) => mvm(args, { cwd: t.dir });
       ok(run(['init']));
       ok(run(['remote', 'add', 'origin', 's3://models-bucket/team-a', '--endpoint', 'http://127.0.0.1:9', '--shared']));
-      ok(run(['remote', 'add', 'backup', 'shared-folder']));
+      ok(run(['remote', 'add', 'backup', '../shared-folder']));
       expect(JSON.parse(readFileSync(t.path('mvm-remotes.json'), 'utf8'))).toEqual({ remotes: { origin: { url: 's3://models-bucket/team-a', endpoint: 'http://127.0.0.1:9' } } });
       const list = json(run(['remote', '--json']));
-      expect(list.map((r: { name: string; shared: boolean; url: string }) => [r.name, r.shared, r.url])).toEqual([['backup', false, t.path('shared-folder')], ['origin', true, 's3://models-bucket/team-a']]);
+      expect(list.map((r: { name: string; shared: boolean; url: string }) => [r.name, r.shared, r.url])).toEqual([['backup', false, join(dirname(t.dir), 'shared-folder')], ['origin', true, 's3://models-bucket/team-a']]);
       expectError(run(['remote', 'add', 'origin', '/x', '--json']), 'REMOTE_EXISTS', 1);
       expectError(run(['remote', 'add', 'bad/name', '/x', '--json']), 'BAD_VALUE', 2);
       expectError(run(['remote', 'add', 'creds', 's3://AKIA:secret@models-bucket/x', '--json']), 'BAD_VALUE', 2);

@@ -11,6 +11,7 @@ interface Args extends GlobalArgs {
   endpoint?: string;
   region?: string;
   pathStyle?: boolean;
+  allowHttp?: boolean;
   jobs?: number;
 }
 
@@ -26,6 +27,7 @@ export const cloneCommand: Command<Args> = {
       .option('only', { type: 'string', array: true, describe: 'Only these files or folders: only their chunks are fetched' })
       .option('full', { type: 'boolean', describe: 'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote until needed)' })
       .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
+      .option('allow-http', { type: 'boolean', describe: 'Consent to a plain http:// endpoint that is not this machine' })
       .option('region', { type: 'string' })
       .option('path-style', { type: 'boolean' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
@@ -36,7 +38,7 @@ export const cloneCommand: Command<Args> = {
       .example('mvm clone s3://models-bucket/team-a --only models/config.json', 'one file, fetching only its chunks'),
   run: async (argv) => {
     const { clone } = await import('../../ops/clone.js');
-    const r = await clone(argv.url, { dir: argv.dir, rev: argv.rev, only: argv.only, full: argv.full, endpoint: argv.endpoint, region: argv.region, pathStyle: argv.pathStyle, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await clone(argv.url, { dir: argv.dir, rev: argv.rev, only: argv.only, full: argv.full, endpoint: argv.endpoint, region: argv.region, pathStyle: argv.pathStyle, allowHttp: argv.allowHttp, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
     if (argv.json) return printJson(r);
     print(`Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`);
   },

@@ -31,14 +31,19 @@ export const pullCommand: Command<Args> = {
     const { pull, pullIntoNewStore, findSharedWorkspace } = await import('../../ops/pull.js');
     const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, rebase: argv.rebase, full: argv.full, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
     let r;
+    let repo;
     try {
-      r = await pull(openRepo(), opts);
+      repo = openRepo();
     } catch (e) {
       // a fresh git clone: no store yet, but the project names its remote in mvm-remotes.json
       const root = isMvmError(e, 'NOT_A_REPOSITORY') ? findSharedWorkspace(process.cwd()) : null;
       if (!root) throw e;
+      repo = null;
       r = await pullIntoNewStore(root, opts);
     }
+    // a store with no version yet beside mvm-remotes.json (made by 'mvm remote trust' in a fresh git clone) is filled the same way
+    if (repo) r = repo.headId() === null && findSharedWorkspace(repo.root) === repo.root ? await pullIntoNewStore(repo.root, opts) : await pull(repo, opts);
+    if (!r) throw new Error('unreachable: pull produced no result');
     if (argv.json) return printJson(r);
     if (r.outcome === 'up-to-date') return print(`Already up to date: ${r.branch} at ${versionLabel(r.to, r.number)}`);
     if (r.outcome === 'ahead') return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);

@@ -1,3 +1,6 @@
+import { MvmError } from '../../errors.js';
+import { MAX_PACK_BYTES } from './limits.js';
+
 /** A file read from a remote, with the tag a conditional write compares against. */
 export interface RemoteFile {
   data: Buffer;
@@ -21,9 +24,13 @@ export interface RemoteBackend {
   /** The remote as the user named it (never with credentials). */
   readonly url: string;
   readonly stats: TransferStats;
-  /** A whole file with its tag, or null when it does not exist. */
-  read(key: string): Promise<RemoteFile | null>;
-  /** `length` bytes at `offset` of a file; throws REMOTE_CORRUPT when the file is shorter. */
+  /**
+   * A whole file with its tag, or null when it does not exist. A file larger
+   * than `max` bytes (default REMOTE_LIMITS.other) is REMOTE_CORRUPT, found
+   * before it is read.
+   */
+  read(key: string, max?: number): Promise<RemoteFile | null>;
+  /** `length` bytes at `offset` of a file; REMOTE_CORRUPT when the file is shorter (found before anything is allocated) or the range is not one a pack can hold. */
   readRange(key: string, offset: number, length: number): Promise<Buffer>;
   /** Writes a file whole: a reader sees the old content or the new one, never a part. */
   write(key: string, data: Uint8Array): Promise<void>;
@@ -50,6 +57,13 @@ export interface RemoteBackend {
 /** A new, zeroed TransferStats. */
 export function newStats(): TransferStats {
   return { requests: 0, bytesUp: 0, bytesDown: 0 };
+}
+
+/** Refuses, as REMOTE_CORRUPT naming the file, a byte range no pack index mvm writes could name (negative, fractional, past 4 GiB). */
+export function checkRange(key: string, url: string, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > MAX_PACK_BYTES) {
+    throw new MvmError('REMOTE_CORRUPT', `remote file ${key} on ${url}: its index names bytes ${offset}+${length}, which no pack holds`, { url, key, hint: 'the remote is damaged; remove that pack index, then push again from a complete repository' });
+  }
 }
 
 /** True when a remote key is one mvm could have written: relative, no `..` or empty parts, plain characters. */

@@ -1,11 +1,12 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { readFully } from '../readFully.js';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { blake3Hex } from '../hash.js';
 import { tempPath, fsyncDir } from '../atomic.js';
 import { acquireLock } from '../lock.js';
-import { isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+import { REMOTE_LIMITS, tooLargeMessage } from './limits.js';
 
 const LOCK_WAIT_MS = 10_000;
 
@@ -45,20 +46,40 @@ export class FolderBackend implements RemoteBackend {
     }
   }
 
+  /** What the folder holds besides what a push that was cut short leaves (its temp folder, a lock): a folder that is not a remote yet. */
+  foreignEntries(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => n !== '.tmp' && n !== 'mvm-remote.json.lock');
+    } catch {
+      return [];
+    }
+  }
+
   private path(key: string): string {
     if (!isSafeKey(key)) throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
     return join(this.root, ...key.split('/'));
   }
 
-  async read(key: string): Promise<RemoteFile | null> {
+  async read(key: string, max: number = REMOTE_LIMITS.other): Promise<RemoteFile | null> {
     this.stats.requests++;
     const p = this.path(key);
     let data: Buffer;
+    let fd = -1;
     try {
-      data = readFileSync(p);
+      fd = openSync(p, 'r');
+      // the size first: a huge or sparse file is refused before a byte is read
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new MvmError('REMOTE_CORRUPT', `remote key ${key} on ${this.url} is not a file`, { url: this.url, key, hint: 'the remote is damaged; remove it from the remote folder' });
+      if (st.size > max) throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, st.size, max), { url: this.url, key, size: st.size, max, hint: 'the remote is damaged; remove or repair that file' });
+      data = Buffer.allocUnsafe(st.size);
+      const got = readFully(fd, data, 0);
+      if (got !== st.size) throw new MvmError('IO_ERROR', `remote file ${key} changed size while it was read`, { url: this.url, key, hint: 'run the command again' });
     } catch (e) {
+      if (e instanceof MvmError) throw e;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
       throw remoteError(e, p, 'reading');
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
     this.stats.bytesDown += data.length;
     return { data, tag: blake3Hex(data) };
@@ -67,9 +88,12 @@ export class FolderBackend implements RemoteBackend {
   async readRange(key: string, offset: number, length: number): Promise<Buffer> {
     this.stats.requests++;
     const p = this.path(key);
+    checkRange(key, this.url, offset, length);
     let fd = -1;
     try {
       fd = openSync(p, 'r');
+      // a lying index gets no allocation of the length it claims
+      if (offset + length > fstatSync(fd).size) throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
       const buf = Buffer.allocUnsafe(length);
       const got = readFully(fd, buf, offset);
       this.stats.bytesDown += got;

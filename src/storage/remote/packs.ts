@@ -2,6 +2,7 @@ import { MvmError } from '../../errors.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { isObjectId } from '../../core/ids.js';
 import { blake3Hex } from '../hash.js';
+import { MAX_PACK_BYTES } from './limits.js';
 
 /** The layout of a remote; a remote with a newer one is refused. */
 export const REMOTE_FORMAT = 1;
@@ -101,6 +102,8 @@ export function parsePackIndex(bytes: Buffer, id: string, url: string): PackInde
   for (const e of idx.objects) {
     if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || !isObjectId(e[0]) || !Number.isSafeInteger(e[1]) || !Number.isSafeInteger(e[2]) || e[1] < end || e[2] < 0) throw bad('bad entry');
     end = e[1] + e[2];
+    // a length no pack can have: refused here, before a read would try to hold it
+    if (end > MAX_PACK_BYTES) throw bad(`object ${e[0]} would end at byte ${end}, past the ${MAX_PACK_BYTES} a pack may hold`);
   }
   if (blake3Hex(Buffer.from(canonicalJson(idx.objects))) !== id) throw bad('its objects do not hash to its id');
   return idx;

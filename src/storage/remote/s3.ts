@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MvmError } from '../../errors.js';
-import { isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
+import { REMOTE_LIMITS, tooLargeMessage } from './limits.js';
 
 /** Where an S3-compatible remote lives and how to reach it. Credentials come from the AWS SDK's default chain only. */
 export interface S3Location {
@@ -64,6 +65,23 @@ async function readBody(body: AsyncIterable<Uint8Array>, length: number, what: {
   return got === length ? out : out.subarray(0, got);
 }
 
+/** Reads a whole response body, refusing it as REMOTE_CORRUPT once it passes `max` bytes (a server may not say its length). */
+async function readAll(body: AsyncIterable<Uint8Array>, max: number, what: { url: string; key: string }): Promise<Buffer> {
+  const pieces: Uint8Array[] = [];
+  let got = 0;
+  for await (const piece of body) {
+    got += piece.length;
+    if (got > max) throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(what.key, what.url, got, max), { ...what, max, hint: 'the remote is damaged; remove or repair that file' });
+    pieces.push(piece);
+  }
+  return Buffer.concat(pieces, got);
+}
+
+/** Drops a response body not read (a refused size), so its connection is not left waiting. */
+function discard(body: unknown): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
+}
+
 /**
  * S3Backend keeps a remote in an S3-compatible bucket under a prefix. Conditional
  * writes use If-None-Match / If-Match; since some servers ignore them, every
@@ -101,12 +119,17 @@ export class S3Backend implements RemoteBackend {
     return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
   }
 
-  async read(key: string): Promise<RemoteFile | null> {
+  async read(key: string, max: number = REMOTE_LIMITS.other): Promise<RemoteFile | null> {
     const { client, sdk } = await this.open();
     this.stats.requests++;
     try {
       const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
-      const data = Buffer.from(await r.Body!.transformToByteArray());
+      // the size first: a huge object is refused before its body is read
+      if (r.ContentLength !== undefined && r.ContentLength > max) {
+        discard(r.Body);
+        throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, r.ContentLength, max), { url: this.url, key, size: r.ContentLength, max, hint: 'the remote is damaged; remove or repair that file' });
+      }
+      const data = await readAll(r.Body as AsyncIterable<Uint8Array>, max, { url: this.url, key });
       this.stats.bytesDown += data.length;
       return { data, tag: r.ETag ?? '' };
     } catch (e) {
@@ -117,11 +140,18 @@ export class S3Backend implements RemoteBackend {
   }
 
   async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    checkRange(key, this.url, offset, length);
+    if (length === 0) return Buffer.alloc(0);
     const { client, sdk } = await this.open();
     this.stats.requests++;
     let data: Buffer;
     try {
       const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
+      // a lying index gets no allocation of the length it claims: the server says how much there is
+      if (r.ContentLength !== undefined && r.ContentLength < length) {
+        discard(r.Body);
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      }
       data = await readBody(r.Body as AsyncIterable<Uint8Array>, length, { url: this.url, key });
     } catch (e) {
       const err = e as SdkError;
