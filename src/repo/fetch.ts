@@ -3,6 +3,7 @@ import { decodeFileObject, decodeVersion, type FileObject, type Version } from '
 import { isAncestor } from '../core/dag.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { decodeVerified } from '../storage/objectFile.js';
+import { maxStoredSize, MAX_METADATA_SIZE, MAX_OBJECT_SIZE } from '../storage/codec.js';
 import { packKey, type PackEntry } from '../storage/remote/packs.js';
 import { parseRegistry } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
@@ -42,6 +43,9 @@ export interface FetchTransfer {
  * neighbours in one pack into one request. Every object is hash-checked once:
  * here, for manifests and file objects handed to `sink` with their content,
  * or by the worker threads that store chunks; a bad one is REMOTE_CORRUPT.
+ * Manifests and file objects decode to at most MAX_METADATA_SIZE, a chunk
+ * to the size `sizes` has for it (its file object's word) and at most
+ * MAX_OBJECT_SIZE, each checked before anything is allocated.
  */
 async function download(
   s: RemoteSession,
@@ -50,11 +54,15 @@ async function download(
   jobs: number,
   sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null; storePlaced: boolean },
   progress?: Progress,
+  sizes?: ReadonlyMap<string, number>,
 ): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
+  const bound = (id: string) => (typeof sink === 'function' ? { max: MAX_METADATA_SIZE } : { exact: sizes?.get(id), max: MAX_OBJECT_SIZE });
   for (const id of ids) {
     const e = index.get(id);
     if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it" });
+    const b = bound(id);
+    if (e.length > maxStoredSize(b.exact ?? b.max)) throw new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (its pack entry holds ${e.length} bytes, more than it can take)`, { url: s.remote.url, id, pack: e.pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
     byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
   }
   const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
@@ -87,14 +95,14 @@ async function download(
       for (const it of r.items) {
         const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
         try {
-          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id));
+          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id, false, undefined, bound(it.id)));
         } catch (e) {
           throw corrupt(it.id, r.pack, e);
         }
       }
     } else {
       // chunks: verified and written by the worker threads, a range per task
-      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length, places: sink.staged?.placesOf(it.id) }));
+      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length, size: sizes?.get(it.id), places: sink.staged?.placesOf(it.id) }));
       const slot = slots.take(length);
       try {
         const data = new Uint8Array(slot, 0, length);
@@ -182,14 +190,17 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
   const wanted = partial ? (stageVersion ? [stageVersion] : []) : [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
-  const wantChunks = [...new Set([...wanted.flatMap((v) => Object.entries(visibleFiles(v.files, sparse)).flatMap(([, e]) => fileOf(e.file).chunks.map((c) => c.id))), ...refetchChunks(absent, files).filter(onRemote)])].filter((id) => !repo.objects.has(id));
+  // each chunk's size as its file object declares it: its decode is held to that before it allocates
+  // (a chunk fetched again for a file object here is held to the chunk limit)
+  const chunkSizes = new Map(wanted.flatMap((v) => Object.values(visibleFiles(v.files, sparse)).flatMap((e) => fileOf(e.file).chunks.map((c) => [c.id, c.size] as const))));
+  const wantChunks = [...new Set([...chunkSizes.keys(), ...refetchChunks(absent, files).filter(onRemote)])].filter((id) => !repo.objects.has(id));
   opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
   const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
   const tagConflicts: string[] = [];
   try {
     // every core decodes and hashes; a worker thread has the range while the next one downloads
-    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged, storePlaced: !partial }, opts.progress));
+    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged, storePlaced: !partial }, opts.progress, chunkSizes));
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);

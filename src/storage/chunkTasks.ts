@@ -1,10 +1,10 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
-import { decodedSize, deltaOf, encodeDelta, encodeObject, topPlane, type Encoded } from './codec.js';
+import { decodedSize, deltaOf, encodeDelta, encodeObject, topPlane, trimScratch, SCRATCH_KEEP, type Encoded } from './codec.js';
 import { groupWidth, type GroupKind } from './bytegroup.js';
 import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
-import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile } from './objectFile.js';
+import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, trimReadScratch, writeObjectFile } from './objectFile.js';
 import type { GroupChoice } from './codec.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
@@ -30,7 +30,7 @@ function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group
     const looked = top !== null && top.kind === group;
     if (looked && !alike((i) => top.plane[i]!, content, group, Math.min(n, top.plane.length))) return 'unlike';
     // the base lives in scratch memory until the difference is taken (encodeDelta reads it first)
-    const base = decodeVerified(stored, baseId, true, baseLoader(objectsDir));
+    const base = decodeVerified(stored, baseId, true, baseLoader(objectsDir), { exact: content.length });
     if (!looked && !alike((i) => topByte(base, i, group), content, group, n)) return 'unlike';
     const d = encodeDelta(content, base, baseId, depth, group, true);
     return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
@@ -133,7 +133,8 @@ export interface RangeTask {
 export interface PutTask {
   op: 'put';
   data: Uint8Array;
-  items: { id: string; offset: number; length: number; places?: number[] }[];
+  /** `size`: the content size the item's file object declares; its decode is held to it before allocating. */
+  items: { id: string; offset: number; length: number; size?: number; places?: number[] }[];
   objectsDir: string;
   tmpDir: string;
   fsync: boolean;
@@ -183,8 +184,15 @@ export { objectPath } from './objectFile.js';
  * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in a
  * per-thread scratch buffer valid until the next load.
  */
-export function loadChunk(objectsDir: string, id: string, reuse: boolean): { content: Buffer; storedBytes: number } {
-  return readObjectFile(objectsDir, id, reuse);
+export function loadChunk(objectsDir: string, id: string, reuse: boolean, size?: number): { content: Buffer; storedBytes: number } {
+  return readObjectFile(objectsDir, id, reuse, { exact: size });
+}
+
+/** Lets go of this thread's read and hash scratch (and the codec's) when a task grew it past SCRATCH_KEEP. */
+function trimTaskScratch(): void {
+  if (rangeScratch.length > SCRATCH_KEEP) rangeScratch = Buffer.alloc(0);
+  trimScratch();
+  trimReadScratch();
 }
 
 let rangeScratch = Buffer.alloc(0);
@@ -225,7 +233,7 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
         let size = 0;
         for (const it of task.items) {
           const stored = task.data.subarray(it.offset, it.offset + it.length);
-          const content = decodeVerified(stored, it.id, true);
+          const content = decodeVerified(stored, it.id, true, undefined, { exact: it.size });
           const keep = task.storePlaced !== false || !it.places?.length;
           if (keep && !existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
           for (let i = 0; it.places && i < it.places.length; i += 2) {
@@ -257,14 +265,14 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
         if (rangeScratch.length < task.size) rangeScratch = Buffer.alloc(Math.max(task.size, 1 << 20));
         const have = rangeScratch.subarray(0, task.size);
         if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id) return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
-        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
+        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true, task.size);
         let off = 0;
         while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
         return { id: task.id, size: content.length, isNew: false, storedBytes, kept: false };
       }
       case 'verify':
       case 'restore': {
-        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true);
+        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true, task.op === 'restore' ? task.size : undefined);
         if (task.op === 'restore' && content.length !== task.size) {
           return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (wrong size)`, id: task.id } };
         }
@@ -278,6 +286,8 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
   } catch (e) {
     const id = task.op === 'restore' || task.op === 'verify' || task.op === 'patch' ? task.id : undefined;
     return { id: id ?? '', size: 0, isNew: false, storedBytes: 0, error: taskError(e, id) };
+  } finally {
+    trimTaskScratch();
   }
 }
 

@@ -1,26 +1,9 @@
-import { createRequire } from 'node:module';
+import { MAX_CHUNK_SIZE } from '../core/chunking.js';
+import { unzstd, zstdBinding, type ZstdCCtx } from './zstd.js';
 import { MvmError } from '../errors.js';
-import { kernelArena, wasmKernels } from './kernels.js';
-import { applyDiff, deltaWidth, elementDiff, MAX_DELTA_DEPTH } from './delta.js';
+import { kernelArena, releaseKernels, wasmKernels } from './kernels.js';
+import { applyDiff, deltaWidth, elementDiff, MAX_DELTA_DEPTH, releaseDeltaKernels } from './delta.js';
 import { groupBytes, ungroupBytes, groupKindFromCode, groupWidth, GROUP_KIND_CODES, type GroupKind } from './bytegroup.js';
-
-interface ZstdCCtx {
-  compress(dst: Uint8Array, src: Uint8Array, level: number): number;
-  compress2(dst: Uint8Array, src: Uint8Array): number;
-  setParameter(param: number, value: number): void;
-}
-interface ZstdBinding {
-  CCtx: new () => ZstdCCtx;
-  CParameter: Record<string, number>;
-  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
-  compressBound(n: number): number;
-  getFrameContentSize(frame: Uint8Array): number | null;
-}
-let binding: ZstdBinding | null = null;
-/** The zstd binding, loaded on first use: commands that only read refs and the index never pay for it. */
-function zstdBinding(): ZstdBinding {
-  return (binding ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding);
-}
 
 /**
  * How a stored object's payload is encoded; the value is the byte in its header.
@@ -42,6 +25,30 @@ export const HEADER_SIZE = 8;
 const MAGIC = 0x4d; // 'M'
 const VERSION = 1;
 
+/**
+ * Most bytes any stored object may decode to: a chunk of the largest size a
+ * repository may be made with (MAX_CHUNK_SIZE). Every decode refuses a
+ * larger header before it allocates.
+ */
+export const MAX_OBJECT_SIZE = MAX_CHUNK_SIZE;
+/** Most bytes a version manifest or a file object may decode to: JSON lists far below the chunks they name. */
+export const MAX_METADATA_SIZE = 64 << 20;
+
+/**
+ * What a decode may produce, known before it starts: `exact`, the size the
+ * structure naming the object declares (a chunk's size in its file object),
+ * and `max`, the limit of the object's kind (MAX_OBJECT_SIZE when not given).
+ */
+export interface SizeBound {
+  exact?: number;
+  max?: number;
+}
+
+/** Most stored bytes an object decoding to at most `content` bytes can take (the worst of every encoding). */
+export function maxStoredSize(content: number): number {
+  return HEADER_SIZE + DELTA_PREFIX + zstdBinding().compressBound(content) + 5 * 9;
+}
+
 
 /** The byte grouping to try: a kind, none, or 'auto' for bytes of unknown type (chosen on a sample). */
 export type GroupChoice = GroupKind | 'auto' | null;
@@ -62,7 +69,6 @@ export interface Encoded {
 
 let cctx: ZstdCCtx | null = null;
 let planeCctx: ZstdCCtx | null = null;
-let dctx: InstanceType<ZstdBinding['DCtx']> | null = null;
 
 /** Windows of consecutive bytes that entropy() reads, and their length. */
 const ENTROPY_WINDOWS = 4;
@@ -120,6 +126,29 @@ const scratch = { group: Buffer.alloc(0), out: Buffer.alloc(0), enc: Buffer.allo
 function scratchOf(n: number, which: keyof typeof scratch): Buffer {
   if (scratch[which].length < n) scratch[which] = Buffer.alloc(Math.max(n, 1 << 20));
   return scratch[which];
+}
+
+/**
+ * Scratch buffers larger than this are let go after a task (trimScratch):
+ * chunks up to 64 MiB keep theirs from chunk to chunk, while one oversized
+ * (or hostile) chunk does not pin its memory in every thread it passed through.
+ */
+export const SCRATCH_KEEP = 64 << 20;
+
+/** Lets go of this thread's codec scratch buffers (and the kernels' memory) that grew past `keep` bytes. */
+export function trimScratch(keep = SCRATCH_KEEP): void {
+  for (const k of Object.keys(scratch) as (keyof typeof scratch)[]) if (scratch[k].length > keep) scratch[k] = Buffer.alloc(0);
+  for (const s of deltaScratch) {
+    if (s && s.diff.length > keep) s.diff = Buffer.alloc(0);
+    if (s && s.base.length > keep) s.base = Buffer.alloc(0);
+  }
+  releaseKernels(2 * keep);
+  releaseDeltaKernels(3 * keep);
+}
+
+/** The bytes of this thread's scratch buffers, for the tests that hold trimScratch to its word. */
+export function scratchBytes(): number {
+  return Object.values(scratch).reduce((n, b) => n + b.length, 0) + deltaScratch.reduce((n, s) => n + (s ? s.diff.length + s.base.length : 0), 0);
 }
 
 /** Bytes sampled from the middle of a chunk of unknown type to choose its grouping. */
@@ -212,7 +241,10 @@ function writeHeader(dst: Buffer, encoding: number, param: number, size: number)
 /**
  * Encodes content for storage, keeping whichever of raw, zstd or byte-planes
  * is smallest. The hash is always of `content` itself. With `reuse`, the
- * result is a view into a per-thread scratch buffer, valid until the next call.
+ * result is a view into a per-thread scratch buffer, valid until the next call;
+ * without it, the bytes are the caller's own and no later call writes into
+ * them (a small result may share its ArrayBuffer with others from Node's
+ * pool: never transfer or reinterpret its `.buffer` beyond its own bytes).
  */
 export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = false): Encoded {
   if (content.length > 0xffffffff) throw new MvmError('BAD_VALUE', 'object larger than 4 GiB');
@@ -285,11 +317,10 @@ function depthScratch(depth: number, which: 'diff' | 'base', n: number): Buffer 
   return s[which].subarray(0, n);
 }
 
-function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase: ((id: string) => Buffer) | undefined, corrupt: (why: string) => Error, reuse: boolean): Buffer {
+function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase: BaseLoader | undefined, corrupt: (why: string) => Error, reuse: boolean): Buffer {
   const kind = groupKindFromCode(param);
   const w = deltaWidth(kind);
   if (!kind || !w) throw corrupt(`unknown delta grouping ${param}`);
-  if (size > 256 << 20) throw corrupt('length field out of range');
   if (payload.length < DELTA_PREFIX) throw corrupt('truncated delta');
   const depth = payload[32]!;
   if (depth < 1 || depth > MAX_DELTA_DEPTH) throw corrupt(`delta depth ${depth} out of range`);
@@ -303,7 +334,8 @@ function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase:
   deltaNesting++;
   let base: Buffer;
   try {
-    const loaded = loadBase(baseId);
+    // the base must decode to the delta's own size: a base claiming more is refused before it allocates
+    const loaded = loadBase(baseId, size);
     if (loaded.length !== size) throw corrupt('its base object has another length');
     base = depthScratch(level, 'base', size);
     loaded.copy(base);
@@ -313,18 +345,6 @@ function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase:
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
   applyDiff(base, diff, w, out);
   return out;
-}
-
-/** Decompresses one zstd frame into `dst`, which it must fill exactly; throws `corrupt(...)` otherwise. */
-function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string) => Error, wrongLength: string): void {
-  let n: number;
-  try {
-    dctx ??= new (zstdBinding().DCtx)();
-    n = dctx.decompress(dst, frame);
-  } catch {
-    throw corrupt('zstd frame does not decode');
-  }
-  if (n !== dst.length) throw corrupt(wrongLength);
 }
 
 /**
@@ -338,8 +358,8 @@ export function topPlane(stored: Uint8Array): { kind: GroupKind; plane: Buffer }
   const kind = groupKindFromCode(stored[3]!);
   if (!kind) return null;
   const size = decodedSize(stored);
-  // chunks are at most 256 MiB (as decodeObject checks): refuse before allocating
-  if (size > 256 << 20) return null;
+  // refused before allocating, as decodeObject does
+  if (size > MAX_OBJECT_SIZE) return null;
   const w = groupWidth(kind);
   const n = Math.floor(size / w);
   const view = Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, stored.length - HEADER_SIZE);
@@ -398,20 +418,32 @@ function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrup
   return ungroupBytes(grouped, kind, reuse ? scratchOf(size, 'out') : undefined);
 }
 
+/** Loads a delta's base object by id, which must decode to `size` bytes. */
+export type BaseLoader = (id: string, size?: number) => Buffer;
+
 /**
  * Decodes a stored object back to its content; throws OBJECT_CORRUPT on a
  * malformed header or payload. With `reuse`, the result may live in a
- * per-thread scratch buffer that the next decode overwrites. A delta needs
- * `loadBase` (the content of an object by id, which may live in scratch the
- * next decode overwrites); without it, a delta
- * is refused as corrupt (what a remote sends is never a delta).
+ * per-thread scratch buffer that the next decode overwrites; without it, the
+ * result is the caller's own (a raw object's is a view of `stored`): no later
+ * call writes into it (a small one may
+ * share its ArrayBuffer with others from Node's pool, so never transfer or
+ * reinterpret its `.buffer` beyond its own bytes). A delta needs `loadBase`
+ * (the content of an object by id, which may live in scratch the next decode
+ * overwrites); without it, a delta is refused as corrupt (what a remote sends
+ * is never a delta). `bound` holds the decoded size to what the naming
+ * structure declares and the object's kind allows (at most MAX_OBJECT_SIZE),
+ * checked against the header before anything is allocated.
  */
-export function decodeObject(stored: Uint8Array, id: string, reuse = false, loadBase?: (id: string) => Buffer): Buffer {
+export function decodeObject(stored: Uint8Array, id: string, reuse = false, loadBase?: BaseLoader, bound: SizeBound = {}): Buffer {
   const corrupt = (why: string) => new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (${why})`, { id, hint: "run 'mvm fsck' to list every damaged object" });
   if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION) throw corrupt('bad header');
   const enc = stored[2]!;
   const param = stored[3]!;
-  const size = Buffer.from(stored.buffer, stored.byteOffset, stored.length).readUInt32LE(4);
+  const size = decodedSize(stored);
+  const max = Math.min(bound.max ?? MAX_OBJECT_SIZE, MAX_OBJECT_SIZE);
+  if (bound.exact !== undefined && size !== bound.exact) throw corrupt(`its header declares ${size} bytes where ${bound.exact} are expected`);
+  if (size > max) throw corrupt(`its header declares ${size} bytes, more than the ${max} an object of its kind may hold`);
   const payload = stored.subarray(HEADER_SIZE);
   if (enc === Encoding.raw) {
     if (payload.length !== size) throw corrupt('wrong length');
@@ -420,30 +452,21 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false, load
   if (enc === Encoding.planes) {
     const kind = groupKindFromCode(param);
     if (!kind) throw corrupt(`unknown byte grouping ${param}`);
-    // planes are only written for chunks, which are at most 256 MiB: refuse before allocating
-    if (size > 256 << 20) throw corrupt('length field out of range');
     return decodePlanes(payload, size, kind, corrupt, reuse);
   }
   if (enc === Encoding.delta) return decodeDelta(payload, size, param, loadBase, corrupt, reuse);
   if (enc !== Encoding.zstd) throw corrupt(`unknown encoding ${enc}`);
-  let declared: number | null;
-  try {
-    declared = zstdBinding().getFrameContentSize(payload);
-  } catch {
-    throw corrupt('zstd frame header does not decode');
-  }
-  if (declared !== null && declared !== size) throw corrupt('length field does not match the zstd frame');
   const out = reuse ? scratchOf(size, 'out').subarray(0, size) : Buffer.allocUnsafe(size);
   unzstd(out, payload, corrupt, 'wrong decoded length');
   return out;
 }
 
-/** Reads the encoding byte of a stored object without decoding it. */
 /** The content size a stored object's header declares, or -1 when it has no header. */
 export function decodedSize(stored: Uint8Array): number {
   return stored.length >= HEADER_SIZE ? (stored[4]! | (stored[5]! << 8) | (stored[6]! << 16) | (stored[7]! << 24)) >>> 0 : -1;
 }
 
+/** Reads the encoding byte of a stored object without decoding it. */
 export function encodingOf(stored: Uint8Array): number {
   return stored.length >= HEADER_SIZE ? stored[2]! : -1;
 }

@@ -84,6 +84,11 @@ function wasmElements(op: 'diff' | 'apply', w: DeltaWidth, a: Uint8Array, b: Uin
   return true;
 }
 
+/** Drops the delta kernels when their memory grew past `maxBytes` (it never shrinks); the next use makes a fresh instance. */
+export function releaseDeltaKernels(maxBytes: number): void {
+  if (wasm && wasm.memory.buffer.byteLength > maxBytes) wasm = undefined;
+}
+
 /** out = zigzag(b - a) per element of width w; tail bytes (b - a) mod 256. All three have b's length. */
 export function elementDiff(a: Uint8Array, b: Uint8Array, w: DeltaWidth, out: Uint8Array): void {
   const n = Math.floor(b.length / w);

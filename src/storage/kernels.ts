@@ -62,3 +62,12 @@ export function kernelArena(k: Kernels, size: number): { input: Buffer; output: 
   if (need > have) k.memory.grow(Math.ceil((need - have) / 65536));
   return { input: Buffer.from(k.memory.buffer, 0, size), output: Buffer.from(k.memory.buffer, outAt, size) };
 }
+
+/**
+ * Drops this thread's kernels when their memory grew past `maxBytes` (a
+ * WebAssembly memory never shrinks): the next use makes a fresh instance.
+ * Call only when no view into that memory is still in use.
+ */
+export function releaseKernels(maxBytes: number): void {
+  if (kernels && kernels.memory.buffer.byteLength > maxBytes) kernels = undefined;
+}

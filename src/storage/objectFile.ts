@@ -8,7 +8,7 @@ import { readFully } from './readFully.js';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import { decodeObject } from './codec.js';
+import { decodeObject, maxStoredSize, MAX_OBJECT_SIZE, SCRATCH_KEEP, type BaseLoader, type SizeBound } from './codec.js';
 import { fsyncDir, tempPath } from './atomic.js';
 import { faultPoint } from './faults.js';
 
@@ -31,10 +31,11 @@ export function objectMissing(id: string): MvmError {
 /**
  * Decodes an object's stored bytes and checks that the content hashes to
  * `id`; throws OBJECT_CORRUPT otherwise. With `reuse`, the content may live
- * in a per-thread scratch buffer that the next decode overwrites.
+ * in a per-thread scratch buffer that the next decode overwrites. `bound`:
+ * the size the naming structure declares and the kind's limit (codec.ts).
  */
-export function decodeVerified(stored: Uint8Array, id: string, reuse = false, loadBase?: (id: string) => Buffer): Buffer {
-  const content = decodeObject(stored, id, reuse, loadBase);
+export function decodeVerified(stored: Uint8Array, id: string, reuse = false, loadBase?: BaseLoader, bound?: SizeBound): Buffer {
+  const content = decodeObject(stored, id, reuse, loadBase, bound);
   if (blake3Hex(content) !== id) {
     throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
   }
@@ -57,6 +58,11 @@ export function rangeBounds(size: number, range?: ByteRange): [number, number] {
 
 let readScratch = Buffer.alloc(0);
 
+/** Lets go of this thread's read scratch when it grew past SCRATCH_KEEP (codec.ts). */
+export function trimReadScratch(): void {
+  if (readScratch.length > SCRATCH_KEEP) readScratch = Buffer.alloc(0);
+}
+
 /**
  * An object's stored (encoded) bytes, all of them or `range` (see
  * rangeBounds), not verified. Throws OBJECT_MISSING; other failures become
@@ -70,6 +76,8 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
     fd = openSync(path, 'r');
     const [start, end] = rangeBounds(fstatSync(fd).size, opts.range);
     const want = end - start;
+    // no object's stored bytes can be larger: a bigger file is refused before it is read into memory
+    if (want > maxStoredSize(MAX_OBJECT_SIZE)) throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (its file holds ${want} bytes, more than any object may)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
     if (opts.reuse && readScratch.length < want) readScratch = Buffer.alloc(Math.max(want, 1 << 20));
     const buf = opts.reuse ? readScratch : Buffer.allocUnsafe(want);
     return buf.subarray(0, readFully(fd, buf, start, want));
@@ -86,10 +94,11 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
  * A delta's base is read the same way, from the same store. Throws
  * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in
  * per-thread scratch buffers valid until the next read (the worker path).
+ * `bound`: the size the naming structure declares (a chunk's, in its file object).
  */
-export function readObjectFile(objectsDir: string, id: string, reuse = false): { content: Buffer; storedBytes: number } {
+export function readObjectFile(objectsDir: string, id: string, reuse = false, bound?: SizeBound): { content: Buffer; storedBytes: number } {
   const stored = readStoredFile(objectsDir, id, { reuse });
-  return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir)), storedBytes: stored.length };
+  return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir), bound), storedBytes: stored.length };
 }
 
 /**
@@ -99,8 +108,8 @@ export function readObjectFile(objectsDir: string, id: string, reuse = false): {
  * checked against the delta's id, which a damaged base cannot pass, and fsck
  * checks every object by itself.
  */
-export function baseLoader(objectsDir: string): (id: string) => Buffer {
-  const load = (base: string): Buffer => decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load);
+export function baseLoader(objectsDir: string): BaseLoader {
+  const load = (base: string, size?: number): Buffer => decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load, { exact: size });
   return load;
 }
 

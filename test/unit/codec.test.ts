@@ -173,11 +173,24 @@ describe('encodeObject / decodeObject round trip', () => {
     expect(decodeObject(enc.bytes, 'x').equals(TEXT)).toBe(true);
   });
 
-  it('without reuse returns independent buffers', () => {
-    const a = encodeObject(TEXT, { level: 3 });
-    const b = encodeObject(randomBytes(5000), { level: 3 });
-    expect(decodeObject(a.bytes, 'x').equals(TEXT)).toBe(true);
-    expect(a.bytes.buffer).not.toBe(b.bytes.buffer);
+  it('without reuse returns independent buffers: no overlap, never overwritten by a later call', () => {
+    // small results may share an ArrayBuffer from Node's pool: what is promised is the bytes themselves
+    const overlap = (x: Uint8Array, y: Uint8Array) => x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.length && y.byteOffset < x.byteOffset + x.length;
+    const inputs = [TEXT, randomBytes(5000), Buffer.alloc(300, 7), randomBytes(40, 9)];
+    for (const level of [0, 3]) {
+      const encoded = inputs.map((c) => encodeObject(c, { level }).bytes);
+      const kept = encoded.map((b) => Buffer.from(b));
+      const decoded = encoded.map((b) => decodeObject(b, 'x'));
+      const decodedKept = decoded.map((b) => Buffer.from(b));
+      // later calls of every kind, with and without reuse
+      for (const c of inputs) decodeObject(encodeObject(Buffer.from(c).reverse(), { level }, true).bytes, 'y', true);
+      for (const c of inputs) decodeObject(encodeObject(Buffer.from(c).fill(1), { level }).bytes, 'y');
+      encoded.forEach((b, i) => expect(b.equals(kept[i]!)).toBe(true));
+      decoded.forEach((b, i) => expect(b.equals(decodedKept[i]!)).toBe(true));
+      decoded.forEach((b, i) => expect(b.equals(inputs[i]!)).toBe(true));
+      const all = [...encoded, ...decoded.filter((d, i) => !overlap(d, encoded[i]!))];
+      for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) expect(overlap(all[i]!, all[j]!)).toBe(false);
+    }
   });
 
   it('with reuse=true returns a view that the next call overwrites', () => {

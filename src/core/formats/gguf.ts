@@ -5,6 +5,7 @@
  * are reported in file order (ggml `ne`, innermost dimension first).
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { NameBudget } from './names.js';
 
 /** Largest metadata + tensor-info region we are willing to walk. */
 export const GGUF_MAX_HEADER = 128 * 1024 * 1024;
@@ -66,10 +67,11 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   }
 
   const infos: { name: string; dims: number[]; type: number; offset: number }[] = [];
+  const budget = new NameBudget();
   for (let i = 0; i < tensorCount; i++) {
     const nameLen = await c.u64();
     if (nameLen > MAX_NAME) return null;
-    const name = (await c.bytes(nameLen)).toString('utf8');
+    const name = budget.takeBytes(await c.bytes(nameLen)) ?? `tensor${i}`;
     const nDims = await c.u32();
     if (nDims > MAX_DIMS) return null;
     const dims: number[] = [];

@@ -14,6 +14,7 @@
  */
 import { entryRange, zipEntries, type ZipEntry } from './pytorch.js';
 import { lenient, shapeElements, type ByteSource, type Layout } from './types.js';
+import { NameBudget } from './names.js';
 import { TensorList } from './tensorList.js';
 import { H5File, UNDEFINED, hardLink, uint } from './hdf5File.js';
 import { denseLinks } from './hdf5Dense.js';
@@ -228,6 +229,7 @@ async function hdf5Layout(src: ByteSource, start: number, end: number, format: '
   const { file, root } = opened;
   const list = new TensorList();
   const visited = new Set<number>();
+  const budget = new NameBudget();
   const queue: [string, number][] = [['', root]];
   for (let q = 0; q < queue.length; q++) {
     const [path, addr] = queue[q]!;
@@ -250,7 +252,9 @@ async function hdf5Layout(src: ByteSource, start: number, end: number, format: '
     if (info && file.addr(info, at) !== UNDEFINED) children.push(...(await denseLinks(file, file.addr(info, at), file.addr(info, at + file.offSize))));
     for (const [name, child] of children) {
       if (!name || name.includes('/')) return null;
-      queue.push([path ? `${path}/${name}` : name, child]);
+      // paths repeat their group's path: one too long, or past the file's budget, is not walked (its data stays plain)
+      const named = budget.take(path ? `${path}/${name}` : name);
+      if (named !== null) queue.push([named, child]);
     }
     const space = find(MSG.dataspace);
     const type = find(MSG.datatype);

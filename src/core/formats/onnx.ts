@@ -11,6 +11,7 @@
  * stream-parsed in bounded windows; raw_data payloads are skipped, never read.
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { MAX_TENSOR_NAME, NameBudget } from './names.js';
 
 /** Canonical dtype and bits per element of each ONNX TensorProto.DataType we recognise. */
 export const ONNX_DTYPES: ReadonlyMap<number, { name: string; bits: number }> = new Map(
@@ -84,13 +85,15 @@ async function parse(src: ByteSource, external: ExternalTensor[]): Promise<Layou
     }
   }
   if (!irVersion || !graph || tensors.length === 0) return null;
-  // names must tell tensors apart: a subgraph or a second constant may reuse one
+  // names must tell tensors apart: a subgraph or a second constant may reuse one. Many constants
+  // may take one node's long name, so each is held to the limits of names.ts (else `tensor<i>`)
   const seen = new Map<string, number>();
-  for (const t of tensors) {
+  const budget = new NameBudget();
+  tensors.forEach((t, i) => {
     const n = (seen.get(t.name) ?? 0) + 1;
     seen.set(t.name, n);
-    if (n > 1) t.name = `${t.name}#${n}`;
-  }
+    t.name = budget.take(t.name.length > MAX_TENSOR_NAME ? null : n > 1 ? `${t.name}#${n}` : t.name) ?? `tensor${i}`;
+  });
   return { format: 'onnx', tensors };
 }
 

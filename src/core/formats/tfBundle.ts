@@ -8,6 +8,7 @@
  * has no header: its layout comes from the index beside it.
  */
 import type { Layout, TensorInfo } from './types.js';
+import { NameBudget } from './names.js';
 
 /** One variable of a bundle: where its bytes are. */
 export interface BundleEntry {
@@ -87,24 +88,35 @@ function block(buf: Buffer, r: Reader): Buffer {
   return buf.subarray(offset, offset + size);
 }
 
-/** The key/value entries of a block, keys rebuilt from their shared prefixes. */
-function entries(b: Buffer): [Buffer, Buffer][] {
+/**
+ * Calls `each(key, value)` for the entries of a block in order, each key
+ * rebuilt from its shared prefix in one running buffer (a view valid during
+ * the call): keys that all share one long prefix cost no more than the block.
+ */
+function entries(b: Buffer, each: (key: Buffer, value: Buffer) => void): void {
   if (b.length < 4) throw new RangeError('short block');
   const restarts = b.readUInt32LE(b.length - 4);
   const end = b.length - 4 - restarts * 4;
   if (restarts < 1 || end < 0) throw new RangeError('bad restarts');
   const r = new Reader(b, 0, end);
-  const out: [Buffer, Buffer][] = [];
   let key = Buffer.alloc(0);
+  let keyLength = 0;
   while (r.pos < end) {
     const shared = r.varint();
     const unshared = r.varint();
     const valueLength = r.varint();
-    if (shared > key.length) throw new RangeError('bad shared prefix');
-    key = Buffer.concat([key.subarray(0, shared), r.bytes(unshared)]);
-    out.push([key, r.bytes(valueLength)]);
+    if (shared > keyLength) throw new RangeError('bad shared prefix');
+    const tail = r.bytes(unshared);
+    if (shared + unshared > key.length) {
+      // a key is never longer than the block it is made from
+      const grown = Buffer.allocUnsafe(Math.min(end, Math.max(2 * key.length, shared + unshared, 256)));
+      key.copy(grown, 0, 0, shared);
+      key = grown;
+    }
+    tail.copy(key, shared);
+    keyLength = shared + unshared;
+    each(key.subarray(0, keyLength), r.bytes(valueLength));
   }
-  return out;
 }
 
 /** A BundleEntryProto, or null for one that holds no bytes of its own (a sliced variable's whole). */
@@ -156,7 +168,12 @@ function entry(name: string, v: Buffer): BundleEntry | null {
   return { name, dtype: kind[0], shape, shard, offset, size };
 }
 
-/** Every variable of a bundle index file's bytes (the header entry, key "", left out); throws RangeError on a malformed file. */
+/**
+ * Every variable of a bundle index file's bytes (the header entry, key "",
+ * left out); throws RangeError on a malformed file. Names are held to the
+ * limits of names.ts: a longer one, or one past the file's budget, becomes
+ * `variable<N>` (N counting the variables).
+ */
 export function parseBundleIndex(buf: Buffer): BundleEntry[] {
   if (buf.length < FOOTER || buf.readBigUInt64LE(buf.length - 8) !== MAGIC) throw new RangeError('not a table');
   const footer = new Reader(buf, buf.length - FOOTER, buf.length - 8);
@@ -164,12 +181,15 @@ export function parseBundleIndex(buf: Buffer): BundleEntry[] {
   footer.varint();
   const index = block(buf, footer);
   const out: BundleEntry[] = [];
-  for (const [, handle] of entries(index)) {
-    for (const [key, value] of entries(block(buf, new Reader(handle, 0, handle.length)))) {
-      if (!key.length) continue;
-      const e = entry(key.toString('utf8'), value);
+  const budget = new NameBudget();
+  const handles: Buffer[] = [];
+  entries(index, (_key, handle) => handles.push(handle));
+  for (const handle of handles) {
+    entries(block(buf, new Reader(handle, 0, handle.length)), (key, value) => {
+      if (!key.length) return;
+      const e = entry(budget.takeBytes(key) ?? `variable${out.length}`, value);
       if (e) out.push(e);
-    }
+    });
   }
   return out;
 }

@@ -8,6 +8,7 @@
  * are placed the same way.
  */
 import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { MAX_NAME_BYTES, NameBudget } from './names.js';
 
 /** mvm's dtype name (as in safetensors) and bits per element, by TFLite TensorType. */
 const TFLITE_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
@@ -24,7 +25,6 @@ const BUFFER = { data: 0, offset: 1, size: 2 };
 
 /** Bounds on what a hostile file can make the parser walk. */
 const MAX_ITEMS = 1 << 20;
-const MAX_NAME = 64 * 1024;
 /** The file is read in pages of this size around the tables (weights are never read), at most MAX_PAGES kept. */
 const PAGE = 64 * 1024;
 const MAX_PAGES = 64;
@@ -89,9 +89,18 @@ class Flat {
     if (length > max || v + 4 + length * elementBytes > this.src.size) throw new RangeError('bad vector');
     return { length, start: v + 4 };
   }
-  async string(table: number, slot: number): Promise<string | null> {
-    const v = await this.vector(table, slot, 1, MAX_NAME);
-    return v && (await this.bytes(v.start, v.length)).toString('utf8');
+  /**
+   * A string field as a name, or null when absent, too long or past the
+   * file's budget: tensors may all share one long string, which is then
+   * measured, not decoded again for each.
+   */
+  async name(table: number, slot: number, budget: NameBudget): Promise<string | null> {
+    const f = await this.field(table, slot);
+    if (f === null) return null;
+    const v = await this.deref(f);
+    const length = await this.u32(v);
+    if (v + 4 + length > this.src.size) throw new RangeError('bad vector');
+    return length > MAX_NAME_BYTES ? null : budget.takeBytes(await this.bytes(v + 4, length));
   }
 }
 
@@ -103,6 +112,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   const model = await f.deref(0);
   // the first tensor that uses a buffer names it
   const named = new Map<number, { name: string; dtype: string; bits: number; shape: number[] }>();
+  const budget = new NameBudget();
   const subgraphs = await f.vector(model, MODEL.subgraphs, 4);
   let seen = 0;
   for (let s = 0; s < (subgraphs?.length ?? 0); s++) {
@@ -119,7 +129,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
       const dims = await f.vector(tensor, TENSOR.shape, 4, 64);
       const shape: number[] = [];
       for (let d = 0; d < (dims?.length ?? 0); d++) shape.push(await f.i32(dims!.start + 4 * d));
-      named.set(index, { name: (await f.string(tensor, TENSOR.name)) ?? `buffer${index}`, dtype: kind?.[0] ?? 'unknown', bits: kind?.[1] ?? 0, shape });
+      named.set(index, { name: (await f.name(tensor, TENSOR.name, budget)) ?? `buffer${index}`, dtype: kind?.[0] ?? 'unknown', bits: kind?.[1] ?? 0, shape });
     }
   }
   const buffers = await f.vector(model, MODEL.buffers, 4);

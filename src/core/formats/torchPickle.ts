@@ -18,6 +18,7 @@
  * that set stops the scan with what was found so far (then some storages keep
  * no dtype or name).
  */
+import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from './names.js';
 
 /** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
 export interface TorchStorage {
@@ -78,8 +79,7 @@ const MODULE_DICTS = new Set(['_parameters', '_buffers', '_modules']);
 /** Deepest nesting a tensor's name follows: a tensor deeper down goes unnamed (its storage keeps `data/<key>`). */
 const MAX_DEPTH = 64;
 /** Longest tensor name, and most characters of names (and of the paths they share) one pickle gives: a hostile pickle can reuse a long key down a deep path for a million tensors. Beyond either, tensors go unnamed. */
-const MAX_NAME = 1024;
-const MAX_NAME_CHARS = 16 * 1024 * 1024;
+const MAX_NAME = MAX_TENSOR_NAME;
 type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
 
 const isGlobal = (f: Value, module: string, ...names: string[]) => f instanceof Global && f.module === module && names.includes(f.name);
