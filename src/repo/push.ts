@@ -161,6 +161,8 @@ export async function pushToRemote(
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();
+  // signatures of versions the remote now holds (content-addressed files: order does not matter to readers)
+  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
   for (const p of plans) {
     if (p.from === p.to) continue;
     if (!(await s.backend.swap(p.ref, Buffer.from(`${p.to}\n`), p.tag))) {
@@ -168,7 +170,6 @@ export async function pushToRemote(
     }
   }
   const { added: numbered, registry } = await registerNumbers(repo, s, index);
-  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
   return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry, signatures };
 }
 
