@@ -165,6 +165,8 @@ export async function pushToRemote(
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();
+  // signatures of versions the remote now holds (content-addressed files: order does not matter to readers)
+  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
   for (const p of plans) {
     if (p.from === p.to) continue;
     // a fault point here stands for a swap lost after the packs were sent (tests)
@@ -175,7 +177,6 @@ export async function pushToRemote(
   }
   // every ref planned now holds its `to` on the remote (moved, or already there): only what those reach is numbered
   const { added: numbered, registry } = await registerNumbers(repo, s, index, plans.map((p) => p.to));
-  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
   return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry, signatures };
 }
 
