@@ -187,7 +187,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
-    clearReplacedLost(repo);
+    clearReplacedLost(repo, partial ? onRemote : undefined);
     opts.progress?.done?.();
     // 4. refs last
     const load = (id: string) => repo.version(id);
