@@ -204,7 +204,7 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
-    clearReplacedLost(repo);
+    clearReplacedLost(repo, partial ? onRemote : undefined);
     storeSignatures(repo, signatures);
     opts.progress?.done?.();
     // 4. refs last

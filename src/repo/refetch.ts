@@ -99,11 +99,16 @@ export function absentObjects(repo: Repository): Absent {
   return out;
 }
 
-/** Removes from `.mvm/lost/` the damaged copies of objects a good copy has replaced; returns how many. */
-export function clearReplacedLost(repo: Repository): number {
+/**
+ * Removes from `.mvm/lost/` the damaged copies of objects a good copy has
+ * replaced: here, or (`onOwnRemote`, for a partial store fetching from its
+ * own remote) on that remote, where a partial store keeps its chunks.
+ * Returns how many.
+ */
+export function clearReplacedLost(repo: Repository, onOwnRemote?: (id: string) => boolean): number {
   let n = 0;
   for (const id of lostIds(repo)) {
-    if (!repo.objects.has(id)) continue;
+    if (!repo.objects.has(id) && !onOwnRemote?.(id)) continue;
     rmSync(join(lostDir(repo), id), { force: true });
     n++;
   }

@@ -63,17 +63,15 @@ function workspace(b: Backend, t: ReturnType<typeof testdir>, name: string) {
   return { dir, run, path: (p: string) => join(dir, p) };
 }
 
-/** A repository with two versions pushed to `url`. */
+/** A repository with a version of three files pushed to `url` (each chunk in a pack of its own). */
 function origin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
   const a = workspace(b, t, 'a');
   write(a.path('models/big.bin'), randomBytes(900_000, 7));
   write(a.path('models/small.txt'), 'config v1\n');
+  write(a.path('models/second.bin'), randomBytes(300_000, 9));
   ok(a.run(['init']));
   ok(a.run(['add', 'models']));
   ok(a.run(['commit', '-m', 'v1']));
-  write(a.path('models/second.bin'), randomBytes(300_000, 9));
-  ok(a.run(['add', 'models']));
-  ok(a.run(['commit', '-m', 'v2']));
   ok(a.run(['remote', 'add', 'origin', url, ...b.addArgs()]));
   ok(a.run(['push']));
   return a;
@@ -185,7 +183,9 @@ describe('healing on a folder remote', () => {
       expect(kinds).toContain(`corrupt ${cut}`);
       const pushed = json(a.run(['push', '--repair', '--json']));
       expect(pushed.repair.unrepaired).toEqual([]);
-      expect(existsSync(join(url, 'packs', `${garbled}.idx`))).toBe(false);
+      // the garbled index is gone, or written again whole (the same objects make the same pack)
+      expect([...pushed.repair.retired, ...pushed.repair.rewritten]).toContain(garbled);
+      expect([...pushed.repair.retired, ...pushed.repair.rewritten]).toContain(cut);
       expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true } });
       json(mvm(['clone', url, 'c', '--full', '--json'], { cwd: t.dir }));
       expect(readFileSync(t.path('c/models/second.bin')).equals(randomBytes(300_000, 9))).toBe(true);
