@@ -11,6 +11,7 @@ import { withPool, type Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { RangeSlots } from './rangeSlots.js';
 import type { RemoteSession } from './remoteSession.js';
+import { REMOTE_LIMITS } from '../storage/remote/limits.js';
 
 /** Largest ranged read of a pack while checking it: memory holds about one per job, whatever the remote's size. */
 const CHECK_RANGE = 8 << 20;
@@ -166,7 +167,15 @@ async function findRefs(s: RemoteSession): Promise<FoundRef[]> {
     } catch {
       validName = false;
     }
-    const f = await s.backend.read(key);
+    let f;
+    try {
+      f = await s.backend.read(key, REMOTE_LIMITS.ref);
+    } catch (e) {
+      // larger than any ref may be: garbled, and not read
+      if (!isMvmError(e, 'REMOTE_CORRUPT')) throw e;
+      out.push({ ref: key, tag: '', id: null, validName });
+      continue;
+    }
     if (!f) continue;
     const text = f.data.length <= 200 ? f.data.toString('utf8').trim() : '';
     out.push({ ref: key, tag: f.tag, id: isObjectId(text) ? text : null, validName });
@@ -197,9 +206,9 @@ export async function inspectRemote(
   const garbledIndexes = new Set<string>();
   await bounded(indexIds.length, opts.jobs, async (i) => {
     const id = indexIds[i]!;
-    const file = await s.backend.read(indexKey(id));
-    if (!file) return;
     try {
+      const file = await s.backend.read(indexKey(id), REMOTE_LIMITS.packIndex);
+      if (!file) return;
       indexes.set(id, parsePackIndex(file.data, id, url));
     } catch (e) {
       // an index in a newer format is not damage: this mvm cannot judge the remote at all
@@ -235,7 +244,13 @@ export async function inspectRemote(
       if (to) roots.push({ id: to, from: r.ref });
     }
   }
-  const numbers = await s.backend.read('numbers');
+  let numbers = null;
+  try {
+    numbers = await s.backend.read('numbers', REMOTE_LIMITS.registry);
+  } catch (e) {
+    if (!isMvmError(e, 'REMOTE_CORRUPT')) throw e;
+    problems.push({ kind: 'bad-registry', ref: 'numbers', message: e.message, usedBy: [] });
+  }
   const registry = numbers ? parseNumberLog(numbers.data) : [];
   if (numbers) {
     for (const n of garbledNumberLines(numbers.data)) problems.push({ kind: 'bad-registry', ref: 'numbers', message: `line ${n} of the number registry is garbled`, usedBy: [] });
