@@ -62,7 +62,8 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
   return withRemote(repo, remote, true, async (s) => {
     const jobs = opts.jobs ?? defaultJobs(remote);
     // under the lock: a repair may store here good copies it takes from the remote
-    const repair = opts.repair ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress })) : undefined;
+    // (a remote that does not exist yet has nothing to mend: the push below creates it)
+    const repair = opts.repair && s.exists ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress })) : undefined;
     const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs, progress: opts.progress });
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {

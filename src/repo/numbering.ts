@@ -29,7 +29,8 @@ export async function followRegistry(repo: Repository, reg: (string | null)[], v
     return;
   }
   const inReg = new Set(adopt.filter((x): x is string => !!x));
-  const next = [...adopt, ...local.filter((id): id is string => !!id && !inReg.has(id))];
+  // what only this clone numbers must be a version too: a line an older mvm adopted unchecked is dropped here
+  const next = [...adopt, ...local.filter((id): id is string => !!id && !inReg.has(id) && (verified.has(id) || isStoredVersion(repo, id)))];
   if (next.length === local.length && next.every((id, i) => id === local[i])) return;
   repo.numbers.replace(next, repo.tmpDir);
   await withIndex(repo, (index) => index.renumber());

@@ -47,16 +47,14 @@ export async function openRemote(repo: Repository, remote: RemoteEntry, _create:
 
 /** Checks a remote's format file: unreadable is REMOTE_CORRUPT, newer than this mvm REMOTE_FORMAT. */
 function checkFormat(remote: RemoteEntry, data: Buffer): void {
-  {
-    let format: unknown;
-    try {
-      format = (JSON.parse(data.toString('utf8')) as { format?: unknown }).format;
-    } catch {
-      format = undefined;
-    }
-    if (typeof format !== 'number') throw new MvmError('REMOTE_CORRUPT', `${remote.url} has an unreadable ${FORMAT_KEY}`, { url: remote.url });
-    if (format > REMOTE_FORMAT) throw new MvmError('REMOTE_FORMAT', `${remote.url} is in remote format ${format}, newer than this mvm understands (${REMOTE_FORMAT})`, { url: remote.url, hint: 'upgrade mvm' });
+  let format: unknown;
+  try {
+    format = (JSON.parse(data.toString('utf8')) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
   }
+  if (typeof format !== 'number') throw new MvmError('REMOTE_CORRUPT', `${remote.url} has an unreadable ${FORMAT_KEY}`, { url: remote.url });
+  if (format > REMOTE_FORMAT) throw new MvmError('REMOTE_FORMAT', `${remote.url} is in remote format ${format}, newer than this mvm understands (${REMOTE_FORMAT})`, { url: remote.url, hint: 'upgrade mvm' });
 }
 
 /**

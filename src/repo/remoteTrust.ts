@@ -100,7 +100,7 @@ export function assertSafeSpec(root: string, e: Pick<RemoteEntry, 'name' | 'url'
     throw new MvmError('REMOTE_UNTRUSTED', `remote '${e.name}' (${where}) would send requests, signed with your credentials, in clear text to ${e.endpoint}`, {
       remote: e.name,
       endpoint: e.endpoint,
-      hint: `use an https:// endpoint, or consent with --allow-http (mvm remote ${where === SHARED_REMOTES_FILE ? 'trust' : 'add'} ${e.name} ... --allow-http)`,
+      hint: where === SHARED_REMOTES_FILE ? `use an https:// endpoint, or consent with 'mvm remote trust ${e.name} --allow-http'` : 'use an https:// endpoint, or consent with --allow-http (mvm remote add or mvm clone)',
     });
   }
 }

@@ -85,6 +85,11 @@ describe('registry adoption', () => {
       const shown = json(mvm(['log', '--json'], { cwd: c }));
       expect(shown.map((e: { number: number }) => e.number)).toEqual([2, 1]);
       expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
+      // a line an older mvm adopted unchecked (a file object) goes at the next fetch
+      writeFileSync(join(c, '.mvm/numbers'), readFileSync(join(c, '.mvm/numbers'), 'latin1') + `${fileId}\n`, 'latin1');
+      ok(mvm(['fetch'], { cwd: c }));
+      expect(readFileSync(join(c, '.mvm/numbers'), 'latin1')).not.toContain(fileId);
+      expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
       // a later commit here is numbered after the registry, as it would be on the remote
       write(join(c, 'm.bin'), 'v3\n');
       expect(json(mvm(['commit', '-m', 'v3', '--json'], { cwd: c })).number).toBe(numbers.length + 1);

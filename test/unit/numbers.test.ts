@@ -89,3 +89,21 @@ describe('NumberLog', () => {
     expect(all[199]).toBe(id(200));
   });
 });
+
+describe('appendAll and parseRegistry', () => {
+  it('appendAll writes every line in one append after padding a torn line, and returns the first number', () => {
+    const log = new NumberLog(path);
+    log.append(id(1));
+    appendFileSync(path, 'abc');
+    expect(log.appendAll([id(2), null, id(3)])).toBe(3);
+    expect(log.readAll()).toEqual([id(1), null, id(2), null, id(3)]);
+  });
+
+  it('parseRegistry takes ids and burned numbers; a torn tail or a garbled line is REMOTE_CORRUPT', async () => {
+    const { parseRegistry, formatNumberLog } = await import('../../src/storage/numbers.js');
+    expect(parseRegistry(formatNumberLog([id(1), null, id(2)]), 'u')).toEqual([id(1), null, id(2)]);
+    expect(() => parseRegistry(Buffer.concat([formatNumberLog([id(1)]), Buffer.from('ab')]), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    expect(() => parseRegistry(Buffer.alloc(65 * 3), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    expect(() => parseRegistry(Buffer.from(`${'-'.repeat(64)}x`), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+  });
+});

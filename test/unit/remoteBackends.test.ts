@@ -8,6 +8,7 @@ import { parseRemoteUrl } from '../../src/storage/remote/open.js';
 import { buildPack, packLayout, packParts, parsePackIndex } from '../../src/storage/remote/packs.js';
 import { isSafeKey } from '../../src/storage/remote/backend.js';
 import { blake3Hex } from '../../src/storage/hash.js';
+import { canonicalJson } from '../../src/core/canonical.js';
 
 let dir = '';
 beforeEach(() => {
@@ -40,6 +41,20 @@ describe('FolderBackend', () => {
     expect(await b.size('packs/a.pack')).toBeNull();
     await b.remove('packs/a.pack');
     expect(await b.list('packs/')).toEqual([]);
+  });
+
+  it('read refuses a file over its cap before reading it (a sparse 1 GiB file), and readRange a lying range before allocating', async () => {
+    const b = new FolderBackend(dir, join(dir, 'r'));
+    b.ensure();
+    await b.write('refs/heads/main', Buffer.from('x\n'));
+    await b.write('packs/a.pack', Buffer.from('0123456789'));
+    const { truncateSync } = await import('node:fs');
+    truncateSync(join(dir, 'r', 'refs', 'heads', 'main'), 1 << 30);
+    await expect(b.read('refs/heads/main', 1024)).rejects.toMatchObject({ code: 'REMOTE_CORRUPT', data: { key: 'refs/heads/main' } });
+    expect(b.stats.bytesDown).toBe(0);
+    for (const [offset, length] of [[0, 2 ** 33], [-1, 2], [0, 1.5], [4, 2 ** 31]]) {
+      await expect(b.readRange('packs/a.pack', offset!, length!)).rejects.toMatchObject({ code: 'REMOTE_CORRUPT', data: { key: 'packs/a.pack' } });
+    }
   });
 
   it('swap writes only over the expected content: create-if-absent, then compare-and-swap by tag', async () => {
@@ -155,6 +170,10 @@ describe('packs', () => {
     expect(bad({ ...p.index, pack: 'other' })).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
     expect(bad({ ...p.index, format: 2 })).toThrow(expect.objectContaining({ code: 'REMOTE_FORMAT' }));
     expect(() => parsePackIndex(Buffer.from('not json'), p.id, 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    // an entry past 4 GiB, even one whose list hashes to the pack's id: REMOTE_CORRUPT naming the pack
+    const huge: [string, number, number][] = [[id, 0, 2 ** 33]];
+    const hugeId = blake3Hex(Buffer.from(canonicalJson(huge)));
+    expect(() => parsePackIndex(Buffer.from(JSON.stringify({ format: 1, pack: hugeId, objects: huge })), hugeId, 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT', data: expect.objectContaining({ pack: hugeId }) }));
     writeFileSync(join(dir, 'x'), '');
   });
 });

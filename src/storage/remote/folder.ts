@@ -9,6 +9,8 @@ import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } 
 import { REMOTE_LIMITS, tooLargeMessage } from './limits.js';
 
 const LOCK_WAIT_MS = 10_000;
+/** The top-level names of a folder remote (see docs/FORMAT.md, Remotes). */
+const REMOTE_ENTRIES = new Set(['.tmp', 'mvm-remote.json', 'packs', 'refs', 'numbers']);
 
 function remoteError(e: unknown, path: string, doing: string): MvmError {
   const code = (e as NodeJS.ErrnoException)?.code;
@@ -46,10 +48,10 @@ export class FolderBackend implements RemoteBackend {
     }
   }
 
-  /** What the folder holds besides what a push that was cut short leaves (its temp folder, a lock): a folder that is not a remote yet. */
+  /** What the folder holds besides what mvm writes there (a concurrent first push may be writing it): files of something else. */
   foreignEntries(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => n !== '.tmp' && n !== 'mvm-remote.json.lock');
+      return readdirSync(this.root).filter((n) => !REMOTE_ENTRIES.has(n) && !n.endsWith('.lock'));
     } catch {
       return [];
     }
