@@ -11,6 +11,7 @@ import { ensureChunks } from './partial.js';
 import { withPool } from './session.js';
 import type { Repository } from './repository.js';
 import type { ExportTarget } from './envConfig.js';
+import { alive } from '../storage/lock.js';
 
 /** The file mvm writes into every exported version folder: which version it holds. */
 export const EXPORT_MARKER = '.mvm-export.json';
@@ -53,15 +54,6 @@ function stagingName(number: number): string {
 /** A staging folder whose export cannot be asked (another host's, or named before names carried it) is stale after this long. */
 const FOREIGN_STAGING_STALE_MS = 24 * 3600_000;
 
-/** True when process `pid` exists on this host. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * True when a staging folder is left by an export that ended without

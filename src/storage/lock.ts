@@ -20,7 +20,8 @@ export interface Lock {
 /** A lock file nobody can read the owner of (left by an older writer) is stale after this long. */
 const OWNERLESS_STALE_MS = 60_000;
 
-function alive(pid: number): boolean {
+/** True when process `pid` exists on this host (EPERM: it does, as another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
