@@ -129,11 +129,29 @@ function parseJson(bytes: Uint8Array, id: string): Record<string, unknown> {
     throw bad(id, 'not JSON');
   }
   if (!isRecord(v)) throw bad(id, 'not an object');
+  // JSON.parse reads 1e999 as Infinity, which no object may hold (it could not be written back, even in a field kept unread)
+  if (!allFinite(v)) throw bad(id, 'a number is out of range');
   if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1) throw bad(id, `format is ${shown(v.format)}`);
   if (v.format > OBJECT_FORMAT) {
     throw new MvmError('OBJECT_CORRUPT', `object ${id} has format ${String(v.format)}, newer than this mvm understands`, { id, hint: 'upgrade mvm' });
   }
   return v;
+}
+
+/** True when every number anywhere in a parsed JSON value is finite. */
+function allFinite(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return true;
 }
 
 /** A map of scalars (meta, params, metrics), absent meaning empty, as a null-prototype copy. */

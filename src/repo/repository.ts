@@ -8,7 +8,8 @@ import { acquireLock, type Lock } from '../storage/lock.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { readJsonFile } from '../storage/jsonFile.js';
 import { decodeFileObject, decodeVersion, decodeAnnotation, encodeJsonObject, type FileObject, type Version, type Annotation } from '../core/objects.js';
-import { DEFAULT_CHUNK_SIZE } from '../core/chunking.js';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
+import { isRecord } from '../core/schema.js';
 
 /** The name of the repository directory inside a workspace. */
 export const MVM_DIR = '.mvm';
@@ -264,9 +265,19 @@ function readJson(path: string, hint: string): unknown {
 
 function readConfig(mvmDir: string): RepoConfig {
   const path = join(mvmDir, 'config.json');
-  const raw = (readJson(path, 'restore it from a backup or re-create it with the chunk size you used') ?? {}) as Partial<RepoConfig>;
+  const hint = 'restore it from a backup or re-create it with the chunk size you used';
+  const read = readJson(path, hint) ?? {};
+  if (!isRecord(read)) throw new MvmError('REF_CORRUPT', `${path} is not a JSON object`, { path, hint });
+  const raw = read as Partial<RepoConfig>;
   if (typeof raw.format === 'number' && raw.format > REPO_FORMAT) {
     throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, { path, hint: 'upgrade mvm' });
   }
+  // every setting is checked here, once: a chunk size of "abc" would otherwise reach the chunker
+  const wrong = (field: string) => new MvmError('REF_CORRUPT', `${path}: ${field} is ${JSON.stringify(raw[field as keyof RepoConfig])}`, { path, field, hint });
+  if (raw.chunkSize !== undefined && !(Number.isSafeInteger(raw.chunkSize) && raw.chunkSize >= MIN_CHUNK_SIZE && raw.chunkSize <= MAX_CHUNK_SIZE)) throw wrong('chunkSize');
+  if (raw.compressionLevel !== undefined && !(Number.isInteger(raw.compressionLevel) && raw.compressionLevel >= 0 && raw.compressionLevel <= 22)) throw wrong('compressionLevel');
+  if (raw.fsync !== undefined && !['none', 'refs', 'all'].includes(raw.fsync)) throw wrong('fsync');
+  if (raw.lockTimeoutMs !== undefined && !(typeof raw.lockTimeoutMs === 'number' && raw.lockTimeoutMs >= 0)) throw wrong('lockTimeoutMs');
+  if (raw.partial !== undefined && typeof raw.partial !== 'string') throw wrong('partial');
   return { ...DEFAULT_CONFIG, ...raw };
 }

@@ -143,6 +143,30 @@ describe('a version with deps.data "x"', () => {
   });
 });
 
+describe('.mvm/config.json with a setting of the wrong type', () => {
+  it('is REF_CORRUPT naming the setting, never a crash (a chunk size of "abc" died in the chunker)', () => {
+    const t = testdir({ 'w/models/w.bin': 'weights v1' });
+    try {
+      const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
+      ok(run(['init']));
+      ok(run(['add', 'models']));
+      const path = t.path('w/.mvm/config.json');
+      const good = JSON.parse(readFileSync(path, 'utf8'));
+      for (const [field, value] of [['chunkSize', 'abc'], ['chunkSize', 0], ['compressionLevel', 'max'], ['fsync', 'always'], ['partial', 5]] as const) {
+        writeFileSync(path, JSON.stringify({ ...good, [field]: value }));
+        const e = expectError(run(['commit', '-m', 'v1', '--json']), 'REF_CORRUPT', 7);
+        expect(e.data.field).toBe(field);
+      }
+      writeFileSync(path, '[1]');
+      expectError(run(['status', '--json']), 'REF_CORRUPT', 7);
+      writeFileSync(path, JSON.stringify(good));
+      ok(run(['commit', '-m', 'v1']));
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('names that are also names of Object.prototype', () => {
   it('__proto__ and constructor at the workspace root are stored, noticed when deleted, and restored by checkout --force', () => {
     const t = testdir({ 'w/__proto__': 'proto bytes', 'w/constructor': 'ctor bytes', 'w/m/__proto__': 'inner' });

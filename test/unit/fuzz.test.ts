@@ -394,8 +394,8 @@ describe('fuzz: text parsers give a result or a clear error', () => {
     const hostileKey = fc.constantFrom('__proto__', 'constructor', 'toString', 'data', 'base', 'files', 'layout', 'tensors', 'x');
     const edit = fc.record({
       seed: fc.nat(seeds.length - 1),
-      ops: fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('set', 'delete', 'add'), key: hostileKey, value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('x', -1, 1e308, 2 ** 53, 0.5, null, [], {}, [A, 1], A)) }), { minLength: 1, maxLength: 4 }),
-      text: fc.option(fc.record({ at: fc.nat(), with: fc.constantFrom('', '1e999', '-', '"', '{', ']', 'null', '"__proto__":') }), { nil: undefined }),
+      ops: fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('set', 'delete', 'add', 'add'), key: hostileKey, value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('x', -1, 1e308, 2 ** 53, 0.5, null, [], {}, [A, 1], A)) }), { minLength: 0, maxLength: 3 }),
+      text: fc.option(fc.record({ at: fc.nat(), with: fc.constantFrom('', '1e999', '-', '"', '{', ']', 'null', '"__proto__":') }), { nil: undefined, freq: 4 }),
     });
     fc.assert(
       fc.property(edit, (m) => {
@@ -438,7 +438,8 @@ describe('fuzz: text parsers give a result or a clear error', () => {
           const empty = { type: 'file', format: 1, size: 0, chunkSize: 1, chunks: [] } as never;
           expect(diffVersions(null, v, () => empty).files).toHaveLength(Object.keys(v.files).length);
           expect(Object.getPrototypeOf(v.files)).toBeNull();
-          expect(decodeVersion(encodeJsonObject(v), id)).toEqual(v);
+          // written back (as rebase does) it reads the same (-0 is written as 0, as canonical JSON does)
+          expect(encodeJsonObject(decodeVersion(encodeJsonObject(v), id)).equals(encodeJsonObject(v))).toBe(true);
           for (const e of Object.values(v.files)) expect(Number.isSafeInteger(e.size) && e.size >= 0).toBe(true);
         }
         const f = tryDecode(() => decodeFileObject(bytes, id));
@@ -449,7 +450,7 @@ describe('fuzz: text parsers give a result or a clear error', () => {
             expect(t.start <= t.end && t.end <= f.size && t.chunkStart <= t.chunkEnd && t.chunkEnd <= f.chunks.length).toBe(true);
           }
           diffTensors(f, f);
-          expect(decodeFileObject(encodeJsonObject(f), id)).toEqual(f);
+          expect(encodeJsonObject(decodeFileObject(encodeJsonObject(f), id)).equals(encodeJsonObject(f))).toBe(true);
         }
         const a = tryDecode(() => decodeAnnotation(bytes, id));
         if (a) {

@@ -283,6 +283,13 @@ describe('one door: every field of a manifest is checked', () => {
     expect(codeOf(() => decodeVersion(Buffer.from(text), 'id'))).toBe('OBJECT_CORRUPT');
   });
 
+  it('refuses 1e999 anywhere, even in a field it does not know (it could not be written back, as rebase does)', () => {
+    const text = encodeJsonObject(VERSION).toString().replace('"author"', '"later":[1e999],"author"');
+    expect(codeOf(() => decodeVersion(Buffer.from(text), 'id'))).toBe('OBJECT_CORRUPT');
+    const f = encodeJsonObject(FILE).toString().replace('"chunkSize"', '"x":{"y":-1e999},"chunkSize"');
+    expect(codeOf(() => decodeFileObject(Buffer.from(f), 'id'))).toBe('OBJECT_CORRUPT');
+  });
+
   it('keeps fields it does not know (format 1 allows new optional ones)', () => {
     const v = decodeVersion(json({ ...V(), later: { x: 1 } }), 'id') as Version & { later?: unknown };
     expect(v.later).toEqual({ x: 1 });
