@@ -124,7 +124,7 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     try {
       const v = repo.version(id);
       // a partial store fetches the chunks of every file in one batch first
-      await ensureChunks(repo, Object.values(v.files).flatMap((f) => repo.file(f.file).chunks.map((c) => c.id)));
+      await ensureChunks(repo, Object.values(v.files).flatMap((f) => repo.file(f.file).chunks));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
           const dest = safeDestination(dir, path);

@@ -281,7 +281,7 @@ export function holdsVersion(repo: Repository, id: string): boolean {
  * storing each: what ensureChunks (repo/partial.ts) calls for the chunks a
  * command is about to read.
  */
-export async function fetchChunks(repo: Repository, ids: string[], progress?: Progress): Promise<void> {
+export async function fetchChunks(repo: Repository, ids: string[], progress?: Progress, sizes?: ReadonlyMap<string, number>): Promise<void> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
   await withRemote(repo, remote, false, async (s) => {
     if (!s.exists) {
@@ -294,7 +294,7 @@ export async function fetchChunks(repo: Repository, ids: string[], progress?: Pr
       throw new MvmError('OBJECT_MISSING', `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`, { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' });
     }
     progress?.start?.(`fetch ${remote.name}`, ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
-    const bytes = await withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress));
+    const bytes = await withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes));
     progress?.done?.();
     repo.fetchedOnDemand.objects += ids.length;
     repo.fetchedOnDemand.bytes += bytes;

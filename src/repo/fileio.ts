@@ -248,7 +248,7 @@ export async function assembleFile(
       } catch (e) {
         // the copy differed from its version after all, and a partial store lacks the chunk: fetch it
         if (op !== 'patch' || !isMvmError(e, 'OBJECT_MISSING') || !partialRemote(repo)) throw e;
-        await ensureChunks(repo, [c.id]);
+        await ensureChunks(repo, [c]);
         r = await pool.submit({ op: 'restore', ...task });
       }
       opts.onBytes?.(r.size);
@@ -274,11 +274,11 @@ export async function assembleFile(
  * (staged) nor at the same offset of `base`, the file it is rebuilt from
  * (offset -> chunk id; those are kept when their bytes still match).
  */
-export function readsOf(file: FileObject, base: Map<number, string>, filled?: Set<number>): string[] {
-  const out: string[] = [];
+export function readsOf(file: FileObject, base: Map<number, string>, filled?: Set<number>): ChunkRef[] {
+  const out: ChunkRef[] = [];
   let at = 0;
   for (const c of file.chunks) {
-    if (!filled?.has(at) && base.get(at) !== c.id) out.push(c.id);
+    if (!filled?.has(at) && base.get(at) !== c.id) out.push(c);
     at += c.size;
   }
   return out;

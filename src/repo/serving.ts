@@ -180,7 +180,7 @@ export async function exportVersion(repo: Repository, id: string, number: number
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
     // a partial store fetches the chunks of every file in one batch first
-    await ensureChunks(repo, files.flatMap(([, entry]) => repo.file(entry.file).chunks.map((c) => c.id)));
+    await ensureChunks(repo, files.flatMap(([, entry]) => repo.file(entry.file).chunks));
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);
