@@ -25,7 +25,11 @@ function timed(cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return { wall: Number(process.hrtime.bigint() - t0) / 1e9, out: r.stdout };
 }
-const mvm = (cwd, env, ...args) => timed(process.execPath, [join(root, 'bin/mvm.js'), ...args], { cwd, env: { ...process.env, MVM_AUTHOR: 'bench', ...env } });
+const mvm = (cwd, env, ...args) =>
+  timed(process.execPath, [join(root, 'bin/mvm.js'), ...args], {
+    cwd,
+    env: { ...process.env, MVM_AUTHOR: 'bench', ...env },
+  });
 const du = (p) => Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split(/\s+/)[0]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -74,27 +78,35 @@ try {
     const size = statSync(A).size;
     const d = result.true;
     const w = result.false;
-    rows.push(`| ${rel * 100}% | ${names.length} tensors, ${fmt(changed)} | ${fmt(d.grown)} (${(d.grown / changed).toFixed(3)}x) | ${fmt(w.grown)} (${(w.grown / changed).toFixed(3)}x) | ${d.commit.toFixed(2)} s / ${w.commit.toFixed(2)} s | ${d.restore.toFixed(3)} s (${(size / d.restore / 1e6).toFixed(0)} MB/s) / ${w.restore.toFixed(3)} s | ${median(zd).toFixed(3)} s |`);
+    rows.push(
+      `| ${rel * 100}% | ${names.length} tensors, ${fmt(changed)} | ${fmt(d.grown)} (${(d.grown / changed).toFixed(3)}x) | ${fmt(w.grown)} (${(w.grown / changed).toFixed(3)}x) | ${d.commit.toFixed(2)} s / ${w.commit.toFixed(2)} s | ${d.restore.toFixed(3)} s (${(size / d.restore / 1e6).toFixed(0)} MB/s) / ${w.restore.toFixed(3)} s | ${median(zd).toFixed(3)} s |`,
+    );
     const bound = rel === 0.1 ? 0.55 : 0.33;
-    bars.push(`- ${d.grown / changed <= bound ? 'PASS' : 'MISS'} a fine-tune at ${rel * 100}% relative change stores <= ${bound}x its changed bytes: ${(d.grown / changed).toFixed(3)}x (whole chunks: ${(w.grown / changed).toFixed(3)}x)`);
-    bars.push(`- ${size / d.restore >= 1e9 ? 'PASS' : 'MISS'} full restore of that version >= 1 GB/s: ${(size / d.restore / 1e6).toFixed(0)} MB/s (zstd -d ${(size / median(zd) / 1e6).toFixed(0)} MB/s)`);
+    bars.push(
+      `- ${d.grown / changed <= bound ? 'PASS' : 'MISS'} a fine-tune at ${rel * 100}% relative change stores <= ${bound}x its changed bytes: ${(d.grown / changed).toFixed(3)}x (whole chunks: ${(w.grown / changed).toFixed(3)}x)`,
+    );
+    bars.push(
+      `- ${size / d.restore >= 1e9 ? 'PASS' : 'MISS'} full restore of that version >= 1 GB/s: ${(size / d.restore / 1e6).toFixed(0)} MB/s (zstd -d ${(size / median(zd) / 1e6).toFixed(0)} MB/s)`,
+    );
     rmSync(B, { force: true });
     rmSync(`${B}.zst`, { force: true });
   }
-  console.log([
-    '# mvm fine-tune benchmark',
-    '',
-    `- date: ${new Date().toUTCString()}`,
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`,
-    `- model: ${sizeGib} GiB bf16 safetensors, N(0, 0.02); every tenth tensor fine-tuned: w += N(0, (rel x 0.02)^2), rounded to bf16`,
-    '- objects growth is du -sb of .mvm/objects after the second commit minus before it; restores are medians of 3 (file deleted, checkout), warm page cache',
-    '',
-    '| relative change | changed | stored with deltas | stored whole (MVM_DELTAS=0) | commit time (deltas / whole) | full restore (deltas / whole) | zstd -d |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-    ...bars,
-  ].join('\n'));
+  console.log(
+    [
+      '# mvm fine-tune benchmark',
+      '',
+      `- date: ${new Date().toUTCString()}`,
+      `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`,
+      `- model: ${sizeGib} GiB bf16 safetensors, N(0, 0.02); every tenth tensor fine-tuned: w += N(0, (rel x 0.02)^2), rounded to bf16`,
+      '- objects growth is du -sb of .mvm/objects after the second commit minus before it; restores are medians of 3 (file deleted, checkout), warm page cache',
+      '',
+      '| relative change | changed | stored with deltas | stored whole (MVM_DELTAS=0) | commit time (deltas / whole) | full restore (deltas / whole) | zstd -d |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+      ...bars,
+    ].join('\n'),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

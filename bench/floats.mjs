@@ -24,7 +24,12 @@ const pct = (a, b) => `${((100 * a) / b).toFixed(1)}%`;
 
 function mvm(cwd, ...args) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(root, 'bin/mvm.js'), ...args], { cwd, env, encoding: 'utf8', maxBuffer: 64 * MiB });
+  const r = spawnSync(process.execPath, [join(root, 'bin/mvm.js'), ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   if (r.status !== 0) throw new Error(`mvm ${args.join(' ')}: ${r.stderr}`);
   return { wall: Number(process.hrtime.bigint() - t0) / 1e9, out: r.stdout };
 }
@@ -37,7 +42,8 @@ function zstdSize(path) {
 /** Byte planes of width 4 (optionally with the sign rotated to bit 0, as mvm's f32 kind does), 1 MiB blocks, then zstd -3 of the whole. */
 function planesSize(path, data, kind) {
   const out = Buffer.alloc(data.length);
-  for (let at = 0; at < data.length; at += MiB) groupBytes(data.subarray(at, Math.min(data.length, at + MiB)), kind, out.subarray(at));
+  for (let at = 0; at < data.length; at += MiB)
+    groupBytes(data.subarray(at, Math.min(data.length, at + MiB)), kind, out.subarray(at));
   writeFileSync(`${path}.${kind}`, out);
   const n = zstdSize(`${path}.${kind}`);
   rmSync(`${path}.${kind}`);
@@ -103,14 +109,20 @@ try {
     `| zstd -3 | ${zstd3} | ${pct(zstd3, size)} |`,
     `| byte planes w4 + zstd -3 | ${w4} | ${pct(w4, size)} |`,
     `| byte planes w4, sign rotated + zstd -3 | ${f32} | ${pct(f32, size)} |`,
-    ...results.map((r) => `| mvm commit of ${r.file} (${r.wall.toFixed(2)} s) | ${r.stored} | ${pct(r.stored, size)} |`),
+    ...results.map(
+      (r) => `| mvm commit of ${r.file} (${r.wall.toFixed(2)} s) | ${r.stored} | ${pct(r.stored, size)} |`,
+    ),
     ``,
   ];
   const rawStored = results[0].stored;
   const bar1 = (100 * rawStored) / size - (100 * w4) / size <= 1;
   const bar2 = rawStored <= zstd3;
-  lines.push(`- ${bar1 ? 'PASS' : 'MISS'} raw f32 stores within 1 point of byte planes w4 + zstd -3: ${pct(rawStored, size)} vs ${pct(w4, size)}`);
-  lines.push(`- ${bar2 ? 'PASS' : 'MISS'} raw f32 never above plain zstd -3: ${pct(rawStored, size)} vs ${pct(zstd3, size)}`);
+  lines.push(
+    `- ${bar1 ? 'PASS' : 'MISS'} raw f32 stores within 1 point of byte planes w4 + zstd -3: ${pct(rawStored, size)} vs ${pct(w4, size)}`,
+  );
+  lines.push(
+    `- ${bar2 ? 'PASS' : 'MISS'} raw f32 never above plain zstd -3: ${pct(rawStored, size)} vs ${pct(zstd3, size)}`,
+  );
   console.log(lines.join('\n'));
 } finally {
   rmSync(dir, { recursive: true, force: true });

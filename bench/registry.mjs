@@ -13,14 +13,28 @@ const dir = mkdtempSync(join(tmpdir(), 'mvm-registry-'));
 try {
   createRepository({ dir });
   const repo = Repository.open(dir);
-  const base = { type: 'version', format: 1, parents: [], message: '', author: 'bench', time: '2026-01-01T00:00:00.000Z', files: {}, metrics: {}, params: {}, meta: {}, deps: { data: [] } };
+  const base = {
+    type: 'version',
+    format: 1,
+    parents: [],
+    message: '',
+    author: 'bench',
+    time: '2026-01-01T00:00:00.000Z',
+    files: {},
+    metrics: {},
+    params: {},
+    meta: {},
+    deps: { data: [] },
+  };
   const ids = [];
   let parent = null;
   for (let i = 0; i < n; i++) {
     parent = repo.putObject({ ...base, parents: parent ? [parent] : [], message: `v${i + 1}` });
     ids.push(parent);
   }
-  try { unlinkSync(join(dir, '.mvm', 'numbers')); } catch {}
+  try {
+    unlinkSync(join(dir, '.mvm', 'numbers'));
+  } catch {}
   const fresh = Repository.open(dir);
   const t0 = performance.now();
   await followRegistry(fresh, ids);

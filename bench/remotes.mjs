@@ -9,7 +9,9 @@ import { join } from 'node:path';
 
 /** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
 async function startS3(root, dir, bucket) {
-  const child = spawn(process.execPath, [join(root, 'test', 'helpers', 's3server-main.mjs'), dir, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'test', 'helpers', 's3server-main.mjs'), dir, bucket], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const port = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -21,7 +23,12 @@ async function startS3(root, dir, bucket) {
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise((r) => { child.on('exit', r); child.stdin.end(); setTimeout(() => child.kill('SIGKILL'), 5000); }),
+    stop: () =>
+      new Promise((r) => {
+        child.on('exit', r);
+        child.stdin.end();
+        setTimeout(() => child.kill('SIGKILL'), 5000);
+      }),
   };
 }
 
@@ -35,13 +42,21 @@ export async function runRemotes(h, A, B, sizeA) {
   const missing = Object.entries(want).filter(([bin]) => !have(bin));
   if (missing.length && process.getuid?.() === 0) {
     log(`remotes: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`);
-    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   const base = join(TMP, 'remotes');
   mkdirSync(base, { recursive: true });
   const s3dir = mkdtempSync(join(base, 's3-'));
   const s3 = await startS3(ROOT, s3dir, 'bench');
-  const creds = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+  const creds = {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   const env = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1', ...creds };
   const mvm = (cwd, ...args) => h.mvmRun(cwd, env, ...args);
   const mvmJson = (cwd, ...args) => {
@@ -51,10 +66,30 @@ export async function runRemotes(h, A, B, sizeA) {
   };
   // loopback http: a CA bundle set for the host's proxies only confuses rclone's S3 client
   const { AWS_CA_BUNDLE: _ca, ...plainEnv } = process.env;
-  const rcloneEnv = { ...plainEnv, RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: 'Other', RCLONE_CONFIG_B_ENDPOINT: s3.endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_B_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_B_FORCE_PATH_STYLE: 'true' };
+  const rcloneEnv = {
+    ...plainEnv,
+    RCLONE_CONFIG_B_TYPE: 's3',
+    RCLONE_CONFIG_B_PROVIDER: 'Other',
+    RCLONE_CONFIG_B_ENDPOINT: s3.endpoint,
+    RCLONE_CONFIG_B_ACCESS_KEY_ID: 'S3RVER',
+    RCLONE_CONFIG_B_SECRET_ACCESS_KEY: 'S3RVER',
+    RCLONE_CONFIG_B_FORCE_PATH_STYLE: 'true',
+  };
   const targets = [
-    { name: 'folder', url: join(base, 'folder-remote'), add: [], rcloneDest: join(base, 'rclone-folder'), rcloneBack: join(base, 'rclone-folder') },
-    { name: 's3 (s3rver)', url: 's3://bench/mvm', add: ['--endpoint', s3.endpoint], rcloneDest: 'b:bench/rclone', rcloneBack: 'b:bench/rclone' },
+    {
+      name: 'folder',
+      url: join(base, 'folder-remote'),
+      add: [],
+      rcloneDest: join(base, 'rclone-folder'),
+      rcloneBack: join(base, 'rclone-folder'),
+    },
+    {
+      name: 's3 (s3rver)',
+      url: 's3://bench/mvm',
+      add: ['--endpoint', s3.endpoint],
+      rcloneDest: 'b:bench/rclone',
+      rcloneBack: 'b:bench/rclone',
+    },
   ];
   const rows = [];
   const res = {};
@@ -108,7 +143,12 @@ export async function runRemotes(h, A, B, sizeA) {
         noop: { s: noop.wall, bytes: noop.json.bytes, requests: noop.json.requests, rssKB: noop.rssKB },
         cloneV1: { s: cloneV1.wall, bytes: cloneV1.json.bytes, requests: cloneV1.json.requests, rssKB: cloneV1.rssKB },
         clone: { s: clone.wall, bytes: clone.json.bytes, requests: clone.json.requests, rssKB: clone.rssKB },
-        cloneFull: { s: cloneFull.wall, bytes: cloneFull.json.bytes, requests: cloneFull.json.requests, rssKB: cloneFull.rssKB },
+        cloneFull: {
+          s: cloneFull.wall,
+          bytes: cloneFull.json.bytes,
+          requests: cloneFull.json.requests,
+          rssKB: cloneFull.rssKB,
+        },
         pull: { s: pull.wall, bytes: pull.json.fetched.bytes, requests: pull.json.requests, rssKB: pull.rssKB },
         only: { s: only.wall, bytes: only.json.bytes, requests: only.json.requests, rssKB: only.rssKB },
         rcloneUp: rUp && { s: rUp.wall, rssKB: rUp.rssKB },
@@ -116,28 +156,124 @@ export async function runRemotes(h, A, B, sizeA) {
       };
       res[t.name] = r;
       // this target's workspaces and copies are not needed any more (at 4 GiB they fill a disk)
-      for (const d of [ws, join(base, `c1-${t.name.split(' ')[0]}`), join(base, `c2-${t.name.split(' ')[0]}`), join(base, `c3-${t.name.split(' ')[0]}`), join(base, `rclone-back-${t.name.split(' ')[0]}`), join(base, 'rclone-folder'), join(base, 'folder-remote')]) rmSync(d, { recursive: true, force: true });
-      rssAll.push(push1.rssKB, push2.rssKB, noop.rssKB, cloneV1.rssKB, clone.rssKB, cloneFull.rssKB, pull.rssKB, only.rssKB);
-      const row = (what, x, baseline) => [t.name, what, fmtS(x.s), fmtBytes(x.bytes), x.bytes ? fmtRate(x.bytes, x.s) : '-', String(x.requests), fmtMB(x.rssKB), baseline ?? ''];
-      rows.push(row('push v1', r.push1, rUp ? `rclone copy A: ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)` : ''));
-      rows.push(row('push v2', r.push2, `commit v2 stored ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`));
+      for (const d of [
+        ws,
+        join(base, `c1-${t.name.split(' ')[0]}`),
+        join(base, `c2-${t.name.split(' ')[0]}`),
+        join(base, `c3-${t.name.split(' ')[0]}`),
+        join(base, `rclone-back-${t.name.split(' ')[0]}`),
+        join(base, 'rclone-folder'),
+        join(base, 'folder-remote'),
+      ])
+        rmSync(d, { recursive: true, force: true });
+      rssAll.push(
+        push1.rssKB,
+        push2.rssKB,
+        noop.rssKB,
+        cloneV1.rssKB,
+        clone.rssKB,
+        cloneFull.rssKB,
+        pull.rssKB,
+        only.rssKB,
+      );
+      const row = (what, x, baseline) => [
+        t.name,
+        what,
+        fmtS(x.s),
+        fmtBytes(x.bytes),
+        x.bytes ? fmtRate(x.bytes, x.s) : '-',
+        String(x.requests),
+        fmtMB(x.rssKB),
+        baseline ?? '',
+      ];
+      rows.push(
+        row('push v1', r.push1, rUp ? `rclone copy A: ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)` : ''),
+      );
+      rows.push(
+        row(
+          'push v2',
+          r.push2,
+          `commit v2 stored ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`,
+        ),
+      );
       rows.push(row('no-op push', r.noop));
-      rows.push(row('clone (v2)', r.clone, rDown ? `rclone copy back: ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)` : ''));
-      rows.push(row('clone --full (v2)', r.cloneFull, rDown ? `rclone copy back: ${fmtS(rDown.wall)} (${(r.cloneFull.s / rDown.wall).toFixed(2)}x)` : ''));
-      rows.push(row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`));
-      rows.push(row('clone --only config.json', r.only, `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)} for the whole clone`));
-      bar('remotes', `${t.name}: push of v2 moves <= 1.1x the bytes commit of v2 stored`, r.push2.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.push2.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`);
-      bar('remotes', `${t.name}: pull of v2 moves <= 1.1x the bytes commit of v2 stored`, r.pull.bytes <= 1.1 * r.storedV2, `${fmtBytes(r.pull.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.pull.bytes / r.storedV2).toFixed(2)}x)`);
-      bar('remotes', `${t.name}: clone --only config.json fetches none of the model's chunks (< 1% of a whole clone)`, r.only.bytes < 0.01 * r.clone.bytes, `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)}: every manifest and file object, and the config's chunk`);
-      bar('remotes', `${t.name}: no-op push makes <= 5 requests`, r.noop.requests <= 5, `${r.noop.requests} requests, ${r.noop.bytes} bytes`);
-      if (rUp) bar('remotes', `${t.name}: push of v1 <= 1.3x rclone copy of the same file`, r.push1.s <= 1.3 * rUp.wall, `${fmtS(r.push1.s)} vs ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)`);
-      if (rDown) bar('remotes', `${t.name}: clone <= 1.3x rclone copy of the same file back`, r.clone.s <= 1.3 * rDown.wall, `${fmtS(r.clone.s)} vs ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)`);
+      rows.push(
+        row(
+          'clone (v2)',
+          r.clone,
+          rDown ? `rclone copy back: ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)` : '',
+        ),
+      );
+      rows.push(
+        row(
+          'clone --full (v2)',
+          r.cloneFull,
+          rDown ? `rclone copy back: ${fmtS(rDown.wall)} (${(r.cloneFull.s / rDown.wall).toFixed(2)}x)` : '',
+        ),
+      );
+      rows.push(
+        row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`),
+      );
+      rows.push(
+        row(
+          'clone --only config.json',
+          r.only,
+          `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)} for the whole clone`,
+        ),
+      );
+      bar(
+        'remotes',
+        `${t.name}: push of v2 moves <= 1.1x the bytes commit of v2 stored`,
+        r.push2.bytes <= 1.1 * r.storedV2,
+        `${fmtBytes(r.push2.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.push2.bytes / r.storedV2).toFixed(2)}x)`,
+      );
+      bar(
+        'remotes',
+        `${t.name}: pull of v2 moves <= 1.1x the bytes commit of v2 stored`,
+        r.pull.bytes <= 1.1 * r.storedV2,
+        `${fmtBytes(r.pull.bytes)} vs ${fmtBytes(r.storedV2)} (${(r.pull.bytes / r.storedV2).toFixed(2)}x)`,
+      );
+      bar(
+        'remotes',
+        `${t.name}: clone --only config.json fetches none of the model's chunks (< 1% of a whole clone)`,
+        r.only.bytes < 0.01 * r.clone.bytes,
+        `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)}: every manifest and file object, and the config's chunk`,
+      );
+      bar(
+        'remotes',
+        `${t.name}: no-op push makes <= 5 requests`,
+        r.noop.requests <= 5,
+        `${r.noop.requests} requests, ${r.noop.bytes} bytes`,
+      );
+      if (rUp)
+        bar(
+          'remotes',
+          `${t.name}: push of v1 <= 1.3x rclone copy of the same file`,
+          r.push1.s <= 1.3 * rUp.wall,
+          `${fmtS(r.push1.s)} vs ${fmtS(rUp.wall)} (${(r.push1.s / rUp.wall).toFixed(2)}x)`,
+        );
+      if (rDown)
+        bar(
+          'remotes',
+          `${t.name}: clone <= 1.3x rclone copy of the same file back`,
+          r.clone.s <= 1.3 * rDown.wall,
+          `${fmtS(r.clone.s)} vs ${fmtS(rDown.wall)} (${(r.clone.s / rDown.wall).toFixed(2)}x)`,
+        );
     }
     if (have('restic')) {
       // restic to the same S3 server, and (since restic 0.14 cannot parse some s3rver answers) to a folder
-      for (const [label, repo] of [['s3 (s3rver)', `s3:${s3.endpoint}/bench/restic`], ['folder', join(base, 'restic-folder')]]) {
+      for (const [label, repo] of [
+        ['s3 (s3rver)', `s3:${s3.endpoint}/bench/restic`],
+        ['folder', join(base, 'restic-folder')],
+      ]) {
         log(`remotes: restic backup A, B to ${label}`);
-        const renv = { ...plainEnv, ...creds, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: repo, RESTIC_CACHE_DIR: join(base, 'restic-cache') };
+        const renv = {
+          ...plainEnv,
+          ...creds,
+          RESTIC_PASSWORD: 'bench',
+          RESTIC_REPOSITORY: repo,
+          RESTIC_CACHE_DIR: join(base, 'restic-cache'),
+        };
         const src = join(base, `restic-src-${label.split(' ')[0]}`);
         mkdirSync(src);
         copyFileSync(A, join(src, 'model.safetensors'));
@@ -153,9 +289,21 @@ export async function runRemotes(h, A, B, sizeA) {
         copyFileSync(B, join(src, 'model.safetensors'));
         syncDisk();
         const second = run('restic', ['backup', '-q', src], { env: renv });
-        res[`restic ${label}`] = { first: { s: first.wall, rssKB: first.rssKB }, second: { s: second.wall, rssKB: second.rssKB } };
+        res[`restic ${label}`] = {
+          first: { s: first.wall, rssKB: first.rssKB },
+          second: { s: second.wall, rssKB: second.rssKB },
+        };
         rmSync(src, { recursive: true, force: true });
-        rows.push([label, 'restic backup A (baseline)', fmtS(first.wall), '', fmtRate(sizeA, first.wall), '', fmtMB(first.rssKB), '']);
+        rows.push([
+          label,
+          'restic backup A (baseline)',
+          fmtS(first.wall),
+          '',
+          fmtRate(sizeA, first.wall),
+          '',
+          fmtMB(first.rssKB),
+          '',
+        ]);
         rows.push([label, 'restic backup B (baseline)', fmtS(second.wall), '', '', '', fmtMB(second.rssKB), '']);
       }
     }
@@ -165,9 +313,15 @@ export async function runRemotes(h, A, B, sizeA) {
   }
   const peak = Math.max(...rssAll);
   res.peakRssKB = peak;
-  table(`Remotes: ${fmtBytes(sizeA)} model, v1 -> v2`, ['target', 'operation', 'wall', 'bytes moved', 'rate', 'requests', 'peak RSS', 'against'], rows);
+  table(
+    `Remotes: ${fmtBytes(sizeA)} model, v1 -> v2`,
+    ['target', 'operation', 'wall', 'bytes moved', 'rate', 'requests', 'peak RSS', 'against'],
+    rows,
+  );
   say('');
-  say('Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at v1, after v2 was pushed; its bytes include the chunks the checkout fetched. A clone is a partial store (chunks only in the checked-out files); `clone --full` also keeps every chunk in its store.');
+  say(
+    'Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at v1, after v2 was pushed; its bytes include the chunks the checkout fetched. A clone is a partial store (chunks only in the checked-out files); `clone --full` also keeps every chunk in its store.',
+  );
   bar('remotes', 'peak RSS of every push, clone and pull < 300 MB', peak < 300 * 1024, fmtMB(peak));
   return res;
 }

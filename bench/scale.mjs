@@ -36,10 +36,12 @@ const env = { ...process.env, MVM_AUTHOR: 'bench' };
  */
 function diskReadBytes() {
   try {
-    return readFileSync('/proc/diskstats', 'utf8').split('\n').reduce((sum, line) => {
-      const f = line.trim().split(/\s+/);
-      return /^(vd[a-z]+|sd[a-z]+|xvd[a-z]+|nvme\d+n\d+)$/.test(f[2] ?? '') ? sum + Number(f[5]) * 512 : sum;
-    }, 0);
+    return readFileSync('/proc/diskstats', 'utf8')
+      .split('\n')
+      .reduce((sum, line) => {
+        const f = line.trim().split(/\s+/);
+        return /^(vd[a-z]+|sd[a-z]+|xvd[a-z]+|nvme\d+n\d+)$/.test(f[2] ?? '') ? sum + Number(f[5]) * 512 : sum;
+      }, 0);
   } catch {
     return 0;
   }
@@ -49,7 +51,12 @@ function timed(args, cwd) {
   const tf = join(base, 'time.txt');
   const read0 = diskReadBytes();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, process.execPath, MVM, ...args], { cwd, env, encoding: 'utf8', maxBuffer: 64 * MiB });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, process.execPath, MVM, ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`mvm ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const rssKB = Number(readFileSync(tf, 'utf8').trim().split('\n').pop());
@@ -69,7 +76,10 @@ try {
     const names = [];
     for (let s = 0; s < SHARDS; s++) {
       const tensors = per.map((t) => ({ ...t, name: `s${s}.${t.name}` }));
-      const path = join(shards, `model-${String(s + 1).padStart(5, '0')}-of-${String(SHARDS).padStart(5, '0')}.safetensors`);
+      const path = join(
+        shards,
+        `model-${String(s + 1).padStart(5, '0')}-of-${String(SHARDS).padStart(5, '0')}.safetensors`,
+      );
       writeModel(path, tensors, { seedOf: (n) => n });
       names.push({ path, tuned: tensors.filter((_, k) => k % 10 === 3).map((t) => t.name) });
     }
@@ -96,17 +106,36 @@ try {
     results.push(row);
     rmSync(dir, { recursive: true, force: true });
   }
-  const ops = [['commit1', 'first commit'], ['commit2', 'commit of the fine-tune'], ['diff', 'diff v1 v2'], ['stats', 'diff --stats v1 v2'], ['restore', 'full restore (checkout)']];
+  const ops = [
+    ['commit1', 'first commit'],
+    ['commit2', 'commit of the fine-tune'],
+    ['diff', 'diff v1 v2'],
+    ['stats', 'diff --stats v1 v2'],
+    ['restore', 'full restore (checkout)'],
+  ];
   console.log('# mvm scale benchmark');
   console.log(`- date: ${new Date().toUTCString()}`);
-  console.log(`- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`- node ${process.version}; ${SHARDS} bf16 safetensors shards per checkpoint; one run per size; \`sync\` before each commit and restore`);
+  console.log(
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `- node ${process.version}; ${SHARDS} bf16 safetensors shards per checkpoint; one run per size; \`sync\` before each commit and restore`,
+  );
   console.log('');
   console.log(`| operation | ${results.map((r) => `${r.gib} GiB: wall, s/GiB, peak RSS`).join(' | ')} |`);
   console.log(`| --- | ${results.map(() => '---').join(' | ')} |`);
-  for (const [k, label] of ops) console.log(`| ${label} | ${results.map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`).join(' | ')} |`);
-  console.log(`| read from disk during diff --stats / the restore | ${results.map((r) => `${(r.stats.diskRead / GiB).toFixed(2)} / ${(r.restore.diskRead / GiB).toFixed(2)} GiB`).join(' | ')} |`);
-  console.log(`| cp -r of the shards (baseline for the restore) | ${results.map((r) => `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`).join(' | ')} |`);
+  for (const [k, label] of ops)
+    console.log(
+      `| ${label} | ${results.map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`).join(' | ')} |`,
+    );
+  console.log(
+    `| read from disk during diff --stats / the restore | ${results.map((r) => `${(r.stats.diskRead / GiB).toFixed(2)} / ${(r.restore.diskRead / GiB).toFixed(2)} GiB`).join(' | ')} |`,
+  );
+  console.log(
+    `| cp -r of the shards (baseline for the restore) | ${results.map((r) => `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`).join(' | ')} |`,
+  );
   console.log('');
   const maxRss = Math.max(...results.flatMap((r) => ops.map(([k]) => r[k].rssKB)));
   console.log(`- ${maxRss < 300 * 1024 ? 'PASS' : 'MISS'} peak RSS under 300 MB at every size: max ${mb(maxRss)}`);
@@ -115,7 +144,9 @@ try {
   for (const [k, label] of ops) {
     if (k === 'diff') continue; // manifest-only: constant, not linear, in size
     const ratio = last[k].wall / last.gib / (first[k].wall / first.gib);
-    console.log(`- ${ratio <= 1.25 ? 'PASS' : 'MISS'} ${label} linear in size: ${(first[k].wall / first.gib).toFixed(2)} s/GiB at ${first.gib} GiB, ${(last[k].wall / last.gib).toFixed(2)} s/GiB at ${last.gib} GiB (${ratio.toFixed(2)}x)`);
+    console.log(
+      `- ${ratio <= 1.25 ? 'PASS' : 'MISS'} ${label} linear in size: ${(first[k].wall / first.gib).toFixed(2)} s/GiB at ${first.gib} GiB, ${(last[k].wall / last.gib).toFixed(2)} s/GiB at ${last.gib} GiB (${ratio.toFixed(2)}x)`,
+    );
   }
 } finally {
   rmSync(base, { recursive: true, force: true });

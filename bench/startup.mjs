@@ -44,12 +44,19 @@ const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
 
 /** Runs every command `reps` times, interleaved with the node reference, and returns medians. */
 function measure(cwd, commands) {
-  const walls = new Map([['node', []], ...commands.flatMap((c) => [[c.name, []], [`${c.name}@baseline`, []]])]);
+  const walls = new Map([
+    ['node', []],
+    ...commands.flatMap((c) => [
+      [c.name, []],
+      [`${c.name}@baseline`, []],
+    ]),
+  ]);
   for (let r = 0; r < reps; r++) {
     walls.get('node').push(timed(process.execPath, ['-e', ''], cwd).wall);
     for (const c of commands) {
       walls.get(c.name).push(timed(process.execPath, [c.script ?? MVM, ...c.args], cwd, c.ok).wall);
-      if (BASELINE && !c.script) walls.get(`${c.name}@baseline`).push(timed(process.execPath, [BASELINE, ...c.args], cwd, c.ok).wall);
+      if (BASELINE && !c.script)
+        walls.get(`${c.name}@baseline`).push(timed(process.execPath, [BASELINE, ...c.args], cwd, c.ok).wall);
     }
   }
   return new Map([...walls].filter(([, v]) => v.length).map(([k, v]) => [k, median(v)]));
@@ -59,8 +66,12 @@ const rows = [];
 const bars = [];
 function judge(name, med, node, budget, base) {
   const over = med - node;
-  rows.push(`| ${name} | ${ms(med)} | +${ms(over)} | +${ms(budget)} |${BASELINE ? ` ${ms(base)} (+${ms(base - node)}) |` : ''}`);
-  bars.push(`- ${over <= budget ? 'PASS' : 'MISS'} ${name}: +${ms(over)} over node -e "" (median ${ms(med)} vs ${ms(node)}), bar +${ms(budget)}`);
+  rows.push(
+    `| ${name} | ${ms(med)} | +${ms(over)} | +${ms(budget)} |${BASELINE ? ` ${ms(base)} (+${ms(base - node)}) |` : ''}`,
+  );
+  bars.push(
+    `- ${over <= budget ? 'PASS' : 'MISS'} ${name}: +${ms(over)} over node -e "" (median ${ms(med)} vs ${ms(node)}), bar +${ms(budget)}`,
+  );
 }
 
 try {
@@ -74,7 +85,11 @@ try {
   timed(process.execPath, [MVM, 'init'], ws);
   timed(process.execPath, [MVM, 'add', 'model.safetensors'], ws);
   timed(process.execPath, [MVM, 'commit', '-m', 'v1'], ws);
-  patchTensors(model, tensors.filter((_, k) => k % 10 === 3).map((t) => t.name), { seedOf: (n) => `${n}-v2` });
+  patchTensors(
+    model,
+    tensors.filter((_, k) => k % 10 === 3).map((t) => t.name),
+    { seedOf: (n) => `${n}-v2` },
+  );
   timed(process.execPath, [MVM, 'commit', '-m', 'v2'], ws);
   timed(process.execPath, [MVM, 'status'], ws);
   execFileSync('sync');
@@ -89,17 +104,29 @@ try {
   // --------------------------------------------------------------- many versions
   const vdir = join(dir, 'versions');
   console.error(`building ${versions} versions`);
-  const built = JSON.parse(execFileSync(process.execPath, [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)], { env, encoding: 'utf8', maxBuffer: 64 * MiB }).trim().split('\n').pop());
+  const built = JSON.parse(
+    execFileSync(process.execPath, [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)], {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 * MiB,
+    })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
   const where = built.query;
   timed(process.execPath, [MVM, 'log', '-n', '1'], vdir);
   // a reference, not mvm: yargs (unbundled, as a package) parsing a line of one command, the
   // floor that a yargs CLI cannot go under
   const floor = join(dir, 'yargs-floor.mjs');
-  writeFileSync(floor, [
-    "import { createRequire } from 'node:module';",
-    `const yargs = createRequire(${JSON.stringify(join(root, 'package.json'))})('yargs/yargs');`,
-    "await yargs(process.argv.slice(2)).scriptName('mvm').command({ command: 'log', describe: 'x', builder: (y) => y.option('n', { type: 'number' }), handler: async () => {} }).strict().help().wrap(null).parseAsync();",
-  ].join('\n'));
+  writeFileSync(
+    floor,
+    [
+      "import { createRequire } from 'node:module';",
+      `const yargs = createRequire(${JSON.stringify(join(root, 'package.json'))})('yargs/yargs');`,
+      "await yargs(process.argv.slice(2)).scriptName('mvm').command({ command: 'log', describe: 'x', builder: (y) => y.option('n', { type: 'number' }), handler: async () => {} }).strict().help().wrap(null).parseAsync();",
+    ].join('\n'),
+  );
   const v = measure(vdir, [
     { name: 'yargs floor', args: ['log', '-n', '10'], script: floor },
     { name: 'log -n 10', args: ['log', '-n', '10'] },
@@ -107,19 +134,39 @@ try {
     { name: 'best', args: ['best', '--metric', 'accuracy'] },
   ]);
   judge(`log -n 10 (${built.versions} versions)`, v.get('log -n 10'), v.get('node'), 0.04, v.get('log -n 10@baseline'));
-  judge(`log --where '${where}' (${built.versions} versions, ${built.expectedMatches} matches)`, v.get('log --where'), v.get('node'), 0.06, v.get('log --where@baseline'));
-  judge(`best --metric accuracy (${built.versions} versions)`, v.get('best'), v.get('node'), 0.06, v.get('best@baseline'));
+  judge(
+    `log --where '${where}' (${built.versions} versions, ${built.expectedMatches} matches)`,
+    v.get('log --where'),
+    v.get('node'),
+    0.06,
+    v.get('log --where@baseline'),
+  );
+  judge(
+    `best --metric accuracy (${built.versions} versions)`,
+    v.get('best'),
+    v.get('node'),
+    0.06,
+    v.get('best@baseline'),
+  );
 
   console.log('# mvm start-up benchmark');
   console.log(`- date: ${new Date().toUTCString()}`);
-  console.log(`- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`- node ${process.version}; medians of ${reps} runs, each command interleaved with node -e "" (medians of node: ${ms(w.get('node'))} in the workspace run, ${ms(v.get('node'))} in the versions run)`);
+  console.log(
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `- node ${process.version}; medians of ${reps} runs, each command interleaved with node -e "" (medians of node: ${ms(w.get('node'))} in the workspace run, ${ms(v.get('node'))} in the versions run)`,
+  );
   console.log('');
   if (BASELINE) console.log(`baseline: ${BASELINE}, measured in the same loop\n`);
   console.log(`| command | median | over node -e "" | bar |${BASELINE ? ' baseline (over node) |' : ''}`);
   console.log(`| --- | ---: | ---: | ---: |${BASELINE ? ' ---: |' : ''}`);
   for (const r of rows) console.log(r);
-  console.log(`| reference, not mvm: yargs alone parsing \`log -n 10\` for one command | ${ms(v.get('yargs floor'))} | +${ms(v.get('yargs floor') - v.get('node'))} | |${BASELINE ? ' |' : ''}`);
+  console.log(
+    `| reference, not mvm: yargs alone parsing \`log -n 10\` for one command | ${ms(v.get('yargs floor'))} | +${ms(v.get('yargs floor') - v.get('node'))} | |${BASELINE ? ' |' : ''}`,
+  );
   console.log('');
   for (const b of bars) console.log(b);
 } finally {

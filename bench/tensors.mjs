@@ -19,7 +19,8 @@ const ENV = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1' };
 /** Writes a safetensors file of N tensors of two F32 values each; `seed` changes one value in a thousand. */
 function writeModel(path, seed) {
   const parts = ['{"__metadata__":{"format":"pt"}'];
-  for (let k = 0; k < N; k++) parts.push(`,"layer.${k}.bias":{"dtype":"F32","shape":[2],"data_offsets":[${k * 8},${k * 8 + 8}]}`);
+  for (let k = 0; k < N; k++)
+    parts.push(`,"layer.${k}.bias":{"dtype":"F32","shape":[2],"data_offsets":[${k * 8},${k * 8 + 8}]}`);
   parts.push('}');
   let header = parts.join('');
   header += ' '.repeat((8 - (Buffer.byteLength(header) % 8)) % 8);
@@ -37,7 +38,12 @@ function writeModel(path, seed) {
 function timed(cmd, args, cwd) {
   const tf = join(TMP, 'time.txt');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, cmd, ...args], { cwd, env: ENV, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, cmd, ...args], {
+    cwd,
+    env: ENV,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
   return { wall, rssKB: Number(readFileSync(tf, 'utf8').trim().split('\n').pop()) };
@@ -66,7 +72,9 @@ try {
   note('mvm checkout v1', mvm(ws, 'checkout', 'v1'));
   note('mvm fsck', mvm(ws, 'fsck'));
   const peak = Math.max(...rows.filter((r) => r[0].startsWith('mvm')).map((r) => parseFloat(r[2])));
-  console.log(`## ${N} tensors in one safetensors file (${(size / 2 ** 20).toFixed(1)} MiB, header ${((size - N * 8) / 2 ** 20).toFixed(1)} MiB)\n`);
+  console.log(
+    `## ${N} tensors in one safetensors file (${(size / 2 ** 20).toFixed(1)} MiB, header ${((size - N * 8) / 2 ** 20).toFixed(1)} MiB)\n`,
+  );
   console.log('| operation | wall | peak RSS |\n| --- | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log(`\nbar: peak RSS of every mvm command < 300 MB: ${peak < 300 ? 'PASS' : 'MISS'} (${peak.toFixed(1)} MB)`);

@@ -85,14 +85,35 @@ for (let i = 1; i <= n; i++) {
     slices.push({ from: sliceFrom, to: i, msPerVersion: (now - sliceStart) / (i - sliceFrom + 1) });
     sliceStart = now;
     sliceFrom = i + 1;
-    process.stderr.write(`  versions: ${i}/${n} (${((now - started) / 1000).toFixed(1)} s, ${slices.at(-1).msPerVersion.toFixed(1)} ms/version lately)\n`);
+    process.stderr.write(
+      `  versions: ${i}/${n} (${((now - started) / 1000).toFixed(1)} s, ${slices.at(-1).msPerVersion.toFixed(1)} ms/version lately)\n`,
+    );
   }
 }
-if (stoppedEarly && sliceFrom <= created) slices.push({ from: sliceFrom, to: created, msPerVersion: (performance.now() - sliceStart) / (created - sliceFrom + 1) });
+if (stoppedEarly && sliceFrom <= created)
+  slices.push({
+    from: sliceFrom,
+    to: created,
+    msPerVersion: (performance.now() - sliceStart) / (created - sliceFrom + 1),
+  });
 const seconds = (performance.now() - started) / 1000;
 // the index is a LevelDB: how many table files it has is a sign of how well it keeps up
 let indexFiles = null;
 try {
   indexFiles = readdirSync(join(dir, '.mvm', 'index')).filter((f) => f.endsWith('.ldb') || f.endsWith('.sst')).length;
-} catch { /* no index folder */ }
-console.log(JSON.stringify({ versions: created, requested: n, stoppedEarly, buildSeconds: seconds, perVersionMs: (seconds * 1000) / created, slices, indexTableFiles: indexFiles, expectedMatches: expected, query: 'metrics.accuracy > 0.9 and params.lr < 0.01' }));
+} catch {
+  /* no index folder */
+}
+console.log(
+  JSON.stringify({
+    versions: created,
+    requested: n,
+    stoppedEarly,
+    buildSeconds: seconds,
+    perVersionMs: (seconds * 1000) / created,
+    slices,
+    indexTableFiles: indexFiles,
+    expectedMatches: expected,
+    query: 'metrics.accuracy > 0.9 and params.lr < 0.01',
+  }),
+);

@@ -67,11 +67,15 @@ const ownDirname = {
     b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
       // an ES module has no __filename either, and nothing here gives one: refuse rather than fail at run time
-      if (/\b__filename\b/.test(text)) throw new Error(`bundle: ${args.path} uses __filename; leave its package external`);
+      if (/\b__filename\b/.test(text))
+        throw new Error(`bundle: ${args.path} uses __filename; leave its package external`);
       if (!/\b__dirname\b/.test(text)) return undefined;
       const pkg = packageOf(args.path);
       const rel = relative(pkg.dir, dirname(args.path)).split(sep).join('/');
-      return { contents: `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ${JSON.stringify(rel)});\n${text}`, loader: 'js' };
+      return {
+        contents: `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ${JSON.stringify(rel)});\n${text}`,
+        loader: 'js',
+      };
     });
   },
 };

@@ -28,7 +28,11 @@ function sh(cmd, args, { show = true, allowFail = false } = {}) {
   return r;
 }
 const mvm = (...args) => sh(process.execPath, [bin, ...args]);
-const sha = (p) => createHash('sha256').update(readFileSync(join(dir, p))).digest('hex').slice(0, 16);
+const sha = (p) =>
+  createHash('sha256')
+    .update(readFileSync(join(dir, p)))
+    .digest('hex')
+    .slice(0, 16);
 
 try {
   console.log(`Demo repository: ${dir}`);
@@ -39,20 +43,50 @@ try {
   const tensors = planModel(48 << 20);
   const seed = (n) => n;
   writeModel(join(dir, 'models/model.safetensors'), tensors, { seedOf: seed, metadata: { format: 'pt' } });
-  writeFileSync(join(dir, 'models/config.json'), JSON.stringify({ hidden_size: 1024, layers: tensors.length / 9 }, null, 2));
+  writeFileSync(
+    join(dir, 'models/config.json'),
+    JSON.stringify({ hidden_size: 1024, layers: tensors.length / 9 }, null, 2),
+  );
   console.log(`Generated models/model.safetensors (${tensors.length} bf16 tensors, N(0, 0.02)) and models/config.json`);
   const v1sha = sha('models/model.safetensors');
 
   mvm('init');
   mvm('add', 'models/');
-  mvm('commit', '-m', 'baseline', '--meta', 'dataset=imagenet-2024', '--param', 'lr=1e-3', '--metric', 'accuracy=0.91', '--metric', 'loss=0.42');
+  mvm(
+    'commit',
+    '-m',
+    'baseline',
+    '--meta',
+    'dataset=imagenet-2024',
+    '--param',
+    'lr=1e-3',
+    '--metric',
+    'accuracy=0.91',
+    '--metric',
+    'loss=0.42',
+  );
   mvm('status');
 
   console.log('\n# retrain: rewrite every 10th tensor and change the metadata (the header grows, shifting all data)');
   const changed = new Set(tensors.filter((_, i) => i % 10 === 3).map((t) => t.name));
-  writeModel(join(dir, 'models/model.safetensors'), tensors, { seedOf: (n) => (changed.has(n) ? `${n}#2` : n), metadata: { format: 'pt', note: 'fine-tuned with lr 3e-4' } });
+  writeModel(join(dir, 'models/model.safetensors'), tensors, {
+    seedOf: (n) => (changed.has(n) ? `${n}#2` : n),
+    metadata: { format: 'pt', note: 'fine-tuned with lr 3e-4' },
+  });
   mvm('status');
-  mvm('commit', '-m', 'lr 3e-4', '--param', 'lr=3e-4', '--metric', 'accuracy=0.93', '--metric', 'loss=0.37', '--base', 'v1');
+  mvm(
+    'commit',
+    '-m',
+    'lr 3e-4',
+    '--param',
+    'lr=3e-4',
+    '--metric',
+    'accuracy=0.93',
+    '--metric',
+    'loss=0.37',
+    '--base',
+    'v1',
+  );
   mvm('log');
   mvm('diff', 'v1', 'v2');
   mvm('diff', '--stats', 'v1', 'v2');
@@ -66,7 +100,9 @@ try {
   mvm('deploy');
   mvm('checkout', 'v1');
   const back = sha('models/model.safetensors');
-  console.log(`\nsha256 of the model after checkout v1: ${back} (committed: ${v1sha}) -> ${back === v1sha ? 'identical' : 'DIFFERENT'}`);
+  console.log(
+    `\nsha256 of the model after checkout v1: ${back} (committed: ${v1sha}) -> ${back === v1sha ? 'identical' : 'DIFFERENT'}`,
+  );
   if (back !== v1sha) failed = true;
   mvm('checkout', 'main');
   mvm('lineage', 'v2');

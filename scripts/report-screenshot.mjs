@@ -12,7 +12,14 @@ import { chromium } from 'playwright-core';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'mvm.js');
 const dir = mkdtempSync(join(tmpdir(), 'mvm-report-'));
-const env = { ...process.env, MVM_AUTHOR: 'Demo User <demo@example.com>', GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
+const env = {
+  ...process.env,
+  MVM_AUTHOR: 'Demo User <demo@example.com>',
+  GIT_AUTHOR_NAME: 'Demo',
+  GIT_AUTHOR_EMAIL: 'demo@example.com',
+  GIT_COMMITTER_NAME: 'Demo',
+  GIT_COMMITTER_EMAIL: 'demo@example.com',
+};
 const mvm = (...args) => {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mvm ${args.join(' ')}: ${r.stderr}`);
@@ -22,9 +29,15 @@ const git = (...args) => execFileSync('git', args, { cwd: dir, env, stdio: 'igno
 
 // a small f32 model: 8 layers of attention and mlp weights, seeded
 let state = 12345;
-const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
-const names = ['embed.weight', ...Array.from({ length: 8 }, (_, i) => [`layers.${i}.attn.weight`, `layers.${i}.mlp.weight`]).flat(), 'head.weight'];
-const weights = names.map(() => Float32Array.from({ length: 128 * 128 }, () => (rand() + rand() + rand() - 1.5) * 0.05));
+const rand = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296;
+const names = [
+  'embed.weight',
+  ...Array.from({ length: 8 }, (_, i) => [`layers.${i}.attn.weight`, `layers.${i}.mlp.weight`]).flat(),
+  'head.weight',
+];
+const weights = names.map(() =>
+  Float32Array.from({ length: 128 * 128 }, () => (rand() + rand() + rand() - 1.5) * 0.05),
+);
 const nudge = (i, scale) => (weights[i] = weights[i].map((x) => x + (rand() - 0.5) * 2 * scale * 0.05));
 function save(ws = weights) {
   const header = {};
@@ -37,12 +50,26 @@ function save(ws = weights) {
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, Buffer.from(json), ...ws.map((w) => Buffer.from(w.buffer))]));
+  writeFileSync(
+    join(dir, 'model.safetensors'),
+    Buffer.concat([len, Buffer.from(json), ...ws.map((w) => Buffer.from(w.buffer))]),
+  );
 }
 function commit(message, acc, loss, lr, extra = []) {
   git('add', '-A');
   git('commit', '-q', '--allow-empty', '-m', message);
-  mvm('commit', '-m', message, '--metric', `accuracy=${acc}`, '--metric', `loss=${loss}`, '--param', `lr=${lr}`, ...extra);
+  mvm(
+    'commit',
+    '-m',
+    message,
+    '--metric',
+    `accuracy=${acc}`,
+    '--metric',
+    `loss=${loss}`,
+    '--param',
+    `lr=${lr}`,
+    ...extra,
+  );
 }
 
 try {
@@ -53,7 +80,11 @@ try {
   save();
   mvm('add', 'model.safetensors');
   commit('baseline', 0.71, 1.2, 0.001, ['--data', 'train.csv']);
-  [[3, 0.2, 0.78, 0.92], [5, 0.15, 0.82, 0.74], [7, 0.1, 0.85, 0.61]].forEach(([layer, s, acc, loss], k) => {
+  [
+    [3, 0.2, 0.78, 0.92],
+    [5, 0.15, 0.82, 0.74],
+    [7, 0.1, 0.85, 0.61],
+  ].forEach(([layer, s, acc, loss], k) => {
     nudge(layer, s);
     nudge(layer + 1, s / 2);
     save();
@@ -84,7 +115,17 @@ try {
   mvm('deploy', 'v7', '-m', 'promote the first fine-tune');
   console.log(mvm('report', '-o', 'report.html', '--title', 'mvm report: a sample history').trim());
 
-  const browser = await chromium.launch({ executablePath: process.env.MVM_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.MVM_CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`file://${join(dir, 'report.html')}`);
   await page.waitForFunction(() => window.mvmReport?.ready === true);

@@ -55,7 +55,14 @@ const COMMANDS: [name: string, load: () => Promise<CommandModuleExports>][] = [
 function commandIn(exports: CommandModuleExports, name: string): Command<GlobalArgs> {
   for (const v of Object.values(exports)) {
     const c = v as Partial<Command<GlobalArgs>> | null;
-    if (c && typeof c === 'object' && typeof c.command === 'string' && typeof c.run === 'function' && c.command.split(' ')[0] === name) return c as Command<GlobalArgs>;
+    if (
+      c &&
+      typeof c === 'object' &&
+      typeof c.command === 'string' &&
+      typeof c.run === 'function' &&
+      c.command.split(' ')[0] === name
+    )
+      return c as Command<GlobalArgs>;
   }
   throw new Error(`no command '${name}' in its module`);
 }
@@ -92,7 +99,11 @@ function assertKnownCommand(args: string[]): void {
   const near = suggest(word, names);
   if (!near.length) near.push(...names.filter((n) => n.length === word.length && letters(n) === letters(word)));
   const mean = near.length ? ` (did you mean ${near.map((n) => `'${n}'`).join(' or ')}?)` : '';
-  throw new MvmError('BAD_ARGUMENT', `'${word}' is not an mvm command${mean}`, { command: word, ...(near.length ? { suggestions: near } : {}), hint: 'see mvm --help' });
+  throw new MvmError('BAD_ARGUMENT', `'${word}' is not an mvm command${mean}`, {
+    command: word,
+    ...(near.length ? { suggestions: near } : {}),
+    hint: 'see mvm --help',
+  });
 }
 
 /** The commands to register for `args`: the one it names, or every command (help, completion, a typo). */
@@ -133,7 +144,10 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
     .strict()
     .help()
     .alias('h', 'help')
-    .completion('completion', 'Print a shell completion script (bash, or zsh when run from zsh): mvm completion >> ~/.bashrc')
+    .completion(
+      'completion',
+      'Print a shell completion script (bash, or zsh when run from zsh): mvm completion >> ~/.bashrc',
+    )
     .version(packageVersion())
     .example('mvm init && mvm add models/ && mvm commit -m baseline --metric accuracy=0.91', 'start versioning a model')
     .example('mvm log --oneline && mvm diff v1 v2', 'see what changed')
@@ -143,10 +157,17 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       throw new MvmError('BAD_ARGUMENT', msg ?? 'bad arguments', { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
   for (const { run, ...c } of commands) {
-    y = y.command({ ...c, handler: async (argv: never) => { exit.code = (await run(argv)) ?? EXIT.ok; } } as never);
+    y = y.command({
+      ...c,
+      handler: async (argv: never) => {
+        exit.code = (await run(argv)) ?? EXIT.ok;
+      },
+    } as never);
   }
   // measuring the terminal for wrapping is slow; only help output needs it
-  return args.some((a) => a === '--help' || a === '-h' || a === 'help') ? y.wrap(Math.min(110, process.stdout.columns || 100)) : y.wrap(null);
+  return args.some((a) => a === '--help' || a === '-h' || a === 'help')
+    ? y.wrap(Math.min(110, process.stdout.columns || 100))
+    : y.wrap(null);
 }
 
 /** Formats an error as the one line mvm prints on stderr. */
@@ -163,7 +184,14 @@ export async function run(args: string[]): Promise<number> {
     await parser(args, await commandsFor(args), exit).parseAsync();
     return exit.code;
   } catch (e) {
-    const err = e instanceof MvmError ? e : (e as NodeJS.ErrnoException)?.code && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!) ? fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '', 'accessing') : null;
+    const err =
+      e instanceof MvmError
+        ? e
+        : (e as NodeJS.ErrnoException)?.code &&
+            typeof (e as NodeJS.ErrnoException).code === 'string' &&
+            /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)
+          ? fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '', 'accessing')
+          : null;
     if (!err) {
       process.stderr.write(`mvm: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       return EXIT.failure;

@@ -9,7 +9,7 @@ export interface WorkState {
 /** A path the checkout would change but must not, because the workspace has changes there. */
 export interface CheckoutConflict {
   path: string;
-  reason: 'modified' | 'untracked' ;
+  reason: 'modified' | 'untracked';
 }
 
 /** The changes a checkout makes to the workspace. */
@@ -37,7 +37,11 @@ export function planCheckout(
   const plan: CheckoutPlan = { write: [], chmod: [], remove: [], conflicts: [], unchanged: 0 };
   // own entries only: a path named `constructor` or `__proto__` is a file, never Object.prototype's member
   const own = (m: Record<string, FileEntry>, p: string) => (Object.hasOwn(m, p) ? m[p] : undefined);
-  const paths = new Set([...Object.keys(head), ...Object.keys(target), ...[...work.keys()].filter((p) => Object.hasOwn(head, p) || Object.hasOwn(target, p))]);
+  const paths = new Set([
+    ...Object.keys(head),
+    ...Object.keys(target),
+    ...[...work.keys()].filter((p) => Object.hasOwn(head, p) || Object.hasOwn(target, p)),
+  ]);
   for (const path of [...paths].sort()) {
     const w = work.get(path);
     const h = own(head, path);

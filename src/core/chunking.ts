@@ -21,7 +21,12 @@ export interface ChunkSpan {
  * spans are contiguous, non-empty, and only the last may be short.
  */
 function fixed(start: number, end: number, chunkSize: number, tensor: number, out: ChunkSpan[], run?: number): void {
-  for (let s = start; s < end; s += chunkSize) out.push(run === undefined ? { start: s, end: Math.min(end, s + chunkSize), tensor } : { start: s, end: Math.min(end, s + chunkSize), tensor, run });
+  for (let s = start; s < end; s += chunkSize)
+    out.push(
+      run === undefined
+        ? { start: s, end: Math.min(end, s + chunkSize), tensor }
+        : { start: s, end: Math.min(end, s + chunkSize), tensor, run },
+    );
 }
 
 /**
@@ -33,7 +38,12 @@ function fixed(start: number, end: number, chunkSize: number, tensor: number, ou
  * Packed runs of small tensors (sorted, not overlapping the tensors) are cut
  * like tensors, each run as one.
  */
-export function planChunks(size: number, chunkSize: number, tensors: readonly TensorInfo[] = [], packed: readonly PackedRun[] = []): ChunkSpan[] {
+export function planChunks(
+  size: number,
+  chunkSize: number,
+  tensors: readonly TensorInfo[] = [],
+  packed: readonly PackedRun[] = [],
+): ChunkSpan[] {
   const out: ChunkSpan[] = [];
   let pos = 0;
   let r = 0;

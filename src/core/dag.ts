@@ -26,7 +26,8 @@ export function* iterateHistory(starts: string[], load: NodeLoader): Generator<s
   const seen = new Set<string>();
   // max-heap on (time, id)
   const heap: { id: string; time: string }[] = [];
-  const before = (a: { id: string; time: string }, b: { id: string; time: string }) => a.time > b.time || (a.time === b.time && a.id > b.id);
+  const before = (a: { id: string; time: string }, b: { id: string; time: string }) =>
+    a.time > b.time || (a.time === b.time && a.id > b.id);
   const push = (id: string) => {
     if (seen.has(id)) return;
     seen.add(id);
@@ -115,7 +116,12 @@ export function renderGraph(order: { id: string; parents: string[] }[]): { prefi
     const merged: string[] = [];
     for (const l of next) {
       if (merged.includes(l)) {
-        after.push(merged.map(() => '|').join(' ').replace(/\|$/, '|/'));
+        after.push(
+          merged
+            .map(() => '|')
+            .join(' ')
+            .replace(/\|$/, '|/'),
+        );
         continue;
       }
       merged.push(l);

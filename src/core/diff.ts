@@ -55,7 +55,15 @@ export interface FileDiff {
 /** The difference between two versions, path by path. */
 export interface VersionDiff {
   files: FileDiff[];
-  totals: { added: number; removed: number; modified: number; unchanged: number; chunksChanged: number; chunksTotal: number; bytesNew: number };
+  totals: {
+    added: number;
+    removed: number;
+    modified: number;
+    unchanged: number;
+    chunksChanged: number;
+    chunksTotal: number;
+    bytesNew: number;
+  };
 }
 
 /** Looks up a file object by id (already loaded by the caller). */
@@ -103,13 +111,24 @@ export function diffTensors(a: FileObject, b: FileObject): FileDiff['tensors'] |
     const ta = before.get(name);
     const idsB = tensorChunks(b, tb);
     if (!ta) {
-      changes.push({ name, status: 'added', dtype: [null, tb.dtype], shape: [null, tb.shape], chunksChanged: idsB.length, chunksTotal: idsB.length, bytes: tb.end - tb.start });
+      changes.push({
+        name,
+        status: 'added',
+        dtype: [null, tb.dtype],
+        shape: [null, tb.shape],
+        chunksChanged: idsB.length,
+        chunksTotal: idsB.length,
+        bytes: tb.end - tb.start,
+      });
       count(name, true);
       continue;
     }
     const idsA = tensorChunks(a, ta);
     const setA = new Set(idsA);
-    const diffIdx = idsA.length === idsB.length ? idsB.filter((id, i) => id !== idsA[i]).length : idsB.filter((id) => !setA.has(id)).length;
+    const diffIdx =
+      idsA.length === idsB.length
+        ? idsB.filter((id, i) => id !== idsA[i]).length
+        : idsB.filter((id) => !setA.has(id)).length;
     const status: TensorChange['status'] | null =
       ta.dtype !== tb.dtype ? 'retyped' : !sameShape(ta.shape, tb.shape) ? 'reshaped' : diffIdx > 0 ? 'values' : null;
     count(name, status !== null);
@@ -118,15 +137,36 @@ export function diffTensors(a: FileObject, b: FileObject): FileDiff['tensors'] |
       continue;
     }
     const bytes = b.chunks.slice(tb.chunkStart, tb.chunkEnd).reduce((s, c) => s + (setA.has(c.id) ? 0 : c.size), 0);
-    changes.push({ name, status, dtype: [ta.dtype, tb.dtype], shape: [ta.shape, tb.shape], chunksChanged: diffIdx, chunksTotal: idsB.length, bytes });
+    changes.push({
+      name,
+      status,
+      dtype: [ta.dtype, tb.dtype],
+      shape: [ta.shape, tb.shape],
+      chunksChanged: diffIdx,
+      chunksTotal: idsB.length,
+      bytes,
+    });
   }
   for (const [name, ta] of before) {
     if (after.has(name)) continue;
     const n = ta.chunkEnd - ta.chunkStart;
-    changes.push({ name, status: 'removed', dtype: [ta.dtype, null], shape: [ta.shape, null], chunksChanged: n, chunksTotal: 0, bytes: 0 });
+    changes.push({
+      name,
+      status: 'removed',
+      dtype: [ta.dtype, null],
+      shape: [ta.shape, null],
+      chunksChanged: n,
+      chunksTotal: 0,
+      bytes: 0,
+    });
     count(name, true);
   }
-  const out: NonNullable<FileDiff['tensors']> = { format: b.layout.format, changes, unchanged, layers: [...layers.values()].filter((l) => l.changed > 0) };
+  const out: NonNullable<FileDiff['tensors']> = {
+    format: b.layout.format,
+    changes,
+    unchanged,
+    layers: [...layers.values()].filter((l) => l.changed > 0),
+  };
   if (a.layout.unlisted || b.layout.unlisted) out.unlisted = [a.layout.unlisted ?? 0, b.layout.unlisted ?? 0];
   return out;
 }
@@ -146,11 +186,18 @@ function diffFile(path: string, ea: FileEntry | undefined, eb: FileEntry | undef
   if (!ea && eb) {
     const fb = lookup(eb.file);
     const unique = new Map(fb.chunks.map((c) => [c.id, c.size]));
-    return { ...d, status: 'added', chunksChanged: fb.chunks.length, chunksTotal: fb.chunks.length, bytesNew: [...unique.values()].reduce((a, b) => a + b, 0) };
+    return {
+      ...d,
+      status: 'added',
+      chunksChanged: fb.chunks.length,
+      chunksTotal: fb.chunks.length,
+      bytesNew: [...unique.values()].reduce((a, b) => a + b, 0),
+    };
   }
   if (ea && !eb) return { ...d, status: 'removed' };
   if (!ea || !eb) return d;
-  if (ea.file === eb.file) return { ...d, status: ea.mode === eb.mode ? 'unchanged' : 'mode', chunksTotal: lookup(eb.file).chunks.length };
+  if (ea.file === eb.file)
+    return { ...d, status: ea.mode === eb.mode ? 'unchanged' : 'mode', chunksTotal: lookup(eb.file).chunks.length };
   const fa = lookup(ea.file);
   const fb = lookup(eb.file);
   const have = new Set(fa.chunks.map((c) => c.id));
@@ -163,11 +210,22 @@ function diffFile(path: string, ea: FileEntry | undefined, eb: FileEntry | undef
     if (!seen.has(c.id)) bytes += c.size;
     seen.add(c.id);
   }
-  return { ...d, status: 'modified', chunksChanged: changed, chunksTotal: fb.chunks.length, bytesNew: bytes, tensors: diffTensors(fa, fb) };
+  return {
+    ...d,
+    status: 'modified',
+    chunksChanged: changed,
+    chunksTotal: fb.chunks.length,
+    bytesNew: bytes,
+    tensors: diffTensors(fa, fb),
+  };
 }
 
 /** Compares two versions' file maps (either may be empty); pure: file objects come from `lookup`. */
-export function diffVersions(a: Pick<Version, 'files'> | null, b: Pick<Version, 'files'> | null, lookup: FileLookup): VersionDiff {
+export function diffVersions(
+  a: Pick<Version, 'files'> | null,
+  b: Pick<Version, 'files'> | null,
+  lookup: FileLookup,
+): VersionDiff {
   const fa = a?.files ?? {};
   const fb = b?.files ?? {};
   const paths = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort();

@@ -14,9 +14,18 @@ export const LOG_CHECKS: Record<string, (v: unknown) => boolean> = {
 
 /** The shape of a line of an environment's deploy log (`deployed`, `envs/<env>`). */
 export function isDeployEntry(v: unknown): boolean {
-  return isRecord(v) && typeof v.time === 'string' && typeof v.action === 'string' && ['deploy', 'rollback', 'promote', 'undo'].includes(v.action) && isId(v.to) && (v.from === null || isId(v.from))
-    && optional(v.who, isString) && optional(v.reason, isString) && optional(v.fromEnv, isString)
-    && optional(v.gates, (g) => g === 'skipped' || (Array.isArray(g) && g.every(isString)));
+  return (
+    isRecord(v) &&
+    typeof v.time === 'string' &&
+    typeof v.action === 'string' &&
+    ['deploy', 'rollback', 'promote', 'undo'].includes(v.action) &&
+    isId(v.to) &&
+    (v.from === null || isId(v.from)) &&
+    optional(v.who, isString) &&
+    optional(v.reason, isString) &&
+    optional(v.fromEnv, isString) &&
+    optional(v.gates, (g) => g === 'skipped' || (Array.isArray(g) && g.every(isString)))
+  );
 }
 
 const isString = (v: unknown): boolean => typeof v === 'string';

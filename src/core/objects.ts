@@ -118,7 +118,10 @@ export function encodeJsonObject(obj: FileObject | Version | Annotation): Buffer
 }
 
 function bad(id: string, why: string): MvmError {
-  return new MvmError('OBJECT_CORRUPT', `object ${id} is not a valid manifest (${why})`, { id, hint: "run 'mvm fsck'" });
+  return new MvmError('OBJECT_CORRUPT', `object ${id} is not a valid manifest (${why})`, {
+    id,
+    hint: "run 'mvm fsck'",
+  });
 }
 
 function parseJson(bytes: Uint8Array, id: string): Record<string, unknown> {
@@ -131,9 +134,14 @@ function parseJson(bytes: Uint8Array, id: string): Record<string, unknown> {
   if (!isRecord(v)) throw bad(id, 'not an object');
   // JSON.parse reads 1e999 as Infinity, which no object may hold (it could not be written back, even in a field kept unread)
   if (!allFinite(v)) throw bad(id, 'a number is out of range');
-  if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1) throw bad(id, `format is ${shown(v.format)}`);
+  if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1)
+    throw bad(id, `format is ${shown(v.format)}`);
   if (v.format > OBJECT_FORMAT) {
-    throw new MvmError('OBJECT_CORRUPT', `object ${id} has format ${String(v.format)}, newer than this mvm understands`, { id, hint: 'upgrade mvm' });
+    throw new MvmError(
+      'OBJECT_CORRUPT',
+      `object ${id} has format ${String(v.format)}, newer than this mvm understands`,
+      { id, hint: 'upgrade mvm' },
+    );
   }
   return v;
 }
@@ -161,7 +169,8 @@ function scalarMap(v: unknown, field: string, id: string): Record<string, Scalar
   if (!isRecord(v)) throw bad(id, `${field} is not an object`);
   for (const k of Object.keys(v)) {
     const x = v[k];
-    if (!isScalar(x)) throw bad(id, `${field}[${JSON.stringify(k)}] is ${shown(x)}, not a finite number, string or boolean`);
+    if (!isScalar(x))
+      throw bad(id, `${field}[${JSON.stringify(k)}] is ${shown(x)}, not a finite number, string or boolean`);
     out[k] = x;
   }
   return out;
@@ -177,16 +186,20 @@ function checkTensor(t: unknown, i: number, size: number, chunks: number, id: st
   const where = `layout.tensors[${i}]`;
   if (!isRecord(t)) throw bad(id, `${where} is not an object`);
   if (typeof t.name !== 'string' || typeof t.dtype !== 'string') throw bad(id, `${where} has no string name and dtype`);
-  if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw bad(id, `${where}.shape is not a list of whole numbers`);
+  if (!Array.isArray(t.shape) || !t.shape.every(isCount))
+    throw bad(id, `${where}.shape is not a list of whole numbers`);
   const { start, end, chunkStart, chunkEnd } = t;
-  if (!isCount(start) || !isCount(end) || start > end || end > size) throw bad(id, `${where} byte range ${shown(start)}..${shown(end)} is not within the file's ${size} bytes`);
-  if (!isCount(chunkStart) || !isCount(chunkEnd) || chunkStart > chunkEnd || chunkEnd > chunks) throw bad(id, `${where} chunk range ${shown(chunkStart)}..${shown(chunkEnd)} is not within its ${chunks} chunks`);
+  if (!isCount(start) || !isCount(end) || start > end || end > size)
+    throw bad(id, `${where} byte range ${shown(start)}..${shown(end)} is not within the file's ${size} bytes`);
+  if (!isCount(chunkStart) || !isCount(chunkEnd) || chunkStart > chunkEnd || chunkEnd > chunks)
+    throw bad(id, `${where} chunk range ${shown(chunkStart)}..${shown(chunkEnd)} is not within its ${chunks} chunks`);
   return { ...t, name: t.name, dtype: t.dtype, shape: t.shape as number[], start, end, chunkStart, chunkEnd };
 }
 
 function checkLayout(v: unknown, size: number, chunks: number, id: string): FileLayout | undefined {
   if (v === undefined) return undefined;
-  if (!isRecord(v) || typeof v.format !== 'string' || !Array.isArray(v.tensors)) throw bad(id, 'layout is not {format, tensors}');
+  if (!isRecord(v) || typeof v.format !== 'string' || !Array.isArray(v.tensors))
+    throw bad(id, 'layout is not {format, tensors}');
   if (v.unlisted !== undefined && !isCount(v.unlisted)) throw bad(id, `layout.unlisted is ${shown(v.unlisted)}`);
   const tensors = v.tensors.map((t, i) => checkTensor(t, i, size, chunks, id));
   return { ...v, format: v.format, tensors, ...(v.unlisted !== undefined ? { unlisted: v.unlisted } : {}) };
@@ -205,7 +218,15 @@ export function decodeFileObject(bytes: Uint8Array, id: string): FileObject {
   });
   if (total !== o.size) throw bad(id, 'chunk sizes do not add up');
   const layout = checkLayout(o.layout, o.size, chunks.length, id);
-  return { ...o, type: 'file', format: o.format as number, size: o.size, chunkSize: o.chunkSize, chunks, ...(layout ? { layout } : {}) };
+  return {
+    ...o,
+    type: 'file',
+    format: o.format as number,
+    size: o.size,
+    chunkSize: o.chunkSize,
+    chunks,
+    ...(layout ? { layout } : {}),
+  };
 }
 
 function checkFiles(v: unknown, id: string): Record<string, FileEntry> {
@@ -213,7 +234,8 @@ function checkFiles(v: unknown, id: string): Record<string, FileEntry> {
   const out = nameMap<FileEntry>();
   for (const p of Object.keys(v)) {
     const e = v[p];
-    if (!isRecord(e) || !isId(e.file) || !isCount(e.mode) || !isCount(e.size)) throw bad(id, `files[${JSON.stringify(p)}] is not {file: id, mode, size}`);
+    if (!isRecord(e) || !isId(e.file) || !isCount(e.mode) || !isCount(e.size))
+      throw bad(id, `files[${JSON.stringify(p)}] is not {file: id, mode, size}`);
     out[p] = { ...e, file: e.file, mode: e.mode, size: e.size };
   }
   return out;
@@ -227,7 +249,8 @@ function checkDeps(v: unknown, id: string): Dependencies {
   if (v.data !== undefined) {
     if (!Array.isArray(v.data)) throw bad(id, `deps.data is ${shown(v.data)}, not a list`);
     data = v.data.map((d, i) => {
-      if (!isRecord(d) || typeof d.id !== 'string' || !isOptionalString(d.name) || !isOptionalString(d.path)) throw bad(id, `deps.data[${i}] is not {id, name?, path?}`);
+      if (!isRecord(d) || typeof d.id !== 'string' || !isOptionalString(d.name) || !isOptionalString(d.path))
+        throw bad(id, `deps.data[${i}] is not {id, name?, path?}`);
       return { ...d, id: d.id } as DataDep;
     });
   }
@@ -236,7 +259,8 @@ function checkDeps(v: unknown, id: string): Dependencies {
 
 function checkGit(v: unknown, id: string): GitInfo | undefined {
   if (v === undefined) return undefined;
-  if (!isRecord(v) || typeof v.commit !== 'string' || typeof v.dirty !== 'boolean' || !isOptionalString(v.branch)) throw bad(id, 'git is not {commit, dirty, branch?}');
+  if (!isRecord(v) || typeof v.commit !== 'string' || typeof v.dirty !== 'boolean' || !isOptionalString(v.branch))
+    throw bad(id, 'git is not {commit, dirty, branch?}');
   return { ...v, commit: v.commit, dirty: v.dirty };
 }
 
@@ -273,5 +297,13 @@ export function decodeAnnotation(bytes: Uint8Array, id: string): Annotation {
   if (o.type !== 'annotation') throw bad(id, `expected an annotation, found ${shown(o.type)}`);
   if (!isId(o.target)) throw bad(id, `target is ${shown(o.target)}, not a version id`);
   if (!isOptionalString(o.note)) throw bad(id, `note is ${shown(o.note)}, not a string`);
-  return { ...o, type: 'annotation', format: o.format as number, target: o.target, author: checkString(o, 'author', id), time: checkString(o, 'time', id), metrics: scalarMap(o.metrics, 'metrics', id) };
+  return {
+    ...o,
+    type: 'annotation',
+    format: o.format as number,
+    target: o.target,
+    author: checkString(o, 'author', id),
+    time: checkString(o, 'time', id),
+    metrics: scalarMap(o.metrics, 'metrics', id),
+  };
 }

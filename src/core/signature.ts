@@ -47,7 +47,10 @@ export function normalizeArmor(text: string): string | null {
 /** A signature object for a version. */
 export function makeSignature(target: ObjectId, armored: string): Signature {
   const signature = normalizeArmor(armored);
-  if (!signature) throw new MvmError('SIGNING_FAILED', 'ssh-keygen did not write an SSH signature', { hint: 'check that ssh-keygen is OpenSSH 8.2 or newer' });
+  if (!signature)
+    throw new MvmError('SIGNING_FAILED', 'ssh-keygen did not write an SSH signature', {
+      hint: 'check that ssh-keygen is OpenSSH 8.2 or newer',
+    });
   return { type: 'signature', format: OBJECT_FORMAT, target, namespace: SIGNATURE_NAMESPACE, signature };
 }
 
@@ -65,7 +68,8 @@ const KEYS = ['format', 'namespace', 'signature', 'target', 'type'];
  * is OBJECT_CORRUPT.
  */
 export function decodeSignature(bytes: Uint8Array, id: string): Signature {
-  const bad = (why: string) => new MvmError('OBJECT_CORRUPT', `object ${id} is not a valid signature (${why})`, { id, hint: "run 'mvm fsck'" });
+  const bad = (why: string) =>
+    new MvmError('OBJECT_CORRUPT', `object ${id} is not a valid signature (${why})`, { id, hint: "run 'mvm fsck'" });
   if (bytes.length > MAX_SIGNATURE_OBJECT) throw bad(`${bytes.length} bytes, more than ${MAX_SIGNATURE_OBJECT}`);
   let v: unknown;
   try {
@@ -76,12 +80,15 @@ export function decodeSignature(bytes: Uint8Array, id: string): Signature {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('not an object');
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o).sort();
-  if (keys.length !== KEYS.length || keys.some((k, i) => k !== KEYS[i])) throw bad(`fields ${JSON.stringify(keys)}, expected ${KEYS.join(', ')}`);
+  if (keys.length !== KEYS.length || keys.some((k, i) => k !== KEYS[i]))
+    throw bad(`fields ${JSON.stringify(keys)}, expected ${KEYS.join(', ')}`);
   if (o.type !== 'signature') throw bad(`type ${JSON.stringify(o.type)}`);
   if (o.format !== OBJECT_FORMAT) throw bad(`format ${JSON.stringify(o.format)}`);
   if (typeof o.target !== 'string' || !isObjectId(o.target)) throw bad('target is not a version id');
-  if (o.namespace !== SIGNATURE_NAMESPACE) throw bad(`namespace ${JSON.stringify(o.namespace)}, expected ${SIGNATURE_NAMESPACE}`);
-  if (typeof o.signature !== 'string' || normalizeArmor(o.signature) !== o.signature) throw bad('signature is not an armored SSH signature');
+  if (o.namespace !== SIGNATURE_NAMESPACE)
+    throw bad(`namespace ${JSON.stringify(o.namespace)}, expected ${SIGNATURE_NAMESPACE}`);
+  if (typeof o.signature !== 'string' || normalizeArmor(o.signature) !== o.signature)
+    throw bad('signature is not an armored SSH signature');
   const s = o as unknown as Signature;
   if (!encodeSignature(s).equals(Buffer.from(bytes))) throw bad('not in canonical form');
   return { type: 'signature', format: OBJECT_FORMAT, target: s.target, namespace: s.namespace, signature: s.signature };

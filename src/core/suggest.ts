@@ -19,7 +19,10 @@ export function suggest(name: string, candidates: Iterable<string>, max = 3): st
     if (d <= limit) scored.push([c, d]);
     else if (a.length >= 2 && b.startsWith(a)) scored.push([c, limit + 0.5]);
   }
-  return scored.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).slice(0, max).map(([c]) => c);
+  return scored
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, max)
+    .map(([c]) => c);
 }
 
 /** ` (did you mean 'x'?)` or ` (did you mean 'x' or 'y'?)`, or '' when nothing is close. */

@@ -307,7 +307,15 @@ export class TensorDiffAccumulator {
 
   /** The raw sums so far, to be combined with other accumulators' (e.g. from other threads). */
   partial(): DiffPartial {
-    return { elements: this.elements, changed: this.changed, aa: this.aa.sum, bb: this.bb.sum, ab: this.ab.sum, dd: this.dd.sum, max: this.sums.max };
+    return {
+      elements: this.elements,
+      changed: this.changed,
+      aa: this.aa.sum,
+      bb: this.bb.sum,
+      ab: this.ab.sum,
+      dd: this.dd.sum,
+      max: this.sums.max,
+    };
   }
 
   /** The statistics of everything fed so far (may be called at any time). */
@@ -353,7 +361,16 @@ export function combineStats(parts: DiffPartial[]): TensorDiffStats {
   if (normA === 0 && normB === 0) cosine = 1;
   else if (normA === 0 || normB === 0) cosine = 0;
   else cosine = Math.max(-1, Math.min(1, ab.sum / (normA * normB)));
-  return { elements, changed, fractionChanged: elements === 0 ? 0 : changed / elements, maxAbsDelta: max, relL2, cosine, normA, normB };
+  return {
+    elements,
+    changed,
+    fractionChanged: elements === 0 ? 0 : changed / elements,
+    maxAbsDelta: max,
+    relL2,
+    cosine,
+    normA,
+    normB,
+  };
 }
 
 function countChanged64(a: Uint8Array, b: Uint8Array, n: number): number {

@@ -59,8 +59,18 @@ export function parsePairs(pairs: string[], flag: string, metric = false): Recor
   for (const p of pairs) {
     const eq = p.indexOf('=');
     const key = eq > 0 ? p.slice(0, eq).trim() : '';
-    if (!key) throw new MvmError('BAD_VALUE', `--${flag} '${p}' is not key=value`, { flag, value: p, hint: `write --${flag} name=value` });
-    if (!KEY_RE.test(key)) throw new MvmError('BAD_VALUE', `--${flag} key '${key}' must start with a letter or _ and hold only letters, digits, _ . - /`, { flag, key });
+    if (!key)
+      throw new MvmError('BAD_VALUE', `--${flag} '${p}' is not key=value`, {
+        flag,
+        value: p,
+        hint: `write --${flag} name=value`,
+      });
+    if (!KEY_RE.test(key))
+      throw new MvmError(
+        'BAD_VALUE',
+        `--${flag} key '${key}' must start with a letter or _ and hold only letters, digits, _ . - /`,
+        { flag, key },
+      );
     const raw = p.slice(eq + 1);
     const v = typedValue(raw);
     setKey(out, key, metric ? checkMetric(key, v, `--${flag} ${key}='${raw}'`) : v);
@@ -81,7 +91,8 @@ export function flattenMetrics(obj: unknown, source: string): Record<string, Sca
       setKey(out, prefix, checkMetric(prefix, v, source));
     }
   };
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new MvmError('BAD_VALUE', `${source} must hold a JSON object of metrics`, { source });
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    throw new MvmError('BAD_VALUE', `${source} must hold a JSON object of metrics`, { source });
   walk(obj, '');
   return out;
 }

@@ -20,7 +20,8 @@ export function pathProblem(path: string, target: PathTarget = process.platform)
   if (path.startsWith('/')) return 'the path is absolute';
   if (target === 'win32') {
     if (/^[A-Za-z]:/.test(path)) return 'the path names a drive, which Windows takes as absolute';
-    if (path.includes('\\')) return 'the name holds a backslash, which Windows takes for a folder separator, so it cannot be written here';
+    if (path.includes('\\'))
+      return 'the name holds a backslash, which Windows takes for a folder separator, so it cannot be written here';
   }
   for (const part of path.split('/')) {
     if (part === '' || part === '.') return "the path has an empty or '.' component";
@@ -53,7 +54,8 @@ export function versionProblems(v: Pick<Version, 'files'>, target: PathTarget = 
       continue;
     }
     const mode = e.mode;
-    if (!Number.isInteger(mode) || mode! < 0 || (mode! & ~0o777) !== 0) out.push(`${JSON.stringify(p)}: mode ${String(mode)} has more than permission bits`);
+    if (!Number.isInteger(mode) || mode! < 0 || (mode! & ~0o777) !== 0)
+      out.push(`${JSON.stringify(p)}: mode ${String(mode)} has more than permission bits`);
   }
   return out;
 }
@@ -63,11 +65,15 @@ export function assertSafeVersion(v: Pick<Version, 'files'>, id: string, target:
   const problems = versionProblems(v, target);
   if (!problems.length) return;
   const hostOnly = target !== 'any' && versionProblems(v, 'any').length === 0;
-  throw new MvmError('UNSAFE_VERSION', `version ${id.slice(0, 12)} cannot be written safely: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, {
-    id,
-    problems,
-    hint: hostOnly
-      ? 'nothing was written; the version is fine where it was made, but this system cannot hold these names: check it out on another system, or rename the files there and commit again'
-      : 'nothing was written; this version was made by hand or by a hostile copy of the repository',
-  });
+  throw new MvmError(
+    'UNSAFE_VERSION',
+    `version ${id.slice(0, 12)} cannot be written safely: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`,
+    {
+      id,
+      problems,
+      hint: hostOnly
+        ? 'nothing was written; the version is fine where it was made, but this system cannot hold these names: check it out on another system, or rename the files there and commit again'
+        : 'nothing was written; this version was made by hand or by a hostile copy of the repository',
+    },
+  );
 }

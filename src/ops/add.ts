@@ -27,18 +27,35 @@ export async function add(repo: Repository, given: string[], cwd = process.cwd()
     if (!isGlob(p) || existsSync(resolve(cwd, p))) return [p];
     repo.relPath(cwd, cwd); // cwd itself must be inside the workspace
     const found = expandGlob(repo.root, resolve(cwd), p, ignoreRules(repo.root)).map((rel) => repo.abs(rel));
-    if (!found.length) throw new MvmError('PATH_NOT_FOUND', `no file matches '${p}'`, { path: p, hint: "a pattern without '/' matches file names in every folder below here; check .mvmignore" });
+    if (!found.length)
+      throw new MvmError('PATH_NOT_FOUND', `no file matches '${p}'`, {
+        path: p,
+        hint: "a pattern without '/' matches file names in every folder below here; check .mvmignore",
+      });
     return found;
   });
   const rels = paths.map((p) => repo.relPath(p, cwd));
   const kinds = rels.map((rel, i) => {
-    if (rel === '.') throw new MvmError('BAD_ARGUMENT', 'cannot track the whole workspace root', { path: paths[i], hint: 'track the folders that hold your models' });
+    if (rel === '.')
+      throw new MvmError('BAD_ARGUMENT', 'cannot track the whole workspace root', {
+        path: paths[i],
+        hint: 'track the folders that hold your models',
+      });
     try {
       const st = lstatSync(repo.abs(rel));
-      if (!st.isFile() && !st.isDirectory()) throw new MvmError('BAD_ARGUMENT', `'${paths[i]}' is neither a regular file nor a folder`, { path: paths[i] });
+      if (!st.isFile() && !st.isDirectory())
+        throw new MvmError('BAD_ARGUMENT', `'${paths[i]}' is neither a regular file nor a folder`, { path: paths[i] });
       return st.isDirectory();
     } catch (e) {
-      throw fromSystemError(e, paths[i]!, 'reading', new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, { path: paths[i], hint: 'check the path; mvm tracks files and folders that exist' }));
+      throw fromSystemError(
+        e,
+        paths[i]!,
+        'reading',
+        new MvmError('PATH_NOT_FOUND', `'${paths[i]}' does not exist`, {
+          path: paths[i],
+          hint: 'check the path; mvm tracks files and folders that exist',
+        }),
+      );
     }
   });
   // `lnk/w.bin` with lnk a symlink to a folder outside: lstat above follows lnk and sees a file
@@ -71,19 +88,30 @@ export async function rm(repo: Repository, paths: string[], cwd = process.cwd())
     const rels = paths.flatMap((p) => {
       if (!isGlob(p) || tracked.includes(repo.relPath(p, cwd))) return [repo.relPath(p, cwd)];
       const match = pathspecMatcher(p);
-      const hits = tracked.filter((t) => (base === '.' ? true : t.startsWith(`${base}/`)) && match(base === '.' ? t : t.slice(base.length + 1)));
-      if (!hits.length) throw new MvmError('NOT_TRACKED', `no tracked path matches '${p}'`, { path: p, hint: `tracked paths: ${tracked.join(', ') || '(none)'}` });
+      const hits = tracked.filter(
+        (t) => (base === '.' ? true : t.startsWith(`${base}/`)) && match(base === '.' ? t : t.slice(base.length + 1)),
+      );
+      if (!hits.length)
+        throw new MvmError('NOT_TRACKED', `no tracked path matches '${p}'`, {
+          path: p,
+          hint: `tracked paths: ${tracked.join(', ') || '(none)'}`,
+        });
       return hits;
     });
     for (const rel of rels) {
       if (!tracked.includes(rel) && !tracked.some((t) => t.startsWith(`${rel}/`))) {
-        const hint = isCovered(rel, tracked) ? `it is inside a tracked folder; untrack that folder instead` : `tracked paths: ${tracked.join(', ') || '(none)'}`;
+        const hint = isCovered(rel, tracked)
+          ? `it is inside a tracked folder; untrack that folder instead`
+          : `tracked paths: ${tracked.join(', ') || '(none)'}`;
         throw new MvmError('NOT_TRACKED', `'${rel}' is not tracked`, { path: rel, hint });
       }
     }
     const removed = tracked.filter((t) => rels.some((r) => t === r || t.startsWith(`${r}/`)));
     repo.setTracked(tracked.filter((t) => !removed.includes(t)));
-    const gitignore = removeIgnores(repo.root, removed.flatMap((r) => [ignoreLine(r, false), ignoreLine(r, true)]));
+    const gitignore = removeIgnores(
+      repo.root,
+      removed.flatMap((r) => [ignoreLine(r, false), ignoreLine(r, true)]),
+    );
     return { changed: removed, unchanged: [], gitignore, tracked: repo.tracked() };
   });
 }

@@ -29,9 +29,13 @@ export interface AnnotateResult {
  * compare and queries; the history stays.
  */
 export async function annotate(repo: Repository, rev: string, opts: AnnotateOptions): Promise<AnnotateResult> {
-  const metrics = Array.isArray(opts.metrics) ? parsePairs(opts.metrics, 'metric', true) : checkMetrics(opts.metrics ?? {}, 'metrics');
+  const metrics = Array.isArray(opts.metrics)
+    ? parsePairs(opts.metrics, 'metric', true)
+    : checkMetrics(opts.metrics ?? {}, 'metrics');
   if (!Object.keys(metrics).length && !opts.note?.trim()) {
-    throw new MvmError('BAD_ARGUMENT', 'nothing to annotate: give --metric k=v or --note', { hint: 'e.g. mvm annotate v3 --metric f1=0.82 --note "eval on test-2026"' });
+    throw new MvmError('BAD_ARGUMENT', 'nothing to annotate: give --metric k=v or --note', {
+      hint: 'e.g. mvm annotate v3 --metric f1=0.82 --note "eval on test-2026"',
+    });
   }
   const r = await recordAnnotation(repo, rev, { metrics, note: opts.note, author: opts.author });
   return { target: r.target, number: numberOf(repo, r.target), annotation: r.id, metrics, note: r.annotation.note };

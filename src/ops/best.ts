@@ -29,7 +29,11 @@ export interface BestResult {
 export async function best(repo: Repository, opts: BestOptions): Promise<BestResult> {
   // the query language (and its regex engine) loads only when a query is given
   const match = opts.where !== undefined ? (await import('../core/query/index.js')).compileQuery(opts.where) : null;
-  const direction = opts.lowerIsBetter ? 'lower' : opts.higherIsBetter ? 'higher' : metricDirection(opts.metric) ?? 'higher';
+  const direction = opts.lowerIsBetter
+    ? 'lower'
+    : opts.higherIsBetter
+      ? 'higher'
+      : (metricDirection(opts.metric) ?? 'higher');
   let winner: VersionSummary | null = null;
   let candidates = 0;
   const summaries = await allSummaries(repo);
@@ -42,15 +46,22 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
     candidates++;
     const w = winner?.metrics[opts.metric] as number | undefined;
     // ties go to the newer version
-    if (w === undefined || (direction === 'higher' ? v > w : v < w) || (v === w && s.number > winner!.number)) winner = s;
+    if (w === undefined || (direction === 'higher' ? v > w : v < w) || (v === w && s.number > winner!.number))
+      winner = s;
   }
   if (!winner) {
     const known = new Set<string>();
     for (const s of summaries.values()) for (const m of Object.keys(s.metrics)) known.add(m);
-    throw new MvmError('NO_VERSIONS', `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}${known.has(opts.metric) ? '' : didYouMean(opts.metric, known)}`, {
-      metric: opts.metric,
-      hint: scope ? "--all searches every branch; record the metric with 'mvm commit --metric' or 'mvm annotate'" : "record it with 'mvm commit --metric' or 'mvm annotate'",
-    });
+    throw new MvmError(
+      'NO_VERSIONS',
+      `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}${known.has(opts.metric) ? '' : didYouMean(opts.metric, known)}`,
+      {
+        metric: opts.metric,
+        hint: scope
+          ? "--all searches every branch; record the metric with 'mvm commit --metric' or 'mvm annotate'"
+          : "record it with 'mvm commit --metric' or 'mvm annotate'",
+      },
+    );
   }
   return { id: winner.id, number: winner.number, value: winner.metrics[opts.metric] as number, direction, candidates };
 }

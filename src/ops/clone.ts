@@ -53,7 +53,11 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
   const name = opts.dir ?? basename(target.kind === 's3' ? target.prefix || target.bucket : target.path);
   const dir = resolve(name || 'model');
   const created = !existsSync(dir);
-  if (!created && readdirSync(dir).length) throw new MvmError('ALREADY_A_REPOSITORY', `${dir} already exists and is not empty`, { path: dir, hint: 'name another folder: mvm clone URL DIR' });
+  if (!created && readdirSync(dir).length)
+    throw new MvmError('ALREADY_A_REPOSITORY', `${dir} already exists and is not empty`, {
+      path: dir,
+      hint: 'name another folder: mvm clone URL DIR',
+    });
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -67,14 +71,33 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
       const paths = opts.only.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
       for (const p of paths) {
         const why = p === '.' ? null : pathProblem(p);
-        if (why) throw new MvmError('BAD_VALUE', `--only ${JSON.stringify(p)}: ${why}`, { path: p, hint: 'name paths as they are in the model, e.g. models/a.bin' });
+        if (why)
+          throw new MvmError('BAD_VALUE', `--only ${JSON.stringify(p)}: ${why}`, {
+            path: p,
+            hint: 'name paths as they are in the model, e.g. models/a.bin',
+          });
       }
       repo.setSparse(paths);
     }
-    const remote = saveRemote(repo, 'origin', { url: target.kind === 'folder' ? target.path : url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}), ...(opts.allowHttp && opts.endpoint ? { allowHttp: true } : {}) }, false);
+    const remote = saveRemote(
+      repo,
+      'origin',
+      {
+        url: target.kind === 'folder' ? target.path : url,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}),
+        ...(opts.allowHttp && opts.endpoint ? { allowHttp: true } : {}),
+      },
+      false,
+    );
     return await withLock(repo, 'clone', async () => {
       return withRemote(repo, remote, false, async (s) => {
-        if (!s.exists) throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, { url, hint: 'push to it first' });
+        if (!s.exists)
+          throw new MvmError('UNKNOWN_REVISION', `${url} holds no mvm repository yet`, {
+            url,
+            hint: 'push to it first',
+          });
         const pick = (refs: RemoteRef[]) => {
           const branches = refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
           return opts.rev ?? (branches.includes('main') ? 'main' : branches[0]);
@@ -96,9 +119,23 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
           const tracking = isBranch ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
           const id = tracking ?? resolveTarget(repo, rev).id;
           if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
-          const checkout = await checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress, staged });
+          const checkout = await checkoutVersion(repo, id, {
+            branch: tracking ? rev : null,
+            progress: opts.progress,
+            staged,
+          });
           const d = repo.fetchedOnDemand;
-          return { dir, url, id, number: numberOf(repo, id), branch: tracking ? rev : null, objects: fetched.objects + d.objects, bytes: fetched.bytes + d.bytes, requests: s.backend.stats.requests + d.requests, checkout };
+          return {
+            dir,
+            url,
+            id,
+            number: numberOf(repo, id),
+            branch: tracking ? rev : null,
+            objects: fetched.objects + d.objects,
+            bytes: fetched.bytes + d.bytes,
+            requests: s.backend.stats.requests + d.requests,
+            checkout,
+          };
         } finally {
           staged?.discard();
         }

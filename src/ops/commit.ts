@@ -6,7 +6,14 @@ import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/val
 import { isScalar, nameMap, toNameMap } from '../core/schema.js';
 import type { Repository } from '../repo/repository.js';
 import { withLock, type Progress } from '../repo/session.js';
-import { compareWithVersion, identifyWorkspace, isCovered, recordStats, visibleFiles, type StatusEntry } from '../repo/workspace.js';
+import {
+  compareWithVersion,
+  identifyWorkspace,
+  isCovered,
+  recordStats,
+  visibleFiles,
+  type StatusEntry,
+} from '../repo/workspace.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
@@ -63,15 +70,24 @@ function pairs(v: string[] | Record<string, Scalar> | undefined, flag: string, m
   if (Array.isArray(v)) return toNameMap(parsePairs(v, flag, metric));
   if (metric) return toNameMap(checkMetrics(v, `--${flag}`));
   // the library API: a value a manifest cannot hold is refused here, not written for every reader to refuse
-  for (const [k, x] of Object.entries(v)) if (!isScalar(x)) throw new MvmError('BAD_VALUE', `--${flag} ${k}: ${JSON.stringify(x) ?? String(x)} is not a number, string or boolean`, { flag, key: k });
+  for (const [k, x] of Object.entries(v))
+    if (!isScalar(x))
+      throw new MvmError(
+        'BAD_VALUE',
+        `--${flag} ${k}: ${JSON.stringify(x) ?? String(x)} is not a number, string or boolean`,
+        { flag, key: k },
+      );
   return toNameMap(v);
 }
 
 /** Reads and validates everything the user passed before any write happens. */
 async function prepare(repo: Repository, opts: CommitOptions) {
-  if (!opts.message?.trim()) throw new MvmError('BAD_ARGUMENT', 'a commit needs a message', { hint: 'use -m "what changed"' });
+  if (!opts.message?.trim())
+    throw new MvmError('BAD_ARGUMENT', 'a commit needs a message', { hint: 'use -m "what changed"' });
   if (!opts.allowEmpty && repo.tracked().length === 0 && !repo.headId()) {
-    throw new MvmError('NOTHING_TRACKED', 'nothing is tracked, so there is nothing to commit', { hint: 'track model files first: mvm add models/' });
+    throw new MvmError('NOTHING_TRACKED', 'nothing is tracked, so there is nothing to commit', {
+      hint: 'track model files first: mvm add models/',
+    });
   }
   const meta = pairs(opts.meta, 'meta');
   const params = pairs(opts.params, 'param');
@@ -81,7 +97,8 @@ async function prepare(repo: Repository, opts: CommitOptions) {
     try {
       parsed = JSON.parse(readFileSync(f, 'utf8'));
     } catch (e) {
-      if (e instanceof SyntaxError) throw new MvmError('BAD_VALUE', `--metrics-file ${f} is not valid JSON`, { path: f });
+      if (e instanceof SyntaxError)
+        throw new MvmError('BAD_VALUE', `--metrics-file ${f} is not valid JSON`, { path: f });
       throw fromSystemError(e, f, 'reading');
     }
     mergeInto(metrics, flattenMetrics(parsed, f));
@@ -90,7 +107,8 @@ async function prepare(repo: Repository, opts: CommitOptions) {
   let time = new Date().toISOString();
   if (opts.time) {
     const t = new Date(opts.time);
-    if (Number.isNaN(t.getTime())) throw new MvmError('BAD_VALUE', `--date '${opts.time}' is not a date`, { value: opts.time });
+    if (Number.isNaN(t.getTime()))
+      throw new MvmError('BAD_VALUE', `--date '${opts.time}' is not a date`, { value: opts.time });
     time = t.toISOString();
   }
   const base = opts.base ? resolveRevision(repo, opts.base) : undefined;
@@ -140,10 +158,20 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       }
     }
     // a partial workspace: what it does not hold stays as the parent had it
-    if (sparse && parent) for (const [path, e] of Object.entries(parent.files)) if (!isCovered(path, sparse)) entries[path] = e;
+    if (sparse && parent)
+      for (const [path, e] of Object.entries(parent.files)) if (!isCovered(path, sparse)) entries[path] = e;
     const logicalBytes = Object.values(entries).reduce((s, e) => s + e.size, 0);
     const branch = repo.currentBranch();
-    const base = { changes, files: identified.files.size, logicalBytes, bytesRead, newChunks, newBytes, storedBytes, branch };
+    const base = {
+      changes,
+      files: identified.files.size,
+      logicalBytes,
+      bytesRead,
+      newChunks,
+      newBytes,
+      storedBytes,
+      branch,
+    };
     if (head && changes.length === 0 && !opts.allowEmpty) {
       await recordStats(repo, identified.updates);
       return { ...base, created: false, id: head, number: numberOf(repo, head) };
@@ -180,7 +208,9 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     leftBehind(
       () => (h.kind === 'branch' ? repo.refs.write(h.ref, id) : repo.refs.writeHead({ kind: 'detached', id })),
       `v${number} ${id.slice(0, 12)} was stored and numbered, but ${where} could not be moved to it`,
-      h.kind === 'branch' ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} --force' takes the new one (or commit again)` : `HEAD still names the previous version; 'mvm checkout v${number}' takes the new one once the disk is fixed`,
+      h.kind === 'branch'
+        ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} --force' takes the new one (or commit again)`
+        : `HEAD still names the previous version; 'mvm checkout v${number}' takes the new one once the disk is fixed`,
       { id, number },
     );
     writeLock(repo, id, version);

@@ -39,7 +39,15 @@ export async function deploy(repo: Repository, rev: string, opts: DeployRevOptio
     const gates: Partial<Gates> = { require: opts.require ?? [] };
     if (opts.betterThanCurrent) gates.betterThanCurrent = opts.betterThanCurrent;
     if (opts.lowerIsBetter !== undefined) gates.direction = opts.lowerIsBetter ? 'lower' : 'higher';
-    const result = await releaseMove(repo, { env, to, action: 'deploy', reason: opts.reason, who: opts.who, gates, noGates: opts.noGates });
+    const result = await releaseMove(repo, {
+      env,
+      to,
+      action: 'deploy',
+      reason: opts.reason,
+      who: opts.who,
+      gates,
+      noGates: opts.noGates,
+    });
     // already deployed, but a serving folder was just set up: bring it in step
     if (!result.changed && opts.export) result.export = await serveEnv(repo, env, opts.export);
     return result;
@@ -52,14 +60,23 @@ export async function rollback(repo: Repository, opts: DeployOptions & { to?: st
   return withLock(repo, 'rollback', async () => {
     const current = envCurrent(repo, env);
     if (!current) {
-      throw new MvmError('NOTHING_DEPLOYED', `nothing has been deployed to '${env}' yet, so there is nothing to roll back`, { env, hint: `deploy a version with 'mvm deploy REV${env === DEFAULT_ENV ? '' : ` --env ${env}`}'` });
+      throw new MvmError(
+        'NOTHING_DEPLOYED',
+        `nothing has been deployed to '${env}' yet, so there is nothing to roll back`,
+        { env, hint: `deploy a version with 'mvm deploy REV${env === DEFAULT_ENV ? '' : ` --env ${env}`}'` },
+      );
     }
     let to: string;
     if (opts.to) to = resolveRevision(repo, opts.to);
     else {
       const stack = deploymentStack(deployLog(repo, env));
       const prev = stack[stack.length - 2];
-      if (!prev) throw new MvmError('NO_PREVIOUS_DEPLOYMENT', `there is no earlier deployment of '${env}' to roll back to`, { env, deployed: current, hint: 'use --to REV to deploy a specific version' });
+      if (!prev)
+        throw new MvmError('NO_PREVIOUS_DEPLOYMENT', `there is no earlier deployment of '${env}' to roll back to`, {
+          env,
+          deployed: current,
+          hint: 'use --to REV to deploy a specific version',
+        });
       to = prev;
     }
     return releaseMove(repo, { env, to, action: 'rollback', reason: opts.reason, who: opts.who });

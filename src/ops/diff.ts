@@ -49,8 +49,16 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
     const d = await diffStored(repo, a, b, { stats: opts.stats, progress: opts.progress });
     return { ...d, from, to: { label: opts.to, id: toId, number: numberOf(repo, toId) } };
   }
-  if (opts.stats) throw new MvmError('BAD_ARGUMENT', 'diff --stats compares two versions', { hint: 'commit the workspace first, then run mvm diff --stats HEAD~1 HEAD' });
-  const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
+  if (opts.stats)
+    throw new MvmError('BAD_ARGUMENT', 'diff --stats compares two versions', {
+      hint: 'commit the workspace first, then run mvm diff --stats HEAD~1 HEAD',
+    });
+  const { files } = await identifyWorkspace(repo, {
+    store: false,
+    record: true,
+    progress: opts.progress,
+    label: 'status',
+  });
   const entries = nameMap<FileEntry>();
   const extra = new Map<string, ReturnType<Repository['file']>>();
   await withPool(async (pool) => {
@@ -64,12 +72,16 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
   });
   // a partial workspace is compared with the part of HEAD it holds
   const sparse = repo.sparse();
-  const d = diffVersions(a && { ...a, files: visibleFiles(a.files, sparse) }, { files: entries }, (id) => extra.get(id) ?? repo.file(id));
+  const d = diffVersions(
+    a && { ...a, files: visibleFiles(a.files, sparse) },
+    { files: entries },
+    (id) => extra.get(id) ?? repo.file(id),
+  );
   // the model's own metadata: HEAD's from the store, the workspace's from the file's header
   await addMetadataChanges(
     d.files,
     (p) => (a?.files[p] ? repo.file(a.files[p]!.file) : null),
-    (p) => (entries[p] ? extra.get(entries[p]!.file) ?? repo.file(entries[p]!.file) : null),
+    (p) => (entries[p] ? (extra.get(entries[p]!.file) ?? repo.file(entries[p]!.file)) : null),
     (f) => storedModelMetadata(repo, f),
     (_f, p) => workspaceModelMetadata(files.get(p)!.abs),
   );

@@ -56,7 +56,10 @@ export async function configureEnv(repo: Repository, env: string, changes: EnvCh
     if (changes.requireSigned !== undefined) c.requireSigned = changes.requireSigned || undefined;
     writeEnvConfig(repo, env, c);
     const state = envStates(repo).find((s) => s.env === env);
-    if (!state) throw new MvmError('BAD_ARGUMENT', `environment '${env}' has no settings left and was never deployed to`, { env });
+    if (!state)
+      throw new MvmError('BAD_ARGUMENT', `environment '${env}' has no settings left and was never deployed to`, {
+        env,
+      });
     return state;
   });
 }

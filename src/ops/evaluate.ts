@@ -34,7 +34,14 @@ function runCommand(
   cmd: string,
   args: string[],
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; onStderr?: (chunk: string) => void },
-): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string; error?: Error; timedOut: boolean }> {
+): Promise<{
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+  timedOut: boolean;
+}> {
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -97,7 +104,11 @@ export function parseMetricsOutput(stdout: string): Record<string, Scalar> {
   try {
     whole = JSON.parse(stdout);
   } catch {
-    throw new MvmError('COMMAND_FAILED', 'the command printed no JSON object of metrics on stdout: mvm expects the last line of stdout to be a JSON object of metric names to numbers, e.g. {"accuracy": 0.93, "loss": 0.21}', { hint: 'print the metrics as JSON on the last line of stdout; logs go to stderr' });
+    throw new MvmError(
+      'COMMAND_FAILED',
+      'the command printed no JSON object of metrics on stdout: mvm expects the last line of stdout to be a JSON object of metric names to numbers, e.g. {"accuracy": 0.93, "loss": 0.21}',
+      { hint: 'print the metrics as JSON on the last line of stdout; logs go to stderr' },
+    );
   }
   return flattenMetrics(whole, 'command output');
 }
@@ -110,8 +121,12 @@ export function parseMetricsOutput(stdout: string): Record<string, Scalar> {
  * the others still run.
  */
 export async function evaluate(repo: Repository, revs: string[], opts: EvalOptions): Promise<EvalResult> {
-  if (!opts.command.length) throw new MvmError('BAD_ARGUMENT', 'no command to run', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
-  if (!revs.length) throw new MvmError('BAD_ARGUMENT', 'name the versions to evaluate', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
+  if (!opts.command.length)
+    throw new MvmError('BAD_ARGUMENT', 'no command to run', { hint: 'mvm eval v1 v2 -- python eval.py {path}' });
+  if (!revs.length)
+    throw new MvmError('BAD_ARGUMENT', 'name the versions to evaluate', {
+      hint: 'mvm eval v1 v2 -- python eval.py {path}',
+    });
   const targets = revs.map((rev) => ({ rev, id: resolveRevision(repo, rev) }));
   // the check checkout makes, for every version before any runs: a hostile manifest is refused, not written
   for (const { id } of targets) assertSafeVersion(repo.version(id), id);
@@ -124,7 +139,10 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     try {
       const v = repo.version(id);
       // a partial store fetches the chunks of every file in one batch first
-      await ensureChunks(repo, Object.values(v.files).flatMap((f) => repo.file(f.file).chunks));
+      await ensureChunks(
+        repo,
+        Object.values(v.files).flatMap((f) => repo.file(f.file).chunks),
+      );
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
           const dest = safeDestination(dir, path);
@@ -144,13 +162,19 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
       if (r.error) throw new MvmError('COMMAND_FAILED', `could not run ${args[0]}: ${r.error.message}`);
       if (r.status !== 0) {
         const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
-        throw new MvmError('COMMAND_FAILED', `the command ${r.timedOut ? `was stopped after ${opts.timeoutSeconds} s` : `exited with ${r.status ?? r.signal}`}${tail ? `: ${tail}` : ''}`);
+        throw new MvmError(
+          'COMMAND_FAILED',
+          `the command ${r.timedOut ? `was stopped after ${opts.timeoutSeconds} s` : `exited with ${r.status ?? r.signal}`}${tail ? `: ${tail}` : ''}`,
+        );
       }
       run.metrics = parseMetricsOutput(r.stdout);
-      if (!Object.keys(run.metrics).length) throw new MvmError('COMMAND_FAILED', 'the command printed an empty metrics object');
+      if (!Object.keys(run.metrics).length)
+        throw new MvmError('COMMAND_FAILED', 'the command printed an empty metrics object');
       run.ok = true;
       if (!opts.dryRun) {
-        run.annotation = (await recordAnnotation(repo, id, { metrics: run.metrics, note: `mvm eval: ${opts.command.join(' ')}` })).id;
+        run.annotation = (
+          await recordAnnotation(repo, id, { metrics: run.metrics, note: `mvm eval: ${opts.command.join(' ')}` })
+        ).id;
       }
     } catch (e) {
       run.error = e instanceof MvmError ? e.message : String((e as Error)?.message ?? e);
@@ -161,5 +185,14 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     runs.push(run);
   }
   const good = runs.filter((r) => r.ok);
-  return { runs, comparison: good.length ? compareVersions(repo, good.map((r) => r.id), opts) : null };
+  return {
+    runs,
+    comparison: good.length
+      ? compareVersions(
+          repo,
+          good.map((r) => r.id),
+          opts,
+        )
+      : null,
+  };
 }

@@ -21,12 +21,23 @@ export interface ExportOptions {
  * beside its destination and renamed into place; with `keep`, removes older
  * numbered folders (never the one an env points at).
  */
-export async function exportServing(repo: Repository, rev: string, dir: string, opts: ExportOptions): Promise<ExportResult> {
-  if (opts.keep !== undefined && !(Number.isSafeInteger(opts.keep) && opts.keep >= 1)) throw new MvmError('BAD_VALUE', `--keep must be a whole number >= 1`, { keep: opts.keep });
+export async function exportServing(
+  repo: Repository,
+  rev: string,
+  dir: string,
+  opts: ExportOptions,
+): Promise<ExportResult> {
+  if (opts.keep !== undefined && !(Number.isSafeInteger(opts.keep) && opts.keep >= 1))
+    throw new MvmError('BAD_VALUE', `--keep must be a whole number >= 1`, { keep: opts.keep });
   return withLock(repo, 'export', async () => {
     const id = resolveRevision(repo, rev);
     const number = numberOf(repo, id);
-    if (!number) throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} has no number here, so it cannot name a serving folder`, { id });
+    if (!number)
+      throw new MvmError(
+        'UNKNOWN_REVISION',
+        `version ${id.slice(0, 12)} has no number here, so it cannot name a serving folder`,
+        { id },
+      );
     const target = { dir, layout: opts.layout, name: opts.name, keep: opts.keep, path: opts.path };
     const r = await exportVersion(repo, id, number, target, { force: opts.force });
     if (opts.keep) {

@@ -36,16 +36,30 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
   return withLock(repo, 'fetch', async () => {
     return withRemote(repo, remote, false, async (s) => {
       // --full also looks for what the versions here need and lack (objects fsck --repair set aside)
-      const r = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress, refetch: opts.full });
+      const r = await fetchFromRemote(repo, s, {
+        jobs: opts.jobs ?? defaultJobs(remote),
+        progress: opts.progress,
+        refetch: opts.full,
+      });
       let completed: FetchResult['completed'];
       if (opts.full && partialRemote(repo)) {
         const sparse = repo.sparse();
         const versions = reachableObjects(repo, gcRoots(repo)).versions;
-        const ids = [...versions].flatMap((id) => Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) => repo.file(e.file).chunks.map((c) => c.id)));
+        const ids = [...versions].flatMap((id) =>
+          Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) =>
+            repo.file(e.file).chunks.map((c) => c.id),
+          ),
+        );
         completed = { chunks: await ensureChunks(repo, ids, opts.progress) };
         repo.setPartial(null);
       }
-      return { remote: remote.name, url: remote.url, ...r, requests: s.backend.stats.requests, ...(completed ? { completed } : {}) };
+      return {
+        remote: remote.name,
+        url: remote.url,
+        ...r,
+        requests: s.backend.stats.requests,
+        ...(completed ? { completed } : {}),
+      };
     });
   });
 }

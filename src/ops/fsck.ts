@@ -65,7 +65,10 @@ export interface FsckResult {
  * other stored object hashes correctly too. Damaged objects are reported with
  * the versions and paths that use them.
  */
-export async function fsck(repo: Repository, opts: { progress?: Progress; repair?: boolean } = {}): Promise<FsckResult> {
+export async function fsck(
+  repo: Repository,
+  opts: { progress?: Progress; repair?: boolean } = {},
+): Promise<FsckResult> {
   if (!opts.repair) return check(repo, opts);
   // --repair: check, mend what can be rebuilt or set aside, check again; under the writer lock
   return withLock(repo, 'fsck', async () => {
@@ -89,13 +92,21 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     try {
       const id = read();
       if (id) roots.add(id);
-      if (id && !repo.objects.has(id)) problems.push({ kind: 'bad-ref', ref: name, id, message: `${name} points at missing version ${id}`, usedBy: [] });
+      if (id && !repo.objects.has(id))
+        problems.push({
+          kind: 'bad-ref',
+          ref: name,
+          id,
+          message: `${name} points at missing version ${id}`,
+          usedBy: [],
+        });
     } catch (e) {
       problems.push({ kind: 'bad-ref', ref: name, message: isMvmError(e) ? e.message : String(e), usedBy: [] });
     }
   };
   checkRef('HEAD', () => repo.headId());
-  for (const prefix of ['refs/heads/', 'refs/tags/']) for (const r of repo.refs.list(prefix)) checkRef(r.ref, () => repo.refs.read(r.ref));
+  for (const prefix of ['refs/heads/', 'refs/tags/'])
+    for (const r of repo.refs.list(prefix)) checkRef(r.ref, () => repo.refs.read(r.ref));
   checkRef('refs/deployed', () => repo.refs.read('refs/deployed'));
   for (const r of repo.refs.list('refs/envs/')) checkRef(r.ref, () => repo.refs.read(r.ref));
   const envs = listEnvs(repo);
@@ -117,7 +128,12 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     if (broken.has(id)) return;
     broken.add(id);
     const missing = isMvmError(e, 'OBJECT_MISSING');
-    problems.push({ kind: missing ? 'missing' : 'corrupt', id, message: isMvmError(e) ? e.message : String(e), usedBy: [] });
+    problems.push({
+      kind: missing ? 'missing' : 'corrupt',
+      id,
+      message: isMvmError(e) ? e.message : String(e),
+      usedBy: [],
+    });
   };
   const missing = (id: string) => report(id, new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id }));
   const gone = removedVersions(repo);
@@ -137,7 +153,13 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     }
     parentsOf.set(id, v.parents);
     const unsafe = versionProblems(v, 'any');
-    if (unsafe.length) problems.push({ kind: 'unsafe', id, message: `version ${id.slice(0, 12)} cannot be checked out safely: ${unsafe.join('; ')}`, usedBy: [] });
+    if (unsafe.length)
+      problems.push({
+        kind: 'unsafe',
+        id,
+        message: `version ${id.slice(0, 12)} cannot be checked out safely: ${unsafe.join('; ')}`,
+        usedBy: [],
+      });
     for (const p of v.parents) versions.add(p);
     if (v.deps.base) versions.add(v.deps.base);
     for (const [path, f] of Object.entries(v.files)) {
@@ -171,21 +193,49 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
   // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed signers)
   for (const e of signatureLog(repo)) {
     try {
-      if (loadSignature(repo, e.signature).target !== e.target) throw new MvmError('OBJECT_CORRUPT', `signature ${e.signature} signs another version than logs/signatures says (${e.target})`, { id: e.signature });
+      if (loadSignature(repo, e.signature).target !== e.target)
+        throw new MvmError(
+          'OBJECT_CORRUPT',
+          `signature ${e.signature} signs another version than logs/signatures says (${e.target})`,
+          { id: e.signature },
+        );
     } catch (err) {
       report(e.signature, err);
     }
   }
-  for (const b of repo.refs.logProblems('signatures')) problems.push({ kind: 'bad-log', ref: 'logs/signatures', message: `logs/signatures line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });
+  for (const b of repo.refs.logProblems('signatures'))
+    problems.push({
+      kind: 'bad-log',
+      ref: 'logs/signatures',
+      message: `logs/signatures line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`,
+      usedBy: [],
+    });
   // the logs, the number log and the tracked paths: what readers skip or refuse
   for (const name of ['deployed', 'annotations', 'gc', ...envs.filter((e) => e !== DEFAULT_ENV).map(envLogName)]) {
-    for (const b of repo.refs.logProblems(name)) problems.push({ kind: 'bad-log', ref: `logs/${name}`, message: `logs/${name} line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`, usedBy: [] });
+    for (const b of repo.refs.logProblems(name))
+      problems.push({
+        kind: 'bad-log',
+        ref: `logs/${name}`,
+        message: `logs/${name} line ${b.line} is not a valid entry (${JSON.stringify(b.text)}); readers skip it`,
+        usedBy: [],
+      });
   }
-  for (const n of repo.numbers.garbled()) problems.push({ kind: 'bad-file', ref: 'numbers', message: `numbers line ${n} is garbled, so v${n} names no version`, usedBy: [] });
+  for (const n of repo.numbers.garbled())
+    problems.push({
+      kind: 'bad-file',
+      ref: 'numbers',
+      message: `numbers line ${n} is garbled, so v${n} names no version`,
+      usedBy: [],
+    });
   try {
     repo.tracked();
   } catch (e) {
-    problems.push({ kind: 'bad-file', ref: 'tracked.json', message: isMvmError(e) ? e.message : String(e), usedBy: [] });
+    problems.push({
+      kind: 'bad-file',
+      ref: 'tracked.json',
+      message: isMvmError(e) ? e.message : String(e),
+      usedBy: [],
+    });
   }
   // every stored object, plus referenced chunks that are not stored
   const all = new Set<string>(repo.objects.list());
@@ -202,7 +252,13 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     const ids = [...all].filter((id) => !broken.has(id));
     // a damaged object is reported and the check goes on
     await bounded(ids.length, pool.capacity, (i) =>
-      pool.submit({ op: 'verify', id: ids[i]!, objectsDir: repo.objects.dir }).then(() => undefined, (e) => report(ids[i]!, e)).finally(() => opts.progress?.advance?.(1)),
+      pool
+        .submit({ op: 'verify', id: ids[i]!, objectsDir: repo.objects.dir })
+        .then(
+          () => undefined,
+          (e) => report(ids[i]!, e),
+        )
+        .finally(() => opts.progress?.advance?.(1)),
     );
   });
   opts.progress?.done?.();
@@ -228,7 +284,8 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
         for (const c of repo.file(f.file).chunks) add(c.id, { version: id, number: n, path });
       }
     }
-    for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations')) add(e.annotation, { version: e.target, number: numberOf(e.target) });
+    for (const e of repo.refs.readLog<AnnotationLogEntry>('annotations'))
+      add(e.annotation, { version: e.target, number: numberOf(e.target) });
   }
   for (const p of problems) if (p.id) p.usedBy = usedBy.get(p.id) ?? [];
   let leftoverTemp = 0;
@@ -267,7 +324,12 @@ function staleExports(repo: Repository): string[] {
  * (pack indexes and sizes, every object's hash, refs and what they reach,
  * the number registry); see repo/remoteCheck.ts.
  */
-export async function fsckRemote(repo: Repository, opts: { remote: string; jobs?: number; progress?: Progress }): Promise<RemoteCheck> {
+export async function fsckRemote(
+  repo: Repository,
+  opts: { remote: string; jobs?: number; progress?: Progress },
+): Promise<RemoteCheck> {
   const remote = findRemote(repo, opts.remote);
-  return withRemote(repo, remote, false, (s) => checkRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress }));
+  return withRemote(repo, remote, false, (s) =>
+    checkRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress }),
+  );
 }

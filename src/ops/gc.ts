@@ -54,7 +54,10 @@ function statOf(repo: Repository, id: string): { mtime: number; size: number } |
  */
 export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResult> {
   const graceDays = opts.graceDays ?? 1;
-  if (!Number.isFinite(graceDays) || graceDays < 0) throw new MvmError('BAD_VALUE', `--grace ${graceDays}: give a number of days, 0 or more`, { hint: 'mvm gc --grace 0 removes every unreachable object now' });
+  if (!Number.isFinite(graceDays) || graceDays < 0)
+    throw new MvmError('BAD_VALUE', `--grace ${graceDays}: give a number of days, 0 or more`, {
+      hint: 'mvm gc --grace 0 removes every unreachable object now',
+    });
   return withLock(repo, 'gc', async () => {
     const roots = gcRoots(repo);
     const reach = reachableObjects(repo, roots);
@@ -77,8 +80,18 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       doomed.push(id);
       bytes += st.size;
     }
-    const versions = doomed.filter((id) => numberOf.has(id)).map((id) => ({ id, number: numberOf.get(id)! })).sort((a, b) => a.number - b.number);
-    const result: GcResult = { dryRun: !!opts.dryRun, graceDays, reachable: reach.objects.size, removed: { objects: doomed.length, bytes }, versions, young };
+    const versions = doomed
+      .filter((id) => numberOf.has(id))
+      .map((id) => ({ id, number: numberOf.get(id)! }))
+      .sort((a, b) => a.number - b.number);
+    const result: GcResult = {
+      dryRun: !!opts.dryRun,
+      graceDays,
+      reachable: reach.objects.size,
+      removed: { objects: doomed.length, bytes },
+      versions,
+      young,
+    };
     if (opts.dryRun || !doomed.length) return result;
     // the record first, then manifests, then everything else
     if (versions.length) {

@@ -30,7 +30,11 @@ export async function get(repo: Repository, rev: string, path: string, output?: 
   const entry = Object.hasOwn(version.files, rel) ? version.files[rel]! : undefined;
   if (!entry) {
     const under = Object.keys(version.files).filter((p) => p.startsWith(rel.replace(/\/?$/, '/')));
-    throw new MvmError('PATH_NOT_FOUND', `version ${id.slice(0, 12)} has no file ${rel}${under.length ? ` (it is a folder of ${under.length} file(s); name one)` : ''}`, { id, path: rel });
+    throw new MvmError(
+      'PATH_NOT_FOUND',
+      `version ${id.slice(0, 12)} has no file ${rel}${under.length ? ` (it is a folder of ${under.length} file(s); name one)` : ''}`,
+      { id, path: rel },
+    );
   }
   let dest = resolve(output ?? basename(rel));
   // `-o dir/` names a folder, existing or not
@@ -47,6 +51,8 @@ export async function get(repo: Repository, rev: string, path: string, output?: 
   } catch (e) {
     throw fromSystemError(e, dirname(dest), 'writing');
   }
-  await withPool((pool) => restoreFile(repo, pool, repo.file(entry.file), dest, entry.mode, { tmpDir: dirname(dest), path: rel }));
+  await withPool((pool) =>
+    restoreFile(repo, pool, repo.file(entry.file), dest, entry.mode, { tmpDir: dirname(dest), path: rel }),
+  );
   return { id, number: numberOf(repo, id), path: rel, output: dest, size: entry.size };
 }

@@ -37,7 +37,11 @@ function gitDir(root: string): string {
       const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(p, 'utf8'));
       if (m) return m[1]!.trim().startsWith('/') ? m[1]!.trim() : join(d, m[1]!.trim());
     }
-    if (dirname(d) === d) throw new MvmError('NOT_A_REPOSITORY', `${root} is not inside a git repository`, { path: root, hint: 'git init first; the hooks are git hooks' });
+    if (dirname(d) === d)
+      throw new MvmError('NOT_A_REPOSITORY', `${root} is not inside a git repository`, {
+        path: root,
+        hint: 'git init first; the hooks are git hooks',
+      });
   }
 }
 
@@ -56,10 +60,14 @@ export function installHooks(repo: Repository): HookResult[] {
   return Object.entries(HOOKS).map(([hook, command]) => {
     const path = join(dir, hook);
     const existing = existsSync(path) ? readFileSync(path, 'utf8') : null;
-    if (existing !== null && !existing.includes(MARK)) return { hook, path, outcome: 'kept' as const, line: `${command} || true` };
+    if (existing !== null && !existing.includes(MARK))
+      return { hook, path, outcome: 'kept' as const, line: `${command} || true` };
     // cd to the workspace: git runs hooks at the top of the work tree, which may be above it
     // single quotes: a folder named `ml$(cmd)` must not run cmd (double quotes expand $ and `)
-    writeFileAtomic(path, `#!/bin/sh\n${MARK}\ncd ${shellQuote(repo.root)} && ${command} || true\n`, { tmpDir: dir, mode: 0o755 });
+    writeFileAtomic(path, `#!/bin/sh\n${MARK}\ncd ${shellQuote(repo.root)} && ${command} || true\n`, {
+      tmpDir: dir,
+      mode: 0o755,
+    });
     chmodSync(path, 0o755);
     return { hook, path, outcome: existing === null ? ('installed' as const) : ('updated' as const) };
   });

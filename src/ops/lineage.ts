@@ -24,7 +24,11 @@ export interface LineageNode {
  * commit), or with `downstream` what was built from it (children and
  * fine-tunes), as a tree. Each version is expanded once.
  */
-export async function lineage(repo: Repository, rev: string, opts: { downstream?: boolean; depth?: number } = {}): Promise<LineageNode> {
+export async function lineage(
+  repo: Repository,
+  rev: string,
+  opts: { downstream?: boolean; depth?: number } = {},
+): Promise<LineageNode> {
   const root = resolveRevision(repo, rev);
   const maxDepth = opts.depth ?? Infinity;
   const seen = new Set<string>();
@@ -38,18 +42,38 @@ export async function lineage(repo: Repository, rev: string, opts: { downstream?
   }
   const build = (id: string, relation: Relation, depth: number): LineageNode => {
     const v = repo.version(id);
-    const node: LineageNode = { id, number: numberOf(repo, id), message: v.message, relation, data: v.deps.data ?? [], ...(v.git ? { git: v.git } : {}), children: [] };
+    const node: LineageNode = {
+      id,
+      number: numberOf(repo, id),
+      message: v.message,
+      relation,
+      data: v.deps.data ?? [],
+      ...(v.git ? { git: v.git } : {}),
+      children: [],
+    };
     if (seen.has(id)) return { ...node, seen: true };
     seen.add(id);
     if (depth >= maxDepth) return node;
     const next = below
-      ? below.get(id) ?? []
-      : [...v.parents.map((p) => ({ id: p, relation: 'parent' as const })), ...(v.deps.base ? [{ id: v.deps.base, relation: 'base' as const }] : [])];
+      ? (below.get(id) ?? [])
+      : [
+          ...v.parents.map((p) => ({ id: p, relation: 'parent' as const })),
+          ...(v.deps.base ? [{ id: v.deps.base, relation: 'base' as const }] : []),
+        ];
     // a base that is also a parent (a fine-tune committed on top of its base) is one node, not two
     const merged = new Map<string, Relation>();
     for (const n of next) {
       const had = merged.get(n.id);
-      merged.set(n.id, !had ? n.relation : had === n.relation ? had : had === 'parent' || had === 'base' ? 'parent+base' : 'child+derived');
+      merged.set(
+        n.id,
+        !had
+          ? n.relation
+          : had === n.relation
+            ? had
+            : had === 'parent' || had === 'base'
+              ? 'parent+base'
+              : 'child+derived',
+      );
     }
     node.children = [...merged].map(([childId, rel]) => build(childId, rel, depth + 1));
     return node;

@@ -47,7 +47,11 @@ function parseDate(text: string, flag: string): string {
   const relative = parseRelativeDate(text, new Date());
   if (relative) return relative.toISOString();
   const t = new Date(text);
-  if (Number.isNaN(t.getTime())) throw new MvmError('BAD_VALUE', `--${flag} '${text}' is not a date`, { value: text, hint: "use an ISO date such as 2026-01-31, or '2 days ago', 'yesterday'" });
+  if (Number.isNaN(t.getTime()))
+    throw new MvmError('BAD_VALUE', `--${flag} '${text}' is not a date`, {
+      value: text,
+      hint: "use an ISO date such as 2026-01-31, or '2 days ago', 'yesterday'",
+    });
   return t.toISOString();
 }
 
@@ -58,7 +62,9 @@ function parseDate(text: string, flag: string): string {
  */
 export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogResult> {
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 0)) {
-    throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, { value: opts.limit });
+    throw new MvmError('BAD_VALUE', `-n must be a whole number of versions, not '${opts.limit}'`, {
+      value: opts.limit,
+    });
   }
   // the query language (and its regex engine) loads only when a query is given
   const query = opts.where !== undefined ? await import('../core/query/index.js') : null;
@@ -86,7 +92,11 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     }
   }
   const baseId = opts.basedOn ? resolveRevision(repo, opts.basedOn) : null;
-  const starts = opts.all ? null : opts.revs?.length ? opts.revs.map((r) => resolveRevision(repo, r)) : [repo.headId()].filter((h): h is string => !!h);
+  const starts = opts.all
+    ? null
+    : opts.revs?.length
+      ? opts.revs.map((r) => resolveRevision(repo, r))
+      : [repo.headId()].filter((h): h is string => !!h);
   const refs = refNames(repo);
   // one read of logs/signatures; ssh-keygen runs only for --show-signature
   const sigLog = signatureLog(repo);

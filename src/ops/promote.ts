@@ -15,14 +15,36 @@ export interface PromoteOptions {
 }
 
 /** Deploys the version one environment serves to another (staging -> production), through the target's gates. */
-export async function promote(repo: Repository, fromEnv: string, toEnv: string, opts: PromoteOptions = {}): Promise<ReleaseResult> {
+export async function promote(
+  repo: Repository,
+  fromEnv: string,
+  toEnv: string,
+  opts: PromoteOptions = {},
+): Promise<ReleaseResult> {
   validateEnvName(fromEnv);
   validateEnvName(toEnv);
   if (fromEnv === toEnv) throw new MvmError('BAD_ARGUMENT', `cannot promote '${fromEnv}' to itself`, { env: fromEnv });
   return withLock(repo, 'promote', async () => {
     const to = envCurrent(repo, fromEnv);
-    if (!to) throw new MvmError('NOTHING_DEPLOYED', `nothing has been deployed to '${fromEnv}', so there is nothing to promote`, { env: fromEnv, hint: `mvm deploy REV --env ${fromEnv}` });
-    const gates = { require: opts.require ?? [], ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}) };
-    return releaseMove(repo, { env: toEnv, to, action: 'promote', fromEnv, reason: opts.reason, who: opts.who, gates, noGates: opts.noGates });
+    if (!to)
+      throw new MvmError(
+        'NOTHING_DEPLOYED',
+        `nothing has been deployed to '${fromEnv}', so there is nothing to promote`,
+        { env: fromEnv, hint: `mvm deploy REV --env ${fromEnv}` },
+      );
+    const gates = {
+      require: opts.require ?? [],
+      ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}),
+    };
+    return releaseMove(repo, {
+      env: toEnv,
+      to,
+      action: 'promote',
+      fromEnv,
+      reason: opts.reason,
+      who: opts.who,
+      gates,
+      noGates: opts.noGates,
+    });
   });
 }

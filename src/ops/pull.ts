@@ -53,46 +53,93 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   const remote = findRemote(repo, opts.remote);
   return withLock(repo, 'pull', async () => {
     const branch = opts.branch ?? repo.currentBranch();
-    if (!branch) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
+    if (!branch)
+      throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
     const before = { ...repo.fetchedOnDemand };
-    return withOnDemand(repo, before, await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
-      const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, { jobs: opts.jobs ?? defaultJobs(remote), progress: opts.progress });
-      const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
-      if (!target) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { revision: branch, hint: 'mvm push it first, or name another branch' });
-      const local = repo.refs.read(`refs/heads/${branch}`);
-      const load = (id: string) => repo.version(id);
-      const onBranch = repo.currentBranch() === branch;
-      const base = { remote: remote.name, url: remote.url, branch, from: local, to: target, number: numberOf(repo, target), fetched };
-      if (local === target || (local && isAncestor(target, local, load))) {
-        return { ...base, to: local!, number: numberOf(repo, local!), outcome: local === target ? 'up-to-date' : 'ahead', checkout: null, requests: s.backend.stats.requests } as PullResult;
-      }
-      if (local && !isAncestor(local, target, load)) {
-        if (!opts.rebase) {
-          throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
-            branch,
-            local,
-            remote: target,
-            hint: `mvm pull --rebase replays your versions on top of theirs (mvm does not merge)`,
+    return withOnDemand(
+      repo,
+      before,
+      await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
+        const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, {
+          jobs: opts.jobs ?? defaultJobs(remote),
+          progress: opts.progress,
+        });
+        const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
+        if (!target)
+          throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, {
+            revision: branch,
+            hint: 'mvm push it first, or name another branch',
           });
+        const local = repo.refs.read(`refs/heads/${branch}`);
+        const load = (id: string) => repo.version(id);
+        const onBranch = repo.currentBranch() === branch;
+        const base = {
+          remote: remote.name,
+          url: remote.url,
+          branch,
+          from: local,
+          to: target,
+          number: numberOf(repo, target),
+          fetched,
+        };
+        if (local === target || (local && isAncestor(target, local, load))) {
+          return {
+            ...base,
+            to: local!,
+            number: numberOf(repo, local!),
+            outcome: local === target ? 'up-to-date' : 'ahead',
+            checkout: null,
+            requests: s.backend.stats.requests,
+          } as PullResult;
         }
-        // replay, then the workspace (HEAD still at the old tip, so local changes are seen), the branch last
-        const { tip, replayed } = rebaseOnto(repo, local, target);
-        const checkout = onBranch ? await checkoutVersion(repo, tip, { branch, force: opts.force, progress: opts.progress }) : null;
-        repo.refs.write(`refs/heads/${branch}`, tip);
-        return { ...base, to: tip, number: numberOf(repo, tip), outcome: 'rebased', replayed, checkout, requests: s.backend.stats.requests };
-      }
-      // the workspace first (HEAD still at the old tip, so local changes are seen), the branch last
-      const checkout = onBranch ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress }) : null;
-      repo.refs.write(`refs/heads/${branch}`, target);
-      return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
-    }));
+        if (local && !isAncestor(local, target, load)) {
+          if (!opts.rebase) {
+            throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
+              branch,
+              local,
+              remote: target,
+              hint: `mvm pull --rebase replays your versions on top of theirs (mvm does not merge)`,
+            });
+          }
+          // replay, then the workspace (HEAD still at the old tip, so local changes are seen), the branch last
+          const { tip, replayed } = rebaseOnto(repo, local, target);
+          const checkout = onBranch
+            ? await checkoutVersion(repo, tip, { branch, force: opts.force, progress: opts.progress })
+            : null;
+          repo.refs.write(`refs/heads/${branch}`, tip);
+          return {
+            ...base,
+            to: tip,
+            number: numberOf(repo, tip),
+            outcome: 'rebased',
+            replayed,
+            checkout,
+            requests: s.backend.stats.requests,
+          };
+        }
+        // the workspace first (HEAD still at the old tip, so local changes are seen), the branch last
+        const checkout = onBranch
+          ? await checkoutVersion(repo, target, { branch, force: opts.force, progress: opts.progress })
+          : null;
+        repo.refs.write(`refs/heads/${branch}`, target);
+        return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
+      }),
+    );
   });
 }
 
 /** Adds what a partial store fetched while checking out (since `before`) to what the fetch itself moved. */
 function withOnDemand(repo: Repository, before: Repository['fetchedOnDemand'], r: PullResult): PullResult {
   const d = repo.fetchedOnDemand;
-  return { ...r, fetched: { ...r.fetched, objects: r.fetched.objects + d.objects - before.objects, bytes: r.fetched.bytes + d.bytes - before.bytes }, requests: r.requests + d.requests - before.requests };
+  return {
+    ...r,
+    fetched: {
+      ...r.fetched,
+      objects: r.fetched.objects + d.objects - before.objects,
+      bytes: r.fetched.bytes + d.bytes - before.bytes,
+    },
+    requests: r.requests + d.requests - before.requests,
+  };
 }
 
 /** The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the git root. */
@@ -133,12 +180,36 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
           const target = lock?.version ?? tip;
           if (lock && !repo.objects.has(lock.version)) throw lockNotPushed(lock.version, remote.name, remote.url);
-          if (!target || !repo.objects.has(target)) throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, { url: remote.url, hint: 'push first' });
+          if (!target || !repo.objects.has(target))
+            throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, {
+              url: remote.url,
+              hint: 'push first',
+            });
           // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
-          const checkout = await checkoutVersion(repo, target, { branch: onBranch ? branch : null, force: opts.force, progress: opts.progress, staged });
-          return withOnDemand(repo, { objects: 0, bytes: 0, requests: 0 }, { remote: remote.name, url: remote.url, branch, from: null, to: target, number: numberOf(repo, target), outcome: 'fast-forward' as const, fetched, checkout, requests: s.backend.stats.requests });
+          const checkout = await checkoutVersion(repo, target, {
+            branch: onBranch ? branch : null,
+            force: opts.force,
+            progress: opts.progress,
+            staged,
+          });
+          return withOnDemand(
+            repo,
+            { objects: 0, bytes: 0, requests: 0 },
+            {
+              remote: remote.name,
+              url: remote.url,
+              branch,
+              from: null,
+              to: target,
+              number: numberOf(repo, target),
+              outcome: 'fast-forward' as const,
+              fetched,
+              checkout,
+              requests: s.backend.stats.requests,
+            },
+          );
         } finally {
           staged?.discard();
         }

@@ -39,15 +39,25 @@ export interface PushResult {
 }
 
 function refsToPush(repo: Repository, opts: PushOptions): { ref: string; id: string }[] {
-  if (opts.all) return [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/')].map((r) => ({ ref: r.ref, id: repo.refs.read(r.ref)! }));
+  if (opts.all)
+    return [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/')].map((r) => ({
+      ref: r.ref,
+      id: repo.refs.read(r.ref)!,
+    }));
   const names = opts.refs?.length ? opts.refs : [repo.currentBranch() ?? ''];
   return names.map((name) => {
-    if (!name) throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch or tag to push', { hint: 'mvm push origin main' });
+    if (!name)
+      throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch or tag to push', {
+        hint: 'mvm push origin main',
+      });
     for (const ref of [`refs/heads/${name}`, `refs/tags/${name}`]) {
       const id = /^[A-Za-z0-9._\-/]+$/.test(name) && !name.includes('..') ? repo.refs.read(ref) : null;
       if (id) return { ref, id };
     }
-    throw new MvmError('UNKNOWN_REVISION', `no branch or tag named '${name}' to push`, { revision: name, hint: 'mvm branch and mvm tag list them' });
+    throw new MvmError('UNKNOWN_REVISION', `no branch or tag named '${name}' to push`, {
+      revision: name,
+      hint: 'mvm branch and mvm tag list them',
+    });
   });
 }
 
@@ -63,14 +73,24 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
     const jobs = opts.jobs ?? defaultJobs(remote);
     // under the lock: a repair may store here good copies it takes from the remote
     // (a remote that does not exist yet has nothing to mend: the push below creates it)
-    const repair = opts.repair && s.exists ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress })) : undefined;
+    const repair =
+      opts.repair && s.exists
+        ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress }))
+        : undefined;
     const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs, progress: opts.progress });
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
-      for (const u of r.updates) if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
+      for (const u of r.updates)
+        if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
       await followRegistry(repo, r.registry);
     });
     const { registry: _registry, ...rest } = r;
-    return { remote: remote.name, url: remote.url, ...rest, requests: s.backend.stats.requests, ...(repair ? { repair } : {}) };
+    return {
+      remote: remote.name,
+      url: remote.url,
+      ...rest,
+      requests: s.backend.stats.requests,
+      ...(repair ? { repair } : {}),
+    };
   });
 }

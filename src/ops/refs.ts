@@ -30,21 +30,42 @@ export function listRefs(repo: Repository, kind: Kind): RefInfo[] {
 }
 
 /** Creates a branch or tag at a revision (default HEAD); `force` moves an existing one. */
-export async function createRef(repo: Repository, kind: Kind, name: string, rev = 'HEAD', force = false): Promise<RefInfo> {
+export async function createRef(
+  repo: Repository,
+  kind: Kind,
+  name: string,
+  rev = 'HEAD',
+  force = false,
+): Promise<RefInfo> {
   validateRefName(name, kind);
   return withLock(repo, kind, async () => {
     const id = resolveRevision(repo, rev);
     const ref = prefix(kind) + name;
     const before = repo.refs.read(ref);
     if (before && !force) {
-      throw new MvmError('REF_EXISTS', `a ${kind} named '${name}' already exists`, { name, hint: kind === 'branch' ? 'pick another name, or pass --force to move it' : 'tags do not move; pass --force to replace it' });
+      throw new MvmError('REF_EXISTS', `a ${kind} named '${name}' already exists`, {
+        name,
+        hint:
+          kind === 'branch'
+            ? 'pick another name, or pass --force to move it'
+            : 'tags do not move; pass --force to replace it',
+      });
     }
     const head = repo.head();
     if (before && before !== id && kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
-      throw new MvmError('BAD_ARGUMENT', `cannot move branch '${name}': HEAD is on it`, { name, hint: `check out another branch first, or 'mvm checkout ${rev}' to move the workspace` });
+      throw new MvmError('BAD_ARGUMENT', `cannot move branch '${name}': HEAD is on it`, {
+        name,
+        hint: `check out another branch first, or 'mvm checkout ${rev}' to move the workspace`,
+      });
     }
     if (before !== id) repo.refs.write(ref, id);
-    return { name, id, number: numberOf(repo, id), current: head.kind === 'branch' && head.ref === ref, ...(before ? { moved: { from: before, fromNumber: numberOf(repo, before) } } : {}) };
+    return {
+      name,
+      id,
+      number: numberOf(repo, id),
+      current: head.kind === 'branch' && head.ref === ref,
+      ...(before ? { moved: { from: before, fromNumber: numberOf(repo, before) } } : {}),
+    };
   });
 }
 
@@ -61,10 +82,19 @@ export async function deleteRef(repo: Repository, kind: Kind, name: string, forc
     if (!id) throw new MvmError('UNKNOWN_REVISION', `no ${kind} named '${name}'`, { name });
     const head = repo.head();
     if (kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
-      throw new MvmError('BAD_ARGUMENT', `cannot delete branch '${name}': HEAD is on it`, { name, hint: 'check out another branch or version first' });
+      throw new MvmError('BAD_ARGUMENT', `cannot delete branch '${name}': HEAD is on it`, {
+        name,
+        hint: 'check out another branch or version first',
+      });
     }
     if (kind === 'branch' && !force) {
-      const others = [repo.headId(), ...repo.refs.list('refs/').filter((r) => r.ref !== ref).map((r) => r.value)].filter((x): x is string => !!x);
+      const others = [
+        repo.headId(),
+        ...repo.refs
+          .list('refs/')
+          .filter((r) => r.ref !== ref)
+          .map((r) => r.value),
+      ].filter((x): x is string => !!x);
       const summaries = await allSummaries(repo);
       const reached = new Set<string>();
       const stack = [...others];
@@ -75,11 +105,15 @@ export async function deleteRef(repo: Repository, kind: Kind, name: string, forc
         for (const p of summaries.get(x)?.parents ?? []) stack.push(p);
       }
       if (!reached.has(id)) {
-        throw new MvmError('BRANCH_NOT_MERGED', `branch '${name}' (${numberOf(repo, id) ? `v${numberOf(repo, id)}` : id.slice(0, 12)}) is not reached by HEAD or any other ref; deleting it leaves its versions to gc`, {
-          name,
-          id,
-          hint: `mvm branch -D ${name} deletes it anyway`,
-        });
+        throw new MvmError(
+          'BRANCH_NOT_MERGED',
+          `branch '${name}' (${numberOf(repo, id) ? `v${numberOf(repo, id)}` : id.slice(0, 12)}) is not reached by HEAD or any other ref; deleting it leaves its versions to gc`,
+          {
+            name,
+            id,
+            hint: `mvm branch -D ${name} deletes it anyway`,
+          },
+        );
       }
     }
     repo.refs.delete(ref);

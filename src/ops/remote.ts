@@ -44,7 +44,11 @@ export interface TrustResult {
  * them needs trust again. In a fresh git clone (`root` with no store yet) the
  * store is created first, as `mvm pull` would.
  */
-export async function trust(repoOrRoot: Repository | string, name: string | undefined, opts: { allowHttp?: boolean } = {}): Promise<TrustResult> {
+export async function trust(
+  repoOrRoot: Repository | string,
+  name: string | undefined,
+  opts: { allowHttp?: boolean } = {},
+): Promise<TrustResult> {
   const created = typeof repoOrRoot === 'string';
   if (created) createRepository({ dir: repoOrRoot });
   try {
@@ -61,14 +65,31 @@ export async function trust(repoOrRoot: Repository | string, name: string | unde
 }
 
 /** Adds a remote: a folder, file:// URL or s3://bucket/prefix. Nothing is contacted yet. */
-export async function addRemote(repo: Repository, name: string, url: string, opts: RemoteAddOptions = {}, cwd = process.cwd()): Promise<RemoteEntry> {
+export async function addRemote(
+  repo: Repository,
+  name: string,
+  url: string,
+  opts: RemoteAddOptions = {},
+  cwd = process.cwd(),
+): Promise<RemoteEntry> {
   // a folder is kept as an absolute path, resolved where the user typed it (as git does)
   const target = parseRemoteUrl(url, cwd);
   if (target.kind === 'folder') url = target.path;
   assertSafeSpec(repo.root, { name, url, endpoint: opts.endpoint }, !!opts.allowHttp, 'remote add');
   return withLock(repo, 'remote', async () => {
-    const spec = { url, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}) };
-    if (!opts.shared) return saveRemote(repo, name, { ...spec, ...(opts.allowHttp && opts.endpoint ? { allowHttp: true } : {}) }, false);
+    const spec = {
+      url,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.pathStyle !== undefined ? { pathStyle: opts.pathStyle } : {}),
+    };
+    if (!opts.shared)
+      return saveRemote(
+        repo,
+        name,
+        { ...spec, ...(opts.allowHttp && opts.endpoint ? { allowHttp: true } : {}) },
+        false,
+      );
     // who shares a remote trusts it in their own clone; every other clone decides for itself
     const entry = saveRemote(repo, name, spec, true);
     trustRemote(repo, entry, !!opts.allowHttp);
@@ -80,7 +101,10 @@ export async function addRemote(repo: Repository, name: string, url: string, opt
 export async function removeRemote(repo: Repository, name: string): Promise<RemoteEntry> {
   return withLock(repo, 'remote', async () => {
     if (partialRemote(repo) === name) {
-      throw new MvmError('BAD_ARGUMENT', `${name} holds the chunks this partial store lacks, so it cannot be removed`, { remote: name, hint: `run 'mvm fetch ${name} --full' first: the store then holds every chunk itself` });
+      throw new MvmError('BAD_ARGUMENT', `${name} holds the chunks this partial store lacks, so it cannot be removed`, {
+        remote: name,
+        hint: `run 'mvm fetch ${name} --full' first: the store then holds every chunk itself`,
+      });
     }
     const entry = deleteRemote(repo, name);
     const records = readTrust(repo);

@@ -25,7 +25,10 @@ export function report(repo: Repository, sel: ReportSelection = {}): Promise<Rep
 }
 
 /** Writes the self-contained HTML report (default `report.html` in the current folder), whole or not at all. */
-export async function writeReport(repo: Repository, sel: ReportSelection & { output?: string } = {}): Promise<ReportResult> {
+export async function writeReport(
+  repo: Repository,
+  sel: ReportSelection & { output?: string } = {},
+): Promise<ReportResult> {
   const data = await reportData(repo, sel);
   const output = resolve(sel.output ?? 'report.html');
   const html = reportHtml(data);
@@ -71,7 +74,10 @@ export interface ReportServer {
  * repository afresh (the page is rebuilt only when the state stamp changed);
  * the page polls `/__mvm/stamp` and reloads itself when it moves.
  */
-export async function serveReport(open: () => Repository, sel: ReportSelection & { port?: number; host?: string; onError?: (e: unknown) => void } = {}): Promise<ReportServer> {
+export async function serveReport(
+  open: () => Repository,
+  sel: ReportSelection & { port?: number; host?: string; onError?: (e: unknown) => void } = {},
+): Promise<ReportServer> {
   let cache: { stamp: string; html: string; json: string } | null = null;
   const build = async () => {
     const repo = open();
@@ -87,11 +93,16 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.writeHead(status, {
+        'content-type': `${type}; charset=utf-8`,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     // DNS rebinding: a page from another site whose name now resolves to 127.0.0.1 sends its own Host
-    if (!loopbackHost(req.headers.host, port)) return send(403, 'text/plain', 'forbidden: mvm report answers only to a loopback host name on its own port\n');
+    if (!loopbackHost(req.headers.host, port))
+      return send(403, 'text/plain', 'forbidden: mvm report answers only to a loopback host name on its own port\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/__mvm/stamp') {
       try {
@@ -100,7 +111,8 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
         return send(500, 'text/plain', `${(e as Error).message}\n`);
       }
     }
-    if (path !== '/' && path !== '/index.html' && path !== '/report.json') return send(404, 'text/plain', 'not found\n');
+    if (path !== '/' && path !== '/index.html' && path !== '/report.json')
+      return send(404, 'text/plain', 'not found\n');
     build().then(
       (c) => (path === '/report.json' ? send(200, 'application/json', c.json) : send(200, 'text/html', c.html)),
       (e) => {
@@ -112,7 +124,14 @@ export async function serveReport(open: () => Repository, sel: ReportSelection &
   const host = sel.host ?? '127.0.0.1';
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      fail(e.code === 'EADDRINUSE' ? new MvmError('BAD_VALUE', `port ${sel.port} is already in use`, { port: sel.port, hint: 'pick another with --port N (--port 0 takes any free port)' }) : fromSystemError(e, `${host}:${sel.port}`, 'listening on')),
+      fail(
+        e.code === 'EADDRINUSE'
+          ? new MvmError('BAD_VALUE', `port ${sel.port} is already in use`, {
+              port: sel.port,
+              hint: 'pick another with --port N (--port 0 takes any free port)',
+            })
+          : fromSystemError(e, `${host}:${sel.port}`, 'listening on'),
+      ),
     );
     server.listen(sel.port ?? 0, host, () => ok());
   });

@@ -40,7 +40,13 @@ function signaturesFor(repo: Repository, id: string): VersionSignatures {
 
 function checkSignaturesUnchecked(repo: Repository, id: string): VersionSignatures {
   const ids = signaturesOf(repo, id);
-  return { target: id, status: ids.length ? 'unverified' : 'unsigned', principals: [], signatures: ids.map((s) => ({ id: s, status: 'unverified' as const })), allowedSigners: null };
+  return {
+    target: id,
+    status: ids.length ? 'unverified' : 'unsigned',
+    principals: [],
+    signatures: ids.map((s) => ({ id: s, status: 'unverified' as const })),
+    allowedSigners: null,
+  };
 }
 
 /** Everything known about one version. */

@@ -28,7 +28,12 @@ export interface StatusResult {
 export async function status(repo: Repository, opts: StatusOptions = {}): Promise<StatusResult> {
   const head = repo.headId();
   const version = head ? repo.version(head) : null;
-  const { files } = await identifyWorkspace(repo, { store: false, record: true, progress: opts.progress, label: 'status' });
+  const { files } = await identifyWorkspace(repo, {
+    store: false,
+    record: true,
+    progress: opts.progress,
+    label: 'status',
+  });
   const sparse = repo.sparse();
   const changes = compareWithVersion(files, version && { files: visibleFiles(version.files, sparse) });
   const dataDrift = version ? await checkDataDeps(repo, version) : [];

@@ -33,7 +33,11 @@ export interface RecordedAnnotation {
  * `rev` names, under the writer lock: an immutable annotation object, then
  * its line in the append-only log `logs/annotations`.
  */
-export async function recordAnnotation(repo: Repository, rev: string, input: { metrics: Record<string, Scalar>; note?: string; author?: string }): Promise<RecordedAnnotation> {
+export async function recordAnnotation(
+  repo: Repository,
+  rev: string,
+  input: { metrics: Record<string, Scalar>; note?: string; author?: string },
+): Promise<RecordedAnnotation> {
   return withLock(repo, 'annotate', async () => {
     const target = resolveRevision(repo, rev);
     repo.version(target);

@@ -1,4 +1,16 @@
-import { chmodSync, linkSync, lstatSync, mkdirSync, readlinkSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { CheckoutPlan } from '../core/checkoutPlan.js';
@@ -69,10 +81,17 @@ function symlinkedParents(repo: Repository, paths: string[], force: boolean): st
         return '?';
       }
     };
-    throw new MvmError('SYMLINK_IN_PATH', `checkout would write through a symlink: ${list.slice(0, 3).map((d) => `${d} -> ${to(d)}`).join(', ')}${list.length > 3 ? ', ...' : ''}`, {
-      paths: list,
-      hint: 'mvm never writes through a symlink; move it away, or pass --force to replace the link (not its target) by a folder',
-    });
+    throw new MvmError(
+      'SYMLINK_IN_PATH',
+      `checkout would write through a symlink: ${list
+        .slice(0, 3)
+        .map((d) => `${d} -> ${to(d)}`)
+        .join(', ')}${list.length > 3 ? ', ...' : ''}`,
+      {
+        paths: list,
+        hint: 'mvm never writes through a symlink; move it away, or pass --force to replace the link (not its target) by a folder',
+      },
+    );
   }
   return list;
 }
@@ -216,7 +235,11 @@ class WorkspaceChange {
     for (const abs of this.emptied) removeEmptyDirs(this.repo, abs);
     if (!left.length) return e;
     const cause = e instanceof MvmError ? e : fromSystemError(e, 'the workspace', 'writing');
-    return new MvmError(cause.code, `${cause.message}; the workspace could not be put back at ${left.join(', ')} (their old content is in .mvm/tmp)`, { ...cause.data, paths: left });
+    return new MvmError(
+      cause.code,
+      `${cause.message}; the workspace could not be put back at ${left.join(', ')} (their old content is in .mvm/tmp)`,
+      { ...cause.data, paths: left },
+    );
   }
 
   /** Makes the change final: the moved-aside files are deleted. */
@@ -251,7 +274,11 @@ export async function applyCheckout(
 ): Promise<AppliedCheckout> {
   // every file object must load before anything is touched
   for (const w of plan.write) repo.file(w.entry.file);
-  const links = symlinkedParents(repo, [...plan.write.map((w) => w.path), ...plan.remove, ...plan.chmod.map((c) => c.path)], force);
+  const links = symlinkedParents(
+    repo,
+    [...plan.write.map((w) => w.path), ...plan.remove, ...plan.chmod.map((c) => c.path)],
+    force,
+  );
   // a file to write where a folder is, or a folder where a file is: the removals that clear the way go first
   const removing = new Set(plan.remove);
   const first = new Set<string>();
@@ -261,7 +288,12 @@ export async function applyCheckout(
     if (st?.isDirectory()) {
       const inside = filesUnder(repo, w.path);
       const blocking = inside.filter((f) => !removing.has(f));
-      if (blocking.length) throw new MvmError('UNCOMMITTED_CHANGES', `cannot write ${w.path}: a folder is in the way (${blocking.slice(0, 3).join(', ')}${blocking.length > 3 ? ', ...' : ''})`, { path: w.path, paths: blocking, hint: 'move the folder away and run checkout again' });
+      if (blocking.length)
+        throw new MvmError(
+          'UNCOMMITTED_CHANGES',
+          `cannot write ${w.path}: a folder is in the way (${blocking.slice(0, 3).join(', ')}${blocking.length > 3 ? ', ...' : ''})`,
+          { path: w.path, paths: blocking, hint: 'move the folder away and run checkout again' },
+        );
       for (const f of inside) first.add(f);
     }
   }
@@ -269,11 +301,18 @@ export async function applyCheckout(
   if (partialRemote(repo)) {
     const reads = plan.write.flatMap((w) => {
       const curFile = baseFileOf(repo, current.get(w.path));
-      return readsOf(repo.file(w.entry.file), curFile ? chunkOffsets(curFile) : new Map(), staged?.peek(w.path, w.entry.file) ?? undefined);
+      return readsOf(
+        repo.file(w.entry.file),
+        curFile ? chunkOffsets(curFile) : new Map(),
+        staged?.peek(w.path, w.entry.file) ?? undefined,
+      );
     });
     await ensureChunks(repo, reads, progress);
   }
-  progress?.start?.('checkout', plan.write.reduce((s, w) => s + w.entry.size, 0));
+  progress?.start?.(
+    'checkout',
+    plan.write.reduce((s, w) => s + w.entry.size, 0),
+  );
   const updates = new Map<string, StatEntry | null>();
   let bytesWritten = 0;
   const assembled: { path: string; tmp: string; file: string }[] = [];
@@ -283,7 +322,12 @@ export async function applyCheckout(
         const cur = current.get(w.path);
         const curFile = baseFileOf(repo, cur);
         const base = cur && curFile ? { path: cur.abs, file: curFile } : undefined;
-        const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, { onBytes: (n) => progress?.advance?.(n), path: w.path, base, staged: staged?.take(w.path, w.entry.file) ?? undefined });
+        const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, {
+          onBytes: (n) => progress?.advance?.(n),
+          path: w.path,
+          base,
+          staged: staged?.take(w.path, w.entry.file) ?? undefined,
+        });
         assembled.push({ path: w.path, tmp, file: w.entry.file });
         bytesWritten += w.entry.size;
       }
@@ -297,9 +341,11 @@ export async function applyCheckout(
   try {
     for (const d of links) t.unlinkLink(d);
     for (const p of [...first].sort().reverse()) t.remove(p, updates);
-    for (const a of assembled) t.install(a.tmp, a.path, (st) => updates.set(a.path, statEntry(st, a.file, nowNs(), true)));
+    for (const a of assembled)
+      t.install(a.tmp, a.path, (st) => updates.set(a.path, statEntry(st, a.file, nowNs(), true)));
     progress?.done?.();
-    for (const c of plan.chmod) t.chmod(c.path, c.mode, (st) => updates.set(c.path, statEntry(st, target[c.path]!.file, nowNs(), true)));
+    for (const c of plan.chmod)
+      t.chmod(c.path, c.mode, (st) => updates.set(c.path, statEntry(st, target[c.path]!.file, nowNs(), true)));
     for (const p of plan.remove) if (!first.has(p)) t.remove(p, updates);
   } catch (e) {
     for (const a of assembled) rmSync(a.tmp, { force: true });

@@ -9,7 +9,11 @@ export async function bounded(count: number, capacity: number, task: (i: number)
   for (let i = 0; i < count && !failure; i++) {
     if (inFlight.size >= capacity) await Promise.race(inFlight);
     if (failure) break;
-    const p: Promise<void> = task(i).catch((e) => { failure ??= { e }; }).finally(() => inFlight.delete(p));
+    const p: Promise<void> = task(i)
+      .catch((e) => {
+        failure ??= { e };
+      })
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
   }
   await Promise.all(inFlight);

@@ -24,7 +24,11 @@ export interface CheckedOut {
  * overwrite (unless `force`) before touching anything. Files `staged` while
  * they downloaded are completed and used. Call with the lock held.
  */
-export async function checkoutVersion(repo: Repository, targetId: string, opts: { branch: string | null; force?: boolean; progress?: Progress; staged?: StagedFiles | null }): Promise<CheckedOut> {
+export async function checkoutVersion(
+  repo: Repository,
+  targetId: string,
+  opts: { branch: string | null; force?: boolean; progress?: Progress; staged?: StagedFiles | null },
+): Promise<CheckedOut> {
   const target = repo.version(targetId);
   assertSafeVersion(target, targetId);
   const headId = repo.headId();
@@ -35,17 +39,33 @@ export async function checkoutVersion(repo: Repository, targetId: string, opts: 
   const specs = repo.tracked();
   const missing = Object.keys(targetFiles).filter((p) => !isCovered(p, specs));
   // a tracked path through a symlink: refused, or with force seen as absent (applyCheckout replaces the link)
-  const ws = await identifyWorkspace(repo, { specs: [...specs, ...missing], store: false, links: opts.force ? 'skip' : 'refuse' });
+  const ws = await identifyWorkspace(repo, {
+    specs: [...specs, ...missing],
+    store: false,
+    links: opts.force ? 'skip' : 'refuse',
+  });
   const work = new Map<string, WorkState>([...ws.files].map(([p, f]) => [p, { id: f.id, mode: f.mode }]));
   const plan = planCheckout(visibleFiles(head?.files ?? {}, sparse), targetFiles, work, !!opts.force);
   if (plan.conflicts.length) {
     const list = plan.conflicts.map((c) => c.path);
-    throw new MvmError('UNCOMMITTED_CHANGES', `checkout would overwrite local changes in ${list.length} file(s): ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`, {
-      paths: list,
-      hint: "commit them first ('mvm commit'), or pass --force to discard them",
-    });
+    throw new MvmError(
+      'UNCOMMITTED_CHANGES',
+      `checkout would overwrite local changes in ${list.length} file(s): ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`,
+      {
+        paths: list,
+        hint: "commit them first ('mvm commit'), or pass --force to discard them",
+      },
+    );
   }
-  const applied = await applyCheckout(repo, plan, target.files, ws.files, opts.progress, opts.staged ?? undefined, !!opts.force);
+  const applied = await applyCheckout(
+    repo,
+    plan,
+    target.files,
+    ws.files,
+    opts.progress,
+    opts.staged ?? undefined,
+    !!opts.force,
+  );
   try {
     if (missing.length) repo.setTracked([...specs, ...missing]);
     await recordStats(repo, new Map([...ws.updates, ...applied.updates]));

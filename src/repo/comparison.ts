@@ -71,7 +71,16 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
       const base = first.metrics[m];
       const delta = typeof value === 'number' && typeof base === 'number' ? value - base : null;
       const dir = directions[m];
-      const verdict = delta === null || x === first ? null : delta === 0 ? 'same' : !dir ? null : (delta > 0) === (dir === 'higher') ? 'better' : 'worse';
+      const verdict =
+        delta === null || x === first
+          ? null
+          : delta === 0
+            ? 'same'
+            : !dir
+              ? null
+              : delta > 0 === (dir === 'higher')
+                ? 'better'
+                : 'worse';
       setKey(metrics, m, { value, delta: x === first ? null : delta, verdict });
     }
     let storedBytes = 0;

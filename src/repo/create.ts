@@ -30,12 +30,19 @@ export interface InitResult {
 export function createRepository(opts: InitOptions = {}): InitResult {
   const root = resolve(opts.dir ?? process.cwd());
   if (Repository.exists(root)) {
-    throw new MvmError('ALREADY_A_REPOSITORY', `${join(root, MVM_DIR)} already exists`, { path: root, hint: 'this workspace is already an mvm repository' });
+    throw new MvmError('ALREADY_A_REPOSITORY', `${join(root, MVM_DIR)} already exists`, {
+      path: root,
+      hint: 'this workspace is already an mvm repository',
+    });
   }
   // a workspace inside another would have its files tracked twice and its .mvm committed by the outer one
   for (let up = dirname(root); ; up = dirname(up)) {
     if (Repository.exists(up)) {
-      throw new MvmError('ALREADY_A_REPOSITORY', `${root} is inside the mvm workspace ${up}`, { path: root, outer: up, hint: `use the workspace at ${up}, or init somewhere outside it` });
+      throw new MvmError('ALREADY_A_REPOSITORY', `${root} is inside the mvm workspace ${up}`, {
+        path: root,
+        outer: up,
+        hint: `use the workspace at ${up}, or init somewhere outside it`,
+      });
     }
     if (up === dirname(up)) break;
   }
@@ -47,16 +54,27 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   const user = readUserConfig().init ?? {};
   const chunkSize = opts.chunkSize ?? user.chunkSize ?? DEFAULT_CONFIG.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
-    throw new MvmError('BAD_VALUE', `chunk size must be a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`, { chunkSize });
+    throw new MvmError(
+      'BAD_VALUE',
+      `chunk size must be a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`,
+      { chunkSize },
+    );
   }
   const level = opts.compressionLevel ?? user.compressionLevel ?? DEFAULT_CONFIG.compressionLevel;
-  if (!Number.isInteger(level) || level < 0 || level > 19) throw new MvmError('BAD_VALUE', 'compression level must be 0 (off) to 19', { level });
+  if (!Number.isInteger(level) || level < 0 || level > 19)
+    throw new MvmError('BAD_VALUE', 'compression level must be 0 (off) to 19', { level });
   const dir = join(root, MVM_DIR);
   const tmp = join(dir, 'tmp');
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
   // all 256 fan-out folders up front, so object writes never need a mkdir
   for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
-  const config: RepoConfig = { ...DEFAULT_CONFIG, chunkSize, compressionLevel: level, fsync: opts.fsync ?? user.fsync ?? DEFAULT_CONFIG.fsync, ...(opts.partial ? { partial: opts.partial } : {}) };
+  const config: RepoConfig = {
+    ...DEFAULT_CONFIG,
+    chunkSize,
+    compressionLevel: level,
+    fsync: opts.fsync ?? user.fsync ?? DEFAULT_CONFIG.fsync,
+    ...(opts.partial ? { partial: opts.partial } : {}),
+  };
   writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/main\n', { tmpDir: tmp });
   writeFileAtomic(join(dir, 'tracked.json'), JSON.stringify({ paths: [] }, null, 2) + '\n', { tmpDir: tmp });
   // config.json last: its presence is what makes the directory a repository

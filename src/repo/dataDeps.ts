@@ -28,14 +28,23 @@ export async function hashData(repo: Repository, path: string): Promise<string> 
   try {
     st = lstatSync(abs);
   } catch (e) {
-    throw fromSystemError(e, abs, 'reading', new MvmError('PATH_NOT_FOUND', `data path '${path}' does not exist`, { path, hint: 'give an existing file or folder, or name=ID for data tracked elsewhere' }));
+    throw fromSystemError(
+      e,
+      abs,
+      'reading',
+      new MvmError('PATH_NOT_FOUND', `data path '${path}' does not exist`, {
+        path,
+        hint: 'give an existing file or folder, or name=ID for data tracked elsewhere',
+      }),
+    );
   }
   return withPool(async (pool) => {
     if (st.isFile()) return (await chunkFile(repo, pool, abs, { store: false })).id;
     const rel = repo.relPath(abs);
     const files = scanTracked(repo, [rel], 'follow');
     const listing = nameMap<string>();
-    for (const [p, f] of files) listing[p.slice(rel.length + 1)] = (await chunkFile(repo, pool, f.abs, { store: false })).id;
+    for (const [p, f] of files)
+      listing[p.slice(rel.length + 1)] = (await chunkFile(repo, pool, f.abs, { store: false })).id;
     return blake3Hex(Buffer.from(canonicalJson({ type: 'tree', files: listing })));
   });
 }

@@ -29,7 +29,11 @@ export function envLogName(env: string): string {
 
 /** Every environment that has been deployed to (the default env first when it has). */
 export function listEnvs(repo: Repository): string[] {
-  const named = repo.refs.list('refs/envs/').map((r) => r.name).filter((n) => !n.includes('/')).sort();
+  const named = repo.refs
+    .list('refs/envs/')
+    .map((r) => r.name)
+    .filter((n) => !n.includes('/'))
+    .sort();
   return repo.refs.read('refs/deployed') ? [DEFAULT_ENV, ...named] : named;
 }
 
@@ -67,16 +71,24 @@ export function deployedAt(repo: Repository, back: number, env: string = DEFAULT
   const current = envCurrent(repo, env);
   const label = env === DEFAULT_ENV ? 'deployed' : `deployed:${env}`;
   if (!current) {
-    throw new MvmError('NOTHING_DEPLOYED', env === DEFAULT_ENV ? 'nothing has been deployed yet' : `nothing has been deployed to '${env}' yet`, {
-      env,
-      hint: `deploy a version with 'mvm deploy REV${env === DEFAULT_ENV ? '' : ` --env ${env}`}'`,
-    });
+    throw new MvmError(
+      'NOTHING_DEPLOYED',
+      env === DEFAULT_ENV ? 'nothing has been deployed yet' : `nothing has been deployed to '${env}' yet`,
+      {
+        env,
+        hint: `deploy a version with 'mvm deploy REV${env === DEFAULT_ENV ? '' : ` --env ${env}`}'`,
+      },
+    );
   }
   if (back === 0) return current;
   const log = deployLog(repo, env);
   const entry = log[log.length - back];
   if (!entry?.from) {
-    throw new MvmError('NO_PREVIOUS_DEPLOYMENT', `${label}@{${back}} does not exist: the pointer has moved ${Math.max(0, log.length - 1)} time(s) since the first deployment`, { env, back, moves: log.length });
+    throw new MvmError(
+      'NO_PREVIOUS_DEPLOYMENT',
+      `${label}@{${back}} does not exist: the pointer has moved ${Math.max(0, log.length - 1)} time(s) since the first deployment`,
+      { env, back, moves: log.length },
+    );
   }
   return entry.from;
 }

@@ -39,7 +39,10 @@ export interface EnvConfig {
 const FILE = 'envs.json';
 
 function bad(path: string, why: string): MvmError {
-  return new MvmError('REF_CORRUPT', `${path}: ${why}`, { path, hint: "fix or remove the file; 'mvm env NAME' rewrites an environment's settings" });
+  return new MvmError('REF_CORRUPT', `${path}: ${why}`, {
+    path,
+    hint: "fix or remove the file; 'mvm env NAME' rewrites an environment's settings",
+  });
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -49,17 +52,28 @@ function checkConfig(path: string, env: string, v: unknown): EnvConfig {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(path, `'${env}' is not an object`);
   const c = v as Record<string, unknown>;
   if (c.require !== undefined && !isStrings(c.require)) throw bad(path, `'${env}'.require is not a list of strings`);
-  if (c.betterThanCurrent !== undefined && typeof c.betterThanCurrent !== 'string') throw bad(path, `'${env}'.betterThanCurrent is not a string`);
-  if (c.direction !== undefined && c.direction !== 'higher' && c.direction !== 'lower') throw bad(path, `'${env}'.direction is not higher or lower`);
+  if (c.betterThanCurrent !== undefined && typeof c.betterThanCurrent !== 'string')
+    throw bad(path, `'${env}'.betterThanCurrent is not a string`);
+  if (c.direction !== undefined && c.direction !== 'higher' && c.direction !== 'lower')
+    throw bad(path, `'${env}'.direction is not higher or lower`);
   if (c.hooks !== undefined && !isStrings(c.hooks)) throw bad(path, `'${env}'.hooks is not a list of strings`);
-  if (c.onHookFailure !== undefined && c.onHookFailure !== 'keep' && c.onHookFailure !== 'undo') throw bad(path, `'${env}'.onHookFailure is not keep or undo`);
-  if (c.requireSigned !== undefined && typeof c.requireSigned !== 'boolean') throw bad(path, `'${env}'.requireSigned is not true or false`);
+  if (c.onHookFailure !== undefined && c.onHookFailure !== 'keep' && c.onHookFailure !== 'undo')
+    throw bad(path, `'${env}'.onHookFailure is not keep or undo`);
+  if (c.requireSigned !== undefined && typeof c.requireSigned !== 'boolean')
+    throw bad(path, `'${env}'.requireSigned is not true or false`);
   if (c.export !== undefined) {
     const e = c.export as Record<string, unknown>;
-    if (!e || typeof e !== 'object' || typeof e.dir !== 'string' || typeof e.name !== 'string' || !LAYOUTS.includes(e.layout as ServingLayout)) {
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.dir !== 'string' ||
+      typeof e.name !== 'string' ||
+      !LAYOUTS.includes(e.layout as ServingLayout)
+    ) {
       throw bad(path, `'${env}'.export needs dir, name and a layout (${LAYOUTS.join(' or ')})`);
     }
-    if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1)) throw bad(path, `'${env}'.export.keep is not a whole number >= 1`);
+    if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1))
+      throw bad(path, `'${env}'.export.keep is not a whole number >= 1`);
     if (e.path !== undefined && typeof e.path !== 'string') throw bad(path, `'${env}'.export.path is not a string`);
   }
   return c as EnvConfig;
@@ -88,8 +102,14 @@ export function envConfig(repo: Repository, env: string): EnvConfig {
 /** Replaces one environment's settings (atomically; the caller holds the writer lock). */
 export function writeEnvConfig(repo: Repository, env: string, config: EnvConfig): void {
   const all = readEnvConfigs(repo);
-  const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  const clean = Object.fromEntries(
+    Object.entries(config).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  );
   setKey(all, validateEnvName(env), clean);
-  const sorted = Object.fromEntries(Object.entries(all).filter(([, c]) => Object.keys(c).length).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const sorted = Object.fromEntries(
+    Object.entries(all)
+      .filter(([, c]) => Object.keys(c).length)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
   repo.writeInternal(FILE, JSON.stringify(sorted, null, 2) + '\n');
 }

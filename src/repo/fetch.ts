@@ -52,17 +52,35 @@ async function download(
   index: RemoteIndex,
   ids: string[],
   jobs: number,
-  sink: ((id: string, stored: Buffer, content: Buffer) => void) | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null; storePlaced: boolean },
+  sink:
+    | ((id: string, stored: Buffer, content: Buffer) => void)
+    | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null; storePlaced: boolean },
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
 ): Promise<number> {
   const byPack = new Map<string, (PackEntry & { id: string })[]>();
-  const bound = (id: string) => (typeof sink === 'function' ? { max: MAX_METADATA_SIZE } : { exact: sizes?.get(id), max: MAX_OBJECT_SIZE });
+  const bound = (id: string) =>
+    typeof sink === 'function' ? { max: MAX_METADATA_SIZE } : { exact: sizes?.get(id), max: MAX_OBJECT_SIZE };
   for (const id of ids) {
     const e = index.get(id);
-    if (!e) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, { url: s.remote.url, id, hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it" });
+    if (!e)
+      throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, {
+        url: s.remote.url,
+        id,
+        hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it",
+      });
     const b = bound(id);
-    if (e.length > maxStoredSize(b.exact ?? b.max)) throw new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (its pack entry holds ${e.length} bytes, more than it can take)`, { url: s.remote.url, id, pack: e.pack, hint: 'nothing was written; the remote copy is damaged: push it again from a good repository' });
+    if (e.length > maxStoredSize(b.exact ?? b.max))
+      throw new MvmError(
+        'REMOTE_CORRUPT',
+        `object ${id} on ${s.remote.url} is corrupt (its pack entry holds ${e.length} bytes, more than it can take)`,
+        {
+          url: s.remote.url,
+          id,
+          pack: e.pack,
+          hint: 'nothing was written; the remote copy is damaged: push it again from a good repository',
+        },
+      );
     byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
   }
   const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
@@ -82,7 +100,12 @@ async function download(
   }
   const corrupt = (id: string, pack: string, e: unknown) => {
     if (!isMvmError(e, 'OBJECT_CORRUPT')) return e;
-    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, { url: s.remote.url, id, pack, hint: "nothing was written; the remote copy is damaged: 'mvm push --repair' from a good repository mends it" });
+    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, {
+      url: s.remote.url,
+      id,
+      pack,
+      hint: "nothing was written; the remote copy is damaged: 'mvm push --repair' from a good repository mends it",
+    });
   };
   let bytes = 0;
   const slots = new RangeSlots(MAX_RANGE);
@@ -102,12 +125,26 @@ async function download(
       }
     } else {
       // chunks: verified and written by the worker threads, a range per task
-      const items = r.items.map((it) => ({ id: it.id, offset: it.offset - r.offset, length: it.length, size: sizes?.get(it.id), places: sink.staged?.placesOf(it.id) }));
+      const items = r.items.map((it) => ({
+        id: it.id,
+        offset: it.offset - r.offset,
+        length: it.length,
+        size: sizes?.get(it.id),
+        places: sink.staged?.placesOf(it.id),
+      }));
       const slot = slots.take(length);
       try {
         const data = new Uint8Array(slot, 0, length);
         data.set(buf);
-        await sink.pool.submit({ op: 'put', data, items, objectsDir: sink.repo.objects.dir, tmpDir: sink.repo.tmpDir, fsync: sink.repo.fsyncObjects, storePlaced: sink.storePlaced });
+        await sink.pool.submit({
+          op: 'put',
+          data,
+          items,
+          objectsDir: sink.repo.objects.dir,
+          tmpDir: sink.repo.tmpDir,
+          fsync: sink.repo.fsyncObjects,
+          storePlaced: sink.storePlaced,
+        });
       } catch (e) {
         throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
       } finally {
@@ -150,17 +187,26 @@ export interface FetchOptions {
  * the version `stage` picks from the remote's refs (null: none), for
  * checkout to take; the caller discards what it does not take.
  */
-export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: FetchOptions & { stage?: (refs: RemoteRef[]) => string | null }): Promise<{ transfer: FetchTransfer; staged: StagedFiles | null }> {
+export async function fetchAndStage(
+  repo: Repository,
+  s: RemoteSession,
+  opts: FetchOptions & { stage?: (refs: RemoteRef[]) => string | null },
+): Promise<{ transfer: FetchTransfer; staged: StagedFiles | null }> {
   const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [] };
   if (!s.exists) return { transfer: empty, staged: null };
   const refs = await listRemoteRefs(s);
   const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
   // 1. manifests, level by level, checked before anything is stored
   const versions = new Map<string, { stored: Buffer; v: Version }>();
-  const absent: Absent = opts.refetch || hasLostObjects(repo) ? absentObjects(repo) : { versions: [], files: [], filesWithChunks: [], chunks: [] };
+  const absent: Absent =
+    opts.refetch || hasLostObjects(repo)
+      ? absentObjects(repo)
+      : { versions: [], files: [], filesWithChunks: [], chunks: [] };
   const onRemote = (id: string) => index.has(id);
   // a wanted version no pack holds was never pushed (mvm.lock naming it, say): the caller says so, the remote is fine
-  let level = [...new Set([...refs.map((r) => r.id), ...(opts.want ?? []).filter(onRemote), ...absent.versions.filter(onRemote)])].filter((id) => !repo.objects.has(id));
+  let level = [
+    ...new Set([...refs.map((r) => r.id), ...(opts.want ?? []).filter(onRemote), ...absent.versions.filter(onRemote)]),
+  ].filter((id) => !repo.objects.has(id));
   let bytes = 0;
   while (level.length) {
     const next = new Set<string>();
@@ -169,14 +215,22 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
       // what any system may hold: a name only some systems cannot write is refused by their checkout
       assertSafeVersion(v, id, 'any');
       versions.set(id, { stored, v });
-      for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])]) if (!versions.has(p) && !repo.objects.has(p)) next.add(p);
+      for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])])
+        if (!versions.has(p) && !repo.objects.has(p)) next.add(p);
     });
     level = [...next].filter((id) => !versions.has(id));
   }
   // 2. file objects
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
-  const wantFiles = [...new Set([...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)), ...absent.files.filter(onRemote)])].filter((id) => !repo.objects.has(id));
-  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) => files.set(id, { stored, f: decodeFileObject(content, id) }));
+  const wantFiles = [
+    ...new Set([
+      ...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)),
+      ...absent.files.filter(onRemote),
+    ]),
+  ].filter((id) => !repo.objects.has(id));
+  bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) =>
+    files.set(id, { stored, f: decodeFileObject(content, id) }),
+  );
   // signatures of the versions here or fetched, checked before anything is stored
   const signatures = await readRemoteSignatures(repo, s, (id) => versions.has(id) || repo.objects.has(id), opts.jobs);
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
@@ -187,20 +241,50 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
   const sparse = repo.sparse();
   const partial = partialRemote(repo) === s.remote.name;
   const stageId = opts.stage?.(refs) ?? null;
-  const stageVersion = stageId ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null)) : null;
-  const wanted = partial ? (stageVersion ? [stageVersion] : []) : [...[...versions.values()].map(({ v }) => v), ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id))];
+  const stageVersion = stageId
+    ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null))
+    : null;
+  const wanted = partial
+    ? stageVersion
+      ? [stageVersion]
+      : []
+    : [
+        ...[...versions.values()].map(({ v }) => v),
+        ...(opts.want ?? []).filter((id) => !versions.has(id) && repo.objects.has(id)).map((id) => repo.version(id)),
+      ];
   const fileOf = (id: string) => files.get(id)?.f ?? repo.file(id);
   // each chunk's size as its file object declares it: its decode is held to that before it allocates
   // (a chunk fetched again for a file object here is held to the chunk limit)
-  const chunkSizes = new Map(wanted.flatMap((v) => Object.values(visibleFiles(v.files, sparse)).flatMap((e) => fileOf(e.file).chunks.map((c) => [c.id, c.size] as const))));
-  const wantChunks = [...new Set([...chunkSizes.keys(), ...refetchChunks(absent, files).filter(onRemote)])].filter((id) => !repo.objects.has(id));
-  opts.progress?.start?.(`fetch ${s.remote.name}`, wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
+  const chunkSizes = new Map(
+    wanted.flatMap((v) =>
+      Object.values(visibleFiles(v.files, sparse)).flatMap((e) =>
+        fileOf(e.file).chunks.map((c) => [c.id, c.size] as const),
+      ),
+    ),
+  );
+  const wantChunks = [...new Set([...chunkSizes.keys(), ...refetchChunks(absent, files).filter(onRemote)])].filter(
+    (id) => !repo.objects.has(id),
+  );
+  opts.progress?.start?.(
+    `fetch ${s.remote.name}`,
+    wantChunks.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
+  );
   const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
   const tagConflicts: string[] = [];
   try {
     // every core decodes and hashes; a worker thread has the range while the next one downloads
-    bytes += await withPool((pool) => download(s, index, wantChunks, opts.jobs, { repo, pool, staged, storePlaced: !partial }, opts.progress, chunkSizes));
+    bytes += await withPool((pool) =>
+      download(
+        s,
+        index,
+        wantChunks,
+        opts.jobs,
+        { repo, pool, staged, storePlaced: !partial },
+        opts.progress,
+        chunkSizes,
+      ),
+    );
     staged?.close();
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
@@ -214,7 +298,8 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
       if (r.ref.startsWith('refs/heads/')) {
         const tracking = `refs/remotes/${s.remote.name}/${name}`;
         const before = repo.refs.read(tracking);
-        if (before && before !== r.id && repo.objects.has(before) && !isAncestor(before, r.id, load)) rewound.push({ ref: r.ref, from: before, to: r.id });
+        if (before && before !== r.id && repo.objects.has(before) && !isAncestor(before, r.id, load))
+          rewound.push({ ref: r.ref, from: before, to: r.id });
         repo.refs.write(tracking, r.id);
       } else {
         const local = repo.refs.read(r.ref);
@@ -227,7 +312,10 @@ export async function fetchAndStage(repo: Repository, s: RemoteSession, opts: Fe
     staged?.discard();
     throw e;
   }
-  return { transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts }, staged };
+  return {
+    transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts },
+    staged,
+  };
 }
 
 /**
@@ -257,7 +345,10 @@ export async function ensureVersion(repo: Repository, id: string, progress?: Pro
     await fetchFromRemote(repo, s, { jobs: defaultJobs(remote), progress, want: [id] });
   });
   if (!holdsVersion(repo, id)) {
-    throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} is neither here nor on ${remote.name}`, { revision: id, hint: 'push it from the clone that made it' });
+    throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} is neither here nor on ${remote.name}`, {
+      revision: id,
+      hint: 'push it from the clone that made it',
+    });
   }
 }
 
@@ -281,20 +372,42 @@ export function holdsVersion(repo: Repository, id: string): boolean {
  * storing each: what ensureChunks (repo/partial.ts) calls for the chunks a
  * command is about to read.
  */
-export async function fetchChunks(repo: Repository, ids: string[], progress?: Progress, sizes?: ReadonlyMap<string, number>): Promise<void> {
+export async function fetchChunks(
+  repo: Repository,
+  ids: string[],
+  progress?: Progress,
+  sizes?: ReadonlyMap<string, number>,
+): Promise<void> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
   await withRemote(repo, remote, false, async (s) => {
     if (!s.exists) {
-      throw new MvmError('REMOTE_NOT_FOUND', `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`, { url: remote.url, remote: remote.name, hint: 'mount or reach the remote again, or point the remote at a copy of it (mvm remote add)' });
+      throw new MvmError(
+        'REMOTE_NOT_FOUND',
+        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`,
+        {
+          url: remote.url,
+          remote: remote.name,
+          hint: 'mount or reach the remote again, or point the remote at a copy of it (mvm remote add)',
+        },
+      );
     }
     const jobs = defaultJobs(remote);
     const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
     const absent = ids.filter((id) => !index.get(id));
     if (absent.length) {
-      throw new MvmError('OBJECT_MISSING', `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`, { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' });
+      throw new MvmError(
+        'OBJECT_MISSING',
+        `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`,
+        { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' },
+      );
     }
-    progress?.start?.(`fetch ${remote.name}`, ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0));
-    const bytes = await withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes));
+    progress?.start?.(
+      `fetch ${remote.name}`,
+      ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
+    );
+    const bytes = await withPool((pool) =>
+      download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
+    );
     progress?.done?.();
     repo.fetchedOnDemand.objects += ids.length;
     repo.fetchedOnDemand.bytes += bytes;

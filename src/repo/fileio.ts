@@ -1,6 +1,19 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { constants as fsConstants, copyFileSync, rmSync, chmodSync, closeSync, ftruncateSync, openSync, renameSync, unlinkSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import {
+  constants as fsConstants,
+  copyFileSync,
+  rmSync,
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  fsyncSync,
+  statSync,
+  type BigIntStats,
+} from 'node:fs';
 import { fromSystemError, isMvmError, MvmError } from '../errors.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
@@ -52,7 +65,12 @@ async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layo
  * by the pool's capacity whatever the file size. Throws if the file changes
  * while it is read.
  */
-export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, opts: { store: boolean; onBytes?: OnBytes; parent?: FileObject | null }): Promise<ChunkedFile> {
+export async function chunkFile(
+  repo: Repository,
+  pool: ChunkPool,
+  abs: string,
+  opts: { store: boolean; onBytes?: OnBytes; parent?: FileObject | null },
+): Promise<ChunkedFile> {
   let fh: FileHandle;
   try {
     fh = await open(abs, 'r');
@@ -68,8 +86,12 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     // the parent's chunk at the same place: a delta base when it is here, and in a partial
     // store (which may lack it) known to be on the remote, so an unchanged chunk is not stored again
     const alike = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
-    const bases = alike && process.env.MVM_DELTAS !== '0' ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
-    const held = opts.store && opts.parent && partialRemote(repo) ? spans.map((_, i) => alike?.[i] ?? opts.parent!.chunks[i]?.id) : null;
+    const bases =
+      alike && process.env.MVM_DELTAS !== '0' ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
+    const held =
+      opts.store && opts.parent && partialRemote(repo)
+        ? spans.map((_, i) => alike?.[i] ?? opts.parent!.chunks[i]?.id)
+        : null;
     const chunks: ChunkRef[] = new Array(spans.length);
     let newChunks = 0;
     let newBytes = 0;
@@ -88,7 +110,13 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
         spans: part.map((sp, j) => {
           const base = bases?.[first + j];
           const had = held?.[first + j];
-          return { start: sp.start, end: sp.end, group: groupOf(layout, sp), ...(base ? { base, tensor: sp.tensor } : {}), ...(had ? { held: had } : {}) };
+          return {
+            start: sp.start,
+            end: sp.end,
+            group: groupOf(layout, sp),
+            ...(base ? { base, tensor: sp.tensor } : {}),
+            ...(had ? { held: had } : {}),
+          };
         }),
         store: opts.store,
         objectsDir: repo.objects.dir,
@@ -110,7 +138,10 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
     });
     const after = await fh.stat({ bigint: true });
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
-      throw new MvmError('IO_ERROR', `${abs} changed while it was being read`, { path: abs, hint: 'wait until the file is fully written and run the command again' });
+      throw new MvmError('IO_ERROR', `${abs} changed while it was being read`, {
+        path: abs,
+        hint: 'wait until the file is fully written and run the command again',
+      });
     }
     const file: FileObject = { type: 'file', format: OBJECT_FORMAT, size, chunkSize: repo.config.chunkSize, chunks };
     if (layout) {
@@ -139,9 +170,13 @@ export async function chunkFile(repo: Repository, pool: ChunkPool, abs: string, 
 function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (string | undefined)[] {
   const before = new Map(parent.layout!.tensors.map((t) => [t.name, t]));
   const names = new Set(layout.tensors.map((t) => t.name));
-  const atPlace = new Map(parent.layout!.tensors.filter((t) => !names.has(t.name)).map((t) => [`${t.start}:${t.end}`, t]));
+  const atPlace = new Map(
+    parent.layout!.tensors.filter((t) => !names.has(t.name)).map((t) => [`${t.start}:${t.end}`, t]),
+  );
   const fits = (p: TensorEntry, t: Layout['tensors'][number]) =>
-    p.dtype === 'unknown' ? p.end - p.start === t.end - t.start : p.dtype === t.dtype && p.shape.length === t.shape.length && p.shape.every((d, j) => d === t.shape[j]);
+    p.dtype === 'unknown'
+      ? p.end - p.start === t.end - t.start
+      : p.dtype === t.dtype && p.shape.length === t.shape.length && p.shape.every((d, j) => d === t.shape[j]);
   const out: (string | undefined)[] = new Array(spans.length);
   let tensor = -1;
   let k = 0;
@@ -167,7 +202,8 @@ function deltaBases(layout: Layout, spans: ChunkSpan[], parent: FileObject): (st
  */
 function groupOf(layout: Layout | null, sp: ChunkSpan): GroupChoice {
   if (!layout) return 'auto';
-  const dtype = sp.tensor >= 0 ? layout!.tensors[sp.tensor]!.dtype : sp.run !== undefined ? layout!.packed![sp.run]!.dtype : null;
+  const dtype =
+    sp.tensor >= 0 ? layout!.tensors[sp.tensor]!.dtype : sp.run !== undefined ? layout!.packed![sp.run]!.dtype : null;
   if (dtype === 'unknown') return 'auto';
   return dtype ? groupKindForDtype(dtype) : null;
 }
@@ -186,7 +222,15 @@ function tensorEntries(layout: Layout, spans: { tensor: number }[]): TensorEntry
     const start = first.get(i) ?? cursor;
     const end = last.get(i) ?? start;
     cursor = end;
-    return { name: t.name, dtype: t.dtype, shape: t.shape, start: t.start, end: t.end, chunkStart: start, chunkEnd: end };
+    return {
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      start: t.start,
+      end: t.end,
+      chunkStart: start,
+      chunkEnd: end,
+    };
   });
 }
 
@@ -203,7 +247,13 @@ export async function assembleFile(
   pool: ChunkPool,
   file: FileObject,
   mode: number,
-  opts: { onBytes?: OnBytes; path?: string; tmpDir?: string; base?: { path: string; file: FileObject }; staged?: StagedFile } = {},
+  opts: {
+    onBytes?: OnBytes;
+    path?: string;
+    tmpDir?: string;
+    base?: { path: string; file: FileObject };
+    staged?: StagedFile;
+  } = {},
 ): Promise<string> {
   const tmp = opts.staged?.tmp ?? tempPath(opts.tmpDir ?? repo.tmpDir, 'co');
   const filled = opts.staged?.filled ?? new Set<number>();
@@ -263,7 +313,11 @@ export async function assembleFile(
     return tmp;
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* not created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
     if (e instanceof MvmError && opts.path) e.data.path ??= opts.path;
     throw e instanceof MvmError ? e : fromSystemError(e, tmp, 'writing');
   }
@@ -316,7 +370,11 @@ export function installFile(tmp: string, dest: string): BigIntStats {
       unlinkSync(tmp);
     }
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
     throw fromSystemError(e, dest, 'writing');
   }
   return statSync(dest, { bigint: true });
@@ -327,6 +385,13 @@ export function installFile(tmp: string, dest: string): BigIntStats {
  * temporary file (in `tmpDir`, which must be on dest's filesystem), then
  * renamed over `dest`. A corrupt or missing chunk leaves `dest` untouched.
  */
-export async function restoreFile(repo: Repository, pool: ChunkPool, file: FileObject, dest: string, mode: number, opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {}): Promise<BigIntStats> {
+export async function restoreFile(
+  repo: Repository,
+  pool: ChunkPool,
+  file: FileObject,
+  dest: string,
+  mode: number,
+  opts: { onBytes?: OnBytes; path?: string; tmpDir?: string } = {},
+): Promise<BigIntStats> {
   return installFile(await assembleFile(repo, pool, file, mode, opts), dest);
 }

@@ -44,18 +44,29 @@ function fieldValue(s: VersionSummary, o: Operand): number | string | boolean | 
 function explain(expr: Expr, text: string, s: VersionSummary): GateFailure {
   if (expr.type === 'compare' && NUMERIC_OPS.has(expr.op)) {
     const [field, lit, op] =
-      expr.left.type === 'field' && expr.right.type === 'literal' ? [expr.left, expr.right, expr.op]
-      : expr.right.type === 'field' && expr.left.type === 'literal' ? [expr.right, expr.left, ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' } as const)[expr.op as '<']]
-      : [null, null, null];
+      expr.left.type === 'field' && expr.right.type === 'literal'
+        ? [expr.left, expr.right, expr.op]
+        : expr.right.type === 'field' && expr.left.type === 'literal'
+          ? [expr.right, expr.left, ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' } as const)[expr.op as '<']]
+          : [null, null, null];
     if (field && lit) {
       const name = operandText(field);
       const v = fieldValue(s, field);
       if (v === undefined) return { gate: text, message: `${name} is not recorded for this version`, value: null };
       if (typeof v === 'number' && typeof lit.value === 'number') {
         const shortBy = Math.abs(v - lit.value);
-        return { gate: text, message: `${name} is ${v}, needs ${op} ${lit.value} (${op === '=' ? 'off' : 'short'} by ${+shortBy.toPrecision(6)})`, value: v, shortBy };
+        return {
+          gate: text,
+          message: `${name} is ${v}, needs ${op} ${lit.value} (${op === '=' ? 'off' : 'short'} by ${+shortBy.toPrecision(6)})`,
+          value: v,
+          shortBy,
+        };
       }
-      return { gate: text, message: `${name} is ${JSON.stringify(v)}, needs ${op} ${JSON.stringify(lit.value)}`, value: v };
+      return {
+        gate: text,
+        message: `${name} is ${JSON.stringify(v)}, needs ${op} ${JSON.stringify(lit.value)}`,
+        value: v,
+      };
     }
   }
   return { gate: text, message: `${text} does not hold for this version` };
@@ -67,7 +78,11 @@ function explain(expr: Expr, text: string, s: VersionSummary): GateFailure {
  * own. `betterThanCurrent` compares the metric with the version the env
  * serves now (nothing deployed: it passes).
  */
-export async function checkGates(gates: Gates, candidate: VersionSummary, current: VersionSummary | null): Promise<GateReport> {
+export async function checkGates(
+  gates: Gates,
+  candidate: VersionSummary,
+  current: VersionSummary | null,
+): Promise<GateReport> {
   const { parseQuery, evaluate, formatQuery } = await import('../core/query/index.js');
   const report: GateReport = { passed: [], failed: [] };
   const rec = queryRecord(candidate);
@@ -87,7 +102,8 @@ export async function checkGates(gates: Gates, candidate: VersionSummary, curren
     // own keys only: a metric named toString is not Object.prototype's
     const v = Object.hasOwn(candidate.metrics, metric) ? candidate.metrics[metric] : undefined;
     const c = current && Object.hasOwn(current.metrics, metric) ? current.metrics[metric] : undefined;
-    if (typeof v !== 'number') report.failed.push({ gate, message: `metrics.${metric} is not recorded for this version`, value: v ?? null });
+    if (typeof v !== 'number')
+      report.failed.push({ gate, message: `metrics.${metric} is not recorded for this version`, value: v ?? null });
     else if (!current) report.passed.push(`${gate}: nothing deployed yet`);
     else if (typeof c !== 'number') report.passed.push(`${gate}: the current version has no ${metric}`);
     else if (direction === 'higher' ? v > c : v < c) report.passed.push(gate);

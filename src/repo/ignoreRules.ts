@@ -7,7 +7,16 @@ import { fromSystemError } from '../errors.js';
 export const IGNORE_FILE = '.mvmignore';
 
 /** Never versioned unless `.mvmignore` says otherwise (`!.DS_Store`): operating-system and notebook droppings. */
-export const DEFAULT_IGNORES = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '.ipynb_checkpoints/', '__pycache__/', '*.pyc', '.*.swp', '*~'];
+export const DEFAULT_IGNORES = [
+  '.DS_Store',
+  'Thumbs.db',
+  'desktop.ini',
+  '.ipynb_checkpoints/',
+  '__pycache__/',
+  '*.pyc',
+  '.*.swp',
+  '*~',
+];
 
 /** Tells whether a workspace path (relative, `/`-separated; folders with a trailing `/`) is ignored. */
 export type IgnoreTest = (rel: string) => boolean;

@@ -82,7 +82,10 @@ export async function workspaceModelMetadata(abs: string): Promise<ModelMetadata
 }
 
 /** What changed between two sets of model metadata: keys added, removed or with another value. */
-export function metadataChanges(a: Record<string, string>, b: Record<string, string>): { key: string; from: string | null; to: string | null }[] {
+export function metadataChanges(
+  a: Record<string, string>,
+  b: Record<string, string>,
+): { key: string; from: string | null; to: string | null }[] {
   const out: { key: string; from: string | null; to: string | null }[] = [];
   for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     const from = Object.hasOwn(a, key) ? a[key]! : null;

@@ -16,7 +16,11 @@ import { withIndex } from './session.js';
  * file object), or repeats an earlier one is kept burned, so vN still means
  * the registry's vN, and a version that arrives later gets its number then.
  */
-export async function followRegistry(repo: Repository, reg: (string | null)[], verified: ReadonlySet<string> = new Set()): Promise<void> {
+export async function followRegistry(
+  repo: Repository,
+  reg: (string | null)[],
+  verified: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const local = repo.numbers.readAll();
   const seen = new Set<string>();
   const adopt = reg.map((id) => {
@@ -30,7 +34,10 @@ export async function followRegistry(repo: Repository, reg: (string | null)[], v
   }
   const inReg = new Set(adopt.filter((x): x is string => !!x));
   // what only this clone numbers must be a version too: a line an older mvm adopted unchecked is dropped here
-  const next = [...adopt, ...local.filter((id): id is string => !!id && !inReg.has(id) && (verified.has(id) || isStoredVersion(repo, id)))];
+  const next = [
+    ...adopt,
+    ...local.filter((id): id is string => !!id && !inReg.has(id) && (verified.has(id) || isStoredVersion(repo, id))),
+  ];
   if (next.length === local.length && next.every((id, i) => id === local[i])) return;
   repo.numbers.replace(next, repo.tmpDir);
   await withIndex(repo, (index) => index.renumber());

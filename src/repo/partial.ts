@@ -19,7 +19,11 @@ export function partialRemote(repo: Repository): string | null {
  * A chunk given with its size (as its file object declares it) is decoded
  * within that size; one given by id alone within the object limit.
  */
-export async function ensureChunks(repo: Repository, chunks: Iterable<string | ChunkRef>, progress?: Progress): Promise<number> {
+export async function ensureChunks(
+  repo: Repository,
+  chunks: Iterable<string | ChunkRef>,
+  progress?: Progress,
+): Promise<number> {
   if (!partialRemote(repo)) return 0;
   const sizes = new Map<string, number>();
   const ids = new Set<string>();

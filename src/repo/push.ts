@@ -116,19 +116,29 @@ export async function pushToRemote(
       const ff = ref.startsWith('refs/heads/') && !!cur.id && repo.objects.has(cur.id) && isAncestor(cur.id, id, load);
       if (!ff && !opts.force) {
         const known = repo.objects.has(cur.id);
-        throw new MvmError('NON_FAST_FORWARD', `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`, {
-          url,
-          ref,
-          remote: cur.id,
-          local: id,
-          hint: ref.startsWith('refs/tags/') ? 'tags do not move; use --force to replace it' : `pull first ('mvm pull'), or --force to overwrite ${cur.id.slice(0, 12)} on the remote`,
-        });
+        throw new MvmError(
+          'NON_FAST_FORWARD',
+          `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`,
+          {
+            url,
+            ref,
+            remote: cur.id,
+            local: id,
+            hint: ref.startsWith('refs/tags/')
+              ? 'tags do not move; use --force to replace it'
+              : `pull first ('mvm pull'), or --force to overwrite ${cur.id.slice(0, 12)} on the remote`,
+          },
+        );
       }
       forced = !ff;
     }
     plans.push({ ref, from: cur?.id || null, to: id, forced, tag: cur?.tag ?? null });
   }
-  const { data, versions } = missingObjects(repo, plans.filter((p) => p.from !== p.to).map((p) => p.to), index);
+  const { data, versions } = missingObjects(
+    repo,
+    plans.filter((p) => p.from !== p.to).map((p) => p.to),
+    index,
+  );
   const max = packSize();
   let bytes = 0;
   let packs = 0;
@@ -139,12 +149,19 @@ export async function pushToRemote(
   for (const id of [...data, ...versions]) {
     // a chunk stored locally as a delta travels whole (portableStored)
     const length = repo.objects.portableSize(id);
-    if (length < 0) throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, { id, hint: "run 'mvm fsck'" });
+    if (length < 0)
+      throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, {
+        id,
+        hint: "run 'mvm fsck'",
+      });
     sizeOf.set(id, length);
   }
   // every refusal is behind us: only now is an empty remote made one
   await initRemote(s);
-  opts.progress?.start?.(`push ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
+  opts.progress?.start?.(
+    `push ${s.remote.name}`,
+    [...sizeOf.values()].reduce((n, x) => n + x, 0),
+  );
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
     const parts = function* () {
@@ -172,12 +189,29 @@ export async function pushToRemote(
     // a fault point here stands for a swap lost after the packs were sent (tests)
     faultPoint('write', `${url} ${p.ref}`);
     if (!(await s.backend.swap(p.ref, Buffer.from(`${p.to}\n`), p.tag))) {
-      throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, { url, ref: p.ref, hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)' });
+      throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, {
+        url,
+        ref: p.ref,
+        hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)',
+      });
     }
   }
   // every ref planned now holds its `to` on the remote (moved, or already there): only what those reach is numbered
-  const { added: numbered, registry } = await registerNumbers(repo, s, index, plans.map((p) => p.to));
-  return { updates: plans.map(({ tag: _tag, ...u }) => u), objects: data.length + versions.length, bytes, packs, numbered, registry, signatures };
+  const { added: numbered, registry } = await registerNumbers(
+    repo,
+    s,
+    index,
+    plans.map((p) => p.to),
+  );
+  return {
+    updates: plans.map(({ tag: _tag, ...u }) => u),
+    objects: data.length + versions.length,
+    bytes,
+    packs,
+    numbered,
+    registry,
+    signatures,
+  };
 }
 
 /**
@@ -188,7 +222,12 @@ export async function pushToRemote(
 async function garbledRef(s: RemoteSession, ref: string, e: unknown, force: boolean): Promise<RemoteRef> {
   const file = isMvmError(e, 'REMOTE_CORRUPT') ? await s.backend.read(ref) : null;
   if (!file) throw e;
-  if (!force) throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, { url: s.remote.url, ref, hint: `overwrite it with 'mvm push --force', or mend the remote with 'mvm push --repair'` });
+  if (!force)
+    throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, {
+      url: s.remote.url,
+      ref,
+      hint: `overwrite it with 'mvm push --force', or mend the remote with 'mvm push --repair'`,
+    });
   return { ref, id: '', tag: file.tag };
 }
 
@@ -199,17 +238,28 @@ async function garbledRef(s: RemoteSession, ref: string, e: unknown, force: bool
  * another push appended first). A version whose push lost the ref swap sits
  * in the remote's packs but no ref reaches it: it is never numbered.
  */
-async function registerNumbers(repo: Repository, s: RemoteSession, index: RemoteIndex, tips: string[]): Promise<{ added: number; registry: (string | null)[] }> {
+async function registerNumbers(
+  repo: Repository,
+  s: RemoteSession,
+  index: RemoteIndex,
+  tips: string[],
+): Promise<{ added: number; registry: (string | null)[] }> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
     const reg = file ? parseRegistry(file.data, s.remote.url) : [];
     const known = new Set(reg.filter((x): x is string => !!x));
     const reached = reachedUnknown(repo, tips, known);
-    const add = repo.numbers.readAll().filter((id): id is string => !!id && index.has(id) && !known.has(id) && reached.has(id));
+    const add = repo.numbers
+      .readAll()
+      .filter((id): id is string => !!id && index.has(id) && !known.has(id) && reached.has(id));
     if (!add.length) return { added: 0, registry: reg };
-    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null)) return { added: add.length, registry: [...reg, ...add] };
+    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null))
+      return { added: add.length, registry: [...reg, ...add] };
   }
-  throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, { url: s.remote.url, hint: 'run the push again' });
+  throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, {
+    url: s.remote.url,
+    hint: 'run the push again',
+  });
 }
 
 /** Versions reachable from `tips` (parents and delta bases), not walking past those the registry already numbers. */

@@ -26,7 +26,10 @@ export function gcRoots(repo: Repository): Roots {
     if (id && !versions.has(id)) versions.set(id, where);
   };
   const unreadable = (where: string, e: unknown) =>
-    new MvmError('REF_CORRUPT', `gc stopped: ${where} cannot be read (${isMvmError(e) ? e.message : String(e)})`, { ref: where, hint: "run 'mvm fsck' and repair the ref first; gc deletes nothing while a ref is unreadable" });
+    new MvmError('REF_CORRUPT', `gc stopped: ${where} cannot be read (${isMvmError(e) ? e.message : String(e)})`, {
+      ref: where,
+      hint: "run 'mvm fsck' and repair the ref first; gc deletes nothing while a ref is unreadable",
+    });
   try {
     add(repo.headId(), 'HEAD');
   } catch (e) {
@@ -74,7 +77,10 @@ export function reachableObjects(repo: Repository, roots: Roots): Reachable {
   const objects = new Set<string>(roots.annotations);
   const files = new Set<string>();
   const damaged = (id: string, what: string) =>
-    new MvmError('OBJECT_MISSING', `gc stopped: ${what} ${id} is missing, so what it names is unknown`, { id, hint: "run 'mvm fsck'; gc deletes nothing in a damaged repository" });
+    new MvmError('OBJECT_MISSING', `gc stopped: ${what} ${id} is missing, so what it names is unknown`, {
+      id,
+      hint: "run 'mvm fsck'; gc deletes nothing in a damaged repository",
+    });
   // a root whose version is not here (an mvm.lock of a commit made elsewhere) names nothing more
   const stack = [...roots.versions.keys()].filter((id) => repo.objects.has(id));
   while (stack.length) {

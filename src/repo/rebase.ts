@@ -9,7 +9,8 @@ export interface Rebased {
   replayed: { from: string; to: string }[];
 }
 
-const same = (a: FileEntry | undefined, b: FileEntry | undefined) => (!a && !b) || (!!a && !!b && a.file === b.file && a.mode === b.mode);
+const same = (a: FileEntry | undefined, b: FileEntry | undefined) =>
+  (!a && !b) || (!!a && !!b && a.file === b.file && a.mode === b.mode);
 
 /**
  * Replays the versions only `local` has on top of `onto`, as `git rebase`
@@ -35,7 +36,11 @@ export function rebaseOnto(repo: Repository, local: string, onto: string): Rebas
     chain.push(base);
     base = v.parents[0] ?? null;
   }
-  if (!base) throw new MvmError('NON_FAST_FORWARD', 'the two histories share no version, so there is nothing to rebase onto', { local, remote: onto });
+  if (!base)
+    throw new MvmError('NON_FAST_FORWARD', 'the two histories share no version, so there is nothing to rebase onto', {
+      local,
+      remote: onto,
+    });
   chain.reverse();
   const baseFiles = load(base).files;
   const ontoFiles = load(onto).files;
@@ -59,10 +64,14 @@ export function rebaseOnto(repo: Repository, local: string, onto: string): Rebas
   }
   if (conflicts.size) {
     const list = [...conflicts].sort();
-    throw new MvmError('REBASE_CONFLICT', `both sides changed ${list.length} path(s) since they parted: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`, {
-      paths: list,
-      hint: 'keep yours on a branch (mvm branch mine), take theirs (mvm checkout origin/BRANCH --force), then commit your files again on top',
-    });
+    throw new MvmError(
+      'REBASE_CONFLICT',
+      `both sides changed ${list.length} path(s) since they parted: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`,
+      {
+        paths: list,
+        hint: 'keep yours on a branch (mvm branch mine), take theirs (mvm checkout origin/BRANCH --force), then commit your files again on top',
+      },
+    );
   }
   let tip = onto;
   const replayed: Rebased['replayed'] = [];

@@ -62,7 +62,12 @@ export function servedNumbers(repo: Repository): Set<number> {
 
 function needNumber(repo: Repository, id: string): number {
   const n = numberOf(repo, id);
-  if (!n) throw new MvmError('UNKNOWN_REVISION', `version ${id.slice(0, 12)} has no number here, so it has no serving folder`, { id });
+  if (!n)
+    throw new MvmError(
+      'UNKNOWN_REVISION',
+      `version ${id.slice(0, 12)} has no number here, so it has no serving folder`,
+      { id },
+    );
   return n;
 }
 
@@ -79,7 +84,13 @@ async function syncServing(repo: Repository, target: ExportTarget, id: string): 
 function runHooks(repo: Repository, config: EnvConfig, vars: Record<string, string>): HookRun[] {
   const runs: HookRun[] = [];
   for (const command of config.hooks ?? []) {
-    const r = spawnSync('/bin/sh', ['-c', command], { cwd: repo.root, env: { ...process.env, ...vars }, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('/bin/sh', ['-c', command], {
+      cwd: repo.root,
+      env: { ...process.env, ...vars },
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4096);
     runs.push({ command, exitCode: r.error ? null : r.status, output: r.error ? r.error.message : output });
     if (r.status !== 0) break;
@@ -114,7 +125,12 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
   };
   if (!result.changed) return result;
   // every move, rollback included and --no-gates or not: who may write the store is not who may choose what is served
-  if (config.requireSigned) assertSigned(checkSignatures(repo, req.to), `v${result.toNumber ?? req.to.slice(0, 12)}`, `, and ${req.env} requires versions signed by an allowed signer`);
+  if (config.requireSigned)
+    assertSigned(
+      checkSignatures(repo, req.to),
+      `v${result.toNumber ?? req.to.slice(0, 12)}`,
+      `, and ${req.env} requires versions signed by an allowed signer`,
+    );
   if (req.action !== 'rollback') {
     const gates: Gates = {
       require: [...(config.require ?? []), ...(req.gates?.require ?? [])],
@@ -125,8 +141,9 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     else if (gates.require.length || gates.betterThanCurrent) {
       const summaries = await allSummaries(repo);
       const candidate = summaries.get(req.to);
-      if (!candidate) throw new MvmError('UNKNOWN_REVISION', `version ${req.to.slice(0, 12)} is not indexed`, { id: req.to });
-      result.gates = await checkGates(gates, candidate, from ? summaries.get(from) ?? null : null);
+      if (!candidate)
+        throw new MvmError('UNKNOWN_REVISION', `version ${req.to.slice(0, 12)} is not indexed`, { id: req.to });
+      result.gates = await checkGates(gates, candidate, from ? (summaries.get(from) ?? null) : null);
       assertGates(result.gates, `v${candidate.number}`, req.env);
     }
   }
@@ -138,7 +155,11 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     from,
     to: req.to,
     ...(req.reason ? { reason: req.reason } : {}),
-    ...(result.gates === 'skipped' ? { gates: 'skipped' as const } : result.gates ? { gates: result.gates.passed } : {}),
+    ...(result.gates === 'skipped'
+      ? { gates: 'skipped' as const }
+      : result.gates
+        ? { gates: result.gates.passed }
+        : {}),
     ...(req.fromEnv ? { fromEnv: req.fromEnv } : {}),
   };
   moveEnv(repo, req.env, entry);
@@ -146,7 +167,13 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     const protect = servedNumbers(repo);
     result.export!.removed = pruneServing(config.export, { newerThan: result.toNumber!, protect });
   }
-  const vars = (to: string, toNumber: number | null, old: string | null, oldNumber: number | null, action: string): Record<string, string> => ({
+  const vars = (
+    to: string,
+    toNumber: number | null,
+    old: string | null,
+    oldNumber: number | null,
+    action: string,
+  ): Record<string, string> => ({
     MVM_ENV: req.env,
     MVM_ACTION: action,
     MVM_OLD_ID: old ?? '',
@@ -159,19 +186,30 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
   const failed = result.hooks.find((h) => h.exitCode !== 0);
   if (failed) {
     if (config.onHookFailure === 'undo' && from) {
-      moveEnv(repo, req.env, { time: new Date().toISOString(), who: entry.who, action: 'undo', from: req.to, to: from, reason: `hook failed: ${failed.command} (exit ${failed.exitCode})` });
+      moveEnv(repo, req.env, {
+        time: new Date().toISOString(),
+        who: entry.who,
+        action: 'undo',
+        from: req.to,
+        to: from,
+        reason: `hook failed: ${failed.command} (exit ${failed.exitCode})`,
+      });
       if (config.export) await syncServing(repo, config.export, from);
       result.undone = true;
     }
     const said = failed.output.trim().split('\n').at(-1)?.slice(0, 200);
-    throw new MvmError('HOOK_FAILED', `the ${req.env} hook '${failed.command}' exited with ${failed.exitCode ?? 'an error'}${said ? ` (${said})` : ''}; ${result.undone ? `the move was undone: ${req.env} serves v${result.fromNumber} again` : `the move was kept: ${req.env} serves v${result.toNumber}`}`, {
-      env: req.env,
-      hooks: result.hooks,
-      kept: !result.undone,
-      output: failed.output,
-      result,
-      hint: result.undone ? 'fix the hook and deploy again' : "fix the hook; 'mvm rollback' moves the env back",
-    });
+    throw new MvmError(
+      'HOOK_FAILED',
+      `the ${req.env} hook '${failed.command}' exited with ${failed.exitCode ?? 'an error'}${said ? ` (${said})` : ''}; ${result.undone ? `the move was undone: ${req.env} serves v${result.fromNumber} again` : `the move was kept: ${req.env} serves v${result.toNumber}`}`,
+      {
+        env: req.env,
+        hooks: result.hooks,
+        kept: !result.undone,
+        output: failed.output,
+        result,
+        hint: result.undone ? 'fix the hook and deploy again' : "fix the hook; 'mvm rollback' moves the env back",
+      },
+    );
   }
   return result;
 }
@@ -183,13 +221,21 @@ export async function serveEnv(repo: Repository, env: string, target: ExportTarg
 }
 
 /** The current version of every env that has one, with the env's settings. */
-export function envStates(repo: Repository): { env: string; id: string | null; number: number | null; moves: number; config: EnvConfig }[] {
+export function envStates(
+  repo: Repository,
+): { env: string; id: string | null; number: number | null; moves: number; config: EnvConfig }[] {
   const configs = readEnvConfigs(repo);
   const names = new Set([...listEnvs(repo), ...Object.keys(configs)]);
   return [...names]
     .sort((a, b) => (a === DEFAULT_ENV ? -1 : b === DEFAULT_ENV ? 1 : a < b ? -1 : 1))
     .map((env) => {
       const id = envCurrent(repo, env);
-      return { env, id, number: id ? numberOf(repo, id) : null, moves: deployLog(repo, env).length, config: Object.hasOwn(configs, env) ? configs[env]! : {} };
+      return {
+        env,
+        id,
+        number: id ? numberOf(repo, id) : null,
+        moves: deployLog(repo, env).length,
+        config: Object.hasOwn(configs, env) ? configs[env]! : {},
+      };
     });
 }

@@ -76,7 +76,10 @@ export interface RemoteDetail {
 }
 
 /** Ranges of one pack to read and hash, a few MiB each (an object larger than that alone). */
-function packRanges(pack: string, objects: PackIndex['objects']): { pack: string; offset: number; length: number; items: { id: string; offset: number; length: number }[] }[] {
+function packRanges(
+  pack: string,
+  objects: PackIndex['objects'],
+): { pack: string; offset: number; length: number; items: { id: string; offset: number; length: number }[] }[] {
   const out: ReturnType<typeof packRanges> = [];
   let cur: (typeof out)[number] | null = null;
   for (const [id, offset, length] of objects) {
@@ -116,16 +119,33 @@ export async function checkPacks(
     const size = await s.backend.size(packKey(idx.pack));
     const end = idx.objects.reduce((n, [, offset, length]) => Math.max(n, offset + length), 0);
     if (size === null) {
-      packProblems.push({ kind: 'missing-pack', pack: idx.pack, message: `pack ${idx.pack} is missing, though an index names its ${idx.objects.length} object(s)`, usedBy: [] });
+      packProblems.push({
+        kind: 'missing-pack',
+        pack: idx.pack,
+        message: `pack ${idx.pack} is missing, though an index names its ${idx.objects.length} object(s)`,
+        usedBy: [],
+      });
       for (const [id] of idx.objects) mark(idx.pack, id, `object ${id} is in a missing pack`);
       continue;
     }
-    if (size !== end) packProblems.push({ kind: 'bad-pack', pack: idx.pack, message: `pack ${idx.pack} is ${size} bytes where its index says ${end}`, usedBy: [] });
-    const inside = idx.objects.filter(([id, offset, length]) => offset + length <= size || (mark(idx.pack, id, `object ${id} lies past the end of its pack`), false));
+    if (size !== end)
+      packProblems.push({
+        kind: 'bad-pack',
+        pack: idx.pack,
+        message: `pack ${idx.pack} is ${size} bytes where its index says ${end}`,
+        usedBy: [],
+      });
+    const inside = idx.objects.filter(
+      ([id, offset, length]) =>
+        offset + length <= size || (mark(idx.pack, id, `object ${id} lies past the end of its pack`), false),
+    );
     objects += idx.objects.length;
     ranges.push(...packRanges(idx.pack, inside));
   }
-  progress?.start?.(`check ${s.remote.name}`, ranges.reduce((n, r) => n + r.length, 0));
+  progress?.start?.(
+    `check ${s.remote.name}`,
+    ranges.reduce((n, r) => n + r.length, 0),
+  );
   let bytes = 0;
   const slots = new RangeSlots(CHECK_RANGE);
   // enough ranges in flight to keep the network and a few threads busy; memory is about twice that many ranges
@@ -227,7 +247,8 @@ export async function inspectRemote(
   // sound packs first, so a damaged pack's good copies are used only when nothing else holds them
   for (const idx of [...sorted.filter((x) => !badPacks.has(x.pack)), ...sorted.filter((x) => badPacks.has(x.pack))]) {
     const badHere = swept.bad.get(idx.pack);
-    for (const [id, offset, length] of idx.objects) if (!good.has(id) && !badHere?.has(id)) good.set(id, { pack: idx.pack, offset, length });
+    for (const [id, offset, length] of idx.objects)
+      if (!good.has(id) && !badHere?.has(id)) good.set(id, { pack: idx.pack, offset, length });
   }
   const listed = new Set<string>(sorted.flatMap((x) => x.objects.map(([id]) => id)));
   const held = (id: string) => listed.has(id);
@@ -235,10 +256,21 @@ export async function inspectRemote(
   const refs = await findRefs(s);
   const roots: { id: string; from: string }[] = [];
   for (const r of refs) {
-    if (!r.validName) problems.push({ kind: 'bad-ref', ref: r.ref, message: `remote ref ${JSON.stringify(r.ref)} is not a branch or tag name mvm accepts (fetch refuses the remote while it is there)`, usedBy: [] });
+    if (!r.validName)
+      problems.push({
+        kind: 'bad-ref',
+        ref: r.ref,
+        message: `remote ref ${JSON.stringify(r.ref)} is not a branch or tag name mvm accepts (fetch refuses the remote while it is there)`,
+        usedBy: [],
+      });
     else if (r.id) roots.push({ id: r.id, from: r.ref });
     else {
-      problems.push({ kind: 'bad-ref', ref: r.ref, message: `remote ref ${r.ref} does not hold a version id`, usedBy: [] });
+      problems.push({
+        kind: 'bad-ref',
+        ref: r.ref,
+        message: `remote ref ${r.ref} does not hold a version id`,
+        usedBy: [],
+      });
       // repair: the version the ref will be rewritten to must be there with all it needs
       const to = opts.restore?.(r);
       if (to) roots.push({ id: to, from: r.ref });
@@ -253,8 +285,20 @@ export async function inspectRemote(
   }
   const registry = numbers ? parseNumberLog(numbers.data) : [];
   if (numbers) {
-    for (const n of garbledNumberLines(numbers.data)) problems.push({ kind: 'bad-registry', ref: 'numbers', message: `line ${n} of the number registry is garbled`, usedBy: [] });
-    if (numbers.data.length % 65 !== 0) problems.push({ kind: 'bad-registry', ref: 'numbers', message: `the number registry ends in a partial line (${numbers.data.length % 65} byte(s))`, usedBy: [] });
+    for (const n of garbledNumberLines(numbers.data))
+      problems.push({
+        kind: 'bad-registry',
+        ref: 'numbers',
+        message: `line ${n} of the number registry is garbled`,
+        usedBy: [],
+      });
+    if (numbers.data.length % 65 !== 0)
+      problems.push({
+        kind: 'bad-registry',
+        ref: 'numbers',
+        message: `the number registry ends in a partial line (${numbers.data.length % 65} byte(s))`,
+        usedBy: [],
+      });
     registry.forEach((id, i) => id && roots.push({ id, from: `v${i + 1}` }));
   }
   // 4. walk: versions, their file objects and chunks
@@ -276,7 +320,13 @@ export async function inspectRemote(
   const missing = new Map<string, RemoteProblem>();
   const use = (id: string, u: RemoteProblem['usedBy'][number]) => {
     needed.add(id);
-    if (!held(id) && !missing.has(id)) missing.set(id, { kind: 'missing', id, message: `object ${id} is needed but no pack index names it`, usedBy: [] });
+    if (!held(id) && !missing.has(id))
+      missing.set(id, {
+        kind: 'missing',
+        id,
+        message: `object ${id} is needed but no pack index names it`,
+        usedBy: [],
+      });
     const l = users.get(id) ?? [];
     if (l.length < 5) l.push(u);
     users.set(id, l);
@@ -301,11 +351,18 @@ export async function inspectRemote(
       v = decodeVersion(content, id);
     } catch (e) {
       const what = registryEntry ? `registry entry ${from}` : `remote ref ${from}`;
-      problems.push({ kind: registryEntry ? 'bad-registry' : 'bad-ref', id, ref: registryEntry ? 'numbers' : from, message: `${what} names object ${id}, which is not a version (${isMvmError(e) ? e.message : String(e)})`, usedBy: [] });
+      problems.push({
+        kind: registryEntry ? 'bad-registry' : 'bad-ref',
+        id,
+        ref: registryEntry ? 'numbers' : from,
+        message: `${what} names object ${id}, which is not a version (${isMvmError(e) ? e.message : String(e)})`,
+        usedBy: [],
+      });
       continue;
     }
     versions.add(id);
-    for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])]) if (!versions.has(p)) stack.push({ id: p, from: id });
+    for (const p of [...v.parents, ...(v.deps.base ? [v.deps.base] : [])])
+      if (!versions.has(p)) stack.push({ id: p, from: id });
     for (const [path, e] of Object.entries(v.files)) {
       use(e.file, { version: id, path });
       if (seenFiles.has(e.file)) continue;
@@ -326,7 +383,8 @@ export async function inspectRemote(
   for (const [pack, ids] of swept.bad) {
     // a missing pack is one problem, not one per object it held
     if (gone.has(pack)) continue;
-    for (const [id, why] of ids) problems.push({ kind: 'corrupt', id, pack, message: `${why}, in pack ${pack}`, usedBy: [] });
+    for (const [id, why] of ids)
+      problems.push({ kind: 'corrupt', id, pack, message: `${why}, in pack ${pack}`, usedBy: [] });
   }
   for (const p of problems) if (p.id) p.usedBy = users.get(p.id) ?? [];
   const report: RemoteCheck = {
@@ -346,7 +404,16 @@ export async function inspectRemote(
 }
 
 /** inspectRemote's report alone, for `mvm fsck --remote`; a remote nothing was pushed to is REMOTE_NOT_FOUND. */
-export async function checkRemote(repo: Repository, s: RemoteSession, opts: { jobs: number; progress?: Progress }): Promise<RemoteCheck> {
-  if (!s.exists) throw new MvmError('REMOTE_NOT_FOUND', `${s.remote.name} (${s.remote.url}) holds no mvm repository`, { url: s.remote.url, remote: s.remote.name, hint: 'push to it first, or check the remote URL (mvm remote list)' });
+export async function checkRemote(
+  repo: Repository,
+  s: RemoteSession,
+  opts: { jobs: number; progress?: Progress },
+): Promise<RemoteCheck> {
+  if (!s.exists)
+    throw new MvmError('REMOTE_NOT_FOUND', `${s.remote.name} (${s.remote.url}) holds no mvm repository`, {
+      url: s.remote.url,
+      remote: s.remote.name,
+      hint: 'push to it first, or check the remote URL (mvm remote list)',
+    });
   return (await inspectRemote(repo, s, opts)).report;
 }

@@ -35,8 +35,10 @@ export class RemoteIndex {
 
   /** Adds a pack index (just read, or just written by this push) and caches it. */
   add(index: PackIndex, cache = true): void {
-    for (const [id, offset, length] of index.objects) if (!this.where.has(id)) this.where.set(id, { pack: index.pack, offset, length });
-    if (cache) writeFileAtomic(join(this.cacheDir, `${index.pack}.idx`), JSON.stringify(index), { tmpDir: this.cacheDir });
+    for (const [id, offset, length] of index.objects)
+      if (!this.where.has(id)) this.where.set(id, { pack: index.pack, offset, length });
+    if (cache)
+      writeFileAtomic(join(this.cacheDir, `${index.pack}.idx`), JSON.stringify(index), { tmpDir: this.cacheDir });
   }
 }
 
@@ -46,10 +48,17 @@ function cacheDirOf(repo: Repository, remote: string): string {
 }
 
 /** Lists the remote's pack indexes (one request), downloads those not cached, drops cached ones the remote no longer has. */
-export async function syncRemoteIndex(repo: Repository, remote: string, backend: RemoteBackend, jobs: number): Promise<RemoteIndex> {
+export async function syncRemoteIndex(
+  repo: Repository,
+  remote: string,
+  backend: RemoteBackend,
+  jobs: number,
+): Promise<RemoteIndex> {
   const dir = cacheDirOf(repo, remote);
   mkdirSync(dir, { recursive: true });
-  const listed = new Set((await backend.list('packs/')).filter((k) => /^packs\/[0-9a-f]{64}\.idx$/.test(k)).map((k) => k.slice(6, 70)));
+  const listed = new Set(
+    (await backend.list('packs/')).filter((k) => /^packs\/[0-9a-f]{64}\.idx$/.test(k)).map((k) => k.slice(6, 70)),
+  );
   const index = new RemoteIndex(dir);
   const cached = new Set<string>();
   for (const f of readdirSync(dir)) {

@@ -39,7 +39,11 @@ export interface RemoteRepair {
  * refs. A crash at any point leaves the remote no worse: until an index is
  * retired, the old copies stay named; after, good copies are.
  */
-export async function repairRemote(repo: Repository, s: RemoteSession, opts: { jobs: number; progress?: Progress }): Promise<RemoteRepair> {
+export async function repairRemote(
+  repo: Repository,
+  s: RemoteSession,
+  opts: { jobs: number; progress?: Progress },
+): Promise<RemoteRepair> {
   const url = s.remote.url;
   // a garbled ref goes back to what this repository last saw there, or its own ref of that name
   const restore = (r: FoundRef): string | null => {
@@ -48,13 +52,25 @@ export async function repairRemote(repo: Repository, s: RemoteSession, opts: { j
     return candidates.find((id): id is string => !!id && repo.objects.has(id)) ?? null;
   };
   const { report, detail } = await inspectRemote(repo, s, { ...opts, restore });
-  const result: RemoteRepair = { found: report.problems.length, objects: 0, bytes: 0, packs: 0, retired: [], rewritten: [], removedPacks: [], refs: [], unrepaired: [] };
+  const result: RemoteRepair = {
+    found: report.problems.length,
+    objects: 0,
+    bytes: 0,
+    packs: 0,
+    retired: [],
+    rewritten: [],
+    removedPacks: [],
+    refs: [],
+    unrepaired: [],
+  };
   if (report.ok) return result;
   // 1. what to send: needed objects without a good copy, and good copies held only by a damaged pack
   const send = new Set<string>([...detail.needed].filter((id) => !detail.good.has(id)));
   for (const [id, at] of detail.good) if (detail.badPacks.has(at.pack)) send.add(id);
   // damaged copies no ref needs are re-sent too when this store has them, so their pack can be retired
-  for (const pack of detail.badPacks) for (const [id] of detail.indexes.get(pack)?.objects ?? []) if (!detail.good.has(id) && repo.objects.has(id)) send.add(id);
+  for (const pack of detail.badPacks)
+    for (const [id] of detail.indexes.get(pack)?.objects ?? [])
+      if (!detail.good.has(id) && repo.objects.has(id)) send.add(id);
   // 2. a source for each: this store (verified), or the remote's good copy (copied here first, verified)
   const sizeOf = new Map<string, number>();
   const lacking = new Set<string>();
@@ -88,13 +104,20 @@ export async function repairRemote(repo: Repository, s: RemoteSession, opts: { j
   const order = [...ids.filter((id) => !detail.versions.has(id)), ...ids.filter((id) => detail.versions.has(id))];
   const max = packSize();
   const written: PackIndex[] = [];
-  opts.progress?.start?.(`repair ${s.remote.name}`, [...sizeOf.values()].reduce((n, x) => n + x, 0));
+  opts.progress?.start?.(
+    `repair ${s.remote.name}`,
+    [...sizeOf.values()].reduce((n, x) => n + x, 0),
+  );
   for (let at = 0; at < order.length; ) {
     const group: string[] = [];
     let size = 0;
     // versions never share a pack with data: a crash between the two leaves no manifest without its data
     const versionsPart = detail.versions.has(order[at]!);
-    while (at < order.length && (group.length === 0 || size + sizeOf.get(order[at]!)! <= max) && detail.versions.has(order[at]!) === versionsPart) {
+    while (
+      at < order.length &&
+      (group.length === 0 || size + sizeOf.get(order[at]!)! <= max) &&
+      detail.versions.has(order[at]!) === versionsPart
+    ) {
       size += sizeOf.get(order[at]!)!;
       group.push(order[at++]!);
     }
@@ -117,7 +140,10 @@ export async function repairRemote(repo: Repository, s: RemoteSession, opts: { j
   if (written.length) {
     const back = await withPool((pool) => checkPacks(s, written, opts.jobs, pool));
     if (back.bad.size || back.packProblems.length) {
-      throw new MvmError('REMOTE_CORRUPT', `a pack just written to ${url} reads back damaged; nothing was retired`, { url, hint: 'check the remote storage, then run mvm push --repair again' });
+      throw new MvmError('REMOTE_CORRUPT', `a pack just written to ${url} reads back damaged; nothing was retired`, {
+        url,
+        hint: 'check the remote storage, then run mvm push --repair again',
+      });
     }
   }
   const lackingNeeded = [...lacking].some((id) => detail.needed.has(id));
@@ -133,7 +159,11 @@ export async function repairRemote(repo: Repository, s: RemoteSession, opts: { j
     }
     const idx = detail.indexes.get(pack);
     // what a garbled index named is unknown: it goes only once everything the refs need is held
-    const safe = idx ? idx.objects.every(([id]) => sent.has(id) || (detail.good.has(id) && !detail.badPacks.has(detail.good.get(id)!.pack))) : !lackingNeeded;
+    const safe = idx
+      ? idx.objects.every(
+          ([id]) => sent.has(id) || (detail.good.has(id) && !detail.badPacks.has(detail.good.get(id)!.pack)),
+        )
+      : !lackingNeeded;
     if (!safe) continue;
     await s.backend.remove(indexKey(pack));
     retired.add(pack);

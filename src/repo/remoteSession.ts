@@ -53,8 +53,14 @@ function checkFormat(remote: RemoteEntry, data: Buffer): void {
   } catch {
     format = undefined;
   }
-  if (typeof format !== 'number') throw new MvmError('REMOTE_CORRUPT', `${remote.url} has an unreadable ${FORMAT_KEY}`, { url: remote.url });
-  if (format > REMOTE_FORMAT) throw new MvmError('REMOTE_FORMAT', `${remote.url} is in remote format ${format}, newer than this mvm understands (${REMOTE_FORMAT})`, { url: remote.url, hint: 'upgrade mvm' });
+  if (typeof format !== 'number')
+    throw new MvmError('REMOTE_CORRUPT', `${remote.url} has an unreadable ${FORMAT_KEY}`, { url: remote.url });
+  if (format > REMOTE_FORMAT)
+    throw new MvmError(
+      'REMOTE_FORMAT',
+      `${remote.url} is in remote format ${format}, newer than this mvm understands (${REMOTE_FORMAT})`,
+      { url: remote.url, hint: 'upgrade mvm' },
+    );
 }
 
 /**
@@ -68,14 +74,22 @@ export async function initRemote(s: RemoteSession): Promise<void> {
   if (s.backend instanceof FolderBackend) {
     const other = s.backend.foreignEntries();
     if (other.length) {
-      throw new MvmError('BAD_VALUE', `folder ${s.backend.root} holds other files (${other.slice(0, 3).join(', ')}) and is not an mvm remote`, { url: s.remote.url, hint: 'push to an empty or new folder' });
+      throw new MvmError(
+        'BAD_VALUE',
+        `folder ${s.backend.root} holds other files (${other.slice(0, 3).join(', ')}) and is not an mvm remote`,
+        { url: s.remote.url, hint: 'push to an empty or new folder' },
+      );
     }
     s.backend.ensure();
   }
   if (!(await s.backend.swap(FORMAT_KEY, Buffer.from(JSON.stringify({ format: REMOTE_FORMAT }) + '\n'), null))) {
     // another push created it first: it must be a format this mvm reads
     const file = await s.backend.read(FORMAT_KEY, REMOTE_LIMITS.config);
-    if (!file) throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} lost its ${FORMAT_KEY} while pushing`, { url: s.remote.url, hint: 'run the push again' });
+    if (!file)
+      throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} lost its ${FORMAT_KEY} while pushing`, {
+        url: s.remote.url,
+        hint: 'run the push again',
+      });
     checkFormat(s.remote, file.data);
   }
   s.exists = true;
@@ -93,7 +107,11 @@ export async function readRemoteRef(s: RemoteSession, ref: string): Promise<Remo
   const f = await s.backend.read(ref, REMOTE_LIMITS.ref);
   if (!f) return null;
   const id = f.data.toString('utf8').trim();
-  if (!isObjectId(id)) throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, { url: s.remote.url, ref });
+  if (!isObjectId(id))
+    throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, {
+      url: s.remote.url,
+      ref,
+    });
   return { ref, id, tag: f.tag };
 }
 
@@ -106,7 +124,11 @@ export async function listRemoteRefs(s: RemoteSession): Promise<RemoteRef[]> {
       if (!m) throw new Error('not under refs/heads or refs/tags');
       validateRefName(m[2]!, m[1] === 'heads' ? 'branch' : 'tag');
     } catch (e) {
-      throw new MvmError('REMOTE_CORRUPT', `remote ${s.remote.url} holds a ref mvm does not accept: ${JSON.stringify(key)} (${(e as Error).message})`, { url: s.remote.url, ref: key, hint: 'nothing was fetched; remove that ref from the remote' });
+      throw new MvmError(
+        'REMOTE_CORRUPT',
+        `remote ${s.remote.url} holds a ref mvm does not accept: ${JSON.stringify(key)} (${(e as Error).message})`,
+        { url: s.remote.url, ref: key, hint: 'nothing was fetched; remove that ref from the remote' },
+      );
     }
     const r = await readRemoteRef(s, key);
     if (r) out.push(r);
@@ -115,7 +137,12 @@ export async function listRemoteRefs(s: RemoteSession): Promise<RemoteRef[]> {
 }
 
 /** Runs `fn` with a remote opened (see openRemote), and releases its connections afterwards. */
-export async function withRemote<T>(repo: Repository, remote: RemoteEntry, create: boolean, fn: (s: RemoteSession) => Promise<T>): Promise<T> {
+export async function withRemote<T>(
+  repo: Repository,
+  remote: RemoteEntry,
+  create: boolean,
+  fn: (s: RemoteSession) => Promise<T>,
+): Promise<T> {
   const s = await openRemote(repo, remote, create);
   try {
     return await fn(s);

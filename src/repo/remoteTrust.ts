@@ -20,13 +20,30 @@ export interface TrustRecord {
 
 /** The hash of a shared remote's settings as the user saw them: a later change to the file needs trust again. */
 export function sharedEntryHash(e: RemoteEntry): string {
-  return blake3Hex(Buffer.from(canonicalJson({ name: e.name, url: e.url, endpoint: e.endpoint ?? null, region: e.region ?? null, pathStyle: e.pathStyle ?? null })));
+  return blake3Hex(
+    Buffer.from(
+      canonicalJson({
+        name: e.name,
+        url: e.url,
+        endpoint: e.endpoint ?? null,
+        region: e.region ?? null,
+        pathStyle: e.pathStyle ?? null,
+      }),
+    ),
+  );
 }
 
 /** The trust records of this clone, keyed by remote name; a malformed file trusts nothing. */
 export function readTrust(repo: Repository): Map<string, TrustRecord> {
   const path = join(repo.dir, TRUST_FILE);
-  const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${path} is not valid JSON`, { path, hint: `remove it and run 'mvm remote trust' again` })) as { trusted?: unknown } | null;
+  const v = readJsonFile(
+    path,
+    () =>
+      new MvmError('BAD_VALUE', `${path} is not valid JSON`, {
+        path,
+        hint: `remove it and run 'mvm remote trust' again`,
+      }),
+  ) as { trusted?: unknown } | null;
   const out = new Map<string, TrustRecord>();
   const t = v?.trusted;
   if (!t || typeof t !== 'object' || Array.isArray(t)) return out;
@@ -85,33 +102,62 @@ export function folderRemoteProblem(root: string, folder: string): string | null
   const ws = realish(root);
   const rel = relative(ws, path);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return `is inside the workspace ${ws}`;
-  if (path.split(sep).some((p) => p.toLowerCase() === '.git' || p.toLowerCase() === '.mvm')) return 'is inside a .git or .mvm folder';
+  if (path.split(sep).some((p) => p.toLowerCase() === '.git' || p.toLowerCase() === '.mvm'))
+    return 'is inside a .git or .mvm folder';
   return null;
 }
 
 /** Refuses remote settings that point at a folder a remote may not be, or at plain HTTP without consent. */
-export function assertSafeSpec(root: string, e: Pick<RemoteEntry, 'name' | 'url' | 'endpoint'>, allowHttp: boolean, where: string): void {
+export function assertSafeSpec(
+  root: string,
+  e: Pick<RemoteEntry, 'name' | 'url' | 'endpoint'>,
+  allowHttp: boolean,
+  where: string,
+): void {
   const t = parseRemoteUrl(e.url, root);
   if (t.kind === 'folder') {
     const why = folderRemoteProblem(root, t.path);
-    if (why) throw new MvmError('BAD_VALUE', `remote '${e.name}' (${where}): folder ${t.path} ${why}`, { remote: e.name, url: e.url, hint: 'a folder remote lives outside the workspace and outside any .git or .mvm folder' });
+    if (why)
+      throw new MvmError('BAD_VALUE', `remote '${e.name}' (${where}): folder ${t.path} ${why}`, {
+        remote: e.name,
+        url: e.url,
+        hint: 'a folder remote lives outside the workspace and outside any .git or .mvm folder',
+      });
   }
   if (!allowHttp && t.kind === 's3' && isInsecureEndpoint(e.endpoint)) {
-    throw new MvmError('REMOTE_UNTRUSTED', `remote '${e.name}' (${where}) would send requests, signed with your credentials, in clear text to ${e.endpoint}`, {
-      remote: e.name,
-      endpoint: e.endpoint,
-      hint: where === SHARED_REMOTES_FILE ? `use an https:// endpoint, or consent with 'mvm remote trust ${e.name} --allow-http'` : 'use an https:// endpoint, or consent with --allow-http (mvm remote add or mvm clone)',
-    });
+    throw new MvmError(
+      'REMOTE_UNTRUSTED',
+      `remote '${e.name}' (${where}) would send requests, signed with your credentials, in clear text to ${e.endpoint}`,
+      {
+        remote: e.name,
+        endpoint: e.endpoint,
+        hint:
+          where === SHARED_REMOTES_FILE
+            ? `use an https:// endpoint, or consent with 'mvm remote trust ${e.name} --allow-http'`
+            : 'use an https:// endpoint, or consent with --allow-http (mvm remote add or mvm clone)',
+      },
+    );
   }
 }
 
 /** How a shared remote's settings read to a person deciding whether to trust them. */
 export function describeRemote(e: RemoteEntry): string {
-  return [e.url, e.endpoint ? `endpoint ${e.endpoint}` : '', e.region ? `region ${e.region}` : '', e.pathStyle !== undefined ? `pathStyle ${e.pathStyle}` : ''].filter(Boolean).join(', ');
+  return [
+    e.url,
+    e.endpoint ? `endpoint ${e.endpoint}` : '',
+    e.region ? `region ${e.region}` : '',
+    e.pathStyle !== undefined ? `pathStyle ${e.pathStyle}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Whether a remote may be used now: local ones always, shared ones once trusted in their current form. */
-export function trustState(repo: Repository, e: RemoteEntry, records = readTrust(repo)): 'local' | 'trusted' | 'untrusted' | 'changed' {
+export function trustState(
+  repo: Repository,
+  e: RemoteEntry,
+  records = readTrust(repo),
+): 'local' | 'trusted' | 'untrusted' | 'changed' {
   if (!e.shared) return 'local';
   const r = records.get(e.name);
   if (!r) return 'untrusted';
@@ -127,12 +173,16 @@ export function assertRemoteUsable(repo: Repository, e: RemoteEntry): void {
   const records = readTrust(repo);
   const state = trustState(repo, e, records);
   if (state === 'untrusted' || state === 'changed') {
-    throw new MvmError('REMOTE_UNTRUSTED', `remote '${e.name}' comes from ${SHARED_REMOTES_FILE} (${describeRemote(e)}) and ${state === 'changed' ? 'changed since it was trusted in this clone' : 'is not trusted in this clone yet'}`, {
-      remote: e.name,
-      url: e.url,
-      ...(e.endpoint ? { endpoint: e.endpoint } : {}),
-      hint: `check these settings, then run 'mvm remote trust ${e.name}'${isInsecureEndpoint(e.endpoint) ? ' --allow-http' : ''}`,
-    });
+    throw new MvmError(
+      'REMOTE_UNTRUSTED',
+      `remote '${e.name}' comes from ${SHARED_REMOTES_FILE} (${describeRemote(e)}) and ${state === 'changed' ? 'changed since it was trusted in this clone' : 'is not trusted in this clone yet'}`,
+      {
+        remote: e.name,
+        url: e.url,
+        ...(e.endpoint ? { endpoint: e.endpoint } : {}),
+        hint: `check these settings, then run 'mvm remote trust ${e.name}'${isInsecureEndpoint(e.endpoint) ? ' --allow-http' : ''}`,
+      },
+    );
   }
   const allowHttp = e.shared ? records.get(e.name)?.allowHttp === true : e.allowHttp === true;
   assertSafeSpec(repo.root, e, allowHttp, e.shared ? SHARED_REMOTES_FILE : 'remotes.json');
@@ -140,10 +190,17 @@ export function assertRemoteUsable(repo: Repository, e: RemoteEntry): void {
 
 /** Records trust in a shared remote's current settings (checking them first). Call with the lock held. */
 export function trustRemote(repo: Repository, e: RemoteEntry, allowHttp: boolean): TrustRecord {
-  if (!e.shared) throw new MvmError('BAD_ARGUMENT', `remote '${e.name}' was added in this clone, so it needs no trust`, { remote: e.name, hint: `only remotes from ${SHARED_REMOTES_FILE} are trusted with 'mvm remote trust'` });
+  if (!e.shared)
+    throw new MvmError('BAD_ARGUMENT', `remote '${e.name}' was added in this clone, so it needs no trust`, {
+      remote: e.name,
+      hint: `only remotes from ${SHARED_REMOTES_FILE} are trusted with 'mvm remote trust'`,
+    });
   assertSafeSpec(repo.root, e, allowHttp, SHARED_REMOTES_FILE);
   const records = readTrust(repo);
-  const rec: TrustRecord = { hash: sharedEntryHash(e), ...(allowHttp && isInsecureEndpoint(e.endpoint) ? { allowHttp: true } : {}) };
+  const rec: TrustRecord = {
+    hash: sharedEntryHash(e),
+    ...(allowHttp && isInsecureEndpoint(e.endpoint) ? { allowHttp: true } : {}),
+  };
   records.set(e.name, rec);
   writeTrust(repo, records);
   return rec;

@@ -25,29 +25,53 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Checks a remote name: letters, digits, . _ - (no slashes, so it stays one folder under .mvm/remotes). */
 export function validateRemoteName(name: string): string {
-  if (!NAME_RE.test(name)) throw new MvmError('BAD_VALUE', `'${name}' is not a valid remote name`, { name, hint: 'use letters, digits, ., _ and -' });
+  if (!NAME_RE.test(name))
+    throw new MvmError('BAD_VALUE', `'${name}' is not a valid remote name`, {
+      name,
+      hint: 'use letters, digits, ., _ and -',
+    });
   return name;
 }
 
 /** Checks what a remotes file says about one remote; a hostile shared file gets no further than this. */
 function checkSpec(name: string, v: unknown, path: string, root: string, local: boolean): LocalSpec {
-  const bad = (why: string) => new MvmError('BAD_VALUE', `${path}: remote '${name}' ${why}`, { path, hint: `fix or remove the entry with 'mvm remote remove ${name}'` });
+  const bad = (why: string) =>
+    new MvmError('BAD_VALUE', `${path}: remote '${name}' ${why}`, {
+      path,
+      hint: `fix or remove the entry with 'mvm remote remove ${name}'`,
+    });
   if (!NAME_RE.test(name)) throw bad('has an invalid name');
   const s = v as Partial<LocalSpec> | null;
   if (!s || typeof s !== 'object' || typeof s.url !== 'string') throw bad('has no url');
   parseRemoteUrl(s.url, root);
-  if (s.endpoint !== undefined && (typeof s.endpoint !== 'string' || !/^https?:\/\/[^\s@/]+(\/[^\s]*)?$/.test(s.endpoint))) throw bad('has an endpoint that is not an http(s) URL without credentials');
-  if (s.region !== undefined && (typeof s.region !== 'string' || !/^[a-z0-9-]{1,32}$/.test(s.region))) throw bad('has an invalid region');
-  if (s.pathStyle !== undefined && typeof s.pathStyle !== 'boolean') throw bad('has a pathStyle that is not true/false');
+  if (
+    s.endpoint !== undefined &&
+    (typeof s.endpoint !== 'string' || !/^https?:\/\/[^\s@/]+(\/[^\s]*)?$/.test(s.endpoint))
+  )
+    throw bad('has an endpoint that is not an http(s) URL without credentials');
+  if (s.region !== undefined && (typeof s.region !== 'string' || !/^[a-z0-9-]{1,32}$/.test(s.region)))
+    throw bad('has an invalid region');
+  if (s.pathStyle !== undefined && typeof s.pathStyle !== 'boolean')
+    throw bad('has a pathStyle that is not true/false');
   // consent to plain HTTP counts only in this clone's own file: a shared file cannot grant it to itself
   const allowHttp = local && s.allowHttp === true;
-  return { url: s.url, ...(s.endpoint ? { endpoint: s.endpoint } : {}), ...(s.region ? { region: s.region } : {}), ...(s.pathStyle !== undefined ? { pathStyle: s.pathStyle } : {}), ...(allowHttp ? { allowHttp } : {}) };
+  return {
+    url: s.url,
+    ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+    ...(s.region ? { region: s.region } : {}),
+    ...(s.pathStyle !== undefined ? { pathStyle: s.pathStyle } : {}),
+    ...(allowHttp ? { allowHttp } : {}),
+  };
 }
 
 function readRemotes(path: string, root: string, local: boolean): Record<string, LocalSpec> {
-  const v = readJsonFile(path, () => new MvmError('BAD_VALUE', `${path} is not valid JSON`, { path })) as RemotesFile | null;
+  const v = readJsonFile(
+    path,
+    () => new MvmError('BAD_VALUE', `${path} is not valid JSON`, { path }),
+  ) as RemotesFile | null;
   const out: Record<string, LocalSpec> = Object.create(null) as Record<string, LocalSpec>;
-  for (const [name, spec] of Object.entries(v?.remotes ?? {})) setKey(out, name, checkSpec(name, spec, path, root, local));
+  for (const [name, spec] of Object.entries(v?.remotes ?? {}))
+    setKey(out, name, checkSpec(name, spec, path, root, local));
   return out;
 }
 
@@ -72,8 +96,15 @@ export function findRemote(repo: Repository, name?: string): RemoteEntry {
   const want = name ?? (all.some((r) => r.name === 'origin') ? 'origin' : all.length === 1 ? all[0]!.name : undefined);
   const found = all.find((r) => r.name === want);
   if (found) return found;
-  if (!name && !all.length) throw new MvmError('UNKNOWN_REMOTE', 'no remote is configured', { hint: 'add one with mvm remote add origin s3://bucket/prefix (or a folder)' });
-  throw new MvmError('UNKNOWN_REMOTE', name ? `no remote named '${name}'` : 'several remotes and none is origin: name one', { remotes: all.map((r) => r.name), hint: 'mvm remote lists them' });
+  if (!name && !all.length)
+    throw new MvmError('UNKNOWN_REMOTE', 'no remote is configured', {
+      hint: 'add one with mvm remote add origin s3://bucket/prefix (or a folder)',
+    });
+  throw new MvmError(
+    'UNKNOWN_REMOTE',
+    name ? `no remote named '${name}'` : 'several remotes and none is origin: name one',
+    { remotes: all.map((r) => r.name), hint: 'mvm remote lists them' },
+  );
 }
 
 /** Adds a remote to the local file, or with `shared` to the workspace file git tracks. */
@@ -81,13 +112,21 @@ export function saveRemote(repo: Repository, name: string, spec: LocalSpec, shar
   validateRemoteName(name);
   const checked = checkSpec(name, spec, 'remote add', repo.root, !shared);
   if (listRemotes(repo).some((r) => r.name === name)) {
-    throw new MvmError('REMOTE_EXISTS', `a remote named '${name}' already exists`, { name, hint: `remove it first with 'mvm remote remove ${name}'` });
+    throw new MvmError('REMOTE_EXISTS', `a remote named '${name}' already exists`, {
+      name,
+      hint: `remove it first with 'mvm remote remove ${name}'`,
+    });
   }
   const p = paths(repo);
   const file = shared ? p.shared : p.local;
   const remotes = readRemotes(file, repo.root, !shared);
   remotes[name] = checked;
-  const text = JSON.stringify({ remotes: Object.fromEntries(Object.entries(remotes).sort(([a], [b]) => (a < b ? -1 : 1))) }, null, 2) + '\n';
+  const text =
+    JSON.stringify(
+      { remotes: Object.fromEntries(Object.entries(remotes).sort(([a], [b]) => (a < b ? -1 : 1))) },
+      null,
+      2,
+    ) + '\n';
   writeFileAtomic(file, text, { tmpDir: shared ? repo.root : repo.tmpDir });
   return { name, shared, ...checked };
 }
@@ -96,7 +135,10 @@ export function saveRemote(repo: Repository, name: string, spec: LocalSpec, shar
 export function deleteRemote(repo: Repository, name: string): RemoteEntry {
   const entry = findRemote(repo, name);
   const p = paths(repo);
-  for (const [file, tmpDir] of [[p.local, repo.tmpDir], [p.shared, repo.root]] as const) {
+  for (const [file, tmpDir] of [
+    [p.local, repo.tmpDir],
+    [p.shared, repo.root],
+  ] as const) {
     const remotes = readRemotes(file, repo.root, file === p.local);
     if (!(name in remotes)) continue;
     delete remotes[name];

@@ -20,7 +20,9 @@ export interface RepairableProblem {
  */
 export async function repairRepository(repo: Repository, problems: RepairableProblem[]): Promise<string[]> {
   const done: string[] = [];
-  for (const name of new Set(problems.filter((p) => p.kind === 'bad-log' && p.ref?.startsWith('logs/')).map((p) => p.ref!.slice(5)))) {
+  for (const name of new Set(
+    problems.filter((p) => p.kind === 'bad-log' && p.ref?.startsWith('logs/')).map((p) => p.ref!.slice(5)),
+  )) {
     const n = repo.refs.dropBadLogLines(name);
     if (n) done.push(`moved ${n} bad line(s) of logs/${name} to logs/${name}.rejected`);
   }
@@ -36,7 +38,8 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
   }
   const lost = join(repo.dir, 'lost');
   for (const p of problems) {
-    if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost)) done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
+    if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost))
+      done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
   }
   await VersionIndex.rebuild(repo);
   done.push('rebuilt the index (the next commit re-reads every tracked file, storing any chunk that was lost)');

@@ -87,17 +87,24 @@ export interface ReportData {
   envs: ReportEnv[];
   lineage: { nodes: LineageGraphNode[]; edges: LineageGraphEdge[] };
   comparison: CompareResult;
-  pair: { from: { id: string; number: number | null }; to: { id: string; number: number | null }; layers: LayerChange[] } | null;
+  pair: {
+    from: { id: string; number: number | null };
+    to: { id: string; number: number | null };
+    layers: LayerChange[];
+  } | null;
   warnings: string[];
 }
 
 /** Branch of each version: every branch's first-parent history first (main/master, then the rest by name), then full histories. */
 function branchOf(repo: Repository, summaries: Map<string, VersionSummary>): Map<string, string> {
   const rank = (n: string) => (n === 'main' || n === 'master' ? 0 : 1);
-  const branches = repo.refs.list('refs/heads/').sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
+  const branches = repo.refs
+    .list('refs/heads/')
+    .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
   const out = new Map<string, string>();
   for (const b of branches) {
-    for (let id: string | undefined = b.value; id && !out.has(id); id = summaries.get(id)?.parents[0]) out.set(id, b.name);
+    for (let id: string | undefined = b.value; id && !out.has(id); id = summaries.get(id)?.parents[0])
+      out.set(id, b.name);
   }
   for (const b of branches) {
     const stack = [b.value];
@@ -114,7 +121,11 @@ function branchOf(repo: Repository, summaries: Map<string, VersionSummary>): Map
 }
 
 /** The versions a selection names, oldest first. */
-async function selectVersions(repo: Repository, summaries: Map<string, VersionSummary>, sel: ReportSelection): Promise<{ ids: string[]; warnings: string[] }> {
+async function selectVersions(
+  repo: Repository,
+  summaries: Map<string, VersionSummary>,
+  sel: ReportSelection,
+): Promise<{ ids: string[]; warnings: string[] }> {
   let ids: string[];
   let warnings: string[] = [];
   if (sel.revs?.length) {
@@ -136,7 +147,12 @@ async function selectVersions(repo: Repository, summaries: Map<string, VersionSu
 }
 
 /** The lineage graph of the selected versions: parent and base edges (through unselected versions to the nearest selected ones), datasets and git commits. */
-function lineageGraph(repo: Repository, ids: string[], summaries: Map<string, VersionSummary>, number: (id: string) => number | null): ReportData['lineage'] {
+function lineageGraph(
+  repo: Repository,
+  ids: string[],
+  summaries: Map<string, VersionSummary>,
+  number: (id: string) => number | null,
+): ReportData['lineage'] {
   const selected = new Set(ids);
   const nodes = new Map<string, LineageGraphNode>();
   const edges = new Map<string, LineageGraphEdge>();
@@ -165,7 +181,13 @@ function lineageGraph(repo: Repository, ids: string[], summaries: Map<string, Ve
     }
     const base = v.deps.base;
     if (base) {
-      if (!selected.has(base)) nodes.set(base, { id: base, kind: 'base', label: label(base), detail: summaries.get(base)?.message.split('\n')[0] ?? 'base model' });
+      if (!selected.has(base))
+        nodes.set(base, {
+          id: base,
+          kind: 'base',
+          label: label(base),
+          detail: summaries.get(base)?.message.split('\n')[0] ?? 'base model',
+        });
       edge({ from: id, to: base, relation: 'base' });
     }
     for (const d of v.deps.data ?? []) {
@@ -175,7 +197,12 @@ function lineageGraph(repo: Repository, ids: string[], summaries: Map<string, Ve
     }
     if (v.git) {
       const key = `git:${v.git.commit}`;
-      nodes.set(key, { id: key, kind: 'git', label: `git ${v.git.commit.slice(0, 8)}`, detail: `${v.git.branch ?? ''}${v.git.dirty ? ' (dirty)' : ''}`.trim() });
+      nodes.set(key, {
+        id: key,
+        kind: 'git',
+        label: `git ${v.git.commit.slice(0, 8)}`,
+        detail: `${v.git.branch ?? ''}${v.git.dirty ? ' (dirty)' : ''}`.trim(),
+      });
       edge({ from: id, to: key, relation: 'git' });
     }
   }
@@ -188,7 +215,10 @@ async function pairLayers(repo: Repository, fromId: string, toId: string): Promi
   const out: LayerChange[] = [];
   for (const f of d.files) {
     if (!f.tensors) continue;
-    const layers = new Map<string, { delta2: number; base2: number; compared: number; changed: number; notCompared: number }>();
+    const layers = new Map<
+      string,
+      { delta2: number; base2: number; compared: number; changed: number; notCompared: number }
+    >();
     for (const c of f.tensors.changes) {
       const l = layerOf(c.name);
       const acc = layers.get(l) ?? { delta2: 0, base2: 0, compared: 0, changed: 0, notCompared: 0 };
@@ -202,8 +232,16 @@ async function pairLayers(repo: Repository, fromId: string, toId: string): Promi
     }
     const totals = new Map(f.tensors.layers.map((l) => [l.layer, l.total]));
     for (const [layer, acc] of layers) {
-      const relL2 = acc.compared === 0 ? null : acc.base2 > 0 ? Math.sqrt(acc.delta2 / acc.base2) : acc.delta2 > 0 ? null : 0;
-      out.push({ file: f.path, layer, relL2, changedTensors: acc.changed, totalTensors: totals.get(layer) ?? acc.changed, notCompared: acc.notCompared });
+      const relL2 =
+        acc.compared === 0 ? null : acc.base2 > 0 ? Math.sqrt(acc.delta2 / acc.base2) : acc.delta2 > 0 ? null : 0;
+      out.push({
+        file: f.path,
+        layer,
+        relL2,
+        changedTensors: acc.changed,
+        totalTensors: totals.get(layer) ?? acc.changed,
+        notCompared: acc.notCompared,
+      });
     }
   }
   return out;
@@ -224,9 +262,18 @@ export async function reportData(repo: Repository, sel: ReportSelection = {}): P
   const { ids, warnings } = await selectVersions(repo, summaries, sel);
   if (!ids.length) {
     const why = warnings.length ? `: ${warnings.join('; ')}` : '';
-    throw new MvmError('NO_VERSIONS', sel.where !== undefined ? `no version matches --where '${sel.where}'${why}` : 'there are no versions to report on yet', {
-      hint: sel.where !== undefined ? 'mvm log --all --where EXPR shows what matches' : 'commit a version first: mvm commit -m MESSAGE',
-    });
+    throw new MvmError(
+      'NO_VERSIONS',
+      sel.where !== undefined
+        ? `no version matches --where '${sel.where}'${why}`
+        : 'there are no versions to report on yet',
+      {
+        hint:
+          sel.where !== undefined
+            ? 'mvm log --all --where EXPR shows what matches'
+            : 'commit a version first: mvm commit -m MESSAGE',
+      },
+    );
   }
   const number = numberLookup(repo);
   const branches = branchOf(repo, summaries);
@@ -252,9 +299,17 @@ export async function reportData(repo: Repository, sel: ReportSelection = {}): P
     };
   });
   const comparison = compareVersions(repo, ids);
-  const pairIds = sel.noPair ? null : sel.pair ? ([resolveRevision(repo, sel.pair[0]), resolveRevision(repo, sel.pair[1])] as [string, string]) : defaultPair(ids, summaries);
+  const pairIds = sel.noPair
+    ? null
+    : sel.pair
+      ? ([resolveRevision(repo, sel.pair[0]), resolveRevision(repo, sel.pair[1])] as [string, string])
+      : defaultPair(ids, summaries);
   const pair = pairIds
-    ? { from: { id: pairIds[0], number: number(pairIds[0]) }, to: { id: pairIds[1], number: number(pairIds[1]) }, layers: await pairLayers(repo, pairIds[0], pairIds[1]) }
+    ? {
+        from: { id: pairIds[0], number: number(pairIds[0]) },
+        to: { id: pairIds[1], number: number(pairIds[1]) },
+        layers: await pairLayers(repo, pairIds[0], pairIds[1]),
+      }
     : null;
   return {
     format: 1,

@@ -24,7 +24,11 @@ function library(pkg: string, file: string): string {
 let cached: { libs: string; script: string; style: string } | null = null;
 function assets(): NonNullable<typeof cached> {
   cached ??= {
-    libs: [library('chart.js', 'chart.umd.min.js'), library('cytoscape', 'cytoscape.min.js'), library('cytoscape-dagre', 'cytoscape-dagre.min.js')].join('\n;\n'),
+    libs: [
+      library('chart.js', 'chart.umd.min.js'),
+      library('cytoscape', 'cytoscape.min.js'),
+      library('cytoscape-dagre', 'cytoscape-dagre.min.js'),
+    ].join('\n;\n'),
     script: readFileSync(join(ASSETS, 'report.js'), 'utf8'),
     style: readFileSync(join(ASSETS, 'report.css'), 'utf8'),
   };
@@ -33,7 +37,12 @@ function assets(): NonNullable<typeof cached> {
 
 /** JSON that can sit inside a script element: no `</script>`, no `<!--`, no line separators that end a line. */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Inline code: a `</script` inside it would end the element early. */
@@ -52,7 +61,15 @@ function escapeHtml(text: string): string {
  */
 export function reportHtml(data: ReportData, opts: { live?: string } = {}): string {
   const a = assets();
-  const csp = ["default-src 'none'", "script-src 'unsafe-inline'", "style-src 'unsafe-inline'", 'img-src data: blob:', opts.live !== undefined ? "connect-src 'self'" : null].filter(Boolean).join('; ');
+  const csp = [
+    "default-src 'none'",
+    "script-src 'unsafe-inline'",
+    "style-src 'unsafe-inline'",
+    'img-src data: blob:',
+    opts.live !== undefined ? "connect-src 'self'" : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
   return `<!doctype html>
 <html lang="en">
 <head>

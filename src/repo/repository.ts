@@ -7,7 +7,15 @@ import { NumberLog } from '../storage/numbers.js';
 import { acquireLock, type Lock } from '../storage/lock.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { readJsonFile } from '../storage/jsonFile.js';
-import { decodeFileObject, decodeVersion, decodeAnnotation, encodeJsonObject, type FileObject, type Version, type Annotation } from '../core/objects.js';
+import {
+  decodeFileObject,
+  decodeVersion,
+  decodeAnnotation,
+  encodeJsonObject,
+  type FileObject,
+  type Version,
+  type Annotation,
+} from '../core/objects.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
 import { isRecord } from '../core/schema.js';
 
@@ -54,12 +62,18 @@ export class Repository {
   private readonly versionCache = new Map<string, Version>();
   private readonly fileCache = new Map<string, FileObject>();
 
-  constructor(readonly root: string, readonly config: RepoConfig) {
+  constructor(
+    readonly root: string,
+    readonly config: RepoConfig,
+  ) {
     this.dir = join(root, MVM_DIR);
     this.tmpDir = join(this.dir, 'tmp');
     // objects (manifests, file objects, chunks) are fsynced only under 'all'; 'refs' fsyncs refs and logs
     // (fsyncing the manifest and file objects too was measured at ~20 ms more per commit)
-    this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, { level: config.compressionLevel, fsync: config.fsync === 'all' });
+    this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, {
+      level: config.compressionLevel,
+      fsync: config.fsync === 'all',
+    });
     this.refs = new RefStore(this.dir, this.tmpDir, config.fsync !== 'none');
     this.numbers = new NumberLog(join(this.dir, 'numbers'));
   }
@@ -196,7 +210,9 @@ export class Repository {
 
   /** The tracked path specs (files or folders), relative to the workspace root. */
   tracked(): string[] {
-    const v = readJson(join(this.dir, 'tracked.json'), "run 'mvm add' again for the paths you track") as { paths?: unknown } | null;
+    const v = readJson(join(this.dir, 'tracked.json'), "run 'mvm add' again for the paths you track") as {
+      paths?: unknown;
+    } | null;
     return Array.isArray(v?.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : [];
   }
 
@@ -206,7 +222,9 @@ export class Repository {
    * version (commit carries them over) but are neither fetched nor written.
    */
   sparse(): string[] | null {
-    const v = readJson(join(this.dir, 'sparse.json'), "remove it, or run 'mvm checkout REV --only .'") as { paths?: unknown } | null;
+    const v = readJson(join(this.dir, 'sparse.json'), "remove it, or run 'mvm checkout REV --only .'") as {
+      paths?: unknown;
+    } | null;
     return v && Array.isArray(v.paths) ? v.paths.filter((p): p is string => typeof p === 'string') : null;
   }
 
@@ -229,15 +247,23 @@ export class Repository {
     const abs = isAbsolute(userPath) ? userPath : resolve(cwd, userPath);
     const rel = relative(this.root, abs);
     if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new MvmError('PATH_OUTSIDE_WORKSPACE', `path '${userPath}' is outside the workspace ${this.root}`, { path: userPath, root: this.root });
+      throw new MvmError('PATH_OUTSIDE_WORKSPACE', `path '${userPath}' is outside the workspace ${this.root}`, {
+        path: userPath,
+        root: this.root,
+      });
     }
     const posix = rel.split(sep).join('/');
     const parts = posix.split('/').map((p) => p.toLowerCase());
     if (parts.includes(MVM_DIR)) {
-      throw new MvmError('PATH_INSIDE_MVM', `path '${userPath}' is inside .mvm, which mvm cannot track`, { path: userPath });
+      throw new MvmError('PATH_INSIDE_MVM', `path '${userPath}' is inside .mvm, which mvm cannot track`, {
+        path: userPath,
+      });
     }
     if (parts.includes('.git')) {
-      throw new MvmError('PATH_INSIDE_GIT', `path '${userPath}' is inside .git, which mvm never versions`, { path: userPath, hint: 'track the folders that hold your models' });
+      throw new MvmError('PATH_INSIDE_GIT', `path '${userPath}' is inside .git, which mvm never versions`, {
+        path: userPath,
+        hint: 'track the folders that hold your models',
+      });
     }
     return posix === '' ? '.' : posix;
   }
@@ -270,14 +296,31 @@ function readConfig(mvmDir: string): RepoConfig {
   if (!isRecord(read)) throw new MvmError('REF_CORRUPT', `${path} is not a JSON object`, { path, hint });
   const raw = read as Partial<RepoConfig>;
   if (typeof raw.format === 'number' && raw.format > REPO_FORMAT) {
-    throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, { path, hint: 'upgrade mvm' });
+    throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, {
+      path,
+      hint: 'upgrade mvm',
+    });
   }
   // every setting is checked here, once: a chunk size of "abc" would otherwise reach the chunker
-  const wrong = (field: string) => new MvmError('REF_CORRUPT', `${path}: ${field} is ${JSON.stringify(raw[field as keyof RepoConfig])}`, { path, field, hint });
-  if (raw.chunkSize !== undefined && !(Number.isSafeInteger(raw.chunkSize) && raw.chunkSize >= MIN_CHUNK_SIZE && raw.chunkSize <= MAX_CHUNK_SIZE)) throw wrong('chunkSize');
-  if (raw.compressionLevel !== undefined && !(Number.isInteger(raw.compressionLevel) && raw.compressionLevel >= 0 && raw.compressionLevel <= 22)) throw wrong('compressionLevel');
+  const wrong = (field: string) =>
+    new MvmError('REF_CORRUPT', `${path}: ${field} is ${JSON.stringify(raw[field as keyof RepoConfig])}`, {
+      path,
+      field,
+      hint,
+    });
+  if (
+    raw.chunkSize !== undefined &&
+    !(Number.isSafeInteger(raw.chunkSize) && raw.chunkSize >= MIN_CHUNK_SIZE && raw.chunkSize <= MAX_CHUNK_SIZE)
+  )
+    throw wrong('chunkSize');
+  if (
+    raw.compressionLevel !== undefined &&
+    !(Number.isInteger(raw.compressionLevel) && raw.compressionLevel >= 0 && raw.compressionLevel <= 22)
+  )
+    throw wrong('compressionLevel');
   if (raw.fsync !== undefined && !['none', 'refs', 'all'].includes(raw.fsync)) throw wrong('fsync');
-  if (raw.lockTimeoutMs !== undefined && !(typeof raw.lockTimeoutMs === 'number' && raw.lockTimeoutMs >= 0)) throw wrong('lockTimeoutMs');
+  if (raw.lockTimeoutMs !== undefined && !(typeof raw.lockTimeoutMs === 'number' && raw.lockTimeoutMs >= 0))
+    throw wrong('lockTimeoutMs');
   if (raw.partial !== undefined && typeof raw.partial !== 'string') throw wrong('partial');
   return { ...DEFAULT_CONFIG, ...raw };
 }

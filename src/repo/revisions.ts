@@ -55,13 +55,21 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
     case 'number': {
       const all = numbered(repo);
       const found = all[b.n - 1];
-      if (!found) throw unknown(text, all.length ? `versions are numbered v1 to v${all.length}` : 'the repository has no versions yet');
+      if (!found)
+        throw unknown(
+          text,
+          all.length ? `versions are numbered v1 to v${all.length}` : 'the repository has no versions yet',
+        );
       id = found;
       break;
     }
     case 'head': {
       const h = repo.headId();
-      if (!h) throw new MvmError('NO_VERSIONS', 'HEAD does not point at a version yet', { revision: text, hint: "make one with 'mvm commit'" });
+      if (!h)
+        throw new MvmError('NO_VERSIONS', 'HEAD does not point at a version yet', {
+          revision: text,
+          hint: "make one with 'mvm commit'",
+        });
       id = h;
       break;
     }
@@ -100,7 +108,10 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
   const tracking = !tag && !branch && name.includes('/') ? repo.refs.read(`refs/remotes/${name}`) : null;
   if (tracking) return { id: tracking, branch: null };
   if (tag && branch && tag !== branch) {
-    throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, { revision: text, hint: `say refs/heads/${name} or refs/tags/${name}` });
+    throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, {
+      revision: text,
+      hint: `say refs/heads/${name} or refs/tags/${name}`,
+    });
   }
   // a name that is a tag too (at the same version) detaches, as a tag does
   if (tag) return { id: tag, branch: null };
@@ -109,15 +120,23 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
     const matches = numbered(repo).filter((id): id is string => !!id && id.startsWith(name));
     if (matches.length === 1) return { id: matches[0]!, branch: null };
     if (matches.length > 1) {
-      throw new MvmError('AMBIGUOUS_REVISION', `hash prefix '${name}' is ambiguous: it matches ${matches.length} versions`, {
-        revision: text,
-        candidates: matches.slice(0, 10),
-        hint: 'give more hex digits',
-      });
+      throw new MvmError(
+        'AMBIGUOUS_REVISION',
+        `hash prefix '${name}' is ambiguous: it matches ${matches.length} versions`,
+        {
+          revision: text,
+          candidates: matches.slice(0, 10),
+          hint: 'give more hex digits',
+        },
+      );
     }
     if (isObjectId(name) && repo.objects.has(name)) return { id: name, branch: null };
     throw unknown(text, 'no version id starts with it');
   }
-  const names = [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/'), ...repo.refs.list('refs/remotes/')].map((r) => r.name);
+  const names = [
+    ...repo.refs.list('refs/heads/'),
+    ...repo.refs.list('refs/tags/'),
+    ...repo.refs.list('refs/remotes/'),
+  ].map((r) => r.name);
   throw unknown(text, `no such version, branch or tag${didYouMean(name, [...names, 'HEAD', 'deployed'])}`);
 }

@@ -23,7 +23,11 @@ function lstatOrNull(abs: string): ReturnType<typeof lstatSync> | null {
  */
 export function safeDestination(root: string, rel: string): string {
   const why = pathProblem(rel);
-  if (why) throw new MvmError('UNSAFE_VERSION', `${JSON.stringify(rel)} cannot be written safely: ${why}`, { path: rel, hint: 'nothing was written outside the folder; this version was made by hand or by a hostile copy of the repository' });
+  if (why)
+    throw new MvmError('UNSAFE_VERSION', `${JSON.stringify(rel)} cannot be written safely: ${why}`, {
+      path: rel,
+      hint: 'nothing was written outside the folder; this version was made by hand or by a hostile copy of the repository',
+    });
   const parts = rel.split('/');
   let at = root;
   for (const part of parts.slice(0, -1)) {
@@ -38,7 +42,11 @@ export function safeDestination(root: string, rel: string): string {
       st = lstatOrNull(at);
     }
     if (!st?.isDirectory()) {
-      throw new MvmError('SYMLINK_IN_PATH', `${at} is ${st?.isSymbolicLink() ? 'a symlink' : 'not a folder'}; mvm does not write ${rel} through it`, { paths: [at], path: rel, hint: 'mvm writes a version only into real folders it made' });
+      throw new MvmError(
+        'SYMLINK_IN_PATH',
+        `${at} is ${st?.isSymbolicLink() ? 'a symlink' : 'not a folder'}; mvm does not write ${rel} through it`,
+        { paths: [at], path: rel, hint: 'mvm writes a version only into real folders it made' },
+      );
     }
   }
   return join(at, parts[parts.length - 1]!);

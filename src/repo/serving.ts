@@ -1,4 +1,17 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -33,7 +46,10 @@ export interface ExportResult {
 /** Checks a model name for the serving folder: one path component. */
 export function validateServingName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new MvmError('BAD_VALUE', `'${name}' is not a valid model name for a serving folder`, { name, hint: 'use letters, digits, ., _ and -' });
+    throw new MvmError('BAD_VALUE', `'${name}' is not a valid model name for a serving folder`, {
+      name,
+      hint: 'use letters, digits, ., _ and -',
+    });
   }
   return name;
 }
@@ -53,7 +69,6 @@ function stagingName(number: number): string {
 
 /** A staging folder whose export cannot be asked (another host's, or named before names carried it) is stale after this long. */
 const FOREIGN_STAGING_STALE_MS = 24 * 3600_000;
-
 
 /**
  * True when a staging folder is left by an export that ended without
@@ -80,7 +95,11 @@ export function staleStaging(modelDir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.startsWith(STAGING_PREFIX)).map((n) => join(modelDir, n)).filter(isStaleStaging).sort();
+  return names
+    .filter((n) => n.startsWith(STAGING_PREFIX))
+    .map((n) => join(modelDir, n))
+    .filter(isStaleStaging)
+    .sort();
 }
 
 /** The serving folder of a model (`DIR/NAME`). */
@@ -106,7 +125,10 @@ export function numberedFolders(modelDir: string): number[] {
   } catch {
     return [];
   }
-  return names.filter((n) => /^[1-9]\d{0,15}$/.test(n)).map(Number).sort((a, b) => a - b);
+  return names
+    .filter((n) => /^[1-9]\d{0,15}$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** Removes a folder by renaming it aside first, so a poller never sees it half deleted. */
@@ -138,7 +160,13 @@ function fsyncFile(path: string): void {
  * EXPORT_CONFLICT unless `force` (then it is renamed aside and replaced).
  * Files already in the model folder (a Triton `config.pbtxt`) are never touched.
  */
-export async function exportVersion(repo: Repository, id: string, number: number, target: ExportTarget, opts: { force?: boolean } = {}): Promise<ExportResult> {
+export async function exportVersion(
+  repo: Repository,
+  id: string,
+  number: number,
+  target: ExportTarget,
+  opts: { force?: boolean } = {},
+): Promise<ExportResult> {
   const modelDir = modelFolder(target);
   const dest = join(modelDir, String(number));
   const version = repo.version(id);
@@ -146,7 +174,11 @@ export async function exportVersion(repo: Repository, id: string, number: number
   const prefix = target.path ? target.path.replace(/\/+$/, '') + '/' : '';
   const files = Object.entries(version.files).filter(([p]) => !prefix || p.startsWith(prefix));
   if (!files.length) {
-    throw new MvmError('PATH_NOT_FOUND', `version ${id.slice(0, 12)} has no files${prefix ? ` under ${prefix}` : ''} to export`, { id, path: target.path ?? null });
+    throw new MvmError(
+      'PATH_NOT_FOUND',
+      `version ${id.slice(0, 12)} has no files${prefix ? ` under ${prefix}` : ''} to export`,
+      { id, path: target.path ?? null },
+    );
   }
   const bytes = files.reduce((s, [, e]) => s + e.size, 0);
   const base: ExportResult = { path: dest, id, number, files: files.length, bytes, written: false, removed: [] };
@@ -154,11 +186,15 @@ export async function exportVersion(repo: Repository, id: string, number: number
     const held = markerId(dest);
     if (held === id) return base;
     if (!opts.force) {
-      throw new MvmError('EXPORT_CONFLICT', `${dest} already exists and holds ${held ? `version ${held.slice(0, 12)}` : 'files mvm did not write'}`, {
-        path: dest,
-        held,
-        hint: '--force replaces it',
-      });
+      throw new MvmError(
+        'EXPORT_CONFLICT',
+        `${dest} already exists and holds ${held ? `version ${held.slice(0, 12)}` : 'files mvm did not write'}`,
+        {
+          path: dest,
+          held,
+          hint: '--force replaces it',
+        },
+      );
     }
   }
   try {
@@ -166,7 +202,10 @@ export async function exportVersion(repo: Repository, id: string, number: number
   } catch (e) {
     throw fromSystemError(e, modelDir, 'writing');
   }
-  if (lstatSync(modelDir).isSymbolicLink()) throw new MvmError('SYMLINK_IN_PATH', `${modelDir} is a symlink; mvm does not export through it`, { paths: [modelDir] });
+  if (lstatSync(modelDir).isSymbolicLink())
+    throw new MvmError('SYMLINK_IN_PATH', `${modelDir} is a symlink; mvm does not export through it`, {
+      paths: [modelDir],
+    });
   // what interrupted exports left here goes first (a server only loads numbered folders, so it never saw them)
   for (const stale of staleStaging(modelDir)) {
     try {
@@ -180,7 +219,10 @@ export async function exportVersion(repo: Repository, id: string, number: number
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
     // a partial store fetches the chunks of every file in one batch first
-    await ensureChunks(repo, files.flatMap(([, entry]) => repo.file(entry.file).chunks));
+    await ensureChunks(
+      repo,
+      files.flatMap(([, entry]) => repo.file(entry.file).chunks),
+    );
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);
@@ -191,7 +233,10 @@ export async function exportVersion(repo: Repository, id: string, number: number
         fsyncFile(out);
       }
     });
-    writeFileSync(join(staging, EXPORT_MARKER), JSON.stringify({ id, number, files: files.map(([p]) => p.slice(prefix.length)) }) + '\n');
+    writeFileSync(
+      join(staging, EXPORT_MARKER),
+      JSON.stringify({ id, number, files: files.map(([p]) => p.slice(prefix.length)) }) + '\n',
+    );
     fsyncFile(join(staging, EXPORT_MARKER));
     for (const d of dirs) fsyncDir(d);
     if (existsSync(dest)) removeFolder(modelDir, number);

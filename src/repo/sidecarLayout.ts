@@ -50,9 +50,23 @@ async function onnxExternalLayout(dir: string, name: string, size: number): Prom
   // a file this small is one chunk either way: not worth asking the models
   if (size < MIN_EXTERNAL_BYTES) return null;
   for (const m of onnxModelsIn(dir)) {
-    const mine = (await externalTensorsOf(join(dir, m)))?.filter((e) => (e.location.startsWith('./') ? e.location.slice(2) : e.location) === name);
+    const mine = (await externalTensorsOf(join(dir, m)))?.filter(
+      (e) => (e.location.startsWith('./') ? e.location.slice(2) : e.location) === name,
+    );
     if (!mine?.length) continue;
-    return validateLayout({ format: 'onnx', tensors: mine.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, start: e.offset, end: e.offset + e.length })) }, size);
+    return validateLayout(
+      {
+        format: 'onnx',
+        tensors: mine.map((e) => ({
+          name: e.name,
+          dtype: e.dtype,
+          shape: e.shape,
+          start: e.offset,
+          end: e.offset + e.length,
+        })),
+      },
+      size,
+    );
   }
   return null;
 }
@@ -68,7 +82,10 @@ function onnxModelsIn(dir: string): string[] {
     const stamp = lstatSync(dir).mtimeMs;
     const hit = modelsCache.get(dir);
     if (hit?.stamp === stamp) return hit.models;
-    const models = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.onnx')).sort().slice(0, MAX_ONNX_MODELS);
+    const models = readdirSync(dir)
+      .filter((n) => n.toLowerCase().endsWith('.onnx'))
+      .sort()
+      .slice(0, MAX_ONNX_MODELS);
     if (modelsCache.size >= 64) modelsCache.clear();
     modelsCache.set(dir, { stamp, models });
     return models;

@@ -1,5 +1,10 @@
 import { MvmError, isMvmError } from '../errors.js';
-import { MAX_SIGNATURES_PER_VERSION, MAX_SIGNATURE_OBJECT, decodeSignature, type Signature } from '../core/signature.js';
+import {
+  MAX_SIGNATURES_PER_VERSION,
+  MAX_SIGNATURE_OBJECT,
+  decodeSignature,
+  type Signature,
+} from '../core/signature.js';
 import { blake3Hex } from '../storage/hash.js';
 import type { Repository } from './repository.js';
 import type { RemoteSession } from './remoteSession.js';
@@ -23,9 +28,19 @@ export function signatureKey(target: string, id: string, length: number): string
  * object checked field by field, its target the version its key names.
  * Anything else refuses the fetch (REMOTE_CORRUPT); nothing is stored here.
  */
-export async function readRemoteSignatures(repo: Repository, s: RemoteSession, held: (id: string) => boolean, jobs: number): Promise<Signature[]> {
+export async function readRemoteSignatures(
+  repo: Repository,
+  s: RemoteSession,
+  held: (id: string) => boolean,
+  jobs: number,
+): Promise<Signature[]> {
   const url = s.remote.url;
-  const corrupt = (key: string, why: string) => new MvmError('REMOTE_CORRUPT', `signature ${key} on ${url} ${why}`, { url, key, hint: 'nothing was fetched; remove that file from the remote' });
+  const corrupt = (key: string, why: string) =>
+    new MvmError('REMOTE_CORRUPT', `signature ${key} on ${url} ${why}`, {
+      url,
+      key,
+      hint: 'nothing was fetched; remove that file from the remote',
+    });
   const have = new Set(signatureLog(repo).map((e) => `${e.target}/${e.signature}`));
   const perVersion = new Map<string, number>();
   const wanted: { key: string; target: string; id: string; length: number }[] = [];
@@ -34,10 +49,15 @@ export async function readRemoteSignatures(repo: Repository, s: RemoteSession, h
     if (!m) throw corrupt(JSON.stringify(key), 'is not named signatures/<version id>/<signature id>.<bytes>');
     const [, target, id, len] = m as unknown as [string, string, string, string];
     const length = Number(len);
-    if (length > MAX_SIGNATURE_OBJECT) throw corrupt(key, `says it holds ${length} bytes, more than a signature may (${MAX_SIGNATURE_OBJECT})`);
+    if (length > MAX_SIGNATURE_OBJECT)
+      throw corrupt(key, `says it holds ${length} bytes, more than a signature may (${MAX_SIGNATURE_OBJECT})`);
     const n = (perVersion.get(target) ?? 0) + 1;
     perVersion.set(target, n);
-    if (n > MAX_SIGNATURES_PER_VERSION) throw corrupt(key, `is one of more than ${MAX_SIGNATURES_PER_VERSION} signatures of version ${target.slice(0, 12)}`);
+    if (n > MAX_SIGNATURES_PER_VERSION)
+      throw corrupt(
+        key,
+        `is one of more than ${MAX_SIGNATURES_PER_VERSION} signatures of version ${target.slice(0, 12)}`,
+      );
     if (held(target) && !have.has(`${target}/${id}`)) wanted.push({ key, target, id, length });
   }
   const out: Signature[] = [];
@@ -51,7 +71,8 @@ export async function readRemoteSignatures(repo: Repository, s: RemoteSession, h
     } catch (e) {
       throw isMvmError(e) ? corrupt(w.key, `is not a valid signature object (${e.message})`) : e;
     }
-    if (sig.target !== w.target) throw corrupt(w.key, `signs version ${sig.target.slice(0, 12)}, not the one its name says`);
+    if (sig.target !== w.target)
+      throw corrupt(w.key, `signs version ${sig.target.slice(0, 12)}, not the one its name says`);
     out.push(sig);
   });
   return out;
@@ -68,7 +89,12 @@ export function storeSignatures(repo: Repository, sigs: Signature[]): void {
  * does not list yet (content-addressed, so a plain write). Lists the remote's
  * signatures only when there is something to send. Returns how many it sent.
  */
-export async function pushSignatures(repo: Repository, s: RemoteSession, onRemote: (id: string) => boolean, jobs: number): Promise<number> {
+export async function pushSignatures(
+  repo: Repository,
+  s: RemoteSession,
+  onRemote: (id: string) => boolean,
+  jobs: number,
+): Promise<number> {
   const local = signatureLog(repo).filter((e) => onRemote(e.target));
   if (!local.length) return 0;
   const there = new Set(await s.backend.list(SIGNATURES_PREFIX));

@@ -3,7 +3,15 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MvmError } from '../errors.js';
-import { SIGNATURE_NAMESPACE, decodeSignature, encodeSignature, makeSignature, signedMessage, type Signature, type SignatureLogEntry } from '../core/signature.js';
+import {
+  SIGNATURE_NAMESPACE,
+  decodeSignature,
+  encodeSignature,
+  makeSignature,
+  signedMessage,
+  type Signature,
+  type SignatureLogEntry,
+} from '../core/signature.js';
 import type { Repository } from './repository.js';
 import { readUserConfig } from './userConfig.js';
 import { sshSign, sshVerify, type SshCheck } from './sshKeygen.js';
@@ -51,7 +59,14 @@ function expandHome(p: string, base: string): string {
 function gitSigningKey(root: string): string | null {
   const get = (k: string) => {
     try {
-      return execFileSync('git', ['config', '--get', k], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim() || null;
+      return (
+        execFileSync('git', ['config', '--get', k], {
+          cwd: root,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+          timeout: 10_000,
+        }).trim() || null
+      );
     } catch {
       return null;
     }
@@ -69,10 +84,16 @@ function gitSigningKey(root: string): string | null {
 export function signingKey(repo: Repository, explicit?: string): string {
   const key = explicit ?? readUserConfig().signing?.key ?? gitSigningKey(repo.root);
   if (!key) {
-    throw new MvmError('BAD_ARGUMENT', 'no SSH key to sign with', { hint: 'pass --sign-key ~/.ssh/id_ed25519 (or its .pub with the key in ssh-agent), or set signing.key in ~/.config/mvm/config.json' });
+    throw new MvmError('BAD_ARGUMENT', 'no SSH key to sign with', {
+      hint: 'pass --sign-key ~/.ssh/id_ed25519 (or its .pub with the key in ssh-agent), or set signing.key in ~/.config/mvm/config.json',
+    });
   }
   const path = expandHome(key, process.cwd());
-  if (!existsSync(path)) throw new MvmError('PATH_NOT_FOUND', `signing key ${path} does not exist`, { path, hint: 'give the path of an SSH private key, or of a public key whose private half is in ssh-agent' });
+  if (!existsSync(path))
+    throw new MvmError('PATH_NOT_FOUND', `signing key ${path} does not exist`, {
+      path,
+      hint: 'give the path of an SSH private key, or of a public key whose private half is in ssh-agent',
+    });
   return path;
 }
 
@@ -125,11 +146,18 @@ export function checkSignatures(repo: Repository, target: string, log?: Signatur
       continue;
     }
     // the log names the target, and so does the object: a mismatch is a signature moved to another version
-    if (sig.target !== target) signatures.push({ id, status: 'bad', reason: `it signs ${sig.target.slice(0, 12)}, not this version` });
+    if (sig.target !== target)
+      signatures.push({ id, status: 'bad', reason: `it signs ${sig.target.slice(0, 12)}, not this version` });
     else signatures.push({ id, ...sshVerify(sig.signature, SIGNATURE_NAMESPACE, signedMessage(target), file) });
   }
   const principals = [...new Set(signatures.filter((s) => s.status === 'verified').map((s) => s.principal!))];
-  const status = !signatures.length ? 'unsigned' : principals.length ? 'verified' : signatures.some((s) => s.status === 'unverified') ? 'unverified' : 'bad';
+  const status = !signatures.length
+    ? 'unsigned'
+    : principals.length
+      ? 'verified'
+      : signatures.some((s) => s.status === 'unverified')
+        ? 'unverified'
+        : 'bad';
   return { target, status, principals, signatures, allowedSigners: file };
 }
 
@@ -143,11 +171,29 @@ export function checkSignatures(repo: Repository, target: string, log?: Signatur
 export function assertSigned(r: VersionSignatures, what: string, why: string): void {
   if (r.status === 'verified') return;
   const data = { id: r.target, status: r.status, allowedSigners: r.allowedSigners, signatures: r.signatures };
-  if (r.status === 'unsigned') throw new MvmError('NOT_SIGNED', `${what} is not signed${why}`, { ...data, hint: `an allowed signer signs it: mvm sign ${r.target.slice(0, 12)}` });
-  if (r.status === 'bad') throw new MvmError('BAD_SIGNATURE', `${what} has no valid signature: ${r.signatures[0]?.reason ?? 'it does not match'}${why}`, { ...data, hint: 'the signature was altered or belongs to another version; an allowed signer signs it again (mvm sign)' });
+  if (r.status === 'unsigned')
+    throw new MvmError('NOT_SIGNED', `${what} is not signed${why}`, {
+      ...data,
+      hint: `an allowed signer signs it: mvm sign ${r.target.slice(0, 12)}`,
+    });
+  if (r.status === 'bad')
+    throw new MvmError(
+      'BAD_SIGNATURE',
+      `${what} has no valid signature: ${r.signatures[0]?.reason ?? 'it does not match'}${why}`,
+      {
+        ...data,
+        hint: 'the signature was altered or belongs to another version; an allowed signer signs it again (mvm sign)',
+      },
+    );
   const keys = [...new Set(r.signatures.map((s) => s.key).filter(Boolean))].join(', ');
-  throw new MvmError('SIGNER_NOT_ALLOWED', `${what} is signed${keys ? ` by ${keys}` : ''}, but by no key ${r.allowedSigners ? `in ${r.allowedSigners}` : `in an allowed-signers file (${ALLOWED_SIGNERS_FILE} does not exist)`}${why}`, {
-    ...data,
-    hint: r.allowedSigners ? 'an allowed signer signs it (mvm sign), or the project adds the key to its allowed-signers file' : `commit ${ALLOWED_SIGNERS_FILE} (git's allowed_signers format: "PRINCIPAL namespaces=\\"${SIGNATURE_NAMESPACE}\\" ssh-ed25519 AAAA...")`,
-  });
+  throw new MvmError(
+    'SIGNER_NOT_ALLOWED',
+    `${what} is signed${keys ? ` by ${keys}` : ''}, but by no key ${r.allowedSigners ? `in ${r.allowedSigners}` : `in an allowed-signers file (${ALLOWED_SIGNERS_FILE} does not exist)`}${why}`,
+    {
+      ...data,
+      hint: r.allowedSigners
+        ? 'an allowed signer signs it (mvm sign), or the project adds the key to its allowed-signers file'
+        : `commit ${ALLOWED_SIGNERS_FILE} (git's allowed_signers format: "PRINCIPAL namespaces=\\"${SIGNATURE_NAMESPACE}\\" ssh-ed25519 AAAA...")`,
+    },
+  );
 }

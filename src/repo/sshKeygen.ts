@@ -17,16 +17,31 @@ function sshKeygen(args: string[], input: Uint8Array): Run {
   const r = spawnSync('ssh-keygen', args, { input, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new MvmError('SIGNING_FAILED', missing ? 'ssh-keygen was not found, so versions cannot be signed or verified' : `ssh-keygen could not run: ${r.error.message}`, {
-      hint: missing ? "install OpenSSH's client (Debian: apt-get install openssh-client)" : 'check that ssh-keygen runs',
-    });
+    throw new MvmError(
+      'SIGNING_FAILED',
+      missing
+        ? 'ssh-keygen was not found, so versions cannot be signed or verified'
+        : `ssh-keygen could not run: ${r.error.message}`,
+      {
+        hint: missing
+          ? "install OpenSSH's client (Debian: apt-get install openssh-client)"
+          : 'check that ssh-keygen runs',
+      },
+    );
   }
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** The last line ssh-keygen said on stderr, for messages. */
 function said(r: Run): string {
-  return r.stderr.trim().split('\n').filter((l) => !/^Signing data on standard input/.test(l)).at(-1)?.slice(0, 200) ?? '';
+  return (
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^Signing data on standard input/.test(l))
+      .at(-1)
+      ?.slice(0, 200) ?? ''
+  );
 }
 
 /**
@@ -63,7 +78,12 @@ export interface SshCheck {
  * (which also applies the file's namespaces= and validity options). Without
  * an allowed-signers file a good signature is `unverified`.
  */
-export function sshVerify(armored: string, namespace: string, message: Uint8Array, allowedSigners: string | null): SshCheck {
+export function sshVerify(
+  armored: string,
+  namespace: string,
+  message: Uint8Array,
+  allowedSigners: string | null,
+): SshCheck {
   const dir = mkdtempSync(join(tmpdir(), 'mvm-sig-'));
   try {
     const sig = join(dir, 'signature');
@@ -73,12 +93,22 @@ export function sshVerify(armored: string, namespace: string, message: Uint8Arra
     const key = /\bkey (SHA256:[A-Za-z0-9+/=]+)/.exec(check.stdout + check.stderr)?.[1];
     if (!allowedSigners) return { status: 'unverified', key, reason: 'no allowed-signers file' };
     const found = sshKeygen(['-Y', 'find-principals', '-s', sig, '-f', allowedSigners], Buffer.alloc(0));
-    const principals = found.status === 0 ? found.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+    const principals =
+      found.status === 0
+        ? found.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+        : [];
     for (const principal of principals) {
       const v = sshKeygen(['-Y', 'verify', '-f', allowedSigners, '-I', principal, '-n', namespace, '-s', sig], message);
       if (v.status === 0) return { status: 'verified', principal, key };
     }
-    return { status: 'unverified', key, reason: principals.length ? `key not allowed for ${namespace} signatures` : 'key not in allowed signers' };
+    return {
+      status: 'unverified',
+      key,
+      reason: principals.length ? `key not allowed for ${namespace} signatures` : 'key not in allowed signers',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

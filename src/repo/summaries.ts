@@ -14,7 +14,8 @@ export function refNames(repo: Repository): Map<string, string[]> {
   };
   const head = repo.head();
   if (head.kind === 'detached') add(head.id, 'HEAD');
-  for (const b of repo.refs.list('refs/heads/')) add(b.value, (head.kind === 'branch' && head.ref === b.ref ? 'HEAD -> ' : '') + b.name);
+  for (const b of repo.refs.list('refs/heads/'))
+    add(b.value, (head.kind === 'branch' && head.ref === b.ref ? 'HEAD -> ' : '') + b.name);
   for (const t of repo.refs.list('refs/tags/')) add(t.value, `tag: ${t.name}`);
   for (const r of repo.refs.list('refs/remotes/')) add(r.value, r.name);
   add(repo.refs.read('refs/deployed'), 'deployed');
@@ -24,7 +25,16 @@ export function refNames(repo: Repository): Map<string, string[]> {
 
 /** The record a query sees for a version. */
 export function queryRecord(s: VersionSummary): QueryRecord {
-  return { id: s.id, number: s.number, author: s.author, date: s.time, message: s.message, metrics: s.metrics, params: s.params, meta: s.meta };
+  return {
+    id: s.id,
+    number: s.number,
+    author: s.author,
+    date: s.time,
+    message: s.message,
+    metrics: s.metrics,
+    params: s.params,
+    meta: s.meta,
+  };
 }
 
 /** Version summaries by id, read as far as asked. */

@@ -63,7 +63,13 @@ const sameMark = (a: FileMark, b: FileMark): boolean => a.size === b.size && a.i
 
 /** Whether two states are the same: same generation, counts, and unchanged logs (the append count aside). */
 export function sameState(a: SummaryState, b: SummaryState): boolean {
-  return a.generation === b.generation && a.numbers === b.numbers && a.annotations === b.annotations && sameMark(a.numbersFile, b.numbersFile) && sameMark(a.annotationsFile, b.annotationsFile);
+  return (
+    a.generation === b.generation &&
+    a.numbers === b.numbers &&
+    a.annotations === b.annotations &&
+    sameMark(a.numbersFile, b.numbersFile) &&
+    sameMark(a.annotationsFile, b.annotationsFile)
+  );
 }
 
 /** The marks of the two logs a summary depends on, read now. */
@@ -100,7 +106,10 @@ export class SummaryReader {
   private carry: Buffer = Buffer.alloc(0);
   readonly state: SummaryState | null;
 
-  private constructor(private readonly fd: number, size: number) {
+  private constructor(
+    private readonly fd: number,
+    size: number,
+  ) {
     this.pos = size;
     this.state = stateAt(fd, size);
   }
@@ -116,7 +125,12 @@ export class SummaryReader {
     const reader = new SummaryReader(fd, fstatSync(fd).size);
     const s = reader.state;
     const now = logMarks(repo);
-    if (!s || s.generation !== activeGeneration(repo) || !sameMark(s.numbersFile, now.numbersFile) || !sameMark(s.annotationsFile, now.annotationsFile)) {
+    if (
+      !s ||
+      s.generation !== activeGeneration(repo) ||
+      !sameMark(s.numbersFile, now.numbersFile) ||
+      !sameMark(s.annotationsFile, now.annotationsFile)
+    ) {
       reader.close();
       return null;
     }
@@ -221,8 +235,16 @@ function stateAt(fd: number, size: number): SummaryState | null {
 const lineOf = (l: Line) => JSON.stringify(l) + '\n';
 
 /** Appends new summaries and annotation metrics, then the new state (the file's state must be the one they follow). */
-export function appendSummaryFile(repo: Repository, summaries: VersionSummary[], annotations: { n: number; metrics: Record<string, Scalar> }[], state: SummaryState): void {
-  const text = summaries.map((s) => lineOf({ s })).join('') + annotations.map((a) => lineOf({ a: a.n, m: a.metrics })).join('') + lineOf({ state });
+export function appendSummaryFile(
+  repo: Repository,
+  summaries: VersionSummary[],
+  annotations: { n: number; metrics: Record<string, Scalar> }[],
+  state: SummaryState,
+): void {
+  const text =
+    summaries.map((s) => lineOf({ s })).join('') +
+    annotations.map((a) => lineOf({ a: a.n, m: a.metrics })).join('') +
+    lineOf({ state });
   appendFileSync(join(repo.dir, NAME), text);
 }
 

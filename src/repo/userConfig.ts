@@ -47,7 +47,8 @@ export function readUserConfig(): UserConfig {
       out.init.compressionLevel = i.compressionLevel as number;
     }
     if (i.fsync !== undefined) {
-      if (i.fsync !== 'none' && i.fsync !== 'refs' && i.fsync !== 'all') throw bad("init.fsync is not 'none', 'refs' or 'all'");
+      if (i.fsync !== 'none' && i.fsync !== 'refs' && i.fsync !== 'all')
+        throw bad("init.fsync is not 'none', 'refs' or 'all'");
       out.init.fsync = i.fsync;
     }
   }

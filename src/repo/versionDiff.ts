@@ -38,7 +38,8 @@ export async function addMetadataChanges(
     if (f.status !== 'modified' && f.status !== 'added') continue;
     const fb = newFile(f.path);
     const fa = oldFile(f.path);
-    if (!fb?.layout || (fa && fa.chunks[0]?.id === fb.chunks[0]?.id && fa.chunks.length && headerInFirstChunk(fb))) continue;
+    if (!fb?.layout || (fa && fa.chunks[0]?.id === fb.chunks[0]?.id && fa.chunks.length && headerInFirstChunk(fb)))
+      continue;
     const [ma, mb] = await Promise.all([fa ? readOld(fa, f.path) : null, readNew(fb, f.path)]);
     if (!mb) continue;
     const changes = metadataChanges(ma?.metadata ?? {}, mb.metadata);
@@ -52,7 +53,12 @@ export async function addMetadataChanges(
  * (read from the header chunks of both sides), and with `stats` streams the
  * changed tensors of both sides to compute value statistics.
  */
-export async function diffStored(repo: Repository, a: Version | null, b: Version, opts: { stats?: boolean; progress?: Progress } = {}): Promise<StoredDiff> {
+export async function diffStored(
+  repo: Repository,
+  a: Version | null,
+  b: Version,
+  opts: { stats?: boolean; progress?: Progress } = {},
+): Promise<StoredDiff> {
   const fileAt = (v: Version | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
   // the statistics threads start now, while this thread compares the manifests
   const pool = opts.stats ? statsPool().warm() : undefined;
@@ -64,19 +70,41 @@ export async function diffStored(repo: Repository, a: Version | null, b: Version
 }
 
 /** diffStored's work, with the statistics (when asked for) on `pool`. */
-async function diffWith(repo: Repository, a: Version | null, b: Version, fileAt: (v: Version | null, path: string) => FileObject | null, progress: Progress | undefined, pool: StatsPool | undefined): Promise<StoredDiff> {
+async function diffWith(
+  repo: Repository,
+  a: Version | null,
+  b: Version,
+  fileAt: (v: Version | null, path: string) => FileObject | null,
+  progress: Progress | undefined,
+  pool: StatsPool | undefined,
+): Promise<StoredDiff> {
   const d: StoredDiff = diffVersions(a, b, (id) => repo.file(id));
   const stored = (f: FileObject) => storedModelMetadata(repo, f);
-  await addMetadataChanges(d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), stored, stored);
+  await addMetadataChanges(
+    d.files,
+    (p) => fileAt(a, p),
+    (p) => fileAt(b, p),
+    stored,
+    stored,
+  );
   if (pool) {
     const started = performance.now();
-    const { stats, bytes } = await tensorStats(repo, d.files, (p) => fileAt(a, p), (p) => fileAt(b, p), pool, progress);
+    const { stats, bytes } = await tensorStats(
+      repo,
+      d.files,
+      (p) => fileAt(a, p),
+      (p) => fileAt(b, p),
+      pool,
+      progress,
+    );
     for (const f of d.files) {
       for (const entry of stats.get(f.path) ?? []) {
         const change = f.tensors?.changes.find((c) => c.name === entry.name);
         if (!change) continue;
         if ('stats' in entry) change.stats = entry.stats;
-        else change.statsSkipped = entry.skipped === 'dtype' ? `no statistics for dtype ${change.dtype[1]}` : 'chunk layouts differ';
+        else
+          change.statsSkipped =
+            entry.skipped === 'dtype' ? `no statistics for dtype ${change.dtype[1]}` : 'chunk layouts differ';
       }
     }
     d.statsBytes = bytes;

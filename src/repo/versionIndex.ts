@@ -6,7 +6,15 @@ import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
-import { appendSummaryFile, logMarks, MAX_APPENDS, sameState, summaryFileState, writeSummaryFile, type SummaryState } from './summaryFile.js';
+import {
+  appendSummaryFile,
+  logMarks,
+  MAX_APPENDS,
+  sameState,
+  summaryFileState,
+  writeSummaryFile,
+  type SummaryState,
+} from './summaryFile.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
 export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
@@ -68,7 +76,12 @@ function segmentSizeFrom(opts: IndexOptions): number {
  */
 export class VersionIndex {
   /** `generation`: the on-disk generation's name (null in memory), which the summary file records. */
-  private constructor(private readonly kv: KvStore, private readonly repo: Repository, readonly generation: string | null, readonly segmentSize: number) {}
+  private constructor(
+    private readonly kv: KvStore,
+    private readonly repo: Repository,
+    readonly generation: string | null,
+    readonly segmentSize: number,
+  ) {}
 
   /** Whether the index is on disk (else built in memory for this process alone). */
   get persistent(): boolean {
@@ -119,7 +132,12 @@ export class VersionIndex {
    * active one, under the writer lock (taken here when it is free, without
    * waiting). Null when another process is writing: the caller works in memory.
    */
-  private static async build(repo: Repository, store: IndexStore, layout: string, size: number): Promise<VersionIndex | null> {
+  private static async build(
+    repo: Repository,
+    store: IndexStore,
+    layout: string,
+    size: number,
+  ): Promise<VersionIndex | null> {
     const lock = repo.holdsLock ? null : await repo.tryLock('index');
     if (!repo.holdsLock && !lock) return null;
     try {
@@ -151,7 +169,10 @@ export class VersionIndex {
     const size = segmentSizeFrom(opts);
     const layout = size === DEFAULT_SEGMENT_SIZE ? INDEX_FORMAT : `${INDEX_FORMAT}/${size}`;
     const index = await VersionIndex.build(repo, new IndexStore(join(repo.dir, 'index')), layout, size);
-    if (!index) throw new MvmError('LOCKED', 'the index can only be rebuilt under the writer lock', { hint: 'wait for the other mvm command to finish' });
+    if (!index)
+      throw new MvmError('LOCKED', 'the index can only be rebuilt under the writer lock', {
+        hint: 'wait for the other mvm command to finish',
+      });
     await index.close();
   }
 
@@ -161,7 +182,8 @@ export class VersionIndex {
    */
   async renumber(): Promise<void> {
     const ops: KvOp[] = [];
-    for (const prefix of ['n:', 'id:', 'seg:']) for await (const [k] of this.kv.entries(prefix)) ops.push({ type: 'del', key: k });
+    for (const prefix of ['n:', 'id:', 'seg:'])
+      for await (const [k] of this.kv.entries(prefix)) ops.push({ type: 'del', key: k });
     ops.push({ type: 'del', key: 'state:numbers' }, { type: 'del', key: 'state:annotations' });
     await this.kv.batch(ops);
     await this.sync();
@@ -179,25 +201,45 @@ export class VersionIndex {
     const annCount = annText ? Number(annText) : 0;
     // a current summary file vouches that the logs hold what the index has indexed: no need to read them
     const file = this.persistent ? summaryFileState(this.repo) : null;
-    if (file && sameState(file, { generation: this.generation, numbers: count, annotations: annCount, ...before })) return;
+    if (file && sameState(file, { generation: this.generation, numbers: count, annotations: annCount, ...before }))
+      return;
     const ids = this.repo.numbers.readAll();
     const anns = this.repo.refs.readLog<AnnotationLogEntry>('annotations');
     const after = logMarks(this.repo);
     const annStart = annCount > anns.length ? 0 : annCount;
     const added: VersionSummary[] = [];
     const annotated: { n: number; metrics: Record<string, Scalar> }[] = [];
-    if (count !== ids.length || annCount !== anns.length) await this.apply(ids, anns, count, annStart, added, annotated);
+    if (count !== ids.length || annCount !== anns.length)
+      await this.apply(ids, anns, count, annStart, added, annotated);
     // the logs moved while they were read: the next reader writes the summary file
-    if (!this.persistent || before.numbersFile.size !== after.numbersFile.size || before.annotationsFile.size !== after.annotationsFile.size) return;
+    if (
+      !this.persistent ||
+      before.numbersFile.size !== after.numbersFile.size ||
+      before.annotationsFile.size !== after.annotationsFile.size
+    )
+      return;
     try {
-      await this.writeSummaries(file, { generation: this.generation, numbers: ids.length, annotations: anns.length, ...after }, { numbers: count, annotations: annStart }, added, annotated);
+      await this.writeSummaries(
+        file,
+        { generation: this.generation, numbers: ids.length, annotations: anns.length, ...after },
+        { numbers: count, annotations: annStart },
+        added,
+        annotated,
+      );
     } catch {
       // derived data: a summary file that cannot be written (read-only storage) is rebuilt next time
     }
   }
 
   /** Indexes numbers from `count` and annotations from `annStart`, noting what changed for the summary file. */
-  private async apply(ids: (string | null)[], anns: AnnotationLogEntry[], count: number, annStart: number, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
+  private async apply(
+    ids: (string | null)[],
+    anns: AnnotationLogEntry[],
+    count: number,
+    annStart: number,
+    added: VersionSummary[],
+    annotated: { n: number; metrics: Record<string, Scalar> }[],
+  ): Promise<void> {
     const ops: KvOp[] = [];
     const segments = new Map<number, (VersionSummary | null)[]>();
     const segment = async (k: number) => {
@@ -221,7 +263,11 @@ export class VersionIndex {
       }
       seg[i % this.segmentSize] = summary;
       if (summary) added.push(structuredClone(summary));
-      if (id) ops.push({ type: 'put', key: `n:${pad(i + 1)}`, value: id }, { type: 'put', key: `id:${id}`, value: String(i + 1) });
+      if (id)
+        ops.push(
+          { type: 'put', key: `n:${pad(i + 1)}`, value: id },
+          { type: 'put', key: `id:${id}`, value: String(i + 1) },
+        );
     }
     const numberOf = new Map<string, number>();
     ids.forEach((id, i) => id && numberOf.set(id, i + 1));
@@ -244,7 +290,10 @@ export class VersionIndex {
       annotated.push({ n, metrics });
     }
     for (const [k, seg] of segments) ops.push({ type: 'put', key: `seg:${pad(k)}`, value: JSON.stringify(seg) });
-    ops.push({ type: 'put', key: 'state:numbers', value: String(ids.length) }, { type: 'put', key: 'state:annotations', value: String(anns.length) });
+    ops.push(
+      { type: 'put', key: 'state:numbers', value: String(ids.length) },
+      { type: 'put', key: 'state:annotations', value: String(anns.length) },
+    );
     await this.kv.batch(ops);
   }
 
@@ -256,11 +305,22 @@ export class VersionIndex {
    * (or every MAX_APPENDS appends, so old state lines do not pile up) writes
    * it afresh from the index.
    */
-  private async writeSummaries(file: SummaryState | null, state: SummaryState, from: { numbers: number; annotations: number }, added: VersionSummary[], annotated: { n: number; metrics: Record<string, Scalar> }[]): Promise<void> {
+  private async writeSummaries(
+    file: SummaryState | null,
+    state: SummaryState,
+    from: { numbers: number; annotations: number },
+    added: VersionSummary[],
+    annotated: { n: number; metrics: Record<string, Scalar> }[],
+  ): Promise<void> {
     if (file && sameState(file, state)) return;
     // appending is right only when the file ends where this sync began and both logs were only appended to
-    const appendable = file && file.generation === state.generation && file.numbers === from.numbers && file.annotations === from.annotations
-      && file.numbersFile.ino === state.numbersFile.ino && file.annotationsFile.ino === state.annotationsFile.ino;
+    const appendable =
+      file &&
+      file.generation === state.generation &&
+      file.numbers === from.numbers &&
+      file.annotations === from.annotations &&
+      file.numbersFile.ino === state.numbersFile.ino &&
+      file.annotationsFile.ino === state.annotationsFile.ino;
     const appends = (file?.appends ?? 0) + 1;
     if (appendable && appends < MAX_APPENDS) appendSummaryFile(this.repo, added, annotated, { ...state, appends });
     else writeSummaryFile(this.repo, await this.summaries(), state);
@@ -271,7 +331,9 @@ export class VersionIndex {
     const n = await this.numberOf(id);
     if (!n) return undefined;
     const text = await this.kv.get(`seg:${pad(Math.floor((n - 1) / this.segmentSize))}`);
-    return text ? ((JSON.parse(text) as (VersionSummary | null)[])[(n - 1) % this.segmentSize] ?? undefined) : undefined;
+    return text
+      ? ((JSON.parse(text) as (VersionSummary | null)[])[(n - 1) % this.segmentSize] ?? undefined)
+      : undefined;
   }
 
   /** Every version summary in number order. */
@@ -309,7 +371,8 @@ export class VersionIndex {
   /** Writes (or with null, drops) stat-cache entries. */
   async statPut(entries: Map<string, StatEntry | null>): Promise<void> {
     const ops: KvOp[] = [];
-    for (const [p, e] of entries) ops.push(e ? { type: 'put', key: `stat:${p}`, value: JSON.stringify(e) } : { type: 'del', key: `stat:${p}` });
+    for (const [p, e] of entries)
+      ops.push(e ? { type: 'put', key: `stat:${p}`, value: JSON.stringify(e) } : { type: 'del', key: `stat:${p}` });
     if (ops.length) await this.kv.batch(ops);
   }
 

@@ -52,11 +52,15 @@ export function symlinkError(repo: Repository, found: { path: string; link: stri
     }
   };
   const shown = found.slice(0, 3).map(({ path, link }) => `${path}${path === link ? '' : ` (${link})`} -> ${to(link)}`);
-  return new MvmError('SYMLINK_IN_PATH', `${doing} would read through a symlink: ${shown.join(', ')}${found.length > 3 ? ', ...' : ''}`, {
-    paths: [...new Set(found.map((f) => f.link))],
-    tracked: found.map((f) => f.path),
-    hint: 'mvm never reads or writes a tracked path through a symlink, which may point outside the workspace; replace the link by a real folder (mvm checkout --force replaces the link, never its target)',
-  });
+  return new MvmError(
+    'SYMLINK_IN_PATH',
+    `${doing} would read through a symlink: ${shown.join(', ')}${found.length > 3 ? ', ...' : ''}`,
+    {
+      paths: [...new Set(found.map((f) => f.link))],
+      tracked: found.map((f) => f.path),
+      hint: 'mvm never reads or writes a tracked path through a symlink, which may point outside the workspace; replace the link by a real folder (mvm checkout --force replaces the link, never its target)',
+    },
+  );
 }
 
 /**
@@ -68,7 +72,11 @@ export function symlinkError(repo: Repository, found: { path: string; link: stri
  * link); `follow` reads through folders on the way, for what is only hashed
  * and never stored (a `--data` path, which may well be a linked dataset).
  */
-export function scanTracked(repo: Repository, specs: string[] = repo.tracked(), links: 'refuse' | 'skip' | 'follow' = 'refuse'): Map<string, WorkFile> {
+export function scanTracked(
+  repo: Repository,
+  specs: string[] = repo.tracked(),
+  links: 'refuse' | 'skip' | 'follow' = 'refuse',
+): Map<string, WorkFile> {
   const out = new Map<string, WorkFile>();
   const ignored = ignoreRules(repo.root);
   const linked: { path: string; link: string }[] = [];
@@ -102,7 +110,11 @@ export function scanTracked(repo: Repository, specs: string[] = repo.tracked(), 
         // a name that is not UTF-8 would come back as another name: refuse it rather than lose the file
         if (!Buffer.from(n, 'utf8').equals(b)) {
           const shown = `${rel === '.' ? '' : `${rel}/`}${[...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('')}`;
-          throw new MvmError('UNSUPPORTED_NAME', `${shown}: the file name is not valid UTF-8, so mvm cannot store it byte for byte`, { path: shown, hint: 'rename the file (names are stored as UTF-8), or move it out of the tracked folder' });
+          throw new MvmError(
+            'UNSUPPORTED_NAME',
+            `${shown}: the file name is not valid UTF-8, so mvm cannot store it byte for byte`,
+            { path: shown, hint: 'rename the file (names are stored as UTF-8), or move it out of the tracked folder' },
+          );
         }
         return n;
       });
@@ -139,7 +151,13 @@ export function statEntry(stat: BigIntStats, file: string, takenAtNs: bigint, tr
 /** The file id the stat cache vouches for, or null when the file must be read again. */
 export function cachedId(stat: BigIntStats, e: StatEntry | undefined): string | null {
   if (!e) return null;
-  if (e.size !== Number(stat.size) || e.mtimeNs !== stat.mtimeNs.toString() || e.ctimeNs !== stat.ctimeNs.toString() || e.ino !== stat.ino.toString()) return null;
+  if (
+    e.size !== Number(stat.size) ||
+    e.mtimeNs !== stat.mtimeNs.toString() ||
+    e.ctimeNs !== stat.ctimeNs.toString() ||
+    e.ino !== stat.ino.toString()
+  )
+    return null;
   // racily clean: modified so close to when it was hashed that a later write could share its mtime
   if (stat.mtimeNs + RACY_NS >= BigInt(e.at)) return null;
   return e.file;
@@ -230,7 +248,11 @@ async function identifyFiles(
     else toRead.push(wf);
   }
   let bytesRead = 0;
-  if (toRead.length) opts.progress?.start?.(opts.label ?? 'reading', toRead.reduce((n, f) => n + Number(f.stat.size), 0));
+  if (toRead.length)
+    opts.progress?.start?.(
+      opts.label ?? 'reading',
+      toRead.reduce((n, f) => n + Number(f.stat.size), 0),
+    );
   // what HEAD holds at each path: a changed tensor's chunks may be stored as deltas against its chunks there
   const headId = opts.store && toRead.length ? repo.headId() : null;
   const head = headId && repo.objects.has(headId) ? repo.version(headId) : null;
@@ -262,7 +284,10 @@ export interface StatusEntry {
 }
 
 /** Compares identified workspace files with a version (null = no version yet); a committed path no longer found or tracked is 'deleted'. */
-export function compareWithVersion(files: Map<string, IdentifiedFile>, version: Pick<Version, 'files'> | null): StatusEntry[] {
+export function compareWithVersion(
+  files: Map<string, IdentifiedFile>,
+  version: Pick<Version, 'files'> | null,
+): StatusEntry[] {
   const out: StatusEntry[] = [];
   const committed = version?.files ?? {};
   for (const [path, f] of files) {

@@ -17,7 +17,11 @@ export function tempPath(dir: string, hint = 'tmp'): string {
  * for derived files written best effort, whether a write happens depends on
  * what earlier commands left, which would make fault points vary between runs.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string, opts: { tmpDir: string; fsync?: boolean; mode?: number; faults?: boolean }): void {
+export function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: { tmpDir: string; fsync?: boolean; mode?: number; faults?: boolean },
+): void {
   const fault = opts.faults === false ? () => undefined : faultPoint;
   const tmp = tempPath(opts.tmpDir, 'w');
   let fd = -1;
@@ -39,7 +43,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: {
     if (opts.fsync) fsyncDir(dirname(path));
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw fromSystemError(e, path, 'writing');
   }
 }

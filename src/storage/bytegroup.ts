@@ -51,8 +51,16 @@ export function groupWidth(kind: GroupKind): 2 | 4 | 8 {
 }
 
 const DTYPE_KIND: Readonly<Record<string, GroupKind>> = {
-  bf16: 'bf16', f16: 'f16', f32: 'f32', f64: 'f64',
-  i16: 'w2', u16: 'w2', i32: 'w4', u32: 'w4', i64: 'w8', u64: 'w8',
+  bf16: 'bf16',
+  f16: 'f16',
+  f32: 'f32',
+  f64: 'f64',
+  i16: 'w2',
+  u16: 'w2',
+  i32: 'w4',
+  u32: 'w4',
+  i64: 'w8',
+  u64: 'w8',
 };
 
 /** The group kind suited to a tensor dtype (case-insensitive, e.g. 'bf16' or 'BF16'), or null for none. */
@@ -206,8 +214,14 @@ const rotl32 = (w: number): number => (w << 1) | (w >>> 31);
  * the compiler folds once the helper is inlined.
  */
 function transpose4(
-  d: Uint32Array, base: number, stride: number,
-  w0: number, w1: number, w2: number, w3: number, rotr: boolean,
+  d: Uint32Array,
+  base: number,
+  stride: number,
+  w0: number,
+  w1: number,
+  w2: number,
+  w3: number,
+  rotr: boolean,
 ): void {
   const t0 = (w0 & 0x00ff00ff) | ((w1 & 0x00ff00ff) << 8);
   const t1 = ((w0 >>> 8) & 0x00ff00ff) | (w1 & 0xff00ff00);

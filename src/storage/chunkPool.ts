@@ -10,7 +10,10 @@ export function chunkError(err: NonNullable<ChunkResult['error']>): Error {
   }
   if (err.code in ERROR_CODES) {
     const data = { id: err.id, ...(err.path !== undefined && { path: err.path }) };
-    return new MvmError(err.code as ErrorCode, err.message, { ...data, hint: err.hint ?? "run 'mvm fsck' to list every damaged object" });
+    return new MvmError(err.code as ErrorCode, err.message, {
+      ...data,
+      hint: err.hint ?? "run 'mvm fsck' to list every damaged object",
+    });
   }
   return new MvmError('IO_ERROR', err.message, { id: err.id });
 }

@@ -1,10 +1,27 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
-import { decodedSize, deltaOf, encodeDelta, encodeObject, topPlane, trimScratch, SCRATCH_KEEP, type Encoded } from './codec.js';
+import {
+  decodedSize,
+  deltaOf,
+  encodeDelta,
+  encodeObject,
+  topPlane,
+  trimScratch,
+  SCRATCH_KEEP,
+  type Encoded,
+} from './codec.js';
 import { groupWidth, type GroupKind } from './bytegroup.js';
 import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
-import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, trimReadScratch, writeObjectFile } from './objectFile.js';
+import {
+  baseLoader,
+  decodeVerified,
+  objectPath,
+  readObjectFile,
+  readStoredFile,
+  trimReadScratch,
+  writeObjectFile,
+} from './objectFile.js';
 import type { GroupChoice } from './codec.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
@@ -18,7 +35,13 @@ const DELTA_MIN_SAVING = 0.05;
  * that is gone, damaged, of another size or already MAX_DELTA_DEPTH deep
  * leaves the chunk whole; 'unlike' says the tensor looks written anew.
  */
-function smallerDelta(objectsDir: string, content: Buffer, baseId: string, group: GroupKind, whole: Encoded): Encoded | 'unlike' {
+function smallerDelta(
+  objectsDir: string,
+  content: Buffer,
+  baseId: string,
+  group: GroupKind,
+  whole: Encoded,
+): Encoded | 'unlike' {
   try {
     const w = deltaWidth(group);
     const stored = readStoredFile(objectsDir, baseId, { reuse: true });
@@ -184,7 +207,12 @@ export { objectPath } from './objectFile.js';
  * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in a
  * per-thread scratch buffer valid until the next load.
  */
-export function loadChunk(objectsDir: string, id: string, reuse: boolean, size?: number): { content: Buffer; storedBytes: number } {
+export function loadChunk(
+  objectsDir: string,
+  id: string,
+  reuse: boolean,
+  size?: number,
+): { content: Buffer; storedBytes: number } {
   return readObjectFile(objectsDir, id, reuse, { exact: size });
 }
 
@@ -207,10 +235,14 @@ function runRange(task: RangeTask): RangeChunk[] {
       if (rangeScratch.length < len) rangeScratch = Buffer.alloc(Math.max(len, 1 << 20));
       const data = rangeScratch.subarray(0, len);
       if (readFully(fd, data, span.start) < len) {
-        throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, { path: task.path, hint: 'wait until the file is fully written and run the command again' });
+        throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, {
+          path: task.path,
+          hint: 'wait until the file is fully written and run the command again',
+        });
       }
       const id = blake3Hex(data);
-      if (!task.store || span.held === id || existsSync(objectPath(task.objectsDir, id))) return { id, size: len, isNew: false, storedBytes: 0 };
+      if (!task.store || span.held === id || existsSync(objectPath(task.objectsDir, id)))
+        return { id, size: len, isNew: false, storedBytes: 0 };
       let enc = encodeObject(data, { level: task.level, group: span.group }, true);
       if (span.base && span.base !== id && span.group && span.group !== 'auto' && !rewritten.has(span.tensor ?? -1)) {
         const d = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
@@ -235,11 +267,13 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
           const stored = task.data.subarray(it.offset, it.offset + it.length);
           const content = decodeVerified(stored, it.id, true, undefined, { exact: it.size });
           const keep = task.storePlaced !== false || !it.places?.length;
-          if (keep && !existsSync(objectPath(task.objectsDir, it.id))) writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
+          if (keep && !existsSync(objectPath(task.objectsDir, it.id)))
+            writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
           for (let i = 0; it.places && i < it.places.length; i += 2) {
             const fd = it.places[i]!;
             const at = it.places[i + 1]!;
-            for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off, at + off);
+            for (let off = 0; off < content.length; )
+              off += writeSync(fd, content, off, content.length - off, at + off);
           }
           size += it.length;
         }
@@ -264,7 +298,8 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'patch': {
         if (rangeScratch.length < task.size) rangeScratch = Buffer.alloc(Math.max(task.size, 1 << 20));
         const have = rangeScratch.subarray(0, task.size);
-        if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id) return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
+        if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id)
+          return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
         const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true, task.size);
         let off = 0;
         while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
@@ -272,9 +307,20 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       }
       case 'verify':
       case 'restore': {
-        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true, task.op === 'restore' ? task.size : undefined);
+        const { content, storedBytes } = loadChunk(
+          task.objectsDir,
+          task.id,
+          true,
+          task.op === 'restore' ? task.size : undefined,
+        );
         if (task.op === 'restore' && content.length !== task.size) {
-          return { id: task.id, size: 0, isNew: false, storedBytes: 0, error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (wrong size)`, id: task.id } };
+          return {
+            id: task.id,
+            size: 0,
+            isNew: false,
+            storedBytes: 0,
+            error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (wrong size)`, id: task.id },
+          };
         }
         if (task.op === 'restore') {
           let off = 0;
@@ -298,5 +344,10 @@ export function taskError(e: unknown, id?: string): NonNullable<PoolResult['erro
     return { code: e.code, message: e.message, id: dataId ?? id, hint, path };
   }
   const err = e as NodeJS.ErrnoException;
-  return { code: 'IO_ERROR', message: err?.message ?? String(e), id, errno: typeof err?.code === 'string' ? err.code : undefined };
+  return {
+    code: 'IO_ERROR',
+    message: err?.message ?? String(e),
+    id,
+    errno: typeof err?.code === 'string' ? err.code : undefined,
+  };
 }

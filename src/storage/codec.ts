@@ -3,7 +3,14 @@ import { unzstd, zstdBinding, type ZstdCCtx } from './zstd.js';
 import { MvmError } from '../errors.js';
 import { kernelArena, releaseKernels, wasmKernels } from './kernels.js';
 import { applyDiff, deltaWidth, elementDiff, MAX_DELTA_DEPTH, releaseDeltaKernels } from './delta.js';
-import { groupBytes, ungroupBytes, groupKindFromCode, groupWidth, GROUP_KIND_CODES, type GroupKind } from './bytegroup.js';
+import {
+  groupBytes,
+  ungroupBytes,
+  groupKindFromCode,
+  groupWidth,
+  GROUP_KIND_CODES,
+  type GroupKind,
+} from './bytegroup.js';
 
 /**
  * How a stored object's payload is encoded; the value is the byte in its header.
@@ -49,7 +56,6 @@ export function maxStoredSize(content: number): number {
   return HEADER_SIZE + DELTA_PREFIX + zstdBinding().compressBound(content) + 5 * 9;
 }
 
-
 /** The byte grouping to try: a kind, none, or 'auto' for bytes of unknown type (chosen on a sample). */
 export type GroupChoice = GroupKind | 'auto' | null;
 
@@ -90,7 +96,8 @@ function entropy(buf: Uint8Array): number {
   if (buf.length <= ENTROPY_WINDOWS * ENTROPY_WINDOW) for (; n < buf.length; n++) hist[buf[n]!]!++;
   else {
     const gap = Math.floor((buf.length - ENTROPY_WINDOW) / (ENTROPY_WINDOWS - 1));
-    for (let w = 0; w < ENTROPY_WINDOWS; w++) for (let i = w * gap, end = i + ENTROPY_WINDOW; i < end; i++, n++) hist[buf[i]!]!++;
+    for (let w = 0; w < ENTROPY_WINDOWS; w++)
+      for (let i = w * gap, end = i + ENTROPY_WINDOW; i < end; i++, n++) hist[buf[i]!]!++;
   }
   let h = 0;
   for (const c of hist) if (c) h -= (c / n) * Math.log2(c / n);
@@ -122,7 +129,14 @@ function planeContext(): ZstdCCtx {
 
 // Per-thread scratch buffers, reused across chunks: fresh 1 MiB allocations
 // cost page faults that measured as much as the compression itself.
-const scratch = { group: Buffer.alloc(0), out: Buffer.alloc(0), enc: Buffer.alloc(0), plain: Buffer.alloc(0), diff: Buffer.alloc(0), delta: Buffer.alloc(0) };
+const scratch = {
+  group: Buffer.alloc(0),
+  out: Buffer.alloc(0),
+  enc: Buffer.alloc(0),
+  plain: Buffer.alloc(0),
+  diff: Buffer.alloc(0),
+  delta: Buffer.alloc(0),
+};
 function scratchOf(n: number, which: keyof typeof scratch): Buffer {
   if (scratch[which].length < n) scratch[which] = Buffer.alloc(Math.max(n, 1 << 20));
   return scratch[which];
@@ -137,7 +151,8 @@ export const SCRATCH_KEEP = 64 << 20;
 
 /** Lets go of this thread's codec scratch buffers (and the kernels' memory) that grew past `keep` bytes. */
 export function trimScratch(keep = SCRATCH_KEEP): void {
-  for (const k of Object.keys(scratch) as (keyof typeof scratch)[]) if (scratch[k].length > keep) scratch[k] = Buffer.alloc(0);
+  for (const k of Object.keys(scratch) as (keyof typeof scratch)[])
+    if (scratch[k].length > keep) scratch[k] = Buffer.alloc(0);
   for (const s of deltaScratch) {
     if (s && s.diff.length > keep) s.diff = Buffer.alloc(0);
     if (s && s.base.length > keep) s.base = Buffer.alloc(0);
@@ -148,7 +163,10 @@ export function trimScratch(keep = SCRATCH_KEEP): void {
 
 /** The bytes of this thread's scratch buffers, for the tests that hold trimScratch to its word. */
 export function scratchBytes(): number {
-  return Object.values(scratch).reduce((n, b) => n + b.length, 0) + deltaScratch.reduce((n, s) => n + (s ? s.diff.length + s.base.length : 0), 0);
+  return (
+    Object.values(scratch).reduce((n, b) => n + b.length, 0) +
+    deltaScratch.reduce((n, s) => n + (s ? s.diff.length + s.base.length : 0), 0)
+  );
 }
 
 /** Bytes sampled from the middle of a chunk of unknown type to choose its grouping. */
@@ -184,7 +202,11 @@ function guessGroup(content: Uint8Array): GroupKind | null {
   if (content.length < 4 * GUESS_SAMPLE) return null;
   const at = Math.floor((content.length - GUESS_SAMPLE) / 2) & ~7;
   const sample = content.subarray(at, at + GUESS_SAMPLE);
-  if (guessScratch.out.length === 0) guessScratch = { grouped: Buffer.alloc(GUESS_SAMPLE), out: Buffer.alloc(zstdBinding().compressBound(GUESS_SAMPLE)) };
+  if (guessScratch.out.length === 0)
+    guessScratch = {
+      grouped: Buffer.alloc(GUESS_SAMPLE),
+      out: Buffer.alloc(zstdBinding().compressBound(GUESS_SAMPLE)),
+    };
   const plain = sampleCost(sample, null);
   let best: GroupKind | null = null;
   let bestCost = plain * 0.97;
@@ -255,7 +277,8 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
     if (group) {
       const dst = scratchOf(bound, 'enc');
       const end = encodePlanesInto(content, group, dst);
-      if (end - HEADER_SIZE < content.length) best = { enc: Encoding.planes, param: GROUP_KIND_CODES[group], buf: dst, end };
+      if (end - HEADER_SIZE < content.length)
+        best = { enc: Encoding.planes, param: GROUP_KIND_CODES[group], buf: dst, end };
     }
     // Plain zstd is tried when no grouping applies, or when grouping won less than 5%:
     // on float tensors grouping wins by far more, and a second pass would halve throughput.
@@ -263,7 +286,8 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions, reuse = f
       const dst = scratchOf(bound, 'plain');
       cctx ??= new (zstdBinding().CCtx)();
       const n = cctx.compress(dst.subarray(HEADER_SIZE), content, opts.level);
-      if (n < (best ? best.end - HEADER_SIZE : content.length)) best = { enc: Encoding.zstd, param: 0, buf: dst, end: HEADER_SIZE + n };
+      if (n < (best ? best.end - HEADER_SIZE : content.length))
+        best = { enc: Encoding.zstd, param: 0, buf: dst, end: HEADER_SIZE + n };
     }
   }
   if (!best) {
@@ -285,9 +309,17 @@ export const DELTA_PREFIX = 33;
  * when the grouping takes no deltas. With `reuse`, the result is a view into
  * a per-thread scratch buffer (not the one encodeObject uses).
  */
-export function encodeDelta(content: Uint8Array, base: Uint8Array, baseId: string, depth: number, group: GroupKind, reuse = false): Encoded | null {
+export function encodeDelta(
+  content: Uint8Array,
+  base: Uint8Array,
+  baseId: string,
+  depth: number,
+  group: GroupKind,
+  reuse = false,
+): Encoded | null {
   const w = deltaWidth(group);
-  if (!w || base.length !== content.length || depth < 1 || depth > MAX_DELTA_DEPTH || !/^[0-9a-f]{64}$/.test(baseId)) return null;
+  if (!w || base.length !== content.length || depth < 1 || depth > MAX_DELTA_DEPTH || !/^[0-9a-f]{64}$/.test(baseId))
+    return null;
   const diff = scratchOf(content.length, 'diff').subarray(0, content.length);
   elementDiff(base, content, w, diff);
   const dst = scratchOf(HEADER_SIZE + DELTA_PREFIX + zstdBinding().compressBound(content.length) + 5 * 9, 'delta');
@@ -301,8 +333,17 @@ export function encodeDelta(content: Uint8Array, base: Uint8Array, baseId: strin
 
 /** The object a delta's content is based on, and how many deltas deep it is; null for any other encoding. */
 export function deltaOf(stored: Uint8Array): { base: string; depth: number } | null {
-  if (stored.length < HEADER_SIZE + DELTA_PREFIX || stored[0] !== MAGIC || stored[1] !== VERSION || stored[2] !== Encoding.delta) return null;
-  return { base: Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, 32).toString('hex'), depth: stored[HEADER_SIZE + 32]! };
+  if (
+    stored.length < HEADER_SIZE + DELTA_PREFIX ||
+    stored[0] !== MAGIC ||
+    stored[1] !== VERSION ||
+    stored[2] !== Encoding.delta
+  )
+    return null;
+  return {
+    base: Buffer.from(stored.buffer, stored.byteOffset + HEADER_SIZE, 32).toString('hex'),
+    depth: stored[HEADER_SIZE + 32]!,
+  };
 }
 
 /** Deltas being decoded in this thread right now: a chain longer than MAX_DELTA_DEPTH (or a cycle in a damaged store) stops. */
@@ -317,7 +358,14 @@ function depthScratch(depth: number, which: 'diff' | 'base', n: number): Buffer 
   return s[which].subarray(0, n);
 }
 
-function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase: BaseLoader | undefined, corrupt: (why: string) => Error, reuse: boolean): Buffer {
+function decodeDelta(
+  payload: Uint8Array,
+  size: number,
+  param: number,
+  loadBase: BaseLoader | undefined,
+  corrupt: (why: string) => Error,
+  reuse: boolean,
+): Buffer {
   const kind = groupKindFromCode(param);
   const w = deltaWidth(kind);
   if (!kind || !w) throw corrupt(`unknown delta grouping ${param}`);
@@ -354,7 +402,8 @@ function decodeDelta(payload: Uint8Array, size: number, param: number, loadBase:
  * object: one plane, no ungrouping, no hash (the caller only compares).
  */
 export function topPlane(stored: Uint8Array): { kind: GroupKind; plane: Buffer } | null {
-  if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION || stored[2] !== Encoding.planes) return null;
+  if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION || stored[2] !== Encoding.planes)
+    return null;
   const kind = groupKindFromCode(stored[3]!);
   if (!kind) return null;
   const size = decodedSize(stored);
@@ -382,7 +431,13 @@ export function topPlane(stored: Uint8Array): { kind: GroupKind; plane: Buffer }
   return { kind, plane: out };
 }
 
-function decodePlanes(payload: Uint8Array, size: number, kind: GroupKind, corrupt: (why: string) => Error, reuse: boolean): Buffer {
+function decodePlanes(
+  payload: Uint8Array,
+  size: number,
+  kind: GroupKind,
+  corrupt: (why: string) => Error,
+  reuse: boolean,
+): Buffer {
   const w = groupWidth(kind);
   const plane = Math.floor(size / w);
   // with the WebAssembly kernels, the planes decode into their memory and ungroup there, with no copy
@@ -435,15 +490,27 @@ export type BaseLoader = (id: string, size?: number) => Buffer;
  * structure declares and the object's kind allows (at most MAX_OBJECT_SIZE),
  * checked against the header before anything is allocated.
  */
-export function decodeObject(stored: Uint8Array, id: string, reuse = false, loadBase?: BaseLoader, bound: SizeBound = {}): Buffer {
-  const corrupt = (why: string) => new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (${why})`, { id, hint: "run 'mvm fsck' to list every damaged object" });
+export function decodeObject(
+  stored: Uint8Array,
+  id: string,
+  reuse = false,
+  loadBase?: BaseLoader,
+  bound: SizeBound = {},
+): Buffer {
+  const corrupt = (why: string) =>
+    new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (${why})`, {
+      id,
+      hint: "run 'mvm fsck' to list every damaged object",
+    });
   if (stored.length < HEADER_SIZE || stored[0] !== MAGIC || stored[1] !== VERSION) throw corrupt('bad header');
   const enc = stored[2]!;
   const param = stored[3]!;
   const size = decodedSize(stored);
   const max = Math.min(bound.max ?? MAX_OBJECT_SIZE, MAX_OBJECT_SIZE);
-  if (bound.exact !== undefined && size !== bound.exact) throw corrupt(`its header declares ${size} bytes where ${bound.exact} are expected`);
-  if (size > max) throw corrupt(`its header declares ${size} bytes, more than the ${max} an object of its kind may hold`);
+  if (bound.exact !== undefined && size !== bound.exact)
+    throw corrupt(`its header declares ${size} bytes where ${bound.exact} are expected`);
+  if (size > max)
+    throw corrupt(`its header declares ${size} bytes, more than the ${max} an object of its kind may hold`);
   const payload = stored.subarray(HEADER_SIZE);
   if (enc === Encoding.raw) {
     if (payload.length !== size) throw corrupt('wrong length');
@@ -463,7 +530,9 @@ export function decodeObject(stored: Uint8Array, id: string, reuse = false, load
 
 /** The content size a stored object's header declares, or -1 when it has no header. */
 export function decodedSize(stored: Uint8Array): number {
-  return stored.length >= HEADER_SIZE ? (stored[4]! | (stored[5]! << 8) | (stored[6]! << 16) | (stored[7]! << 24)) >>> 0 : -1;
+  return stored.length >= HEADER_SIZE
+    ? (stored[4]! | (stored[5]! << 8) | (stored[6]! << 16) | (stored[7]! << 24)) >>> 0
+    : -1;
 }
 
 /** Reads the encoding byte of a stored object without decoding it. */

@@ -58,7 +58,9 @@ function store(b: Uint8Array, i: number, w: DeltaWidth, v: number): void {
 function views(w: DeltaWidth, ...bufs: Uint8Array[]): (Uint16Array | Uint32Array)[] | null {
   if (!LITTLE_ENDIAN || bufs.some((b) => b.byteOffset % w !== 0)) return null;
   const n = Math.floor(bufs[0]!.length / w);
-  return bufs.map((b) => (w === 2 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.buffer, b.byteOffset, n)));
+  return bufs.map((b) =>
+    w === 2 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.buffer, b.byteOffset, n),
+  );
 }
 
 /** Fewer elements than this are not worth copying into the WebAssembly kernels' memory. */
@@ -71,7 +73,14 @@ let wasm: OwnKernels | null | undefined;
  * kernels' own memory and the result copied out. False when the kernels are
  * not available (MVM_KERNELS=js, no SIMD) or n is small: the JS loops run.
  */
-function wasmElements(op: 'diff' | 'apply', w: DeltaWidth, a: Uint8Array, b: Uint8Array, out: Uint8Array, n: number): boolean {
+function wasmElements(
+  op: 'diff' | 'apply',
+  w: DeltaWidth,
+  a: Uint8Array,
+  b: Uint8Array,
+  out: Uint8Array,
+  n: number,
+): boolean {
   if (n < WASM_MIN_ELEMENTS) return false;
   if (wasm === undefined) wasm = ownKernels();
   if (!wasm) return false;

@@ -26,7 +26,7 @@ function parse(text: string | undefined): Spec | null {
 
 const spec = parse(process.env.MVM_FAULT);
 const inherited = !isMainThread && (workerData as { faults?: SharedArrayBuffer } | null)?.faults;
-const shared: SharedArrayBuffer | null = spec ? (inherited || new SharedArrayBuffer(4)) : null;
+const shared: SharedArrayBuffer | null = spec ? inherited || new SharedArrayBuffer(4) : null;
 const counter = shared ? new Int32Array(shared) : null;
 
 /** What worker threads need to share the count (undefined when fault injection is off). */
@@ -44,5 +44,10 @@ export function faultPoint(kind: FaultKind, path: string): void {
   }
   if (n !== spec.at) return;
   if (spec.mode === 'kill') process.kill(process.pid, 'SIGKILL');
-  throw Object.assign(new Error(`EIO: i/o error (injected at fault point ${n}: ${kind} ${path})`), { code: 'EIO', errno: -5, syscall: kind, path });
+  throw Object.assign(new Error(`EIO: i/o error (injected at fault point ${n}: ${kind} ${path})`), {
+    code: 'EIO',
+    errno: -5,
+    syscall: kind,
+    path,
+  });
 }

@@ -64,15 +64,25 @@ export function createHasher(): Hasher {
   if (native) {
     const h = new native.Blake3Hasher();
     const self: Hasher = {
-      update(d) { h.update(d); return self; },
-      digestHex() { return h.digest('hex'); },
+      update(d) {
+        h.update(d);
+        return self;
+      },
+      digestHex() {
+        return h.digest('hex');
+      },
     };
     return self;
   }
   const h = nobleBlake3.create();
   const self: Hasher = {
-    update(d) { h.update(d); return self; },
-    digestHex() { return Buffer.from(h.digest()).toString('hex'); },
+    update(d) {
+      h.update(d);
+      return self;
+    },
+    digestHex() {
+      return Buffer.from(h.digest()).toString('hex');
+    },
   };
   return self;
 }

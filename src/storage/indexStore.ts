@@ -116,10 +116,15 @@ export class IndexStore {
     if (kv === 'locked') return;
     if (typeof kv !== 'string') await kv.close().catch(() => undefined);
     for (const name of readdirSync(this.root)) {
-      if (name === 'LOCK' || name === 'CURRENT' || name === 'LOG' || name === 'LOG.old' || /^(MANIFEST-\d+|\d+\.(ldb|log|sst))$/.test(name)) {
+      if (
+        name === 'LOCK' ||
+        name === 'CURRENT' ||
+        name === 'LOG' ||
+        name === 'LOG.old' ||
+        /^(MANIFEST-\d+|\d+\.(ldb|log|sst))$/.test(name)
+      ) {
         rmSync(join(this.root, name), { force: true });
       }
     }
   }
-
 }

@@ -36,7 +36,8 @@ export function wasmKernels(): Kernels | null {
     kernels = null;
     if (process.env.MVM_KERNELS !== 'js') {
       try {
-        kernels = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64'))).exports as unknown as Kernels;
+        kernels = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64')))
+          .exports as unknown as Kernels;
       } catch {
         kernels = null;
       }

@@ -19,8 +19,12 @@ export interface KvStore {
 /** A KvStore in memory: used when the on-disk index is held by another process, and in tests. */
 export class MemoryKv implements KvStore {
   private readonly map = new Map<string, string>();
-  async get(key: string) { return this.map.get(key); }
-  async getMany(keys: string[]) { return keys.map((k) => this.map.get(k)); }
+  async get(key: string) {
+    return this.map.get(key);
+  }
+  async getMany(keys: string[]) {
+    return keys.map((k) => this.map.get(k));
+  }
   async batch(ops: KvOp[]) {
     for (const op of ops) {
       if (op.type === 'put') this.map.set(op.key, op.value);
@@ -31,8 +35,12 @@ export class MemoryKv implements KvStore {
     const keys = [...this.map.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (const k of keys) yield [k, this.map.get(k)!];
   }
-  async clear() { this.map.clear(); }
-  async close() { /* nothing to release */ }
+  async clear() {
+    this.map.clear();
+  }
+  async close() {
+    /* nothing to release */
+  }
 }
 
 /** Table files past which opening the index compacts it first. */
@@ -51,7 +59,8 @@ async function compactIfFragmented(db: Level<string, string>, dir: string): Prom
   } catch {
     return;
   }
-  if (tables > MAX_TABLE_FILES) await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange('', '\uffff');
+  if (tables > MAX_TABLE_FILES)
+    await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange('', '\uffff');
 }
 
 /** Why the LevelDB index could not be opened. */
@@ -84,7 +93,12 @@ export class LevelKv implements KvStore {
         const cause = String((e as { cause?: unknown }).cause ?? e);
         if (/does not exist/i.test(cause) || !existsSync(dir)) {
           // LevelDB makes the folder before it finds no database there: take that empty folder away again
-          if (!create) try { rmdirSync(dir); } catch { /* not empty, or gone */ }
+          if (!create)
+            try {
+              rmdirSync(dir);
+            } catch {
+              /* not empty, or gone */
+            }
           return 'missing';
         }
         if (/lock/i.test(cause)) {
@@ -97,9 +111,15 @@ export class LevelKv implements KvStore {
     }
   }
 
-  async get(key: string) { return this.db.get(key); }
-  async getMany(keys: string[]) { return this.db.getMany(keys); }
-  async batch(ops: KvOp[]) { await this.db.batch(ops); }
+  async get(key: string) {
+    return this.db.get(key);
+  }
+  async getMany(keys: string[]) {
+    return this.db.getMany(keys);
+  }
+  async batch(ops: KvOp[]) {
+    await this.db.batch(ops);
+  }
   async *entries(prefix: string): AsyncIterable<[string, string]> {
     // in batches: one native call per thousand entries instead of one per entry
     const it = this.db.iterator({ gte: prefix, lt: prefix + '\uffff' });
@@ -113,6 +133,10 @@ export class LevelKv implements KvStore {
       await it.close();
     }
   }
-  async clear() { await this.db.clear(); }
-  async close() { await this.db.close(); }
+  async clear() {
+    await this.db.clear();
+  }
+  async close() {
+    await this.db.close();
+  }
 }

@@ -73,7 +73,11 @@ function breakStale(path: string, seen: LockOwner | null): void {
       /* a new lock is already in place */
     }
   }
-  try { unlinkSync(aside); } catch { /* gone */ }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
 }
 
 /**
@@ -101,7 +105,11 @@ export async function acquireLock(path: string, command: string, timeoutMs: numb
           release() {
             if (released) return;
             released = true;
-            try { unlinkSync(path); } catch { /* already gone */ }
+            try {
+              unlinkSync(path);
+            } catch {
+              /* already gone */
+            }
           },
         };
       } catch (e) {
@@ -113,7 +121,9 @@ export async function acquireLock(path: string, command: string, timeoutMs: numb
         continue;
       }
       if (Date.now() >= deadline) {
-        const who = current ? `'mvm ${current.command}' (pid ${current.pid} on ${current.host}, since ${current.since})` : 'another process';
+        const who = current
+          ? `'mvm ${current.command}' (pid ${current.pid} on ${current.host}, since ${current.since})`
+          : 'another process';
         throw new MvmError('LOCKED', `the repository is locked by ${who}`, {
           path,
           owner: current,
@@ -124,6 +134,10 @@ export async function acquireLock(path: string, command: string, timeoutMs: numb
       delay = Math.min(delay * 2, 250);
     }
   } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
 }

@@ -47,7 +47,8 @@ export class NumberLog {
     if (!ID_RE.test(id)) return null;
     const buf = this.bytes();
     const needle = Buffer.from(id + '\n', 'latin1');
-    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) if (at % LINE === 0) return at / LINE + 1;
+    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1))
+      if (at % LINE === 0) return at / LINE + 1;
     return null;
   }
 
@@ -135,10 +136,16 @@ export function formatNumberLog(ids: (string | null)[]): Buffer {
  * is written whole, so nothing in it is torn).
  */
 export function parseRegistry(buf: Buffer, url: string): (string | null)[] {
-  const bad = (why: string) => new MvmError('REMOTE_CORRUPT', `the number registry on ${url} is malformed: ${why}`, { url, hint: 'nothing was adopted; remove or repair the registry file (numbers) on the remote' });
+  const bad = (why: string) =>
+    new MvmError('REMOTE_CORRUPT', `the number registry on ${url} is malformed: ${why}`, {
+      url,
+      hint: 'nothing was adopted; remove or repair the registry file (numbers) on the remote',
+    });
   if (buf.length % LINE !== 0) throw bad(`${buf.length} bytes is not a whole number of lines`);
   const out = parseNumberLog(buf);
   const burned = '-'.repeat(64);
-  for (let i = 0; i < out.length; i++) if (out[i] === null && (buf[i * LINE + 64] !== 0x0a || buf.toString('latin1', i * LINE, i * LINE + 64) !== burned)) throw bad(`line ${i + 1} is neither a version id nor a burned number`);
+  for (let i = 0; i < out.length; i++)
+    if (out[i] === null && (buf[i * LINE + 64] !== 0x0a || buf.toString('latin1', i * LINE, i * LINE + 64) !== burned))
+      throw bad(`line ${i + 1} is neither a version id nor a burned number`);
   return out;
 }

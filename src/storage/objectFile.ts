@@ -8,7 +8,14 @@ import { readFully } from './readFully.js';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import { decodeObject, maxStoredSize, MAX_OBJECT_SIZE, SCRATCH_KEEP, type BaseLoader, type SizeBound } from './codec.js';
+import {
+  decodeObject,
+  maxStoredSize,
+  MAX_OBJECT_SIZE,
+  SCRATCH_KEEP,
+  type BaseLoader,
+  type SizeBound,
+} from './codec.js';
 import { fsyncDir, tempPath } from './atomic.js';
 import { faultPoint } from './faults.js';
 
@@ -25,7 +32,10 @@ export function objectPath(objectsDir: string, id: string): string {
 
 /** The OBJECT_MISSING error for object `id`. */
 export function objectMissing(id: string): MvmError {
-  return new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id, hint: "run 'mvm fsck' to see what else is affected" });
+  return new MvmError('OBJECT_MISSING', `object ${id} is missing`, {
+    id,
+    hint: "run 'mvm fsck' to see what else is affected",
+  });
 }
 
 /**
@@ -34,10 +44,19 @@ export function objectMissing(id: string): MvmError {
  * in a per-thread scratch buffer that the next decode overwrites. `bound`:
  * the size the naming structure declares and the kind's limit (codec.ts).
  */
-export function decodeVerified(stored: Uint8Array, id: string, reuse = false, loadBase?: BaseLoader, bound?: SizeBound): Buffer {
+export function decodeVerified(
+  stored: Uint8Array,
+  id: string,
+  reuse = false,
+  loadBase?: BaseLoader,
+  bound?: SizeBound,
+): Buffer {
   const content = decodeObject(stored, id, reuse, loadBase, bound);
   if (blake3Hex(content) !== id) {
-    throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
+    throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, {
+      id,
+      hint: "run 'mvm fsck' to list every damaged object",
+    });
   }
   return content;
 }
@@ -51,7 +70,11 @@ export function rangeBounds(size: number, range?: ByteRange): [number, number] {
   if (!range) return [0, size];
   const { offset, length } = range;
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset > size) {
-    throw new MvmError('BAD_VALUE', `byte range ${offset}+${length} does not fit an object of ${size} bytes`, { offset, length, size });
+    throw new MvmError('BAD_VALUE', `byte range ${offset}+${length} does not fit an object of ${size} bytes`, {
+      offset,
+      length,
+      size,
+    });
   }
   return [offset, Math.min(size, offset + length)];
 }
@@ -69,7 +92,11 @@ export function trimReadScratch(): void {
  * MvmErrors naming the file. With `reuse`, the bytes live in a per-thread
  * scratch buffer valid until the next read.
  */
-export function readStoredFile(objectsDir: string, id: string, opts: { range?: ByteRange; reuse?: boolean } = {}): Buffer {
+export function readStoredFile(
+  objectsDir: string,
+  id: string,
+  opts: { range?: ByteRange; reuse?: boolean } = {},
+): Buffer {
   const path = objectPath(objectsDir, id);
   let fd = -1;
   try {
@@ -77,7 +104,12 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
     const [start, end] = rangeBounds(fstatSync(fd).size, opts.range);
     const want = end - start;
     // no object's stored bytes can be larger: a bigger file is refused before it is read into memory
-    if (want > maxStoredSize(MAX_OBJECT_SIZE)) throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (its file holds ${want} bytes, more than any object may)`, { id, hint: "run 'mvm fsck' to list every damaged object" });
+    if (want > maxStoredSize(MAX_OBJECT_SIZE))
+      throw new MvmError(
+        'OBJECT_CORRUPT',
+        `object ${id} is corrupt (its file holds ${want} bytes, more than any object may)`,
+        { id, hint: "run 'mvm fsck' to list every damaged object" },
+      );
     if (opts.reuse && readScratch.length < want) readScratch = Buffer.alloc(Math.max(want, 1 << 20));
     const buf = opts.reuse ? readScratch : Buffer.allocUnsafe(want);
     return buf.subarray(0, readFully(fd, buf, start, want));
@@ -96,7 +128,12 @@ export function readStoredFile(objectsDir: string, id: string, opts: { range?: B
  * per-thread scratch buffers valid until the next read (the worker path).
  * `bound`: the size the naming structure declares (a chunk's, in its file object).
  */
-export function readObjectFile(objectsDir: string, id: string, reuse = false, bound?: SizeBound): { content: Buffer; storedBytes: number } {
+export function readObjectFile(
+  objectsDir: string,
+  id: string,
+  reuse = false,
+  bound?: SizeBound,
+): { content: Buffer; storedBytes: number } {
   const stored = readStoredFile(objectsDir, id, { reuse });
   return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir), bound), storedBytes: stored.length };
 }
@@ -109,7 +146,8 @@ export function readObjectFile(objectsDir: string, id: string, reuse = false, bo
  * checks every object by itself.
  */
 export function baseLoader(objectsDir: string): BaseLoader {
-  const load = (base: string, size?: number): Buffer => decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load, { exact: size });
+  const load = (base: string, size?: number): Buffer =>
+    decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load, { exact: size });
   return load;
 }
 
@@ -129,7 +167,13 @@ function makeDir(dir: string, objectsDir: string, fsync: boolean, again = false)
  * the rename and its directory after. On failure the temporary file is
  * removed and the error becomes an MvmError naming the object's file.
  */
-export function writeObjectFile(objectsDir: string, tmpDir: string, id: string, stored: Uint8Array, fsync: boolean): void {
+export function writeObjectFile(
+  objectsDir: string,
+  tmpDir: string,
+  id: string,
+  stored: Uint8Array,
+  fsync: boolean,
+): void {
   const dest = objectPath(objectsDir, id);
   const dir = dirname(dest);
   const tmp = tempPath(tmpDir, 'o');
@@ -157,7 +201,11 @@ export function writeObjectFile(objectsDir: string, tmpDir: string, id: string, 
     if (fsync) fsyncDir(dir);
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* never made, or already renamed */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never made, or already renamed */
+    }
     throw fromSystemError(e, dest, 'writing');
   }
 }

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
 import { DELTA_PREFIX, deltaOf, encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
 import { groupKindFromCode } from './bytegroup.js';
-import { baseLoader, decodeVerified, objectPath, readObjectFile, readStoredFile, writeObjectFile, type ByteRange } from './objectFile.js';
+import {
+  baseLoader,
+  decodeVerified,
+  objectPath,
+  readObjectFile,
+  readStoredFile,
+  writeObjectFile,
+  type ByteRange,
+} from './objectFile.js';
 import { faultPoint } from './faults.js';
 
 export type { ByteRange } from './objectFile.js';
@@ -50,7 +58,11 @@ export interface FsObjectStoreOptions {
 
 /** An ObjectStore in `.mvm/objects`, one file per object under `<2 hex>/<rest>`. */
 export class FsObjectStore implements ObjectStore {
-  constructor(readonly dir: string, readonly tmpDir: string, private readonly opts: FsObjectStoreOptions) {}
+  constructor(
+    readonly dir: string,
+    readonly tmpDir: string,
+    private readonly opts: FsObjectStoreOptions,
+  ) {}
 
   /** The file that holds object `id`. */
   path(id: string): string {
@@ -112,7 +124,10 @@ export class FsObjectStore implements ObjectStore {
   /** The object a delta is based on (see delta.ts), or null when `id` is stored whole or is absent. */
   deltaBase(id: string): string | null {
     try {
-      return deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + DELTA_PREFIX } }))?.base ?? null;
+      return (
+        deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + DELTA_PREFIX } }))?.base ??
+        null
+      );
     } catch {
       return null;
     }

@@ -1,4 +1,16 @@
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, unlinkSync, statSync, openSync, fsyncSync, closeSync, fstatSync, readSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  statSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  fstatSync,
+  readSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -16,7 +28,11 @@ const ID_RE = /^[0-9a-f]{64}$/;
  * logs under `logs/`. Every ref write is temp-file-then-rename.
  */
 export class RefStore {
-  constructor(readonly mvmDir: string, private readonly tmpDir: string, private readonly fsync: boolean) {}
+  constructor(
+    readonly mvmDir: string,
+    private readonly tmpDir: string,
+    private readonly fsync: boolean,
+  ) {}
 
   private file(ref: string): string {
     return join(this.mvmDir, ref);
@@ -25,7 +41,8 @@ export class RefStore {
   /** Reads HEAD; a repository without HEAD is corrupt. */
   readHead(): Head {
     const text = this.readText('HEAD');
-    if (text === null) throw new MvmError('REF_CORRUPT', 'HEAD is missing', { path: this.file('HEAD'), hint: "run 'mvm fsck'" });
+    if (text === null)
+      throw new MvmError('REF_CORRUPT', 'HEAD is missing', { path: this.file('HEAD'), hint: "run 'mvm fsck'" });
     if (text.startsWith('ref: ')) return { kind: 'branch', ref: text.slice(5) };
     if (ID_RE.test(text)) return { kind: 'detached', id: text };
     throw new MvmError('REF_CORRUPT', 'HEAD is corrupt', { path: this.file('HEAD'), value: text.slice(0, 80) });
@@ -40,7 +57,12 @@ export class RefStore {
   read(ref: string): string | null {
     const text = this.readText(ref);
     if (text === null) return null;
-    if (!ID_RE.test(text)) throw new MvmError('REF_CORRUPT', `ref ${ref} is corrupt`, { path: this.file(ref), value: text.slice(0, 80), hint: "run 'mvm fsck'" });
+    if (!ID_RE.test(text))
+      throw new MvmError('REF_CORRUPT', `ref ${ref} is corrupt`, {
+        path: this.file(ref),
+        value: text.slice(0, 80),
+        hint: "run 'mvm fsck'",
+      });
     return text;
   }
 
@@ -74,7 +96,7 @@ export class RefStore {
       for (const e of entries.sort()) {
         const relPath = rel ? `${rel}/${e}` : e;
         if (statSync(this.file(prefix + relPath)).isDirectory()) walk(relPath);
-        else out.push({ name: relPath, ref: prefix + relPath, value: (this.readText(prefix + relPath) ?? '') });
+        else out.push({ name: relPath, ref: prefix + relPath, value: this.readText(prefix + relPath) ?? '' });
       }
     };
     walk('');
@@ -92,7 +114,11 @@ export class RefStore {
       appendFileSync(path, (torn ? '\n' : '') + JSON.stringify(entry) + '\n');
       if (this.fsync) {
         const fd = openSync(path, 'r');
-        try { fsyncSync(fd); } finally { closeSync(fd); }
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
       }
     } catch (e) {
       throw fromSystemError(e, path, 'writing');
@@ -157,11 +183,17 @@ export class RefStore {
     } catch (e) {
       throw fromSystemError(e, path, 'writing');
     }
-    writeFileAtomic(this.file(`logs/${name}`), keep.map((l) => `${l}\n`).join(''), { tmpDir: this.tmpDir, fsync: this.fsync });
+    writeFileAtomic(this.file(`logs/${name}`), keep.map((l) => `${l}\n`).join(''), {
+      tmpDir: this.tmpDir,
+      fsync: this.fsync,
+    });
     return dropped;
   }
 
-  private scanLog<T>(name: string, given?: (v: unknown) => boolean): { entries: T[]; bad: { line: number; text: string }[] } {
+  private scanLog<T>(
+    name: string,
+    given?: (v: unknown) => boolean,
+  ): { entries: T[]; bad: { line: number; text: string }[] } {
     // the logs mvm writes have a known shape (core/logs.ts); a line that does not fit never reaches a reader
     const check = given ?? logCheck(name);
     const text = this.readText(`logs/${name}`, false);

@@ -95,8 +95,14 @@ export class WorkerPool<T extends object, R extends PoolResult> {
     slot.busy++;
     return new Promise<R>((resolve, reject) => {
       this.pending.set(seq, {
-        resolve: (r) => { slot.busy--; resolve(r); },
-        reject: (e) => { slot.busy--; reject(e); },
+        resolve: (r) => {
+          slot.busy--;
+          resolve(r);
+        },
+        reject: (e) => {
+          slot.busy--;
+          reject(e);
+        },
       });
       slot.worker.postMessage({ seq, task }, transfer);
     });

@@ -37,7 +37,19 @@ describe.concurrent('annotate', () => {
     expect(s.version.metrics.f1).toBeUndefined(); // the manifest is immutable
 
     // a second annotation by someone else: the later value wins, history is kept
-    const a2 = json(await r.run(['annotate', 'v2', '--metric', 'f1=0.85', '--metric', 'accuracy=0.86', '--author', 'Eve <eve@example.com>', '--json']));
+    const a2 = json(
+      await r.run([
+        'annotate',
+        'v2',
+        '--metric',
+        'f1=0.85',
+        '--metric',
+        'accuracy=0.86',
+        '--author',
+        'Eve <eve@example.com>',
+        '--json',
+      ]),
+    );
     s = json(await r.run(['show', 'v2', '--json']));
     expect(s.annotations.map((a: any) => a.id)).toEqual([a1.annotation, a2.annotation]);
     expect(s.annotations[1].author).toBe('Eve <eve@example.com>');
@@ -46,7 +58,11 @@ describe.concurrent('annotate', () => {
     expect(s.metrics.accuracy).toBe(0.86);
     expect(s.version.metrics.accuracy).toBe(0.85);
 
-    const [text, log1, best] = await Promise.all([r.run(['show', 'v2']), r.run(['log', '--all', '--json']), r.run(['best', '--metric', 'f1', '--number'])]);
+    const [text, log1, best] = await Promise.all([
+      r.run(['show', 'v2']),
+      r.run(['log', '--all', '--json']),
+      r.run(['best', '--metric', 'f1', '--number']),
+    ]);
     expect(ok(text).stdout).toMatch(/^annotated .* by Eve <eve@example\.com>: accuracy=0\.86 f1=0\.85$/m);
     const entries = json<any[]>(log1);
     expect(entries.map((e) => e.id)).toEqual(idsBefore);
@@ -54,12 +70,18 @@ describe.concurrent('annotate', () => {
     expect(entry.metrics.f1).toBe(0.85);
     expect(entry.metrics.accuracy).toBe(0.86);
     expect(ok(best).stdout.trim()).toBe('v2');
-    await expectSets([
-      [['--all', '--where', 'metrics.f1 > 0.7'], [2]],
-      [['--all', '--where', 'metrics.f1 > 0.82'], [2]],
-      [['--all', '--where', 'metrics.f1 < 0.82'], []],
-      [['--all', '--where', 'metrics.accuracy > 0.855'], [2, 3]],
-    ], r.run);
+    await expectSets(
+      [
+        [['--all', '--where', 'metrics.f1 > 0.7'], [2]],
+        [['--all', '--where', 'metrics.f1 > 0.82'], [2]],
+        [['--all', '--where', 'metrics.f1 < 0.82'], []],
+        [
+          ['--all', '--where', 'metrics.accuracy > 0.855'],
+          [2, 3],
+        ],
+      ],
+      r.run,
+    );
 
     // a note alone is fine and leaves the metrics alone
     json(await r.run(['annotate', 'v2', '--note', 'checked by hand', '--json']));

@@ -41,7 +41,11 @@ describe.concurrent('best', () => {
     const r = copy();
     ok(await r.run(['checkout', 'exp']));
     expect(ok(await r.run(['best', '--metric', 'latency_ms', '--number'])).stdout.trim()).toBe('v6');
-    const none = expectError(await r.run(['best', '--metric', 'loss', '--where', 'meta.dataset = "imagenet-2024" and version > 4', '--json']), 'NO_VERSIONS', 4);
+    const none = expectError(
+      await r.run(['best', '--metric', 'loss', '--where', 'meta.dataset = "imagenet-2024" and version > 4', '--json']),
+      'NO_VERSIONS',
+      4,
+    );
     expect(none.message).toContain('current branch');
   });
 
@@ -57,7 +61,12 @@ describe.concurrent('best', () => {
     ];
     const got = await Promise.all(cases.map(([args]) => bestN([...args, '--all'])));
     cases.forEach(([args, want], i) => expect(got[i], `mvm best ${args.join(' ')}`).toBe(want));
-    expect(json(await run(['best', '--metric', 'loss', '--all', '--json']))).toMatchObject({ number: 4, value: 0.45, direction: 'lower', candidates: 5 });
+    expect(json(await run(['best', '--metric', 'loss', '--all', '--json']))).toMatchObject({
+      number: 4,
+      value: 0.45,
+      direction: 'lower',
+      candidates: 5,
+    });
   });
 
   it('--where restricts the candidates', async () => {

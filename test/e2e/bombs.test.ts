@@ -65,14 +65,21 @@ function plantedRemote(id: string, bytes: Buffer): string {
   const packs = join(remote, 'packs');
   const objects = new Map<string, Buffer>();
   for (const f of readdirSync(packs).filter((n) => n.endsWith('.idx'))) {
-    const index = JSON.parse(readFileSync(join(packs, f), 'utf8')) as { pack: string; objects: [string, number, number][] };
+    const index = JSON.parse(readFileSync(join(packs, f), 'utf8')) as {
+      pack: string;
+      objects: [string, number, number][];
+    };
     const pack = readFileSync(join(packs, `${index.pack}.pack`));
-    for (const [oid, offset, length] of index.objects) objects.set(oid, oid === id ? bytes : pack.subarray(offset, offset + length));
+    for (const [oid, offset, length] of index.objects)
+      objects.set(oid, oid === id ? bytes : pack.subarray(offset, offset + length));
     rmSync(join(packs, f));
     rmSync(join(packs, `${index.pack}.pack`));
   }
   expect(objects.has(id)).toBe(true);
-  const built = buildPack([...objects].map(([oid, data]) => ({ id: oid, length: data.length })), (oid) => objects.get(oid)!);
+  const built = buildPack(
+    [...objects].map(([oid, data]) => ({ id: oid, length: data.length })),
+    (oid) => objects.get(oid)!,
+  );
   writeFileSync(join(packs, `${built.id}.pack`), built.data);
   writeFileSync(join(packs, `${built.id}.idx`), JSON.stringify(built.index));
   return remote;
@@ -81,9 +88,18 @@ function plantedRemote(id: string, bytes: Buffer): string {
 /** The same remote on s3rver: every file of the folder uploaded under a fresh prefix; its URL. */
 async function onS3(folder: string): Promise<string> {
   const prefix = `r${process.pid}-${++seq}`;
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
-  for (const f of walk(folder)) await client.send(new PutObjectCommand({ Bucket: 'bombs', Key: `${prefix}/${relative(folder, f)}`, Body: readFileSync(f) }));
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+  for (const f of walk(folder))
+    await client.send(
+      new PutObjectCommand({ Bucket: 'bombs', Key: `${prefix}/${relative(folder, f)}`, Body: readFileSync(f) }),
+    );
   client.destroy();
   return `s3://bombs/${prefix}`;
 }
@@ -91,7 +107,9 @@ async function onS3(folder: string): Promise<string> {
 /** Object files in a store. */
 function storedIds(repo: string): string[] {
   const objects = join(repo, '.mvm', 'objects');
-  return readdirSync(objects).flatMap((d) => (statSync(join(objects, d)).isDirectory() ? readdirSync(join(objects, d)).map((f) => d + f) : []));
+  return readdirSync(objects).flatMap((d) =>
+    statSync(join(objects, d)).isDirectory() ? readdirSync(join(objects, d)).map((f) => d + f) : [],
+  );
 }
 
 /** Refused with `code`, under the bar. */
@@ -103,7 +121,10 @@ function refused(r: ReturnType<typeof mvmPeak>, code: string, exitCode = 7): voi
 const chunkBombs: [string, () => Buffer][] = [
   ['one zstd frame of RLE blocks with no content size under a 1 GiB header (32 KiB)', () => zstdBomb(GiB)],
   ['the same frame under a header of the size the file object declares', () => zstdBomb(CHUNK, GiB)],
-  ['a zstd frame whose header claims 4 GiB - 1', () => storedObject(1, 0, 0xffffffff, claimingFrame(0xffffffff, 1 << 20))],
+  [
+    'a zstd frame whose header claims 4 GiB - 1',
+    () => storedObject(1, 0, 0xffffffff, claimingFrame(0xffffffff, 1 << 20)),
+  ],
   ['a zstd frame claiming 1 GiB under the declared size', () => storedObject(1, 0, CHUNK, claimingFrame(GiB, CHUNK))],
   ['byte planes whose header claims 200 MiB, each plane 50 MiB of RLE', () => planesBomb(200 << 20)],
   ['byte planes of the declared size whose planes expand to 1 GiB', () => planesBomb(CHUNK, GiB)],
@@ -119,7 +140,10 @@ describe('decompression bombs from a folder remote: clone refuses them, stores n
   });
 
   it('a version manifest and a file object that are zstd bombs (1 GiB; 200 MiB) are refused at the metadata limit', () => {
-    for (const [id, bomb] of [[origin.version, zstdBomb(GiB)], [origin.file, zstdBomb(200 << 20)]] as const) {
+    for (const [id, bomb] of [
+      [origin.version, zstdBomb(GiB)],
+      [origin.file, zstdBomb(200 << 20)],
+    ] as const) {
       const remote = plantedRemote(id, bomb);
       refused(mvmPeak(['clone', remote, `c${seq}`, '--json'], { cwd: t.dir }), 'REMOTE_CORRUPT');
       expect(existsSync(t.path(`c${seq}`))).toBe(false);
@@ -146,7 +170,10 @@ describe('decompression bombs on s3rver', () => {
   it('a chunk and a version manifest that are 1 GiB zstd bombs: clone refuses them under 300 MB', async () => {
     for (const id of [origin.chunk, origin.version]) {
       const url = await onS3(plantedRemote(id, zstdBomb(GiB)));
-      refused(mvmPeak(['clone', url, `s${seq}`, '--full', '--endpoint', s3.endpoint, '--json'], { cwd: t.dir, env: s3.env }), 'REMOTE_CORRUPT');
+      refused(
+        mvmPeak(['clone', url, `s${seq}`, '--full', '--endpoint', s3.endpoint, '--json'], { cwd: t.dir, env: s3.env }),
+        'REMOTE_CORRUPT',
+      );
       expect(existsSync(t.path(`s${seq}`))).toBe(false);
     }
   });
@@ -170,9 +197,18 @@ describe('decompression bombs in the local store', () => {
 
 describe('parser bombs: the file is committed with short names, under 300 MB, and restored bit-exact', () => {
   const files: [string, () => Record<string, Buffer>][] = [
-    ['a TFLite model of 3,500 tensors sharing one 64 KiB name (190 KB)', () => ({ 'model.tflite': tfliteNameBomb(64 << 10, 3500) })],
-    ['a bundle index of 6,000 keys sharing one 64 KiB prefix, with its data file', () => ({ 'ckpt.index': bundlePrefixBomb(64 << 10, 6000), 'ckpt.data-00000-of-00001': randomBytes(4 * 6000, 5) })],
-    ["an ONNX model whose 3,000 constants take one node's 1 MiB output name", () => ({ 'model.onnx': onnxNameBomb(1 << 20, 3000) })],
+    [
+      'a TFLite model of 3,500 tensors sharing one 64 KiB name (190 KB)',
+      () => ({ 'model.tflite': tfliteNameBomb(64 << 10, 3500) }),
+    ],
+    [
+      'a bundle index of 6,000 keys sharing one 64 KiB prefix, with its data file',
+      () => ({ 'ckpt.index': bundlePrefixBomb(64 << 10, 6000), 'ckpt.data-00000-of-00001': randomBytes(4 * 6000, 5) }),
+    ],
+    [
+      "an ONNX model whose 3,000 constants take one node's 1 MiB output name",
+      () => ({ 'model.onnx': onnxNameBomb(1 << 20, 3000) }),
+    ],
   ];
   it.each(files)('%s', (_name, make) => {
     const dir = t.path(`model-${++seq}`);
@@ -185,7 +221,8 @@ describe('parser bombs: the file is committed with short names, under 300 MB, an
     expect(commit.peakMiB, `peak ${commit.peakMiB.toFixed(0)} MiB`).toBeLessThan(PEAK_MIB);
     for (const name of Object.keys(made)) rmSync(join(dir, 'm', name));
     ok(mvm(['checkout', 'HEAD', '--force'], { cwd: dir }));
-    for (const [name, bytes] of Object.entries(made)) expect(readFileSync(join(dir, 'm', name)).equals(bytes)).toBe(true);
+    for (const [name, bytes] of Object.entries(made))
+      expect(readFileSync(join(dir, 'm', name)).equals(bytes)).toBe(true);
     expect(json(mvm(['fsck', '--json'], { cwd: dir })).ok).toBe(true);
   });
 });

@@ -107,9 +107,14 @@ describe('the command line', () => {
       const bin = readFileSync(new URL('../../bin/mvm.js', import.meta.url), 'utf8');
       mkdirSync(t.path('unbuilt/bin'), { recursive: true });
       writeFileSync(t.path('unbuilt/bin/mvm.js'), bin);
-      const unbuilt = spawnSync(process.execPath, [t.path('unbuilt/bin/mvm.js'), 'status'], { cwd: t.dir, encoding: 'utf8' });
+      const unbuilt = spawnSync(process.execPath, [t.path('unbuilt/bin/mvm.js'), 'status'], {
+        cwd: t.dir,
+        encoding: 'utf8',
+      });
       expect(unbuilt.status).toBe(1);
-      expect(unbuilt.stderr).toBe('mvm: the command line is not built (dist/bundle/mvm.js is missing): run npm run build\n');
+      expect(unbuilt.stderr).toBe(
+        'mvm: the command line is not built (dist/bundle/mvm.js is missing): run npm run build\n',
+      );
     } finally {
       t.cleanup();
     }
@@ -127,7 +132,8 @@ describe('the command line', () => {
       ok(mvm(['commit', '-m', 'three days ago', '--date', at(3 * day)], { cwd: t.dir }));
       writeFileSync(t.path('m.bin'), 'three');
       ok(mvm(['commit', '-m', 'an hour ago', '--date', at(3_600_000)], { cwd: t.dir }));
-      const msgs = (args: string[]) => json<{ message: string }[]>(mvm(['log', ...args, '--json'], { cwd: t.dir })).map((e) => e.message);
+      const msgs = (args: string[]) =>
+        json<{ message: string }[]>(mvm(['log', ...args, '--json'], { cwd: t.dir })).map((e) => e.message);
       expect(msgs(['--since', '1 week ago'])).toEqual(['an hour ago', 'three days ago']);
       expect(msgs(['--since', '2 days ago'])).toEqual(['an hour ago']);
       expect(msgs(['--until', '2 days ago'])).toEqual(['three days ago', 'ten days ago']);
@@ -143,18 +149,26 @@ describe('the command line', () => {
   it('a user config (~/.config/mvm/config.json, or MVM_CONFIG) gives the author and init defaults', () => {
     const t = testdir({ 'm.bin': 'model' });
     try {
-      writeFileSync(t.path('user.json'), JSON.stringify({ author: 'Config Person <cp@example.com>', init: { chunkSize: 4096, compressionLevel: 5 } }));
+      writeFileSync(
+        t.path('user.json'),
+        JSON.stringify({ author: 'Config Person <cp@example.com>', init: { chunkSize: 4096, compressionLevel: 5 } }),
+      );
       const env = { MVM_CONFIG: t.path('user.json'), MVM_AUTHOR: '' };
       mkdirSync(t.path('ws'));
       const run = (args: string[]) => mvm(args, { cwd: t.path('ws'), env });
       expect(json(run(['init', '--json'])).chunkSize).toBe(4096);
-      expect(JSON.parse(readFileSync(t.path('ws/.mvm/config.json'), 'utf8'))).toMatchObject({ chunkSize: 4096, compressionLevel: 5 });
+      expect(JSON.parse(readFileSync(t.path('ws/.mvm/config.json'), 'utf8'))).toMatchObject({
+        chunkSize: 4096,
+        compressionLevel: 5,
+      });
       writeFileSync(t.path('ws/m.bin'), 'x');
       ok(run(['add', 'm.bin']));
       expect(json(run(['commit', '-m', 'v1', '--json'])).id).toMatch(/^[0-9a-f]{64}$/);
       expect(json(run(['show', 'v1', '--json'])).version.author).toBe('Config Person <cp@example.com>');
       // MVM_AUTHOR still wins; a broken config is a clear error
-      expect(json(mvm(['show', 'v1', '--json'], { cwd: t.path('ws'), env: { MVM_CONFIG: t.path('user.json') } })).id).toBeTruthy();
+      expect(
+        json(mvm(['show', 'v1', '--json'], { cwd: t.path('ws'), env: { MVM_CONFIG: t.path('user.json') } })).id,
+      ).toBeTruthy();
       writeFileSync(t.path('user.json'), '{ not json');
       const broken = expectError(run(['commit', '-m', 'v2', '--allow-empty', '--json']), 'BAD_VALUE', 2);
       expect(broken.message).toContain('user.json');
@@ -200,32 +214,42 @@ describe('the command line', () => {
     }
   });
 
-  it.skipIf(!isRoot)('an unreadable config.json is a permissions error (UNREADABLE), not a corrupt repository (needs root to run as another user)', () => {
-    const t = testdir({ 'm.bin': 'one' });
-    try {
-      ok(mvm(['init'], { cwd: t.dir }));
-      chmodSync(t.path('.mvm/config.json'), 0o000);
-      chmodSync(t.path('.mvm'), 0o755);
-      expectError(mvm(['status', '--json'], { cwd: t.dir, uid: 65534, gid: 65534 }), 'UNREADABLE', 8);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it.skipIf(!isRoot)(
+    'an unreadable config.json is a permissions error (UNREADABLE), not a corrupt repository (needs root to run as another user)',
+    () => {
+      const t = testdir({ 'm.bin': 'one' });
+      try {
+        ok(mvm(['init'], { cwd: t.dir }));
+        chmodSync(t.path('.mvm/config.json'), 0o000);
+        chmodSync(t.path('.mvm'), 0o755);
+        expectError(mvm(['status', '--json'], { cwd: t.dir, uid: 65534, gid: 65534 }), 'UNREADABLE', 8);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
-  it.skipIf(!isRoot)('--data naming a path that cannot be read is UNREADABLE, one that does not exist PATH_NOT_FOUND (needs root to run as another user)', () => {
-    const t = testdir({ 'm.bin': 'one', 'data/x.csv': 'a,b\n' });
-    try {
-      ok(mvm(['init'], { cwd: t.dir }));
-      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
-      expectError(mvm(['commit', '-m', 'x', '--data', 'nope', '--json'], { cwd: t.dir }), 'PATH_NOT_FOUND', 4);
-      mkdirSync(t.path('data/locked'));
-      chmodSync(t.path('data/locked'), 0o000);
-      // another user cannot look inside: refused before anything is written
-      expectError(mvm(['commit', '-m', 'x', '--data', 'data/locked/inside', '--json'], { cwd: t.dir, uid: 65534, gid: 65534 }), 'UNREADABLE', 8);
-      expect(json(mvm(['log', '--json'], { cwd: t.dir }))).toEqual([]);
-    } finally {
-      chmodSync(t.path('data/locked'), 0o755);
-      t.cleanup();
-    }
-  });
+  it.skipIf(!isRoot)(
+    '--data naming a path that cannot be read is UNREADABLE, one that does not exist PATH_NOT_FOUND (needs root to run as another user)',
+    () => {
+      const t = testdir({ 'm.bin': 'one', 'data/x.csv': 'a,b\n' });
+      try {
+        ok(mvm(['init'], { cwd: t.dir }));
+        ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+        expectError(mvm(['commit', '-m', 'x', '--data', 'nope', '--json'], { cwd: t.dir }), 'PATH_NOT_FOUND', 4);
+        mkdirSync(t.path('data/locked'));
+        chmodSync(t.path('data/locked'), 0o000);
+        // another user cannot look inside: refused before anything is written
+        expectError(
+          mvm(['commit', '-m', 'x', '--data', 'data/locked/inside', '--json'], { cwd: t.dir, uid: 65534, gid: 65534 }),
+          'UNREADABLE',
+          8,
+        );
+        expect(json(mvm(['log', '--json'], { cwd: t.dir }))).toEqual([]);
+      } finally {
+        chmodSync(t.path('data/locked'), 0o755);
+        t.cleanup();
+      }
+    },
+  );
 });

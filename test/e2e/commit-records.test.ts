@@ -39,7 +39,13 @@ describe.concurrent('commit records', () => {
   });
 
   it('--metrics-file flattens nested keys as eval.f1, alongside --metric', () => {
-    expect(fx.shows[2].version.metrics).toEqual({ accuracy: 0.85, loss: 0.7, 'eval.f1': 0.6, 'eval.precision': 0.7, latency_ms: 12 });
+    expect(fx.shows[2].version.metrics).toEqual({
+      accuracy: 0.85,
+      loss: 0.7,
+      'eval.f1': 0.6,
+      'eval.precision': 0.7,
+      latency_ms: 12,
+    });
     expect(fx.shows[6].version.metrics).toEqual({ accuracy: 0.77, 'eval.f1': 0.75, latency_ms: 5 });
   });
 
@@ -95,7 +101,11 @@ describe.concurrent('commit records', () => {
     expectError(await r.run(['commit', '-m', 'x', '--param', '=x', '--json']), 'BAD_VALUE', 2);
     expectError(await r.run(['commit', '-m', 'x', '--data', 'imagenet=', '--json']), 'BAD_VALUE', 2);
     // a valid flag next to a bad one does not get half-recorded
-    expectError(await r.run(['commit', '-m', 'x', '--metric', 'accuracy=0.99', '--metric', 'loss=nan', '--json']), 'BAD_VALUE', 2);
+    expectError(
+      await r.run(['commit', '-m', 'x', '--metric', 'accuracy=0.99', '--metric', 'loss=nan', '--json']),
+      'BAD_VALUE',
+      2,
+    );
 
     expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);
     expect(json(await r.run(['log', '--all', '--json']))).toEqual(logBefore);

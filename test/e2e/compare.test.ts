@@ -15,7 +15,11 @@ describe.concurrent('compare', () => {
     const c = json(await run(['compare', 'v1', 'v3', 'v5', '--json']));
     expect(c.columns.map((x: any) => x.id)).toEqual([fx.ids[1], fx.ids[3], fx.ids[5]]);
     expect(c.columns.map((x: any) => x.number)).toEqual([1, 3, 5]);
-    expect(c.columns.map((x: any) => x.message)).toEqual(['baseline', 'fine-tune of baseline on cifar', 'exp: distilled']);
+    expect(c.columns.map((x: any) => x.message)).toEqual([
+      'baseline',
+      'fine-tune of baseline on cifar',
+      'exp: distilled',
+    ]);
     expect(c.columns.map((x: any) => x.author)).toEqual([ALICE, BOB, CAROL]);
     expect(c.columns[1].params).toEqual({ lr: 1e-4, opt: 'adam' });
     expect(c.columns[2].meta).toEqual({ dataset: 'cifar-10' });
@@ -46,7 +50,17 @@ describe.concurrent('compare', () => {
   it('--higher-is-better / --lower-is-better declare or override directions', async () => {
     const [a, b] = await Promise.all([
       run(['compare', 'v1', 'v3', 'v5', '--lower-is-better', 'latency_ms', '--higher-is-better', 'custom', '--json']),
-      run(['compare', 'v1', 'v3', 'v5', '--lower-is-better', 'custom,accuracy', '--higher-is-better', 'latency_ms', '--json']),
+      run([
+        'compare',
+        'v1',
+        'v3',
+        'v5',
+        '--lower-is-better',
+        'custom,accuracy',
+        '--higher-is-better',
+        'latency_ms',
+        '--json',
+      ]),
     ]);
     const c = json(a);
     expect(c.directions.custom).toBe('higher');
@@ -55,7 +69,12 @@ describe.concurrent('compare', () => {
     expect(c.columns[2].metrics.custom.verdict).toBe('better');
     expect(c.columns[2].metrics.latency_ms.verdict).toBe('better');
     const flipped = json(b);
-    expect(flipped.directions).toMatchObject({ custom: 'lower', accuracy: 'lower', latency_ms: 'higher', loss: 'lower' });
+    expect(flipped.directions).toMatchObject({
+      custom: 'lower',
+      accuracy: 'lower',
+      latency_ms: 'higher',
+      loss: 'lower',
+    });
     expect(flipped.columns[1].metrics.custom.verdict).toBe('better');
     expect(flipped.columns[2].metrics.custom.verdict).toBe('worse');
     expect(flipped.columns[1].metrics.accuracy.verdict).toBe('worse');
@@ -64,7 +83,10 @@ describe.concurrent('compare', () => {
   });
 
   it('a metric missing on either side has no delta; equal values are "same"', async () => {
-    const [a, b] = await Promise.all([run(['compare', 'v2', 'v3', 'v4', '--json']), run(['compare', 'v3', 'v3', '--json'])]);
+    const [a, b] = await Promise.all([
+      run(['compare', 'v2', 'v3', 'v4', '--json']),
+      run(['compare', 'v3', 'v3', '--json']),
+    ]);
     const c = json(a);
     expect(c.metricNames).toEqual(['accuracy', 'custom', 'eval.f1', 'eval.precision', 'latency_ms', 'loss']);
     expect(c.columns[1].metrics['eval.f1']).toEqual({ value: null, delta: null, verdict: null });
@@ -73,7 +95,10 @@ describe.concurrent('compare', () => {
   });
 
   it('sizes, chunks shared with the first column, data and base', async () => {
-    const [a, b] = await Promise.all([run(['compare', 'v1', 'v3', 'v5', '--json']), run(['compare', 'v4', 'v4', '--json'])]);
+    const [a, b] = await Promise.all([
+      run(['compare', 'v1', 'v3', 'v5', '--json']),
+      run(['compare', 'v4', 'v4', '--json']),
+    ]);
     const c = json(a);
     const [v1, v3, v5] = c.columns;
     expect(v1.logicalBytes).toBe(MODEL_SIZE[1]! + CONFIG.length);

@@ -35,7 +35,12 @@ describe('the index under many processes', () => {
           ['commit', ['commit', '-m', `round ${round}`, '--metric', `acc=${round / 100}`, '--json']],
           ['annotate', ['annotate', 'v1', '--metric', `f1=${round / 10}`, '--json']],
         ];
-        const jobs = [...readers, ...writers].map(([name, args]) => ({ name, args, writer: writers.some((w) => w[1] === args), p: mvmAsync(args, { cwd: t.dir, env: { MVM_LOCK_TIMEOUT: '30000' } }).done }));
+        const jobs = [...readers, ...writers].map(([name, args]) => ({
+          name,
+          args,
+          writer: writers.some((w) => w[1] === args),
+          p: mvmAsync(args, { cwd: t.dir, env: { MVM_LOCK_TIMEOUT: '30000' } }).done,
+        }));
         const results: (RunResult & { name: string; writer: boolean })[] = [];
         for (const j of jobs) results.push({ ...(await j.p), name: j.name, writer: j.writer });
         for (const r of results) {
@@ -52,7 +57,9 @@ describe('the index under many processes', () => {
         // the index agrees with the number log after every round
         expect(json(run(['log', '--json'])).length).toBe(committed);
       }
-      expect([...outcomes.keys()].filter((k) => !k.endsWith('exit 0') && !k.endsWith(`exit ${EXIT.locked}`))).toEqual([]);
+      expect([...outcomes.keys()].filter((k) => !k.endsWith('exit 0') && !k.endsWith(`exit ${EXIT.locked}`))).toEqual(
+        [],
+      );
     } finally {
       t.cleanup();
     }

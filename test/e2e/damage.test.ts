@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { Repository } from '../../src/repo/repository.js';
 import { join } from 'node:path';
 import { mvm, testdir } from '../helpers/cli.js';
@@ -26,15 +35,27 @@ describe('damaged metadata: readers carry on, fsck names each problem, nothing c
       appendFileSync(join(mvmDir, 'numbers'), `${'z'.repeat(64)}\n`);
       rmSync(join(mvmDir, 'index'), { recursive: true, force: true });
       const log = json(run(['log', '--json']));
-      expect(log.map((e: { number: number; metrics: Record<string, number> }) => [e.number, e.metrics])).toEqual([[1, { acc: 0.5, f1: 0.4 }]]);
+      expect(log.map((e: { number: number; metrics: Record<string, number> }) => [e.number, e.metrics])).toEqual([
+        [1, { acc: 0.5, f1: 0.4 }],
+      ]);
       ok(run(['show', 'v1']));
       expect(json(run(['best', '--metric', 'f1', '--json'])).value).toBe(0.4);
       expect(run(['deploy', 'v1']).stdout).toContain('already deployed');
       expectError(run(['show', 'v2', '--json']), 'UNKNOWN_REVISION', 4);
       const f = run(['fsck', '--json']);
       expect(f.exitCode).toBe(7);
-      const problems = JSON.parse(f.stdout).problems.map((p: { kind: string; ref: string; message: string }) => `${p.kind} ${p.ref} ${p.message.match(/line \d+/)?.[0]}`);
-      expect(problems.sort()).toEqual(['bad-file numbers line 2', 'bad-log logs/annotations line 2', 'bad-log logs/annotations line 3', 'bad-log logs/deployed line 1', 'bad-log logs/deployed line 3'].sort());
+      const problems = JSON.parse(f.stdout).problems.map(
+        (p: { kind: string; ref: string; message: string }) => `${p.kind} ${p.ref} ${p.message.match(/line \d+/)?.[0]}`,
+      );
+      expect(problems.sort()).toEqual(
+        [
+          'bad-file numbers line 2',
+          'bad-log logs/annotations line 2',
+          'bad-log logs/annotations line 3',
+          'bad-log logs/deployed line 1',
+          'bad-log logs/deployed line 3',
+        ].sort(),
+      );
     } finally {
       t.cleanup();
     }
@@ -48,7 +69,11 @@ describe('damaged metadata: readers carry on, fsck names each problem, nothing c
       expect(run(['status']).exitCode).not.toBe(0);
       ok(run(['log']));
       ok(run(['show', 'v1']));
-      expect(JSON.parse(run(['fsck', '--json']).stdout).problems.map((p: { kind: string; ref: string }) => `${p.kind} ${p.ref}`)).toEqual(['bad-file tracked.json']);
+      expect(
+        JSON.parse(run(['fsck', '--json']).stdout).problems.map(
+          (p: { kind: string; ref: string }) => `${p.kind} ${p.ref}`,
+        ),
+      ).toEqual(['bad-file tracked.json']);
       writeFileSync(join(mvmDir, 'tracked.json'), '{"paths": ["a.txt"]}');
       const ann = JSON.parse(readFileSync(join(mvmDir, 'logs/annotations'), 'utf8').trim()).annotation as string;
       unlinkSync(join(mvmDir, 'objects', ann.slice(0, 2), ann.slice(2)));
@@ -80,12 +105,19 @@ describe('fsck --repair', () => {
       writeFileSync(join(mvmDir, 'tracked.json'), '{"paths": 5');
       writeFileSync(join(mvmDir, 'tmp', 'w-leftover'), 'x');
       const before = JSON.parse(run(['fsck', '--json']).stdout);
-      expect(before.problems.map((p: { kind: string }) => p.kind).sort()).toEqual(['bad-file', 'bad-file', 'bad-log', 'corrupt']);
+      expect(before.problems.map((p: { kind: string }) => p.kind).sort()).toEqual([
+        'bad-file',
+        'bad-file',
+        'bad-log',
+        'corrupt',
+      ]);
       const r = run(['fsck', '--repair', '--json']);
       expect(r.exitCode).toBe(7);
       const rep = JSON.parse(r.stdout);
       expect(rep.problemsBefore).toBe(4);
-      expect(rep.repaired.join('\n')).toMatch(/logs\/deployed[\s\S]*numbers[\s\S]*tracked\.json[\s\S]*corrupt object[\s\S]*index/);
+      expect(rep.repaired.join('\n')).toMatch(
+        /logs\/deployed[\s\S]*numbers[\s\S]*tracked\.json[\s\S]*corrupt object[\s\S]*index/,
+      );
       expect(readdirSync(join(mvmDir, 'tmp'))).toEqual([]);
       // what cannot be mended here: the corrupt chunk, now set aside, is missing
       expect(rep.problems.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([`missing ${chunk}`]);
@@ -124,7 +156,9 @@ describe('fsck names every version and path a damaged object hurts', () => {
       unlinkSync(join(t.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
       const r = JSON.parse(run(['fsck', '--json']).stdout);
       expect(r.problems).toHaveLength(1);
-      expect(r.problems[0].usedBy.map((u: { number: number; path: string }) => `v${u.number}:${u.path}`).sort()).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `v${n}:a.txt`));
+      expect(
+        r.problems[0].usedBy.map((u: { number: number; path: string }) => `v${u.number}:${u.path}`).sort(),
+      ).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `v${n}:a.txt`));
       const text = run(['fsck']);
       expect(text.exitCode).toBe(7);
       expect(text.stdout).toContain('and 2 more (--json lists all)');

@@ -16,14 +16,25 @@ function repo() {
   const run = (args: string[], env?: Record<string, string>) => mvm(args, { cwd: t.dir, env });
   const contents: Record<number, Record<string, Buffer>> = {};
   ok(run(['init']));
-  const metrics: [number, number][] = [[0.91, 0.8], [0.93, 0.85], [0.88, 0.9]];
+  const metrics: [number, number][] = [
+    [0.91, 0.8],
+    [0.93, 0.85],
+    [0.88, 0.9],
+  ];
   const ids: string[] = [''];
   metrics.forEach(([acc, f1], i) => {
     const n = i + 1;
-    contents[n] = { 'saved_model.pb': Buffer.from(`graph ${n}\n`), 'variables/variables.data-00000-of-00001': randomBytes(300_000 + n * 1000, n) };
+    contents[n] = {
+      'saved_model.pb': Buffer.from(`graph ${n}\n`),
+      'variables/variables.data-00000-of-00001': randomBytes(300_000 + n * 1000, n),
+    };
     for (const [p, b] of Object.entries(contents[n]!)) write(t.path(`model/${p}`), b);
     if (n === 1) ok(run(['add', 'model']));
-    ids.push(json<{ id: string }>(run(['commit', '-m', `v${n}`, '--metric', `accuracy=${acc}`, '--metric', `f1=${f1}`, '--json'])).id);
+    ids.push(
+      json<{ id: string }>(
+        run(['commit', '-m', `v${n}`, '--metric', `accuracy=${acc}`, '--metric', `f1=${f1}`, '--json']),
+      ).id,
+    );
   });
   return { t, run, ids, contents };
 }
@@ -65,7 +76,17 @@ describe('deploy environments', () => {
       expect(json(run(['show', 'deployed:staging', '--json'])).id).toBe(ids[2]);
       expectError(run(['show', 'deployed:nowhere', '--json']), 'NOTHING_DEPLOYED', 4);
       expectError(run(['show', 'deployed:../../x', '--json']), 'BAD_REF_NAME', 2);
-      const all = json<{ env: string; action: string; toNumber: number; fromNumber: number | null; who: string; reason?: string; fromEnv?: string }[]>(run(['deployments', '--json']));
+      const all = json<
+        {
+          env: string;
+          action: string;
+          toNumber: number;
+          fromNumber: number | null;
+          who: string;
+          reason?: string;
+          fromEnv?: string;
+        }[]
+      >(run(['deployments', '--json']));
       expect(all.map((e) => [e.env, e.action, e.toNumber])).toEqual([
         ['production', 'rollback', 2],
         ['production', 'deploy', 3],
@@ -74,16 +95,26 @@ describe('deploy environments', () => {
         ['production', 'promote', 1],
         ['staging', 'deploy', 1],
       ]);
-      expect(all[2]).toMatchObject({ fromEnv: 'staging', reason: 'a week in staging', fromNumber: 1, who: 'Test User <test@example.com>' });
+      expect(all[2]).toMatchObject({
+        fromEnv: 'staging',
+        reason: 'a week in staging',
+        fromNumber: 1,
+        who: 'Test User <test@example.com>',
+      });
       const prod = json<{ action: string }[]>(run(['deployments', '--env', 'production', '--json']));
       expect(prod.map((e) => e.action)).toEqual(['rollback', 'deploy', 'promote', 'promote']);
       expect(readFileSync(t.path('.mvm/logs/envs/production'), 'utf8').trim().split('\n')).toHaveLength(4);
       const text = ok(run(['deployments'])).stdout;
       expect(text).toMatch(/production\s+promote\s+v2 .*\(promoted from staging\)/);
       // log marks what each env serves; env lists them
-      expect(ok(run(['log', '--oneline'])).stdout).toMatch(/^v2 [0-9a-f]{12} \(deployed:production, deployed:staging\)/m);
+      expect(ok(run(['log', '--oneline'])).stdout).toMatch(
+        /^v2 [0-9a-f]{12} \(deployed:production, deployed:staging\)/m,
+      );
       const envs = json<{ env: string; number: number; moves: number }[]>(run(['env', '--json']));
-      expect(envs.map((e) => [e.env, e.number, e.moves])).toEqual([['production', 2, 4], ['staging', 2, 2]]);
+      expect(envs.map((e) => [e.env, e.number, e.moves])).toEqual([
+        ['production', 2, 4],
+        ['staging', 2, 2],
+      ]);
       // gc keeps everything any env log names; fsck is clean
       expect(json<{ ok: boolean }>(run(['fsck', '--json'])).ok).toBe(true);
     } finally {
@@ -96,7 +127,21 @@ describe('deploy environments', () => {
     try {
       ok(run(['deploy', 'v2', '--env', 'production']));
       // v3: accuracy 0.88 < 0.9, f1 0.9 > 0.85
-      const refused = expectError(run(['deploy', 'v3', '--env', 'production', '--require', 'metrics.accuracy >= 0.9', '--better-than-current', 'f1', '--json']), 'GATE_FAILED', 1);
+      const refused = expectError(
+        run([
+          'deploy',
+          'v3',
+          '--env',
+          'production',
+          '--require',
+          'metrics.accuracy >= 0.9',
+          '--better-than-current',
+          'f1',
+          '--json',
+        ]),
+        'GATE_FAILED',
+        1,
+      );
       expect(refused.message).toContain('metrics.accuracy is 0.88, needs >= 0.9 (short by 0.02)');
       const failed = refused.data.failed as { gate: string; shortBy: number }[];
       expect(failed).toHaveLength(1);
@@ -104,7 +149,21 @@ describe('deploy environments', () => {
       expect(refused.data.passed).toEqual(['f1 better than the current version (higher is better)']);
       expect(json(run(['show', 'deployed:production', '--json'])).id).toBe(ids[2]);
       // v1 fails both: each condition is named
-      const both = expectError(run(['deploy', 'v1', '--env', 'production', '--require', 'metrics.accuracy >= 0.92 and params.missing = 1', '--better-than-current', 'f1', '--json']), 'GATE_FAILED', 1);
+      const both = expectError(
+        run([
+          'deploy',
+          'v1',
+          '--env',
+          'production',
+          '--require',
+          'metrics.accuracy >= 0.92 and params.missing = 1',
+          '--better-than-current',
+          'f1',
+          '--json',
+        ]),
+        'GATE_FAILED',
+        1,
+      );
       expect((both.data.failed as unknown[]).length).toBe(3);
       expect(both.message).toContain('params.missing is not recorded');
       expect(both.message).toContain('the current version v2 has 0.85 (worse by 0.05)');
@@ -137,7 +196,24 @@ describe('deploy environments', () => {
     try {
       const root = t.path('serving');
       const model = join(root, 'clf');
-      ok(run(['deploy', 'v1', '--env', 'production', '--export', root, '--layout', 'tf-serving', '--name', 'clf', '--path', 'model', '--keep', '2']));
+      ok(
+        run([
+          'deploy',
+          'v1',
+          '--env',
+          'production',
+          '--export',
+          root,
+          '--layout',
+          'tf-serving',
+          '--name',
+          'clf',
+          '--path',
+          'model',
+          '--keep',
+          '2',
+        ]),
+      );
       expect(readdirSync(model)).toEqual(['1']);
       expect(served(join(model, '1'))).toEqual(contents[1]);
       // a Triton-style config beside the version folders is left alone
@@ -154,15 +230,22 @@ describe('deploy environments', () => {
       expect(readFileSync(join(model, 'config.pbtxt'), 'utf8')).toBe('name: "clf"\n');
       // mvm export on its own, and --keep that spares the version an env points at
       const other = t.path('other');
-      for (const v of ['v1', 'v2', 'v3']) ok(run(['export', v, other, '--layout', 'triton', '--name', 'm', '--path', 'model']));
+      for (const v of ['v1', 'v2', 'v3'])
+        ok(run(['export', v, other, '--layout', 'triton', '--name', 'm', '--path', 'model']));
       expect(readdirSync(join(other, 'm')).sort()).toEqual(['1', '2', '3']);
-      const again = json(run(['export', 'v3', other, '--layout', 'triton', '--name', 'm', '--path', 'model', '--keep', '1', '--json']));
+      const again = json(
+        run(['export', 'v3', other, '--layout', 'triton', '--name', 'm', '--path', 'model', '--keep', '1', '--json']),
+      );
       expect(again).toMatchObject({ written: false, removed: [1] });
       // v2 stays: production serves it
       expect(readdirSync(join(other, 'm')).sort()).toEqual(['2', '3']);
       // a numbered folder mvm did not write is a conflict, unless --force
       write(join(other, 'm', '1', 'model.onnx'), 'not mine');
-      const conflict = expectError(run(['export', 'v1', other, '--layout', 'triton', '--name', 'm', '--path', 'model', '--json']), 'EXPORT_CONFLICT', 5);
+      const conflict = expectError(
+        run(['export', 'v1', other, '--layout', 'triton', '--name', 'm', '--path', 'model', '--json']),
+        'EXPORT_CONFLICT',
+        5,
+      );
       expect(conflict.data.held).toBeNull();
       expect(readFileSync(join(other, 'm', '1', 'model.onnx'), 'utf8')).toBe('not mine');
       ok(run(['export', 'v1', other, '--layout', 'triton', '--name', 'm', '--path', 'model', '--force']));
@@ -178,7 +261,12 @@ describe('deploy environments', () => {
     try {
       const root = t.path('serving');
       const model = join(root, 'clf');
-      const expected = Object.fromEntries(Object.entries(contents).map(([n, files]) => [n, Object.fromEntries(Object.entries(files).map(([p, b]) => [p, b.toString('base64')]))]));
+      const expected = Object.fromEntries(
+        Object.entries(contents).map(([n, files]) => [
+          n,
+          Object.fromEntries(Object.entries(files).map(([p, b]) => [p, b.toString('base64')])),
+        ]),
+      );
       writeFileSync(t.path('expected.json'), JSON.stringify(expected));
       // the poller: lists the model folder in a loop and reads every numbered folder it sees
       const poller = `
@@ -203,7 +291,22 @@ describe('deploy environments', () => {
         };
         tick();`;
       const child = spawn(process.execPath, ['-e', poller], { stdio: 'ignore' });
-      ok(run(['env', 'production', '--export', root, '--layout', 'tf-serving', '--model', 'clf', '--path', 'model', '--keep', '1']));
+      ok(
+        run([
+          'env',
+          'production',
+          '--export',
+          root,
+          '--layout',
+          'tf-serving',
+          '--model',
+          'clf',
+          '--path',
+          'model',
+          '--keep',
+          '1',
+        ]),
+      );
       for (let round = 0; round < 4; round++) {
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));
@@ -229,10 +332,27 @@ describe('deploy environments', () => {
     const { t, run, ids } = repo();
     try {
       const root = t.path('serving');
-      ok(run(['env', 'production', '--hook', 'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log', '--export', root, '--layout', 'tf-serving', '--model', 'clf', '--path', 'model']));
+      ok(
+        run([
+          'env',
+          'production',
+          '--hook',
+          'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log',
+          '--export',
+          root,
+          '--layout',
+          'tf-serving',
+          '--model',
+          'clf',
+          '--path',
+          'model',
+        ]),
+      );
       ok(run(['deploy', 'v1', '--env', 'production']));
       ok(run(['deploy', 'v2', '--env', 'production']));
-      expect(readFileSync(t.path('hook.log'), 'utf8')).toBe('reload production ->1 deploy\nreload production 1->2 deploy\n');
+      expect(readFileSync(t.path('hook.log'), 'utf8')).toBe(
+        'reload production ->1 deploy\nreload production 1->2 deploy\n',
+      );
       // keep: the hook fails, the move stays
       ok(run(['env', 'production', '--hook', 'echo "server said no" >&2; exit 3']));
       const kept = expectError(run(['deploy', 'v3', '--env', 'production', '--json']), 'HOOK_FAILED', 9);
@@ -246,8 +366,13 @@ describe('deploy environments', () => {
       expect(undone.data).toMatchObject({ kept: false });
       expect(undone.message).toContain('the move was undone: production serves v3 again');
       expect(json(run(['show', 'deployed:production', '--json'])).id).toBe(ids[3]);
-      const log = json<{ action: string; toNumber: number; reason?: string }[]>(run(['deployments', '--env', 'production', '--json']));
-      expect(log.slice(0, 2).map((e) => [e.action, e.toNumber])).toEqual([['undo', 3], ['rollback', 1]]);
+      const log = json<{ action: string; toNumber: number; reason?: string }[]>(
+        run(['deployments', '--env', 'production', '--json']),
+      );
+      expect(log.slice(0, 2).map((e) => [e.action, e.toNumber])).toEqual([
+        ['undo', 3],
+        ['rollback', 1],
+      ]);
       expect(log[0]!.reason).toContain('hook failed');
       // the serving folder serves v3 again
       expect(readdirSync(join(root, 'clf')).sort().at(-1)).toBe('3');
@@ -261,7 +386,9 @@ describe('deploy environments', () => {
     const { t, run, ids } = repo();
     try {
       ok(run(['tag', 'prod', 'v1']));
-      expect(ok(run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(`Moved tag prod from v1 ${ids[1]!.slice(0, 12)} to v2`);
+      expect(ok(run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(
+        `Moved tag prod from v1 ${ids[1]!.slice(0, 12)} to v2`,
+      );
     } finally {
       t.cleanup();
     }

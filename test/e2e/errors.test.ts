@@ -6,7 +6,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mvm, randomBytes, testdir, type RunOptions, type RunResult } from '../helpers/cli.js';
@@ -191,7 +201,10 @@ describe('repository errors', () => {
     const r = repo();
     write(r.path('models/w.bin'), randomBytes(20_000, 6));
     const lock = r.path('.mvm/lock');
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'commit' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'commit' }),
+    );
     const before = snapshot(r);
     const e = expectError(r.run(['commit', '-m', 'blocked', '--json'], { env: { MVM_LOCK_TIMEOUT: '300' } }), 'LOCKED');
     expect(e.data.owner.pid).toBe(process.pid);
@@ -207,7 +220,11 @@ describe('repository errors', () => {
     const v = json(r.run(['show', 'v1', '--json']));
     const fileId: string = v.version.files['models/w.bin'].file;
     const objects = r.path('.mvm/objects');
-    const chunk = listFiles(objects).find((p) => !p.startsWith(v.id.slice(0, 2) + '/' + v.id.slice(2)) && !p.startsWith(fileId.slice(0, 2) + '/' + fileId.slice(2)))!;
+    const chunk = listFiles(objects).find(
+      (p) =>
+        !p.startsWith(v.id.slice(0, 2) + '/' + v.id.slice(2)) &&
+        !p.startsWith(fileId.slice(0, 2) + '/' + fileId.slice(2)),
+    )!;
     const abs = join(objects, chunk);
     chmodSync(abs, 0o644);
     const b = readFileSync(abs);
@@ -289,7 +306,10 @@ describe('revision errors', () => {
     // the offline id must be what mvm computes, or the search below means nothing
     expect(idOf('probe-0')).toBe(probe.id);
 
-    const byPrefix = new Map<string, string>([[v1.slice(0, 4), 'v1'], [probe.id.slice(0, 4), 'probe-0']]);
+    const byPrefix = new Map<string, string>([
+      [v1.slice(0, 4), 'v1'],
+      [probe.id.slice(0, 4), 'probe-0'],
+    ]);
     let pair: [string, string] | null = v1.slice(0, 4) === probe.id.slice(0, 4) ? ['v1', 'probe-0'] : null;
     for (let i = 1; !pair && i < 100_000; i++) {
       const m = `probe-${i}`;
@@ -341,7 +361,9 @@ describe('revision errors', () => {
     const r = repo();
     const e = expectError(r.run(['branch', '-d', 'main', '--json']), 'BAD_ARGUMENT');
     expect(e.data.name).toBe('main');
-    expect(json<any[]>(r.run(['branch', '--json']))).toEqual([expect.objectContaining({ name: 'main', current: true })]);
+    expect(json<any[]>(r.run(['branch', '--json']))).toEqual([
+      expect.objectContaining({ name: 'main', current: true }),
+    ]);
     expect(json(r.run(['status', '--json'])).branch).toBe('main');
   });
 
@@ -427,7 +449,9 @@ describe('command-line errors', () => {
     const r = repo();
     write(r.path('models/w.bin'), randomBytes(20_000, 9));
     const before = snapshot(r);
-    expect(expectError(r.run(['commit', '-m', 'x', '--meta', 'novalue', '--json']), 'BAD_VALUE').data.value).toBe('novalue');
+    expect(expectError(r.run(['commit', '-m', 'x', '--meta', 'novalue', '--json']), 'BAD_VALUE').data.value).toBe(
+      'novalue',
+    );
     expectError(r.run(['commit', '-m', 'x', '--meta', '=v', '--json']), 'BAD_VALUE');
     expectError(r.run(['commit', '-m', 'x', '--param', 'lr', '--json']), 'BAD_VALUE');
     expectError(r.run(['commit', '-m', 'x', '--date', 'yesterday-ish', '--json']), 'BAD_VALUE');
@@ -524,40 +548,44 @@ describe('operating-system errors', () => {
     expect(fromSystemError({ code: 'EDQUOT' }, '/x', 'writing').code).toBe('DISK_FULL');
   });
 
-  it.skipIf(!IS_ROOT)('DISK_FULL (exit 8) when the disk fills during a commit; the history stays intact (needs root to mount a tmpfs)', async ({ skip }) => {
-    const t = tmp();
-    const fsDir = t.path('fs');
-    mkdirSync(fsDir);
-    // 6 MiB: room for the 4 MiB model in the workspace, not for a second copy of it in .mvm
-    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', fsDir], { encoding: 'utf8' });
-    // root without the right to mount (a container without CAP_SYS_ADMIN, say): say so rather than pass
-    if (mount.status !== 0) skip(`cannot mount a tmpfs here: ${(mount.stderr || mount.error?.message || `exit ${mount.status}`).trim()}`);
-    cleanups.push(() => {
-      spawnSync('umount', ['-l', fsDir]);
-    });
-    const run = (args: string[]) => mvm(args, { cwd: fsDir });
-    write(join(fsDir, 'models/small.bin'), randomBytes(100_000, 14));
-    ok(run(['init', '--chunk-size', String(CHUNK)]));
-    ok(run(['add', 'models']));
-    const v1 = json(run(['commit', '-m', 'small', '--json']));
-    const mainRef = readFileSync(join(fsDir, '.mvm/refs/heads/main'), 'utf8');
+  it.skipIf(!IS_ROOT)(
+    'DISK_FULL (exit 8) when the disk fills during a commit; the history stays intact (needs root to mount a tmpfs)',
+    async ({ skip }) => {
+      const t = tmp();
+      const fsDir = t.path('fs');
+      mkdirSync(fsDir);
+      // 6 MiB: room for the 4 MiB model in the workspace, not for a second copy of it in .mvm
+      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', fsDir], { encoding: 'utf8' });
+      // root without the right to mount (a container without CAP_SYS_ADMIN, say): say so rather than pass
+      if (mount.status !== 0)
+        skip(`cannot mount a tmpfs here: ${(mount.stderr || mount.error?.message || `exit ${mount.status}`).trim()}`);
+      cleanups.push(() => {
+        spawnSync('umount', ['-l', fsDir]);
+      });
+      const run = (args: string[]) => mvm(args, { cwd: fsDir });
+      write(join(fsDir, 'models/small.bin'), randomBytes(100_000, 14));
+      ok(run(['init', '--chunk-size', String(CHUNK)]));
+      ok(run(['add', 'models']));
+      const v1 = json(run(['commit', '-m', 'small', '--json']));
+      const mainRef = readFileSync(join(fsDir, '.mvm/refs/heads/main'), 'utf8');
 
-    write(join(fsDir, 'models/big.bin'), randomBytes(4 << 20, 15)); // incompressible
-    const r = run(['commit', '-m', 'big', '--json']);
-    expectError(r, 'DISK_FULL');
-    expect(readFileSync(join(fsDir, '.mvm/refs/heads/main'), 'utf8')).toBe(mainRef);
-    // still full: reads work and the history is intact
-    const log = json<any[]>(run(['log', '--json']));
-    expect(log.map((e) => e.id)).toEqual([v1.id]);
-    expect(json(run(['fsck', '--json'])).ok).toBe(true);
-    expect(json(run(['status', '--json'])).changes).toEqual([{ path: 'models/big.bin', status: 'added' }]);
+      write(join(fsDir, 'models/big.bin'), randomBytes(4 << 20, 15)); // incompressible
+      const r = run(['commit', '-m', 'big', '--json']);
+      expectError(r, 'DISK_FULL');
+      expect(readFileSync(join(fsDir, '.mvm/refs/heads/main'), 'utf8')).toBe(mainRef);
+      // still full: reads work and the history is intact
+      const log = json<any[]>(run(['log', '--json']));
+      expect(log.map((e) => e.id)).toEqual([v1.id]);
+      expect(json(run(['fsck', '--json'])).ok).toBe(true);
+      expect(json(run(['status', '--json'])).changes).toEqual([{ path: 'models/big.bin', status: 'added' }]);
 
-    // free the space and carry on
-    rmSync(join(fsDir, 'models/big.bin'));
-    write(join(fsDir, 'models/small.bin'), randomBytes(100_000, 16));
-    expect(json(run(['commit', '-m', 'after', '--json'])).number).toBe(2);
-    expect(json(run(['fsck', '--json'])).ok).toBe(true);
-    ok(run(['checkout', 'v1']));
-    expect(readFileSync(join(fsDir, 'models/small.bin')).equals(randomBytes(100_000, 14))).toBe(true);
-  });
+      // free the space and carry on
+      rmSync(join(fsDir, 'models/big.bin'));
+      write(join(fsDir, 'models/small.bin'), randomBytes(100_000, 16));
+      expect(json(run(['commit', '-m', 'after', '--json'])).number).toBe(2);
+      expect(json(run(['fsck', '--json'])).ok).toBe(true);
+      ok(run(['checkout', 'v1']));
+      expect(readFileSync(join(fsDir, 'models/small.bin')).equals(randomBytes(100_000, 14))).toBe(true);
+    },
+  );
 });

@@ -18,7 +18,13 @@ describe.concurrent('eval', () => {
   function workspaceState(r: { path: (p: string) => string }) {
     const files = ['models/model.bin', 'models/config.json', 'data/train/a.csv'];
     return {
-      files: files.map((f) => ({ f, sha: createHash('sha256').update(readFileSync(r.path(f))).digest('hex'), mtime: statSync(r.path(f)).mtimeMs })),
+      files: files.map((f) => ({
+        f,
+        sha: createHash('sha256')
+          .update(readFileSync(r.path(f)))
+          .digest('hex'),
+        mtime: statSync(r.path(f)).mtimeMs,
+      })),
       models: readdirSync(r.path('models')).sort(),
       head: readFileSync(r.path('.mvm/HEAD'), 'utf8'),
     };
@@ -49,7 +55,10 @@ describe.concurrent('eval', () => {
       expect(s.metrics.accuracy).toBe(n === 1 ? 0.8 : 0.85);
     }
     expect(out.comparison.columns.map((c: any) => c.id)).toEqual([fx.ids[1], fx.ids[2]]);
-    expect(out.comparison.columns[1].metrics.bytes).toMatchObject({ value: MODEL_SIZE[2], delta: MODEL_SIZE[2]! - MODEL_SIZE[1]! });
+    expect(out.comparison.columns[1].metrics.bytes).toMatchObject({
+      value: MODEL_SIZE[2],
+      delta: MODEL_SIZE[2]! - MODEL_SIZE[1]!,
+    });
     // the evaluated metrics are visible to log and best
     const [set, best, st] = await Promise.all([
       numberSet(['log', '--all', '--where', 'exists(metrics.bytes)'], r.run),
@@ -70,9 +79,13 @@ describe.concurrent('eval', () => {
     const r = copy();
     const res = ok(await r.run(['eval', 'v4', 'v6', '--', `"${process.execPath}" eval.mjs "$MVM_PATH"`]));
     const lines = res.stdout.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^v4 [0-9a-f]{12}: bytes=${MODEL_SIZE[4]} eval\\.kb=[0-9.]+ files=2 same_dir=1 \\([0-9.]+ s\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^v4 [0-9a-f]{12}: bytes=${MODEL_SIZE[4]} eval\\.kb=[0-9.]+ files=2 same_dir=1 \\([0-9.]+ s\\)$`),
+    );
     expect(lines[1]).toMatch(new RegExp(`^v6 [0-9a-f]{12}: bytes=${MODEL_SIZE[6]} `));
-    expect(res.stdout).toMatch(new RegExp(`^bytes .*${MODEL_SIZE[4]} .*${MODEL_SIZE[6]} \\(${MODEL_SIZE[6]! - MODEL_SIZE[4]!}\\)`, 'm'));
+    expect(res.stdout).toMatch(
+      new RegExp(`^bytes .*${MODEL_SIZE[4]} .*${MODEL_SIZE[6]} \\(${MODEL_SIZE[6]! - MODEL_SIZE[4]!}\\)`, 'm'),
+    );
     expect(res.stdout).toMatch(/^accuracy \(higher is better\)/m);
     expect(json(await r.run(['show', 'v6', '--json'])).metrics.bytes).toBe(MODEL_SIZE[6]);
   });
@@ -83,7 +96,10 @@ describe.concurrent('eval', () => {
     const res = await r.run(['eval', 'v5', 'v6', '--json', '--', process.execPath, 'eval.mjs', '{path}']);
     expect(res.exitCode, res.stderr).toBe(9);
     const out = JSON.parse(res.stdout);
-    expect(out.runs.map((x: any) => [x.number, x.ok])).toEqual([[5, false], [6, true]]);
+    expect(out.runs.map((x: any) => [x.number, x.ok])).toEqual([
+      [5, false],
+      [6, true],
+    ]);
     expect(out.runs[0].exitCode).toBe(1);
     expect(out.runs[0].error).toMatch(/exited with 1/);
     expect(out.runs[0].error).toContain('marker found');
@@ -104,7 +120,8 @@ describe.concurrent('eval', () => {
 
   it("the evaluator's stderr shows as it runs; its stdout stays mvm's", async () => {
     const r = copy();
-    const script = 'process.stderr.write("epoch 1/2\\n"); setTimeout(() => { process.stderr.write("epoch 2/2\\n"); console.log(JSON.stringify({ accuracy: 0.5 })); }, 50);';
+    const script =
+      'process.stderr.write("epoch 1/2\\n"); setTimeout(() => { process.stderr.write("epoch 2/2\\n"); console.log(JSON.stringify({ accuracy: 0.5 })); }, 50);';
     const res = await r.run(['eval', 'v1', '--dry-run', '--', process.execPath, '-e', script]);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toContain('epoch 1/2\nepoch 2/2\n');
@@ -136,8 +153,13 @@ describe.concurrent('eval', () => {
   it('--dry-run records nothing', async () => {
     const r = copy();
     const before = snapshot(r.path('.mvm'), ['index', 'summaries']);
-    const out = json(await r.run(['eval', 'v1', 'v3', '--dry-run', '--json', '--', process.execPath, 'eval.mjs', '{path}']));
-    expect(out.runs.map((x: any) => [x.ok, x.metrics.bytes])).toEqual([[true, MODEL_SIZE[1]], [true, MODEL_SIZE[3]]]);
+    const out = json(
+      await r.run(['eval', 'v1', 'v3', '--dry-run', '--json', '--', process.execPath, 'eval.mjs', '{path}']),
+    );
+    expect(out.runs.map((x: any) => [x.ok, x.metrics.bytes])).toEqual([
+      [true, MODEL_SIZE[1]],
+      [true, MODEL_SIZE[3]],
+    ]);
     expect(out.runs[0].annotation).toBeUndefined();
     expect(out.comparison.columns).toHaveLength(2);
     expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);

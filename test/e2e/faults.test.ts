@@ -19,8 +19,16 @@ afterAll(() => {
   console.log(`faults: ${total} fault runs: ${[...exercised].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 });
 
-const V1 = { 'models/m.bin': randomBytes(2_500_000, 1), 'models/c.txt': Buffer.from('config v1\n'), 'models/only1.txt': Buffer.from('gone in v2\n') };
-const V2 = { 'models/m.bin': Buffer.concat([randomBytes(1 << 20, 1), randomBytes(1_500_000, 2)]), 'models/c.txt': Buffer.from('config v2\n'), 'models/only2.txt': Buffer.from('new in v2\n') };
+const V1 = {
+  'models/m.bin': randomBytes(2_500_000, 1),
+  'models/c.txt': Buffer.from('config v1\n'),
+  'models/only1.txt': Buffer.from('gone in v2\n'),
+};
+const V2 = {
+  'models/m.bin': Buffer.concat([randomBytes(1 << 20, 1), randomBytes(1_500_000, 2)]),
+  'models/c.txt': Buffer.from('config v2\n'),
+  'models/only2.txt': Buffer.from('new in v2\n'),
+};
 
 function writeTree(dir: string, tree: Record<string, Buffer>): void {
   rmSync(join(dir, 'models'), { recursive: true, force: true });
@@ -56,7 +64,8 @@ function template(): { dir: string; v1: string; v2: string; cleanup: () => void 
   // old enough that gc --grace 0 and the default both take the branch's objects
   const objects = join(dir, '.mvm', 'objects');
   const t = Date.now() / 1000 - 3 * 86_400;
-  for (const fan of readdirSync(objects)) for (const f of readdirSync(join(objects, fan))) utimesSync(join(objects, fan, f), t, t);
+  for (const fan of readdirSync(objects))
+    for (const f of readdirSync(join(objects, fan))) utimesSync(join(objects, fan, f), t, t);
   return { dir, v1, v2, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -76,8 +85,12 @@ const fsckClean = (dir: string) => {
   const f = run(dir, ['fsck', '--json']);
   expect(f.exitCode, f.stdout).toBe(0);
 };
-const numbers = (dir: string) => json(run(dir, ['log', '--all', '--json'])).map((e: { number: number }) => e.number).sort();
-const sameTree = (a: Record<string, Buffer>, b: Record<string, Buffer>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([p, d]) => b[p]?.equals(d));
+const numbers = (dir: string) =>
+  json(run(dir, ['log', '--all', '--json']))
+    .map((e: { number: number }) => e.number)
+    .sort();
+const sameTree = (a: Record<string, Buffer>, b: Record<string, Buffer>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([p, d]) => b[p]?.equals(d));
 
 const SCENARIOS: Scenario[] = [
   {
@@ -108,7 +121,8 @@ const SCENARIOS: Scenario[] = [
       const tree = readTree(dir);
       // a failure (not a kill) puts the whole workspace back
       if (r.exitCode !== -1) expect(sameTree(tree, V2), r.stderr).toBe(true);
-      for (const [p, d] of Object.entries(tree)) expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
+      for (const [p, d] of Object.entries(tree))
+        expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
       const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
       // HEAD moves last: if it says v1, the workspace holds all of v1
       if (head === 'v1') expect(sameTree(tree, V1)).toBe(true);
@@ -177,7 +191,10 @@ describe('fault injection: a failure or kill at any write leaves a sound reposit
               }
               fsckClean(dir);
               // history intact: every number that was there still is
-              expect(numbers(dir).filter((x: number) => before.includes(x)), where).toEqual(before);
+              expect(
+                numbers(dir).filter((x: number) => before.includes(x)),
+                where,
+              ).toEqual(before);
               s.afterFault(dir, r, tpl);
               ok(run(dir, s.args));
               fsckClean(dir);

@@ -15,12 +15,22 @@ const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
 const N = 128 * 1024; // bf16 elements per tensor: 256 KiB, one chunk
-const NAMES = ['embed.weight', 'layers.0.attn.weight', 'layers.0.mlp.weight', 'layers.1.attn.weight', 'layers.1.mlp.weight', 'head.weight'];
+const NAMES = [
+  'embed.weight',
+  'layers.0.attn.weight',
+  'layers.0.mlp.weight',
+  'layers.1.attn.weight',
+  'layers.1.mlp.weight',
+  'head.weight',
+];
 
 /** N(0, 0.02) weights as f32 values. */
 function weights(seed: number): Float32Array {
   const r = prng(seed);
-  return Float32Array.from({ length: N }, () => 0.02 * Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));
+  return Float32Array.from(
+    { length: N },
+    () => 0.02 * Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()),
+  );
 }
 /** w += N(0, (rel * 0.02)^2), as a fine-tune step moves weights. */
 function tune(w: Float32Array, rel: number, seed: number): Float32Array {
@@ -30,10 +40,12 @@ function tune(w: Float32Array, rel: number, seed: number): Float32Array {
 function bf16(w: Float32Array): Buffer {
   const u = new Uint32Array(w.buffer.slice(0));
   const out = Buffer.alloc(w.length * 2);
-  for (let i = 0; i < w.length; i++) out.writeUInt16LE(((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) >>> 16) & 0xffff, i * 2);
+  for (let i = 0; i < w.length; i++)
+    out.writeUInt16LE(((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) >>> 16) & 0xffff, i * 2);
   return out;
 }
-const model = (ws: Float32Array[]) => writeSafetensors(NAMES.map((name, i) => ({ name, dtype: 'BF16', shape: [N], data: bf16(ws[i]!) })));
+const model = (ws: Float32Array[]) =>
+  writeSafetensors(NAMES.map((name, i) => ({ name, dtype: 'BF16', shape: [N], data: bf16(ws[i]!) })));
 
 /** Every stored object's encoding byte and, for deltas, depth. */
 function encodings(dir: string): { delta: number; whole: number; maxDepth: number } {

@@ -10,7 +10,16 @@ import { groupBytes } from '../../src/storage/bytegroup.js';
 import { mvm, testdir } from '../helpers/cli.js';
 import { json, ok, write } from '../helpers/assertions.js';
 import { torchPickle } from '../helpers/torch.js';
-import { prng, randomBf16, writeBundleIndex, writeNpy, writeNpz, writeOnnx, writeTflite, writeTorchZip } from '../helpers/modelWriters.js';
+import {
+  prng,
+  randomBf16,
+  writeBundleIndex,
+  writeNpy,
+  writeNpz,
+  writeOnnx,
+  writeTflite,
+  writeTorchZip,
+} from '../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -57,17 +66,25 @@ describe('float data without a model container', () => {
   it('.npz: each array is a tensor; a change to one is stored and named alone; checkout is bit-exact', () => {
     const a = weights(64 * 1024, 1);
     const b = weights(32 * 1024, 2);
-    const v1 = writeNpz([{ name: 'encoder', npy: writeNpy('<f4', [64, 1024], a) }, { name: 'decoder', npy: writeNpy('<f4', [32, 1024], b) }]);
+    const v1 = writeNpz([
+      { name: 'encoder', npy: writeNpy('<f4', [64, 1024], a) },
+      { name: 'decoder', npy: writeNpy('<f4', [32, 1024], b) },
+    ]);
     const r = repo({ 'weights.npz': v1 });
     r.commit('v1');
-    const v2 = writeNpz([{ name: 'encoder', npy: writeNpy('<f4', [64, 1024], a) }, { name: 'decoder', npy: writeNpy('<f4', [32, 1024], weights(32 * 1024, 3)) }]);
+    const v2 = writeNpz([
+      { name: 'encoder', npy: writeNpy('<f4', [64, 1024], a) },
+      { name: 'decoder', npy: writeNpy('<f4', [32, 1024], weights(32 * 1024, 3)) },
+    ]);
     write(r.path('weights.npz'), v2);
     const c2 = r.commit('v2');
     // only the decoder's bytes (and the zip's directory) are new
     expect(c2.newBytes).toBeLessThan(b.length + 4096);
     const d = json(r.run(['diff', 'v1', 'v2', '--json']));
     expect(d.files[0].tensors.format).toBe('numpy');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['decoder', 'values', 'F32', [32, 1024]]]);
+    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+      ['decoder', 'values', 'F32', [32, 1024]],
+    ]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('weights.npz')).equals(v1)).toBe(true);
   });
@@ -75,12 +92,23 @@ describe('float data without a model container', () => {
   it('TensorFlow.js shards: model.json places each weight in its shard; a change is named by weight', () => {
     const shards = (enc: Buffer, dec: Buffer) => {
       const all = Buffer.concat([enc, dec]);
-      return { 'web/group1-shard1of2.bin': all.subarray(0, 200 * 1024), 'web/group1-shard2of2.bin': all.subarray(200 * 1024) };
+      return {
+        'web/group1-shard1of2.bin': all.subarray(0, 200 * 1024),
+        'web/group1-shard2of2.bin': all.subarray(200 * 1024),
+      };
     };
     const model = JSON.stringify({
       format: 'layers-model',
       modelTopology: {},
-      weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [{ name: 'encoder/kernel', shape: [64, 1024], dtype: 'float32' }, { name: 'decoder/kernel', shape: [32, 1024], dtype: 'float32' }] }],
+      weightsManifest: [
+        {
+          paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'],
+          weights: [
+            { name: 'encoder/kernel', shape: [64, 1024], dtype: 'float32' },
+            { name: 'decoder/kernel', shape: [32, 1024], dtype: 'float32' },
+          ],
+        },
+      ],
     });
     const enc = weights(64 * 1024, 11);
     const v1 = shards(enc, weights(32 * 1024, 12));
@@ -94,7 +122,9 @@ describe('float data without a model container', () => {
     const changed = d.files.filter((f: any) => f.status !== 'unchanged');
     expect(changed.map((f: any) => [f.path, f.status])).toEqual([['web/group1-shard2of2.bin', 'modified']]);
     expect(changed[0].tensors.format).toBe('tfjs');
-    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1]])).toEqual([['decoder/kernel', 'values', 'F32']]);
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1]])).toEqual([
+      ['decoder/kernel', 'values', 'F32'],
+    ]);
     ok(r.run(['checkout', 'v1']));
     for (const [p, data] of Object.entries(v1)) expect(readFileSync(r.path(p)).equals(data), p).toBe(true);
   });
@@ -104,9 +134,19 @@ describe('float data without a model container', () => {
     const bias = weights(1024, 22);
     const vars = [
       { name: 'layer/kernel/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [64, 1024], offset: 0, size: kernel.length },
-      { name: 'layer/bias/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [1024], offset: kernel.length, size: bias.length },
+      {
+        name: 'layer/bias/.ATTRIBUTES/VARIABLE_VALUE',
+        dtype: 1,
+        shape: [1024],
+        offset: kernel.length,
+        size: bias.length,
+      },
     ];
-    const r = repo({ 'saved/saved_model.pb': 'graph', 'saved/variables/variables.index': writeBundleIndex(vars), 'saved/variables/variables.data-00000-of-00001': Buffer.concat([kernel, bias]) });
+    const r = repo({
+      'saved/saved_model.pb': 'graph',
+      'saved/variables/variables.index': writeBundleIndex(vars),
+      'saved/variables/variables.data-00000-of-00001': Buffer.concat([kernel, bias]),
+    });
     r.commit('v1');
     const v1 = readFileSync(r.path('saved/variables/variables.data-00000-of-00001'));
     write(r.path('saved/variables/variables.data-00000-of-00001'), Buffer.concat([kernel, weights(1024, 23)]));
@@ -115,7 +155,9 @@ describe('float data without a model container', () => {
     const changed = d.files.filter((f: any) => f.status !== 'unchanged');
     expect(changed.map((f: any) => f.path)).toEqual(['saved/variables/variables.data-00000-of-00001']);
     expect(changed[0].tensors.format).toBe('tf-bundle');
-    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]]]);
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+      ['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]],
+    ]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('saved/variables/variables.data-00000-of-00001')).equals(v1)).toBe(true);
   });
@@ -138,7 +180,9 @@ describe('float data without a model container', () => {
     expect(c2.newBytes).toBeLessThan(32 * 1024 * 4 + 8192);
     const d = json(r.run(['diff', 'v1', 'v2', '--json']));
     expect(d.files[0].tensors.format).toBe('tflite');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['dense_1/MatMul', 'values', 'F32', [32, 1024]]]);
+    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+      ['dense_1/MatMul', 'values', 'F32', [32, 1024]],
+    ]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('model.tflite')).equals(v1)).toBe(true);
   });
@@ -147,8 +191,18 @@ describe('float data without a model container', () => {
     const a = weights(64 * 1024, 41);
     const b = weights(32 * 1024, 42);
     const model = writeOnnx([
-      { name: 'encoder.weight', dataType: 1, dims: [64, 1024], external: { location: 'model.onnx.data', offset: 0, length: a.length } },
-      { name: 'decoder.weight', dataType: 1, dims: [32, 1024], external: { location: 'model.onnx.data', offset: a.length, length: b.length } },
+      {
+        name: 'encoder.weight',
+        dataType: 1,
+        dims: [64, 1024],
+        external: { location: 'model.onnx.data', offset: 0, length: a.length },
+      },
+      {
+        name: 'decoder.weight',
+        dataType: 1,
+        dims: [32, 1024],
+        external: { location: 'model.onnx.data', offset: a.length, length: b.length },
+      },
     ]);
     const v1 = Buffer.concat([a, b]);
     const r = repo({ 'm/model.onnx': model, 'm/model.onnx.data': v1 });
@@ -160,7 +214,9 @@ describe('float data without a model container', () => {
     const changed = d.files.filter((f: any) => f.status !== 'unchanged');
     expect(changed.map((f: any) => f.path)).toEqual(['m/model.onnx.data']);
     expect(changed[0].tensors.format).toBe('onnx');
-    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([['decoder.weight', 'values', 'f32', [32, 1024]]]);
+    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+      ['decoder.weight', 'values', 'f32', [32, 1024]],
+    ]);
     ok(r.run(['checkout', 'v1']));
     expect(readFileSync(r.path('m/model.onnx.data')).equals(v1)).toBe(true);
   });
@@ -168,10 +224,14 @@ describe('float data without a model container', () => {
   it('.npy: one tensor with its dtype and shape', () => {
     const r = repo({ 'emb.npy': writeNpy('<f2', [256, 64], Buffer.alloc(256 * 64 * 2, 0x3c)) });
     r.commit('v1');
-    expect(json(r.run(['diff', '--json'])).files.map((f: any) => [f.path, f.status])).toEqual([['emb.npy', 'unchanged']]);
+    expect(json(r.run(['diff', '--json'])).files.map((f: any) => [f.path, f.status])).toEqual([
+      ['emb.npy', 'unchanged'],
+    ]);
     write(r.path('emb.npy'), writeNpy('<f2', [256, 64], Buffer.alloc(256 * 64 * 2, 0x3d)));
     const d = json(r.run(['diff', '--json']));
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['array', 'F16', [256, 64]]]);
+    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([
+      ['array', 'F16', [256, 64]],
+    ]);
   });
 
   it('a raw f32 array is stored as byte planes: below zstd -3, and near planes of width 4', () => {
@@ -180,21 +240,27 @@ describe('float data without a model container', () => {
     const c = r.commit('v1');
     const zstd3 = compress(data, { compressionLevel: 3 }).length;
     let planes = 0;
-    for (let at = 0; at < data.length; at += 1 << 20) planes += compress(groupBytes(data.subarray(at, at + (1 << 20)), 'w4'), { compressionLevel: 3 }).length;
+    for (let at = 0; at < data.length; at += 1 << 20)
+      planes += compress(groupBytes(data.subarray(at, at + (1 << 20)), 'w4'), { compressionLevel: 3 }).length;
     expect(c.storedBytes).toBeLessThan(zstd3 * 0.97);
     expect(c.storedBytes / data.length).toBeLessThan(planes / data.length + 0.01);
     ok(r.run(['checkout', '--force', 'v1']));
     expect(readFileSync(r.path('shard.bin')).equals(data)).toBe(true);
   });
 
-  it("a PyTorch checkpoint whose pickle names no dtype: its storages get the per-chunk guess, bf16 and f32 planes, below zstd -3", () => {
+  it('a PyTorch checkpoint whose pickle names no dtype: its storages get the per-chunk guess, bf16 and f32 planes, below zstd -3', () => {
     const bf16 = randomBf16(1 << 20, 0.02, 5); // 2 MiB
     const f32 = weights(1 << 19, 9); // 2 MiB
-    const model = writeTorchZip([{ key: '0', data: bf16 }, { key: '1', data: f32 }]);
+    const model = writeTorchZip([
+      { key: '0', data: bf16 },
+      { key: '1', data: f32 },
+    ]);
     const r = repo({ 'pytorch_model.bin': model });
     const c = r.commit('v1');
     const zstd3 = compress(model, { compressionLevel: 3 }).length;
-    const planes = compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length + compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
+    const planes =
+      compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length +
+      compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
     expect(c.storedBytes).toBeLessThan(zstd3 * 0.93);
     expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
     ok(r.run(['checkout', '--force', 'v1']));
@@ -203,14 +269,32 @@ describe('float data without a model container', () => {
 
   it('a PyTorch checkpoint whose pickle names bf16 storages: a fine-tuned storage is stored as a delta, diff gives its dtype and statistics', () => {
     const n = 1 << 20;
-    const pickle = torchPickle([['layer.0.weight', 'BFloat16Storage', '0', n], ['layer.1.weight', 'BFloat16Storage', '1', n]]);
+    const pickle = torchPickle([
+      ['layer.0.weight', 'BFloat16Storage', '0', n],
+      ['layer.1.weight', 'BFloat16Storage', '1', n],
+    ]);
     const w0 = randomBf16(n, 0.02, 11);
     const w1 = randomBf16(n, 0.02, 12);
-    const v1 = writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: w1 }], { pickle });
+    const v1 = writeTorchZip(
+      [
+        { key: '0', data: w0 },
+        { key: '1', data: w1 },
+      ],
+      { pickle },
+    );
     const r = repo({ 'pytorch_model.bin': v1 });
     r.commit('v1');
     const tuned = tuneBf16(w1, 0.1, 13);
-    write(r.path('pytorch_model.bin'), writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: tuned }], { pickle }));
+    write(
+      r.path('pytorch_model.bin'),
+      writeTorchZip(
+        [
+          { key: '0', data: w0 },
+          { key: '1', data: tuned },
+        ],
+        { pickle },
+      ),
+    );
     const c2 = r.commit('v2');
     // stored whole, the changed storage takes about two thirds of its bytes; as a delta, about half
     expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
@@ -227,26 +311,60 @@ describe('float data without a model container', () => {
     // unreadable from its first opcode on (as to an mvm that did not read pickles): storages data/<key>, dtype unknown
     ['no pickle read', (p: Buffer) => Buffer.from(p).fill(0xff, 2, 3), ['data/0', 'data/1']],
     // storage classes that name no dtype: storages named after their tensors, dtype unknown
-    ['no dtype', (p: Buffer) => Buffer.from(p.toString('latin1').replaceAll('BFloat16Storage', 'BFloat16Storagf'), 'latin1'), ['layer.0.weight', 'layer.1.weight']],
-  ] as const)('a checkpoint first stored without its dtypes (%s) still gets a delta once they are read', (_, unreadable, firstNames) => {
-    const n = 1 << 20;
-    const pickle = torchPickle([['layer.0.weight', 'BFloat16Storage', '0', n], ['layer.1.weight', 'BFloat16Storage', '1', n]]);
-    // same size as the real pickle, so the storages sit at the same offsets of the file
-    const before = unreadable(pickle);
-    expect(before.length).toBe(pickle.length);
-    const w0 = randomBf16(n, 0.02, 21);
-    const w1 = randomBf16(n, 0.02, 22);
-    const r = repo({ 'pytorch_model.bin': writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: w1 }], { pickle: before }) });
-    r.commit('v1');
-    write(r.path('pytorch_model.bin'), writeTorchZip([{ key: '0', data: w0 }, { key: '1', data: tuneBf16(w1, 0.1, 23) }], { pickle }));
-    const c2 = r.commit('v2');
-    // storage 1, tuned, is stored as a delta against v1's storage at the same place: about half of its bytes, not two thirds
-    expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
-    const d = json(r.run(['diff', 'v1', 'v2', '--json'])).files[0].tensors;
-    const named = (side: 0 | 1) => d.changes.filter((c: any) => c.dtype[side] !== null).map((c: any) => [c.name, c.dtype[side]]).sort();
-    expect(named(0)).toEqual(firstNames.map((name) => [name, 'unknown']));
-    expect(named(1)).toEqual([['layer.0.weight', 'BF16'], ['layer.1.weight', 'BF16']]);
-  });
+    [
+      'no dtype',
+      (p: Buffer) => Buffer.from(p.toString('latin1').replaceAll('BFloat16Storage', 'BFloat16Storagf'), 'latin1'),
+      ['layer.0.weight', 'layer.1.weight'],
+    ],
+  ] as const)(
+    'a checkpoint first stored without its dtypes (%s) still gets a delta once they are read',
+    (_, unreadable, firstNames) => {
+      const n = 1 << 20;
+      const pickle = torchPickle([
+        ['layer.0.weight', 'BFloat16Storage', '0', n],
+        ['layer.1.weight', 'BFloat16Storage', '1', n],
+      ]);
+      // same size as the real pickle, so the storages sit at the same offsets of the file
+      const before = unreadable(pickle);
+      expect(before.length).toBe(pickle.length);
+      const w0 = randomBf16(n, 0.02, 21);
+      const w1 = randomBf16(n, 0.02, 22);
+      const r = repo({
+        'pytorch_model.bin': writeTorchZip(
+          [
+            { key: '0', data: w0 },
+            { key: '1', data: w1 },
+          ],
+          { pickle: before },
+        ),
+      });
+      r.commit('v1');
+      write(
+        r.path('pytorch_model.bin'),
+        writeTorchZip(
+          [
+            { key: '0', data: w0 },
+            { key: '1', data: tuneBf16(w1, 0.1, 23) },
+          ],
+          { pickle },
+        ),
+      );
+      const c2 = r.commit('v2');
+      // storage 1, tuned, is stored as a delta against v1's storage at the same place: about half of its bytes, not two thirds
+      expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
+      const d = json(r.run(['diff', 'v1', 'v2', '--json'])).files[0].tensors;
+      const named = (side: 0 | 1) =>
+        d.changes
+          .filter((c: any) => c.dtype[side] !== null)
+          .map((c: any) => [c.name, c.dtype[side]])
+          .sort();
+      expect(named(0)).toEqual(firstNames.map((name) => [name, 'unknown']));
+      expect(named(1)).toEqual([
+        ['layer.0.weight', 'BF16'],
+        ['layer.1.weight', 'BF16'],
+      ]);
+    },
+  );
 
   it('text and random bytes keep plain zstd (or raw): the guess never makes them larger', () => {
     const text = Array.from({ length: 40_000 }, (_, i) => `line ${i}: loss=${(1 / (i + 1)).toFixed(6)}`).join('\n');

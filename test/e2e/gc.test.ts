@@ -7,7 +7,11 @@ import { expectError, json, ok, write } from '../helpers/assertions.js';
 /** Every object id in a workspace's store. */
 function objects(dir: string): Set<string> {
   const root = join(dir, '.mvm', 'objects');
-  return new Set(readdirSync(root).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((fan) => readdirSync(join(root, fan)).map((rest) => fan + rest)));
+  return new Set(
+    readdirSync(root)
+      .filter((f) => /^[0-9a-f]{2}$/.test(f))
+      .flatMap((fan) => readdirSync(join(root, fan)).map((rest) => fan + rest)),
+  );
 }
 
 /** Makes every object look `days` old, so the grace period does not protect it. */

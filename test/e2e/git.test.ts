@@ -7,10 +7,22 @@ import { expectError, json, ok, write } from '../helpers/assertions.js';
 
 // mvm alongside git: mvm.lock names the model of each git commit, mvm-remotes.json
 // names the remote, and a fresh `git clone` + `mvm pull` brings the model back.
-const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
 
 function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('git', args, {
+    cwd,
+    env: { ...process.env, ...GIT_ENV, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 describe('mvm with git', () => {
@@ -33,7 +45,13 @@ describe('mvm with git', () => {
       ok(run(proj, ['add', 'models']));
       const v1 = json(run(proj, ['commit', '-m', 'v1', '--json']));
       const lock1 = JSON.parse(readFileSync(join(proj, 'mvm.lock'), 'utf8'));
-      expect(lock1).toEqual({ format: 1, version: v1.id, files: { 'models/w.bin': { file: expect.stringMatching(/^[0-9a-f]{64}$/), mode: expect.any(Number), size: 300_000 } } });
+      expect(lock1).toEqual({
+        format: 1,
+        version: v1.id,
+        files: {
+          'models/w.bin': { file: expect.stringMatching(/^[0-9a-f]{64}$/), mode: expect.any(Number), size: 300_000 },
+        },
+      });
       ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
       ok(run(proj, ['push']));
       git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json', 'train.py']);
@@ -50,13 +68,20 @@ describe('mvm with git', () => {
       const untrusted = expectError(run(mate, ['pull', '--json']), 'REMOTE_UNTRUSTED', 10);
       expect(untrusted.data.url).toBe(t.path('remote'));
       expect(existsSync(join(mate, '.mvm'))).toBe(false);
-      expect(json(run(mate, ['remote', 'trust', 'origin', '--json']))).toMatchObject({ remote: { name: 'origin', url: t.path('remote') }, created: true });
+      expect(json(run(mate, ['remote', 'trust', 'origin', '--json']))).toMatchObject({
+        remote: { name: 'origin', url: t.path('remote') },
+        created: true,
+      });
       const pulled = json(run(mate, ['pull', '--json']));
       expect(pulled.to).toBe(v1.id);
       expect(pulled.number).toBe(1);
       expect(readFileSync(join(mate, 'models/w.bin')).equals(readFileSync(join(proj, 'models/w.bin')))).toBe(true);
       expect(git(mate, ['status', '--porcelain'])).toBe('');
-      expect(json(run(mate, ['status', '--json']))).toMatchObject({ clean: true, branch: 'main', lock: { version: v1.id, matchesHead: true, matchesWorkspace: true } });
+      expect(json(run(mate, ['status', '--json']))).toMatchObject({
+        clean: true,
+        branch: 'main',
+        lock: { version: v1.id, matchesHead: true, matchesWorkspace: true },
+      });
 
       // v2 in the project: commit, push, git commit of the lock
       write(join(proj, 'models/w.bin'), randomBytes(300_000, 4));
@@ -80,11 +105,19 @@ describe('mvm with git', () => {
       // hooks: git checkout alone restores the model; an existing hook is kept
       write(join(mate, '.git/hooks/pre-push'), '#!/bin/sh\necho mine\n', 0o755);
       const hooks = json(run(mate, ['hooks', 'install', '--json']));
-      expect(hooks.map((h: { hook: string; outcome: string }) => [h.hook, h.outcome])).toEqual([['post-checkout', 'installed'], ['post-merge', 'installed'], ['pre-push', 'kept']]);
+      expect(hooks.map((h: { hook: string; outcome: string }) => [h.hook, h.outcome])).toEqual([
+        ['post-checkout', 'installed'],
+        ['post-merge', 'installed'],
+        ['pre-push', 'kept'],
+      ]);
       expect(readFileSync(join(mate, '.git/hooks/pre-push'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
       git(mate, ['checkout', '-q', 'main'], env);
       expect(readFileSync(join(mate, 'models/w.bin')).equals(randomBytes(300_000, 4))).toBe(true);
-      expect(json(run(mate, ['status', '--json'])).lock).toMatchObject({ version: v2.id, matchesHead: true, matchesWorkspace: true });
+      expect(json(run(mate, ['status', '--json'])).lock).toMatchObject({
+        version: v2.id,
+        matchesHead: true,
+        matchesWorkspace: true,
+      });
     } finally {
       t.cleanup();
     }
@@ -97,7 +130,14 @@ describe('mvm with git', () => {
       ok(mvm(['add', 'models'], { cwd: t.dir }));
       const v1 = json(mvm(['commit', '-m', 'v1', '--json'], { cwd: t.dir }));
       expect(existsSync(t.path('mvm.lock'))).toBe(false);
-      writeFileSync(t.path('mvm.lock'), JSON.stringify({ format: 1, version: v1.id, files: { '../escape': { file: 'a'.repeat(64), mode: 420, size: 1 } } }));
+      writeFileSync(
+        t.path('mvm.lock'),
+        JSON.stringify({
+          format: 1,
+          version: v1.id,
+          files: { '../escape': { file: 'a'.repeat(64), mode: 420, size: 1 } },
+        }),
+      );
       expectError(mvm(['checkout', '--lock', '--json'], { cwd: t.dir }), 'UNSAFE_VERSION', 7);
       expect(existsSync(t.path('../escape'))).toBe(false);
       writeFileSync(t.path('mvm.lock'), 'not json');
@@ -107,7 +147,7 @@ describe('mvm with git', () => {
     }
   });
 
-  it("hooks install quotes the workspace path: a folder named ml$(touch${IFS}PWNED) runs nothing when git runs the hook", () => {
+  it('hooks install quotes the workspace path: a folder named ml$(touch${IFS}PWNED) runs nothing when git runs the hook', () => {
     const t = testdir();
     try {
       // a stand-in `mvm` on PATH that records where the hook ran it
@@ -117,7 +157,7 @@ describe('mvm with git', () => {
       chmodSync(join(bin, 'mvm'), 0o755);
       const seen = t.path('seen.txt');
       const env = { ...GIT_ENV, PATH: `${bin}:${process.env.PATH}`, MVM_HOOK_SEEN: seen };
-      for (const name of ['ml$(touch${IFS}PWNED)', "it's `touch PWNED2` \"$(touch PWNED3)\""]) {
+      for (const name of ['ml$(touch${IFS}PWNED)', 'it\'s `touch PWNED2` "$(touch PWNED3)"']) {
         const root = t.path(name);
         mkdirSync(root);
         git(root, ['init', '-q', '-b', 'main']);
@@ -172,7 +212,9 @@ describe('mvm with git', () => {
       expect(e.data.paths).toEqual(['models']);
       expect(e.message).toContain('models/w.bin');
       // the store trust made holds no version, and the link is as git left it
-      expect(existsSync(join(mate, '.mvm/HEAD')) ? readFileSync(join(mate, '.mvm/HEAD'), 'utf8') : '').not.toMatch(/[0-9a-f]{64}/);
+      expect(existsSync(join(mate, '.mvm/HEAD')) ? readFileSync(join(mate, '.mvm/HEAD'), 'utf8') : '').not.toMatch(
+        /[0-9a-f]{64}/,
+      );
       expect(lstatSync(join(mate, 'models')).isSymbolicLink()).toBe(true);
       expect(readdirSync(t.path('outside')).sort()).toEqual(['mine.txt', 'w.bin']);
       expect(readFileSync(t.path('outside/w.bin')).equals(randomBytes(50_000, 7))).toBe(true);

@@ -29,7 +29,13 @@ type Backend = {
 };
 
 let seq = 0;
-const s3client = () => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3client = () =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
 const s3key = (url: string, key: string) => `${url.slice('s3://heal-bucket/'.length)}/${key}`;
 
 const BACKENDS: Backend[] = [
@@ -50,7 +56,12 @@ const BACKENDS: Backend[] = [
     put: async (url, key, data) => {
       await s3client().send(new PutObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key), Body: data }));
     },
-    get: async (url, key) => Buffer.from(await (await s3client().send(new GetObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key) }))).Body!.transformToByteArray()),
+    get: async (url, key) =>
+      Buffer.from(
+        await (
+          await s3client().send(new GetObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key) }))
+        ).Body!.transformToByteArray(),
+      ),
     del: async (url, key) => {
       await s3client().send(new DeleteObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key) }));
     },
@@ -59,7 +70,8 @@ const BACKENDS: Backend[] = [
 
 function workspace(b: Backend, t: ReturnType<typeof testdir>, name: string) {
   const dir = t.path(name);
-  const run = (args: string[], env: Record<string, string> = {}): RunResult => mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
+  const run = (args: string[], env: Record<string, string> = {}): RunResult =>
+    mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
   return { dir, run, path: (p: string) => join(dir, p) };
 }
 
@@ -80,11 +92,19 @@ function origin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
 /** The remote's pack indexes as the pushing repository cached them: pack id -> object ids. */
 function packsOf(a: { path: (p: string) => string }): Map<string, string[]> {
   const dir = a.path('.mvm/remotes/origin/packs');
-  return new Map(readdirSync(dir).map((f) => [f.slice(0, 64), (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { objects: [string][] }).objects.map((o) => o[0])]));
+  return new Map(
+    readdirSync(dir).map((f) => [
+      f.slice(0, 64),
+      (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { objects: [string][] }).objects.map((o) => o[0]),
+    ]),
+  );
 }
 
 /** fsck --remote --json: its exit code and report. */
-function fsckRemote(a: { run: (args: string[]) => RunResult }): { code: number; r: { ok: boolean; problems: { kind: string; id?: string; pack?: string; ref?: string }[] } } {
+function fsckRemote(a: { run: (args: string[]) => RunResult }): {
+  code: number;
+  r: { ok: boolean; problems: { kind: string; id?: string; pack?: string; ref?: string }[] };
+} {
   const out = a.run(['fsck', '--remote', 'origin', '--json']);
   expect(out.stderr).toBe('');
   return { code: out.exitCode, r: JSON.parse(out.stdout) };
@@ -122,7 +142,11 @@ describe.each(BACKENDS)('healing a remote on $name', (b) => {
       expect(before.r.problems.find((p) => p.kind === 'corrupt')!.pack).toBe(flipped);
       // a plain push cannot overwrite the garbled ref, and sends nothing of what is damaged
       expectError(a.run(['push', '--json']), 'REMOTE_CORRUPT', 7);
-      expectError(mvm(['clone', url, 'broken', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }), 'REMOTE_CORRUPT', 7);
+      expectError(
+        mvm(['clone', url, 'broken', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }),
+        'REMOTE_CORRUPT',
+        7,
+      );
       // 3. repaired from the good repository
       const pushed = json(a.run(['push', '--repair', '--json']));
       expect(pushed.repair.found).toBe(before.r.problems.length);
@@ -135,7 +159,8 @@ describe.each(BACKENDS)('healing a remote on $name', (b) => {
       expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true, problems: [] } });
       const c = workspace(b, t, 'c');
       json(mvm(['clone', url, 'c', '--full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
-      for (const f of ['models/big.bin', 'models/small.txt', 'models/second.bin']) expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
+      for (const f of ['models/big.bin', 'models/small.txt', 'models/second.bin'])
+        expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
       expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
     } finally {
       t.cleanup();
@@ -151,7 +176,9 @@ describe.each(BACKENDS)('healing a remote on $name', (b) => {
       const err = expectError(a.run(['push', '--json']), 'REMOTE_CORRUPT', 7);
       expect(err.data.hint).toMatch(/--force/);
       const r = json(a.run(['push', '--force', '--json']));
-      expect(r.updates).toEqual([{ ref: 'refs/heads/main', from: null, to: Repository.open(a.dir).headId(), forced: true }]);
+      expect(r.updates).toEqual([
+        { ref: 'refs/heads/main', from: null, to: Repository.open(a.dir).headId(), forced: true },
+      ]);
       expect(fsckRemote(a).code).toBe(0);
     } finally {
       t.cleanup();
@@ -212,7 +239,9 @@ describe('healing on a folder remote', () => {
       const r = c.run(['push', '--repair', '--json']);
       expect(r.exitCode).toBe(7);
       const out = JSON.parse(r.stdout);
-      expect(out.repair.unrepaired.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([`corrupt ${bigChunk}`]);
+      expect(out.repair.unrepaired.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([
+        `corrupt ${bigChunk}`,
+      ]);
       expect(out.repair.retired).toEqual([]);
       expect(existsSync(join(url, 'packs', `${flipped}.idx`))).toBe(true);
       // the good repository mends it
@@ -237,38 +266,41 @@ describe('a store refetches what fsck --repair set aside', () => {
   it.each([
     { name: 'a full store, by fetch', cloneArgs: ['--full'], command: 'fetch' },
     { name: 'a partial store, by pull', cloneArgs: [], command: 'pull' },
-  ])('$name: a corrupt object, fsck --repair, then the fetch brings it back; fsck is clean', ({ cloneArgs, command }) => {
-    const t = testdir();
-    try {
-      const b = BACKENDS[0]!;
-      const url = b.url(t, 'lost');
-      origin(b, t, url);
-      const c = workspace(b, t, 'c');
-      json(mvm(['clone', url, 'c', ...cloneArgs, '--json'], { cwd: t.dir }));
-      const repo = Repository.open(c.dir);
-      const head = repo.version(repo.headId()!);
-      const fileId = head.files['models/second.bin']!.file;
-      const damaged = [fileId];
-      const full = cloneArgs.includes('--full');
-      if (full) damaged.push(repo.file(head.files['models/big.bin']!.file).chunks[0]!.id);
-      for (const id of damaged) damage(c.dir, id);
-      c.run(['fsck', '--repair', '--json']);
-      for (const id of damaged) expect(existsSync(c.path(`.mvm/lost/${id}`))).toBe(true);
-      const fetched = json(c.run([command, '--json']));
-      if (command === 'fetch') expect(fetched.objects).toBe(damaged.length);
-      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
-      // the damaged copies leave lost/ once good ones are back, so later fetches walk nothing
-      expect(readdirSync(c.path('.mvm/lost'))).toEqual([]);
-      expect(readFileSync(c.path('models/second.bin')).equals(randomBytes(300_000, 9))).toBe(true);
-      if (!full) return;
-      // without anything set aside, a plain fetch does not look; fetch --full does
-      const chunk = damaged[1]!;
-      rmSync(join(c.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
-      expect(json(c.run(['fetch', '--json'])).objects).toBe(0);
-      expect(json(c.run(['fetch', '--full', '--json'])).objects).toBe(1);
-      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
-    } finally {
-      t.cleanup();
-    }
-  });
+  ])(
+    '$name: a corrupt object, fsck --repair, then the fetch brings it back; fsck is clean',
+    ({ cloneArgs, command }) => {
+      const t = testdir();
+      try {
+        const b = BACKENDS[0]!;
+        const url = b.url(t, 'lost');
+        origin(b, t, url);
+        const c = workspace(b, t, 'c');
+        json(mvm(['clone', url, 'c', ...cloneArgs, '--json'], { cwd: t.dir }));
+        const repo = Repository.open(c.dir);
+        const head = repo.version(repo.headId()!);
+        const fileId = head.files['models/second.bin']!.file;
+        const damaged = [fileId];
+        const full = cloneArgs.includes('--full');
+        if (full) damaged.push(repo.file(head.files['models/big.bin']!.file).chunks[0]!.id);
+        for (const id of damaged) damage(c.dir, id);
+        c.run(['fsck', '--repair', '--json']);
+        for (const id of damaged) expect(existsSync(c.path(`.mvm/lost/${id}`))).toBe(true);
+        const fetched = json(c.run([command, '--json']));
+        if (command === 'fetch') expect(fetched.objects).toBe(damaged.length);
+        expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+        // the damaged copies leave lost/ once good ones are back, so later fetches walk nothing
+        expect(readdirSync(c.path('.mvm/lost'))).toEqual([]);
+        expect(readFileSync(c.path('models/second.bin')).equals(randomBytes(300_000, 9))).toBe(true);
+        if (!full) return;
+        // without anything set aside, a plain fetch does not look; fetch --full does
+        const chunk = damaged[1]!;
+        rmSync(join(c.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
+        expect(json(c.run(['fetch', '--json'])).objects).toBe(0);
+        expect(json(c.run(['fetch', '--full', '--json'])).objects).toBe(1);
+        expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });

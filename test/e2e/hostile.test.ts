@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';
 import { Repository } from '../../src/repo/repository.js';
@@ -21,7 +30,13 @@ describe('a hand-made hostile version', () => {
         ...good,
         parents: [v1],
         message: 'evil',
-        files: { 'models/a.bin': entry, '../outside.txt': entry, '.git/hooks/post-checkout': { ...entry, mode: 0o755 }, '.mvm/config.json': entry, 'models/x': { ...entry, mode: 0o4755 } },
+        files: {
+          'models/a.bin': entry,
+          '../outside.txt': entry,
+          '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
+          '.mvm/config.json': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        },
       });
       repo.refs.write('refs/tags/evil', evil);
       const err = expectError(run(['checkout', 'evil', '--force', '--json']), 'UNSAFE_VERSION', 7);
@@ -44,7 +59,7 @@ describe('a hand-made hostile version', () => {
   });
 });
 
-describe('every command that writes a version\'s files checks it as checkout does', () => {
+describe("every command that writes a version's files checks it as checkout does", () => {
   it('eval, get, export and deploy --export refuse a hand-made version with ../ paths and setuid modes (UNSAFE_VERSION) and write nothing outside', () => {
     const t = testdir({ 'w/models/a.bin': 'model bytes', 'tmp/.keep': '' });
     try {
@@ -61,26 +76,62 @@ describe('every command that writes a version\'s files checks it as checkout doe
         ...good,
         parents: [v1],
         message: 'evil',
-        files: { 'models/a.bin': entry, '../escaped.txt': entry, '../../outside.txt': entry, 'models/x': { ...entry, mode: 0o4755 } },
+        files: {
+          'models/a.bin': entry,
+          '../escaped.txt': entry,
+          '../../outside.txt': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        },
       });
       repo.refs.write('refs/tags/evil', evil);
       // a number, as a hostile registry would give it, so export and deploy reach the writing
       repo.numbers.append(evil);
-      const outside = () => [t.path('escaped.txt'), t.path('outside.txt'), t.path('tmp/escaped.txt'), t.path('tmp/outside.txt'), t.path('serve/escaped.txt'), t.path('serve/m/escaped.txt')].filter((p) => existsSync(p));
-      const e = expectError(run(['eval', 'v1', 'evil', '--json', '--', 'sh', '-c', 'echo \'{"acc": 1}\'']), 'UNSAFE_VERSION', 7);
+      const outside = () =>
+        [
+          t.path('escaped.txt'),
+          t.path('outside.txt'),
+          t.path('tmp/escaped.txt'),
+          t.path('tmp/outside.txt'),
+          t.path('serve/escaped.txt'),
+          t.path('serve/m/escaped.txt'),
+        ].filter((p) => existsSync(p));
+      const e = expectError(
+        run(['eval', 'v1', 'evil', '--json', '--', 'sh', '-c', 'echo \'{"acc": 1}\'']),
+        'UNSAFE_VERSION',
+        7,
+      );
       expect(e.data.problems).toHaveLength(3);
       expect(outside()).toEqual([]);
       expect(readdirSync(t.path('tmp'))).toEqual(['.keep']);
       // nothing was recorded for v1 either: the whole run was refused before it started
       expect(json(run(['show', 'v1', '--json'])).annotations ?? []).toEqual([]);
       expectError(run(['get', 'evil', 'models/a.bin', '-o', t.path('got.bin'), '--json']), 'UNSAFE_VERSION', 7);
-      expectError(run(['export', 'evil', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']), 'UNSAFE_VERSION', 7);
-      expectError(run(['deploy', 'evil', '--export', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']), 'UNSAFE_VERSION', 7);
+      expectError(
+        run(['export', 'evil', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']),
+        'UNSAFE_VERSION',
+        7,
+      );
+      expectError(
+        run(['deploy', 'evil', '--export', t.path('serve'), '--layout', 'triton', '--name', 'm', '--json']),
+        'UNSAFE_VERSION',
+        7,
+      );
       expect(outside()).toEqual([]);
       expect(existsSync(t.path('got.bin'))).toBe(false);
       expect(existsSync(t.path('serve/m/2'))).toBe(false);
       // the good version still evaluates, in a folder that is gone afterwards
-      const ran = json(run(['eval', 'v1', '--json', '--dry-run', '--', 'sh', '-c', 'test -f "$MVM_PATH/models/a.bin" && echo \'{"acc": 1}\'']));
+      const ran = json(
+        run([
+          'eval',
+          'v1',
+          '--json',
+          '--dry-run',
+          '--',
+          'sh',
+          '-c',
+          'test -f "$MVM_PATH/models/a.bin" && echo \'{"acc": 1}\'',
+        ]),
+      );
       expect(ran.runs.map((r: { ok: boolean }) => r.ok)).toEqual([true]);
       expect(readdirSync(t.path('tmp'))).toEqual(['.keep']);
     } finally {
@@ -91,7 +142,11 @@ describe('every command that writes a version\'s files checks it as checkout doe
 
 describe('the workspace itself as an attacker leaves it', () => {
   it('a tracked folder swapped for a symlink to a folder outside: checkout refuses to write or delete through it (SYMLINK_IN_PATH); --force replaces the link, never its target', () => {
-    const t = testdir({ 'w/models/a.bin': 'v1 bytes', 'w/models/gone.bin': 'only in v1', 'outside/keep.txt': 'keep me' });
+    const t = testdir({
+      'w/models/a.bin': 'v1 bytes',
+      'w/models/gone.bin': 'only in v1',
+      'outside/keep.txt': 'keep me',
+    });
     try {
       const w = t.path('w');
       const run = (args: string[]) => mvm(args, { cwd: w });
@@ -105,7 +160,10 @@ describe('the workspace itself as an attacker leaves it', () => {
       rmSync(t.path('w/models'), { recursive: true });
       writeFileSync(t.path('outside/a.bin'), 'v2 bytes');
       symlinkSync(t.path('outside'), t.path('w/models'));
-      const outside = () => Object.fromEntries(readdirSync(t.path('outside')).map((n) => [n, readFileSync(t.path(`outside/${n}`), 'utf8')]));
+      const outside = () =>
+        Object.fromEntries(
+          readdirSync(t.path('outside')).map((n) => [n, readFileSync(t.path(`outside/${n}`), 'utf8')]),
+        );
       const before = outside();
       const e = expectError(run(['checkout', 'v1', '--json']), 'SYMLINK_IN_PATH', 5);
       expect(e.data.paths).toEqual(['models']);
@@ -122,7 +180,12 @@ describe('the workspace itself as an attacker leaves it', () => {
   });
 
   it('add and commit refuse a tracked path under a symlinked folder at any depth (SYMLINK_IN_PATH), so nothing outside is stored', () => {
-    const t = testdir({ 'w/models/sub/w.bin': 'v1 bytes', 'w/other.bin': 'o', 'outside/w.bin': 'secret outside', 'outside/sub/w.bin': 'secret deeper' });
+    const t = testdir({
+      'w/models/sub/w.bin': 'v1 bytes',
+      'w/other.bin': 'o',
+      'outside/w.bin': 'secret outside',
+      'outside/sub/w.bin': 'secret deeper',
+    });
     try {
       const w = t.path('w');
       const run = (args: string[]) => mvm(args, { cwd: w });
@@ -149,7 +212,9 @@ describe('the workspace itself as an attacker leaves it', () => {
       rmSync(t.path('w/models'));
       mkdirSync(t.path('w/models'));
       symlinkSync(t.path('outside/sub'), t.path('w/models/sub'));
-      expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual(['models/sub']);
+      expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual([
+        'models/sub',
+      ]);
       // a tracked folder that is itself the link
       rmSync(t.path('w/models/sub'));
       mkdirSync(t.path('w/models/sub'));

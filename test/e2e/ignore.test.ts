@@ -52,7 +52,12 @@ describe('ignore rules and globs', () => {
       const run = (args: string[], cwd = t.dir) => mvm(args, { cwd });
       ok(run(['init']));
       const added = json(run(['add', '*.safetensors', '--json']));
-      expect(added.tracked).toEqual(['a.safetensors', 'other/d.safetensors', 'sub/b.safetensors', 'sub/deep/c.safetensors']);
+      expect(added.tracked).toEqual([
+        'a.safetensors',
+        'other/d.safetensors',
+        'sub/b.safetensors',
+        'sub/deep/c.safetensors',
+      ]);
       // from a subfolder, relative to it; a pattern with / matches the whole path
       const r2 = json(run(['rm', 'deep/*.safetensors', '--json'], t.path('sub')));
       expect(r2.changed).toEqual(['sub/deep/c.safetensors']);
@@ -61,7 +66,10 @@ describe('ignore rules and globs', () => {
       expectError(run(['add', '*.onnx', '--json']), 'PATH_NOT_FOUND', 4);
       expectError(run(['rm', '*.onnx', '--json']), 'NOT_TRACKED', 4);
       ok(run(['commit', '-m', 'v1']));
-      expect(Object.keys(json(run(['show', 'v1', '--json'])).version.files).sort()).toEqual(['a.safetensors', 'sub/b.safetensors']);
+      expect(Object.keys(json(run(['show', 'v1', '--json'])).version.files).sort()).toEqual([
+        'a.safetensors',
+        'sub/b.safetensors',
+      ]);
       // a literal file name with glob characters is taken as it is
       mkdirSync(t.path('odd'));
       writeFileSync(t.path('odd/[1].bin'), 'literal');

@@ -45,14 +45,26 @@ describe('keras', () => {
 
     const f = json(run(['diff', 'v1', 'v2', '--json'])).files[0];
     expect(f.tensors.format).toBe('keras');
-    expect(f.tensors.changes.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([[CHANGED, 'values']]);
-    expect(f.tensors.changes[0]).toMatchObject({ dtype: ['F32', 'F32'], shape: [[96, 64], [96, 64]], bytes: 96 * 64 * 4 });
+    expect(f.tensors.changes.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+      [CHANGED, 'values'],
+    ]);
+    expect(f.tensors.changes[0]).toMatchObject({
+      dtype: ['F32', 'F32'],
+      shape: [
+        [96, 64],
+        [96, 64],
+      ],
+      bytes: 96 * 64 * 4,
+    });
     expect(f.tensors.unchanged).toBe(19);
     expect(f.tensors.layers).toEqual([{ layer: 'layers/dense_2/vars/*', changed: 1, total: 2 }]);
     // the archive's metadata.json, as Keras writes it, is the model's metadata
     expect(f.metadata).toEqual([{ key: 'date_saved', from: 'seed 0, changed None', to: `seed 0, changed ${CHANGED}` }]);
     const shown = json(run(['show', 'v1', '--json'])).models['models/model.keras'];
-    expect(shown).toEqual({ format: 'keras', metadata: { keras_version: '3.0.0', date_saved: 'seed 0, changed None' } });
+    expect(shown).toEqual({
+      format: 'keras',
+      metadata: { keras_version: '3.0.0', date_saved: 'seed 0, changed None' },
+    });
 
     const stats = json(run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors.changes[0].stats;
     // two independent N(0, 0.05^2) draws: every element differs, with a spread about sqrt(2) * 0.05

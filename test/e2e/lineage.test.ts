@@ -30,14 +30,21 @@ describe.concurrent('lineage', () => {
     const root = json<Node>(a);
     expect(root).toMatchObject({ id: fx.ids[5], number: 5, relation: 'root', message: 'exp: distilled' });
     expect(root.data).toEqual([{ path: 'data/train', id: fx.dataB }]);
-    expect(root.children.map((c) => [c.relation, c.number])).toEqual([['parent', 2], ['base', 3]]);
-    expect(edges(root).sort()).toEqual(['v5-parent->v2', 'v2-parent->v1', 'v5-base->v3', 'v3-parent->v2 (seen)', 'v3-base->v1 (seen)'].sort());
+    expect(root.children.map((c) => [c.relation, c.number])).toEqual([
+      ['parent', 2],
+      ['base', 3],
+    ]);
+    expect(edges(root).sort()).toEqual(
+      ['v5-parent->v2', 'v2-parent->v1', 'v5-base->v3', 'v3-parent->v2 (seen)', 'v3-base->v1 (seen)'].sort(),
+    );
     const v3 = root.children[1]!;
     expect(v3.id).toBe(fx.ids[3]);
     expect(v3.data).toEqual([{ name: 'imagenet', id: 'sha256:abc' }]);
     // v6 -> base v5 -> base v3 -> base v1: the whole base chain is there (v5 is also v6's parent)
     const e6 = edges(json<Node>(b)).map((x) => x.replace(' (seen)', ''));
-    expect(e6).toEqual(expect.arrayContaining(['v6-parent+base->v5', 'v5-base->v3', 'v3-base->v1', 'v5-parent->v2', 'v2-parent->v1']));
+    expect(e6).toEqual(
+      expect.arrayContaining(['v6-parent+base->v5', 'v5-base->v3', 'v3-base->v1', 'v5-parent->v2', 'v2-parent->v1']),
+    );
     // shown once, not as a parent and again as a base
     expect(e6.filter((x) => x.startsWith('v6-'))).toEqual(['v6-parent+base->v5']);
   });
@@ -45,7 +52,9 @@ describe.concurrent('lineage', () => {
   it('text: a tree showing parents, the base chain and data', async () => {
     const out = ok(await run(['lineage', 'v5'])).stdout;
     const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^v5 ${fx.ids[5]!.slice(0, 12)} exp: distilled {2}\\[data data/train@${fx.dataB.slice(0, 12)}\\]$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^v5 ${fx.ids[5]!.slice(0, 12)} exp: distilled {2}\\[data data/train@${fx.dataB.slice(0, 12)}\\]$`),
+    );
     expect(out).toMatch(/parent: v2 [0-9a-f]{12} lr 3e-4 with adam/);
     expect(out).toMatch(/parent: v1 [0-9a-f]{12} baseline {2}\[data data\/train@/);
     expect(out).toMatch(/base: v3 [0-9a-f]{12} fine-tune of baseline on cifar {2}\[data imagenet@sha256:abc\]/);
@@ -63,7 +72,10 @@ describe.concurrent('lineage', () => {
     ]);
     const root = json<Node>(a);
     expect(root.number).toBe(1);
-    expect(root.children.map((x) => [x.relation, x.number]).sort()).toEqual([['child', 2], ['derived', 3]]);
+    expect(root.children.map((x) => [x.relation, x.number]).sort()).toEqual([
+      ['child', 2],
+      ['derived', 3],
+    ]);
     const all = new Set<number>();
     const walk = (n: Node) => {
       all.add(n.number);
@@ -72,8 +84,22 @@ describe.concurrent('lineage', () => {
     walk(root);
     expect([...all].sort()).toEqual([1, 2, 3, 4, 5, 6]);
     const e = edges(root).map((x) => x.replace(' (seen)', ''));
-    expect(e).toEqual(expect.arrayContaining(['v1-child->v2', 'v1-derived->v3', 'v2-child->v3', 'v2-child->v5', 'v3-derived->v5', 'v3-child+derived->v4', 'v5-child+derived->v6']));
-    expect(edges(json<Node>(b)).map((x) => x.replace(' (seen)', '')).sort()).toEqual(['v5-child+derived->v6']);
+    expect(e).toEqual(
+      expect.arrayContaining([
+        'v1-child->v2',
+        'v1-derived->v3',
+        'v2-child->v3',
+        'v2-child->v5',
+        'v3-derived->v5',
+        'v3-child+derived->v4',
+        'v5-child+derived->v6',
+      ]),
+    );
+    expect(
+      edges(json<Node>(b))
+        .map((x) => x.replace(' (seen)', ''))
+        .sort(),
+    ).toEqual(['v5-child+derived->v6']);
     expect(json<Node>(c).children).toEqual([]);
     const text = ok(t).stdout;
     expect(text).toMatch(/child: v2 [0-9a-f]{12} lr 3e-4/);
@@ -109,7 +135,10 @@ describe.concurrent('lineage', () => {
   });
 
   it('an unknown revision is UNKNOWN_REVISION', async () => {
-    const [a, b] = await Promise.all([run(['lineage', 'v99', '--json']), run(['lineage', 'deadbeef', '--downstream', '--json'])]);
+    const [a, b] = await Promise.all([
+      run(['lineage', 'v99', '--json']),
+      run(['lineage', 'deadbeef', '--downstream', '--json']),
+    ]);
     expectError(a, 'UNKNOWN_REVISION', 4);
     expectError(b, 'UNKNOWN_REVISION', 4);
   });

@@ -44,68 +44,150 @@ describe.concurrent('log filters', () => {
 
   it('--where: comparisons, and / or / not, parentheses and precedence', async () => {
     await expectSets([
-      [['--all', '--where', 'metrics.accuracy > 0.8 and params.opt = "adam"'], [2, 3]],
-      [['--all', '--where', 'params.lr < 0.0005 or meta.dataset = "cifar-10"'], [2, 3, 4, 5]],
+      [
+        ['--all', '--where', 'metrics.accuracy > 0.8 and params.opt = "adam"'],
+        [2, 3],
+      ],
+      [
+        ['--all', '--where', 'params.lr < 0.0005 or meta.dataset = "cifar-10"'],
+        [2, 3, 4, 5],
+      ],
       [['--all', '--where', 'params.lr = 3e-4'], [2]],
       [['--all', '--where', 'params.epochs = "10"'], [1]], // number vs string: text forms
       // and binds tighter than or; parentheses change the answer
-      [['--all', '--where', 'meta.dataset = "cifar-10" or meta.dataset = "imagenet-2024" and metrics.accuracy > 0.84'], [2, 3, 5]],
-      [['--all', '--where', '(meta.dataset = "cifar-10" or meta.dataset = "imagenet-2024") and metrics.accuracy > 0.84'], [2, 3]],
+      [
+        ['--all', '--where', 'meta.dataset = "cifar-10" or meta.dataset = "imagenet-2024" and metrics.accuracy > 0.84'],
+        [2, 3, 5],
+      ],
+      [
+        [
+          '--all',
+          '--where',
+          '(meta.dataset = "cifar-10" or meta.dataset = "imagenet-2024") and metrics.accuracy > 0.84',
+        ],
+        [2, 3],
+      ],
       // not: the missing-field rule (v6 has no meta.dataset, so it is kept)
-      [['--all', '--where', 'not meta.dataset = "imagenet-2024"'], [3, 5, 6]],
-      [['--all', '--where', 'meta.dataset != "imagenet-2024"'], [3, 5]],
-      [['--all', '--where', '!(metrics.accuracy >= 0.8) && exists(metrics.accuracy)'], [5, 6]],
-      [['--all', '--where', 'version >= v5 || version = 1'], [1, 5, 6]],
-      [['--all', '--where', 'metrics.loss < metrics.accuracy'], [2, 3, 4]],
+      [
+        ['--all', '--where', 'not meta.dataset = "imagenet-2024"'],
+        [3, 5, 6],
+      ],
+      [
+        ['--all', '--where', 'meta.dataset != "imagenet-2024"'],
+        [3, 5],
+      ],
+      [
+        ['--all', '--where', '!(metrics.accuracy >= 0.8) && exists(metrics.accuracy)'],
+        [5, 6],
+      ],
+      [
+        ['--all', '--where', 'version >= v5 || version = 1'],
+        [1, 5, 6],
+      ],
+      [
+        ['--all', '--where', 'metrics.loss < metrics.accuracy'],
+        [2, 3, 4],
+      ],
     ]);
   });
 
   it('--where: exists(), string equality on meta, regex and contains on message, dates', async () => {
     await expectSets([
-      [['--all', '--where', 'exists(metrics.eval.f1)'], [2, 6]],
-      [['--all', '--where', 'exists(metrics.latency_ms) and (metrics.loss < 0.6 or not exists(metrics.loss))'], [3, 6]],
+      [
+        ['--all', '--where', 'exists(metrics.eval.f1)'],
+        [2, 6],
+      ],
+      [
+        ['--all', '--where', 'exists(metrics.latency_ms) and (metrics.loss < 0.6 or not exists(metrics.loss))'],
+        [3, 6],
+      ],
       [['--all', '--where', 'meta.gpu = "a100"'], [1]],
       [['--all', '--where', "meta.dataset = 'cifar-10' and params.opt = 'sgd'"], [5]],
-      [['--all', '--where', 'message ~ "^exp: "'], [5, 6]],
+      [
+        ['--all', '--where', 'message ~ "^exp: "'],
+        [5, 6],
+      ],
       [['--all', '--where', 'message ~ "WIP$"'], [4]],
       [['--all', '--where', 'message ~ "wip$"'], []], // case-sensitive
       [['--all', '--where', 'message contains "baseline" and message !~ "cifar"'], [1]],
-      [['--all', '--where', 'author ~ "^Alice"'], [1, 4]],
-      [['--all', '--where', 'date = "2026-01"'], [1, 2, 3]],
+      [
+        ['--all', '--where', 'author ~ "^Alice"'],
+        [1, 4],
+      ],
+      [
+        ['--all', '--where', 'date = "2026-01"'],
+        [1, 2, 3],
+      ],
       [['--all', '--where', 'date > "2026-02-01" and date <= "2026-02-10"'], [5]],
       [['--all', '--where', `id ~ "^${fx.ids[3]!.slice(0, 8)}"`], [3]],
       // the same filter on the default (HEAD) walk
-      [['--where', 'exists(metrics.latency_ms)'], [1, 2, 3]],
+      [
+        ['--where', 'exists(metrics.latency_ms)'],
+        [1, 2, 3],
+      ],
     ]);
   });
 
   it('--author, --grep, --since / --until', async () => {
     await expectSets([
-      [['--all', '--author', 'alice'], [1, 4]],
+      [
+        ['--all', '--author', 'alice'],
+        [1, 4],
+      ],
       [['--all', '--author', 'bob@example'], [3]],
-      [['--all', '--author', 'Test User'], [2, 6]],
+      [
+        ['--all', '--author', 'Test User'],
+        [2, 6],
+      ],
       [['--all', '--author', 'nobody'], []],
-      [['--all', '--grep', 'BASELINE'], [1, 3]],
-      [['--all', '--grep', '^exp'], [5, 6]],
+      [
+        ['--all', '--grep', 'BASELINE'],
+        [1, 3],
+      ],
+      [
+        ['--all', '--grep', '^exp'],
+        [5, 6],
+      ],
       [['--grep', '^exp'], []],
-      [['--all', '--since', '2026-01-15', '--until', '2026-02-01T10:00:00Z'], [2, 3, 4]],
-      [['--all', '--since', '2026-01-15', '--until', '2026-02-01'], [2, 3]],
-      [['--all', '--since', '2026-02-05'], [5, 6]],
+      [
+        ['--all', '--since', '2026-01-15', '--until', '2026-02-01T10:00:00Z'],
+        [2, 3, 4],
+      ],
+      [
+        ['--all', '--since', '2026-01-15', '--until', '2026-02-01'],
+        [2, 3],
+      ],
+      [
+        ['--all', '--since', '2026-02-05'],
+        [5, 6],
+      ],
       [['--since', '2026-02-05'], []],
       [['--all', '--until', '2026-01-10T10:00:00Z'], [1]],
       // filters combine
       [['--all', '--author', 'alice', '--where', 'metrics.accuracy > 0.8'], [4]],
     ]);
-    const [since, grep] = await Promise.all([run(['log', '--since', 'last tuesday-ish', '--json']), run(['log', '--grep', '(', '--json'])]);
+    const [since, grep] = await Promise.all([
+      run(['log', '--since', 'last tuesday-ish', '--json']),
+      run(['log', '--grep', '(', '--json']),
+    ]);
     expectError(since, 'BAD_VALUE', 2);
     expectError(grep, 'BAD_VALUE', 2);
   });
 
   it('--uses-data by path, by id, by name and by a name=ID id', async () => {
     await expectSets([
-      [['--all', '--uses-data', 'data/train'], [1, 2, 4, 5]],
-      [['--all', '--uses-data', fx.dataA], [1, 2]],
-      [['--all', '--uses-data', fx.dataB], [4, 5]],
+      [
+        ['--all', '--uses-data', 'data/train'],
+        [1, 2, 4, 5],
+      ],
+      [
+        ['--all', '--uses-data', fx.dataA],
+        [1, 2],
+      ],
+      [
+        ['--all', '--uses-data', fx.dataB],
+        [4, 5],
+      ],
       [['--uses-data', fx.dataB], [4]],
       [['--all', '--uses-data', 'imagenet'], [3]],
       [['--all', '--uses-data', 'sha256:abc'], [3]],
@@ -115,13 +197,25 @@ describe.concurrent('log filters', () => {
 
   it('--based-on follows the base chain transitively', async () => {
     await expectSets([
-      [['--all', '--based-on', 'v1'], [3, 4, 5, 6]],
-      [['--all', '--based-on', 'v3'], [4, 5, 6]],
+      [
+        ['--all', '--based-on', 'v1'],
+        [3, 4, 5, 6],
+      ],
+      [
+        ['--all', '--based-on', 'v3'],
+        [4, 5, 6],
+      ],
       [['--all', '--based-on', 'v5'], [6]],
       [['--all', '--based-on', 'v6'], []],
       [['--all', '--based-on', 'v2'], []], // parents are not bases
-      [['--based-on', 'v1'], [3, 4]],
-      [['--branch', 'exp', '--based-on', fx.ids[1]!], [5, 6]],
+      [
+        ['--based-on', 'v1'],
+        [3, 4],
+      ],
+      [
+        ['--branch', 'exp', '--based-on', fx.ids[1]!],
+        [5, 6],
+      ],
     ]);
     expectError(await run(['log', '--based-on', 'v99', '--json']), 'UNKNOWN_REVISION', 4);
   });

@@ -82,7 +82,12 @@ describe('a version with deps.data "x"', () => {
       const f = run(['fsck', '--json']);
       expect(f.exitCode).toBe(7);
       const problems = JSON.parse(f.stdout).problems as { kind: string; id: string; message: string }[];
-      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual([['corrupt', evil], ['corrupt', evilMeta]].sort());
+      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
+        [
+          ['corrupt', evil],
+          ['corrupt', evilMeta],
+        ].sort(),
+      );
       expect(problems.find((p) => p.id === evil)!.message).toContain('deps.data');
 
       const log = run(['log', '--json']);
@@ -122,16 +127,45 @@ describe('a version with deps.data "x"', () => {
       const repo = Repository.open(t.path('w'));
       const entry = repo.version(v1).files['models/w.bin']!;
       const raw = JSON.parse(repo.objects.get(entry.file).toString('utf8'));
-      const badFile = repo.objects.put(Buffer.from(JSON.stringify({ ...raw, layout: { format: 'safetensors', tensors: [{ name: 't', dtype: 'F32', shape: [1], start: 0, end: 1 << 30, chunkStart: 0, chunkEnd: 1 }] } })));
+      const badFile = repo.objects.put(
+        Buffer.from(
+          JSON.stringify({
+            ...raw,
+            layout: {
+              format: 'safetensors',
+              tensors: [{ name: 't', dtype: 'F32', shape: [1], start: 0, end: 1 << 30, chunkStart: 0, chunkEnd: 1 }],
+            },
+          }),
+        ),
+      );
       const evil = putRawVersion(repo, v1, { files: { 'models/w.bin': { ...entry, file: badFile } } });
       repo.refs.write('refs/tags/evil', evil);
-      const ann = repo.objects.put(Buffer.from(JSON.stringify({ type: 'annotation', format: 1, target: v1, author: 'a', time: 't', metrics: { f1: 'high' }, note: 5 })));
+      const ann = repo.objects.put(
+        Buffer.from(
+          JSON.stringify({
+            type: 'annotation',
+            format: 1,
+            target: v1,
+            author: 'a',
+            time: 't',
+            metrics: { f1: 'high' },
+            note: 5,
+          }),
+        ),
+      );
       mkdirSync(t.path('w/.mvm/logs'), { recursive: true });
-      writeFileSync(t.path('w/.mvm/logs/annotations'), `${JSON.stringify({ target: v1, annotation: ann })}\n`, { flag: 'a' });
+      writeFileSync(t.path('w/.mvm/logs/annotations'), `${JSON.stringify({ target: v1, annotation: ann })}\n`, {
+        flag: 'a',
+      });
       const f = run(['fsck', '--json']);
       noCrash(f);
       const problems = JSON.parse(f.stdout).problems as { kind: string; id: string }[];
-      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual([['corrupt', ann], ['corrupt', badFile]].sort());
+      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
+        [
+          ['corrupt', ann],
+          ['corrupt', badFile],
+        ].sort(),
+      );
       // show names the damaged annotation (as it does a missing one); log leaves it out; neither crashes
       noCrash(run(['show', 'v1']));
       expectError(run(['show', 'v1', '--json']), 'OBJECT_CORRUPT', 7);
@@ -152,7 +186,13 @@ describe('.mvm/config.json with a setting of the wrong type', () => {
       ok(run(['add', 'models']));
       const path = t.path('w/.mvm/config.json');
       const good = JSON.parse(readFileSync(path, 'utf8'));
-      for (const [field, value] of [['chunkSize', 'abc'], ['chunkSize', 0], ['compressionLevel', 'max'], ['fsync', 'always'], ['partial', 5]] as const) {
+      for (const [field, value] of [
+        ['chunkSize', 'abc'],
+        ['chunkSize', 0],
+        ['compressionLevel', 'max'],
+        ['fsync', 'always'],
+        ['partial', 5],
+      ] as const) {
         writeFileSync(path, JSON.stringify({ ...good, [field]: value }));
         const e = expectError(run(['commit', '-m', 'v1', '--json']), 'REF_CORRUPT', 7);
         expect(e.data.field).toBe(field);
@@ -174,7 +214,20 @@ describe('names that are also names of Object.prototype', () => {
       const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
       ok(run(['init']));
       ok(run(['add', '__proto__', 'constructor', 'm']));
-      const c = json(run(['commit', '-m', 'v1', '--metric', 'constructor=1', '--param', '__proto__=2', '--meta', 'toString=x', '--json']));
+      const c = json(
+        run([
+          'commit',
+          '-m',
+          'v1',
+          '--metric',
+          'constructor=1',
+          '--param',
+          '__proto__=2',
+          '--meta',
+          'toString=x',
+          '--json',
+        ]),
+      );
       expect(c.files).toBe(3);
       const v = json(run(['show', 'HEAD', '--json'])).version;
       expect(Object.keys(v.files).sort()).toEqual(['__proto__', 'constructor', 'm/__proto__']);
@@ -184,7 +237,11 @@ describe('names that are also names of Object.prototype', () => {
       // the workspace diff sees a changed __proto__ (its map dropped it before)
       writeFileSync(t.path('w/__proto__'), 'changed');
       const d = json(run(['diff', '--json']));
-      expect(d.files.filter((f: { status: string }) => f.status !== 'unchanged').map((f: { path: string; status: string }) => [f.path, f.status])).toEqual([['__proto__', 'modified']]);
+      expect(
+        d.files
+          .filter((f: { status: string }) => f.status !== 'unchanged')
+          .map((f: { path: string; status: string }) => [f.path, f.status]),
+      ).toEqual([['__proto__', 'modified']]);
       rmSync(t.path('w/__proto__'));
       rmSync(t.path('w/constructor'));
       expect(json(run(['status', '--json'])).changes).toEqual([

@@ -9,7 +9,8 @@ function model(tiny: Buffer, big: Buffer): Buffer {
   const tensors = [];
   for (let i = 0; i < 70_000; i++) {
     if (i === 10) tensors.push({ name: 'big.a', dtype: 'F32', shape: [128, 128], data: big });
-    else if (i === 50_000) tensors.push({ name: 'big.b', dtype: 'F32', shape: [128, 128], data: Buffer.alloc(65536, 3) });
+    else if (i === 50_000)
+      tensors.push({ name: 'big.b', dtype: 'F32', shape: [128, 128], data: Buffer.alloc(65536, 3) });
     else tensors.push({ name: `tiny.${i}`, dtype: 'F32', shape: [1], data: tiny.subarray(i * 4, i * 4 + 4) });
   }
   return writeSafetensors(tensors);
@@ -34,7 +35,13 @@ describe('a model file with very many tensors', () => {
       const v2 = model(tiny2, Buffer.alloc(65536, 2));
       write(t.path('m.safetensors'), v2);
       ok(run(['commit', '-m', 'v2']));
-      const d = json<{ files: { path: string; status: string; tensors: { changes: { name: string; status: string }[]; unchanged: number; unlisted: number[] } }[] }>(run(['diff', 'v1', 'v2', '--json']));
+      const d = json<{
+        files: {
+          path: string;
+          status: string;
+          tensors: { changes: { name: string; status: string }[]; unchanged: number; unlisted: number[] };
+        }[];
+      }>(run(['diff', 'v1', 'v2', '--json']));
       const f = d.files.find((x) => x.path === 'm.safetensors')!;
       expect(f.status).toBe('modified');
       expect(f.tensors.changes.map((c) => [c.name, c.status])).toEqual([['big.a', 'values']]);

@@ -178,12 +178,21 @@ function expectedStats(a: Float64Array, b: Float64Array) {
     if (d !== 0) changed++;
     max = Math.max(max, Math.abs(d));
   }
-  return { elements: a.length, changed, fractionChanged: changed / a.length, maxAbsDelta: max, relL2: Math.sqrt(dd) / Math.sqrt(aa), cosine: ab / Math.sqrt(aa * bb) };
+  return {
+    elements: a.length,
+    changed,
+    fractionChanged: changed / a.length,
+    maxAbsDelta: max,
+    relL2: Math.sqrt(dd) / Math.sqrt(aa),
+    cosine: ab / Math.sqrt(aa * bb),
+  };
 }
 
 /** |actual - expected| <= tol * max(1, |expected|). */
 function near(actual: number, expected: number, tol = 1e-9): void {
-  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected)));
+  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(
+    tol * Math.max(1, Math.abs(expected)),
+  );
 }
 
 /** The data of every stored entry of a zip, read by walking its local headers (independently of src/). */
@@ -241,7 +250,19 @@ function safetensorsCase(): FormatCase {
   ];
   const v1 = writeSafetensors(tensors(f32(48 * 64, 3)), { format: 'pt' });
   const v2 = writeSafetensors(tensors(f32(48 * 64, 33)), { format: 'pt' });
-  return { format: 'safetensors', path: 'models/model.safetensors', v1, v2, changed: CHANGED, dtype: 'f32', shape: [48, 64], tensorCount: 5, newChunks: 3, newBytes: 48 * 64 * 4, layers: LAYER3 };
+  return {
+    format: 'safetensors',
+    path: 'models/model.safetensors',
+    v1,
+    v2,
+    changed: CHANGED,
+    dtype: 'f32',
+    shape: [48, 64],
+    tensorCount: 5,
+    newChunks: 3,
+    newBytes: 48 * 64 * 4,
+    layers: LAYER3,
+  };
 }
 
 function ggufCase(): FormatCase {
@@ -256,7 +277,19 @@ function ggufCase(): FormatCase {
   const metadata = { 'general.architecture': 'llama', 'general.name': 'tiny test model', 'llama.block_count': 4 };
   const v1 = writeGguf({ metadata, tensors: tensors(f32(48 * 64, 13)) });
   const v2 = writeGguf({ metadata, tensors: tensors(f32(48 * 64, 133)) });
-  return { format: 'gguf', path: 'models/model.gguf', v1, v2, changed: CHANGED, dtype: 'f32', shape: [64, 48], tensorCount: 5, newChunks: 3, newBytes: 48 * 64 * 4, layers: LAYER3 };
+  return {
+    format: 'gguf',
+    path: 'models/model.gguf',
+    v1,
+    v2,
+    changed: CHANGED,
+    dtype: 'f32',
+    shape: [64, 48],
+    tensorCount: 5,
+    newChunks: 3,
+    newBytes: 48 * 64 * 4,
+    layers: LAYER3,
+  };
 }
 
 function pytorchCase(): FormatCase {
@@ -280,7 +313,19 @@ function pytorchCase(): FormatCase {
   expect(tail).toBeLessThan(CHUNK);
   expect(zipEntries(v2).get('pytorch_model/data/2')).toEqual(mine);
   expect(v2.subarray(0, before.end).equals(v1.subarray(0, before.end))).toBe(true);
-  return { format: 'pytorch', path: 'models/pytorch_model.bin', v1, v2, changed: 'data/2', dtype: 'unknown', shape: [], tensorCount: 5, newChunks: 3 + 2, newBytes: 48 * 64 * 4 + gap + tail, layers: null };
+  return {
+    format: 'pytorch',
+    path: 'models/pytorch_model.bin',
+    v1,
+    v2,
+    changed: 'data/2',
+    dtype: 'unknown',
+    shape: [],
+    tensorCount: 5,
+    newChunks: 3 + 2,
+    newBytes: 48 * 64 * 4 + gap + tail,
+    layers: null,
+  };
 }
 
 function onnxCase(): FormatCase {
@@ -293,7 +338,19 @@ function onnxCase(): FormatCase {
   ];
   const v1 = writeOnnx(inits(f32(48 * 64, 33)));
   const v2 = writeOnnx(inits(f32(48 * 64, 333)));
-  return { format: 'onnx', path: 'models/model.onnx', v1, v2, changed: CHANGED, dtype: 'f32', shape: [48, 64], tensorCount: 5, newChunks: 3, newBytes: 48 * 64 * 4, layers: LAYER3 };
+  return {
+    format: 'onnx',
+    path: 'models/model.onnx',
+    v1,
+    v2,
+    changed: CHANGED,
+    dtype: 'f32',
+    shape: [48, 64],
+    tensorCount: 5,
+    newChunks: 3,
+    newBytes: 48 * 64 * 4,
+    layers: LAYER3,
+  };
 }
 
 describe('every model format: one tensor changes', () => {
@@ -322,10 +379,15 @@ describe('every model format: one tensor changes', () => {
     const wf = json(w).files[0];
     expect(wf).toMatchObject({ path: c.path, status: 'modified', chunksChanged: c.newChunks });
     expect(wf.tensors.format).toBe(c.format);
-    expect(wf.tensors.changes.map((x: { name: string; status: string }) => [x.name, x.status])).toEqual([[c.changed, 'values']]);
+    expect(wf.tensors.changes.map((x: { name: string; status: string }) => [x.name, x.status])).toEqual([
+      [c.changed, 'values'],
+    ]);
     const c2 = r.commit('v2: one tensor');
     expect(c2).toMatchObject({ created: true, number: 2, changes: [{ path: c.path, status: 'modified' }] });
-    expect({ newChunks: c2.newChunks, newBytes: c2.newBytes }).toEqual({ newChunks: c.newChunks, newBytes: c.newBytes });
+    expect({ newChunks: c2.newChunks, newBytes: c2.newBytes }).toEqual({
+      newChunks: c.newChunks,
+      newBytes: c.newBytes,
+    });
     // on disk: the new chunks, one file object and one manifest; nothing else
     const grown = added(before, r.objects());
     expect(grown.count).toBe(c.newChunks + 2);
@@ -335,7 +397,14 @@ describe('every model format: one tensor changes', () => {
     const d = r.diff('v1', 'v2');
     expect(d.files).toHaveLength(1);
     const f = d.files[0];
-    expect(f).toMatchObject({ path: c.path, status: 'modified', oldSize: c.v1.length, newSize: c.v2.length, chunksChanged: c.newChunks, bytesNew: c.newBytes });
+    expect(f).toMatchObject({
+      path: c.path,
+      status: 'modified',
+      oldSize: c.v1.length,
+      newSize: c.v2.length,
+      chunksChanged: c.newChunks,
+      bytesNew: c.newBytes,
+    });
     expect(f.tensors.format).toBe(c.format);
     expect(f.tensors.changes).toHaveLength(1);
     const tensorChunks = chunksOf(48 * 64 * 4);
@@ -405,7 +474,11 @@ describe('safetensors edits', () => {
     expect(c1.newChunks).toBe(1 + 7 + 2 + 2 + 2 + 1);
 
     // v2: a longer __metadata__ moves every tensor by a non-multiple of the chunk size
-    const longMeta = { format: 'pt', note: 'a much longer metadata string that moves all tensor data further into the file', step: '12345' };
+    const longMeta = {
+      format: 'pt',
+      note: 'a much longer metadata string that moves all tensor data further into the file',
+      step: '12345',
+    };
     files.push(writeSafetensors(t1, longMeta));
     const [h1, h2] = [headerSize(files[0]!), headerSize(files[1]!)];
     expect(h2 - h1).toBeGreaterThan(0);
@@ -424,25 +497,52 @@ describe('safetensors edits', () => {
     files.push(writeSafetensors(t3, longMeta));
     r.write('models/model.safetensors', files[2]!);
     const c3 = r.commit('v3: append');
-    expect({ newChunks: c3.newChunks, newBytes: c3.newBytes }).toEqual({ newChunks: 1 + 2, newBytes: headerSize(files[2]!) + 32 * 64 * 4 });
+    expect({ newChunks: c3.newChunks, newBytes: c3.newBytes }).toEqual({
+      newChunks: 1 + 2,
+      newBytes: headerSize(files[2]!) + 32 * 64 * 4,
+    });
     d = r.diff('v2', 'v3').files[0];
     expect(d.tensors.changes).toEqual([
-      { name: NEW, status: 'added', dtype: [null, 'f32'], shape: [null, [32, 64]], chunksChanged: 2, chunksTotal: 2, bytes: 32 * 64 * 4 },
+      {
+        name: NEW,
+        status: 'added',
+        dtype: [null, 'f32'],
+        shape: [null, [32, 64]],
+        chunksChanged: 2,
+        chunksTotal: 2,
+        bytes: 32 * 64 * 4,
+      },
     ]);
     expect(d.tensors.unchanged).toBe(5);
     expect(d.tensors.layers).toEqual([{ layer: 'model.layers.2.*', changed: 1, total: 1 }]);
     expect(ok(r.run(['diff', 'v2', 'v3'])).stdout).toContain(`${NEW}: added f32 [32, 64]`);
 
     // v4: the embedding grows from [100, 64] to [120, 64] (rows appended); every tensor after it moves
-    const t4 = t3.map((t) => (t.name === EMBED ? { ...t, shape: [120, 64], data: Buffer.concat([t.data!, f32(20 * 64, 47)]) } : t));
+    const t4 = t3.map((t) =>
+      t.name === EMBED ? { ...t, shape: [120, 64], data: Buffer.concat([t.data!, f32(20 * 64, 47)]) } : t,
+    );
     files.push(writeSafetensors(t4, longMeta));
     r.write('models/model.safetensors', files[3]!);
     const c4 = r.commit('v4: resize');
     // the header, the embedding's formerly partial 7th chunk, and its new 8th chunk
-    expect({ newChunks: c4.newChunks, newBytes: c4.newBytes }).toEqual({ newChunks: 3, newBytes: headerSize(files[3]!) + CHUNK + (120 * 64 * 4 - 7 * CHUNK) });
+    expect({ newChunks: c4.newChunks, newBytes: c4.newBytes }).toEqual({
+      newChunks: 3,
+      newBytes: headerSize(files[3]!) + CHUNK + (120 * 64 * 4 - 7 * CHUNK),
+    });
     d = r.diff('v3', 'v4').files[0];
     expect(d.tensors.changes).toEqual([
-      { name: EMBED, status: 'reshaped', dtype: ['f32', 'f32'], shape: [[100, 64], [120, 64]], chunksChanged: 2, chunksTotal: 8, bytes: CHUNK + (120 * 64 * 4 - 7 * CHUNK) },
+      {
+        name: EMBED,
+        status: 'reshaped',
+        dtype: ['f32', 'f32'],
+        shape: [
+          [100, 64],
+          [120, 64],
+        ],
+        chunksChanged: 2,
+        chunksTotal: 8,
+        bytes: CHUNK + (120 * 64 * 4 - 7 * CHUNK),
+      },
     ]);
     expect(d.tensors.unchanged).toBe(5);
     expect(ok(r.run(['diff', 'v3', 'v4'])).stdout).toContain(`${EMBED}: shape [100, 64] -> [120, 64]`);
@@ -453,10 +553,21 @@ describe('safetensors edits', () => {
     files.push(writeSafetensors(t5, longMeta));
     r.write('models/model.safetensors', files[4]!);
     const c5 = r.commit('v5: retype');
-    expect({ newChunks: c5.newChunks, newBytes: c5.newBytes }).toEqual({ newChunks: 2, newBytes: headerSize(files[4]!) + 32 * 64 * 2 });
+    expect({ newChunks: c5.newChunks, newBytes: c5.newBytes }).toEqual({
+      newChunks: 2,
+      newBytes: headerSize(files[4]!) + 32 * 64 * 2,
+    });
     d = r.diff('v4', 'v5').files[0];
     expect(d.tensors.changes).toHaveLength(1);
-    expect(d.tensors.changes[0]).toMatchObject({ name: RETYPED, status: 'retyped', dtype: ['f32', 'bf16'], shape: [[32, 64], [32, 64]] });
+    expect(d.tensors.changes[0]).toMatchObject({
+      name: RETYPED,
+      status: 'retyped',
+      dtype: ['f32', 'bf16'],
+      shape: [
+        [32, 64],
+        [32, 64],
+      ],
+    });
     expect(d.tensors.layers).toEqual([{ layer: 'model.layers.0.*', changed: 1, total: 2 }]);
     expect(ok(r.run(['diff', 'v4', 'v5'])).stdout).toContain(`${RETYPED}: dtype f32 -> bf16`);
 
@@ -466,10 +577,18 @@ describe('safetensors edits', () => {
     files.push(writeSafetensors(t6, longMeta));
     r.write('models/model.safetensors', files[5]!);
     const c6 = r.commit('v6: remove');
-    expect({ newChunks: c6.newChunks, newBytes: c6.newBytes }).toEqual({ newChunks: 1, newBytes: headerSize(files[5]!) });
+    expect({ newChunks: c6.newChunks, newBytes: c6.newBytes }).toEqual({
+      newChunks: 1,
+      newBytes: headerSize(files[5]!),
+    });
     d = r.diff('v5', 'v6').files[0];
     expect(d.tensors.changes).toHaveLength(1);
-    expect(d.tensors.changes[0]).toMatchObject({ name: REMOVED, status: 'removed', dtype: ['f16', null], shape: [[64, 64], null] });
+    expect(d.tensors.changes[0]).toMatchObject({
+      name: REMOVED,
+      status: 'removed',
+      dtype: ['f16', null],
+      shape: [[64, 64], null],
+    });
     expect(d.tensors.unchanged).toBe(5);
     expect(d.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 1 }]);
     expect(ok(r.run(['diff', 'v5', 'v6'])).stdout).toContain(`${REMOVED}: removed`);
@@ -483,25 +602,37 @@ describe('safetensors edits', () => {
 
   it('sharded checkpoints: each shard is recognised on its own; a change in one leaves the other unchanged', () => {
     const shard1 = (w: Buffer) =>
-      writeSafetensors([
-        { name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [64, 64], data: bf16(64 * 64, 51) },
-        { name: 'model.layers.0.mlp.weight', dtype: 'BF16', shape: [64, 64], data: w },
-      ], { format: 'pt' });
+      writeSafetensors(
+        [
+          { name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [64, 64], data: bf16(64 * 64, 51) },
+          { name: 'model.layers.0.mlp.weight', dtype: 'BF16', shape: [64, 64], data: w },
+        ],
+        { format: 'pt' },
+      );
     const shard2 = (w: Buffer) =>
-      writeSafetensors([
-        { name: 'model.layers.1.mlp.weight', dtype: 'BF16', shape: [64, 64], data: w },
-        { name: 'model.norm.weight', dtype: 'F32', shape: [64], data: f32(64, 54) },
-      ], { format: 'pt' });
+      writeSafetensors(
+        [
+          { name: 'model.layers.1.mlp.weight', dtype: 'BF16', shape: [64, 64], data: w },
+          { name: 'model.norm.weight', dtype: 'F32', shape: [64], data: f32(64, 54) },
+        ],
+        { format: 'pt' },
+      );
     const index = (total: number) =>
-      Buffer.from(JSON.stringify({
-        metadata: { total_size: total },
-        weight_map: {
-          'model.embed_tokens.weight': 'model-00001-of-00002.safetensors',
-          'model.layers.0.mlp.weight': 'model-00001-of-00002.safetensors',
-          'model.layers.1.mlp.weight': 'model-00002-of-00002.safetensors',
-          'model.norm.weight': 'model-00002-of-00002.safetensors',
-        },
-      }, null, 2));
+      Buffer.from(
+        JSON.stringify(
+          {
+            metadata: { total_size: total },
+            weight_map: {
+              'model.embed_tokens.weight': 'model-00001-of-00002.safetensors',
+              'model.layers.0.mlp.weight': 'model-00001-of-00002.safetensors',
+              'model.layers.1.mlp.weight': 'model-00002-of-00002.safetensors',
+              'model.norm.weight': 'model-00002-of-00002.safetensors',
+            },
+          },
+          null,
+          2,
+        ),
+      );
     const S1 = 'models/model-00001-of-00002.safetensors';
     const S2 = 'models/model-00002-of-00002.safetensors';
     const IDX = 'models/model.safetensors.index.json';
@@ -524,7 +655,9 @@ describe('safetensors edits', () => {
     ]);
     const f2 = d.files[1];
     expect(f2.tensors.format).toBe('safetensors');
-    expect(f2.tensors.changes).toMatchObject([{ name: 'model.layers.1.mlp.weight', status: 'values', chunksChanged: 2, chunksTotal: 2 }]);
+    expect(f2.tensors.changes).toMatchObject([
+      { name: 'model.layers.1.mlp.weight', status: 'values', chunksChanged: 2, chunksTotal: 2 },
+    ]);
     expect(f2.tensors.unchanged).toBe(1);
     expect(f2.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 1 }]);
     expect(d.files[0].tensors).toBeUndefined();
@@ -545,7 +678,9 @@ describe('safetensors edits', () => {
       [IDX, 'modified'],
     ]);
     expect(d.files[0].tensors.format).toBe('safetensors');
-    expect(d.files[0].tensors.changes).toMatchObject([{ name: 'model.layers.0.mlp.weight', status: 'values', chunksChanged: 2, chunksTotal: 2 }]);
+    expect(d.files[0].tensors.changes).toMatchObject([
+      { name: 'model.layers.0.mlp.weight', status: 'values', chunksChanged: 2, chunksTotal: 2 },
+    ]);
     expect(d.files[0].tensors.layers).toEqual([{ layer: 'model.layers.0.*', changed: 1, total: 1 }]);
     expect(d.files[2].tensors).toBeUndefined();
     expect(d.files[2]).toMatchObject({ chunksChanged: 1, chunksTotal: 1 });
@@ -567,9 +702,21 @@ describe('tied weights (the same tensor bytes several times in a file)', () => {
     const TIED = 8;
     const tied = (seed: number) => {
       const w = bf16(128 * 128, seed); // 32 KiB: 8 chunks
-      return writeSafetensors(Array.from({ length: TIED }, (_, i) => ({ name: `model.layers.${i}.tied.weight`, dtype: 'BF16', shape: [128, 128], data: w })), { seed: String(seed) });
+      return writeSafetensors(
+        Array.from({ length: TIED }, (_, i) => ({
+          name: `model.layers.${i}.tied.weight`,
+          dtype: 'BF16',
+          shape: [128, 128],
+          data: w,
+        })),
+        { seed: String(seed) },
+      );
     };
-    const files = { 'models/a.safetensors': tied(201), 'models/b.safetensors': tied(202), 'models/c.safetensors': tied(203) };
+    const files = {
+      'models/a.safetensors': tied(201),
+      'models/b.safetensors': tied(202),
+      'models/c.safetensors': tied(203),
+    };
     const r = repo(files);
     const before = r.objects();
     const c = r.commit('v1');
@@ -578,11 +725,18 @@ describe('tied weights (the same tensor bytes several times in a file)', () => {
     const headers = Object.values(files).reduce((s, f) => s + 8 + Number(f.readBigUInt64LE(0)), 0);
     expect(grown.count).toBe(3 * (1 + 8) + 3 + 1);
     // soft: the counts are reported wrong when the copies are stored concurrently; the rest must still be checked
-    expect.soft({ newChunks: c.newChunks, newBytes: c.newBytes }).toEqual({ newChunks: 3 * (1 + 8), newBytes: headers + 3 * 32768 });
+    expect
+      .soft({ newChunks: c.newChunks, newBytes: c.newBytes })
+      .toEqual({ newChunks: 3 * (1 + 8), newBytes: headers + 3 * 32768 });
     expect.soft(c.storedBytes).toBeLessThanOrEqual(grown.bytes);
     // on disk, every copy of the tensor refers to the same chunks
     const fo = r.fileObjects('v1')('models/a.safetensors');
-    const ids = fo.layout.tensors.map((t: { chunkStart: number; chunkEnd: number }) => fo.chunks.slice(t.chunkStart, t.chunkEnd).map((ch: [string, number]) => ch[0]).join());
+    const ids = fo.layout.tensors.map((t: { chunkStart: number; chunkEnd: number }) =>
+      fo.chunks
+        .slice(t.chunkStart, t.chunkEnd)
+        .map((ch: [string, number]) => ch[0])
+        .join(),
+    );
     expect(new Set(ids).size).toBe(1);
     rmSync(r.path('models'), { recursive: true });
     ok(r.run(['checkout', '--force', 'v1']));
@@ -605,7 +759,10 @@ describe('odd files: plain fallback, recognition by content', () => {
     const hdrTooBig = valid3();
     hdrTooBig.writeBigUInt64LE(BigInt(hdrTooBig.length + 100), 0);
 
-    const oob = safetensorsFromHeader({ 'model.w': { dtype: 'F32', shape: [4096], data_offsets: [0, 16384] } }, f32(2048, 64));
+    const oob = safetensorsFromHeader(
+      { 'model.w': { dtype: 'F32', shape: [4096], data_offsets: [0, 16384] } },
+      f32(2048, 64),
+    );
     const overlap = safetensorsFromHeader(
       {
         'model.a': { dtype: 'F32', shape: [2048], data_offsets: [0, 8192] },
@@ -613,24 +770,36 @@ describe('odd files: plain fallback, recognition by content', () => {
       },
       f32(3072, 65),
     );
-    const notJson = safetensorsFromHeader('{"model.w": {"dtype": "F32", "shape": [2048], "data_offsets": [0, 8192]', f32(2048, 66));
-    const sizeMismatch = safetensorsFromHeader({ 'model.w': { dtype: 'F32', shape: [1000], data_offsets: [0, 8192] } }, f32(2048, 67));
+    const notJson = safetensorsFromHeader(
+      '{"model.w": {"dtype": "F32", "shape": [2048], "data_offsets": [0, 8192]',
+      f32(2048, 66),
+    );
+    const sizeMismatch = safetensorsFromHeader(
+      { 'model.w': { dtype: 'F32', shape: [1000], data_offsets: [0, 8192] } },
+      f32(2048, 67),
+    );
     const v = valid3();
     const truncatedSt = v.subarray(0, Math.floor(v.length * 0.6));
-    const g = writeGguf({ metadata: { 'general.architecture': 'llama' }, tensors: [
-      { name: 'a', type: GGML.F32, dims: [2048], data: f32(2048, 68) },
-      { name: 'b', type: GGML.BF16, dims: [4096], data: bf16(4096, 69) },
-    ] });
+    const g = writeGguf({
+      metadata: { 'general.architecture': 'llama' },
+      tensors: [
+        { name: 'a', type: GGML.F32, dims: [2048], data: f32(2048, 68) },
+        { name: 'b', type: GGML.BF16, dims: [4096], data: bf16(4096, 69) },
+      ],
+    });
     const truncatedGguf = g.subarray(0, Math.floor(g.length * 0.6));
     const o = writeOnnx([
       { name: 'a', dataType: 1, dims: [2048], raw: f32(2048, 70) },
       { name: 'b', dataType: 16, dims: [4096], raw: bf16(4096, 71) },
     ]);
     const truncatedOnnx = o.subarray(0, Math.floor(o.length * 0.6));
-    const deflated = writeTorchZip([
-      { key: '0', data: f32(2048, 72) },
-      { key: '1', data: bf16(4096, 73) },
-    ], { compress: true });
+    const deflated = writeTorchZip(
+      [
+        { key: '0', data: f32(2048, 72) },
+        { key: '1', data: bf16(4096, 73) },
+      ],
+      { compress: true },
+    );
 
     const random = (seed: number) => {
       const b = seededBytes(20000, seed);
@@ -709,7 +878,11 @@ describe('odd files: plain fallback, recognition by content', () => {
       expect(f.status, p).toBe('modified');
       expect(f.tensors, `${p} must not be recognised as a model`).toBeUndefined();
       // plain fixed-size cutting from offset 0; the flipped byte is in one chunk only
-      expect({ path: p, total: f.chunksTotal, changed: f.chunksChanged }).toEqual({ path: p, total: chunksOf(b.length), changed: 1 });
+      expect({ path: p, total: f.chunksTotal, changed: f.chunksChanged }).toEqual({
+        path: p,
+        total: chunksOf(b.length),
+        changed: 1,
+      });
     }
 
     // on disk: neither side's file object has a layout, and its chunks are cut from offset 0
@@ -719,7 +892,9 @@ describe('odd files: plain fallback, recognition by content', () => {
         const fo = objectsOf[rev](p);
         expect(fo.layout, `${p} ${rev}`).toBeUndefined();
         expect(fo.size).toBe(b.length);
-        expect(fo.chunks.map((c: [string, number]) => c[1])).toEqual(Array.from({ length: chunksOf(b.length) }, (_, i) => Math.min(CHUNK, b.length - i * CHUNK)));
+        expect(fo.chunks.map((c: [string, number]) => c[1])).toEqual(
+          Array.from({ length: chunksOf(b.length) }, (_, i) => Math.min(CHUNK, b.length - i * CHUNK)),
+        );
       }
     }
     for (const rev of ['v1', 'v2'] as const) {
@@ -727,20 +902,39 @@ describe('odd files: plain fallback, recognition by content', () => {
       const zl = objectsOf[rev]('models/zero-size.safetensors').layout;
       expect(zl.format).toBe('safetensors');
       // zero-size tensors own an empty chunk range
-      for (const t of zl.tensors) expect(t.chunkEnd - t.chunkStart, t.name).toBe(t.name.endsWith('.empty') ? 0 : t.end - t.start === 8192 ? 2 : 1);
+      for (const t of zl.tensors)
+        expect(t.chunkEnd - t.chunkStart, t.name).toBe(
+          t.name.endsWith('.empty') ? 0 : t.end - t.start === 8192 ? 2 : 1,
+        );
     }
 
     const wb = byPath.get('models/weights.bin');
     expect(wb.tensors?.format).toBe('safetensors');
     expect(wb.tensors.changes).toEqual([
-      { name: 'model.layers.1.w', status: 'values', dtype: ['f32', 'f32'], shape: [[1000], [1000]], chunksChanged: 1, chunksTotal: 1, bytes: 4000 },
+      {
+        name: 'model.layers.1.w',
+        status: 'values',
+        dtype: ['f32', 'f32'],
+        shape: [[1000], [1000]],
+        chunksChanged: 1,
+        chunksTotal: 1,
+        bytes: 4000,
+      },
     ]);
     expect(wb.tensors.unchanged).toBe(1);
 
     const z = byPath.get('models/zero-size.safetensors');
     expect(z.tensors?.format).toBe('safetensors');
     expect(z.tensors.changes).toEqual([
-      { name: 'model.layers.1.w', status: 'values', dtype: ['f32', 'f32'], shape: [[1024], [1024]], chunksChanged: 1, chunksTotal: 1, bytes: 4096 },
+      {
+        name: 'model.layers.1.w',
+        status: 'values',
+        dtype: ['f32', 'f32'],
+        shape: [[1024], [1024]],
+        chunksChanged: 1,
+        chunksTotal: 1,
+        bytes: 4096,
+      },
     ]);
     expect(z.tensors.unchanged).toBe(4);
     expect(z.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 2 }]);
@@ -748,7 +942,15 @@ describe('odd files: plain fallback, recognition by content', () => {
     const u = byPath.get('models/unordered.safetensors');
     expect(u.tensors?.format).toBe('safetensors');
     expect(u.tensors.changes).toEqual([
-      { name: 'model.layers.2.w', status: 'values', dtype: ['f32', 'f32'], shape: [[1500], [1500]], chunksChanged: 2, chunksTotal: 2, bytes: 6000 },
+      {
+        name: 'model.layers.2.w',
+        status: 'values',
+        dtype: ['f32', 'f32'],
+        shape: [[1500], [1500]],
+        chunksChanged: 2,
+        chunksTotal: 2,
+        bytes: 6000,
+      },
     ]);
     expect(u.tensors.unchanged).toBe(1);
 
@@ -804,7 +1006,12 @@ describe('diff --stats', () => {
     const byPath = new Map<string, any>(d.files.map((f: { path: string }) => [f.path, f]));
     const f = byPath.get('models/model.safetensors');
     const changes = new Map<string, any>(f.tensors.changes.map((c: { name: string }) => [c.name, c]));
-    expect([...changes.keys()].sort()).toEqual(['model.layers.0.mlp.weight', 'model.layers.1.mlp.weight', 'model.layers.2.attn.weight', 'model.layers.3.fp8']);
+    expect([...changes.keys()].sort()).toEqual([
+      'model.layers.0.mlp.weight',
+      'model.layers.1.mlp.weight',
+      'model.layers.2.attn.weight',
+      'model.layers.3.fp8',
+    ]);
     expect(f.tensors.unchanged).toBe(1);
     expect(changes.has('model.norm.weight')).toBe(false);
     expect(d.statsBytes).toBeGreaterThan(0);
@@ -827,7 +1034,11 @@ describe('diff --stats', () => {
     // B: a quarter of the elements scaled, across chunk boundaries
     const sb = changes.get('model.layers.1.mlp.weight').stats;
     const eb = expectedStats(Float64Array.from(b1), Float64Array.from(b2));
-    expect(changes.get('model.layers.1.mlp.weight')).toMatchObject({ status: 'values', chunksChanged: 2, chunksTotal: 8 });
+    expect(changes.get('model.layers.1.mlp.weight')).toMatchObject({
+      status: 'values',
+      chunksChanged: 2,
+      chunksTotal: 8,
+    });
     expect(sb.changed).toBe(eb.changed);
     near(sb.fractionChanged, 0.25, 1e-3);
     near(sb.fractionChanged, eb.fractionChanged);
@@ -867,9 +1078,14 @@ describe('diff --stats', () => {
   });
 
   it('diff --stats needs two versions (BAD_ARGUMENT, exit 2)', () => {
-    const r = repo({ 'models/model.safetensors': writeSafetensors([{ name: 'w', dtype: 'F32', shape: [64], data: f32(64, 111) }]) });
+    const r = repo({
+      'models/model.safetensors': writeSafetensors([{ name: 'w', dtype: 'F32', shape: [64], data: f32(64, 111) }]),
+    });
     r.commit('v1');
-    for (const args of [['diff', '--stats'], ['diff', '--stats', 'v1']]) {
+    for (const args of [
+      ['diff', '--stats'],
+      ['diff', '--stats', 'v1'],
+    ]) {
       const t = r.run(args);
       expect(t.exitCode, t.stderr).toBe(2);
       expect(t.stderr).toMatch(/^mvm: [^\n]*two versions[^\n]*\n/);
@@ -889,19 +1105,27 @@ describe('compression', () => {
   it.each([
     { label: '4 KiB chunks', chunkSize: CHUNK },
     { label: 'default 1 MiB chunks', chunkSize: null },
-  ])('bf16 N(0, 0.02) weights are stored in at most 3/4 of their size and below plain zstd -3 ($label)', ({ chunkSize }) => {
-    const weights = randomBf16(1536 * 1024, 0.02, 7); // 3 MiB
-    const file = writeSafetensors([{ name: 'model.layers.0.mlp.weight', dtype: 'BF16', shape: [1536, 1024], data: weights }], { format: 'pt' });
-    const zstd3 = compress(file, { compressionLevel: 3 }).length;
-    const r = repo({ 'models/model.safetensors': file }, chunkSize);
-    const c = r.commit('v1');
-    expect(c.newBytes).toBe(file.length);
-    const onDisk = stored(r.objects());
-    expect(onDisk).toBeGreaterThanOrEqual(c.storedBytes);
-    expect(onDisk / file.length, `stored ${onDisk} of ${file.length}; plain zstd -3: ${zstd3}`).toBeLessThanOrEqual(0.75);
-    expect(onDisk).toBeLessThan(zstd3);
-    rmSync(r.path('models/model.safetensors'));
-    ok(r.run(['checkout', '--force', 'v1']));
-    expect(r.read('models/model.safetensors').equals(file)).toBe(true);
-  });
+  ])(
+    'bf16 N(0, 0.02) weights are stored in at most 3/4 of their size and below plain zstd -3 ($label)',
+    ({ chunkSize }) => {
+      const weights = randomBf16(1536 * 1024, 0.02, 7); // 3 MiB
+      const file = writeSafetensors(
+        [{ name: 'model.layers.0.mlp.weight', dtype: 'BF16', shape: [1536, 1024], data: weights }],
+        { format: 'pt' },
+      );
+      const zstd3 = compress(file, { compressionLevel: 3 }).length;
+      const r = repo({ 'models/model.safetensors': file }, chunkSize);
+      const c = r.commit('v1');
+      expect(c.newBytes).toBe(file.length);
+      const onDisk = stored(r.objects());
+      expect(onDisk).toBeGreaterThanOrEqual(c.storedBytes);
+      expect(onDisk / file.length, `stored ${onDisk} of ${file.length}; plain zstd -3: ${zstd3}`).toBeLessThanOrEqual(
+        0.75,
+      );
+      expect(onDisk).toBeLessThan(zstd3);
+      rmSync(r.path('models/model.safetensors'));
+      ok(r.run(['checkout', '--force', 'v1']));
+      expect(r.read('models/model.safetensors').equals(file)).toBe(true);
+    },
+  );
 });

@@ -30,17 +30,87 @@ function ofBytes(s: string, n: number): string {
 
 /** What Linux can hold as one file name, which mvm must keep (`.git` and `.mvm` are skipped in tracked folders by design). */
 function holdable(s: string): boolean {
-  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\0') && s.isWellFormed() && utf8Length(s) <= 255 && !['.git', '.mvm'].includes(s.toLowerCase());
+  return (
+    s !== '' &&
+    s !== '.' &&
+    s !== '..' &&
+    !s.includes('/') &&
+    !s.includes('\0') &&
+    s.isWellFormed() &&
+    utf8Length(s) <= 255 &&
+    !['.git', '.mvm'].includes(s.toLowerCase())
+  );
 }
 
-const PROTO = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__lookupSetter__', 'isPrototypeOf', 'toLocaleString'];
-const SPECIAL = [' ', '  x', 'x ', 'a b', 'a\nb', '\n', '\r\n', '\t', '-', '--', '-rf', '--help', '-n 1', '\\', 'a\\b', '..\\x', 'C:\\x', 'C:', 'c:x', '*', '?', '[a]', '"', "'", '$(touch x)', '#x', '!x', '~x', 'x~', '.DS_Store', 'a.pyc', '__pycache__', '.x.swp', '...', '.hidden', 'con', 'NUL', 'é', 'e\u0301', 'Å', 'A\u030a', '한국어', '\u1112\u1161\u11ab', '\u{1F600}', '\u200b', '\u202e', '\x01\x7f'];
+const PROTO = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '__lookupSetter__',
+  'isPrototypeOf',
+  'toLocaleString',
+];
+const SPECIAL = [
+  ' ',
+  '  x',
+  'x ',
+  'a b',
+  'a\nb',
+  '\n',
+  '\r\n',
+  '\t',
+  '-',
+  '--',
+  '-rf',
+  '--help',
+  '-n 1',
+  '\\',
+  'a\\b',
+  '..\\x',
+  'C:\\x',
+  'C:',
+  'c:x',
+  '*',
+  '?',
+  '[a]',
+  '"',
+  "'",
+  '$(touch x)',
+  '#x',
+  '!x',
+  '~x',
+  'x~',
+  '.DS_Store',
+  'a.pyc',
+  '__pycache__',
+  '.x.swp',
+  '...',
+  '.hidden',
+  'con',
+  'NUL',
+  'é',
+  'e\u0301',
+  'Å',
+  'A\u030a',
+  '한국어',
+  '\u1112\u1161\u11ab',
+  '\u{1F600}',
+  '\u200b',
+  '\u202e',
+  '\x01\x7f',
+];
 
 /** A file name: prototype keys, odd characters, Unicode in either normal form, long names. */
 const piece = fc.oneof(
   fc.constantFrom(...PROTO),
   fc.constantFrom(...SPECIAL),
-  fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.constantFrom('NFC', 'NFD', 'none')).map(([s, form]) => (form === 'none' ? s : s.normalize(form as 'NFC' | 'NFD'))),
+  fc
+    .tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.constantFrom('NFC', 'NFD', 'none'))
+    .map(([s, form]) => (form === 'none' ? s : s.normalize(form as 'NFC' | 'NFD'))),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }),
 );
 const nameArb = fc
@@ -72,7 +142,13 @@ function tree(dir: string, tops: string[]): Map<string, Buffer> {
 
 /** Asserts two trees hold the same names (byte for byte) and bytes, naming what differs. */
 function expectSameTree(got: Map<string, Buffer>, want: Map<string, Buffer>, where: string): void {
-  const show = (k: string) => JSON.stringify(k.split('/').map((h) => Buffer.from(h, 'hex').toString('utf8')).join('/'));
+  const show = (k: string) =>
+    JSON.stringify(
+      k
+        .split('/')
+        .map((h) => Buffer.from(h, 'hex').toString('utf8'))
+        .join('/'),
+    );
   const missing = [...want.keys()].filter((k) => !got.has(k)).map(show);
   const extra = [...got.keys()].filter((k) => !want.has(k)).map(show);
   expect({ where, missing, extra }).toEqual({ where, missing: [], extra: [] });
@@ -104,10 +180,16 @@ function roundTrip(names: string[]): void {
       mkdirSync(join(w, 'dirs', n));
       put(['dirs', n, 'f'], i);
     });
-    const rootNames = names.filter((n) => !['names', 'dirs', '.gitignore', '.mvmignore', 'mvm.lock', 'mvm-remotes.json'].includes(n)).slice(0, 20);
+    const rootNames = names
+      .filter((n) => !['names', 'dirs', '.gitignore', '.mvmignore', 'mvm.lock', 'mvm-remotes.json'].includes(n))
+      .slice(0, 20);
     rootNames.forEach((n, i) => put([n], i));
     // a name that is not UTF-8 is refused loudly, named in the message, never dropped
-    const bad = Buffer.concat([Buffer.from(join(w, 'names', 'not-utf8-')), Buffer.from([0xff, 0xc0]), Buffer.from('.bin')]);
+    const bad = Buffer.concat([
+      Buffer.from(join(w, 'names', 'not-utf8-')),
+      Buffer.from([0xff, 0xc0]),
+      Buffer.from('.bin'),
+    ]);
     writeFileSync(bad, 'x');
     ok(run(['add', 'names', 'dirs', '.mvmignore', ...rootNames.map((n) => `./${n}`)]));
     const tops = ['names', 'dirs', '.mvmignore', ...rootNames];
@@ -147,13 +229,17 @@ describe('file names round-trip or are refused by name, never dropped', () => {
     () => {
       let done = 0;
       fc.assert(
-        fc.property(fc.uniqueArray(nameArb, { minLength: Math.min(PER_ROUND, CASES), maxLength: Math.min(PER_ROUND, CASES) }), (batch) => {
-          const names = batch.slice(0, Math.min(PER_ROUND, CASES - done));
-          // the first round always holds the names the issue found (and their NFD twins)
-          if (done === 0) for (const n of [...PROTO, 'e\u0301', 'é'].reverse()) if (!names.includes(n)) names.unshift(n);
-          roundTrip(names);
-          done += names.length;
-        }),
+        fc.property(
+          fc.uniqueArray(nameArb, { minLength: Math.min(PER_ROUND, CASES), maxLength: Math.min(PER_ROUND, CASES) }),
+          (batch) => {
+            const names = batch.slice(0, Math.min(PER_ROUND, CASES - done));
+            // the first round always holds the names the issue found (and their NFD twins)
+            if (done === 0)
+              for (const n of [...PROTO, 'e\u0301', 'é'].reverse()) if (!names.includes(n)) names.unshift(n);
+            roundTrip(names);
+            done += names.length;
+          },
+        ),
         { numRuns: ROUNDS, endOnFailure: true, ...(SEED !== undefined ? { seed: SEED } : {}) },
       );
       console.log(`names: ${done} names in ${ROUNDS} round trip(s)`);

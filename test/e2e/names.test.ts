@@ -11,8 +11,10 @@ describe('every name, every key', () => {
       const run = (args: string[]) => mvm(args, { cwd: t.dir });
       ok(run(['init']));
       const ignore = readFileSync(t.path('.gitignore'), 'utf8');
-      for (const p of ['.git', '.git/hooks/pre-commit', 'sub/.git', 'sub/.GIT/config']) expectError(run(['add', p, '--json']), 'PATH_INSIDE_GIT', 2);
-      for (const p of ['.mvm', '.mvm/config.json', 'm/.MVM/x']) expectError(run(['add', p, '--json']), 'PATH_INSIDE_MVM', 2);
+      for (const p of ['.git', '.git/hooks/pre-commit', 'sub/.git', 'sub/.GIT/config'])
+        expectError(run(['add', p, '--json']), 'PATH_INSIDE_GIT', 2);
+      for (const p of ['.mvm', '.mvm/config.json', 'm/.MVM/x'])
+        expectError(run(['add', p, '--json']), 'PATH_INSIDE_MVM', 2);
       expect(readFileSync(t.path('.gitignore'), 'utf8')).toBe(ignore);
       expect(json(run(['status', '--json'])).tracked ?? []).toEqual([]);
       // a tracked folder that holds a git repository (a submodule, say) is versioned without it
@@ -49,7 +51,21 @@ describe('every name, every key', () => {
       const run = (args: string[]) => mvm(args, { cwd: t.dir });
       ok(run(['init']));
       ok(run(['add', '__proto__']));
-      ok(run(['commit', '-m', 'v1', '--meta', '__proto__=x', '--param', 'constructor=1', '--metric', '__proto__=0.5', '--metric', 'toString=1']));
+      ok(
+        run([
+          'commit',
+          '-m',
+          'v1',
+          '--meta',
+          '__proto__=x',
+          '--param',
+          'constructor=1',
+          '--metric',
+          '__proto__=0.5',
+          '--metric',
+          'toString=1',
+        ]),
+      );
       const show = json(run(['show', 'v1', '--json']));
       expect(show.version.meta).toEqual(JSON.parse('{"__proto__": "x"}'));
       expect(Object.keys(show.version.meta)).toEqual(['__proto__']);
@@ -58,7 +74,9 @@ describe('every name, every key', () => {
       expect(Object.keys(show.version.files)).toEqual(['__proto__/constructor.bin']);
       ok(run(['annotate', 'v1', '--metric', '__proto__=0.7']));
       expect(json(run(['best', '--metric', '__proto__', '--json'])).value).toBe(0.7);
-      expect(json(run(['log', '--where', 'meta.__proto__ = "x" and metrics.__proto__ > 0.6', '--json']))).toHaveLength(1);
+      expect(json(run(['log', '--where', 'meta.__proto__ = "x" and metrics.__proto__ > 0.6', '--json']))).toHaveLength(
+        1,
+      );
       expect(json(run(['log', '--where', 'metrics.__proto__ > 0.8', '--json']))).toHaveLength(0);
       rmSync(t.path('__proto__'), { recursive: true });
       ok(run(['checkout', 'v1', '--force']));

@@ -22,20 +22,43 @@ afterAll(async () => {
 
 let seq = 0;
 const BACKENDS = [
-  { name: 'folder', url: (t: ReturnType<typeof testdir>) => t.path('remote'), env: () => ({}), add: () => [] as string[] },
-  { name: 's3', url: () => `s3://partial-bucket/p${process.pid}-${++seq}`, env: () => s3.env, add: () => ['--endpoint', s3.endpoint] },
+  {
+    name: 'folder',
+    url: (t: ReturnType<typeof testdir>) => t.path('remote'),
+    env: () => ({}),
+    add: () => [] as string[],
+  },
+  {
+    name: 's3',
+    url: () => `s3://partial-bucket/p${process.pid}-${++seq}`,
+    env: () => s3.env,
+    add: () => ['--endpoint', s3.endpoint],
+  },
 ];
 
 /** Eight bf16 tensors of 64 KiB; `changed` names the ones drawn from another seed. */
 function model(changed: number[] = []): Buffer {
-  return writeSafetensors(Array.from({ length: 8 }, (_, i) => ({ name: `layer.${i}.weight`, dtype: 'BF16', shape: [256, 128], data: randomBf16(256 * 128, 0.02, changed.includes(i) ? 1000 + i : 1 + i) })));
+  return writeSafetensors(
+    Array.from({ length: 8 }, (_, i) => ({
+      name: `layer.${i}.weight`,
+      dtype: 'BF16',
+      shape: [256, 128],
+      data: randomBf16(256 * 128, 0.02, changed.includes(i) ? 1000 + i : 1 + i),
+    })),
+  );
 }
 
 /**
  * A repository in t/a with 64 KiB chunks that commits each of `versions` of
  * model.safetensors in turn and pushes them to `url`; returns its runner.
  */
-function origin(t: ReturnType<typeof testdir>, url: string, versions: Buffer[], env: Record<string, string> = {}, add: string[] = []) {
+function origin(
+  t: ReturnType<typeof testdir>,
+  url: string,
+  versions: Buffer[],
+  env: Record<string, string> = {},
+  add: string[] = [],
+) {
   const a = (args: string[]): RunResult => mvm(args, { cwd: t.path('a'), env });
   write(t.path('a/model.safetensors'), versions[0]!);
   ok(a(['init', '--chunk-size', String(64 << 10)]));
@@ -64,13 +87,17 @@ describe.each(BACKENDS)('partial stores on $name', (b) => {
     try {
       const url = b.url(t);
       const env = { ...b.env(), MVM_PACK_SIZE: String(128 << 10) };
-      const at = (name: string) => (args: string[]): RunResult => mvm(args, { cwd: t.path(name), env });
+      const at =
+        (name: string) =>
+        (args: string[]): RunResult =>
+          mvm(args, { cwd: t.path(name), env });
       const v1 = model();
       const v2 = model([2, 5]);
       const a = origin(t, url, [v1, v2], env, b.add());
       const repoA = Repository.open(t.path('a'));
       const tip = repoA.refs.read('refs/heads/main')!;
-      const chunksOf = (id: string) => repoA.file(repoA.version(id).files['model.safetensors']!.file).chunks.map((c) => c.id);
+      const chunksOf = (id: string) =>
+        repoA.file(repoA.version(id).files['model.safetensors']!.file).chunks.map((c) => c.id);
       const [c1, c2] = [chunksOf(repoA.version(tip).parents[0]!), chunksOf(tip)];
       const shared = c2.filter((id) => c1.includes(id));
       const onlyV1 = c1.filter((id) => !c2.includes(id));
@@ -229,10 +256,14 @@ describe('partial stores: a copy that differs from what mvm recorded', () => {
       const copy = Buffer.from(v1);
       copy[copy.length - 100] ^= 0x01;
       writeFileSync(t.path('copy'), copy);
-      const tmp = await withPool((pool) => assembleFile(repo, pool, file, 0o644, { base: { path: t.path('copy'), file } }));
+      const tmp = await withPool((pool) =>
+        assembleFile(repo, pool, file, 0o644, { base: { path: t.path('copy'), file } }),
+      );
       expect(readFileSync(tmp).equals(v1)).toBe(true);
       // only the damaged chunk was fetched
-      expect(file.chunks.filter((c) => repo.objects.has(c.id)).map((c) => c.id)).toEqual([file.chunks[file.chunks.length - 1]!.id]);
+      expect(file.chunks.filter((c) => repo.objects.has(c.id)).map((c) => c.id)).toEqual([
+        file.chunks[file.chunks.length - 1]!.id,
+      ]);
     } finally {
       t.cleanup();
     }
@@ -249,7 +280,10 @@ describe('partial stores: eval and export', () => {
       const c = cloneOf(t);
       // eval reads v1 in a temporary folder: the metric is the first 24 bits of its sha256
       const digest = (b: Buffer) => parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16);
-      writeFileSync(t.path('eval.mjs'), "import { readFileSync } from 'node:fs'; import { createHash } from 'node:crypto';\nconst b = readFileSync(process.argv[2] + '/model.safetensors');\nconsole.log(JSON.stringify({ digest: parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16) }));\n");
+      writeFileSync(
+        t.path('eval.mjs'),
+        "import { readFileSync } from 'node:fs'; import { createHash } from 'node:crypto';\nconst b = readFileSync(process.argv[2] + '/model.safetensors');\nconsole.log(JSON.stringify({ digest: parseInt(createHash('sha256').update(b).digest('hex').slice(0, 6), 16) }));\n",
+      );
       const out = json(c(['eval', 'v1', '--json', '--', process.execPath, t.path('eval.mjs'), '{path}']));
       expect(out.runs[0].ok).toBe(true);
       expect(out.runs[0].metrics).toEqual({ digest: digest(v1) });

@@ -9,9 +9,33 @@ function repo() {
   const run = (args: string[]) => mvm(args, { cwd: t.dir });
   ok(run(['init']));
   ok(run(['add', 'm.bin']));
-  ok(run(['commit', '-m', 'first | with a pipe', '--metric', 'accuracy=0.9', '--metric', 'loss=0.5', '--param', 'lr=0.001']));
+  ok(
+    run([
+      'commit',
+      '-m',
+      'first | with a pipe',
+      '--metric',
+      'accuracy=0.9',
+      '--metric',
+      'loss=0.5',
+      '--param',
+      'lr=0.001',
+    ]),
+  );
   writeFileSync(t.path('m.bin'), 'two');
-  ok(run(['commit', '-m', 'second, "quoted"', '--metric', 'accuracy=0.93', '--metric', 'loss=0.4', '--param', 'lr=0.0003']));
+  ok(
+    run([
+      'commit',
+      '-m',
+      'second, "quoted"',
+      '--metric',
+      'accuracy=0.93',
+      '--metric',
+      'loss=0.4',
+      '--param',
+      'lr=0.0003',
+    ]),
+  );
   ok(run(['branch', 'experiment']));
   return { t, run };
 }
@@ -20,12 +44,16 @@ describe('everyday polish', () => {
   it('compare --format md, csv and json; the table pivots when the terminal is narrow', () => {
     const { t, run } = repo();
     try {
-      const md = ok(run(['compare', 'v1', 'v2', '--format', 'md'])).stdout.trimEnd().split('\n');
+      const md = ok(run(['compare', 'v1', 'v2', '--format', 'md']))
+        .stdout.trimEnd()
+        .split('\n');
       expect(md[0]).toMatch(/^\| field \| v1 [0-9a-f]{12} \| v2 [0-9a-f]{12} \|$/);
       expect(md[1]).toBe('| --- | ---: | ---: |');
       expect(md).toContain('| message | first \\| with a pipe | second, "quoted" |');
       expect(md.find((l) => l.startsWith('| accuracy'))).toMatch(/0\.93 \(\+0\.03 better\)/);
-      const csv = ok(run(['compare', 'v1', 'v2', '--format', 'csv'])).stdout.trimEnd().split('\n');
+      const csv = ok(run(['compare', 'v1', 'v2', '--format', 'csv']))
+        .stdout.trimEnd()
+        .split('\n');
       expect(csv[0]).toMatch(/^field,v1 [0-9a-f]{12},v2 [0-9a-f]{12}$/);
       expect(csv).toContain('message,first | with a pipe,"second, ""quoted"""');
       expect(csv.find((l) => l.startsWith('params.lr'))).toBe('params.lr,0.001,0.0003');
@@ -43,13 +71,17 @@ describe('everyday polish', () => {
     try {
       const rev = expectError(run(['show', 'experimnt', '--json']), 'UNKNOWN_REVISION', 4);
       expect(rev.message).toContain("did you mean 'experiment'?");
-      expect(expectError(run(['checkout', 'expriment', '--json']), 'UNKNOWN_REVISION', 4).message).toContain("'experiment'");
+      expect(expectError(run(['checkout', 'expriment', '--json']), 'UNKNOWN_REVISION', 4).message).toContain(
+        "'experiment'",
+      );
       const best = expectError(run(['best', '--metric', 'acuracy', '--json']), 'NO_VERSIONS', 4);
       expect(best.message).toContain("did you mean 'accuracy'?");
       const cmp = expectError(run(['compare', 'v1', 'v2', '--lower-is-better', 'los', '--json']), 'BAD_VALUE', 2);
       expect(cmp.message).toContain("did you mean 'loss'?");
       // nothing close: no suggestion
-      expect(expectError(run(['show', 'zzzzzz', '--json']), 'UNKNOWN_REVISION', 4).message).not.toContain('did you mean');
+      expect(expectError(run(['show', 'zzzzzz', '--json']), 'UNKNOWN_REVISION', 4).message).not.toContain(
+        'did you mean',
+      );
     } finally {
       t.cleanup();
     }

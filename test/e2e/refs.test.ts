@@ -131,7 +131,12 @@ describe('branches and tags', () => {
 
     const created = ok(r.run(['branch', 'exp', 'v1'])).stdout;
     expect(created).toMatch(new RegExp(`Created branch exp at v1 ${v1.slice(0, 12)}`));
-    expect(json(r.run(['branch', 'feature/lr-sweep', '--json']))).toEqual({ name: 'feature/lr-sweep', id: v3, number: 3, current: false });
+    expect(json(r.run(['branch', 'feature/lr-sweep', '--json']))).toEqual({
+      name: 'feature/lr-sweep',
+      id: v3,
+      number: 3,
+      current: false,
+    });
 
     const list = json<any[]>(r.run(['branch', '--json']));
     expect(list.map((b) => [b.name, b.number, b.current]).sort()).toEqual([
@@ -139,7 +144,9 @@ describe('branches and tags', () => {
       ['feature/lr-sweep', 3, false],
       ['main', 3, true],
     ]);
-    const text = ok(r.run(['branch'])).stdout.trimEnd().split('\n');
+    const text = ok(r.run(['branch']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(text).toHaveLength(3);
     expect(text).toContainEqual(expect.stringMatching(/^\* main +v3 /));
     expect(text).toContainEqual(expect.stringMatching(/^ {2}exp +v1 /));
@@ -192,7 +199,9 @@ describe('branches and tags', () => {
     expect(moved.moved).toEqual({ from: v2, fromNumber: 2 });
     expect(r.resolve('prod')).toBe(v3);
     // a forced move says so, and from where
-    expect(ok(r.run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(`Moved tag prod from v3 ${v3.slice(0, 12)} to v2 ${v2.slice(0, 12)}`);
+    expect(ok(r.run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(
+      `Moved tag prod from v3 ${v3.slice(0, 12)} to v2 ${v2.slice(0, 12)}`,
+    );
     expect(ok(r.run(['tag', 'prod', 'v2', '-f'])).stdout).toContain(`Tag prod already at v2`);
     // the branch HEAD is on does not move under it
     expectError(r.run(['branch', 'main', 'v1', '-f', '--json']), 'BAD_ARGUMENT', 2);
@@ -261,20 +270,32 @@ describe('branches and tags', () => {
     const onExp = json<any[]>(r.run(['log', '--json']));
     expect(onExp.map((e) => e.number)).toEqual([6, 4, 2, 1]);
 
-    const graph = ok(r.run(['log', '--all', '--graph', '--oneline'])).stdout.trimEnd().split('\n');
+    const graph = ok(r.run(['log', '--all', '--graph', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
     const tipExp = graph.findIndex((l) => /^\* v6 [0-9a-f]{12} \(HEAD -> exp\) exp six$/.test(l));
     const tipMain = graph.findIndex((l) => /^[|*]\s.*v5 [0-9a-f]{12} \(main\) main five$/.test(l));
     expect(tipExp, graph.join('\n')).toBeGreaterThanOrEqual(0);
     expect(tipMain, graph.join('\n')).toBeGreaterThanOrEqual(0);
     // two lines of history side by side, then joined at v2
-    expect(graph.some((l) => /^\| \*/.test(l) || /^\* \|/.test(l)), graph.join('\n')).toBe(true);
-    expect(graph.some((l) => /^\|\/\s*$/.test(l) || /^\|\/ /.test(l)), graph.join('\n')).toBe(true);
+    expect(
+      graph.some((l) => /^\| \*/.test(l) || /^\* \|/.test(l)),
+      graph.join('\n'),
+    ).toBe(true);
+    expect(
+      graph.some((l) => /^\|\/\s*$/.test(l) || /^\|\/ /.test(l)),
+      graph.join('\n'),
+    ).toBe(true);
     const i2 = graph.findIndex((l) => / v2 [0-9a-f]{12} commit 2$/.test(l));
     expect(graph[i2]).toMatch(/^\* v2 /);
     expect(i2).toBeGreaterThan(Math.max(tipExp, tipMain));
     expect(graph[graph.length - 1]).toMatch(/^\* v1 [0-9a-f]{12} commit 1$/);
     // every version appears exactly once
-    for (const n of [1, 2, 3, 4, 5, 6]) expect(graph.filter((l) => new RegExp(`\\bv${n} [0-9a-f]{12}`).test(l)), `v${n}`).toHaveLength(1);
+    for (const n of [1, 2, 3, 4, 5, 6])
+      expect(
+        graph.filter((l) => new RegExp(`\\bv${n} [0-9a-f]{12}`).test(l)),
+        `v${n}`,
+      ).toHaveLength(1);
 
     // the graph without --oneline carries the same tips
     const full = ok(r.run(['log', '--all', '--graph'])).stdout;

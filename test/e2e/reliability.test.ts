@@ -108,7 +108,12 @@ function logOf(d: Dir, rev?: string): LogEntry[] {
 
 interface Fsck {
   ok: boolean;
-  problems: { kind: string; id?: string; ref?: string; usedBy: { version: string; number: number | null; path?: string }[] }[];
+  problems: {
+    kind: string;
+    id?: string;
+    ref?: string;
+    usedBy: { version: string; number: number | null; path?: string }[];
+  }[];
   leftoverTemp: number;
   unreachable: number;
 }
@@ -151,7 +156,8 @@ const objPath = (d: Dir, id: string) => d.path(`.mvm/objects/${id.slice(0, 2)}/$
 /** Ids of a plain (non-model) file's fixed-size chunks. */
 function chunkIds(bytes: Uint8Array): string[] {
   const out: string[] = [];
-  for (let s = 0; s < bytes.length; s += CHUNK) out.push(blake3Hex(bytes.subarray(s, Math.min(bytes.length, s + CHUNK))));
+  for (let s = 0; s < bytes.length; s += CHUNK)
+    out.push(blake3Hex(bytes.subarray(s, Math.min(bytes.length, s + CHUNK))));
   return out;
 }
 
@@ -175,7 +181,11 @@ function restoreObject(d: Dir, id: string, orig: Buffer): void {
 }
 
 /** Kills `child` with SIGKILL as soon as `name` shows up in an fs.watch event on `dir`. */
-function killOnEvent(dir: string, match: (name: string) => boolean, child: { kill(sig: NodeJS.Signals): boolean }): FSWatcher {
+function killOnEvent(
+  dir: string,
+  match: (name: string) => boolean,
+  child: { kill(sig: NodeJS.Signals): boolean },
+): FSWatcher {
   const w = watch(dir, (_ev, name) => {
     if (name && match(String(name))) {
       child.kill('SIGKILL');
@@ -201,10 +211,16 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 }
 
 /** A plan for one kill: after a delay (ms from spawn), or at an fs event. */
-type KillPlan = { label: string; delay: number } | { label: string; watchDir: string; match: (name: string) => boolean };
+type KillPlan =
+  | { label: string; delay: number }
+  | { label: string; watchDir: string; match: (name: string) => boolean };
 
 /** Starts `mvm args` and SIGKILLs it per `plan`; resolves when the process is gone (reaped). */
-async function runAndKill(d: Dir, args: string[], plan: KillPlan): Promise<{ result: RunResult; killed: boolean; ms: number }> {
+async function runAndKill(
+  d: Dir,
+  args: string[],
+  plan: KillPlan,
+): Promise<{ result: RunResult; killed: boolean; ms: number }> {
   const t0 = Date.now();
   const run = mvmAsync(args, { cwd: d.dir });
   let watcher: FSWatcher | null = null;
@@ -248,7 +264,11 @@ describe('reliability', () => {
       const plans: (() => KillPlan)[] = [
         () => ({ label: 'first chunk object', watchDir: tmp, match: nth('o-', 1) }),
         () => ({ label: `${Math.round(0.45 * duration)} ms`, delay: Math.round(0.45 * duration) }),
-        () => ({ label: `chunk object ${Math.round(changed * 0.7)}/${changed}`, watchDir: tmp, match: nth('o-', Math.round(changed * 0.7)) }),
+        () => ({
+          label: `chunk object ${Math.round(changed * 0.7)}/${changed}`,
+          watchDir: tmp,
+          match: nth('o-', Math.round(changed * 0.7)),
+        }),
         () => ({ label: 'file object write', watchDir: tmp, match: nth('w-', 1) }),
         () => ({ label: 'version manifest write', watchDir: tmp, match: nth('w-', 2) }),
         () => ({ label: 'number handed out', watchDir: d.path('.mvm'), match: (n) => n === 'numbers' }),
@@ -297,7 +317,9 @@ describe('reliability', () => {
         // clean: the dead writer's temp files are gone (the next iteration's fsck verifies every object)
         expect(readdirSync(tmp), `${ctx}: temp files cleared`).toEqual([]);
         history = final.map((e) => e.id);
-        outcomes.push(`${plan.label}: ${killed ? (landed ? 'killed after the branch moved' : 'killed, old history kept') : 'completed'}${report.leftoverTemp ? `, ${report.leftoverTemp} temp file(s) left` : ''} [${Date.now() - iterStart} ms]`);
+        outcomes.push(
+          `${plan.label}: ${killed ? (landed ? 'killed after the branch moved' : 'killed, old history kept') : 'completed'}${report.leftoverTemp ? `, ${report.leftoverTemp} temp file(s) left` : ''} [${Date.now() - iterStart} ms]`,
+        );
       }
       expectSound(d, { noTemp: true });
       // every recorded version still restores bit for bit
@@ -358,7 +380,10 @@ describe('reliability', () => {
         if (!killed) expect(result.exitCode, `${ctx}: ${result.stderr}`).toBe(0);
         expectSound(d);
         // history is intact whatever HEAD says
-        expect(logOf(d, 'main').map((e) => e.id), ctx).toEqual([v2, v1]);
+        expect(
+          logOf(d, 'main').map((e) => e.id),
+          ctx,
+        ).toEqual([v2, v1]);
         const head = headFile(d);
         expect(['ref: refs/heads/main', v1], ctx).toContain(head);
         // every file is whole: exactly its v1 or its v2 bytes; nothing else appeared in the workspace
@@ -369,8 +394,11 @@ describe('reliability', () => {
           if (h === h1[n]) old++;
         }
         expect(readdirSync(d.dir).sort(), ctx).toEqual(['.gitignore', '.mvm', ...names].sort());
-        if (!killed || head === v1) expect(old, `${ctx}: HEAD moved to v1 before every file was written`).toBe(names.length);
-        outcomes.push(`${plan.label}: ${killed ? `killed with ${old}/${names.length} files at v1, HEAD ${head === v1 ? 'moved' : 'unmoved'}` : 'completed'}`);
+        if (!killed || head === v1)
+          expect(old, `${ctx}: HEAD moved to v1 before every file was written`).toBe(names.length);
+        outcomes.push(
+          `${plan.label}: ${killed ? `killed with ${old}/${names.length} files at v1, HEAD ${head === v1 ? 'moved' : 'unmoved'}` : 'completed'}`,
+        );
         // re-running the checkout finishes the job, bit for bit
         const co = ok<{ id: string }>(d, ['checkout', 'v1', '--force']);
         expect(co.id).toBe(v1);
@@ -398,13 +426,17 @@ describe('reliability', () => {
       const refBefore = readFileSync(d.path('.mvm/refs/heads/main'), 'utf8');
       const long = mvmAsync(['commit', '-q', '-m', 'big', '--json'], { cwd: d.dir });
       const holder = long.child.pid!;
-      await until(() => {
-        try {
-          return (JSON.parse(readFileSync(d.path('.mvm/lock'), 'utf8')) as { pid: number }).pid === holder;
-        } catch {
-          return false;
-        }
-      }, 20_000, 'the long commit to take the lock');
+      await until(
+        () => {
+          try {
+            return (JSON.parse(readFileSync(d.path('.mvm/lock'), 'utf8')) as { pid: number }).pid === holder;
+          } catch {
+            return false;
+          }
+        },
+        20_000,
+        'the long commit to take the lock',
+      );
       const lockDoc = JSON.parse(readFileSync(d.path('.mvm/lock'), 'utf8'));
       expect(lockDoc).toMatchObject({ pid: holder, host: hostname(), command: 'commit' });
 
@@ -412,7 +444,13 @@ describe('reliability', () => {
       const stillRunning: Record<string, boolean> = {};
       const track = (name: string, p: Promise<RunResult>) => p.then((r) => ((stillRunning[name] = running()), r));
       // a second writer: waits MVM_LOCK_TIMEOUT, then fails LOCKED
-      const second = track('second commit', mvmAsync(['commit', '-m', 'second', '--allow-empty', '--json'], { cwd: d.dir, env: { MVM_LOCK_TIMEOUT: '300' } }).done);
+      const second = track(
+        'second commit',
+        mvmAsync(['commit', '-m', 'second', '--allow-empty', '--json'], {
+          cwd: d.dir,
+          env: { MVM_LOCK_TIMEOUT: '300' },
+        }).done,
+      );
       // readers do not take the lock
       const reads = {
         log: track('log', mvmAsync(['log', '--json'], { cwd: d.dir }).done),
@@ -424,7 +462,9 @@ describe('reliability', () => {
       const status = await track('status', mvmAsync(['status', '--json'], { cwd: d.dir }).done);
       const done = await long.done;
 
-      expect(stillRunning['second commit'], 'the long commit ended before the second one gave up: test is void').toBe(true);
+      expect(stillRunning['second commit'], 'the long commit ended before the second one gave up: test is void').toBe(
+        true,
+      );
       expect(s.exitCode, s.stderr).toBe(6);
       const err = errorOf(s);
       expect(err.code).toBe('LOCKED');
@@ -437,7 +477,10 @@ describe('reliability', () => {
       expect(lines[0]).toContain('commit');
 
       for (const [name, rr] of Object.entries(r)) expect(rr.exitCode, `${name} during a commit: ${rr.stderr}`).toBe(0);
-      expect(stillRunning.log && stillRunning.show && stillRunning.diff, `reads overlapped the commit: ${JSON.stringify(stillRunning)}`).toBe(true);
+      expect(
+        stillRunning.log && stillRunning.show && stillRunning.diff,
+        `reads overlapped the commit: ${JSON.stringify(stillRunning)}`,
+      ).toBe(true);
       const logIds = (JSON.parse(r.log.stdout) as LogEntry[]).map((e) => e.id);
       expect(logIds).toEqual([v1]);
       expect(JSON.parse(r.show.stdout)).toMatchObject({ id: v1, number: 1 });
@@ -462,10 +505,17 @@ describe('reliability', () => {
       // a lock left by a dead process on this host is taken over
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
       expect(() => process.kill(dead, 0)).toThrow();
-      const stale = JSON.stringify({ pid: dead, host: hostname(), since: new Date(Date.now() - 60_000).toISOString(), command: 'commit' });
+      const stale = JSON.stringify({
+        pid: dead,
+        host: hostname(),
+        since: new Date(Date.now() - 60_000).toISOString(),
+        command: 'commit',
+      });
       writeFileSync(d.path('.mvm/lock'), stale);
       writeFileSync(d.path('small.txt'), 'second\n');
-      const c3 = ok<{ created: boolean; number: number }>(d, ['commit', '-m', 'after stale lock'], { MVM_LOCK_TIMEOUT: '300' });
+      const c3 = ok<{ created: boolean; number: number }>(d, ['commit', '-m', 'after stale lock'], {
+        MVM_LOCK_TIMEOUT: '300',
+      });
       expect(c3).toMatchObject({ created: true, number: 3 });
       expect(existsSync(d.path('.mvm/lock'))).toBe(false);
 
@@ -497,13 +547,19 @@ describe('reliability', () => {
       const seen: string[] = [];
       for (let attempt = 0; attempt < 6 && !seen.includes('empty'); attempt++) {
         scribble(d.path('w.bin'), attempt, 8, 8);
-        const { killed } = await runAndKill(d, ['commit', '-q', '-m', `k${attempt}`], { label: 'lock created', watchDir: d.path('.mvm'), match: (n) => n === 'lock' });
+        const { killed } = await runAndKill(d, ['commit', '-q', '-m', `k${attempt}`], {
+          label: 'lock created',
+          watchDir: d.path('.mvm'),
+          match: (n) => n === 'lock',
+        });
         expect(killed).toBe(true);
         const lockText = existsSync(d.path('.mvm/lock')) ? readFileSync(d.path('.mvm/lock'), 'utf8') : null;
         seen.push(lockText === null ? 'none' : lockText === '' ? 'empty' : 'owner');
         // the writer is dead: its lock, whatever state it reached, must not block the next one
         const next = mvm(['commit', '-m', `after k${attempt}`, '--json'], { cwd: d.dir });
-        expect(next.exitCode, `attempt ${attempt} (lock left: ${seen[attempt]}): ${next.stdout} ${next.stderr}`).toBe(0);
+        expect(next.exitCode, `attempt ${attempt} (lock left: ${seen[attempt]}): ${next.stdout} ${next.stderr}`).toBe(
+          0,
+        );
         expect(existsSync(d.path('.mvm/lock'))).toBe(false);
       }
       console.log(`lock-creation kills left: ${seen.join(', ')}`);
@@ -513,7 +569,9 @@ describe('reliability', () => {
       utimesSync(d.path('.mvm/lock'), old, old);
       scribble(d.path('w.bin'), 7, 8, 8);
       const r = mvm(['commit', '-m', 'after an empty lock', '--json'], { cwd: d.dir });
-      expect(r.exitCode, `an ownerless lock file from a crash ten minutes ago still blocks writers: ${r.stderr}`).toBe(0);
+      expect(r.exitCode, `an ownerless lock file from a crash ten minutes ago still blocks writers: ${r.stderr}`).toBe(
+        0,
+      );
       expect(existsSync(d.path('.mvm/lock'))).toBe(false);
       expectSound(d, { noTemp: true });
     } finally {
@@ -537,7 +595,8 @@ describe('reliability', () => {
       expect(v2.number).toBe(2);
       const ids = { a1: chunkIds(a1), b1: chunkIds(b1), a2: chunkIds(a2) };
       // the fixture is plain fixed-size chunked: every computed chunk is stored under its BLAKE3 id
-      for (const id of [...ids.a1, ...ids.b1, ...ids.a2]) expect(existsSync(objPath(d, id)), `chunk ${id} stored`).toBe(true);
+      for (const id of [...ids.a1, ...ids.b1, ...ids.a2])
+        expect(existsSync(objPath(d, id)), `chunk ${id} stored`).toBe(true);
       const snap = () => ({
         a: fileSha(d.path('a.bin')),
         b: fileSha(d.path('b.bin')),
@@ -626,7 +685,9 @@ describe('reliability', () => {
         expect(exitCode).toBe(7);
         expect(report.problems).toHaveLength(1);
         expect(report.problems[0]).toMatchObject({ kind: 'missing', id: gone });
-        expect(report.problems[0]!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
+        expect(report.problems[0]!.usedBy).toContainEqual(
+          expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }),
+        );
         const before = snap();
         const f = fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
         expect(errorOf(f).data.id).toBe(gone);
@@ -682,10 +743,14 @@ describe('reliability', () => {
       try {
         const expectLog = () => {
           const l = logOf(d);
-          expect(l.map((e) => [e.id, e.number])).toEqual([[v2, 2], [v1, 1]]);
+          expect(l.map((e) => [e.id, e.number])).toEqual([
+            [v2, 2],
+            [v1, 1],
+          ]);
           expect(l.map((e) => e.message)).toEqual(['v2', 'v1']);
         };
-        const expectClean = () => expect(ok<{ clean: boolean; head: string }>(d, ['status'])).toMatchObject({ clean: true, head: v2 });
+        const expectClean = () =>
+          expect(ok<{ clean: boolean; head: string }>(d, ['status'])).toMatchObject({ clean: true, head: v2 });
         expectLog();
         const root = d.path('.mvm/index');
         const generation = () => join(root, readFileSync(join(root, 'active'), 'utf8').trim());
@@ -697,7 +762,8 @@ describe('reliability', () => {
         // garbage in CURRENT and every MANIFEST
         let index = generation();
         writeFileSync(join(index, 'CURRENT'), cryptoRandomBytes(100));
-        for (const f of readdirSync(index)) if (f.startsWith('MANIFEST-')) writeFileSync(join(index, f), cryptoRandomBytes(300));
+        for (const f of readdirSync(index))
+          if (f.startsWith('MANIFEST-')) writeFileSync(join(index, f), cryptoRandomBytes(300));
         expectLog();
         expectClean();
         expectLog();
@@ -706,7 +772,8 @@ describe('reliability', () => {
         expect(existsSync(index)).toBe(false);
         // garbage in every table and log file
         index = generation();
-        for (const f of readdirSync(index)) if (/\.(ldb|log|sst)$/.test(f)) writeFileSync(join(index, f), cryptoRandomBytes(2000));
+        for (const f of readdirSync(index))
+          if (/\.(ldb|log|sst)$/.test(f)) writeFileSync(join(index, f), cryptoRandomBytes(2000));
         expectLog();
         expectClean();
         // an old copy of the index (from before v3) is brought up to date
@@ -718,7 +785,11 @@ describe('reliability', () => {
         rmSync(root, { recursive: true, force: true });
         cpSync(old, root, { recursive: true });
         rmSync(old, { recursive: true, force: true });
-        expect(logOf(d).map((e) => [e.id, e.number])).toEqual([[v3.id, 3], [v2, 2], [v1, 1]]);
+        expect(logOf(d).map((e) => [e.id, e.number])).toEqual([
+          [v3.id, 3],
+          [v2, 2],
+          [v1, 1],
+        ]);
         expect(ok<{ clean: boolean }>(d, ['status']).clean).toBe(true);
         expectSound(d);
       } finally {
@@ -753,7 +824,9 @@ describe('reliability', () => {
           main: readFileSync(d.path('.mvm/refs/heads/main'), 'utf8'),
           numbers: readFileSync(d.path('.mvm/numbers'), 'latin1'),
         });
-        const objects = () => readdirSync(d.path('.mvm/objects'), { recursive: true }).filter((f) => /[0-9a-f]{62}$/.test(String(f))).length;
+        const objects = () =>
+          readdirSync(d.path('.mvm/objects'), { recursive: true }).filter((f) => /[0-9a-f]{62}$/.test(String(f)))
+            .length;
 
         // both files change (so neither is vouched for by the stat cache); z.bin, read last, becomes unreadable
         scribble(d.path('a.bin'), 0, 2, 32);
@@ -781,10 +854,19 @@ describe('reliability', () => {
         expectSound(d, { noTemp: true });
 
         // a commit refused by the lock writes nothing either, and leaves the holder's lock alone
-        const lockText = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'deploy' });
+        const lockText = JSON.stringify({
+          pid: process.pid,
+          host: hostname(),
+          since: new Date().toISOString(),
+          command: 'deploy',
+        });
         writeFileSync(d.path('.mvm/lock'), lockText);
         const objs2 = objects();
-        const lr = mvm(['commit', '-m', 'blocked', '--json'], { cwd: d.dir, env: { MVM_LOCK_TIMEOUT: '200' }, ...asUser });
+        const lr = mvm(['commit', '-m', 'blocked', '--json'], {
+          cwd: d.dir,
+          env: { MVM_LOCK_TIMEOUT: '200' },
+          ...asUser,
+        });
         expect(lr.exitCode).toBe(6);
         expect(errorOf(lr).code).toBe('LOCKED');
         expect(state()).toEqual(before);
@@ -799,7 +881,11 @@ describe('reliability', () => {
         expect(JSON.parse(c2.stdout)).toMatchObject({ created: true, number: 2 });
         expectSound(d, { noTemp: true });
       } finally {
-        try { chmodSync(d.path('z.bin'), 0o644); } catch { /* gone */ }
+        try {
+          chmodSync(d.path('z.bin'), 0o644);
+        } catch {
+          /* gone */
+        }
         d.cleanup();
       }
     });

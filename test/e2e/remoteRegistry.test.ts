@@ -21,12 +21,34 @@ afterAll(async () => {
 });
 
 let seq = 0;
-const s3client = () => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3client = () =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
 const s3key = (url: string, key: string) => `${url.slice('s3://limits-bucket/'.length)}/${key}`;
 
-type Backend = { name: string; url(t: ReturnType<typeof testdir>): string; env(): Record<string, string>; args(): string[]; put(url: string, key: string, data: Buffer): Promise<void>; get(url: string, key: string): Promise<Buffer>; del(url: string, key: string): Promise<void> };
+type Backend = {
+  name: string;
+  url(t: ReturnType<typeof testdir>): string;
+  env(): Record<string, string>;
+  args(): string[];
+  put(url: string, key: string, data: Buffer): Promise<void>;
+  get(url: string, key: string): Promise<Buffer>;
+  del(url: string, key: string): Promise<void>;
+};
 const BACKENDS: Backend[] = [
-  { name: 'folder', url: (t) => t.path('remote'), env: () => ({}), args: () => [], put: async (url, key, data) => writeFileSync(join(url, key), data), get: async (url, key) => readFileSync(join(url, key)), del: async (url, key) => rmSync(join(url, key)) },
+  {
+    name: 'folder',
+    url: (t) => t.path('remote'),
+    env: () => ({}),
+    args: () => [],
+    put: async (url, key, data) => writeFileSync(join(url, key), data),
+    get: async (url, key) => readFileSync(join(url, key)),
+    del: async (url, key) => rmSync(join(url, key)),
+  },
   {
     name: 's3',
     url: () => `s3://limits-bucket/r${process.pid}-${++seq}`,
@@ -35,7 +57,12 @@ const BACKENDS: Backend[] = [
     put: async (url, key, data) => {
       await s3client().send(new PutObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key), Body: data }));
     },
-    get: async (url, key) => Buffer.from(await (await s3client().send(new GetObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key) }))).Body!.transformToByteArray()),
+    get: async (url, key) =>
+      Buffer.from(
+        await (
+          await s3client().send(new GetObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key) }))
+        ).Body!.transformToByteArray(),
+      ),
     del: async (url, key) => {
       await s3client().send(new DeleteObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key) }));
     },
@@ -45,7 +72,8 @@ const BACKENDS: Backend[] = [
 /** A workspace with one version pushed to `url`. */
 function origin(b: Backend, t: ReturnType<typeof testdir>, url: string, name = 'a') {
   const dir = t.path(name);
-  const run = (args: string[], env: Record<string, string> = {}) => mvm(args, { cwd: dir, env: { ...b.env(), ...env } });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    mvm(args, { cwd: dir, env: { ...b.env(), ...env } });
   write(join(dir, 'm.bin'), randomBytes(20_000, 3));
   ok(run(['init']));
   ok(run(['add', 'm.bin']));
@@ -55,7 +83,13 @@ function origin(b: Backend, t: ReturnType<typeof testdir>, url: string, name = '
   return { dir, run, v1 };
 }
 
-const cloneRun = (b: Backend, t: ReturnType<typeof testdir>, url: string, name: string, env: Record<string, string> = {}) => mvm(['clone', url, name, ...b.args(), '--json'], { cwd: t.dir, env: { ...b.env(), ...env } });
+const cloneRun = (
+  b: Backend,
+  t: ReturnType<typeof testdir>,
+  url: string,
+  name: string,
+  env: Record<string, string> = {},
+) => mvm(['clone', url, name, ...b.args(), '--json'], { cwd: t.dir, env: { ...b.env(), ...env } });
 const lines = (ids: string[]) => Buffer.from(ids.map((id) => `${id}\n`).join(''), 'latin1');
 const hex = (n: number) => blake3Hex(Buffer.from(`missing-${n}`));
 
@@ -80,7 +114,9 @@ describe('registry adoption', () => {
       expect(numbers.length).toBe(6 + junk.length);
       expect(numbers.slice(2).every((l) => l === '-'.repeat(64))).toBe(true);
       // one append for the whole registry (each entry was its own append, re-reading the log)
-      const appends = readFileSync(log, 'utf8').split('\n').filter((l) => / append .*numbers$/.test(l));
+      const appends = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => / append .*numbers$/.test(l));
       expect(appends.length).toBe(1);
       const shown = json(mvm(['log', '--json'], { cwd: c }));
       expect(shown.map((e: { number: number }) => e.number)).toEqual([2, 1]);
@@ -112,14 +148,24 @@ describe('registry adoption', () => {
       // find the fault point of the ref swap on a copy, then make it fail on the real push
       cpSync(a.dir, t.path('a-copy'), { recursive: true });
       cpSync(url, t.path('remote-copy'), { recursive: true });
-      writeFileSync(t.path('a-copy/.mvm/remotes.json'), JSON.stringify({ remotes: { origin: { url: t.path('remote-copy') } } }));
+      writeFileSync(
+        t.path('a-copy/.mvm/remotes.json'),
+        JSON.stringify({ remotes: { origin: { url: t.path('remote-copy') } } }),
+      );
       const log = t.path('count.log');
       ok(mvm(['push'], { cwd: t.path('a-copy'), env: { MVM_FAULT: 'count', MVM_FAULT_LOG: log } }));
-      const point = readFileSync(log, 'utf8').split('\n').find((l) => / write .* refs\/heads\/main$/.test(l))!.split(' ')[0];
+      const point = readFileSync(log, 'utf8')
+        .split('\n')
+        .find((l) => / write .* refs\/heads\/main$/.test(l))!
+        .split(' ')[0];
       expectError(a.run(['push', '--json'], { MVM_FAULT: `fail:${point}` }), 'IO_ERROR', 8);
       // its packs (and manifest) are on the remote, the ref is not moved
       expect(readFileSync(join(url, 'refs/heads/main'), 'utf8').trim()).toBe(a.v1);
-      expect(readdirSync(join(url, 'packs')).some((f) => f.endsWith('.idx') && readFileSync(join(url, 'packs', f), 'utf8').includes(orphan))).toBe(true);
+      expect(
+        readdirSync(join(url, 'packs')).some(
+          (f) => f.endsWith('.idx') && readFileSync(join(url, 'packs', f), 'utf8').includes(orphan),
+        ),
+      ).toBe(true);
       // someone else wins, a rebases and pushes
       write(join(t.path('b'), 'm.bin'), 'theirs\n');
       const theirs = json(bRun(['commit', '-m', 'b2', '--json'])).id as string;
@@ -180,11 +226,18 @@ describe.each(BACKENDS)('what a remote says is checked before it is read, on $na
       // the pack holding the manifest (packs are named by the hash of their object list)
       const idxFile = readdirSync(cache).find((f) => readFileSync(join(cache, f), 'utf8').includes(`"${a.v1}"`))!;
       const pack = idxFile.slice(0, 64);
-      const index = JSON.parse(readFileSync(join(cache, idxFile), 'utf8')) as { format: number; pack: string; objects: [string, number, number][] };
+      const index = JSON.parse(readFileSync(join(cache, idxFile), 'utf8')) as {
+        format: number;
+        pack: string;
+        objects: [string, number, number][];
+      };
       const packBytes = await b.get(url, `packs/${pack}.pack`);
       // only the lying index names the manifest
       await b.del(url, `packs/${pack}.idx`);
-      for (const [i, length] of [[1, index.objects[0]![2] + 10], [2, 2 ** 33]] as const) {
+      for (const [i, length] of [
+        [1, index.objects[0]![2] + 10],
+        [2, 2 ** 33],
+      ] as const) {
         const objects: [string, number, number][] = [[index.objects[0]![0], 0, length]];
         const id = blake3Hex(Buffer.from(canonicalJson(objects)));
         await b.put(url, `packs/${id}.pack`, packBytes);

@@ -35,11 +35,13 @@ function project(t: ReturnType<typeof testdir>, url: string, addArgs: string[], 
 function gitClone(t: ReturnType<typeof testdir>, from: string, name: string, env: Record<string, string>) {
   const dir = t.path(name);
   mkdirSync(join(dir, '.git'), { recursive: true });
-  for (const f of ['mvm-remotes.json', 'mvm.lock']) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(dir, f));
+  for (const f of ['mvm-remotes.json', 'mvm.lock'])
+    if (existsSync(join(from, f))) copyFileSync(join(from, f), join(dir, f));
   return { dir, run: (args: string[]) => mvm(args, { cwd: dir, env }) };
 }
 
-const setShared = (dir: string, spec: Record<string, unknown>) => writeFileSync(join(dir, 'mvm-remotes.json'), JSON.stringify({ remotes: { origin: spec } }));
+const setShared = (dir: string, spec: Record<string, unknown>) =>
+  writeFileSync(join(dir, 'mvm-remotes.json'), JSON.stringify({ remotes: { origin: spec } }));
 
 describe('shared remote settings need trust', () => {
   it('S3: an untrusted endpoint gets no request; trust shows it and records it; a changed file needs trust again; plain HTTP elsewhere needs consent', () => {
@@ -55,8 +57,14 @@ describe('shared remote settings need trust', () => {
       expect(err.data.hint).toContain('mvm remote trust origin');
       expect(existsSync(join(c.dir, '.mvm'))).toBe(false);
       const trusted = json(c.run(['remote', 'trust', 'origin', '--json']));
-      expect(trusted).toMatchObject({ remote: { name: 'origin', url, endpoint: s3.endpoint, shared: true }, allowHttp: false, created: true });
-      expect(json(c.run(['remote', '--json']))).toEqual([expect.objectContaining({ name: 'origin', trust: 'trusted' })]);
+      expect(trusted).toMatchObject({
+        remote: { name: 'origin', url, endpoint: s3.endpoint, shared: true },
+        allowHttp: false,
+        created: true,
+      });
+      expect(json(c.run(['remote', '--json']))).toEqual([
+        expect.objectContaining({ name: 'origin', trust: 'trusted' }),
+      ]);
       const pulled = json(c.run(['pull', '--json']));
       expect(readFileSync(join(c.dir, 'models/w.bin')).equals(randomBytes(50_000, 5))).toBe(true);
       expect(pulled.number).toBe(1);
@@ -69,7 +77,9 @@ describe('shared remote settings need trust', () => {
       setShared(c.dir, { url, endpoint: 'http://10.255.255.1:9000' });
       expectError(c.run(['remote', 'trust', 'origin', '--json']), 'REMOTE_UNTRUSTED', 10);
       expect(json(c.run(['remote', 'trust', 'origin', '--allow-http', '--json'])).allowHttp).toBe(true);
-      expect(JSON.parse(readFileSync(join(c.dir, '.mvm/trusted-remotes.json'), 'utf8')).trusted.origin.allowHttp).toBe(true);
+      expect(JSON.parse(readFileSync(join(c.dir, '.mvm/trusted-remotes.json'), 'utf8')).trusted.origin.allowHttp).toBe(
+        true,
+      );
       // the shared file cannot grant the consent itself
       setShared(c.dir, { url, endpoint: 'http://10.255.255.2:9000', allowHttp: true });
       expectError(c.run(['remote', 'trust', 'origin', '--json']), 'REMOTE_UNTRUSTED', 10);
@@ -95,7 +105,10 @@ describe('shared remote settings need trust', () => {
       }
       // hand-edited local settings are checked at use too
       setShared(c.dir, { url: remote });
-      writeFileSync(join(c.dir, '.mvm/remotes.json'), JSON.stringify({ remotes: { inside: { url: join(c.dir, '.git') } } }));
+      writeFileSync(
+        join(c.dir, '.mvm/remotes.json'),
+        JSON.stringify({ remotes: { inside: { url: join(c.dir, '.git') } } }),
+      );
       expectError(c.run(['push', 'inside', '--json']), 'BAD_VALUE', 2);
       expect(readdirSync(join(c.dir, '.git'))).toEqual([]);
     } finally {
@@ -113,13 +126,34 @@ describe('remote add', () => {
       expectError(run(['remote', 'add', 'a', 'inside', '--json']), 'BAD_VALUE', 2);
       expectError(run(['remote', 'add', 'b', '.mvm/objects', '--json']), 'BAD_VALUE', 2);
       expectError(run(['remote', 'add', 'c', '../other/.git', '--json']), 'BAD_VALUE', 2);
-      expectError(run(['remote', 'add', 'd', 's3://bucket-x/p', '--endpoint', 'http://10.1.2.3:9000', '--json']), 'REMOTE_UNTRUSTED', 10);
-      expectError(run(['remote', 'add', 'd', 's3://bucket-x/p', '--endpoint', 'http://minio.internal:9000', '--shared', '--json']), 'REMOTE_UNTRUSTED', 10);
+      expectError(
+        run(['remote', 'add', 'd', 's3://bucket-x/p', '--endpoint', 'http://10.1.2.3:9000', '--json']),
+        'REMOTE_UNTRUSTED',
+        10,
+      );
+      expectError(
+        run([
+          'remote',
+          'add',
+          'd',
+          's3://bucket-x/p',
+          '--endpoint',
+          'http://minio.internal:9000',
+          '--shared',
+          '--json',
+        ]),
+        'REMOTE_UNTRUSTED',
+        10,
+      );
       expect(existsSync(t.path('mvm-remotes.json'))).toBe(false);
       ok(run(['remote', 'add', 'd', 's3://bucket-x/p', '--endpoint', 'http://10.1.2.3:9000', '--allow-http']));
       ok(run(['remote', 'add', 'e', 's3://bucket-x/p', '--endpoint', 'https://minio.internal:9000']));
       ok(run(['remote', 'add', 'f', 's3://bucket-x/p', '--endpoint', 'http://localhost:9000']));
-      expect(JSON.parse(readFileSync(t.path('.mvm/remotes.json'), 'utf8')).remotes.d).toEqual({ url: 's3://bucket-x/p', endpoint: 'http://10.1.2.3:9000', allowHttp: true });
+      expect(JSON.parse(readFileSync(t.path('.mvm/remotes.json'), 'utf8')).remotes.d).toEqual({
+        url: 's3://bucket-x/p',
+        endpoint: 'http://10.1.2.3:9000',
+        allowHttp: true,
+      });
       // who shares a remote trusts it in their own clone
       ok(run(['remote', 'add', 'g', '../shared', '--shared']));
       expect(json(run(['remote', '--json'])).find((r: { name: string }) => r.name === 'g').trust).toBe('trusted');
@@ -144,7 +178,10 @@ describe('a refused push writes nothing', () => {
         writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
         mkdirSync(foreign, { recursive: true });
         writeFileSync(join(foreign, 'notes.txt'), 'mine\n');
-        writeFileSync(t.path('.mvm/remotes.json'), JSON.stringify({ remotes: { git: { url: gitDir }, foreign: { url: foreign } } }));
+        writeFileSync(
+          t.path('.mvm/remotes.json'),
+          JSON.stringify({ remotes: { git: { url: gitDir }, foreign: { url: foreign } } }),
+        );
         expectError(run(['push', 'git', '--json']), 'BAD_VALUE', 2);
         expect(readdirSync(gitDir).sort()).toEqual(['HEAD', 'refs']);
         expectError(run(['push', 'foreign', '--json']), 'BAD_VALUE', 2);

@@ -30,7 +30,13 @@ type Backend = {
 };
 
 let seq = 0;
-const s3client = () => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3client = () =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
 const s3key = (url: string, key: string) => `${url.slice('s3://models-bucket/'.length)}/${key}`;
 
 const BACKENDS: Backend[] = [
@@ -41,7 +47,8 @@ const BACKENDS: Backend[] = [
     addArgs: () => [],
     put: async (url, key, data) => writeFileSync(join(url, key), data),
     get: async (url, key) => readFileSync(join(url, key)),
-    keys: (url, prefix) => (existsSync(join(url, prefix)) ? readdirSync(join(url, prefix)).map((f) => `${prefix}${f}`) : []),
+    keys: (url, prefix) =>
+      existsSync(join(url, prefix)) ? readdirSync(join(url, prefix)).map((f) => `${prefix}${f}`) : [],
   },
   {
     name: 's3',
@@ -51,7 +58,12 @@ const BACKENDS: Backend[] = [
     put: async (url, key, data) => {
       await s3client().send(new PutObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key), Body: data }));
     },
-    get: async (url, key) => Buffer.from(await (await s3client().send(new GetObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key) }))).Body!.transformToByteArray()),
+    get: async (url, key) =>
+      Buffer.from(
+        await (
+          await s3client().send(new GetObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key) }))
+        ).Body!.transformToByteArray(),
+      ),
     keys: () => null,
   },
 ];
@@ -59,7 +71,8 @@ const BACKENDS: Backend[] = [
 /** A workspace with a model folder: two files, one of which later versions change. */
 function workspace(b: Backend, t: ReturnType<typeof testdir>, name: string) {
   const dir = t.path(name);
-  const run = (args: string[], env: Record<string, string> = {}): RunResult => mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
+  const run = (args: string[], env: Record<string, string> = {}): RunResult =>
+    mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
   return { dir, run, path: (p: string) => join(dir, p) };
 }
 
@@ -87,7 +100,9 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const url = b.url(t, 'rt');
       const a = makeOrigin(b, t, url);
       const first = json(a.run(['push', '--json']));
-      expect(first.updates).toEqual([{ ref: 'refs/heads/main', from: null, to: expect.stringMatching(/^[0-9a-f]{64}$/), forced: false }]);
+      expect(first.updates).toEqual([
+        { ref: 'refs/heads/main', from: null, to: expect.stringMatching(/^[0-9a-f]{64}$/), forced: false },
+      ]);
       // one chunk and one file object per file (both under the 1 MiB chunk size), and the manifest
       expect(first.objects).toBe(2 + 2 + 1);
       expect(first.packs).toBeGreaterThanOrEqual(2);
@@ -103,13 +118,17 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       ok(a.run(['commit', '-m', 'v2']));
       ok(a.run(['push']));
       const c = clone(b, t, url, 'c');
-      for (const f of ['models/big.bin', 'models/tied.bin', 'models/empty.bin']) expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
+      for (const f of ['models/big.bin', 'models/tied.bin', 'models/empty.bin'])
+        expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
       expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('config v1\n');
       expect(statSync(c.path('models/big.bin')).mode & 0o777).toBe(statSync(a.path('models/big.bin')).mode & 0o777);
       // files built while their chunks downloaded leave nothing behind
       expect(readdirSync(c.path('.mvm/tmp'))).toEqual([]);
       const log = json(c.run(['log', '--json']));
-      expect(log.map((e: { number: number; message: string }) => [e.number, e.message])).toEqual([[2, 'v2'], [1, 'v1']]);
+      expect(log.map((e: { number: number; message: string }) => [e.number, e.message])).toEqual([
+        [2, 'v2'],
+        [1, 'v1'],
+      ]);
       expect(log[0].refs).toEqual(['HEAD -> main', 'origin/main']);
       expect(json(c.run(['status', '--json'])).clean).toBe(true);
       expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
@@ -225,14 +244,19 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
     }
   });
 
-  it('clone --only fetches one file\'s objects; status, commit and push keep the files it lacks; checkout --only . brings them', async () => {
+  it("clone --only fetches one file's objects; status, commit and push keep the files it lacks; checkout --only . brings them", async () => {
     const t = testdir();
     try {
       const url = b.url(t, 'only');
       const a = makeOrigin(b, t, url);
       ok(a.run(['push']));
       const full = json(mvm(['clone', url, 'full', '--full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
-      const part = json(mvm(['clone', url, 'part', ...b.addArgs(), '--only', 'models/small.txt', '--json'], { cwd: t.dir, env: b.env() }));
+      const part = json(
+        mvm(['clone', url, 'part', ...b.addArgs(), '--only', 'models/small.txt', '--json'], {
+          cwd: t.dir,
+          env: b.env(),
+        }),
+      );
       const c = workspace(b, t, 'part');
       // the 900 kB file's chunk did not travel
       expect(part.bytes).toBeLessThan(full.bytes - 800_000);
@@ -279,7 +303,11 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         data[Math.floor(data.length / 2)] ^= 0xff;
         await b.put(url, `packs/${id}.pack`, data);
       }
-      expectError(mvm(['clone', url, 'c', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }), 'REMOTE_CORRUPT', 7);
+      expectError(
+        mvm(['clone', url, 'c', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }),
+        'REMOTE_CORRUPT',
+        7,
+      );
       expect(existsSync(t.path('c'))).toBe(false);
     } finally {
       t.cleanup();
@@ -298,7 +326,12 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const repo = Repository.open(a.dir);
       const head = repo.version(repo.headId()!);
       const entry = head.files['models/small.txt']!;
-      const evil = repo.putObject({ ...head, parents: [repo.headId()!], message: 'evil', files: { ...head.files, '../escaped.txt': entry, '.git/hooks/post-checkout': { ...entry, mode: 0o4755 } } });
+      const evil = repo.putObject({
+        ...head,
+        parents: [repo.headId()!],
+        message: 'evil',
+        files: { ...head.files, '../escaped.txt': entry, '.git/hooks/post-checkout': { ...entry, mode: 0o4755 } },
+      });
       repo.refs.write('refs/heads/main', evil);
       ok(a.run(['push']));
       const err = expectError(c.run(['pull', '--json']), 'UNSAFE_VERSION', 7);
@@ -345,7 +378,13 @@ describe('remotes on a folder', () => {
       const env = { MVM_PACK_SIZE: String(64 << 10) };
       const { child, done } = mvmAsync(['push'], { cwd: a.dir, env });
       // kill it as soon as the first pack index has landed
-      for (let i = 0; i < 2000 && !(existsSync(join(url, 'packs')) && readdirSync(join(url, 'packs')).some((f) => f.endsWith('.idx'))); i++) await new Promise((r) => setTimeout(r, 5));
+      for (
+        let i = 0;
+        i < 2000 &&
+        !(existsSync(join(url, 'packs')) && readdirSync(join(url, 'packs')).some((f) => f.endsWith('.idx')));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 5));
       child.kill('SIGKILL');
       await done;
       // no ref yet: a reader sees an empty remote (or, if the push had finished, a complete one)
@@ -355,7 +394,9 @@ describe('remotes on a folder', () => {
       const idxAfter = readdirSync(join(url, 'packs')).filter((f) => f.endsWith('.idx'));
       if (!refWritten) expect(again.updates[0].from).toBeNull();
       // every object is named by exactly one index: nothing was sent twice
-      const named = idxAfter.flatMap((f) => (JSON.parse(readFileSync(join(url, 'packs', f), 'utf8')) as { objects: [string][] }).objects.map((o) => o[0]));
+      const named = idxAfter.flatMap((f) =>
+        (JSON.parse(readFileSync(join(url, 'packs', f), 'utf8')) as { objects: [string][] }).objects.map((o) => o[0]),
+      );
       expect(new Set(named).size).toBe(named.length);
       expect(idxAfter.length).toBeGreaterThanOrEqual(idxBefore);
       const c = clone(BACKENDS[0]!, t, url, 'c');
@@ -407,9 +448,14 @@ describe('remotes on a folder', () => {
       ok(run(['init']));
       ok(run(['remote', 'add', 'origin', 's3://models-bucket/team-a', '--endpoint', 'http://127.0.0.1:9', '--shared']));
       ok(run(['remote', 'add', 'backup', '../shared-folder']));
-      expect(JSON.parse(readFileSync(t.path('mvm-remotes.json'), 'utf8'))).toEqual({ remotes: { origin: { url: 's3://models-bucket/team-a', endpoint: 'http://127.0.0.1:9' } } });
+      expect(JSON.parse(readFileSync(t.path('mvm-remotes.json'), 'utf8'))).toEqual({
+        remotes: { origin: { url: 's3://models-bucket/team-a', endpoint: 'http://127.0.0.1:9' } },
+      });
       const list = json(run(['remote', '--json']));
-      expect(list.map((r: { name: string; shared: boolean; url: string }) => [r.name, r.shared, r.url])).toEqual([['backup', false, join(dirname(t.dir), 'shared-folder')], ['origin', true, 's3://models-bucket/team-a']]);
+      expect(list.map((r: { name: string; shared: boolean; url: string }) => [r.name, r.shared, r.url])).toEqual([
+        ['backup', false, join(dirname(t.dir), 'shared-folder')],
+        ['origin', true, 's3://models-bucket/team-a'],
+      ]);
       expectError(run(['remote', 'add', 'origin', '/x', '--json']), 'REMOTE_EXISTS', 1);
       expectError(run(['remote', 'add', 'bad/name', '/x', '--json']), 'BAD_VALUE', 2);
       expectError(run(['remote', 'add', 'creds', 's3://AKIA:secret@models-bucket/x', '--json']), 'BAD_VALUE', 2);
@@ -432,7 +478,16 @@ describe('remotes on S3: what can go wrong before any byte moves', () => {
     return t;
   };
   // no credentials anywhere: no keys in the environment, no ~/.aws
-  const noCreds = (home: string) => ({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', HOME: home, AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1' });
+  const noCreds = (home: string) => ({
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_PROFILE: '',
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_REGION: 'us-east-1',
+  });
 
   it('missing credentials: REMOTE_AUTH (exit 10) with a hint naming the variables; no credential is stored', () => {
     const t = setup();

@@ -24,7 +24,9 @@ function getWithHost(url: string, path: string, host: string): Promise<{ status:
   return new Promise((res, rej) => {
     const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers: { host } }, (r) => {
       let body = '';
-      r.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => res({ status: r.statusCode!, body }));
+      r.setEncoding('utf8')
+        .on('data', (d) => (body += d))
+        .on('end', () => res({ status: r.statusCode!, body }));
     });
     req.on('error', rej).end();
   });
@@ -45,7 +47,9 @@ describe('mvm report', () => {
     // nothing is loaded from anywhere: no external script, stylesheet or image, and a policy that forbids it
     expect(html).not.toMatch(/<script[^>]+src=/i);
     expect(html).not.toMatch(/<link[^>]+href=/i);
-    expect(html).toContain(`content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"`);
+    expect(html).toContain(
+      `content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"`,
+    );
     // the libraries are inlined
     expect(html).toContain('Chart.js v4');
     expect(html).toContain('cytoscape-dagre');
@@ -74,16 +78,32 @@ describe('mvm report', () => {
     const id = (n: number) => fx.ids[n]!.slice(0, 8);
     expect(edges.filter((e: string) => e.endsWith('-git'))).toHaveLength(5);
     expect(d.lineage.nodes.find((n: any) => n.kind === 'git').label).toMatch(/^git [0-9a-f]{8}$/);
-    expect(edges.filter((e: string) => !e.endsWith('-data') && !e.endsWith('-git')).sort()).toEqual([`${id(2)}-parent`, `${id(3)}-parent`, `${id(4)}-parent`, `${id(4)}-base`, `${id(5)}-parent`].sort());
-    expect(edges.filter((e: string) => e.endsWith('-data')).sort()).toEqual([`${id(1)}-data`, `${id(2)}-data`, `${id(4)}-data`].sort());
+    expect(edges.filter((e: string) => !e.endsWith('-data') && !e.endsWith('-git')).sort()).toEqual(
+      [`${id(2)}-parent`, `${id(3)}-parent`, `${id(4)}-parent`, `${id(4)}-base`, `${id(5)}-parent`].sort(),
+    );
+    expect(edges.filter((e: string) => e.endsWith('-data')).sort()).toEqual(
+      [`${id(1)}-data`, `${id(2)}-data`, `${id(4)}-data`].sort(),
+    );
     // comparison: deltas against v1
-    expect(d.comparison.columns.map((c: any) => c.metrics.accuracy.delta?.toFixed(2) ?? null)).toEqual([null, '0.04', '0.03', '0.08', '0.10']);
+    expect(d.comparison.columns.map((c: any) => c.metrics.accuracy.delta?.toFixed(2) ?? null)).toEqual([
+      null,
+      '0.04',
+      '0.03',
+      '0.08',
+      '0.10',
+    ]);
     expect(d.comparison.columns[4].metrics.loss.verdict).toBe('better');
     // the pair: v5 against its parent v4, which changed only layers.0.mlp (noise of 0.2 of the weights' spread)
     expect(d.pair.from.number).toBe(4);
     expect(d.pair.to.number).toBe(5);
     expect(d.pair.layers).toHaveLength(1);
-    expect(d.pair.layers[0]).toMatchObject({ file: 'model.safetensors', layer: 'layers.0.*', changedTensors: 1, totalTensors: 2, notCompared: 0 });
+    expect(d.pair.layers[0]).toMatchObject({
+      file: 'model.safetensors',
+      layer: 'layers.0.*',
+      changedTensors: 1,
+      totalTensors: 2,
+      notCompared: 0,
+    });
     expect(d.pair.layers[0].relL2).toBeGreaterThan(0.1);
     expect(d.pair.layers[0].relL2).toBeLessThan(0.4);
   });
@@ -101,7 +121,11 @@ describe('mvm report', () => {
     const some = json(fx.run(['report', 'v1', 'v3', 'experiment', '--json']));
     expect(some.versions.map((v: any) => v.number)).toEqual([1, 3]);
     // v3's parent v2 is not in the report: its edge goes to the nearest reported ancestor
-    expect(some.lineage.edges.filter((e: any) => e.relation !== 'data' && e.relation !== 'git').map((e: any) => [e.from, e.relation, e.to])).toEqual([[fx.ids[3], 'ancestor', fx.ids[1]]]);
+    expect(
+      some.lineage.edges
+        .filter((e: any) => e.relation !== 'data' && e.relation !== 'git')
+        .map((e: any) => [e.from, e.relation, e.to]),
+    ).toEqual([[fx.ids[3], 'ancestor', fx.ids[1]]]);
     expect(some.pair.from.number).toBe(2);
     const good = json(fx.run(['report', '--where', 'metrics.accuracy > 0.85', '--pair', 'v1', 'v3', '--json']));
     expect(good.versions.map((v: any) => v.number)).toEqual([4, 5]);
@@ -114,7 +138,11 @@ describe('mvm report', () => {
 
   it('refuses what it cannot do with a clear error, writing nothing', () => {
     expectError(fx.run(['report', '--pair', 'v1', '-o', 'bad.html', '--json']), 'BAD_ARGUMENT', 2);
-    const miss = expectError(fx.run(['report', '--where', 'metrics.acuracy > 0.5', '-o', 'bad.html', '--json']), 'NO_VERSIONS', 4);
+    const miss = expectError(
+      fx.run(['report', '--where', 'metrics.acuracy > 0.5', '-o', 'bad.html', '--json']),
+      'NO_VERSIONS',
+      4,
+    );
     expect(miss.message).toContain("did you mean 'metrics.accuracy'");
     expectError(fx.run(['report', 'v9', '-o', 'bad.html', '--json']), 'UNKNOWN_REVISION', 4);
     expectError(fx.run(['report', '--where', 'metrics.accuracy >', '-o', 'bad.html', '--json']), 'BAD_EXPRESSION', 2);
@@ -158,7 +186,14 @@ describe('mvm report', () => {
         expect(r.status, host).toBe(200);
         expect(JSON.parse(r.body).versions).toHaveLength(5);
       }
-      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`, '127.0.0.1', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+      for (const host of [
+        `evil.example:${port}`,
+        'evil.example',
+        `127.0.0.1:${Number(port) + 1}`,
+        '127.0.0.1',
+        `localhost.evil.example:${port}`,
+        `127.0.0.1.nip.io:${port}`,
+      ]) {
         for (const path of ['/', '/report.json', '/__mvm/stamp']) {
           const r = await getWithHost(url, path, host);
           expect(r.status, `${host} ${path}`).toBe(403);
@@ -172,4 +207,3 @@ describe('mvm report', () => {
     expect((await done).exitCode).toBe(0);
   });
 });
-

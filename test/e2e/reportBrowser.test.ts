@@ -47,7 +47,10 @@ describe('mvm report in a browser', () => {
     expect(Object.keys(charts).sort()).toEqual(['accuracy', 'loss']);
     for (const m of ['accuracy', 'loss']) {
       // one point per version across the branch series, each version once
-      const branchPoints = charts[m].filter((d: any) => d[0] === 'branch').flatMap((d: any) => d[2]).sort();
+      const branchPoints = charts[m]
+        .filter((d: any) => d[0] === 'branch')
+        .flatMap((d: any) => d[2])
+        .sort();
       expect(branchPoints).toEqual([1, 2, 3, 4, 5]);
       expect(charts[m].filter((d: any) => d[0] === 'branch').map((d: any) => d[1])).toEqual(['main', 'experiment']);
       // the versions each env has served are marked
@@ -57,7 +60,9 @@ describe('mvm report in a browser', () => {
       ]);
     }
     // rendered on a canvas that has pixels
-    const canvases = await page.$$eval('#charts canvas', (cs) => cs.map((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]));
+    const canvases = await page.$$eval('#charts canvas', (cs) =>
+      cs.map((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]),
+    );
     expect(canvases).toHaveLength(2);
     for (const [w, h] of canvases) expect(w! * h!).toBeGreaterThan(10_000);
 
@@ -83,15 +88,22 @@ describe('mvm report in a browser', () => {
     // the x axis can be time
     await page.selectOption('#x-axis', 'time');
     const xs = await page.evaluate(() => mvmReport.charts.accuracy.data.datasets[0].data.map((p: any) => p.x));
-    const times = JSON.parse(/id="mvm-data">([\s\S]*?)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!).versions.filter((v: any) => v.branch === 'main').map((v: any) => Date.parse(v.time));
+    const times = JSON.parse(/id="mvm-data">([\s\S]*?)<\/script>/.exec(readFileSync(file, 'utf8'))![1]!)
+      .versions.filter((v: any) => v.branch === 'main')
+      .map((v: any) => Date.parse(v.time));
     expect(xs).toEqual(times);
 
     // lineage: one node per version, the dataset, the base edge; it pans and zooms
     const graph = await page.evaluate(() => ({
-      versions: mvmReport.lineage.nodes('.version').map((n: any) => n.data('label').split('\n')[0]).sort(),
+      versions: mvmReport.lineage
+        .nodes('.version')
+        .map((n: any) => n.data('label').split('\n')[0])
+        .sort(),
       datasets: mvmReport.lineage.nodes('.dataset').length,
       git: mvmReport.lineage.nodes('.git').length,
-      base: mvmReport.lineage.edges('.base').map((e: any) => [e.source().data('label').split('\n')[0], e.target().data('label').split('\n')[0]]),
+      base: mvmReport.lineage
+        .edges('.base')
+        .map((e: any) => [e.source().data('label').split('\n')[0], e.target().data('label').split('\n')[0]]),
       zoom: mvmReport.lineage.zoom(),
       rendered: mvmReport.lineage.nodes().every((n: any) => n.renderedBoundingBox().w > 10),
     }));
@@ -116,7 +128,10 @@ describe('mvm report in a browser', () => {
 
     // the tensor chart: one bar per changed layer of v4 -> v5
     expect(await page.textContent('#pair-title')).toBe('Tensor changes from v4 to v5');
-    const bars = await page.evaluate(() => ({ labels: mvmReport.pairChart.data.labels, values: mvmReport.pairChart.data.datasets[0].data }));
+    const bars = await page.evaluate(() => ({
+      labels: mvmReport.pairChart.data.labels,
+      values: mvmReport.pairChart.data.datasets[0].data,
+    }));
     expect(bars.labels).toEqual(['layers.0.*']);
     expect(bars.values[0]).toBeGreaterThan(0.1);
 
@@ -140,8 +155,14 @@ describe('mvm report in a browser', () => {
       expect(await page.evaluate(() => Object.keys(mvmReport.charts).sort())).toEqual(['accuracy', 'loss']);
       ok(fx.run(['annotate', 'v3', '--metric', 'f1=0.61']));
       // the page notices, reloads, and draws the new metric
-      await page.waitForFunction(() => (window as any).mvmReport?.ready === true && 'f1' in mvmReport.charts, null, { timeout: 15_000 });
-      const f1 = await page.evaluate(() => mvmReport.charts.f1.data.datasets.filter((d: any) => d.kind === 'branch').flatMap((d: any) => d.data.map((p: any) => [p.x, p.y])));
+      await page.waitForFunction(() => (window as any).mvmReport?.ready === true && 'f1' in mvmReport.charts, null, {
+        timeout: 15_000,
+      });
+      const f1 = await page.evaluate(() =>
+        mvmReport.charts.f1.data.datasets
+          .filter((d: any) => d.kind === 'branch')
+          .flatMap((d: any) => d.data.map((p: any) => [p.x, p.y])),
+      );
       expect(f1).toEqual([[3, 0.61]]);
       expect(problems).toEqual([]);
       await page.close();

@@ -26,9 +26,26 @@ function addModel(w: [number, number]): Buffer {
   raw.writeFloatLE(w[0], 0);
   raw.writeFloatLE(w[1], 4);
   const init = Buffer.concat([pbVarint(1, 2), pbVarint(2, FLOAT), pbBytes(8, Buffer.from('W')), pbBytes(9, raw)]);
-  const node = Buffer.concat([pbBytes(1, Buffer.from('x')), pbBytes(1, Buffer.from('W')), pbBytes(2, Buffer.from('y')), pbBytes(3, Buffer.from('add0')), pbBytes(4, Buffer.from('Add'))]);
-  const graph = Buffer.concat([pbBytes(1, node), pbBytes(2, Buffer.from('g')), pbBytes(5, init), pbBytes(11, valueInfo('x')), pbBytes(12, valueInfo('y'))]);
-  return Buffer.concat([pbVarint(1, 8), pbBytes(2, Buffer.from('mvm-test')), pbBytes(7, graph), pbBytes(8, Buffer.concat([pbBytes(1, Buffer.from('')), pbVarint(2, 17)]))]);
+  const node = Buffer.concat([
+    pbBytes(1, Buffer.from('x')),
+    pbBytes(1, Buffer.from('W')),
+    pbBytes(2, Buffer.from('y')),
+    pbBytes(3, Buffer.from('add0')),
+    pbBytes(4, Buffer.from('Add')),
+  ]);
+  const graph = Buffer.concat([
+    pbBytes(1, node),
+    pbBytes(2, Buffer.from('g')),
+    pbBytes(5, init),
+    pbBytes(11, valueInfo('x')),
+    pbBytes(12, valueInfo('y')),
+  ]);
+  return Buffer.concat([
+    pbVarint(1, 8),
+    pbBytes(2, Buffer.from('mvm-test')),
+    pbBytes(7, graph),
+    pbBytes(8, Buffer.concat([pbBytes(1, Buffer.from('')), pbVarint(2, 17)])),
+  ]);
 }
 
 async function runModel(path: string): Promise<number[]> {
@@ -50,7 +67,23 @@ describe('serving runtime', () => {
       ok(run(['commit', '-m', 'v2', '--metric', 'accuracy=0.95']));
       const models = t.path('models');
       write(join(models, 'adder', 'config.pbtxt'), 'name: "adder"\nbackend: "onnxruntime"\n');
-      const d1 = json(run(['deploy', 'v1', '--env', 'production', '--export', models, '--layout', 'triton', '--name', 'adder', '--path', 'export', '--json']));
+      const d1 = json(
+        run([
+          'deploy',
+          'v1',
+          '--env',
+          'production',
+          '--export',
+          models,
+          '--layout',
+          'triton',
+          '--name',
+          'adder',
+          '--path',
+          'export',
+          '--json',
+        ]),
+      );
       expect(d1.export.path).toBe(join(models, 'adder', '1'));
       expect(await runModel(join(models, 'adder', '1', 'model.onnx'))).toEqual([2, 3]);
       ok(run(['deploy', 'v2', '--env', 'production', '--require', 'metrics.accuracy >= 0.9']));

@@ -9,7 +9,7 @@ import { json, ok, write } from '../helpers/assertions.js';
 // Staging folders (.mvm-tmp-*) that an export killed part-way leaves in a serving folder:
 // fsck reports them, the next export removes them, and never one a live export is building.
 describe('interrupted exports into a serving folder', () => {
-  it('a deploy --export killed mid-export leaves a staging folder that fsck reports and the next deploy removes; a live export\'s folder is left alone', () => {
+  it("a deploy --export killed mid-export leaves a staging folder that fsck reports and the next deploy removes; a live export's folder is left alone", () => {
     const t = testdir();
     try {
       const w = t.path('w');
@@ -25,7 +25,10 @@ describe('interrupted exports into a serving folder', () => {
       ok(run(['env', 'production', '--export', serve, '--layout', 'tf-serving', '--model', 'clf']));
       ok(run(['deploy', 'v1', '--env', 'production']));
       const clf = join(serve, 'clf');
-      const staging = () => readdirSync(clf).filter((n) => n.startsWith('.mvm-tmp-')).sort();
+      const staging = () =>
+        readdirSync(clf)
+          .filter((n) => n.startsWith('.mvm-tmp-'))
+          .sort();
       expect(staging()).toEqual([]);
       // kill the deploy of v2 at each fault point in turn until one dies inside the export
       let killedAt = 0;

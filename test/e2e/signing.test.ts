@@ -15,12 +15,15 @@ const key = (name: string) => keys.path(name);
 
 /** Makes an ed25519 key pair KEY, KEY.pub (comment = name) with passphrase `pass`. */
 function keygen(name: string, pass = ''): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-C', name, '-f', key(name)], { encoding: 'utf8' });
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-C', name, '-f', key(name)], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
 }
 
 /** An allowed-signers line (git's format) for a key, limited to mvm's namespace. */
-const allowedLine = (principal: string, name: string) => `${principal} namespaces="mvm-version" ${readFileSync(key(`${name}.pub`), 'utf8').trim()}\n`;
+const allowedLine = (principal: string, name: string) =>
+  `${principal} namespaces="mvm-version" ${readFileSync(key(`${name}.pub`), 'utf8').trim()}\n`;
 
 beforeAll(() => {
   keygen('alice');
@@ -60,20 +63,44 @@ describe('signing and verifying versions', () => {
       expect(json(run(['show', 'v2', '--json'])).signatures.principals).toEqual(['alice@example.com']);
       expect(ok(run(['show', 'v2'])).stdout).toContain('alice@example.com');
       const log = json(run(['log', '--json']));
-      expect(log.map((e: { number: number; signed: boolean; signature?: unknown }) => [e.number, e.signed, e.signature])).toEqual([[2, true, undefined], [1, false, undefined]]);
+      expect(
+        log.map((e: { number: number; signed: boolean; signature?: unknown }) => [e.number, e.signed, e.signature]),
+      ).toEqual([
+        [2, true, undefined],
+        [1, false, undefined],
+      ]);
       const shown = json(run(['log', '--show-signature', '--json']));
-      expect(shown.map((e: { signature: { status: string; principals: string[] } }) => [e.signature.status, e.signature.principals])).toEqual([['verified', ['alice@example.com']], ['unsigned', []]]);
+      expect(
+        shown.map((e: { signature: { status: string; principals: string[] } }) => [
+          e.signature.status,
+          e.signature.principals,
+        ]),
+      ).toEqual([
+        ['verified', ['alice@example.com']],
+        ['unsigned', []],
+      ]);
       // the signature object is kept by gc, and what fsck checks
       ok(run(['gc', '--grace', '0']));
       expect(json(run(['verify', 'v2', '--json'])).status).toBe('verified');
       ok(run(['fsck']));
       // a log line naming an object that is not a signature (the version itself): fsck reports it, verify calls it bad but keeps the good one
       const v2 = c.id as string;
-      writeFileSync(t.path('.mvm/logs/signatures'), readFileSync(t.path('.mvm/logs/signatures'), 'utf8') + JSON.stringify({ target: v2, signature: v2 }) + '\n');
+      writeFileSync(
+        t.path('.mvm/logs/signatures'),
+        readFileSync(t.path('.mvm/logs/signatures'), 'utf8') + JSON.stringify({ target: v2, signature: v2 }) + '\n',
+      );
       const f = mvm(['fsck', '--json'], { cwd: t.path('.') });
       expect(f.exitCode).toBe(7);
-      expect(JSON.parse(f.stdout).problems.map((p: { id: string; message: string }) => [p.id, /not a valid signature/.test(p.message)])).toEqual([[v2, true]]);
-      expect(json(run(['verify', 'v2', '--json'])).signatures.map((x: { status: string }) => x.status)).toEqual(['verified', 'bad']);
+      expect(
+        JSON.parse(f.stdout).problems.map((p: { id: string; message: string }) => [
+          p.id,
+          /not a valid signature/.test(p.message),
+        ]),
+      ).toEqual([[v2, true]]);
+      expect(json(run(['verify', 'v2', '--json'])).signatures.map((x: { status: string }) => x.status)).toEqual([
+        'verified',
+        'bad',
+      ]);
     } finally {
       t.cleanup();
     }
@@ -119,7 +146,11 @@ describe('signing and verifying versions', () => {
       const askpass = keys.path('askpass.sh');
       write(askpass, '#!/bin/sh\necho "correct horse"\n', 0o755);
       const env = { SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' };
-      const add = spawnSync('ssh-add', [key('carol')], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const add = spawnSync('ssh-add', [key('carol')], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       expect(add.status, add.stderr).toBe(0);
       // the private key is gone: only the agent can sign
       rmSync(key('carol'));
@@ -128,7 +159,13 @@ describe('signing and verifying versions', () => {
       expect(json(run(['verify', '--json'])).principals).toEqual(['carol@example.com']);
       // without the agent the public key cannot sign, and nothing is committed
       write(t.path('model/w.bin'), 'weights 3');
-      expectError(run(['commit', '-m', 'three', '--sign-key', key('carol.pub'), '--json'], { SSH_AUTH_SOCK: join(keys.dir, 'no-agent.sock') }), 'SIGNING_FAILED', 9);
+      expectError(
+        run(['commit', '-m', 'three', '--sign-key', key('carol.pub'), '--json'], {
+          SSH_AUTH_SOCK: join(keys.dir, 'no-agent.sock'),
+        }),
+        'SIGNING_FAILED',
+        9,
+      );
       expect(json(run(['log', '--json']))).toHaveLength(2);
     } finally {
       agent?.kill();
@@ -146,7 +183,10 @@ describe('signing and verifying versions', () => {
       expect(json(run(['show', 'v1', '--json'])).signatures.status).toBe('unverified');
       // alice's key allowed only for git's namespace does not verify an mvm signature either
       ok(run(['sign', 'v1', '--key', key('alice')]));
-      writeFileSync(t.path('.mvm-allowed-signers'), allowedLine('alice@example.com', 'alice').replace('mvm-version', 'git'));
+      writeFileSync(
+        t.path('.mvm-allowed-signers'),
+        allowedLine('alice@example.com', 'alice').replace('mvm-version', 'git'),
+      );
       expectError(run(['verify', 'v1', '--json']), 'SIGNER_NOT_ALLOWED', 1);
       rmSync(t.path('.mvm-allowed-signers'));
       expect(expectError(run(['verify', 'v1', '--json']), 'SIGNER_NOT_ALLOWED', 1).data.allowedSigners).toBeNull();
@@ -163,7 +203,9 @@ describe('signing and verifying versions', () => {
 
 /** The canonical signature object and its id. */
 function signatureObject(target: string, signature: string): { bytes: Buffer; id: string } {
-  const bytes = Buffer.from(canonicalJson({ type: 'signature', format: 1, target, namespace: 'mvm-version', signature }));
+  const bytes = Buffer.from(
+    canonicalJson({ type: 'signature', format: 1, target, namespace: 'mvm-version', signature }),
+  );
   return { bytes, id: blake3Hex(bytes) };
 }
 
@@ -201,7 +243,12 @@ describe('signatures on a remote', () => {
       ok(run(['push']));
       const [v1, v2] = [json(run(['show', 'v1', '--json'])), json(run(['show', 'v2', '--json']))];
       const armored = json(run(['verify', 'v1', '--json'])).signatures[0].id;
-      const sigText = JSON.parse(readFileSync(join(t.out('remote/signatures'), v1.id, readdirSync(join(t.out('remote/signatures'), v1.id))[0]!), 'utf8')).signature;
+      const sigText = JSON.parse(
+        readFileSync(
+          join(t.out('remote/signatures'), v1.id, readdirSync(join(t.out('remote/signatures'), v1.id))[0]!),
+          'utf8',
+        ),
+      ).signature;
       expect(armored).toMatch(/^[0-9a-f]{64}$/);
       // an attacker with write access to the bucket copies alice's signature of v1 onto v2
       const moved = signatureObject(v2.id, sigText);
@@ -217,7 +264,9 @@ describe('signatures on a remote', () => {
       const d = t.out('d');
       expectError(run(['clone', t.out('remote'), d, '--json']), 'REMOTE_CORRUPT', 7);
       expect(existsSync(d)).toBe(false);
-      const before = readdirSync(t.out('c/.mvm/logs')).includes('signatures') ? readFileSync(t.out('c/.mvm/logs/signatures'), 'utf8') : '';
+      const before = readdirSync(t.out('c/.mvm/logs')).includes('signatures')
+        ? readFileSync(t.out('c/.mvm/logs/signatures'), 'utf8')
+        : '';
       expectError(run(['fetch', '--json'], {}, c), 'REMOTE_CORRUPT', 7);
       expect(readFileSync(t.out('c/.mvm/logs/signatures'), 'utf8')).toBe(before);
       ok(run(['fsck'], {}, c));
@@ -227,7 +276,16 @@ describe('signatures on a remote', () => {
       expectError(run(['fetch', '--json'], {}, c), 'REMOTE_CORRUPT', 7);
       // a signature object with a field too many is refused even when its hash matches
       rmSync(t.out(`remote/signatures/${v2.id}`), { recursive: true });
-      const extra = Buffer.from(canonicalJson({ type: 'signature', format: 1, target: v2.id, namespace: 'mvm-version', signature: sigText, by: 'alice' }));
+      const extra = Buffer.from(
+        canonicalJson({
+          type: 'signature',
+          format: 1,
+          target: v2.id,
+          namespace: 'mvm-version',
+          signature: sigText,
+          by: 'alice',
+        }),
+      );
       write(t.out(`remote/signatures/${v2.id}/${blake3Hex(extra)}.${extra.length}`), extra);
       expectError(run(['fetch', '--json'], {}, c), 'REMOTE_CORRUPT', 7);
       ok(run(['fsck'], {}, c));

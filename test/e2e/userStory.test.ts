@@ -49,7 +49,11 @@ function patched(buf: Buffer, offset: number, patch: Buffer): Buffer {
 
 const MODEL_V1 = randomBytes(16 * CHUNK, 1); // 16 chunks of 4096
 // v2 touches exactly two chunks of the model: chunk 3 (100 bytes inside it) and the last byte of chunk 10
-const MODEL_V2 = patched(patched(MODEL_V1, 3 * CHUNK + 50, randomBytes(100, 77)), 10 * CHUNK + CHUNK - 1, Buffer.from([MODEL_V1[10 * CHUNK + CHUNK - 1]! ^ 0xff]));
+const MODEL_V2 = patched(
+  patched(MODEL_V1, 3 * CHUNK + 50, randomBytes(100, 77)),
+  10 * CHUNK + CHUNK - 1,
+  Buffer.from([MODEL_V1[10 * CHUNK + CHUNK - 1]! ^ 0xff]),
+);
 const TOKENIZER = Buffer.from(JSON.stringify({ vocab: { a: 1, b: 2, c: 3 }, merges: ['a b', 'b c'] }, null, 2));
 const CONVERT = Buffer.from('#!/bin/sh\necho converting the checkpoint\n');
 const HEAD_BIN = randomBytes(5000, 9); // 2 chunks; added in v2
@@ -88,7 +92,9 @@ function makeStory(opts: { stopAfterV1?: boolean; t?: ReturnType<typeof testdir>
   git(t.dir, ['add', '.gitignore']);
   git(t.dir, ['commit', '-q', '-m', 'ignore models']);
   const gitCommit = git(t.dir, ['rev-parse', 'HEAD']);
-  const c1 = json(run(['commit', '-m', 'baseline', '--meta', 'dataset=imagenet-2024', '--metric', 'accuracy=0.91', '--json']));
+  const c1 = json(
+    run(['commit', '-m', 'baseline', '--meta', 'dataset=imagenet-2024', '--metric', 'accuracy=0.91', '--json']),
+  );
   const story: Story = { dir: t.dir, path: t.path, run, v1: c1.id, v2: '', gitCommit };
   if (opts.stopAfterV1) return story;
   write(t.path('models/model.bin'), MODEL_V2);
@@ -112,7 +118,12 @@ afterAll(() => template?.cleanup());
 function story(): Story {
   const t = tmp();
   cpSync(template.dir, t.dir, { recursive: true });
-  return { ...templateStory, dir: t.dir, path: t.path, run: (args) => mvm(args, { cwd: t.dir, env: { MVM_AUTHOR: '' } }) };
+  return {
+    ...templateStory,
+    dir: t.dir,
+    path: t.path,
+    run: (args) => mvm(args, { cwd: t.dir, env: { MVM_AUTHOR: '' } }),
+  };
 }
 
 describe('user story', () => {
@@ -142,7 +153,11 @@ describe('user story', () => {
     expect(again.changed).toEqual([]);
     expect(again.unchanged).toEqual(['models']);
     expect(again.tracked).toEqual(['models']);
-    expect(readFileSync(t.path('.gitignore'), 'utf8').split('\n').filter((l) => l === '/models/')).toHaveLength(1);
+    expect(
+      readFileSync(t.path('.gitignore'), 'utf8')
+        .split('\n')
+        .filter((l) => l === '/models/'),
+    ).toHaveLength(1);
     // git really ignores both
     expect(git(t.dir, ['status', '--porcelain', '--untracked-files=all'])).not.toMatch(/models|\.mvm/);
 
@@ -180,7 +195,11 @@ describe('user story', () => {
       { path: 'models/extra/head.bin', status: 'added' },
       { path: 'models/model.bin', status: 'modified' },
     ]);
-    expect(ok(s.run(['status', '--short'])).stdout.split('\n').filter(Boolean)).toEqual(['T models/convert.sh', 'A models/extra/head.bin', 'M models/model.bin']);
+    expect(
+      ok(s.run(['status', '--short']))
+        .stdout.split('\n')
+        .filter(Boolean),
+    ).toEqual(['T models/convert.sh', 'A models/extra/head.bin', 'M models/model.bin']);
     expect(s.run(['status', '--exit-code']).exitCode).toBe(1);
 
     const c2 = json(s.run(['commit', '-m', 'lr 3e-4', '--metric', 'accuracy=0.93', '--json']));
@@ -231,19 +250,27 @@ describe('user story', () => {
     expect(block1).toContain('Metrics: accuracy=0.91');
     expect(block1).toContain('    baseline');
 
-    const oneline = ok(s.run(['log', '--oneline'])).stdout.trimEnd().split('\n');
+    const oneline = ok(s.run(['log', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(oneline).toHaveLength(2);
     expect(oneline[0]).toMatch(new RegExp(`^v2 ${s.v2.slice(0, 12)} .*lr 3e-4.*accuracy=0\\.93`));
     expect(oneline[1]).toMatch(new RegExp(`^v1 ${s.v1.slice(0, 12)} .*baseline.*accuracy=0\\.91`));
 
-    const one = ok(s.run(['log', '-n', '1', '--oneline'])).stdout.trimEnd().split('\n');
+    const one = ok(s.run(['log', '-n', '1', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(one).toHaveLength(1);
     expect(one[0]).toContain('v2 ');
     expect(ok(s.run(['log', '-n', '1'])).stdout).not.toContain('baseline');
 
-    const graph = ok(s.run(['log', '--graph', '--oneline'])).stdout.trimEnd().split('\n');
+    const graph = ok(s.run(['log', '--graph', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(graph).toEqual([expect.stringMatching(/^\* v2 .*lr 3e-4/), expect.stringMatching(/^\* v1 .*baseline/)]);
-    const graphFull = ok(s.run(['log', '--graph'])).stdout.trimEnd().split('\n');
+    const graphFull = ok(s.run(['log', '--graph']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(graphFull[0]).toMatch(/^\* version v2 /);
     expect(graphFull.filter((l) => l.startsWith('* '))).toHaveLength(2);
     for (const l of graphFull) expect(l).toMatch(/^[*|]/);
@@ -251,8 +278,20 @@ describe('user story', () => {
     const entries = json<any[]>(s.run(['log', '--json']));
     expect(entries.map((e) => e.number)).toEqual([2, 1]);
     expect(entries.map((e) => e.id)).toEqual([s.v2, s.v1]);
-    expect(entries[0]).toMatchObject({ message: 'lr 3e-4', author: AUTHOR, metrics: { accuracy: 0.93 }, parents: [s.v1], refs: ['HEAD -> main'] });
-    expect(entries[1]).toMatchObject({ message: 'baseline', author: AUTHOR, metrics: { accuracy: 0.91 }, meta: { dataset: 'imagenet-2024' }, parents: [] });
+    expect(entries[0]).toMatchObject({
+      message: 'lr 3e-4',
+      author: AUTHOR,
+      metrics: { accuracy: 0.93 },
+      parents: [s.v1],
+      refs: ['HEAD -> main'],
+    });
+    expect(entries[1]).toMatchObject({
+      message: 'baseline',
+      author: AUTHOR,
+      metrics: { accuracy: 0.91 },
+      meta: { dataset: 'imagenet-2024' },
+      parents: [],
+    });
     expect(Number.isNaN(Date.parse(entries[0].time))).toBe(false);
     expect(Date.parse(entries[0].time)).toBeGreaterThanOrEqual(Date.parse(entries[1].time));
   });
@@ -269,11 +308,36 @@ describe('user story', () => {
     expect(d.from).toMatchObject({ id: s.v1, number: 1 });
     expect(d.to).toMatchObject({ id: s.v2, number: 2 });
     const byPath = Object.fromEntries(d.files.map((f: any) => [f.path, f]));
-    expect(byPath['models/model.bin']).toMatchObject({ status: 'modified', chunksChanged: 2, chunksTotal: 16, bytesNew: 2 * CHUNK, oldSize: MODEL_V1.length, newSize: MODEL_V2.length });
-    expect(byPath['models/extra/head.bin']).toMatchObject({ status: 'added', chunksTotal: 2, newSize: HEAD_BIN.length, oldSize: null });
-    expect(byPath['models/convert.sh']).toMatchObject({ status: 'mode', oldMode: 0o755, newMode: 0o700, chunksChanged: 0 });
+    expect(byPath['models/model.bin']).toMatchObject({
+      status: 'modified',
+      chunksChanged: 2,
+      chunksTotal: 16,
+      bytesNew: 2 * CHUNK,
+      oldSize: MODEL_V1.length,
+      newSize: MODEL_V2.length,
+    });
+    expect(byPath['models/extra/head.bin']).toMatchObject({
+      status: 'added',
+      chunksTotal: 2,
+      newSize: HEAD_BIN.length,
+      oldSize: null,
+    });
+    expect(byPath['models/convert.sh']).toMatchObject({
+      status: 'mode',
+      oldMode: 0o755,
+      newMode: 0o700,
+      chunksChanged: 0,
+    });
     expect(byPath['models/tokenizer.json']).toMatchObject({ status: 'unchanged', chunksChanged: 0 });
-    expect(d.totals).toEqual({ added: 1, removed: 0, modified: 2, unchanged: 1, chunksChanged: 2 + 2, chunksTotal: 16 + 2 + 1 + 1, bytesNew: 2 * CHUNK + HEAD_BIN.length });
+    expect(d.totals).toEqual({
+      added: 1,
+      removed: 0,
+      modified: 2,
+      unchanged: 1,
+      chunksChanged: 2 + 2,
+      chunksTotal: 16 + 2 + 1 + 1,
+      bytesNew: 2 * CHUNK + HEAD_BIN.length,
+    });
 
     // the reverse direction: head.bin removed
     const back = json(s.run(['diff', 'v2', 'v1', '--json']));
@@ -288,7 +352,12 @@ describe('user story', () => {
     const w = json(s.run(['diff', '--json']));
     expect(w.from).toMatchObject({ label: 'HEAD', id: s.v2, number: 2 });
     expect(w.to).toMatchObject({ label: 'workspace', id: null });
-    expect(w.files.find((f: any) => f.path === 'models/model.bin')).toMatchObject({ status: 'modified', chunksChanged: 1, chunksTotal: 16, bytesNew: CHUNK });
+    expect(w.files.find((f: any) => f.path === 'models/model.bin')).toMatchObject({
+      status: 'modified',
+      chunksChanged: 1,
+      chunksTotal: 16,
+      bytesNew: CHUNK,
+    });
     expect(w.totals).toMatchObject({ modified: 1, added: 0, removed: 0, chunksChanged: 1 });
     expect(ok(s.run(['diff'])).stdout).toMatch(/^M models\/model\.bin\s+1 of 16 chunk\(s\) changed/m);
     // diff only reads: the workspace change is still uncommitted
@@ -309,7 +378,11 @@ describe('user story', () => {
     expect(r.version.git).toEqual({ commit: s.gitCommit, dirty: false, branch: 'gitmain' });
     expect(r.version.files['models/model.bin']).toMatchObject({ mode: 0o644, size: MODEL_V1.length });
     expect(r.version.files['models/convert.sh']).toMatchObject({ mode: 0o755, size: CONVERT.length });
-    expect(Object.keys(r.version.files).sort()).toEqual(['models/convert.sh', 'models/model.bin', 'models/tokenizer.json']);
+    expect(Object.keys(r.version.files).sort()).toEqual([
+      'models/convert.sh',
+      'models/model.bin',
+      'models/tokenizer.json',
+    ]);
     expect(r.logicalBytes).toBe(MODEL_V1.length + TOKENIZER.length + CONVERT.length);
 
     const text = ok(s.run(['show', 'v1'])).stdout;
@@ -434,7 +507,9 @@ describe('user story', () => {
     ]);
     expect(hist[3].reason).toBe('first release');
     expect(hist[0].who).toBe(AUTHOR);
-    const text = ok(s.run(['deploy'])).stdout.trimEnd().split('\n');
+    const text = ok(s.run(['deploy']))
+      .stdout.trimEnd()
+      .split('\n');
     expect(text).toHaveLength(4);
     expect(text[0]).toMatch(/rollback +v1 /);
     expect(text[3]).toMatch(/deploy +v2 .*first release/);
@@ -477,7 +552,10 @@ describe('user story', () => {
       { name: 'model.norm.weight', dtype: 'F16', shape: [1000] },
     ];
     const f1 = writeSafetensors(tensors, { note: 'v1' });
-    const f2 = writeSafetensors(tensors, { note: 'v1 but with a much longer metadata string that pushes every tensor further into the file', step: '1000' });
+    const f2 = writeSafetensors(tensors, {
+      note: 'v1 but with a much longer metadata string that pushes every tensor further into the file',
+      step: '1000',
+    });
     const hdr1 = 8 + Number(f1.readBigUInt64LE(0));
     const hdr2 = 8 + Number(f2.readBigUInt64LE(0));
     expect(hdr2).toBeGreaterThan(hdr1); // all data shifted...
@@ -502,7 +580,14 @@ describe('user story', () => {
     const d = json(run(['diff', 'v1', 'v2', '--json']));
     expect(d.files).toHaveLength(1);
     const f = d.files[0];
-    expect(f).toMatchObject({ path: 'models/model.safetensors', status: 'modified', chunksChanged: 1, bytesNew: hdr2, oldSize: f1.length, newSize: f2.length });
+    expect(f).toMatchObject({
+      path: 'models/model.safetensors',
+      status: 'modified',
+      chunksChanged: 1,
+      bytesNew: hdr2,
+      oldSize: f1.length,
+      newSize: f2.length,
+    });
     expect(f.tensors.format).toBe('safetensors');
     expect(f.tensors.changes).toEqual([]);
     expect(f.tensors.unchanged).toBe(4);
@@ -519,7 +604,22 @@ describe('user story', () => {
 });
 
 describe('help', () => {
-  const KNOWN = ['init', 'add', 'rm', 'status', 'commit', 'log', 'show', 'diff', 'checkout', 'branch', 'tag', 'deploy', 'rollback', 'fsck'];
+  const KNOWN = [
+    'init',
+    'add',
+    'rm',
+    'status',
+    'commit',
+    'log',
+    'show',
+    'diff',
+    'checkout',
+    'branch',
+    'tag',
+    'deploy',
+    'rollback',
+    'fsck',
+  ];
 
   /** The commands `mvm --help` lists. */
   function listed(help: string): string[] {

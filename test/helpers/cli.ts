@@ -26,7 +26,14 @@ export interface RunOptions {
 /** Environment for CLI runs: fixed author, no TTY progress, short lock waits. */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   // MVM_CONFIG: no user config from the machine running the tests
-  return { ...process.env, MVM_AUTHOR: 'Test User <test@example.com>', MVM_LOCK_TIMEOUT: '2000', GIT_CONFIG_NOSYSTEM: '1', MVM_CONFIG: '/nonexistent/mvm-test-config.json', ...extra };
+  return {
+    ...process.env,
+    MVM_AUTHOR: 'Test User <test@example.com>',
+    MVM_LOCK_TIMEOUT: '2000',
+    GIT_CONFIG_NOSYSTEM: '1',
+    MVM_CONFIG: '/nonexistent/mvm-test-config.json',
+    ...extra,
+  };
 }
 
 /** Runs `mvm args...` synchronously and returns exit code, stdout and stderr. */
@@ -44,13 +51,22 @@ export function mvm(args: string[], opts: RunOptions): RunResult {
 }
 
 /** Starts `mvm args...` in the background; resolves with its result when it ends. */
-export function mvmAsync(args: string[], opts: RunOptions & SpawnOptions): { child: ReturnType<typeof spawn>; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, [MVM_BIN, ...args], { cwd: opts.cwd, env: cliEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function mvmAsync(
+  args: string[],
+  opts: RunOptions & SpawnOptions,
+): { child: ReturnType<typeof spawn>; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [MVM_BIN, ...args], {
+    cwd: opts.cwd,
+    env: cliEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<RunResult>((res) => child.on('close', (code, signal) => res({ exitCode: code ?? (signal ? -1 : 0), stdout, stderr })));
+  const done = new Promise<RunResult>((res) =>
+    child.on('close', (code, signal) => res({ exitCode: code ?? (signal ? -1 : 0), stdout, stderr })),
+  );
   return { child, done };
 }
 

@@ -11,7 +11,11 @@ import { Repository } from '../../src/repo/repository.js';
  * is committed `count` times through the library, version k on 2026-01-0k
  * with metric step = k; returns it and the version ids, oldest first.
  */
-export async function smallHistory(prefix: string, count: number, version: { message: (k: number) => string; text: (k: number) => string }): Promise<{ dir: string; repo: Repository; ids: string[] }> {
+export async function smallHistory(
+  prefix: string,
+  count: number,
+  version: { message: (k: number) => string; text: (k: number) => string },
+): Promise<{ dir: string; repo: Repository; ids: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   init({ dir, chunkSize: 4096 });
   const repo = Repository.open(dir);
@@ -21,7 +25,9 @@ export async function smallHistory(prefix: string, count: number, version: { mes
   const ids: string[] = [];
   for (let k = 1; k <= count; k++) {
     writeFileSync(join(dir, 'models', 'm.bin'), version.text(k));
-    ids.push((await commit(repo, { message: version.message(k), metrics: { step: k }, time: `2026-01-0${k}T00:00:00Z` })).id);
+    ids.push(
+      (await commit(repo, { message: version.message(k), metrics: { step: k }, time: `2026-01-0${k}T00:00:00Z` })).id,
+    );
   }
   return { dir, repo, ids };
 }

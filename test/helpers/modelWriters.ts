@@ -49,7 +49,10 @@ export function randomBf16(count: number, std = 0.02, seed = 1): Buffer {
 }
 
 /** A ByteSource of `size` bytes produced by `fill` on demand (for huge virtual files), counting bytes read. */
-export function virtualSource(size: number, fill: (offset: number, length: number) => Buffer): ByteSource & { bytesRead: number } {
+export function virtualSource(
+  size: number,
+  fill: (offset: number, length: number) => Buffer,
+): ByteSource & { bytesRead: number } {
   const src = {
     size,
     bytesRead: 0,
@@ -66,8 +69,21 @@ export function virtualSource(size: number, fill: (offset: number, length: numbe
 
 /** Bytes per element of the safetensors dtypes the writer can size on its own. */
 const ST_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 };
 
 /** One tensor for writeSafetensors; `data` defaults to seeded bytes of the right size. */
@@ -107,16 +123,68 @@ export function safetensorsFromHeader(header: unknown, data: Buffer): Buffer {
 
 /** (block elements, block bytes) of the ggml types the writer can size on its own. */
 const GGML_SIZES: Record<number, [number, number]> = {
-  0: [1, 4], 1: [1, 2], 2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 9: [32, 36],
-  10: [256, 84], 11: [256, 110], 12: [256, 144], 13: [256, 176], 14: [256, 210], 15: [256, 292],
-  24: [1, 1], 25: [1, 2], 26: [1, 4], 27: [1, 8], 28: [1, 8], 30: [1, 2],
+  0: [1, 4],
+  1: [1, 2],
+  2: [32, 18],
+  3: [32, 20],
+  6: [32, 22],
+  7: [32, 24],
+  8: [32, 34],
+  9: [32, 36],
+  10: [256, 84],
+  11: [256, 110],
+  12: [256, 144],
+  13: [256, 176],
+  14: [256, 210],
+  15: [256, 292],
+  24: [1, 1],
+  25: [1, 2],
+  26: [1, 4],
+  27: [1, 8],
+  28: [1, 8],
+  30: [1, 2],
 };
 
 /** ggml tensor type ids by name, for readable fixtures. */
-export const GGML = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q8_1: 9, Q2_K: 10, Q3_K: 11, Q4_K: 12, Q5_K: 13, Q6_K: 14, Q8_K: 15, I8: 24, I16: 25, I32: 26, I64: 27, F64: 28, BF16: 30 } as const;
+export const GGML = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
+  Q8_0: 8,
+  Q8_1: 9,
+  Q2_K: 10,
+  Q3_K: 11,
+  Q4_K: 12,
+  Q5_K: 13,
+  Q6_K: 14,
+  Q8_K: 15,
+  I8: 24,
+  I16: 25,
+  I32: 26,
+  I64: 27,
+  F64: 28,
+  BF16: 30,
+} as const;
 
 /** GGUF metadata value type ids. */
-const GV = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
+const GV = {
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
+} as const;
 
 /** A typed GGUF metadata value; plain strings, numbers (u32), booleans and string arrays are accepted as shorthands. */
 export type GgufValue =
@@ -180,7 +248,9 @@ function ggufValue(v: GgufValue, withType: boolean): Buffer {
   const typeTag = withType ? [u32(GV[v.type])] : [];
   if (v.type === 'array') {
     const items = v.values.map((x) =>
-      v.itemType === 'array' ? ggufValue(x as GgufValue, false) : ggufValue({ type: v.itemType, value: x } as GgufValue, false),
+      v.itemType === 'array'
+        ? ggufValue(x as GgufValue, false)
+        : ggufValue({ type: v.itemType, value: x } as GgufValue, false),
     );
     return Buffer.concat([...typeTag, u32(GV[v.itemType]), u64(v.values.length), ...items]);
   }
@@ -189,18 +259,41 @@ function ggufValue(v: GgufValue, withType: boolean): Buffer {
 
 function scalar(type: Exclude<keyof typeof GV, 'array'>, value: number | bigint | boolean | string): Buffer {
   if (type === 'string') return ggufString(String(value));
-  const b = Buffer.alloc(type === 'u64' || type === 'i64' || type === 'f64' ? 8 : type.endsWith('32') ? 4 : type.endsWith('16') ? 2 : 1);
+  const b = Buffer.alloc(
+    type === 'u64' || type === 'i64' || type === 'f64' ? 8 : type.endsWith('32') ? 4 : type.endsWith('16') ? 2 : 1,
+  );
   switch (type) {
-    case 'u8': case 'bool': b.writeUInt8(Number(value)); break;
-    case 'i8': b.writeInt8(Number(value)); break;
-    case 'u16': b.writeUInt16LE(Number(value)); break;
-    case 'i16': b.writeInt16LE(Number(value)); break;
-    case 'u32': b.writeUInt32LE(Number(value)); break;
-    case 'i32': b.writeInt32LE(Number(value)); break;
-    case 'f32': b.writeFloatLE(Number(value)); break;
-    case 'u64': b.writeBigUInt64LE(BigInt(value)); break;
-    case 'i64': b.writeBigInt64LE(BigInt(value)); break;
-    case 'f64': b.writeDoubleLE(Number(value)); break;
+    case 'u8':
+    case 'bool':
+      b.writeUInt8(Number(value));
+      break;
+    case 'i8':
+      b.writeInt8(Number(value));
+      break;
+    case 'u16':
+      b.writeUInt16LE(Number(value));
+      break;
+    case 'i16':
+      b.writeInt16LE(Number(value));
+      break;
+    case 'u32':
+      b.writeUInt32LE(Number(value));
+      break;
+    case 'i32':
+      b.writeInt32LE(Number(value));
+      break;
+    case 'f32':
+      b.writeFloatLE(Number(value));
+      break;
+    case 'u64':
+      b.writeBigUInt64LE(BigInt(value));
+      break;
+    case 'i64':
+      b.writeBigInt64LE(BigInt(value));
+      break;
+    case 'f64':
+      b.writeDoubleLE(Number(value));
+      break;
   }
   return b;
 }
@@ -238,9 +331,15 @@ export interface TorchZipOptions {
 export function writeTorchZip(storages: TorchStorage[], opts: TorchZipOptions = {}): Buffer {
   const archive = opts.archive ?? 'archive';
   const files: ZipFile[] = [];
-  if (!opts.omitPickle) files.push({ name: `${archive}/data.pkl`, data: opts.pickle ?? Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]), compress: false });
+  if (!opts.omitPickle)
+    files.push({
+      name: `${archive}/data.pkl`,
+      data: opts.pickle ?? Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]),
+      compress: false,
+    });
   files.push({ name: `${archive}/byteorder`, data: Buffer.from('little'), compress: false });
-  for (const s of storages) files.push({ name: `${archive}/data/${s.key}`, data: s.data, compress: opts.compress === true });
+  for (const s of storages)
+    files.push({ name: `${archive}/data/${s.key}`, data: s.data, compress: opts.compress === true });
   files.push({ name: `${archive}/version`, data: Buffer.from('3\n'), compress: false });
 
   return writeZip(files, { zip64: opts.zip64, align: opts.align ?? 64 });
@@ -284,7 +383,9 @@ export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: numb
     local.writeUInt16LE(extra.length, 28);
     parts.push(local, name, extra, body);
 
-    const z64 = opts.zip64 ? Buffer.concat([u16(1), u16(24), u64(f.data.length), u64(body.length), u64(offset)]) : Buffer.alloc(0);
+    const z64 = opts.zip64
+      ? Buffer.concat([u16(1), u16(24), u64(f.data.length), u64(body.length), u64(offset)])
+      : Buffer.alloc(0);
     const cen = Buffer.alloc(46);
     cen.writeUInt32LE(0x02014b50, 0);
     cen.writeUInt16LE(opts.zip64 ? 45 : 20, 4);
@@ -308,7 +409,18 @@ export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: numb
   if (opts.zip64) {
     const z64Pos = cdOffset + cd.length;
     tail.push(
-      Buffer.concat([u32(0x06064b50), u64(44), u16(45), u16(45), u32(0), u32(0), u64(files.length), u64(files.length), u64(cd.length), u64(cdOffset)]),
+      Buffer.concat([
+        u32(0x06064b50),
+        u64(44),
+        u16(45),
+        u16(45),
+        u32(0),
+        u32(0),
+        u64(files.length),
+        u64(files.length),
+        u64(cd.length),
+        u64(cdOffset),
+      ]),
       Buffer.concat([u32(0x07064b50), u32(0), u64(z64Pos), u32(1)]),
     );
   }
@@ -361,7 +473,9 @@ export interface OnnxOptions {
 
 /** A TensorProto payload. */
 export function onnxTensor(t: OnnxInitializer, packedDims = false, named = true): Buffer {
-  const dims = packedDims ? pbBytes(1, Buffer.concat(t.dims.map(varint))) : Buffer.concat(t.dims.map((d) => pbVarint(1, d)));
+  const dims = packedDims
+    ? pbBytes(1, Buffer.concat(t.dims.map(varint)))
+    : Buffer.concat(t.dims.map((d) => pbVarint(1, d)));
   const fields = [dims, pbVarint(2, t.dataType)];
   if (t.floatData) {
     const f = Buffer.alloc(t.floatData.length * 4);
@@ -372,7 +486,8 @@ export function onnxTensor(t: OnnxInitializer, packedDims = false, named = true)
   if (t.raw) fields.push(pbBytes(9, t.raw));
   if (t.external) {
     const e = t.external === true ? { location: 'weights.bin' } : t.external;
-    const entry = (k: string, v: string) => pbBytes(13, Buffer.concat([pbBytes(1, Buffer.from(k)), pbBytes(2, Buffer.from(v))]));
+    const entry = (k: string, v: string) =>
+      pbBytes(13, Buffer.concat([pbBytes(1, Buffer.from(k)), pbBytes(2, Buffer.from(v))]));
     fields.push(entry('location', e.location));
     if (e.offset !== undefined) fields.push(entry('offset', String(e.offset)));
     if (e.length !== undefined) fields.push(entry('length', String(e.length)));
@@ -383,21 +498,43 @@ export function onnxTensor(t: OnnxInitializer, packedDims = false, named = true)
 
 /** A `Constant` NodeProto payload whose `value` attribute holds `t` (exporters leave the tensor unnamed). */
 export function onnxConstant(output: string, t: OnnxInitializer): Buffer {
-  const attr = Buffer.concat([pbBytes(1, Buffer.from('value')), pbBytes(5, onnxTensor(t, false, t.name !== '')), pbVarint(20, 4)]);
+  const attr = Buffer.concat([
+    pbBytes(1, Buffer.from('value')),
+    pbBytes(5, onnxTensor(t, false, t.name !== '')),
+    pbVarint(20, 4),
+  ]);
   return Buffer.concat([pbBytes(2, Buffer.from(output)), pbBytes(4, Buffer.from('Constant')), pbBytes(5, attr)]);
 }
 
 /** An `If` NodeProto payload whose then_branch subgraph holds `initializers` and `nodes`. */
 export function onnxIf(name: string, initializers: OnnxInitializer[], nodes: Buffer[] = []): Buffer {
-  const graph = Buffer.concat([...nodes.map((n) => pbBytes(1, n)), pbBytes(2, Buffer.from(`${name}_then`)), ...initializers.map((t) => pbBytes(5, onnxTensor(t)))]);
+  const graph = Buffer.concat([
+    ...nodes.map((n) => pbBytes(1, n)),
+    pbBytes(2, Buffer.from(`${name}_then`)),
+    ...initializers.map((t) => pbBytes(5, onnxTensor(t))),
+  ]);
   const attr = Buffer.concat([pbBytes(1, Buffer.from('then_branch')), pbBytes(6, graph), pbVarint(20, 5)]);
-  return Buffer.concat([pbBytes(1, Buffer.from('cond')), pbBytes(2, Buffer.from(`${name}_out`)), pbBytes(3, Buffer.from(name)), pbBytes(4, Buffer.from('If')), pbBytes(5, attr)]);
+  return Buffer.concat([
+    pbBytes(1, Buffer.from('cond')),
+    pbBytes(2, Buffer.from(`${name}_out`)),
+    pbBytes(3, Buffer.from(name)),
+    pbBytes(4, Buffer.from('If')),
+    pbBytes(5, attr),
+  ]);
 }
 
 /** A valid ONNX ModelProto (ir_version, producer, opset 17, one Identity node) whose graph holds the initializers. */
 export function writeOnnx(initializers: OnnxInitializer[], opts: OnnxOptions = {}): Buffer {
   const tensors = initializers.map((t) => pbBytes(5, onnxTensor(t, opts.packedDims)));
-  const node = pbBytes(1, Buffer.concat([pbBytes(1, Buffer.from('x')), pbBytes(2, Buffer.from('y')), pbBytes(3, Buffer.from('id0')), pbBytes(4, Buffer.from('Identity'))]));
+  const node = pbBytes(
+    1,
+    Buffer.concat([
+      pbBytes(1, Buffer.from('x')),
+      pbBytes(2, Buffer.from('y')),
+      pbBytes(3, Buffer.from('id0')),
+      pbBytes(4, Buffer.from('Identity')),
+    ]),
+  );
   const graph = Buffer.concat([
     node,
     ...(opts.nodes ?? []).map((n) => pbBytes(1, n)),
@@ -478,7 +615,12 @@ export function expectWellFormed(layout: Layout, size: number): void {
 }
 
 /** A `.npy` file: magic, version, the header dict padded to 64 bytes, then `data`. */
-export function writeNpy(descr: string, shape: number[], data: Buffer, opts: { version?: 1 | 2 | 3; fortran?: boolean } = {}): Buffer {
+export function writeNpy(
+  descr: string,
+  shape: number[],
+  data: Buffer,
+  opts: { version?: 1 | 2 | 3; fortran?: boolean } = {},
+): Buffer {
   const v = opts.version ?? 1;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': ${descr.startsWith('[') ? descr : `'${descr}'`}, 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
@@ -528,7 +670,12 @@ export function writeBundleIndex(vars: BundleVar[], opts: { restartEvery?: numbe
       Buffer.from([0x35, 1, 2, 3, 4]), // crc32c, fixed32: skipped by readers that do not check it
       ...(v.sliced ? [pbBytes(7, Buffer.alloc(0))] : []),
     ]);
-  const sorted: [Buffer, Buffer][] = [[Buffer.alloc(0), Buffer.concat([pbVarint(1, 1), pbVarint(2, 0)])], ...[...vars].sort((a, b) => (a.name < b.name ? -1 : 1)).map((v): [Buffer, Buffer] => [Buffer.from(v.name), entryProto(v)])];
+  const sorted: [Buffer, Buffer][] = [
+    [Buffer.alloc(0), Buffer.concat([pbVarint(1, 1), pbVarint(2, 0)])],
+    ...[...vars]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((v): [Buffer, Buffer] => [Buffer.from(v.name), entryProto(v)]),
+  ];
   const blockOf = (items: [Buffer, Buffer][]) => {
     const parts: Buffer[] = [];
     const restarts: number[] = [];
@@ -628,7 +775,11 @@ export function writeTflite(tensors: TfliteTensor[]): Buffer {
   u32(0); // root offset, patched below
   b.write('TFL3', 4, 'latin1');
   pos = 8;
-  const { table: modelTable, at: model } = table(5, [[0, 4, 3], [2, 4, 0], [4, 4, 0]]);
+  const { table: modelTable, at: model } = table(5, [
+    [0, 4, 3],
+    [2, 4, 0],
+    [4, 4, 0],
+  ]);
   ref(0, modelTable);
   // subgraphs: [one subgraph]
   align(4);
@@ -649,7 +800,12 @@ export function writeTflite(tensors: TfliteTensor[]): Buffer {
   let nextBuffer = 1;
   const bufferOf = tensors.map((t) => (t.data ? nextBuffer++ : 0));
   tensors.forEach((t, i) => {
-    const { table: tt, at: f } = table(4, [[0, 4, 0], [1, 1, t.type], [2, 4, bufferOf[i]!], [3, 4, 0]]);
+    const { table: tt, at: f } = table(4, [
+      [0, 4, 0],
+      [1, 1, t.type],
+      [2, 4, bufferOf[i]!],
+      [3, 4, 0],
+    ]);
     ref(tensorRefs[i]!, tt);
     align(4);
     patch(f.get(0)!);

@@ -90,7 +90,14 @@ export function bundlePrefixBomb(prefixLength: number, count: number): Buffer {
   const data = Buffer.concat([...entries, restarts(1)]);
   const handle = (offset: number, size: number) => Buffer.concat([varint(offset), varint(size)]);
   const dataHandle = handle(0, data.length);
-  const index = Buffer.concat([varint(0), varint(1), varint(dataHandle.length), Buffer.from('z'), dataHandle, restarts(1)]);
+  const index = Buffer.concat([
+    varint(0),
+    varint(1),
+    varint(dataHandle.length),
+    Buffer.from('z'),
+    dataHandle,
+    restarts(1),
+  ]);
   const meta = restarts(0).subarray(4);
   const trailer = Buffer.alloc(5);
   const metaAt = data.length + 5;
@@ -106,8 +113,19 @@ export function onnxNameBomb(nameLength: number, count: number): Buffer {
   const attrs = Array.from({ length: count }, (_, i) => {
     const raw = Buffer.alloc(4);
     raw.writeFloatLE(i);
-    return pbBytes(5, Buffer.concat([pbBytes(1, Buffer.from('value')), pbBytes(5, onnxTensor({ name: '', dataType: 1, dims: [1], raw }, false, false)), pbVarint(20, 4)]));
+    return pbBytes(
+      5,
+      Buffer.concat([
+        pbBytes(1, Buffer.from('value')),
+        pbBytes(5, onnxTensor({ name: '', dataType: 1, dims: [1], raw }, false, false)),
+        pbVarint(20, 4),
+      ]),
+    );
   });
-  const node = Buffer.concat([pbBytes(2, Buffer.alloc(nameLength, 0x6f)), pbBytes(4, Buffer.from('Constant')), ...attrs]);
+  const node = Buffer.concat([
+    pbBytes(2, Buffer.alloc(nameLength, 0x6f)),
+    pbBytes(4, Buffer.from('Constant')),
+    ...attrs,
+  ]);
   return writeOnnx([], { nodes: [node] });
 }

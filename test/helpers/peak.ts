@@ -19,7 +19,12 @@ let seq = 0;
 export function mvmPeak(args: string[], opts: RunOptions): RunResult & { peakMiB: number } {
   const out = join(tmpdir(), `mvm-peak-${process.pid}-${++seq}`);
   try {
-    const r = spawnSync('python3', ['-c', SCRIPT, out, process.execPath, MVM_BIN, ...args], { cwd: opts.cwd, env: cliEnv(opts.env), encoding: 'utf8', input: opts.input });
+    const r = spawnSync('python3', ['-c', SCRIPT, out, process.execPath, MVM_BIN, ...args], {
+      cwd: opts.cwd,
+      env: cliEnv(opts.env),
+      encoding: 'utf8',
+      input: opts.input,
+    });
     const kib = Number(readFileSync(out, 'utf8'));
     return { exitCode: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, peakMiB: kib / 1024 };
   } finally {

@@ -62,7 +62,8 @@ export function snapshot(dir: string, skip: string[] = []): Record<string, strin
       const abs = join(d, name.name);
       if (name.isDirectory()) {
         if (!skip.includes(name.name)) walk(abs);
-      } else if (!skip.includes(name.name)) out[relative(dir, abs)] = createHash('sha256').update(readFileSync(abs)).digest('hex');
+      } else if (!skip.includes(name.name))
+        out[relative(dir, abs)] = createHash('sha256').update(readFileSync(abs)).digest('hex');
     }
   };
   walk(dir);
@@ -86,7 +87,14 @@ export const CONFIG = '{"layers": 12}\n';
 export const FAIL_MARKER = 'this version cannot be evaluated\n';
 
 /** Bytes of models/model.bin per version number. */
-export const MODEL_SIZE: Record<number, number> = { 1: MODEL1.length, 2: MODEL2.length, 3: MODEL3.length, 4: MODEL4.length, 5: MODEL5.length, 6: MODEL6.length };
+export const MODEL_SIZE: Record<number, number> = {
+  1: MODEL1.length,
+  2: MODEL2.length,
+  3: MODEL3.length,
+  4: MODEL4.length,
+  5: MODEL5.length,
+  6: MODEL6.length,
+};
 
 /**
  * The evaluation script: prints log lines, fails when the version holds
@@ -144,38 +152,160 @@ async function build(t: ReturnType<typeof testdir>): Promise<Fixture> {
   expect(sh(['init', '--chunk-size', String(CHUNK)]).exitCode).toBe(0);
   expect(sh(['add', 'models']).exitCode).toBe(0);
   const ids = [''];
-  ids[1] = commit(['-m', 'baseline', '--param', 'lr=1e-3', '--param', 'opt=sgd', '--param', 'epochs=10', '--meta', 'dataset=imagenet-2024', '--meta', 'gpu=a100',
-    '--metric', 'accuracy=0.80', '--metric', 'loss=0.90', '--metric', 'custom=5', '--metric', 'latency_ms=10', '--data', 'data/train',
-    '--date', '2026-01-10T10:00:00Z', '--author', ALICE]);
+  ids[1] = commit([
+    '-m',
+    'baseline',
+    '--param',
+    'lr=1e-3',
+    '--param',
+    'opt=sgd',
+    '--param',
+    'epochs=10',
+    '--meta',
+    'dataset=imagenet-2024',
+    '--meta',
+    'gpu=a100',
+    '--metric',
+    'accuracy=0.80',
+    '--metric',
+    'loss=0.90',
+    '--metric',
+    'custom=5',
+    '--metric',
+    'latency_ms=10',
+    '--data',
+    'data/train',
+    '--date',
+    '2026-01-10T10:00:00Z',
+    '--author',
+    ALICE,
+  ]);
   write(t.path('models/model.bin'), MODEL2);
-  ids[2] = commit(['-m', 'lr 3e-4 with adam', '--param', 'lr=3e-4', '--param', 'opt=adam', '--meta', 'dataset=imagenet-2024',
-    '--metric', 'accuracy=0.85', '--metrics-file', 'm2.json', '--data', 'data/train', '--date', '2026-01-15T10:00:00Z']);
+  ids[2] = commit([
+    '-m',
+    'lr 3e-4 with adam',
+    '--param',
+    'lr=3e-4',
+    '--param',
+    'opt=adam',
+    '--meta',
+    'dataset=imagenet-2024',
+    '--metric',
+    'accuracy=0.85',
+    '--metrics-file',
+    'm2.json',
+    '--data',
+    'data/train',
+    '--date',
+    '2026-01-15T10:00:00Z',
+  ]);
   write(t.path('models/model.bin'), MODEL3);
-  ids[3] = commit(['-m', 'fine-tune of baseline on cifar', '--base', 'v1', '--param', 'lr=1e-4', '--param', 'opt=adam', '--meta', 'dataset=cifar-10',
-    '--metric', 'accuracy=0.91', '--metric', 'loss=0.5', '--metric', 'latency_ms=20', '--metric', 'custom=4', '--data', 'imagenet=sha256:abc',
-    '--date', '2026-01-20T10:00:00Z', '--author', BOB]);
+  ids[3] = commit([
+    '-m',
+    'fine-tune of baseline on cifar',
+    '--base',
+    'v1',
+    '--param',
+    'lr=1e-4',
+    '--param',
+    'opt=adam',
+    '--meta',
+    'dataset=cifar-10',
+    '--metric',
+    'accuracy=0.91',
+    '--metric',
+    'loss=0.5',
+    '--metric',
+    'latency_ms=20',
+    '--metric',
+    'custom=4',
+    '--data',
+    'imagenet=sha256:abc',
+    '--date',
+    '2026-01-20T10:00:00Z',
+    '--author',
+    BOB,
+  ]);
   write(t.path('data/train/c.csv'), 'x,y\n7,8\n'); // the dataset changes: v4 and v5 record a new id
   write(t.path('models/model.bin'), MODEL4);
-  ids[4] = commit(['-m', 'bigger head WIP', '--base', ids[3]!.slice(0, 10), '--param', 'lr=1e-4', '--param', 'opt=adamw', '--meta', 'dataset=imagenet-2024',
-    '--metric', 'accuracy=0.83', '--metric', 'loss=0.45', '--data', 'data/train', '--date', '2026-02-01T10:00:00Z', '--author', ALICE]);
+  ids[4] = commit([
+    '-m',
+    'bigger head WIP',
+    '--base',
+    ids[3]!.slice(0, 10),
+    '--param',
+    'lr=1e-4',
+    '--param',
+    'opt=adamw',
+    '--meta',
+    'dataset=imagenet-2024',
+    '--metric',
+    'accuracy=0.83',
+    '--metric',
+    'loss=0.45',
+    '--data',
+    'data/train',
+    '--date',
+    '2026-02-01T10:00:00Z',
+    '--author',
+    ALICE,
+  ]);
   expect(sh(['branch', 'exp', 'v2']).exitCode).toBe(0);
   expect(sh(['checkout', 'exp']).exitCode).toBe(0);
   expect(readFileSync(t.path('models/model.bin')).equals(MODEL2)).toBe(true);
   write(t.path('models/model.bin'), MODEL5);
   write(t.path('models/FAIL'), FAIL_MARKER);
-  ids[5] = commit(['-m', 'exp: distilled', '--base', 'v3', '--param', 'lr=5e-4', '--param', 'opt=sgd', '--meta', 'dataset=cifar-10',
-    '--metric', 'accuracy=0.78', '--metric', 'loss=0.95', '--metric', 'latency_ms=8', '--metric', 'custom=9', '--data', 'data/train',
-    '--date', '2026-02-10T10:00:00Z', '--author', CAROL]);
+  ids[5] = commit([
+    '-m',
+    'exp: distilled',
+    '--base',
+    'v3',
+    '--param',
+    'lr=5e-4',
+    '--param',
+    'opt=sgd',
+    '--meta',
+    'dataset=cifar-10',
+    '--metric',
+    'accuracy=0.78',
+    '--metric',
+    'loss=0.95',
+    '--metric',
+    'latency_ms=8',
+    '--metric',
+    'custom=9',
+    '--data',
+    'data/train',
+    '--date',
+    '2026-02-10T10:00:00Z',
+    '--author',
+    CAROL,
+  ]);
   rmSync(t.path('models/FAIL'));
   write(t.path('models/model.bin'), MODEL6);
-  ids[6] = commit(['-m', 'exp: quantized', '--base', 'v5', '--metric', 'accuracy=0.77', '--metric', 'eval.f1=0.75', '--metric', 'latency_ms=5',
-    '--date', '2026-02-20T10:00:00Z']);
+  ids[6] = commit([
+    '-m',
+    'exp: quantized',
+    '--base',
+    'v5',
+    '--metric',
+    'accuracy=0.77',
+    '--metric',
+    'eval.f1=0.75',
+    '--metric',
+    'latency_ms=5',
+    '--date',
+    '2026-02-20T10:00:00Z',
+  ]);
   expect(sh(['checkout', 'main']).exitCode).toBe(0);
   expect(readFileSync(t.path('models/model.bin')).equals(MODEL4)).toBe(true);
   expect(existsSync(t.path('models/FAIL'))).toBe(false);
   for (const id of ids.slice(1)) expect(id).toMatch(HEX64);
   expect(new Set(ids.slice(1)).size).toBe(6);
-  const shows = [null, ...(await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => json(await exec(['show', `v${n}`, '--json'], t.dir)))))];
+  const shows = [
+    null,
+    ...(await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => json(await exec(['show', `v${n}`, '--json'], t.dir))))),
+  ];
   return { dir: t.dir, ids, dataA: shows[1].version.deps.data[0].id, dataB: shows[4].version.deps.data[0].id, shows };
 }
 
@@ -216,7 +346,8 @@ export function useRegistryRepo(): RegistryRepo {
     return { dir: t.dir, path: t.path, run: (args) => exec(args, t.dir) };
   };
 
-  const numberSet = async (args: string[], r: Runner = run): Promise<number[]> => numbers(await r([...args, '--json'])).sort((a, b) => a - b);
+  const numberSet = async (args: string[], r: Runner = run): Promise<number[]> =>
+    numbers(await r([...args, '--json'])).sort((a, b) => a - b);
 
   const expectSets = async (cases: [string[], number[]][], r: Runner = run): Promise<void> => {
     const got = await Promise.all(cases.map(([args]) => numberSet(['log', ...args], r)));

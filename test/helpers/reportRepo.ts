@@ -14,7 +14,14 @@ import { mvm, mvmAsync, testdir } from './cli.js';
 import { ok, json, write } from './assertions.js';
 import { prng, writeSafetensors } from './modelWriters.js';
 
-export const TENSORS = ['embed.weight', 'layers.0.attn.weight', 'layers.0.mlp.weight', 'layers.1.attn.weight', 'layers.1.mlp.weight', 'head.weight'];
+export const TENSORS = [
+  'embed.weight',
+  'layers.0.attn.weight',
+  'layers.0.mlp.weight',
+  'layers.1.attn.weight',
+  'layers.1.mlp.weight',
+  'head.weight',
+];
 const N = 64 * 64;
 
 /** Normal-ish f32 weights from a seed. */
@@ -32,7 +39,10 @@ function nudged(w: Float32Array, scale: number, seed: number): Float32Array {
 }
 
 function model(ws: Float32Array[]): Buffer {
-  return writeSafetensors(TENSORS.map((name, i) => ({ name, dtype: 'F32', shape: [64, 64], data: Buffer.from(ws[i]!.buffer) })), { framework: 'test' });
+  return writeSafetensors(
+    TENSORS.map((name, i) => ({ name, dtype: 'F32', shape: [64, 64], data: Buffer.from(ws[i]!.buffer) })),
+    { framework: 'test' },
+  );
 }
 
 /** What the fixture built: the folder, its version ids (index = number) and a runner. */
@@ -49,7 +59,14 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   const run = (args: string[]) => mvm(args, { cwd: t.dir });
   execFileSync('git', ['init', '-q'], { cwd: t.dir });
   // one git commit: every version records it, so the lineage has a git node
-  const git = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1' };
+  const git = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'T',
+    GIT_AUTHOR_EMAIL: 't@example.com',
+    GIT_COMMITTER_NAME: 'T',
+    GIT_COMMITTER_EMAIL: 't@example.com',
+    GIT_CONFIG_NOSYSTEM: '1',
+  };
   execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'code'], { cwd: t.dir, env: git });
   ok(run(['init']));
   const ws = TENSORS.map((_, i) => weights(10 + i));
@@ -61,11 +78,33 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
     const r = json<{ id: string }>(run(['commit', '--json', ...args]));
     ids.push(r.id);
   };
-  commit(['-m', 'baseline', '--metric', 'accuracy=0.80', '--metric', 'loss=0.9', '--param', 'lr=0.001', '--data', 'data/train.txt']);
+  commit([
+    '-m',
+    'baseline',
+    '--metric',
+    'accuracy=0.80',
+    '--metric',
+    'loss=0.9',
+    '--param',
+    'lr=0.001',
+    '--data',
+    'data/train.txt',
+  ]);
   ws[3] = nudged(ws[3]!, 0.1, 1);
   ws[4] = nudged(ws[4]!, 0.1, 2);
   write(t.path('model.safetensors'), model(ws));
-  commit(['-m', 'tune layer 1', '--metric', 'accuracy=0.84', '--metric', 'loss=0.7', '--param', 'lr=0.001', '--data', 'data/train.txt']);
+  commit([
+    '-m',
+    'tune layer 1',
+    '--metric',
+    'accuracy=0.84',
+    '--metric',
+    'loss=0.7',
+    '--param',
+    'lr=0.001',
+    '--data',
+    'data/train.txt',
+  ]);
   ok(run(['deploy', 'v2']));
   ok(run(['branch', 'experiment']));
   ok(run(['checkout', 'experiment']));
@@ -75,17 +114,41 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   ok(run(['checkout', 'main']));
   ws[1] = nudged(ws[1]!, 0.05, 4);
   write(t.path('model.safetensors'), model(ws));
-  commit(['-m', 'fine-tune', '--metric', 'accuracy=0.88', '--metric', 'loss=0.5', '--param', 'lr=0.0005', '--base', 'v2', '--data', 'data/train.txt']);
+  commit([
+    '-m',
+    'fine-tune',
+    '--metric',
+    'accuracy=0.88',
+    '--metric',
+    'loss=0.5',
+    '--param',
+    'lr=0.0005',
+    '--base',
+    'v2',
+    '--data',
+    'data/train.txt',
+  ]);
   ok(run(['deploy', 'v4']));
   ok(run(['deploy', 'v4', '--env', 'staging']));
   ws[2] = nudged(ws[2]!, 0.2, 5);
   write(t.path('model.safetensors'), model(ws));
-  commit(['-m', opts.message5 ?? 'tune the first mlp', '--metric', 'accuracy=0.9', '--metric', 'loss=0.45', '--param', 'lr=0.0005']);
+  commit([
+    '-m',
+    opts.message5 ?? 'tune the first mlp',
+    '--metric',
+    'accuracy=0.9',
+    '--metric',
+    'loss=0.45',
+    '--param',
+    'lr=0.0005',
+  ]);
   return { dir: t.dir, ids, run, cleanup: t.cleanup };
 }
 
 /** Starts `mvm report --serve --port 0 --no-pair` in `dir`; resolves with the URL it prints once it listens. */
-export async function startServe(dir: string): Promise<{ url: string; child: ReturnType<typeof mvmAsync>['child']; done: ReturnType<typeof mvmAsync>['done'] }> {
+export async function startServe(
+  dir: string,
+): Promise<{ url: string; child: ReturnType<typeof mvmAsync>['child']; done: ReturnType<typeof mvmAsync>['done'] }> {
   const { child, done } = mvmAsync(['report', '--serve', '--port', '0', '--no-pair'], { cwd: dir });
   const url = await new Promise<string>((res, rej) => {
     let out = '';

@@ -4,7 +4,13 @@
 import S3rver from 's3rver';
 
 const [dir, ...buckets] = process.argv.slice(2);
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory: dir,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
 const { port } = await server.run();
 process.stdout.write(`${port}\n`);
 process.stdin.resume();

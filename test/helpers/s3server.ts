@@ -33,7 +33,12 @@ export async function startS3(buckets: string[]): Promise<LocalS3> {
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' },
+    env: {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
     dir,
     async stop() {
       const exited = new Promise((r) => child.on('exit', r));

@@ -11,7 +11,14 @@ import { H5_PYTHON } from './h5.js';
  * that is a list is a path into nested dicts (a number is an int key, "#N"
  * index N of a list), as in a checkpoint holding a model and its optimizer.
  */
-export type TorchTensor = [name: string | (string | number)[], storageClass: string, key: string, numel: number, shape?: number[], offset?: number];
+export type TorchTensor = [
+  name: string | (string | number)[],
+  storageClass: string,
+  key: string,
+  numel: number,
+  shape?: number[],
+  offset?: number,
+];
 
 /**
  * How the checkpoint is saved beyond its tensors: top-level entries that are

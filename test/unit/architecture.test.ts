@@ -21,7 +21,9 @@ const layerOf = (file: string) => (file.includes('/') ? file.split('/')[0]! : fi
 function importsOf(file: string): string[] {
   const text = readFileSync(join(SRC, file), 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)|new URL\('(\.[^']+)'/g)) {
+  for (const m of text.matchAll(
+    /(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)|new URL\('(\.[^']+)'/g,
+  )) {
     const spec = (m[1] ?? m[2] ?? m[3])!;
     out.push(posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts'));
   }
@@ -58,7 +60,11 @@ describe('architecture', () => {
   });
 
   it('no command module in ops/ imports another one', () => {
-    const bad = FILES.filter((f) => f.startsWith('ops/')).flatMap((f) => importsOf(f).filter((i) => i.startsWith('ops/')).map((i) => `${f} -> ${i}`));
+    const bad = FILES.filter((f) => f.startsWith('ops/')).flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i.startsWith('ops/'))
+        .map((i) => `${f} -> ${i}`),
+    );
     expect(bad).toEqual([]);
   });
 
@@ -68,18 +74,28 @@ describe('architecture', () => {
   });
 
   it('only cli/ prints or exits', () => {
-    const bad = FILES.filter((f) => !f.startsWith('cli/') && /console\.|process\.(stdout|stderr)|process\.exit/.test(readFileSync(join(SRC, f), 'utf8')));
+    const bad = FILES.filter(
+      (f) =>
+        !f.startsWith('cli/') &&
+        /console\.|process\.(stdout|stderr)|process\.exit/.test(readFileSync(join(SRC, f), 'utf8')),
+    );
     expect(bad).toEqual([]);
   });
 
   it('no module awaits at its top level (Node 20 can crash evaluating a graph of asynchronously evaluated modules)', () => {
     // statements at column 0 are top-level in this codebase's formatting
-    const bad = FILES.filter((f) => /^(?:export )?(?:const|let|var) [^=\n]+=[^\n;]*\bawait\b|^await\b|^for await\b/m.test(readFileSync(join(SRC, f), 'utf8')));
+    const bad = FILES.filter((f) =>
+      /^(?:export )?(?:const|let|var) [^=\n]+=[^\n;]*\bawait\b|^await\b|^for await\b/m.test(
+        readFileSync(join(SRC, f), 'utf8'),
+      ),
+    );
     expect(bad).toEqual([]);
   });
 
   it('no source file is longer than 500 lines', () => {
-    const long = FILES.map((f) => [f, readFileSync(join(SRC, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 500);
+    const long = FILES.map((f) => [f, readFileSync(join(SRC, f), 'utf8').split('\n').length] as const).filter(
+      ([, n]) => n > 500,
+    );
     expect(long).toEqual([]);
   });
 
@@ -93,7 +109,10 @@ describe('architecture', () => {
     };
     const missing = FILES.filter((f) => {
       if (!f.includes('/')) return !doc.includes(`\`src/${f}\``);
-      return !section(layerOf(f)).includes(`\`${posix.basename(f)}\``) && !section(layerOf(f)).includes(`\`${f.slice(f.indexOf('/') + 1)}\``);
+      return (
+        !section(layerOf(f)).includes(`\`${posix.basename(f)}\``) &&
+        !section(layerOf(f)).includes(`\`${f.slice(f.indexOf('/') + 1)}\``)
+      );
     });
     expect(missing).toEqual([]);
   });

@@ -141,9 +141,22 @@ describe('groupBytes / ungroupBytes', () => {
 describe('group kinds', () => {
   it('maps dtypes to kinds', () => {
     const cases: [string, GroupKind | null][] = [
-      ['bf16', 'bf16'], ['f16', 'f16'], ['f32', 'f32'], ['f64', 'f64'],
-      ['i16', 'w2'], ['u16', 'w2'], ['i32', 'w4'], ['u32', 'w4'], ['i64', 'w8'], ['u64', 'w8'],
-      ['BF16', 'bf16'], ['i8', null], ['u8', null], ['bool', null], ['f8_e4m3', null], ['constructor', null],
+      ['bf16', 'bf16'],
+      ['f16', 'f16'],
+      ['f32', 'f32'],
+      ['f64', 'f64'],
+      ['i16', 'w2'],
+      ['u16', 'w2'],
+      ['i32', 'w4'],
+      ['u32', 'w4'],
+      ['i64', 'w8'],
+      ['u64', 'w8'],
+      ['BF16', 'bf16'],
+      ['i8', null],
+      ['u8', null],
+      ['bool', null],
+      ['f8_e4m3', null],
+      ['constructor', null],
     ];
     for (const [dtype, kind] of cases) expect(groupKindForDtype(dtype), dtype).toBe(kind);
   });

@@ -31,7 +31,12 @@ describe('planCheckout', () => {
   });
 
   it('turns a mode-only change into a chmod', () => {
-    const plan = planCheckout({ 'run.sh': e('s', 0o644) }, { 'run.sh': e('s', 0o755) }, work({ 'run.sh': w('s', 0o644) }), false);
+    const plan = planCheckout(
+      { 'run.sh': e('s', 0o644) },
+      { 'run.sh': e('s', 0o755) },
+      work({ 'run.sh': w('s', 0o644) }),
+      false,
+    );
     expect(plan.chmod).toEqual([{ path: 'run.sh', mode: 0o755 }]);
     expect(plan.write).toEqual([]);
     expect(plan.unchanged).toBe(0);
@@ -130,7 +135,13 @@ describe('planCheckout', () => {
   it('a workspace file named constructor or toString is a file, not a member of a plain map (checkout into a repository with no HEAD)', () => {
     const target = JSON.parse(`{"__proto__": ${JSON.stringify(e('p'))}}`) as Record<string, FileEntry>;
     const plan = planCheckout({}, target, work({ constructor: w('c'), toString: w('t') }), false);
-    expect(plan).toEqual({ write: [{ path: '__proto__', entry: target['__proto__'] }], chmod: [], remove: [], conflicts: [], unchanged: 0 });
+    expect(plan).toEqual({
+      write: [{ path: '__proto__', entry: target['__proto__'] }],
+      chmod: [],
+      remove: [],
+      conflicts: [],
+      unchanged: 0,
+    });
     // a target map without a prototype, as manifests are decoded
     const bare = Object.assign(Object.create(null), target) as Record<string, FileEntry>;
     expect(planCheckout({}, bare, work({ constructor: w('c') }), false).conflicts).toEqual([]);

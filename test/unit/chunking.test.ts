@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { planChunks, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, type ChunkSpan } from '../../src/core/chunking.js';
+import {
+  planChunks,
+  DEFAULT_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  MAX_CHUNK_SIZE,
+  type ChunkSpan,
+} from '../../src/core/chunking.js';
 import type { TensorInfo } from '../../src/core/formats/types.js';
 
 function tensor(name: string, start: number, end: number): TensorInfo {
@@ -152,6 +158,11 @@ describe('planChunks with tensors', () => {
         .map((s) => [s.start - t1.start, s.end - t1.start]);
     };
     expect(relOf(100)).toEqual(relOf(333));
-    expect(relOf(100)).toEqual([[0, 128], [128, 256], [256, 384], [384, 500]]);
+    expect(relOf(100)).toEqual([
+      [0, 128],
+      [128, 256],
+      [256, 384],
+      [384, 500],
+    ]);
   });
 });

@@ -175,7 +175,8 @@ describe('encodeObject / decodeObject round trip', () => {
 
   it('without reuse returns independent buffers: no overlap, never overwritten by a later call', () => {
     // small results may share an ArrayBuffer from Node's pool: what is promised is the bytes themselves
-    const overlap = (x: Uint8Array, y: Uint8Array) => x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.length && y.byteOffset < x.byteOffset + x.length;
+    const overlap = (x: Uint8Array, y: Uint8Array) =>
+      x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.length && y.byteOffset < x.byteOffset + x.length;
     const inputs = [TEXT, randomBytes(5000), Buffer.alloc(300, 7), randomBytes(40, 9)];
     for (const level of [0, 3]) {
       const encoded = inputs.map((c) => encodeObject(c, { level }).bytes);
@@ -189,7 +190,8 @@ describe('encodeObject / decodeObject round trip', () => {
       decoded.forEach((b, i) => expect(b.equals(decodedKept[i]!)).toBe(true));
       decoded.forEach((b, i) => expect(b.equals(inputs[i]!)).toBe(true));
       const all = [...encoded, ...decoded.filter((d, i) => !overlap(d, encoded[i]!))];
-      for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) expect(overlap(all[i]!, all[j]!)).toBe(false);
+      for (let i = 0; i < all.length; i++)
+        for (let j = i + 1; j < all.length; j++) expect(overlap(all[i]!, all[j]!)).toBe(false);
     }
   });
 
@@ -274,7 +276,8 @@ describe('decodeObject on corrupt input', () => {
     const r = rawObj();
     corruptError(() => decodeObject(r.subarray(0, r.length - 1), 'id'));
     const { bytes: p } = planesObj();
-    for (const cut of [1, 5, 100, p.length - HEADER_SIZE - 1]) corruptError(() => decodeObject(p.subarray(0, p.length - cut), 'id'));
+    for (const cut of [1, 5, 100, p.length - HEADER_SIZE - 1])
+      corruptError(() => decodeObject(p.subarray(0, p.length - cut), 'id'));
   });
 
   it('rejects trailing bytes after the payload', () => {

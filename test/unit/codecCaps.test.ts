@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, openSync, ftruncateSync, closeSync, mkdirSync } fr
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { decodeObject, encodeObject, MAX_OBJECT_SIZE, scratchBytes, trimScratch } from '../../src/storage/codec.js';
-import { baseLoader, objectPath, readObjectFile, readStoredFile, writeObjectFile } from '../../src/storage/objectFile.js';
+import {
+  baseLoader,
+  objectPath,
+  readObjectFile,
+  readStoredFile,
+  writeObjectFile,
+} from '../../src/storage/objectFile.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { MvmError } from '../../src/errors.js';
 import { claimingFrame, deltaBomb, planesBomb, rawBomb, rleFrame, storedObject, zstdBomb } from '../helpers/bombs.js';
@@ -53,13 +59,19 @@ describe('decode caps: every decode is bounded before it allocates', () => {
     refusedCheaply(() => decodeObject(zstdBomb(MAX_OBJECT_SIZE + 1), ID));
     refusedCheaply(() => decodeObject(zstdBomb(0xffffffff), ID, true));
     // a larger `max` does not lift the limit of every object
-    refusedCheaply(() => decodeObject(zstdBomb(MAX_OBJECT_SIZE + 1), ID, false, undefined, { max: 2 * MAX_OBJECT_SIZE }));
+    refusedCheaply(() =>
+      decodeObject(zstdBomb(MAX_OBJECT_SIZE + 1), ID, false, undefined, { max: 2 * MAX_OBJECT_SIZE }),
+    );
   });
 
   it('a frame whose header claims a huge content size is refused whatever the object header says', () => {
     refusedCheaply(() => decodeObject(storedObject(1, 0, 0xffffffff, claimingFrame(0xffffffff, 1 << 20)), ID));
     refusedCheaply(() => decodeObject(storedObject(1, 0, 64 << 10, claimingFrame(2 ** 40, 64 << 10)), ID));
-    refusedCheaply(() => decodeObject(storedObject(1, 0, 64 << 10, claimingFrame(GiB, 64 << 10)), ID, false, undefined, { exact: 64 << 10 }));
+    refusedCheaply(() =>
+      decodeObject(storedObject(1, 0, 64 << 10, claimingFrame(GiB, 64 << 10)), ID, false, undefined, {
+        exact: 64 << 10,
+      }),
+    );
   });
 
   it('planes whose header claims a huge size, or whose planes expand past theirs, are refused', () => {
@@ -91,7 +103,9 @@ describe('decode caps: every decode is bounded before it allocates', () => {
     // one short of the frame, or one past it
     expect(attempt(() => decodeObject(zstdBomb(1000, 999), ID)).code).toBe('OBJECT_CORRUPT');
     expect(attempt(() => decodeObject(zstdBomb(1000, 1001), ID)).code).toBe('OBJECT_CORRUPT');
-    expect(attempt(() => decodeObject(Buffer.concat([zstdBomb(1000), Buffer.from([1, 2, 3])]), ID)).code).toBe('OBJECT_CORRUPT');
+    expect(attempt(() => decodeObject(Buffer.concat([zstdBomb(1000), Buffer.from([1, 2, 3])]), ID)).code).toBe(
+      'OBJECT_CORRUPT',
+    );
     // and a good object still decodes after a refused stream
     const text = Buffer.from('hello '.repeat(1000));
     expect(decodeObject(encodeObject(text, { level: 3 }).bytes, ID).equals(text)).toBe(true);

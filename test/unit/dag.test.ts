@@ -95,8 +95,26 @@ describe('followSteps', () => {
   });
 
   it('chains steps', () => {
-    expect(followSteps('F', [{ op: '^', n: 2 }, { op: '~', n: 1 }], load)).toBe('C');
-    expect(followSteps('F', [{ op: '^', n: 2 }, { op: '~', n: 2 }], load)).toBe('A');
+    expect(
+      followSteps(
+        'F',
+        [
+          { op: '^', n: 2 },
+          { op: '~', n: 1 },
+        ],
+        load,
+      ),
+    ).toBe('C');
+    expect(
+      followSteps(
+        'F',
+        [
+          { op: '^', n: 2 },
+          { op: '~', n: 2 },
+        ],
+        load,
+      ),
+    ).toBe('A');
     expect(followSteps('F', [], load)).toBe('F');
   });
 
@@ -104,7 +122,16 @@ describe('followSteps', () => {
     expect(followSteps('F', [{ op: '~', n: 4 }], load)).toBeNull();
     expect(followSteps('F', [{ op: '^', n: 3 }], load)).toBeNull();
     expect(followSteps('A', [{ op: '^', n: 1 }], load)).toBeNull();
-    expect(followSteps('F', [{ op: '~', n: 4 }, { op: '^', n: 1 }], load)).toBeNull();
+    expect(
+      followSteps(
+        'F',
+        [
+          { op: '~', n: 4 },
+          { op: '^', n: 1 },
+        ],
+        load,
+      ),
+    ).toBeNull();
     expect(followSteps('D', [{ op: '^', n: 2 }], load)).toBeNull();
   });
 });

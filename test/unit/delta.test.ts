@@ -30,17 +30,23 @@ function finetune(count: number, rel: number, seed: number): [Buffer, Buffer] {
 describe('element differences', () => {
   it('apply exactly inverts diff for widths 2 and 4, any bytes, length and alignment', () => {
     fc.assert(
-      fc.property(fc.constantFrom(2 as const, 4 as const), fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1 }), (w, bytes, shift, seed) => {
-        const r = prng(seed);
-        const a = Buffer.alloc(bytes.length + shift).subarray(shift);
-        a.set(bytes);
-        const b = Buffer.from(a.map((x) => (r() < 0.3 ? Math.floor(r() * 256) : x)));
-        const diff = Buffer.alloc(b.length + shift).subarray(shift);
-        elementDiff(a, b, w, diff);
-        const back = Buffer.alloc(b.length);
-        applyDiff(a, diff, w, back);
-        expect(back.equals(b)).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(2 as const, 4 as const),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1 }),
+        (w, bytes, shift, seed) => {
+          const r = prng(seed);
+          const a = Buffer.alloc(bytes.length + shift).subarray(shift);
+          a.set(bytes);
+          const b = Buffer.from(a.map((x) => (r() < 0.3 ? Math.floor(r() * 256) : x)));
+          const diff = Buffer.alloc(b.length + shift).subarray(shift);
+          elementDiff(a, b, w, diff);
+          const back = Buffer.alloc(b.length);
+          applyDiff(a, diff, w, back);
+          expect(back.equals(b)).toBe(true);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -93,29 +99,35 @@ describe('delta kernels in WebAssembly', () => {
 
   it('diff and apply give the bytes of the JS loops, at any length and offset, and apply undoes diff', () => {
     fc.assert(
-      fc.property(fc.constantFrom(2 as const, 4 as const), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 3 }), fc.integer(), (w, count, skew, seed) => {
-        const r = prng(seed);
-        const len = count * w + (seed & 1 ? 0 : (seed >>> 1) % w);
-        const mk = () => {
-          const b = Buffer.alloc(len + skew).subarray(skew);
-          for (let i = 0; i < len; i++) b[i] = r() * 256;
-          return b;
-        };
-        const a = mk();
-        const b = mk();
-        const n = Math.floor(len / w);
-        const diff = Buffer.alloc(len);
-        elementDiff(a, b, w, diff);
-        const want = Buffer.alloc(len);
-        diffJs(a, b, w, want, n);
-        expect(diff.subarray(0, n * w).equals(want.subarray(0, n * w))).toBe(true);
-        const back = Buffer.alloc(len);
-        applyDiff(a, diff, w, back);
-        expect(back.equals(b)).toBe(true);
-        const backJs = Buffer.alloc(len);
-        applyJs(a, diff, w, backJs, n);
-        expect(backJs.subarray(0, n * w).equals(b.subarray(0, n * w))).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(2 as const, 4 as const),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer(),
+        (w, count, skew, seed) => {
+          const r = prng(seed);
+          const len = count * w + (seed & 1 ? 0 : (seed >>> 1) % w);
+          const mk = () => {
+            const b = Buffer.alloc(len + skew).subarray(skew);
+            for (let i = 0; i < len; i++) b[i] = r() * 256;
+            return b;
+          };
+          const a = mk();
+          const b = mk();
+          const n = Math.floor(len / w);
+          const diff = Buffer.alloc(len);
+          elementDiff(a, b, w, diff);
+          const want = Buffer.alloc(len);
+          diffJs(a, b, w, want, n);
+          expect(diff.subarray(0, n * w).equals(want.subarray(0, n * w))).toBe(true);
+          const back = Buffer.alloc(len);
+          applyDiff(a, diff, w, back);
+          expect(back.equals(b)).toBe(true);
+          const backJs = Buffer.alloc(len);
+          applyJs(a, diff, w, backJs, n);
+          expect(backJs.subarray(0, n * w).equals(b.subarray(0, n * w))).toBe(true);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { deploymentStack, effectiveMoves, type DeployLogEntry } from '../../src/repo/deployments.js';
 
 const V = (n: number) => String(n).repeat(64).slice(0, 64);
-const move = (from: string | null, to: string, action: DeployLogEntry['action'] = 'deploy'): DeployLogEntry => ({ time: 't', who: 'w', action, from, to });
+const move = (from: string | null, to: string, action: DeployLogEntry['action'] = 'deploy'): DeployLogEntry => ({
+  time: 't',
+  who: 'w',
+  action,
+  from,
+  to,
+});
 
 describe('the deploy log as it took effect', () => {
   it('drops a move the ref never took, even when later moves follow it', () => {

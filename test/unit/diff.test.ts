@@ -28,9 +28,20 @@ function lookupOf(files: Record<string, FileObject>) {
 const entry = (fileLabel: string, size: number, mode = 0o644): FileEntry => ({ file: id(fileLabel), mode, size });
 
 describe('diffVersions', () => {
-  const F1 = fileObj([['c1', 64], ['c2', 64], ['c3', 10]]);
-  const F1b = fileObj([['c1', 64], ['c9', 64], ['c3', 10]]);
-  const G = fileObj([['g1', 64], ['g2', 30]]);
+  const F1 = fileObj([
+    ['c1', 64],
+    ['c2', 64],
+    ['c3', 10],
+  ]);
+  const F1b = fileObj([
+    ['c1', 64],
+    ['c9', 64],
+    ['c3', 10],
+  ]);
+  const G = fileObj([
+    ['g1', 64],
+    ['g2', 30],
+  ]);
   const H = fileObj([['h1', 20]]);
   const files = { [id('F1')]: F1, [id('F1b')]: F1b, [id('G')]: G, [id('H')]: H };
 
@@ -65,8 +76,21 @@ describe('diffVersions', () => {
   it('reports sizes, modes and chunk counts per file', () => {
     const d = diffVersions(a, b, lookupOf(files));
     const by = Object.fromEntries(d.files.map((f) => [f.path, f]));
-    expect(by['exec.sh']).toMatchObject({ oldMode: 0o644, newMode: 0o755, chunksChanged: 0, chunksTotal: 1, bytesNew: 0 });
-    expect(by['gone.bin']).toMatchObject({ oldSize: 20, newSize: null, oldMode: 0o644, newMode: null, chunksChanged: 0, bytesNew: 0 });
+    expect(by['exec.sh']).toMatchObject({
+      oldMode: 0o644,
+      newMode: 0o755,
+      chunksChanged: 0,
+      chunksTotal: 1,
+      bytesNew: 0,
+    });
+    expect(by['gone.bin']).toMatchObject({
+      oldSize: 20,
+      newSize: null,
+      oldMode: 0o644,
+      newMode: null,
+      chunksChanged: 0,
+      bytesNew: 0,
+    });
     expect(by['mod.bin']).toMatchObject({ oldSize: 138, newSize: 138, chunksChanged: 1, chunksTotal: 3, bytesNew: 64 });
     expect(by['new.bin']).toMatchObject({ oldSize: null, newSize: 94, chunksChanged: 2, chunksTotal: 2, bytesNew: 94 });
     expect(by['same.bin']).toMatchObject({ chunksChanged: 0, chunksTotal: 2, bytesNew: 0 });
@@ -75,7 +99,15 @@ describe('diffVersions', () => {
 
   it('sums the totals', () => {
     const d = diffVersions(a, b, lookupOf(files));
-    expect(d.totals).toEqual({ added: 1, removed: 1, modified: 2, unchanged: 1, chunksChanged: 3, chunksTotal: 8, bytesNew: 158 });
+    expect(d.totals).toEqual({
+      added: 1,
+      removed: 1,
+      modified: 2,
+      unchanged: 1,
+      chunksChanged: 3,
+      chunksTotal: 8,
+      bytesNew: 158,
+    });
   });
 
   it('treats a null side as an empty version', () => {
@@ -90,9 +122,18 @@ describe('diffVersions', () => {
   });
 
   it('counts a repeated new chunk in chunksChanged per occurrence but its bytes once', () => {
-    const old = fileObj([['k1', 64], ['k2', 64]]);
+    const old = fileObj([
+      ['k1', 64],
+      ['k2', 64],
+    ]);
     // new chunk n1 appears three times; k1 is reused
-    const neu = fileObj([['k1', 64], ['n1', 64], ['n1', 64], ['n1', 64], ['n2', 8]]);
+    const neu = fileObj([
+      ['k1', 64],
+      ['n1', 64],
+      ['n1', 64],
+      ['n1', 64],
+      ['n2', 8],
+    ]);
     const d = diffVersions(
       { files: { m: entry('old', 128) } },
       { files: { m: entry('neu', 264) } },
@@ -106,7 +147,12 @@ describe('diffVersions', () => {
   });
 
   it('an added file with repeated chunks counts their bytes once too (what storing it costs)', () => {
-    const zeros = fileObj([['z', 64], ['z', 64], ['z', 64], ['t', 5]]);
+    const zeros = fileObj([
+      ['z', 64],
+      ['z', 64],
+      ['z', 64],
+      ['t', 5],
+    ]);
     const d = diffVersions(null, { files: { zeros: entry('zeros', 197) } }, lookupOf({ [id('zeros')]: zeros }));
     const f = d.files[0]!;
     expect(f.status).toBe('added');
@@ -115,9 +161,19 @@ describe('diffVersions', () => {
   });
 
   it('a file whose chunks only moved has no new bytes', () => {
-    const x = fileObj([['p', 64], ['q', 64]]);
-    const y = fileObj([['q', 64], ['p', 64]]);
-    const d = diffVersions({ files: { f: entry('x', 128) } }, { files: { f: entry('y', 128) } }, lookupOf({ [id('x')]: x, [id('y')]: y }));
+    const x = fileObj([
+      ['p', 64],
+      ['q', 64],
+    ]);
+    const y = fileObj([
+      ['q', 64],
+      ['p', 64],
+    ]);
+    const d = diffVersions(
+      { files: { f: entry('x', 128) } },
+      { files: { f: entry('y', 128) } },
+      lookupOf({ [id('x')]: x, [id('y')]: y }),
+    );
     expect(d.files[0]).toMatchObject({ status: 'modified', chunksChanged: 0, bytesNew: 0, chunksTotal: 2 });
   });
 });
@@ -129,7 +185,16 @@ function t(name: string, dtype: string, shape: number[], cs: number, ce: number)
 
 describe('diffTensors', () => {
   const before = fileObj(
-    [['hdr', 64], ['e1', 64], ['e2', 64], ['q1', 64], ['k1', 64], ['old1', 64], ['n1', 64], ['n2', 64]],
+    [
+      ['hdr', 64],
+      ['e1', 64],
+      ['e2', 64],
+      ['q1', 64],
+      ['k1', 64],
+      ['old1', 64],
+      ['n1', 64],
+      ['n2', 64],
+    ],
     [
       t('model.embed.weight', 'BF16', [2, 64], 1, 3),
       t('model.layers.12.attn.q.weight', 'BF16', [32], 3, 4),
@@ -140,7 +205,17 @@ describe('diffTensors', () => {
     ],
   );
   const after = fileObj(
-    [['hdr2', 64], ['e1', 64], ['e2x', 64], ['q1', 64], ['k1b', 64], ['n1', 64], ['n2', 64], ['new1', 64], ['new2', 64]],
+    [
+      ['hdr2', 64],
+      ['e1', 64],
+      ['e2x', 64],
+      ['q1', 64],
+      ['k1b', 64],
+      ['n1', 64],
+      ['n2', 64],
+      ['new1', 64],
+      ['new2', 64],
+    ],
     [
       t('model.embed.weight', 'BF16', [2, 64], 1, 3), // values: 1 of 2 chunks changed
       t('model.layers.12.attn.q.weight', 'F16', [32], 3, 4), // retyped (same bytes)
@@ -167,11 +242,42 @@ describe('diffTensors', () => {
       'model.layers.13.mlp.weight',
       'model.layers.3.old.weight',
     ]);
-    expect(by['model.embed.weight']).toMatchObject({ status: 'values', chunksChanged: 1, chunksTotal: 2, bytes: 64, dtype: ['BF16', 'BF16'] });
-    expect(by['model.layers.12.attn.q.weight']).toMatchObject({ status: 'retyped', dtype: ['BF16', 'F16'], chunksChanged: 0, bytes: 0 });
-    expect(by['model.layers.12.attn.k.weight']).toMatchObject({ status: 'reshaped', shape: [[32], [16, 2]], chunksChanged: 1, chunksTotal: 1, bytes: 64 });
-    expect(by['model.layers.13.mlp.weight']).toMatchObject({ status: 'added', dtype: [null, 'F32'], shape: [null, [32]], chunksChanged: 2, chunksTotal: 2, bytes: 128 });
-    expect(by['model.layers.3.old.weight']).toMatchObject({ status: 'removed', dtype: ['F32', null], shape: [[16], null], chunksChanged: 1, chunksTotal: 0, bytes: 0 });
+    expect(by['model.embed.weight']).toMatchObject({
+      status: 'values',
+      chunksChanged: 1,
+      chunksTotal: 2,
+      bytes: 64,
+      dtype: ['BF16', 'BF16'],
+    });
+    expect(by['model.layers.12.attn.q.weight']).toMatchObject({
+      status: 'retyped',
+      dtype: ['BF16', 'F16'],
+      chunksChanged: 0,
+      bytes: 0,
+    });
+    expect(by['model.layers.12.attn.k.weight']).toMatchObject({
+      status: 'reshaped',
+      shape: [[32], [16, 2]],
+      chunksChanged: 1,
+      chunksTotal: 1,
+      bytes: 64,
+    });
+    expect(by['model.layers.13.mlp.weight']).toMatchObject({
+      status: 'added',
+      dtype: [null, 'F32'],
+      shape: [null, [32]],
+      chunksChanged: 2,
+      chunksTotal: 2,
+      bytes: 128,
+    });
+    expect(by['model.layers.3.old.weight']).toMatchObject({
+      status: 'removed',
+      dtype: ['F32', null],
+      shape: [[16], null],
+      chunksChanged: 1,
+      chunksTotal: 0,
+      bytes: 0,
+    });
   });
 
   it('counts unchanged tensors, even when their chunks moved', () => {
@@ -190,11 +296,32 @@ describe('diffTensors', () => {
   });
 
   it('reports a tensor whose chunk count changed by the chunks it does not share', () => {
-    const x = fileObj([['a', 64], ['b', 64]], [t('w', 'F32', [32], 0, 2)]);
-    const y = fileObj([['a', 64], ['b', 64], ['c', 64]], [t('w', 'F32', [32], 0, 3)]);
+    const x = fileObj(
+      [
+        ['a', 64],
+        ['b', 64],
+      ],
+      [t('w', 'F32', [32], 0, 2)],
+    );
+    const y = fileObj(
+      [
+        ['a', 64],
+        ['b', 64],
+        ['c', 64],
+      ],
+      [t('w', 'F32', [32], 0, 3)],
+    );
     const d = diffTensors(x, y)!;
     expect(d.changes).toEqual([
-      { name: 'w', status: 'values', dtype: ['F32', 'F32'], shape: [[32], [32]], chunksChanged: 1, chunksTotal: 3, bytes: 64 },
+      {
+        name: 'w',
+        status: 'values',
+        dtype: ['F32', 'F32'],
+        shape: [[32], [32]],
+        chunksChanged: 1,
+        chunksTotal: 3,
+        bytes: 64,
+      },
     ]);
   });
 

@@ -70,7 +70,10 @@ describe('safetensors', () => {
     expect(layout!.tensors.map((t) => t.shape)).toEqual(tensors.map((t) => t.shape));
     expect(layout!.tensors[0]!.start).toBe(headerEnd);
     expect(layout!.tensors.at(-1)!.end).toBe(file.length);
-    const header = JSON.parse(file.toString('utf8', 8, headerEnd)) as Record<string, { data_offsets: [number, number] }>;
+    const header = JSON.parse(file.toString('utf8', 8, headerEnd)) as Record<
+      string,
+      { data_offsets: [number, number] }
+    >;
     for (const t of layout!.tensors) {
       const [b, e] = header[t.name]!.data_offsets;
       expect([t.start, t.end]).toEqual([headerEnd + b, headerEnd + e]);
@@ -95,13 +98,23 @@ describe('safetensors', () => {
   });
 
   it('accepts files made only of zero-size tensors, and an empty tensor map', async () => {
-    const z = await detect(safetensorsFromHeader({ a: { dtype: 'F32', shape: [0], data_offsets: [0, 0] }, b: { dtype: 'F32', shape: [2, 0], data_offsets: [0, 0] } }, Buffer.alloc(0)));
+    const z = await detect(
+      safetensorsFromHeader(
+        {
+          a: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+          b: { dtype: 'F32', shape: [2, 0], data_offsets: [0, 0] },
+        },
+        Buffer.alloc(0),
+      ),
+    );
     expect(z?.tensors.map((t) => t.end - t.start)).toEqual([0, 0]);
     expect((await detect(safetensorsFromHeader({ __metadata__: { x: 'y' } }, Buffer.alloc(0))))?.tensors).toEqual([]);
   });
 
   it('keeps unknown dtypes (lower-cased) without a size check', async () => {
-    const layout = await detect(safetensorsFromHeader({ w: { dtype: 'X9', shape: [3], data_offsets: [0, 5] } }, seededBytes(5)));
+    const layout = await detect(
+      safetensorsFromHeader({ w: { dtype: 'X9', shape: [3], data_offsets: [0, 5] } }, seededBytes(5)),
+    );
     expect(layout?.tensors[0]).toMatchObject({ dtype: 'x9', shape: [3] });
   });
 
@@ -109,7 +122,16 @@ describe('safetensors', () => {
     const data = seededBytes(16);
     const bad: [string, Buffer][] = [
       ['offsets out of range', safetensorsFromHeader({ w: { dtype: 'U8', shape: [32], data_offsets: [0, 32] } }, data)],
-      ['overlap', safetensorsFromHeader({ a: { dtype: 'U8', shape: [8], data_offsets: [0, 8] }, b: { dtype: 'U8', shape: [8], data_offsets: [4, 12] } }, data)],
+      [
+        'overlap',
+        safetensorsFromHeader(
+          {
+            a: { dtype: 'U8', shape: [8], data_offsets: [0, 8] },
+            b: { dtype: 'U8', shape: [8], data_offsets: [4, 12] },
+          },
+          data,
+        ),
+      ],
       ['size != shape x dtype', safetensorsFromHeader({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data)],
       ['end before begin', safetensorsFromHeader({ w: { dtype: 'U8', shape: [0], data_offsets: [8, 4] } }, data)],
       ['negative dim', safetensorsFromHeader({ w: { dtype: 'U8', shape: [-4], data_offsets: [0, 4] } }, data)],
@@ -119,10 +141,38 @@ describe('safetensors', () => {
       ['not JSON', safetensorsFromHeader('{not json at all', data)],
       ['JSON array', safetensorsFromHeader('[1,2,3]', data)],
       ['JSON null', safetensorsFromHeader('null', data)],
-      ['invalid UTF-8', Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x20]), data])],
-      ['header length larger than file', (() => { const b = Buffer.from(file); b.writeBigUInt64LE(BigInt(file.length), 0); return b; })()],
-      ['header length shorter than JSON', (() => { const b = Buffer.from(file); b.writeBigUInt64LE(BigInt(headerEnd - 8 - 16), 0); return b; })()],
-      ['header length 2^64-1', (() => { const b = Buffer.from(file); b.writeBigUInt64LE(2n ** 64n - 1n, 0); return b; })()],
+      [
+        'invalid UTF-8',
+        Buffer.concat([
+          Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]),
+          Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x20]),
+          data,
+        ]),
+      ],
+      [
+        'header length larger than file',
+        (() => {
+          const b = Buffer.from(file);
+          b.writeBigUInt64LE(BigInt(file.length), 0);
+          return b;
+        })(),
+      ],
+      [
+        'header length shorter than JSON',
+        (() => {
+          const b = Buffer.from(file);
+          b.writeBigUInt64LE(BigInt(headerEnd - 8 - 16), 0);
+          return b;
+        })(),
+      ],
+      [
+        'header length 2^64-1',
+        (() => {
+          const b = Buffer.from(file);
+          b.writeBigUInt64LE(2n ** 64n - 1n, 0);
+          return b;
+        })(),
+      ],
     ];
     for (const [what, buf] of bad) expect(await detect(buf), what).toBeNull();
   });
@@ -146,7 +196,8 @@ describe('safetensors', () => {
   });
 
   it('parses model.safetensors.index.json weight maps', () => {
-    const index = '{"metadata": {"total_size": 10}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "__proto__": "x.safetensors"}}';
+    const index =
+      '{"metadata": {"total_size": 10}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "__proto__": "x.safetensors"}}';
     const map = parseSafetensorsIndex(index);
     expect(map?.['a.weight']).toBe('model-00001-of-00002.safetensors');
     expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
@@ -175,7 +226,11 @@ describe('gguf', () => {
       'tokenizer.ggml.tokens': ['<s>', '</s>', 'hello', 'wörld', ''],
       'tokenizer.ggml.scores': { type: 'array', itemType: 'f32', values: [0, -1, -2.5, 3, 4] },
       'tokenizer.ggml.token_type': { type: 'array', itemType: 'i32', values: [1, 1, 2, 2, 2] },
-      'nested': { type: 'array', itemType: 'array', values: [['a', 'b'], { type: 'array', itemType: 'u8', values: [1, 2, 3] }] },
+      nested: {
+        type: 'array',
+        itemType: 'array',
+        values: [['a', 'b'], { type: 'array', itemType: 'u8', values: [1, 2, 3] }],
+      },
     },
     tensors: [
       { name: 'token_embd.weight', type: GGML.Q4_0, dims: [64, 2], data: q40 },
@@ -205,12 +260,19 @@ describe('gguf', () => {
 
   it('round-trips a v2 file with the default alignment and exact data bytes', async () => {
     const data = [randomBf16(8, 0.02, 1), seededBytes(34, 2)];
-    const buf = writeGguf({ version: 2, metadata: { 'general.architecture': 'x' }, tensors: [
-      { name: 'a', type: GGML.BF16, dims: [8], data: data[0] },
-      { name: 'b', type: GGML.Q8_0, dims: [32], data: data[1] },
-    ] });
+    const buf = writeGguf({
+      version: 2,
+      metadata: { 'general.architecture': 'x' },
+      tensors: [
+        { name: 'a', type: GGML.BF16, dims: [8], data: data[0] },
+        { name: 'b', type: GGML.Q8_0, dims: [32], data: data[1] },
+      ],
+    });
     const layout = await detect(buf);
-    expect(layout?.tensors.map((t) => [t.name, t.dtype, t.start % 32])).toEqual([['a', 'bf16', 0], ['b', 'q8_0', 0]]);
+    expect(layout?.tensors.map((t) => [t.name, t.dtype, t.start % 32])).toEqual([
+      ['a', 'bf16', 0],
+      ['b', 'q8_0', 0],
+    ]);
     layout!.tensors.forEach((t, i) => expect(buf.subarray(t.start, t.end).equals(data[i]!)).toBe(true));
   });
 
@@ -222,16 +284,51 @@ describe('gguf', () => {
     const bad: [string, Buffer][] = [
       ['unknown ggml type', writeGguf({ tensors: [{ name: 'w', type: 99, dims: [4], data: seededBytes(16) }] })],
       ['removed Q4_2 type', writeGguf({ tensors: [{ name: 'w', type: 4, dims: [32], data: seededBytes(20) }] })],
-      ['row not a whole block', writeGguf({ tensors: [{ name: 'w', type: GGML.Q4_0, dims: [48, 2], data: seededBytes(64) }] })],
+      [
+        'row not a whole block',
+        writeGguf({ tensors: [{ name: 'w', type: GGML.Q4_0, dims: [48, 2], data: seededBytes(64) }] }),
+      ],
       ['version 1', writeGguf({ version: 1, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] })],
       ['version 4', writeGguf({ version: 4, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] })],
-      ['alignment not a power of two', writeGguf({ alignment: 48, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] })],
-      ['alignment zero', writeGguf({ metadata: { 'general.alignment': { type: 'u32', value: 0 } }, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] })],
-      ['alignment as string', writeGguf({ metadata: { 'general.alignment': '32' }, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] })],
-      ['overlapping tensors', writeGguf({ tensors: [{ name: 'a', type: GGML.F32, dims: [8] }, { name: 'b', type: GGML.F32, dims: [8], offset: 0 }] })],
+      [
+        'alignment not a power of two',
+        writeGguf({ alignment: 48, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] }),
+      ],
+      [
+        'alignment zero',
+        writeGguf({
+          metadata: { 'general.alignment': { type: 'u32', value: 0 } },
+          tensors: [{ name: 'w', type: GGML.F32, dims: [4] }],
+        }),
+      ],
+      [
+        'alignment as string',
+        writeGguf({ metadata: { 'general.alignment': '32' }, tensors: [{ name: 'w', type: GGML.F32, dims: [4] }] }),
+      ],
+      [
+        'overlapping tensors',
+        writeGguf({
+          tensors: [
+            { name: 'a', type: GGML.F32, dims: [8] },
+            { name: 'b', type: GGML.F32, dims: [8], offset: 0 },
+          ],
+        }),
+      ],
       ['tensor past end of file', writeGguf({ tensors: [{ name: 'a', type: GGML.F32, dims: [8], offset: 4096 }] })],
-      ['bad metadata value type', (() => { const b = writeGguf({ metadata: { k: { type: 'u8', value: 1 } }, tensors: [] }); b.writeUInt32LE(13, 24 + 8 + 1); return b; })()],
-      ['too many dims', writeGguf({ tensors: [{ name: 'w', type: GGML.F32, dims: [1, 1, 1, 1, 1, 1, 1, 1, 1], data: seededBytes(4) }] })],
+      [
+        'bad metadata value type',
+        (() => {
+          const b = writeGguf({ metadata: { k: { type: 'u8', value: 1 } }, tensors: [] });
+          b.writeUInt32LE(13, 24 + 8 + 1);
+          return b;
+        })(),
+      ],
+      [
+        'too many dims',
+        writeGguf({
+          tensors: [{ name: 'w', type: GGML.F32, dims: [1, 1, 1, 1, 1, 1, 1, 1, 1], data: seededBytes(4) }],
+        }),
+      ],
     ];
     for (const [what, buf] of bad) expect(await detect(buf), what).toBeNull();
   });
@@ -250,15 +347,27 @@ describe('gguf', () => {
         return b;
       };
     };
-    const u64 = (v: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
-    const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+    const u64 = (v: bigint): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(v);
+      return b;
+    };
+    const u32 = (v: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(v);
+      return b;
+    };
     const cases = [
       header(2n ** 40n, 0n, Buffer.alloc(0)),
       header(0n, 2n ** 62n, Buffer.alloc(0)),
       header(0n, 1n, u64(2n ** 50n)), // key length
       header(0n, 1n, Buffer.concat([u64(1n), Buffer.from('k'), u32(9), u32(0), u64(2n ** 52n)])), // u8 array length
       header(0n, 1n, Buffer.concat([u64(1n), Buffer.from('k'), u32(8), u64(2n ** 45n)])), // string length
-      header(1n, 0n, Buffer.concat([u64(1n), Buffer.from('w'), u32(2), u64(2n ** 40n), u64(2n ** 40n), u32(0), u64(0n)])), // element count
+      header(
+        1n,
+        0n,
+        Buffer.concat([u64(1n), Buffer.from('w'), u32(2), u64(2n ** 40n), u64(2n ** 40n), u32(0), u64(0n)]),
+      ), // element count
     ];
     for (const fill of cases) {
       const src = virtualSource(2 ** 33, fill);
@@ -319,7 +428,11 @@ describe('pytorch zip', () => {
   it('rejects compressed storages, non-torch zips and broken directories', async () => {
     const base = writeTorchZip(storages);
     const eocd = base.length - 22;
-    const patch = (f: (b: Buffer) => void): Buffer => { const b = Buffer.from(base); f(b); return b; };
+    const patch = (f: (b: Buffer) => void): Buffer => {
+      const b = Buffer.from(base);
+      f(b);
+      return b;
+    };
     const bad: [string, Buffer][] = [
       ['compressed data entry', writeTorchZip(storages, { compress: true })],
       ['no data.pkl', writeTorchZip(storages, { omitPickle: true })],
@@ -327,12 +440,16 @@ describe('pytorch zip', () => {
       ['central directory offset wrong', patch((b) => b.writeUInt32LE(b.readUInt32LE(eocd + 16) + 1, eocd + 16))],
       ['entry count too high', patch((b) => b.writeUInt16LE(200, eocd + 10))],
       ['comment length wrong', patch((b) => b.writeUInt16LE(3, eocd + 20))],
-      ['local header offset wrong', patch((b) => {
-        const cd = b.readUInt32LE(eocd + 16);
-        for (let p = cd; p < eocd; p += 46 + b.readUInt16LE(p + 28) + b.readUInt16LE(p + 30)) {
-          if (b.toString('utf8', p + 46, p + 46 + b.readUInt16LE(p + 28)) === 'archive/data/10') b.writeUInt32LE(b.readUInt32LE(p + 42) + 2, p + 42);
-        }
-      })],
+      [
+        'local header offset wrong',
+        patch((b) => {
+          const cd = b.readUInt32LE(eocd + 16);
+          for (let p = cd; p < eocd; p += 46 + b.readUInt16LE(p + 28) + b.readUInt16LE(p + 30)) {
+            if (b.toString('utf8', p + 46, p + 46 + b.readUInt16LE(p + 28)) === 'archive/data/10')
+              b.writeUInt32LE(b.readUInt32LE(p + 42) + 2, p + 42);
+          }
+        }),
+      ],
     ];
     for (const [what, buf] of bad) expect(await detect(buf), what).toBeNull();
   });
@@ -349,7 +466,12 @@ describe('onnx external data', () => {
   it('lists the tensors a model keeps in other files, with their file and range', async () => {
     const model = writeOnnx([
       { name: 'w', dataType: 1, dims: [4, 8], raw: seededBytes(128, 1) },
-      { name: 'big.weight', dataType: 16, dims: [1024, 64], external: { location: 'model.onnx.data', offset: 0, length: 131072 } },
+      {
+        name: 'big.weight',
+        dataType: 16,
+        dims: [1024, 64],
+        external: { location: 'model.onnx.data', offset: 0, length: 131072 },
+      },
       { name: 'big.bias', dataType: 1, dims: [64], external: { location: './model.onnx.data', offset: 131072 } },
       { name: 'other', dataType: 1, dims: [16], external: true },
       { name: 'bad-length', dataType: 1, dims: [16], external: { location: 'x.bin', length: 63 } },
@@ -408,13 +530,19 @@ describe('onnx', () => {
       nodes: [
         onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4, 4], raw: c1 }),
         onnxConstant('fc.bias', { name: 'named_inside', dataType: 10, dims: [8], raw: c2 }),
-        onnxIf('branch', [{ name: 'branch.w', dataType: 1, dims: [6], raw: sub }], [onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4], raw: again })]),
+        onnxIf(
+          'branch',
+          [{ name: 'branch.w', dataType: 1, dims: [6], raw: sub }],
+          [onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4], raw: again })],
+        ),
       ],
     });
     const layout = await detect(buf);
     expect(layout?.format).toBe('onnx');
     const byName = new Map(layout!.tensors.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort());
+    expect([...byName.keys()].sort()).toEqual(
+      ['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort(),
+    );
     const bytes = (n: string) => buf.subarray(byName.get(n)!.start, byName.get(n)!.end);
     expect(bytes('fc.weight').equals(c1)).toBe(true);
     expect(byName.get('fc.weight')).toMatchObject({ dtype: 'f32', shape: [4, 4] });
@@ -426,7 +554,9 @@ describe('onnx', () => {
   it('refuses subgraphs nested without end', async () => {
     let node = onnxConstant('deep', { name: '', dataType: 1, dims: [1], raw: seededBytes(4, 1) });
     for (let i = 0; i < 40; i++) node = onnxIf(`n${i}`, [], [node]);
-    expect(await detect(writeOnnx([{ name: 'w', dataType: 1, dims: [1], raw: seededBytes(4, 2) }], { nodes: [node] }))).toBeNull();
+    expect(
+      await detect(writeOnnx([{ name: 'w', dataType: 1, dims: [1], raw: seededBytes(4, 2) }], { nodes: [node] })),
+    ).toBeNull();
   });
 
   it('requires ir_version, a graph and a raw initializer', async () => {
@@ -442,10 +572,24 @@ describe('onnx', () => {
     const ok = writeOnnx([{ name: 'w', dataType: 1, dims: [2], raw: seededBytes(8) }]);
     const bad: [string, Buffer][] = [
       ['raw_data size mismatch', writeOnnx([{ name: 'w', dataType: 1, dims: [3], raw: seededBytes(8) }])],
-      ['dim of -1', Buffer.concat([pbVarint(1, 8), pbBytes(7, pbBytes(5, Buffer.concat([
-        Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
-        pbVarint(2, 2), pbBytes(8, Buffer.from('w')), pbBytes(9, seededBytes(4)),
-      ])))])],
+      [
+        'dim of -1',
+        Buffer.concat([
+          pbVarint(1, 8),
+          pbBytes(
+            7,
+            pbBytes(
+              5,
+              Buffer.concat([
+                Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+                pbVarint(2, 2),
+                pbBytes(8, Buffer.from('w')),
+                pbBytes(9, seededBytes(4)),
+              ]),
+            ),
+          ),
+        ]),
+      ],
       ['trailing zero byte', Buffer.concat([ok, Buffer.from([0])])],
       ['trailing partial varint', Buffer.concat([ok, Buffer.from([0x08, 0xff])])],
       ['group wire type', Buffer.concat([ok, Buffer.from([0x0b])])],
@@ -456,7 +600,11 @@ describe('onnx', () => {
   });
 
   it('refuses a huge length prefix without reading it', async () => {
-    const head = Buffer.concat([pbVarint(1, 8), Buffer.from([0x3a]), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]);
+    const head = Buffer.concat([
+      pbVarint(1, 8),
+      Buffer.from([0x3a]),
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+    ]);
     const src = virtualSource(2 ** 33, (o, n) => {
       const b = Buffer.alloc(n);
       if (o < head.length) head.copy(b, 0, o, Math.min(head.length, o + n));
@@ -499,7 +647,11 @@ describe('detectLayout', () => {
       const st = Buffer.from(body);
       st.writeBigUInt64LE(BigInt(i * 7), 0);
       st[8] = 0x7b;
-      for (const buf of [Buffer.concat([Buffer.from('GGUF'), body]), Buffer.concat([Buffer.from([0x50, 0x4b, 3, 4]), body]), st]) {
+      for (const buf of [
+        Buffer.concat([Buffer.from('GGUF'), body]),
+        Buffer.concat([Buffer.from([0x50, 0x4b, 3, 4]), body]),
+        st,
+      ]) {
         expect(await detect(buf)).toBeNull();
       }
     }
@@ -507,12 +659,23 @@ describe('detectLayout', () => {
 
   it('never throws when the byte source misbehaves', async () => {
     const file = writeTorchZip([{ key: '0', data: seededBytes(16) }]);
-    const failing: ByteSource = { size: file.length, read: async () => { throw new Error('EIO'); } };
+    const failing: ByteSource = {
+      size: file.length,
+      read: async () => {
+        throw new Error('EIO');
+      },
+    };
     const short: ByteSource = { size: file.length + 100, read: async (o, n) => file.subarray(o, o + n) };
-    const syncThrow: ByteSource = { size: 100, read: () => { throw new Error('sync'); } };
+    const syncThrow: ByteSource = {
+      size: 100,
+      read: () => {
+        throw new Error('sync');
+      },
+    };
     const badSize = { size: Number.NaN, read: async () => Buffer.alloc(0) } as ByteSource;
     const notBuffer = { size: 64, read: async () => 'nope' } as unknown as ByteSource;
-    for (const src of [failing, short, syncThrow, badSize, notBuffer]) await expect(detectLayout(src)).resolves.toBeNull();
+    for (const src of [failing, short, syncThrow, badSize, notBuffer])
+      await expect(detectLayout(src)).resolves.toBeNull();
   });
 
   it('detects by content, not by any name', async () => {
@@ -530,7 +693,12 @@ describe('validateLayout', () => {
   const t = (start: number, end: number) => ({ name: `${start}`, dtype: 'u8', shape: [end - start], start, end });
   it('sorts by start and accepts zero-size tensors at boundaries', () => {
     const v = validateLayout({ format: 'safetensors', tensors: [t(10, 20), t(10, 10), t(0, 10), t(20, 20)] }, 20);
-    expect(v?.tensors.map((x) => [x.start, x.end])).toEqual([[0, 10], [10, 10], [10, 20], [20, 20]]);
+    expect(v?.tensors.map((x) => [x.start, x.end])).toEqual([
+      [0, 10],
+      [10, 10],
+      [10, 20],
+      [20, 20],
+    ]);
   });
   it('rejects overlaps, out-of-range and inverted ranges', () => {
     expect(validateLayout({ format: 'gguf', tensors: [t(0, 10), t(5, 15)] }, 20)).toBeNull();

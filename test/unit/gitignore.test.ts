@@ -12,7 +12,8 @@ describe('.gitignore lines for tracked paths', () => {
     try {
       expect(spawnSync('git', ['init', '-q'], { cwd: t.dir }).status).toBe(0);
       writeFileSync(join(t.dir, '.gitignore'), names.map((n) => ignoreLine(n, false)).join('\n') + '\n');
-      const ignored = (path: string) => spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: t.dir }).status === 0;
+      const ignored = (path: string) =>
+        spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: t.dir }).status === 0;
       for (const n of names) expect(ignored(n), n).toBe(true);
       // and nothing else: the names as git would have read them unescaped
       for (const other of ['ab', 'xy', 'q1', 'a', 'trail', 'sp']) expect(ignored(other), other).toBe(false);

@@ -59,11 +59,15 @@ describe('blake3Hex (native path)', () => {
 
 describe('blake3HexJs (pure-JS path)', () => {
   it('hashes the empty input', async () => {
-    expect(await blake3HexJs(new Uint8Array(0))).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+    expect(await blake3HexJs(new Uint8Array(0))).toBe(
+      'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262',
+    );
   });
 
   it('hashes "abc"', async () => {
-    expect(await blake3HexJs(Buffer.from('abc'))).toBe('6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+    expect(await blake3HexJs(Buffer.from('abc'))).toBe(
+      '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85',
+    );
   });
 
   it.each(VECTORS)('matches the official vector for length %i', async (len, hex) => {

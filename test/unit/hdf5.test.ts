@@ -14,7 +14,14 @@ import { testdir } from '../helpers/cli.js';
 import { bufferSource } from '../helpers/modelWriters.js';
 import { h5Fixtures, type H5Dataset } from '../helpers/h5.js';
 
-const DTYPES: Record<string, string> = { '<f4': 'F32', '<f2': 'F16', '<i8': 'I64', '>f8': 'F64_BE', '<i4': 'I32', '|V2': 'unknown' };
+const DTYPES: Record<string, string> = {
+  '<f4': 'F32',
+  '<f2': 'F16',
+  '<i8': 'I64',
+  '>f8': 'F64_BE',
+  '<i4': 'I32',
+  '|V2': 'unknown',
+};
 
 let dir = '';
 let manifest: Record<string, H5Dataset[]> = {};
@@ -28,7 +35,14 @@ beforeAll(() => {
 afterAll(() => cleanup());
 
 /** Checks a layout against h5py's account of the file: every contiguous dataset once, at HDF5's offset (plus `base`), nothing else. */
-function expectMatches(layout: Layout | null, datasets: H5Dataset[], format: string, base: number, file: Buffer, h5: Buffer) {
+function expectMatches(
+  layout: Layout | null,
+  datasets: H5Dataset[],
+  format: string,
+  base: number,
+  file: Buffer,
+  h5: Buffer,
+) {
   expect(layout?.format).toBe(format);
   const stored = datasets.filter((d) => d.where);
   expect(layout!.tensors).toHaveLength(stored.length);
@@ -39,12 +53,17 @@ function expectMatches(layout: Layout | null, datasets: H5Dataset[], format: str
     expect(t.end - t.start).toBe(d.where!.size);
     expect(t.shape).toEqual(d.shape);
     // bf16 as a custom float, or as Keras saves it (opaque data marked dtype="bfloat16", as a variable- or fixed-length string)
-    expect(t.dtype).toBe(['odd/bf16', 'odd/keras_bf16', 'odd/keras_bf16_fixed'].includes(d.names[0]!) ? 'BF16' : DTYPES[d.dtype]);
+    expect(t.dtype).toBe(
+      ['odd/bf16', 'odd/keras_bf16', 'odd/keras_bf16_fixed'].includes(d.names[0]!) ? 'BF16' : DTYPES[d.dtype],
+    );
     // the bytes of the range are the dataset's bytes in the HDF5 file
-    expect(file.subarray(t.start, t.end).equals(h5.subarray(d.where!.offset, d.where!.offset + d.where!.size))).toBe(true);
+    expect(file.subarray(t.start, t.end).equals(h5.subarray(d.where!.offset, d.where!.offset + d.where!.size))).toBe(
+      true,
+    );
   }
   // chunked, compressed, empty and never-written datasets are not tensors
-  for (const d of datasets.filter((x) => !x.where)) expect(layout!.tensors.some((t) => d.names.includes(t.name))).toBe(false);
+  for (const d of datasets.filter((x) => !x.where))
+    expect(layout!.tensors.some((t) => d.names.includes(t.name))).toBe(false);
 }
 
 describe('hdf5', () => {
@@ -82,11 +101,19 @@ describe('hdf5', () => {
       // the dataset linked 30,001 times is named once, by a name it has
       expect(t.name === 'target' || d.names.includes(t.name)).toBe(true);
     }
-    expect(layout!.tensors.map((t) => t.name).filter((n) => n.startsWith('g/last_')).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `g/last_${i}`));
+    expect(
+      layout!.tensors
+        .map((t) => t.name)
+        .filter((n) => n.startsWith('g/last_'))
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4].map((i) => `g/last_${i}`));
   });
 
   it('reads HDF5 after a user block (a MATLAB v7.3 header of 512 bytes; 1,024 with libver=latest): addresses count from the superblock', async () => {
-    for (const [name, userBlock] of [['userblock.h5', 512], ['userblock-latest.h5', 1024]] as const) {
+    for (const [name, userBlock] of [
+      ['userblock.h5', 512],
+      ['userblock-latest.h5', 1024],
+    ] as const) {
       const file = readFileSync(join(dir, name));
       expect(file.toString('latin1', 0, 10)).toBe('MATLAB 7.3');
       expect(file.toString('latin1', userBlock + 1, userBlock + 4)).toBe('HDF');
@@ -131,33 +158,42 @@ describe('hdf5', () => {
   });
 
   // (the 30,000-link group takes about 0.1 s a parse: fewer trials)
-  it.each([['earliest.h5', 300], ['latest.h5', 300], ['dense.h5', 300], ['userblock.h5', 300], ['huge-group.h5', 40]] as const)('%s damaged never throws: truncations and byte flips outside the data give no layout or a valid one', async (name, trials) => {
-    const file = readFileSync(join(dir, name));
-    const size = file.length;
-    for (let cut = 0; cut < size; cut += Math.max(997, Math.floor(size / trials))) {
-      const l = await parseHdf5(bufferSource(file.subarray(0, cut)));
-      if (l) expect(validateLayout(l, cut)).not.toBeNull();
-    }
-    // the structure lies outside the datasets' bytes: flip bytes there
-    const isData = new Uint8Array(size);
-    for (const d of manifest[name]!) if (d.where) isData.fill(1, d.where.offset, d.where.offset + d.where.size);
-    const structure = [...isData.keys()].filter((i) => !isData[i]);
-    let seed = 12345;
-    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
-    let layouts = 0;
-    for (let trial = 0; trial < trials; trial++) {
-      const bad = Buffer.from(file);
-      for (let k = 0; k < 1 + (trial % 4); k++) bad[structure[next() % structure.length]!] = next() & 0xff;
-      const l = await detectLayout(bufferSource(bad));
-      if (l) {
-        layouts++;
-        expect(validateLayout(l, size)).not.toBeNull();
-        for (const t of l.tensors) expect(t.end).toBeLessThanOrEqual(size);
+  it.each([
+    ['earliest.h5', 300],
+    ['latest.h5', 300],
+    ['dense.h5', 300],
+    ['userblock.h5', 300],
+    ['huge-group.h5', 40],
+  ] as const)(
+    '%s damaged never throws: truncations and byte flips outside the data give no layout or a valid one',
+    async (name, trials) => {
+      const file = readFileSync(join(dir, name));
+      const size = file.length;
+      for (let cut = 0; cut < size; cut += Math.max(997, Math.floor(size / trials))) {
+        const l = await parseHdf5(bufferSource(file.subarray(0, cut)));
+        if (l) expect(validateLayout(l, cut)).not.toBeNull();
       }
-    }
-    // many flips land in bytes a reader does not need (padding, free space): the file stays a model
-    expect(layouts).toBeGreaterThan(0);
-  });
+      // the structure lies outside the datasets' bytes: flip bytes there
+      const isData = new Uint8Array(size);
+      for (const d of manifest[name]!) if (d.where) isData.fill(1, d.where.offset, d.where.offset + d.where.size);
+      const structure = [...isData.keys()].filter((i) => !isData[i]);
+      let seed = 12345;
+      const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+      let layouts = 0;
+      for (let trial = 0; trial < trials; trial++) {
+        const bad = Buffer.from(file);
+        for (let k = 0; k < 1 + (trial % 4); k++) bad[structure[next() % structure.length]!] = next() & 0xff;
+        const l = await detectLayout(bufferSource(bad));
+        if (l) {
+          layouts++;
+          expect(validateLayout(l, size)).not.toBeNull();
+          for (const t of l.tensors) expect(t.end).toBeLessThanOrEqual(size);
+        }
+      }
+      // many flips land in bytes a reader does not need (padding, free space): the file stays a model
+      expect(layouts).toBeGreaterThan(0);
+    },
+  );
 });
 
 /** The bytes of the stored model.weights.h5 entry of a .keras zip. */

@@ -20,7 +20,9 @@ describe('WebAssembly kernels', () => {
   it('load on this Node and are what kernels.wat compiles to', async () => {
     expect(kernelName()).toBe('wasm-simd');
     const bytes: Buffer = await compileKernels();
-    expect(readFileSync(new URL('../../src/storage/kernelsWasm.ts', import.meta.url), 'utf8')).toBe(kernelsModule(bytes));
+    expect(readFileSync(new URL('../../src/storage/kernelsWasm.ts', import.meta.url), 'utf8')).toBe(
+      kernelsModule(bytes),
+    );
   });
 
   it('group and ungroup exactly as the JS kernels do, at any length and alignment', () => {
@@ -63,7 +65,12 @@ describe('WebAssembly kernels', () => {
   });
 
   it('decode byte-planed objects bit for bit, reused or not, across memory growth', () => {
-    for (const [kind, len] of [['bf16', 3 << 20], ['f32', 100_003], ['w2', 70_000], ['f32', 5 << 20]] as const) {
+    for (const [kind, len] of [
+      ['bf16', 3 << 20],
+      ['f32', 100_003],
+      ['w2', 70_000],
+      ['f32', 5 << 20],
+    ] as const) {
       const content = Buffer.alloc(len);
       for (let i = 0; i < len; i++) content[i] = i % 7 === 0 ? (i * 31) >>> 3 : 0x3c;
       const enc = encodeObject(content, { level: 3, group: kind });

@@ -88,7 +88,10 @@ function contract(name: string, make: () => Promise<KvStore>) {
     it('stores values verbatim', async () => {
       const kv = await make();
       const value = JSON.stringify({ text: 'line\nbreak', emoji: '\u{1F600}', n: 1.5 });
-      await kv.batch([{ type: 'put', key: 'k', value }, { type: 'put', key: 'empty', value: '' }]);
+      await kv.batch([
+        { type: 'put', key: 'k', value },
+        { type: 'put', key: 'empty', value: '' },
+      ]);
       expect(await kv.get('k')).toBe(value);
       expect(await kv.get('empty')).toBe('');
       await kv.close();
@@ -103,7 +106,10 @@ describe('LevelKv', () => {
   it('persists across close and reopen', async () => {
     const path = join(dir, 'index');
     const a = await openLevel(path);
-    await a.batch([{ type: 'put', key: 'k1', value: 'v1' }, { type: 'put', key: 'k2', value: 'v2' }]);
+    await a.batch([
+      { type: 'put', key: 'k1', value: 'v1' },
+      { type: 'put', key: 'k2', value: 'v2' },
+    ]);
     await a.close();
     const b = await openLevel(path);
     expect(await b.getMany(['k1', 'k2'])).toEqual(['v1', 'v2']);
@@ -187,7 +193,10 @@ describe('LevelKv', () => {
 
   it('clear empties the store while it stays open and usable', async () => {
     const db = await openLevel(join(dir, 'index'));
-    await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: '2' }]);
+    await db.batch([
+      { type: 'put', key: 'a', value: '1' },
+      { type: 'put', key: 'b', value: '2' },
+    ]);
     await db.clear();
     expect(await collect(db.entries(''))).toEqual([]);
     await db.batch([{ type: 'put', key: 'c', value: '3' }]);

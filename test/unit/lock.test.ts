@@ -109,7 +109,10 @@ describe('acquireLock', () => {
 
   it('does not take over a lock held by a process on another host', async () => {
     const pid = deadPid();
-    writeFileSync(path, JSON.stringify({ pid, host: `${hostname()}-elsewhere`, since: new Date(0).toISOString(), command: 'commit' }));
+    writeFileSync(
+      path,
+      JSON.stringify({ pid, host: `${hostname()}-elsewhere`, since: new Date(0).toISOString(), command: 'commit' }),
+    );
     const err = await lockedError(acquireLock(path, 'status', 100));
     expect((err.data.owner as LockOwner).host).toBe(`${hostname()}-elsewhere`);
     expect(existsSync(path)).toBe(true);

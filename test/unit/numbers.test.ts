@@ -102,8 +102,12 @@ describe('appendAll and parseRegistry', () => {
   it('parseRegistry takes ids and burned numbers; a torn tail or a garbled line is REMOTE_CORRUPT', async () => {
     const { parseRegistry, formatNumberLog } = await import('../../src/storage/numbers.js');
     expect(parseRegistry(formatNumberLog([id(1), null, id(2)]), 'u')).toEqual([id(1), null, id(2)]);
-    expect(() => parseRegistry(Buffer.concat([formatNumberLog([id(1)]), Buffer.from('ab')]), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    expect(() => parseRegistry(Buffer.concat([formatNumberLog([id(1)]), Buffer.from('ab')]), 'u')).toThrow(
+      expect.objectContaining({ code: 'REMOTE_CORRUPT' }),
+    );
     expect(() => parseRegistry(Buffer.alloc(65 * 3), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
-    expect(() => parseRegistry(Buffer.from(`${'-'.repeat(64)}x`), 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    expect(() => parseRegistry(Buffer.from(`${'-'.repeat(64)}x`), 'u')).toThrow(
+      expect.objectContaining({ code: 'REMOTE_CORRUPT' }),
+    );
   });
 });

@@ -10,10 +10,14 @@ describe('numpy', () => {
       const data = seededBytes(2 * 3 * 4, version);
       const file = writeNpy('<f4', [2, 3], data, { version });
       const layout = await detectLayout(bufferSource(file));
-      expect(layout).toEqual({ format: 'numpy', tensors: [{ name: 'array', dtype: 'F32', shape: [2, 3], start: file.length - data.length, end: file.length }] });
+      expect(layout).toEqual({
+        format: 'numpy',
+        tensors: [{ name: 'array', dtype: 'F32', shape: [2, 3], start: file.length - data.length, end: file.length }],
+      });
       expect((file.length - data.length) % 64).toBe(0);
     }
-    const t = async (descr: string, shape: number[], bytes: number) => (await parseNpy(bufferSource(writeNpy(descr, shape, Buffer.alloc(bytes)))))?.tensors[0];
+    const t = async (descr: string, shape: number[], bytes: number) =>
+      (await parseNpy(bufferSource(writeNpy(descr, shape, Buffer.alloc(bytes)))))?.tensors[0];
     expect(await t('<f2', [5], 10)).toMatchObject({ dtype: 'F16', shape: [5] });
     expect(await t('|u1', [7], 7)).toMatchObject({ dtype: 'U8' });
     expect(await t('<i8', [], 8)).toMatchObject({ dtype: 'I64', shape: [] });
@@ -38,7 +42,10 @@ describe('numpy', () => {
   it('reads an uncompressed .npz: one tensor per array at its data bytes; a compressed one is a plain file', async () => {
     const a = seededBytes(64 * 4, 3);
     const b = seededBytes(10 * 2, 4);
-    const file = writeNpz([{ name: 'weights', npy: writeNpy('<f4', [8, 8], a) }, { name: 'bias', npy: writeNpy('<f2', [10], b) }]);
+    const file = writeNpz([
+      { name: 'weights', npy: writeNpy('<f4', [8, 8], a) },
+      { name: 'bias', npy: writeNpy('<f2', [10], b) },
+    ]);
     const layout = await detectLayout(bufferSource(file));
     expect(layout?.format).toBe('numpy');
     expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
@@ -47,9 +54,15 @@ describe('numpy', () => {
     ]);
     expect(file.subarray(layout!.tensors[0]!.start, layout!.tensors[0]!.end).equals(a)).toBe(true);
     expect(file.subarray(layout!.tensors[1]!.start, layout!.tensors[1]!.end).equals(b)).toBe(true);
-    expect(await parseNpz(bufferSource(writeNpz([{ name: 'w', npy: writeNpy('<f4', [8], seededBytes(32)) }], { compress: true })))).toBeNull();
+    expect(
+      await parseNpz(
+        bufferSource(writeNpz([{ name: 'w', npy: writeNpy('<f4', [8], seededBytes(32)) }], { compress: true })),
+      ),
+    ).toBeNull();
     // a torch checkpoint is still a torch checkpoint, and a zip with other files is not an .npz
-    expect((await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }]))))?.format).toBe('pytorch');
+    expect((await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }]))))?.format).toBe(
+      'pytorch',
+    );
     expect(await parseNpz(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }])))).toBeNull();
   });
 });

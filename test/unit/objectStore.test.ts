@@ -1,5 +1,15 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  chmodSync,
+  statSync,
+  readdirSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../src/storage/objectStore.js';
@@ -191,8 +201,19 @@ describe('chunk tasks read and write the same object files as FsObjectStore', ()
     const data = Buffer.concat([TEXT, Buffer.from('a different second chunk '.repeat(300))]);
     writeFileSync(src, data);
     const half = TEXT.length;
-    const task = { op: 'range' as const, path: src, store: true, objectsDir: store.dir, tmpDir: store.tmpDir, level: 3, fsync: true,
-      spans: [{ start: 0, end: half, group: null }, { start: half, end: data.length, group: 'bf16' as const }] };
+    const task = {
+      op: 'range' as const,
+      path: src,
+      store: true,
+      objectsDir: store.dir,
+      tmpDir: store.tmpDir,
+      level: 3,
+      fsync: true,
+      spans: [
+        { start: 0, end: half, group: null },
+        { start: half, end: data.length, group: 'bf16' as const },
+      ],
+    };
     const r = runChunkTask(task);
     expect(r.error).toBeUndefined();
     expect(r.chunks!.map((c) => c.isNew)).toEqual([true, true]);
@@ -215,7 +236,10 @@ describe('chunk tasks read and write the same object files as FsObjectStore', ()
     chmodSync(store.path(id), 0o644);
     writeFileSync(store.path(id), readFileSync(store.path(id)).subarray(0, 30));
     expect(codeOf(() => loadChunk(store.dir, id, false))).toBe('OBJECT_CORRUPT');
-    for (const [which, code] of [[missing, 'OBJECT_MISSING'], [id, 'OBJECT_CORRUPT']] as const) {
+    for (const [which, code] of [
+      [missing, 'OBJECT_MISSING'],
+      [id, 'OBJECT_CORRUPT'],
+    ] as const) {
       const r = runChunkTask({ op: 'verify', id: which, objectsDir: store.dir });
       const e = chunkError(r.error!) as MvmError;
       expect([e.code, e.data.id]).toEqual([code, which]);
@@ -240,4 +264,3 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
-

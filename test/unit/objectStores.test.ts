@@ -118,7 +118,7 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
     expect([...other.list()]).toEqual([id]);
   });
 
-  it('readStored returns the caller\'s own buffer', () => {
+  it("readStored returns the caller's own buffer", () => {
     const id = store.put(TEXT);
     store.readStored(id).fill(0);
     store.readStored(id, { offset: 0, length: 16 }).fill(0);
@@ -126,7 +126,11 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
   });
 
   it('a missing id: OBJECT_MISSING with the id from get and readStored; absent elsewhere', () => {
-    for (const fn of [() => store.get(NEVER), () => store.readStored(NEVER), () => store.readStored(NEVER, { offset: 0, length: 1 })]) {
+    for (const fn of [
+      () => store.get(NEVER),
+      () => store.readStored(NEVER),
+      () => store.readStored(NEVER, { offset: 0, length: 1 }),
+    ]) {
       const e = errorOf(fn);
       expect(e.code).toBe('OBJECT_MISSING');
       expect(e.data.id).toBe(NEVER);
@@ -138,7 +142,12 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
   });
 
   it('a flipped byte: OBJECT_CORRUPT with the id, and another store refuses the damaged bytes', () => {
-    for (const [level, pos] of [[3, -3], [0, 100], [3, 0], [0, 2]] as const) {
+    for (const [level, pos] of [
+      [3, -3],
+      [0, 100],
+      [3, 0],
+      [0, 2],
+    ] as const) {
       const { store: s, damage } = fresh(level);
       const id = s.put(TEXT);
       damage(id, flip(pos));
@@ -175,8 +184,18 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
     expect(read(n - 1, 10).equals(all.subarray(n - 1))).toBe(true);
     expect(read(n, 0).length).toBe(0);
     expect(read(n, 5).length).toBe(0);
-    for (const [o, l] of [[n + 1, 0], [-1, 2], [0, -1], [0.5, 1], [0, Number.NaN], [Number.POSITIVE_INFINITY, 1]]) {
-      expect(codeOf(() => read(o!, l!)), `${o}+${l}`).toBe('BAD_VALUE');
+    for (const [o, l] of [
+      [n + 1, 0],
+      [-1, 2],
+      [0, -1],
+      [0.5, 1],
+      [0, Number.NaN],
+      [Number.POSITIVE_INFINITY, 1],
+    ]) {
+      expect(
+        codeOf(() => read(o!, l!)),
+        `${o}+${l}`,
+      ).toBe('BAD_VALUE');
     }
     // a transfer in pieces puts back the same object
     const parts: Buffer[] = [];
@@ -221,7 +240,13 @@ describe('stores of different kinds exchange objects', () => {
       for (const id of mem.list()) {
         const size = mem.storedSize(id);
         const half = Math.floor(size / 2);
-        back.store.putStored(id, Buffer.concat([mem.readStored(id, { offset: 0, length: half }), mem.readStored(id, { offset: half, length: size })]));
+        back.store.putStored(
+          id,
+          Buffer.concat([
+            mem.readStored(id, { offset: 0, length: half }),
+            mem.readStored(id, { offset: half, length: size }),
+          ]),
+        );
       }
       for (const id of ids) expect(back.store.readStored(id).equals(src.store.readStored(id))).toBe(true);
       expect(back.store.get(ids[0]!).equals(TEXT)).toBe(true);

@@ -42,7 +42,9 @@ describe('canonicalJson', () => {
   });
 
   it('escapes strings as JSON does', () => {
-    expect(canonicalJson({ 'k"ey': 'line\nbreak "q" \u00e9' })).toBe(JSON.stringify({ 'k"ey': 'line\nbreak "q" \u00e9' }));
+    expect(canonicalJson({ 'k"ey': 'line\nbreak "q" \u00e9' })).toBe(
+      JSON.stringify({ 'k"ey': 'line\nbreak "q" \u00e9' }),
+    );
   });
 
   it('throws on non-finite numbers anywhere', () => {
@@ -93,7 +95,11 @@ describe('file objects', () => {
     const bytes = encodeJsonObject(FILE);
     const text = bytes.toString('utf8');
     const parsed = JSON.parse(text);
-    expect(parsed.chunks).toEqual([[ID_A, 64], [ID_B, 64], [ID_A, 22]]);
+    expect(parsed.chunks).toEqual([
+      [ID_A, 64],
+      [ID_B, 64],
+      [ID_A, 22],
+    ]);
     expect(Object.keys(parsed)).toEqual([...Object.keys(parsed)].sort());
     expect(text).toBe(canonicalJson(parsed));
   });
@@ -111,15 +117,57 @@ describe('file objects', () => {
   });
 
   it('encodes the same object to the same bytes whatever the key order', () => {
-    const reordered = { chunks: FILE.chunks, layout: FILE.layout, chunkSize: 64, size: 150, format: OBJECT_FORMAT, type: 'file' } as FileObject;
+    const reordered = {
+      chunks: FILE.chunks,
+      layout: FILE.layout,
+      chunkSize: 64,
+      size: 150,
+      format: OBJECT_FORMAT,
+      type: 'file',
+    } as FileObject;
     expect(encodeJsonObject(reordered).equals(encodeJsonObject(FILE))).toBe(true);
   });
 
   it('rejects chunk sizes that do not add up to the size', () => {
-    const o = { type: 'file', format: 1, size: 100, chunkSize: 64, chunks: [[ID_A, 64], [ID_B, 35]] };
+    const o = {
+      type: 'file',
+      format: 1,
+      size: 100,
+      chunkSize: 64,
+      chunks: [
+        [ID_A, 64],
+        [ID_B, 35],
+      ],
+    };
     expect(codeOf(() => decodeFileObject(json(o), 'id'))).toBe('OBJECT_CORRUPT');
-    expect(codeOf(() => decodeFileObject(json({ ...o, chunks: [[ID_A, 64], [ID_B, 37]] }), 'id'))).toBe('OBJECT_CORRUPT');
-    expect(codeOf(() => decodeFileObject(json({ ...o, chunks: [[ID_A, 64], [ID_B, 36]] }), 'id'))).toBeNull();
+    expect(
+      codeOf(() =>
+        decodeFileObject(
+          json({
+            ...o,
+            chunks: [
+              [ID_A, 64],
+              [ID_B, 37],
+            ],
+          }),
+          'id',
+        ),
+      ),
+    ).toBe('OBJECT_CORRUPT');
+    expect(
+      codeOf(() =>
+        decodeFileObject(
+          json({
+            ...o,
+            chunks: [
+              [ID_A, 64],
+              [ID_B, 36],
+            ],
+          }),
+          'id',
+        ),
+      ),
+    ).toBeNull();
   });
 
   it('rejects bad chunk ids and malformed chunk entries', () => {
@@ -134,7 +182,10 @@ describe('file objects', () => {
       [{ id: ID_A, size: 10 }],
       [ID_A],
     ]) {
-      expect(codeOf(() => decodeFileObject(json({ ...base, chunks }), 'id')), JSON.stringify(chunks)).toBe('OBJECT_CORRUPT');
+      expect(
+        codeOf(() => decodeFileObject(json({ ...base, chunks }), 'id')),
+        JSON.stringify(chunks),
+      ).toBe('OBJECT_CORRUPT');
     }
   });
 
@@ -142,7 +193,9 @@ describe('file objects', () => {
     expect(codeOf(() => decodeFileObject(Buffer.from('not json'), 'id'))).toBe('OBJECT_CORRUPT');
     expect(codeOf(() => decodeFileObject(Buffer.from('[1,2]'), 'id'))).toBe('OBJECT_CORRUPT');
     expect(codeOf(() => decodeFileObject(Buffer.from('null'), 'id'))).toBe('OBJECT_CORRUPT');
-    expect(codeOf(() => decodeFileObject(json({ type: 'version', format: 1, size: 0, chunks: [] }), 'id'))).toBe('OBJECT_CORRUPT');
+    expect(codeOf(() => decodeFileObject(json({ type: 'version', format: 1, size: 0, chunks: [] }), 'id'))).toBe(
+      'OBJECT_CORRUPT',
+    );
     expect(codeOf(() => decodeFileObject(json({ type: 'file', format: 1, chunks: [] }), 'id'))).toBe('OBJECT_CORRUPT');
     expect(codeOf(() => decodeFileObject(json({ type: 'file', format: 1, size: 0 }), 'id'))).toBe('OBJECT_CORRUPT');
   });
@@ -191,7 +244,16 @@ describe('versions', () => {
   });
 
   it('keeps present values instead of the defaults', () => {
-    const o = { type: 'version', format: 1, parents: [], author: 'a', time: 't', message: 'm', files: {}, metrics: { f1: 0.5 } };
+    const o = {
+      type: 'version',
+      format: 1,
+      parents: [],
+      author: 'a',
+      time: 't',
+      message: 'm',
+      files: {},
+      metrics: { f1: 0.5 },
+    };
     expect(decodeVersion(json(o), 'id').metrics).toEqual({ f1: 0.5 });
   });
 
@@ -228,7 +290,15 @@ describe('versions', () => {
 });
 
 describe('annotations', () => {
-  const ANN: Annotation = { type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: { acc: 0.9 }, note: 'n' };
+  const ANN: Annotation = {
+    type: 'annotation',
+    format: 1,
+    target: ID_A,
+    author: 'a',
+    time: 't',
+    metrics: { acc: 0.9 },
+    note: 'n',
+  };
 
   it('round-trips and fills metrics', () => {
     expect(decodeAnnotation(encodeJsonObject(ANN), 'id')).toEqual(ANN);
@@ -306,7 +376,10 @@ describe('one door: every field of a manifest is checked', () => {
     ['a tensor that ends past the file', (o) => (o.layout.tensors[0].end = 151)],
     ['a tensor that ends before it starts', (o) => (o.layout.tensors[0].start = 40)],
     ['a tensor whose chunks run past the list', (o) => (o.layout.tensors[0].chunkEnd = 4)],
-    ['a tensor whose chunk range is reversed', (o) => ((o.layout.tensors[0].chunkStart = 2), (o.layout.tensors[0].chunkEnd = 1))],
+    [
+      'a tensor whose chunk range is reversed',
+      (o) => ((o.layout.tensors[0].chunkStart = 2), (o.layout.tensors[0].chunkEnd = 1)),
+    ],
     ['a tensor with a negative start', (o) => (o.layout.tensors[0].start = -1)],
     ['unlisted a string', (o) => (o.layout.unlisted = '3')],
   ])('refuses a file object with %s', (_, edit) => {
@@ -326,8 +399,13 @@ describe('one door: every field of a manifest is checked', () => {
   });
 
   it('maps keyed by names have no prototype: __proto__ and constructor are names like any other', () => {
-    const text = '{"author":"a","deps":{},"files":{"__proto__":{"file":"' + ID_A + '","mode":420,"size":1},"constructor":{"file":"' + ID_B + '","mode":420,"size":2}},'
-      + '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
+    const text =
+      '{"author":"a","deps":{},"files":{"__proto__":{"file":"' +
+      ID_A +
+      '","mode":420,"size":1},"constructor":{"file":"' +
+      ID_B +
+      '","mode":420,"size":2}},' +
+      '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
     const v = decodeVersion(Buffer.from(text), 'id');
     expect(Object.keys(v.files)).toEqual(['__proto__', 'constructor']);
     expect(v.files['__proto__']!.file).toBe(ID_A);
@@ -340,7 +418,10 @@ describe('one door: every field of a manifest is checked', () => {
     expect(v.files['hasOwnProperty']).toBeUndefined();
     // and they are written back byte for byte
     expect(encodeJsonObject(v).toString()).toBe(text);
-    const ann = decodeAnnotation(json({ type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: {} }), 'id');
+    const ann = decodeAnnotation(
+      json({ type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: {} }),
+      'id',
+    );
     expect(ann.metrics['constructor']).toBeUndefined();
   });
 });

@@ -46,7 +46,11 @@ describe('parser output is bounded by its input: names', () => {
     expect(layout?.tensors.length).toBe(5000);
     bounded(layout!.tensors, file.length);
     expect(layout!.tensors.slice(0, 2).map((t) => t.name)).toEqual(['tensor0', 'tensor1']);
-    expect((await parseOnnx(bufferSource(onnxNameBomb(3, 3))))?.tensors.map((t: TensorInfo) => t.name)).toEqual(['ooo', 'ooo#2', 'ooo#3']);
+    expect((await parseOnnx(bufferSource(onnxNameBomb(3, 3))))?.tensors.map((t: TensorInfo) => t.name)).toEqual([
+      'ooo',
+      'ooo#2',
+      'ooo#3',
+    ]);
   });
 
   it('NameBudget holds each name to MAX_TENSOR_NAME and a file to its total', () => {

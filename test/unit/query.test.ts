@@ -18,7 +18,15 @@ function rec(over: Partial<QueryRecord> = {}): QueryRecord {
     author: 'alice',
     date: '2026-01-31T12:30:00Z',
     message: 'fine-tune on "imagenet"\nsecond line',
-    metrics: { accuracy: 0.93, loss: 0.21, 'eval.f1': 0.88, 'top-1': 0.75, 'odd key': 1, converged: true, stage: 'final' },
+    metrics: {
+      accuracy: 0.93,
+      loss: 0.21,
+      'eval.f1': 0.88,
+      'top-1': 0.75,
+      'odd key': 1,
+      converged: true,
+      stage: 'final',
+    },
     params: { lr: 0.0003, epochs: 10, optimizer: 'adam', batch: '32' },
     meta: { dataset: 'imagenet-2024', gpu: 'a100', finetuned: true },
     ...over,
@@ -103,7 +111,11 @@ describe('comparison operators', () => {
   });
 
   it('a regex RE2 cannot run in linear time (backreference, lookaround) is BAD_EXPRESSION naming the problem', () => {
-    for (const [q, why] of [['author ~ "(a)\\1"', 'invalid escape'], ['author ~ "(?=a)"', 'unsupported Perl syntax'], ['author ~ "["', 'missing closing ]']] as const) {
+    for (const [q, why] of [
+      ['author ~ "(a)\\1"', 'invalid escape'],
+      ['author ~ "(?=a)"', 'unsupported Perl syntax'],
+      ['author ~ "["', 'missing closing ]'],
+    ] as const) {
       let err: unknown;
       try {
         compileQuery(q);
@@ -223,7 +235,9 @@ describe('missing fields', () => {
     expect(m('exists( metrics.eval.f1 )')).toBe(true);
     expect(m('exists(author)')).toBe(true);
     expect(m('exists(metrics.f1) or not exists(metrics.f1)', bare)).toBe(true);
-    expect(m('exists(metrics.f1) and not meta.dataset = "imagenet-2024"', rec({ metrics: { f1: 1 }, meta: {} }))).toBe(true);
+    expect(m('exists(metrics.f1) and not meta.dataset = "imagenet-2024"', rec({ metrics: { f1: 1 }, meta: {} }))).toBe(
+      true,
+    );
     expect(m('!exists(params.lr)')).toBe(false);
     expect(m('exists(metrics.zero)', rec({ metrics: { zero: 0 } }))).toBe(true);
     expect(m('exists(metrics.no)', rec({ metrics: { no: false } }))).toBe(true);
@@ -461,7 +475,8 @@ describe('formatQuery', () => {
       const once = parseQuery(q);
       const text = formatQuery(once);
       expect(formatQuery(parseQuery(text))).toBe(text);
-      for (const r of [R, rec({ metrics: {}, params: {}, meta: {} })]) expect(evaluate(parseQuery(text), r)).toBe(evaluate(once, r));
+      for (const r of [R, rec({ metrics: {}, params: {}, meta: {} })])
+        expect(evaluate(parseQuery(text), r)).toBe(evaluate(once, r));
     }
   });
 });
@@ -490,8 +505,7 @@ describe('bulk evaluation', () => {
     for (const [i, r] of records.entries()) {
       const acc = (i % 100) / 100;
       const lr = i % 4 === 0 ? 0.001 : 0.1;
-      const ok =
-        acc >= 0.9 && lr < 0.01 && (i % 2 === 0 || i % 5 !== 0) && Date.parse(r.date) >= Date.UTC(2025, 1, 1);
+      const ok = acc >= 0.9 && lr < 0.01 && (i % 2 === 0 || i % 5 !== 0) && Date.parse(r.date) >= Date.UTC(2025, 1, 1);
       if (ok) expected++;
     }
     expect(expected).toBeGreaterThan(0);

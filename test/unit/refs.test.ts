@@ -44,7 +44,10 @@ describe('HEAD', () => {
   it('garbage in HEAD is REF_CORRUPT', () => {
     for (const text of ['garbage\n', ID1.slice(1), ID2.toUpperCase(), '', 'ref:refs/heads/main']) {
       writeFileSync(join(dir, 'HEAD'), text);
-      expect(codeOf(() => refs.readHead()), JSON.stringify(text)).toBe('REF_CORRUPT');
+      expect(
+        codeOf(() => refs.readHead()),
+        JSON.stringify(text),
+      ).toBe('REF_CORRUPT');
     }
   });
 
@@ -80,7 +83,10 @@ describe('refs', () => {
     mkdirSync(join(dir, 'refs/heads'), { recursive: true });
     for (const text of ['garbage', ID1.slice(0, 40), `ref: refs/heads/x`, `${ID1}${ID1}`, '\u0000'.repeat(64)]) {
       writeFileSync(join(dir, 'refs/heads/main'), text);
-      expect(codeOf(() => refs.read('refs/heads/main')), JSON.stringify(text).slice(0, 30)).toBe('REF_CORRUPT');
+      expect(
+        codeOf(() => refs.read('refs/heads/main')),
+        JSON.stringify(text).slice(0, 30),
+      ).toBe('REF_CORRUPT');
     }
   });
 
@@ -131,7 +137,10 @@ describe('logs', () => {
   it('appends and reads entries oldest first', () => {
     refs.appendLog('journal', { id: ID1, n: 1 });
     refs.appendLog('journal', { id: ID2, n: 2 });
-    expect(refs.readLog('journal')).toEqual([{ id: ID1, n: 1 }, { id: ID2, n: 2 }]);
+    expect(refs.readLog('journal')).toEqual([
+      { id: ID1, n: 1 },
+      { id: ID2, n: 2 },
+    ]);
   });
 
   it('a log mvm knows the shape of keeps only the lines that fit it; logProblems names the others (not a torn last line)', () => {

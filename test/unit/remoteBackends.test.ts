@@ -31,7 +31,7 @@ describe('FolderBackend', () => {
     expect(b.stats.requests).toBe(8);
   });
 
-  it('size reports a file\'s bytes (null when absent); remove deletes it, and removing what is gone is no error', async () => {
+  it("size reports a file's bytes (null when absent); remove deletes it, and removing what is gone is no error", async () => {
     const b = new FolderBackend(dir, join(dir, 'r'));
     b.ensure();
     await b.write('packs/a.pack', Buffer.from('0123456789'));
@@ -50,10 +50,21 @@ describe('FolderBackend', () => {
     await b.write('packs/a.pack', Buffer.from('0123456789'));
     const { truncateSync } = await import('node:fs');
     truncateSync(join(dir, 'r', 'refs', 'heads', 'main'), 1 << 30);
-    await expect(b.read('refs/heads/main', 1024)).rejects.toMatchObject({ code: 'REMOTE_CORRUPT', data: { key: 'refs/heads/main' } });
+    await expect(b.read('refs/heads/main', 1024)).rejects.toMatchObject({
+      code: 'REMOTE_CORRUPT',
+      data: { key: 'refs/heads/main' },
+    });
     expect(b.stats.bytesDown).toBe(0);
-    for (const [offset, length] of [[0, 2 ** 33], [-1, 2], [0, 1.5], [4, 2 ** 31]]) {
-      await expect(b.readRange('packs/a.pack', offset!, length!)).rejects.toMatchObject({ code: 'REMOTE_CORRUPT', data: { key: 'packs/a.pack' } });
+    for (const [offset, length] of [
+      [0, 2 ** 33],
+      [-1, 2],
+      [0, 1.5],
+      [4, 2 ** 31],
+    ]) {
+      await expect(b.readRange('packs/a.pack', offset!, length!)).rejects.toMatchObject({
+        code: 'REMOTE_CORRUPT',
+        data: { key: 'packs/a.pack' },
+      });
     }
   });
 
@@ -74,7 +85,11 @@ describe('FolderBackend', () => {
     b.ensure();
     await b.write('numbers', Buffer.from('base'));
     const tag = (await b.read('numbers'))!.tag;
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => new FolderBackend(dir, join(dir, 'r')).swap('numbers', Buffer.from(`w${i}`), tag)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        new FolderBackend(dir, join(dir, 'r')).swap('numbers', Buffer.from(`w${i}`), tag),
+      ),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
@@ -97,17 +112,29 @@ describe('FolderBackend', () => {
   });
 
   it('ensure on a folder whose parent is missing is REMOTE_NOT_FOUND', () => {
-    expect(() => new FolderBackend('x', join(dir, 'no', 'such')).ensure()).toThrow(expect.objectContaining({ code: 'REMOTE_NOT_FOUND' }));
+    expect(() => new FolderBackend('x', join(dir, 'no', 'such')).ensure()).toThrow(
+      expect.objectContaining({ code: 'REMOTE_NOT_FOUND' }),
+    );
   });
 });
 
 describe('remote URLs', () => {
   it('parses s3 and folder URLs and refuses credentials and odd prefixes', () => {
-    expect(parseRemoteUrl('s3://models-bucket/team-a/x', '/w')).toEqual({ kind: 's3', bucket: 'models-bucket', prefix: 'team-a/x' });
+    expect(parseRemoteUrl('s3://models-bucket/team-a/x', '/w')).toEqual({
+      kind: 's3',
+      bucket: 'models-bucket',
+      prefix: 'team-a/x',
+    });
     expect(parseRemoteUrl('s3://models-bucket', '/w')).toEqual({ kind: 's3', bucket: 'models-bucket', prefix: '' });
     expect(parseRemoteUrl('file:///mnt/share', '/w')).toEqual({ kind: 'folder', path: '/mnt/share' });
     expect(parseRemoteUrl('share', '/w')).toEqual({ kind: 'folder', path: '/w/share' });
-    for (const bad of ['s3://key:secret@bucket/x', 's3://B/x', 's3://bucket/../x', 'http://host/x', 's3://bucket/a b']) {
+    for (const bad of [
+      's3://key:secret@bucket/x',
+      's3://B/x',
+      's3://bucket/../x',
+      'http://host/x',
+      's3://bucket/a b',
+    ]) {
       expect(() => parseRemoteUrl(bad, '/w'), bad).toThrow(expect.objectContaining({ code: 'BAD_VALUE' }));
     }
     try {
@@ -129,7 +156,11 @@ describe('S3 error mapping', () => {
     [{ name: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:9' }, 'REMOTE_UNREACHABLE'],
     [{ name: 'InternalError', $metadata: { httpStatusCode: 500 } }, 'REMOTE_UNREACHABLE'],
   ])('%o is %s, exit 10, and carries only the URL, endpoint, status and hint', (err, code) => {
-    const e = s3Error({ ...err, $response: { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE' } } }, loc, 'reading');
+    const e = s3Error(
+      { ...err, $response: { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE' } } },
+      loc,
+      'reading',
+    );
     expect(e.code).toBe(code);
     expect(e.exitCode).toBe(10);
     for (const k of Object.keys(e.data)) expect(['url', 'endpoint', 'hint', 'status']).toContain(k);
@@ -141,11 +172,22 @@ describe('packs', () => {
   it('a pack lays objects back to back; its index parses back and its id is the hash of the object list', () => {
     const objs = [Buffer.from('aaa'), Buffer.from('bbbbb')];
     const ids = objs.map((o) => blake3Hex(o));
-    const p = buildPack(ids.map((id, i) => ({ id, length: objs[i]!.length })), (id) => objs[ids.indexOf(id)]!);
+    const p = buildPack(
+      ids.map((id, i) => ({ id, length: objs[i]!.length })),
+      (id) => objs[ids.indexOf(id)]!,
+    );
     expect(p.data.toString()).toBe('aaabbbbb');
-    expect(p.index.objects).toEqual([[ids[0], 0, 3], [ids[1], 3, 5]]);
+    expect(p.index.objects).toEqual([
+      [ids[0], 0, 3],
+      [ids[1], 3, 5],
+    ]);
     expect(parsePackIndex(Buffer.from(JSON.stringify(p.index)), p.id, 'u')).toEqual(p.index);
-    expect(buildPack(ids.map((id, i) => ({ id, length: objs[i]!.length })), (id) => objs[ids.indexOf(id)]!).id).toBe(p.id);
+    expect(
+      buildPack(
+        ids.map((id, i) => ({ id, length: objs[i]!.length })),
+        (id) => objs[ids.indexOf(id)]!,
+      ).id,
+    ).toBe(p.id);
   });
 
   it('packParts cuts a pack into parts of one size whatever the object boundaries, and they join to the pack', () => {
@@ -158,7 +200,9 @@ describe('packs', () => {
     expect(Buffer.concat(parts).toString()).toBe('aaaaabbbbbbbbbbbbccc');
     expect([...packParts(layout, (id) => objs[ids.indexOf(id)]!, 100)].map((p) => p.length)).toEqual([20]);
     // an object whose size changed since it was planned is refused
-    expect(() => [...packParts(layout, (id) => (id === ids[1] ? Buffer.from('b') : objs[ids.indexOf(id)]!), 8)]).toThrow(expect.objectContaining({ code: 'OBJECT_CORRUPT' }));
+    expect(() => [
+      ...packParts(layout, (id) => (id === ids[1] ? Buffer.from('b') : objs[ids.indexOf(id)]!), 8),
+    ]).toThrow(expect.objectContaining({ code: 'OBJECT_CORRUPT' }));
   });
 
   it('a tampered or malformed index is REMOTE_CORRUPT; a newer format REMOTE_FORMAT', () => {
@@ -169,11 +213,15 @@ describe('packs', () => {
     expect(bad({ ...p.index, objects: [[id, -1, 1]] })).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
     expect(bad({ ...p.index, pack: 'other' })).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
     expect(bad({ ...p.index, format: 2 })).toThrow(expect.objectContaining({ code: 'REMOTE_FORMAT' }));
-    expect(() => parsePackIndex(Buffer.from('not json'), p.id, 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT' }));
+    expect(() => parsePackIndex(Buffer.from('not json'), p.id, 'u')).toThrow(
+      expect.objectContaining({ code: 'REMOTE_CORRUPT' }),
+    );
     // an entry past 4 GiB, even one whose list hashes to the pack's id: REMOTE_CORRUPT naming the pack
     const huge: [string, number, number][] = [[id, 0, 2 ** 33]];
     const hugeId = blake3Hex(Buffer.from(canonicalJson(huge)));
-    expect(() => parsePackIndex(Buffer.from(JSON.stringify({ format: 1, pack: hugeId, objects: huge })), hugeId, 'u')).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT', data: expect.objectContaining({ pack: hugeId }) }));
+    expect(() =>
+      parsePackIndex(Buffer.from(JSON.stringify({ format: 1, pack: hugeId, objects: huge })), hugeId, 'u'),
+    ).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT', data: expect.objectContaining({ pack: hugeId }) }));
     writeFileSync(join(dir, 'x'), '');
   });
 });

@@ -22,20 +22,29 @@ describe('parseRevision', () => {
     expect(parseRevision('deployed:production').base).toEqual({ kind: 'deployed', back: 0, env: 'production' });
     expect(parseRevision('deployed:production@{3}~1').base).toEqual({ kind: 'deployed', back: 3, env: 'production' });
     for (const bad of ['deployed:', 'deployed:../x', 'deployed:a/b', 'deployed:-x', 'deployed:x.lock']) {
-      expect(() => parseRevision(bad), bad).toThrow(expect.objectContaining({ code: expect.stringMatching(/BAD_REF_NAME|UNKNOWN_REVISION/) }));
+      expect(() => parseRevision(bad), bad).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/BAD_REF_NAME|UNKNOWN_REVISION/) }),
+      );
     }
   });
 
   it('parses ancestry steps in order', () => {
     const r = parseRevision('main~2^2');
     expect(r.base).toEqual({ kind: 'name', name: 'main' });
-    expect(r.steps).toEqual([{ op: '~', n: 2 }, { op: '^', n: 2 }]);
+    expect(r.steps).toEqual([
+      { op: '~', n: 2 },
+      { op: '^', n: 2 },
+    ]);
   });
 
   it('reads a bare ~ or ^ as 1', () => {
     expect(parseRevision('HEAD~').steps).toEqual([{ op: '~', n: 1 }]);
     expect(parseRevision('HEAD^').steps).toEqual([{ op: '^', n: 1 }]);
-    expect(parseRevision('HEAD~~^').steps).toEqual([{ op: '~', n: 1 }, { op: '~', n: 1 }, { op: '^', n: 1 }]);
+    expect(parseRevision('HEAD~~^').steps).toEqual([
+      { op: '~', n: 1 },
+      { op: '~', n: 1 },
+      { op: '^', n: 1 },
+    ]);
     expect(parseRevision('HEAD~').base).toEqual({ kind: 'head' });
   });
 

@@ -22,10 +22,17 @@ afterAll(async () => {
 });
 
 let seq = 0;
-const backend = () => new S3Backend({ url: 's3://unit-bucket/p', bucket: 'unit-bucket', prefix: `p${process.pid}-${++seq}`, endpoint: s3.endpoint, pathStyle: true });
+const backend = () =>
+  new S3Backend({
+    url: 's3://unit-bucket/p',
+    bucket: 'unit-bucket',
+    prefix: `p${process.pid}-${++seq}`,
+    endpoint: s3.endpoint,
+    pathStyle: true,
+  });
 
 describe('S3Backend', () => {
-  it('size reports an object\'s bytes (null when absent); remove deletes it, and removing what is gone is no error', async () => {
+  it("size reports an object's bytes (null when absent); remove deletes it, and removing what is gone is no error", async () => {
     const b = backend();
     await b.write('packs/a.pack', Buffer.from('0123456789'));
     expect(await b.size('packs/a.pack')).toBe(10);
@@ -47,7 +54,12 @@ describe('S3Backend', () => {
     expect(b.stats.bytesUp).toBe(size);
     const back = await b.read('packs/x.pack');
     expect(Buffer.compare(back!.data, Buffer.concat(parts))).toBe(0);
-    expect(Buffer.compare(await b.readRange('packs/x.pack', (5 << 20) - 10, 20), Buffer.concat(parts).subarray((5 << 20) - 10, (5 << 20) + 10))).toBe(0);
+    expect(
+      Buffer.compare(
+        await b.readRange('packs/x.pack', (5 << 20) - 10, 20),
+        Buffer.concat(parts).subarray((5 << 20) - 10, (5 << 20) + 10),
+      ),
+    ).toBe(0);
     await b.close();
   }, 60_000);
 
@@ -68,7 +80,9 @@ describe('S3Backend', () => {
     await expect(b.writeParts('packs/z.pack', 10 << 20, failing())).rejects.toThrow();
     expect(await b.read('packs/z.pack')).toBeNull();
     // fewer bytes than planned is refused too, and nothing is readable
-    await expect(b.writeParts('packs/w.pack', 11 << 20, [randomBytes(5 << 20), randomBytes(5 << 20)])).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(
+      b.writeParts('packs/w.pack', 11 << 20, [randomBytes(5 << 20), randomBytes(5 << 20)]),
+    ).rejects.toMatchObject({ code: 'IO_ERROR' });
     expect(await b.read('packs/w.pack')).toBeNull();
     await b.close();
   }, 60_000);

@@ -26,7 +26,20 @@ describe('safeDestination', () => {
       // a backslash is a name like any other where the system can hold it: one file, not a folder
       if (process.platform !== 'win32') expect(safeDestination(root, 'a\\x')).toBe(join(root, 'a\\x'));
       expect(safeDestination(root, 'top.bin')).toBe(join(root, 'top.bin'));
-      for (const bad of ['../x', 'a/../../x', '/etc/x', '.git/hooks/x', 'a/.MVM/x', 'a//x', './x', ...(process.platform === 'win32' ? ['a\\x'] : [])]) expect(codeOf(() => safeDestination(root, bad)), bad).toBe('UNSAFE_VERSION');
+      for (const bad of [
+        '../x',
+        'a/../../x',
+        '/etc/x',
+        '.git/hooks/x',
+        'a/.MVM/x',
+        'a//x',
+        './x',
+        ...(process.platform === 'win32' ? ['a\\x'] : []),
+      ])
+        expect(
+          codeOf(() => safeDestination(root, bad)),
+          bad,
+        ).toBe('UNSAFE_VERSION');
       symlinkSync(join(t, 'outside'), join(root, 'link'));
       writeFileSync(join(root, 'file'), 'x');
       expect(codeOf(() => safeDestination(root, 'link/w.bin'))).toBe('SYMLINK_IN_PATH');

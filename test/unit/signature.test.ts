@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
-import { MAX_SIGNATURE_OBJECT, decodeSignature, encodeSignature, makeSignature, signedMessage } from '../../src/core/signature.js';
+import {
+  MAX_SIGNATURE_OBJECT,
+  decodeSignature,
+  encodeSignature,
+  makeSignature,
+  signedMessage,
+} from '../../src/core/signature.js';
 
 const target = 'ab'.repeat(32);
-const armor = '-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAg\nxFVfK2rDYbh6eYTTr6Ed8504Q0==\n-----END SSH SIGNATURE-----\n';
+const armor =
+  '-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAg\nxFVfK2rDYbh6eYTTr6Ed8504Q0==\n-----END SSH SIGNATURE-----\n';
 const code = (f: () => unknown) => {
   try {
     f();
@@ -45,7 +52,11 @@ describe('signature objects', () => {
       [good],
       null,
     ];
-    for (const o of bad) expect(code(() => decodeSignature(enc(o), 'x')), JSON.stringify(o)?.slice(0, 120)).toBe('OBJECT_CORRUPT');
+    for (const o of bad)
+      expect(
+        code(() => decodeSignature(enc(o), 'x')),
+        JSON.stringify(o)?.slice(0, 120),
+      ).toBe('OBJECT_CORRUPT');
     expect(code(() => decodeSignature(Buffer.from(JSON.stringify(good, null, 1)), 'x'))).toBe('OBJECT_CORRUPT');
     expect(code(() => decodeSignature(Buffer.alloc(MAX_SIGNATURE_OBJECT + 1, 32), 'x'))).toBe('OBJECT_CORRUPT');
     expect(code(() => decodeSignature(Buffer.from('{not json'), 'x'))).toBe('OBJECT_CORRUPT');

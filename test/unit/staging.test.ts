@@ -26,7 +26,17 @@ describe('StagedFiles', () => {
     const ida = repo.objects.put(a);
     const idb = repo.objects.put(b);
     // a occurs twice (tied weights), b once
-    const file: FileObject = { type: 'file', format: OBJECT_FORMAT, size: 2500, chunkSize: 1 << 20, chunks: [{ id: ida, size: 1000 }, { id: idb, size: 500 }, { id: ida, size: 1000 }] };
+    const file: FileObject = {
+      type: 'file',
+      format: OBJECT_FORMAT,
+      size: 2500,
+      chunkSize: 1 << 20,
+      chunks: [
+        { id: ida, size: 1000 },
+        { id: idb, size: 500 },
+        { id: ida, size: 1000 },
+      ],
+    };
     const staged = StagedFiles.create(repo, { 'm/x.bin': { file: 'f1', mode: 0o644, size: 2500 } }, () => file);
     const places = staged.placesOf(ida)!;
     expect(places.filter((_, i) => i % 2 === 1)).toEqual([0, 1500]);
@@ -49,8 +59,18 @@ describe('StagedFiles', () => {
 
   it('discard closes and removes every file nobody took', () => {
     const repo = Repository.open(dir);
-    const file: FileObject = { type: 'file', format: OBJECT_FORMAT, size: 10, chunkSize: 1 << 20, chunks: [{ id: 'c'.repeat(64), size: 10 }] };
-    const staged = StagedFiles.create(repo, { a: { file: 'f', mode: 0o644, size: 10 }, b: { file: 'g', mode: 0o644, size: 10 } }, () => file);
+    const file: FileObject = {
+      type: 'file',
+      format: OBJECT_FORMAT,
+      size: 10,
+      chunkSize: 1 << 20,
+      chunks: [{ id: 'c'.repeat(64), size: 10 }],
+    };
+    const staged = StagedFiles.create(
+      repo,
+      { a: { file: 'f', mode: 0o644, size: 10 }, b: { file: 'g', mode: 0o644, size: 10 } },
+      () => file,
+    );
     expect(readdirSync(repo.tmpDir)).toHaveLength(2);
     staged.discard();
     expect(readdirSync(repo.tmpDir)).toEqual([]);

@@ -31,7 +31,10 @@ function both(a: Buffer, b: Buffer, second: () => Uint8Array = () => b) {
   return { js: js.partial(), wasm: wasm.partial(), inPlace: y === got };
 }
 
-const close = (x: number, y: number, scale = 0) => (x === y || (Number.isNaN(x) && Number.isNaN(y)) ? true : Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y), scale));
+const close = (x: number, y: number, scale = 0) =>
+  x === y || (Number.isNaN(x) && Number.isNaN(y))
+    ? true
+    : Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y), scale);
 
 /**
  * The kernel adds in lanes, the JS loop in order: sums of squares agree to
@@ -50,7 +53,10 @@ describe('bf16 statistics kernel', () => {
   });
 
   it('gives the sums of the JS loop for any bf16 pairs, specials included, at any length', () => {
-    const element = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 0xffff }) }, { weight: 1, arbitrary: fc.constantFrom(...SPECIALS) });
+    const element = fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 0, max: 0xffff }) },
+      { weight: 1, arbitrary: fc.constantFrom(...SPECIALS) },
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(element, fc.boolean(), element), { minLength: 0, maxLength: 300 }), (pairs) => {
         // whole steps of 8 pairs, the lengths the kernel takes (others run the JS loop)
@@ -68,7 +74,23 @@ describe('bf16 statistics kernel', () => {
         expectSums(wasm, js);
       }),
       // a·b cancelling to a subnormal product: the orders of the two sums differ there
-      { numRuns: 2000, examples: [[[[0, false, 0], [0, false, 0], [0x7f7f, false, 0xff7f], [0, false, 0], [0xff7f, true, 0], [0, false, 0], [0, false, 0], [1, false, 1]]]] },
+      {
+        numRuns: 2000,
+        examples: [
+          [
+            [
+              [0, false, 0],
+              [0, false, 0],
+              [0x7f7f, false, 0xff7f],
+              [0, false, 0],
+              [0xff7f, true, 0],
+              [0, false, 0],
+              [0, false, 0],
+              [1, false, 1],
+            ],
+          ],
+        ],
+      },
     );
   });
 
@@ -77,7 +99,7 @@ describe('bf16 statistics kernel', () => {
     const a = Buffer.alloc(2 * n);
     const b = Buffer.alloc(2 * n);
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const f = new Float32Array(1);
     const u = new Uint32Array(f.buffer);
     for (let i = 0; i < n; i++) {

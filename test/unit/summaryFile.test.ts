@@ -7,7 +7,13 @@ import { log } from '../../src/ops/log.js';
 import { Repository } from '../../src/repo/repository.js';
 import { smallHistory } from '../helpers/history.js';
 import { VersionIndex, type VersionSummary } from '../../src/repo/versionIndex.js';
-import { MAX_APPENDS, SummaryReader, logMarks, summaryFileState, writeSummaryFile } from '../../src/repo/summaryFile.js';
+import {
+  MAX_APPENDS,
+  SummaryReader,
+  logMarks,
+  summaryFileState,
+  writeSummaryFile,
+} from '../../src/repo/summaryFile.js';
 import { allSummaries, withSummaries } from '../../src/repo/summaries.js';
 
 let dir: string;
@@ -36,7 +42,10 @@ function readAll(): Map<string, VersionSummary> | null {
 
 beforeEach(async () => {
   process.env.MVM_AUTHOR = 'Summary Test <s@example.com>';
-  const h = await smallHistory('mvm-summary-', 4, { message: (n) => `v${n} é`, text: (n) => `version ${n} `.repeat(n * 50) });
+  const h = await smallHistory('mvm-summary-', 4, {
+    message: (n) => `v${n} é`,
+    text: (n) => `version ${n} `.repeat(n * 50),
+  });
   ({ dir, repo } = h);
   ids.splice(0, ids.length, ...h.ids);
 });
@@ -71,7 +80,10 @@ describe('the summary file', () => {
   it('is written whole again after MAX_APPENDS appends, so old state lines do not pile up', async () => {
     const state = summaryFileState(repo)!;
     expect(state.appends ?? 0).toBeLessThan(MAX_APPENDS);
-    const count = () => readFileSync(file(), 'utf8').split('\n').filter((l) => l.startsWith('{"state"')).length;
+    const count = () =>
+      readFileSync(file(), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"state"')).length;
     writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
     await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' });
     expect(summaryFileState(repo)!.appends).toBe((state.appends ?? 0) + 1);
@@ -147,7 +159,12 @@ describe('the summary file', () => {
       size: i,
       annotations: 0,
     }));
-    const state = { generation: readFileSync(join(dir, '.mvm', 'index', 'active'), 'utf8').trim(), numbers: 3000, annotations: 0, ...logMarks(repo) };
+    const state = {
+      generation: readFileSync(join(dir, '.mvm', 'index', 'active'), 'utf8').trim(),
+      numbers: 3000,
+      annotations: 0,
+      ...logMarks(repo),
+    };
     writeSummaryFile(repo, many, state);
     const r = SummaryReader.open(repo)!;
     try {

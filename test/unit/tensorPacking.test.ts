@@ -30,21 +30,35 @@ function reference(text: string): [string, unknown][] | null {
 describe('scanObjectEntries', () => {
   it('reads what JSON.parse reads, entry by entry, across window edges (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), fc.integer({ min: 1, max: 64 }), fc.constantFrom('', ' ', '\n  '), async (obj, window, pad) => {
-        const text = JSON.stringify(obj, null, pad.length ? 1 : undefined) + pad;
-        expect(await scan(text, window)).toEqual(reference(text));
-      }),
+      fc.asyncProperty(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.integer({ min: 1, max: 64 }),
+        fc.constantFrom('', ' ', '\n  '),
+        async (obj, window, pad) => {
+          const text = JSON.stringify(obj, null, pad.length ? 1 : undefined) + pad;
+          expect(await scan(text, window)).toEqual(reference(text));
+        },
+      ),
       { numRuns: runs },
     );
   });
 
   it('refuses exactly what JSON.parse refuses when a byte is cut, changed or added (property)', async () => {
     const mutated = fc
-      .tuple(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 }), fc.nat(), fc.constantFrom(...'{}[]":, \\x\t0e-'.split('')), fc.constantFrom('cut', 'set', 'insert'))
+      .tuple(
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 }),
+        fc.nat(),
+        fc.constantFrom(...'{}[]":, \\x\t0e-'.split('')),
+        fc.constantFrom('cut', 'set', 'insert'),
+      )
       .map(([obj, at, ch, how]) => {
         const s = JSON.stringify(obj);
         const i = at % (s.length + 1);
-        return how === 'cut' ? s.slice(0, i) : how === 'set' ? s.slice(0, i) + ch + s.slice(i + 1) : s.slice(0, i) + ch + s.slice(i);
+        return how === 'cut'
+          ? s.slice(0, i)
+          : how === 'set'
+            ? s.slice(0, i) + ch + s.slice(i + 1)
+            : s.slice(0, i) + ch + s.slice(i);
       });
     await fc.assert(
       fc.asyncProperty(mutated, fc.integer({ min: 1, max: 16 }), async (text, window) => {
@@ -58,7 +72,8 @@ describe('scanObjectEntries', () => {
   });
 
   it('leading whitespace longer than a window is skipped (found by the property above)', async () => {
-    for (const text of [' {"":[]}', '   \n\t {"a":1}', '    ']) expect(await scan(text, 1), JSON.stringify(text)).toEqual(reference(text));
+    for (const text of [' {"":[]}', '   \n\t {"a":1}', '    '])
+      expect(await scan(text, 1), JSON.stringify(text)).toEqual(reference(text));
   });
 
   it('a string may hold escaped quotes, backslashes and braces', async () => {
@@ -83,15 +98,23 @@ function manyTensors(small: number, bigAt: number[], dtypeOf: (i: number) => str
 describe('packing the small tensors of a file with very many', () => {
   it('at or under the limit, every tensor is listed, as before', async () => {
     const file = manyTensors(10, [3]);
-    const layout = validateLayout((await parseSafetensorsWith({ maxListed: 11, packBelow: 64 })(bufferSource(file)))!, file.length)!;
+    const layout = validateLayout(
+      (await parseSafetensorsWith({ maxListed: 11, packBelow: 64 })(bufferSource(file)))!,
+      file.length,
+    )!;
     expect(layout.tensors).toHaveLength(11);
     expect(layout.packed).toBeUndefined();
-    expect(await parseSafetensors(bufferSource(file))).toEqual(await parseSafetensorsWith({ maxListed: 11, packBelow: 64 })(bufferSource(file)));
+    expect(await parseSafetensors(bufferSource(file))).toEqual(
+      await parseSafetensorsWith({ maxListed: 11, packBelow: 64 })(bufferSource(file)),
+    );
   });
 
   it('past the limit, large tensors stay listed and the small ones become runs between them', async () => {
     const file = manyTensors(30, [5, 20]);
-    const layout = validateLayout((await parseSafetensorsWith({ maxListed: 10, packBelow: 64 })(bufferSource(file)))!, file.length)!;
+    const layout = validateLayout(
+      (await parseSafetensorsWith({ maxListed: 10, packBelow: 64 })(bufferSource(file)))!,
+      file.length,
+    )!;
     expect(layout.tensors.map((t) => t.name)).toEqual(['big.5', 'big.20']);
     expect(layout.packed!.map((r) => r.count)).toEqual([5, 14, 11]);
     expect(layout.packed!.every((r) => r.dtype === 'f32')).toBe(true);
@@ -103,8 +126,14 @@ describe('packing the small tensors of a file with very many', () => {
 
   it('a run of mixed dtypes has none; the chunk plan cuts runs like tensors', async () => {
     const file = manyTensors(12, [6], (i) => (i === 2 ? 'I16' : 'F32'));
-    const layout = validateLayout((await parseSafetensorsWith({ maxListed: 4, packBelow: 64 })(bufferSource(file)))!, file.length)!;
-    expect(layout.packed!.map((r) => [r.count, r.dtype])).toEqual([[6, null], [6, 'f32']]);
+    const layout = validateLayout(
+      (await parseSafetensorsWith({ maxListed: 4, packBelow: 64 })(bufferSource(file)))!,
+      file.length,
+    )!;
+    expect(layout.packed!.map((r) => [r.count, r.dtype])).toEqual([
+      [6, null],
+      [6, 'f32'],
+    ]);
     const spans = planChunks(file.length, 16, layout.tensors, layout.packed);
     // contiguous, covering the file, restarting at each run and tensor
     expect(spans[0]!.start).toBe(0);
@@ -115,7 +144,8 @@ describe('packing the small tensors of a file with very many', () => {
   });
 
   it('a name given twice is not a valid header', async () => {
-    const header = '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}';
+    const header =
+      '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}';
     expect(await parseSafetensors(bufferSource(safetensorsFromHeader(header, Buffer.from([1, 2]))))).toBeNull();
   });
 

@@ -57,10 +57,22 @@ describe('TensorDiffAccumulator', () => {
   it('handles all-zero and empty tensors', () => {
     const zero = f32([0, 0, 0]);
     expect(stats('f32', zero, zero)).toMatchObject({ changed: 0, relL2: 0, cosine: 1, normA: 0, normB: 0 });
-    expect(stats('f32', zero, f32([0, 3, 0]))).toMatchObject({ changed: 1, relL2: Infinity, cosine: 0, maxAbsDelta: 3 });
+    expect(stats('f32', zero, f32([0, 3, 0]))).toMatchObject({
+      changed: 1,
+      relL2: Infinity,
+      cosine: 0,
+      maxAbsDelta: 3,
+    });
     expect(stats('f32', f32([0, 3, 0]), zero)).toMatchObject({ changed: 1, relL2: 1, cosine: 0 });
     expect(new TensorDiffAccumulator('bf16').result()).toEqual({
-      elements: 0, changed: 0, fractionChanged: 0, maxAbsDelta: 0, relL2: 0, cosine: 1, normA: 0, normB: 0,
+      elements: 0,
+      changed: 0,
+      fractionChanged: 0,
+      maxAbsDelta: 0,
+      relL2: 0,
+      cosine: 1,
+      normA: 0,
+      normB: 0,
     });
   });
 
@@ -136,7 +148,12 @@ describe('TensorDiffAccumulator', () => {
     const bitsB = new Uint16Array(n);
     const f = new Float32Array(1);
     const u = new Uint32Array(f.buffer);
-    let aa = 0, bb = 0, ab = 0, dd = 0, max = 0, changed = 0;
+    let aa = 0,
+      bb = 0,
+      ab = 0,
+      dd = 0,
+      max = 0,
+      changed = 0;
     for (let i = 0; i < n; i++) {
       f[0] = xs[i]! * 0.05;
       bitsA[i] = u[0]! >>> 16;
@@ -145,14 +162,18 @@ describe('TensorDiffAccumulator', () => {
       const p = f[0]!;
       u[0] = bitsB[i]! << 16;
       const q = f[0]!;
-      aa += p * p; bb += q * q; ab += p * q; dd += (q - p) ** 2;
+      aa += p * p;
+      bb += q * q;
+      ab += p * q;
+      dd += (q - p) ** 2;
       max = Math.max(max, Math.abs(q - p));
       if (p !== q) changed++;
     }
     const acc = new TensorDiffAccumulator('BF16');
     const A = new Uint8Array(bitsA.buffer);
     const B = new Uint8Array(bitsB.buffer);
-    for (let off = 0; off < A.length; off += 50_000) acc.update(A.subarray(off, off + 50_000), B.subarray(off, off + 50_000));
+    for (let off = 0; off < A.length; off += 50_000)
+      acc.update(A.subarray(off, off + 50_000), B.subarray(off, off + 50_000));
     const s = acc.result();
     expect(s.elements).toBe(n);
     expect(s.changed).toBe(changed);
@@ -164,15 +185,25 @@ describe('TensorDiffAccumulator', () => {
   });
 
   it('handles integer dtypes', () => {
-    const i8 = stats('i8', new Uint8Array(new Int8Array([-128, 127, 5]).buffer), new Uint8Array(new Int8Array([127, -128, 5]).buffer));
+    const i8 = stats(
+      'i8',
+      new Uint8Array(new Int8Array([-128, 127, 5]).buffer),
+      new Uint8Array(new Int8Array([127, -128, 5]).buffer),
+    );
     expect(i8).toMatchObject({ elements: 3, changed: 2, maxAbsDelta: 255 });
     expect(i8.normA).toBeCloseTo(Math.sqrt(128 ** 2 + 127 ** 2 + 25), 12);
-    expect(stats('u8', Uint8Array.from([0, 255]), Uint8Array.from([255, 255]))).toMatchObject({ changed: 1, maxAbsDelta: 255 });
+    expect(stats('u8', Uint8Array.from([0, 255]), Uint8Array.from([255, 255]))).toMatchObject({
+      changed: 1,
+      maxAbsDelta: 255,
+    });
     const i16 = (xs: number[]): Uint8Array => new Uint8Array(new Int16Array(xs).buffer);
     expect(stats('i16', i16([-32768, 1]), i16([32767, 1]))).toMatchObject({ changed: 1, maxAbsDelta: 65535 });
     expect(stats('u16', u16([65535, 0]), u16([0, 0]))).toMatchObject({ changed: 1, maxAbsDelta: 65535, normA: 65535 });
     const i32 = (xs: number[]): Uint8Array => new Uint8Array(new Int32Array(xs).buffer);
-    expect(stats('i32', i32([-(2 ** 31), 7]), i32([2 ** 31 - 1, 7]))).toMatchObject({ changed: 1, maxAbsDelta: 2 ** 32 - 1 });
+    expect(stats('i32', i32([-(2 ** 31), 7]), i32([2 ** 31 - 1, 7]))).toMatchObject({
+      changed: 1,
+      maxAbsDelta: 2 ** 32 - 1,
+    });
     const u32 = (xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer);
     expect(stats('u32', u32([2 ** 32 - 1]), u32([0]))).toMatchObject({ changed: 1, normA: 2 ** 32 - 1 });
   });

@@ -24,7 +24,14 @@ describe('tensor bundles', () => {
       const index = writeBundleIndex(VARS, opts);
       const entries = parseBundleIndex(index);
       expect(entries.map((e) => e.name).sort()).toEqual(VARS.map((v) => v.name).sort());
-      expect(entries.find((e) => e.name.startsWith('emb'))).toEqual({ name: 'emb/.ATTRIBUTES/VARIABLE_VALUE', dtype: 'BF16', shape: [16, 4], shard: 1, offset: 0, size: 128 });
+      expect(entries.find((e) => e.name.startsWith('emb'))).toEqual({
+        name: 'emb/.ATTRIBUTES/VARIABLE_VALUE',
+        dtype: 'BF16',
+        shape: [16, 4],
+        shard: 1,
+        offset: 0,
+        size: 128,
+      });
       const s0 = bundleShardLayout(index, 0, 225)!;
       expect(s0.format).toBe('tf-bundle');
       expect(s0.tensors.map((t) => [t.name.split('/')[0], t.dtype, t.start, t.end])).toEqual([
@@ -36,18 +43,27 @@ describe('tensor bundles', () => {
       expect(bundleShardLayout(index, 1, 128)!.tensors.map((t) => t.name)).toEqual(['emb/.ATTRIBUTES/VARIABLE_VALUE']);
     }
     // a sliced variable's whole holds no bytes: only its slices are units
-    expect(parseBundleIndex(writeBundleIndex([...VARS, { name: 'part', dtype: 1, shape: [100], offset: 0, size: 0, sliced: true }]))).toHaveLength(VARS.length);
+    expect(
+      parseBundleIndex(
+        writeBundleIndex([...VARS, { name: 'part', dtype: 1, shape: [100], offset: 0, size: 0, sliced: true }]),
+      ),
+    ).toHaveLength(VARS.length);
   });
 
   it('refuses a damaged or inconsistent index: no layout', () => {
     const index = writeBundleIndex(VARS);
     expect(bundleShardLayout(index, 0, 200)).toBeNull(); // a tensor past the end of the data file
     expect(bundleShardLayout(index, 5, 225)).toBeNull(); // no tensor in that shard
-    for (let cut = 0; cut < index.length; cut += 5) expect(bundleShardLayout(index.subarray(0, cut), 0, 225)).toBeNull();
+    for (let cut = 0; cut < index.length; cut += 5)
+      expect(bundleShardLayout(index.subarray(0, cut), 0, 225)).toBeNull();
     const flipped = Buffer.from(index);
     flipped[flipped.length - 1] ^= 1; // magic
     expect(bundleShardLayout(flipped, 0, 225)).toBeNull();
-    expect(bundleShardLayout(writeBundleIndex([{ name: 'x', dtype: 1, shape: [3], offset: 0, size: 16 }]), 0, 16)).toBeNull(); // size != 3 floats
-    expect(bundleShardLayout(writeBundleIndex([{ name: 'x', dtype: 99, shape: [3], offset: 0, size: 12 }]), 0, 16)).toBeNull(); // unknown dtype
+    expect(
+      bundleShardLayout(writeBundleIndex([{ name: 'x', dtype: 1, shape: [3], offset: 0, size: 16 }]), 0, 16),
+    ).toBeNull(); // size != 3 floats
+    expect(
+      bundleShardLayout(writeBundleIndex([{ name: 'x', dtype: 99, shape: [3], offset: 0, size: 12 }]), 0, 16),
+    ).toBeNull(); // unknown dtype
   });
 });

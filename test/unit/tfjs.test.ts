@@ -33,14 +33,23 @@ describe('tfjs shards', () => {
       ],
     });
     // "./name" in the manifest names the same file
-    expect(tfjsShardLayout(manifest(WEIGHTS, ['./group1-shard1of2.bin', './group1-shard2of2.bin']), 'group1-shard2of2.bin', sizeOf)?.tensors).toHaveLength(3);
+    expect(
+      tfjsShardLayout(
+        manifest(WEIGHTS, ['./group1-shard1of2.bin', './group1-shard2of2.bin']),
+        'group1-shard2of2.bin',
+        sizeOf,
+      )?.tensors,
+    ).toHaveLength(3);
     // a string weight has no fixed size: the weights after it are not placed
     const withString = [WEIGHTS[0], { name: 'vocab', shape: [3], dtype: 'string' }, WEIGHTS[1]];
-    expect(tfjsShardLayout(manifest(withString), 'group1-shard1of2.bin', sizeOf)?.tensors.map((t) => t.name)).toEqual(['dense/kernel']);
+    expect(tfjsShardLayout(manifest(withString), 'group1-shard1of2.bin', sizeOf)?.tensors.map((t) => t.name)).toEqual([
+      'dense/kernel',
+    ]);
   });
 
   it('is null for a file the manifest does not list, or a manifest that does not add up', () => {
-    const no = (text: string, shard = 'group1-shard1of2.bin', size = sizeOf) => expect(tfjsShardLayout(text, shard, size)).toBeNull();
+    const no = (text: string, shard = 'group1-shard1of2.bin', size = sizeOf) =>
+      expect(tfjsShardLayout(text, shard, size)).toBeNull();
     no(manifest(WEIGHTS), 'other.bin');
     no('{"weightsManifest": 5}');
     no('not json');
@@ -51,7 +60,11 @@ describe('tfjs shards', () => {
     no(manifest([{ name: 'x', shape: [2], dtype: 'float32', quantization: { dtype: 'int4' } }]));
     // shard names that would leave the folder are refused, not looked up
     const seen: string[] = [];
-    no(manifest(WEIGHTS, ['../group1-shard1of2.bin', 'group1-shard1of2.bin']), 'group1-shard1of2.bin', (n) => (seen.push(n), 100));
+    no(
+      manifest(WEIGHTS, ['../group1-shard1of2.bin', 'group1-shard1of2.bin']),
+      'group1-shard1of2.bin',
+      (n) => (seen.push(n), 100),
+    );
     expect(seen).toEqual([]);
   });
 });

@@ -34,7 +34,10 @@ describe('tflite', () => {
   });
 
   it('reads the tables, never the weights: a model with 16 MiB of constants is parsed from a few pages', async () => {
-    const big = writeTflite([{ name: 'w', type: 0, shape: [4 << 20], data: Buffer.alloc(16 << 20) }, { name: 'b', type: 0, shape: [16], data: seededBytes(64, 5) }]);
+    const big = writeTflite([
+      { name: 'w', type: 0, shape: [4 << 20], data: Buffer.alloc(16 << 20) },
+      { name: 'b', type: 0, shape: [16], data: seededBytes(64, 5) },
+    ]);
     const src = virtualSource(big.length, (o, n) => big.subarray(o, o + n));
     const layout = await parseTflite(src);
     expect(layout?.tensors.map((t) => t.name)).toEqual(['w', 'b']);

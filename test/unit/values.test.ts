@@ -82,7 +82,12 @@ describe('parsePairs', () => {
   });
 
   it('accepts dotted, slashed and dashed keys, and an empty value as a string', () => {
-    expect(parsePairs(['eval.f1=0.8', 'data/split-a=1', '_x=', ' k =v'], 'meta')).toEqual({ 'eval.f1': 0.8, 'data/split-a': 1, _x: '', k: 'v' });
+    expect(parsePairs(['eval.f1=0.8', 'data/split-a=1', '_x=', ' k =v'], 'meta')).toEqual({
+      'eval.f1': 0.8,
+      'data/split-a': 1,
+      _x: '',
+      k: 'v',
+    });
   });
 
   it('refuses pairs without a key or without =', () => {
@@ -108,7 +113,11 @@ describe('parsePairs', () => {
   });
 
   it('metric mode accepts numbers and booleans, the same rule as metrics files', () => {
-    expect(parsePairs(['acc=0.93', 'loss=1e-3', 'step=-1'], 'metric', true)).toEqual({ acc: 0.93, loss: 0.001, step: -1 });
+    expect(parsePairs(['acc=0.93', 'loss=1e-3', 'step=-1'], 'metric', true)).toEqual({
+      acc: 0.93,
+      loss: 0.001,
+      step: -1,
+    });
     expect(parsePairs(['passed=true'], 'metric', true)).toEqual({ passed: true });
     expect(flattenMetrics({ passed: true }, 'm.json')).toEqual({ passed: true });
   });
@@ -131,7 +140,9 @@ describe('parsePairs', () => {
 
 describe('flattenMetrics', () => {
   it('flattens nested objects into dotted keys', () => {
-    expect(flattenMetrics({ acc: 0.9, eval: { f1: 0.8, per_class: { cat: 0.7, dog: 0.6 } }, ok: true }, 'm.json')).toEqual({
+    expect(
+      flattenMetrics({ acc: 0.9, eval: { f1: 0.8, per_class: { cat: 0.7, dog: 0.6 } }, ok: true }, 'm.json'),
+    ).toEqual({
       acc: 0.9,
       'eval.f1': 0.8,
       'eval.per_class.cat': 0.7,

@@ -6,7 +6,11 @@ const entry = (mode = 0o644) => ({ file: ID, mode, size: 1 });
 
 describe('version safety', () => {
   it('accepts relative, normalised paths with permission-only modes', () => {
-    expect(versionProblems({ files: { 'models/a.bin': entry(), 'b.txt': entry(0o755), '.hidden/x': entry(), 'a..b': entry() } })).toEqual([]);
+    expect(
+      versionProblems({
+        files: { 'models/a.bin': entry(), 'b.txt': entry(0o755), '.hidden/x': entry(), 'a..b': entry() },
+      }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -56,7 +60,7 @@ describe('version safety', () => {
   it('assertSafeVersion throws UNSAFE_VERSION with every problem', () => {
     let err: unknown;
     try {
-      assertSafeVersion({ files: { '../x': entry(), 'y': entry(0o6755) } }, ID);
+      assertSafeVersion({ files: { '../x': entry(), y: entry(0o6755) } }, ID);
     } catch (e) {
       err = e;
     }

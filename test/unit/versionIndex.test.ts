@@ -15,7 +15,10 @@ const ids: string[] = [];
 
 beforeEach(async () => {
   process.env.MVM_AUTHOR = 'Index Test <index@example.com>';
-  const h = await smallHistory('mvm-index-', 7, { message: (n) => `v${n}`, text: (n) => `version ${n} `.repeat(n * 100) });
+  const h = await smallHistory('mvm-index-', 7, {
+    message: (n) => `v${n}`,
+    text: (n) => `version ${n} `.repeat(n * 100),
+  });
   ({ dir, repo } = h);
   ids.splice(0, ids.length, ...h.ids);
 });
@@ -94,7 +97,10 @@ describe('VersionIndex segments', () => {
 
   it('two indexes opened at once on a new repository: one holds the directory, the other works in memory, both see every version', async () => {
     rmSync(join(repo.dir, 'index'), { recursive: true, force: true });
-    const [a, b] = await Promise.all([VersionIndex.open(repo, { waitMs: 50 }), VersionIndex.open(repo, { waitMs: 50 })]);
+    const [a, b] = await Promise.all([
+      VersionIndex.open(repo, { waitMs: 50 }),
+      VersionIndex.open(repo, { waitMs: 50 }),
+    ]);
     try {
       expect([a.persistent, b.persistent].sort()).toEqual([false, true]);
       expect((await a.summaries()).map((s) => s.id)).toEqual(ids);
@@ -108,7 +114,10 @@ describe('VersionIndex segments', () => {
 describe('VersionIndex generations', () => {
   const indexDir = () => join(repo.dir, 'index');
   const active = () => readFileSync(join(indexDir(), 'active'), 'utf8').trim();
-  const generations = () => readdirSync(indexDir()).filter((f) => f.startsWith('g-')).sort();
+  const generations = () =>
+    readdirSync(indexDir())
+      .filter((f) => f.startsWith('g-'))
+      .sort();
 
   it('a rebuild builds a new generation beside the one a reader has open, swaps it in, and leaves the open one alone', async () => {
     await withIndex({}, async () => undefined);

@@ -21,25 +21,56 @@ export const cloneCommand: Command<Args> = {
   describe: 'Create a repository from a remote (as origin) and check out its main branch',
   builder: (y) =>
     y
-      .positional('url', { type: 'string', demandOption: true, describe: 's3://bucket/prefix, file:///path or a folder' })
+      .positional('url', {
+        type: 'string',
+        demandOption: true,
+        describe: 's3://bucket/prefix, file:///path or a folder',
+      })
       .positional('dir', { type: 'string', describe: 'Folder to create (default the last part of the URL)' })
       .option('rev', { type: 'string', describe: 'Branch, tag, vN or hash to check out (default main)' })
-      .option('only', { type: 'string', array: true, describe: 'Only these files or folders: only their chunks are fetched' })
-      .option('full', { type: 'boolean', describe: 'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote until needed)' })
+      .option('only', {
+        type: 'string',
+        array: true,
+        describe: 'Only these files or folders: only their chunks are fetched',
+      })
+      .option('full', {
+        type: 'boolean',
+        describe:
+          'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote until needed)',
+      })
       .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
-      .option('allow-http', { type: 'boolean', describe: 'Consent to a plain http:// endpoint that is not this machine' })
+      .option('allow-http', {
+        type: 'boolean',
+        describe: 'Consent to a plain http:// endpoint that is not this machine',
+      })
       .option('region', { type: 'string' })
       .option('path-style', { type: 'boolean' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm clone s3://models-bucket/team-a', 'a copy of the team repository in ./team-a')
       .example('mvm clone /mnt/share/mvm model --rev v12', 'version 12 in ./model')
-      .example('mvm clone s3://models-bucket/team-a --full', 'with every chunk of every version kept here, for offline work')
+      .example(
+        'mvm clone s3://models-bucket/team-a --full',
+        'with every chunk of every version kept here, for offline work',
+      )
       .example('mvm clone s3://models-bucket/team-a --only models/config.json', 'one file, fetching only its chunks'),
   run: async (argv) => {
     const { clone } = await import('../../ops/clone.js');
-    const r = await clone(argv.url, { dir: argv.dir, rev: argv.rev, only: argv.only, full: argv.full, endpoint: argv.endpoint, region: argv.region, pathStyle: argv.pathStyle, allowHttp: argv.allowHttp, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) });
+    const r = await clone(argv.url, {
+      dir: argv.dir,
+      rev: argv.rev,
+      only: argv.only,
+      full: argv.full,
+      endpoint: argv.endpoint,
+      region: argv.region,
+      pathStyle: argv.pathStyle,
+      allowHttp: argv.allowHttp,
+      jobs: argv.jobs,
+      progress: progressBar(!argv.quiet && !argv.json),
+    });
     if (argv.json) return printJson(r);
-    print(`Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`);
+    print(
+      `Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`,
+    );
   },
 };

@@ -49,42 +49,80 @@ function historyLines(h: DeploymentRecord[]): void {
   for (const e of h) {
     const gates = e.gates === 'skipped' ? ' [gates skipped]' : '';
     const via = e.fromEnv ? ` (promoted from ${e.fromEnv})` : '';
-    print(`${formatDate(e.time)}  ${e.env.padEnd(10)} ${e.action.padEnd(8)} ${versionLabel(e.to, e.toNumber)}  from ${e.from ? versionLabel(e.from, e.fromNumber) : 'nothing'}${via}  by ${e.who}${gates}${e.reason ? `: ${e.reason}` : ''}`);
+    print(
+      `${formatDate(e.time)}  ${e.env.padEnd(10)} ${e.action.padEnd(8)} ${versionLabel(e.to, e.toNumber)}  from ${e.from ? versionLabel(e.from, e.fromNumber) : 'nothing'}${via}  by ${e.who}${gates}${e.reason ? `: ${e.reason}` : ''}`,
+    );
   }
 }
 
 function exportTarget(argv: Args) {
   if (argv.export === undefined) {
-    if (argv.layout || argv.name || argv.keep !== undefined) throw new MvmError('BAD_ARGUMENT', '--layout, --name and --keep go with --export DIR');
+    if (argv.layout || argv.name || argv.keep !== undefined)
+      throw new MvmError('BAD_ARGUMENT', '--layout, --name and --keep go with --export DIR');
     return undefined;
   }
-  if (!argv.layout || !argv.name) throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout (tf-serving or triton) and --name', { hint: 'mvm deploy v5 --env production --export /srv/models --layout tf-serving --name resnet' });
-  if (argv.keep !== undefined && !(Number.isSafeInteger(argv.keep) && argv.keep >= 1)) throw new MvmError('BAD_VALUE', '--keep must be a whole number >= 1');
-  return { dir: argv.export, layout: argv.layout as ServingLayout, name: argv.name, ...(argv.keep ? { keep: argv.keep } : {}), ...(argv.path ? { path: argv.path } : {}) };
+  if (!argv.layout || !argv.name)
+    throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout (tf-serving or triton) and --name', {
+      hint: 'mvm deploy v5 --env production --export /srv/models --layout tf-serving --name resnet',
+    });
+  if (argv.keep !== undefined && !(Number.isSafeInteger(argv.keep) && argv.keep >= 1))
+    throw new MvmError('BAD_VALUE', '--keep must be a whole number >= 1');
+  return {
+    dir: argv.export,
+    layout: argv.layout as ServingLayout,
+    name: argv.name,
+    ...(argv.keep ? { keep: argv.keep } : {}),
+    ...(argv.path ? { path: argv.path } : {}),
+  };
 }
 
 /** `mvm deploy`: move an environment's pointer (or show the deploy history). */
 export const deployCommand: Command<Args> = {
   command: 'deploy [rev]',
-  describe: 'Point an environment (default: "deployed") at a version, through its gates, serving folder and hooks; without REV, show the deploy history',
+  describe:
+    'Point an environment (default: "deployed") at a version, through its gates, serving folder and hooks; without REV, show the deploy history',
   builder: (y) =>
     y
       .positional('rev', { type: 'string' })
-      .option('env', { alias: 'e', type: 'string', describe: 'Environment (default: default, the one "deployed" names)' })
+      .option('env', {
+        alias: 'e',
+        type: 'string',
+        describe: 'Environment (default: default, the one "deployed" names)',
+      })
       .option('reason', { alias: 'm', type: 'string', describe: 'Why (kept in the deploy log)' })
-      .option('require', { type: 'string', array: true, describe: 'A condition the version must meet, in the --where language (repeatable)' })
-      .option('better-than-current', { type: 'string', describe: 'A metric the version must beat the env\'s current version on' })
+      .option('require', {
+        type: 'string',
+        array: true,
+        describe: 'A condition the version must meet, in the --where language (repeatable)',
+      })
+      .option('better-than-current', {
+        type: 'string',
+        describe: "A metric the version must beat the env's current version on",
+      })
       .option('lower-is-better', { type: 'boolean', describe: 'For --better-than-current: smaller values win' })
-      .option('gates', { type: 'boolean', default: true, describe: 'Check the gates (--no-gates skips them; the log records it)' })
-      .option('export', { type: 'string', describe: 'Keep this serving folder in step with the env (remembered for later moves)' })
+      .option('gates', {
+        type: 'boolean',
+        default: true,
+        describe: 'Check the gates (--no-gates skips them; the log records it)',
+      })
+      .option('export', {
+        type: 'string',
+        describe: 'Keep this serving folder in step with the env (remembered for later moves)',
+      })
       .option('layout', { type: 'string', choices: ['tf-serving', 'triton'], describe: 'Serving layout of --export' })
       .option('name', { type: 'string', describe: 'Model name: the folder DIR/NAME/<version number>/' })
       .option('keep', { type: 'number', describe: 'Numbered folders to keep in the serving folder' })
       .option('path', { type: 'string', describe: 'Export only the files under this path of the version' })
       .option('json', { type: 'boolean' })
       .example('mvm deploy v2 -m "beats v1 on recall"', 'deploy v2 to the default env')
-      .example("mvm deploy v5 --env production --require 'metrics.accuracy >= 0.9' --better-than-current f1", 'gated deploy')
-      .example('mvm deploy v5 --env production --export /srv/models --layout tf-serving --name resnet', 'and keep a TF Serving folder in step')
+      .example(
+        "mvm deploy v5 --env production --require 'metrics.accuracy >= 0.9' --better-than-current f1",
+        'gated deploy',
+      )
+      .example(
+        'mvm deploy v5 --env production --export /srv/models --layout tf-serving --name resnet',
+        'and keep a TF Serving folder in step',
+      )
       .example('mvm deploy', 'who deployed what, when, and why'),
   run: async (argv) => {
     const repo = openRepo();
@@ -135,14 +173,26 @@ export const promoteCommand: Command<Args & { fromEnv?: string; toEnv?: string }
       .positional('fromEnv', { type: 'string', demandOption: true })
       .positional('toEnv', { type: 'string', demandOption: true })
       .option('reason', { alias: 'm', type: 'string' })
-      .option('require', { type: 'string', array: true, describe: 'An extra condition for this promotion (repeatable)' })
-      .option('better-than-current', { type: 'string', describe: 'A metric it must beat the target env\'s version on' })
+      .option('require', {
+        type: 'string',
+        array: true,
+        describe: 'An extra condition for this promotion (repeatable)',
+      })
+      .option('better-than-current', { type: 'string', describe: "A metric it must beat the target env's version on" })
       .option('gates', { type: 'boolean', default: true, describe: '--no-gates skips the gates (logged)' })
       .option('json', { type: 'boolean' })
       .example('mvm promote staging production -m "a week in staging"', 'ship what staging runs'),
   run: async (argv) => {
     const { promote } = await import('../../ops/promote.js');
-    report(await promote(openRepo(), argv.fromEnv!, argv.toEnv!, { reason: argv.reason, require: argv.require, betterThanCurrent: argv.betterThanCurrent, noGates: argv.gates === false }), argv.json);
+    report(
+      await promote(openRepo(), argv.fromEnv!, argv.toEnv!, {
+        reason: argv.reason,
+        require: argv.require,
+        betterThanCurrent: argv.betterThanCurrent,
+        noGates: argv.gates === false,
+      }),
+      argv.json,
+    );
   },
 };
 

@@ -24,13 +24,22 @@ interface Args extends GlobalArgs {
 
 function describeEnv(s: EnvState): string[] {
   const c = s.config;
-  const out = [`${s.env}: ${s.id ? versionLabel(s.id, s.number) : '(nothing deployed)'}${s.moves ? `, ${s.moves} move(s)` : ''}`];
+  const out = [
+    `${s.env}: ${s.id ? versionLabel(s.id, s.number) : '(nothing deployed)'}${s.moves ? `, ${s.moves} move(s)` : ''}`,
+  ];
   for (const r of c.require ?? []) out.push(`  require: ${r}`);
-  if (c.betterThanCurrent) out.push(`  better than current: ${c.betterThanCurrent}${c.direction ? ` (${c.direction} is better)` : ''}`);
-  if (c.export) out.push(`  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`);
+  if (c.betterThanCurrent)
+    out.push(`  better than current: ${c.betterThanCurrent}${c.direction ? ` (${c.direction} is better)` : ''}`);
+  if (c.export)
+    out.push(
+      `  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`,
+    );
   for (const h of c.hooks ?? []) out.push(`  hook: ${h}`);
   if (c.hooks?.length) out.push(`  on hook failure: ${c.onHookFailure ?? 'keep'}`);
-  if (c.requireSigned) out.push('  signatures: required (an allowed signer must have signed every version deployed, promoted or rolled back to)');
+  if (c.requireSigned)
+    out.push(
+      '  signatures: required (an allowed signer must have signed every version deployed, promoted or rolled back to)',
+    );
   return out;
 }
 
@@ -41,31 +50,67 @@ export const envCommand: Command<Args> = {
   builder: (y) =>
     y
       .positional('name', { type: 'string', describe: 'The environment to show or change' })
-      .option('require', { type: 'string', array: true, describe: 'Gate conditions every deploy must meet (replaces the stored ones)' })
-      .option('better-than-current', { type: 'string', describe: 'A metric every deploy must beat the current version on' })
+      .option('require', {
+        type: 'string',
+        array: true,
+        describe: 'Gate conditions every deploy must meet (replaces the stored ones)',
+      })
+      .option('better-than-current', {
+        type: 'string',
+        describe: 'A metric every deploy must beat the current version on',
+      })
       .option('lower-is-better', { type: 'boolean', describe: 'For --better-than-current: smaller values win' })
       .option('export', { type: 'string', describe: 'Serving folder kept in step with the env' })
       .option('layout', { type: 'string', choices: ['tf-serving', 'triton'] })
       .option('model', { type: 'string', describe: 'Model name in the serving folder' })
       .option('keep', { type: 'number', describe: 'Numbered folders to keep' })
       .option('path', { type: 'string', describe: 'Export only the files under this path' })
-      .option('hook', { type: 'string', array: true, describe: 'Shell command run after each deploy, promote and rollback (replaces the stored ones)' })
-      .option('on-hook-failure', { type: 'string', choices: ['keep', 'undo'], describe: 'When a hook fails: keep the move or undo it' })
+      .option('hook', {
+        type: 'string',
+        array: true,
+        describe: 'Shell command run after each deploy, promote and rollback (replaces the stored ones)',
+      })
+      .option('on-hook-failure', {
+        type: 'string',
+        choices: ['keep', 'undo'],
+        describe: 'When a hook fails: keep the move or undo it',
+      })
       .option('clear-gates', { type: 'boolean' })
       .option('clear-export', { type: 'boolean' })
       .option('clear-hooks', { type: 'boolean' })
-      .option('require-signed', { type: 'boolean', describe: 'Refuse every move to a version no allowed signer signed (--no-require-signed lifts it)' })
+      .option('require-signed', {
+        type: 'boolean',
+        describe: 'Refuse every move to a version no allowed signer signed (--no-require-signed lifts it)',
+      })
       .option('json', { type: 'boolean' })
       .example('mvm env', 'every environment and what it serves')
-      .example("mvm env production --require 'metrics.accuracy >= 0.9' --better-than-current f1", 'gates for production')
-      .example("mvm env production --hook 'curl -fsS -X POST localhost:8501/reload' --on-hook-failure undo", 'tell the server, undo if it fails'),
+      .example(
+        "mvm env production --require 'metrics.accuracy >= 0.9' --better-than-current f1",
+        'gates for production',
+      )
+      .example(
+        "mvm env production --hook 'curl -fsS -X POST localhost:8501/reload' --on-hook-failure undo",
+        'tell the server, undo if it fails',
+      ),
   run: async (argv) => {
     const { configureEnv, listEnvironments } = await import('../../ops/env.js');
     const repo = openRepo();
     const changing =
-      argv.require || argv.betterThanCurrent || argv.lowerIsBetter !== undefined || argv.export || argv.hook || argv.onHookFailure || argv.clearGates || argv.clearExport || argv.clearHooks || argv.requireSigned !== undefined;
+      argv.require ||
+      argv.betterThanCurrent ||
+      argv.lowerIsBetter !== undefined ||
+      argv.export ||
+      argv.hook ||
+      argv.onHookFailure ||
+      argv.clearGates ||
+      argv.clearExport ||
+      argv.clearHooks ||
+      argv.requireSigned !== undefined;
     if (!argv.name) {
-      if (changing) throw new MvmError('BAD_ARGUMENT', 'name the environment to change', { hint: 'mvm env production --require ...' });
+      if (changing)
+        throw new MvmError('BAD_ARGUMENT', 'name the environment to change', {
+          hint: 'mvm env production --require ...',
+        });
       const all = listEnvironments(repo);
       if (argv.json) return printJson(all);
       if (!all.length) return print('no environment yet: mvm deploy REV --env NAME');
@@ -74,12 +119,23 @@ export const envCommand: Command<Args> = {
     }
     let state: EnvState | undefined;
     if (changing) {
-      if (argv.export && (!argv.layout || !argv.model)) throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout and --model', { hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet' });
+      if (argv.export && (!argv.layout || !argv.model))
+        throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout and --model', {
+          hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet',
+        });
       state = await configureEnv(repo, argv.name, {
         require: argv.require,
         betterThanCurrent: argv.betterThanCurrent,
         direction: argv.lowerIsBetter === undefined ? undefined : argv.lowerIsBetter ? 'lower' : 'higher',
-        export: argv.export ? { dir: argv.export, layout: argv.layout as ServingLayout, name: argv.model!, ...(argv.keep ? { keep: argv.keep } : {}), ...(argv.path ? { path: argv.path } : {}) } : undefined,
+        export: argv.export
+          ? {
+              dir: argv.export,
+              layout: argv.layout as ServingLayout,
+              name: argv.model!,
+              ...(argv.keep ? { keep: argv.keep } : {}),
+              ...(argv.path ? { path: argv.path } : {}),
+            }
+          : undefined,
         hooks: argv.hook,
         onHookFailure: argv.onHookFailure,
         clearGates: argv.clearGates,
@@ -90,7 +146,13 @@ export const envCommand: Command<Args> = {
     } else {
       const { validateEnvName } = await import('../../core/revision.js');
       validateEnvName(argv.name);
-      state = listEnvironments(repo).find((s) => s.env === argv.name) ?? { env: argv.name, id: null, number: null, moves: 0, config: {} };
+      state = listEnvironments(repo).find((s) => s.env === argv.name) ?? {
+        env: argv.name,
+        id: null,
+        number: null,
+        moves: 0,
+        config: {},
+      };
     }
     if (argv.json) return printJson(state);
     print(...describeEnv(state));

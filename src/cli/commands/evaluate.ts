@@ -15,7 +15,8 @@ interface Args extends GlobalArgs {
 /** `mvm eval`: run an evaluation command on each version and record its metrics. */
 export const evalCommand: Command<Args> = {
   command: 'eval <revs..>',
-  describe: 'Run your evaluation command on each version (materialised in a temp folder), record the JSON metrics it prints, compare',
+  describe:
+    'Run your evaluation command on each version (materialised in a temp folder), record the JSON metrics it prints, compare',
   builder: (y) =>
     y
       .positional('revs', { type: 'string', array: true, demandOption: true })
@@ -25,7 +26,10 @@ export const evalCommand: Command<Args> = {
       .option('lower-is-better', { type: 'string', array: true })
       .option('json', { type: 'boolean' })
       .parserConfiguration({ 'populate--': true })
-      .example('mvm eval v3 v5 -- python eval.py --model {path}', '{path} is the version\'s folder; MVM_PATH holds it too')
+      .example(
+        'mvm eval v3 v5 -- python eval.py --model {path}',
+        "{path} is the version's folder; MVM_PATH holds it too",
+      )
       .example("mvm eval HEAD -- 'python eval.py $MVM_PATH | tail -1'", 'one quoted argument runs through the shell'),
   run: async (argv) => {
     const { evaluate } = await import('../../ops/evaluate.js');
@@ -50,7 +54,11 @@ export const evalCommand: Command<Args> = {
     }
     for (const run of r.runs) {
       const label = versionLabel(run.id, run.number);
-      print(run.ok ? `${label}: ${formatPairs(run.metrics)} (${run.seconds.toFixed(1)} s)` : `${label}: FAILED: ${run.error}`);
+      print(
+        run.ok
+          ? `${label}: ${formatPairs(run.metrics)} (${run.seconds.toFixed(1)} s)`
+          : `${label}: FAILED: ${run.error}`,
+      );
     }
     if (r.comparison) print('', compareTable(r.comparison));
     return code;

@@ -19,20 +19,43 @@ export const exportCommand: Command<Args> = {
   builder: (y) =>
     y
       .positional('rev', { type: 'string', demandOption: true })
-      .positional('dir', { type: 'string', demandOption: true, describe: 'The model repository folder the server polls' })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The model repository folder the server polls',
+      })
       .option('layout', { type: 'string', choices: ['tf-serving', 'triton'], demandOption: true })
       .option('name', { type: 'string', demandOption: true, describe: 'Model name: the folder under DIR' })
-      .option('keep', { type: 'number', describe: 'Keep only the newest N numbered folders (never one an env points at)' })
-      .option('path', { type: 'string', describe: 'Export only the files under this path of the version, relative to it' })
+      .option('keep', {
+        type: 'number',
+        describe: 'Keep only the newest N numbered folders (never one an env points at)',
+      })
+      .option('path', {
+        type: 'string',
+        describe: 'Export only the files under this path of the version, relative to it',
+      })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Replace a numbered folder that holds something else' })
       .option('json', { type: 'boolean' })
       .example('mvm export v5 /srv/models --layout tf-serving --name resnet --keep 3', 'writes /srv/models/resnet/5/')
-      .example('mvm export deployed:production /models --layout triton --name clf --path export/', 'the files under export/ only'),
+      .example(
+        'mvm export deployed:production /models --layout triton --name clf --path export/',
+        'the files under export/ only',
+      ),
   run: async (argv) => {
     const { exportServing } = await import('../../ops/export.js');
-    const r = await exportServing(openRepo(), argv.rev, argv.dir, { layout: argv.layout as ServingLayout, name: argv.name, keep: argv.keep, path: argv.path, force: argv.force });
+    const r = await exportServing(openRepo(), argv.rev, argv.dir, {
+      layout: argv.layout as ServingLayout,
+      name: argv.name,
+      keep: argv.keep,
+      path: argv.path,
+      force: argv.force,
+    });
     if (argv.json) return printJson(r);
-    print(r.written ? `Exported ${versionLabel(r.id, r.number)} to ${r.path}: ${r.files} file(s), ${formatBytes(r.bytes)}` : `${r.path} already holds ${versionLabel(r.id, r.number)}`);
+    print(
+      r.written
+        ? `Exported ${versionLabel(r.id, r.number)} to ${r.path}: ${r.files} file(s), ${formatBytes(r.bytes)}`
+        : `${r.path} already holds ${versionLabel(r.id, r.number)}`,
+    );
     if (r.removed.length) print(`removed version folders: ${r.removed.join(', ')}`);
   },
 };

@@ -20,6 +20,9 @@ export const hooksCommand: Command<Args> = {
     const { installHooks } = await import('../../ops/hooks.js');
     const r = installHooks(openRepo());
     if (argv.json) return printJson(r);
-    for (const h of r) print(h.outcome === 'kept' ? `kept ${h.path} (not mvm's): add the line '${h.line}' to it` : `${h.outcome} ${h.path}`);
+    for (const h of r)
+      print(
+        h.outcome === 'kept' ? `kept ${h.path} (not mvm's): add the line '${h.line}' to it` : `${h.outcome} ${h.path}`,
+      );
   },
 };

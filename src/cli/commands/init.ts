@@ -13,9 +13,19 @@ export const initCommand: Command<Args> = {
   describe: 'Create an mvm repository (.mvm/) in the current folder',
   builder: (y) =>
     y
-      .option('chunk-size', { type: 'number', describe: 'Chunk size in bytes (default 1 MiB); recorded per file, so old versions stay readable' })
-      .option('level', { type: 'number', describe: 'zstd level for stored chunks (0 = store raw; default 3, or init.compressionLevel of the user config)' })
-      .option('fsync', { choices: ['none', 'refs', 'all'] as const, describe: "When to fsync: 'refs' (manifests and refs, default) or 'all' (every object too)" })
+      .option('chunk-size', {
+        type: 'number',
+        describe: 'Chunk size in bytes (default 1 MiB); recorded per file, so old versions stay readable',
+      })
+      .option('level', {
+        type: 'number',
+        describe:
+          'zstd level for stored chunks (0 = store raw; default 3, or init.compressionLevel of the user config)',
+      })
+      .option('fsync', {
+        choices: ['none', 'refs', 'all'] as const,
+        describe: "When to fsync: 'refs' (manifests and refs, default) or 'all' (every object too)",
+      })
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .example('mvm init', 'create .mvm/ here and add it to .gitignore')
       .example('mvm init --chunk-size 4194304', 'use 4 MiB chunks'),

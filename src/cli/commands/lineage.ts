@@ -51,7 +51,8 @@ function dot(root: LineageNode): string {
 /** `mvm lineage`: where a version came from, or what was built from it. */
 export const lineageCommand: Command<Args> = {
   command: 'lineage [rev]',
-  describe: 'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was built from it',
+  describe:
+    'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was built from it',
   builder: (y) =>
     y
       .positional('rev', { type: 'string', default: 'HEAD' })

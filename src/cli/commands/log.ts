@@ -14,12 +14,17 @@ interface Args extends GlobalArgs, Omit<LogOptions, 'limit'> {
 
 function refsText(e: LogEntry): string {
   const one = (r: string) =>
-    r.startsWith('HEAD -> ') ? `${paint('head', 'HEAD ->')} ${paint('branch', r.slice(8))}`
-    : r === 'HEAD' ? paint('head', r)
-    : r.startsWith('tag: ') ? paint('tag', r)
-    : r.startsWith('deployed') ? paint('deployed', r)
-    : r.includes('/') ? paint('remote', r)
-    : paint('branch', r);
+    r.startsWith('HEAD -> ')
+      ? `${paint('head', 'HEAD ->')} ${paint('branch', r.slice(8))}`
+      : r === 'HEAD'
+        ? paint('head', r)
+        : r.startsWith('tag: ')
+          ? paint('tag', r)
+          : r.startsWith('deployed')
+            ? paint('deployed', r)
+            : r.includes('/')
+              ? paint('remote', r)
+              : paint('branch', r);
   return e.refs.length ? ` (${e.refs.map(one).join(', ')})` : '';
 }
 
@@ -34,15 +39,27 @@ export const logCommand: Command<Args> = {
       .option('n', { alias: 'max-count', type: 'number', describe: 'Show at most N versions' })
       .option('graph', { type: 'boolean', describe: 'Draw the version graph' })
       .option('all', { type: 'boolean', describe: 'Every version, not only those reachable from HEAD' })
-      .option('where', { type: 'string', describe: "Query, e.g. 'metrics.accuracy > 0.9 and params.lr < 0.01' (see docs/QUERY.md)" })
+      .option('where', {
+        type: 'string',
+        describe: "Query, e.g. 'metrics.accuracy > 0.9 and params.lr < 0.01' (see docs/QUERY.md)",
+      })
       .option('author', { type: 'string', describe: 'Only versions whose author contains this text' })
-      .option('since', { type: 'string', describe: "Only versions made on or after this date (ISO, or '2 days ago', 'yesterday')" })
-      .option('until', { type: 'string', describe: "Only versions made on or before this date (ISO, or '1 week ago', 'today')" })
+      .option('since', {
+        type: 'string',
+        describe: "Only versions made on or after this date (ISO, or '2 days ago', 'yesterday')",
+      })
+      .option('until', {
+        type: 'string',
+        describe: "Only versions made on or before this date (ISO, or '1 week ago', 'today')",
+      })
       .option('grep', { type: 'string', describe: 'Only versions whose message matches this regular expression' })
       .option('branch', { type: 'string', describe: 'Start from this branch (same as giving it as a revision)' })
       .option('uses-data', { type: 'string', describe: 'Only versions trained on this dataset (id or path)' })
       .option('based-on', { type: 'string', describe: 'Only versions fine-tuned (directly or not) from this revision' })
-      .option('show-signature', { type: 'boolean', describe: 'Check each version\'s signatures with ssh-keygen and say who signed' })
+      .option('show-signature', {
+        type: 'boolean',
+        describe: "Check each version's signatures with ssh-keygen and say who signed",
+      })
       .option('json', { type: 'boolean' })
       .example('mvm log --oneline -n 5', 'the last five versions')
       .example("mvm log --where 'metrics.accuracy > 0.9 and params.lr < 0.01'", 'search by metrics and parameters'),
@@ -73,9 +90,15 @@ export const logCommand: Command<Args> = {
       const cont = g ? `${g.prefix.replace(/\*/g, '|')} ` : '';
       const metrics = formatPairs(e.metrics);
       if (argv.oneline) {
-        out.push(`${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`);
+        out.push(
+          `${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`,
+        );
       } else {
-        const lines = [`${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`, `${cont}Author:  ${e.author}`, `${cont}Date:    ${formatDate(e.time)}`];
+        const lines = [
+          `${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`,
+          `${cont}Author:  ${e.author}`,
+          `${cont}Date:    ${formatDate(e.time)}`,
+        ];
         if (e.signature) lines.push(`${cont}Signed:  ${signatureSummary(e.signature)}`);
         else if (e.signed) lines.push(`${cont}Signed:  yes (--show-signature verifies)`);
         if (metrics) lines.push(`${cont}Metrics: ${metrics}`);

@@ -21,15 +21,32 @@ export const pullCommand: Command<Args> = {
       .positional('remote', { type: 'string', describe: 'Remote name (default origin)' })
       .positional('branch', { type: 'string', describe: 'Branch (default the current one)' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
-      .option('rebase', { type: 'boolean', describe: 'When the branch has diverged, replay your versions on top of the remote ones' })
-      .option('full', { type: 'boolean', describe: 'In a fresh git clone: keep a local copy of every chunk (default: a partial store, as clone makes)' })
+      .option('rebase', {
+        type: 'boolean',
+        describe: 'When the branch has diverged, replay your versions on top of the remote ones',
+      })
+      .option('full', {
+        type: 'boolean',
+        describe: 'In a fresh git clone: keep a local copy of every chunk (default: a partial store, as clone makes)',
+      })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm pull', 'bring the current branch up to date with origin')
-      .example('git clone URL proj && cd proj && mvm pull', 'in a fresh git clone: create the store and restore the model mvm.lock names'),
+      .example(
+        'git clone URL proj && cd proj && mvm pull',
+        'in a fresh git clone: create the store and restore the model mvm.lock names',
+      ),
   run: async (argv) => {
     const { pull, pullIntoNewStore, findSharedWorkspace } = await import('../../ops/pull.js');
-    const opts = { remote: argv.remote, branch: argv.branch, force: argv.force, rebase: argv.rebase, full: argv.full, jobs: argv.jobs, progress: progressBar(!argv.quiet && !argv.json) };
+    const opts = {
+      remote: argv.remote,
+      branch: argv.branch,
+      force: argv.force,
+      rebase: argv.rebase,
+      full: argv.full,
+      jobs: argv.jobs,
+      progress: progressBar(!argv.quiet && !argv.json),
+    };
     let r;
     let repo;
     try {
@@ -42,16 +59,23 @@ export const pullCommand: Command<Args> = {
       r = await pullIntoNewStore(root, opts);
     }
     // a store with no version yet beside mvm-remotes.json (made by 'mvm remote trust' in a fresh git clone) is filled the same way
-    if (repo) r = repo.headId() === null && findSharedWorkspace(repo.root) === repo.root ? await pullIntoNewStore(repo.root, opts) : await pull(repo, opts);
+    if (repo)
+      r =
+        repo.headId() === null && findSharedWorkspace(repo.root) === repo.root
+          ? await pullIntoNewStore(repo.root, opts)
+          : await pull(repo, opts);
     if (!r) throw new Error('unreachable: pull produced no result');
     if (argv.json) return printJson(r);
     if (r.outcome === 'up-to-date') return print(`Already up to date: ${r.branch} at ${versionLabel(r.to, r.number)}`);
-    if (r.outcome === 'ahead') return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);
+    if (r.outcome === 'ahead')
+      return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);
     if (r.outcome === 'rebased') {
       for (const x of r.replayed ?? []) print(`replayed ${x.from.slice(0, 12)} as ${x.to.slice(0, 12)}`);
       return print(`Rebased ${r.branch} onto ${r.remote}/${r.branch}: now at ${versionLabel(r.to, r.number)}`);
     }
     const c = r.checkout;
-    print(`Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: fetched ${formatBytes(r.fetched.bytes)}${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`);
+    print(
+      `Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: fetched ${formatBytes(r.fetched.bytes)}${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`,
+    );
   },
 };

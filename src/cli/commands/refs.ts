@@ -18,8 +18,17 @@ function refCommand(kind: 'branch' | 'tag'): Command<Args> {
       y
         .positional('name', { type: 'string', describe: `Name of the ${kind} to create or delete` })
         .positional('rev', { type: 'string', describe: 'Version it names (default HEAD)' })
-        .option('delete', { alias: 'd', type: 'boolean', describe: kind === 'branch' ? 'Delete the branch (refused when nothing else reaches its versions)' : 'Delete the tag' })
-        .option('D', { type: 'boolean', hidden: kind !== 'branch', describe: 'Delete the branch even if nothing else reaches its versions' })
+        .option('delete', {
+          alias: 'd',
+          type: 'boolean',
+          describe:
+            kind === 'branch' ? 'Delete the branch (refused when nothing else reaches its versions)' : 'Delete the tag',
+        })
+        .option('D', {
+          type: 'boolean',
+          hidden: kind !== 'branch',
+          describe: 'Delete the branch even if nothing else reaches its versions',
+        })
         .option('force', { alias: 'f', type: 'boolean', describe: `Move an existing ${kind}` })
         .option('json', { type: 'boolean' })
         .example(`mvm ${kind}`, `list ${kind}es`.replace('tages', 'tags'))
@@ -37,8 +46,12 @@ function refCommand(kind: 'branch' | 'tag'): Command<Args> {
         for (const r of out) print(`${r.current ? '*' : ' '} ${r.name.padEnd(20)} ${versionLabel(r.id, r.number)}`);
       } else if (argv.delete || argv.D) print(`Deleted ${kind} ${out.name} (was ${versionLabel(out.id, out.number)})`);
       else if (!out.moved) print(`Created ${kind} ${out.name} at ${versionLabel(out.id, out.number)}`);
-      else if (out.moved.from === out.id) print(`${kind === 'tag' ? 'Tag' : 'Branch'} ${out.name} already at ${versionLabel(out.id, out.number)}`);
-      else print(`Moved ${kind} ${out.name} from ${versionLabel(out.moved.from, out.moved.fromNumber)} to ${versionLabel(out.id, out.number)}`);
+      else if (out.moved.from === out.id)
+        print(`${kind === 'tag' ? 'Tag' : 'Branch'} ${out.name} already at ${versionLabel(out.id, out.number)}`);
+      else
+        print(
+          `Moved ${kind} ${out.name} from ${versionLabel(out.moved.from, out.moved.fromNumber)} to ${versionLabel(out.id, out.number)}`,
+        );
     },
   };
 }

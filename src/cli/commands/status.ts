@@ -35,9 +35,20 @@ export const statusCommand: Command<Args> = {
       return code;
     }
     const at = r.head ? versionLabel(r.head, r.headNumber) : null;
-    print(r.branch ? `On branch ${paint('branch', r.branch)}${at ? ` (${at})` : ', no versions yet'}` : `HEAD detached at ${at}`);
+    print(
+      r.branch
+        ? `On branch ${paint('branch', r.branch)}${at ? ` (${at})` : ', no versions yet'}`
+        : `HEAD detached at ${at}`,
+    );
     if (!r.tracked.length) print("Nothing is tracked yet; use 'mvm add PATH'.");
-    if (r.clean) print(r.head ? 'nothing to commit, workspace matches HEAD' : r.tracked.length ? 'no files found under the tracked paths' : '');
+    if (r.clean)
+      print(
+        r.head
+          ? 'nothing to commit, workspace matches HEAD'
+          : r.tracked.length
+            ? 'no files found under the tracked paths'
+            : '',
+      );
     else {
       print('Changes since HEAD:');
       for (const c of r.changes) {
@@ -45,8 +56,14 @@ export const statusCommand: Command<Args> = {
         print(`  ${paint(kind, (c.status === 'mode' ? 'mode changed' : c.status).padEnd(14))}${c.path}`);
       }
     }
-    for (const d of r.dataDrift) print(`warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`);
-    if (r.lock && !r.lock.matchesHead) print(`warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`);
+    for (const d of r.dataDrift)
+      print(
+        `warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`,
+      );
+    if (r.lock && !r.lock.matchesHead)
+      print(
+        `warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`,
+      );
     else if (r.lock && !r.lock.matchesWorkspace) print(`warning: the workspace differs from what mvm.lock names`);
     return code;
   },

@@ -15,7 +15,8 @@ export function compareRows(r: CompareResult): string[][] {
   rows.push(['message', ...cols.map((c) => c.message.split('\n')[0]!.slice(0, 40))]);
   rows.push(['author', ...cols.map((c) => c.author.replace(/\s*<.*>$/, ''))]);
   rows.push(['date', ...cols.map((c) => formatDate(c.time).slice(0, 16))]);
-  const keys = (pick: (c: CompareResult['columns'][number]) => Record<string, Scalar>) => [...new Set(cols.flatMap((c) => Object.keys(pick(c))))].sort();
+  const keys = (pick: (c: CompareResult['columns'][number]) => Record<string, Scalar>) =>
+    [...new Set(cols.flatMap((c) => Object.keys(pick(c))))].sort();
   for (const k of keys((c) => c.meta)) rows.push([`meta.${k}`, ...cols.map((c) => fmt(c.meta[k]))]);
   for (const k of keys((c) => c.params)) rows.push([`params.${k}`, ...cols.map((c) => fmt(c.params[k]))]);
   for (const m of r.metricNames) {
@@ -26,15 +27,28 @@ export function compareRows(r: CompareResult): string[][] {
         const cell = c.metrics[m]!;
         if (cell.delta === null) return fmt(cell.value);
         const sign = cell.delta > 0 ? '+' : '';
-        const verdict = cell.verdict === 'better' ? ` ${paint('better', 'better')}` : cell.verdict === 'worse' ? ` ${paint('worse', 'worse')}` : cell.verdict && cell.verdict !== 'same' ? ` ${cell.verdict}` : '';
+        const verdict =
+          cell.verdict === 'better'
+            ? ` ${paint('better', 'better')}`
+            : cell.verdict === 'worse'
+              ? ` ${paint('worse', 'worse')}`
+              : cell.verdict && cell.verdict !== 'same'
+                ? ` ${cell.verdict}`
+                : '';
         return `${fmt(cell.value)} (${sign}${fmt(cell.delta)}${verdict})`;
       }),
     ]);
   }
   rows.push(['size', ...cols.map((c) => formatBytes(c.logicalBytes))]);
   rows.push(['stored', ...cols.map((c) => formatBytes(c.storedBytes))]);
-  rows.push([`chunks shared with ${versionLabel(cols[0]!.id, cols[0]!.number).split(' ')[0]}`, ...cols.map((c) => `${c.sharedWithFirst}/${c.chunks}`)]);
-  rows.push(['data', ...cols.map((c) => c.data.map((d) => `${d.path ?? d.name}@${d.id.slice(0, 8)}`).join(' ') || '-')]);
+  rows.push([
+    `chunks shared with ${versionLabel(cols[0]!.id, cols[0]!.number).split(' ')[0]}`,
+    ...cols.map((c) => `${c.sharedWithFirst}/${c.chunks}`),
+  ]);
+  rows.push([
+    'data',
+    ...cols.map((c) => c.data.map((d) => `${d.path ?? d.name}@${d.id.slice(0, 8)}`).join(' ') || '-'),
+  ]);
   rows.push(['base', ...cols.map((c) => (c.base ? versionLabel(c.base, c.baseNumber) : '-'))]);
   return rows;
 }
@@ -54,7 +68,9 @@ export function compareTable(r: CompareResult, width?: number): string {
   const text = table(rows);
   if (!width || Math.max(...text.split('\n').map((l) => l.length)) <= width) return text;
   const turned = table(pivot(rows));
-  return Math.max(...turned.split('\n').map((l) => l.length)) < Math.max(...text.split('\n').map((l) => l.length)) ? turned : text;
+  return Math.max(...turned.split('\n').map((l) => l.length)) < Math.max(...text.split('\n').map((l) => l.length))
+    ? turned
+    : text;
 }
 
 /** A Markdown table (for pull-request comments): fields down, versions across. */
@@ -63,7 +79,9 @@ export function compareMarkdown(r: CompareResult): string {
   const [head, ...body] = compareRows(r).map((row) => row.map(stripPaint));
   head![0] = 'field';
   const line = (row: string[]) => `| ${row.map(cell).join(' | ')} |`;
-  return [line(head!), `|${head!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...body.map(line)].join('\n');
+  return [line(head!), `|${head!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...body.map(line)].join(
+    '\n',
+  );
 }
 
 /** CSV (RFC 4180 quoting, newline-separated): fields down, versions across. */

@@ -12,6 +12,7 @@ export function signatureLine(s: SignatureStatus): string {
 export function signatureSummary(r: Pick<VersionSignatures, 'status' | 'principals' | 'signatures'>): string {
   if (r.status === 'unsigned') return 'not signed';
   if (r.status === 'verified') return `signed by ${r.principals.join(', ')}`;
-  if (r.status === 'unverified') return `signed, not verified (${r.signatures.find((s) => s.status === 'unverified')?.reason})`;
+  if (r.status === 'unverified')
+    return `signed, not verified (${r.signatures.find((s) => s.status === 'unverified')?.reason})`;
   return 'BAD signature';
 }

@@ -33,16 +33,26 @@ export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths: number[] = [];
   // colour marks take no room on screen
   const width = (c: string) => c.length - (c.match(/[\ue000-\ue0ff]/g)?.length ?? 0);
-  const pad = (c: string, n: number, left: boolean) => (left ? ' '.repeat(Math.max(0, n - width(c))) + c : c + ' '.repeat(Math.max(0, n - width(c))));
+  const pad = (c: string, n: number, left: boolean) =>
+    left ? ' '.repeat(Math.max(0, n - width(c))) + c : c + ' '.repeat(Math.max(0, n - width(c)));
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, width(c))));
   return rows
-    .map((r) => r.map((c, i) => (align[i] === 'r' ? pad(c, widths[i]!, true) : i === r.length - 1 ? c : pad(c, widths[i]!, false))).join('  '))
+    .map((r) =>
+      r
+        .map((c, i) =>
+          align[i] === 'r' ? pad(c, widths[i]!, true) : i === r.length - 1 ? c : pad(c, widths[i]!, false),
+        )
+        .join('  '),
+    )
     .join('\n');
 }
 
 /** A date as `2026-11-26 14:34:14 UTC`. */
 export function formatDate(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
 }
 
 /** Writes a JSON document to stdout. */

@@ -21,7 +21,8 @@ export async function detectLayout(src: ByteSource): Promise<Layout | null> {
     if (!Buffer.isBuffer(head) || head.length < 8) return null;
     let layout: Layout | null;
     if (head.toString('latin1', 0, 4) === 'GGUF') layout = await parseGguf(src);
-    else if (head.readUInt32LE(0) === 0x04034b50) layout = (await parsePytorchZip(src)) ?? (await parseNpz(src)) ?? (await parseKeras(src));
+    else if (head.readUInt32LE(0) === 0x04034b50)
+      layout = (await parsePytorchZip(src)) ?? (await parseNpz(src)) ?? (await parseKeras(src));
     else if (head.toString('latin1', 0, 6) === '\x93NUMPY') layout = await parseNpy(src);
     else if (head.toString('latin1', 4, 8) === 'TFL3') layout = await parseTflite(src);
     else if (head.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n') layout = await parseHdf5(src);

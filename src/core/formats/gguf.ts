@@ -14,14 +14,38 @@ export const GGUF_MAX_HEADER = 128 * 1024 * 1024;
 export const GGML_TYPES: ReadonlyMap<number, { name: string; block: number; bytes: number }> = new Map(
   (
     [
-      [0, 'f32', 1, 4], [1, 'f16', 1, 2], [2, 'q4_0', 32, 18], [3, 'q4_1', 32, 20],
-      [6, 'q5_0', 32, 22], [7, 'q5_1', 32, 24], [8, 'q8_0', 32, 34], [9, 'q8_1', 32, 36],
-      [10, 'q2_k', 256, 84], [11, 'q3_k', 256, 110], [12, 'q4_k', 256, 144], [13, 'q5_k', 256, 176],
-      [14, 'q6_k', 256, 210], [15, 'q8_k', 256, 292], [16, 'iq2_xxs', 256, 66], [17, 'iq2_xs', 256, 74],
-      [18, 'iq3_xxs', 256, 98], [19, 'iq1_s', 256, 50], [20, 'iq4_nl', 32, 18], [21, 'iq3_s', 256, 110],
-      [22, 'iq2_s', 256, 82], [23, 'iq4_xs', 256, 136], [24, 'i8', 1, 1], [25, 'i16', 1, 2],
-      [26, 'i32', 1, 4], [27, 'i64', 1, 8], [28, 'f64', 1, 8], [29, 'iq1_m', 256, 56],
-      [30, 'bf16', 1, 2], [34, 'tq1_0', 256, 54], [35, 'tq2_0', 256, 66], [39, 'mxfp4', 32, 17],
+      [0, 'f32', 1, 4],
+      [1, 'f16', 1, 2],
+      [2, 'q4_0', 32, 18],
+      [3, 'q4_1', 32, 20],
+      [6, 'q5_0', 32, 22],
+      [7, 'q5_1', 32, 24],
+      [8, 'q8_0', 32, 34],
+      [9, 'q8_1', 32, 36],
+      [10, 'q2_k', 256, 84],
+      [11, 'q3_k', 256, 110],
+      [12, 'q4_k', 256, 144],
+      [13, 'q5_k', 256, 176],
+      [14, 'q6_k', 256, 210],
+      [15, 'q8_k', 256, 292],
+      [16, 'iq2_xxs', 256, 66],
+      [17, 'iq2_xs', 256, 74],
+      [18, 'iq3_xxs', 256, 98],
+      [19, 'iq1_s', 256, 50],
+      [20, 'iq4_nl', 32, 18],
+      [21, 'iq3_s', 256, 110],
+      [22, 'iq2_s', 256, 82],
+      [23, 'iq4_xs', 256, 136],
+      [24, 'i8', 1, 1],
+      [25, 'i16', 1, 2],
+      [26, 'i32', 1, 4],
+      [27, 'i64', 1, 8],
+      [28, 'f64', 1, 8],
+      [29, 'iq1_m', 256, 56],
+      [30, 'bf16', 1, 2],
+      [34, 'tq1_0', 256, 54],
+      [35, 'tq2_0', 256, 66],
+      [39, 'mxfp4', 32, 17],
     ] as const
   ).map(([id, name, block, bytes]) => [id, { name, block, bytes }]),
 );
@@ -101,15 +125,35 @@ async function parse(src: ByteSource): Promise<Layout | null> {
 /** Reads an unsigned integer metadata value of any integer type; null for other types or negative values. */
 async function readUnsigned(c: ByteCursor, type: number): Promise<number | null> {
   switch (type) {
-    case 0: return c.u8();
-    case 2: { const b = await c.bytes(2); return b.readUInt16LE(0); }
-    case 4: return c.u32();
-    case 10: return c.u64();
-    case 1: { const b = await c.bytes(1); return nonNegative(b.readInt8(0)); }
-    case 3: { const b = await c.bytes(2); return nonNegative(b.readInt16LE(0)); }
-    case 5: { const b = await c.bytes(4); return nonNegative(b.readInt32LE(0)); }
-    case 11: { const b = await c.bytes(8); return nonNegative(Number(b.readBigInt64LE(0))); }
-    default: await skipValue(c, type, 0); return null;
+    case 0:
+      return c.u8();
+    case 2: {
+      const b = await c.bytes(2);
+      return b.readUInt16LE(0);
+    }
+    case 4:
+      return c.u32();
+    case 10:
+      return c.u64();
+    case 1: {
+      const b = await c.bytes(1);
+      return nonNegative(b.readInt8(0));
+    }
+    case 3: {
+      const b = await c.bytes(2);
+      return nonNegative(b.readInt16LE(0));
+    }
+    case 5: {
+      const b = await c.bytes(4);
+      return nonNegative(b.readInt32LE(0));
+    }
+    case 11: {
+      const b = await c.bytes(8);
+      return nonNegative(Number(b.readBigInt64LE(0)));
+    }
+    default:
+      await skipValue(c, type, 0);
+      return null;
   }
 }
 

@@ -29,7 +29,15 @@ const MAX_TREE_DEPTH = 32;
 /** The datatype class of opaque data. */
 const OPAQUE = 5;
 
-const MSG = { dataspace: 0x1, linkInfo: 0x2, datatype: 0x3, link: 0x6, layout: 0x8, continuation: 0x10, symbolTable: 0x11 } as const;
+const MSG = {
+  dataspace: 0x1,
+  linkInfo: 0x2,
+  datatype: 0x3,
+  link: 0x6,
+  layout: 0x8,
+  continuation: 0x10,
+  symbolTable: 0x11,
+} as const;
 
 interface Message {
   type: number;
@@ -223,7 +231,12 @@ async function symbolTable(file: H5File, btree: number, heapAddr: number): Promi
  * layout (past MAX_LISTED_TENSORS, small ones packed into runs, as for every
  * format); null when they are not HDF5 we can read.
  */
-async function hdf5Layout(src: ByteSource, start: number, end: number, format: 'hdf5' | 'keras'): Promise<Layout | null> {
+async function hdf5Layout(
+  src: ByteSource,
+  start: number,
+  end: number,
+  format: 'hdf5' | 'keras',
+): Promise<Layout | null> {
   const opened = await openFile(src, start, end);
   if (!opened) return null;
   const { file, root } = opened;
@@ -249,7 +262,8 @@ async function hdf5Layout(src: ByteSource, start: number, end: number, format: '
     // a link info message with a fractal heap: the group's links are in dense storage
     const info = find(MSG.linkInfo);
     const at = info ? 2 + (info[1]! & 1 ? 8 : 0) : 0;
-    if (info && file.addr(info, at) !== UNDEFINED) children.push(...(await denseLinks(file, file.addr(info, at), file.addr(info, at + file.offSize))));
+    if (info && file.addr(info, at) !== UNDEFINED)
+      children.push(...(await denseLinks(file, file.addr(info, at), file.addr(info, at + file.offSize))));
     for (const [name, child] of children) {
       if (!name || name.includes('/')) return null;
       // paths repeat their group's path: one too long, or past the file's budget, is not walked (its data stays plain)
@@ -265,12 +279,20 @@ async function hdf5Layout(src: ByteSource, start: number, end: number, format: '
     if (!shape || !where || where.size === 0) continue;
     const { dtype, size } = dtypeOf(type);
     // Keras 3 saves a bf16 weight as 2-byte opaque data (all h5py can store it as) marked with an attribute
-    const bf16 = dtype === null && (type[0]! & 0x0f) === OPAQUE && size === 2 && (await stringAttribute(file, msgs, 'dtype')) === 'bfloat16';
+    const bf16 =
+      dtype === null &&
+      (type[0]! & 0x0f) === OPAQUE &&
+      size === 2 &&
+      (await stringAttribute(file, msgs, 'dtype')) === 'bfloat16';
     const count = shapeElements(shape);
     // a byte count that disagrees with the shape drops the dataset (it stays plain data)
     if (count === null || count * size !== where.size) continue;
     const from = file.abs(where.addr);
-    if (from + where.size > end || !list.add({ name: path, dtype: bf16 ? 'BF16' : dtype ?? 'unknown', shape, start: from, end: from + where.size })) return null;
+    if (
+      from + where.size > end ||
+      !list.add({ name: path, dtype: bf16 ? 'BF16' : (dtype ?? 'unknown'), shape, start: from, end: from + where.size })
+    )
+      return null;
   }
   return list.layout(format);
 }

@@ -105,7 +105,11 @@ async function stringValue(file: H5File, a: Attribute): Promise<string | null> {
  * messages; null when it has none, another type, or cannot be read (an
  * unreadable attribute leaves its dataset as it was, never the file unread).
  */
-export async function stringAttribute(file: H5File, messages: { type: number; data: Buffer }[], name: string): Promise<string | null> {
+export async function stringAttribute(
+  file: H5File,
+  messages: { type: number; data: Buffer }[],
+  name: string,
+): Promise<string | null> {
   try {
     for (const m of messages) {
       if (m.type !== ATTRIBUTE_MESSAGE) continue;

@@ -52,7 +52,8 @@ class FractalHeap {
     p += 2 + 2 * L + 4;
     const root = file.addr(h, p);
     const rows = h.readUInt16LE(p + O);
-    if (width < 1 || start < 1 || maxDirect < start || maxHeapBits < 1 || maxHeapBits > 53) throw new RangeError('bad doubling table');
+    if (width < 1 || start < 1 || maxDirect < start || maxHeapBits < 1 || maxHeapBits > 53)
+      throw new RangeError('bad doubling table');
     const offBytes = Math.ceil(maxHeapBits / 8);
     const lenBytes = Math.min(encSize(maxDirect), encSize(maxManaged));
     const blockHeader = 5 + O + offBytes + (h[9]! & 0x02 ? 4 : 0);
@@ -82,7 +83,8 @@ class FractalHeap {
         }
       }
     };
-    if (!Number.isInteger(Math.log2(start)) || !Number.isInteger(Math.log2(width))) throw new RangeError('bad doubling table');
+    if (!Number.isInteger(Math.log2(start)) || !Number.isInteger(Math.log2(width)))
+      throw new RangeError('bad doubling table');
     await indirect(root, rows, 0, 0);
     return new FractalHeap(file, blocks, offBytes, lenBytes, blockHeader, idLength);
   }
@@ -107,7 +109,8 @@ class FractalHeap {
       else hi = mid - 1;
     }
     const b = this.blocks[lo];
-    if (!b || length === 0 || b.offset > offset || offset + length > b.offset + b.size) throw new RangeError('heap object outside the heap');
+    if (!b || length === 0 || b.offset > offset || offset + length > b.offset + b.size)
+      throw new RangeError('heap object outside the heap');
     // offsets within a direct block count from its first byte, header included
     if (offset - b.offset < this.blockHeader) throw new RangeError('heap object inside a block header');
     return this.file.read(b.addr + (offset - b.offset), length);
@@ -142,7 +145,8 @@ async function nameIndex(file: H5File, addr: number, idLength: number): Promise<
     if (seen.has(node) || records > maxRecords[d]!) throw new RangeError('name index loops or overflows');
     seen.add(node);
     const body = await file.read(node, 6 + records * recSize + (d > 0 ? (records + 1) * pointer[d]! : 0));
-    if (body.toString('latin1', 0, 4) !== (d > 0 ? 'BTIN' : 'BTLF') || body[5] !== 5) throw new RangeError('not a name index node');
+    if (body.toString('latin1', 0, 4) !== (d > 0 ? 'BTIN' : 'BTLF') || body[5] !== 5)
+      throw new RangeError('not a name index node');
     for (let i = 0; i < records; i++) ids.push(body.subarray(6 + i * recSize + 4, 6 + (i + 1) * recSize));
     if (d === 0) return;
     const countBytes = encSize(maxRecords[d - 1]!);

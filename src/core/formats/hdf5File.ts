@@ -37,7 +37,8 @@ export class H5File {
 
   /** `len` bytes at HDF5 address `addr`, all of them inside the HDF5 bytes. */
   async read(addr: number, len: number): Promise<Buffer> {
-    if (addr < 0 || len < 0 || len > MAX_BLOCK || this.abs(addr) + len > this.end) throw new RangeError('address outside the file');
+    if (addr < 0 || len < 0 || len > MAX_BLOCK || this.abs(addr) + len > this.end)
+      throw new RangeError('address outside the file');
     this.budget -= len;
     if (this.budget < 0) throw new RangeError('structure reads more than the file');
     const b = await this.src.read(this.abs(addr), len);

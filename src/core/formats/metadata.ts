@@ -64,12 +64,34 @@ async function safetensors(src: ByteSource): Promise<ModelMetadata | null> {
 }
 
 const GGUF_READ: Record<number, (b: Buffer) => string> = {
-  0: (b) => String(b.readUInt8(0)), 1: (b) => String(b.readInt8(0)), 2: (b) => String(b.readUInt16LE(0)), 3: (b) => String(b.readInt16LE(0)),
-  4: (b) => String(b.readUInt32LE(0)), 5: (b) => String(b.readInt32LE(0)), 6: (b) => String(b.readFloatLE(0)), 7: (b) => String(b[0] !== 0),
-  10: (b) => String(b.readBigUInt64LE(0)), 11: (b) => String(b.readBigInt64LE(0)), 12: (b) => String(b.readDoubleLE(0)),
+  0: (b) => String(b.readUInt8(0)),
+  1: (b) => String(b.readInt8(0)),
+  2: (b) => String(b.readUInt16LE(0)),
+  3: (b) => String(b.readInt16LE(0)),
+  4: (b) => String(b.readUInt32LE(0)),
+  5: (b) => String(b.readInt32LE(0)),
+  6: (b) => String(b.readFloatLE(0)),
+  7: (b) => String(b[0] !== 0),
+  10: (b) => String(b.readBigUInt64LE(0)),
+  11: (b) => String(b.readBigInt64LE(0)),
+  12: (b) => String(b.readDoubleLE(0)),
 };
 const GGUF_WIDTH: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
-const GGUF_TYPE_NAMES: Record<number, string> = { 0: 'u8', 1: 'i8', 2: 'u16', 3: 'i16', 4: 'u32', 5: 'i32', 6: 'f32', 7: 'bool', 8: 'string', 9: 'array', 10: 'u64', 11: 'i64', 12: 'f64' };
+const GGUF_TYPE_NAMES: Record<number, string> = {
+  0: 'u8',
+  1: 'i8',
+  2: 'u16',
+  3: 'i16',
+  4: 'u32',
+  5: 'i32',
+  6: 'f32',
+  7: 'bool',
+  8: 'string',
+  9: 'array',
+  10: 'u64',
+  11: 'i64',
+  12: 'f64',
+};
 
 async function gguf(src: ByteSource): Promise<ModelMetadata | null> {
   const c = new ByteCursor(src, 4);

@@ -15,9 +15,18 @@ const MAX_HEADER = 64 * 1024;
 
 /** NumPy type characters and sizes -> our dtype names (those the byte-plane kernels know where they apply). */
 const KINDS: Record<string, string> = {
-  f2: 'F16', f4: 'F32', f8: 'F64',
-  i1: 'I8', u1: 'U8', b1: 'BOOL',
-  i2: 'I16', u2: 'U16', i4: 'I32', u4: 'U32', i8: 'I64', u8: 'U64',
+  f2: 'F16',
+  f4: 'F32',
+  f8: 'F64',
+  i1: 'I8',
+  u1: 'U8',
+  b1: 'BOOL',
+  i2: 'I16',
+  u2: 'U16',
+  i4: 'I32',
+  u4: 'U32',
+  i8: 'I64',
+  u8: 'U64',
 };
 
 /** One array's header: dtype, shape and where its data lies, relative to the start of the `.npy` bytes. */
@@ -53,7 +62,10 @@ async function readNpyHeader(src: ByteSource, offset: number, limit: number): Pr
   if (!base) return null;
   // big-endian arrays keep their tensor boundaries but get a dtype of their own (no byte planes)
   const dtype = order === '>' && Number(size) > 1 ? `${base}_BE` : base;
-  const parts = shapeText[1]!.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = shapeText[1]!
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (!parts.every((p) => /^\d+$/.test(p))) return null;
   const shape = parts.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -65,7 +77,10 @@ async function readNpyHeader(src: ByteSource, offset: number, limit: number): Pr
 async function parseNpyFile(src: ByteSource): Promise<Layout | null> {
   const h = await readNpyHeader(src, 0, src.size);
   if (!h || h.dataStart + h.dataLength !== src.size) return null;
-  return { format: 'numpy', tensors: [{ name: 'array', dtype: h.dtype, shape: h.shape, start: h.dataStart, end: src.size }] };
+  return {
+    format: 'numpy',
+    tensors: [{ name: 'array', dtype: h.dtype, shape: h.shape, start: h.dataStart, end: src.size }],
+  };
 }
 
 async function parseNpzFile(src: ByteSource): Promise<Layout | null> {
@@ -77,7 +92,13 @@ async function parseNpzFile(src: ByteSource): Promise<Layout | null> {
     if (!r) return null;
     const h = await readNpyHeader(src, r.start, r.end);
     if (!h || r.start + h.dataStart + h.dataLength !== r.end) return null;
-    tensors.push({ name: e.name.slice(0, -'.npy'.length), dtype: h.dtype, shape: h.shape, start: r.start + h.dataStart, end: r.end });
+    tensors.push({
+      name: e.name.slice(0, -'.npy'.length),
+      dtype: h.dtype,
+      shape: h.shape,
+      start: r.start + h.dataStart,
+      end: r.end,
+    });
   }
   return { format: 'numpy', tensors };
 }

@@ -17,10 +17,28 @@ import { MAX_TENSOR_NAME, NameBudget } from './names.js';
 export const ONNX_DTYPES: ReadonlyMap<number, { name: string; bits: number }> = new Map(
   (
     [
-      [1, 'f32', 32], [2, 'u8', 8], [3, 'i8', 8], [4, 'u16', 16], [5, 'i16', 16], [6, 'i32', 32],
-      [7, 'i64', 64], [9, 'bool', 8], [10, 'f16', 16], [11, 'f64', 64], [12, 'u32', 32], [13, 'u64', 64],
-      [14, 'c64', 64], [15, 'c128', 128], [16, 'bf16', 16], [17, 'f8_e4m3', 8], [18, 'f8_e4m3fnuz', 8],
-      [19, 'f8_e5m2', 8], [20, 'f8_e5m2fnuz', 8], [21, 'u4', 4], [22, 'i4', 4], [23, 'f4_e2m1', 4],
+      [1, 'f32', 32],
+      [2, 'u8', 8],
+      [3, 'i8', 8],
+      [4, 'u16', 16],
+      [5, 'i16', 16],
+      [6, 'i32', 32],
+      [7, 'i64', 64],
+      [9, 'bool', 8],
+      [10, 'f16', 16],
+      [11, 'f64', 64],
+      [12, 'u32', 32],
+      [13, 'u64', 64],
+      [14, 'c64', 64],
+      [15, 'c128', 128],
+      [16, 'bf16', 16],
+      [17, 'f8_e4m3', 8],
+      [18, 'f8_e4m3fnuz', 8],
+      [19, 'f8_e5m2', 8],
+      [20, 'f8_e5m2fnuz', 8],
+      [21, 'u4', 4],
+      [22, 'i4', 4],
+      [23, 'f4_e2m1', 4],
     ] as const
   ).map(([id, name, bits]) => [id, { name, bits }]),
 );
@@ -206,7 +224,8 @@ async function parseTensor(c: ByteCursor, end: number, external: ExternalTensor[
   const elements = shapeElements(dims);
   if (elements === null) throw new RangeError('bad dims');
   const dtype = ONNX_DTYPES.get(dataType);
-  if (dtype && Math.ceil((elements * dtype.bits) / 8) !== raw.end - raw.start) throw new RangeError('raw_data size mismatch');
+  if (dtype && Math.ceil((elements * dtype.bits) / 8) !== raw.end - raw.start)
+    throw new RangeError('raw_data size mismatch');
   return { name, dtype: dtype?.name ?? 'unknown', shape: dims, start: raw.start, end: raw.end };
 }
 
@@ -225,15 +244,22 @@ async function parseEntry(c: ByteCursor, end: number): Promise<[string, string]>
 }
 
 /** An external tensor from its `external_data` entries (location, offset, length; length defaults to the shape's size). */
-function externalTensor(name: string, dataType: number, dims: number[], entries: Map<string, string>): ExternalTensor | null {
+function externalTensor(
+  name: string,
+  dataType: number,
+  dims: number[],
+  entries: Map<string, string>,
+): ExternalTensor | null {
   const location = entries.get('location');
   const dtype = ONNX_DTYPES.get(dataType);
   const elements = shapeElements(dims);
   if (!location || elements === null) return null;
-  const num = (k: string) => (entries.has(k) ? (/^\d{1,15}$/.test(entries.get(k)!) ? Number(entries.get(k)) : NaN) : undefined);
+  const num = (k: string) =>
+    entries.has(k) ? (/^\d{1,15}$/.test(entries.get(k)!) ? Number(entries.get(k)) : NaN) : undefined;
   const offset = num('offset') ?? 0;
   const length = num('length') ?? (dtype ? Math.ceil((elements * dtype.bits) / 8) : NaN);
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || !Number.isSafeInteger(offset + length)) return null;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || !Number.isSafeInteger(offset + length))
+    return null;
   if (dtype && Math.ceil((elements * dtype.bits) / 8) !== length) return null;
   return { name, dtype: dtype?.name ?? 'unknown', shape: dims, location, offset, length };
 }
@@ -257,11 +283,21 @@ export async function lengthEnd(c: ByteCursor, limit: number): Promise<number> {
 export async function skipField(c: ByteCursor, wire: number, limit: number): Promise<void> {
   let n: number;
   switch (wire) {
-    case WIRE_VARINT: await varint(c); n = 0; break;
-    case WIRE_I64: n = 8; break;
-    case WIRE_LEN: n = (await lengthEnd(c, limit)) - c.pos; break;
-    case WIRE_I32: n = 4; break;
-    default: throw new RangeError(`bad wire type ${wire}`);
+    case WIRE_VARINT:
+      await varint(c);
+      n = 0;
+      break;
+    case WIRE_I64:
+      n = 8;
+      break;
+    case WIRE_LEN:
+      n = (await lengthEnd(c, limit)) - c.pos;
+      break;
+    case WIRE_I32:
+      n = 4;
+      break;
+    default:
+      throw new RangeError(`bad wire type ${wire}`);
   }
   if (c.pos + n > limit) throw new RangeError('field past end');
   c.skip(n);

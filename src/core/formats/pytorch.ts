@@ -84,7 +84,9 @@ async function parse(src: ByteSource): Promise<Layout | null> {
 
   // the pickle gives each storage its dtype and the tensors that view it: read when stored (torch stores every entry)
   const pklRange = pkl.stored && pkl.size <= MAX_PICKLE ? await entryRange(src, pkl) : null;
-  const pickled = pklRange ? torchPickle(await src.read(pklRange.start, pklRange.end - pklRange.start)) : { storages: new Map<string, TorchStorage>(), tensors: [] };
+  const pickled = pklRange
+    ? torchPickle(await src.read(pklRange.start, pklRange.end - pklRange.start))
+    : { storages: new Map<string, TorchStorage>(), tensors: [] };
   const names = storageNames(pickled);
   const used = new Set<string>();
   const tensors: TensorInfo[] = [];

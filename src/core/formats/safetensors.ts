@@ -12,11 +12,26 @@ export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
 
 /** Bits per element of each safetensors dtype (upper-case, as written in the file). */
 const DTYPE_BITS: Record<string, number> = {
-  BOOL: 8, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
-  I16: 16, U16: 16, F16: 16, BF16: 16,
-  I32: 32, U32: 32, F32: 32,
-  I64: 64, U64: 64, F64: 64, C64: 64,
-  F4: 4, F6_E2M3: 6, F6_E3M2: 6,
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  I64: 64,
+  U64: 64,
+  F64: 64,
+  C64: 64,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
 };
 
 /** Parses a safetensors file's tensor map, or returns null when the bytes are not a valid safetensors file. */
@@ -67,7 +82,13 @@ function tensorOf(name: string, info: unknown, dataStart: number, size: number):
     const totalBits = elements * bits;
     if (!Number.isSafeInteger(totalBits) || totalBits % 8 !== 0 || totalBits / 8 !== e - b) return null;
   }
-  return { name, dtype: dtype.toLowerCase(), shape: [...(shape as number[])], start: dataStart + b, end: dataStart + e };
+  return {
+    name,
+    dtype: dtype.toLowerCase(),
+    shape: [...(shape as number[])],
+    start: dataStart + b,
+    end: dataStart + e,
+  };
 }
 
 /** Parses a sharded model's `model.safetensors.index.json`, returning its weight_map (tensor name -> shard file) or null. */

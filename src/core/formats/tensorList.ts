@@ -54,7 +54,8 @@ export class TensorList {
     this.count = n + 1;
     // the count just went past the limit: the small tensors listed so far let go of their records
     if (this.count === this.maxListed + 1) {
-      for (let i = 0; i < this.count; i++) if (this.ends[i]! - this.starts[i]! < this.packBelow) this.listed[i] = undefined;
+      for (let i = 0; i < this.count; i++)
+        if (this.ends[i]! - this.starts[i]! < this.packBelow) this.listed[i] = undefined;
     }
     return true;
   }

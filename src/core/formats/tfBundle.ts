@@ -22,8 +22,21 @@ export interface BundleEntry {
 
 /** mvm's dtype name (as in safetensors) and bytes per element, by TensorFlow DataType enum value; strings are opaque units. */
 const TF_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
-  [1, ['F32', 4]], [2, ['F64', 8]], [3, ['I32', 4]], [4, ['U8', 1]], [5, ['I16', 2]], [6, ['I8', 1]], [7, ['STRING', 0]],
-  [8, ['C64', 8]], [9, ['I64', 8]], [10, ['BOOL', 1]], [14, ['BF16', 2]], [17, ['U16', 2]], [19, ['F16', 2]], [22, ['U32', 4]], [23, ['U64', 8]],
+  [1, ['F32', 4]],
+  [2, ['F64', 8]],
+  [3, ['I32', 4]],
+  [4, ['U8', 1]],
+  [5, ['I16', 2]],
+  [6, ['I8', 1]],
+  [7, ['STRING', 0]],
+  [8, ['C64', 8]],
+  [9, ['I64', 8]],
+  [10, ['BOOL', 1]],
+  [14, ['BF16', 2]],
+  [17, ['U16', 2]],
+  [19, ['F16', 2]],
+  [22, ['U32', 4]],
+  [23, ['U64', 8]],
 ]);
 
 /** A data file's name: `<prefix>.data-<K>-of-<N>`, the index being `<prefix>.index`. */
@@ -48,7 +61,11 @@ const MAGIC = 0xdb4775248b80fb57n;
 const TRAILER = 5;
 
 class Reader {
-  constructor(private readonly buf: Buffer, public pos: number, readonly end: number) {}
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+    readonly end: number,
+  ) {}
   varint(): number {
     let result = 0;
     let scale = 1;

@@ -46,7 +46,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * add up to the shards' sizes. A weight of dtype `string` (variable length)
  * ends the weights that can be placed.
  */
-export function tfjsShardLayout(manifestText: string, shard: string, sizeOf: (name: string) => number | null): Layout | null {
+export function tfjsShardLayout(
+  manifestText: string,
+  shard: string,
+  sizeOf: (name: string) => number | null,
+): Layout | null {
   let doc: unknown;
   try {
     doc = JSON.parse(manifestText);
@@ -72,18 +76,32 @@ export function tfjsShardLayout(manifestText: string, shard: string, sizeOf: (na
     const tensors: TensorInfo[] = [];
     let pos = 0;
     for (const w of group.weights) {
-      if (!isRecord(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') return null;
+      if (!isRecord(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string')
+        return null;
       if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return null;
       if (w.dtype === 'string') break;
       const q = isRecord(w.quantization) ? w.quantization.dtype : undefined;
-      const kind = q === undefined ? (Object.hasOwn(DTYPES, w.dtype) ? DTYPES[w.dtype] : undefined) : typeof q === 'string' && Object.hasOwn(QUANTIZED, q) ? QUANTIZED[q] : undefined;
+      const kind =
+        q === undefined
+          ? Object.hasOwn(DTYPES, w.dtype)
+            ? DTYPES[w.dtype]
+            : undefined
+          : typeof q === 'string' && Object.hasOwn(QUANTIZED, q)
+            ? QUANTIZED[q]
+            : undefined;
       if (!kind) return null;
       const bytes = (w.shape as number[]).reduce((a, b) => a * b, 1) * kind[0];
       if (!Number.isSafeInteger(bytes)) return null;
       const start = Math.max(pos, offset);
       const end = Math.min(pos + bytes, offset + size);
       if (start < end || (bytes === 0 && pos >= offset && pos < offset + size)) {
-        tensors.push({ name: w.name, dtype: kind[1], shape: w.shape as number[], start: start - offset, end: Math.max(start, end) - offset });
+        tensors.push({
+          name: w.name,
+          dtype: kind[1],
+          shape: w.shape as number[],
+          start: start - offset,
+          end: Math.max(start, end) - offset,
+        });
       }
       pos += bytes;
       if (pos > total) return null;

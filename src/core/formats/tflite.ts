@@ -12,9 +12,23 @@ import { MAX_NAME_BYTES, NameBudget } from './names.js';
 
 /** mvm's dtype name (as in safetensors) and bits per element, by TFLite TensorType. */
 const TFLITE_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
-  [0, ['F32', 32]], [1, ['F16', 16]], [2, ['I32', 32]], [3, ['U8', 8]], [4, ['I64', 64]], [5, ['STRING', 0]], [6, ['BOOL', 8]],
-  [7, ['I16', 16]], [8, ['C64', 64]], [9, ['I8', 8]], [10, ['F64', 64]], [11, ['C128', 128]], [12, ['U64', 64]],
-  [14, ['U32', 32]], [15, ['U16', 16]], [16, ['I4', 4]], [17, ['BF16', 16]],
+  [0, ['F32', 32]],
+  [1, ['F16', 16]],
+  [2, ['I32', 32]],
+  [3, ['U8', 8]],
+  [4, ['I64', 64]],
+  [5, ['STRING', 0]],
+  [6, ['BOOL', 8]],
+  [7, ['I16', 16]],
+  [8, ['C64', 64]],
+  [9, ['I8', 8]],
+  [10, ['F64', 64]],
+  [11, ['C128', 128]],
+  [12, ['U64', 64]],
+  [14, ['U32', 32]],
+  [15, ['U16', 16]],
+  [16, ['I4', 4]],
+  [17, ['BF16', 16]],
 ]);
 
 /** Field indexes (vtable slots) of the schema's tables that are read here. */
@@ -81,7 +95,12 @@ class Flat {
     return at + (await this.u32(at));
   }
   /** A vector field: its element count (at most `max`) and the position of element 0, checked to lie in the file. */
-  async vector(table: number, slot: number, elementBytes: number, max = MAX_ITEMS): Promise<{ length: number; start: number } | null> {
+  async vector(
+    table: number,
+    slot: number,
+    elementBytes: number,
+    max = MAX_ITEMS,
+  ): Promise<{ length: number; start: number } | null> {
     const f = await this.field(table, slot);
     if (f === null) return null;
     const v = await this.deref(f);
@@ -129,7 +148,12 @@ async function parse(src: ByteSource): Promise<Layout | null> {
       const dims = await f.vector(tensor, TENSOR.shape, 4, 64);
       const shape: number[] = [];
       for (let d = 0; d < (dims?.length ?? 0); d++) shape.push(await f.i32(dims!.start + 4 * d));
-      named.set(index, { name: (await f.name(tensor, TENSOR.name, budget)) ?? `buffer${index}`, dtype: kind?.[0] ?? 'unknown', bits: kind?.[1] ?? 0, shape });
+      named.set(index, {
+        name: (await f.name(tensor, TENSOR.name, budget)) ?? `buffer${index}`,
+        dtype: kind?.[0] ?? 'unknown',
+        bits: kind?.[1] ?? 0,
+        shape,
+      });
     }
   }
   const buffers = await f.vector(model, MODEL.buffers, 4);
@@ -154,8 +178,15 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     const t = named.get(i);
     const elements = t ? shapeElements(t.shape) : null;
     // a byte count that does not match the tensor's shape keeps the bytes as a unit, untyped
-    const typed = t !== undefined && t.bits > 0 && elements !== null && Math.ceil((elements * t.bits) / 8) === end - start;
-    out.push({ name: t?.name ?? `buffer${i}`, dtype: typed ? t.dtype : 'unknown', shape: t?.shape ?? [end - start], start, end });
+    const typed =
+      t !== undefined && t.bits > 0 && elements !== null && Math.ceil((elements * t.bits) / 8) === end - start;
+    out.push({
+      name: t?.name ?? `buffer${i}`,
+      dtype: typed ? t.dtype : 'unknown',
+      shape: t?.shape ?? [end - start],
+      start,
+      end,
+    });
   }
   return out.length ? { format: 'tflite', tensors: out } : null;
 }

@@ -29,8 +29,16 @@ export interface TorchStorage {
 
 /** Storage class -> [dtype, bytes per element]. */
 const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
-  DoubleStorage: ['F64', 8], FloatStorage: ['F32', 4], HalfStorage: ['F16', 2], BFloat16Storage: ['BF16', 2],
-  LongStorage: ['I64', 8], IntStorage: ['I32', 4], ShortStorage: ['I16', 2], CharStorage: ['I8', 1], ByteStorage: ['U8', 1], BoolStorage: ['BOOL', 1],
+  DoubleStorage: ['F64', 8],
+  FloatStorage: ['F32', 4],
+  HalfStorage: ['F16', 2],
+  BFloat16Storage: ['BF16', 2],
+  LongStorage: ['I64', 8],
+  IntStorage: ['I32', 4],
+  ShortStorage: ['I16', 2],
+  CharStorage: ['I8', 1],
+  ByteStorage: ['U8', 1],
+  BoolStorage: ['BOOL', 1],
 };
 
 /** Largest pickle scanned, and most values kept on the stack or in the memo. */
@@ -55,7 +63,10 @@ const MARK = Symbol('mark');
 const OTHER = Symbol('other');
 /** A class or function a GLOBAL opcode named. */
 class Global {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
 }
 /** A storage loaded through its persistent ID. */
 class StorageRef {
@@ -63,7 +74,11 @@ class StorageRef {
 }
 /** A tensor rebuilt from a storage. */
 class TensorRef {
-  constructor(readonly storage: string, readonly offset: number | null, readonly shape: number[] | null) {}
+  constructor(
+    readonly storage: string,
+    readonly offset: number | null,
+    readonly shape: number[] | null,
+  ) {}
 }
 /** A dict, list or object: where it was first put (its container and key), to name the tensors inside it by their path. */
 class Container {
@@ -82,7 +97,8 @@ const MAX_DEPTH = 64;
 const MAX_NAME = MAX_TENSOR_NAME;
 type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
 
-const isGlobal = (f: Value, module: string, ...names: string[]) => f instanceof Global && f.module === module && names.includes(f.name);
+const isGlobal = (f: Value, module: string, ...names: string[]) =>
+  f instanceof Global && f.module === module && names.includes(f.name);
 const isRebuild = (f: Value) => isGlobal(f, 'torch._utils', '_rebuild_tensor_v2', '_rebuild_tensor');
 
 /**
@@ -92,11 +108,15 @@ const isRebuild = (f: Value) => isGlobal(f, 'torch._utils', '_rebuild_tensor_v2'
  * a defaultdict).
  */
 function rebuilt(fn: Value, args: Value): Value {
-  if (isGlobal(fn, 'torch._utils', '_rebuild_parameter', '_rebuild_parameter_with_state')) return Array.isArray(args) && args[0] instanceof TensorRef ? args[0] : OTHER;
+  if (isGlobal(fn, 'torch._utils', '_rebuild_parameter', '_rebuild_parameter_with_state'))
+    return Array.isArray(args) && args[0] instanceof TensorRef ? args[0] : OTHER;
   if (!isRebuild(fn)) return new Container();
   if (!Array.isArray(args) || !(args[0] instanceof StorageRef)) return OTHER;
   const shape = args[2];
-  const dims = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) ? (shape as number[]) : null;
+  const dims =
+    Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+      ? (shape as number[])
+      : null;
   return new TensorRef(args[0].key, typeof args[1] === 'number' ? args[1] : null, dims);
 }
 
@@ -150,53 +170,187 @@ export function torchPickle(pkl: Buffer): TorchPickle {
     for (;;) {
       const op = u8();
       switch (op) {
-        case 0x80: u8(); break; // PROTO
-        case 0x95: need(8); p += 8; break; // FRAME
-        case 0x2e: return named(); // STOP
-        case 0x28: push(MARK); break; // MARK
-        case 0x29: push([]); break; // EMPTY_TUPLE (a scalar's shape)
-        case 0x7d: case 0x5d: push(new Container()); break; // EMPTY_DICT, EMPTY_LIST
-        case 0x4e: case 0x88: case 0x89: push(OTHER); break; // NONE, NEWTRUE, NEWFALSE
-        case 0x4b: push(u8()); break; // BININT1
-        case 0x4d: push(u16()); break; // BININT2
-        case 0x4a: need(4); push(pkl.readInt32LE(p)); p += 4; break; // BININT
-        case 0x8a: { // LONG1
+        case 0x80:
+          u8();
+          break; // PROTO
+        case 0x95:
+          need(8);
+          p += 8;
+          break; // FRAME
+        case 0x2e:
+          return named(); // STOP
+        case 0x28:
+          push(MARK);
+          break; // MARK
+        case 0x29:
+          push([]);
+          break; // EMPTY_TUPLE (a scalar's shape)
+        case 0x7d:
+        case 0x5d:
+          push(new Container());
+          break; // EMPTY_DICT, EMPTY_LIST
+        case 0x4e:
+        case 0x88:
+        case 0x89:
+          push(OTHER);
+          break; // NONE, NEWTRUE, NEWFALSE
+        case 0x4b:
+          push(u8());
+          break; // BININT1
+        case 0x4d:
+          push(u16());
+          break; // BININT2
+        case 0x4a:
+          need(4);
+          push(pkl.readInt32LE(p));
+          p += 4;
+          break; // BININT
+        case 0x8a: {
+          // LONG1
           const n = u8();
           need(n);
           push(n > 0 && n <= 6 ? pkl.readIntLE(p, n) : OTHER);
           p += n;
           break;
         }
-        case 0x47: need(8); p += 8; push(OTHER); break; // BINFLOAT
-        case 0x58: push(text(u32(), 'utf8')); break; // BINUNICODE
-        case 0x8c: push(text(u8(), 'utf8')); break; // SHORT_BINUNICODE
-        case 0x55: push(text(u8(), 'latin1')); break; // SHORT_BINSTRING
-        case 0x54: push(text(u32(), 'latin1')); break; // BINSTRING
-        case 0x43: { const n = u8(); need(n); p += n; push(OTHER); break; } // SHORT_BINBYTES
-        case 0x42: { const n = u32(); need(n); p += n; push(OTHER); break; } // BINBYTES
-        case 0x63: { const module = line(); push(new Global(module, line())); break; } // GLOBAL
-        case 0x93: { const name = pop(); const module = pop(); push(typeof module === 'string' && typeof name === 'string' ? new Global(module, name) : OTHER); break; } // STACK_GLOBAL
-        case 0x71: remember(u8()); break; // BINPUT
-        case 0x72: remember(u32()); break; // LONG_BINPUT
-        case 0x94: remember(memo.size); break; // MEMOIZE
-        case 0x68: recall(u8()); break; // BINGET
-        case 0x6a: recall(u32()); break; // LONG_BINGET
-        case 0x74: push(popMark()); break; // TUPLE
-        case 0x85: push([pop()]); break; // TUPLE1
-        case 0x86: { const b = pop(); push([pop(), b]); break; } // TUPLE2
-        case 0x87: { const c = pop(); const b = pop(); push([pop(), b, c]); break; } // TUPLE3
-        case 0x64: { const kv = popMark(); const d = new Container(); for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!); push(d); break; } // DICT
-        case 0x6c: { const items = popMark(); const l = new Container(); for (const v of items) put(l, l.length++, v); push(l); break; } // LIST
-        case 0x52: { const args = pop(); push(rebuilt(pop(), args)); break; } // REDUCE
-        case 0x81: pop(); pop(); push(new Container()); break; // NEWOBJ (a dict subclass may be filled next)
-        case 0x62: { const state = pop(); attach(top(), state); break; } // BUILD: the object stays, with `state` as its attributes
-        case 0x73: { const v = pop(); const k = pop(); put(top(), k, v); break; } // SETITEM
-        case 0x61: { const v = pop(); const l = top(); if (l instanceof Container) put(l, l.length++, v); break; } // APPEND
-        case 0x75: { const kv = popMark(); const d = top(); for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!); break; } // SETITEMS
-        case 0x65: { const items = popMark(); const l = top(); if (l instanceof Container) for (const v of items) put(l, l.length++, v); break; } // APPENDS
-        case 0x51: { // BINPERSID: ('storage', class, key, location, numel)
+        case 0x47:
+          need(8);
+          p += 8;
+          push(OTHER);
+          break; // BINFLOAT
+        case 0x58:
+          push(text(u32(), 'utf8'));
+          break; // BINUNICODE
+        case 0x8c:
+          push(text(u8(), 'utf8'));
+          break; // SHORT_BINUNICODE
+        case 0x55:
+          push(text(u8(), 'latin1'));
+          break; // SHORT_BINSTRING
+        case 0x54:
+          push(text(u32(), 'latin1'));
+          break; // BINSTRING
+        case 0x43: {
+          const n = u8();
+          need(n);
+          p += n;
+          push(OTHER);
+          break;
+        } // SHORT_BINBYTES
+        case 0x42: {
+          const n = u32();
+          need(n);
+          p += n;
+          push(OTHER);
+          break;
+        } // BINBYTES
+        case 0x63: {
+          const module = line();
+          push(new Global(module, line()));
+          break;
+        } // GLOBAL
+        case 0x93: {
+          const name = pop();
+          const module = pop();
+          push(typeof module === 'string' && typeof name === 'string' ? new Global(module, name) : OTHER);
+          break;
+        } // STACK_GLOBAL
+        case 0x71:
+          remember(u8());
+          break; // BINPUT
+        case 0x72:
+          remember(u32());
+          break; // LONG_BINPUT
+        case 0x94:
+          remember(memo.size);
+          break; // MEMOIZE
+        case 0x68:
+          recall(u8());
+          break; // BINGET
+        case 0x6a:
+          recall(u32());
+          break; // LONG_BINGET
+        case 0x74:
+          push(popMark());
+          break; // TUPLE
+        case 0x85:
+          push([pop()]);
+          break; // TUPLE1
+        case 0x86: {
+          const b = pop();
+          push([pop(), b]);
+          break;
+        } // TUPLE2
+        case 0x87: {
+          const c = pop();
+          const b = pop();
+          push([pop(), b, c]);
+          break;
+        } // TUPLE3
+        case 0x64: {
+          const kv = popMark();
+          const d = new Container();
+          for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!);
+          push(d);
+          break;
+        } // DICT
+        case 0x6c: {
+          const items = popMark();
+          const l = new Container();
+          for (const v of items) put(l, l.length++, v);
+          push(l);
+          break;
+        } // LIST
+        case 0x52: {
+          const args = pop();
+          push(rebuilt(pop(), args));
+          break;
+        } // REDUCE
+        case 0x81:
+          pop();
+          pop();
+          push(new Container());
+          break; // NEWOBJ (a dict subclass may be filled next)
+        case 0x62: {
+          const state = pop();
+          attach(top(), state);
+          break;
+        } // BUILD: the object stays, with `state` as its attributes
+        case 0x73: {
+          const v = pop();
+          const k = pop();
+          put(top(), k, v);
+          break;
+        } // SETITEM
+        case 0x61: {
+          const v = pop();
+          const l = top();
+          if (l instanceof Container) put(l, l.length++, v);
+          break;
+        } // APPEND
+        case 0x75: {
+          const kv = popMark();
+          const d = top();
+          for (let i = 0; i + 1 < kv.length; i += 2) put(d, kv[i]!, kv[i + 1]!);
+          break;
+        } // SETITEMS
+        case 0x65: {
+          const items = popMark();
+          const l = top();
+          if (l instanceof Container) for (const v of items) put(l, l.length++, v);
+          break;
+        } // APPENDS
+        case 0x51: {
+          // BINPERSID: ('storage', class, key, location, numel)
           const pid = pop();
-          if (Array.isArray(pid) && pid[0] === 'storage' && pid[1] instanceof Global && pid[1].module === 'torch' && typeof pid[2] === 'string' && typeof pid[4] === 'number') {
+          if (
+            Array.isArray(pid) &&
+            pid[0] === 'storage' &&
+            pid[1] instanceof Global &&
+            pid[1].module === 'torch' &&
+            typeof pid[2] === 'string' &&
+            typeof pid[4] === 'number'
+          ) {
             const kind = Object.hasOwn(STORAGE_DTYPES, pid[1].name) ? STORAGE_DTYPES[pid[1].name] : undefined;
             if (kind) found.set(pid[2], { dtype: kind[0], numel: pid[4], itemSize: kind[1] });
             push(new StorageRef(pid[2]));
@@ -219,8 +373,13 @@ export function torchPickle(pkl: Buffer): TorchPickle {
 
   /** Records `container[key] = value` when the value is a tensor (to be named) or a container (its place, the first time it is put anywhere). */
   function put(container: Value, key: Value, value: Value): void {
-    if (!(container instanceof Container) || !(typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) return;
-    if (value instanceof TensorRef && placed.length < MAX_ITEMS) placed.push({ key: String(key), owner: container, tensor: value });
+    if (
+      !(container instanceof Container) ||
+      !(typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))
+    )
+      return;
+    if (value instanceof TensorRef && placed.length < MAX_ITEMS)
+      placed.push({ key: String(key), owner: container, tensor: value });
     else if (value instanceof Container && value.parent === null && !within(container, value)) {
       value.parent = container;
       value.key = String(key);
@@ -229,14 +388,16 @@ export function torchPickle(pkl: Buffer): TorchPickle {
 
   /** Records that `state` holds the attributes of `obj` (the first time it is anywhere). */
   function attach(obj: Value, state: Value): void {
-    if (!(obj instanceof Container) || !(state instanceof Container) || state.parent !== null || within(obj, state)) return;
+    if (!(obj instanceof Container) || !(state instanceof Container) || state.parent !== null || within(obj, state))
+      return;
     state.parent = obj;
     state.attributes = true;
   }
 
   /** Whether `c` is `outer` or sits inside it (so that placing `outer` in `c` would make a cycle). */
   function within(c: Container, outer: Container): boolean {
-    for (let at: Container | null = c, depth = 0; at && depth <= MAX_DEPTH; at = at.parent, depth++) if (at === outer) return true;
+    for (let at: Container | null = c, depth = 0; at && depth <= MAX_DEPTH; at = at.parent, depth++)
+      if (at === outer) return true;
     return false;
   }
 

@@ -139,7 +139,9 @@ export function shapeElements(shape: readonly number[]): number | null {
 }
 
 /** Wraps a format parser so that it never throws: malformed input yields null (plain chunking). */
-export function lenient(parse: (src: ByteSource) => Promise<Layout | null>): (src: ByteSource) => Promise<Layout | null> {
+export function lenient(
+  parse: (src: ByteSource) => Promise<Layout | null>,
+): (src: ByteSource) => Promise<Layout | null> {
   return async (src) => {
     try {
       return await parse(src);

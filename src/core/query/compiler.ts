@@ -73,7 +73,9 @@ function compileCompare(e: Expr & { type: 'compare' }): Predicate {
 
   if (op === '~' || op === '!~') {
     if (right.type !== 'literal' || typeof right.value !== 'string') {
-      throw new MvmError('BAD_EXPRESSION', `'${op}' needs a string regular expression on its right`, { position: e.pos });
+      throw new MvmError('BAD_EXPRESSION', `'${op}' needs a string regular expression on its right`, {
+        position: e.pos,
+      });
     }
     // RE2: matching takes time linear in the text, whatever the pattern (no catastrophic backtracking)
     const re = compileRegex(right.value);

@@ -50,7 +50,13 @@ export function parseDateSpan(text: string): DateSpan | null {
   return { lo, hi };
 }
 
-const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
+const UNIT_MS: Record<string, number> = {
+  second: 1000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 7 * 86_400_000,
+};
 
 /**
  * A relative date as `--since` / `--until` take it, against `now`: `now`,

@@ -29,7 +29,12 @@ const NAMESPACE_ALIASES: Record<string, Namespace> = {
 
 /** Whether a token is the bare `version` field (or its alias `number`), next to which `vN` means the number N. */
 export function isVersionPath(t: Token): boolean {
-  return t.t === 'path' && t.segs.length === 1 && !t.segs[0]!.quoted && RECORD_FIELD_BY_NAME[t.segs[0]!.text.toLowerCase()] === 'number';
+  return (
+    t.t === 'path' &&
+    t.segs.length === 1 &&
+    !t.segs[0]!.quoted &&
+    RECORD_FIELD_BY_NAME[t.segs[0]!.text.toLowerCase()] === 'number'
+  );
 }
 
 /** Resolves a path token to the field it names; throws BAD_EXPRESSION (with a hint) for unknown or malformed fields. */
@@ -59,7 +64,8 @@ export function resolveField(source: string, t: Token & { t: 'path' }): FieldRef
   const alias = NAMESPACE_ALIASES[name];
   let hint: string;
   if (alias !== undefined && rest.length > 0) hint = `did you mean ${alias}.${rest.map((s) => s.text).join('.')}?`;
-  else if (rest.length === 0) hint = `keys need a namespace (metrics.${head!.text}); text values need quotes ("${head!.text}")`;
+  else if (rest.length === 0)
+    hint = `keys need a namespace (metrics.${head!.text}); text values need quotes ("${head!.text}")`;
   else hint = `the namespaces are ${QUERY_NAMESPACES.join(', ')}`;
   fail(source, t.pos, `unknown field '${shown}' at position ${t.pos}: fields are ${VALID_FIELDS_TEXT}`, hint);
 }

@@ -34,7 +34,12 @@ class Parser {
     const e = this.parseOr();
     const t = this.peek();
     if (t.t === 'rparen') {
-      fail(this.source, t.pos, `unexpected ')' at position ${t.pos}: no matching '('`, "remove it or add the missing '('");
+      fail(
+        this.source,
+        t.pos,
+        `unexpected ')' at position ${t.pos}: no matching '('`,
+        "remove it or add the missing '('",
+      );
     }
     if (t.t !== 'eof') {
       fail(
@@ -105,9 +110,19 @@ class Parser {
     const after = prev ? ` after '${this.text(prev)}'` : '';
     const found = t.t === 'eof' ? '' : `, found ${this.describe(t)}`;
     if (t.t === 'op') {
-      fail(this.source, t.pos, `expected a field before '${this.text(t)}' at position ${t.pos}`, 'write e.g. metrics.accuracy > 0.9');
+      fail(
+        this.source,
+        t.pos,
+        `expected a field before '${this.text(t)}' at position ${t.pos}`,
+        'write e.g. metrics.accuracy > 0.9',
+      );
     }
-    fail(this.source, t.pos, `expected a condition${after} at position ${t.pos}${found}`, 'write e.g. metrics.accuracy > 0.9');
+    fail(
+      this.source,
+      t.pos,
+      `expected a condition${after} at position ${t.pos}${found}`,
+      'write e.g. metrics.accuracy > 0.9',
+    );
   }
 
   private parsePrimary(): Expr {
@@ -138,18 +153,33 @@ class Parser {
         this.next();
         const open = this.peek();
         if (open.t !== 'lparen') {
-          fail(this.source, open.pos, `expected '(' after 'exists' at position ${open.pos}`, 'write exists(metrics.f1)');
+          fail(
+            this.source,
+            open.pos,
+            `expected '(' after 'exists' at position ${open.pos}`,
+            'write exists(metrics.f1)',
+          );
         }
         this.next();
         const f = this.peek();
         if (f.t !== 'path') {
-          fail(this.source, f.pos, `expected a field inside exists() at position ${f.pos}`, 'write exists(metrics.f1), without quotes');
+          fail(
+            this.source,
+            f.pos,
+            `expected a field inside exists() at position ${f.pos}`,
+            'write exists(metrics.f1), without quotes',
+          );
         }
         this.next();
         const field = resolveField(this.source, f);
         const close = this.peek();
         if (close.t !== 'rparen') {
-          fail(this.source, close.pos, `expected ')' after the field in exists() at position ${close.pos}`, 'write exists(metrics.f1)');
+          fail(
+            this.source,
+            close.pos,
+            `expected ')' after the field in exists() at position ${close.pos}`,
+            'write exists(metrics.f1)',
+          );
         }
         this.next();
         return { type: 'exists', field, pos: t.pos };
@@ -183,7 +213,13 @@ class Parser {
     this.next();
     const op = opTok.op;
     const rightTok = this.peek();
-    if (rightTok.t !== 'path' && rightTok.t !== 'num' && rightTok.t !== 'str' && rightTok.t !== 'true' && rightTok.t !== 'false') {
+    if (
+      rightTok.t !== 'path' &&
+      rightTok.t !== 'num' &&
+      rightTok.t !== 'str' &&
+      rightTok.t !== 'true' &&
+      rightTok.t !== 'false'
+    ) {
       const found = rightTok.t === 'eof' ? '' : `, found ${this.describe(rightTok)}`;
       fail(
         this.source,

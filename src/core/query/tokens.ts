@@ -9,7 +9,6 @@ export interface Segment {
   quoted: boolean;
 }
 
-
 /** A lexer token; `pos`/`end` are the 0-based source offsets it spans. */
 export type Token =
   | { t: 'path'; pos: number; end: number; segs: Segment[] }
@@ -189,11 +188,26 @@ export function tokenize(source: string): Token[] {
       else if (kw !== undefined) tokens.push({ t: kw, pos: start, end: i });
       else tokens.push({ t: 'path', segs, pos: start, end: i });
     } else if (c === '&' || c === '|') {
-      fail(source, i, `unexpected character '${c}' at position ${i}`, `use '${c}${c}' or '${c === '&' ? 'and' : 'or'}'`);
+      fail(
+        source,
+        i,
+        `unexpected character '${c}' at position ${i}`,
+        `use '${c}${c}' or '${c === '&' ? 'and' : 'or'}'`,
+      );
     } else if (c === '-') {
-      fail(source, i, `unexpected character '-' at position ${i}`, 'there is no arithmetic; negative numbers are written -1.5');
+      fail(
+        source,
+        i,
+        `unexpected character '-' at position ${i}`,
+        'there is no arithmetic; negative numbers are written -1.5',
+      );
     } else {
-      fail(source, i, `unexpected character '${c}' at position ${i}`, 'quote text values and unusual keys (metrics.`top-1`)');
+      fail(
+        source,
+        i,
+        `unexpected character '${c}' at position ${i}`,
+        'quote text values and unusual keys (metrics.`top-1`)',
+      );
     }
   }
   tokens.push({ t: 'eof', pos: n, end: n });

@@ -20,7 +20,12 @@ export type StatsPool = WorkerPool<StatsTask, StatsResult>;
 
 /** A pool for tensorStats; `warm()` it to start its threads while other work runs. */
 export function statsPool(): StatsPool {
-  return new WorkerPool<StatsTask, StatsResult>(new URL('./statsWorker.js', import.meta.url), runStatsTask, chunkError, defaultThreads(false));
+  return new WorkerPool<StatsTask, StatsResult>(
+    new URL('./statsWorker.js', import.meta.url),
+    runStatsTask,
+    chunkError,
+    defaultThreads(false),
+  );
 }
 
 /**
@@ -30,7 +35,14 @@ export function statsPool(): StatsPool {
  * thread are decoded at once, whatever the model size. Runs on `pool`,
  * which the caller starts (statsPool) and closes.
  */
-export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld: (path: string) => FileObject | null, lookupNew: (path: string) => FileObject | null, pool: StatsPool, progress?: Progress): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
+export async function tensorStats(
+  repo: Repository,
+  files: FileDiff[],
+  lookupOld: (path: string) => FileObject | null,
+  lookupNew: (path: string) => FileObject | null,
+  pool: StatsPool,
+  progress?: Progress,
+): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
   const out = new Map<string, TensorStatsEntry[]>();
   let bytes = 0;
   type Job = { path: string; name: string; dtype: string; pairs: [string, string, number][] };
@@ -61,11 +73,17 @@ export async function tensorStats(repo: Repository, files: FileDiff[], lookupOld
     }
   }
   // a partial store fetches the chunks of both sides first
-  await ensureChunks(repo, jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])), progress);
+  await ensureChunks(
+    repo,
+    jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])),
+    progress,
+  );
   const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
   progress?.start?.('diff --stats', total);
   const parts = jobs.map(() => [] as DiffPartial[]);
-  const tasks = jobs.flatMap((j, ji) => j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, objectsDir: repo.objects.dir } })));
+  const tasks = jobs.flatMap((j, ji) =>
+    j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, objectsDir: repo.objects.dir } })),
+  );
   await bounded(tasks.length, pool.capacity, async (i) => {
     const { ji, task } = tasks[i]!;
     const r = await pool.submit(task);

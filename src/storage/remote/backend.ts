@@ -61,8 +61,18 @@ export function newStats(): TransferStats {
 
 /** Refuses, as REMOTE_CORRUPT naming the file, a byte range no pack index mvm writes could name (negative, fractional, past 4 GiB). */
 export function checkRange(key: string, url: string, offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > MAX_PACK_BYTES) {
-    throw new MvmError('REMOTE_CORRUPT', `remote file ${key} on ${url}: its index names bytes ${offset}+${length}, which no pack holds`, { url, key, hint: 'the remote is damaged; remove that pack index, then push again from a complete repository' });
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > MAX_PACK_BYTES
+  ) {
+    throw new MvmError(
+      'REMOTE_CORRUPT',
+      `remote file ${key} on ${url}: its index names bytes ${offset}+${length}, which no pack holds`,
+      { url, key, hint: 'the remote is damaged; remove that pack index, then push again from a complete repository' },
+    );
   }
 }
 

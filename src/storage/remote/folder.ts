@@ -1,4 +1,14 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { readFully } from '../readFully.js';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
@@ -15,7 +25,10 @@ const REMOTE_ENTRIES = new Set(['.tmp', 'mvm-remote.json', 'packs', 'refs', 'num
 function remoteError(e: unknown, path: string, doing: string): MvmError {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} ${path}`, { path, hint: 'check that you may write to the remote folder' });
+    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} ${path}`, {
+      path,
+      hint: 'check that you may write to the remote folder',
+    });
   }
   return fromSystemError(e, path, doing);
 }
@@ -30,7 +43,10 @@ export class FolderBackend implements RemoteBackend {
   readonly stats = newStats();
   private readonly tmp: string;
 
-  constructor(readonly url: string, readonly root: string) {
+  constructor(
+    readonly url: string,
+    readonly root: string,
+  ) {
     this.root = resolve(root);
     this.tmp = join(this.root, '.tmp');
   }
@@ -42,7 +58,11 @@ export class FolderBackend implements RemoteBackend {
       mkdirSync(this.tmp, { recursive: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as Error).message === 'not a folder') {
-        throw new MvmError('REMOTE_NOT_FOUND', `remote folder ${this.root} cannot be created: its parent does not exist`, { url: this.url, hint: 'create the parent folder or mount the share first' });
+        throw new MvmError(
+          'REMOTE_NOT_FOUND',
+          `remote folder ${this.root} cannot be created: its parent does not exist`,
+          { url: this.url, hint: 'create the parent folder or mount the share first' },
+        );
       }
       throw remoteError(e, this.root, 'creating');
     }
@@ -58,7 +78,8 @@ export class FolderBackend implements RemoteBackend {
   }
 
   private path(key: string): string {
-    if (!isSafeKey(key)) throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
+    if (!isSafeKey(key))
+      throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
     return join(this.root, ...key.split('/'));
   }
 
@@ -71,14 +92,32 @@ export class FolderBackend implements RemoteBackend {
       fd = openSync(p, 'r');
       // the size first: a huge or sparse file is refused before a byte is read
       const st = fstatSync(fd);
-      if (!st.isFile()) throw new MvmError('REMOTE_CORRUPT', `remote key ${key} on ${this.url} is not a file`, { url: this.url, key, hint: 'the remote is damaged; remove it from the remote folder' });
-      if (st.size > max) throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, st.size, max), { url: this.url, key, size: st.size, max, hint: 'the remote is damaged; remove or repair that file' });
+      if (!st.isFile())
+        throw new MvmError('REMOTE_CORRUPT', `remote key ${key} on ${this.url} is not a file`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; remove it from the remote folder',
+        });
+      if (st.size > max)
+        throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, st.size, max), {
+          url: this.url,
+          key,
+          size: st.size,
+          max,
+          hint: 'the remote is damaged; remove or repair that file',
+        });
       data = Buffer.allocUnsafe(st.size);
       const got = readFully(fd, data, 0);
-      if (got !== st.size) throw new MvmError('IO_ERROR', `remote file ${key} changed size while it was read`, { url: this.url, key, hint: 'run the command again' });
+      if (got !== st.size)
+        throw new MvmError('IO_ERROR', `remote file ${key} changed size while it was read`, {
+          url: this.url,
+          key,
+          hint: 'run the command again',
+        });
     } catch (e) {
       if (e instanceof MvmError) throw e;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return null;
       throw remoteError(e, p, 'reading');
     } finally {
       if (fd >= 0) closeSync(fd);
@@ -95,15 +134,30 @@ export class FolderBackend implements RemoteBackend {
     try {
       fd = openSync(p, 'r');
       // a lying index gets no allocation of the length it claims
-      if (offset + length > fstatSync(fd).size) throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      if (offset + length > fstatSync(fd).size)
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; push again from a complete repository',
+        });
       const buf = Buffer.allocUnsafe(length);
       const got = readFully(fd, buf, offset);
       this.stats.bytesDown += got;
-      if (got < length) throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      if (got < length)
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; push again from a complete repository',
+        });
       return buf;
     } catch (e) {
       if (e instanceof MvmError) throw e;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; push again from a complete repository',
+        });
       throw remoteError(e, p, 'reading');
     } finally {
       if (fd >= 0) closeSync(fd);
@@ -130,12 +184,20 @@ export class FolderBackend implements RemoteBackend {
       }
       closeSync(fd);
       fd = -1;
-      if (written !== size) throw new MvmError('IO_ERROR', `${key}: wrote ${written} bytes where ${size} were planned`, { url: this.url, key });
+      if (written !== size)
+        throw new MvmError('IO_ERROR', `${key}: wrote ${written} bytes where ${size} were planned`, {
+          url: this.url,
+          key,
+        });
       renameSync(tmp, p);
       fsyncDir(dirname(p));
     } catch (e) {
       if (fd >= 0) closeSync(fd);
-      try { unlinkSync(tmp); } catch { /* not created */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* not created */
+      }
       throw e instanceof MvmError ? e : remoteError(e, p, 'writing');
     }
     this.stats.bytesUp += written;
@@ -186,7 +248,8 @@ export class FolderBackend implements RemoteBackend {
     try {
       return statSync(p).size;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return null;
       throw remoteError(e, p, 'reading');
     }
   }

@@ -61,7 +61,8 @@ export function* packParts(layout: PackLayout, read: (id: string) => Buffer, par
   let left = layout.size;
   for (const [id, , length] of layout.index.objects) {
     const stored = read(id);
-    if (stored.length !== length) throw new MvmError('OBJECT_CORRUPT', `object ${id} changed size while it was packed`, { id });
+    if (stored.length !== length)
+      throw new MvmError('OBJECT_CORRUPT', `object ${id} changed size while it was packed`, { id });
     for (let at = 0; at < length; ) {
       const n = Math.min(length - at, part.length - used);
       stored.copy(part, used, at, at + n);
@@ -78,7 +79,10 @@ export function* packParts(layout: PackLayout, read: (id: string) => Buffer, par
 }
 
 /** A whole pack in one buffer (small packs, tests). */
-export function buildPack(objects: { id: string; length: number }[], read: (id: string) => Buffer): { id: string; data: Buffer; index: PackIndex } {
+export function buildPack(
+  objects: { id: string; length: number }[],
+  read: (id: string) => Buffer,
+): { id: string; data: Buffer; index: PackIndex } {
   const layout = packLayout(objects);
   const data = Buffer.concat([...packParts(layout, read, Math.max(1, layout.size))], layout.size);
   return { id: layout.id, data, index: layout.index };
@@ -86,7 +90,12 @@ export function buildPack(objects: { id: string; length: number }[], read: (id: 
 
 /** Parses and checks a pack index read from a remote; anything malformed is REMOTE_CORRUPT. */
 export function parsePackIndex(bytes: Buffer, id: string, url: string): PackIndex {
-  const bad = (why: string) => new MvmError('REMOTE_CORRUPT', `pack index ${id} on ${url} is malformed: ${why}`, { url, pack: id, hint: 'the remote is damaged; remove that pack index, then push again from a complete repository' });
+  const bad = (why: string) =>
+    new MvmError('REMOTE_CORRUPT', `pack index ${id} on ${url} is malformed: ${why}`, {
+      url,
+      pack: id,
+      hint: 'the remote is damaged; remove that pack index, then push again from a complete repository',
+    });
   let v: unknown;
   try {
     v = JSON.parse(bytes.toString('utf8'));
@@ -94,16 +103,32 @@ export function parsePackIndex(bytes: Buffer, id: string, url: string): PackInde
     throw bad('not JSON');
   }
   const idx = v as PackIndex;
-  if (!idx || typeof idx !== 'object' || idx.pack !== id || !Array.isArray(idx.objects)) throw bad('wrong shape or pack id');
+  if (!idx || typeof idx !== 'object' || idx.pack !== id || !Array.isArray(idx.objects))
+    throw bad('wrong shape or pack id');
   if (typeof idx.format !== 'number' || idx.format > REMOTE_FORMAT) {
-    throw new MvmError('REMOTE_FORMAT', `pack index ${id} on ${url} is in format ${String(idx.format)}, newer than this mvm understands`, { url, hint: 'upgrade mvm' });
+    throw new MvmError(
+      'REMOTE_FORMAT',
+      `pack index ${id} on ${url} is in format ${String(idx.format)}, newer than this mvm understands`,
+      { url, hint: 'upgrade mvm' },
+    );
   }
   let end = 0;
   for (const e of idx.objects) {
-    if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || !isObjectId(e[0]) || !Number.isSafeInteger(e[1]) || !Number.isSafeInteger(e[2]) || e[1] < end || e[2] < 0) throw bad('bad entry');
+    if (
+      !Array.isArray(e) ||
+      e.length !== 3 ||
+      typeof e[0] !== 'string' ||
+      !isObjectId(e[0]) ||
+      !Number.isSafeInteger(e[1]) ||
+      !Number.isSafeInteger(e[2]) ||
+      e[1] < end ||
+      e[2] < 0
+    )
+      throw bad('bad entry');
     end = e[1] + e[2];
     // a length no pack can have: refused here, before a read would try to hold it
-    if (end > MAX_PACK_BYTES) throw bad(`object ${e[0]} would end at byte ${end}, past the ${MAX_PACK_BYTES} a pack may hold`);
+    if (end > MAX_PACK_BYTES)
+      throw bad(`object ${e[0]} would end at byte ${end}, past the ${MAX_PACK_BYTES} a pack may hold`);
   }
   if (blake3Hex(Buffer.from(canonicalJson(idx.objects))) !== id) throw bad('its objects do not hash to its id');
   return idx;

@@ -32,21 +32,46 @@ export function s3Error(e: unknown, loc: S3Location, doing: string): MvmError {
   const status = err.$metadata?.httpStatusCode;
   const where = { url: loc.url, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) };
   if (name === 'NoSuchBucket') {
-    return new MvmError('REMOTE_NOT_FOUND', `bucket '${loc.bucket}' does not exist`, { ...where, hint: 'create the bucket, or check the remote URL and --endpoint' });
+    return new MvmError('REMOTE_NOT_FOUND', `bucket '${loc.bucket}' does not exist`, {
+      ...where,
+      hint: 'create the bucket, or check the remote URL and --endpoint',
+    });
   }
-  if (name === 'CredentialsProviderError' || /credential/i.test(err.message ?? '') && !status) {
-    return new MvmError('REMOTE_AUTH', `no credentials for ${loc.url}`, { ...where, hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE' });
+  if (name === 'CredentialsProviderError' || (/credential/i.test(err.message ?? '') && !status)) {
+    return new MvmError('REMOTE_AUTH', `no credentials for ${loc.url}`, {
+      ...where,
+      hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE',
+    });
   }
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken'].includes(name) || status === 401) {
-    return new MvmError('REMOTE_AUTH', `the credentials were refused by ${loc.endpoint ?? 'S3'} (${name || status})`, { ...where, hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile in use' });
+  if (
+    ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken'].includes(name) ||
+    status === 401
+  ) {
+    return new MvmError('REMOTE_AUTH', `the credentials were refused by ${loc.endpoint ?? 'S3'} (${name || status})`, {
+      ...where,
+      hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile in use',
+    });
   }
   if (name === 'AccessDenied' || status === 403) {
-    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} on ${loc.url}`, { ...where, hint: 'the credentials work but may not read or write this bucket and prefix' });
+    return new MvmError('REMOTE_DENIED', `permission denied while ${doing} on ${loc.url}`, {
+      ...where,
+      hint: 'the credentials work but may not read or write this bucket and prefix',
+    });
   }
-  if (!status || ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError'].includes(name) || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket hang up/.test(err.message ?? '')) {
-    return new MvmError('REMOTE_UNREACHABLE', `cannot reach ${loc.endpoint ?? 'S3'} for ${loc.url} while ${doing}`, { ...where, hint: 'check the network, --endpoint or AWS_ENDPOINT_URL' });
+  if (
+    !status ||
+    ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError'].includes(name) ||
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket hang up/.test(err.message ?? '')
+  ) {
+    return new MvmError('REMOTE_UNREACHABLE', `cannot reach ${loc.endpoint ?? 'S3'} for ${loc.url} while ${doing}`, {
+      ...where,
+      hint: 'check the network, --endpoint or AWS_ENDPOINT_URL',
+    });
   }
-  return new MvmError('REMOTE_UNREACHABLE', `${loc.url}: ${name || 'error'} (HTTP ${status}) while ${doing}`, { ...where, status });
+  return new MvmError('REMOTE_UNREACHABLE', `${loc.url}: ${name || 'error'} (HTTP ${status}) while ${doing}`, {
+    ...where,
+    status,
+  });
 }
 
 /**
@@ -54,11 +79,19 @@ export function s3Error(e: unknown, loc: S3Location, doing: string): MvmError {
  * (no list of pieces, no second copy). Returns a shorter buffer when the body
  * ended early; a body longer than asked for is REMOTE_CORRUPT.
  */
-async function readBody(body: AsyncIterable<Uint8Array>, length: number, what: { url: string; key: string }): Promise<Buffer> {
+async function readBody(
+  body: AsyncIterable<Uint8Array>,
+  length: number,
+  what: { url: string; key: string },
+): Promise<Buffer> {
   const out = Buffer.allocUnsafe(length);
   let got = 0;
   for await (const piece of body) {
-    if (got + piece.length > length) throw new MvmError('REMOTE_CORRUPT', `the server sent more of ${what.key} than was asked for`, { ...what, hint: 'check --endpoint: the server does not honour ranged reads' });
+    if (got + piece.length > length)
+      throw new MvmError('REMOTE_CORRUPT', `the server sent more of ${what.key} than was asked for`, {
+        ...what,
+        hint: 'check --endpoint: the server does not honour ranged reads',
+      });
     out.set(piece, got);
     got += piece.length;
   }
@@ -66,12 +99,21 @@ async function readBody(body: AsyncIterable<Uint8Array>, length: number, what: {
 }
 
 /** Reads a whole response body, refusing it as REMOTE_CORRUPT once it passes `max` bytes (a server may not say its length). */
-async function readAll(body: AsyncIterable<Uint8Array>, max: number, what: { url: string; key: string }): Promise<Buffer> {
+async function readAll(
+  body: AsyncIterable<Uint8Array>,
+  max: number,
+  what: { url: string; key: string },
+): Promise<Buffer> {
   const pieces: Uint8Array[] = [];
   let got = 0;
   for await (const piece of body) {
     got += piece.length;
-    if (got > max) throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(what.key, what.url, got, max), { ...what, max, hint: 'the remote is damaged; remove or repair that file' });
+    if (got > max)
+      throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(what.key, what.url, got, max), {
+        ...what,
+        max,
+        hint: 'the remote is damaged; remove or repair that file',
+      });
     pieces.push(piece);
   }
   return Buffer.concat(pieces, got);
@@ -115,7 +157,8 @@ export class S3Backend implements RemoteBackend {
   }
 
   private key(key: string): string {
-    if (!isSafeKey(key)) throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
+    if (!isSafeKey(key))
+      throw new MvmError('REMOTE_CORRUPT', `remote key '${key}' is not a key mvm writes`, { url: this.url, key });
     return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
   }
 
@@ -127,14 +170,21 @@ export class S3Backend implements RemoteBackend {
       // the size first: a huge object is refused before its body is read
       if (r.ContentLength !== undefined && r.ContentLength > max) {
         discard(r.Body);
-        throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, r.ContentLength, max), { url: this.url, key, size: r.ContentLength, max, hint: 'the remote is damaged; remove or repair that file' });
+        throw new MvmError('REMOTE_CORRUPT', tooLargeMessage(key, this.url, r.ContentLength, max), {
+          url: this.url,
+          key,
+          size: r.ContentLength,
+          max,
+          hint: 'the remote is damaged; remove or repair that file',
+        });
       }
       const data = await readAll(r.Body as AsyncIterable<Uint8Array>, max, { url: this.url, key });
       this.stats.bytesDown += data.length;
       return { data, tag: r.ETag ?? '' };
     } catch (e) {
       const err = e as SdkError;
-      if (err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')) return null;
+      if (err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket'))
+        return null;
       throw s3Error(e, this.loc, `reading ${key}`);
     }
   }
@@ -146,23 +196,41 @@ export class S3Backend implements RemoteBackend {
     this.stats.requests++;
     let data: Buffer;
     try {
-      const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
+      const r = await client.send(
+        new sdk.GetObjectCommand({
+          Bucket: this.loc.bucket,
+          Key: this.key(key),
+          Range: `bytes=${offset}-${offset + length - 1}`,
+        }),
+      );
       // a lying index gets no allocation of the length it claims: the server says how much there is
       if (r.ContentLength !== undefined && r.ContentLength < length) {
         discard(r.Body);
-        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; push again from a complete repository',
+        });
       }
       data = await readBody(r.Body as AsyncIterable<Uint8Array>, length, { url: this.url, key });
     } catch (e) {
       const err = e as SdkError;
       if (err.name === 'NoSuchKey' || err.name === 'InvalidRange' || err.$metadata?.httpStatusCode === 416) {
-        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing or shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+        throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is missing or shorter than its index says`, {
+          url: this.url,
+          key,
+          hint: 'the remote is damaged; push again from a complete repository',
+        });
       }
       throw s3Error(e, this.loc, `reading ${key}`);
     }
     this.stats.bytesDown += data.length;
     if (data.length !== length) {
-      throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, { url: this.url, key, hint: 'the remote is damaged; push again from a complete repository' });
+      throw new MvmError('REMOTE_CORRUPT', `remote file ${key} is shorter than its index says`, {
+        url: this.url,
+        key,
+        hint: 'the remote is damaged; push again from a complete repository',
+      });
     }
     return data;
   }
@@ -191,20 +259,39 @@ export class S3Backend implements RemoteBackend {
     try {
       this.stats.requests++;
       UploadId = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key }))).UploadId;
-      if (!UploadId) throw new MvmError('REMOTE_UNREACHABLE', `${this.url}: the server started no multipart upload for ${key}`, { url: this.url, key });
+      if (!UploadId)
+        throw new MvmError('REMOTE_UNREACHABLE', `${this.url}: the server started no multipart upload for ${key}`, {
+          url: this.url,
+          key,
+        });
       const done: { PartNumber: number; ETag?: string }[] = [];
       let written = 0;
       for (let r: IteratorResult<Buffer> = first; !r.done; r = it.next()) {
         const PartNumber = done.length + 1;
         this.stats.requests++;
-        const up = await client.send(new sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: r.value, ContentLength: r.value.length }));
+        const up = await client.send(
+          new sdk.UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId,
+            PartNumber,
+            Body: r.value,
+            ContentLength: r.value.length,
+          }),
+        );
         done.push({ PartNumber, ETag: up.ETag });
         written += r.value.length;
         this.stats.bytesUp += r.value.length;
       }
-      if (written !== size) throw new MvmError('IO_ERROR', `${key}: ${written} bytes were read where ${size} were planned`, { url: this.url, key });
+      if (written !== size)
+        throw new MvmError('IO_ERROR', `${key}: ${written} bytes were read where ${size} were planned`, {
+          url: this.url,
+          key,
+        });
       this.stats.requests++;
-      await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
+      await client.send(
+        new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }),
+      );
     } catch (e) {
       if (UploadId) {
         this.stats.requests++;
@@ -219,11 +306,25 @@ export class S3Backend implements RemoteBackend {
     const { client, sdk } = await this.open();
     this.stats.requests++;
     try {
-      await client.send(new sdk.PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: data, ContentLength: data.length, ...cond }));
+      await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.loc.bucket,
+          Key: this.key(key),
+          Body: data,
+          ContentLength: data.length,
+          ...cond,
+        }),
+      );
     } catch (e) {
       const err = e as SdkError;
       const status = err.$metadata?.httpStatusCode;
-      if (status === 412 || status === 409 || err.name === 'PreconditionFailed' || err.name === 'ConditionalRequestConflict') return false;
+      if (
+        status === 412 ||
+        status === 409 ||
+        err.name === 'PreconditionFailed' ||
+        err.name === 'ConditionalRequestConflict'
+      )
+        return false;
       throw s3Error(e, this.loc, `writing ${key}`);
     }
     this.stats.bytesUp += data.length;
@@ -250,7 +351,9 @@ export class S3Backend implements RemoteBackend {
       this.stats.requests++;
       let r;
       try {
-        r = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: base + prefix, ContinuationToken: token }));
+        r = await client.send(
+          new sdk.ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: base + prefix, ContinuationToken: token }),
+        );
       } catch (e) {
         throw s3Error(e, this.loc, `listing ${prefix}`);
       }
@@ -271,7 +374,12 @@ export class S3Backend implements RemoteBackend {
       return r.ContentLength ?? 0;
     } catch (e) {
       const err = e as SdkError;
-      if (err.name === 'NotFound' || err.name === 'NoSuchKey' || (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')) return null;
+      if (
+        err.name === 'NotFound' ||
+        err.name === 'NoSuchKey' ||
+        (err.$metadata?.httpStatusCode === 404 && err.name !== 'NoSuchBucket')
+      )
+        return null;
       throw s3Error(e, this.loc, `reading ${key}`);
     }
   }
