@@ -217,7 +217,7 @@ export function tuneTensors(path, names, { rel, std = 0.02, seed }) {
     const u = new Uint32Array(f.buffer);
     for (const name of names) {
       const t = header[name];
-      if (!t || t.dtype !== 'BF16') throw new Error(`no bf16 tensor ${name} in ${path}`);
+      if (t?.dtype !== 'BF16') throw new Error(`no bf16 tensor ${name} in ${path}`);
       const rand = randomStream(`${seed}:${name}`);
       let pos = dataStart + t.data_offsets[0];
       let left = (t.data_offsets[1] - t.data_offsets[0]) / 2;

@@ -1,7 +1,7 @@
 // Times registry adoption: a fresh clone's numbers following a remote registry
 // of N versions (default 16,000), all held here. Run after `npm run build`:
 //   node bench/registry.mjs [N]
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRepository } from '../dist/repo/create.js';

@@ -34,10 +34,10 @@ async function startS3(root, dir, bucket) {
 
 /**
  * Runs the section. `h` carries run.mjs's helpers: run, mvmRun (mvm with an env),
- * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, duSb, ROOT, TMP.
+ * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, ROOT, TMP.
  */
 export async function runRemotes(h, A, B, sizeA) {
-  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, duSb, ROOT, TMP } = h;
+  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, ROOT, TMP } = h;
   const want = { rclone: 'rclone', restic: 'restic' };
   const missing = Object.entries(want).filter(([bin]) => !have(bin));
   if (missing.length && process.getuid?.() === 0) {

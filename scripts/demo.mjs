@@ -2,7 +2,7 @@
 // A scripted mvm session on a generated sample model, printed as it runs.
 // Usage: npm run demo   (builds first; leaves nothing behind unless --keep)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';

@@ -3,7 +3,6 @@
  * with the dagre layout). Every text from the repository goes into the page
  * through textContent or a library's text rendering, never as HTML. */
 (function () {
-  'use strict';
   var data = JSON.parse(document.getElementById('mvm-data').textContent);
   var PALETTE = [
     '#1f77b4',
@@ -342,7 +341,7 @@
           title: m,
           metric: m,
           key: function (c) {
-            var x = c.metrics[m] && c.metrics[m].value;
+            var x = c.metrics[m]?.value;
             return typeof x === 'number' ? x : x === null || x === undefined ? null : String(x);
           },
         };

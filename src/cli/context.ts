@@ -15,6 +15,7 @@ export interface GlobalArgs {
  * process's exit code.
  */
 export interface Command<A extends GlobalArgs> extends Omit<CommandModule<GlobalArgs, A>, 'handler'> {
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing exits 0
   run(argv: ArgumentsCamelCase<A>): Promise<number | void> | number | void;
 }
 

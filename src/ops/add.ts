@@ -68,7 +68,7 @@ export async function add(repo: Repository, given: string[], cwd = process.cwd()
     const tracked = repo.tracked();
     const changed: string[] = [];
     const unchanged: string[] = [];
-    rels.forEach((rel) => (isCovered(rel, tracked) || changed.includes(rel) ? unchanged : changed).push(rel));
+    for (const rel of rels) (isCovered(rel, tracked) || changed.includes(rel) ? unchanged : changed).push(rel);
     // a new folder spec absorbs specs inside it
     const next = [...tracked.filter((t) => !changed.some((c) => t.startsWith(`${c}/`))), ...changed];
     repo.setTracked(next);

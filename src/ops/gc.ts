@@ -63,7 +63,9 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
     const reach = reachableObjects(repo, roots);
     const numbers = repo.numbers.readAll();
     const numberOf = new Map<string, number>();
-    numbers.forEach((id, i) => id && numberOf.set(id, i + 1));
+    numbers.forEach((id, i) => {
+      if (id) numberOf.set(id, i + 1);
+    });
     const cutoff = Date.now() - graceDays * DAY_MS;
     const doomed: string[] = [];
     const young = { objects: 0, bytes: 0 };

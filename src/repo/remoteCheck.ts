@@ -135,10 +135,11 @@ export async function checkPacks(
         message: `pack ${idx.pack} is ${size} bytes where its index says ${end}`,
         usedBy: [],
       });
-    const inside = idx.objects.filter(
-      ([id, offset, length]) =>
-        offset + length <= size || (mark(idx.pack, id, `object ${id} lies past the end of its pack`), false),
-    );
+    const inside = idx.objects.filter(([id, offset, length]) => {
+      if (offset + length <= size) return true;
+      mark(idx.pack, id, `object ${id} lies past the end of its pack`);
+      return false;
+    });
     objects += idx.objects.length;
     ranges.push(...packRanges(idx.pack, inside));
   }
@@ -299,7 +300,9 @@ export async function inspectRemote(
         message: `the number registry ends in a partial line (${numbers.data.length % 65} byte(s))`,
         usedBy: [],
       });
-    registry.forEach((id, i) => id && roots.push({ id, from: `v${i + 1}` }));
+    registry.forEach((id, i) => {
+      if (id) roots.push({ id, from: `v${i + 1}` });
+    });
   }
   // 4. walk: versions, their file objects and chunks
   const load = async (id: string): Promise<Buffer | null> => {

@@ -200,8 +200,8 @@ export async function repairRemote(
         return !retired.has(p.pack!);
       case 'bad-ref':
         return !fixedRefs.has(p.ref!);
-      case 'bad-registry':
-        return true;
+      default:
+        return true; // 'bad-registry': a push registers versions, it does not rewrite the registry
     }
   });
   return result;

@@ -17,7 +17,9 @@ export function numbered(repo: Repository): (string | null)[] {
 /** A lookup from version id to its short number (null when it has none), reading the number log once. */
 export function numberLookup(repo: Repository): (id: string) => number | null {
   const byId = new Map<string, number>();
-  numbered(repo).forEach((id, i) => id && byId.set(id, i + 1));
+  numbered(repo).forEach((id, i) => {
+    if (id) byId.set(id, i + 1);
+  });
   return (id) => byId.get(id) ?? null;
 }
 

@@ -270,7 +270,9 @@ export class VersionIndex {
         );
     }
     const numberOf = new Map<string, number>();
-    ids.forEach((id, i) => id && numberOf.set(id, i + 1));
+    ids.forEach((id, i) => {
+      if (id) numberOf.set(id, i + 1);
+    });
     for (let i = annStart; i < anns.length; i++) {
       const e = anns[i]!;
       const n = numberOf.get(e.target);

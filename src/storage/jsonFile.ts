@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MvmError, fromSystemError } from '../errors.js';
+import { type MvmError, fromSystemError } from '../errors.js';
 
 /**
  * Reads a small JSON file: null when it does not exist, the `bad()` error

@@ -53,7 +53,10 @@ export function unzstd(dst: Uint8Array, frame: Uint8Array, corrupt: (why: string
   } catch {
     throw corrupt('zstd frame header does not decode');
   }
-  if (declared === null) return unzstdStream(dst, frame, corrupt, wrongLength);
+  if (declared === null) {
+    unzstdStream(dst, frame, corrupt, wrongLength);
+    return;
+  }
   if (declared !== dst.length) throw corrupt(wrongLength);
   let n: number;
   try {

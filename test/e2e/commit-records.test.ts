@@ -80,7 +80,7 @@ describe.concurrent('commit records', () => {
     expect(out).toContain(`Base:    ${fx.ids[1]!.slice(0, 12)}`);
     expect(out).toContain('Data:    imagenet sha256:abc');
     expect(out).toMatch(/^Metrics: accuracy=0\.91 custom=4 latency_ms=20 loss=0\.5$/m);
-    expect(out).toMatch(/^Params:  lr=0\.0001 opt=adam$/m);
+    expect(out).toMatch(/^Params: {2}lr=0\.0001 opt=adam$/m);
   });
 
   it('malformed values and an unknown --base are refused before anything is written', async () => {

@@ -147,6 +147,7 @@ describe('mvm with git', () => {
     }
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the folder name is a shell injection, not a template
   it('hooks install quotes the workspace path: a folder named ml$(touch${IFS}PWNED) runs nothing when git runs the hook', () => {
     const t = testdir();
     try {
@@ -157,6 +158,7 @@ describe('mvm with git', () => {
       chmodSync(join(bin, 'mvm'), 0o755);
       const seen = t.path('seen.txt');
       const env = { ...GIT_ENV, PATH: `${bin}:${process.env.PATH}`, MVM_HOOK_SEEN: seen };
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell injection in a folder name, on purpose
       for (const name of ['ml$(touch${IFS}PWNED)', 'it\'s `touch PWNED2` "$(touch PWNED3)"']) {
         const root = t.path(name);
         mkdirSync(root);

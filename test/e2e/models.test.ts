@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
-import { mvm, testdir, type RunResult } from '../helpers/cli.js';
+import { mvm, testdir } from '../helpers/cli.js';
 import {
   GGML,
   prng,
@@ -140,12 +140,6 @@ function f16(count: number, seed: number): Buffer {
   const v = normalF32(count, 0.02, seed);
   const out = Buffer.alloc(count * 2);
   v.forEach((x, i) => out.writeUInt16LE(toF16(x), i * 2));
-  return out;
-}
-
-function readF32(b: Buffer): Float64Array {
-  const out = new Float64Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
   return out;
 }
 

@@ -6,8 +6,7 @@
  * across branches, and version numbering across branches.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cpSync, readFileSync } from 'node:fs';
 import { mvm, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { ok, json, expectError, write } from '../helpers/assertions.js';
 

@@ -7,8 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mvm, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { writeSafetensors, type SafetensorsTensor } from '../helpers/modelWriters.js';
 import { ok, json, expectError, write } from '../helpers/assertions.js';

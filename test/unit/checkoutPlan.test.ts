@@ -136,7 +136,7 @@ describe('planCheckout', () => {
     const target = JSON.parse(`{"__proto__": ${JSON.stringify(e('p'))}}`) as Record<string, FileEntry>;
     const plan = planCheckout({}, target, work({ constructor: w('c'), toString: w('t') }), false);
     expect(plan).toEqual({
-      write: [{ path: '__proto__', entry: target['__proto__'] }],
+      write: [{ path: '__proto__', entry: target.__proto__ }],
       chmod: [],
       remove: [],
       conflicts: [],

@@ -11,7 +11,7 @@ import {
   type Annotation,
 } from '../../src/core/objects.js';
 import { isObjectId, isIdPrefix, shortId } from '../../src/core/ids.js';
-import { MvmError } from '../../src/errors.js';
+import type { MvmError } from '../../src/errors.js';
 import { codeOf } from '../helpers/errors.js';
 
 const ID_A = 'a'.repeat(64);
@@ -408,20 +408,20 @@ describe('one door: every field of a manifest is checked', () => {
       '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
     const v = decodeVersion(Buffer.from(text), 'id');
     expect(Object.keys(v.files)).toEqual(['__proto__', 'constructor']);
-    expect(v.files['__proto__']!.file).toBe(ID_A);
+    expect(v.files.__proto__!.file).toBe(ID_A);
     expect(Object.getPrototypeOf(v.files)).toBeNull();
-    expect(v.meta['__proto__']).toBe('x');
-    expect(v.metrics['constructor']).toBe(1);
-    expect(v.params['toString']).toBe(2);
+    expect(v.meta.__proto__).toBe('x');
+    expect(v.metrics.constructor).toBe(1);
+    expect(v.params.toString).toBe(2);
     // absent names read as absent, not as Object.prototype's members
-    expect(v.metrics['toString']).toBeUndefined();
-    expect(v.files['hasOwnProperty']).toBeUndefined();
+    expect(v.metrics.toString).toBeUndefined();
+    expect(v.files.hasOwnProperty).toBeUndefined();
     // and they are written back byte for byte
     expect(encodeJsonObject(v).toString()).toBe(text);
     const ann = decodeAnnotation(
       json({ type: 'annotation', format: 1, target: ID_A, author: 'a', time: 't', metrics: {} }),
       'id',
     );
-    expect(ann.metrics['constructor']).toBeUndefined();
+    expect(ann.metrics.constructor).toBeUndefined();
   });
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, appendFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefStore } from '../../src/storage/refs.js';
-import { MvmError } from '../../src/errors.js';
 import { codeOf } from '../helpers/errors.js';
 
 const ID1 = '1'.repeat(64);

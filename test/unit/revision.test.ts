@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
 import { parseRevision, validateRefName } from '../../src/core/revision.js';
-import { MvmError } from '../../src/errors.js';
 import { codeOf } from '../helpers/errors.js';
 
 describe('parseRevision', () => {

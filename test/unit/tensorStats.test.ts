@@ -103,7 +103,7 @@ describe('TensorDiffAccumulator', () => {
     expect(decoded('f16', 0x3c00)).toBe(1);
     expect(decoded('f16', 0xc000)).toBe(-2);
     expect(decoded('f16', 0x3800)).toBe(0.5);
-    expect(decoded('f16', 0x0001)).toBe(5.960464477539063e-8);
+    expect(decoded('f16', 0x0001)).toBe(2 ** -24);
     expect(decoded('f16', 0x03ff)).toBe(1023 * 2 ** -24); // largest subnormal
     expect(decoded('f16', 0x0400)).toBe(6.103515625e-5); // smallest normal
     expect(decoded('f16', 0x7bff)).toBe(65504);

@@ -7,7 +7,10 @@ interface Args extends GlobalArgs {
 }
 
 function report(r: TrackResult, verb: string, json?: boolean): void {
-  if (json) return printJson(r);
+  if (json) {
+    printJson(r);
+    return;
+  }
   for (const p of r.changed) print(`${verb} ${p}`);
   for (const p of r.unchanged) print(`already tracked: ${p}`);
   if (r.gitignore.length) print(`.gitignore: ${verb === 'tracking' ? 'added' : 'removed'} ${r.gitignore.join(' ')}`);

@@ -26,7 +26,10 @@ const envLabel = (env: string) => (env === 'default' ? '' : ` to ${env}`);
 
 /** Prints a move of an env: what moved, the gates it passed, the serving folder and hook output. */
 export function report(r: ReleaseResult, json?: boolean): void {
-  if (json) return printJson(r);
+  if (json) {
+    printJson(r);
+    return;
+  }
   const from = r.from ? versionLabel(r.from, r.fromNumber) : 'nothing';
   const to = versionLabel(r.to, r.toNumber);
   const where = r.env === 'default' ? '' : ` (${r.env})`;
@@ -45,7 +48,10 @@ export function report(r: ReleaseResult, json?: boolean): void {
 }
 
 function historyLines(h: DeploymentRecord[]): void {
-  if (!h.length) return print('nothing has been deployed yet');
+  if (!h.length) {
+    print('nothing has been deployed yet');
+    return;
+  }
   for (const e of h) {
     const gates = e.gates === 'skipped' ? ' [gates skipped]' : '';
     const via = e.fromEnv ? ` (promoted from ${e.fromEnv})` : '';

@@ -35,7 +35,11 @@ export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const width = (c: string) => c.length - (c.match(/[\ue000-\ue0ff]/g)?.length ?? 0);
   const pad = (c: string, n: number, left: boolean) =>
     left ? ' '.repeat(Math.max(0, n - width(c))) + c : c + ' '.repeat(Math.max(0, n - width(c)));
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, width(c))));
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, width(c));
+    });
+  }
   return rows
     .map((r) =>
       r

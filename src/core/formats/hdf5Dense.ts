@@ -8,7 +8,7 @@
  * indirect blocks in turn; managed and tiny heap objects. A heap with filters
  * or huge objects is not read (the file then has no layout).
  */
-import { H5File, UNDEFINED, hardLink, uintN } from './hdf5File.js';
+import { type H5File, UNDEFINED, hardLink, uintN } from './hdf5File.js';
 
 /** Deepest name index walked (a B-tree of depth 4 holds millions of links). */
 const MAX_DEPTH = 8;

@@ -163,7 +163,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     let start: number;
     let end: number;
     const data = await f.vector(table, BUFFER.data, 1, Number.MAX_SAFE_INTEGER);
-    if (data && data.length) {
+    if (data?.length) {
       start = data.start;
       end = data.start + data.length;
     } else {

@@ -134,10 +134,25 @@ export function torchPickle(pkl: Buffer): TorchPickle {
   const need = (n: number) => {
     if (p + n > pkl.length) throw new RangeError('pickle ends inside an opcode');
   };
-  const u8 = () => (need(1), pkl[p++]!);
-  const u16 = () => (need(2), (p += 2), pkl.readUInt16LE(p - 2));
-  const u32 = () => (need(4), (p += 4), pkl.readUInt32LE(p - 4));
-  const text = (n: number, enc: 'utf8' | 'latin1') => (need(n), (p += n), pkl.toString(enc, p - n, p));
+  const u8 = () => {
+    need(1);
+    return pkl[p++]!;
+  };
+  const u16 = () => {
+    need(2);
+    p += 2;
+    return pkl.readUInt16LE(p - 2);
+  };
+  const u32 = () => {
+    need(4);
+    p += 4;
+    return pkl.readUInt32LE(p - 4);
+  };
+  const text = (n: number, enc: 'utf8' | 'latin1') => {
+    need(n);
+    p += n;
+    return pkl.toString(enc, p - n, p);
+  };
   const line = () => {
     const nl = pkl.indexOf(0x0a, p);
     if (nl < 0) throw new RangeError('pickle ends inside a line');

@@ -75,6 +75,7 @@ export async function tensorStats(
   // a partial store fetches the chunks of both sides first
   await ensureChunks(
     repo,
+    // biome-ignore lint/complexity/noFlatMapIdentity: a pair is [a, b, size]; only the two ids are wanted
     jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])),
     progress,
   );
