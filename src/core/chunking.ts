@@ -2,9 +2,6 @@ import type { PackedRun, TensorInfo } from './formats/types.js';
 
 /** Default chunk size: 1 MiB. Tests shrink it through `mvm init --chunk-size`. */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
-/** Smallest and largest chunk sizes a repository may be created with. */
-export const MIN_CHUNK_SIZE = 64;
-export const MAX_CHUNK_SIZE = 256 << 20;
 
 /** One planned chunk: a byte range of the file, and the tensor it belongs to if any. */
 export interface ChunkSpan {

@@ -2,18 +2,10 @@ import { MvmError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import { isObjectId, type ObjectId } from './ids.js';
 import { OBJECT_FORMAT } from './objects.js';
+import { MAX_SIGNATURE_OBJECT, MAX_SIGNATURE_TEXT } from './limits.js';
 
 /** The ssh-keygen namespace (`-n`) of version signatures, so no other signature made with the key can pass for one. */
 export const SIGNATURE_NAMESPACE = 'mvm-version';
-
-/** Largest armored signature accepted (an RSA-16384 signature is about 3 KiB armored). */
-export const MAX_SIGNATURE_TEXT = 8 << 10;
-
-/** Largest signature object accepted, in bytes of canonical JSON. */
-export const MAX_SIGNATURE_OBJECT = 10 << 10;
-
-/** Most signatures of one version taken from a remote. */
-export const MAX_SIGNATURES_PER_VERSION = 64;
 
 /** A signature object: an SSH signature (git's SSHSIG format) over the message naming one version. */
 export interface Signature {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { MvmError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
+import { EVAL_MAX_STDERR, EVAL_MAX_STDOUT } from '../core/limits.js';
 import type { Scalar } from '../core/objects.js';
 import type { Repository } from '../repo/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
@@ -49,10 +50,10 @@ function runCommand(
     let timedOut = false;
     let error: Error | undefined;
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      if (stdout.length < 64 << 20) stdout += d;
+      if (stdout.length < EVAL_MAX_STDOUT) stdout += d;
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 1 << 20) stderr += d;
+      if (stderr.length < EVAL_MAX_STDERR) stderr += d;
       opts.onStderr?.(d);
     });
     const timer = opts.timeoutMs

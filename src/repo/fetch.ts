@@ -3,7 +3,7 @@ import { decodeFileObject, decodeVersion, type FileObject, type Version } from '
 import { isAncestor } from '../core/dag.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { decodeVerified } from '../storage/objectFile.js';
-import { maxStoredSize, MAX_METADATA_SIZE, MAX_OBJECT_SIZE } from '../storage/codec.js';
+import { maxStoredSize } from '../storage/codec.js';
 import { packKey, type PackEntry } from '../storage/remote/packs.js';
 import { parseRegistry } from '../storage/numbers.js';
 import type { Repository } from './repository.js';
@@ -20,12 +20,7 @@ import { partialRemote } from './partial.js';
 import { RangeSlots } from './rangeSlots.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
 import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
-
-/** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
-const MAX_RANGE = 8 << 20;
-/** A gap between wanted objects in a pack that is cheaper to download than to skip with another request. */
-const MAX_GAP = 256 << 10;
+import { FETCH_MAX_GAP, FETCH_MAX_RANGE, MAX_METADATA_SIZE, MAX_OBJECT_SIZE, REMOTE_LIMITS } from '../core/limits.js';
 
 /** What a fetch brought: refs seen on the remote, objects and bytes downloaded, and refs that moved oddly. */
 export interface FetchTransfer {
@@ -89,7 +84,7 @@ async function download(
     let cur: (typeof ranges)[number] | null = null;
     for (const it of items) {
       const end = it.offset + it.length;
-      if (cur && it.offset - (cur.offset + cur.length) <= MAX_GAP && end - cur.offset <= MAX_RANGE) {
+      if (cur && it.offset - (cur.offset + cur.length) <= FETCH_MAX_GAP && end - cur.offset <= FETCH_MAX_RANGE) {
         cur.length = Math.max(cur.length, end - cur.offset);
         cur.items.push(it);
       } else {
@@ -108,7 +103,7 @@ async function download(
     });
   };
   let bytes = 0;
-  const slots = new RangeSlots(MAX_RANGE);
+  const slots = new RangeSlots(FETCH_MAX_RANGE);
   await bounded(ranges.length, jobs, async (i) => {
     const r = ranges[i]!;
     const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);

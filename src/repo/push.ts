@@ -9,17 +9,14 @@ import { bounded } from './bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { pushSignatures } from './signatureTransfer.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { PACK_PART_SIZE, PACK_SIZE, REMOTE_LIMITS } from '../core/limits.js';
 import { faultPoint } from '../storage/faults.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
   const env = process.env.MVM_PACK_SIZE;
-  return env && /^\d+$/.test(env) && Number(env) > 0 ? Number(env) : 64 << 20;
+  return env && /^\d+$/.test(env) && Number(env) > 0 ? Number(env) : PACK_SIZE;
 }
-
-/** A pack travels in parts of this size (a multipart upload on S3), so memory holds a part per job, not a pack. */
-const PART_SIZE = 8 << 20;
 
 /** One ref a push moves on the remote. */
 export interface RefUpdate {
@@ -165,7 +162,7 @@ export async function pushToRemote(
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
     const parts = function* () {
-      for (const part of packParts(pack, (id) => repo.objects.portableStored(id), PART_SIZE)) {
+      for (const part of packParts(pack, (id) => repo.objects.portableStored(id), PACK_PART_SIZE)) {
         yield part;
         opts.progress?.advance?.(part.length);
       }

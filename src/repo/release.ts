@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV } from '../core/revision.js';
+import { HOOK_MAX_OUTPUT } from '../core/limits.js';
 import type { Repository } from './repository.js';
 import { numberOf } from './revisions.js';
 import { defaultAuthor } from './gitInfo.js';
@@ -88,7 +89,7 @@ function runHooks(repo: Repository, config: EnvConfig, vars: Record<string, stri
       cwd: repo.root,
       env: { ...process.env, ...vars },
       encoding: 'utf8',
-      maxBuffer: 16 << 20,
+      maxBuffer: HOOK_MAX_OUTPUT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4096);

@@ -11,10 +11,7 @@ import { withPool, type Progress } from './session.js';
 import { bounded } from './bounded.js';
 import { RangeSlots } from './rangeSlots.js';
 import type { RemoteSession } from './remoteSession.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
-
-/** Largest ranged read of a pack while checking it: memory holds about one per job, whatever the remote's size. */
-const CHECK_RANGE = 8 << 20;
+import { CHECK_RANGE, REMOTE_LIMITS } from '../core/limits.js';
 
 /** One problem `mvm fsck --remote` found. */
 export interface RemoteProblem {

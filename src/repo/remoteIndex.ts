@@ -5,7 +5,7 @@ import type { RemoteBackend } from '../storage/remote/backend.js';
 import { indexKey, parsePackIndex, type PackEntry, type PackIndex } from '../storage/remote/packs.js';
 import type { Repository } from './repository.js';
 import { bounded } from './bounded.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { REMOTE_LIMITS } from '../core/limits.js';
 
 /**
  * What a remote holds, learnt from its pack indexes: every object id and

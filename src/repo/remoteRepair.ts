@@ -6,9 +6,7 @@ import { withPool, type Progress } from './session.js';
 import { checkPacks, inspectRemote, type FoundRef, type RemoteProblem } from './remoteCheck.js';
 import type { RemoteSession } from './remoteSession.js';
 import { packSize } from './push.js';
-
-/** A pack travels in parts of this size, as in push. */
-const PART_SIZE = 8 << 20;
+import { PACK_PART_SIZE } from '../core/limits.js';
 
 /** What `mvm push --repair` did to a remote before pushing. */
 export interface RemoteRepair {
@@ -123,7 +121,7 @@ export async function repairRemote(
     }
     const pack = packLayout(group.map((id) => ({ id, length: sizeOf.get(id)! })));
     const parts = function* () {
-      for (const part of packParts(pack, read, PART_SIZE)) {
+      for (const part of packParts(pack, read, PACK_PART_SIZE)) {
         yield part;
         opts.progress?.advance?.(part.length);
       }

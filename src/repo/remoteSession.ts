@@ -8,7 +8,7 @@ import { validateRefName } from '../core/revision.js';
 import type { Repository } from './repository.js';
 import type { RemoteEntry } from './remotes.js';
 import { assertRemoteUsable } from './remoteTrust.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { REMOTE_LIMITS } from '../core/limits.js';
 
 const FORMAT_KEY = 'mvm-remote.json';
 

@@ -16,7 +16,8 @@ import {
   type Version,
   type Annotation,
 } from '../core/objects.js';
-import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
+import { DEFAULT_CHUNK_SIZE } from '../core/chunking.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/limits.js';
 import { isRecord } from '../core/schema.js';
 
 /** The name of the repository directory inside a workspace. */

@@ -1,10 +1,6 @@
 import { MvmError, isMvmError } from '../errors.js';
-import {
-  MAX_SIGNATURES_PER_VERSION,
-  MAX_SIGNATURE_OBJECT,
-  decodeSignature,
-  type Signature,
-} from '../core/signature.js';
+import { decodeSignature, type Signature } from '../core/signature.js';
+import { MAX_SIGNATURES_PER_VERSION, MAX_SIGNATURE_OBJECT } from '../core/limits.js';
 import { blake3Hex } from '../storage/hash.js';
 import type { Repository } from './repository.js';
 import type { RemoteSession } from './remoteSession.js';

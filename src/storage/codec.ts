@@ -1,4 +1,4 @@
-import { MAX_CHUNK_SIZE } from '../core/chunking.js';
+import { MAX_OBJECT_SIZE } from '../core/limits.js';
 import { unzstd, zstdBinding, type ZstdCCtx } from './zstd.js';
 import { MvmError } from '../errors.js';
 import { kernelArena, releaseKernels, wasmKernels } from './kernels.js';
@@ -31,15 +31,6 @@ export type EncodingCode = (typeof Encoding)[keyof typeof Encoding];
 export const HEADER_SIZE = 8;
 const MAGIC = 0x4d; // 'M'
 const VERSION = 1;
-
-/**
- * Most bytes any stored object may decode to: a chunk of the largest size a
- * repository may be made with (MAX_CHUNK_SIZE). Every decode refuses a
- * larger header before it allocates.
- */
-export const MAX_OBJECT_SIZE = MAX_CHUNK_SIZE;
-/** Most bytes a version manifest or a file object may decode to: JSON lists far below the chunks they name. */
-export const MAX_METADATA_SIZE = 64 << 20;
 
 /**
  * What a decode may produce, known before it starts: `exact`, the size the

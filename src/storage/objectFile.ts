@@ -8,14 +8,8 @@ import { readFully } from './readFully.js';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import {
-  decodeObject,
-  maxStoredSize,
-  MAX_OBJECT_SIZE,
-  SCRATCH_KEEP,
-  type BaseLoader,
-  type SizeBound,
-} from './codec.js';
+import { decodeObject, maxStoredSize, SCRATCH_KEEP, type BaseLoader, type SizeBound } from './codec.js';
+import { MAX_OBJECT_SIZE } from '../core/limits.js';
 import { fsyncDir, tempPath } from './atomic.js';
 import { faultPoint } from './faults.js';
 

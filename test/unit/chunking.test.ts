@@ -1,11 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import {
-  planChunks,
-  DEFAULT_CHUNK_SIZE,
-  MIN_CHUNK_SIZE,
-  MAX_CHUNK_SIZE,
-  type ChunkSpan,
-} from '../../src/core/chunking.js';
+import { planChunks, DEFAULT_CHUNK_SIZE, type ChunkSpan } from '../../src/core/chunking.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../src/core/limits.js';
 import type { TensorInfo } from '../../src/core/formats/types.js';
 
 function tensor(name: string, start: number, end: number): TensorInfo {

@@ -2,7 +2,8 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, openSync, ftruncateSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { decodeObject, encodeObject, MAX_OBJECT_SIZE, scratchBytes, trimScratch } from '../../src/storage/codec.js';
+import { decodeObject, encodeObject, scratchBytes, trimScratch } from '../../src/storage/codec.js';
+import { MAX_OBJECT_SIZE } from '../../src/core/limits.js';
 import {
   baseLoader,
   objectPath,

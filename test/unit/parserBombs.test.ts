@@ -3,7 +3,8 @@ import { parseTflite } from '../../src/core/formats/tflite.js';
 import { bundleShardLayout, parseBundleIndex } from '../../src/core/formats/tfBundle.js';
 import { parseOnnx } from '../../src/core/formats/onnx.js';
 import { bufferSource, type TensorInfo } from '../../src/core/formats/types.js';
-import { MAX_NAME_CHARS, MAX_TENSOR_NAME, NameBudget } from '../../src/core/formats/names.js';
+import { NameBudget } from '../../src/core/formats/names.js';
+import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from '../../src/core/limits.js';
 import { bundlePrefixBomb, onnxNameBomb, tfliteNameBomb } from '../helpers/parserBombs.js';
 
 /** Characters of names a parse gave, all together. */

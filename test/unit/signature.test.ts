@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
-import {
-  MAX_SIGNATURE_OBJECT,
-  decodeSignature,
-  encodeSignature,
-  makeSignature,
-  signedMessage,
-} from '../../src/core/signature.js';
+import { decodeSignature, encodeSignature, makeSignature, signedMessage } from '../../src/core/signature.js';
+import { MAX_SIGNATURE_OBJECT } from '../../src/core/limits.js';
 
 const target = 'ab'.repeat(32);
 const armor =

@@ -6,9 +6,7 @@
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 import { NameBudget } from './names.js';
-
-/** Largest metadata + tensor-info region we are willing to walk. */
-export const GGUF_MAX_HEADER = 128 * 1024 * 1024;
+import { GGUF_MAX_HEADER, GGUF_MAX_NAME } from '../limits.js';
 
 /** Block size (elements), bytes per block and canonical name of each ggml tensor type we can size. */
 export const GGML_TYPES: ReadonlyMap<number, { name: string; block: number; bytes: number }> = new Map(
@@ -56,7 +54,6 @@ const TYPE_STRING = 8;
 const TYPE_ARRAY = 9;
 const MAX_ARRAY_DEPTH = 8;
 const MAX_DIMS = 8;
-const MAX_NAME = 1024 * 1024;
 const ALIGNMENT_KEY = Buffer.from('general.alignment');
 
 /** Parses a GGUF file's tensor map, or returns null when the bytes are not a valid GGUF v2/v3 file. */
@@ -76,7 +73,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   let alignment = 32;
   for (let i = 0; i < kvCount; i++) {
     const keyLen = await c.u64();
-    if (keyLen > MAX_NAME) return null;
+    if (keyLen > GGUF_MAX_NAME) return null;
     const key = await c.bytes(keyLen);
     const isAlignment = key.equals(ALIGNMENT_KEY);
     const type = await c.u32();
@@ -94,7 +91,7 @@ async function parse(src: ByteSource): Promise<Layout | null> {
   const budget = new NameBudget();
   for (let i = 0; i < tensorCount; i++) {
     const nameLen = await c.u64();
-    if (nameLen > MAX_NAME) return null;
+    if (nameLen > GGUF_MAX_NAME) return null;
     const name = budget.takeBytes(await c.bytes(nameLen)) ?? `tensor${i}`;
     const nDims = await c.u32();
     if (nDims > MAX_DIMS) return null;

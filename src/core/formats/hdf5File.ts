@@ -5,11 +5,10 @@
  * heaps of dense groups alike).
  */
 import type { ByteSource } from './types.js';
+import { HDF5_MAX_BLOCK } from '../limits.js';
 
 /** An address with every bit set: undefined (no storage allocated). */
 export const UNDEFINED = -1;
-/** At most this many bytes of one object header block, heap or B-tree node are read. */
-const MAX_BLOCK = 16 * 1024 * 1024;
 
 /**
  * The HDF5 bytes within `src`: [start, end), and the sizes of addresses and
@@ -37,7 +36,7 @@ export class H5File {
 
   /** `len` bytes at HDF5 address `addr`, all of them inside the HDF5 bytes. */
   async read(addr: number, len: number): Promise<Buffer> {
-    if (addr < 0 || len < 0 || len > MAX_BLOCK || this.abs(addr) + len > this.end)
+    if (addr < 0 || len < 0 || len > HDF5_MAX_BLOCK || this.abs(addr) + len > this.end)
       throw new RangeError('address outside the file');
     this.budget -= len;
     if (this.budget < 0) throw new RangeError('structure reads more than the file');

@@ -9,7 +9,7 @@
 import { ByteCursor, type ByteSource } from './types.js';
 import { setKey } from '../values.js';
 import { scanObjectEntries } from './jsonScan.js';
-import { SAFETENSORS_MAX_HEADER } from './safetensors.js';
+import { KERAS_MAX_METADATA, SAFETENSORS_MAX_HEADER } from '../limits.js';
 import { lengthEnd, skipField, tag, varint } from './onnx.js';
 import { skipValue } from './gguf.js';
 import { entryRange, zipEntries } from './pytorch.js';
@@ -125,9 +125,6 @@ async function gguf(src: ByteSource): Promise<ModelMetadata | null> {
   }
   return { format: 'gguf', metadata };
 }
-
-/** Largest `metadata.json` read from a `.keras` archive. */
-const KERAS_MAX_METADATA = 64 * 1024;
 
 /** A Keras 3 archive (a zip with `config.json` and `model.weights.h5`): the entries of its stored `metadata.json`. */
 async function keras(src: ByteSource): Promise<ModelMetadata | null> {

@@ -7,12 +7,7 @@
  * tensor goes unnamed); the file itself is stored all the same.
  */
 
-/** Longest tensor name a parser gives, in characters. */
-export const MAX_TENSOR_NAME = 1024;
-/** Most bytes of UTF-8 a name may have to be decoded at all (4 per character at most). */
-export const MAX_NAME_BYTES = 4 * MAX_TENSOR_NAME;
-/** Most characters of tensor names one file gives, all its names together. */
-export const MAX_NAME_CHARS = 16 * 1024 * 1024;
+import { MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_TENSOR_NAME } from '../limits.js';
 
 /** One file's allowance of name characters: each name is held to MAX_TENSOR_NAME and counted against MAX_NAME_CHARS. */
 export class NameBudget {

@@ -8,10 +8,9 @@
  */
 import { entryRange, zipEntries } from './pytorch.js';
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
+import { NUMPY_MAX_HEADER } from '../limits.js';
 
 const MAGIC = '\x93NUMPY';
-/** Largest header we read (NumPy itself refuses headers over 10,000 bytes by default). */
-const MAX_HEADER = 64 * 1024;
 
 /** NumPy type characters and sizes -> our dtype names (those the byte-plane kernels know where they apply). */
 const KINDS: Record<string, string> = {
@@ -52,7 +51,7 @@ async function readNpyHeader(src: ByteSource, offset: number, limit: number): Pr
     len = pre.readUInt32LE(8);
     at = 12;
   } else return null;
-  if (len > MAX_HEADER || offset + at + len > limit) return null;
+  if (len > NUMPY_MAX_HEADER || offset + at + len > limit) return null;
   const text = (await src.read(offset + at, len)).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /['"]descr['"]\s*:\s*['"]([<>|=]?)([a-z])(\d+)['"]/.exec(text);
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);

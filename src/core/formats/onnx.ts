@@ -11,7 +11,8 @@
  * stream-parsed in bounded windows; raw_data payloads are skipped, never read.
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
-import { MAX_TENSOR_NAME, NameBudget } from './names.js';
+import { NameBudget } from './names.js';
+import { MAX_TENSOR_NAME, ONNX_MAX_NAME } from '../limits.js';
 
 /** Canonical dtype and bits per element of each ONNX TensorProto.DataType we recognise. */
 export const ONNX_DTYPES: ReadonlyMap<number, { name: string; bits: number }> = new Map(
@@ -48,7 +49,6 @@ const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 const DATA_LOCATION_EXTERNAL = 1;
-const MAX_NAME = 1024 * 1024;
 /** Deepest nesting of subgraphs read (a hostile file could nest without end). */
 const MAX_GRAPH_DEPTH = 16;
 
@@ -173,7 +173,7 @@ async function parseAttribute(c: ByteCursor, end: number, held: TensorInfo[], ou
 /** A length-delimited UTF-8 string field (names). */
 async function readName(c: ByteCursor, limit: number): Promise<string> {
   const len = (await lengthEnd(c, limit)) - c.pos;
-  if (len > MAX_NAME) throw new RangeError('name too long');
+  if (len > ONNX_MAX_NAME) throw new RangeError('name too long');
   return new TextDecoder('utf-8', { fatal: true }).decode(await c.bytes(len));
 }
 

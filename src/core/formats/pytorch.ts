@@ -8,10 +8,8 @@
  * `data/<key>` when none does.
  */
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
-import { MAX_PICKLE, torchPickle, type TorchPickle, type TorchStorage, type TorchTensor } from './torchPickle.js';
-
-/** Largest central directory we are willing to read. */
-export const ZIP_MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+import { torchPickle, type TorchPickle, type TorchStorage, type TorchTensor } from './torchPickle.js';
+import { MAX_PICKLE, ZIP_MAX_CENTRAL_DIRECTORY } from '../limits.js';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;

@@ -5,10 +5,8 @@
  */
 import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
 import { scanObjectEntries } from './jsonScan.js';
-import { MAX_LISTED_TENSORS, TensorList, type PackingLimits } from './tensorList.js';
-
-/** Largest safetensors JSON header we are willing to read (the reference implementation's limit). */
-export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
+import { TensorList, type PackingLimits } from './tensorList.js';
+import { MAX_LISTED_TENSORS, SAFETENSORS_MAX_HEADER } from '../limits.js';
 
 /** Bits per element of each safetensors dtype (upper-case, as written in the file). */
 const DTYPE_BITS: Record<string, number> = {

@@ -7,9 +7,8 @@
  * not per tensor.
  */
 import type { Layout, PackedRun, TensorInfo } from './types.js';
+import { MAX_LISTED_TENSORS } from '../limits.js';
 
-/** Files with at most this many tensors list every one of them. */
-export const MAX_LISTED_TENSORS = 65_536;
 /** Past MAX_LISTED_TENSORS, tensors smaller than this (bytes) are packed into runs. */
 export const PACK_BELOW = 64 * 1024;
 

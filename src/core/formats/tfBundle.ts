@@ -51,9 +51,6 @@ export function bundleIndexFor(dataName: string): { index: string; shard: number
   return shard < shards ? { index: `${m[1]}.index`, shard, shards } : null;
 }
 
-/** Upper bound on an index file read for this: larger is not a bundle index worth parsing. */
-export const BUNDLE_INDEX_MAX_BYTES = 64 * 1024 * 1024;
-
 /** Table footer: two block handles padded to 40 bytes, then this magic (little-endian). */
 const FOOTER = 48;
 const MAGIC = 0xdb4775248b80fb57n;

@@ -27,9 +27,6 @@ const QUANTIZED: Readonly<Record<string, [bytes: number, dtype: string]>> = {
 /** The manifest's file name, beside the shards. */
 export const TFJS_MANIFEST = 'model.json';
 
-/** Upper bound on a model.json read for this (topology included): larger is not a TF.js manifest worth parsing. */
-export const TFJS_MANIFEST_MAX_BYTES = 64 * 1024 * 1024;
-
 /** A shard name that stays in the manifest's folder: no separators, not `.` or `..`. */
 function plainName(p: unknown): string | null {
   if (typeof p !== 'string') return null;

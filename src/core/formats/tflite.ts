@@ -8,7 +8,8 @@
  * are placed the same way.
  */
 import { lenient, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
-import { MAX_NAME_BYTES, NameBudget } from './names.js';
+import { NameBudget } from './names.js';
+import { MAX_NAME_BYTES } from '../limits.js';
 
 /** mvm's dtype name (as in safetensors) and bits per element, by TFLite TensorType. */
 const TFLITE_DTYPES: ReadonlyMap<number, [string, number]> = new Map([

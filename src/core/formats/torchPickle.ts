@@ -18,7 +18,7 @@
  * that set stops the scan with what was found so far (then some storages keep
  * no dtype or name).
  */
-import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from './names.js';
+import { MAX_NAME_CHARS, MAX_PICKLE, MAX_TENSOR_NAME } from '../limits.js';
 
 /** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
 export interface TorchStorage {
@@ -41,8 +41,6 @@ const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
   BoolStorage: ['BOOL', 1],
 };
 
-/** Largest pickle scanned, and most values kept on the stack or in the memo. */
-export const MAX_PICKLE = 64 * 1024 * 1024;
 const MAX_ITEMS = 1 << 20;
 
 /** A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle says. */

@@ -1,5 +1,5 @@
 import { MvmError } from '../../errors.js';
-import { MAX_PACK_BYTES } from './limits.js';
+import { MAX_PACK_BYTES } from '../../core/limits.js';
 
 /** A file read from a remote, with the tag a conditional write compares against. */
 export interface RemoteFile {

@@ -16,7 +16,8 @@ import { blake3Hex } from '../hash.js';
 import { tempPath, fsyncDir } from '../atomic.js';
 import { acquireLock } from '../lock.js';
 import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
-import { REMOTE_LIMITS, tooLargeMessage } from './limits.js';
+import { tooLargeMessage } from './limits.js';
+import { REMOTE_LIMITS } from '../../core/limits.js';
 
 const LOCK_WAIT_MS = 10_000;
 /** The top-level names of a folder remote (see docs/FORMAT.md, Remotes). */

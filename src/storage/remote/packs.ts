@@ -2,7 +2,7 @@ import { MvmError } from '../../errors.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { isObjectId } from '../../core/ids.js';
 import { blake3Hex } from '../hash.js';
-import { MAX_PACK_BYTES } from './limits.js';
+import { MAX_PACK_BYTES } from '../../core/limits.js';
 
 /** The layout of a remote; a remote with a newer one is refused. */
 export const REMOTE_FORMAT = 1;

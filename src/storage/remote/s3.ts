@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MvmError } from '../../errors.js';
 import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
-import { REMOTE_LIMITS, tooLargeMessage } from './limits.js';
+import { tooLargeMessage } from './limits.js';
+import { REMOTE_LIMITS } from '../../core/limits.js';
 
 /** Where an S3-compatible remote lives and how to reach it. Credentials come from the AWS SDK's default chain only. */
 export interface S3Location {
