@@ -3,8 +3,8 @@
  * caps that keep a hostile or corrupt input from turning into unbounded
  * memory (every decode, parser and remote read checks one before it
  * allocates), and the sizes in which data travels. Pure constants: no layer
- * reads them from anywhere else (MVM_PACK_SIZE, read by push.ts, overrides
- * PACK_SIZE). Caps on nesting depth and
+ * reads them from anywhere else, and settings.ts holds what the environment
+ * may change (MVM_PACK_SIZE overrides PACK_SIZE). Caps on nesting depth and
  * item counts that only one parser's grammar knows stay beside that parser.
  */
 

@@ -15,6 +15,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { fromSystemError, isMvmError, MvmError } from '../errors.js';
+import { envDeltasOff } from '../settings.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { tempPath } from '../storage/atomic.js';
 import { blake3Hex } from '../storage/hash.js';
@@ -86,8 +87,7 @@ export async function chunkFile(
     // the parent's chunk at the same place: a delta base when it is here, and in a partial
     // store (which may lack it) known to be on the remote, so an unchanged chunk is not stored again
     const alike = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
-    const bases =
-      alike && process.env.MVM_DELTAS !== '0' ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
+    const bases = alike && !envDeltasOff() ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
     const held =
       opts.store && opts.parent && partialRemote(repo)
         ? spans.map((_, i) => alike?.[i] ?? opts.parent!.chunks[i]?.id)

@@ -2,6 +2,7 @@ import { readUserConfig } from './userConfig.js';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { GitInfo } from '../core/objects.js';
+import { envAuthor } from '../settings.js';
 
 function git(cwd: string, args: string[]): string | null {
   try {
@@ -28,7 +29,8 @@ export function gitInfo(root: string): GitInfo | undefined {
 /** Who is making a version: an explicit author, else git's user.name <user.email>, else the OS user. */
 export function defaultAuthor(root: string, explicit?: string): string {
   if (explicit?.trim()) return explicit.trim();
-  if (process.env.MVM_AUTHOR) return process.env.MVM_AUTHOR;
+  const fromEnv = envAuthor();
+  if (fromEnv) return fromEnv;
   const configured = readUserConfig().author;
   if (configured) return configured;
   const name = git(root, ['config', 'user.name']);

@@ -11,11 +11,11 @@ import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from '.
 import { pushSignatures } from './signatureTransfer.js';
 import { PACK_PART_SIZE, PACK_SIZE, REMOTE_LIMITS } from '../core/limits.js';
 import { faultPoint } from '../storage/faults.js';
+import { envPackSize } from '../settings.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {
-  const env = process.env.MVM_PACK_SIZE;
-  return env && /^\d+$/.test(env) && Number(env) > 0 ? Number(env) : PACK_SIZE;
+  return envPackSize() ?? PACK_SIZE;
 }
 
 /** One ref a push moves on the remote. */

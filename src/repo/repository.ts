@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MvmError } from '../errors.js';
+import { envLockTimeout, envWorkspace } from '../settings.js';
 import { FsObjectStore } from '../storage/objectStore.js';
 import { RefStore, type Head } from '../storage/refs.js';
 import { NumberLog } from '../storage/numbers.js';
@@ -81,7 +82,7 @@ export class Repository {
 
   /** Opens the repository whose workspace contains `cwd` (searching upwards, like git). */
   static open(cwd: string = process.cwd()): Repository {
-    const envDir = process.env.MVM_DIR;
+    const envDir = envWorkspace();
     let dir = resolve(envDir ?? cwd);
     for (;;) {
       const cand = join(dir, MVM_DIR);
@@ -126,8 +127,7 @@ export class Repository {
    * in ms overrides it), and clears temporary files that a crashed writer left.
    */
   async lock(command: string): Promise<Lock> {
-    const env = process.env.MVM_LOCK_TIMEOUT;
-    const timeout = env && /^\d+$/.test(env) ? Number(env) : this.config.lockTimeoutMs;
+    const timeout = envLockTimeout() ?? this.config.lockTimeoutMs;
     const lock = this.held(await acquireLock(join(this.dir, 'lock'), command, timeout));
     try {
       for (const f of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, f), { force: true, recursive: true });

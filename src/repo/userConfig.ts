@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { MvmError } from '../errors.js';
 import { readJsonFile } from '../storage/jsonFile.js';
+import { envUserConfig } from '../settings.js';
 import type { FsyncPolicy } from './repository.js';
 
 /** Settings of the user rather than of one repository: `~/.config/mvm/config.json` (or `$XDG_CONFIG_HOME/mvm/config.json`). */
@@ -16,7 +17,8 @@ export interface UserConfig {
 
 /** Where the user config lives (MVM_CONFIG overrides). */
 export function userConfigPath(): string {
-  if (process.env.MVM_CONFIG) return process.env.MVM_CONFIG;
+  const fromEnv = envUserConfig();
+  if (fromEnv) return fromEnv;
   const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(base, 'mvm', 'config.json');
 }

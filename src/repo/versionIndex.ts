@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
 import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
+import { envIndexSegment } from '../settings.js';
 import type { Repository } from './repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
 import {
@@ -64,8 +65,7 @@ export interface IndexOptions {
 }
 
 function segmentSizeFrom(opts: IndexOptions): number {
-  const env = process.env.MVM_INDEX_SEGMENT;
-  const n = opts.segmentSize ?? (env && /^\d+$/.test(env) ? Number(env) : DEFAULT_SEGMENT_SIZE);
+  const n = opts.segmentSize ?? envIndexSegment() ?? DEFAULT_SEGMENT_SIZE;
   return Math.max(1, n);
 }
 

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
+import { envFault, envFaultLog } from '../settings.js';
 
 /**
  * Fault injection for crash-safety tests, off unless MVM_FAULT is set:
@@ -24,7 +25,7 @@ function parse(text: string | undefined): Spec | null {
   return m ? { mode: m[1] as 'kill' | 'fail', at: Number(m[2]) } : null;
 }
 
-const spec = parse(process.env.MVM_FAULT);
+const spec = parse(envFault());
 const inherited = !isMainThread && (workerData as { faults?: SharedArrayBuffer } | null)?.faults;
 const shared: SharedArrayBuffer | null = spec ? inherited || new SharedArrayBuffer(4) : null;
 const counter = shared ? new Int32Array(shared) : null;
@@ -39,7 +40,8 @@ export function faultPoint(kind: FaultKind, path: string): void {
   if (!spec || !counter) return;
   const n = Atomics.add(counter, 0, 1) + 1;
   if (spec.mode === 'count') {
-    if (process.env.MVM_FAULT_LOG) appendFileSync(process.env.MVM_FAULT_LOG, `${n} ${kind} ${path}\n`);
+    const log = envFaultLog();
+    if (log) appendFileSync(log, `${n} ${kind} ${path}\n`);
     return;
   }
   if (n !== spec.at) return;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { envJsHash } from '../settings.js';
 // The pure-JS fallback, imported statically: a top-level `await import()` of it made this module,
 // and every module that imports it, asynchronously evaluated, and Node 20's V8 can crash
 // ("Check failed: (location_) != nullptr" in ExecuteAsyncModule) when such a graph is imported
@@ -24,7 +25,7 @@ interface NativeModule {
 }
 
 function loadNative(): NativeModule | null {
-  if (process.env.MVM_HASH === 'js') return null;
+  if (envJsHash()) return null;
   const require = createRequire(import.meta.url);
   // On glibc Linux the binary package loads directly: the package's own loader first asks
   // process.report whether libc is musl, which costs several ms of every command's start-up.

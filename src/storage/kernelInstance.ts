@@ -1,4 +1,5 @@
 import { KERNELS_WASM } from './kernelsWasm.js';
+import { envJsKernels } from '../settings.js';
 
 // Node has WebAssembly; the TypeScript libraries this project compiles against (no DOM) do not declare it.
 declare const WebAssembly: {
@@ -21,7 +22,7 @@ export interface OwnKernels {
  * instance (kernels.ts), whose memory may hold the very bytes these read.
  */
 export function ownKernels(): OwnKernels | null {
-  if (process.env.MVM_KERNELS === 'js') return null;
+  if (envJsKernels()) return null;
   try {
     return new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64'))).exports as OwnKernels;
   } catch {

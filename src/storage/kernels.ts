@@ -1,4 +1,5 @@
 import { KERNELS_WASM } from './kernelsWasm.js';
+import { envJsKernels } from '../settings.js';
 
 // Node has WebAssembly; the TypeScript libraries this project compiles against (no DOM) do not declare it.
 declare const WebAssembly: {
@@ -34,7 +35,7 @@ let kernels: Kernels | null | undefined;
 export function wasmKernels(): Kernels | null {
   if (kernels === undefined) {
     kernels = null;
-    if (process.env.MVM_KERNELS !== 'js') {
+    if (!envJsKernels()) {
       try {
         kernels = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64')))
           .exports as unknown as Kernels;

@@ -1,6 +1,7 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { faultWorkerData } from './faults.js';
+import { envWorkers } from '../settings.js';
 
 /** What every task result may carry: a failure as data. */
 export interface PoolResult {
@@ -20,8 +21,8 @@ interface Slot {
  * extra thread only adds its start-up.
  */
 export function defaultThreads(writes = true): number {
-  const env = process.env.MVM_WORKERS;
-  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
+  const env = envWorkers();
+  if (env !== undefined) return env;
   return Math.max(1, Math.min(availableParallelism() + (writes ? 1 : 0), 8));
 }
 

@@ -30,15 +30,19 @@ function importsOf(file: string): string[] {
   return out;
 }
 
-/** The layers each layer may import (besides itself). */
+/**
+ * The layers each layer may import (besides itself). settings.ts, the one reader of MVM_* variables, is a leaf
+ * like errors.ts under every layer but core/, which reads no environment (its limits are constants in core/limits.ts).
+ */
 const ALLOWED: Record<string, string[]> = {
   'errors.ts': [],
+  'settings.ts': [],
   core: ['errors.ts'],
-  storage: ['core', 'errors.ts'],
-  repo: ['storage', 'core', 'errors.ts'],
-  ops: ['repo', 'storage', 'core', 'errors.ts'],
-  cli: ['ops', 'repo', 'storage', 'core', 'errors.ts'],
-  'index.ts': ['ops', 'repo', 'storage', 'core', 'errors.ts'],
+  storage: ['core', 'errors.ts', 'settings.ts'],
+  repo: ['storage', 'core', 'errors.ts', 'settings.ts'],
+  ops: ['repo', 'storage', 'core', 'errors.ts', 'settings.ts'],
+  cli: ['ops', 'repo', 'storage', 'core', 'errors.ts', 'settings.ts'],
+  'index.ts': ['ops', 'repo', 'storage', 'core', 'errors.ts', 'settings.ts'],
 };
 
 describe('architecture', () => {
@@ -70,6 +74,18 @@ describe('architecture', () => {
 
   it('core/ does no I/O: it imports no node: module', () => {
     const bad = FILES.filter((f) => f.startsWith('core/') && /from 'node:/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+
+  it('core/ reads no environment variable', () => {
+    const bad = FILES.filter((f) => f.startsWith('core/') && /process\.env/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+
+  it('only settings.ts reads MVM_* variables', () => {
+    const bad = FILES.filter(
+      (f) => f !== 'settings.ts' && /process\.env(?:\.MVM_|\[)/.test(readFileSync(join(SRC, f), 'utf8')),
+    );
     expect(bad).toEqual([]);
   });
 
