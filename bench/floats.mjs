@@ -9,6 +9,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fillF32, randomStream } from './gen.mjs';
+import { recordIfAsked } from './record.mjs';
+
+recordIfAsked(process.argv, { section: 'floats' });
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const { groupBytes } = await import(join(root, 'dist/storage/bytegroup.js'));

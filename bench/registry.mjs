@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { createRepository } from '../dist/repo/create.js';
 import { Repository } from '../dist/repo/repository.js';
 import { followRegistry } from '../dist/repo/numbering.js';
+import { recordIfAsked } from './record.mjs';
 
-const n = Number(process.argv[2] ?? 16000);
+recordIfAsked(process.argv, { section: 'registry' });
+
+const n = Number(process.argv.slice(2).find((a) => a !== '--record') ?? 16000);
 const dir = mkdtempSync(join(tmpdir(), 'mvm-registry-'));
 try {
   createRepository({ dir });

@@ -7,7 +7,7 @@
 //
 //   node bench/run.mjs [--size-gib 1] [--big-gib 4] [--versions 10000]
 //                      [--versions-budget 720] [--reps 3] [--peers] [--remotes] [--quick]
-//                      [--out results.json] [--keep]
+//                      [--out results.json] [--keep] [--record]
 //
 // --versions-budget caps the seconds spent building the N-version history
 // (0 = no cap): the query is then timed on the versions built so far, and the
@@ -34,6 +34,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planModel, writeModel, patchTensors, readHeader } from './gen.mjs';
+import { recordIfAsked } from './record.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -85,10 +86,12 @@ function parseArgs(argv) {
     else if (a === '--remotes') o.remotes = true;
     else if (a === '--quick') o.quick = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--record') o.record = true;
     else if (a === '--out') o.out = resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: node bench/run.mjs [--size-gib N] [--big-gib N|0] [--versions N|0] [--versions-budget S] [--reps N] [--peers] [--remotes] [--quick] [--out FILE] [--keep]',
+        'usage: node bench/run.mjs [--size-gib N] [--big-gib N|0] [--versions N|0] [--versions-budget S] [--reps N]' +
+          ' [--peers] [--remotes] [--quick] [--out FILE] [--keep] [--record]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -105,6 +108,7 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+recordIfAsked(process.argv.slice(2));
 
 // ---------------------------------------------------------------- helpers
 

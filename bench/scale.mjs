@@ -18,6 +18,9 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planModel, tuneTensors, writeModel } from './gen.mjs';
+import { recordIfAsked } from './record.mjs';
+
+recordIfAsked(process.argv, { section: 'scale' });
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const i = process.argv.indexOf('--sizes');

@@ -15,6 +15,9 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { patchTensors, planModel, writeModel } from './gen.mjs';
+import { recordIfAsked } from './record.mjs';
+
+recordIfAsked(process.argv, { section: 'startup' });
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const arg = (name, dflt) => {

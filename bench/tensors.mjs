@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordIfAsked } from './record.mjs';
+
+recordIfAsked(process.argv, { section: 'tensors' });
 
 const MVM = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'bin', 'mvm.js');
 const i = process.argv.indexOf('--tensors');
