@@ -82,14 +82,20 @@ try {
     const d = result.true;
     const w = result.false;
     rows.push(
-      `| ${rel * 100}% | ${names.length} tensors, ${fmt(changed)} | ${fmt(d.grown)} (${(d.grown / changed).toFixed(3)}x) | ${fmt(w.grown)} (${(w.grown / changed).toFixed(3)}x) | ${d.commit.toFixed(2)} s / ${w.commit.toFixed(2)} s | ${d.restore.toFixed(3)} s (${(size / d.restore / 1e6).toFixed(0)} MB/s) / ${w.restore.toFixed(3)} s | ${median(zd).toFixed(3)} s |`,
+      `| ${rel * 100}% | ${names.length} tensors, ${fmt(changed)} | ${fmt(d.grown)} ` +
+        `(${(d.grown / changed).toFixed(3)}x) | ${fmt(w.grown)} (${(w.grown / changed).toFixed(3)}x) | ` +
+        `${d.commit.toFixed(2)} s / ${w.commit.toFixed(2)} s | ${d.restore.toFixed(3)} s ` +
+        `(${(size / d.restore / 1e6).toFixed(0)} MB/s) / ${w.restore.toFixed(3)} s | ${median(zd).toFixed(3)} s |`,
     );
     const bound = rel === 0.1 ? 0.55 : 0.33;
     bars.push(
-      `- ${d.grown / changed <= bound ? 'PASS' : 'MISS'} a fine-tune at ${rel * 100}% relative change stores <= ${bound}x its changed bytes: ${(d.grown / changed).toFixed(3)}x (whole chunks: ${(w.grown / changed).toFixed(3)}x)`,
+      `- ${d.grown / changed <= bound ? 'PASS' : 'MISS'} a fine-tune at ${rel * 100}% relative change stores <= ` +
+        `${bound}x its changed bytes: ${(d.grown / changed).toFixed(3)}x (whole chunks: ` +
+        `${(w.grown / changed).toFixed(3)}x)`,
     );
     bars.push(
-      `- ${size / d.restore >= 1e9 ? 'PASS' : 'MISS'} full restore of that version >= 1 GB/s: ${(size / d.restore / 1e6).toFixed(0)} MB/s (zstd -d ${(size / median(zd) / 1e6).toFixed(0)} MB/s)`,
+      `- ${size / d.restore >= 1e9 ? 'PASS' : 'MISS'} full restore of that version >= 1 GB/s: ` +
+        `${(size / d.restore / 1e6).toFixed(0)} MB/s (zstd -d ${(size / median(zd) / 1e6).toFixed(0)} MB/s)`,
     );
     rmSync(B, { force: true });
     rmSync(`${B}.zst`, { force: true });
@@ -99,11 +105,15 @@ try {
       '# mvm fine-tune benchmark',
       '',
       `- date: ${new Date().toUTCString()}`,
-      `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`,
-      `- model: ${sizeGib} GiB bf16 safetensors, N(0, 0.02); every tenth tensor fine-tuned: w += N(0, (rel x 0.02)^2), rounded to bf16`,
-      '- objects growth is du -sb of .mvm/objects after the second commit minus before it; restores are medians of 3 (file deleted, checkout), warm page cache',
+      `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ` +
+        `${process.version}`,
+      `- model: ${sizeGib} GiB bf16 safetensors, N(0, 0.02); every tenth tensor fine-tuned: w += N(0, (rel x ` +
+        `0.02)^2), rounded to bf16`,
+      '- objects growth is du -sb of .mvm/objects after the second commit minus before it; restores are medians of ' +
+        '3 (file deleted, checkout), warm page cache',
       '',
-      '| relative change | changed | stored with deltas | stored whole (MVM_DELTAS=0) | commit time (deltas / whole) | full restore (deltas / whole) | zstd -d |',
+      '| relative change | changed | stored with deltas | stored whole (MVM_DELTAS=0) | commit time (deltas / ' +
+        'whole) | full restore (deltas / whole) | zstd -d |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',

@@ -42,7 +42,10 @@ function zstdSize(path) {
   rmSync(`${path}.zst`);
   return n;
 }
-/** Byte planes of width 4 (optionally with the sign rotated to bit 0, as mvm's f32 kind does), 1 MiB blocks, then zstd -3 of the whole. */
+/**
+ * Byte planes of width 4 (optionally with the sign rotated to bit 0, as mvm's f32 kind does), 1 MiB blocks,
+ * then zstd -3 of the whole.
+ */
 function planesSize(path, data, kind) {
   const out = Buffer.alloc(data.length);
   for (let at = 0; at < data.length; at += MiB)
@@ -104,8 +107,10 @@ try {
     `# mvm float benchmark`,
     ``,
     `- date: ${new Date().toUTCString()}`,
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`,
-    `- data: ${sizeMiB} MiB of little-endian f32, rows of 4096 N(0, sigma) with sigma log-uniform in [0.004, 0.1], every 97th row near 1 (norm-like), true f32 mantissas`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ` +
+      `${process.version}`,
+    `- data: ${sizeMiB} MiB of little-endian f32, rows of 4096 N(0, sigma) with sigma log-uniform in [0.004, 0.1], ` +
+      `every 97th row near 1 (norm-like), true f32 mantissas`,
     ``,
     `| stored as | bytes | of the data |`,
     `| --- | ---: | ---: |`,
@@ -121,7 +126,8 @@ try {
   const bar1 = (100 * rawStored) / size - (100 * w4) / size <= 1;
   const bar2 = rawStored <= zstd3;
   lines.push(
-    `- ${bar1 ? 'PASS' : 'MISS'} raw f32 stores within 1 point of byte planes w4 + zstd -3: ${pct(rawStored, size)} vs ${pct(w4, size)}`,
+    `- ${bar1 ? 'PASS' : 'MISS'} raw f32 stores within 1 point of byte planes w4 + zstd -3: ` +
+      `${pct(rawStored, size)} vs ${pct(w4, size)}`,
   );
   lines.push(
     `- ${bar2 ? 'PASS' : 'MISS'} raw f32 never above plain zstd -3: ${pct(rawStored, size)} vs ${pct(zstd3, size)}`,

@@ -237,7 +237,8 @@ export async function runRemotes(h, A, B, sizeA) {
         'remotes',
         `${t.name}: clone --only config.json fetches none of the model's chunks (< 1% of a whole clone)`,
         r.only.bytes < 0.01 * r.clone.bytes,
-        `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)}: every manifest and file object, and the config's chunk`,
+        `${fmtBytes(r.only.bytes)} of ${fmtBytes(r.clone.bytes)}: every manifest and file object, and the config's ` +
+          `chunk`,
       );
       bar(
         'remotes',
@@ -320,7 +321,9 @@ export async function runRemotes(h, A, B, sizeA) {
   );
   say('');
   say(
-    'Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at v1, after v2 was pushed; its bytes include the chunks the checkout fetched. A clone is a partial store (chunks only in the checked-out files); `clone --full` also keeps every chunk in its store.',
+    'Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at ' +
+      'v1, after v2 was pushed; its bytes include the chunks the checkout fetched. A clone is a partial store ' +
+      '(chunks only in the checked-out files); `clone --full` also keeps every chunk in its store.',
   );
   bar('remotes', 'peak RSS of every push, clone and pull < 300 MB', peak < 300 * 1024, fmtMB(peak));
   return res;

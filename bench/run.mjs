@@ -237,7 +237,10 @@ function bar(section, name, pass, measured, note = '') {
   bars.push({ section, name, pass: !!pass, measured, note });
 }
 
-/** The baseline mvm is compared with: plain fixed-size chunks from offset 0, hashed with BLAKE3 (sha256 if unavailable). */
+/**
+ * The baseline mvm is compared with: plain fixed-size chunks from offset 0, hashed with BLAKE3 (sha256 if
+ * unavailable).
+ */
 function fixedChunkHashes(path, chunk = CHUNK) {
   const require = createRequire(join(ROOT, 'package.json'));
   let hash;
@@ -336,18 +339,22 @@ try {
   say('');
   say(`- date: ${m.date}`);
   say(
-    `- machine: ${m.nproc} cores (${m.cpu}), ${m.memGiB} GiB RAM, disk ${m.disk}; load average at start ${m.loadAvgAtStart}`,
+    `- machine: ${m.nproc} cores (${m.cpu}), ${m.memGiB} GiB RAM, disk ${m.disk}; load average at start ` +
+      `${m.loadAvgAtStart}`,
   );
   say(`- node ${m.node}; ${m.zstd}`);
   say(`- command: ${m.command}`);
   say(
-    `- sizes: model ${opts.sizeGib} GiB, big ${opts.bigGib} GiB, dedup models ${fmtBytes(DEDUP_SIZE)}, ${opts.versions} versions, ${opts.reps} repetition(s) of the heavy measurements (medians reported)`,
+    `- sizes: model ${opts.sizeGib} GiB, big ${opts.bigGib} GiB, dedup models ${fmtBytes(DEDUP_SIZE)}, ` +
+      `${opts.versions} versions, ${opts.reps} repetition(s) of the heavy measurements (medians reported)`,
   );
   say(
-    `- times are wall-clock seconds of whole processes (node start-up included); RSS is peak resident memory from /usr/bin/time %M; MB = 10^6 bytes`,
+    `- times are wall-clock seconds of whole processes (node start-up included); RSS is peak resident memory from ` +
+      `/usr/bin/time %M; MB = 10^6 bytes`,
   );
   say(
-    `- the page cache is warm for every tool (inputs were just written); \`sync\` runs before each heavy measurement so no tool pays for another's write-back`,
+    `- the page cache is warm for every tool (inputs were just written); \`sync\` runs before each heavy ` +
+      `measurement so no tool pays for another's write-back`,
   );
 
   // ------------------------------------------------------------ core store
@@ -363,7 +370,8 @@ try {
   const changedBytes = patchTensors(B, changedNames, { seedOf: seedOf('v2') });
   const sizeA = fileSize(A);
   log(
-    `A: ${fmtBytes(sizeA)}, ${tensors.length} tensors, generated in ${genSeconds.toFixed(1)} s; B: ${changedNames.length} tensors (${fmtBytes(changedBytes)}) rewritten`,
+    `A: ${fmtBytes(sizeA)}, ${tensors.length} tensors, generated in ${genSeconds.toFixed(1)} s; B: ` +
+      `${changedNames.length} tensors (${fmtBytes(changedBytes)}) rewritten`,
   );
 
   const ws = join(TMP, 'ws');
@@ -555,7 +563,8 @@ try {
     ];
   };
   table(
-    `Core store: ${fmtBytes(sizeA)} bf16 safetensors (A), B = ${changedNames.length}/${tensors.length} tensors rewritten (${fmtBytes(changedBytes)})`,
+    `Core store: ${fmtBytes(sizeA)} bf16 safetensors (A), B = ${changedNames.length}/${tensors.length} tensors ` +
+      `rewritten (${fmtBytes(changedBytes)})`,
     ['command', 'median', 'max', 'runs', 'CPU (median)', 'CPU/wall', 'peak RSS', 'notes'],
     [
       rowOf('cp A', cpRuns, fmtRate(sizeA, med.cp)),
@@ -578,7 +587,8 @@ try {
       rowOf(
         'mvm commit B',
         commitBRuns,
-        `objects +${fmtBytes(growth)} (${(growth / changedBytes).toFixed(3)}x changed bytes); new raw ${fmtBytes(median(newRawB))}`,
+        `objects +${fmtBytes(growth)} (${(growth / changedBytes).toFixed(3)}x changed bytes); new raw ` +
+          `${fmtBytes(median(newRawB))}`,
       ),
       rowOf(
         'mvm diff v1 v2',
@@ -611,7 +621,8 @@ try {
       rowOf(
         'mvm diff --stats v1 v2',
         statsRuns,
-        `streamed ${fmtBytes(statsJ[0].statsBytes)}: ${(statsRate / 1e6).toFixed(0)} MB/s by statsSeconds, ${(statsWallRate / 1e6).toFixed(0)} MB/s by wall`,
+        `streamed ${fmtBytes(statsJ[0].statsBytes)}: ${(statsRate / 1e6).toFixed(0)} MB/s by statsSeconds, ` +
+          `${(statsWallRate / 1e6).toFixed(0)} MB/s by wall`,
       ),
       rowOf('node -e "" (start-up reference)', nodeRuns),
     ],
@@ -633,7 +644,8 @@ try {
     'core',
     'mvm status < 0.3 s',
     med.status < 0.3,
-    `median ${fmtS(med.status)}, max ${fmtS(max(statusRuns.map((r) => r.wall)))} (node start-up alone: median ${fmtS(med.node)})`,
+    `median ${fmtS(med.status)}, max ${fmtS(max(statusRuns.map((r) => r.wall)))} (node start-up alone: median ` +
+      `${fmtS(med.node)})`,
   );
   bar(
     'core',
@@ -663,7 +675,8 @@ try {
     'core',
     'checkout of the other version <= zstd -d time',
     med.switch <= med.zd,
-    `${fmtS(med.switch)} vs ${fmtS(med.zd)} (${(med.switch / med.zd).toFixed(2)}x); zstd -d replacing an existing file: ${fmtS(med.zdOver)} (${(med.switch / med.zdOver).toFixed(2)}x)`,
+    `${fmtS(med.switch)} vs ${fmtS(med.zd)} (${(med.switch / med.zd).toFixed(2)}x); zstd -d replacing an existing ` +
+      `file: ${fmtS(med.zdOver)} (${(med.switch / med.zdOver).toFixed(2)}x)`,
   );
   bar(
     'core',
@@ -795,7 +808,11 @@ try {
     );
     say('');
     say(
-      `${opts.bigGib} GiB: objects ${fmtBytes(bStored)} (${pct(bStored / bsize)}); first commit ${fmtRate(bsize, big.firstCommit.seconds)}; commit B ${fmtS(bcB.wall)} (${fmtBytes(bChanged)} rewritten); diff --stats streamed ${fmtBytes(bStats.json.statsBytes)} at ${fmtRate(bStats.json.statsBytes, bStats.json.statsSeconds)} (statsSeconds), ${fmtRate(bStats.json.statsBytes, bStats.wall)} (wall); full restore ${fmtRate(bsize, bFull.wall)}`,
+      `${opts.bigGib} GiB: objects ${fmtBytes(bStored)} (${pct(bStored / bsize)}); first commit ` +
+        `${fmtRate(bsize, big.firstCommit.seconds)}; commit B ${fmtS(bcB.wall)} (${fmtBytes(bChanged)} rewritten); ` +
+        `diff --stats streamed ${fmtBytes(bStats.json.statsBytes)} at ` +
+        `${fmtRate(bStats.json.statsBytes, bStats.json.statsSeconds)} (statsSeconds), ` +
+        `${fmtRate(bStats.json.statsBytes, bStats.wall)} (wall); full restore ${fmtRate(bsize, bFull.wall)}`,
     );
   }
 
@@ -970,11 +987,13 @@ try {
       [
         'append 8 MiB tensor + embedding 32000->32256 rows',
         fmtBytes(ar.size),
-        `header ${fmtBytes(ar.headerBytes)} + appended ${fmtBytes(ar.appendedBytes)} + resized ${fmtBytes(ar.resizedTensorBytes)} (grown part ${fmtBytes(ar.grownBytes)})`,
+        `header ${fmtBytes(ar.headerBytes)} + appended ${fmtBytes(ar.appendedBytes)} + resized ` +
+          `${fmtBytes(ar.resizedTensorBytes)} (grown part ${fmtBytes(ar.grownBytes)})`,
         fmtBytes(ar.mvmNewRaw),
         fmtBytes(ar.mvmObjectsGrowth),
         '',
-        `${ar.ratioVsTensorsAndHeader.toFixed(3)} of (header+new+resized); ${ar.ratioVsNewBytes.toFixed(3)} of (header+new+grown rows)`,
+        `${ar.ratioVsTensorsAndHeader.toFixed(3)} of (header+new+resized); ${ar.ratioVsNewBytes.toFixed(3)} of ` +
+          `(header+new+grown rows)`,
       ],
     ],
   );
@@ -1008,9 +1027,13 @@ try {
       ],
       [
         'CPU seconds (user+sys) of that first commit',
-        `${fmtS(median(firstRuns.map((r) => r.user + r.sys)))} (commit alone ${fmtS(median(commitRuns.map((r) => r.user + r.sys)))})`,
-        `zstd -T1 -3: ${fmtS(median(z1Runs.map((r) => r.user + r.sys)))}; -T2: ${fmtS(median(z2Runs.map((r) => r.user + r.sys)))}`,
-        `${(median(commitRuns.map((r) => r.user + r.sys)) / median(z1Runs.map((r) => r.user + r.sys))).toFixed(2)}x zstd -T1 CPU`,
+        `${fmtS(median(firstRuns.map((r) => r.user + r.sys)))} (commit alone ` +
+          `${fmtS(median(commitRuns.map((r) => r.user + r.sys)))})`,
+        `zstd -T1 -3: ${fmtS(median(z1Runs.map((r) => r.user + r.sys)))}; -T2: ` +
+          `${fmtS(median(z2Runs.map((r) => r.user + r.sys)))}`,
+        `${(median(commitRuns.map((r) => r.user + r.sys)) / median(z1Runs.map((r) => r.user + r.sys))).toFixed(
+          2,
+        )}x zstd -T1 CPU`,
       ],
       [
         'full restore (checkout of a deleted file)',
@@ -1020,7 +1043,8 @@ try {
       ],
       [
         'diff --stats v1 v2',
-        `${(statsRate / 1e6).toFixed(0)} MB/s (statsBytes/statsSeconds); ${(statsWallRate / 1e6).toFixed(0)} MB/s (bytes/wall)`,
+        `${(statsRate / 1e6).toFixed(0)} MB/s (statsBytes/statsSeconds); ${(statsWallRate / 1e6).toFixed(0)} MB/s ` +
+          `(bytes/wall)`,
         '',
         '',
       ],
@@ -1031,13 +1055,16 @@ try {
     'model-aware',
     'header shift: second commit stores < 2% of the file anew',
     hs.mvmNewRaw < 0.02 * hs.size,
-    `mvm ${pct(hs.mvmNewRaw / hs.size)} raw new (${hs.mvmNewChunks} chunks; objects +${pct(hs.mvmObjectsGrowth / hs.size)}); fixed 1 MiB chunking would store ${pct(hs.fixedChunkNewBytes / hs.size)}`,
+    `mvm ${pct(hs.mvmNewRaw / hs.size)} raw new (${hs.mvmNewChunks} chunks; objects ` +
+      `+${pct(hs.mvmObjectsGrowth / hs.size)}); fixed 1 MiB chunking would store ` +
+      `${pct(hs.fixedChunkNewBytes / hs.size)}`,
   );
   bar(
     'model-aware',
     'append + resize: new bytes ~ only new/resized tensors + header (ratio <= 1.05)',
     ar.ratioVsTensorsAndHeader <= 1.05,
-    `new raw ${fmtBytes(ar.mvmNewRaw)} = ${ar.ratioVsTensorsAndHeader.toFixed(3)}x (header+appended+resized tensor); ${ar.ratioVsNewBytes.toFixed(3)}x (header+appended+grown rows)`,
+    `new raw ${fmtBytes(ar.mvmNewRaw)} = ${ar.ratioVsTensorsAndHeader.toFixed(3)}x (header+appended+resized ` +
+      `tensor); ${ar.ratioVsNewBytes.toFixed(3)}x (header+appended+grown rows)`,
   );
   bar(
     'model-aware',
@@ -1055,26 +1082,30 @@ try {
     'model-aware',
     'compress+hash throughput >= 2x zstd -T1 -3',
     mvmMBs >= 2 * z1MBs,
-    `${mvmMBs.toFixed(0)} MB/s (init+add+commit) vs zstd -T1 -3 ${z1MBs.toFixed(0)} MB/s = ${(mvmMBs / z1MBs).toFixed(2)}x (commit alone ${(mvmCommitMBs / z1MBs).toFixed(2)}x)`,
+    `${mvmMBs.toFixed(0)} MB/s (init+add+commit) vs zstd -T1 -3 ${z1MBs.toFixed(0)} MB/s = ` +
+      `${(mvmMBs / z1MBs).toFixed(2)}x (commit alone ${(mvmCommitMBs / z1MBs).toFixed(2)}x)`,
   );
   bar(
     'model-aware',
     'full restore >= 1 GB/s',
     restoreMBs >= 1000,
-    `${restoreMBs.toFixed(0)} MB/s; cp of the same file ${cpMBs.toFixed(0)} MB/s, zstd -d ${(sizeA / 1e6 / med.zd).toFixed(0)} MB/s`,
+    `${restoreMBs.toFixed(0)} MB/s; cp of the same file ${cpMBs.toFixed(0)} MB/s, zstd -d ` +
+      `${(sizeA / 1e6 / med.zd).toFixed(0)} MB/s`,
   );
   bar('model-aware', `mvm diff of two ${fmtBytes(sizeA)} versions < 0.3 s`, med.diff < 0.3, `median ${fmtS(med.diff)}`);
   bar(
     'model-aware',
     'diff --stats streams >= 500 MB/s',
     statsRate >= 500e6,
-    `${(statsRate / 1e6).toFixed(0)} MB/s by statsBytes/statsSeconds; ${(statsWallRate / 1e6).toFixed(0)} MB/s by bytes/wall`,
+    `${(statsRate / 1e6).toFixed(0)} MB/s by statsBytes/statsSeconds; ${(statsWallRate / 1e6).toFixed(0)} MB/s by ` +
+      `bytes/wall`,
   );
   bar(
     'kernels',
     'diff --stats streams >= 1 GB/s',
     statsRate >= 1e9,
-    `${(statsRate / 1e6).toFixed(0)} MB/s by statsBytes/statsSeconds (the streaming phase: the threads start earlier, while the manifests are compared); ${(statsWallRate / 1e6).toFixed(0)} MB/s by bytes/wall`,
+    `${(statsRate / 1e6).toFixed(0)} MB/s by statsBytes/statsSeconds (the streaming phase: the threads start ` +
+      `earlier, while the manifests are compared); ${(statsWallRate / 1e6).toFixed(0)} MB/s by bytes/wall`,
   );
 
   // memory bars (all mvm commands so far)
@@ -1112,7 +1143,8 @@ try {
   // ------------------------------------------------------------ know your versions
   if (opts.versions > 0) {
     log(
-      `versions: building ${opts.versions} versions through the library API${opts.versionsBudget ? ` (at most ${opts.versionsBudget} s)` : ''}`,
+      `versions: building ${opts.versions} versions through the library ` +
+        `API${opts.versionsBudget ? ` (at most ${opts.versionsBudget} s)` : ''}`,
     );
     const vdir = join(TMP, 'versions');
     const vargs = [join(HERE, 'versions.mjs'), '--dir', vdir, '--n', String(opts.versions)];
@@ -1144,7 +1176,8 @@ try {
       [
         [
           'build through the library API (init, add, commit x N)',
-          `${fmtS(built.buildSeconds)} (${built.perVersionMs.toFixed(1)} ms/version on average), peak RSS ${fmtMB(vb.rssKB)}`,
+          `${fmtS(built.buildSeconds)} (${built.perVersionMs.toFixed(1)} ms/version on average), peak RSS ` +
+            `${fmtMB(vb.rssKB)}`,
         ],
         ...(sl.length
           ? [
@@ -1158,11 +1191,13 @@ try {
         ['repository size (.mvm)', fmtBytes(results.sections.versions.mvmDirBytes)],
         [
           `mvm log --where '${q}' --oneline`,
-          `median ${fmtS(lm)}, max ${fmtS(max(logRuns.map((r) => r.wall)))}, peak RSS ${fmtMB(max(logRuns.map((r) => r.rssKB)))}`,
+          `median ${fmtS(lm)}, max ${fmtS(max(logRuns.map((r) => r.wall)))}, peak RSS ` +
+            `${fmtMB(max(logRuns.map((r) => r.rssKB)))}`,
         ],
         [
           'matches printed / expected (counted from the generated values)',
-          `${counts[0]} / ${built.expectedMatches}${counts.every((c) => c === counts[0]) ? '' : ` (varied: ${counts.join(', ')})`}`,
+          `${counts[0]} / ` +
+            `${built.expectedMatches}${counts.every((c) => c === counts[0]) ? '' : ` (varied: ${counts.join(', ')})`}`,
         ],
         ['mvm log --oneline (all versions)', `${fmtS(allLog.wall)}, ${total} lines`],
       ],
@@ -1171,7 +1206,11 @@ try {
       'versions',
       `mvm log --where over ${opts.versions} versions < 300 ms`,
       !built.stoppedEarly && lm < 0.3,
-      `${built.stoppedEarly ? `NOT MEASURED AT ${built.requested}: only ${built.versions} versions were built in ${opts.versionsBudget} s; over those, ` : ''}median ${fmtS(lm)}, max ${fmtS(max(logRuns.map((r) => r.wall)))} (node start-up alone ${fmtS(med.node)})`,
+      (built.stoppedEarly
+        ? `NOT MEASURED AT ${built.requested}: only ${built.versions} versions were built in ` +
+          `${opts.versionsBudget} s; over those, `
+        : '') +
+        `median ${fmtS(lm)}, max ${fmtS(max(logRuns.map((r) => r.wall)))} (node start-up alone ${fmtS(med.node)})`,
     );
     bar(
       'versions',
@@ -1221,7 +1260,8 @@ try {
   const missed = bars.filter((b) => !b.pass).length;
   say('');
   say(
-    `${bars.length - missed} of ${bars.length} bars passed; total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    `${bars.length - missed} of ${bars.length} bars passed; total bench time ` +
+      `${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
   results.totalSeconds = (performance.now() - started) / 1000;
   results.report = out.join('\n');
@@ -1379,7 +1419,9 @@ function runPeers(A, B, sizeA, changedBytes, mvmRow) {
     );
     say('');
     say(
-      'git-lfs: `git add` + `git commit` (the first commit stores the object under .git/lfs); restore = `git checkout -- file` after deleting it. restic: `backup` of the folder (repository format default of the installed version); restore = `restore latest`. borg: `create --compression zstd,3`; restore = `extract`.',
+      'git-lfs: `git add` + `git commit` (the first commit stores the object under .git/lfs); restore = `git ' +
+        'checkout -- file` after deleting it. restic: `backup` of the folder (repository format default of the ' +
+        'installed version); restore = `restore latest`. borg: `create --compression zstd,3`; restore = `extract`.',
     );
   }
   if (skipped.length) {

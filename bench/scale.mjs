@@ -119,25 +119,37 @@ try {
   console.log('# mvm scale benchmark');
   console.log(`- date: ${new Date().toUTCString()}`);
   console.log(
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average at end ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / GiB).toFixed(1)} GiB RAM; ` +
+      `load average at end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
   );
   console.log(
-    `- node ${process.version}; ${SHARDS} bf16 safetensors shards per checkpoint; one run per size; \`sync\` before each commit and restore`,
+    `- node ${process.version}; ${SHARDS} bf16 safetensors shards per checkpoint; one run per size; \`sync\` ` +
+      `before each commit and restore`,
   );
   console.log('');
   console.log(`| operation | ${results.map((r) => `${r.gib} GiB: wall, s/GiB, peak RSS`).join(' | ')} |`);
   console.log(`| --- | ${results.map(() => '---').join(' | ')} |`);
   for (const [k, label] of ops)
     console.log(
-      `| ${label} | ${results.map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`).join(' | ')} |`,
+      `| ${label} | ${results
+        .map((r) => `${r[k].wall.toFixed(2)} s, ${(r[k].wall / r.gib).toFixed(2)} s/GiB, ${mb(r[k].rssKB)}`)
+        .join(' | ')} |`,
     );
   console.log(
-    `| read from disk during diff --stats / the restore | ${results.map((r) => `${(r.stats.diskRead / GiB).toFixed(2)} / ${(r.restore.diskRead / GiB).toFixed(2)} GiB`).join(' | ')} |`,
+    `| read from disk during diff --stats / the restore | ${results
+      .map((r) => `${(r.stats.diskRead / GiB).toFixed(2)} / ${(r.restore.diskRead / GiB).toFixed(2)} GiB`)
+      .join(' | ')} |`,
   );
   console.log(
-    `| cp -r of the shards (baseline for the restore) | ${results.map((r) => `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`).join(' | ')} |`,
+    `| cp -r of the shards (baseline for the restore) | ${results
+      .map(
+        (r) =>
+          `${r.cp.wall.toFixed(2)} s, ${(r.cp.wall / r.gib).toFixed(2)} s/GiB; ` +
+          `restore ${(r.restore.wall / r.cp.wall).toFixed(2)}x cp`,
+      )
+      .join(' | ')} |`,
   );
   console.log('');
   const maxRss = Math.max(...results.flatMap((r) => ops.map(([k]) => r[k].rssKB)));
@@ -148,7 +160,9 @@ try {
     if (k === 'diff') continue; // manifest-only: constant, not linear, in size
     const ratio = last[k].wall / last.gib / (first[k].wall / first.gib);
     console.log(
-      `- ${ratio <= 1.25 ? 'PASS' : 'MISS'} ${label} linear in size: ${(first[k].wall / first.gib).toFixed(2)} s/GiB at ${first.gib} GiB, ${(last[k].wall / last.gib).toFixed(2)} s/GiB at ${last.gib} GiB (${ratio.toFixed(2)}x)`,
+      `- ${ratio <= 1.25 ? 'PASS' : 'MISS'} ${label} linear in size: ${(first[k].wall / first.gib).toFixed(2)} ` +
+        `s/GiB at ${first.gib} GiB, ${(last[k].wall / last.gib).toFixed(2)} s/GiB at ${last.gib} GiB ` +
+        `(${ratio.toFixed(2)}x)`,
     );
   }
 } finally {

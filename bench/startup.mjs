@@ -73,7 +73,8 @@ function judge(name, med, node, budget, base) {
     `| ${name} | ${ms(med)} | +${ms(over)} | +${ms(budget)} |${BASELINE ? ` ${ms(base)} (+${ms(base - node)}) |` : ''}`,
   );
   bars.push(
-    `- ${over <= budget ? 'PASS' : 'MISS'} ${name}: +${ms(over)} over node -e "" (median ${ms(med)} vs ${ms(node)}), bar +${ms(budget)}`,
+    `- ${over <= budget ? 'PASS' : 'MISS'} ${name}: +${ms(over)} over node -e "" (median ${ms(med)} vs ` +
+      `${ms(node)}), bar +${ms(budget)}`,
   );
 }
 
@@ -127,7 +128,8 @@ try {
     [
       "import { createRequire } from 'node:module';",
       `const yargs = createRequire(${JSON.stringify(join(root, 'package.json'))})('yargs/yargs');`,
-      "await yargs(process.argv.slice(2)).scriptName('mvm').command({ command: 'log', describe: 'x', builder: (y) => y.option('n', { type: 'number' }), handler: async () => {} }).strict().help().wrap(null).parseAsync();",
+      "await yargs(process.argv.slice(2)).scriptName('mvm').command({ command: 'log', describe: 'x', builder: (y) " +
+        "=> y.option('n', { type: 'number' }), handler: async () => {} }).strict().help().wrap(null).parseAsync();",
     ].join('\n'),
   );
   const v = measure(vdir, [
@@ -155,12 +157,14 @@ try {
   console.log('# mvm start-up benchmark');
   console.log(`- date: ${new Date().toUTCString()}`);
   console.log(
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average at end ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ` +
+      `load average at end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
   );
   console.log(
-    `- node ${process.version}; medians of ${reps} runs, each command interleaved with node -e "" (medians of node: ${ms(w.get('node'))} in the workspace run, ${ms(v.get('node'))} in the versions run)`,
+    `- node ${process.version}; medians of ${reps} runs, each command interleaved with node -e "" (medians of ` +
+      `node: ${ms(w.get('node'))} in the workspace run, ${ms(v.get('node'))} in the versions run)`,
   );
   console.log('');
   if (BASELINE) console.log(`baseline: ${BASELINE}, measured in the same loop\n`);
@@ -168,7 +172,8 @@ try {
   console.log(`| --- | ---: | ---: | ---: |${BASELINE ? ' ---: |' : ''}`);
   for (const r of rows) console.log(r);
   console.log(
-    `| reference, not mvm: yargs alone parsing \`log -n 10\` for one command | ${ms(v.get('yargs floor'))} | +${ms(v.get('yargs floor') - v.get('node'))} | |${BASELINE ? ' |' : ''}`,
+    `| reference, not mvm: yargs alone parsing \`log -n 10\` for one command | ${ms(v.get('yargs floor'))} | ` +
+      `+${ms(v.get('yargs floor') - v.get('node'))} | |${BASELINE ? ' |' : ''}`,
   );
   console.log('');
   for (const b of bars) console.log(b);

@@ -76,7 +76,8 @@ try {
   note('mvm fsck', mvm(ws, 'fsck'));
   const peak = Math.max(...rows.filter((r) => r[0].startsWith('mvm')).map((r) => parseFloat(r[2])));
   console.log(
-    `## ${N} tensors in one safetensors file (${(size / 2 ** 20).toFixed(1)} MiB, header ${((size - N * 8) / 2 ** 20).toFixed(1)} MiB)\n`,
+    `## ${N} tensors in one safetensors file (${(size / 2 ** 20).toFixed(1)} MiB, header ` +
+      `${((size - N * 8) / 2 ** 20).toFixed(1)} MiB)\n`,
   );
   console.log('| operation | wall | peak RSS |\n| --- | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);

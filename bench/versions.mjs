@@ -86,7 +86,8 @@ for (let i = 1; i <= n; i++) {
     sliceStart = now;
     sliceFrom = i + 1;
     process.stderr.write(
-      `  versions: ${i}/${n} (${((now - started) / 1000).toFixed(1)} s, ${slices.at(-1).msPerVersion.toFixed(1)} ms/version lately)\n`,
+      `  versions: ${i}/${n} (${((now - started) / 1000).toFixed(1)} s, ${slices.at(-1).msPerVersion.toFixed(1)} ` +
+        `ms/version lately)\n`,
     );
   }
 }

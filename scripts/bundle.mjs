@@ -73,7 +73,9 @@ const ownDirname = {
       const pkg = packageOf(args.path);
       const rel = relative(pkg.dir, dirname(args.path)).split(sep).join('/');
       return {
-        contents: `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ${JSON.stringify(rel)});\n${text}`,
+        contents:
+          `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ` +
+          `${JSON.stringify(rel)});\n${text}`,
         loader: 'js',
       };
     });

@@ -101,7 +101,8 @@ try {
   mvm('checkout', 'v1');
   const back = sha('models/model.safetensors');
   console.log(
-    `\nsha256 of the model after checkout v1: ${back} (committed: ${v1sha}) -> ${back === v1sha ? 'identical' : 'DIFFERENT'}`,
+    `\nsha256 of the model after checkout v1: ${back} (committed: ${v1sha}) -> ` +
+      `${back === v1sha ? 'identical' : 'DIFFERENT'}`,
   );
   if (back !== v1sha) failed = true;
   mvm('checkout', 'main');
