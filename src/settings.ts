@@ -18,7 +18,7 @@
  * | `MVM_CONFIG`        | `$XDG_CONFIG_HOME/mvm/config.json`   | repo/userConfig.ts                   |
  * | `MVM_WORKERS`       | one per core (+1 for writes), max 8  | storage/workerPool.ts                |
  * | `MVM_DELTAS`        | deltas on (`0` turns them off)       | repo/fileio.ts                       |
- * | `MVM_KERNELS`       | WebAssembly SIMD (`js` for JS loops) | storage/kernels.ts, kernelInstance.ts|
+ * | `MVM_KERNELS`       | WebAssembly SIMD (`js` for JS loops) | storage/kernels.ts, kernelInstance.ts |
  * | `MVM_LOCK_TIMEOUT`  | config.json `lockTimeoutMs` (10 s)   | repo/repository.ts (lock)            |
  * | `MVM_PACK_SIZE`     | PACK_SIZE, 64 MiB                    | repo/push.ts (packSize)              |
  * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, once at load        |

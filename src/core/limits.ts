@@ -2,10 +2,10 @@
  * Size limits, each named once here and imported wherever it applies: the
  * caps that keep a hostile or corrupt input from turning into unbounded
  * memory (every decode, parser and remote read checks one before it
- * allocates), and the sizes in which data travels. Pure constants: no layer
- * reads them from anywhere else, and settings.ts holds what the environment
- * may change (MVM_PACK_SIZE overrides PACK_SIZE). Caps on nesting depth and
- * item counts that only one parser's grammar knows stay beside that parser.
+ * allocates), and the sizes in which data travels. Pure constants, so core/
+ * may use them: the one the environment may change, PACK_SIZE, is overridden
+ * by MVM_PACK_SIZE through src/settings.ts. Caps on nesting depth and item
+ * counts that only one parser's grammar knows stay beside that parser.
  */
 
 // ---- Stored objects ----
