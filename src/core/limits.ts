@@ -58,6 +58,8 @@ export const CHECK_RANGE = 8 << 20;
 
 // ---- Model files (what a parser reads of a file it is given) ----
 
+/** Largest `.onnx` file read to find the tensors it keeps in an external-data file beside it (protobuf's own limit). */
+export const ONNX_MAX_BYTES = 2 ** 31;
 /** Largest safetensors JSON header we are willing to read (the reference implementation's limit). */
 export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
 /** Largest GGUF metadata + tensor-info region we are willing to walk. */
@@ -106,3 +108,5 @@ export const EVAL_MAX_STDOUT = 64 << 20;
 export const EVAL_MAX_STDERR = 1 << 20;
 /** Bytes of a deploy hook's output collected (spawnSync's maxBuffer). */
 export const HOOK_MAX_OUTPUT = 16 << 20;
+/** Bytes of `ssh-keygen` output collected when signing or verifying (spawnSync's maxBuffer). */
+export const SSH_KEYGEN_MAX_OUTPUT = 1 << 20;

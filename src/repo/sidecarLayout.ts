@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { validateLayout } from '../core/formats/detect.js';
 import { TFJS_MANIFEST, tfjsShardLayout } from '../core/formats/tfjs.js';
 import { bundleIndexFor, bundleShardLayout } from '../core/formats/tfBundle.js';
-import { BUNDLE_INDEX_MAX_BYTES, TFJS_MANIFEST_MAX_BYTES } from '../core/limits.js';
+import { BUNDLE_INDEX_MAX_BYTES, ONNX_MAX_BYTES, TFJS_MANIFEST_MAX_BYTES } from '../core/limits.js';
 import { onnxExternalData, type ExternalTensor } from '../core/formats/onnx.js';
 import type { Layout } from '../core/formats/types.js';
 import { fdSource } from './fileSource.js';
@@ -43,8 +43,6 @@ export async function sidecarLayout(abs: string, size: number): Promise<Layout |
 
 /** At most this many `.onnx` files of a folder are asked whether they keep tensors in a file (in name order). */
 const MAX_ONNX_MODELS = 16;
-/** Protobuf's own limit: a larger .onnx is not read for this. */
-const ONNX_MAX_BYTES = 2 ** 31;
 
 /** The tensors an ONNX model beside the file keeps in it (its external data), as that file's layout. */
 async function onnxExternalLayout(dir: string, name: string, size: number): Promise<Layout | null> {

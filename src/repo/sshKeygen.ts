@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
+import { SSH_KEYGEN_MAX_OUTPUT } from '../core/limits.js';
 
 /** What one ssh-keygen run returned. */
 interface Run {
@@ -14,7 +15,7 @@ interface Run {
 /** Runs ssh-keygen with `input` on stdin; a missing ssh-keygen is SIGNING_FAILED with the package to install. */
 function sshKeygen(args: string[], input: Uint8Array): Run {
   // stdin carries the message; a passphrase prompt goes to the terminal (/dev/tty), as for git
-  const r = spawnSync('ssh-keygen', args, { input, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync('ssh-keygen', args, { input, encoding: 'utf8', maxBuffer: SSH_KEYGEN_MAX_OUTPUT });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new MvmError(
