@@ -190,7 +190,8 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       report(e.annotation, err);
     }
   }
-  // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed signers)
+  // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed
+  // signers)
   for (const e of signatureLog(repo)) {
     try {
       if (loadSignature(repo, e.signature).target !== e.target)
