@@ -11,7 +11,8 @@ import {
   HEADER_SIZE,
   threadCodec,
 } from '../../src/storage/codec.js';
-import { FsObjectStore } from '../../src/storage/objectStore.js';
+import { FsObjectStore, type ObjectStore } from '../../src/storage/objectStore.js';
+import { MemoryObjectStore } from '../../src/storage/memoryObjectStore.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { MvmError } from '../../src/errors.js';
 import { GROUP_KIND_CODES } from '../../src/storage/bytegroup.js';
@@ -430,30 +431,10 @@ describe('hash verification in FsObjectStore.get', () => {
 
   it('get of a zstd object with any flipped bit returns the exact original content or throws OBJECT_CORRUPT', () => {
     const s = store(3);
-    const id = s.put(TEXT);
-    expect(s.encoding(id)).toBe(Encoding.zstd);
-    const size = s.storedSize(id);
-    const original = readFileSync(s.path(id));
-    let threw = 0;
-    for (let pos = 0; pos < size; pos++) {
-      for (const mask of [0x01, 0x20]) {
-        chmodSync(s.path(id), 0o644);
-        writeFileSync(s.path(id), original);
-        flip(s.path(id), pos, mask);
-        let got: Buffer | null = null;
-        try {
-          got = s.get(id);
-        } catch (e) {
-          expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
-          expect((e as MvmError).code, `position ${pos}`).toBe('OBJECT_CORRUPT');
-          threw++;
-          continue;
-        }
-        expect(got.equals(TEXT), `position ${pos} mask ${mask} returned wrong bytes`).toBe(true);
-      }
-    }
-    // almost every flip must be detected
-    expect(threw).toBeGreaterThan(size * 2 - 8);
+    everyFlipCaught(s, (id, bytes) => {
+      chmodSync(s.path(id), 0o644);
+      writeFileSync(s.path(id), bytes);
+    });
   });
 
   it('catches a zeroed length field as OBJECT_CORRUPT', () => {
@@ -466,3 +447,42 @@ describe('hash verification in FsObjectStore.get', () => {
     corruptError(() => s.get(id));
   });
 });
+
+describe('hash verification in MemoryObjectStore.get', () => {
+  it('get of a zstd object with any flipped bit returns the exact original content or throws OBJECT_CORRUPT', () => {
+    const objects = new Map<string, Buffer>();
+    everyFlipCaught(new MemoryObjectStore({ level: 3, objects }), (id, bytes) => objects.set(id, bytes));
+  });
+});
+
+/**
+ * Stores TEXT as zstd, then flips each bit 0 and 5 of every stored byte in
+ * turn (`write` puts the damaged bytes in place): get returns the exact
+ * original or throws OBJECT_CORRUPT, and almost every flip is caught.
+ */
+function everyFlipCaught(s: ObjectStore, write: (id: string, stored: Buffer) => void): void {
+  const id = s.put(TEXT);
+  const original = s.readStored(id);
+  expect(encodingOf(original)).toBe(Encoding.zstd);
+  const size = original.length;
+  let threw = 0;
+  for (let pos = 0; pos < size; pos++) {
+    for (const mask of [0x01, 0x20]) {
+      const b = Buffer.from(original);
+      b[pos]! ^= mask;
+      write(id, b);
+      let got: Buffer | null = null;
+      try {
+        got = s.get(id);
+      } catch (e) {
+        expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
+        expect((e as MvmError).code, `position ${pos}`).toBe('OBJECT_CORRUPT');
+        threw++;
+        continue;
+      }
+      expect(got.equals(TEXT), `position ${pos} mask ${mask} returned wrong bytes`).toBe(true);
+    }
+  }
+  // almost every flip must be detected
+  expect(threw).toBeGreaterThan(size * 2 - 8);
+}
