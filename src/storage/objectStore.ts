@@ -99,6 +99,11 @@ export interface ObjectStoreHandle {
   fsync: boolean;
 }
 
+/** Makes a new FsObjectStore's folders: all 256 fan-out folders up front, so object writes never need a mkdir. */
+export function makeObjectDirs(objectsDir: string): void {
+  for (let i = 0; i < 256; i++) mkdirSync(join(objectsDir, i.toString(16).padStart(2, '0')), { recursive: true });
+}
+
 /** The store a handle names, in this thread (a worker's side of FsObjectStore.workerHandle). */
 export function openObjectStore(handle: ObjectStoreHandle): FsObjectStore {
   return new FsObjectStore(handle.objectsDir, handle.tmpDir, { level: handle.level, fsync: handle.fsync });
