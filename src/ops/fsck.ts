@@ -254,7 +254,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     // a damaged object is reported and the check goes on
     await bounded(ids.length, pool.capacity, (i) =>
       pool
-        .submit({ op: 'verify', id: ids[i]!, objectsDir: repo.objects.dir })
+        .submit({ op: 'verify', id: ids[i]!, store: repo.objects.workerHandle() })
         .then(
           () => undefined,
           (e) => report(ids[i]!, e),
