@@ -143,7 +143,8 @@ def path(rev, file, cwd=None, cache=None):
     by version id, so asking again costs nothing.
     """
     version = show(rev, cwd=cwd)["id"]
-    root = cache or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mvm")
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    root = cache or os.path.join(cache_home, "mvm")
     dest = os.path.join(root, version, *file.split("/"))
     if os.path.isfile(dest):
         return dest

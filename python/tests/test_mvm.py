@@ -43,7 +43,13 @@ class RepoTest(unittest.TestCase):
         ids = []
         for epoch, (acc, loss) in enumerate([(0.80, 0.9), (0.91, 0.4), (0.88, 0.5)], start=1):
             self.write(bytes([epoch]) * 5000)
-            r = mvm.commit(f"epoch {epoch}", metrics={"accuracy": acc, "loss": loss}, params={"lr": 0.001, "epoch": epoch}, meta={"run": "py"}, cwd=self.dir)
+            r = mvm.commit(
+                f"epoch {epoch}",
+                metrics={"accuracy": acc, "loss": loss},
+                params={"lr": 0.001, "epoch": epoch},
+                meta={"run": "py"},
+                cwd=self.dir,
+            )
             self.assertTrue(r["created"])
             self.assertEqual(r["number"], epoch)
             ids.append(r["id"])

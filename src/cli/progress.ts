@@ -24,7 +24,8 @@ export function progressBar(enabled: boolean, unit: 'bytes' | 'items' = 'bytes')
     const rate = secs > 0 && unit === 'bytes' ? `  ${formatBytes(done / secs)}/s` : '';
     const eta = secs > 1 && done > 0 && total > done ? `  ETA ${Math.ceil(((total - done) * secs) / done)} s` : '';
     process.stderr.write(
-      `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${fmt(done)}/${fmt(total)}${rate}${eta}\x1b[K`,
+      `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%  ` +
+        `${fmt(done)}/${fmt(total)}${rate}${eta}\x1b[K`,
     );
   };
   return {

@@ -132,7 +132,8 @@ function parseJson(bytes: Uint8Array, id: string): Record<string, unknown> {
     throw bad(id, 'not JSON');
   }
   if (!isRecord(v)) throw bad(id, 'not an object');
-  // JSON.parse reads 1e999 as Infinity, which no object may hold (it could not be written back, even in a field kept unread)
+  // JSON.parse reads 1e999 as Infinity, which no object may hold (it could not be written back, even in a field kept
+  // unread)
   if (!allFinite(v)) throw bad(id, 'a number is out of range');
   if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1)
     throw bad(id, `format is ${shown(v.format)}`);

@@ -47,7 +47,10 @@ export function parseRevision(text: string): Revision {
   return { text, base, steps };
 }
 
-/** Where the trailing `~N` / `^N` steps of a revision begin (its length when there are none), found in one backward pass. */
+/**
+ * Where the trailing `~N` / `^N` steps of a revision begin (its length when there are none), found in one backward
+ * pass.
+ */
 function stepsStart(t: string): number {
   let i = t.length;
   for (;;) {

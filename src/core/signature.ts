@@ -13,7 +13,10 @@ export interface Signature {
   format: number;
   target: ObjectId;
   namespace: string;
-  /** The armored signature `ssh-keygen -Y sign` writes, `-----BEGIN SSH SIGNATURE-----` ... `-----END SSH SIGNATURE-----\n`. */
+  /**
+   * The armored signature `ssh-keygen -Y sign` writes, `-----BEGIN SSH SIGNATURE-----` ... `-----END SSH
+   * SIGNATURE-----\n`.
+   */
   signature: string;
 }
 

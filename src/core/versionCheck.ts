@@ -60,19 +60,24 @@ export function versionProblems(v: Pick<Version, 'files'>, target: PathTarget = 
   return out;
 }
 
-/** Throws UNSAFE_VERSION (naming the version and its first problems) unless the manifest is safe to check out on `target`. */
+/**
+ * Throws UNSAFE_VERSION (naming the version and its first problems) unless the manifest is safe to check out on
+ * `target`.
+ */
 export function assertSafeVersion(v: Pick<Version, 'files'>, id: string, target: PathTarget = process.platform): void {
   const problems = versionProblems(v, target);
   if (!problems.length) return;
   const hostOnly = target !== 'any' && versionProblems(v, 'any').length === 0;
   throw new MvmError(
     'UNSAFE_VERSION',
-    `version ${id.slice(0, 12)} cannot be written safely: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`,
+    `version ${id.slice(0, 12)} cannot be written safely: ` +
+      `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`,
     {
       id,
       problems,
       hint: hostOnly
-        ? 'nothing was written; the version is fine where it was made, but this system cannot hold these names: check it out on another system, or rename the files there and commit again'
+        ? 'nothing was written; the version is fine where it was made, but this system cannot hold these names: ' +
+          'check it out on another system, or rename the files there and commit again'
         : 'nothing was written; this version was made by hand or by a hostile copy of the repository',
     },
   );

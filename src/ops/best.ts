@@ -54,7 +54,8 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
     for (const s of summaries.values()) for (const m of Object.keys(s.metrics)) known.add(m);
     throw new MvmError(
       'NO_VERSIONS',
-      `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'${opts.where ? ' and matches the query' : ''}${known.has(opts.metric) ? '' : didYouMean(opts.metric, known)}`,
+      `no version${scope ? ' on the current branch' : ''} has metric '${opts.metric}'` +
+        `${opts.where ? ' and matches the query' : ''}${known.has(opts.metric) ? '' : didYouMean(opts.metric, known)}`,
       {
         metric: opts.metric,
         hint: scope

@@ -13,7 +13,10 @@ export interface CheckoutOptions {
   force?: boolean;
   /** Check out the version mvm.lock names (fetching it when it is not here) instead of a revision. */
   lock?: boolean;
-  /** Keep only these paths in the workspace from now on (a partial workspace; '.' makes it whole again), fetching only what they need. */
+  /**
+   * Keep only these paths in the workspace from now on (a partial workspace; '.' makes it whole again), fetching only
+   * what they need.
+   */
   only?: string[];
   progress?: Progress;
 }

@@ -199,7 +199,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const number = leftBehind(
       () => repo.numbers.append(id),
       `version ${id.slice(0, 12)} was stored but could not be numbered, so it is not committed`,
-      "the history and HEAD are unchanged; its objects stay until 'mvm gc' removes them; commit again once the disk is fixed",
+      "the history and HEAD are unchanged; its objects stay until 'mvm gc' removes them; " +
+        'commit again once the disk is fixed',
       { id },
     );
     // the ref moves last: until here a crash leaves only unreferenced objects
@@ -209,7 +210,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       () => (h.kind === 'branch' ? repo.refs.write(h.ref, id) : repo.refs.writeHead({ kind: 'detached', id })),
       `v${number} ${id.slice(0, 12)} was stored and numbered, but ${where} could not be moved to it`,
       h.kind === 'branch'
-        ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} --force' takes the new one (or commit again)`
+        ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} ` +
+            `--force' takes the new one (or commit again)`
         : `HEAD still names the previous version; 'mvm checkout v${number}' takes the new one once the disk is fixed`,
       { id, number },
     );

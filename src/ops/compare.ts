@@ -6,7 +6,10 @@ import { compareVersions, type CompareOptions, type CompareResult } from '../rep
 
 export type { CompareOptions, CompareResult, CompareColumn, MetricCell } from '../repo/comparison.js';
 
-/** Compares versions side by side: metadata, params, metrics with deltas against the first, sizes, shared chunks, data and base. */
+/**
+ * Compares versions side by side: metadata, params, metrics with deltas against the first, sizes, shared chunks, data
+ * and base.
+ */
 export function compare(repo: Repository, revs: string[], opts: CompareOptions = {}): CompareResult {
   if (revs.length < 1)
     throw new MvmError('BAD_ARGUMENT', 'name at least one version to compare', { hint: 'mvm compare v3 v5 v8' });

@@ -107,7 +107,8 @@ export function parseMetricsOutput(stdout: string): Record<string, Scalar> {
   } catch {
     throw new MvmError(
       'COMMAND_FAILED',
-      'the command printed no JSON object of metrics on stdout: mvm expects the last line of stdout to be a JSON object of metric names to numbers, e.g. {"accuracy": 0.93, "loss": 0.21}',
+      'the command printed no JSON object of metrics on stdout: mvm expects the last line of stdout to be a JSON ' +
+        'object of metric names to numbers, e.g. {"accuracy": 0.93, "loss": 0.21}',
       { hint: 'print the metrics as JSON on the last line of stdout; logs go to stderr' },
     );
   }
@@ -163,10 +164,8 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
       if (r.error) throw new MvmError('COMMAND_FAILED', `could not run ${args[0]}: ${r.error.message}`);
       if (r.status !== 0) {
         const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
-        throw new MvmError(
-          'COMMAND_FAILED',
-          `the command ${r.timedOut ? `was stopped after ${opts.timeoutSeconds} s` : `exited with ${r.status ?? r.signal}`}${tail ? `: ${tail}` : ''}`,
-        );
+        const how = r.timedOut ? `was stopped after ${opts.timeoutSeconds} s` : `exited with ${r.status ?? r.signal}`;
+        throw new MvmError('COMMAND_FAILED', `the command ${how}${tail ? `: ${tail}` : ''}`);
       }
       run.metrics = parseMetricsOutput(r.stdout);
       if (!Object.keys(run.metrics).length)

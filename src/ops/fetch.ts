@@ -10,7 +10,10 @@ import { visibleFiles } from '../repo/workspace.js';
 /** Options of `mvm fetch`. */
 export interface FetchOptions {
   remote?: string;
-  /** Also fetch every object the versions here need and lack; a partial store fetches every chunk it lacks and becomes a full store. */
+  /**
+   * Also fetch every object the versions here need and lack; a partial store fetches every chunk it lacks and becomes a
+   * full store.
+   */
   full?: boolean;
   jobs?: number;
   progress?: Progress;

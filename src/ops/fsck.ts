@@ -190,7 +190,8 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       report(e.annotation, err);
     }
   }
-  // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed signers)
+  // signature objects, every field (whether they verify is for 'mvm verify': that needs ssh-keygen and the allowed
+  // signers)
   for (const e of signatureLog(repo)) {
     try {
       if (loadSignature(repo, e.signature).target !== e.target)
@@ -253,7 +254,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     // a damaged object is reported and the check goes on
     await bounded(ids.length, pool.capacity, (i) =>
       pool
-        .submit({ op: 'verify', id: ids[i]!, objectsDir: repo.objects.dir })
+        .submit({ op: 'verify', id: ids[i]!, store: repo.objects.workerHandle() })
         .then(
           () => undefined,
           (e) => report(ids[i]!, e),

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { withIndex, withLock, type Progress } from '../repo/session.js';
@@ -38,7 +37,7 @@ const DAY_MS = 86_400_000;
 
 /** An object file's modification time (ms) and stored size, or null when it has gone: one stat for both. */
 function statOf(repo: Repository, id: string): { mtime: number; size: number } | null {
-  const st = statSync(repo.objects.path(id), { throwIfNoEntry: false });
+  const st = repo.objects.stat(id);
   return st ? { mtime: st.mtimeMs, size: st.size } : null;
 }
 

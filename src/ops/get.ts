@@ -32,7 +32,8 @@ export async function get(repo: Repository, rev: string, path: string, output?: 
     const under = Object.keys(version.files).filter((p) => p.startsWith(rel.replace(/\/?$/, '/')));
     throw new MvmError(
       'PATH_NOT_FOUND',
-      `version ${id.slice(0, 12)} has no file ${rel}${under.length ? ` (it is a folder of ${under.length} file(s); name one)` : ''}`,
+      `version ${id.slice(0, 12)} has no file ` +
+        `${rel}${under.length ? ` (it is a folder of ${under.length} file(s); name one)` : ''}`,
       { id, path: rel },
     );
   }

@@ -142,7 +142,10 @@ function withOnDemand(repo: Repository, before: Repository['fetchedOnDemand'], r
   };
 }
 
-/** The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the git root. */
+/**
+ * The workspace root a fresh `git clone` holds: the nearest folder up from `cwd` with mvm-remotes.json, not above the
+ * git root.
+ */
 export function findSharedWorkspace(cwd: string): string | null {
   for (let d = resolve(cwd); ; d = dirname(d)) {
     if (existsSync(join(d, SHARED_REMOTES_FILE))) return d;

@@ -107,7 +107,8 @@ export async function deleteRef(repo: Repository, kind: Kind, name: string, forc
       if (!reached.has(id)) {
         throw new MvmError(
           'BRANCH_NOT_MERGED',
-          `branch '${name}' (${numberOf(repo, id) ? `v${numberOf(repo, id)}` : id.slice(0, 12)}) is not reached by HEAD or any other ref; deleting it leaves its versions to gc`,
+          `branch '${name}' (${numberOf(repo, id) ? `v${numberOf(repo, id)}` : id.slice(0, 12)}) is not reached by ` +
+            `HEAD or any other ref; deleting it leaves its versions to gc`,
           {
             name,
             id,

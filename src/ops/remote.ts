@@ -16,7 +16,10 @@ export interface RemoteAddOptions {
   pathStyle?: boolean;
   /** Write it to the workspace file git tracks (mvm-remotes.json), so clones of the project know it. */
   shared?: boolean;
-  /** Consent to a plain-HTTP endpoint that is not loopback (requests and the credentials' signatures travel in clear text). */
+  /**
+   * Consent to a plain-HTTP endpoint that is not loopback (requests and the credentials' signatures travel in clear
+   * text).
+   */
   allowHttp?: boolean;
 }
 

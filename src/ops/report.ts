@@ -51,7 +51,10 @@ export async function writeReport(
 /** Host names a browser sends for a page it loaded from this machine's own loopback address. */
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** True when a request's Host header is a loopback name with the server's own port (`127.0.0.1:8741`, `localhost:8741`, `[::1]:8741`). */
+/**
+ * True when a request's Host header is a loopback name with the server's own port (`127.0.0.1:8741`, `localhost:8741`,
+ * `[::1]:8741`).
+ */
 export function loopbackHost(host: string | undefined, port: number): boolean {
   if (!host) return false;
   const h = host.toLowerCase();

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/limits.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { makeObjectDirs } from '../storage/objectStore.js';
 import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
 import { addIgnores } from './gitignore.js';
 import { readUserConfig } from './userConfig.js';
@@ -66,8 +67,7 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   const dir = join(root, MVM_DIR);
   const tmp = join(dir, 'tmp');
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  // all 256 fan-out folders up front, so object writes never need a mkdir
-  for (let i = 0; i < 256; i++) mkdirSync(join(dir, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
+  makeObjectDirs(join(dir, 'objects'));
   const config: RepoConfig = {
     ...DEFAULT_CONFIG,
     chunkSize,

@@ -113,7 +113,7 @@ async function download(
       for (const it of r.items) {
         const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
         try {
-          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id, false, undefined, bound(it.id)));
+          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id, { bound: bound(it.id) }));
         } catch (e) {
           throw corrupt(it.id, r.pack, e);
         }
@@ -135,9 +135,7 @@ async function download(
           op: 'put',
           data,
           items,
-          objectsDir: sink.repo.objects.dir,
-          tmpDir: sink.repo.tmpDir,
-          fsync: sink.repo.fsyncObjects,
+          store: sink.repo.objects.workerHandle(),
           storePlaced: sink.storePlaced,
         });
       } catch (e) {

@@ -118,13 +118,10 @@ export async function chunkFile(
             ...(had ? { held: had } : {}),
           };
         }),
-        store: opts.store,
-        objectsDir: repo.objects.dir,
-        tmpDir: repo.tmpDir,
-        level: repo.config.compressionLevel,
-        fsync: repo.fsyncObjects,
+        write: opts.store,
+        store: repo.objects.workerHandle(),
       });
-      r.chunks!.forEach((c, j) => {
+      r.chunks.forEach((c, j) => {
         chunks[first + j] = { id: c.id, size: c.size };
         // two workers may both write a chunk that occurs twice (tied weights): count it once
         if (c.isNew && !counted.has(c.id)) {
@@ -291,7 +288,7 @@ export async function assembleFile(
       // a staged file already holds this chunk here, verified when it was downloaded
       if (filled.has(at)) return opts.onBytes?.(c.size);
       const op = baseAt.get(at) === c.id ? ('patch' as const) : ('restore' as const);
-      const task = { id: c.id, size: c.size, objectsDir: repo.objects.dir, fd: out, offset: at };
+      const task = { id: c.id, size: c.size, store: repo.objects.workerHandle(), fd: out, offset: at };
       let r;
       try {
         r = await pool.submit({ op, ...task });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MvmError } from '../errors.js';
 import { envLockTimeout, envWorkspace } from '../settings.js';
-import { FsObjectStore } from '../storage/objectStore.js';
+import { FsObjectStore, type LocalObjectStore } from '../storage/objectStore.js';
 import { RefStore, type Head } from '../storage/refs.js';
 import { NumberLog } from '../storage/numbers.js';
 import { acquireLock, type Lock } from '../storage/lock.js';
@@ -56,7 +56,7 @@ export const DEFAULT_CONFIG: RepoConfig = {
 export class Repository {
   readonly dir: string;
   readonly tmpDir: string;
-  readonly objects: FsObjectStore;
+  readonly objects: LocalObjectStore;
   readonly refs: RefStore;
   /** What a partial store fetched on demand in this process (repo/partial.ts): chunks, bytes, requests. */
   readonly fetchedOnDemand = { objects: 0, bytes: 0, requests: 0 };

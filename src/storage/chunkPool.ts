@@ -1,5 +1,5 @@
 import { WorkerPool } from './workerPool.js';
-import { runChunkTask, type ChunkTask, type ChunkResult } from './chunkTasks.js';
+import { runChunkTask, type ChunkTask, type ChunkResult, type ResultOf } from './chunkTasks.js';
 import { MvmError, fromSystemError, type ErrorCode, ERROR_CODES } from '../errors.js';
 
 /** Turns a task failure that crossed the thread boundary back into an MvmError. */
@@ -25,5 +25,10 @@ export function chunkError(err: NonNullable<ChunkResult['error']>): Error {
 export class ChunkPool extends WorkerPool<ChunkTask, ChunkResult> {
   constructor(threads?: number) {
     super(new URL('./chunkWorker.js', import.meta.url), runChunkTask, chunkError, threads);
+  }
+
+  /** Runs a task and resolves to the result of its kind (see WorkerPool.submit); rejects when it failed. */
+  override submit<T extends ChunkTask>(task: T, transfer: ArrayBuffer[] = []): Promise<ResultOf<T>> {
+    return super.submit(task, transfer) as Promise<ResultOf<T>>;
   }
 }

@@ -1,28 +1,11 @@
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
-import {
-  decodedSize,
-  deltaOf,
-  encodeDelta,
-  encodeObject,
-  topPlane,
-  trimScratch,
-  SCRATCH_KEEP,
-  type Encoded,
-} from './codec.js';
+import { decodedSize, deltaOf, threadCodec, type Encoded, type GroupChoice } from './codec.js';
 import { groupWidth, type GroupKind } from './bytegroup.js';
 import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
-import {
-  baseLoader,
-  decodeVerified,
-  objectPath,
-  readObjectFile,
-  readStoredFile,
-  trimReadScratch,
-  writeObjectFile,
-} from './objectFile.js';
-import type { GroupChoice } from './codec.js';
+import { decodeVerified } from './objectFile.js';
+import { openObjectStore, type FsObjectStore, type ObjectStoreHandle } from './objectStore.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
 
@@ -36,7 +19,7 @@ const DELTA_MIN_SAVING = 0.05;
  * leaves the chunk whole; 'unlike' says the tensor looks written anew.
  */
 function smallerDelta(
-  objectsDir: string,
+  store: FsObjectStore,
   content: Buffer,
   baseId: string,
   group: GroupKind,
@@ -44,18 +27,23 @@ function smallerDelta(
 ): Encoded | 'unlike' {
   try {
     const w = deltaWidth(group);
-    const stored = readStoredFile(objectsDir, baseId, { reuse: true });
+    const codec = threadCodec();
+    const stored = store.readStoredScratch(baseId);
     const depth = (deltaOf(stored)?.depth ?? 0) + 1;
     if (!w || depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
     // a look at the base's sign-and-exponent plane alone, when it has one, before decoding all of it
     const n = Math.floor(content.length / w);
-    const top = topPlane(stored);
+    const top = codec.topPlane(stored);
     const looked = top !== null && top.kind === group;
     if (looked && !alike((i) => top.plane[i]!, content, group, Math.min(n, top.plane.length))) return 'unlike';
     // the base lives in scratch memory until the difference is taken (encodeDelta reads it first)
-    const base = decodeVerified(stored, baseId, true, baseLoader(objectsDir), { exact: content.length });
+    const base = decodeVerified(stored, baseId, {
+      scratch: true,
+      loadBase: store.baseLoader(),
+      bound: { exact: content.length },
+    });
     if (!looked && !alike((i) => topByte(base, i, group), content, group, n)) return 'unlike';
-    const d = encodeDelta(content, base, baseId, depth, group, true);
+    const d = codec.encodeDelta(content, base, baseId, depth, group, { scratch: true });
     return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
   } catch {
     return whole;
@@ -96,7 +84,7 @@ export interface RestoreTask {
   op: 'restore';
   id: string;
   size: number;
-  objectsDir: string;
+  store: ObjectStoreHandle;
   fd: number;
   offset: number;
 }
@@ -109,7 +97,7 @@ export interface PatchTask {
   op: 'patch';
   id: string;
   size: number;
-  objectsDir: string;
+  store: ObjectStoreHandle;
   fd: number;
   offset: number;
 }
@@ -117,7 +105,7 @@ export interface PatchTask {
 export interface VerifyTask {
   op: 'verify';
   id: string;
-  objectsDir: string;
+  store: ObjectStoreHandle;
 }
 /** One chunk of a RangeTask: a byte range of the file, the byte grouping to try, and the parent version's chunk of the same tensor (a delta base). */
 export interface RangeSpan {
@@ -131,19 +119,16 @@ export interface RangeSpan {
   held?: string;
 }
 /**
- * Reads a run of chunks of a file itself, hashes them, and with `store`
- * compresses and writes those not stored yet. Workers each take a range, so
+ * Reads a run of chunks of a file itself, hashes them, and with `write`
+ * compresses and writes those not in `store` yet. Workers each take a range, so
  * reading and hashing scale across cores with no buffers crossing threads.
  */
 export interface RangeTask {
   op: 'range';
   path: string;
   spans: RangeSpan[];
-  store: boolean;
-  objectsDir: string;
-  tmpDir: string;
-  level: number;
-  fsync: boolean;
+  write: boolean;
+  store: ObjectStoreHandle;
 }
 /**
  * Verifies objects as stored (bytes fetched from a remote, say: `data` holds
@@ -158,9 +143,7 @@ export interface PutTask {
   data: Uint8Array;
   /** `size`: the content size the item's file object declares; its decode is held to it before allocating. */
   items: { id: string; offset: number; length: number; size?: number; places?: number[] }[];
-  objectsDir: string;
-  tmpDir: string;
-  fsync: boolean;
+  store: ObjectStoreHandle;
   /** false: an item written into `places` is not also stored (a partial store keeps it only there). */
   storePlaced?: boolean;
 }
@@ -177,7 +160,7 @@ export interface CheckTask {
 /** Work that the chunk worker pool runs. */
 export type ChunkTask = RestoreTask | VerifyTask | RangeTask | PatchTask | PutTask | CheckTask;
 
-/** One chunk's outcome in a RangeTask. */
+/** One chunk's outcome in a RangeTask: its id and size, whether it was new here, and its stored size if so. */
 export interface RangeChunk {
   id: string;
   size: number;
@@ -185,55 +168,62 @@ export interface RangeChunk {
   storedBytes: number;
 }
 
-/** What a task returns: the chunk id, its size, and whether it was new and its stored size. */
-export interface ChunkResult extends PoolResult {
+/** A RestoreTask's or VerifyTask's outcome: the chunk's content size and its stored size. */
+export interface LoadResult extends PoolResult {
+  op: 'restore' | 'verify';
   id: string;
   size: number;
-  isNew: boolean;
   storedBytes: number;
-  /** Per-chunk outcomes of a RangeTask. */
-  chunks?: RangeChunk[];
-  /** For a PatchTask: true when the bytes already held the chunk and nothing was written. */
-  kept?: boolean;
-  /** For a CheckTask: the objects that failed, each with why. */
-  bad?: { id: string; code: string; message: string }[];
 }
-
-/** The path of an object file; it lives in objectFile.ts and is re-exported here for the task modules. */
-export { objectPath } from './objectFile.js';
-
-/**
- * Reads, decodes and verifies one stored object. Throws MvmError
- * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in a
- * per-thread scratch buffer valid until the next load.
- */
-export function loadChunk(
-  objectsDir: string,
-  id: string,
-  reuse: boolean,
-  size?: number,
-): { content: Buffer; storedBytes: number } {
-  return readObjectFile(objectsDir, id, reuse, { exact: size });
+/** A PatchTask's outcome: `kept` when the bytes already held the chunk and nothing was read or written. */
+export interface PatchResult extends PoolResult {
+  op: 'patch';
+  id: string;
+  size: number;
+  storedBytes: number;
+  kept: boolean;
 }
-
-/** Lets go of this thread's read and hash scratch (and the codec's) when a task grew it past SCRATCH_KEEP. */
-function trimTaskScratch(): void {
-  if (rangeScratch.length > SCRATCH_KEEP) rangeScratch = Buffer.alloc(0);
-  trimScratch();
-  trimReadScratch();
+/** A RangeTask's outcome: each chunk's, and their total size. */
+export interface RangeResult extends PoolResult {
+  op: 'range';
+  size: number;
+  chunks: RangeChunk[];
 }
+/** A PutTask's outcome: the stored bytes of its items. */
+export interface PutResult extends PoolResult {
+  op: 'put';
+  storedBytes: number;
+}
+/** A CheckTask's outcome: how many objects it checked, and those that failed, each with why. */
+export interface CheckResult extends PoolResult {
+  op: 'check';
+  checked: number;
+  bad: { id: string; code: string; message: string }[];
+}
+/** A task that failed as a whole: its error as data (ChunkPool turns it back into an MvmError). */
+export interface FailedResult extends PoolResult {
+  op: ChunkTask['op'];
+  error: NonNullable<PoolResult['error']>;
+}
+/** What a task returns, by its kind (`op`), or its failure. */
+export type ChunkResult = LoadResult | PatchResult | RangeResult | PutResult | CheckResult | FailedResult;
+/** The result of a task of type T that did not fail. */
+export type ResultOf<T extends ChunkTask> = Exclude<Extract<ChunkResult, { op: T['op'] }>, FailedResult>;
 
-let rangeScratch = Buffer.alloc(0);
+/** A chunk of `len` bytes read from a file, in this thread's codec `input` scratch. */
+function inputScratch(len: number): Buffer {
+  return threadCodec().buffer('input', len).subarray(0, len);
+}
 
 function runRange(task: RangeTask): RangeChunk[] {
+  const store = openObjectStore(task.store);
   const fd = openSync(task.path, 'r');
   // tensors of this task whose first changed chunk looked written anew, not fine-tuned
   const rewritten = new Set<number>();
   try {
     return task.spans.map((span) => {
       const len = span.end - span.start;
-      if (rangeScratch.length < len) rangeScratch = Buffer.alloc(Math.max(len, 1 << 20));
-      const data = rangeScratch.subarray(0, len);
+      const data = inputScratch(len);
       if (readFully(fd, data, span.start) < len) {
         throw new MvmError('IO_ERROR', `${task.path} shrank while it was being read`, {
           path: task.path,
@@ -241,15 +231,14 @@ function runRange(task: RangeTask): RangeChunk[] {
         });
       }
       const id = blake3Hex(data);
-      if (!task.store || span.held === id || existsSync(objectPath(task.objectsDir, id)))
-        return { id, size: len, isNew: false, storedBytes: 0 };
-      let enc = encodeObject(data, { level: task.level, group: span.group }, true);
+      if (!task.write || span.held === id || store.has(id)) return { id, size: len, isNew: false, storedBytes: 0 };
+      let enc = threadCodec().encode(data, { level: store.level, group: span.group, scratch: true });
       if (span.base && span.base !== id && span.group && span.group !== 'auto' && !rewritten.has(span.tensor ?? -1)) {
-        const d = smallerDelta(task.objectsDir, data, span.base, span.group, enc);
+        const d = smallerDelta(store, data, span.base, span.group, enc);
         if (d === 'unlike') rewritten.add(span.tensor ?? -1);
         else enc = d;
       }
-      writeObjectFile(task.objectsDir, task.tmpDir, id, enc.bytes, task.fsync);
+      store.writeEncoded(id, enc.bytes);
       return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
     });
   } finally {
@@ -257,83 +246,82 @@ function runRange(task: RangeTask): RangeChunk[] {
   }
 }
 
+/** Writes all of `content` into `fd` at `offset`. */
+function writeAll(fd: number, content: Buffer, offset: number): void {
+  for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off, offset + off);
+}
+
+function runPut(task: PutTask): PutResult {
+  const store = openObjectStore(task.store);
+  let size = 0;
+  for (const it of task.items) {
+    const stored = task.data.subarray(it.offset, it.offset + it.length);
+    const content = decodeVerified(stored, it.id, { scratch: true, bound: { exact: it.size } });
+    const keep = task.storePlaced !== false || !it.places?.length;
+    if (keep && !store.has(it.id)) store.writeEncoded(it.id, stored);
+    for (let i = 0; it.places && i < it.places.length; i += 2) writeAll(it.places[i]!, content, it.places[i + 1]!);
+    size += it.length;
+  }
+  return { op: 'put', storedBytes: size };
+}
+
+function runCheck(task: CheckTask): CheckResult {
+  const bad: CheckResult['bad'] = [];
+  for (const it of task.items) {
+    try {
+      decodeVerified(task.data.subarray(it.offset, it.offset + it.length), it.id, { scratch: true });
+    } catch (e) {
+      const err = taskError(e, it.id);
+      bad.push({ id: it.id, code: err.code, message: err.message });
+    }
+  }
+  return { op: 'check', checked: task.items.length, bad };
+}
+
+function runPatch(task: PatchTask): PatchResult {
+  const have = inputScratch(task.size);
+  if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id)
+    return { op: 'patch', id: task.id, size: task.size, storedBytes: 0, kept: true };
+  const { content, storedBytes } = openObjectStore(task.store).load(task.id, { scratch: true, size: task.size });
+  writeAll(task.fd, content, task.offset);
+  return { op: 'patch', id: task.id, size: content.length, storedBytes, kept: false };
+}
+
+function runLoad(task: RestoreTask | VerifyTask): LoadResult | FailedResult {
+  const size = task.op === 'restore' ? task.size : undefined;
+  const { content, storedBytes } = openObjectStore(task.store).load(task.id, { scratch: true, size });
+  if (task.op === 'restore' && content.length !== task.size) {
+    const message = `object ${task.id} is corrupt (wrong size)`;
+    return { op: task.op, error: { code: 'OBJECT_CORRUPT', message, id: task.id } };
+  }
+  if (task.op === 'restore') writeAll(task.fd, content, task.offset);
+  return { op: task.op, id: task.id, size: content.length, storedBytes };
+}
+
 /** Runs one task in the current thread; the worker entry point and the inline pool both call this. */
 export function runChunkTask(task: ChunkTask): ChunkResult {
   try {
     switch (task.op) {
-      case 'put': {
-        let size = 0;
-        for (const it of task.items) {
-          const stored = task.data.subarray(it.offset, it.offset + it.length);
-          const content = decodeVerified(stored, it.id, true, undefined, { exact: it.size });
-          const keep = task.storePlaced !== false || !it.places?.length;
-          if (keep && !existsSync(objectPath(task.objectsDir, it.id)))
-            writeObjectFile(task.objectsDir, task.tmpDir, it.id, stored, task.fsync);
-          for (let i = 0; it.places && i < it.places.length; i += 2) {
-            const fd = it.places[i]!;
-            const at = it.places[i + 1]!;
-            for (let off = 0; off < content.length; )
-              off += writeSync(fd, content, off, content.length - off, at + off);
-          }
-          size += it.length;
-        }
-        return { id: '', size, isNew: false, storedBytes: size };
-      }
-      case 'check': {
-        const bad: NonNullable<ChunkResult['bad']> = [];
-        for (const it of task.items) {
-          try {
-            decodeVerified(task.data.subarray(it.offset, it.offset + it.length), it.id, true);
-          } catch (e) {
-            const err = taskError(e, it.id);
-            bad.push({ id: it.id, code: err.code, message: err.message });
-          }
-        }
-        return { id: '', size: task.items.length, isNew: false, storedBytes: 0, bad };
-      }
+      case 'put':
+        return runPut(task);
+      case 'check':
+        return runCheck(task);
       case 'range': {
         const chunks = runRange(task);
-        return { id: '', size: chunks.reduce((n, c) => n + c.size, 0), isNew: false, storedBytes: 0, chunks };
+        return { op: 'range', size: chunks.reduce((n, c) => n + c.size, 0), chunks };
       }
-      case 'patch': {
-        if (rangeScratch.length < task.size) rangeScratch = Buffer.alloc(Math.max(task.size, 1 << 20));
-        const have = rangeScratch.subarray(0, task.size);
-        if (readFully(task.fd, have, task.offset) === task.size && blake3Hex(have) === task.id)
-          return { id: task.id, size: task.size, isNew: false, storedBytes: 0, kept: true };
-        const { content, storedBytes } = loadChunk(task.objectsDir, task.id, true, task.size);
-        let off = 0;
-        while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
-        return { id: task.id, size: content.length, isNew: false, storedBytes, kept: false };
-      }
+      case 'patch':
+        return runPatch(task);
       case 'verify':
-      case 'restore': {
-        const { content, storedBytes } = loadChunk(
-          task.objectsDir,
-          task.id,
-          true,
-          task.op === 'restore' ? task.size : undefined,
-        );
-        if (task.op === 'restore' && content.length !== task.size) {
-          return {
-            id: task.id,
-            size: 0,
-            isNew: false,
-            storedBytes: 0,
-            error: { code: 'OBJECT_CORRUPT', message: `object ${task.id} is corrupt (wrong size)`, id: task.id },
-          };
-        }
-        if (task.op === 'restore') {
-          let off = 0;
-          while (off < content.length) off += writeSync(task.fd, content, off, content.length - off, task.offset + off);
-        }
-        return { id: task.id, size: content.length, isNew: false, storedBytes };
-      }
+      case 'restore':
+        return runLoad(task);
     }
   } catch (e) {
     const id = task.op === 'restore' || task.op === 'verify' || task.op === 'patch' ? task.id : undefined;
-    return { id: id ?? '', size: 0, isNew: false, storedBytes: 0, error: taskError(e, id) };
+    return { op: task.op, error: taskError(e, id) };
   } finally {
-    trimTaskScratch();
+    // a task that grew this thread's scratch past SCRATCH_KEEP lets it go
+    threadCodec().trim();
   }
 }
 

@@ -54,7 +54,7 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   putStored(id: string, stored: Uint8Array): void {
-    decodeVerified(stored, id, true);
+    decodeVerified(stored, id, { scratch: true });
     if (!this.has(id)) this.objects.set(id, Buffer.from(stored));
   }
 

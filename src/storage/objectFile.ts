@@ -8,7 +8,14 @@ import { readFully } from './readFully.js';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { blake3Hex } from './hash.js';
-import { decodeObject, maxStoredSize, SCRATCH_KEEP, type BaseLoader, type SizeBound } from './codec.js';
+import {
+  maxStoredSize,
+  threadCodec,
+  type BaseLoader,
+  type DecodeOptions,
+  type OutputOptions,
+  type SizeBound,
+} from './codec.js';
 import { MAX_OBJECT_SIZE } from '../core/limits.js';
 import { fsyncDir, tempPath } from './atomic.js';
 import { faultPoint } from './faults.js';
@@ -33,19 +40,12 @@ export function objectMissing(id: string): MvmError {
 }
 
 /**
- * Decodes an object's stored bytes and checks that the content hashes to
- * `id`; throws OBJECT_CORRUPT otherwise. With `reuse`, the content may live
- * in a per-thread scratch buffer that the next decode overwrites. `bound`:
- * the size the naming structure declares and the kind's limit (codec.ts).
+ * Decodes an object's stored bytes with this thread's codec (see
+ * DecodeOptions: `scratch`, `loadBase`, `bound`) and checks that the content
+ * hashes to `id`; throws OBJECT_CORRUPT otherwise.
  */
-export function decodeVerified(
-  stored: Uint8Array,
-  id: string,
-  reuse = false,
-  loadBase?: BaseLoader,
-  bound?: SizeBound,
-): Buffer {
-  const content = decodeObject(stored, id, reuse, loadBase, bound);
+export function decodeVerified(stored: Uint8Array, id: string, opts: DecodeOptions = {}): Buffer {
+  const content = threadCodec().decode(stored, id, opts);
   if (blake3Hex(content) !== id) {
     throw new MvmError('OBJECT_CORRUPT', `object ${id} is corrupt (hash mismatch)`, {
       id,
@@ -73,23 +73,16 @@ export function rangeBounds(size: number, range?: ByteRange): [number, number] {
   return [offset, Math.min(size, offset + length)];
 }
 
-let readScratch = Buffer.alloc(0);
-
-/** Lets go of this thread's read scratch when it grew past SCRATCH_KEEP (codec.ts). */
-export function trimReadScratch(): void {
-  if (readScratch.length > SCRATCH_KEEP) readScratch = Buffer.alloc(0);
-}
-
 /**
  * An object's stored (encoded) bytes, all of them or `range` (see
  * rangeBounds), not verified. Throws OBJECT_MISSING; other failures become
- * MvmErrors naming the file. With `reuse`, the bytes live in a per-thread
- * scratch buffer valid until the next read.
+ * MvmErrors naming the file. With `scratch`, the bytes live in this thread's
+ * codec's `read` buffer, valid until the next such read.
  */
 export function readStoredFile(
   objectsDir: string,
   id: string,
-  opts: { range?: ByteRange; reuse?: boolean } = {},
+  opts: OutputOptions & { range?: ByteRange } = {},
 ): Buffer {
   const path = objectPath(objectsDir, id);
   let fd = -1;
@@ -104,8 +97,7 @@ export function readStoredFile(
         `object ${id} is corrupt (its file holds ${want} bytes, more than any object may)`,
         { id, hint: "run 'mvm fsck' to list every damaged object" },
       );
-    if (opts.reuse && readScratch.length < want) readScratch = Buffer.alloc(Math.max(want, 1 << 20));
-    const buf = opts.reuse ? readScratch : Buffer.allocUnsafe(want);
+    const buf = opts.scratch ? threadCodec().buffer('read', want) : Buffer.allocUnsafe(want);
     return buf.subarray(0, readFully(fd, buf, start, want));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw objectMissing(id);
@@ -118,18 +110,22 @@ export function readStoredFile(
 /**
  * Reads, decodes and verifies object `id`: its content and its stored size.
  * A delta's base is read the same way, from the same store. Throws
- * OBJECT_MISSING or OBJECT_CORRUPT. With `reuse`, the content lives in
- * per-thread scratch buffers valid until the next read (the worker path).
+ * OBJECT_MISSING or OBJECT_CORRUPT. With `scratch`, the content lives in
+ * this thread's codec's scratch, valid until its next read (the worker path).
  * `bound`: the size the naming structure declares (a chunk's, in its file object).
  */
 export function readObjectFile(
   objectsDir: string,
   id: string,
-  reuse = false,
-  bound?: SizeBound,
+  opts: OutputOptions & { bound?: SizeBound } = {},
 ): { content: Buffer; storedBytes: number } {
-  const stored = readStoredFile(objectsDir, id, { reuse });
-  return { content: decodeVerified(stored, id, reuse, baseLoader(objectsDir), bound), storedBytes: stored.length };
+  const stored = readStoredFile(objectsDir, id, { scratch: opts.scratch });
+  const content = decodeVerified(stored, id, {
+    scratch: opts.scratch,
+    loadBase: baseLoader(objectsDir),
+    bound: opts.bound,
+  });
+  return { content, storedBytes: stored.length };
 }
 
 /**
@@ -141,7 +137,11 @@ export function readObjectFile(
  */
 export function baseLoader(objectsDir: string): BaseLoader {
   const load = (base: string, size?: number): Buffer =>
-    decodeObject(readStoredFile(objectsDir, base, { reuse: true }), base, true, load, { exact: size });
+    threadCodec().decode(readStoredFile(objectsDir, base, { scratch: true }), base, {
+      scratch: true,
+      loadBase: load,
+      bound: { exact: size },
+    });
   return load;
 }
 

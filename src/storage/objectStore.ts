@@ -2,7 +2,16 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } 
 import { fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
-import { DELTA_PREFIX, deltaOf, encodeObject, encodingOf, HEADER_SIZE } from './codec.js';
+import {
+  DELTA_PREFIX,
+  deltaOf,
+  encodeObject,
+  encodingOf,
+  HEADER_SIZE,
+  threadCodec,
+  type BaseLoader,
+  type SizeBound,
+} from './codec.js';
 import { groupKindFromCode } from './bytegroup.js';
 import {
   baseLoader,
@@ -50,19 +59,75 @@ export interface ObjectStore {
   remove(id: string): number;
 }
 
+/**
+ * The repository's own object store: an ObjectStore that also keeps deltas
+ * (objects stored as a difference from another), hands worker threads a
+ * handle to itself, and can move a damaged object aside.
+ */
+export interface LocalObjectStore extends ObjectStore {
+  /** What a worker thread opens this store from (openObjectStore): plain data that crosses a thread boundary. */
+  workerHandle(): ObjectStoreHandle;
+  /** The encoding byte of a stored object (see codec.ts), or -1 when unreadable. */
+  encoding(id: string): number;
+  /** The object a delta is based on, or null when `id` is stored whole or is absent. */
+  deltaBase(id: string): string | null;
+  /** The stored bytes to send elsewhere: as stored, except that a delta is encoded whole. */
+  portableStored(id: string): Buffer;
+  /** Size of portableStored(id), or -1 when absent. */
+  portableSize(id: string): number;
+  /** When the object was last written (ms) and its stored size, or null when absent: one look for both. */
+  stat(id: string): { mtimeMs: number; size: number } | null;
+  /** Moves a damaged object aside into `lostDir` (so a good copy can be stored again); false when it was absent. */
+  quarantine(id: string, lostDir: string): boolean;
+}
+
 /** Options of the filesystem object store. */
 export interface FsObjectStoreOptions {
   level: number;
   fsync: boolean;
 }
 
-/** An ObjectStore in `.mvm/objects`, one file per object under `<2 hex>/<rest>`. */
-export class FsObjectStore implements ObjectStore {
+/**
+ * A serialisable handle to a FsObjectStore: what a task posted to a worker
+ * thread carries instead of the store, opened there with openObjectStore.
+ */
+export interface ObjectStoreHandle {
+  kind: 'fs';
+  objectsDir: string;
+  tmpDir: string;
+  level: number;
+  fsync: boolean;
+}
+
+/** Makes a new FsObjectStore's folders: all 256 fan-out folders up front, so object writes never need a mkdir. */
+export function makeObjectDirs(objectsDir: string): void {
+  for (let i = 0; i < 256; i++) mkdirSync(join(objectsDir, i.toString(16).padStart(2, '0')), { recursive: true });
+}
+
+/** The store a handle names, in this thread (a worker's side of FsObjectStore.workerHandle). */
+export function openObjectStore(handle: ObjectStoreHandle): FsObjectStore {
+  return new FsObjectStore(handle.objectsDir, handle.tmpDir, { level: handle.level, fsync: handle.fsync });
+}
+
+/**
+ * An ObjectStore in `.mvm/objects`, one file per object under `<2 hex>/<rest>`,
+ * each written to a temporary file and renamed into place (objectFile.ts).
+ */
+export class FsObjectStore implements LocalObjectStore {
   constructor(
     readonly dir: string,
     readonly tmpDir: string,
     private readonly opts: FsObjectStoreOptions,
   ) {}
+
+  /** The zstd level objects are encoded at. */
+  get level(): number {
+    return this.opts.level;
+  }
+
+  workerHandle(): ObjectStoreHandle {
+    return { kind: 'fs', objectsDir: this.dir, tmpDir: this.tmpDir, level: this.opts.level, fsync: this.opts.fsync };
+  }
 
   /** The file that holds object `id`. */
   path(id: string): string {
@@ -80,9 +145,39 @@ export class FsObjectStore implements ObjectStore {
   put(content: Uint8Array): string {
     const id = blake3Hex(content);
     if (this.has(id)) return id;
-    const enc = encodeObject(content, { level: this.opts.level }, true);
+    const enc = threadCodec().encode(content, { level: this.opts.level, scratch: true });
     writeObjectFile(this.dir, this.tmpDir, id, enc.bytes, this.opts.fsync);
     return id;
+  }
+
+  /**
+   * Reads, decodes and verifies object `id`: its content and its stored size.
+   * Throws OBJECT_MISSING or OBJECT_CORRUPT. `size`: the size the naming
+   * structure declares (a chunk's, in its file object). With `scratch`, the
+   * content lives in this thread's codec scratch until its next read.
+   */
+  load(id: string, opts: { scratch?: boolean; size?: number } = {}): { content: Buffer; storedBytes: number } {
+    const bound: SizeBound | undefined = opts.size === undefined ? undefined : { exact: opts.size };
+    return readObjectFile(this.dir, id, { scratch: opts.scratch, bound });
+  }
+
+  /** An object's stored bytes, unverified, in this thread's codec `read` scratch until the next such read. */
+  readStoredScratch(id: string): Buffer {
+    return readStoredFile(this.dir, id, { scratch: true });
+  }
+
+  /** Loads a delta's base from this store, into this thread's codec scratch (see objectFile.ts). */
+  baseLoader(): BaseLoader {
+    return baseLoader(this.dir);
+  }
+
+  /**
+   * Writes encoded bytes as object `id` without decoding them again: only for
+   * bytes this thread just encoded from, or verified against, content hashing
+   * to `id` (putStored checks them first).
+   */
+  writeEncoded(id: string, stored: Uint8Array): void {
+    writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
   }
 
   storedSize(id: string): number {
@@ -93,7 +188,11 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** The encoding byte of a stored object (see codec.ts), or -1 when unreadable. */
+  stat(id: string): { mtimeMs: number; size: number } | null {
+    const st = statSync(this.path(id), { throwIfNoEntry: false });
+    return st ? { mtimeMs: st.mtimeMs, size: st.size } : null;
+  }
+
   encoding(id: string): number {
     try {
       return encodingOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE } }));
@@ -121,7 +220,6 @@ export class FsObjectStore implements ObjectStore {
     return readStoredFile(this.dir, id, { range });
   }
 
-  /** The object a delta is based on (see delta.ts), or null when `id` is stored whole or is absent. */
   deltaBase(id: string): string | null {
     try {
       return (
@@ -141,21 +239,20 @@ export class FsObjectStore implements ObjectStore {
   portableStored(id: string): Buffer {
     const stored = this.readStored(id);
     if (!deltaOf(stored)) return stored;
-    const content = decodeVerified(stored, id, false, baseLoader(this.dir));
+    const content = decodeVerified(stored, id, { loadBase: baseLoader(this.dir) });
     return encodeObject(content, { level: this.opts.level, group: groupKindFromCode(stored[3]!) }).bytes;
   }
 
-  /** Size of portableStored(id), or -1 when absent (a delta is encoded whole to find it). */
+  /** A delta is encoded whole to find its size. */
   portableSize(id: string): number {
     return this.deltaBase(id) ? this.portableStored(id).length : this.storedSize(id);
   }
 
   putStored(id: string, stored: Uint8Array): void {
-    decodeVerified(stored, id, true);
+    decodeVerified(stored, id, { scratch: true });
     if (!this.has(id)) writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
   }
 
-  /** Moves a damaged object file aside into `lostDir` (so a good copy can be stored again); false when it was absent. */
   quarantine(id: string, lostDir: string): boolean {
     try {
       mkdirSync(lostDir, { recursive: true });

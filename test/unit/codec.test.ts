@@ -2,8 +2,17 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeObject, decodeObject, encodingOf, Encoding, HEADER_SIZE } from '../../src/storage/codec.js';
-import { FsObjectStore } from '../../src/storage/objectStore.js';
+import {
+  Codec,
+  encodeObject,
+  decodeObject,
+  encodingOf,
+  Encoding,
+  HEADER_SIZE,
+  threadCodec,
+} from '../../src/storage/codec.js';
+import { FsObjectStore, type ObjectStore } from '../../src/storage/objectStore.js';
+import { MemoryObjectStore } from '../../src/storage/memoryObjectStore.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { MvmError } from '../../src/errors.js';
 import { GROUP_KIND_CODES } from '../../src/storage/bytegroup.js';
@@ -163,7 +172,7 @@ describe('encodeObject / decodeObject round trip', () => {
     const data = bf16Bytes(normals(4096, 0.02, 9));
     const enc = encodeObject(data, { level: 3, group: 'bf16' });
     expect(enc.encoding).toBe(Encoding.planes);
-    expect(decodeObject(enc.bytes, 'x', true).equals(data)).toBe(true);
+    expect(decodeObject(enc.bytes, 'x', { scratch: true }).equals(data)).toBe(true);
   });
 
   it('round-trips data that grouping does not fit (text with group bf16) and still beats raw', () => {
@@ -184,7 +193,8 @@ describe('encodeObject / decodeObject round trip', () => {
       const decoded = encoded.map((b) => decodeObject(b, 'x'));
       const decodedKept = decoded.map((b) => Buffer.from(b));
       // later calls of every kind, with and without reuse
-      for (const c of inputs) decodeObject(encodeObject(Buffer.from(c).reverse(), { level }, true).bytes, 'y', true);
+      for (const c of inputs)
+        decodeObject(encodeObject(Buffer.from(c).reverse(), { level, scratch: true }).bytes, 'y', { scratch: true });
       for (const c of inputs) decodeObject(encodeObject(Buffer.from(c).fill(1), { level }).bytes, 'y');
       encoded.forEach((b, i) => expect(b.equals(kept[i]!)).toBe(true));
       decoded.forEach((b, i) => expect(b.equals(decodedKept[i]!)).toBe(true));
@@ -195,12 +205,12 @@ describe('encodeObject / decodeObject round trip', () => {
     }
   });
 
-  it('with reuse=true returns a view that the next call overwrites', () => {
-    const first = encodeObject(TEXT, { level: 0 }, true);
+  it('with scratch: true returns a view that the next call overwrites', () => {
+    const first = encodeObject(TEXT, { level: 0, scratch: true });
     const kept = Buffer.from(first.bytes);
     expect(decodeObject(kept, 'x').equals(TEXT)).toBe(true);
     const other = Buffer.alloc(TEXT.length, 0x7a);
-    const second = encodeObject(other, { level: 0 }, true);
+    const second = encodeObject(other, { level: 0, scratch: true });
     expect(second.bytes.buffer).toBe(first.bytes.buffer);
     // the first result now shows the second call's bytes: callers must copy
     expect(first.bytes.equals(kept)).toBe(false);
@@ -209,17 +219,27 @@ describe('encodeObject / decodeObject round trip', () => {
     expect(decodeObject(kept, 'x').equals(TEXT)).toBe(true);
   });
 
-  it('decode with reuse=true may be overwritten by the next decode', () => {
+  it('decode with scratch: true may be overwritten by the next decode', () => {
     const a = encodeObject(TEXT, { level: 3 });
     const otherText = Buffer.from(TEXT.toString().toUpperCase());
     const b = encodeObject(otherText, { level: 3 });
     expect(a.encoding).toBe(Encoding.zstd);
     expect(b.encoding).toBe(Encoding.zstd);
-    const da = decodeObject(a.bytes, 'a', true);
+    const da = decodeObject(a.bytes, 'a', { scratch: true });
     expect(da.equals(TEXT)).toBe(true);
-    const db = decodeObject(b.bytes, 'b', true);
+    const db = decodeObject(b.bytes, 'b', { scratch: true });
     expect(db.equals(otherText)).toBe(true);
     expect(da.equals(TEXT)).toBe(false);
+  });
+
+  it("each Codec owns its scratch: a second codec does not overwrite the first one's views", () => {
+    const one = new Codec();
+    const two = new Codec();
+    const a = one.encode(TEXT, { level: 0, scratch: true });
+    const b = two.encode(Buffer.alloc(TEXT.length, 0x7a), { level: 0, scratch: true });
+    expect(a.bytes.buffer).not.toBe(b.bytes.buffer);
+    expect(one.decode(a.bytes, 'x').equals(TEXT)).toBe(true);
+    expect(threadCodec()).toBe(threadCodec());
   });
 });
 
@@ -411,30 +431,10 @@ describe('hash verification in FsObjectStore.get', () => {
 
   it('get of a zstd object with any flipped bit returns the exact original content or throws OBJECT_CORRUPT', () => {
     const s = store(3);
-    const id = s.put(TEXT);
-    expect(s.encoding(id)).toBe(Encoding.zstd);
-    const size = s.storedSize(id);
-    const original = readFileSync(s.path(id));
-    let threw = 0;
-    for (let pos = 0; pos < size; pos++) {
-      for (const mask of [0x01, 0x20]) {
-        chmodSync(s.path(id), 0o644);
-        writeFileSync(s.path(id), original);
-        flip(s.path(id), pos, mask);
-        let got: Buffer | null = null;
-        try {
-          got = s.get(id);
-        } catch (e) {
-          expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
-          expect((e as MvmError).code, `position ${pos}`).toBe('OBJECT_CORRUPT');
-          threw++;
-          continue;
-        }
-        expect(got.equals(TEXT), `position ${pos} mask ${mask} returned wrong bytes`).toBe(true);
-      }
-    }
-    // almost every flip must be detected
-    expect(threw).toBeGreaterThan(size * 2 - 8);
+    everyFlipCaught(s, (id, bytes) => {
+      chmodSync(s.path(id), 0o644);
+      writeFileSync(s.path(id), bytes);
+    });
   });
 
   it('catches a zeroed length field as OBJECT_CORRUPT', () => {
@@ -447,3 +447,42 @@ describe('hash verification in FsObjectStore.get', () => {
     corruptError(() => s.get(id));
   });
 });
+
+describe('hash verification in MemoryObjectStore.get', () => {
+  it('get of a zstd object with any flipped bit returns the exact original content or throws OBJECT_CORRUPT', () => {
+    const objects = new Map<string, Buffer>();
+    everyFlipCaught(new MemoryObjectStore({ level: 3, objects }), (id, bytes) => objects.set(id, bytes));
+  });
+});
+
+/**
+ * Stores TEXT as zstd, then flips each bit 0 and 5 of every stored byte in
+ * turn (`write` puts the damaged bytes in place): get returns the exact
+ * original or throws OBJECT_CORRUPT, and almost every flip is caught.
+ */
+function everyFlipCaught(s: ObjectStore, write: (id: string, stored: Buffer) => void): void {
+  const id = s.put(TEXT);
+  const original = s.readStored(id);
+  expect(encodingOf(original)).toBe(Encoding.zstd);
+  const size = original.length;
+  let threw = 0;
+  for (let pos = 0; pos < size; pos++) {
+    for (const mask of [0x01, 0x20]) {
+      const b = Buffer.from(original);
+      b[pos]! ^= mask;
+      write(id, b);
+      let got: Buffer | null = null;
+      try {
+        got = s.get(id);
+      } catch (e) {
+        expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
+        expect((e as MvmError).code, `position ${pos}`).toBe('OBJECT_CORRUPT');
+        threw++;
+        continue;
+      }
+      expect(got.equals(TEXT), `position ${pos} mask ${mask} returned wrong bytes`).toBe(true);
+    }
+  }
+  // almost every flip must be detected
+  expect(threw).toBeGreaterThan(size * 2 - 8);
+}

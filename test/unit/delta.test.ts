@@ -73,7 +73,7 @@ describe('delta objects', () => {
     expect(deltaOf(delta.bytes)).toEqual({ base: baseId, depth: 1 });
     expect(deltaOf(whole.bytes)).toBeNull();
     const loads: string[] = [];
-    const out = decodeObject(delta.bytes, blake3Hex(b), false, (id) => (loads.push(id), a));
+    const out = decodeObject(delta.bytes, blake3Hex(b), { loadBase: (id) => (loads.push(id), a) });
     expect(out.equals(b)).toBe(true);
     expect(loads).toEqual([baseId]);
   });
@@ -83,11 +83,11 @@ describe('delta objects', () => {
     const id = blake3Hex(b);
     const delta = encodeDelta(b, a, blake3Hex(a), 1, 'bf16')!;
     expect(codeOf(() => decodeObject(delta.bytes, id))).toBe('OBJECT_CORRUPT');
-    expect(codeOf(() => decodeObject(delta.bytes, id, false, () => a.subarray(2)))).toBe('OBJECT_CORRUPT');
+    expect(codeOf(() => decodeObject(delta.bytes, id, { loadBase: () => a.subarray(2) }))).toBe('OBJECT_CORRUPT');
     expect(encodeDelta(b, a, blake3Hex(a), MAX_DELTA_DEPTH + 1, 'bf16')).toBeNull();
     expect(encodeDelta(b, a, blake3Hex(a), 1, 'f64')).toBeNull();
     // a store whose objects are each other's base (only damage could do it) stops instead of recursing forever
-    const loop = (): Buffer => decodeObject(delta.bytes, id, false, loop);
+    const loop = (): Buffer => decodeObject(delta.bytes, id, { loadBase: loop });
     expect(codeOf(loop)).toBe('OBJECT_CORRUPT');
   });
 });

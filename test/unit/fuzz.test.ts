@@ -572,13 +572,14 @@ describe('fuzz: text parsers give a result or a clear error', () => {
         try {
           // the loader serves the one base there is; any other id is a missing object
           expect(
-            decodeVerified(b, id, false, (want) =>
-              want === baseId
-                ? base
-                : (() => {
-                    throw new MvmError('OBJECT_MISSING', want);
-                  })(),
-            ).equals(content),
+            decodeVerified(b, id, {
+              loadBase: (want) =>
+                want === baseId
+                  ? base
+                  : (() => {
+                      throw new MvmError('OBJECT_MISSING', want);
+                    })(),
+            }).equals(content),
           ).toBe(true);
         } catch (e) {
           expect(e).toBeInstanceOf(MvmError);

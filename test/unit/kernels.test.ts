@@ -75,7 +75,7 @@ describe('WebAssembly kernels', () => {
       for (let i = 0; i < len; i++) content[i] = i % 7 === 0 ? (i * 31) >>> 3 : 0x3c;
       const enc = encodeObject(content, { level: 3, group: kind });
       expect(decodeObject(enc.bytes, 'x').equals(content)).toBe(true);
-      expect(decodeObject(enc.bytes, 'x', true).equals(content)).toBe(true);
+      expect(decodeObject(enc.bytes, 'x', { scratch: true }).equals(content)).toBe(true);
     }
   });
 });
@@ -85,7 +85,7 @@ describe('WebAssembly kernels and their memory', () => {
     const content = Buffer.alloc(300_000);
     for (let i = 0; i < content.length; i++) content[i] = i % 5 === 0 ? (i * 17) >>> 2 : 0x3f;
     const enc = encodeObject(content, { level: 3, group: 'bf16' });
-    const decoded = decodeObject(enc.bytes, 'x', true);
+    const decoded = decodeObject(enc.bytes, 'x', { scratch: true });
     // `decoded` is a view of the kernels' memory: encoding it must not write over it
     expect(decoded.buffer).toBe(wasmKernels()!.memory.buffer);
     const again = encodeObject(decoded, { level: 3, group: 'bf16' });

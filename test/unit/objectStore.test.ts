@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../src/storage/objectStore.js';
 import { writeObjectFile } from '../../src/storage/objectFile.js';
-import { loadChunk, runChunkTask, taskError } from '../../src/storage/chunkTasks.js';
+import { runChunkTask, taskError } from '../../src/storage/chunkTasks.js';
 import { chunkError } from '../../src/storage/chunkPool.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { Encoding, HEADER_SIZE } from '../../src/storage/codec.js';
@@ -196,7 +196,7 @@ describe('FsObjectStore', () => {
 });
 
 describe('chunk tasks read and write the same object files as FsObjectStore', () => {
-  it('a range task stores chunks that get and loadChunk read back', () => {
+  it('a range task stores chunks that get and load read back', () => {
     const src = join(root, 'model.bin');
     const data = Buffer.concat([TEXT, Buffer.from('a different second chunk '.repeat(300))]);
     writeFileSync(src, data);
@@ -204,11 +204,8 @@ describe('chunk tasks read and write the same object files as FsObjectStore', ()
     const task = {
       op: 'range' as const,
       path: src,
-      store: true,
-      objectsDir: store.dir,
-      tmpDir: store.tmpDir,
-      level: 3,
-      fsync: true,
+      write: true,
+      store: { ...store.workerHandle(), fsync: true },
       spans: [
         { start: 0, end: half, group: null },
         { start: half, end: data.length, group: 'bf16' as const },
@@ -216,31 +213,33 @@ describe('chunk tasks read and write the same object files as FsObjectStore', ()
     };
     const r = runChunkTask(task);
     expect(r.error).toBeUndefined();
-    expect(r.chunks!.map((c) => c.isNew)).toEqual([true, true]);
-    for (const [i, c] of r.chunks!.entries()) {
+    if (r.op !== 'range' || !('chunks' in r)) throw new Error('not a range result');
+    expect(r.chunks.map((c) => c.isNew)).toEqual([true, true]);
+    for (const [i, c] of r.chunks.entries()) {
       const want = i === 0 ? data.subarray(0, half) : data.subarray(half);
       expect(store.get(c.id).equals(want)).toBe(true);
-      const loaded = loadChunk(store.dir, c.id, true);
+      const loaded = store.load(c.id, { scratch: true });
       expect(loaded.content.equals(want)).toBe(true);
       expect(loaded.storedBytes).toBe(store.storedSize(c.id));
       expect(statSync(store.path(c.id)).mode & 0o222).toBe(0);
     }
-    expect(runChunkTask(task).chunks!.map((c) => c.isNew)).toEqual([false, false]);
+    const again = runChunkTask(task);
+    expect('chunks' in again && again.chunks.map((c) => c.isNew)).toEqual([false, false]);
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
   });
 
-  it('loadChunk and verify tasks fail OBJECT_MISSING / OBJECT_CORRUPT with the id and the fsck hint', () => {
+  it('load and verify tasks fail OBJECT_MISSING / OBJECT_CORRUPT with the id and the fsck hint', () => {
     const missing = blake3Hex(Buffer.from('never stored'));
-    expect(codeOf(() => loadChunk(store.dir, missing, true))).toBe('OBJECT_MISSING');
+    expect(codeOf(() => store.load(missing, { scratch: true }))).toBe('OBJECT_MISSING');
     const id = store.put(TEXT);
     chmodSync(store.path(id), 0o644);
     writeFileSync(store.path(id), readFileSync(store.path(id)).subarray(0, 30));
-    expect(codeOf(() => loadChunk(store.dir, id, false))).toBe('OBJECT_CORRUPT');
+    expect(codeOf(() => store.load(id))).toBe('OBJECT_CORRUPT');
     for (const [which, code] of [
       [missing, 'OBJECT_MISSING'],
       [id, 'OBJECT_CORRUPT'],
     ] as const) {
-      const r = runChunkTask({ op: 'verify', id: which, objectsDir: store.dir });
+      const r = runChunkTask({ op: 'verify', id: which, store: store.workerHandle() });
       const e = chunkError(r.error!) as MvmError;
       expect([e.code, e.data.id]).toEqual([code, which]);
       expect(e.data.hint).toMatch(/mvm fsck/);
@@ -250,7 +249,7 @@ describe('chunk tasks read and write the same object files as FsObjectStore', ()
   it('a system error crosses the thread boundary with its code, path and hint', () => {
     const id = blake3Hex(TEXT);
     mkdirSync(store.path(id), { recursive: true });
-    const e = chunkError(taskError(catchError(() => loadChunk(store.dir, id, true)))) as MvmError;
+    const e = chunkError(taskError(catchError(() => store.load(id, { scratch: true })))) as MvmError;
     expect(e.code).toBe('UNREADABLE');
     expect(e.data.path).toBe(store.path(id));
   });

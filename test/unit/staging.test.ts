@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,6 @@ import { Repository } from '../../src/repo/repository.js';
 import { StagedFiles } from '../../src/repo/staging.js';
 import { assembleFile } from '../../src/repo/fileio.js';
 import { withPool } from '../../src/repo/session.js';
-import { objectPath } from '../../src/storage/objectFile.js';
 import { OBJECT_FORMAT, type FileObject } from '../../src/core/objects.js';
 
 let dir = '';
@@ -45,7 +44,7 @@ describe('StagedFiles', () => {
     staged.filled(ida);
     staged.close();
     // without the staged bytes a restore would now fail: chunk a is gone from the store
-    unlinkSync(objectPath(repo.objects.dir, ida));
+    expect(repo.objects.remove(ida)).toBeGreaterThan(0);
     expect(staged.take('m/x.bin', 'other-file-object')).toBeNull();
     const st = staged.take('m/x.bin', 'f1')!;
     expect(st.filled).toEqual(new Set([0, 1500]));

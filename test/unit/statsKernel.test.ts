@@ -110,7 +110,7 @@ describe('bf16 statistics kernel', () => {
     }
     // the second side as the codec leaves it: decoded from byte planes into the kernels' memory, compared there
     const stored = encodeObject(b, { level: 3, group: 'bf16' }).bytes;
-    const { js, wasm, inPlace } = both(a, b, () => decodeObject(stored, 'x', true));
+    const { js, wasm, inPlace } = both(a, b, () => decodeObject(stored, 'x', { scratch: true }));
     expect(inPlace).toBe(true);
     expect(wasm.changed).toBe(js.changed);
     expect(js.changed).toBeGreaterThan(n / 4);

@@ -25,7 +25,8 @@ export const annotateCommand: Command<Args> = {
     const r = await annotate(openRepo(), argv.rev, { metrics: argv.metric, note: argv.note, author: argv.author });
     if (argv.json) return printJson(r);
     print(
-      `annotated ${versionLabel(r.target, r.number)}${Object.keys(r.metrics).length ? `: ${formatPairs(r.metrics)}` : ''}${r.note ? ` — ${r.note}` : ''}`,
+      `annotated ${versionLabel(r.target, r.number)}` +
+        `${Object.keys(r.metrics).length ? `: ${formatPairs(r.metrics)}` : ''}${r.note ? ` — ${r.note}` : ''}`,
     );
   },
 };

@@ -14,7 +14,8 @@ interface Args extends GlobalArgs {
 export const bestCommand: Command<Args> = {
   command: 'best',
   describe:
-    'Print the id of the version on the current branch (or --all) with the best value of a metric (annotations included)',
+    'Print the id of the version on the current branch (or --all) with the best value of a metric (annotations ' +
+    'included)',
   builder: (y) =>
     y
       .option('metric', { type: 'string', demandOption: true, describe: 'The metric to rank by' })

@@ -43,8 +43,11 @@ export const checkoutCommand: Command<Args> = {
     for (const p of r.written) print(`restored ${p}`);
     for (const p of r.removed) print(`removed  ${p}`);
     for (const p of r.chmod) print(`mode     ${p}`);
+    const at = r.branch ? `Switched to branch ${r.branch} at` : 'HEAD is now at';
+    const fetched = r.fetched.objects ? `; ${r.fetched.objects} chunk(s), ${formatBytes(r.fetched.bytes)} fetched` : '';
     print(
-      `${r.branch ? `Switched to branch ${r.branch} at` : 'HEAD is now at'} ${versionLabel(r.id, r.number)}: ${r.written.length} written (${formatBytes(r.bytesWritten)}), ${r.removed.length} removed, ${r.unchanged} unchanged${r.fetched.objects ? `; ${r.fetched.objects} chunk(s), ${formatBytes(r.fetched.bytes)} fetched` : ''}`,
+      `${at} ${versionLabel(r.id, r.number)}: ${r.written.length} written (${formatBytes(r.bytesWritten)}), ` +
+        `${r.removed.length} removed, ${r.unchanged} unchanged${fetched}`,
     );
   },
 };

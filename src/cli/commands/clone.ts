@@ -36,7 +36,8 @@ export const cloneCommand: Command<Args> = {
       .option('full', {
         type: 'boolean',
         describe:
-          'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote until needed)',
+          'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote ' +
+          'until needed)',
       })
       .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
       .option('allow-http', {
@@ -70,7 +71,8 @@ export const cloneCommand: Command<Args> = {
     });
     if (argv.json) return printJson(r);
     print(
-      `Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`,
+      `Cloned ${r.url} into ${r.dir}: ${r.branch ? `branch ${r.branch} at ` : ''}${versionLabel(r.id, r.number)}, ` +
+        `${r.checkout.written.length} file(s), ${formatBytes(r.bytes)} fetched`,
     );
   },
 };

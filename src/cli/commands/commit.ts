@@ -86,7 +86,8 @@ export const commitCommand: Command<Args> = {
     print(`[${r.branch ?? 'detached HEAD'} ${versionLabel(r.id, r.number)}] ${argv.message.trim().split('\n')[0]}`);
     if (r.signature) print(` signed, signature ${r.signature.slice(0, 12)}`);
     print(
-      ` ${r.changes.length} file(s) changed, ${r.files} tracked, ${formatBytes(r.logicalBytes)}; ${r.newChunks} new chunk(s), ${formatBytes(r.newBytes)} new data stored as ${formatBytes(r.storedBytes)}`,
+      ` ${r.changes.length} file(s) changed, ${r.files} tracked, ${formatBytes(r.logicalBytes)}; ${r.newChunks} new ` +
+        `chunk(s), ${formatBytes(r.newBytes)} new data stored as ${formatBytes(r.storedBytes)}`,
     );
   },
 };

@@ -19,7 +19,8 @@ const list = (v?: string[]) =>
 export const compareCommand: Command<Args> = {
   command: 'compare <revs..>',
   describe:
-    'Compare versions side by side: metadata, params, metrics (deltas against the first), size, shared chunks, data, base',
+    'Compare versions side by side: metadata, params, metrics (deltas against the first), size, shared chunks, ' +
+    'data, base',
   builder: (y) =>
     y
       .positional('revs', { type: 'string', array: true, demandOption: true })
@@ -36,7 +37,8 @@ export const compareCommand: Command<Args> = {
       .option('format', {
         choices: ['table', 'md', 'csv', 'json'] as const,
         describe:
-          'table (fits the terminal: versions become rows when it is too wide), md (for pull-request comments), csv, json',
+          'table (fits the terminal: versions become rows when it is too wide), md (for pull-request comments), ' +
+          'csv, json',
       })
       .option('json', { type: 'boolean' })
       .example('mvm compare v3 v5 v8', 'one table, deltas against v3')

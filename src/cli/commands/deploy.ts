@@ -56,7 +56,9 @@ function historyLines(h: DeploymentRecord[]): void {
     const gates = e.gates === 'skipped' ? ' [gates skipped]' : '';
     const via = e.fromEnv ? ` (promoted from ${e.fromEnv})` : '';
     print(
-      `${formatDate(e.time)}  ${e.env.padEnd(10)} ${e.action.padEnd(8)} ${versionLabel(e.to, e.toNumber)}  from ${e.from ? versionLabel(e.from, e.fromNumber) : 'nothing'}${via}  by ${e.who}${gates}${e.reason ? `: ${e.reason}` : ''}`,
+      `${formatDate(e.time)}  ${e.env.padEnd(10)} ${e.action.padEnd(8)} ${versionLabel(e.to, e.toNumber)}  from ` +
+        `${e.from ? versionLabel(e.from, e.fromNumber) : 'nothing'}${via}  by ` +
+        `${e.who}${gates}${e.reason ? `: ${e.reason}` : ''}`,
     );
   }
 }
@@ -86,7 +88,8 @@ function exportTarget(argv: Args) {
 export const deployCommand: Command<Args> = {
   command: 'deploy [rev]',
   describe:
-    'Point an environment (default: "deployed") at a version, through its gates, serving folder and hooks; without REV, show the deploy history',
+    'Point an environment (default: "deployed") at a version, through its gates, serving folder and hooks; without ' +
+    'REV, show the deploy history',
   builder: (y) =>
     y
       .positional('rev', { type: 'string' })

@@ -34,7 +34,8 @@ export function tensorLines(f: FileDiff): string[] {
     if (c.stats) {
       const s = c.stats;
       out.push(
-        `        max|d|=${s.maxAbsDelta.toPrecision(4)}  relL2=${s.relL2.toPrecision(4)}  changed=${(s.fractionChanged * 100).toFixed(2)}%  cos=${s.cosine.toFixed(6)}`,
+        `        max|d|=${s.maxAbsDelta.toPrecision(4)}  relL2=${s.relL2.toPrecision(4)}  ` +
+          `changed=${(s.fractionChanged * 100).toFixed(2)}%  cos=${s.cosine.toFixed(6)}`,
       );
     } else if (c.statsSkipped) out.push(`        (${c.statsSkipped})`);
   }
@@ -79,22 +80,28 @@ export const diffCommand: Command<Args> = {
             ? `${formatBytes(f.oldSize ?? 0)}`
             : f.status === 'mode'
               ? `mode ${f.oldMode?.toString(8)} -> ${f.newMode?.toString(8)}`
-              : `${f.chunksChanged} of ${f.chunksTotal} chunk(s) changed, ${formatBytes(f.bytesNew)} new${f.oldSize !== f.newSize ? `, size ${formatBytes(f.oldSize ?? 0)} -> ${formatBytes(f.newSize ?? 0)}` : ''}`;
+              : `${f.chunksChanged} of ${f.chunksTotal} chunk(s) changed, ${formatBytes(f.bytesNew)} new` +
+                (f.oldSize !== f.newSize
+                  ? `, size ${formatBytes(f.oldSize ?? 0)} -> ${formatBytes(f.newSize ?? 0)}`
+                  : '');
       const kind = f.status === 'added' ? 'added' : f.status === 'removed' ? 'removed' : 'modified';
       print(`${paint(kind, MARK[f.status])} ${f.path}  ${detail}`);
       for (const m of f.metadata ?? [])
         print(
-          `    metadata ${m.key}: ${m.from === null ? '(none)' : JSON.stringify(m.from)} -> ${m.to === null ? '(removed)' : JSON.stringify(m.to)}`,
+          `    metadata ${m.key}: ${m.from === null ? '(none)' : JSON.stringify(m.from)} -> ` +
+            `${m.to === null ? '(removed)' : JSON.stringify(m.to)}`,
         );
       print(...tensorLines(f));
     }
     const t = r.totals;
     print(
-      `${t.modified} modified, ${t.added} added, ${t.removed} removed, ${t.unchanged} unchanged; ${t.chunksChanged} of ${t.chunksTotal} chunk(s) changed, ${formatBytes(t.bytesNew)} new`,
+      `${t.modified} modified, ${t.added} added, ${t.removed} removed, ${t.unchanged} unchanged; ${t.chunksChanged} ` +
+        `of ${t.chunksTotal} chunk(s) changed, ${formatBytes(t.bytesNew)} new`,
     );
     if (r.statsBytes !== undefined && r.statsSeconds)
       print(
-        `streamed ${formatBytes(r.statsBytes)} of tensor data in ${r.statsSeconds.toFixed(2)} s (${formatBytes(r.statsBytes / r.statsSeconds)}/s)`,
+        `streamed ${formatBytes(r.statsBytes)} of tensor data in ${r.statsSeconds.toFixed(2)} s ` +
+          `(${formatBytes(r.statsBytes / r.statsSeconds)}/s)`,
       );
   },
 };

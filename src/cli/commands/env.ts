@@ -32,7 +32,8 @@ function describeEnv(s: EnvState): string[] {
     out.push(`  better than current: ${c.betterThanCurrent}${c.direction ? ` (${c.direction} is better)` : ''}`);
   if (c.export)
     out.push(
-      `  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`,
+      `  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}` +
+        `${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`,
     );
   for (const h of c.hooks ?? []) out.push(`  hook: ${h}`);
   if (c.hooks?.length) out.push(`  on hook failure: ${c.onHookFailure ?? 'keep'}`);

@@ -16,7 +16,8 @@ interface Args extends GlobalArgs {
 export const evalCommand: Command<Args> = {
   command: 'eval <revs..>',
   describe:
-    'Run your evaluation command on each version (materialised in a temp folder), record the JSON metrics it prints, compare',
+    'Run your evaluation command on each version (materialised in a temp folder), record the JSON metrics it ' +
+    'prints, compare',
   builder: (y) =>
     y
       .positional('revs', { type: 'string', array: true, demandOption: true })

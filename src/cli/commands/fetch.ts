@@ -19,7 +19,8 @@ export const fetchCommand: Command<Args> = {
       .option('full', {
         type: 'boolean',
         describe:
-          'Also fetch every object the versions here need and lack (what fsck --repair set aside); in a partial store (a clone without --full), every chunk it lacks, kept from now on',
+          'Also fetch every object the versions here need and lack (what fsck --repair set aside); in a partial ' +
+          'store (a clone without --full), every chunk it lacks, kept from now on',
       })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
@@ -36,11 +37,13 @@ export const fetchCommand: Command<Args> = {
     if (argv.json) return printJson(r);
     for (const x of r.rewound)
       print(
-        `warning: ${x.ref} on ${r.remote} no longer contains ${x.from.slice(0, 12)} (a forced push, or a push that lost a race)`,
+        `warning: ${x.ref} on ${r.remote} no longer contains ${x.from.slice(0, 12)} (a forced push, or a push that ` +
+          `lost a race)`,
       );
     for (const t of r.tagConflicts) print(`warning: tag ${t} differs on ${r.remote}; the local one is kept`);
     print(
-      `fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ${r.refs.length} ref(s)`,
+      `fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ` +
+        `${r.refs.length} ref(s)`,
     );
     if (r.completed) print(`fetched ${r.completed.chunks} chunk(s) this store lacked: it is a full store now`);
   },

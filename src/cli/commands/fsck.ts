@@ -18,12 +18,14 @@ export const fsckCommand: Command<Args> = {
       .option('repair', {
         type: 'boolean',
         describe:
-          'Rebuild the index, set aside bad log lines and corrupt objects, rebuild tracked.json and number lines; report what cannot be recovered',
+          'Rebuild the index, set aside bad log lines and corrupt objects, rebuild tracked.json and number lines; ' +
+          'report what cannot be recovered',
       })
       .option('remote', {
         type: 'string',
         describe:
-          'Verify this remote instead: pack indexes and sizes, the hash of every object in every pack, refs and what they reach, the number registry (mend with push --repair)',
+          'Verify this remote instead: pack indexes and sizes, the hash of every object in every pack, refs and ' +
+          'what they reach, the number registry (mend with push --repair)',
       })
       .option('jobs', { alias: 'j', type: 'number', describe: 'With --remote: transfers at once' })
       .option('json', { type: 'boolean' })
@@ -59,8 +61,13 @@ export const fsckCommand: Command<Args> = {
           .join(', ');
         print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
       }
+      const verdict = r.ok
+        ? 'ok'
+        : `${r.problems.length} problem(s); 'mvm push ${r.remote} --repair' from a good repository mends them`;
+      const unindexed = r.unindexedPacks ? `; ${r.unindexedPacks} pack(s) no index names (an interrupted push)` : '';
       print(
-        `checked ${r.remote} (${r.url}): ${r.packs} pack(s), ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s), ${r.registry} number(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s); 'mvm push ${r.remote} --repair' from a good repository mends them`}${r.unindexedPacks ? `; ${r.unindexedPacks} pack(s) no index names (an interrupted push)` : ''}`,
+        `checked ${r.remote} (${r.url}): ${r.packs} pack(s), ${r.objectsChecked} object(s), ` +
+          `${r.versions} version(s), ${r.refsChecked} ref(s), ${r.registry} number(s): ${verdict}${unindexed}`,
       );
       return code;
     }
@@ -82,8 +89,20 @@ export const fsckCommand: Command<Args> = {
           .join(', ') + (p.usedBy.length > 5 ? ` and ${p.usedBy.length - 5} more (--json lists all)` : '');
       print(`${p.kind}: ${p.message}${where ? ` (used by ${where})` : ''}`);
     }
+    const notes = [
+      r.unreachable ? `${r.unreachable} version(s) not reachable from any ref` : '',
+      r.leftoverTemp ? `${r.leftoverTemp} temporary file(s) from an interrupted write` : '',
+      r.staleExports.length
+        ? `${r.staleExports.length} staging folder(s) from an interrupted export ` +
+          `(the next export there removes them): ${r.staleExports.join(', ')}`
+        : '',
+      r.removedByGc ? `${r.removedByGc} version(s) removed by gc` : '',
+      r.onRemote ? `${r.onRemote} chunk(s) left on the remote (a partial store fetches them when needed)` : '',
+    ].filter((n) => n);
     print(
-      `checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ${r.ok ? 'ok' : `${r.problems.length} problem(s)`}${r.unreachable ? `; ${r.unreachable} version(s) not reachable from any ref` : ''}${r.leftoverTemp ? `; ${r.leftoverTemp} temporary file(s) from an interrupted write` : ''}${r.staleExports.length ? `; ${r.staleExports.length} staging folder(s) from an interrupted export (the next export there removes them): ${r.staleExports.join(', ')}` : ''}${r.removedByGc ? `; ${r.removedByGc} version(s) removed by gc` : ''}${r.onRemote ? `; ${r.onRemote} chunk(s) left on the remote (a partial store fetches them when needed)` : ''}`,
+      `checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ` +
+        (r.ok ? 'ok' : `${r.problems.length} problem(s)`) +
+        notes.map((n) => `; ${n}`).join(''),
     );
     return code;
   },

@@ -11,7 +11,8 @@ interface Args extends GlobalArgs {
 export const gcCommand: Command<Args> = {
   command: 'gc',
   describe:
-    'Delete the objects no branch, tag, remote branch, deploy log, annotation or mvm.lock (now or in git history) can reach',
+    'Delete the objects no branch, tag, remote branch, deploy log, annotation or mvm.lock (now or in git history) ' +
+    'can reach',
   builder: (y) =>
     y
       .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Say what would be removed; remove nothing' })
@@ -36,11 +37,13 @@ export const gcCommand: Command<Args> = {
         `${verb} ${r.versions.length} version(s): ${r.versions.map((v) => versionLabel(v.id, v.number)).join(', ')}`,
       );
     print(
-      `${verb} ${r.removed.objects} object(s), ${formatBytes(r.removed.bytes)}; ${r.reachable} reachable object(s) kept`,
+      `${verb} ${r.removed.objects} object(s), ${formatBytes(r.removed.bytes)}; ${r.reachable} reachable object(s) ` +
+        `kept`,
     );
     if (r.young.objects)
       print(
-        `kept ${r.young.objects} unreachable object(s), ${formatBytes(r.young.bytes)}, written in the last ${r.graceDays} day(s) (--grace 0 removes them)`,
+        `kept ${r.young.objects} unreachable object(s), ${formatBytes(r.young.bytes)}, written in the last ` +
+          `${r.graceDays} day(s) (--grace 0 removes them)`,
       );
   },
 };

@@ -15,7 +15,9 @@ function treeLines(n: LineageNode, prefix = '', last = true, top = true): string
     ...n.data.map((d) => `data ${d.path ?? d.name}@${d.id.slice(0, 12)}`),
     ...(n.git ? [`git ${n.git.commit.slice(0, 12)}${n.git.dirty ? ' (dirty)' : ''}`] : []),
   ];
-  const line = `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ${n.message.split('\n')[0]}${n.seen ? ' (see above)' : ''}${extra.length ? `  [${extra.join(', ')}]` : ''}`;
+  const line =
+    `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ` +
+    `${n.message.split('\n')[0]}${n.seen ? ' (see above)' : ''}${extra.length ? `  [${extra.join(', ')}]` : ''}`;
   const childPrefix = top ? '' : prefix + (last ? '    ' : '│   ');
   return [line, ...n.children.flatMap((c, i) => treeLines(c, childPrefix, i === n.children.length - 1, false))];
 }
@@ -52,7 +54,8 @@ function dot(root: LineageNode): string {
 export const lineageCommand: Command<Args> = {
   command: 'lineage [rev]',
   describe:
-    'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was built from it',
+    'Show where a version came from (parents, base model chain, datasets, git) or, with --downstream, what was ' +
+    'built from it',
   builder: (y) =>
     y
       .positional('rev', { type: 'string', default: 'HEAD' })

@@ -91,7 +91,8 @@ export const logCommand: Command<Args> = {
       const metrics = formatPairs(e.metrics);
       if (argv.oneline) {
         out.push(
-          `${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`,
+          `${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}` +
+            `${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`,
         );
       } else {
         const lines = [

@@ -58,7 +58,8 @@ export const pullCommand: Command<Args> = {
       repo = null;
       r = await pullIntoNewStore(root, opts);
     }
-    // a store with no version yet beside mvm-remotes.json (made by 'mvm remote trust' in a fresh git clone) is filled the same way
+    // a store with no version yet beside mvm-remotes.json (made by 'mvm remote trust' in a fresh git clone) is filled
+    // the same way
     if (repo)
       r =
         repo.headId() === null && findSharedWorkspace(repo.root) === repo.root
@@ -75,7 +76,9 @@ export const pullCommand: Command<Args> = {
     }
     const c = r.checkout;
     print(
-      `Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: fetched ${formatBytes(r.fetched.bytes)}${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`,
+      `Fast-forward ${r.branch} ${r.from ? r.from.slice(0, 12) : '(new)'} -> ${versionLabel(r.to, r.number)}: ` +
+        `fetched ${formatBytes(r.fetched.bytes)}` +
+        `${c ? `, ${c.written.length} file(s) written, ${c.removed.length} removed` : ''}`,
     );
   },
 };

@@ -2,15 +2,9 @@ import { EXIT } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson } from '../format/text.js';
 import { progressBar } from '../progress.js';
+import type { PushOptions } from '../../ops/push.js';
 
-interface Args extends GlobalArgs {
-  remote?: string;
-  refs?: string[];
-  all?: boolean;
-  force?: boolean;
-  repair?: boolean;
-  jobs?: number;
-}
+type Args = GlobalArgs & Omit<PushOptions, 'progress'>;
 
 /** `mvm push`: send branches and tags to a remote. */
 export const pushCommand: Command<Args> = {
@@ -29,7 +23,8 @@ export const pushCommand: Command<Args> = {
       .option('repair', {
         type: 'boolean',
         describe:
-          'First check the remote (as fsck --remote) and mend it from this repository: re-send what it lacks or holds damaged, retire damaged packs, rewrite garbled refs',
+          'First check the remote (as fsck --remote) and mend it from this repository: re-send what it lacks or ' +
+          'holds damaged, retire damaged packs, rewrite garbled refs',
       })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once (default 8 for S3, 2 for a folder)' })
       .option('json', { type: 'boolean' })
@@ -59,7 +54,10 @@ export const pushCommand: Command<Args> = {
     if (r.repair) {
       const m = r.repair;
       print(
-        `repair: ${m.found} problem(s) found; re-sent ${m.objects} object(s) in ${m.packs} pack(s), ${formatBytes(m.bytes)}; retired ${m.retired.length} damaged pack index(es)${m.rewritten.length ? `, rewrote ${m.rewritten.length} damaged pack(s) whole` : ''}; rewrote ${m.refs.length} ref(s)`,
+        `repair: ${m.found} problem(s) found; re-sent ${m.objects} object(s) in ${m.packs} pack(s), ` +
+          `${formatBytes(m.bytes)}; retired ${m.retired.length} damaged pack ` +
+          `index(es)${m.rewritten.length ? `, rewrote ${m.rewritten.length} damaged pack(s) whole` : ''}; rewrote ` +
+          `${m.refs.length} ref(s)`,
       );
       for (const x of m.refs) print(`  rewrote ${x.ref} -> ${x.to.slice(0, 12)}`);
       for (const p of m.unrepaired) print(`  not mended: ${p.kind}: ${p.message}`);
@@ -74,7 +72,8 @@ export const pushCommand: Command<Args> = {
     }
     if (r.signatures) print(`  sent ${r.signatures} signature(s)`);
     print(
-      `pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ${r.remote} (${r.url})`,
+      `pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ` +
+        `${r.remote} (${r.url})`,
     );
     return code;
   },

@@ -50,7 +50,8 @@ function refCommand(kind: 'branch' | 'tag'): Command<Args> {
         print(`${kind === 'tag' ? 'Tag' : 'Branch'} ${out.name} already at ${versionLabel(out.id, out.number)}`);
       else
         print(
-          `Moved ${kind} ${out.name} from ${versionLabel(out.moved.from, out.moved.fromNumber)} to ${versionLabel(out.id, out.number)}`,
+          `Moved ${kind} ${out.name} from ${versionLabel(out.moved.from, out.moved.fromNumber)} to ` +
+            `${versionLabel(out.id, out.number)}`,
         );
     },
   };

@@ -66,7 +66,8 @@ export const remoteCommand: Command<Args> = {
       const r = await ops.trust(target, argv.name, { allowHttp: argv.allowHttp });
       if (argv.json) return printJson(r);
       return print(
-        `Trusted remote ${r.remote.name} from mvm-remotes.json in this clone: ${r.settings}${r.allowHttp ? ' (plain HTTP allowed)' : ''}`,
+        `Trusted remote ${r.remote.name} from mvm-remotes.json in this clone: ` +
+          `${r.settings}${r.allowHttp ? ' (plain HTTP allowed)' : ''}`,
       );
     }
     const repo = openRepo();
@@ -75,7 +76,8 @@ export const remoteCommand: Command<Args> = {
       if (argv.json) return printJson(list);
       for (const r of list)
         print(
-          `${r.name}\t${r.url}${r.endpoint ? ` (endpoint ${r.endpoint})` : ''}${r.shared ? ` [shared${r.trust === 'trusted' ? '' : `, ${r.trust}: mvm remote trust ${r.name}`}]` : ''}`,
+          `${r.name}\t${r.url}${r.endpoint ? ` (endpoint ${r.endpoint})` : ''}` +
+            `${r.shared ? ` [shared${r.trust === 'trusted' ? '' : `, ${r.trust}: mvm remote trust ${r.name}`}]` : ''}`,
         );
       return;
     }

@@ -17,7 +17,8 @@ interface Args extends GlobalArgs {
 export const reportCommand: Command<Args> = {
   command: 'report [revs..]',
   describe:
-    'Write an HTML report (metric charts, lineage graph, comparison table, tensor changes of a pair) that opens offline, or serve it live',
+    'Write an HTML report (metric charts, lineage graph, comparison table, tensor changes of a pair) that opens ' +
+    'offline, or serve it live',
   builder: (y) =>
     y
       .positional('revs', { type: 'string', array: true, describe: 'The versions to show (default: every version)' })
@@ -78,7 +79,9 @@ export const reportCommand: Command<Args> = {
     const r = await ops.writeReport(openRepo(), { ...sel, output: argv.output });
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     print(
-      `${r.output}: ${r.versions} version${r.versions === 1 ? '' : 's'}, ${r.metrics} metric${r.metrics === 1 ? '' : 's'}${r.pair ? `, tensors of v${r.pair.from} -> v${r.pair.to}` : ''} (${formatBytes(r.bytes)})`,
+      `${r.output}: ${r.versions} version${r.versions === 1 ? '' : 's'}, ${r.metrics} ` +
+        `metric${r.metrics === 1 ? '' : 's'}${r.pair ? `, tensors of v${r.pair.from} -> v${r.pair.to}` : ''} ` +
+        `(${formatBytes(r.bytes)})`,
     );
   },
 };

@@ -30,7 +30,8 @@ export const showCommand: Command<Args> = {
     for (const s of r.signatures.signatures) print(`Signed:  ${signatureLine(s)}`);
     if (v.git)
       print(
-        `Git:     ${v.git.commit.slice(0, 12)}${v.git.dirty ? ' (dirty)' : ''}${v.git.branch ? ` on ${v.git.branch}` : ''}`,
+        `Git:     ${v.git.commit.slice(0, 12)}${v.git.dirty ? ' (dirty)' : ''}` +
+          `${v.git.branch ? ` on ${v.git.branch}` : ''}`,
       );
     if (Object.keys(r.metrics).length) print(`Metrics: ${formatPairs(r.metrics)}`);
     if (Object.keys(v.params).length) print(`Params:  ${formatPairs(v.params)}`);
@@ -53,6 +54,8 @@ export const showCommand: Command<Args> = {
       for (const k of keys) print(`    ${k}: ${m.metadata[k]}`);
     }
     for (const a of r.annotations)
-      print(`annotated ${formatDate(a.time)} by ${a.author}: ${formatPairs(a.metrics)}${a.note ? ` — ${a.note}` : ''}`);
+      print(
+        `annotated ${formatDate(a.time)} by ${a.author}: ${formatPairs(a.metrics)}` + (a.note ? ` — ${a.note}` : ''),
+      );
   },
 };

@@ -18,7 +18,8 @@ export const signCommand: Command<SignArgs> = {
         alias: 'sign-key',
         type: 'string',
         describe:
-          'SSH key: a private key, or a .pub whose private half is in ssh-agent (default: signing.key in the user config)',
+          'SSH key: a private key, or a .pub whose private half is in ssh-agent (default: signing.key in the user ' +
+          'config)',
       })
       .option('json', { type: 'boolean' })
       .example('mvm sign v3 --key ~/.ssh/id_ed25519.pub', 'sign v3 with a key held by ssh-agent'),

@@ -58,11 +58,13 @@ export const statusCommand: Command<Args> = {
     }
     for (const d of r.dataDrift)
       print(
-        `warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ${d.current ? d.current.slice(0, 12) : 'missing'})`,
+        `warning: data ${d.path} changed since HEAD recorded it (${d.recorded.slice(0, 12)} -> ` +
+          `${d.current ? d.current.slice(0, 12) : 'missing'})`,
       );
     if (r.lock && !r.lock.matchesHead)
       print(
-        `warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`,
+        `warning: mvm.lock names ${versionLabel(r.lock.version, r.lock.number)}, not HEAD: 'mvm checkout --lock' ` +
+          `restores it (after git checkout), 'mvm commit' or 'mvm checkout' rewrites it`,
       );
     else if (r.lock && !r.lock.matchesWorkspace) print(`warning: the workspace differs from what mvm.lock names`);
     return code;

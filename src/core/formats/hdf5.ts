@@ -135,7 +135,9 @@ async function readMessages(file: H5File, addr: number): Promise<Message[]> {
   return out;
 }
 
-/** The dtype name of a datatype message: integers and floats, with `_BE` for big-endian ones; null for other classes. */
+/**
+ * The dtype name of a datatype message: integers and floats, with `_BE` for big-endian ones; null for other classes.
+ */
 function dtypeOf(d: Buffer): { dtype: string | null; size: number } {
   const cls = d[0]! & 0x0f;
   const bits = d[1]!;
@@ -301,7 +303,9 @@ async function parseHdf5File(src: ByteSource): Promise<Layout | null> {
   return hdf5Layout(src, 0, src.size, 'hdf5');
 }
 
-/** The weights entry of a Keras 3 archive (a zip holding `config.json` and `model.weights.h5`); null for any other zip. */
+/**
+ * The weights entry of a Keras 3 archive (a zip holding `config.json` and `model.weights.h5`); null for any other zip.
+ */
 export function kerasWeights(entries: ZipEntry[] | null): ZipEntry | null {
   const weights = entries?.find((e) => e.name === 'model.weights.h5');
   return weights && entries!.some((e) => e.name === 'config.json') ? weights : null;

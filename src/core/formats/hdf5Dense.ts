@@ -30,7 +30,10 @@ class FractalHeap {
     private readonly blocks: DirectBlock[],
     private readonly offBytes: number,
     private readonly lenBytes: number,
-    /** Bytes of a direct block's header: signature, version, heap address, block offset, and a checksum when the heap has them. */
+    /**
+     * Bytes of a direct block's header: signature, version, heap address, block offset, and a checksum when the heap
+     * has them.
+     */
     private readonly blockHeader: number,
     readonly idLength: number,
   ) {}

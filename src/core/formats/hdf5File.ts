@@ -64,7 +64,10 @@ export class H5File {
   }
 }
 
-/** A little-endian unsigned integer of `size` bytes (1, 2, 4 or 8); UNDEFINED when every bit is set (4 and 8), RangeError past 2^53. */
+/**
+ * A little-endian unsigned integer of `size` bytes (1, 2, 4 or 8); UNDEFINED when every bit is set (4 and 8),
+ * RangeError past 2^53.
+ */
 export function uint(b: Buffer, pos: number, size: number): number {
   if (pos < 0 || pos + size > b.length) throw new RangeError('field outside its block');
   if (size === 1) return b[pos]!;

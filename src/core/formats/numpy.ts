@@ -105,5 +105,8 @@ async function parseNpzFile(src: ByteSource): Promise<Layout | null> {
 /** A `.npy` file's single array as a layout, or null. */
 export const parseNpy = lenient(parseNpyFile);
 
-/** An uncompressed `.npz` file's arrays as a layout, or null (compressed entries, or an entry that is not a simple `.npy`). */
+/**
+ * An uncompressed `.npz` file's arrays as a layout, or null (compressed entries, or an entry that is not a simple
+ * `.npy`).
+ */
 export const parseNpz = lenient(parseNpzFile);

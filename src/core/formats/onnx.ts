@@ -52,7 +52,10 @@ const DATA_LOCATION_EXTERNAL = 1;
 /** Deepest nesting of subgraphs read (a hostile file could nest without end). */
 const MAX_GRAPH_DEPTH = 16;
 
-/** Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw initializers. */
+/**
+ * Parses an ONNX model's initializer raw_data map, or returns null when the bytes are not a ModelProto with raw
+ * initializers.
+ */
 export const parseOnnx = lenient((src) => parse(src, []));
 
 /** A tensor whose bytes an ONNX model keeps in another file (external data): that file, and where in it. */
@@ -131,7 +134,10 @@ async function parseGraph(c: ByteCursor, end: number, out: Sink, depth: number):
   if (c.pos !== end) throw new RangeError('graph overruns its length');
 }
 
-/** A node: the tensors its attributes hold (an unnamed one takes the node's output name, else its name), and its subgraphs. */
+/**
+ * A node: the tensors its attributes hold (an unnamed one takes the node's output name, else its name), and its
+ * subgraphs.
+ */
 async function parseNode(c: ByteCursor, end: number, out: Sink, depth: number): Promise<void> {
   let output = '';
   let name = '';
@@ -243,7 +249,9 @@ async function parseEntry(c: ByteCursor, end: number): Promise<[string, string]>
   return [key, value];
 }
 
-/** An external tensor from its `external_data` entries (location, offset, length; length defaults to the shape's size). */
+/**
+ * An external tensor from its `external_data` entries (location, offset, length; length defaults to the shape's size).
+ */
 function externalTensor(
   name: string,
   dataType: number,

@@ -30,7 +30,10 @@ interface Entry {
   localOffset: number;
 }
 
-/** Parses a PyTorch zip checkpoint's storage map, or returns null when the bytes are not one (or a storage is compressed). */
+/**
+ * Parses a PyTorch zip checkpoint's storage map, or returns null when the bytes are not one (or a storage is
+ * compressed).
+ */
 export const parsePytorchZip = lenient(parse);
 
 /** A zip entry as the central directory describes it. */
@@ -64,7 +67,10 @@ export async function zipEntries(src: ByteSource): Promise<ZipEntry[] | null> {
   }));
 }
 
-/** The byte range of an entry's data, found through its local header; null when that header is not where the directory says. */
+/**
+ * The byte range of an entry's data, found through its local header; null when that header is not where the directory
+ * says.
+ */
 export async function entryRange(src: ByteSource, e: ZipEntry): Promise<{ start: number; end: number } | null> {
   const local = await src.read(e.localOffset, LOCAL_SIZE);
   if (local.length !== LOCAL_SIZE || local.readUInt32LE(0) !== SIG_LOCAL) return null;

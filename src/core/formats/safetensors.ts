@@ -89,7 +89,10 @@ function tensorOf(name: string, info: unknown, dataStart: number, size: number):
   };
 }
 
-/** Parses a sharded model's `model.safetensors.index.json`, returning its weight_map (tensor name -> shard file) or null. */
+/**
+ * Parses a sharded model's `model.safetensors.index.json`, returning its weight_map (tensor name -> shard file) or
+ * null.
+ */
 export function parseSafetensorsIndex(json: string): Record<string, string> | null {
   try {
     const doc: unknown = JSON.parse(json);

@@ -20,7 +20,10 @@ export interface BundleEntry {
   size: number;
 }
 
-/** mvm's dtype name (as in safetensors) and bytes per element, by TensorFlow DataType enum value; strings are opaque units. */
+/**
+ * mvm's dtype name (as in safetensors) and bytes per element, by TensorFlow DataType enum value; strings are opaque
+ * units.
+ */
 const TF_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
   [1, ['F32', 4]],
   [2, ['F64', 8]],
@@ -208,7 +211,10 @@ export function parseBundleIndex(buf: Buffer): BundleEntry[] {
   return out;
 }
 
-/** The layout of shard `shard` of a bundle (its data file is `size` bytes), from the index file's bytes; null when they do not fit. */
+/**
+ * The layout of shard `shard` of a bundle (its data file is `size` bytes), from the index file's bytes; null when they
+ * do not fit.
+ */
 export function bundleShardLayout(indexBytes: Buffer, shard: number, size: number): Layout | null {
   let all: BundleEntry[];
   try {

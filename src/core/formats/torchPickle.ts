@@ -18,104 +18,29 @@
  * that set stops the scan with what was found so far (then some storages keep
  * no dtype or name).
  */
-import { MAX_NAME_CHARS, MAX_PICKLE, MAX_TENSOR_NAME } from '../limits.js';
+import {
+  Container,
+  Global,
+  MARK,
+  MAX_ITEMS,
+  OTHER,
+  rebuilt,
+  STORAGE_DTYPES,
+  StorageRef,
+  TensorRef,
+  type TorchStorage,
+  type TorchTensor,
+  type Value,
+} from './torchPickleValues.js';
+import { nameTensors, within, type Placed } from './torchPickleNames.js';
+import { MAX_PICKLE } from '../limits.js';
 
-/** A storage found in the pickle: its dtype (safetensors-style name), element count and element size. */
-export interface TorchStorage {
-  dtype: string;
-  numel: number;
-  itemSize: number;
-}
-
-/** Storage class -> [dtype, bytes per element]. */
-const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>> = {
-  DoubleStorage: ['F64', 8],
-  FloatStorage: ['F32', 4],
-  HalfStorage: ['F16', 2],
-  BFloat16Storage: ['BF16', 2],
-  LongStorage: ['I64', 8],
-  IntStorage: ['I32', 4],
-  ShortStorage: ['I16', 2],
-  CharStorage: ['I8', 1],
-  ByteStorage: ['U8', 1],
-  BoolStorage: ['BOOL', 1],
-};
-
-const MAX_ITEMS = 1 << 20;
-
-/** A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle says. */
-export interface TorchTensor {
-  name: string;
-  storage: string;
-  offset: number | null;
-  shape: number[] | null;
-}
+export type { TorchStorage, TorchTensor } from './torchPickleValues.js';
 
 /** What a checkpoint's pickle says: storage key -> dtype, and the named tensors in pickle order. */
 export interface TorchPickle {
   storages: Map<string, TorchStorage>;
   tensors: TorchTensor[];
-}
-
-const MARK = Symbol('mark');
-const OTHER = Symbol('other');
-/** A class or function a GLOBAL opcode named. */
-class Global {
-  constructor(
-    readonly module: string,
-    readonly name: string,
-  ) {}
-}
-/** A storage loaded through its persistent ID. */
-class StorageRef {
-  constructor(readonly key: string) {}
-}
-/** A tensor rebuilt from a storage. */
-class TensorRef {
-  constructor(
-    readonly storage: string,
-    readonly offset: number | null,
-    readonly shape: number[] | null,
-  ) {}
-}
-/** A dict, list or object: where it was first put (its container and key), to name the tensors inside it by their path. */
-class Container {
-  parent: Container | null = null;
-  key = '';
-  /** The next index APPEND gives, for a list. */
-  length = 0;
-  /** An object's attributes (the state BUILD gives it): named through, as torch names a module's parameters. */
-  attributes = false;
-}
-/** The attributes of an nn.Module that hold its parameters, buffers and submodules: not part of their names (`fc.weight`, not `_modules.fc._parameters.weight`). */
-const MODULE_DICTS = new Set(['_parameters', '_buffers', '_modules']);
-/** Deepest nesting a tensor's name follows: a tensor deeper down goes unnamed (its storage keeps `data/<key>`). */
-const MAX_DEPTH = 64;
-/** Longest tensor name, and most characters of names (and of the paths they share) one pickle gives: a hostile pickle can reuse a long key down a deep path for a million tensors. Beyond either, tensors go unnamed. */
-const MAX_NAME = MAX_TENSOR_NAME;
-type Value = string | number | Global | StorageRef | TensorRef | Container | Value[] | typeof MARK | typeof OTHER;
-
-const isGlobal = (f: Value, module: string, ...names: string[]) =>
-  f instanceof Global && f.module === module && names.includes(f.name);
-const isRebuild = (f: Value) => isGlobal(f, 'torch._utils', '_rebuild_tensor_v2', '_rebuild_tensor');
-
-/**
- * What a REDUCE makes: the tensor `torch._utils._rebuild_tensor_v2(storage,
- * offset, shape, ...)` makes; the tensor an `nn.Parameter` wraps; or, for
- * any other call, an object that may be filled like a dict (an OrderedDict,
- * a defaultdict).
- */
-function rebuilt(fn: Value, args: Value): Value {
-  if (isGlobal(fn, 'torch._utils', '_rebuild_parameter', '_rebuild_parameter_with_state'))
-    return Array.isArray(args) && args[0] instanceof TensorRef ? args[0] : OTHER;
-  if (!isRebuild(fn)) return new Container();
-  if (!Array.isArray(args) || !(args[0] instanceof StorageRef)) return OTHER;
-  const shape = args[2];
-  const dims =
-    Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-      ? (shape as number[])
-      : null;
-  return new TensorRef(args[0].key, typeof args[1] === 'number' ? args[1] : null, dims);
 }
 
 /** Storage key -> dtype and element count for every storage whose class names a dtype, and the tensors the state dict names; empty when `pkl` is not such a pickle. */
@@ -124,7 +49,7 @@ export function torchPickle(pkl: Buffer): TorchPickle {
   const tensors: TorchTensor[] = [];
   const result = { storages: found, tensors };
   /** Each tensor's key and the container it was put in, in pickle order; named once the pickle is read, when every container knows where it sits. */
-  const placed: { key: string; owner: Container; tensor: TensorRef }[] = [];
+  const placed: Placed[] = [];
   if (pkl.length > MAX_PICKLE) return result;
   const stack: Value[] = [];
   const memo = new Map<number, Value>();
@@ -407,53 +332,9 @@ export function torchPickle(pkl: Buffer): TorchPickle {
     state.attributes = true;
   }
 
-  /** Whether `c` is `outer` or sits inside it (so that placing `outer` in `c` would make a cycle). */
-  function within(c: Container, outer: Container): boolean {
-    for (let at: Container | null = c, depth = 0; at && depth <= MAX_DEPTH; at = at.parent, depth++)
-      if (at === outer) return true;
-    return false;
-  }
-
-  /**
-   * The tensors, each named by the keys from the outermost container down to
-   * it (an object's attributes and a module's own dicts add none). Each
-   * container's path is made once; null for one too deep or too long, or
-   * once the pickle's budget of name characters is spent.
-   */
   function named(): TorchPickle {
     if (tensors.length) return result;
-    const paths = new Map<Container, string | null>();
-    let budget = MAX_NAME_CHARS;
-    const pathOf = (c: Container): string | null => {
-      // up to the outermost container, or one whose path is known
-      const chain: Container[] = [];
-      let at = c;
-      while (at.parent && !paths.has(at)) {
-        // too deep (or a cycle): unnamed, and not remembered, as the containers on the way may be shallow enough
-        if (chain.length === MAX_DEPTH) return null;
-        chain.push(at);
-        at = at.parent;
-      }
-      let path: string | null = at.parent ? (paths.get(at) ?? null) : '';
-      for (let i = chain.length - 1; i >= 0; i--) {
-        const x = chain[i]!;
-        if (path !== null && !x.attributes && !(x.parent!.attributes && MODULE_DICTS.has(x.key))) {
-          path = path ? `${path}.${x.key}` : x.key;
-          budget -= path.length;
-          if (path.length > MAX_NAME || budget < 0) path = null;
-        }
-        paths.set(x, path);
-      }
-      return path;
-    };
-    for (const { key, owner, tensor } of placed) {
-      const path = pathOf(owner);
-      if (path === null) continue;
-      const name = path ? `${path}.${key}` : key;
-      budget -= name.length;
-      if (name.length > MAX_NAME || budget < 0) continue;
-      tensors.push({ name, storage: tensor.storage, offset: tensor.offset, shape: tensor.shape });
-    }
+    for (const t of nameTensors(placed)) tensors.push(t);
     return result;
   }
 }

@@ -12,7 +12,9 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Buffer>;
 }
 
-/** One tensor (or opaque storage unit) inside a model file; byte offsets are absolute within the file, end exclusive. */
+/**
+ * One tensor (or opaque storage unit) inside a model file; byte offsets are absolute within the file, end exclusive.
+ */
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -57,7 +59,10 @@ export function bufferSource(buf: Buffer): ByteSource {
 /** Default read-ahead window of a ByteCursor. */
 const WINDOW = 64 * 1024;
 
-/** A forward-only buffered little-endian reader over a ByteSource that throws RangeError instead of reading out of range. */
+/**
+ * A forward-only buffered little-endian reader over a ByteSource that throws RangeError instead of reading out of
+ * range.
+ */
 export class ByteCursor {
   /** Absolute offset of the next byte to read. */
   pos: number;
@@ -127,7 +132,10 @@ export class ByteCursor {
   }
 }
 
-/** The element count of a shape (1 for a scalar), or null when a dimension is not a non-negative safe integer or the product overflows. */
+/**
+ * The element count of a shape (1 for a scalar), or null when a dimension is not a non-negative safe integer or the
+ * product overflows.
+ */
 export function shapeElements(shape: readonly number[]): number | null {
   let n = 1;
   for (const d of shape) {

@@ -70,7 +70,10 @@ export function resolveField(source: string, t: Token & { t: 'path' }): FieldRef
   fail(source, t.pos, `unknown field '${shown}' at position ${t.pos}: fields are ${VALID_FIELDS_TEXT}`, hint);
 }
 
-/** The metric/param/meta fields an expression references, so an index can prefilter (e.g. [{ns:'metrics', key:'accuracy'}]). */
+/**
+ * The metric/param/meta fields an expression references, so an index can prefilter (e.g. [{ns:'metrics',
+ * key:'accuracy'}]).
+ */
 export function referencedFields(expr: Expr): { ns: string; key: string }[] {
   const out: { ns: string; key: string }[] = [];
   const seen = new Set<string>();

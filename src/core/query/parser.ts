@@ -1,4 +1,7 @@
-/** The parser of the query language: tokens to the plain-data AST, with every syntax and field error reported by position. */
+/**
+ * The parser of the query language: tokens to the plain-data AST, with every syntax and field error reported by
+ * position.
+ */
 import { isDateField, type CompareOp, type Expr, type Operand } from './ast.js';
 import { parseDateSpan } from './dates.js';
 import { fail } from './errors.js';
@@ -266,7 +269,8 @@ class Parser {
           this.source,
           right.pos,
           `invalid regular expression ${JSON.stringify(right.value)} at position ${right.pos}: ${why}`,
-          'regexes use RE2 syntax (as JavaScript, without backreferences or lookaround); escape special characters with a backslash',
+          'regexes use RE2 syntax (as JavaScript, without backreferences or lookaround); escape special characters ' +
+            'with a backslash',
         );
       }
     }

@@ -1,4 +1,5 @@
-import { loadChunk, taskError } from '../../storage/chunkTasks.js';
+import { taskError } from '../../storage/chunkTasks.js';
+import { openObjectStore, type ObjectStoreHandle } from '../../storage/objectStore.js';
 import type { PoolResult } from '../../storage/workerPool.js';
 import { TensorDiffAccumulator, type DiffPartial } from '../../core/tensorStats.js';
 import { Bf16Pairs } from '../../storage/statsKernel.js';
@@ -8,7 +9,7 @@ export interface StatsTask {
   a: string;
   b: string;
   dtype: string;
-  objectsDir: string;
+  store: ObjectStoreHandle;
   /** Bytes of each chunk (the file objects say both are this long). */
   size: number;
 }
@@ -24,7 +25,7 @@ let pairs: Bf16Pairs | null | undefined;
 
 /** One side of a pair, checked against the size the file objects give. */
 function side(task: StatsTask, id: string): Buffer {
-  const content = loadChunk(task.objectsDir, id, true).content;
+  const content = openObjectStore(task.store).load(id, { scratch: true }).content;
   if (content.length !== task.size) throw new Error(`chunk ${id} holds ${content.length} bytes, not ${task.size}`);
   return content;
 }

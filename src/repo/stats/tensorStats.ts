@@ -83,7 +83,7 @@ export async function tensorStats(
   progress?.start?.('diff --stats', total);
   const parts = jobs.map(() => [] as DiffPartial[]);
   const tasks = jobs.flatMap((j, ji) =>
-    j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, objectsDir: repo.objects.dir } })),
+    j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, store: repo.objects.workerHandle() } })),
   );
   await bounded(tasks.length, pool.capacity, async (i) => {
     const { ji, task } = tasks[i]!;
