@@ -3,7 +3,7 @@
  * `Repository.open(dir)` (or create one with `init`), then call operations.
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository.js';
+export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository/repository.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
 export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';
@@ -25,7 +25,7 @@ export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
 export { resolveRevision } from './repo/revisions.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
 export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
-export type { Progress } from './repo/session.js';
+export type { Progress } from './repo/repository/session.js';
 export { annotate, type AnnotateOptions, type AnnotateResult } from './ops/annotate.js';
 export { compare, type CompareOptions, type CompareResult } from './ops/compare.js';
 export { metricDirection } from './core/metrics.js';

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
-import { Repository } from '../repo/repository.js';
+import { Repository } from '../repo/repository/repository.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {

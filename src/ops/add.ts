@@ -1,9 +1,9 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { addIgnores, ignoreLine, removeIgnores } from '../repo/gitignore.js';
-import { withLock } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { addIgnores, ignoreLine, removeIgnores } from '../repo/repository/gitignore.js';
+import { withLock } from '../repo/repository/session.js';
 import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace.js';
 import { expandGlob, isGlob, pathspecMatcher } from '../repo/globs.js';
 import { ignoreRules } from '../repo/ignoreRules.js';

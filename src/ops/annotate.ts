@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import type { Scalar } from '../core/objects.js';
 import { checkMetrics, parsePairs } from '../core/values.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { numberOf } from '../repo/revisions.js';
 import { recordAnnotation } from '../repo/annotations.js';
 

@@ -1,6 +1,6 @@
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/revisions.js';
 import { LOCK_FILE, lockNotPushed, readLock } from '../repo/lockfile.js';

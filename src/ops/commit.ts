@@ -4,8 +4,8 @@ import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version 
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
 import { isScalar, nameMap, toNameMap } from '../core/schema.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
 import {
   compareWithVersion,
   identifyWorkspace,
@@ -16,7 +16,7 @@ import {
 } from '../repo/workspace.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
-import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
+import { defaultAuthor, gitInfo } from '../repo/repository/gitInfo.js';
 import { writeLock } from '../repo/lockfile.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signatures.js';
 

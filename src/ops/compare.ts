@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import { didYouMean } from '../core/suggest.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision } from '../repo/revisions.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 

@@ -1,5 +1,5 @@
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { numberOf } from '../repo/revisions.js';
 import { deployLog, listEnvs, type DeployLogEntry } from '../repo/deployments.js';
 

@@ -1,8 +1,8 @@
 import { diffVersions } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { withPool, type Progress } from '../repo/session.js';
+import { withPool, type Progress } from '../repo/repository/session.js';
 import { identifyWorkspace, visibleFiles } from '../repo/workspace.js';
 import { chunkFile } from '../repo/fileio.js';
 import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/versionDiff.js';

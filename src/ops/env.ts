@@ -1,10 +1,10 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { envConfig, writeEnvConfig, type EnvConfig } from '../repo/envConfig.js';
 import { envStates } from '../repo/release.js';
 import { validateServingName } from '../repo/serving.js';
-import { withLock } from '../repo/session.js';
+import { withLock } from '../repo/repository/session.js';
 
 /** One environment: what it serves and its settings. */
 export interface EnvState {

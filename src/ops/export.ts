@@ -1,10 +1,10 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { servedNumbers } from '../repo/release.js';
 import type { ServingLayout } from '../repo/envConfig.js';
 import { exportVersion, pruneServing, type ExportResult } from '../repo/serving.js';
-import { withLock } from '../repo/session.js';
+import { withLock } from '../repo/repository/session.js';
 
 /** Options of `mvm export`. */
 export interface ExportOptions {

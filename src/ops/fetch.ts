@@ -1,5 +1,5 @@
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, withPool, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock, withPool, type Progress } from '../repo/repository/session.js';
 import { repairRepository } from '../repo/repair.js';
 import { deployLog, envLogName, listEnvs } from '../repo/deployments.js';
 import { DEFAULT_ENV } from '../core/revision.js';
 import { numberLookup } from '../repo/revisions.js';
-import { bounded } from '../repo/bounded.js';
+import { bounded } from '../repo/repository/bounded.js';
 import { removedVersions } from '../repo/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace.js';

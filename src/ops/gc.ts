@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withIndex, withLock, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withIndex, withLock, type Progress } from '../repo/repository/session.js';
 import { gcRoots, reachableObjects } from '../repo/reachable.js';
 import type { GcLogEntry } from '../repo/gcLog.js';
 

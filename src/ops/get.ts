@@ -2,10 +2,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { restoreFile } from '../repo/fileio.js';
-import { withPool } from '../repo/session.js';
+import { withPool } from '../repo/repository/session.js';
 
 /** What `mvm get` wrote. */
 export interface GetResult {

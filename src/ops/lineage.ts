@@ -1,4 +1,4 @@
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { allSummaries } from '../repo/summaries.js';
 import type { DataDep, GitInfo } from '../core/objects.js';

@@ -1,7 +1,7 @@
 import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { iterateHistory } from '../core/dag.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/summaries.js';
 import { resolveRevision } from '../repo/revisions.js';

@@ -1,9 +1,9 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { envCurrent } from '../repo/deployments.js';
 import { releaseMove, type ReleaseResult } from '../repo/release.js';
-import { withLock } from '../repo/session.js';
+import { withLock } from '../repo/repository/session.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {

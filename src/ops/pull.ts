@@ -2,15 +2,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
-import { withLock, type Progress } from '../repo/session.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
 import { numberOf } from '../repo/revisions.js';
-import { createRepository } from '../repo/create.js';
+import { createRepository } from '../repo/repository/create.js';
 import { rebaseOnto } from '../repo/rebase.js';
-import { MVM_DIR, Repository } from '../repo/repository.js';
+import { MVM_DIR, Repository } from '../repo/repository/repository.js';
 import { lockNotPushed, readLock } from '../repo/lockfile.js';
 import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
 

@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/push.js';

@@ -1,8 +1,8 @@
 import { MvmError } from '../errors.js';
 import { validateRefName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { withLock } from '../repo/session.js';
+import { withLock } from '../repo/repository/session.js';
 import { allSummaries } from '../repo/summaries.js';
 
 /** A branch or tag and the version it names. */

@@ -2,7 +2,7 @@ import { storedModelMetadata } from '../repo/modelMetadata.js';
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { refNames } from '../repo/summaries.js';
 import { annotationsOf, overlayMetrics } from '../repo/annotations.js';

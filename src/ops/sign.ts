@@ -1,5 +1,5 @@
-import type { Repository } from '../repo/repository.js';
-import { withLock } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import { withLock } from '../repo/repository/session.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { recordSignature, signVersion, signingKey } from '../repo/signatures.js';
 

@@ -1,5 +1,5 @@
-import type { Repository } from '../repo/repository.js';
-import type { Progress } from '../repo/session.js';
+import type { Repository } from '../repo/repository/repository.js';
+import type { Progress } from '../repo/repository/session.js';
 import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace.js';
 import { numberOf } from '../repo/revisions.js';
 import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';

@@ -1,4 +1,4 @@
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/repository.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signatures.js';
 

@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Repository } from './repository.js';
+import type { Repository } from './repository/repository.js';
 import { partialRemote } from './partial.js';
 import { visibleFiles } from './workspace.js';
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV } from '../core/revision.js';
-import type { Repository } from './repository.js';
+import type { Repository } from './repository/repository.js';
 import { numberOf } from './revisions.js';
-import { defaultAuthor } from './gitInfo.js';
+import { defaultAuthor } from './repository/gitInfo.js';
 import { allSummaries } from './summaries.js';
 import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from './deployments.js';
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';

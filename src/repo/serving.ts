@@ -21,8 +21,8 @@ import { fsyncDir } from '../storage/atomic.js';
 import { assembleFile } from './fileio.js';
 import { safeDestination } from './safeDest.js';
 import { ensureChunks } from './partial.js';
-import { withPool } from './session.js';
-import type { Repository } from './repository.js';
+import { withPool } from './repository/session.js';
+import type { Repository } from './repository/repository.js';
 import type { ExportTarget } from './envConfig.js';
 import { alive } from '../storage/lock.js';
 

@@ -6,9 +6,9 @@ import {
   type Signature,
 } from '../core/signature.js';
 import { blake3Hex } from '../storage/hash.js';
-import type { Repository } from './repository.js';
+import type { Repository } from './repository/repository.js';
 import type { RemoteSession } from './remoteSession.js';
-import { bounded } from './bounded.js';
+import { bounded } from './repository/bounded.js';
 import { recordSignature, signatureLog } from './signatures.js';
 
 /** Where signatures live on a remote: `signatures/<version id>/<signature id>.<bytes>`, the signature object's canonical JSON. */

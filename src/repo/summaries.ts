@@ -1,7 +1,7 @@
 import type { QueryRecord } from '../core/query/index.js';
 import { didYouMean } from '../core/suggest.js';
-import type { Repository } from './repository.js';
-import { withIndex } from './session.js';
+import type { Repository } from './repository/repository.js';
+import { withIndex } from './repository/session.js';
 import type { VersionSummary } from './versionIndex.js';
 import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
 import { IndexStore } from '../storage/indexStore.js';
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from './repository.js';
+import type { Repository } from './repository/repository.js';
 import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
 import {
   appendSummaryFile,

@@ -6,9 +6,9 @@ import { mvm, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { randomBf16, writeSafetensors } from '../helpers/modelWriters.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 import { assembleFile } from '../../src/repo/fileio.js';
-import { withPool } from '../../src/repo/session.js';
+import { withPool } from '../../src/repo/repository/session.js';
 
 // A clone is a partial store unless --full: every manifest and file object,
 // chunks only as commands need them. Each backend runs the same story.

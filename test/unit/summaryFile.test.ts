@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
 import { log } from '../../src/ops/log.js';
-import type { Repository } from '../../src/repo/repository.js';
+import type { Repository } from '../../src/repo/repository/repository.js';
 import { smallHistory } from '../helpers/history.js';
 import { VersionIndex, type VersionSummary } from '../../src/repo/versionIndex.js';
 import {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
-import type { Repository } from '../../src/repo/repository.js';
+import type { Repository } from '../../src/repo/repository/repository.js';
 import { smallHistory } from '../helpers/history.js';
 import { VersionIndex } from '../../src/repo/versionIndex.js';
 

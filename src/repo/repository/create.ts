@@ -1,8 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
-import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
-import { writeFileAtomic } from '../storage/atomic.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../core/chunking.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
 import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
 import { addIgnores } from './gitignore.js';
 import { readUserConfig } from './userConfig.js';

@@ -1,7 +1,7 @@
 import { readUserConfig } from './userConfig.js';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
-import type { GitInfo } from '../core/objects.js';
+import type { GitInfo } from '../../core/objects.js';
 
 function git(cwd: string, args: string[]): string | null {
   try {

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MvmError } from '../errors.js';
-import { FsObjectStore } from '../storage/objectStore.js';
-import { RefStore, type Head } from '../storage/refs.js';
-import { NumberLog } from '../storage/numbers.js';
-import { acquireLock, type Lock } from '../storage/lock.js';
-import { writeFileAtomic } from '../storage/atomic.js';
-import { readJsonFile } from '../storage/jsonFile.js';
+import { MvmError } from '../../errors.js';
+import { FsObjectStore } from '../../storage/objectStore.js';
+import { RefStore, type Head } from '../../storage/refs.js';
+import { NumberLog } from '../../storage/numbers.js';
+import { acquireLock, type Lock } from '../../storage/lock.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
+import { readJsonFile } from '../../storage/jsonFile.js';
 import {
   decodeFileObject,
   decodeVersion,
@@ -15,9 +15,9 @@ import {
   type FileObject,
   type Version,
   type Annotation,
-} from '../core/objects.js';
-import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../core/chunking.js';
-import { isRecord } from '../core/schema.js';
+} from '../../core/objects.js';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../core/chunking.js';
+import { isRecord } from '../../core/schema.js';
 
 /** The name of the repository directory inside a workspace. */
 export const MVM_DIR = '.mvm';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromSystemError } from '../errors.js';
-import { writeFileAtomic } from '../storage/atomic.js';
+import { fromSystemError } from '../../errors.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
 
 const MARK = '# managed by mvm';
 

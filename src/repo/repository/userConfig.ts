@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { MvmError } from '../errors.js';
-import { readJsonFile } from '../storage/jsonFile.js';
+import { MvmError } from '../../errors.js';
+import { readJsonFile } from '../../storage/jsonFile.js';
 import type { FsyncPolicy } from './repository.js';
 
 /** Settings of the user rather than of one repository: `~/.config/mvm/config.json` (or `$XDG_CONFIG_HOME/mvm/config.json`). */

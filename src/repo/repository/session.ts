@@ -1,6 +1,6 @@
-import type { ChunkPool } from '../storage/chunkPool.js';
+import type { ChunkPool } from '../../storage/chunkPool.js';
 import type { Repository } from './repository.js';
-import type { VersionIndex } from './versionIndex.js';
+import type { VersionIndex } from '../versionIndex.js';
 
 // The index (LevelDB) and the worker pool load on first use: commands that
 // need neither, such as `log` answering from the summary file, skip them.
@@ -17,7 +17,7 @@ export async function withLock<T>(repo: Repository, command: string, fn: () => P
 
 /** Runs `fn` with the index open, and closes it straight after so other processes can open it. */
 export async function withIndex<T>(repo: Repository, fn: (index: VersionIndex) => Promise<T>): Promise<T> {
-  const { VersionIndex } = await import('./versionIndex.js');
+  const { VersionIndex } = await import('../versionIndex.js');
   const index = await VersionIndex.open(repo);
   try {
     return await fn(index);
@@ -28,7 +28,7 @@ export async function withIndex<T>(repo: Repository, fn: (index: VersionIndex) =
 
 /** Runs `fn` with a worker pool, stopped afterwards. */
 export async function withPool<T>(fn: (pool: ChunkPool) => Promise<T>): Promise<T> {
-  const { ChunkPool } = await import('../storage/chunkPool.js');
+  const { ChunkPool } = await import('../../storage/chunkPool.js');
   const pool = new ChunkPool();
   try {
     return await fn(pool);
