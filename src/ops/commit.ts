@@ -18,7 +18,7 @@ import { numberOf, resolveRevision } from '../repo/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/repository/gitInfo.js';
 import { writeLock } from '../repo/lockfile.js';
-import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signatures.js';
+import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/signatures.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {

@@ -17,7 +17,7 @@ import type { AnnotationLogEntry } from '../core/objects.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
-import { loadSignature, signatureLog } from '../repo/signatures.js';
+import { loadSignature, signatureLog } from '../repo/signing/signatures.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {

@@ -5,7 +5,7 @@ import type { Repository } from '../repo/repository/repository.js';
 import { summarize, type VersionSummary } from '../repo/versionIndex.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/summaries.js';
 import { resolveRevision } from '../repo/revisions.js';
-import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signatures.js';
+import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/signatures.js';
 
 /** Options of `mvm log`. */
 export interface LogOptions {

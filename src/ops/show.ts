@@ -7,7 +7,7 @@ import { resolveRevision, numberOf } from '../repo/revisions.js';
 import { refNames } from '../repo/summaries.js';
 import { annotationsOf, overlayMetrics } from '../repo/annotations.js';
 import { isMvmError } from '../errors.js';
-import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signatures.js';
+import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/signatures.js';
 
 /** A version in full: its manifest, number, refs, annotations and stored size. */
 export interface ShowResult {

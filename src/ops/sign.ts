@@ -1,7 +1,7 @@
 import type { Repository } from '../repo/repository/repository.js';
 import { withLock } from '../repo/repository/session.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
-import { recordSignature, signVersion, signingKey } from '../repo/signatures.js';
+import { recordSignature, signVersion, signingKey } from '../repo/signing/signatures.js';
 
 /** Options of `mvm sign`. */
 export interface SignOptions {

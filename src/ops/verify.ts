@@ -1,6 +1,6 @@
 import type { Repository } from '../repo/repository/repository.js';
 import { numberOf, resolveRevision } from '../repo/revisions.js';
-import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signatures.js';
+import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/signatures.js';
 
 /** What `mvm verify` found: the version's signatures, checked. */
 export interface VerifyResult extends VersionSignatures {

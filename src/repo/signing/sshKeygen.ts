@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MvmError } from '../errors.js';
+import { MvmError } from '../../errors.js';
 
 /** What one ssh-keygen run returned. */
 interface Run {

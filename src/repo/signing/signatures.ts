@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { MvmError } from '../errors.js';
+import { MvmError } from '../../errors.js';
 import {
   SIGNATURE_NAMESPACE,
   decodeSignature,
@@ -11,9 +11,9 @@ import {
   signedMessage,
   type Signature,
   type SignatureLogEntry,
-} from '../core/signature.js';
-import type { Repository } from './repository/repository.js';
-import { readUserConfig } from './repository/userConfig.js';
+} from '../../core/signature.js';
+import type { Repository } from '../repository/repository.js';
+import { readUserConfig } from '../repository/userConfig.js';
 import { sshSign, sshVerify, type SshCheck } from './sshKeygen.js';
 
 /** The allowed-signers file (git's format) at the workspace root unless the user config names another. */
