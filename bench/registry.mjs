@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRepository } from '../dist/repo/repository/create.js';
 import { Repository } from '../dist/repo/repository/repository.js';
-import { followRegistry } from '../dist/repo/numbering.js';
+import { followRegistry } from '../dist/repo/history/numbering.js';
 
 const n = Number(process.argv[2] ?? 16000);
 const dir = mkdtempSync(join(tmpdir(), 'mvm-registry-'));

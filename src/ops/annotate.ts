@@ -2,8 +2,8 @@ import { MvmError } from '../errors.js';
 import type { Scalar } from '../core/objects.js';
 import { checkMetrics, parsePairs } from '../core/values.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { numberOf } from '../repo/revisions.js';
-import { recordAnnotation } from '../repo/annotations.js';
+import { numberOf } from '../repo/history/revisions.js';
+import { recordAnnotation } from '../repo/history/annotations.js';
 
 /** Options of `mvm annotate`. */
 export interface AnnotateOptions {

@@ -2,8 +2,8 @@ import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { metricDirection } from '../core/metrics.js';
 import { didYouMean } from '../core/suggest.js';
-import { allSummaries, queryRecord } from '../repo/summaries.js';
-import type { VersionSummary } from '../repo/versionIndex.js';
+import { allSummaries, queryRecord } from '../repo/history/summaries.js';
+import type { VersionSummary } from '../repo/history/versionIndex.js';
 
 /** Options of `mvm best`. */
 export interface BestOptions {

@@ -2,8 +2,8 @@ import { MvmError, isMvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { withLock, type Progress } from '../repo/repository/session.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf, resolveTarget } from '../repo/revisions.js';
-import { LOCK_FILE, lockNotPushed, readLock } from '../repo/lockfile.js';
+import { numberOf, resolveTarget } from '../repo/history/revisions.js';
+import { LOCK_FILE, lockNotPushed, readLock } from '../repo/history/lockfile.js';
 import { findRemote } from '../repo/remotes.js';
 import { ensureVersion } from '../repo/fetch.js';
 

@@ -9,7 +9,7 @@ import { saveRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote, type RemoteRef } from '../repo/remoteSession.js';
 import { fetchAndStage } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf, resolveTarget } from '../repo/revisions.js';
+import { numberOf, resolveTarget } from '../repo/history/revisions.js';
 import { pathProblem } from '../core/versionCheck.js';
 
 /** Options of `mvm clone`. */

@@ -14,10 +14,10 @@ import {
   visibleFiles,
   type StatusEntry,
 } from '../repo/workspace.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
+import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { resolveDataDeps } from '../repo/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/repository/gitInfo.js';
-import { writeLock } from '../repo/lockfile.js';
+import { writeLock } from '../repo/history/lockfile.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/signatures.js';
 
 /** Options of `mvm commit`. */

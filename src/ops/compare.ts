@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision } from '../repo/revisions.js';
+import { resolveRevision } from '../repo/history/revisions.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 
 export type { CompareOptions, CompareResult, CompareColumn, MetricCell } from '../repo/comparison.js';

@@ -1,8 +1,8 @@
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision } from '../repo/revisions.js';
-import { deployLog, deploymentStack, envCurrent } from '../repo/deployments.js';
+import { resolveRevision } from '../repo/history/revisions.js';
+import { deployLog, deploymentStack, envCurrent } from '../repo/history/deployments.js';
 import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/envConfig.js';
 import { releaseMove, serveEnv, type ReleaseResult } from '../repo/release.js';
 import type { Gates } from '../repo/gates.js';

@@ -1,7 +1,7 @@
 import { validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { numberOf } from '../repo/revisions.js';
-import { deployLog, listEnvs, type DeployLogEntry } from '../repo/deployments.js';
+import { numberOf } from '../repo/history/revisions.js';
+import { deployLog, listEnvs, type DeployLogEntry } from '../repo/history/deployments.js';
 
 /** One logged move of an environment, with version numbers for display. */
 export interface DeploymentRecord extends DeployLogEntry {

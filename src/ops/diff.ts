@@ -1,7 +1,7 @@
 import { diffVersions } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool, type Progress } from '../repo/repository/session.js';
 import { identifyWorkspace, visibleFiles } from '../repo/workspace.js';
 import { chunkFile } from '../repo/fileio.js';

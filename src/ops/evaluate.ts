@@ -7,12 +7,12 @@ import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
 import type { Scalar } from '../core/objects.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool } from '../repo/repository/session.js';
 import { restoreFile } from '../repo/fileio.js';
 import { safeDestination } from '../repo/safeDest.js';
 import { ensureChunks } from '../repo/partial.js';
-import { recordAnnotation } from '../repo/annotations.js';
+import { recordAnnotation } from '../repo/history/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 
 /** Options of `mvm eval`. */

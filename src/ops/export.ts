@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { servedNumbers } from '../repo/release.js';
 import type { ServingLayout } from '../repo/envConfig.js';
 import { exportVersion, pruneServing, type ExportResult } from '../repo/serving.js';

@@ -4,7 +4,7 @@ import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { ensureChunks, partialRemote } from '../repo/partial.js';
-import { gcRoots, reachableObjects } from '../repo/reachable.js';
+import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import { visibleFiles } from '../repo/workspace.js';
 
 /** Options of `mvm fetch`. */

@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { withIndex, withLock, type Progress } from '../repo/repository/session.js';
-import { gcRoots, reachableObjects } from '../repo/reachable.js';
-import type { GcLogEntry } from '../repo/gcLog.js';
+import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
+import type { GcLogEntry } from '../repo/history/gcLog.js';
 
 /** Options of `mvm gc`. */
 export interface GcOptions {

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { restoreFile } from '../repo/fileio.js';
 import { withPool } from '../repo/repository/session.js';
 

@@ -1,6 +1,6 @@
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { allSummaries } from '../repo/summaries.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { allSummaries } from '../repo/history/summaries.js';
 import type { DataDep, GitInfo } from '../core/objects.js';
 
 /** How a lineage node relates to the one above it. */

@@ -7,11 +7,11 @@ import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf } from '../repo/revisions.js';
+import { numberOf } from '../repo/history/revisions.js';
 import { createRepository } from '../repo/repository/create.js';
-import { rebaseOnto } from '../repo/rebase.js';
+import { rebaseOnto } from '../repo/history/rebase.js';
 import { MVM_DIR, Repository } from '../repo/repository/repository.js';
-import { lockNotPushed, readLock } from '../repo/lockfile.js';
+import { lockNotPushed, readLock } from '../repo/history/lockfile.js';
 import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
 
 /** Options of `mvm pull`. */

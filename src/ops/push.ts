@@ -4,7 +4,7 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/push.js';
-import { followRegistry } from '../repo/numbering.js';
+import { followRegistry } from '../repo/history/numbering.js';
 import { repairRemote, type RemoteRepair } from '../repo/remoteRepair.js';
 
 /** Options of `mvm push`. */

@@ -1,9 +1,9 @@
 import { MvmError } from '../errors.js';
 import { validateRefName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withLock } from '../repo/repository/session.js';
-import { allSummaries } from '../repo/summaries.js';
+import { allSummaries } from '../repo/history/summaries.js';
 
 /** A branch or tag and the version it names. */
 export interface RefInfo {

@@ -3,9 +3,9 @@ import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { refNames } from '../repo/summaries.js';
-import { annotationsOf, overlayMetrics } from '../repo/annotations.js';
+import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { refNames } from '../repo/history/summaries.js';
+import { annotationsOf, overlayMetrics } from '../repo/history/annotations.js';
 import { isMvmError } from '../errors.js';
 import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/signatures.js';
 

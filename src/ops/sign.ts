@@ -1,6 +1,6 @@
 import type { Repository } from '../repo/repository/repository.js';
 import { withLock } from '../repo/repository/session.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
+import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { recordSignature, signVersion, signingKey } from '../repo/signing/signatures.js';
 
 /** Options of `mvm sign`. */

@@ -1,9 +1,9 @@
 import type { Repository } from '../repo/repository/repository.js';
 import type { Progress } from '../repo/repository/session.js';
 import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace.js';
-import { numberOf } from '../repo/revisions.js';
+import { numberOf } from '../repo/history/revisions.js';
 import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
-import { readLock } from '../repo/lockfile.js';
+import { readLock } from '../repo/history/lockfile.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {

@@ -1,5 +1,5 @@
 import type { Repository } from '../repo/repository/repository.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
+import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/signatures.js';
 
 /** What `mvm verify` found: the version's signatures, checked. */

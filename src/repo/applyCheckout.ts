@@ -20,7 +20,7 @@ import { withPool, type Progress } from './repository/session.js';
 import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
 import { ensureChunks, partialRemote } from './partial.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
-import type { StatEntry } from './versionIndex.js';
+import type { StatEntry } from './history/versionIndex.js';
 import type { StagedFiles } from './staging.js';
 import { faultPoint } from '../storage/faults.js';
 import { tempPath } from '../storage/atomic.js';

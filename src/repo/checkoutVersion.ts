@@ -5,7 +5,7 @@ import type { Repository } from './repository/repository.js';
 import type { Progress } from './repository/session.js';
 import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
-import { writeLock } from './lockfile.js';
+import { writeLock } from './history/lockfile.js';
 import type { StagedFiles } from './staging.js';
 
 /** What checking out a version did to the workspace. */

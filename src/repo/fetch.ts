@@ -9,7 +9,7 @@ import { parseRegistry } from '../storage/numbers.js';
 import type { Repository } from './repository/repository.js';
 import { withPool, type Progress } from './repository/session.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
-import { followRegistry } from './numbering.js';
+import { followRegistry } from './history/numbering.js';
 import { bounded } from './repository/bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';

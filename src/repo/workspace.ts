@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from './repository/repository.js';
-import type { StatEntry } from './versionIndex.js';
+import type { StatEntry } from './history/versionIndex.js';
 import type { ChunkPool } from '../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
 import { ignoreRules } from './ignoreRules.js';

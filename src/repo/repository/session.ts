@@ -1,6 +1,6 @@
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import type { Repository } from './repository.js';
-import type { VersionIndex } from '../versionIndex.js';
+import type { VersionIndex } from '../history/versionIndex.js';
 
 // The index (LevelDB) and the worker pool load on first use: commands that
 // need neither, such as `log` answering from the summary file, skip them.
@@ -17,7 +17,7 @@ export async function withLock<T>(repo: Repository, command: string, fn: () => P
 
 /** Runs `fn` with the index open, and closes it straight after so other processes can open it. */
 export async function withIndex<T>(repo: Repository, fn: (index: VersionIndex) => Promise<T>): Promise<T> {
-  const { VersionIndex } = await import('../versionIndex.js');
+  const { VersionIndex } = await import('../history/versionIndex.js');
   const index = await VersionIndex.open(repo);
   try {
     return await fn(index);

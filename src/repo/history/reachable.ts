@@ -1,10 +1,10 @@
-import { DEFAULT_ENV } from '../core/revision.js';
+import { DEFAULT_ENV } from '../../core/revision.js';
 import { envLogName, listEnvs } from './deployments.js';
-import { MvmError, isMvmError } from '../errors.js';
-import type { AnnotationLogEntry } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
+import { MvmError, isMvmError } from '../../errors.js';
+import type { AnnotationLogEntry } from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
 import { readLock } from './lockfile.js';
-import { lockedVersionsInGit } from './repository/gitInfo.js';
+import { lockedVersionsInGit } from '../repository/gitInfo.js';
 
 /** What keeps objects alive: the versions named by refs and logs, and annotation objects. */
 export interface Roots {

@@ -1,11 +1,11 @@
-import { mergeInto } from '../core/values.js';
-import { toNameMap } from '../core/schema.js';
+import { mergeInto } from '../../core/values.js';
+import { toNameMap } from '../../core/schema.js';
 import { join } from 'node:path';
-import { MemoryKv, type KvStore, type KvOp } from '../storage/kv.js';
-import { IndexStore } from '../storage/indexStore.js';
-import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from './repository/repository.js';
-import type { AnnotationLogEntry, Scalar, Version } from '../core/objects.js';
+import { MemoryKv, type KvStore, type KvOp } from '../../storage/kv.js';
+import { IndexStore } from '../../storage/indexStore.js';
+import { MvmError, isMvmError } from '../../errors.js';
+import type { Repository } from '../repository/repository.js';
+import type { AnnotationLogEntry, Scalar, Version } from '../../core/objects.js';
 import {
   appendSummaryFile,
   logMarks,

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MvmError } from '../errors.js';
-import { canonicalJson } from '../core/canonical.js';
-import { isObjectId } from '../core/ids.js';
-import type { FileEntry, Version } from '../core/objects.js';
-import { versionProblems } from '../core/versionCheck.js';
-import { isRecord, toNameMap } from '../core/schema.js';
-import { writeFileAtomic } from '../storage/atomic.js';
-import { readJsonFile } from '../storage/jsonFile.js';
-import type { Repository } from './repository/repository.js';
+import { MvmError } from '../../errors.js';
+import { canonicalJson } from '../../core/canonical.js';
+import { isObjectId } from '../../core/ids.js';
+import type { FileEntry, Version } from '../../core/objects.js';
+import { versionProblems } from '../../core/versionCheck.js';
+import { isRecord, toNameMap } from '../../core/schema.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
+import { readJsonFile } from '../../storage/jsonFile.js';
+import type { Repository } from '../repository/repository.js';
 
 /** The file at the workspace root, meant for git, that names the model of each git commit. */
 export const LOCK_FILE = 'mvm.lock';

@@ -1,7 +1,7 @@
-import type { QueryRecord } from '../core/query/index.js';
-import { didYouMean } from '../core/suggest.js';
-import type { Repository } from './repository/repository.js';
-import { withIndex } from './repository/session.js';
+import type { QueryRecord } from '../../core/query/index.js';
+import { didYouMean } from '../../core/suggest.js';
+import type { Repository } from '../repository/repository.js';
+import { withIndex } from '../repository/session.js';
 import type { VersionSummary } from './versionIndex.js';
 import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
 
@@ -80,7 +80,7 @@ export async function allSummaries(repo: Repository): Promise<Map<string, Versio
  * instead of an empty result and silence.
  */
 export async function whereWarnings(summaries: Iterable<VersionSummary>, where: string): Promise<string[]> {
-  const query = await import('../core/query/index.js');
+  const query = await import('../../core/query/index.js');
   const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
   for (const v of summaries) {
     for (const k of Object.keys(v.metrics)) known.metrics!.add(k);

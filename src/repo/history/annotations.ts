@@ -1,10 +1,16 @@
-import { mergeInto } from '../core/values.js';
-import { toNameMap } from '../core/schema.js';
-import { OBJECT_FORMAT, type Annotation, type AnnotationLogEntry, type Scalar, type Version } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
-import { withLock } from './repository/session.js';
+import { mergeInto } from '../../core/values.js';
+import { toNameMap } from '../../core/schema.js';
+import {
+  OBJECT_FORMAT,
+  type Annotation,
+  type AnnotationLogEntry,
+  type Scalar,
+  type Version,
+} from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
+import { withLock } from '../repository/session.js';
 import { resolveRevision } from './revisions.js';
-import { defaultAuthor } from './repository/gitInfo.js';
+import { defaultAuthor } from '../repository/gitInfo.js';
 
 /** Annotations attached to a version, oldest first, with their object ids. */
 export function annotationsOf(repo: Repository, id: string): (Annotation & { id: string })[] {

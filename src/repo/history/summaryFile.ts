@@ -1,10 +1,10 @@
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { readFully } from '../storage/readFully.js';
+import { readFully } from '../../storage/readFully.js';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../storage/atomic.js';
-import { mergeInto } from '../core/values.js';
-import type { Scalar } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
+import { mergeInto } from '../../core/values.js';
+import type { Scalar } from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
 import type { VersionSummary } from './versionIndex.js';
 
 /**
