@@ -4,9 +4,9 @@ import { MvmError, fromSystemError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { addIgnores, ignoreLine, removeIgnores } from '../repo/repository/gitignore.js';
 import { withLock } from '../repo/repository/session.js';
-import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace.js';
-import { expandGlob, isGlob, pathspecMatcher } from '../repo/globs.js';
-import { ignoreRules } from '../repo/ignoreRules.js';
+import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace/workspace.js';
+import { expandGlob, isGlob, pathspecMatcher } from '../repo/workspace/globs.js';
+import { ignoreRules } from '../repo/workspace/ignoreRules.js';
 
 /** What `mvm add` / `mvm rm` changed. */
 export interface TrackResult {

@@ -8,7 +8,7 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { saveRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote, type RemoteRef } from '../repo/remoteSession.js';
 import { fetchAndStage } from '../repo/fetch.js';
-import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/history/revisions.js';
 import { pathProblem } from '../core/versionCheck.js';
 

@@ -13,9 +13,9 @@ import {
   recordStats,
   visibleFiles,
   type StatusEntry,
-} from '../repo/workspace.js';
+} from '../repo/workspace/workspace.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
-import { resolveDataDeps } from '../repo/dataDeps.js';
+import { resolveDataDeps } from '../repo/workspace/dataDeps.js';
 import { defaultAuthor, gitInfo } from '../repo/repository/gitInfo.js';
 import { writeLock } from '../repo/history/lockfile.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/signatures.js';

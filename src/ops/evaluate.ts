@@ -9,7 +9,7 @@ import type { Scalar } from '../core/objects.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool } from '../repo/repository/session.js';
-import { restoreFile } from '../repo/fileio.js';
+import { restoreFile } from '../repo/workspace/fileio.js';
 import { safeDestination } from '../repo/safeDest.js';
 import { ensureChunks } from '../repo/partial.js';
 import { recordAnnotation } from '../repo/history/annotations.js';

@@ -5,7 +5,7 @@ import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
 import { ensureChunks, partialRemote } from '../repo/partial.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
-import { visibleFiles } from '../repo/workspace.js';
+import { visibleFiles } from '../repo/workspace/workspace.js';
 
 /** Options of `mvm fetch`. */
 export interface FetchOptions {

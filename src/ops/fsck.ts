@@ -9,7 +9,7 @@ import { numberLookup } from '../repo/history/revisions.js';
 import { bounded } from '../repo/repository/bounded.js';
 import { removedVersions } from '../repo/history/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
-import { isCovered } from '../repo/workspace.js';
+import { isCovered } from '../repo/workspace/workspace.js';
 import { partialRemote } from '../repo/partial.js';
 import { readEnvConfigs } from '../repo/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/serving.js';

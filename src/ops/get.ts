@@ -4,7 +4,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
-import { restoreFile } from '../repo/fileio.js';
+import { restoreFile } from '../repo/workspace/fileio.js';
 import { withPool } from '../repo/repository/session.js';
 
 /** What `mvm get` wrote. */

@@ -6,7 +6,7 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/remotes.js';
 import { defaultJobs, withRemote } from '../repo/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
-import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf } from '../repo/history/revisions.js';
 import { createRepository } from '../repo/repository/create.js';
 import { rebaseOnto } from '../repo/history/rebase.js';

@@ -1,8 +1,8 @@
 import type { Repository } from '../repo/repository/repository.js';
 import type { Progress } from '../repo/repository/session.js';
-import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace.js';
+import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace/workspace.js';
 import { numberOf } from '../repo/history/revisions.js';
-import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
+import { checkDataDeps, type DataDrift } from '../repo/workspace/dataDeps.js';
 import { readLock } from '../repo/history/lockfile.js';
 
 /** Options of `mvm status`. */

@@ -7,7 +7,7 @@ import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { randomBf16, writeSafetensors } from '../helpers/modelWriters.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
 import { Repository } from '../../src/repo/repository/repository.js';
-import { assembleFile } from '../../src/repo/fileio.js';
+import { assembleFile } from '../../src/repo/workspace/fileio.js';
 import { withPool } from '../../src/repo/repository/session.js';
 
 // A clone is a partial store unless --full: every manifest and file object,

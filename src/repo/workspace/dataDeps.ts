@@ -1,14 +1,14 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
-import { blake3Hex } from '../storage/hash.js';
-import { canonicalJson } from '../core/canonical.js';
-import type { DataDep, Version } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
-import { withPool } from './repository/session.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import { blake3Hex } from '../../storage/hash.js';
+import { canonicalJson } from '../../core/canonical.js';
+import type { DataDep, Version } from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
+import { withPool } from '../repository/session.js';
 import { chunkFile } from './fileio.js';
 import { scanTracked } from './workspace.js';
-import { nameMap } from '../core/schema.js';
+import { nameMap } from '../../core/schema.js';
 
 /** A dataset whose recorded id no longer matches its content on disk. */
 export interface DataDrift {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fromSystemError } from '../errors.js';
+import { fromSystemError } from '../../errors.js';
 
 /** The file at the workspace root whose gitignore-syntax patterns keep paths out of tracked folders. */
 export const IGNORE_FILE = '.mvmignore';

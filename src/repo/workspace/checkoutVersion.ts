@@ -1,11 +1,11 @@
-import { MvmError } from '../errors.js';
-import { planCheckout, type WorkState } from '../core/checkoutPlan.js';
-import { assertSafeVersion } from '../core/versionCheck.js';
-import type { Repository } from './repository/repository.js';
-import type { Progress } from './repository/session.js';
+import { MvmError } from '../../errors.js';
+import { planCheckout, type WorkState } from '../../core/checkoutPlan.js';
+import { assertSafeVersion } from '../../core/versionCheck.js';
+import type { Repository } from '../repository/repository.js';
+import type { Progress } from '../repository/session.js';
 import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
-import { writeLock } from './history/lockfile.js';
+import { writeLock } from '../history/lockfile.js';
 import type { StagedFiles } from './staging.js';
 
 /** What checking out a version did to the workspace. */

@@ -14,23 +14,29 @@ import {
   statSync,
   type BigIntStats,
 } from 'node:fs';
-import { fromSystemError, isMvmError, MvmError } from '../errors.js';
-import type { ChunkPool } from '../storage/chunkPool.js';
-import { tempPath } from '../storage/atomic.js';
-import { blake3Hex } from '../storage/hash.js';
-import { groupKindForDtype } from '../storage/bytegroup.js';
-import type { GroupChoice } from '../storage/codec.js';
-import { planChunks, type ChunkSpan } from '../core/chunking.js';
-import { detectLayout } from '../core/formats/detect.js';
+import { fromSystemError, isMvmError, MvmError } from '../../errors.js';
+import type { ChunkPool } from '../../storage/chunkPool.js';
+import { tempPath } from '../../storage/atomic.js';
+import { blake3Hex } from '../../storage/hash.js';
+import { groupKindForDtype } from '../../storage/bytegroup.js';
+import type { GroupChoice } from '../../storage/codec.js';
+import { planChunks, type ChunkSpan } from '../../core/chunking.js';
+import { detectLayout } from '../../core/formats/detect.js';
 import { sidecarLayout } from './sidecarLayout.js';
 import { fdSource } from './fileSource.js';
-import type { Layout } from '../core/formats/types.js';
-import { encodeJsonObject, OBJECT_FORMAT, type ChunkRef, type FileObject, type TensorEntry } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
-import { bounded } from './repository/bounded.js';
+import type { Layout } from '../../core/formats/types.js';
+import {
+  encodeJsonObject,
+  OBJECT_FORMAT,
+  type ChunkRef,
+  type FileObject,
+  type TensorEntry,
+} from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
+import { bounded } from '../repository/bounded.js';
 import type { StagedFile } from './staging.js';
-import { faultPoint } from '../storage/faults.js';
-import { ensureChunks, partialRemote } from './partial.js';
+import { faultPoint } from '../../storage/faults.js';
+import { ensureChunks, partialRemote } from '../partial.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;

@@ -12,18 +12,18 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
-import type { CheckoutPlan } from '../core/checkoutPlan.js';
-import type { FileEntry, FileObject } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
-import { withPool, type Progress } from './repository/session.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import type { CheckoutPlan } from '../../core/checkoutPlan.js';
+import type { FileEntry, FileObject } from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
+import { withPool, type Progress } from '../repository/session.js';
 import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
-import { ensureChunks, partialRemote } from './partial.js';
+import { ensureChunks, partialRemote } from '../partial.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
-import type { StatEntry } from './history/versionIndex.js';
+import type { StatEntry } from '../history/versionIndex.js';
 import type { StagedFiles } from './staging.js';
-import { faultPoint } from '../storage/faults.js';
-import { tempPath } from '../storage/atomic.js';
+import { faultPoint } from '../../storage/faults.js';
+import { tempPath } from '../../storage/atomic.js';
 
 /**
  * What applying a checkout plan did: the stat-cache entries of the paths it

@@ -1,10 +1,10 @@
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { validateLayout } from '../core/formats/detect.js';
-import { TFJS_MANIFEST, TFJS_MANIFEST_MAX_BYTES, tfjsShardLayout } from '../core/formats/tfjs.js';
-import { BUNDLE_INDEX_MAX_BYTES, bundleIndexFor, bundleShardLayout } from '../core/formats/tfBundle.js';
-import { onnxExternalData, type ExternalTensor } from '../core/formats/onnx.js';
-import type { Layout } from '../core/formats/types.js';
+import { validateLayout } from '../../core/formats/detect.js';
+import { TFJS_MANIFEST, TFJS_MANIFEST_MAX_BYTES, tfjsShardLayout } from '../../core/formats/tfjs.js';
+import { BUNDLE_INDEX_MAX_BYTES, bundleIndexFor, bundleShardLayout } from '../../core/formats/tfBundle.js';
+import { onnxExternalData, type ExternalTensor } from '../../core/formats/onnx.js';
+import type { Layout } from '../../core/formats/types.js';
 import { fdSource } from './fileSource.js';
 
 /**

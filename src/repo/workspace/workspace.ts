@@ -1,13 +1,13 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from './repository/repository.js';
-import type { StatEntry } from './history/versionIndex.js';
-import type { ChunkPool } from '../storage/chunkPool.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import type { Repository } from '../repository/repository.js';
+import type { StatEntry } from '../history/versionIndex.js';
+import type { ChunkPool } from '../../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
 import { ignoreRules } from './ignoreRules.js';
-import { withIndex, withPool, type Progress } from './repository/session.js';
-import type { Version } from '../core/objects.js';
-import { nameMap } from '../core/schema.js';
+import { withIndex, withPool, type Progress } from '../repository/session.js';
+import type { Version } from '../../core/objects.js';
+import { nameMap } from '../../core/schema.js';
 
 /** A regular file found under the tracked paths. */
 export interface WorkFile {
