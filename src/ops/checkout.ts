@@ -4,8 +4,8 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/history/revisions.js';
 import { LOCK_FILE, lockNotPushed, readLock } from '../repo/history/lockfile.js';
-import { findRemote } from '../repo/remotes.js';
-import { ensureVersion } from '../repo/fetch.js';
+import { findRemote } from '../repo/transfer/remotes.js';
+import { ensureVersion } from '../repo/transfer/fetch.js';
 
 /** Options of `mvm checkout`. */
 export interface CheckoutOptions {

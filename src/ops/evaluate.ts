@@ -11,7 +11,7 @@ import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool } from '../repo/repository/session.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
 import { safeDestination } from '../repo/safeDest.js';
-import { ensureChunks } from '../repo/partial.js';
+import { ensureChunks } from '../repo/transfer/partial.js';
 import { recordAnnotation } from '../repo/history/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
 

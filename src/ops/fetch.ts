@@ -1,9 +1,9 @@
 import type { Repository } from '../repo/repository/repository.js';
 import { withLock, type Progress } from '../repo/repository/session.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
-import { ensureChunks, partialRemote } from '../repo/partial.js';
+import { findRemote } from '../repo/transfer/remotes.js';
+import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
+import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
+import { ensureChunks, partialRemote } from '../repo/transfer/partial.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import { visibleFiles } from '../repo/workspace/workspace.js';
 

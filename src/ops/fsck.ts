@@ -10,13 +10,13 @@ import { bounded } from '../repo/repository/bounded.js';
 import { removedVersions } from '../repo/history/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace/workspace.js';
-import { partialRemote } from '../repo/partial.js';
+import { partialRemote } from '../repo/transfer/partial.js';
 import { readEnvConfigs } from '../repo/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
+import { findRemote } from '../repo/transfer/remotes.js';
+import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
+import { checkRemote, type RemoteCheck } from '../repo/transfer/remoteCheck.js';
 import { loadSignature, signatureLog } from '../repo/signing/signatures.js';
 
 /** Where a damaged object is used: which version and path. */

@@ -1,11 +1,11 @@
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { withLock, type Progress } from '../repo/repository/session.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { pushToRemote, type RefUpdate } from '../repo/push.js';
+import { findRemote } from '../repo/transfer/remotes.js';
+import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
+import { pushToRemote, type RefUpdate } from '../repo/transfer/push.js';
 import { followRegistry } from '../repo/history/numbering.js';
-import { repairRemote, type RemoteRepair } from '../repo/remoteRepair.js';
+import { repairRemote, type RemoteRepair } from '../repo/transfer/remoteRepair.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {

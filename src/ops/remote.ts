@@ -1,10 +1,17 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
-import { partialRemote } from '../repo/partial.js';
+import { partialRemote } from '../repo/transfer/partial.js';
 import { withLock } from '../repo/repository/session.js';
-import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/remotes.js';
-import { assertSafeSpec, describeRemote, readTrust, trustRemote, trustState, writeTrust } from '../repo/remoteTrust.js';
+import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/transfer/remotes.js';
+import {
+  assertSafeSpec,
+  describeRemote,
+  readTrust,
+  trustRemote,
+  trustState,
+  writeTrust,
+} from '../repo/transfer/remoteTrust.js';
 import { createRepository } from '../repo/repository/create.js';
 import { MVM_DIR, Repository } from '../repo/repository/repository.js';
 import { parseRemoteUrl } from '../storage/remote/open.js';

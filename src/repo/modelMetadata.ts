@@ -3,7 +3,7 @@ import type { FileObject } from '../core/objects.js';
 import type { ByteSource } from '../core/formats/types.js';
 import { readModelMetadata, type ModelMetadata } from '../core/formats/metadata.js';
 import type { Repository } from './repository/repository.js';
-import { ensureChunks } from './partial.js';
+import { ensureChunks } from './transfer/partial.js';
 
 /**
  * A file of the store as a ByteSource: reads decode (and verify) only the

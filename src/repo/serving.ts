@@ -20,7 +20,7 @@ import { assertSafeVersion } from '../core/versionCheck.js';
 import { fsyncDir } from '../storage/atomic.js';
 import { assembleFile } from './workspace/fileio.js';
 import { safeDestination } from './safeDest.js';
-import { ensureChunks } from './partial.js';
+import { ensureChunks } from './transfer/partial.js';
 import { withPool } from './repository/session.js';
 import type { Repository } from './repository/repository.js';
 import type { ExportTarget } from './envConfig.js';

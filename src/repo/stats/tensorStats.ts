@@ -7,7 +7,7 @@ import type { Repository } from '../repository/repository.js';
 import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
 import type { Progress } from '../repository/session.js';
 import { bounded } from '../repository/bounded.js';
-import { ensureChunks } from '../partial.js';
+import { ensureChunks } from '../transfer/partial.js';
 
 /** Why a changed tensor has no statistics. */
 export type StatsSkip = 'dtype' | 'layout';

@@ -36,7 +36,7 @@ import type { Repository } from '../repository/repository.js';
 import { bounded } from '../repository/bounded.js';
 import type { StagedFile } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
-import { ensureChunks, partialRemote } from '../partial.js';
+import { ensureChunks, partialRemote } from '../transfer/partial.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;

@@ -1,16 +1,16 @@
-import { MvmError, isMvmError } from '../errors.js';
-import { isAncestor } from '../core/dag.js';
-import { indexKey, packKey, packLayout, packParts } from '../storage/remote/packs.js';
-import { formatNumberLog, parseRegistry } from '../storage/numbers.js';
+import { MvmError, isMvmError } from '../../errors.js';
+import { isAncestor } from '../../core/dag.js';
+import { indexKey, packKey, packLayout, packParts } from '../../storage/remote/packs.js';
+import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
 import { ensureChunks } from './partial.js';
-import type { Repository } from './repository/repository.js';
-import type { Progress } from './repository/session.js';
-import { bounded } from './repository/bounded.js';
+import type { Repository } from '../repository/repository.js';
+import type { Progress } from '../repository/session.js';
+import { bounded } from '../repository/bounded.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { pushSignatures } from './signatureTransfer.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
-import { faultPoint } from '../storage/faults.js';
+import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
+import { faultPoint } from '../../storage/faults.js';
 
 /** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
 export function packSize(): number {

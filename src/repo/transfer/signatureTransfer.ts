@@ -1,15 +1,15 @@
-import { MvmError, isMvmError } from '../errors.js';
+import { MvmError, isMvmError } from '../../errors.js';
 import {
   MAX_SIGNATURES_PER_VERSION,
   MAX_SIGNATURE_OBJECT,
   decodeSignature,
   type Signature,
-} from '../core/signature.js';
-import { blake3Hex } from '../storage/hash.js';
-import type { Repository } from './repository/repository.js';
+} from '../../core/signature.js';
+import { blake3Hex } from '../../storage/hash.js';
+import type { Repository } from '../repository/repository.js';
 import type { RemoteSession } from './remoteSession.js';
-import { bounded } from './repository/bounded.js';
-import { recordSignature, signatureLog } from './signing/signatures.js';
+import { bounded } from '../repository/bounded.js';
+import { recordSignature, signatureLog } from '../signing/signatures.js';
 
 /** Where signatures live on a remote: `signatures/<version id>/<signature id>.<bytes>`, the signature object's canonical JSON. */
 export const SIGNATURES_PREFIX = 'signatures/';

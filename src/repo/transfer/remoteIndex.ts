@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../storage/atomic.js';
-import type { RemoteBackend } from '../storage/remote/backend.js';
-import { indexKey, parsePackIndex, type PackEntry, type PackIndex } from '../storage/remote/packs.js';
-import type { Repository } from './repository/repository.js';
-import { bounded } from './repository/bounded.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
+import type { RemoteBackend } from '../../storage/remote/backend.js';
+import { indexKey, parsePackIndex, type PackEntry, type PackIndex } from '../../storage/remote/packs.js';
+import type { Repository } from '../repository/repository.js';
+import { bounded } from '../repository/bounded.js';
+import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
 
 /**
  * What a remote holds, learnt from its pack indexes: every object id and

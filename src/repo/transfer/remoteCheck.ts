@@ -1,17 +1,17 @@
-import { MvmError, isMvmError } from '../errors.js';
-import { decodeFileObject, decodeVersion } from '../core/objects.js';
-import { isObjectId } from '../core/ids.js';
-import { validateRefName } from '../core/revision.js';
-import { decodeVerified } from '../storage/objectFile.js';
-import { indexKey, packKey, parsePackIndex, type PackEntry, type PackIndex } from '../storage/remote/packs.js';
-import { garbledNumberLines, parseNumberLog } from '../storage/numbers.js';
-import type { ChunkPool } from '../storage/chunkPool.js';
-import type { Repository } from './repository/repository.js';
-import { withPool, type Progress } from './repository/session.js';
-import { bounded } from './repository/bounded.js';
+import { MvmError, isMvmError } from '../../errors.js';
+import { decodeFileObject, decodeVersion } from '../../core/objects.js';
+import { isObjectId } from '../../core/ids.js';
+import { validateRefName } from '../../core/revision.js';
+import { decodeVerified } from '../../storage/objectFile.js';
+import { indexKey, packKey, parsePackIndex, type PackEntry, type PackIndex } from '../../storage/remote/packs.js';
+import { garbledNumberLines, parseNumberLog } from '../../storage/numbers.js';
+import type { ChunkPool } from '../../storage/chunkPool.js';
+import type { Repository } from '../repository/repository.js';
+import { withPool, type Progress } from '../repository/session.js';
+import { bounded } from '../repository/bounded.js';
 import { RangeSlots } from './rangeSlots.js';
 import type { RemoteSession } from './remoteSession.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
 
 /** Largest ranged read of a pack while checking it: memory holds about one per job, whatever the remote's size. */
 const CHECK_RANGE = 8 << 20;

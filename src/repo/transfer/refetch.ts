@@ -1,8 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Repository } from './repository/repository.js';
+import type { Repository } from '../repository/repository.js';
 import { partialRemote } from './partial.js';
-import { visibleFiles } from './workspace/workspace.js';
+import { visibleFiles } from '../workspace/workspace.js';
 
 /** Where fsck --repair sets damaged objects aside (one file per object id). */
 function lostDir(repo: Repository): string {

@@ -1,12 +1,12 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MvmError } from '../errors.js';
-import { canonicalJson } from '../core/canonical.js';
-import { writeFileAtomic } from '../storage/atomic.js';
-import { blake3Hex } from '../storage/hash.js';
-import { readJsonFile } from '../storage/jsonFile.js';
-import { parseRemoteUrl } from '../storage/remote/open.js';
-import type { Repository } from './repository/repository.js';
+import { MvmError } from '../../errors.js';
+import { canonicalJson } from '../../core/canonical.js';
+import { writeFileAtomic } from '../../storage/atomic.js';
+import { blake3Hex } from '../../storage/hash.js';
+import { readJsonFile } from '../../storage/jsonFile.js';
+import { parseRemoteUrl } from '../../storage/remote/open.js';
+import type { Repository } from '../repository/repository.js';
 import { SHARED_REMOTES_FILE, type RemoteEntry } from './remotes.js';
 
 /** Where this clone records which shared remote settings its user trusted: `.mvm/trusted-remotes.json`. */

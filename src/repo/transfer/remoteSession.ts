@@ -1,14 +1,14 @@
-import { MvmError } from '../errors.js';
-import type { RemoteBackend } from '../storage/remote/backend.js';
-import { FolderBackend } from '../storage/remote/folder.js';
-import { openBackend } from '../storage/remote/open.js';
-import { REMOTE_FORMAT } from '../storage/remote/packs.js';
-import { isObjectId } from '../core/ids.js';
-import { validateRefName } from '../core/revision.js';
-import type { Repository } from './repository/repository.js';
+import { MvmError } from '../../errors.js';
+import type { RemoteBackend } from '../../storage/remote/backend.js';
+import { FolderBackend } from '../../storage/remote/folder.js';
+import { openBackend } from '../../storage/remote/open.js';
+import { REMOTE_FORMAT } from '../../storage/remote/packs.js';
+import { isObjectId } from '../../core/ids.js';
+import { validateRefName } from '../../core/revision.js';
+import type { Repository } from '../repository/repository.js';
 import type { RemoteEntry } from './remotes.js';
 import { assertRemoteUsable } from './remoteTrust.js';
-import { REMOTE_LIMITS } from '../storage/remote/limits.js';
+import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
 
 const FORMAT_KEY = 'mvm-remote.json';
 

@@ -1,6 +1,6 @@
-import type { Progress } from './repository/session.js';
-import type { ChunkRef } from '../core/objects.js';
-import type { Repository } from './repository/repository.js';
+import type { Progress } from '../repository/session.js';
+import type { ChunkRef } from '../../core/objects.js';
+import type { Repository } from '../repository/repository.js';
 
 /**
  * A partial store (what `mvm clone` makes unless `--full`) holds every
