@@ -3,13 +3,13 @@ import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision } from '../repo/history/revisions.js';
 import { deployLog, deploymentStack, envCurrent } from '../repo/history/deployments.js';
-import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/envConfig.js';
-import { releaseMove, serveEnv, type ReleaseResult } from '../repo/release.js';
-import type { Gates } from '../repo/gates.js';
-import { validateServingName } from '../repo/serving.js';
+import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/deploy/envConfig.js';
+import { releaseMove, serveEnv, type ReleaseResult } from '../repo/deploy/release.js';
+import type { Gates } from '../repo/deploy/gates.js';
+import { validateServingName } from '../repo/deploy/serving.js';
 import { withLock } from '../repo/repository/session.js';
 
-export type { ReleaseResult } from '../repo/release.js';
+export type { ReleaseResult } from '../repo/deploy/release.js';
 
 /** Options of deploy and rollback. */
 export interface DeployOptions {

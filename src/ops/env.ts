@@ -1,9 +1,9 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { envConfig, writeEnvConfig, type EnvConfig } from '../repo/envConfig.js';
-import { envStates } from '../repo/release.js';
-import { validateServingName } from '../repo/serving.js';
+import { envConfig, writeEnvConfig, type EnvConfig } from '../repo/deploy/envConfig.js';
+import { envStates } from '../repo/deploy/release.js';
+import { validateServingName } from '../repo/deploy/serving.js';
 import { withLock } from '../repo/repository/session.js';
 
 /** One environment: what it serves and its settings. */

@@ -10,7 +10,7 @@ import type { Repository } from '../repo/repository/repository.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool } from '../repo/repository/session.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
-import { safeDestination } from '../repo/safeDest.js';
+import { safeDestination } from '../repo/deploy/safeDest.js';
 import { ensureChunks } from '../repo/transfer/partial.js';
 import { recordAnnotation } from '../repo/history/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';

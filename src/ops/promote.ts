@@ -2,7 +2,7 @@ import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/repository.js';
 import { envCurrent } from '../repo/history/deployments.js';
-import { releaseMove, type ReleaseResult } from '../repo/release.js';
+import { releaseMove, type ReleaseResult } from '../repo/deploy/release.js';
 import { withLock } from '../repo/repository/session.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */

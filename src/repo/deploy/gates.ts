@@ -1,8 +1,8 @@
-import { MvmError } from '../errors.js';
-import { metricDirection } from '../core/metrics.js';
-import type { Expr, Operand } from '../core/query/ast.js';
-import { queryRecord } from './history/summaries.js';
-import type { VersionSummary } from './history/versionIndex.js';
+import { MvmError } from '../../errors.js';
+import { metricDirection } from '../../core/metrics.js';
+import type { Expr, Operand } from '../../core/query/ast.js';
+import { queryRecord } from '../history/summaries.js';
+import type { VersionSummary } from '../history/versionIndex.js';
 
 /** The gates of a deployment: conditions in the `--where` language, and a metric to beat. */
 export interface Gates {
@@ -83,7 +83,7 @@ export async function checkGates(
   candidate: VersionSummary,
   current: VersionSummary | null,
 ): Promise<GateReport> {
-  const { parseQuery, evaluate, formatQuery } = await import('../core/query/index.js');
+  const { parseQuery, evaluate, formatQuery } = await import('../../core/query/index.js');
   const report: GateReport = { passed: [], failed: [] };
   const rec = queryRecord(candidate);
   for (const source of gates.require) {

@@ -15,16 +15,16 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { MvmError, fromSystemError } from '../errors.js';
-import { assertSafeVersion } from '../core/versionCheck.js';
-import { fsyncDir } from '../storage/atomic.js';
-import { assembleFile } from './workspace/fileio.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import { assertSafeVersion } from '../../core/versionCheck.js';
+import { fsyncDir } from '../../storage/atomic.js';
+import { assembleFile } from '../workspace/fileio.js';
 import { safeDestination } from './safeDest.js';
-import { ensureChunks } from './transfer/partial.js';
-import { withPool } from './repository/session.js';
-import type { Repository } from './repository/repository.js';
+import { ensureChunks } from '../transfer/partial.js';
+import { withPool } from '../repository/session.js';
+import type { Repository } from '../repository/repository.js';
 import type { ExportTarget } from './envConfig.js';
-import { alive } from '../storage/lock.js';
+import { alive } from '../../storage/lock.js';
 
 /** The file mvm writes into every exported version folder: which version it holds. */
 export const EXPORT_MARKER = '.mvm-export.json';

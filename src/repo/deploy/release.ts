@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { MvmError } from '../errors.js';
-import { DEFAULT_ENV } from '../core/revision.js';
-import type { Repository } from './repository/repository.js';
-import { numberOf } from './history/revisions.js';
-import { defaultAuthor } from './repository/gitInfo.js';
-import { allSummaries } from './history/summaries.js';
-import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from './history/deployments.js';
+import { MvmError } from '../../errors.js';
+import { DEFAULT_ENV } from '../../core/revision.js';
+import type { Repository } from '../repository/repository.js';
+import { numberOf } from '../history/revisions.js';
+import { defaultAuthor } from '../repository/gitInfo.js';
+import { allSummaries } from '../history/summaries.js';
+import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from '../history/deployments.js';
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';
 import { assertGates, checkGates, type GateReport, type Gates } from './gates.js';
 import { exportVersion, pruneServing, type ExportResult } from './serving.js';
-import { assertSigned, checkSignatures } from './signing/signatures.js';
+import { assertSigned, checkSignatures } from '../signing/signatures.js';
 
 /** How one hook ran. */
 export interface HookRun {

@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MvmError, fromSystemError } from '../errors.js';
-import { pathProblem } from '../core/versionCheck.js';
+import { MvmError, fromSystemError } from '../../errors.js';
+import { pathProblem } from '../../core/versionCheck.js';
 
 /** lstat, or null when nothing is there. */
 function lstatOrNull(abs: string): ReturnType<typeof lstatSync> | null {
