@@ -5,8 +5,8 @@ import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool, type Progress } from '../repo/repository/session.js';
 import { identifyWorkspace, visibleFiles } from '../repo/workspace/workspace.js';
 import { chunkFile } from '../repo/workspace/fileio.js';
-import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/versionDiff.js';
-import { storedModelMetadata, workspaceModelMetadata } from '../repo/modelMetadata.js';
+import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/insight/versionDiff.js';
+import { storedModelMetadata, workspaceModelMetadata } from '../repo/insight/modelMetadata.js';
 import { MvmError } from '../errors.js';
 import { nameMap } from '../core/schema.js';
 

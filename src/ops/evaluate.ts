@@ -13,7 +13,7 @@ import { restoreFile } from '../repo/workspace/fileio.js';
 import { safeDestination } from '../repo/deploy/safeDest.js';
 import { ensureChunks } from '../repo/transfer/partial.js';
 import { recordAnnotation } from '../repo/history/annotations.js';
-import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
+import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 
 /** Options of `mvm eval`. */
 export interface EvalOptions extends CompareOptions {

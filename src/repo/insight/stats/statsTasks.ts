@@ -1,7 +1,7 @@
-import { loadChunk, taskError } from '../../storage/chunkTasks.js';
-import type { PoolResult } from '../../storage/workerPool.js';
-import { TensorDiffAccumulator, type DiffPartial } from '../../core/tensorStats.js';
-import { Bf16Pairs } from '../../storage/statsKernel.js';
+import { loadChunk, taskError } from '../../../storage/chunkTasks.js';
+import type { PoolResult } from '../../../storage/workerPool.js';
+import { TensorDiffAccumulator, type DiffPartial } from '../../../core/tensorStats.js';
+import { Bf16Pairs } from '../../../storage/statsKernel.js';
 
 /** Compares one chunk of a tensor in two versions: decode both, accumulate difference sums. */
 export interface StatsTask {

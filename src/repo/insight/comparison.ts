@@ -1,10 +1,10 @@
-import { setKey } from '../core/values.js';
-import type { DataDep, Scalar, Version } from '../core/objects.js';
-import { metricDirection, type Direction } from '../core/metrics.js';
-import type { Repository } from './repository/repository.js';
-import { numberLookup } from './history/revisions.js';
-import { annotationsOf, overlayMetrics } from './history/annotations.js';
-import { nameMap } from '../core/schema.js';
+import { setKey } from '../../core/values.js';
+import type { DataDep, Scalar, Version } from '../../core/objects.js';
+import { metricDirection, type Direction } from '../../core/metrics.js';
+import type { Repository } from '../repository/repository.js';
+import { numberLookup } from '../history/revisions.js';
+import { annotationsOf, overlayMetrics } from '../history/annotations.js';
+import { nameMap } from '../../core/schema.js';
 
 /** How versions are compared: metric directions declared by the user (others are inferred from names). */
 export interface CompareOptions {

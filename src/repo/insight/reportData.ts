@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { layerOf } from '../core/diff.js';
-import type { Scalar } from '../core/objects.js';
-import { MvmError } from '../errors.js';
+import { layerOf } from '../../core/diff.js';
+import type { Scalar } from '../../core/objects.js';
+import { MvmError } from '../../errors.js';
 import { compareVersions, type CompareResult } from './comparison.js';
-import { deployLog, envCurrent, listEnvs } from './history/deployments.js';
-import type { Repository } from './repository/repository.js';
-import { numberLookup, resolveRevision } from './history/revisions.js';
-import { allSummaries, queryRecord, refNames, whereWarnings } from './history/summaries.js';
+import { deployLog, envCurrent, listEnvs } from '../history/deployments.js';
+import type { Repository } from '../repository/repository.js';
+import { numberLookup, resolveRevision } from '../history/revisions.js';
+import { allSummaries, queryRecord, refNames, whereWarnings } from '../history/summaries.js';
 import { diffStored } from './versionDiff.js';
-import type { VersionSummary } from './history/versionIndex.js';
+import type { VersionSummary } from '../history/versionIndex.js';
 
 /** Which versions a report covers, and which pair it diffs tensor by tensor. */
 export interface ReportSelection {
@@ -134,7 +134,7 @@ async function selectVersions(
     ids = [...summaries.keys()];
   }
   if (sel.where !== undefined) {
-    const { compileQuery } = await import('../core/query/index.js');
+    const { compileQuery } = await import('../../core/query/index.js');
     const match = compileQuery(sel.where);
     ids = ids.filter((id) => {
       const s = summaries.get(id);

@@ -1,4 +1,4 @@
-import { serveTasks } from '../../storage/workerPool.js';
+import { serveTasks } from '../../../storage/workerPool.js';
 import { runStatsTask } from './statsTasks.js';
 
 /** Worker-thread entry: computes tensor difference sums for diff --stats. */
