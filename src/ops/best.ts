@@ -3,7 +3,7 @@ import type { Repository } from '../repo/repository/repository.js';
 import { metricDirection } from '../core/metrics.js';
 import { didYouMean } from '../core/suggest.js';
 import { allSummaries, queryRecord } from '../repo/history/summaries.js';
-import type { VersionSummary } from '../repo/history/versionIndex.js';
+import type { VersionSummary } from '../repo/history/summary.js';
 
 /** Options of `mvm best`. */
 export interface BestOptions {

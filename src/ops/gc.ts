@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { withIndex, withLock, type Progress } from '../repo/repository/session.js';
+import { withLock, type Progress } from '../repo/repository/session.js';
+import { withIndex } from '../repo/history/versionIndex.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import type { GcLogEntry } from '../repo/history/gcLog.js';
 

@@ -2,7 +2,7 @@ import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { iterateHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository/repository.js';
-import { summarize, type VersionSummary } from '../repo/history/versionIndex.js';
+import { summarize, type VersionSummary } from '../repo/history/summary.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/history/summaries.js';
 import { resolveRevision } from '../repo/history/revisions.js';
 import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/signatures.js';

@@ -13,7 +13,7 @@ import type { QueryRecord } from '../../src/core/query/index.js';
 import { parseRevision } from '../../src/core/revision.js';
 import { versionProblems } from '../../src/core/versionCheck.js';
 import { decodeAnnotation, decodeFileObject, decodeVersion, encodeJsonObject } from '../../src/core/objects.js';
-import { summarize } from '../../src/repo/history/versionIndex.js';
+import { summarize } from '../../src/repo/history/summary.js';
 import { compareWithVersion, visibleFiles } from '../../src/repo/workspace/workspace.js';
 import { overlayMetrics } from '../../src/repo/history/annotations.js';
 import { diffTensors, diffVersions } from '../../src/core/diff.js';

@@ -6,7 +6,8 @@ import { annotate } from '../../src/ops/annotate.js';
 import { log } from '../../src/ops/log.js';
 import type { Repository } from '../../src/repo/repository/repository.js';
 import { smallHistory } from '../helpers/history.js';
-import { VersionIndex, type VersionSummary } from '../../src/repo/history/versionIndex.js';
+import { VersionIndex } from '../../src/repo/history/versionIndex.js';
+import type { VersionSummary } from '../../src/repo/history/summary.js';
 import {
   MAX_APPENDS,
   SummaryReader,

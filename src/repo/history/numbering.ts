@@ -1,5 +1,5 @@
 import type { Repository } from '../repository/repository.js';
-import { withIndex } from '../repository/session.js';
+import { withIndex } from './versionIndex.js';
 
 /**
  * Makes local numbers follow the remote's registry, the authority: the

@@ -1,8 +1,8 @@
 import type { QueryRecord } from '../../core/query/index.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { Repository } from '../repository/repository.js';
-import { withIndex } from '../repository/session.js';
-import type { VersionSummary } from './versionIndex.js';
+import { withIndex } from './versionIndex.js';
+import type { VersionSummary } from './summary.js';
 import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
 
 /** Names pointing at each version: branches, tags, HEAD, deployed and each env's `deployed:ENV`. */

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../storage/atomic.js';
 import { mergeInto } from '../../core/values.js';
 import type { Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/repository.js';
-import type { VersionSummary } from './versionIndex.js';
+import type { VersionSummary } from './summary.js';
 
 /**
  * The summary file, `.mvm/summaries`: every version summary the index holds,

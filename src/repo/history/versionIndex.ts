@@ -1,11 +1,11 @@
 import { mergeInto } from '../../core/values.js';
-import { toNameMap } from '../../core/schema.js';
 import { join } from 'node:path';
 import { MemoryKv, type KvStore, type KvOp } from '../../storage/kv.js';
 import { IndexStore } from '../../storage/indexStore.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import type { Repository } from '../repository/repository.js';
-import type { AnnotationLogEntry, Scalar, Version } from '../../core/objects.js';
+import type { AnnotationLogEntry, Scalar } from '../../core/objects.js';
+import { summarize, type VersionSummary } from './summary.js';
 import {
   appendSummaryFile,
   logMarks,
@@ -15,20 +15,6 @@ import {
   writeSummaryFile,
   type SummaryState,
 } from './summaryFile.js';
-
-/** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
-export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
-  id: string;
-  number: number;
-  /** Metrics as recorded, overlaid by later annotations (newest wins). */
-  metrics: Record<string, Scalar>;
-  base: string | null;
-  /** Datasets used: their ids, and the paths or names they were recorded under. */
-  data: string[];
-  files: number;
-  size: number;
-  annotations: number;
-}
 
 /** A stat-cache entry: what a workspace file looked like when its content id was last computed. */
 export interface StatEntry {
@@ -384,23 +370,12 @@ export class VersionIndex {
   }
 }
 
-/** The index summary of a version manifest. */
-export function summarize(id: string, number: number, v: Version): VersionSummary {
-  const files = Object.values(v.files);
-  return {
-    id,
-    number,
-    parents: v.parents,
-    author: v.author,
-    time: v.time,
-    message: v.message,
-    meta: v.meta,
-    params: v.params,
-    metrics: toNameMap(v.metrics),
-    base: v.deps.base ?? null,
-    data: (v.deps.data ?? []).flatMap((d) => [d.id, ...(d.path ? [d.path] : []), ...(d.name ? [d.name] : [])]),
-    files: files.length,
-    size: files.reduce((s, f) => s + f.size, 0),
-    annotations: 0,
-  };
+/** Runs `fn` with the index open, and closes it straight after so other processes can open it. */
+export async function withIndex<T>(repo: Repository, fn: (index: VersionIndex) => Promise<T>): Promise<T> {
+  const index = await VersionIndex.open(repo);
+  try {
+    return await fn(index);
+  } finally {
+    await index.close();
+  }
 }

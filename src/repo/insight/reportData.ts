@@ -10,7 +10,7 @@ import type { Repository } from '../repository/repository.js';
 import { numberLookup, resolveRevision } from '../history/revisions.js';
 import { allSummaries, queryRecord, refNames, whereWarnings } from '../history/summaries.js';
 import { diffStored } from './versionDiff.js';
-import type { VersionSummary } from '../history/versionIndex.js';
+import type { VersionSummary } from '../history/summary.js';
 
 /** Which versions a report covers, and which pair it diffs tensor by tensor. */
 export interface ReportSelection {

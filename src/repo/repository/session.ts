@@ -1,9 +1,7 @@
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import type { Repository } from './repository.js';
-import type { VersionIndex } from '../history/versionIndex.js';
 
-// The index (LevelDB) and the worker pool load on first use: commands that
-// need neither, such as `log` answering from the summary file, skip them.
+// The worker pool loads on first use: commands that never chunk, such as `log`, skip it.
 
 /** Runs `fn` holding the repository's one-writer lock. */
 export async function withLock<T>(repo: Repository, command: string, fn: () => Promise<T>): Promise<T> {
@@ -12,17 +10,6 @@ export async function withLock<T>(repo: Repository, command: string, fn: () => P
     return await fn();
   } finally {
     lock.release();
-  }
-}
-
-/** Runs `fn` with the index open, and closes it straight after so other processes can open it. */
-export async function withIndex<T>(repo: Repository, fn: (index: VersionIndex) => Promise<T>): Promise<T> {
-  const { VersionIndex } = await import('../history/versionIndex.js');
-  const index = await VersionIndex.open(repo);
-  try {
-    return await fn(index);
-  } finally {
-    await index.close();
   }
 }
 

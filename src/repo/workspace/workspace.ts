@@ -5,7 +5,8 @@ import type { StatEntry } from '../history/versionIndex.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
 import { ignoreRules } from './ignoreRules.js';
-import { withIndex, withPool, type Progress } from '../repository/session.js';
+import { withPool, type Progress } from '../repository/session.js';
+import { withIndex } from '../history/versionIndex.js';
 import type { Version } from '../../core/objects.js';
 import { nameMap } from '../../core/schema.js';
 
