@@ -1,9 +1,12 @@
 /**
  * mvm as a library: everything the CLI does, typed. Open a repository with
- * `Repository.open(dir)` (or create one with `init`), then call operations.
+ * `openRepository(dir)` (or create one with `init`), then call operations.
+ * (`Repository.open(dir)` opens one too, but a partial store opened so does
+ * not fetch the chunks it lacks: `openRepository` installs that.)
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository/repository.js';
+export { openRepository } from './repo/transfer/partial.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
 export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';

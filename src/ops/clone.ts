@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { parseRemoteUrl, type RemoteSpec } from '../storage/remote/open.js';
 import { createRepository } from '../repo/repository/create.js';
-import { Repository } from '../repo/repository/repository.js';
+import { openRepository } from '../repo/transfer/partial.js';
 import { withLock, type Progress } from '../repo/repository/session.js';
 import { saveRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote, type RemoteRef } from '../repo/transfer/remoteSession.js';
@@ -66,7 +66,7 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
   try {
     // a partial store: every manifest and file object, and chunks only as commands need them
     createRepository({ dir, ...(opts.full ? {} : { partial: 'origin' }) });
-    const repo = Repository.open(dir);
+    const repo = openRepository(dir);
     if (opts.only?.length) {
       const paths = opts.only.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
       for (const p of paths) {
@@ -119,12 +119,10 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
           const tracking = isBranch ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
           const id = tracking ?? resolveTarget(repo, rev).id;
           if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
-          const checkout = await checkoutVersion(repo, id, {
-            branch: tracking ? rev : null,
-            progress: opts.progress,
-            staged,
-          });
-          const d = repo.fetchedOnDemand;
+          // what a partial store fetches while checking out counts with what the clone fetched
+          const { value: checkout, fetched: d } = await repo.chunks.tally(() =>
+            checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress, staged }),
+          );
           return {
             dir,
             url,

@@ -11,7 +11,6 @@ import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { withPool } from '../repo/repository/session.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
 import { safeDestination } from '../repo/deploy/safeDest.js';
-import { ensureChunks } from '../repo/transfer/partial.js';
 import { recordAnnotation } from '../repo/history/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 
@@ -140,10 +139,7 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     try {
       const v = repo.version(id);
       // a partial store fetches the chunks of every file in one batch first
-      await ensureChunks(
-        repo,
-        Object.values(v.files).flatMap((f) => repo.file(f.file).chunks),
-      );
+      await repo.chunks.ensure(Object.values(v.files).flatMap((f) => repo.file(f.file).chunks));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
           const dest = safeDestination(dir, path);

@@ -3,7 +3,7 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
-import { ensureChunks, partialRemote } from '../repo/transfer/partial.js';
+import { partialRemote } from '../repo/repository/chunks.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import { visibleFiles } from '../repo/workspace/workspace.js';
 
@@ -53,7 +53,7 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
             repo.file(e.file).chunks.map((c) => c.id),
           ),
         );
-        completed = { chunks: await ensureChunks(repo, ids, opts.progress) };
+        completed = { chunks: (await repo.chunks.ensure(ids, opts.progress)).objects };
         repo.setPartial(null);
       }
       return {

@@ -10,7 +10,7 @@ import { bounded } from '../repo/repository/bounded.js';
 import { removedVersions } from '../repo/history/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace/workspace.js';
-import { partialRemote } from '../repo/transfer/partial.js';
+import { partialRemote } from '../repo/repository/chunks.js';
 import { readEnvConfigs } from '../repo/deploy/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/deploy/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';

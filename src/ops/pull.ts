@@ -6,6 +6,8 @@ import { withLock, type Progress } from '../repo/repository/session.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
+import { withPartialChunks } from '../repo/transfer/partial.js';
+import type { Fetched } from '../repo/repository/chunks.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf } from '../repo/history/revisions.js';
 import { createRepository } from '../repo/repository/create.js';
@@ -55,11 +57,8 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
     const branch = opts.branch ?? repo.currentBranch();
     if (!branch)
       throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
-    const before = { ...repo.fetchedOnDemand };
-    return withOnDemand(
-      repo,
-      before,
-      await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
+    const { value, fetched } = await repo.chunks.tally(() =>
+      withRemote(repo, remote, false, async (s): Promise<PullResult> => {
         const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
@@ -125,20 +124,16 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
         return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
       }),
     );
+    return withOnDemand(value, fetched);
   });
 }
 
-/** Adds what a partial store fetched while checking out (since `before`) to what the fetch itself moved. */
-function withOnDemand(repo: Repository, before: Repository['fetchedOnDemand'], r: PullResult): PullResult {
-  const d = repo.fetchedOnDemand;
+/** Adds what a partial store fetched while checking out (`d`) to what the fetch itself moved. */
+function withOnDemand(r: PullResult, d: Fetched): PullResult {
   return {
     ...r,
-    fetched: {
-      ...r.fetched,
-      objects: r.fetched.objects + d.objects - before.objects,
-      bytes: r.fetched.bytes + d.bytes - before.bytes,
-    },
-    requests: r.requests + d.requests - before.requests,
+    fetched: { ...r.fetched, objects: r.fetched.objects + d.objects, bytes: r.fetched.bytes + d.bytes },
+    requests: r.requests + d.requests,
   };
 }
 
@@ -166,7 +161,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
   try {
     const repo = Repository.open(root);
     const remote = findRemote(repo, opts.remote);
-    if (!opts.full) repo.setPartial(remote.name);
+    if (!opts.full) withPartialChunks(repo.setPartial(remote.name));
     return await withLock(repo, 'pull', async () => {
       const lock = readLock(root);
       const branch = opts.branch ?? 'main';
@@ -191,15 +186,15 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
-          const checkout = await checkoutVersion(repo, target, {
-            branch: onBranch ? branch : null,
-            force: opts.force,
-            progress: opts.progress,
-            staged,
-          });
+          const { value: checkout, fetched: onDemand } = await repo.chunks.tally(() =>
+            checkoutVersion(repo, target, {
+              branch: onBranch ? branch : null,
+              force: opts.force,
+              progress: opts.progress,
+              staged,
+            }),
+          );
           return withOnDemand(
-            repo,
-            { objects: 0, bytes: 0, requests: 0 },
             {
               remote: remote.name,
               url: remote.url,
@@ -212,6 +207,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
               checkout,
               requests: s.backend.stats.requests,
             },
+            onDemand,
           );
         } finally {
           staged?.discard();

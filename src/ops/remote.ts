@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
-import { partialRemote } from '../repo/transfer/partial.js';
+import { partialRemote } from '../repo/repository/chunks.js';
 import { withLock } from '../repo/repository/session.js';
 import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/transfer/remotes.js';
 import {

@@ -20,7 +20,6 @@ import { assertSafeVersion } from '../../core/versionCheck.js';
 import { fsyncDir } from '../../storage/atomic.js';
 import { assembleFile } from '../workspace/fileio.js';
 import { safeDestination } from './safeDest.js';
-import { ensureChunks } from '../transfer/partial.js';
 import { withPool } from '../repository/session.js';
 import type { Repository } from '../repository/repository.js';
 import type { ExportTarget } from './envConfig.js';
@@ -219,10 +218,7 @@ export async function exportVersion(
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
     // a partial store fetches the chunks of every file in one batch first
-    await ensureChunks(
-      repo,
-      files.flatMap(([, entry]) => repo.file(entry.file).chunks),
-    );
+    await repo.chunks.ensure(files.flatMap(([, entry]) => repo.file(entry.file).chunks));
     await withPool(async (pool) => {
       for (const [path, entry] of files) {
         const rel = path.slice(prefix.length);

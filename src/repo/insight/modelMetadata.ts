@@ -3,7 +3,6 @@ import type { FileObject } from '../../core/objects.js';
 import type { ByteSource } from '../../core/formats/types.js';
 import { readModelMetadata, type ModelMetadata } from '../../core/formats/metadata.js';
 import type { Repository } from '../repository/repository.js';
-import { ensureChunks } from '../transfer/partial.js';
 
 /**
  * A file of the store as a ByteSource: reads decode (and verify) only the
@@ -21,7 +20,7 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
   const chunk = async (i: number): Promise<Buffer> => {
     if (cached?.index === i) return cached.data;
     const id = file.chunks[i]!.id;
-    await ensureChunks(repo, [id]);
+    await repo.chunks.ensure([id]);
     const data = repo.objects.get(id);
     cached = { index: i, data };
     return data;

@@ -18,6 +18,7 @@ import {
 } from '../../core/objects.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../core/chunking.js';
 import { isRecord } from '../../core/schema.js';
+import { StoredChunks, type ChunkAvailability } from './chunks.js';
 
 /** The name of the repository directory inside a workspace. */
 export const MVM_DIR = '.mvm';
@@ -34,7 +35,7 @@ export interface RepoConfig {
   compressionLevel: number;
   fsync: FsyncPolicy;
   lockTimeoutMs: number;
-  /** A partial store: the remote that holds the chunks not stored here (repo/partial.ts). */
+  /** A partial store: the remote that holds the chunks not stored here (transfer/partial.ts). */
   partial?: string;
 }
 
@@ -56,8 +57,8 @@ export class Repository {
   readonly tmpDir: string;
   readonly objects: FsObjectStore;
   readonly refs: RefStore;
-  /** What a partial store fetched on demand in this process (repo/partial.ts): chunks, bytes, requests. */
-  readonly fetchedOnDemand = { objects: 0, bytes: 0, requests: 0 };
+  /** How chunks a command is about to read are made available (a partial store fetches them: transfer/partial.ts). */
+  chunks: ChunkAvailability = new StoredChunks();
   readonly numbers: NumberLog;
   private readonly versionCache = new Map<string, Version>();
   private readonly fileCache = new Map<string, FileObject>();
@@ -106,13 +107,17 @@ export class Repository {
   }
 
   /** Marks the store partial (its missing chunks held by `remote`) or, with null, full; rewrites config.json. */
-  setPartial(remote: string | null): void {
+  setPartial(remote: string | null): this {
     const next: RepoConfig = { ...this.config };
     if (remote) next.partial = remote;
     else delete next.partial;
     this.writeInternal('config.json', JSON.stringify(next, null, 2) + '\n');
     if (remote) this.config.partial = remote;
-    else delete this.config.partial;
+    else {
+      delete this.config.partial;
+      this.chunks = new StoredChunks();
+    }
+    return this;
   }
 
   /** Writes a small file inside `.mvm` atomically. */

@@ -24,9 +24,4 @@ export async function withPool<T>(fn: (pool: ChunkPool) => Promise<T>): Promise<
   }
 }
 
-/** Progress callbacks that long operations call; the CLI draws them on a TTY. */
-export interface Progress {
-  start?(label: string, total: number): void;
-  advance?(n: number): void;
-  done?(): void;
-}
+export type { Progress } from './progress.js';

@@ -16,7 +16,7 @@ import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSes
 import { findRemote } from './remotes.js';
 import { visibleFiles } from '../workspace/workspace.js';
 import { StagedFiles } from '../workspace/staging.js';
-import { partialRemote } from './partial.js';
+import { partialRemote, type Fetched } from '../repository/chunks.js';
 import { RangeSlots } from './rangeSlots.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
 import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
@@ -369,7 +369,7 @@ export function holdsVersion(repo: Repository, id: string): boolean {
 
 /**
  * Fetches chunks by id from the remote a partial store names, verifying and
- * storing each: what ensureChunks (repo/partial.ts) calls for the chunks a
+ * storing each: what a partial store's `repo.chunks.ensure` (transfer/partial.ts) calls for the chunks a
  * command is about to read.
  */
 export async function fetchChunks(
@@ -377,9 +377,9 @@ export async function fetchChunks(
   ids: string[],
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
-): Promise<void> {
+): Promise<Fetched> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
-  await withRemote(repo, remote, false, async (s) => {
+  return withRemote(repo, remote, false, async (s) => {
     if (!s.exists) {
       throw new MvmError(
         'REMOTE_NOT_FOUND',
@@ -409,8 +409,6 @@ export async function fetchChunks(
       download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
     );
     progress?.done?.();
-    repo.fetchedOnDemand.objects += ids.length;
-    repo.fetchedOnDemand.bytes += bytes;
-    repo.fetchedOnDemand.requests += s.backend.stats.requests;
+    return { objects: ids.length, bytes, requests: s.backend.stats.requests };
   });
 }

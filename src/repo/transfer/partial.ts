@@ -1,43 +1,70 @@
-import type { Progress } from '../repository/session.js';
 import type { ChunkRef } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
+import {
+  addFetched,
+  NOTHING_FETCHED,
+  partialRemote,
+  type ChunkAvailability,
+  type Fetched,
+} from '../repository/chunks.js';
+import { Repository } from '../repository/repository.js';
+import type { Progress } from '../repository/session.js';
+import { fetchChunks } from './fetch.js';
 
 /**
- * A partial store (what `mvm clone` makes unless `--full`) holds every
- * version manifest and file object, but chunks only once a command needed
- * them: the remote named in `config.partial` holds the rest. Commands that
- * read chunks call `ensureChunks` first, which fetches the missing ones.
+ * The chunks of a partial store (what `mvm clone` makes unless `--full`): it
+ * holds every version manifest and file object, but chunks only once a
+ * command needed them; the remote named in `config.partial` holds the rest.
+ * `ensure` fetches the missing ones (verified, as a fetch does) in one batch.
  */
-export function partialRemote(repo: Repository): string | null {
-  return typeof repo.config.partial === 'string' && repo.config.partial ? repo.config.partial : null;
+export class PartialChunks implements ChunkAvailability {
+  /** Open tallies (`tally`): each gets what every ensure fetches while it runs. */
+  private readonly tallies = new Set<Fetched>();
+
+  constructor(
+    private readonly repo: Repository,
+    readonly remote: string,
+  ) {}
+
+  async ensure(chunks: Iterable<string | ChunkRef>, progress?: Progress): Promise<Fetched> {
+    const sizes = new Map<string, number>();
+    const ids = new Set<string>();
+    for (const c of chunks) {
+      if (typeof c === 'string') ids.add(c);
+      else {
+        ids.add(c.id);
+        sizes.set(c.id, c.size);
+      }
+    }
+    const missing = [...ids].filter((id) => !this.repo.objects.has(id));
+    if (!missing.length) return { ...NOTHING_FETCHED };
+    const fetched = await fetchChunks(this.repo, missing, progress, sizes);
+    for (const t of this.tallies) addFetched(t, fetched);
+    return fetched;
+  }
+
+  async tally<T>(fn: () => Promise<T>): Promise<{ value: T; fetched: Fetched }> {
+    const fetched = { ...NOTHING_FETCHED };
+    this.tallies.add(fetched);
+    try {
+      return { value: await fn(), fetched };
+    } finally {
+      this.tallies.delete(fetched);
+    }
+  }
 }
 
 /**
- * Makes sure the chunks `ids` are in the store: in a partial store the
- * missing ones are fetched from its remote (and verified) in one batch. In a
- * full store this does nothing, and a reader meets a missing chunk as before.
- * A chunk given with its size (as its file object declares it) is decoded
- * within that size; one given by id alone within the object limit.
+ * Opens the repository whose workspace contains `cwd` (as `Repository.open`)
+ * and, when it is a partial store, installs the chunk fetching that reads from
+ * its remote: what the command line and the library open repositories with.
  */
-export async function ensureChunks(
-  repo: Repository,
-  chunks: Iterable<string | ChunkRef>,
-  progress?: Progress,
-): Promise<number> {
-  if (!partialRemote(repo)) return 0;
-  const sizes = new Map<string, number>();
-  const ids = new Set<string>();
-  for (const c of chunks) {
-    if (typeof c === 'string') ids.add(c);
-    else {
-      ids.add(c.id);
-      sizes.set(c.id, c.size);
-    }
-  }
-  const missing = [...ids].filter((id) => !repo.objects.has(id));
-  if (!missing.length) return 0;
-  // loaded only here: a full store, or a partial one that has what it needs, never opens a remote
-  const { fetchChunks } = await import('./fetch.js');
-  await fetchChunks(repo, missing, progress, sizes);
-  return missing.length;
+export function openRepository(cwd: string = process.cwd()): Repository {
+  return withPartialChunks(Repository.open(cwd));
+}
+
+/** Installs the fetching chunk availability in `repo` when it is a partial store (and the stored one otherwise). */
+export function withPartialChunks(repo: Repository): Repository {
+  const remote = partialRemote(repo);
+  if (remote && repo.chunks.remote !== remote) repo.chunks = new PartialChunks(repo, remote);
+  return repo;
 }

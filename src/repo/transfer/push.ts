@@ -2,7 +2,6 @@ import { MvmError, isMvmError } from '../../errors.js';
 import { isAncestor } from '../../core/dag.js';
 import { indexKey, packKey, packLayout, packParts } from '../../storage/remote/packs.js';
 import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
-import { ensureChunks } from './partial.js';
 import type { Repository } from '../repository/repository.js';
 import type { Progress } from '../repository/session.js';
 import { bounded } from '../repository/bounded.js';
@@ -145,7 +144,7 @@ export async function pushToRemote(
   // every object's stored size, once: it plans the packs, the progress total and each pack's layout
   const sizeOf = new Map<string, number>();
   // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
-  await ensureChunks(repo, data, opts.progress);
+  await repo.chunks.ensure(data, opts.progress);
   for (const id of [...data, ...versions]) {
     // a chunk stored locally as a delta travels whole (portableStored)
     const length = repo.objects.portableSize(id);

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../repository/repository.js';
-import { partialRemote } from './partial.js';
+import { partialRemote } from '../repository/chunks.js';
 import { visibleFiles } from '../workspace/workspace.js';
 
 /** Where fsck --repair sets damaged objects aside (one file per object id). */

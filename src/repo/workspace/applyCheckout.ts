@@ -18,7 +18,7 @@ import type { FileEntry, FileObject } from '../../core/objects.js';
 import type { Repository } from '../repository/repository.js';
 import { withPool, type Progress } from '../repository/session.js';
 import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
-import { ensureChunks, partialRemote } from '../transfer/partial.js';
+import { partialRemote } from '../repository/chunks.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
 import type { StatEntry } from '../history/versionIndex.js';
 import type { StagedFiles } from './staging.js';
@@ -307,7 +307,7 @@ export async function applyCheckout(
         staged?.peek(w.path, w.entry.file) ?? undefined,
       );
     });
-    await ensureChunks(repo, reads, progress);
+    await repo.chunks.ensure(reads, progress);
   }
   progress?.start?.(
     'checkout',

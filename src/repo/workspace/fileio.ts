@@ -36,7 +36,7 @@ import type { Repository } from '../repository/repository.js';
 import { bounded } from '../repository/bounded.js';
 import type { StagedFile } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
-import { ensureChunks, partialRemote } from '../transfer/partial.js';
+import { partialRemote } from '../repository/chunks.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;
@@ -290,7 +290,7 @@ export async function assembleFile(
     }
     const out = fd;
     // a partial store fetches the chunks this file reads from the store first
-    await ensureChunks(repo, readsOf(file, baseAt, filled));
+    await repo.chunks.ensure(readsOf(file, baseAt, filled));
     await bounded(file.chunks.length, pool.capacity, async (i) => {
       const c = file.chunks[i]!;
       const at = offsets[i]!;
@@ -304,7 +304,7 @@ export async function assembleFile(
       } catch (e) {
         // the copy differed from its version after all, and a partial store lacks the chunk: fetch it
         if (op !== 'patch' || !isMvmError(e, 'OBJECT_MISSING') || !partialRemote(repo)) throw e;
-        await ensureChunks(repo, [c]);
+        await repo.chunks.ensure([c]);
         r = await pool.submit({ op: 'restore', ...task });
       }
       opts.onBytes?.(r.size);

@@ -7,7 +7,6 @@ import type { Repository } from '../../repository/repository.js';
 import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
 import type { Progress } from '../../repository/session.js';
 import { bounded } from '../../repository/bounded.js';
-import { ensureChunks } from '../../transfer/partial.js';
 
 /** Why a changed tensor has no statistics. */
 export type StatsSkip = 'dtype' | 'layout';
@@ -73,8 +72,7 @@ export async function tensorStats(
     }
   }
   // a partial store fetches the chunks of both sides first
-  await ensureChunks(
-    repo,
+  await repo.chunks.ensure(
     // biome-ignore lint/complexity/noFlatMapIdentity: a pair is [a, b, size]; only the two ids are wanted
     jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])),
     progress,
