@@ -5,7 +5,7 @@
  * not fetch the chunks it lacks: `openRepository` installs that.)
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository/repository.js';
+export { Repository, DEFAULT_CONFIG, type RepoConfig, type Progress } from './repo/repository/index.js';
 export { openRepository } from './repo/transfer/partial.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
 export { add, rm, type TrackResult } from './ops/add.js';
@@ -28,7 +28,6 @@ export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
 export { resolveRevision } from './repo/history/revisions.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
 export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
-export type { Progress } from './repo/repository/session.js';
 export { annotate, type AnnotateOptions, type AnnotateResult } from './ops/annotate.js';
 export { compare, type CompareOptions, type CompareResult } from './ops/compare.js';
 export { metricDirection } from './core/metrics.js';

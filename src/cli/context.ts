@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { openRepository } from '../repo/transfer/partial.js';
 
 /** Options every command accepts. */

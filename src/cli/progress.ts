@@ -1,4 +1,4 @@
-import type { Progress } from '../repo/repository/session.js';
+import type { Progress } from '../repo/repository/index.js';
 import { formatBytes } from './format/text.js';
 
 /**

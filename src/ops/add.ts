@@ -1,9 +1,7 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { addIgnores, ignoreLine, removeIgnores } from '../repo/repository/gitignore.js';
-import { withLock } from '../repo/repository/session.js';
+import { type Repository, addIgnores, ignoreLine, removeIgnores, withLock } from '../repo/repository/index.js';
 import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace/workspace.js';
 import { expandGlob, isGlob, pathspecMatcher } from '../repo/workspace/globs.js';
 import { ignoreRules } from '../repo/workspace/ignoreRules.js';

@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import type { Scalar } from '../core/objects.js';
 import { checkMetrics, parsePairs } from '../core/values.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { numberOf } from '../repo/history/revisions.js';
 import { recordAnnotation } from '../repo/history/annotations.js';
 

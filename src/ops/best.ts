@@ -1,5 +1,5 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { metricDirection } from '../core/metrics.js';
 import { didYouMean } from '../core/suggest.js';
 import { allSummaries, queryRecord } from '../repo/history/summaries.js';

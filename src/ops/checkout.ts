@@ -1,6 +1,5 @@
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf, resolveTarget } from '../repo/history/revisions.js';
 import { LOCK_FILE, lockNotPushed, readLock } from '../repo/history/lockfile.js';

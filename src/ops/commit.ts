@@ -4,8 +4,7 @@ import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version 
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
 import { isScalar, nameMap, toNameMap } from '../core/schema.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import { type Repository, withLock, type Progress, defaultAuthor, gitInfo } from '../repo/repository/index.js';
 import {
   compareWithVersion,
   identifyWorkspace,
@@ -16,7 +15,6 @@ import {
 } from '../repo/workspace/workspace.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { resolveDataDeps } from '../repo/workspace/dataDeps.js';
-import { defaultAuthor, gitInfo } from '../repo/repository/gitInfo.js';
 import { writeLock } from '../repo/history/lockfile.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/signatures.js';
 

@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import { didYouMean } from '../core/suggest.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { resolveRevision } from '../repo/history/revisions.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 

@@ -1,13 +1,12 @@
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository/repository.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
 import { resolveRevision } from '../repo/history/revisions.js';
 import { deployLog, deploymentStack, envCurrent } from '../repo/history/deployments.js';
 import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/deploy/envConfig.js';
 import { releaseMove, serveEnv, type ReleaseResult } from '../repo/deploy/release.js';
 import type { Gates } from '../repo/deploy/gates.js';
 import { validateServingName } from '../repo/deploy/serving.js';
-import { withLock } from '../repo/repository/session.js';
 
 export type { ReleaseResult } from '../repo/deploy/release.js';
 

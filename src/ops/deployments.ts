@@ -1,5 +1,5 @@
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { numberOf } from '../repo/history/revisions.js';
 import { deployLog, listEnvs, type DeployLogEntry } from '../repo/history/deployments.js';
 

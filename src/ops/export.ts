@@ -1,10 +1,9 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { servedNumbers } from '../repo/deploy/release.js';
 import type { ServingLayout } from '../repo/deploy/envConfig.js';
 import { exportVersion, pruneServing, type ExportResult } from '../repo/deploy/serving.js';
-import { withLock } from '../repo/repository/session.js';
 
 /** Options of `mvm export`. */
 export interface ExportOptions {

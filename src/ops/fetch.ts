@@ -1,9 +1,7 @@
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import { type Repository, withLock, type Progress, partialRemote } from '../repo/repository/index.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
-import { partialRemote } from '../repo/repository/chunks.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import { visibleFiles } from '../repo/workspace/workspace.js';
 

@@ -1,16 +1,20 @@
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, withPool, type Progress } from '../repo/repository/session.js';
+import {
+  type Repository,
+  withLock,
+  withPool,
+  type Progress,
+  bounded,
+  partialRemote,
+} from '../repo/repository/index.js';
 import { repairRepository } from '../repo/history/repair.js';
 import { deployLog, envLogName, listEnvs } from '../repo/history/deployments.js';
 import { DEFAULT_ENV } from '../core/revision.js';
 import { numberLookup } from '../repo/history/revisions.js';
-import { bounded } from '../repo/repository/bounded.js';
 import { removedVersions } from '../repo/history/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace/workspace.js';
-import { partialRemote } from '../repo/repository/chunks.js';
 import { readEnvConfigs } from '../repo/deploy/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/deploy/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { withIndex } from '../repo/history/versionIndex.js';
 import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
 import type { GcLogEntry } from '../repo/history/gcLog.js';

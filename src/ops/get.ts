@@ -2,10 +2,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
-import type { Repository } from '../repo/repository/repository.js';
+import { type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
-import { withPool } from '../repo/repository/session.js';
 
 /** What `mvm get` wrote. */
 export interface GetResult {

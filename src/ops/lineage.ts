@@ -1,4 +1,4 @@
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { allSummaries } from '../repo/history/summaries.js';
 import type { DataDep, GitInfo } from '../core/objects.js';

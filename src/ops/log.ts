@@ -1,7 +1,7 @@
 import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { iterateHistory } from '../core/dag.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { summarize, type VersionSummary } from '../repo/history/summary.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/history/summaries.js';
 import { resolveRevision } from '../repo/history/revisions.js';

@@ -1,9 +1,8 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository/repository.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
 import { envCurrent } from '../repo/history/deployments.js';
 import { releaseMove, type ReleaseResult } from '../repo/deploy/release.js';
-import { withLock } from '../repo/repository/session.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {

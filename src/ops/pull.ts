@@ -2,17 +2,21 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import {
+  withLock,
+  type Progress,
+  type Fetched,
+  createRepository,
+  MVM_DIR,
+  Repository,
+} from '../repo/repository/index.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
 import { withPartialChunks } from '../repo/transfer/partial.js';
-import type { Fetched } from '../repo/repository/chunks.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
 import { numberOf } from '../repo/history/revisions.js';
-import { createRepository } from '../repo/repository/create.js';
 import { rebaseOnto } from '../repo/history/rebase.js';
-import { MVM_DIR, Repository } from '../repo/repository/repository.js';
 import { lockNotPushed, readLock } from '../repo/history/lockfile.js';
 import { SHARED_REMOTES_FILE } from '../repo/transfer/remotes.js';
 

@@ -1,6 +1,5 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock, type Progress } from '../repo/repository/session.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/transfer/push.js';

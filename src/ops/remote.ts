@@ -1,8 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
-import { partialRemote } from '../repo/repository/chunks.js';
-import { withLock } from '../repo/repository/session.js';
+import { partialRemote, withLock, createRepository, MVM_DIR, Repository } from '../repo/repository/index.js';
 import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/transfer/remotes.js';
 import {
   assertSafeSpec,
@@ -12,8 +11,6 @@ import {
   trustState,
   writeTrust,
 } from '../repo/transfer/remoteTrust.js';
-import { createRepository } from '../repo/repository/create.js';
-import { MVM_DIR, Repository } from '../repo/repository/repository.js';
 import { parseRemoteUrl } from '../storage/remote/open.js';
 
 /** Options of `mvm remote add`. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { reportData, stateStamp, type ReportData, type ReportSelection } from '../repo/insight/reportData.js';
 import { reportHtml } from '../repo/insight/reportPage.js';
 import { writeFileAtomic } from '../storage/atomic.js';

@@ -2,7 +2,7 @@ import { storedModelMetadata } from '../repo/insight/modelMetadata.js';
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { refNames } from '../repo/history/summaries.js';
 import { annotationsOf, overlayMetrics } from '../repo/history/annotations.js';

@@ -1,5 +1,4 @@
-import type { Repository } from '../repo/repository/repository.js';
-import { withLock } from '../repo/repository/session.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { recordSignature, signVersion, signingKey } from '../repo/signing/signatures.js';
 

@@ -1,5 +1,4 @@
-import type { Repository } from '../repo/repository/repository.js';
-import type { Progress } from '../repo/repository/session.js';
+import type { Repository, Progress } from '../repo/repository/index.js';
 import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace/workspace.js';
 import { numberOf } from '../repo/history/revisions.js';
 import { checkDataDeps, type DataDrift } from '../repo/workspace/dataDeps.js';

@@ -1,4 +1,4 @@
-import type { Repository } from '../repo/repository/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/signatures.js';
 

@@ -3,7 +3,7 @@ import { setKey } from '../../core/values.js';
 import { MvmError } from '../../errors.js';
 import { validateEnvName } from '../../core/revision.js';
 import { readJsonFile } from '../../storage/jsonFile.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** The serving layouts `mvm export` writes: `DIR/NAME/<version number>/...`. */
 export const LAYOUTS = ['tf-serving', 'triton'] as const;

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { MvmError } from '../../errors.js';
 import { DEFAULT_ENV } from '../../core/revision.js';
-import type { Repository } from '../repository/repository.js';
+import { type Repository, defaultAuthor } from '../repository/index.js';
 import { numberOf } from '../history/revisions.js';
-import { defaultAuthor } from '../repository/gitInfo.js';
 import { allSummaries } from '../history/summaries.js';
 import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from '../history/deployments.js';
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';

@@ -20,8 +20,7 @@ import { assertSafeVersion } from '../../core/versionCheck.js';
 import { fsyncDir } from '../../storage/atomic.js';
 import { assembleFile } from '../workspace/fileio.js';
 import { safeDestination } from './safeDest.js';
-import { withPool } from '../repository/session.js';
-import type { Repository } from '../repository/repository.js';
+import { withPool, type Repository } from '../repository/index.js';
 import type { ExportTarget } from './envConfig.js';
 import { alive } from '../../storage/lock.js';
 

@@ -7,10 +7,8 @@ import {
   type Scalar,
   type Version,
 } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
-import { withLock } from '../repository/session.js';
+import { type Repository, withLock, defaultAuthor } from '../repository/index.js';
 import { resolveRevision } from './revisions.js';
-import { defaultAuthor } from '../repository/gitInfo.js';
 
 /** Annotations attached to a version, oldest first, with their object ids. */
 export function annotationsOf(repo: Repository, id: string): (Annotation & { id: string })[] {

@@ -1,6 +1,6 @@
 import { MvmError } from '../../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../../core/revision.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** One move of an environment's pointer, as logged in `.mvm/logs/deployed` (default env) or `.mvm/logs/envs/<env>`. */
 export interface DeployLogEntry {

@@ -1,4 +1,4 @@
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** A line of the append-only log `logs/gc`: the numbered versions one gc removed. */
 export interface GcLogEntry {

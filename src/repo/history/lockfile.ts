@@ -8,7 +8,7 @@ import { versionProblems } from '../../core/versionCheck.js';
 import { isRecord, toNameMap } from '../../core/schema.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { readJsonFile } from '../../storage/jsonFile.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** The file at the workspace root, meant for git, that names the model of each git commit. */
 export const LOCK_FILE = 'mvm.lock';

@@ -1,4 +1,4 @@
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { withIndex } from './versionIndex.js';
 
 /**

@@ -2,9 +2,8 @@ import { DEFAULT_ENV } from '../../core/revision.js';
 import { envLogName, listEnvs } from './deployments.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import type { AnnotationLogEntry } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
+import { type Repository, lockedVersionsInGit } from '../repository/index.js';
 import { readLock } from './lockfile.js';
-import { lockedVersionsInGit } from '../repository/gitInfo.js';
 
 /** What keeps objects alive: the versions named by refs and logs, and annotation objects. */
 export interface Roots {

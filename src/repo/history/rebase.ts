@@ -1,6 +1,6 @@
 import { MvmError } from '../../errors.js';
 import type { FileEntry, Version } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { nameMap, toNameMap } from '../../core/schema.js';
 
 /** What a rebase made: the new tip, and each replayed version's old and new id. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { VersionIndex } from './versionIndex.js';
 
 /** One problem as fsck reports it (the fields repair needs). */

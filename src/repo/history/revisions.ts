@@ -3,7 +3,7 @@ import { MvmError } from '../../errors.js';
 import { parseRevision } from '../../core/revision.js';
 import { followSteps } from '../../core/dag.js';
 import { isIdPrefix, isObjectId } from '../../core/ids.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { deployedAt } from './deployments.js';
 import { removedVersions } from './gcLog.js';
 

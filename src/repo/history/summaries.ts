@@ -1,6 +1,6 @@
 import type { QueryRecord } from '../../core/query/index.js';
 import { didYouMean } from '../../core/suggest.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { withIndex } from './versionIndex.js';
 import type { VersionSummary } from './summary.js';
 import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';

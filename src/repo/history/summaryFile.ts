@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { mergeInto } from '../../core/values.js';
 import type { Scalar } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import type { VersionSummary } from './summary.js';
 
 /**

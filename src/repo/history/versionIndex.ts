@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MemoryKv, type KvStore, type KvOp } from '../../storage/kv.js';
 import { IndexStore } from '../../storage/indexStore.js';
 import { MvmError, isMvmError } from '../../errors.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import type { AnnotationLogEntry, Scalar } from '../../core/objects.js';
 import { summarize, type VersionSummary } from './summary.js';
 import {

@@ -1,7 +1,7 @@
 import { setKey } from '../../core/values.js';
 import type { DataDep, Scalar, Version } from '../../core/objects.js';
 import { metricDirection, type Direction } from '../../core/metrics.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { numberLookup } from '../history/revisions.js';
 import { annotationsOf, overlayMetrics } from '../history/annotations.js';
 import { nameMap } from '../../core/schema.js';

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { FileObject } from '../../core/objects.js';
 import type { ByteSource } from '../../core/formats/types.js';
 import { readModelMetadata, type ModelMetadata } from '../../core/formats/metadata.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /**
  * A file of the store as a ByteSource: reads decode (and verify) only the

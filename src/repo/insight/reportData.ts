@@ -6,7 +6,7 @@ import type { Scalar } from '../../core/objects.js';
 import { MvmError } from '../../errors.js';
 import { compareVersions, type CompareResult } from './comparison.js';
 import { deployLog, envCurrent, listEnvs } from '../history/deployments.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { numberLookup, resolveRevision } from '../history/revisions.js';
 import { allSummaries, queryRecord, refNames, whereWarnings } from '../history/summaries.js';
 import { diffStored } from './versionDiff.js';

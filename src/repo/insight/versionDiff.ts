@@ -2,8 +2,7 @@ import type { FileObject, Version } from '../../core/objects.js';
 import { diffVersions, type FileDiff, type VersionDiff } from '../../core/diff.js';
 import type { ModelMetadata } from '../../core/formats/metadata.js';
 import { metadataChanges, storedModelMetadata } from './modelMetadata.js';
-import type { Repository } from '../repository/repository.js';
-import type { Progress } from '../repository/session.js';
+import type { Repository, Progress } from '../repository/index.js';
 import { statsPool, tensorStats, type StatsPool } from './stats/tensorStats.js';
 
 /** A diff of two stored versions, with the value statistics when asked for. */

@@ -12,8 +12,7 @@ import {
   type Signature,
   type SignatureLogEntry,
 } from '../../core/signature.js';
-import type { Repository } from '../repository/repository.js';
-import { readUserConfig } from '../repository/userConfig.js';
+import { type Repository, readUserConfig } from '../repository/index.js';
 import { sshSign, sshVerify, type SshCheck } from './sshKeygen.js';
 
 /** The allowed-signers file (git's format) at the workspace root unless the user config names another. */

@@ -5,9 +5,9 @@ import {
   partialRemote,
   type ChunkAvailability,
   type Fetched,
-} from '../repository/chunks.js';
-import { Repository } from '../repository/repository.js';
-import type { Progress } from '../repository/session.js';
+  Repository,
+  type Progress,
+} from '../repository/index.js';
 import { fetchChunks } from './fetch.js';
 
 /**

@@ -1,7 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Repository } from '../repository/repository.js';
-import { partialRemote } from '../repository/chunks.js';
+import { type Repository, partialRemote } from '../repository/index.js';
 import { visibleFiles } from '../workspace/workspace.js';
 
 /** Where fsck --repair sets damaged objects aside (one file per object id). */

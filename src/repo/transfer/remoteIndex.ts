@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import type { RemoteBackend } from '../../storage/remote/backend.js';
 import { indexKey, parsePackIndex, type PackEntry, type PackIndex } from '../../storage/remote/packs.js';
-import type { Repository } from '../repository/repository.js';
-import { bounded } from '../repository/bounded.js';
+import { type Repository, bounded } from '../repository/index.js';
 import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
 
 /**

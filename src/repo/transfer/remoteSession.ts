@@ -5,7 +5,7 @@ import { openBackend } from '../../storage/remote/open.js';
 import { REMOTE_FORMAT } from '../../storage/remote/packs.js';
 import { isObjectId } from '../../core/ids.js';
 import { validateRefName } from '../../core/revision.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import type { RemoteEntry } from './remotes.js';
 import { assertRemoteUsable } from './remoteTrust.js';
 import { REMOTE_LIMITS } from '../../storage/remote/limits.js';

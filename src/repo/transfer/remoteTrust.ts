@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../storage/atomic.js';
 import { blake3Hex } from '../../storage/hash.js';
 import { readJsonFile } from '../../storage/jsonFile.js';
 import { parseRemoteUrl } from '../../storage/remote/open.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 import { SHARED_REMOTES_FILE, type RemoteEntry } from './remotes.js';
 
 /** Where this clone records which shared remote settings its user trusted: `.mvm/trusted-remotes.json`. */

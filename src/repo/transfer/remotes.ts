@@ -4,7 +4,7 @@ import { MvmError } from '../../errors.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { readJsonFile } from '../../storage/jsonFile.js';
 import { parseRemoteUrl, type RemoteSpec } from '../../storage/remote/open.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** The remotes file at the workspace root that git tracks, so a fresh `git clone` knows the remotes. */
 export const SHARED_REMOTES_FILE = 'mvm-remotes.json';

@@ -1,8 +1,7 @@
 import { MvmError } from '../../errors.js';
 import { planCheckout, type WorkState } from '../../core/checkoutPlan.js';
 import { assertSafeVersion } from '../../core/versionCheck.js';
-import type { Repository } from '../repository/repository.js';
-import type { Progress } from '../repository/session.js';
+import type { Repository, Progress } from '../repository/index.js';
 import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
 import { writeLock } from '../history/lockfile.js';

@@ -32,11 +32,9 @@ import {
   type FileObject,
   type TensorEntry,
 } from '../../core/objects.js';
-import type { Repository } from '../repository/repository.js';
-import { bounded } from '../repository/bounded.js';
+import { type Repository, bounded, partialRemote } from '../repository/index.js';
 import type { StagedFile } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
-import { partialRemote } from '../repository/chunks.js';
 
 /** Reports bytes processed, for progress bars. */
 export type OnBytes = (n: number) => void;

@@ -2,7 +2,7 @@ import { closeSync, ftruncateSync, openSync, rmSync } from 'node:fs';
 import { fromSystemError } from '../../errors.js';
 import type { FileEntry, FileObject } from '../../core/objects.js';
 import { tempPath } from '../../storage/atomic.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/index.js';
 
 /** Files staged at once at most: each holds a descriptor open while the download runs. */
 const MAX_STAGED_FILES = 256;

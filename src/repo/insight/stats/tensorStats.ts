@@ -3,10 +3,8 @@ import { chunkError } from '../../../storage/chunkPool.js';
 import { combineStats, supportsStats, type DiffPartial, type TensorDiffStats } from '../../../core/tensorStats.js';
 import type { FileObject, TensorEntry } from '../../../core/objects.js';
 import type { FileDiff } from '../../../core/diff.js';
-import type { Repository } from '../../repository/repository.js';
+import { type Repository, type Progress, bounded } from '../../repository/index.js';
 import { runStatsTask, type StatsTask, type StatsResult } from './statsTasks.js';
-import type { Progress } from '../../repository/session.js';
-import { bounded } from '../../repository/bounded.js';
 
 /** Why a changed tensor has no statistics. */
 export type StatsSkip = 'dtype' | 'layout';
