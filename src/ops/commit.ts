@@ -16,7 +16,7 @@ import {
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
 import { resolveDataDeps } from '../repo/workspace/dataDeps.js';
 import { writeLock } from '../repo/history/lockfile.js';
-import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/signatures.js';
+import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {

@@ -21,7 +21,7 @@ import type { AnnotationLogEntry } from '../core/objects.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { checkRemote, type RemoteCheck } from '../repo/transfer/remoteCheck.js';
-import { loadSignature, signatureLog } from '../repo/signing/signatures.js';
+import { loadSignature, signatureLog } from '../repo/signing/index.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {

@@ -5,7 +5,7 @@ import type { Repository } from '../repo/repository/index.js';
 import { summarize, type VersionSummary } from '../repo/history/summary.js';
 import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/history/summaries.js';
 import { resolveRevision } from '../repo/history/revisions.js';
-import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/signatures.js';
+import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/index.js';
 
 /** Options of `mvm log`. */
 export interface LogOptions {

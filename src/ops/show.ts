@@ -7,7 +7,7 @@ import { resolveRevision, numberOf } from '../repo/history/revisions.js';
 import { refNames } from '../repo/history/summaries.js';
 import { annotationsOf, overlayMetrics } from '../repo/history/annotations.js';
 import { isMvmError } from '../errors.js';
-import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/signatures.js';
+import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/index.js';
 
 /** A version in full: its manifest, number, refs, annotations and stored size. */
 export interface ShowResult {

@@ -1,6 +1,6 @@
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
-import { recordSignature, signVersion, signingKey } from '../repo/signing/signatures.js';
+import { recordSignature, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm sign`. */
 export interface SignOptions {

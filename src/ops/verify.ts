@@ -1,6 +1,6 @@
 import type { Repository } from '../repo/repository/index.js';
 import { numberOf, resolveRevision } from '../repo/history/revisions.js';
-import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/signatures.js';
+import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/index.js';
 
 /** What `mvm verify` found: the version's signatures, checked. */
 export interface VerifyResult extends VersionSignatures {

@@ -8,7 +8,7 @@ import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from '.
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';
 import { assertGates, checkGates, type GateReport, type Gates } from './gates.js';
 import { exportVersion, pruneServing, type ExportResult } from './serving.js';
-import { assertSigned, checkSignatures } from '../signing/signatures.js';
+import { assertSigned, checkSignatures } from '../signing/index.js';
 
 /** How one hook ran. */
 export interface HookRun {

@@ -8,7 +8,7 @@ import {
 import { blake3Hex } from '../../storage/hash.js';
 import { type Repository, bounded } from '../repository/index.js';
 import type { RemoteSession } from './remoteSession.js';
-import { recordSignature, signatureLog } from '../signing/signatures.js';
+import { recordSignature, signatureLog } from '../signing/index.js';
 
 /** Where signatures live on a remote: `signatures/<version id>/<signature id>.<bytes>`, the signature object's canonical JSON. */
 export const SIGNATURES_PREFIX = 'signatures/';
