@@ -25,7 +25,7 @@ export { configureEnv, listEnvironments, type EnvState, type EnvChanges } from '
 export { exportServing, type ExportOptions } from './ops/export.js';
 export { get, type GetResult } from './ops/get.js';
 export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
-export { resolveRevision } from './repo/history/revisions.js';
+export { resolveRevision } from './repo/history/index.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
 export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
 export { annotate, type AnnotateOptions, type AnnotateResult } from './ops/annotate.js';

@@ -1,8 +1,7 @@
 import { MvmError, isMvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
-import { numberOf, resolveTarget } from '../repo/history/revisions.js';
-import { LOCK_FILE, lockNotPushed, readLock } from '../repo/history/lockfile.js';
+import { numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { ensureVersion } from '../repo/transfer/fetch.js';
 

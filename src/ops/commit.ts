@@ -13,9 +13,8 @@ import {
   visibleFiles,
   type StatusEntry,
 } from '../repo/workspace/workspace.js';
-import { numberOf, resolveRevision } from '../repo/history/revisions.js';
+import { numberOf, resolveRevision, writeLock } from '../repo/history/index.js';
 import { resolveDataDeps } from '../repo/workspace/dataDeps.js';
-import { writeLock } from '../repo/history/lockfile.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm commit`. */

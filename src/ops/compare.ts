@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Repository } from '../repo/repository/index.js';
-import { resolveRevision } from '../repo/history/revisions.js';
+import { resolveRevision } from '../repo/history/index.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 
 export type { CompareOptions, CompareResult, CompareColumn, MetricCell } from '../repo/insight/comparison.js';

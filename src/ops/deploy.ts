@@ -1,8 +1,7 @@
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { resolveRevision } from '../repo/history/revisions.js';
-import { deployLog, deploymentStack, envCurrent } from '../repo/history/deployments.js';
+import { resolveRevision, deployLog, deploymentStack, envCurrent } from '../repo/history/index.js';
 import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/deploy/envConfig.js';
 import { releaseMove, serveEnv, type ReleaseResult } from '../repo/deploy/release.js';
 import type { Gates } from '../repo/deploy/gates.js';

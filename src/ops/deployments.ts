@@ -1,7 +1,6 @@
 import { validateEnvName } from '../core/revision.js';
 import type { Repository } from '../repo/repository/index.js';
-import { numberOf } from '../repo/history/revisions.js';
-import { deployLog, listEnvs, type DeployLogEntry } from '../repo/history/deployments.js';
+import { numberOf, deployLog, listEnvs, type DeployLogEntry } from '../repo/history/index.js';
 
 /** One logged move of an environment, with version numbers for display. */
 export interface DeploymentRecord extends DeployLogEntry {

@@ -1,7 +1,7 @@
 import { diffVersions } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
 import { type Repository, withPool, type Progress } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { identifyWorkspace, visibleFiles } from '../repo/workspace/workspace.js';
 import { chunkFile } from '../repo/workspace/fileio.js';
 import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/insight/versionDiff.js';

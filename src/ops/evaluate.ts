@@ -7,10 +7,9 @@ import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
 import type { Scalar } from '../core/objects.js';
 import { type Repository, withPool } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
 import { safeDestination } from '../repo/deploy/safeDest.js';
-import { recordAnnotation } from '../repo/history/annotations.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 
 /** Options of `mvm eval`. */

@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { servedNumbers } from '../repo/deploy/release.js';
 import type { ServingLayout } from '../repo/deploy/envConfig.js';
 import { exportVersion, pruneServing, type ExportResult } from '../repo/deploy/serving.js';

@@ -2,7 +2,7 @@ import { type Repository, withLock, type Progress, partialRemote } from '../repo
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
-import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
+import { gcRoots, reachableObjects } from '../repo/history/index.js';
 import { visibleFiles } from '../repo/workspace/workspace.js';
 
 /** Options of `mvm fetch`. */

@@ -8,11 +8,15 @@ import {
   bounded,
   partialRemote,
 } from '../repo/repository/index.js';
-import { repairRepository } from '../repo/history/repair.js';
-import { deployLog, envLogName, listEnvs } from '../repo/history/deployments.js';
+import {
+  repairRepository,
+  deployLog,
+  envLogName,
+  listEnvs,
+  numberLookup,
+  removedVersions,
+} from '../repo/history/index.js';
 import { DEFAULT_ENV } from '../core/revision.js';
-import { numberLookup } from '../repo/history/revisions.js';
-import { removedVersions } from '../repo/history/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace/workspace.js';
 import { readEnvConfigs } from '../repo/deploy/envConfig.js';

@@ -1,9 +1,7 @@
 import { statSync } from 'node:fs';
 import { MvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
-import { withIndex } from '../repo/history/versionIndex.js';
-import { gcRoots, reachableObjects } from '../repo/history/reachable.js';
-import type { GcLogEntry } from '../repo/history/gcLog.js';
+import { withIndex, gcRoots, reachableObjects, type GcLogEntry } from '../repo/history/index.js';
 
 /** Options of `mvm gc`. */
 export interface GcOptions {

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { type Repository, withPool } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/fileio.js';
 
 /** What `mvm get` wrote. */

@@ -2,9 +2,16 @@ import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { iterateHistory } from '../core/dag.js';
 import type { Repository } from '../repo/repository/index.js';
-import { summarize, type VersionSummary } from '../repo/history/summary.js';
-import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/history/summaries.js';
-import { resolveRevision } from '../repo/history/revisions.js';
+import {
+  summarize,
+  type VersionSummary,
+  queryRecord,
+  refNames,
+  whereWarnings,
+  withSummaries,
+  type SummarySource,
+  resolveRevision,
+} from '../repo/history/index.js';
 import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/index.js';
 
 /** Options of `mvm log`. */

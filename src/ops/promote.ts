@@ -1,7 +1,7 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { envCurrent } from '../repo/history/deployments.js';
+import { envCurrent } from '../repo/history/index.js';
 import { releaseMove, type ReleaseResult } from '../repo/deploy/release.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */

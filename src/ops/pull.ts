@@ -15,9 +15,7 @@ import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
 import { withPartialChunks } from '../repo/transfer/partial.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
-import { numberOf } from '../repo/history/revisions.js';
-import { rebaseOnto } from '../repo/history/rebase.js';
-import { lockNotPushed, readLock } from '../repo/history/lockfile.js';
+import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
 import { SHARED_REMOTES_FILE } from '../repo/transfer/remotes.js';
 
 /** Options of `mvm pull`. */

@@ -3,7 +3,7 @@ import { type Repository, withLock, type Progress } from '../repo/repository/ind
 import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { pushToRemote, type RefUpdate } from '../repo/transfer/push.js';
-import { followRegistry } from '../repo/history/numbering.js';
+import { followRegistry } from '../repo/history/index.js';
 import { repairRemote, type RemoteRepair } from '../repo/transfer/remoteRepair.js';
 
 /** Options of `mvm push`. */

@@ -1,8 +1,7 @@
 import { MvmError } from '../errors.js';
 import { validateRefName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
-import { allSummaries } from '../repo/history/summaries.js';
+import { resolveRevision, numberOf, allSummaries } from '../repo/history/index.js';
 
 /** A branch or tag and the version it names. */
 export interface RefInfo {

@@ -3,9 +3,7 @@ import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
 import type { Repository } from '../repo/repository/index.js';
-import { resolveRevision, numberOf } from '../repo/history/revisions.js';
-import { refNames } from '../repo/history/summaries.js';
-import { annotationsOf, overlayMetrics } from '../repo/history/annotations.js';
+import { resolveRevision, numberOf, refNames, annotationsOf, overlayMetrics } from '../repo/history/index.js';
 import { isMvmError } from '../errors.js';
 import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/index.js';
 

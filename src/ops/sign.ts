@@ -1,5 +1,5 @@
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { numberOf, resolveRevision } from '../repo/history/revisions.js';
+import { numberOf, resolveRevision } from '../repo/history/index.js';
 import { recordSignature, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm sign`. */

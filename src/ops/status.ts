@@ -1,8 +1,7 @@
 import type { Repository, Progress } from '../repo/repository/index.js';
 import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace/workspace.js';
-import { numberOf } from '../repo/history/revisions.js';
+import { numberOf, readLock } from '../repo/history/index.js';
 import { checkDataDeps, type DataDrift } from '../repo/workspace/dataDeps.js';
-import { readLock } from '../repo/history/lockfile.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {

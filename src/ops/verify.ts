@@ -1,5 +1,5 @@
 import type { Repository } from '../repo/repository/index.js';
-import { numberOf, resolveRevision } from '../repo/history/revisions.js';
+import { numberOf, resolveRevision } from '../repo/history/index.js';
 import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/index.js';
 
 /** What `mvm verify` found: the version's signatures, checked. */

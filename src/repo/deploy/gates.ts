@@ -1,8 +1,7 @@
 import { MvmError } from '../../errors.js';
 import { metricDirection } from '../../core/metrics.js';
 import type { Expr, Operand } from '../../core/query/ast.js';
-import { queryRecord } from '../history/summaries.js';
-import type { VersionSummary } from '../history/summary.js';
+import { queryRecord, type VersionSummary } from '../history/index.js';
 
 /** The gates of a deployment: conditions in the `--where` language, and a metric to beat. */
 export interface Gates {

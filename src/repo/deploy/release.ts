@@ -2,9 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { MvmError } from '../../errors.js';
 import { DEFAULT_ENV } from '../../core/revision.js';
 import { type Repository, defaultAuthor } from '../repository/index.js';
-import { numberOf } from '../history/revisions.js';
-import { allSummaries } from '../history/summaries.js';
-import { deployLog, envCurrent, listEnvs, moveEnv, type DeployLogEntry } from '../history/deployments.js';
+import {
+  numberOf,
+  allSummaries,
+  deployLog,
+  envCurrent,
+  listEnvs,
+  moveEnv,
+  type DeployLogEntry,
+} from '../history/index.js';
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';
 import { assertGates, checkGates, type GateReport, type Gates } from './gates.js';
 import { exportVersion, pruneServing, type ExportResult } from './serving.js';

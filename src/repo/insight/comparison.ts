@@ -2,8 +2,7 @@ import { setKey } from '../../core/values.js';
 import type { DataDep, Scalar, Version } from '../../core/objects.js';
 import { metricDirection, type Direction } from '../../core/metrics.js';
 import type { Repository } from '../repository/index.js';
-import { numberLookup } from '../history/revisions.js';
-import { annotationsOf, overlayMetrics } from '../history/annotations.js';
+import { numberLookup, annotationsOf, overlayMetrics } from '../history/index.js';
 import { nameMap } from '../../core/schema.js';
 
 /** How versions are compared: metric directions declared by the user (others are inferred from names). */

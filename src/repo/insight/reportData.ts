@@ -5,12 +5,20 @@ import { layerOf } from '../../core/diff.js';
 import type { Scalar } from '../../core/objects.js';
 import { MvmError } from '../../errors.js';
 import { compareVersions, type CompareResult } from './comparison.js';
-import { deployLog, envCurrent, listEnvs } from '../history/deployments.js';
+import {
+  deployLog,
+  envCurrent,
+  listEnvs,
+  numberLookup,
+  resolveRevision,
+  allSummaries,
+  queryRecord,
+  refNames,
+  whereWarnings,
+  type VersionSummary,
+} from '../history/index.js';
 import type { Repository } from '../repository/index.js';
-import { numberLookup, resolveRevision } from '../history/revisions.js';
-import { allSummaries, queryRecord, refNames, whereWarnings } from '../history/summaries.js';
 import { diffStored } from './versionDiff.js';
-import type { VersionSummary } from '../history/summary.js';
 
 /** Which versions a report covers, and which pair it diffs tensor by tensor. */
 export interface ReportSelection {

@@ -8,7 +8,7 @@ import { packKey, type PackEntry } from '../../storage/remote/packs.js';
 import { parseRegistry } from '../../storage/numbers.js';
 import { type Repository, withPool, type Progress, bounded, partialRemote, type Fetched } from '../repository/index.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
-import { followRegistry } from '../history/numbering.js';
+import { followRegistry } from '../history/index.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';

@@ -4,7 +4,7 @@ import { assertSafeVersion } from '../../core/versionCheck.js';
 import type { Repository, Progress } from '../repository/index.js';
 import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
 import { applyCheckout } from './applyCheckout.js';
-import { writeLock } from '../history/lockfile.js';
+import { writeLock } from '../history/index.js';
 import type { StagedFiles } from './staging.js';
 
 /** What checking out a version did to the workspace. */

@@ -1,11 +1,10 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
-import type { StatEntry } from '../history/versionIndex.js';
+import { type StatEntry, withIndex } from '../history/index.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './fileio.js';
 import { ignoreRules } from './ignoreRules.js';
-import { withIndex } from '../history/versionIndex.js';
 import type { Version } from '../../core/objects.js';
 import { nameMap } from '../../core/schema.js';
 
