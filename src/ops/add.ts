@@ -2,9 +2,15 @@ import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { type Repository, addIgnores, ignoreLine, removeIgnores, withLock } from '../repo/repository/index.js';
-import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace/workspace.js';
-import { expandGlob, isGlob, pathspecMatcher } from '../repo/workspace/globs.js';
-import { ignoreRules } from '../repo/workspace/ignoreRules.js';
+import {
+  isCovered,
+  symlinkError,
+  symlinkOnPath,
+  expandGlob,
+  isGlob,
+  pathspecMatcher,
+  ignoreRules,
+} from '../repo/workspace/index.js';
 
 /** What `mvm add` / `mvm rm` changed. */
 export interface TrackResult {

@@ -1,6 +1,6 @@
 import { MvmError, isMvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
-import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
 import { findRemote } from '../repo/transfer/remotes.js';
 import { ensureVersion } from '../repo/transfer/fetch.js';

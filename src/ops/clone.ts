@@ -7,7 +7,7 @@ import { openRepository } from '../repo/transfer/partial.js';
 import { saveRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote, type RemoteRef } from '../repo/transfer/remoteSession.js';
 import { fetchAndStage } from '../repo/transfer/fetch.js';
-import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, resolveTarget } from '../repo/history/index.js';
 import { pathProblem } from '../core/versionCheck.js';
 

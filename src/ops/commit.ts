@@ -12,9 +12,9 @@ import {
   recordStats,
   visibleFiles,
   type StatusEntry,
-} from '../repo/workspace/workspace.js';
+  resolveDataDeps,
+} from '../repo/workspace/index.js';
 import { numberOf, resolveRevision, writeLock } from '../repo/history/index.js';
-import { resolveDataDeps } from '../repo/workspace/dataDeps.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm commit`. */

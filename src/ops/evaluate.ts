@@ -8,7 +8,7 @@ import { flattenMetrics } from '../core/values.js';
 import type { Scalar } from '../core/objects.js';
 import { type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
-import { restoreFile } from '../repo/workspace/fileio.js';
+import { restoreFile } from '../repo/workspace/index.js';
 import { safeDestination } from '../repo/deploy/safeDest.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 

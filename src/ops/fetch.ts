@@ -3,7 +3,7 @@ import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
 import { gcRoots, reachableObjects } from '../repo/history/index.js';
-import { visibleFiles } from '../repo/workspace/workspace.js';
+import { visibleFiles } from '../repo/workspace/index.js';
 
 /** Options of `mvm fetch`. */
 export interface FetchOptions {

@@ -18,7 +18,7 @@ import {
 } from '../repo/history/index.js';
 import { DEFAULT_ENV } from '../core/revision.js';
 import { versionProblems } from '../core/versionCheck.js';
-import { isCovered } from '../repo/workspace/workspace.js';
+import { isCovered } from '../repo/workspace/index.js';
 import { readEnvConfigs } from '../repo/deploy/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/deploy/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';

@@ -4,7 +4,7 @@ import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/index.js';
-import { restoreFile } from '../repo/workspace/fileio.js';
+import { restoreFile } from '../repo/workspace/index.js';
 
 /** What `mvm get` wrote. */
 export interface GetResult {

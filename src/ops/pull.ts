@@ -14,7 +14,7 @@ import { findRemote } from '../repo/transfer/remotes.js';
 import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
 import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
 import { withPartialChunks } from '../repo/transfer/partial.js';
-import { checkoutVersion, type CheckedOut } from '../repo/workspace/checkoutVersion.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
 import { SHARED_REMOTES_FILE } from '../repo/transfer/remotes.js';
 

@@ -1,7 +1,13 @@
 import type { Repository, Progress } from '../repo/repository/index.js';
-import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace/workspace.js';
+import {
+  compareWithVersion,
+  identifyWorkspace,
+  visibleFiles,
+  type StatusEntry,
+  checkDataDeps,
+  type DataDrift,
+} from '../repo/workspace/index.js';
 import { numberOf, readLock } from '../repo/history/index.js';
-import { checkDataDeps, type DataDrift } from '../repo/workspace/dataDeps.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { assertSafeVersion } from '../../core/versionCheck.js';
 import { fsyncDir } from '../../storage/atomic.js';
-import { assembleFile } from '../workspace/fileio.js';
+import { assembleFile } from '../workspace/index.js';
 import { safeDestination } from './safeDest.js';
 import { withPool, type Repository } from '../repository/index.js';
 import type { ExportTarget } from './envConfig.js';

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Repository, partialRemote } from '../repository/index.js';
-import { visibleFiles } from '../workspace/workspace.js';
+import { visibleFiles } from '../workspace/index.js';
 
 /** Where fsck --repair sets damaged objects aside (one file per object id). */
 function lostDir(repo: Repository): string {
