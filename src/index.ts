@@ -6,7 +6,7 @@
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
 export { Repository, DEFAULT_CONFIG, type RepoConfig, type Progress } from './repo/repository/index.js';
-export { openRepository } from './repo/transfer/partial.js';
+export { openRepository } from './repo/transfer/index.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
 export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';

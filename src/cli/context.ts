@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { Repository } from '../repo/repository/index.js';
-import { openRepository } from '../repo/transfer/partial.js';
+import { openRepository } from '../repo/transfer/index.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {

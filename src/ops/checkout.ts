@@ -2,8 +2,7 @@ import { MvmError, isMvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
-import { findRemote } from '../repo/transfer/remotes.js';
-import { ensureVersion } from '../repo/transfer/fetch.js';
+import { findRemote, ensureVersion } from '../repo/transfer/index.js';
 
 /** Options of `mvm checkout`. */
 export interface CheckoutOptions {

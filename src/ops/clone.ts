@@ -3,10 +3,14 @@ import { basename, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { parseRemoteUrl, type RemoteSpec } from '../storage/remote/open.js';
 import { createRepository, withLock, type Progress } from '../repo/repository/index.js';
-import { openRepository } from '../repo/transfer/partial.js';
-import { saveRemote } from '../repo/transfer/remotes.js';
-import { defaultJobs, withRemote, type RemoteRef } from '../repo/transfer/remoteSession.js';
-import { fetchAndStage } from '../repo/transfer/fetch.js';
+import {
+  openRepository,
+  saveRemote,
+  defaultJobs,
+  withRemote,
+  type RemoteRef,
+  fetchAndStage,
+} from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, resolveTarget } from '../repo/history/index.js';
 import { pathProblem } from '../core/versionCheck.js';

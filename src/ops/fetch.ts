@@ -1,7 +1,5 @@
 import { type Repository, withLock, type Progress, partialRemote } from '../repo/repository/index.js';
-import { findRemote } from '../repo/transfer/remotes.js';
-import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
-import { fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
+import { findRemote, defaultJobs, withRemote, fetchFromRemote, type FetchTransfer } from '../repo/transfer/index.js';
 import { gcRoots, reachableObjects } from '../repo/history/index.js';
 import { visibleFiles } from '../repo/workspace/index.js';
 

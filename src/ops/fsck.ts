@@ -22,9 +22,7 @@ import { isCovered } from '../repo/workspace/index.js';
 import { readEnvConfigs } from '../repo/deploy/envConfig.js';
 import { modelFolder, staleStaging } from '../repo/deploy/serving.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
-import { findRemote } from '../repo/transfer/remotes.js';
-import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
-import { checkRemote, type RemoteCheck } from '../repo/transfer/remoteCheck.js';
+import { findRemote, defaultJobs, withRemote, checkRemote, type RemoteCheck } from '../repo/transfer/index.js';
 import { loadSignature, signatureLog } from '../repo/signing/index.js';
 
 /** Where a damaged object is used: which version and path. */

@@ -10,13 +10,18 @@ import {
   MVM_DIR,
   Repository,
 } from '../repo/repository/index.js';
-import { findRemote } from '../repo/transfer/remotes.js';
-import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
-import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/transfer/fetch.js';
-import { withPartialChunks } from '../repo/transfer/partial.js';
+import {
+  findRemote,
+  defaultJobs,
+  withRemote,
+  fetchAndStage,
+  fetchFromRemote,
+  type FetchTransfer,
+  withPartialChunks,
+  SHARED_REMOTES_FILE,
+} from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
-import { SHARED_REMOTES_FILE } from '../repo/transfer/remotes.js';
 
 /** Options of `mvm pull`. */
 export interface PullOptions {

@@ -1,10 +1,15 @@
 import { MvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
-import { findRemote } from '../repo/transfer/remotes.js';
-import { defaultJobs, withRemote } from '../repo/transfer/remoteSession.js';
-import { pushToRemote, type RefUpdate } from '../repo/transfer/push.js';
+import {
+  findRemote,
+  defaultJobs,
+  withRemote,
+  pushToRemote,
+  type RefUpdate,
+  repairRemote,
+  type RemoteRepair,
+} from '../repo/transfer/index.js';
 import { followRegistry } from '../repo/history/index.js';
-import { repairRemote, type RemoteRepair } from '../repo/transfer/remoteRepair.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {

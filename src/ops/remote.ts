@@ -2,15 +2,19 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
 import { partialRemote, withLock, createRepository, MVM_DIR, Repository } from '../repo/repository/index.js';
-import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/transfer/remotes.js';
 import {
+  deleteRemote,
+  findRemote,
+  listRemotes,
+  saveRemote,
+  type RemoteEntry,
   assertSafeSpec,
   describeRemote,
   readTrust,
   trustRemote,
   trustState,
   writeTrust,
-} from '../repo/transfer/remoteTrust.js';
+} from '../repo/transfer/index.js';
 import { parseRemoteUrl } from '../storage/remote/open.js';
 
 /** Options of `mvm remote add`. */
