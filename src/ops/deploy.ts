@@ -2,12 +2,18 @@ import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { resolveRevision, deployLog, deploymentStack, envCurrent } from '../repo/history/index.js';
-import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/deploy/envConfig.js';
-import { releaseMove, serveEnv, type ReleaseResult } from '../repo/deploy/release.js';
-import type { Gates } from '../repo/deploy/gates.js';
-import { validateServingName } from '../repo/deploy/serving.js';
+import {
+  envConfig,
+  writeEnvConfig,
+  type ExportTarget,
+  releaseMove,
+  serveEnv,
+  type ReleaseResult,
+  type Gates,
+  validateServingName,
+} from '../repo/deploy/index.js';
 
-export type { ReleaseResult } from '../repo/deploy/release.js';
+export type { ReleaseResult } from '../repo/deploy/index.js';
 
 /** Options of deploy and rollback. */
 export interface DeployOptions {

@@ -9,7 +9,7 @@ import type { Scalar } from '../core/objects.js';
 import { type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/index.js';
-import { safeDestination } from '../repo/deploy/safeDest.js';
+import { safeDestination } from '../repo/deploy/index.js';
 import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
 
 /** Options of `mvm eval`. */

@@ -1,9 +1,13 @@
 import { MvmError } from '../errors.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/index.js';
-import { servedNumbers } from '../repo/deploy/release.js';
-import type { ServingLayout } from '../repo/deploy/envConfig.js';
-import { exportVersion, pruneServing, type ExportResult } from '../repo/deploy/serving.js';
+import {
+  servedNumbers,
+  type ServingLayout,
+  exportVersion,
+  pruneServing,
+  type ExportResult,
+} from '../repo/deploy/index.js';
 
 /** Options of `mvm export`. */
 export interface ExportOptions {

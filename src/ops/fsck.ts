@@ -19,8 +19,7 @@ import {
 import { DEFAULT_ENV } from '../core/revision.js';
 import { versionProblems } from '../core/versionCheck.js';
 import { isCovered } from '../repo/workspace/index.js';
-import { readEnvConfigs } from '../repo/deploy/envConfig.js';
-import { modelFolder, staleStaging } from '../repo/deploy/serving.js';
+import { readEnvConfigs, modelFolder, staleStaging } from '../repo/deploy/index.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 import { findRemote, defaultJobs, withRemote, checkRemote, type RemoteCheck } from '../repo/transfer/index.js';
 import { loadSignature, signatureLog } from '../repo/signing/index.js';

@@ -2,7 +2,7 @@ import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { envCurrent } from '../repo/history/index.js';
-import { releaseMove, type ReleaseResult } from '../repo/deploy/release.js';
+import { releaseMove, type ReleaseResult } from '../repo/deploy/index.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {
