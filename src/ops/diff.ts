@@ -3,8 +3,13 @@ import type { FileEntry } from '../core/objects.js';
 import { type Repository, withPool, type Progress } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { identifyWorkspace, visibleFiles, chunkFile } from '../repo/workspace/index.js';
-import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/insight/versionDiff.js';
-import { storedModelMetadata, workspaceModelMetadata } from '../repo/insight/modelMetadata.js';
+import {
+  addMetadataChanges,
+  diffStored,
+  type StoredDiff,
+  storedModelMetadata,
+  workspaceModelMetadata,
+} from '../repo/insight/index.js';
 import { MvmError } from '../errors.js';
 import { nameMap } from '../core/schema.js';
 

@@ -10,7 +10,7 @@ import { type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/index.js';
 import { safeDestination } from '../repo/deploy/index.js';
-import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/comparison.js';
+import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/index.js';
 
 /** Options of `mvm eval`. */
 export interface EvalOptions extends CompareOptions {

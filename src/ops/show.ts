@@ -1,4 +1,4 @@
-import { storedModelMetadata } from '../repo/insight/modelMetadata.js';
+import { storedModelMetadata } from '../repo/insight/index.js';
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
