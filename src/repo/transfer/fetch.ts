@@ -1,27 +1,18 @@
-import { MvmError, isMvmError } from '../../errors.js';
+import { MvmError } from '../../errors.js';
 import { decodeFileObject, decodeVersion, type FileObject, type Version } from '../../core/objects.js';
 import { isAncestor } from '../../core/dag.js';
 import { assertSafeVersion } from '../../core/versionCheck.js';
-import { decodeVerified } from '../../storage/objectFile.js';
-import { maxStoredSize, MAX_METADATA_SIZE, MAX_OBJECT_SIZE } from '../../storage/codec.js';
-import { packKey, type PackEntry } from '../../storage/remote/packs.js';
 import { parseRegistry } from '../../storage/numbers.js';
-import { type Repository, withPool, type Progress, bounded, partialRemote, type Fetched } from '../repository/index.js';
-import type { ChunkPool } from '../../storage/chunkPool.js';
+import { type Repository, withPool, type Progress, partialRemote } from '../repository/index.js';
 import { followRegistry } from '../history/index.js';
-import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { syncRemoteIndex } from './remoteIndex.js';
 import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
 import { visibleFiles, StagedFiles } from '../workspace/index.js';
-import { RangeSlots } from './rangeSlots.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
 import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
+import { download } from './download.js';
 import { REMOTE_LIMITS } from '../../storage/remote/limits.js';
-
-/** Largest ranged read: neighbouring objects of one pack are fetched together up to this many bytes. */
-const MAX_RANGE = 8 << 20;
-/** A gap between wanted objects in a pack that is cheaper to download than to skip with another request. */
-const MAX_GAP = 256 << 10;
 
 /** What a fetch brought: refs seen on the remote, objects and bytes downloaded, and refs that moved oddly. */
 export interface FetchTransfer {
@@ -32,125 +23,6 @@ export interface FetchTransfer {
   rewound: { ref: string; from: string; to: string }[];
   /** Remote tags that differ from a local tag of the same name (the local one is kept). */
   tagConflicts: string[];
-}
-
-/**
- * Downloads objects by id from the remote's packs with ranged reads, merging
- * neighbours in one pack into one request. Every object is hash-checked once:
- * here, for manifests and file objects handed to `sink` with their content,
- * or by the worker threads that store chunks; a bad one is REMOTE_CORRUPT.
- * Manifests and file objects decode to at most MAX_METADATA_SIZE, a chunk
- * to the size `sizes` has for it (its file object's word) and at most
- * MAX_OBJECT_SIZE, each checked before anything is allocated.
- */
-async function download(
-  s: RemoteSession,
-  index: RemoteIndex,
-  ids: string[],
-  jobs: number,
-  sink:
-    | ((id: string, stored: Buffer, content: Buffer) => void)
-    | { repo: Repository; pool: ChunkPool; staged: StagedFiles | null; storePlaced: boolean },
-  progress?: Progress,
-  sizes?: ReadonlyMap<string, number>,
-): Promise<number> {
-  const byPack = new Map<string, (PackEntry & { id: string })[]>();
-  const bound = (id: string) =>
-    typeof sink === 'function' ? { max: MAX_METADATA_SIZE } : { exact: sizes?.get(id), max: MAX_OBJECT_SIZE };
-  for (const id of ids) {
-    const e = index.get(id);
-    if (!e)
-      throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, {
-        url: s.remote.url,
-        id,
-        hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it",
-      });
-    const b = bound(id);
-    if (e.length > maxStoredSize(b.exact ?? b.max))
-      throw new MvmError(
-        'REMOTE_CORRUPT',
-        `object ${id} on ${s.remote.url} is corrupt (its pack entry holds ${e.length} bytes, more than it can take)`,
-        {
-          url: s.remote.url,
-          id,
-          pack: e.pack,
-          hint: 'nothing was written; the remote copy is damaged: push it again from a good repository',
-        },
-      );
-    byPack.set(e.pack, [...(byPack.get(e.pack) ?? []), { ...e, id }]);
-  }
-  const ranges: { pack: string; offset: number; length: number; items: (PackEntry & { id: string })[] }[] = [];
-  for (const [pack, items] of byPack) {
-    items.sort((a, b) => a.offset - b.offset);
-    let cur: (typeof ranges)[number] | null = null;
-    for (const it of items) {
-      const end = it.offset + it.length;
-      if (cur && it.offset - (cur.offset + cur.length) <= MAX_GAP && end - cur.offset <= MAX_RANGE) {
-        cur.length = Math.max(cur.length, end - cur.offset);
-        cur.items.push(it);
-      } else {
-        cur = { pack, offset: it.offset, length: it.length, items: [it] };
-        ranges.push(cur);
-      }
-    }
-  }
-  const corrupt = (id: string, pack: string, e: unknown) => {
-    if (!isMvmError(e, 'OBJECT_CORRUPT')) return e;
-    return new MvmError('REMOTE_CORRUPT', `object ${id} on ${s.remote.url} is corrupt (${e.code})`, {
-      url: s.remote.url,
-      id,
-      pack,
-      hint: "nothing was written; the remote copy is damaged: 'mvm push --repair' from a good repository mends it",
-    });
-  };
-  let bytes = 0;
-  const slots = new RangeSlots(MAX_RANGE);
-  await bounded(ranges.length, jobs, async (i) => {
-    const r = ranges[i]!;
-    const buf = await s.backend.readRange(packKey(r.pack), r.offset, r.length);
-    const length = buf.length;
-    bytes += length;
-    if (typeof sink === 'function') {
-      for (const it of r.items) {
-        const stored = buf.subarray(it.offset - r.offset, it.offset - r.offset + it.length);
-        try {
-          sink(it.id, Buffer.from(stored), decodeVerified(stored, it.id, false, undefined, bound(it.id)));
-        } catch (e) {
-          throw corrupt(it.id, r.pack, e);
-        }
-      }
-    } else {
-      // chunks: verified and written by the worker threads, a range per task
-      const items = r.items.map((it) => ({
-        id: it.id,
-        offset: it.offset - r.offset,
-        length: it.length,
-        size: sizes?.get(it.id),
-        places: sink.staged?.placesOf(it.id),
-      }));
-      const slot = slots.take(length);
-      try {
-        const data = new Uint8Array(slot, 0, length);
-        data.set(buf);
-        await sink.pool.submit({
-          op: 'put',
-          data,
-          items,
-          objectsDir: sink.repo.objects.dir,
-          tmpDir: sink.repo.tmpDir,
-          fsync: sink.repo.fsyncObjects,
-          storePlaced: sink.storePlaced,
-        });
-      } catch (e) {
-        throw corrupt(String((e as MvmError).data?.id ?? ''), r.pack, e);
-      } finally {
-        slots.give(slot);
-      }
-      for (const it of r.items) sink.staged?.filled(it.id);
-    }
-    progress?.advance?.(length);
-  });
-  return bytes;
 }
 
 /**
@@ -361,50 +233,4 @@ export function holdsVersion(repo: Repository, id: string): boolean {
     if (!partial && repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
   }
   return true;
-}
-
-/**
- * Fetches chunks by id from the remote a partial store names, verifying and
- * storing each: what a partial store's `repo.chunks.ensure` (transfer/partial.ts) calls for the chunks a
- * command is about to read.
- */
-export async function fetchChunks(
-  repo: Repository,
-  ids: string[],
-  progress?: Progress,
-  sizes?: ReadonlyMap<string, number>,
-): Promise<Fetched> {
-  const remote = findRemote(repo, partialRemote(repo) ?? undefined);
-  return withRemote(repo, remote, false, async (s) => {
-    if (!s.exists) {
-      throw new MvmError(
-        'REMOTE_NOT_FOUND',
-        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`,
-        {
-          url: remote.url,
-          remote: remote.name,
-          hint: 'mount or reach the remote again, or point the remote at a copy of it (mvm remote add)',
-        },
-      );
-    }
-    const jobs = defaultJobs(remote);
-    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
-    const absent = ids.filter((id) => !index.get(id));
-    if (absent.length) {
-      throw new MvmError(
-        'OBJECT_MISSING',
-        `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`,
-        { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' },
-      );
-    }
-    progress?.start?.(
-      `fetch ${remote.name}`,
-      ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
-    );
-    const bytes = await withPool((pool) =>
-      download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
-    );
-    progress?.done?.();
-    return { objects: ids.length, bytes, requests: s.backend.stats.requests };
-  });
 }

@@ -8,7 +8,12 @@ import {
   Repository,
   type Progress,
 } from '../repository/index.js';
-import { fetchChunks } from './fetch.js';
+import { MvmError } from '../../errors.js';
+import { withPool } from '../repository/index.js';
+import { download } from './download.js';
+import { syncRemoteIndex } from './remoteIndex.js';
+import { defaultJobs, withRemote } from './remoteSession.js';
+import { findRemote } from './remotes.js';
 
 /**
  * The chunks of a partial store (what `mvm clone` makes unless `--full`): it
@@ -67,4 +72,50 @@ export function withPartialChunks(repo: Repository): Repository {
   const remote = partialRemote(repo);
   if (remote && repo.chunks.remote !== remote) repo.chunks = new PartialChunks(repo, remote);
   return repo;
+}
+
+/**
+ * Fetches chunks by id from the remote a partial store names, verifying and
+ * storing each: what `PartialChunks.ensure` calls for the chunks a command
+ * is about to read.
+ */
+async function fetchChunks(
+  repo: Repository,
+  ids: string[],
+  progress?: Progress,
+  sizes?: ReadonlyMap<string, number>,
+): Promise<Fetched> {
+  const remote = findRemote(repo, partialRemote(repo) ?? undefined);
+  return withRemote(repo, remote, false, async (s) => {
+    if (!s.exists) {
+      throw new MvmError(
+        'REMOTE_NOT_FOUND',
+        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`,
+        {
+          url: remote.url,
+          remote: remote.name,
+          hint: 'mount or reach the remote again, or point the remote at a copy of it (mvm remote add)',
+        },
+      );
+    }
+    const jobs = defaultJobs(remote);
+    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
+    const absent = ids.filter((id) => !index.get(id));
+    if (absent.length) {
+      throw new MvmError(
+        'OBJECT_MISSING',
+        `object ${absent[0]} is not here, and ${remote.name} (${remote.url}) does not hold it either`,
+        { id: absent[0], remote: remote.name, hint: 'push it from a clone that has it, then run the command again' },
+      );
+    }
+    progress?.start?.(
+      `fetch ${remote.name}`,
+      ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
+    );
+    const bytes = await withPool((pool) =>
+      download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
+    );
+    progress?.done?.();
+    return { objects: ids.length, bytes, requests: s.backend.stats.requests };
+  });
 }

@@ -2,7 +2,8 @@ import { MvmError, isMvmError } from '../../errors.js';
 import { decodeVerified } from '../../storage/objectFile.js';
 import { indexKey, packKey, packLayout, packParts, type PackIndex } from '../../storage/remote/packs.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
-import { checkPacks, inspectRemote, type FoundRef, type RemoteProblem } from './remoteCheck.js';
+import { inspectRemote, type FoundRef } from './remoteCheck.js';
+import { checkPacks, type RemoteProblem } from './packCheck.js';
 import type { RemoteSession } from './remoteSession.js';
 import { packSize } from './push.js';
 
