@@ -93,7 +93,7 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) {
       dataKeys.push(repo.relPath(opts.usesData));
       // hashing data needs the chunker and its workers: loaded only for --uses-data
-      const { hashData } = await import('../repo/workspace/dataDeps.js');
+      const { hashData } = await import('../repo/workspace/index.js');
       const id = await hashData(repo, opts.usesData).catch(() => null);
       if (id) dataKeys.push(id);
     }

@@ -5,7 +5,7 @@ import { blake3Hex } from '../../storage/hash.js';
 import { canonicalJson } from '../../core/canonical.js';
 import type { DataDep, Version } from '../../core/objects.js';
 import { type Repository, withPool } from '../repository/index.js';
-import { chunkFile } from './fileio.js';
+import { chunkFile } from './chunkFile.js';
 import { scanTracked } from './workspace.js';
 import { nameMap } from '../../core/schema.js';
 

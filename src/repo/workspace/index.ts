@@ -6,8 +6,9 @@
  * fetching itself.
  */
 export { type CheckedOut, checkoutVersion } from './checkoutVersion.js';
-export { checkDataDeps, type DataDrift, resolveDataDeps } from './dataDeps.js';
-export { assembleFile, chunkFile, restoreFile } from './fileio.js';
+export { checkDataDeps, type DataDrift, hashData, resolveDataDeps } from './dataDeps.js';
+export { chunkFile } from './chunkFile.js';
+export { assembleFile, restoreFile } from './fileio.js';
 export { expandGlob, isGlob, pathspecMatcher } from './globs.js';
 export { ignoreRules } from './ignoreRules.js';
 export { StagedFiles } from './staging.js';

@@ -3,7 +3,7 @@ import { MvmError, fromSystemError } from '../../errors.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
 import { type StatEntry, withIndex } from '../history/index.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
-import { chunkFile, type ChunkedFile } from './fileio.js';
+import { chunkFile, type ChunkedFile } from './chunkFile.js';
 import { ignoreRules } from './ignoreRules.js';
 import type { Version } from '../../core/objects.js';
 import { nameMap } from '../../core/schema.js';
