@@ -82,6 +82,8 @@ export async function checkGates(
   candidate: VersionSummary,
   current: VersionSummary | null,
 ): Promise<GateReport> {
+  // lazy, for start-up: loading the query engine (re2js) took 40-60 ms more than a leaf module
+  // (dist/core/query/index.js against dist/errors.js, 2026-12-07, a busy 2-core machine); only a query needs it
   const { parseQuery, evaluate, formatQuery } = await import('../../core/query/index.js');
   const report: GateReport = { passed: [], failed: [] };
   const rec = queryRecord(candidate);

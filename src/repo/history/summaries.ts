@@ -80,6 +80,8 @@ export async function allSummaries(repo: Repository): Promise<Map<string, Versio
  * instead of an empty result and silence.
  */
 export async function whereWarnings(summaries: Iterable<VersionSummary>, where: string): Promise<string[]> {
+  // lazy, for start-up: loading the query engine (re2js) took 40-60 ms more than a leaf module
+  // (dist/core/query/index.js against dist/errors.js, 2026-12-07, a busy 2-core machine); only a query needs it
   const query = await import('../../core/query/index.js');
   const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
   for (const v of summaries) {

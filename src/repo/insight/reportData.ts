@@ -142,6 +142,7 @@ async function selectVersions(
     ids = [...summaries.keys()];
   }
   if (sel.where !== undefined) {
+    // lazy, for start-up: the query engine (re2js) costs 40-60 ms to load (see history/summaries.ts)
     const { compileQuery } = await import('../../core/query/index.js');
     const match = compileQuery(sel.where);
     ids = ids.filter((id) => {

@@ -1,7 +1,9 @@
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import type { Repository } from './repository.js';
 
-// The worker pool loads on first use: commands that never chunk, such as `log`, skip it.
+// The worker pool loads on first use (a lazy import, for start-up): its module graph (chunk tasks,
+// codec, zstd, kernels) took 100-190 ms more to load than a leaf module (dist/storage/chunkPool.js
+// against dist/errors.js, 2026-12-07, a busy 2-core machine); commands that never chunk, such as `log`, skip it.
 
 /** Runs `fn` holding the repository's one-writer lock. */
 export async function withLock<T>(repo: Repository, command: string, fn: () => Promise<T>): Promise<T> {
