@@ -328,7 +328,7 @@ function staleExports(repo: Repository): string[] {
 /**
  * `mvm fsck --remote NAME`: verifies a remote instead of this repository
  * (pack indexes and sizes, every object's hash, refs and what they reach,
- * the number registry); see repo/remoteCheck.ts.
+ * the number registry); see repo/transfer/remoteCheck.ts.
  */
 export async function fsckRemote(
   repo: Repository,

@@ -20,7 +20,7 @@ export interface PushOptions {
   all?: boolean;
   /** Overwrite remote refs that are not ancestors of what is pushed. */
   force?: boolean;
-  /** First check the remote and mend it from this repository (see repo/remoteRepair.ts). */
+  /** First check the remote and mend it from this repository (see repo/transfer/remoteRepair.ts). */
   repair?: boolean;
   jobs?: number;
   progress?: Progress;
