@@ -7,9 +7,9 @@ import {
   type Fetched,
   Repository,
   type Progress,
+  withPool,
 } from '../repository/index.js';
 import { MvmError } from '../../errors.js';
-import { withPool } from '../repository/index.js';
 import { download } from './download.js';
 import { syncRemoteIndex } from './remoteIndex.js';
 import { defaultJobs, withRemote } from './remoteSession.js';
@@ -67,7 +67,7 @@ export function openRepository(cwd: string = process.cwd()): Repository {
   return withPartialChunks(Repository.open(cwd));
 }
 
-/** Installs the fetching chunk availability in `repo` when it is a partial store (and the stored one otherwise). */
+/** Installs the fetching chunk availability in `repo` when it is a partial store; a full store keeps its own. */
 export function withPartialChunks(repo: Repository): Repository {
   const remote = partialRemote(repo);
   if (remote && repo.chunks.remote !== remote) repo.chunks = new PartialChunks(repo, remote);
