@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRepository } from '../dist/repo/create.js';
-import { Repository } from '../dist/repo/repository.js';
-import { followRegistry } from '../dist/repo/numbering.js';
+import { createRepository } from '../dist/repo/repository/create.js';
+import { Repository } from '../dist/repo/repository/repository.js';
+import { followRegistry } from '../dist/repo/history/numbering.js';
 import { recordIfAsked } from './record.mjs';
 
 recordIfAsked(process.argv, { section: 'registry' });

@@ -87,7 +87,7 @@ const result = await build({
   entryPoints: {
     mvm: join(dist, 'cli/main.js'),
     chunkWorker: join(dist, 'storage/chunkWorker.js'),
-    statsWorker: join(dist, 'repo/stats/statsWorker.js'),
+    statsWorker: join(dist, 'repo/insight/stats/statsWorker.js'),
   },
   outdir: out,
   bundle: true,

@@ -1,9 +1,12 @@
 /**
  * mvm as a library: everything the CLI does, typed. Open a repository with
- * `Repository.open(dir)` (or create one with `init`), then call operations.
+ * `openRepository(dir)` (or create one with `init`), then call operations.
+ * (`Repository.open(dir)` opens one too, but a partial store opened so does
+ * not fetch the chunks it lacks: `openRepository` installs that.)
  */
 export { MvmError, isMvmError, EXIT, ERROR_CODES, type ErrorCode } from './errors.js';
-export { Repository, DEFAULT_CONFIG, type RepoConfig } from './repo/repository.js';
+export { Repository, DEFAULT_CONFIG, type RepoConfig, type Progress } from './repo/repository/index.js';
+export { openRepository } from './repo/transfer/index.js';
 export { init, type InitOptions, type InitResult } from './ops/init.js';
 export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';
@@ -22,10 +25,9 @@ export { configureEnv, listEnvironments, type EnvState, type EnvChanges } from '
 export { exportServing, type ExportOptions } from './ops/export.js';
 export { get, type GetResult } from './ops/get.js';
 export { fsck, type FsckResult, type FsckProblem } from './ops/fsck.js';
-export { resolveRevision } from './repo/revisions.js';
+export { resolveRevision } from './repo/history/index.js';
 export type { Version, FileObject, FileEntry, Scalar } from './core/objects.js';
 export type { VersionDiff, FileDiff, TensorChange } from './core/diff.js';
-export type { Progress } from './repo/session.js';
 export { annotate, type AnnotateOptions, type AnnotateResult } from './ops/annotate.js';
 export { compare, type CompareOptions, type CompareResult } from './ops/compare.js';
 export { metricDirection } from './core/metrics.js';

@@ -13,25 +13,25 @@
  *
  * | variable            | default                              | read by                              |
  * | ------------------- | ------------------------------------ | ------------------------------------ |
- * | `MVM_DIR`           | search upwards from the current dir  | repo/repository.ts (Repository.open) |
- * | `MVM_AUTHOR`        | user config, git, login name         | repo/gitInfo.ts (defaultAuthor)      |
- * | `MVM_CONFIG`        | `$XDG_CONFIG_HOME/mvm/config.json`   | repo/userConfig.ts                   |
+ * | `MVM_DIR`           | search upwards from the current dir  | repo/repository/repository.ts (Repository.open) |
+ * | `MVM_AUTHOR`        | user config, git, login name         | repo/repository/gitInfo.ts (defaultAuthor)      |
+ * | `MVM_CONFIG`        | `$XDG_CONFIG_HOME/mvm/config.json`   | repo/repository/userConfig.ts                   |
  * | `MVM_WORKERS`       | one per core (+1 for writes), max 8  | storage/workerPool.ts                |
- * | `MVM_DELTAS`        | deltas on (`0` turns them off)       | repo/fileio.ts                       |
+ * | `MVM_DELTAS`        | deltas on (`0` turns them off)       | repo/workspace/chunkFile.ts                       |
  * | `MVM_KERNELS`       | WebAssembly SIMD (`js` for JS loops) | storage/kernels.ts, kernelInstance.ts |
- * | `MVM_LOCK_TIMEOUT`  | config.json `lockTimeoutMs` (10 s)   | repo/repository.ts (lock)            |
- * | `MVM_PACK_SIZE`     | PACK_SIZE, 64 MiB                    | repo/push.ts (packSize)              |
+ * | `MVM_LOCK_TIMEOUT`  | config.json `lockTimeoutMs` (10 s)   | repo/repository/repository.ts (lock)            |
+ * | `MVM_PACK_SIZE`     | PACK_SIZE, 64 MiB                    | repo/transfer/push.ts (packSize)              |
  * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, once at load        |
  * | `MVM_FAULT`         | off                                  | storage/faults.ts, once at load      |
  * | `MVM_FAULT_LOG`     | none                                 | storage/faults.ts                    |
- * | `MVM_INDEX_SEGMENT` | 1000 versions a segment              | repo/versionIndex.ts                 |
+ * | `MVM_INDEX_SEGMENT` | 1000 versions a segment              | repo/history/versionIndex.ts                 |
  *
  * Set by mvm for the programs it runs (outputs, never read back):
  *
  * - `mvm eval` commands: `MVM_PATH` (the version's folder) and `MVM_VERSION`
  *   (its id), in ops/evaluate.ts;
  * - deploy hooks: `MVM_ENV`, `MVM_ACTION`, `MVM_OLD_ID`, `MVM_OLD_NUMBER`,
- *   `MVM_NEW_ID`, `MVM_NEW_NUMBER`, `MVM_EXPORT_PATH`, in repo/release.ts.
+ *   `MVM_NEW_ID`, `MVM_NEW_NUMBER`, `MVM_EXPORT_PATH`, in repo/deploy/release.ts.
  */
 
 /** The variable's value when it is a whole number of decimal digits, else undefined. */

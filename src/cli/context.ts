@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
-import { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/index.js';
+import { openRepository } from '../repo/transfer/index.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -21,5 +22,5 @@ export interface Command<A extends GlobalArgs> extends Omit<CommandModule<Global
 
 /** Opens the repository for a command from the current directory (main.ts has already applied -C). */
 export function openRepo(): Repository {
-  return Repository.open(process.cwd());
+  return openRepository(process.cwd());
 }

@@ -1,4 +1,4 @@
-import type { Progress } from '../repo/session.js';
+import type { Progress } from '../repo/repository/index.js';
 import { formatBytes } from './format/text.js';
 
 /**

@@ -1,12 +1,16 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { addIgnores, ignoreLine, removeIgnores } from '../repo/gitignore.js';
-import { withLock } from '../repo/session.js';
-import { isCovered, symlinkError, symlinkOnPath } from '../repo/workspace.js';
-import { expandGlob, isGlob, pathspecMatcher } from '../repo/globs.js';
-import { ignoreRules } from '../repo/ignoreRules.js';
+import { type Repository, addIgnores, ignoreLine, removeIgnores, withLock } from '../repo/repository/index.js';
+import {
+  isCovered,
+  symlinkError,
+  symlinkOnPath,
+  expandGlob,
+  isGlob,
+  pathspecMatcher,
+  ignoreRules,
+} from '../repo/workspace/index.js';
 
 /** What `mvm add` / `mvm rm` changed. */
 export interface TrackResult {

@@ -1,9 +1,8 @@
 import { MvmError } from '../errors.js';
 import type { Scalar } from '../core/objects.js';
 import { checkMetrics, parsePairs } from '../core/values.js';
-import type { Repository } from '../repo/repository.js';
-import { numberOf } from '../repo/revisions.js';
-import { recordAnnotation } from '../repo/annotations.js';
+import type { Repository } from '../repo/repository/index.js';
+import { numberOf, recordAnnotation } from '../repo/history/index.js';
 
 /** Options of `mvm annotate`. */
 export interface AnnotateOptions {

@@ -1,9 +1,8 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 import { metricDirection } from '../core/metrics.js';
 import { didYouMean } from '../core/suggest.js';
-import { allSummaries, queryRecord } from '../repo/summaries.js';
-import type { VersionSummary } from '../repo/versionIndex.js';
+import { allSummaries, queryRecord, type VersionSummary } from '../repo/history/index.js';
 
 /** Options of `mvm best`. */
 export interface BestOptions {

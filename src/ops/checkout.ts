@@ -1,11 +1,8 @@
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
-import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf, resolveTarget } from '../repo/revisions.js';
-import { LOCK_FILE, lockNotPushed, readLock } from '../repo/lockfile.js';
-import { findRemote } from '../repo/remotes.js';
-import { ensureVersion } from '../repo/fetch.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
+import { numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
+import { findRemote, ensureVersion } from '../repo/transfer/index.js';
 
 /** Options of `mvm checkout`. */
 export interface CheckoutOptions {
@@ -43,49 +40,51 @@ export async function checkout(
   opts: CheckoutOptions = {},
 ): Promise<CheckoutResult> {
   return withLock(repo, 'checkout', async () => {
-    const before = { ...repo.fetchedOnDemand };
-    let target: { id: string; branch: string | null };
-    if (opts.lock) {
-      const lock = readLock(repo.root);
-      if (!lock)
-        throw new MvmError('PATH_NOT_FOUND', `there is no ${LOCK_FILE} in ${repo.root}`, {
-          path: repo.root,
-          hint: 'mvm commit writes it when the workspace is in git',
-        });
-      try {
-        await ensureVersion(repo, lock.version, opts.progress);
-      } catch (e) {
-        if (!isMvmError(e, 'UNKNOWN_REVISION') || repo.objects.has(lock.version)) throw e;
-        const remote = findRemote(repo);
-        throw lockNotPushed(lock.version, remote.name, remote.url);
-      }
-      // stay on the branch when its tip is the locked version
-      const branch = repo.currentBranch();
-      target = {
-        id: lock.version,
-        branch: branch && repo.refs.read(`refs/heads/${branch}`) === lock.version ? branch : null,
-      };
-    } else {
-      if (!rev)
-        throw new MvmError('BAD_ARGUMENT', 'name a revision to check out, or pass --lock', { hint: 'mvm checkout v3' });
-      target = resolveTarget(repo, rev);
-    }
-    // a partial workspace, or one just made whole again, may lack chunks of this version: fetch them
-    const wasPartial = !!repo.sparse();
-    if (opts.only?.length) repo.setSparse(opts.only.map((p) => repo.relPath(p)));
-    if (wasPartial || repo.sparse()) await ensureVersion(repo, target.id, opts.progress);
-    const done = await checkoutVersion(repo, target.id, {
-      branch: target.branch,
-      force: opts.force,
-      progress: opts.progress,
-    });
-    const { objects, bytes } = repo.fetchedOnDemand;
-    return {
-      id: target.id,
-      number: numberOf(repo, target.id),
-      branch: target.branch,
-      ...done,
-      fetched: { objects: objects - before.objects, bytes: bytes - before.bytes },
-    };
+    const { value, fetched } = await repo.chunks.tally(() => checkoutTarget(repo, rev, opts));
+    return { ...value, fetched: { objects: fetched.objects, bytes: fetched.bytes } };
   });
+}
+
+/** Checkout under the lock: the target resolved (from mvm.lock, fetched if need be), then checked out. */
+async function checkoutTarget(
+  repo: Repository,
+  rev: string | undefined,
+  opts: CheckoutOptions,
+): Promise<Omit<CheckoutResult, 'fetched'>> {
+  let target: { id: string; branch: string | null };
+  if (opts.lock) {
+    const lock = readLock(repo.root);
+    if (!lock)
+      throw new MvmError('PATH_NOT_FOUND', `there is no ${LOCK_FILE} in ${repo.root}`, {
+        path: repo.root,
+        hint: 'mvm commit writes it when the workspace is in git',
+      });
+    try {
+      await ensureVersion(repo, lock.version, opts.progress);
+    } catch (e) {
+      if (!isMvmError(e, 'UNKNOWN_REVISION') || repo.objects.has(lock.version)) throw e;
+      const remote = findRemote(repo);
+      throw lockNotPushed(lock.version, remote.name, remote.url);
+    }
+    // stay on the branch when its tip is the locked version
+    const branch = repo.currentBranch();
+    target = {
+      id: lock.version,
+      branch: branch && repo.refs.read(`refs/heads/${branch}`) === lock.version ? branch : null,
+    };
+  } else {
+    if (!rev)
+      throw new MvmError('BAD_ARGUMENT', 'name a revision to check out, or pass --lock', { hint: 'mvm checkout v3' });
+    target = resolveTarget(repo, rev);
+  }
+  // a partial workspace, or one just made whole again, may lack chunks of this version: fetch them
+  const wasPartial = !!repo.sparse();
+  if (opts.only?.length) repo.setSparse(opts.only.map((p) => repo.relPath(p)));
+  if (wasPartial || repo.sparse()) await ensureVersion(repo, target.id, opts.progress);
+  const done = await checkoutVersion(repo, target.id, {
+    branch: target.branch,
+    force: opts.force,
+    progress: opts.progress,
+  });
+  return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done };
 }

@@ -2,14 +2,17 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { parseRemoteUrl, type RemoteSpec } from '../storage/remote/open.js';
-import { createRepository } from '../repo/create.js';
-import { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
-import { saveRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote, type RemoteRef } from '../repo/remoteSession.js';
-import { fetchAndStage } from '../repo/fetch.js';
-import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf, resolveTarget } from '../repo/revisions.js';
+import { createRepository, withLock, type Progress } from '../repo/repository/index.js';
+import {
+  openRepository,
+  saveRemote,
+  defaultJobs,
+  withRemote,
+  type RemoteRef,
+  fetchAndStage,
+} from '../repo/transfer/index.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
+import { numberOf, resolveTarget } from '../repo/history/index.js';
 import { pathProblem } from '../core/versionCheck.js';
 
 /** Options of `mvm clone`. */
@@ -66,7 +69,7 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
   try {
     // a partial store: every manifest and file object, and chunks only as commands need them
     createRepository({ dir, ...(opts.full ? {} : { partial: 'origin' }) });
-    const repo = Repository.open(dir);
+    const repo = openRepository(dir);
     if (opts.only?.length) {
       const paths = opts.only.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
       for (const p of paths) {
@@ -119,12 +122,10 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
           const tracking = isBranch ? repo.refs.read(`refs/remotes/origin/${rev}`) : null;
           const id = tracking ?? resolveTarget(repo, rev).id;
           if (tracking) repo.refs.write(`refs/heads/${rev}`, tracking);
-          const checkout = await checkoutVersion(repo, id, {
-            branch: tracking ? rev : null,
-            progress: opts.progress,
-            staged,
-          });
-          const d = repo.fetchedOnDemand;
+          // what a partial store fetches while checking out counts with what the clone fetched
+          const { value: checkout, fetched: d } = await repo.chunks.tally(() =>
+            checkoutVersion(repo, id, { branch: tracking ? rev : null, progress: opts.progress, staged }),
+          );
           return {
             dir,
             url,

@@ -4,8 +4,7 @@ import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version 
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
 import { isScalar, nameMap, toNameMap } from '../core/schema.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
+import { type Repository, withLock, type Progress, defaultAuthor, gitInfo } from '../repo/repository/index.js';
 import {
   compareWithVersion,
   identifyWorkspace,
@@ -13,12 +12,10 @@ import {
   recordStats,
   visibleFiles,
   type StatusEntry,
-} from '../repo/workspace.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
-import { resolveDataDeps } from '../repo/dataDeps.js';
-import { defaultAuthor, gitInfo } from '../repo/gitInfo.js';
-import { writeLock } from '../repo/lockfile.js';
-import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signatures.js';
+  resolveDataDeps,
+} from '../repo/workspace/index.js';
+import { numberOf, resolveRevision, writeLock } from '../repo/history/index.js';
+import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm commit`. */
 export interface CommitOptions {

@@ -1,10 +1,10 @@
 import { MvmError } from '../errors.js';
 import { didYouMean } from '../core/suggest.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision } from '../repo/revisions.js';
-import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
+import type { Repository } from '../repo/repository/index.js';
+import { resolveRevision } from '../repo/history/index.js';
+import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/index.js';
 
-export type { CompareOptions, CompareResult, CompareColumn, MetricCell } from '../repo/comparison.js';
+export type { CompareOptions, CompareResult, CompareColumn, MetricCell } from '../repo/insight/index.js';
 
 /**
  * Compares versions side by side: metadata, params, metrics with deltas against the first, sizes, shared chunks, data

@@ -1,15 +1,19 @@
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision } from '../repo/revisions.js';
-import { deployLog, deploymentStack, envCurrent } from '../repo/deployments.js';
-import { envConfig, writeEnvConfig, type ExportTarget } from '../repo/envConfig.js';
-import { releaseMove, serveEnv, type ReleaseResult } from '../repo/release.js';
-import type { Gates } from '../repo/gates.js';
-import { validateServingName } from '../repo/serving.js';
-import { withLock } from '../repo/session.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { resolveRevision, deployLog, deploymentStack, envCurrent } from '../repo/history/index.js';
+import {
+  envConfig,
+  writeEnvConfig,
+  type ExportTarget,
+  releaseMove,
+  serveEnv,
+  type ReleaseResult,
+  type Gates,
+  validateServingName,
+} from '../repo/deploy/index.js';
 
-export type { ReleaseResult } from '../repo/release.js';
+export type { ReleaseResult } from '../repo/deploy/index.js';
 
 /** Options of deploy and rollback. */
 export interface DeployOptions {

@@ -1,7 +1,6 @@
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
-import { numberOf } from '../repo/revisions.js';
-import { deployLog, listEnvs, type DeployLogEntry } from '../repo/deployments.js';
+import type { Repository } from '../repo/repository/index.js';
+import { numberOf, deployLog, listEnvs, type DeployLogEntry } from '../repo/history/index.js';
 
 /** One logged move of an environment, with version numbers for display. */
 export interface DeploymentRecord extends DeployLogEntry {

@@ -1,12 +1,15 @@
 import { diffVersions } from '../core/diff.js';
 import type { FileEntry } from '../core/objects.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { withPool, type Progress } from '../repo/session.js';
-import { identifyWorkspace, visibleFiles } from '../repo/workspace.js';
-import { chunkFile } from '../repo/fileio.js';
-import { addMetadataChanges, diffStored, type StoredDiff } from '../repo/versionDiff.js';
-import { storedModelMetadata, workspaceModelMetadata } from '../repo/modelMetadata.js';
+import { type Repository, withPool, type Progress } from '../repo/repository/index.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
+import { identifyWorkspace, visibleFiles, chunkFile } from '../repo/workspace/index.js';
+import {
+  addMetadataChanges,
+  diffStored,
+  type StoredDiff,
+  storedModelMetadata,
+  workspaceModelMetadata,
+} from '../repo/insight/index.js';
 import { MvmError } from '../errors.js';
 import { nameMap } from '../core/schema.js';
 

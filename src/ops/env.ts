@@ -1,10 +1,7 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
-import { envConfig, writeEnvConfig, type EnvConfig } from '../repo/envConfig.js';
-import { envStates } from '../repo/release.js';
-import { validateServingName } from '../repo/serving.js';
-import { withLock } from '../repo/session.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { envConfig, writeEnvConfig, type EnvConfig, envStates, validateServingName } from '../repo/deploy/index.js';
 
 /** One environment: what it serves and its settings. */
 export interface EnvState {

@@ -7,14 +7,11 @@ import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
 import { EVAL_MAX_STDERR, EVAL_MAX_STDOUT } from '../core/limits.js';
 import type { Scalar } from '../core/objects.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { withPool } from '../repo/session.js';
-import { restoreFile } from '../repo/fileio.js';
-import { safeDestination } from '../repo/safeDest.js';
-import { ensureChunks } from '../repo/partial.js';
-import { recordAnnotation } from '../repo/annotations.js';
-import { compareVersions, type CompareOptions, type CompareResult } from '../repo/comparison.js';
+import { type Repository, withPool } from '../repo/repository/index.js';
+import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
+import { restoreFile } from '../repo/workspace/index.js';
+import { safeDestination } from '../repo/deploy/index.js';
+import { compareVersions, type CompareOptions, type CompareResult } from '../repo/insight/index.js';
 
 /** Options of `mvm eval`. */
 export interface EvalOptions extends CompareOptions {
@@ -141,10 +138,7 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     try {
       const v = repo.version(id);
       // a partial store fetches the chunks of every file in one batch first
-      await ensureChunks(
-        repo,
-        Object.values(v.files).flatMap((f) => repo.file(f.file).chunks),
-      );
+      await repo.chunks.ensure(Object.values(v.files).flatMap((f) => repo.file(f.file).chunks));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {
           const dest = safeDestination(dir, path);

@@ -1,10 +1,13 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { servedNumbers } from '../repo/release.js';
-import type { ServingLayout } from '../repo/envConfig.js';
-import { exportVersion, pruneServing, type ExportResult } from '../repo/serving.js';
-import { withLock } from '../repo/session.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
+import {
+  servedNumbers,
+  type ServingLayout,
+  exportVersion,
+  pruneServing,
+  type ExportResult,
+} from '../repo/deploy/index.js';
 
 /** Options of `mvm export`. */
 export interface ExportOptions {

@@ -1,11 +1,7 @@
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
-import { ensureChunks, partialRemote } from '../repo/partial.js';
-import { gcRoots, reachableObjects } from '../repo/reachable.js';
-import { visibleFiles } from '../repo/workspace.js';
+import { type Repository, withLock, type Progress, partialRemote } from '../repo/repository/index.js';
+import { findRemote, defaultJobs, withRemote, fetchFromRemote, type FetchTransfer } from '../repo/transfer/index.js';
+import { gcRoots, reachableObjects } from '../repo/history/index.js';
+import { visibleFiles } from '../repo/workspace/index.js';
 
 /** Options of `mvm fetch`. */
 export interface FetchOptions {
@@ -53,7 +49,7 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
             repo.file(e.file).chunks.map((c) => c.id),
           ),
         );
-        completed = { chunks: await ensureChunks(repo, ids, opts.progress) };
+        completed = { chunks: (await repo.chunks.ensure(ids, opts.progress)).objects };
         repo.setPartial(null);
       }
       return {

@@ -1,23 +1,28 @@
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, withPool, type Progress } from '../repo/session.js';
-import { repairRepository } from '../repo/repair.js';
-import { deployLog, envLogName, listEnvs } from '../repo/deployments.js';
+import {
+  type Repository,
+  withLock,
+  withPool,
+  type Progress,
+  bounded,
+  partialRemote,
+} from '../repo/repository/index.js';
+import {
+  repairRepository,
+  deployLog,
+  envLogName,
+  listEnvs,
+  numberLookup,
+  removedVersions,
+} from '../repo/history/index.js';
 import { DEFAULT_ENV } from '../core/revision.js';
-import { numberLookup } from '../repo/revisions.js';
-import { bounded } from '../repo/bounded.js';
-import { removedVersions } from '../repo/gcLog.js';
 import { versionProblems } from '../core/versionCheck.js';
-import { isCovered } from '../repo/workspace.js';
-import { partialRemote } from '../repo/partial.js';
-import { readEnvConfigs } from '../repo/envConfig.js';
-import { modelFolder, staleStaging } from '../repo/serving.js';
+import { isCovered } from '../repo/workspace/index.js';
+import { readEnvConfigs, modelFolder, staleStaging } from '../repo/deploy/index.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { checkRemote, type RemoteCheck } from '../repo/remoteCheck.js';
-import { loadSignature, signatureLog } from '../repo/signatures.js';
+import { findRemote, defaultJobs, withRemote, checkRemote, type RemoteCheck } from '../repo/transfer/index.js';
+import { loadSignature, signatureLog } from '../repo/signing/index.js';
 
 /** Where a damaged object is used: which version and path. */
 export interface ObjectUse {
@@ -323,7 +328,7 @@ function staleExports(repo: Repository): string[] {
 /**
  * `mvm fsck --remote NAME`: verifies a remote instead of this repository
  * (pack indexes and sizes, every object's hash, refs and what they reach,
- * the number registry); see repo/remoteCheck.ts.
+ * the number registry); see repo/transfer/remoteCheck.ts.
  */
 export async function fsckRemote(
   repo: Repository,

@@ -1,8 +1,6 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withIndex, withLock, type Progress } from '../repo/session.js';
-import { gcRoots, reachableObjects } from '../repo/reachable.js';
-import type { GcLogEntry } from '../repo/gcLog.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
+import { withIndex, gcRoots, reachableObjects, type GcLogEntry } from '../repo/history/index.js';
 
 /** Options of `mvm gc`. */
 export interface GcOptions {

@@ -2,10 +2,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { restoreFile } from '../repo/fileio.js';
-import { withPool } from '../repo/session.js';
+import { type Repository, withPool } from '../repo/repository/index.js';
+import { resolveRevision, numberOf } from '../repo/history/index.js';
+import { restoreFile } from '../repo/workspace/index.js';
 
 /** What `mvm get` wrote. */
 export interface GetResult {

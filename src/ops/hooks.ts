@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
-import type { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository/index.js';
 
 /** The mark that tells mvm's own hooks from anyone else's. */
 const MARK = '# installed by mvm hooks install';

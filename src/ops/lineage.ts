@@ -1,6 +1,5 @@
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { allSummaries } from '../repo/summaries.js';
+import type { Repository } from '../repo/repository/index.js';
+import { resolveRevision, numberOf, allSummaries } from '../repo/history/index.js';
 import type { DataDep, GitInfo } from '../core/objects.js';
 
 /** How a lineage node relates to the one above it. */

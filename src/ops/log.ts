@@ -1,11 +1,18 @@
 import { parseRelativeDate } from '../core/query/dates.js';
 import { MvmError } from '../errors.js';
 import { iterateHistory } from '../core/dag.js';
-import type { Repository } from '../repo/repository.js';
-import { summarize, type VersionSummary } from '../repo/versionIndex.js';
-import { queryRecord, refNames, whereWarnings, withSummaries, type SummarySource } from '../repo/summaries.js';
-import { resolveRevision } from '../repo/revisions.js';
-import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signatures.js';
+import type { Repository } from '../repo/repository/index.js';
+import {
+  summarize,
+  type VersionSummary,
+  queryRecord,
+  refNames,
+  whereWarnings,
+  withSummaries,
+  type SummarySource,
+  resolveRevision,
+} from '../repo/history/index.js';
+import { checkSignatures, signatureLog, type VersionSignatures } from '../repo/signing/index.js';
 
 /** Options of `mvm log`. */
 export interface LogOptions {
@@ -86,7 +93,7 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
     if (!/^[0-9a-f]{16,}$/.test(opts.usesData)) {
       dataKeys.push(repo.relPath(opts.usesData));
       // hashing data needs the chunker and its workers: loaded only for --uses-data
-      const { hashData } = await import('../repo/dataDeps.js');
+      const { hashData } = await import('../repo/workspace/index.js');
       const id = await hashData(repo, opts.usesData).catch(() => null);
       if (id) dataKeys.push(id);
     }

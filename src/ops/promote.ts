@@ -1,9 +1,8 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
-import { envCurrent } from '../repo/deployments.js';
-import { releaseMove, type ReleaseResult } from '../repo/release.js';
-import { withLock } from '../repo/session.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { envCurrent } from '../repo/history/index.js';
+import { releaseMove, type ReleaseResult } from '../repo/deploy/index.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {

@@ -2,17 +2,26 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
-import { withLock, type Progress } from '../repo/session.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { fetchAndStage, fetchFromRemote, type FetchTransfer } from '../repo/fetch.js';
-import { checkoutVersion, type CheckedOut } from '../repo/checkoutVersion.js';
-import { numberOf } from '../repo/revisions.js';
-import { createRepository } from '../repo/create.js';
-import { rebaseOnto } from '../repo/rebase.js';
-import { MVM_DIR, Repository } from '../repo/repository.js';
-import { lockNotPushed, readLock } from '../repo/lockfile.js';
-import { SHARED_REMOTES_FILE } from '../repo/remotes.js';
+import {
+  withLock,
+  type Progress,
+  type Fetched,
+  createRepository,
+  MVM_DIR,
+  Repository,
+} from '../repo/repository/index.js';
+import {
+  findRemote,
+  defaultJobs,
+  withRemote,
+  fetchAndStage,
+  fetchFromRemote,
+  type FetchTransfer,
+  withPartialChunks,
+  SHARED_REMOTES_FILE,
+} from '../repo/transfer/index.js';
+import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
+import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
 
 /** Options of `mvm pull`. */
 export interface PullOptions {
@@ -55,11 +64,8 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
     const branch = opts.branch ?? repo.currentBranch();
     if (!branch)
       throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
-    const before = { ...repo.fetchedOnDemand };
-    return withOnDemand(
-      repo,
-      before,
-      await withRemote(repo, remote, false, async (s): Promise<PullResult> => {
+    const { value, fetched } = await repo.chunks.tally(() =>
+      withRemote(repo, remote, false, async (s): Promise<PullResult> => {
         const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
@@ -125,20 +131,16 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
         return { ...base, outcome: 'fast-forward', checkout, requests: s.backend.stats.requests };
       }),
     );
+    return withOnDemand(value, fetched);
   });
 }
 
-/** Adds what a partial store fetched while checking out (since `before`) to what the fetch itself moved. */
-function withOnDemand(repo: Repository, before: Repository['fetchedOnDemand'], r: PullResult): PullResult {
-  const d = repo.fetchedOnDemand;
+/** Adds what a partial store fetched while checking out (`d`) to what the fetch itself moved. */
+function withOnDemand(r: PullResult, d: Fetched): PullResult {
   return {
     ...r,
-    fetched: {
-      ...r.fetched,
-      objects: r.fetched.objects + d.objects - before.objects,
-      bytes: r.fetched.bytes + d.bytes - before.bytes,
-    },
-    requests: r.requests + d.requests - before.requests,
+    fetched: { ...r.fetched, objects: r.fetched.objects + d.objects, bytes: r.fetched.bytes + d.bytes },
+    requests: r.requests + d.requests,
   };
 }
 
@@ -166,7 +168,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
   try {
     const repo = Repository.open(root);
     const remote = findRemote(repo, opts.remote);
-    if (!opts.full) repo.setPartial(remote.name);
+    if (!opts.full) withPartialChunks(repo.setPartial(remote.name));
     return await withLock(repo, 'pull', async () => {
       const lock = readLock(root);
       const branch = opts.branch ?? 'main';
@@ -191,15 +193,15 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           // on the branch when the locked version is its tip or behind it (a later pull fast-forwards)
           const onBranch = !!tip && (tip === target || isAncestor(target, tip, (id) => repo.version(id)));
           if (onBranch) repo.refs.write(`refs/heads/${branch}`, target);
-          const checkout = await checkoutVersion(repo, target, {
-            branch: onBranch ? branch : null,
-            force: opts.force,
-            progress: opts.progress,
-            staged,
-          });
+          const { value: checkout, fetched: onDemand } = await repo.chunks.tally(() =>
+            checkoutVersion(repo, target, {
+              branch: onBranch ? branch : null,
+              force: opts.force,
+              progress: opts.progress,
+              staged,
+            }),
+          );
           return withOnDemand(
-            repo,
-            { objects: 0, bytes: 0, requests: 0 },
             {
               remote: remote.name,
               url: remote.url,
@@ -212,6 +214,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
               checkout,
               requests: s.backend.stats.requests,
             },
+            onDemand,
           );
         } finally {
           staged?.discard();

@@ -1,11 +1,15 @@
 import { MvmError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { withLock, type Progress } from '../repo/session.js';
-import { findRemote } from '../repo/remotes.js';
-import { defaultJobs, withRemote } from '../repo/remoteSession.js';
-import { pushToRemote, type RefUpdate } from '../repo/push.js';
-import { followRegistry } from '../repo/numbering.js';
-import { repairRemote, type RemoteRepair } from '../repo/remoteRepair.js';
+import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
+import {
+  findRemote,
+  defaultJobs,
+  withRemote,
+  pushToRemote,
+  type RefUpdate,
+  repairRemote,
+  type RemoteRepair,
+} from '../repo/transfer/index.js';
+import { followRegistry } from '../repo/history/index.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {
@@ -16,7 +20,7 @@ export interface PushOptions {
   all?: boolean;
   /** Overwrite remote refs that are not ancestors of what is pushed. */
   force?: boolean;
-  /** First check the remote and mend it from this repository (see repo/remoteRepair.ts). */
+  /** First check the remote and mend it from this repository (see repo/transfer/remoteRepair.ts). */
   repair?: boolean;
   jobs?: number;
   progress?: Progress;

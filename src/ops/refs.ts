@@ -1,9 +1,7 @@
 import { MvmError } from '../errors.js';
 import { validateRefName } from '../core/revision.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { withLock } from '../repo/session.js';
-import { allSummaries } from '../repo/summaries.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { resolveRevision, numberOf, allSummaries } from '../repo/history/index.js';
 
 /** A branch or tag and the version it names. */
 export interface RefInfo {

@@ -1,12 +1,20 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MvmError } from '../errors.js';
-import { partialRemote } from '../repo/partial.js';
-import { withLock } from '../repo/session.js';
-import { deleteRemote, findRemote, listRemotes, saveRemote, type RemoteEntry } from '../repo/remotes.js';
-import { assertSafeSpec, describeRemote, readTrust, trustRemote, trustState, writeTrust } from '../repo/remoteTrust.js';
-import { createRepository } from '../repo/create.js';
-import { MVM_DIR, Repository } from '../repo/repository.js';
+import { partialRemote, withLock, createRepository, MVM_DIR, Repository } from '../repo/repository/index.js';
+import {
+  deleteRemote,
+  findRemote,
+  listRemotes,
+  saveRemote,
+  type RemoteEntry,
+  assertSafeSpec,
+  describeRemote,
+  readTrust,
+  trustRemote,
+  trustState,
+  writeTrust,
+} from '../repo/transfer/index.js';
 import { parseRemoteUrl } from '../storage/remote/open.js';
 
 /** Options of `mvm remote add`. */

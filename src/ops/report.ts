@@ -2,12 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
-import { reportData, stateStamp, type ReportData, type ReportSelection } from '../repo/reportData.js';
-import { reportHtml } from '../repo/reportPage.js';
+import type { Repository } from '../repo/repository/index.js';
+import { reportData, stateStamp, type ReportData, type ReportSelection, reportHtml } from '../repo/insight/index.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 
-export type { ReportData, ReportSelection } from '../repo/reportData.js';
+export type { ReportData, ReportSelection } from '../repo/insight/index.js';
 
 /** What `mvm report -o FILE` wrote. */
 export interface ReportResult {

@@ -1,13 +1,11 @@
-import { storedModelMetadata } from '../repo/modelMetadata.js';
+import { storedModelMetadata } from '../repo/insight/index.js';
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
-import type { Repository } from '../repo/repository.js';
-import { resolveRevision, numberOf } from '../repo/revisions.js';
-import { refNames } from '../repo/summaries.js';
-import { annotationsOf, overlayMetrics } from '../repo/annotations.js';
+import type { Repository } from '../repo/repository/index.js';
+import { resolveRevision, numberOf, refNames, annotationsOf, overlayMetrics } from '../repo/history/index.js';
 import { isMvmError } from '../errors.js';
-import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signatures.js';
+import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/index.js';
 
 /** A version in full: its manifest, number, refs, annotations and stored size. */
 export interface ShowResult {

@@ -1,7 +1,6 @@
-import type { Repository } from '../repo/repository.js';
-import { withLock } from '../repo/session.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
-import { recordSignature, signVersion, signingKey } from '../repo/signatures.js';
+import { type Repository, withLock } from '../repo/repository/index.js';
+import { numberOf, resolveRevision } from '../repo/history/index.js';
+import { recordSignature, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm sign`. */
 export interface SignOptions {

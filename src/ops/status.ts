@@ -1,9 +1,13 @@
-import type { Repository } from '../repo/repository.js';
-import type { Progress } from '../repo/session.js';
-import { compareWithVersion, identifyWorkspace, visibleFiles, type StatusEntry } from '../repo/workspace.js';
-import { numberOf } from '../repo/revisions.js';
-import { checkDataDeps, type DataDrift } from '../repo/dataDeps.js';
-import { readLock } from '../repo/lockfile.js';
+import type { Repository, Progress } from '../repo/repository/index.js';
+import {
+  compareWithVersion,
+  identifyWorkspace,
+  visibleFiles,
+  type StatusEntry,
+  checkDataDeps,
+  type DataDrift,
+} from '../repo/workspace/index.js';
+import { numberOf, readLock } from '../repo/history/index.js';
 
 /** Options of `mvm status`. */
 export interface StatusOptions {

@@ -1,6 +1,6 @@
-import type { Repository } from '../repo/repository.js';
-import { numberOf, resolveRevision } from '../repo/revisions.js';
-import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signatures.js';
+import type { Repository } from '../repo/repository/index.js';
+import { numberOf, resolveRevision } from '../repo/history/index.js';
+import { assertSigned, checkSignatures, type VersionSignatures } from '../repo/signing/index.js';
 
 /** What `mvm verify` found: the version's signatures, checked. */
 export interface VerifyResult extends VersionSignatures {

@@ -9,7 +9,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 import { join } from 'node:path';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';

@@ -5,7 +5,7 @@ import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } fro
 import { mvm, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 
 // Healing: a damaged remote is found by fsck --remote and mended by push --repair
 // from a good repository (on a folder and on s3rver); a store refetches what

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { mvm, testdir } from '../helpers/cli.js';
 import { expectError, json, ok } from '../helpers/assertions.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 
 // A repository whose newest version was written by hand (as a tampered copy or a hostile remote would hold it).
 describe('a hand-made hostile version', () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { mvm, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 import { buildPack, indexKey, packKey } from '../../src/storage/remote/packs.js';
 
 // Manifests through one door: a version, file object or annotation with a

@@ -6,9 +6,10 @@ import { mvm, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { randomBf16, writeSafetensors } from '../helpers/modelWriters.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
-import { Repository } from '../../src/repo/repository.js';
-import { assembleFile } from '../../src/repo/fileio.js';
-import { withPool } from '../../src/repo/session.js';
+import { Repository } from '../../src/repo/repository/repository.js';
+import { openRepository } from '../../src/repo/transfer/partial.js';
+import { assembleFile } from '../../src/repo/workspace/fileio.js';
+import { withPool } from '../../src/repo/repository/session.js';
 
 // A clone is a partial store unless --full: every manifest and file object,
 // chunks only as commands need them. Each backend runs the same story.
@@ -249,7 +250,7 @@ describe('partial stores: a copy that differs from what mvm recorded', () => {
       const v1 = model();
       origin(t, t.path('remote'), [v1]);
       cloneOf(t);
-      const repo = Repository.open(t.path('c'));
+      const repo = openRepository(t.path('c'));
       const file = repo.file(repo.version(repo.headId()!).files['model.safetensors']!.file);
       expect(file.chunks.some((c) => repo.objects.has(c.id))).toBe(false);
       // the "workspace copy" claims to be this version, but one byte differs (as after a change mvm's stat cache missed)

@@ -5,7 +5,7 @@ import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } fro
 import { mvm, randomBytes, testdir } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 import { blake3Hex } from '../../src/storage/hash.js';
 import { canonicalJson } from '../../src/core/canonical.js';
 

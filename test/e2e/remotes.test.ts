@@ -5,7 +5,7 @@ import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3
 import { mvm, mvmAsync, randomBytes, testdir, type RunResult } from '../helpers/cli.js';
 import { expectError, json, ok, write } from '../helpers/assertions.js';
 import { startS3, type LocalS3 } from '../helpers/s3server.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 
 // push / fetch / pull / clone against a folder remote and a real S3-protocol
 // server (s3rver) on loopback. Each backend runs the same stories.

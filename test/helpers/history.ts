@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { init } from '../../src/ops/init.js';
 import { add } from '../../src/ops/add.js';
 import { commit } from '../../src/ops/commit.js';
-import { Repository } from '../../src/repo/repository.js';
+import { Repository } from '../../src/repo/repository/repository.js';
 
 /**
  * A repository in a new temporary folder (4 KiB chunks) where models/m.bin

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentStack, effectiveMoves, type DeployLogEntry } from '../../src/repo/deployments.js';
+import { deploymentStack, effectiveMoves, type DeployLogEntry } from '../../src/repo/history/deployments.js';
 
 const V = (n: number) => String(n).repeat(64).slice(0, 64);
 const move = (from: string | null, to: string, action: DeployLogEntry['action'] = 'deploy'): DeployLogEntry => ({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ignoreLine } from '../../src/repo/gitignore.js';
+import { ignoreLine } from '../../src/repo/repository/gitignore.js';
 import { testdir } from '../helpers/cli.js';
 
 describe('.gitignore lines for tracked paths', () => {

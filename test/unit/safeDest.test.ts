@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { safeDestination } from '../../src/repo/safeDest.js';
+import { safeDestination } from '../../src/repo/deploy/safeDest.js';
 import { MvmError } from '../../src/errors.js';
 
 function codeOf(f: () => unknown): string | null {

@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createRepository } from '../../src/repo/create.js';
-import { Repository } from '../../src/repo/repository.js';
-import { StagedFiles } from '../../src/repo/staging.js';
-import { assembleFile } from '../../src/repo/fileio.js';
-import { withPool } from '../../src/repo/session.js';
+import { createRepository } from '../../src/repo/repository/create.js';
+import { Repository } from '../../src/repo/repository/repository.js';
+import { StagedFiles } from '../../src/repo/workspace/staging.js';
+import { assembleFile } from '../../src/repo/workspace/fileio.js';
+import { withPool } from '../../src/repo/repository/session.js';
 import { OBJECT_FORMAT, type FileObject } from '../../src/core/objects.js';
 
 let dir = '';

@@ -4,17 +4,18 @@ import { join } from 'node:path';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
 import { log } from '../../src/ops/log.js';
-import type { Repository } from '../../src/repo/repository.js';
+import type { Repository } from '../../src/repo/repository/repository.js';
 import { smallHistory } from '../helpers/history.js';
-import { VersionIndex, type VersionSummary } from '../../src/repo/versionIndex.js';
+import { VersionIndex } from '../../src/repo/history/versionIndex.js';
+import type { VersionSummary } from '../../src/repo/history/summary.js';
 import {
   MAX_APPENDS,
   SummaryReader,
   logMarks,
   summaryFileState,
   writeSummaryFile,
-} from '../../src/repo/summaryFile.js';
-import { allSummaries, withSummaries } from '../../src/repo/summaries.js';
+} from '../../src/repo/history/summaryFile.js';
+import { allSummaries, withSummaries } from '../../src/repo/history/summaries.js';
 
 let dir: string;
 let repo: Repository;

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { commit } from '../../src/ops/commit.js';
 import { annotate } from '../../src/ops/annotate.js';
-import type { Repository } from '../../src/repo/repository.js';
+import type { Repository } from '../../src/repo/repository/repository.js';
 import { smallHistory } from '../helpers/history.js';
-import { VersionIndex } from '../../src/repo/versionIndex.js';
+import { VersionIndex } from '../../src/repo/history/versionIndex.js';
 
 // The index keeps version summaries in segments; a segment size of 3 puts the
 // edges (v3|v4, v6|v7) within reach of a seven-version history.

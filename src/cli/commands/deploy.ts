@@ -1,6 +1,6 @@
 import type { ReleaseResult } from '../../ops/deploy.js';
 import type { DeploymentRecord } from '../../ops/deployments.js';
-import type { ServingLayout } from '../../repo/envConfig.js';
+import type { ServingLayout } from '../../repo/deploy/index.js';
 import { MvmError } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatDate, print, printJson, versionLabel } from '../format/text.js';

@@ -1,5 +1,5 @@
 import type { EnvState } from '../../ops/env.js';
-import type { ServingLayout } from '../../repo/envConfig.js';
+import type { ServingLayout } from '../../repo/deploy/index.js';
 import { MvmError } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format/text.js';

@@ -1,4 +1,4 @@
-import type { ServingLayout } from '../../repo/envConfig.js';
+import type { ServingLayout } from '../../repo/deploy/index.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 

@@ -1,4 +1,4 @@
-import type { SignatureStatus, VersionSignatures } from '../../repo/signatures.js';
+import type { SignatureStatus, VersionSignatures } from '../../repo/signing/index.js';
 
 /** One signature as `show` and `verify` print it. */
 export function signatureLine(s: SignatureStatus): string {

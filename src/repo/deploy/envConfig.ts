@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { setKey } from '../../core/values.js';
+import { MvmError } from '../../errors.js';
+import { validateEnvName } from '../../core/revision.js';
+import { readJsonFile } from '../../storage/jsonFile.js';
+import type { Repository } from '../repository/index.js';
+
+/** The serving layouts `mvm export` writes: `DIR/NAME/<version number>/...`. */
+export const LAYOUTS = ['tf-serving', 'triton'] as const;
+export type ServingLayout = (typeof LAYOUTS)[number];
+
+/** A serving folder kept in step with an environment. */
+export interface ExportTarget {
+  dir: string;
+  layout: ServingLayout;
+  name: string;
+  /** Numbered folders to keep (older ones are removed, never one an env points at). */
+  keep?: number;
+  /** Export only the files under this path of the version, relative to it. */
+  path?: string;
+}
+
+/** What an environment does on every move, kept in `.mvm/envs.json`. */
+export interface EnvConfig {
+  /** Gate conditions (the `--where` language) every deployed version must meet. */
+  require?: string[];
+  /** A metric the new version must beat the current one on. */
+  betterThanCurrent?: string;
+  direction?: 'higher' | 'lower';
+  export?: ExportTarget;
+  /** Shell commands run after every move of the env. */
+  hooks?: string[];
+  /** When a hook fails: keep the move (default) or undo it. */
+  onHookFailure?: 'keep' | 'undo';
+  /** Every move (deploy, promote, rollback) needs a version an allowed signer signed (see repo/signing/signatures.ts). */
+  requireSigned?: boolean;
+}
+
+const FILE = 'envs.json';
+
+function bad(path: string, why: string): MvmError {
+  return new MvmError('REF_CORRUPT', `${path}: ${why}`, {
+    path,
+    hint: "fix or remove the file; 'mvm env NAME' rewrites an environment's settings",
+  });
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Checks one environment's settings as read from disk; throws REF_CORRUPT naming what is wrong. */
+function checkConfig(path: string, env: string, v: unknown): EnvConfig {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(path, `'${env}' is not an object`);
+  const c = v as Record<string, unknown>;
+  if (c.require !== undefined && !isStrings(c.require)) throw bad(path, `'${env}'.require is not a list of strings`);
+  if (c.betterThanCurrent !== undefined && typeof c.betterThanCurrent !== 'string')
+    throw bad(path, `'${env}'.betterThanCurrent is not a string`);
+  if (c.direction !== undefined && c.direction !== 'higher' && c.direction !== 'lower')
+    throw bad(path, `'${env}'.direction is not higher or lower`);
+  if (c.hooks !== undefined && !isStrings(c.hooks)) throw bad(path, `'${env}'.hooks is not a list of strings`);
+  if (c.onHookFailure !== undefined && c.onHookFailure !== 'keep' && c.onHookFailure !== 'undo')
+    throw bad(path, `'${env}'.onHookFailure is not keep or undo`);
+  if (c.requireSigned !== undefined && typeof c.requireSigned !== 'boolean')
+    throw bad(path, `'${env}'.requireSigned is not true or false`);
+  if (c.export !== undefined) {
+    const e = c.export as Record<string, unknown>;
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.dir !== 'string' ||
+      typeof e.name !== 'string' ||
+      !LAYOUTS.includes(e.layout as ServingLayout)
+    ) {
+      throw bad(path, `'${env}'.export needs dir, name and a layout (${LAYOUTS.join(' or ')})`);
+    }
+    if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1))
+      throw bad(path, `'${env}'.export.keep is not a whole number >= 1`);
+    if (e.path !== undefined && typeof e.path !== 'string') throw bad(path, `'${env}'.export.path is not a string`);
+  }
+  return c as EnvConfig;
+}
+
+/** Every environment's settings. */
+export function readEnvConfigs(repo: Repository): Record<string, EnvConfig> {
+  const path = join(repo.dir, FILE);
+  const v = readJsonFile(path, () => bad(path, 'not valid JSON'));
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(path, 'not an object');
+  const out: Record<string, EnvConfig> = {};
+  for (const [env, c] of Object.entries(v as Record<string, unknown>)) {
+    validateEnvName(env);
+    setKey(out, env, checkConfig(path, env, c));
+  }
+  return out;
+}
+
+/** One environment's settings (empty when it has none). */
+export function envConfig(repo: Repository, env: string): EnvConfig {
+  const all = readEnvConfigs(repo);
+  return Object.hasOwn(all, env) ? all[env]! : {};
+}
+
+/** Replaces one environment's settings (atomically; the caller holds the writer lock). */
+export function writeEnvConfig(repo: Repository, env: string, config: EnvConfig): void {
+  const all = readEnvConfigs(repo);
+  const clean = Object.fromEntries(
+    Object.entries(config).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  );
+  setKey(all, validateEnvName(env), clean);
+  const sorted = Object.fromEntries(
+    Object.entries(all)
+      .filter(([, c]) => Object.keys(c).length)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  repo.writeInternal(FILE, JSON.stringify(sorted, null, 2) + '\n');
+}

@@ -1,0 +1,26 @@
+/**
+ * The history wing: what the repository knows about its versions over time.
+ * The version index (LevelDB, derived) and the summary file, summaries for
+ * log and queries, revisions and numbers, reachability for gc, the gc and
+ * deploy logs, annotations, `mvm.lock`, rebase and `fsck --repair`.
+ */
+export { annotationsOf, overlayMetrics, recordAnnotation } from './annotations.js';
+export {
+  deployLog,
+  type DeployLogEntry,
+  deploymentStack,
+  envCurrent,
+  envLogName,
+  listEnvs,
+  moveEnv,
+} from './deployments.js';
+export { type GcLogEntry, removedVersions } from './gcLog.js';
+export { LOCK_FILE, lockNotPushed, readLock, writeLock } from './lockfile.js';
+export { followRegistry } from './numbering.js';
+export { gcRoots, reachableObjects } from './reachable.js';
+export { rebaseOnto } from './rebase.js';
+export { repairRepository } from './repair.js';
+export { numberLookup, numberOf, resolveRevision, resolveTarget } from './revisions.js';
+export { allSummaries, queryRecord, refNames, type SummarySource, whereWarnings, withSummaries } from './summaries.js';
+export { summarize, type VersionSummary } from './summary.js';
+export { type StatEntry, withIndex } from './versionIndex.js';

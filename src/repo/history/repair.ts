@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import type { Repository } from '../repository/index.js';
+import { VersionIndex } from './versionIndex.js';
+
+/** One problem as fsck reports it (the fields repair needs). */
+export interface RepairableProblem {
+  kind: string;
+  id?: string;
+  ref?: string;
+}
+
+/**
+ * Repairs what can be rebuilt or set aside without losing data, under the
+ * writer lock: the index (always rebuilt), log lines readers skip (moved to
+ * `logs/<name>.rejected`), garbled number lines (burned), an unreadable
+ * `tracked.json` (rebuilt from HEAD's paths), and
+ * corrupt objects (moved to `.mvm/lost/`, so a good copy can be stored again:
+ * the rebuilt index has no stat cache, so the next commit re-reads every
+ * tracked file and stores the chunks it lacks). Returns what it did.
+ */
+export async function repairRepository(repo: Repository, problems: RepairableProblem[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const name of new Set(
+    problems.filter((p) => p.kind === 'bad-log' && p.ref?.startsWith('logs/')).map((p) => p.ref!.slice(5)),
+  )) {
+    const n = repo.refs.dropBadLogLines(name);
+    if (n) done.push(`moved ${n} bad line(s) of logs/${name} to logs/${name}.rejected`);
+  }
+  if (problems.some((p) => p.kind === 'bad-file' && p.ref === 'numbers')) {
+    repo.numbers.replace(repo.numbers.readAll(), repo.tmpDir);
+    done.push('rewrote the garbled lines of numbers as burned numbers');
+  }
+  if (problems.some((p) => p.kind === 'bad-file' && p.ref === 'tracked.json')) {
+    const head = repo.headId();
+    const paths = head && repo.objects.has(head) ? Object.keys(repo.version(head).files) : [];
+    repo.setTracked(paths);
+    done.push(`rebuilt tracked.json from the ${paths.length} file(s) of HEAD`);
+  }
+  const lost = join(repo.dir, 'lost');
+  for (const p of problems) {
+    if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost))
+      done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
+  }
+  await VersionIndex.rebuild(repo);
+  done.push('rebuilt the index (the next commit re-reads every tracked file, storing any chunk that was lost)');
+  return done;
+}

@@ -1,0 +1,144 @@
+import { didYouMean } from '../../core/suggest.js';
+import { MvmError } from '../../errors.js';
+import { parseRevision } from '../../core/revision.js';
+import { followSteps } from '../../core/dag.js';
+import { isIdPrefix, isObjectId } from '../../core/ids.js';
+import type { Repository } from '../repository/index.js';
+import { deployedAt } from './deployments.js';
+import { removedVersions } from './gcLog.js';
+
+const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed, deployed@{N} or deployed:ENV';
+
+/** The ids of every numbered version, index 0 holding v1 (null for a burned number). */
+export function numbered(repo: Repository): (string | null)[] {
+  return repo.numbers.readAll();
+}
+
+/** A lookup from version id to its short number (null when it has none), reading the number log once. */
+export function numberLookup(repo: Repository): (id: string) => number | null {
+  const byId = new Map<string, number>();
+  numbered(repo).forEach((id, i) => {
+    if (id) byId.set(id, i + 1);
+  });
+  return (id) => byId.get(id) ?? null;
+}
+
+/** The short number of a version id, or null if it has none. */
+export function numberOf(repo: Repository, id: string): number | null {
+  return repo.numbers.numberOf(id);
+}
+
+function unknown(text: string, why: string): MvmError {
+  return new MvmError('UNKNOWN_REVISION', `unknown revision '${text}': ${why}`, { revision: text, hint: HINT });
+}
+
+/** A resolved revision: the version id, and the branch it named when it named one plainly (no steps). */
+export interface ResolvedRevision {
+  id: string;
+  /** The short branch name when the text was a bare branch name; null otherwise. */
+  branch: string | null;
+}
+
+/**
+ * Resolves revision text to a version id: `v7`, a unique hash prefix, a
+ * branch, a tag, `HEAD`, `deployed`, `deployed@{N}`, with `~N` / `^N` steps.
+ */
+export function resolveRevision(repo: Repository, text: string): string {
+  return resolveTarget(repo, text).id;
+}
+
+/** Like resolveRevision, and also tells whether the text named a branch (what checkout follows). */
+export function resolveTarget(repo: Repository, text: string): ResolvedRevision {
+  const rev = parseRevision(text);
+  let id: string;
+  let branch: string | null = null;
+  const b = rev.base;
+  switch (b.kind) {
+    case 'number': {
+      const all = numbered(repo);
+      const found = all[b.n - 1];
+      if (!found)
+        throw unknown(
+          text,
+          all.length ? `versions are numbered v1 to v${all.length}` : 'the repository has no versions yet',
+        );
+      id = found;
+      break;
+    }
+    case 'head': {
+      const h = repo.headId();
+      if (!h)
+        throw new MvmError('NO_VERSIONS', 'HEAD does not point at a version yet', {
+          revision: text,
+          hint: "make one with 'mvm commit'",
+        });
+      id = h;
+      break;
+    }
+    case 'deployed':
+      id = deployedAt(repo, b.back, b.env);
+      break;
+    case 'name':
+      ({ id, branch } = resolveName(repo, b.name, text));
+      break;
+  }
+  if (!repo.objects.has(id)) {
+    const when = removedVersions(repo).get(id);
+    if (when) throw unknown(text, `version ${id.slice(0, 12)} was removed by 'mvm gc' on ${when.slice(0, 10)}`);
+  }
+  if (!rev.steps.length) return { id, branch };
+  const out = followSteps(id, rev.steps, (x) => repo.version(x));
+  if (!out) throw unknown(text, 'history is not that long');
+  return { id: out, branch: null };
+}
+
+/** True when a name can be looked up as a ref without leaving `.mvm/refs`: plain characters, no empty, `.` or `..` part. */
+function refSafe(name: string): boolean {
+  return /^[A-Za-z0-9._\-/]+$/.test(name) && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}
+
+function resolveName(repo: Repository, name: string, text: string): ResolvedRevision {
+  if (!refSafe(name)) throw unknown(text, 'no such version, branch or tag');
+  if (name.startsWith('refs/')) {
+    const v = repo.refs.read(name);
+    if (v) return { id: v, branch: null };
+    throw unknown(text, `no ref ${name}`);
+  }
+  const tag = repo.refs.read(`refs/tags/${name}`);
+  const branch = repo.refs.read(`refs/heads/${name}`);
+  // origin/main: a remote-tracking branch (checked out detached, as in git)
+  const tracking = !tag && !branch && name.includes('/') ? repo.refs.read(`refs/remotes/${name}`) : null;
+  if (tracking) return { id: tracking, branch: null };
+  if (tag && branch && tag !== branch) {
+    throw new MvmError('AMBIGUOUS_REVISION', `'${name}' is both a branch and a tag`, {
+      revision: text,
+      hint: `say refs/heads/${name} or refs/tags/${name}`,
+    });
+  }
+  // a name that is a tag too (at the same version) detaches, as a tag does
+  if (tag) return { id: tag, branch: null };
+  if (branch) return { id: branch, branch: name };
+  if (isIdPrefix(name)) {
+    const matches = numbered(repo).filter((id): id is string => !!id && id.startsWith(name));
+    if (matches.length === 1) return { id: matches[0]!, branch: null };
+    if (matches.length > 1) {
+      throw new MvmError(
+        'AMBIGUOUS_REVISION',
+        `hash prefix '${name}' is ambiguous: it matches ${matches.length} versions`,
+        {
+          revision: text,
+          candidates: matches.slice(0, 10),
+          hint: 'give more hex digits',
+        },
+      );
+    }
+    if (isObjectId(name) && repo.objects.has(name)) return { id: name, branch: null };
+    throw unknown(text, 'no version id starts with it');
+  }
+  const names = [
+    ...repo.refs.list('refs/heads/'),
+    ...repo.refs.list('refs/tags/'),
+    ...repo.refs.list('refs/remotes/'),
+  ].map((r) => r.name);
+  throw unknown(text, `no such version, branch or tag${didYouMean(name, [...names, 'HEAD', 'deployed'])}`);
+}

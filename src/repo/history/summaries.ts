@@ -1,0 +1,100 @@
+import type { QueryRecord } from '../../core/query/index.js';
+import { didYouMean } from '../../core/suggest.js';
+import type { Repository } from '../repository/index.js';
+import { withIndex } from './versionIndex.js';
+import type { VersionSummary } from './summary.js';
+import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
+
+/** Names pointing at each version: branches, tags, HEAD, deployed and each env's `deployed:ENV`. */
+export function refNames(repo: Repository): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (id: string | null, name: string) => {
+    if (!id) return;
+    out.set(id, [...(out.get(id) ?? []), name]);
+  };
+  const head = repo.head();
+  if (head.kind === 'detached') add(head.id, 'HEAD');
+  for (const b of repo.refs.list('refs/heads/'))
+    add(b.value, (head.kind === 'branch' && head.ref === b.ref ? 'HEAD -> ' : '') + b.name);
+  for (const t of repo.refs.list('refs/tags/')) add(t.value, `tag: ${t.name}`);
+  for (const r of repo.refs.list('refs/remotes/')) add(r.value, r.name);
+  add(repo.refs.read('refs/deployed'), 'deployed');
+  for (const e of repo.refs.list('refs/envs/')) add(e.value, `deployed:${e.name}`);
+  return out;
+}
+
+/** The record a query sees for a version. */
+export function queryRecord(s: VersionSummary): QueryRecord {
+  return {
+    id: s.id,
+    number: s.number,
+    author: s.author,
+    date: s.time,
+    message: s.message,
+    metrics: s.metrics,
+    params: s.params,
+    meta: s.meta,
+  };
+}
+
+/** Version summaries by id, read as far as asked. */
+export interface SummarySource {
+  get(id: string): VersionSummary | undefined;
+  /** Every summary, in number order. */
+  all(): Map<string, VersionSummary>;
+}
+
+/**
+ * Runs `fn` over the version summaries: from the summary file when it is
+ * current (no LevelDB opened or loaded), else from the index, which brings
+ * the file up to date for the next reader. `fn` runs again on the index when
+ * the file turns out damaged, so it must not act before it returns.
+ */
+export async function withSummaries<T>(repo: Repository, fn: (summaries: SummarySource) => T | Promise<T>): Promise<T> {
+  const file = SummaryReader.open(repo);
+  if (file) {
+    try {
+      return await fn(file);
+    } catch (e) {
+      if (!(e instanceof SummaryFileDamaged)) throw e;
+    } finally {
+      file.close();
+    }
+  }
+  const all = await withIndex(repo, async (index) => {
+    const m = new Map<string, VersionSummary>();
+    for (const s of await index.summaries()) m.set(s.id, s);
+    return m;
+  });
+  return fn({ get: (id) => all.get(id), all: () => all });
+}
+
+/** Summaries of every version, by id, in number order. */
+export async function allSummaries(repo: Repository): Promise<Map<string, VersionSummary>> {
+  return withSummaries(repo, (s) => s.all());
+}
+
+/**
+ * What a --where expression probably got wrong: a field that no version has
+ * makes every comparison on it false, so say so (with the closest names)
+ * instead of an empty result and silence.
+ */
+export async function whereWarnings(summaries: Iterable<VersionSummary>, where: string): Promise<string[]> {
+  // lazy, for start-up: loading the query engine (re2js) took 40-60 ms more than a leaf module
+  // (dist/core/query/index.js against dist/errors.js, 2026-12-07, a busy 2-core machine); only a query needs it
+  const query = await import('../../core/query/index.js');
+  const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
+  for (const v of summaries) {
+    for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
+    for (const k of Object.keys(v.params)) known.params!.add(k);
+    for (const k of Object.keys(v.meta)) known.meta!.add(k);
+  }
+  const warnings: string[] = [];
+  for (const f of query.referencedFields(query.parseQuery(where))) {
+    const keys = known[f.ns];
+    if (!keys || keys.has(f.key)) continue;
+    const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
+    warnings.push(`no version has ${f.ns}.${f.key}${didYouMean(`${f.ns}.${f.key}`, all)}`);
+  }
+  return warnings;
+}

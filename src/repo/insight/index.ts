@@ -1,0 +1,16 @@
+/**
+ * The insight wing: what a reader learns about versions without changing
+ * them. Comparisons, version diffs with model metadata and tensor statistics
+ * (`stats/`), and the report's data and page.
+ */
+export {
+  type CompareColumn,
+  type CompareOptions,
+  type CompareResult,
+  compareVersions,
+  type MetricCell,
+} from './comparison.js';
+export { storedModelMetadata, workspaceModelMetadata } from './modelMetadata.js';
+export { reportData, type ReportData, type ReportSelection, stateStamp } from './reportData.js';
+export { reportHtml } from './reportPage.js';
+export { addMetadataChanges, diffStored, type StoredDiff } from './versionDiff.js';

@@ -1,0 +1,55 @@
+import { envAuthor } from '../../settings.js';
+import { readUserConfig } from './userConfig.js';
+import { execFileSync } from 'node:child_process';
+import { userInfo } from 'node:os';
+import type { GitInfo } from '../../core/objects.js';
+
+function git(cwd: string, args: string[]): string | null {
+  try {
+    return execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The commit, branch and dirty flag of the git repository enclosing `root`, or undefined outside git. */
+export function gitInfo(root: string): GitInfo | undefined {
+  const commit = git(root, ['rev-parse', '--verify', '-q', 'HEAD']);
+  if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
+  const status = git(root, ['status', '--porcelain', '--untracked-files=no']);
+  const branch = git(root, ['symbolic-ref', '-q', '--short', 'HEAD']);
+  return { commit, dirty: !!status, ...(branch ? { branch } : {}) };
+}
+
+/** Who is making a version: an explicit author, else git's user.name <user.email>, else the OS user. */
+export function defaultAuthor(root: string, explicit?: string): string {
+  if (explicit?.trim()) return explicit.trim();
+  const fromEnv = envAuthor();
+  if (fromEnv) return fromEnv;
+  const configured = readUserConfig().author;
+  if (configured) return configured;
+  const name = git(root, ['config', 'user.name']);
+  const email = git(root, ['config', 'user.email']);
+  if (name) return email ? `${name} <${email}>` : name;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Every version id that `mvm.lock` names in any commit of the git repository
+ * around `root` (all branches and tags), so gc keeps what `git checkout` of
+ * an old commit plus `mvm checkout --lock` would bring back. Empty outside git.
+ */
+export function lockedVersionsInGit(root: string): string[] {
+  const out = git(root, ['log', '--all', '--pretty=format:', '-p', '--', 'mvm.lock']);
+  if (!out) return [];
+  return [...new Set([...out.matchAll(/^[+ -]\s*"version":\s*"([0-9a-f]{64})"/gm)].map((m) => m[1]!))];
+}

@@ -1,0 +1,14 @@
+/**
+ * The repository wing: an opened `.mvm` (`Repository`), creating one, the
+ * user's config, git facts, the `.gitignore` lines, and the session helpers
+ * every other wing uses (the writer lock, the worker pool, bounded
+ * concurrency, progress, chunk availability). It imports no other wing.
+ */
+export { bounded } from './bounded.js';
+export { addFetched, type ChunkAvailability, type Fetched, NOTHING_FETCHED, partialRemote } from './chunks.js';
+export { createRepository, type InitOptions, type InitResult } from './create.js';
+export { defaultAuthor, gitInfo, lockedVersionsInGit } from './gitInfo.js';
+export { addIgnores, ignoreLine, removeIgnores } from './gitignore.js';
+export { DEFAULT_CONFIG, MVM_DIR, type RepoConfig, Repository } from './repository.js';
+export { type Progress, withLock, withPool } from './session.js';
+export { readUserConfig } from './userConfig.js';

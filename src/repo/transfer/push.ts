@@ -1,0 +1,271 @@
+import { MvmError, isMvmError } from '../../errors.js';
+import { isAncestor } from '../../core/dag.js';
+import { indexKey, packKey, packLayout, packParts } from '../../storage/remote/packs.js';
+import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
+import { type Repository, type Progress, bounded } from '../repository/index.js';
+import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
+import { pushSignatures } from './signatureTransfer.js';
+import { PACK_PART_SIZE, PACK_SIZE, REMOTE_LIMITS } from '../../core/limits.js';
+import { envPackSize } from '../../settings.js';
+import { faultPoint } from '../../storage/faults.js';
+
+/** Bytes of stored objects per pack unless MVM_PACK_SIZE says otherwise (as Xet groups chunks in 64 MiB xorbs). */
+export function packSize(): number {
+  return envPackSize() ?? PACK_SIZE;
+}
+
+/** One ref a push moves on the remote. */
+export interface RefUpdate {
+  ref: string;
+  from: string | null;
+  to: string;
+  /** True when it was not a fast-forward and --force made it move. */
+  forced: boolean;
+}
+
+/** What a push sent. */
+export interface PushTransfer {
+  updates: RefUpdate[];
+  /** Objects and bytes (as stored, compressed) sent, and packs written. */
+  objects: number;
+  bytes: number;
+  packs: number;
+  /** Versions added to the remote's number registry. */
+  numbered: number;
+  /** The registry as this push left it, for local numbers to follow. */
+  registry: (string | null)[];
+  /** Signatures sent (of versions the remote holds, made or fetched here). */
+  signatures: number;
+}
+
+/** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
+function missingObjects(repo: Repository, tips: string[], remote: RemoteIndex): { data: string[]; versions: string[] } {
+  const versions: string[] = [];
+  const data: string[] = [];
+  const seen = new Set<string>();
+  const stack = [...tips];
+  while (stack.length) {
+    const id = stack.pop()!;
+    // a version the remote holds arrived with everything it needs (manifests are sent last)
+    if (seen.has(id) || remote.has(id)) continue;
+    seen.add(id);
+    const v = repo.version(id);
+    versions.push(id);
+    stack.push(...v.parents, ...(v.deps.base ? [v.deps.base] : []));
+    for (const f of Object.values(v.files)) {
+      if (seen.has(f.file)) continue;
+      seen.add(f.file);
+      if (remote.has(f.file)) continue;
+      for (const c of repo.file(f.file).chunks) {
+        if (seen.has(c.id) || remote.has(c.id)) continue;
+        seen.add(c.id);
+        data.push(c.id);
+      }
+      data.push(f.file);
+    }
+  }
+  return { data, versions: versions.reverse() };
+}
+
+/** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
+function groups(ids: string[], sizeOf: Map<string, number>, max: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const id of ids) {
+    const n = sizeOf.get(id)!;
+    if (cur.length && size + n > max) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(id);
+    size += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/**
+ * Pushes refs to a remote: checks each is a fast-forward (or `force`), sends
+ * in packs the objects the remote's indexes do not list (each pack whole
+ * before its index, manifests last), moves each ref by compare-and-swap, and
+ * adds the pushed versions to the remote's number registry.
+ */
+export async function pushToRemote(
+  repo: Repository,
+  s: RemoteSession,
+  refs: { ref: string; id: string }[],
+  opts: { force?: boolean; jobs: number; progress?: Progress },
+): Promise<PushTransfer> {
+  const url = s.remote.url;
+  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
+  const load = (id: string) => repo.version(id);
+  const plans: (RefUpdate & { tag: string | null })[] = [];
+  for (const { ref, id } of refs) {
+    const cur = await readRemoteRef(s, ref).catch((e: unknown) => garbledRef(s, ref, e, !!opts.force));
+    let forced = false;
+    if (cur && cur.id !== id) {
+      const ff = ref.startsWith('refs/heads/') && !!cur.id && repo.objects.has(cur.id) && isAncestor(cur.id, id, load);
+      if (!ff && !opts.force) {
+        const known = repo.objects.has(cur.id);
+        throw new MvmError(
+          'NON_FAST_FORWARD',
+          `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`,
+          {
+            url,
+            ref,
+            remote: cur.id,
+            local: id,
+            hint: ref.startsWith('refs/tags/')
+              ? 'tags do not move; use --force to replace it'
+              : `pull first ('mvm pull'), or --force to overwrite ${cur.id.slice(0, 12)} on the remote`,
+          },
+        );
+      }
+      forced = !ff;
+    }
+    plans.push({ ref, from: cur?.id || null, to: id, forced, tag: cur?.tag ?? null });
+  }
+  const { data, versions } = missingObjects(
+    repo,
+    plans.filter((p) => p.from !== p.to).map((p) => p.to),
+    index,
+  );
+  const max = packSize();
+  let bytes = 0;
+  let packs = 0;
+  // every object's stored size, once: it plans the packs, the progress total and each pack's layout
+  const sizeOf = new Map<string, number>();
+  // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
+  await repo.chunks.ensure(data, opts.progress);
+  for (const id of [...data, ...versions]) {
+    // a chunk stored locally as a delta travels whole (portableStored)
+    const length = repo.objects.portableSize(id);
+    if (length < 0)
+      throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, {
+        id,
+        hint: "run 'mvm fsck'",
+      });
+    sizeOf.set(id, length);
+  }
+  // every refusal is behind us: only now is an empty remote made one
+  await initRemote(s);
+  opts.progress?.start?.(
+    `push ${s.remote.name}`,
+    [...sizeOf.values()].reduce((n, x) => n + x, 0),
+  );
+  const send = async (ids: string[]) => {
+    const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
+    const parts = function* () {
+      for (const part of packParts(pack, (id) => repo.objects.portableStored(id), PACK_PART_SIZE)) {
+        yield part;
+        opts.progress?.advance?.(part.length);
+      }
+    };
+    // the pack is whole on the remote before any index names it
+    await s.backend.writeParts(packKey(pack.id), pack.size, parts());
+    await s.backend.write(indexKey(pack.id), Buffer.from(JSON.stringify(pack.index)));
+    index.add(pack.index);
+    bytes += pack.size;
+    packs++;
+  };
+  const dataGroups = groups(data, sizeOf, max);
+  await bounded(dataGroups.length, opts.jobs, (i) => send(dataGroups[i]!));
+  // manifests go last: a version listed on the remote means all it needs is there
+  for (const g of groups(versions, sizeOf, max)) await send(g);
+  opts.progress?.done?.();
+  // signatures of versions the remote now holds (content-addressed files: order does not matter to readers)
+  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
+  for (const p of plans) {
+    if (p.from === p.to) continue;
+    // a fault point here stands for a swap lost after the packs were sent (tests)
+    faultPoint('write', `${url} ${p.ref}`);
+    if (!(await s.backend.swap(p.ref, Buffer.from(`${p.to}\n`), p.tag))) {
+      throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, {
+        url,
+        ref: p.ref,
+        hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)',
+      });
+    }
+  }
+  // every ref planned now holds its `to` on the remote (moved, or already there): only what those reach is numbered
+  const { added: numbered, registry } = await registerNumbers(
+    repo,
+    s,
+    index,
+    plans.map((p) => p.to),
+  );
+  return {
+    updates: plans.map(({ tag: _tag, ...u }) => u),
+    objects: data.length + versions.length,
+    bytes,
+    packs,
+    numbered,
+    registry,
+    signatures,
+  };
+}
+
+/**
+ * A remote ref that does not hold a version id: with --force it is
+ * overwritten (id '' with the file's tag, so the swap still compares), else
+ * REMOTE_CORRUPT saying how to overwrite it.
+ */
+async function garbledRef(s: RemoteSession, ref: string, e: unknown, force: boolean): Promise<RemoteRef> {
+  const file = isMvmError(e, 'REMOTE_CORRUPT') ? await s.backend.read(ref) : null;
+  if (!file) throw e;
+  if (!force)
+    throw new MvmError('REMOTE_CORRUPT', `remote ref ${ref} on ${s.remote.url} does not hold a version id`, {
+      url: s.remote.url,
+      ref,
+      hint: `overwrite it with 'mvm push --force', or mend the remote with 'mvm push --repair'`,
+    });
+  return { ref, id: '', tag: file.tag };
+}
+
+/**
+ * Appends to the remote's number registry every locally numbered version the
+ * remote now holds, that a ref this push left on the remote reaches, and the
+ * registry lacks, in local number order, by compare-and-swap (retried when
+ * another push appended first). A version whose push lost the ref swap sits
+ * in the remote's packs but no ref reaches it: it is never numbered.
+ */
+async function registerNumbers(
+  repo: Repository,
+  s: RemoteSession,
+  index: RemoteIndex,
+  tips: string[],
+): Promise<{ added: number; registry: (string | null)[] }> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
+    const reg = file ? parseRegistry(file.data, s.remote.url) : [];
+    const known = new Set(reg.filter((x): x is string => !!x));
+    const reached = reachedUnknown(repo, tips, known);
+    const add = repo.numbers
+      .readAll()
+      .filter((id): id is string => !!id && index.has(id) && !known.has(id) && reached.has(id));
+    if (!add.length) return { added: 0, registry: reg };
+    if (await s.backend.swap('numbers', formatNumberLog([...reg, ...add]), file?.tag ?? null))
+      return { added: add.length, registry: [...reg, ...add] };
+  }
+  throw new MvmError('NON_FAST_FORWARD', `the number registry on ${s.remote.url} kept moving`, {
+    url: s.remote.url,
+    hint: 'run the push again',
+  });
+}
+
+/** Versions reachable from `tips` (parents and delta bases), not walking past those the registry already numbers. */
+function reachedUnknown(repo: Repository, tips: string[], known: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  const stack = tips.filter((id) => !known.has(id));
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (out.has(id) || known.has(id) || !repo.objects.has(id)) continue;
+    out.add(id);
+    const v = repo.version(id);
+    stack.push(...v.parents, ...(v.deps.base ? [v.deps.base] : []));
+  }
+  return out;
+}
