@@ -109,7 +109,9 @@ function wasmTransform(src: Uint8Array, out: Buffer, n: number, w: number, forwa
   return true;
 }
 
-/** `into`, when given, receives the result (it must not overlap `src`; at least src.length long), saving an allocation. */
+/**
+ * `into`, when given, receives the result (it must not overlap `src`; at least src.length long), saving an allocation.
+ */
 function transform(src: Uint8Array, kind: GroupKind, forward: boolean, into?: Buffer, jsOnly = false): Buffer {
   const w = groupWidth(kind);
   const len = src.length;

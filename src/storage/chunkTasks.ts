@@ -107,13 +107,18 @@ export interface VerifyTask {
   id: string;
   store: ObjectStoreHandle;
 }
-/** One chunk of a RangeTask: a byte range of the file, the byte grouping to try, and the parent version's chunk of the same tensor (a delta base). */
+/**
+ * One chunk of a RangeTask: a byte range of the file, the byte grouping to try, and the parent version's chunk of the
+ * same tensor (a delta base).
+ */
 export interface RangeSpan {
   start: number;
   end: number;
   group: GroupChoice;
   base?: string;
-  /** The tensor the chunk belongs to (with `base`): once one chunk of it is not alike its base, the rest are not tried. */
+  /**
+   * The tensor the chunk belongs to (with `base`): once one chunk of it is not alike its base, the rest are not tried.
+   */
   tensor?: number;
   /** A chunk id held elsewhere (a partial store's remote): a chunk with this id is not stored here. */
   held?: string;

@@ -93,7 +93,10 @@ function wasmElements(
   return true;
 }
 
-/** Drops the delta kernels when their memory grew past `maxBytes` (it never shrinks); the next use makes a fresh instance. */
+/**
+ * Drops the delta kernels when their memory grew past `maxBytes` (it never shrinks); the next use makes a fresh
+ * instance.
+ */
 export function releaseDeltaKernels(maxBytes: number): void {
   if (wasm && wasm.memory.buffer.byteLength > maxBytes) wasm = undefined;
 }

@@ -110,7 +110,10 @@ export class IndexStore {
     rmSync(trash, { recursive: true, force: true });
   }
 
-  /** Deletes the files of a LevelDB kept directly in the index folder (the layout before generations), if nobody has it open. */
+  /**
+   * Deletes the files of a LevelDB kept directly in the index folder (the layout before generations), if nobody has it
+   * open.
+   */
   private async retireLegacy(): Promise<void> {
     const kv = await LevelKv.open(this.root, 0, { create: false });
     if (kv === 'locked') return;

@@ -30,7 +30,10 @@ export function ownKernels(): OwnKernels | null {
   }
 }
 
-/** Makes the instance's memory at least `bytes` long, and returns a byte view of all of it (views made before a growth are detached). */
+/**
+ * Makes the instance's memory at least `bytes` long, and returns a byte view of all of it (views made before a growth
+ * are detached).
+ */
 export function kernelMemory(k: OwnKernels, bytes: number): Uint8Array {
   const have = k.memory.buffer.byteLength;
   if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));

@@ -150,7 +150,9 @@ export class RefStore {
     return this.scanLog<T>(name, check).entries;
   }
 
-  /** The lines of a log that readLog drops, 1-based, except a last line torn by a crash (the next append starts afresh). */
+  /**
+   * The lines of a log that readLog drops, 1-based, except a last line torn by a crash (the next append starts afresh).
+   */
   logProblems(name: string, check?: (v: unknown) => boolean): { line: number; text: string }[] {
     return this.scanLog(name, check).bad;
   }

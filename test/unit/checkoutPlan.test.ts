@@ -132,18 +132,22 @@ describe('planCheckout', () => {
     expect(plan.conflicts).toEqual([]);
   });
 
-  it('a workspace file named constructor or toString is a file, not a member of a plain map (checkout into a repository with no HEAD)', () => {
-    const target = JSON.parse(`{"__proto__": ${JSON.stringify(e('p'))}}`) as Record<string, FileEntry>;
-    const plan = planCheckout({}, target, work({ constructor: w('c'), toString: w('t') }), false);
-    expect(plan).toEqual({
-      write: [{ path: '__proto__', entry: target.__proto__ }],
-      chmod: [],
-      remove: [],
-      conflicts: [],
-      unchanged: 0,
-    });
-    // a target map without a prototype, as manifests are decoded
-    const bare = Object.assign(Object.create(null), target) as Record<string, FileEntry>;
-    expect(planCheckout({}, bare, work({ constructor: w('c') }), false).conflicts).toEqual([]);
-  });
+  it(
+    'a workspace file named constructor or toString is a file, not a member of a plain map (checkout into a ' +
+      'repository with no HEAD)',
+    () => {
+      const target = JSON.parse(`{"__proto__": ${JSON.stringify(e('p'))}}`) as Record<string, FileEntry>;
+      const plan = planCheckout({}, target, work({ constructor: w('c'), toString: w('t') }), false);
+      expect(plan).toEqual({
+        write: [{ path: '__proto__', entry: target.__proto__ }],
+        chmod: [],
+        remove: [],
+        conflicts: [],
+        unchanged: 0,
+      });
+      // a target map without a prototype, as manifests are decoded
+      const bare = Object.assign(Object.create(null), target) as Record<string, FileEntry>;
+      expect(planCheckout({}, bare, work({ constructor: w('c') }), false).conflicts).toEqual([]);
+    },
+  );
 });

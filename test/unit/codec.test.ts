@@ -335,30 +335,34 @@ describe('decodeObject on corrupt input', () => {
     corruptError(() => decodeObject(b, 'id'));
   });
 
-  it('a flipped bit anywhere in a zstd frame throws OBJECT_CORRUPT or decodes to bytes the hash check can judge (never a foreign error)', () => {
-    const orig = zstdObj();
-    let threw = 0;
-    for (let pos = HEADER_SIZE; pos < orig.length; pos++) {
-      for (const mask of [0x01, 0x10, 0x80]) {
-        const b = Buffer.from(orig);
-        b[pos] ^= mask;
-        let out: Buffer | null = null;
-        try {
-          out = decodeObject(b, 'id');
-        } catch (e) {
-          expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
-          expect((e as MvmError).code).toBe('OBJECT_CORRUPT');
-          threw++;
-          continue;
+  it(
+    'a flipped bit anywhere in a zstd frame throws OBJECT_CORRUPT or decodes to bytes the hash check can judge ' +
+      '(never a foreign error)',
+    () => {
+      const orig = zstdObj();
+      let threw = 0;
+      for (let pos = HEADER_SIZE; pos < orig.length; pos++) {
+        for (const mask of [0x01, 0x10, 0x80]) {
+          const b = Buffer.from(orig);
+          b[pos] ^= mask;
+          let out: Buffer | null = null;
+          try {
+            out = decodeObject(b, 'id');
+          } catch (e) {
+            expect(e, `position ${pos}`).toBeInstanceOf(MvmError);
+            expect((e as MvmError).code).toBe('OBJECT_CORRUPT');
+            threw++;
+            continue;
+          }
+          // decodeObject checks structure only. Some bits are ignored by zstd (e.g. the
+          // frame header's unused bit), so decoding to the original is fine; anything
+          // else must differ in hash, which FsObjectStore.get / loadChunk verify.
+          if (!out.equals(TEXT)) expect(blake3Hex(out)).not.toBe(blake3Hex(TEXT));
         }
-        // decodeObject checks structure only. Some bits are ignored by zstd (e.g. the
-        // frame header's unused bit), so decoding to the original is fine; anything
-        // else must differ in hash, which FsObjectStore.get / loadChunk verify.
-        if (!out.equals(TEXT)) expect(blake3Hex(out)).not.toBe(blake3Hex(TEXT));
       }
-    }
-    expect(threw).toBeGreaterThan(0);
-  });
+      expect(threw).toBeGreaterThan(0);
+    },
+  );
 
   it('a flipped byte in a planes payload either throws OBJECT_CORRUPT or changes the hash', () => {
     const { data, bytes } = planesObj();

@@ -25,7 +25,10 @@ import {
 
 const detect = (buf: Buffer): Promise<Layout | null> => detectLayout(bufferSource(buf));
 
-/** Every prefix of `buf` shorter than `validFrom` (all when small, else a spread) must be rejected; longer ones stay well-formed. */
+/**
+ * Every prefix of `buf` shorter than `validFrom` (all when small, else a spread) must be rejected; longer ones stay
+ * well-formed.
+ */
 async function expectTruncationsNull(buf: Buffer, validFrom = buf.length): Promise<void> {
   const step = Math.max(1, Math.floor(buf.length / 400));
   for (let cut = 0; cut < buf.length; cut += step) {
@@ -197,7 +200,8 @@ describe('safetensors', () => {
 
   it('parses model.safetensors.index.json weight maps', () => {
     const index =
-      '{"metadata": {"total_size": 10}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "__proto__": "x.safetensors"}}';
+      '{"metadata": {"total_size": 10}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "__proto__": ' +
+      '"x.safetensors"}}';
     const map = parseSafetensorsIndex(index);
     expect(map?.['a.weight']).toBe('model-00001-of-00002.safetensors');
     expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
@@ -521,35 +525,39 @@ describe('onnx', () => {
     });
   }
 
-  it('finds the tensors Constant nodes hold and those of If / Loop / Scan subgraphs, with names that tell them apart', async () => {
-    const c1 = seededBytes(16 * 4, 21);
-    const c2 = seededBytes(8 * 2, 22);
-    const sub = seededBytes(6 * 4, 23);
-    const again = seededBytes(4 * 4, 24);
-    const buf = writeOnnx([{ name: 'main.w', dataType: 1, dims: [2, 2], raw: seededBytes(16, 20) }], {
-      nodes: [
-        onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4, 4], raw: c1 }),
-        onnxConstant('fc.bias', { name: 'named_inside', dataType: 10, dims: [8], raw: c2 }),
-        onnxIf(
-          'branch',
-          [{ name: 'branch.w', dataType: 1, dims: [6], raw: sub }],
-          [onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4], raw: again })],
-        ),
-      ],
-    });
-    const layout = await detect(buf);
-    expect(layout?.format).toBe('onnx');
-    const byName = new Map(layout!.tensors.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(
-      ['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort(),
-    );
-    const bytes = (n: string) => buf.subarray(byName.get(n)!.start, byName.get(n)!.end);
-    expect(bytes('fc.weight').equals(c1)).toBe(true);
-    expect(byName.get('fc.weight')).toMatchObject({ dtype: 'f32', shape: [4, 4] });
-    expect(bytes('named_inside').equals(c2)).toBe(true);
-    expect(bytes('branch.w').equals(sub)).toBe(true);
-    expect(bytes('fc.weight#2').equals(again)).toBe(true);
-  });
+  it(
+    'finds the tensors Constant nodes hold and those of If / Loop / Scan subgraphs, with names that ' +
+      'tell them apart',
+    async () => {
+      const c1 = seededBytes(16 * 4, 21);
+      const c2 = seededBytes(8 * 2, 22);
+      const sub = seededBytes(6 * 4, 23);
+      const again = seededBytes(4 * 4, 24);
+      const buf = writeOnnx([{ name: 'main.w', dataType: 1, dims: [2, 2], raw: seededBytes(16, 20) }], {
+        nodes: [
+          onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4, 4], raw: c1 }),
+          onnxConstant('fc.bias', { name: 'named_inside', dataType: 10, dims: [8], raw: c2 }),
+          onnxIf(
+            'branch',
+            [{ name: 'branch.w', dataType: 1, dims: [6], raw: sub }],
+            [onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4], raw: again })],
+          ),
+        ],
+      });
+      const layout = await detect(buf);
+      expect(layout?.format).toBe('onnx');
+      const byName = new Map(layout!.tensors.map((t) => [t.name, t]));
+      expect([...byName.keys()].sort()).toEqual(
+        ['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort(),
+      );
+      const bytes = (n: string) => buf.subarray(byName.get(n)!.start, byName.get(n)!.end);
+      expect(bytes('fc.weight').equals(c1)).toBe(true);
+      expect(byName.get('fc.weight')).toMatchObject({ dtype: 'f32', shape: [4, 4] });
+      expect(bytes('named_inside').equals(c2)).toBe(true);
+      expect(bytes('branch.w').equals(sub)).toBe(true);
+      expect(bytes('fc.weight#2').equals(again)).toBe(true);
+    },
+  );
 
   it('refuses subgraphs nested without end', async () => {
     let node = onnxConstant('deep', { name: '', dataType: 1, dims: [1], raw: seededBytes(4, 1) });

@@ -73,7 +73,9 @@ function tracked(buf: Buffer): ByteSource & { asked: number } {
   return s;
 }
 
-/** Detects a layout: null (plain chunking) or well-formed, reading headers only (never more than a few times the file). */
+/**
+ * Detects a layout: null (plain chunking) or well-formed, reading headers only (never more than a few times the file).
+ */
 async function expectParsed(buf: Buffer): Promise<void> {
   const src = tracked(buf);
   const layout = await detectLayout(src);
@@ -261,7 +263,8 @@ function expectInside(layout: Layout, size: number): void {
 }
 
 describe('fuzz: files that describe a weight file beside them', () => {
-  it('a mutated TensorFlow bundle index gives null or a well-formed layout of the data file, never a throw', async () => {
+  it('a mutated TensorFlow bundle index gives null or a well-formed layout of the data file, never a ' +
+    'throw', async () => {
     const index = writeBundleIndex(
       [
         { name: 'a/kernel', dtype: 1, shape: [4, 8], offset: 0, size: 128 },
@@ -303,7 +306,8 @@ describe('fuzz: files that describe a weight file beside them', () => {
     );
   }, 120_000);
 
-  it('a mutated torch.save pickle (a nested training checkpoint, a whole module) gives storages and names, never a throw or a loop', () => {
+  it('a mutated torch.save pickle (a nested training checkpoint, a whole module) gives storages and names, never a ' +
+    'throw or a loop', () => {
     const module = torchPickle(
       [
         ['backbone.0.weight', 'BFloat16Storage', '0', 16, [4, 4]],
@@ -472,55 +476,59 @@ describe('fuzz: text parsers give a result or a clear error', () => {
     expect(parseRevision(`main${'~'.repeat(50_000)}x`).base).toMatchObject({ kind: 'name' });
   });
 
-  it('manifests: a version versionProblems calls safe has only relative, normalised, non-aliasing paths and permission bits', () => {
-    const seg = fc.constantFrom(
-      'a',
-      'b',
-      'model.bin',
-      '..',
-      '.',
-      '',
-      '.git',
-      '.GIT',
-      '.mvm',
-      'x\u0000y',
-      'é',
-      'C:',
-      'a\\b',
-      '__proto__',
-      ' ',
-    );
-    const path = fc
-      .tuple(fc.boolean(), fc.array(seg, { minLength: 1, maxLength: 4 }))
-      .map(([abs, parts]) => (abs ? '/' : '') + parts.join('/'));
-    const entry = fc.record({
-      file: fc.constantFrom('ab'.repeat(32), 'zz', ''),
-      mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o2644, 0o1777, -1, 1.5),
-      size: fc.constantFrom(0, 10, -1),
-    });
-    fc.assert(
-      fc.property(fc.dictionary(path, entry, { maxKeys: 5 }), (files) => {
-        count('manifest');
-        // Windows refuses a drive or a backslash besides; elsewhere they are names like any other
-        const win = versionProblems({ files }, 'win32').length === 0;
-        if (win) for (const p of Object.keys(files)) expect(/^[A-Za-z]:/.test(p) || p.includes('\\')).toBe(false);
-        const problems = versionProblems({ files }, 'any');
-        if (problems.length) return;
-        expect(versionProblems({ files }, 'linux')).toEqual([]);
-        const keys = Object.keys(files);
-        for (const p of keys) {
-          expect(p.startsWith('/') || p.includes('\0')).toBe(false);
-          for (const part of p.split('/')) {
-            expect(['', '.', '..']).not.toContain(part);
-            expect(['.git', '.mvm']).not.toContain(part.toLowerCase());
+  it(
+    'manifests: a version versionProblems calls safe has only relative, normalised, non-aliasing paths and ' +
+      'permission bits',
+    () => {
+      const seg = fc.constantFrom(
+        'a',
+        'b',
+        'model.bin',
+        '..',
+        '.',
+        '',
+        '.git',
+        '.GIT',
+        '.mvm',
+        'x\u0000y',
+        'é',
+        'C:',
+        'a\\b',
+        '__proto__',
+        ' ',
+      );
+      const path = fc
+        .tuple(fc.boolean(), fc.array(seg, { minLength: 1, maxLength: 4 }))
+        .map(([abs, parts]) => (abs ? '/' : '') + parts.join('/'));
+      const entry = fc.record({
+        file: fc.constantFrom('ab'.repeat(32), 'zz', ''),
+        mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o2644, 0o1777, -1, 1.5),
+        size: fc.constantFrom(0, 10, -1),
+      });
+      fc.assert(
+        fc.property(fc.dictionary(path, entry, { maxKeys: 5 }), (files) => {
+          count('manifest');
+          // Windows refuses a drive or a backslash besides; elsewhere they are names like any other
+          const win = versionProblems({ files }, 'win32').length === 0;
+          if (win) for (const p of Object.keys(files)) expect(/^[A-Za-z]:/.test(p) || p.includes('\\')).toBe(false);
+          const problems = versionProblems({ files }, 'any');
+          if (problems.length) return;
+          expect(versionProblems({ files }, 'linux')).toEqual([]);
+          const keys = Object.keys(files);
+          for (const p of keys) {
+            expect(p.startsWith('/') || p.includes('\0')).toBe(false);
+            for (const part of p.split('/')) {
+              expect(['', '.', '..']).not.toContain(part);
+              expect(['.git', '.mvm']).not.toContain(part.toLowerCase());
+            }
+            expect(files[p]!.mode & ~0o777).toBe(0);
+            for (const q of keys) expect(q.startsWith(`${p}/`), `${p} is a file and a folder`).toBe(false);
           }
-          expect(files[p]!.mode & ~0o777).toBe(0);
-          for (const q of keys) expect(q.startsWith(`${p}/`), `${p} is a file and a folder`).toBe(false);
-        }
-      }),
-      params,
-    );
-  });
+        }),
+        params,
+      );
+    },
+  );
 
   it('version objects: arbitrary JSON decodes to a version or fails with an MvmError', () => {
     const json = fc.oneof(
@@ -590,152 +598,156 @@ describe('fuzz: text parsers give a result or a clear error', () => {
     );
   });
 
-  it('manifests (versions, file objects, annotations): mutated JSON decodes to a well-formed object every reader can use, or fails with OBJECT_CORRUPT', () => {
-    const A = 'a'.repeat(64);
-    const B = 'b'.repeat(64);
-    const seeds: Record<string, unknown>[] = [
-      {
-        type: 'version',
-        format: 1,
-        parents: [A],
-        author: 'Ada',
-        time: '2026-01-01T00:00:00.000Z',
-        message: 'm',
-        files: { 'm/w.bin': { file: B, mode: 420, size: 10 }, __proto__x: { file: A, mode: 493, size: 0 } },
-        meta: { k: 'v' },
-        params: { lr: 0.1 },
-        metrics: { acc: 0.9, ok: true },
-        deps: { base: A, data: [{ id: 'x', name: 'n', path: 'p' }] },
-        git: { commit: 'c', dirty: false, branch: 'main' },
-      },
-      {
-        type: 'file',
-        format: 1,
-        size: 30,
-        chunkSize: 16,
-        chunks: [
-          [A, 16],
-          [B, 14],
-        ],
-        layout: {
-          format: 'safetensors',
-          tensors: [
-            { name: 't', dtype: 'F32', shape: [2, 2], start: 8, end: 24, chunkStart: 0, chunkEnd: 2 },
-            { name: 'u', dtype: 'BF16', shape: [], start: 24, end: 24, chunkStart: 1, chunkEnd: 1 },
-          ],
-          unlisted: 2,
+  it(
+    'manifests (versions, file objects, annotations): mutated JSON decodes to a well-formed object every reader ' +
+      'can use, or fails with OBJECT_CORRUPT',
+    () => {
+      const A = 'a'.repeat(64);
+      const B = 'b'.repeat(64);
+      const seeds: Record<string, unknown>[] = [
+        {
+          type: 'version',
+          format: 1,
+          parents: [A],
+          author: 'Ada',
+          time: '2026-01-01T00:00:00.000Z',
+          message: 'm',
+          files: { 'm/w.bin': { file: B, mode: 420, size: 10 }, __proto__x: { file: A, mode: 493, size: 0 } },
+          meta: { k: 'v' },
+          params: { lr: 0.1 },
+          metrics: { acc: 0.9, ok: true },
+          deps: { base: A, data: [{ id: 'x', name: 'n', path: 'p' }] },
+          git: { commit: 'c', dirty: false, branch: 'main' },
         },
-      },
-      { type: 'annotation', format: 1, target: A, author: 'a', time: 't', metrics: { f1: 0.5 }, note: 'n' },
-    ];
-    // every place in a JSON tree, as a list of keys
-    const places = (v: unknown, at: (string | number)[] = []): (string | number)[][] => {
-      const out = [at];
-      if (Array.isArray(v)) v.forEach((x, i) => out.push(...places(x, [...at, i])));
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...places(x, [...at, k]));
-      return out;
-    };
-    const hostileKey = fc.constantFrom(
-      '__proto__',
-      'constructor',
-      'toString',
-      'data',
-      'base',
-      'files',
-      'layout',
-      'tensors',
-      'x',
-    );
-    const edit = fc.record({
-      seed: fc.nat(seeds.length - 1),
-      ops: fc.array(
-        fc.record({
-          at: fc.nat(),
-          kind: fc.constantFrom('set', 'delete', 'add', 'add'),
-          key: hostileKey,
-          value: fc.oneof(
-            fc.jsonValue({ maxDepth: 2 }),
-            fc.constantFrom('x', -1, 1e308, 2 ** 53, 0.5, null, [], {}, [A, 1], A),
-          ),
+        {
+          type: 'file',
+          format: 1,
+          size: 30,
+          chunkSize: 16,
+          chunks: [
+            [A, 16],
+            [B, 14],
+          ],
+          layout: {
+            format: 'safetensors',
+            tensors: [
+              { name: 't', dtype: 'F32', shape: [2, 2], start: 8, end: 24, chunkStart: 0, chunkEnd: 2 },
+              { name: 'u', dtype: 'BF16', shape: [], start: 24, end: 24, chunkStart: 1, chunkEnd: 1 },
+            ],
+            unlisted: 2,
+          },
+        },
+        { type: 'annotation', format: 1, target: A, author: 'a', time: 't', metrics: { f1: 0.5 }, note: 'n' },
+      ];
+      // every place in a JSON tree, as a list of keys
+      const places = (v: unknown, at: (string | number)[] = []): (string | number)[][] => {
+        const out = [at];
+        if (Array.isArray(v)) v.forEach((x, i) => out.push(...places(x, [...at, i])));
+        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...places(x, [...at, k]));
+        return out;
+      };
+      const hostileKey = fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'toString',
+        'data',
+        'base',
+        'files',
+        'layout',
+        'tensors',
+        'x',
+      );
+      const edit = fc.record({
+        seed: fc.nat(seeds.length - 1),
+        ops: fc.array(
+          fc.record({
+            at: fc.nat(),
+            kind: fc.constantFrom('set', 'delete', 'add', 'add'),
+            key: hostileKey,
+            value: fc.oneof(
+              fc.jsonValue({ maxDepth: 2 }),
+              fc.constantFrom('x', -1, 1e308, 2 ** 53, 0.5, null, [], {}, [A, 1], A),
+            ),
+          }),
+          { minLength: 0, maxLength: 3 },
+        ),
+        text: fc.option(
+          fc.record({ at: fc.nat(), with: fc.constantFrom('', '1e999', '-', '"', '{', ']', 'null', '"__proto__":') }),
+          { nil: undefined, freq: 4 },
+        ),
+      });
+      fc.assert(
+        fc.property(edit, (m) => {
+          count('manifest json');
+          const o = structuredClone(seeds[m.seed]!);
+          for (const op of m.ops) {
+            const all = places(o).filter((p) => p.length > 0);
+            const path = all[op.at % all.length]!;
+            const parent = path.slice(0, -1).reduce<any>((x, k) => x[k], o);
+            const last = path[path.length - 1]!;
+            if (op.kind === 'delete') Array.isArray(parent) ? parent.splice(Number(last), 1) : delete parent[last];
+            else if (op.kind === 'set') parent[last] = op.value;
+            else if (parent && typeof parent === 'object' && !Array.isArray(parent))
+              Object.defineProperty(parent, op.key, {
+                value: op.value,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+          }
+          let text = JSON.stringify(o);
+          if (m.text) {
+            const at = m.text.at % (text.length + 1);
+            text = text.slice(0, at) + m.text.with + text.slice(at + 1);
+          }
+          const bytes = Buffer.from(text);
+          const id = 'ab'.repeat(32);
+          const tryDecode = <T>(fn: () => T): T | null => {
+            try {
+              return fn();
+            } catch (e) {
+              expect(e).toBeInstanceOf(MvmError);
+              expect((e as MvmError).code).toBe('OBJECT_CORRUPT');
+              return null;
+            }
+          };
+          const v = tryDecode(() => decodeVersion(bytes, id));
+          if (v) {
+            count('manifest json accepted');
+            // what log, status, fsck, fetch and the index do with a version never throws a TypeError
+            summarize(id, 1, v);
+            versionProblems(v, 'any');
+            compareWithVersion(new Map(), v);
+            visibleFiles(v.files, ['m']);
+            overlayMetrics(v, [{ metrics: v.metrics }]);
+            const empty = { type: 'file', format: 1, size: 0, chunkSize: 1, chunks: [] } as never;
+            expect(diffVersions(null, v, () => empty).files).toHaveLength(Object.keys(v.files).length);
+            expect(Object.getPrototypeOf(v.files)).toBeNull();
+            // written back (as rebase does) it reads the same (-0 is written as 0, as canonical JSON does)
+            expect(encodeJsonObject(decodeVersion(encodeJsonObject(v), id)).equals(encodeJsonObject(v))).toBe(true);
+            for (const e of Object.values(v.files)) expect(Number.isSafeInteger(e.size) && e.size >= 0).toBe(true);
+          }
+          const f = tryDecode(() => decodeFileObject(bytes, id));
+          if (f) {
+            count('manifest json accepted');
+            expect(f.chunks.reduce((n, c) => n + c.size, 0)).toBe(f.size);
+            for (const t of f.layout?.tensors ?? []) {
+              expect(
+                t.start <= t.end && t.end <= f.size && t.chunkStart <= t.chunkEnd && t.chunkEnd <= f.chunks.length,
+              ).toBe(true);
+            }
+            diffTensors(f, f);
+            expect(encodeJsonObject(decodeFileObject(encodeJsonObject(f), id)).equals(encodeJsonObject(f))).toBe(true);
+          }
+          const a = tryDecode(() => decodeAnnotation(bytes, id));
+          if (a) {
+            count('manifest json accepted');
+            expect(Object.getPrototypeOf(a.metrics)).toBeNull();
+            overlayMetrics({ metrics: {} } as never, [a]);
+          }
         }),
-        { minLength: 0, maxLength: 3 },
-      ),
-      text: fc.option(
-        fc.record({ at: fc.nat(), with: fc.constantFrom('', '1e999', '-', '"', '{', ']', 'null', '"__proto__":') }),
-        { nil: undefined, freq: 4 },
-      ),
-    });
-    fc.assert(
-      fc.property(edit, (m) => {
-        count('manifest json');
-        const o = structuredClone(seeds[m.seed]!);
-        for (const op of m.ops) {
-          const all = places(o).filter((p) => p.length > 0);
-          const path = all[op.at % all.length]!;
-          const parent = path.slice(0, -1).reduce<any>((x, k) => x[k], o);
-          const last = path[path.length - 1]!;
-          if (op.kind === 'delete') Array.isArray(parent) ? parent.splice(Number(last), 1) : delete parent[last];
-          else if (op.kind === 'set') parent[last] = op.value;
-          else if (parent && typeof parent === 'object' && !Array.isArray(parent))
-            Object.defineProperty(parent, op.key, {
-              value: op.value,
-              enumerable: true,
-              writable: true,
-              configurable: true,
-            });
-        }
-        let text = JSON.stringify(o);
-        if (m.text) {
-          const at = m.text.at % (text.length + 1);
-          text = text.slice(0, at) + m.text.with + text.slice(at + 1);
-        }
-        const bytes = Buffer.from(text);
-        const id = 'ab'.repeat(32);
-        const tryDecode = <T>(fn: () => T): T | null => {
-          try {
-            return fn();
-          } catch (e) {
-            expect(e).toBeInstanceOf(MvmError);
-            expect((e as MvmError).code).toBe('OBJECT_CORRUPT');
-            return null;
-          }
-        };
-        const v = tryDecode(() => decodeVersion(bytes, id));
-        if (v) {
-          count('manifest json accepted');
-          // what log, status, fsck, fetch and the index do with a version never throws a TypeError
-          summarize(id, 1, v);
-          versionProblems(v, 'any');
-          compareWithVersion(new Map(), v);
-          visibleFiles(v.files, ['m']);
-          overlayMetrics(v, [{ metrics: v.metrics }]);
-          const empty = { type: 'file', format: 1, size: 0, chunkSize: 1, chunks: [] } as never;
-          expect(diffVersions(null, v, () => empty).files).toHaveLength(Object.keys(v.files).length);
-          expect(Object.getPrototypeOf(v.files)).toBeNull();
-          // written back (as rebase does) it reads the same (-0 is written as 0, as canonical JSON does)
-          expect(encodeJsonObject(decodeVersion(encodeJsonObject(v), id)).equals(encodeJsonObject(v))).toBe(true);
-          for (const e of Object.values(v.files)) expect(Number.isSafeInteger(e.size) && e.size >= 0).toBe(true);
-        }
-        const f = tryDecode(() => decodeFileObject(bytes, id));
-        if (f) {
-          count('manifest json accepted');
-          expect(f.chunks.reduce((n, c) => n + c.size, 0)).toBe(f.size);
-          for (const t of f.layout?.tensors ?? []) {
-            expect(
-              t.start <= t.end && t.end <= f.size && t.chunkStart <= t.chunkEnd && t.chunkEnd <= f.chunks.length,
-            ).toBe(true);
-          }
-          diffTensors(f, f);
-          expect(encodeJsonObject(decodeFileObject(encodeJsonObject(f), id)).equals(encodeJsonObject(f))).toBe(true);
-        }
-        const a = tryDecode(() => decodeAnnotation(bytes, id));
-        if (a) {
-          count('manifest json accepted');
-          expect(Object.getPrototypeOf(a.metrics)).toBeNull();
-          overlayMetrics({ metrics: {} } as never, [a]);
-        }
-      }),
-      params,
-    );
-  });
+        params,
+      );
+    },
+  );
 });

@@ -34,7 +34,10 @@ beforeAll(() => {
 });
 afterAll(() => cleanup());
 
-/** Checks a layout against h5py's account of the file: every contiguous dataset once, at HDF5's offset (plus `base`), nothing else. */
+/**
+ * Checks a layout against h5py's account of the file: every contiguous dataset once, at HDF5's offset (plus `base`),
+ * nothing else.
+ */
 function expectMatches(
   layout: Layout | null,
   datasets: H5Dataset[],
@@ -52,7 +55,8 @@ function expectMatches(
     expect(d.names).toContain(t.name);
     expect(t.end - t.start).toBe(d.where!.size);
     expect(t.shape).toEqual(d.shape);
-    // bf16 as a custom float, or as Keras saves it (opaque data marked dtype="bfloat16", as a variable- or fixed-length string)
+    // bf16 as a custom float, or as Keras saves it (opaque data marked dtype="bfloat16", as a variable- or fixed-length
+    // string)
     expect(t.dtype).toBe(
       ['odd/bf16', 'odd/keras_bf16', 'odd/keras_bf16_fixed'].includes(d.names[0]!) ? 'BF16' : DTYPES[d.dtype],
     );
@@ -67,27 +71,34 @@ function expectMatches(
 }
 
 describe('hdf5', () => {
-  it("reads every contiguous dataset of h5py's default file format (symbol-table groups) at the offset HDF5 reports", async () => {
-    const file = readFileSync(join(dir, 'earliest.h5'));
-    const layout = await detectLayout(bufferSource(file));
-    expectMatches(layout, manifest['earliest.h5']!, 'hdf5', 0, file, file);
-    expect(layout!.tensors.map((t) => t.name)).toContain('layers/dense_3/vars/0');
-    expect(layout!.tensors.filter((t) => t.name.startsWith('many/'))).toHaveLength(40);
-  });
+  it(
+    "reads every contiguous dataset of h5py's default file format (symbol-table groups) at the offset " +
+      'HDF5 reports',
+    async () => {
+      const file = readFileSync(join(dir, 'earliest.h5'));
+      const layout = await detectLayout(bufferSource(file));
+      expectMatches(layout, manifest['earliest.h5']!, 'hdf5', 0, file, file);
+      expect(layout!.tensors.map((t) => t.name)).toContain('layers/dense_3/vars/0');
+      expect(layout!.tensors.filter((t) => t.name.startsWith('many/'))).toHaveLength(40);
+    },
+  );
 
   it("reads libver='latest' files: version 2 object headers and compact groups", async () => {
     const file = readFileSync(join(dir, 'latest.h5'));
     expectMatches(await detectLayout(bufferSource(file)), manifest['latest.h5']!, 'hdf5', 0, file, file);
   });
 
-  it("reads dense groups (libver='latest', more than 8 members): fractal heaps and name indexes of several levels", async () => {
-    const file = readFileSync(join(dir, 'dense.h5'));
-    const layout = await detectLayout(bufferSource(file));
-    expectMatches(layout, manifest['dense.h5']!, 'hdf5', 0, file, file);
-    const names = new Set(layout!.tensors.map((t) => t.name));
-    expect([...names].filter((n) => n.startsWith('wide/'))).toHaveLength(1500);
-    expect(names.has('wide/layer_0000') && names.has('wide/layer_1499') && names.has('many/w39')).toBe(true);
-  });
+  it(
+    "reads dense groups (libver='latest', more than 8 members): fractal heaps and name indexes of " + 'several levels',
+    async () => {
+      const file = readFileSync(join(dir, 'dense.h5'));
+      const layout = await detectLayout(bufferSource(file));
+      expectMatches(layout, manifest['dense.h5']!, 'hdf5', 0, file, file);
+      const names = new Set(layout!.tensors.map((t) => t.name));
+      expect([...names].filter((n) => n.startsWith('wide/'))).toHaveLength(1500);
+      expect(names.has('wide/layer_0000') && names.has('wide/layer_1499') && names.has('many/w39')).toBe(true);
+    },
+  );
 
   it('reads a group of 30,000 links, whose fractal heap nests indirect blocks in its root indirect block', async () => {
     const file = readFileSync(join(dir, 'huge-group.h5'));
@@ -109,38 +120,47 @@ describe('hdf5', () => {
     ).toEqual([0, 1, 2, 3, 4].map((i) => `g/last_${i}`));
   });
 
-  it('reads HDF5 after a user block (a MATLAB v7.3 header of 512 bytes; 1,024 with libver=latest): addresses count from the superblock', async () => {
-    for (const [name, userBlock] of [
-      ['userblock.h5', 512],
-      ['userblock-latest.h5', 1024],
-    ] as const) {
-      const file = readFileSync(join(dir, name));
-      expect(file.toString('latin1', 0, 10)).toBe('MATLAB 7.3');
-      expect(file.toString('latin1', userBlock + 1, userBlock + 4)).toBe('HDF');
-      const layout = await detectLayout(bufferSource(file));
-      // h5py reports offsets from the start of the file, user block included
-      expectMatches(layout, manifest[name]!, 'hdf5', 0, file, file);
-      expect(Math.min(...layout!.tensors.map((t) => t.start))).toBeGreaterThan(userBlock);
-    }
-    // the signature past 512 bytes of anything else is not enough: a base address that is not the superblock's is refused
-    const moved = Buffer.from(readFileSync(join(dir, 'userblock.h5')));
-    moved.writeUInt32LE(0, 512 + 24);
-    expect(await parseHdf5(bufferSource(moved))).toBeNull();
-  });
+  it(
+    'reads HDF5 after a user block (a MATLAB v7.3 header of 512 bytes; 1,024 with libver=latest): addresses count ' +
+      'from the superblock',
+    async () => {
+      for (const [name, userBlock] of [
+        ['userblock.h5', 512],
+        ['userblock-latest.h5', 1024],
+      ] as const) {
+        const file = readFileSync(join(dir, name));
+        expect(file.toString('latin1', 0, 10)).toBe('MATLAB 7.3');
+        expect(file.toString('latin1', userBlock + 1, userBlock + 4)).toBe('HDF');
+        const layout = await detectLayout(bufferSource(file));
+        // h5py reports offsets from the start of the file, user block included
+        expectMatches(layout, manifest[name]!, 'hdf5', 0, file, file);
+        expect(Math.min(...layout!.tensors.map((t) => t.start))).toBeGreaterThan(userBlock);
+      }
+      // the signature past 512 bytes of anything else is not enough: a base address that is not the superblock's is
+      // refused
+      const moved = Buffer.from(readFileSync(join(dir, 'userblock.h5')));
+      moved.writeUInt32LE(0, 512 + 24);
+      expect(await parseHdf5(bufferSource(moved))).toBeNull();
+    },
+  );
 
-  it("a Keras bf16 mark that cannot be read (its global heap damaged) leaves that weight 'unknown' and the rest of the file read", async () => {
-    const file = Buffer.from(readFileSync(join(dir, 'earliest.h5')));
-    const before = await detectLayout(bufferSource(file));
-    expect(before!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('BF16');
-    let at = file.indexOf('GCOL');
-    expect(at).toBeGreaterThan(0);
-    for (; at >= 0; at = file.indexOf('GCOL', at + 4)) file.write('XXXX', at, 'latin1');
-    const after = await detectLayout(bufferSource(file));
-    expect(after!.tensors).toHaveLength(before!.tensors.length);
-    expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('unknown');
-    // the fixed-length mark is in the attribute itself, not in the heap
-    expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16_fixed')?.dtype).toBe('BF16');
-  });
+  it(
+    "a Keras bf16 mark that cannot be read (its global heap damaged) leaves that weight 'unknown' and the rest of " +
+      'the file read',
+    async () => {
+      const file = Buffer.from(readFileSync(join(dir, 'earliest.h5')));
+      const before = await detectLayout(bufferSource(file));
+      expect(before!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('BF16');
+      let at = file.indexOf('GCOL');
+      expect(at).toBeGreaterThan(0);
+      for (; at >= 0; at = file.indexOf('GCOL', at + 4)) file.write('XXXX', at, 'latin1');
+      const after = await detectLayout(bufferSource(file));
+      expect(after!.tensors).toHaveLength(before!.tensors.length);
+      expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16')?.dtype).toBe('unknown');
+      // the fixed-length mark is in the attribute itself, not in the heap
+      expect(after!.tensors.find((t) => t.name === 'odd/keras_bf16_fixed')?.dtype).toBe('BF16');
+    },
+  );
 
   it('reads a .keras archive: the weights of its stored model.weights.h5, at their offsets in the zip', async () => {
     const file = readFileSync(join(dir, 'model.keras'));

@@ -39,30 +39,33 @@ describe('numpy', () => {
     await no(badVersion);
   });
 
-  it('reads an uncompressed .npz: one tensor per array at its data bytes; a compressed one is a plain file', async () => {
-    const a = seededBytes(64 * 4, 3);
-    const b = seededBytes(10 * 2, 4);
-    const file = writeNpz([
-      { name: 'weights', npy: writeNpy('<f4', [8, 8], a) },
-      { name: 'bias', npy: writeNpy('<f2', [10], b) },
-    ]);
-    const layout = await detectLayout(bufferSource(file));
-    expect(layout?.format).toBe('numpy');
-    expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
-      ['weights', 'F32', [8, 8]],
-      ['bias', 'F16', [10]],
-    ]);
-    expect(file.subarray(layout!.tensors[0]!.start, layout!.tensors[0]!.end).equals(a)).toBe(true);
-    expect(file.subarray(layout!.tensors[1]!.start, layout!.tensors[1]!.end).equals(b)).toBe(true);
-    expect(
-      await parseNpz(
-        bufferSource(writeNpz([{ name: 'w', npy: writeNpy('<f4', [8], seededBytes(32)) }], { compress: true })),
-      ),
-    ).toBeNull();
-    // a torch checkpoint is still a torch checkpoint, and a zip with other files is not an .npz
-    expect((await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }]))))?.format).toBe(
-      'pytorch',
-    );
-    expect(await parseNpz(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }])))).toBeNull();
-  });
+  it(
+    'reads an uncompressed .npz: one tensor per array at its data bytes; a compressed one is a plain ' + 'file',
+    async () => {
+      const a = seededBytes(64 * 4, 3);
+      const b = seededBytes(10 * 2, 4);
+      const file = writeNpz([
+        { name: 'weights', npy: writeNpy('<f4', [8, 8], a) },
+        { name: 'bias', npy: writeNpy('<f2', [10], b) },
+      ]);
+      const layout = await detectLayout(bufferSource(file));
+      expect(layout?.format).toBe('numpy');
+      expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+        ['weights', 'F32', [8, 8]],
+        ['bias', 'F16', [10]],
+      ]);
+      expect(file.subarray(layout!.tensors[0]!.start, layout!.tensors[0]!.end).equals(a)).toBe(true);
+      expect(file.subarray(layout!.tensors[1]!.start, layout!.tensors[1]!.end).equals(b)).toBe(true);
+      expect(
+        await parseNpz(
+          bufferSource(writeNpz([{ name: 'w', npy: writeNpy('<f4', [8], seededBytes(32)) }], { compress: true })),
+        ),
+      ).toBeNull();
+      // a torch checkpoint is still a torch checkpoint, and a zip with other files is not an .npz
+      expect((await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }]))))?.format).toBe(
+        'pytorch',
+      );
+      expect(await parseNpz(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }])))).toBeNull();
+    },
+  );
 });

@@ -405,7 +405,8 @@ describe('one door: every field of a manifest is checked', () => {
       '","mode":420,"size":1},"constructor":{"file":"' +
       ID_B +
       '","mode":420,"size":2}},' +
-      '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
+      '"format":1,"message":"m","meta":{"__proto__":"x"},"metrics":{"constructor":1},' +
+      '"params":{"toString":2},"parents":[],"time":"t","type":"version"}';
     const v = decodeVersion(Buffer.from(text), 'id');
     expect(Object.keys(v.files)).toEqual(['__proto__', 'constructor']);
     expect(v.files.__proto__!.file).toBe(ID_A);

@@ -17,17 +17,21 @@ function bounded(tensors: { name: string }[], fileBytes: number): void {
 }
 
 describe('parser output is bounded by its input: names', () => {
-  it('TFLite: 3,500 tensors sharing one 64 KiB name (a 190 KB file) give placeholder names, and still their buffers', async () => {
-    const file = tfliteNameBomb(64 << 10, 3500);
-    expect(file.length).toBeLessThan(200_000);
-    const layout = await parseTflite(bufferSource(file));
-    expect(layout?.tensors.length).toBe(3500);
-    bounded(layout!.tensors, file.length);
-    expect(layout!.tensors[0]).toMatchObject({ name: 'buffer1', dtype: 'F32', end: layout!.tensors[0]!.start + 4 });
-    // a short shared name is kept, for every tensor
-    const small = await parseTflite(bufferSource(tfliteNameBomb(10, 3)));
-    expect(small?.tensors.map((t) => t.name)).toEqual(['nnnnnnnnnn', 'nnnnnnnnnn', 'nnnnnnnnnn']);
-  });
+  it(
+    'TFLite: 3,500 tensors sharing one 64 KiB name (a 190 KB file) give placeholder names, and still ' +
+      'their buffers',
+    async () => {
+      const file = tfliteNameBomb(64 << 10, 3500);
+      expect(file.length).toBeLessThan(200_000);
+      const layout = await parseTflite(bufferSource(file));
+      expect(layout?.tensors.length).toBe(3500);
+      bounded(layout!.tensors, file.length);
+      expect(layout!.tensors[0]).toMatchObject({ name: 'buffer1', dtype: 'F32', end: layout!.tensors[0]!.start + 4 });
+      // a short shared name is kept, for every tensor
+      const small = await parseTflite(bufferSource(tfliteNameBomb(10, 3)));
+      expect(small?.tensors.map((t) => t.name)).toEqual(['nnnnnnnnnn', 'nnnnnnnnnn', 'nnnnnnnnnn']);
+    },
+  );
 
   it('TF bundle index: 6,000 keys sharing one 64 KiB prefix are read with one running key, named variable<N>', () => {
     const file = bundlePrefixBomb(64 << 10, 6000);
@@ -41,18 +45,21 @@ describe('parser output is bounded by its input: names', () => {
     expect(parseBundleIndex(bundlePrefixBomb(3, 3)).map((e) => e.name)).toEqual(['ppp0000', 'ppp0001', 'ppp0002']);
   });
 
-  it("ONNX: 5,000 unnamed constants taking one node's 1 MiB output name give placeholders (no '#n' copies of it)", async () => {
-    const file = onnxNameBomb(1 << 20, 5000);
-    const layout = await parseOnnx(bufferSource(file));
-    expect(layout?.tensors.length).toBe(5000);
-    bounded(layout!.tensors, file.length);
-    expect(layout!.tensors.slice(0, 2).map((t) => t.name)).toEqual(['tensor0', 'tensor1']);
-    expect((await parseOnnx(bufferSource(onnxNameBomb(3, 3))))?.tensors.map((t: TensorInfo) => t.name)).toEqual([
-      'ooo',
-      'ooo#2',
-      'ooo#3',
-    ]);
-  });
+  it(
+    "ONNX: 5,000 unnamed constants taking one node's 1 MiB output name give placeholders (no '#n' " + 'copies of it)',
+    async () => {
+      const file = onnxNameBomb(1 << 20, 5000);
+      const layout = await parseOnnx(bufferSource(file));
+      expect(layout?.tensors.length).toBe(5000);
+      bounded(layout!.tensors, file.length);
+      expect(layout!.tensors.slice(0, 2).map((t) => t.name)).toEqual(['tensor0', 'tensor1']);
+      expect((await parseOnnx(bufferSource(onnxNameBomb(3, 3))))?.tensors.map((t: TensorInfo) => t.name)).toEqual([
+        'ooo',
+        'ooo#2',
+        'ooo#3',
+      ]);
+    },
+  );
 
   it('NameBudget holds each name to MAX_TENSOR_NAME and a file to its total', () => {
     const budget = new NameBudget(3000);

@@ -434,7 +434,8 @@ describe('syntax errors', () => {
 describe('referencedFields', () => {
   it('lists each namespaced field once, in order, skipping top-level fields', () => {
     const e = parseQuery(
-      'metrics.accuracy > 0.9 and (params.lr < 0.01 or not exists(metrics.eval.f1)) and author ~ "a" and metrics.accuracy < 1 and meta.x = meta.y',
+      'metrics.accuracy > 0.9 and (params.lr < 0.01 or not exists(metrics.eval.f1)) and author ~ "a" and ' +
+        'metrics.accuracy < 1 and meta.x = meta.y',
     );
     expect(referencedFields(e)).toEqual([
       { ns: 'metrics', key: 'accuracy' },
@@ -499,7 +500,8 @@ describe('bulk evaluation', () => {
       });
     }
     const q = compileQuery(
-      'metrics.accuracy >= 0.9 and params.lr < 0.01 and (author ~ "^ali" or not meta.dataset = "imagenet-2024") and date >= "2025-02-01"',
+      'metrics.accuracy >= 0.9 and params.lr < 0.01 and (author ~ "^ali" or not meta.dataset = "imagenet-2024") and' +
+        ' date >= "2025-02-01"',
     );
     let expected = 0;
     for (const [i, r] of records.entries()) {

@@ -142,15 +142,19 @@ describe('logs', () => {
     ]);
   });
 
-  it('a log mvm knows the shape of keeps only the lines that fit it; logProblems names the others (not a torn last line)', () => {
-    const entry = { time: 't', who: 'w', action: 'deploy', from: null, to: ID1 };
-    refs.appendLog('deployed', entry);
-    appendFileSync(join(dir, 'logs/deployed'), 'garbage\n{"action":"deploy","to":"../x"}\n');
-    refs.appendLog('deployed', { ...entry, from: ID1, to: ID2 });
-    appendFileSync(join(dir, 'logs/deployed'), '{"torn');
-    expect(refs.readLog('deployed')).toEqual([entry, { ...entry, from: ID1, to: ID2 }]);
-    expect(refs.logProblems('deployed').map((b) => b.line)).toEqual([2, 3]);
-  });
+  it(
+    'a log mvm knows the shape of keeps only the lines that fit it; logProblems names the others (not a torn last ' +
+      'line)',
+    () => {
+      const entry = { time: 't', who: 'w', action: 'deploy', from: null, to: ID1 };
+      refs.appendLog('deployed', entry);
+      appendFileSync(join(dir, 'logs/deployed'), 'garbage\n{"action":"deploy","to":"../x"}\n');
+      refs.appendLog('deployed', { ...entry, from: ID1, to: ID2 });
+      appendFileSync(join(dir, 'logs/deployed'), '{"torn');
+      expect(refs.readLog('deployed')).toEqual([entry, { ...entry, from: ID1, to: ID2 }]);
+      expect(refs.logProblems('deployed').map((b) => b.line)).toEqual([2, 3]);
+    },
+  );
 
   it('reads a missing log as empty', () => {
     expect(refs.readLog('nothing')).toEqual([]);
@@ -178,13 +182,17 @@ describe('logs', () => {
     expect(refs.readLog('x')).toEqual([{ a: 'line\nbreak' }]);
   });
 
-  it('append to a log whose folder is missing creates it (logs/envs/<env>); one that cannot be a folder fails with an MvmError', () => {
-    refs.appendLog('envs/production', { id: ID1 });
-    expect(readFileSync(join(dir, 'logs', 'envs', 'production'), 'utf8')).toBe(`${JSON.stringify({ id: ID1 })}\n`);
-    rmSync(join(dir, 'logs'), { recursive: true });
-    writeFileSync(join(dir, 'logs'), 'a file where the folder should be');
-    const code = codeOf(() => refs.appendLog('deployed', { id: ID1 }));
-    expect(code).not.toBeNull();
-    expect(code!.startsWith('non-MvmError')).toBe(false);
-  });
+  it(
+    'append to a log whose folder is missing creates it (logs/envs/<env>); one that cannot be a folder fails with ' +
+      'an MvmError',
+    () => {
+      refs.appendLog('envs/production', { id: ID1 });
+      expect(readFileSync(join(dir, 'logs', 'envs', 'production'), 'utf8')).toBe(`${JSON.stringify({ id: ID1 })}\n`);
+      rmSync(join(dir, 'logs'), { recursive: true });
+      writeFileSync(join(dir, 'logs'), 'a file where the folder should be');
+      const code = codeOf(() => refs.appendLog('deployed', { id: ID1 }));
+      expect(code).not.toBeNull();
+      expect(code!.startsWith('non-MvmError')).toBe(false);
+    },
+  );
 });

@@ -31,42 +31,49 @@ describe('FolderBackend', () => {
     expect(b.stats.requests).toBe(8);
   });
 
-  it("size reports a file's bytes (null when absent); remove deletes it, and removing what is gone is no error", async () => {
-    const b = new FolderBackend(dir, join(dir, 'r'));
-    b.ensure();
-    await b.write('packs/a.pack', Buffer.from('0123456789'));
-    expect(await b.size('packs/a.pack')).toBe(10);
-    expect(await b.size('packs/none.pack')).toBeNull();
-    await b.remove('packs/a.pack');
-    expect(await b.size('packs/a.pack')).toBeNull();
-    await b.remove('packs/a.pack');
-    expect(await b.list('packs/')).toEqual([]);
-  });
+  it(
+    "size reports a file's bytes (null when absent); remove deletes it, and removing what is gone is " + 'no error',
+    async () => {
+      const b = new FolderBackend(dir, join(dir, 'r'));
+      b.ensure();
+      await b.write('packs/a.pack', Buffer.from('0123456789'));
+      expect(await b.size('packs/a.pack')).toBe(10);
+      expect(await b.size('packs/none.pack')).toBeNull();
+      await b.remove('packs/a.pack');
+      expect(await b.size('packs/a.pack')).toBeNull();
+      await b.remove('packs/a.pack');
+      expect(await b.list('packs/')).toEqual([]);
+    },
+  );
 
-  it('read refuses a file over its cap before reading it (a sparse 1 GiB file), and readRange a lying range before allocating', async () => {
-    const b = new FolderBackend(dir, join(dir, 'r'));
-    b.ensure();
-    await b.write('refs/heads/main', Buffer.from('x\n'));
-    await b.write('packs/a.pack', Buffer.from('0123456789'));
-    const { truncateSync } = await import('node:fs');
-    truncateSync(join(dir, 'r', 'refs', 'heads', 'main'), 1 << 30);
-    await expect(b.read('refs/heads/main', 1024)).rejects.toMatchObject({
-      code: 'REMOTE_CORRUPT',
-      data: { key: 'refs/heads/main' },
-    });
-    expect(b.stats.bytesDown).toBe(0);
-    for (const [offset, length] of [
-      [0, 2 ** 33],
-      [-1, 2],
-      [0, 1.5],
-      [4, 2 ** 31],
-    ]) {
-      await expect(b.readRange('packs/a.pack', offset!, length!)).rejects.toMatchObject({
+  it(
+    'read refuses a file over its cap before reading it (a sparse 1 GiB file), and readRange a lying range before ' +
+      'allocating',
+    async () => {
+      const b = new FolderBackend(dir, join(dir, 'r'));
+      b.ensure();
+      await b.write('refs/heads/main', Buffer.from('x\n'));
+      await b.write('packs/a.pack', Buffer.from('0123456789'));
+      const { truncateSync } = await import('node:fs');
+      truncateSync(join(dir, 'r', 'refs', 'heads', 'main'), 1 << 30);
+      await expect(b.read('refs/heads/main', 1024)).rejects.toMatchObject({
         code: 'REMOTE_CORRUPT',
-        data: { key: 'packs/a.pack' },
+        data: { key: 'refs/heads/main' },
       });
-    }
-  });
+      expect(b.stats.bytesDown).toBe(0);
+      for (const [offset, length] of [
+        [0, 2 ** 33],
+        [-1, 2],
+        [0, 1.5],
+        [4, 2 ** 31],
+      ]) {
+        await expect(b.readRange('packs/a.pack', offset!, length!)).rejects.toMatchObject({
+          code: 'REMOTE_CORRUPT',
+          data: { key: 'packs/a.pack' },
+        });
+      }
+    },
+  );
 
   it('swap writes only over the expected content: create-if-absent, then compare-and-swap by tag', async () => {
     const b = new FolderBackend(dir, join(dir, 'r'));

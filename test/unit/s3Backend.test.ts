@@ -32,7 +32,8 @@ const backend = () =>
   });
 
 describe('S3Backend', () => {
-  it("size reports an object's bytes (null when absent); remove deletes it, and removing what is gone is no error", async () => {
+  it("size reports an object's bytes (null when absent); remove deletes it, and removing what is gone " +
+    'is no error', async () => {
     const b = backend();
     await b.write('packs/a.pack', Buffer.from('0123456789'));
     expect(await b.size('packs/a.pack')).toBe(10);

@@ -53,7 +53,8 @@ describe('tfjs shards', () => {
     no(manifest(WEIGHTS), 'other.bin');
     no('{"weightsManifest": 5}');
     no('not json');
-    no(manifest(WEIGHTS), 'group1-shard1of2.bin', (n) => (n === 'group1-shard1of2.bin' ? 100 : null)); // a shard missing
+    // a shard missing
+    no(manifest(WEIGHTS), 'group1-shard1of2.bin', (n) => (n === 'group1-shard1of2.bin' ? 100 : null));
     no(manifest([...WEIGHTS, { name: 'more', shape: [100], dtype: 'float32' }])); // more weights than bytes
     no(manifest([{ name: 'x', shape: [2], dtype: 'float64' }])); // no such TF.js dtype
     no(manifest([{ name: 'x', shape: [-2], dtype: 'float32' }]));

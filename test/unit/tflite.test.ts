@@ -54,6 +54,7 @@ describe('tflite', () => {
     const wild = Buffer.from(file);
     wild.writeUInt32LE(0xfffffff0, 0);
     await no(wild);
-    expect(await parseTflite(bufferSource(writeTflite([{ name: 'x', type: 0, shape: [1] }])))).toBeNull(); // no constants
+    // no constants
+    expect(await parseTflite(bufferSource(writeTflite([{ name: 'x', type: 0, shape: [1] }])))).toBeNull();
   });
 });

@@ -22,7 +22,8 @@ const TENSORS: TorchTensor[] = [
 
 /** The opcodes that push one tensor: _rebuild_tensor_v2 of a FloatStorage '0' of 4 elements (protocol 2). */
 const TENSOR_OPS = Buffer.from(
-  'ctorch._utils\n_rebuild_tensor_v2\nq\x00((X\x07\x00\x00\x00storageq\x01ctorch\nFloatStorage\nq\x02X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89tR',
+  'ctorch._utils\n_rebuild_tensor_v2\nq\x00((X\x07\x00\x00\x00storageq\x01ctorch\nFloatStorage\nq\x02' +
+    'X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK\x00K\x04\x85K\x01\x85\x89tR',
   'latin1',
 );
 const u32 = (n: number) => {
@@ -56,33 +57,37 @@ describe('torch pickle', () => {
     },
   );
 
-  it('a checkpoint layout carries those dtypes; a storage whose size disagrees with the pickle stays unknown', async () => {
-    const pickle = torchPickle(TENSORS);
-    const zip = writeTorchZip(
-      [
-        { key: '0', data: randomBf16(1024) },
-        { key: '1', data: Buffer.alloc(64 * 4, 1) },
-        { key: '2', data: Buffer.alloc(16, 2) }, // the pickle says 1 element of 8 bytes
-        { key: '3', data: Buffer.alloc(16 * 8, 3) },
-      ],
-      { pickle },
-    );
-    const layout = await detectLayout(bufferSource(zip));
-    expect(layout?.format).toBe('pytorch');
-    // named after the tensor that views all of the storage, with its shape; the shape is known only with the dtype
-    expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
-      ['embed.weight', 'BF16', [16, 64]],
-      ['proj.bias', 'F32', [64]],
-      ['steps', 'unknown', []],
-      ['rotary', 'unknown', []],
-    ]);
-    // with a pickle that names nothing, storages keep their keys
-    const bare = await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: randomBf16(8) }])));
-    expect(bare!.tensors.map((t) => [t.name, t.dtype])).toEqual([['data/0', 'unknown']]);
-  });
+  it(
+    'a checkpoint layout carries those dtypes; a storage whose size disagrees with the pickle stays ' + 'unknown',
+    async () => {
+      const pickle = torchPickle(TENSORS);
+      const zip = writeTorchZip(
+        [
+          { key: '0', data: randomBf16(1024) },
+          { key: '1', data: Buffer.alloc(64 * 4, 1) },
+          { key: '2', data: Buffer.alloc(16, 2) }, // the pickle says 1 element of 8 bytes
+          { key: '3', data: Buffer.alloc(16 * 8, 3) },
+        ],
+        { pickle },
+      );
+      const layout = await detectLayout(bufferSource(zip));
+      expect(layout?.format).toBe('pytorch');
+      // named after the tensor that views all of the storage, with its shape; the shape is known only with the dtype
+      expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+        ['embed.weight', 'BF16', [16, 64]],
+        ['proj.bias', 'F32', [64]],
+        ['steps', 'unknown', []],
+        ['rotary', 'unknown', []],
+      ]);
+      // with a pickle that names nothing, storages keep their keys
+      const bare = await detectLayout(bufferSource(writeTorchZip([{ key: '0', data: randomBf16(8) }])));
+      expect(bare!.tensors.map((t) => [t.name, t.dtype])).toEqual([['data/0', 'unknown']]);
+    },
+  );
 
   it.each([2, 4])(
-    "protocol %i: a training checkpoint names each tensor by its path, so the optimizer's moments of two parameters differ",
+    "protocol %i: a training checkpoint names each tensor by its path, so the optimizer's moments of two parameters " +
+      'differ',
     (protocol) => {
       const pickle = torchPickle(
         [
@@ -111,26 +116,30 @@ describe('torch pickle', () => {
     },
   );
 
-  it("a training checkpoint's layout names every storage by its path (no data/<key> left for a second exp_avg)", async () => {
-    const pickle = torchPickle([
-      [['model', 'w'], 'FloatStorage', '0', 16],
-      [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '1', 16],
-      [['optimizer', 'state', 1, 'exp_avg'], 'FloatStorage', '2', 16],
-    ]);
-    const zip = writeTorchZip(
-      ['0', '1', '2'].map((key) => ({ key, data: Buffer.alloc(64, Number(key)) })),
-      { pickle },
-    );
-    const layout = await detectLayout(bufferSource(zip));
-    expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
-      ['model.w', 'F32', [16]],
-      ['optimizer.state.0.exp_avg', 'F32', [16]],
-      ['optimizer.state.1.exp_avg', 'F32', [16]],
-    ]);
-  });
+  it(
+    "a training checkpoint's layout names every storage by its path (no data/<key> left for a second " + 'exp_avg)',
+    async () => {
+      const pickle = torchPickle([
+        [['model', 'w'], 'FloatStorage', '0', 16],
+        [['optimizer', 'state', 0, 'exp_avg'], 'FloatStorage', '1', 16],
+        [['optimizer', 'state', 1, 'exp_avg'], 'FloatStorage', '2', 16],
+      ]);
+      const zip = writeTorchZip(
+        ['0', '1', '2'].map((key) => ({ key, data: Buffer.alloc(64, Number(key)) })),
+        { pickle },
+      );
+      const layout = await detectLayout(bufferSource(zip));
+      expect(layout!.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+        ['model.w', 'F32', [16]],
+        ['optimizer.state.0.exp_avg', 'F32', [16]],
+        ['optimizer.state.1.exp_avg', 'F32', [16]],
+      ]);
+    },
+  );
 
   it.each([2, 4])(
-    'protocol %i: a whole nn.Module (torch.save(model), as in YOLO checkpoints) names its tensors as its state dict would',
+    'protocol %i: a whole nn.Module (torch.save(model), as in YOLO checkpoints) names its tensors as its state dict' +
+      ' would',
     (protocol) => {
       const tensors: TorchTensor[] = [
         ['backbone.0.conv.weight', 'BFloat16Storage', '0', 64, [4, 4, 2, 2]],

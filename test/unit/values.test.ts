@@ -122,16 +122,20 @@ describe('parsePairs', () => {
     expect(flattenMetrics({ passed: true }, 'm.json')).toEqual({ passed: true });
   });
 
-  it('checkMetric is the one rule: finite numbers and booleans pass, anything else is BAD_VALUE naming key and source', () => {
-    for (const v of [0, -1.5, 1e300, true, false]) expect(checkMetric('k', v, 'src')).toBe(v);
-    for (const v of ['0.9', NaN, Infinity, -Infinity, null, undefined, {}, []]) {
-      const err = errOf(() => checkMetric('k', v, 'src'));
-      expect(err?.code, String(v)).toBe('BAD_VALUE');
-      expect(err?.data).toMatchObject({ key: 'k', source: 'src' });
-    }
-    expect(checkMetrics({ a: 1, b: false }, 'api')).toEqual({ a: 1, b: false });
-    expect(errOf(() => checkMetrics({ a: 1, b: 'x' }, 'api'))?.data.key).toBe('b');
-  });
+  it(
+    'checkMetric is the one rule: finite numbers and booleans pass, anything else is BAD_VALUE naming key and ' +
+      'source',
+    () => {
+      for (const v of [0, -1.5, 1e300, true, false]) expect(checkMetric('k', v, 'src')).toBe(v);
+      for (const v of ['0.9', NaN, Infinity, -Infinity, null, undefined, {}, []]) {
+        const err = errOf(() => checkMetric('k', v, 'src'));
+        expect(err?.code, String(v)).toBe('BAD_VALUE');
+        expect(err?.data).toMatchObject({ key: 'k', source: 'src' });
+      }
+      expect(checkMetrics({ a: 1, b: false }, 'api')).toEqual({ a: 1, b: false });
+      expect(errOf(() => checkMetrics({ a: 1, b: 'x' }, 'api'))?.data.key).toBe('b');
+    },
+  );
 
   it('refuses the whole list when one pair is bad (nothing partially returned)', () => {
     expect(errOf(() => parsePairs(['a=1', 'b=oops'], 'metric', true))?.data.key).toBe('b');

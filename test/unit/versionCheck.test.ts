@@ -30,24 +30,28 @@ describe('version safety', () => {
     expect(versionProblems({ files: { [path]: entry() } })).toHaveLength(1);
   });
 
-  it('a backslash or a drive letter is a name like any other on Linux and macOS, and refused (naming the file) only on Windows', () => {
-    for (const path of ['a\\b', 'models\\w.bin', '..\\x', 'C:/x', 'c:x']) {
-      expect(pathProblem(path, 'linux')).toBeNull();
-      expect(pathProblem(path, 'darwin')).toBeNull();
-      expect(pathProblem(path, 'any')).toBeNull();
-      expect(pathProblem(path, 'win32')).toMatch(/backslash|drive/);
-      expect(versionProblems({ files: { [path]: entry() } }, 'win32')[0]).toContain(JSON.stringify(path));
-    }
-    let err: unknown;
-    try {
-      assertSafeVersion({ files: { 'a\\b': entry() } }, ID, 'win32');
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toMatchObject({ code: 'UNSAFE_VERSION' });
-    expect((err as Error).message).toContain('"a\\\\b"');
-    expect((err as { data: { hint: string } }).data.hint).toContain('cannot hold');
-  });
+  it(
+    'a backslash or a drive letter is a name like any other on Linux and macOS, and refused (naming the file) only ' +
+      'on Windows',
+    () => {
+      for (const path of ['a\\b', 'models\\w.bin', '..\\x', 'C:/x', 'c:x']) {
+        expect(pathProblem(path, 'linux')).toBeNull();
+        expect(pathProblem(path, 'darwin')).toBeNull();
+        expect(pathProblem(path, 'any')).toBeNull();
+        expect(pathProblem(path, 'win32')).toMatch(/backslash|drive/);
+        expect(versionProblems({ files: { [path]: entry() } }, 'win32')[0]).toContain(JSON.stringify(path));
+      }
+      let err: unknown;
+      try {
+        assertSafeVersion({ files: { 'a\\b': entry() } }, ID, 'win32');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'UNSAFE_VERSION' });
+      expect((err as Error).message).toContain('"a\\\\b"');
+      expect((err as { data: { hint: string } }).data.hint).toContain('cannot hold');
+    },
+  );
 
   it('refuses setuid, setgid and sticky bits, bad entries, and a path that is both a file and a folder', () => {
     expect(versionProblems({ files: { a: entry(0o4755) } })[0]).toContain('permission bits');

@@ -95,20 +95,24 @@ describe('VersionIndex segments', () => {
     }
   });
 
-  it('two indexes opened at once on a new repository: one holds the directory, the other works in memory, both see every version', async () => {
-    rmSync(join(repo.dir, 'index'), { recursive: true, force: true });
-    const [a, b] = await Promise.all([
-      VersionIndex.open(repo, { waitMs: 50 }),
-      VersionIndex.open(repo, { waitMs: 50 }),
-    ]);
-    try {
-      expect([a.persistent, b.persistent].sort()).toEqual([false, true]);
-      expect((await a.summaries()).map((s) => s.id)).toEqual(ids);
-      expect((await b.summaries()).map((s) => s.id)).toEqual(ids);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+  it(
+    'two indexes opened at once on a new repository: one holds the directory, the other works in memory, both see ' +
+      'every version',
+    async () => {
+      rmSync(join(repo.dir, 'index'), { recursive: true, force: true });
+      const [a, b] = await Promise.all([
+        VersionIndex.open(repo, { waitMs: 50 }),
+        VersionIndex.open(repo, { waitMs: 50 }),
+      ]);
+      try {
+        expect([a.persistent, b.persistent].sort()).toEqual([false, true]);
+        expect((await a.summaries()).map((s) => s.id)).toEqual(ids);
+        expect((await b.summaries()).map((s) => s.id)).toEqual(ids);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
 });
 
 describe('VersionIndex generations', () => {
@@ -119,61 +123,68 @@ describe('VersionIndex generations', () => {
       .filter((f) => f.startsWith('g-'))
       .sort();
 
-  it('a rebuild builds a new generation beside the one a reader has open, swaps it in, and leaves the open one alone', async () => {
-    await withIndex({}, async () => undefined);
-    const first = active();
-    const reader = await VersionIndex.open(repo);
-    try {
-      expect(reader.persistent).toBe(true);
+  it(
+    'a rebuild builds a new generation beside the one a reader has open, swaps it in, and leaves the ' +
+      'open one alone',
+    async () => {
+      await withIndex({}, async () => undefined);
+      const first = active();
+      const reader = await VersionIndex.open(repo);
+      try {
+        expect(reader.persistent).toBe(true);
+        const lock = await repo.lock('test');
+        try {
+          await VersionIndex.rebuild(repo);
+        } finally {
+          lock.release();
+        }
+        const second = active();
+        expect(second).not.toBe(first);
+        // the reader's generation is still there and still answers
+        expect(generations()).toEqual([first, second].sort());
+        expect((await reader.summaries()).map((s) => s.id)).toEqual(ids);
+      } finally {
+        await reader.close();
+      }
+      // once nobody has it open, the next rebuild removes it
       const lock = await repo.lock('test');
       try {
         await VersionIndex.rebuild(repo);
       } finally {
         lock.release();
       }
-      const second = active();
-      expect(second).not.toBe(first);
-      // the reader's generation is still there and still answers
-      expect(generations()).toEqual([first, second].sort());
-      expect((await reader.summaries()).map((s) => s.id)).toEqual(ids);
-    } finally {
-      await reader.close();
-    }
-    // once nobody has it open, the next rebuild removes it
-    const lock = await repo.lock('test');
-    try {
-      await VersionIndex.rebuild(repo);
-    } finally {
-      lock.release();
-    }
-    expect(generations()).toEqual([active()]);
-    await withIndex({}, async (index) => expect((await index.summaries()).map((s) => s.id)).toEqual(ids));
-  });
+      expect(generations()).toEqual([active()]);
+      await withIndex({}, async (index) => expect((await index.summaries()).map((s) => s.id)).toEqual(ids));
+    },
+  );
 
-  it('a reader that finds the index damaged while a writer holds the lock works in memory and rebuilds nothing', async () => {
-    await withIndex({}, async () => undefined);
-    const gen = active();
-    writeFileSync(join(indexDir(), gen, 'CURRENT'), 'no-such-manifest\n');
-    const other = await repo.tryLock('other writer');
-    expect(other).not.toBeNull();
-    try {
+  it(
+    'a reader that finds the index damaged while a writer holds the lock works in memory and rebuilds ' + 'nothing',
+    async () => {
+      await withIndex({}, async () => undefined);
+      const gen = active();
+      writeFileSync(join(indexDir(), gen, 'CURRENT'), 'no-such-manifest\n');
+      const other = await repo.tryLock('other writer');
+      expect(other).not.toBeNull();
+      try {
+        await withIndex({}, async (index) => {
+          expect(index.persistent).toBe(false);
+          expect((await index.summaries()).map((s) => s.id)).toEqual(ids);
+        });
+        expect(active()).toBe(gen);
+        expect(generations()).toEqual([gen]);
+      } finally {
+        other!.release();
+      }
+      // with the lock free, the next reader builds a new generation and removes the damaged one
       await withIndex({}, async (index) => {
-        expect(index.persistent).toBe(false);
+        expect(index.persistent).toBe(true);
         expect((await index.summaries()).map((s) => s.id)).toEqual(ids);
       });
-      expect(active()).toBe(gen);
-      expect(generations()).toEqual([gen]);
-    } finally {
-      other!.release();
-    }
-    // with the lock free, the next reader builds a new generation and removes the damaged one
-    await withIndex({}, async (index) => {
-      expect(index.persistent).toBe(true);
-      expect((await index.summaries()).map((s) => s.id)).toEqual(ids);
-    });
-    expect(active()).not.toBe(gen);
-    expect(generations()).toEqual([active()]);
-  });
+      expect(active()).not.toBe(gen);
+      expect(generations()).toEqual([active()]);
+    },
+  );
 
   it('an index in the layout from before generations is replaced and its files removed', async () => {
     rmSync(indexDir(), { recursive: true, force: true });

@@ -43,12 +43,18 @@ export interface TorchPickle {
   tensors: TorchTensor[];
 }
 
-/** Storage key -> dtype and element count for every storage whose class names a dtype, and the tensors the state dict names; empty when `pkl` is not such a pickle. */
+/**
+ * Storage key -> dtype and element count for every storage whose class names a dtype, and the tensors the state dict
+ * names; empty when `pkl` is not such a pickle.
+ */
 export function torchPickle(pkl: Buffer): TorchPickle {
   const found = new Map<string, TorchStorage>();
   const tensors: TorchTensor[] = [];
   const result = { storages: found, tensors };
-  /** Each tensor's key and the container it was put in, in pickle order; named once the pickle is read, when every container knows where it sits. */
+  /**
+   * Each tensor's key and the container it was put in, in pickle order; named once the pickle is read, when every
+   * container knows where it sits.
+   */
   const placed: Placed[] = [];
   if (pkl.length > MAX_PICKLE) return result;
   const stack: Value[] = [];
@@ -309,7 +315,10 @@ export function torchPickle(pkl: Buffer): TorchPickle {
     return stack[stack.length - 1]!;
   }
 
-  /** Records `container[key] = value` when the value is a tensor (to be named) or a container (its place, the first time it is put anywhere). */
+  /**
+   * Records `container[key] = value` when the value is a tensor (to be named) or a container (its place, the first time
+   * it is put anywhere).
+   */
   function put(container: Value, key: Value, value: Value): void {
     if (
       !(container instanceof Container) ||

@@ -3,11 +3,17 @@
 import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from '../limits.js';
 import type { Container, TensorRef, TorchTensor } from './torchPickleValues.js';
 
-/** The attributes of an nn.Module that hold its parameters, buffers and submodules: not part of their names (`fc.weight`, not `_modules.fc._parameters.weight`). */
+/**
+ * The attributes of an nn.Module that hold its parameters, buffers and submodules: not part of their names
+ * (`fc.weight`, not `_modules.fc._parameters.weight`).
+ */
 const MODULE_DICTS = new Set(['_parameters', '_buffers', '_modules']);
 /** Deepest nesting a tensor's name follows: a tensor deeper down goes unnamed (its storage keeps `data/<key>`). */
 const MAX_DEPTH = 64;
-/** Longest tensor name, and most characters of names (and of the paths they share) one pickle gives: a hostile pickle can reuse a long key down a deep path for a million tensors. Beyond either, tensors go unnamed. */
+/**
+ * Longest tensor name, and most characters of names (and of the paths they share) one pickle gives: a hostile pickle
+ * can reuse a long key down a deep path for a million tensors. Beyond either, tensors go unnamed.
+ */
 const MAX_NAME = MAX_TENSOR_NAME;
 
 /** A tensor put in a container under `key`, in pickle order: named once the pickle is read. */

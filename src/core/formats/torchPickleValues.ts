@@ -21,7 +21,10 @@ export const STORAGE_DTYPES: Readonly<Record<string, readonly [string, number]>>
   BoolStorage: ['BOOL', 1],
 };
 
-/** A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle says. */
+/**
+ * A tensor of the state dict: its name, the storage key it views, and where (element offset, shape) when the pickle
+ * says.
+ */
 export interface TorchTensor {
   name: string;
   storage: string;
@@ -53,7 +56,9 @@ export class TensorRef {
     readonly shape: number[] | null,
   ) {}
 }
-/** A dict, list or object: where it was first put (its container and key), to name the tensors inside it by their path. */
+/**
+ * A dict, list or object: where it was first put (its container and key), to name the tensors inside it by their path.
+ */
 export class Container {
   parent: Container | null = null;
   key = '';

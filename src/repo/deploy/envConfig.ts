@@ -32,7 +32,9 @@ export interface EnvConfig {
   hooks?: string[];
   /** When a hook fails: keep the move (default) or undo it. */
   onHookFailure?: 'keep' | 'undo';
-  /** Every move (deploy, promote, rollback) needs a version an allowed signer signed (see repo/signing/signatures.ts). */
+  /**
+   * Every move (deploy, promote, rollback) needs a version an allowed signer signed (see repo/signing/signatures.ts).
+   */
   requireSigned?: boolean;
 }
 

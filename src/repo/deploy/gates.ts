@@ -56,7 +56,9 @@ function explain(expr: Expr, text: string, s: VersionSummary): GateFailure {
         const shortBy = Math.abs(v - lit.value);
         return {
           gate: text,
-          message: `${name} is ${v}, needs ${op} ${lit.value} (${op === '=' ? 'off' : 'short'} by ${+shortBy.toPrecision(6)})`,
+          message:
+            `${name} is ${v}, needs ${op} ${lit.value} (${op === '=' ? 'off' : 'short'} by ` +
+            `${+shortBy.toPrecision(6)})`,
           value: v,
           shortBy,
         };
@@ -111,7 +113,9 @@ export async function checkGates(
     else {
       report.failed.push({
         gate,
-        message: `metrics.${metric} is ${v}, the current version v${current.number} has ${c} (${v === c ? 'equal' : `worse by ${+Math.abs(v - c).toPrecision(6)}`})`,
+        message:
+          `metrics.${metric} is ${v}, the current version v${current.number} has ${c} (` +
+          `${v === c ? 'equal' : `worse by ${+Math.abs(v - c).toPrecision(6)}`})`,
         value: v,
         shortBy: Math.abs(v - c),
       });

@@ -206,7 +206,11 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     const said = failed.output.trim().split('\n').at(-1)?.slice(0, 200);
     throw new MvmError(
       'HOOK_FAILED',
-      `the ${req.env} hook '${failed.command}' exited with ${failed.exitCode ?? 'an error'}${said ? ` (${said})` : ''}; ${result.undone ? `the move was undone: ${req.env} serves v${result.fromNumber} again` : `the move was kept: ${req.env} serves v${result.toNumber}`}`,
+      `the ${req.env} hook '${failed.command}' exited with ${failed.exitCode ?? 'an error'}` +
+        (said ? ` (${said})` : '') +
+        (result.undone
+          ? `; the move was undone: ${req.env} serves v${result.fromNumber} again`
+          : `; the move was kept: ${req.env} serves v${result.toNumber}`),
       {
         env: req.env,
         hooks: result.hooks,

@@ -26,7 +26,9 @@ export function safeDestination(root: string, rel: string): string {
   if (why)
     throw new MvmError('UNSAFE_VERSION', `${JSON.stringify(rel)} cannot be written safely: ${why}`, {
       path: rel,
-      hint: 'nothing was written outside the folder; this version was made by hand or by a hostile copy of the repository',
+      hint:
+        'nothing was written outside the folder; this version was made by hand or by a hostile copy of the ' +
+        'repository',
     });
   const parts = rel.split('/');
   let at = root;

@@ -60,12 +60,18 @@ function hostTag(): string {
   return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 }
 
-/** A staging folder's name: `.mvm-tmp-<number>-<host tag>-<pid>-<random>`, so anyone can tell whether its export still runs. */
+/**
+ * A staging folder's name: `.mvm-tmp-<number>-<host tag>-<pid>-<random>`, so anyone can tell whether its export still
+ * runs.
+ */
 function stagingName(number: number): string {
   return `${STAGING_PREFIX}${number}-${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** A staging folder whose export cannot be asked (another host's, or named before names carried it) is stale after this long. */
+/**
+ * A staging folder whose export cannot be asked (another host's, or named before names carried it) is stale after this
+ * long.
+ */
 const FOREIGN_STAGING_STALE_MS = 24 * 3600_000;
 
 /**

@@ -17,7 +17,10 @@ export interface DeployLogEntry {
   fromEnv?: string;
 }
 
-/** The ref that holds an environment's current version: `refs/deployed` for the default env, `refs/envs/<env>` for others. */
+/**
+ * The ref that holds an environment's current version: `refs/deployed` for the default env, `refs/envs/<env>` for
+ * others.
+ */
 export function envRef(env: string): string {
   return env === DEFAULT_ENV ? 'refs/deployed' : `refs/envs/${validateEnvName(env)}`;
 }
@@ -86,7 +89,8 @@ export function deployedAt(repo: Repository, back: number, env: string = DEFAULT
   if (!entry?.from) {
     throw new MvmError(
       'NO_PREVIOUS_DEPLOYMENT',
-      `${label}@{${back}} does not exist: the pointer has moved ${Math.max(0, log.length - 1)} time(s) since the first deployment`,
+      `${label}@{${back}} does not exist: the pointer has moved ${Math.max(0, log.length - 1)} time(s) since the ` +
+        `first deployment`,
       { env, back, moves: log.length },
     );
   }

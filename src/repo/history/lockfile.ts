@@ -28,7 +28,10 @@ export function inGit(root: string): boolean {
   }
 }
 
-/** Reads mvm.lock; null when absent. It is untrusted (git brings it): malformed or unsafe content is BAD_VALUE / UNSAFE_VERSION. */
+/**
+ * Reads mvm.lock; null when absent. It is untrusted (git brings it): malformed or unsafe content is BAD_VALUE /
+ * UNSAFE_VERSION.
+ */
 export function readLock(root: string): LockFile | null {
   const path = join(root, LOCK_FILE);
   const v = readJsonFile(
@@ -67,9 +70,12 @@ export function writeLock(repo: Repository, id: string, v: Version): boolean {
   const paths = Object.keys(v.files).sort();
   const lines = paths.map(
     (p) =>
-      `    ${JSON.stringify(p)}: ${canonicalJson({ file: v.files[p]!.file, mode: v.files[p]!.mode, size: v.files[p]!.size })}`,
+      `    ${JSON.stringify(p)}: ` +
+      `${canonicalJson({ file: v.files[p]!.file, mode: v.files[p]!.mode, size: v.files[p]!.size })}`,
   );
-  const text = `{\n  "format": 1,\n  "version": ${JSON.stringify(id)},\n  "files": {\n${lines.join(',\n')}${lines.length ? '\n' : ''}  }\n}\n`;
+  const text =
+    `{\n  "format": 1,\n  "version": ${JSON.stringify(id)},\n  "files": {\n${lines.join(',\n')}` +
+    `${lines.length ? '\n' : ''}  }\n}\n`;
   writeFileAtomic(join(repo.root, LOCK_FILE), text, { tmpDir: repo.root });
   return true;
 }
@@ -81,13 +87,16 @@ export function writeLock(repo: Repository, id: string, v: Version): boolean {
 export function lockNotPushed(version: string, remote: string, url: string): MvmError {
   return new MvmError(
     'UNKNOWN_REVISION',
-    `${LOCK_FILE} asks for version ${version.slice(0, 12)}, which ${remote} (${url}) does not hold: it was committed but never pushed`,
+    `${LOCK_FILE} asks for version ${version.slice(0, 12)}, which ${remote} (${url}) does not hold: it was ` +
+      `committed but never pushed`,
     {
       revision: version,
       remote,
       url,
       path: LOCK_FILE,
-      hint: `the remote is fine; whoever committed this ${LOCK_FILE} has to run 'mvm push' from their clone (git log -1 -- ${LOCK_FILE} says who)`,
+      hint:
+        `the remote is fine; whoever committed this ${LOCK_FILE} has to run 'mvm push' from their clone (git ` +
+        `log -1 -- ${LOCK_FILE} says who)`,
     },
   );
 }

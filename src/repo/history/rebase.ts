@@ -66,10 +66,13 @@ export function rebaseOnto(repo: Repository, local: string, onto: string): Rebas
     const list = [...conflicts].sort();
     throw new MvmError(
       'REBASE_CONFLICT',
-      `both sides changed ${list.length} path(s) since they parted: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`,
+      `both sides changed ${list.length} path(s) since they parted: ${list.slice(0, 5).join(', ')}` +
+        `${list.length > 5 ? ', ...' : ''}`,
       {
         paths: list,
-        hint: 'keep yours on a branch (mvm branch mine), take theirs (mvm checkout origin/BRANCH --force), then commit your files again on top',
+        hint:
+          'keep yours on a branch (mvm branch mine), take theirs (mvm checkout origin/BRANCH --force), then ' +
+          'commit your files again on top',
       },
     );
   }

@@ -92,7 +92,9 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
   return { id: out, branch: null };
 }
 
-/** True when a name can be looked up as a ref without leaving `.mvm/refs`: plain characters, no empty, `.` or `..` part. */
+/**
+ * True when a name can be looked up as a ref without leaving `.mvm/refs`: plain characters, no empty, `.` or `..` part.
+ */
 function refSafe(name: string): boolean {
   return /^[A-Za-z0-9._\-/]+$/.test(name) && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }

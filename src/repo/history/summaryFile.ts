@@ -102,7 +102,10 @@ export class SummaryReader {
   private readonly pending = new Map<number, Record<string, Scalar>[]>();
   private pos: number;
   private block = BLOCK;
-  /** The start of the oldest line read so far, whose beginning lies further back (bytes, so a character split between blocks stays whole). */
+  /**
+   * The start of the oldest line read so far, whose beginning lies further back (bytes, so a character split between
+   * blocks stays whole).
+   */
   private carry: Buffer = Buffer.alloc(0);
   readonly state: SummaryState | null;
 

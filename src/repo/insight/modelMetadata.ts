@@ -47,13 +47,19 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
   };
 }
 
-/** The metadata a model file carries (safetensors `__metadata__`, GGUF key-values, ONNX props), read from the store; null for other files. */
+/**
+ * The metadata a model file carries (safetensors `__metadata__`, GGUF key-values, ONNX props), read from the store;
+ * null for other files.
+ */
 export async function storedModelMetadata(repo: Repository, file: FileObject): Promise<ModelMetadata | null> {
   if (!file.layout) return null;
   return readModelMetadata(storedSource(repo, file));
 }
 
-/** The metadata of a model file in the workspace, read from its header; null for other files or a file that cannot be read. */
+/**
+ * The metadata of a model file in the workspace, read from its header; null for other files or a file that cannot be
+ * read.
+ */
 export async function workspaceModelMetadata(abs: string): Promise<ModelMetadata | null> {
   let fh: Awaited<ReturnType<typeof open>> | null = null;
   try {

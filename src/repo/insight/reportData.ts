@@ -26,7 +26,9 @@ export interface ReportSelection {
   revs?: string[];
   /** Every version matching this query expression. */
   where?: string;
-  /** The pair whose tensors are compared; default: the newest selected version and its parent (or the one before it). */
+  /**
+   * The pair whose tensors are compared; default: the newest selected version and its parent (or the one before it).
+   */
   pair?: [string, string];
   /** No tensor diff at all. */
   noPair?: boolean;
@@ -40,7 +42,9 @@ export interface ReportVersion {
   message: string;
   author: string;
   time: string;
-  /** The branch whose history the version is drawn in (first-parent history first), or null when no branch reaches it. */
+  /**
+   * The branch whose history the version is drawn in (first-parent history first), or null when no branch reaches it.
+   */
   branch: string | null;
   refs: string[];
   params: Record<string, Scalar>;
@@ -103,7 +107,10 @@ export interface ReportData {
   warnings: string[];
 }
 
-/** Branch of each version: every branch's first-parent history first (main/master, then the rest by name), then full histories. */
+/**
+ * Branch of each version: every branch's first-parent history first (main/master, then the rest by name), then full
+ * histories.
+ */
 function branchOf(repo: Repository, summaries: Map<string, VersionSummary>): Map<string, string> {
   const rank = (n: string) => (n === 'main' || n === 'master' ? 0 : 1);
   const branches = repo.refs
@@ -155,7 +162,10 @@ async function selectVersions(
   return { ids, warnings };
 }
 
-/** The lineage graph of the selected versions: parent and base edges (through unselected versions to the nearest selected ones), datasets and git commits. */
+/**
+ * The lineage graph of the selected versions: parent and base edges (through unselected versions to the nearest
+ * selected ones), datasets and git commits.
+ */
 function lineageGraph(
   repo: Repository,
   ids: string[],

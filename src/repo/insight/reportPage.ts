@@ -82,11 +82,17 @@ export function reportHtml(data: ReportData, opts: { live?: string } = {}): stri
 <body>
 <header><h1>${escapeHtml(data.title)}</h1><p id="summary"></p><ul id="warnings"></ul></header>
 <section id="metrics-section"><h2>Metrics over versions</h2>
-<div class="controls"><label>x axis <select id="x-axis"><option value="number">version number</option><option value="time">time</option></select></label></div>
+<div class="controls"><label>x axis <select id="x-axis"><option value="number">version number</option>
+<option value="time">time</option></select></label></div>
 <div id="charts"></div></section>
-<section id="lineage-section"><h2>Lineage</h2><p class="note">Versions, base models, datasets and git commits. Drag to pan, scroll to zoom.</p><div id="lineage"></div></section>
-<section id="table-section"><h2>Comparison</h2><p class="note">Deltas against the first version. Click a column to sort.</p><div class="scroll"><table id="comparison"></table></div></section>
-<section id="pair-section"><h2 id="pair-title">Tensor changes</h2><p class="note" id="pair-note"></p><div id="pair-chart-box"><canvas id="pair-chart"></canvas></div></section>
+<section id="lineage-section"><h2>Lineage</h2>
+<p class="note">Versions, base models, datasets and git commits. Drag to pan, scroll to zoom.</p>
+<div id="lineage"></div></section>
+<section id="table-section"><h2>Comparison</h2>
+<p class="note">Deltas against the first version. Click a column to sort.</p>
+<div class="scroll"><table id="comparison"></table></div></section>
+<section id="pair-section"><h2 id="pair-title">Tensor changes</h2><p class="note" id="pair-note"></p>
+<div id="pair-chart-box"><canvas id="pair-chart"></canvas></div></section>
 <script type="application/json" id="mvm-data">${scriptSafeJson(data)}</script>
 <script>window.MVM_LIVE = ${opts.live !== undefined ? scriptSafeJson(opts.live) : 'null'};</script>
 <script>${inlineScript(a.libs)}</script>

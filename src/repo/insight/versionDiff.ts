@@ -12,7 +12,10 @@ export interface StoredDiff extends VersionDiff {
   statsSeconds?: number;
 }
 
-/** True when the model's header (everything before its first tensor) lies in its first chunk, so an equal first chunk means equal metadata. */
+/**
+ * True when the model's header (everything before its first tensor) lies in its first chunk, so an equal first chunk
+ * means equal metadata.
+ */
 function headerInFirstChunk(f: FileObject): boolean {
   // ONNX keeps its metadata anywhere in the protobuf (often after the graph): no shortcut
   if (f.layout?.format !== 'safetensors' && f.layout?.format !== 'gguf') return false;

@@ -5,13 +5,19 @@ import { MvmError } from '../../errors.js';
 import { readJsonFile } from '../../storage/jsonFile.js';
 import type { FsyncPolicy } from './repository.js';
 
-/** Settings of the user rather than of one repository: `~/.config/mvm/config.json` (or `$XDG_CONFIG_HOME/mvm/config.json`). */
+/**
+ * Settings of the user rather than of one repository: `~/.config/mvm/config.json` (or
+ * `$XDG_CONFIG_HOME/mvm/config.json`).
+ */
 export interface UserConfig {
   /** Author of versions, deploys and annotations when neither --author nor MVM_AUTHOR says. */
   author?: string;
   /** Defaults for `mvm init`. */
   init?: { chunkSize?: number; compressionLevel?: number; fsync?: FsyncPolicy };
-  /** Signing versions: the SSH key (private, or public with its private half in ssh-agent), whether commit signs by default, another allowed-signers file. */
+  /**
+   * Signing versions: the SSH key (private, or public with its private half in ssh-agent), whether commit signs by
+   * default, another allowed-signers file.
+   */
   signing?: { key?: string; sign?: boolean; allowedSigners?: string };
 }
 

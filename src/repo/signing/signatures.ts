@@ -38,7 +38,9 @@ export function signedVersions(repo: Repository): Set<string> {
   return new Set(signatureLog(repo).map((e) => e.target));
 }
 
-/** Stores a signature object and lists it in `logs/signatures` (once); the caller holds the writer lock. Returns its id. */
+/**
+ * Stores a signature object and lists it in `logs/signatures` (once); the caller holds the writer lock. Returns its id.
+ */
 export function recordSignature(repo: Repository, sig: Signature, log = signatureLog(repo)): string {
   const id = repo.objects.put(encodeSignature(sig));
   if (!log.some((e) => e.target === sig.target && e.signature === id)) {
@@ -84,7 +86,9 @@ export function signingKey(repo: Repository, explicit?: string): string {
   const key = explicit ?? readUserConfig().signing?.key ?? gitSigningKey(repo.root);
   if (!key) {
     throw new MvmError('BAD_ARGUMENT', 'no SSH key to sign with', {
-      hint: 'pass --sign-key ~/.ssh/id_ed25519 (or its .pub with the key in ssh-agent), or set signing.key in ~/.config/mvm/config.json',
+      hint:
+        'pass --sign-key ~/.ssh/id_ed25519 (or its .pub with the key in ssh-agent), or set signing.key in ' +
+        '~/.config/mvm/config.json',
     });
   }
   const path = expandHome(key, process.cwd());
@@ -106,7 +110,10 @@ export function signVersion(target: string, key: string): Signature {
   return makeSignature(target, sshSign(key, SIGNATURE_NAMESPACE, signedMessage(target)));
 }
 
-/** Where the allowed-signers file is (`signing.allowedSigners` in the user config, else `.mvm-allowed-signers` at the workspace root), and whether it exists. */
+/**
+ * Where the allowed-signers file is (`signing.allowedSigners` in the user config, else `.mvm-allowed-signers` at the
+ * workspace root), and whether it exists.
+ */
 export function allowedSigners(repo: Repository): { path: string; exists: boolean } {
   const configured = readUserConfig().signing?.allowedSigners;
   const path = configured ? expandHome(configured, repo.root) : join(repo.root, ALLOWED_SIGNERS_FILE);
@@ -122,7 +129,10 @@ export interface SignatureStatus extends SshCheck {
 /** A version's signatures, checked against the allowed signers. */
 export interface VersionSignatures {
   target: string;
-  /** verified: at least one allowed signer signed it; unverified: signed, but by no allowed key (or no allowed-signers file); bad: only signatures that do not match; unsigned: none. */
+  /**
+   * verified: at least one allowed signer signed it; unverified: signed, but by no allowed key (or no allowed-signers
+   * file); bad: only signatures that do not match; unsigned: none.
+   */
   status: 'verified' | 'unverified' | 'bad' | 'unsigned';
   /** The allowed-signers principals whose signatures verified. */
   principals: string[];
@@ -187,12 +197,17 @@ export function assertSigned(r: VersionSignatures, what: string, why: string): v
   const keys = [...new Set(r.signatures.map((s) => s.key).filter(Boolean))].join(', ');
   throw new MvmError(
     'SIGNER_NOT_ALLOWED',
-    `${what} is signed${keys ? ` by ${keys}` : ''}, but by no key ${r.allowedSigners ? `in ${r.allowedSigners}` : `in an allowed-signers file (${ALLOWED_SIGNERS_FILE} does not exist)`}${why}`,
+    `${what} is signed${keys ? ` by ${keys}` : ''}, but by no key ` +
+      (r.allowedSigners
+        ? `in ${r.allowedSigners}`
+        : `in an allowed-signers file (${ALLOWED_SIGNERS_FILE} does not exist)`) +
+      why,
     {
       ...data,
       hint: r.allowedSigners
         ? 'an allowed signer signs it (mvm sign), or the project adds the key to its allowed-signers file'
-        : `commit ${ALLOWED_SIGNERS_FILE} (git's allowed_signers format: "PRINCIPAL namespaces=\\"${SIGNATURE_NAMESPACE}\\" ssh-ed25519 AAAA...")`,
+        : `commit ${ALLOWED_SIGNERS_FILE} (git's allowed_signers format: "PRINCIPAL namespaces=\\"` +
+          `${SIGNATURE_NAMESPACE}\\" ssh-ed25519 AAAA...")`,
     },
   );
 }

@@ -39,7 +39,9 @@ export async function download(
       throw new MvmError('REMOTE_CORRUPT', `${s.remote.url} names object ${id} but no pack holds it`, {
         url: s.remote.url,
         id,
-        hint: "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a complete repository mends it",
+        hint:
+          "the remote is incomplete: 'mvm fsck --remote' lists what it lacks, 'mvm push --repair' from a " +
+          'complete repository mends it',
       });
     const b = bound(id);
     if (e.length > maxStoredSize(b.exact ?? b.max))

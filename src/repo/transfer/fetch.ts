@@ -195,7 +195,10 @@ function refetchChunks(absent: Absent, files: Map<string, { f: FileObject }>): s
   return [...absent.chunks, ...absent.filesWithChunks.flatMap((id) => files.get(id)?.f.chunks.map((c) => c.id) ?? [])];
 }
 
-/** Reads the remote's number registry (capped, checked whole) and makes local numbers follow it for the versions held here; `fetched` were just verified. */
+/**
+ * Reads the remote's number registry (capped, checked whole) and makes local numbers follow it for the versions held
+ * here; `fetched` were just verified.
+ */
 async function adoptNumbers(repo: Repository, s: RemoteSession, fetched: ReadonlySet<string>): Promise<void> {
   const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
   if (file) await followRegistry(repo, parseRegistry(file.data, s.remote.url), fetched);

@@ -18,7 +18,10 @@ export interface RemoteProblem {
   /** The ref (`refs/heads/main`) or `numbers`. */
   ref?: string;
   message: string;
-  /** What needs the object on the remote, the first few: versions (and paths in them), or a ref or registry entry (`v3`). */
+  /**
+   * What needs the object on the remote, the first few: versions (and paths in them), or a ref or registry entry
+   * (`v3`).
+   */
   usedBy: { version?: string; ref?: string; path?: string }[];
 }
 

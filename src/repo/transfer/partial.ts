@@ -90,7 +90,8 @@ async function fetchChunks(
     if (!s.exists) {
       throw new MvmError(
         'REMOTE_NOT_FOUND',
-        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store needs cannot be fetched`,
+        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store ` +
+          `needs cannot be fetched`,
         {
           url: remote.url,
           remote: remote.name,

@@ -112,7 +112,12 @@ export async function pushToRemote(
         const known = repo.objects.has(cur.id);
         throw new MvmError(
           'NON_FAST_FORWARD',
-          `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ${ref.startsWith('refs/tags/') ? 'is another version' : known ? 'is not an ancestor of what you push' : 'you do not have'}`,
+          `${ref} on ${url} is at ${cur.id.slice(0, 12)}, which ` +
+            (ref.startsWith('refs/tags/')
+              ? 'is another version'
+              : known
+                ? 'is not an ancestor of what you push'
+                : 'you do not have'),
           {
             url,
             ref,

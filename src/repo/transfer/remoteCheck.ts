@@ -139,7 +139,9 @@ export async function inspectRemote(
       problems.push({
         kind: 'bad-ref',
         ref: r.ref,
-        message: `remote ref ${JSON.stringify(r.ref)} is not a branch or tag name mvm accepts (fetch refuses the remote while it is there)`,
+        message:
+          `remote ref ${JSON.stringify(r.ref)} is not a branch or tag name mvm accepts (fetch refuses the ` +
+          `remote while it is there)`,
         usedBy: [],
       });
     else if (r.id) roots.push({ id: r.id, from: r.ref });

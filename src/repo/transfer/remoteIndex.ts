@@ -46,7 +46,10 @@ function cacheDirOf(repo: Repository, remote: string): string {
   return join(repo.dir, 'remotes', remote, 'packs');
 }
 
-/** Lists the remote's pack indexes (one request), downloads those not cached, drops cached ones the remote no longer has. */
+/**
+ * Lists the remote's pack indexes (one request), downloads those not cached, drops cached ones the remote no longer
+ * has.
+ */
 export async function syncRemoteIndex(
   repo: Repository,
   remote: string,

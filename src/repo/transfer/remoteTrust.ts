@@ -175,12 +175,15 @@ export function assertRemoteUsable(repo: Repository, e: RemoteEntry): void {
   if (state === 'untrusted' || state === 'changed') {
     throw new MvmError(
       'REMOTE_UNTRUSTED',
-      `remote '${e.name}' comes from ${SHARED_REMOTES_FILE} (${describeRemote(e)}) and ${state === 'changed' ? 'changed since it was trusted in this clone' : 'is not trusted in this clone yet'}`,
+      `remote '${e.name}' comes from ${SHARED_REMOTES_FILE} (${describeRemote(e)}) and ` +
+        `${state === 'changed' ? 'changed since it was trusted in this clone' : 'is not trusted in this clone yet'}`,
       {
         remote: e.name,
         url: e.url,
         ...(e.endpoint ? { endpoint: e.endpoint } : {}),
-        hint: `check these settings, then run 'mvm remote trust ${e.name}'${isInsecureEndpoint(e.endpoint) ? ' --allow-http' : ''}`,
+        hint:
+          `check these settings, then run 'mvm remote trust ${e.name}'` +
+          `${isInsecureEndpoint(e.endpoint) ? ' --allow-http' : ''}`,
       },
     );
   }

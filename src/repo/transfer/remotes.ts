@@ -14,7 +14,10 @@ const LOCAL_REMOTES_FILE = 'remotes.json';
 export interface RemoteEntry extends RemoteSpec {
   name: string;
   shared: boolean;
-  /** Consent to a plain-HTTP endpoint that is not loopback; kept in this clone's file only (see remoteTrust.ts for shared ones). */
+  /**
+   * Consent to a plain-HTTP endpoint that is not loopback; kept in this clone's file only (see remoteTrust.ts for
+   * shared ones).
+   */
   allowHttp?: boolean;
 }
 

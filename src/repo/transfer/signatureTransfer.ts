@@ -6,7 +6,10 @@ import { type Repository, bounded } from '../repository/index.js';
 import type { RemoteSession } from './remoteSession.js';
 import { recordSignature, signatureLog } from '../signing/index.js';
 
-/** Where signatures live on a remote: `signatures/<version id>/<signature id>.<bytes>`, the signature object's canonical JSON. */
+/**
+ * Where signatures live on a remote: `signatures/<version id>/<signature id>.<bytes>`, the signature object's canonical
+ * JSON.
+ */
 export const SIGNATURES_PREFIX = 'signatures/';
 
 const KEY_RE = /^signatures\/([0-9a-f]{64})\/([0-9a-f]{64})\.([1-9][0-9]{0,5})$/;
@@ -73,7 +76,9 @@ export async function readRemoteSignatures(
   return out;
 }
 
-/** Stores signatures read by readRemoteSignatures and lists them in `logs/signatures`; the caller holds the writer lock. */
+/**
+ * Stores signatures read by readRemoteSignatures and lists them in `logs/signatures`; the caller holds the writer lock.
+ */
 export function storeSignatures(repo: Repository, sigs: Signature[]): void {
   const log = signatureLog(repo);
   for (const sig of sigs) recordSignature(repo, sig, log);

@@ -87,7 +87,9 @@ function symlinkedParents(repo: Repository, paths: string[], force: boolean): st
         .join(', ')}${list.length > 3 ? ', ...' : ''}`,
       {
         paths: list,
-        hint: 'mvm never writes through a symlink; move it away, or pass --force to replace the link (not its target) by a folder',
+        hint:
+          'mvm never writes through a symlink; move it away, or pass --force to replace the link (not its ' +
+          'target) by a folder',
       },
     );
   }
@@ -289,7 +291,8 @@ export async function applyCheckout(
       if (blocking.length)
         throw new MvmError(
           'UNCOMMITTED_CHANGES',
-          `cannot write ${w.path}: a folder is in the way (${blocking.slice(0, 3).join(', ')}${blocking.length > 3 ? ', ...' : ''})`,
+          `cannot write ${w.path}: a folder is in the way (${blocking.slice(0, 3).join(', ')}` +
+            `${blocking.length > 3 ? ', ...' : ''})`,
           { path: w.path, paths: blocking, hint: 'move the folder away and run checkout again' },
         );
       for (const f of inside) first.add(f);

@@ -49,7 +49,8 @@ export async function checkoutVersion(
     const list = plan.conflicts.map((c) => c.path);
     throw new MvmError(
       'UNCOMMITTED_CHANGES',
-      `checkout would overwrite local changes in ${list.length} file(s): ${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''}`,
+      `checkout would overwrite local changes in ${list.length} file(s): ${list.slice(0, 5).join(', ')}` +
+        `${list.length > 5 ? ', ...' : ''}`,
       {
         paths: list,
         hint: "commit them first ('mvm commit'), or pass --force to discard them",

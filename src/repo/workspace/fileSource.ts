@@ -1,7 +1,10 @@
 import { readFully } from '../../storage/readFully.js';
 import type { ByteSource } from '../../core/formats/types.js';
 
-/** A ByteSource over an open file descriptor, for the format parsers (they read headers and tables, never whole weights). */
+/**
+ * A ByteSource over an open file descriptor, for the format parsers (they read headers and tables, never whole
+ * weights).
+ */
 export function fdSource(fd: number, size: number): ByteSource {
   return {
     size,

@@ -73,7 +73,10 @@ async function onnxExternalLayout(dir: string, name: string, size: number): Prom
 /** Below this size a file is not matched with the ONNX models beside it. */
 const MIN_EXTERNAL_BYTES = 4096;
 
-/** The .onnx files of folders listed by this process, while the folder's mtime stays the same (a folder of many files is listed once). */
+/**
+ * The .onnx files of folders listed by this process, while the folder's mtime stays the same (a folder of many files is
+ * listed once).
+ */
 const modelsCache = new Map<string, { stamp: number; models: string[] }>();
 
 function onnxModelsIn(dir: string): string[] {

@@ -57,7 +57,9 @@ export function symlinkError(repo: Repository, found: { path: string; link: stri
     {
       paths: [...new Set(found.map((f) => f.link))],
       tracked: found.map((f) => f.path),
-      hint: 'mvm never reads or writes a tracked path through a symlink, which may point outside the workspace; replace the link by a real folder (mvm checkout --force replaces the link, never its target)',
+      hint:
+        'mvm never reads or writes a tracked path through a symlink, which may point outside the workspace; ' +
+        'replace the link by a real folder (mvm checkout --force replaces the link, never its target)',
     },
   );
 }
@@ -108,7 +110,9 @@ export function scanTracked(
         const n = b.toString('utf8');
         // a name that is not UTF-8 would come back as another name: refuse it rather than lose the file
         if (!Buffer.from(n, 'utf8').equals(b)) {
-          const shown = `${rel === '.' ? '' : `${rel}/`}${[...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('')}`;
+          const byte = (c: number) =>
+            c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+          const shown = `${rel === '.' ? '' : `${rel}/`}${[...b].map(byte).join('')}`;
           throw new MvmError(
             'UNSUPPORTED_NAME',
             `${shown}: the file name is not valid UTF-8, so mvm cannot store it byte for byte`,
@@ -282,7 +286,10 @@ export interface StatusEntry {
   status: 'modified' | 'added' | 'deleted' | 'mode';
 }
 
-/** Compares identified workspace files with a version (null = no version yet); a committed path no longer found or tracked is 'deleted'. */
+/**
+ * Compares identified workspace files with a version (null = no version yet); a committed path no longer found or
+ * tracked is 'deleted'.
+ */
 export function compareWithVersion(
   files: Map<string, IdentifiedFile>,
   version: Pick<Version, 'files'> | null,

@@ -36,7 +36,10 @@ function entropy(buf: Uint8Array): number {
 /** Bytes sampled from the middle of a chunk of unknown type to choose its grouping. */
 const GUESS_SAMPLE = 32 * 1024;
 
-/** Bytes that `sample` compresses to as planes of `kind` (each plane at the plane level), or plain at level 1 (kind null). */
+/**
+ * Bytes that `sample` compresses to as planes of `kind` (each plane at the plane level), or plain at level 1 (kind
+ * null).
+ */
 function sampleCost(mem: CodecMemory, sample: Uint8Array, kind: GroupKind | null): number {
   const out = mem.guess.out;
   if (!kind) return Math.min(sample.length, mem.context().compress(out, sample, 1));

@@ -30,7 +30,10 @@ export interface RemoteBackend {
    * before it is read.
    */
   read(key: string, max?: number): Promise<RemoteFile | null>;
-  /** `length` bytes at `offset` of a file; REMOTE_CORRUPT when the file is shorter (found before anything is allocated) or the range is not one a pack can hold. */
+  /**
+   * `length` bytes at `offset` of a file; REMOTE_CORRUPT when the file is shorter (found before anything is allocated)
+   * or the range is not one a pack can hold.
+   */
   readRange(key: string, offset: number, length: number): Promise<Buffer>;
   /** Writes a file whole: a reader sees the old content or the new one, never a part. */
   write(key: string, data: Uint8Array): Promise<void>;
@@ -59,7 +62,10 @@ export function newStats(): TransferStats {
   return { requests: 0, bytesUp: 0, bytesDown: 0 };
 }
 
-/** Refuses, as REMOTE_CORRUPT naming the file, a byte range no pack index mvm writes could name (negative, fractional, past 4 GiB). */
+/**
+ * Refuses, as REMOTE_CORRUPT naming the file, a byte range no pack index mvm writes could name (negative, fractional,
+ * past 4 GiB).
+ */
 export function checkRange(key: string, url: string, offset: number, length: number): void {
   if (
     !Number.isSafeInteger(offset) ||

@@ -69,7 +69,10 @@ export class FolderBackend implements RemoteBackend {
     }
   }
 
-  /** What the folder holds besides what mvm writes there (a concurrent first push may be writing it): files of something else. */
+  /**
+   * What the folder holds besides what mvm writes there (a concurrent first push may be writing it): files of something
+   * else.
+   */
   foreignEntries(): string[] {
     try {
       return readdirSync(this.root).filter((n) => !REMOTE_ENTRIES.has(n) && !n.endsWith('.lock'));

@@ -25,7 +25,10 @@ export async function readBody(
   return got === length ? out : out.subarray(0, got);
 }
 
-/** Reads a whole response body, refusing it as REMOTE_CORRUPT once it passes `max` bytes (a server may not say its length). */
+/**
+ * Reads a whole response body, refusing it as REMOTE_CORRUPT once it passes `max` bytes (a server may not say its
+ * length).
+ */
 export async function readAll(
   body: AsyncIterable<Uint8Array>,
   max: number,

@@ -48,7 +48,8 @@ function runBf16Pair(task: StatsTask, p: Bf16Pairs): StatsResult {
 /** Runs one stats task in the current thread. */
 export function runStatsTask(task: StatsTask): StatsResult {
   try {
-    // bf16 pairs are folded by the WebAssembly kernel when there is one; other dtypes, and MVM_KERNELS=js, run the JS loop
+    // bf16 pairs are folded by the WebAssembly kernel when there is one; other dtypes, and MVM_KERNELS=js, run the JS
+    // loop
     if (task.dtype.toLowerCase() === 'bf16' && (pairs ??= Bf16Pairs.create())) return runBf16Pair(task, pairs);
     const acc = new TensorDiffAccumulator(task.dtype);
     const first = side(task, task.a);
