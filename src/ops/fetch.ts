@@ -45,9 +45,7 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
         const sparse = repo.sparse();
         const versions = reachableObjects(repo, gcRoots(repo)).versions;
         const ids = [...versions].flatMap((id) =>
-          Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) =>
-            repo.file(e.file).chunks.map((c) => c.id),
-          ),
+          Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) => repo.file(e.file).chunks),
         );
         completed = { chunks: (await repo.chunks.ensure(ids, opts.progress)).objects };
         repo.setPartial(null);

@@ -19,8 +19,9 @@ export function storedSource(repo: Repository, file: FileObject): ByteSource {
   let cached: { index: number; data: Buffer } | null = null;
   const chunk = async (i: number): Promise<Buffer> => {
     if (cached?.index === i) return cached.data;
-    const id = file.chunks[i]!.id;
-    await repo.chunks.ensure([id]);
+    const ref = file.chunks[i]!;
+    const id = ref.id;
+    await repo.chunks.ensure([ref]);
     const data = repo.objects.get(id);
     cached = { index: i, data };
     return data;

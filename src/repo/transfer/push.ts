@@ -1,3 +1,4 @@
+import type { ChunkRef } from '../../core/objects.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import { isAncestor } from '../../core/dag.js';
 import { indexKey, packKey, packLayout, packParts } from '../../storage/remote/packs.js';
@@ -40,9 +41,15 @@ export interface PushTransfer {
 }
 
 /** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
-function missingObjects(repo: Repository, tips: string[], remote: RemoteIndex): { data: string[]; versions: string[] } {
+function missingObjects(
+  repo: Repository,
+  tips: string[],
+  remote: RemoteIndex,
+): { data: string[]; versions: string[]; chunks: ChunkRef[] } {
   const versions: string[] = [];
   const data: string[] = [];
+  // the chunks among data, with the sizes their file objects declare
+  const chunks: ChunkRef[] = [];
   const seen = new Set<string>();
   const stack = [...tips];
   while (stack.length) {
@@ -61,11 +68,12 @@ function missingObjects(repo: Repository, tips: string[], remote: RemoteIndex): 
         if (seen.has(c.id) || remote.has(c.id)) continue;
         seen.add(c.id);
         data.push(c.id);
+        chunks.push(c);
       }
       data.push(f.file);
     }
   }
-  return { data, versions: versions.reverse() };
+  return { data, versions: versions.reverse(), chunks };
 }
 
 /** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
@@ -133,7 +141,7 @@ export async function pushToRemote(
     }
     plans.push({ ref, from: cur?.id || null, to: id, forced, tag: cur?.tag ?? null });
   }
-  const { data, versions } = missingObjects(
+  const { data, versions, chunks } = missingObjects(
     repo,
     plans.filter((p) => p.from !== p.to).map((p) => p.to),
     index,
@@ -144,7 +152,7 @@ export async function pushToRemote(
   // every object's stored size, once: it plans the packs, the progress total and each pack's layout
   const sizeOf = new Map<string, number>();
   // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
-  await repo.chunks.ensure(data, opts.progress);
+  await repo.chunks.ensure(chunks, opts.progress);
   for (const id of [...data, ...versions]) {
     // a chunk stored locally as a delta travels whole (portableStored)
     const length = repo.objects.portableSize(id);

@@ -69,10 +69,14 @@ export async function tensorStats(
       jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id, ch.size]) });
     }
   }
-  // a partial store fetches the chunks of both sides first
+  // a partial store fetches the chunks of both sides first, each decoded within the size its file object declares
   await repo.chunks.ensure(
-    // biome-ignore lint/complexity/noFlatMapIdentity: a pair is [a, b, size]; only the two ids are wanted
-    jobs.flatMap((j) => j.pairs.flatMap(([a, b]) => [a, b])),
+    jobs.flatMap((j) =>
+      j.pairs.flatMap(([a, b, size]) => [
+        { id: a, size },
+        { id: b, size },
+      ]),
+    ),
     progress,
   );
   const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
