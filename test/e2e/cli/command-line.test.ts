@@ -33,92 +33,110 @@ describe('the command line', () => {
     }
   });
 
-  it('an unknown command exits 2 (BAD_ARGUMENT) with a did-you-mean, with or without --help; known commands and the general help still exit 0', () => {
-    const t = testdir();
-    try {
-      for (const [args, near] of [
-        [['lgo'], 'log'],
-        [['lgo', '--help'], 'log'],
-        [['comit', '-m', 'x', '--help'], 'commit'],
-        [['-q', 'comit', '-h'], 'commit'],
-        [['frobnicate', '--help'], null],
-      ] as [string[], string | null][]) {
-        const e = expectError(mvm([...args, '--json'], { cwd: t.dir }), 'BAD_ARGUMENT', 2);
-        expect(e.data.command).toBe(args.find((a) => !a.startsWith('-') && a !== 'x'));
-        if (near) expect(e.message).toContain(`did you mean '${near}'`);
-        else expect(e.message).not.toContain('did you mean');
-        // without --json: one line on stderr, no help text on stdout
-        const plain = mvm(args, { cwd: t.dir });
-        expect(plain.exitCode).toBe(2);
-        expect(plain.stdout).toBe('');
-        expect(plain.stderr).toMatch(/^mvm: [^\n]+\n$/);
+  it(
+    'an unknown command exits 2 (BAD_ARGUMENT) with a did-you-mean, with or without --help; known commands and the ' +
+      'general help still exit 0',
+    () => {
+      const t = testdir();
+      try {
+        for (const [args, near] of [
+          [['lgo'], 'log'],
+          [['lgo', '--help'], 'log'],
+          [['comit', '-m', 'x', '--help'], 'commit'],
+          [['-q', 'comit', '-h'], 'commit'],
+          [['frobnicate', '--help'], null],
+        ] as [string[], string | null][]) {
+          const e = expectError(mvm([...args, '--json'], { cwd: t.dir }), 'BAD_ARGUMENT', 2);
+          expect(e.data.command).toBe(args.find((a) => !a.startsWith('-') && a !== 'x'));
+          if (near) expect(e.message).toContain(`did you mean '${near}'`);
+          else expect(e.message).not.toContain('did you mean');
+          // without --json: one line on stderr, no help text on stdout
+          const plain = mvm(args, { cwd: t.dir });
+          expect(plain.exitCode).toBe(2);
+          expect(plain.stdout).toBe('');
+          expect(plain.stderr).toMatch(/^mvm: [^\n]+\n$/);
+        }
+        for (const args of [
+          ['--help'],
+          ['help'],
+          ['log', '--help'],
+          ['commit', '-h'],
+          ['-C', '.', 'status', '--help'],
+        ]) {
+          const r = mvm(args, { cwd: t.dir });
+          expect(r.exitCode, args.join(' ')).toBe(0);
+          expect(r.stdout).toContain('mvm');
+        }
+      } finally {
+        t.cleanup();
       }
-      for (const args of [['--help'], ['help'], ['log', '--help'], ['commit', '-h'], ['-C', '.', 'status', '--help']]) {
-        const r = mvm(args, { cwd: t.dir });
-        expect(r.exitCode, args.join(' ')).toBe(0);
-        expect(r.stdout).toContain('mvm');
+    },
+  );
+
+  it(
+    '--version prints the package version; commit with nothing tracked is NOTHING_TRACKED; nothing to commit exits ' +
+      '1',
+    () => {
+      const t = testdir({ 'm.bin': 'model' });
+      try {
+        const v = mvm(['--version'], { cwd: t.dir });
+        expect(v.exitCode).toBe(0);
+        expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+        expect(v.stdout).not.toContain('unknown');
+        ok(mvm(['init'], { cwd: t.dir }));
+        const none = expectError(mvm(['commit', '-m', 'x', '--json'], { cwd: t.dir }), 'NOTHING_TRACKED', 1);
+        expect(none.data.hint).toContain('mvm add');
+        expect(mvm(['commit', '-m', 'x'], { cwd: t.dir }).stderr).toContain('nothing is tracked');
+        ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+        ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
+        const again = mvm(['commit', '-m', 'again'], { cwd: t.dir });
+        expect(again.exitCode).toBe(1);
+        expect(again.stdout).toContain('nothing to commit');
+        const j = mvm(['commit', '-m', 'again', '--json'], { cwd: t.dir });
+        expect(j.exitCode).toBe(1);
+        expect(JSON.parse(j.stdout)).toMatchObject({ created: false, number: 1 });
+        // --allow-empty still makes one
+        expect(json(mvm(['commit', '-m', 'empty', '--allow-empty', '--json'], { cwd: t.dir })).number).toBe(2);
+      } finally {
+        t.cleanup();
       }
-    } finally {
-      t.cleanup();
-    }
-  });
+    },
+  );
 
-  it('--version prints the package version; commit with nothing tracked is NOTHING_TRACKED; nothing to commit exits 1', () => {
-    const t = testdir({ 'm.bin': 'model' });
-    try {
-      const v = mvm(['--version'], { cwd: t.dir });
-      expect(v.exitCode).toBe(0);
-      expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-      expect(v.stdout).not.toContain('unknown');
-      ok(mvm(['init'], { cwd: t.dir }));
-      const none = expectError(mvm(['commit', '-m', 'x', '--json'], { cwd: t.dir }), 'NOTHING_TRACKED', 1);
-      expect(none.data.hint).toContain('mvm add');
-      expect(mvm(['commit', '-m', 'x'], { cwd: t.dir }).stderr).toContain('nothing is tracked');
-      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
-      ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
-      const again = mvm(['commit', '-m', 'again'], { cwd: t.dir });
-      expect(again.exitCode).toBe(1);
-      expect(again.stdout).toContain('nothing to commit');
-      const j = mvm(['commit', '-m', 'again', '--json'], { cwd: t.dir });
-      expect(j.exitCode).toBe(1);
-      expect(JSON.parse(j.stdout)).toMatchObject({ created: false, number: 1 });
-      // --allow-empty still makes one
-      expect(json(mvm(['commit', '-m', 'empty', '--allow-empty', '--json'], { cwd: t.dir })).number).toBe(2);
-    } finally {
-      t.cleanup();
-    }
-  });
-
-  it('the bundled CLI (dist/bundle) finds what its bundled packages look for beside themselves: yargs its message catalogues, level its addon', () => {
-    const t = testdir({ 'm.bin': 'model' });
-    try {
-      // yargs' French catalogue lives in its own package folder, not in dist/bundle
-      const fr = mvm(['log', '--bogus'], { cwd: t.dir, env: { LANG: 'fr_FR.UTF-8', LC_ALL: '' } });
-      expect(fr.exitCode).toBe(2);
-      expect(fr.stderr).toContain('Argument inconnu');
-      ok(mvm(['init'], { cwd: t.dir }));
-      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
-      ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
-      // status opens the index (LevelDB, whose native addon classic-level finds through its own folder)
-      const s = mvm(['status'], { cwd: t.dir });
-      expect(s.exitCode).toBe(0);
-      expect(s.stdout).toContain('workspace matches HEAD');
-      // bin/mvm.js where nothing is built says so in one line
-      const bin = readFileSync(new URL('../../../bin/mvm.js', import.meta.url), 'utf8');
-      mkdirSync(t.path('unbuilt/bin'), { recursive: true });
-      writeFileSync(t.path('unbuilt/bin/mvm.js'), bin);
-      const unbuilt = spawnSync(process.execPath, [t.path('unbuilt/bin/mvm.js'), 'status'], {
-        cwd: t.dir,
-        encoding: 'utf8',
-      });
-      expect(unbuilt.status).toBe(1);
-      expect(unbuilt.stderr).toBe(
-        'mvm: the command line is not built (dist/bundle/mvm.js is missing): run npm run build\n',
-      );
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'the bundled CLI (dist/bundle) finds what its bundled packages look for beside themselves: yargs its message ' +
+      'catalogues, level its addon',
+    () => {
+      const t = testdir({ 'm.bin': 'model' });
+      try {
+        // yargs' French catalogue lives in its own package folder, not in dist/bundle
+        const fr = mvm(['log', '--bogus'], { cwd: t.dir, env: { LANG: 'fr_FR.UTF-8', LC_ALL: '' } });
+        expect(fr.exitCode).toBe(2);
+        expect(fr.stderr).toContain('Argument inconnu');
+        ok(mvm(['init'], { cwd: t.dir }));
+        ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+        ok(mvm(['commit', '-m', 'v1'], { cwd: t.dir }));
+        // status opens the index (LevelDB, whose native addon classic-level finds through its own folder)
+        const s = mvm(['status'], { cwd: t.dir });
+        expect(s.exitCode).toBe(0);
+        expect(s.stdout).toContain('workspace matches HEAD');
+        // bin/mvm.js where nothing is built says so in one line
+        const bin = readFileSync(new URL('../../../bin/mvm.js', import.meta.url), 'utf8');
+        mkdirSync(t.path('unbuilt/bin'), { recursive: true });
+        writeFileSync(t.path('unbuilt/bin/mvm.js'), bin);
+        const unbuilt = spawnSync(process.execPath, [t.path('unbuilt/bin/mvm.js'), 'status'], {
+          cwd: t.dir,
+          encoding: 'utf8',
+        });
+        expect(unbuilt.status).toBe(1);
+        expect(unbuilt.stderr).toBe(
+          'mvm: the command line is not built (dist/bundle/mvm.js is missing): run npm run build\n',
+        );
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it("--since and --until take relative dates ('2 days ago', 'yesterday', 'today')", () => {
     const t = testdir({ 'm.bin': 'one' });
@@ -215,7 +233,8 @@ describe('the command line', () => {
   });
 
   it.skipIf(!isRoot)(
-    'an unreadable config.json is a permissions error (UNREADABLE), not a corrupt repository (needs root to run as another user)',
+    'an unreadable config.json is a permissions error (UNREADABLE), not a corrupt repository (needs root to run as ' +
+      'another user)',
     () => {
       const t = testdir({ 'm.bin': 'one' });
       try {
@@ -230,7 +249,8 @@ describe('the command line', () => {
   );
 
   it.skipIf(!isRoot)(
-    '--data naming a path that cannot be read is UNREADABLE, one that does not exist PATH_NOT_FOUND (needs root to run as another user)',
+    '--data naming a path that cannot be read is UNREADABLE, one that does not exist PATH_NOT_FOUND (needs root to ' +
+      'run as another user)',
     () => {
       const t = testdir({ 'm.bin': 'one', 'data/x.csv': 'a,b\n' });
       try {

@@ -66,26 +66,30 @@ describe('everyday polish', () => {
     }
   });
 
-  it('did you mean: revisions and branches, metrics in best and compare; --lower-is-better with an unknown metric is an error', () => {
-    const { t, run } = repo();
-    try {
-      const rev = expectError(run(['show', 'experimnt', '--json']), 'UNKNOWN_REVISION', 4);
-      expect(rev.message).toContain("did you mean 'experiment'?");
-      expect(expectError(run(['checkout', 'expriment', '--json']), 'UNKNOWN_REVISION', 4).message).toContain(
-        "'experiment'",
-      );
-      const best = expectError(run(['best', '--metric', 'acuracy', '--json']), 'NO_VERSIONS', 4);
-      expect(best.message).toContain("did you mean 'accuracy'?");
-      const cmp = expectError(run(['compare', 'v1', 'v2', '--lower-is-better', 'los', '--json']), 'BAD_VALUE', 2);
-      expect(cmp.message).toContain("did you mean 'loss'?");
-      // nothing close: no suggestion
-      expect(expectError(run(['show', 'zzzzzz', '--json']), 'UNKNOWN_REVISION', 4).message).not.toContain(
-        'did you mean',
-      );
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'did you mean: revisions and branches, metrics in best and compare; --lower-is-better with an unknown metric ' +
+      'is an error',
+    () => {
+      const { t, run } = repo();
+      try {
+        const rev = expectError(run(['show', 'experimnt', '--json']), 'UNKNOWN_REVISION', 4);
+        expect(rev.message).toContain("did you mean 'experiment'?");
+        expect(expectError(run(['checkout', 'expriment', '--json']), 'UNKNOWN_REVISION', 4).message).toContain(
+          "'experiment'",
+        );
+        const best = expectError(run(['best', '--metric', 'acuracy', '--json']), 'NO_VERSIONS', 4);
+        expect(best.message).toContain("did you mean 'accuracy'?");
+        const cmp = expectError(run(['compare', 'v1', 'v2', '--lower-is-better', 'los', '--json']), 'BAD_VALUE', 2);
+        expect(cmp.message).toContain("did you mean 'loss'?");
+        // nothing close: no suggestion
+        expect(expectError(run(['show', 'zzzzzz', '--json']), 'UNKNOWN_REVISION', 4).message).not.toContain(
+          'did you mean',
+        );
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('a --where field that no version has is a warning on stderr, not a silent empty result', () => {
     const { t, run } = repo();
@@ -103,33 +107,39 @@ describe('everyday polish', () => {
 });
 
 describe('colour', () => {
-  it('FORCE_COLOR paints status, log refs, diff marks and compare verdicts; piped or NO_COLOR prints none; repository text cannot inject escapes', () => {
-    const { t, run } = repo();
-    try {
-      const colored = (args: string[], env: Record<string, string>) => mvm(args, { cwd: t.dir, env });
-      writeFileSync(t.path('m.bin'), 'three');
-      const st = ok(colored(['status'], { FORCE_COLOR: '1' })).stdout;
-      expect(st).toContain('On branch \x1b[32mmain\x1b[0m');
-      expect(st).toMatch(/\x1b\[33mmodified {6}\x1b\[0mm\.bin/);
-      const lg = ok(colored(['log', '--oneline'], { FORCE_COLOR: '1' })).stdout;
-      expect(lg).toContain('\x1b[36mHEAD ->\x1b[0m \x1b[32mmain\x1b[0m');
-      expect(ok(colored(['diff', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout).toContain('\x1b[33mM\x1b[0m m.bin');
-      expect(ok(colored(['compare', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout).toContain('\x1b[32mbetter\x1b[0m');
-      // the table stays aligned: colour marks take no room
-      const lines = ok(colored(['compare', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout.split('\n');
-      const plain = ok(run(['compare', 'v1', 'v2'])).stdout.split('\n');
-      expect(lines.map((l) => l.replace(/\x1b\[\d+m/g, ''))).toEqual(plain);
-      // off when piped, and with NO_COLOR
-      expect(ok(run(['status'])).stdout).not.toContain('\x1b');
-      expect(ok(colored(['status'], { NO_COLOR: '1' })).stdout).not.toContain('\x1b');
-      expect(ok(colored(['compare', 'v1', 'v2', '--format', 'md'], { FORCE_COLOR: '1' })).stdout).not.toContain('\x1b');
-      // a message carrying an escape sequence is printed escaped, colour or not
-      ok(run(['commit', '-m', 'evil \x1b[2J message']));
-      const evil = ok(colored(['log', '--oneline', '-n', '1'], { FORCE_COLOR: '1' })).stdout;
-      expect(evil).toContain('evil \\x1b[2J message');
-      expect(evil).not.toContain('\x1b[2J');
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'FORCE_COLOR paints status, log refs, diff marks and compare verdicts; piped or NO_COLOR prints none; ' +
+      'repository text cannot inject escapes',
+    () => {
+      const { t, run } = repo();
+      try {
+        const colored = (args: string[], env: Record<string, string>) => mvm(args, { cwd: t.dir, env });
+        writeFileSync(t.path('m.bin'), 'three');
+        const st = ok(colored(['status'], { FORCE_COLOR: '1' })).stdout;
+        expect(st).toContain('On branch \x1b[32mmain\x1b[0m');
+        expect(st).toMatch(/\x1b\[33mmodified {6}\x1b\[0mm\.bin/);
+        const lg = ok(colored(['log', '--oneline'], { FORCE_COLOR: '1' })).stdout;
+        expect(lg).toContain('\x1b[36mHEAD ->\x1b[0m \x1b[32mmain\x1b[0m');
+        expect(ok(colored(['diff', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout).toContain('\x1b[33mM\x1b[0m m.bin');
+        expect(ok(colored(['compare', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout).toContain('\x1b[32mbetter\x1b[0m');
+        // the table stays aligned: colour marks take no room
+        const lines = ok(colored(['compare', 'v1', 'v2'], { FORCE_COLOR: '1' })).stdout.split('\n');
+        const plain = ok(run(['compare', 'v1', 'v2'])).stdout.split('\n');
+        expect(lines.map((l) => l.replace(/\x1b\[\d+m/g, ''))).toEqual(plain);
+        // off when piped, and with NO_COLOR
+        expect(ok(run(['status'])).stdout).not.toContain('\x1b');
+        expect(ok(colored(['status'], { NO_COLOR: '1' })).stdout).not.toContain('\x1b');
+        expect(ok(colored(['compare', 'v1', 'v2', '--format', 'md'], { FORCE_COLOR: '1' })).stdout).not.toContain(
+          '\x1b',
+        );
+        // a message carrying an escape sequence is printed escaped, colour or not
+        ok(run(['commit', '-m', 'evil \x1b[2J message']));
+        const evil = ok(colored(['log', '--oneline', '-n', '1'], { FORCE_COLOR: '1' })).stdout;
+        expect(evil).toContain('evil \\x1b[2J message');
+        expect(evil).not.toContain('\x1b[2J');
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });

@@ -5,40 +5,49 @@ import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 
 describe('ignore rules and globs', () => {
-  it('.DS_Store, .ipynb_checkpoints/ and __pycache__/ are never versioned; .mvmignore adds patterns and ! takes them back', () => {
-    const t = testdir({
-      'models/a.safetensors': 'a',
-      'models/.DS_Store': 'finder',
-      'models/.ipynb_checkpoints/a-checkpoint.ipynb': '{}',
-      'models/__pycache__/x.cpython-311.pyc': 'pyc',
-      'models/run.log': 'log',
-      'models/tmp/scratch.bin': 'scratch',
-      'models/keep.log': 'kept',
-    });
-    try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
-      ok(run(['add', 'models']));
-      const files = () => Object.keys(json(run(['show', 'HEAD', '--json'])).version.files).sort();
-      ok(run(['commit', '-m', 'v1']));
-      expect(files()).toEqual(['models/a.safetensors', 'models/keep.log', 'models/run.log', 'models/tmp/scratch.bin']);
-      writeFileSync(t.path('.mvmignore'), '# logs and scratch\n*.log\n!keep.log\nmodels/tmp/\n');
-      // status sees the ignored files as gone from the tracked set
-      const st = json(run(['status', '--json']));
-      expect(st.clean).toBe(false);
-      ok(run(['commit', '-m', 'v2']));
-      expect(files()).toEqual(['models/a.safetensors', 'models/keep.log']);
-      // new droppings change nothing
-      writeFileSync(t.path('models/.DS_Store'), 'finder again');
-      writeFileSync(t.path('models/debug.log'), 'more');
-      expect(json(run(['status', '--json'])).clean).toBe(true);
-      const again = run(['commit', '-m', 'v3']);
-      expect(again.exitCode).toBe(1);
-      expect(again.stdout).toContain('nothing to commit');
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    '.DS_Store, .ipynb_checkpoints/ and __pycache__/ are never versioned; .mvmignore adds patterns and ! takes ' +
+      'them back',
+    () => {
+      const t = testdir({
+        'models/a.safetensors': 'a',
+        'models/.DS_Store': 'finder',
+        'models/.ipynb_checkpoints/a-checkpoint.ipynb': '{}',
+        'models/__pycache__/x.cpython-311.pyc': 'pyc',
+        'models/run.log': 'log',
+        'models/tmp/scratch.bin': 'scratch',
+        'models/keep.log': 'kept',
+      });
+      try {
+        const run = (args: string[]) => mvm(args, { cwd: t.dir });
+        ok(run(['init']));
+        ok(run(['add', 'models']));
+        const files = () => Object.keys(json(run(['show', 'HEAD', '--json'])).version.files).sort();
+        ok(run(['commit', '-m', 'v1']));
+        expect(files()).toEqual([
+          'models/a.safetensors',
+          'models/keep.log',
+          'models/run.log',
+          'models/tmp/scratch.bin',
+        ]);
+        writeFileSync(t.path('.mvmignore'), '# logs and scratch\n*.log\n!keep.log\nmodels/tmp/\n');
+        // status sees the ignored files as gone from the tracked set
+        const st = json(run(['status', '--json']));
+        expect(st.clean).toBe(false);
+        ok(run(['commit', '-m', 'v2']));
+        expect(files()).toEqual(['models/a.safetensors', 'models/keep.log']);
+        // new droppings change nothing
+        writeFileSync(t.path('models/.DS_Store'), 'finder again');
+        writeFileSync(t.path('models/debug.log'), 'more');
+        expect(json(run(['status', '--json'])).clean).toBe(true);
+        const again = run(['commit', '-m', 'v3']);
+        expect(again.exitCode).toBe(1);
+        expect(again.stdout).toContain('nothing to commit');
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it("mvm add '*.safetensors' tracks matching files in every folder below; rm with a pattern untracks them", () => {
     const t = testdir({

@@ -99,15 +99,19 @@ describe.concurrent('annotate', () => {
     expect(c.columns[1].metrics.accuracy.delta).toBeCloseTo(0.15, 10);
   });
 
-  it('nothing to add is BAD_ARGUMENT, a bad metric is BAD_VALUE, an unknown version UNKNOWN_REVISION; nothing is recorded', async () => {
-    const r = copy();
-    const before = snapshot(r.path('.mvm'), ['index', 'summaries']);
-    expectError(await r.run(['annotate', 'v2', '--json']), 'BAD_ARGUMENT', 2);
-    expectError(await r.run(['annotate', 'v2', '--note', '   ', '--json']), 'BAD_ARGUMENT', 2);
-    expectError(await r.run(['annotate', 'v2', '--metric', 'f1=good', '--json']), 'BAD_VALUE', 2);
-    expectError(await r.run(['annotate', 'v2', '--metric', 'f1', '--note', 'x', '--json']), 'BAD_VALUE', 2);
-    expectError(await r.run(['annotate', 'v99', '--note', 'x', '--json']), 'UNKNOWN_REVISION', 4);
-    expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);
-    expect(json(await r.run(['show', 'v2', '--json'])).annotations).toEqual([]);
-  });
+  it(
+    'nothing to add is BAD_ARGUMENT, a bad metric is BAD_VALUE, an unknown version UNKNOWN_REVISION; nothing is ' +
+      'recorded',
+    async () => {
+      const r = copy();
+      const before = snapshot(r.path('.mvm'), ['index', 'summaries']);
+      expectError(await r.run(['annotate', 'v2', '--json']), 'BAD_ARGUMENT', 2);
+      expectError(await r.run(['annotate', 'v2', '--note', '   ', '--json']), 'BAD_ARGUMENT', 2);
+      expectError(await r.run(['annotate', 'v2', '--metric', 'f1=good', '--json']), 'BAD_VALUE', 2);
+      expectError(await r.run(['annotate', 'v2', '--metric', 'f1', '--note', 'x', '--json']), 'BAD_VALUE', 2);
+      expectError(await r.run(['annotate', 'v99', '--note', 'x', '--json']), 'UNKNOWN_REVISION', 4);
+      expect(snapshot(r.path('.mvm'), ['index', 'summaries'])).toEqual(before);
+      expect(json(await r.run(['show', 'v2', '--json'])).annotations).toEqual([]);
+    },
+  );
 });

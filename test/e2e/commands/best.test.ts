@@ -26,28 +26,38 @@ describe.concurrent('best', () => {
     expect(json(j)).toEqual({ id: fx.ids[3], number: 3, value: 0.91, direction: 'higher', candidates: 4 });
   });
 
-  it('searches the current branch by default, every branch with --all, and another branch once it is checked out', async () => {
-    const [main, all, mainLatency, allLatency] = await Promise.all([
-      run(['best', '--metric', 'latency_ms', '--json']),
-      run(['best', '--metric', 'latency_ms', '--all', '--json']),
-      bestN(['--metric', 'latency_ms']),
-      bestN(['--metric', 'latency_ms', '--all']),
-    ]);
-    expect(json(main).candidates).toBeLessThan(json(all).candidates);
-    // the fastest version is an unreviewed experiment on exp: --all finds it, main's best does not
-    expect(allLatency).toBe('v6');
-    expect(mainLatency).not.toBe('v6');
-    expect(['v1', 'v2', 'v3', 'v4']).toContain(mainLatency);
-    const r = copy();
-    ok(await r.run(['checkout', 'exp']));
-    expect(ok(await r.run(['best', '--metric', 'latency_ms', '--number'])).stdout.trim()).toBe('v6');
-    const none = expectError(
-      await r.run(['best', '--metric', 'loss', '--where', 'meta.dataset = "imagenet-2024" and version > 4', '--json']),
-      'NO_VERSIONS',
-      4,
-    );
-    expect(none.message).toContain('current branch');
-  });
+  it(
+    'searches the current branch by default, every branch with --all, and another branch once it is checked ' + 'out',
+    async () => {
+      const [main, all, mainLatency, allLatency] = await Promise.all([
+        run(['best', '--metric', 'latency_ms', '--json']),
+        run(['best', '--metric', 'latency_ms', '--all', '--json']),
+        bestN(['--metric', 'latency_ms']),
+        bestN(['--metric', 'latency_ms', '--all']),
+      ]);
+      expect(json(main).candidates).toBeLessThan(json(all).candidates);
+      // the fastest version is an unreviewed experiment on exp: --all finds it, main's best does not
+      expect(allLatency).toBe('v6');
+      expect(mainLatency).not.toBe('v6');
+      expect(['v1', 'v2', 'v3', 'v4']).toContain(mainLatency);
+      const r = copy();
+      ok(await r.run(['checkout', 'exp']));
+      expect(ok(await r.run(['best', '--metric', 'latency_ms', '--number'])).stdout.trim()).toBe('v6');
+      const none = expectError(
+        await r.run([
+          'best',
+          '--metric',
+          'loss',
+          '--where',
+          'meta.dataset = "imagenet-2024" and version > 4',
+          '--json',
+        ]),
+        'NO_VERSIONS',
+        4,
+      );
+      expect(none.message).toContain('current branch');
+    },
+  );
 
   it('infers lower-is-better for loss and latency; the flags override', async () => {
     const cases: [string[], string][] = [

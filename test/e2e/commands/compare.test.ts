@@ -114,7 +114,8 @@ describe.concurrent('compare', () => {
     expect(v5.sharedWithFirst).toBe(3);
     for (const col of c.columns) {
       expect(col.storedBytes).toBeGreaterThan(0);
-      expect(col.storedBytes).toBeLessThanOrEqual(col.logicalBytes + 64 * col.chunks); // random bytes do not compress; little overhead
+      // random bytes do not compress; little overhead
+      expect(col.storedBytes).toBeLessThanOrEqual(col.logicalBytes + 64 * col.chunks);
     }
     expect(v1.data).toEqual([{ path: 'data/train', id: fx.dataA }]);
     expect(v3.data).toEqual([{ name: 'imagenet', id: 'sha256:abc' }]);

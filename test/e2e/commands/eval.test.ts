@@ -121,7 +121,8 @@ describe.concurrent('eval', () => {
   it("the evaluator's stderr shows as it runs; its stdout stays mvm's", async () => {
     const r = copy();
     const script =
-      'process.stderr.write("epoch 1/2\\n"); setTimeout(() => { process.stderr.write("epoch 2/2\\n"); console.log(JSON.stringify({ accuracy: 0.5 })); }, 50);';
+      'process.stderr.write("epoch 1/2\\n"); setTimeout(() => { process.stderr.write("epoch 2/2\\n"); ' +
+      'console.log(JSON.stringify({ accuracy: 0.5 })); }, 50);';
     const res = await r.run(['eval', 'v1', '--dry-run', '--', process.execPath, '-e', script]);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toContain('epoch 1/2\nepoch 2/2\n');

@@ -42,47 +42,50 @@ function repoWithBranch() {
 }
 
 describe('mvm gc', () => {
-  it('after a branch is deleted, gc frees exactly its unique objects; shared chunks and every kept version survive', () => {
-    const { t, run, base, v2, unique } = repoWithBranch();
-    try {
-      // a new chunk, a new file object for each changed file, the manifest
-      expect(unique.size).toBe(1 + 1 + 2 + 1);
-      // while the branch exists nothing is unreachable
-      expect(json(run(['gc', '--grace', '0', '--json'])).removed).toEqual({ objects: 0, bytes: 0 });
-      ok(run(['branch', '-D', 'exp']));
-      // within the grace period (a day by default) nothing is removed, and gc says so
-      const young = json(run(['gc', '--json']));
-      expect(young.removed.objects).toBe(0);
-      expect(young.young.objects).toBe(unique.size);
-      expect(run(['gc']).stdout).toContain('--grace 0 removes them');
-      age(t.dir, 2);
-      const all = objects(t.dir);
-      const dry = json(run(['gc', '--dry-run', '--json']));
-      expect(dry.removed.objects).toBe(unique.size);
-      expect(dry.versions).toEqual([{ id: v2.id, number: 2 }]);
-      expect(objects(t.dir)).toEqual(all);
-      const r = run(['gc']);
-      ok(r);
-      expect(r.stdout).toContain('removed 1 version(s): v2');
-      expect(objects(t.dir)).toEqual(new Set([...all].filter((id) => !unique.has(id))));
-      // history that remains is whole: fsck clean, v1 checks out bit for bit, v2 is known to be gone
-      const fsck = json(run(['fsck', '--json']));
-      expect(fsck.ok).toBe(true);
-      expect(fsck.removedByGc).toBe(1);
-      expect(json(run(['log', '--json'])).map((e: { number: number }) => e.number)).toEqual([1]);
-      const gone = expectError(run(['show', 'v2', '--json']), 'UNKNOWN_REVISION', 4);
-      expect(gone.message).toContain("removed by 'mvm gc'");
-      write(t.path('model.bin'), 'scribble');
-      ok(run(['checkout', 'v1', '--force']));
-      expect(readFileSync(t.path('model.bin')).equals(base)).toBe(true);
-      // numbers are never reused
-      write(t.path('model.bin'), randomBytes(100, 9));
-      expect(json(run(['commit', '-m', 'v3', '--json'])).number).toBe(3);
-      expect(json(run(['gc', '--grace', '0', '--json'])).removed.objects).toBe(0);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'after a branch is deleted, gc frees exactly its unique objects; shared chunks and every kept version ' + 'survive',
+    () => {
+      const { t, run, base, v2, unique } = repoWithBranch();
+      try {
+        // a new chunk, a new file object for each changed file, the manifest
+        expect(unique.size).toBe(1 + 1 + 2 + 1);
+        // while the branch exists nothing is unreachable
+        expect(json(run(['gc', '--grace', '0', '--json'])).removed).toEqual({ objects: 0, bytes: 0 });
+        ok(run(['branch', '-D', 'exp']));
+        // within the grace period (a day by default) nothing is removed, and gc says so
+        const young = json(run(['gc', '--json']));
+        expect(young.removed.objects).toBe(0);
+        expect(young.young.objects).toBe(unique.size);
+        expect(run(['gc']).stdout).toContain('--grace 0 removes them');
+        age(t.dir, 2);
+        const all = objects(t.dir);
+        const dry = json(run(['gc', '--dry-run', '--json']));
+        expect(dry.removed.objects).toBe(unique.size);
+        expect(dry.versions).toEqual([{ id: v2.id, number: 2 }]);
+        expect(objects(t.dir)).toEqual(all);
+        const r = run(['gc']);
+        ok(r);
+        expect(r.stdout).toContain('removed 1 version(s): v2');
+        expect(objects(t.dir)).toEqual(new Set([...all].filter((id) => !unique.has(id))));
+        // history that remains is whole: fsck clean, v1 checks out bit for bit, v2 is known to be gone
+        const fsck = json(run(['fsck', '--json']));
+        expect(fsck.ok).toBe(true);
+        expect(fsck.removedByGc).toBe(1);
+        expect(json(run(['log', '--json'])).map((e: { number: number }) => e.number)).toEqual([1]);
+        const gone = expectError(run(['show', 'v2', '--json']), 'UNKNOWN_REVISION', 4);
+        expect(gone.message).toContain("removed by 'mvm gc'");
+        write(t.path('model.bin'), 'scribble');
+        ok(run(['checkout', 'v1', '--force']));
+        expect(readFileSync(t.path('model.bin')).equals(base)).toBe(true);
+        // numbers are never reused
+        write(t.path('model.bin'), randomBytes(100, 9));
+        expect(json(run(['commit', '-m', 'v3', '--json'])).number).toBe(3);
+        expect(json(run(['gc', '--grace', '0', '--json'])).removed.objects).toBe(0);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('tags, the deploy log, annotations and mvm.lock keep what they name', () => {
     const { t, run, v2 } = repoWithBranch();

@@ -11,20 +11,23 @@ import { numbers, useRegistryRepo } from '../../helpers/registryRepo.js';
 const { fx, run, expectSets } = useRegistryRepo();
 
 describe.concurrent('log filters', () => {
-  it('walks HEAD by default, every version with --all, newest first; --branch NAME starts from that branch', async () => {
-    const [head, all, exp, main] = await Promise.all([
-      run(['log', '--json']),
-      run(['log', '--all', '--json']),
-      run(['log', '--branch', 'exp', '--json']),
-      run(['log', '--branch', 'main', '--json']),
-    ]);
-    expect(numbers(head)).toEqual([4, 3, 2, 1]);
-    expect(numbers(all)).toEqual([6, 5, 4, 3, 2, 1]);
-    expect(json(all)[0].id).toBe(fx.ids[6]);
-    expect(numbers(exp)).toEqual([6, 5, 2, 1]);
-    expect(numbers(main)).toEqual([4, 3, 2, 1]);
-    expectError(await run(['log', '--branch', 'nope', '--json']), 'UNKNOWN_REVISION', 4);
-  });
+  it(
+    'walks HEAD by default, every version with --all, newest first; --branch NAME starts from that ' + 'branch',
+    async () => {
+      const [head, all, exp, main] = await Promise.all([
+        run(['log', '--json']),
+        run(['log', '--all', '--json']),
+        run(['log', '--branch', 'exp', '--json']),
+        run(['log', '--branch', 'main', '--json']),
+      ]);
+      expect(numbers(head)).toEqual([4, 3, 2, 1]);
+      expect(numbers(all)).toEqual([6, 5, 4, 3, 2, 1]);
+      expect(json(all)[0].id).toBe(fx.ids[6]);
+      expect(numbers(exp)).toEqual([6, 5, 2, 1]);
+      expect(numbers(main)).toEqual([4, 3, 2, 1]);
+      expectError(await run(['log', '--branch', 'nope', '--json']), 'UNKNOWN_REVISION', 4);
+    },
+  );
 
   it('-n limits the output after filtering', async () => {
     const [a, b, c, text] = await Promise.all([
@@ -257,12 +260,15 @@ describe.concurrent('log filters', () => {
     expect(expectError(best, 'BAD_EXPRESSION', 2).data.position).toBe(18);
   });
 
-  it('--where with an empty expression is BAD_EXPRESSION (docs/QUERY.md lists "an empty expression" as an error)', async () => {
-    const [log, best] = await Promise.all([
-      run(['log', '--where', '', '--json']),
-      run(['best', '--metric', 'accuracy', '--where', '', '--json']),
-    ]);
-    expect(expectError(log, 'BAD_EXPRESSION', 2).data.position).toBe(0);
-    expect(expectError(best, 'BAD_EXPRESSION', 2).data.position).toBe(0);
-  });
+  it(
+    '--where with an empty expression is BAD_EXPRESSION (docs/QUERY.md lists "an empty expression" as an ' + 'error)',
+    async () => {
+      const [log, best] = await Promise.all([
+        run(['log', '--where', '', '--json']),
+        run(['best', '--metric', 'accuracy', '--where', '', '--json']),
+      ]);
+      expect(expectError(log, 'BAD_EXPRESSION', 2).data.position).toBe(0);
+      expect(expectError(best, 'BAD_EXPRESSION', 2).data.position).toBe(0);
+    },
+  );
 });

@@ -94,45 +94,53 @@ const lines = (ids: string[]) => Buffer.from(ids.map((id) => `${id}\n`).join('')
 const hex = (n: number) => blake3Hex(Buffer.from(`missing-${n}`));
 
 describe('registry adoption', () => {
-  it('only versions held here are numbered, in one write: missing ids, a file object and repeats are burned, never written', async () => {
-    const t = testdir();
-    try {
-      const b = BACKENDS[0]!;
-      const url = b.url(t);
-      const a = origin(b, t, url);
-      write(join(a.dir, 'm.bin'), 'v2\n');
-      const v2 = json(a.run(['commit', '-m', 'v2', '--json'])).id as string;
-      ok(a.run(['push']));
-      const fileId = Repository.open(a.dir).version(a.v1).files['m.bin']!.file;
-      const junk = Array.from({ length: 2000 }, (_, i) => hex(i));
-      writeFileSync(join(url, 'numbers'), lines([a.v1, v2, fileId, hex(-1), a.v1, v2, ...junk]));
-      const log = t.path('faults.log');
-      json(cloneRun(b, t, url, 'c', { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
-      const c = t.path('c');
-      const numbers = readFileSync(join(c, '.mvm/numbers'), 'latin1').split('\n').slice(0, -1);
-      expect(numbers.slice(0, 2)).toEqual([a.v1, v2]);
-      expect(numbers.length).toBe(6 + junk.length);
-      expect(numbers.slice(2).every((l) => l === '-'.repeat(64))).toBe(true);
-      // one append for the whole registry (each entry was its own append, re-reading the log)
-      const appends = readFileSync(log, 'utf8')
-        .split('\n')
-        .filter((l) => / append .*numbers$/.test(l));
-      expect(appends.length).toBe(1);
-      const shown = json(mvm(['log', '--json'], { cwd: c }));
-      expect(shown.map((e: { number: number }) => e.number)).toEqual([2, 1]);
-      expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
-      // a line an older mvm adopted unchecked (a file object) goes at the next fetch
-      writeFileSync(join(c, '.mvm/numbers'), readFileSync(join(c, '.mvm/numbers'), 'latin1') + `${fileId}\n`, 'latin1');
-      ok(mvm(['fetch'], { cwd: c }));
-      expect(readFileSync(join(c, '.mvm/numbers'), 'latin1')).not.toContain(fileId);
-      expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
-      // a later commit here is numbered after the registry, as it would be on the remote
-      write(join(c, 'm.bin'), 'v3\n');
-      expect(json(mvm(['commit', '-m', 'v3', '--json'], { cwd: c })).number).toBe(numbers.length + 1);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'only versions held here are numbered, in one write: missing ids, a file object and repeats are burned, never ' +
+      'written',
+    async () => {
+      const t = testdir();
+      try {
+        const b = BACKENDS[0]!;
+        const url = b.url(t);
+        const a = origin(b, t, url);
+        write(join(a.dir, 'm.bin'), 'v2\n');
+        const v2 = json(a.run(['commit', '-m', 'v2', '--json'])).id as string;
+        ok(a.run(['push']));
+        const fileId = Repository.open(a.dir).version(a.v1).files['m.bin']!.file;
+        const junk = Array.from({ length: 2000 }, (_, i) => hex(i));
+        writeFileSync(join(url, 'numbers'), lines([a.v1, v2, fileId, hex(-1), a.v1, v2, ...junk]));
+        const log = t.path('faults.log');
+        json(cloneRun(b, t, url, 'c', { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
+        const c = t.path('c');
+        const numbers = readFileSync(join(c, '.mvm/numbers'), 'latin1').split('\n').slice(0, -1);
+        expect(numbers.slice(0, 2)).toEqual([a.v1, v2]);
+        expect(numbers.length).toBe(6 + junk.length);
+        expect(numbers.slice(2).every((l) => l === '-'.repeat(64))).toBe(true);
+        // one append for the whole registry (each entry was its own append, re-reading the log)
+        const appends = readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => / append .*numbers$/.test(l));
+        expect(appends.length).toBe(1);
+        const shown = json(mvm(['log', '--json'], { cwd: c }));
+        expect(shown.map((e: { number: number }) => e.number)).toEqual([2, 1]);
+        expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
+        // a line an older mvm adopted unchecked (a file object) goes at the next fetch
+        writeFileSync(
+          join(c, '.mvm/numbers'),
+          readFileSync(join(c, '.mvm/numbers'), 'latin1') + `${fileId}\n`,
+          'latin1',
+        );
+        ok(mvm(['fetch'], { cwd: c }));
+        expect(readFileSync(join(c, '.mvm/numbers'), 'latin1')).not.toContain(fileId);
+        expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
+        // a later commit here is numbered after the registry, as it would be on the remote
+        write(join(c, 'm.bin'), 'v3\n');
+        expect(json(mvm(['commit', '-m', 'v3', '--json'], { cwd: c })).number).toBe(numbers.length + 1);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('a push that lost the ref swap after sending its packs never gets its version numbered on the remote', () => {
     const t = testdir();

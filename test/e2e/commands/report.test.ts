@@ -18,7 +18,10 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => fx?.cleanup());
 
-/** A raw GET to the server at `url` with the given Host header (fetch does not let a page set it; a rebinding attacker's browser does). */
+/**
+ * A raw GET to the server at `url` with the given Host header (fetch does not let a page set it; a rebinding attacker's
+ * browser does).
+ */
 function getWithHost(url: string, path: string, host: string): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((res, rej) => {
@@ -177,33 +180,36 @@ describe('mvm report', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--serve answers only a loopback Host on its own port: a rebound foreign name gets 403 and no report data', async () => {
-    const { url, child, done } = await startServe(fx.dir);
-    try {
-      const port = new URL(url).port;
-      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
-        const r = await getWithHost(url, '/report.json', host);
-        expect(r.status, host).toBe(200);
-        expect(JSON.parse(r.body).versions).toHaveLength(5);
-      }
-      for (const host of [
-        `evil.example:${port}`,
-        'evil.example',
-        `127.0.0.1:${Number(port) + 1}`,
-        '127.0.0.1',
-        `localhost.evil.example:${port}`,
-        `127.0.0.1.nip.io:${port}`,
-      ]) {
-        for (const path of ['/', '/report.json', '/__mvm/stamp']) {
-          const r = await getWithHost(url, path, host);
-          expect(r.status, `${host} ${path}`).toBe(403);
-          expect(r.body).not.toContain('versions');
-          expect(r.body).not.toMatch(/[0-9a-f]{32}/);
+  it(
+    '--serve answers only a loopback Host on its own port: a rebound foreign name gets 403 and no report ' + 'data',
+    async () => {
+      const { url, child, done } = await startServe(fx.dir);
+      try {
+        const port = new URL(url).port;
+        for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+          const r = await getWithHost(url, '/report.json', host);
+          expect(r.status, host).toBe(200);
+          expect(JSON.parse(r.body).versions).toHaveLength(5);
         }
+        for (const host of [
+          `evil.example:${port}`,
+          'evil.example',
+          `127.0.0.1:${Number(port) + 1}`,
+          '127.0.0.1',
+          `localhost.evil.example:${port}`,
+          `127.0.0.1.nip.io:${port}`,
+        ]) {
+          for (const path of ['/', '/report.json', '/__mvm/stamp']) {
+            const r = await getWithHost(url, path, host);
+            expect(r.status, `${host} ${path}`).toBe(403);
+            expect(r.body).not.toContain('versions');
+            expect(r.body).not.toMatch(/[0-9a-f]{32}/);
+          }
+        }
+      } finally {
+        child.kill('SIGTERM');
       }
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect((await done).exitCode).toBe(0);
-  });
+      expect((await done).exitCode).toBe(0);
+    },
+  );
 });

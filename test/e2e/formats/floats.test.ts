@@ -129,38 +129,48 @@ describe('float data without a model container', () => {
     for (const [p, data] of Object.entries(v1)) expect(readFileSync(r.path(p)).equals(data), p).toBe(true);
   });
 
-  it('SavedModel variables: variables.index places each variable in variables.data-*; a change is named by variable', () => {
-    const kernel = weights(64 * 1024, 21);
-    const bias = weights(1024, 22);
-    const vars = [
-      { name: 'layer/kernel/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [64, 1024], offset: 0, size: kernel.length },
-      {
-        name: 'layer/bias/.ATTRIBUTES/VARIABLE_VALUE',
-        dtype: 1,
-        shape: [1024],
-        offset: kernel.length,
-        size: bias.length,
-      },
-    ];
-    const r = repo({
-      'saved/saved_model.pb': 'graph',
-      'saved/variables/variables.index': writeBundleIndex(vars),
-      'saved/variables/variables.data-00000-of-00001': Buffer.concat([kernel, bias]),
-    });
-    r.commit('v1');
-    const v1 = readFileSync(r.path('saved/variables/variables.data-00000-of-00001'));
-    write(r.path('saved/variables/variables.data-00000-of-00001'), Buffer.concat([kernel, weights(1024, 23)]));
-    r.commit('v2');
-    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
-    const changed = d.files.filter((f: any) => f.status !== 'unchanged');
-    expect(changed.map((f: any) => f.path)).toEqual(['saved/variables/variables.data-00000-of-00001']);
-    expect(changed[0].tensors.format).toBe('tf-bundle');
-    expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
-      ['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]],
-    ]);
-    ok(r.run(['checkout', 'v1']));
-    expect(readFileSync(r.path('saved/variables/variables.data-00000-of-00001')).equals(v1)).toBe(true);
-  });
+  it(
+    'SavedModel variables: variables.index places each variable in variables.data-*; a change is named by ' +
+      'variable',
+    () => {
+      const kernel = weights(64 * 1024, 21);
+      const bias = weights(1024, 22);
+      const vars = [
+        {
+          name: 'layer/kernel/.ATTRIBUTES/VARIABLE_VALUE',
+          dtype: 1,
+          shape: [64, 1024],
+          offset: 0,
+          size: kernel.length,
+        },
+        {
+          name: 'layer/bias/.ATTRIBUTES/VARIABLE_VALUE',
+          dtype: 1,
+          shape: [1024],
+          offset: kernel.length,
+          size: bias.length,
+        },
+      ];
+      const r = repo({
+        'saved/saved_model.pb': 'graph',
+        'saved/variables/variables.index': writeBundleIndex(vars),
+        'saved/variables/variables.data-00000-of-00001': Buffer.concat([kernel, bias]),
+      });
+      r.commit('v1');
+      const v1 = readFileSync(r.path('saved/variables/variables.data-00000-of-00001'));
+      write(r.path('saved/variables/variables.data-00000-of-00001'), Buffer.concat([kernel, weights(1024, 23)]));
+      r.commit('v2');
+      const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+      const changed = d.files.filter((f: any) => f.status !== 'unchanged');
+      expect(changed.map((f: any) => f.path)).toEqual(['saved/variables/variables.data-00000-of-00001']);
+      expect(changed[0].tensors.format).toBe('tf-bundle');
+      expect(changed[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+        ['layer/bias/.ATTRIBUTES/VARIABLE_VALUE', 'values', 'F32', [1024]],
+      ]);
+      ok(r.run(['checkout', 'v1']));
+      expect(readFileSync(r.path('saved/variables/variables.data-00000-of-00001')).equals(v1)).toBe(true);
+    },
+  );
 
   it('TensorFlow Lite: each constant buffer is a tensor; a change is named by tensor', () => {
     const model = (w2: Buffer) =>
@@ -248,64 +258,72 @@ describe('float data without a model container', () => {
     expect(readFileSync(r.path('shard.bin')).equals(data)).toBe(true);
   });
 
-  it('a PyTorch checkpoint whose pickle names no dtype: its storages get the per-chunk guess, bf16 and f32 planes, below zstd -3', () => {
-    const bf16 = randomBf16(1 << 20, 0.02, 5); // 2 MiB
-    const f32 = weights(1 << 19, 9); // 2 MiB
-    const model = writeTorchZip([
-      { key: '0', data: bf16 },
-      { key: '1', data: f32 },
-    ]);
-    const r = repo({ 'pytorch_model.bin': model });
-    const c = r.commit('v1');
-    const zstd3 = compress(model, { compressionLevel: 3 }).length;
-    const planes =
-      compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length +
-      compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
-    expect(c.storedBytes).toBeLessThan(zstd3 * 0.93);
-    expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
-    ok(r.run(['checkout', '--force', 'v1']));
-    expect(readFileSync(r.path('pytorch_model.bin')).equals(model)).toBe(true);
-  });
+  it(
+    'a PyTorch checkpoint whose pickle names no dtype: its storages get the per-chunk guess, bf16 and f32 planes, ' +
+      'below zstd -3',
+    () => {
+      const bf16 = randomBf16(1 << 20, 0.02, 5); // 2 MiB
+      const f32 = weights(1 << 19, 9); // 2 MiB
+      const model = writeTorchZip([
+        { key: '0', data: bf16 },
+        { key: '1', data: f32 },
+      ]);
+      const r = repo({ 'pytorch_model.bin': model });
+      const c = r.commit('v1');
+      const zstd3 = compress(model, { compressionLevel: 3 }).length;
+      const planes =
+        compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length +
+        compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
+      expect(c.storedBytes).toBeLessThan(zstd3 * 0.93);
+      expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
+      ok(r.run(['checkout', '--force', 'v1']));
+      expect(readFileSync(r.path('pytorch_model.bin')).equals(model)).toBe(true);
+    },
+  );
 
-  it('a PyTorch checkpoint whose pickle names bf16 storages: a fine-tuned storage is stored as a delta, diff gives its dtype and statistics', () => {
-    const n = 1 << 20;
-    const pickle = torchPickle([
-      ['layer.0.weight', 'BFloat16Storage', '0', n],
-      ['layer.1.weight', 'BFloat16Storage', '1', n],
-    ]);
-    const w0 = randomBf16(n, 0.02, 11);
-    const w1 = randomBf16(n, 0.02, 12);
-    const v1 = writeTorchZip(
-      [
-        { key: '0', data: w0 },
-        { key: '1', data: w1 },
-      ],
-      { pickle },
-    );
-    const r = repo({ 'pytorch_model.bin': v1 });
-    r.commit('v1');
-    const tuned = tuneBf16(w1, 0.1, 13);
-    write(
-      r.path('pytorch_model.bin'),
-      writeTorchZip(
+  it(
+    'a PyTorch checkpoint whose pickle names bf16 storages: a fine-tuned storage is stored as a delta, diff gives ' +
+      'its dtype and statistics',
+    () => {
+      const n = 1 << 20;
+      const pickle = torchPickle([
+        ['layer.0.weight', 'BFloat16Storage', '0', n],
+        ['layer.1.weight', 'BFloat16Storage', '1', n],
+      ]);
+      const w0 = randomBf16(n, 0.02, 11);
+      const w1 = randomBf16(n, 0.02, 12);
+      const v1 = writeTorchZip(
         [
           { key: '0', data: w0 },
-          { key: '1', data: tuned },
+          { key: '1', data: w1 },
         ],
         { pickle },
-      ),
-    );
-    const c2 = r.commit('v2');
-    // stored whole, the changed storage takes about two thirds of its bytes; as a delta, about half
-    expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
-    const d = json(r.run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors;
-    expect(d.format).toBe('pytorch');
-    expect(d.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['layer.1.weight', 'BF16', [n]]]);
-    expect(d.changes[0].stats.relL2).toBeGreaterThan(0.05);
-    expect(d.changes[0].stats.relL2).toBeLessThan(0.2);
-    ok(r.run(['checkout', '--force', 'v1']));
-    expect(readFileSync(r.path('pytorch_model.bin')).equals(v1)).toBe(true);
-  });
+      );
+      const r = repo({ 'pytorch_model.bin': v1 });
+      r.commit('v1');
+      const tuned = tuneBf16(w1, 0.1, 13);
+      write(
+        r.path('pytorch_model.bin'),
+        writeTorchZip(
+          [
+            { key: '0', data: w0 },
+            { key: '1', data: tuned },
+          ],
+          { pickle },
+        ),
+      );
+      const c2 = r.commit('v2');
+      // stored whole, the changed storage takes about two thirds of its bytes; as a delta, about half
+      expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
+      const d = json(r.run(['diff', '--stats', 'v1', 'v2', '--json'])).files[0].tensors;
+      expect(d.format).toBe('pytorch');
+      expect(d.changes.map((c: any) => [c.name, c.dtype[1], c.shape[1]])).toEqual([['layer.1.weight', 'BF16', [n]]]);
+      expect(d.changes[0].stats.relL2).toBeGreaterThan(0.05);
+      expect(d.changes[0].stats.relL2).toBeLessThan(0.2);
+      ok(r.run(['checkout', '--force', 'v1']));
+      expect(readFileSync(r.path('pytorch_model.bin')).equals(v1)).toBe(true);
+    },
+  );
 
   it.each([
     // unreadable from its first opcode on (as to an mvm that did not read pickles): storages data/<key>, dtype unknown
@@ -350,7 +368,8 @@ describe('float data without a model container', () => {
         ),
       );
       const c2 = r.commit('v2');
-      // storage 1, tuned, is stored as a delta against v1's storage at the same place: about half of its bytes, not two thirds
+      // storage 1, tuned, is stored as a delta against v1's storage at the same place: about half of its bytes, not two
+      // thirds
       expect(c2.storedBytes).toBeLessThan(0.6 * 2 * n);
       const d = json(r.run(['diff', 'v1', 'v2', '--json'])).files[0].tensors;
       const named = (side: 0 | 1) =>

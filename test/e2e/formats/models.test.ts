@@ -820,140 +820,143 @@ describe('odd files: plain fallback, recognition by content', () => {
     };
   }
 
-  it('malformed and disguised files are plain files, stored and restored bit for bit; models are found by content', () => {
-    const plain = plainFixtures();
-    // a valid safetensors file with an unhelpful name, and one with zero-size tensors
-    const weightsBin = (w: Buffer) =>
-      writeSafetensors([
-        { name: 'model.layers.0.w', dtype: 'F32', shape: [1000], data: f32(1000, 91) },
-        { name: 'model.layers.1.w', dtype: 'F32', shape: [1000], data: w },
-      ]);
-    const zeroSize = (w: Buffer) =>
-      writeSafetensors([
-        { name: 'model.layers.0.empty', dtype: 'F32', shape: [0, 64], data: Buffer.alloc(0) },
-        { name: 'model.layers.0.w', dtype: 'F32', shape: [32, 64], data: f32(32 * 64, 93) },
-        { name: 'model.layers.1.empty', dtype: 'BF16', shape: [0], data: Buffer.alloc(0) },
-        { name: 'model.layers.1.w', dtype: 'F32', shape: [1024], data: w },
-        { name: 'model.layers.2.empty', dtype: 'F16', shape: [4, 0], data: Buffer.alloc(0) },
-      ]);
-    // a valid file whose header lists the tensors in another order than their data
-    const unordered = (w: Buffer) =>
-      safetensorsFromHeader(
-        {
-          'model.layers.2.w': { dtype: 'F32', shape: [1500], data_offsets: [10000, 16000] },
-          'model.layers.0.w': { dtype: 'BF16', shape: [5000], data_offsets: [0, 10000] },
-        },
-        Buffer.concat([bf16(5000, 95), w]),
-      );
-    const v1: Record<string, Buffer> = {
-      ...plain,
-      'models/weights.bin': weightsBin(f32(1000, 92)),
-      'models/zero-size.safetensors': zeroSize(f32(1024, 94)),
-      'models/unordered.safetensors': unordered(f32(1500, 96)),
-    };
-    const v2: Record<string, Buffer> = {
-      'models/weights.bin': weightsBin(f32(1000, 920)),
-      'models/zero-size.safetensors': zeroSize(f32(1024, 940)),
-      'models/unordered.safetensors': unordered(f32(1500, 960)),
-    };
-    for (const [p, b] of Object.entries(plain)) v2[p] = flipMiddle(b);
-
-    const r = repo(v1);
-    const c1 = r.commit('v1');
-    expect(c1.files).toBe(Object.keys(v1).length);
-    for (const [p, b] of Object.entries(v2)) r.write(p, b);
-    const c2 = r.commit('v2');
-    expect(c2.changes).toHaveLength(Object.keys(v1).length);
-
-    const d = r.diff('v1', 'v2');
-    const byPath = new Map<string, any>(d.files.map((f: { path: string }) => [f.path, f]));
-    for (const [p, b] of Object.entries(plain)) {
-      const f = byPath.get(p);
-      expect(f.status, p).toBe('modified');
-      expect(f.tensors, `${p} must not be recognised as a model`).toBeUndefined();
-      // plain fixed-size cutting from offset 0; the flipped byte is in one chunk only
-      expect({ path: p, total: f.chunksTotal, changed: f.chunksChanged }).toEqual({
-        path: p,
-        total: chunksOf(b.length),
-        changed: 1,
-      });
-    }
-
-    // on disk: neither side's file object has a layout, and its chunks are cut from offset 0
-    const objectsOf = { v1: r.fileObjects('v1'), v2: r.fileObjects('v2') };
-    for (const [p, b] of Object.entries(plain)) {
-      for (const rev of ['v1', 'v2'] as const) {
-        const fo = objectsOf[rev](p);
-        expect(fo.layout, `${p} ${rev}`).toBeUndefined();
-        expect(fo.size).toBe(b.length);
-        expect(fo.chunks.map((c: [string, number]) => c[1])).toEqual(
-          Array.from({ length: chunksOf(b.length) }, (_, i) => Math.min(CHUNK, b.length - i * CHUNK)),
+  it(
+    'malformed and disguised files are plain files, stored and restored bit for bit; models are found by ' + 'content',
+    () => {
+      const plain = plainFixtures();
+      // a valid safetensors file with an unhelpful name, and one with zero-size tensors
+      const weightsBin = (w: Buffer) =>
+        writeSafetensors([
+          { name: 'model.layers.0.w', dtype: 'F32', shape: [1000], data: f32(1000, 91) },
+          { name: 'model.layers.1.w', dtype: 'F32', shape: [1000], data: w },
+        ]);
+      const zeroSize = (w: Buffer) =>
+        writeSafetensors([
+          { name: 'model.layers.0.empty', dtype: 'F32', shape: [0, 64], data: Buffer.alloc(0) },
+          { name: 'model.layers.0.w', dtype: 'F32', shape: [32, 64], data: f32(32 * 64, 93) },
+          { name: 'model.layers.1.empty', dtype: 'BF16', shape: [0], data: Buffer.alloc(0) },
+          { name: 'model.layers.1.w', dtype: 'F32', shape: [1024], data: w },
+          { name: 'model.layers.2.empty', dtype: 'F16', shape: [4, 0], data: Buffer.alloc(0) },
+        ]);
+      // a valid file whose header lists the tensors in another order than their data
+      const unordered = (w: Buffer) =>
+        safetensorsFromHeader(
+          {
+            'model.layers.2.w': { dtype: 'F32', shape: [1500], data_offsets: [10000, 16000] },
+            'model.layers.0.w': { dtype: 'BF16', shape: [5000], data_offsets: [0, 10000] },
+          },
+          Buffer.concat([bf16(5000, 95), w]),
         );
+      const v1: Record<string, Buffer> = {
+        ...plain,
+        'models/weights.bin': weightsBin(f32(1000, 92)),
+        'models/zero-size.safetensors': zeroSize(f32(1024, 94)),
+        'models/unordered.safetensors': unordered(f32(1500, 96)),
+      };
+      const v2: Record<string, Buffer> = {
+        'models/weights.bin': weightsBin(f32(1000, 920)),
+        'models/zero-size.safetensors': zeroSize(f32(1024, 940)),
+        'models/unordered.safetensors': unordered(f32(1500, 960)),
+      };
+      for (const [p, b] of Object.entries(plain)) v2[p] = flipMiddle(b);
+
+      const r = repo(v1);
+      const c1 = r.commit('v1');
+      expect(c1.files).toBe(Object.keys(v1).length);
+      for (const [p, b] of Object.entries(v2)) r.write(p, b);
+      const c2 = r.commit('v2');
+      expect(c2.changes).toHaveLength(Object.keys(v1).length);
+
+      const d = r.diff('v1', 'v2');
+      const byPath = new Map<string, any>(d.files.map((f: { path: string }) => [f.path, f]));
+      for (const [p, b] of Object.entries(plain)) {
+        const f = byPath.get(p);
+        expect(f.status, p).toBe('modified');
+        expect(f.tensors, `${p} must not be recognised as a model`).toBeUndefined();
+        // plain fixed-size cutting from offset 0; the flipped byte is in one chunk only
+        expect({ path: p, total: f.chunksTotal, changed: f.chunksChanged }).toEqual({
+          path: p,
+          total: chunksOf(b.length),
+          changed: 1,
+        });
       }
-    }
-    for (const rev of ['v1', 'v2'] as const) {
-      expect(objectsOf[rev]('models/weights.bin').layout.format).toBe('safetensors');
-      const zl = objectsOf[rev]('models/zero-size.safetensors').layout;
-      expect(zl.format).toBe('safetensors');
-      // zero-size tensors own an empty chunk range
-      for (const t of zl.tensors)
-        expect(t.chunkEnd - t.chunkStart, t.name).toBe(
-          t.name.endsWith('.empty') ? 0 : t.end - t.start === 8192 ? 2 : 1,
-        );
-    }
 
-    const wb = byPath.get('models/weights.bin');
-    expect(wb.tensors?.format).toBe('safetensors');
-    expect(wb.tensors.changes).toEqual([
-      {
-        name: 'model.layers.1.w',
-        status: 'values',
-        dtype: ['f32', 'f32'],
-        shape: [[1000], [1000]],
-        chunksChanged: 1,
-        chunksTotal: 1,
-        bytes: 4000,
-      },
-    ]);
-    expect(wb.tensors.unchanged).toBe(1);
+      // on disk: neither side's file object has a layout, and its chunks are cut from offset 0
+      const objectsOf = { v1: r.fileObjects('v1'), v2: r.fileObjects('v2') };
+      for (const [p, b] of Object.entries(plain)) {
+        for (const rev of ['v1', 'v2'] as const) {
+          const fo = objectsOf[rev](p);
+          expect(fo.layout, `${p} ${rev}`).toBeUndefined();
+          expect(fo.size).toBe(b.length);
+          expect(fo.chunks.map((c: [string, number]) => c[1])).toEqual(
+            Array.from({ length: chunksOf(b.length) }, (_, i) => Math.min(CHUNK, b.length - i * CHUNK)),
+          );
+        }
+      }
+      for (const rev of ['v1', 'v2'] as const) {
+        expect(objectsOf[rev]('models/weights.bin').layout.format).toBe('safetensors');
+        const zl = objectsOf[rev]('models/zero-size.safetensors').layout;
+        expect(zl.format).toBe('safetensors');
+        // zero-size tensors own an empty chunk range
+        for (const t of zl.tensors)
+          expect(t.chunkEnd - t.chunkStart, t.name).toBe(
+            t.name.endsWith('.empty') ? 0 : t.end - t.start === 8192 ? 2 : 1,
+          );
+      }
 
-    const z = byPath.get('models/zero-size.safetensors');
-    expect(z.tensors?.format).toBe('safetensors');
-    expect(z.tensors.changes).toEqual([
-      {
-        name: 'model.layers.1.w',
-        status: 'values',
-        dtype: ['f32', 'f32'],
-        shape: [[1024], [1024]],
-        chunksChanged: 1,
-        chunksTotal: 1,
-        bytes: 4096,
-      },
-    ]);
-    expect(z.tensors.unchanged).toBe(4);
-    expect(z.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 2 }]);
+      const wb = byPath.get('models/weights.bin');
+      expect(wb.tensors?.format).toBe('safetensors');
+      expect(wb.tensors.changes).toEqual([
+        {
+          name: 'model.layers.1.w',
+          status: 'values',
+          dtype: ['f32', 'f32'],
+          shape: [[1000], [1000]],
+          chunksChanged: 1,
+          chunksTotal: 1,
+          bytes: 4000,
+        },
+      ]);
+      expect(wb.tensors.unchanged).toBe(1);
 
-    const u = byPath.get('models/unordered.safetensors');
-    expect(u.tensors?.format).toBe('safetensors');
-    expect(u.tensors.changes).toEqual([
-      {
-        name: 'model.layers.2.w',
-        status: 'values',
-        dtype: ['f32', 'f32'],
-        shape: [[1500], [1500]],
-        chunksChanged: 2,
-        chunksTotal: 2,
-        bytes: 6000,
-      },
-    ]);
-    expect(u.tensors.unchanged).toBe(1);
+      const z = byPath.get('models/zero-size.safetensors');
+      expect(z.tensors?.format).toBe('safetensors');
+      expect(z.tensors.changes).toEqual([
+        {
+          name: 'model.layers.1.w',
+          status: 'values',
+          dtype: ['f32', 'f32'],
+          shape: [[1024], [1024]],
+          chunksChanged: 1,
+          chunksTotal: 1,
+          bytes: 4096,
+        },
+      ]);
+      expect(z.tensors.unchanged).toBe(4);
+      expect(z.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 2 }]);
 
-    ok(r.run(['checkout', 'v1']));
-    for (const [p, b] of Object.entries(v1)) expect(r.read(p).equals(b), p).toBe(true);
-    ok(r.run(['checkout', 'main']));
-    for (const [p, b] of Object.entries(v2)) expect(r.read(p).equals(b), p).toBe(true);
-    expect(json(r.run(['fsck', '--json'])).ok).toBe(true);
-  });
+      const u = byPath.get('models/unordered.safetensors');
+      expect(u.tensors?.format).toBe('safetensors');
+      expect(u.tensors.changes).toEqual([
+        {
+          name: 'model.layers.2.w',
+          status: 'values',
+          dtype: ['f32', 'f32'],
+          shape: [[1500], [1500]],
+          chunksChanged: 2,
+          chunksTotal: 2,
+          bytes: 6000,
+        },
+      ]);
+      expect(u.tensors.unchanged).toBe(1);
+
+      ok(r.run(['checkout', 'v1']));
+      for (const [p, b] of Object.entries(v1)) expect(r.read(p).equals(b), p).toBe(true);
+      ok(r.run(['checkout', 'main']));
+      for (const [p, b] of Object.entries(v2)) expect(r.read(p).equals(b), p).toBe(true);
+      expect(json(r.run(['fsck', '--json'])).ok).toBe(true);
+    },
+  );
 });
 
 // ---------------------------------------------------------------- 4. diff --stats

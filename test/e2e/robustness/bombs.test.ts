@@ -139,16 +139,19 @@ describe('decompression bombs from a folder remote: clone refuses them, stores n
     expect(existsSync(t.path(`c${seq}`))).toBe(false);
   });
 
-  it('a version manifest and a file object that are zstd bombs (1 GiB; 200 MiB) are refused at the metadata limit', () => {
-    for (const [id, bomb] of [
-      [origin.version, zstdBomb(GiB)],
-      [origin.file, zstdBomb(200 << 20)],
-    ] as const) {
-      const remote = plantedRemote(id, bomb);
-      refused(mvmPeak(['clone', remote, `c${seq}`, '--json'], { cwd: t.dir }), 'REMOTE_CORRUPT');
-      expect(existsSync(t.path(`c${seq}`))).toBe(false);
-    }
-  });
+  it(
+    'a version manifest and a file object that are zstd bombs (1 GiB; 200 MiB) are refused at the metadata ' + 'limit',
+    () => {
+      for (const [id, bomb] of [
+        [origin.version, zstdBomb(GiB)],
+        [origin.file, zstdBomb(200 << 20)],
+      ] as const) {
+        const remote = plantedRemote(id, bomb);
+        refused(mvmPeak(['clone', remote, `c${seq}`, '--json'], { cwd: t.dir }), 'REMOTE_CORRUPT');
+        expect(existsSync(t.path(`c${seq}`))).toBe(false);
+      }
+    },
+  );
 
   it('fetch into a repository stores nothing and fsck stays clean', () => {
     const remote = plantedRemote(origin.chunk, zstdBomb(GiB));
@@ -228,22 +231,26 @@ describe('parser bombs: the file is committed with short names, under 300 MB, an
 });
 
 describe('decompression bombs fetched on demand by a partial store', () => {
-  it('a chunk that is a 250 MiB zstd bomb, met when get reads it from the remote, is REMOTE_CORRUPT at the size its file object declares, under 300 MB', () => {
-    // a partial clone of a copy of the origin's remote, which then turns hostile
-    const remote = t.path(`ondemand-${++seq}`);
-    cpSync(origin.remote, remote, { recursive: true });
-    const clone = t.path(`ondemand-clone-${seq}`);
-    ok(mvm(['clone', remote, clone], { cwd: t.path('.') }));
-    expect(storedIds(clone)).not.toContain(origin.chunk);
-    // a header of 250 MiB, within the limit of any object: only the chunk's declared size stops it early
-    const planted = plantedRemote(origin.chunk, zstdBomb(250 << 20));
-    rmSync(remote, { recursive: true });
-    cpSync(planted, remote, { recursive: true });
-    const out = t.path(`ondemand-out-${seq}.bin`);
-    const r = mvmPeak(['get', 'main', 'w.bin', '-o', out, '--json'], { cwd: clone });
-    refused(r, 'REMOTE_CORRUPT');
-    expect(existsSync(out)).toBe(false);
-    expect(storedIds(clone)).not.toContain(origin.chunk);
-    ok(mvm(['fsck'], { cwd: clone }));
-  });
+  it(
+    'a chunk that is a 250 MiB zstd bomb, met when get reads it from the remote, is REMOTE_CORRUPT at the size its ' +
+      'file object declares, under 300 MB',
+    () => {
+      // a partial clone of a copy of the origin's remote, which then turns hostile
+      const remote = t.path(`ondemand-${++seq}`);
+      cpSync(origin.remote, remote, { recursive: true });
+      const clone = t.path(`ondemand-clone-${seq}`);
+      ok(mvm(['clone', remote, clone], { cwd: t.path('.') }));
+      expect(storedIds(clone)).not.toContain(origin.chunk);
+      // a header of 250 MiB, within the limit of any object: only the chunk's declared size stops it early
+      const planted = plantedRemote(origin.chunk, zstdBomb(250 << 20));
+      rmSync(remote, { recursive: true });
+      cpSync(planted, remote, { recursive: true });
+      const out = t.path(`ondemand-out-${seq}.bin`);
+      const r = mvmPeak(['get', 'main', 'w.bin', '-o', out, '--json'], { cwd: clone });
+      refused(r, 'REMOTE_CORRUPT');
+      expect(existsSync(out)).toBe(false);
+      expect(storedIds(clone)).not.toContain(origin.chunk);
+      ok(mvm(['fsck'], { cwd: clone }));
+    },
+  );
 });

@@ -9,7 +9,8 @@ import { EXIT } from '../../../src/errors.js';
 const ROUNDS = Number(process.env.MVM_STRESS_ROUNDS ?? 10);
 
 describe('the index under many processes', () => {
-  it(`${ROUNDS} rounds of 8 concurrent readers and 2 writers: every command exits 0 (writers may wait or say LOCKED), fsck clean after each round`, async () => {
+  it(`${ROUNDS} rounds of 8 concurrent readers and 2 writers: every command exits 0 ` +
+    '(writers may wait or say LOCKED), fsck clean after each round', async () => {
     const t = testdir();
     try {
       const run = (args: string[]) => mvm(args, { cwd: t.dir });

@@ -111,61 +111,65 @@ function fsckRemote(a: { run: (args: string[]) => RunResult }): {
 }
 
 describe.each(BACKENDS)('healing a remote on $name', (b) => {
-  it('a flipped byte in a pack, a deleted index and a garbled ref: fsck --remote names each (exit 7), push --repair mends them, fsck --remote is clean and a fresh clone is bit-exact', async () => {
-    const t = testdir();
-    try {
-      const url = b.url(t, 'heal');
-      const a = origin(b, t, url);
-      expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true, problems: [] } });
-      const repo = Repository.open(a.dir);
-      const head = repo.version(repo.headId()!);
-      const bigChunk = repo.file(head.files['models/big.bin']!.file).chunks[0]!.id;
-      const secondFile = head.files['models/second.bin']!.file;
-      const packs = packsOf(a);
-      const flipped = [...packs].find(([, ids]) => ids.includes(bigChunk))![0];
-      const dropped = [...packs].find(([, ids]) => ids.includes(secondFile))![0];
-      expect(flipped).not.toBe(dropped);
-      // 1. damage: a byte of big.bin's chunk, the index of the pack holding second.bin's file object, the ref
-      const data = await b.get(url, `packs/${flipped}.pack`);
-      data[Math.floor(data.length / 2)] ^= 0xff;
-      await b.put(url, `packs/${flipped}.pack`, data);
-      await b.del(url, `packs/${dropped}.idx`);
-      await b.put(url, 'refs/heads/main', Buffer.from('not a version\n'));
-      // 2. detected
-      const before = fsckRemote(a);
-      expect(before.code).toBe(7);
-      expect(before.r.ok).toBe(false);
-      const kinds = before.r.problems.map((p) => `${p.kind} ${p.id ?? p.ref}`);
-      expect(kinds).toContain(`corrupt ${bigChunk}`);
-      expect(kinds).toContain(`missing ${secondFile}`);
-      expect(kinds).toContain('bad-ref refs/heads/main');
-      expect(before.r.problems.find((p) => p.kind === 'corrupt')!.pack).toBe(flipped);
-      // a plain push cannot overwrite the garbled ref, and sends nothing of what is damaged
-      expectError(a.run(['push', '--json']), 'REMOTE_CORRUPT', 7);
-      expectError(
-        mvm(['clone', url, 'broken', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }),
-        'REMOTE_CORRUPT',
-        7,
-      );
-      // 3. repaired from the good repository
-      const pushed = json(a.run(['push', '--repair', '--json']));
-      expect(pushed.repair.found).toBe(before.r.problems.length);
-      expect(pushed.repair.unrepaired).toEqual([]);
-      expect(pushed.repair.objects).toBeGreaterThanOrEqual(2);
-      expect(pushed.repair.refs).toEqual([{ ref: 'refs/heads/main', to: repo.headId() }]);
-      // the damaged pack is named by nothing any more: retired (and deleted), or written again whole
-      expect([...pushed.repair.retired, ...pushed.repair.rewritten]).toContain(flipped);
-      // 4. the remote is sound, and a fresh clone is bit-exact
-      expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true, problems: [] } });
-      const c = workspace(b, t, 'c');
-      json(mvm(['clone', url, 'c', '--full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
-      for (const f of ['models/big.bin', 'models/small.txt', 'models/second.bin'])
-        expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
-      expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'a flipped byte in a pack, a deleted index and a garbled ref: fsck --remote names each (exit 7), push --repair ' +
+      'mends them, fsck --remote is clean and a fresh clone is bit-exact',
+    async () => {
+      const t = testdir();
+      try {
+        const url = b.url(t, 'heal');
+        const a = origin(b, t, url);
+        expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true, problems: [] } });
+        const repo = Repository.open(a.dir);
+        const head = repo.version(repo.headId()!);
+        const bigChunk = repo.file(head.files['models/big.bin']!.file).chunks[0]!.id;
+        const secondFile = head.files['models/second.bin']!.file;
+        const packs = packsOf(a);
+        const flipped = [...packs].find(([, ids]) => ids.includes(bigChunk))![0];
+        const dropped = [...packs].find(([, ids]) => ids.includes(secondFile))![0];
+        expect(flipped).not.toBe(dropped);
+        // 1. damage: a byte of big.bin's chunk, the index of the pack holding second.bin's file object, the ref
+        const data = await b.get(url, `packs/${flipped}.pack`);
+        data[Math.floor(data.length / 2)] ^= 0xff;
+        await b.put(url, `packs/${flipped}.pack`, data);
+        await b.del(url, `packs/${dropped}.idx`);
+        await b.put(url, 'refs/heads/main', Buffer.from('not a version\n'));
+        // 2. detected
+        const before = fsckRemote(a);
+        expect(before.code).toBe(7);
+        expect(before.r.ok).toBe(false);
+        const kinds = before.r.problems.map((p) => `${p.kind} ${p.id ?? p.ref}`);
+        expect(kinds).toContain(`corrupt ${bigChunk}`);
+        expect(kinds).toContain(`missing ${secondFile}`);
+        expect(kinds).toContain('bad-ref refs/heads/main');
+        expect(before.r.problems.find((p) => p.kind === 'corrupt')!.pack).toBe(flipped);
+        // a plain push cannot overwrite the garbled ref, and sends nothing of what is damaged
+        expectError(a.run(['push', '--json']), 'REMOTE_CORRUPT', 7);
+        expectError(
+          mvm(['clone', url, 'broken', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }),
+          'REMOTE_CORRUPT',
+          7,
+        );
+        // 3. repaired from the good repository
+        const pushed = json(a.run(['push', '--repair', '--json']));
+        expect(pushed.repair.found).toBe(before.r.problems.length);
+        expect(pushed.repair.unrepaired).toEqual([]);
+        expect(pushed.repair.objects).toBeGreaterThanOrEqual(2);
+        expect(pushed.repair.refs).toEqual([{ ref: 'refs/heads/main', to: repo.headId() }]);
+        // the damaged pack is named by nothing any more: retired (and deleted), or written again whole
+        expect([...pushed.repair.retired, ...pushed.repair.rewritten]).toContain(flipped);
+        // 4. the remote is sound, and a fresh clone is bit-exact
+        expect(fsckRemote(a)).toMatchObject({ code: 0, r: { ok: true, problems: [] } });
+        const c = workspace(b, t, 'c');
+        json(mvm(['clone', url, 'c', '--full', ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() }));
+        for (const f of ['models/big.bin', 'models/small.txt', 'models/second.bin'])
+          expect(readFileSync(c.path(f)).equals(readFileSync(a.path(f))), f).toBe(true);
+        expect(json(c.run(['fsck', '--json'])).ok).toBe(true);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('push --force overwrites a garbled remote ref (a plain push is REMOTE_CORRUPT with a hint)', async () => {
     const t = testdir();
@@ -221,36 +225,40 @@ describe('healing on a folder remote', () => {
     }
   });
 
-  it('what a good copy cannot mend is reported: push --repair from a store that lacks the damaged object exits 7 and retires nothing', async () => {
-    const t = testdir();
-    try {
-      const b = BACKENDS[0]!;
-      const url = b.url(t, 'lack');
-      const a = origin(b, t, url);
-      // a partial clone holds no chunks: it cannot mend a damaged one
-      const c = workspace(b, t, 'c');
-      json(mvm(['clone', url, 'c', '--json', '--only', 'models/small.txt'], { cwd: t.dir }));
-      const repo = Repository.open(a.dir);
-      const bigChunk = repo.file(repo.version(repo.headId()!).files['models/big.bin']!.file).chunks[0]!.id;
-      const flipped = [...packsOf(a)].find(([, ids]) => ids.includes(bigChunk))![0];
-      const data = await b.get(url, `packs/${flipped}.pack`);
-      data[10] ^= 0xff;
-      await b.put(url, `packs/${flipped}.pack`, data);
-      const r = c.run(['push', '--repair', '--json']);
-      expect(r.exitCode).toBe(7);
-      const out = JSON.parse(r.stdout);
-      expect(out.repair.unrepaired.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([
-        `corrupt ${bigChunk}`,
-      ]);
-      expect(out.repair.retired).toEqual([]);
-      expect(existsSync(join(url, 'packs', `${flipped}.idx`))).toBe(true);
-      // the good repository mends it
-      expect(json(a.run(['push', '--repair', '--json'])).repair.unrepaired).toEqual([]);
-      expect(fsckRemote(a).code).toBe(0);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'what a good copy cannot mend is reported: push --repair from a store that lacks the damaged object exits 7 ' +
+      'and retires nothing',
+    async () => {
+      const t = testdir();
+      try {
+        const b = BACKENDS[0]!;
+        const url = b.url(t, 'lack');
+        const a = origin(b, t, url);
+        // a partial clone holds no chunks: it cannot mend a damaged one
+        const c = workspace(b, t, 'c');
+        json(mvm(['clone', url, 'c', '--json', '--only', 'models/small.txt'], { cwd: t.dir }));
+        const repo = Repository.open(a.dir);
+        const bigChunk = repo.file(repo.version(repo.headId()!).files['models/big.bin']!.file).chunks[0]!.id;
+        const flipped = [...packsOf(a)].find(([, ids]) => ids.includes(bigChunk))![0];
+        const data = await b.get(url, `packs/${flipped}.pack`);
+        data[10] ^= 0xff;
+        await b.put(url, `packs/${flipped}.pack`, data);
+        const r = c.run(['push', '--repair', '--json']);
+        expect(r.exitCode).toBe(7);
+        const out = JSON.parse(r.stdout);
+        expect(out.repair.unrepaired.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([
+          `corrupt ${bigChunk}`,
+        ]);
+        expect(out.repair.retired).toEqual([]);
+        expect(existsSync(join(url, 'packs', `${flipped}.idx`))).toBe(true);
+        // the good repository mends it
+        expect(json(a.run(['push', '--repair', '--json'])).repair.unrepaired).toEqual([]);
+        expect(fsckRemote(a).code).toBe(0);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });
 
 describe('a store refetches what fsck --repair set aside', () => {

@@ -64,117 +64,125 @@ describe('a version with deps.data "x"', () => {
     }
   });
 
-  it('placed in .mvm by hand: fsck reports it, the index skips it, log, status, commit and fsck --repair never crash', () => {
-    const t = testdir({ 'w/models/w.bin': 'weights v1' });
-    try {
-      const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
-      ok(run(['init']));
-      ok(run(['add', 'models']));
-      const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-      const repo = Repository.open(t.path('w'));
-      const evil = putRawVersion(repo, v1, { deps: { data: 'x' } });
-      const evilMeta = putRawVersion(repo, v1, { meta: { k: { nested: true } } });
-      // numbered and tagged, as a fetch of an older mvm left them
-      repo.numbers.append(evil);
-      repo.numbers.append(evilMeta);
-      repo.refs.write('refs/tags/evil', evil);
+  it(
+    'placed in .mvm by hand: fsck reports it, the index skips it, log, status, commit and fsck --repair never ' +
+      'crash',
+    () => {
+      const t = testdir({ 'w/models/w.bin': 'weights v1' });
+      try {
+        const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
+        ok(run(['init']));
+        ok(run(['add', 'models']));
+        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+        const repo = Repository.open(t.path('w'));
+        const evil = putRawVersion(repo, v1, { deps: { data: 'x' } });
+        const evilMeta = putRawVersion(repo, v1, { meta: { k: { nested: true } } });
+        // numbered and tagged, as a fetch of an older mvm left them
+        repo.numbers.append(evil);
+        repo.numbers.append(evilMeta);
+        repo.refs.write('refs/tags/evil', evil);
 
-      const f = run(['fsck', '--json']);
-      expect(f.exitCode).toBe(7);
-      const problems = JSON.parse(f.stdout).problems as { kind: string; id: string; message: string }[];
-      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
-        [
-          ['corrupt', evil],
-          ['corrupt', evilMeta],
-        ].sort(),
-      );
-      expect(problems.find((p) => p.id === evil)!.message).toContain('deps.data');
+        const f = run(['fsck', '--json']);
+        expect(f.exitCode).toBe(7);
+        const problems = JSON.parse(f.stdout).problems as { kind: string; id: string; message: string }[];
+        expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
+          [
+            ['corrupt', evil],
+            ['corrupt', evilMeta],
+          ].sort(),
+        );
+        expect(problems.find((p) => p.id === evil)!.message).toContain('deps.data');
 
-      const log = run(['log', '--json']);
-      noCrash(log);
-      expect(json(log).map((e: { id: string }) => e.id)).toEqual([v1]);
-      noCrash(run(['log', '--all']));
-      expect(json(run(['status', '--json'])).clean).toBe(true);
-      write(t.path('w/models/w.bin'), 'weights v2');
-      const v2 = json(run(['commit', '-m', 'v2', '--json']));
-      expect(v2.number).toBe(4);
-      expectError(run(['show', 'evil', '--json']), 'OBJECT_CORRUPT', 7);
+        const log = run(['log', '--json']);
+        noCrash(log);
+        expect(json(log).map((e: { id: string }) => e.id)).toEqual([v1]);
+        noCrash(run(['log', '--all']));
+        expect(json(run(['status', '--json'])).clean).toBe(true);
+        write(t.path('w/models/w.bin'), 'weights v2');
+        const v2 = json(run(['commit', '-m', 'v2', '--json']));
+        expect(v2.number).toBe(4);
+        expectError(run(['show', 'evil', '--json']), 'OBJECT_CORRUPT', 7);
 
-      const repaired = run(['fsck', '--repair', '--json']);
-      noCrash(repaired);
-      expect(JSON.parse(repaired.stdout).repaired.join('\n')).toContain(evil);
-      noCrash(run(['log']));
-      expect(json(run(['status', '--json'])).clean).toBe(true);
+        const repaired = run(['fsck', '--repair', '--json']);
+        noCrash(repaired);
+        expect(JSON.parse(repaired.stdout).repaired.join('\n')).toContain(evil);
+        noCrash(run(['log']));
+        expect(json(run(['status', '--json'])).clean).toBe(true);
 
-      // as HEAD itself: a clear OBJECT_CORRUPT from every command, never a TypeError
-      const evil2 = putRawVersion(repo, v2.id, { git: 'main' });
-      repo.refs.write('refs/heads/main', evil2);
-      for (const args of [['log'], ['status'], ['commit', '-m', 'v3'], ['fsck']]) noCrash(run(args));
-      expectError(run(['status', '--json']), 'OBJECT_CORRUPT', 7);
-      noCrash(run(['fsck', '--repair']));
-    } finally {
-      t.cleanup();
-    }
-  });
+        // as HEAD itself: a clear OBJECT_CORRUPT from every command, never a TypeError
+        const evil2 = putRawVersion(repo, v2.id, { git: 'main' });
+        repo.refs.write('refs/heads/main', evil2);
+        for (const args of [['log'], ['status'], ['commit', '-m', 'v3'], ['fsck']]) noCrash(run(args));
+        expectError(run(['status', '--json']), 'OBJECT_CORRUPT', 7);
+        noCrash(run(['fsck', '--repair']));
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
-  it('a file object whose tensor runs past the file, or an annotation whose note is a number, is reported by fsck, never a crash', () => {
-    const t = testdir({ 'w/models/w.bin': 'weights v1' });
-    try {
-      const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
-      ok(run(['init']));
-      ok(run(['add', 'models']));
-      const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-      const repo = Repository.open(t.path('w'));
-      const entry = repo.version(v1).files['models/w.bin']!;
-      const raw = JSON.parse(repo.objects.get(entry.file).toString('utf8'));
-      const badFile = repo.objects.put(
-        Buffer.from(
-          JSON.stringify({
-            ...raw,
-            layout: {
-              format: 'safetensors',
-              tensors: [{ name: 't', dtype: 'F32', shape: [1], start: 0, end: 1 << 30, chunkStart: 0, chunkEnd: 1 }],
-            },
-          }),
-        ),
-      );
-      const evil = putRawVersion(repo, v1, { files: { 'models/w.bin': { ...entry, file: badFile } } });
-      repo.refs.write('refs/tags/evil', evil);
-      const ann = repo.objects.put(
-        Buffer.from(
-          JSON.stringify({
-            type: 'annotation',
-            format: 1,
-            target: v1,
-            author: 'a',
-            time: 't',
-            metrics: { f1: 'high' },
-            note: 5,
-          }),
-        ),
-      );
-      mkdirSync(t.path('w/.mvm/logs'), { recursive: true });
-      writeFileSync(t.path('w/.mvm/logs/annotations'), `${JSON.stringify({ target: v1, annotation: ann })}\n`, {
-        flag: 'a',
-      });
-      const f = run(['fsck', '--json']);
-      noCrash(f);
-      const problems = JSON.parse(f.stdout).problems as { kind: string; id: string }[];
-      expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
-        [
-          ['corrupt', ann],
-          ['corrupt', badFile],
-        ].sort(),
-      );
-      // show names the damaged annotation (as it does a missing one); log leaves it out; neither crashes
-      noCrash(run(['show', 'v1']));
-      expectError(run(['show', 'v1', '--json']), 'OBJECT_CORRUPT', 7);
-      expect(json(run(['log', '--json']))[0].metrics).toEqual({});
-      expectError(run(['diff', 'v1', 'evil', '--json']), 'OBJECT_CORRUPT', 7);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'a file object whose tensor runs past the file, or an annotation whose note is a number, is reported by fsck, ' +
+      'never a crash',
+    () => {
+      const t = testdir({ 'w/models/w.bin': 'weights v1' });
+      try {
+        const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
+        ok(run(['init']));
+        ok(run(['add', 'models']));
+        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+        const repo = Repository.open(t.path('w'));
+        const entry = repo.version(v1).files['models/w.bin']!;
+        const raw = JSON.parse(repo.objects.get(entry.file).toString('utf8'));
+        const badFile = repo.objects.put(
+          Buffer.from(
+            JSON.stringify({
+              ...raw,
+              layout: {
+                format: 'safetensors',
+                tensors: [{ name: 't', dtype: 'F32', shape: [1], start: 0, end: 1 << 30, chunkStart: 0, chunkEnd: 1 }],
+              },
+            }),
+          ),
+        );
+        const evil = putRawVersion(repo, v1, { files: { 'models/w.bin': { ...entry, file: badFile } } });
+        repo.refs.write('refs/tags/evil', evil);
+        const ann = repo.objects.put(
+          Buffer.from(
+            JSON.stringify({
+              type: 'annotation',
+              format: 1,
+              target: v1,
+              author: 'a',
+              time: 't',
+              metrics: { f1: 'high' },
+              note: 5,
+            }),
+          ),
+        );
+        mkdirSync(t.path('w/.mvm/logs'), { recursive: true });
+        writeFileSync(t.path('w/.mvm/logs/annotations'), `${JSON.stringify({ target: v1, annotation: ann })}\n`, {
+          flag: 'a',
+        });
+        const f = run(['fsck', '--json']);
+        noCrash(f);
+        const problems = JSON.parse(f.stdout).problems as { kind: string; id: string }[];
+        expect(problems.map((p) => [p.kind, p.id]).sort()).toEqual(
+          [
+            ['corrupt', ann],
+            ['corrupt', badFile],
+          ].sort(),
+        );
+        // show names the damaged annotation (as it does a missing one); log leaves it out; neither crashes
+        noCrash(run(['show', 'v1']));
+        expectError(run(['show', 'v1', '--json']), 'OBJECT_CORRUPT', 7);
+        expect(json(run(['log', '--json']))[0].metrics).toEqual({});
+        expectError(run(['diff', 'v1', 'evil', '--json']), 'OBJECT_CORRUPT', 7);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });
 
 describe('.mvm/config.json with a setting of the wrong type', () => {
@@ -208,57 +216,61 @@ describe('.mvm/config.json with a setting of the wrong type', () => {
 });
 
 describe('names that are also names of Object.prototype', () => {
-  it('__proto__ and constructor at the workspace root are stored, noticed when deleted, and restored by checkout --force', () => {
-    const t = testdir({ 'w/__proto__': 'proto bytes', 'w/constructor': 'ctor bytes', 'w/m/__proto__': 'inner' });
-    try {
-      const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
-      ok(run(['init']));
-      ok(run(['add', '__proto__', 'constructor', 'm']));
-      const c = json(
-        run([
-          'commit',
-          '-m',
-          'v1',
-          '--metric',
-          'constructor=1',
-          '--param',
-          '__proto__=2',
-          '--meta',
-          'toString=x',
-          '--json',
-        ]),
-      );
-      expect(c.files).toBe(3);
-      const v = json(run(['show', 'HEAD', '--json'])).version;
-      expect(Object.keys(v.files).sort()).toEqual(['__proto__', 'constructor', 'm/__proto__']);
-      expect(v.metrics).toEqual({ constructor: 1 });
-      expect(Object.keys(v.params)).toEqual(['__proto__']);
-      expect(v.meta).toEqual({ toString: 'x' });
-      // the workspace diff sees a changed __proto__ (its map dropped it before)
-      writeFileSync(t.path('w/__proto__'), 'changed');
-      const d = json(run(['diff', '--json']));
-      expect(
-        d.files
-          .filter((f: { status: string }) => f.status !== 'unchanged')
-          .map((f: { path: string; status: string }) => [f.path, f.status]),
-      ).toEqual([['__proto__', 'modified']]);
-      rmSync(t.path('w/__proto__'));
-      rmSync(t.path('w/constructor'));
-      expect(json(run(['status', '--json'])).changes).toEqual([
-        { path: '__proto__', status: 'deleted' },
-        { path: 'constructor', status: 'deleted' },
-      ]);
-      ok(run(['checkout', 'HEAD', '--force']));
-      expect(readFileSync(t.path('w/__proto__'), 'utf8')).toBe('proto bytes');
-      expect(readFileSync(t.path('w/constructor'), 'utf8')).toBe('ctor bytes');
-      expect(json(run(['status', '--json'])).clean).toBe(true);
-      // a metric that is only on Object.prototype is no metric
-      expectError(run(['best', '--metric', 'toString', '--json']), 'NO_VERSIONS', 4);
-      expect(json(run(['best', '--metric', 'constructor', '--json'])).value).toBe(1);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    '__proto__ and constructor at the workspace root are stored, noticed when deleted, and restored by checkout ' +
+      '--force',
+    () => {
+      const t = testdir({ 'w/__proto__': 'proto bytes', 'w/constructor': 'ctor bytes', 'w/m/__proto__': 'inner' });
+      try {
+        const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
+        ok(run(['init']));
+        ok(run(['add', '__proto__', 'constructor', 'm']));
+        const c = json(
+          run([
+            'commit',
+            '-m',
+            'v1',
+            '--metric',
+            'constructor=1',
+            '--param',
+            '__proto__=2',
+            '--meta',
+            'toString=x',
+            '--json',
+          ]),
+        );
+        expect(c.files).toBe(3);
+        const v = json(run(['show', 'HEAD', '--json'])).version;
+        expect(Object.keys(v.files).sort()).toEqual(['__proto__', 'constructor', 'm/__proto__']);
+        expect(v.metrics).toEqual({ constructor: 1 });
+        expect(Object.keys(v.params)).toEqual(['__proto__']);
+        expect(v.meta).toEqual({ toString: 'x' });
+        // the workspace diff sees a changed __proto__ (its map dropped it before)
+        writeFileSync(t.path('w/__proto__'), 'changed');
+        const d = json(run(['diff', '--json']));
+        expect(
+          d.files
+            .filter((f: { status: string }) => f.status !== 'unchanged')
+            .map((f: { path: string; status: string }) => [f.path, f.status]),
+        ).toEqual([['__proto__', 'modified']]);
+        rmSync(t.path('w/__proto__'));
+        rmSync(t.path('w/constructor'));
+        expect(json(run(['status', '--json'])).changes).toEqual([
+          { path: '__proto__', status: 'deleted' },
+          { path: 'constructor', status: 'deleted' },
+        ]);
+        ok(run(['checkout', 'HEAD', '--force']));
+        expect(readFileSync(t.path('w/__proto__'), 'utf8')).toBe('proto bytes');
+        expect(readFileSync(t.path('w/constructor'), 'utf8')).toBe('ctor bytes');
+        expect(json(run(['status', '--json'])).clean).toBe(true);
+        // a metric that is only on Object.prototype is no metric
+        expectError(run(['best', '--metric', 'toString', '--json']), 'NO_VERSIONS', 4);
+        expect(json(run(['best', '--metric', 'constructor', '--json'])).value).toBe(1);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });
 
 describe('a file name with a backslash', () => {

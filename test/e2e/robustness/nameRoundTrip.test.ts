@@ -28,7 +28,10 @@ function ofBytes(s: string, n: number): string {
   return out + 'x'.repeat(n - utf8Length(out));
 }
 
-/** What Linux can hold as one file name, which mvm must keep (`.git` and `.mvm` are skipped in tracked folders by design). */
+/**
+ * What Linux can hold as one file name, which mvm must keep (`.git` and `.mvm` are skipped in tracked folders by
+ * design).
+ */
 function holdable(s: string): boolean {
   return (
     s !== '' &&
@@ -121,7 +124,10 @@ const nameArb = fc
   )
   .filter(holdable);
 
-/** Every file under `dir`/TOP for each of `tops` (path as its names' UTF-8 bytes in hex, to compare byte for byte), with its bytes. */
+/**
+ * Every file under `dir`/TOP for each of `tops` (path as its names' UTF-8 bytes in hex, to compare byte for byte), with
+ * its bytes.
+ */
 function tree(dir: string, tops: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const visit = (rel: Buffer[]) => {
@@ -172,7 +178,8 @@ function roundTrip(names: string[]): void {
     mkdirSync(join(w, 'names'), { recursive: true });
     mkdirSync(join(w, 'dirs'), { recursive: true });
     ok(run(['init']));
-    // nothing is ignored: names like '.DS_Store' or 'x~' are the user's to keep here (and in the clone, which gets this file)
+    // nothing is ignored: names like '.DS_Store' or 'x~' are the user's to keep here (and in the clone, which gets this
+    // file)
     writeFileSync(join(w, '.mvmignore'), '!*\n');
     want.set(Buffer.from('.mvmignore').toString('hex'), Buffer.from('!*\n'));
     names.forEach((n, i) => put(['names', n], i));

@@ -26,24 +26,32 @@ describe('every name, every key', () => {
     }
   });
 
-  it('a file name that is not UTF-8 is refused loudly by commit (UNSUPPORTED_NAME, escaped), never dropped; nothing is committed', () => {
-    const t = testdir({ 'm/ok.bin': 'ok' });
-    try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
-      ok(run(['add', 'm']));
-      const bad = Buffer.concat([Buffer.from(join(t.dir, 'm', 'bad')), Buffer.from([0xff, 0xfe]), Buffer.from('.bin')]);
-      writeFileSync(bad, 'data');
-      const e = expectError(run(['commit', '-m', 'v1', '--json']), 'UNSUPPORTED_NAME', 2);
-      expect(e.message).toContain('m/bad\\xff\\xfe.bin');
-      const plain = run(['commit', '-m', 'v1']);
-      expect(plain.stderr).toContain('m/bad\\xff\\xfe.bin');
-      expect(existsSync(t.path('.mvm/refs/heads/main'))).toBe(false);
-      expectError(run(['status', '--json']), 'UNSUPPORTED_NAME', 2);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'a file name that is not UTF-8 is refused loudly by commit (UNSUPPORTED_NAME, escaped), never dropped; nothing ' +
+      'is committed',
+    () => {
+      const t = testdir({ 'm/ok.bin': 'ok' });
+      try {
+        const run = (args: string[]) => mvm(args, { cwd: t.dir });
+        ok(run(['init']));
+        ok(run(['add', 'm']));
+        const bad = Buffer.concat([
+          Buffer.from(join(t.dir, 'm', 'bad')),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('.bin'),
+        ]);
+        writeFileSync(bad, 'data');
+        const e = expectError(run(['commit', '-m', 'v1', '--json']), 'UNSUPPORTED_NAME', 2);
+        expect(e.message).toContain('m/bad\\xff\\xfe.bin');
+        const plain = run(['commit', '-m', 'v1']);
+        expect(plain.stderr).toContain('m/bad\\xff\\xfe.bin');
+        expect(existsSync(t.path('.mvm/refs/heads/main'))).toBe(false);
+        expectError(run(['status', '--json']), 'UNSUPPORTED_NAME', 2);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('__proto__ and constructor are keys and names like any other', () => {
     const t = testdir({ '__proto__/constructor.bin': 'p' });
@@ -86,28 +94,31 @@ describe('every name, every key', () => {
     }
   });
 
-  it('control characters in names and messages are printed escaped; JSON and the file on disk keep them exactly', () => {
-    const name = 'm/e\x1b[31mvil\x07.bin';
-    const t = testdir();
-    try {
-      mkdirSync(t.path('m'));
-      write(t.path(name), 'x');
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
-      ok(run(['add', 'm']));
-      ok(run(['commit', '-m', 'msg \x1b]0;title\x07 end']));
-      const shown = run(['show', 'v1']);
-      ok(shown);
-      expect(shown.stdout).not.toMatch(/[\x1b\x07]/);
-      expect(shown.stdout).toContain('m/e\\x1b[31mvil\\x07.bin');
-      expect(shown.stdout).toContain('msg \\x1b]0;title\\x07 end');
-      expect(run(['log']).stdout).not.toMatch(/[\x1b\x07]/);
-      expect(Object.keys(json(run(['show', 'v1', '--json'])).version.files)).toEqual([name]);
-      rmSync(t.path('m'), { recursive: true });
-      ok(run(['checkout', 'v1', '--force']));
-      expect(readdirSync(t.path('m'))).toEqual(['e\x1b[31mvil\x07.bin']);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'control characters in names and messages are printed escaped; JSON and the file on disk keep them ' + 'exactly',
+    () => {
+      const name = 'm/e\x1b[31mvil\x07.bin';
+      const t = testdir();
+      try {
+        mkdirSync(t.path('m'));
+        write(t.path(name), 'x');
+        const run = (args: string[]) => mvm(args, { cwd: t.dir });
+        ok(run(['init']));
+        ok(run(['add', 'm']));
+        ok(run(['commit', '-m', 'msg \x1b]0;title\x07 end']));
+        const shown = run(['show', 'v1']);
+        ok(shown);
+        expect(shown.stdout).not.toMatch(/[\x1b\x07]/);
+        expect(shown.stdout).toContain('m/e\\x1b[31mvil\\x07.bin');
+        expect(shown.stdout).toContain('msg \\x1b]0;title\\x07 end');
+        expect(run(['log']).stdout).not.toMatch(/[\x1b\x07]/);
+        expect(Object.keys(json(run(['show', 'v1', '--json'])).version.files)).toEqual([name]);
+        rmSync(t.path('m'), { recursive: true });
+        ok(run(['checkout', 'v1', '--force']));
+        expect(readdirSync(t.path('m'))).toEqual(['e\x1b[31mvil\x07.bin']);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });

@@ -317,9 +317,9 @@ describe('reliability', () => {
         // clean: the dead writer's temp files are gone (the next iteration's fsck verifies every object)
         expect(readdirSync(tmp), `${ctx}: temp files cleared`).toEqual([]);
         history = final.map((e) => e.id);
-        outcomes.push(
-          `${plan.label}: ${killed ? (landed ? 'killed after the branch moved' : 'killed, old history kept') : 'completed'}${report.leftoverTemp ? `, ${report.leftoverTemp} temp file(s) left` : ''} [${Date.now() - iterStart} ms]`,
-        );
+        const outcome = killed ? (landed ? 'killed after the branch moved' : 'killed, old history kept') : 'completed';
+        const leftover = report.leftoverTemp ? `, ${report.leftoverTemp} temp file(s) left` : '';
+        outcomes.push(`${plan.label}: ${outcome}${leftover} [${Date.now() - iterStart} ms]`);
       }
       expectSound(d, { noTemp: true });
       // every recorded version still restores bit for bit
@@ -396,9 +396,9 @@ describe('reliability', () => {
         expect(readdirSync(d.dir).sort(), ctx).toEqual(['.gitignore', '.mvm', ...names].sort());
         if (!killed || head === v1)
           expect(old, `${ctx}: HEAD moved to v1 before every file was written`).toBe(names.length);
-        outcomes.push(
-          `${plan.label}: ${killed ? `killed with ${old}/${names.length} files at v1, HEAD ${head === v1 ? 'moved' : 'unmoved'}` : 'completed'}`,
-        );
+        const headMoved = head === v1 ? 'moved' : 'unmoved';
+        const outcome = killed ? `killed with ${old}/${names.length} files at v1, HEAD ${headMoved}` : 'completed';
+        outcomes.push(`${plan.label}: ${outcome}`);
         // re-running the checkout finishes the job, bit for bit
         const co = ok<{ id: string }>(d, ['checkout', 'v1', '--force']);
         expect(co.id).toBe(v1);
@@ -608,57 +608,61 @@ describe('reliability', () => {
       return { d, v1, v2: v2.id, ids, snap, a1, b1, a2, b2 };
     }
 
-    it('a corrupt chunk: fsck names it with version and path; checkout fails OBJECT_CORRUPT and leaves the workspace alone', () => {
-      const { d, v1, v2, ids, snap, a1 } = damagedFixture();
-      try {
-        expectSound(d, { noTemp: true });
-        const onlyV1 = ids.a1[1]!; // in the rewritten region: used by v1 only
-        const shared = ids.a1[9]!; // untouched region: used by v1 and v2
-        const origOnly = corruptObject(d, onlyV1);
-        const origShared = corruptObject(d, shared);
-        const { exitCode, report } = fsckOf(d);
-        expect(exitCode).toBe(7);
-        expect(report.ok).toBe(false);
-        const p1 = report.problems.find((p) => p.id === onlyV1);
-        expect(p1, JSON.stringify(report.problems)).toBeDefined();
-        expect(p1!.kind).toBe('corrupt');
-        expect(p1!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
-        expect(p1!.usedBy.some((u) => u.number === 2)).toBe(false);
-        const p2 = report.problems.find((p) => p.id === shared);
-        expect(p2?.kind).toBe('corrupt');
-        expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
-        expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v2, number: 2, path: 'a.bin' }));
-        expect(report.problems).toHaveLength(2);
-        // the text report is one line per problem plus the summary, and also exits 7
-        const text = mvm(['fsck', '-q'], { cwd: d.dir });
-        expect(text.exitCode).toBe(7);
-        expect(text.stdout).toContain(onlyV1);
-        expect(text.stdout).toMatch(/v1 [0-9a-f]{12}:a\.bin/);
+    it(
+      'a corrupt chunk: fsck names it with version and path; checkout fails OBJECT_CORRUPT and leaves the ' +
+        'workspace alone',
+      () => {
+        const { d, v1, v2, ids, snap, a1 } = damagedFixture();
+        try {
+          expectSound(d, { noTemp: true });
+          const onlyV1 = ids.a1[1]!; // in the rewritten region: used by v1 only
+          const shared = ids.a1[9]!; // untouched region: used by v1 and v2
+          const origOnly = corruptObject(d, onlyV1);
+          const origShared = corruptObject(d, shared);
+          const { exitCode, report } = fsckOf(d);
+          expect(exitCode).toBe(7);
+          expect(report.ok).toBe(false);
+          const p1 = report.problems.find((p) => p.id === onlyV1);
+          expect(p1, JSON.stringify(report.problems)).toBeDefined();
+          expect(p1!.kind).toBe('corrupt');
+          expect(p1!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
+          expect(p1!.usedBy.some((u) => u.number === 2)).toBe(false);
+          const p2 = report.problems.find((p) => p.id === shared);
+          expect(p2?.kind).toBe('corrupt');
+          expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
+          expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v2, number: 2, path: 'a.bin' }));
+          expect(report.problems).toHaveLength(2);
+          // the text report is one line per problem plus the summary, and also exits 7
+          const text = mvm(['fsck', '-q'], { cwd: d.dir });
+          expect(text.exitCode).toBe(7);
+          expect(text.stdout).toContain(onlyV1);
+          expect(text.stdout).toMatch(/v1 [0-9a-f]{12}:a\.bin/);
 
-        // checkout of v1 needs the damaged chunk: refused, nothing touched
-        const before = snap();
-        const f = fails(d, ['checkout', 'v1'], 'OBJECT_CORRUPT', 7);
-        expect([onlyV1, shared]).toContain(errorOf(f).data.id);
-        expect(snap()).toEqual(before);
-        expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
-        expect(existsSync(d.path('.mvm/lock'))).toBe(false);
-        // the damaged shared chunk is not needed to check out v1's b.bin... but a forced checkout of main needs it
-        writeFileSync(d.path('a.bin'), 'local scribble');
-        const before2 = snap();
-        fails(d, ['checkout', 'main', '--force'], 'OBJECT_CORRUPT', 7);
-        expect(snap()).toEqual(before2);
-        expect(readFileSync(d.path('a.bin'), 'utf8')).toBe('local scribble');
+          // checkout of v1 needs the damaged chunk: refused, nothing touched
+          const before = snap();
+          const f = fails(d, ['checkout', 'v1'], 'OBJECT_CORRUPT', 7);
+          expect([onlyV1, shared]).toContain(errorOf(f).data.id);
+          expect(snap()).toEqual(before);
+          expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
+          expect(existsSync(d.path('.mvm/lock'))).toBe(false);
+          // the damaged shared chunk is not needed to check out v1's b.bin... but a forced checkout of main needs it
+          writeFileSync(d.path('a.bin'), 'local scribble');
+          const before2 = snap();
+          fails(d, ['checkout', 'main', '--force'], 'OBJECT_CORRUPT', 7);
+          expect(snap()).toEqual(before2);
+          expect(readFileSync(d.path('a.bin'), 'utf8')).toBe('local scribble');
 
-        // repaired: everything is sound again and v1 restores bit for bit
-        restoreObject(d, onlyV1, origOnly);
-        restoreObject(d, shared, origShared);
-        expectSound(d);
-        ok(d, ['checkout', 'v1', '--force']);
-        expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
-      } finally {
-        d.cleanup();
-      }
-    });
+          // repaired: everything is sound again and v1 restores bit for bit
+          restoreObject(d, onlyV1, origOnly);
+          restoreObject(d, shared, origShared);
+          expectSound(d);
+          ok(d, ['checkout', 'v1', '--force']);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
+        } finally {
+          d.cleanup();
+        }
+      },
+    );
 
     it('a damaged chunk of one file does not let checkout rewrite the other files either', () => {
       const { d, ids, snap } = damagedFixture();
@@ -675,42 +679,46 @@ describe('reliability', () => {
       }
     });
 
-    it('a missing chunk: fsck reports it missing with version and path; checkout fails OBJECT_MISSING and leaves the workspace alone', () => {
-      const { d, v1, ids, snap, a1, a2 } = damagedFixture();
-      try {
-        const gone = ids.a1[2]!;
-        const orig = readFileSync(objPath(d, gone));
-        unlinkSync(objPath(d, gone));
-        const { exitCode, report } = fsckOf(d);
-        expect(exitCode).toBe(7);
-        expect(report.problems).toHaveLength(1);
-        expect(report.problems[0]).toMatchObject({ kind: 'missing', id: gone });
-        expect(report.problems[0]!.usedBy).toContainEqual(
-          expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }),
-        );
-        const before = snap();
-        const f = fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
-        expect(errorOf(f).data.id).toBe(gone);
-        expect(snap()).toEqual(before);
-        expect(fileSha(d.path('a.bin'))).toBe(sha(a2));
-        expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
-        // the version manifest itself missing: fsck and checkout say so too
-        const mOrig = readFileSync(objPath(d, v1));
-        unlinkSync(objPath(d, v1));
-        const m = fsckOf(d);
-        expect(m.exitCode).toBe(7);
-        expect(m.report.problems).toContainEqual(expect.objectContaining({ kind: 'missing', id: v1 }));
-        fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
-        expect(snap()).toEqual(before);
-        writeFileSync(objPath(d, v1), mOrig);
-        writeFileSync(objPath(d, gone), orig);
-        expectSound(d);
-        ok(d, ['checkout', 'v1']);
-        expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
-      } finally {
-        d.cleanup();
-      }
-    });
+    it(
+      'a missing chunk: fsck reports it missing with version and path; checkout fails OBJECT_MISSING and leaves ' +
+        'the workspace alone',
+      () => {
+        const { d, v1, ids, snap, a1, a2 } = damagedFixture();
+        try {
+          const gone = ids.a1[2]!;
+          const orig = readFileSync(objPath(d, gone));
+          unlinkSync(objPath(d, gone));
+          const { exitCode, report } = fsckOf(d);
+          expect(exitCode).toBe(7);
+          expect(report.problems).toHaveLength(1);
+          expect(report.problems[0]).toMatchObject({ kind: 'missing', id: gone });
+          expect(report.problems[0]!.usedBy).toContainEqual(
+            expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }),
+          );
+          const before = snap();
+          const f = fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
+          expect(errorOf(f).data.id).toBe(gone);
+          expect(snap()).toEqual(before);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a2));
+          expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
+          // the version manifest itself missing: fsck and checkout say so too
+          const mOrig = readFileSync(objPath(d, v1));
+          unlinkSync(objPath(d, v1));
+          const m = fsckOf(d);
+          expect(m.exitCode).toBe(7);
+          expect(m.report.problems).toContainEqual(expect.objectContaining({ kind: 'missing', id: v1 }));
+          fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
+          expect(snap()).toEqual(before);
+          writeFileSync(objPath(d, v1), mOrig);
+          writeFileSync(objPath(d, gone), orig);
+          expectSound(d);
+          ok(d, ['checkout', 'v1']);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
+        } finally {
+          d.cleanup();
+        }
+      },
+    );
 
     it('a corrupt ref: commands fail REF_CORRUPT, fsck reports bad-ref, and nothing is written', () => {
       const { d, v2 } = damagedFixture();
