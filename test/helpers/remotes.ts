@@ -1,14 +1,14 @@
 /**
- * Remotes for the transfer suites (commands/push, pull, clone, remote-add): a folder remote and a real
+ * Remotes for the transfer suites (commands/push, pull, clone, remote-add; robustness/heal): a folder remote and a real
  * S3-protocol server (s3rver) on loopback, behind one Backend shape, so each backend runs the same stories;
  * a workspace with a model folder, its origin and its clones.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { mvm, randomBytes, type testdir, type RunResult } from './cli.js';
 import { json, ok, write } from './assertions.js';
 import { startS3, type LocalS3 } from './s3server.js';
+import { s3Objects } from './s3objects.js';
 
 /** The local S3 server of the s3 backend, while a test file runs (started by startRemoteS3). */
 export let s3: LocalS3;
@@ -31,17 +31,12 @@ export type Backend = {
   put(url: string, key: string, data: Buffer): Promise<void>;
   get(url: string, key: string): Promise<Buffer>;
   keys(url: string, prefix: string): string[] | null;
+  /** Deletes a key of the remote (to damage it). */
+  del(url: string, key: string): Promise<void>;
 };
 
 let seq = 0;
-export const s3client = () =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-export const s3key = (url: string, key: string) => `${url.slice('s3://models-bucket/'.length)}/${key}`;
+const objects = s3Objects(() => s3, 'models-bucket');
 
 export const BACKENDS: Backend[] = [
   {
@@ -53,22 +48,17 @@ export const BACKENDS: Backend[] = [
     get: async (url, key) => readFileSync(join(url, key)),
     keys: (url, prefix) =>
       existsSync(join(url, prefix)) ? readdirSync(join(url, prefix)).map((f) => `${prefix}${f}`) : [],
+    del: async (url, key) => rmSync(join(url, key)),
   },
   {
     name: 's3',
     url: (_t, n) => `s3://models-bucket/t${process.pid}-${++seq}-${n}`,
     env: () => s3.env,
     addArgs: () => ['--endpoint', s3.endpoint],
-    put: async (url, key, data) => {
-      await s3client().send(new PutObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key), Body: data }));
-    },
-    get: async (url, key) =>
-      Buffer.from(
-        await (
-          await s3client().send(new GetObjectCommand({ Bucket: 'models-bucket', Key: s3key(url, key) }))
-        ).Body!.transformToByteArray(),
-      ),
+    put: objects.put,
+    get: objects.get,
     keys: () => null,
+    del: objects.del,
   },
 ];
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { startS3, type LocalS3 } from '../../helpers/s3server.js';
+import { s3Objects } from '../../helpers/s3objects.js';
 import { Repository } from '../../../src/repo/repository.js';
 import { blake3Hex } from '../../../src/storage/hash.js';
 import { canonicalJson } from '../../../src/core/canonical.js';
@@ -21,14 +21,7 @@ afterAll(async () => {
 });
 
 let seq = 0;
-const s3client = () =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-const s3key = (url: string, key: string) => `${url.slice('s3://limits-bucket/'.length)}/${key}`;
+const objects = s3Objects(() => s3, 'limits-bucket');
 
 type Backend = {
   name: string;
@@ -54,18 +47,9 @@ const BACKENDS: Backend[] = [
     url: () => `s3://limits-bucket/r${process.pid}-${++seq}`,
     env: () => s3.env,
     args: () => ['--endpoint', s3.endpoint],
-    put: async (url, key, data) => {
-      await s3client().send(new PutObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key), Body: data }));
-    },
-    get: async (url, key) =>
-      Buffer.from(
-        await (
-          await s3client().send(new GetObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key) }))
-        ).Body!.transformToByteArray(),
-      ),
-    del: async (url, key) => {
-      await s3client().send(new DeleteObjectCommand({ Bucket: 'limits-bucket', Key: s3key(url, key) }));
-    },
+    put: objects.put,
+    get: objects.get,
+    del: objects.del,
   },
 ];
 

@@ -1,79 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { mvm, randomBytes, testdir, type RunResult } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
-import { startS3, type LocalS3 } from '../../helpers/s3server.js';
+import { BACKENDS, startRemoteS3, stopRemoteS3, workspace, type Backend } from '../../helpers/remotes.js';
 import { Repository } from '../../../src/repo/repository.js';
 
 // Healing: a damaged remote is found by fsck --remote and mended by push --repair
 // from a good repository (on a folder and on s3rver); a store refetches what
 // fsck --repair set aside.
-let s3: LocalS3;
-beforeAll(async () => {
-  s3 = await startS3(['heal-bucket']);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
-
-type Backend = {
-  name: string;
-  url(t: { path: (p: string) => string }, n: string): string;
-  env(): Record<string, string>;
-  addArgs(): string[];
-  put(url: string, key: string, data: Buffer): Promise<void>;
-  get(url: string, key: string): Promise<Buffer>;
-  del(url: string, key: string): Promise<void>;
-};
-
-let seq = 0;
-const s3client = () =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-const s3key = (url: string, key: string) => `${url.slice('s3://heal-bucket/'.length)}/${key}`;
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'folder',
-    url: (t, n) => t.path(`remote-${n}`),
-    env: () => ({}),
-    addArgs: () => [],
-    put: async (url, key, data) => writeFileSync(join(url, key), data),
-    get: async (url, key) => readFileSync(join(url, key)),
-    del: async (url, key) => rmSync(join(url, key)),
-  },
-  {
-    name: 's3',
-    url: (_t, n) => `s3://heal-bucket/t${process.pid}-${++seq}-${n}`,
-    env: () => s3.env,
-    addArgs: () => ['--endpoint', s3.endpoint],
-    put: async (url, key, data) => {
-      await s3client().send(new PutObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key), Body: data }));
-    },
-    get: async (url, key) =>
-      Buffer.from(
-        await (
-          await s3client().send(new GetObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key) }))
-        ).Body!.transformToByteArray(),
-      ),
-    del: async (url, key) => {
-      await s3client().send(new DeleteObjectCommand({ Bucket: 'heal-bucket', Key: s3key(url, key) }));
-    },
-  },
-];
-
-function workspace(b: Backend, t: ReturnType<typeof testdir>, name: string) {
-  const dir = t.path(name);
-  const run = (args: string[], env: Record<string, string> = {}): RunResult =>
-    mvm(args, { cwd: dir, env: { ...b.env(), MVM_PACK_SIZE: String(256 << 10), ...env } });
-  return { dir, run, path: (p: string) => join(dir, p) };
-}
+beforeAll(startRemoteS3);
+afterAll(stopRemoteS3);
 
 /** A repository with a version of three files pushed to `url` (each chunk in a pack of its own). */
 function origin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
