@@ -5,6 +5,8 @@
  * registry repository of test/helpers/registryRepo.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { mvm, testdir } from '../../helpers/cli.js';
 import { ok, json, expectError } from '../../helpers/assertions.js';
 import { numbers, useRegistryRepo } from '../../helpers/registryRepo.js';
 
@@ -271,4 +273,32 @@ describe.concurrent('log filters', () => {
       expect(expectError(best, 'BAD_EXPRESSION', 2).data.position).toBe(0);
     },
   );
+});
+
+describe('log dates', () => {
+  it("--since and --until take relative dates ('2 days ago', 'yesterday', 'today')", () => {
+    const t = testdir({ 'm.bin': 'one' });
+    try {
+      ok(mvm(['init'], { cwd: t.dir }));
+      ok(mvm(['add', 'm.bin'], { cwd: t.dir }));
+      const day = 86_400_000;
+      const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+      ok(mvm(['commit', '-m', 'ten days ago', '--date', at(10 * day)], { cwd: t.dir }));
+      writeFileSync(t.path('m.bin'), 'two');
+      ok(mvm(['commit', '-m', 'three days ago', '--date', at(3 * day)], { cwd: t.dir }));
+      writeFileSync(t.path('m.bin'), 'three');
+      ok(mvm(['commit', '-m', 'an hour ago', '--date', at(3_600_000)], { cwd: t.dir }));
+      const msgs = (args: string[]) =>
+        json<{ message: string }[]>(mvm(['log', ...args, '--json'], { cwd: t.dir })).map((e) => e.message);
+      expect(msgs(['--since', '1 week ago'])).toEqual(['an hour ago', 'three days ago']);
+      expect(msgs(['--since', '2 days ago'])).toEqual(['an hour ago']);
+      expect(msgs(['--until', '2 days ago'])).toEqual(['three days ago', 'ten days ago']);
+      expect(msgs(['--since', '1 month ago', '--until', '1 week ago'])).toEqual(['ten days ago']);
+      expect(msgs(['--until', 'yesterday'])).toEqual(['three days ago', 'ten days ago']);
+      const bad = expectError(mvm(['log', '--since', 'a while back', '--json'], { cwd: t.dir }), 'BAD_VALUE', 2);
+      expect(bad.data.hint).toContain('2 days ago');
+    } finally {
+      t.cleanup();
+    }
+  });
 });
