@@ -5,8 +5,14 @@
 # Usage: scripts/node-runtime.sh 26.12.1   ->   /root/.cache/mvm-node/26.12.1/bin
 set -euo pipefail
 version=${1:?usage: node-runtime.sh VERSION}
-[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "node-runtime.sh: '$version' is not a version like 26.12.1" >&2; exit 2; }
-[ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { echo "node-runtime.sh: only Linux x64 runtimes are fetched" >&2; exit 2; }
+if [[ ! $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "node-runtime.sh: '$version' is not a version like 26.12.1" >&2
+  exit 2
+fi
+if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+  echo "node-runtime.sh: only Linux x64 runtimes are fetched" >&2
+  exit 2
+fi
 cache=${MVM_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-node}
 dir="$cache/$version"
 if [ ! -x "$dir/bin/node" ]; then
@@ -20,5 +26,8 @@ if [ ! -x "$dir/bin/node" ]; then
   rm -rf "$dir"
   mv "$tmp/package" "$dir"
 fi
-[ "$("$dir/bin/node" --version)" = "v$version" ] || { echo "node-runtime.sh: $dir/bin/node is not v$version" >&2; exit 1; }
+if [ "$("$dir/bin/node" --version)" != "v$version" ]; then
+  echo "node-runtime.sh: $dir/bin/node is not v$version" >&2
+  exit 1
+fi
 echo "$dir/bin"

@@ -29,7 +29,10 @@ function frameOfBlocks(descriptor: number[], total: number, byte: number): Buffe
   return out;
 }
 
-/** One zstd frame of RLE blocks that states no content size and expands to `total` bytes of `byte` (4 bytes per 128 KiB). */
+/**
+ * One zstd frame of RLE blocks that states no content size and expands to `total` bytes of `byte` (4 bytes per 128
+ * KiB).
+ */
 export function rleFrame(total: number, byte = 0x41): Buffer {
   // frame header descriptor 0: no content size, not single-segment; window descriptor 0x38: a 128 KiB window
   return frameOfBlocks([0x00, 0x38], total, byte);
@@ -77,7 +80,10 @@ export function planesBomb(size: number, planeExpands = Math.floor(size / 4)): B
   return storedObject(Encoding.planes, 3, size, Buffer.concat(parts));
 }
 
-/** A delta object (f32 grouping) whose header declares `size`, on base `baseId` (64 hex), its difference planes expanding to `planeExpands` each. */
+/**
+ * A delta object (f32 grouping) whose header declares `size`, on base `baseId` (64 hex), its difference planes
+ * expanding to `planeExpands` each.
+ */
 export function deltaBomb(size: number, baseId: string, planeExpands = Math.floor(size / 4)): Buffer {
   const planes = planesBomb(size, planeExpands).subarray(HEADER_SIZE);
   return storedObject(Encoding.delta, 3, size, Buffer.concat([Buffer.from(baseId, 'hex'), Buffer.from([1]), planes]));

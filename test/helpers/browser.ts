@@ -1,7 +1,7 @@
 /** Debian's chromium, driven by playwright-core, for tests of pages mvm writes. */
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Where chromium is (scripts/ensure-chromium.sh installs it; `npm test` runs that first). */
+/** Where chromium is (scripts/ensure-tools.sh installs it; `npm test` runs that first). */
 export const CHROMIUM = process.env.MVM_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Starts headless chromium with no network side traffic (the machine's network is closed). */

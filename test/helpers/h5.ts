@@ -11,7 +11,7 @@ export interface H5Dataset {
   where: { offset: number; size: number } | null;
 }
 
-/** The Python with h5py: Debian's python3 (scripts/ensure-h5py.sh installs python3-h5py), or MVM_H5_PYTHON. */
+/** The Python with h5py: Debian's python3 (scripts/ensure-tools.sh installs python3-h5py), or MVM_H5_PYTHON. */
 export const H5_PYTHON = process.env.MVM_H5_PYTHON ?? '/usr/bin/python3';
 
 /**

@@ -5,7 +5,8 @@ Writes into DIR:
   earliest.h5   h5py's default file format (symbol-table groups, version 1 object headers)
   latest.h5     libver='latest' with at most 8 links per group (compact groups, version 2 headers)
   dense.h5      libver='latest' with groups of 40 and 1,500 links (dense storage: fractal heaps, name indexes)
-  huge-group.h5 libver='latest', a group of 30,000 links to one dataset and 5 datasets (indirect heap blocks in indirect blocks)
+  huge-group.h5 libver='latest', a group of 30,000 links to one dataset and 5 datasets
+                (indirect heap blocks in indirect blocks)
   userblock.h5  h5py's default format after a 512-byte user block holding a MATLAB v7.3 header, as .mat files have
   userblock-latest.h5  libver='latest' after a 1,024-byte user block
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
@@ -88,21 +89,29 @@ def describe(f):
             key = obj.id.get_offset(), obj.id.get_storage_size(), obj.name
             offset = obj.id.get_offset()
             where = None
-            if obj.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS and offset is not None and obj.id.get_storage_size() > 0:
+            contiguous = obj.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS
+            if contiguous and offset is not None and obj.id.get_storage_size() > 0:
                 where = {'offset': offset, 'size': obj.id.get_storage_size()}
             ident = obj.id.get_offset() if where else name
-            entry = seen.setdefault(ident, {'names': [], 'dtype': obj.dtype.str, 'shape': list(obj.shape), 'where': where})
+            entry = seen.setdefault(
+                ident, {'names': [], 'dtype': obj.dtype.str, 'shape': list(obj.shape), 'where': where}
+            )
             entry['names'].append(name)
     f.visititems(visit)
     # visititems shows a hard-linked dataset once: list every name it has
     for e in seen.values():
         if e['where']:
-            e['names'] = sorted(set(e['names']) | ({'odd/ints', 'odd/alias'} if e['names'][0] in ('odd/ints', 'odd/alias') else set()))
+            aliased = {'odd/ints', 'odd/alias'} if e['names'][0] in ('odd/ints', 'odd/alias') else set()
+            e['names'] = sorted(set(e['names']) | aliased)
     return list(seen.values())
 
 
 files = {}
-for name, libver, many, wide in [('earliest.h5', 'earliest', True, 0), ('latest.h5', 'latest', False, 0), ('dense.h5', 'latest', True, 1500)]:
+for name, libver, many, wide in [
+    ('earliest.h5', 'earliest', True, 0),
+    ('latest.h5', 'latest', False, 0),
+    ('dense.h5', 'latest', True, 1500),
+]:
     with h5py.File(f'{out}/{name}', 'w', libver=libver) as f:
         weights(f, many, wide)
     with h5py.File(f'{out}/{name}', 'r') as f:
@@ -155,7 +164,8 @@ with h5py.File(io.BytesIO(buf.getvalue()), 'r') as f:
     files['model.keras'] = describe(f)
 for name, method in [('model.keras', zipfile.ZIP_STORED), ('deflated.keras', zipfile.ZIP_DEFLATED)]:
     with zipfile.ZipFile(f'{out}/{name}', 'w', compression=method) as z:
-        z.writestr('metadata.json', json.dumps({'keras_version': '3.0.0', 'date_saved': f'seed {seed}, changed {changed}'}))
+        meta = {'keras_version': '3.0.0', 'date_saved': f'seed {seed}, changed {changed}'}
+        z.writestr('metadata.json', json.dumps(meta))
         z.writestr('config.json', json.dumps({'class_name': 'Sequential'}))
         z.writestr('model.weights.h5', buf.getvalue())
 print(json.dumps(files))

@@ -109,7 +109,9 @@ export function writeSafetensors(tensors: SafetensorsTensor[], metadata?: Record
   return safetensorsFromHeader(header, Buffer.concat(parts));
 }
 
-/** A safetensors file with an arbitrary header (object or raw JSON text, space-padded to 8 bytes) followed by `data`. */
+/**
+ * A safetensors file with an arbitrary header (object or raw JSON text, space-padded to 8 bytes) followed by `data`.
+ */
 export function safetensorsFromHeader(header: unknown, data: Buffer): Buffer {
   let json = typeof header === 'string' ? header : JSON.stringify(header);
   while (Buffer.byteLength(json) % 8 !== 0) json += ' ';
@@ -196,7 +198,10 @@ export type GgufValue =
   | { type: 'array'; itemType: Exclude<keyof typeof GV, 'array'>; values: (number | bigint | boolean | string)[] }
   | { type: 'array'; itemType: 'array'; values: GgufValue[] };
 
-/** One tensor for writeGguf; dims are in ggml order (innermost first); `data` defaults to seeded bytes of the right size; `offset` overrides the declared data offset (to build bad files). */
+/**
+ * One tensor for writeGguf; dims are in ggml order (innermost first); `data` defaults to seeded bytes of the right
+ * size; `offset` overrides the declared data offset (to build bad files).
+ */
 export interface GgufTensor {
   name: string;
   type: number;
@@ -327,7 +332,10 @@ export interface TorchZipOptions {
   pickle?: Buffer;
 }
 
-/** A real ZIP laid out like torch.save output: data.pkl, byteorder, data/<key>..., version, all STORED with correct CRCs. */
+/**
+ * A real ZIP laid out like torch.save output: data.pkl, byteorder, data/<key>..., version, all STORED with correct
+ * CRCs.
+ */
 export function writeTorchZip(storages: TorchStorage[], opts: TorchZipOptions = {}): Buffer {
   const archive = opts.archive ?? 'archive';
   const files: ZipFile[] = [];
@@ -353,7 +361,10 @@ export interface ZipFile {
   compress: boolean;
 }
 
-/** A ZIP of `files`, STORED unless asked to deflate, with correct CRCs; `align` pads each entry's data start with an "FB" extra field. */
+/**
+ * A ZIP of `files`, STORED unless asked to deflate, with correct CRCs; `align` pads each entry's data start with an
+ * "FB" extra field.
+ */
 export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: number } = {}): Buffer {
   const align = opts.align ?? 1;
   const parts: Buffer[] = [];
@@ -450,7 +461,10 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 
 // ---------------------------------------------------------------- ONNX
 
-/** One initializer for writeOnnx: `raw` goes to raw_data; `floatData` instead writes float_data; `external` marks it EXTERNAL. */
+/**
+ * One initializer for writeOnnx: `raw` goes to raw_data; `floatData` instead writes float_data; `external` marks it
+ * EXTERNAL.
+ */
 export interface OnnxInitializer {
   name: string;
   dataType: number;
@@ -602,7 +616,10 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/** Asserts the invariants every layout a parser returns must satisfy: integer, sorted, non-overlapping ranges within the file. */
+/**
+ * Asserts the invariants every layout a parser returns must satisfy: integer, sorted, non-overlapping ranges within the
+ * file.
+ */
 export function expectWellFormed(layout: Layout, size: number): void {
   let prevEnd = 0;
   for (const t of layout.tensors) {
@@ -623,7 +640,8 @@ export function writeNpy(
 ): Buffer {
   const v = opts.version ?? 1;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': ${descr.startsWith('[') ? descr : `'${descr}'`}, 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  const descrText = descr.startsWith('[') ? descr : `'${descr}'`;
+  const dict = `{'descr': ${descrText}, 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const pre = v === 1 ? 10 : 12;
   const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
   const header = dict.padEnd(total - pre - 1, ' ') + '\n';
@@ -640,7 +658,10 @@ export function writeNpz(arrays: { name: string; npy: Buffer }[], opts: { compre
   return writeZip(arrays.map((a) => ({ name: `${a.name}.npy`, data: a.npy, compress: opts.compress === true })));
 }
 
-/** One variable of a TensorFlow tensor bundle index (dtype is the TensorFlow DataType enum: 1 float, 14 bfloat16, 7 string...). */
+/**
+ * One variable of a TensorFlow tensor bundle index (dtype is the TensorFlow DataType enum: 1 float, 14 bfloat16, 7
+ * string...).
+ */
 export interface BundleVar {
   name: string;
   dtype: number;

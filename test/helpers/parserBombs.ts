@@ -49,7 +49,8 @@ export function tfliteNameBomb(nameLength: number, count: number): Buffer {
     ref(t + 8, nameAt);
   }
   pos += 12 * count;
-  // buffers: entry 0 (the empty sentinel) and entry i share buffer tables of 16 bytes: table, then its 4-byte data vector
+  // buffers: entry 0 (the empty sentinel) and entry i share buffer tables of 16 bytes: table, then its 4-byte data
+  // vector
   const buffersVector = pos;
   b.writeUInt32LE(count + 1, pos);
   ref(model + 8, buffersVector);

@@ -78,7 +78,8 @@ export function numbers(r: RunResult): number[] {
 // ---------------------------------------------------------------- the fixture
 
 const MODEL1 = randomBytes(4 * CHUNK, 1); // 4 full chunks
-const MODEL2 = Buffer.concat([patched(MODEL1, 2 * CHUNK + 10, randomBytes(50, 2)), randomBytes(1000, 3)]); // chunk 2 changed + a 1000-byte tail
+// chunk 2 changed + a 1000-byte tail
+const MODEL2 = Buffer.concat([patched(MODEL1, 2 * CHUNK + 10, randomBytes(50, 2)), randomBytes(1000, 3)]);
 const MODEL3 = Buffer.concat([MODEL2, randomBytes(500, 4)]); // tail grows to 1500 bytes
 const MODEL4 = Buffer.concat([patched(MODEL3, 5, randomBytes(20, 5)), randomBytes(300, 6)]);
 const MODEL5 = MODEL2.subarray(0, 3 * CHUNK); // chunks 0, 1 and the changed chunk 2 of MODEL2
@@ -111,7 +112,9 @@ if (existsSync(join(dir, 'models', 'FAIL'))) {
   process.exit(1);
 }
 const bytes = statSync(join(dir, 'models', 'model.bin')).size;
-console.log(JSON.stringify({ bytes, eval: { kb: bytes / 1024 }, files: readdirSync(join(dir, 'models')).length, same_dir: process.env.MVM_PATH === dir ? 1 : 0 }));
+const files = readdirSync(join(dir, 'models')).length;
+const same_dir = process.env.MVM_PATH === dir ? 1 : 0;
+console.log(JSON.stringify({ bytes, eval: { kb: bytes / 1024 }, files, same_dir }));
 `;
 
 export interface Fixture {

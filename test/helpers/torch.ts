@@ -1,4 +1,6 @@
-/** torch.save's data.pkl, written by Python's pickle as torch writes it (test/helpers/torchpickle.py; no torch needed). */
+/**
+ * torch.save's data.pkl, written by Python's pickle as torch writes it (test/helpers/torchpickle.py; no torch needed).
+ */
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -87,7 +87,10 @@ def place(root, path, value):
     at = root
     for step, nxt in zip(path, path[1:]):
         key = step_key(step)
-        inner = at[key] if not isinstance(at, list) and key in at or isinstance(at, list) and key < len(at) and at[key] is not None else None
+        present = (not isinstance(at, list) and key in at) or (
+            isinstance(at, list) and key < len(at) and at[key] is not None
+        )
+        inner = at[key] if present else None
         if inner is None:
             inner = [] if isinstance(nxt, str) and nxt.startswith('#') else {}
             put(at, key, inner)

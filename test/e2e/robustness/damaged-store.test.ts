@@ -1,0 +1,253 @@
+/** Damaged objects, refs and index: fsck names what is wrong, commands fail with the right code and write nothing. */
+import { describe, it, expect } from 'vitest';
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mvm, randomBytes } from '../../helpers/cli.js';
+import {
+  CHUNK,
+  chunkIds,
+  corruptObject,
+  errorOf,
+  expectSound,
+  fails,
+  fileSha,
+  fsckOf,
+  headFile,
+  logOf,
+  objPath,
+  ok,
+  plainBytes,
+  repoWith,
+  restoreObject,
+  sha,
+} from '../../helpers/reliability.js';
+
+describe('reliability', () => {
+  describe('damage', () => {
+    // v1: a.bin (16 chunks), b.bin (8 chunks); v2: the first 4 chunks of a.bin and first 2 of b.bin rewritten
+    function damagedFixture() {
+      const a1 = plainBytes(16 * CHUNK, 11);
+      const b1 = plainBytes(8 * CHUNK, 12);
+      const { d, v1 } = repoWith({ 'a.bin': a1, 'b.bin': b1 });
+      const a2 = Buffer.from(a1);
+      randomBytes(4 * CHUNK, 13).copy(a2, 16, 16);
+      const b2 = Buffer.from(b1);
+      randomBytes(2 * CHUNK, 14).copy(b2, 16, 16);
+      writeFileSync(d.path('a.bin'), a2);
+      writeFileSync(d.path('b.bin'), b2);
+      const v2 = ok<{ id: string; number: number }>(d, ['commit', '-m', 'v2']);
+      expect(v2.number).toBe(2);
+      const ids = { a1: chunkIds(a1), b1: chunkIds(b1), a2: chunkIds(a2) };
+      // the fixture is plain fixed-size chunked: every computed chunk is stored under its BLAKE3 id
+      for (const id of [...ids.a1, ...ids.b1, ...ids.a2])
+        expect(existsSync(objPath(d, id)), `chunk ${id} stored`).toBe(true);
+      const snap = () => ({
+        a: fileSha(d.path('a.bin')),
+        b: fileSha(d.path('b.bin')),
+        ai: statSync(d.path('a.bin')).ino,
+        bi: statSync(d.path('b.bin')).ino,
+        head: headFile(d),
+        main: readFileSync(d.path('.mvm/refs/heads/main'), 'utf8'),
+      });
+      return { d, v1, v2: v2.id, ids, snap, a1, b1, a2, b2 };
+    }
+
+    it(
+      'a corrupt chunk: fsck names it with version and path; checkout fails OBJECT_CORRUPT and leaves the ' +
+        'workspace alone',
+      () => {
+        const { d, v1, v2, ids, snap, a1 } = damagedFixture();
+        try {
+          expectSound(d, { noTemp: true });
+          const onlyV1 = ids.a1[1]!; // in the rewritten region: used by v1 only
+          const shared = ids.a1[9]!; // untouched region: used by v1 and v2
+          const origOnly = corruptObject(d, onlyV1);
+          const origShared = corruptObject(d, shared);
+          const { exitCode, report } = fsckOf(d);
+          expect(exitCode).toBe(7);
+          expect(report.ok).toBe(false);
+          const p1 = report.problems.find((p) => p.id === onlyV1);
+          expect(p1, JSON.stringify(report.problems)).toBeDefined();
+          expect(p1!.kind).toBe('corrupt');
+          expect(p1!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
+          expect(p1!.usedBy.some((u) => u.number === 2)).toBe(false);
+          const p2 = report.problems.find((p) => p.id === shared);
+          expect(p2?.kind).toBe('corrupt');
+          expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }));
+          expect(p2!.usedBy).toContainEqual(expect.objectContaining({ version: v2, number: 2, path: 'a.bin' }));
+          expect(report.problems).toHaveLength(2);
+          // the text report is one line per problem plus the summary, and also exits 7
+          const text = mvm(['fsck', '-q'], { cwd: d.dir });
+          expect(text.exitCode).toBe(7);
+          expect(text.stdout).toContain(onlyV1);
+          expect(text.stdout).toMatch(/v1 [0-9a-f]{12}:a\.bin/);
+
+          // checkout of v1 needs the damaged chunk: refused, nothing touched
+          const before = snap();
+          const f = fails(d, ['checkout', 'v1'], 'OBJECT_CORRUPT', 7);
+          expect([onlyV1, shared]).toContain(errorOf(f).data.id);
+          expect(snap()).toEqual(before);
+          expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
+          expect(existsSync(d.path('.mvm/lock'))).toBe(false);
+          // the damaged shared chunk is not needed to check out v1's b.bin... but a forced checkout of main needs it
+          writeFileSync(d.path('a.bin'), 'local scribble');
+          const before2 = snap();
+          fails(d, ['checkout', 'main', '--force'], 'OBJECT_CORRUPT', 7);
+          expect(snap()).toEqual(before2);
+          expect(readFileSync(d.path('a.bin'), 'utf8')).toBe('local scribble');
+
+          // repaired: everything is sound again and v1 restores bit for bit
+          restoreObject(d, onlyV1, origOnly);
+          restoreObject(d, shared, origShared);
+          expectSound(d);
+          ok(d, ['checkout', 'v1', '--force']);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
+        } finally {
+          d.cleanup();
+        }
+      },
+    );
+
+    it('a damaged chunk of one file does not let checkout rewrite the other files either', () => {
+      const { d, ids, snap } = damagedFixture();
+      try {
+        // b.bin sorts after a.bin: a checkout that restored file by file would replace a.bin first
+        const orig = corruptObject(d, ids.b1[0]!);
+        const before = snap();
+        fails(d, ['checkout', 'v1'], 'OBJECT_CORRUPT', 7);
+        expect(snap(), 'a failed checkout must leave every workspace file as it was').toEqual(before);
+        restoreObject(d, ids.b1[0]!, orig);
+        expectSound(d);
+      } finally {
+        d.cleanup();
+      }
+    });
+
+    it(
+      'a missing chunk: fsck reports it missing with version and path; checkout fails OBJECT_MISSING and leaves ' +
+        'the workspace alone',
+      () => {
+        const { d, v1, ids, snap, a1, a2 } = damagedFixture();
+        try {
+          const gone = ids.a1[2]!;
+          const orig = readFileSync(objPath(d, gone));
+          unlinkSync(objPath(d, gone));
+          const { exitCode, report } = fsckOf(d);
+          expect(exitCode).toBe(7);
+          expect(report.problems).toHaveLength(1);
+          expect(report.problems[0]).toMatchObject({ kind: 'missing', id: gone });
+          expect(report.problems[0]!.usedBy).toContainEqual(
+            expect.objectContaining({ version: v1, number: 1, path: 'a.bin' }),
+          );
+          const before = snap();
+          const f = fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
+          expect(errorOf(f).data.id).toBe(gone);
+          expect(snap()).toEqual(before);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a2));
+          expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
+          // the version manifest itself missing: fsck and checkout say so too
+          const mOrig = readFileSync(objPath(d, v1));
+          unlinkSync(objPath(d, v1));
+          const m = fsckOf(d);
+          expect(m.exitCode).toBe(7);
+          expect(m.report.problems).toContainEqual(expect.objectContaining({ kind: 'missing', id: v1 }));
+          fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
+          expect(snap()).toEqual(before);
+          writeFileSync(objPath(d, v1), mOrig);
+          writeFileSync(objPath(d, gone), orig);
+          expectSound(d);
+          ok(d, ['checkout', 'v1']);
+          expect(fileSha(d.path('a.bin'))).toBe(sha(a1));
+        } finally {
+          d.cleanup();
+        }
+      },
+    );
+
+    it('a corrupt ref: commands fail REF_CORRUPT, fsck reports bad-ref, and nothing is written', () => {
+      const { d, v2 } = damagedFixture();
+      try {
+        const numbers = readFileSync(d.path('.mvm/numbers'));
+        writeFileSync(d.path('.mvm/refs/heads/main'), 'this is not a version id\n');
+        fails(d, ['log'], 'REF_CORRUPT', 7);
+        fails(d, ['status'], 'REF_CORRUPT', 7);
+        fails(d, ['show'], 'REF_CORRUPT', 7);
+        writeFileSync(d.path('b.bin'), 'changed');
+        fails(d, ['commit', '-m', 'on a broken ref'], 'REF_CORRUPT', 7);
+        expect(readFileSync(d.path('.mvm/refs/heads/main'), 'utf8')).toBe('this is not a version id\n');
+        expect(readFileSync(d.path('.mvm/numbers'))).toEqual(numbers);
+        expect(existsSync(d.path('.mvm/lock'))).toBe(false);
+        const { exitCode, report } = fsckOf(d);
+        expect(exitCode).toBe(7);
+        expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'bad-ref', ref: 'refs/heads/main' }));
+        expect(report.problems.every((p) => p.kind === 'bad-ref')).toBe(true);
+        // versions are still reachable by number
+        expect(ok<{ id: string }>(d, ['show', 'v2']).id).toBe(v2);
+        writeFileSync(d.path('.mvm/refs/heads/main'), `${v2}\n`);
+        expectSound(d);
+      } finally {
+        d.cleanup();
+      }
+    });
+
+    it('a deleted, garbled or stale index is rebuilt: log and status keep working', () => {
+      const { d, v1, v2 } = damagedFixture();
+      try {
+        const expectLog = () => {
+          const l = logOf(d);
+          expect(l.map((e) => [e.id, e.number])).toEqual([
+            [v2, 2],
+            [v1, 1],
+          ]);
+          expect(l.map((e) => e.message)).toEqual(['v2', 'v1']);
+        };
+        const expectClean = () =>
+          expect(ok<{ clean: boolean; head: string }>(d, ['status'])).toMatchObject({ clean: true, head: v2 });
+        expectLog();
+        const root = d.path('.mvm/index');
+        const generation = () => join(root, readFileSync(join(root, 'active'), 'utf8').trim());
+        // deleted
+        rmSync(root, { recursive: true, force: true });
+        expectLog();
+        expectClean();
+        expect(existsSync(join(generation(), 'CURRENT'))).toBe(true);
+        // garbage in CURRENT and every MANIFEST
+        let index = generation();
+        writeFileSync(join(index, 'CURRENT'), cryptoRandomBytes(100));
+        for (const f of readdirSync(index))
+          if (f.startsWith('MANIFEST-')) writeFileSync(join(index, f), cryptoRandomBytes(300));
+        expectLog();
+        expectClean();
+        expectLog();
+        // a new generation replaced the damaged one, which is gone
+        expect(generation()).not.toBe(index);
+        expect(existsSync(index)).toBe(false);
+        // garbage in every table and log file
+        index = generation();
+        for (const f of readdirSync(index))
+          if (/\.(ldb|log|sst)$/.test(f)) writeFileSync(join(index, f), cryptoRandomBytes(2000));
+        expectLog();
+        expectClean();
+        // an old copy of the index (from before v3) is brought up to date
+        const old = d.path('index-copy');
+        cpSync(root, old, { recursive: true });
+        writeFileSync(d.path('b.bin'), 'v3 content');
+        const v3 = ok<{ id: string; number: number }>(d, ['commit', '-m', 'v3']);
+        expect(v3.number).toBe(3);
+        rmSync(root, { recursive: true, force: true });
+        cpSync(old, root, { recursive: true });
+        rmSync(old, { recursive: true, force: true });
+        expect(logOf(d).map((e) => [e.id, e.number])).toEqual([
+          [v3.id, 3],
+          [v2, 2],
+          [v1, 1],
+        ]);
+        expect(ok<{ clean: boolean }>(d, ['status']).clean).toBe(true);
+        expectSound(d);
+      } finally {
+        d.cleanup();
+      }
+    });
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * The Python module (python/mvm) against real repositories: its own
+ * unittest suite, run with the machine's python3 and the built CLI.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MVM_BIN } from '../../helpers/cli.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+describe('python module', () => {
+  it('python3 -m unittest: commit, log, show, best, checkout, path and errors with their codes', () => {
+    const r = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'python/tests', '-v'], {
+      cwd: ROOT,
+      env: { ...process.env, MVM_BIN, MVM_LOCK_TIMEOUT: '2000' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const ran = /Ran (\d+) tests?/.exec(r.stderr);
+    expect(r.stderr).toMatch(/\nOK\s*$/);
+    expect(r.status).toBe(0);
+    expect(Number(ran?.[1])).toBeGreaterThanOrEqual(5);
+  });
+});
