@@ -3,8 +3,7 @@
  * that encodes and decodes with its own scratch memory (codec/codec.ts), and
  * functions that run this thread's codec for callers that keep no codec.
  */
-import type { GroupKind } from './bytegroup.js';
-import { threadCodec, type DecodeOptions, type OutputOptions } from './codec/codec.js';
+import { threadCodec, type Codec, type DecodeOptions, type OutputOptions } from './codec/codec.js';
 import type { EncodeOptions, Encoded } from './codec/format.js';
 
 export {
@@ -31,15 +30,8 @@ export function encodeObject(content: Uint8Array, opts: EncodeOptions & OutputOp
 }
 
 /** Codec.encodeDelta on this thread's codec. */
-export function encodeDelta(
-  content: Uint8Array,
-  base: Uint8Array,
-  baseId: string,
-  depth: number,
-  group: GroupKind,
-  opts: OutputOptions = {},
-): Encoded | null {
-  return threadCodec().encodeDelta(content, base, baseId, depth, group, opts);
+export function encodeDelta(...args: Parameters<Codec['encodeDelta']>): Encoded | null {
+  return threadCodec().encodeDelta(...args);
 }
 
 /** Codec.decode on this thread's codec. */

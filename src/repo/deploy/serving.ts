@@ -91,15 +91,18 @@ function isStaleStaging(folder: string): boolean {
   }
 }
 
-/** The staging folders in a model's serving folder that interrupted exports left (absolute paths). */
-export function staleStaging(modelDir: string): string[] {
-  let names: string[];
+/** The names in a folder; none when it cannot be read (a serving folder not made yet). */
+function namesIn(dir: string): string[] {
   try {
-    names = readdirSync(modelDir);
+    return readdirSync(dir);
   } catch {
     return [];
   }
-  return names
+}
+
+/** The staging folders in a model's serving folder that interrupted exports left (absolute paths). */
+export function staleStaging(modelDir: string): string[] {
+  return namesIn(modelDir)
     .filter((n) => n.startsWith(STAGING_PREFIX))
     .map((n) => join(modelDir, n))
     .filter(isStaleStaging)
@@ -123,13 +126,7 @@ function markerId(folder: string): string | null {
 
 /** The numbered version folders in a model's serving folder, ascending. */
 export function numberedFolders(modelDir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(modelDir);
-  } catch {
-    return [];
-  }
-  return names
+  return namesIn(modelDir)
     .filter((n) => /^[1-9]\d{0,15}$/.test(n))
     .map(Number)
     .sort((a, b) => a - b);

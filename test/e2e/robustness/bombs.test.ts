@@ -14,6 +14,7 @@ import { mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { mvmPeak } from '../../helpers/peak.js';
 import { startS3, type LocalS3 } from '../../helpers/s3server.js';
+import { randomBf16, writeSafetensors } from '../../helpers/modelWriters.js';
 import { claimingFrame, deltaBomb, planesBomb, rawBomb, storedObject, zstdBomb } from '../../helpers/bombs.js';
 import { bundlePrefixBomb, onnxNameBomb, tfliteNameBomb } from '../../helpers/parserBombs.js';
 import { buildPack } from '../../../src/storage/remote/packs.js';
@@ -58,10 +59,10 @@ afterAll(async () => {
 
 let seq = 0;
 
-/** A copy of the origin's remote where object `id` is stored as `bytes` (its packs rewritten as one). */
-function plantedRemote(id: string, bytes: Buffer): string {
+/** A copy of a remote (the origin's by default) where object `id` is stored as `bytes` (its packs rewritten as one). */
+function plantedRemote(id: string, bytes: Buffer, from = origin.remote): string {
   const remote = t.path(`remote-${++seq}`);
-  cpSync(origin.remote, remote, { recursive: true });
+  cpSync(from, remote, { recursive: true });
   const packs = join(remote, 'packs');
   const objects = new Map<string, Buffer>();
   for (const f of readdirSync(packs).filter((n) => n.endsWith('.idx'))) {
@@ -250,6 +251,43 @@ describe('decompression bombs fetched on demand by a partial store', () => {
       refused(r, 'REMOTE_CORRUPT');
       expect(existsSync(out)).toBe(false);
       expect(storedIds(clone)).not.toContain(origin.chunk);
+      ok(mvm(['fsck'], { cwd: clone }));
+    },
+  );
+
+  it(
+    'a chunk that is a 250 MiB zstd bomb, met when diff --stats reads it from the remote, ' +
+      'is REMOTE_CORRUPT at the size its file object declares, under 300 MB',
+    () => {
+      // two versions of a bf16 tensor of one 64 KiB chunk, pushed; a partial clone holds neither side's chunk
+      const dir = t.path(`stats-origin-${++seq}`);
+      const model = (seed: number) =>
+        writeSafetensors([{ name: 'w', dtype: 'BF16', shape: [CHUNK / 2], data: randomBf16(CHUNK / 2, 0.02, seed) }]);
+      write(join(dir, 'm.safetensors'), model(1));
+      ok(mvm(['init'], { cwd: dir }));
+      ok(mvm(['add', 'm.safetensors'], { cwd: dir }));
+      ok(mvm(['commit', '-m', 'v1'], { cwd: dir }));
+      write(join(dir, 'm.safetensors'), model(2));
+      ok(mvm(['commit', '-m', 'v2'], { cwd: dir }));
+      const remote = t.path(`stats-remote-${seq}`);
+      ok(mvm(['remote', 'add', 'origin', remote], { cwd: dir }));
+      ok(mvm(['push'], { cwd: dir }));
+      const clone = t.path(`stats-clone-${seq}`);
+      ok(mvm(['clone', remote, clone], { cwd: t.path('.') }));
+      const objects = join(dir, '.mvm', 'objects');
+      const read = (id: string) => decodeObject(readFileSync(objectPath(objects, id)), id);
+      const v1 = json(mvm(['log', '--json'], { cwd: dir })).at(-1).id as string;
+      const file = decodeVersion(read(v1), v1).files['m.safetensors']!.file;
+      const tensorChunk = decodeFileObject(read(file), file).chunks.at(-1)!;
+      expect(tensorChunk.size).toBe(CHUNK);
+      expect(storedIds(clone)).not.toContain(tensorChunk.id);
+      // the remote turns hostile: v1's tensor chunk becomes a bomb whose header (250 MiB) is under any object limit
+      const planted = plantedRemote(tensorChunk.id, zstdBomb(250 << 20), remote);
+      rmSync(remote, { recursive: true });
+      cpSync(planted, remote, { recursive: true });
+      const r = mvmPeak(['diff', '--stats', 'v1', 'v2', '--json'], { cwd: clone });
+      refused(r, 'REMOTE_CORRUPT');
+      expect(storedIds(clone)).not.toContain(tensorChunk.id);
       ok(mvm(['fsck'], { cwd: clone }));
     },
   );
