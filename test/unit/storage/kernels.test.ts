@@ -1,0 +1,94 @@
+/**
+ * The WebAssembly SIMD byte-plane kernels against the JS kernels: the same
+ * bytes for every width, kind, length and alignment, in both directions, on
+ * the copying path and on the in-memory path the codec uses; the committed
+ * module is what kernels.wat compiles to.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { groupBytes, ungroupBytes, type GroupKind } from '../../../src/storage/bytegroup.js';
+import { decodeObject, encodeObject } from '../../../src/storage/codec.js';
+import { kernelArena, kernelName, wasmKernels } from '../../../src/storage/kernels.js';
+// @ts-expect-error: a plain .mjs script without types
+import { compileKernels, kernelsModule } from '../../../scripts/build-kernels.mjs';
+
+const RUNS = Math.max(50, Number(process.env.MVM_FUZZ_RUNS ?? 300));
+const KINDS: GroupKind[] = ['bf16', 'f16', 'f32', 'w2', 'w4'];
+
+describe('WebAssembly kernels', () => {
+  it('load on this Node and are what kernels.wat compiles to', async () => {
+    expect(kernelName()).toBe('wasm-simd');
+    const bytes: Buffer = await compileKernels();
+    expect(readFileSync(new URL('../../../src/storage/kernelsWasm.ts', import.meta.url), 'utf8')).toBe(
+      kernelsModule(bytes),
+    );
+  });
+
+  it('group and ungroup exactly as the JS kernels do, at any length and alignment', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...KINDS),
+        fc.integer({ min: 0, max: 6000 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        (kind, len, misalign, seed) => {
+          let x = seed;
+          const backing = Buffer.alloc(len + misalign);
+          for (let i = 0; i < backing.length; i++) backing[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+          const input = backing.subarray(misalign);
+          const js = groupBytes(input, kind, undefined, true);
+          const wasm = groupBytes(input, kind);
+          expect(wasm.equals(js)).toBe(true);
+          const back = ungroupBytes(wasm, kind);
+          expect(back.equals(ungroupBytes(js, kind, undefined, true))).toBe(true);
+          expect(back.equals(input)).toBe(true);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('transform in place in their own memory, as the codec decodes', () => {
+    const k = wasmKernels()!;
+    for (const kind of KINDS) {
+      for (const len of [4096, 4097, 65_536 + 6, 1 << 20]) {
+        const input = Buffer.alloc(len);
+        for (let i = 0; i < len; i++) input[i] = (i * 2654435761) >>> 23;
+        const grouped = groupBytes(input, kind, undefined, true);
+        const a = kernelArena(k, len);
+        a.input.set(grouped);
+        ungroupBytes(a.input, kind, a.output);
+        expect(Buffer.compare(a.output, input)).toBe(0);
+      }
+    }
+  });
+
+  it('decode byte-planed objects bit for bit, reused or not, across memory growth', () => {
+    for (const [kind, len] of [
+      ['bf16', 3 << 20],
+      ['f32', 100_003],
+      ['w2', 70_000],
+      ['f32', 5 << 20],
+    ] as const) {
+      const content = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) content[i] = i % 7 === 0 ? (i * 31) >>> 3 : 0x3c;
+      const enc = encodeObject(content, { level: 3, group: kind });
+      expect(decodeObject(enc.bytes, 'x').equals(content)).toBe(true);
+      expect(decodeObject(enc.bytes, 'x', { scratch: true }).equals(content)).toBe(true);
+    }
+  });
+});
+
+describe('WebAssembly kernels and their memory', () => {
+  it('re-encoding a result that lives in their memory is still exact', () => {
+    const content = Buffer.alloc(300_000);
+    for (let i = 0; i < content.length; i++) content[i] = i % 5 === 0 ? (i * 17) >>> 2 : 0x3f;
+    const enc = encodeObject(content, { level: 3, group: 'bf16' });
+    const decoded = decodeObject(enc.bytes, 'x', { scratch: true });
+    // `decoded` is a view of the kernels' memory: encoding it must not write over it
+    expect(decoded.buffer).toBe(wasmKernels()!.memory.buffer);
+    const again = encodeObject(decoded, { level: 3, group: 'bf16' });
+    expect(decodeObject(again.bytes, 'y').equals(content)).toBe(true);
+  });
+});
