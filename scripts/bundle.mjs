@@ -12,17 +12,15 @@
 // - dist/bundle sits at the same depth as dist/cli and dist/repo, so paths
 //   taken relative to a module (../../package.json, ../../assets) still hold.
 // - Packages mvm depends on stay external (the AWS SDK, the report's browser
-//   libraries, zstd-napi, the BLAKE3 addon), except those in BUNDLED: yargs;
-//   level, whose 30 CommonJS files took 14 ms to load at every command that
-//   opens the index (its native addon still loads from its package); and
-//   the pure-JS BLAKE3 fallback, which every command imports.
+//   libraries, zstd-napi, the BLAKE3 addon), except those in BUNDLED: yargs,
+//   fastest-levenshtein and the pure-JS BLAKE3 fallback, which every command
+//   imports.
 // - `yargs/yargs` is taken from yargs' CommonJS build (one file, where its
 //   ESM build is a dozen).
 // - A bundled CommonJS file that uses __dirname (yargs finds its message
-//   catalogues with it, classic-level its native addon) gets its own
-//   __dirname: its folder in its package, the package found at run time by
-//   require.resolve from mvm, through the dependency of mvm that needs it
-//   (level -> classic-level), so that it holds wherever npm put the package.
+//   catalogues with it) gets its own __dirname: its folder in its package,
+//   the package found at run time by require.resolve from mvm, through the
+//   dependency of mvm that needs it, so that it holds wherever npm put the package.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 const out = join(dist, 'bundle');
-const BUNDLED = new Set(['yargs', 'fastest-levenshtein', 'level', '@noble/hashes']);
+const BUNDLED = new Set(['yargs', 'fastest-levenshtein', '@noble/hashes']);
 const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
 const deps = Object.keys(readJson(join(root, 'package.json')).dependencies ?? {});
 const requireHere = createRequire(join(root, 'package.json'));

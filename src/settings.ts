@@ -24,7 +24,6 @@
  * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, once at load        |
  * | `MVM_FAULT`         | off                                  | storage/faults.ts, once at load      |
  * | `MVM_FAULT_LOG`     | none                                 | storage/faults.ts                    |
- * | `MVM_INDEX_SEGMENT` | 1000 versions a segment              | repo/history/versionIndex.ts                 |
  *
  * Set by mvm for the programs it runs (outputs, never read back):
  *
@@ -94,9 +93,4 @@ export function envFault(): string | undefined {
 /** `MVM_FAULT_LOG`: the file `MVM_FAULT=count` appends its numbered fault points to (empty is unset). */
 export function envFaultLog(): string | undefined {
   return process.env.MVM_FAULT_LOG || undefined;
-}
-
-/** `MVM_INDEX_SEGMENT`: versions per summary segment of the version index (tests shrink it to reach edges). */
-export function envIndexSegment(): number | undefined {
-  return wholeNumber('MVM_INDEX_SEGMENT');
 }

@@ -23,6 +23,11 @@ export const MAX_OBJECT_SIZE = MAX_CHUNK_SIZE;
 /** Most bytes a version manifest or a file object may decode to: JSON lists far below the chunks they name. */
 export const MAX_METADATA_SIZE = 64 << 20;
 
+// ---- Derived files in .mvm ----
+
+/** Largest stat cache read (about 200 bytes a tracked file: a million files); a larger one is dropped and rebuilt. */
+export const MAX_STAT_CACHE = 256 << 20;
+
 // ---- Remotes ----
 
 /**

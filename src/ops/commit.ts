@@ -170,7 +170,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       branch,
     };
     if (head && changes.length === 0 && !opts.allowEmpty) {
-      await recordStats(repo, identified.updates);
+      recordStats(repo, identified.updates);
       return { ...base, created: false, id: head, number: numberOf(repo, head) };
     }
     const version: Version = {
@@ -213,7 +213,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       { id, number },
     );
     writeLock(repo, id, version);
-    await recordStats(repo, identified.updates);
+    recordStats(repo, identified.updates);
     return { ...base, created: true, id, number, ...(signature ? { signature } : {}) };
   });
 }

@@ -18,7 +18,7 @@ import {
 } from '../repo/history/index.js';
 import { DEFAULT_ENV } from '../core/revision.js';
 import { versionProblems } from '../core/versionCheck.js';
-import { isCovered } from '../repo/workspace/index.js';
+import { dropStatCache, isCovered } from '../repo/workspace/index.js';
 import { readEnvConfigs, modelFolder, staleStaging } from '../repo/deploy/index.js';
 import type { AnnotationLogEntry } from '../core/objects.js';
 import { findRemote, defaultJobs, withRemote, checkRemote, type RemoteCheck } from '../repo/transfer/index.js';
@@ -79,6 +79,13 @@ export async function fsck(
   return withLock(repo, 'fsck', async () => {
     const before = await check(repo, opts);
     const repaired = await repairRepository(repo, before.problems);
+    // a stored copy is gone or set aside: the next commit reads every tracked file again and stores what was lost
+    if (before.problems.some((p) => p.kind === 'missing' || p.kind === 'corrupt')) {
+      dropStatCache(repo);
+      repaired.push(
+        'dropped the stat cache (the next commit re-reads every tracked file, storing any chunk that was lost)',
+      );
+    }
     const after = await check(repo, opts);
     return { ...after, repaired, problemsBefore: before.problems.length };
   });

@@ -1,6 +1,6 @@
 import { MvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
-import { withIndex, gcRoots, reachableObjects, type GcLogEntry } from '../repo/history/index.js';
+import { gcRoots, reachableObjects, type GcLogEntry } from '../repo/history/index.js';
 
 /** Options of `mvm gc`. */
 export interface GcOptions {
@@ -104,8 +104,7 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       opts.progress?.advance?.(1);
     }
     opts.progress?.done?.();
-    // summaries of removed versions leave the index
-    if (versions.length) await withIndex(repo, (index) => index.renumber());
+    // summaries of removed versions leave the summary file at its next read, which sees logs/gc grow
     return result;
   });
 }

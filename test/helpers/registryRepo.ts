@@ -343,9 +343,9 @@ export function useRegistryRepo(): RegistryRepo {
   const copy = (): RepoCopy => {
     const t = testdir();
     cleanups.push(t.cleanup);
-    // the index is derived data that concurrent read-only tests may be rewriting on the
-    // template: copy everything else, the copy rebuilds its own index
-    cpSync(template!.dir, t.dir, { recursive: true, filter: (src) => !src.includes(`${join('.mvm', 'index')}`) });
+    // the summary file (and its lock) is derived data that concurrent read-only tests may be rewriting on the
+    // template: copy everything else, the copy builds its own
+    cpSync(template!.dir, t.dir, { recursive: true, filter: (src) => !src.includes(`${join('.mvm', 'summaries')}`) });
     return { dir: t.dir, path: t.path, run: (args) => exec(args, t.dir) };
   };
 

@@ -1,8 +1,8 @@
 /**
  * The history wing: what the repository knows about its versions over time.
- * The version index (LevelDB, derived) and the summary file, summaries for
- * log and queries, revisions and numbers, reachability for gc, the gc and
- * deploy logs, annotations, `mvm.lock`, rebase and `fsck --repair`.
+ * The summary file (derived; the one store of version summaries) for log and
+ * queries, revisions and numbers, reachability for gc, the gc and deploy
+ * logs, annotations, `mvm.lock`, rebase and `fsck --repair`.
  */
 export { annotationsOf, overlayMetrics, recordAnnotation } from './annotations.js';
 export {
@@ -23,4 +23,3 @@ export { repairRepository } from './repair.js';
 export { numberLookup, numberOf, resolveRevision, resolveTarget } from './revisions.js';
 export { allSummaries, queryRecord, refNames, type SummarySource, whereWarnings, withSummaries } from './summaries.js';
 export { summarize, type VersionSummary } from './summary.js';
-export { type StatEntry, withIndex } from './versionIndex.js';

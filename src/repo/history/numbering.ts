@@ -1,5 +1,4 @@
 import type { Repository } from '../repository/index.js';
-import { withIndex } from './versionIndex.js';
 
 /**
  * Makes local numbers follow the remote's registry, the authority: the
@@ -39,8 +38,8 @@ export async function followRegistry(
     ...local.filter((id): id is string => !!id && !inReg.has(id) && (verified.has(id) || isStoredVersion(repo, id))),
   ];
   if (next.length === local.length && next.every((id, i) => id === local[i])) return;
+  // the summary file sees the rewritten log and renumbers its summaries at the next read
   repo.numbers.replace(next, repo.tmpDir);
-  await withIndex(repo, (index) => index.renumber());
 }
 
 /** Whether the store holds `id` as a version manifest that decodes (not missing, not a file object). */

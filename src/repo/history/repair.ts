@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Repository } from '../repository/index.js';
-import { VersionIndex } from './versionIndex.js';
+import { rebuildSummaries } from './summaryStore.js';
 
 /** One problem as fsck reports it (the fields repair needs). */
 export interface RepairableProblem {
@@ -11,11 +11,11 @@ export interface RepairableProblem {
 
 /**
  * Repairs what can be rebuilt or set aside without losing data, under the
- * writer lock: the index (always rebuilt), log lines readers skip (moved to
- * `logs/<name>.rejected`), garbled number lines (burned), an unreadable
- * `tracked.json` (rebuilt from HEAD's paths), and
- * corrupt objects (moved to `.mvm/lost/`, so a good copy can be stored again:
- * the rebuilt index has no stat cache, so the next commit re-reads every
+ * writer lock: the summary file (always rebuilt from the manifests), log
+ * lines readers skip (moved to `logs/<name>.rejected`), garbled number lines
+ * (burned), an unreadable `tracked.json` (rebuilt from HEAD's paths), and
+ * corrupt objects (moved to `.mvm/lost/`, so a good copy can be stored again;
+ * the caller then drops the stat cache, so the next commit re-reads every
  * tracked file and stores the chunks it lacks). Returns what it did.
  */
 export async function repairRepository(repo: Repository, problems: RepairableProblem[]): Promise<string[]> {
@@ -41,7 +41,7 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
     if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost))
       done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
   }
-  await VersionIndex.rebuild(repo);
-  done.push('rebuilt the index (the next commit re-reads every tracked file, storing any chunk that was lost)');
+  await rebuildSummaries(repo);
+  done.push('rebuilt the summary file from the manifests');
   return done;
 }

@@ -1,7 +1,7 @@
 import type { QueryRecord } from '../../core/query/index.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { Repository } from '../repository/index.js';
-import { withIndex } from './versionIndex.js';
+import { refreshSummaries, summariesInMemory } from './summaryStore.js';
 import type { VersionSummary } from './summary.js';
 import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
 
@@ -44,29 +44,42 @@ export interface SummarySource {
   all(): Map<string, VersionSummary>;
 }
 
+/** A map of summaries as a SummarySource. */
+const mapSource = (all: Map<string, VersionSummary>): SummarySource => ({ get: (id) => all.get(id), all: () => all });
+
+/** The current summary file, or the summaries in memory when it cannot be brought up to date now. */
+async function openSummaries(repo: Repository, damaged = false): Promise<SummaryReader | Map<string, VersionSummary>> {
+  const file = damaged ? null : SummaryReader.open(repo);
+  if (file) return file;
+  const fresh = await refreshSummaries(repo, { damaged });
+  if (fresh !== true) return fresh;
+  // written, but the logs may have moved again since: then this once in memory
+  return SummaryReader.open(repo) ?? summariesInMemory(repo);
+}
+
 /**
- * Runs `fn` over the version summaries: from the summary file when it is
- * current (no LevelDB opened or loaded), else from the index, which brings
- * the file up to date for the next reader. `fn` runs again on the index when
- * the file turns out damaged, so it must not act before it returns.
+ * Runs `fn` over the version summaries: from the summary file, brought up to
+ * date first when the logs moved (see summaryStore.ts), or from memory when
+ * another process is updating it. `fn` runs again when the file turns out
+ * damaged part-way, so it must not act before it returns.
  */
 export async function withSummaries<T>(repo: Repository, fn: (summaries: SummarySource) => T | Promise<T>): Promise<T> {
-  const file = SummaryReader.open(repo);
-  if (file) {
-    try {
-      return await fn(file);
-    } catch (e) {
-      if (!(e instanceof SummaryFileDamaged)) throw e;
-    } finally {
-      file.close();
-    }
+  const source = await openSummaries(repo);
+  if (source instanceof Map) return fn(mapSource(source));
+  try {
+    return await fn(source);
+  } catch (e) {
+    if (!(e instanceof SummaryFileDamaged)) throw e;
+  } finally {
+    source.close();
   }
-  const all = await withIndex(repo, async (index) => {
-    const m = new Map<string, VersionSummary>();
-    for (const s of await index.summaries()) m.set(s.id, s);
-    return m;
-  });
-  return fn({ get: (id) => all.get(id), all: () => all });
+  const rebuilt = await openSummaries(repo, true);
+  if (rebuilt instanceof Map) return fn(mapSource(rebuilt));
+  try {
+    return await fn(rebuilt);
+  } finally {
+    rebuilt.close();
+  }
 }
 
 /** Summaries of every version, by id, in number order. */

@@ -1,5 +1,5 @@
 import type { Scalar, Version } from '../../core/objects.js';
-import { toNameMap } from '../../core/schema.js';
+import { isCount, isId, isRecord, isScalar, toNameMap } from '../../core/schema.js';
 
 /** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
 export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
@@ -34,4 +34,29 @@ export function summarize(id: string, number: number, v: Version): VersionSummar
     size: files.reduce((s, f) => s + f.size, 0),
     annotations: 0,
   };
+}
+
+const isScalarMap = (v: unknown): v is Record<string, Scalar> => isRecord(v) && Object.values(v).every(isScalar);
+
+/** Whether a value read back from the summary file has a summary's shape (which readers rely on). */
+export function isSummary(v: unknown): v is VersionSummary {
+  return (
+    isRecord(v) &&
+    isId(v.id) &&
+    isCount(v.number) &&
+    Array.isArray(v.parents) &&
+    v.parents.every(isId) &&
+    typeof v.author === 'string' &&
+    typeof v.time === 'string' &&
+    typeof v.message === 'string' &&
+    isScalarMap(v.meta) &&
+    isScalarMap(v.params) &&
+    isScalarMap(v.metrics) &&
+    (v.base === null || isId(v.base)) &&
+    Array.isArray(v.data) &&
+    v.data.every((d) => typeof d === 'string') &&
+    isCount(v.files) &&
+    isCount(v.size) &&
+    isCount(v.annotations)
+  );
 }

@@ -1,19 +1,21 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { readFully } from '../../storage/readFully.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { mergeInto } from '../../core/values.js';
+import { MAX_METADATA_SIZE } from '../../core/limits.js';
+import { isCount, isRecord, isScalar, toNameMap } from '../../core/schema.js';
 import type { Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
-import type { VersionSummary } from './summary.js';
+import { isSummary, type VersionSummary } from './summary.js';
 
 /**
- * The summary file, `.mvm/summaries`: every version summary the index holds,
+ * The summary file, `.mvm/summaries`: the summary of every numbered version,
  * as JSON lines, so that `log`, `best` and `--where` answer by reading one
- * file, without opening LevelDB (or loading it). Like the index it is derived
- * data: written only by a process that has the on-disk index open (which
- * LevelDB's lock makes one at a time), and trusted only while the logs it was
- * built from are unchanged.
+ * file, not every manifest. It is derived data, the only store of summaries:
+ * written only under its own lock (see summaryStore.ts), and trusted only
+ * while the logs it was built from are unchanged.
  *
  * Lines, oldest first:
  *   {"s":SUMMARY}                  a version's summary (its number inside)
@@ -27,20 +29,27 @@ const NAME = 'summaries';
 const BLOCK = 64 * 1024;
 const MAX_BLOCK = 8 * 1024 * 1024;
 
-/** Size and inode of a log file: an append changes the size, an atomic rewrite the inode. */
+/**
+ * What a log file was when summaries were taken from it: an append changes the
+ * size (and ctime), an atomic rewrite the inode and ctime; `sha256`, of its
+ * bytes then, tells a later reader whether the log was only appended to since.
+ */
 export interface FileMark {
   size: number;
   ino: string;
+  ctimeNs: string;
+  sha256: string;
 }
 
 /** What a summary file covers: entries of the number and annotation logs, and the logs' marks when it was written. */
 export interface SummaryState {
-  /** The index generation it was written from: a rebuilt index (fsck --repair, a lost index) makes it stale. */
-  generation: string | null;
   numbers: number;
   annotations: number;
+  /** Entries of `logs/gc` (versions gc removed leave the file). */
+  gc: number;
   numbersFile: FileMark;
   annotationsFile: FileMark;
+  gcFile: FileMark;
   /** Appends since the file was last written whole (each leaves a state line behind; see MAX_APPENDS). */
   appends?: number;
 }
@@ -48,48 +57,105 @@ export interface SummaryState {
 /** After this many appends the file is written whole again, so old state lines do not pile up. */
 export const MAX_APPENDS = 256;
 
-function mark(path: string): FileMark {
+/** A log file's size, inode and ctime now (zeros when it does not exist); no hash: a stat, for the freshness check. */
+function statMark(path: string): Omit<FileMark, 'sha256'> {
   try {
     const st = statSync(path, { bigint: true });
-    return { size: Number(st.size), ino: String(st.ino) };
+    return { size: Number(st.size), ino: String(st.ino), ctimeNs: String(st.ctimeNs) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, ino: '0' };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, ino: '0', ctimeNs: '0' };
     throw e;
   }
 }
 
-/** Whether two marks are of the same, unchanged file. */
-const sameMark = (a: FileMark, b: FileMark): boolean => a.size === b.size && a.ino === b.ino;
-
-/** Whether two states are the same: same generation, counts, and unchanged logs (the append count aside). */
-export function sameState(a: SummaryState, b: SummaryState): boolean {
-  return (
-    a.generation === b.generation &&
-    a.numbers === b.numbers &&
-    a.annotations === b.annotations &&
-    sameMark(a.numbersFile, b.numbersFile) &&
-    sameMark(a.annotationsFile, b.annotationsFile)
-  );
-}
-
-/** The marks of the two logs a summary depends on, read now. */
-export function logMarks(repo: Repository): { numbersFile: FileMark; annotationsFile: FileMark } {
-  return { numbersFile: mark(repo.numbers.path), annotationsFile: mark(join(repo.dir, 'logs', 'annotations')) };
-}
-
-/** A summary file whose lines do not parse (only a damaged disk does that: appends are checked, rewrites atomic). */
-export class SummaryFileDamaged extends Error {}
-
-/** The name in `index/active` (see storage/indexStore.ts, read here without loading LevelDB), or null. */
-function activeGeneration(repo: Repository): string | null {
+/** The SHA-256 of the first `size` bytes of a file (null when it is shorter or gone); logs are read whole anyway. */
+function prefixHash(path: string, size: number): string | null {
+  const hash = createHash('sha256');
+  if (size === 0) return hash.digest('hex');
   try {
-    return readFileSync(join(repo.dir, 'index', 'active'), 'utf8').trim() || null;
+    const bytes = readFileSync(path);
+    return bytes.length >= size ? hash.update(bytes.subarray(0, size)).digest('hex') : null;
   } catch {
     return null;
   }
 }
 
+/** A log's full mark: its stat now and the hash of its bytes (taken after the stat; see LogMarks). */
+function fullMark(path: string): FileMark {
+  const st = statMark(path);
+  return { ...st, sha256: prefixHash(path, st.size) ?? '' };
+}
+
+/** Whether a file is the same, unchanged file as when `m` was taken (a stat: size, inode, ctime). */
+function unchanged(m: FileMark, now: Omit<FileMark, 'sha256'>): boolean {
+  return m.size === now.size && m.ino === now.ino && m.ctimeNs === now.ctimeNs;
+}
+
+/** Whether the file at `path` still begins with the bytes `m` was taken of: it was only appended to since. */
+export function onlyAppended(path: string, m: FileMark): boolean {
+  return statMark(path).size >= m.size && prefixHash(path, m.size) === m.sha256;
+}
+
+/** The paths of the three logs summaries are taken from. */
+export function logPaths(repo: Repository): { numbers: string; annotations: string; gc: string } {
+  const logs = join(repo.dir, 'logs');
+  return { numbers: repo.numbers.path, annotations: join(logs, 'annotations'), gc: join(logs, 'gc') };
+}
+
+/** The marks of the three logs summaries depend on, with the hashes of their bytes, read now. */
+export function logMarks(repo: Repository): Pick<SummaryState, 'numbersFile' | 'annotationsFile' | 'gcFile'> {
+  const p = logPaths(repo);
+  return { numbersFile: fullMark(p.numbers), annotationsFile: fullMark(p.annotations), gcFile: fullMark(p.gc) };
+}
+
+/** Whether the logs are as `state` saw them (a stat each, no read): the file is current. */
+export function isCurrent(repo: Repository, state: SummaryState): boolean {
+  const p = logPaths(repo);
+  return (
+    unchanged(state.numbersFile, statMark(p.numbers)) &&
+    unchanged(state.annotationsFile, statMark(p.annotations)) &&
+    unchanged(state.gcFile, statMark(p.gc))
+  );
+}
+
+/**
+ * A summary file with a line that does not parse or is not of the file's shape
+ * (a damaged disk, or a hand-edited `.mvm/`: appends are checked, rewrites atomic).
+ */
+export class SummaryFileDamaged extends Error {}
+
 type Line = { s: VersionSummary } | { a: number; m: Record<string, Scalar> } | { state: SummaryState };
+
+function isMark(v: unknown): v is FileMark {
+  return (
+    isRecord(v) &&
+    isCount(v.size) &&
+    typeof v.ino === 'string' &&
+    typeof v.ctimeNs === 'string' &&
+    typeof v.sha256 === 'string'
+  );
+}
+
+function isState(v: unknown): v is SummaryState {
+  return (
+    isRecord(v) &&
+    isCount(v.numbers) &&
+    isCount(v.annotations) &&
+    isCount(v.gc) &&
+    isMark(v.numbersFile) &&
+    isMark(v.annotationsFile) &&
+    isMark(v.gcFile) &&
+    (v.appends === undefined || isCount(v.appends))
+  );
+}
+
+/** The one shape check of a line read from the file (which may have been edited by anyone). */
+function isLine(v: unknown): v is Line {
+  if (!isRecord(v)) return false;
+  if ('s' in v) return isSummary(v.s);
+  if ('a' in v) return isCount(v.a) && isRecord(v.m) && Object.values(v.m).every(isScalar);
+  return 'state' in v && isState(v.state);
+}
 
 /**
  * Reads a summary file from its end: the last line is the state, and
@@ -117,8 +183,11 @@ export class SummaryReader {
     this.state = stateAt(fd, size);
   }
 
-  /** Opens the summary file; null when it is missing, torn or no longer matches the logs. */
-  static open(repo: Repository): SummaryReader | null {
+  /**
+   * Opens the summary file; null when it is missing or torn, or (unless `stale` is set, for bringing it up to date)
+   * no longer matches the logs.
+   */
+  static open(repo: Repository, opts: { stale?: boolean } = {}): SummaryReader | null {
     let fd: number;
     try {
       fd = openSync(join(repo.dir, NAME), 'r');
@@ -127,13 +196,7 @@ export class SummaryReader {
     }
     const reader = new SummaryReader(fd, fstatSync(fd).size);
     const s = reader.state;
-    const now = logMarks(repo);
-    if (
-      !s ||
-      s.generation !== activeGeneration(repo) ||
-      !sameMark(s.numbersFile, now.numbersFile) ||
-      !sameMark(s.annotationsFile, now.annotationsFile)
-    ) {
+    if (!s || (!opts.stale && !isCurrent(repo, s))) {
       reader.close();
       return null;
     }
@@ -171,6 +234,8 @@ export class SummaryReader {
     if (from > 0) {
       const nl = joined.indexOf(0x0a);
       if (nl < 0) {
+        // no line is longer than the manifest it summarises may be
+        if (joined.length > MAX_METADATA_SIZE) throw new SummaryFileDamaged('the summary file has an overlong line');
         this.carry = joined;
         return [];
       }
@@ -179,17 +244,23 @@ export class SummaryReader {
     }
     const parts = joined.toString('utf8').split('\n');
     const lines: Line[] = [];
-    try {
-      for (let i = parts.length - 1; i >= 0; i--) if (parts[i]) lines.push(JSON.parse(parts[i]!) as Line);
-    } catch {
-      throw new SummaryFileDamaged('the summary file has a line that is not JSON');
+    for (let i = parts.length - 1; i >= 0; i--) {
+      if (!parts[i]) continue;
+      let line: unknown;
+      try {
+        line = JSON.parse(parts[i]!);
+      } catch {
+        throw new SummaryFileDamaged('the summary file has a line that is not JSON');
+      }
+      if (!isLine(line)) throw new SummaryFileDamaged('the summary file has a line of another shape');
+      lines.push(line);
     }
     return lines;
   }
 
   private take(l: Line): void {
     if ('s' in l) {
-      const s = l.s;
+      const s = { ...l.s, meta: toNameMap(l.s.meta), params: toNameMap(l.s.params), metrics: toNameMap(l.s.metrics) };
       // annotations were met newest first; apply them oldest first, as the index did
       for (const m of (this.pending.get(s.number) ?? []).reverse()) {
         mergeInto(s.metrics, m);
@@ -228,8 +299,8 @@ function stateAt(fd: number, size: number): SummaryState | null {
     const buf = Buffer.allocUnsafe(Math.min(size, 4096));
     const text = buf.subarray(0, readFully(fd, buf, size - buf.length)).toString('utf8');
     if (!text.endsWith('\n')) return null;
-    const line = JSON.parse(text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1)) as Line;
-    return 'state' in line ? line.state : null;
+    const line: unknown = JSON.parse(text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1));
+    return isRecord(line) && 'state' in line && isState(line.state) ? line.state : null;
   } catch {
     return null;
   }

@@ -18,7 +18,7 @@ import type { FileEntry, FileObject } from '../../core/objects.js';
 import { type Repository, withPool, type Progress, partialRemote } from '../repository/index.js';
 import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
-import type { StatEntry } from '../history/index.js';
+import type { StatEntry } from './statCache.js';
 import type { StagedFiles } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
 import { tempPath } from '../../storage/atomic.js';

@@ -2,7 +2,8 @@ import { MvmError } from '../../errors.js';
 import { planCheckout, type WorkState } from '../../core/checkoutPlan.js';
 import { assertSafeVersion } from '../../core/versionCheck.js';
 import type { Repository, Progress } from '../repository/index.js';
-import { identifyWorkspace, isCovered, recordStats, visibleFiles } from './workspace.js';
+import { identifyWorkspace, isCovered, visibleFiles } from './workspace.js';
+import { recordStats } from './statCache.js';
 import { applyCheckout } from './applyCheckout.js';
 import { writeLock } from '../history/index.js';
 import type { StagedFiles } from './staging.js';
@@ -68,7 +69,7 @@ export async function checkoutVersion(
   );
   try {
     if (missing.length) repo.setTracked([...specs, ...missing]);
-    await recordStats(repo, new Map([...ws.updates, ...applied.updates]));
+    recordStats(repo, new Map([...ws.updates, ...applied.updates]));
     // HEAD moves last; if it cannot, the workspace goes back to what HEAD names
     if (opts.branch) repo.refs.writeHead({ kind: 'branch', ref: `refs/heads/${opts.branch}` });
     else repo.refs.writeHead({ kind: 'detached', id: targetId });

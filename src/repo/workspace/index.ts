@@ -12,11 +12,11 @@ export { assembleFile, restoreFile } from './fileio.js';
 export { expandGlob, isGlob, pathspecMatcher } from './globs.js';
 export { ignoreRules } from './ignoreRules.js';
 export { StagedFiles } from './staging.js';
+export { dropStatCache, recordStats, type StatEntry } from './statCache.js';
 export {
   compareWithVersion,
   identifyWorkspace,
   isCovered,
-  recordStats,
   type StatusEntry,
   symlinkError,
   symlinkOnPath,

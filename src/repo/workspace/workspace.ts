@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
-import { type StatEntry, withIndex } from '../history/index.js';
+import { readStatCache, recordStats, type StatEntry } from './statCache.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import { chunkFile, type ChunkedFile } from './chunkFile.js';
 import { ignoreRules } from './ignoreRules.js';
@@ -188,10 +188,8 @@ export interface IdentifyOptions {
   /** Also compress and store new chunks and file objects (commit). */
   store: boolean;
   /**
-   * Record the stat-cache updates at once, holding the index for the whole
-   * identification (status, diff). Without it the index is held only to read
-   * the cache, and the caller records the updates after its own writes with
-   * recordStats (commit, checkout), so readers keep the index during the long part.
+   * Record the stat-cache updates at once (status, diff). Without it the
+   * caller records them with recordStats after its own writes (commit, checkout).
    */
   record?: boolean;
   progress?: Progress;
@@ -214,19 +212,10 @@ export async function identifyWorkspace(repo: Repository, opts: IdentifyOptions)
   const files = scanTracked(repo, opts.specs, opts.links);
   const sparse = repo.sparse();
   if (sparse) for (const p of [...files.keys()]) if (!isCovered(p, sparse)) files.delete(p);
-  const paths = [...files.keys()];
-  const identify = (cache: Map<string, StatEntry>) => withPool((pool) => identifyFiles(repo, pool, files, cache, opts));
-  if (!opts.record) return identify(await withIndex(repo, (index) => index.statGet(paths)));
-  return withIndex(repo, async (index) => {
-    const r = await identify(await index.statGet(paths));
-    await index.statPut(r.updates);
-    return r;
-  });
-}
-
-/** Records stat-cache entries (null drops one) after a command has written the files they describe. */
-export async function recordStats(repo: Repository, updates: Map<string, StatEntry | null>): Promise<void> {
-  if (updates.size) await withIndex(repo, (index) => index.statPut(updates));
+  const cache = readStatCache(repo, files.keys());
+  const r = await withPool((pool) => identifyFiles(repo, pool, files, cache, opts));
+  if (opts.record) recordStats(repo, r.updates);
+  return r;
 }
 
 /**

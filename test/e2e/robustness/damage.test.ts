@@ -36,7 +36,7 @@ describe('damaged metadata: readers carry on, fsck names each problem, nothing c
         writeFileSync(join(mvmDir, 'logs/deployed'), `garbage{\n${deployed}{"action":"deploy","to":"../../etc"}\n`);
         appendFileSync(join(mvmDir, 'logs/annotations'), '{"target":"x"}\n[1,2]\n');
         appendFileSync(join(mvmDir, 'numbers'), `${'z'.repeat(64)}\n`);
-        rmSync(join(mvmDir, 'index'), { recursive: true, force: true });
+        rmSync(join(mvmDir, 'summaries'), { force: true });
         const log = json(run(['log', '--json']));
         expect(log.map((e: { number: number; metrics: Record<string, number> }) => [e.number, e.metrics])).toEqual([
           [1, { acc: 0.5, f1: 0.4 }],
@@ -85,7 +85,7 @@ describe('damaged metadata: readers carry on, fsck names each problem, nothing c
         writeFileSync(join(mvmDir, 'tracked.json'), '{"paths": ["a.txt"]}');
         const ann = JSON.parse(readFileSync(join(mvmDir, 'logs/annotations'), 'utf8').trim()).annotation as string;
         unlinkSync(join(mvmDir, 'objects', ann.slice(0, 2), ann.slice(2)));
-        rmSync(join(mvmDir, 'index'), { recursive: true, force: true });
+        rmSync(join(mvmDir, 'summaries'), { force: true });
         expect(json(run(['log', '--json']))[0].metrics).toEqual({ acc: 0.5 });
         expectError(run(['show', 'v1', '--json']), 'OBJECT_MISSING', 7);
         const problems = JSON.parse(run(['fsck', '--json']).stdout).problems;
@@ -128,7 +128,7 @@ describe('fsck --repair', () => {
         const rep = JSON.parse(r.stdout);
         expect(rep.problemsBefore).toBe(4);
         expect(rep.repaired.join('\n')).toMatch(
-          /logs\/deployed[\s\S]*numbers[\s\S]*tracked\.json[\s\S]*corrupt object[\s\S]*index/,
+          /logs\/deployed[\s\S]*numbers[\s\S]*tracked\.json[\s\S]*corrupt object[\s\S]*summary file[\s\S]*stat cache/,
         );
         expect(readdirSync(join(mvmDir, 'tmp'))).toEqual([]);
         // what cannot be mended here: the corrupt chunk, now set aside, is missing

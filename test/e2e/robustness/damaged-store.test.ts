@@ -1,8 +1,7 @@
 /** Damaged objects, refs and index: fsck names what is wrong, commands fail with the right code and write nothing. */
 import { describe, it, expect } from 'vitest';
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mvm, randomBytes } from '../../helpers/cli.js';
 import {
   CHUNK,
@@ -191,7 +190,7 @@ describe('reliability', () => {
       }
     });
 
-    it('a deleted, garbled or stale index is rebuilt: log and status keep working', () => {
+    it('a deleted, garbled, reshaped or stale summary file or stat cache is rebuilt: log and status work', () => {
       const { d, v1, v2 } = damagedFixture();
       try {
         const expectLog = () => {
@@ -205,39 +204,39 @@ describe('reliability', () => {
         const expectClean = () =>
           expect(ok<{ clean: boolean; head: string }>(d, ['status'])).toMatchObject({ clean: true, head: v2 });
         expectLog();
-        const root = d.path('.mvm/index');
-        const generation = () => join(root, readFileSync(join(root, 'active'), 'utf8').trim());
+        expectClean();
+        const summaries = d.path('.mvm/summaries');
+        const statCache = d.path('.mvm/stat-cache');
         // deleted
-        rmSync(root, { recursive: true, force: true });
+        rmSync(summaries);
+        rmSync(statCache);
         expectLog();
         expectClean();
-        expect(existsSync(join(generation(), 'CURRENT'))).toBe(true);
-        // garbage in CURRENT and every MANIFEST
-        let index = generation();
-        writeFileSync(join(index, 'CURRENT'), cryptoRandomBytes(100));
-        for (const f of readdirSync(index))
-          if (f.startsWith('MANIFEST-')) writeFileSync(join(index, f), cryptoRandomBytes(300));
+        expect(existsSync(summaries)).toBe(true);
+        expect(existsSync(statCache)).toBe(true);
+        // garbage
+        writeFileSync(summaries, cryptoRandomBytes(3000));
+        writeFileSync(statCache, cryptoRandomBytes(3000));
         expectLog();
         expectClean();
-        expectLog();
-        // a new generation replaced the damaged one, which is gone
-        expect(generation()).not.toBe(index);
-        expect(existsSync(index)).toBe(false);
-        // garbage in every table and log file
-        index = generation();
-        for (const f of readdirSync(index))
-          if (/\.(ldb|log|sst)$/.test(f)) writeFileSync(join(index, f), cryptoRandomBytes(2000));
+        // lines of another shape ahead of a good state line: a summary whose metrics are a string, a stat entry
+        // whose file id is not an id
+        const lines = readFileSync(summaries, 'utf8').trimEnd().split('\n');
+        const bad = JSON.parse(lines[0]!);
+        bad.s.metrics = 'acc';
+        bad.s.parents = 'none';
+        writeFileSync(summaries, [JSON.stringify(bad), ...lines.slice(1)].join('\n') + '\n');
+        const stats = readFileSync(statCache, 'utf8').trimEnd().split('\n');
+        writeFileSync(statCache, `${stats[0]}\n["b.bin",1,"1","1","1","../../x","1"]\n{"__proto__":1}\n`);
         expectLog();
         expectClean();
-        // an old copy of the index (from before v3) is brought up to date
-        const old = d.path('index-copy');
-        cpSync(root, old, { recursive: true });
+        expect(readFileSync(summaries, 'utf8')).not.toContain('"metrics":"acc"');
+        // an old copy of the summary file (from before v3) is brought up to date
+        const old = readFileSync(summaries);
         writeFileSync(d.path('b.bin'), 'v3 content');
         const v3 = ok<{ id: string; number: number }>(d, ['commit', '-m', 'v3']);
         expect(v3.number).toBe(3);
-        rmSync(root, { recursive: true, force: true });
-        cpSync(old, root, { recursive: true });
-        rmSync(old, { recursive: true, force: true });
+        writeFileSync(summaries, old);
         expect(logOf(d).map((e) => [e.id, e.number])).toEqual([
           [v3.id, 3],
           [v2, 2],

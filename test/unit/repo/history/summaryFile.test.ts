@@ -6,7 +6,7 @@ import { annotate } from '../../../../src/ops/annotate.js';
 import { log } from '../../../../src/ops/log.js';
 import type { Repository } from '../../../../src/repo/repository/repository.js';
 import { smallHistory } from '../../../helpers/history.js';
-import { VersionIndex } from '../../../../src/repo/history/versionIndex.js';
+import { rebuildSummaries, summariesInMemory } from '../../../../src/repo/history/summaryStore.js';
 import type { VersionSummary } from '../../../../src/repo/history/summary.js';
 import {
   MAX_APPENDS,
@@ -22,13 +22,9 @@ let repo: Repository;
 const ids: string[] = [];
 const file = () => join(dir, '.mvm', 'summaries');
 
-async function indexed(): Promise<VersionSummary[]> {
-  const index = await VersionIndex.open(repo);
-  try {
-    return await index.summaries();
-  } finally {
-    await index.close();
-  }
+/** The summaries worked out from the manifests and logs alone, not from the file. */
+function fromManifests(): VersionSummary[] {
+  return [...summariesInMemory(repo, { damaged: true }).values()];
 }
 
 function readAll(): Map<string, VersionSummary> | null {
@@ -57,19 +53,21 @@ afterEach(() => {
 });
 
 describe('the summary file', () => {
-  it('holds what the index holds, annotations merged in order, and commits append to it', async () => {
+  it('holds what the manifests say, annotations merged in order, and the read after a commit appends', async () => {
     await annotate(repo, ids[1]!, { metrics: { f1: 0.5, step: 20 } });
     await annotate(repo, ids[1]!, { metrics: { f1: 0.7 } });
-    const fromIndex = await indexed();
+    await allSummaries(repo);
     const fromFile = readAll();
     expect(fromFile).not.toBeNull();
-    expect([...fromFile!.values()]).toEqual(fromIndex);
+    expect([...fromFile!.values()]).toEqual(fromManifests());
     expect(fromFile!.get(ids[1]!)!.metrics).toEqual({ step: 20, f1: 0.7 });
     expect(fromFile!.get(ids[1]!)!.annotations).toBe(2);
 
     const before = readFileSync(file(), 'utf8');
     writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
     const v5 = (await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' })).id;
+    expect(SummaryReader.open(repo)).toBeNull();
+    await allSummaries(repo);
     const after = readFileSync(file(), 'utf8');
     // appended, not rewritten: the old text (but for its last state line) is a prefix
     const stateless = before.slice(0, before.lastIndexOf('{"state"'));
@@ -79,6 +77,7 @@ describe('the summary file', () => {
   });
 
   it('is written whole again after MAX_APPENDS appends, so old state lines do not pile up', async () => {
+    await allSummaries(repo);
     const state = summaryFileState(repo)!;
     expect(state.appends ?? 0).toBeLessThan(MAX_APPENDS);
     const count = () =>
@@ -87,59 +86,56 @@ describe('the summary file', () => {
         .filter((l) => l.startsWith('{"state"')).length;
     writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
     await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' });
+    await allSummaries(repo);
     expect(summaryFileState(repo)!.appends).toBe((state.appends ?? 0) + 1);
     expect(count()).toBeGreaterThan(1);
     // as if the file had been appended to MAX_APPENDS - 1 times
     writeSummaryFile(repo, [...readAll()!.values()], { ...summaryFileState(repo)!, appends: MAX_APPENDS - 1 });
     writeFileSync(join(dir, 'models', 'm.bin'), 'version 6');
     const v6 = (await commit(repo, { message: 'v6', time: '2026-01-06T00:00:00Z' })).id;
+    await allSummaries(repo);
     expect(count()).toBe(1);
     expect(summaryFileState(repo)!.appends ?? 0).toBe(0);
     expect(readAll()!.get(v6)!.number).toBe(6);
     expect(readAll()!.size).toBe(6);
   });
 
-  it('is refused once a log it was built from changes, and the next index open writes it again', async () => {
+  it('is refused once a log it was built from changes, and the next read writes it again', async () => {
+    await allSummaries(repo);
     expect(readAll()).not.toBeNull();
-    // an append to the number log by hand (as a commit by another process would do before its index sync)
+    // an append to the number log by hand (a burned number, as a commit's torn line leaves)
     appendFileSync(join(dir, '.mvm', 'numbers'), '-'.repeat(64) + '\n');
     expect(SummaryReader.open(repo)).toBeNull();
-    await indexed();
+    await allSummaries(repo);
     expect(summaryFileState(repo)!.numbers).toBe(5);
     expect(readAll()!.size).toBe(4);
   });
 
-  it('a torn last line or a rebuilt index makes it stale; a damaged middle line falls back to the index', async () => {
+  it('a torn last line makes it stale; a damaged or reshaped middle line falls back to the manifests', async () => {
+    await allSummaries(repo);
     const size = statSync(file()).size;
     truncateSync(file(), size - 3);
     expect(SummaryReader.open(repo)).toBeNull();
     expect([...(await allSummaries(repo)).keys()]).toEqual(ids);
     expect(SummaryReader.open(repo)).not.toBeNull();
 
-    // a file naming another index generation is stale; a rebuild writes it for the new one
-    const generation = summaryFileState(repo)!.generation;
-    writeFileSync(join(dir, '.mvm', 'index', 'active'), 'g-0-00000000\n');
-    expect(SummaryReader.open(repo)).toBeNull();
-    writeFileSync(join(dir, '.mvm', 'index', 'active'), `${generation}\n`);
-    expect(SummaryReader.open(repo)).not.toBeNull();
-    const lock = await repo.lock('test');
-    try {
-      await VersionIndex.rebuild(repo);
-    } finally {
-      lock.release();
-    }
-    const rebuilt = summaryFileState(repo)!.generation;
-    expect(rebuilt).not.toBe(generation);
-    expect(readFileSync(join(dir, '.mvm', 'index', 'active'), 'utf8').trim()).toBe(rebuilt);
+    // fsck --repair writes it afresh from the manifests
+    const before = readFileSync(file(), 'utf8');
+    writeFileSync(file(), before.replace('"v2 é"', '"edited"'));
+    await rebuildSummaries(repo);
+    expect(readFileSync(file(), 'utf8')).not.toContain('"edited"');
     expect(readAll()!.size).toBe(4);
 
-    // a line in the middle that does not parse: log still answers, from the index
-    const lines = readFileSync(file(), 'utf8').split('\n');
-    lines[1] = lines[1]!.slice(0, 20);
-    writeFileSync(file(), lines.join('\n'));
-    const seen = await withSummaries(repo, (s) => [...s.all().keys()]);
-    expect(seen).toEqual(ids);
-    expect((await log(repo, { limit: 2 })).entries.map((e) => e.number)).toEqual([4, 3]);
+    // a line in the middle that does not parse: log still answers, from the manifests, and the file is rebuilt
+    for (const damage of [(l: string) => l.slice(0, 20), (l: string) => l.replace('"files":1', '"files":"one"')]) {
+      const lines = readFileSync(file(), 'utf8').split('\n');
+      lines[1] = damage(lines[1]!);
+      writeFileSync(file(), lines.join('\n'));
+      const seen = await withSummaries(repo, (s) => [...s.all().keys()]);
+      expect(seen).toEqual(ids);
+      expect((await log(repo, { limit: 2 })).entries.map((e) => e.number)).toEqual([4, 3]);
+      expect([...readAll()!.values()]).toEqual(fromManifests());
+    }
   });
 
   it('reads backwards across blocks, characters split between blocks included, as far as asked', () => {
@@ -160,12 +156,7 @@ describe('the summary file', () => {
       size: i,
       annotations: 0,
     }));
-    const state = {
-      generation: readFileSync(join(dir, '.mvm', 'index', 'active'), 'utf8').trim(),
-      numbers: 3000,
-      annotations: 0,
-      ...logMarks(repo),
-    };
+    const state = { numbers: 3000, annotations: 0, gc: 0, ...logMarks(repo) };
     writeSummaryFile(repo, many, state);
     const r = SummaryReader.open(repo)!;
     try {
