@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MiB } from './format.mjs';
+import { log } from './report.mjs';
 import { MVM, TMP } from './setup.mjs';
 
 const TIME = '/usr/bin/time';
@@ -86,4 +87,16 @@ function noteRss(label, r, size) {
 function have(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 }
-export { run, MVM_ENV, mvm, mvmJson, sh, syncDisk, dropCaches, duSb, fileSize, rssLog, noteRss, have };
+
+/** Installs the missing tools of `want` (command -> Debian package) with apt-get, when running as root. */
+function installMissing(section, want) {
+  const missing = Object.entries(want).filter(([bin]) => !have(bin));
+  if (missing.length && process.getuid?.() === 0) {
+    log(`${section}: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`);
+    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+}
+export { run, MVM_ENV, mvm, mvmJson, sh, syncDisk, dropCaches, duSb, fileSize, rssLog, noteRss, have, installMissing };

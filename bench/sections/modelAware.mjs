@@ -38,6 +38,22 @@ function fixedChunkHashes(path, chunk = CHUNK) {
   return list;
 }
 
+/**
+ * Commits a first and a second file (each with its commit message) as model.safetensors in a new workspace `dir`:
+ * the second commit's run (its --json output in `json`) and how much .mvm/objects grew with it.
+ */
+function commitPair(dir, [first, m1], [second, m2], label) {
+  mkdirSync(dir);
+  copyFileSync(first, join(dir, 'model.safetensors'));
+  mvm(dir, 'init');
+  mvm(dir, 'add', 'model.safetensors');
+  noteRss('commit (first)', mvmJson(dir, 'commit', '-m', m1), fileSize(first));
+  const before = duSb(join(dir, '.mvm', 'objects'));
+  copyFileSync(second, join(dir, 'model.safetensors'));
+  const commit = noteRss(label, mvmJson(dir, 'commit', '-m', m2), fileSize(second));
+  return { commit, growth: duSb(join(dir, '.mvm', 'objects')) - before };
+}
+
 export function runModelAware(results, c) {
   const { sizeA, med, storedFirst, z1Size, z2Size, firstRuns, commitRuns, z1Runs, z2Runs } = c;
   const { statsRate, statsWallRate } = c;
@@ -58,15 +74,7 @@ export function runModelAware(results, c) {
   const shift = h1 - h0;
   const hsize = fileSize(H1);
   const hws = join(TMP, 'hshift');
-  mkdirSync(hws);
-  copyFileSync(H0, join(hws, 'model.safetensors'));
-  mvm(hws, 'init');
-  mvm(hws, 'add', 'model.safetensors');
-  noteRss('commit (first)', mvmJson(hws, 'commit', '-m', 'h0'), fileSize(H0));
-  const hBefore = duSb(join(hws, '.mvm', 'objects'));
-  copyFileSync(H1, join(hws, 'model.safetensors'));
-  const hc = noteRss('commit (header shift)', mvmJson(hws, 'commit', '-m', 'h1'), hsize);
-  const hGrowth = duSb(join(hws, '.mvm', 'objects')) - hBefore;
+  const { commit: hc, growth: hGrowth } = commitPair(hws, [H0, 'h0'], [H1, 'h1'], 'commit (header shift)');
   const fa = fixedChunkHashes(H0);
   const fb = fixedChunkHashes(H1);
   const seen = new Set(fa.map((c) => c.id));
@@ -102,15 +110,7 @@ export function runModelAware(results, c) {
   writeModel(R0, base, { seedOf: seedOf('r'), metadata: { format: 'pt' } });
   const r1w = writeModel(R1, grown, { seedOf: seedOf('r'), metadata: { format: 'pt' } });
   const rws = join(TMP, 'resize');
-  mkdirSync(rws);
-  copyFileSync(R0, join(rws, 'model.safetensors'));
-  mvm(rws, 'init');
-  mvm(rws, 'add', 'model.safetensors');
-  noteRss('commit (first)', mvmJson(rws, 'commit', '-m', 'r0'), fileSize(R0));
-  const rBefore = duSb(join(rws, '.mvm', 'objects'));
-  copyFileSync(R1, join(rws, 'model.safetensors'));
-  const rc2 = noteRss('commit (append+resize)', mvmJson(rws, 'commit', '-m', 'r1'), fileSize(R1));
-  const rGrowth = duSb(join(rws, '.mvm', 'objects')) - rBefore;
+  const { commit: rc2, growth: rGrowth } = commitPair(rws, [R0, 'r0'], [R1, 'r1'], 'commit (append+resize)');
   const appended = 4096 * 1024 * 2;
   const resized = (EMB[0] + 256) * EMB[1] * 2;
   const grownRows = 256 * EMB[1] * 2;

@@ -1,23 +1,36 @@
-// The peers section: Git LFS, restic and borg on the same A -> B pair.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmtS, fmtMB, fmtBytes, pct } from '../lib/format.mjs';
-import { log, say, table } from '../lib/report.mjs';
-import { run, sh, syncDisk, duSb, fileSize, have } from '../lib/proc.mjs';
+import { say, table } from '../lib/report.mjs';
+import { run, sh, syncDisk, duSb, fileSize, have, installMissing } from '../lib/proc.mjs';
 import { TMP } from '../lib/setup.mjs';
+
+/**
+ * A backup tool on the A -> B pair in `pdir`: `tool(repo, src)` sets up the repository and returns how to back up
+ * the folder src (holding model.safetensors, A then B; the tag names the snapshot, 'a' or 'b') and how to restore
+ * the last one into a target folder. The runs, the repository's size after A and its growth with B.
+ */
+function backupPair(pdir, A, B, tool) {
+  const repo = join(pdir, 'repo');
+  const src = join(pdir, 'src');
+  mkdirSync(src, { recursive: true });
+  const { backup, restore } = tool(repo, src);
+  const f = join(src, 'model.safetensors');
+  copyFileSync(A, f);
+  syncDisk();
+  const first = backup('a');
+  const stored1 = duSb(repo);
+  copyFileSync(B, f);
+  syncDisk();
+  const second = backup('b');
+  const growth = duSb(repo) - stored1;
+  syncDisk();
+  return { first, second, stored1, growth, restore: restore(join(pdir, 'restore')) };
+}
 
 /** Times Git LFS, restic and borg on the same A -> B pair (installed with apt-get when missing). */
 function runPeers(A, B, sizeA, changedBytes, mvmRow) {
-  const want = { 'git-lfs': 'git-lfs', restic: 'restic', borg: 'borgbackup' };
-  const missing = Object.entries(want).filter(([bin]) => !have(bin));
-  if (missing.length && process.getuid?.() === 0) {
-    log(`peers: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`);
-    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
+  installMissing('peers', { 'git-lfs': 'git-lfs', restic: 'restic', borg: 'borgbackup' });
   const rows = [];
   const res = {};
   const skipped = [];
@@ -82,11 +95,9 @@ function runPeers(A, B, sizeA, changedBytes, mvmRow) {
     });
   } else skipped.push('git-lfs (not installed)');
 
-  if (have('restic')) {
-    step('restic', () => {
-      const repo = join(pdir, 'repo');
-      const src = join(pdir, 'src');
-      mkdirSync(src, { recursive: true });
+  // the backup tools: each sets up its repository, then backs up and restores through backupPair
+  const backupTools = {
+    restic: (repo, src) => {
       const env = {
         ...process.env,
         RESTIC_PASSWORD: 'bench',
@@ -94,49 +105,31 @@ function runPeers(A, B, sizeA, changedBytes, mvmRow) {
         RESTIC_CACHE_DIR: join(pdir, 'cache'),
       };
       sh('restic', ['init', '-q'], { env });
-      const f = join(src, 'model.safetensors');
-      copyFileSync(A, f);
-      syncDisk();
-      const first = run('restic', ['backup', '-q', src], { env });
-      const stored1 = duSb(repo);
-      copyFileSync(B, f);
-      syncDisk();
-      const second = run('restic', ['backup', '-q', src], { env });
-      const growth = duSb(repo) - stored1;
-      const target = join(pdir, 'restore');
-      syncDisk();
-      const restore = run('restic', ['restore', '-q', 'latest', '--target', target], { env });
-      return { first, second, stored1, growth, restore };
-    });
-  } else skipped.push('restic (not installed)');
-
-  if (have('borg')) {
-    step('borg', () => {
-      const repo = join(pdir, 'repo');
-      const src = join(pdir, 'src');
-      mkdirSync(src, { recursive: true });
+      return {
+        backup: () => run('restic', ['backup', '-q', src], { env }),
+        restore: (target) => run('restic', ['restore', '-q', 'latest', '--target', target], { env }),
+      };
+    },
+    borg: (repo, src) => {
       const env = {
         ...process.env,
         BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
         BORG_BASE_DIR: join(pdir, 'base'),
       };
       sh('borg', ['init', '-e', 'none', repo], { env });
-      const f = join(src, 'model.safetensors');
-      copyFileSync(A, f);
-      syncDisk();
-      const first = run('borg', ['create', '--compression', 'zstd,3', `${repo}::a`, '.'], { env, cwd: src });
-      const stored1 = duSb(repo);
-      copyFileSync(B, f);
-      syncDisk();
-      const second = run('borg', ['create', '--compression', 'zstd,3', `${repo}::b`, '.'], { env, cwd: src });
-      const growth = duSb(repo) - stored1;
-      const target = join(pdir, 'restore');
-      mkdirSync(target);
-      syncDisk();
-      const restore = run('borg', ['extract', `${repo}::b`], { env, cwd: target });
-      return { first, second, stored1, growth, restore };
-    });
-  } else skipped.push('borg (not installed)');
+      return {
+        backup: (tag) => run('borg', ['create', '--compression', 'zstd,3', `${repo}::${tag}`, '.'], { env, cwd: src }),
+        restore: (target) => {
+          mkdirSync(target);
+          return run('borg', ['extract', `${repo}::b`], { env, cwd: target });
+        },
+      };
+    },
+  };
+  for (const [name, tool] of Object.entries(backupTools)) {
+    if (have(name)) step(name, () => backupPair(pdir, A, B, tool));
+    else skipped.push(`${name} (not installed)`);
+  }
 
   if (rows.length) {
     rows.unshift(mvmRow);
