@@ -1,14 +1,7 @@
 /* The metric charts of an `mvm report` page, run after report.js (whose helpers come in window.mvmPage). */
 (function () {
   var page = window.mvmPage;
-  var ENV_STYLES = page.ENV_STYLES;
-  var branchColor = page.branchColor;
-  var byId = page.byId;
   var data = page.data;
-  var el = page.el;
-  var fmt = page.fmt;
-  var label = page.label;
-  var pairs = page.pairs;
   var report = page.report;
   // one chart per metric
   var xOf = function (v, axis) {
@@ -27,12 +20,14 @@
       });
     });
     if (!numeric.length)
-      box.appendChild(el('p', 'No version records a numeric metric yet (mvm commit --metric NAME=VALUE).', 'note'));
+      box.appendChild(
+        page.el('p', 'No version records a numeric metric yet (mvm commit --metric NAME=VALUE).', 'note'),
+      );
     numeric.forEach(function (m) {
-      var card = el('div', null, 'chart-card');
+      var card = page.el('div', null, 'chart-card');
       var dir = data.directions[m];
-      card.appendChild(el('h3', m + (dir ? ' (' + dir + ' is better)' : '')));
-      var holder = el('div', null, 'chart-box');
+      card.appendChild(page.el('h3', m + (dir ? ' (' + dir + ' is better)' : '')));
+      var holder = page.el('div', null, 'chart-box');
       var canvas = document.createElement('canvas');
       canvas.setAttribute('data-metric', m);
       holder.appendChild(canvas);
@@ -58,8 +53,8 @@
             kind: 'branch',
             data: pts,
             showLine: true,
-            borderColor: branchColor[b],
-            backgroundColor: branchColor[b],
+            borderColor: page.branchColor[b],
+            backgroundColor: page.branchColor[b],
             pointRadius: 4,
             pointHoverRadius: 6,
             borderWidth: 1.5,
@@ -87,7 +82,7 @@
             env: env.name,
             data: pts,
             showLine: false,
-            pointStyle: ENV_STYLES[i % ENV_STYLES.length],
+            pointStyle: page.ENV_STYLES[i % page.ENV_STYLES.length],
             pointRadius: 9,
             pointHoverRadius: 11,
             borderColor: '#111',
@@ -122,22 +117,22 @@
             tooltip: {
               callbacks: {
                 title: function (items) {
-                  var v = byId[items[0].raw.id];
+                  var v = page.byId[items[0].raw.id];
                   return (
-                    label(v) +
+                    page.label(v) +
                     ' ' +
                     v.id.slice(0, 12) +
                     (items[0].dataset.kind === 'env' ? ' (served by ' + items[0].dataset.env + ')' : '')
                   );
                 },
                 label: function (item) {
-                  var v = byId[item.raw.id];
-                  return m + ' = ' + fmt(item.raw.y) + '  [' + (v.branch || 'no branch') + ']';
+                  var v = page.byId[item.raw.id];
+                  return m + ' = ' + page.fmt(item.raw.y) + '  [' + (v.branch || 'no branch') + ']';
                 },
                 afterLabel: function (item) {
-                  var v = byId[item.raw.id];
+                  var v = page.byId[item.raw.id];
                   var lines = [v.message.split('\n')[0], v.time];
-                  if (Object.keys(v.params).length) lines.push('params: ' + pairs(v.params));
+                  if (Object.keys(v.params).length) lines.push('params: ' + page.pairs(v.params));
                   return lines;
                 },
               },

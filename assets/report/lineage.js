@@ -1,15 +1,13 @@
 /* The lineage graph of an `mvm report` page, run after report.js (whose helpers come in window.mvmPage). */
 (function () {
   var page = window.mvmPage;
-  var byId = page.byId;
-  var colorOf = page.colorOf;
   var data = page.data;
   var report = page.report;
   // the lineage graph
   var nodeStyle = { version: 'round-rectangle', base: 'round-rectangle', dataset: 'barrel', git: 'tag' };
   var elements = data.lineage.nodes
     .map(function (n) {
-      var v = byId[n.id];
+      var v = page.byId[n.id];
       var text = n.label + (n.kind === 'version' && n.detail ? '\n' + n.detail.slice(0, 28) : '');
       var lines = text.split('\n');
       var longest = Math.max.apply(
@@ -25,7 +23,7 @@
           id: n.id,
           label: text,
           kind: n.kind,
-          color: v ? colorOf(v) : '#999',
+          color: v ? page.colorOf(v) : '#999',
           shape: nodeStyle[n.kind],
           w: Math.max(48, longest * 6 + 16),
           h: lines.length * 13 + 12,

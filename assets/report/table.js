@@ -1,10 +1,7 @@
 /* The comparison table of an `mvm report` page, run after report.js (whose helpers come in window.mvmPage). */
 (function () {
   var page = window.mvmPage;
-  var byId = page.byId;
   var data = page.data;
-  var el = page.el;
-  var fmt = page.fmt;
   // the comparison table: one row per version, sortable by any column
   var columns = data.comparison.columns;
   var paramNames = [];
@@ -27,7 +24,7 @@
     {
       title: 'branch',
       key: function (c) {
-        return (byId[c.id] && byId[c.id].branch) || '';
+        return (page.byId[c.id] && page.byId[c.id].branch) || '';
       },
     },
     {
@@ -78,9 +75,9 @@
       },
     ]);
   var table = document.getElementById('comparison');
-  var thead = el('thead');
-  var headRow = el('tr');
-  var tbody = el('tbody');
+  var thead = page.el('thead');
+  var headRow = page.el('tr');
+  var tbody = page.el('tbody');
   var sortState = { index: 0, dir: 1 };
   function renderRows() {
     var h = heads[sortState.index];
@@ -94,18 +91,22 @@
     });
     tbody.textContent = '';
     rows.forEach(function (c) {
-      var tr = el('tr');
+      var tr = page.el('tr');
       tr.setAttribute('data-id', c.id);
       heads.forEach(function (hd) {
         var td;
         if (hd.metric) {
           var cell = c.metrics[hd.metric];
-          td = el('td', cell ? fmt(cell.value) : '');
+          td = page.el('td', cell ? page.fmt(cell.value) : '');
           if (cell && cell.delta !== null && cell.delta !== 0)
             td.appendChild(
-              el('span', ' (' + (cell.delta > 0 ? '+' : '') + fmt(cell.delta) + ')', 'delta ' + (cell.verdict || '')),
+              page.el(
+                'span',
+                ' (' + (cell.delta > 0 ? '+' : '') + page.fmt(cell.delta) + ')',
+                'delta ' + (cell.verdict || ''),
+              ),
             );
-        } else td = el('td', hd.cell ? hd.cell(c) : fmt(hd.key(c)));
+        } else td = page.el('td', hd.cell ? hd.cell(c) : page.fmt(hd.key(c)));
         tr.appendChild(td);
       });
       tbody.appendChild(tr);
@@ -115,7 +116,7 @@
     });
   }
   heads.forEach(function (h, i) {
-    var th = el('th', h.title);
+    var th = page.el('th', h.title);
     th.addEventListener('click', function () {
       sortState = { index: i, dir: sortState.index === i ? -sortState.dir : 1 };
       renderRows();
