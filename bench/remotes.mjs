@@ -34,10 +34,10 @@ async function startS3(root, dir, bucket) {
 
 /**
  * Runs the section. `h` carries run.mjs's helpers: run, mvmRun (mvm with an env),
- * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, ROOT, TMP.
+ * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, syncDisk, ROOT, TMP.
  */
 export async function runRemotes(h, A, B, sizeA) {
-  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, ROOT, TMP } = h;
+  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, ROOT, TMP } = h;
   h.installMissing('remotes', { rclone: 'rclone', restic: 'restic' });
   const base = join(TMP, 'remotes');
   mkdirSync(base, { recursive: true });

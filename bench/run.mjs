@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { max, fmtS, fmtMB, fmtBytes, fmtRate, pct } from './lib/format.mjs';
 import { log, out, say, table, bars, bar } from './lib/report.mjs';
 import { ROOT, MVM, opts, TMP, cleanup, DEDUP_SIZE } from './lib/setup.mjs';
-import { run, syncDisk, duSb, have, installMissing } from './lib/proc.mjs';
+import { run, syncDisk, have, installMissing } from './lib/proc.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { runCore } from './sections/core.mjs';
 import { runBig, memoryBars } from './sections/big.mjs';
@@ -80,8 +80,8 @@ try {
   if (opts.remotes) {
     const { runRemotes } = await import('./remotes.mjs');
     const mvmRun = (cwd, env, ...args) => run(process.execPath, [MVM, ...args], { cwd, env });
-    const h = { run, mvmRun, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log };
-    results.sections.remotes = await runRemotes({ ...h, syncDisk, duSb, ROOT, TMP }, A, B, sizeA);
+    const h = { run, mvmRun, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, syncDisk };
+    results.sections.remotes = await runRemotes({ ...h, ROOT, TMP }, A, B, sizeA);
   }
 
   // ------------------------------------------------------------ summary
