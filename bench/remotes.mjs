@@ -34,19 +34,11 @@ async function startS3(root, dir, bucket) {
 
 /**
  * Runs the section. `h` carries run.mjs's helpers: run, mvmRun (mvm with an env),
- * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, ROOT, TMP.
+ * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, syncDisk, ROOT, TMP.
  */
 export async function runRemotes(h, A, B, sizeA) {
-  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, ROOT, TMP } = h;
-  const want = { rclone: 'rclone', restic: 'restic' };
-  const missing = Object.entries(want).filter(([bin]) => !have(bin));
-  if (missing.length && process.getuid?.() === 0) {
-    log(`remotes: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`);
-    spawnSync('apt-get', ['install', '-y', '-q', ...missing.map(([, p]) => p)], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
+  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, ROOT, TMP } = h;
+  h.installMissing('remotes', { rclone: 'rclone', restic: 'restic' });
   const base = join(TMP, 'remotes');
   mkdirSync(base, { recursive: true });
   const s3dir = mkdtempSync(join(base, 's3-'));

@@ -183,6 +183,19 @@ function checkString(o: Record<string, unknown>, field: string, id: string): str
   return v;
 }
 
+/** An object as read, its unknown fields kept (format 1 allows them), with its type and format. */
+function kept<T extends string>(
+  o: Record<string, unknown>,
+  type: T,
+): Record<string, unknown> & { type: T; format: number } {
+  return { ...o, type, format: o.format as number };
+}
+
+/** Who made a version or annotation, and when: its author and time, checked. */
+function authored(o: Record<string, unknown>, id: string): { author: string; time: string } {
+  return { author: checkString(o, 'author', id), time: checkString(o, 'time', id) };
+}
+
 function checkTensor(t: unknown, i: number, size: number, chunks: number, id: string): TensorEntry {
   const where = `layout.tensors[${i}]`;
   if (!isRecord(t)) throw bad(id, `${where} is not an object`);
@@ -220,9 +233,7 @@ export function decodeFileObject(bytes: Uint8Array, id: string): FileObject {
   if (total !== o.size) throw bad(id, 'chunk sizes do not add up');
   const layout = checkLayout(o.layout, o.size, chunks.length, id);
   return {
-    ...o,
-    type: 'file',
-    format: o.format as number,
+    ...kept(o, 'file'),
     size: o.size,
     chunkSize: o.chunkSize,
     chunks,
@@ -276,12 +287,9 @@ export function decodeVersion(bytes: Uint8Array, id: string): Version {
   if (!Array.isArray(o.parents) || !o.parents.every(isId)) throw bad(id, 'parents is not a list of version ids');
   const git = checkGit(o.git, id);
   return {
-    ...o,
-    type: 'version',
-    format: o.format as number,
+    ...kept(o, 'version'),
     parents: o.parents,
-    author: checkString(o, 'author', id),
-    time: checkString(o, 'time', id),
+    ...authored(o, id),
     message: checkString(o, 'message', id),
     files: checkFiles(o.files, id),
     meta: scalarMap(o.meta, 'meta', id),
@@ -299,12 +307,9 @@ export function decodeAnnotation(bytes: Uint8Array, id: string): Annotation {
   if (!isId(o.target)) throw bad(id, `target is ${shown(o.target)}, not a version id`);
   if (!isOptionalString(o.note)) throw bad(id, `note is ${shown(o.note)}, not a string`);
   return {
-    ...o,
-    type: 'annotation',
-    format: o.format as number,
+    ...kept(o, 'annotation'),
     target: o.target,
-    author: checkString(o, 'author', id),
-    time: checkString(o, 'time', id),
+    ...authored(o, id),
     metrics: scalarMap(o.metrics, 'metrics', id),
   };
 }

@@ -125,9 +125,10 @@ export interface BlockSums {
   changed: number;
 }
 
-// The two kernels below are the same loop and must stay in step; they differ
-// only in how p and q are loaded (one shared body would be a polymorphic,
-// much slower loop).
+// The two kernels below are twins, kept apart on purpose: the same loop, which
+// must stay in step, differing only in how p and q are loaded (a lookup table
+// of 16-bit codes, or float64 values). One shared body would see both array
+// kinds and become a polymorphic, much slower loop (`npm run bench:tensors`).
 //
 // For non-NaN operands q - p === 0 exactly when q === p (gradual underflow),
 // so `d !== 0` counts value changes. It is added branch-free because about

@@ -1,12 +1,10 @@
-;; Byte-plane kernels in WebAssembly SIMD: the same transforms as the word
-;; kernels of bytegroup.ts, 16 elements per step (i8x16.shuffle moves the
-;; bytes), then a byte loop for the last n % 16 elements. `rot` rotates each
-;; element by one bit as the float kinds do (left when grouping, right when
-;; ungrouping). Layout: n elements of width w at `s` <-> w planes of n bytes
-;; at `d` (plane k at d + k * n). Source and destination must not overlap.
-;; Compiled to src/storage/kernelsWasm.ts by `npm run build:kernels`.
-;; The last function, stats_bf16, is the bf16 difference-statistics loop of
-;; core/tensorStats.ts (storage/statsKernel.ts calls it).
+;; WebAssembly SIMD kernels, compiled to src/storage/kernelsWasm.ts by `npm run build:kernels`.
+;; group2/ungroup2/group4/ungroup4: the byte-plane transforms of the word kernels of bytegroup.ts, 16
+;; elements per step (i8x16.shuffle moves the bytes), then a byte loop for the last n % 16 elements. `rot`
+;; rotates each element by one bit as the float kinds do (left when grouping, right when ungrouping).
+;; Layout: n elements of width w at `s` <-> w planes of n bytes at `d` (plane k at d + k * n). Source and
+;; destination must not overlap. stats_bf16 is the bf16 difference-statistics loop of core/tensorStats.ts
+;; (storage/statsKernel.ts calls it); diff2/diff4/apply2/apply4 are the fine-tune deltas of storage/delta.ts.
 (module
   (memory (export "memory") 1)
 
@@ -20,12 +18,11 @@
         (br_if $done (i32.ge_u (local.get $i) (local.get $n16)))
         (local.set $x0 (v128.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
         (local.set $x1 (v128.load offset=16 (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
-        (if (local.get $rot)
-          (then
-            (local.set $x0
-              (v128.or (i16x8.shl (local.get $x0) (i32.const 1)) (i16x8.shr_u (local.get $x0) (i32.const 15))))
-            (local.set $x1
-              (v128.or (i16x8.shl (local.get $x1) (i32.const 1)) (i16x8.shr_u (local.get $x1) (i32.const 15))))))
+        (if (local.get $rot) (then
+          (local.set $x0
+            (v128.or (i16x8.shl (local.get $x0) (i32.const 1)) (i16x8.shr_u (local.get $x0) (i32.const 15))))
+          (local.set $x1
+            (v128.or (i16x8.shl (local.get $x1) (i32.const 1)) (i16x8.shr_u (local.get $x1) (i32.const 15))))))
         (v128.store (i32.add (local.get $d) (local.get $i))
           (i8x16.shuffle 0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 (local.get $x0) (local.get $x1)))
         (v128.store (i32.add (local.get $p1) (local.get $i))
@@ -36,9 +33,8 @@
       (loop $tail
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $x (i32.load16_u (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 1)))))
-        (if (local.get $rot)
-          (then
-            (local.set $x (i32.or (i32.shl (local.get $x) (i32.const 1)) (i32.shr_u (local.get $x) (i32.const 15))))))
+        (if (local.get $rot) (then
+          (local.set $x (i32.or (i32.shl (local.get $x) (i32.const 1)) (i32.shr_u (local.get $x) (i32.const 15))))))
         (i32.store8 (i32.add (local.get $d) (local.get $i)) (local.get $x))
         (i32.store8 (i32.add (local.get $p1) (local.get $i)) (i32.shr_u (local.get $x) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -57,12 +53,11 @@
         (local.set $b (v128.load (i32.add (local.get $p1) (local.get $i))))
         (local.set $lo (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $a) (local.get $b)))
         (local.set $hi (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $a) (local.get $b)))
-        (if (local.get $rot)
-          (then
-            (local.set $lo
-              (v128.or (i16x8.shr_u (local.get $lo) (i32.const 1)) (i16x8.shl (local.get $lo) (i32.const 15))))
-            (local.set $hi
-              (v128.or (i16x8.shr_u (local.get $hi) (i32.const 1)) (i16x8.shl (local.get $hi) (i32.const 15))))))
+        (if (local.get $rot) (then
+          (local.set $lo
+            (v128.or (i16x8.shr_u (local.get $lo) (i32.const 1)) (i16x8.shl (local.get $lo) (i32.const 15))))
+          (local.set $hi
+            (v128.or (i16x8.shr_u (local.get $hi) (i32.const 1)) (i16x8.shl (local.get $hi) (i32.const 15))))))
         (v128.store (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $lo))
         (v128.store offset=16 (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $hi))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
@@ -74,9 +69,8 @@
           (i32.or
             (i32.load8_u (i32.add (local.get $s) (local.get $i)))
             (i32.shl (i32.load8_u (i32.add (local.get $p1) (local.get $i))) (i32.const 8))))
-        (if (local.get $rot)
-          (then
-            (local.set $x (i32.or (i32.shr_u (local.get $x) (i32.const 1)) (i32.shl (local.get $x) (i32.const 15))))))
+        (if (local.get $rot) (then
+          (local.set $x (i32.or (i32.shr_u (local.get $x) (i32.const 1)) (i32.shl (local.get $x) (i32.const 15))))))
         (i32.store16 (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 1))) (local.get $x))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
@@ -98,16 +92,15 @@
         (local.set $x1 (v128.load offset=16 (local.get $at)))
         (local.set $x2 (v128.load offset=32 (local.get $at)))
         (local.set $x3 (v128.load offset=48 (local.get $at)))
-        (if (local.get $rot)
-          (then
-            (local.set $x0
-              (v128.or (i32x4.shl (local.get $x0) (i32.const 1)) (i32x4.shr_u (local.get $x0) (i32.const 31))))
-            (local.set $x1
-              (v128.or (i32x4.shl (local.get $x1) (i32.const 1)) (i32x4.shr_u (local.get $x1) (i32.const 31))))
-            (local.set $x2
-              (v128.or (i32x4.shl (local.get $x2) (i32.const 1)) (i32x4.shr_u (local.get $x2) (i32.const 31))))
-            (local.set $x3
-              (v128.or (i32x4.shl (local.get $x3) (i32.const 1)) (i32x4.shr_u (local.get $x3) (i32.const 31))))))
+        (if (local.get $rot) (then
+          (local.set $x0
+            (v128.or (i32x4.shl (local.get $x0) (i32.const 1)) (i32x4.shr_u (local.get $x0) (i32.const 31))))
+          (local.set $x1
+            (v128.or (i32x4.shl (local.get $x1) (i32.const 1)) (i32x4.shr_u (local.get $x1) (i32.const 31))))
+          (local.set $x2
+            (v128.or (i32x4.shl (local.get $x2) (i32.const 1)) (i32x4.shr_u (local.get $x2) (i32.const 31))))
+          (local.set $x3
+            (v128.or (i32x4.shl (local.get $x3) (i32.const 1)) (i32x4.shr_u (local.get $x3) (i32.const 31))))))
         ;; t0: byte 0 then byte 1 of elements 0-7; t1: bytes 2 and 3; t2, t3: the same for elements 8-15
         (local.set $t0 (i8x16.shuffle 0 4 8 12 16 20 24 28 1 5 9 13 17 21 25 29 (local.get $x0) (local.get $x1)))
         (local.set $t1 (i8x16.shuffle 2 6 10 14 18 22 26 30 3 7 11 15 19 23 27 31 (local.get $x0) (local.get $x1)))
@@ -162,16 +155,15 @@
         (local.set $o2 (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $ab_hi) (local.get $ce_hi)))
         (local.set $o3
           (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $ab_hi) (local.get $ce_hi)))
-        (if (local.get $rot)
-          (then
-            (local.set $o0
-              (v128.or (i32x4.shr_u (local.get $o0) (i32.const 1)) (i32x4.shl (local.get $o0) (i32.const 31))))
-            (local.set $o1
-              (v128.or (i32x4.shr_u (local.get $o1) (i32.const 1)) (i32x4.shl (local.get $o1) (i32.const 31))))
-            (local.set $o2
-              (v128.or (i32x4.shr_u (local.get $o2) (i32.const 1)) (i32x4.shl (local.get $o2) (i32.const 31))))
-            (local.set $o3
-              (v128.or (i32x4.shr_u (local.get $o3) (i32.const 1)) (i32x4.shl (local.get $o3) (i32.const 31))))))
+        (if (local.get $rot) (then
+          (local.set $o0
+            (v128.or (i32x4.shr_u (local.get $o0) (i32.const 1)) (i32x4.shl (local.get $o0) (i32.const 31))))
+          (local.set $o1
+            (v128.or (i32x4.shr_u (local.get $o1) (i32.const 1)) (i32x4.shl (local.get $o1) (i32.const 31))))
+          (local.set $o2
+            (v128.or (i32x4.shr_u (local.get $o2) (i32.const 1)) (i32x4.shl (local.get $o2) (i32.const 31))))
+          (local.set $o3
+            (v128.or (i32x4.shr_u (local.get $o3) (i32.const 1)) (i32x4.shl (local.get $o3) (i32.const 31))))))
         (local.set $at (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
         (v128.store (local.get $at) (local.get $o0))
         (v128.store offset=16 (local.get $at) (local.get $o1))
@@ -228,12 +220,10 @@
         (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
         (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
         (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
-        (local.set $p
-          (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
-        (local.set $q
-          (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
+        (local.set $p (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
+        (local.set $q (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
         (local.set $aa1 (f64x2.add (local.get $aa1) (f64x2.mul (local.get $p) (local.get $p))))
         (local.set $bb1 (f64x2.add (local.get $bb1) (f64x2.mul (local.get $q) (local.get $q))))
         (local.set $ab1 (f64x2.add (local.get $ab1) (f64x2.mul (local.get $p) (local.get $q))))
@@ -255,12 +245,10 @@
         (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $d))))
         (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.ne (local.get $d) (local.get $zero))))
         (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
-        (local.set $p
-          (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
-        (local.set $q
-          (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
+        (local.set $p (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pf) (local.get $pf))))
+        (local.set $q (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $qf) (local.get $qf))))
         (local.set $aa1 (f64x2.add (local.get $aa1) (f64x2.mul (local.get $p) (local.get $p))))
         (local.set $bb1 (f64x2.add (local.get $bb1) (f64x2.mul (local.get $q) (local.get $q))))
         (local.set $ab1 (f64x2.add (local.get $ab1) (f64x2.mul (local.get $p) (local.get $q))))
@@ -271,31 +259,25 @@
         (local.set $nan (v128.or (local.get $nan) (f64x2.ne (local.get $d) (local.get $d))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $step)))
-    (f64.store
-      (local.get $out)
+    (f64.store (local.get $out)
       (f64.add
         (f64.add (f64x2.extract_lane 0 (local.get $aa0)) (f64x2.extract_lane 1 (local.get $aa0)))
         (f64.add (f64x2.extract_lane 0 (local.get $aa1)) (f64x2.extract_lane 1 (local.get $aa1)))))
-    (f64.store offset=8
-      (local.get $out)
+    (f64.store offset=8 (local.get $out)
       (f64.add
         (f64.add (f64x2.extract_lane 0 (local.get $bb0)) (f64x2.extract_lane 1 (local.get $bb0)))
         (f64.add (f64x2.extract_lane 0 (local.get $bb1)) (f64x2.extract_lane 1 (local.get $bb1)))))
-    (f64.store offset=16
-      (local.get $out)
+    (f64.store offset=16 (local.get $out)
       (f64.add
         (f64.add (f64x2.extract_lane 0 (local.get $ab0)) (f64x2.extract_lane 1 (local.get $ab0)))
         (f64.add (f64x2.extract_lane 0 (local.get $ab1)) (f64x2.extract_lane 1 (local.get $ab1)))))
-    (f64.store offset=24
-      (local.get $out)
+    (f64.store offset=24 (local.get $out)
       (f64.add
         (f64.add (f64x2.extract_lane 0 (local.get $dd0)) (f64x2.extract_lane 1 (local.get $dd0)))
         (f64.add (f64x2.extract_lane 0 (local.get $dd1)) (f64x2.extract_lane 1 (local.get $dd1)))))
-    (f64.store offset=32
-      (local.get $out)
+    (f64.store offset=32 (local.get $out)
       (f64.max (f64x2.extract_lane 0 (local.get $mx)) (f64x2.extract_lane 1 (local.get $mx))))
-    (f64.store offset=40
-      (local.get $out)
+    (f64.store offset=40 (local.get $out)
       (f64.convert_i64_s (i64.add (i64x2.extract_lane 0 (local.get $cnt)) (i64x2.extract_lane 1 (local.get $cnt)))))
     (f64.store offset=48 (local.get $out) (f64.convert_i32_u (v128.any_true (local.get $nan)))))
 

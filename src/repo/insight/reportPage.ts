@@ -15,6 +15,8 @@ import type { ReportData } from './reportData.js';
 const require = createRequire(import.meta.url);
 /** The page's own script and styles: `assets/report/` at the package root (beside `src/` and `dist/`). */
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'report');
+/** The parts of the page's script, in the order they run (report.js hands its helpers to the others). */
+const SCRIPT_PARTS = ['report.js', 'charts.js', 'lineage.js', 'table.js', 'pair.js', 'live.js'];
 
 /** A library's minified browser build, found next to the entry its package exports. */
 function library(pkg: string, file: string): string {
@@ -29,7 +31,7 @@ function assets(): NonNullable<typeof cached> {
       library('cytoscape', 'cytoscape.min.js'),
       library('cytoscape-dagre', 'cytoscape-dagre.min.js'),
     ].join('\n;\n'),
-    script: readFileSync(join(ASSETS, 'report.js'), 'utf8'),
+    script: SCRIPT_PARTS.map((part) => readFileSync(join(ASSETS, part), 'utf8')).join('\n'),
     style: readFileSync(join(ASSETS, 'report.css'), 'utf8'),
   };
   return cached;

@@ -1,0 +1,150 @@
+/* The metric charts of an `mvm report` page, run after report.js (whose helpers come in window.mvmPage). */
+(function () {
+  var page = window.mvmPage;
+  var data = page.data;
+  var report = page.report;
+  // one chart per metric
+  var xOf = function (v, axis) {
+    return axis === 'time' ? Date.parse(v.time) : v.number;
+  };
+  function drawCharts(axis) {
+    Object.keys(report.charts).forEach(function (m) {
+      report.charts[m].destroy();
+    });
+    report.charts = {};
+    var box = document.getElementById('charts');
+    box.textContent = '';
+    var numeric = data.metrics.filter(function (m) {
+      return data.versions.some(function (v) {
+        return typeof v.metrics[m] === 'number';
+      });
+    });
+    if (!numeric.length)
+      box.appendChild(
+        page.el('p', 'No version records a numeric metric yet (mvm commit --metric NAME=VALUE).', 'note'),
+      );
+    numeric.forEach(function (m) {
+      var card = page.el('div', null, 'chart-card');
+      var dir = data.directions[m];
+      card.appendChild(page.el('h3', m + (dir ? ' (' + dir + ' is better)' : '')));
+      var holder = page.el('div', null, 'chart-box');
+      var canvas = document.createElement('canvas');
+      canvas.setAttribute('data-metric', m);
+      holder.appendChild(canvas);
+      card.appendChild(holder);
+      box.appendChild(card);
+      var withMetric = data.versions.filter(function (v) {
+        return typeof v.metrics[m] === 'number';
+      });
+      var datasets = data.branches
+        .map(function (b) {
+          var pts = withMetric
+            .filter(function (v) {
+              return (v.branch || '(no branch)') === b;
+            })
+            .map(function (v) {
+              return { x: xOf(v, axis), y: v.metrics[m], id: v.id };
+            })
+            .sort(function (p, q) {
+              return p.x - q.x;
+            });
+          return {
+            label: b,
+            kind: 'branch',
+            data: pts,
+            showLine: true,
+            borderColor: page.branchColor[b],
+            backgroundColor: page.branchColor[b],
+            pointRadius: 4,
+            pointHoverRadius: 6,
+            borderWidth: 1.5,
+          };
+        })
+        .filter(function (d) {
+          return d.data.length;
+        });
+      data.envs.forEach(function (env, i) {
+        var served = {};
+        env.moves.forEach(function (mv) {
+          served[mv.id] = true;
+        });
+        var pts = withMetric
+          .filter(function (v) {
+            return served[v.id];
+          })
+          .map(function (v) {
+            return { x: xOf(v, axis), y: v.metrics[m], id: v.id };
+          });
+        if (pts.length)
+          datasets.push({
+            label: 'served by ' + env.name,
+            kind: 'env',
+            env: env.name,
+            data: pts,
+            showLine: false,
+            pointStyle: page.ENV_STYLES[i % page.ENV_STYLES.length],
+            pointRadius: 9,
+            pointHoverRadius: 11,
+            borderColor: '#111',
+            backgroundColor: 'rgba(0,0,0,0)',
+            borderWidth: 1.5,
+          });
+      });
+      report.charts[m] = new Chart(canvas, {
+        type: 'scatter',
+        data: { datasets: datasets },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          interaction: { mode: 'nearest', intersect: true },
+          scales: {
+            x: {
+              type: 'linear',
+              title: { display: true, text: axis === 'time' ? 'time' : 'version' },
+              ticks: {
+                callback: function (val) {
+                  return axis === 'time'
+                    ? new Date(val).toISOString().slice(0, 16).replace('T', ' ')
+                    : Number.isInteger(val)
+                      ? 'v' + val
+                      : null;
+                },
+              },
+            },
+            y: { title: { display: true, text: m } },
+          },
+          plugins: {
+            tooltip: {
+              callbacks: {
+                title: function (items) {
+                  var v = page.byId[items[0].raw.id];
+                  return (
+                    page.label(v) +
+                    ' ' +
+                    v.id.slice(0, 12) +
+                    (items[0].dataset.kind === 'env' ? ' (served by ' + items[0].dataset.env + ')' : '')
+                  );
+                },
+                label: function (item) {
+                  var v = page.byId[item.raw.id];
+                  return m + ' = ' + page.fmt(item.raw.y) + '  [' + (v.branch || 'no branch') + ']';
+                },
+                afterLabel: function (item) {
+                  var v = page.byId[item.raw.id];
+                  var lines = [v.message.split('\n')[0], v.time];
+                  if (Object.keys(v.params).length) lines.push('params: ' + page.pairs(v.params));
+                  return lines;
+                },
+              },
+            },
+          },
+        },
+      });
+    });
+  }
+  var axisSelect = document.getElementById('x-axis');
+  axisSelect.addEventListener('change', function () {
+    drawCharts(axisSelect.value);
+  });
+  drawCharts('number');
+})();
