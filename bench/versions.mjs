@@ -11,7 +11,7 @@
 // With --max-seconds, building stops early when it runs out of time (the
 // output then says how many versions were made); ms/version is reported per
 // tenth of the build, to show whether commits slow down as the history grows.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // worker threads are for big files: these are a few bytes, so chunk them inline
@@ -98,12 +98,12 @@ if (stoppedEarly && sliceFrom <= created)
     msPerVersion: (performance.now() - sliceStart) / (created - sliceFrom + 1),
   });
 const seconds = (performance.now() - started) / 1000;
-// the index is a LevelDB: how many table files it has is a sign of how well it keeps up
-let indexFiles = null;
+// the summary file every log reads: its size after the build (each commit appended one summary to it)
+let summaryBytes = null;
 try {
-  indexFiles = readdirSync(join(dir, '.mvm', 'index')).filter((f) => f.endsWith('.ldb') || f.endsWith('.sst')).length;
+  summaryBytes = statSync(join(dir, '.mvm', 'summaries')).size;
 } catch {
-  /* no index folder */
+  /* no summary file */
 }
 console.log(
   JSON.stringify({
@@ -113,7 +113,7 @@ console.log(
     buildSeconds: seconds,
     perVersionMs: (seconds * 1000) / created,
     slices,
-    indexTableFiles: indexFiles,
+    summaryFileBytes: summaryBytes,
     expectedMatches: expected,
     query: 'metrics.accuracy > 0.9 and params.lr < 0.01',
   }),

@@ -55,7 +55,10 @@ export function runVersions(results, c) {
               ],
             ]
           : []),
-        ['LevelDB index table files after the build', String(built.indexTableFiles ?? 'n/a')],
+        [
+          'summary file (.mvm/summaries) after the build',
+          built.summaryFileBytes == null ? 'n/a' : fmtBytes(built.summaryFileBytes),
+        ],
         ['repository size (.mvm)', fmtBytes(results.sections.versions.mvmDirBytes)],
         [
           `mvm log --where '${q}' --oneline`,

@@ -14,7 +14,7 @@ import {
   type StatusEntry,
   resolveDataDeps,
 } from '../repo/workspace/index.js';
-import { numberOf, resolveRevision, writeLock } from '../repo/history/index.js';
+import { numberOf, refreshSummaries, resolveRevision, writeLock } from '../repo/history/index.js';
 import { recordSignature, signByDefault, signVersion, signingKey } from '../repo/signing/index.js';
 
 /** Options of `mvm commit`. */
@@ -214,6 +214,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     );
     writeLock(repo, id, version);
     recordStats(repo, identified.updates);
+    // derived data, one manifest's summary appended: the commit is made whatever happens here
+    await refreshSummaries(repo).catch(() => undefined);
     return { ...base, created: true, id, number, ...(signature ? { signature } : {}) };
   });
 }

@@ -23,3 +23,4 @@ export { repairRepository } from './repair.js';
 export { numberLookup, numberOf, resolveRevision, resolveTarget } from './revisions.js';
 export { allSummaries, queryRecord, refNames, type SummarySource, whereWarnings, withSummaries } from './summaries.js';
 export { summarize, type VersionSummary } from './summary.js';
+export { refreshSummaries } from './summaryStore.js';

@@ -103,10 +103,14 @@ function annotationMetrics(repo: Repository, id: string): Record<string, Scalar>
   }
 }
 
-/** The ids of the versions gc removed in `entries`. */
-function removedIn(entries: GcLogEntry[]): Set<string> {
+/**
+ * The versions `entries` of the gc log name whose manifests are gone: gc records a version before it removes it,
+ * so one it failed to remove (a full disk, a kill) is still whole and keeps its summary.
+ */
+function removedIn(repo: Repository, entries: GcLogEntry[]): Set<string> {
   const out = new Set<string>();
-  for (const e of entries) if (e && Array.isArray(e.versions)) for (const id of e.versions) out.add(id);
+  for (const e of entries)
+    if (e && Array.isArray(e.versions)) for (const id of e.versions) if (!repo.objects.has(id)) out.add(id);
   return out;
 }
 
@@ -125,7 +129,7 @@ function plan(repo: Repository, logs: Logs, old: FileBase | null): Plan {
     s.gc <= logs.gc.length &&
     onlyAppended(paths.annotations, s.annotationsFile) &&
     onlyAppended(paths.gc, s.gcFile);
-  const removed = keep ? removedIn(logs.gc.slice(s.gc)) : new Set<string>();
+  const removed = keep ? removedIn(repo, logs.gc.slice(s.gc)) : new Set<string>();
   const numberOf = new Map<string, number>();
   logs.ids.forEach((id, i) => {
     if (id && !removed.has(id)) numberOf.set(id, i + 1);
