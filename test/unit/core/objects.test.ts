@@ -74,45 +74,17 @@ describe('file objects', () => {
   });
 
   it('rejects chunk sizes that do not add up to the size', () => {
-    const o = {
-      type: 'file',
-      format: 1,
-      size: 100,
-      chunkSize: 64,
-      chunks: [
+    /** The error code of decoding a 100-byte file object whose two chunks hold 64 and `last` bytes, or null. */
+    const decodeWithLast = (last: number) => {
+      const chunks = [
         [ID_A, 64],
-        [ID_B, 35],
-      ],
+        [ID_B, last],
+      ];
+      return codeOf(() => decodeFileObject(json({ type: 'file', format: 1, size: 100, chunkSize: 64, chunks }), 'id'));
     };
-    expect(codeOf(() => decodeFileObject(json(o), 'id'))).toBe('OBJECT_CORRUPT');
-    expect(
-      codeOf(() =>
-        decodeFileObject(
-          json({
-            ...o,
-            chunks: [
-              [ID_A, 64],
-              [ID_B, 37],
-            ],
-          }),
-          'id',
-        ),
-      ),
-    ).toBe('OBJECT_CORRUPT');
-    expect(
-      codeOf(() =>
-        decodeFileObject(
-          json({
-            ...o,
-            chunks: [
-              [ID_A, 64],
-              [ID_B, 36],
-            ],
-          }),
-          'id',
-        ),
-      ),
-    ).toBeNull();
+    expect(decodeWithLast(35)).toBe('OBJECT_CORRUPT');
+    expect(decodeWithLast(37)).toBe('OBJECT_CORRUPT');
+    expect(decodeWithLast(36)).toBeNull();
   });
 
   it('rejects bad chunk ids and malformed chunk entries', () => {
