@@ -65,3 +65,14 @@ export function corruptError(fn: () => unknown): MvmError {
   expect(err.code).toBe('OBJECT_CORRUPT');
   return err;
 }
+
+/** Runs fn and returns its result, or null when it throws OBJECT_CORRUPT; any other error fails the test at `where`. */
+export function resultOrCorrupt<T>(fn: () => T, where: string): T | null {
+  try {
+    return fn();
+  } catch (e) {
+    expect(e, where).toBeInstanceOf(MvmError);
+    expect((e as MvmError).code, where).toBe('OBJECT_CORRUPT');
+    return null;
+  }
+}
