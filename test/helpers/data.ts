@@ -34,3 +34,13 @@ export function randomBf16(count: number, std = 0.02, seed = 1): Buffer {
   }
   return out;
 }
+
+/** Tensor names of a small two-layer transformer (embedding, attention and MLP per layer, head). */
+export const TRANSFORMER_TENSORS = [
+  'embed.weight',
+  'layers.0.attn.weight',
+  'layers.0.mlp.weight',
+  'layers.1.attn.weight',
+  'layers.1.mlp.weight',
+  'head.weight',
+];
