@@ -72,18 +72,11 @@ export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: numb
     extra.writeUInt16LE(0x4246, 0); // "FB"
     extra.writeUInt16LE(padLen, 2);
     const crc = crc32(f.data);
+    const version = opts.zip64 ? 45 : 20;
+    const method = deflate ? 8 : 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(opts.zip64 ? 45 : 20, 4);
-    local.writeUInt16LE(0, 6);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(extra.length, 28);
+    entryFields(local, 4, [version, method, crc, body.length, f.data.length, name.length, extra.length]);
     parts.push(local, name, extra, body);
 
     const z64 = opts.zip64
@@ -91,17 +84,9 @@ export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: numb
       : Buffer.alloc(0);
     const cen = Buffer.alloc(46);
     cen.writeUInt32LE(0x02014b50, 0);
-    cen.writeUInt16LE(opts.zip64 ? 45 : 20, 4);
-    cen.writeUInt16LE(opts.zip64 ? 45 : 20, 6);
-    cen.writeUInt16LE(0, 8);
-    cen.writeUInt16LE(deflate ? 8 : 0, 10);
-    cen.writeUInt16LE(0, 12);
-    cen.writeUInt16LE(0x21, 14);
-    cen.writeUInt32LE(crc, 16);
-    cen.writeUInt32LE(opts.zip64 ? 0xffffffff : body.length, 20);
-    cen.writeUInt32LE(opts.zip64 ? 0xffffffff : f.data.length, 24);
-    cen.writeUInt16LE(name.length, 28);
-    cen.writeUInt16LE(z64.length, 30);
+    cen.writeUInt16LE(version, 4);
+    const [compressed, size] = opts.zip64 ? [0xffffffff, 0xffffffff] : [body.length, f.data.length];
+    entryFields(cen, 6, [version, method, crc, compressed, size, name.length, z64.length]);
     cen.writeUInt32LE(opts.zip64 ? 0xffffffff : offset, 42);
     central.push(cen, name, z64);
     offset += 30 + name.length + extra.length + body.length;
@@ -134,6 +119,30 @@ export function writeZip(files: ZipFile[], opts: { zip64?: boolean; align?: numb
   eocd.writeUInt32LE(opts.zip64 ? 0xffffffff : cd.length, 12);
   eocd.writeUInt32LE(opts.zip64 ? 0xffffffff : cdOffset, 16);
   return Buffer.concat([...parts, cd, ...tail, eocd]);
+}
+
+/** Version needed, method, CRC, compressed and uncompressed size, name and extra field lengths of a ZIP entry. */
+type EntryFields = [number, number, number, number, number, number, number];
+
+/**
+ * Writes at `at` the fields a local header and a central directory entry share: version needed, flags (0), method,
+ * time (0), date (0x21), CRC, compressed and uncompressed size, name and extra field lengths.
+ */
+function entryFields(
+  b: Buffer,
+  at: number,
+  [version, method, crc, compressed, size, nameLength, extraLength]: EntryFields,
+): void {
+  b.writeUInt16LE(version, at);
+  b.writeUInt16LE(0, at + 2);
+  b.writeUInt16LE(method, at + 4);
+  b.writeUInt16LE(0, at + 6);
+  b.writeUInt16LE(0x21, at + 8);
+  b.writeUInt32LE(crc, at + 10);
+  b.writeUInt32LE(compressed, at + 14);
+  b.writeUInt32LE(size, at + 18);
+  b.writeUInt16LE(nameLength, at + 22);
+  b.writeUInt16LE(extraLength, at + 24);
 }
 
 /** CRC-32 (IEEE), via node:zlib when available (Node >= 20.15) and a table otherwise. */
