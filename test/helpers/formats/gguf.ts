@@ -141,44 +141,29 @@ function ggufValue(v: GgufValue, withType: boolean): Buffer {
   return Buffer.concat([...typeTag, scalar(v.type, v.value)]);
 }
 
-function scalar(type: Exclude<keyof typeof GV, 'array'>, value: number | bigint | boolean | string): Buffer {
+/** A scalar's value as the writers take it. */
+type Scalar = number | bigint | boolean | string;
+
+/** Size in bytes and writer of each fixed-size GGUF scalar type. */
+const SCALARS: Record<Exclude<keyof typeof GV, 'array' | 'string'>, [number, (b: Buffer, v: Scalar) => void]> = {
+  u8: [1, (b, v) => b.writeUInt8(Number(v))],
+  bool: [1, (b, v) => b.writeUInt8(Number(v))],
+  i8: [1, (b, v) => b.writeInt8(Number(v))],
+  u16: [2, (b, v) => b.writeUInt16LE(Number(v))],
+  i16: [2, (b, v) => b.writeInt16LE(Number(v))],
+  u32: [4, (b, v) => b.writeUInt32LE(Number(v))],
+  i32: [4, (b, v) => b.writeInt32LE(Number(v))],
+  f32: [4, (b, v) => b.writeFloatLE(Number(v))],
+  u64: [8, (b, v) => b.writeBigUInt64LE(BigInt(v))],
+  i64: [8, (b, v) => b.writeBigInt64LE(BigInt(v))],
+  f64: [8, (b, v) => b.writeDoubleLE(Number(v))],
+};
+
+function scalar(type: Exclude<keyof typeof GV, 'array'>, value: Scalar): Buffer {
   if (type === 'string') return ggufString(String(value));
-  const b = Buffer.alloc(
-    type === 'u64' || type === 'i64' || type === 'f64' ? 8 : type.endsWith('32') ? 4 : type.endsWith('16') ? 2 : 1,
-  );
-  switch (type) {
-    case 'u8':
-    case 'bool':
-      b.writeUInt8(Number(value));
-      break;
-    case 'i8':
-      b.writeInt8(Number(value));
-      break;
-    case 'u16':
-      b.writeUInt16LE(Number(value));
-      break;
-    case 'i16':
-      b.writeInt16LE(Number(value));
-      break;
-    case 'u32':
-      b.writeUInt32LE(Number(value));
-      break;
-    case 'i32':
-      b.writeInt32LE(Number(value));
-      break;
-    case 'f32':
-      b.writeFloatLE(Number(value));
-      break;
-    case 'u64':
-      b.writeBigUInt64LE(BigInt(value));
-      break;
-    case 'i64':
-      b.writeBigInt64LE(BigInt(value));
-      break;
-    case 'f64':
-      b.writeDoubleLE(Number(value));
-      break;
-  }
+  const [size, write] = SCALARS[type];
+  const b = Buffer.alloc(size);
+  write(b, value);
   return b;
 }
 
