@@ -12,16 +12,8 @@
 import { execFileSync } from 'node:child_process';
 import { mvm, mvmAsync, testdir } from './cli.js';
 import { ok, json, write } from './assertions.js';
-import { prng, writeSafetensors } from './modelWriters.js';
+import { TRANSFORMER_TENSORS, prng, writeSafetensors } from './modelWriters.js';
 
-export const TENSORS = [
-  'embed.weight',
-  'layers.0.attn.weight',
-  'layers.0.mlp.weight',
-  'layers.1.attn.weight',
-  'layers.1.mlp.weight',
-  'head.weight',
-];
 const N = 64 * 64;
 
 /** Normal-ish f32 weights from a seed. */
@@ -40,7 +32,7 @@ function nudged(w: Float32Array, scale: number, seed: number): Float32Array {
 
 function model(ws: Float32Array[]): Buffer {
   return writeSafetensors(
-    TENSORS.map((name, i) => ({ name, dtype: 'F32', shape: [64, 64], data: Buffer.from(ws[i]!.buffer) })),
+    TRANSFORMER_TENSORS.map((name, i) => ({ name, dtype: 'F32', shape: [64, 64], data: Buffer.from(ws[i]!.buffer) })),
     { framework: 'test' },
   );
 }
@@ -69,79 +61,37 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   };
   execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'code'], { cwd: t.dir, env: git });
   ok(run(['init']));
-  const ws = TENSORS.map((_, i) => weights(10 + i));
+  const ws = TRANSFORMER_TENSORS.map((_, i) => weights(10 + i));
   write(t.path('model.safetensors'), model(ws));
   write(t.path('data/train.txt'), 'a,b\n1,2\n');
   ok(run(['add', 'model.safetensors']));
   const ids: string[] = [''];
-  const commit = (args: string[]) => {
-    const r = json<{ id: string }>(run(['commit', '--json', ...args]));
+  /** Commits with a message, accuracy and loss metrics and a learning rate, then any `more` arguments. */
+  const commit = (message: string, accuracy: string, loss: string, lr: string, ...more: string[]) => {
+    const metrics = ['--metric', `accuracy=${accuracy}`, '--metric', `loss=${loss}`, '--param', `lr=${lr}`];
+    const r = json<{ id: string }>(run(['commit', '--json', '-m', message, ...metrics, ...more]));
     ids.push(r.id);
   };
-  commit([
-    '-m',
-    'baseline',
-    '--metric',
-    'accuracy=0.80',
-    '--metric',
-    'loss=0.9',
-    '--param',
-    'lr=0.001',
-    '--data',
-    'data/train.txt',
-  ]);
+  commit('baseline', '0.80', '0.9', '0.001', '--data', 'data/train.txt');
   ws[3] = nudged(ws[3]!, 0.1, 1);
   ws[4] = nudged(ws[4]!, 0.1, 2);
   write(t.path('model.safetensors'), model(ws));
-  commit([
-    '-m',
-    'tune layer 1',
-    '--metric',
-    'accuracy=0.84',
-    '--metric',
-    'loss=0.7',
-    '--param',
-    'lr=0.001',
-    '--data',
-    'data/train.txt',
-  ]);
+  commit('tune layer 1', '0.84', '0.7', '0.001', '--data', 'data/train.txt');
   ok(run(['deploy', 'v2']));
   ok(run(['branch', 'experiment']));
   ok(run(['checkout', 'experiment']));
   const wx = ws.map((w, i) => (i === 5 ? nudged(w, 0.5, 3) : w));
   write(t.path('model.safetensors'), model(wx));
-  commit(['-m', 'try a larger lr', '--metric', 'accuracy=0.83', '--metric', 'loss=0.75', '--param', 'lr=0.01']);
+  commit('try a larger lr', '0.83', '0.75', '0.01');
   ok(run(['checkout', 'main']));
   ws[1] = nudged(ws[1]!, 0.05, 4);
   write(t.path('model.safetensors'), model(ws));
-  commit([
-    '-m',
-    'fine-tune',
-    '--metric',
-    'accuracy=0.88',
-    '--metric',
-    'loss=0.5',
-    '--param',
-    'lr=0.0005',
-    '--base',
-    'v2',
-    '--data',
-    'data/train.txt',
-  ]);
+  commit('fine-tune', '0.88', '0.5', '0.0005', '--base', 'v2', '--data', 'data/train.txt');
   ok(run(['deploy', 'v4']));
   ok(run(['deploy', 'v4', '--env', 'staging']));
   ws[2] = nudged(ws[2]!, 0.2, 5);
   write(t.path('model.safetensors'), model(ws));
-  commit([
-    '-m',
-    opts.message5 ?? 'tune the first mlp',
-    '--metric',
-    'accuracy=0.9',
-    '--metric',
-    'loss=0.45',
-    '--param',
-    'lr=0.0005',
-  ]);
+  commit(opts.message5 ?? 'tune the first mlp', '0.9', '0.45', '0.0005');
   return { dir: t.dir, ids, run, cleanup: t.cleanup };
 }
 

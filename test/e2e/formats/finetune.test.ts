@@ -9,20 +9,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
-import { prng, writeSafetensors } from '../../helpers/modelWriters.js';
+import { TRANSFORMER_TENSORS, prng, writeSafetensors } from '../../helpers/modelWriters.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
 const N = 128 * 1024; // bf16 elements per tensor: 256 KiB, one chunk
-const NAMES = [
-  'embed.weight',
-  'layers.0.attn.weight',
-  'layers.0.mlp.weight',
-  'layers.1.attn.weight',
-  'layers.1.mlp.weight',
-  'head.weight',
-];
 
 /** N(0, 0.02) weights as f32 values. */
 function weights(seed: number): Float32Array {
@@ -45,7 +37,7 @@ function bf16(w: Float32Array): Buffer {
   return out;
 }
 const model = (ws: Float32Array[]) =>
-  writeSafetensors(NAMES.map((name, i) => ({ name, dtype: 'BF16', shape: [N], data: bf16(ws[i]!) })));
+  writeSafetensors(TRANSFORMER_TENSORS.map((name, i) => ({ name, dtype: 'BF16', shape: [N], data: bf16(ws[i]!) })));
 
 /** Every stored object's encoding byte and, for deltas, depth. */
 function encodings(dir: string): { delta: number; whole: number; maxDepth: number } {
@@ -69,7 +61,7 @@ describe('fine-tune deltas', () => {
     const t = testdir();
     cleanups.push(t.cleanup);
     const run = (args: string[]) => mvm(args, { cwd: t.dir });
-    let ws = NAMES.map((_, i) => weights(i + 1));
+    let ws = TRANSFORMER_TENSORS.map((_, i) => weights(i + 1));
     const v1 = model(ws);
     write(t.path('model.safetensors'), v1);
     ok(run(['init']));
@@ -120,7 +112,7 @@ describe('fine-tune deltas', () => {
     const t = testdir();
     cleanups.push(t.cleanup);
     const run = (args: string[], cwd = t.path('a')) => mvm(args, { cwd });
-    let ws = NAMES.map((_, i) => weights(i + 50));
+    let ws = TRANSFORMER_TENSORS.map((_, i) => weights(i + 50));
     write(t.path('a/model.safetensors'), model(ws));
     ok(run(['init']));
     ok(run(['add', 'model.safetensors']));

@@ -80,6 +80,8 @@ describe('walkHistory', () => {
 
 describe('followSteps', () => {
   const { load } = diamond();
+  /** Follows `steps` from F, the diamond's tip. */
+  const fromF = (...steps: Parameters<typeof followSteps>[1]) => followSteps('F', steps, load);
 
   it('~N follows first parents', () => {
     expect(followSteps('F', [{ op: '~', n: 1 }], load)).toBe('D');
@@ -95,26 +97,8 @@ describe('followSteps', () => {
   });
 
   it('chains steps', () => {
-    expect(
-      followSteps(
-        'F',
-        [
-          { op: '^', n: 2 },
-          { op: '~', n: 1 },
-        ],
-        load,
-      ),
-    ).toBe('C');
-    expect(
-      followSteps(
-        'F',
-        [
-          { op: '^', n: 2 },
-          { op: '~', n: 2 },
-        ],
-        load,
-      ),
-    ).toBe('A');
+    expect(fromF({ op: '^', n: 2 }, { op: '~', n: 1 })).toBe('C');
+    expect(fromF({ op: '^', n: 2 }, { op: '~', n: 2 })).toBe('A');
     expect(followSteps('F', [], load)).toBe('F');
   });
 
@@ -122,16 +106,7 @@ describe('followSteps', () => {
     expect(followSteps('F', [{ op: '~', n: 4 }], load)).toBeNull();
     expect(followSteps('F', [{ op: '^', n: 3 }], load)).toBeNull();
     expect(followSteps('A', [{ op: '^', n: 1 }], load)).toBeNull();
-    expect(
-      followSteps(
-        'F',
-        [
-          { op: '~', n: 4 },
-          { op: '^', n: 1 },
-        ],
-        load,
-      ),
-    ).toBeNull();
+    expect(fromF({ op: '~', n: 4 }, { op: '^', n: 1 })).toBeNull();
     expect(followSteps('D', [{ op: '^', n: 2 }], load)).toBeNull();
   });
 });

@@ -27,6 +27,17 @@ function lookupOf(files: Record<string, FileObject>) {
 
 const entry = (fileLabel: string, size: number, mode = 0o644): FileEntry => ({ file: id(fileLabel), mode, size });
 
+/** The diff of one file, `m`, whose chunks go from `before` to `after`. */
+function diffOneFile(before: [string, number][], after: [string, number][]) {
+  const [x, y] = [fileObj(before), fileObj(after)];
+  const d = diffVersions(
+    { files: { m: entry('old', x.size) } },
+    { files: { m: entry('neu', y.size) } },
+    lookupOf({ [id('old')]: x, [id('neu')]: y }),
+  );
+  return d.files[0]!;
+}
+
 describe('diffVersions', () => {
   const F1 = fileObj([
     ['c1', 64],
@@ -122,24 +133,20 @@ describe('diffVersions', () => {
   });
 
   it('counts a repeated new chunk in chunksChanged per occurrence but its bytes once', () => {
-    const old = fileObj([
-      ['k1', 64],
-      ['k2', 64],
-    ]);
     // new chunk n1 appears three times; k1 is reused
-    const neu = fileObj([
-      ['k1', 64],
-      ['n1', 64],
-      ['n1', 64],
-      ['n1', 64],
-      ['n2', 8],
-    ]);
-    const d = diffVersions(
-      { files: { m: entry('old', 128) } },
-      { files: { m: entry('neu', 264) } },
-      lookupOf({ [id('old')]: old, [id('neu')]: neu }),
+    const f = diffOneFile(
+      [
+        ['k1', 64],
+        ['k2', 64],
+      ],
+      [
+        ['k1', 64],
+        ['n1', 64],
+        ['n1', 64],
+        ['n1', 64],
+        ['n2', 8],
+      ],
     );
-    const f = d.files[0]!;
     expect(f.status).toBe('modified');
     expect(f.chunksTotal).toBe(5);
     expect(f.chunksChanged).toBe(4);
@@ -161,20 +168,17 @@ describe('diffVersions', () => {
   });
 
   it('a file whose chunks only moved has no new bytes', () => {
-    const x = fileObj([
-      ['p', 64],
-      ['q', 64],
-    ]);
-    const y = fileObj([
-      ['q', 64],
-      ['p', 64],
-    ]);
-    const d = diffVersions(
-      { files: { f: entry('x', 128) } },
-      { files: { f: entry('y', 128) } },
-      lookupOf({ [id('x')]: x, [id('y')]: y }),
+    const f = diffOneFile(
+      [
+        ['p', 64],
+        ['q', 64],
+      ],
+      [
+        ['q', 64],
+        ['p', 64],
+      ],
     );
-    expect(d.files[0]).toMatchObject({ status: 'modified', chunksChanged: 0, bytesNew: 0, chunksTotal: 2 });
+    expect(f).toMatchObject({ status: 'modified', chunksChanged: 0, bytesNew: 0, chunksTotal: 2 });
   });
 });
 

@@ -9,6 +9,7 @@ import { buildPack, packLayout, packParts, parsePackIndex } from '../../../src/s
 import { isSafeKey } from '../../../src/storage/remote/backend.js';
 import { blake3Hex } from '../../../src/storage/hash.js';
 import { canonicalJson } from '../../../src/core/canonical.js';
+import { expectSizeAndRemove } from '../../helpers/backendContract.js';
 
 let dir = '';
 beforeEach(() => {
@@ -36,13 +37,7 @@ describe('FolderBackend', () => {
     async () => {
       const b = new FolderBackend(dir, join(dir, 'r'));
       b.ensure();
-      await b.write('packs/a.pack', Buffer.from('0123456789'));
-      expect(await b.size('packs/a.pack')).toBe(10);
-      expect(await b.size('packs/none.pack')).toBeNull();
-      await b.remove('packs/a.pack');
-      expect(await b.size('packs/a.pack')).toBeNull();
-      await b.remove('packs/a.pack');
-      expect(await b.list('packs/')).toEqual([]);
+      await expectSizeAndRemove(b);
     },
   );
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { S3Backend } from '../../../src/storage/remote/s3.js';
 import { startS3, type LocalS3 } from '../../helpers/s3server.js';
+import { expectSizeAndRemove } from '../../helpers/backendContract.js';
 
 // The S3 backend against a real S3-protocol server (s3rver) on loopback.
 let s3: LocalS3;
@@ -35,13 +36,7 @@ describe('S3Backend', () => {
   it("size reports an object's bytes (null when absent); remove deletes it, and removing what is gone " +
     'is no error', async () => {
     const b = backend();
-    await b.write('packs/a.pack', Buffer.from('0123456789'));
-    expect(await b.size('packs/a.pack')).toBe(10);
-    expect(await b.size('packs/none.pack')).toBeNull();
-    await b.remove('packs/a.pack');
-    expect(await b.size('packs/a.pack')).toBeNull();
-    await b.remove('packs/a.pack');
-    expect(await b.list('packs/')).toEqual([]);
+    await expectSizeAndRemove(b);
     await b.close();
   }, 30_000);
 

@@ -2,17 +2,17 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, openSync, ftruncateSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { decodeObject, encodeObject, threadCodec } from '../../../src/storage/codec.js';
-import { MAX_OBJECT_SIZE } from '../../../src/core/limits.js';
+import { decodeObject, encodeObject, threadCodec } from '../../../../src/storage/codec.js';
+import { MAX_OBJECT_SIZE } from '../../../../src/core/limits.js';
 import {
   baseLoader,
   objectPath,
   readObjectFile,
   readStoredFile,
   writeObjectFile,
-} from '../../../src/storage/objectFile.js';
-import { blake3Hex } from '../../../src/storage/hash.js';
-import { MvmError } from '../../../src/errors.js';
+} from '../../../../src/storage/objectFile.js';
+import { blake3Hex } from '../../../../src/storage/hash.js';
+import { MvmError } from '../../../../src/errors.js';
 import {
   claimingFrame,
   deltaBomb,
@@ -21,7 +21,7 @@ import {
   rleFrame,
   storedObject,
   zstdBomb,
-} from '../../helpers/bombs.js';
+} from '../../../helpers/bombs.js';
 
 const GiB = 1 << 30;
 const ID = 'ab'.repeat(32);

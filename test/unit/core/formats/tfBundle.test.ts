@@ -1,7 +1,7 @@
 /** TensorFlow tensor bundles: a checkpoint's (or SavedModel's) data file laid out from its .index table. */
 import { describe, expect, it } from 'vitest';
-import { bundleIndexFor, bundleShardLayout, parseBundleIndex } from '../../../src/core/formats/tfBundle.js';
-import { writeBundleIndex, type BundleVar } from '../../helpers/modelWriters.js';
+import { bundleIndexFor, bundleShardLayout, parseBundleIndex } from '../../../../src/core/formats/tfBundle.js';
+import { writeBundleIndex, type BundleVar } from '../../../helpers/modelWriters.js';
 
 const VARS: BundleVar[] = [
   { name: 'dense/kernel/.ATTRIBUTES/VARIABLE_VALUE', dtype: 1, shape: [4, 8], offset: 0, size: 128 },

@@ -1,8 +1,8 @@
 /** NumPy `.npy` and `.npz` files as tensor layouts. */
 import { describe, expect, it } from 'vitest';
-import { detectLayout } from '../../../src/core/formats/detect.js';
-import { parseNpy, parseNpz } from '../../../src/core/formats/numpy.js';
-import { bufferSource, seededBytes, writeNpy, writeNpz, writeTorchZip } from '../../helpers/modelWriters.js';
+import { detectLayout } from '../../../../src/core/formats/detect.js';
+import { parseNpy, parseNpz } from '../../../../src/core/formats/numpy.js';
+import { bufferSource, seededBytes, writeNpy, writeNpz, writeTorchZip } from '../../../helpers/modelWriters.js';
 
 describe('numpy', () => {
   it('reads a .npy array: dtype, shape and the exact data range, in every header version', async () => {

@@ -4,10 +4,10 @@
  * never throws.
  */
 import { describe, expect, it } from 'vitest';
-import { detectLayout } from '../../../src/core/formats/detect.js';
-import { torchPickle as scan } from '../../../src/core/formats/torchPickle.js';
-import { bufferSource, expectWellFormed, randomBf16, writeTorchZip } from '../../helpers/modelWriters.js';
-import { torchPickle, type TorchTensor } from '../../helpers/torch.js';
+import { detectLayout } from '../../../../src/core/formats/detect.js';
+import { torchPickle as scan } from '../../../../src/core/formats/torchPickle.js';
+import { bufferSource, expectWellFormed, randomBf16, writeTorchZip } from '../../../helpers/modelWriters.js';
+import { torchPickle, type TorchTensor } from '../../../helpers/torch.js';
 
 const TENSORS: TorchTensor[] = [
   // a view into part of a storage comes first; the tensor that views all of it names the storage

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseTflite } from '../../../src/core/formats/tflite.js';
-import { bundleShardLayout, parseBundleIndex } from '../../../src/core/formats/tfBundle.js';
-import { parseOnnx } from '../../../src/core/formats/onnx.js';
-import { bufferSource, type TensorInfo } from '../../../src/core/formats/types.js';
-import { NameBudget } from '../../../src/core/formats/names.js';
-import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from '../../../src/core/limits.js';
-import { bundlePrefixBomb, onnxNameBomb, tfliteNameBomb } from '../../helpers/parserBombs.js';
+import { parseTflite } from '../../../../src/core/formats/tflite.js';
+import { bundleShardLayout, parseBundleIndex } from '../../../../src/core/formats/tfBundle.js';
+import { parseOnnx } from '../../../../src/core/formats/onnx.js';
+import { bufferSource, type TensorInfo } from '../../../../src/core/formats/types.js';
+import { NameBudget } from '../../../../src/core/formats/names.js';
+import { MAX_NAME_CHARS, MAX_TENSOR_NAME } from '../../../../src/core/limits.js';
+import { bundlePrefixBomb, onnxNameBomb, tfliteNameBomb } from '../../../helpers/parserBombs.js';
 
 /** Characters of names a parse gave, all together. */
 const nameChars = (tensors: { name: string }[]) => tensors.reduce((n, t) => n + t.name.length, 0);

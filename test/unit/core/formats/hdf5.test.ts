@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectLayout, validateLayout } from '../../../src/core/formats/detect.js';
-import { parseHdf5, parseKeras } from '../../../src/core/formats/hdf5.js';
-import { entryRange, zipEntries } from '../../../src/core/formats/pytorch.js';
-import type { Layout } from '../../../src/core/formats/types.js';
-import { testdir } from '../../helpers/cli.js';
-import { bufferSource } from '../../helpers/modelWriters.js';
-import { h5Fixtures, type H5Dataset } from '../../helpers/h5.js';
+import { detectLayout, validateLayout } from '../../../../src/core/formats/detect.js';
+import { parseHdf5, parseKeras } from '../../../../src/core/formats/hdf5.js';
+import { entryRange, zipEntries } from '../../../../src/core/formats/pytorch.js';
+import type { Layout } from '../../../../src/core/formats/types.js';
+import { testdir } from '../../../helpers/cli.js';
+import { bufferSource } from '../../../helpers/modelWriters.js';
+import { h5Fixtures, type H5Dataset } from '../../../helpers/h5.js';
 
 const DTYPES: Record<string, string> = {
   '<f4': 'F32',

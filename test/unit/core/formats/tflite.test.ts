@@ -1,8 +1,14 @@
 /** TensorFlow Lite FlatBuffers: each constant buffer is a unit, named and typed after the tensor that uses it. */
 import { describe, expect, it } from 'vitest';
-import { detectLayout } from '../../../src/core/formats/detect.js';
-import { parseTflite } from '../../../src/core/formats/tflite.js';
-import { bufferSource, expectWellFormed, seededBytes, virtualSource, writeTflite } from '../../helpers/modelWriters.js';
+import { detectLayout } from '../../../../src/core/formats/detect.js';
+import { parseTflite } from '../../../../src/core/formats/tflite.js';
+import {
+  bufferSource,
+  expectWellFormed,
+  seededBytes,
+  virtualSource,
+  writeTflite,
+} from '../../../helpers/modelWriters.js';
 
 const MODEL = [
   { name: 'input', type: 0, shape: [1, 28, 28] },

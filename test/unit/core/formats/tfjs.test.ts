@@ -1,6 +1,6 @@
 /** TensorFlow.js weight shards: the layout comes from model.json and the sizes of the shards before. */
 import { describe, expect, it } from 'vitest';
-import { tfjsShardLayout } from '../../../src/core/formats/tfjs.js';
+import { tfjsShardLayout } from '../../../../src/core/formats/tfjs.js';
 
 const manifest = (weights: unknown[], paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin']) =>
   JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [{ paths, weights }] });
