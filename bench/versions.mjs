@@ -13,6 +13,7 @@
 // tenth of the build, to show whether commits slow down as the history grows.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng } from '../scripts/lib/prng.mjs';
 
 // worker threads are for big files: these are a few bytes, so chunk them inline
 process.env.MVM_WORKERS ??= '0';
@@ -21,18 +22,6 @@ const { init, add, commit, Repository } = await import('../dist/index.js');
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
-}
-
-/** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const dir = arg('dir');

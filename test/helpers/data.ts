@@ -1,16 +1,9 @@
 /** Deterministic data generators for test fixtures. */
 
-/** A deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// shared with the benchmarks, which are plain JavaScript
+import { prng } from '../../scripts/lib/prng.mjs';
+
+export { prng };
 
 /** `n` deterministic pseudo-random bytes. */
 export function seededBytes(n: number, seed = 1): Buffer {

@@ -141,8 +141,10 @@ export interface RepoCopy {
 /** Builds the template repository in `t` (see the diagram at the top) and returns what the tests check against. */
 async function build(t: ReturnType<typeof testdir>): Promise<Fixture> {
   const sh = (args: string[]) => mvm(args, { cwd: t.dir });
-  const commit = (args: string[]): string => {
-    const r = sh(['commit', ...args, '--json']);
+  // a commit with its message and flags, each flag given once per value (`metric: ['a=1', 'b=2']`)
+  const commit = (message: string, flags: Record<string, string | string[]>): string => {
+    const args = Object.entries(flags).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).flatMap((x) => [`--${k}`, x]));
+    const r = sh(['commit', '-m', message, ...args, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     return JSON.parse(r.stdout).id as string;
   };
@@ -155,151 +157,65 @@ async function build(t: ReturnType<typeof testdir>): Promise<Fixture> {
   expect(sh(['init', '--chunk-size', String(CHUNK)]).exitCode).toBe(0);
   expect(sh(['add', 'models']).exitCode).toBe(0);
   const ids = [''];
-  ids[1] = commit([
-    '-m',
-    'baseline',
-    '--param',
-    'lr=1e-3',
-    '--param',
-    'opt=sgd',
-    '--param',
-    'epochs=10',
-    '--meta',
-    'dataset=imagenet-2024',
-    '--meta',
-    'gpu=a100',
-    '--metric',
-    'accuracy=0.80',
-    '--metric',
-    'loss=0.90',
-    '--metric',
-    'custom=5',
-    '--metric',
-    'latency_ms=10',
-    '--data',
-    'data/train',
-    '--date',
-    '2026-01-10T10:00:00Z',
-    '--author',
-    ALICE,
-  ]);
+  ids[1] = commit('baseline', {
+    param: ['lr=1e-3', 'opt=sgd', 'epochs=10'],
+    meta: ['dataset=imagenet-2024', 'gpu=a100'],
+    metric: ['accuracy=0.80', 'loss=0.90', 'custom=5', 'latency_ms=10'],
+    data: 'data/train',
+    date: '2026-01-10T10:00:00Z',
+    author: ALICE,
+  });
   write(t.path('models/model.bin'), MODEL2);
-  ids[2] = commit([
-    '-m',
-    'lr 3e-4 with adam',
-    '--param',
-    'lr=3e-4',
-    '--param',
-    'opt=adam',
-    '--meta',
-    'dataset=imagenet-2024',
-    '--metric',
-    'accuracy=0.85',
-    '--metrics-file',
-    'm2.json',
-    '--data',
-    'data/train',
-    '--date',
-    '2026-01-15T10:00:00Z',
-  ]);
+  ids[2] = commit('lr 3e-4 with adam', {
+    param: ['lr=3e-4', 'opt=adam'],
+    meta: 'dataset=imagenet-2024',
+    metric: 'accuracy=0.85',
+    'metrics-file': 'm2.json',
+    data: 'data/train',
+    date: '2026-01-15T10:00:00Z',
+  });
   write(t.path('models/model.bin'), MODEL3);
-  ids[3] = commit([
-    '-m',
-    'fine-tune of baseline on cifar',
-    '--base',
-    'v1',
-    '--param',
-    'lr=1e-4',
-    '--param',
-    'opt=adam',
-    '--meta',
-    'dataset=cifar-10',
-    '--metric',
-    'accuracy=0.91',
-    '--metric',
-    'loss=0.5',
-    '--metric',
-    'latency_ms=20',
-    '--metric',
-    'custom=4',
-    '--data',
-    'imagenet=sha256:abc',
-    '--date',
-    '2026-01-20T10:00:00Z',
-    '--author',
-    BOB,
-  ]);
+  ids[3] = commit('fine-tune of baseline on cifar', {
+    base: 'v1',
+    param: ['lr=1e-4', 'opt=adam'],
+    meta: 'dataset=cifar-10',
+    metric: ['accuracy=0.91', 'loss=0.5', 'latency_ms=20', 'custom=4'],
+    data: 'imagenet=sha256:abc',
+    date: '2026-01-20T10:00:00Z',
+    author: BOB,
+  });
   write(t.path('data/train/c.csv'), 'x,y\n7,8\n'); // the dataset changes: v4 and v5 record a new id
   write(t.path('models/model.bin'), MODEL4);
-  ids[4] = commit([
-    '-m',
-    'bigger head WIP',
-    '--base',
-    ids[3]!.slice(0, 10),
-    '--param',
-    'lr=1e-4',
-    '--param',
-    'opt=adamw',
-    '--meta',
-    'dataset=imagenet-2024',
-    '--metric',
-    'accuracy=0.83',
-    '--metric',
-    'loss=0.45',
-    '--data',
-    'data/train',
-    '--date',
-    '2026-02-01T10:00:00Z',
-    '--author',
-    ALICE,
-  ]);
+  ids[4] = commit('bigger head WIP', {
+    base: ids[3]!.slice(0, 10),
+    param: ['lr=1e-4', 'opt=adamw'],
+    meta: 'dataset=imagenet-2024',
+    metric: ['accuracy=0.83', 'loss=0.45'],
+    data: 'data/train',
+    date: '2026-02-01T10:00:00Z',
+    author: ALICE,
+  });
   expect(sh(['branch', 'exp', 'v2']).exitCode).toBe(0);
   expect(sh(['checkout', 'exp']).exitCode).toBe(0);
   expect(readFileSync(t.path('models/model.bin')).equals(MODEL2)).toBe(true);
   write(t.path('models/model.bin'), MODEL5);
   write(t.path('models/FAIL'), FAIL_MARKER);
-  ids[5] = commit([
-    '-m',
-    'exp: distilled',
-    '--base',
-    'v3',
-    '--param',
-    'lr=5e-4',
-    '--param',
-    'opt=sgd',
-    '--meta',
-    'dataset=cifar-10',
-    '--metric',
-    'accuracy=0.78',
-    '--metric',
-    'loss=0.95',
-    '--metric',
-    'latency_ms=8',
-    '--metric',
-    'custom=9',
-    '--data',
-    'data/train',
-    '--date',
-    '2026-02-10T10:00:00Z',
-    '--author',
-    CAROL,
-  ]);
+  ids[5] = commit('exp: distilled', {
+    base: 'v3',
+    param: ['lr=5e-4', 'opt=sgd'],
+    meta: 'dataset=cifar-10',
+    metric: ['accuracy=0.78', 'loss=0.95', 'latency_ms=8', 'custom=9'],
+    data: 'data/train',
+    date: '2026-02-10T10:00:00Z',
+    author: CAROL,
+  });
   rmSync(t.path('models/FAIL'));
   write(t.path('models/model.bin'), MODEL6);
-  ids[6] = commit([
-    '-m',
-    'exp: quantized',
-    '--base',
-    'v5',
-    '--metric',
-    'accuracy=0.77',
-    '--metric',
-    'eval.f1=0.75',
-    '--metric',
-    'latency_ms=5',
-    '--date',
-    '2026-02-20T10:00:00Z',
-  ]);
+  ids[6] = commit('exp: quantized', {
+    base: 'v5',
+    metric: ['accuracy=0.77', 'eval.f1=0.75', 'latency_ms=5'],
+    date: '2026-02-20T10:00:00Z',
+  });
   expect(sh(['checkout', 'main']).exitCode).toBe(0);
   expect(readFileSync(t.path('models/model.bin')).equals(MODEL4)).toBe(true);
   expect(existsSync(t.path('models/FAIL'))).toBe(false);
