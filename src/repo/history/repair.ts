@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Repository } from '../repository/index.js';
 import { rebuildSummaries } from './summaryStore.js';
@@ -43,5 +44,11 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
   }
   await rebuildSummaries(repo);
   done.push('rebuilt the summary file from the manifests');
+  // the LevelDB index of mvm before the summary file and the stat cache: derived data nothing reads any more
+  const oldIndex = join(repo.dir, 'index');
+  if (existsSync(oldIndex)) {
+    rmSync(oldIndex, { recursive: true, force: true });
+    done.push('removed .mvm/index, the version index of an older mvm (no longer read)');
+  }
   return done;
 }

@@ -3,6 +3,7 @@ import {
   appendFileSync,
   chmodSync,
   existsSync,
+  mkdirSync,
   readFileSync,
   readdirSync,
   rmSync,
@@ -123,6 +124,9 @@ describe('fsck --repair', () => {
           'bad-log',
           'corrupt',
         ]);
+        // the LevelDB index an older mvm left: nothing reads it, --repair removes it
+        mkdirSync(join(mvmDir, 'index', 'g-old'), { recursive: true });
+        writeFileSync(join(mvmDir, 'index', 'active'), 'g-old\n');
         const r = run(['fsck', '--repair', '--json']);
         expect(r.exitCode).toBe(7);
         const rep = JSON.parse(r.stdout);
@@ -131,6 +135,8 @@ describe('fsck --repair', () => {
           /logs\/deployed[\s\S]*numbers[\s\S]*tracked\.json[\s\S]*corrupt object[\s\S]*summary file[\s\S]*stat cache/,
         );
         expect(readdirSync(join(mvmDir, 'tmp'))).toEqual([]);
+        expect(rep.repaired.join('\n')).toContain('removed .mvm/index');
+        expect(existsSync(join(mvmDir, 'index'))).toBe(false);
         // what cannot be mended here: the corrupt chunk, now set aside, is missing
         expect(rep.problems.map((p: { kind: string; id: string }) => `${p.kind} ${p.id}`)).toEqual([
           `missing ${chunk}`,
