@@ -1,6 +1,6 @@
 // checkout: bit-exact bytes and modes, minimal writes, removal of what the target lacks, and uncommitted changes
 // protected unless --force.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ok, json, expectError, write } from '../../helpers/assertions.js';
 import {
@@ -9,17 +9,13 @@ import {
   MODEL_V1,
   MODEL_V2,
   TOKENIZER,
-  dropStoryTemplate,
-  makeStoryTemplate,
   modeOf,
   patched,
-  runCleanups,
   story,
+  useStory,
 } from '../../helpers/story.js';
 
-afterEach(runCleanups);
-beforeAll(makeStoryTemplate);
-afterAll(dropStoryTemplate);
+useStory();
 
 describe('checkout', () => {
   it(

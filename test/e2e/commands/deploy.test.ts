@@ -2,12 +2,12 @@
  * Deploy environments end to end through the CLI: histories across envs, gates, hooks in both failure modes,
  * no-op redeploys (serving folders in deploy-export.test.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { repo } from '../../helpers/envRepo.js';
-import { AUTHOR, dropStoryTemplate, makeStoryTemplate, runCleanups, story } from '../../helpers/story.js';
+import { AUTHOR, story, useStory } from '../../helpers/story.js';
 
 describe('deploy environments', () => {
   it(
@@ -222,9 +222,7 @@ describe('deploy environments', () => {
 });
 
 describe('deploy and rollback in the user story', () => {
-  afterEach(runCleanups);
-  beforeAll(makeStoryTemplate);
-  afterAll(dropStoryTemplate);
+  useStory();
 
   it('deploy, rollback, deploy history, deployed@{N}', () => {
     const s = story();

@@ -1,22 +1,10 @@
 // diff: what changed between two versions, or between HEAD and the workspace, counted in chunks (diff --stats in
 // diff-stats.test.ts).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ok, json, write } from '../../helpers/assertions.js';
-import {
-  CHUNK,
-  HEAD_BIN,
-  MODEL_V1,
-  MODEL_V2,
-  dropStoryTemplate,
-  makeStoryTemplate,
-  patched,
-  runCleanups,
-  story,
-} from '../../helpers/story.js';
+import { CHUNK, HEAD_BIN, MODEL_V1, MODEL_V2, patched, story, useStory } from '../../helpers/story.js';
 
-afterEach(runCleanups);
-beforeAll(makeStoryTemplate);
-afterAll(dropStoryTemplate);
+useStory();
 
 describe('diff', () => {
   it('diff v1 v2 counts the chunks actually changed; diff without arguments compares HEAD with the workspace', () => {

@@ -4,12 +4,12 @@
  * --where language (including the positions of its errors). Runs against the
  * registry repository of test/helpers/registryRepo.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { ok, json, expectError } from '../../helpers/assertions.js';
 import { numbers, useRegistryRepo } from '../../helpers/registryRepo.js';
-import { AUTHOR, dropStoryTemplate, makeStoryTemplate, runCleanups, story } from '../../helpers/story.js';
+import { AUTHOR, story, useStory } from '../../helpers/story.js';
 
 const { fx, run, expectSets } = useRegistryRepo();
 
@@ -305,9 +305,7 @@ describe('log dates', () => {
 });
 
 describe('log of the user story', () => {
-  afterEach(runCleanups);
-  beforeAll(makeStoryTemplate);
-  afterAll(dropStoryTemplate);
+  useStory();
 
   it('log shows v2 then v1 with hash, author, date, message and metrics; --oneline, -n 1, --graph, --json', () => {
     const s = story();

@@ -1,20 +1,9 @@
 // show: one version's record (meta, metrics, files and modes, the git commit), as text and --json.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ok, json } from '../../helpers/assertions.js';
-import {
-  AUTHOR,
-  CONVERT,
-  MODEL_V1,
-  TOKENIZER,
-  dropStoryTemplate,
-  makeStoryTemplate,
-  runCleanups,
-  story,
-} from '../../helpers/story.js';
+import { AUTHOR, CONVERT, MODEL_V1, TOKENIZER, story, useStory } from '../../helpers/story.js';
 
-afterEach(runCleanups);
-beforeAll(makeStoryTemplate);
-afterAll(dropStoryTemplate);
+useStory();
 
 describe('show', () => {
   it('show v1 has meta, metrics, files with modes and the git commit it was made at', () => {

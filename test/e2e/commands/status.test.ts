@@ -3,11 +3,11 @@
  * when a dataset path recorded by HEAD changed or vanished. Runs against the
  * registry repository of test/helpers/registryRepo.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, rmSync } from 'node:fs';
 import { ok, json, write } from '../../helpers/assertions.js';
 import { HEX64, useRegistryRepo } from '../../helpers/registryRepo.js';
-import { dropStoryTemplate, makeStoryTemplate, runCleanups, story } from '../../helpers/story.js';
+import { story, useStory } from '../../helpers/story.js';
 
 const { fx, run, copy } = useRegistryRepo();
 
@@ -50,9 +50,7 @@ describe.concurrent('status and data drift', () => {
 });
 
 describe('status of the user story', () => {
-  afterEach(runCleanups);
-  beforeAll(makeStoryTemplate);
-  afterAll(dropStoryTemplate);
+  useStory();
 
   it('status text keeps the change kind and the path apart for a mode change', () => {
     const s = story();
