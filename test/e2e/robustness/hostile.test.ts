@@ -9,9 +9,32 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { mvm, testdir } from '../../helpers/cli.js';
+import { mvm, testdir, type RunResult } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
+
+type FileEntry = ReturnType<Repository['version']>['files'][string];
+
+/**
+ * In workspace `w` (tracking models/a.bin): version v1 committed by mvm, then a version written by hand on top of
+ * it with models/a.bin and the entries `extra` gives for a.bin's entry, tagged evil.
+ */
+function handMadeVersion(
+  w: string,
+  run: (args: string[]) => RunResult,
+  extra: (entry: FileEntry) => Record<string, FileEntry>,
+): { repo: Repository; v1: string; evil: string } {
+  ok(run(['init']));
+  ok(run(['add', 'models']));
+  const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+  const repo = Repository.open(w);
+  const good = repo.version(v1);
+  const entry = good.files['models/a.bin']!;
+  const files = { 'models/a.bin': entry, ...extra(entry) };
+  const evil = repo.putObject({ ...good, parents: [v1], message: 'evil', files });
+  repo.refs.write('refs/tags/evil', evil);
+  return { repo, v1, evil };
+}
 
 // A repository whose newest version was written by hand (as a tampered copy or a hostile remote would hold it).
 describe('a hand-made hostile version', () => {
@@ -23,25 +46,12 @@ describe('a hand-made hostile version', () => {
       try {
         const w = t.path('w');
         const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(w);
-        const good = repo.version(v1);
-        const entry = good.files['models/a.bin']!;
-        const evil = repo.putObject({
-          ...good,
-          parents: [v1],
-          message: 'evil',
-          files: {
-            'models/a.bin': entry,
-            '../outside.txt': entry,
-            '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
-            '.mvm/config.json': entry,
-            'models/x': { ...entry, mode: 0o4755 },
-          },
-        });
-        repo.refs.write('refs/tags/evil', evil);
+        const { v1, evil } = handMadeVersion(w, run, (entry) => ({
+          '../outside.txt': entry,
+          '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
+          '.mvm/config.json': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        }));
         const err = expectError(run(['checkout', 'evil', '--force', '--json']), 'UNSAFE_VERSION', 7);
         expect(err.data.problems).toHaveLength(4);
         expect(readFileSync(t.path('outside.txt'), 'utf8')).toBe('keep me');
@@ -73,24 +83,11 @@ describe("every command that writes a version's files checks it as checkout does
         const w = t.path('w');
         // eval's temporary folder is made under TMPDIR: a path climbing out of it would land in t/ or t/tmp/
         const run = (args: string[]) => mvm(args, { cwd: w, env: { TMPDIR: t.path('tmp') } });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(w);
-        const good = repo.version(v1);
-        const entry = good.files['models/a.bin']!;
-        const evil = repo.putObject({
-          ...good,
-          parents: [v1],
-          message: 'evil',
-          files: {
-            'models/a.bin': entry,
-            '../escaped.txt': entry,
-            '../../outside.txt': entry,
-            'models/x': { ...entry, mode: 0o4755 },
-          },
-        });
-        repo.refs.write('refs/tags/evil', evil);
+        const { repo, evil } = handMadeVersion(w, run, (entry) => ({
+          '../escaped.txt': entry,
+          '../../outside.txt': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        }));
         // a number, as a hostile registry would give it, so export and deploy reach the writing
         repo.numbers.append(evil);
         const outside = () =>

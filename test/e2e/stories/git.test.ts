@@ -6,6 +6,26 @@ import { MVM_BIN, mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { GIT_ENV, git } from '../../helpers/git.js';
 
+/**
+ * t/proj: a git repository whose mvm repository tracks `track` (models/w.bin holding `bytes`), commits v1 and pushes
+ * it to the shared folder remote t/remote; .gitignore, mvm.lock and mvm-remotes.json are committed to git.
+ */
+function pushedProject(t: ReturnType<typeof testdir>, bytes: Buffer, track: string) {
+  const proj = t.path('proj');
+  mkdirSync(proj);
+  const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+  git(proj, ['init', '-q', '-b', 'main']);
+  write(join(proj, 'models/w.bin'), bytes);
+  ok(run(proj, ['init']));
+  ok(run(proj, ['add', track]));
+  ok(run(proj, ['commit', '-m', 'v1']));
+  ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+  ok(run(proj, ['push']));
+  git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+  git(proj, ['commit', '-q', '-m', 'model v1']);
+  return { proj, run };
+}
+
 // mvm alongside git: mvm.lock names the model of each git commit, mvm-remotes.json
 // names the remote, and a fresh `git clone` + `mvm pull` brings the model back.
 describe('mvm with git', () => {
@@ -140,19 +160,8 @@ describe('mvm with git', () => {
     () => {
       const t = testdir();
       try {
-        const proj = t.path('proj');
-        mkdirSync(proj);
-        const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
-        git(proj, ['init', '-q', '-b', 'main']);
-        write(join(proj, 'models/w.bin'), randomBytes(50_000, 7));
-        ok(run(proj, ['init']));
-        ok(run(proj, ['add', 'models/w.bin']));
-        ok(run(proj, ['commit', '-m', 'v1']));
-        ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
-        ok(run(proj, ['push']));
-        git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+        const { proj, run } = pushedProject(t, randomBytes(50_000, 7), 'models/w.bin');
         // the hostile commit: the model folder is a link out of the clone
-        git(proj, ['commit', '-q', '-m', 'model v1']);
         execFileSync('sh', ['-c', `rm -r models && ln -s ../outside models`], { cwd: proj });
         git(proj, ['add', '-f', 'models']);
         git(proj, ['commit', '-q', '-m', 'models is a link']);
@@ -185,18 +194,7 @@ describe('mvm with git', () => {
     () => {
       const t = testdir();
       try {
-        const proj = t.path('proj');
-        mkdirSync(proj);
-        const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
-        git(proj, ['init', '-q', '-b', 'main']);
-        write(join(proj, 'models/w.bin'), randomBytes(40_000, 1));
-        ok(run(proj, ['init']));
-        ok(run(proj, ['add', 'models']));
-        ok(run(proj, ['commit', '-m', 'v1']));
-        ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
-        ok(run(proj, ['push']));
-        git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
-        git(proj, ['commit', '-q', '-m', 'model v1']);
+        const { proj, run } = pushedProject(t, randomBytes(40_000, 1), 'models');
         git(t.dir, ['clone', '-q', proj, 'mate']);
         ok(run(t.path('mate'), ['remote', 'trust', 'origin']));
         ok(run(t.path('mate'), ['pull']));
