@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectError, json, ok } from '../../helpers/assertions.js';
-import { repo } from '../../helpers/envRepo.js';
+import { repo, servingFlags } from '../../helpers/envRepo.js';
 import { AUTHOR, story, useStory } from '../../helpers/story.js';
 
 describe('deploy environments', () => {
@@ -86,21 +86,8 @@ describe('deploy environments', () => {
     try {
       ok(run(['deploy', 'v2', '--env', 'production']));
       // v3: accuracy 0.88 < 0.9, f1 0.9 > 0.85
-      const refused = expectError(
-        run([
-          'deploy',
-          'v3',
-          '--env',
-          'production',
-          '--require',
-          'metrics.accuracy >= 0.9',
-          '--better-than-current',
-          'f1',
-          '--json',
-        ]),
-        'GATE_FAILED',
-        1,
-      );
+      const gates = ['--require', 'metrics.accuracy >= 0.9', '--better-than-current', 'f1'];
+      const refused = expectError(run(['deploy', 'v3', '--env', 'production', ...gates, '--json']), 'GATE_FAILED', 1);
       expect(refused.message).toContain('metrics.accuracy is 0.88, needs >= 0.9 (short by 0.02)');
       const failed = refused.data.failed as { gate: string; shortBy: number }[];
       expect(failed).toHaveLength(1);
@@ -108,21 +95,8 @@ describe('deploy environments', () => {
       expect(refused.data.passed).toEqual(['f1 better than the current version (higher is better)']);
       expect(json(run(['show', 'deployed:production', '--json'])).id).toBe(ids[2]);
       // v1 fails both: each condition is named
-      const both = expectError(
-        run([
-          'deploy',
-          'v1',
-          '--env',
-          'production',
-          '--require',
-          'metrics.accuracy >= 0.92 and params.missing = 1',
-          '--better-than-current',
-          'f1',
-          '--json',
-        ]),
-        'GATE_FAILED',
-        1,
-      );
+      const strict = ['--require', 'metrics.accuracy >= 0.92 and params.missing = 1', '--better-than-current', 'f1'];
+      const both = expectError(run(['deploy', 'v1', '--env', 'production', ...strict, '--json']), 'GATE_FAILED', 1);
       expect((both.data.failed as unknown[]).length).toBe(3);
       expect(both.message).toContain('params.missing is not recorded');
       expect(both.message).toContain('the current version v2 has 0.85 (worse by 0.05)');
@@ -157,22 +131,8 @@ describe('deploy environments', () => {
       const { t, run, ids } = repo();
       try {
         const root = t.path('serving');
-        ok(
-          run([
-            'env',
-            'production',
-            '--hook',
-            'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log',
-            '--export',
-            root,
-            '--layout',
-            'tf-serving',
-            '--model',
-            'clf',
-            '--path',
-            'model',
-          ]),
-        );
+        const hook = 'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log';
+        ok(run(['env', 'production', '--hook', hook, ...servingFlags(root, 'tf-serving', 'clf', 'model', '--model')]));
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));
         expect(readFileSync(t.path('hook.log'), 'utf8')).toBe(

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
 import { pbBytes, pbVarint } from '../../helpers/modelWriters.js';
+import { servingFlags } from '../../helpers/envRepo.js';
 
 const FLOAT = 1;
 
@@ -68,21 +69,7 @@ describe('serving runtime', () => {
       const models = t.path('models');
       write(join(models, 'adder', 'config.pbtxt'), 'name: "adder"\nbackend: "onnxruntime"\n');
       const d1 = json(
-        run([
-          'deploy',
-          'v1',
-          '--env',
-          'production',
-          '--export',
-          models,
-          '--layout',
-          'triton',
-          '--name',
-          'adder',
-          '--path',
-          'export',
-          '--json',
-        ]),
+        run(['deploy', 'v1', '--env', 'production', ...servingFlags(models, 'triton', 'adder', 'export'), '--json']),
       );
       expect(d1.export.path).toBe(join(models, 'adder', '1'));
       expect(await runModel(join(models, 'adder', '1', 'model.onnx'))).toEqual([2, 3]);

@@ -225,20 +225,8 @@ describe('names that are also names of Object.prototype', () => {
         const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
         ok(run(['init']));
         ok(run(['add', '__proto__', 'constructor', 'm']));
-        const c = json(
-          run([
-            'commit',
-            '-m',
-            'v1',
-            '--metric',
-            'constructor=1',
-            '--param',
-            '__proto__=2',
-            '--meta',
-            'toString=x',
-            '--json',
-          ]),
-        );
+        const prototypeNames = ['--metric', 'constructor=1', '--param', '__proto__=2', '--meta', 'toString=x'];
+        const c = json(run(['commit', '-m', 'v1', ...prototypeNames, '--json']));
         expect(c.files).toBe(3);
         const v = json(run(['show', 'HEAD', '--json'])).version;
         expect(Object.keys(v.files).sort()).toEqual(['__proto__', 'constructor', 'm/__proto__']);
