@@ -9,21 +9,23 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { mvm, testdir, type RunResult } from '../../helpers/cli.js';
+import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
 
 type FileEntry = ReturnType<Repository['version']>['files'][string];
 
 /**
- * In workspace `w` (tracking models/a.bin): version v1 committed by mvm, then a version written by hand on top of
- * it with models/a.bin and the entries `extra` gives for a.bin's entry, tagged evil.
+ * In t/w (holding models/a.bin), with `env` for every run: version v1 committed by mvm, then a version written by
+ * hand on top of it with models/a.bin and the entries `extra` gives for a.bin's entry, tagged evil.
  */
 function handMadeVersion(
-  w: string,
-  run: (args: string[]) => RunResult,
+  t: ReturnType<typeof testdir>,
+  env: Record<string, string>,
   extra: (entry: FileEntry) => Record<string, FileEntry>,
-): { repo: Repository; v1: string; evil: string } {
+) {
+  const w = t.path('w');
+  const run = (args: string[]) => mvm(args, { cwd: w, env });
   ok(run(['init']));
   ok(run(['add', 'models']));
   const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
@@ -33,7 +35,7 @@ function handMadeVersion(
   const files = { 'models/a.bin': entry, ...extra(entry) };
   const evil = repo.putObject({ ...good, parents: [v1], message: 'evil', files });
   repo.refs.write('refs/tags/evil', evil);
-  return { repo, v1, evil };
+  return { run, repo, v1, evil };
 }
 
 // A repository whose newest version was written by hand (as a tampered copy or a hostile remote would hold it).
@@ -44,9 +46,7 @@ describe('a hand-made hostile version', () => {
     () => {
       const t = testdir({ 'w/models/a.bin': 'model bytes', 'outside.txt': 'keep me' });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        const { v1, evil } = handMadeVersion(w, run, (entry) => ({
+        const { run, v1, evil } = handMadeVersion(t, {}, (entry) => ({
           '../outside.txt': entry,
           '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
           '.mvm/config.json': entry,
@@ -80,10 +80,8 @@ describe("every command that writes a version's files checks it as checkout does
     () => {
       const t = testdir({ 'w/models/a.bin': 'model bytes', 'tmp/.keep': '' });
       try {
-        const w = t.path('w');
         // eval's temporary folder is made under TMPDIR: a path climbing out of it would land in t/ or t/tmp/
-        const run = (args: string[]) => mvm(args, { cwd: w, env: { TMPDIR: t.path('tmp') } });
-        const { repo, evil } = handMadeVersion(w, run, (entry) => ({
+        const { run, repo, evil } = handMadeVersion(t, { TMPDIR: t.path('tmp') }, (entry) => ({
           '../escaped.txt': entry,
           '../../outside.txt': entry,
           'models/x': { ...entry, mode: 0o4755 },
