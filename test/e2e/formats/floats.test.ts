@@ -46,6 +46,18 @@ function repo(files: Record<string, Buffer | string>) {
 }
 
 /** A fine-tune of bf16 weights of spread 0.02: w += N(0, (rel x 0.02)^2), rounded to bf16. */
+/** v1 -> v2 changed only the values of `name`, an F32 [32, 1024] tensor of the first file (read as `format`);
+ * checkout v1 brings `file` back as `v1`. */
+function expectOneF32Change(r: ReturnType<typeof repo>, format: string, name: string, file: string, v1: Buffer): void {
+  const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+  expect(d.files[0].tensors.format).toBe(format);
+  expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+    [name, 'values', 'F32', [32, 1024]],
+  ]);
+  ok(r.run(['checkout', 'v1']));
+  expect(readFileSync(r.path(file)).equals(v1)).toBe(true);
+}
+
 function tuneBf16(w: Buffer, rel: number, seed: number): Buffer {
   const n = w.length / 2;
   const tuned = Buffer.from(w);
@@ -80,13 +92,7 @@ describe('float data without a model container', () => {
     const c2 = r.commit('v2');
     // only the decoder's bytes (and the zip's directory) are new
     expect(c2.newBytes).toBeLessThan(b.length + 4096);
-    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
-    expect(d.files[0].tensors.format).toBe('numpy');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
-      ['decoder', 'values', 'F32', [32, 1024]],
-    ]);
-    ok(r.run(['checkout', 'v1']));
-    expect(readFileSync(r.path('weights.npz')).equals(v1)).toBe(true);
+    expectOneF32Change(r, 'numpy', 'decoder', 'weights.npz', v1);
   });
 
   it('TensorFlow.js shards: model.json places each weight in its shard; a change is named by weight', () => {
@@ -188,13 +194,7 @@ describe('float data without a model container', () => {
     const c2 = r.commit('v2');
     // the unchanged 256 KiB tensor is not stored again
     expect(c2.newBytes).toBeLessThan(32 * 1024 * 4 + 8192);
-    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
-    expect(d.files[0].tensors.format).toBe('tflite');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
-      ['dense_1/MatMul', 'values', 'F32', [32, 1024]],
-    ]);
-    ok(r.run(['checkout', 'v1']));
-    expect(readFileSync(r.path('model.tflite')).equals(v1)).toBe(true);
+    expectOneF32Change(r, 'tflite', 'dense_1/MatMul', 'model.tflite', v1);
   });
 
   it('ONNX external data: the .onnx model places each tensor in its data file; a change is named by tensor', () => {
