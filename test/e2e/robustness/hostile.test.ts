@@ -13,6 +13,13 @@ import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
 
+/** A runner of mvm in t/w (with `env`), after `mvm init` there. */
+function initW(t: ReturnType<typeof testdir>, env: Record<string, string> = {}) {
+  const run = (args: string[]) => mvm(args, { cwd: t.path('w'), env });
+  ok(run(['init']));
+  return run;
+}
+
 type FileEntry = ReturnType<Repository['version']>['files'][string];
 
 /**
@@ -24,12 +31,10 @@ function handMadeVersion(
   env: Record<string, string>,
   extra: (entry: FileEntry) => Record<string, FileEntry>,
 ) {
-  const w = t.path('w');
-  const run = (args: string[]) => mvm(args, { cwd: w, env });
-  ok(run(['init']));
+  const run = initW(t, env);
   ok(run(['add', 'models']));
   const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-  const repo = Repository.open(w);
+  const repo = Repository.open(t.path('w'));
   const good = repo.version(v1);
   const entry = good.files['models/a.bin']!;
   const files = { 'models/a.bin': entry, ...extra(entry) };
@@ -154,9 +159,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         'outside/keep.txt': 'keep me',
       });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
+        const run = initW(t);
         ok(run(['add', 'models']));
         ok(run(['commit', '-m', 'v1']));
         writeFileSync(t.path('w/models/a.bin'), 'v2 bytes');
@@ -197,9 +200,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         'outside/sub/w.bin': 'secret deeper',
       });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
+        const run = initW(t);
         // mvm add lnk/w.bin, lnk a symlink to a folder outside (a top-level `mvm add lnk` was already refused)
         symlinkSync(t.path('outside'), t.path('w/lnk'));
         for (const p of ['lnk/w.bin', 'lnk/sub/w.bin', 'lnk/sub']) {
@@ -235,7 +236,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         symlinkSync(t.path('outside'), t.path('w/models'));
         expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual(['models']);
         // nothing from outside was stored: v1 is still the only version
-        const repo = Repository.open(w);
+        const repo = Repository.open(t.path('w'));
         expect(repo.headId()).toBe(v1);
         expect(repo.numbers.readAll()).toEqual([v1]);
         // checkout --force replaces the link (never its target) and brings v1 back
@@ -253,9 +254,7 @@ describe('the workspace itself as an attacker leaves it', () => {
   it('a file that becomes a folder between versions (and back) checks out both ways', () => {
     const t = testdir({ 'w/models/net': 'a single file' });
     try {
-      const w = t.path('w');
-      const run = (args: string[]) => mvm(args, { cwd: w });
-      ok(run(['init']));
+      const run = initW(t);
       ok(run(['add', 'models']));
       ok(run(['commit', '-m', 'file']));
       rmSync(t.path('w/models/net'));
@@ -282,9 +281,7 @@ describe('the workspace itself as an attacker leaves it', () => {
   it('HEAD or a ref holding a path out of .mvm is REF_CORRUPT and nothing is written through it', () => {
     const t = testdir({ 'w/models/a.bin': 'x', 'outside.txt': 'keep me' });
     try {
-      const w = t.path('w');
-      const run = (args: string[]) => mvm(args, { cwd: w });
-      ok(run(['init']));
+      const run = initW(t);
       ok(run(['add', 'models']));
       ok(run(['commit', '-m', 'v1']));
       writeFileSync(t.path('w/.mvm/HEAD'), 'ref: refs/../../../outside.txt\n');
