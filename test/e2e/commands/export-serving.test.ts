@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { mvm, testdir } from '../../helpers/cli.js';
+import { initDir } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
 import { pbBytes, pbVarint } from '../../helpers/modelWriters.js';
 import { servingFlags } from '../../helpers/envRepo.js';
@@ -57,10 +57,8 @@ async function runModel(path: string): Promise<number[]> {
 
 describe('serving runtime', () => {
   it('each version exported for Triton runs in onnxruntime and computes with its own weights', async () => {
-    const t = testdir();
+    const { t, run } = initDir();
     try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
       write(t.path('export/model.onnx'), addModel([1, 2]));
       ok(run(['add', 'export']));
       ok(run(['commit', '-m', 'v1', '--metric', 'accuracy=0.9']));
