@@ -85,6 +85,18 @@ export function testdir(tree: Tree = {}): { dir: string; path: (p: string) => st
   return { dir, path: (p) => join(dir, p), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A temporary folder holding `tree` in which `mvm init` made a repository, and a runner of mvm there. */
+export function initDir(tree: Tree = {}): { t: ReturnType<typeof testdir>; run: (args: string[]) => RunResult } {
+  const t = testdir(tree);
+  const run = (args: string[]) => mvm(args, { cwd: t.dir });
+  const init = run(['init']);
+  if (init.exitCode !== 0 || init.stderr !== '') {
+    t.cleanup();
+    throw new Error(`mvm init failed (exit ${init.exitCode}): ${init.stderr}`);
+  }
+  return { t, run };
+}
+
 /** Deterministic pseudo-random bytes (xorshift32), for model-like fixtures. */
 export function randomBytes(n: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(n);

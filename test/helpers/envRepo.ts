@@ -49,3 +49,14 @@ export function served(folder: string): Record<string, Buffer> {
   walk(folder, '');
   return out;
 }
+
+/** The flags that keep a serving folder: `--export DIR --layout L --name N --path P` (env names it with --model). */
+export function servingFlags(
+  dir: string,
+  layout: 'tf-serving' | 'triton',
+  name: string,
+  path: string,
+  nameFlag: '--name' | '--model' = '--name',
+): string[] {
+  return ['--export', dir, '--layout', layout, nameFlag, name, '--path', path];
+}

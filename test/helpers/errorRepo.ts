@@ -3,7 +3,7 @@
  * checker of the {"error":{...}} document, and template repositories (made once by makeTemplates, copied by repo())
  * tracking models/ with chunk size 4096.
  */
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mvm, randomBytes, testdir, type RunOptions, type RunResult } from './cli.js';
@@ -122,6 +122,13 @@ export function makeTemplates(): void {
 export function dropTemplates(): void {
   emptyTemplate?.cleanup();
   committedTemplate?.cleanup();
+}
+
+/** Makes the template repositories for this test file, and removes them and every tmp() folder afterwards. */
+export function useErrorRepos(): void {
+  afterEach(runCleanups);
+  beforeAll(makeTemplates);
+  afterAll(dropTemplates);
 }
 
 /** A fresh copy of a repository tracking models/ (one 20 KB file), with a first version unless `commit: false`. */

@@ -70,10 +70,12 @@ export function workspace(b: Backend, t: ReturnType<typeof testdir>, name: strin
   return { dir, run, path: (p: string) => join(dir, p) };
 }
 
-export function makeOrigin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
+/** The origin workspace 'a': models/big.bin, models/small.txt and `more` committed as v1, remote origin `url`. */
+export function makeOrigin(b: Backend, t: ReturnType<typeof testdir>, url: string, more: Record<string, Buffer> = {}) {
   const a = workspace(b, t, 'a');
   write(a.path('models/big.bin'), randomBytes(900_000, 7));
   write(a.path('models/small.txt'), 'config v1\n');
+  for (const [p, bytes] of Object.entries(more)) write(a.path(p), bytes);
   ok(a.run(['init']));
   ok(a.run(['add', 'models']));
   ok(a.run(['commit', '-m', 'v1']));
@@ -90,4 +92,12 @@ export function clone(
   const out = mvm(['clone', url, name, ...b.addArgs(), '--json'], { cwd: t.dir, env: b.env() });
   json(out);
   return workspace(b, t, name);
+}
+
+/** Two clones and a remote: the origin workspace 'a' (makeOrigin) with v1 pushed to `url`, and its clone 'c'. */
+export function originAndClone(b: Backend, t: ReturnType<typeof testdir>, url: string) {
+  const a = makeOrigin(b, t, url);
+  ok(a.run(['push']));
+  const c = clone(b, t, url, 'c');
+  return { a, c };
 }

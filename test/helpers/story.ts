@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, statSync } from 'node:fs';
 import { mvm, randomBytes, testdir, type RunResult } from './cli.js';
@@ -107,6 +108,14 @@ export function makeStoryTemplate(): void {
 /** Removes the template story (afterAll). */
 export function dropStoryTemplate(): void {
   template?.cleanup();
+}
+
+/** Hooks for the tests of a file or describe block: the template story made before them and removed after, and
+ * every tmp() folder removed after each test. */
+export function useStory(): void {
+  afterEach(runCleanups);
+  beforeAll(makeStoryTemplate);
+  afterAll(dropStoryTemplate);
 }
 
 /** A fresh copy of the two-version story. */

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
-import { repo, served } from '../../helpers/envRepo.js';
+import { repo, served, servingFlags } from '../../helpers/envRepo.js';
 
 describe('deploy environments', () => {
   it(
@@ -24,14 +24,7 @@ describe('deploy environments', () => {
             'v1',
             '--env',
             'production',
-            '--export',
-            root,
-            '--layout',
-            'tf-serving',
-            '--name',
-            'clf',
-            '--path',
-            'model',
+            ...servingFlags(root, 'tf-serving', 'clf', 'model'),
             '--keep',
             '2',
           ]),
@@ -131,22 +124,7 @@ describe('deploy environments', () => {
         };
         tick();`;
       const child = spawn(process.execPath, ['-e', poller], { stdio: 'ignore' });
-      ok(
-        run([
-          'env',
-          'production',
-          '--export',
-          root,
-          '--layout',
-          'tf-serving',
-          '--model',
-          'clf',
-          '--path',
-          'model',
-          '--keep',
-          '1',
-        ]),
-      );
+      ok(run(['env', 'production', ...servingFlags(root, 'tf-serving', 'clf', 'model', '--model'), '--keep', '1']));
       for (let round = 0; round < 4; round++) {
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectError, json, ok } from '../../helpers/assertions.js';
-import { repo } from '../../helpers/envRepo.js';
+import { repo, servingFlags } from '../../helpers/envRepo.js';
+import { AUTHOR, story, useStory } from '../../helpers/story.js';
 
 describe('deploy environments', () => {
   it(
@@ -85,21 +86,8 @@ describe('deploy environments', () => {
     try {
       ok(run(['deploy', 'v2', '--env', 'production']));
       // v3: accuracy 0.88 < 0.9, f1 0.9 > 0.85
-      const refused = expectError(
-        run([
-          'deploy',
-          'v3',
-          '--env',
-          'production',
-          '--require',
-          'metrics.accuracy >= 0.9',
-          '--better-than-current',
-          'f1',
-          '--json',
-        ]),
-        'GATE_FAILED',
-        1,
-      );
+      const gates = ['--require', 'metrics.accuracy >= 0.9', '--better-than-current', 'f1'];
+      const refused = expectError(run(['deploy', 'v3', '--env', 'production', ...gates, '--json']), 'GATE_FAILED', 1);
       expect(refused.message).toContain('metrics.accuracy is 0.88, needs >= 0.9 (short by 0.02)');
       const failed = refused.data.failed as { gate: string; shortBy: number }[];
       expect(failed).toHaveLength(1);
@@ -107,21 +95,8 @@ describe('deploy environments', () => {
       expect(refused.data.passed).toEqual(['f1 better than the current version (higher is better)']);
       expect(json(run(['show', 'deployed:production', '--json'])).id).toBe(ids[2]);
       // v1 fails both: each condition is named
-      const both = expectError(
-        run([
-          'deploy',
-          'v1',
-          '--env',
-          'production',
-          '--require',
-          'metrics.accuracy >= 0.92 and params.missing = 1',
-          '--better-than-current',
-          'f1',
-          '--json',
-        ]),
-        'GATE_FAILED',
-        1,
-      );
+      const strict = ['--require', 'metrics.accuracy >= 0.92 and params.missing = 1', '--better-than-current', 'f1'];
+      const both = expectError(run(['deploy', 'v1', '--env', 'production', ...strict, '--json']), 'GATE_FAILED', 1);
       expect((both.data.failed as unknown[]).length).toBe(3);
       expect(both.message).toContain('params.missing is not recorded');
       expect(both.message).toContain('the current version v2 has 0.85 (worse by 0.05)');
@@ -156,22 +131,8 @@ describe('deploy environments', () => {
       const { t, run, ids } = repo();
       try {
         const root = t.path('serving');
-        ok(
-          run([
-            'env',
-            'production',
-            '--hook',
-            'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log',
-            '--export',
-            root,
-            '--layout',
-            'tf-serving',
-            '--model',
-            'clf',
-            '--path',
-            'model',
-          ]),
-        );
+        const hook = 'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log';
+        ok(run(['env', 'production', '--hook', hook, ...servingFlags(root, 'tf-serving', 'clf', 'model', '--model')]));
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));
         expect(readFileSync(t.path('hook.log'), 'utf8')).toBe(
@@ -217,5 +178,75 @@ describe('deploy environments', () => {
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('deploy and rollback in the user story', () => {
+  useStory();
+
+  it('deploy, rollback, deploy history, deployed@{N}', () => {
+    const s = story();
+    const d2 = json(s.run(['deploy', 'v2', '-m', 'first release', '--json']));
+    expect(d2).toMatchObject({ action: 'deploy', from: null, to: s.v2, toNumber: 2, changed: true });
+    const d1 = json(s.run(['deploy', 'v1', '--json']));
+    expect(d1).toMatchObject({ action: 'deploy', from: s.v2, to: s.v1, toNumber: 1, changed: true });
+    expect(json(s.run(['show', 'deployed', '--json'])).id).toBe(s.v1);
+    expect(json(s.run(['show', 'deployed@{1}', '--json'])).id).toBe(s.v2);
+
+    const rb = json(s.run(['rollback', '--json']));
+    expect(rb).toMatchObject({ action: 'rollback', from: s.v1, to: s.v2, changed: true });
+    expect(json(s.run(['show', 'deployed', '--json'])).id).toBe(s.v2);
+    expect(json(s.run(['show', 'deployed@{1}', '--json'])).id).toBe(s.v1);
+    // the stack is [v2] now: v1 was rolled back, so there is nothing earlier
+    const again = s.run(['rollback', '--json']);
+    expectError(again, 'NO_PREVIOUS_DEPLOYMENT', 4);
+    expect(json(s.run(['show', 'deployed', '--json'])).id).toBe(s.v2);
+
+    const to1 = json(s.run(['rollback', '--to', 'v1', '--json']));
+    expect(to1).toMatchObject({ action: 'rollback', from: s.v2, to: s.v1, toNumber: 1 });
+    expect(json(s.run(['show', 'deployed', '--json'])).id).toBe(s.v1);
+
+    const hist = json<any[]>(s.run(['deploy', '--json']));
+    expect(hist.map((e) => [e.action, e.toNumber, e.fromNumber])).toEqual([
+      ['rollback', 1, 2],
+      ['rollback', 2, 1],
+      ['deploy', 1, 2],
+      ['deploy', 2, null],
+    ]);
+    expect(hist[3].reason).toBe('first release');
+    expect(hist[0].who).toBe(AUTHOR);
+    const text = ok(s.run(['deploy']))
+      .stdout.trimEnd()
+      .split('\n');
+    expect(text).toHaveLength(4);
+    expect(text[0]).toMatch(/rollback +v1 /);
+    expect(text[3]).toMatch(/deploy +v2 .*first release/);
+    // log marks the deployed version
+    expect(json<any[]>(s.run(['log', '--json'])).find((e) => e.id === s.v1).refs).toContain('deployed');
+
+    // deploying what is deployed changes nothing
+    expect(json(s.run(['deploy', 'v1', '--json'])).changed).toBe(false);
+
+    const fsck = json(s.run(['fsck', '--json']));
+    expect(fsck.ok).toBe(true);
+    expect(fsck.problems).toEqual([]);
+    expect(ok(s.run(['fsck'])).stdout).toContain(': ok');
+  });
+
+  it('repeated rollbacks walk further back through the deployments, then stop with NO_PREVIOUS_DEPLOYMENT', () => {
+    const s = story();
+    const v3 = json(s.run(['commit', '-m', 'v3', '--allow-empty', '--json']));
+    expect(v3.number).toBe(3);
+    const ids = [s.v1, s.v2, v3.id];
+    expectError(s.run(['rollback', '--json']), 'NOTHING_DEPLOYED', 4);
+    for (const v of ['v1', 'v2', 'v3']) ok(s.run(['deploy', v]));
+    expect(json(s.run(['rollback', '--json'])).to).toBe(ids[1]);
+    expect(json(s.run(['rollback', '--json'])).to).toBe(ids[0]);
+    expectError(s.run(['rollback', '--json']), 'NO_PREVIOUS_DEPLOYMENT', 4);
+    expect(json(s.run(['show', 'deployed', '--json'])).id).toBe(ids[0]);
+    // a new deploy goes on top of v1, so rolling it back returns to v1
+    ok(s.run(['deploy', 'v3']));
+    expect(json(s.run(['rollback', '--json'])).to).toBe(ids[0]);
+    expect(ok(s.run(['fsck'])).exitCode).toBe(0);
   });
 });

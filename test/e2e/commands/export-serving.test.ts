@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { mvm, testdir } from '../../helpers/cli.js';
+import { initDir } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
 import { pbBytes, pbVarint } from '../../helpers/modelWriters.js';
+import { servingFlags } from '../../helpers/envRepo.js';
 
 const FLOAT = 1;
 
@@ -56,10 +57,8 @@ async function runModel(path: string): Promise<number[]> {
 
 describe('serving runtime', () => {
   it('each version exported for Triton runs in onnxruntime and computes with its own weights', async () => {
-    const t = testdir();
+    const { t, run } = initDir();
     try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
       write(t.path('export/model.onnx'), addModel([1, 2]));
       ok(run(['add', 'export']));
       ok(run(['commit', '-m', 'v1', '--metric', 'accuracy=0.9']));
@@ -68,21 +67,7 @@ describe('serving runtime', () => {
       const models = t.path('models');
       write(join(models, 'adder', 'config.pbtxt'), 'name: "adder"\nbackend: "onnxruntime"\n');
       const d1 = json(
-        run([
-          'deploy',
-          'v1',
-          '--env',
-          'production',
-          '--export',
-          models,
-          '--layout',
-          'triton',
-          '--name',
-          'adder',
-          '--path',
-          'export',
-          '--json',
-        ]),
+        run(['deploy', 'v1', '--env', 'production', ...servingFlags(models, 'triton', 'adder', 'export'), '--json']),
       );
       expect(d1.export.path).toBe(join(models, 'adder', '1'));
       expect(await runModel(join(models, 'adder', '1', 'model.onnx'))).toEqual([2, 3]);

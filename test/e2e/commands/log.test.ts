@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { ok, json, expectError } from '../../helpers/assertions.js';
 import { numbers, useRegistryRepo } from '../../helpers/registryRepo.js';
+import { AUTHOR, story, useStory } from '../../helpers/story.js';
 
 const { fx, run, expectSets } = useRegistryRepo();
 
@@ -300,5 +301,73 @@ describe('log dates', () => {
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('log of the user story', () => {
+  useStory();
+
+  it('log shows v2 then v1 with hash, author, date, message and metrics; --oneline, -n 1, --graph, --json', () => {
+    const s = story();
+    const text = ok(s.run(['log'])).stdout;
+    const i2 = text.indexOf(`version v2 ${s.v2.slice(0, 12)}`);
+    const i1 = text.indexOf(`version v1 ${s.v1.slice(0, 12)}`);
+    expect(i2).toBeGreaterThanOrEqual(0);
+    expect(i1).toBeGreaterThan(i2);
+    const block2 = text.slice(i2, i1);
+    const block1 = text.slice(i1);
+    expect(block2).toContain('(HEAD -> main)');
+    expect(block2).toContain(`Author:  ${AUTHOR}`);
+    expect(block2).toMatch(/Date: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(block2).toContain('Metrics: accuracy=0.93');
+    expect(block2).toContain('    lr 3e-4');
+    expect(block1).toContain(`Author:  ${AUTHOR}`);
+    expect(block1).toContain('Metrics: accuracy=0.91');
+    expect(block1).toContain('    baseline');
+
+    const oneline = ok(s.run(['log', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
+    expect(oneline).toHaveLength(2);
+    expect(oneline[0]).toMatch(new RegExp(`^v2 ${s.v2.slice(0, 12)} .*lr 3e-4.*accuracy=0\\.93`));
+    expect(oneline[1]).toMatch(new RegExp(`^v1 ${s.v1.slice(0, 12)} .*baseline.*accuracy=0\\.91`));
+
+    const one = ok(s.run(['log', '-n', '1', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
+    expect(one).toHaveLength(1);
+    expect(one[0]).toContain('v2 ');
+    expect(ok(s.run(['log', '-n', '1'])).stdout).not.toContain('baseline');
+
+    const graph = ok(s.run(['log', '--graph', '--oneline']))
+      .stdout.trimEnd()
+      .split('\n');
+    expect(graph).toEqual([expect.stringMatching(/^\* v2 .*lr 3e-4/), expect.stringMatching(/^\* v1 .*baseline/)]);
+    const graphFull = ok(s.run(['log', '--graph']))
+      .stdout.trimEnd()
+      .split('\n');
+    expect(graphFull[0]).toMatch(/^\* version v2 /);
+    expect(graphFull.filter((l) => l.startsWith('* '))).toHaveLength(2);
+    for (const l of graphFull) expect(l).toMatch(/^[*|]/);
+
+    const entries = json<any[]>(s.run(['log', '--json']));
+    expect(entries.map((e) => e.number)).toEqual([2, 1]);
+    expect(entries.map((e) => e.id)).toEqual([s.v2, s.v1]);
+    expect(entries[0]).toMatchObject({
+      message: 'lr 3e-4',
+      author: AUTHOR,
+      metrics: { accuracy: 0.93 },
+      parents: [s.v1],
+      refs: ['HEAD -> main'],
+    });
+    expect(entries[1]).toMatchObject({
+      message: 'baseline',
+      author: AUTHOR,
+      metrics: { accuracy: 0.91 },
+      meta: { dataset: 'imagenet-2024' },
+      parents: [],
+    });
+    expect(Number.isNaN(Date.parse(entries[0].time))).toBe(false);
+    expect(Date.parse(entries[0].time)).toBeGreaterThanOrEqual(Date.parse(entries[1].time));
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mvmAsync, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
-import { BACKENDS, clone, makeOrigin, startRemoteS3, stopRemoteS3 } from '../../helpers/remotes.js';
+import { BACKENDS, originAndClone, startRemoteS3, stopRemoteS3 } from '../../helpers/remotes.js';
 
 beforeAll(startRemoteS3);
 afterAll(stopRemoteS3);
@@ -18,9 +18,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const t = testdir();
       try {
         const url = b.url(t, 'pull');
-        const a = makeOrigin(b, t, url);
-        ok(a.run(['push']));
-        const c = clone(b, t, url, 'c');
+        const { a, c } = originAndClone(b, t, url);
         write(c.path('models/small.txt'), 'config v2\n');
         const v2 = json(c.run(['commit', '-m', 'v2', '--json']));
         expect(v2.number).toBe(2);
@@ -50,9 +48,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const t = testdir();
       try {
         const url = b.url(t, 'rebase');
-        const a = makeOrigin(b, t, url);
-        ok(a.run(['push']));
-        const c = clone(b, t, url, 'c');
+        const { a, c } = originAndClone(b, t, url);
         write(a.path('models/small.txt'), 'tuned in a\n');
         const va = json(a.run(['commit', '-m', 'a: config', '--metric', 'f1=0.5', '--json']));
         write(c.path('models/big.bin'), randomBytes(900_000, 8));
@@ -105,9 +101,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const t = testdir();
       try {
         const url = b.url(t, 'hostile');
-        const a = makeOrigin(b, t, url);
-        ok(a.run(['push']));
-        const c = clone(b, t, url, 'c');
+        const { a, c } = originAndClone(b, t, url);
         const before = json(c.run(['show', 'HEAD', '--json'])).id;
         // craft, as a tampered copy would, a version writing ../escaped.txt and .git/hooks/post-checkout
         const repo = Repository.open(a.dir);
@@ -143,9 +137,7 @@ describe('remotes on a folder', () => {
       const t = testdir();
       try {
         const url = t.path('remote');
-        const a = makeOrigin(BACKENDS[0]!, t, url);
-        ok(a.run(['push']));
-        const c = clone(BACKENDS[0]!, t, url, 'c');
+        const { a, c } = originAndClone(BACKENDS[0]!, t, url);
         write(a.path('models/big.bin'), randomBytes(6_000_000, 21));
         const v2 = json(a.run(['commit', '-m', 'v2', '--json']));
         ok(a.run(['push'], { MVM_PACK_SIZE: String(64 << 10) }));

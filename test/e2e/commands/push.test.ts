@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvmAsync, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
-import { BACKENDS, clone, makeOrigin, startRemoteS3, stopRemoteS3 } from '../../helpers/remotes.js';
+import { BACKENDS, clone, makeOrigin, originAndClone, startRemoteS3, stopRemoteS3 } from '../../helpers/remotes.js';
 
 beforeAll(startRemoteS3);
 afterAll(stopRemoteS3);
@@ -63,9 +63,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
       const t = testdir();
       try {
         const url = b.url(t, 'div');
-        const a = makeOrigin(b, t, url);
-        ok(a.run(['push']));
-        const c = clone(b, t, url, 'c');
+        const { a, c } = originAndClone(b, t, url);
         write(a.path('models/small.txt'), 'from a\n');
         const va = json(a.run(['commit', '-m', 'a2', '--json']));
         write(c.path('models/small.txt'), 'from c\n');

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { mvm, testdir } from '../../helpers/cli.js';
+import { initDir, mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { s3, startRemoteS3, stopRemoteS3 } from '../../helpers/remotes.js';
 
@@ -14,10 +14,8 @@ describe('remotes on a folder', () => {
     'remote add / list / remove; --shared writes mvm-remotes.json at the workspace root; names and URLs are ' +
       'checked',
     () => {
-      const t = testdir({ 'm.bin': 'x' });
+      const { t, run } = initDir({ 'm.bin': 'x' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.dir });
-        ok(run(['init']));
         ok(
           run(['remote', 'add', 'origin', 's3://models-bucket/team-a', '--endpoint', 'http://127.0.0.1:9', '--shared']),
         );

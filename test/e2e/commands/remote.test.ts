@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mvm, randomBytes, testdir } from '../../helpers/cli.js';
+import { initDir, mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { startS3, type LocalS3 } from '../../helpers/s3server.js';
 
@@ -137,10 +137,8 @@ describe('remote add', () => {
     'refuses a folder inside the workspace, .git or .mvm, and plain HTTP to another host without --allow-http ' +
       '(recorded)',
     () => {
-      const t = testdir({ 'm.bin': 'x' });
+      const { t, run } = initDir({ 'm.bin': 'x' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.dir });
-        ok(run(['init']));
         expectError(run(['remote', 'add', 'a', 'inside', '--json']), 'BAD_VALUE', 2);
         expectError(run(['remote', 'add', 'b', '.mvm/objects', '--json']), 'BAD_VALUE', 2);
         expectError(run(['remote', 'add', 'c', '../other/.git', '--json']), 'BAD_VALUE', 2);
@@ -186,10 +184,8 @@ describe('a refused push writes nothing', () => {
   it(
     'to a .git folder (settings edited by hand), or to a folder holding other files: no mvm-remote.json, no ' + '.tmp',
     () => {
-      const t = testdir({ 'm.bin': 'x' });
+      const { t, run } = initDir({ 'm.bin': 'x' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.dir });
-        ok(run(['init']));
         ok(run(['add', 'm.bin']));
         ok(run(['commit', '-m', 'one']));
         const gitDir = join(t.dir, '..', `${t.dir.split('/').pop()}-other`, '.git');

@@ -4,9 +4,10 @@
  * registry repository of test/helpers/registryRepo.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { ok, json, write } from '../../helpers/assertions.js';
 import { HEX64, useRegistryRepo } from '../../helpers/registryRepo.js';
+import { story, useStory } from '../../helpers/story.js';
 
 const { fx, run, copy } = useRegistryRepo();
 
@@ -45,5 +46,18 @@ describe.concurrent('status and data drift', () => {
     const gone = json(await r.run(['status', '--json']));
     expect(gone.dataDrift).toEqual([{ path: 'data/train', recorded: fx.dataB, current: null }]);
     expect(ok(await r.run(['status'])).stdout).toMatch(/^warning: .*data\/train.*missing/m);
+  });
+});
+
+describe('status of the user story', () => {
+  useStory();
+
+  it('status text keeps the change kind and the path apart for a mode change', () => {
+    const s = story();
+    chmodSync(s.path('models/convert.sh'), 0o755);
+    expect(json(s.run(['status', '--json'])).changes).toEqual([{ path: 'models/convert.sh', status: 'mode' }]);
+    const lines = ok(s.run(['status'])).stdout.split('\n');
+    // every change line is "  <kind><spaces><path>", as for modified/added/deleted
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}mode changed\s+models\/convert\.sh$/));
   });
 });

@@ -44,6 +44,28 @@ function repo(files: Record<string, Buffer | string>) {
   ok(run(['add', ...Object.keys(files)]));
   return { ...t, run, commit: (m: string) => json(run(['commit', '-m', m, '--json'])) };
 }
+type Repo = ReturnType<typeof repo>;
+type PlaneBound = { share: number; planes: number; slack: number };
+
+/** v1 -> v2 changed only the values of `name`, an F32 [32, 1024] tensor of the first file (read as `format`);
+ * checkout v1 brings `file` back as `v1`. */
+function expectOneF32Change(r: Repo, format: string, name: string, file: string, v1: Buffer): void {
+  const d = json(r.run(['diff', 'v1', 'v2', '--json']));
+  expect(d.files[0].tensors.format).toBe(format);
+  expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
+    [name, 'values', 'F32', [32, 1024]],
+  ]);
+  ok(r.run(['checkout', 'v1']));
+  expect(readFileSync(r.path(file)).equals(v1)).toBe(true);
+}
+
+/** `stored` bytes for `file` (`data`): under `share` of zstd -3, within `slack` of `planes`; checkout restores it. */
+function expectPlanes(r: Repo, file: string, data: Buffer, stored: number, b: PlaneBound) {
+  expect(stored).toBeLessThan(compress(data, { compressionLevel: 3 }).length * b.share);
+  expect(stored / data.length).toBeLessThan(b.planes / data.length + b.slack);
+  ok(r.run(['checkout', '--force', 'v1']));
+  expect(readFileSync(r.path(file)).equals(data)).toBe(true);
+}
 
 /** A fine-tune of bf16 weights of spread 0.02: w += N(0, (rel x 0.02)^2), rounded to bf16. */
 function tuneBf16(w: Buffer, rel: number, seed: number): Buffer {
@@ -80,13 +102,7 @@ describe('float data without a model container', () => {
     const c2 = r.commit('v2');
     // only the decoder's bytes (and the zip's directory) are new
     expect(c2.newBytes).toBeLessThan(b.length + 4096);
-    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
-    expect(d.files[0].tensors.format).toBe('numpy');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
-      ['decoder', 'values', 'F32', [32, 1024]],
-    ]);
-    ok(r.run(['checkout', 'v1']));
-    expect(readFileSync(r.path('weights.npz')).equals(v1)).toBe(true);
+    expectOneF32Change(r, 'numpy', 'decoder', 'weights.npz', v1);
   });
 
   it('TensorFlow.js shards: model.json places each weight in its shard; a change is named by weight', () => {
@@ -188,13 +204,7 @@ describe('float data without a model container', () => {
     const c2 = r.commit('v2');
     // the unchanged 256 KiB tensor is not stored again
     expect(c2.newBytes).toBeLessThan(32 * 1024 * 4 + 8192);
-    const d = json(r.run(['diff', 'v1', 'v2', '--json']));
-    expect(d.files[0].tensors.format).toBe('tflite');
-    expect(d.files[0].tensors.changes.map((c: any) => [c.name, c.status, c.dtype[1], c.shape[1]])).toEqual([
-      ['dense_1/MatMul', 'values', 'F32', [32, 1024]],
-    ]);
-    ok(r.run(['checkout', 'v1']));
-    expect(readFileSync(r.path('model.tflite')).equals(v1)).toBe(true);
+    expectOneF32Change(r, 'tflite', 'dense_1/MatMul', 'model.tflite', v1);
   });
 
   it('ONNX external data: the .onnx model places each tensor in its data file; a change is named by tensor', () => {
@@ -248,14 +258,10 @@ describe('float data without a model container', () => {
     const data = weights(1 << 20, 7); // 4 MiB
     const r = repo({ 'shard.bin': data });
     const c = r.commit('v1');
-    const zstd3 = compress(data, { compressionLevel: 3 }).length;
     let planes = 0;
     for (let at = 0; at < data.length; at += 1 << 20)
       planes += compress(groupBytes(data.subarray(at, at + (1 << 20)), 'w4'), { compressionLevel: 3 }).length;
-    expect(c.storedBytes).toBeLessThan(zstd3 * 0.97);
-    expect(c.storedBytes / data.length).toBeLessThan(planes / data.length + 0.01);
-    ok(r.run(['checkout', '--force', 'v1']));
-    expect(readFileSync(r.path('shard.bin')).equals(data)).toBe(true);
+    expectPlanes(r, 'shard.bin', data, c.storedBytes, { share: 0.97, planes, slack: 0.01 });
   });
 
   it(
@@ -270,14 +276,10 @@ describe('float data without a model container', () => {
       ]);
       const r = repo({ 'pytorch_model.bin': model });
       const c = r.commit('v1');
-      const zstd3 = compress(model, { compressionLevel: 3 }).length;
       const planes =
         compress(groupBytes(bf16, 'bf16'), { compressionLevel: 3 }).length +
         compress(groupBytes(f32, 'w4'), { compressionLevel: 3 }).length;
-      expect(c.storedBytes).toBeLessThan(zstd3 * 0.93);
-      expect(c.storedBytes / model.length).toBeLessThan(planes / model.length + 0.02);
-      ok(r.run(['checkout', '--force', 'v1']));
-      expect(readFileSync(r.path('pytorch_model.bin')).equals(model)).toBe(true);
+      expectPlanes(r, 'pytorch_model.bin', model, c.storedBytes, { share: 0.93, planes, slack: 0.02 });
     },
   );
 

@@ -49,6 +49,12 @@ interface FormatCase {
 const CHANGED = 'model.layers.3.mlp.weight';
 const LAYER3 = [{ layer: 'model.layers.3.*', changed: 1, total: 2 }];
 
+/** A case whose f32 tensor CHANGED (48 x 64, in layer 3) is all that differs between v1 and v2: three new chunks. */
+function layer3Case(format: FormatCase['format'], path: string, v1: Buffer, v2: Buffer, shape: number[]): FormatCase {
+  const same = { changed: CHANGED, dtype: 'f32', tensorCount: 5, newChunks: 3, newBytes: 48 * 64 * 4, layers: LAYER3 };
+  return { format, path, v1, v2, shape, ...same };
+}
+
 function safetensorsCase(): FormatCase {
   const tensors = (w: Buffer): SafetensorsTensor[] => [
     { name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [64, 128], data: bf16(64 * 128, 1) }, // 16 KiB
@@ -59,19 +65,7 @@ function safetensorsCase(): FormatCase {
   ];
   const v1 = writeSafetensors(tensors(f32(48 * 64, 3)), { format: 'pt' });
   const v2 = writeSafetensors(tensors(f32(48 * 64, 33)), { format: 'pt' });
-  return {
-    format: 'safetensors',
-    path: 'models/model.safetensors',
-    v1,
-    v2,
-    changed: CHANGED,
-    dtype: 'f32',
-    shape: [48, 64],
-    tensorCount: 5,
-    newChunks: 3,
-    newBytes: 48 * 64 * 4,
-    layers: LAYER3,
-  };
+  return layer3Case('safetensors', 'models/model.safetensors', v1, v2, [48, 64]);
 }
 
 function ggufCase(): FormatCase {
@@ -86,19 +80,7 @@ function ggufCase(): FormatCase {
   const metadata = { 'general.architecture': 'llama', 'general.name': 'tiny test model', 'llama.block_count': 4 };
   const v1 = writeGguf({ metadata, tensors: tensors(f32(48 * 64, 13)) });
   const v2 = writeGguf({ metadata, tensors: tensors(f32(48 * 64, 133)) });
-  return {
-    format: 'gguf',
-    path: 'models/model.gguf',
-    v1,
-    v2,
-    changed: CHANGED,
-    dtype: 'f32',
-    shape: [64, 48],
-    tensorCount: 5,
-    newChunks: 3,
-    newBytes: 48 * 64 * 4,
-    layers: LAYER3,
-  };
+  return layer3Case('gguf', 'models/model.gguf', v1, v2, [64, 48]);
 }
 
 function pytorchCase(): FormatCase {
@@ -147,19 +129,7 @@ function onnxCase(): FormatCase {
   ];
   const v1 = writeOnnx(inits(f32(48 * 64, 33)));
   const v2 = writeOnnx(inits(f32(48 * 64, 333)));
-  return {
-    format: 'onnx',
-    path: 'models/model.onnx',
-    v1,
-    v2,
-    changed: CHANGED,
-    dtype: 'f32',
-    shape: [48, 64],
-    tensorCount: 5,
-    newChunks: 3,
-    newBytes: 48 * 64 * 4,
-    layers: LAYER3,
-  };
+  return layer3Case('onnx', 'models/model.onnx', v1, v2, [48, 64]);
 }
 
 describe('every model format: one tensor changes', () => {

@@ -19,6 +19,12 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
+/** A diff's change record for an f32 tensor of `n` values whose values changed, spread over `chunks` chunks. */
+function f32ValuesChange(name: string, n: number, chunks: number) {
+  const sizes = { shape: [[n], [n]], chunksChanged: chunks, chunksTotal: chunks, bytes: 4 * n };
+  return { name, status: 'values', dtype: ['f32', 'f32'], ...sizes };
+}
+
 describe('odd files: plain fallback, recognition by content', () => {
   const valid3 = () =>
     writeSafetensors([
@@ -185,48 +191,18 @@ describe('odd files: plain fallback, recognition by content', () => {
 
       const wb = byPath.get('models/weights.bin');
       expect(wb.tensors?.format).toBe('safetensors');
-      expect(wb.tensors.changes).toEqual([
-        {
-          name: 'model.layers.1.w',
-          status: 'values',
-          dtype: ['f32', 'f32'],
-          shape: [[1000], [1000]],
-          chunksChanged: 1,
-          chunksTotal: 1,
-          bytes: 4000,
-        },
-      ]);
+      expect(wb.tensors.changes).toEqual([f32ValuesChange('model.layers.1.w', 1000, 1)]);
       expect(wb.tensors.unchanged).toBe(1);
 
       const z = byPath.get('models/zero-size.safetensors');
       expect(z.tensors?.format).toBe('safetensors');
-      expect(z.tensors.changes).toEqual([
-        {
-          name: 'model.layers.1.w',
-          status: 'values',
-          dtype: ['f32', 'f32'],
-          shape: [[1024], [1024]],
-          chunksChanged: 1,
-          chunksTotal: 1,
-          bytes: 4096,
-        },
-      ]);
+      expect(z.tensors.changes).toEqual([f32ValuesChange('model.layers.1.w', 1024, 1)]);
       expect(z.tensors.unchanged).toBe(4);
       expect(z.tensors.layers).toEqual([{ layer: 'model.layers.1.*', changed: 1, total: 2 }]);
 
       const u = byPath.get('models/unordered.safetensors');
       expect(u.tensors?.format).toBe('safetensors');
-      expect(u.tensors.changes).toEqual([
-        {
-          name: 'model.layers.2.w',
-          status: 'values',
-          dtype: ['f32', 'f32'],
-          shape: [[1500], [1500]],
-          chunksChanged: 2,
-          chunksTotal: 2,
-          bytes: 6000,
-        },
-      ]);
+      expect(u.tensors.changes).toEqual([f32ValuesChange('model.layers.2.w', 1500, 2)]);
       expect(u.tensors.unchanged).toBe(1);
 
       ok(r.run(['checkout', 'v1']));

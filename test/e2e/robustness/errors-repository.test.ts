@@ -3,30 +3,17 @@
  * documented exit code (src/errors.ts), the `{"error":{...}}` document on stdout with --json, one `mvm: ` line on
  * stderr, and that a failed command leaves the repository as it was.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mvm, randomBytes } from '../../helpers/cli.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import {
-  dropTemplates,
-  expectError,
-  json,
-  listFiles,
-  makeTemplates,
-  ok,
-  repo,
-  runCleanups,
-  snapshot,
-  tmp,
-  write,
-} from '../../helpers/errorRepo.js';
+import { write } from '../../helpers/assertions.js';
+import { expectError, json, listFiles, ok, repo, snapshot, tmp, useErrorRepos } from '../../helpers/errorRepo.js';
 
-afterEach(runCleanups);
-beforeAll(makeTemplates);
-afterAll(dropTemplates);
+useErrorRepos();
 
 describe('repository errors', () => {
   it('NOT_A_REPOSITORY (exit 3) outside any repository', () => {

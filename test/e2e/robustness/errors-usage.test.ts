@@ -3,7 +3,7 @@
  * stable `code` and documented exit code (src/errors.ts), the `{"error":{...}}` document on stdout with --json,
  * one `mvm: ` line on stderr, and that a failed command leaves the repository as it was.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,21 +12,17 @@ import {
   CHUNK,
   IS_ROOT,
   cleanups,
-  dropTemplates,
   expectError,
   json,
-  makeTemplates,
   ok,
   repo,
-  runCleanups,
   snapshot,
   tmp,
+  useErrorRepos,
   write,
 } from '../../helpers/errorRepo.js';
 
-afterEach(runCleanups);
-beforeAll(makeTemplates);
-afterAll(dropTemplates);
+useErrorRepos();
 
 describe('path errors', () => {
   it('PATH_OUTSIDE_WORKSPACE (exit 2) for ../x and absolute paths outside', () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, randomBytes, testdir, type RunResult } from '../../helpers/cli.js';
-import { expectError, json, ok, write } from '../../helpers/assertions.js';
-import { BACKENDS, startRemoteS3, stopRemoteS3, workspace, type Backend } from '../../helpers/remotes.js';
+import { expectError, json, ok } from '../../helpers/assertions.js';
+import { BACKENDS, makeOrigin, startRemoteS3, stopRemoteS3, workspace, type Backend } from '../../helpers/remotes.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
 
 // Healing: a damaged remote is found by fsck --remote and mended by push --repair
@@ -14,14 +14,7 @@ afterAll(stopRemoteS3);
 
 /** A repository with a version of three files pushed to `url` (each chunk in a pack of its own). */
 function origin(b: Backend, t: ReturnType<typeof testdir>, url: string) {
-  const a = workspace(b, t, 'a');
-  write(a.path('models/big.bin'), randomBytes(900_000, 7));
-  write(a.path('models/small.txt'), 'config v1\n');
-  write(a.path('models/second.bin'), randomBytes(300_000, 9));
-  ok(a.run(['init']));
-  ok(a.run(['add', 'models']));
-  ok(a.run(['commit', '-m', 'v1']));
-  ok(a.run(['remote', 'add', 'origin', url, ...b.addArgs()]));
+  const a = makeOrigin(b, t, url, { 'models/second.bin': randomBytes(300_000, 9) });
   ok(a.run(['push']));
   return a;
 }

@@ -13,6 +13,36 @@ import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
 
+/** A runner of mvm in t/w (with `env`), after `mvm init` there. */
+function initW(t: ReturnType<typeof testdir>, env: Record<string, string> = {}) {
+  const run = (args: string[]) => mvm(args, { cwd: t.path('w'), env });
+  ok(run(['init']));
+  return run;
+}
+
+type FileEntry = ReturnType<Repository['version']>['files'][string];
+
+/**
+ * In t/w (holding models/a.bin), with `env` for every run: version v1 committed by mvm, then a version written by
+ * hand on top of it with models/a.bin and the entries `extra` gives for a.bin's entry, tagged evil.
+ */
+function handMadeVersion(
+  t: ReturnType<typeof testdir>,
+  env: Record<string, string>,
+  extra: (entry: FileEntry) => Record<string, FileEntry>,
+) {
+  const run = initW(t, env);
+  ok(run(['add', 'models']));
+  const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+  const repo = Repository.open(t.path('w'));
+  const good = repo.version(v1);
+  const entry = good.files['models/a.bin']!;
+  const files = { 'models/a.bin': entry, ...extra(entry) };
+  const evil = repo.putObject({ ...good, parents: [v1], message: 'evil', files });
+  repo.refs.write('refs/tags/evil', evil);
+  return { run, repo, v1, evil };
+}
+
 // A repository whose newest version was written by hand (as a tampered copy or a hostile remote would hold it).
 describe('a hand-made hostile version', () => {
   it(
@@ -21,27 +51,12 @@ describe('a hand-made hostile version', () => {
     () => {
       const t = testdir({ 'w/models/a.bin': 'model bytes', 'outside.txt': 'keep me' });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(w);
-        const good = repo.version(v1);
-        const entry = good.files['models/a.bin']!;
-        const evil = repo.putObject({
-          ...good,
-          parents: [v1],
-          message: 'evil',
-          files: {
-            'models/a.bin': entry,
-            '../outside.txt': entry,
-            '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
-            '.mvm/config.json': entry,
-            'models/x': { ...entry, mode: 0o4755 },
-          },
-        });
-        repo.refs.write('refs/tags/evil', evil);
+        const { run, v1, evil } = handMadeVersion(t, {}, (entry) => ({
+          '../outside.txt': entry,
+          '.git/hooks/post-checkout': { ...entry, mode: 0o755 },
+          '.mvm/config.json': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        }));
         const err = expectError(run(['checkout', 'evil', '--force', '--json']), 'UNSAFE_VERSION', 7);
         expect(err.data.problems).toHaveLength(4);
         expect(readFileSync(t.path('outside.txt'), 'utf8')).toBe('keep me');
@@ -70,27 +85,12 @@ describe("every command that writes a version's files checks it as checkout does
     () => {
       const t = testdir({ 'w/models/a.bin': 'model bytes', 'tmp/.keep': '' });
       try {
-        const w = t.path('w');
         // eval's temporary folder is made under TMPDIR: a path climbing out of it would land in t/ or t/tmp/
-        const run = (args: string[]) => mvm(args, { cwd: w, env: { TMPDIR: t.path('tmp') } });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(w);
-        const good = repo.version(v1);
-        const entry = good.files['models/a.bin']!;
-        const evil = repo.putObject({
-          ...good,
-          parents: [v1],
-          message: 'evil',
-          files: {
-            'models/a.bin': entry,
-            '../escaped.txt': entry,
-            '../../outside.txt': entry,
-            'models/x': { ...entry, mode: 0o4755 },
-          },
-        });
-        repo.refs.write('refs/tags/evil', evil);
+        const { run, repo, evil } = handMadeVersion(t, { TMPDIR: t.path('tmp') }, (entry) => ({
+          '../escaped.txt': entry,
+          '../../outside.txt': entry,
+          'models/x': { ...entry, mode: 0o4755 },
+        }));
         // a number, as a hostile registry would give it, so export and deploy reach the writing
         repo.numbers.append(evil);
         const outside = () =>
@@ -159,9 +159,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         'outside/keep.txt': 'keep me',
       });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
+        const run = initW(t);
         ok(run(['add', 'models']));
         ok(run(['commit', '-m', 'v1']));
         writeFileSync(t.path('w/models/a.bin'), 'v2 bytes');
@@ -202,9 +200,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         'outside/sub/w.bin': 'secret deeper',
       });
       try {
-        const w = t.path('w');
-        const run = (args: string[]) => mvm(args, { cwd: w });
-        ok(run(['init']));
+        const run = initW(t);
         // mvm add lnk/w.bin, lnk a symlink to a folder outside (a top-level `mvm add lnk` was already refused)
         symlinkSync(t.path('outside'), t.path('w/lnk'));
         for (const p of ['lnk/w.bin', 'lnk/sub/w.bin', 'lnk/sub']) {
@@ -240,7 +236,7 @@ describe('the workspace itself as an attacker leaves it', () => {
         symlinkSync(t.path('outside'), t.path('w/models'));
         expect(expectError(run(['commit', '-m', 'v2', '--json']), 'SYMLINK_IN_PATH', 5).data.paths).toEqual(['models']);
         // nothing from outside was stored: v1 is still the only version
-        const repo = Repository.open(w);
+        const repo = Repository.open(t.path('w'));
         expect(repo.headId()).toBe(v1);
         expect(repo.numbers.readAll()).toEqual([v1]);
         // checkout --force replaces the link (never its target) and brings v1 back
@@ -258,9 +254,7 @@ describe('the workspace itself as an attacker leaves it', () => {
   it('a file that becomes a folder between versions (and back) checks out both ways', () => {
     const t = testdir({ 'w/models/net': 'a single file' });
     try {
-      const w = t.path('w');
-      const run = (args: string[]) => mvm(args, { cwd: w });
-      ok(run(['init']));
+      const run = initW(t);
       ok(run(['add', 'models']));
       ok(run(['commit', '-m', 'file']));
       rmSync(t.path('w/models/net'));
@@ -287,9 +281,7 @@ describe('the workspace itself as an attacker leaves it', () => {
   it('HEAD or a ref holding a path out of .mvm is REF_CORRUPT and nothing is written through it', () => {
     const t = testdir({ 'w/models/a.bin': 'x', 'outside.txt': 'keep me' });
     try {
-      const w = t.path('w');
-      const run = (args: string[]) => mvm(args, { cwd: w });
-      ok(run(['init']));
+      const run = initW(t);
       ok(run(['add', 'models']));
       ok(run(['commit', '-m', 'v1']));
       writeFileSync(t.path('w/.mvm/HEAD'), 'ref: refs/../../../outside.txt\n');

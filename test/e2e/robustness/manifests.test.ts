@@ -20,6 +20,15 @@ function putRawVersion(repo: Repository, base: string, change: Record<string, un
 /** The stored bytes of an object, as a pack holds them. */
 const storedBytes = (repo: Repository, id: string) => readFileSync(join(repo.objects.dir, id.slice(0, 2), id.slice(2)));
 
+/** Workspace `dir` of `t`, holding models/: init, add and commit v1; `open` opens its repository for hand edits. */
+function modelsAtV1(t: ReturnType<typeof testdir>, dir: string) {
+  const run = (args: string[], cwd = t.path(dir)) => mvm(args, { cwd });
+  ok(run(['init']));
+  ok(run(['add', 'models']));
+  const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
+  return { run, v1, open: () => Repository.open(t.path(dir)) };
+}
+
 /** No crash: an exit code mvm chose and no stack trace. */
 function noCrash(r: RunResult): void {
   expect(r.stderr).not.toMatch(/TypeError|internal error|\n\s+at /);
@@ -30,16 +39,13 @@ describe('a version with deps.data "x"', () => {
   it('on a folder remote is refused by fetch and clone with REMOTE_CORRUPT; nothing stored, fsck clean', () => {
     const t = testdir({ 'a/models/w.bin': 'weights v1' });
     try {
-      const run = (args: string[], cwd = t.path('a')) => mvm(args, { cwd });
+      const { run, v1, open } = modelsAtV1(t, 'a');
       const url = t.path('remote');
-      ok(run(['init']));
-      ok(run(['add', 'models']));
-      const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
       ok(run(['remote', 'add', 'origin', url]));
       ok(run(['push']));
       ok(mvm(['clone', url, 'c', '--full'], { cwd: t.dir }));
       // the hostile remote: a pack holding the manifest, its index, and main moved to it
-      const repo = Repository.open(t.path('a'));
+      const repo = open();
       const evil = putRawVersion(repo, v1, { deps: { data: 'x' } });
       const pack = buildPack([{ id: evil, length: storedBytes(repo, evil).length }], (id) => storedBytes(repo, id));
       writeFileSync(join(url, packKey(pack.id)), pack.data);
@@ -70,11 +76,8 @@ describe('a version with deps.data "x"', () => {
     () => {
       const t = testdir({ 'w/models/w.bin': 'weights v1' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(t.path('w'));
+        const { run, v1, open } = modelsAtV1(t, 'w');
+        const repo = open();
         const evil = putRawVersion(repo, v1, { deps: { data: 'x' } });
         const evilMeta = putRawVersion(repo, v1, { meta: { k: { nested: true } } });
         // numbered and tagged, as a fetch of an older mvm left them
@@ -127,11 +130,8 @@ describe('a version with deps.data "x"', () => {
     () => {
       const t = testdir({ 'w/models/w.bin': 'weights v1' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
-        ok(run(['init']));
-        ok(run(['add', 'models']));
-        const v1 = json(run(['commit', '-m', 'v1', '--json'])).id as string;
-        const repo = Repository.open(t.path('w'));
+        const { run, v1, open } = modelsAtV1(t, 'w');
+        const repo = open();
         const entry = repo.version(v1).files['models/w.bin']!;
         const raw = JSON.parse(repo.objects.get(entry.file).toString('utf8'));
         const badFile = repo.objects.put(
@@ -225,20 +225,8 @@ describe('names that are also names of Object.prototype', () => {
         const run = (args: string[]) => mvm(args, { cwd: t.path('w') });
         ok(run(['init']));
         ok(run(['add', '__proto__', 'constructor', 'm']));
-        const c = json(
-          run([
-            'commit',
-            '-m',
-            'v1',
-            '--metric',
-            'constructor=1',
-            '--param',
-            '__proto__=2',
-            '--meta',
-            'toString=x',
-            '--json',
-          ]),
-        );
+        const prototypeNames = ['--metric', 'constructor=1', '--param', '__proto__=2', '--meta', 'toString=x'];
+        const c = json(run(['commit', '-m', 'v1', ...prototypeNames, '--json']));
         expect(c.files).toBe(3);
         const v = json(run(['show', 'HEAD', '--json'])).version;
         expect(Object.keys(v.files).sort()).toEqual(['__proto__', 'constructor', 'm/__proto__']);

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mvm, testdir } from '../../helpers/cli.js';
+import { initDir, mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 
 describe('every name, every key', () => {
   it('mvm add of .git or .mvm, at any depth and in any case, is refused and changes nothing', () => {
-    const t = testdir({ 'sub/.git/config': 'x', 'm/a.bin': 'a' });
+    const { t, run } = initDir({ 'sub/.git/config': 'x', 'm/a.bin': 'a' });
     try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
       const ignore = readFileSync(t.path('.gitignore'), 'utf8');
       for (const p of ['.git', '.git/hooks/pre-commit', 'sub/.git', 'sub/.GIT/config'])
         expectError(run(['add', p, '--json']), 'PATH_INSIDE_GIT', 2);
@@ -30,10 +28,8 @@ describe('every name, every key', () => {
     'a file name that is not UTF-8 is refused loudly by commit (UNSUPPORTED_NAME, escaped), never dropped; nothing ' +
       'is committed',
     () => {
-      const t = testdir({ 'm/ok.bin': 'ok' });
+      const { t, run } = initDir({ 'm/ok.bin': 'ok' });
       try {
-        const run = (args: string[]) => mvm(args, { cwd: t.dir });
-        ok(run(['init']));
         ok(run(['add', 'm']));
         const bad = Buffer.concat([
           Buffer.from(join(t.dir, 'm', 'bad')),
@@ -54,10 +50,8 @@ describe('every name, every key', () => {
   );
 
   it('__proto__ and constructor are keys and names like any other', () => {
-    const t = testdir({ '__proto__/constructor.bin': 'p' });
+    const { t, run } = initDir({ '__proto__/constructor.bin': 'p' });
     try {
-      const run = (args: string[]) => mvm(args, { cwd: t.dir });
-      ok(run(['init']));
       ok(run(['add', '__proto__']));
       ok(
         run([

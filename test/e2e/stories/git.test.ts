@@ -1,30 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN, mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
+import { GIT_ENV, git } from '../../helpers/git.js';
+
+/**
+ * t/proj: a git repository whose mvm repository tracks `track` (models/w.bin holding `bytes`), commits v1 and pushes
+ * it to the shared folder remote t/remote; .gitignore, mvm.lock and mvm-remotes.json are committed to git.
+ */
+function pushedProject(t: ReturnType<typeof testdir>, bytes: Buffer, track: string) {
+  const proj = t.path('proj');
+  mkdirSync(proj);
+  const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
+  git(proj, ['init', '-q', '-b', 'main']);
+  write(join(proj, 'models/w.bin'), bytes);
+  ok(run(proj, ['init']));
+  ok(run(proj, ['add', track]));
+  ok(run(proj, ['commit', '-m', 'v1']));
+  ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
+  ok(run(proj, ['push']));
+  git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+  git(proj, ['commit', '-q', '-m', 'model v1']);
+  return { proj, run };
+}
 
 // mvm alongside git: mvm.lock names the model of each git commit, mvm-remotes.json
 // names the remote, and a fresh `git clone` + `mvm pull` brings the model back.
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'T',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 'T',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, {
-    cwd,
-    env: { ...process.env, ...GIT_ENV, ...env },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
 describe('mvm with git', () => {
   it(
     'git clone + mvm pull restores the model of HEAD; git checkout of an older commit + mvm checkout --lock ' +
@@ -152,65 +155,13 @@ describe('mvm with git', () => {
   });
 
   it(
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the folder name is a shell injection, not a template
-    'hooks install quotes the workspace path: a folder named ml$(touch${IFS}PWNED) runs nothing when git runs the ' +
-      'hook',
-    () => {
-      const t = testdir();
-      try {
-        // a stand-in `mvm` on PATH that records where the hook ran it
-        const bin = t.path('bin');
-        mkdirSync(bin);
-        writeFileSync(join(bin, 'mvm'), '#!/bin/sh\npwd >> "$MVM_HOOK_SEEN"\n');
-        chmodSync(join(bin, 'mvm'), 0o755);
-        const seen = t.path('seen.txt');
-        const env = { ...GIT_ENV, PATH: `${bin}:${process.env.PATH}`, MVM_HOOK_SEEN: seen };
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell injection in a folder name, on purpose
-        for (const name of ['ml$(touch${IFS}PWNED)', 'it\'s `touch PWNED2` "$(touch PWNED3)"']) {
-          const root = t.path(name);
-          mkdirSync(root);
-          git(root, ['init', '-q', '-b', 'main']);
-          write(join(root, 'train.py'), 'print(1)\n');
-          git(root, ['add', 'train.py']);
-          git(root, ['commit', '-q', '-m', 'one']);
-          ok(mvm(['init'], { cwd: root }));
-          const hooks = json(mvm(['hooks', 'install', '--json'], { cwd: root }));
-          expect(hooks.map((h: { outcome: string }) => h.outcome)).toEqual(['installed', 'installed', 'installed']);
-          rmSync(seen, { force: true });
-          git(root, ['checkout', '-q', '-b', 'other'], env);
-          git(root, ['checkout', '-q', 'main'], env);
-          for (const pwned of ['PWNED', 'PWNED2', 'PWNED3']) {
-            expect(existsSync(join(root, pwned)), pwned).toBe(false);
-            expect(existsSync(t.path(pwned)), pwned).toBe(false);
-          }
-          // the hook did run mvm, in the workspace
-          expect(readFileSync(seen, 'utf8')).toBe(`${root}\n${root}\n`);
-        }
-      } finally {
-        t.cleanup();
-      }
-    },
-  );
-
-  it(
     'a cloned repository that ships models -> ../outside: mvm pull refuses with SYMLINK_IN_PATH naming the link ' +
       'and writes nothing, even when outside holds the same bytes',
     () => {
       const t = testdir();
       try {
-        const proj = t.path('proj');
-        mkdirSync(proj);
-        const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
-        git(proj, ['init', '-q', '-b', 'main']);
-        write(join(proj, 'models/w.bin'), randomBytes(50_000, 7));
-        ok(run(proj, ['init']));
-        ok(run(proj, ['add', 'models/w.bin']));
-        ok(run(proj, ['commit', '-m', 'v1']));
-        ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
-        ok(run(proj, ['push']));
-        git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
+        const { proj, run } = pushedProject(t, randomBytes(50_000, 7), 'models/w.bin');
         // the hostile commit: the model folder is a link out of the clone
-        git(proj, ['commit', '-q', '-m', 'model v1']);
         execFileSync('sh', ['-c', `rm -r models && ln -s ../outside models`], { cwd: proj });
         git(proj, ['add', '-f', 'models']);
         git(proj, ['commit', '-q', '-m', 'models is a link']);
@@ -243,18 +194,7 @@ describe('mvm with git', () => {
     () => {
       const t = testdir();
       try {
-        const proj = t.path('proj');
-        mkdirSync(proj);
-        const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
-        git(proj, ['init', '-q', '-b', 'main']);
-        write(join(proj, 'models/w.bin'), randomBytes(40_000, 1));
-        ok(run(proj, ['init']));
-        ok(run(proj, ['add', 'models']));
-        ok(run(proj, ['commit', '-m', 'v1']));
-        ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
-        ok(run(proj, ['push']));
-        git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
-        git(proj, ['commit', '-q', '-m', 'model v1']);
+        const { proj, run } = pushedProject(t, randomBytes(40_000, 1), 'models');
         git(t.dir, ['clone', '-q', proj, 'mate']);
         ok(run(t.path('mate'), ['remote', 'trust', 'origin']));
         ok(run(t.path('mate'), ['pull']));
