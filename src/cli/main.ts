@@ -154,7 +154,9 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
     .epilog('Exit codes are listed in docs/exit-codes.md. Each command has examples: mvm <command> --help')
     .fail((msg, err) => {
       if (err) throw err;
-      throw new MvmError('BAD_ARGUMENT', msg ?? 'bad arguments', { hint: 'see mvm --help' });
+      // yargs words some messages over two lines ("Invalid values:\n  Argument: ..."): mvm prints one
+      const line = (msg ?? 'bad arguments').replace(/\s*\n\s*/g, ' ');
+      throw new MvmError('BAD_ARGUMENT', line, { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
   for (const { run, ...c } of commands) {
     y = y.command({

@@ -1,4 +1,3 @@
-import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { envConfig, writeEnvConfig, type EnvConfig, envStates, validateServingName } from '../repo/deploy/index.js';
@@ -52,11 +51,7 @@ export async function configureEnv(repo: Repository, env: string, changes: EnvCh
     if (changes.onHookFailure) c.onHookFailure = changes.onHookFailure;
     if (changes.requireSigned !== undefined) c.requireSigned = changes.requireSigned || undefined;
     writeEnvConfig(repo, env, c);
-    const state = envStates(repo).find((s) => s.env === env);
-    if (!state)
-      throw new MvmError('BAD_ARGUMENT', `environment '${env}' has no settings left and was never deployed to`, {
-        env,
-      });
-    return state;
+    // an env left with no settings that was never deployed to is not stored: shown empty, as before it was set
+    return envStates(repo).find((s) => s.env === env) ?? { env, id: null, number: null, moves: 0, config: {} };
   });
 }

@@ -55,6 +55,16 @@ describe('env', () => {
         config: {},
       });
       expect(Object.keys(JSON.parse(readFileSync(t.path('.mvm/envs.json'), 'utf8')))).not.toContain('staging');
+      // settings set and then all cleared on an env never deployed to: it is shown empty again and not stored
+      ok(run(['env', 'staging', '--require', 'metrics.accuracy >= 0.5']));
+      expect(json(run(['env', 'staging', '--clear-gates', '--json']))).toEqual({
+        env: 'staging',
+        id: null,
+        number: null,
+        moves: 0,
+        config: {},
+      });
+      expect(Object.keys(JSON.parse(readFileSync(t.path('.mvm/envs.json'), 'utf8')))).not.toContain('staging');
     } finally {
       t.cleanup();
     }

@@ -50,10 +50,12 @@ describe('init', () => {
       const small = expectError(mvm(['init', '--chunk-size', '12', '--json'], { cwd: t.dir }), 'BAD_VALUE', 2);
       expect(small.data.chunkSize).toBe(12);
       expect(expectError(mvm(['init', '--level', '99', '--json'], { cwd: t.dir }), 'BAD_VALUE', 2).data.level).toBe(99);
-      // a value outside --fsync's choices (yargs words this message over two lines)
+      // a value outside --fsync's choices: yargs words this message over two lines, mvm prints one
       const fsync = mvm(['init', '--fsync', 'sometimes', '--json'], { cwd: t.dir });
       expect(fsync.exitCode).toBe(2);
       expect(JSON.parse(fsync.stdout).error).toMatchObject({ code: 'BAD_ARGUMENT', exitCode: 2 });
+      expect(fsync.stderr).toMatch(/^mvm: Invalid values: Argument: fsync, Given: "sometimes", Choices: .*\n$/);
+      expect(fsync.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(readdirSync(t.dir)).toEqual([]);
 
       ok(mvm(['init', '--chunk-size', '4096'], { cwd: t.dir }));
