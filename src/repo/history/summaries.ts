@@ -48,10 +48,10 @@ export interface SummarySource {
 const mapSource = (all: Map<string, VersionSummary>): SummarySource => ({ get: (id) => all.get(id), all: () => all });
 
 /** The current summary file, or the summaries in memory when it cannot be brought up to date now. */
-async function openSummaries(repo: Repository, damaged = false): Promise<SummaryReader | Map<string, VersionSummary>> {
-  const file = damaged ? null : SummaryReader.open(repo);
+async function openSummaries(repo: Repository): Promise<SummaryReader | Map<string, VersionSummary>> {
+  const file = SummaryReader.open(repo);
   if (file) return file;
-  const fresh = await refreshSummaries(repo, { damaged });
+  const fresh = await refreshSummaries(repo);
   if (fresh !== true) return fresh;
   // written, but the logs may have moved again since: then this once in memory
   return SummaryReader.open(repo) ?? summariesInMemory(repo);
@@ -73,13 +73,9 @@ export async function withSummaries<T>(repo: Repository, fn: (summaries: Summary
   } finally {
     source.close();
   }
-  const rebuilt = await openSummaries(repo, true);
-  if (rebuilt instanceof Map) return fn(mapSource(rebuilt));
-  try {
-    return await fn(rebuilt);
-  } finally {
-    rebuilt.close();
-  }
+  // damaged part-way: written again for the next reader (when this one can), and this once from the manifests
+  const rebuilt = await refreshSummaries(repo, { damaged: true });
+  return fn(mapSource(rebuilt === true ? summariesInMemory(repo, { damaged: true }) : rebuilt));
 }
 
 /** Summaries of every version, by id, in number order. */
