@@ -36,7 +36,12 @@ export function summarize(id: string, number: number, v: Version): VersionSummar
   };
 }
 
-const isScalarMap = (v: unknown): v is Record<string, Scalar> => isRecord(v) && Object.values(v).every(isScalar);
+/** A map of scalars (a for-in loop: no array per map, as this runs for every summary a log reads). */
+function isScalarMap(v: unknown): v is Record<string, Scalar> {
+  if (!isRecord(v)) return false;
+  for (const k in v) if (!isScalar(v[k])) return false;
+  return true;
+}
 
 /** Whether a value read back from the summary file has a summary's shape (which readers rely on). */
 export function isSummary(v: unknown): v is VersionSummary {
