@@ -83,7 +83,8 @@ export async function fsck(
     if (before.problems.some((p) => p.kind === 'missing' || p.kind === 'corrupt')) {
       dropStatCache(repo);
       repaired.push(
-        'dropped the stat cache (the next commit re-reads every tracked file, storing any chunk that was lost)',
+        'dropped the stat cache (the next commit re-reads every tracked file and stores again the lost chunks ' +
+          'they hold)',
       );
     }
     const after = await check(repo, opts);
