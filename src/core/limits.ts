@@ -44,6 +44,8 @@ export const REMOTE_LIMITS = {
   registry: 64 << 20,
   /** A pack index: about 90 bytes an object. */
   packIndex: 128 << 20,
+  /** An environment's file (`envs/<env>.json`): its settings and every move, about 250 bytes a move. */
+  env: 16 << 20,
   /** Anything else read whole. */
   other: 128 << 20,
 } as const;

@@ -13,6 +13,7 @@ import {
 } from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, resolveTarget } from '../repo/history/index.js';
+import { adoptEnvs, envVersions, remoteEnvsFor } from '../repo/deploy/index.js';
 import { pathProblem } from '../core/versionCheck.js';
 
 /** Options of `mvm clone`. */
@@ -105,16 +106,19 @@ export async function clone(url: string, opts: CloneOptions = {}): Promise<Clone
           const branches = refs.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => r.ref.slice(11));
           return opts.rev ?? (branches.includes('main') ? 'main' : branches[0]);
         };
-        // the files of a branch or tag being cloned are built as their chunks arrive
+        // the files of a branch or tag being cloned are built as their chunks arrive; the envs come along
+        const envs = await remoteEnvsFor(repo, s);
         const { transfer: fetched, staged } = await fetchAndStage(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
+          want: envVersions(envs),
           stage: (refs) => {
             const rev = pick(refs);
             return refs.find((r) => r.ref === `refs/heads/${rev}` || r.ref === `refs/tags/${rev}`)?.id ?? null;
           },
         });
         try {
+          adoptEnvs(repo, envs);
           const rev = pick(fetched.refs);
           if (!rev) throw new MvmError('UNKNOWN_REVISION', `${url} has no branches`, { url });
           // a remote branch becomes a local branch of the same name

@@ -2,6 +2,7 @@ import { type Repository, withLock, type Progress, partialRemote } from '../repo
 import { findRemote, defaultJobs, withRemote, fetchFromRemote, type FetchTransfer } from '../repo/transfer/index.js';
 import { gcRoots, reachableObjects } from '../repo/history/index.js';
 import { visibleFiles } from '../repo/workspace/index.js';
+import { adoptEnvs, envVersions, remoteEnvsFor, type EnvAdoption } from '../repo/deploy/index.js';
 
 /** Options of `mvm fetch`. */
 export interface FetchOptions {
@@ -20,6 +21,8 @@ export interface FetchResult extends FetchTransfer {
   remote: string;
   url: string;
   requests: number;
+  /** The team's environments (from the default remote) this clone now follows. */
+  envs: EnvAdoption;
   /** With --full on a partial store: the chunks fetched to make it full. */
   completed?: { chunks: number };
 }
@@ -35,11 +38,15 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
   return withLock(repo, 'fetch', async () => {
     return withRemote(repo, remote, false, async (s) => {
       // --full also looks for what the versions here need and lack (objects fsck --repair set aside)
+      // the envs first (checked whole), so the versions they serve come with the fetch
+      const envs = await remoteEnvsFor(repo, s);
       const r = await fetchFromRemote(repo, s, {
         jobs: opts.jobs ?? defaultJobs(remote),
         progress: opts.progress,
         refetch: opts.full,
+        want: envVersions(envs),
       });
+      const adopted = adoptEnvs(repo, envs);
       let completed: FetchResult['completed'];
       if (opts.full && partialRemote(repo)) {
         const sparse = repo.sparse();
@@ -54,6 +61,7 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
         remote: remote.name,
         url: remote.url,
         ...r,
+        envs: adopted,
         requests: s.backend.stats.requests,
         ...(completed ? { completed } : {}),
       };

@@ -2,7 +2,7 @@ import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { envCurrent } from '../repo/history/index.js';
-import { releaseMove, type ReleaseResult } from '../repo/deploy/index.js';
+import { assertEnvExists, releaseMove, type ReleaseResult, withEnvRemote } from '../repo/deploy/index.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {
@@ -23,27 +23,32 @@ export async function promote(
   validateEnvName(fromEnv);
   validateEnvName(toEnv);
   if (fromEnv === toEnv) throw new MvmError('BAD_ARGUMENT', `cannot promote '${fromEnv}' to itself`, { env: fromEnv });
-  return withLock(repo, 'promote', async () => {
-    const to = envCurrent(repo, fromEnv);
-    if (!to)
-      throw new MvmError(
-        'NOTHING_DEPLOYED',
-        `nothing has been deployed to '${fromEnv}', so there is nothing to promote`,
-        { env: fromEnv, hint: `mvm deploy REV --env ${fromEnv}` },
-      );
-    const gates = {
-      require: opts.require ?? [],
-      ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}),
-    };
-    return releaseMove(repo, {
-      env: toEnv,
-      to,
-      action: 'promote',
-      fromEnv,
-      reason: opts.reason,
-      who: opts.who,
-      gates,
-      noGates: opts.noGates,
-    });
-  });
+  return withLock(repo, 'promote', () =>
+    withEnvRemote(repo, async (remote) => {
+      assertEnvExists(repo, fromEnv, remote);
+      assertEnvExists(repo, toEnv, remote);
+      const to = envCurrent(repo, fromEnv);
+      if (!to)
+        throw new MvmError(
+          'NOTHING_DEPLOYED',
+          `nothing has been deployed to '${fromEnv}', so there is nothing to promote`,
+          { env: fromEnv, hint: `mvm deploy REV --env ${fromEnv}` },
+        );
+      const gates = {
+        require: opts.require ?? [],
+        ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}),
+      };
+      return releaseMove(repo, {
+        env: toEnv,
+        to,
+        action: 'promote',
+        fromEnv,
+        reason: opts.reason,
+        who: opts.who,
+        gates,
+        noGates: opts.noGates,
+        remote,
+      });
+    }),
+  );
 }

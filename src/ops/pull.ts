@@ -22,6 +22,7 @@ import {
 } from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
 import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
+import { adoptEnvs, envVersions, remoteEnvsFor } from '../repo/deploy/index.js';
 
 /** Options of `mvm pull`. */
 export interface PullOptions {
@@ -66,10 +67,13 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
       throw new MvmError('BAD_ARGUMENT', 'HEAD is detached: name the branch to pull', { hint: 'mvm pull origin main' });
     const { value, fetched } = await repo.chunks.tally(() =>
       withRemote(repo, remote, false, async (s): Promise<PullResult> => {
+        const envs = await remoteEnvsFor(repo, s);
         const { refs: _refs, ...fetched } = await fetchFromRemote(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
+          want: envVersions(envs),
         });
+        adoptEnvs(repo, envs);
         const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
         if (!target)
           throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, {
@@ -174,13 +178,15 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
       const branch = opts.branch ?? 'main';
       return withRemote(repo, remote, false, async (s) => {
         // the files of what will be checked out are built as their chunks arrive
+        const envs = await remoteEnvsFor(repo, s);
         const { transfer, staged } = await fetchAndStage(repo, s, {
           jobs: opts.jobs ?? defaultJobs(remote),
           progress: opts.progress,
-          want: lock ? [lock.version] : [],
+          want: [...(lock ? [lock.version] : []), ...envVersions(envs)],
           stage: (refs) => lock?.version ?? refs.find((r) => r.ref === `refs/heads/${branch}`)?.id ?? null,
         });
         try {
+          adoptEnvs(repo, envs);
           const { refs: _refs, ...fetched } = transfer;
           const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
           const target = lock?.version ?? tip;

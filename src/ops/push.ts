@@ -10,6 +10,7 @@ import {
   type RemoteRepair,
 } from '../repo/transfer/index.js';
 import { followRegistry } from '../repo/history/index.js';
+import { pushEnvs } from '../repo/deploy/index.js';
 
 /** Options of `mvm push`. */
 export interface PushOptions {
@@ -37,6 +38,8 @@ export interface PushResult {
   numbered: number;
   /** Signatures sent. */
   signatures: number;
+  /** Environments created or moved forward on the remote (the default remote only). */
+  envs: string[];
   requests: number;
   /** With --repair: what was mended. */
   repair?: RemoteRepair;
@@ -82,17 +85,21 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
         ? await withLock(repo, 'push', () => repairRemote(repo, s, { jobs, progress: opts.progress }))
         : undefined;
     const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs, progress: opts.progress });
+    let envs: string[] = [];
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
       for (const u of r.updates)
         if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
       await followRegistry(repo, r.registry);
+      // the envs made or moved here while the remote held nothing (or before this clone had one) go there now
+      envs = await pushEnvs(repo, s);
     });
     const { registry: _registry, ...rest } = r;
     return {
       remote: remote.name,
       url: remote.url,
       ...rest,
+      envs,
       requests: s.backend.stats.requests,
       ...(repair ? { repair } : {}),
     };

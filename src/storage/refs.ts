@@ -125,6 +125,16 @@ export class RefStore {
     }
   }
 
+  /** Replaces the log `logs/<name>` whole (atomically) with these entries; a reader sees the old log or the new one. */
+  replaceLog(name: string, entries: readonly object[]): void {
+    const path = this.file(`logs/${name}`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), {
+      tmpDir: this.tmpDir,
+      fsync: this.fsync,
+    });
+  }
+
   private endsTorn(path: string): boolean {
     let fd = -1;
     try {

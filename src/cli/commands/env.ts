@@ -20,6 +20,8 @@ interface Args extends GlobalArgs {
   clearExport?: boolean;
   clearHooks?: boolean;
   requireSigned?: boolean;
+  create?: boolean;
+  remove?: boolean;
 }
 
 function describeEnv(s: EnvState): string[] {
@@ -34,6 +36,13 @@ function describeEnv(s: EnvState): string[] {
     out.push(
       `  serving folder: ${c.export.dir}/${c.export.name} (${c.export.layout}` +
         `${c.export.keep ? `, keep ${c.export.keep}` : ''}${c.export.path ? `, files under ${c.export.path}` : ''})`,
+    );
+  else if (c.serving)
+    out.push(
+      `  serving layout: ${c.serving.name} (${c.serving.layout}` +
+        (c.serving.keep ? `, keep ${c.serving.keep}` : '') +
+        (c.serving.path ? `, files under ${c.serving.path}` : '') +
+        `); no serving folder here (mvm env ${s.env} --export DIR)`,
     );
   for (const h of c.hooks ?? []) out.push(`  hook: ${h}`);
   if (c.hooks?.length) out.push(`  on hook failure: ${c.onHookFailure ?? 'keep'}`);
@@ -83,8 +92,11 @@ export const envCommand: Command<Args> = {
         type: 'boolean',
         describe: 'Refuse every move to a version no allowed signer signed (--no-require-signed lifts it)',
       })
+      .option('create', { type: 'boolean', describe: 'Create the environment (deploys to unknown envs are refused)' })
+      .option('remove', { type: 'boolean', describe: 'Remove the environment; its history is kept' })
       .option('json', { type: 'boolean' })
       .example('mvm env', 'every environment and what it serves')
+      .example('mvm env staging --create', 'a new environment')
       .example(
         "mvm env production --require 'metrics.accuracy >= 0.9' --better-than-current f1",
         'gates for production',
@@ -94,7 +106,7 @@ export const envCommand: Command<Args> = {
         'tell the server, undo if it fails',
       ),
   run: async (argv) => {
-    const { configureEnv, listEnvironments } = await import('../../ops/env.js');
+    const { configureEnv, listEnvironments, removeEnv } = await import('../../ops/env.js');
     const repo = openRepo();
     const changing =
       argv.require ||
@@ -106,6 +118,7 @@ export const envCommand: Command<Args> = {
       argv.clearGates ||
       argv.clearExport ||
       argv.clearHooks ||
+      argv.create ||
       argv.requireSigned !== undefined;
     if (!argv.name) {
       if (changing)
@@ -114,9 +127,16 @@ export const envCommand: Command<Args> = {
         });
       const all = listEnvironments(repo);
       if (argv.json) return printJson(all);
-      if (!all.length) return print('no environment yet: mvm deploy REV --env NAME');
+      if (!all.length) return print('no environment yet: mvm env NAME --create, or mvm deploy REV');
       for (const s of all) print(...describeEnv(s));
       return;
+    }
+    if (argv.remove) {
+      if (changing)
+        throw new MvmError('BAD_ARGUMENT', '--remove takes no settings', { hint: `mvm env ${argv.name} --remove` });
+      const r = await removeEnv(repo, argv.name);
+      if (argv.json) return printJson(r);
+      return print(`Removed environment ${r.env} (its ${r.moves} move(s) are kept in its history)`);
     }
     let state: EnvState | undefined;
     if (changing) {
@@ -143,17 +163,20 @@ export const envCommand: Command<Args> = {
         clearExport: argv.clearExport,
         clearHooks: argv.clearHooks,
         requireSigned: argv.requireSigned,
+        create: argv.create,
       });
     } else {
       const { validateEnvName } = await import('../../core/revision.js');
       validateEnvName(argv.name);
-      state = listEnvironments(repo).find((s) => s.env === argv.name) ?? {
-        env: argv.name,
-        id: null,
-        number: null,
-        moves: 0,
-        config: {},
-      };
+      state = listEnvironments(repo).find((s) => s.env === argv.name);
+      if (!state) {
+        const { didYouMean } = await import('../../core/suggest.js');
+        const names = listEnvironments(repo).map((s) => s.env);
+        throw new MvmError('UNKNOWN_ENV', `there is no environment '${argv.name}'${didYouMean(argv.name, names)}`, {
+          env: argv.name,
+          hint: `create it with mvm env ${argv.name} --create`,
+        });
+      }
     }
     if (argv.json) return printJson(state);
     print(...describeEnv(state));

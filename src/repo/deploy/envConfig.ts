@@ -20,6 +20,9 @@ export interface ExportTarget {
   path?: string;
 }
 
+/** How a version is laid out in a serving folder, without the folder: what travels with the env to other clones. */
+export type ServingSpec = Omit<ExportTarget, 'dir'>;
+
 /** What an environment does on every move, kept in `.mvm/envs.json`. */
 export interface EnvConfig {
   /** Gate conditions (the `--where` language) every deployed version must meet. */
@@ -28,6 +31,8 @@ export interface EnvConfig {
   betterThanCurrent?: string;
   direction?: 'higher' | 'lower';
   export?: ExportTarget;
+  /** The serving layout the team set (from the remote, or this clone's `export` without its folder). */
+  serving?: ServingSpec;
   /** Shell commands run after every move of the env. */
   hooks?: string[];
   /** When a hook fails: keep the move (default) or undo it. */
@@ -64,21 +69,28 @@ function checkConfig(path: string, env: string, v: unknown): EnvConfig {
   if (c.requireSigned !== undefined && typeof c.requireSigned !== 'boolean')
     throw bad(path, `'${env}'.requireSigned is not true or false`);
   if (c.export !== undefined) {
-    const e = c.export as Record<string, unknown>;
-    if (
-      !e ||
-      typeof e !== 'object' ||
-      typeof e.dir !== 'string' ||
-      typeof e.name !== 'string' ||
-      !LAYOUTS.includes(e.layout as ServingLayout)
-    ) {
-      throw bad(path, `'${env}'.export needs dir, name and a layout (${LAYOUTS.join(' or ')})`);
-    }
-    if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1))
-      throw bad(path, `'${env}'.export.keep is not a whole number >= 1`);
-    if (e.path !== undefined && typeof e.path !== 'string') throw bad(path, `'${env}'.export.path is not a string`);
+    if (typeof (c.export as { dir?: unknown } | null)?.dir !== 'string') throw bad(path, `'${env}'.export needs dir`);
+    const why = servingProblem(c.export);
+    if (why) throw bad(path, `'${env}'.export ${why}`);
+  }
+  if (c.serving !== undefined) {
+    const why = servingProblem(c.serving);
+    if (why) throw bad(path, `'${env}'.serving ${why}`);
   }
   return c as EnvConfig;
+}
+
+/** What is wrong with a serving layout as read from a file (`export` or `serving`), or null. */
+export function servingProblem(v: unknown): string | null {
+  const e = v as Record<string, unknown> | null;
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return 'is not an object';
+  if (typeof e.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(e.name))
+    return 'needs a model name (letters, digits, ., _ and -)';
+  if (!LAYOUTS.includes(e.layout as ServingLayout)) return `needs a layout (${LAYOUTS.join(' or ')})`;
+  if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1))
+    return '.keep is not a whole number >= 1';
+  if (e.path !== undefined && typeof e.path !== 'string') return '.path is not a string';
+  return null;
 }
 
 /** Every environment's settings. */
@@ -101,17 +113,67 @@ export function envConfig(repo: Repository, env: string): EnvConfig {
   return Object.hasOwn(all, env) ? all[env]! : {};
 }
 
-/** Replaces one environment's settings (atomically; the caller holds the writer lock). */
+/**
+ * Replaces one environment's settings (atomically; the caller holds the writer lock). An env with an entry exists,
+ * even with no settings: envs are created explicitly (`mvm env NAME --create`).
+ */
 export function writeEnvConfig(repo: Repository, env: string, config: EnvConfig): void {
   const all = readEnvConfigs(repo);
   const clean = Object.fromEntries(
     Object.entries(config).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
   );
   setKey(all, validateEnvName(env), clean);
-  const sorted = Object.fromEntries(
-    Object.entries(all)
-      .filter(([, c]) => Object.keys(c).length)
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
+  writeAll(repo, all);
+}
+
+/** Forgets one environment's settings and its existence here (`mvm env NAME --remove`). */
+export function removeEnvConfig(repo: Repository, env: string): void {
+  const all = readEnvConfigs(repo);
+  delete all[env];
+  writeAll(repo, all);
+}
+
+function writeAll(repo: Repository, all: Record<string, EnvConfig>): void {
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
   repo.writeInternal(FILE, JSON.stringify(sorted, null, 2) + '\n');
+}
+
+/** The settings of an env that travel to other clones: gates, the signature requirement, the serving layout. */
+export type SharedSettings = Pick<
+  EnvConfig,
+  'require' | 'betterThanCurrent' | 'direction' | 'requireSigned' | 'serving'
+>;
+
+/** The shared part of an env's settings here (with `export`, its serving layout without the folder). */
+export function sharedSettings(c: EnvConfig): SharedSettings {
+  const serving: ServingSpec | undefined = c.export
+    ? { layout: c.export.layout, name: c.export.name, keep: c.export.keep, path: c.export.path }
+    : c.serving;
+  return dropEmpty({
+    require: c.require,
+    betterThanCurrent: c.betterThanCurrent,
+    direction: c.direction,
+    requireSigned: c.requireSigned,
+    serving: serving && dropEmpty(serving),
+  });
+}
+
+/**
+ * An env's settings here after the team's shared ones arrive: the shared ones replace this clone's, except that a
+ * signature requirement set here stays (a remote cannot lift it) and the serving folder, hooks and what to do when a
+ * hook fails stay this clone's. A serving folder here takes the team's layout.
+ */
+export function withShared(local: EnvConfig, shared: SharedSettings): EnvConfig {
+  const out: EnvConfig = {
+    ...shared,
+    requireSigned: local.requireSigned || shared.requireSigned || undefined,
+    hooks: local.hooks,
+    onHookFailure: local.onHookFailure,
+  };
+  if (local.export) out.export = dropEmpty({ ...(shared.serving ?? local.export), dir: local.export.dir });
+  return dropEmpty(out);
+}
+
+function dropEmpty<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== false)) as T;
 }

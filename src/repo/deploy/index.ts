@@ -8,9 +8,24 @@ export {
   type EnvConfig,
   type ExportTarget,
   readEnvConfigs,
+  removeEnvConfig,
   type ServingLayout,
+  type ServingSpec,
+  sharedSettings,
   writeEnvConfig,
 } from './envConfig.js';
+export {
+  adoptEnvs,
+  assertEnvExists,
+  type EnvAdoption,
+  type EnvRemote,
+  envVersions,
+  pushEnvs,
+  remoteEnvsFor,
+  updateRemoteEnv,
+  withEnvRemote,
+} from './envSync.js';
+export { currentOf, type RemoteEnv } from './remoteEnvs.js';
 export type { Gates } from './gates.js';
 export { envStates, releaseMove, type ReleaseResult, servedNumbers, serveEnv } from './release.js';
 export { safeDestination } from './safeDest.js';

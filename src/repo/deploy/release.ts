@@ -14,7 +14,8 @@ import {
 } from '../history/index.js';
 import { envConfig, readEnvConfigs, type EnvConfig, type ExportTarget } from './envConfig.js';
 import { assertGates, checkGates, type GateReport, type Gates } from './gates.js';
-import { exportVersion, pruneServing, type ExportResult } from './serving.js';
+import { exportVersion, pruneServing, withdrawExport, type ExportResult } from './serving.js';
+import { assertOnRemote, recordMove, type EnvRemote } from './envSync.js';
 import { assertSigned, checkSignatures } from '../signing/index.js';
 
 /** How one hook ran. */
@@ -53,6 +54,8 @@ export interface MoveRequest {
   /** Gates given on the command line, on top of the env's stored ones. */
   gates?: Partial<Gates>;
   noGates?: boolean;
+  /** The team's envs on the default remote (the move is a compare-and-swap there), or null: this clone's alone. */
+  remote: EnvRemote | null;
 }
 
 /** The version numbers every env points at: their serving folders are never removed. */
@@ -153,6 +156,7 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
       assertGates(result.gates, `v${candidate.number}`, req.env);
     }
   }
+  if (req.remote) await assertOnRemote(repo, req.remote, req.to);
   if (config.export) result.export = await exportVersion(repo, req.to, needNumber(repo, req.to), config.export);
   const entry: DeployLogEntry = {
     time: new Date().toISOString(),
@@ -168,7 +172,7 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
         : {}),
     ...(req.fromEnv ? { fromEnv: req.fromEnv } : {}),
   };
-  moveEnv(repo, req.env, entry);
+  await move(repo, req, entry, result);
   if (config.export) {
     const protect = servedNumbers(repo);
     result.export!.removed = pruneServing(config.export, { newerThan: result.toNumber!, protect });
@@ -192,7 +196,7 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
   const failed = result.hooks.find((h) => h.exitCode !== 0);
   if (failed) {
     if (config.onHookFailure === 'undo' && from) {
-      moveEnv(repo, req.env, {
+      await move(repo, req, {
         time: new Date().toISOString(),
         who: entry.who,
         action: 'undo',
@@ -222,6 +226,20 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
     );
   }
   return result;
+}
+
+/**
+ * Moves the env's pointer and logs it: on the team's remote first when the clone has one (a move from a stale view is
+ * ENV_MOVED, and a version folder exported for it is taken back), then here.
+ */
+async function move(repo: Repository, req: MoveRequest, entry: DeployLogEntry, result?: ReleaseResult): Promise<void> {
+  try {
+    await recordMove(repo, req.remote, req.env, entry, () => moveEnv(repo, req.env, entry));
+  } catch (e) {
+    const target = envConfig(repo, req.env).export;
+    if (target && result?.export?.written) withdrawExport(target, result.export.number, servedNumbers(repo));
+    throw e;
+  }
 }
 
 /** Exports an env's current version into a serving folder and remembers it as the env's (deploy --export). */

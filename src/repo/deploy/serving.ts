@@ -143,6 +143,12 @@ function removeFolder(modelDir: string, n: number): void {
   rmSync(aside, { recursive: true, force: true });
 }
 
+/** Removes the numbered folder an export wrote for a move that then did not happen, unless an env serves it. */
+export function withdrawExport(target: ExportTarget, number: number, protect: Set<number>): void {
+  const modelDir = resolve(join(target.dir, validateServingName(target.name)));
+  if (!protect.has(number) && markerId(join(modelDir, String(number)))) removeFolder(modelDir, number);
+}
+
 function fsyncFile(path: string): void {
   const fd = openSync(path, 'r');
   try {

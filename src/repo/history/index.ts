@@ -11,6 +11,7 @@ export {
   deploymentStack,
   envCurrent,
   envLogName,
+  envRef,
   listEnvs,
   moveEnv,
 } from './deployments.js';

@@ -9,6 +9,7 @@ export { openRepository, withPartialChunks } from './partial.js';
 export { pushToRemote, type RefUpdate } from './push.js';
 export { checkRemote, type RemoteCheck } from './remoteCheck.js';
 export { type RemoteRepair, repairRemote } from './remoteRepair.js';
-export { defaultJobs, type RemoteRef, withRemote } from './remoteSession.js';
+export { defaultJobs, type RemoteRef, type RemoteSession, withRemote } from './remoteSession.js';
+export { type RemoteIndex, syncRemoteIndex } from './remoteIndex.js';
 export { assertSafeSpec, describeRemote, readTrust, trustRemote, trustState, writeTrust } from './remoteTrust.js';
 export { deleteRemote, findRemote, listRemotes, type RemoteEntry, saveRemote, SHARED_REMOTES_FILE } from './remotes.js';

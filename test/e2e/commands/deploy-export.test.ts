@@ -18,6 +18,7 @@ describe('deploy environments', () => {
       try {
         const root = t.path('serving');
         const model = join(root, 'clf');
+        ok(run(['env', 'production', '--create']));
         ok(
           run([
             'deploy',

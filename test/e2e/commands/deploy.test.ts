@@ -15,6 +15,10 @@ describe('deploy environments', () => {
     () => {
       const { t, run, ids } = repo();
       try {
+        // a deploy never creates an env: a typo would skip the gates
+        expectError(run(['deploy', 'v1', '--env', 'staging', '--json']), 'UNKNOWN_ENV', 4);
+        ok(run(['env', 'staging', '--create']));
+        ok(run(['env', 'production', '--create']));
         ok(run(['deploy', 'v1', '--env', 'staging', '-m', 'first']));
         const p1 = json(run(['promote', 'staging', 'production', '--json']));
         expect(p1).toMatchObject({ env: 'production', action: 'promote', from: null, to: ids[1], changed: true });
@@ -84,6 +88,7 @@ describe('deploy environments', () => {
   it('gates refuse with the condition and the shortfall, allow what passes, and --no-gates is logged', () => {
     const { t, run, ids } = repo();
     try {
+      ok(run(['env', 'production', '--create']));
       ok(run(['deploy', 'v2', '--env', 'production']));
       // v3: accuracy 0.88 < 0.9, f1 0.9 > 0.85
       const gates = ['--require', 'metrics.accuracy >= 0.9', '--better-than-current', 'f1'];

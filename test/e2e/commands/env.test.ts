@@ -20,7 +20,7 @@ describe('env', () => {
     const { t, run } = oneVersion();
     try {
       expect(json(run(['env', '--json']))).toEqual([]);
-      expect(ok(run(['env'])).stdout).toBe('no environment yet: mvm deploy REV --env NAME\n');
+      expect(ok(run(['env'])).stdout).toBe('no environment yet: mvm env NAME --create, or mvm deploy REV\n');
 
       const gates = ['env', 'production', '--require', 'metrics.accuracy >= 0.9', '--better-than-current', 'f1'];
       const set = json(run([...gates, '--lower-is-better', '--json']));
@@ -46,16 +46,20 @@ describe('env', () => {
       const listed = json(run(['env', '--json']));
       expect(listed).toEqual([{ env: 'production', id: d.to, number: 1, moves: 1, config: {} }]);
       expect(ok(run(['env'])).stdout).toBe(`production: v1 ${d.to.slice(0, 12)}, 1 move(s)\n`);
-      // an env never set nor deployed to is shown empty, and not stored
+      // an env nobody created is not there (a did-you-mean for a near name); settings create it, and it stays
+      // when they are cleared: only --remove removes it
       const empty = { env: 'staging', id: null, number: null, moves: 0, config: {} };
       const stored = () => Object.keys(JSON.parse(readFileSync(t.path('.mvm/envs.json'), 'utf8')));
-      expect(json(run(['env', 'staging', '--json']))).toEqual(empty);
+      expectError(run(['env', 'staging', '--json']), 'UNKNOWN_ENV', 4);
+      expect(expectError(run(['env', 'productoin', '--json']), 'UNKNOWN_ENV', 4).message).toContain("'production'");
       expect(stored()).not.toContain('staging');
-      // settings set and then all cleared on an env never deployed to: it is shown empty again and not stored
       ok(run(['env', 'staging', '--require', 'metrics.accuracy >= 0.5']));
       expect(stored()).toContain('staging');
       expect(json(run(['env', 'staging', '--clear-gates', '--json']))).toEqual(empty);
+      expect(stored()).toContain('staging');
+      expect(json(run(['env', 'staging', '--remove', '--json']))).toEqual({ env: 'staging', id: null, moves: 0 });
       expect(stored()).not.toContain('staging');
+      expectError(run(['deploy', 'v1', '--env', 'staging', '--json']), 'UNKNOWN_ENV', 4);
     } finally {
       t.cleanup();
     }

@@ -66,6 +66,7 @@ describe('serving runtime', () => {
       ok(run(['commit', '-m', 'v2', '--metric', 'accuracy=0.95']));
       const models = t.path('models');
       write(join(models, 'adder', 'config.pbtxt'), 'name: "adder"\nbackend: "onnxruntime"\n');
+      ok(run(['env', 'production', '--create']));
       const d1 = json(
         run(['deploy', 'v1', '--env', 'production', ...servingFlags(models, 'triton', 'adder', 'export'), '--json']),
       );

@@ -348,6 +348,7 @@ describe('environments that require signed versions', () => {
     () => {
       const { t, run } = workspace({ versions: 2 });
       try {
+        ok(run(['env', 'staging', '--create']));
         ok(run(['deploy', 'v1', '--env', 'staging']));
         ok(run(['env', 'production', '--require-signed']));
         expectError(run(['promote', 'staging', 'production', '--json']), 'NOT_SIGNED', 1);
@@ -365,6 +366,7 @@ describe('environments that require signed versions', () => {
   it('rollback to an unsigned version is refused too; --no-require-signed lifts the requirement', () => {
     const { t, run } = workspace({ versions: 2 });
     try {
+      ok(run(['env', 'production', '--create']));
       ok(run(['deploy', 'v1', '--env', 'production']));
       ok(run(['sign', 'v2', '--key', key('alice')]));
       ok(run(['env', 'production', '--require-signed']));
