@@ -49,6 +49,7 @@ const COMMANDS: [name: string, load: () => Promise<CommandModuleExports>][] = [
   ['pull', () => import('./commands/pull.js')],
   ['clone', () => import('./commands/clone.js')],
   ['hooks', () => import('./commands/hooks.js')],
+  ['follow', () => import('./commands/follow.js')],
 ];
 
 /** The command named `name` among a module's exports (its `command` starts with the name). */

@@ -37,3 +37,4 @@ export {
   staleStaging,
   validateServingName,
 } from './serving.js';
+export { type FollowStep, type FollowTarget, followStep, openFollowerStore } from './follow.js';

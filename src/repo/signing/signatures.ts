@@ -141,9 +141,17 @@ export interface VersionSignatures {
   allowedSigners: string | null;
 }
 
-/** Checks every signature of a version with ssh-keygen (one to three runs per signature). */
-export function checkSignatures(repo: Repository, target: string, log?: SignatureLogEntry[]): VersionSignatures {
-  const allowed = allowedSigners(repo);
+/**
+ * Checks every signature of a version with ssh-keygen (one to three runs per signature), against the allowed-signers
+ * file `allowedPath` names, else the repository's (a follower on a serving host names its own).
+ */
+export function checkSignatures(
+  repo: Repository,
+  target: string,
+  log?: SignatureLogEntry[],
+  allowedPath?: string,
+): VersionSignatures {
+  const allowed = allowedPath ? { path: allowedPath, exists: existsSync(allowedPath) } : allowedSigners(repo);
   const file = allowed.exists ? allowed.path : null;
   const signatures: SignatureStatus[] = [];
   for (const id of signaturesOf(repo, target, log)) {

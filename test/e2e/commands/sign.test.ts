@@ -9,27 +9,16 @@ import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { canonicalJson } from '../../../src/core/canonical.js';
 import { blake3Hex } from '../../../src/storage/hash.js';
+import { sshKeys } from '../../helpers/sshKeys.js';
 
-const keys = testdir();
-const key = (name: string) => keys.path(name);
-
-/** Makes an ed25519 key pair KEY, KEY.pub (comment = name) with passphrase `pass`. */
-function keygen(name: string, pass = ''): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-C', name, '-f', key(name)], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
-}
-
-/** An allowed-signers line (git's format) for a key, limited to mvm's namespace. */
-const allowedLine = (principal: string, name: string) =>
-  `${principal} namespaces="mvm-version" ${readFileSync(key(`${name}.pub`), 'utf8').trim()}\n`;
+const ssh = sshKeys();
+const { key, keygen, allowedLine } = ssh;
 
 beforeAll(() => {
   keygen('alice');
   keygen('bob');
 });
-afterAll(() => keys.cleanup());
+afterAll(() => ssh.cleanup());
 
 /** A workspace with one model file and versions v1 (and v2), alice allowed to sign. */
 function workspace(opts: { allowed?: boolean; versions?: number } = {}) {
@@ -149,14 +138,14 @@ describe('signing and verifying versions', () => {
       'named',
     async () => {
       const { t, run } = workspace();
-      const sock = join(keys.dir, 'agent.sock');
+      const sock = key('agent.sock');
       let agent: ChildProcess | null = null;
       try {
         keygen('carol', 'correct horse');
         writeFileSync(t.path('.mvm-allowed-signers'), allowedLine('carol@example.com', 'carol'));
         agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
         for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-        const askpass = keys.path('askpass.sh');
+        const askpass = key('askpass.sh');
         write(askpass, '#!/bin/sh\necho "correct horse"\n', 0o755);
         const env = { SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' };
         const add = spawnSync('ssh-add', [key('carol')], {
@@ -174,7 +163,7 @@ describe('signing and verifying versions', () => {
         write(t.path('model/w.bin'), 'weights 3');
         expectError(
           run(['commit', '-m', 'three', '--sign-key', key('carol.pub'), '--json'], {
-            SSH_AUTH_SOCK: join(keys.dir, 'no-agent.sock'),
+            SSH_AUTH_SOCK: key('no-agent.sock'),
           }),
           'SIGNING_FAILED',
           9,
