@@ -45,6 +45,9 @@ export const fetchCommand: Command<Args> = {
       `fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ` +
         `${r.refs.length} ref(s)`,
     );
+    for (const e of r.envs.changed) print(`  env ${e}: updated from ${r.remote}`);
+    for (const e of r.envs.removed) print(`  env ${e}: removed on ${r.remote} (its history is kept here)`);
+    for (const e of r.envs.missing) print(`  env ${e}: its version is not on ${r.remote}; left as it was`);
     if (r.completed) print(`fetched ${r.completed.chunks} chunk(s) this store lacked: it is a full store now`);
   },
 };
