@@ -10,6 +10,7 @@ interface Args extends GlobalArgs {
   keep?: number;
   path?: string;
   force?: boolean;
+  keepNewer?: boolean;
 }
 
 /** `mvm export`: write a version into a TF Serving or Triton model folder. */
@@ -32,7 +33,11 @@ export const exportCommand: Command<Args> = {
       })
       .option('path', {
         type: 'string',
-        describe: 'Export only the files under this path of the version, relative to it',
+        describe: 'Export only this file, or the files under this folder (relative to it)',
+      })
+      .option('keep-newer', {
+        type: 'boolean',
+        describe: 'Leave the numbered folders above this version (by default they go, so the server serves this one)',
       })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Replace a numbered folder that holds something else' })
       .option('json', { type: 'boolean' })
@@ -49,6 +54,7 @@ export const exportCommand: Command<Args> = {
       keep: argv.keep,
       path: argv.path,
       force: argv.force,
+      keepNewer: argv.keepNewer,
     });
     if (argv.json) return printJson(r);
     print(
@@ -57,5 +63,10 @@ export const exportCommand: Command<Args> = {
         : `${r.path} already holds ${versionLabel(r.id, r.number)}`,
     );
     if (r.removed.length) print(`removed version folders: ${r.removed.join(', ')}`);
+    if (r.config) print(`wrote ${r.config} (the model's name and backend)`);
+    if (r.above.length)
+      print(
+        `warning: ${r.above.join(', ')} above it remain${r.above.length > 1 ? '' : 's'}: a server serving the highest number serves that`,
+      );
   },
 };

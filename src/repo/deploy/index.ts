@@ -33,6 +33,7 @@ export {
   type ExportResult,
   exportVersion,
   modelFolder,
+  numberedFolders,
   pruneServing,
   staleStaging,
   validateServingName,

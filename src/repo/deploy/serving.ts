@@ -20,6 +20,7 @@ import { assertSafeVersion } from '../../core/versionCheck.js';
 import { fsyncDir } from '../../storage/atomic.js';
 import { assembleFile } from '../workspace/index.js';
 import { safeDestination } from './safeDest.js';
+import { servedFiles, tritonConfig } from './servingFiles.js';
 import { withPool, type Repository } from '../repository/index.js';
 import type { ExportTarget } from './envConfig.js';
 import { alive } from '../../storage/lock.js';
@@ -39,6 +40,8 @@ export interface ExportResult {
   written: boolean;
   /** Numbered folders removed (`keep`, or newer than the env's version). */
   removed: number[];
+  /** Triton: the `config.pbtxt` written because the model folder had none. */
+  config?: string | null;
 }
 
 /** Checks a model name for the serving folder: one path component. */
@@ -178,16 +181,8 @@ export async function exportVersion(
   const dest = join(modelDir, String(number));
   const version = repo.version(id);
   assertSafeVersion(version, id);
-  const prefix = target.path ? target.path.replace(/\/+$/, '') + '/' : '';
-  const files = Object.entries(version.files).filter(([p]) => !prefix || p.startsWith(prefix));
-  if (!files.length) {
-    throw new MvmError(
-      'PATH_NOT_FOUND',
-      `version ${id.slice(0, 12)} has no files${prefix ? ` under ${prefix}` : ''} to export`,
-      { id, path: target.path ?? null },
-    );
-  }
-  const bytes = files.reduce((s, [, e]) => s + e.size, 0);
+  const files = servedFiles(version.files, target, id);
+  const bytes = files.reduce((s, f) => s + f.entry.size, 0);
   const base: ExportResult = { path: dest, id, number, files: files.length, bytes, written: false, removed: [] };
   if (existsSync(dest)) {
     const held = markerId(dest);
@@ -226,10 +221,9 @@ export async function exportVersion(
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
     // a partial store fetches the chunks of every file in one batch first
-    await repo.chunks.ensure(files.flatMap(([, entry]) => repo.file(entry.file).chunks));
+    await repo.chunks.ensure(files.flatMap((f) => repo.file(f.entry.file).chunks));
     await withPool(async (pool) => {
-      for (const [path, entry] of files) {
-        const rel = path.slice(prefix.length);
+      for (const { path, rel, entry } of files) {
         const out = safeDestination(staging, rel);
         for (let d = dirname(out); d.length > staging.length; d = dirname(d)) dirs.add(d);
         const tmp = await assembleFile(repo, pool, repo.file(entry.file), entry.mode, { tmpDir: staging, path });
@@ -237,15 +231,13 @@ export async function exportVersion(
         fsyncFile(out);
       }
     });
-    writeFileSync(
-      join(staging, EXPORT_MARKER),
-      JSON.stringify({ id, number, files: files.map(([p]) => p.slice(prefix.length)) }) + '\n',
-    );
+    writeFileSync(join(staging, EXPORT_MARKER), JSON.stringify({ id, number, files: files.map((f) => f.rel) }) + '\n');
     fsyncFile(join(staging, EXPORT_MARKER));
     for (const d of dirs) fsyncDir(d);
     if (existsSync(dest)) removeFolder(modelDir, number);
     renameSync(staging, dest);
     fsyncDir(modelDir);
+    if (target.layout === 'triton') base.config = tritonConfig(modelDir, target.name, files);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw e instanceof MvmError ? e : fromSystemError(e, dest, 'writing');
