@@ -66,7 +66,8 @@ export const exportCommand: Command<Args> = {
     if (r.config) print(`wrote ${r.config} (the model's name and backend)`);
     if (r.above.length)
       print(
-        `warning: ${r.above.join(', ')} above it remain${r.above.length > 1 ? '' : 's'}: a server serving the highest number serves that`,
+        `warning: ${r.above.join(', ')} above it remain${r.above.length > 1 ? '' : 's'}: ` +
+          'a server serving the highest number serves that',
       );
   },
 };
