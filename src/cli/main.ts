@@ -50,6 +50,7 @@ const COMMANDS: [name: string, load: () => Promise<CommandModuleExports>][] = [
   ['clone', () => import('./commands/clone.js')],
   ['hooks', () => import('./commands/hooks.js')],
   ['follow', () => import('./commands/follow.js')],
+  ['merge-lock', () => import('./commands/mergeLock.js')],
 ];
 
 /** The command named `name` among a module's exports (its `command` starts with the name). */

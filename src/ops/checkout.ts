@@ -1,7 +1,7 @@
 import { MvmError, isMvmError } from '../errors.js';
-import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
+import { type Repository, withLock, type Progress, gitInfo } from '../repo/repository/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
-import { numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
+import { adoptTracked, numberOf, resolveTarget, LOCK_FILE, lockNotPushed, readLock } from '../repo/history/index.js';
 import { findRemote, ensureVersion } from '../repo/transfer/index.js';
 
 /** Options of `mvm checkout`. */
@@ -66,12 +66,8 @@ async function checkoutTarget(
       const remote = findRemote(repo);
       throw lockNotPushed(lock.version, remote.name, remote.url);
     }
-    // stay on the branch when its tip is the locked version
-    const branch = repo.currentBranch();
-    target = {
-      id: lock.version,
-      branch: branch && repo.refs.read(`refs/heads/${branch}`) === lock.version ? branch : null,
-    };
+    adoptTracked(repo, lock);
+    target = { id: lock.version, branch: lockBranch(repo, lock.version) };
   } else {
     if (!rev)
       throw new MvmError('BAD_ARGUMENT', 'name a revision to check out, or pass --lock', { hint: 'mvm checkout v3' });
@@ -87,4 +83,18 @@ async function checkoutTarget(
     progress: opts.progress,
   });
   return { id: target.id, number: numberOf(repo, target.id), branch: target.branch, ...done };
+}
+
+/**
+ * The branch a checkout of mvm.lock's version stays on (or moves to): the current one when its tip is that version,
+ * else the one named like git's current branch, else the only branch whose tip it is; null (detached) otherwise.
+ */
+function lockBranch(repo: Repository, id: string): string | null {
+  const tip = (b: string | null | undefined) => !!b && repo.refs.read(`refs/heads/${b}`) === id;
+  const current = repo.currentBranch();
+  if (tip(current)) return current;
+  const git = gitInfo(repo.root)?.branch;
+  if (tip(git)) return git!;
+  const at = repo.refs.list('refs/heads/').filter((r) => r.value === id);
+  return at.length === 1 ? at[0]!.name : null;
 }

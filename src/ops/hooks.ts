@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
@@ -48,7 +49,8 @@ function gitDir(root: string): string {
 /**
  * Installs git hooks: post-checkout and post-merge restore the model mvm.lock
  * names, pre-push pushes the versions. A hook that already exists and is not
- * mvm's is kept as it is; the result says which line to add to it.
+ * mvm's is kept as it is; the result says which line to add to it. Last, git's
+ * merge driver for mvm.lock (its own entry in the result).
  */
 export function installHooks(repo: Repository): HookResult[] {
   const dir = join(gitDir(repo.root), 'hooks');
@@ -57,7 +59,7 @@ export function installHooks(repo: Repository): HookResult[] {
   } catch (e) {
     throw fromSystemError(e, dir, 'creating');
   }
-  return Object.entries(HOOKS).map(([hook, command]) => {
+  const hooks = Object.entries(HOOKS).map(([hook, command]) => {
     const path = join(dir, hook);
     const existing = existsSync(path) ? readFileSync(path, 'utf8') : null;
     if (existing !== null && !existing.includes(MARK))
@@ -71,4 +73,34 @@ export function installHooks(repo: Repository): HookResult[] {
     chmodSync(path, 0o755);
     return { hook, path, outcome: existing === null ? ('installed' as const) : ('updated' as const) };
   });
+  const attributes = installMergeDriver(repo);
+  return [
+    ...hooks,
+    { hook: 'merge driver', path: attributes.path, outcome: attributes.added ? 'installed' : 'updated' },
+  ];
+}
+
+/** The line of `.gitattributes` that gives mvm.lock mvm's merge driver. */
+const ATTRIBUTE = 'mvm.lock merge=mvm-lock';
+
+/**
+ * Registers git's merge driver for mvm.lock: `merge.mvm-lock.driver` in the repository's git config, and a line in
+ * `.gitattributes` at the workspace root (commit it, so every clone's merges use it once its hooks are installed).
+ * Says where the attributes file is and whether the line was added.
+ */
+function installMergeDriver(repo: Repository): { path: string; added: boolean } {
+  const set = (key: string, value: string) => {
+    try {
+      execFileSync('git', ['config', key, value], { cwd: repo.root, stdio: 'ignore' });
+    } catch (e) {
+      throw new MvmError('COMMAND_FAILED', `git config ${key} failed: ${(e as Error).message}`, { key });
+    }
+  };
+  set('merge.mvm-lock.name', 'mvm.lock: the model of one side, never a line-by-line mix');
+  set('merge.mvm-lock.driver', 'mvm merge-lock %O %A %B');
+  const path = join(repo.root, '.gitattributes');
+  const had = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  if (had.split('\n').some((l) => l.trim() === ATTRIBUTE)) return { path, added: false };
+  writeFileAtomic(path, `${had}${had && !had.endsWith('\n') ? '\n' : ''}${ATTRIBUTE}\n`, { tmpDir: repo.root });
+  return { path, added: true };
 }

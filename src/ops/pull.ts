@@ -21,7 +21,7 @@ import {
   SHARED_REMOTES_FILE,
 } from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
-import { numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
+import { adoptTracked, numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
 import { adoptEnvs, envVersions, remoteEnvsFor } from '../repo/deploy/index.js';
 
 /** Options of `mvm pull`. */
@@ -191,6 +191,7 @@ export async function pullIntoNewStore(root: string, opts: PullOptions = {}): Pr
           const tip = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
           const target = lock?.version ?? tip;
           if (lock && !repo.objects.has(lock.version)) throw lockNotPushed(lock.version, remote.name, remote.url);
+          if (lock) adoptTracked(repo, lock);
           if (!target || !repo.objects.has(target))
             throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, {
               url: remote.url,

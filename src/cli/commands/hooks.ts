@@ -9,7 +9,9 @@ interface Args extends GlobalArgs {
 /** `mvm hooks install`: git hooks that keep the model in step with git. */
 export const hooksCommand: Command<Args> = {
   command: 'hooks <action>',
-  describe: 'Install git hooks: after git checkout/merge restore the model mvm.lock names; before git push, mvm push',
+  describe:
+    'Install git hooks: after git checkout/merge restore the model mvm.lock names; before git push, mvm push; ' +
+    'and a merge driver for mvm.lock',
   builder: (y) =>
     y
       .positional('action', { type: 'string', choices: ['install'], demandOption: true })
@@ -22,7 +24,9 @@ export const hooksCommand: Command<Args> = {
     if (argv.json) return printJson(r);
     for (const h of r)
       print(
-        h.outcome === 'kept' ? `kept ${h.path} (not mvm's): add the line '${h.line}' to it` : `${h.outcome} ${h.path}`,
+        h.outcome === 'kept'
+          ? `kept ${h.path} (not mvm's): add the line '${h.line}' to it`
+          : `${h.outcome} ${h.path}${h.hook === 'merge driver' ? ' (the merge driver for mvm.lock: commit it)' : ''}`,
       );
   },
 };

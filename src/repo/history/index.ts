@@ -16,7 +16,16 @@ export {
   moveEnv,
 } from './deployments.js';
 export { type GcLogEntry, removedVersions } from './gcLog.js';
-export { LOCK_FILE, lockNotPushed, readLock, writeLock } from './lockfile.js';
+export {
+  adoptTracked,
+  LOCK_FILE,
+  type LockFile,
+  lockNotPushed,
+  lockText,
+  readLock,
+  readLockAt,
+  writeLock,
+} from './lockfile.js';
 export { followRegistry } from './numbering.js';
 export { gcRoots, reachableObjects } from './reachable.js';
 export { rebaseOnto } from './rebase.js';

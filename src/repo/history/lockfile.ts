@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MvmError } from '../../errors.js';
 import { canonicalJson } from '../../core/canonical.js';
@@ -13,12 +13,19 @@ import type { Repository } from '../repository/index.js';
 /** The file at the workspace root, meant for git, that names the model of each git commit. */
 export const LOCK_FILE = 'mvm.lock';
 
-/** What mvm.lock holds: the version, and the file object, mode and size of each tracked path. */
+/**
+ * What mvm.lock holds: the version, the file object, mode and size of each tracked path, and the tracked path specs
+ * (files or folders) when it was written, so that every clone tracks the same paths (older locks have none).
+ */
 export interface LockFile {
   format: 1;
   version: string;
   files: Record<string, FileEntry>;
+  tracked?: string[];
 }
+
+/** How many tracked path specs a lock may name. */
+const MAX_TRACKED = 100_000;
 
 /** True when a git repository encloses the workspace (a `.git` folder or file at or above the root). */
 export function inGit(root: string): boolean {
@@ -33,14 +40,23 @@ export function inGit(root: string): boolean {
  * UNSAFE_VERSION.
  */
 export function readLock(root: string): LockFile | null {
-  const path = join(root, LOCK_FILE);
-  const v = readJsonFile(
-    path,
-    () =>
-      new MvmError('BAD_VALUE', `${LOCK_FILE} is not valid JSON`, {
-        path,
-        hint: `restore it from git (git checkout -- ${LOCK_FILE})`,
-      }),
+  return readLockAt(join(root, LOCK_FILE));
+}
+
+/** Reads a lock file at any path (git's merge driver gets the three sides as temporary files); see readLock. */
+export function readLockAt(path: string): LockFile | null {
+  const v = readJsonFile(path, () =>
+    conflicted(path)
+      ? new MvmError('BAD_VALUE', `${LOCK_FILE} has git conflict markers: both branches changed the model`, {
+          path,
+          hint:
+            `keep one side (git checkout --ours ${LOCK_FILE}, or --theirs), git add it, then mvm checkout --lock; ` +
+            'mvm hooks install lets git do this for you',
+        })
+      : new MvmError('BAD_VALUE', `${LOCK_FILE} is not valid JSON`, {
+          path,
+          hint: `restore it from git (git checkout -- ${LOCK_FILE})`,
+        }),
   ) as Partial<LockFile> | null;
   if (v === null) return null;
   if (v?.format !== 1 || typeof v.version !== 'string' || !isObjectId(v.version) || !isRecord(v.files)) {
@@ -57,7 +73,66 @@ export function readLock(root: string): LockFile | null {
       path,
       problems,
     });
-  return { format: 1, version: v.version, files };
+  const tracked = v.tracked;
+  if (
+    tracked !== undefined &&
+    !(
+      Array.isArray(tracked) &&
+      tracked.length <= MAX_TRACKED &&
+      tracked.every(
+        (p) => typeof p === 'string' && (p === '.' || versionProblems({ files: { [p]: SPEC } }).length === 0),
+      )
+    )
+  )
+    throw new MvmError('UNSAFE_VERSION', `${LOCK_FILE} names tracked paths mvm would not write`, {
+      path,
+      hint: `restore it from git (git checkout -- ${LOCK_FILE})`,
+    });
+  return { format: 1, version: v.version, files, ...(tracked ? { tracked: [...tracked] } : {}) };
+}
+
+/** A stand-in file entry, for checking a tracked path spec as a path of a version. */
+const SPEC: FileEntry = { file: '0'.repeat(64), mode: 0o644, size: 0 };
+
+/** True when a file has the lines git writes around a conflict. */
+function conflicted(path: string): boolean {
+  try {
+    return /^<{7} /m.test(readFileSync(path, 'utf8')) && /^>{7} /m.test(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes this workspace track what a lock says the workspace that wrote it tracked, besides what it tracks already
+ * (a new file in a tracked folder of a teammate's is then tracked here too).
+ */
+export function adoptTracked(repo: Repository, lock: LockFile): void {
+  if (!lock.tracked) return;
+  let mine: string[] = [];
+  try {
+    mine = repo.tracked();
+  } catch {
+    // unreadable here: the lock's set is the one to go by
+  }
+  const all = new Set([...mine, ...lock.tracked]);
+  if (all.size !== mine.length) repo.setTracked([...all]);
+}
+
+/** The text of a lock file: stable order, one path per line (git merges and diffs it line by line). */
+export function lockText(lock: LockFile): string {
+  const paths = Object.keys(lock.files).sort();
+  const lines = paths.map(
+    (p) =>
+      `    ${JSON.stringify(p)}: ` +
+      `${canonicalJson({ file: lock.files[p]!.file, mode: lock.files[p]!.mode, size: lock.files[p]!.size })}`,
+  );
+  return (
+    `{\n  "format": 1,\n  "version": ${JSON.stringify(lock.version)},\n` +
+    (lock.tracked ? `  "tracked": ${JSON.stringify(lock.tracked)},\n` : '') +
+    `  "files": {\n${lines.join(',\n')}` +
+    `${lines.length ? '\n' : ''}  }\n}\n`
+  );
 }
 
 /**
@@ -67,15 +142,16 @@ export function readLock(root: string): LockFile | null {
  */
 export function writeLock(repo: Repository, id: string, v: Version): boolean {
   if (!inGit(repo.root) && !existsSync(join(repo.root, LOCK_FILE))) return false;
-  const paths = Object.keys(v.files).sort();
-  const lines = paths.map(
-    (p) =>
-      `    ${JSON.stringify(p)}: ` +
-      `${canonicalJson({ file: v.files[p]!.file, mode: v.files[p]!.mode, size: v.files[p]!.size })}`,
+  let tracked: string[] | undefined;
+  try {
+    tracked = repo.tracked();
+  } catch {
+    // an unreadable tracked.json stops only the commands that need the tracked paths (fsck --repair rebuilds it)
+  }
+  const files = Object.fromEntries(
+    Object.entries(v.files).map(([p, e]) => [p, { file: e.file, mode: e.mode, size: e.size }]),
   );
-  const text =
-    `{\n  "format": 1,\n  "version": ${JSON.stringify(id)},\n  "files": {\n${lines.join(',\n')}` +
-    `${lines.length ? '\n' : ''}  }\n}\n`;
+  const text = lockText({ format: 1, version: id, files, ...(tracked ? { tracked } : {}) });
   writeFileAtomic(join(repo.root, LOCK_FILE), text, { tmpDir: repo.root });
   return true;
 }

@@ -14,7 +14,10 @@ describe('hooks', () => {
       ok(mvm(['init'], { cwd: t.dir }));
       const text = ok(mvm(['hooks', 'install'], { cwd: t.dir })).stdout;
       const hookPath = (h: string) => t.path(`.git/hooks/${h}`);
-      expect(text).toBe(['post-checkout', 'post-merge', 'pre-push'].map((h) => `installed ${hookPath(h)}\n`).join(''));
+      expect(text).toBe(
+        ['post-checkout', 'post-merge', 'pre-push'].map((h) => `installed ${hookPath(h)}\n`).join('') +
+          `installed ${t.path('.gitattributes')} (the merge driver for mvm.lock: commit it)\n`,
+      );
       for (const [hook, line] of [
         ['post-checkout', 'mvm checkout --lock --quiet || true'],
         ['post-merge', 'mvm checkout --lock --quiet || true'],
@@ -26,7 +29,7 @@ describe('hooks', () => {
         expect(statSync(hookPath(hook)).mode & 0o111).toBe(0o111);
       }
       const again = json(mvm(['hooks', 'install', '--json'], { cwd: t.dir }));
-      expect(again.map((h: { outcome: string }) => h.outcome)).toEqual(['updated', 'updated', 'updated']);
+      expect(again.map((h: { outcome: string }) => h.outcome)).toEqual(['updated', 'updated', 'updated', 'updated']);
       writeFileSync(hookPath('pre-push'), '#!/bin/sh\necho mine\n');
       const kept = json(mvm(['hooks', 'install', '--json'], { cwd: t.dir }));
       expect(kept[2]).toEqual({
@@ -84,7 +87,12 @@ describe('hooks', () => {
           git(root, ['commit', '-q', '-m', 'one']);
           ok(mvm(['init'], { cwd: root }));
           const hooks = json(mvm(['hooks', 'install', '--json'], { cwd: root }));
-          expect(hooks.map((h: { outcome: string }) => h.outcome)).toEqual(['installed', 'installed', 'installed']);
+          expect(hooks.map((h: { outcome: string }) => h.outcome)).toEqual([
+            'installed',
+            'installed',
+            'installed',
+            'installed',
+          ]);
           rmSync(seen, { force: true });
           git(root, ['checkout', '-q', '-b', 'other'], env);
           git(root, ['checkout', '-q', 'main'], env);

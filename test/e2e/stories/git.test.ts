@@ -4,27 +4,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { MVM_BIN, mvm, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
-import { GIT_ENV, git } from '../../helpers/git.js';
-
-/**
- * t/proj: a git repository whose mvm repository tracks `track` (models/w.bin holding `bytes`), commits v1 and pushes
- * it to the shared folder remote t/remote; .gitignore, mvm.lock and mvm-remotes.json are committed to git.
- */
-function pushedProject(t: ReturnType<typeof testdir>, bytes: Buffer, track: string) {
-  const proj = t.path('proj');
-  mkdirSync(proj);
-  const run = (cwd: string, args: string[]) => mvm(args, { cwd, env: GIT_ENV });
-  git(proj, ['init', '-q', '-b', 'main']);
-  write(join(proj, 'models/w.bin'), bytes);
-  ok(run(proj, ['init']));
-  ok(run(proj, ['add', track]));
-  ok(run(proj, ['commit', '-m', 'v1']));
-  ok(run(proj, ['remote', 'add', 'origin', t.path('remote'), '--shared']));
-  ok(run(proj, ['push']));
-  git(proj, ['add', '.gitignore', 'mvm.lock', 'mvm-remotes.json']);
-  git(proj, ['commit', '-q', '-m', 'model v1']);
-  return { proj, run };
-}
+import { GIT_ENV, git, pushedProject } from '../../helpers/git.js';
 
 // mvm alongside git: mvm.lock names the model of each git commit, mvm-remotes.json
 // names the remote, and a fresh `git clone` + `mvm pull` brings the model back.
@@ -54,6 +34,7 @@ describe('mvm with git', () => {
         expect(lock1).toEqual({
           format: 1,
           version: v1.id,
+          tracked: ['models'],
           files: {
             'models/w.bin': { file: expect.stringMatching(/^[0-9a-f]{64}$/), mode: expect.any(Number), size: 300_000 },
           },
@@ -115,6 +96,7 @@ describe('mvm with git', () => {
           ['post-checkout', 'installed'],
           ['post-merge', 'installed'],
           ['pre-push', 'kept'],
+          ['merge driver', 'installed'],
         ]);
         expect(readFileSync(join(mate, '.git/hooks/pre-push'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
         git(mate, ['checkout', '-q', 'main'], env);
