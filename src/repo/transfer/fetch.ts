@@ -10,7 +10,7 @@ import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSes
 import { findRemote } from './remotes.js';
 import { visibleFiles, StagedFiles } from '../workspace/index.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
-import { readRemoteSignatures, storeSignatures } from './signatureTransfer.js';
+import { readRemoteSignatures, storeSignatures } from './sidecarTransfer.js';
 import { download } from './download.js';
 import { REMOTE_LIMITS } from '../../core/limits.js';
 

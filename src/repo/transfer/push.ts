@@ -6,7 +6,7 @@ import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
 import { type Repository, type Progress, bounded } from '../repository/index.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
-import { pushSignatures } from './signatureTransfer.js';
+import { pushSignatures } from './sidecarTransfer.js';
 import { PACK_PART_SIZE, PACK_SIZE, REMOTE_LIMITS } from '../../core/limits.js';
 import { envPackSize } from '../../settings.js';
 import { faultPoint } from '../../storage/faults.js';
