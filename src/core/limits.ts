@@ -107,6 +107,13 @@ export const MAX_SIGNATURE_OBJECT = 10 << 10;
 /** Most signatures of one version taken from a remote. */
 export const MAX_SIGNATURES_PER_VERSION = 64;
 
+// ---- Annotations ----
+
+/** Largest annotation object taken from a remote (metrics and a note), in bytes of canonical JSON. */
+export const MAX_ANNOTATION_OBJECT = 1 << 20;
+/** Most annotations of one version taken from a remote. */
+export const MAX_ANNOTATIONS_PER_VERSION = 4096;
+
 // ---- Output of the programs mvm runs ----
 
 /** Characters of an `mvm eval` command's stdout kept (its metrics are read from them). */

@@ -38,6 +38,8 @@ export interface PushResult {
   numbered: number;
   /** Signatures sent. */
   signatures: number;
+  /** Annotations sent. */
+  annotations: number;
   /** Environments created or moved forward on the remote (the default remote only). */
   envs: string[];
   requests: number;

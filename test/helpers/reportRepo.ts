@@ -88,6 +88,7 @@ export function makeReportRepo(opts: { message5?: string } = {}): ReportRepo {
   write(t.path('model.safetensors'), model(ws));
   commit('fine-tune', '0.88', '0.5', '0.0005', '--base', 'v2', '--data', 'data/train.txt');
   ok(run(['deploy', 'v4']));
+  ok(run(['env', 'staging', '--create']));
   ok(run(['deploy', 'v4', '--env', 'staging']));
   ws[2] = nudged(ws[2]!, 0.2, 5);
   write(t.path('model.safetensors'), model(ws));

@@ -71,6 +71,7 @@ export const pushCommand: Command<Args> = {
       );
     }
     if (r.signatures) print(`  sent ${r.signatures} signature(s)`);
+    if (r.annotations) print(`  sent ${r.annotations} annotation(s)`);
     for (const e of r.envs) print(`  env ${e}: sent (it was only here)`);
     print(
       `pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ` +

@@ -10,7 +10,7 @@ import { defaultJobs, listRemoteRefs, withRemote, type RemoteRef, type RemoteSes
 import { findRemote } from './remotes.js';
 import { visibleFiles, StagedFiles } from '../workspace/index.js';
 import { absentObjects, clearReplacedLost, hasLostObjects, type Absent } from './refetch.js';
-import { readRemoteSignatures, storeSignatures } from './sidecarTransfer.js';
+import { ANNOTATIONS, readRemoteSidecars, SIGNATURES, storeSidecars } from './sidecarTransfer.js';
 import { download } from './download.js';
 import { REMOTE_LIMITS } from '../../core/limits.js';
 
@@ -99,8 +99,12 @@ export async function fetchAndStage(
   bytes += await download(s, index, wantFiles, opts.jobs, (id, stored, content) =>
     files.set(id, { stored, f: decodeFileObject(content, id) }),
   );
-  // signatures of the versions here or fetched, checked before anything is stored
-  const signatures = await readRemoteSignatures(repo, s, (id) => versions.has(id) || repo.objects.has(id), opts.jobs);
+  // signatures and annotations of the versions here or fetched, checked before anything is stored
+  const held = (id: string) => versions.has(id) || repo.objects.has(id);
+  const sidecars = [
+    ...(await readRemoteSidecars(repo, s, SIGNATURES, held, opts.jobs)),
+    ...(await readRemoteSidecars(repo, s, ANNOTATIONS, held, opts.jobs)),
+  ];
   // 3. chunks, stored as they arrive (content-addressed: harmless until a manifest names them): of every
   // version fetched or asked for, those of the paths this workspace holds (all of them, unless --only).
   // A partial store takes from its own remote only the chunks of the version being staged, and keeps
@@ -157,7 +161,7 @@ export async function fetchAndStage(
     for (const [id, { stored }] of files) repo.objects.putStored(id, stored);
     for (const [id, { stored }] of versions) repo.objects.putStored(id, stored);
     clearReplacedLost(repo, partial ? onRemote : undefined);
-    storeSignatures(repo, signatures);
+    storeSidecars(repo, sidecars);
     opts.progress?.done?.();
     // 4. refs last
     const load = (id: string) => repo.version(id);

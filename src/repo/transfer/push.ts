@@ -6,7 +6,7 @@ import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
 import { type Repository, type Progress, bounded } from '../repository/index.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
-import { pushSignatures } from './sidecarTransfer.js';
+import { ANNOTATIONS, pushSidecars, SIGNATURES } from './sidecarTransfer.js';
 import { PACK_PART_SIZE, PACK_SIZE, REMOTE_LIMITS } from '../../core/limits.js';
 import { envPackSize } from '../../settings.js';
 import { faultPoint } from '../../storage/faults.js';
@@ -38,6 +38,8 @@ export interface PushTransfer {
   registry: (string | null)[];
   /** Signatures sent (of versions the remote holds, made or fetched here). */
   signatures: number;
+  /** Annotations sent (metrics checked later, eval results), likewise. */
+  annotations: number;
 }
 
 /** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
@@ -190,7 +192,8 @@ export async function pushToRemote(
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();
   // signatures of versions the remote now holds (content-addressed files: order does not matter to readers)
-  const signatures = await pushSignatures(repo, s, (id) => index.has(id), opts.jobs);
+  const signatures = await pushSidecars(repo, s, SIGNATURES, (id) => index.has(id), opts.jobs);
+  const annotations = await pushSidecars(repo, s, ANNOTATIONS, (id) => index.has(id), opts.jobs);
   for (const p of plans) {
     if (p.from === p.to) continue;
     // a fault point here stands for a swap lost after the packs were sent (tests)
@@ -218,6 +221,7 @@ export async function pushToRemote(
     numbered,
     registry,
     signatures,
+    annotations,
   };
 }
 

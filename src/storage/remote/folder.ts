@@ -21,7 +21,16 @@ import { REMOTE_LIMITS } from '../../core/limits.js';
 
 const LOCK_WAIT_MS = 10_000;
 /** The top-level names of a folder remote (see docs/FORMAT.md, Remotes). */
-const REMOTE_ENTRIES = new Set(['.tmp', 'mvm-remote.json', 'packs', 'refs', 'numbers', 'signatures', 'envs']);
+const REMOTE_ENTRIES = new Set([
+  '.tmp',
+  'mvm-remote.json',
+  'packs',
+  'refs',
+  'numbers',
+  'signatures',
+  'annotations',
+  'envs',
+]);
 
 function remoteError(e: unknown, path: string, doing: string): MvmError {
   const code = (e as NodeJS.ErrnoException)?.code;

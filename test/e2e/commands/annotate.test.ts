@@ -5,7 +5,11 @@
  * test/helpers/registryRepo.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ok, json, expectError } from '../../helpers/assertions.js';
+import { testdir } from '../../helpers/cli.js';
+import { BACKENDS, originAndClone } from '../../helpers/remotes.js';
 import { DEFAULT_AUTHOR, HEX64, snapshot, useRegistryRepo } from '../../helpers/registryRepo.js';
 
 const { fx, copy, expectSets } = useRegistryRepo();
@@ -114,4 +118,35 @@ describe.concurrent('annotate', () => {
       expect(json(await r.run(['show', 'v2', '--json'])).annotations).toEqual([]);
     },
   );
+});
+
+describe('annotations through a remote', () => {
+  it('travel with push and fetch both ways; one whose bytes do not match its id refuses the fetch', () => {
+    const t = testdir();
+    try {
+      const url = t.path('remote');
+      const { a, c } = originAndClone(BACKENDS[0]!, t, url);
+      ok(a.run(['annotate', 'v1', '--metric', 'f1=0.7', '--note', 'holdout']));
+      expect(json(a.run(['push', '--json'])).annotations).toBe(1);
+      expect(json(a.run(['push', '--json'])).annotations).toBe(0);
+      ok(c.run(['fetch']));
+      const seen = json(c.run(['show', 'v1', '--json']));
+      expect(seen.annotations.map((x: { metrics: object; note: string }) => [x.metrics, x.note])).toEqual([
+        [{ f1: 0.7 }, 'holdout'],
+      ]);
+      expect(json<{ number: number }[]>(c.run(['log', '--where', 'metrics.f1 > 0.5', '--json'])).length).toBe(1);
+      ok(c.run(['annotate', 'v1', '--metric', 'f1=0.75']));
+      ok(c.run(['push']));
+      ok(a.run(['fetch']));
+      expect(json(a.run(['show', 'v1', '--json'])).annotations).toHaveLength(2);
+      // a file on the remote whose bytes are not its id's: a fresh clone refuses it and keeps nothing
+      const dir = join(url, 'annotations', readdirSync(join(url, 'annotations'))[0]!);
+      const file = join(dir, readdirSync(dir)[0]!);
+      writeFileSync(file, readFileSync(file, 'utf8').replace('0.7', '0.9'));
+      const bad = expectError(c.run(['clone', url, t.path('d'), '--json']), 'REMOTE_CORRUPT', 7);
+      expect(bad.message).toContain('does not match its id');
+    } finally {
+      t.cleanup();
+    }
+  });
 });

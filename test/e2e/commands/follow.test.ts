@@ -174,25 +174,22 @@ describe('mvm follow', () => {
           ['exported', 3],
           ['exported', 2],
         ]);
-        // kill -9 at each write of an export, then a restart: the folder converges on the env's version
+        // kill -9 at a write of the step that serves a deploy (every second one; npm run faults: every one), then a
+        // restart: the folder converges on the env's version
         ok(run(['deploy', 'v3', '--env', 'production']));
         const log = t.path('faults.log');
-        const counted = follow(['--once'], { MVM_FAULT: 'count', MVM_FAULT_LOG: log });
-        ok(counted);
-        ok(run(['rollback', '--env', 'production']));
-        ok(follow(['--once']));
+        ok(follow(['--once'], { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
         const points = readFileSync(log, 'utf8').trim().split('\n').length;
         expect(points).toBeGreaterThan(3);
-        ok(run(['deploy', 'v3', '--env', 'production']));
-        for (let k = 1; k <= points; k++) {
+        for (let k = 1; k <= points; k += process.env.MVM_FAULTS === 'full' ? 1 : 2) {
+          ok(run(['rollback', '--env', 'production']));
+          ok(follow(['--once']));
+          expect(numbered(models).at(-1)).toBe(2);
+          ok(run(['deploy', 'v3', '--env', 'production']));
           const killed = follow(['--once'], { MVM_FAULT: `kill:${k}` });
           expect(killed.exitCode === -1 || killed.exitCode === 0, killed.stderr).toBe(true);
           ok(follow(['--once']));
           expect(numbered(models).at(-1)).toBe(3);
-          ok(run(['rollback', '--env', 'production']));
-          ok(follow(['--once']));
-          expect(numbered(models)).toEqual([1, 2]);
-          ok(run(['deploy', 'v3', '--env', 'production']));
         }
         expect(bad).toEqual([]);
         expect(looks).toBeGreaterThan(0);
