@@ -1,4 +1,4 @@
-import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { Repository } from '../repo/repository/index.js';
 import { openRepository } from '../repo/transfer/index.js';
 
@@ -23,4 +23,17 @@ export interface Command<A extends GlobalArgs> extends Omit<CommandModule<Global
 /** Opens the repository for a command from the current directory (main.ts has already applied -C). */
 export function openRepo(): Repository {
   return openRepository(process.cwd());
+}
+
+/** Options of the commands that open a remote by URL (clone, follow): where an S3 remote is; transfers at once. */
+export function remoteOptions<T>(y: Argv<T>) {
+  return y
+    .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
+    .option('allow-http', {
+      type: 'boolean',
+      describe: 'Consent to a plain http:// endpoint that is not this machine',
+    })
+    .option('region', { type: 'string' })
+    .option('path-style', { type: 'boolean' })
+    .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' });
 }

@@ -1,4 +1,4 @@
-import type { Command, GlobalArgs } from '../context.js';
+import { remoteOptions, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
@@ -20,7 +20,7 @@ export const cloneCommand: Command<Args> = {
   command: 'clone <url> [dir]',
   describe: 'Create a repository from a remote (as origin) and check out its main branch',
   builder: (y) =>
-    y
+    remoteOptions(y)
       .positional('url', {
         type: 'string',
         demandOption: true,
@@ -39,14 +39,6 @@ export const cloneCommand: Command<Args> = {
           'Keep a local copy of every chunk (default: chunks other than the checked-out files stay on the remote ' +
           'until needed)',
       })
-      .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
-      .option('allow-http', {
-        type: 'boolean',
-        describe: 'Consent to a plain http:// endpoint that is not this machine',
-      })
-      .option('region', { type: 'string' })
-      .option('path-style', { type: 'boolean' })
-      .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean' })
       .example('mvm clone s3://models-bucket/team-a', 'a copy of the team repository in ./team-a')
       .example('mvm clone /mnt/share/mvm model --rev v12', 'version 12 in ./model')

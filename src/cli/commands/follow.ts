@@ -1,7 +1,7 @@
 import type { FollowEvent, FollowStep } from '../../ops/follow.js';
 import type { ServingLayout } from '../../repo/deploy/index.js';
 import type { ErrorCode } from '../../errors.js';
-import type { Command, GlobalArgs } from '../context.js';
+import { remoteOptions, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, formatDate, print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
@@ -54,7 +54,7 @@ export const followCommand: Command<Args> = {
   command: 'follow <url>',
   describe: 'On a serving host: keep a serving folder in step with an environment of a remote (no workspace needed)',
   builder: (y) =>
-    y
+    remoteOptions(y)
       .positional('url', { type: 'string', demandOption: true, describe: 's3://bucket/prefix or a folder' })
       .option('env', { type: 'string', demandOption: true, describe: 'The environment to follow' })
       .option('export', { type: 'string', demandOption: true, describe: 'The serving folder (model repository)' })
@@ -77,14 +77,6 @@ export const followCommand: Command<Args> = {
         type: 'string',
         describe: "The follower's own store (default: under $XDG_CACHE_HOME/mvm/follow/)",
       })
-      .option('endpoint', { type: 'string', describe: 'S3-compatible endpoint URL' })
-      .option('allow-http', {
-        type: 'boolean',
-        describe: 'Consent to a plain http:// endpoint that is not this machine',
-      })
-      .option('region', { type: 'string' })
-      .option('path-style', { type: 'boolean' })
-      .option('jobs', { alias: 'j', type: 'number', describe: 'Transfers at once' })
       .option('json', { type: 'boolean', describe: 'One JSON object per line, per change' })
       .example(
         'mvm follow s3://models/team --env production --export /models --layout tf-serving --name clf',
