@@ -29,8 +29,8 @@ export function defaultThreads(writes = true): number {
 /**
  * WorkerPool runs tasks on worker threads started from `script`, or inline
  * through `runInline` when the pool has no threads (MVM_WORKERS=0, or when
- * running from TypeScript sources under the test runner). Workers start on
- * first use.
+ * running from TypeScript sources under the test runner). Workers start as
+ * the work needs them: one more whenever a task finds them all busy.
  */
 export class WorkerPool<T extends object, R extends PoolResult> {
   private readonly slots: Slot[] = [];
@@ -62,19 +62,22 @@ export class WorkerPool<T extends object, R extends PoolResult> {
   }
 
   private start(): void {
-    for (let i = this.slots.length; i < this.wanted; i++) {
-      const worker = new Worker(this.script, { workerData: faultWorkerData() });
-      worker.on('message', (m: { seq: number; result: R }) => {
-        const p = this.pending.get(m.seq);
-        this.pending.delete(m.seq);
-        p?.resolve(m.result);
-      });
-      worker.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      this.slots.push({ worker, busy: 0 });
-    }
+    for (let i = this.slots.length; i < this.wanted; i++) this.startOne();
+  }
+
+  /** Starts one more thread. */
+  private startOne(): void {
+    const worker = new Worker(this.script, { workerData: faultWorkerData() });
+    worker.on('message', (m: { seq: number; result: R }) => {
+      const p = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      p?.resolve(m.result);
+    });
+    worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+    this.slots.push({ worker, busy: 0 });
   }
 
   /**
@@ -90,7 +93,9 @@ export class WorkerPool<T extends object, R extends PoolResult> {
 
   private dispatch(task: T, transfer: ArrayBuffer[]): Promise<R> {
     if (this.wanted === 0) return Promise.resolve(this.runInline(task));
-    this.start();
+    // threads start as the work needs them: a task finding every thread busy starts one more (a small commit of
+    // one chunk starts one thread, not one per core; a thread's start-up costs about 50 ms of CPU)
+    if (this.slots.length < this.wanted && !this.slots.some((s) => s.busy === 0)) this.startOne();
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     const seq = ++this.seq;
     slot.busy++;

@@ -13,6 +13,7 @@ import {
 } from '../history/index.js';
 import {
   defaultJobs,
+  fetchFromRemote,
   findRemote,
   syncRemoteIndex,
   withRemote,
@@ -63,6 +64,9 @@ export async function withEnvRemote<T>(repo: Repository, fn: (h: EnvRemote | nul
   return withRemote(repo, remote, false, async (s) => {
     if (!s.exists) return fn(null);
     const envs = await listRemoteEnvs(s);
+    // an env another clone moved to a version not fetched here yet: fetch it, so this clone sees where it points
+    const missing = envs.map((r) => currentOf(r.file)).filter((id): id is string => !!id && !repo.objects.has(id));
+    if (missing.length) await fetchFromRemote(repo, s, { jobs: defaultJobs(s.remote), want: missing });
     adoptEnvs(repo, envs);
     return fn({ s, envs: new Map(envs.map((r) => [r.env, r])) });
   });
@@ -221,8 +225,19 @@ export async function recordMove(
   moveHere: () => void,
 ): Promise<void> {
   if (!h) return moveHere();
-  await updateRemoteEnv(repo, h, env, (f) => ({ ...f, log: [...f.log, entry] }));
+  await updateRemoteEnv(repo, h, env, (f) => {
+    // a move starts where the env is: one decided on another view would break the log's chain
+    if (currentOf(f) !== entry.from)
+      throw new MvmError(
+        'ENV_MOVED',
+        `${env} on ${h.s.remote.name} is not where this clone saw it: ${lastMove({ env, file: f, tag: null }, short)}`,
+        { env, remote: h.s.remote.name, now: currentOf(f), hint: `mvm fetch, then run the command again` },
+      );
+    return { ...f, log: [...f.log, entry] };
+  });
 }
+
+const short = (id: string) => id.slice(0, 12);
 
 /**
  * After a push to the default remote: creates there each env of this clone it lacks, and moves forward each whose

@@ -92,8 +92,13 @@ describe('environments shared through a folder remote', () => {
       expectError(a.run(['show', 'deployed:production', '--json']), 'NOTHING_DEPLOYED', 4);
       ok(a.run(['push']));
       ok(a.run(['deploy', 'v2', '--env', 'production']));
+      // c has not fetched v2: its move starts from v2 all the same (the version is fetched), so the log stays a chain
+      const v2 = json(a.run(['show', 'v2', '--json'])).id as string;
+      expect(json(c.run(['rollback', '--env', 'production', '--to', 'v1', '--json'])).from).toBe(v2);
+      const log = JSON.parse(readFileSync(join(url, 'envs/production.json'), 'utf8')).log;
+      expect(log.map((e: { from: string | null }) => e.from)).toEqual([null, v2]);
       ok(c.run(['pull']));
-      expect(json(c.run(['show', 'deployed:production', '--json'])).id).toBe(json(a.run(['show', 'v2', '--json'])).id);
+      expect(json(c.run(['show', 'deployed:production@{1}', '--json'])).id).toBe(v2);
 
       // a repository that deployed before it had a remote: its envs and their history arrive with the first push
       const e = t.path('e');
