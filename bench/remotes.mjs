@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { followLatency } from './lib/followLatency.mjs';
 
 /** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
 async function startS3(root, dir, bucket) {
@@ -107,6 +108,8 @@ export async function runRemotes(h, A, B, sizeA) {
       syncDisk();
       const push2 = mvmJson(ws, 'push');
       const noop = mvmJson(ws, 'push');
+      // a serving host following production: deploy and rollback to served
+      const follow = await followLatency({ ws, base, url: t.url, add: t.add, env, mvm, interval: 0.5 });
       syncDisk();
       const clone = mvmJson(base, 'clone', t.url, `c2-${t.name.split(' ')[0]}`, ...t.add);
       syncDisk();
@@ -206,6 +209,21 @@ export async function runRemotes(h, A, B, sizeA) {
       rows.push(
         row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`),
       );
+      res[t.name].follow = follow;
+      for (const [what, m] of [
+        ['deploy v2 -> served by a follower', follow.deploy],
+        ['rollback to v1 -> served', follow.rollback],
+      ])
+        rows.push([
+          t.name,
+          what,
+          fmtS(m.servedS),
+          fmtBytes(m.bytes),
+          '',
+          '',
+          '',
+          `the deploy itself ${fmtS(m.moveS)}; the follower looks every ${follow.interval} s`,
+        ]);
       rows.push(
         row(
           'clone --only config.json',
