@@ -135,7 +135,8 @@ export async function pushToRemote(
             local: id,
             hint: ref.startsWith('refs/tags/')
               ? 'tags do not move; use --force to replace it'
-              : `pull first ('mvm pull'), or --force to overwrite ${cur.id.slice(0, 12)} on the remote`,
+              : `pull first: mvm pull --rebase && mvm push (your versions replayed on top of theirs; --force ` +
+                `would overwrite ${cur.id.slice(0, 12)} on the remote instead)`,
           },
         );
       }
@@ -202,7 +203,7 @@ export async function pushToRemote(
       throw new MvmError('NON_FAST_FORWARD', `${p.ref} on ${url} moved while pushing`, {
         url,
         ref: p.ref,
-        hint: 'someone else pushed; pull first, then push again (the objects already sent are kept)',
+        hint: 'someone else pushed; pull first: mvm pull --rebase && mvm push (the objects already sent are kept)',
       });
     }
   }

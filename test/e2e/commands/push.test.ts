@@ -70,7 +70,7 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         const vc = json(c.run(['commit', '-m', 'c2', '--json']));
         ok(a.run(['push']));
         const refused = expectError(c.run(['push', '--json']), 'NON_FAST_FORWARD', 5);
-        expect(refused.data.hint).toContain('pull first');
+        expect(refused.data.hint).toContain('mvm pull --rebase && mvm push');
         expect(refused.data.remote).toBe(va.id);
         expectError(c.run(['pull', '--json']), 'NON_FAST_FORWARD', 5);
         // the refused pull fetched a's version but left c's branch and workspace alone
