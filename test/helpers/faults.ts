@@ -1,11 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mvm, randomBytes, type RunResult } from '../../helpers/cli.js';
-import { json, ok, write } from '../../helpers/assertions.js';
+import { mvm, randomBytes, type RunResult } from './cli.js';
+import { json, ok, write } from './assertions.js';
 
-// Fault injection (MVM_FAULT, see src/storage/faults.ts): each write, fsync,
+// Fault injection (MVM_FAULT, see src/storage/faults.ts), for robustness/faults-*.test.ts (split in two files so
+// the two test workers share the sweep): each write, fsync,
 // rename, log append, unlink and chmod of commit, checkout, deploy and gc in
 // turn is made to fail with EIO or to kill the process. After each: fsck is
 // clean, history is intact, every workspace file is whole (the old version or
@@ -14,10 +15,13 @@ import { json, ok, write } from '../../helpers/assertions.js';
 // `npm run faults` (MVM_FAULTS=full) tries both at every point.
 const FULL = process.env.MVM_FAULTS === 'full';
 const exercised = new Map<string, number>();
-afterAll(() => {
-  const total = [...exercised.values()].reduce((a, b) => a + b, 0);
-  console.log(`faults: ${total} fault runs: ${[...exercised].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-});
+/** Registers the line that says how many fault runs each scenario had (call once per test file). */
+export function reportExercised(): void {
+  afterAll(() => {
+    const total = [...exercised.values()].reduce((a, b) => a + b, 0);
+    console.log(`faults: ${total} fault runs: ${[...exercised].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  });
+}
 
 const V1 = {
   'models/m.bin': randomBytes(2_500_000, 1),
@@ -69,7 +73,7 @@ function template(): { dir: string; v1: string; v2: string; cleanup: () => void 
   return { dir, v1, v2, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-interface Scenario {
+export interface Scenario {
   name: string;
   args: string[];
   /** Before the command: change the copy's workspace if the scenario needs it. */
@@ -92,7 +96,7 @@ const numbers = (dir: string) =>
 const sameTree = (a: Record<string, Buffer>, b: Record<string, Buffer>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([p, d]) => b[p]?.equals(d));
 
-const SCENARIOS: Scenario[] = [
+export const SCENARIOS: Scenario[] = [
   {
     name: 'commit',
     args: ['commit', '-m', 'v3'],
@@ -160,56 +164,53 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-describe('fault injection: a failure or kill at any write leaves a sound repository and whole files', () => {
-  for (const s of SCENARIOS) {
-    it(`${s.name}: every fault point`, () => {
-      const tpl = template();
-      try {
-        // count the points the command passes
-        const probe = mkdtempSync(join(tmpdir(), 'mvm-faults-probe-'));
-        cpSync(tpl.dir, probe, { recursive: true });
-        s.prepare?.(probe);
-        const log = join(probe, '..', `${probe.split('/').pop()}.points`);
-        ok(run(probe, s.args, { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
-        const points = readFileSync(log, 'utf8').trim().split('\n').length;
-        rmSync(probe, { recursive: true, force: true });
-        rmSync(log, { force: true });
-        expect(points).toBeGreaterThan(1);
-        for (let n = 1; n <= points; n++) {
-          for (const mode of FULL ? ['kill', 'fail'] : [n % 2 ? 'kill' : 'fail']) {
-            const dir = mkdtempSync(join(tmpdir(), 'mvm-faults-run-'));
-            try {
-              cpSync(tpl.dir, dir, { recursive: true });
-              s.prepare?.(dir);
-              const before = numbers(dir);
-              const r = run(dir, s.args, { MVM_FAULT: `${mode}:${n}` });
-              const where = `${s.name} ${mode}:${n}`;
-              if (mode === 'kill') expect(r.exitCode, where).toBe(-1);
-              else {
-                expect(r.exitCode, `${where}: ${r.stderr}`).not.toBe(0);
-                expect(r.stderr, where).toMatch(/^mvm: .*(EIO|i\/o error)/);
-              }
-              fsckClean(dir);
-              // history intact: every number that was there still is, but for a version gc removed (its manifest
-              // deleted after logs/gc recorded it), which says so
-              const kept = numbers(dir);
-              for (const n of before.filter((x: number) => !kept.includes(x))) {
-                const gone = run(dir, ['show', `v${n}`]);
-                expect(gone.stderr, `${where}: v${n}`).toMatch(/was removed by 'mvm gc'/);
-              }
-              s.afterFault(dir, r, tpl);
-              ok(run(dir, s.args));
-              fsckClean(dir);
-              s.afterRerun(dir, tpl);
-              exercised.set(s.name, (exercised.get(s.name) ?? 0) + 1);
-            } finally {
-              rmSync(dir, { recursive: true, force: true });
-            }
+/** Runs a scenario's command with a kill or a failure at each of its fault points, and checks what is left. */
+export function faultSweep(s: Scenario): void {
+  const tpl = template();
+  try {
+    // count the points the command passes
+    const probe = mkdtempSync(join(tmpdir(), 'mvm-faults-probe-'));
+    cpSync(tpl.dir, probe, { recursive: true });
+    s.prepare?.(probe);
+    const log = join(probe, '..', `${probe.split('/').pop()}.points`);
+    ok(run(probe, s.args, { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
+    const points = readFileSync(log, 'utf8').trim().split('\n').length;
+    rmSync(probe, { recursive: true, force: true });
+    rmSync(log, { force: true });
+    expect(points).toBeGreaterThan(1);
+    for (let n = 1; n <= points; n++) {
+      for (const mode of FULL ? ['kill', 'fail'] : [n % 2 ? 'kill' : 'fail']) {
+        const dir = mkdtempSync(join(tmpdir(), 'mvm-faults-run-'));
+        try {
+          cpSync(tpl.dir, dir, { recursive: true });
+          s.prepare?.(dir);
+          const before = numbers(dir);
+          const r = run(dir, s.args, { MVM_FAULT: `${mode}:${n}` });
+          const where = `${s.name} ${mode}:${n}`;
+          if (mode === 'kill') expect(r.exitCode, where).toBe(-1);
+          else {
+            expect(r.exitCode, `${where}: ${r.stderr}`).not.toBe(0);
+            expect(r.stderr, where).toMatch(/^mvm: .*(EIO|i\/o error)/);
           }
+          fsckClean(dir);
+          // history intact: every number that was there still is, but for a version gc removed (its manifest
+          // deleted after logs/gc recorded it), which says so
+          const kept = numbers(dir);
+          for (const n of before.filter((x: number) => !kept.includes(x))) {
+            const gone = run(dir, ['show', `v${n}`]);
+            expect(gone.stderr, `${where}: v${n}`).toMatch(/was removed by 'mvm gc'/);
+          }
+          s.afterFault(dir, r, tpl);
+          ok(run(dir, s.args));
+          fsckClean(dir);
+          s.afterRerun(dir, tpl);
+          exercised.set(s.name, (exercised.get(s.name) ?? 0) + 1);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        tpl.cleanup();
       }
-    }, 900_000);
+    }
+  } finally {
+    tpl.cleanup();
   }
-});
+}
