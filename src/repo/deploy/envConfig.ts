@@ -80,11 +80,14 @@ function checkConfig(path: string, env: string, v: unknown): EnvConfig {
   return c as EnvConfig;
 }
 
+/** A model name in a serving folder: one path component of plain characters. */
+export const SERVING_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** What is wrong with a serving layout as read from a file (`export` or `serving`), or null. */
 export function servingProblem(v: unknown): string | null {
   const e = v as Record<string, unknown> | null;
   if (!e || typeof e !== 'object' || Array.isArray(e)) return 'is not an object';
-  if (typeof e.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(e.name))
+  if (typeof e.name !== 'string' || !SERVING_NAME.test(e.name))
     return 'needs a model name (letters, digits, ., _ and -)';
   if (!LAYOUTS.includes(e.layout as ServingLayout)) return `needs a layout (${LAYOUTS.join(' or ')})`;
   if (e.keep !== undefined && !(Number.isSafeInteger(e.keep) && (e.keep as number) >= 1))

@@ -9,7 +9,7 @@ import { assertSigned, checkSignatures } from '../signing/index.js';
 import { defaultJobs, fetchFromRemote, findRemote, openRepository, saveRemote, withRemote } from '../transfer/index.js';
 import { LAYOUTS, type ExportTarget, type ServingLayout } from './envConfig.js';
 import { currentOf, readRemoteEnv } from './remoteEnvs.js';
-import { exportVersion, pruneServing, validateServingName } from './serving.js';
+import { exportVersion, markerId, pruneServing, validateServingName } from './serving.js';
 import { writeServingConfig } from './servingConfig.js';
 
 /** What a follower on a serving host follows, and how it serves it. */
@@ -127,15 +127,6 @@ function readState(repo: Repository): { id: string; path: string } | null {
   }
 }
 
-/** The marker mvm writes in a version folder names this version. */
-function serves(path: string, id: string): boolean {
-  try {
-    return (JSON.parse(readFileSync(join(path, '.mvm-export.json'), 'utf8')) as { id?: unknown }).id === id;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Looks at the env on the remote once and brings the serving folder to it: fetches the version's manifest and file
  * objects, checks its signatures when required (a refused version leaves the folder as it was), exports it
@@ -167,7 +158,7 @@ export async function followStep(repo: Repository, t: FollowTarget): Promise<Fol
     const target = servingTarget(t, r.file.settings.serving);
     step.id = id;
     const state = readState(repo);
-    if (state?.id === id && serves(state.path, id)) {
+    if (state?.id === id && markerId(state.path) === id) {
       const number = numberOf(repo, id);
       const config = t.servingConfig && number ? writeServingConfig(target, number, t.env) : null;
       return { ...step, outcome: 'unchanged', number, path: state.path, config };

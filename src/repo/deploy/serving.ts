@@ -22,7 +22,7 @@ import { assembleFile } from '../workspace/index.js';
 import { safeDestination } from './safeDest.js';
 import { servedFiles, tritonConfig } from './servingFiles.js';
 import { withPool, type Repository } from '../repository/index.js';
-import type { ExportTarget } from './envConfig.js';
+import { SERVING_NAME, type ExportTarget } from './envConfig.js';
 import { alive } from '../../storage/lock.js';
 
 /** The file mvm writes into every exported version folder: which version it holds. */
@@ -46,7 +46,7 @@ export interface ExportResult {
 
 /** Checks a model name for the serving folder: one path component. */
 export function validateServingName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+  if (!SERVING_NAME.test(name)) {
     throw new MvmError('BAD_VALUE', `'${name}' is not a valid model name for a serving folder`, {
       name,
       hint: 'use letters, digits, ., _ and -',
@@ -118,7 +118,7 @@ export function modelFolder(target: Pick<ExportTarget, 'dir' | 'name'>): string 
 }
 
 /** The version id a numbered folder holds, from its marker, or null when it has none (not written by mvm). */
-function markerId(folder: string): string | null {
+export function markerId(folder: string): string | null {
   try {
     const v = JSON.parse(readFileSync(join(folder, EXPORT_MARKER), 'utf8')) as { id?: unknown };
     return typeof v.id === 'string' ? v.id : null;
