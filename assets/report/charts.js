@@ -4,8 +4,16 @@
   var data = page.data;
   var report = page.report;
   // one chart per metric
+  // versions not numbered yet (made here, not pushed) come after the highest number, in order
+  var last = data.versions.reduce(function (n, v) {
+    return Math.max(n, v.number || 0);
+  }, 0);
+  var pending = {};
+  data.versions.forEach(function (v) {
+    if (!v.number) pending[v.id] = last + Object.keys(pending).length + 1;
+  });
   var xOf = function (v, axis) {
-    return axis === 'time' ? Date.parse(v.time) : v.number;
+    return axis === 'time' ? Date.parse(v.time) : v.number || pending[v.id];
   };
   function drawCharts(axis) {
     Object.keys(report.charts).forEach(function (m) {

@@ -30,8 +30,9 @@
   var colorOf = function (v) {
     return branchColor[v.branch || '(no branch)'];
   };
+  // a version the shared registry has not numbered yet shows its id, never a number
   var label = function (v) {
-    return 'v' + v.number;
+    return v.number ? 'v' + v.number : v.id.slice(0, 12);
   };
   var el = function (tag, text, cls) {
     var e = document.createElement(tag);

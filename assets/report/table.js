@@ -15,10 +15,10 @@
     {
       title: 'version',
       key: function (c) {
-        return c.number;
+        return c.number || Infinity;
       },
       cell: function (c) {
-        return 'v' + c.number;
+        return c.number ? 'v' + c.number : c.id.slice(0, 12);
       },
     },
     {

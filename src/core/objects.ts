@@ -64,6 +64,11 @@ export interface DataDep {
 export interface Dependencies {
   base?: ObjectId;
   data?: DataDep[];
+  /**
+   * For a version replayed onto another history (`mvm pull` after both sides
+   * made versions): the version it replays and that version's first parent.
+   */
+  replayOf?: { id: ObjectId; parent: ObjectId | null };
 }
 
 /** The state of the enclosing git repository when the version was made. */
@@ -266,6 +271,9 @@ function checkDeps(v: unknown, id: string): Dependencies {
       return { ...d, id: d.id } as DataDep;
     });
   }
+  const r = v.replayOf;
+  if (r !== undefined && !(isRecord(r) && isId(r.id) && (r.parent === null || isId(r.parent))))
+    throw bad(id, 'deps.replayOf is not {id, parent}');
   return { ...v, ...(v.base !== undefined ? { base: v.base } : {}), ...(data ? { data } : {}) };
 }
 

@@ -18,7 +18,7 @@ export interface BestOptions {
 /** The winning version and the runners-up considered. */
 export interface BestResult {
   id: string;
-  number: number;
+  number: number | null;
   value: number;
   direction: 'higher' | 'lower';
   candidates: number;
@@ -44,9 +44,8 @@ export async function best(repo: Repository, opts: BestOptions): Promise<BestRes
     if (match && !match(queryRecord(s))) continue;
     candidates++;
     const w = winner?.metrics[opts.metric] as number | undefined;
-    // ties go to the newer version
-    if (w === undefined || (direction === 'higher' ? v > w : v < w) || (v === w && s.number > winner!.number))
-      winner = s;
+    // ties go to the newer version (summaries come oldest first)
+    if (w === undefined || (direction === 'higher' ? v > w : v < w) || v === w) winner = s;
   }
   if (!winner) {
     const known = new Set<string>();

@@ -193,23 +193,27 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const id = repo.putObject(version);
     // signed before it is numbered: a key that fails leaves no version behind, as in git
     const signature = key ? recordSignature(repo, signVersion(id, key)) : undefined;
-    const number = leftBehind(
+    const line = leftBehind(
       () => repo.numbers.append(id),
       `version ${id.slice(0, 12)} was stored but could not be numbered, so it is not committed`,
       "the history and HEAD are unchanged; its objects stay until 'mvm gc' removes them; " +
         'commit again once the disk is fixed',
       { id },
     );
+    // a version made in a clone of a shared registry has no number until a push gets it one
+    const confirmed = repo.numbers.confirmed();
+    const number = confirmed === null || line <= confirmed ? line : null;
+    const name = number ? `v${number}` : id.slice(0, 12);
     // the ref moves last: until here a crash leaves only unreferenced objects
     const h = repo.head();
     const where = h.kind === 'branch' ? h.ref.replace(/^refs\/heads\//, '') : 'HEAD';
     leftBehind(
       () => (h.kind === 'branch' ? repo.refs.write(h.ref, id) : repo.refs.writeHead({ kind: 'detached', id })),
-      `v${number} ${id.slice(0, 12)} was stored and numbered, but ${where} could not be moved to it`,
+      `${number ? `v${number} ` : ''}${id.slice(0, 12)} was stored and numbered, but ${where} could not be moved to it`,
       h.kind === 'branch'
-        ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} v${number} ` +
+        ? `${where} still names the previous version; once the disk is fixed, 'mvm branch ${where} ${name} ` +
             `--force' takes the new one (or commit again)`
-        : `HEAD still names the previous version; 'mvm checkout v${number}' takes the new one once the disk is fixed`,
+        : `HEAD still names the previous version; 'mvm checkout ${name}' takes the new one once the disk is fixed`,
       { id, number },
     );
     writeLock(repo, id, version);

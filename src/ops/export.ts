@@ -45,7 +45,7 @@ export async function exportServing(
       throw new MvmError(
         'UNKNOWN_REVISION',
         `version ${id.slice(0, 12)} has no number here, so it cannot name a serving folder`,
-        { id },
+        { id, hint: "a version made here is numbered by the shared registry when pushed: 'mvm push' first" },
       );
     const target = { dir, layout: opts.layout, name: opts.name, keep: opts.keep, path: opts.path };
     const r = await exportVersion(repo, id, number, target, { force: opts.force });

@@ -241,6 +241,16 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       message: `numbers line ${n} is garbled, so v${n} names no version`,
       usedBy: [],
     });
+  const registry = repo.numbers.registryState();
+  if (registry === null || (registry && registry.numbered > numbers.length))
+    problems.push({
+      kind: 'bad-file',
+      ref: 'registry.json',
+      message: registry
+        ? `registry.json confirms ${registry.numbered} numbers but numbers has ${numbers.length} lines`
+        : 'registry.json is not what mvm writes, so no number here counts as a registry number',
+      usedBy: [],
+    });
   try {
     repo.tracked();
   } catch (e) {

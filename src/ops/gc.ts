@@ -79,10 +79,12 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       doomed.push(id);
       bytes += st.size;
     }
+    // a version made here that the registry has not numbered shows no number
+    const confirmed = repo.numbers.confirmed() ?? numbers.length;
     const versions = doomed
       .filter((id) => numberOf.has(id))
-      .map((id) => ({ id, number: numberOf.get(id)! }))
-      .sort((a, b) => a.number - b.number);
+      .sort((a, b) => numberOf.get(a)! - numberOf.get(b)!)
+      .map((id) => ({ id, number: numberOf.get(id)! <= confirmed ? numberOf.get(id)! : null }));
     const result: GcResult = {
       dryRun: !!opts.dryRun,
       graceDays,

@@ -128,7 +128,10 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
       return false;
     };
     const entries: LogEntry[] = [];
-    for (const id of iterateHistory(starts ?? [...summaries.all().keys()], load)) {
+    // --all: every version summarised, and whatever a ref reaches that has no line in numbers (a remote branch's
+    // version the registry did not number, say)
+    const all = () => [...summaries.all().keys(), ...refs.keys()].filter((id) => repo.objects.has(id));
+    for (const id of iterateHistory(starts ?? all(), load)) {
       if (entries.length >= limit) break;
       const s = summaries.get(id) ?? { ...placeholder(repo, id) };
       if (match && !match(queryRecord(s))) continue;
@@ -152,5 +155,5 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
 
 /** A summary for a version the index does not number (e.g. reachable but never numbered here). */
 function placeholder(repo: Repository, id: string): VersionSummary {
-  return summarize(id, 0, repo.version(id));
+  return { ...summarize(id, 0, repo.version(id)), number: null };
 }

@@ -21,7 +21,7 @@ import {
   SHARED_REMOTES_FILE,
 } from '../repo/transfer/index.js';
 import { checkoutVersion, type CheckedOut } from '../repo/workspace/index.js';
-import { adoptTracked, numberOf, rebaseOnto, lockNotPushed, readLock } from '../repo/history/index.js';
+import { adoptTracked, mergeOnto, numberOf, replayOnto, lockNotPushed, readLock } from '../repo/history/index.js';
 import { adoptEnvs, envVersions, remoteEnvsFor } from '../repo/deploy/index.js';
 
 /** Options of `mvm pull`. */
@@ -29,8 +29,11 @@ export interface PullOptions {
   remote?: string;
   /** The branch to pull; default the current one. */
   branch?: string;
-  /** When the branch has diverged, replay its own versions on top of the remote's. */
-  rebase?: boolean;
+  /**
+   * When the branch has diverged, merge path by path (`git rebase` style) instead of replaying this side's
+   * versions unchanged (the default); a replayed version whose files change carries no metrics.
+   */
+  merge?: boolean;
   force?: boolean;
   /** When pull creates the store: keep a copy of every chunk here (default: a partial store, as clone makes). */
   full?: boolean;
@@ -46,10 +49,17 @@ export interface PullResult {
   from: string | null;
   to: string;
   number: number | null;
-  /** fast-forward, already up to date, ahead (local has versions the remote lacks), or rebased. */
+  /**
+   * fast-forward, already up to date, ahead (local has versions the remote lacks), or rebased (the branch had
+   * diverged: its own versions were replayed on top of the remote's).
+   */
   outcome: 'fast-forward' | 'up-to-date' | 'ahead' | 'rebased';
-  /** With rebase: each local version replayed, old id and new id. */
-  replayed?: { from: string; to: string }[];
+  /** When rebased: unchanged (snapshots, the default) or path by path (--merge). */
+  mode?: 'replay' | 'merge';
+  /** When rebased: each local version replayed, old id and new id, and whether it kept its metrics. */
+  replayed?: { from: string; to: string; metricsKept: boolean }[];
+  /** When replayed: paths the remote's versions changed that the new tip sets back to this side's. */
+  overridden?: string[];
   fetched: Omit<FetchTransfer, 'refs'>;
   checkout: CheckedOut | null;
   requests: number;
@@ -103,16 +113,10 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
           } as PullResult;
         }
         if (local && !isAncestor(local, target, load)) {
-          if (!opts.rebase) {
-            throw new MvmError('NON_FAST_FORWARD', `branch ${branch} and ${remote.name}/${branch} have diverged`, {
-              branch,
-              local,
-              remote: target,
-              hint: `mvm pull --rebase replays your versions on top of theirs (mvm does not merge)`,
-            });
-          }
-          // replay, then the workspace (HEAD still at the old tip, so local changes are seen), the branch last
-          const { tip, replayed } = rebaseOnto(repo, local, target);
+          // both sides keep their versions: this side's are replayed on top of the remote's (unchanged, unless
+          // --merge asks for path by path), then the workspace (HEAD still at the old tip, so local changes are
+          // seen), the branch last
+          const { tip, replayed, overridden } = (opts.merge ? mergeOnto : replayOnto)(repo, local, target);
           const checkout = onBranch
             ? await checkoutVersion(repo, tip, { branch, force: opts.force, progress: opts.progress })
             : null;
@@ -122,7 +126,9 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
             to: tip,
             number: numberOf(repo, tip),
             outcome: 'rebased',
+            mode: opts.merge ? 'merge' : 'replay',
             replayed,
+            overridden,
             checkout,
             requests: s.backend.stats.requests,
           };

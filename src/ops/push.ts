@@ -9,7 +9,7 @@ import {
   repairRemote,
   type RemoteRepair,
 } from '../repo/transfer/index.js';
-import { followRegistry } from '../repo/history/index.js';
+import { followRegistry, numberLookup, provisionalIds } from '../repo/history/index.js';
 import { pushEnvs } from '../repo/deploy/index.js';
 
 /** Options of `mvm push`. */
@@ -42,6 +42,10 @@ export interface PushResult {
   annotations: number;
   /** Environments created or moved forward on the remote (the default remote only). */
   envs: string[];
+  /** Versions made here that this push got their registry numbers for (they showed none before). */
+  newNumbers: { id: string; number: number }[];
+  /** Numbers that name another version here than in the registry (see followRegistry). */
+  divergedNumbers: number[];
   requests: number;
   /** With --repair: what was mended. */
   repair?: RemoteRepair;
@@ -88,11 +92,17 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
         : undefined;
     const r = await pushToRemote(repo, s, refs, { force: opts.force, jobs, progress: opts.progress });
     let envs: string[] = [];
+    let divergedNumbers: number[] = [];
+    // versions made here that this push got their registry numbers for
+    let newNumbers: { id: string; number: number }[] = [];
     // remote-tracking branches move under the lock: a concurrent writer clears .mvm/tmp when it takes it
     await withLock(repo, 'push', async () => {
       for (const u of r.updates)
         if (u.ref.startsWith('refs/heads/')) repo.refs.write(`refs/remotes/${remote.name}/${u.ref.slice(11)}`, u.to);
-      await followRegistry(repo, r.registry);
+      const waiting = provisionalIds(repo);
+      divergedNumbers = await followRegistry(repo, r.registry, remote.name);
+      const number = numberLookup(repo);
+      newNumbers = waiting.flatMap((id) => (number(id) ? [{ id, number: number(id)! }] : []));
       // the envs made or moved here while the remote held nothing (or before this clone had one) go there now
       envs = await pushEnvs(repo, s);
     });
@@ -102,6 +112,8 @@ export async function push(repo: Repository, opts: PushOptions = {}): Promise<Pu
       url: remote.url,
       ...rest,
       envs,
+      newNumbers,
+      divergedNumbers,
       requests: s.backend.stats.requests,
       ...(repair ? { repair } : {}),
     };

@@ -1,4 +1,5 @@
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { faultPoint } from './faults.js';
@@ -15,7 +16,35 @@ const ID_RE = /^[0-9a-f]{64}$/;
  * is never handed out again; readAll reports it as null.
  */
 export class NumberLog {
-  constructor(readonly path: string) {}
+  /** `.mvm/registry.json`: how many leading lines a shared registry numbered (see confirmed()). */
+  readonly registryPath: string;
+
+  constructor(readonly path: string) {
+    this.registryPath = join(dirname(path), 'registry.json');
+  }
+
+  /**
+   * How many leading lines are registry numbers: all of them (null) in a
+   * repository that never shared a registry (it is its own); else the count
+   * the last fetch or push confirmed. Lines after it are versions made here
+   * that no registry has numbered yet: they have no number to show. A file
+   * that is not what mvm writes confirms nothing (fsck reports it).
+   */
+  confirmed(): number | null {
+    const state = this.registryState();
+    return state === undefined ? null : (state?.numbered ?? 0);
+  }
+
+  /** What `registry.json` says: undefined when it does not exist, null when it is not what mvm writes. */
+  registryState(): { remote: string; numbered: number } | null | undefined {
+    return readRegistryState(this.registryPath);
+  }
+
+  /** Records that `remote`'s registry numbers the first `numbered` lines (after the lines are written). */
+  setConfirmed(numbered: number, remote: string, tmpDir: string): void {
+    const text = `${JSON.stringify({ format: 1, remote, numbered })}\n`;
+    writeFileAtomic(this.registryPath, text, { tmpDir, fsync: true });
+  }
 
   /** The log's length in bytes (0 when it does not exist yet): an append needs no more than this. */
   private size(): number {
@@ -148,4 +177,31 @@ export function parseRegistry(buf: Buffer, url: string): (string | null)[] {
     if (out[i] === null && (buf[i * LINE + 64] !== 0x0a || buf.toString('latin1', i * LINE, i * LINE + 64) !== burned))
       throw bad(`line ${i + 1} is neither a version id nor a burned number`);
   return out;
+}
+
+/** What `.mvm/registry.json` says: undefined when it does not exist, null when it is not what mvm writes. */
+function readRegistryState(path: string): { remote: string; numbered: number } | null | undefined {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > 4096) return null;
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromSystemError(e, path, 'reading');
+  }
+  try {
+    const v = JSON.parse(text) as { format?: unknown; remote?: unknown; numbered?: unknown };
+    if (
+      v &&
+      v.format === 1 &&
+      typeof v.remote === 'string' &&
+      Number.isSafeInteger(v.numbered) &&
+      (v.numbered as number) >= 0
+    )
+      return { remote: v.remote, numbered: v.numbered as number };
+  } catch {
+    // not JSON: reported as damaged below
+  }
+  return null;
 }

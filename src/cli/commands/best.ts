@@ -41,6 +41,7 @@ export const bestCommand: Command<Args> = {
       all: argv.all,
     });
     if (argv.json) return printJson(r);
-    print(argv.number ? `v${r.number}` : r.id);
+    // a version the shared registry has not numbered yet has only its id
+    print(argv.number && r.number !== null ? `v${r.number}` : r.id);
   },
 };

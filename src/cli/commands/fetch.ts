@@ -1,5 +1,5 @@
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson } from '../format/text.js';
+import { divergedWarning, formatBytes, print, printJson } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -41,6 +41,7 @@ export const fetchCommand: Command<Args> = {
           `lost a race)`,
       );
     for (const t of r.tagConflicts) print(`warning: tag ${t} differs on ${r.remote}; the local one is kept`);
+    for (const w of divergedWarning(r.divergedNumbers, r.remote)) print(w);
     print(
       `fetched ${r.objects} object(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) from ${r.remote}; ` +
         `${r.refs.length} ref(s)`,

@@ -91,12 +91,12 @@ export const logCommand: Command<Args> = {
       const metrics = formatPairs(e.metrics);
       if (argv.oneline) {
         out.push(
-          `${pre}${versionLabel(e.id, e.number)}${refsText(e)} ${e.message.split('\n')[0]}` +
+          `${pre}${versionLabel(e.id, e.number)}${pending(e)}${refsText(e)} ${e.message.split('\n')[0]}` +
             `${metrics ? `  [${metrics}]` : ''}${e.signature ? `  (${signatureSummary(e.signature)})` : ''}`,
         );
       } else {
         const lines = [
-          `${pre}version ${versionLabel(e.id, e.number)}${refsText(e)}`,
+          `${pre}version ${versionLabel(e.id, e.number)}${pending(e)}${refsText(e)}`,
           `${cont}Author:  ${e.author}`,
           `${cont}Date:    ${formatDate(e.time)}`,
         ];
@@ -112,3 +112,8 @@ export const logCommand: Command<Args> = {
     if (out.length) print(out.join('\n'));
   },
 };
+
+/** The mark of a version the shared registry has not numbered yet (made here and not pushed): it has only its id. */
+function pending(e: { number: number | null }): string {
+  return e.number === null ? ' (not numbered yet)' : '';
+}

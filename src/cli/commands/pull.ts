@@ -1,6 +1,6 @@
 import { isMvmError } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
+import { divergedWarning, formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
 
 interface Args extends GlobalArgs {
@@ -8,6 +8,7 @@ interface Args extends GlobalArgs {
   branch?: string;
   force?: boolean;
   rebase?: boolean;
+  merge?: boolean;
   full?: boolean;
   jobs?: number;
 }
@@ -23,7 +24,13 @@ export const pullCommand: Command<Args> = {
       .option('force', { alias: 'f', type: 'boolean', describe: 'Discard local changes to tracked files' })
       .option('rebase', {
         type: 'boolean',
-        describe: 'When the branch has diverged, replay your versions on top of the remote ones',
+        describe: 'What pull does anyway when the branch has diverged: replay your versions, unchanged, on top',
+      })
+      .option('merge', {
+        type: 'boolean',
+        describe:
+          'When the branch has diverged, replay your changes path by path (a path both sides changed is a ' +
+          'conflict; a replayed version whose files change carries no metrics)',
       })
       .option('full', {
         type: 'boolean',
@@ -42,7 +49,7 @@ export const pullCommand: Command<Args> = {
       remote: argv.remote,
       branch: argv.branch,
       force: argv.force,
-      rebase: argv.rebase,
+      merge: argv.merge,
       full: argv.full,
       jobs: argv.jobs,
       progress: progressBar(!argv.quiet && !argv.json),
@@ -67,12 +74,26 @@ export const pullCommand: Command<Args> = {
           : await pull(repo, opts);
     if (!r) throw new Error('unreachable: pull produced no result');
     if (argv.json) return printJson(r);
+    for (const w of divergedWarning(r.fetched?.divergedNumbers ?? [], r.remote)) print(w);
     if (r.outcome === 'up-to-date') return print(`Already up to date: ${r.branch} at ${versionLabel(r.to, r.number)}`);
     if (r.outcome === 'ahead')
       return print(`${r.branch} is ahead of ${r.remote}/${r.branch}; nothing to pull (push it with mvm push)`);
     if (r.outcome === 'rebased') {
-      for (const x of r.replayed ?? []) print(`replayed ${x.from.slice(0, 12)} as ${x.to.slice(0, 12)}`);
-      return print(`Rebased ${r.branch} onto ${r.remote}/${r.branch}: now at ${versionLabel(r.to, r.number)}`);
+      for (const x of r.replayed ?? [])
+        print(
+          `replayed ${x.from.slice(0, 12)} as ${x.to.slice(0, 12)}` +
+            `${r.mode === 'merge' ? ' path by path' : ' unchanged'}${x.metricsKept ? '' : ' (its metrics left out)'}`,
+        );
+      if (r.overridden?.length)
+        print(
+          `note: on top of theirs, your version sets back ${r.overridden.length} path(s) they changed: ` +
+            `${r.overridden.slice(0, 5).join(', ')}${r.overridden.length > 5 ? ', ...' : ''} (their version keeps ` +
+            `them; 'mvm pull --merge' merges path by path instead)`,
+        );
+      return print(
+        `Rebased ${r.branch} onto ${r.remote}/${r.branch}: now at ${versionLabel(r.to, r.number)}` +
+          `${r.number === null ? " (numbered when pushed: 'mvm push')" : ''}`,
+      );
     }
     const c = r.checkout;
     print(

@@ -1,6 +1,6 @@
 import { EXIT } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson } from '../format/text.js';
+import { divergedWarning, formatBytes, print, printJson } from '../format/text.js';
 import { progressBar } from '../progress.js';
 import type { PushOptions } from '../../ops/push.js';
 
@@ -73,6 +73,8 @@ export const pushCommand: Command<Args> = {
     if (r.signatures) print(`  sent ${r.signatures} signature(s)`);
     if (r.annotations) print(`  sent ${r.annotations} annotation(s)`);
     for (const e of r.envs) print(`  env ${e}: sent (it was only here)`);
+    for (const x of r.newNumbers) print(`  numbered ${x.id.slice(0, 12)} as v${x.number}`);
+    for (const w of divergedWarning(r.divergedNumbers, r.remote)) print(w);
     print(
       `pushed ${r.objects} object(s) in ${r.packs} pack(s), ${formatBytes(r.bytes)}, ${r.requests} request(s) to ` +
         `${r.remote} (${r.url})`,

@@ -20,6 +20,23 @@ export function versionLabel(id: string, number: number | null | undefined): str
   return number ? `v${number} ${shortId(id)}` : shortId(id);
 }
 
+/**
+ * The warning for numbers this repository gave before it shared a registry
+ * that names other versions there: each keeps its version here.
+ */
+export function divergedWarning(numbers: readonly number[], remote: string): string[] {
+  if (!numbers.length) return [];
+  const list =
+    numbers
+      .slice(0, 5)
+      .map((n) => `v${n}`)
+      .join(', ') + (numbers.length > 5 ? ', ...' : '');
+  return [
+    `warning: ${list} here name other versions than in ${remote}'s registry (numbered here before this ` +
+      `repository shared it); they keep naming the same versions here; 'mvm clone' gives the team's numbers`,
+  ];
+}
+
 /** `k=v k2=v2` for a record of scalars. */
 export function formatPairs(rec: Record<string, Scalar>): string {
   return Object.entries(rec)

@@ -7,8 +7,8 @@
 export interface QueryRecord {
   /** Version id (hex). */
   id: string;
-  /** The short number N of vN; `version` in queries. */
-  number: number;
+  /** The short number N of vN; `version` in queries (null: not numbered by the registry yet). */
+  number: number | null;
   author: string;
   /** ISO-8601 timestamp. */
   date: string;

@@ -21,7 +21,7 @@ function getter(o: Operand): Getter {
       case 'id':
         return (r) => r.id;
       case 'number':
-        return (r) => r.number;
+        return (r) => r.number ?? undefined;
       case 'author':
         return (r) => r.author;
       case 'date':

@@ -75,7 +75,7 @@ function needNumber(repo: Repository, id: string): number {
     throw new MvmError(
       'UNKNOWN_REVISION',
       `version ${id.slice(0, 12)} has no number here, so it has no serving folder`,
-      { id },
+      { id, hint: "a version made here is numbered by the shared registry when pushed: 'mvm push' first" },
     );
   return n;
 }

@@ -28,9 +28,9 @@ export {
 } from './lockfile.js';
 export { followRegistry } from './numbering.js';
 export { gcRoots, reachableObjects } from './reachable.js';
-export { rebaseOnto } from './rebase.js';
+export { mergeOnto, replayOnto, type Rebased } from './rebase.js';
 export { repairRepository } from './repair.js';
-export { numberLookup, numberOf, resolveRevision, resolveTarget } from './revisions.js';
+export { numberLookup, numberOf, provisionalIds, resolveRevision, resolveTarget } from './revisions.js';
 export { allSummaries, queryRecord, refNames, type SummarySource, whereWarnings, withSummaries } from './summaries.js';
 export { summarize, type VersionSummary } from './summary.js';
 export { refreshSummaries } from './summaryStore.js';

@@ -31,6 +31,14 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
     repo.numbers.replace(repo.numbers.readAll(), repo.tmpDir);
     done.push('rewrote the garbled lines of numbers as burned numbers');
   }
+  if (problems.some((p) => p.kind === 'bad-file' && p.ref === 'registry.json')) {
+    // every line kept as a number: a number once shown never names another version (a later fetch reports any
+    // the registry gives to another version)
+    const lines = repo.numbers.readAll().length;
+    const state = repo.numbers.registryState();
+    repo.numbers.setConfirmed(Math.min(state?.numbered ?? lines, lines), state?.remote ?? 'origin', repo.tmpDir);
+    done.push('rewrote registry.json');
+  }
   if (problems.some((p) => p.kind === 'bad-file' && p.ref === 'tracked.json')) {
     const head = repo.headId();
     const paths = head && repo.objects.has(head) ? Object.keys(repo.version(head).files) : [];

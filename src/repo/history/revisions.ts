@@ -9,9 +9,26 @@ import { removedVersions } from './gcLog.js';
 
 const HINT = 'use vN, a hash prefix, a branch, a tag, HEAD~N, deployed, deployed@{N} or deployed:ENV';
 
-/** The ids of every numbered version, index 0 holding v1 (null for a burned number). */
+/**
+ * The ids of every numbered version, index 0 holding v1 (null for a burned
+ * number): the one source of version numbers. Versions made here that the
+ * shared registry has not numbered yet are not among them (see
+ * provisionalIds).
+ */
 export function numbered(repo: Repository): (string | null)[] {
-  return repo.numbers.readAll();
+  const all = repo.numbers.readAll();
+  const confirmed = repo.numbers.confirmed();
+  return confirmed === null ? all : all.slice(0, confirmed);
+}
+
+/** Versions made here that the shared registry has not numbered yet, oldest first: they show no number. */
+export function provisionalIds(repo: Repository): string[] {
+  const confirmed = repo.numbers.confirmed();
+  if (confirmed === null) return [];
+  return repo.numbers
+    .readAll()
+    .slice(confirmed)
+    .filter((id): id is string => !!id);
 }
 
 /** A lookup from version id to its short number (null when it has none), reading the number log once. */
@@ -23,9 +40,12 @@ export function numberLookup(repo: Repository): (id: string) => number | null {
   return (id) => byId.get(id) ?? null;
 }
 
-/** The short number of a version id, or null if it has none. */
+/** The short number of a version id, or null if it has none (not numbered by the registry yet, say). */
 export function numberOf(repo: Repository, id: string): number | null {
-  return repo.numbers.numberOf(id);
+  const n = repo.numbers.numberOf(id);
+  if (n === null) return null;
+  const confirmed = repo.numbers.confirmed();
+  return confirmed === null || n <= confirmed ? n : null;
 }
 
 function unknown(text: string, why: string): MvmError {
@@ -57,11 +77,14 @@ export function resolveTarget(repo: Repository, text: string): ResolvedRevision 
     case 'number': {
       const all = numbered(repo);
       const found = all[b.n - 1];
-      if (!found)
+      if (!found) {
+        const waiting = provisionalIds(repo).length;
+        const pending = waiting ? `; ${waiting} version(s) made here get numbers when pushed (use their ids)` : '';
         throw unknown(
           text,
-          all.length ? `versions are numbered v1 to v${all.length}` : 'the repository has no versions yet',
+          (all.length ? `versions are numbered v1 to v${all.length}` : 'no version is numbered yet') + pending,
         );
+      }
       id = found;
       break;
     }
@@ -121,7 +144,7 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
   if (tag) return { id: tag, branch: null };
   if (branch) return { id: branch, branch: name };
   if (isIdPrefix(name)) {
-    const matches = numbered(repo).filter((id): id is string => !!id && id.startsWith(name));
+    const matches = repo.numbers.readAll().filter((id): id is string => !!id && id.startsWith(name));
     if (matches.length === 1) return { id: matches[0]!, branch: null };
     if (matches.length > 1) {
       throw new MvmError(

@@ -47,6 +47,28 @@ export interface SummarySource {
 /** A map of summaries as a SummarySource. */
 const mapSource = (all: Map<string, VersionSummary>): SummarySource => ({ get: (id) => all.get(id), all: () => all });
 
+/**
+ * The summaries as views see them: a line of `.mvm/numbers` past what the
+ * shared registry confirmed is a version made here and not numbered yet, so
+ * its number is null (the number log is the one source of numbers).
+ */
+function shownNumbers(repo: Repository, source: SummarySource): SummarySource {
+  const confirmed = repo.numbers.confirmed();
+  if (confirmed === null) return source;
+  const shown = (s: VersionSummary | undefined) =>
+    s && s.number !== null && s.number > confirmed ? { ...s, number: null } : s;
+  return {
+    get: (id) => shown(source.get(id)),
+    all: () => {
+      const all = source.all();
+      let out: Map<string, VersionSummary> | null = null;
+      for (const [id, s] of all)
+        if (s.number !== null && s.number > confirmed) (out ??= new Map(all)).set(id, shown(s)!);
+      return out ?? all;
+    },
+  };
+}
+
 /** The current summary file, or the summaries in memory when it cannot be brought up to date now. */
 async function openSummaries(repo: Repository): Promise<SummaryReader | Map<string, VersionSummary>> {
   const file = SummaryReader.open(repo);
@@ -65,9 +87,9 @@ async function openSummaries(repo: Repository): Promise<SummaryReader | Map<stri
  */
 export async function withSummaries<T>(repo: Repository, fn: (summaries: SummarySource) => T | Promise<T>): Promise<T> {
   const source = await openSummaries(repo);
-  if (source instanceof Map) return fn(mapSource(source));
+  if (source instanceof Map) return fn(shownNumbers(repo, mapSource(source)));
   try {
-    return await fn(source);
+    return await fn(shownNumbers(repo, source));
   } catch (e) {
     if (!(e instanceof SummaryFileDamaged)) throw e;
   } finally {
@@ -75,7 +97,7 @@ export async function withSummaries<T>(repo: Repository, fn: (summaries: Summary
   }
   // damaged part-way: written again for the next reader (when this one can), and this once from the manifests
   const rebuilt = await refreshSummaries(repo, { damaged: true });
-  return fn(mapSource(rebuilt === true ? summariesInMemory(repo, { damaged: true }) : rebuilt));
+  return fn(shownNumbers(repo, mapSource(rebuilt === true ? summariesInMemory(repo, { damaged: true }) : rebuilt)));
 }
 
 /** Summaries of every version, by id, in number order. */

@@ -1,8 +1,13 @@
 import type { Scalar, Version } from '../../core/objects.js';
 import { isCount, isId, isRecord, isScalar, toNameMap } from '../../core/schema.js';
 
-/** What the index keeps of each version, enough for log, queries and compare without reading manifests. */
-export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
+/**
+ * What the summary file keeps of each version, enough for log, queries and
+ * compare without reading manifests. `number` is the version's line in
+ * `.mvm/numbers`, which orders the file; whether it is a number to show is
+ * the number log's to say (see VersionSummary).
+ */
+export interface StoredSummary extends Pick<Version, 'parents' | 'author' | 'time' | 'message' | 'meta' | 'params'> {
   id: string;
   number: number;
   /** Metrics as recorded, overlaid by later annotations (newest wins). */
@@ -15,8 +20,14 @@ export interface VersionSummary extends Pick<Version, 'parents' | 'author' | 'ti
   annotations: number;
 }
 
-/** The index summary of a version manifest. */
-export function summarize(id: string, number: number, v: Version): VersionSummary {
+/**
+ * A version's summary as views see it: `number` is its registry number, null
+ * for a version made here that the shared registry has not numbered yet.
+ */
+export type VersionSummary = Omit<StoredSummary, 'number'> & { number: number | null };
+
+/** The stored summary of a version manifest. */
+export function summarize(id: string, number: number, v: Version): StoredSummary {
   const files = Object.values(v.files);
   return {
     id,
@@ -44,7 +55,7 @@ function isScalarMap(v: unknown): v is Record<string, Scalar> {
 }
 
 /** Whether a value read back from the summary file has a summary's shape (which readers rely on). */
-export function isSummary(v: unknown): v is VersionSummary {
+export function isSummary(v: unknown): v is StoredSummary {
   return (
     isRecord(v) &&
     isId(v.id) &&

@@ -8,7 +8,7 @@ import { MAX_METADATA_SIZE } from '../../core/limits.js';
 import { isCount, isRecord, isScalar } from '../../core/schema.js';
 import type { Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
-import { isSummary, type VersionSummary } from './summary.js';
+import { isSummary, type StoredSummary } from './summary.js';
 
 /**
  * The summary file, `.mvm/summaries`: the summary of every numbered version,
@@ -126,7 +126,7 @@ export function isCurrent(repo: Repository, state: SummaryState): boolean {
  */
 export class SummaryFileDamaged extends Error {}
 
-type Line = { s: VersionSummary } | { a: number; m: Record<string, Scalar> } | { state: SummaryState };
+type Line = { s: StoredSummary } | { a: number; m: Record<string, Scalar> } | { state: SummaryState };
 
 function isMark(v: unknown): v is FileMark {
   return (
@@ -165,7 +165,7 @@ function isLine(v: unknown): v is Line {
  * reads the newest block and no more.
  */
 export class SummaryReader {
-  private readonly byId = new Map<string, VersionSummary>();
+  private readonly byId = new Map<string, StoredSummary>();
   /** Annotation metrics met (reading backwards) before their version's line, by number, newest first. */
   private readonly pending = new Map<number, Record<string, Scalar>[]>();
   private pos: number;
@@ -206,13 +206,13 @@ export class SummaryReader {
   }
 
   /** The summary of `id`, reading further back as needed; undefined when the file has none. */
-  get(id: string): VersionSummary | undefined {
+  get(id: string): StoredSummary | undefined {
     while (!this.byId.has(id) && this.pos > 0) for (const l of this.step()) this.take(l);
     return this.byId.get(id);
   }
 
   /** Every summary, in number order. */
-  all(): Map<string, VersionSummary> {
+  all(): Map<string, StoredSummary> {
     // every line is wanted: the largest reads from here on (fewer reads, and fewer bytes carried between them)
     this.block = MAX_BLOCK;
     while (this.pos > 0) for (const l of this.step()) this.take(l);
@@ -318,7 +318,7 @@ const lineOf = (l: Line) => JSON.stringify(l) + '\n';
 /** Appends new summaries and annotation metrics, then the new state (the file's state must be the one they follow). */
 export function appendSummaryFile(
   repo: Repository,
-  summaries: VersionSummary[],
+  summaries: StoredSummary[],
   annotations: { n: number; metrics: Record<string, Scalar> }[],
   state: SummaryState,
 ): void {
@@ -330,7 +330,7 @@ export function appendSummaryFile(
 }
 
 /** Writes the summary file afresh (atomically) from every summary. */
-export function writeSummaryFile(repo: Repository, summaries: Iterable<VersionSummary>, state: SummaryState): void {
+export function writeSummaryFile(repo: Repository, summaries: Iterable<StoredSummary>, state: SummaryState): void {
   const parts: string[] = [];
   for (const s of summaries) parts.push(lineOf({ s }));
   parts.push(lineOf({ state }));

@@ -4,7 +4,7 @@ import { isMvmError } from '../../errors.js';
 import { mergeInto } from '../../core/values.js';
 import type { AnnotationLogEntry, Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
-import { summarize, type VersionSummary } from './summary.js';
+import { summarize, type StoredSummary } from './summary.js';
 import type { GcLogEntry } from './gcLog.js';
 import {
   appendSummaryFile,
@@ -43,13 +43,13 @@ interface Annotated {
 /** A stale summary file to build on: its state, and its summaries (merged) when a plan needs them. */
 interface FileBase {
   state: SummaryState;
-  all: () => Map<string, VersionSummary>;
+  all: () => Map<string, StoredSummary>;
 }
 
 /** How the file moves from what it holds to what the logs say. */
 type Plan =
-  | { kind: 'append'; added: VersionSummary[]; annotated: Annotated[] }
-  | { kind: 'rewrite'; all: VersionSummary[] };
+  | { kind: 'append'; added: StoredSummary[]; annotated: Annotated[] }
+  | { kind: 'rewrite'; all: StoredSummary[] };
 
 /** The logs as read for one update, and their marks taken before reading (see SummaryState). */
 interface Logs {
@@ -84,7 +84,7 @@ function readLogs(repo: Repository, settled = true): Logs | null {
 }
 
 /** The summary of `id` as vN from its manifest; null when the manifest is missing or damaged (fsck reports it). */
-function summaryOf(repo: Repository, id: string, n: number): VersionSummary | null {
+function summaryOf(repo: Repository, id: string, n: number): StoredSummary | null {
   try {
     return summarize(id, n, repo.version(id));
   } catch (e) {
@@ -150,15 +150,15 @@ function plan(repo: Repository, logs: Logs, old: FileBase | null): Plan {
     (s.appends ?? 0) + 1 < MAX_APPENDS &&
     onlyAppended(paths.numbers, s.numbersFile)
   ) {
-    const added: VersionSummary[] = [];
+    const added: StoredSummary[] = [];
     logs.ids.slice(s.numbers).forEach((id, i) => {
       const summary = id ? summaryOf(repo, id, s.numbers + i + 1) : null;
       if (summary) added.push(summary);
     });
     return { kind: 'append', added, annotated: annotatedFrom(s.annotations) };
   }
-  const before = keep ? old.all() : new Map<string, VersionSummary>();
-  const byNumber = new Map<number, VersionSummary>();
+  const before = keep ? old.all() : new Map<string, StoredSummary>();
+  const byNumber = new Map<number, StoredSummary>();
   for (const [id, n] of numberOf) {
     const kept = before.get(id);
     const summary = kept ? { ...kept, number: n } : summaryOf(repo, id, n);
@@ -182,7 +182,7 @@ function plan(repo: Repository, logs: Logs, old: FileBase | null): Plan {
 export async function refreshSummaries(
   repo: Repository,
   opts: { damaged?: boolean } = {},
-): Promise<true | Map<string, VersionSummary>> {
+): Promise<true | Map<string, StoredSummary>> {
   const lock = await tryLock(repo);
   if (!lock) return summariesInMemory(repo, opts);
   try {
@@ -212,7 +212,7 @@ export async function refreshSummaries(
 }
 
 /** The summaries as the logs say now, built on the summary file (unless `damaged`) but never writing it. */
-export function summariesInMemory(repo: Repository, opts: { damaged?: boolean } = {}): Map<string, VersionSummary> {
+export function summariesInMemory(repo: Repository, opts: { damaged?: boolean } = {}): Map<string, StoredSummary> {
   const logs = readLogs(repo, false)!;
   return withPlan(repo, logs, !opts.damaged, (p, base) => inMemory(p, base));
 }
@@ -238,7 +238,7 @@ function withPlan<T>(repo: Repository, logs: Logs, useFile: boolean, act: (p: Pl
 }
 
 /** The summaries a plan arrives at, in number order, without writing them. */
-function inMemory(p: Plan, old: FileBase | null): Map<string, VersionSummary> {
+function inMemory(p: Plan, old: FileBase | null): Map<string, StoredSummary> {
   if (p.kind === 'rewrite') return new Map(p.all.map((s) => [s.id, s]));
   const all = old!.all();
   for (const s of p.added) all.set(s.id, s);

@@ -38,7 +38,8 @@ export interface ReportSelection {
 /** One version as the report shows it. */
 export interface ReportVersion {
   id: string;
-  number: number;
+  /** Null for a version made here that the shared registry has not numbered yet. */
+  number: number | null;
   message: string;
   author: string;
   time: string;
@@ -158,7 +159,9 @@ async function selectVersions(
     });
     warnings = await whereWarnings(summaries.values(), sel.where);
   }
-  ids.sort((a, b) => (summaries.get(a)?.number ?? 0) - (summaries.get(b)?.number ?? 0));
+  // in the order this repository learned of them (the summaries' order), numbered or not
+  const order = new Map([...summaries.keys()].map((id, i) => [id, i]));
+  ids.sort((a, b) => (order.get(a) ?? -1) - (order.get(b) ?? -1));
   return { ids, warnings };
 }
 

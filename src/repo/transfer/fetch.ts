@@ -23,6 +23,8 @@ export interface FetchTransfer {
   rewound: { ref: string; from: string; to: string }[];
   /** Remote tags that differ from a local tag of the same name (the local one is kept). */
   tagConflicts: string[];
+  /** Numbers that name another version here than in the remote's registry (kept: see followRegistry). */
+  divergedNumbers: number[];
 }
 
 /**
@@ -60,7 +62,7 @@ export async function fetchAndStage(
   s: RemoteSession,
   opts: FetchOptions & { stage?: (refs: RemoteRef[]) => string | null },
 ): Promise<{ transfer: FetchTransfer; staged: StagedFiles | null }> {
-  const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [] };
+  const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [], divergedNumbers: [] };
   if (!s.exists) return { transfer: empty, staged: null };
   const refs = await listRemoteRefs(s);
   const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
@@ -144,6 +146,7 @@ export async function fetchAndStage(
   const staged = stageVersion ? StagedFiles.create(repo, visibleFiles(stageVersion.files, sparse), fileOf) : null;
   const rewound: FetchTransfer['rewound'] = [];
   const tagConflicts: string[] = [];
+  let divergedNumbers: number[] = [];
   try {
     // every core decodes and hashes; a worker thread has the range while the next one downloads
     bytes += await withPool((pool) =>
@@ -179,13 +182,20 @@ export async function fetchAndStage(
         else if (local !== r.id) tagConflicts.push(name);
       }
     }
-    await adoptNumbers(repo, s, new Set(versions.keys()));
+    divergedNumbers = await adoptNumbers(repo, s, new Set(versions.keys()));
   } catch (e) {
     staged?.discard();
     throw e;
   }
   return {
-    transfer: { refs, objects: versions.size + files.size + wantChunks.length, bytes, rewound, tagConflicts },
+    transfer: {
+      refs,
+      objects: versions.size + files.size + wantChunks.length,
+      bytes,
+      rewound,
+      tagConflicts,
+      divergedNumbers,
+    },
     staged,
   };
 }
@@ -203,9 +213,9 @@ function refetchChunks(absent: Absent, files: Map<string, { f: FileObject }>): s
  * Reads the remote's number registry (capped, checked whole) and makes local numbers follow it for the versions held
  * here; `fetched` were just verified.
  */
-async function adoptNumbers(repo: Repository, s: RemoteSession, fetched: ReadonlySet<string>): Promise<void> {
+async function adoptNumbers(repo: Repository, s: RemoteSession, fetched: ReadonlySet<string>): Promise<number[]> {
   const file = await s.backend.read('numbers', REMOTE_LIMITS.registry);
-  if (file) await followRegistry(repo, parseRegistry(file.data, s.remote.url), fetched);
+  return file ? await followRegistry(repo, parseRegistry(file.data, s.remote.url), s.remote.name, fetched) : [];
 }
 
 /**

@@ -21,8 +21,12 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         const { a, c } = originAndClone(b, t, url);
         write(c.path('models/small.txt'), 'config v2\n');
         const v2 = json(c.run(['commit', '-m', 'v2', '--json']));
-        expect(v2.number).toBe(2);
+        // not numbered until the registry numbers it: shown by its id, and v2 names nothing yet
+        expect(v2.number).toBe(null);
+        expectError(c.run(['show', 'v2', '--json']), 'UNKNOWN_REVISION', 4);
         const pushed = json(c.run(['push', '--json']));
+        expect(pushed.newNumbers).toEqual([{ id: v2.id, number: 2 }]);
+        expect(json(c.run(['show', 'v2', '--json'])).id).toBe(v2.id);
         expect(pushed.updates[0]).toMatchObject({ from: expect.any(String), to: v2.id, forced: false });
         // only what changed travels: the small file, its file object and the manifest
         expect(pushed.objects).toBe(3);
@@ -42,8 +46,9 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
   );
 
   it(
-    'two clones commit offline: the second push is refused, pull --rebase puts it on top, it then pushes, and vN ' +
-      'is the same version in both',
+    'two clones retrain offline: the second push is refused, pull replays it unchanged on top (metrics kept), it ' +
+      'then pushes, both versions survive numbered once, and vN is the same version in both; --merge merges path ' +
+      'by path and refuses a path both changed',
     async () => {
       const t = testdir();
       try {
@@ -53,23 +58,27 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         const va = json(a.run(['commit', '-m', 'a: config', '--metric', 'f1=0.5', '--json']));
         write(c.path('models/big.bin'), randomBytes(900_000, 8));
         const vc = json(c.run(['commit', '-m', 'c: weights', '--metric', 'f1=0.7', '--json']));
-        expect([va.number, vc.number]).toEqual([2, 2]);
+        expect([va.number, vc.number]).toEqual([null, null]);
         ok(a.run(['push']));
-        expectError(c.run(['push', '--json']), 'NON_FAST_FORWARD', 5);
-        const diverged = expectError(c.run(['pull', '--json']), 'NON_FAST_FORWARD', 5);
-        expect(diverged.data.hint).toContain('--rebase');
-        // the refused pull fetched a's version: it is v2 here too now, and c's own moved to v3
+        const refused = expectError(c.run(['push', '--json']), 'NON_FAST_FORWARD', 5);
+        expect(refused.data.hint).toContain('mvm pull');
+        // a fetch gives a's version its number here and leaves c's own unnumbered: nothing shown changes meaning
+        ok(c.run(['fetch']));
         expect(json(c.run(['show', 'v2', '--json'])).id).toBe(va.id);
-        expect(json(c.run(['show', 'v3', '--json'])).id).toBe(vc.id);
-        const rebased = json(c.run(['pull', '--rebase', '--json']));
-        expect(rebased.outcome).toBe('rebased');
-        expect(rebased.replayed).toEqual([{ from: vc.id, to: rebased.to }]);
-        // both changes are in the workspace, c's message and metrics are kept
-        expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('tuned in a\n');
+        expectError(c.run(['show', 'v3', '--json']), 'UNKNOWN_REVISION', 4);
+        const rebased = json(c.run(['pull', '--json']));
+        expect(rebased).toMatchObject({ outcome: 'rebased', mode: 'replay', number: null });
+        expect(rebased.replayed).toEqual([{ from: vc.id, to: rebased.to, metricsKept: true }]);
+        // a snapshot: c's files exactly (a's config change lives on in a's version, under it), message and metrics
+        expect(readFileSync(c.path('models/small.txt'), 'utf8')).not.toBe('tuned in a\n');
+        expect(rebased.overridden).toEqual(['models/small.txt']);
         expect(readFileSync(c.path('models/big.bin')).equals(randomBytes(900_000, 8))).toBe(true);
         const top = json(c.run(['show', rebased.to, '--json']));
         expect(top.version).toMatchObject({ message: 'c: weights', parents: [va.id], metrics: { f1: 0.7 } });
-        ok(c.run(['push']));
+        expect(top.version.deps.replayOf).toEqual({ id: vc.id, parent: json(a.run(['show', 'v1', '--json'])).id });
+        expect(top.version.files).toEqual(json(c.run(['show', vc.id, '--json'])).version.files);
+        const pushed = json(c.run(['push', '--json']));
+        expect(pushed.newNumbers).toEqual([{ id: rebased.to, number: 3 }]);
         const pulled = json(a.run(['pull', '--json']));
         expect(pulled).toMatchObject({ outcome: 'fast-forward', to: rebased.to });
         for (const w of [a, c]) {
@@ -77,6 +86,13 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
           expect(json(w.run(['show', 'v3', '--json'])).id).toBe(rebased.to);
           expect(json(w.run(['status', '--json'])).clean).toBe(true);
           expect(json(w.run(['fsck', '--json'])).ok).toBe(true);
+          // both retrains survive, each numbered once, each with its metrics; the replaced original is gone
+          const log = json(w.run(['log', '--all', '--json'])) as { id: string; number: number; metrics: object }[];
+          expect(log.map((e) => [e.number, e.metrics])).toEqual([
+            [3, { f1: 0.7 }],
+            [2, { f1: 0.5 }],
+            [1, {}],
+          ]);
         }
         // the same path changed on both sides is a conflict, and nothing is written
         write(a.path('models/small.txt'), 'a again\n');
@@ -84,10 +100,28 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         ok(a.run(['push']));
         write(c.path('models/small.txt'), 'c again\n');
         const c4 = json(c.run(['commit', '-m', 'c4', '--json']));
-        const conflict = expectError(c.run(['pull', '--rebase', '--json']), 'REBASE_CONFLICT', 5);
+        const conflict = expectError(c.run(['pull', '--merge', '--json']), 'REBASE_CONFLICT', 5);
         expect(conflict.data.paths).toEqual(['models/small.txt']);
+        expect(conflict.data.hint).toContain("plain 'mvm pull' keeps both");
         expect(json(c.run(['show', 'HEAD', '--json'])).id).toBe(c4.id);
         expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('c again\n');
+        // plain pull keeps both; then different paths merge, and the merged version carries no metrics (its bytes
+        // were never measured)
+        expect(json(c.run(['pull', '--json'])).replayed).toHaveLength(1);
+        ok(c.run(['push']));
+        ok(a.run(['pull']));
+        write(a.path('models/small.txt'), 'a once more\n');
+        ok(a.run(['commit', '-m', 'a5']));
+        ok(a.run(['push']));
+        write(c.path('models/extra.txt'), 'only c\n');
+        ok(c.run(['add', 'models/extra.txt']));
+        ok(c.run(['commit', '-m', 'c5', '--metric', 'f1=0.9']));
+        const merged = json(c.run(['pull', '--merge', '--json']));
+        expect(merged.mode).toBe('merge');
+        expect(merged.replayed.map((r: { metricsKept: boolean }) => r.metricsKept)).toEqual([false]);
+        expect(json(c.run(['show', merged.to, '--json'])).version.metrics).toEqual({});
+        expect(readFileSync(c.path('models/small.txt'), 'utf8')).toBe('a once more\n');
+        expect(readFileSync(c.path('models/extra.txt'), 'utf8')).toBe('only c\n');
       } finally {
         t.cleanup();
       }

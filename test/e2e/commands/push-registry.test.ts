@@ -117,9 +117,12 @@ describe('registry adoption', () => {
         ok(mvm(['fetch'], { cwd: c }));
         expect(readFileSync(join(c, '.mvm/numbers'), 'latin1')).not.toContain(fileId);
         expect(json(mvm(['fsck', '--json'], { cwd: c })).ok).toBe(true);
-        // a later commit here is numbered after the registry, as it would be on the remote
+        // a later commit here has no number until its push, which numbers it after the registry
         write(join(c, 'm.bin'), 'v3\n');
-        expect(json(mvm(['commit', '-m', 'v3', '--json'], { cwd: c })).number).toBe(numbers.length + 1);
+        const v3 = json(mvm(['commit', '-m', 'v3', '--json'], { cwd: c }));
+        expect(v3.number).toBe(null);
+        const pushed = json(mvm(['push', '--json'], { cwd: c }));
+        expect(pushed.newNumbers).toEqual([{ id: v3.id, number: numbers.length + 1 }]);
       } finally {
         t.cleanup();
       }
