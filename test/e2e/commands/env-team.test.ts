@@ -85,10 +85,10 @@ describe('environments shared through a folder remote', () => {
       const url = folder.url(t, 'r');
       const { a, c } = originAndClone(folder, t, url);
       write(a.path('models/small.txt'), 'config v2\n');
-      ok(a.run(['commit', '-m', 'v2']));
+      const made = json(a.run(['commit', '-m', 'v2', '--json'])).id as string;
       ok(a.run(['env', 'production', '--create']));
-      const np = expectError(a.run(['deploy', 'v2', '--env', 'production', '--json']), 'NOT_PUSHED', 1);
-      expect(np.message).toContain('v2');
+      const np = expectError(a.run(['deploy', made, '--env', 'production', '--json']), 'NOT_PUSHED', 1);
+      expect(np.message).toContain(made.slice(0, 12));
       expectError(a.run(['show', 'deployed:production', '--json']), 'NOTHING_DEPLOYED', 4);
       ok(a.run(['push']));
       ok(a.run(['deploy', 'v2', '--env', 'production']));

@@ -13,7 +13,7 @@ describe('mvm and git hand over', () => {
     try {
       const { proj, run } = pushedProject(t, randomBytes(200_000, 1), 'models');
       write(join(proj, 'models/w.bin'), randomBytes(200_000, 2));
-      ok(run(proj, ['commit', '-m', 'v2']));
+      const v2 = json(run(proj, ['commit', '-m', 'v2', '--json'])).id as string;
       git(proj, ['commit', '-q', '-am', 'model v2']);
       // an older git commit: its model is not main's tip, so mvm is detached there, as git is
       git(proj, ['checkout', '-q', 'HEAD~1']);
@@ -21,10 +21,15 @@ describe('mvm and git hand over', () => {
       // back on git's main: the lock names mvm's main tip, so mvm is on main again
       git(proj, ['checkout', '-q', 'main']);
       const back = json(run(proj, ['checkout', '--lock', '--json']));
-      expect(back).toMatchObject({ branch: 'main', number: 2 });
+      // (not pushed yet: no number until the registry gives it one)
+      expect(back).toMatchObject({ branch: 'main', id: v2, number: null });
       write(join(proj, 'models/w.bin'), randomBytes(200_000, 3));
-      expect(json(run(proj, ['commit', '-m', 'v3', '--json'])).number).toBe(3);
-      ok(run(proj, ['push']));
+      const v3 = json(run(proj, ['commit', '-m', 'v3', '--json']));
+      expect(v3.branch).toBe('main');
+      expect(json(run(proj, ['push', '--json'])).newNumbers).toEqual([
+        { id: v2, number: 2 },
+        { id: v3.id, number: 3 },
+      ]);
     } finally {
       t.cleanup();
     }
