@@ -140,6 +140,15 @@ export const envCommand: Command<Args> = {
     }
     let state: EnvState | undefined;
     if (changing) {
+      // a layout describes a serving folder: given without one it would be dropped unseen
+      if (!argv.export && (argv.layout || argv.model || argv.keep || argv.path))
+        throw new MvmError(
+          'BAD_ARGUMENT',
+          '--layout, --model, --keep and --path describe a serving folder: add --export',
+          {
+            hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet',
+          },
+        );
       if (argv.export && (!argv.layout || !argv.model))
         throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout and --model', {
           hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet',

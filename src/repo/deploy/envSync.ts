@@ -41,6 +41,8 @@ export interface EnvRemote {
   s: RemoteSession;
   /** The remote's env files as last read or written by this command. */
   envs: Map<string, RemoteEnv>;
+  /** Where each env pointed in this clone's view before the command read the remote (null: nothing deployed). */
+  seen: Map<string, string | null>;
   index?: RemoteIndex;
 }
 
@@ -67,8 +69,9 @@ export async function withEnvRemote<T>(repo: Repository, fn: (h: EnvRemote | nul
     // an env another clone moved to a version not fetched here yet: fetch it, so this clone sees where it points
     const missing = envs.map((r) => currentOf(r.file)).filter((id): id is string => !!id && !repo.objects.has(id));
     if (missing.length) await fetchFromRemote(repo, s, { jobs: defaultJobs(s.remote), want: missing });
+    const seen = new Map(listEnvs(repo).map((e) => [e, envCurrent(repo, e)]));
     adoptEnvs(repo, envs);
-    return fn({ s, envs: new Map(envs.map((r) => [r.env, r])) });
+    return fn({ s, envs: new Map(envs.map((r) => [r.env, r])), seen });
   });
 }
 
@@ -199,10 +202,7 @@ export async function updateRemoteEnv(
     else h.envs.delete(env);
     if (now) adoptEnvs(repo, [now]);
     if (retry && attempt < 3) continue;
-    const label = (id: string) => {
-      const n = numberOf(repo, id);
-      return n ? `v${n} ${id.slice(0, 12)}` : id.slice(0, 12);
-    };
+    const label = (id: string) => versionName(repo, id);
     throw new MvmError(
       'ENV_MOVED',
       `${env} changed on ${h.s.remote.name} while this command ran: ${lastMove(now, label)}; nothing was moved`,
@@ -225,6 +225,22 @@ export async function recordMove(
   moveHere: () => void,
 ): Promise<void> {
   if (!h) return moveHere();
+  // a move decided on a stale view (another clone moved the env since this one last looked) is refused; the view is
+  // brought up to date, so the same command run again moves it from where it is now, knowingly
+  const r = h.envs.get(env);
+  const before = h.seen.has(env) ? h.seen.get(env)! : null;
+  if (r && currentOf(r.file) !== before)
+    throw new MvmError(
+      'ENV_MOVED',
+      `${env} moved on ${h.s.remote.name} since this clone last looked: ${lastMove(r, (id) => versionName(repo, id))}` +
+        '; nothing was moved',
+      {
+        env,
+        remote: h.s.remote.name,
+        now: currentOf(r.file),
+        hint: 'this clone sees it now (mvm deployments); run the command again to move it from there',
+      },
+    );
   await updateRemoteEnv(repo, h, env, (f) => {
     // a move starts where the env is: one decided on another view would break the log's chain
     if (currentOf(f) !== entry.from)
@@ -246,7 +262,7 @@ const short = (id: string) => id.slice(0, 12);
  */
 export async function pushEnvs(repo: Repository, s: RemoteSession): Promise<string[]> {
   if (envRemoteOf(repo)?.name !== s.remote.name || !s.exists) return [];
-  const h: EnvRemote = { s, envs: new Map((await listRemoteEnvs(s)).map((r) => [r.env, r])) };
+  const h: EnvRemote = { s, envs: new Map((await listRemoteEnvs(s)).map((r) => [r.env, r])), seen: new Map() };
   const written: string[] = [];
   for (const env of new Set([...listEnvs(repo), ...Object.keys(readEnvConfigs(repo))])) {
     const r = h.envs.get(env);
@@ -270,4 +286,10 @@ export async function remoteEnvsFor(repo: Repository, s: RemoteSession): Promise
 /** The versions the envs point at, for a fetch to bring along (an env may serve a version no branch reaches). */
 export function envVersions(envs: RemoteEnv[]): string[] {
   return envs.map((r) => currentOf(r.file)).filter((id): id is string => !!id);
+}
+
+/** `v7 3f2a9c1d0e4b`, or the id alone for a version with no number here. */
+function versionName(repo: Repository, id: string): string {
+  const n = numberOf(repo, id);
+  return n ? `v${n} ${id.slice(0, 12)}` : id.slice(0, 12);
 }

@@ -92,8 +92,13 @@ describe('environments shared through a folder remote', () => {
       expectError(a.run(['show', 'deployed:production', '--json']), 'NOTHING_DEPLOYED', 4);
       ok(a.run(['push']));
       ok(a.run(['deploy', 'v2', '--env', 'production']));
-      // c has not fetched v2: its move starts from v2 all the same (the version is fetched), so the log stays a chain
+      // c has not seen a's deploy: its move, decided on a stale view, is refused naming a's; c sees it now (the
+      // version fetched), and the same command moves it from there, so the log stays a chain
       const v2 = json(a.run(['show', 'v2', '--json'])).id as string;
+      const stale = expectError(c.run(['rollback', '--env', 'production', '--to', 'v1', '--json']), 'ENV_MOVED', 5);
+      expect(stale.message).toContain('since this clone last looked');
+      expect(stale.message).toContain(`moved it to v2 ${v2.slice(0, 12)} (deploy)`);
+      expect(json(c.run(['show', 'deployed:production', '--json'])).id).toBe(v2);
       expect(json(c.run(['rollback', '--env', 'production', '--to', 'v1', '--json'])).from).toBe(v2);
       const log = JSON.parse(readFileSync(join(url, 'envs/production.json'), 'utf8')).log;
       expect(log.map((e: { from: string | null }) => e.from)).toEqual([null, v2]);
