@@ -13,6 +13,8 @@ export interface LineageNode {
   relation: Relation;
   data: DataDep[];
   git?: GitInfo;
+  /** For a version `mvm pull` replayed onto the team's history: the version it replays and where that was made. */
+  replayOf?: { id: string; parent: string | null; parentNumber: number | null };
   /** Set when this version already appears higher up the tree (not expanded again). */
   seen?: boolean;
   children: LineageNode[];
@@ -48,6 +50,14 @@ export async function lineage(
       relation,
       data: v.deps.data ?? [],
       ...(v.git ? { git: v.git } : {}),
+      ...(v.deps.replayOf
+        ? {
+            replayOf: {
+              ...v.deps.replayOf,
+              parentNumber: v.deps.replayOf.parent ? numberOf(repo, v.deps.replayOf.parent) : null,
+            },
+          }
+        : {}),
       children: [],
     };
     if (seen.has(id)) return { ...node, seen: true };

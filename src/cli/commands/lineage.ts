@@ -14,6 +14,12 @@ function treeLines(n: LineageNode, prefix = '', last = true, top = true): string
   const extra = [
     ...n.data.map((d) => `data ${d.path ?? d.name}@${d.id.slice(0, 12)}`),
     ...(n.git ? [`git ${n.git.commit.slice(0, 12)}${n.git.dirty ? ' (dirty)' : ''}`] : []),
+    ...(n.replayOf
+      ? [
+          `replays ${n.replayOf.id.slice(0, 12)}, made on ` +
+            (n.replayOf.parent ? versionLabel(n.replayOf.parent, n.replayOf.parentNumber) : 'nothing'),
+        ]
+      : []),
   ];
   const line =
     `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ` +

@@ -77,6 +77,8 @@ describe.each(BACKENDS)('remotes on $name', (b) => {
         expect(top.version).toMatchObject({ message: 'c: weights', parents: [va.id], metrics: { f1: 0.7 } });
         expect(top.version.deps.replayOf).toEqual({ id: vc.id, parent: json(a.run(['show', 'v1', '--json'])).id });
         expect(top.version.files).toEqual(json(c.run(['show', vc.id, '--json'])).version.files);
+        // lineage says what it replays and where that was made
+        expect(c.run(['lineage', rebased.to]).stdout).toContain(`replays ${vc.id.slice(0, 12)}, made on v1`);
         const pushed = json(c.run(['push', '--json']));
         expect(pushed.newNumbers).toEqual([{ id: rebased.to, number: 3 }]);
         const pulled = json(a.run(['pull', '--json']));

@@ -95,7 +95,7 @@ describe.each(BACKENDS)('version numbers in a team of three on $name', (b) => {
           t.cleanup();
         }
       }),
-      { numRuns: b.name === 'folder' ? 3 : 1 },
+      { numRuns: b.name === 'folder' ? 2 : 1 },
     );
   });
 });
