@@ -44,7 +44,7 @@ describe('numbers and a registry', () => {
     expect(await shown()).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('after joining, versions made here are not numbered until the registry numbers them, then take its numbers', async () => {
+  it('after joining, versions made here have no number until the registry numbers them', async () => {
     await followRegistry(repo, ids.slice(0, 3), 'origin');
     // v4 and v5 were numbered before the join: they stay numbers (the repository was its own registry then)
     expect(await shown()).toEqual([1, 2, 3, 4, 5]);
