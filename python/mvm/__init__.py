@@ -79,6 +79,9 @@ def _pairs(flag, values):
 def commit(message, metrics=None, params=None, meta=None, base=None, data=None, allow_empty=False, cwd=None):
     """Records the tracked files as a new version. Returns mvm's commit result (``id``, ``number``, ``created``...).
 
+    In a clone of a shared remote, ``number`` is None until a push gets the version its registry number: name it by
+    ``id`` until then (a number, once given, never names another version).
+
     ``data`` is a path or a list of paths (datasets the version was trained on).
     When nothing changed, no version is made and ``created`` is False.
     """
