@@ -181,7 +181,7 @@ export async function followStep(repo: Repository, t: FollowTarget): Promise<Fol
         try {
           assertSigned(
             checkSignatures(repo, id, undefined, t.allowedSigners),
-            `v${number ?? id.slice(0, 12)}`,
+            number ? `v${number}` : id.slice(0, 12),
             `, and this host serves only versions an allowed signer signed`,
           );
         } catch (e) {

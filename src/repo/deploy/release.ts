@@ -137,7 +137,7 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
   if (config.requireSigned)
     assertSigned(
       checkSignatures(repo, req.to),
-      `v${result.toNumber ?? req.to.slice(0, 12)}`,
+      result.toNumber ? `v${result.toNumber}` : req.to.slice(0, 12),
       `, and ${req.env} requires versions signed by an allowed signer`,
     );
   if (req.action !== 'rollback') {
