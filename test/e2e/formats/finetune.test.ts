@@ -2,7 +2,9 @@
  * Fine-tune deltas end to end: a tensor changed a little is stored as a delta
  * against the parent version's chunk, checks out bit for bit both ways, keeps
  * delta chains at most MAX_DELTA_DEPTH deep, survives gc and fsck, and
- * travels whole to a remote (a clone holds no delta).
+ * reaches a partial clone (which keeps the version it checks out in its
+ * files only, so its store holds no delta). Deltas on remotes:
+ * commands/push-deltas.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -108,7 +110,7 @@ describe('fine-tune deltas', () => {
     expect(readFileSync(t.path('model.safetensors')).equals(v1)).toBe(true);
   });
 
-  it('travel whole: a clone of a pushed history holds no delta and restores the same bytes', () => {
+  it('reach a partial clone, whose store holds no delta, and restore the same bytes', () => {
     const t = testdir();
     cleanups.push(t.cleanup);
     const run = (args: string[], cwd = t.path('a')) => mvm(args, { cwd });
