@@ -90,8 +90,9 @@ export function deltaLevels(pending: PendingDeltas, held: (id: string) => boolea
         below = known;
         break;
       }
-      if (chain.length >= MAX_DELTA_DEPTH || chain.includes(at))
-        throw refuse(start, `a chain of deltas deeper than ${MAX_DELTA_DEPTH}, or a cycle, through ${at.id}`);
+      if (chain.includes(at)) throw refuse(start, `a cycle of deltas through ${at.id}`);
+      if (chain.length >= MAX_DELTA_DEPTH)
+        throw refuse(start, `a chain of deltas deeper than ${MAX_DELTA_DEPTH}, through ${at.id}`);
       chain.push(at);
       if (held(at.base)) break;
       const next: PendingDelta | undefined = pending.get(at.base);
