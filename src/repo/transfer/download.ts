@@ -9,7 +9,7 @@ import type { RemoteIndex } from './remoteIndex.js';
 import type { RemoteSession } from './remoteSession.js';
 import type { StagedFiles } from '../workspace/index.js';
 import { RangeSlots } from './rangeSlots.js';
-import { deltaLevels, PendingDeltas, type PendingDelta } from './receiveDeltas.js';
+import { basesFromWorkspace, deltaLevels, PendingDeltas, type PendingDelta } from './receiveDeltas.js';
 import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
 
 /**
@@ -64,7 +64,8 @@ async function receiveDeltas(
   const held = (id: string) => sink.repo.objects.has(id);
   let bytes = 0;
   for (let round = 0; ; round++) {
-    const need = pending.basesToFetch(held);
+    let need = pending.basesToFetch(held);
+    if (round === 0 && basesFromWorkspace(sink.repo, need)) need = pending.basesToFetch(held);
     if (!need.size) break;
     // a round per level: a chain this long is refused by deltaLevels below, whatever else the remote holds
     if (round >= MAX_DELTA_DEPTH) break;

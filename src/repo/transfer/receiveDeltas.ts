@@ -1,6 +1,11 @@
+import { closeSync, openSync } from 'node:fs';
 import { MvmError } from '../../errors.js';
 import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
 import type { DeferredDelta } from '../../storage/chunkTasks.js';
+import { blake3Hex } from '../../storage/hash.js';
+import { readFully } from '../../storage/readFully.js';
+import type { Repository } from '../repository/index.js';
+import { visibleFiles } from '../workspace/index.js';
 
 /**
  * Deltas fetched from a remote whose base was not stored here when they
@@ -115,4 +120,43 @@ export function deltaLevels(pending: PendingDeltas, held: (id: string) => boolea
     out[l - 1]!.push(p);
   }
   return out;
+}
+
+/**
+ * Bases a store lacks that the workspace holds: the files of HEAD's version
+ * hold its chunks at known offsets (a partial store keeps the version it
+ * checked out only there). Each is read, hashed and, when its bytes still
+ * hash to its id, stored; returns how many were. Saves fetching a whole
+ * chunk for each delta a pull into a partial store brings.
+ */
+export function basesFromWorkspace(repo: Repository, need: ReadonlyMap<string, number>): number {
+  const head = repo.headId();
+  if (!head || !need.size || !repo.objects.has(head)) return 0;
+  const where = new Map<string, { path: string; offset: number }>();
+  for (const [path, e] of Object.entries(visibleFiles(repo.version(head).files, repo.sparse()))) {
+    if (!repo.objects.has(e.file)) continue;
+    let offset = 0;
+    for (const c of repo.file(e.file).chunks) {
+      if (need.get(c.id) === c.size && !where.has(c.id)) where.set(c.id, { path, offset });
+      offset += c.size;
+    }
+  }
+  let stored = 0;
+  for (const [id, { path, offset }] of where) {
+    const size = need.get(id)!;
+    let fd = -1;
+    try {
+      fd = openSync(repo.abs(path), 'r');
+      const buf = Buffer.allocUnsafe(size);
+      if (readFully(fd, buf, offset, size) === size && blake3Hex(buf) === id) {
+        repo.objects.put(buf);
+        stored++;
+      }
+    } catch {
+      // gone or unreadable: the remote's copy is fetched instead
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+  return stored;
 }
