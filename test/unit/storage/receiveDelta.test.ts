@@ -81,7 +81,7 @@ describe('FsObjectStore.receiveDelta', () => {
     expect(store.get(id).equals(next)).toBe(true);
   });
 
-  it('refuses a delta that decodes to other content, of another size, or whose base is not here; stores nothing', () => {
+  it('refuses a delta decoding to other content, of another size, or on a base not here; stores nothing', () => {
     const { contents, ids } = chainHere(1);
     const next = step(contents[1]!, 7);
     const id = blake3Hex(next);
