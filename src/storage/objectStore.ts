@@ -75,7 +75,7 @@ export interface LocalObjectStore extends ObjectStore {
   deltaBase(id: string): string | null;
   /** A delta's base and its depth here (1: the base is stored whole), or null when stored whole or absent. */
   deltaOf(id: string): { base: string; depth: number } | null;
-  /** The stored bytes to send elsewhere: as stored, except that a delta is encoded whole. */
+  /** The stored bytes to send elsewhere checkable by themselves: as stored, except that a delta is encoded whole. */
   portableStored(id: string): Buffer;
   /** Size of portableStored(id), or -1 when absent. */
   portableSize(id: string): number;
@@ -269,8 +269,8 @@ export class FsObjectStore implements LocalObjectStore {
 
   /**
    * The stored bytes to send elsewhere: as stored, except that a delta is
-   * decoded and encoded whole again (a remote holds no delta, so what it
-   * sends can always be checked by itself).
+   * decoded and encoded whole again (what a push sends when the remote has
+   * no base for it, and what push --repair re-sends: checkable by itself).
    */
   portableStored(id: string): Buffer {
     const stored = this.readStored(id);
