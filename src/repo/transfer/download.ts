@@ -9,7 +9,7 @@ import type { RemoteIndex } from './remoteIndex.js';
 import type { RemoteSession } from './remoteSession.js';
 import type { StagedFiles } from '../workspace/index.js';
 import { RangeSlots } from './rangeSlots.js';
-import { basesFromWorkspace, deltaLevels, PendingDeltas, type PendingDelta } from './receiveDeltas.js';
+import { basesFromWorkspace, deltaLevels, PENDING_BYTES, PendingDeltas, type PendingDelta } from './receiveDeltas.js';
 import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
 
 /**
@@ -22,7 +22,8 @@ import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
  * MAX_OBJECT_SIZE, each checked before anything is allocated. A chunk that
  * is a delta is checked through its base, which must be stored here first:
  * held already, arriving in the same download, or fetched for it
- * (receiveDeltas).
+ * (receiveDeltas); `pendingBytes` caps the bytes of deltas kept in memory
+ * while they wait (tests shrink it).
  */
 export async function download(
   s: RemoteSession,
@@ -32,9 +33,10 @@ export async function download(
   sink: ((id: string, stored: Buffer, content: Buffer) => void) | ChunkSink,
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
+  pendingBytes = PENDING_BYTES,
 ): Promise<number> {
   if (typeof sink === 'function') return downloadRanges(s, index, ids, jobs, sink, progress, sizes);
-  const pending = new PendingDeltas();
+  const pending = new PendingDeltas(pendingBytes);
   let bytes = await downloadRanges(s, index, ids, jobs, { ...sink, pending }, progress, sizes);
   if (pending.size) bytes += await receiveDeltas(s, index, jobs, sink, pending);
   return bytes;
@@ -52,7 +54,9 @@ interface ChunkSink {
  * The deltas a download could not check when they arrived (their base was
  * not here): the bases no one holds are fetched for them, a level at a time
  * (a whole one is stored, a delta waits with the rest), then they are checked
- * and stored in the order deltaLevels gives, each through its base, now here.
+ * and stored in the order deltaLevels gives, each through its base, now here
+ * (stored even in a partial store, which keeps the staged version's chunks in
+ * its files only: a delta of the next level may be based on it).
  */
 async function receiveDeltas(
   s: RemoteSession,
@@ -104,7 +108,8 @@ async function receiveDeltas(
           data,
           items: task,
           store: sink.repo.objects.workerHandle(),
-          storePlaced: sink.storePlaced,
+          // stored even when also written into staged files: a delta of the next level may be based on it
+          storePlaced: true,
         });
         if (res.deferred?.length) throw lostBase(s, res.deferred[0]!.id);
       } catch (e) {
@@ -114,10 +119,11 @@ async function receiveDeltas(
       }
     });
     // those whose bytes were not kept are downloaded again, now that their bases are here
-    const again = level.filter((p) => !p.bytes);
-    if (again.length) {
-      const sizes = new Map(again.map((p) => [p.id, p.size]));
-      bytes += await downloadRanges(s, index, [...sizes.keys()], jobs, { ...sink, pending: null }, undefined, sizes);
+    const dropped = level.filter((p) => !p.bytes);
+    if (dropped.length) {
+      const sizes = new Map(dropped.map((p) => [p.id, p.size]));
+      const again = { ...sink, storePlaced: true, pending: null };
+      bytes += await downloadRanges(s, index, [...sizes.keys()], jobs, again, undefined, sizes);
     }
     for (const p of level) sink.staged?.filled(p.id);
   }
