@@ -143,6 +143,19 @@ describe('hostile deltas on a folder remote: fetch refuses them and stores nothi
     const err = refusedFetch(new Map([[fx.delta, deltaOn(fx.deltaContent, fx.baseContent, missing)]]));
     expect(err.id).toBe(fx.delta);
     expect(err.message).toMatch(/neither here nor on the remote/);
+    // fsck --remote, from the fetcher, names it as corrupt: its base is in no pack
+    const f = mvm(['fsck', '--remote', 'evil', '--json'], { cwd: t.path(`fetcher-${seq}`) });
+    expect(f.exitCode).toBe(7);
+    const problems = JSON.parse(f.stdout).problems as { kind: string; id: string; message: string }[];
+    expect(problems.map((p) => [p.kind, p.id])).toEqual([['corrupt', fx.delta]]);
+    expect(problems[0]!.message).toMatch(/no pack holds/);
+    // push --repair from the origin, which holds the chunk, mends the remote; the fetch then takes it
+    const a = t.path('a');
+    ok(mvm(['remote', 'add', `evil${seq}`, t.path(`remote-${seq}`)], { cwd: a }));
+    ok(mvm(['push', `evil${seq}`, '--repair'], { cwd: a }));
+    expect(json(mvm(['fsck', '--remote', `evil${seq}`, '--json'], { cwd: a })).ok).toBe(true);
+    ok(mvm(['fetch', 'evil'], { cwd: t.path(`fetcher-${seq}`) }));
+    expect(json(mvm(['fsck', '--json'], { cwd: t.path(`fetcher-${seq}`) })).ok).toBe(true);
   });
 
   it('a chain of deltas deeper than 8 (each claiming depth 1), fetched as bases for the one wanted', () => {
