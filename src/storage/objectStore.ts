@@ -75,6 +75,12 @@ export interface LocalObjectStore extends ObjectStore {
   deltaBase(id: string): string | null;
   /** A delta's base and its depth here (1: the base is stored whole), or null when stored whole or absent. */
   deltaOf(id: string): { base: string; depth: number } | null;
+  /** Checks a delta from elsewhere through its base here: its content and the bytes to store (see FsObjectStore). */
+  receiveDelta(
+    id: string,
+    stored: Uint8Array,
+    opts?: { bound?: SizeBound; scratch?: boolean },
+  ): { content: Buffer; stored: Uint8Array };
   /** The stored bytes to send elsewhere checkable by themselves: as stored, except that a delta is encoded whole. */
   portableStored(id: string): Buffer;
   /** Size of portableStored(id), or -1 when absent. */

@@ -1,5 +1,6 @@
 import { MvmError, isMvmError } from '../../errors.js';
 import { decodeVerified } from '../../storage/objectFile.js';
+import { deltaOf } from '../../storage/codec.js';
 import { indexKey, packKey, packLayout, packParts, type PackIndex } from '../../storage/remote/packs.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
 import { inspectRemote, type FoundRef } from './remoteCheck.js';
@@ -94,7 +95,8 @@ export async function repairRemote(
           // sent as `read` gives it: whole, when the remote's copy was a delta
           stored = repo.objects.portableStored(id);
         } else {
-          decodeVerified(bytes, id);
+          if (deltaOf(bytes)) repo.objects.receiveDelta(id, bytes);
+          else decodeVerified(bytes, id);
           aside.set(id, bytes);
           stored = bytes;
         }
