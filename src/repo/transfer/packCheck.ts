@@ -1,6 +1,7 @@
 import { isMvmError } from '../../errors.js';
 import { packKey, type PackEntry, type PackIndex } from '../../storage/remote/packs.js';
-import { decodeObject, deltaOf } from '../../storage/codec.js';
+import { corruptObject, decodedSize, decodeObject, deltaOf, maxStoredSize } from '../../storage/codec.js';
+import { MAX_OBJECT_SIZE } from '../../core/limits.js';
 import { decodeVerified } from '../../storage/objectFile.js';
 import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
 import type { ObjectStore } from '../../storage/objectStore.js';
@@ -155,8 +156,12 @@ async function checkDelta(
   where: ReadonlyMap<string, PackEntry>,
   local?: ObjectStore,
 ): Promise<string | null> {
+  // every object of the chain decodes to the delta's declared size: an entry longer than its largest encoding is
+  // refused before it is read
+  let size = MAX_OBJECT_SIZE;
   const read = async (oid: string) => {
     const e = where.get(oid);
+    if (e && e.length > maxStoredSize(size)) throw corruptObject(oid)(`its pack entry holds ${e.length} bytes`);
     return e ? s.backend.readRange(packKey(e.pack), e.offset, e.length) : null;
   };
   try {
@@ -168,6 +173,7 @@ async function checkDelta(
       chain.set(at, stored);
       const d = deltaOf(stored);
       if (!d) break;
+      if (at === id) size = Math.min(size, decodedSize(stored));
       if (local?.has(d.base)) {
         held = { id: d.base, content: local.get(d.base) };
         break;
