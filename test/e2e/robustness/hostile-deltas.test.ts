@@ -2,8 +2,9 @@
  * Hostile deltas on a remote: a fetch accepts a delta only through a base it
  * holds or checks first, within the depth bound, of the size its file object
  * declares, decoding to content that hashes to its id. Each hostile remote
- * below is refused with REMOTE_CORRUPT, nothing is stored, the mvm process
- * stays under 300 MB, and the repository still passes fsck.
+ * below (folders; two of them on s3rver too) is refused with REMOTE_CORRUPT,
+ * nothing is stored, the mvm process stays under 300 MB, and the repository
+ * still passes fsck.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { mvmPeak } from '../../helpers/peak.js';
 import { deltaBomb, zstdBomb } from '../../helpers/bombs.js';
 import { deltaModel } from '../../helpers/deltaModels.js';
+import { startS3, type LocalS3 } from '../../helpers/s3server.js';
+import { s3Objects } from '../../helpers/s3objects.js';
 import { buildPack } from '../../../src/storage/remote/packs.js';
 import { decodeObject, deltaOf, encodeDelta } from '../../../src/storage/codec.js';
 import { objectPath } from '../../../src/storage/objectFile.js';
@@ -22,10 +25,12 @@ const PEAK_MIB = 300;
 const GiB = 1 << 30;
 
 let t: ReturnType<typeof testdir>;
+let s3: LocalS3;
 /** The remote holding v1 and its fine-tune v2; a fetcher holding v1; v2's delta chunk, its base and their contents. */
 let fx: { remote: string; fetcher: string; delta: string; base: string; deltaContent: Buffer; baseContent: Buffer };
 
-beforeAll(() => {
+beforeAll(async () => {
+  s3 = await startS3(['hostile']);
   t = testdir();
   const a = t.path('a');
   const run = (args: string[], cwd = a) => mvm(args, { cwd });
@@ -53,7 +58,10 @@ beforeAll(() => {
   fx = { remote, fetcher: t.path('fetcher'), delta, base, deltaContent, baseContent };
 }, 120_000);
 
-afterAll(() => t?.cleanup());
+afterAll(async () => {
+  t?.cleanup();
+  await s3?.stop();
+});
 
 /** Object files in a store. */
 function storedIds(repo: string): string[] {
@@ -227,5 +235,30 @@ describe('hostile deltas on a folder remote: fetch refuses them and stores nothi
     expect(err.id).toBe(bombId);
     // a delta of the declared size whose difference planes expand to 1 GiB
     expect(refusedFetch(new Map([[fx.delta, deltaBomb(fx.deltaContent.length, fx.base, GiB)]])).id).toBe(fx.delta);
+  });
+});
+
+describe('hostile deltas on s3rver', () => {
+  it('a delta that does not hash to its id, and one on a missing base: refused, nothing stored', async () => {
+    const objects = s3Objects(() => s3, 'hostile');
+    const [other] = variants(1);
+    for (const bytes of [
+      deltaOn(other!, fx.baseContent, fx.base),
+      deltaOn(fx.deltaContent, fx.baseContent, 'ef'.repeat(32)),
+    ]) {
+      const folder = plantedRemote(new Map([[fx.delta, bytes]]));
+      const url = `s3://hostile/r${process.pid}-${seq}`;
+      const walk = (d: string): string[] =>
+        readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+      for (const f of walk(folder)) await objects.put(url, f.slice(folder.length + 1), readFileSync(f));
+      const dir = t.path(`s3-fetcher-${seq}`);
+      cpSync(fx.fetcher, dir, { recursive: true });
+      ok(mvm(['remote', 'add', 'evil', url, '--endpoint', s3.endpoint], { cwd: dir, env: s3.env }));
+      const before = storedIds(dir).sort();
+      const err = expectError(mvm(['fetch', 'evil', '--json'], { cwd: dir, env: s3.env }), 'REMOTE_CORRUPT', 7);
+      expect((err.data as { id: string }).id).toBe(fx.delta);
+      expect(storedIds(dir).sort()).toEqual(before);
+      expect(json(mvm(['fsck', '--json'], { cwd: dir })).ok).toBe(true);
+    }
   });
 });
