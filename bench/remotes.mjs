@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { followLatency } from './lib/followLatency.mjs';
+import { fineTuneTransfer } from './lib/fineTuneTransfer.mjs';
 
 /** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
 async function startS3(root, dir, bucket) {
@@ -38,7 +39,7 @@ async function startS3(root, dir, bucket) {
  * say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, syncDisk, ROOT, TMP.
  */
 export async function runRemotes(h, A, B, sizeA) {
-  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, ROOT, TMP } = h;
+  const { run, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, log, syncDisk, ROOT, TMP, finetuneMib } = h;
   h.installMissing('remotes', { rclone: 'rclone', restic: 'restic' });
   const base = join(TMP, 'remotes');
   mkdirSync(base, { recursive: true });
@@ -72,6 +73,7 @@ export async function runRemotes(h, A, B, sizeA) {
     {
       name: 'folder',
       url: join(base, 'folder-remote'),
+      ftUrl: join(base, 'finetune-remote'),
       add: [],
       rcloneDest: join(base, 'rclone-folder'),
       rcloneBack: join(base, 'rclone-folder'),
@@ -79,6 +81,7 @@ export async function runRemotes(h, A, B, sizeA) {
     {
       name: 's3 (s3rver)',
       url: 's3://bench/mvm',
+      ftUrl: 's3://bench/mvm-finetune',
       add: ['--endpoint', s3.endpoint],
       rcloneDest: 'b:bench/rclone',
       rcloneBack: 'b:bench/rclone',
@@ -120,6 +123,18 @@ export async function runRemotes(h, A, B, sizeA) {
       const pull = mvmJson(join(base, `c1-${t.name.split(' ')[0]}`), 'pull');
       syncDisk();
       const only = mvmJson(base, 'clone', t.url, `c3-${t.name.split(' ')[0]}`, '--only', 'config.json', ...t.add);
+      // a 10% fine-tune of a smaller model: push and pull against what its commit stored
+      log(`remotes: ${t.name}: push and pull of a 10% fine-tune (${finetuneMib} MiB model)`);
+      const ft = fineTuneTransfer({
+        base,
+        url: t.ftUrl,
+        add: t.add,
+        mvm,
+        mvmJson,
+        syncDisk,
+        sizeBytes: Math.round(finetuneMib * 1024 * 1024),
+        tag: t.name.split(' ')[0],
+      });
       // baselines: rclone copy of the raw model there and back
       let rUp = null;
       let rDown = null;
@@ -146,6 +161,7 @@ export async function runRemotes(h, A, B, sizeA) {
         },
         pull: { s: pull.wall, bytes: pull.json.fetched.bytes, requests: pull.json.requests, rssKB: pull.rssKB },
         only: { s: only.wall, bytes: only.json.bytes, requests: only.json.requests, rssKB: only.rssKB },
+        finetune: ft,
         rcloneUp: rUp && { s: rUp.wall, rssKB: rUp.rssKB },
         rcloneDown: rDown && { s: rDown.wall, rssKB: rDown.rssKB },
       };
@@ -170,6 +186,9 @@ export async function runRemotes(h, A, B, sizeA) {
         cloneFull.rssKB,
         pull.rssKB,
         only.rssKB,
+        ft.push.rssKB,
+        ft.pull.rssKB,
+        ft.pullFull.rssKB,
       );
       const row = (what, x, baseline) => [
         t.name,
@@ -209,6 +228,24 @@ export async function runRemotes(h, A, B, sizeA) {
       rows.push(
         row('pull v2 into a clone at v1', r.pull, `${(r.pull.bytes / r.storedV2).toFixed(2)}x commit v2 stored`),
       );
+      // the fine-tune: bytes and time of each step against the commit that stored it
+      const against = (x) =>
+        `${(x.bytes / ft.commit.stored).toFixed(2)}x the bytes, ${(x.s / ft.commit.s).toFixed(2)}x the time of ` +
+        `commit (${fmtBytes(ft.commit.stored)} stored in ${fmtS(ft.commit.s)})`;
+      rows.push(row(`push of a 10% fine-tune (${finetuneMib} MiB)`, ft.push, against(ft.push)));
+      rows.push(row('pull of it into a clone at v1', ft.pull, against(ft.pull)));
+      rows.push(row('pull of it into a clone --full at v1', ft.pullFull, against(ft.pullFull)));
+      for (const [what, x] of [
+        ['push', ft.push],
+        ['pull', ft.pull],
+        ['pull (--full clone)', ft.pullFull],
+      ])
+        bar(
+          'remotes',
+          `${t.name}: ${what} of a 10% fine-tune moves <= 1.1x the bytes its commit stored`,
+          x.bytes <= 1.1 * ft.commit.stored,
+          `${fmtBytes(x.bytes)} vs ${fmtBytes(ft.commit.stored)} (${(x.bytes / ft.commit.stored).toFixed(2)}x)`,
+        );
       res[t.name].follow = follow;
       for (const [what, m] of [
         ['deploy v2 -> served by a follower', follow.deploy],
@@ -333,7 +370,10 @@ export async function runRemotes(h, A, B, sizeA) {
   say(
     'Bytes moved are as stored (compressed); rclone copies the raw file. The pull is `mvm pull` in a clone made at ' +
       'v1, after v2 was pushed; its bytes include the chunks the checkout fetched. A clone is a partial store ' +
-      '(chunks only in the checked-out files); `clone --full` also keeps every chunk in its store.',
+      '(chunks only in the checked-out files); `clone --full` also keeps every chunk in its store. The fine-tune ' +
+      `rows: a ${finetuneMib} MiB bf16 model with every tenth tensor moved by 10% of its spread, committed, pushed ` +
+      '(its changed chunks travel as the deltas commit stored) and pulled into clones made at v1; each against ' +
+      "the commit's stored bytes and wall time.",
   );
   bar('remotes', 'peak RSS of every push, clone and pull < 300 MB', peak < 300 * 1024, fmtMB(peak));
   return res;

@@ -6,7 +6,7 @@
 // counts worker threads since they belong to the same process).
 //
 //   node bench/run.mjs [--size-gib 1] [--big-gib 4] [--versions 10000]
-//                      [--versions-budget 720] [--reps 3] [--peers] [--remotes] [--quick]
+//                      [--versions-budget 720] [--reps 3] [--peers] [--remotes] [--finetune-mib 64] [--quick]
 //                      [--out results.json] [--keep] [--record]
 //
 // --versions-budget caps the seconds spent building the N-version history
@@ -81,7 +81,7 @@ try {
     const { runRemotes } = await import('./remotes.mjs');
     const mvmRun = (cwd, env, ...args) => run(process.execPath, [MVM, ...args], { cwd, env });
     const h = { run, mvmRun, say, table, bar, fmtS, fmtMB, fmtBytes, fmtRate, have, installMissing, log, syncDisk };
-    results.sections.remotes = await runRemotes({ ...h, ROOT, TMP }, A, B, sizeA);
+    results.sections.remotes = await runRemotes({ ...h, ROOT, TMP, finetuneMib: opts.finetuneMib }, A, B, sizeA);
   }
 
   // ------------------------------------------------------------ summary

@@ -22,6 +22,7 @@ function parseArgs(argv) {
     reps: 3,
     peers: false,
     remotes: false,
+    finetuneMib: 64,
     quick: false,
     out: null,
     keep: false,
@@ -49,6 +50,8 @@ function parseArgs(argv) {
     } else if (a === '--reps') {
       o.reps = Math.max(1, Math.floor(num(i++, 'reps')));
       given.add('reps');
+    } else if (a === '--finetune-mib') {
+      o.finetuneMib = num(i++, 'finetune-mib');
     } else if (a === '--peers') o.peers = true;
     else if (a === '--remotes') o.remotes = true;
     else if (a === '--quick') o.quick = true;
@@ -58,7 +61,7 @@ function parseArgs(argv) {
     else if (a === '--help' || a === '-h') {
       console.log(
         'usage: node bench/run.mjs [--size-gib N] [--big-gib N|0] [--versions N|0] [--versions-budget S] [--reps N]' +
-          ' [--peers] [--remotes] [--quick] [--out FILE] [--keep] [--record]',
+          ' [--peers] [--remotes] [--finetune-mib N] [--quick] [--out FILE] [--keep] [--record]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);

@@ -1,7 +1,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
-import { decodedSize, deltaOf, threadCodec, type Encoded, type GroupChoice } from './codec.js';
+import { corruptObject, decodedSize, deltaOf, threadCodec, type Encoded, type GroupChoice } from './codec.js';
+import { MAX_OBJECT_SIZE } from '../core/limits.js';
 import { groupWidth, type GroupKind } from './bytegroup.js';
 import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
 import { decodeVerified } from './objectFile.js';
@@ -151,11 +152,25 @@ export interface PutTask {
   store: ObjectStoreHandle;
   /** false: an item written into `places` is not also stored (a partial store keeps it only there). */
   storePlaced?: boolean;
+  /** A delta whose base is not stored yet is handed back (PutResult.deferred): with its bytes when true. */
+  keepDeferred?: boolean;
+}
+/**
+ * A delta a PutTask could not check yet because its base is not stored:
+ * nothing of it was written. `size` is its declared size (held to its file
+ * object's word already); `bytes` its stored bytes when the task kept them.
+ */
+export interface DeferredDelta {
+  id: string;
+  base: string;
+  size: number;
+  bytes: Uint8Array | null;
 }
 /**
  * Checks objects as stored (`data` holds them at the given offsets: a range
  * of a remote pack) without writing anything; the result lists, rather than
- * throws, every one that does not decode to content hashing to its id.
+ * throws, every one that does not decode to content hashing to its id, and
+ * the deltas apart, unchecked.
  */
 export interface CheckTask {
   op: 'check';
@@ -194,16 +209,19 @@ export interface RangeResult extends PoolResult {
   size: number;
   chunks: RangeChunk[];
 }
-/** A PutTask's outcome: the stored bytes of its items. */
+/** A PutTask's outcome: the stored bytes of its items, and the deltas whose base is not here yet. */
 export interface PutResult extends PoolResult {
   op: 'put';
   storedBytes: number;
+  deferred?: DeferredDelta[];
 }
 /** A CheckTask's outcome: how many objects it checked, and those that failed, each with why. */
 export interface CheckResult extends PoolResult {
   op: 'check';
   checked: number;
   bad: { id: string; code: string; message: string }[];
+  /** The deltas among the objects, not decoded (their bases may lie elsewhere). */
+  deltas?: string[];
 }
 /** A task that failed as a whole: its error as data (ChunkPool turns it back into an MvmError). */
 export interface FailedResult extends PoolResult {
@@ -259,28 +277,55 @@ function writeAll(fd: number, content: Buffer, offset: number): void {
 function runPut(task: PutTask): PutResult {
   const store = openObjectStore(task.store);
   let size = 0;
+  const deferred: DeferredDelta[] = [];
   for (const it of task.items) {
-    const stored = task.data.subarray(it.offset, it.offset + it.length);
-    const content = decodeVerified(stored, it.id, { scratch: true, bound: { exact: it.size } });
+    let stored: Uint8Array = task.data.subarray(it.offset, it.offset + it.length);
+    const bound = { exact: it.size };
+    let content: Buffer;
+    const delta = deltaOf(stored);
+    if (delta) {
+      // its declared size is held to the file object's word and the object limit before anything waits or decodes
+      const declared = decodedSize(stored);
+      if ((it.size !== undefined && declared !== it.size) || declared > MAX_OBJECT_SIZE)
+        throw corruptObject(it.id)(`its header declares ${declared} bytes where ${it.size ?? 'at most'} are expected`);
+      if (!store.has(delta.base)) {
+        // the base is not here yet: the caller resolves it (arriving later, or fetched for it) and sends it again
+        deferred.push({
+          id: it.id,
+          base: delta.base,
+          size: declared,
+          bytes: task.keepDeferred ? stored.slice() : null,
+        });
+        continue;
+      }
+      ({ content, stored } = store.receiveDelta(it.id, stored, { bound, scratch: true }));
+    } else content = decodeVerified(stored, it.id, { scratch: true, bound });
     const keep = task.storePlaced !== false || !it.places?.length;
     if (keep && !store.has(it.id)) store.writeEncoded(it.id, stored);
     for (let i = 0; it.places && i < it.places.length; i += 2) writeAll(it.places[i]!, content, it.places[i + 1]!);
     size += it.length;
   }
-  return { op: 'put', storedBytes: size };
+  return { op: 'put', storedBytes: size, ...(deferred.length && { deferred }) };
 }
 
 function runCheck(task: CheckTask): CheckResult {
   const bad: CheckResult['bad'] = [];
+  const deltas: string[] = [];
   for (const it of task.items) {
     try {
-      decodeVerified(task.data.subarray(it.offset, it.offset + it.length), it.id, { scratch: true });
+      const stored = task.data.subarray(it.offset, it.offset + it.length);
+      // a delta is checked through its base, which this range may not hold: the caller does it
+      if (deltaOf(stored)) {
+        deltas.push(it.id);
+        continue;
+      }
+      decodeVerified(stored, it.id, { scratch: true });
     } catch (e) {
       const err = taskError(e, it.id);
       bad.push({ id: it.id, code: err.code, message: err.message });
     }
   }
-  return { op: 'check', checked: task.items.length, bad };
+  return { op: 'check', checked: task.items.length, bad, ...(deltas.length && { deltas }) };
 }
 
 function runPatch(task: PatchTask): PatchResult {

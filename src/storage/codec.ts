@@ -7,6 +7,7 @@ import { threadCodec, type Codec, type DecodeOptions, type OutputOptions } from 
 import type { EncodeOptions, Encoded } from './codec/format.js';
 
 export {
+  corruptObject,
   DELTA_PREFIX,
   decodedSize,
   deltaOf,

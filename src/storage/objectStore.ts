@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { fromSystemError } from '../errors.js';
+import { MvmError, fromSystemError } from '../errors.js';
 import { join } from 'node:path';
 import { blake3Hex } from './hash.js';
 import {
   DELTA_PREFIX,
+  decodedSize,
   deltaOf,
   encodeObject,
   encodingOf,
@@ -23,6 +24,7 @@ import {
   type ByteRange,
 } from './objectFile.js';
 import { faultPoint } from './faults.js';
+import { MAX_DELTA_DEPTH } from './delta.js';
 
 export type { ByteRange } from './objectFile.js';
 
@@ -71,7 +73,15 @@ export interface LocalObjectStore extends ObjectStore {
   encoding(id: string): number;
   /** The object a delta is based on, or null when `id` is stored whole or is absent. */
   deltaBase(id: string): string | null;
-  /** The stored bytes to send elsewhere: as stored, except that a delta is encoded whole. */
+  /** A delta's base and its depth here (1: the base is stored whole), or null when stored whole or absent. */
+  deltaOf(id: string): { base: string; depth: number } | null;
+  /** Checks a delta from elsewhere through its base here: its content and the bytes to store (see FsObjectStore). */
+  receiveDelta(
+    id: string,
+    stored: Uint8Array,
+    opts?: { bound?: SizeBound; scratch?: boolean },
+  ): { content: Buffer; stored: Uint8Array };
+  /** The stored bytes to send elsewhere checkable by themselves: as stored, except that a delta is encoded whole. */
   portableStored(id: string): Buffer;
   /** Size of portableStored(id), or -1 when absent. */
   portableSize(id: string): number;
@@ -221,20 +231,52 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   deltaBase(id: string): string | null {
+    return this.deltaOf(id)?.base ?? null;
+  }
+
+  deltaOf(id: string): { base: string; depth: number } | null {
     try {
-      return (
-        deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + DELTA_PREFIX } }))?.base ??
-        null
-      );
+      return deltaOf(readStoredFile(this.dir, id, { range: { offset: 0, length: HEADER_SIZE + DELTA_PREFIX } }));
     } catch {
       return null;
     }
   }
 
   /**
+   * Checks a delta that came from elsewhere (a remote) against its base here,
+   * which must be stored: decodes it through that base (held to `bound`, the
+   * size its file object declares, before anything is allocated) and checks
+   * the hash (OBJECT_CORRUPT otherwise). Returns its content (in scratch with
+   * `scratch`) and the bytes to store: the same delta at its depth here (its
+   * base's depth here + 1), or, when that would be deeper than
+   * MAX_DELTA_DEPTH, the chunk encoded whole, as this store's writer does.
+   */
+  receiveDelta(
+    id: string,
+    stored: Uint8Array,
+    opts: { bound?: SizeBound; scratch?: boolean } = {},
+  ): { content: Buffer; stored: Uint8Array } {
+    const d = deltaOf(stored);
+    if (!d) throw new MvmError('BAD_VALUE', `object ${id} is not a delta`, { id });
+    const depth = (this.deltaOf(d.base)?.depth ?? 0) + 1;
+    if (depth <= MAX_DELTA_DEPTH) {
+      const content = decodeVerified(stored, id, { ...opts, loadBase: baseLoader(this.dir) });
+      if (d.depth === depth) return { content, stored };
+      const copy = Buffer.from(stored);
+      copy[HEADER_SIZE + 32] = depth;
+      return { content, stored: copy };
+    }
+    // too deep here: the base is decoded by itself first (its own chain is at most MAX_DELTA_DEPTH deep)
+    const base = Buffer.from(baseLoader(this.dir)(d.base, decodedSize(stored)));
+    const content = decodeVerified(stored, id, { ...opts, loadBase: () => base });
+    const whole = encodeObject(content, { level: this.opts.level, group: groupKindFromCode(stored[3]!) });
+    return { content, stored: whole.bytes };
+  }
+
+  /**
    * The stored bytes to send elsewhere: as stored, except that a delta is
-   * decoded and encoded whole again (a remote holds no delta, so what it
-   * sends can always be checked by itself).
+   * decoded and encoded whole again (what a push sends when the remote has
+   * no base for it, and what push --repair re-sends: checkable by itself).
    */
   portableStored(id: string): Buffer {
     const stored = this.readStored(id);
@@ -248,8 +290,10 @@ export class FsObjectStore implements LocalObjectStore {
     return this.deltaBase(id) ? this.portableStored(id).length : this.storedSize(id);
   }
 
+  /** As ObjectStore.putStored; a delta is checked through its base, which must be here (receiveDelta). */
   putStored(id: string, stored: Uint8Array): void {
-    decodeVerified(stored, id, { scratch: true });
+    if (deltaOf(stored)) stored = this.receiveDelta(id, stored, { scratch: true }).stored;
+    else decodeVerified(stored, id, { scratch: true });
     if (!this.has(id)) writeObjectFile(this.dir, this.tmpDir, id, stored, this.opts.fsync);
   }
 

@@ -1,5 +1,10 @@
 import { isMvmError } from '../../errors.js';
-import { packKey, type PackIndex } from '../../storage/remote/packs.js';
+import { packKey, type PackEntry, type PackIndex } from '../../storage/remote/packs.js';
+import { corruptObject, decodedSize, decodeObject, deltaOf, maxStoredSize } from '../../storage/codec.js';
+import { MAX_OBJECT_SIZE } from '../../core/limits.js';
+import { decodeVerified } from '../../storage/objectFile.js';
+import { MAX_DELTA_DEPTH } from '../../storage/delta.js';
+import type { ObjectStore } from '../../storage/objectStore.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
 import { type Progress, bounded } from '../repository/index.js';
 import { RangeSlots } from './rangeSlots.js';
@@ -55,6 +60,7 @@ export async function checkPacks(
   jobs: number,
   pool: ChunkPool,
   progress?: Progress,
+  local?: ObjectStore,
 ): Promise<{ bad: Map<string, Map<string, string>>; packProblems: RemoteProblem[]; objects: number; bytes: number }> {
   const bad = new Map<string, Map<string, string>>();
   const mark = (pack: string, id: string, why: string) => {
@@ -98,6 +104,7 @@ export async function checkPacks(
     ranges.reduce((n, r) => n + r.length, 0),
   );
   let bytes = 0;
+  const deltas: { id: string; pack: string }[] = [];
   const slots = new RangeSlots(CHECK_RANGE);
   // enough ranges in flight to keep the network and a few threads busy; memory is about twice that many ranges
   await bounded(ranges.length, Math.max(jobs, Math.min(pool.threads, 4), 2), async (i) => {
@@ -118,11 +125,69 @@ export async function checkPacks(
       data.set(buf);
       const res = await pool.submit({ op: 'check', data, items: r.items });
       for (const b of res.bad ?? []) mark(r.pack, b.id, b.message);
+      for (const id of res.deltas ?? []) deltas.push({ id, pack: r.pack });
     } finally {
       slots.give(slot);
     }
     progress?.advance?.(r.length);
   });
+  // deltas last, each through its base: this store's copy, or the remote's
+  const where = new Map<string, PackEntry>();
+  for (const idx of indexes)
+    for (const [id, offset, length] of idx.objects)
+      if (!bad.get(idx.pack)?.has(id) && !where.has(id)) where.set(id, { pack: idx.pack, offset, length });
+  await bounded(deltas.length, jobs, async (i) => {
+    const { id, pack } = deltas[i]!;
+    const why = await checkDelta(s, id, where, local);
+    if (why) mark(pack, id, why);
+  });
   progress?.done?.();
   return { bad, packProblems, objects, bytes };
+}
+
+/**
+ * Checks a delta on a remote: its chain is read down to a base this store
+ * holds or one stored whole on the remote, at most MAX_DELTA_DEPTH deltas
+ * deep, then decoded and hashed. Returns why it fails, or null.
+ */
+async function checkDelta(
+  s: RemoteSession,
+  id: string,
+  where: ReadonlyMap<string, PackEntry>,
+  local?: ObjectStore,
+): Promise<string | null> {
+  // every object of the chain decodes to the delta's declared size: an entry longer than its largest encoding is
+  // refused before it is read
+  let size = MAX_OBJECT_SIZE;
+  const read = async (oid: string) => {
+    const e = where.get(oid);
+    if (e && e.length > maxStoredSize(size)) throw corruptObject(oid)(`its pack entry holds ${e.length} bytes`);
+    return e ? s.backend.readRange(packKey(e.pack), e.offset, e.length) : null;
+  };
+  try {
+    const chain = new Map<string, Buffer>();
+    let held: { id: string; content: Buffer } | null = null;
+    for (let at = id; ; ) {
+      const stored = await read(at);
+      if (!stored) return `object ${id} is a delta whose base ${at} no pack holds`;
+      chain.set(at, stored);
+      const d = deltaOf(stored);
+      if (!d) break;
+      if (at === id) size = Math.min(size, decodedSize(stored));
+      if (local?.has(d.base)) {
+        held = { id: d.base, content: local.get(d.base) };
+        break;
+      }
+      if (chain.has(d.base) || chain.size > MAX_DELTA_DEPTH)
+        return `object ${id} is a delta whose chain is deeper than ${MAX_DELTA_DEPTH}, or a cycle`;
+      at = d.base;
+    }
+    const load = (oid: string, size?: number): Buffer =>
+      oid === held?.id ? held.content : decodeObject(chain.get(oid)!, oid, { loadBase: load, bound: { exact: size } });
+    decodeVerified(chain.get(id)!, id, { loadBase: load });
+    return null;
+  } catch (e) {
+    if (isMvmError(e, 'OBJECT_CORRUPT') || isMvmError(e, 'REMOTE_CORRUPT')) return e.message;
+    throw e;
+  }
 }

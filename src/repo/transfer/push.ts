@@ -78,6 +78,21 @@ function missingObjects(
   return { data, versions: versions.reverse(), chunks };
 }
 
+/**
+ * The chunks among `data` to send as the deltas they are stored as: those
+ * whose base the remote holds or that goes in the same push. Any other delta
+ * is sent whole, so the remote never holds a delta without its base.
+ */
+function deltasToSend(repo: Repository, data: string[], remote: RemoteIndex): Set<string> {
+  const sending = new Set(data);
+  const out = new Set<string>();
+  for (const id of data) {
+    const base = repo.objects.deltaBase(id);
+    if (base && (remote.has(base) || sending.has(base))) out.add(id);
+  }
+  return out;
+}
+
 /** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
 function groups(ids: string[], sizeOf: Map<string, number>, max: number): string[][] {
   const out: string[][] = [];
@@ -156,9 +171,10 @@ export async function pushToRemote(
   const sizeOf = new Map<string, number>();
   // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
   await repo.chunks.ensure(chunks, opts.progress);
+  const asDelta = deltasToSend(repo, data, index);
   for (const id of [...data, ...versions]) {
-    // a chunk stored locally as a delta travels whole (portableStored)
-    const length = repo.objects.portableSize(id);
+    // a chunk stored as a delta travels as one when its base is on the remote or goes with it, else whole
+    const length = asDelta.has(id) ? repo.objects.storedSize(id) : repo.objects.portableSize(id);
     if (length < 0)
       throw new MvmError('OBJECT_MISSING', `object ${id} is missing, so it cannot be pushed`, {
         id,
@@ -175,7 +191,8 @@ export async function pushToRemote(
   const send = async (ids: string[]) => {
     const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
     const parts = function* () {
-      for (const part of packParts(pack, (id) => repo.objects.portableStored(id), PACK_PART_SIZE)) {
+      const read = (id: string) => (asDelta.has(id) ? repo.objects.readStored(id) : repo.objects.portableStored(id));
+      for (const part of packParts(pack, read, PACK_PART_SIZE)) {
         yield part;
         opts.progress?.advance?.(part.length);
       }
@@ -187,7 +204,13 @@ export async function pushToRemote(
     bytes += pack.size;
     packs++;
   };
-  const dataGroups = groups(data, sizeOf, max);
+  // deltas after the rest, shallowest first: a fetcher reading the packs in order meets most bases first
+  const depthOf = (id: string) => (asDelta.has(id) ? (repo.objects.deltaOf(id)?.depth ?? 0) : 0);
+  const ordered = data
+    .map((id, i) => ({ id, i, depth: depthOf(id) }))
+    .sort((a, b) => a.depth - b.depth || a.i - b.i)
+    .map((x) => x.id);
+  const dataGroups = groups(ordered, sizeOf, max);
   await bounded(dataGroups.length, opts.jobs, (i) => send(dataGroups[i]!));
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);

@@ -119,7 +119,7 @@ export async function inspectRemote(
   const unindexedPacks = [...packIds].filter((p) => !indexes.has(p) && !garbledIndexes.has(p)).length;
   // 2. every object of every pack, hashed
   const sorted = [...indexes.values()].sort((a, b) => (a.pack < b.pack ? -1 : 1));
-  const swept = await withPool((pool) => checkPacks(s, sorted, opts.jobs, pool, opts.progress));
+  const swept = await withPool((pool) => checkPacks(s, sorted, opts.jobs, pool, opts.progress, repo.objects));
   problems.push(...swept.packProblems);
   const badPacks = new Set<string>([...swept.bad.keys(), ...swept.packProblems.map((p) => p.pack!)]);
   const good = new Map<string, PackEntry>();

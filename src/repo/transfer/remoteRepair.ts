@@ -1,5 +1,6 @@
 import { MvmError, isMvmError } from '../../errors.js';
 import { decodeVerified } from '../../storage/objectFile.js';
+import { deltaOf } from '../../storage/codec.js';
 import { indexKey, packKey, packLayout, packParts, type PackIndex } from '../../storage/remote/packs.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
 import { inspectRemote, type FoundRef } from './remoteCheck.js';
@@ -87,11 +88,18 @@ export async function repairRemote(
       const at = detail.good.get(id);
       if (at) {
         const bytes = await s.backend.readRange(packKey(at.pack), at.offset, at.length);
-        decodeVerified(bytes, id);
-        // stored here when absent; a damaged copy here is left to fsck --repair, and the good bytes kept aside
-        if (!repo.objects.has(id)) repo.objects.putStored(id, bytes);
-        else aside.set(id, bytes);
-        stored = bytes;
+        // stored here when absent (checked first: a delta through its base here); a damaged copy here is left to
+        // fsck --repair, and the good bytes kept aside
+        if (!repo.objects.has(id)) {
+          repo.objects.putStored(id, bytes);
+          // sent as `read` gives it: whole, when the remote's copy was a delta
+          stored = repo.objects.portableStored(id);
+        } else {
+          if (deltaOf(bytes)) repo.objects.receiveDelta(id, bytes);
+          else decodeVerified(bytes, id);
+          aside.set(id, bytes);
+          stored = bytes;
+        }
       }
     }
     if (stored) sizeOf.set(id, stored.length);
@@ -136,7 +144,7 @@ export async function repairRemote(
   opts.progress?.done?.();
   // 4. the new packs, read back and hashed: nothing old is retired on the strength of a bad write
   if (written.length) {
-    const back = await withPool((pool) => checkPacks(s, written, opts.jobs, pool));
+    const back = await withPool((pool) => checkPacks(s, written, opts.jobs, pool, undefined, repo.objects));
     if (back.bad.size || back.packProblems.length) {
       throw new MvmError('REMOTE_CORRUPT', `a pack just written to ${url} reads back damaged; nothing was retired`, {
         url,

@@ -35,7 +35,9 @@ export interface OutputOptions {
 /**
  * How to decode one object. `loadBase`: the content of a delta's base by id
  * (it may live in scratch the next decode overwrites); without it, a delta
- * is refused as corrupt (what a remote sends is never a delta). `bound` holds
+ * is refused as corrupt (a manifest or file object is never a delta; a
+ * delta chunk from a remote is decoded through its base once that is stored
+ * here: FsObjectStore.receiveDelta). `bound` holds
  * the decoded size to what the naming structure declares and the object's
  * kind allows (at most MAX_OBJECT_SIZE), checked against the header before
  * anything is allocated.

@@ -11,7 +11,8 @@ import type { GroupKind } from '../bytegroup.js';
  * delta.ts); header byte 3 names the tensor's grouping (which sets the element
  * width), and the payload is [base object id: 32 bytes][depth u8][the
  * zigzagged difference as `planes` lays out width 2 or 4 without rotation].
- * Decoding needs the base object, so only the local store reads deltas.
+ * Decoding needs the base object, so a delta is decoded through a store
+ * that holds its base (a remote's is checked through the base once stored here).
  */
 export const Encoding = { raw: 0, zstd: 1, planes: 2, delta: 3 } as const;
 /** One of the Encoding values. */
