@@ -6,11 +6,11 @@
  * checked through). Deltas on remotes: commands/push-deltas.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
 import { TRANSFORMER_TENSORS, prng, writeSafetensors } from '../../helpers/modelWriters.js';
+import { storedEncodings } from '../../helpers/deltaModels.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -40,23 +40,6 @@ function bf16(w: Float32Array): Buffer {
 const model = (ws: Float32Array[]) =>
   writeSafetensors(TRANSFORMER_TENSORS.map((name, i) => ({ name, dtype: 'BF16', shape: [N], data: bf16(ws[i]!) })));
 
-/** Every stored object's encoding byte and, for deltas, depth. */
-function encodings(dir: string): { delta: number; whole: number; maxDepth: number } {
-  const out = { delta: 0, whole: 0, maxDepth: 0 };
-  const objects = join(dir, '.mvm/objects');
-  for (const fan of readdirSync(objects)) {
-    if (!/^[0-9a-f]{2}$/.test(fan)) continue;
-    for (const f of readdirSync(join(objects, fan))) {
-      const b = readFileSync(join(objects, fan, f));
-      if (b[2] === 3) {
-        out.delta++;
-        out.maxDepth = Math.max(out.maxDepth, b[8 + 32]!);
-      } else out.whole++;
-    }
-  }
-  return out;
-}
-
 describe('fine-tune deltas', () => {
   it('store a fine-tuned tensor as a delta, restore both versions bit for bit, and stay within the depth bound', () => {
     const t = testdir();
@@ -76,7 +59,7 @@ describe('fine-tune deltas', () => {
     const changed = 2 * N * 2;
     expect(c2.newBytes).toBe(changed);
     expect(c2.storedBytes / changed).toBeLessThan(0.6);
-    expect(encodings(t.dir)).toMatchObject({ delta: 2, maxDepth: 1 });
+    expect(storedEncodings(t.dir)).toMatchObject({ delta: 2, maxDepth: 1 });
     ok(run(['checkout', 'v1']));
     expect(readFileSync(t.path('model.safetensors')).equals(v1)).toBe(true);
     ok(run(['checkout', 'main']));
@@ -94,7 +77,7 @@ describe('fine-tune deltas', () => {
       write(t.path('model.safetensors'), versions[versions.length - 1]!);
       ok(run(['commit', '-m', `step ${k}`]));
     }
-    const e = encodings(t.dir);
+    const e = storedEncodings(t.dir);
     expect(e.maxDepth).toBe(8);
     ok(run(['checkout', 'v2']));
     expect(readFileSync(t.path('model.safetensors')).equals(v2)).toBe(true);
@@ -122,12 +105,12 @@ describe('fine-tune deltas', () => {
     const v2 = model(ws);
     write(t.path('a/model.safetensors'), v2);
     ok(run(['commit', '-m', 'v2']));
-    expect(encodings(t.path('a')).delta).toBe(3);
+    expect(storedEncodings(t.path('a')).delta).toBe(3);
     ok(run(['remote', 'add', 'origin', t.path('remote')]));
     ok(run(['push']));
     ok(mvm(['clone', t.path('remote'), t.path('b')], { cwd: t.dir }));
     expect(readFileSync(t.path('b/model.safetensors')).equals(v2)).toBe(true);
-    expect(encodings(t.path('b')).delta).toBe(3);
+    expect(storedEncodings(t.path('b')).delta).toBe(3);
     ok(run(['checkout', 'v1'], t.path('b')));
     const f = json(run(['fsck', '--json'], t.path('b')));
     expect(f.problems ?? f.errors ?? []).toEqual([]);
