@@ -79,16 +79,17 @@ function missingObjects(
 }
 
 /**
- * The chunks among `data` to send as the deltas they are stored as: those
- * whose base the remote holds or that goes in the same push. Any other delta
- * is sent whole, so the remote never holds a delta without its base.
+ * The chunks among `data` to send as the deltas they are stored as, with
+ * their depth: those whose base the remote holds or that goes in the same
+ * push. Any other delta is sent whole, so the remote never holds a delta
+ * without its base.
  */
-function deltasToSend(repo: Repository, data: string[], remote: RemoteIndex): Set<string> {
+function deltasToSend(repo: Repository, data: string[], remote: RemoteIndex): Map<string, number> {
   const sending = new Set(data);
-  const out = new Set<string>();
+  const out = new Map<string, number>();
   for (const id of data) {
-    const base = repo.objects.deltaBase(id);
-    if (base && (remote.has(base) || sending.has(base))) out.add(id);
+    const d = repo.objects.deltaOf(id);
+    if (d && (remote.has(d.base) || sending.has(d.base))) out.set(id, d.depth);
   }
   return out;
 }
@@ -205,7 +206,7 @@ export async function pushToRemote(
     packs++;
   };
   // deltas after the rest, shallowest first: a fetcher reading the packs in order meets most bases first
-  const depthOf = (id: string) => (asDelta.has(id) ? (repo.objects.deltaOf(id)?.depth ?? 0) : 0);
+  const depthOf = (id: string) => asDelta.get(id) ?? 0;
   const ordered = data
     .map((id, i) => ({ id, i, depth: depthOf(id) }))
     .sort((a, b) => a.depth - b.depth || a.i - b.i)
