@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { MvmError, isMvmError } from '../errors.js';
 import {
@@ -263,6 +264,8 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
   }
   // every stored object, plus referenced chunks that are not stored
   const all = new Set<string>(repo.objects.list());
+  for (const bad of repo.objects.packs().problems)
+    problems.push({ kind: 'bad-file', ref: relative(repo.dir, bad.path), message: bad.message, usedBy: [] });
   // a partial store leaves chunks on its remote until a command needs them
   const partial = partialRemote(repo) !== null;
   let onRemote = 0;

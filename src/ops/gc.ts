@@ -29,6 +29,10 @@ export interface GcResult {
   versions: RemovedVersion[];
   /** Unreachable objects kept because they are younger than the grace period. */
   young: { objects: number; bytes: number };
+  /** Packs gc wrote again (merged, or without removed objects), and small loose objects it packed. */
+  packs: { replaced: number; written: number; packed: number };
+  /** The repository format was upgraded to one with packs (FORMAT.md, Packs): older mvm no longer opens it. */
+  upgraded: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -92,8 +96,10 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       removed: { objects: doomed.length, bytes },
       versions,
       young,
+      packs: { replaced: 0, written: 0, packed: 0 },
+      upgraded: false,
     };
-    if (opts.dryRun || !doomed.length) return result;
+    if (opts.dryRun) return result;
     // the record first, then manifests, then everything else
     if (versions.length) {
       const entry: GcLogEntry = { time: new Date().toISOString(), versions: versions.map((v) => v.id) };
@@ -106,6 +112,11 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
       opts.progress?.advance?.(1);
     }
     opts.progress?.done?.();
+    // the config says packs before the first pack is written, so an older mvm refuses the repository
+    // instead of missing packed objects; then packed garbage leaves and small loose objects are packed
+    result.upgraded = repo.upgradeFormat();
+    const packed = repo.objects.repack(new Set(doomed));
+    result.packs = { replaced: packed.replaced.length, written: packed.written ? 1 : 0, packed: packed.absorbed };
     // summaries of removed versions leave the summary file at its next read, which sees logs/gc grow
     return result;
   });

@@ -1,84 +1,13 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFully } from './readFully.js';
 import { blake3Hex } from './hash.js';
-import { corruptObject, decodedSize, deltaOf, threadCodec, type Encoded, type GroupChoice } from './codec.js';
+import { corruptObject, decodedSize, deltaOf, threadCodec, type GroupChoice } from './codec.js';
 import { MAX_OBJECT_SIZE } from '../core/limits.js';
-import { groupWidth, type GroupKind } from './bytegroup.js';
-import { deltaWidth, MAX_DELTA_DEPTH } from './delta.js';
 import { decodeVerified } from './objectFile.js';
-import { openObjectStore, type FsObjectStore, type ObjectStoreHandle } from './objectStore.js';
+import { openObjectStore, packable, PackedCollector, type ObjectStoreHandle, type PackedItems } from './objectStore.js';
 import type { PoolResult } from './workerPool.js';
 import { MvmError } from '../errors.js';
-
-/** Deltas must save this share of the whole encoding to be kept: every read of one also reads its base. */
-const DELTA_MIN_SAVING = 0.05;
-
-/**
- * The chunk as a delta against `baseId` (the parent version's chunk of the
- * same tensor) when that is smaller by DELTA_MIN_SAVING, else `whole`. A base
- * that is gone, damaged, of another size or already MAX_DELTA_DEPTH deep
- * leaves the chunk whole; 'unlike' says the tensor looks written anew.
- */
-function smallerDelta(
-  store: FsObjectStore,
-  content: Buffer,
-  baseId: string,
-  group: GroupKind,
-  whole: Encoded,
-): Encoded | 'unlike' {
-  try {
-    const w = deltaWidth(group);
-    const codec = threadCodec();
-    const stored = store.readStoredScratch(baseId);
-    const depth = (deltaOf(stored)?.depth ?? 0) + 1;
-    if (!w || depth > MAX_DELTA_DEPTH || decodedSize(stored) !== content.length) return whole;
-    // a look at the base's sign-and-exponent plane alone, when it has one, before decoding all of it
-    const n = Math.floor(content.length / w);
-    const top = codec.topPlane(stored);
-    const looked = top !== null && top.kind === group;
-    if (looked && !alike((i) => top.plane[i]!, content, group, Math.min(n, top.plane.length))) return 'unlike';
-    // the base lives in scratch memory until the difference is taken (encodeDelta reads it first)
-    const base = decodeVerified(stored, baseId, {
-      scratch: true,
-      loadBase: store.baseLoader(),
-      bound: { exact: content.length },
-    });
-    if (!looked && !alike((i) => topByte(base, i, group), content, group, n)) return 'unlike';
-    const d = codec.encodeDelta(content, base, baseId, depth, group, { scratch: true });
-    return d && d.bytes.length < whole.bytes.length * (1 - DELTA_MIN_SAVING) ? d : whole;
-  } catch {
-    return whole;
-  }
-}
-
-/**
- * Element i's top byte as the byte planes of `kind` group it: for floats the
- * sign and exponent (after the one-bit rotation), for integers the high byte.
- */
-function topByte(b: Uint8Array, i: number, kind: GroupKind): number {
-  const w = groupWidth(kind);
-  const rotate = kind === 'bf16' || kind === 'f16' || kind === 'f32';
-  const j = i * w;
-  if (w === 2) {
-    const v = b[j]! | (b[j + 1]! << 8);
-    return (rotate ? ((v << 1) | (v >>> 15)) >>> 8 : v >>> 8) & 0xff;
-  }
-  const v = (b[j]! | (b[j + 1]! << 8) | (b[j + 2]! << 16) | (b[j + 3]! << 24)) >>> 0;
-  return (rotate ? ((v << 1) | (v >>> 31)) >>> 24 : v >>> 24) & 0xff;
-}
-
-/**
- * Whether a chunk looks fine-tuned from its base: most of a sample of every
- * 16th element (of the first n) keeps the base's top byte (`baseTop(i)`), as a
- * small relative change leaves a float's sign and exponent alone. A tensor
- * written anew shares far fewer, and its difference would not compress.
- */
-function alike(baseTop: (i: number) => number, b: Uint8Array, kind: GroupKind, n: number): boolean {
-  let same = 0;
-  let seen = 0;
-  for (let i = 0; i < n; i += 16, seen++) same += +(baseTop(i) === topByte(b, i, kind));
-  return seen === 0 || same >= seen * 0.6;
-}
+import { smallerDelta } from './deltaChoice.js';
 
 /** Reads, decodes and verifies one object, then writes its content into `fd` at `offset`. */
 export interface RestoreTask {
@@ -208,12 +137,16 @@ export interface RangeResult extends PoolResult {
   op: 'range';
   size: number;
   chunks: RangeChunk[];
+  /** New small objects, for the caller to pack (LocalObjectStore.acceptPacked): not stored yet. */
+  packed?: PackedItems;
 }
 /** A PutTask's outcome: the stored bytes of its items, and the deltas whose base is not here yet. */
 export interface PutResult extends PoolResult {
   op: 'put';
   storedBytes: number;
   deferred?: DeferredDelta[];
+  /** Small objects checked here, for the caller to pack (LocalObjectStore.acceptPacked): not stored yet. */
+  packed?: PackedItems;
 }
 /** A CheckTask's outcome: how many objects it checked, and those that failed, each with why. */
 export interface CheckResult extends PoolResult {
@@ -238,7 +171,7 @@ function inputScratch(len: number): Buffer {
   return threadCodec().buffer('input', len).subarray(0, len);
 }
 
-function runRange(task: RangeTask): RangeChunk[] {
+function runRange(task: RangeTask, packed: PackedCollector): RangeChunk[] {
   const store = openObjectStore(task.store);
   const fd = openSync(task.path, 'r');
   // tensors of this task whose first changed chunk looked written anew, not fine-tuned
@@ -261,7 +194,8 @@ function runRange(task: RangeTask): RangeChunk[] {
         if (d === 'unlike') rewritten.add(span.tensor ?? -1);
         else enc = d;
       }
-      store.writeEncoded(id, enc.bytes);
+      if (packable(task.store, enc.bytes.length)) packed.add(id, enc.bytes);
+      else store.writeEncoded(id, enc.bytes);
       return { id, size: len, isNew: true, storedBytes: enc.bytes.length };
     });
   } finally {
@@ -278,6 +212,7 @@ function runPut(task: PutTask): PutResult {
   const store = openObjectStore(task.store);
   let size = 0;
   const deferred: DeferredDelta[] = [];
+  const packed = new PackedCollector();
   for (const it of task.items) {
     let stored: Uint8Array = task.data.subarray(it.offset, it.offset + it.length);
     const bound = { exact: it.size };
@@ -301,11 +236,15 @@ function runPut(task: PutTask): PutResult {
       ({ content, stored } = store.receiveDelta(it.id, stored, { bound, scratch: true }));
     } else content = decodeVerified(stored, it.id, { scratch: true, bound });
     const keep = task.storePlaced !== false || !it.places?.length;
-    if (keep && !store.has(it.id)) store.writeEncoded(it.id, stored);
+    if (keep && !store.has(it.id)) {
+      if (packable(task.store, stored.length)) packed.add(it.id, stored);
+      else store.writeEncoded(it.id, stored);
+    }
     for (let i = 0; it.places && i < it.places.length; i += 2) writeAll(it.places[i]!, content, it.places[i + 1]!);
     size += it.length;
   }
-  return { op: 'put', storedBytes: size, ...(deferred.length && { deferred }) };
+  const items = packed.items();
+  return { op: 'put', storedBytes: size, ...(deferred.length && { deferred }), ...(items && { packed: items }) };
 }
 
 function runCheck(task: CheckTask): CheckResult {
@@ -357,8 +296,10 @@ export function runChunkTask(task: ChunkTask): ChunkResult {
       case 'check':
         return runCheck(task);
       case 'range': {
-        const chunks = runRange(task);
-        return { op: 'range', size: chunks.reduce((n, c) => n + c.size, 0), chunks };
+        const packed = new PackedCollector();
+        const chunks = runRange(task, packed);
+        const items = packed.items();
+        return { op: 'range', size: chunks.reduce((n, c) => n + c.size, 0), chunks, ...(items && { packed: items }) };
       }
       case 'patch':
         return runPatch(task);

@@ -19,6 +19,7 @@ import {
 import { MAX_OBJECT_SIZE } from '../core/limits.js';
 import { fsyncDir, tempPath } from './atomic.js';
 import { faultPoint } from './faults.js';
+import { PackSet, packSetOf, type PackedObject } from './packSet.js';
 
 /** A byte range of an object's stored bytes: `length` bytes from `offset`. */
 export interface ByteRange {
@@ -84,6 +85,10 @@ export function readStoredFile(
   id: string,
   opts: OutputOptions & { range?: ByteRange } = {},
 ): Buffer {
+  const packs = packSetOf(objectsDir);
+  // packed objects are found in memory; a loose file is looked for next, and the pack folder again last
+  const packed = packs.locate(id, false);
+  if (packed) return readPacked(packed, opts);
   const path = objectPath(objectsDir, id);
   let fd = -1;
   try {
@@ -100,11 +105,28 @@ export function readStoredFile(
     const buf = opts.scratch ? threadCodec().buffer('read', want) : Buffer.allocUnsafe(want);
     return buf.subarray(0, readFully(fd, buf, start, want));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw objectMissing(id);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      const moved = packs.refresh() ? packs.locate(id, false) : null;
+      if (moved) return readPacked(moved, opts);
+      throw objectMissing(id);
+    }
     throw fromSystemError(e, path, 'reading');
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/** A packed object's stored bytes (all, or a range), as readStoredFile gives them. */
+function readPacked(obj: PackedObject, opts: OutputOptions & { range?: ByteRange }): Buffer {
+  const [start, end] = rangeBounds(obj.length, opts.range);
+  const want = end - start;
+  const buf = opts.scratch ? threadCodec().buffer('read', want) : Buffer.allocUnsafe(want);
+  return PackSet.read(obj, buf, start, want);
+}
+
+/** Where object `id` is packed in `objectsDir`, or null (a loose object, or absent). */
+export function packedObject(objectsDir: string, id: string): PackedObject | null {
+  return packSetOf(objectsDir).locate(id, false);
 }
 
 /**

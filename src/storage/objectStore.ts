@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { blake3Hex } from './hash.js';
 import {
   DELTA_PREFIX,
@@ -18,6 +18,7 @@ import {
   baseLoader,
   decodeVerified,
   objectPath,
+  packedObject,
   readObjectFile,
   readStoredFile,
   writeObjectFile,
@@ -25,76 +26,21 @@ import {
 } from './objectFile.js';
 import { faultPoint } from './faults.js';
 import { MAX_DELTA_DEPTH } from './delta.js';
+import { packSetOf, type PackSet, type RepackResult } from './packSet.js';
+import { SMALL_OBJECT, type PackedItems } from './pack.js';
+import type { LocalObjectStore } from './objectStoreApi.js';
+export { PackedCollector, type PackedItems } from './pack.js';
 
 export type { ByteRange } from './objectFile.js';
 
-/**
- * ObjectStore holds immutable objects named by the BLAKE3 hash of their
- * content. The local store and remotes implement it; a transfer moves an
- * object's stored bytes with `readStored` on one store and `putStored` on the
- * other, so nothing is decoded and encoded again on the way.
- */
-export interface ObjectStore {
-  /** True when the object is present (not checked for corruption). */
-  has(id: string): boolean;
-  /** The verified content of an object; throws OBJECT_MISSING or OBJECT_CORRUPT. */
-  get(id: string): Buffer;
-  /** Stores content and returns its id; a no-op when it is already present. */
-  put(content: Uint8Array): string;
-  /** Size of the object as stored (compressed), or -1 when absent. */
-  storedSize(id: string): number;
-  /** Every object id present, in no particular order. */
-  list(): Iterable<string>;
-  /**
-   * The object's stored (encoded) bytes, unverified: all of them, or `range`
-   * cut short at the end (a range starting past the end is BAD_VALUE).
-   * Throws OBJECT_MISSING. The buffer is the caller's own.
-   */
-  readStored(id: string, range?: ByteRange): Buffer;
-  /**
-   * Stores encoded bytes as object `id` after checking that they decode to
-   * content hashing to `id` (OBJECT_CORRUPT, and nothing stored, otherwise);
-   * a no-op write when the object is already present.
-   */
-  putStored(id: string, stored: Uint8Array): void;
-  /** Deletes an object (only gc does, under the writer lock); returns its stored size, or -1 when it was absent. */
-  remove(id: string): number;
-}
-
-/**
- * The repository's own object store: an ObjectStore that also keeps deltas
- * (objects stored as a difference from another), hands worker threads a
- * handle to itself, and can move a damaged object aside.
- */
-export interface LocalObjectStore extends ObjectStore {
-  /** What a worker thread opens this store from (openObjectStore): plain data that crosses a thread boundary. */
-  workerHandle(): ObjectStoreHandle;
-  /** The encoding byte of a stored object (see codec.ts), or -1 when unreadable. */
-  encoding(id: string): number;
-  /** The object a delta is based on, or null when `id` is stored whole or is absent. */
-  deltaBase(id: string): string | null;
-  /** A delta's base and its depth here (1: the base is stored whole), or null when stored whole or absent. */
-  deltaOf(id: string): { base: string; depth: number } | null;
-  /** Checks a delta from elsewhere through its base here: its content and the bytes to store (see FsObjectStore). */
-  receiveDelta(
-    id: string,
-    stored: Uint8Array,
-    opts?: { bound?: SizeBound; scratch?: boolean },
-  ): { content: Buffer; stored: Uint8Array };
-  /** The stored bytes to send elsewhere checkable by themselves: as stored, except that a delta is encoded whole. */
-  portableStored(id: string): Buffer;
-  /** Size of portableStored(id), or -1 when absent. */
-  portableSize(id: string): number;
-  /** When the object was last written (ms) and its stored size, or null when absent: one look for both. */
-  stat(id: string): { mtimeMs: number; size: number } | null;
-  /** Moves a damaged object aside into `lostDir` (so a good copy can be stored again); false when it was absent. */
-  quarantine(id: string, lostDir: string): boolean;
-}
+export type { ObjectStore, LocalObjectStore } from './objectStoreApi.js';
 
 /** Options of the filesystem object store. */
 export interface FsObjectStoreOptions {
   level: number;
   fsync: boolean;
+  /** Small objects written through worker tasks go into packs (repository format 2 and later). */
+  packs?: boolean;
 }
 
 /**
@@ -107,21 +53,27 @@ export interface ObjectStoreHandle {
   tmpDir: string;
   level: number;
   fsync: boolean;
+  packs: boolean;
 }
 
-/** Makes a new FsObjectStore's folders: all 256 fan-out folders up front, so object writes never need a mkdir. */
-export function makeObjectDirs(objectsDir: string): void {
-  for (let i = 0; i < 256; i++) mkdirSync(join(objectsDir, i.toString(16).padStart(2, '0')), { recursive: true });
+/** True when an object of `storedBytes` goes into a pack in a store that writes packs. */
+export function packable(handle: ObjectStoreHandle, storedBytes: number): boolean {
+  return handle.packs && storedBytes <= SMALL_OBJECT;
 }
 
 /** The store a handle names, in this thread (a worker's side of FsObjectStore.workerHandle). */
 export function openObjectStore(handle: ObjectStoreHandle): FsObjectStore {
-  return new FsObjectStore(handle.objectsDir, handle.tmpDir, { level: handle.level, fsync: handle.fsync });
+  return new FsObjectStore(handle.objectsDir, handle.tmpDir, {
+    level: handle.level,
+    fsync: handle.fsync,
+    packs: handle.packs,
+  });
 }
 
 /**
- * An ObjectStore in `.mvm/objects`, one file per object under `<2 hex>/<rest>`,
- * each written to a temporary file and renamed into place (objectFile.ts).
+ * An ObjectStore in `.mvm/objects`: loose objects, one file per object under
+ * `<2 hex>/<rest>`, each written to a temporary file and renamed into place
+ * (objectFile.ts), and packs of small objects under `pack/` (pack.ts).
  */
 export class FsObjectStore implements LocalObjectStore {
   constructor(
@@ -136,7 +88,12 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   workerHandle(): ObjectStoreHandle {
-    return { kind: 'fs', objectsDir: this.dir, tmpDir: this.tmpDir, level: this.opts.level, fsync: this.opts.fsync };
+    const { level, fsync } = this.opts;
+    return { kind: 'fs', objectsDir: this.dir, tmpDir: this.tmpDir, level, fsync, packs: !!this.opts.packs };
+  }
+
+  private get packSet(): PackSet {
+    return packSetOf(this.dir);
   }
 
   /** The file that holds object `id`. */
@@ -145,7 +102,9 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   has(id: string): boolean {
-    return existsSync(this.path(id));
+    const packs = this.packSet;
+    if (packs.locate(id, false) || existsSync(this.path(id))) return true;
+    return packs.refresh() && packs.locate(id, false) !== null;
   }
 
   get(id: string): Buffer {
@@ -191,16 +150,16 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   storedSize(id: string): number {
-    try {
-      return statSync(this.path(id)).size;
-    } catch {
-      return -1;
-    }
+    return this.stat(id)?.size ?? -1;
   }
 
   stat(id: string): { mtimeMs: number; size: number } | null {
+    const packed = packedObject(this.dir, id);
+    if (packed) return { mtimeMs: packed.mtimeMs, size: packed.length };
     const st = statSync(this.path(id), { throwIfNoEntry: false });
-    return st ? { mtimeMs: st.mtimeMs, size: st.size } : null;
+    if (st) return { mtimeMs: st.mtimeMs, size: st.size };
+    const moved = this.packSet.locate(id);
+    return moved ? { mtimeMs: moved.mtimeMs, size: moved.length } : null;
   }
 
   encoding(id: string): number {
@@ -212,6 +171,13 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   *list(): Iterable<string> {
+    const packed = new Set(this.packSet.ids());
+    yield* packed;
+    for (const id of this.listLoose()) if (!packed.has(id)) yield id;
+  }
+
+  /** The ids of the loose objects (one file each). */
+  *listLoose(): Iterable<string> {
     let fans: string[];
     try {
       fans = readdirSync(this.dir);
@@ -298,6 +264,13 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   quarantine(id: string, lostDir: string): boolean {
+    if (!existsSync(this.path(id)) && this.packSet.locate(id)) {
+      // a packed copy: its bytes are kept aside, and its pack is written again without it
+      mkdirSync(lostDir, { recursive: true });
+      writeFileSync(join(lostDir, id), this.readStored(id));
+      this.packSet.repack(this.tmpDir, { drop: new Set([id]) });
+      return true;
+    }
     try {
       mkdirSync(lostDir, { recursive: true });
       faultPoint('rename', this.path(id));
@@ -309,8 +282,68 @@ export class FsObjectStore implements LocalObjectStore {
     }
   }
 
+  acceptPacked(items: PackedItems | undefined): void {
+    if (!items) return;
+    const packs = this.packSet;
+    let at = 0;
+    items.ids.forEach((id, i) => {
+      const len = items.lengths[i]!;
+      packs.append(this.tmpDir, id, items.data.subarray(at, at + len), this.opts.fsync);
+      at += len;
+    });
+  }
+
+  flushPacks(): void {
+    this.packSet.flush(this.tmpDir);
+  }
+
+  writePacks(): void {
+    this.opts.packs = true;
+  }
+
+  repack(drop: Set<string>): RepackResult & { absorbed: number } {
+    const absorb: string[] = [];
+    if (this.opts.packs) {
+      for (const id of this.listLoose()) {
+        if (drop.has(id)) continue;
+        const size = statSync(this.path(id), { throwIfNoEntry: false })?.size ?? Infinity;
+        if (size <= SMALL_OBJECT) absorb.push(id);
+      }
+    }
+    const done = this.packSet.repack(this.tmpDir, {
+      small: true,
+      drop,
+      absorb,
+      readLoose: (id) => readStoredFile(this.dir, id),
+    });
+    // the loose copies go once their pack is in place
+    for (const id of absorb) this.remove(id);
+    return { ...done, absorbed: absorb.length };
+  }
+
+  quarantinePack(path: string, lostDir: string): boolean {
+    if (dirname(path) !== this.packSet.packDir) return false;
+    try {
+      mkdirSync(lostDir, { recursive: true });
+      faultPoint('rename', path);
+      renameSync(path, join(lostDir, basename(path)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw fromSystemError(e, path, 'moving aside');
+    }
+    this.packSet.refresh();
+    return true;
+  }
+
+  packs(): ReturnType<LocalObjectStore['packs']> {
+    const packs = this.packSet.list();
+    const problems = [...this.packSet.problems].map(([path, e]) => ({ path, message: e.message }));
+    return { packs, problems };
+  }
+
+  /** Removes an object's loose file; a packed copy leaves when its pack is written again (repack). */
   remove(id: string): number {
-    const size = this.storedSize(id);
+    const size = statSync(this.path(id), { throwIfNoEntry: false })?.size ?? -1;
     if (size < 0) return -1;
     try {
       faultPoint('unlink', this.path(id));

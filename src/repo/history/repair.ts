@@ -47,6 +47,13 @@ export async function repairRepository(repo: Repository, problems: RepairablePro
   }
   const lost = join(repo.dir, 'lost');
   for (const p of problems) {
+    // a damaged pack goes aside whole; objects it held that a remote has come back with the fetch repair runs
+    if (
+      p.kind === 'bad-file' &&
+      p.ref?.startsWith('objects/pack/') &&
+      repo.objects.quarantinePack(join(repo.dir, p.ref), lost)
+    )
+      done.push(`moved damaged pack ${p.ref} to .mvm/lost/`);
     if (p.kind === 'corrupt' && p.id && repo.objects.quarantine(p.id, lost))
       done.push(`moved corrupt object ${p.id} to .mvm/lost/`);
   }

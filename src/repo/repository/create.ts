@@ -2,7 +2,6 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../core/limits.js';
-import { makeObjectDirs } from '../../storage/objectStore.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { DEFAULT_CONFIG, MVM_DIR, Repository, type RepoConfig } from './repository.js';
 import { addIgnores } from './gitignore.js';
@@ -67,7 +66,6 @@ export function createRepository(opts: InitOptions = {}): InitResult {
   const dir = join(root, MVM_DIR);
   const tmp = join(dir, 'tmp');
   for (const d of ['objects', 'refs/heads', 'refs/tags', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  makeObjectDirs(join(dir, 'objects'));
   const config: RepoConfig = {
     ...DEFAULT_CONFIG,
     chunkSize,

@@ -24,8 +24,14 @@ import { StoredChunks, type ChunkAvailability } from './chunks.js';
 
 /** The name of the repository directory inside a workspace. */
 export const MVM_DIR = '.mvm';
-/** Format of the repository layout; readers refuse newer ones. */
-export const REPO_FORMAT = 1;
+/**
+ * Format of the repository layout; readers refuse newer ones. 2: small
+ * objects may be packed (objects/pack/, docs/FORMAT.md); a format-1
+ * repository writes loose objects only until `mvm gc` upgrades it.
+ */
+export const REPO_FORMAT = 2;
+/** The first format whose objects may be packed. */
+export const PACKS_FORMAT = 2;
 
 /** When mvm calls fsync: never, for manifests and refs only (default), or for every object too. */
 export type FsyncPolicy = 'none' | 'refs' | 'all';
@@ -76,6 +82,7 @@ export class Repository {
     this.objects = new FsObjectStore(join(this.dir, 'objects'), this.tmpDir, {
       level: config.compressionLevel,
       fsync: config.fsync === 'all',
+      packs: config.format >= PACKS_FORMAT,
     });
     this.refs = new RefStore(this.dir, this.tmpDir, config.fsync !== 'none');
     this.numbers = new NumberLog(join(this.dir, 'numbers'));
@@ -106,6 +113,20 @@ export class Repository {
   /** Options for the object writes of this repository. */
   get fsyncObjects(): boolean {
     return this.config.fsync === 'all';
+  }
+
+  /**
+   * Upgrades a repository of an older format to REPO_FORMAT (a one-way step:
+   * an older mvm refuses it afterwards, rather than missing packed objects);
+   * returns false when it already was.
+   */
+  upgradeFormat(): boolean {
+    if (this.config.format >= REPO_FORMAT) return false;
+    const next: RepoConfig = { ...this.config, format: REPO_FORMAT };
+    this.writeInternal('config.json', JSON.stringify(next, null, 2) + '\n');
+    this.config.format = REPO_FORMAT;
+    this.objects.writePacks();
+    return true;
   }
 
   /** Marks the store partial (its missing chunks held by `remote`) or, with null, full; rewrites config.json. */
@@ -301,6 +322,8 @@ function readConfig(mvmDir: string): RepoConfig {
   const read = readJson(path, hint) ?? {};
   if (!isRecord(read)) throw new MvmError('REF_CORRUPT', `${path} is not a JSON object`, { path, hint });
   const raw = read as Partial<RepoConfig>;
+  if (raw.format !== undefined && !(Number.isSafeInteger(raw.format) && raw.format >= 1))
+    throw new MvmError('REF_CORRUPT', `${path}: format is ${JSON.stringify(raw.format)}`, { path, hint });
   if (typeof raw.format === 'number' && raw.format > REPO_FORMAT) {
     throw new MvmError('NOT_A_REPOSITORY', `repository format ${raw.format} is newer than this mvm understands`, {
       path,
@@ -328,5 +351,6 @@ function readConfig(mvmDir: string): RepoConfig {
   if (raw.lockTimeoutMs !== undefined && !(typeof raw.lockTimeoutMs === 'number' && raw.lockTimeoutMs >= 0))
     throw wrong('lockTimeoutMs');
   if (raw.partial !== undefined && typeof raw.partial !== 'string') throw wrong('partial');
-  return { ...DEFAULT_CONFIG, ...raw };
+  // a config without a format is one of the first format's
+  return { ...DEFAULT_CONFIG, format: 1, ...raw };
 }

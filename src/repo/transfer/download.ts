@@ -111,6 +111,7 @@ async function receiveDeltas(
           // stored even when also written into staged files: a delta of the next level may be based on it
           storePlaced: true,
         });
+        sink.repo.objects.acceptPacked(res.packed);
         if (res.deferred?.length) throw lostBase(s, res.deferred[0]!.id);
       } catch (e) {
         throw corruptFrom(s, String((e as MvmError).data?.id ?? ''), null, e);
@@ -118,6 +119,8 @@ async function receiveDeltas(
         slots.give(slot);
       }
     });
+    // this level is stored before the next, whose deltas are checked through it on other threads
+    sink.repo.objects.flushPacks();
     // those whose bytes were not kept are downloaded again, now that their bases are here
     const dropped = level.filter((p) => !p.bytes);
     if (dropped.length) {
@@ -244,6 +247,7 @@ async function downloadRanges(
           storePlaced: sink.storePlaced,
           keepDeferred: sink.pending?.keepBytes ?? false,
         });
+        sink.repo.objects.acceptPacked(res.packed);
         for (const d of res.deferred ?? []) {
           if (!sink.pending) throw lostBase(s, d.id);
           sink.pending.add(d, items.find((it) => it.id === d.id)?.places);
@@ -259,5 +263,8 @@ async function downloadRanges(
     }
     progress?.advance?.(length);
   });
+  // the small objects are stored once their pack is in place: before anything names them, and before
+  // a delta based on one of them is checked on another thread
+  if (typeof sink !== 'function') sink.repo.objects.flushPacks();
   return bytes;
 }

@@ -105,6 +105,7 @@ export async function chunkFile(
         write: opts.store,
         store: repo.objects.workerHandle(),
       });
+      repo.objects.acceptPacked(r.packed);
       r.chunks.forEach((c, j) => {
         chunks[first + j] = { id: c.id, size: c.size };
         // two workers may both write a chunk that occurs twice (tied weights): count it once
@@ -117,6 +118,8 @@ export async function chunkFile(
       });
       opts.onBytes?.(r.size);
     });
+    // the small chunks are stored once their pack is in place, before a file object names them
+    if (opts.store) repo.objects.flushPacks();
     const after = await fh.stat({ bigint: true });
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
       throw new MvmError('IO_ERROR', `${abs} changed while it was being read`, {
