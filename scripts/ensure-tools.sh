@@ -6,11 +6,17 @@
 #   h5py      the HDF5 and .keras tests read files that h5py writes: python3-h5py for /usr/bin/python3
 #             (MVM_H5_PYTHON names another Python with h5py)
 #   ssh       the signing tests run OpenSSH's ssh-keygen (-Y sign / verify / find-principals), ssh-agent, ssh-add
+#   torch     the PyTorch tests read checkpoints that torch.save writes: python3-torch for /usr/bin/python3
+#             (MVM_TORCH_PYTHON names another Python with torch)
+#   onnx      the ONNX tests read models that onnx.save writes and run onnx.checker: python3-onnx for
+#             /usr/bin/python3 (MVM_ONNX_PYTHON names another Python with onnx)
 # Exits non-zero, naming the tool, when one is still missing afterwards.
 set -euo pipefail
 
 has_chromium() { [ -x "${MVM_CHROMIUM:-/usr/bin/chromium}" ]; }
 has_h5py() { "${MVM_H5_PYTHON:-/usr/bin/python3}" -c 'import h5py' 2>/dev/null; }
+has_torch() { "${MVM_TORCH_PYTHON:-/usr/bin/python3}" -c 'import torch' 2>/dev/null; }
+has_onnx() { "${MVM_ONNX_PYTHON:-/usr/bin/python3}" -c 'import onnx' 2>/dev/null; }
 has_ssh() { command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; }
 
 # ensure TOOL PACKAGE: installs PACKAGE unless has_TOOL already holds
@@ -28,13 +34,15 @@ ensure() {
 }
 
 status=0
-for tool in "${@:-chromium h5py ssh}"; do
+for tool in "${@:-chromium h5py ssh torch onnx}"; do
   for t in $tool; do
     case $t in
       chromium) ensure chromium chromium || status=1 ;;
       h5py) ensure h5py python3-h5py || status=1 ;;
       ssh) ensure ssh openssh-client || status=1 ;;
-      *) echo "unknown tool: $t (chromium, h5py or ssh)" >&2; status=2 ;;
+      torch) ensure torch python3-torch || status=1 ;;
+      onnx) ensure onnx python3-onnx || status=1 ;;
+      *) echo "unknown tool: $t (chromium, h5py, ssh, torch or onnx)" >&2; status=2 ;;
     esac
   done
 done

@@ -12,6 +12,9 @@ Writes into DIR:
   tiny.h5, tiny-latest.h5, tiny.keras  three small datasets in nested groups, for fuzzing
   tiny-dense.h5  twelve small datasets in one dense group, for fuzzing
   tiny-userblock.h5  three small datasets (one a Keras bf16) after a 512-byte user block, for fuzzing
+  keras2.h5     a whole model as Keras 2 saves one (model.save('m.h5')): model_weights/<layer>/<layer>/kernel:0
+                with the layer_names and weight_names attributes, model_config and training_config as JSON,
+                optimizer_weights/Adam/...:0
   model.keras   a stored zip of metadata.json, config.json and model.weights.h5, as Keras 3 saves
   deflated.keras the same archive with its entries deflated
 Attributes added after the members grow object headers into continuation blocks (of version 1
@@ -136,6 +139,32 @@ for name, libver, size in [('userblock.h5', 'earliest', 512), ('userblock-latest
         h.write(b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Sun Nov 29 12:00:00 2026 HDF5 schema 1.00 .')
     with h5py.File(f'{out}/{name}', 'r') as f:
         files[name] = describe(f)
+
+# a whole model as Keras 2's legacy HDF5 saving writes it (keras/saving/legacy/hdf5_format.py)
+with h5py.File(f'{out}/keras2.h5', 'w') as f:
+    layers = [('dense', (32, 16)), ('dense_1', (16, 4))]
+    f.attrs['keras_version'] = '2.11.0'
+    f.attrs['backend'] = 'tensorflow'
+    f.attrs['model_config'] = json.dumps({'class_name': 'Sequential', 'config': {'layers': [n for n, _ in layers]}})
+    f.attrs['training_config'] = json.dumps({'loss': 'mse', 'optimizer_config': {'class_name': 'Adam'}})
+    mw = f.create_group('model_weights')
+    mw.attrs['layer_names'] = np.array([n.encode() for n, _ in layers])
+    mw.attrs['backend'] = 'tensorflow'
+    mw.attrs['keras_version'] = '2.11.0'
+    ow = f.create_group('optimizer_weights')
+    ow.create_dataset('Adam/iter:0', data=np.int64(40 + seed))
+    names = []
+    for i, (layer, shape) in enumerate(layers):
+        g = mw.create_group(layer)
+        vars_ = [(f'{layer}/kernel:0', shape), (f'{layer}/bias:0', shape[1:])]
+        g.attrs['weight_names'] = np.array([w.encode() for w, _ in vars_])
+        for j, (w, wshape) in enumerate(vars_):
+            rng = np.random.default_rng([seed, i, j])
+            g.create_dataset(w, data=rng.standard_normal(wshape).astype('<f4'))
+            for slot in ('m', 'v'):
+                ow.create_dataset(f'Adam/{w[:-2]}/{slot}:0', data=np.zeros(wshape, '<f4'))
+with h5py.File(f'{out}/keras2.h5', 'r') as f:
+    files['keras2.h5'] = describe(f)
 
 # small files for fuzzing: structure, not data
 for name, libver in [('tiny.h5', 'earliest'), ('tiny-latest.h5', 'latest')]:

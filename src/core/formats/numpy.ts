@@ -4,7 +4,9 @@
  * `.npz` (a zip of `.npy` files, as `np.savez` writes it). Each array is one
  * tensor; its data starts after its own header. `np.savez_compressed`
  * deflates the entries, so such a file is not a layout. Only simple dtypes
- * are recognised; a structured or object array makes the file a plain file.
+ * are recognised (numbers, bool, complex as C64 and C128): a structured,
+ * string or object array is not a tensor (a `.npy` of one is a plain file; in
+ * a `.npz` its entry stays plain data between the other arrays' tensors).
  */
 import { entryRange, zipEntries } from './pytorch.js';
 import { lenient, type ByteSource, type Layout, type TensorInfo } from './types.js';
@@ -26,6 +28,8 @@ const KINDS: Record<string, string> = {
   u4: 'U32',
   i8: 'I64',
   u8: 'U64',
+  c8: 'C64',
+  c16: 'C128',
 };
 
 /** One array's header: dtype, shape and where its data lies, relative to the start of the `.npy` bytes. */
@@ -84,13 +88,15 @@ async function parseNpyFile(src: ByteSource): Promise<Layout | null> {
 
 async function parseNpzFile(src: ByteSource): Promise<Layout | null> {
   const entries = await zipEntries(src);
-  if (!entries || entries.length === 0 || !entries.every((e) => e.name.endsWith('.npy') && e.stored)) return null;
+  if (!entries || entries.length === 0 || !entries.every((e) => e.name.endsWith('.npy'))) return null;
   const tensors: TensorInfo[] = [];
   for (const e of entries) {
+    // a deflated entry, or an array that is no tensor (strings, records, objects), stays plain data
+    if (!e.stored) continue;
     const r = await entryRange(src, e);
     if (!r) return null;
     const h = await readNpyHeader(src, r.start, r.end);
-    if (!h || r.start + h.dataStart + h.dataLength !== r.end) return null;
+    if (!h || r.start + h.dataStart + h.dataLength !== r.end) continue;
     tensors.push({
       name: e.name.slice(0, -'.npy'.length),
       dtype: h.dtype,
@@ -99,14 +105,14 @@ async function parseNpzFile(src: ByteSource): Promise<Layout | null> {
       end: r.end,
     });
   }
-  return { format: 'numpy', tensors };
+  return tensors.length > 0 ? { format: 'numpy', tensors } : null;
 }
 
 /** A `.npy` file's single array as a layout, or null. */
 export const parseNpy = lenient(parseNpyFile);
 
 /**
- * An uncompressed `.npz` file's arrays as a layout, or null (compressed entries, or an entry that is not a simple
- * `.npy`).
+ * The arrays of a `.npz` file's stored entries as a layout, or null (not a zip of `.npy` files only, or no such
+ * array: `np.savez_compressed` deflates every entry).
  */
 export const parseNpz = lenient(parseNpzFile);

@@ -83,6 +83,16 @@ describe('hdf5', () => {
     },
   );
 
+  it('reads a whole model as Keras 2 saves it: model_weights/<layer>/<layer>/kernel:0, optimizer_weights', async () => {
+    const file = readFileSync(join(dir, 'keras2.h5'));
+    const layout = await detectLayout(bufferSource(file));
+    expectMatches(layout, manifest['keras2.h5']!, 'hdf5', 0, file, file);
+    const names = layout!.tensors.map((t) => t.name);
+    expect(names).toContain('model_weights/dense_1/dense_1/kernel:0');
+    expect(names).toContain('optimizer_weights/Adam/dense/kernel/m:0');
+    expect(names).toHaveLength(13);
+  });
+
   it("reads libver='latest' files: version 2 object headers and compact groups", async () => {
     const file = readFileSync(join(dir, 'latest.h5'));
     expectMatches(await detectLayout(bufferSource(file)), manifest['latest.h5']!, 'hdf5', 0, file, file);

@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../../../../src/core/formats/detect.js';
 import { parseNpy, parseNpz } from '../../../../src/core/formats/numpy.js';
-import { bufferSource, seededBytes, writeNpy, writeNpz, writeTorchZip } from '../../../helpers/modelWriters.js';
+import {
+  bufferSource,
+  seededBytes,
+  writeNpy,
+  writeNpz,
+  writeTorchZip,
+  writeZip,
+} from '../../../helpers/modelWriters.js';
 
 describe('numpy', () => {
   it('reads a .npy array: dtype, shape and the exact data range, in every header version', async () => {
@@ -23,11 +30,13 @@ describe('numpy', () => {
     expect(await t('<i8', [], 8)).toMatchObject({ dtype: 'I64', shape: [] });
     expect(await t('>f4', [2], 8)).toMatchObject({ dtype: 'F32_BE' });
     expect(await t('<f8', [0, 4], 0)).toMatchObject({ dtype: 'F64', shape: [0, 4] });
+    expect(await t('<c8', [2], 16)).toMatchObject({ dtype: 'C64' });
+    expect(await t('>c16', [2], 32)).toMatchObject({ dtype: 'C128_BE' });
   });
 
   it('refuses what it cannot map: other dtypes, structured arrays, wrong lengths, bad headers', async () => {
     const no = async (b: Buffer) => expect(await parseNpy(bufferSource(b))).toBeNull();
-    await no(writeNpy('<c8', [2], Buffer.alloc(16)));
+    await no(writeNpy('<U5', [2], Buffer.alloc(40)));
     await no(writeNpy("[('a', '<f4'), ('b', '<i4')]", [2], Buffer.alloc(16)));
     await no(writeNpy('<f4', [2, 3], Buffer.alloc(23)));
     await no(writeNpy('<f4', [2, 3], Buffer.alloc(25)));
@@ -68,4 +77,22 @@ describe('numpy', () => {
       expect(await parseNpz(bufferSource(writeTorchZip([{ key: '0', data: seededBytes(64) }])))).toBeNull();
     },
   );
+
+  it('an .npz array of strings or records, or a deflated one, stays plain data; the others are tensors', async () => {
+    // np.savez of weights beside class names (a '<U7' array) and a record array
+    const w = seededBytes(16 * 4, 5);
+    const file = writeZip([
+      { name: 'labels.npy', data: writeNpy('<U7', [3], Buffer.alloc(3 * 28)) },
+      { name: 'w.npy', data: writeNpy('<f4', [4, 4], w) },
+      { name: 'records.npy', data: writeNpy("[('a', '<f4'), ('b', '<i4')]", [2], Buffer.alloc(16)) },
+      { name: 'deflated.npy', data: writeNpy('<f4', [64], Buffer.alloc(256)), compress: true },
+    ]);
+    const layout = await detectLayout(bufferSource(file));
+    expect(layout?.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['w', 'F32', [4, 4]]]);
+    expect(file.subarray(layout!.tensors[0]!.start, layout!.tensors[0]!.end).equals(w)).toBe(true);
+    // nothing but string arrays: no layout
+    expect(
+      await parseNpz(bufferSource(writeNpz([{ name: 'l', npy: writeNpy('<U7', [1], Buffer.alloc(28)) }]))),
+    ).toBeNull();
+  });
 });
