@@ -69,6 +69,7 @@ export function sectionOf(heading) {
     [/^mvm start-up benchmark/, 'startup'],
     [/^mvm scale benchmark/, 'scale'],
     [/tensors in one safetensors file/, 'tensors'],
+    [/^mvm real-model benchmark/, 'real'],
   ];
   const remotes = /^Remotes: ([\d.]+) GiB/.exec(heading);
   if (remotes) return `remotes-${Math.round(Number(remotes[1]))}gib`;
