@@ -12,7 +12,7 @@ export { add, rm, type TrackResult } from './ops/add.js';
 export { status, type StatusResult } from './ops/status.js';
 export { commit, type CommitOptions, type CommitResult } from './ops/commit.js';
 export { log, type LogOptions, type LogEntry, type LogResult } from './ops/log.js';
-export { show, type ShowResult } from './ops/show.js';
+export { show, type ShowResult, showTensors, type ShowTensorsResult } from './ops/show.js';
 export { sign, type SignOptions, type SignResult } from './ops/sign.js';
 export { verify, type VerifyResult } from './ops/verify.js';
 export { diff, type DiffOptions, type DiffResult } from './ops/diff.js';

@@ -81,9 +81,12 @@ function tensorChunks(f: FileObject, t: TensorEntry): string[] {
  * The layer a tensor belongs to: its name up to the first all-digit part,
  * e.g. `model.layers.12.*`; for a path-like name with no dot (Keras and HDF5
  * datasets, `layers/dense_2/vars/0`), the group that holds it
- * (`layers/dense_2/vars/*`).
+ * (`layers/dense_2/vars/*`). A name that joins several with `;` (TFLite's
+ * fused ops, `a/dense/MatMul;a/dense/BiasAdd`) is grouped by its first.
  */
 export function layerOf(name: string): string {
+  const semi = name.indexOf(';');
+  if (semi > 0) return layerOf(name.slice(0, semi));
   const slash = name.lastIndexOf('/');
   if (slash > 0 && !name.includes('.')) return `${name.slice(0, slash)}/*`;
   const parts = name.split('.');

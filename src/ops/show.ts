@@ -1,10 +1,10 @@
-import { storedModelMetadata } from '../repo/insight/index.js';
+import { type FileTensors, listTensors, storedModelMetadata } from '../repo/insight/index.js';
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
 import type { Repository } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, refNames, annotationsOf, overlayMetrics } from '../repo/history/index.js';
-import { isMvmError } from '../errors.js';
+import { isMvmError, MvmError } from '../errors.js';
 import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/index.js';
 
 /** A version in full: its manifest, number, refs, annotations and stored size. */
@@ -67,5 +67,66 @@ export async function show(repo: Repository, rev = 'HEAD'): Promise<ShowResult> 
     logicalBytes: Object.values(version.files).reduce((s, f) => s + f.size, 0),
     models,
     signatures: signaturesFor(repo, id),
+  };
+}
+
+/** A version's tracked files, tensor by tensor, as `mvm show --tensors` lists them. */
+export interface ShowTensorsResult {
+  id: string;
+  number: number | null;
+  /** The path asked for (a file or a folder of the version, as the version names it), or null for every file. */
+  path: string | null;
+  files: FileTensors[];
+  totals: {
+    files: number;
+    tensors: number;
+    bytes: number;
+    chunks: number;
+    /** Stored bytes of the distinct chunks of the files listed (a chunk two files share counted once). */
+    stored: number;
+  };
+}
+
+/** A path as the version names its files: no leading `./`, no trailing `/`; '' for the whole version. */
+function versionPath(path: string): string {
+  const rel = path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  return rel === '.' ? '' : rel;
+}
+
+/** The files of a version under `rel` (the file itself, or a folder's files); PATH_NOT_FOUND when none. */
+function filesAt(version: Version, id: string, rel: string | null): [string, string][] {
+  const all = Object.entries(version.files);
+  const hit = all.filter(([p]) => !rel || p === rel || p.startsWith(`${rel}/`));
+  if (rel && !hit.length)
+    throw new MvmError('PATH_NOT_FOUND', `version ${id.slice(0, 12)} has no file ${rel} (nor a folder of that name)`, {
+      id,
+      path: rel,
+      hint: `'mvm show ${id.slice(0, 12)}' lists its files`,
+    });
+  return hit.map(([p, e]) => [p, e.file]);
+}
+
+/**
+ * Every tensor of a version's files (or of the file or folder `path`): name,
+ * dtype, shape, bytes, chunks, their encodings and stored size. Reads file
+ * objects and the stored chunks' headers, never their data.
+ */
+export function showTensors(repo: Repository, rev = 'HEAD', path?: string): ShowTensorsResult {
+  const id = resolveRevision(repo, rev);
+  const version = repo.version(id);
+  const rel = path === undefined ? null : versionPath(path);
+  const { files, stored } = listTensors(repo, filesAt(version, id, rel));
+  return {
+    id,
+    number: numberOf(repo, id),
+    path: rel,
+    files,
+    totals: {
+      files: files.length,
+      tensors: files.reduce((s, f) => s + f.tensors.length, 0),
+      bytes: files.reduce((s, f) => s + f.size, 0),
+      chunks: files.reduce((s, f) => s + f.chunks, 0),
+      stored,
+    },
   };
 }

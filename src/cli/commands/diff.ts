@@ -1,46 +1,66 @@
-import type { FileDiff } from '../../core/diff.js';
+import type { FileDiff, TensorChange } from '../../core/diff.js';
 import { paint } from '../format/color.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, versionLabel } from '../format/text.js';
 import { progressBar } from '../progress.js';
+import { commonPrefix, groupByLayer, RowBudget, rowLimit, shortName, shownLayer } from '../format/tensorGroups.js';
 
 interface Args extends GlobalArgs {
   from?: string;
   to?: string;
   stats?: boolean;
+  limit?: number;
 }
 
 const MARK: Record<FileDiff['status'], string> = { added: 'A', removed: 'D', modified: 'M', mode: 'T', unchanged: ' ' };
 
-/** The tensor part of a file diff, for the text output. */
-export function tensorLines(f: FileDiff): string[] {
+/** Tensor rows `diff` prints when not told `--limit`; `--json` lists every one. */
+export const DIFF_ROWS = 50;
+
+/** What changed in one tensor, in words. */
+function changeText(c: TensorChange): string {
+  return c.status === 'added'
+    ? `added ${c.dtype[1]} [${c.shape[1]?.join(', ')}]`
+    : c.status === 'removed'
+      ? 'removed'
+      : c.status === 'retyped'
+        ? `dtype ${c.dtype[0]} -> ${c.dtype[1]}`
+        : c.status === 'reshaped'
+          ? `shape [${c.shape[0]?.join(', ')}] -> [${c.shape[1]?.join(', ')}]`
+          : `values: ${c.chunksChanged} of ${c.chunksTotal} chunk(s) changed`;
+}
+
+/**
+ * The tensor part of a file diff, for the text output: changed tensors
+ * grouped by layer, each named after its layer's prefix, a prefix all of the
+ * file's changed tensors share said once, rows taken from `budget`.
+ */
+export function tensorLines(f: FileDiff, budget: RowBudget): string[] {
   const t = f.tensors;
   if (!t) return [];
   const out = [`    ${t.format}: ${t.changes.length} tensor(s) changed, ${t.unchanged} unchanged`];
   if (t.unlisted)
     out.push(`    ${t.unlisted[1]} small tensor(s) not listed (${t.unlisted[0]} before): compared by chunk only`);
-  for (const c of t.changes.slice(0, 50)) {
-    const what =
-      c.status === 'added'
-        ? `added ${c.dtype[1]} [${c.shape[1]?.join(', ')}]`
-        : c.status === 'removed'
-          ? `removed`
-          : c.status === 'retyped'
-            ? `dtype ${c.dtype[0]} -> ${c.dtype[1]}`
-            : c.status === 'reshaped'
-              ? `shape [${c.shape[0]?.join(', ')}] -> [${c.shape[1]?.join(', ')}]`
-              : `values: ${c.chunksChanged} of ${c.chunksTotal} chunk(s) changed`;
-    out.push(`      ${c.name}: ${what}`);
-    if (c.stats) {
-      const s = c.stats;
-      out.push(
-        `        max|d|=${s.maxAbsDelta.toPrecision(4)}  relL2=${s.relL2.toPrecision(4)}  ` +
-          `changed=${(s.fractionChanged * 100).toFixed(2)}%  cos=${s.cosine.toFixed(6)}`,
-      );
-    } else if (c.statsSkipped) out.push(`        (${c.statsSkipped})`);
+  const prefix = commonPrefix(t.changes.map((c) => c.name));
+  if (prefix) out.push(`    names start with ${prefix}`);
+  const totals = new Map(t.layers.map((l) => [l.layer, l.total]));
+  for (const g of groupByLayer(t.changes, (c) => c.name)) {
+    const shown = budget.take(g.items);
+    if (!shown.length) continue;
+    const layer = shownLayer(g.layer, prefix);
+    out.push(`    layer ${layer}: ${g.items.length} of ${totals.get(g.layer) ?? g.items.length} tensor(s) changed`);
+    for (const c of shown) {
+      out.push(`      ${shortName(c.name, g.layer)}: ${changeText(c)}`);
+      if (c.stats) {
+        const s = c.stats;
+        out.push(
+          `        max|d|=${s.maxAbsDelta.toPrecision(4)}  relL2=${s.relL2.toPrecision(4)}  ` +
+            `changed=${(s.fractionChanged * 100).toFixed(2)}%  cos=${s.cosine.toFixed(6)}`,
+        );
+      } else if (c.statsSkipped) out.push(`        (${c.statsSkipped})`);
+    }
   }
-  if (t.changes.length > 50) out.push(`      ... and ${t.changes.length - 50} more`);
-  for (const l of t.layers) out.push(`    layer ${l.layer}: ${l.changed} of ${l.total} tensor(s) changed`);
+  out.push(...budget.flush('    ', 'changed tensor(s)'));
   return out;
 }
 
@@ -56,11 +76,17 @@ export const diffCommand: Command<Args> = {
         type: 'boolean',
         describe: 'Stream changed tensors: max |delta|, relative L2 change, fraction changed, cosine similarity',
       })
+      .option('limit', {
+        type: 'number',
+        describe: `Tensor rows to print (default ${DIFF_ROWS}); --json always lists every tensor`,
+      })
       .option('json', { type: 'boolean' })
+      .example('mvm diff v1 v2 --limit 200', 'up to 200 changed tensors, grouped by layer')
       .example('mvm diff v1 v2', 'what changed between two versions')
       .example('mvm diff --stats v3 v5', 'how much each changed tensor moved')
       .example('mvm diff', 'what changed in the workspace since HEAD'),
   run: async (argv) => {
+    const budget = new RowBudget(rowLimit(argv.limit, DIFF_ROWS));
     const { diff } = await import('../../ops/diff.js');
     const r = await diff(openRepo(), {
       from: argv.from,
@@ -91,7 +117,7 @@ export const diffCommand: Command<Args> = {
           `    metadata ${m.key}: ${m.from === null ? '(none)' : JSON.stringify(m.from)} -> ` +
             `${m.to === null ? '(removed)' : JSON.stringify(m.to)}`,
         );
-      print(...tensorLines(f));
+      print(...tensorLines(f, budget));
     }
     const t = r.totals;
     print(

@@ -1,7 +1,7 @@
 /**
  * The insight wing: what a reader learns about versions without changing
  * them. Comparisons, version diffs with model metadata and tensor statistics
- * (`stats/`), and the report's data and page.
+ * (`stats/`), the report's data and page, and a version's tensors as stored.
  */
 export {
   type CompareColumn,
@@ -13,4 +13,11 @@ export {
 export { storedModelMetadata, workspaceModelMetadata } from './modelMetadata.js';
 export { reportData, type ReportData, type ReportSelection, stateStamp } from './reportData.js';
 export { reportHtml } from './reportPage.js';
+export {
+  type EncodingCounts,
+  type FileTensors,
+  listTensors,
+  type OtherBytes,
+  type TensorListing,
+} from './tensorListing.js';
 export { addMetadataChanges, diffStored, type StoredDiff } from './versionDiff.js';

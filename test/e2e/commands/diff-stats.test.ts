@@ -123,10 +123,14 @@ describe('diff --stats', () => {
 
     // the text output puts the statistics under the changed tensor
     const lines = ok(r.run(['diff', '--stats', 'v1', 'v2'])).stdout.split('\n');
-    const at = lines.findIndex((l) => l.includes('model.layers.0.mlp.weight: values:'));
-    expect(at).toBeGreaterThanOrEqual(0);
+    // (each tensor named after its layer's prefix, under its layer)
+    const at = lines.indexOf('    layer model.layers.0.*: 1 of 1 tensor(s) changed') + 1;
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at]).toMatch(/^ {6}mlp\.weight: values:/);
     expect(lines[at + 1]).toMatch(/max\|d\|=0\.5000\s+relL2=\S+\s+changed=1\.00%\s+cos=0\.\d{6}/);
-    const atC = lines.findIndex((l) => l.includes('model.layers.2.attn.weight: values:'));
+    const atC = lines.indexOf('    layer model.layers.2.*: 1 of 1 tensor(s) changed') + 1;
+    expect(atC).toBeGreaterThan(0);
+    expect(lines[atC]).toMatch(/^ {6}attn\.weight: values:/);
     expect(lines[atC + 1]).toMatch(/max\|d\|=\S+\s+relL2=2\.000\s+changed=100\.00%\s+cos=-1\.000000/);
     expect(lines.some((l) => l.includes('model.norm.weight'))).toBe(false);
     expect(lines.filter((l) => l.includes('max|d|='))).toHaveLength(3);

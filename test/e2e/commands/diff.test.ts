@@ -1,7 +1,9 @@
-// diff: what changed between two versions, or between HEAD and the workspace, counted in chunks (diff --stats in
-// diff-stats.test.ts).
-import { describe, expect, it } from 'vitest';
-import { ok, json, write } from '../../helpers/assertions.js';
+// diff: what changed between two versions, or between HEAD and the workspace, counted in chunks, and a model of
+// hundreds of tensors grouped by layer (diff --stats in diff-stats.test.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { ok, json, write, expectError } from '../../helpers/assertions.js';
+import { cleanups, repo } from '../../helpers/modelRepo.js';
+import { PER_BLOCK, SCOPE, longName, longNameModel } from '../../helpers/longNames.js';
 import { CHUNK, HEAD_BIN, MODEL_V1, MODEL_V2, patched, story, useStory } from '../../helpers/story.js';
 
 useStory();
@@ -73,5 +75,67 @@ describe('diff', () => {
     expect(ok(s.run(['diff'])).stdout).toMatch(/^M models\/model\.bin\s+1 of 16 chunk\(s\) changed/m);
     // diff only reads: the workspace change is still uncommitted
     expect(json(s.run(['status', '--json'])).changes).toEqual([{ path: 'models/model.bin', status: 'modified' }]);
+  });
+});
+
+describe('diff of a model with hundreds of tensors', () => {
+  afterEach(() => {
+    while (cleanups.length) cleanups.pop()!();
+  });
+
+  it('groups changed tensors by layer, says their shared prefix once, stops at --limit; --json lists all', () => {
+    // 200 tensors with 152-character names; v2 changes the 150 of blocks 0-14
+    const r = repo({ 'models/model.tflite': longNameModel(1) });
+    r.commit('v1');
+    r.write('models/model.tflite', longNameModel(2, 15));
+    r.commit('v2');
+    const changed = Array.from({ length: 15 * PER_BLOCK }, (_, i) =>
+      longName(Math.floor(i / PER_BLOCK), i % PER_BLOCK),
+    );
+
+    const d = r.diff('v1', 'v2');
+    const f = d.files.find((x: any) => x.path === 'models/model.tflite');
+    expect(f.tensors.changes.map((c: any) => c.name).sort()).toEqual([...changed].sort());
+    expect(f.tensors.changes.every((c: any) => c.status === 'values')).toBe(true);
+    expect(f.tensors.unchanged).toBe(50);
+    expect(f.tensors.layers).toHaveLength(15);
+    // --limit shapes the text only
+    expect(r.diff('v1', 'v2', '--limit', '3')).toEqual(d);
+
+    const lines = ok(r.run(['diff', 'v1', 'v2']))
+      .stdout.trimEnd()
+      .split('\n');
+    const text = lines.join('\n');
+    expect(text).toContain('tflite: 150 tensor(s) changed, 50 unchanged');
+    expect(lines).toContain(`    names start with ${SCOPE}`);
+    // 50 rows by default, in the first 5 layers, each row the name after its layer
+    const rows = lines.filter((l) => /^ {6}kernel_weights_part_\d+: values: 1 of 1 chunk\(s\) changed$/.test(l));
+    expect(rows).toHaveLength(50);
+    const heads = lines.filter((l) => l.startsWith('    layer '));
+    expect(heads).toEqual(
+      [0, 1, 2, 3, 4].map(
+        (b) =>
+          `    layer …block_${b}/multi_head_self_attention_and_feed_forward_sublayers/*: 10 of 10 tensor(s) changed`,
+      ),
+    );
+    expect(text).toContain(
+      '    ... and 100 more changed tensor(s) (10 more layer(s)): --limit N shows more, --json lists all',
+    );
+    expect(lines.length).toBeLessThan(65);
+    // no line repeats a whole name: the longest is the one that says the prefix
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(changed[0]!.length);
+
+    const all = ok(r.run(['diff', 'v1', 'v2', '--limit', '150'])).stdout;
+    expect(all.match(/^ {6}kernel_weights_part_\d+: values/gm)).toHaveLength(150);
+    expect(all).not.toContain('more changed tensor(s)');
+    const few = ok(r.run(['diff', 'v1', 'v2', '--limit', '12'])).stdout;
+    expect(few.match(/^ {6}kernel_weights_part_\d+: values/gm)).toHaveLength(12);
+    // the second layer is cut part-way: its header still counts all of its changes
+    expect(few).toContain(
+      '…block_1/multi_head_self_attention_and_feed_forward_sublayers/*: 10 of 10 tensor(s) changed',
+    );
+    expect(few).toContain('... and 138 more changed tensor(s) (13 more layer(s))');
+
+    expectError(r.run(['diff', 'v1', 'v2', '--limit', '0', '--json']), 'BAD_ARGUMENT', 2);
   });
 });

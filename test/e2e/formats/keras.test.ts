@@ -79,6 +79,7 @@ describe('keras', () => {
     ok(run(['checkout', 'main']));
     expect(readFileSync(t.path('models/model.keras')).equals(v2)).toBe(true);
     const text = ok(run(['diff', 'v1', 'v2'])).stdout;
-    expect(text).toContain(`${CHANGED}: values`);
+    // under its layer, named after the layer's prefix
+    expect(text).toContain(`    layer layers/dense_2/vars/*: 1 of 2 tensor(s) changed\n      0: values`);
   });
 });

@@ -215,8 +215,12 @@ describe('every model format: one tensor changes', () => {
     const text = ok(r.run(['diff', 'v1', 'v2'])).stdout;
     expect(text).toContain(`M ${c.path}`);
     expect(text).toContain(`${c.format}: 1 tensor(s) changed, ${c.tensorCount - 1} unchanged`);
-    expect(text).toContain(`${c.changed}: values: ${tensorChunks} of ${tensorChunks} chunk(s) changed`);
-    if (c.layers) expect(text).toContain('layer model.layers.3.*: 1 of 2 tensor(s) changed');
+    // the changed tensor, grouped under its layer, named after the layer's prefix
+    const [layer, short] = c.layers ? ['model.layers.3.*', 'mlp.weight'] : ['data/*', '2'];
+    expect(text).toContain(
+      `    layer ${layer}: 1 of ${c.layers ? 2 : c.tensorCount} tensor(s) changed\n` +
+        `      ${short}: values: ${tensorChunks} of ${tensorChunks} chunk(s) changed`,
+    );
 
     const s1 = json(r.run(['show', 'v1', '--json']));
     const s2 = json(r.run(['show', 'v2', '--json']));

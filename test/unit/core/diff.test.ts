@@ -367,6 +367,12 @@ describe('layerOf', () => {
     expect(layerOf('lm_head.weight')).toBe('lm_head.*');
   });
 
+  it('groups a name that joins several with ; (TFLite fused ops) by its first', () => {
+    expect(layerOf('model/dense_1/MatMul;model/dense_1/BiasAdd')).toBe('model/dense_1/*');
+    expect(layerOf('blk.3.w;blk.4.w')).toBe('blk.3.*');
+    expect(layerOf(';x')).toBe(';x');
+  });
+
   it('keeps a single-part name whole', () => {
     expect(layerOf('bias')).toBe('bias');
     expect(layerOf('12')).toBe('12.*');
