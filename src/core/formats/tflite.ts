@@ -234,8 +234,8 @@ const CONTENT_SAMPLE = 16 * 1024;
 
 /**
  * Names the buffers at `places` of `out`, which no tensor or metadata entry
- * names, by their content: `unused/<16 hex digits>`, a 64-bit FNV-1a digest
- * of their size and bytes (the first and last 16 KiB of a larger buffer),
+ * names, by their content: `unused/<16 hex digits>`, two 32-bit FNV-1a lanes
+ * over their size and bytes (the first and last 16 KiB of a larger buffer),
  * with `#2` for a second buffer of the same digest. So adding a buffer
  * before one does not rename it, as its index would. Past the limits above
  * a buffer keeps the placeholder `buffer<i>`.
