@@ -7,7 +7,8 @@
  * AttributeProto t = 5, tensors = 10): a `Constant` node's value, named after
  * the node's output, as exporters that fold weights into constants write
  * them. Subgraphs (AttributeProto g = 6, graphs = 11: the bodies of `If`,
- * `Loop` and `Scan`) are read the same way, up to 16 levels deep. The file is
+ * `Loop` and `Scan`) are read the same way, up to 16 levels deep, their
+ * tensors named under `<node>/<attribute>/`. The file is
  * stream-parsed in bounded windows; raw_data payloads are skipped, never read.
  */
 import { lenient, ByteCursor, shapeElements, type ByteSource, type Layout, type TensorInfo } from './types.js';
@@ -80,16 +81,31 @@ export async function onnxExternalData(src: ByteSource): Promise<ExternalTensor[
   return external;
 }
 
+/**
+ * A tensor found in the file and its name relative to the graph being read;
+ * null when the name would be over MAX_TENSOR_NAME (it then gets a placeholder).
+ */
+interface Found {
+  tensor: TensorInfo;
+  name: string | null;
+}
+
 /** Where parsing puts what it finds: in-file tensors, and tensors kept in external files. */
 interface Sink {
-  tensors: TensorInfo[];
+  tensors: Found[];
   external: ExternalTensor[];
+}
+
+/** `scope/name`, or null when either is or the result would be over MAX_TENSOR_NAME. */
+function scoped(scope: string | null, name: string | null): string | null {
+  if (scope === null || name === null || scope.length + 1 + name.length > MAX_TENSOR_NAME) return null;
+  return `${scope}/${name}`;
 }
 
 async function parse(src: ByteSource, external: ExternalTensor[]): Promise<Layout | null> {
   const c = new ByteCursor(src);
-  const tensors: TensorInfo[] = [];
-  const sink: Sink = { tensors, external };
+  const found: Found[] = [];
+  const sink: Sink = { tensors: found, external };
   let irVersion = false;
   let graph = false;
   while (c.pos < src.size) {
@@ -105,15 +121,19 @@ async function parse(src: ByteSource, external: ExternalTensor[]): Promise<Layou
       await skipField(c, wire, src.size);
     }
   }
-  if (!irVersion || !graph || tensors.length === 0) return null;
-  // names must tell tensors apart: a subgraph or a second constant may reuse one. Many constants
-  // may take one node's long name, so each is held to the limits of names.ts (else `tensor<i>`)
+  if (!irVersion || !graph || found.length === 0) return null;
+  // names must tell tensors apart even in a model that reuses one. Many constants may take one
+  // node's long name, so each is held to the limits of names.ts (else `tensor<i>`)
   const seen = new Map<string, number>();
   const budget = new NameBudget();
-  tensors.forEach((t, i) => {
-    const n = (seen.get(t.name) ?? 0) + 1;
-    seen.set(t.name, n);
-    t.name = budget.take(t.name.length > MAX_TENSOR_NAME ? null : n > 1 ? `${t.name}#${n}` : t.name) ?? `tensor${i}`;
+  const tensors = found.map(({ tensor, name }, i) => {
+    let n = 0;
+    if (name !== null) {
+      n = (seen.get(name) ?? 0) + 1;
+      seen.set(name, n);
+    }
+    tensor.name = budget.take(name === null ? null : n > 1 ? `${name}#${n}` : name) ?? `tensor${i}`;
+    return tensor;
   });
   return { format: 'onnx', tensors };
 }
@@ -124,7 +144,7 @@ async function parseGraph(c: ByteCursor, end: number, out: Sink, depth: number):
     const { field, wire } = await tag(c);
     if (field === 5 && wire === WIRE_LEN) {
       const t = await parseTensor(c, await lengthEnd(c, end), out.external);
-      if (t) out.tensors.push(t);
+      if (t) out.tensors.push({ tensor: t, name: t.name.length > MAX_TENSOR_NAME ? null : t.name });
     } else if (field === 1 && wire === WIRE_LEN) {
       await parseNode(c, await lengthEnd(c, end), out, depth);
     } else {
@@ -134,14 +154,30 @@ async function parseGraph(c: ByteCursor, end: number, out: Sink, depth: number):
   if (c.pos !== end) throw new RangeError('graph overruns its length');
 }
 
+/** What a node's attribute holds: a tensor (t) or tensors, or the tensors of its subgraph (g) or subgraphs. */
+interface Held {
+  /** The attribute's name; null when over MAX_TENSOR_NAME. */
+  attribute: string | null;
+  /** The item's place in a list attribute (`tensors`, `graphs`), null for a single one. */
+  index: number | null;
+  tensor?: TensorInfo;
+  graph?: Found[];
+}
+
 /**
- * A node: the tensors its attributes hold (an unnamed one takes the node's output name, else its name), and its
- * subgraphs.
+ * A node: the tensors its attributes hold and those of its subgraphs. A
+ * `Constant` node's tensor is named after the node's first output (the name
+ * its value has in the graph), else the node's name. Other tensors are
+ * scoped by the node (its name, else its first output): an attribute's
+ * tensor is `<node>/<attribute>` (`/<i>` in a list), a subgraph's tensors
+ * `<node>/<attribute>/<tensor>` (`then_branch`, `else_branch`, `body`;
+ * `/<i>/` in a list), so they tell branches apart whatever their order.
  */
 async function parseNode(c: ByteCursor, end: number, out: Sink, depth: number): Promise<void> {
   let output = '';
   let name = '';
-  const held: TensorInfo[] = [];
+  let op = '';
+  const held: Held[] = [];
   while (c.pos < end) {
     const { field, wire } = await tag(c);
     if (field === 2 && wire === WIRE_LEN) {
@@ -149,31 +185,61 @@ async function parseNode(c: ByteCursor, end: number, out: Sink, depth: number): 
       output ||= o;
     } else if (field === 3 && wire === WIRE_LEN) {
       name = await readName(c, end);
+    } else if (field === 4 && wire === WIRE_LEN) {
+      op = await readName(c, end);
     } else if (field === 5 && wire === WIRE_LEN) {
-      await parseAttribute(c, await lengthEnd(c, end), held, out, depth);
+      await parseAttribute(c, await lengthEnd(c, end), held, out.external, depth);
     } else {
       await skipField(c, wire, end);
     }
   }
   if (c.pos !== end) throw new RangeError('node overruns its length');
-  for (const t of held) t.name ||= output || name || 'constant';
-  out.tensors.push(...held);
+  const bounded = (n: string) => (n.length > MAX_TENSOR_NAME ? null : n);
+  const node = name || output;
+  for (const h of held) {
+    const at = h.index === null ? h.attribute : scoped(h.attribute, String(h.index));
+    const here = node === '' ? at : scoped(bounded(node), at);
+    if (h.tensor) {
+      const value = output || name || h.tensor.name || 'constant';
+      out.tensors.push({ tensor: h.tensor, name: op === 'Constant' ? bounded(value) : here });
+    }
+    for (const f of h.graph ?? []) out.tensors.push({ tensor: f.tensor, name: scoped(here, f.name) });
+  }
 }
 
-/** An attribute: a tensor (t), tensors, a subgraph (g) or subgraphs. */
-async function parseAttribute(c: ByteCursor, end: number, held: TensorInfo[], out: Sink, depth: number): Promise<void> {
+/** An attribute: its name (1), a tensor (t = 5), tensors (10), a subgraph (g = 6) or subgraphs (11). */
+async function parseAttribute(
+  c: ByteCursor,
+  end: number,
+  held: Held[],
+  external: ExternalTensor[],
+  depth: number,
+): Promise<void> {
+  let attribute = '';
+  const items: Held[] = [];
+  let tensors = 0;
+  let graphs = 0;
   while (c.pos < end) {
     const { field, wire } = await tag(c);
-    if ((field === 5 || field === 10) && wire === WIRE_LEN) {
-      const t = await parseTensor(c, await lengthEnd(c, end), out.external);
-      if (t) held.push(t);
+    if (field === 1 && wire === WIRE_LEN) {
+      attribute = await readName(c, end);
+    } else if ((field === 5 || field === 10) && wire === WIRE_LEN) {
+      const t = await parseTensor(c, await lengthEnd(c, end), external);
+      if (t) items.push({ attribute, index: field === 10 ? tensors : null, tensor: t });
+      if (field === 10) tensors++;
     } else if ((field === 6 || field === 11) && wire === WIRE_LEN) {
-      await parseGraph(c, await lengthEnd(c, end), out, depth + 1);
+      const sub: Sink = { tensors: [], external };
+      await parseGraph(c, await lengthEnd(c, end), sub, depth + 1);
+      items.push({ attribute, index: field === 11 ? graphs : null, graph: sub.tensors });
+      if (field === 11) graphs++;
     } else {
       await skipField(c, wire, end);
     }
   }
   if (c.pos !== end) throw new RangeError('attribute overruns its length');
+  // the name may come after the values it names
+  const label = attribute.length > MAX_TENSOR_NAME ? null : attribute || 'attribute';
+  for (const item of items) held.push({ ...item, attribute: label });
 }
 
 /** A length-delimited UTF-8 string field (names). */

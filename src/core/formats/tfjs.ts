@@ -1,11 +1,14 @@
 /**
  * TensorFlow.js weight shards. A TF.js model is a `model.json` (topology and
- * a `weightsManifest`) beside binary shards such as `group1-shard1of3.bin`.
- * Each manifest group lists its shard files in order and its weights in
- * order: the weights' bytes are concatenated and cut into the shards, so a
- * weight may start in one shard and end in the next. A shard has no header
- * of its own: its layout comes from the manifest and the sizes of the shards
- * before it, which the caller reads from the shard's folder.
+ * a `weightsManifest`) beside binary shards such as `group1-shard1of3.bin`;
+ * older exports and face-api style models keep the manifest alone in
+ * `<name>-weights_manifest.json`, a JSON array of the same groups, beside
+ * shards such as `<name>-shard1`. Each manifest group lists its shard files
+ * in order and its weights in order: the weights' bytes are concatenated and
+ * cut into the shards, so a weight may start in one shard and end in the
+ * next. A shard has no header of its own: its layout comes from the
+ * manifest and the sizes of the shards before it, which the caller reads
+ * from the shard's folder.
  */
 import type { Layout, TensorInfo } from './types.js';
 
@@ -24,7 +27,7 @@ const QUANTIZED: Readonly<Record<string, [bytes: number, dtype: string]>> = {
   float16: [2, 'F16'],
 };
 
-/** The manifest's file name, beside the shards. */
+/** The manifest's usual file name, beside the shards; asked before the folder's other `.json` files. */
 export const TFJS_MANIFEST = 'model.json';
 
 /** A shard name that stays in the manifest's folder: no separators, not `.` or `..`. */
@@ -37,25 +40,36 @@ function plainName(p: unknown): string | null {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The layout of the shard `shard` from the text of its folder's model.json,
- * given the size of each file of that folder (`sizeOf`, null when absent).
- * Null when the manifest does not list the shard, is malformed, or does not
- * add up to the shards' sizes. A weight of dtype `string` (variable length)
- * ends the weights that can be placed.
+ * The weight groups of a manifest's text: the `weightsManifest` of a
+ * model.json, or the array a `*weights_manifest.json` holds; null when the
+ * text is neither.
  */
-export function tfjsShardLayout(
-  manifestText: string,
-  shard: string,
-  sizeOf: (name: string) => number | null,
-): Layout | null {
+export function tfjsManifestGroups(text: string): unknown[] | null {
   let doc: unknown;
   try {
-    doc = JSON.parse(manifestText);
+    doc = JSON.parse(text);
   } catch {
     return null;
   }
-  if (!isRecord(doc) || !Array.isArray(doc.weightsManifest)) return null;
-  for (const group of doc.weightsManifest) {
+  if (Array.isArray(doc)) return doc;
+  return isRecord(doc) && Array.isArray(doc.weightsManifest) ? doc.weightsManifest : null;
+}
+
+/**
+ * The layout of the shard `shard` from its folder's manifest (its text, or
+ * its groups from tfjsManifestGroups), given the size of each file of that
+ * folder (`sizeOf`, null when absent). Null when the manifest does not list
+ * the shard, is malformed, or does not add up to the shards' sizes. A weight
+ * of dtype `string` (variable length) ends the weights that can be placed.
+ */
+export function tfjsShardLayout(
+  manifest: string | unknown[],
+  shard: string,
+  sizeOf: (name: string) => number | null,
+): Layout | null {
+  const groups = typeof manifest === 'string' ? tfjsManifestGroups(manifest) : manifest;
+  if (!groups) return null;
+  for (const group of groups) {
     if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) continue;
     const names = group.paths.map(plainName);
     const at = names.indexOf(shard);

@@ -3,7 +3,9 @@
  * whose `buffers` hold the constant tensors' bytes inline, each as a byte
  * vector aligned to 16. A tensor names its buffer by index, so each buffer
  * with data becomes one unit, named, typed and shaped after the first
- * tensor of the first subgraph that uses it. Models over 2 GiB keep buffers
+ * tensor of the first subgraph that uses it; a buffer no tensor uses is
+ * named by the `Model.metadata` entry that points to it, else by its
+ * content, never by its index. Models over 2 GiB keep buffers
  * after the FlatBuffer instead (`offset`, `size` in the Buffer table), which
  * are placed the same way.
  */
@@ -26,14 +28,18 @@ const TFLITE_DTYPES: ReadonlyMap<number, [string, number]> = new Map([
   [10, ['F64', 64]],
   [11, ['C128', 128]],
   [12, ['U64', 64]],
-  [14, ['U32', 32]],
-  [15, ['U16', 16]],
-  [16, ['I4', 4]],
-  [17, ['BF16', 16]],
+  // 13 RESOURCE and 14 VARIANT hold handles, not numbers: their buffers stay `unknown`
+  [15, ['U32', 32]],
+  [16, ['U16', 16]],
+  [17, ['I4', 4]],
+  [18, ['BF16', 16]],
+  [19, ['I2', 2]],
+  [20, ['U4', 4]],
 ]);
 
 /** Field indexes (vtable slots) of the schema's tables that are read here. */
-const MODEL = { subgraphs: 2, buffers: 4 };
+const MODEL = { subgraphs: 2, buffers: 4, metadata: 6 };
+const METADATA = { name: 0, buffer: 1 };
 const SUBGRAPH = { tensors: 0 };
 const TENSOR = { shape: 0, type: 1, buffer: 2, name: 3 };
 const BUFFER = { data: 0, offset: 1, size: 2 };
@@ -157,8 +163,10 @@ async function parse(src: ByteSource): Promise<Layout | null> {
       });
     }
   }
+  const metadata = await metadataNames(f, model, budget);
   const buffers = await f.vector(model, MODEL.buffers, 4);
   const out: TensorInfo[] = [];
+  const unnamed: number[] = []; // places in `out` of buffers that nothing names
   for (let i = 1; i < (buffers?.length ?? 0); i++) {
     const table = await f.deref(buffers!.start + 4 * i);
     let start: number;
@@ -181,15 +189,97 @@ async function parse(src: ByteSource): Promise<Layout | null> {
     // a byte count that does not match the tensor's shape keeps the bytes as a unit, untyped
     const typed =
       t !== undefined && t.bits > 0 && elements !== null && Math.ceil((elements * t.bits) / 8) === end - start;
+    const name = t?.name ?? metadata.get(i);
+    if (name === undefined) unnamed.push(out.length);
     out.push({
-      name: t?.name ?? `buffer${i}`,
+      name: name ?? `buffer${i}`,
       dtype: typed ? t.dtype : 'unknown',
       shape: t?.shape ?? [end - start],
       start,
       end,
     });
   }
+  await nameByContent(src, out, unnamed, budget);
   return out.length ? { format: 'tflite', tensors: out } : null;
+}
+
+/**
+ * The buffers that `Model.metadata` entries name (`min_runtime_version`,
+ * `CONVERSION_METADATA`, `TFLITE_METADATA`...), as `metadata/<name>`; the
+ * first entry naming a buffer names it, and a name met again takes `#2`.
+ */
+async function metadataNames(f: Flat, model: number, budget: NameBudget): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  const entries = await f.vector(model, MODEL.metadata, 4);
+  const used = new Map<string, number>();
+  for (let m = 0; m < (entries?.length ?? 0); m++) {
+    const entry = await f.deref(entries!.start + 4 * m);
+    const bufferAt = await f.field(entry, METADATA.buffer);
+    const index = bufferAt === null ? 0 : await f.u32(bufferAt);
+    if (index === 0 || names.has(index)) continue;
+    const name = await f.name(entry, METADATA.name, budget);
+    if (name === null) continue;
+    const n = (used.get(name) ?? 0) + 1;
+    used.set(name, n);
+    const full = budget.take(n > 1 ? `metadata/${name}#${n}` : `metadata/${name}`);
+    if (full !== null) names.set(index, full);
+  }
+  return names;
+}
+
+/** Of buffers that nothing names, at most this many are read to be named by their content ... */
+const MAX_CONTENT_NAMED = 1024;
+/** ... and of each, at most its first and last CONTENT_SAMPLE bytes. */
+const CONTENT_SAMPLE = 16 * 1024;
+
+/**
+ * Names the buffers at `places` of `out`, which no tensor or metadata entry
+ * names, by their content: `unused/<16 hex digits>`, two 32-bit FNV-1a lanes
+ * over their size and bytes (the first and last 16 KiB of a larger buffer),
+ * with `#2` for a second buffer of the same digest. So adding a buffer
+ * before one does not rename it, as its index would. Past the limits above
+ * a buffer keeps the placeholder `buffer<i>`.
+ */
+async function nameByContent(src: ByteSource, out: TensorInfo[], places: number[], budget: NameBudget): Promise<void> {
+  const used = new Map<string, number>();
+  for (const p of places.slice(0, MAX_CONTENT_NAMED)) {
+    const t = out[p]!;
+    const size = t.end - t.start;
+    const head = await readExactly(src, t.start, Math.min(size, CONTENT_SAMPLE));
+    const tailStart = Math.max(t.start + head.length, t.end - CONTENT_SAMPLE);
+    const tail = await readExactly(src, tailStart, t.end - tailStart);
+    const digest = fnv64([sizeBytes(size), head, tail]);
+    const n = (used.get(digest) ?? 0) + 1;
+    used.set(digest, n);
+    t.name = budget.take(n > 1 ? `unused/${digest}#${n}` : `unused/${digest}`) ?? t.name;
+  }
+}
+
+async function readExactly(src: ByteSource, at: number, n: number): Promise<Buffer> {
+  if (n === 0) return Buffer.alloc(0);
+  const b = await src.read(at, n);
+  if (!Buffer.isBuffer(b) || b.length !== n) throw new RangeError('short read');
+  return b;
+}
+
+/** A byte count as 8 little-endian bytes. */
+function sizeBytes(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+  return b;
+}
+
+/** FNV-1a over `parts` in two 32-bit lanes (FNV's prime, and Murmur's multiplier), as 16 hex digits. */
+function fnv64(parts: Uint8Array[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) {
+      a = Math.imul(a ^ part[i]!, 0x01000193);
+      b = Math.imul(b ^ part[i]!, 0x5bd1e995);
+    }
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Parses a TFLite model's constant buffers, or null when the bytes are not one. Never throws. */

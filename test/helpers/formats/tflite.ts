@@ -3,19 +3,33 @@
 /** One tensor of a TFLite model written by writeTflite: `data` makes it a constant (its own buffer). */
 export interface TfliteTensor {
   name: string;
-  /** TFLite TensorType: 0 FLOAT32, 1 FLOAT16, 2 INT32, 3 UINT8, 9 INT8, 17 BFLOAT16... */
+  /** TFLite TensorType: 0 FLOAT32, 1 FLOAT16, 2 INT32, 3 UINT8, 9 INT8, 15 UINT32, 16 UINT16, 17 INT4, 18 BFLOAT16 */
   type: number;
   shape: number[];
   data?: Buffer;
 }
 
+/** Buffers of a TFLite model that no tensor uses. */
+export interface TfliteExtras {
+  /** `Model.metadata` entries, each with a buffer of its own (as the converter writes `min_runtime_version`). */
+  metadata?: { name: string; data: Buffer }[];
+  /** Buffers nothing points to. */
+  unused?: Buffer[];
+}
+
 /**
  * A TFLite FlatBuffer (identifier TFL3) with one subgraph holding `tensors`;
  * each tensor with data gets a buffer (data vectors aligned to 16, as the
- * converter writes them), buffer 0 being the empty sentinel.
+ * converter writes them), buffer 0 being the empty sentinel; the buffers of
+ * `extras` follow those of the tensors, metadata first.
  */
-export function writeTflite(tensors: TfliteTensor[]): Buffer {
-  const b = Buffer.alloc(4096 + tensors.reduce((s, t) => s + (t.data?.length ?? 0) + 256 + t.name.length, 0));
+export function writeTflite(tensors: TfliteTensor[], extras: TfliteExtras = {}): Buffer {
+  const metadata = extras.metadata ?? [];
+  const extraData = [...metadata.map((m) => m.data), ...(extras.unused ?? [])];
+  const extraBytes = [...extraData, ...metadata.map((m) => Buffer.from(m.name))].reduce((s, d) => s + d.length + 96, 0);
+  const b = Buffer.alloc(
+    4096 + extraBytes + tensors.reduce((s, t) => s + (t.data?.length ?? 0) + 256 + t.name.length, 0),
+  );
   let pos = 0;
   const align = (n: number) => {
     while (pos % n) pos++;
@@ -58,10 +72,11 @@ export function writeTflite(tensors: TfliteTensor[]): Buffer {
   u32(0); // root offset, patched below
   b.write('TFL3', 4, 'latin1');
   pos = 8;
-  const { table: modelTable, at: model } = table(5, [
+  const { table: modelTable, at: model } = table(metadata.length ? 7 : 5, [
     [0, 4, 3],
     [2, 4, 0],
     [4, 4, 0],
+    ...(metadata.length ? [[6, 4, 0] as [number, 4, number]] : []),
   ]);
   ref(0, modelTable);
   // subgraphs: [one subgraph]
@@ -82,6 +97,8 @@ export function writeTflite(tensors: TfliteTensor[]): Buffer {
   });
   let nextBuffer = 1;
   const bufferOf = tensors.map((t) => (t.data ? nextBuffer++ : 0));
+  const firstExtra = nextBuffer;
+  nextBuffer += extraData.length;
   tensors.forEach((t, i) => {
     const { table: tt, at: f } = table(4, [
       [0, 4, 0],
@@ -112,16 +129,42 @@ export function writeTflite(tensors: TfliteTensor[]): Buffer {
     return p;
   });
   ref(bufferRefs[0]!, table(3, []).table);
-  tensors.forEach((t, i) => {
-    if (!t.data) return;
+  /** Writes a buffer table with `data` as buffer `index`. */
+  const buffer = (index: number, data: Buffer) => {
     const { table: bt, at: f } = table(3, [[0, 4, 0]]);
-    ref(bufferRefs[bufferOf[i]!]!, bt);
+    ref(bufferRefs[index]!, bt);
     // the data vector's bytes start on a 16-byte boundary
     while ((pos + 4) % 16) pos++;
     patch(f.get(0)!);
-    u32(t.data.length);
-    t.data.copy(b, pos);
-    pos += t.data.length;
+    u32(data.length);
+    data.copy(b, pos);
+    pos += data.length;
+  };
+  tensors.forEach((t, i) => {
+    if (t.data) buffer(bufferOf[i]!, t.data);
   });
+  extraData.forEach((d, i) => buffer(firstExtra + i, d));
+  if (metadata.length) {
+    align(4);
+    patch(model.get(6)!);
+    u32(metadata.length);
+    const entryRefs = metadata.map(() => {
+      const p = pos;
+      u32(0);
+      return p;
+    });
+    metadata.forEach((m, i) => {
+      const { table: mt, at: f } = table(2, [
+        [0, 4, 0],
+        [1, 4, firstExtra + i],
+      ]);
+      ref(entryRefs[i]!, mt);
+      align(4);
+      patch(f.get(0)!);
+      u32(Buffer.byteLength(m.name));
+      pos += b.write(m.name, pos);
+      b[pos++] = 0;
+    });
+  }
   return b.subarray(0, pos);
 }

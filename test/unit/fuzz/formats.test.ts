@@ -121,11 +121,14 @@ const SEEDS: [string, Buffer][] = [
   ['npy', writeNpy('<f4', [4, 4], seededBytes(64, 9))],
   [
     'tflite',
-    writeTflite([
-      { name: 'in', type: 0, shape: [1, 4] },
-      { name: 'w', type: 0, shape: [4, 2], data: seededBytes(32, 15) },
-      { name: 'q', type: 9, shape: [6], data: seededBytes(6, 16) },
-    ]),
+    writeTflite(
+      [
+        { name: 'in', type: 0, shape: [1, 4] },
+        { name: 'w', type: 0, shape: [4, 2], data: seededBytes(32, 15) },
+        { name: 'q', type: 9, shape: [6], data: seededBytes(6, 16) },
+      ],
+      { metadata: [{ name: 'min_runtime_version', data: Buffer.from('1.5.0') }], unused: [seededBytes(12, 17)] },
+    ),
   ],
   [
     'npz',

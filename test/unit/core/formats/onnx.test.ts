@@ -1,4 +1,7 @@
-import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it, expect } from 'vitest';
 import { detectLayout } from '../../../../src/core/formats/detect.js';
 import { onnxExternalData } from '../../../../src/core/formats/onnx.js';
 import {
@@ -14,6 +17,7 @@ import {
   expectWellFormed,
 } from '../../../helpers/modelWriters.js';
 import { detect, fuzzMutations } from './layoutChecks.js';
+import { onnxFixtures } from '../../../helpers/onnxReal.js';
 
 describe('onnx external data', () => {
   it('lists the tensors a model keeps in other files, with their file and range', async () => {
@@ -38,6 +42,45 @@ describe('onnx external data', () => {
     // the in-file initializer is still the model file's own layout
     expect((await detect(model))?.tensors.map((t) => t.name)).toEqual(['w']);
     expect(await onnxExternalData(bufferSource(Buffer.from('not a model at all')))).toBeNull();
+  });
+});
+
+describe('onnx models the onnx package writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mvm-onnx-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const expected = onnxFixtures(dir);
+  const read = async (file: string) => {
+    const buf = readFileSync(join(dir, file));
+    const layout = await detect(buf);
+    expect(layout?.format).toBe('onnx');
+    expectWellFormed(layout!, buf.length);
+    return Object.fromEntries(layout!.tensors.map((t) => [t.name, buf.subarray(t.start, t.end).toString('hex')]));
+  };
+
+  it('names Constant tensors by their output and subgraph tensors by node and branch, whatever the order', async () => {
+    const names = [
+      'w',
+      'scale',
+      // its TensorProto is named const_tensor; the graph calls it shift
+      'shift',
+      'gate/else_branch/k',
+      'gate/else_branch/branch_val',
+      'gate/then_branch/k',
+      'gate/then_branch/branch_val',
+      'trip',
+      // the Loop has no name: its output scopes its body
+      'z/body/step',
+    ];
+    const branches = await read('branches.onnx');
+    expect(Object.keys(branches).sort()).toEqual([...names].sort());
+    expect(branches).toEqual(expected['branches.onnx']);
+    expect(Object.keys(branches).some((n) => n.includes('#'))).toBe(false);
+    // the branches written the other way round: same names, same bytes
+    expect(await read('swapped.onnx')).toEqual(branches);
+    // a Constant added in front renames nothing
+    const wider = await read('wider.onnx');
+    expect(wider).toEqual(expected['wider.onnx']);
+    expect(wider).toEqual({ ...branches, extra: wider.extra });
   });
 });
 
@@ -75,8 +118,8 @@ describe('onnx', () => {
   }
 
   it(
-    'finds the tensors Constant nodes hold and those of If / Loop / Scan subgraphs, with names that ' +
-      'tell them apart',
+    'finds the tensors Constant nodes hold, named by their output, and those of If / Loop / Scan subgraphs, ' +
+      'scoped by their node and branch',
     async () => {
       const c1 = seededBytes(16 * 4, 21);
       const c2 = seededBytes(8 * 2, 22);
@@ -85,6 +128,7 @@ describe('onnx', () => {
       const buf = writeOnnx([{ name: 'main.w', dataType: 1, dims: [2, 2], raw: seededBytes(16, 20) }], {
         nodes: [
           onnxConstant('fc.weight', { name: '', dataType: 1, dims: [4, 4], raw: c1 }),
+          // the tensor's own name is not the one the graph knows it by
           onnxConstant('fc.bias', { name: 'named_inside', dataType: 10, dims: [8], raw: c2 }),
           onnxIf(
             'branch',
@@ -97,14 +141,14 @@ describe('onnx', () => {
       expect(layout?.format).toBe('onnx');
       const byName = new Map(layout!.tensors.map((t) => [t.name, t]));
       expect([...byName.keys()].sort()).toEqual(
-        ['branch.w', 'fc.weight', 'fc.weight#2', 'main.w', 'named_inside'].sort(),
+        ['branch/then_branch/branch.w', 'branch/then_branch/fc.weight', 'fc.bias', 'fc.weight', 'main.w'].sort(),
       );
       const bytes = (n: string) => buf.subarray(byName.get(n)!.start, byName.get(n)!.end);
       expect(bytes('fc.weight').equals(c1)).toBe(true);
       expect(byName.get('fc.weight')).toMatchObject({ dtype: 'f32', shape: [4, 4] });
-      expect(bytes('named_inside').equals(c2)).toBe(true);
-      expect(bytes('branch.w').equals(sub)).toBe(true);
-      expect(bytes('fc.weight#2').equals(again)).toBe(true);
+      expect(bytes('fc.bias').equals(c2)).toBe(true);
+      expect(bytes('branch/then_branch/branch.w').equals(sub)).toBe(true);
+      expect(bytes('branch/then_branch/fc.weight').equals(again)).toBe(true);
     },
   );
 

@@ -1,6 +1,6 @@
 /** TensorFlow.js weight shards: the layout comes from model.json and the sizes of the shards before. */
 import { describe, expect, it } from 'vitest';
-import { tfjsShardLayout } from '../../../../src/core/formats/tfjs.js';
+import { tfjsManifestGroups, tfjsShardLayout } from '../../../../src/core/formats/tfjs.js';
 
 const manifest = (weights: unknown[], paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin']) =>
   JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [{ paths, weights }] });
@@ -67,5 +67,17 @@ describe('tfjs shards', () => {
       (n) => (seen.push(n), 100),
     );
     expect(seen).toEqual([]);
+  });
+
+  it('reads a weights_manifest.json array as model.json reads its weightsManifest', () => {
+    const groups = [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: WEIGHTS }];
+    const array = JSON.stringify(groups);
+    expect(tfjsManifestGroups(array)).toEqual(groups);
+    expect(tfjsManifestGroups(manifest(WEIGHTS))).toEqual(groups);
+    for (const shard of ['group1-shard1of2.bin', 'group1-shard2of2.bin'])
+      expect(tfjsShardLayout(array, shard, sizeOf)).toEqual(tfjsShardLayout(manifest(WEIGHTS), shard, sizeOf));
+    expect(tfjsShardLayout(groups, 'group1-shard2of2.bin', sizeOf)?.tensors).toHaveLength(3);
+    for (const text of ['{"paths": []}', '5', '"weights"', 'null', '{'])
+      expect(tfjsManifestGroups(text), text).toBeNull();
   });
 });
