@@ -184,7 +184,7 @@ export class PackBuilder {
         this.tmp = tempPath(this.tmpDir, 'p');
         this.at = PACK_MAGIC.length;
         faultPoint('write', join(this.packDir, 'new.pack'));
-        this.fd = openSync(this.tmp, 'wx', 0o444);
+        this.fd = openSync(this.tmp, 'wx+', 0o444); // read too: pending objects are read back
         writeAll(this.fd, PACK_MAGIC, 0);
       }
       writeAll(this.fd, stored, this.at);
