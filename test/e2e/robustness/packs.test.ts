@@ -195,4 +195,34 @@ describe('packs of small objects', () => {
     expect(json(run(['fsck', '--json'])).ok).toBe(true);
     d.cleanup();
   });
+
+  it('a repository of format 1 keeps loose objects until gc upgrades it to format 2 and packs them', () => {
+    const d = testdir();
+    const run = (args: string[]) => mvm(args, { cwd: d.dir });
+    ok(run(['init']));
+    const config = d.path('.mvm/config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), format: 1 }));
+    write(d.path('model.safetensors'), manyTensors(100, 3));
+    ok(run(['add', 'model.safetensors']));
+    ok(run(['commit', '-m', 'one']));
+    // what an mvm of format 1 reads: loose objects only
+    expect(objectFiles(d.dir).some((f) => f.includes('/pack/'))).toBe(false);
+    const loose = objectFiles(d.dir).length;
+    expect(loose).toBeGreaterThan(100);
+    const gc = json(run(['gc', '--json']));
+    expect(gc.upgraded).toBe(true);
+    expect(gc.packs.packed).toBeGreaterThan(100);
+    expect(JSON.parse(readFileSync(config, 'utf8')).format).toBe(2);
+    expect(objectFiles(d.dir).length).toBeLessThan(loose / 10);
+    expect(json(run(['fsck', '--json'])).ok).toBe(true);
+    rmSync(d.path('model.safetensors'));
+    ok(run(['checkout', 'v1']));
+    expect(readFileSync(d.path('model.safetensors')).equals(manyTensors(100, 3))).toBe(true);
+    // a format newer than this mvm's is refused, as an older mvm refuses format 2
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), format: 3 }));
+    const r = run(['status']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/repository format 3 is newer than this mvm understands/);
+    d.cleanup();
+  });
 });
