@@ -65,11 +65,7 @@ export function guessGroup(mem: CodecMemory, content: Uint8Array): GroupKind | n
   if (content.length < 4 * GUESS_SAMPLE) return null;
   const at = Math.floor((content.length - GUESS_SAMPLE) / 2) & ~7;
   const sample = content.subarray(at, at + GUESS_SAMPLE);
-  if (mem.guess.out.length === 0)
-    mem.guess = {
-      grouped: Buffer.alloc(GUESS_SAMPLE),
-      out: Buffer.alloc(zstdBinding().compressBound(GUESS_SAMPLE)),
-    };
+  guessBuffers(mem);
   const plain = sampleCost(mem, sample, null);
   let best: GroupKind | null = null;
   let bestCost = plain * 0.97;
@@ -78,6 +74,38 @@ export function guessGroup(mem: CodecMemory, content: Uint8Array): GroupKind | n
     if (cost < bestCost) [best, bestCost] = [kind, cost];
   }
   return best;
+}
+
+/** The codec's sample buffers (GUESS_SAMPLE bytes, and room for their compressed form), made on first use. */
+function guessBuffers(mem: CodecMemory): { grouped: Buffer; out: Buffer } {
+  if (mem.guess.out.length === 0)
+    mem.guess = {
+      grouped: Buffer.alloc(GUESS_SAMPLE),
+      out: Buffer.alloc(zstdBinding().compressBound(GUESS_SAMPLE)),
+    };
+  return mem.guess;
+}
+
+/** Windows spread over a chunk that plainEstimate() compresses, and their length (16 KiB together). */
+const PLAIN_WINDOWS = 4;
+const PLAIN_WINDOW = 4096;
+
+/**
+ * An estimate of the bytes plain zstd at `level` (at most 3) makes of
+ * `content` of more than 16 KiB: 4 windows of 4 KiB spread over it (first to
+ * last), compressed together, scaled to the whole. A window holds no repeat
+ * from outside it, so on structured floats (a Fourier basis, a grid) this
+ * runs high (0.17-0.22 of the size where the whole gives 0.11-0.15); on
+ * random weights it is within 0.3% of the whole. About 21 us of CPU for a
+ * chunk, 2.6% of encoding 1 MiB of bf16 as planes (4 windows of 8 KiB: 35 us).
+ */
+export function plainEstimate(mem: CodecMemory, content: Uint8Array, level: number): number {
+  const { grouped: sample, out } = guessBuffers(mem);
+  const n = PLAIN_WINDOWS * PLAIN_WINDOW;
+  const gap = Math.floor((content.length - PLAIN_WINDOW) / (PLAIN_WINDOWS - 1));
+  for (let w = 0; w < PLAIN_WINDOWS; w++)
+    sample.set(content.subarray(w * gap, w * gap + PLAIN_WINDOW), w * PLAIN_WINDOW);
+  return (mem.context().compress(out, sample.subarray(0, n), Math.min(level, 3)) / n) * content.length;
 }
 
 /** Writes the planes encoding of `content` into `dst` from `start` (after the header); returns the end offset. */
