@@ -59,8 +59,8 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const MVM = join(ROOT, 'bin', 'mvm.js');
 const { groupBytes } = await import(join(ROOT, 'dist/storage/bytegroup.js'));
 const ENV = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1' };
-/** The object store of a repository: loose objects, and local packs where a version keeps them apart. */
-const STORE = ['.mvm/objects', '.mvm/packs'];
+/** The object store of a repository: loose objects, and the packs of small objects (.mvm/objects/pack). */
+const STORE = ['.mvm/objects'];
 /** Models at least this large are held to the disk bar (the "5 MB model of several hundred tensors"). */
 const DISK_BAR_SIZE = 4e6;
 const DISK_BAR = 1.05;
