@@ -8,7 +8,7 @@ import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { mvm, mvmAsync, testdir, randomBytes, type RunResult } from './cli.js';
-import { corruptStored, loosePath, replaceStored } from './storedObjects.js';
+import { corruptStored, replaceStored } from './storedObjects.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -128,9 +128,6 @@ export function repoWith(files: Record<string, string | Uint8Array>, message = '
   expect(c).toMatchObject({ created: true, number: 1 });
   return { d, v1: c.id };
 }
-
-/** Object file path of an id (its loose file: see storedObjects.ts for where an object really is). */
-export const objPath = (d: Dir, id: string) => loosePath(d.path('.mvm/objects'), id);
 
 /** Ids of a plain (non-model) file's fixed-size chunks. */
 export function chunkIds(bytes: Uint8Array): string[] {
