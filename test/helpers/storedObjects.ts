@@ -113,7 +113,7 @@ export function isPacked(objectsDir: string, id: string): boolean {
   return locations(objectsDir, id)[0]?.kind === 'packed';
 }
 
-/** The stored bytes of object `id` as readers find them (a pack's copy first, else the loose file); throws if absent. */
+/** Object `id`'s stored bytes as readers find them (a pack's copy first, else the loose file); throws if absent. */
 export function storedBytes(objectsDir: string, id: string): Buffer {
   const loc = locations(objectsDir, id)[0];
   if (!loc) throw new Error(`object ${id} is not stored in ${objectsDir}`);
