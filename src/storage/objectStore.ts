@@ -264,8 +264,9 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   quarantine(id: string, lostDir: string): boolean {
-    if (!existsSync(this.path(id)) && this.packSet.locate(id)) {
-      // a packed copy: its bytes are kept aside, and its pack is written again without it
+    if (this.packSet.locate(id)) {
+      // a packed copy, which readers read before any loose one: its bytes are kept aside, and its pack is written
+      // again without it (a loose copy, if any, is read from then on; fsck checks it again)
       mkdirSync(lostDir, { recursive: true });
       writeFileSync(join(lostDir, id), this.readStored(id));
       this.packSet.repack(this.tmpDir, { drop: new Set([id]) });

@@ -1,12 +1,6 @@
-/**
- * Fine-tuned models for the delta suites: bf16 safetensors files whose
- * tensors are N(0, 0.02) weights, and a fine-tune that moves some tensors by
- * a relative step (w += N(0, (rel * 0.02)^2)), as training does; and what a
- * store holds as deltas.
- */
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { prng } from './data.js';
+import { allStored } from './storedObjects.js';
 import { writeSafetensors } from './formats/safetensors.js';
 
 /** N(0, 0.02) weights as f32 values. */
@@ -56,16 +50,11 @@ export function deltaModel(seed: number): { v1: Buffer; v2: Buffer; changedBytes
 /** Every object a store holds: how many are deltas and how many whole, and the deepest delta. */
 export function storedEncodings(dir: string): { delta: number; whole: number; maxDepth: number } {
   const out = { delta: 0, whole: 0, maxDepth: 0 };
-  const objects = join(dir, '.mvm/objects');
-  for (const fan of readdirSync(objects)) {
-    if (!/^[0-9a-f]{2}$/.test(fan)) continue;
-    for (const f of readdirSync(join(objects, fan))) {
-      const b = readFileSync(join(objects, fan, f));
-      if (b[2] === 3) {
-        out.delta++;
-        out.maxDepth = Math.max(out.maxDepth, b[8 + 32]!);
-      } else out.whole++;
-    }
+  for (const b of allStored(join(dir, '.mvm/objects')).values()) {
+    if (b[2] === 3) {
+      out.delta++;
+      out.maxDepth = Math.max(out.maxDepth, b[8 + 32]!);
+    } else out.whole++;
   }
   return out;
 }

@@ -1,9 +1,10 @@
 import { afterAll, expect } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mvm, randomBytes, type RunResult } from './cli.js';
 import { json, ok, write } from './assertions.js';
+import { touchStored } from './storedObjects.js';
 
 // Fault injection (MVM_FAULT, see src/storage/faults.ts), for robustness/faults-*.test.ts (split in two files so
 // the two test workers share the sweep): each write, fsync,
@@ -68,8 +69,7 @@ function template(): { dir: string; v1: string; v2: string; cleanup: () => void 
   // old enough that gc --grace 0 and the default both take the branch's objects
   const objects = join(dir, '.mvm', 'objects');
   const t = Date.now() / 1000 - 3 * 86_400;
-  for (const fan of readdirSync(objects))
-    for (const f of readdirSync(join(objects, fan))) utimesSync(join(objects, fan, f), t, t);
+  touchStored(objects, t);
   return { dir, v1, v2, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

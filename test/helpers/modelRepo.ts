@@ -4,12 +4,13 @@
  * tensor data with statistics computed independently of src/.
  */
 import { expect } from 'vitest';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decompress } from 'zstd-napi';
 import { mvm, testdir } from './cli.js';
 import { prng, randomBf16 } from './modelWriters.js';
 import { ok, json } from './assertions.js';
+import { diskBytes, storedBytes, storedSizes } from './storedObjects.js';
 
 export const CHUNK = 4096;
 
@@ -34,7 +35,10 @@ export function repo(files: Record<string, Buffer>, chunkSize: number | null = C
     read: (p: string) => readFileSync(t.path(p)),
     commit: (message: string) => json(run(['commit', '-m', message, '--json'])),
     diff: (a: string, b: string, ...extra: string[]) => json(run(['diff', a, b, '--json', ...extra])),
-    objects: () => objectFiles(join(t.dir, '.mvm', 'objects')),
+    /** Every stored object (loose or packed): id -> its stored size. */
+    objects: () => storedSizes(join(t.dir, '.mvm', 'objects')),
+    /** The bytes the object store takes on disk: its loose files and its pack files. */
+    objectBytesOnDisk: () => diskBytes(join(t.dir, '.mvm', 'objects')),
     /** The file objects (docs/FORMAT.md) of version `rev`, read from disk, by path. */
     fileObjects: (rev: string): ((path: string) => any) => {
       const files: Record<string, { file: string }> = json(run(['show', rev, '--json'])).version.files;
@@ -45,7 +49,7 @@ export function repo(files: Record<string, Buffer>, chunkSize: number | null = C
 
 /** An object's content, decoded from its stored encoding (raw or zstd; JSON objects are never byte planes). */
 export function readObject(objectsDir: string, id: string): Buffer {
-  const b = readFileSync(join(objectsDir, id.slice(0, 2), id.slice(2)));
+  const b = storedBytes(objectsDir, id);
   expect(b[0]).toBe(0x4d);
   expect(b[1]).toBe(1);
   const payload = b.subarray(8);
@@ -58,17 +62,6 @@ export function readObject(objectsDir: string, id: string): Buffer {
 export function put(path: string, data: Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, data);
-}
-
-/** Every object file under .mvm/objects, with its size on disk. */
-export function objectFiles(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const d of readdirSync(dir)) {
-    const sub = join(dir, d);
-    if (!statSync(sub).isDirectory()) continue;
-    for (const f of readdirSync(sub)) out.set(`${d}/${f}`, statSync(join(sub, f)).size);
-  }
-  return out;
 }
 
 /** Objects in `after` but not in `before`, and their total size on disk. */

@@ -5,19 +5,10 @@
  */
 import { expect } from 'vitest';
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  watch,
-  writeFileSync,
-  writeSync,
-  type FSWatcher,
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { mvm, mvmAsync, testdir, randomBytes, type RunResult } from './cli.js';
+import { corruptStored, replaceStored } from './storedObjects.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -138,9 +129,6 @@ export function repoWith(files: Record<string, string | Uint8Array>, message = '
   return { d, v1: c.id };
 }
 
-/** Object file path of an id. */
-export const objPath = (d: Dir, id: string) => d.path(`.mvm/objects/${id.slice(0, 2)}/${id.slice(2)}`);
-
 /** Ids of a plain (non-model) file's fixed-size chunks. */
 export function chunkIds(bytes: Uint8Array): string[] {
   const out: string[] = [];
@@ -149,23 +137,14 @@ export function chunkIds(bytes: Uint8Array): string[] {
   return out;
 }
 
-/** Flips one byte in the middle of a stored object; returns the original bytes for restoring. */
+/** Flips one byte in the middle of a stored object (loose or packed); returns the original bytes for restoring. */
 export function corruptObject(d: Dir, id: string): Buffer {
-  const p = objPath(d, id);
-  const orig = readFileSync(p);
-  const bad = Buffer.from(orig);
-  bad[bad.length >> 1] ^= 0x5a;
-  chmodSync(p, 0o644);
-  writeFileSync(p, bad);
-  chmodSync(p, 0o444);
-  return orig;
+  return corruptStored(d.path('.mvm/objects'), id);
 }
 
+/** Makes a stored object read as `orig` again (written loose when fsck moved it aside meanwhile). */
 export function restoreObject(d: Dir, id: string, orig: Buffer): void {
-  const p = objPath(d, id);
-  if (existsSync(p)) chmodSync(p, 0o644);
-  writeFileSync(p, orig);
-  chmodSync(p, 0o444);
+  replaceStored(d.path('.mvm/objects'), id, orig);
 }
 
 /** Kills `child` with SIGKILL as soon as `name` shows up in an fs.watch event on `dir`. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mvm, testdir, type RunResult } from '../../helpers/cli.js';
@@ -7,6 +7,7 @@ import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { randomBf16, writeSafetensors } from '../../helpers/modelWriters.js';
 import { startS3, type LocalS3 } from '../../helpers/s3server.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
+import { allStored, isStored } from '../../helpers/storedObjects.js';
 import { openRepository } from '../../../src/repo/transfer/partial.js';
 import { assembleFile } from '../../../src/repo/workspace/fileio.js';
 import { withPool } from '../../../src/repo/repository/session.js';
@@ -80,7 +81,7 @@ function cloneOf(t: ReturnType<typeof testdir>) {
 }
 
 /** Whether the store in `dir` holds object `id`. */
-const holds = (dir: string, id: string) => existsSync(join(dir, '.mvm', 'objects', id.slice(0, 2), id.slice(2)));
+const holds = (dir: string, id: string) => isStored(join(dir, '.mvm', 'objects'), id);
 
 describe.each(BACKENDS)('partial stores on $name', (b) => {
   it(
@@ -242,11 +243,11 @@ describe('partial stores: a damaged remote', () => {
           data[data.length >> 1] ^= 0xff;
           writeFileSync(t.path(`remote/packs/${f}`), data);
         }
-        const objectsBefore = readdirSync(t.path('c/.mvm/objects'), { recursive: true }).length;
+        const objectsBefore = allStored(t.path('c/.mvm/objects'));
         expectError(c(['checkout', 'v1', '--json']), 'REMOTE_CORRUPT', 7);
         expect(readFileSync(t.path('c/model.safetensors')).equals(v2)).toBe(true);
         expect(json(c(['status', '--json'])).headNumber).toBe(2);
-        expect(readdirSync(t.path('c/.mvm/objects'), { recursive: true }).length).toBe(objectsBefore);
+        expect(allStored(t.path('c/.mvm/objects'))).toEqual(objectsBefore);
         expect(json(c(['fsck', '--json'])).ok).toBe(true);
       } finally {
         t.cleanup();

@@ -1,23 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, unlinkSync, utimesSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, mvmAsync, randomBytes, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
+import { removeStored, storedIds, touchStored } from '../../helpers/storedObjects.js';
 
-/** Every object id in a workspace's store. */
+/** Every object id in a workspace's store, loose or packed. */
 function objects(dir: string): Set<string> {
-  const root = join(dir, '.mvm', 'objects');
-  return new Set(
-    readdirSync(root)
-      .filter((f) => /^[0-9a-f]{2}$/.test(f))
-      .flatMap((fan) => readdirSync(join(root, fan)).map((rest) => fan + rest)),
-  );
+  return storedIds(join(dir, '.mvm', 'objects'));
 }
 
-/** Makes every object look `days` old, so the grace period does not protect it. */
+/** Makes every object (its loose file or its pack) look `days` old, so the grace period does not protect it. */
 function age(dir: string, days: number): void {
-  const t = Date.now() / 1000 - days * 86_400;
-  for (const id of objects(dir)) utimesSync(join(dir, '.mvm', 'objects', id.slice(0, 2), id.slice(2)), t, t);
+  touchStored(join(dir, '.mvm', 'objects'), Date.now() / 1000 - days * 86_400);
 }
 
 function repoWithBranch() {
@@ -139,7 +134,7 @@ describe('mvm gc', () => {
       const head = json(run(['show', 'main', '--json']));
       const fileId = head.version.files['model.bin'].file as string;
       const all = objects(t.dir);
-      unlinkSync(join(t.dir, '.mvm', 'objects', fileId.slice(0, 2), fileId.slice(2)));
+      removeStored(join(t.dir, '.mvm', 'objects'), fileId);
       expectError(run(['gc', '--json']), 'OBJECT_MISSING', 7);
       expect(objects(t.dir).size).toBe(all.size - 1);
       expect(v2.id).toMatch(/^[0-9a-f]{64}$/);

@@ -7,7 +7,7 @@
  * the kernel (getrusage of the child).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mvm, randomBytes, testdir } from '../../helpers/cli.js';
@@ -20,7 +20,7 @@ import { bundlePrefixBomb, onnxNameBomb, tfliteNameBomb } from '../../helpers/pa
 import { buildPack } from '../../../src/storage/remote/packs.js';
 import { decodeObject } from '../../../src/storage/codec.js';
 import { decodeFileObject, decodeVersion } from '../../../src/core/objects.js';
-import { objectPath } from '../../../src/storage/objectFile.js';
+import { isPacked, replaceStored, storedBytes, storedIds as storedIdsOf } from '../../helpers/storedObjects.js';
 
 /** The bar: peak resident memory of the mvm process under any bomb. */
 const PEAK_MIB = 300;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   ok(mvm(['push'], { cwd: dir }));
   const objects = join(dir, '.mvm', 'objects');
   const version = readFileSync(join(remote, 'refs', 'heads', 'main'), 'utf8').trim();
-  const read = (id: string) => decodeObject(readFileSync(objectPath(objects, id)), id);
+  const read = (id: string) => decodeObject(storedBytes(objects, id), id);
   const file = decodeVersion(read(version), version).files['w.bin']!.file;
   const chunks = decodeFileObject(read(file), file).chunks;
   expect(chunks.map((c) => c.size)).toEqual([CHUNK]);
@@ -105,12 +105,9 @@ async function onS3(folder: string): Promise<string> {
   return `s3://bombs/${prefix}`;
 }
 
-/** Object files in a store. */
+/** The objects in a store, loose or packed. */
 function storedIds(repo: string): string[] {
-  const objects = join(repo, '.mvm', 'objects');
-  return readdirSync(objects).flatMap((d) =>
-    statSync(join(objects, d)).isDirectory() ? readdirSync(join(objects, d)).map((f) => d + f) : [],
-  );
+  return [...storedIdsOf(join(repo, '.mvm', 'objects'))];
 }
 
 /** Refused with `code`, under the bar. */
@@ -187,9 +184,12 @@ describe('decompression bombs in the local store', () => {
   it('a chunk replaced by a 1 GiB zstd bomb is OBJECT_CORRUPT to fsck and checkout, under 300 MB', () => {
     const dir = t.path('local');
     cpSync(origin.dir, dir, { recursive: true });
-    const path = objectPath(join(dir, '.mvm', 'objects'), origin.chunk);
-    chmodSync(path, 0o644);
-    writeFileSync(path, zstdBomb(GiB));
+    // another length than the chunk's: it leaves its pack and is read from its loose file
+    const objects = join(dir, '.mvm', 'objects');
+    expect(isPacked(objects, origin.chunk)).toBe(true);
+    replaceStored(objects, origin.chunk, zstdBomb(GiB));
+    expect(isPacked(objects, origin.chunk)).toBe(false);
+    expect(storedBytes(objects, origin.chunk).equals(zstdBomb(GiB))).toBe(true);
     const fsck = mvmPeak(['fsck', '--json'], { cwd: dir });
     expect(fsck.exitCode).toBe(7);
     expect(fsck.peakMiB).toBeLessThan(PEAK_MIB);
@@ -275,7 +275,7 @@ describe('decompression bombs fetched on demand by a partial store', () => {
       const clone = t.path(`stats-clone-${seq}`);
       ok(mvm(['clone', remote, clone], { cwd: t.path('.') }));
       const objects = join(dir, '.mvm', 'objects');
-      const read = (id: string) => decodeObject(readFileSync(objectPath(objects, id)), id);
+      const read = (id: string) => decodeObject(storedBytes(objects, id), id);
       const v1 = json(mvm(['log', '--json'], { cwd: dir })).at(-1).id as string;
       const file = decodeVersion(read(v1), v1).files['m.safetensors']!.file;
       const tensorChunk = decodeFileObject(read(file), file).chunks.at(-1)!;

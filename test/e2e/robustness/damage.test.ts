@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  appendFileSync,
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Repository } from '../../../src/repo/repository/repository.js';
 import { join } from 'node:path';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
+import { isPacked, isStored, removeStored, replaceStored, storedBytes } from '../../helpers/storedObjects.js';
 
 function setup() {
   const t = testdir({ 'a.txt': 'hi' });
@@ -85,7 +76,7 @@ describe('damaged metadata: readers carry on, fsck names each problem, nothing c
         ).toEqual(['bad-file tracked.json']);
         writeFileSync(join(mvmDir, 'tracked.json'), '{"paths": ["a.txt"]}');
         const ann = JSON.parse(readFileSync(join(mvmDir, 'logs/annotations'), 'utf8').trim()).annotation as string;
-        unlinkSync(join(mvmDir, 'objects', ann.slice(0, 2), ann.slice(2)));
+        removeStored(join(mvmDir, 'objects'), ann);
         rmSync(join(mvmDir, 'summaries'), { force: true });
         expect(json(run(['log', '--json']))[0].metrics).toEqual({ acc: 0.5 });
         expectError(run(['show', 'v1', '--json']), 'OBJECT_MISSING', 7);
@@ -108,11 +99,11 @@ describe('fsck --repair', () => {
         const head = json(run(['show', 'HEAD', '--json']));
         const repo = Repository.open(t.dir);
         const chunk = repo.file(head.version.files['a.txt'].file).chunks[0]!.id;
-        const chunkPath = join(mvmDir, 'objects', chunk.slice(0, 2), chunk.slice(2));
-        chmodSync(chunkPath, 0o644);
-        const bytes = readFileSync(chunkPath);
+        // a packed chunk: fsck --repair sets its bytes aside and writes its pack again without it
+        expect(isPacked(join(mvmDir, 'objects'), chunk)).toBe(true);
+        const bytes = storedBytes(join(mvmDir, 'objects'), chunk);
         bytes[bytes.length - 1] ^= 0xff;
-        writeFileSync(chunkPath, bytes);
+        replaceStored(join(mvmDir, 'objects'), chunk, bytes);
         appendFileSync(join(mvmDir, 'logs/deployed'), 'garbage\n');
         appendFileSync(join(mvmDir, 'numbers'), `${'z'.repeat(64)}\n`);
         writeFileSync(join(mvmDir, 'tracked.json'), '{"paths": 5');
@@ -142,7 +133,8 @@ describe('fsck --repair', () => {
           `missing ${chunk}`,
         ]);
         expect(readFileSync(join(mvmDir, 'logs/deployed.rejected'), 'utf8')).toBe('garbage\n');
-        expect(existsSync(join(mvmDir, 'lost', chunk))).toBe(true);
+        expect(readFileSync(join(mvmDir, 'lost', chunk)).equals(bytes)).toBe(true);
+        expect(isStored(join(mvmDir, 'objects'), chunk)).toBe(false);
         expect(JSON.parse(readFileSync(join(mvmDir, 'tracked.json'), 'utf8')).paths).toEqual(['a.txt']);
         // the workspace still has the file: a commit re-reads it and stores the chunk again
         const c = run(['commit', '-m', 'again']);
@@ -174,7 +166,7 @@ describe('fsck names every version and path a damaged object hurts', () => {
       const repo = Repository.open(t.dir);
       const head = json(run(['show', 'HEAD', '--json']));
       const chunk = repo.file(head.version.files['a.txt'].file).chunks[0]!.id;
-      unlinkSync(join(t.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
+      removeStored(join(t.dir, '.mvm', 'objects'), chunk);
       const r = JSON.parse(run(['fsck', '--json']).stdout);
       expect(r.problems).toHaveLength(1);
       expect(

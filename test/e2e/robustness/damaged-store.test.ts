@@ -1,7 +1,7 @@
 /** Damaged objects, refs and index: fsck names what is wrong, commands fail with the right code and write nothing. */
 import { describe, it, expect } from 'vitest';
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mvm, randomBytes } from '../../helpers/cli.js';
 import {
   CHUNK,
@@ -14,13 +14,13 @@ import {
   fsckOf,
   headFile,
   logOf,
-  objPath,
   ok,
   plainBytes,
   repoWith,
   restoreObject,
   sha,
 } from '../../helpers/reliability.js';
+import { isPacked, isStored, removeStored, replaceStored, storedBytes } from '../../helpers/storedObjects.js';
 
 describe('reliability', () => {
   describe('damage', () => {
@@ -40,7 +40,7 @@ describe('reliability', () => {
       const ids = { a1: chunkIds(a1), b1: chunkIds(b1), a2: chunkIds(a2) };
       // the fixture is plain fixed-size chunked: every computed chunk is stored under its BLAKE3 id
       for (const id of [...ids.a1, ...ids.b1, ...ids.a2])
-        expect(existsSync(objPath(d, id)), `chunk ${id} stored`).toBe(true);
+        expect(isStored(d.path('.mvm/objects'), id), `chunk ${id} stored`).toBe(true);
       const snap = () => ({
         a: fileSha(d.path('a.bin')),
         b: fileSha(d.path('b.bin')),
@@ -61,6 +61,8 @@ describe('reliability', () => {
           expectSound(d, { noTemp: true });
           const onlyV1 = ids.a1[1]!; // in the rewritten region: used by v1 only
           const shared = ids.a1[9]!; // untouched region: used by v1 and v2
+          // small chunks live in packs: the flipped bytes are inside a pack file
+          expect([onlyV1, shared].map((id) => isPacked(d.path('.mvm/objects'), id))).toEqual([true, true]);
           const origOnly = corruptObject(d, onlyV1);
           const origShared = corruptObject(d, shared);
           const { exitCode, report } = fsckOf(d);
@@ -130,8 +132,9 @@ describe('reliability', () => {
         const { d, v1, ids, snap, a1, a2 } = damagedFixture();
         try {
           const gone = ids.a1[2]!;
-          const orig = readFileSync(objPath(d, gone));
-          unlinkSync(objPath(d, gone));
+          const objects = d.path('.mvm/objects');
+          const orig = storedBytes(objects, gone);
+          removeStored(objects, gone);
           const { exitCode, report } = fsckOf(d);
           expect(exitCode).toBe(7);
           expect(report.problems).toHaveLength(1);
@@ -146,15 +149,15 @@ describe('reliability', () => {
           expect(fileSha(d.path('a.bin'))).toBe(sha(a2));
           expect(readdirSync(d.path('.mvm/tmp'))).toEqual([]);
           // the version manifest itself missing: fsck and checkout say so too
-          const mOrig = readFileSync(objPath(d, v1));
-          unlinkSync(objPath(d, v1));
+          const mOrig = storedBytes(objects, v1);
+          removeStored(objects, v1);
           const m = fsckOf(d);
           expect(m.exitCode).toBe(7);
           expect(m.report.problems).toContainEqual(expect.objectContaining({ kind: 'missing', id: v1 }));
           fails(d, ['checkout', 'v1'], 'OBJECT_MISSING', 7);
           expect(snap()).toEqual(before);
-          writeFileSync(objPath(d, v1), mOrig);
-          writeFileSync(objPath(d, gone), orig);
+          replaceStored(objects, v1, mOrig);
+          replaceStored(objects, gone, orig);
           expectSound(d);
           ok(d, ['checkout', 'v1']);
           expect(fileSha(d.path('a.bin'))).toBe(sha(a1));

@@ -4,14 +4,14 @@
  * stderr, and that a failed command leaves the repository as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { mvm, randomBytes } from '../../helpers/cli.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { write } from '../../helpers/assertions.js';
-import { expectError, json, listFiles, ok, repo, snapshot, tmp, useErrorRepos } from '../../helpers/errorRepo.js';
+import { expectError, json, ok, repo, snapshot, tmp, useErrorRepos } from '../../helpers/errorRepo.js';
+import { corruptStored, storedIds } from '../../helpers/storedObjects.js';
 
 useErrorRepos();
 
@@ -71,28 +71,20 @@ describe('repository errors', () => {
     const v = json(r.run(['show', 'v1', '--json']));
     const fileId: string = v.version.files['models/w.bin'].file;
     const objects = r.path('.mvm/objects');
-    const chunk = listFiles(objects).find(
-      (p) =>
-        !p.startsWith(v.id.slice(0, 2) + '/' + v.id.slice(2)) &&
-        !p.startsWith(fileId.slice(0, 2) + '/' + fileId.slice(2)),
-    )!;
-    const abs = join(objects, chunk);
-    chmodSync(abs, 0o644);
-    const b = readFileSync(abs);
-    b[b.length >> 1]! ^= 0xff;
-    writeFileSync(abs, b);
+    const chunk = [...storedIds(objects)].find((id) => id !== v.id && id !== fileId)!;
+    corruptStored(objects, chunk);
 
     const f = r.run(['fsck', '--json']);
     expect(f.exitCode).toBe(7);
     const report = JSON.parse(f.stdout);
     expect(report.ok).toBe(false);
     expect(report.problems).toHaveLength(1);
-    expect(report.problems[0]).toMatchObject({ kind: 'corrupt', id: chunk.replace('/', '') });
+    expect(report.problems[0]).toMatchObject({ kind: 'corrupt', id: chunk });
     expect(report.problems[0].usedBy).toEqual([{ version: v.id, number: 1, path: 'models/w.bin' }]);
 
     rmSync(r.path('models/w.bin'));
     const e = expectError(r.run(['checkout', 'main', '--json']), 'OBJECT_CORRUPT');
-    expect(e.data.id).toBe(chunk.replace('/', ''));
+    expect(e.data.id).toBe(chunk);
     // no half-written file was left in the workspace
     expect(existsSync(r.path('models/w.bin'))).toBe(false);
   });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, randomBytes, testdir, type RunResult } from '../../helpers/cli.js';
 import { expectError, json, ok } from '../../helpers/assertions.js';
 import { BACKENDS, makeOrigin, startRemoteS3, stopRemoteS3, workspace, type Backend } from '../../helpers/remotes.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
+import { corruptStored, removeStored } from '../../helpers/storedObjects.js';
 
 // Healing: a damaged remote is found by fsck --remote and mended by push --repair
 // from a good repository (on a folder and on s3rver); a store refetches what
@@ -192,13 +193,9 @@ describe('healing on a folder remote', () => {
 });
 
 describe('a store refetches what fsck --repair set aside', () => {
-  /** Flips a byte of a stored object file (they are read-only). */
+  /** Flips a byte of a stored object (loose or packed). */
   function damage(dir: string, id: string) {
-    const p = join(dir, '.mvm', 'objects', id.slice(0, 2), id.slice(2));
-    chmodSync(p, 0o644);
-    const data = readFileSync(p);
-    data[Math.floor(data.length / 2)] ^= 0xff;
-    writeFileSync(p, data);
+    corruptStored(join(dir, '.mvm', 'objects'), id);
   }
 
   it.each([
@@ -232,7 +229,7 @@ describe('a store refetches what fsck --repair set aside', () => {
         if (!full) return;
         // without anything set aside, a plain fetch does not look; fetch --full does
         const chunk = damaged[1]!;
-        rmSync(join(c.dir, '.mvm', 'objects', chunk.slice(0, 2), chunk.slice(2)));
+        removeStored(join(c.dir, '.mvm', 'objects'), chunk);
         expect(json(c.run(['fetch', '--json'])).objects).toBe(0);
         expect(json(c.run(['fetch', '--full', '--json'])).objects).toBe(1);
         expect(json(c.run(['fsck', '--json'])).ok).toBe(true);

@@ -18,7 +18,7 @@ import { startS3, type LocalS3 } from '../../helpers/s3server.js';
 import { s3Objects } from '../../helpers/s3objects.js';
 import { buildPack } from '../../../src/storage/remote/packs.js';
 import { decodeObject, deltaOf, encodeDelta } from '../../../src/storage/codec.js';
-import { objectPath } from '../../../src/storage/objectFile.js';
+import { storedBytes, storedIds as storedIdsOf } from '../../helpers/storedObjects.js';
 import { blake3Hex } from '../../../src/storage/hash.js';
 
 const PEAK_MIB = 300;
@@ -48,12 +48,12 @@ beforeAll(async () => {
   ok(run(['push']));
   // v2's one delta chunk, as the origin stores it
   const objects = join(a, '.mvm', 'objects');
-  const deltas = storedIds(a).filter((id) => readFileSync(objectPath(objects, id))[2] === 3);
+  const deltas = storedIds(a).filter((id) => storedBytes(objects, id)[2] === 3);
   expect(deltas).toHaveLength(1);
   const delta = deltas[0]!;
-  const stored = readFileSync(objectPath(objects, delta));
+  const stored = storedBytes(objects, delta);
   const base = deltaOf(stored)!.base;
-  const baseContent = decodeObject(readFileSync(objectPath(objects, base)), base);
+  const baseContent = decodeObject(storedBytes(objects, base), base);
   const deltaContent = decodeObject(stored, delta, { loadBase: () => baseContent });
   fx = { remote, fetcher: t.path('fetcher'), delta, base, deltaContent, baseContent };
 }, 120_000);
@@ -63,12 +63,9 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-/** Object files in a store. */
+/** The objects in a store, loose or packed. */
 function storedIds(repo: string): string[] {
-  const objects = join(repo, '.mvm', 'objects');
-  return readdirSync(objects).flatMap((d) =>
-    statSync(join(objects, d)).isDirectory() ? readdirSync(join(objects, d)).map((f) => d + f) : [],
-  );
+  return [...storedIdsOf(join(repo, '.mvm', 'objects'))];
 }
 
 /** `content` as a bf16 delta on `baseId` (whose content is `base`), its depth byte set to `depth`. */
@@ -136,7 +133,7 @@ describe('hostile deltas on a folder remote: fetch refuses them and stores nothi
     cpSync(fx.fetcher, dir, { recursive: true });
     ok(mvm(['remote', 'add', 'plain', plantedRemote(new Map())], { cwd: dir }));
     ok(mvm(['fetch', 'plain'], { cwd: dir }));
-    expect(readFileSync(objectPath(join(dir, '.mvm', 'objects'), fx.delta))[2]).toBe(3);
+    expect(storedBytes(join(dir, '.mvm', 'objects'), fx.delta)[2]).toBe(3);
     expect(json(mvm(['fsck', '--json'], { cwd: dir })).ok).toBe(true);
   });
 
@@ -192,7 +189,7 @@ describe('hostile deltas on a folder remote: fetch refuses them and stores nothi
     cpSync(fx.fetcher, dir, { recursive: true });
     ok(mvm(['remote', 'add', 'chain', plantedRemote(objects)], { cwd: dir }));
     ok(mvm(['fetch', 'chain'], { cwd: dir }));
-    const depth = (id: string) => readFileSync(objectPath(join(dir, '.mvm', 'objects'), id))[8 + 32];
+    const depth = (id: string) => storedBytes(join(dir, '.mvm', 'objects'), id)[8 + 32];
     expect([...ids, fx.delta].map(depth)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(json(mvm(['fsck', '--json'], { cwd: dir })).ok).toBe(true);
     ok(mvm(['checkout', 'chain/main', '--force'], { cwd: dir }));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { mvm, testdir, type RunResult } from '../../helpers/cli.js';
 import { expectError, json, ok, write } from '../../helpers/assertions.js';
 import { Repository } from '../../../src/repo/repository/repository.js';
+import { isStored, storedBytes as storedBytesOf } from '../../helpers/storedObjects.js';
 import { buildPack, indexKey, packKey } from '../../../src/storage/remote/packs.js';
 
 // Manifests through one door: a version, file object or annotation with a
@@ -18,7 +19,7 @@ function putRawVersion(repo: Repository, base: string, change: Record<string, un
 }
 
 /** The stored bytes of an object, as a pack holds them. */
-const storedBytes = (repo: Repository, id: string) => readFileSync(join(repo.objects.dir, id.slice(0, 2), id.slice(2)));
+const storedBytes = (repo: Repository, id: string) => storedBytesOf(repo.objects.dir, id);
 
 /** Workspace `dir` of `t`, holding models/: init, add and commit v1; `open` opens its repository for hand edits. */
 function modelsAtV1(t: ReturnType<typeof testdir>, dir: string) {
@@ -55,7 +56,7 @@ describe('a version with deps.data "x"', () => {
       const c = (args: string[]) => mvm(args, { cwd: t.path('c') });
       const err = expectError(c(['fetch', '--json']), 'REMOTE_CORRUPT', 7);
       expect(err.data.id).toBe(evil);
-      expect(existsSync(join(t.path('c/.mvm/objects'), evil.slice(0, 2), evil.slice(2)))).toBe(false);
+      expect(isStored(t.path('c/.mvm/objects'), evil)).toBe(false);
       expect(json(c(['fsck', '--json'])).ok).toBe(true);
       // log, status and commit go on as before
       ok(c(['log']));

@@ -7,6 +7,7 @@ import { gc } from '../../../../src/ops/gc.js';
 import { Repository } from '../../../../src/repo/repository/repository.js';
 import { acquireLock } from '../../../../src/storage/lock.js';
 import { smallHistory } from '../../../helpers/history.js';
+import { removeStored, replaceStored, storedBytes } from '../../../helpers/storedObjects.js';
 import { allSummaries } from '../../../../src/repo/history/summaries.js';
 import { summariesInMemory } from '../../../../src/repo/history/summaryStore.js';
 import { SummaryReader, summaryFileState } from '../../../../src/repo/history/summaryFile.js';
@@ -56,16 +57,16 @@ describe('the summary store', () => {
     await annotate(repo, ids[3]!, { metrics: { f1: 0.25 } });
     await allSummaries(repo);
     // v4's manifest becomes unreadable; a rebuild from the manifests would lose it, the file keeps it
-    const object = join(dir, '.mvm', 'objects', ids[3]!.slice(0, 2), ids[3]!.slice(2));
-    const bytes = readFileSync(object);
-    rmSync(object);
+    const objects = join(dir, '.mvm', 'objects');
+    const bytes = storedBytes(objects, ids[3]!);
+    removeStored(objects, ids[3]!);
     repo.numbers.replace([ids[0]!, ids[1]!, ids[2]!, ids[4]!, ids[3]!], repo.tmpDir);
     const all = await allSummaries(repo);
     expect(all.get(ids[3]!)).toMatchObject({ number: 5, metrics: { step: 4, f1: 0.25 }, annotations: 1 });
     expect(all.get(ids[4]!)?.number).toBe(4);
     // (a fresh handle: the one above keeps decoded manifests) from the manifests alone, v4 would be gone
     expect(summariesInMemory(Repository.open(dir), { damaged: true }).has(ids[3]!)).toBe(false);
-    writeFileSync(object, bytes);
+    replaceStored(objects, ids[3]!, bytes);
   });
 
   it('versions gc removes leave the file when logs/gc grows', async () => {

@@ -3,7 +3,6 @@
  * stored; with no memory to keep waiting deltas in, the delta is downloaded again once its base is here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, testdir } from '../../../helpers/cli.js';
 import { ok, write } from '../../../helpers/assertions.js';
@@ -12,7 +11,7 @@ import { Repository, withPool } from '../../../../src/repo/repository/index.js';
 import { findRemote, syncRemoteIndex, withRemote } from '../../../../src/repo/transfer/index.js';
 import { download } from '../../../../src/repo/transfer/download.js';
 import { decodedSize, deltaOf } from '../../../../src/storage/codec.js';
-import { objectPath } from '../../../../src/storage/objectFile.js';
+import { storedBytes } from '../../../helpers/storedObjects.js';
 
 let t: ReturnType<typeof testdir>;
 let delta = '';
@@ -34,7 +33,7 @@ beforeAll(() => {
   const repo = Repository.open(a);
   delta = [...repo.objects.list()].find((id) => repo.objects.deltaBase(id))!;
   base = repo.objects.deltaBase(delta)!;
-  size = decodedSize(readFileSync(objectPath(join(a, '.mvm', 'objects'), delta)));
+  size = decodedSize(storedBytes(join(a, '.mvm', 'objects'), delta));
 }, 120_000);
 afterAll(() => t?.cleanup());
 
@@ -66,6 +65,6 @@ describe('download of a delta whose base is not here', () => {
     // the delta's bytes were not kept: downloaded a second time once its base was here
     expect(again.repo.objects.deltaOf(delta)).toEqual({ base, depth: 1 });
     expect(again.bytes).toBe(once + repo.objects.storedSize(delta));
-    expect(deltaOf(readFileSync(objectPath(join(t.path('dropped'), '.mvm', 'objects'), delta)))?.base).toBe(base);
+    expect(deltaOf(storedBytes(join(t.path('dropped'), '.mvm', 'objects'), delta))?.base).toBe(base);
   });
 });
