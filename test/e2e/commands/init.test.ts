@@ -12,7 +12,7 @@ describe('init', () => {
       expect(text).toBe(`Initialized empty mvm repository in ${t.path('.mvm')} (chunk size 1.00 MiB)\n`);
       expect(readFileSync(t.path('.mvm/HEAD'), 'utf8').trim()).toBe('ref: refs/heads/main');
       expect(JSON.parse(readFileSync(t.path('.mvm/config.json'), 'utf8'))).toMatchObject({
-        format: 1,
+        format: 2,
         chunkSize: 1 << 20,
         compressionLevel: 3,
         fsync: 'refs',
