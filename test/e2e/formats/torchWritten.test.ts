@@ -66,5 +66,5 @@ describe('files torch.save writes', () => {
     ok(run(['checkout', 'main']));
     for (const f of FILES)
       expect(readFileSync(t.path(`models/${f}`)).equals(readFileSync(t.path(`fx/v2/${f}`)))).toBe(true);
-  });
+  }, 180_000); // two Python runs that import torch (about 2 s each alone, far more on a loaded machine)
 });
