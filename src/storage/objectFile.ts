@@ -124,11 +124,6 @@ function readPacked(obj: PackedObject, opts: OutputOptions & { range?: ByteRange
   return PackSet.read(obj, buf, start, want);
 }
 
-/** Where object `id` is packed in `objectsDir`, or null (a loose object, or absent). */
-export function packedObject(objectsDir: string, id: string): PackedObject | null {
-  return packSetOf(objectsDir).locate(id, false);
-}
-
 /**
  * Reads, decodes and verifies object `id`: its content and its stored size.
  * A delta's base is read the same way, from the same store. Throws

@@ -18,7 +18,6 @@ import {
   baseLoader,
   decodeVerified,
   objectPath,
-  packedObject,
   readObjectFile,
   readStoredFile,
   writeObjectFile,
@@ -154,7 +153,7 @@ export class FsObjectStore implements LocalObjectStore {
   }
 
   stat(id: string): { mtimeMs: number; size: number } | null {
-    const packed = packedObject(this.dir, id);
+    const packed = this.packSet.locate(id, false);
     if (packed) return { mtimeMs: packed.mtimeMs, size: packed.length };
     const st = statSync(this.path(id), { throwIfNoEntry: false });
     if (st) return { mtimeMs: st.mtimeMs, size: st.size };

@@ -140,7 +140,7 @@ export class PackSet {
     }
   }
 
-  /** Every packed object id (duplicates across packs included), and the pending ones. */
+  /** Every object id in the packs in place (duplicates across packs included; not the pack being written). */
   *ids(): Iterable<string> {
     this.refresh();
     for (const p of this.packs) yield* p.index.ids();

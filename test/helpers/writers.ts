@@ -5,6 +5,7 @@
  * their tensors.
  */
 import { execFileSync } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { H5_PYTHON } from './h5.js';
@@ -22,6 +23,28 @@ export function runWriter<T = any>(python: string, script: string, args: string[
   // one thread: torch's and numpy's thread pools only fight the mvm processes for the machine's cores
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
   return JSON.parse(execFileSync(python, [path, ...args], { encoding: 'utf8', timeout: 60_000, env })) as T;
+}
+
+/**
+ * Commits the fixtures a writer left in `<dir>/fx/v1` as `models/` of a new repository in `dir` (v1), then
+ * `fx/v2` in their place (v2, with `message`); `run` runs mvm in `dir` and must succeed.
+ */
+export function commitFixtureVersions(
+  path: (p: string) => string,
+  run: (args: string[]) => { exitCode: number | null; stderr: string },
+  message: string,
+): void {
+  const must = (args: string[]) => {
+    const r = run(args);
+    if (r.exitCode !== 0) throw new Error(`mvm ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  cpSync(path('fx/v1'), path('models'), { recursive: true });
+  must(['init']);
+  must(['add', 'models']);
+  must(['commit', '-m', 'v1']);
+  rmSync(path('models'), { recursive: true });
+  cpSync(path('fx/v2'), path('models'), { recursive: true });
+  must(['commit', '-m', message]);
 }
 
 /** One tensor as `diff --json` reports it: status, and its dtype and shape in the newer version. */

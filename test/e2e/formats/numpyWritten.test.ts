@@ -7,10 +7,10 @@
  * every file and numpy loads equal arrays.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok } from '../../helpers/assertions.js';
-import { NUMPY_PYTHON, runWriter, tensorChanges } from '../../helpers/writers.js';
+import { NUMPY_PYTHON, runWriter, tensorChanges, commitFixtureVersions } from '../../helpers/writers.js';
 
 /** NumPy's dtype strings -> mvm's dtypes (FORMAT.md); strings are no tensor. */
 const DTYPES: Record<string, string> = {
@@ -47,13 +47,7 @@ describe('files numpy writes', () => {
     const files = readdirSync(t.path('fx/v1')).sort();
     expect(files).toHaveLength(Object.keys(saved).length + 2);
 
-    cpSync(t.path('fx/v1'), t.path('models'), { recursive: true });
-    ok(run(['init']));
-    ok(run(['add', 'models']));
-    ok(run(['commit', '-m', 'v1']));
-    rmSync(t.path('models'), { recursive: true });
-    cpSync(t.path('fx/v2'), t.path('models'), { recursive: true });
-    ok(run(['commit', '-m', 'every value changed']));
+    commitFixtureVersions(t.path, run, 'every value changed');
 
     const d = json(run(['diff', 'v1', 'v2', '--json']));
     const numeric = Object.entries(saved).filter(([, [dtype]]) => DTYPES[dtype]);

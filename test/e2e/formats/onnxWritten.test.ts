@@ -9,11 +9,11 @@
  * and onnx.load gives the saved tensors.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok } from '../../helpers/assertions.js';
-import { ONNX_PYTHON, runWriter, tensorChanges } from '../../helpers/writers.js';
+import { ONNX_PYTHON, runWriter, tensorChanges, commitFixtureVersions } from '../../helpers/writers.js';
 
 type Inside = [name: string, kind: 'initializer' | 'constant', dtype: string, shape: number[]];
 type Outside = [name: string, dtype: string, shape: number[], offset: number, length: number];
@@ -55,13 +55,7 @@ describe('files onnx.save writes', () => {
     });
     expect(saved.plain!.inside.filter((x) => x[1] === 'constant')).toHaveLength(4);
 
-    cpSync(t.path('fx/v1'), t.path('models'), { recursive: true });
-    ok(run(['init']));
-    ok(run(['add', 'models']));
-    ok(run(['commit', '-m', 'v1']));
-    rmSync(t.path('models'), { recursive: true });
-    cpSync(t.path('fx/v2'), t.path('models'), { recursive: true });
-    ok(run(['commit', '-m', 'every weight moved']));
+    commitFixtureVersions(t.path, run, 'every weight moved');
 
     const d = json(run(['diff', 'v1', 'v2', '--json']));
     for (const [variant, { inside, external }] of Object.entries(saved)) {

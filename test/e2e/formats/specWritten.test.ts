@@ -9,10 +9,10 @@
  * restores the bytes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mvm, testdir } from '../../helpers/cli.js';
 import { json, ok } from '../../helpers/assertions.js';
-import { NUMPY_PYTHON, runWriter, tensorChanges } from '../../helpers/writers.js';
+import { NUMPY_PYTHON, runWriter, tensorChanges, commitFixtureVersions } from '../../helpers/writers.js';
 
 type Written = Record<
   string,
@@ -33,13 +33,7 @@ describe('GGUF and safetensors written from the spec', () => {
     const files = readdirSync(t.path('fx/v1')).sort();
     expect(files).toEqual([...Object.keys(written), 'model.safetensors.index.json'].sort());
 
-    cpSync(t.path('fx/v1'), t.path('models'), { recursive: true });
-    ok(run(['init']));
-    ok(run(['add', 'models']));
-    ok(run(['commit', '-m', 'v1']));
-    rmSync(t.path('models'), { recursive: true });
-    cpSync(t.path('fx/v2'), t.path('models'), { recursive: true });
-    ok(run(['commit', '-m', 'every tensor and the metadata changed']));
+    commitFixtureVersions(t.path, run, 'every tensor and the metadata changed');
 
     const d = json(run(['diff', '--stats', 'v1', 'v2', '--json']));
     const shown = json(run(['show', 'v1', '--json'])).models;
