@@ -11,6 +11,7 @@
 #   onnx      the ONNX tests read models that onnx.save writes and run onnx.checker: python3-onnx for
 #             /usr/bin/python3 (MVM_ONNX_PYTHON names another Python with onnx)
 #   strace    the pack tests count the object files a command opens (strace -f -e trace=openat)
+#   venv      the Python package tests make a venv with /usr/bin/python3 -m venv and pip install ./python
 # Exits non-zero, naming the tool, when one is still missing afterwards.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ has_h5py() { "${MVM_H5_PYTHON:-/usr/bin/python3}" -c 'import h5py' 2>/dev/null; 
 has_torch() { "${MVM_TORCH_PYTHON:-/usr/bin/python3}" -c 'import torch' 2>/dev/null; }
 has_onnx() { "${MVM_ONNX_PYTHON:-/usr/bin/python3}" -c 'import onnx' 2>/dev/null; }
 has_strace() { command -v strace >/dev/null; }
+has_venv() { /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; }
 has_ssh() { command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; }
 
 # ensure TOOL PACKAGE: installs PACKAGE unless has_TOOL already holds
@@ -36,7 +38,7 @@ ensure() {
 }
 
 status=0
-for tool in "${@:-chromium h5py ssh torch onnx strace}"; do
+for tool in "${@:-chromium h5py ssh torch onnx strace venv}"; do
   for t in $tool; do
     case $t in
       chromium) ensure chromium chromium || status=1 ;;
@@ -45,7 +47,8 @@ for tool in "${@:-chromium h5py ssh torch onnx strace}"; do
       torch) ensure torch python3-torch || status=1 ;;
       onnx) ensure onnx python3-onnx || status=1 ;;
       strace) ensure strace strace || status=1 ;;
-      *) echo "unknown tool: $t (chromium, h5py, ssh, torch, onnx or strace)" >&2; status=2 ;;
+      venv) ensure venv python3-venv || status=1 ;;
+      *) echo "unknown tool: $t (chromium, h5py, ssh, torch, onnx, strace or venv)" >&2; status=2 ;;
     esac
   done
 done
