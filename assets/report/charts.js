@@ -15,6 +15,21 @@
   var xOf = function (v, axis) {
     return axis === 'time' ? Date.parse(v.time) : v.number || pending[v.id];
   };
+  // a version served by several envs: their markers stacked 12 px apart around its point, so each one shows
+  var OFFSET = 12;
+  var envOffset = {
+    id: 'mvmEnvOffset',
+    afterDatasetsUpdate: function (chart) {
+      chart.data.datasets.forEach(function (ds, di) {
+        if (ds.kind !== 'env') return;
+        chart.getDatasetMeta(di).data.forEach(function (pt, i) {
+          var served = page.byId[ds.data[i].id].envs;
+          var k = served.indexOf(ds.env);
+          if (served.length > 1 && k >= 0) pt.y += (k - (served.length - 1) / 2) * OFFSET;
+        });
+      });
+    },
+  };
   function drawCharts(axis) {
     Object.keys(report.charts).forEach(function (m) {
       report.charts[m].destroy();
@@ -83,6 +98,7 @@
           .map(function (v) {
             return { x: xOf(v, axis), y: v.metrics[m], id: v.id };
           });
+        var mark = page.envMarker(i);
         if (pts.length)
           datasets.push({
             label: 'served by ' + env.name,
@@ -90,17 +106,18 @@
             env: env.name,
             data: pts,
             showLine: false,
-            pointStyle: page.ENV_STYLES[i % page.ENV_STYLES.length],
-            pointRadius: 9,
-            pointHoverRadius: 11,
-            borderColor: '#111',
-            backgroundColor: 'rgba(0,0,0,0)',
-            borderWidth: 1.5,
+            pointStyle: mark.style,
+            pointRadius: 8,
+            pointHoverRadius: 10,
+            borderColor: mark.color,
+            backgroundColor: mark.color + '40',
+            borderWidth: 2,
           });
       });
       report.charts[m] = new Chart(canvas, {
         type: 'scatter',
         data: { datasets: datasets },
+        plugins: [envOffset],
         options: {
           animation: false,
           maintainAspectRatio: false,
@@ -122,6 +139,8 @@
             y: { title: { display: true, text: m } },
           },
           plugins: {
+            // each series' own marker in the legend: branch colours, and each env's shape and colour
+            legend: { labels: { usePointStyle: true, pointStyleWidth: 18 } },
             tooltip: {
               callbacks: {
                 title: function (items) {
@@ -140,6 +159,8 @@
                 afterLabel: function (item) {
                   var v = page.byId[item.raw.id];
                   var lines = [v.message.split('\n')[0], v.time];
+                  var full = page.exact(item.raw.y);
+                  if (full !== null) lines.unshift('exact value: ' + full);
                   if (Object.keys(v.params).length) lines.push('params: ' + page.pairs(v.params));
                   return lines;
                 },

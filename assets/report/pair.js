@@ -57,6 +57,9 @@
             legend: { display: false },
             tooltip: {
               callbacks: {
+                label: function (item) {
+                  return 'relative change: ' + page.fmt(item.raw);
+                },
                 afterLabel: function (item) {
                   var l = compared[item.dataIndex];
                   return l.changedTensors + ' of ' + l.totalTensors + ' tensors changed';

@@ -1,6 +1,6 @@
 /* The script of an `mvm report` page. It reads the JSON block the page carries
  * and draws it with the libraries inlined before it (Chart.js, Cytoscape.js
- * with the dagre layout). Every text from the repository goes into the page
+ * whose layout lineage.js computes). Every text from the repository goes into the page
  * through textContent or a library's text rendering, never as HTML. This
  * part draws the summary and hands its helpers to the parts that follow it
  * in the page (charts.js, lineage.js, table.js, pair.js, then live.js). */
@@ -18,7 +18,12 @@
     '#7f7f7f',
     '#bcbd22',
   ];
-  var ENV_STYLES = ['triangle', 'rectRot', 'star', 'crossRot', 'rect'];
+  // each environment's marker: a shape and a colour of its own (42 distinct pairs before one repeats)
+  var ENV_STYLES = ['triangle', 'rectRot', 'rect', 'star', 'crossRot', 'cross'];
+  var ENV_COLORS = ['#111111', '#e6550d', '#7b4173', '#1b9e77', '#3182bd', '#b8860b', '#e7298a'];
+  var envMarker = function (i) {
+    return { style: ENV_STYLES[i % ENV_STYLES.length], color: ENV_COLORS[i % ENV_COLORS.length] };
+  };
   var byId = {};
   data.versions.forEach(function (v) {
     byId[v.id] = v;
@@ -40,11 +45,17 @@
     if (cls) e.className = cls;
     return e;
   };
+  // numbers for people: the rule of src/core/display.ts displayNumber (integers whole, others to six significant
+  // digits, 100,000 and more to the unit); the data block keeps every value exact
   var fmt = function (x) {
     if (typeof x !== 'number') return x === null || x === undefined ? '' : String(x);
-    if (Number.isInteger(x)) return String(x);
-    var a = Math.abs(x);
-    return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : String(Number(x.toPrecision(6)));
+    if (!Number.isFinite(x) || Number.isInteger(x)) return String(x);
+    if (Math.abs(x) >= 1e5) return String(Math.round(x));
+    return String(Number(x.toPrecision(6)));
+  };
+  // the exact value when the displayed one is rounded, else null
+  var exact = function (x) {
+    return typeof x === 'number' && fmt(x) !== String(x) ? String(x) : null;
   };
   var pairs = function (rec) {
     return Object.keys(rec)
@@ -84,8 +95,9 @@
     label: label,
     el: el,
     fmt: fmt,
+    exact: exact,
     pairs: pairs,
     report: report,
-    ENV_STYLES: ENV_STYLES,
+    envMarker: envMarker,
   };
 })();

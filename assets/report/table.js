@@ -98,6 +98,7 @@
         if (hd.metric) {
           var cell = c.metrics[hd.metric];
           td = page.el('td', cell ? page.fmt(cell.value) : '');
+          if (cell && page.exact(cell.value) !== null) td.title = 'exact value: ' + page.exact(cell.value);
           if (cell && cell.delta !== null && cell.delta !== 0)
             td.appendChild(
               page.el(
@@ -106,7 +107,10 @@
                 'delta ' + (cell.verdict || ''),
               ),
             );
-        } else td = page.el('td', hd.cell ? hd.cell(c) : page.fmt(hd.key(c)));
+        } else {
+          td = page.el('td', hd.cell ? hd.cell(c) : page.fmt(hd.key(c)));
+          if (!hd.cell && page.exact(hd.key(c)) !== null) td.title = 'exact value: ' + page.exact(hd.key(c));
+        }
         tr.appendChild(td);
       });
       tbody.appendChild(tr);

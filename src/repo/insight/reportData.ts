@@ -44,7 +44,8 @@ export interface ReportVersion {
   author: string;
   time: string;
   /**
-   * The branch whose history the version is drawn in (first-parent history first), or null when no branch reaches it.
+   * The branch whose history the version is drawn in (first-parent history first; a remote-tracking one such as
+   * `origin/main` for a version only it reaches), or null when no branch reaches it.
    */
   branch: string | null;
   refs: string[];
@@ -60,6 +61,8 @@ export interface LineageGraphNode {
   kind: 'version' | 'base' | 'dataset' | 'git';
   label: string;
   detail: string;
+  /** For a dataset: its name or path, shared by every snapshot of it (the page draws them in one box). */
+  group?: string;
 }
 
 /** An edge of the lineage graph, from the newer thing to what it came from. */
@@ -110,13 +113,19 @@ export interface ReportData {
 
 /**
  * Branch of each version: every branch's first-parent history first (main/master, then the rest by name), then full
- * histories.
+ * histories; local branches before remote-tracking ones (`origin/main`), which label versions known only there.
  */
 function branchOf(repo: Repository, summaries: Map<string, VersionSummary>): Map<string, string> {
+  // main/master first, then by name; a remote-tracking ref ranked by the branch name after its remote's
   const rank = (n: string) => (n === 'main' || n === 'master' ? 0 : 1);
-  const branches = repo.refs
-    .list('refs/heads/')
-    .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
+  const sorted = (prefix: string, branchName: (n: string) => string) =>
+    repo.refs
+      .list(prefix)
+      .sort((a, b) => rank(branchName(a.name)) - rank(branchName(b.name)) || a.name.localeCompare(b.name));
+  const branches = [
+    ...sorted('refs/heads/', (n) => n),
+    ...sorted('refs/remotes/', (n) => n.slice(n.indexOf('/') + 1)),
+  ];
   const out = new Map<string, string>();
   for (const b of branches) {
     for (let id: string | undefined = b.value; id && !out.has(id); id = summaries.get(id)?.parents[0])
@@ -214,7 +223,8 @@ function lineageGraph(
     }
     for (const d of v.deps.data ?? []) {
       const key = `data:${d.id}`;
-      nodes.set(key, { id: key, kind: 'dataset', label: d.path ?? d.name ?? 'data', detail: d.id.slice(0, 12) });
+      const group = d.path ?? d.name ?? 'data';
+      nodes.set(key, { id: key, kind: 'dataset', label: group, detail: d.id.slice(0, 12), group });
       edge({ from: id, to: key, relation: 'data' });
     }
     if (v.git) {

@@ -6,8 +6,8 @@ import type { ReportData } from './reportData.js';
 
 /**
  * The report page: one self-contained HTML file. The charting library
- * (Chart.js), the graph library (Cytoscape.js with its dagre layout) and the
- * page's own script and styles are inlined; the data is a JSON block. A
+ * (Chart.js), the graph library (Cytoscape.js; the page's script lays the
+ * graph out itself) and the page's own script and styles are inlined; the data is a JSON block. A
  * Content-Security-Policy forbids every network load, so the file opens the
  * same offline, and nothing a version's message or metric holds can run.
  */
@@ -29,7 +29,6 @@ function assets(): NonNullable<typeof cached> {
     libs: [
       library('chart.js', 'chart.umd.min.js'),
       library('cytoscape', 'cytoscape.min.js'),
-      library('cytoscape-dagre', 'cytoscape-dagre.min.js'),
     ].join('\n;\n'),
     script: SCRIPT_PARTS.map((part) => readFileSync(join(ASSETS, part), 'utf8')).join('\n'),
     style: readFileSync(join(ASSETS, 'report.css'), 'utf8'),
@@ -88,7 +87,10 @@ export function reportHtml(data: ReportData, opts: { live?: string } = {}): stri
 <option value="time">time</option></select></label></div>
 <div id="charts"></div></section>
 <section id="lineage-section"><h2>Lineage</h2>
-<p class="note">Versions, base models, datasets and git commits. Drag to pan, scroll to zoom.</p>
+<p class="note">Versions in one column per branch, newest at the top; git commits and base models on the left,
+each dataset's snapshots on the right. Arrows point to what a version came from: solid to its parent, dotted to an
+ancestor outside the report, red dashed to the base model it was tuned from, grey to its data and code. Point at a
+node to pick out its edges. Drag to pan, scroll to zoom.</p>
 <div id="lineage"></div></section>
 <section id="table-section"><h2>Comparison</h2>
 <p class="note">Deltas against the first version. Click a column to sort.</p>
