@@ -140,7 +140,7 @@
           },
           plugins: {
             // each series' own marker in the legend: branch colours, and each env's shape and colour
-            legend: { labels: { usePointStyle: true, pointStyleWidth: 18 } },
+            legend: { labels: { usePointStyle: true, boxHeight: 9 } },
             tooltip: {
               callbacks: {
                 title: function (items) {

@@ -187,7 +187,7 @@
     elements.push({
       group: 'nodes',
       classes: 'lane',
-      data: { id: 'lane:' + i, label: l.name, color: page.branchColor[l.name] || '#999', w: size(l.name).w },
+      data: { id: 'lane:' + i, label: l.name, color: page.branchColor[l.name] || '#999', w: size(l.name).w, h: FONT + 10 },
       position: { x: l.x, y: -ROW * 0.75 },
       selectable: false,
       grabbable: false,
@@ -223,10 +223,18 @@
       position: { x: c ? c.x : lanes[laneOf[(v && v.branch) || '(no branch)']].x, y: yOf(row[n.id]) },
     });
   });
+  // a version's data and git edges that its first parent has too are implied (hidden until the pointer is on it):
+  // each dataset and commit shows where a line of versions starts using it, not 50 lines to one box
+  var has = {};
+  data.lineage.edges.forEach(function (e) {
+    has[e.from + '>' + e.to] = true;
+  });
   data.lineage.edges.forEach(function (e, i) {
+    var parent = (from[e.from] || [])[0];
+    var implied = (e.relation === 'data' || e.relation === 'git') && parent && has[parent + '>' + e.to];
     elements.push({
       group: 'edges',
-      classes: e.relation,
+      classes: e.relation + (implied ? ' implied' : ''),
       data: { id: 'e' + i, source: e.from, target: e.to, relation: e.relation },
     });
   });
@@ -249,14 +257,13 @@
           'text-wrap': 'wrap',
           'text-valign': 'center',
           'font-size': FONT,
-          shape: 'data(shape)',
-          width: 'data(w)',
-          height: 'data(h)',
           'background-color': '#fff',
           'border-width': 2,
-          'border-color': 'data(color)',
         },
       },
+      { selector: 'node[shape]', style: { shape: 'data(shape)' } },
+      { selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } },
+      { selector: 'node[color]', style: { 'border-color': 'data(color)' } },
       { selector: 'node.version', style: { 'background-color': 'data(color)', color: '#fff', 'border-color': '#333' } },
       { selector: 'node.base', style: { 'border-style': 'dashed', 'border-color': '#d62728' } },
       { selector: 'node.dataset', style: { 'border-color': '#8c564b' } },
@@ -265,7 +272,6 @@
         selector: 'node.lane',
         style: {
           shape: 'round-rectangle',
-          height: FONT + 10,
           'background-color': 'data(color)',
           'background-opacity': 0.15,
           'border-width': 0,
@@ -320,9 +326,17 @@
           opacity: 0.45,
         },
       },
+      { selector: 'edge.implied', style: { display: 'none' } },
       {
         selector: 'edge.near',
-        style: { opacity: 1, width: 2.5, 'line-color': '#222', 'target-arrow-color': '#222', 'z-index': 10 },
+        style: {
+          display: 'element',
+          opacity: 1,
+          width: 2.5,
+          'line-color': '#222',
+          'target-arrow-color': '#222',
+          'z-index': 10,
+        },
       },
     ],
     layout: { name: 'preset', fit: false },
@@ -340,7 +354,7 @@
   var bb = cy.elements().boundingBox();
   var pad = 20;
   var fit = Math.min((cy.width() - 2 * pad) / bb.w, (cy.height() - 2 * pad) / bb.h);
-  var zoom = fit * FONT >= MIN_LABEL_PX ? Math.min(fit, 1.3) : MIN_LABEL_PX / FONT + 0.01;
+  var zoom = fit * FONT >= MIN_LABEL_PX ? Math.min(fit, 1.3) : 1;
   cy.zoom(zoom);
   cy.pan({
     x: fit * FONT >= MIN_LABEL_PX ? (cy.width() - bb.w * zoom) / 2 - bb.x1 * zoom : pad - bb.x1 * zoom,

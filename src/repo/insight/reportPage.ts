@@ -89,8 +89,8 @@ export function reportHtml(data: ReportData, opts: { live?: string } = {}): stri
 <section id="lineage-section"><h2>Lineage</h2>
 <p class="note">Versions in one column per branch, newest at the top; git commits and base models on the left,
 each dataset's snapshots on the right. Arrows point to what a version came from: solid to its parent, dotted to an
-ancestor outside the report, red dashed to the base model it was tuned from, grey to its data and code. Point at a
-node to pick out its edges. Drag to pan, scroll to zoom.</p>
+ancestor outside the report, red dashed to the base model it was tuned from, grey to its data and code (drawn where
+a version's differ from its parent's). Point at a node to pick out all its edges. Drag to pan, scroll to zoom.</p>
 <div id="lineage"></div></section>
 <section id="table-section"><h2>Comparison</h2>
 <p class="note">Deltas against the first version. Click a column to sort.</p>

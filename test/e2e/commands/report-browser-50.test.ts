@@ -1,0 +1,188 @@
+/**
+ * `mvm report` at 50 versions in a real browser (Debian's chromium through playwright-core): the lineage graph opens
+ * with labels at least 10 px high, laid out in layers (every version above what it came from, no node on another,
+ * few crossings), datasets grouped one box per dataset; each env has its own legend entry and marker, and a version
+ * two envs served shows both; versions only a remote-tracking branch knows are labelled with it; numbers are rounded
+ * as displayNumber rounds them, with the exact value at hand.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { displayNumber } from '../../../src/core/display.js';
+import { ok } from '../../helpers/assertions.js';
+import { mvm } from '../../helpers/cli.js';
+import { launchBrowser, watchedPage } from '../../helpers/browser.js';
+import { reportHistory, type ReportHistory } from '../../helpers/reportHistory.js';
+
+let fx: ReportHistory;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+let file: string;
+let took: number;
+beforeAll(async () => {
+  fx = await reportHistory();
+  file = join(fx.dir, 'report.html');
+  const t0 = Date.now();
+  ok(mvm(['report', '-o', file], { cwd: fx.dir }));
+  took = Date.now() - t0;
+  browser = await launchBrowser();
+  ({ page, problems } = await watchedPage(browser, (u) => u.startsWith('file://')));
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(() => (window as any).mvmReport?.ready === true, null, { timeout: 20_000 });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  fx?.cleanup();
+});
+
+declare const mvmReport: any;
+declare const mvmPage: any;
+
+describe('mvm report of 50 versions in a browser', () => {
+  it('is written in reasonable time and size, each version on its branch (origin/feature for the pushed one)', () => {
+    const html = readFileSync(file, 'utf8');
+    const size = statSync(file).size;
+    console.log(`report of 50 versions: ${(size / 1024).toFixed(0)} KiB in ${took} ms`);
+    expect(size).toBeLessThan(1_200_000);
+    expect(took).toBeLessThan(30_000);
+    const d = JSON.parse(/id="mvm-data">([\s\S]*?)<\/script>/.exec(html)![1]!);
+    expect(d.versions).toHaveLength(50);
+    expect(d.versions.map((v: any) => [v.number, v.branch])).toEqual(fx.branch.slice(1).map((b, i) => [i + 1, b]));
+    expect(d.branches).toEqual(['main', 'wide', 'distill', 'origin/feature']);
+    // the data keeps exact values
+    expect(d.versions[0].metrics.loss).toBe(1 / 3);
+  });
+
+  it('gives each env its own legend entry and marker, and shows both envs of a version they share', async () => {
+    const charts = await page.evaluate(() =>
+      Object.entries(mvmReport.charts).map(([m, c]: [string, any]) => ({
+        m,
+        legend: c.legend.legendItems.map((i: any) => [i.text, String(i.pointStyle), i.strokeStyle]),
+        shared: c.data.datasets.flatMap((ds: any, di: number) =>
+          ds.kind !== 'env'
+            ? []
+            : ds.data.flatMap((p: any, i: number) => {
+                const el = c.getDatasetMeta(di).data[i];
+                return p.id === mvmPage.data.versions[8].id ? [[ds.env, Math.round(el.x), Math.round(el.y)]] : [];
+              }),
+        ),
+      })),
+    );
+    expect(charts.map((c) => c.m).sort()).toEqual(['accuracy', 'loss']);
+    for (const c of charts) {
+      const envs = c.legend.filter((l: string[]) => l[0]!.startsWith('served by '));
+      expect(envs.map((l: string[]) => l[0])).toEqual(['served by default', 'served by canary', 'served by staging']);
+      // a shape and a colour per env, none a branch's plain circle
+      expect(new Set(envs.map((l: string[]) => l[1])).size).toBe(3);
+      expect(new Set(envs.map((l: string[]) => l[2])).size).toBe(3);
+      for (const l of envs) expect(l[1]).not.toBe('circle');
+      const branches = c.legend.filter((l: string[]) => !l[0]!.startsWith('served by ')).map((l: string[]) => l[0]);
+      expect(branches).toEqual(['main', 'wide', 'distill', 'origin/feature']);
+      // v9 was served by default and staging: two markers, at different places
+      expect(c.shared.map((s: any[]) => s[0])).toEqual(['default', 'staging']);
+      expect(c.shared[0].slice(1)).not.toEqual(c.shared[1].slice(1));
+    }
+  });
+
+  it('draws the lineage in readable layers: labels at least 10 px high at the opening zoom, nothing overlapping', async () => {
+    const g = await page.evaluate(() => {
+      const cy = mvmReport.lineage;
+      const leaves = cy.nodes().filter((n: any) => !n.isParent());
+      const ext = cy.extent();
+      return {
+        zoom: cy.zoom(),
+        labelPx: leaves.map((n: any) => cy.zoom() * Number.parseFloat(n.style('font-size'))),
+        // a rendered label's height per line, in screen pixels
+        linePx: leaves.map((n: any) => {
+          const b = n.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+          return b.h / n.data('label').split('\n').length;
+        }),
+        versions: cy.nodes('.version').length,
+        datasets: cy.nodes('.dataset').map((n: any) => [n.parent().data('label'), n.data('label')]),
+        lanes: cy.nodes('.lane').map((n: any) => n.data('label')),
+        boxes: leaves
+          .filter((n: any) => !n.hasClass('lane'))
+          .map((n: any) => {
+            const b = n.boundingBox({ includeLabels: false });
+            return [n.id(), b.x1, b.y1, b.x2, b.y2];
+          }),
+        up: cy
+          .edges('.parent, .ancestor, .base')
+          .map((e: any) => [e.data('relation'), e.source().position('y') < e.target().position('y')]),
+        segments: cy.edges('.parent, .ancestor').map((e: any) => [e.source().position(), e.target().position()]),
+        newestInView: (() => {
+          const p = cy.getElementById(mvmPage.data.versions[49].id).position();
+          return p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2;
+        })(),
+      };
+    });
+    expect(Math.min(...g.labelPx)).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...g.linePx)).toBeGreaterThanOrEqual(10);
+    expect(g.versions).toBe(50);
+    expect(g.lanes).toEqual(['main', 'wide', 'distill', 'origin/feature']);
+    // one box per dataset, its snapshots inside
+    const groups: Record<string, string[]> = {};
+    for (const [group, label] of g.datasets) (groups[group] ??= []).push(label);
+    expect(Object.keys(groups).sort()).toEqual(['distill-set', 'extra', 'train', 'valid', 'web']);
+    expect(groups.train!.sort()).toEqual(['train-snap-1', 'train-snap-2', 'train-snap-3', 'train-snap-4']);
+    // every version above what it came from
+    expect(g.up.filter((u: any[]) => !u[1])).toEqual([]);
+    expect(g.up.filter((u: any[]) => u[0] === 'base').length).toBe(12);
+    // no node on another
+    const overlaps: string[] = [];
+    for (let i = 0; i < g.boxes.length; i++)
+      for (let j = i + 1; j < g.boxes.length; j++) {
+        const [a, b] = [g.boxes[i]!, g.boxes[j]!];
+        if (a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]) overlaps.push(`${a[0]} / ${b[0]}`);
+      }
+    expect(overlaps).toEqual([]);
+    // parent edges cross rarely: lanes keep each branch's history in a straight column
+    let crossings = 0;
+    const cross = (p: any, q: any, r: any, s: any) => {
+      const d = (a: any, b: any, c: any) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+      return d(p, q, r) * d(p, q, s) < 0 && d(r, s, p) * d(r, s, q) < 0;
+    };
+    for (let i = 0; i < g.segments.length; i++)
+      for (let j = i + 1; j < g.segments.length; j++)
+        if (cross(...(g.segments[i] as [any, any]), ...(g.segments[j] as [any, any]))) crossings++;
+    console.log(`lineage: zoom ${g.zoom.toFixed(3)}, ${crossings} parent-edge crossings`);
+    expect(crossings).toBeLessThanOrEqual(3);
+    // it opens on the newest versions
+    expect(g.newestInView).toBe(true);
+    expect(problems).toEqual([]);
+    await page.screenshot({ path: '/tmp/r50-full.png', fullPage: true }); // TEMP
+    await page.locator('#lineage').screenshot({ path: '/tmp/r50-lineage.png' }); // TEMP
+    await page.locator('#charts').screenshot({ path: '/tmp/r50-charts.png' }); // TEMP
+  });
+
+  it('rounds numbers as displayNumber does, the exact value in the title and tooltip', async () => {
+    const samples = [1 / 3, 0.09000000000000001, 2 / 3e4, 123456.789, -7.25, 42, 1e-9 / 3];
+    const shown = await page.evaluate((xs) => xs.map((x: number) => mvmPage.fmt(x)), samples);
+    expect(shown).toEqual(samples.map(displayNumber));
+    const cell = await page.evaluate(() => {
+      const row = document.querySelector(`#comparison tr[data-id="${mvmPage.data.versions[0].id}"]`)!;
+      const col = [...document.querySelectorAll('#comparison th')].findIndex((th) => th.textContent === 'loss');
+      const td = row.children[col] as HTMLElement;
+      return [td.textContent, td.title];
+    });
+    expect(cell).toEqual(['0.333333', `exact value: ${1 / 3}`]);
+    const at = await page.evaluate(() => {
+      const c = mvmReport.charts.loss;
+      const di = c.data.datasets.findIndex((d: any) => d.label === 'main');
+      const el = c.getDatasetMeta(di).data[0];
+      const box = c.canvas.getBoundingClientRect();
+      return { x: box.left + el.x, y: box.top + el.y };
+    });
+    await page.mouse.move(at.x, at.y);
+    await page.waitForFunction(() => mvmReport.charts.loss.tooltip.opacity > 0, null, { timeout: 5_000 });
+    const tip = await page.evaluate(() => {
+      const t = mvmReport.charts.loss.tooltip;
+      return [...t.title, ...t.body.flatMap((b: any) => [...b.lines, ...b.after])].join('\n');
+    });
+    expect(tip).toContain('loss = 0.333333  [main]');
+    expect(tip).toContain(`exact value: ${1 / 3}`);
+    expect(problems).toEqual([]);
+  });
+});
