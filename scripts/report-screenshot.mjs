@@ -105,6 +105,7 @@ try {
   nudge(2, 0.08);
   save();
   commit('fine-tune on new data', 0.88, 0.52, 0.0005, ['--base', 'v4', '--data', 'train.csv']);
+  mvm('env', 'staging', '--create');
   mvm('deploy', 'v7', '--env', 'staging');
   nudge(2, 0.12);
   nudge(15, 0.04);

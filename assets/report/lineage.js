@@ -78,6 +78,9 @@
   };
   versionIds.forEach(visit);
   var laneOf = {};
+  var laneFor = function (v) {
+    return lanes[laneOf[v?.branch || '(no branch)']];
+  };
   var lanes = [];
   data.versions.forEach(function (v) {
     var b = v.branch || '(no branch)';
@@ -90,7 +93,7 @@
   var maxRow = 0;
   order.forEach(function (id) {
     var v = page.byId[id];
-    var lane = lanes[laneOf[(v && v.branch) || '(no branch)']];
+    var lane = laneFor(v);
     var r = lane.last + 1;
     (from[id] || []).forEach(function (p) {
       if (row[p] !== undefined) r = Math.max(r, row[p] + 1);
@@ -161,7 +164,7 @@
   nodes.forEach(function (n) {
     if (n.kind !== 'version') return;
     var v = page.byId[n.id];
-    var lane = lanes[laneOf[(v && v.branch) || '(no branch)']];
+    var lane = laneFor(v);
     lane.width = Math.max(lane.width, box[n.id].w, lane.name.length * FONT * 0.62 + 18);
   });
   var x = 0;
@@ -187,7 +190,13 @@
     elements.push({
       group: 'nodes',
       classes: 'lane',
-      data: { id: 'lane:' + i, label: l.name, color: page.branchColor[l.name] || '#999', w: size(l.name).w, h: FONT + 10 },
+      data: {
+        id: 'lane:' + i,
+        label: l.name,
+        color: page.branchColor[l.name] || '#999',
+        w: size(l.name).w,
+        h: FONT + 10,
+      },
       position: { x: l.x, y: -ROW * 0.75 },
       selectable: false,
       grabbable: false,
@@ -220,7 +229,7 @@
         w: box[n.id].w,
         h: box[n.id].h,
       },
-      position: { x: c ? c.x : lanes[laneOf[(v && v.branch) || '(no branch)']].x, y: yOf(row[n.id]) },
+      position: { x: c ? c.x : laneFor(v).x, y: yOf(row[n.id]) },
     });
   });
   // a version's data and git edges that its first parent has too are implied (hidden until the pointer is on it):
@@ -242,7 +251,8 @@
   // the container as tall as the graph at a readable zoom, up to most of the window; the rest scrolls
   var container = document.getElementById('lineage');
   var graphHeight = (maxRow + 2) * ROW;
-  container.style.height = Math.round(Math.min(Math.max(graphHeight + 40, 260), Math.max(480, innerHeight * 0.8))) + 'px';
+  container.style.height =
+    Math.round(Math.min(Math.max(graphHeight + 40, 260), Math.max(480, innerHeight * 0.8))) + 'px';
 
   var cy = (report.lineage = cytoscape({
     container: container,

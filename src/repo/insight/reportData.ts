@@ -122,10 +122,7 @@ function branchOf(repo: Repository, summaries: Map<string, VersionSummary>): Map
     repo.refs
       .list(prefix)
       .sort((a, b) => rank(branchName(a.name)) - rank(branchName(b.name)) || a.name.localeCompare(b.name));
-  const branches = [
-    ...sorted('refs/heads/', (n) => n),
-    ...sorted('refs/remotes/', (n) => n.slice(n.indexOf('/') + 1)),
-  ];
+  const branches = [...sorted('refs/heads/', (n) => n), ...sorted('refs/remotes/', (n) => n.slice(n.indexOf('/') + 1))];
   const out = new Map<string, string>();
   for (const b of branches) {
     for (let id: string | undefined = b.value; id && !out.has(id); id = summaries.get(id)?.parents[0])

@@ -26,10 +26,7 @@ function library(pkg: string, file: string): string {
 let cached: { libs: string; script: string; style: string } | null = null;
 function assets(): NonNullable<typeof cached> {
   cached ??= {
-    libs: [
-      library('chart.js', 'chart.umd.min.js'),
-      library('cytoscape', 'cytoscape.min.js'),
-    ].join('\n;\n'),
+    libs: [library('chart.js', 'chart.umd.min.js'), library('cytoscape', 'cytoscape.min.js')].join('\n;\n'),
     script: SCRIPT_PARTS.map((part) => readFileSync(join(ASSETS, part), 'utf8')).join('\n'),
     style: readFileSync(join(ASSETS, 'report.css'), 'utf8'),
   };
