@@ -91,6 +91,7 @@
   });
   var row = {};
   var maxRow = 0;
+  var minRow = 0;
   order.forEach(function (id) {
     var v = page.byId[id];
     var lane = laneFor(v);
@@ -141,7 +142,7 @@
             ? column('data:' + (n.group || n.label))
             : null;
     if (!c) return;
-    // the row of its oldest user, else the nearest free one
+    // the row of its oldest user, else the nearest free one; a base model below all of its users (it came first)
     var want = Math.min.apply(
       null,
       (users[n.id] || []).map(function (u) {
@@ -150,11 +151,12 @@
     );
     if (!Number.isFinite(want)) want = 0;
     for (var k = 0; ; k++) {
-      var r = want + (k % 2 ? (k + 1) / 2 : -k / 2);
-      if (r >= 0 && !c.taken[r]) {
+      var r = n.kind === 'base' ? want - 1 - k : want + (k % 2 ? (k + 1) / 2 : -k / 2);
+      if (!c.taken[r]) {
         c.taken[r] = true;
         row[n.id] = r;
         maxRow = Math.max(maxRow, r);
+        minRow = Math.min(minRow, r);
         break;
       }
     }
@@ -250,7 +252,7 @@
 
   // the container as tall as the graph at a readable zoom, up to most of the window; the rest scrolls
   var container = document.getElementById('lineage');
-  var graphHeight = (maxRow + 2) * ROW;
+  var graphHeight = (maxRow - minRow + 2) * ROW;
   container.style.height =
     Math.round(Math.min(Math.max(graphHeight + 40, 260), Math.max(480, innerHeight * 0.8))) + 'px';
 

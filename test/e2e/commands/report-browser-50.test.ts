@@ -43,6 +43,68 @@ afterAll(async () => {
 declare const mvmReport: any;
 declare const mvmPage: any;
 
+/**
+ * What the lineage graph on a page looks like at its opening view, checked for what every report must have: labels
+ * at least 10 px high, every version above what it came from, no node on another, the newest version in view.
+ */
+async function openingLineage(on: Page) {
+  const g = await on.evaluate(() => {
+    const cy = mvmReport.lineage;
+    const leaves = cy.nodes().filter((n: any) => !n.isParent());
+    const ext = cy.extent();
+    return {
+      zoom: cy.zoom(),
+      labelPx: leaves.map((n: any) => cy.zoom() * Number.parseFloat(n.style('font-size'))),
+      // a rendered label's height per line, in screen pixels
+      linePx: leaves.map((n: any) => {
+        const b = n.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+        return b.h / n.data('label').split('\n').length;
+      }),
+      versions: cy.nodes('.version').length,
+      datasets: cy.nodes('.dataset').map((n: any) => [n.parent().data('label'), n.data('label')]),
+      lanes: cy.nodes('.lane').map((n: any) => n.data('label')),
+      boxes: leaves
+        .filter((n: any) => !n.hasClass('lane'))
+        .map((n: any) => {
+          const b = n.boundingBox({ includeLabels: false });
+          return [n.id(), b.x1, b.y1, b.x2, b.y2];
+        }),
+      up: cy
+        .edges('.parent, .ancestor, .base')
+        .map((e: any) => [e.data('relation'), e.source().position('y') < e.target().position('y')]),
+      segments: cy.edges('.parent, .ancestor').map((e: any) => [e.source().position(), e.target().position()]),
+      newestInView: (() => {
+        const p = cy.getElementById(mvmPage.data.versions[mvmPage.data.versions.length - 1].id).position();
+        return p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2;
+      })(),
+    };
+  });
+  expect(Math.min(...g.labelPx)).toBeGreaterThanOrEqual(10);
+  expect(Math.min(...g.linePx)).toBeGreaterThanOrEqual(10);
+  // every version above what it came from
+  expect(g.up.filter((u: any[]) => !u[1])).toEqual([]);
+  // no node on another
+  const overlaps: string[] = [];
+  for (let i = 0; i < g.boxes.length; i++)
+    for (let j = i + 1; j < g.boxes.length; j++) {
+      const [a, b] = [g.boxes[i]!, g.boxes[j]!];
+      if (a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]) overlaps.push(`${a[0]} / ${b[0]}`);
+    }
+  expect(overlaps).toEqual([]);
+  // how many pairs of parent or ancestor edges cross (the caller bounds it)
+  let crossings = 0;
+  const cross = (p: any, q: any, r: any, s: any) => {
+    const d = (a: any, b: any, c: any) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+    return d(p, q, r) * d(p, q, s) < 0 && d(r, s, p) * d(r, s, q) < 0;
+  };
+  for (let i = 0; i < g.segments.length; i++)
+    for (let j = i + 1; j < g.segments.length; j++)
+      if (cross(...(g.segments[i] as [any, any]), ...(g.segments[j] as [any, any]))) crossings++;
+  // it opens on the newest versions
+  expect(g.newestInView).toBe(true);
+  return { ...g, crossings };
+}
+
 describe('mvm report of 50 versions in a browser', () => {
   it('is written in reasonable time and size, each version on its branch (origin/feature for the pushed one)', () => {
     const html = readFileSync(file, 'utf8');
@@ -90,39 +152,10 @@ describe('mvm report of 50 versions in a browser', () => {
   });
 
   it('draws the lineage in readable layers: labels at least 10 px high at the opening zoom, nothing overlapping', async () => {
-    const g = await page.evaluate(() => {
-      const cy = mvmReport.lineage;
-      const leaves = cy.nodes().filter((n: any) => !n.isParent());
-      const ext = cy.extent();
-      return {
-        zoom: cy.zoom(),
-        labelPx: leaves.map((n: any) => cy.zoom() * Number.parseFloat(n.style('font-size'))),
-        // a rendered label's height per line, in screen pixels
-        linePx: leaves.map((n: any) => {
-          const b = n.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
-          return b.h / n.data('label').split('\n').length;
-        }),
-        versions: cy.nodes('.version').length,
-        datasets: cy.nodes('.dataset').map((n: any) => [n.parent().data('label'), n.data('label')]),
-        lanes: cy.nodes('.lane').map((n: any) => n.data('label')),
-        boxes: leaves
-          .filter((n: any) => !n.hasClass('lane'))
-          .map((n: any) => {
-            const b = n.boundingBox({ includeLabels: false });
-            return [n.id(), b.x1, b.y1, b.x2, b.y2];
-          }),
-        up: cy
-          .edges('.parent, .ancestor, .base')
-          .map((e: any) => [e.data('relation'), e.source().position('y') < e.target().position('y')]),
-        segments: cy.edges('.parent, .ancestor').map((e: any) => [e.source().position(), e.target().position()]),
-        newestInView: (() => {
-          const p = cy.getElementById(mvmPage.data.versions[49].id).position();
-          return p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2;
-        })(),
-      };
-    });
-    expect(Math.min(...g.labelPx)).toBeGreaterThanOrEqual(10);
-    expect(Math.min(...g.linePx)).toBeGreaterThanOrEqual(10);
+    const g = await openingLineage(page);
+    console.log(`lineage: zoom ${g.zoom.toFixed(3)}, ${g.crossings} parent-edge crossings`);
+    // parent edges cross rarely: lanes keep each branch's history in a straight column
+    expect(g.crossings).toBeLessThanOrEqual(3);
     expect(g.versions).toBe(50);
     expect(g.lanes).toEqual(['main', 'wide', 'distill', 'origin/feature']);
     // one box per dataset, its snapshots inside
@@ -130,30 +163,7 @@ describe('mvm report of 50 versions in a browser', () => {
     for (const [group, label] of g.datasets) (groups[group] ??= []).push(label);
     expect(Object.keys(groups).sort()).toEqual(['distill-set', 'extra', 'train', 'valid', 'web']);
     expect(groups.train!.sort()).toEqual(['train-snap-1', 'train-snap-2', 'train-snap-3', 'train-snap-4']);
-    // every version above what it came from
-    expect(g.up.filter((u: any[]) => !u[1])).toEqual([]);
     expect(g.up.filter((u: any[]) => u[0] === 'base').length).toBe(12);
-    // no node on another
-    const overlaps: string[] = [];
-    for (let i = 0; i < g.boxes.length; i++)
-      for (let j = i + 1; j < g.boxes.length; j++) {
-        const [a, b] = [g.boxes[i]!, g.boxes[j]!];
-        if (a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]) overlaps.push(`${a[0]} / ${b[0]}`);
-      }
-    expect(overlaps).toEqual([]);
-    // parent edges cross rarely: lanes keep each branch's history in a straight column
-    let crossings = 0;
-    const cross = (p: any, q: any, r: any, s: any) => {
-      const d = (a: any, b: any, c: any) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
-      return d(p, q, r) * d(p, q, s) < 0 && d(r, s, p) * d(r, s, q) < 0;
-    };
-    for (let i = 0; i < g.segments.length; i++)
-      for (let j = i + 1; j < g.segments.length; j++)
-        if (cross(...(g.segments[i] as [any, any]), ...(g.segments[j] as [any, any]))) crossings++;
-    console.log(`lineage: zoom ${g.zoom.toFixed(3)}, ${crossings} parent-edge crossings`);
-    expect(crossings).toBeLessThanOrEqual(3);
-    // it opens on the newest versions
-    expect(g.newestInView).toBe(true);
     // data and git edges a version shares with its parent show while the pointer is on it
     const hover = await page.evaluate(() => {
       const v = mvmReport.lineage.getElementById(mvmPage.data.versions[49].id);
@@ -167,6 +177,40 @@ describe('mvm report of 50 versions in a browser', () => {
     });
     expect(hover).toEqual([3, 0, 3, 0]);
     expect(problems).toEqual([]);
+  });
+
+  it('draws a selection too: dotted edges past the versions it leaves out, a base model outside it on the left', async () => {
+    const where = join(fx.dir, 'where.html');
+    const args = ['report', '-o', where, '--no-pair', '--where', 'version != 10 and version != 13 and version != 30'];
+    ok(mvm(args, { cwd: fx.dir }));
+    const other = await watchedPage(browser, (u) => u.startsWith('file://'));
+    await other.page.goto(`file://${where}`);
+    await other.page.waitForFunction(() => (window as any).mvmReport?.ready === true, null, { timeout: 20_000 });
+    const g = await openingLineage(other.page);
+    expect(g.versions).toBe(47);
+    const label = (id: string) => id.split('\n')[0];
+    const parts = await other.page.evaluate(() => ({
+      bases: mvmReport.lineage.nodes('.base').map((n: any) => [n.parent().data('label'), n.data('label')]),
+      toBase: mvmReport.lineage
+        .nodes('.base')
+        .incomers('edge')
+        .map((e: any) => e.source().data('label')),
+      ancestors: mvmReport.lineage
+        .edges('.ancestor')
+        .map((e: any) => [e.source().data('label'), e.target().data('label')]),
+    }));
+    expect(parts.bases.map((b: string[]) => [b[0], label(b[1]!)])).toEqual([
+      ['base models (not in this report)', 'v13'],
+    ]);
+    expect(parts.toBase.map(label).sort()).toEqual(['v14', 'v15', 'v16', 'v18']);
+    expect(parts.ancestors.map((a: string[]) => `${label(a[0]!)}>${label(a[1]!)}`).sort()).toEqual([
+      'v11>v9',
+      'v14>v12',
+      'v20>v12',
+      'v31>v29',
+    ]);
+    expect(other.problems).toEqual([]);
+    await other.page.close();
   });
 
   it('rounds numbers as displayNumber does, the exact value in the title and tooltip', async () => {
