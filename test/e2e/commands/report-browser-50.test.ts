@@ -151,7 +151,7 @@ describe('mvm report of 50 versions in a browser', () => {
     }
   });
 
-  it('draws the lineage in readable layers: labels >= 10 px high at the opening zoom, nothing overlapping', async () => {
+  it('draws the lineage in readable layers: labels >= 10 px at the opening zoom, nothing overlapping', async () => {
     const g = await openingLineage(page);
     console.log(`lineage: zoom ${g.zoom.toFixed(3)}, ${g.crossings} parent-edge crossings`);
     // parent edges cross rarely: lanes keep each branch's history in a straight column
@@ -179,7 +179,7 @@ describe('mvm report of 50 versions in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('draws a selection: dotted edges past the versions it leaves out, a base model outside it on the left', async () => {
+  it('draws a selection: dotted edges past the versions left out, a base model outside it on the left', async () => {
     const where = join(fx.dir, 'where.html');
     const args = ['report', '-o', where, '--no-pair', '--where', 'version != 10 and version != 13 and version != 30'];
     ok(mvm(args, { cwd: fx.dir }));
