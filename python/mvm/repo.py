@@ -128,20 +128,23 @@ class Repo:
     one and ``mvm.clone(url, path)`` copies one from a remote. Every method runs the mvm command line in
     ``path`` and returns a typed result (see :mod:`mvm.results`); failures raise :class:`mvm.MvmError`
     subclasses carrying mvm's stable error code.
+
+    Attributes: ``folder`` (the folder given, where commands run; relative paths are taken from it) and
+    ``root`` (the folder holding ``.mvm``).
     """
 
     def __init__(self, path: Union[str, "os.PathLike[str]"] = "."):
         """Opens the repository at PATH (or the nearest parent holding ``.mvm``)."""
-        self.path = os.path.abspath(os.fspath(path))
-        folder = self.path
+        self.folder = os.path.abspath(os.fspath(path))
+        folder = self.folder
         while not os.path.isdir(os.path.join(folder, ".mvm")):
             parent = os.path.dirname(folder)
             if parent == folder:
                 raise NotARepositoryError(
                     "NOT_A_REPOSITORY",
-                    f"not an mvm repository (or any parent): {self.path}",
+                    f"not an mvm repository (or any parent): {self.folder}",
                     3,
-                    {"path": self.path, "hint": "mvm.init(path) makes one"},
+                    {"path": self.folder, "hint": "mvm.init(path) makes one"},
                 )
             folder = parent
         self.root = folder
@@ -152,7 +155,7 @@ class Repo:
 
     def run(self, *args: Any) -> Any:
         """Runs ``mvm ARGS --json`` in this repository and returns the parsed output (any command)."""
-        return run(*args, cwd=self.path)
+        return run(*args, cwd=self.folder)
 
     # recording versions
 
@@ -170,7 +173,7 @@ class Repo:
 
     def is_tracked(self, file: str) -> bool:
         """True when FILE (relative to the repository root) is tracked, itself or through a folder."""
-        rel = os.path.relpath(os.path.join(self.path, file), self.root).replace(os.sep, "/")
+        rel = os.path.relpath(os.path.join(self.folder, file), self.root).replace(os.sep, "/")
 
         def covered() -> bool:
             return any(rel == t or rel.startswith(t.rstrip("/") + "/") or t in (".", "") for t in self._tracked)
@@ -200,7 +203,7 @@ class Repo:
         """
         args = commit_args(message, metrics, params, meta, base, data, allow_empty)
         # nothing to commit exits 1 without an error object: the result says created=False
-        return CommitResult.from_json(run(*args, cwd=self.path, ok_exit_codes=(0, 1)))
+        return CommitResult.from_json(run(*args, cwd=self.folder, ok_exit_codes=(0, 1)))
 
     def annotate(self, rev: str, metrics: Optional[Dict[str, float]] = None, note: Optional[str] = None) -> Annotation:
         """Attaches metrics or a note to an existing version (``mvm annotate``); its id does not change."""
@@ -277,7 +280,7 @@ class Repo:
         if timeout is not None:
             args += ["--timeout", timeout]
         args += ["--"] + ([command] if isinstance(command, str) else list(command))
-        result = EvalResult.from_json(run(*args, cwd=self.path, ok_exit_codes=(0, 9)))
+        result = EvalResult.from_json(run(*args, cwd=self.folder, ok_exit_codes=(0, 9)))
         if check and not result.ok:
             failed = ", ".join(f"{r.rev}: {r.error}" for r in result.runs if not r.ok)
             raise CommandFailedError("COMMAND_FAILED", f"the evaluation failed for {failed}", 9, result.raw)
@@ -292,12 +295,12 @@ class Repo:
 
     def get(self, rev: str, file: str, output: str) -> str:
         """Writes FILE of version REV (verified) to OUTPUT, leaving the workspace as it is; returns the path."""
-        return run("get", rev, file, "-o", os.path.abspath(output), cwd=self.path)["output"]
+        return run("get", rev, file, "-o", os.path.abspath(output), cwd=self.folder)["output"]
 
     def path(self, rev: str, file: str, cache: Optional[str] = None) -> str:
         """A local path holding FILE of version REV, kept in a cache by version id (``cache``, default
         ``$XDG_CACHE_HOME/mvm`` or ``~/.cache/mvm``); the workspace is left as it is."""
-        return cached_path(rev, file, cwd=self.path, cache=cache)
+        return cached_path(rev, file, cwd=self.folder, cache=cache)
 
     # deploying
 
@@ -432,7 +435,7 @@ class Repo:
         output = os.path.abspath(output)
         args = ["report", "-o", output] + (["--where", where] if where else []) + (["--title", title] if title else [])
         args += ["--pair", *pair] if pair else []
-        run_text(*args, cwd=self.path)
+        run_text(*args, cwd=self.folder)
         return output
 
     def report_data(self, where: Optional[str] = None) -> Dict[str, Any]:

@@ -33,30 +33,34 @@ def optimizer_path(path: str) -> str:
 
 
 def _save(obj: Any, dest: str) -> None:
-    """torch.save to a temporary file beside DEST, then renamed over it: DEST is never half written."""
+    """torch.save into a temporary folder beside DEST, then renamed over it: DEST is never half written.
+
+    The file keeps DEST's name while written: torch names the folder inside its zip after the file, and
+    the same name each time lets every version share the bytes that did not change.
+    """
     import torch
 
     folder = os.path.dirname(dest) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mvm-save-", suffix=".pt", dir=folder)
-    os.close(fd)
+    tmp_dir = tempfile.mkdtemp(prefix=".mvm-save-", dir=folder)
+    tmp = os.path.join(tmp_dir, os.path.basename(dest))
     try:
         torch.save(obj, tmp)
         os.replace(tmp, dest)
-    except BaseException:
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+        os.rmdir(tmp_dir)
 
 
 def save(model: Any, path: str = "models/model.pt", optimizer: Any = None, repo: RepoLike = None) -> str:
     """Saves MODEL's state dict (and OPTIMIZER's state beside it) into the repository's workspace at PATH
     (relative to the repository folder) and returns the file's absolute path. Records no version."""
     r = _repo(repo)
-    dest = os.path.join(r.path, path)
+    dest = os.path.join(r.folder, path)
     _save(model.state_dict(), dest)
     if optimizer is not None:
-        _save(optimizer.state_dict(), os.path.join(r.path, optimizer_path(path)))
+        _save(optimizer.state_dict(), os.path.join(r.folder, optimizer_path(path)))
     return dest
 
 
