@@ -94,13 +94,25 @@ def commit(
     return r.commit(text, metrics=metrics, params=params, meta=meta, base=base, data=data)
 
 
-def _load(file: str, map_location: Any) -> Any:
+def _load(file: str, map_location: Any, weights_only: bool = True) -> Any:
     import torch
 
+    if not weights_only:
+        return torch.load(file, map_location=map_location)
     try:
         return torch.load(file, map_location=map_location, weights_only=True)
     except TypeError:  # torch before 1.13 has no weights_only
         return torch.load(file, map_location=map_location)
+
+
+def _safe_loader_reads_optimizers() -> bool:
+    """torch 2 and later: the weights-only loader reads floats, so optimizer state too (1.13's does not)."""
+    import torch
+
+    try:
+        return int(torch.__version__.split(".")[0]) >= 2
+    except ValueError:
+        return True
 
 
 def load(
@@ -118,11 +130,15 @@ def load(
 
     The file is fetched into a cache by version id (see :meth:`mvm.Repo.path`; the workspace is left as it
     is) and read with ``torch.load(weights_only=True)`` where torch supports it, onto ``map_location``.
+    The optimizer's state is read the same way on torch 2 and later; torch 1.13's weights-only loader cannot
+    read the floats in it, so there it is read with a full ``torch.load`` (the file comes from your
+    repository, checked against its hash, but a full load runs whatever pickle it holds).
     REV is anything mvm names a version by: ``"v3"``, an id, ``"deployed:production"``, a branch.
     """
     r = _repo(repo)
     state = _load(r.path(rev, path, cache=cache), map_location)
     model.load_state_dict(state, strict=strict)
     if optimizer is not None:
-        optimizer.load_state_dict(_load(r.path(rev, optimizer_path(path), cache=cache), map_location))
+        file = r.path(rev, optimizer_path(path), cache=cache)
+        optimizer.load_state_dict(_load(file, map_location, weights_only=_safe_loader_reads_optimizers()))
     return model
