@@ -38,7 +38,8 @@ from .errors import (
     UsageError,
     error_for,
 )
-from .repo import Repo, best_args, cached_path, checkout_args, clone, commit_args, init, log_args
+from ._args import best_args, cached_path, checkout_args, commit_args, log_args
+from .repo import Repo, clone, init
 from .results import (
     AddResult,
     Annotation,

@@ -3,6 +3,18 @@
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from ._args import (
+    Paths,
+    as_list,
+    best_args,
+    cached_path,
+    checkout_args,
+    commit_args,
+    gate_args,
+    log_args,
+    pairs,
+    repeat,
+)
 from ._cli import run, run_text
 from .errors import CommandFailedError, NotARepositoryError
 from .results import (
@@ -23,102 +35,7 @@ from .results import (
     Version,
 )
 
-__all__ = ["Repo", "init", "clone", "commit_args", "log_args", "best_args", "checkout_args", "cached_path"]
-
-Paths = Union[str, Sequence[str]]
-
-
-def _list(value: Optional[Paths]) -> List[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, (str, os.PathLike)) else list(value)
-
-
-def _pairs(flag: str, values: Optional[Dict[str, Any]]) -> List[str]:
-    out: List[str] = []
-    for key, value in (values or {}).items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        out += [flag, f"{key}={value}"]
-    return out
-
-
-def _repeat(flag: str, values: Optional[Paths]) -> List[str]:
-    out: List[str] = []
-    for v in _list(values):
-        out += [flag, str(v)]
-    return out
-
-
-def commit_args(message, metrics=None, params=None, meta=None, base=None, data=None, allow_empty=False):
-    """The ``mvm commit`` arguments for these values (shared by Repo.commit and mvm.commit)."""
-    args = ["commit", "-m", message]
-    args += _pairs("--metric", metrics) + _pairs("--param", params) + _pairs("--meta", meta)
-    if base:
-        args += ["--base", base]
-    args += _repeat("--data", data)
-    if allow_empty:
-        args.append("--allow-empty")
-    return args
-
-
-def log_args(where=None, n=None, all=False):
-    """The ``mvm log`` arguments for these filters."""
-    args = ["log"]
-    if where:
-        args += ["--where", where]
-    if n is not None:
-        args += ["-n", n]
-    if all:
-        args.append("--all")
-    return args
-
-
-def best_args(metric, where=None, lower_is_better=None, all=False):
-    """The ``mvm best`` arguments for these values."""
-    args = ["best", "--metric", metric]
-    if where:
-        args += ["--where", where]
-    if lower_is_better is True:
-        args.append("--lower-is-better")
-    elif lower_is_better is False:
-        args.append("--higher-is-better")
-    if all:
-        args.append("--all")
-    return args
-
-
-def checkout_args(rev, only=None, force=False):
-    """The ``mvm checkout`` arguments for these values."""
-    args = ["checkout", rev]
-    if only:
-        args += ["--only"] + _list(only)
-    if force:
-        args.append("--force")
-    return args
-
-
-def cached_path(rev, file, cwd=None, cache=None):
-    """Materialises FILE of version REV under CACHE (default ``$XDG_CACHE_HOME/mvm`` or ``~/.cache/mvm``),
-    by version id, and returns its path; asking again costs one ``mvm show``."""
-    version = run("show", rev, cwd=cwd)["id"]
-    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    root = cache or os.path.join(cache_home, "mvm")
-    dest = os.path.join(root, version, *file.split("/"))
-    if os.path.isfile(dest):
-        return dest
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    return run("get", version, file, "-o", dest, cwd=cwd)["output"]
-
-
-def _gate_args(require=None, better_than_current=None, lower_is_better=False):
-    args = _repeat("--require", require)
-    if better_than_current:
-        args += ["--better-than-current", better_than_current]
-    if lower_is_better:
-        args.append("--lower-is-better")
-    return args
-
+__all__ = ["Repo", "init", "clone"]
 
 class Repo:
     """An mvm repository: the folder holding ``.mvm/`` (or a folder inside it).
@@ -207,7 +124,7 @@ class Repo:
 
     def annotate(self, rev: str, metrics: Optional[Dict[str, float]] = None, note: Optional[str] = None) -> Annotation:
         """Attaches metrics or a note to an existing version (``mvm annotate``); its id does not change."""
-        args = ["annotate", rev] + _pairs("--metric", metrics)
+        args = ["annotate", rev] + pairs("--metric", metrics)
         if note is not None:
             args += ["--note", note]
         return Annotation.from_json(self.run(*args))
@@ -255,8 +172,8 @@ class Repo:
     ) -> Comparison:
         """Versions side by side (``mvm compare``): metrics with deltas against the first, sizes, shared
         chunks; ``higher_is_better``/``lower_is_better`` name metric directions mvm cannot infer."""
-        args = ["compare", *revs] + _repeat("--higher-is-better", higher_is_better)
-        args += _repeat("--lower-is-better", lower_is_better)
+        args = ["compare", *revs] + repeat("--higher-is-better", higher_is_better)
+        args += repeat("--lower-is-better", lower_is_better)
         return Comparison.from_json(self.run(*args))
 
     def evaluate(
@@ -274,7 +191,7 @@ class Repo:
         When a version's command fails, raises :class:`mvm.CommandFailedError` (``data["runs"]`` holds every
         run) unless ``check=False``, which returns the result with ``ok=False`` runs.
         """
-        args = ["eval", *_list(revs)]
+        args = ["eval", *as_list(revs)]
         if dry_run:
             args.append("--dry-run")
         if timeout is not None:
@@ -330,7 +247,7 @@ class Repo:
             args += ["--env", env]
         if reason:
             args += ["-m", reason]
-        args += _gate_args(require, better_than_current, lower_is_better)
+        args += gate_args(require, better_than_current, lower_is_better)
         if not gates:
             args.append("--no-gates")
         return Deployment.from_json(self.run(*args))
@@ -346,7 +263,7 @@ class Repo:
     ) -> Deployment:
         """Deploys the version FROM_ENV serves to TO_ENV, through TO_ENV's gates (``mvm promote``)."""
         args = ["promote", from_env, to_env] + (["-m", reason] if reason else [])
-        args += _gate_args(require, better_than_current)
+        args += gate_args(require, better_than_current)
         if not gates:
             args.append("--no-gates")
         return Deployment.from_json(self.run(*args))
@@ -383,7 +300,7 @@ class Repo:
         """Creates environment NAME (``mvm env NAME --create``) with its gates: ``require`` conditions every
         deploy must meet (e.g. ``["metrics.accuracy >= 0.9"]``), ``better_than_current`` a metric every
         deploy must beat the current version on (``lower_is_better`` for its direction)."""
-        args = ["env", name, "--create"] + _gate_args(require, better_than_current, lower_is_better)
+        args = ["env", name, "--create"] + gate_args(require, better_than_current, lower_is_better)
         return Env.from_json(self.run(*args))
 
     def env_set(
@@ -397,7 +314,7 @@ class Repo:
         """Sets environment NAME's gates (``require`` replaces the stored conditions); ``clear_gates`` first
         removes every gate."""
         args = ["env", name] + (["--clear-gates"] if clear_gates else [])
-        args += _gate_args(require, better_than_current, lower_is_better)
+        args += gate_args(require, better_than_current, lower_is_better)
         return Env.from_json(self.run(*args))
 
     # remotes
@@ -468,5 +385,6 @@ def clone(
     ``only`` fetches just these paths' chunks; ``full`` keeps every chunk locally.
     """
     args: List[Any] = ["clone", url] + ([os.path.abspath(os.fspath(path))] if path is not None else [])
-    args += (["--rev", rev] if rev else []) + (["--only", *_list(only)] if only else []) + (["--full"] if full else [])
+    args += ["--rev", rev] if rev else []
+    args += (["--only", *as_list(only)] if only else []) + (["--full"] if full else [])
     return Repo(run(*args)["dir"])

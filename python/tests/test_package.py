@@ -40,32 +40,40 @@ def write(path, data):
 
 
 class RepoTest(unittest.TestCase):
-    """Repo's methods against a repository the CLI makes, three versions deep."""
+    """Repo's methods against a repository the CLI made, three versions deep (a copy per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.template = tempfile.mkdtemp(prefix="mvm-pyrepo-template-")
+        subprocess.run(["git", "init", "-q", cls.template], check=True)
+        repo = mvm.init(cls.template)
+        model = os.path.join(cls.template, "models", "model.bin")
+        write(model, bytes([0]) * 9000)
+        cls.added = repo.add("models")
+        # accuracy peaks at v2, loss falls to v3
+        cls.made = []
+        for epoch, (acc, loss) in enumerate([(0.80, 0.9), (0.93, 0.5), (0.88, 0.4)], start=1):
+            write(model, bytes([epoch]) * 9000)
+            metrics = {"accuracy": acc, "loss": loss}
+            cls.made.append(repo.commit(f"epoch {epoch}", metrics=metrics, params={"epoch": epoch}))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.template, ignore_errors=True)
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mvm-pyrepo-")
         self.dir = os.path.join(self.tmp, "proj")
-        os.makedirs(self.dir)
-        subprocess.run(["git", "init", "-q", self.dir], check=True)
-        self.repo = mvm.init(self.dir)
+        shutil.copytree(self.template, self.dir, symlinks=True)
+        self.repo = mvm.Repo(self.dir)
         self.model = os.path.join(self.dir, "models", "model.bin")
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def train(self):
-        """Three versions; accuracy peaks at v2, loss falls to v3."""
-        write(self.model, bytes([0]) * 9000)
-        added = self.repo.add("models")
-        self.assertEqual(added.tracked, ["models"])
-        made = []
-        for epoch, (acc, loss) in enumerate([(0.80, 0.9), (0.93, 0.5), (0.88, 0.4)], start=1):
-            write(self.model, bytes([epoch]) * 9000)
-            made.append(self.repo.commit(f"epoch {epoch}", metrics={"accuracy": acc, "loss": loss}, params={"epoch": epoch}))
-        return made
-
     def test_commit_log_show_best_compare_annotate(self):
-        made = self.train()
+        made = self.made
+        self.assertEqual(self.added.tracked, ["models"])
         self.assertIsInstance(made[0], mvm.CommitResult)
         self.assertEqual([c.number for c in made], [1, 2, 3])
         self.assertTrue(all(c.created for c in made))
@@ -101,12 +109,14 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(cmp.directions["loss"], "lower")
 
         note = self.repo.annotate("v1", metrics={"f1": 0.5}, note="held-out set")
-        self.assertEqual((note.target, note.number, note.metrics, note.note), (made[0].id, 1, {"f1": 0.5}, "held-out set"))
+        self.assertEqual((note.target, note.number), (made[0].id, 1))
+        self.assertEqual((note.metrics, note.note), ({"f1": 0.5}, "held-out set"))
         self.assertEqual(self.repo.show("v1").metrics["f1"], 0.5)
 
     def test_refusals_and_errors(self):
+        fresh = mvm.init(os.path.join(self.tmp, "fresh"))
         with self.assertRaises(mvm.RefusedError) as cm:
-            self.repo.commit("nothing tracked")
+            fresh.commit("nothing tracked")
         self.assertEqual(cm.exception.code, "NOTHING_TRACKED")
         with self.assertRaises(mvm.AlreadyARepositoryError) as cm:
             mvm.init(self.dir)
@@ -120,7 +130,7 @@ class RepoTest(unittest.TestCase):
             self.repo.log(where="metrics.accuracy >")
         self.assertEqual(cm.exception.code, "BAD_EXPRESSION")
         self.assertIsInstance(cm.exception, mvm.MvmError)
-        made = self.train()
+        made = self.made
         again = self.repo.commit("again")
         self.assertFalse(again.created)
         self.assertEqual(again.id, made[-1].id)
@@ -134,7 +144,7 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(len(self.repo.log()), 3)
 
     def test_workspace_files_and_evaluate(self):
-        made = self.train()
+        made = self.made
         out = self.repo.checkout("v1")
         self.assertEqual((out.id, out.branch, out.written), (made[0].id, None, ["models/model.bin"]))
         with open(self.model, "rb") as f:
@@ -157,7 +167,11 @@ class RepoTest(unittest.TestCase):
             self.assertEqual(f.read(), bytes([1]) * 9000)
 
         # the evaluation prints the first byte of the model as a metric
-        script = "import json,os; print(json.dumps({'first': open(os.path.join(os.environ['MVM_PATH'], 'models/model.bin'), 'rb').read()[0]}))"
+        script = (
+            "import json, os; "
+            "first = open(os.path.join(os.environ['MVM_PATH'], 'models/model.bin'), 'rb').read()[0]; "
+            "print(json.dumps({'first': first}))"
+        )
         result = self.repo.evaluate(["v1", "v3"], [sys.executable, "-c", script])
         self.assertTrue(result.ok)
         self.assertEqual([r.metrics for r in result.runs], [{"first": 1}, {"first": 3}])
@@ -171,7 +185,6 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(failed.runs[0].exit_code, 3)
 
     def test_envs_deploy_promote_rollback(self):
-        self.train()
         env = self.repo.env_create("production", require=["metrics.accuracy >= 0.9"])
         self.assertEqual((env.name, env.id, env.require), ("production", None, ["metrics.accuracy >= 0.9"]))
         with self.assertRaises(mvm.GateFailedError) as cm:
@@ -202,7 +215,6 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(len(self.repo.report_data()["versions"]), 3)
 
     def test_push_clone_pull(self):
-        self.train()
         remote = os.path.join(self.tmp, "remote")
         self.repo.remote_add("origin", remote)
         pushed = self.repo.push()
@@ -231,8 +243,8 @@ class ValuesTest(unittest.TestCase):
         self.assertNotIn("raw", d)
         self.assertEqual(c.raw["futureField"], [1, 2])
         self.assertEqual(json.loads(json.dumps(d)), d)
-        cmp = mvm.Comparison.from_json({"columns": [{"id": "x", "number": 1, "metrics": {"f1": {"value": 0.5, "delta": None, "verdict": None}}}],
-                                        "metricNames": ["f1"], "directions": {"f1": "higher"}})
+        column = {"id": "x", "number": 1, "metrics": {"f1": {"value": 0.5, "delta": None, "verdict": None}}}
+        cmp = mvm.Comparison.from_json({"columns": [column], "metricNames": ["f1"], "directions": {"f1": "higher"}})
         self.assertEqual(cmp.to_dict()["columns"][0]["metrics"], {"f1": 0.5})
         self.assertNotIn("raw", cmp.to_dict()["columns"][0])
 
