@@ -43,7 +43,7 @@ class Repo:
     ``mvm.Repo(path)`` opens one (``path`` defaults to the current folder; raises
     :class:`mvm.NotARepositoryError` when neither it nor a parent holds ``.mvm``); ``mvm.init(path)`` makes
     one and ``mvm.clone(url, path)`` copies one from a remote. Every method runs the mvm command line in
-    ``path`` and returns a typed result (see :mod:`mvm.results`); failures raise :class:`mvm.MvmError`
+    ``folder`` and returns a typed result (see :mod:`mvm.results`); failures raise :class:`mvm.MvmError`
     subclasses carrying mvm's stable error code.
 
     Attributes: ``folder`` (the folder given, where commands run; relative paths are taken from it) and
