@@ -240,6 +240,9 @@ class Repo:
         ``gates=False`` skips the gates (logged). ``best=METRIC`` deploys the best version by that metric
         instead of REV (needs an mvm with ``deploy --best``).
         """
+        if not rev and not best:
+            # a bare `mvm deploy` prints the deploy history: that is deployments()
+            raise ValueError("deploy needs a version (rev) or best=METRIC; deployments() lists the history")
         args = ["deploy"] + ([rev] if rev else [])
         if best:
             args += ["--best", best]

@@ -209,6 +209,8 @@ class RepoTest(unittest.TestCase):
         with self.assertRaises(mvm.NotFoundError) as cm:
             self.repo.deploy("v2", env="nowhere")
         self.assertEqual(cm.exception.code, "UNKNOWN_ENV")
+        with self.assertRaises(ValueError):
+            self.repo.deploy(env="production")
         report = self.repo.report(os.path.join(self.tmp, "report.html"), title="py")
         with open(report, encoding="utf-8") as f:
             self.assertIn("<html", f.read(4000).lower())
