@@ -309,7 +309,7 @@ class ValuesTest(unittest.TestCase):
             self.assertEqual(mvm.find_cli(deep), [local])
             os.environ["PATH"] = os.path.join(tmp, "empty")
             with self.assertRaises(mvm.CliNotFoundError) as cm:
-                mvm.find_cli(self.id() and tempfile.gettempdir())
+                mvm.find_cli(tempfile.gettempdir())
             self.assertEqual((cm.exception.code, cm.exception.exit_code), ("MVM_NOT_FOUND", 127))
             on_path = os.path.join(tmp, "bin", "mvm")
             write(on_path, b"#!/bin/sh\n")
