@@ -59,7 +59,7 @@ export async function pickBestPassing(
   let stoppedAt: VersionSummary | null = null;
   for (const s of ranking.ranked) {
     const report = gated ? await checkGates(gates, s, current) : null;
-    if (!report || !report.failed.length)
+    if (!report?.failed.length)
       return {
         id: s.id,
         number: s.number,
