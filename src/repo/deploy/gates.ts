@@ -161,13 +161,17 @@ export async function assertGateNames(
     );
   if (gates.require?.length) {
     const { parseQuery, referencedFields } = await import('../../core/query/index.js');
-    const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
     for (const source of gates.require) {
       for (const f of referencedFields(parseQuery(source))) {
         if (known[f.ns]?.has(f.key)) continue;
+        // keys close to it in its own namespace first, then the same or a close key in another one
+        const close = new Set<string>();
+        for (const ns of [f.ns, ...Object.keys(known).filter((n) => n !== f.ns)]) {
+          if (ns !== f.ns && known[ns]!.has(f.key)) close.add(`${ns}.${f.key}`);
+          for (const k of suggest(f.key, known[ns]!)) close.add(`${ns}.${k}`);
+        }
         const name = `${f.ns}.${f.key}`;
-        const close = suggest(name, all);
-        if (close.length) throw typo(flags.require, name, name, close);
+        if (close.size) throw typo(flags.require, name, name, [...close].slice(0, 3));
       }
     }
   }
