@@ -156,7 +156,7 @@ describe('deploy --best', () => {
 });
 
 describe('gate fields: a typo is refused with the close names', () => {
-  it('--require and --better-than-current on deploy, promote and env', () => {
+  it('--require and --better-than-current on deploy and promote', () => {
     const { t, run } = repo();
     try {
       ok(run(['env', 'staging', '--create']));
@@ -194,13 +194,22 @@ describe('gate fields: a typo is refused with the close names', () => {
       );
       // nothing moved
       expect(json(run(['deployments', '--env', 'production', '--json']))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('stored gates: a typo refused, a field nothing is close to kept (a metric to come)', () => {
+    const { t, run } = repo();
+    try {
+      ok(run(['env', 'production', '--create']));
       // stored gates: refused the same way, nothing stored
-      const env = expectError(
-        run(['env', 'production', '--require', 'metrics.f 1 > 0', '--json']),
-        'BAD_EXPRESSION',
+      const req = expectError(
+        run(['env', 'production', '--require', 'metrics.acurracy >= 0.9', '--json']),
+        'BAD_ARGUMENT',
         2,
       );
-      expect(env.code).toBe('BAD_EXPRESSION');
+      expect(req.data.suggestions).toEqual(['metrics.accuracy']);
       const stored = expectError(
         run(['env', 'production', '--better-than-current', 'f2', '--json']),
         'BAD_ARGUMENT',
@@ -213,6 +222,7 @@ describe('gate fields: a typo is refused with the close names', () => {
       const gated = expectError(run(['deploy', 'v2', '--env', 'production', '--json']), 'GATE_FAILED', 1);
       expect(gated.message).toContain('metrics.calibration_error is not recorded for this version');
       // a known field is never questioned, in any namespace
+      ok(run(['env', 'staging', '--create']));
       ok(run(['deploy', 'v2', '--env', 'staging', '--require', 'metrics.f1 > 0.8', '--better-than-current', 'f1']));
     } finally {
       t.cleanup();
