@@ -58,7 +58,7 @@ export async function deploy(repo: Repository, rev: string, opts: DeployRevOptio
     withEnvRemote(repo, async (remote) => {
       assertEnvExists(repo, env, remote);
       const to = resolveRevision(repo, rev);
-      await assertGateNames(gates, (await allSummaries(repo)).values(), GATE_FLAGS);
+      await assertGateNames(gates, async () => (await allSummaries(repo)).values(), GATE_FLAGS);
       await rememberExport(repo, env, remote, opts.export);
       const result = await releaseMove(repo, {
         env,
@@ -139,7 +139,7 @@ export async function deployBest(repo: Repository, opts: DeployBestOptions): Pro
     withEnvRemote(repo, async (remote) => {
       assertEnvExists(repo, env, remote);
       const ranking = await rankVersions(repo, opts);
-      await assertGateNames(gates, ranking.summaries.values(), GATE_FLAGS);
+      await assertGateNames(gates, async () => ranking.summaries.values(), GATE_FLAGS);
       const pick = await pickBestPassing(repo, env, ranking, {
         gates,
         noGates: opts.noGates,

@@ -48,11 +48,10 @@ export async function configureEnv(repo: Repository, env: string, changes: EnvCh
     for (const r of changes.require) parseQuery(r); // a gate that does not parse is refused now, not at the next deploy
   }
   // and a gate naming a field no version has, close to one some version has (a typo), too
-  if (changes.require?.length || changes.betterThanCurrent)
-    await assertGateNames(changes, (await allSummaries(repo)).values(), {
-      require: '--require',
-      betterThanCurrent: '--better-than-current',
-    });
+  await assertGateNames(changes, async () => (await allSummaries(repo)).values(), {
+    require: '--require',
+    betterThanCurrent: '--better-than-current',
+  });
   return withLock(repo, 'env', () =>
     withEnvRemote(repo, async (remote) => {
       const settings = Object.entries(changes).some(([k, v]) => k !== 'create' && v !== undefined);

@@ -44,7 +44,7 @@ export async function promote(
         require: opts.require ?? [],
         ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}),
       };
-      await assertGateNames(gates, (await allSummaries(repo)).values(), {
+      await assertGateNames(gates, async () => (await allSummaries(repo)).values(), {
         require: '--require',
         betterThanCurrent: '--better-than-current',
       });
