@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MVM_BIN, cliEnv, mvm, testdir } from '../../helpers/cli.js';
-import { json, ok, write } from '../../helpers/assertions.js';
+import { json, write } from '../../helpers/assertions.js';
 import { git } from '../../helpers/story.js';
 
 const DOC = readFileSync(resolve(import.meta.dirname, '../../../docs/CI.md'), 'utf8');
