@@ -18,7 +18,18 @@ export { verify, type VerifyResult } from './ops/verify.js';
 export { diff, type DiffOptions, type DiffResult } from './ops/diff.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './ops/checkout.js';
 export { createRef, deleteRef, listRefs, type RefInfo } from './ops/refs.js';
-export { deploy, rollback, type DeployOptions, type DeployRevOptions, type ReleaseResult } from './ops/deploy.js';
+export {
+  type BestPick,
+  deploy,
+  deployBest,
+  type DeployBestOptions,
+  type DeployBestResult,
+  type DeployOptions,
+  type DeployRevOptions,
+  rollback,
+  type ReleaseResult,
+  type SkippedCandidate,
+} from './ops/deploy.js';
 export { promote, type PromoteOptions } from './ops/promote.js';
 export { deployments, type DeploymentRecord } from './ops/deployments.js';
 export { configureEnv, listEnvironments, type EnvState, type EnvChanges } from './ops/env.js';

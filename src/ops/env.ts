@@ -1,9 +1,10 @@
 import { MvmError } from '../errors.js';
 import { DEFAULT_ENV, validateEnvName } from '../core/revision.js';
 import { type Repository, withLock, defaultAuthor } from '../repo/repository/index.js';
-import { deployLog, envCurrent, envLogName, envRef } from '../repo/history/index.js';
+import { allSummaries, deployLog, envCurrent, envLogName, envRef } from '../repo/history/index.js';
 import {
   assertEnvExists,
+  assertGateNames,
   envConfig,
   writeEnvConfig,
   type EnvConfig,
@@ -46,6 +47,11 @@ export async function configureEnv(repo: Repository, env: string, changes: EnvCh
     const { parseQuery } = await import('../core/query/index.js');
     for (const r of changes.require) parseQuery(r); // a gate that does not parse is refused now, not at the next deploy
   }
+  // and a gate naming a field no version has, close to one some version has (a typo), too
+  await assertGateNames(changes, async () => (await allSummaries(repo)).values(), {
+    require: '--require',
+    betterThanCurrent: '--better-than-current',
+  });
   return withLock(repo, 'env', () =>
     withEnvRemote(repo, async (remote) => {
       const settings = Object.entries(changes).some(([k, v]) => k !== 'create' && v !== undefined);

@@ -1,8 +1,14 @@
 import { MvmError } from '../errors.js';
 import { validateEnvName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
-import { envCurrent } from '../repo/history/index.js';
-import { assertEnvExists, releaseMove, type ReleaseResult, withEnvRemote } from '../repo/deploy/index.js';
+import { allSummaries, envCurrent } from '../repo/history/index.js';
+import {
+  assertEnvExists,
+  assertGateNames,
+  releaseMove,
+  type ReleaseResult,
+  withEnvRemote,
+} from '../repo/deploy/index.js';
 
 /** Options of promote: the target env's gates apply unless `noGates`. */
 export interface PromoteOptions {
@@ -38,6 +44,10 @@ export async function promote(
         require: opts.require ?? [],
         ...(opts.betterThanCurrent ? { betterThanCurrent: opts.betterThanCurrent } : {}),
       };
+      await assertGateNames(gates, async () => (await allSummaries(repo)).values(), {
+        require: '--require',
+        betterThanCurrent: '--better-than-current',
+      });
       return releaseMove(repo, {
         env: toEnv,
         to,

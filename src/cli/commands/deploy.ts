@@ -1,9 +1,10 @@
-import type { ReleaseResult } from '../../ops/deploy.js';
+import type { DeployBestResult, ReleaseResult } from '../../ops/deploy.js';
 import type { DeploymentRecord } from '../../ops/deployments.js';
 import type { ServingLayout } from '../../repo/deploy/index.js';
 import { MvmError } from '../../errors.js';
 import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { formatDate, print, printJson, versionLabel } from '../format/text.js';
+import { displayNumber } from '../../core/display.js';
 
 interface Args extends GlobalArgs {
   rev?: string;
@@ -13,6 +14,10 @@ interface Args extends GlobalArgs {
   require?: string[];
   betterThanCurrent?: string;
   lowerIsBetter?: boolean;
+  higherIsBetter?: boolean;
+  best?: string;
+  where?: string;
+  all?: boolean;
   gates?: boolean;
   export?: string;
   layout?: string;
@@ -24,8 +29,23 @@ interface Args extends GlobalArgs {
 
 const envLabel = (env: string) => (env === 'default' ? '' : ` to ${env}`);
 
+/** `deploy --best`: which version was chosen, by what, over which better-ranked ones the gates refused. */
+function bestLines(r: DeployBestResult): void {
+  const b = r.best;
+  const env = r.env === 'default' ? 'the default env' : r.env;
+  const of = `of ${b.candidates} version(s) with ${b.metric}`;
+  print(
+    `  best by ${b.metric} (${b.direction} is better): ${displayNumber(b.value)}` +
+      (b.skipped.length ? `, the best ${of} that passes ${env}'s gates` : `, the best ${of}`),
+  );
+  for (const c of b.skipped) {
+    const n = c.number ? `v${c.number}` : c.id.slice(0, 12);
+    print(`  skipped ${n} (${b.metric} ${displayNumber(c.value)}): ${c.failed.map((f) => f.message).join('; ')}`);
+  }
+}
+
 /** Prints a move of an env: what moved, the gates it passed, the serving folder and hook output. */
-export function report(r: ReleaseResult, json?: boolean): void {
+export function report(r: ReleaseResult | DeployBestResult, json?: boolean): void {
   if (json) {
     printJson(r);
     return;
@@ -37,6 +57,7 @@ export function report(r: ReleaseResult, json?: boolean): void {
   else if (r.action === 'rollback') print(`Rolled back${where} to ${to} (was ${from})`);
   else if (r.action === 'promote') print(`Promoted ${to}${envLabel(r.env)} (was ${from})`);
   else print(`Deployed ${to}${envLabel(r.env)} (was ${from})`);
+  if ('best' in r) bestLines(r);
   if (r.gates === 'skipped') print('  gates: skipped (--no-gates), recorded in the deploy log');
   else if (r.gates) for (const g of r.gates.passed) print(`  gate passed: ${g}`);
   if (r.export) {
@@ -108,7 +129,20 @@ export const deployCommand: Command<Args> = {
         type: 'string',
         describe: "A metric the version must beat the env's current version on",
       })
-      .option('lower-is-better', { type: 'boolean', describe: 'For --better-than-current: smaller values win' })
+      .option('best', {
+        type: 'string',
+        describe: 'Instead of REV: the best version by this metric (as `mvm best` ranks) that passes the gates',
+      })
+      .option('where', { type: 'string', describe: 'With --best: only versions matching this query' })
+      .option('all', {
+        type: 'boolean',
+        describe: 'With --best: every branch, not only the versions HEAD descends from',
+      })
+      .option('lower-is-better', {
+        type: 'boolean',
+        describe: 'For --best and --better-than-current: smaller values win (default: inferred from the name)',
+      })
+      .option('higher-is-better', { type: 'boolean', describe: 'For --best and --better-than-current: larger wins' })
       .option('gates', {
         type: 'boolean',
         default: true,
@@ -132,9 +166,20 @@ export const deployCommand: Command<Args> = {
         'mvm deploy v5 --env production --export /srv/models --layout tf-serving --name resnet',
         'and keep a TF Serving folder in step',
       )
+      .example(
+        'mvm deploy --best accuracy --env production',
+        'the best version on this branch that passes the gates of production',
+      )
       .example('mvm deploy', 'who deployed what, when, and why'),
   run: async (argv) => {
     const repo = openRepo();
+    if (argv.best !== undefined) return deployBest(repo, argv);
+    if (argv.lowerIsBetter && argv.higherIsBetter)
+      throw new MvmError('BAD_ARGUMENT', '--lower-is-better and --higher-is-better contradict each other');
+    if (argv.where !== undefined || argv.all)
+      throw new MvmError('BAD_ARGUMENT', '--where and --all go with --best METRIC', {
+        hint: 'mvm deploy --best accuracy --env production --where \'meta.dataset = "v2"\'',
+      });
     if (!argv.rev) {
       const { deployments } = await import('../../ops/deployments.js');
       const h = deployments(repo, { env: argv.env });
@@ -147,13 +192,37 @@ export const deployCommand: Command<Args> = {
       reason: argv.reason,
       require: argv.require,
       betterThanCurrent: argv.betterThanCurrent,
-      lowerIsBetter: argv.lowerIsBetter,
+      lowerIsBetter: argv.lowerIsBetter ?? (argv.higherIsBetter ? false : undefined),
       noGates: argv.gates === false,
       export: exportTarget(argv),
     });
     report(r, argv.json);
   },
 };
+
+/** `mvm deploy --best METRIC`: the best version that passes the env's gates. */
+async function deployBest(repo: ReturnType<typeof openRepo>, argv: Args): Promise<void> {
+  if (argv.rev !== undefined)
+    throw new MvmError('BAD_ARGUMENT', `give a version (${argv.rev}) or --best METRIC, not both`, {
+      hint: 'mvm deploy --best accuracy --env production',
+    });
+  if (!argv.best) throw new MvmError('BAD_ARGUMENT', '--best needs a metric name', { hint: '--best accuracy' });
+  const { deployBest } = await import('../../ops/deploy.js');
+  const r = await deployBest(repo, {
+    metric: argv.best,
+    where: argv.where,
+    all: argv.all,
+    env: argv.env,
+    reason: argv.reason,
+    require: argv.require,
+    betterThanCurrent: argv.betterThanCurrent,
+    lowerIsBetter: argv.lowerIsBetter,
+    higherIsBetter: argv.higherIsBetter,
+    noGates: argv.gates === false,
+    export: exportTarget(argv),
+  });
+  report(r, argv.json);
+}
 
 /** `mvm rollback`: back to the previous deployment of an env. */
 export const rollbackCommand: Command<Args> = {

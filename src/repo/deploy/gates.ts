@@ -1,5 +1,6 @@
 import { MvmError } from '../../errors.js';
 import { metricDirection } from '../../core/metrics.js';
+import { suggest } from '../../core/suggest.js';
 import type { Expr, Operand } from '../../core/query/ast.js';
 import { queryRecord, type VersionSummary } from '../history/index.js';
 
@@ -134,4 +135,52 @@ export function assertGates(report: GateReport, label: string, env: string): voi
     passed: report.passed,
     hint: '--no-gates deploys it anyway; the deploy log records that',
   });
+}
+
+/**
+ * Refuses a gate naming a field no version has when a field some version has is close to it (a typo:
+ * `metrics.acurracy`, `--better-than-current acc`): BAD_ARGUMENT with `data.suggestions`. A field nothing is close to
+ * is let through: it may be a metric later versions will record (a deploy then fails the gate, naming it).
+ */
+export async function assertGateNames(
+  gates: Partial<Gates>,
+  versions: () => Promise<Iterable<VersionSummary>>,
+  flags: { require: string; betterThanCurrent: string },
+): Promise<void> {
+  // no gate, nothing to read: a plain deploy does not load the summaries for this
+  if (!gates.require?.length && !gates.betterThanCurrent) return;
+  const summaries = await versions();
+  const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
+  for (const v of summaries) {
+    for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
+    for (const k of Object.keys(v.params)) known.params!.add(k);
+    for (const k of Object.keys(v.meta)) known.meta!.add(k);
+  }
+  const typo = (flag: string, name: string, shown: string, suggestions: string[]) =>
+    new MvmError(
+      'BAD_ARGUMENT',
+      `${flag} names ${shown}, which no version has (did you mean ${suggestions.map((x) => `'${x}'`).join(' or ')}?)`,
+      { field: name, suggestions, hint: "fix the name; 'mvm log' shows the metrics each version has" },
+    );
+  if (gates.require?.length) {
+    const { parseQuery, referencedFields } = await import('../../core/query/index.js');
+    for (const source of gates.require) {
+      for (const f of referencedFields(parseQuery(source))) {
+        if (known[f.ns]?.has(f.key)) continue;
+        // keys close to it in its own namespace first, then the same or a close key in another one
+        const close = new Set<string>();
+        for (const ns of [f.ns, ...Object.keys(known).filter((n) => n !== f.ns)]) {
+          if (ns !== f.ns && known[ns]!.has(f.key)) close.add(`${ns}.${f.key}`);
+          for (const k of suggest(f.key, known[ns]!)) close.add(`${ns}.${k}`);
+        }
+        const name = `${f.ns}.${f.key}`;
+        if (close.size) throw typo(flags.require, name, name, [...close].slice(0, 3));
+      }
+    }
+  }
+  const metric = gates.betterThanCurrent;
+  if (metric && !known.metrics!.has(metric)) {
+    const close = suggest(metric, known.metrics!);
+    if (close.length) throw typo(flags.betterThanCurrent, metric, `metric '${metric}'`, close);
+  }
 }

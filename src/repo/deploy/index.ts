@@ -26,8 +26,9 @@ export {
   withEnvRemote,
 } from './envSync.js';
 export { currentOf, type RemoteEnv } from './remoteEnvs.js';
-export type { Gates } from './gates.js';
-export { envStates, releaseMove, type ReleaseResult, servedNumbers, serveEnv } from './release.js';
+export { assertGateNames, type GateFailure, type Gates } from './gates.js';
+export { type BestPick, pickBestPassing, type SkippedCandidate } from './bestRelease.js';
+export { envStates, moveGates, releaseMove, type ReleaseResult, servedNumbers, serveEnv } from './release.js';
 export { safeDestination } from './safeDest.js';
 export {
   type ExportResult,

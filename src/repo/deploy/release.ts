@@ -58,6 +58,15 @@ export interface MoveRequest {
   remote: EnvRemote | null;
 }
 
+/** The gates a deploy or promote of an env checks: its stored ones, and those given on the command line on top. */
+export function moveGates(config: EnvConfig, extra?: Partial<Gates>): Gates {
+  return {
+    require: [...(config.require ?? []), ...(extra?.require ?? [])],
+    betterThanCurrent: extra?.betterThanCurrent ?? config.betterThanCurrent,
+    direction: extra?.direction ?? config.direction,
+  };
+}
+
 /** The version numbers every env points at: their serving folders are never removed. */
 export function servedNumbers(repo: Repository): Set<number> {
   const out = new Set<number>();
@@ -141,11 +150,7 @@ export async function releaseMove(repo: Repository, req: MoveRequest): Promise<R
       `, and ${req.env} requires versions signed by an allowed signer`,
     );
   if (req.action !== 'rollback') {
-    const gates: Gates = {
-      require: [...(config.require ?? []), ...(req.gates?.require ?? [])],
-      betterThanCurrent: req.gates?.betterThanCurrent ?? config.betterThanCurrent,
-      direction: req.gates?.direction ?? config.direction,
-    };
+    const gates = moveGates(config, req.gates);
     if (req.noGates) result.gates = 'skipped';
     else if (gates.require.length || gates.betterThanCurrent) {
       const summaries = await allSummaries(repo);
