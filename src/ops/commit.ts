@@ -113,6 +113,9 @@ async function prepare(repo: Repository, opts: CommitOptions) {
   return { meta, params, metrics, time, base, data, author: defaultAuthor(repo.root, opts.author) };
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+const words = (w: string[]) => (w.length < 2 ? w.join('') : `${w.slice(0, -1).join(', ')} and ${w.at(-1)}`);
+
 /** A word the shell reads as itself, else single-quoted. */
 const shellWord = (w: string) => (/^[\w.,:=+@%/-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
@@ -140,14 +143,14 @@ function assertNothingDropped(input: Awaited<ReturnType<typeof prepare>>, parent
   const metricsOnly = given.length === 1 && given[0] === 'metrics';
   throw new MvmError(
     'NOTHING_TO_COMMIT',
-    `nothing to commit, the workspace matches ${head}: its ${given.join(', ')} would be dropped`,
+    `nothing to commit, the workspace matches ${head}: the ${words(given)} given would be dropped`,
     {
       head,
       dropped: given,
       ...(metricsOnly ? { command: annotate } : {}),
       hint: metricsOnly
-        ? `to record the metrics on ${head}: ${annotate}; or commit --allow-empty to make a new version`
-        : `commit --allow-empty to make a new version with them${
+        ? `to record the metrics on ${head}: ${annotate}; or 'mvm commit --allow-empty' makes a new version`
+        : `'mvm commit --allow-empty' makes a new version with them${
             given.includes('metrics') ? `, or record only the metrics on ${head}: ${annotate}` : ''
           }`,
     },
