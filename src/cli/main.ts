@@ -198,7 +198,7 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       // `mvm --verison`: no command, so yargs asks for one; the flag is what is wrong
       const names = known.length ? known : optionNames(y);
       const unknown =
-        /^Unknown arguments?: (.+)$/.exec(line)?.[1]!.split(', ') ??
+        /^Unknown arguments?: (.+)$/.exec(line)?.[1]?.split(', ') ??
         (commandWord(args) === null
           ? args
               .filter((a) => a.startsWith('-') && !names.includes(a.replace(/=.*$/, '')) && a !== '--json')
