@@ -195,10 +195,10 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       if (err) throw err;
       // yargs words some messages over two lines ("Invalid values:\n  Argument: ..."): mvm prints one
       const line = (msg ?? 'bad arguments').replace(/\s*\n\s*/g, ' ');
-      // `mvm --verison`: no command, so yargs asks for one; the flag is what is wrong
       const names = known.length ? known : optionNames(y);
       const unknown =
         /^Unknown arguments?: (.+)$/.exec(line)?.[1]?.split(', ') ??
+        // `mvm --verison`: no command, so yargs asks for one; the option is what is wrong
         (commandWord(args) === null
           ? args
               .filter((a) => a.startsWith('-') && !names.includes(a.replace(/=.*$/, '')) && a !== '--json')
