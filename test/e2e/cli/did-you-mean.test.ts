@@ -1,7 +1,8 @@
 /**
  * "Did you mean" for every misspelled name the command line takes, end to end through the real CLI: remotes
- * (push, pull, fetch), branches (push, pull, clone --rev), revisions (checkout, log), options (`log --onelin`,
- * `mvm --verison`, `commit --metrc`). Each error keeps its code and lists the closest names in data.suggestions.
+ * (push, pull, fetch, remote remove), branches (push, pull, clone --rev, branch -d), tags (tag -d), revisions
+ * (checkout, log, show), options (`log --onelin`, `mvm --verison`, `commit --metrc`). Each error keeps its code
+ * and lists the closest names in data.suggestions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mvm, testdir } from '../../helpers/cli.js';
@@ -66,6 +67,15 @@ describe.concurrent('did you mean', () => {
       expect(e.data.suggestions, `${cmd} ${name}`).toEqual([near]);
       expect(e.message).toContain(`did you mean '${near}'?`);
     }
+    // deleting one: branches for branch -d, tags for tag -d
+    expect(expectError(a.run(['branch', '-d', 'mian', '--json']), 'UNKNOWN_REVISION', 4).data.suggestions).toEqual([
+      'main',
+    ]);
+    const tag = expectError(a.run(['tag', '-d', 'relaese', '--json']), 'UNKNOWN_REVISION', 4);
+    expect(tag.data.suggestions).toEqual(['release']);
+    expect(expectError(a.run(['remote', 'remove', 'orgin', '--json']), 'UNKNOWN_REMOTE', 4).data.suggestions).toEqual([
+      'origin',
+    ]);
   });
 
   it("a misspelled option: BAD_ARGUMENT naming the command's closest options", () => {
