@@ -123,6 +123,11 @@ export const envCommand: Command<Args> = {
       argv.betterThanCurrent ||
       argv.lowerIsBetter !== undefined ||
       argv.export ||
+      // without --export these are refused below, not ignored
+      argv.layout ||
+      model ||
+      argv.keep ||
+      argv.path ||
       argv.hook ||
       argv.onHookFailure ||
       argv.clearGates ||

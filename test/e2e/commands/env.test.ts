@@ -93,6 +93,9 @@ describe('env', () => {
       const half = expectError(run(['env', 'production', '--export', t.path('srv'), '--json']), 'BAD_ARGUMENT', 2);
       expect(half.data.hint).toContain('--layout');
       expect(half.message).toBe('--export DIR needs --layout and --name');
+      // --name alone is refused, not ignored while the env is shown
+      const alone = expectError(run(['env', 'production', '--name', 'm', '--json']), 'BAD_ARGUMENT', 2);
+      expect(alone.message).toContain('add --export');
       const bad = expectError(run(['env', 'bad name', '--json']), 'BAD_REF_NAME', 2);
       expect(bad.data.name).toBe('bad name');
       expect(json(run(['env', '--json']))).toEqual([]);
