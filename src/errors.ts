@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   NO_VERSIONS: EXIT.notFound,
   GATE_FAILED: EXIT.failure,
   NOTHING_TRACKED: EXIT.failure,
+  NOTHING_TO_COMMIT: EXIT.failure,
   BRANCH_NOT_MERGED: EXIT.failure,
   HOOK_FAILED: EXIT.external,
   EXPORT_CONFLICT: EXIT.conflict,

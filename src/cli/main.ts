@@ -125,6 +125,43 @@ function packageVersion(): string {
   }
 }
 
+/** What yargs' getOptions returns, the parts read here. */
+interface ParserOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  hiddenOptions?: string[];
+}
+
+/** The option names a parser knows (aliases too, not camelCase copies or hidden ones), as typed: `-n`, `--all`. */
+function optionNames(y: Argv<GlobalArgs>): string[] {
+  // getOptions is yargs' own (not in its types): the keys, aliases and hidden options declared so far
+  const o = (y as unknown as { getOptions(): ParserOptions }).getOptions();
+  const hidden = new Set(o.hiddenOptions ?? []);
+  const names = [...Object.keys(o.key), ...Object.values(o.alias).flat()];
+  return [...new Set(names)]
+    .filter((k) => k !== '$0' && k !== '_' && !hidden.has(k) && !/[A-Z]/.test(k.slice(1)))
+    .map((k) => (k.length === 1 ? `-${k}` : `--${k}`));
+}
+
+/**
+ * The error for options no command knows, each with the closest known options (`--onelin`: did you mean
+ * `--oneline`?); null when the unknown arguments are not options (an extra word) so yargs' message stands.
+ */
+export function unknownFlags(args: string[], unknown: string[], known: string[]): MvmError | null {
+  const typed = (n: string) =>
+    args.some((a) => a === `-${n}` || a === `--${n}` || a.startsWith(`--${n}=`) || a === `--no-${n}`);
+  const flags = unknown.filter((n) => n && typed(n)).map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+  if (!flags.length) return null;
+  const near = flags.map((f) => (f.length > 3 ? suggest(f, known) : []));
+  const words = flags.map((f, i) => `${f}${near[i]!.length ? ` (did you mean ${near[i]!.join(' or ')}?)` : ''}`);
+  const suggestions = [...new Set(near.flat())];
+  return new MvmError('BAD_ARGUMENT', `unknown option${flags.length > 1 ? 's' : ''} ${words.join(', ')}`, {
+    options: flags,
+    ...(suggestions.length ? { suggestions } : {}),
+    hint: `see mvm ${commandWord(args) ?? ''} --help`.replace('  ', ' '),
+  });
+}
+
 /** Builds the parser; each command's `run` result lands in `exit.code`. */
 function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: number }): Argv<GlobalArgs> {
   let y = yargs(args)
@@ -158,11 +195,32 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       if (err) throw err;
       // yargs words some messages over two lines ("Invalid values:\n  Argument: ..."): mvm prints one
       const line = (msg ?? 'bad arguments').replace(/\s*\n\s*/g, ' ');
+      const names = known.length ? known : optionNames(y);
+      const unknown =
+        /^Unknown arguments?: (.+)$/.exec(line)?.[1]?.split(', ') ??
+        // `mvm --verison`: no command, so yargs asks for one; the option is what is wrong
+        (commandWord(args) === null
+          ? args
+              .filter((a) => a.startsWith('-') && !names.includes(a.replace(/=.*$/, '')) && a !== '--json')
+              .map((a) => a.replace(/^-+|=.*$/g, ''))
+          : []);
+      const flagError = unknownFlags(args, unknown, names);
+      if (flagError) throw flagError;
       throw new MvmError('BAD_ARGUMENT', line, { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
-  for (const { run, ...c } of commands) {
+  // the option names of the command being parsed, read when its builder has run (for "did you mean --x?")
+  let known: string[] = [];
+  for (const { run, builder, ...c } of commands) {
     y = y.command({
       ...c,
+      builder:
+        typeof builder === 'function'
+          ? (b: Argv<GlobalArgs>) => {
+              const built = (builder as (b: Argv<GlobalArgs>) => Argv<GlobalArgs>)(b) ?? b;
+              known = optionNames(built);
+              return built;
+            }
+          : builder,
       handler: async (argv: never) => {
         exit.code = (await run(argv)) ?? EXIT.ok;
       },

@@ -113,6 +113,50 @@ async function prepare(repo: Repository, opts: CommitOptions) {
   return { meta, params, metrics, time, base, data, author: defaultAuthor(repo.root, opts.author) };
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+const words = (w: string[]) => (w.length < 2 ? w.join('') : `${w.slice(0, -1).join(', ')} and ${w.at(-1)}`);
+
+/** A word the shell reads as itself, else single-quoted. */
+const shellWord = (w: string) => (/^[\w.,:=+@%/-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Refuses a commit that makes no version but was given what a version records (metrics, params, meta, a base,
+ * data) that the current version does not already hold: dropping them silently loses them. Metrics alone can
+ * go on the current version as an annotation instead.
+ */
+function assertNothingDropped(input: Awaited<ReturnType<typeof prepare>>, parent: Version, head: string): void {
+  // what the current version already records the same way is not lost (a script run twice)
+  const differs = (given: Record<string, Scalar>, has: Record<string, Scalar>) =>
+    Object.entries(given).some(([k, v]) => !Object.hasOwn(has, k) || has[k] !== v);
+  const dataIds = (d: DataDep[] | undefined) => (d ?? []).map((x) => x.id).join(' ');
+  const given = [
+    ...(differs(input.metrics, parent.metrics) ? ['metrics'] : []),
+    ...(differs(input.params, parent.params) ? ['params'] : []),
+    ...(differs(input.meta, parent.meta) ? ['meta'] : []),
+    ...(input.base && input.base !== parent.deps.base ? ['base'] : []),
+    ...(input.data.length && dataIds(input.data) !== dataIds(parent.deps.data) ? ['data'] : []),
+  ];
+  if (!given.length) return;
+  const annotate = `mvm annotate HEAD ${Object.entries(input.metrics)
+    .map(([k, v]) => `--metric ${shellWord(`${k}=${String(v)}`)}`)
+    .join(' ')}`;
+  const metricsOnly = given.length === 1 && given[0] === 'metrics';
+  throw new MvmError(
+    'NOTHING_TO_COMMIT',
+    `nothing to commit, the workspace matches ${head}: the ${words(given)} given would be dropped`,
+    {
+      head,
+      dropped: given,
+      ...(metricsOnly ? { command: annotate } : {}),
+      hint: metricsOnly
+        ? `to record the metrics on ${head}: ${annotate}; or 'mvm commit --allow-empty' makes a new version`
+        : `'mvm commit --allow-empty' makes a new version with them${
+            given.includes('metrics') ? `, or record only the metrics on ${head}: ${annotate}` : ''
+          }`,
+    },
+  );
+}
+
 /**
  * Runs one step of a commit that leaves something behind if it fails: the
  * error keeps its code and cause, and says what was left and what to do.
@@ -171,7 +215,9 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     };
     if (head && changes.length === 0 && !opts.allowEmpty) {
       recordStats(repo, identified.updates);
-      return { ...base, created: false, id: head, number: numberOf(repo, head) };
+      const number = numberOf(repo, head);
+      if (parent) assertNothingDropped(input, parent, number ? `v${number}` : head.slice(0, 12));
+      return { ...base, created: false, id: head, number };
     }
     const version: Version = {
       type: 'version',

@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { didYouMean, suggest } from '../core/suggest.js';
 import { MvmError } from '../errors.js';
 import { isAncestor } from '../core/dag.js';
 import {
@@ -85,11 +86,17 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
         });
         adoptEnvs(repo, envs);
         const target = repo.refs.read(`refs/remotes/${remote.name}/${branch}`);
-        if (!target)
-          throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'`, {
+        if (!target) {
+          const near = suggest(
+            branch,
+            repo.refs.list(`refs/remotes/${remote.name}/`).map((r) => r.name),
+          );
+          throw new MvmError('UNKNOWN_REVISION', `${remote.url} has no branch '${branch}'${didYouMean(branch, near)}`, {
             revision: branch,
+            ...(near.length ? { suggestions: near } : {}),
             hint: 'mvm push it first, or name another branch',
           });
+        }
         const local = repo.refs.read(`refs/heads/${branch}`);
         const load = (id: string) => repo.version(id);
         const onBranch = repo.currentBranch() === branch;

@@ -1,4 +1,5 @@
 import { MvmError } from '../errors.js';
+import { didYouMean, suggest } from '../core/suggest.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import {
   findRemote,
@@ -67,8 +68,13 @@ function refsToPush(repo: Repository, opts: PushOptions): { ref: string; id: str
       const id = /^[A-Za-z0-9._\-/]+$/.test(name) && !name.includes('..') ? repo.refs.read(ref) : null;
       if (id) return { ref, id };
     }
-    throw new MvmError('UNKNOWN_REVISION', `no branch or tag named '${name}' to push`, {
+    const near = suggest(
+      name,
+      [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/')].map((r) => r.name),
+    );
+    throw new MvmError('UNKNOWN_REVISION', `no branch or tag named '${name}' to push${didYouMean(name, near)}`, {
       revision: name,
+      ...(near.length ? { suggestions: near } : {}),
       hint: 'mvm branch and mvm tag list them',
     });
   });

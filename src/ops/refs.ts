@@ -1,4 +1,5 @@
 import { MvmError } from '../errors.js';
+import { didYouMean, suggest } from '../core/suggest.js';
 import { validateRefName } from '../core/revision.js';
 import { type Repository, withLock } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, allSummaries } from '../repo/history/index.js';
@@ -77,7 +78,16 @@ export async function deleteRef(repo: Repository, kind: Kind, name: string, forc
   return withLock(repo, kind, async () => {
     const ref = prefix(kind) + name;
     const id = repo.refs.read(ref);
-    if (!id) throw new MvmError('UNKNOWN_REVISION', `no ${kind} named '${name}'`, { name });
+    if (!id) {
+      const near = suggest(
+        name,
+        repo.refs.list(prefix(kind)).map((r) => r.name),
+      );
+      throw new MvmError('UNKNOWN_REVISION', `no ${kind} named '${name}'${didYouMean(name, near)}`, {
+        name,
+        ...(near.length ? { suggestions: near } : {}),
+      });
+    }
     const head = repo.head();
     if (kind === 'branch' && head.kind === 'branch' && head.ref === ref) {
       throw new MvmError('BAD_ARGUMENT', `cannot delete branch '${name}': HEAD is on it`, {

@@ -50,13 +50,7 @@ export function served(folder: string): Record<string, Buffer> {
   return out;
 }
 
-/** The flags that keep a serving folder: `--export DIR --layout L --name N --path P` (env names it with --model). */
-export function servingFlags(
-  dir: string,
-  layout: 'tf-serving' | 'triton',
-  name: string,
-  path: string,
-  nameFlag: '--name' | '--model' = '--name',
-): string[] {
-  return ['--export', dir, '--layout', layout, nameFlag, name, '--path', path];
+/** The flags that keep a serving folder: `--export DIR --layout L --name N --path P` (deploy, export and env). */
+export function servingFlags(dir: string, layout: 'tf-serving' | 'triton', name: string, path: string): string[] {
+  return ['--export', dir, '--layout', layout, '--name', name, '--path', path];
 }

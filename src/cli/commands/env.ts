@@ -5,12 +5,14 @@ import { openRepo, type Command, type GlobalArgs } from '../context.js';
 import { print, printJson, versionLabel } from '../format/text.js';
 
 interface Args extends GlobalArgs {
+  environment?: string;
   name?: string;
   require?: string[];
   betterThanCurrent?: string;
   lowerIsBetter?: boolean;
   export?: string;
   layout?: string;
+  /** The old spelling of --name, kept working for scripts (hidden, deprecated). */
   model?: string;
   keep?: number;
   path?: string;
@@ -55,11 +57,11 @@ function describeEnv(s: EnvState): string[] {
 
 /** `mvm env`: list environments, or show and change one's gates, serving folder and hooks. */
 export const envCommand: Command<Args> = {
-  command: 'env [name]',
+  command: 'env [environment]',
   describe: "List deploy environments, or show and set one's gates, serving folder and hooks (kept in .mvm/envs.json)",
   builder: (y) =>
     y
-      .positional('name', { type: 'string', describe: 'The environment to show or change' })
+      .positional('environment', { type: 'string', describe: 'The environment to show or change' })
       .option('require', {
         type: 'string',
         array: true,
@@ -72,7 +74,9 @@ export const envCommand: Command<Args> = {
       .option('lower-is-better', { type: 'boolean', describe: 'For --better-than-current: smaller values win' })
       .option('export', { type: 'string', describe: 'Serving folder kept in step with the env' })
       .option('layout', { type: 'string', choices: ['tf-serving', 'triton'] })
-      .option('model', { type: 'string', describe: 'Model name in the serving folder' })
+      .option('name', { type: 'string', describe: 'Model name in the serving folder (as deploy and export call it)' })
+      // the old name of --name: hidden, still accepted so existing scripts keep working
+      .option('model', { type: 'string', hidden: true })
       .option('keep', { type: 'number', describe: 'Numbered folders to keep' })
       .option('path', { type: 'string', describe: 'Export only the files under this path' })
       .option('hook', {
@@ -106,6 +110,12 @@ export const envCommand: Command<Args> = {
         'tell the server, undo if it fails',
       ),
   run: async (argv) => {
+    if (argv.name !== undefined && argv.model !== undefined && argv.name !== argv.model)
+      throw new MvmError('BAD_ARGUMENT', '--model is the old name of --name: give one of them', {
+        hint: 'mvm env production --export /srv/models --layout tf-serving --name resnet',
+      });
+    const model = argv.name ?? argv.model;
+    const env = argv.environment;
     const { configureEnv, listEnvironments, removeEnv } = await import('../../ops/env.js');
     const repo = openRepo();
     const changing =
@@ -113,6 +123,11 @@ export const envCommand: Command<Args> = {
       argv.betterThanCurrent ||
       argv.lowerIsBetter !== undefined ||
       argv.export ||
+      // without --export these are refused below, not ignored
+      argv.layout ||
+      model ||
+      argv.keep ||
+      argv.path ||
       argv.hook ||
       argv.onHookFailure ||
       argv.clearGates ||
@@ -120,7 +135,7 @@ export const envCommand: Command<Args> = {
       argv.clearHooks ||
       argv.create ||
       argv.requireSigned !== undefined;
-    if (!argv.name) {
+    if (!env) {
       if (changing)
         throw new MvmError('BAD_ARGUMENT', 'name the environment to change', {
           hint: 'mvm env production --require ...',
@@ -133,27 +148,27 @@ export const envCommand: Command<Args> = {
     }
     if (argv.remove) {
       if (changing)
-        throw new MvmError('BAD_ARGUMENT', '--remove takes no settings', { hint: `mvm env ${argv.name} --remove` });
-      const r = await removeEnv(repo, argv.name);
+        throw new MvmError('BAD_ARGUMENT', '--remove takes no settings', { hint: `mvm env ${env} --remove` });
+      const r = await removeEnv(repo, env);
       if (argv.json) return printJson(r);
       return print(`Removed environment ${r.env} (its ${r.moves} move(s) are kept in its history)`);
     }
     let state: EnvState | undefined;
     if (changing) {
       // a layout describes a serving folder: given without one it would be dropped unseen
-      if (!argv.export && (argv.layout || argv.model || argv.keep || argv.path))
+      if (!argv.export && (argv.layout || model || argv.keep || argv.path))
         throw new MvmError(
           'BAD_ARGUMENT',
-          '--layout, --model, --keep and --path describe a serving folder: add --export',
+          '--layout, --name, --keep and --path describe a serving folder: add --export',
           {
-            hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet',
+            hint: 'mvm env production --export /srv/models --layout tf-serving --name resnet',
           },
         );
-      if (argv.export && (!argv.layout || !argv.model))
-        throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout and --model', {
-          hint: 'mvm env production --export /srv/models --layout tf-serving --model resnet',
+      if (argv.export && (!argv.layout || !model))
+        throw new MvmError('BAD_ARGUMENT', '--export DIR needs --layout and --name', {
+          hint: 'mvm env production --export /srv/models --layout tf-serving --name resnet',
         });
-      state = await configureEnv(repo, argv.name, {
+      state = await configureEnv(repo, env, {
         require: argv.require,
         betterThanCurrent: argv.betterThanCurrent,
         direction: argv.lowerIsBetter === undefined ? undefined : argv.lowerIsBetter ? 'lower' : 'higher',
@@ -161,7 +176,7 @@ export const envCommand: Command<Args> = {
           ? {
               dir: argv.export,
               layout: argv.layout as ServingLayout,
-              name: argv.model!,
+              name: model!,
               ...(argv.keep ? { keep: argv.keep } : {}),
               ...(argv.path ? { path: argv.path } : {}),
             }
@@ -176,14 +191,17 @@ export const envCommand: Command<Args> = {
       });
     } else {
       const { validateEnvName } = await import('../../core/revision.js');
-      validateEnvName(argv.name);
-      state = listEnvironments(repo).find((s) => s.env === argv.name);
+      validateEnvName(env);
+      state = listEnvironments(repo).find((s) => s.env === env);
       if (!state) {
-        const { didYouMean } = await import('../../core/suggest.js');
+        const { didYouMean, suggest } = await import('../../core/suggest.js');
         const names = listEnvironments(repo).map((s) => s.env);
-        throw new MvmError('UNKNOWN_ENV', `there is no environment '${argv.name}'${didYouMean(argv.name, names)}`, {
-          env: argv.name,
-          hint: `create it with mvm env ${argv.name} --create`,
+        const near = suggest(env, names);
+        throw new MvmError('UNKNOWN_ENV', `there is no environment '${env}'${didYouMean(env, names)}`, {
+          env,
+          envs: names,
+          ...(near.length ? { suggestions: near } : {}),
+          hint: `create it with mvm env ${env} --create`,
         });
       }
     }

@@ -9,23 +9,44 @@ interface Args extends GlobalArgs {
   depth?: number;
 }
 
-function treeLines(n: LineageNode, prefix = '', last = true, top = true): string[] {
-  const rel = n.relation === 'root' ? '' : `${n.relation}: `;
-  const extra = [
-    ...n.data.map((d) => `data ${d.path ?? d.name}@${d.id.slice(0, 12)}`),
-    ...(n.git ? [`git ${n.git.commit.slice(0, 12)}${n.git.dirty ? ' (dirty)' : ''}`] : []),
-    ...(n.replayOf
-      ? [
-          `replays ${n.replayOf.id.slice(0, 12)}, made on ` +
-            (n.replayOf.parent ? versionLabel(n.replayOf.parent, n.replayOf.parentNumber) : 'nothing'),
-        ]
-      : []),
-  ];
-  const line =
-    `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ` +
-    `${n.message.split('\n')[0]}${n.seen ? ' (see above)' : ''}${extra.length ? `  [${extra.join(', ')}]` : ''}`;
-  const childPrefix = top ? '' : prefix + (last ? '    ' : '│   ');
-  return [line, ...n.children.flatMap((c, i) => treeLines(c, childPrefix, i === n.children.length - 1, false))];
+/**
+ * The lineage tree as text, each version on one line once (like `npm ls` dedupe): another reference to a
+ * version the tree shows is named on the referring line (`[base v1]`), and a dataset shown already is named by
+ * the version that first showed it (`data train (same as v3)`).
+ */
+function treeLines(root: LineageNode): string[] {
+  const dataFirst = new Map<string, string>();
+  const walk = (n: LineageNode, prefix: string, last: boolean, top: boolean): string[] => {
+    const label = n.number ? `v${n.number}` : n.id.slice(0, 12);
+    const data = n.data.map((d) => {
+      const first = dataFirst.get(d.id);
+      if (!first) dataFirst.set(d.id, label);
+      return `data ${d.path ?? d.name}${first ? ` (same as ${first})` : `@${d.id.slice(0, 12)}`}`;
+    });
+    // a version already in the tree is named where it is referred to again, not printed again
+    const refs = n.children
+      .filter((c) => c.seen)
+      .map((c) => `${c.relation} ${c.number ? `v${c.number}` : c.id.slice(0, 12)}`);
+    const extra = [
+      ...refs,
+      ...data,
+      ...(n.git ? [`git ${n.git.commit.slice(0, 12)}${n.git.dirty ? ' (dirty)' : ''}`] : []),
+      ...(n.replayOf
+        ? [
+            `replays ${n.replayOf.id.slice(0, 12)}, made on ` +
+              (n.replayOf.parent ? versionLabel(n.replayOf.parent, n.replayOf.parentNumber) : 'nothing'),
+          ]
+        : []),
+    ];
+    const shown = n.children.filter((c) => !c.seen);
+    const rel = n.relation === 'root' ? '' : `${n.relation}: `;
+    const line =
+      `${top ? '' : prefix + (last ? '└── ' : '├── ')}${rel}${versionLabel(n.id, n.number)} ` +
+      `${n.message.split('\n')[0]}${extra.length ? `  [${extra.join(', ')}]` : ''}`;
+    const childPrefix = top ? '' : prefix + (last ? '    ' : '│   ');
+    return [line, ...shown.flatMap((c, i) => walk(c, childPrefix, i === shown.length - 1, false))];
+  };
+  return walk(root, '', true, true);
 }
 
 function dot(root: LineageNode): string {

@@ -1,11 +1,12 @@
 import type { CompareResult } from '../../ops/compare.js';
 import type { Scalar } from '../../core/objects.js';
+import { displayValue } from '../../core/display.js';
 import { paint, stripPaint } from './color.js';
 import { formatBytes, formatDate, table, versionLabel } from './text.js';
 
+/** A cell's value for people (core/display.ts rounding), '-' when the version has none. */
 function fmt(v: Scalar | null | undefined): string {
-  if (v === null || v === undefined) return '-';
-  return typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v);
+  return v === null || v === undefined ? '-' : displayValue(v);
 }
 
 /** The comparison as rows: a header row of versions, then one row per field. */

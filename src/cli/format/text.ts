@@ -1,5 +1,6 @@
 import { shortId } from '../../core/ids.js';
 import type { Scalar } from '../../core/objects.js';
+import { displayValue } from '../../core/display.js';
 import { renderPaint } from './color.js';
 
 /** Bytes in human units (binary, like ls -h). */
@@ -37,11 +38,11 @@ export function divergedWarning(numbers: readonly number[], remote: string): str
   ];
 }
 
-/** `k=v k2=v2` for a record of scalars. */
+/** `k=v k2=v2` for a record of scalars, numbers rounded for reading (core/display.ts). */
 export function formatPairs(rec: Record<string, Scalar>): string {
   return Object.entries(rec)
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : displayValue(v)}`)
     .join(' ');
 }
 

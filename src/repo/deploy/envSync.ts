@@ -1,6 +1,6 @@
 import { MvmError, isMvmError } from '../../errors.js';
 import { DEFAULT_ENV } from '../../core/revision.js';
-import { didYouMean } from '../../core/suggest.js';
+import { didYouMean, suggest } from '../../core/suggest.js';
 import type { Repository } from '../repository/index.js';
 import {
   deployLog,
@@ -148,6 +148,7 @@ export function assertEnvExists(repo: Repository, env: string, h: EnvRemote | nu
   if (known.has(env)) return;
   const removed = h?.envs.get(env)?.file.removed;
   known.delete(DEFAULT_ENV);
+  const near = removed ? [] : suggest(env, known);
   throw new MvmError(
     'UNKNOWN_ENV',
     `there is no environment '${env}'` +
@@ -155,6 +156,7 @@ export function assertEnvExists(repo: Repository, env: string, h: EnvRemote | nu
     {
       env,
       envs: [...known].sort(),
+      ...(near.length ? { suggestions: near } : {}),
       hint: `create it first with mvm env ${env} --create; mvm env lists the environments`,
     },
   );

@@ -1,4 +1,4 @@
-import { didYouMean } from '../../core/suggest.js';
+import { suggest } from '../../core/suggest.js';
 import { MvmError } from '../../errors.js';
 import { parseRevision } from '../../core/revision.js';
 import { followSteps } from '../../core/dag.js';
@@ -48,8 +48,26 @@ export function numberOf(repo: Repository, id: string): number | null {
   return confirmed === null || n <= confirmed ? n : null;
 }
 
-function unknown(text: string, why: string): MvmError {
-  return new MvmError('UNKNOWN_REVISION', `unknown revision '${text}': ${why}`, { revision: text, hint: HINT });
+function unknown(text: string, why: string, suggestions: string[] = []): MvmError {
+  const mean = suggestions.length ? ` (did you mean ${suggestions.map((x) => `'${x}'`).join(' or ')}?)` : '';
+  return new MvmError('UNKNOWN_REVISION', `unknown revision '${text}': ${why}${mean}`, {
+    revision: text,
+    ...(suggestions.length ? { suggestions } : {}),
+    hint: HINT,
+  });
+}
+
+/**
+ * The refs closest to a misspelled name: branches, tags, remote-tracking branches, HEAD and deployed; a
+ * remote-tracking branch is also matched by its branch part (`mian` finds `origin/main`).
+ */
+function nearRefs(repo: Repository, name: string): string[] {
+  const local = [...repo.refs.list('refs/heads/'), ...repo.refs.list('refs/tags/')].map((r) => r.name);
+  const remote = repo.refs.list('refs/remotes/').map((r) => r.name);
+  const near = suggest(name, [...local, ...remote, 'HEAD', 'deployed']);
+  if (near.length || name.includes('/')) return near;
+  const byBranch = new Map(remote.map((r) => [r.slice(r.indexOf('/') + 1), r]));
+  return suggest(name, byBranch.keys()).map((b) => byBranch.get(b)!);
 }
 
 /** A resolved revision: the version id, and the branch it named when it named one plainly (no steps). */
@@ -160,10 +178,5 @@ function resolveName(repo: Repository, name: string, text: string): ResolvedRevi
     if (isObjectId(name) && repo.objects.has(name)) return { id: name, branch: null };
     throw unknown(text, 'no version id starts with it');
   }
-  const names = [
-    ...repo.refs.list('refs/heads/'),
-    ...repo.refs.list('refs/tags/'),
-    ...repo.refs.list('refs/remotes/'),
-  ].map((r) => r.name);
-  throw unknown(text, `no such version, branch or tag${didYouMean(name, [...names, 'HEAD', 'deployed'])}`);
+  throw unknown(text, 'no such version, branch or tag', nearRefs(repo, name));
 }

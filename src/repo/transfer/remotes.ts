@@ -1,3 +1,4 @@
+import { didYouMean, suggest } from '../../core/suggest.js';
 import { setKey } from '../../core/values.js';
 import { join } from 'node:path';
 import { MvmError } from '../../errors.js';
@@ -103,10 +104,12 @@ export function findRemote(repo: Repository, name?: string): RemoteEntry {
     throw new MvmError('UNKNOWN_REMOTE', 'no remote is configured', {
       hint: 'add one with mvm remote add origin s3://bucket/prefix (or a folder)',
     });
+  const names = all.map((r) => r.name);
+  const near = name ? suggest(name, names) : [];
   throw new MvmError(
     'UNKNOWN_REMOTE',
-    name ? `no remote named '${name}'` : 'several remotes and none is origin: name one',
-    { remotes: all.map((r) => r.name), hint: 'mvm remote lists them' },
+    name ? `no remote named '${name}'${didYouMean(name, names)}` : 'several remotes and none is origin: name one',
+    { remotes: names, ...(near.length ? { suggestions: near } : {}), hint: 'mvm remote lists them' },
   );
 }
 

@@ -125,7 +125,7 @@ describe('deploy environments', () => {
         };
         tick();`;
       const child = spawn(process.execPath, ['-e', poller], { stdio: 'ignore' });
-      ok(run(['env', 'production', ...servingFlags(root, 'tf-serving', 'clf', 'model', '--model'), '--keep', '1']));
+      ok(run(['env', 'production', ...servingFlags(root, 'tf-serving', 'clf', 'model'), '--keep', '1']));
       for (let round = 0; round < 4; round++) {
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));

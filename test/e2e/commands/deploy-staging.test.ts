@@ -25,7 +25,7 @@ describe('interrupted exports into a serving folder', () => {
         ok(run(['commit', '-m', 'v1']));
         write(join(w, 'model/w.bin'), randomBytes(300_000, 2));
         ok(run(['commit', '-m', 'v2']));
-        ok(run(['env', 'production', '--export', serve, '--layout', 'tf-serving', '--model', 'clf']));
+        ok(run(['env', 'production', '--export', serve, '--layout', 'tf-serving', '--name', 'clf']));
         ok(run(['deploy', 'v1', '--env', 'production']));
         const clf = join(serve, 'clf');
         const staging = () =>

@@ -137,7 +137,7 @@ describe('deploy environments', () => {
       try {
         const root = t.path('serving');
         const hook = 'echo "reload $MVM_ENV $MVM_OLD_NUMBER->$MVM_NEW_NUMBER $MVM_ACTION" >> hook.log';
-        ok(run(['env', 'production', '--hook', hook, ...servingFlags(root, 'tf-serving', 'clf', 'model', '--model')]));
+        ok(run(['env', 'production', '--hook', hook, ...servingFlags(root, 'tf-serving', 'clf', 'model')]));
         ok(run(['deploy', 'v1', '--env', 'production']));
         ok(run(['deploy', 'v2', '--env', 'production']));
         expect(readFileSync(t.path('hook.log'), 'utf8')).toBe(

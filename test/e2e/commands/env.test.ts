@@ -29,7 +29,7 @@ describe('env', () => {
       expect(JSON.parse(readFileSync(t.path('.mvm/envs.json'), 'utf8'))).toEqual({ production: config });
 
       const serve = t.path('srv');
-      ok(run(['env', 'production', '--export', serve, '--layout', 'triton', '--model', 'm', '--keep', '2']));
+      ok(run(['env', 'production', '--export', serve, '--layout', 'triton', '--name', 'm', '--keep', '2']));
       ok(run(['env', 'production', '--hook', 'echo reload']));
       expect(ok(run(['env', 'production'])).stdout.split('\n')).toEqual([
         'production: (nothing deployed)',
@@ -51,7 +51,9 @@ describe('env', () => {
       const empty = { env: 'staging', id: null, number: null, moves: 0, config: {} };
       const stored = () => Object.keys(JSON.parse(readFileSync(t.path('.mvm/envs.json'), 'utf8')));
       expectError(run(['env', 'staging', '--json']), 'UNKNOWN_ENV', 4);
-      expect(expectError(run(['env', 'productoin', '--json']), 'UNKNOWN_ENV', 4).message).toContain("'production'");
+      const typo = expectError(run(['env', 'productoin', '--json']), 'UNKNOWN_ENV', 4);
+      expect(typo.message).toContain("'production'");
+      expect(typo.data.suggestions).toEqual(['production']);
       expect(stored()).not.toContain('staging');
       ok(run(['env', 'staging', '--require', 'metrics.accuracy >= 0.5']));
       expect(stored()).toContain('staging');
@@ -65,13 +67,35 @@ describe('env', () => {
     }
   });
 
-  it('refuses a change without a name, --export without --layout and --model, and a bad name (exit 2)', () => {
+  it('--name names the model in the serving folder; --model, its old name, still works but is not in --help', () => {
+    const { t, run } = oneVersion();
+    try {
+      const flags = (flag: string, name: string) => ['--export', t.path('srv'), '--layout', 'triton', flag, name];
+      const byName = json(run(['env', 'a', ...flags('--name', 'net'), '--json']));
+      expect(byName.config.export).toEqual({ dir: t.path('srv'), layout: 'triton', name: 'net' });
+      const byModel = json(run(['env', 'b', ...flags('--model', 'old'), '--json']));
+      expect(byModel.config.export).toEqual({ dir: t.path('srv'), layout: 'triton', name: 'old' });
+      const both = expectError(run(['env', 'c', ...flags('--name', 'x'), '--model', 'y', '--json']), 'BAD_ARGUMENT', 2);
+      expect(both.message).toContain('--model');
+      const help = ok(run(['env', '--help'])).stdout;
+      expect(help).toContain('--name');
+      expect(help).not.toContain('--model');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses a change without a name, --export without --layout and --name, and a bad name (exit 2)', () => {
     const { t, run } = oneVersion();
     try {
       const noName = expectError(run(['env', '--require', 'metrics.f1 > 0', '--json']), 'BAD_ARGUMENT', 2);
       expect(noName.message).toBe('name the environment to change');
       const half = expectError(run(['env', 'production', '--export', t.path('srv'), '--json']), 'BAD_ARGUMENT', 2);
       expect(half.data.hint).toContain('--layout');
+      expect(half.message).toBe('--export DIR needs --layout and --name');
+      // --name alone is refused, not ignored while the env is shown
+      const alone = expectError(run(['env', 'production', '--name', 'm', '--json']), 'BAD_ARGUMENT', 2);
+      expect(alone.message).toContain('add --export');
       const bad = expectError(run(['env', 'bad name', '--json']), 'BAD_REF_NAME', 2);
       expect(bad.data.name).toBe('bad name');
       expect(json(run(['env', '--json']))).toEqual([]);

@@ -32,7 +32,7 @@ function team() {
   ok(run(['remote', 'add', 'origin', t.path('remote')]));
   ok(run(['push']));
   // the team's serving layout travels with the env: the follower needs only the folder
-  const serving = ['--export', t.path('a-serving'), '--layout', 'triton', '--model', 'adder', '--path', 'export/'];
+  const serving = ['--export', t.path('a-serving'), '--layout', 'triton', '--name', 'adder', '--path', 'export/'];
   ok(run(['env', 'production', ...serving]));
   const models = t.path('models');
   const follow = (args: string[], env: Record<string, string> = {}, name = 'production'): RunResult =>

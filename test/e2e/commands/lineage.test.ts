@@ -49,18 +49,35 @@ describe.concurrent('lineage', () => {
     expect(e6.filter((x) => x.startsWith('v6-'))).toEqual(['v6-parent+base->v5']);
   });
 
-  it('text: a tree showing parents, the base chain and data', async () => {
-    const out = ok(await run(['lineage', 'v5'])).stdout;
-    const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(
-      new RegExp(`^v5 ${fx.ids[5]!.slice(0, 12)} exp: distilled {2}\\[data data/train@${fx.dataB.slice(0, 12)}\\]$`),
-    );
-    expect(out).toMatch(/parent: v2 [0-9a-f]{12} lr 3e-4 with adam/);
-    expect(out).toMatch(/parent: v1 [0-9a-f]{12} baseline {2}\[data data\/train@/);
-    expect(out).toMatch(/base: v3 [0-9a-f]{12} fine-tune of baseline on cifar {2}\[data imagenet@sha256:abc\]/);
-    expect(out).toMatch(/base: v1 [0-9a-f]{12} baseline \(see above\)/);
-    expect(lines).toHaveLength(6);
-    expect(lines.slice(1).every((l) => /[├└]── /.test(l))).toBe(true);
+  it('text: a tree showing parents, the base chain and data, each version and dataset printed once', async () => {
+    const [five, six] = await Promise.all([run(['lineage', 'v5']), run(['lineage', 'v6'])]);
+    const h = '[0-9a-f]{12}';
+    const [a, b] = [fx.dataA.slice(0, 12), fx.dataB.slice(0, 12)];
+    const v3extra = 'parent v2, base v1, data imagenet@sha256:abc';
+    expect(ok(five).stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^v5 ${fx.ids[5]!.slice(0, 12)} exp: distilled {2}\\[data data/train@${b}\\]$`)),
+      expect.stringMatching(new RegExp(`^├── parent: v2 ${h} lr 3e-4 with adam {2}\\[data data/train@${a}\\]$`)),
+      expect.stringMatching(
+        new RegExp(`^│ {3}└── parent: v1 ${h} baseline {2}\\[data data/train \\(same as v2\\)\\]$`),
+      ),
+      // v3's parent v2 and base v1 are printed above: named on its line, not printed again
+      expect.stringMatching(new RegExp(`^└── base: v3 ${h} fine-tune of baseline on cifar {2}\\[${v3extra}\\]$`)),
+    ]);
+    // a chain of bases (v6 -> v5 -> v3 -> v1) over shared datasets: every version on one line, once
+    const lines = ok(six).stdout.trimEnd().split('\n');
+    for (const n of [1, 2, 3, 5, 6])
+      expect(
+        lines.filter((l) => new RegExp(`^[│├└─ ]*([a-z+]+: )?v${n} ${h} `).test(l)),
+        `v${n}`,
+      ).toHaveLength(1);
+    expect(lines).toHaveLength(5);
+    expect(lines.join('\n')).not.toContain('see above');
+    expect(lines.filter((l) => l.includes(`data/train@${b}`))).toHaveLength(1);
+    // v1 and v2 share a dataset: its id once, then the version that showed it
+    expect(lines.filter((l) => l.includes(`data/train@${a}`))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('data/train (same as v2)'))).toHaveLength(1);
+    expect(lines[0]).toMatch(/^v6 [0-9a-f]{12} exp: quantized$/);
+    expect(lines[1]).toMatch(/^└── parent\+base: v5 /);
   });
 
   it('--downstream from v1 lists children and fine-tunes', async () => {
@@ -103,7 +120,10 @@ describe.concurrent('lineage', () => {
     expect(json<Node>(c).children).toEqual([]);
     const text = ok(t).stdout;
     expect(text).toMatch(/child: v2 [0-9a-f]{12} lr 3e-4/);
-    expect(text).toMatch(/derived: v3 [0-9a-f]{12} fine-tune/);
+    // v3 is printed as v2's child; v1's line names it as derived, not a second subtree
+    expect(text.split('\n')[0]).toMatch(/^v1 [0-9a-f]{12} baseline {2}\[derived v3, data data\/train@/);
+    expect(text).toMatch(/└── child: v3 [0-9a-f]{12} fine-tune/);
+    expect(text.match(/ v3 [0-9a-f]{12} /g)).toHaveLength(1);
   });
 
   it('--depth stops the walk', async () => {
