@@ -1,4 +1,5 @@
 import { MvmError } from '../../errors.js';
+import { displayNumber } from '../../core/display.js';
 import { metricDirection } from '../../core/metrics.js';
 import { suggest } from '../../core/suggest.js';
 import type { Expr, Operand } from '../../core/query/ast.js';
@@ -58,8 +59,8 @@ function explain(expr: Expr, text: string, s: VersionSummary): GateFailure {
         return {
           gate: text,
           message:
-            `${name} is ${v}, needs ${op} ${lit.value} (${op === '=' ? 'off' : 'short'} by ` +
-            `${+shortBy.toPrecision(6)})`,
+            `${name} is ${displayNumber(v)}, needs ${op} ${displayNumber(lit.value)} ` +
+            `(${op === '=' ? 'off' : 'short'} by ${displayNumber(shortBy)})`,
           value: v,
           shortBy,
         };
@@ -115,8 +116,8 @@ export async function checkGates(
       report.failed.push({
         gate,
         message:
-          `metrics.${metric} is ${v}, the current version v${current.number} has ${c} (` +
-          `${v === c ? 'equal' : `worse by ${+Math.abs(v - c).toPrecision(6)}`})`,
+          `metrics.${metric} is ${displayNumber(v)}, the current version v${current.number} has ${displayNumber(c)} (` +
+          `${v === c ? 'equal' : `worse by ${displayNumber(Math.abs(v - c))}`})`,
         value: v,
         shortBy: Math.abs(v - c),
       });

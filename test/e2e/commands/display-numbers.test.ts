@@ -84,4 +84,14 @@ describe('numbers in text output', () => {
     expect(ok(run(['annotate', 'v2', '--metric', `acc=${LOSS2}`])).stdout).toMatch(/: acc=0\.3\n$/);
     expect(json(run(['annotate', 'v2', '--metric', `acc=${LOSS2}`, '--json'])).metrics.acc).toBe(0.1 + 0.2);
   });
+
+  it('a gate refusal rounds the value, the bound and the shortfall; its --json data is exact', () => {
+    ok(run(['env', 'gated', '--create', '--require', 'metrics.loss < 0.05']));
+    const refused = run(['deploy', 'v2', '--env', 'gated']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('metrics.loss is 0.3, needs < 0.05 (short by 0.25)');
+    const err = JSON.parse(run(['deploy', 'v2', '--env', 'gated', '--json']).stdout).error;
+    expect(err.code).toBe('GATE_FAILED');
+    expect(JSON.stringify(err.data)).toContain(LOSS2);
+  });
 });
