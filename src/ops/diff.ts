@@ -23,6 +23,8 @@ export interface DiffOptions {
   to?: string;
   /** Also stream changed tensors and compute value statistics (against the workspace too). */
   stats?: boolean;
+  /** Only these files or folders (as the user wrote them: relative to the current folder). */
+  paths?: string[];
   progress?: Progress;
 }
 
@@ -39,6 +41,19 @@ export interface DiffResult extends StoredDiff {
   to: DiffSide;
 }
 
+/** A test of workspace paths: the path itself, or one under it (`.` is everything). */
+function pathFilter(rels: string[]): (path: string) => boolean {
+  return (path) => rels.some((r) => r === '.' || path === r || path.startsWith(`${r}/`));
+}
+
+/** A version with only the files `only` keeps (all without it). */
+function restrict(v: Version, only: ((path: string) => boolean) | null): Version {
+  if (!only) return v;
+  const files = nameMap<FileEntry>();
+  for (const [p, e] of Object.entries(v.files)) if (only(p)) files[p] = e;
+  return { ...v, files };
+}
+
 /**
  * Compares two versions from their manifests and file objects only (no chunk
  * is read), or a version (HEAD by default) with the workspace, chunking only
@@ -50,17 +65,18 @@ export interface DiffResult extends StoredDiff {
 export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<DiffResult> {
   const fromId = opts.from || opts.to ? resolveRevision(repo, opts.from ?? 'HEAD') : repo.headId();
   const from: DiffSide = { label: opts.from ?? 'HEAD', id: fromId, number: fromId ? numberOf(repo, fromId) : null };
-  const a = fromId ? repo.version(fromId) : null;
+  const only = opts.paths?.length ? pathFilter(opts.paths.map((p) => repo.relPath(p))) : null;
+  const a = fromId ? restrict(repo.version(fromId), only) : null;
   if (opts.to) {
     const toId = resolveRevision(repo, opts.to);
-    const b = repo.version(toId);
+    const b = restrict(repo.version(toId), only);
     const d = await diffStored(repo, a, b, { stats: opts.stats, progress: opts.progress });
     return { ...d, from, to: { label: opts.to, id: toId, number: numberOf(repo, toId) } };
   }
   // the statistics threads start now, while this thread identifies the workspace
   const pool = opts.stats ? statsPool().warm() : undefined;
   try {
-    return await diffWorkspace(repo, a, from, opts.progress, pool);
+    return await diffWorkspace(repo, a, from, only, opts.progress, pool);
   } finally {
     await pool?.close();
   }
@@ -74,6 +90,7 @@ async function diffWorkspace(
   repo: Repository,
   a: Version | null,
   from: DiffSide,
+  only: ((path: string) => boolean) | null,
   progress: Progress | undefined,
   pool: StatsPool | undefined,
 ): Promise<DiffResult> {
@@ -87,6 +104,7 @@ async function diffWorkspace(
   const extra = new Map<string, ReturnType<Repository['file']>>();
   await withPool(async (pool) => {
     for (const [path, f] of files) {
+      if (only && !only(path)) continue;
       entries[path] = { file: f.id, mode: f.mode, size: Number(f.stat.size) };
       if (!repo.objects.has(f.id)) {
         // a changed file: its file object exists only in memory, so chunk it again (hash only)

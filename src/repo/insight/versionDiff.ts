@@ -91,7 +91,15 @@ async function diffWith(
     stored,
     stored,
   );
-  if (pool) await addTensorStats(repo, d, (p) => fileAt(a, p), (p) => fileAt(b, p), pool, { progress });
+  if (pool)
+    await addTensorStats(
+      repo,
+      d,
+      (p) => fileAt(a, p),
+      (p) => fileAt(b, p),
+      pool,
+      { progress },
+    );
   return d;
 }
 

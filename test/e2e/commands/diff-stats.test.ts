@@ -161,13 +161,26 @@ describe('diff --stats', () => {
         { name: 'model.layers.1.attn.weight', dtype: 'BF16', shape: [64, 64], data: h },
         { name: 'model.norm.weight', dtype: 'F32', shape: [256], data: f32(256, 203) },
       ]);
-    const r = repo({ 'models/model.safetensors': model(w1, h1) });
+    const r = repo({ 'models/model.safetensors': model(w1, h1), 'models/notes.txt': Buffer.from('one\n') });
     r.commit('v1');
     r.write('models/model.safetensors', model(w2, h2));
+    r.write('models/notes.txt', Buffer.from('two\n'));
     const stored = Object.keys(r.objects()).length;
+    // paths after --: only those files (a folder: the files under it)
+    const one = json(r.run(['diff', '--stats', '--json', '--', 'models/model.safetensors']));
+    expect(one.files.map((f: { path: string }) => f.path)).toEqual(['models/model.safetensors']);
+    expect(one.totals).toMatchObject({ modified: 1, unchanged: 0 });
+    const folder = json(r.run(['diff', '--json', 'v1', '--', 'models']));
+    expect(folder.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      'models/model.safetensors',
+      'models/notes.txt',
+    ]);
 
     // HEAD (by default, or named) against the workspace: the new side read from the workspace file
     const ws = json(r.run(['diff', '--stats', '--json']));
+    expect(ws.files.map((f: { path: string }) => f.path)).toEqual(['models/model.safetensors', 'models/notes.txt']);
+    expect(ws.files[1].tensors).toBeUndefined();
+    sameTensors(one.files[0].tensors, ws.files[0].tensors);
     expect(ws.from.label).toBe('HEAD');
     expect(ws.to).toMatchObject({ label: 'workspace', id: null });
     expect(ws.statsBytes).toBeGreaterThan(0);

@@ -46,7 +46,13 @@ export async function tensorStats(
   const out = new Map<string, TensorStatsEntry[]>();
   let bytes = 0;
   // a pair: old chunk, new chunk, their size, and where the new one starts in its file
-  type Job = { path: string; name: string; dtype: string; file: string | null; pairs: [string, string, number, number][] };
+  type Job = {
+    path: string;
+    name: string;
+    dtype: string;
+    file: string | null;
+    pairs: [string, string, number, number][];
+  };
   const jobs: Job[] = [];
   const skipped: { path: string; name: string; why: StatsSkip }[] = [];
   for (const f of files) {
@@ -84,9 +90,7 @@ export async function tensorStats(
   }
   // a partial store fetches the chunks of both sides first, each decoded within the size its file object declares
   await repo.chunks.ensure(
-    jobs.flatMap((j) =>
-      j.pairs.flatMap(([a, b, size]) => [{ id: a, size }, ...(j.file ? [] : [{ id: b, size }])]),
-    ),
+    jobs.flatMap((j) => j.pairs.flatMap(([a, b, size]) => [{ id: a, size }, ...(j.file ? [] : [{ id: b, size }])])),
     progress,
   );
   const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
