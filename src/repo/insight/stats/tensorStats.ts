@@ -62,7 +62,13 @@ export async function tensorStats(
     if (!a?.layout || !b?.layout) continue;
     const file = workspaceFile(f.path);
     const offsets: number[] = [];
-    if (file) b.chunks.reduce((at, ch) => (offsets.push(at), at + ch.size), 0);
+    if (file) {
+      let at = 0;
+      for (const ch of b.chunks) {
+        offsets.push(at);
+        at += ch.size;
+      }
+    }
     const ta = new Map<string, TensorEntry>(a.layout.tensors.map((t) => [t.name, t]));
     const tb = new Map<string, TensorEntry>(b.layout.tensors.map((t) => [t.name, t]));
     for (const c of f.tensors.changes) {
