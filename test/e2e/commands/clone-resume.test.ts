@@ -98,6 +98,30 @@ describe('an interrupted clone', () => {
     expectWhole(dir);
   });
 
+  it('a --full clone killed half-way through its chunks fetches only the rest when run again', () => {
+    const log = t.path('full-faults.log');
+    const first = json(
+      mvm(['clone', remote, t.path('full-counted'), '--full', '--json'], {
+        cwd: t.dir,
+        env: { MVM_FAULT: 'count', MVM_FAULT_LOG: log },
+      }),
+    );
+    const chunkWrites = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => / rename .*\/\.mvm\/objects\/[0-9a-f]{2}\//.test(l));
+    expect(chunkWrites.length).toBeGreaterThan(8);
+    const at = Number(chunkWrites[Math.floor(chunkWrites.length / 2)]!.split(' ')[0]);
+    const dir = t.path('full');
+    expect(mvm(['clone', remote, dir, '--full'], { cwd: t.dir, env: { MVM_FAULT: `kill:${at}` } }).exitCode).toBe(-1);
+    expectAdvice(dir);
+    const again = json(mvm(['clone', remote, dir, '--full', '--json'], { cwd: t.dir }));
+    // what the first attempt stored stayed: the rerun fetched less, and the clone is whole
+    expect(again.bytes).toBeGreaterThan(0);
+    expect(again.bytes).toBeLessThan(first.bytes * 0.8);
+    expectWhole(dir);
+  });
+
   it('mvm pull also finishes it; a clone of another URL into it is refused', () => {
     const dir = t.path('pulled');
     const counted = readFileSync(t.path('clone-faults.log'), 'utf8').trim().split('\n');
