@@ -137,7 +137,7 @@ export function fromSystemError(e: unknown, path: string, doing: string, missing
     case 'EDQUOT':
       return new MvmError('DISK_FULL', `no space left on device while ${doing} ${path}`, {
         path,
-        hint: 'free some disk space and run the command again; nothing was changed',
+        hint: 'free some disk space and run the command again',
       });
     case 'EACCES':
     case 'EPERM':

@@ -85,7 +85,7 @@ export function envJsHash(): boolean {
   return process.env.MVM_HASH === 'js';
 }
 
-/** `MVM_FAULT`: the fault-injection spec for crash tests (`count`, `kill:N`, `fail:N`; storage/faults.ts). */
+/** `MVM_FAULT`: the fault-injection spec for crash tests (`count`, `kill:N`, `fail:N`, `full:N`; storage/faults.ts). */
 export function envFault(): string | undefined {
   return process.env.MVM_FAULT;
 }

@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { Repository } from '../repo/repository/index.js';
+import { isMvmError, MvmError } from '../errors.js';
+import { finishCloneAdvice, type Repository, unfinishedClone } from '../repo/repository/index.js';
 import { openRepository } from '../repo/transfer/index.js';
 
 /** Options every command accepts. */
@@ -20,9 +21,24 @@ export interface Command<A extends GlobalArgs> extends Omit<CommandModule<Global
   run(argv: ArgumentsCamelCase<A>): Promise<number | void> | number | void;
 }
 
-/** Opens the repository for a command from the current directory (main.ts has already applied -C). */
+/**
+ * Opens the repository for a command from the current directory (main.ts has
+ * already applied -C). In a clone that was interrupted, a note on stderr says
+ * how to finish it; one interrupted before its store was whole says it in the
+ * NOT_A_REPOSITORY error.
+ */
 export function openRepo(): Repository {
-  return openRepository(process.cwd());
+  let repo: Repository;
+  try {
+    repo = openRepository(process.cwd());
+  } catch (e) {
+    const clone = unfinishedClone(process.cwd());
+    if (!clone || !isMvmError(e, 'NOT_A_REPOSITORY')) throw e;
+    throw new MvmError('NOT_A_REPOSITORY', e.message, { ...e.data, hint: finishCloneAdvice(clone) });
+  }
+  const clone = unfinishedClone(repo.root);
+  if (clone) process.stderr.write(`mvm: note: ${finishCloneAdvice(clone)}\n`);
+  return repo;
 }
 
 /** Options of the commands that open a remote by URL (clone, follow): where an S3 remote is; transfers at once. */

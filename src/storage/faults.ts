@@ -9,20 +9,23 @@ import { envFault, envFaultLog } from '../settings.js';
  *   fsync, rename, log append, unlink and chmod of repository or workspace
  *   files) and appends `N kind path` lines to the file MVM_FAULT_LOG;
  * - `MVM_FAULT=kill:N` kills the process (SIGKILL) at point N;
- * - `MVM_FAULT=fail:N` makes point N fail with EIO, as a full or failing disk would.
+ * - `MVM_FAULT=fail:N` makes point N fail with EIO, as a failing disk would;
+ * - `MVM_FAULT=full:N` makes point N and every later write and append fail
+ *   with ENOSPC, as a disk that filled up would (renames, fsyncs, unlinks
+ *   and chmods still work).
  *
  * Worker threads share the count with the main thread, so N names one point
  * of the whole process, in the order they happen.
  */
 export type FaultKind = 'write' | 'fsync' | 'rename' | 'append' | 'unlink' | 'chmod';
 
-type Spec = { mode: 'count' } | { mode: 'kill' | 'fail'; at: number };
+type Spec = { mode: 'count' } | { mode: 'kill' | 'fail' | 'full'; at: number };
 
 function parse(text: string | undefined): Spec | null {
   if (!text) return null;
   if (text === 'count') return { mode: 'count' };
-  const m = /^(kill|fail):(\d+)$/.exec(text);
-  return m ? { mode: m[1] as 'kill' | 'fail', at: Number(m[2]) } : null;
+  const m = /^(kill|fail|full):(\d+)$/.exec(text);
+  return m ? { mode: m[1] as 'kill' | 'fail' | 'full', at: Number(m[2]) } : null;
 }
 
 const spec = parse(envFault());
@@ -44,11 +47,25 @@ export function faultPoint(kind: FaultKind, path: string): void {
     if (log) appendFileSync(log, `${n} ${kind} ${path}\n`);
     return;
   }
+  if (spec.mode === 'full') {
+    if (n >= spec.at && (kind === 'write' || kind === 'append')) throw noSpace(n, kind, path);
+    return;
+  }
   if (n !== spec.at) return;
   if (spec.mode === 'kill') process.kill(process.pid, 'SIGKILL');
   throw Object.assign(new Error(`EIO: i/o error (injected at fault point ${n}: ${kind} ${path})`), {
     code: 'EIO',
     errno: -5,
+    syscall: kind,
+    path,
+  });
+}
+
+/** The error a write on a full disk raises. */
+function noSpace(n: number, kind: FaultKind, path: string): Error {
+  return Object.assign(new Error(`ENOSPC: no space left on device (injected at fault point ${n}: ${kind} ${path})`), {
+    code: 'ENOSPC',
+    errno: -28,
     syscall: kind,
     path,
   });

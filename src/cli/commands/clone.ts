@@ -48,7 +48,16 @@ export const cloneCommand: Command<Args> = {
       )
       .example('mvm clone s3://models-bucket/team-a --only models/config.json', 'one file, fetching only its chunks'),
   run: async (argv) => {
-    const { clone } = await import('../../ops/clone.js');
+    const { clone, cloneTarget } = await import('../../ops/clone.js');
+    const { finishCloneAdvice } = await import('../../repo/repository/index.js');
+    // Ctrl-C or a kill: say how to finish (the folder is marked an unfinished clone), then end as the signal would
+    const stop = (sig: NodeJS.Signals) => {
+      const line = `mvm: ${finishCloneAdvice(cloneTarget(argv.url, argv.dir))}\n`;
+      process.stderr.write(process.stderr.isTTY ? `\n${line}` : line); // after the progress bar
+      process.kill(process.pid, sig);
+    };
+    const onSignal = { SIGINT: () => stop('SIGINT'), SIGTERM: () => stop('SIGTERM') } as const;
+    for (const [sig, fn] of Object.entries(onSignal)) process.once(sig, fn);
     const r = await clone(argv.url, {
       dir: argv.dir,
       rev: argv.rev,
@@ -60,6 +69,8 @@ export const cloneCommand: Command<Args> = {
       allowHttp: argv.allowHttp,
       jobs: argv.jobs,
       progress: progressBar(!argv.quiet && !argv.json),
+    }).finally(() => {
+      for (const [sig, fn] of Object.entries(onSignal)) process.removeListener(sig, fn);
     });
     if (argv.json) return printJson(r);
     print(

@@ -74,7 +74,9 @@ export const diffCommand: Command<Args> = {
       .positional('to', { type: 'string', describe: 'New version (default: the workspace)' })
       .option('stats', {
         type: 'boolean',
-        describe: 'Stream changed tensors: max |delta|, relative L2 change, fraction changed, cosine similarity',
+        describe:
+          'Stream changed tensors: max |delta|, relative L2 change, fraction changed, cosine similarity ' +
+          '(between two versions, or a version and the workspace)',
       })
       .option('limit', {
         type: 'number',
@@ -84,14 +86,19 @@ export const diffCommand: Command<Args> = {
       .example('mvm diff v1 v2 --limit 200', 'up to 200 changed tensors, grouped by layer')
       .example('mvm diff v1 v2', 'what changed between two versions')
       .example('mvm diff --stats v3 v5', 'how much each changed tensor moved')
+      .example('mvm diff --stats', 'how much each tensor moved in the workspace since HEAD')
+      .example('mvm diff --stats v3 -- models/model.safetensors', 'one file of v3 against the workspace')
       .example('mvm diff', 'what changed in the workspace since HEAD'),
   run: async (argv) => {
     const budget = new RowBudget(rowLimit(argv.limit, DIFF_ROWS));
     const { diff } = await import('../../ops/diff.js');
+    // paths come after `--` (yargs leaves them after the command's name in `_`)
+    const paths = [...((argv['--'] as unknown[] | undefined) ?? []), ...argv._.slice(1)].map(String);
     const r = await diff(openRepo(), {
       from: argv.from,
       to: argv.to,
       stats: argv.stats,
+      paths,
       progress: progressBar(!argv.quiet && !argv.json),
     });
     if (argv.json) return printJson(r);

@@ -20,4 +20,11 @@ export {
   type OtherBytes,
   type TensorListing,
 } from './tensorListing.js';
-export { addMetadataChanges, diffStored, type StoredDiff } from './versionDiff.js';
+export {
+  addMetadataChanges,
+  addTensorStats,
+  diffStored,
+  type StatsPool,
+  statsPool,
+  type StoredDiff,
+} from './versionDiff.js';

@@ -5,6 +5,8 @@ import { metadataChanges, storedModelMetadata } from './modelMetadata.js';
 import type { Repository, Progress } from '../repository/index.js';
 import { statsPool, tensorStats, type StatsPool } from './stats/tensorStats.js';
 
+export { statsPool, type StatsPool } from './stats/tensorStats.js';
+
 /** A diff of two stored versions, with the value statistics when asked for. */
 export interface StoredDiff extends VersionDiff {
   /** With stats: bytes of tensor data streamed (both sides) and how long it took. */
@@ -89,28 +91,43 @@ async function diffWith(
     stored,
     stored,
   );
-  if (pool) {
-    const started = performance.now();
-    const { stats, bytes } = await tensorStats(
+  if (pool)
+    await addTensorStats(
       repo,
-      d.files,
+      d,
       (p) => fileAt(a, p),
       (p) => fileAt(b, p),
       pool,
-      progress,
+      { progress },
     );
-    for (const f of d.files) {
-      for (const entry of stats.get(f.path) ?? []) {
-        const change = f.tensors?.changes.find((c) => c.name === entry.name);
-        if (!change) continue;
-        if ('stats' in entry) change.stats = entry.stats;
-        else
-          change.statsSkipped =
-            entry.skipped === 'dtype' ? `no statistics for dtype ${change.dtype[1]}` : 'chunk layouts differ';
-      }
-    }
-    d.statsBytes = bytes;
-    d.statsSeconds = (performance.now() - started) / 1000;
-  }
   return d;
+}
+
+/**
+ * Streams the changed tensors of `d` on `pool` and adds each one's value
+ * statistics (or why it has none), and the bytes and time it took. The new
+ * side of a file `workspaceFile` names is read from that workspace file.
+ */
+export async function addTensorStats(
+  repo: Repository,
+  d: StoredDiff,
+  oldFile: (path: string) => FileObject | null,
+  newFile: (path: string) => FileObject | null,
+  pool: StatsPool,
+  opts: { progress?: Progress; workspaceFile?: (path: string) => string | null } = {},
+): Promise<void> {
+  const started = performance.now();
+  const { stats, bytes } = await tensorStats(repo, d.files, oldFile, newFile, pool, opts.progress, opts.workspaceFile);
+  for (const f of d.files) {
+    for (const entry of stats.get(f.path) ?? []) {
+      const change = f.tensors?.changes.find((c) => c.name === entry.name);
+      if (!change) continue;
+      if ('stats' in entry) change.stats = entry.stats;
+      else
+        change.statsSkipped =
+          entry.skipped === 'dtype' ? `no statistics for dtype ${change.dtype[1]}` : 'chunk layouts differ';
+    }
+  }
+  d.statsBytes = bytes;
+  d.statsSeconds = (performance.now() - started) / 1000;
 }

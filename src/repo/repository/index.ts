@@ -6,6 +6,14 @@
  */
 export { bounded } from './bounded.js';
 export { addFetched, type ChunkAvailability, type Fetched, NOTHING_FETCHED, partialRemote } from './chunks.js';
+export {
+  CLONE_MARKER,
+  finishCloneAdvice,
+  markCloneFinished,
+  markCloneStarted,
+  type UnfinishedClone,
+  unfinishedClone,
+} from './cloneMarker.js';
 export { createRepository, type InitOptions, type InitResult } from './create.js';
 export { defaultAuthor, gitInfo, lockedVersionsInGit } from './gitInfo.js';
 export { addIgnores, ignoreLine, removeIgnores } from './gitignore.js';

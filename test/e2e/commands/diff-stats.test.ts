@@ -19,6 +19,18 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
+/** Two tensor diffs alike; statistics equal but for the last bits (sums combine in the order chunks finish). */
+function sameTensors(x: any, y: any) {
+  const strip = (t: any) => ({ ...t, changes: t.changes.map(({ stats, ...c }: any) => c) });
+  expect(strip(x)).toEqual(strip(y));
+  x.changes.forEach((c: any, i: number) => {
+    const w = y.changes[i].stats;
+    expect(c.stats.elements).toBe(w.elements);
+    expect(c.stats.changed).toBe(w.changed);
+    for (const k of ['maxAbsDelta', 'relL2', 'cosine', 'normA', 'normB']) near(c.stats[k], w[k], 1e-12);
+  });
+}
+
 describe('diff --stats', () => {
   it('reports per-tensor statistics that match values computed here', () => {
     // tensor A: f32 [1000]; v2 adds 0.5 to exactly 10 elements
@@ -136,21 +148,76 @@ describe('diff --stats', () => {
     expect(lines.filter((l) => l.includes('max|d|='))).toHaveLength(3);
   });
 
-  it('diff --stats needs two versions (BAD_ARGUMENT, exit 2)', () => {
+  it('diff --stats [REV] compares REV (default HEAD) with the workspace, as between two versions', () => {
+    const w1 = normalF32(64 * 128, 0.02, 201);
+    const w2 = Float32Array.from(w1);
+    for (let i = 3 * 1024; i < 4 * 1024; i++) w2[i] = w2[i]! + 0.25; // one chunk of eight moves
+    const h1 = bf16(64 * 64, 202);
+    const h2 = Buffer.from(h1);
+    for (let i = 1; i < h2.length; i += 2) h2[i] ^= 0x80; // negated
+    const model = (w: Float32Array, h: Buffer) =>
+      writeSafetensors([
+        { name: 'model.layers.0.mlp.weight', dtype: 'F32', shape: [64, 128], data: f32Bytes(w) },
+        { name: 'model.layers.1.attn.weight', dtype: 'BF16', shape: [64, 64], data: h },
+        { name: 'model.norm.weight', dtype: 'F32', shape: [256], data: f32(256, 203) },
+      ]);
+    const r = repo({ 'models/model.safetensors': model(w1, h1), 'models/notes.txt': Buffer.from('one\n') });
+    r.commit('v1');
+    r.write('models/model.safetensors', model(w2, h2));
+    r.write('models/notes.txt', Buffer.from('two\n'));
+    const stored = Object.keys(r.objects()).length;
+    // paths after --: only those files (a folder: the files under it)
+    const one = json(r.run(['diff', '--stats', '--json', '--', 'models/model.safetensors']));
+    expect(one.files.map((f: { path: string }) => f.path)).toEqual(['models/model.safetensors']);
+    expect(one.totals).toMatchObject({ modified: 1, unchanged: 0 });
+    const folder = json(r.run(['diff', '--json', 'v1', '--', 'models']));
+    expect(folder.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      'models/model.safetensors',
+      'models/notes.txt',
+    ]);
+
+    // HEAD (by default, or named) against the workspace: the new side read from the workspace file
+    const ws = json(r.run(['diff', '--stats', '--json']));
+    expect(ws.files.map((f: { path: string }) => f.path)).toEqual(['models/model.safetensors', 'models/notes.txt']);
+    expect(ws.files[1].tensors).toBeUndefined();
+    sameTensors(one.files[0].tensors, ws.files[0].tensors);
+    expect(ws.from.label).toBe('HEAD');
+    expect(ws.to).toMatchObject({ label: 'workspace', id: null });
+    expect(ws.statsBytes).toBeGreaterThan(0);
+    sameTensors(json(r.run(['diff', '--stats', 'v1', '--json'])).files[0].tensors, ws.files[0].tensors);
+    // the diff stored nothing: its chunks were hashed, not kept
+    expect(Object.keys(r.objects())).toHaveLength(stored);
+    const changes = new Map<string, any>(ws.files[0].tensors.changes.map((c: { name: string }) => [c.name, c]));
+    expect([...changes.keys()].sort()).toEqual(['model.layers.0.mlp.weight', 'model.layers.1.attn.weight']);
+    const sw = changes.get('model.layers.0.mlp.weight').stats;
+    const ew = expectedStats(Float64Array.from(w1), Float64Array.from(w2));
+    expect(sw.changed).toBe(1024);
+    near(sw.maxAbsDelta, 0.25, 1e-6);
+    near(sw.relL2, ew.relL2);
+    near(sw.cosine, ew.cosine);
+    near(changes.get('model.layers.1.attn.weight').stats.cosine, -1, 1e-9);
+
+    // the same numbers once the workspace is committed
+    r.commit('v2');
+    const vv = json(r.run(['diff', '--stats', 'v1', 'v2', '--json']));
+    sameTensors(vv.files[0].tensors, ws.files[0].tensors);
+
+    // text: the statistics under each changed tensor
+    r.write('models/model.safetensors', model(w1, h2));
+    const text = ok(r.run(['diff', '--stats'])).stdout;
+    expect(text).toMatch(/^diff HEAD \(v2 [0-9a-f]+\) -> workspace$/m);
+    expect(text).toMatch(/max\|d\|=0\.2500\s+relL2=\S+\s+changed=12\.50%/);
+    expect(text.split('\n').filter((l) => l.includes('max|d|='))).toHaveLength(1);
+  });
+
+  it('diff --stats of an unchanged workspace streams nothing', () => {
     const r = repo({
       'models/model.safetensors': writeSafetensors([{ name: 'w', dtype: 'F32', shape: [64], data: f32(64, 111) }]),
     });
     r.commit('v1');
-    for (const args of [
-      ['diff', '--stats'],
-      ['diff', '--stats', 'v1'],
-    ]) {
-      const t = r.run(args);
-      expect(t.exitCode, t.stderr).toBe(2);
-      expect(t.stderr).toMatch(/^mvm: [^\n]*two versions[^\n]*\n/);
-      const j = r.run([...args, '--json']);
-      expect(j.exitCode).toBe(2);
-      expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'BAD_ARGUMENT', exitCode: 2 });
-    }
+    // nothing changed: no statistics to compute, and none reported
+    const same = json(r.run(['diff', '--stats', '--json']));
+    expect(same.files.every((f: { status: string }) => f.status === 'unchanged')).toBe(true);
+    expect(same.statsBytes).toBe(0);
   });
 });

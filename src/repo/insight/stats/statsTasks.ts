@@ -1,4 +1,8 @@
+import { closeSync, openSync } from 'node:fs';
+import { MvmError, fromSystemError } from '../../../errors.js';
 import { taskError } from '../../../storage/chunkTasks.js';
+import { blake3Hex } from '../../../storage/hash.js';
+import { readFully } from '../../../storage/readFully.js';
 import { openObjectStore, type ObjectStoreHandle } from '../../../storage/objectStore.js';
 import type { PoolResult } from '../../../storage/workerPool.js';
 import { TensorDiffAccumulator, type DiffPartial } from '../../../core/tensorStats.js';
@@ -12,6 +16,8 @@ export interface StatsTask {
   store: ObjectStoreHandle;
   /** Bytes of each chunk (the file objects say both are this long). */
   size: number;
+  /** The new side read from a workspace file at this offset instead of the store (checked against `b`). */
+  file?: { path: string; offset: number };
 }
 
 /** The partial sums of one chunk pair. */
@@ -21,10 +27,33 @@ export interface StatsResult extends PoolResult {
 }
 
 let keep = Buffer.alloc(0);
+let read = Buffer.alloc(0);
 let pairs: Bf16Pairs | null | undefined;
+
+/** The new side's bytes from a workspace file, hashed: a file that changed since it was chunked is refused. */
+function fromFile(task: StatsTask, file: { path: string; offset: number }): Buffer {
+  if (read.length < task.size) read = Buffer.alloc(Math.max(task.size, 1 << 20));
+  const buf = read.subarray(0, task.size);
+  let fd = -1;
+  try {
+    fd = openSync(file.path, 'r');
+    if (readFully(fd, buf, file.offset, task.size) !== task.size) throw new Error('the file is shorter');
+  } catch (e) {
+    throw fromSystemError(e, file.path, 'reading');
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+  if (blake3Hex(buf) !== task.b)
+    throw new MvmError('IO_ERROR', `${file.path} changed while diff --stats read it`, {
+      path: file.path,
+      hint: 'run the command again once the file is stable',
+    });
+  return buf;
+}
 
 /** One side of a pair, checked against the size the file objects give. */
 function side(task: StatsTask, id: string): Buffer {
+  if (task.file && id === task.b && id !== task.a) return fromFile(task, task.file);
   const content = openObjectStore(task.store).load(id, { scratch: true }).content;
   if (content.length !== task.size) throw new Error(`chunk ${id} holds ${content.length} bytes, not ${task.size}`);
   return content;

@@ -30,7 +30,9 @@ export function statsPool(): StatsPool {
  * shape) in both versions, on worker threads, and returns per-tensor
  * difference statistics. Memory stays bounded: at most a few chunks per
  * thread are decoded at once, whatever the model size. Runs on `pool`,
- * which the caller starts (statsPool) and closes.
+ * which the caller starts (statsPool) and closes. A file `workspaceFile`
+ * names is read on the new side from that workspace file, chunk by chunk at
+ * its offsets (each chunk checked against its hash), not from the store.
  */
 export async function tensorStats(
   repo: Repository,
@@ -39,10 +41,18 @@ export async function tensorStats(
   lookupNew: (path: string) => FileObject | null,
   pool: StatsPool,
   progress?: Progress,
+  workspaceFile: (path: string) => string | null = () => null,
 ): Promise<{ stats: Map<string, TensorStatsEntry[]>; bytes: number }> {
   const out = new Map<string, TensorStatsEntry[]>();
   let bytes = 0;
-  type Job = { path: string; name: string; dtype: string; pairs: [string, string, number][] };
+  // a pair: old chunk, new chunk, their size, and where the new one starts in its file
+  type Job = {
+    path: string;
+    name: string;
+    dtype: string;
+    file: string | null;
+    pairs: [string, string, number, number][];
+  };
   const jobs: Job[] = [];
   const skipped: { path: string; name: string; why: StatsSkip }[] = [];
   for (const f of files) {
@@ -50,6 +60,15 @@ export async function tensorStats(
     const a = lookupOld(f.path);
     const b = lookupNew(f.path);
     if (!a?.layout || !b?.layout) continue;
+    const file = workspaceFile(f.path);
+    const offsets: number[] = [];
+    if (file) {
+      let at = 0;
+      for (const ch of b.chunks) {
+        offsets.push(at);
+        at += ch.size;
+      }
+    }
     const ta = new Map<string, TensorEntry>(a.layout.tensors.map((t) => [t.name, t]));
     const tb = new Map<string, TensorEntry>(b.layout.tensors.map((t) => [t.name, t]));
     for (const c of f.tensors.changes) {
@@ -66,24 +85,35 @@ export async function tensorStats(
         skipped.push({ path: f.path, name: c.name, why: 'layout' });
         continue;
       }
-      jobs.push({ path: f.path, name: c.name, dtype: y.dtype, pairs: ca.map((ch, i) => [ch.id, cb[i]!.id, ch.size]) });
+      const pairs = ca.map((ch, i): [string, string, number, number] => [
+        ch.id,
+        cb[i]!.id,
+        ch.size,
+        offsets[y.chunkStart + i] ?? 0,
+      ]);
+      jobs.push({ path: f.path, name: c.name, dtype: y.dtype, file, pairs });
     }
   }
   // a partial store fetches the chunks of both sides first, each decoded within the size its file object declares
   await repo.chunks.ensure(
-    jobs.flatMap((j) =>
-      j.pairs.flatMap(([a, b, size]) => [
-        { id: a, size },
-        { id: b, size },
-      ]),
-    ),
+    jobs.flatMap((j) => j.pairs.flatMap(([a, b, size]) => [{ id: a, size }, ...(j.file ? [] : [{ id: b, size }])])),
     progress,
   );
   const total = jobs.reduce((s, j) => s + j.pairs.length, 0);
   progress?.start?.('diff --stats', total);
   const parts = jobs.map(() => [] as DiffPartial[]);
   const tasks = jobs.flatMap((j, ji) =>
-    j.pairs.map(([a, b, size]) => ({ ji, task: { a, b, size, dtype: j.dtype, store: repo.objects.workerHandle() } })),
+    j.pairs.map(([a, b, size, offset]) => ({
+      ji,
+      task: {
+        a,
+        b,
+        size,
+        dtype: j.dtype,
+        store: repo.objects.workerHandle(),
+        ...(j.file ? { file: { path: j.file, offset } } : {}),
+      },
+    })),
   );
   await bounded(tasks.length, pool.capacity, async (i) => {
     const { ji, task } = tasks[i]!;
