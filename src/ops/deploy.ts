@@ -59,20 +59,7 @@ export async function deploy(repo: Repository, rev: string, opts: DeployRevOptio
       assertEnvExists(repo, env, remote);
       const to = resolveRevision(repo, rev);
       await assertGateNames(gates, async () => (await allSummaries(repo)).values(), GATE_FLAGS);
-      await rememberExport(repo, env, remote, opts.export);
-      const result = await releaseMove(repo, {
-        env,
-        to,
-        action: 'deploy',
-        reason: opts.reason,
-        who: opts.who,
-        gates,
-        noGates: opts.noGates,
-        remote,
-      });
-      // already deployed, but a serving folder was just set up: bring it in step
-      if (!result.changed && opts.export) result.export = await serveEnv(repo, env, opts.export);
-      return result;
+      return deployTo(repo, env, to, gates, remote, opts);
     }),
   );
 }
@@ -99,6 +86,31 @@ async function rememberExport(
   const c = { ...envConfig(repo, env), export: target };
   if (remote) await updateRemoteEnv(repo, remote, env, (f) => ({ ...f, settings: sharedSettings(c) }), true);
   writeEnvConfig(repo, env, { ...envConfig(repo, env), export: target });
+}
+
+/** The move of deploy and deploy --best, under the lock: serving folder remembered, env moved through its gates. */
+async function deployTo(
+  repo: Repository,
+  env: string,
+  to: string,
+  gates: Partial<Gates>,
+  remote: EnvRemote | null,
+  opts: DeployRevOptions,
+): Promise<ReleaseResult> {
+  await rememberExport(repo, env, remote, opts.export);
+  const result = await releaseMove(repo, {
+    env,
+    to,
+    action: 'deploy',
+    reason: opts.reason,
+    who: opts.who,
+    gates,
+    noGates: opts.noGates,
+    remote,
+  });
+  // already deployed, but a serving folder was just set up: bring it in step
+  if (!result.changed && opts.export) result.export = await serveEnv(repo, env, opts.export);
+  return result;
 }
 
 /** Options of `deploy --best`: the ranking (as `best` ranks) on top of a deploy's. */
@@ -145,19 +157,7 @@ export async function deployBest(repo: Repository, opts: DeployBestOptions): Pro
         noGates: opts.noGates,
         scope: opts.all ? 'on any branch' : 'on the current branch',
       });
-      await rememberExport(repo, env, remote, opts.export);
-      const result = await releaseMove(repo, {
-        env,
-        to: pick.id,
-        action: 'deploy',
-        reason: opts.reason,
-        who: opts.who,
-        gates,
-        noGates: opts.noGates,
-        remote,
-      });
-      if (!result.changed && opts.export) result.export = await serveEnv(repo, env, opts.export);
-      return { ...result, best: pick };
+      return { ...(await deployTo(repo, env, pick.id, gates, remote, opts)), best: pick };
     }),
   );
 }
