@@ -132,15 +132,14 @@
     var c = column('data:' + (n.group || n.label), n.group || n.label, 'group-dataset');
     if (dataCols.indexOf(c) < 0) dataCols.push(c);
   });
+  // the column of a node outside the branches: git commits, base models, or its dataset's box (null: a version)
+  function columnOf(n) {
+    if (n.kind === 'git') return gitCol;
+    if (n.kind === 'base') return baseCol;
+    return n.kind === 'dataset' ? column('data:' + (n.group || n.label)) : null;
+  }
   nodes.forEach(function (n) {
-    var c =
-      n.kind === 'git'
-        ? gitCol
-        : n.kind === 'base'
-          ? baseCol
-          : n.kind === 'dataset'
-            ? column('data:' + (n.group || n.label))
-            : null;
+    var c = columnOf(n);
     if (!c) return;
     // the row of its oldest user, else the nearest free one; a base model below all of its users (it came first)
     var want = Math.min.apply(
@@ -210,14 +209,7 @@
   nodes.forEach(function (n) {
     var v = page.byId[n.id];
     var label = text(n);
-    var c =
-      n.kind === 'git'
-        ? gitCol
-        : n.kind === 'base'
-          ? baseCol
-          : n.kind === 'dataset'
-            ? column('data:' + (n.group || n.label))
-            : null;
+    var c = columnOf(n);
     elements.push({
       group: 'nodes',
       classes: n.kind,
