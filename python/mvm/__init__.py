@@ -18,6 +18,7 @@ import importlib
 from typing import Any
 
 from ._cli import find_cli, run
+from . import errors
 from .errors import (
     AlreadyARepositoryError,
     BadOutputError,
@@ -74,24 +75,6 @@ __all__ = [
     "best",
     "checkout",
     "path",
-    "MvmError",
-    "RefusedError",
-    "GateFailedError",
-    "NothingToCommitError",
-    "UsageError",
-    "RepositoryError",
-    "NotARepositoryError",
-    "AlreadyARepositoryError",
-    "NotFoundError",
-    "ConflictError",
-    "LockedError",
-    "CorruptError",
-    "OperatingSystemError",
-    "CommandFailedError",
-    "RemoteError",
-    "CliNotFoundError",
-    "BadOutputError",
-    "error_for",
     "AddResult",
     "Annotation",
     "Best",
@@ -110,6 +93,8 @@ __all__ = [
     "Tensors",
     "Version",
 ]
+# every error class, as errors.py lists them (type checkers read this form)
+__all__ += errors.__all__
 
 
 def __getattr__(name: str) -> Any:
