@@ -22,63 +22,17 @@
 //   the package found at run time by require.resolve from mvm, through the
 //   dependency of mvm that needs it, so that it holds wherever npm put the package.
 import { build } from 'esbuild';
+import { ownDirname, packageDirBanner } from './lib/ownDirname.mjs';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 const out = join(dist, 'bundle');
-const BUNDLED = new Set(['yargs', 'fastest-levenshtein', '@noble/hashes']);
-const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
-const deps = Object.keys(readJson(join(root, 'package.json')).dependencies ?? {});
-const requireHere = createRequire(join(root, 'package.json'));
-
-/** The package folder holding `file` (the nearest package.json with a name) and the package's name. */
-function packageOf(file) {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const name = readJson(join(dir, 'package.json')).name;
-      if (name) return { dir, name };
-    } catch {
-      // no package.json here: look further up
-    }
-  }
-  throw new Error(`bundle: no package holds ${file}`);
-}
-
-/** How run time finds package `name`: mvm's own dependency, or one that a bundled dependency of mvm requires. */
-function chainTo(name) {
-  if (deps.includes(name)) return [name];
-  for (const d of BUNDLED) {
-    const pkg = readJson(requireHere.resolve(`${d}/package.json`));
-    if (pkg.dependencies?.[name]) return [d, name];
-  }
-  throw new Error(`bundle: ${name} uses __dirname but is not a dependency of mvm or of a bundled dependency`);
-}
-
-/** Gives each bundled CommonJS file that uses __dirname the folder it had in its package. */
-const ownDirname = {
-  name: 'own-dirname',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      // an ES module has no __filename either, and nothing here gives one: refuse rather than fail at run time
-      if (/\b__filename\b/.test(text))
-        throw new Error(`bundle: ${args.path} uses __filename; leave its package external`);
-      if (!/\b__dirname\b/.test(text)) return undefined;
-      const pkg = packageOf(args.path);
-      const rel = relative(pkg.dir, dirname(args.path)).split(sep).join('/');
-      return {
-        contents:
-          `var __dirname = __mvmPackageDir(${JSON.stringify(chainTo(pkg.name))}, ` +
-          `${JSON.stringify(rel)});\n${text}`,
-        loader: 'js',
-      };
-    });
-  },
-};
+const BUNDLED = new Set(['yargs', 'fastest-levenshtein', '@noble/hashes', 'ignore', 'picomatch']);
+const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
 
 rmSync(out, { recursive: true, force: true });
 const result = await build({
@@ -95,17 +49,13 @@ const result = await build({
   target: 'node20',
   alias: { 'yargs/yargs': createRequire(join(root, 'package.json')).resolve('yargs/yargs') },
   external: deps.filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]),
-  plugins: [ownDirname],
+  plugins: [ownDirname(root, BUNDLED)],
   banner: {
     js: [
       "import { createRequire as __mvmCreateRequire } from 'node:module';",
       "import { dirname as __mvmDirname, join as __mvmJoin } from 'node:path';",
       'const require = __mvmCreateRequire(import.meta.url);',
-      'const __mvmPackageDir = (chain, rel) => {',
-      '  let req = require;',
-      "  for (const name of chain.slice(0, -1)) req = __mvmCreateRequire(req.resolve(name + '/package.json'));",
-      "  return __mvmJoin(__mvmDirname(req.resolve(chain[chain.length - 1] + '/package.json')), rel);",
-      '};',
+      packageDirBanner('require'),
     ].join('\n'),
   },
   // maps back to src/ through tsc's own maps, for stack traces under node --enable-source-maps

@@ -21,8 +21,8 @@
  * | `MVM_KERNELS`       | WebAssembly SIMD (`js` for JS loops) | storage/kernels.ts, kernelInstance.ts |
  * | `MVM_LOCK_TIMEOUT`  | config.json `lockTimeoutMs` (10 s)   | repo/repository/repository.ts (lock)            |
  * | `MVM_PACK_SIZE`     | PACK_SIZE, 64 MiB                    | repo/transfer/push.ts (packSize)              |
- * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, once at load        |
- * | `MVM_FAULT`         | off                                  | storage/faults.ts, once at load      |
+ * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, at first use        |
+ * | `MVM_FAULT`         | off                                  | storage/faults.ts, at first use      |
  * | `MVM_FAULT_LOG`     | none                                 | storage/faults.ts                    |
  *
  * Set by mvm for the programs it runs (outputs, never read back):

@@ -36,7 +36,7 @@ def find_cli(cwd: Optional[str] = None) -> List[str]:
        current folder of Python, not from the repository);
     2. ``node_modules/.bin/mvm`` in the repository folder (``cwd``) or a parent of it, then in the current
        folder or a parent (an ``npm install mvm`` in the project, as ``npx`` finds it);
-    3. ``mvm`` on ``PATH`` (``npm install -g``, or a link to ``bin/mvm.js`` of a clone).
+    3. ``mvm`` on ``PATH`` (``npm install -g``, or a link to ``bin/mvm`` of a clone).
 
     The package does not look for a checkout of mvm next to its own files: ``pip install`` copies them
     into site-packages, so where they came from is not known. Raises :class:`mvm.CliNotFoundError`.

@@ -1,5 +1,7 @@
 import { escapeControls } from './format/text.js';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 // scripts/bundle.mjs points this at yargs' CommonJS build, which loads faster than its ESM build
 import yargs from 'yargs/yargs';
@@ -119,10 +121,22 @@ async function commandsFor(args: string[]): Promise<Command<GlobalArgs>[]> {
 /** The version in mvm's own package.json (yargs looks beside the entry script and finds none). */
 function packageVersion(): string {
   try {
-    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+    const pkg = JSON.parse(
+      readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8'),
+    ) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';
   }
+}
+/** Read once, at module load: the start-up snapshot holds it, as it holds the code of the same package.json. */
+const VERSION = packageVersion();
+
+/** Loads every command module (the start-up snapshot evaluates them all when it is built). */
+export async function loadCommands(): Promise<void> {
+  await Promise.all(COMMANDS.map(([, load]) => load()));
 }
 
 /** What yargs' getOptions returns, the parts read here. */
@@ -187,7 +201,7 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       'completion',
       'Print a shell completion script (bash, or zsh when run from zsh): mvm completion >> ~/.bashrc',
     )
-    .version(packageVersion())
+    .version(VERSION)
     .example('mvm init && mvm add models/ && mvm commit -m baseline --metric accuracy=0.91', 'start versioning a model')
     .example('mvm log --oneline && mvm diff v1 v2', 'see what changed')
     .epilog('Exit codes are listed in docs/exit-codes.md. Each command has examples: mvm <command> --help')
@@ -208,6 +222,11 @@ function parser(args: string[], commands: Command<GlobalArgs>[], exit: { code: n
       if (flagError) throw flagError;
       throw new MvmError('BAD_ARGUMENT', line, { hint: 'see mvm --help' });
     }) as Argv<GlobalArgs>;
+  // yargs renders and caches every command's whole help text before running its handler (about 10 ms), for a
+  // failure it would print help for; mvm's fail handler above never prints help, so the text is never used
+  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+    .getInternalMethods()
+    .getUsageInstance().cacheHelpMessage = () => {};
   // the option names of the command being parsed, read when its builder has run (for "did you mean --x?")
   let known: string[] = [];
   for (const { run, builder, ...c } of commands) {

@@ -28,19 +28,36 @@ function parse(text: string | undefined): Spec | null {
   return m ? { mode: m[1] as 'kill' | 'fail' | 'full', at: Number(m[2]) } : null;
 }
 
-const spec = parse(envFault());
-const inherited = !isMainThread && (workerData as { faults?: SharedArrayBuffer } | null)?.faults;
-const shared: SharedArrayBuffer | null = spec ? inherited || new SharedArrayBuffer(4) : null;
-const counter = shared ? new Int32Array(shared) : null;
+/** MVM_FAULT as parsed, and the count shared with worker threads; null when fault injection is off. */
+interface State {
+  spec: Spec;
+  shared: SharedArrayBuffer;
+  counter: Int32Array;
+}
+
+// read on first use rather than at module load, so a process started from the start-up snapshot (built with
+// this module evaluated) still sees its own MVM_FAULT
+let state: State | null | undefined;
+function current(): State | null {
+  if (state !== undefined) return state;
+  const spec = parse(envFault());
+  const inherited = !isMainThread && (workerData as { faults?: SharedArrayBuffer } | null)?.faults;
+  const shared = spec ? inherited || new SharedArrayBuffer(4) : null;
+  state = spec && shared ? { spec, shared, counter: new Int32Array(shared) } : null;
+  return state;
+}
 
 /** What worker threads need to share the count (undefined when fault injection is off). */
 export function faultWorkerData(): { faults: SharedArrayBuffer } | undefined {
-  return shared ? { faults: shared } : undefined;
+  const s = current();
+  return s ? { faults: s.shared } : undefined;
 }
 
 /** Marks a fault point; a no-op unless MVM_FAULT is set. */
 export function faultPoint(kind: FaultKind, path: string): void {
-  if (!spec || !counter) return;
+  const s = current();
+  if (!s) return;
+  const { spec, counter } = s;
   const n = Atomics.add(counter, 0, 1) + 1;
   if (spec.mode === 'count') {
     const log = envFaultLog();

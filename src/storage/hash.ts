@@ -45,13 +45,19 @@ function loadNative(): NativeModule | null {
   }
 }
 
-const native = loadNative();
+// loaded on first use, not at module load: the start-up snapshot (scripts/snapshot.mjs) evaluates this module
+// when it is built, and a native addon cannot be part of a snapshot
+let loaded: NativeModule | null | undefined;
+const nativeModule = (): NativeModule | null => (loaded === undefined ? (loaded = loadNative()) : loaded);
 
-/** The backend chosen at start-up (native unless it failed to load or MVM_HASH=js). */
-export const hashBackend: HashBackend = native ? 'native' : 'js';
+/** The backend in use (native unless it failed to load or MVM_HASH=js), chosen on first use. */
+export function hashBackend(): HashBackend {
+  return nativeModule() ? 'native' : 'js';
+}
 
 /** BLAKE3 of `data` as 64 lowercase hex characters, through the native path when present. */
 export function blake3Hex(data: Uint8Array): string {
+  const native = nativeModule();
   return native ? native.blake3(data).toString('hex') : Buffer.from(nobleBlake3(data)).toString('hex');
 }
 
@@ -62,6 +68,7 @@ export async function blake3HexJs(data: Uint8Array): Promise<string> {
 
 /** A new streaming hasher on the default backend. */
 export function createHasher(): Hasher {
+  const native = nativeModule();
   if (native) {
     const h = new native.Blake3Hasher();
     const self: Hasher = {

@@ -6,6 +6,16 @@ import { fileURLToPath } from 'node:url';
 
 /** The real CLI entry point (run `npm run build` first; `npm test` does). */
 export const MVM_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/mvm.js');
+/** The launcher npm installs as `mvm`: starts Node from the start-up snapshot `npm run build` made, else runs MVM_BIN. */
+export const MVM_LAUNCHER = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/mvm');
+
+/**
+ * The program and arguments of one CLI run: the launcher, as users run mvm, or `node bin/mvm.js` with
+ * MVM_TEST_BIN=js (the whole suite on the path without the snapshot).
+ */
+export function mvmCommand(args: string[]): [string, string[]] {
+  return process.env.MVM_TEST_BIN === 'js' ? [process.execPath, [MVM_BIN, ...args]] : [MVM_LAUNCHER, args];
+}
 
 /** What a CLI run returned. */
 export interface RunResult {
@@ -38,7 +48,8 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Runs `mvm args...` synchronously and returns exit code, stdout and stderr. */
 export function mvm(args: string[], opts: RunOptions): RunResult {
-  const r = spawnSync(process.execPath, [MVM_BIN, ...args], {
+  const [cmd, argv] = mvmCommand(args);
+  const r = spawnSync(cmd, argv, {
     cwd: opts.cwd,
     env: cliEnv(opts.env),
     input: opts.input,
@@ -55,7 +66,8 @@ export function mvmAsync(
   args: string[],
   opts: RunOptions & SpawnOptions,
 ): { child: ReturnType<typeof spawn>; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, [MVM_BIN, ...args], {
+  const [cmd, argv] = mvmCommand(args);
+  const child = spawn(cmd, argv, {
     cwd: opts.cwd,
     env: cliEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],

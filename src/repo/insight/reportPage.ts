@@ -12,23 +12,25 @@ import type { ReportData } from './reportData.js';
  * same offline, and nothing a version's message or metric holds can run.
  */
 
-const require = createRequire(import.meta.url);
-/** The page's own script and styles: `assets/report/` at the package root (beside `src/` and `dist/`). */
-const ASSETS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'report');
+/**
+ * The page's own script and styles: `assets/report/` at the package root (beside `src/` and `dist/`). Found when
+ * called, not at module load: the start-up snapshot evaluates this module where it was built.
+ */
+const assetsDir = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'report');
 /** The parts of the page's script, in the order they run (report.js hands its helpers to the others). */
 const SCRIPT_PARTS = ['report.js', 'charts.js', 'lineage.js', 'table.js', 'pair.js', 'live.js'];
 
 /** A library's minified browser build, found next to the entry its package exports. */
 function library(pkg: string, file: string): string {
-  return readFileSync(join(dirname(require.resolve(pkg)), file), 'utf8');
+  return readFileSync(join(dirname(createRequire(import.meta.url).resolve(pkg)), file), 'utf8');
 }
 
 let cached: { libs: string; script: string; style: string } | null = null;
 function assets(): NonNullable<typeof cached> {
   cached ??= {
     libs: [library('chart.js', 'chart.umd.min.js'), library('cytoscape', 'cytoscape.min.js')].join('\n;\n'),
-    script: SCRIPT_PARTS.map((part) => readFileSync(join(ASSETS, part), 'utf8')).join('\n'),
-    style: readFileSync(join(ASSETS, 'report.css'), 'utf8'),
+    script: SCRIPT_PARTS.map((part) => readFileSync(join(assetsDir(), part), 'utf8')).join('\n'),
+    style: readFileSync(join(assetsDir(), 'report.css'), 'utf8'),
   };
   return cached;
 }

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
 import type { IgnoreTest } from './ignoreRules.js';
 
 /** True when a path argument is a glob pattern rather than a plain path. */
@@ -17,7 +17,6 @@ type Matcher = (path: string) => boolean;
  * when the pattern names them.
  */
 export function pathspecMatcher(pattern: string): Matcher {
-  const picomatch = createRequire(import.meta.url)('picomatch') as (p: string, o?: object) => Matcher;
   const p = pattern.replace(/^\.\//, '');
   return picomatch(p, { basename: !p.includes('/'), dot: false });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+// CommonJS, bundled (scripts/bundle.mjs): it costs nothing until the first ignoreRules() call
+import ignore from 'ignore';
 import { fromSystemError } from '../../errors.js';
 
 /** The file at the workspace root whose gitignore-syntax patterns keep paths out of tracked folders. */
@@ -21,11 +22,6 @@ export const DEFAULT_IGNORES = [
 /** Tells whether a workspace path (relative, `/`-separated; folders with a trailing `/`) is ignored. */
 export type IgnoreTest = (rel: string) => boolean;
 
-interface IgnoreLib {
-  add(patterns: string | string[]): IgnoreLib;
-  ignores(path: string): boolean;
-}
-
 /**
  * The ignore rules of a workspace: the defaults, then `.mvmignore` at its
  * root (gitignore syntax, through the `ignore` package, so `!pattern`,
@@ -38,8 +34,6 @@ export function ignoreRules(root: string): IgnoreTest {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fromSystemError(e, join(root, IGNORE_FILE), 'reading');
   }
-  // the `ignore` package is CommonJS; loaded here so commands that never scan the workspace skip it
-  const make = createRequire(import.meta.url)('ignore') as () => IgnoreLib;
-  const ig = make().add(DEFAULT_IGNORES).add(text);
+  const ig = ignore().add(DEFAULT_IGNORES).add(text);
   return (rel) => ig.ignores(rel);
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MVM_BIN, cliEnv, mvm } from '../../helpers/cli.js';
+import { MVM_LAUNCHER, cliEnv, mvm } from '../../helpers/cli.js';
 import { TORCH_PYTHON } from '../../helpers/writers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -45,7 +45,7 @@ describe('python package', () => {
 
   beforeAll(() => {
     mkdirSync(bin);
-    symlinkSync(MVM_BIN, join(bin, 'mvm'));
+    symlinkSync(MVM_LAUNCHER, join(bin, 'mvm'));
     sh(TORCH_PYTHON, ['-m', 'venv', '--system-site-packages', venv], tmp, env);
     sh(join(venv, 'bin', 'pip'), ['install', './python'], ROOT, env);
   }, 240_000);

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { cliEnv, MVM_LAUNCHER, randomBytes, testdir } from '../../helpers/cli.js';
+
+// The launcher (bin/mvm) starts Node from the start-up snapshot `npm run build` made, and runs bin/mvm.js where
+// the blob cannot be used. These tests run the launcher directly, with MVM_LAUNCH_TRACE telling which it started.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+function run(launcher: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(launcher, args, { cwd, env: cliEnv({ MVM_LAUNCH_TRACE: '1', ...env }), encoding: 'utf8' });
+  const [trace, ...rest] = r.stderr.split('\n');
+  return { code: r.status, stdout: r.stdout, stderr: rest.join('\n'), snapshot: trace!.includes('--snapshot-blob') };
+}
+
+describe('the start-up snapshot', () => {
+  it('is built by npm run build for this node, here; the launcher starts from it and every path works', () => {
+    const stamp = readFileSync(join(ROOT, 'dist/snapshot/mvm.blob.node'), 'utf8').trim();
+    expect(stamp.split(' ')[0]).toBe(process.version);
+    const t = testdir({ 'm.bin': randomBytes(3 << 20, 7) });
+    try {
+      // --version and -h are mvm's, not Node's, though no script name comes before them
+      const v = run(MVM_LAUNCHER, ['--version'], t.dir);
+      expect([v.snapshot, v.code, v.stdout.trim()]).toEqual([true, 0, VERSION]);
+      expect(run(MVM_LAUNCHER, ['-h'], t.dir).stdout).toContain('mvm <command> [options]');
+      expect(run(MVM_LAUNCHER, ['init'], t.dir).code).toBe(0);
+      expect(run(MVM_LAUNCHER, ['add', 'm.bin'], t.dir).code).toBe(0);
+      // MVM_FAULT is read when the process runs, not when the blob was built: the first write fails
+      const failed = run(MVM_LAUNCHER, ['commit', '-m', 'v1'], t.dir, { MVM_FAULT: 'fail:1' });
+      expect([failed.snapshot, failed.code]).toEqual([true, 8]);
+      // three chunks hashed and compressed on worker threads, started from a deserialised process
+      const c = run(MVM_LAUNCHER, ['commit', '-m', 'v1', '--json'], t.dir);
+      expect([c.snapshot, c.code]).toEqual([true, 0]);
+      expect((JSON.parse(c.stdout) as { number: number }).number).toBe(1);
+      const s = run(MVM_LAUNCHER, ['status'], t.dir);
+      expect([s.snapshot, s.stdout]).toEqual([true, expect.stringContaining('workspace matches HEAD')]);
+      // yargs' catalogues are found from the blob too
+      const fr = run(MVM_LAUNCHER, ['log', '--bogus'], t.dir, { LANG: 'fr_FR.UTF-8', LC_ALL: '' });
+      expect([fr.snapshot, fr.code, fr.stderr]).toEqual([true, 2, expect.stringContaining('Argument inconnu')]);
+      const fsck = run(MVM_LAUNCHER, ['fsck'], t.dir, { MVM_HASH: 'js' });
+      expect([fsck.snapshot, fsck.code]).toEqual([true, 0]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('falls back to bin/mvm.js for another node, another folder, or MVM_NO_SNAPSHOT=1, and works the same', () => {
+    const t = testdir({ 'm.bin': 'weights' });
+    try {
+      const off = run(MVM_LAUNCHER, ['--version'], t.dir, { MVM_NO_SNAPSHOT: '1' });
+      expect([off.snapshot, off.code, off.stdout.trim()]).toEqual([false, 0, VERSION]);
+      // a copy of the package in another folder: its blob holds the folders it was built in, so it is not used
+      const pkg = t.path('copy');
+      mkdirSync(pkg);
+      for (const part of ['bin', 'dist', 'assets', 'package.json'])
+        cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+      // linked from elsewhere, as npm links node_modules/.bin/mvm
+      symlinkSync(join(pkg, 'bin/mvm'), t.path('mvm'));
+      const moved = run(t.path('mvm'), ['init'], t.dir);
+      expect([moved.snapshot, moved.code]).toEqual([false, 0]);
+      // built by another node in this folder: not used either
+      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `v1.2.3 ${pkg}\n`);
+      const other = run(t.path('mvm'), ['add', 'm.bin'], t.dir);
+      expect([other.snapshot, other.code]).toEqual([false, 0]);
+      // where both match, the copy's own blob is used
+      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${process.version} ${pkg}\n`);
+      const same = run(t.path('mvm'), ['commit', '-m', 'v1'], t.dir);
+      expect([same.snapshot, same.code]).toEqual([true, 0]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
