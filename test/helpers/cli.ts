@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The real CLI entry point (run `npm run build` first; `npm test` does). */
 export const MVM_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/mvm.js');
-/** The launcher npm installs as `mvm`: starts Node from the start-up snapshot `npm run build` made, else runs MVM_BIN. */
+/** The launcher npm installs as `mvm`: starts Node from the snapshot `npm run build` made, else runs MVM_BIN. */
 export const MVM_LAUNCHER = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/mvm');
 
 /**
