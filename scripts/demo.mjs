@@ -10,14 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { planModel, writeModel } from '../bench/gen.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const bin = join(root, 'bin', 'mvm.js');
+// the launcher npm installs as `mvm` (it starts from the start-up snapshot that npm run build made)
+const bin = join(root, 'bin', 'mvm');
 const keep = process.argv.includes('--keep');
 const dir = mkdtempSync(join(tmpdir(), 'mvm-demo-'));
 const env = { ...process.env, MVM_AUTHOR: 'Demo User <demo@example.com>' };
 let failed = false;
 
 function sh(cmd, args, { show = true, allowFail = false } = {}) {
-  const shown = cmd === process.execPath ? ['mvm', ...args.slice(1)] : [cmd, ...args];
+  const shown = cmd === bin ? ['mvm', ...args] : [cmd, ...args];
   if (show) console.log(`\n$ ${shown.map((a) => (/[\s'"$]/.test(a) ? `'${a}'` : a)).join(' ')}`);
   const r = spawnSync(cmd, args, { cwd: dir, env, encoding: 'utf8' });
   if (show) process.stdout.write(r.stdout + (r.stderr ? r.stderr : ''));
@@ -27,7 +28,7 @@ function sh(cmd, args, { show = true, allowFail = false } = {}) {
   }
   return r;
 }
-const mvm = (...args) => sh(process.execPath, [bin, ...args]);
+const mvm = (...args) => sh(bin, args);
 const sha = (p) =>
   createHash('sha256')
     .update(readFileSync(join(dir, p)))
