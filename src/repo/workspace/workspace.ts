@@ -195,6 +195,8 @@ export interface IdentifyOptions {
   record?: boolean;
   progress?: Progress;
   label?: string;
+  /** Called once before the first file is read, when some must be: work to run alongside the reading. */
+  onRead?: () => void;
 }
 
 /** The workspace as identified: each file with its content id, the stat-cache updates, the bytes read. */
@@ -257,7 +259,10 @@ async function identifyFiles(
   // enough to read that every thread will be started anyway: start them now, so their start-up (tens of ms
   // each) overlaps reading HEAD's file objects and the model headers instead of following them
   if (toReadBytes > pool.threads * CHUNKS_PER_TASK * repo.config.chunkSize) pool.warm();
-  if (toRead.length) opts.progress?.start?.(opts.label ?? 'reading', toReadBytes);
+  if (toRead.length) {
+    opts.onRead?.();
+    opts.progress?.start?.(opts.label ?? 'reading', toReadBytes);
+  }
   for (const wf of toRead) {
     const takenAt = nowNs();
     const before = head && Object.hasOwn(head.files, wf.path) ? head.files[wf.path]!.file : null;
