@@ -5,10 +5,14 @@ import { planModel, writeModel, patchTensors } from '../gen.mjs';
 import { median, max, fmtS, fmtMB, fmtBytes, fmtRate, pct } from '../lib/format.mjs';
 import { log, table, bar } from '../lib/report.mjs';
 import { run, MVM_ENV, mvm, mvmJson, syncDisk, dropCaches, duSb, fileSize, noteRss } from '../lib/proc.mjs';
+import { have, installMissing } from '../lib/proc.mjs';
 import { MVM, opts, TMP, SIZE, seedOf } from '../lib/setup.mjs';
 
 export function runCore(results) {
   // ------------------------------------------------------------ core store
+  // the floor of a commit: reading and hashing the file on both cores
+  installMissing('core', { b3sum: 'b3sum' });
+  const hasB3 = have('b3sum');
   log(`generating ${opts.sizeGib} GiB model A and version B (every 10th tensor rewritten)`);
   const A = join(TMP, 'A.safetensors');
   const B = join(TMP, 'B.safetensors');
@@ -38,7 +42,8 @@ export function runCore(results) {
     zdColdRuns = [],
     firstRuns = [],
     commitRuns = [],
-    commitBRuns = [];
+    commitBRuns = [],
+    b3Runs = [];
   let z2Size = 0,
     z1Size = 0;
   const stored1 = [],
@@ -104,6 +109,8 @@ export function runCore(results) {
     copyFileSync(B, wsFile);
     const before = duSb(join(ws, '.mvm', 'objects'));
     syncDisk();
+    if (hasB3) b3Runs.push(run('b3sum', ['--num-threads', '2', wsFile]));
+    syncDisk();
     const rb = noteRss('commit (B)', mvmJson(ws, 'commit', '-m', 'B'), sizeA);
     commitBRuns.push(rb);
     growthB.push(duSb(join(ws, '.mvm', 'objects')) - before);
@@ -154,6 +161,7 @@ export function runCore(results) {
     first: mw(firstRuns),
     commitOnly: mw(commitRuns),
     commitB: mw(commitBRuns),
+    b3: b3Runs.length ? mw(b3Runs) : NaN,
     status: mw(statusRuns),
     noop: mw(noopRuns),
     diff: mw(diffRuns),
@@ -177,6 +185,7 @@ export function runCore(results) {
     zstdT2: { runs: slim(z2Runs), bytes: z2Size },
     zstdT1: { runs: slim(z1Runs), bytes: z1Size },
     zstdD: slim(zdRuns),
+    b3sumT2: slim(b3Runs),
     zstdDOverExisting: slim(zdOverRuns),
     firstCommit: {
       runs: slim(firstRuns),
@@ -199,6 +208,7 @@ export function runCore(results) {
   results.sections.core = core;
 
   // CPU = user + sys of the process and all its threads; CPU/wall near 2 means both cores were busy for it
+  const cpuWall = (runs) => (median(runs.map((r) => r.user + r.sys)) / median(runs.map((r) => r.wall))).toFixed(2);
   const rowOf = (name, runs, extra = '') => {
     const w = runs.map((r) => r.wall);
     const cpu = median(runs.map((r) => r.user + r.sys));
@@ -222,6 +232,7 @@ export function runCore(results) {
       rowOf('zstd -T2 -3 A', z2Runs, `${fmtBytes(z2Size)} (${pct(z2Size / sizeA)}), ${fmtRate(sizeA, med.z2)}`),
       rowOf('zstd -T1 -3 A', z1Runs, `${fmtBytes(z1Size)} (${pct(z1Size / sizeA)}), ${fmtRate(sizeA, med.z1)}`),
       rowOf('zstd -d (restore A)', zdRuns, fmtRate(sizeA, med.zd)),
+      ...(b3Runs.length ? [rowOf('b3sum --num-threads 2 B', b3Runs, `${fmtRate(sizeA, med.b3)} (commit floor)`)] : []),
       rowOf(
         'zstd -d -f over an existing A',
         zdOverRuns,
@@ -309,6 +320,22 @@ export function runCore(results) {
     'commit of B < 0.3x zstd -T2 -3 time',
     med.commitB < 0.3 * med.z2,
     `${fmtS(med.commitB)} vs 0.3 x ${fmtS(med.z2)} = ${fmtS(0.3 * med.z2)} (${(med.commitB / med.z2).toFixed(2)}x)`,
+  );
+  bar(
+    'speed',
+    'first commit (init+add+commit) <= 0.6x zstd -T2 -3 time',
+    med.first <= 0.6 * med.z2,
+    `${fmtS(med.first)} vs 0.6 x ${fmtS(med.z2)} = ${fmtS(0.6 * med.z2)} (${(med.first / med.z2).toFixed(2)}x; ` +
+      `CPU/wall ${cpuWall(firstRuns)})`,
+  );
+  bar(
+    'speed',
+    'commit of B (10% of tensors changed) <= 2x b3sum --num-threads 2 of B',
+    med.commitB <= 2 * med.b3,
+    hasB3
+      ? `${fmtS(med.commitB)} vs 2 x ${fmtS(med.b3)} = ${fmtS(2 * med.b3)} (${(med.commitB / med.b3).toFixed(2)}x; ` +
+          `CPU/wall ${cpuWall(commitBRuns)})`
+      : 'not measured: b3sum is not installed (Debian package b3sum)',
   );
   bar(
     'core',

@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { MvmError, fromSystemError } from '../errors.js';
-import { OBJECT_FORMAT, type DataDep, type FileEntry, type Scalar, type Version } from '../core/objects.js';
+import type { DataDep, FileEntry, GitInfo, Scalar, Version } from '../core/objects.js';
+import { OBJECT_FORMAT } from '../core/objects.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
 import { checkMetrics, flattenMetrics, mergeInto, parsePairs } from '../core/values.js';
 import { isScalar, nameMap, toNameMap } from '../core/schema.js';
-import { type Repository, withLock, type Progress, defaultAuthor, gitInfo } from '../repo/repository/index.js';
+import {
+  type Repository,
+  withLock,
+  type Progress,
+  defaultAuthor,
+  gitInfo,
+  gitInfoAsync,
+} from '../repo/repository/index.js';
 import {
   compareWithVersion,
   identifyWorkspace,
@@ -181,7 +189,16 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
   return withLock(repo, 'commit', async () => {
     const head = repo.headId();
     const parent = head ? repo.version(head) : null;
-    const identified = await identifyWorkspace(repo, { store: true, progress: opts.progress, label: 'commit' });
+    // git's state is asked while the workspace is read (`git status` reads git's own index and files), not after
+    let git: Promise<GitInfo | undefined> | undefined;
+    const identified = await identifyWorkspace(repo, {
+      store: true,
+      progress: opts.progress,
+      label: 'commit',
+      onRead: () => {
+        git = gitInfoAsync(repo.root);
+      },
+    });
     const bytesRead = identified.bytesRead;
     const sparse = repo.sparse();
     const changes = compareWithVersion(identified.files, parent && { files: visibleFiles(parent.files, sparse) });
@@ -232,8 +249,8 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       metrics: input.metrics,
       deps: { ...(input.base ? { base: input.base } : {}), ...(input.data.length ? { data: input.data } : {}) },
     };
-    const git = gitInfo(repo.root);
-    if (git) version.git = git;
+    const gitState = git ? await git : gitInfo(repo.root);
+    if (gitState) version.git = gitState;
     // never make a version that checkout would refuse (the workspace scan already keeps .git and .mvm out)
     assertSafeVersion(version, 'new version', 'any');
     const id = repo.putObject(version);

@@ -60,7 +60,8 @@ export class PackSet {
   refresh(): boolean {
     let mtime: number;
     try {
-      mtime = statSync(this.packDir).mtimeMs;
+      // no folder is the common case (a store with no packs yet), asked once per missing object: no error made for it
+      mtime = statSync(this.packDir, { throwIfNoEntry: false })?.mtimeMs ?? -2;
     } catch {
       mtime = -2;
     }

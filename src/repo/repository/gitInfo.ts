@@ -1,6 +1,6 @@
 import { envAuthor } from '../../settings.js';
 import { readUserConfig } from './userConfig.js';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { GitInfo } from '../../core/objects.js';
 
@@ -23,6 +23,30 @@ export function gitInfo(root: string): GitInfo | undefined {
   if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
   const status = git(root, ['status', '--porcelain', '--untracked-files=no']);
   const branch = git(root, ['symbolic-ref', '-q', '--short', 'HEAD']);
+  return { commit, dirty: !!status, ...(branch ? { branch } : {}) };
+}
+
+/** git(), run without blocking: resolves to null where git() returns null. */
+function gitAsync(cwd: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = execFile('git', args, { cwd, encoding: 'utf8', timeout: 10_000 }, (err, stdout) =>
+      resolve(err ? null : stdout.trim()),
+    );
+    child.stdin?.end();
+  });
+}
+
+/**
+ * gitInfo without blocking the thread, for a caller with other work to do
+ * meanwhile (commit starts it as it begins reading the workspace).
+ */
+export async function gitInfoAsync(root: string): Promise<GitInfo | undefined> {
+  const commit = await gitAsync(root, ['rev-parse', '--verify', '-q', 'HEAD']);
+  if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
+  const [status, branch] = await Promise.all([
+    gitAsync(root, ['status', '--porcelain', '--untracked-files=no']),
+    gitAsync(root, ['symbolic-ref', '-q', '--short', 'HEAD']),
+  ]);
   return { commit, dirty: !!status, ...(branch ? { branch } : {}) };
 }
 

@@ -32,7 +32,7 @@ export interface ChunkedFile {
 }
 
 /** Chunks per worker task: small enough to balance the cores, large enough that messages cost nothing. */
-const CHUNKS_PER_TASK = 8;
+export const CHUNKS_PER_TASK = 8;
 
 /** Detects the model layout of an open file at `abs`; never fails (odd files get no layout). */
 async function layoutOf(fh: FileHandle, size: number, abs: string): Promise<Layout | null> {
@@ -71,7 +71,9 @@ export async function chunkFile(
     // the parent's chunk at the same place: a delta base when it is here, and in a partial
     // store (which may lack it) known to be on the remote, so an unchanged chunk is not stored again
     const alike = opts.store && layout && opts.parent?.layout ? deltaBases(layout, spans, opts.parent) : null;
-    const bases = alike && !envDeltasOff() ? alike.map((b) => (b && repo.objects.has(b) ? b : undefined)) : null;
+    // whether a base is stored is asked by the worker, and only for a chunk that changed (a gone base leaves it whole):
+    // asking here, for every chunk, cost a file lookup each on the command's path before any read began
+    const bases = alike && !envDeltasOff() ? alike : null;
     const held =
       opts.store && opts.parent && partialRemote(repo)
         ? spans.map((_, i) => alike?.[i] ?? opts.parent!.chunks[i]?.id)

@@ -3,7 +3,8 @@ import { MvmError, fromSystemError } from '../../errors.js';
 import { type Repository, withPool, type Progress } from '../repository/index.js';
 import { readStatCache, recordStats, type StatEntry } from './statCache.js';
 import type { ChunkPool } from '../../storage/chunkPool.js';
-import { chunkFile, type ChunkedFile } from './chunkFile.js';
+import { defaultThreads } from '../../storage/workerPool.js';
+import { CHUNKS_PER_TASK, chunkFile, type ChunkedFile } from './chunkFile.js';
 import { ignoreRules } from './ignoreRules.js';
 import type { Version } from '../../core/objects.js';
 import { nameMap } from '../../core/schema.js';
@@ -194,6 +195,8 @@ export interface IdentifyOptions {
   record?: boolean;
   progress?: Progress;
   label?: string;
+  /** Called once before the first file is read, when some must be: work to run alongside the reading. */
+  onRead?: () => void;
 }
 
 /** The workspace as identified: each file with its content id, the stat-cache updates, the bytes read. */
@@ -213,41 +216,53 @@ export async function identifyWorkspace(repo: Repository, opts: IdentifyOptions)
   const sparse = repo.sparse();
   if (sparse) for (const p of [...files.keys()]) if (!isCovered(p, sparse)) files.delete(p);
   const cache = readStatCache(repo, files.keys());
-  const r = await withPool((pool) => identifyFiles(repo, pool, files, cache, opts));
+  const known = new Map<string, IdentifiedFile>();
+  const toRead: WorkFile[] = [];
+  for (const [path, wf] of files) {
+    const mode = Number(wf.stat.mode & 0o777n);
+    const hit = cachedId(wf.stat, cache.get(path));
+    if (hit && (!opts.store || repo.objects.has(hit))) known.set(path, { ...wf, id: hit, mode });
+    else toRead.push(wf);
+  }
+  // what HEAD holds at each path: a changed tensor's chunks may be stored as deltas against its chunks there
+  const headId = opts.store && toRead.length ? repo.headId() : null;
+  const head = headId && repo.objects.has(headId) ? repo.version(headId) : null;
+  // A file HEAD does not hold is compressed and written whole: a thread more than cores keeps each core busy
+  // while another thread waits on a write. A file HEAD holds mostly reads and hashes, where that thread only
+  // adds its start-up (measured: commit of a 1 GiB model with 10% changed, 0.8 s of CPU against 0.95 s).
+  const writes = opts.store && toRead.some((wf) => !head || !Object.hasOwn(head.files, wf.path));
+  const r = await withPool((pool) => identifyFiles(repo, pool, { known, toRead, head }, opts), defaultThreads(writes));
+  // keep the caller's (sorted) order
+  const ordered = new Map<string, IdentifiedFile>();
+  for (const path of files.keys()) ordered.set(path, r.files.get(path)!);
+  r.files = ordered;
   if (opts.record) recordStats(repo, r.updates);
   return r;
 }
 
 /**
- * Finds the content id of every workspace file, trusting the stat cache for
- * files that have not changed and chunking (with `store`, also storing) the
- * rest. Returns the files and the stat-cache updates to write.
+ * Finds the content id of every workspace file the stat cache could not
+ * vouch for (`toRead`) by chunking it (with `store`, also storing); `known`
+ * are those it vouched for. Returns the files and the stat-cache updates to write.
  */
 async function identifyFiles(
   repo: Repository,
   pool: ChunkPool,
-  files: Map<string, WorkFile>,
-  cache: Map<string, StatEntry>,
+  split: { known: Map<string, IdentifiedFile>; toRead: WorkFile[]; head: Version | null },
   opts: IdentifyOptions,
 ): Promise<IdentifiedWorkspace> {
-  const out = new Map<string, IdentifiedFile>();
+  const { toRead, head } = split;
+  const out = new Map(split.known);
   const updates = new Map<string, StatEntry | null>();
-  const toRead: WorkFile[] = [];
-  for (const [path, wf] of files) {
-    const mode = Number(wf.stat.mode & 0o777n);
-    const hit = cachedId(wf.stat, cache.get(path));
-    if (hit && (!opts.store || repo.objects.has(hit))) out.set(path, { ...wf, id: hit, mode });
-    else toRead.push(wf);
-  }
   let bytesRead = 0;
-  if (toRead.length)
-    opts.progress?.start?.(
-      opts.label ?? 'reading',
-      toRead.reduce((n, f) => n + Number(f.stat.size), 0),
-    );
-  // what HEAD holds at each path: a changed tensor's chunks may be stored as deltas against its chunks there
-  const headId = opts.store && toRead.length ? repo.headId() : null;
-  const head = headId && repo.objects.has(headId) ? repo.version(headId) : null;
+  const toReadBytes = toRead.reduce((n, f) => n + Number(f.stat.size), 0);
+  // enough to read that every thread will be started anyway: start them now, so their start-up (tens of ms
+  // each) overlaps reading HEAD's file objects and the model headers instead of following them
+  if (toReadBytes > pool.threads * CHUNKS_PER_TASK * repo.config.chunkSize) pool.warm();
+  if (toRead.length) {
+    opts.onRead?.();
+    opts.progress?.start?.(opts.label ?? 'reading', toReadBytes);
+  }
   for (const wf of toRead) {
     const takenAt = nowNs();
     const before = head && Object.hasOwn(head.files, wf.path) ? head.files[wf.path]!.file : null;
@@ -263,10 +278,7 @@ async function identifyFiles(
     updates.set(wf.path, statEntry(wf.stat, chunked.id, takenAt));
   }
   if (toRead.length) opts.progress?.done?.();
-  // keep the caller's (sorted) order
-  const ordered = new Map<string, IdentifiedFile>();
-  for (const path of files.keys()) ordered.set(path, out.get(path)!);
-  return { files: ordered, updates, bytesRead };
+  return { files: out, updates, bytesRead };
 }
 
 /** A tracked path whose workspace state differs from a version. */
