@@ -3,6 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import {
   constants as fsConstants,
   copyFileSync,
+  existsSync,
   lstatSync,
   rmSync,
   chmodSync,
@@ -75,34 +76,36 @@ export async function assembleFile(
   const filled = opts.staged?.filled ?? new Set<number>();
   const tally = opts.tally ?? { copied: 0, checked: 0, decoded: 0 };
   let fd = -1;
+  let copy: BaseCopy | null = null;
   try {
     faultPoint('write', opts.path ?? tmp);
-    const { baseAt, trusted } =
-      opts.base && !opts.staged ? await copyBase(repo, file, opts.base, tmp) : { baseAt: new Map(), trusted: false };
-    fd = openSync(tmp, baseAt.size || opts.staged ? 'r+' : 'wx', 0o600);
-    ftruncateSync(fd, file.size);
+    copy = opts.base && !opts.staged ? await copyBase(repo, file, opts.base, tmp) : null;
+    fd = openSync(tmp, copy || opts.staged ? 'r+' : 'wx', 0o600);
+    const out = fd;
+    // a copy writes the old file's length: the new one is set once it is done (chunks all lie below it)
+    const copied = copy?.done.then((trusted) => {
+      ftruncateSync(out, file.size);
+      return trusted;
+    });
+    copied?.catch(() => undefined); // awaited below; a failure before then is handled in the catch
+    if (!copy) ftruncateSync(fd, file.size);
+    const baseAt = copy?.baseAt ?? new Map<number, string>();
     const offsets: number[] = [];
+    const changed: number[] = [];
+    const kept: number[] = [];
     let offset = 0;
-    for (const c of file.chunks) {
+    for (const [i, c] of file.chunks.entries()) {
       offsets.push(offset);
+      // a staged file already holds this chunk here, verified when it was downloaded
+      if (filled.has(offset)) opts.onBytes?.(c.size);
+      else (baseAt.get(offset) === c.id ? kept : changed).push(i);
       offset += c.size;
     }
-    const out = fd;
     // a partial store fetches the chunks this file reads from the store first
     await repo.chunks.ensure(readsOf(file, baseAt, filled));
-    await bounded(file.chunks.length, pool.capacity, async (i) => {
+    const write = async (i: number, op: 'patch' | 'restore') => {
       const c = file.chunks[i]!;
-      const at = offsets[i]!;
-      // a staged file already holds this chunk here, verified when it was downloaded
-      if (filled.has(at)) return opts.onBytes?.(c.size);
-      const same = baseAt.get(at) === c.id;
-      // the copy of a file known unchanged since it was identified holds this chunk here already
-      if (same && trusted) {
-        tally.copied += c.size;
-        return opts.onBytes?.(c.size);
-      }
-      const op = same ? ('patch' as const) : ('restore' as const);
-      const task = { id: c.id, size: c.size, store: repo.objects.workerHandle(), fd: out, offset: at };
+      const task = { id: c.id, size: c.size, store: repo.objects.workerHandle(), fd: out, offset: offsets[i]! };
       let r;
       try {
         r = await pool.submit({ op, ...task });
@@ -115,7 +118,27 @@ export async function assembleFile(
       if (r.op === 'patch' && r.kept) tally.checked += r.size;
       else tally.decoded += r.size;
       opts.onBytes?.(r.size);
-    });
+    };
+    const base = copy;
+    // every task settles before the descriptor closes: a worker never writes to a reused descriptor number
+    const settled = await Promise.allSettled([
+      // changed chunks are decoded while the kernel copies: each is written once the copy has passed it
+      bounded(changed.length, pool.capacity, async (k) => {
+        const i = changed[k]!;
+        await base?.passed(offsets[i]! + file.chunks[i]!.size);
+        await write(i, 'restore');
+      }),
+      // the chunks the copy holds: trusted unread, or read back and hashed once it is complete
+      (async () => {
+        if (!copied) return;
+        if (!(await copied)) return bounded(kept.length, pool.capacity, (k) => write(kept[k]!, 'patch'));
+        for (const i of kept) {
+          tally.copied += file.chunks[i]!.size;
+          opts.onBytes?.(file.chunks[i]!.size);
+        }
+      })(),
+    ]);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     if (repo.fsyncObjects) {
       faultPoint('fsync', opts.path ?? tmp);
       fsyncSync(fd);
@@ -125,6 +148,8 @@ export async function assembleFile(
     chmodSync(tmp, mode & 0o7777);
     return tmp;
   } catch (e) {
+    // a copy still under way finishes before its file goes
+    await copy?.done.catch(() => undefined);
     if (fd >= 0) closeSync(fd);
     try {
       unlinkSync(tmp);
@@ -136,27 +161,37 @@ export async function assembleFile(
   }
 }
 
+/** An in-kernel copy of the old file into the new one, under way. */
+interface BaseCopy {
+  /** Offset -> chunk id of the old file. */
+  baseAt: Map<number, string>;
+  /** Resolves once the copy has written the new file up to `end` (it writes from the start, in order). */
+  passed(end: number): Promise<void>;
+  /** Resolves when the copy is complete, with whether its chunks can be trusted unread (see copyBase). */
+  done: Promise<boolean>;
+}
+
+const pause = () => new Promise<void>((r) => setTimeout(r, 2));
+
 /**
  * Starts a new file as a copy of the old one, made in the kernel: a reflink
  * where the filesystem shares extents (btrfs, xfs), else `copy_file_range`
- * (libuv's copyfile), so no byte crosses into user space. Returns the old
- * file's chunks by offset, and whether they can be trusted without reading
- * them back: only when the file was identified with `seen` and still has that
- * stat (size, mtime, ctime, inode) after the copy, with an mtime older than
- * RACY_NS before the copy began, so no write can have slipped in unseen.
- * Otherwise every chunk taken from the copy is hashed and replaced from the
- * store if it does not match, so a file changed behind our back cannot leak
- * into the result. Nothing is copied (an empty map) when under half of the
- * new file lines up with the old one (tensors resized shift the offsets): the
- * copy would cost more than decoding, unless a partial store would have to
- * fetch what the copy holds. A copy that fails is no copy.
+ * (libuv's copyfile), so no byte crosses into user space. The copy runs on
+ * libuv's thread pool and writes from the start in order, so the file's size
+ * says how far it has come (`passed`) and changed chunks can be written
+ * behind it while it runs. Its chunks can be trusted without reading them
+ * back (`done` resolves true) only when the file was identified with `seen`
+ * and still has that stat (size, mtime, ctime, inode) after the copy, with an
+ * mtime older than RACY_NS before the copy began, so no write can have
+ * slipped in unseen. Otherwise every chunk taken from the copy is hashed and
+ * replaced from the store if it does not match, so a file changed behind our
+ * back cannot leak into the result. Null (nothing copied) when under half of
+ * the new file lines up with the old one (tensors resized shift the offsets):
+ * the copy would cost more than decoding, unless a partial store would have
+ * to fetch what the copy holds; also null when the copy fails before it
+ * creates the file (the old file gone, say). A failure later fails the file.
  */
-async function copyBase(
-  repo: Repository,
-  file: FileObject,
-  base: AssemblyBase,
-  tmp: string,
-): Promise<{ baseAt: Map<number, string>; trusted: boolean }> {
+async function copyBase(repo: Repository, file: FileObject, base: AssemblyBase, tmp: string): Promise<BaseCopy | null> {
   const at = chunkOffsets(base.file);
   let shared = 0;
   let offset = 0;
@@ -164,26 +199,42 @@ async function copyBase(
     if (at.get(offset) === c.id) shared += c.size;
     offset += c.size;
   }
-  if (shared === 0 || (shared * 2 < file.size && !partialRemote(repo))) return { baseAt: new Map(), trusted: false };
+  if (shared === 0 || (shared * 2 < file.size && !partialRemote(repo))) return null;
   const started = nowNs();
-  try {
-    await copyFile(base.path, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
-  } catch {
-    rmSync(tmp, { force: true });
-    return { baseAt: new Map(), trusted: false };
-  }
-  const seen = base.seen;
-  let trusted = false;
-  if (seen && seen.mtimeNs + RACY_NS < started) {
+  const state: { ok?: boolean; error?: unknown } = {};
+  const copying = copyFile(base.path, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE).then(
+    () => {
+      state.ok = true;
+    },
+    (e: unknown) => {
+      state.ok = false;
+      state.error = e;
+    },
+  );
+  // the copy creates the file first; until then there is nothing to write into
+  while (state.ok === undefined && !existsSync(tmp)) await pause();
+  if (state.ok === false && !existsSync(tmp)) return null;
+  const passed = async (end: number): Promise<void> => {
+    for (;;) {
+      if (state.ok === false) throw state.error;
+      if (state.ok || (statSync(tmp, { throwIfNoEntry: false })?.size ?? 0) >= end) return;
+      await pause();
+    }
+  };
+  const done = copying.then(() => {
+    if (state.ok === false) throw state.error;
+    const seen = base.seen;
+    if (!seen || seen.mtimeNs + RACY_NS >= started) return false;
     const now = lstatSync(base.path, { bigint: true, throwIfNoEntry: false });
-    trusted =
+    return (
       !!now &&
       now.size === seen.size &&
       now.mtimeNs === seen.mtimeNs &&
       now.ctimeNs === seen.ctimeNs &&
-      now.ino === seen.ino;
-  }
-  return { baseAt: at, trusted };
+      now.ino === seen.ino
+    );
+  });
+  return { baseAt: at, passed, done };
 }
 
 /**
