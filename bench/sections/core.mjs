@@ -273,8 +273,8 @@ export function runCore(results) {
         'mvm checkout (switch v1<->v2)',
         switchRuns,
         `${fmtRate(sizeA, med.switch)}; copied in the kernel ` +
-          `${fmtBytes(median(switchRuns.map((r) => r.json.bytesCopied)))}, decoded ` +
-          `${fmtBytes(median(switchRuns.map((r) => r.json.bytesDecoded)))}`,
+          `${fmtBytes(median(switchRuns.map((r) => r.json.bytesCopied ?? 0)))}, decoded ` +
+          `${fmtBytes(median(switchRuns.map((r) => r.json.bytesDecoded ?? 0)))}`,
       ),
       rowOf('cp of the workspace file into a new file (before each switch)', cpNewRuns, fmtRate(sizeA, med.cpNew)),
       rowOf(
