@@ -1,6 +1,7 @@
 import { MvmError } from '../errors.js';
 import { type Repository, withLock, type Progress } from '../repo/repository/index.js';
 import { gcRoots, reachableObjects, type GcLogEntry } from '../repo/history/index.js';
+import { emptyTrash } from '../repo/workspace/index.js';
 
 /** Options of `mvm gc`. */
 export interface GcOptions {
@@ -117,6 +118,8 @@ export async function gc(repo: Repository, opts: GcOptions = {}): Promise<GcResu
     result.upgraded = repo.upgradeFormat();
     const packed = repo.objects.repack(new Set(doomed));
     result.packs = { replaced: packed.replaced.length, written: packed.written ? 1 : 0, packed: packed.absorbed };
+    // old workspace files a killed checkout left in .mvm/trash
+    emptyTrash(repo);
     // summaries of removed versions leave the summary file at its next read, which sees logs/gc grow
     return result;
   });

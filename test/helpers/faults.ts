@@ -30,7 +30,8 @@ const V1 = {
   'models/only1.txt': Buffer.from('gone in v2\n'),
 };
 const V2 = {
-  'models/m.bin': Buffer.concat([randomBytes(1 << 20, 1), randomBytes(1_500_000, 2)]),
+  // its first two chunks as in v1: checkout v1 builds m.bin from this file (an in-kernel copy, then one chunk)
+  'models/m.bin': Buffer.concat([randomBytes(2 << 20, 1), randomBytes(500_000, 2)]),
   'models/c.txt': Buffer.from('config v2\n'),
   'models/only2.txt': Buffer.from('new in v2\n'),
 };
@@ -123,8 +124,8 @@ export const SCENARIOS: Scenario[] = [
     afterFault: (dir, r) => {
       // each file whole: v1's or v2's bytes, never a mix within a file
       const tree = readTree(dir);
-      // a failure (not a kill) puts the whole workspace back
-      if (r.exitCode !== -1) expect(sameTree(tree, V2), r.stderr).toBe(true);
+      // a failure (not a kill) puts the whole workspace back, but for one absorbed once HEAD moved (exit 0)
+      if (r.exitCode !== -1 && r.exitCode !== 0) expect(sameTree(tree, V2), r.stderr).toBe(true);
       for (const [p, d] of Object.entries(tree))
         expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
       const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
@@ -135,6 +136,8 @@ export const SCENARIOS: Scenario[] = [
       expect(sameTree(readTree(dir), V1)).toBe(true);
       expect(json(run(dir, ['show', 'HEAD', '--json'])).version.message).toBe('v1');
       expect(json(run(dir, ['status', '--json'])).clean).toBe(true);
+      // an old file a kill left in .mvm/trash is unlinked by the background process the rerun started
+      expect(trashEmptied(dir), 'files left in .mvm/trash').toBe(true);
     },
   },
   {
@@ -164,6 +167,17 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** True once `.mvm/trash` is empty or gone, waiting up to 10 s for the background process that empties it. */
+function trashEmptied(dir: string): boolean {
+  const trash = join(dir, '.mvm', 'trash');
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (!existsSync(trash) || readdirSync(trash).length === 0) return true;
+    if (Date.now() > until) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
 /** Runs a scenario's command with a kill or a failure at each of its fault points, and checks what is left. */
 export function faultSweep(s: Scenario): void {
   const tpl = template();
@@ -174,7 +188,11 @@ export function faultSweep(s: Scenario): void {
     s.prepare?.(probe);
     const log = join(probe, '..', `${probe.split('/').pop()}.points`);
     ok(run(probe, s.args, { MVM_FAULT: 'count', MVM_FAULT_LOG: log }));
-    const points = readFileSync(log, 'utf8').trim().split('\n').length;
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const points = lines.length;
+    // moving an old file into .mvm/trash and starting its unlink happen after HEAD moved: a failure there is
+    // absorbed (the file is deleted at once, or left for the next sweep) and the command succeeds
+    const absorbed = new Set(lines.filter((l) => /\/\.mvm\/trash(\/|$)/.test(l)).map((l) => Number(l.split(' ')[0])));
     rmSync(probe, { recursive: true, force: true });
     rmSync(log, { force: true });
     expect(points).toBeGreaterThan(1);
@@ -188,6 +206,7 @@ export function faultSweep(s: Scenario): void {
           const r = run(dir, s.args, { MVM_FAULT: `${mode}:${n}` });
           const where = `${s.name} ${mode}:${n}`;
           if (mode === 'kill') expect(r.exitCode, where).toBe(-1);
+          else if (absorbed.has(n)) expect(r.exitCode, `${where}: ${r.stderr}`).toBe(0);
           else {
             expect(r.exitCode, `${where}: ${r.stderr}`).not.toBe(0);
             expect(r.stderr, where).toMatch(/^mvm: .*(EIO|i\/o error)/);

@@ -16,12 +16,13 @@ import { MvmError, fromSystemError } from '../../errors.js';
 import type { CheckoutPlan } from '../../core/checkoutPlan.js';
 import type { FileEntry, FileObject } from '../../core/objects.js';
 import { type Repository, withPool, type Progress, partialRemote } from '../repository/index.js';
-import { assembleFile, chunkOffsets, installFile, readsOf } from './fileio.js';
+import { assembleFile, type AssemblyTally, chunkOffsets, installFile, readsOf } from './fileio.js';
 import { nowNs, statEntry, type IdentifiedFile } from './workspace.js';
 import type { StatEntry } from './statCache.js';
 import type { StagedFiles } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
 import { tempPath } from '../../storage/atomic.js';
+import { emptyTrashInBackground, moveToTrash, TRASH_MIN_BYTES, trashHasFiles } from './trash.js';
 
 /**
  * What applying a checkout plan did: the stat-cache entries of the paths it
@@ -31,6 +32,8 @@ import { tempPath } from '../../storage/atomic.js';
 export interface AppliedCheckout {
   updates: Map<string, StatEntry | null>;
   bytesWritten: number;
+  /** Where the written bytes came from: the old files copied in the kernel, read back, or decoded. */
+  tally: AssemblyTally;
   commit(): void;
   rollBack(e: unknown): unknown;
 }
@@ -242,9 +245,26 @@ class WorkspaceChange {
     );
   }
 
-  /** Makes the change final: the moved-aside files are deleted. */
+  /**
+   * Makes the change final: the moved-aside files go. Large ones are renamed
+   * into `.mvm/trash` and unlinked by a background process (freeing a GiB
+   * costs a good part of a second), small ones at once; never an error, as
+   * HEAD has moved: a file that cannot be moved is deleted here, and one left
+   * behind is swept by the next checkout (or by the next writer, in `.mvm/tmp`).
+   */
   commit(): void {
-    for (const b of this.backups) rmSync(b, { force: true });
+    const sizes = this.backups.map((b) => Number(lstatOrNull(b)?.size ?? 0));
+    const inTmp = (b: string) => dirname(b) === this.repo.tmpDir;
+    const big = sizes.reduce((a, n) => a + n, 0) >= TRASH_MIN_BYTES;
+    for (const b of this.backups) {
+      if (big && inTmp(b) && moveToTrash(this.repo, b)) continue;
+      try {
+        rmSync(b, { force: true });
+      } catch {
+        /* in .mvm/tmp, the next writer clears it */
+      }
+    }
+    if (trashHasFiles(this.repo)) emptyTrashInBackground(this.repo);
   }
 }
 
@@ -316,18 +336,20 @@ export async function applyCheckout(
   );
   const updates = new Map<string, StatEntry | null>();
   let bytesWritten = 0;
+  const tally: AssemblyTally = { copied: 0, checked: 0, decoded: 0 };
   const assembled: { path: string; tmp: string; file: string }[] = [];
   try {
     await withPool(async (pool) => {
       for (const w of plan.write) {
         const cur = current.get(w.path);
         const curFile = baseFileOf(repo, cur);
-        const base = cur && curFile ? { path: cur.abs, file: curFile } : undefined;
+        const base = cur && curFile ? { path: cur.abs, file: curFile, seen: cur.stat } : undefined;
         const tmp = await assembleFile(repo, pool, repo.file(w.entry.file), w.entry.mode, {
           onBytes: (n) => progress?.advance?.(n),
           path: w.path,
           base,
           staged: staged?.take(w.path, w.entry.file) ?? undefined,
+          tally,
         });
         assembled.push({ path: w.path, tmp, file: w.entry.file });
         bytesWritten += w.entry.size;
@@ -352,5 +374,5 @@ export async function applyCheckout(
     for (const a of assembled) rmSync(a.tmp, { force: true });
     throw t.rollBack(e);
   }
-  return { updates, bytesWritten, commit: () => t.commit(), rollBack: (e) => t.rollBack(e) };
+  return { updates, bytesWritten, tally, commit: () => t.commit(), rollBack: (e) => t.rollBack(e) };
 }

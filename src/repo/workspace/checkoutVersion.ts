@@ -15,6 +15,12 @@ export interface CheckedOut {
   chmod: string[];
   unchanged: number;
   bytesWritten: number;
+  /** Of bytesWritten: taken from the files replaced by an in-kernel copy (reflink or copy_file_range), unread. */
+  bytesCopied: number;
+  /** Of bytesWritten: taken from such a copy but read back and hashed (the old file was not known unchanged). */
+  bytesChecked: number;
+  /** Of bytesWritten: decoded from the store and written. */
+  bytesDecoded: number;
 }
 
 /**
@@ -84,5 +90,8 @@ export async function checkoutVersion(
     chmod: plan.chmod.map((c) => c.path),
     unchanged: plan.unchanged,
     bytesWritten: applied.bytesWritten,
+    bytesCopied: applied.tally.copied,
+    bytesChecked: applied.tally.checked,
+    bytesDecoded: applied.tally.decoded,
   };
 }

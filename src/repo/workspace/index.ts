@@ -13,6 +13,7 @@ export { expandGlob, isGlob, pathspecMatcher } from './globs.js';
 export { ignoreRules } from './ignoreRules.js';
 export { StagedFiles } from './staging.js';
 export { dropStatCache, recordStats, type StatEntry } from './statCache.js';
+export { emptyTrash } from './trash.js';
 export {
   compareWithVersion,
   identifyWorkspace,

@@ -138,7 +138,7 @@ export function isCovered(path: string, specs: string[]): boolean {
 }
 
 /** Margin for filesystem timestamp granularity when judging whether a cached stat can be trusted. */
-const RACY_NS = 50_000_000n;
+export const RACY_NS = 50_000_000n;
 
 /** Builds the stat-cache entry for a file whose content id is `file`. `trusted` marks files mvm wrote itself. */
 export function statEntry(stat: BigIntStats, file: string, takenAtNs: bigint, trusted = false): StatEntry {

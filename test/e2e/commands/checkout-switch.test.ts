@@ -1,0 +1,80 @@
+// checkout between two versions of a large file: built from the old file by an in-kernel copy plus the changed
+// chunks, the old file freed off the command's path, and a reader holding the old file keeps its bytes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mvm, randomBytes } from '../../helpers/cli.js';
+import { json, ok, write } from '../../helpers/assertions.js';
+
+const MiB = 1 << 20;
+// 8 chunks of 1 MiB; v2 rewrites the fourth
+const V1 = randomBytes(8 * MiB, 1);
+const V2 = Buffer.concat([V1.subarray(0, 3 * MiB), randomBytes(MiB, 2), V1.subarray(4 * MiB)]);
+
+let dir = '';
+const run = (args: string[]) => mvm(args, { cwd: dir });
+const file = () => join(dir, 'm.bin');
+
+/** Waits (up to 10 s) for the background process to empty .mvm/trash; true once it is empty or gone. */
+function trashEmptied(): boolean {
+  const trash = join(dir, '.mvm', 'trash');
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (!existsSync(trash) || readdirSync(trash).length === 0) return true;
+    if (Date.now() > until) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mvm-switch-'));
+  write(file(), V1);
+  ok(run(['init']));
+  ok(run(['add', 'm.bin']));
+  ok(run(['commit', '-m', 'v1']));
+  write(file(), V2);
+  ok(run(['commit', '-m', 'v2']));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('checkout switch', () => {
+  it('copies the unchanged chunks in the kernel, decodes only the changed one; a reader keeps the old bytes', () => {
+    const fd = openSync(file(), 'r');
+    try {
+      const co = json(run(['checkout', 'v1', '--json']));
+      expect(co.written).toEqual(['m.bin']);
+      expect(co.bytesWritten).toBe(8 * MiB);
+      // the file was known unchanged since the commit: its chunks are taken from the copy unread
+      expect(co.bytesCopied).toBe(7 * MiB);
+      expect(co.bytesChecked).toBe(0);
+      expect(co.bytesDecoded).toBe(MiB);
+      expect(readFileSync(file()).equals(V1)).toBe(true);
+      // the open file is the old one, whole: the new file was renamed over the path, never written in place
+      const seen = Buffer.alloc(V2.length);
+      expect(readSync(fd, seen, 0, seen.length, 0)).toBe(V2.length);
+      expect(seen.equals(V2)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    // the old file went to .mvm/trash and a background process unlinks it; nothing is left in .mvm/tmp
+    expect(trashEmptied()).toBe(true);
+    expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
+    expect(json(run(['status', '--json'])).clean).toBe(true);
+    const back = json(run(['checkout', 'main', '--json']));
+    expect([back.bytesCopied, back.bytesDecoded]).toEqual([7 * MiB, MiB]);
+    expect(readFileSync(file()).equals(V2)).toBe(true);
+  });
+
+  it('with --force over local changes, the changed file is the base and the result is still v1 exactly', () => {
+    // the workspace holds v2 with its sixth chunk changed locally: that chunk no longer lines up either
+    const local = Buffer.from(V2);
+    randomBytes(MiB, 3).copy(local, 5 * MiB);
+    write(file(), local);
+    const co = json(run(['checkout', 'v1', '--force', '--json']));
+    expect(co.bytesCopied + co.bytesChecked).toBe(6 * MiB);
+    expect(co.bytesDecoded).toBe(2 * MiB);
+    expect(readFileSync(file()).equals(V1)).toBe(true);
+    expect(json(run(['status', '--json'])).clean).toBe(true);
+  });
+});
