@@ -230,10 +230,10 @@ export class SummaryReader {
   /**
    * Every summary, in number order: the lines past what the columns cover (all of them when there are no current
    * columns, or when get() has read past them), then the columns. Writes the columns when that saves later readers
-   * enough lines (columnsPolicy).
+   * enough lines (columnsPolicy). The same map on every call: a caller that changes it copies it first.
    */
   all(): Map<string, StoredSummary> {
-    if (this.every) return new Map(this.every);
+    if (this.every) return this.every;
     // every line is wanted: the largest reads from here on (fewer reads, and fewer bytes carried between them)
     this.block = MAX_BLOCK;
     const columns = this.pos > 0 && this.state ? SummaryColumns.load(this.repo, this.fd, this.pos) : null;
@@ -249,8 +249,9 @@ export class SummaryReader {
     const past = this.size - (columns?.bytes ?? 0);
     if (this.stateText && (columns ? past > columnsPolicy.after : this.size >= columnsPolicy.after))
       writeColumns(this.repo, sorted, { bytes: this.size, last: this.stateText });
-    this.every = new Map(sorted.map((s) => [s.id, s]));
-    return new Map(this.every);
+    this.every = new Map();
+    for (const s of sorted) this.every.set(s.id, s);
+    return this.every;
   }
 
   close(): void {
@@ -261,8 +262,10 @@ export class SummaryReader {
 
   /** The summaries of the columns that no line read has given, with the annotations read since. */
   private takeColumns(c: SummaryColumns): void {
+    // lines read give the newer summaries (none, unless versions were appended since the columns were written)
+    const some = this.byId.size > 0;
     for (let i = 0; i < c.size; i++) {
-      if (this.byId.has(c.idAt(i))) continue;
+      if (some && this.byId.has(c.idAt(i))) continue;
       const s = c.summary(i);
       const later = this.pending.get(s.number);
       if (later) {
