@@ -15,13 +15,13 @@ export interface BestResult {
 
 /** Finds the version with the best value of a metric (annotations included), among those matching `where`. */
 export async function best(repo: Repository, opts: BestOptions): Promise<BestResult> {
-  const { ranked, direction } = await rankVersions(repo, opts);
-  const winner = ranked[0]!;
+  // the winner and the count: the ranking is not sorted for best alone
+  const { best: winner, candidates, direction } = await rankVersions(repo, opts);
   return {
     id: winner.id,
     number: winner.number,
     value: winner.metrics[opts.metric] as number,
     direction,
-    candidates: ranked.length,
+    candidates,
   };
 }

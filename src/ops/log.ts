@@ -110,7 +110,11 @@ export async function log(repo: Repository, opts: LogOptions = {}): Promise<LogR
   const signed = new Set(sigLog.map((e) => e.target));
   const limit = opts.limit ?? Infinity;
   // summaries are read newest first and only as far back as the walk goes, so `log -n 10` reads little
+  // a walk that may go all the way back reads every summary at once: from the summary columns, where there are
+  // some, rather than line by line as far as the walk goes
+  const whole = limit === Infinity || !!(match || opts.author || since || until || grep || dataKeys || baseId);
   return withSummaries(repo, async (summaries: SummarySource) => {
+    if (whole) summaries.all();
     const load = (id: string) => {
       const s = summaries.get(id);
       if (s) return { parents: s.parents, time: s.time };

@@ -20,8 +20,12 @@ export interface RankOptions {
 export interface Ranking {
   metric: string;
   direction: Direction;
-  /** Best first; of equal values the newer version comes first. */
-  ranked: VersionSummary[];
+  /** The best version: the first of `ranked`, found without sorting them (`best` needs no more). */
+  best: VersionSummary;
+  /** How many versions were ranked. */
+  candidates: number;
+  /** Best first; of equal values the newer version comes first (sorted when first read). */
+  readonly ranked: VersionSummary[];
   /** Every summary of the repository, by id (for gates and current versions). */
   summaries: Map<string, VersionSummary>;
 }
@@ -74,8 +78,26 @@ export async function rankVersions(repo: Repository, opts: RankOptions): Promise
       },
     );
   }
-  found.sort((a, b) => (a.v === b.v ? b.order - a.order : direction === 'higher' ? b.v - a.v : a.v - b.v));
-  return { metric: opts.metric, direction, ranked: found.map((f) => f.s), summaries };
+  type Found = (typeof found)[number];
+  // whether a ranks before b
+  const before = (a: Found, b: Found) =>
+    a.v === b.v ? a.order > b.order : direction === 'higher' ? a.v > b.v : a.v < b.v;
+  let top = found[0]!;
+  for (const f of found) if (before(f, top)) top = f;
+  let ranked: VersionSummary[] | null = null;
+  return {
+    metric: opts.metric,
+    direction,
+    best: top.s,
+    candidates: found.length,
+    get ranked() {
+      ranked ??= found
+        .sort((a, b) => (a.v === b.v ? b.order - a.order : direction === 'higher' ? b.v - a.v : a.v - b.v))
+        .map((f) => f.s);
+      return ranked;
+    },
+    summaries,
+  };
 }
 
 /** HEAD and every version it descends from (all parents), from the index's summaries. */

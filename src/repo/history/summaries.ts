@@ -114,16 +114,18 @@ export async function whereWarnings(summaries: Iterable<VersionSummary>, where: 
   // lazy, for start-up: loading the query engine (re2js) took 40-60 ms more than a leaf module
   // (dist/core/query/index.js against dist/errors.js, 2026-12-07, a busy 2-core machine); only a query needs it
   const query = await import('../../core/query/index.js');
+  const list = [...summaries];
+  const nss = ['metrics', 'params', 'meta'] as const;
+  // the fields named are looked for first (most are on the newest version): every name is gathered only for a miss
+  const missing = query
+    .referencedFields(query.parseQuery(where))
+    .filter((f) => (nss as readonly string[]).includes(f.ns))
+    .filter((f) => !list.some((v) => Object.hasOwn(v[f.ns as (typeof nss)[number]], f.key)));
+  if (!missing.length) return [];
   const known: Record<string, Set<string>> = { metrics: new Set(), params: new Set(), meta: new Set() };
-  for (const v of summaries) {
-    for (const k of Object.keys(v.metrics)) known.metrics!.add(k);
-    for (const k of Object.keys(v.params)) known.params!.add(k);
-    for (const k of Object.keys(v.meta)) known.meta!.add(k);
-  }
+  for (const v of list) for (const ns of nss) for (const k of Object.keys(v[ns])) known[ns]!.add(k);
   const warnings: string[] = [];
-  for (const f of query.referencedFields(query.parseQuery(where))) {
-    const keys = known[f.ns];
-    if (!keys || keys.has(f.key)) continue;
+  for (const f of missing) {
     const all = Object.entries(known).flatMap(([ns, ks]) => [...ks].map((k) => `${ns}.${k}`));
     warnings.push(`no version has ${f.ns}.${f.key}${didYouMean(`${f.ns}.${f.key}`, all)}`);
   }

@@ -9,6 +9,7 @@ import { isCount, isRecord, isScalar } from '../../core/schema.js';
 import type { Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
 import { isSummary, type StoredSummary } from './summary.js';
+import { removeColumns, SummaryColumns, writeColumns } from './summaryColumns.js';
 
 /**
  * The summary file, `.mvm/summaries`: the summary of every numbered version,
@@ -28,6 +29,13 @@ const NAME = 'summaries';
 /** How much of the file the first backward read takes; each further read takes twice the last, up to MAX_BLOCK. */
 const BLOCK = 64 * 1024;
 const MAX_BLOCK = 8 * 1024 * 1024;
+/**
+ * A reader of every summary writes the columns (summaryColumns.ts) when the file is at least `after` bytes long and
+ * has no columns, or when more than `after` bytes of it lie past what its columns cover (tests lower it): 256 KiB
+ * of lines (about 600 versions) parse in a few milliseconds, and writing the columns (tens of milliseconds for
+ * 10,000 versions) is paid at most once per 256 KiB of appends, and once after each rewrite of the file.
+ */
+export const columnsPolicy = { after: 256 * 1024 };
 
 /**
  * What a log file was when summaries were taken from it: an append changes the
@@ -175,14 +183,23 @@ export class SummaryReader {
    * blocks stays whole).
    */
   private carry: Buffer = Buffer.alloc(0);
+  /** What all() returned (callers may ask again, and the lines are read by then). */
+  private every: Map<string, StoredSummary> | null = null;
+  /** Where line reading stops: 0, or where the columns all() uses take over (a line boundary). */
+  private floor = 0;
   readonly state: SummaryState | null;
+  /** The state line as it is in the file (without its newline). */
+  private readonly stateText: string | null;
 
   private constructor(
+    private readonly repo: Repository,
     private readonly fd: number,
-    size: number,
+    private readonly size: number,
   ) {
     this.pos = size;
-    this.state = stateAt(fd, size);
+    const s = stateAt(fd, size);
+    this.state = s?.state ?? null;
+    this.stateText = s?.text ?? null;
   }
 
   /**
@@ -196,7 +213,7 @@ export class SummaryReader {
     } catch {
       return null;
     }
-    const reader = new SummaryReader(fd, fstatSync(fd).size);
+    const reader = new SummaryReader(repo, fd, fstatSync(fd).size);
     const s = reader.state;
     if (!s || (!opts.stale && !isCurrent(repo, s))) {
       reader.close();
@@ -211,12 +228,31 @@ export class SummaryReader {
     return this.byId.get(id);
   }
 
-  /** Every summary, in number order. */
+  /**
+   * Every summary, in number order: the lines past what the columns cover (all of them when there are no current
+   * columns, or when get() has read past them), then the columns. Writes the columns when that saves later readers
+   * enough lines (columnsPolicy). The same map on every call: a caller that changes it copies it first.
+   */
   all(): Map<string, StoredSummary> {
+    if (this.every) return this.every;
     // every line is wanted: the largest reads from here on (fewer reads, and fewer bytes carried between them)
     this.block = MAX_BLOCK;
+    const columns = this.pos > 0 && this.state ? SummaryColumns.load(this.repo, this.fd, this.pos) : null;
+    if (columns) {
+      this.floor = columns.bytes;
+      while (this.pos > this.floor) for (const l of this.step()) this.take(l);
+      this.floor = 0;
+      this.takeColumns(columns.columns);
+    }
     while (this.pos > 0) for (const l of this.step()) this.take(l);
-    return new Map([...this.byId.values()].sort((a, b) => a.number - b.number).map((s) => [s.id, s]));
+    // a few runs in order (the lines read newest first, then the columns): cheap for the sort's merges
+    const sorted = [...this.byId.values()].sort((a, b) => a.number - b.number);
+    const past = this.size - (columns?.bytes ?? 0);
+    if (this.stateText && (columns ? past > columnsPolicy.after : this.size >= columnsPolicy.after))
+      writeColumns(this.repo, sorted, { bytes: this.size, last: this.stateText });
+    this.every = new Map();
+    for (const s of sorted) this.every.set(s.id, s);
+    return this.every;
   }
 
   close(): void {
@@ -225,17 +261,36 @@ export class SummaryReader {
     this.carry = Buffer.alloc(0);
   }
 
+  /** The summaries of the columns that no line read has given, with the annotations read since. */
+  private takeColumns(c: SummaryColumns): void {
+    // lines read give the newer summaries (none, unless versions were appended since the columns were written)
+    const some = this.byId.size > 0;
+    for (let i = 0; i < c.size; i++) {
+      if (some && this.byId.has(c.idAt(i))) continue;
+      const s = c.summary(i);
+      const later = this.pending.get(s.number);
+      if (later) {
+        s.metrics = { ...s.metrics };
+        for (const m of later.reverse()) mergeInto(s.metrics, m);
+        s.annotations += later.length;
+        this.pending.delete(s.number);
+      }
+      this.byId.set(s.id, s);
+    }
+    this.pos = 0;
+  }
+
   /** The complete lines of the next block back, newest first. Throws SummaryFileDamaged on a line that is not JSON. */
   private step(): Line[] {
-    if (this.pos === 0) return [];
-    const from = Math.max(0, this.pos - this.block);
+    if (this.pos === this.floor) return [];
+    const from = Math.max(this.floor, this.pos - this.block);
     this.block = Math.min(MAX_BLOCK, this.block * 2);
     const buf = Buffer.allocUnsafe(this.pos - from);
     if (readFully(this.fd, buf, from) < buf.length) throw new Error('summary file shrank');
     this.pos = from;
     let joined = Buffer.concat([buf, this.carry]);
     this.carry = Buffer.alloc(0);
-    if (from > 0) {
+    if (from > this.floor) {
       const nl = joined.indexOf(0x0a);
       if (nl < 0) {
         // no line is longer than the manifest it summarises may be
@@ -293,21 +348,22 @@ export function summaryFileState(repo: Repository): SummaryState | null {
     return null;
   }
   try {
-    return stateAt(fd, fstatSync(fd).size);
+    return stateAt(fd, fstatSync(fd).size)?.state ?? null;
   } finally {
     closeSync(fd);
   }
 }
 
-/** The last line of a summary file open as `fd`, when it is a whole state line; null otherwise. */
-function stateAt(fd: number, size: number): SummaryState | null {
+/** The last line of a summary file open as `fd`, when it is a whole state line (and its text); null otherwise. */
+function stateAt(fd: number, size: number): { state: SummaryState; text: string } | null {
   try {
     // a state line is a few hundred bytes: the file's tail holds it whole
     const buf = Buffer.allocUnsafe(Math.min(size, 4096));
     const text = buf.subarray(0, readFully(fd, buf, size - buf.length)).toString('utf8');
     if (!text.endsWith('\n')) return null;
-    const line: unknown = JSON.parse(text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1));
-    return isRecord(line) && 'state' in line && isState(line.state) ? line.state : null;
+    const last = text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1);
+    const line: unknown = JSON.parse(last);
+    return isRecord(line) && 'state' in line && isState(line.state) ? { state: line.state, text: last } : null;
   } catch {
     return null;
   }
@@ -334,5 +390,7 @@ export function writeSummaryFile(repo: Repository, summaries: Iterable<StoredSum
   const parts: string[] = [];
   for (const s of summaries) parts.push(lineOf({ s }));
   parts.push(lineOf({ state }));
+  // columns of the file being replaced would not match the new one; gone first, so none can be taken for it
+  removeColumns(repo);
   writeFileAtomic(join(repo.dir, NAME), parts.join(''), { tmpDir: repo.tmpDir, faults: false });
 }

@@ -240,7 +240,7 @@ function withPlan<T>(repo: Repository, logs: Logs, useFile: boolean, act: (p: Pl
 /** The summaries a plan arrives at, in number order, without writing them. */
 function inMemory(p: Plan, old: FileBase | null): Map<string, StoredSummary> {
   if (p.kind === 'rewrite') return new Map(p.all.map((s) => [s.id, s]));
-  const all = old!.all();
+  const all = new Map(old!.all());
   for (const s of p.added) all.set(s.id, s);
   const byNumber = new Map([...all.values()].map((s) => [s.number, s]));
   for (const a of p.annotated) {

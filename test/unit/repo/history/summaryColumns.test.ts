@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commit } from '../../../../src/ops/commit.js';
+import { annotate } from '../../../../src/ops/annotate.js';
+import { log } from '../../../../src/ops/log.js';
+import type { Repository } from '../../../../src/repo/repository/repository.js';
+import { smallHistory } from '../../../helpers/history.js';
+import { summariesInMemory } from '../../../../src/repo/history/summaryStore.js';
+import type { StoredSummary } from '../../../../src/repo/history/summary.js';
+import { columnsPolicy, SummaryReader } from '../../../../src/repo/history/summaryFile.js';
+import { allSummaries } from '../../../../src/repo/history/summaries.js';
+
+let dir: string;
+let repo: Repository;
+let ids: string[] = [];
+const columnsFile = () => join(dir, '.mvm', 'summaries.columns');
+const defaultAfter = columnsPolicy.after;
+
+/** Every summary as the reader of the current summary file gives it (columns used where current). */
+function readAll(): StoredSummary[] {
+  const r = SummaryReader.open(repo)!;
+  try {
+    return [...r.all().values()];
+  } finally {
+    r.close();
+  }
+}
+
+/** The summaries from the manifests and logs alone. */
+const fromManifests = () => [...summariesInMemory(repo, { damaged: true }).values()];
+
+/** The columns file with its body edited by `edit` (the header's length kept right). */
+function editBody(edit: (body: Record<string, unknown>) => void): void {
+  const text = readFileSync(columnsFile(), 'utf8');
+  const nl = text.indexOf('\n');
+  const header = JSON.parse(text.slice(0, nl));
+  const body = JSON.parse(text.slice(nl + 1));
+  edit(body);
+  const out = JSON.stringify(body);
+  writeFileSync(columnsFile(), `${JSON.stringify({ ...header, body: Buffer.byteLength(out) })}\n${out}`);
+}
+
+beforeEach(async () => {
+  process.env.MVM_AUTHOR = 'Columns Test <c@example.com>';
+  ({ dir, repo, ids } = await smallHistory('mvm-columns-', 4, {
+    message: (n) => `v${n} é`,
+    text: (n) => `version ${n} `.repeat(n * 50),
+  }));
+  columnsPolicy.after = 0;
+});
+
+afterEach(() => {
+  columnsPolicy.after = defaultAfter;
+  delete process.env.MVM_AUTHOR;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the summary columns', () => {
+  it('are written by a reader of every summary and read back as the same summaries', async () => {
+    await annotate(repo, ids[1]!, { metrics: { f1: 0.5 } });
+    await allSummaries(repo);
+    expect(existsSync(columnsFile())).toBe(true);
+    expect(readAll()).toEqual(fromManifests());
+    // used, not only written: an edit to the columns shows (the lines would say otherwise)
+    editBody((b) => {
+      (b.message as string[])[2] = 'from the columns';
+    });
+    expect(readAll().find((s) => s.id === ids[2])!.message).toBe('from the columns');
+  });
+
+  it('are joined by the lines appended since: new versions and annotations of covered ones', async () => {
+    await allSummaries(repo);
+    const written = statSync(columnsFile()).mtimeMs;
+    columnsPolicy.after = 1 << 30;
+    await annotate(repo, ids[0]!, { metrics: { f1: 0.25, step: 10 } });
+    writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
+    const v5 = (await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' })).id;
+    await annotate(repo, v5, { metrics: { f1: 0.75 } });
+    // brought up to date by appends (the columns are not written: too little past them)
+    await allSummaries(repo);
+    const all = readAll();
+    expect(statSync(columnsFile()).mtimeMs).toBe(written);
+    expect(all).toEqual(fromManifests());
+    expect(all[0]!.metrics).toEqual({ step: 10, f1: 0.25 });
+    expect(all[0]!.annotations).toBe(1);
+    expect(all.at(-1)!.metrics).toEqual({ f1: 0.75 });
+    expect((await log(repo, { where: 'metrics.f1 > 0.2' })).entries.map((e) => e.id)).toEqual([v5, ids[0]]);
+  });
+
+  it('are not used once the summary file is written whole, or when damaged, and are written again', async () => {
+    await allSummaries(repo);
+    const edited = () =>
+      editBody((b) => {
+        (b.message as string[])[0] = 'stale';
+      });
+    const damages: [string, () => void][] = [
+      ['not JSON', () => writeFileSync(columnsFile(), readFileSync(columnsFile(), 'utf8').slice(0, 300))],
+      ['a value of another type', () => editBody((b) => ((b.size as unknown[])[1] = 'big'))],
+      ['a parent out of range', () => editBody((b) => ((b.parents as unknown[])[1] = 99))],
+      ['a column too short', () => editBody((b) => (b.time as unknown[]).pop())],
+      ['ids that are not hex', () => editBody((b) => (b.ids = (b.ids as string).replace(/^../, 'zz')))],
+      ['a wrong body length', () => writeFileSync(columnsFile(), readFileSync(columnsFile(), 'utf8') + ' ')],
+    ];
+    for (const [what, damage] of damages) {
+      damage();
+      expect(readAll(), what).toEqual(fromManifests());
+      // written again from the lines
+      expect(readAll(), what).toEqual(fromManifests());
+    }
+    // a summary file written whole (a renumbering, gc, fsck --repair): columns of the old one are not taken for it
+    edited();
+    const f = join(dir, '.mvm', 'summaries');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('"v3 é"', '"v3 e"'));
+    const all = readAll();
+    expect(all.map((s) => s.message)).toEqual(['v1 é', 'v2 é', 'v3 e', 'v4 é']);
+  });
+
+  it('are left alone when the file is short, and give way to lines read past them', async () => {
+    columnsPolicy.after = defaultAfter;
+    await allSummaries(repo);
+    expect(existsSync(columnsFile())).toBe(false);
+    columnsPolicy.after = 0;
+    await allSummaries(repo);
+    editBody((b) => {
+      (b.message as string[])[0] = 'from the columns';
+    });
+    const r = SummaryReader.open(repo)!;
+    try {
+      // get() read every line already: all() keeps to the lines
+      expect(r.get(ids[0]!)!.message).toBe('v1 é');
+      expect([...r.all().values()]).toEqual(fromManifests());
+    } finally {
+      r.close();
+    }
+  });
+});
