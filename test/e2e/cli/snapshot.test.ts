@@ -47,11 +47,14 @@ describe('the start-up snapshot', () => {
     }
   });
 
-  it('falls back to bin/mvm.js for another node, another folder, or MVM_NO_SNAPSHOT=1, and works the same', () => {
+  it('falls back to bin/mvm.js for another node, another folder, NODE_OPTIONS or MVM_NO_SNAPSHOT=1, the same', () => {
     const t = testdir({ 'm.bin': 'weights' });
     try {
       const off = run(MVM_LAUNCHER, ['--version'], t.dir, { MVM_NO_SNAPSHOT: '1' });
       expect([off.snapshot, off.code, off.stdout.trim()]).toEqual([false, 0, VERSION]);
+      // V8 flags in NODE_OPTIONS would make Node refuse the blob (exit 14): the launcher does not try it
+      const heap = run(MVM_LAUNCHER, ['--version'], t.dir, { NODE_OPTIONS: '--max-old-space-size=4096' });
+      expect([heap.snapshot, heap.code, heap.stdout.trim()]).toEqual([false, 0, VERSION]);
       // a copy of the package in another folder: its blob holds the folders it was built in, so it is not used
       const pkg = t.path('copy');
       mkdirSync(pkg);
