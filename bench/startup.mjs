@@ -10,9 +10,11 @@
 // With --baseline DIR (another build of mvm, e.g. a git worktree of an older
 // commit after `npm run build`), its bin/mvm.js runs the same commands in the same
 // loop, for a before/after comparison within one run.
-// Usage: npm run bench:startup [-- --size-gib N --versions N --reps N --baseline DIR]
+// With --versions-from DIR, the history is a copy of DIR, one that bench/versions.mjs built before (its last
+// output line saved as DIR.json), instead of a new one (building 10,000 versions takes minutes).
+// Usage: npm run bench:startup [-- --size-gib N --versions N --reps N --baseline DIR --versions-from DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,8 @@ const arg = (name, dflt) => {
 };
 const bi = process.argv.indexOf('--baseline');
 const BASELINE = bi >= 0 ? join(process.argv[bi + 1], 'bin/mvm.js') : null;
+const ri = process.argv.indexOf('--versions-from');
+const REUSE = ri >= 0 ? process.argv[ri + 1] : null;
 const LAUNCHER = join(root, 'bin/mvm');
 const sizeGib = arg('size-gib', 1);
 const versions = arg('versions', 10000);
@@ -136,17 +140,21 @@ try {
 
   // --------------------------------------------------------------- many versions
   const vdir = join(dir, 'versions');
-  console.error(`building ${versions} versions`);
-  const built = JSON.parse(
-    execFileSync(process.execPath, [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)], {
-      env,
-      encoding: 'utf8',
-      maxBuffer: 64 * MiB,
-    })
-      .trim()
-      .split('\n')
-      .pop(),
-  );
+  let built;
+  if (REUSE) {
+    // a history bench/versions.mjs built earlier (the folder, and beside it DIR.json: the line it printed)
+    console.error(`copying the history in ${REUSE}`);
+    execFileSync('cp', ['-a', REUSE, vdir]);
+    built = JSON.parse(readFileSync(`${REUSE}.json`, 'utf8').trim().split('\n').pop());
+  } else {
+    console.error(`building ${versions} versions`);
+    const line = execFileSync(
+      process.execPath,
+      [join(root, 'bench/versions.mjs'), '--dir', vdir, '--n', String(versions)],
+      { env, encoding: 'utf8', maxBuffer: 64 * MiB },
+    );
+    built = JSON.parse(line.trim().split('\n').pop());
+  }
   const where = built.query;
   timed(process.execPath, [MVM, 'log', '-n', '1'], vdir);
   const vdirBase = baselineCopy(vdir, ['log', '-n', '1']);
