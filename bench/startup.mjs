@@ -157,6 +157,8 @@ try {
   }
   const where = built.query;
   timed(process.execPath, [MVM, 'log', '-n', '1'], vdir);
+  // a reader of every summary writes the derived summary columns (.mvm/summaries.columns) once
+  timed(process.execPath, [MVM, 'log', '--where', where], vdir);
   const vdirBase = baselineCopy(vdir, ['log', '-n', '1']);
   // a reference, not mvm: yargs (unbundled, as a package) parsing a line of one command, the
   // floor that a yargs CLI cannot go under
