@@ -29,7 +29,9 @@ export interface FetchTransfer {
 
 /**
  * Fetches a remote's branches and tags: downloads and checks every version
- * manifest and file object they reach that this repository lacks, refuses the
+ * manifest and file object they reach that this repository lacks (a partial
+ * store, from its own remote: the manifests, and the file objects of the
+ * version it stages only), refuses the
  * whole fetch (writing nothing) if any version is unsafe to check out, then
  * downloads the missing chunks, stores everything (chunks, file objects,
  * manifests, in that order), and only then moves `refs/remotes/<name>/*`,
@@ -90,11 +92,21 @@ export async function fetchAndStage(
     });
     level = [...next].filter((id) => !versions.has(id));
   }
-  // 2. file objects
+  // 2. file objects: of every version fetched, except that a partial store takes from its own remote only
+  // those of the version being staged (the others when a command reads them: PartialChunks.ensureFiles)
+  const partial = partialRemote(repo) === s.remote.name;
+  const stageId = opts.stage?.(refs) ?? null;
+  const filesOf = (v: Version) => Object.values(v.files).map((e) => e.file);
+  const heldVersion = (id: string) => versions.get(id)?.v ?? (repo.objects.has(id) ? repo.version(id) : null);
+  const stageVersion = stageId ? heldVersion(stageId) : null;
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [
     ...new Set([
-      ...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)),
+      ...(partial
+        ? stageVersion
+          ? filesOf(stageVersion)
+          : []
+        : [...versions.values()].flatMap(({ v }) => filesOf(v))),
       ...absent.files.filter(onRemote),
     ]),
   ].filter((id) => !repo.objects.has(id));
@@ -113,11 +125,6 @@ export async function fetchAndStage(
   // those in its files only; from any other remote it takes every chunk, as what it leaves there is
   // fetched from its own remote alone.
   const sparse = repo.sparse();
-  const partial = partialRemote(repo) === s.remote.name;
-  const stageId = opts.stage?.(refs) ?? null;
-  const stageVersion = stageId
-    ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null))
-    : null;
   const wanted = partial
     ? stageVersion
       ? [stageVersion]
@@ -239,15 +246,15 @@ export async function ensureVersion(repo: Repository, id: string, progress?: Pro
 
 /**
  * True when the version, its file objects and the chunks of the paths this
- * workspace holds are all here (a partial store needs no chunks: they are
- * fetched when read).
+ * workspace holds are all here (a partial store needs only the manifest: file
+ * objects and chunks are fetched when read).
  */
 export function holdsVersion(repo: Repository, id: string): boolean {
   if (!repo.objects.has(id)) return false;
-  const partial = partialRemote(repo) !== null;
+  if (partialRemote(repo) !== null) return true;
   for (const e of Object.values(visibleFiles(repo.version(id).files, repo.sparse()))) {
     if (!repo.objects.has(e.file)) return false;
-    if (!partial && repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
+    if (repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import type { ChunkRef } from '../../core/objects.js';
+import { decodeFileObject, type ChunkRef } from '../../core/objects.js';
 import {
   addFetched,
   NOTHING_FETCHED,
@@ -11,15 +11,16 @@ import {
 } from '../repository/index.js';
 import { MvmError } from '../../errors.js';
 import { download } from './download.js';
-import { syncRemoteIndex } from './remoteIndex.js';
-import { defaultJobs, withRemote } from './remoteSession.js';
+import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { defaultJobs, withRemote, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
 
 /**
  * The chunks of a partial store (what `mvm clone` makes unless `--full`): it
- * holds every version manifest and file object, but chunks only once a
+ * holds every version manifest, but file objects and chunks only once a
  * command needed them; the remote named in `config.partial` holds the rest.
- * `ensure` fetches the missing ones (verified, as a fetch does) in one batch.
+ * `ensure` and `ensureFiles` fetch the missing ones (verified, as a fetch
+ * does) in one batch.
  */
 export class PartialChunks implements ChunkAvailability {
   /** Open tallies (`tally`): each gets what every ensure fetches while it runs. */
@@ -43,6 +44,14 @@ export class PartialChunks implements ChunkAvailability {
     const missing = [...ids].filter((id) => !this.repo.objects.has(id));
     if (!missing.length) return { ...NOTHING_FETCHED };
     const fetched = await fetchChunks(this.repo, missing, progress, sizes);
+    for (const t of this.tallies) addFetched(t, fetched);
+    return fetched;
+  }
+
+  async ensureFiles(files: Iterable<string>, progress?: Progress): Promise<Fetched> {
+    const missing = [...new Set(files)].filter((id) => !this.repo.objects.has(id));
+    if (!missing.length) return { ...NOTHING_FETCHED };
+    const fetched = await fetchFiles(this.repo, missing, progress);
     for (const t of this.tallies) addFetched(t, fetched);
     return fetched;
   }
@@ -85,13 +94,43 @@ async function fetchChunks(
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
 ): Promise<Fetched> {
+  return fromPartialRemote(repo, ids, 'chunk', progress, (s, index, jobs) =>
+    withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes)),
+  );
+}
+
+/**
+ * Fetches file objects by id from the remote a partial store names: each
+ * checked against its id and decoded (held to the metadata size limit before
+ * anything is allocated), all of them before any is stored.
+ */
+async function fetchFiles(repo: Repository, ids: string[], progress?: Progress): Promise<Fetched> {
+  return fromPartialRemote(repo, ids, 'file object', progress, async (s, index, jobs) => {
+    const got: [string, Buffer][] = [];
+    const bytes = await download(s, index, ids, jobs, (id, stored, content) => {
+      decodeFileObject(content, id);
+      got.push([id, stored]);
+    });
+    for (const [id, stored] of got) repo.objects.putStored(id, stored);
+    return bytes;
+  });
+}
+
+/** Opens the partial store's remote and its index, checks it holds every one of `ids`, and runs `get` on them. */
+async function fromPartialRemote(
+  repo: Repository,
+  ids: string[],
+  what: string,
+  progress: Progress | undefined,
+  get: (s: RemoteSession, index: RemoteIndex, jobs: number) => Promise<number>,
+): Promise<Fetched> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
   return withRemote(repo, remote, false, async (s) => {
     if (!s.exists) {
       throw new MvmError(
         'REMOTE_NOT_FOUND',
-        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store ` +
-          `needs cannot be fetched`,
+        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} ${what}(s) this partial ` +
+          `store needs cannot be fetched`,
         {
           url: remote.url,
           remote: remote.name,
@@ -113,9 +152,7 @@ async function fetchChunks(
       `fetch ${remote.name}`,
       ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
     );
-    const bytes = await withPool((pool) =>
-      download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
-    );
+    const bytes = await get(s, index, jobs);
     progress?.done?.();
     return { objects: ids.length, bytes, requests: s.backend.stats.requests };
   });

@@ -3,6 +3,7 @@ import { canonicalJson } from '../../core/canonical.js';
 import { isObjectId } from '../../core/ids.js';
 import { blake3Hex } from '../hash.js';
 import { MAX_PACK_BYTES } from '../../core/limits.js';
+import type { RemoteBackend } from './backend.js';
 
 /** The layout of a remote; a remote with a newer one is refused. */
 export const REMOTE_FORMAT = 1;
@@ -76,6 +77,30 @@ export function* packParts(layout: PackLayout, read: (id: string) => Buffer, par
       }
     }
   }
+}
+
+/**
+ * Writes objects to a remote as one pack: the pack whole first, then its
+ * index (a reader never meets an index naming bytes not there yet). `read`
+ * gives each object's stored bytes; `sent` is told each part as it goes.
+ */
+export async function writePack(
+  backend: RemoteBackend,
+  objects: { id: string; length: number }[],
+  read: (id: string) => Buffer,
+  partSize: number,
+  sent?: (bytes: number) => void,
+): Promise<PackLayout> {
+  const layout = packLayout(objects);
+  const parts = function* () {
+    for (const part of packParts(layout, read, partSize)) {
+      yield part;
+      sent?.(part.length);
+    }
+  };
+  await backend.writeParts(packKey(layout.id), layout.size, parts());
+  await backend.write(indexKey(layout.id), Buffer.from(JSON.stringify(layout.index)));
+  return layout;
 }
 
 /** A whole pack in one buffer (small packs, tests). */
