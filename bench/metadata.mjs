@@ -6,7 +6,9 @@
 // log --where, best and compare with the remote renamed away (offline), and a diff of two versions back online
 // (it fetches their file objects). Bar (issue 28): the clone moves at most 50 MB and `log --where` works offline.
 // Usage: node bench/metadata.mjs [--versions 1000] [--shards 24] [--model-gb 140] [--chunk-mib 1] [--per-push 1]
+//        [--chunk-indexes (also the pack indexes the chunks' packs would have: what a remote with weights adds)]
 //        [--dir DIR (kept; a remote already built there with the same shape is reused)] [--record]
+//        [--baseline DIR (another build, e.g. before this change: its CLI clones the same remote, timed, peak RSS)]
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -44,6 +46,8 @@ const shape = {
   modelBytes: Math.round(Number(arg('model-gb', '140')) * 1e9),
   chunkSize: Math.round(Number(arg('chunk-mib', '1')) * 1048576),
   perPush: Number(arg('per-push', '1')),
+  // the pack indexes of the chunks' packs too (indexes only): what a remote that holds the weights adds
+  chunkIndexes: process.argv.includes('--chunk-indexes'),
 };
 const keep = arg('dir');
 const work = keep ?? mkdtempSync(join(tmpdir(), 'mvm-meta-'));
@@ -133,6 +137,45 @@ const offline = [
 const diffOffline = cli(['diff', `v${n - 1}`, `v${n}`, '--json']);
 renameSync(away, remote);
 
+// 3b. the same clone by another build's CLI, when asked (GNU time gives its peak RSS)
+const baseline = arg('baseline');
+let base = null;
+if (baseline) {
+  const dir = join(work, 'baseline-clone');
+  rmSync(dir, { recursive: true, force: true });
+  const t0 = performance.now();
+  const r = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      'peak-rss-kb %M',
+      process.execPath,
+      join(baseline, 'bin/mvm.js'),
+      'clone',
+      remote,
+      dir,
+      '--only',
+      'config.json',
+      '--json',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  let out = null;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    /* it failed: the exit code and stderr say how */
+  }
+  base = {
+    status: r.status,
+    seconds: (performance.now() - t0) / 1000,
+    rssMB: Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024,
+    out,
+    why: /heap out of memory/.test(r.stderr) ? 'JavaScript heap out of memory' : r.stderr.trim().split('\n')[0],
+  };
+  rmSync(dir, { recursive: true, force: true });
+}
+
 // 4. online again: a diff of two versions fetches the file objects of the one not read yet
 const repo = openRepository(cloneDir);
 const d = await tally(() => repo.chunks.tally(() => diff(repo, { from: `v${Math.max(1, n - 1)}`, to: `v${n}` })));
@@ -157,6 +200,11 @@ console.log('| what | bytes | per version |');
 console.log('| --- | --- | --- |');
 console.log(`| manifests (stored) | ${fmt(built.manifestBytes)} | ${fmt(built.manifestBytes / n)} |`);
 console.log(`| file objects (stored) | ${fmt(built.fileObjectBytes)} | ${fmt(built.fileObjectBytes / n)} |`);
+if (shape.chunkIndexes)
+  console.log(
+    `| pack indexes of the chunks' packs (${built.chunkIndexes} files; indexes only, no packs) | ` +
+      `${fmt(built.chunkIndexBytes)} | ${fmt(built.chunkIndexBytes / n)} |`,
+  );
 console.log(`| the whole remote folder | ${fmt(built.remoteBytes)} | ${fmt(built.remoteBytes / n)} |`);
 console.log('\n## Partial clone (folder remote)\n');
 console.log('| step | seconds | requests | bytes moved |');
@@ -166,6 +214,11 @@ console.log(
   `| diff v${n - 1} v${n} after it (fetches one version's file objects) | ${d.seconds.toFixed(2)} | ` +
     `${d.requests} | ${fmt(d.bytes)} |`,
 );
+if (base)
+  console.log(
+    `| the same clone by ${baseline} (its own count of object bytes) | ${base.seconds.toFixed(2)} | ${base.out?.requests ?? '-'} | ` +
+      `${base.out ? fmt(base.out.bytes) : `exit ${base.status}: ${base.why}`} (peak RSS ${base.rssMB.toFixed(0)} MB) |`,
+  );
 console.log(`\n- clone's own count: ${cl.value.requests} requests, ${fmt(cl.value.bytes)} of objects`);
 console.log(`- the clone's .mvm: ${fmt(folderBytes(join(cloneDir, '.mvm')))}`);
 console.log('\n## Offline (remote renamed away)\n');

@@ -11,7 +11,7 @@ const dist = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'di
 const load = (p) => import(join(dist, p));
 const { encodeJsonObject, decodeFileObject, decodeVersion, OBJECT_FORMAT } = await load('core/objects.js');
 const { MemoryObjectStore } = await load('storage/memoryObjectStore.js');
-const { writePack } = await load('storage/remote/packs.js');
+const { indexKey, packLayout, writePack } = await load('storage/remote/packs.js');
 const { initRemote } = await load('repo/transfer/remoteSession.js');
 const { formatNumberLog } = await load('storage/numbers.js');
 const { PACK_PART_SIZE, PACK_SIZE } = await load('core/limits.js');
@@ -42,15 +42,22 @@ function fileObject(size, chunkSize) {
  * Writes the history to `backend` (an empty remote): `versions` versions of a `modelBytes` model in `shards`
  * safetensors shards plus config.json, each the parent's fine-tune, with metrics and params a query can select on;
  * `perPush` versions per push (each push: a pack of its file objects, then a pack of its manifests, as push writes
- * them). Returns the version ids oldest first and what was written.
+ * them). With `chunkIndexes`, each push also writes the pack indexes its chunks' packs would have (chunks of
+ * `storedRatio` of their size, in packs of PACK_SIZE; the indexes only, not the packs), to measure what reading
+ * every pack index costs a clone of a remote that holds the weights too. Returns the version ids oldest first and
+ * what was written.
  */
 export async function writeMetadataHistory(backend, opts) {
   const { versions, shards, modelBytes, chunkSize, perPush = 1, level = 3, onVersion } = opts;
+  const { chunkIndexes = false, storedRatio = 0.67 } = opts;
   const s = { remote: { name: 'origin', url: backend.url }, backend, exists: false };
   await initRemote(s);
   const shardBytes = Math.floor(modelBytes / shards);
   const ids = [];
   const totals = { fileObjects: 0, fileObjectBytes: 0, manifestBytes: 0, packs: 0, chunkIdsPerVersion: 0 };
+  totals.chunkIndexes = 0;
+  totals.chunkIndexBytes = 0;
+  let pendingChunks = [];
   // config.json's one chunk and its file object, sent once with the first push
   let store = new MemoryObjectStore({ level });
   const configChunk = store.put(CONFIG_JSON);
@@ -77,6 +84,14 @@ export async function writeMetadataHistory(backend, opts) {
       await writePack(backend, group, read, PACK_PART_SIZE);
       totals.packs++;
     }
+    for (const group of cut(pendingChunks, PACK_SIZE)) {
+      const layout = packLayout(group);
+      const index = Buffer.from(JSON.stringify(layout.index));
+      await backend.write(indexKey(layout.id), index);
+      totals.chunkIndexes++;
+      totals.chunkIndexBytes += index.length;
+    }
+    pendingChunks = [];
     pendingFiles = [];
     pendingVersions = [];
     store = new MemoryObjectStore({ level });
@@ -95,6 +110,8 @@ export async function writeMetadataHistory(backend, opts) {
       if (v === 0) totals.chunkIdsPerVersion += f.chunks.length;
       files[shardName(i, shards)] = { file: id, mode: 0o644, size: shardBytes };
       pendingFiles.push(id);
+      if (chunkIndexes)
+        for (const c of f.chunks) pendingChunks.push({ id: c.id, length: Math.round(c.size * storedRatio) });
     }
     const version = {
       type: 'version',

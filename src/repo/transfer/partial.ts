@@ -102,18 +102,17 @@ async function fetchChunks(
 /**
  * Fetches file objects by id from the remote a partial store names: each
  * checked against its id and decoded (held to the metadata size limit before
- * anything is allocated), all of them before any is stored.
+ * anything is allocated), then stored at once, so memory does not grow with
+ * the versions asked for (a checked object harms nothing: its manifest is
+ * here already, and it is what the manifest names).
  */
 async function fetchFiles(repo: Repository, ids: string[], progress?: Progress): Promise<Fetched> {
-  return fromPartialRemote(repo, ids, 'file object', progress, async (s, index, jobs) => {
-    const got: [string, Buffer][] = [];
-    const bytes = await download(s, index, ids, jobs, (id, stored, content) => {
+  return fromPartialRemote(repo, ids, 'file object', progress, (s, index, jobs) =>
+    download(s, index, ids, jobs, (id, stored, content) => {
       decodeFileObject(content, id);
-      got.push([id, stored]);
-    });
-    for (const [id, stored] of got) repo.objects.putStored(id, stored);
-    return bytes;
-  });
+      repo.objects.putStored(id, stored);
+    }),
+  );
 }
 
 /** Opens the partial store's remote and its index, checks it holds every one of `ids`, and runs `get` on them. */
