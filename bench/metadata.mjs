@@ -202,7 +202,7 @@ console.log(`| manifests (stored) | ${fmt(built.manifestBytes)} | ${fmt(built.ma
 console.log(`| file objects (stored) | ${fmt(built.fileObjectBytes)} | ${fmt(built.fileObjectBytes / n)} |`);
 if (shape.chunkIndexes)
   console.log(
-    `| pack indexes of the chunks' packs (${built.chunkIndexes} files; indexes only, no packs) | ` +
+    `| pack indexes of the chunks' packs (${built.chunkIndexes}, marked chunks-only; indexes only, no packs) | ` +
       `${fmt(built.chunkIndexBytes)} | ${fmt(built.chunkIndexBytes / n)} |`,
   );
 console.log(`| the whole remote folder | ${fmt(built.remoteBytes)} | ${fmt(built.remoteBytes / n)} |`);

@@ -11,7 +11,7 @@ const dist = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'di
 const load = (p) => import(join(dist, p));
 const { encodeJsonObject, decodeFileObject, decodeVersion, OBJECT_FORMAT } = await load('core/objects.js');
 const { MemoryObjectStore } = await load('storage/memoryObjectStore.js');
-const { indexKey, packLayout, writePack } = await load('storage/remote/packs.js');
+const { chunksMarkerKey, indexKey, packLayout, writePack } = await load('storage/remote/packs.js');
 const { initRemote } = await load('repo/transfer/remoteSession.js');
 const { formatNumberLog } = await load('storage/numbers.js');
 const { PACK_PART_SIZE, PACK_SIZE } = await load('core/limits.js');
@@ -43,8 +43,9 @@ function fileObject(size, chunkSize) {
  * safetensors shards plus config.json, each the parent's fine-tune, with metrics and params a query can select on;
  * `perPush` versions per push (each push: a pack of its file objects, then a pack of its manifests, as push writes
  * them). With `chunkIndexes`, each push also writes the pack indexes its chunks' packs would have (chunks of
- * `storedRatio` of their size, in packs of PACK_SIZE; the indexes only, not the packs), to measure what reading
- * every pack index costs a clone of a remote that holds the weights too. Returns the version ids oldest first and
+ * `storedRatio` of their size, in packs of PACK_SIZE; the indexes only, not the packs), marked as chunks only and
+ * named by the file objects' `chunkPacks` as push writes them, to measure what the pack indexes cost a clone of a
+ * remote that holds the weights too. Returns the version ids oldest first and
  * what was written.
  */
 export async function writeMetadataHistory(backend, opts) {
@@ -72,24 +73,38 @@ export async function writeMetadataHistory(backend, opts) {
   );
   let pendingFiles = [configChunk, configFile];
   let pendingVersions = [];
+  const chunksOf = new Map();
   const flush = async () => {
     const read = (id) => store.readStored(id);
     const sized = (list) => list.map((id) => ({ id, length: store.storedSize(id) }));
-    // as push: file objects (and chunks) in packs of at most PACK_SIZE, then the manifests
-    for (const group of cut(sized(pendingFiles), PACK_SIZE)) {
-      await writePack(backend, group, read, PACK_PART_SIZE);
-      totals.packs++;
-    }
-    for (const group of cut(sized(pendingVersions), PACK_SIZE)) {
-      await writePack(backend, group, read, PACK_PART_SIZE);
-      totals.packs++;
-    }
+    // as push: the chunks' packs (here their indexes only, marked as chunks only), the file objects in packs of
+    // at most PACK_SIZE naming their chunks' packs, then the manifests
+    const packOf = new Map();
     for (const group of cut(pendingChunks, PACK_SIZE)) {
       const layout = packLayout(group);
       const index = Buffer.from(JSON.stringify(layout.index));
+      await backend.write(chunksMarkerKey(layout.id), Buffer.alloc(0));
       await backend.write(indexKey(layout.id), index);
+      for (const [id] of layout.index.objects) packOf.set(id, layout.id);
       totals.chunkIndexes++;
       totals.chunkIndexBytes += index.length;
+    }
+    for (const group of cut(sized(pendingFiles), PACK_SIZE)) {
+      const described = group.filter((o) => chunksOf.has(o.id));
+      const kind = described.length
+        ? {
+            chunkPacks: Object.fromEntries(
+              described.map((o) => [o.id, [...new Set(chunksOf.get(o.id).map((c) => packOf.get(c)))].sort()]),
+            ),
+          }
+        : undefined;
+      await writePack(backend, group, read, PACK_PART_SIZE, undefined, kind);
+      totals.packs++;
+    }
+    chunksOf.clear();
+    for (const group of cut(sized(pendingVersions), PACK_SIZE)) {
+      await writePack(backend, group, read, PACK_PART_SIZE);
+      totals.packs++;
     }
     pendingChunks = [];
     pendingFiles = [];
@@ -110,8 +125,13 @@ export async function writeMetadataHistory(backend, opts) {
       if (v === 0) totals.chunkIdsPerVersion += f.chunks.length;
       files[shardName(i, shards)] = { file: id, mode: 0o644, size: shardBytes };
       pendingFiles.push(id);
-      if (chunkIndexes)
+      if (chunkIndexes) {
         for (const c of f.chunks) pendingChunks.push({ id: c.id, length: Math.round(c.size * storedRatio) });
+        chunksOf.set(
+          id,
+          f.chunks.map((c) => c.id),
+        );
+      }
     }
     const version = {
       type: 'version',

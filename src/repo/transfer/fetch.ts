@@ -67,7 +67,9 @@ export async function fetchAndStage(
   const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [], divergedNumbers: [] };
   if (!s.exists) return { transfer: empty, staged: null };
   const refs = await listRemoteRefs(s);
-  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
+  // a partial store reading its own remote reads the chunks' pack indexes only for the chunks it takes
+  const partial = partialRemote(repo) === s.remote.name;
+  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs, { deferChunks: partial });
   // 1. manifests, level by level, checked before anything is stored
   const versions = new Map<string, { stored: Buffer; v: Version }>();
   const absent: Absent =
@@ -94,7 +96,6 @@ export async function fetchAndStage(
   }
   // 2. file objects: of every version fetched, except that a partial store takes from its own remote only
   // those of the version being staged (the others when a command reads them: PartialChunks.ensureFiles)
-  const partial = partialRemote(repo) === s.remote.name;
   const stageId = opts.stage?.(refs) ?? null;
   const filesOf = (v: Version) => Object.values(v.files).map((e) => e.file);
   const heldVersion = (id: string) => versions.get(id)?.v ?? (repo.objects.has(id) ? repo.version(id) : null);
@@ -142,6 +143,11 @@ export async function fetchAndStage(
         fileOf(e.file).chunks.map((c) => [c.id, c.size] as const),
       ),
     ),
+  );
+  const wantedFiles = wanted.flatMap((v) => Object.values(visibleFiles(v.files, sparse)).map((e) => e.file));
+  await index.loadChunkPacks(
+    wantedFiles,
+    [...chunkSizes.keys()].filter((id) => !repo.objects.has(id)),
   );
   const wantChunks = [...new Set([...chunkSizes.keys(), ...refetchChunks(absent, files).filter(onRemote)])].filter(
     (id) => !repo.objects.has(id),

@@ -94,8 +94,24 @@ async function fetchChunks(
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
 ): Promise<Fetched> {
-  return fromPartialRemote(repo, ids, 'chunk', progress, (s, index, jobs) =>
-    withPool((pool) => download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes)),
+  const chunkIndexes = async (index: RemoteIndex) => {
+    // the chunks' pack indexes that the file objects here naming them point to
+    const want = new Set(ids);
+    const files = index
+      .describedFiles()
+      .filter((f) => repo.objects.has(f) && repo.file(f).chunks.some((c) => want.has(c.id)));
+    await index.loadChunkPacks(files, ids);
+  };
+  return fromPartialRemote(
+    repo,
+    ids,
+    'chunk',
+    progress,
+    (s, index, jobs) =>
+      withPool((pool) =>
+        download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
+      ),
+    chunkIndexes,
   );
 }
 
@@ -122,6 +138,7 @@ async function fromPartialRemote(
   what: string,
   progress: Progress | undefined,
   get: (s: RemoteSession, index: RemoteIndex, jobs: number) => Promise<number>,
+  prepare?: (index: RemoteIndex) => Promise<void>,
 ): Promise<Fetched> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
   return withRemote(repo, remote, false, async (s) => {
@@ -138,7 +155,8 @@ async function fromPartialRemote(
       );
     }
     const jobs = defaultJobs(remote);
-    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
+    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs, { deferChunks: true });
+    await prepare?.(index);
     const absent = ids.filter((id) => !index.get(id));
     if (absent.length) {
       throw new MvmError(

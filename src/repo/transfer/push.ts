@@ -1,7 +1,7 @@
 import type { ChunkRef } from '../../core/objects.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import { isAncestor } from '../../core/dag.js';
-import { writePack } from '../../storage/remote/packs.js';
+import { packLayout, writePack } from '../../storage/remote/packs.js';
 import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
 import { type Repository, type Progress, bounded, ensureVersionFiles } from '../repository/index.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
@@ -108,6 +108,24 @@ function deltasToSend(repo: Repository, data: string[], remote: RemoteIndex): Ma
   return out;
 }
 
+/**
+ * The packs that hold a file object's chunks, and the delta bases they are
+ * stored against (and theirs): in this push (`packOf`) or already on the
+ * remote. A partial store reads those packs' indexes only.
+ */
+function chunkPacksOf(repo: Repository, file: string, packOf: Map<string, string>, remote: RemoteIndex): string[] {
+  const out = new Set<string>();
+  const add = (id: string) => {
+    const p = packOf.get(id) ?? remote.get(id)?.pack;
+    if (p) out.add(p);
+  };
+  for (const c of repo.file(file).chunks) {
+    add(c.id);
+    for (let b = repo.objects.deltaBase(c.id), n = 0; b && n < 16; b = repo.objects.deltaBase(b), n++) add(b);
+  }
+  return [...out].sort();
+}
+
 /** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
 function groups(ids: string[], sizeOf: Map<string, number>, max: number): string[][] {
   const out: string[][] = [];
@@ -206,7 +224,7 @@ export async function pushToRemote(
     `push ${s.remote.name}`,
     [...sizeOf.values()].reduce((n, x) => n + x, 0),
   );
-  const send = async (ids: string[]) => {
+  const send = async (ids: string[], kind?: Parameters<typeof writePack>[5]) => {
     const read = (id: string) => (asDelta.has(id) ? repo.objects.readStored(id) : repo.objects.portableStored(id));
     const pack = await writePack(
       s.backend,
@@ -214,6 +232,7 @@ export async function pushToRemote(
       read,
       PACK_PART_SIZE,
       (n) => opts.progress?.advance?.(n),
+      kind,
     );
     index.add(pack.index);
     bytes += pack.size;
@@ -225,9 +244,27 @@ export async function pushToRemote(
     .map((id, i) => ({ id, i, depth: depthOf(id) }))
     .sort((a, b) => a.depth - b.depth || a.i - b.i)
     .map((x) => x.id);
-  // file objects in packs of their own: a partial clone reads them a version at a time, never the chunks' packs
-  const dataGroups = [...groups(ordered, sizeOf, max), ...groups(files, sizeOf, max)];
-  await bounded(dataGroups.length, opts.jobs, (i) => send(dataGroups[i]!));
+  // chunks in packs marked as chunks only; file objects in packs of their own, each with the packs its chunks are
+  // in: a partial clone reads file objects a version at a time, and only the chunk indexes it needs
+  const chunkGroups = groups(ordered, sizeOf, max);
+  const packOf = new Map<string, string>();
+  for (const g of chunkGroups) {
+    const layout = packLayout(g.map((id) => ({ id, length: sizeOf.get(id)! })));
+    for (const [id] of layout.index.objects) packOf.set(id, layout.id);
+  }
+  const fileGroups = groups(files, sizeOf, max).map((g) => ({
+    g,
+    kind: { chunkPacks: Object.fromEntries(g.map((f) => [f, chunkPacksOf(repo, f, packOf, index)])) },
+  }));
+  const sends = [
+    ...chunkGroups.map((g) => () => send(g, { chunksOnly: true })),
+    ...fileGroups.map(
+      ({ g, kind }) =>
+        () =>
+          send(g, kind),
+    ),
+  ];
+  await bounded(sends.length, opts.jobs, (i) => sends[i]!());
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();

@@ -20,12 +20,25 @@ export interface PackIndex {
   format: number;
   pack: string;
   objects: [id: string, offset: number, length: number][];
+  /**
+   * In a pack of file objects: for each, the packs that hold its chunks (so a
+   * partial store reads those packs' indexes only). Older readers ignore it.
+   */
+  chunkPacks?: Record<string, string[]>;
 }
+
+/** The most packs a file object's `chunkPacks` may name (a 4 TiB file in 64 MiB packs names 65,536). */
+export const MAX_CHUNK_PACKS = 1 << 17;
 
 /** Key of a pack file on the remote. */
 export const packKey = (id: string) => `packs/${id}.pack`;
 /** Key of a pack index on the remote. */
 export const indexKey = (id: string) => `packs/${id}.idx`;
+/**
+ * Key of the empty file that marks a pack as holding chunks only: a partial
+ * store reads such a pack's index only when it needs chunks from it.
+ */
+export const chunksMarkerKey = (id: string) => `packs/${id}.chunks`;
 
 /** Where a pack's objects go (its index) and how many bytes it has, before any byte is read. */
 export interface PackLayout {
@@ -90,8 +103,10 @@ export async function writePack(
   read: (id: string) => Buffer,
   partSize: number,
   sent?: (bytes: number) => void,
+  kind?: { chunksOnly: true } | { chunkPacks: Record<string, string[]> },
 ): Promise<PackLayout> {
   const layout = packLayout(objects);
+  if (kind && 'chunkPacks' in kind) layout.index.chunkPacks = kind.chunkPacks;
   const parts = function* () {
     for (const part of packParts(layout, read, partSize)) {
       yield part;
@@ -99,6 +114,8 @@ export async function writePack(
     }
   };
   await backend.writeParts(packKey(layout.id), layout.size, parts());
+  // the mark before the index: an index is what makes a pack count
+  if (kind && 'chunksOnly' in kind) await backend.write(chunksMarkerKey(layout.id), Buffer.alloc(0));
   await backend.write(indexKey(layout.id), Buffer.from(JSON.stringify(layout.index)));
   return layout;
 }
@@ -156,5 +173,24 @@ export function parsePackIndex(bytes: Buffer, id: string, url: string): PackInde
       throw bad(`object ${e[0]} would end at byte ${end}, past the ${MAX_PACK_BYTES} a pack may hold`);
   }
   if (blake3Hex(Buffer.from(canonicalJson(idx.objects))) !== id) throw bad('its objects do not hash to its id');
-  return idx;
+  if (idx.chunkPacks !== undefined) {
+    const cp = idx.chunkPacks as unknown;
+    if (!cp || typeof cp !== 'object' || Array.isArray(cp)) throw bad('chunkPacks is not an object');
+    const held = new Set(idx.objects.map((o) => o[0]));
+    for (const [file, packs] of Object.entries(cp)) {
+      if (!held.has(file)) throw bad(`chunkPacks names ${file.slice(0, 64)}, which the pack does not hold`);
+      if (
+        !Array.isArray(packs) ||
+        packs.length > MAX_CHUNK_PACKS ||
+        !packs.every((p) => typeof p === 'string' && isObjectId(p))
+      )
+        throw bad(`chunkPacks of ${file} is not a list of pack ids`);
+    }
+  }
+  return {
+    format: idx.format,
+    pack: idx.pack,
+    objects: idx.objects,
+    ...(idx.chunkPacks && { chunkPacks: idx.chunkPacks }),
+  };
 }

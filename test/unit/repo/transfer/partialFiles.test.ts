@@ -1,7 +1,8 @@
 /**
  * File objects in a partial store: push packs them apart from chunks and manifests, a version's side by side; a
  * clone takes only those of the version it checks out; ensureVersionFiles fetches another version's in one batch,
- * verified (a damaged one is REMOTE_CORRUPT and not stored); gc and fsck take one left on the remote as fine.
+ * verified (a damaged one is REMOTE_CORRUPT and not stored); gc and fsck take one left on the remote as fine. Packs
+ * of chunks are marked so, file objects name the packs of their chunks, and a partial store reads only those indexes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,15 @@ let versions: string[] = [];
 let filesOf: (id: string) => string[];
 /** The remote's pack indexes: pack id -> object ids in pack order. */
 let packs: Map<string, string[]>;
+/** The chunkPacks of the file objects' packs: file object id -> pack ids. */
+let chunkPacks: Record<string, string[]>;
+/** Each version's chunk ids. */
+let chunksOf: (id: string) => string[];
 
 beforeAll(() => {
   t = testdir();
   const a = t.path('a');
-  const run = (args: string[]) => ok(mvm(args, { cwd: a, env: { MVM_PACK_SIZE: String(1 << 20) } }));
+  const run = (args: string[]) => ok(mvm(args, { cwd: a, env: { MVM_PACK_SIZE: String(128 << 10) } }));
   for (let v = 0; v < 3; v++) {
     write(join(a, 'm/a.bin'), randomBytes(200_000, 10 + v));
     write(join(a, 'm/b.bin'), randomBytes(150_000, 20 + v));
@@ -37,13 +42,19 @@ beforeAll(() => {
   const repo = Repository.open(a);
   versions = repo.numbers.readAll() as string[];
   filesOf = (id) => Object.values(repo.version(id).files).map((e) => e.file);
+  chunksOf = (id) => filesOf(id).flatMap((f) => repo.file(f).chunks.map((c) => c.id));
   packs = new Map();
+  chunkPacks = {};
   for (const f of readdirSync(t.path('remote/packs')).filter((n) => n.endsWith('.idx'))) {
-    const idx = JSON.parse(readFileSync(t.path(`remote/packs/${f}`), 'utf8')) as { objects: [string][] };
+    const idx = JSON.parse(readFileSync(t.path(`remote/packs/${f}`), 'utf8')) as {
+      objects: [string][];
+      chunkPacks?: Record<string, string[]>;
+    };
     packs.set(
       f.slice(0, 64),
       idx.objects.map((o) => o[0]),
     );
+    Object.assign(chunkPacks, idx.chunkPacks ?? {});
   }
   ok(mvm(['clone', t.path('remote'), 'c'], { cwd: t.dir }));
 }, 120_000);
@@ -56,6 +67,22 @@ describe('file objects on a remote and in a partial store', () => {
     // nothing but file objects in those packs, in version order
     expect(holding.flat().sort()).toEqual([...allFiles].sort());
     expect(holding.flat()).toEqual(allFiles);
+    // every pack of chunks is marked so; each file object names exactly the packs its chunks are in
+    const marked = new Set(
+      readdirSync(t.path('remote/packs'))
+        .filter((n) => n.endsWith('.chunks'))
+        .map((n) => n.slice(0, 64)),
+    );
+    const allChunks = new Set(versions.flatMap(chunksOf));
+    const chunkPackIds = [...packs].filter(([, ids]) => ids.some((id) => allChunks.has(id))).map(([p]) => p);
+    expect(chunkPackIds.length).toBeGreaterThan(3);
+    expect([...marked].sort()).toEqual(chunkPackIds.sort());
+    const repo = Repository.open(t.path('a'));
+    for (const f of versions.flatMap(filesOf)) {
+      const want = new Set(repo.file(f).chunks.map((c) => c.id));
+      const holds = [...packs].filter(([, ids]) => ids.some((id) => want.has(id))).map(([p]) => p);
+      expect([...chunkPacks[f]!].sort()).toEqual(holds.sort());
+    }
   });
 
   it("a clone holds the manifests and the checked-out version's file objects only", () => {
@@ -92,5 +119,21 @@ describe('file objects on a remote and in a partial store', () => {
     expect(repo.objects.has(filesOf(versions[0]!)[0]!)).toBe(false);
     // already here: nothing fetched
     expect((await ensureVersionFiles(repo, [versions[1]!])).objects).toBe(0);
+  });
+
+  it("a clone reads the chunks' pack indexes of the version it checks out only; a checkout reads more", () => {
+    const cache = () => new Set(readdirSync(t.path('c/.mvm/remotes/origin/packs')).map((n) => n.slice(0, 64)));
+    const named = (v: string) => new Set(filesOf(v).flatMap((f) => chunkPacks[f]!));
+    const marked = readdirSync(t.path('remote/packs'))
+      .filter((n) => n.endsWith('.chunks'))
+      .map((n) => n.slice(0, 64));
+    const readMarked = () => marked.filter((p) => cache().has(p));
+    expect(readMarked().length).toBeGreaterThan(0);
+    expect(readMarked().every((p) => named(versions[2]!).has(p))).toBe(true);
+    expect(readMarked().length).toBeLessThan(marked.length);
+    ok(mvm(['checkout', 'v1'], { cwd: t.path('c') }));
+    expect(readFileSync(t.path('c/m/a.bin')).equals(randomBytes(200_000, 10))).toBe(true);
+    expect([...named(versions[0]!)].every((p) => cache().has(p))).toBe(true);
+    ok(mvm(['checkout', 'main'], { cwd: t.path('c') }));
   });
 });
