@@ -216,7 +216,8 @@ console.log(
 );
 if (base)
   console.log(
-    `| the same clone by ${baseline} (its own count of object bytes) | ${base.seconds.toFixed(2)} | ${base.out?.requests ?? '-'} | ` +
+    `| the same clone by ${baseline} (its own count of object bytes) | ${base.seconds.toFixed(2)} | ` +
+      `${base.out?.requests ?? '-'} | ` +
       `${base.out ? fmt(base.out.bytes) : `exit ${base.status}: ${base.why}`} (peak RSS ${base.rssMB.toFixed(0)} MB) |`,
   );
 console.log(`\n- clone's own count: ${cl.value.requests} requests, ${fmt(cl.value.bytes)} of objects`);

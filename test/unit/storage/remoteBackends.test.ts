@@ -233,7 +233,7 @@ describe('packs', () => {
     writeFileSync(join(dir, 'x'), '');
   });
 
-  it("a file objects pack's chunkPacks is kept when well formed, refused when it names other objects or non-ids", () => {
+  it('chunkPacks of a file objects pack: kept when well formed, refused when it names other objects or non-ids', () => {
     const id = blake3Hex(Buffer.from('x'));
     const pack = blake3Hex(Buffer.from('a chunk pack'));
     const p = buildPack([{ id, length: 1 }], () => Buffer.from('x'));
