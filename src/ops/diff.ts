@@ -1,6 +1,6 @@
 import { diffVersions } from '../core/diff.js';
 import type { FileEntry, Version } from '../core/objects.js';
-import { type Repository, withPool, type Progress } from '../repo/repository/index.js';
+import { type Repository, withPool, type Progress, ensureVersionFiles } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { identifyWorkspace, visibleFiles, chunkFile } from '../repo/workspace/index.js';
 import {
@@ -67,6 +67,8 @@ export async function diff(repo: Repository, opts: DiffOptions = {}): Promise<Di
   const from: DiffSide = { label: opts.from ?? 'HEAD', id: fromId, number: fromId ? numberOf(repo, fromId) : null };
   const only = opts.paths?.length ? pathFilter(opts.paths.map((p) => repo.relPath(p))) : null;
   const a = fromId ? restrict(repo.version(fromId), only) : null;
+  // a partial store fetches the file objects of versions it has not read yet
+  await ensureVersionFiles(repo, fromId ? [fromId] : [], opts.progress);
   if (opts.to) {
     const toId = resolveRevision(repo, opts.to);
     const b = restrict(repo.version(toId), only);

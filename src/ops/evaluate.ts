@@ -7,7 +7,7 @@ import { assertSafeVersion } from '../core/versionCheck.js';
 import { flattenMetrics } from '../core/values.js';
 import { EVAL_MAX_STDERR, EVAL_MAX_STDOUT } from '../core/limits.js';
 import type { Scalar } from '../core/objects.js';
-import { type Repository, withPool } from '../repo/repository/index.js';
+import { ensureVersionFiles, type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, recordAnnotation } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/index.js';
 import { safeDestination } from '../repo/deploy/index.js';
@@ -137,7 +137,8 @@ export async function evaluate(repo: Repository, revs: string[], opts: EvalOptio
     const run: EvalRun = { rev, id, number: numberOf(repo, id), ok: false, metrics: {}, exitCode: null, seconds: 0 };
     try {
       const v = repo.version(id);
-      // a partial store fetches the chunks of every file in one batch first
+      // a partial store fetches the file objects, then the chunks of every file, in one batch each first
+      await ensureVersionFiles(repo, [id]);
       await repo.chunks.ensure(Object.values(v.files).flatMap((f) => repo.file(f.file).chunks));
       await withPool(async (pool) => {
         for (const [path, f] of Object.entries(v.files)) {

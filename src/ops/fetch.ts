@@ -1,4 +1,10 @@
-import { type Repository, withLock, type Progress, partialRemote } from '../repo/repository/index.js';
+import {
+  type Repository,
+  withLock,
+  type Progress,
+  partialRemote,
+  ensureVersionFiles,
+} from '../repo/repository/index.js';
 import { findRemote, defaultJobs, withRemote, fetchFromRemote, type FetchTransfer } from '../repo/transfer/index.js';
 import { gcRoots, reachableObjects } from '../repo/history/index.js';
 import { visibleFiles } from '../repo/workspace/index.js';
@@ -51,6 +57,7 @@ export async function fetch(repo: Repository, opts: FetchOptions = {}): Promise<
       if (opts.full && partialRemote(repo)) {
         const sparse = repo.sparse();
         const versions = reachableObjects(repo, gcRoots(repo)).versions;
+        await ensureVersionFiles(repo, versions, opts.progress);
         const ids = [...versions].flatMap((id) =>
           Object.values(visibleFiles(repo.version(id).files, sparse)).flatMap((e) => repo.file(e.file).chunks),
         );

@@ -8,6 +8,7 @@ import {
   type Progress,
   bounded,
   partialRemote,
+  leftOnRemote,
 } from '../repo/repository/index.js';
 import {
   repairRepository,
@@ -58,7 +59,10 @@ export interface FsckResult {
   staleExports: string[];
   /** Numbered versions that `mvm gc` removed (recorded in logs/gc; not problems). */
   removedByGc: number;
-  /** Chunks a partial store (a clone without --full) leaves on its remote: fetched when needed, not problems. */
+  /**
+   * Chunks and file objects a partial store (a clone without --full) leaves on its remote (the chunks of those
+   * file objects not counted: unknown here): fetched when needed, not problems.
+   */
   onRemote: number;
   /** With --repair: what was done, and how many problems there were before (`problems` lists those left). */
   repaired?: string[];
@@ -150,6 +154,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     });
   };
   const missing = (id: string) => report(id, new MvmError('OBJECT_MISSING', `object ${id} is missing`, { id }));
+  const filesOnRemote = new Set<string>();
   const gone = removedVersions(repo);
   let removed = 0;
   for (const id of versions) {
@@ -182,6 +187,11 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
       const key = held ? f.file : `elsewhere:${f.file}`;
       if (fileObjects.has(key)) continue;
       fileObjects.add(key);
+      // a partial store fetches a version's file objects when a command reads them
+      if (leftOnRemote(repo, f.file)) {
+        filesOnRemote.add(f.file);
+        continue;
+      }
       try {
         for (const c of repo.file(f.file).chunks) {
           if (held) chunks.add(c.id);
@@ -268,7 +278,7 @@ async function check(repo: Repository, opts: { progress?: Progress }): Promise<F
     problems.push({ kind: 'bad-file', ref: relative(repo.dir, bad.path), message: bad.message, usedBy: [] });
   // a partial store leaves chunks on its remote until a command needs them
   const partial = partialRemote(repo) !== null;
-  let onRemote = 0;
+  let onRemote = filesOnRemote.size;
   for (const c of chunks) {
     if (all.has(c)) continue;
     if (partial) onRemote++;

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../errors.js';
 import { assertSafeVersion } from '../core/versionCheck.js';
-import { type Repository, withPool } from '../repo/repository/index.js';
+import { ensureVersionFiles, type Repository, withPool } from '../repo/repository/index.js';
 import { resolveRevision, numberOf } from '../repo/history/index.js';
 import { restoreFile } from '../repo/workspace/index.js';
 
@@ -25,6 +25,7 @@ export async function get(repo: Repository, rev: string, path: string, output?: 
   const id = resolveRevision(repo, rev);
   const version = repo.version(id);
   assertSafeVersion(version, id);
+  await ensureVersionFiles(repo, [id]);
   const rel = path.replace(/^\.\//, '');
   const entry = Object.hasOwn(version.files, rel) ? version.files[rel]! : undefined;
   if (!entry) {

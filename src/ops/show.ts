@@ -2,7 +2,7 @@ import { type FileTensors, listTensors, storedModelMetadata } from '../repo/insi
 import type { ModelMetadata } from '../core/formats/metadata.js';
 import { setKey } from '../core/values.js';
 import type { Annotation, Version } from '../core/objects.js';
-import type { Repository } from '../repo/repository/index.js';
+import { ensureVersionFiles, type Repository } from '../repo/repository/index.js';
 import { resolveRevision, numberOf, refNames, annotationsOf, overlayMetrics } from '../repo/history/index.js';
 import { isMvmError, MvmError } from '../errors.js';
 import { checkSignatures, signaturesOf, type VersionSignatures } from '../repo/signing/index.js';
@@ -52,6 +52,7 @@ export async function show(repo: Repository, rev = 'HEAD'): Promise<ShowResult> 
   const id = resolveRevision(repo, rev);
   const version = repo.version(id);
   const annotations = annotationsOf(repo, id);
+  await ensureVersionFiles(repo, [id]);
   const models: Record<string, ModelMetadata> = {};
   for (const [path, e] of Object.entries(version.files)) {
     const m = await storedModelMetadata(repo, repo.file(e.file));
@@ -109,11 +110,13 @@ function filesAt(version: Version, id: string, rel: string | null): [string, str
 /**
  * Every tensor of a version's files (or of the file or folder `path`): name,
  * dtype, shape, bytes, chunks, their encodings and stored size. Reads file
- * objects and the stored chunks' headers, never their data.
+ * objects (a partial store fetches those it lacks) and the stored chunks'
+ * headers, never their data.
  */
-export function showTensors(repo: Repository, rev = 'HEAD', path?: string): ShowTensorsResult {
+export async function showTensors(repo: Repository, rev = 'HEAD', path?: string): Promise<ShowTensorsResult> {
   const id = resolveRevision(repo, rev);
   const version = repo.version(id);
+  await ensureVersionFiles(repo, [id]);
   const rel = path === undefined ? null : versionPath(path);
   const { files, stored } = listTensors(repo, filesAt(version, id, rel));
   return {

@@ -97,7 +97,7 @@ export const fsckCommand: Command<Args> = {
           `(the next export there removes them): ${r.staleExports.join(', ')}`
         : '',
       r.removedByGc ? `${r.removedByGc} version(s) removed by gc` : '',
-      r.onRemote ? `${r.onRemote} chunk(s) left on the remote (a partial store fetches them when needed)` : '',
+      r.onRemote ? `${r.onRemote} object(s) left on the remote (a partial store fetches them when needed)` : '',
     ].filter((n) => n);
     print(
       `checked ${r.objectsChecked} object(s), ${r.versions} version(s), ${r.refsChecked} ref(s): ` +

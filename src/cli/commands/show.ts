@@ -109,7 +109,7 @@ export const showCommand: Command<Args> = {
     if (argv.tensors) {
       const budget = new RowBudget(rowLimit(argv.limit, Number.POSITIVE_INFINITY));
       const { showTensors } = await import('../../ops/show.js');
-      const r = showTensors(openRepo(), argv.rev, argv.path);
+      const r = await showTensors(openRepo(), argv.rev, argv.path);
       return argv.json ? printJson(r) : print(...tensorListingLines(r, budget));
     }
     if (argv.path !== undefined || argv.limit !== undefined)

@@ -44,7 +44,8 @@ export function compareRows(r: CompareResult): string[][] {
   rows.push(['stored', ...cols.map((c) => formatBytes(c.storedBytes))]);
   rows.push([
     `chunks shared with ${versionLabel(cols[0]!.id, cols[0]!.number).split(' ')[0]}`,
-    ...cols.map((c) => `${c.sharedWithFirst}/${c.chunks}`),
+    // a partial store that has not read a version's file objects cannot count its chunks offline
+    ...cols.map((c) => (c.filesOnRemote || cols[0]!.filesOnRemote ? '?' : `${c.sharedWithFirst}/${c.chunks}`)),
   ]);
   rows.push([
     'data',

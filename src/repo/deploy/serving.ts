@@ -21,7 +21,7 @@ import { fsyncDir } from '../../storage/atomic.js';
 import { assembleFile } from '../workspace/index.js';
 import { safeDestination } from './safeDest.js';
 import { servedFiles, tritonConfig } from './servingFiles.js';
-import { withPool, type Repository } from '../repository/index.js';
+import { ensureVersionFiles, withPool, type Repository } from '../repository/index.js';
 import { SERVING_NAME, type ExportTarget } from './envConfig.js';
 import { alive } from '../../storage/lock.js';
 
@@ -220,7 +220,8 @@ export async function exportVersion(
   try {
     mkdirSync(staging);
     const dirs = new Set<string>([staging]);
-    // a partial store fetches the chunks of every file in one batch first
+    // a partial store fetches the file objects, then the chunks of every file, in one batch each first
+    await ensureVersionFiles(repo, [id]);
     await repo.chunks.ensure(files.flatMap((f) => repo.file(f.entry.file).chunks));
     await withPool(async (pool) => {
       for (const { path, rel, entry } of files) {

@@ -2,7 +2,7 @@ import { DEFAULT_ENV } from '../../core/revision.js';
 import { envLogName, listEnvs } from './deployments.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import type { AnnotationLogEntry } from '../../core/objects.js';
-import { type Repository, lockedVersionsInGit } from '../repository/index.js';
+import { type Repository, lockedVersionsInGit, partialRemote } from '../repository/index.js';
 import { readLock } from './lockfile.js';
 
 /** What keeps objects alive: the versions named by refs and logs, and annotation objects. */
@@ -69,7 +69,8 @@ export interface Reachable {
  * stored as deltas). A manifest or file
  * object that is missing or corrupt stops the walk (OBJECT_MISSING,
  * OBJECT_CORRUPT): what it names is unknown, so nothing may be deleted. A
- * chunk that is absent is fine (a partial clone holds only some).
+ * chunk that is absent is fine (a partial clone holds only some), and so is
+ * a file object in a partial store (it holds those of the versions it read).
  */
 export function reachableObjects(repo: Repository, roots: Roots): Reachable {
   const versions = new Set<string>();
@@ -80,6 +81,7 @@ export function reachableObjects(repo: Repository, roots: Roots): Reachable {
       id,
       hint: "run 'mvm fsck'; gc deletes nothing in a damaged repository",
     });
+  const partial = partialRemote(repo) !== null;
   // a root whose version is not here (an mvm.lock of a commit made elsewhere) names nothing more
   const stack = [...roots.versions.keys()].filter((id) => repo.objects.has(id));
   while (stack.length) {
@@ -94,7 +96,11 @@ export function reachableObjects(repo: Repository, roots: Roots): Reachable {
       if (files.has(f.file)) continue;
       files.add(f.file);
       objects.add(f.file);
-      if (!repo.objects.has(f.file)) throw damaged(f.file, 'file object');
+      if (!repo.objects.has(f.file)) {
+        // a partial store fetches file objects when it reads them: what one not fetched names is on the remote
+        if (partial) continue;
+        throw damaged(f.file, 'file object');
+      }
       for (const c of repo.file(f.file).chunks) {
         if (objects.has(c.id)) continue;
         objects.add(c.id);

@@ -1,7 +1,7 @@
 import { setKey } from '../../core/values.js';
 import type { DataDep, Scalar, Version } from '../../core/objects.js';
 import { metricDirection, type Direction } from '../../core/metrics.js';
-import type { Repository } from '../repository/index.js';
+import { leftOnRemote, type Repository } from '../repository/index.js';
 import { numberLookup, annotationsOf, overlayMetrics } from '../history/index.js';
 import { nameMap } from '../../core/schema.js';
 
@@ -30,6 +30,11 @@ export interface CompareColumn extends Pick<Version, 'message' | 'author' | 'tim
   chunks: number;
   /** Chunks this version shares with the first column. */
   sharedWithFirst: number;
+  /**
+   * Files whose file objects a partial store has not fetched (it fetches them when a command reads the version):
+   * `chunks`, `sharedWithFirst` and `storedBytes` count the other files only. Absent when 0.
+   */
+  filesOnRemote?: number;
   data: DataDep[];
   base: string | null;
   baseNumber: number | null;
@@ -55,8 +60,13 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
     const v = repo.version(id);
     const metrics = overlayMetrics(v, annotationsOf(repo, id));
     const chunkIds = new Set<string>();
-    for (const f of Object.values(v.files)) for (const c of repo.file(f.file).chunks) chunkIds.add(c.id);
-    return { id, v, metrics, chunkIds };
+    let filesOnRemote = 0;
+    for (const f of Object.values(v.files)) {
+      // compare works offline: it counts what is here, and says what it could not
+      if (leftOnRemote(repo, f.file)) filesOnRemote++;
+      else for (const c of repo.file(f.file).chunks) chunkIds.add(c.id);
+    }
+    return { id, v, metrics, chunkIds, filesOnRemote };
   });
   const metricNames = [...new Set(versions.flatMap((x) => Object.keys(x.metrics)))].sort();
 
@@ -101,6 +111,7 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
       storedBytes,
       chunks: x.chunkIds.size,
       sharedWithFirst: shared,
+      ...(x.filesOnRemote ? { filesOnRemote: x.filesOnRemote } : {}),
       data: x.v.deps.data ?? [],
       base: x.v.deps.base ?? null,
       baseNumber: x.v.deps.base ? numberOf(x.v.deps.base) : null,

@@ -63,6 +63,11 @@ export async function diffStored(
   b: Version,
   opts: { stats?: boolean; progress?: Progress } = {},
 ): Promise<StoredDiff> {
+  // a partial store fetches the file objects of versions it has not read yet
+  await repo.chunks.ensureFiles(
+    [a, b].flatMap((v) => (v ? Object.values(v.files).map((e) => e.file) : [])),
+    opts.progress,
+  );
   const fileAt = (v: Version | null, path: string) => (v?.files[path] ? repo.file(v.files[path]!.file) : null);
   // the statistics threads start now, while this thread compares the manifests
   const pool = opts.stats ? statsPool().warm() : undefined;

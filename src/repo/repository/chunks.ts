@@ -34,6 +34,12 @@ export interface ChunkAvailability {
   readonly remote: string | null;
   /** Makes `chunks` readable from the store; says what that fetched. */
   ensure(chunks: Iterable<string | ChunkRef>, progress?: Progress): Promise<Fetched>;
+  /**
+   * Makes file objects readable from the store: a partial store holds those
+   * of the versions it checked out or read, and fetches the others (each
+   * version's are packed together on the remote, so a few ranged reads).
+   */
+  ensureFiles(files: Iterable<string>, progress?: Progress): Promise<Fetched>;
   /** Runs `fn` and says what every `ensure` fetched while it ran, so results can carry it. */
   tally<T>(fn: () => Promise<T>): Promise<{ value: T; fetched: Fetched }>;
 }
@@ -46,6 +52,10 @@ export class StoredChunks implements ChunkAvailability {
     return { ...NOTHING_FETCHED };
   }
 
+  async ensureFiles(): Promise<Fetched> {
+    return { ...NOTHING_FETCHED };
+  }
+
   async tally<T>(fn: () => Promise<T>): Promise<{ value: T; fetched: Fetched }> {
     return { value: await fn(), fetched: { ...NOTHING_FETCHED } };
   }
@@ -55,4 +65,35 @@ export class StoredChunks implements ChunkAvailability {
 export function partialRemote(repo: { readonly config: { partial?: string } }): string | null {
   const { partial } = repo.config;
   return typeof partial === 'string' && partial ? partial : null;
+}
+
+/** The part of a repository `ensureVersionFiles` reads (a structural type: this module imports no repository). */
+interface VersionFilesSource {
+  chunks: ChunkAvailability;
+  objects: { has(id: string): boolean };
+  version(id: string): { files: Record<string, { file: string }> };
+}
+
+/**
+ * Makes the file objects of `versions` readable before a command reads them
+ * (checkout, diff, show --tensors, get, export, push to another remote): in a
+ * full store they are all here; a partial store fetches those it lacks.
+ */
+export async function ensureVersionFiles(
+  repo: VersionFilesSource,
+  versions: Iterable<string>,
+  progress?: Progress,
+): Promise<Fetched> {
+  const missing = new Set<string>();
+  for (const v of versions)
+    for (const e of Object.values(repo.version(v).files)) if (!repo.objects.has(e.file)) missing.add(e.file);
+  return missing.size ? repo.chunks.ensureFiles(missing, progress) : { ...NOTHING_FETCHED };
+}
+
+/** True when the store lacks a file object the remote of a partial store holds for it (never damage there). */
+export function leftOnRemote(
+  repo: VersionFilesSource & { readonly config: { partial?: string } },
+  id: string,
+): boolean {
+  return partialRemote(repo) !== null && !repo.objects.has(id);
 }

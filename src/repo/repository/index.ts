@@ -5,7 +5,15 @@
  * concurrency, progress, chunk availability). It imports no other wing.
  */
 export { bounded } from './bounded.js';
-export { addFetched, type ChunkAvailability, type Fetched, NOTHING_FETCHED, partialRemote } from './chunks.js';
+export {
+  addFetched,
+  type ChunkAvailability,
+  ensureVersionFiles,
+  type Fetched,
+  leftOnRemote,
+  NOTHING_FETCHED,
+  partialRemote,
+} from './chunks.js';
 export {
   CLONE_MARKER,
   finishCloneAdvice,

@@ -73,6 +73,8 @@ async function receiveDeltas(
     if (!need.size) break;
     // a round per level: a chain this long is refused by deltaLevels below, whatever else the remote holds
     if (round >= MAX_DELTA_DEPTH) break;
+    // a base in a pack whose index a partial store has not read (its file object did not name it): read them all
+    await index.loadChunkPacks([], need.keys());
     const onRemote = [...need.keys()].filter((id) => index.has(id));
     if (!onRemote.length) break;
     bytes += await downloadRanges(s, index, onRemote, jobs, { ...sink, staged: null, pending }, undefined, need);

@@ -29,7 +29,9 @@ export interface FetchTransfer {
 
 /**
  * Fetches a remote's branches and tags: downloads and checks every version
- * manifest and file object they reach that this repository lacks, refuses the
+ * manifest and file object they reach that this repository lacks (a partial
+ * store, from its own remote: the manifests, and the file objects of the
+ * version it stages only), refuses the
  * whole fetch (writing nothing) if any version is unsafe to check out, then
  * downloads the missing chunks, stores everything (chunks, file objects,
  * manifests, in that order), and only then moves `refs/remotes/<name>/*`,
@@ -65,7 +67,9 @@ export async function fetchAndStage(
   const empty: FetchTransfer = { refs: [], objects: 0, bytes: 0, rewound: [], tagConflicts: [], divergedNumbers: [] };
   if (!s.exists) return { transfer: empty, staged: null };
   const refs = await listRemoteRefs(s);
-  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs);
+  // a partial store reading its own remote reads the chunks' pack indexes only for the chunks it takes
+  const partial = partialRemote(repo) === s.remote.name;
+  const index = await syncRemoteIndex(repo, s.remote.name, s.backend, opts.jobs, { deferChunks: partial });
   // 1. manifests, level by level, checked before anything is stored
   const versions = new Map<string, { stored: Buffer; v: Version }>();
   const absent: Absent =
@@ -90,11 +94,20 @@ export async function fetchAndStage(
     });
     level = [...next].filter((id) => !versions.has(id));
   }
-  // 2. file objects
+  // 2. file objects: of every version fetched, except that a partial store takes from its own remote only
+  // those of the version being staged (the others when a command reads them: PartialChunks.ensureFiles)
+  const stageId = opts.stage?.(refs) ?? null;
+  const filesOf = (v: Version) => Object.values(v.files).map((e) => e.file);
+  const heldVersion = (id: string) => versions.get(id)?.v ?? (repo.objects.has(id) ? repo.version(id) : null);
+  const stageVersion = stageId ? heldVersion(stageId) : null;
   const files = new Map<string, { stored: Buffer; f: FileObject }>();
   const wantFiles = [
     ...new Set([
-      ...[...versions.values()].flatMap(({ v }) => Object.values(v.files).map((e) => e.file)),
+      ...(partial
+        ? stageVersion
+          ? filesOf(stageVersion)
+          : []
+        : [...versions.values()].flatMap(({ v }) => filesOf(v))),
       ...absent.files.filter(onRemote),
     ]),
   ].filter((id) => !repo.objects.has(id));
@@ -113,11 +126,6 @@ export async function fetchAndStage(
   // those in its files only; from any other remote it takes every chunk, as what it leaves there is
   // fetched from its own remote alone.
   const sparse = repo.sparse();
-  const partial = partialRemote(repo) === s.remote.name;
-  const stageId = opts.stage?.(refs) ?? null;
-  const stageVersion = stageId
-    ? (versions.get(stageId)?.v ?? (repo.objects.has(stageId) ? repo.version(stageId) : null))
-    : null;
   const wanted = partial
     ? stageVersion
       ? [stageVersion]
@@ -135,6 +143,11 @@ export async function fetchAndStage(
         fileOf(e.file).chunks.map((c) => [c.id, c.size] as const),
       ),
     ),
+  );
+  const wantedFiles = wanted.flatMap((v) => Object.values(visibleFiles(v.files, sparse)).map((e) => e.file));
+  await index.loadChunkPacks(
+    wantedFiles,
+    [...chunkSizes.keys()].filter((id) => !repo.objects.has(id)),
   );
   const wantChunks = [...new Set([...chunkSizes.keys(), ...refetchChunks(absent, files).filter(onRemote)])].filter(
     (id) => !repo.objects.has(id),
@@ -239,15 +252,15 @@ export async function ensureVersion(repo: Repository, id: string, progress?: Pro
 
 /**
  * True when the version, its file objects and the chunks of the paths this
- * workspace holds are all here (a partial store needs no chunks: they are
- * fetched when read).
+ * workspace holds are all here (a partial store needs only the manifest: file
+ * objects and chunks are fetched when read).
  */
 export function holdsVersion(repo: Repository, id: string): boolean {
   if (!repo.objects.has(id)) return false;
-  const partial = partialRemote(repo) !== null;
+  if (partialRemote(repo) !== null) return true;
   for (const e of Object.values(visibleFiles(repo.version(id).files, repo.sparse()))) {
     if (!repo.objects.has(e.file)) return false;
-    if (!partial && repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
+    if (repo.file(e.file).chunks.some((c) => !repo.objects.has(c.id))) return false;
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import type { ChunkRef } from '../../core/objects.js';
+import { decodeFileObject, type ChunkRef } from '../../core/objects.js';
 import {
   addFetched,
   NOTHING_FETCHED,
@@ -11,15 +11,16 @@ import {
 } from '../repository/index.js';
 import { MvmError } from '../../errors.js';
 import { download } from './download.js';
-import { syncRemoteIndex } from './remoteIndex.js';
-import { defaultJobs, withRemote } from './remoteSession.js';
+import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
+import { defaultJobs, withRemote, type RemoteSession } from './remoteSession.js';
 import { findRemote } from './remotes.js';
 
 /**
  * The chunks of a partial store (what `mvm clone` makes unless `--full`): it
- * holds every version manifest and file object, but chunks only once a
+ * holds every version manifest, but file objects and chunks only once a
  * command needed them; the remote named in `config.partial` holds the rest.
- * `ensure` fetches the missing ones (verified, as a fetch does) in one batch.
+ * `ensure` and `ensureFiles` fetch the missing ones (verified, as a fetch
+ * does) in one batch.
  */
 export class PartialChunks implements ChunkAvailability {
   /** Open tallies (`tally`): each gets what every ensure fetches while it runs. */
@@ -43,6 +44,14 @@ export class PartialChunks implements ChunkAvailability {
     const missing = [...ids].filter((id) => !this.repo.objects.has(id));
     if (!missing.length) return { ...NOTHING_FETCHED };
     const fetched = await fetchChunks(this.repo, missing, progress, sizes);
+    for (const t of this.tallies) addFetched(t, fetched);
+    return fetched;
+  }
+
+  async ensureFiles(files: Iterable<string>, progress?: Progress): Promise<Fetched> {
+    const missing = [...new Set(files)].filter((id) => !this.repo.objects.has(id));
+    if (!missing.length) return { ...NOTHING_FETCHED };
+    const fetched = await fetchFiles(this.repo, missing, progress);
     for (const t of this.tallies) addFetched(t, fetched);
     return fetched;
   }
@@ -85,13 +94,59 @@ async function fetchChunks(
   progress?: Progress,
   sizes?: ReadonlyMap<string, number>,
 ): Promise<Fetched> {
+  const chunkIndexes = async (index: RemoteIndex) => {
+    // the chunks' pack indexes that the file objects here naming them point to
+    const want = new Set(ids);
+    const files = index
+      .describedFiles()
+      .filter((f) => repo.objects.has(f) && repo.file(f).chunks.some((c) => want.has(c.id)));
+    await index.loadChunkPacks(files, ids);
+  };
+  return fromPartialRemote(
+    repo,
+    ids,
+    'chunk',
+    progress,
+    (s, index, jobs) =>
+      withPool((pool) =>
+        download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
+      ),
+    chunkIndexes,
+  );
+}
+
+/**
+ * Fetches file objects by id from the remote a partial store names: each
+ * checked against its id and decoded (held to the metadata size limit before
+ * anything is allocated), then stored at once, so memory does not grow with
+ * the versions asked for (a checked object harms nothing: its manifest is
+ * here already, and it is what the manifest names).
+ */
+async function fetchFiles(repo: Repository, ids: string[], progress?: Progress): Promise<Fetched> {
+  return fromPartialRemote(repo, ids, 'file object', progress, (s, index, jobs) =>
+    download(s, index, ids, jobs, (id, stored, content) => {
+      decodeFileObject(content, id);
+      repo.objects.putStored(id, stored);
+    }),
+  );
+}
+
+/** Opens the partial store's remote and its index, checks it holds every one of `ids`, and runs `get` on them. */
+async function fromPartialRemote(
+  repo: Repository,
+  ids: string[],
+  what: string,
+  progress: Progress | undefined,
+  get: (s: RemoteSession, index: RemoteIndex, jobs: number) => Promise<number>,
+  prepare?: (index: RemoteIndex) => Promise<void>,
+): Promise<Fetched> {
   const remote = findRemote(repo, partialRemote(repo) ?? undefined);
   return withRemote(repo, remote, false, async (s) => {
     if (!s.exists) {
       throw new MvmError(
         'REMOTE_NOT_FOUND',
-        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} chunk(s) this partial store ` +
-          `needs cannot be fetched`,
+        `${remote.name} (${remote.url}) holds no mvm repository, so the ${ids.length} ${what}(s) this partial ` +
+          `store needs cannot be fetched`,
         {
           url: remote.url,
           remote: remote.name,
@@ -100,7 +155,8 @@ async function fetchChunks(
       );
     }
     const jobs = defaultJobs(remote);
-    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs);
+    const index = await syncRemoteIndex(repo, s.remote.name, s.backend, jobs, { deferChunks: true });
+    await prepare?.(index);
     const absent = ids.filter((id) => !index.get(id));
     if (absent.length) {
       throw new MvmError(
@@ -113,9 +169,7 @@ async function fetchChunks(
       `fetch ${remote.name}`,
       ids.reduce((n, id) => n + (index.get(id)?.length ?? 0), 0),
     );
-    const bytes = await withPool((pool) =>
-      download(s, index, ids, jobs, { repo, pool, staged: null, storePlaced: true }, progress, sizes),
-    );
+    const bytes = await get(s, index, jobs);
     progress?.done?.();
     return { objects: ids.length, bytes, requests: s.backend.stats.requests };
   });

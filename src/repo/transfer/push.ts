@@ -1,9 +1,9 @@
 import type { ChunkRef } from '../../core/objects.js';
 import { MvmError, isMvmError } from '../../errors.js';
 import { isAncestor } from '../../core/dag.js';
-import { indexKey, packKey, packLayout, packParts } from '../../storage/remote/packs.js';
+import { packLayout, writePack } from '../../storage/remote/packs.js';
 import { formatNumberLog, parseRegistry } from '../../storage/numbers.js';
-import { type Repository, type Progress, bounded } from '../repository/index.js';
+import { type Repository, type Progress, bounded, ensureVersionFiles } from '../repository/index.js';
 import { syncRemoteIndex, type RemoteIndex } from './remoteIndex.js';
 import { initRemote, readRemoteRef, type RemoteRef, type RemoteSession } from './remoteSession.js';
 import { ANNOTATIONS, pushSidecars, SIGNATURES } from './sidecarTransfer.js';
@@ -42,27 +42,41 @@ export interface PushTransfer {
   annotations: number;
 }
 
-/** Ids of the objects a set of versions needs that the remote lacks: chunks and file objects first, manifests last. */
-function missingObjects(
-  repo: Repository,
-  tips: string[],
-  remote: RemoteIndex,
-): { data: string[]; versions: string[]; chunks: ChunkRef[] } {
+/** The versions `tips` reach that the remote lacks, newest first (a version there arrived with all it needs). */
+function missingVersions(repo: Repository, tips: string[], remote: RemoteIndex): string[] {
   const versions: string[] = [];
-  const data: string[] = [];
-  // the chunks among data, with the sizes their file objects declare
-  const chunks: ChunkRef[] = [];
   const seen = new Set<string>();
   const stack = [...tips];
   while (stack.length) {
     const id = stack.pop()!;
-    // a version the remote holds arrived with everything it needs (manifests are sent last)
     if (seen.has(id) || remote.has(id)) continue;
     seen.add(id);
-    const v = repo.version(id);
     versions.push(id);
+    const v = repo.version(id);
     stack.push(...v.parents, ...(v.deps.base ? [v.deps.base] : []));
-    for (const f of Object.values(v.files)) {
+  }
+  return versions;
+}
+
+/**
+ * Ids of the objects a set of versions needs that the remote lacks: chunks,
+ * file objects (oldest version first, each version's together, so a partial
+ * clone fetches one version's in a ranged read or two) and manifests (oldest
+ * first), sent in that order.
+ */
+function missingObjects(
+  repo: Repository,
+  missing: string[],
+  remote: RemoteIndex,
+): { data: string[]; files: string[]; versions: string[]; chunks: ChunkRef[] } {
+  const versions = [...missing].reverse();
+  const data: string[] = [];
+  const files: string[] = [];
+  // the chunks among data, with the sizes their file objects declare
+  const chunks: ChunkRef[] = [];
+  const seen = new Set<string>();
+  for (const id of versions) {
+    for (const f of Object.values(repo.version(id).files)) {
       if (seen.has(f.file)) continue;
       seen.add(f.file);
       if (remote.has(f.file)) continue;
@@ -72,10 +86,10 @@ function missingObjects(
         data.push(c.id);
         chunks.push(c);
       }
-      data.push(f.file);
+      files.push(f.file);
     }
   }
-  return { data, versions: versions.reverse(), chunks };
+  return { data, files, versions, chunks };
 }
 
 /**
@@ -92,6 +106,24 @@ function deltasToSend(repo: Repository, data: string[], remote: RemoteIndex): Ma
     if (d && (remote.has(d.base) || sending.has(d.base))) out.set(id, d.depth);
   }
   return out;
+}
+
+/**
+ * The packs that hold a file object's chunks, and the delta bases they are
+ * stored against (and theirs): in this push (`packOf`) or already on the
+ * remote. A partial store reads those packs' indexes only.
+ */
+function chunkPacksOf(repo: Repository, file: string, packOf: Map<string, string>, remote: RemoteIndex): string[] {
+  const out = new Set<string>();
+  const add = (id: string) => {
+    const p = packOf.get(id) ?? remote.get(id)?.pack;
+    if (p) out.add(p);
+  };
+  for (const c of repo.file(file).chunks) {
+    add(c.id);
+    for (let b = repo.objects.deltaBase(c.id), n = 0; b && n < 16; b = repo.objects.deltaBase(b), n++) add(b);
+  }
+  return [...out].sort();
 }
 
 /** Cuts ids into groups of at most `max` stored bytes (an object larger than that gets a pack of its own). */
@@ -160,11 +192,14 @@ export async function pushToRemote(
     }
     plans.push({ ref, from: cur?.id || null, to: id, forced, tag: cur?.tag ?? null });
   }
-  const { data, versions, chunks } = missingObjects(
+  const pushed = missingVersions(
     repo,
     plans.filter((p) => p.from !== p.to).map((p) => p.to),
     index,
   );
+  // a partial store fetches the file objects it lacks from its own remote first (none, when pushing there)
+  await ensureVersionFiles(repo, pushed, opts.progress);
+  const { data, files, versions, chunks } = missingObjects(repo, pushed, index);
   const max = packSize();
   let bytes = 0;
   let packs = 0;
@@ -173,7 +208,7 @@ export async function pushToRemote(
   // a partial store fetches the chunks it lacks from its own remote first (none, when pushing there)
   await repo.chunks.ensure(chunks, opts.progress);
   const asDelta = deltasToSend(repo, data, index);
-  for (const id of [...data, ...versions]) {
+  for (const id of [...data, ...files, ...versions]) {
     // a chunk stored as a delta travels as one when its base is on the remote or goes with it, else whole
     const length = asDelta.has(id) ? repo.objects.storedSize(id) : repo.objects.portableSize(id);
     if (length < 0)
@@ -189,18 +224,16 @@ export async function pushToRemote(
     `push ${s.remote.name}`,
     [...sizeOf.values()].reduce((n, x) => n + x, 0),
   );
-  const send = async (ids: string[]) => {
-    const pack = packLayout(ids.map((id) => ({ id, length: sizeOf.get(id)! })));
-    const parts = function* () {
-      const read = (id: string) => (asDelta.has(id) ? repo.objects.readStored(id) : repo.objects.portableStored(id));
-      for (const part of packParts(pack, read, PACK_PART_SIZE)) {
-        yield part;
-        opts.progress?.advance?.(part.length);
-      }
-    };
-    // the pack is whole on the remote before any index names it
-    await s.backend.writeParts(packKey(pack.id), pack.size, parts());
-    await s.backend.write(indexKey(pack.id), Buffer.from(JSON.stringify(pack.index)));
+  const send = async (ids: string[], kind?: Parameters<typeof writePack>[5]) => {
+    const read = (id: string) => (asDelta.has(id) ? repo.objects.readStored(id) : repo.objects.portableStored(id));
+    const pack = await writePack(
+      s.backend,
+      ids.map((id) => ({ id, length: sizeOf.get(id)! })),
+      read,
+      PACK_PART_SIZE,
+      (n) => opts.progress?.advance?.(n),
+      kind,
+    );
     index.add(pack.index);
     bytes += pack.size;
     packs++;
@@ -211,8 +244,27 @@ export async function pushToRemote(
     .map((id, i) => ({ id, i, depth: depthOf(id) }))
     .sort((a, b) => a.depth - b.depth || a.i - b.i)
     .map((x) => x.id);
-  const dataGroups = groups(ordered, sizeOf, max);
-  await bounded(dataGroups.length, opts.jobs, (i) => send(dataGroups[i]!));
+  // chunks in packs marked as chunks only; file objects in packs of their own, each with the packs its chunks are
+  // in: a partial clone reads file objects a version at a time, and only the chunk indexes it needs
+  const chunkGroups = groups(ordered, sizeOf, max);
+  const packOf = new Map<string, string>();
+  for (const g of chunkGroups) {
+    const layout = packLayout(g.map((id) => ({ id, length: sizeOf.get(id)! })));
+    for (const [id] of layout.index.objects) packOf.set(id, layout.id);
+  }
+  const fileGroups = groups(files, sizeOf, max).map((g) => ({
+    g,
+    kind: { chunkPacks: Object.fromEntries(g.map((f) => [f, chunkPacksOf(repo, f, packOf, index)])) },
+  }));
+  const sends = [
+    ...chunkGroups.map((g) => () => send(g, { chunksOnly: true })),
+    ...fileGroups.map(
+      ({ g, kind }) =>
+        () =>
+          send(g, kind),
+    ),
+  ];
+  await bounded(sends.length, opts.jobs, (i) => sends[i]!());
   // manifests go last: a version listed on the remote means all it needs is there
   for (const g of groups(versions, sizeOf, max)) await send(g);
   opts.progress?.done?.();
@@ -240,7 +292,7 @@ export async function pushToRemote(
   );
   return {
     updates: plans.map(({ tag: _tag, ...u }) => u),
-    objects: data.length + versions.length,
+    objects: data.length + files.length + versions.length,
     bytes,
     packs,
     numbered,

@@ -34,7 +34,8 @@ export interface Absent {
 /**
  * Walks every version the refs (and HEAD) reach and lists what is not here:
  * manifests, file objects, and the chunks of the paths this workspace holds
- * (none for a partial store, which fetches chunks when it reads them). Reads
+ * (manifests only for a partial store, which fetches file objects and chunks
+ * when it reads them). Reads
  * every manifest and file object it reaches, so fetch runs it only when asked
  * (fetch --full) or when fsck --repair set objects aside. Objects that cannot
  * be read here (damaged) are fsck's to report, and not walked past.
@@ -78,6 +79,8 @@ export function absentObjects(repo: Repository): Absent {
       if (seen.has(key)) continue;
       seen.add(key);
       if (!repo.objects.has(e.file)) {
+        // a partial store fetches file objects when it reads them, as it does chunks
+        if (partial) continue;
         if (!listed.has(e.file)) out.files.push(e.file);
         if (key.startsWith('chunks:')) out.filesWithChunks.push(e.file);
         listed.add(e.file);

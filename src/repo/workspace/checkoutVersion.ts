@@ -1,7 +1,7 @@
 import { MvmError } from '../../errors.js';
 import { planCheckout, type WorkState } from '../../core/checkoutPlan.js';
 import { assertSafeVersion } from '../../core/versionCheck.js';
-import type { Repository, Progress } from '../repository/index.js';
+import { ensureVersionFiles, type Repository, type Progress } from '../repository/index.js';
 import { identifyWorkspace, isCovered, visibleFiles } from './workspace.js';
 import { recordStats } from './statCache.js';
 import { applyCheckout } from './applyCheckout.js';
@@ -38,6 +38,8 @@ export async function checkoutVersion(
   const target = repo.version(targetId);
   assertSafeVersion(target, targetId);
   const headId = repo.headId();
+  // a partial store fetches the file objects it lacks first (HEAD's are here when it checked HEAD out)
+  await ensureVersionFiles(repo, [targetId, ...(headId && repo.objects.has(headId) ? [headId] : [])], opts.progress);
   const head = headId ? repo.version(headId) : null;
   // make sure every target path is tracked, then see what the workspace holds
   const sparse = repo.sparse();

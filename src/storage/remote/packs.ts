@@ -3,6 +3,7 @@ import { canonicalJson } from '../../core/canonical.js';
 import { isObjectId } from '../../core/ids.js';
 import { blake3Hex } from '../hash.js';
 import { MAX_PACK_BYTES } from '../../core/limits.js';
+import type { RemoteBackend } from './backend.js';
 
 /** The layout of a remote; a remote with a newer one is refused. */
 export const REMOTE_FORMAT = 1;
@@ -19,12 +20,25 @@ export interface PackIndex {
   format: number;
   pack: string;
   objects: [id: string, offset: number, length: number][];
+  /**
+   * In a pack of file objects: for each, the packs that hold its chunks (so a
+   * partial store reads those packs' indexes only). Older readers ignore it.
+   */
+  chunkPacks?: Record<string, string[]>;
 }
+
+/** The most packs a file object's `chunkPacks` may name (a 4 TiB file in 64 MiB packs names 65,536). */
+export const MAX_CHUNK_PACKS = 1 << 17;
 
 /** Key of a pack file on the remote. */
 export const packKey = (id: string) => `packs/${id}.pack`;
 /** Key of a pack index on the remote. */
 export const indexKey = (id: string) => `packs/${id}.idx`;
+/**
+ * Key of the empty file that marks a pack as holding chunks only: a partial
+ * store reads such a pack's index only when it needs chunks from it.
+ */
+export const chunksMarkerKey = (id: string) => `packs/${id}.chunks`;
 
 /** Where a pack's objects go (its index) and how many bytes it has, before any byte is read. */
 export interface PackLayout {
@@ -76,6 +90,34 @@ export function* packParts(layout: PackLayout, read: (id: string) => Buffer, par
       }
     }
   }
+}
+
+/**
+ * Writes objects to a remote as one pack: the pack whole first, then its
+ * index (a reader never meets an index naming bytes not there yet). `read`
+ * gives each object's stored bytes; `sent` is told each part as it goes.
+ */
+export async function writePack(
+  backend: RemoteBackend,
+  objects: { id: string; length: number }[],
+  read: (id: string) => Buffer,
+  partSize: number,
+  sent?: (bytes: number) => void,
+  kind?: { chunksOnly: true } | { chunkPacks: Record<string, string[]> },
+): Promise<PackLayout> {
+  const layout = packLayout(objects);
+  if (kind && 'chunkPacks' in kind) layout.index.chunkPacks = kind.chunkPacks;
+  const parts = function* () {
+    for (const part of packParts(layout, read, partSize)) {
+      yield part;
+      sent?.(part.length);
+    }
+  };
+  await backend.writeParts(packKey(layout.id), layout.size, parts());
+  // the mark before the index: an index is what makes a pack count
+  if (kind && 'chunksOnly' in kind) await backend.write(chunksMarkerKey(layout.id), Buffer.alloc(0));
+  await backend.write(indexKey(layout.id), Buffer.from(JSON.stringify(layout.index)));
+  return layout;
 }
 
 /** A whole pack in one buffer (small packs, tests). */
@@ -131,5 +173,24 @@ export function parsePackIndex(bytes: Buffer, id: string, url: string): PackInde
       throw bad(`object ${e[0]} would end at byte ${end}, past the ${MAX_PACK_BYTES} a pack may hold`);
   }
   if (blake3Hex(Buffer.from(canonicalJson(idx.objects))) !== id) throw bad('its objects do not hash to its id');
-  return idx;
+  if (idx.chunkPacks !== undefined) {
+    const cp = idx.chunkPacks as unknown;
+    if (!cp || typeof cp !== 'object' || Array.isArray(cp)) throw bad('chunkPacks is not an object');
+    const held = new Set(idx.objects.map((o) => o[0]));
+    for (const [file, packs] of Object.entries(cp)) {
+      if (!held.has(file)) throw bad(`chunkPacks names ${file.slice(0, 64)}, which the pack does not hold`);
+      if (
+        !Array.isArray(packs) ||
+        packs.length > MAX_CHUNK_PACKS ||
+        !packs.every((p) => typeof p === 'string' && isObjectId(p))
+      )
+        throw bad(`chunkPacks of ${file} is not a list of pack ids`);
+    }
+  }
+  return {
+    format: idx.format,
+    pack: idx.pack,
+    objects: idx.objects,
+    ...(idx.chunkPacks && { chunkPacks: idx.chunkPacks }),
+  };
 }

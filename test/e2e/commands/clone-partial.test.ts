@@ -104,6 +104,7 @@ describe.each(BACKENDS)('partial stores on $name', (b) => {
         const chunksOf = (id: string) =>
           repoA.file(repoA.version(id).files['model.safetensors']!.file).chunks.map((c) => c.id);
         const [c1, c2] = [chunksOf(repoA.version(tip).parents[0]!), chunksOf(tip)];
+        const file1 = repoA.version(repoA.version(tip).parents[0]!).files['model.safetensors']!.file;
         const shared = c2.filter((id) => c1.includes(id));
         const onlyV1 = c1.filter((id) => !c2.includes(id));
         expect(shared.length).toBeGreaterThan(4);
@@ -123,13 +124,16 @@ describe.each(BACKENDS)('partial stores on $name', (b) => {
         const c = at('c');
         const fsck = json(c(['fsck', '--json']));
         expect(fsck.ok).toBe(true);
-        expect(fsck.onRemote).toBe(new Set([...c1, ...c2]).size);
+        // v2's chunks and v1's file object (which chunks it names is learnt when a command reads v1)
+        expect(holds(t.path('c'), file1)).toBe(false);
+        expect(fsck.onRemote).toBe(new Set(c2).size + 1);
         expect(json(c(['status', '--json'])).clean).toBe(true);
 
         // checkout v1 fetches only the chunks v1 does not share with the workspace copy
         const co = json(c(['checkout', 'v1', '--json']));
         expect(co.written).toEqual(['model.safetensors']);
-        expect(co.fetched.objects).toBe(new Set(onlyV1).size);
+        expect(co.fetched.objects).toBe(new Set(onlyV1).size + 1);
+        expect(holds(t.path('c'), file1)).toBe(true);
         expect(readFileSync(t.path('c/model.safetensors')).equals(v1)).toBe(true);
         expect(onlyV1.every((id) => holds(t.path('c'), id))).toBe(true);
         expect(shared.filter((id) => holds(t.path('c'), id))).toEqual([]);
@@ -199,9 +203,14 @@ describe('partial stores offline', () => {
         origin(t, t.path('remote'), [v1, v2]);
         const c = cloneOf(t);
         renameSync(t.path('remote'), t.path('away'));
-        // history needs no chunk: log and a manifest diff work offline
+        // history needs no chunk and no file object: log, --where and compare work offline; a diff of a version
+        // not read yet needs its file objects
         expect(ok(c(['log', '--oneline'])).stdout).toMatch(/v1 .*\n/);
-        expect(json(c(['diff', 'v1', 'v2', '--json'])).files[0].path).toBe('model.safetensors');
+        expect(ok(c(['log', '--where', 'message == "v1"', '--oneline'])).stdout).toMatch(/^v1 /);
+        const cmp = json(c(['compare', 'v1', 'v2', '--json']));
+        expect(cmp.columns.map((x: { filesOnRemote?: number }) => x.filesOnRemote ?? 0)).toEqual([1, 0]);
+        expect(ok(c(['compare', 'v1', 'v2'])).stdout).toMatch(/chunks shared.* \? /);
+        expectError(c(['diff', 'v1', 'v2', '--json']), 'REMOTE_NOT_FOUND', 10);
         const err = expectError(c(['checkout', 'v1', '--json']), 'REMOTE_NOT_FOUND', 10);
         expect(err.message).toMatch(/remote/i);
         expect(readFileSync(t.path('c/model.safetensors')).equals(v2)).toBe(true);

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { FolderBackend } from '../../../src/storage/remote/folder.js';
 import { s3Error } from '../../../src/storage/remote/s3.js';
 import { parseRemoteUrl } from '../../../src/storage/remote/open.js';
-import { buildPack, packLayout, packParts, parsePackIndex } from '../../../src/storage/remote/packs.js';
+import {
+  buildPack,
+  MAX_CHUNK_PACKS,
+  packLayout,
+  packParts,
+  parsePackIndex,
+} from '../../../src/storage/remote/packs.js';
 import { isSafeKey } from '../../../src/storage/remote/backend.js';
 import { blake3Hex } from '../../../src/storage/hash.js';
 import { canonicalJson } from '../../../src/core/canonical.js';
@@ -225,5 +231,22 @@ describe('packs', () => {
       parsePackIndex(Buffer.from(JSON.stringify({ format: 1, pack: hugeId, objects: huge })), hugeId, 'u'),
     ).toThrow(expect.objectContaining({ code: 'REMOTE_CORRUPT', data: expect.objectContaining({ pack: hugeId }) }));
     writeFileSync(join(dir, 'x'), '');
+  });
+
+  it('chunkPacks of a file objects pack: kept when well formed, refused when it names other objects or non-ids', () => {
+    const id = blake3Hex(Buffer.from('x'));
+    const pack = blake3Hex(Buffer.from('a chunk pack'));
+    const p = buildPack([{ id, length: 1 }], () => Buffer.from('x'));
+    const parse = (chunkPacks: unknown) =>
+      parsePackIndex(Buffer.from(JSON.stringify({ ...p.index, chunkPacks })), p.id, 'u');
+    expect(parse({ [id]: [pack] }).chunkPacks).toEqual({ [id]: [pack] });
+    // an index without it (an older push) reads as before
+    expect(parsePackIndex(Buffer.from(JSON.stringify(p.index)), p.id, 'u').chunkPacks).toBeUndefined();
+    const corrupt = expect.objectContaining({ code: 'REMOTE_CORRUPT' });
+    expect(() => parse({ [pack]: [pack] })).toThrow(corrupt);
+    expect(() => parse({ [id]: ['../../etc'] })).toThrow(corrupt);
+    expect(() => parse({ [id]: pack })).toThrow(corrupt);
+    expect(() => parse([pack])).toThrow(corrupt);
+    expect(() => parse({ [id]: new Array(MAX_CHUNK_PACKS + 1).fill(pack) })).toThrow(corrupt);
   });
 });
