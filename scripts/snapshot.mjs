@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the start-up snapshot of the command line: dist/snapshot/mvm.blob, which bin/mvm starts Node from
-// (`node --snapshot-blob dist/snapshot/mvm.blob ARGS`), and dist/snapshot/mvm.blob.node, the Node.js version
-// that built it and the folder it was built in (a blob loads only in that version, and holds the folders of the
-// packages it bundles, yargs' message catalogues among them; bin/mvm runs bin/mvm.js instead anywhere else).
+// (`node --snapshot-blob dist/snapshot/mvm.blob ARGS`), and dist/snapshot/mvm.blob.node: the version of the
+// Node.js that built it, its binary and the folder it was built in, a line each (a blob loads only in that
+// binary, and holds the folders of the packages it bundles, yargs' message catalogues among them; bin/mvm runs
+// bin/mvm.js instead anywhere else).
 //
 // 1. esbuild bundles dist/cli/snapshot.js (from src/cli/snapshot.ts: main, every command's module, the query
 //    engine) into one CommonJS file, dist/snapshot/mvm.cjs: a snapshot's entry must be one script, and its
@@ -112,6 +113,6 @@ if (r.status !== 0 || problems.length) {
   process.exit(0);
 }
 renameSync(tmp, blob);
-writeFileSync(stamp, `${process.version} ${root}\n`);
+writeFileSync(stamp, `${process.version}\n${realpathSync(process.execPath)}\n${root}\n`);
 if (process.argv.includes('--verbose'))
   console.error(`snapshot: ${blob} (${readFileSync(blob).length} bytes) for node ${process.version}`);

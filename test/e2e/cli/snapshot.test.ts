@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,8 +18,9 @@ function run(launcher: string, args: string[], cwd: string, env: Record<string, 
 
 describe('the start-up snapshot', () => {
   it('is built by npm run build for this node, here; the launcher starts from it and every path works', () => {
-    const stamp = readFileSync(join(ROOT, 'dist/snapshot/mvm.blob.node'), 'utf8').trim();
-    expect(stamp.split(' ')[0]).toBe(process.version);
+    // the version, binary and folder it was built with
+    const stamp = readFileSync(join(ROOT, 'dist/snapshot/mvm.blob.node'), 'utf8').split('\n');
+    expect(stamp.slice(0, 3)).toEqual([process.version, realpathSync(process.execPath), realpathSync(ROOT)]);
     const t = testdir({ 'm.bin': randomBytes(3 << 20, 7) });
     try {
       // --version and -h are mvm's, not Node's, though no script name comes before them
@@ -66,13 +67,17 @@ describe('the start-up snapshot', () => {
       const moved = run(t.path('mvm'), ['init'], t.dir);
       expect([moved.snapshot, moved.code]).toEqual([false, 0]);
       // built by another node in this folder: not used either
-      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `v1.2.3 ${pkg}\n`);
+      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `v1.2.3\n/bin/sh\n${pkg}\n`);
       const other = run(t.path('mvm'), ['add', 'm.bin'], t.dir);
       expect([other.snapshot, other.code]).toEqual([false, 0]);
       // where both match, the copy's own blob is used
-      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${process.version} ${pkg}\n`);
+      writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${process.version}\n${process.execPath}\n${pkg}\n`);
       const same = run(t.path('mvm'), ['commit', '-m', 'v1'], t.dir);
       expect([same.snapshot, same.code]).toEqual([true, 0]);
+      // a node binary newer than the blob (upgraded in place since): not used
+      utimesSync(join(pkg, 'dist/snapshot/mvm.blob'), new Date('2000-01-01'), new Date('2000-01-01'));
+      const upgraded = run(t.path('mvm'), ['status'], t.dir);
+      expect([upgraded.snapshot, upgraded.code]).toEqual([false, 0]);
     } finally {
       t.cleanup();
     }
