@@ -168,7 +168,7 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** True once `.mvm/trash` is empty or gone, waiting up to 10 s for the background process that empties it. */
-function trashEmptied(dir: string): boolean {
+export function trashEmptied(dir: string): boolean {
   const trash = join(dir, '.mvm', 'trash');
   const until = Date.now() + 10_000;
   for (;;) {

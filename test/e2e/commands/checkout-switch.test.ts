@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mvm, randomBytes } from '../../helpers/cli.js';
 import { json, ok, write } from '../../helpers/assertions.js';
+import { trashEmptied } from '../../helpers/faults.js';
 
 const MiB = 1 << 20;
 // 8 chunks of 1 MiB; v2 rewrites the fourth
@@ -15,17 +16,6 @@ const V2 = Buffer.concat([V1.subarray(0, 3 * MiB), randomBytes(MiB, 2), V1.subar
 let dir = '';
 const run = (args: string[]) => mvm(args, { cwd: dir });
 const file = () => join(dir, 'm.bin');
-
-/** Waits (up to 10 s) for the background process to empty .mvm/trash; true once it is empty or gone. */
-function trashEmptied(): boolean {
-  const trash = join(dir, '.mvm', 'trash');
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (!existsSync(trash) || readdirSync(trash).length === 0) return true;
-    if (Date.now() > until) return false;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  }
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mvm-switch-'));
@@ -58,7 +48,7 @@ describe('checkout switch', () => {
       closeSync(fd);
     }
     // the old file went to .mvm/trash and a background process unlinks it; nothing is left in .mvm/tmp
-    expect(trashEmptied()).toBe(true);
+    expect(trashEmptied(dir)).toBe(true);
     expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
     expect(json(run(['status', '--json'])).clean).toBe(true);
     const back = json(run(['checkout', 'main', '--json']));
