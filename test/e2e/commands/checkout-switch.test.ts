@@ -1,7 +1,7 @@
 // checkout between two versions of a large file: built from the old file by an in-kernel copy plus the changed
 // chunks, the old file freed off the command's path, and a reader holding the old file keeps its bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mvm, randomBytes } from '../../helpers/cli.js';
