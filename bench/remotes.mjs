@@ -3,36 +3,12 @@
 // a local S3-protocol server (s3rver, in its own process), against `rclone
 // copy` of the same bytes to the same targets and `restic backup` to the same
 // S3 server, all in one run. Helpers come from bench/run.mjs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { followLatency } from './lib/followLatency.mjs';
 import { fineTuneTransfer } from './lib/fineTuneTransfer.mjs';
-
-/** Starts s3rver on 127.0.0.1 in a child process; resolves with its endpoint and a stop function. */
-async function startS3(root, dir, bucket) {
-  const child = spawn(process.execPath, [join(root, 'test', 'helpers', 's3server-main.mjs'), dir, bucket], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /^(\d+)\n/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((r) => {
-        child.on('exit', r);
-        child.stdin.end();
-        setTimeout(() => child.kill('SIGKILL'), 5000);
-      }),
-  };
-}
+import { S3RVER_CREDENTIALS, startS3 } from './lib/s3server.mjs';
 
 /**
  * Runs the section. `h` carries run.mjs's helpers: run, mvmRun (mvm with an env),
@@ -45,12 +21,7 @@ export async function runRemotes(h, A, B, sizeA) {
   mkdirSync(base, { recursive: true });
   const s3dir = mkdtempSync(join(base, 's3-'));
   const s3 = await startS3(ROOT, s3dir, 'bench');
-  const creds = {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const creds = S3RVER_CREDENTIALS;
   const env = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1', ...creds };
   const mvm = (cwd, ...args) => h.mvmRun(cwd, env, ...args);
   const mvmJson = (cwd, ...args) => {

@@ -45,16 +45,18 @@ function fileObject(size, chunkSize) {
  * them). With `chunkIndexes`, each push also writes the pack indexes its chunks' packs would have (chunks of
  * `storedRatio` of their size, in packs of PACK_SIZE; the indexes only, not the packs), marked as chunks only and
  * named by the file objects' `chunkPacks` as push writes them, to measure what the pack indexes cost a clone of a
- * remote that holds the weights too. Returns the version ids oldest first and
- * what was written.
+ * remote that holds the weights too. With `after` (the ids a call wrote before), appends versions up to
+ * `versions` in all, as the next push would. Returns the version ids oldest first and what was written.
  */
 export async function writeMetadataHistory(backend, opts) {
   const { versions, shards, modelBytes, chunkSize, perPush = 1, level = 3, onVersion } = opts;
-  const { chunkIndexes = false, storedRatio = 0.67 } = opts;
-  const s = { remote: { name: 'origin', url: backend.url }, backend, exists: false };
+  const { chunkIndexes = false, storedRatio = 0.67, after = null } = opts;
+  // `after`: the ids of the versions already on this remote (written by an earlier call): the new versions follow
+  // them as one more push would, and the branch and the numbers move from where they were
+  const s = { remote: { name: 'origin', url: backend.url }, backend, exists: !!after };
   await initRemote(s);
   const shardBytes = Math.floor(modelBytes / shards);
-  const ids = [];
+  const ids = after ? [...after] : [];
   const totals = { fileObjects: 0, fileObjectBytes: 0, manifestBytes: 0, packs: 0, chunkIdsPerVersion: 0 };
   totals.chunkIndexes = 0;
   totals.chunkIndexBytes = 0;
@@ -71,7 +73,7 @@ export async function writeMetadataHistory(backend, opts) {
       chunks: [{ id: configChunk, size: CONFIG_JSON.length }],
     }),
   );
-  let pendingFiles = [configChunk, configFile];
+  let pendingFiles = after ? [] : [configChunk, configFile];
   let pendingVersions = [];
   const chunksOf = new Map();
   const flush = async () => {
@@ -111,9 +113,9 @@ export async function writeMetadataHistory(backend, opts) {
     pendingVersions = [];
     store = new MemoryObjectStore({ level });
   };
-  let parent = null;
+  let parent = after ? after[after.length - 1] : null;
   const t0 = Date.parse('2026-01-01T00:00:00Z');
-  for (let v = 0; v < versions; v++) {
+  for (let v = ids.length; v < versions; v++) {
     const files = { 'config.json': { file: configFile, mode: 0o644, size: CONFIG_JSON.length } };
     for (let i = 0; i < shards; i++) {
       const f = fileObject(shardBytes, chunkSize);
@@ -122,7 +124,8 @@ export async function writeMetadataHistory(backend, opts) {
       const id = store.put(bytes);
       totals.fileObjects++;
       totals.fileObjectBytes += store.storedSize(id);
-      if (v === 0) totals.chunkIdsPerVersion += f.chunks.length;
+      if (i === 0) totals.chunkIdsPerVersion = 0;
+      totals.chunkIdsPerVersion += f.chunks.length;
       files[shardName(i, shards)] = { file: id, mode: 0o644, size: shardBytes };
       pendingFiles.push(id);
       if (chunkIndexes) {
@@ -157,8 +160,9 @@ export async function writeMetadataHistory(backend, opts) {
     onVersion?.(v + 1);
   }
   // refs and numbers last, as a push moves them
-  await backend.swap('refs/heads/main', Buffer.from(`${parent}\n`), null);
-  await backend.swap('numbers', formatNumberLog(ids), null);
+  const tagOf = async (key) => (after ? ((await backend.read(key))?.tag ?? null) : null);
+  await backend.swap('refs/heads/main', Buffer.from(`${parent}\n`), await tagOf('refs/heads/main'));
+  await backend.swap('numbers', formatNumberLog(ids), await tagOf('numbers'));
   return { ids, ...totals };
 }
 
