@@ -11,7 +11,7 @@
 // 5. every client runs `mvm pull` at once (the new version's manifest, and config.json's file object).
 // Usage: npm run bench:s3scale [-- --versions 1000 --clients 50 --shards 24 --model-gb 140 --chunk-mib 1]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, createServer } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
