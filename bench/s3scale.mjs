@@ -73,22 +73,38 @@ const proxy = createServer((req, res) => {
     p.perSecond[sec] ??= {};
     p.perSecond[sec][pre] = (p.perSecond[sec][pre] ?? 0) + 1;
   }
-  const up = httpRequest(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (r) => {
-      res.writeHead(r.statusCode ?? 500, r.headers);
-      r.on('data', (d) => {
-        if (p) p.down += d.length;
-      });
-      r.pipe(res);
-    },
-  );
-  req.on('data', (d) => {
-    if (p) p.up += d.length;
-  });
-  up.on('error', (e) => res.destroy(e));
-  req.pipe(up);
+  // s3rver opens the metadata of every object a listing returns at once (up to 1,000): fifty listings together
+  // run past the open-file limit, which S3 does not have. Listings go to it one at a time; they are counted
+  // when they arrive, as S3 would count them, so only their timing changes.
+  const isList = req.method === 'GET' && /[?&]list-type=/.test(req.url);
+  if (isList) listQueue = listQueue.then(() => forward(req, res, p));
+  else forward(req, res, p);
 });
+let listQueue = Promise.resolve();
+/** Sends one request on to s3rver and its answer back, counting the bytes of both; resolves when answered. */
+function forward(req, res, p) {
+  return new Promise((done) => {
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 500, r.headers);
+        r.on('data', (d) => {
+          if (p) p.down += d.length;
+        });
+        r.pipe(res);
+      },
+    );
+    req.on('data', (d) => {
+      if (p) p.up += d.length;
+    });
+    up.on('error', (e) => {
+      res.destroy(e);
+      done();
+    });
+    res.on('close', done);
+    req.pipe(up);
+  });
+}
 await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
 const endpoint = `http://127.0.0.1:${proxy.address().port}`;
 const env = { ...process.env, ...S3RVER_CREDENTIALS, AWS_ENDPOINT_URL: endpoint, MVM_AUTHOR: 'bench', NO_COLOR: '1' };
