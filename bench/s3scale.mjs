@@ -73,15 +73,9 @@ const proxy = createServer((req, res) => {
     p.perSecond[sec] ??= {};
     p.perSecond[sec][pre] = (p.perSecond[sec][pre] ?? 0) + 1;
   }
-  // s3rver opens the metadata of every object a listing returns at once (up to 1,000): fifty listings together
-  // run past the open-file limit, which S3 does not have. Listings go to it one at a time; they are counted
-  // when they arrive, as S3 would count them, so only their timing changes.
-  const isList = req.method === 'GET' && /[?&]list-type=/.test(req.url);
-  if (isList) listQueue = listQueue.then(() => forward(req, res, p));
-  else forward(req, res, p);
+  forward(req, res, p);
 });
-let listQueue = Promise.resolve();
-/** Sends one request on to s3rver and its answer back, counting the bytes of both; resolves when answered. */
+/** Sends one request on to s3rver and its answer back, counting the bytes of both. */
 function forward(req, res, p) {
   return new Promise((done) => {
     const up = httpRequest(
