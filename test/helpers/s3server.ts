@@ -13,6 +13,11 @@ export interface LocalS3 {
 }
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 's3server-main.mjs');
+// s3rver makes the continuation token of a listing past 1,000 keys with DES, which OpenSSL 3 keeps in its legacy
+// provider: without it, the second page of a listing is an InternalError (HTTP 500)
+const LEGACY = process.allowedNodeEnvironmentFlags.has('--openssl-legacy-provider')
+  ? ['--openssl-legacy-provider']
+  : [];
 
 /**
  * Starts s3rver on 127.0.0.1 (a free port) with the given buckets, in a child
@@ -21,7 +26,7 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), 's3server-main.mjs');
  */
 export async function startS3(buckets: string[]): Promise<LocalS3> {
   const dir = mkdtempSync(join(tmpdir(), 'mvm-s3-'));
-  const child = spawn(process.execPath, [MAIN, dir, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...LEGACY, MAIN, dir, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

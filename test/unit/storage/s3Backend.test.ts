@@ -40,6 +40,16 @@ describe('S3Backend', () => {
     await b.close();
   }, 30_000);
 
+  it('list pages through more than 1,000 keys (S3 answers a thousand at a time) and returns them sorted', async () => {
+    const b = backend();
+    const keys = Array.from({ length: 1203 }, (_, i) => `packs/${(i * 7919).toString(16).padStart(8, '0')}.idx`);
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(keys.slice(i, i + 50).map((k) => b.write(k, Buffer.from('x'))));
+    const listed = await b.list('packs/');
+    expect(listed).toEqual([...keys].sort());
+    await b.close();
+  }, 120_000);
+
   it('writeParts of several parts is one multipart upload that reads back bit for bit', async () => {
     const b = backend();
     const parts = [randomBytes(5 << 20), randomBytes(5 << 20), randomBytes(1234)];
