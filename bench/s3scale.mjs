@@ -73,9 +73,15 @@ const proxy = createServer((req, res) => {
     p.perSecond[sec] ??= {};
     p.perSecond[sec][pre] = (p.perSecond[sec][pre] ?? 0) + 1;
   }
-  forward(req, res, p);
+  // s3rver opens the metadata file of every object a listing returns at once (up to 1,000 a page): fifty clients
+  // listing packs/ together ran it out of open files (an InternalError on a listing, seen once in fifty), which
+  // S3 has no equivalent of. Listings go to it one at a time; each is counted when it arrives, as S3 would count
+  // it, so only their timing changes.
+  if (req.method === 'GET' && /[?&]list-type=/.test(req.url)) listQueue = listQueue.then(() => forward(req, res, p));
+  else forward(req, res, p);
 });
-/** Sends one request on to s3rver and its answer back, counting the bytes of both. */
+let listQueue = Promise.resolve();
+/** Sends one request on to s3rver and its answer back, counting the bytes of both; resolves when answered. */
 function forward(req, res, p) {
   return new Promise((done) => {
     const up = httpRequest(
