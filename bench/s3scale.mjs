@@ -73,10 +73,11 @@ const proxy = createServer((req, res) => {
     p.perSecond[sec] ??= {};
     p.perSecond[sec][pre] = (p.perSecond[sec][pre] ?? 0) + 1;
   }
-  // s3rver opens the metadata file of every object a listing returns at once (up to 1,000 a page): fifty clients
-  // listing packs/ together ran it out of open files (an InternalError on a listing, seen once in fifty), which
-  // S3 has no equivalent of. Listings go to it one at a time; each is counted when it arrives, as S3 would count
-  // it, so only their timing changes.
+  // s3rver opens the metadata file of every object a listing returns at once (up to 1,000 a page): with fifty
+  // clients listing packs/ together, one clone of fifty got an InternalError (HTTP 500, after the SDK's retries)
+  // on a listing, which real S3 does not give for load (it answers 503 SlowDown, which the SDK retries).
+  // Listings go to it one at a time; each is counted when it arrives, as S3 would count it, so only their timing
+  // changes.
   if (req.method === 'GET' && /[?&]list-type=/.test(req.url)) listQueue = listQueue.then(() => forward(req, res, p));
   else forward(req, res, p);
 });
