@@ -89,7 +89,7 @@ await build({
       // evaluated when a bundled package asks for its folder, at build time: a blob holds the folders of the
       // package it was built in, so bin/mvm uses a blob only where it was built (mvm.blob.node says where)
       packageDirBanner('__mvmCreateRequire(globalThis.__mvmBundleUrl)'),
-      "const __mvmLateRequire = (id) => require('node:module').createRequire(globalThis.__mvmBundleUrl)(id);",
+      'const __mvmLateRequire = (id) => __mvmCreateRequire(globalThis.__mvmBundleUrl)(id);',
     ].join('\n'),
   },
   logLevel: 'warning',
