@@ -227,7 +227,8 @@ try {
   );
   console.log(
     `| clone --only config.json, one client (mean of ${clients}) | ${(cl.requests / clients).toFixed(0)} | | ` +
-      `${fmtMB(cl.down / clients)} | ${fmtMB(cl.up / clients)} | median ${med(clones.map((c) => c.seconds)).toFixed(1)} s | ${rss(clones)} |`,
+      `${fmtMB(cl.down / clients)} | ${fmtMB(cl.up / clients)} | ` +
+      `median ${med(clones.map((c) => c.seconds)).toFixed(1)} s | ${rss(clones)} |`,
   );
   console.log(
     `| all ${clients} clones at once | ${cl.requests} | ${methods(cl)} | ${fmtMB(cl.down)} | ${fmtMB(cl.up)} | ` +
@@ -239,7 +240,8 @@ try {
   );
   console.log(
     `| pull of the new version, one client (mean of ${clients}) | ${(pl.requests / clients).toFixed(0)} | | ` +
-      `${fmtMB(pl.down / clients)} | ${fmtMB(pl.up / clients)} | median ${med(pulls.map((c) => c.seconds)).toFixed(1)} s | ${rss(pulls)} |`,
+      `${fmtMB(pl.down / clients)} | ${fmtMB(pl.up / clients)} | ` +
+      `median ${med(pulls.map((c) => c.seconds)).toFixed(1)} s | ${rss(pulls)} |`,
   );
   console.log(
     `| all ${clients} pulls at once | ${pl.requests} | ${methods(pl)} | ${fmtMB(pl.down)} | ${fmtMB(pl.up)} | ` +
