@@ -44,8 +44,11 @@ mkdirSync(out, { recursive: true });
 /**
  * Packages left out of the blob become stubs that require them at run time, from the installed package.
  * Built-in modules whose state does not survive a snapshot are loaded at run time too, through a stub with a
- * getter per export: node:worker_threads, whose cwd counter (a SharedArrayBuffer made when it loads) a
- * deserialised process no longer shares with the workers it starts.
+ * getter per export:
+ * - node:worker_threads, whose cwd counter (a SharedArrayBuffer made when it loads) a deserialised process no
+ *   longer shares with the workers it starts;
+ * - node:crypto: on Node 24, a worker started from a process whose blob had it loaded aborts when it loads it in
+ *   turn (an assertion in crypto_keys.cc: the key object class is made twice).
  */
 const lateRequire = {
   name: 'late-require',
@@ -56,8 +59,8 @@ const lateRequire = {
       contents: `module.exports = __mvmLateRequire(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
-    b.onResolve({ filter: /^(node:)?worker_threads$/ }, () => ({
-      path: 'node:worker_threads',
+    b.onResolve({ filter: /^(node:)?(worker_threads|crypto)$/ }, (args) => ({
+      path: `node:${args.path.replace(/^node:/, '')}`,
       namespace: 'late-builtin',
     }));
     b.onLoad({ filter: /.*/, namespace: 'late-builtin' }, async (args) => {

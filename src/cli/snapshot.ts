@@ -24,18 +24,28 @@ declare global {
   var __mvmBundleUrl: string | undefined;
 }
 
+/**
+ * Built-in modules the blob must not hold (scripts/snapshot.mjs loads them on first use): a worker started from a
+ * process whose blob holds node:crypto aborts on Node 24 when it loads it, and node:worker_threads' state does
+ * not survive. A module that imported one at load would bring it back unseen: the build fails instead.
+ */
+const LATE_BUILTINS = ['NativeModule crypto', 'NativeModule worker_threads'];
+
 if (startupSnapshot.isBuildingSnapshot()) {
-  loadCommands().then(
-    () =>
+  loadCommands()
+    .then(() => {
+      const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+      const early = LATE_BUILTINS.filter((m) => loaded.includes(m));
+      if (early.length) throw new Error(`built-in modules loaded while building: ${early.join(', ')}`);
       startupSnapshot.setDeserializeMainFunction(() => {
         const blob = blobPath(process.execArgv);
         if (blob) globalThis.__mvmBundleUrl = bundleUrlFor(blob);
         // process.argv is [node, ...arguments] in a process started from a blob: no script name
         return main(process.argv.slice(1));
-      }),
-    (e: unknown) => {
-      process.stderr.write(`snapshot: loading the commands failed: ${(e as Error)?.stack ?? String(e)}\n`);
+      });
+    })
+    .then(undefined, (e: unknown) => {
+      process.stderr.write(`snapshot: building the blob failed: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;
-    },
-  );
+    });
 }

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -74,8 +83,10 @@ describe('the start-up snapshot', () => {
       writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${process.version}\n${process.execPath}\n${pkg}\n`);
       const same = run(t.path('mvm'), ['commit', '-m', 'v1'], t.dir);
       expect([same.snapshot, same.code]).toEqual([true, 0]);
-      // a node binary newer than the blob (upgraded in place since): not used
-      utimesSync(join(pkg, 'dist/snapshot/mvm.blob'), new Date('2000-01-01'), new Date('2000-01-01'));
+      // a node binary newer than the blob (upgraded in place since): not used. The blob is made a day older than
+      // the binary, which need not be recent: npm's node packages date every file 1985-10-26.
+      const older = new Date(statSync(realpathSync(process.execPath)).mtimeMs - 86_400_000);
+      utimesSync(join(pkg, 'dist/snapshot/mvm.blob'), older, older);
       const upgraded = run(t.path('mvm'), ['status'], t.dir);
       expect([upgraded.snapshot, upgraded.code]).toEqual([false, 0]);
     } finally {
