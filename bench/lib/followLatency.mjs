@@ -15,9 +15,8 @@ export async function followLatency({ ws, base, url, add, env, mvm, interval }) 
   mvm(ws, 'env', 'production', '--create');
   mvm(ws, 'deploy', 'v1', '--env', 'production');
   const child = spawn(
-    process.execPath,
+    MVM,
     [
-      MVM,
       'follow',
       url,
       ...add,

@@ -49,7 +49,7 @@ function run(cmd, args, { cwd, env, allowFail = false, showStderr = false } = {}
 const MVM_ENV = { ...process.env, MVM_AUTHOR: 'bench', NO_COLOR: '1' };
 /** Runs `mvm ARGS` in `cwd` as its own process. */
 function mvm(cwd, ...args) {
-  return run(process.execPath, [MVM, ...args], { cwd, env: MVM_ENV });
+  return run(MVM, args, { cwd, env: MVM_ENV });
 }
 /** Runs `mvm ARGS --json` and parses its output. */
 function mvmJson(cwd, ...args) {

@@ -8,7 +8,8 @@ import { log } from './report.mjs';
 
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = resolve(HERE, '..');
-const MVM = join(ROOT, 'bin', 'mvm.js');
+// the launcher users run: Node started from the start-up snapshot where it loads, bin/mvm.js otherwise
+const MVM = join(ROOT, 'bin', 'mvm');
 const CHUNK = MiB; // mvm's default chunk size, also the fixed-chunking baseline
 
 // ---------------------------------------------------------------- arguments

@@ -107,7 +107,7 @@ export function runCore(results) {
       statusRuns = Array.from({ length: 5 }, () => noteRss('status', mvm(ws, 'status'), sizeA));
       // "nothing to commit" exits 1, as git does
       noopRuns = Array.from({ length: 5 }, () => {
-        const r = run(process.execPath, [MVM, 'commit', '-m', 'x'], { cwd: ws, env: MVM_ENV, allowFail: true });
+        const r = run(MVM, ['commit', '-m', 'x'], { cwd: ws, env: MVM_ENV, allowFail: true });
         if (r.status !== 1 || !/nothing to commit/.test(r.stdout + r.stderr))
           throw new Error(`no-op commit: exit ${r.status}: ${r.stdout}${r.stderr}`);
         return noteRss('commit (no-op)', r, sizeA);
