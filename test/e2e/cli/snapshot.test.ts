@@ -83,12 +83,30 @@ describe('the start-up snapshot', () => {
       writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${process.version}\n${process.execPath}\n${pkg}\n`);
       const same = run(t.path('mvm'), ['commit', '-m', 'v1'], t.dir);
       expect([same.snapshot, same.code]).toEqual([true, 0]);
-      // a node binary newer than the blob (upgraded in place since): not used. The blob is made a day older than
-      // the binary, which need not be recent: npm's node packages date every file 1985-10-26.
-      const older = new Date(statSync(realpathSync(process.execPath)).mtimeMs - 86_400_000);
-      utimesSync(join(pkg, 'dist/snapshot/mvm.blob'), older, older);
+      // node replaced in place after the blob was built, under the same path: a package manager may date the new
+      // binary before the blob (npm's node packages date every file 1985-10-26), but renaming it in dates its
+      // folder. Here the blob's node is a link to the node on PATH in a folder of the test's own
+      const nodeDir = t.path('nodebin');
+      mkdirSync(nodeDir);
+      symlinkSync(realpathSync(process.execPath), join(nodeDir, 'node'));
+      const built = (version: string, blobTime: number) => {
+        writeFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), `${version}\n${join(nodeDir, 'node')}\n${pkg}\n`);
+        utimesSync(join(pkg, 'dist/snapshot/mvm.blob'), new Date(blobTime), new Date(blobTime));
+      };
+      const folderTime = statSync(nodeDir).mtimeMs;
+      // neither the binary nor its folder changed since: the blob is used without asking node its version (the
+      // stamp's made-up version would have failed the check)
+      built('v1.2.3', Math.max(folderTime, statSync(realpathSync(process.execPath)).mtimeMs) + 3_600_000);
+      const unasked = run(t.path('mvm'), ['status'], t.dir);
+      expect([unasked.snapshot, unasked.code]).toEqual([true, 0]);
+      // the folder changed after the blob: node is asked, and a version other than the blob's runs bin/mvm.js
+      built('v1.2.3', folderTime - 3_600_000);
       const upgraded = run(t.path('mvm'), ['status'], t.dir);
       expect([upgraded.snapshot, upgraded.code]).toEqual([false, 0]);
+      // the same version (reinstalled, or another package beside it): the blob
+      built(process.version, folderTime - 3_600_000);
+      const reinstalled = run(t.path('mvm'), ['status'], t.dir);
+      expect([reinstalled.snapshot, reinstalled.code]).toEqual([true, 0]);
     } finally {
       t.cleanup();
     }
