@@ -1,4 +1,13 @@
-import { readSync } from 'node:fs';
+import { openSync, readSync } from 'node:fs';
+
+/** The file at `path` open for reading, or null when it cannot be opened (missing, unreadable). */
+export function openForReading(path: string): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Reads `length` bytes (default all of `buf`) of the file open as `fd`,

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../storage/atomic.js';
-import { readFully } from '../../storage/readFully.js';
+import { openForReading, readFully } from '../../storage/readFully.js';
 import type { Scalar } from '../../core/objects.js';
 import { isCount, isId, isRecord } from '../../core/schema.js';
 import type { Repository } from '../repository/index.js';
@@ -220,12 +220,8 @@ export class SummaryColumns {
    * (where a reader's lines begin), with the bytes they cover; null when there are none to use.
    */
   static load(repo: Repository, summaryFd: number, upTo: number): { bytes: number; columns: SummaryColumns } | null {
-    let fd: number;
-    try {
-      fd = openSync(join(repo.dir, NAME), 'r');
-    } catch {
-      return null;
-    }
+    const fd = openForReading(join(repo.dir, NAME));
+    if (fd === null) return null;
     try {
       const size = fstatSync(fd).size;
       const head = Buffer.allocUnsafe(Math.min(size, HEADER_MAX));

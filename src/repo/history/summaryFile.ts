@@ -1,5 +1,5 @@
-import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { readFully } from '../../storage/readFully.js';
+import { appendFileSync, closeSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openForReading, readFully } from '../../storage/readFully.js';
 import { blake3Hex } from '../../storage/hash.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../storage/atomic.js';
@@ -207,12 +207,8 @@ export class SummaryReader {
    * no longer matches the logs.
    */
   static open(repo: Repository, opts: { stale?: boolean } = {}): SummaryReader | null {
-    let fd: number;
-    try {
-      fd = openSync(join(repo.dir, NAME), 'r');
-    } catch {
-      return null;
-    }
+    const fd = openForReading(join(repo.dir, NAME));
+    if (fd === null) return null;
     const reader = new SummaryReader(repo, fd, fstatSync(fd).size);
     const s = reader.state;
     if (!s || (!opts.stale && !isCurrent(repo, s))) {
@@ -341,12 +337,8 @@ export class SummaryReader {
 
 /** The state line of the summary file as it is, or null (missing, torn). */
 export function summaryFileState(repo: Repository): SummaryState | null {
-  let fd: number;
-  try {
-    fd = openSync(join(repo.dir, NAME), 'r');
-  } catch {
-    return null;
-  }
+  const fd = openForReading(join(repo.dir, NAME));
+  if (fd === null) return null;
   try {
     return stateAt(fd, fstatSync(fd).size)?.state ?? null;
   } finally {
