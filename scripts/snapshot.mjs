@@ -12,24 +12,24 @@
 //      too large to hold in every start (zstd-napi, the BLAKE3 addon, the AWS SDK) and those read as files
 //      (chart.js, cytoscape) stay out: each becomes a stub that requires the real package when first used,
 //      after deserialisation, from where mvm is installed.
-//    - `import.meta.url` becomes `globalThis.__mvmBundleUrl`, the URL of dist/bundle/mvm.js: set here for
-//      the build, and again from the blob's path when a process starts from it (src/cli/snapshot.ts).
-// 2. `node --snapshot-blob ... --build-snapshot dist/snapshot/mvm.cjs` evaluates it and writes the blob,
-//    under a temporary name, renamed when whole.
+//    - `import.meta.url` becomes `globalThis.__mvmBundleUrl`, the URL of dist/bundle/mvm.js: set from the
+//      bundle's own path when the blob is built (so the same mvm.cjs builds a blob wherever the package is),
+//      and again from the blob's path when a process starts from it (src/cli/snapshot.ts).
+// 2. scripts/snapshot-blob.mjs runs `node --snapshot-blob ... --build-snapshot dist/snapshot/mvm.cjs`, which
+//    evaluates it and writes the blob. npm runs the same script after installing the package (postinstall), for
+//    the Node.js there: the package ships mvm.cjs, not a blob.
 // A Node.js that cannot build one (or MVM_NO_SNAPSHOT=1 at build time) leaves no blob, and bin/mvm runs
 // bin/mvm.js as before: the snapshot only makes start-up faster.
 import { build } from 'esbuild';
 import { ownDirname, packageDirBanner } from './lib/ownDirname.mjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = realpathSync(dirname(dirname(fileURLToPath(import.meta.url))));
 const out = join(root, 'dist', 'snapshot');
-const blob = join(out, 'mvm.blob');
-const stamp = `${blob}.node`;
 const EXTERNAL = ['zstd-napi', '@napi-rs/blake-hash', '@aws-sdk/client-s3', 'chart.js', 'cytoscape'];
 const deps = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
 const BUNDLED = deps.filter((d) => !EXTERNAL.includes(d));
@@ -85,7 +85,9 @@ await build({
   plugins: [lateRequire, ownDirname(root, BUNDLED)],
   banner: {
     js: [
-      `globalThis.__mvmBundleUrl = ${JSON.stringify(pathToFileURL(join(root, 'dist', 'bundle', 'mvm.js')).href)};`,
+      // the package the blob is built in: dist/bundle/mvm.js beside this file's folder (__filename is absolute)
+      "globalThis.__mvmBundleUrl = require('node:url').pathToFileURL(" +
+        "require('node:path').join(__dirname, '..', 'bundle', 'mvm.js')).href;",
       'const __mvmBuiltin = require;',
       "const { createRequire: __mvmCreateRequire } = require('node:module');",
       "const { dirname: __mvmDirname, join: __mvmJoin } = require('node:path');",
@@ -98,24 +100,8 @@ await build({
   logLevel: 'warning',
 });
 
-const tmp = `${blob}.${process.pid}.tmp`;
-const r = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', join(out, 'mvm.cjs')], {
-  encoding: 'utf8',
-  env: { ...process.env, NODE_OPTIONS: '' },
+// 2. the blob, from the bundle, by the script npm also runs at install
+const r = spawnSync(process.execPath, [join(root, 'scripts', 'snapshot-blob.mjs'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
 });
-// Node warns that some built-in modules are "not yet fully verified" in snapshots; the tests run the CLI from it
-const problems = (r.stderr ?? '')
-  .split('\n')
-  .filter((l) => l.trim() && !/not yet fully verified|It may still work|To request support|--trace-warnings/.test(l));
-if (r.status !== 0 || problems.length) {
-  rmSync(tmp, { force: true });
-  console.error(
-    `snapshot: node ${process.version} could not build the start-up snapshot (exit ${r.status}); ` +
-      `bin/mvm will run bin/mvm.js\n${problems.join('\n')}`,
-  );
-  process.exit(0);
-}
-renameSync(tmp, blob);
-writeFileSync(stamp, `${process.version}\n${realpathSync(process.execPath)}\n${root}\n`);
-if (process.argv.includes('--verbose'))
-  console.error(`snapshot: ${blob} (${readFileSync(blob).length} bytes) for node ${process.version}`);
+process.exit(r.status ?? 1);

@@ -111,4 +111,53 @@ describe('the start-up snapshot', () => {
       t.cleanup();
     }
   });
+
+  it('is built where npm installs the package: the tarball holds the bundle, and postinstall makes the blob', () => {
+    const t = testdir({ 'm.bin': randomBytes(3 << 20, 11) });
+    try {
+      // the package as npm packs it (dist is built already: no scripts)
+      const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', t.dir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(pack.status, pack.stderr).toBe(0);
+      const packed = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+      const files = packed[0]!.files.map((f) => f.path);
+      // the bundle and the script that turns it into a blob; no blob, which loads only in the node that built it
+      expect(files).toEqual(expect.arrayContaining(['dist/snapshot/mvm.cjs', 'scripts/snapshot-blob.mjs']));
+      expect(files.filter((f) => f.startsWith('dist/snapshot/mvm.blob'))).toEqual([]);
+      const pkg = t.path('project/node_modules/mvm');
+      mkdirSync(pkg, { recursive: true });
+      const tar = spawnSync('tar', ['-xzf', join(t.dir, packed[0]!.filename), '-C', pkg, '--strip-components=1']);
+      expect(tar.status).toBe(0);
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+      // the bundle finds its package from its own path when the blob is built: no folder of the packer's in it
+      expect(readFileSync(join(pkg, 'dist/snapshot/mvm.cjs'), 'utf8')).not.toContain(realpathSync(ROOT));
+      const before = run(join(pkg, 'bin/mvm'), ['--version'], t.dir);
+      expect([before.snapshot, before.code, before.stdout.trim()]).toEqual([false, 0, VERSION]);
+      // what npm runs after installing it
+      const postinstall = spawnSync(process.execPath, [join(pkg, 'scripts/snapshot-blob.mjs'), '--postinstall'], {
+        cwd: pkg,
+        encoding: 'utf8',
+      });
+      expect([postinstall.status, postinstall.stderr]).toEqual([0, '']);
+      const stamp = readFileSync(join(pkg, 'dist/snapshot/mvm.blob.node'), 'utf8').split('\n');
+      expect(stamp.slice(0, 3)).toEqual([process.version, realpathSync(process.execPath), realpathSync(pkg)]);
+      // the installed launcher starts from it: commands, workers and yargs' catalogues from the installed package
+      const mvm = (args: string[], env: Record<string, string> = {}) => run(join(pkg, 'bin/mvm'), args, t.dir, env);
+      expect(mvm(['init']).code).toBe(0);
+      expect(mvm(['add', 'm.bin']).code).toBe(0);
+      const c = mvm(['commit', '-m', 'v1', '--json']);
+      expect([c.snapshot, c.code, (JSON.parse(c.stdout) as { number: number }).number]).toEqual([true, 0, 1]);
+      const fr = mvm(['log', '--bogus'], { LANG: 'fr_FR.UTF-8', LC_ALL: '' });
+      expect([fr.snapshot, fr.code, fr.stderr]).toEqual([true, 2, expect.stringContaining('Argument inconnu')]);
+      // in a checkout (src/ is there) postinstall leaves the blob to the build that follows
+      mkdirSync(join(pkg, 'src'));
+      const again = spawnSync(process.execPath, [join(pkg, 'scripts/snapshot-blob.mjs'), '--postinstall']);
+      expect(again.status).toBe(0);
+      expect(statSync(join(pkg, 'dist/snapshot/mvm.blob'), { throwIfNoEntry: false })).toBeUndefined();
+    } finally {
+      t.cleanup();
+    }
+  });
 });
