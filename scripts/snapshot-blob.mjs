@@ -23,13 +23,14 @@ const blob = join(out, 'mvm.blob');
 const stamp = `${blob}.node`;
 const postinstall = process.argv.includes('--postinstall');
 
+// a checkout's blob is the build's business (npm runs prepare next): left as it is
+if (postinstall && existsSync(join(root, 'src'))) process.exit(0);
 rmSync(blob, { force: true });
 rmSync(stamp, { force: true });
 if (process.env.MVM_NO_SNAPSHOT === '1') {
   console.error('snapshot: MVM_NO_SNAPSHOT=1, no start-up snapshot built (bin/mvm runs bin/mvm.js)');
   process.exit(0);
 }
-if (postinstall && (existsSync(join(root, 'src')) || !existsSync(entry))) process.exit(0);
 if (!existsSync(entry)) {
   console.error(`snapshot: ${entry} is missing (npm run build makes it); bin/mvm will run bin/mvm.js`);
   process.exit(0);
