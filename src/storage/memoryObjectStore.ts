@@ -42,6 +42,12 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(id)?.length ?? -1;
   }
 
+  storedTotal(ids: Iterable<string>): number {
+    let total = 0;
+    for (const id of ids) total += this.objects.get(id)?.length ?? 0;
+    return total;
+  }
+
   list(): Iterable<string> {
     return [...this.objects.keys()];
   }

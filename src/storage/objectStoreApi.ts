@@ -24,6 +24,11 @@ export interface ObjectStore {
   put(content: Uint8Array): string;
   /** Size of the object as stored (compressed), or -1 when absent. */
   storedSize(id: string): number;
+  /**
+   * The stored sizes of those of `ids` that are here, summed (an absent one counts 0): what storedSize of each
+   * would add up to, without a lookup on disk for each absent one (a partial store holds few of a version's chunks).
+   */
+  storedTotal(ids: Iterable<string>): number;
   /** Every object id present, in no particular order. */
   list(): Iterable<string>;
   /**

@@ -106,7 +106,9 @@ export class PackSet {
     const pend = this.writer?.pending(id);
     if (pend) return { path: this.packDir, fd: this.writer!.file, ...pend, mtimeMs: Date.now() };
     this.ensureListed();
-    const raw = Buffer.from(id, 'hex');
+    // the id as bytes, in a buffer of this thread's reused (a lookup per chunk of a large model allocated one each)
+    const raw = RAW_ID;
+    if (raw.write(id, 0, 32, 'hex') !== 32) return null;
     for (const p of this.packs) {
       const i = p.index.find(raw);
       if (i < 0) continue;
@@ -245,6 +247,9 @@ export class PackSet {
     this.abandon();
   }
 }
+
+/** locate's scratch: an id's 32 bytes, written whole before each use (a shorter write is no id). */
+const RAW_ID = Buffer.alloc(32);
 
 // this thread's pack sets, by objects directory (a bounded few: tests open many repositories in one process)
 const sets = new Map<string, PackSet>();

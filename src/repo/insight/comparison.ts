@@ -92,12 +92,10 @@ export function compareVersions(repo: Repository, ids: string[], opts: CompareOp
                 : 'worse';
       setKey(metrics, m, { value, delta: x === first ? null : delta, verdict });
     }
-    let storedBytes = 0;
+    // counted in one pass over the store, not a stat per chunk (seconds for a 140 GB model's 133,000 chunks)
+    const storedBytes = repo.objects.storedTotal(x.chunkIds);
     let shared = 0;
-    for (const c of x.chunkIds) {
-      storedBytes += Math.max(0, repo.objects.storedSize(c));
-      if (first.chunkIds.has(c)) shared++;
-    }
+    for (const c of x.chunkIds) if (first.chunkIds.has(c)) shared++;
     return {
       id: x.id,
       number: numberOf(x.id),

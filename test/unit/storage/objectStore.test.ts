@@ -55,6 +55,24 @@ describe('FsObjectStore', () => {
     }
   });
 
+  it('storedTotal adds up the stored sizes of the ids here, packed or loose, and counts absent ones as 0', () => {
+    const a = store.put(Buffer.from('a'.repeat(5000)));
+    const b = store.put(TEXT);
+    store.writePacks();
+    store.repack(new Set());
+    // a and b now live in a pack, c in its own file
+    expect(store.stat(a)).not.toBeNull();
+    expect(statSync(store.path(a), { throwIfNoEntry: false })).toBeUndefined();
+    const c = store.put(Buffer.from('c'.repeat(70_000)));
+    expect(statSync(store.path(c)).isFile()).toBe(true);
+    const absent = blake3Hex(Buffer.from('never stored'));
+    const sizes = [a, b, c].map((id) => store.storedSize(id));
+    expect(sizes.every((n) => n > 0)).toBe(true);
+    expect(store.storedTotal([a, b, c, absent])).toBe(sizes[0]! + sizes[1]! + sizes[2]!);
+    expect(store.storedTotal([absent])).toBe(0);
+    expect(store.storedTotal(new Set([c]))).toBe(sizes[2]);
+  });
+
   it('has reports presence', () => {
     const id = blake3Hex(TEXT);
     expect(store.has(id)).toBe(false);

@@ -96,6 +96,15 @@ describe.each(IMPLEMENTATIONS)('%s keeps the ObjectStore contract', (_name, make
     expect(store.storedSize(blake3Hex(TEXT))).toBeLessThan(TEXT.length);
   });
 
+  it('storedTotal is the sum of storedSize over the ids present; an absent id adds nothing', () => {
+    const ids = [TEXT, Buffer.from('tiny'), Buffer.alloc(0)].map((c) => store.put(c));
+    const absent = blake3Hex(Buffer.from('absent'));
+    const sum = ids.reduce((n, id) => n + store.storedSize(id), 0);
+    expect(sum).toBeGreaterThan(0);
+    expect(store.storedTotal([...ids, absent])).toBe(sum);
+    expect(store.storedTotal([absent])).toBe(0);
+  });
+
   it('remove deletes one object and returns its stored size; removing it again is -1', () => {
     const keep = store.put(Buffer.from('keep'));
     const id = store.put(TEXT);
