@@ -1,5 +1,5 @@
 import type { Repository } from '../repo/repository/index.js';
-import { rankVersions, type RankOptions } from '../repo/history/index.js';
+import { bestVersion, type RankOptions } from '../repo/history/index.js';
 
 /** Options of `mvm best`. */
 export type BestOptions = RankOptions;
@@ -15,8 +15,8 @@ export interface BestResult {
 
 /** Finds the version with the best value of a metric (annotations included), among those matching `where`. */
 export async function best(repo: Repository, opts: BestOptions): Promise<BestResult> {
-  // the winner and the count: the ranking is not sorted for best alone
-  const { best: winner, candidates, direction } = await rankVersions(repo, opts);
+  // the winner and the count: nothing is sorted, and only the winner's summary is built
+  const { best: winner, candidates, direction } = await bestVersion(repo, opts);
   return {
     id: winner.id,
     number: winner.number,

@@ -1,7 +1,8 @@
 import { MvmError } from '../../errors.js';
 import { metricDirection, type Direction } from '../../core/metrics.js';
 import { suggest } from '../../core/suggest.js';
-import { allSummaries, queryRecord } from './summaries.js';
+import { queryRecord, withSummaries } from './summaries.js';
+import type { SummaryTable } from './summaryTable.js';
 import type { VersionSummary } from './summary.js';
 import type { Repository } from '../repository/index.js';
 
@@ -39,30 +40,37 @@ export function rankDirection(opts: Pick<RankOptions, 'metric' | 'lowerIsBetter'
   return metricDirection(opts.metric) ?? 'higher';
 }
 
+/** The versions that have the metric and match the query, found in one scan of the table (not sorted). */
+interface Scan {
+  direction: Direction;
+  found: { i: number; v: number }[];
+  /** Index in `found` of the best. */
+  top: number;
+}
+
 /**
- * Ranks the versions on the current branch (or every one) that have a numeric value of the metric (annotations
- * included) and match `where`, best first; NO_VERSIONS (with a did-you-mean) when none does.
+ * Scans the versions on the current branch (or every one) for a numeric value of the metric (annotations
+ * included) that match `where`; NO_VERSIONS (with a did-you-mean) when none does. Reads the table a field at a
+ * time: the parents and metrics of every version, the whole summary only of those a query must see.
  */
-export async function rankVersions(repo: Repository, opts: RankOptions): Promise<Ranking> {
+async function scan(repo: Repository, opts: RankOptions, t: SummaryTable): Promise<Scan> {
   // the query language (and its regex engine) loads only when a query is given
   const match = opts.where !== undefined ? (await import('../../core/query/index.js')).compileQuery(opts.where) : null;
   const direction = rankDirection(opts);
-  const summaries = await allSummaries(repo);
-  const scope = opts.all ? null : ancestry(repo.headId(), summaries);
-  const found: { s: VersionSummary; v: number; order: number }[] = [];
-  let order = 0;
-  // summaries come oldest first: `order` makes the newer of two equal values win
-  for (const s of summaries.values()) {
-    order++;
-    if (scope && !scope.has(s.id)) continue;
-    const v = Object.hasOwn(s.metrics, opts.metric) ? s.metrics[opts.metric] : undefined;
+  const scope = opts.all ? null : ancestry(repo.headId(), t);
+  const found: Scan['found'] = [];
+  // the table is oldest first: of two equal values the later index, the newer version, wins
+  for (let i = 0; i < t.size; i++) {
+    if (scope && !scope[i]) continue;
+    const m = t.metrics(i);
+    const v = Object.hasOwn(m, opts.metric) ? m[opts.metric] : undefined;
     if (typeof v !== 'number') continue;
-    if (match && !match(queryRecord(s))) continue;
-    found.push({ s, v, order });
+    if (match && !match(queryRecord(t.summary(i)))) continue;
+    found.push({ i, v });
   }
   if (!found.length) {
     const known = new Set<string>();
-    for (const s of summaries.values()) for (const m of Object.keys(s.metrics)) known.add(m);
+    for (let i = 0; i < t.size; i++) for (const m of Object.keys(t.metrics(i))) known.add(m);
     const suggestions = known.has(opts.metric) ? [] : suggest(opts.metric, known);
     throw new MvmError(
       'NO_VERSIONS',
@@ -78,37 +86,65 @@ export async function rankVersions(repo: Repository, opts: RankOptions): Promise
       },
     );
   }
-  type Found = (typeof found)[number];
-  // whether a ranks before b
-  const before = (a: Found, b: Found) =>
-    a.v === b.v ? a.order > b.order : direction === 'higher' ? a.v > b.v : a.v < b.v;
-  let top = found[0]!;
-  for (const f of found) if (before(f, top)) top = f;
-  let ranked: VersionSummary[] | null = null;
-  return {
-    metric: opts.metric,
-    direction,
-    best: top.s,
-    candidates: found.length,
-    get ranked() {
-      ranked ??= found
-        .sort((a, b) => (a.v === b.v ? b.order - a.order : direction === 'higher' ? b.v - a.v : a.v - b.v))
-        .map((f) => f.s);
-      return ranked;
-    },
-    summaries,
-  };
+  let top = 0;
+  for (let k = 1; k < found.length; k++) if (ranksBefore(found[k]!, found[top]!, direction)) top = k;
+  return { direction, found, top };
 }
 
-/** HEAD and every version it descends from (all parents), from the index's summaries. */
-function ancestry(head: string | null, summaries: Map<string, VersionSummary>): Set<string> {
-  const seen = new Set<string>();
+/** Whether a ranks before b: the better value, or of equal values the newer version (the later index). */
+function ranksBefore(a: { i: number; v: number }, b: { i: number; v: number }, direction: Direction): boolean {
+  return a.v === b.v ? a.i > b.i : direction === 'higher' ? a.v > b.v : a.v < b.v;
+}
+
+/** The best version by a metric (`best`): one scan, and the winner's summary the only one built. */
+export async function bestVersion(
+  repo: Repository,
+  opts: RankOptions,
+): Promise<Pick<Ranking, 'metric' | 'direction' | 'best' | 'candidates'>> {
+  return withSummaries(repo, async (source) => {
+    const t = source.table();
+    const { direction, found, top } = await scan(repo, opts, t);
+    return { metric: opts.metric, direction, best: t.summary(found[top]!.i), candidates: found.length };
+  });
+}
+
+/**
+ * Ranks the versions on the current branch (or every one) that have a numeric value of the metric (annotations
+ * included) and match `where`, best first, with every summary (`deploy --best` checks gates against them);
+ * NO_VERSIONS (with a did-you-mean) when none does.
+ */
+export async function rankVersions(repo: Repository, opts: RankOptions): Promise<Ranking> {
+  return withSummaries(repo, async (source) => {
+    const t = source.table();
+    const { direction, found, top } = await scan(repo, opts, t);
+    // built here, while a damaged summary can still be read again from the manifests (withSummaries)
+    const summaries = new Map<string, VersionSummary>();
+    for (let i = 0; i < t.size; i++) summaries.set(t.id(i), t.summary(i));
+    const of = (i: number) => summaries.get(t.id(i))!;
+    let ranked: VersionSummary[] | null = null;
+    return {
+      metric: opts.metric,
+      direction,
+      best: of(found[top]!.i),
+      candidates: found.length,
+      get ranked() {
+        ranked ??= [...found].sort((a, b) => (ranksBefore(a, b, direction) ? -1 : 1)).map((f) => of(f.i));
+        return ranked;
+      },
+      summaries,
+    };
+  });
+}
+
+/** Which indexes of the table HEAD descends from (all parents), HEAD included. */
+function ancestry(head: string | null, t: SummaryTable): Uint8Array {
+  const seen = new Uint8Array(t.size);
   const stack = head ? [head] : [];
   while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const p of summaries.get(id)?.parents ?? []) stack.push(p);
+    const i = t.indexOf(stack.pop()!);
+    if (i < 0 || seen[i]) continue;
+    seen[i] = 1;
+    for (const p of t.parents(i)) stack.push(p);
   }
   return seen;
 }

@@ -2,8 +2,9 @@ import type { QueryRecord } from '../../core/query/index.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { Repository } from '../repository/index.js';
 import { refreshSummaries, summariesInMemory } from './summaryStore.js';
-import type { VersionSummary } from './summary.js';
-import { SummaryFileDamaged, SummaryReader } from './summaryFile.js';
+import { SummaryFileDamaged, type VersionSummary } from './summary.js';
+import { SummaryReader } from './summaryFile.js';
+import { shownTable, type SummaryTable, tableOf } from './summaryTable.js';
 
 /** Names pointing at each version: branches, tags, HEAD, deployed and each env's `deployed:ENV`. */
 export function refNames(repo: Repository): Map<string, string[]> {
@@ -42,10 +43,16 @@ export interface SummarySource {
   get(id: string): VersionSummary | undefined;
   /** Every summary, in number order. */
   all(): Map<string, VersionSummary>;
+  /** Every summary, in number order, read a field at a time (for a scan that builds few summaries). */
+  table(): SummaryTable;
 }
 
 /** A map of summaries as a SummarySource. */
-const mapSource = (all: Map<string, VersionSummary>): SummarySource => ({ get: (id) => all.get(id), all: () => all });
+const mapSource = (all: Map<string, VersionSummary>): SummarySource => ({
+  get: (id) => all.get(id),
+  all: () => all,
+  table: () => tableOf([...all.values()]),
+});
 
 /**
  * The summaries as views see them: a line of `.mvm/numbers` past what the
@@ -59,6 +66,7 @@ function shownNumbers(repo: Repository, source: SummarySource): SummarySource {
     s && s.number !== null && s.number > confirmed ? { ...s, number: null } : s;
   return {
     get: (id) => shown(source.get(id)),
+    table: () => shownTable(source.table(), confirmed),
     all: () => {
       const all = source.all();
       let out: Map<string, VersionSummary> | null = null;

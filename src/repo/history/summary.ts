@@ -76,3 +76,9 @@ export function isSummary(v: unknown): v is StoredSummary {
     isCount(v.annotations)
   );
 }
+
+/**
+ * A summary file (or its columns) with a value that does not parse or is not of its shape (a damaged disk, or a
+ * hand-edited `.mvm/`: appends are checked, rewrites atomic).
+ */
+export class SummaryFileDamaged extends Error {}

@@ -5,7 +5,7 @@ import { openForReading, readFully } from '../../storage/readFully.js';
 import type { Scalar } from '../../core/objects.js';
 import { isCount, isId, isRecord } from '../../core/schema.js';
 import type { Repository } from '../repository/index.js';
-import type { StoredSummary } from './summary.js';
+import { isSummary, SummaryFileDamaged, type StoredSummary } from './summary.js';
 
 /**
  * The summary columns, `.mvm/summaries.columns`: every summary of the summary
@@ -140,27 +140,39 @@ function allStringLists(c: unknown[]): boolean {
   return true;
 }
 
-/** The one shape check of a body read from the file (which may have been edited by anyone). */
-function isBody(v: unknown, n: number): v is Body {
+type Column = (typeof COLUMNS)[number];
+
+/** Each column's check, over all its values (n: how many versions the body holds). */
+const CHECKS: Record<Column, (c: unknown[], n: number) => boolean> = {
+  number: allCounts,
+  files: allCounts,
+  size: allCounts,
+  annotations: allCounts,
+  author: allStrings,
+  time: allStrings,
+  message: allStrings,
+  meta: allScalarMaps,
+  params: allScalarMaps,
+  metrics: allScalarMaps,
+  parents: (c, n) => allRefs(c, n, true, false),
+  base: (c, n) => allRefs(c, n, false, true),
+  data: allStringLists,
+};
+
+/**
+ * The one shape check of a body read from the file (which may have been edited by anyone): every column an
+ * array of n values, the ids n of them, and the values of the columns in `check` (every column, or those a scan
+ * reads; the rest are checked a summary at a time, when one is built).
+ */
+function isBody(v: unknown, n: number, check: readonly Column[]): v is Body {
   if (!isRecord(v) || typeof v.ids !== 'string' || v.ids.length !== 64 * n || !/^[0-9a-f]*$/.test(v.ids)) return false;
   for (const k of COLUMNS) if (!Array.isArray(v[k]) || (v[k] as unknown[]).length !== n) return false;
-  const b = v as unknown as Record<(typeof COLUMNS)[number], unknown[]>;
-  return (
-    allCounts(b.number) &&
-    allCounts(b.files) &&
-    allCounts(b.size) &&
-    allCounts(b.annotations) &&
-    allStrings(b.author) &&
-    allStrings(b.time) &&
-    allStrings(b.message) &&
-    allScalarMaps(b.meta) &&
-    allScalarMaps(b.params) &&
-    allScalarMaps(b.metrics) &&
-    allRefs(b.parents, n, true, false) &&
-    allRefs(b.base, n, false, true) &&
-    allStringLists(b.data)
-  );
+  const b = v as unknown as Record<Column, unknown[]>;
+  return check.every((k) => CHECKS[k](b[k], n));
 }
+
+/** The columns a scan of every version reads (SummaryTable): checked when the columns load. */
+export const SCAN_COLUMNS: readonly Column[] = ['number', 'parents', 'metrics'];
 
 function isHeader(v: unknown): v is Header {
   return (
@@ -177,9 +189,29 @@ function isHeader(v: unknown): v is Header {
 export class SummaryColumns {
   private readonly id: string[];
 
-  private constructor(private readonly b: Body) {
+  private constructor(
+    private readonly b: Body,
+    /** Whether every column was checked when loaded; otherwise summary() checks the summary it builds. */
+    private readonly checked: boolean,
+  ) {
     this.id = new Array<string>(b.number.length);
     for (let i = 0; i < this.id.length; i++) this.id[i] = b.ids.slice(64 * i, 64 * i + 64);
+  }
+
+  /** The number at index `i` (a column checked at load). */
+  numberAt(i: number): number {
+    return this.b.number[i]!;
+  }
+
+  /** The parents' ids at index `i` (a column checked at load). */
+  parentsAt(i: number): string[] {
+    const ps = this.b.parents[i]!;
+    return typeof ps === 'number' ? [this.id[ps]!] : ps.map((r) => (typeof r === 'number' ? this.id[r]! : r));
+  }
+
+  /** The metrics at index `i`, as recorded in the columns (a column checked at load; the map is the columns'). */
+  metricsAt(i: number): Record<string, Scalar> {
+    return this.b.metrics[i]!;
   }
 
   get size(): number {
@@ -190,17 +222,18 @@ export class SummaryColumns {
     return this.id[i]!;
   }
 
-  /** The summary at index `i`: a new object (its maps are the columns' own). */
+  /**
+   * The summary at index `i`: a new object (its maps are the columns' own). Columns not checked at load are
+   * checked here, in the summary built: SummaryFileDamaged when it is not one.
+   */
   summary(i: number): StoredSummary {
     const b = this.b;
     const ref = (r: number | string) => (typeof r === 'number' ? this.id[r]! : r);
     const base = b.base[i]!;
-    const ps = b.parents[i]!;
-    const parents = typeof ps === 'number' ? [this.id[ps]!] : ps.map(ref);
-    return {
+    const s: StoredSummary = {
       id: this.id[i]!,
       number: b.number[i]!,
-      parents,
+      parents: this.parentsAt(i),
       author: b.author[i]!,
       time: b.time[i]!,
       message: b.message[i]!,
@@ -213,13 +246,20 @@ export class SummaryColumns {
       size: b.size[i]!,
       annotations: b.annotations[i]!,
     };
+    if (!this.checked && !isSummary(s)) throw new SummaryFileDamaged('the summary columns hold a value of a bad shape');
+    return s;
   }
 
   /**
    * The current columns of the summary file open as `summaryFd`, when they cover no more than its first `upTo` bytes
    * (where a reader's lines begin), with the bytes they cover; null when there are none to use.
    */
-  static load(repo: Repository, summaryFd: number, upTo: number): { bytes: number; columns: SummaryColumns } | null {
+  static load(
+    repo: Repository,
+    summaryFd: number,
+    upTo: number,
+    check: readonly Column[] = COLUMNS,
+  ): { bytes: number; columns: SummaryColumns } | null {
     const fd = openForReading(join(repo.dir, NAME));
     if (fd === null) return null;
     try {
@@ -234,7 +274,8 @@ export class SummaryColumns {
       const buf = Buffer.allocUnsafe(h.body);
       if (readFully(fd, buf, nl + 1) < h.body) return null;
       const body: unknown = JSON.parse(buf.toString('utf8'));
-      return isBody(body, h.n) ? { bytes: h.bytes, columns: new SummaryColumns(body) } : null;
+      if (!isBody(body, h.n, check)) return null;
+      return { bytes: h.bytes, columns: new SummaryColumns(body, check.length === COLUMNS.length) };
     } catch {
       return null;
     } finally {

@@ -8,8 +8,9 @@ import { MAX_METADATA_SIZE } from '../../core/limits.js';
 import { isCount, isRecord, isScalar } from '../../core/schema.js';
 import type { Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
-import { isSummary, type StoredSummary } from './summary.js';
-import { removeColumns, SummaryColumns, writeColumns } from './summaryColumns.js';
+import { isSummary, SummaryFileDamaged, type StoredSummary } from './summary.js';
+import { removeColumns, SCAN_COLUMNS, SummaryColumns, writeColumns } from './summaryColumns.js';
+import { columnTable, type SummaryTable, tableOf } from './summaryTable.js';
 
 /**
  * The summary file, `.mvm/summaries`: the summary of every numbered version,
@@ -128,12 +129,6 @@ export function isCurrent(repo: Repository, state: SummaryState): boolean {
   );
 }
 
-/**
- * A summary file with a line that does not parse or is not of the file's shape
- * (a damaged disk, or a hand-edited `.mvm/`: appends are checked, rewrites atomic).
- */
-export class SummaryFileDamaged extends Error {}
-
 type Line = { s: StoredSummary } | { a: number; m: Record<string, Scalar> } | { state: SummaryState };
 
 function isMark(v: unknown): v is FileMark {
@@ -249,6 +244,23 @@ export class SummaryReader {
     this.every = new Map();
     for (const s of sorted) this.every.set(s.id, s);
     return this.every;
+  }
+
+  /**
+   * Every summary as a table (summaryTable.ts), for a scan: the current columns (checked in the columns a scan
+   * reads, no summary built per version) and the lines past them; else all(), as when new columns are due.
+   */
+  table(): SummaryTable {
+    if (this.every || this.pos === 0 || !this.state) return tableOf([...this.all().values()]);
+    this.block = MAX_BLOCK;
+    const columns = SummaryColumns.load(this.repo, this.fd, this.pos, SCAN_COLUMNS);
+    if (!columns || (this.stateText && this.size - columns.bytes > columnsPolicy.after))
+      return tableOf([...this.all().values()]);
+    this.floor = columns.bytes;
+    while (this.pos > this.floor) for (const l of this.step()) this.take(l);
+    this.floor = 0;
+    const lines = [...this.byId.values()].sort((a, b) => a.number - b.number);
+    return columnTable(columns.columns, lines, this.pending);
   }
 
   close(): void {

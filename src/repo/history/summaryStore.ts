@@ -4,7 +4,7 @@ import { isMvmError } from '../../errors.js';
 import { mergeInto } from '../../core/values.js';
 import type { AnnotationLogEntry, Scalar } from '../../core/objects.js';
 import type { Repository } from '../repository/index.js';
-import { summarize, type StoredSummary } from './summary.js';
+import { summarize, SummaryFileDamaged, type StoredSummary } from './summary.js';
 import type { GcLogEntry } from './gcLog.js';
 import {
   appendSummaryFile,
@@ -13,7 +13,6 @@ import {
   MAX_APPENDS,
   onlyAppended,
   logPaths,
-  SummaryFileDamaged,
   SummaryReader,
   summaryFileState,
   writeSummaryFile,

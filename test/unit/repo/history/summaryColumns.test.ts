@@ -7,8 +7,10 @@ import { log } from '../../../../src/ops/log.js';
 import type { Repository } from '../../../../src/repo/repository/repository.js';
 import { smallHistory } from '../../../helpers/history.js';
 import { summariesInMemory } from '../../../../src/repo/history/summaryStore.js';
-import type { StoredSummary } from '../../../../src/repo/history/summary.js';
+import { type StoredSummary, SummaryFileDamaged } from '../../../../src/repo/history/summary.js';
 import { columnsPolicy, SummaryReader } from '../../../../src/repo/history/summaryFile.js';
+import { bestVersion } from '../../../../src/repo/history/ranking.js';
+import type { SummaryTable } from '../../../../src/repo/history/summaryTable.js';
 import { allSummaries } from '../../../../src/repo/history/summaries.js';
 
 let dir: string;
@@ -133,5 +135,49 @@ describe('the summary columns', () => {
     } finally {
       r.close();
     }
+  });
+
+  it('give a table read a field at a time, lines and annotations joined; damage shows where it is read', async () => {
+    await allSummaries(repo);
+    columnsPolicy.after = 1 << 30;
+    await annotate(repo, ids[1]!, { metrics: { f1: 0.5 } });
+    writeFileSync(join(dir, 'models', 'm.bin'), 'version 5');
+    const v5 = (await commit(repo, { message: 'v5', time: '2026-01-05T00:00:00Z' })).id;
+    await allSummaries(repo);
+    const expected = fromManifests();
+    const withTable = <T>(fn: (t: SummaryTable) => T): T => {
+      const r = SummaryReader.open(repo)!;
+      try {
+        return fn(r.table());
+      } finally {
+        r.close();
+      }
+    };
+    withTable((t) => {
+      // four rows from the columns, one from a line past them
+      expect(t.size).toBe(5);
+      expect(Array.from({ length: t.size }, (_, i) => t.summary(i))).toEqual(expected);
+      expect(Array.from({ length: t.size }, (_, i) => [t.id(i), t.number(i), t.parents(i), t.metrics(i)])).toEqual(
+        expected.map((s) => [s.id, s.number, s.parents, s.metrics]),
+      );
+      expect(t.metrics(1)).toMatchObject({ f1: 0.5 });
+      expect([t.indexOf(v5), t.indexOf(ids[0]!), t.indexOf('0'.repeat(64))]).toEqual([4, 0, -1]);
+    });
+    // a column no scan reads, damaged: the table loads, and building that summary says so
+    editBody((b) => ((b.author as unknown[])[1] = 7));
+    withTable((t) => {
+      expect(t.metrics(1)).toEqual(expected[1]!.metrics);
+      expect(() => t.summary(1)).toThrow(SummaryFileDamaged);
+    });
+    // best builds the winner's summary inside withSummaries, which reads the manifests again then
+    const best = await bestVersion(repo, { metric: 'f1' });
+    expect([best.best.id, best.best.author, best.candidates]).toEqual([ids[1], expected[1]!.author, 1]);
+    // ... and writes the summary file whole: the columns of the old one are gone
+    expect(existsSync(columnsFile())).toBe(false);
+    // a column a scan reads, damaged: the columns are not used, and the table comes from the lines
+    columnsPolicy.after = 0;
+    await allSummaries(repo);
+    editBody((b) => ((b.metrics as unknown[])[2] = 'x'));
+    withTable((t) => expect(Array.from({ length: t.size }, (_, i) => t.summary(i))).toEqual(expected));
   });
 });
