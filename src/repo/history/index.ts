@@ -30,7 +30,7 @@ export { followRegistry } from './numbering.js';
 export { gcRoots, reachableObjects } from './reachable.js';
 export { mergeOnto, replayOnto, type Rebased } from './rebase.js';
 export { repairRepository } from './repair.js';
-export { bestVersion, rankDirection, type Ranking, type RankOptions, rankVersions } from './ranking.js';
+export { type Best, bestVersion, rankDirection, type Ranking, type RankOptions, rankVersions } from './ranking.js';
 export { numberLookup, numberOf, provisionalIds, resolveRevision, resolveTarget } from './revisions.js';
 export { allSummaries, queryRecord, refNames, type SummarySource, whereWarnings, withSummaries } from './summaries.js';
 export { summarize, type VersionSummary } from './summary.js';

@@ -96,15 +96,26 @@ function ranksBefore(a: { i: number; v: number }, b: { i: number; v: number }, d
   return a.v === b.v ? a.i > b.i : direction === 'higher' ? a.v > b.v : a.v < b.v;
 }
 
-/** The best version by a metric (`best`): one scan, and the winner's summary the only one built. */
-export async function bestVersion(
-  repo: Repository,
-  opts: RankOptions,
-): Promise<Pick<Ranking, 'metric' | 'direction' | 'best' | 'candidates'>> {
+/** The best version by a metric, as `best` shows it. */
+export interface Best {
+  id: string;
+  number: number | null;
+  value: number;
+  direction: Direction;
+  /** How many versions were ranked. */
+  candidates: number;
+}
+
+/**
+ * The best version by a metric (`best`): one scan of the parents and metrics of every version, and no summary
+ * built (unless a query must see them).
+ */
+export async function bestVersion(repo: Repository, opts: RankOptions): Promise<Best> {
   return withSummaries(repo, async (source) => {
     const t = source.table();
     const { direction, found, top } = await scan(repo, opts, t);
-    return { metric: opts.metric, direction, best: t.summary(found[top]!.i), candidates: found.length };
+    const { i, v } = found[top]!;
+    return { id: t.id(i), number: t.number(i), value: v, direction, candidates: found.length };
   });
 }
 
@@ -139,12 +150,13 @@ export async function rankVersions(repo: Repository, opts: RankOptions): Promise
 /** Which indexes of the table HEAD descends from (all parents), HEAD included. */
 function ancestry(head: string | null, t: SummaryTable): Uint8Array {
   const seen = new Uint8Array(t.size);
-  const stack = head ? [head] : [];
+  const start = head ? t.indexOf(head) : -1;
+  const stack = start >= 0 ? [start] : [];
   while (stack.length) {
-    const i = t.indexOf(stack.pop()!);
-    if (i < 0 || seen[i]) continue;
+    const i = stack.pop()!;
+    if (seen[i]) continue;
     seen[i] = 1;
-    for (const p of t.parents(i)) stack.push(p);
+    for (const p of t.parentRows(i)) if (!seen[p]) stack.push(p);
   }
   return seen;
 }

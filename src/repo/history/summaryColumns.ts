@@ -11,24 +11,26 @@ import { isSummary, SummaryFileDamaged, type StoredSummary } from './summary.js'
  * The summary columns, `.mvm/summaries.columns`: every summary of the summary
  * file's first bytes (up to and with one of its state lines), annotations
  * merged, stored field by field, so that a reader of every summary (`log
- * --where`, `best`) parses one JSON document of arrays instead of a line per
- * version, and builds the summaries it uses from them. Derived from the
- * summary file alone, written best effort (temp then rename) by a reader that
- * read the whole file, and trusted only while the summary file still holds,
- * at the length covered, the state line it was built from (a small read);
- * anything else (missing, torn, of another shape, over its size cap, stale)
- * is ignored, and the summary file is read line by line as before.
+ * --where`, `best`) parses a JSON array per field instead of a line per
+ * version, and builds the summaries it uses from them; a scan (`best`) parses
+ * only the fields it reads. Derived from the summary file alone, written best
+ * effort (temp then rename) by a reader that read the whole file, and trusted
+ * only while the summary file still holds, at the length covered, the state
+ * line it was built from (a small read); anything else (missing, torn, of
+ * another shape, over its size cap, stale, of format 1) is ignored, and the
+ * summary file is read line by line as before.
  *
- * Two lines:
- *   {"columns":1,"bytes":B,"last":STATE_LINE,"n":N,"body":LENGTH}
- *   {"ids":"ID1ID2...","number":[...],"parents":[[P,...],...],"author":[...],...}
- * `ids` is the N versions' ids one after another (64 hex digits each); every
- * other field of the body is an array of N values, in the same order: a
- * summary's field, except that `parents` and `base` name a version of the
- * file by its index (a number) and any other by its id (a string).
+ * A header line, then the fields' JSON texts one after another (no separator):
+ *   {"columns":2,"bytes":B,"last":STATE_LINE,"n":N,"body":LENGTH,"lengths":[L_ids,L_number,...]}
+ *   "ID1ID2..."[n1,n2,...][[P,...],...]["author",...]...
+ * `lengths` gives each text's bytes, `ids` first, then the fields in COLUMNS
+ * order. `ids` is the N versions' ids one after another (64 hex digits each);
+ * every other field is an array of N values, in the same order: a summary's
+ * field, except that `parents` and `base` name a version of the file by its
+ * index (a number) and any other by its id (a string).
  */
 const NAME = 'summaries.columns';
-const FORMAT = 1;
+const FORMAT = 2;
 /** The header line is small: the state line it quotes is a few hundred bytes. */
 const HEADER_MAX = 8192;
 
@@ -42,6 +44,8 @@ interface Header extends ColumnsCover {
   columns: number;
   n: number;
   body: number;
+  /** Bytes of each field's JSON text: `ids`, then COLUMNS in order. */
+  lengths: number[];
 }
 
 interface Body {
@@ -159,16 +163,16 @@ const CHECKS: Record<Column, (c: unknown[], n: number) => boolean> = {
   data: allStringLists,
 };
 
-/**
- * The one shape check of a body read from the file (which may have been edited by anyone): every column an
- * array of n values, the ids n of them, and the values of the columns in `check` (every column, or those a scan
- * reads; the rest are checked a summary at a time, when one is built).
- */
-function isBody(v: unknown, n: number, check: readonly Column[]): v is Body {
-  if (!isRecord(v) || typeof v.ids !== 'string' || v.ids.length !== 64 * n || !/^[0-9a-f]*$/.test(v.ids)) return false;
-  for (const k of COLUMNS) if (!Array.isArray(v[k]) || (v[k] as unknown[]).length !== n) return false;
-  const b = v as unknown as Record<Column, unknown[]>;
-  return check.every((k) => CHECKS[k](b[k], n));
+/** The ids text parsed: N ids of 64 hex digits one after another, or null. */
+function parseIds(text: string, n: number): string | null {
+  const ids: unknown = JSON.parse(text);
+  return typeof ids === 'string' && ids.length === 64 * n && /^[0-9a-f]*$/.test(ids) ? ids : null;
+}
+
+/** A field's text parsed and checked (an array of n values of its type), or null. */
+function parseColumn(k: Column, text: string, n: number): unknown[] | null {
+  const c: unknown = JSON.parse(text);
+  return Array.isArray(c) && c.length === n && CHECKS[k](c, n) ? c : null;
 }
 
 /** The columns a scan of every version reads (SummaryTable): checked when the columns load. */
@@ -181,37 +185,71 @@ function isHeader(v: unknown): v is Header {
     isCount(v.bytes) &&
     typeof v.last === 'string' &&
     isCount(v.n) &&
-    isCount(v.body)
+    isCount(v.body) &&
+    Array.isArray(v.lengths) &&
+    v.lengths.length === COLUMNS.length + 1 &&
+    v.lengths.every(isCount) &&
+    (v.lengths as number[]).reduce((a, x) => a + x, 0) === v.body
   );
 }
 
 /** The columns of a summary file: summaries built one at a time, by index or id. */
 export class SummaryColumns {
   private readonly id: string[];
+  /** The fields parsed so far (those checked at load, then any a summary() needed). */
+  private readonly b: Partial<Body> = {};
 
   private constructor(
-    private readonly b: Body,
-    /** Whether every column was checked when loaded; otherwise summary() checks the summary it builds. */
+    ids: string,
+    parsed: Partial<Body>,
+    /** The body, and where each field's text starts in it (COLUMNS order), for the fields parsed on use. */
+    private readonly body: Buffer,
+    private readonly starts: number[],
+    private readonly lengths: number[],
+    /** Whether every field was checked when loaded; otherwise summary() checks the summary it builds. */
     private readonly checked: boolean,
   ) {
-    this.id = new Array<string>(b.number.length);
-    for (let i = 0; i < this.id.length; i++) this.id[i] = b.ids.slice(64 * i, 64 * i + 64);
+    Object.assign(this.b, parsed);
+    this.id = new Array<string>(ids.length / 64);
+    for (let i = 0; i < this.id.length; i++) this.id[i] = ids.slice(64 * i, 64 * i + 64);
   }
 
-  /** The number at index `i` (a column checked at load). */
+  /** Field `k`, parsed on first use: SummaryFileDamaged when it is not an array of one value a version. */
+  private col<K extends Column>(k: K): Body[K] {
+    const have = this.b[k];
+    if (have) return have as Body[K];
+    const at = COLUMNS.indexOf(k);
+    let c: unknown;
+    try {
+      c = JSON.parse(this.body.toString('utf8', this.starts[at], this.starts[at]! + this.lengths[at]!));
+    } catch {
+      c = null;
+    }
+    if (!Array.isArray(c) || c.length !== this.id.length)
+      throw new SummaryFileDamaged(`the summary columns' ${k} is not an array of one value a version`);
+    this.b[k] = c as Body[K];
+    return c as Body[K];
+  }
+
+  /** The number at index `i`. */
   numberAt(i: number): number {
-    return this.b.number[i]!;
+    return this.col('number')[i]!;
   }
 
-  /** The parents' ids at index `i` (a column checked at load). */
+  /** The parents' ids at index `i`. */
   parentsAt(i: number): string[] {
-    const ps = this.b.parents[i]!;
+    const ps = this.col('parents')[i]!;
     return typeof ps === 'number' ? [this.id[ps]!] : ps.map((r) => (typeof r === 'number' ? this.id[r]! : r));
   }
 
-  /** The metrics at index `i`, as recorded in the columns (a column checked at load; the map is the columns'). */
+  /** The parents at index `i` as stored: an index among these columns, or an id (a version they do not hold). */
+  parentRefsAt(i: number): number | (number | string)[] {
+    return this.col('parents')[i]!;
+  }
+
+  /** The metrics at index `i`, as recorded in the columns (the map is the columns'). */
   metricsAt(i: number): Record<string, Scalar> {
-    return this.b.metrics[i]!;
+    return this.col('metrics')[i]!;
   }
 
   get size(): number {
@@ -227,24 +265,23 @@ export class SummaryColumns {
    * checked here, in the summary built: SummaryFileDamaged when it is not one.
    */
   summary(i: number): StoredSummary {
-    const b = this.b;
     const ref = (r: number | string) => (typeof r === 'number' ? this.id[r]! : r);
-    const base = b.base[i]!;
+    const base = this.col('base')[i]!;
     const s: StoredSummary = {
       id: this.id[i]!,
-      number: b.number[i]!,
+      number: this.numberAt(i),
       parents: this.parentsAt(i),
-      author: b.author[i]!,
-      time: b.time[i]!,
-      message: b.message[i]!,
-      meta: b.meta[i]!,
-      params: b.params[i]!,
-      metrics: b.metrics[i]!,
+      author: this.col('author')[i]!,
+      time: this.col('time')[i]!,
+      message: this.col('message')[i]!,
+      meta: this.col('meta')[i]!,
+      params: this.col('params')[i]!,
+      metrics: this.metricsAt(i),
       base: base === null ? null : ref(base),
-      data: b.data[i]!,
-      files: b.files[i]!,
-      size: b.size[i]!,
-      annotations: b.annotations[i]!,
+      data: this.col('data')[i]!,
+      files: this.col('files')[i]!,
+      size: this.col('size')[i]!,
+      annotations: this.col('annotations')[i]!,
     };
     if (!this.checked && !isSummary(s)) throw new SummaryFileDamaged('the summary columns hold a value of a bad shape');
     return s;
@@ -273,9 +310,21 @@ export class SummaryColumns {
       if (!coversPrefix(summaryFd, h)) return null;
       const buf = Buffer.allocUnsafe(h.body);
       if (readFully(fd, buf, nl + 1) < h.body) return null;
-      const body: unknown = JSON.parse(buf.toString('utf8'));
-      if (!isBody(body, h.n, check)) return null;
-      return { bytes: h.bytes, columns: new SummaryColumns(body, check.length === COLUMNS.length) };
+      const [idsLength, ...lengths] = h.lengths;
+      const ids = parseIds(buf.toString('utf8', 0, idsLength), h.n);
+      if (ids === null) return null;
+      const starts: number[] = [];
+      for (let at = idsLength!, k = 0; k < lengths.length; at += lengths[k++]!) starts.push(at);
+      // the fields asked for are parsed and checked now, the others when a summary needs them
+      const checked: Partial<Record<Column, unknown[]>> = {};
+      for (const k of check) {
+        const at = COLUMNS.indexOf(k);
+        const c = parseColumn(k, buf.toString('utf8', starts[at], starts[at]! + lengths[at]!), h.n);
+        if (!c) return null;
+        checked[k] = c;
+      }
+      const all = check.length === COLUMNS.length;
+      return { bytes: h.bytes, columns: new SummaryColumns(ids, checked as Partial<Body>, buf, starts, lengths, all) };
     } catch {
       return null;
     } finally {
@@ -319,13 +368,15 @@ export function writeColumns(repo: Repository, summaries: StoredSummary[], cover
     size: summaries.map((s) => s.size),
     annotations: summaries.map((s) => s.annotations),
   } satisfies Body;
-  const text = Buffer.from(JSON.stringify(body));
+  const texts = [body.ids, ...COLUMNS.map((k) => body[k])].map((v) => Buffer.from(JSON.stringify(v)));
+  const text = Buffer.concat(texts);
   const header: Header = {
     columns: FORMAT,
     bytes: cover.bytes,
     last: cover.last,
     n: summaries.length,
     body: text.length,
+    lengths: texts.map((t) => t.length),
   };
   try {
     writeFileAtomic(join(repo.dir, NAME), Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), text]), {

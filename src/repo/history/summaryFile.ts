@@ -13,11 +13,9 @@ import { removeColumns, SCAN_COLUMNS, SummaryColumns, writeColumns } from './sum
 import { columnTable, type SummaryTable, tableOf } from './summaryTable.js';
 
 /**
- * The summary file, `.mvm/summaries`: the summary of every numbered version,
- * as JSON lines, so that `log`, `best` and `--where` answer by reading one
- * file, not every manifest. It is derived data, the only store of summaries:
- * written only under its own lock (see summaryStore.ts), and trusted only
- * while the logs it was built from are unchanged.
+ * The summary file, `.mvm/summaries`: the summary of every numbered version, as JSON lines, so that `log`, `best`
+ * and `--where` answer by reading one file, not every manifest. It is derived data, the only store of summaries:
+ * written only under its own lock (see summaryStore.ts), and trusted only while the logs it was built from hold.
  *
  * Lines, oldest first:
  *   {"s":SUMMARY}                  a version's summary (its number inside)
@@ -31,10 +29,9 @@ const NAME = 'summaries';
 const BLOCK = 64 * 1024;
 const MAX_BLOCK = 8 * 1024 * 1024;
 /**
- * A reader of every summary writes the columns (summaryColumns.ts) when the file is at least `after` bytes long and
- * has no columns, or when more than `after` bytes of it lie past what its columns cover (tests lower it): 256 KiB
- * of lines (about 600 versions) parse in a few milliseconds, and writing the columns (tens of milliseconds for
- * 10,000 versions) is paid at most once per 256 KiB of appends, and once after each rewrite of the file.
+ * A reader of every summary writes the columns (summaryColumns.ts) when the file is at least `after` bytes long with
+ * none, or more than `after` bytes lie past them (tests lower it): 256 KiB of lines (600 versions) parse in a few
+ * ms, and writing the columns (tens of ms for 10,000 versions) is paid once per 256 KiB of appends or rewrite.
  */
 export const columnsPolicy = { after: 256 * 1024 };
 
@@ -78,9 +75,8 @@ function statMark(path: string): Omit<FileMark, 'blake3'> {
 }
 
 /**
- * The BLAKE3 of the first `size` bytes of a file (null when it is shorter or gone); logs are read whole anyway.
- * BLAKE3, not a hash from node:crypto: the object store has loaded it already, and loading node:crypto costs
- * every short command about 7 ms (measured on `log --where`, 2026-12-07).
+ * The BLAKE3 of the first `size` bytes of a file (null when it is shorter or gone); logs are read whole anyway. Not
+ * node:crypto, which costs a short command about 7 ms to load (`log --where`, 2026-12-07); BLAKE3 is loaded.
  */
 function prefixHash(path: string, size: number): string | null {
   try {
@@ -251,16 +247,19 @@ export class SummaryReader {
    * reads, no summary built per version) and the lines past them; else all(), as when new columns are due.
    */
   table(): SummaryTable {
-    if (this.every || this.pos === 0 || !this.state) return tableOf([...this.all().values()]);
-    this.block = MAX_BLOCK;
-    const columns = SummaryColumns.load(this.repo, this.fd, this.pos, SCAN_COLUMNS);
-    if (!columns || (this.stateText && this.size - columns.bytes > columnsPolicy.after))
-      return tableOf([...this.all().values()]);
-    this.floor = columns.bytes;
-    while (this.pos > this.floor) for (const l of this.step()) this.take(l);
-    this.floor = 0;
-    const lines = [...this.byId.values()].sort((a, b) => a.number - b.number);
-    return columnTable(columns.columns, lines, this.pending);
+    const columns =
+      this.every || !this.pos || !this.state ? null : SummaryColumns.load(this.repo, this.fd, this.pos, SCAN_COLUMNS);
+    if (columns && !(this.stateText && this.size - columns.bytes > columnsPolicy.after)) {
+      [this.block, this.floor] = [MAX_BLOCK, columns.bytes];
+      while (this.pos > this.floor) for (const l of this.step()) this.take(l);
+      this.floor = 0;
+      const lines = [...this.byId.values()].sort((a, b) => a.number - b.number);
+      const c = columns.columns;
+      // unless lines repeat what the columns hold (a hand edit): all() takes the lines' summaries, in number order
+      if (!lines.length || !c.size || lines[0]!.number > c.numberAt(c.size - 1))
+        return columnTable(c, lines, this.pending);
+    }
+    return tableOf([...this.all().values()]);
   }
 
   close(): void {

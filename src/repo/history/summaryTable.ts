@@ -15,12 +15,30 @@ export interface SummaryTable {
   /** Null for a version made here that the shared registry has not numbered yet (VersionSummary). */
   number(i: number): number | null;
   parents(i: number): readonly string[];
+  /** The indexes of the parents the table holds (a walk of the history by index). */
+  parentRows(i: number): number[];
   /** Read only: the map may be shared with the table's own rows. */
   metrics(i: number): Readonly<Record<string, Scalar>>;
   /** The whole summary: a new object, its maps shared with the table. */
   summary(i: number): VersionSummary;
-  /** The index of version `id`, or -1. */
+  /** The index of version `id`, or -1 (the newest rows are looked at first, without building an index). */
   indexOf(id: string): number;
+}
+
+/** How many of the newest rows indexOf compares before it builds a map of every id (HEAD and its parents are there). */
+const RECENT = 64;
+
+/** indexOf over `size` rows named by `id`: the newest RECENT rows first, then a map built once. */
+function finder(size: number, id: (i: number) => string): (want: string) => number {
+  let index: Map<string, number> | null = null;
+  return (want) => {
+    if (!index) {
+      for (let i = size - 1; i >= 0 && i >= size - RECENT; i--) if (id(i) === want) return i;
+      index = new Map();
+      for (let i = 0; i < size; i++) index.set(id(i), i);
+    }
+    return index.get(want) ?? -1;
+  };
 }
 
 /** The metrics of a summary overlaid by annotations met newest first (applied oldest first), and their count. */
@@ -36,36 +54,40 @@ function annotated(
 
 /** A table over summaries already built, in number order. */
 export function tableOf(summaries: readonly VersionSummary[]): SummaryTable {
-  let index: Map<string, number> | null = null;
+  const indexOf = finder(summaries.length, (i) => summaries[i]!.id);
   return {
     size: summaries.length,
     id: (i) => summaries[i]!.id,
     number: (i) => summaries[i]!.number,
     parents: (i) => summaries[i]!.parents,
+    parentRows: (i) => rowsOf(summaries[i]!.parents, indexOf),
     metrics: (i) => summaries[i]!.metrics,
     summary: (i) => summaries[i]!,
-    indexOf(id) {
-      index ??= new Map(summaries.map((s, i) => [s.id, i]));
-      return index.get(id) ?? -1;
-    },
+    indexOf,
   };
+}
+
+/** The indexes of the ids a table holds. */
+function rowsOf(ids: readonly string[], indexOf: (id: string) => number): number[] {
+  const out: number[] = [];
+  for (const id of ids) {
+    const i = indexOf(id);
+    if (i >= 0) out.push(i);
+  }
+  return out;
 }
 
 /**
  * The table of a summary file read through its columns: the columns' rows (older versions) then the summaries
- * read from the lines past them (newer ones, in number order), annotations met in those lines applied to the
- * columns' rows as they are read. A column row whose version a line also gave is the line's.
+ * read from the lines past them (newer ones, in number order: the caller checks that they come after the
+ * columns), annotations met in those lines applied to the columns' rows as they are read.
  */
 export function columnTable(
   columns: SummaryColumns,
   lines: readonly StoredSummary[],
   pending: ReadonlyMap<number, Record<string, Scalar>[]>,
 ): SummaryTable {
-  const given = new Set(lines.map((s) => s.id));
-  // column indexes in order, skipping those a line gave (none, unless lines were read back past the columns)
-  const rows: number[] = [];
-  for (let c = 0; c < columns.size; c++) if (!given.size || !given.has(columns.idAt(c))) rows.push(c);
-  const n = rows.length;
+  const n = columns.size;
   const merged = new Map<number, { metrics: Record<string, Scalar>; annotations: number }>();
   const metricsOf = (c: number) => {
     const later = pending.get(columns.numberAt(c));
@@ -74,26 +96,33 @@ export function columnTable(
     if (!m) merged.set(c, (m = annotated(columns.metricsAt(c), later)));
     return m;
   };
-  let index: Map<string, number> | null = null;
+  const id = (i: number) => (i < n ? columns.idAt(i) : lines[i - n]!.id);
+  const indexOf = finder(n + lines.length, id);
   return {
     size: n + lines.length,
-    id: (i) => (i < n ? columns.idAt(rows[i]!) : lines[i - n]!.id),
-    number: (i) => (i < n ? columns.numberAt(rows[i]!) : lines[i - n]!.number),
-    parents: (i) => (i < n ? columns.parentsAt(rows[i]!) : lines[i - n]!.parents),
-    metrics: (i) => (i < n ? metricsOf(rows[i]!).metrics : lines[i - n]!.metrics),
+    id,
+    number: (i) => (i < n ? columns.numberAt(i) : lines[i - n]!.number),
+    parents: (i) => (i < n ? columns.parentsAt(i) : lines[i - n]!.parents),
+    parentRows(i) {
+      if (i >= n) return rowsOf(lines[i - n]!.parents, indexOf);
+      // an index among the columns is the same row; an id, a version they do not hold, is looked up
+      const refs = columns.parentRefsAt(i);
+      if (typeof refs === 'number') return [refs];
+      const out: number[] = [];
+      for (const r of refs) {
+        const row = typeof r === 'number' ? r : indexOf(r);
+        if (row >= 0) out.push(row);
+      }
+      return out;
+    },
+    metrics: (i) => (i < n ? metricsOf(i).metrics : lines[i - n]!.metrics),
     summary(i) {
       if (i >= n) return lines[i - n]!;
-      const s = columns.summary(rows[i]!);
-      const m = metricsOf(rows[i]!);
+      const s = columns.summary(i);
+      const m = metricsOf(i);
       return { ...s, metrics: m.metrics, annotations: s.annotations + m.annotations };
     },
-    indexOf(id) {
-      if (!index) {
-        index = new Map();
-        for (let i = 0; i < n + lines.length; i++) index.set(i < n ? columns.idAt(rows[i]!) : lines[i - n]!.id, i);
-      }
-      return index.get(id) ?? -1;
-    },
+    indexOf,
   };
 }
 

@@ -9,7 +9,7 @@ import { smallHistory } from '../../../helpers/history.js';
 import { summariesInMemory } from '../../../../src/repo/history/summaryStore.js';
 import { type StoredSummary, SummaryFileDamaged } from '../../../../src/repo/history/summary.js';
 import { columnsPolicy, SummaryReader } from '../../../../src/repo/history/summaryFile.js';
-import { bestVersion } from '../../../../src/repo/history/ranking.js';
+import { bestVersion, rankVersions } from '../../../../src/repo/history/ranking.js';
 import type { SummaryTable } from '../../../../src/repo/history/summaryTable.js';
 import { allSummaries } from '../../../../src/repo/history/summaries.js';
 
@@ -32,15 +32,26 @@ function readAll(): StoredSummary[] {
 /** The summaries from the manifests and logs alone. */
 const fromManifests = () => [...summariesInMemory(repo, { damaged: true }).values()];
 
-/** The columns file with its body edited by `edit` (the header's length kept right). */
+/** The fields of the columns file, in the order of their texts (ids first). */
+const FIELDS = ['ids', 'number', 'parents', 'author', 'time', 'message', 'meta', 'params', 'metrics', 'base', 'data'];
+FIELDS.push('files', 'size', 'annotations');
+
+/** The columns file with its fields edited by `edit` (the header's lengths kept right). */
 function editBody(edit: (body: Record<string, unknown>) => void): void {
-  const text = readFileSync(columnsFile(), 'utf8');
-  const nl = text.indexOf('\n');
-  const header = JSON.parse(text.slice(0, nl));
-  const body = JSON.parse(text.slice(nl + 1));
+  const bytes = readFileSync(columnsFile());
+  const nl = bytes.indexOf(0x0a);
+  const header = JSON.parse(bytes.subarray(0, nl).toString('utf8')) as { lengths: number[] };
+  const body: Record<string, unknown> = {};
+  let at = nl + 1;
+  header.lengths.forEach((len, k) => {
+    body[FIELDS[k]!] = JSON.parse(bytes.subarray(at, at + len).toString('utf8'));
+    at += len;
+  });
   edit(body);
-  const out = JSON.stringify(body);
-  writeFileSync(columnsFile(), `${JSON.stringify({ ...header, body: Buffer.byteLength(out) })}\n${out}`);
+  const texts = FIELDS.map((f) => Buffer.from(JSON.stringify(body[f])));
+  const out = Buffer.concat(texts);
+  const head = { ...header, body: out.length, lengths: texts.map((t) => t.length) };
+  writeFileSync(columnsFile(), Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`), out]));
 }
 
 beforeEach(async () => {
@@ -162,6 +173,9 @@ describe('the summary columns', () => {
       );
       expect(t.metrics(1)).toMatchObject({ f1: 0.5 });
       expect([t.indexOf(v5), t.indexOf(ids[0]!), t.indexOf('0'.repeat(64))]).toEqual([4, 0, -1]);
+      expect(Array.from({ length: t.size }, (_, i) => t.parentRows(i))).toEqual(
+        expected.map((s) => s.parents.map((p) => expected.findIndex((e) => e.id === p))),
+      );
     });
     // a column no scan reads, damaged: the table loads, and building that summary says so
     editBody((b) => ((b.author as unknown[])[1] = 7));
@@ -169,9 +183,13 @@ describe('the summary columns', () => {
       expect(t.metrics(1)).toEqual(expected[1]!.metrics);
       expect(() => t.summary(1)).toThrow(SummaryFileDamaged);
     });
-    // best builds the winner's summary inside withSummaries, which reads the manifests again then
+    // best reads no author: it answers from the columns, damage and all
     const best = await bestVersion(repo, { metric: 'f1' });
-    expect([best.best.id, best.best.author, best.candidates]).toEqual([ids[1], expected[1]!.author, 1]);
+    expect([best.id, best.number, best.value, best.candidates]).toEqual([ids[1], 2, 0.5, 1]);
+    expect(existsSync(columnsFile())).toBe(true);
+    // a ranking builds every summary inside withSummaries, which reads the manifests again then
+    const ranking = await rankVersions(repo, { metric: 'f1' });
+    expect([ranking.best.id, ranking.best.author, ranking.candidates]).toEqual([ids[1], expected[1]!.author, 1]);
     // ... and writes the summary file whole: the columns of the old one are gone
     expect(existsSync(columnsFile())).toBe(false);
     // a column a scan reads, damaged: the columns are not used, and the table comes from the lines
@@ -179,5 +197,30 @@ describe('the summary columns', () => {
     await allSummaries(repo);
     editBody((b) => ((b.metrics as unknown[])[2] = 'x'));
     withTable((t) => expect(Array.from({ length: t.size }, (_, i) => t.summary(i))).toEqual(expected));
+  });
+
+  it('give a table where a line past them repeats a version they hold: the line wins, in number order', async () => {
+    await allSummaries(repo);
+    columnsPolicy.after = 1 << 30;
+    const f = join(dir, '.mvm', 'summaries');
+    const text = readFileSync(f, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    const state = lines.at(-1)!;
+    const again = JSON.parse(lines.find((l) => l.includes(ids[1]!))!) as { s: StoredSummary };
+    again.s.message = 'from a line';
+    // the version's line again, then the same state line: the columns still cover the file's first bytes
+    writeFileSync(f, `${text}${JSON.stringify(again)}\n${state}\n`);
+    const r = SummaryReader.open(repo)!;
+    try {
+      const t = r.table();
+      const rows = Array.from({ length: t.size }, (_, i) => t.summary(i));
+      expect(rows.map((s) => s.id)).toEqual(ids);
+      expect(rows.map((s) => s.message)).toEqual(['v1 é', 'from a line', 'v3 é', 'v4 é']);
+      expect(Array.from({ length: t.size }, (_, i) => t.parentRows(i))).toEqual(
+        rows.map((s) => s.parents.map((p) => rows.findIndex((e) => e.id === p))),
+      );
+    } finally {
+      r.close();
+    }
   });
 });
