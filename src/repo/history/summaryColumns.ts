@@ -195,12 +195,13 @@ function isHeader(v: unknown): v is Header {
 
 /** The columns of a summary file: summaries built one at a time, by index or id. */
 export class SummaryColumns {
+  /** The ids sliced out of the ids text so far (a scan reads few). */
   private readonly id: string[];
   /** The fields parsed so far (those checked at load, then any a summary() needed). */
   private readonly b: Partial<Body> = {};
 
   private constructor(
-    ids: string,
+    private readonly ids: string,
     parsed: Partial<Body>,
     /** The body, and where each field's text starts in it (COLUMNS order), for the fields parsed on use. */
     private readonly body: Buffer,
@@ -211,7 +212,6 @@ export class SummaryColumns {
   ) {
     Object.assign(this.b, parsed);
     this.id = new Array<string>(ids.length / 64);
-    for (let i = 0; i < this.id.length; i++) this.id[i] = ids.slice(64 * i, 64 * i + 64);
   }
 
   /** Field `k`, parsed on first use: SummaryFileDamaged when it is not an array of one value a version. */
@@ -239,7 +239,7 @@ export class SummaryColumns {
   /** The parents' ids at index `i`. */
   parentsAt(i: number): string[] {
     const ps = this.col('parents')[i]!;
-    return typeof ps === 'number' ? [this.id[ps]!] : ps.map((r) => (typeof r === 'number' ? this.id[r]! : r));
+    return typeof ps === 'number' ? [this.idAt(ps)] : ps.map((r) => (typeof r === 'number' ? this.idAt(r) : r));
   }
 
   /** The parents at index `i` as stored: an index among these columns, or an id (a version they do not hold). */
@@ -257,7 +257,7 @@ export class SummaryColumns {
   }
 
   idAt(i: number): string {
-    return this.id[i]!;
+    return (this.id[i] ??= this.ids.slice(64 * i, 64 * i + 64));
   }
 
   /**
@@ -265,10 +265,10 @@ export class SummaryColumns {
    * checked here, in the summary built: SummaryFileDamaged when it is not one.
    */
   summary(i: number): StoredSummary {
-    const ref = (r: number | string) => (typeof r === 'number' ? this.id[r]! : r);
+    const ref = (r: number | string) => (typeof r === 'number' ? this.idAt(r) : r);
     const base = this.col('base')[i]!;
     const s: StoredSummary = {
-      id: this.id[i]!,
+      id: this.idAt(i),
       number: this.numberAt(i),
       parents: this.parentsAt(i),
       author: this.col('author')[i]!,
