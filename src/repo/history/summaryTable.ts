@@ -14,7 +14,6 @@ export interface SummaryTable {
   id(i: number): string;
   /** Null for a version made here that the shared registry has not numbered yet (VersionSummary). */
   number(i: number): number | null;
-  parents(i: number): readonly string[];
   /** The indexes of the parents the table holds (a walk of the history by index). */
   parentRows(i: number): number[];
   /** Read only: the map may be shared with the table's own rows. */
@@ -59,7 +58,6 @@ export function tableOf(summaries: readonly VersionSummary[]): SummaryTable {
     size: summaries.length,
     id: (i) => summaries[i]!.id,
     number: (i) => summaries[i]!.number,
-    parents: (i) => summaries[i]!.parents,
     parentRows: (i) => rowsOf(summaries[i]!.parents, indexOf),
     metrics: (i) => summaries[i]!.metrics,
     summary: (i) => summaries[i]!,
@@ -102,7 +100,6 @@ export function columnTable(
     size: n + lines.length,
     id,
     number: (i) => (i < n ? columns.numberAt(i) : lines[i - n]!.number),
-    parents: (i) => (i < n ? columns.parentsAt(i) : lines[i - n]!.parents),
     parentRows(i) {
       if (i >= n) return rowsOf(lines[i - n]!.parents, indexOf);
       // an index among the columns is the same row; an id, a version they do not hold, is looked up
@@ -131,7 +128,6 @@ export function shownTable(t: SummaryTable, confirmed: number): SummaryTable {
   const shown = (n: number | null) => (n !== null && n > confirmed ? null : n);
   return {
     ...t,
-    size: t.size,
     number: (i) => shown(t.number(i)),
     summary(i) {
       const s = t.summary(i);
