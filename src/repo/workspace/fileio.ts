@@ -24,6 +24,7 @@ import type { ChunkRef, FileObject } from '../../core/objects.js';
 import { type Repository, bounded, partialRemote } from '../repository/index.js';
 import type { StagedFile } from './staging.js';
 import { faultPoint } from '../../storage/faults.js';
+import { canExchange, exchangePaths } from '../../storage/exchange.js';
 import { nowNs, RACY_NS } from './workspace.js';
 
 /** Reports bytes processed, for progress bars. */
@@ -239,9 +240,11 @@ async function copyBase(repo: Repository, file: FileObject, base: AssemblyBase, 
       now.ino === seen.ino
     );
   });
-  // ext4 allocates a replacing file's delayed blocks inside the rename over the old file (auto_da_alloc): about
-  // 0.3 s a GiB, serial, at the very end. Written back on another thread while the copy runs, it overlaps the copy
-  const settled = writeBehind(tmp, state);
+  // ext4 allocates a replacing file's delayed blocks inside a rename over the old file (auto_da_alloc): about
+  // 0.5 s a GiB, serial, at the very end. Where the file is installed by an exchange, which allocates nothing,
+  // the kernel writes it back later, as it does a copy made by cp; otherwise it is written back on another
+  // thread while the copy runs, so the allocation overlaps the copy
+  const settled = canExchange() ? copying : writeBehind(tmp, state);
   return { baseAt: at, passed, done, settled };
 }
 
@@ -294,12 +297,17 @@ export function chunkOffsets(file: FileObject): Map<number, string> {
   return m;
 }
 
-/** Moves an assembled file over `dest` (one atomic rename) and returns the new file's stat. */
+/** Puts an assembled file at `dest` in one atomic step (an exchange over a file, else a rename); returns its stat. */
 export function installFile(tmp: string, dest: string): BigIntStats {
   try {
     try {
       faultPoint('rename', dest);
-      renameSync(tmp, dest);
+      // over a file, an exchange puts the new one in place without the rename's allocation (storage/exchange.ts);
+      // `tmp` then names the old file, which the caller keeps as a link of its own when it needs it
+      if (lstatSync(dest, { throwIfNoEntry: false })?.isFile() && exchangePaths(tmp, dest)) {
+        faultPoint('unlink', tmp);
+        unlinkSync(tmp);
+      } else renameSync(tmp, dest);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
       // .mvm on another filesystem than this file: copy next to it, then rename there

@@ -40,7 +40,7 @@ describe('checkout switch', () => {
       expect(co.bytesChecked).toBe(0);
       expect(co.bytesDecoded).toBe(MiB);
       expect(readFileSync(file()).equals(V1)).toBe(true);
-      // the open file is the old one, whole: the new file was renamed over the path, never written in place
+      // the open file is the old one, whole: the new file was put at the path (exchanged), never written in place
       const seen = Buffer.alloc(V2.length);
       expect(readSync(fd, seen, 0, seen.length, 0)).toBe(V2.length);
       expect(seen.equals(V2)).toBe(true);
