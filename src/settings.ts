@@ -19,6 +19,7 @@
  * | `MVM_WORKERS`       | one per core (+1 for writes), max 8  | storage/workerPool.ts                |
  * | `MVM_DELTAS`        | deltas on (`0` turns them off)       | repo/workspace/chunkFile.ts                       |
  * | `MVM_KERNELS`       | WebAssembly SIMD (`js` for JS loops) | storage/kernels.ts, kernelInstance.ts |
+ * | `MVM_EXCHANGE`      | exchange of names (`0`: renames)     | storage/exchange.ts                  |
  * | `MVM_LOCK_TIMEOUT`  | config.json `lockTimeoutMs` (10 s)   | repo/repository/repository.ts (lock)            |
  * | `MVM_PACK_SIZE`     | PACK_SIZE, 64 MiB                    | repo/transfer/push.ts (packSize)              |
  * | `MVM_HASH`          | native BLAKE3 (`js` for pure JS)     | storage/hash.ts, at first use        |
@@ -67,6 +68,11 @@ export function envDeltasOff(): boolean {
 /** `MVM_KERNELS=js`: true when the byte-plane and delta transforms must run as JavaScript, not WebAssembly. */
 export function envJsKernels(): boolean {
   return process.env.MVM_KERNELS === 'js';
+}
+
+/** `MVM_EXCHANGE=0`: true when checkout must rename new files over old ones instead of exchanging their names. */
+export function envExchangeOff(): boolean {
+  return process.env.MVM_EXCHANGE === '0';
 }
 
 /** `MVM_LOCK_TIMEOUT`: ms to wait for the repository lock, over the repository's `lockTimeoutMs`. */

@@ -9,6 +9,7 @@
  * one whole file at every instant, and a reader of the old file keeps it.
  */
 import { createRequire } from 'node:module';
+import { envExchangeOff } from '../settings.js';
 
 /** The part of the addon in use. */
 interface SwapBinding {
@@ -27,9 +28,10 @@ let binding: SwapBinding | null | undefined;
  * The addon's binding, loaded on first use straight from its prebuilt file
  * (about 2 ms; through the package's own loader it takes 10 ms more), or null
  * where there is none: other platforms, Windows (where the package's swap is
- * not atomic), or a libc without a prebuild.
+ * not atomic), or a libc without a prebuild; also null with `MVM_EXCHANGE=0`.
  */
 function loadBinding(): SwapBinding | null {
+  if (envExchangeOff()) return null;
   if (binding !== undefined) return binding;
   binding = null;
   if (process.platform === 'linux' || process.platform === 'darwin') {

@@ -14,7 +14,7 @@ const V1 = randomBytes(8 * MiB, 1);
 const V2 = Buffer.concat([V1.subarray(0, 3 * MiB), randomBytes(MiB, 2), V1.subarray(4 * MiB)]);
 
 let dir = '';
-const run = (args: string[]) => mvm(args, { cwd: dir });
+const run = (args: string[], env: Record<string, string> = {}) => mvm(args, { cwd: dir, env });
 const file = () => join(dir, 'm.bin');
 
 beforeAll(() => {
@@ -65,6 +65,24 @@ describe('checkout switch', () => {
     expect(co.bytesCopied + co.bytesChecked).toBe(6 * MiB);
     expect(co.bytesDecoded).toBe(2 * MiB);
     expect(readFileSync(file()).equals(V1)).toBe(true);
+    expect(json(run(['status', '--json'])).clean).toBe(true);
+  });
+
+  it('with MVM_EXCHANGE=0 the new file is renamed over the old one: same result, a reader keeps the old bytes', () => {
+    // the workspace holds v1 (the test before checked it out)
+    const fd = openSync(file(), 'r');
+    try {
+      const co = json(run(['checkout', 'main', '--json'], { MVM_EXCHANGE: '0' }));
+      expect([co.bytesCopied, co.bytesChecked, co.bytesDecoded]).toEqual([7 * MiB, 0, MiB]);
+      expect(readFileSync(file()).equals(V2)).toBe(true);
+      const seen = Buffer.alloc(V1.length);
+      expect(readSync(fd, seen, 0, seen.length, 0)).toBe(V1.length);
+      expect(seen.equals(V1)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    expect(trashEmptied(dir)).toBe(true);
+    expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
     expect(json(run(['status', '--json'])).clean).toBe(true);
   });
 });
