@@ -86,6 +86,15 @@ function breakStale(path: string, seen: LockOwner | null): void {
  * is then hard-linked into place, so a lock never exists without its owner.
  * A lock left by a dead process on this host is taken over.
  */
+/**
+ * Whether a file name is one a lock makes beside what it guards: the lock itself (`*.lock`, taken by a hard link)
+ * or the owner file it links from, `lock.PID-HEX`, which lives in the same folder while its process waits for the
+ * lock. A listing of that folder must pass over both, or a reader of it sees a file of another kind come and go.
+ */
+export function isLockFileName(name: string): boolean {
+  return name.endsWith('.lock') || /^lock\.\d+-[0-9a-f]{8}$/.test(name);
+}
+
 export async function acquireLock(path: string, command: string, timeoutMs: number): Promise<Lock> {
   const deadline = Date.now() + timeoutMs;
   let delay = 20;

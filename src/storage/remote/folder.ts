@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { MvmError, fromSystemError } from '../../errors.js';
 import { blake3Hex } from '../hash.js';
 import { tempPath, fsyncDir } from '../atomic.js';
-import { acquireLock } from '../lock.js';
+import { acquireLock, isLockFileName } from '../lock.js';
 import { checkRange, isSafeKey, newStats, type RemoteBackend, type RemoteFile } from './backend.js';
 import { tooLargeMessage } from './limits.js';
 import { REMOTE_LIMITS } from '../../core/limits.js';
@@ -84,7 +84,7 @@ export class FolderBackend implements RemoteBackend {
    */
   foreignEntries(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => !REMOTE_ENTRIES.has(n) && !n.endsWith('.lock'));
+      return readdirSync(this.root).filter((n) => !REMOTE_ENTRIES.has(n) && !isLockFileName(n));
     } catch {
       return [];
     }
@@ -248,7 +248,8 @@ export class FolderBackend implements RemoteBackend {
       for (const n of names) {
         const key = rel ? `${rel}/${n}` : n;
         if (statSync(join(this.root, ...key.split('/'))).isDirectory()) walk(key);
-        else if (isSafeKey(key) && !key.endsWith('.lock')) out.push(key);
+        // a lock beside a key, and the owner file of a process waiting for it, are the backend's own
+        else if (isSafeKey(key) && !isLockFileName(n)) out.push(key);
       }
     };
     walk(prefix.replace(/\/$/, ''));

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderBackend } from '../../../src/storage/remote/folder.js';
+import { acquireLock } from '../../../src/storage/lock.js';
 import { s3Error } from '../../../src/storage/remote/s3.js';
 import { parseRemoteUrl } from '../../../src/storage/remote/open.js';
 import {
@@ -99,6 +100,26 @@ describe('FolderBackend', () => {
       ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a listing never shows a lock, nor the owner file of a process waiting for it (a race seen in CI)', async () => {
+    const b = new FolderBackend(dir, join(dir, 'r'));
+    b.ensure();
+    await b.write('envs/production.json', Buffer.from('{}'));
+    const key = join(dir, 'r', 'envs', 'production.json.lock');
+    const held = await acquireLock(key, 'test', 1000);
+    // a second process would wait with its owner file in envs/: taken here by a second lock call that waits
+    const waiting = acquireLock(key, 'test', 5000);
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(join(dir, 'r', 'envs')).some((n) => /^lock\.\d+-[0-9a-f]{8}$/.test(n))).toBe(true);
+      expect(await b.list('envs/')).toEqual(['envs/production.json']);
+      expect(b.foreignEntries()).toEqual([]);
+    } finally {
+      held.release();
+      (await waiting).release();
+    }
+    expect(readdirSync(join(dir, 'r', 'envs'))).toEqual(['production.json']);
   });
 
   it('refuses keys that leave the remote', async () => {
