@@ -9,7 +9,7 @@ import {
   type Repository,
   withLock,
   type Progress,
-  defaultAuthor,
+  defaultAuthorAsync,
   gitInfo,
   gitInfoAsync,
 } from '../repo/repository/index.js';
@@ -118,7 +118,9 @@ async function prepare(repo: Repository, opts: CommitOptions) {
   }
   const base = opts.base ? resolveRevision(repo, opts.base) : undefined;
   const data: DataDep[] = opts.data?.length ? await resolveDataDeps(repo, opts.data) : [];
-  return { meta, params, metrics, time, base, data, author: defaultAuthor(repo.root, opts.author) };
+  // asked of git while the workspace is read; awaited when the version is written (the promise never rejects)
+  const author = defaultAuthorAsync(repo.root, opts.author);
+  return { meta, params, metrics, time, base, data, author };
 }
 
 /** `a`, `a and b`, `a, b and c`. */
@@ -240,7 +242,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
       type: 'version',
       format: OBJECT_FORMAT,
       parents: head ? [head] : [],
-      author: input.author,
+      author: await input.author,
       time: input.time,
       message: opts.message.trim(),
       files: entries,

@@ -52,13 +52,31 @@ export async function gitInfoAsync(root: string): Promise<GitInfo | undefined> {
 
 /** Who is making a version: an explicit author, else git's user.name <user.email>, else the OS user. */
 export function defaultAuthor(root: string, explicit?: string): string {
+  return givenAuthor(explicit) ?? authorFrom(git(root, ['config', 'user.name']), git(root, ['config', 'user.email']));
+}
+
+/**
+ * defaultAuthor without blocking the thread: git's two settings are asked at once, while the caller goes on
+ * (commit reads the workspace meanwhile, instead of waiting for two git processes one after the other first).
+ */
+export function defaultAuthorAsync(root: string, explicit?: string): Promise<string> {
+  // what needs no git is decided now: a user config that cannot be read fails here, before any work, as before
+  const given = givenAuthor(explicit);
+  if (given) return Promise.resolve(given);
+  // gitAsync never rejects (null where git fails), nor does authorFrom throw: neither does this promise
+  return Promise.all([gitAsync(root, ['config', 'user.name']), gitAsync(root, ['config', 'user.email'])]).then(
+    ([name, email]) => authorFrom(name, email),
+  );
+}
+
+/** The author set without git: `--author`, MVM_AUTHOR or the user config; null when none is. */
+function givenAuthor(explicit?: string): string | null {
   if (explicit?.trim()) return explicit.trim();
-  const fromEnv = envAuthor();
-  if (fromEnv) return fromEnv;
-  const configured = readUserConfig().author;
-  if (configured) return configured;
-  const name = git(root, ['config', 'user.name']);
-  const email = git(root, ['config', 'user.email']);
+  return envAuthor() || readUserConfig().author || null;
+}
+
+/** git's user.name <user.email> (either may be null), else the OS user. */
+function authorFrom(name: string | null, email: string | null): string {
   if (name) return email ? `${name} <${email}>` : name;
   try {
     return userInfo().username;

@@ -23,7 +23,7 @@ export {
   unfinishedClone,
 } from './cloneMarker.js';
 export { createRepository, type InitOptions, type InitResult } from './create.js';
-export { defaultAuthor, gitInfo, gitInfoAsync, lockedVersionsInGit } from './gitInfo.js';
+export { defaultAuthor, defaultAuthorAsync, gitInfo, gitInfoAsync, lockedVersionsInGit } from './gitInfo.js';
 export { addIgnores, ignoreLine, removeIgnores } from './gitignore.js';
 export { DEFAULT_CONFIG, MVM_DIR, type RepoConfig, Repository } from './repository.js';
 export { type Progress, withLock, withPool } from './session.js';
