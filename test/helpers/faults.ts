@@ -99,6 +99,30 @@ const numbers = (dir: string) =>
 const sameTree = (a: Record<string, Buffer>, b: Record<string, Buffer>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([p, d]) => b[p]?.equals(d));
 
+/** Checkout of v1 over v2: the files are exchanged with the old ones where the platform can (storage/exchange.ts). */
+const CHECKOUT: Scenario = {
+  name: 'checkout',
+  args: ['checkout', 'v1'],
+  afterFault: (dir, r) => {
+    // each file whole: v1's or v2's bytes, never a mix within a file
+    const tree = readTree(dir);
+    // a failure (not a kill) puts the whole workspace back, but for one absorbed once HEAD moved (exit 0)
+    if (r.exitCode !== -1 && r.exitCode !== 0) expect(sameTree(tree, V2), r.stderr).toBe(true);
+    for (const [p, d] of Object.entries(tree))
+      expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
+    const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
+    // HEAD moves last: if it says v1, the workspace holds all of v1
+    if (head === 'v1') expect(sameTree(tree, V1)).toBe(true);
+  },
+  afterRerun: (dir) => {
+    expect(sameTree(readTree(dir), V1)).toBe(true);
+    expect(json(run(dir, ['show', 'HEAD', '--json'])).version.message).toBe('v1');
+    expect(json(run(dir, ['status', '--json'])).clean).toBe(true);
+    // an old file a kill left in .mvm/trash is unlinked by the background process the rerun started
+    expect(trashEmptied(dir), 'files left in .mvm/trash').toBe(true);
+  },
+};
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'commit',
@@ -120,52 +144,9 @@ export const SCENARIOS: Scenario[] = [
       expect(json(run(dir, ['status', '--json'])).clean).toBe(true);
     },
   },
-  {
-    name: 'checkout',
-    args: ['checkout', 'v1'],
-    afterFault: (dir, r) => {
-      // each file whole: v1's or v2's bytes, never a mix within a file
-      const tree = readTree(dir);
-      // a failure (not a kill) puts the whole workspace back, but for one absorbed once HEAD moved (exit 0)
-      if (r.exitCode !== -1 && r.exitCode !== 0) expect(sameTree(tree, V2), r.stderr).toBe(true);
-      for (const [p, d] of Object.entries(tree))
-        expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
-      const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
-      // HEAD moves last: if it says v1, the workspace holds all of v1
-      if (head === 'v1') expect(sameTree(tree, V1)).toBe(true);
-    },
-    afterRerun: (dir) => {
-      expect(sameTree(readTree(dir), V1)).toBe(true);
-      expect(json(run(dir, ['show', 'HEAD', '--json'])).version.message).toBe('v1');
-      expect(json(run(dir, ['status', '--json'])).clean).toBe(true);
-      // an old file a kill left in .mvm/trash is unlinked by the background process the rerun started
-      expect(trashEmptied(dir), 'files left in .mvm/trash').toBe(true);
-    },
-  },
-  {
-    name: 'checkout-rename',
-    // the same with renames over the old files, where there is no exchange of names (storage/exchange.ts)
-    env: { MVM_EXCHANGE: '0' },
-    args: ['checkout', 'v1'],
-    afterFault: (dir, r) => {
-      // each file whole: v1's or v2's bytes, never a mix within a file
-      const tree = readTree(dir);
-      // a failure (not a kill) puts the whole workspace back, but for one absorbed once HEAD moved (exit 0)
-      if (r.exitCode !== -1 && r.exitCode !== 0) expect(sameTree(tree, V2), r.stderr).toBe(true);
-      for (const [p, d] of Object.entries(tree))
-        expect(V1[p as keyof typeof V1]?.equals(d) || V2[p as keyof typeof V2]?.equals(d), p).toBe(true);
-      const head = json(run(dir, ['show', 'HEAD', '--json'])).version.message;
-      // HEAD moves last: if it says v1, the workspace holds all of v1
-      if (head === 'v1') expect(sameTree(tree, V1)).toBe(true);
-    },
-    afterRerun: (dir) => {
-      expect(sameTree(readTree(dir), V1)).toBe(true);
-      expect(json(run(dir, ['show', 'HEAD', '--json'])).version.message).toBe('v1');
-      expect(json(run(dir, ['status', '--json'])).clean).toBe(true);
-      // an old file a kill left in .mvm/trash is unlinked by the background process the rerun started
-      expect(trashEmptied(dir), 'files left in .mvm/trash').toBe(true);
-    },
-  },
+  CHECKOUT,
+  // the same with renames over the old files, as where there is no exchange of names
+  { ...CHECKOUT, name: 'checkout-rename', env: { MVM_EXCHANGE: '0' } },
   {
     name: 'deploy',
     args: ['deploy', 'main'],
