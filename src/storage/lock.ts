@@ -81,12 +81,6 @@ function breakStale(path: string, seen: LockOwner | null): void {
 }
 
 /**
- * Takes the one-writer lock at `path`, waiting up to `timeoutMs`. The lock
- * file is created complete: its content is written to a temporary file that
- * is then hard-linked into place, so a lock never exists without its owner.
- * A lock left by a dead process on this host is taken over.
- */
-/**
  * Whether a file name is one a lock makes beside what it guards: the lock itself (`*.lock`, taken by a hard link)
  * or the owner file it links from, `lock.PID-HEX`, which lives in the same folder while its process waits for the
  * lock. A listing of that folder must pass over both, or a reader of it sees a file of another kind come and go.
@@ -95,6 +89,12 @@ export function isLockFileName(name: string): boolean {
   return name.endsWith('.lock') || /^lock\.\d+-[0-9a-f]{8}$/.test(name);
 }
 
+/**
+ * Takes the one-writer lock at `path`, waiting up to `timeoutMs`. The lock
+ * file is created complete: its content is written to a temporary file that
+ * is then hard-linked into place, so a lock never exists without its owner.
+ * A lock left by a dead process on this host is taken over.
+ */
 export async function acquireLock(path: string, command: string, timeoutMs: number): Promise<Lock> {
   const deadline = Date.now() + timeoutMs;
   let delay = 20;
