@@ -17,6 +17,20 @@ let dir = '';
 const run = (args: string[], env: Record<string, string> = {}) => mvm(args, { cwd: dir, env });
 const file = () => join(dir, 'm.bin');
 
+/** What a descriptor opened before the checkout reads now: `want`, whole (the old file lives on). */
+function readerSees(fd: number, want: Buffer): void {
+  const seen = Buffer.alloc(want.length);
+  expect(readSync(fd, seen, 0, seen.length, 0)).toBe(want.length);
+  expect(seen.equals(want)).toBe(true);
+}
+
+/** After a switch: the old file, moved to .mvm/trash, unlinked in the background; nothing in .mvm/tmp; clean. */
+function expectSettled(): void {
+  expect(trashEmptied(dir)).toBe(true);
+  expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
+  expect(json(run(['status', '--json'])).clean).toBe(true);
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mvm-switch-'));
   write(file(), V1);
@@ -41,16 +55,11 @@ describe('checkout switch', () => {
       expect(co.bytesDecoded).toBe(MiB);
       expect(readFileSync(file()).equals(V1)).toBe(true);
       // the open file is the old one, whole: the new file was put at the path (exchanged), never written in place
-      const seen = Buffer.alloc(V2.length);
-      expect(readSync(fd, seen, 0, seen.length, 0)).toBe(V2.length);
-      expect(seen.equals(V2)).toBe(true);
+      readerSees(fd, V2);
     } finally {
       closeSync(fd);
     }
-    // the old file went to .mvm/trash and a background process unlinks it; nothing is left in .mvm/tmp
-    expect(trashEmptied(dir)).toBe(true);
-    expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
-    expect(json(run(['status', '--json'])).clean).toBe(true);
+    expectSettled();
     const back = json(run(['checkout', 'main', '--json']));
     expect([back.bytesCopied, back.bytesDecoded]).toEqual([7 * MiB, MiB]);
     expect(readFileSync(file()).equals(V2)).toBe(true);
@@ -75,14 +84,10 @@ describe('checkout switch', () => {
       const co = json(run(['checkout', 'main', '--json'], { MVM_EXCHANGE: '0' }));
       expect([co.bytesCopied, co.bytesChecked, co.bytesDecoded]).toEqual([7 * MiB, 0, MiB]);
       expect(readFileSync(file()).equals(V2)).toBe(true);
-      const seen = Buffer.alloc(V1.length);
-      expect(readSync(fd, seen, 0, seen.length, 0)).toBe(V1.length);
-      expect(seen.equals(V1)).toBe(true);
+      readerSees(fd, V1);
     } finally {
       closeSync(fd);
     }
-    expect(trashEmptied(dir)).toBe(true);
-    expect(readdirSync(join(dir, '.mvm', 'tmp'))).toEqual([]);
-    expect(json(run(['status', '--json'])).clean).toBe(true);
+    expectSettled();
   });
 });
